@@ -1,0 +1,709 @@
+package pm.runtime.interp;
+
+import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
+import com.dylibso.chicory.wasm.types.FunctionBody;
+import com.dylibso.chicory.wasm.types.Instruction;
+import com.dylibso.chicory.wasm.types.OpCode;
+import com.dylibso.chicory.wasm.types.ValType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import pm.runtime.InvalidModuleException;
+
+/**
+ * Translates one validated function body into the pre-decoded form of {@link CompiledFunction}.
+ *
+ * <p>It abstract-interprets the body over value types, which gives every branch its target pc, its
+ * arity and the operand height it restores, so the interpreter keeps no control stack at run time.
+ * The same walk, stopped at an offset, tells which types and labels are live there: that is how a
+ * state is typed when written and checked when read. Not thread-safe; one instance per compile.
+ */
+final class FunctionCompiler {
+    static final int KIND_BLOCK = 1;
+    static final int KIND_LOOP = 2;
+    static final int KIND_IF = 3;
+    static final int KIND_ELSE = 4;
+    static final int KIND_FUNCTION = 5;
+
+    /** What is live just before the instruction at an offset: operand types and enclosing labels. */
+    static final class Probe {
+        final byte[] operandTypes;
+        final List<int[]> labels; // {kind, startOffset, arity, height}, outermost first, function label excluded
+
+        Probe(byte[] operandTypes, List<int[]> labels) {
+            this.operandTypes = operandTypes;
+            this.labels = labels;
+        }
+    }
+
+    private static final class Ctrl {
+        int kind;
+        int startOffset;
+        byte[] params;
+        byte[] results;
+        int height;
+        int loopPc;
+        int[] fixups = new int[4];
+        int fixupCount;
+        int ifFalseSlot = -1;
+        boolean unreachable;
+        boolean dead;
+
+        void addFixup(int slot) {
+            if (fixupCount == fixups.length) {
+                fixups = Arrays.copyOf(fixups, fixupCount * 2);
+            }
+            fixups[fixupCount++] = slot;
+        }
+    }
+
+    private final ModuleTypes types;
+
+    private int[] code = new int[256];
+    private int len;
+    private byte[] tstack = new byte[32];
+    private int th;
+    private int maxTh;
+    private final ArrayList<Ctrl> ctrls = new ArrayList<>();
+    private int[] opPcs = new int[64];
+    private int[] opOffsets = new int[64];
+    private int opCount;
+    private int localCount;
+    private byte[] localTypes;
+    private int curOffset;
+
+    private int probeOffset = -1;
+    private Probe probe;
+
+    FunctionCompiler(ModuleTypes types) {
+        this.types = types;
+    }
+
+    CompiledFunction compile(int funcIndex, FunctionBody body) {
+        walk(funcIndex, body);
+        int typeIndex = types.functionTypes[funcIndex];
+        return new CompiledFunction(
+                funcIndex,
+                typeIndex,
+                types.typeParams[typeIndex],
+                types.typeResults[typeIndex],
+                localTypes,
+                Arrays.copyOf(code, len),
+                maxTh,
+                Arrays.copyOf(opPcs, opCount),
+                Arrays.copyOf(opOffsets, opCount));
+    }
+
+    /** Types and labels live before the instruction at {@code offset}, or null if it never runs. */
+    Probe probe(int funcIndex, FunctionBody body, int offset) {
+        probeOffset = offset;
+        walk(funcIndex, body);
+        return probe;
+    }
+
+    private void walk(int funcIndex, FunctionBody body) {
+        int typeIndex = types.functionTypes[funcIndex];
+        byte[] params = types.typeParams[typeIndex];
+        List<ValType> declared = body.localTypes();
+        localCount = params.length + declared.size();
+        localTypes = Arrays.copyOf(params, localCount);
+        for (int i = 0; i < declared.size(); i++) {
+            localTypes[params.length + i] = ValueTypes.of(declared.get(i));
+        }
+        Ctrl fn = new Ctrl();
+        fn.kind = KIND_FUNCTION;
+        fn.params = new byte[0];
+        fn.results = types.typeResults[typeIndex];
+        ctrls.add(fn);
+
+        List<AnnotatedInstruction> instructions = body.instructions();
+        int base = instructions.get(0).address();
+        for (Instruction ins : instructions) {
+            curOffset = ins.address() - base;
+            Ctrl top = ctrls.get(ctrls.size() - 1);
+            if (curOffset == probeOffset) {
+                if (!top.unreachable && !top.dead) {
+                    probe = captureProbe();
+                }
+                return;
+            }
+            if (top.unreachable || top.dead) {
+                skipDead(ins, top);
+            } else {
+                translate(ins, top);
+            }
+            if (ctrls.isEmpty()) {
+                return;
+            }
+        }
+    }
+
+    private Probe captureProbe() {
+        List<int[]> labels = new ArrayList<>();
+        for (int i = 1; i < ctrls.size(); i++) {
+            Ctrl c = ctrls.get(i);
+            labels.add(new int[] {c.kind, c.startOffset, arity(c), c.height});
+        }
+        return new Probe(Arrays.copyOf(tstack, th), labels);
+    }
+
+    private void skipDead(Instruction ins, Ctrl top) {
+        switch (ins.opcode()) {
+            case BLOCK:
+            case LOOP:
+            case IF:
+                {
+                    Ctrl c = new Ctrl();
+                    c.kind = KIND_BLOCK;
+                    c.dead = true;
+                    c.params = new byte[0];
+                    c.results = new byte[0];
+                    ctrls.add(c);
+                    break;
+                }
+            case ELSE:
+                if (top.dead) {
+                    break;
+                }
+                enterElse(top);
+                break;
+            case END:
+                end(top);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void translate(Instruction ins, Ctrl top) {
+        switch (ins.opcode()) {
+            case UNREACHABLE:
+                emitOp(Op.UNREACHABLE);
+                markUnreachable(top);
+                break;
+            case NOP:
+                break;
+            case BLOCK:
+            case LOOP:
+            case IF:
+                {
+                    if (ins.opcode() == OpCode.IF) {
+                        pop();
+                    }
+                    Ctrl c = new Ctrl();
+                    long bt = ins.operand(0);
+                    c.params = blockParams(bt);
+                    c.results = blockResults(bt);
+                    c.startOffset = curOffset;
+                    c.height = th - c.params.length;
+                    switch (ins.opcode()) {
+                        case BLOCK:
+                            c.kind = KIND_BLOCK;
+                            break;
+                        case LOOP:
+                            c.kind = KIND_LOOP;
+                            c.loopPc = len;
+                            break;
+                        default:
+                            c.kind = KIND_IF;
+                            emitOp(Op.IF_FALSE);
+                            c.ifFalseSlot = len;
+                            emit(-1);
+                            break;
+                    }
+                    ctrls.add(c);
+                    break;
+                }
+            case ELSE:
+                {
+                    emitOp(Op.JUMP);
+                    top.addFixup(len);
+                    emit(-1);
+                    enterElse(top);
+                    break;
+                }
+            case END:
+                end(top);
+                break;
+            case BR:
+                emitBranch((int) ins.operand(0), Op.BR, Op.BR_LOOP, Op.BR_FIX, Op.BR_FIX_LOOP);
+                markUnreachable(top);
+                break;
+            case BR_IF:
+                pop();
+                emitBranch((int) ins.operand(0), Op.BR_IF, Op.BR_IF_LOOP, Op.BR_IF_FIX, Op.BR_IF_FIX_LOOP);
+                break;
+            case BR_TABLE:
+                {
+                    pop();
+                    int n = ins.operandCount() - 1;
+                    emitOp(Op.BR_TABLE);
+                    emit(n);
+                    for (int i = 0; i <= n; i++) {
+                        Ctrl t = label((int) ins.operand(i));
+                        int arity = arity(t);
+                        if (t.kind == KIND_LOOP) {
+                            emit(t.loopPc);
+                        } else {
+                            t.addFixup(len);
+                            emit(-1);
+                        }
+                        emit(localCount + t.height);
+                        emit(arity);
+                        emit(t.kind == KIND_LOOP ? 1 : 0);
+                    }
+                    markUnreachable(top);
+                    break;
+                }
+            case RETURN:
+                emitOp(Op.RETURN);
+                markUnreachable(top);
+                break;
+            case CALL:
+                {
+                    int f = (int) ins.operand(0);
+                    emitOp(Op.CALL);
+                    emit(f);
+                    applyType(types.functionTypes[f]);
+                    break;
+                }
+            case CALL_INDIRECT:
+                {
+                    int typeIdx = (int) ins.operand(0);
+                    int table = (int) ins.operand(1);
+                    pop();
+                    emitOp(Op.CALL_INDIRECT);
+                    emit(typeIdx);
+                    emit(table);
+                    applyType(typeIdx);
+                    break;
+                }
+            case DROP:
+                pop();
+                emitOp(Op.DROP);
+                break;
+            case SELECT:
+            case SELECT_T:
+                {
+                    pop();
+                    pop();
+                    byte t = pop();
+                    push(t);
+                    emitOp(Op.SELECT);
+                    break;
+                }
+            case LOCAL_GET:
+                {
+                    int idx = (int) ins.operand(0);
+                    emitOp(Op.LOCAL_GET);
+                    emit(idx);
+                    push(localTypes[idx]);
+                    break;
+                }
+            case LOCAL_SET:
+                pop();
+                emitOp(Op.LOCAL_SET);
+                emit((int) ins.operand(0));
+                break;
+            case LOCAL_TEE:
+                emitOp(Op.LOCAL_TEE);
+                emit((int) ins.operand(0));
+                break;
+            case GLOBAL_GET:
+                {
+                    int idx = (int) ins.operand(0);
+                    emitOp(Op.GLOBAL_GET);
+                    emit(idx);
+                    push(types.globalTypes[idx]);
+                    break;
+                }
+            case GLOBAL_SET:
+                pop();
+                emitOp(Op.GLOBAL_SET);
+                emit((int) ins.operand(0));
+                break;
+            case TABLE_GET:
+                {
+                    int t = (int) ins.operand(0);
+                    pop();
+                    emitOp(Op.TABLE_GET);
+                    emit(t);
+                    push(types.tableTypes[t]);
+                    break;
+                }
+            case TABLE_SET:
+                pop();
+                pop();
+                emitOp(Op.TABLE_SET);
+                emit((int) ins.operand(0));
+                break;
+            case I32_LOAD:
+                load(ins, Op.I32_LOAD, ValueTypes.I32);
+                break;
+            case I64_LOAD:
+                load(ins, Op.I64_LOAD, ValueTypes.I64);
+                break;
+            case F32_LOAD:
+                load(ins, Op.F32_LOAD, ValueTypes.F32);
+                break;
+            case F64_LOAD:
+                load(ins, Op.F64_LOAD, ValueTypes.F64);
+                break;
+            case I32_LOAD8_S:
+                load(ins, Op.I32_LOAD8_S, ValueTypes.I32);
+                break;
+            case I32_LOAD8_U:
+                load(ins, Op.I32_LOAD8_U, ValueTypes.I32);
+                break;
+            case I32_LOAD16_S:
+                load(ins, Op.I32_LOAD16_S, ValueTypes.I32);
+                break;
+            case I32_LOAD16_U:
+                load(ins, Op.I32_LOAD16_U, ValueTypes.I32);
+                break;
+            case I64_LOAD8_S:
+                load(ins, Op.I64_LOAD8_S, ValueTypes.I64);
+                break;
+            case I64_LOAD8_U:
+                load(ins, Op.I64_LOAD8_U, ValueTypes.I64);
+                break;
+            case I64_LOAD16_S:
+                load(ins, Op.I64_LOAD16_S, ValueTypes.I64);
+                break;
+            case I64_LOAD16_U:
+                load(ins, Op.I64_LOAD16_U, ValueTypes.I64);
+                break;
+            case I64_LOAD32_S:
+                load(ins, Op.I64_LOAD32_S, ValueTypes.I64);
+                break;
+            case I64_LOAD32_U:
+                load(ins, Op.I64_LOAD32_U, ValueTypes.I64);
+                break;
+            case I32_STORE:
+                store(ins, Op.I32_STORE);
+                break;
+            case I64_STORE:
+                store(ins, Op.I64_STORE);
+                break;
+            case F32_STORE:
+                store(ins, Op.F32_STORE);
+                break;
+            case F64_STORE:
+                store(ins, Op.F64_STORE);
+                break;
+            case I32_STORE8:
+                store(ins, Op.I32_STORE8);
+                break;
+            case I32_STORE16:
+                store(ins, Op.I32_STORE16);
+                break;
+            case I64_STORE8:
+                store(ins, Op.I64_STORE8);
+                break;
+            case I64_STORE16:
+                store(ins, Op.I64_STORE16);
+                break;
+            case I64_STORE32:
+                store(ins, Op.I64_STORE32);
+                break;
+            case MEMORY_SIZE:
+                emitOp(Op.MEMORY_SIZE);
+                push(ValueTypes.I32);
+                break;
+            case MEMORY_GROW:
+                pop();
+                emitOp(Op.MEMORY_GROW);
+                push(ValueTypes.I32);
+                break;
+            case I32_CONST:
+                emitOp(Op.I32_CONST);
+                emit((int) ins.operand(0));
+                push(ValueTypes.I32);
+                break;
+            case I64_CONST:
+                emitOp(Op.I64_CONST);
+                emitLong(ins.operand(0));
+                push(ValueTypes.I64);
+                break;
+            case F32_CONST:
+                emitOp(Op.F32_CONST);
+                emit((int) ins.operand(0));
+                push(ValueTypes.F32);
+                break;
+            case F64_CONST:
+                emitOp(Op.F64_CONST);
+                emitLong(ins.operand(0));
+                push(ValueTypes.F64);
+                break;
+            case REF_NULL:
+                emitOp(Op.REF_NULL);
+                push(heapType(ins.operand(0)));
+                break;
+            case REF_IS_NULL:
+                unary(Op.REF_IS_NULL, ValueTypes.I32);
+                break;
+            case REF_FUNC:
+                emitOp(Op.REF_FUNC);
+                emit((int) ins.operand(0));
+                push(ValueTypes.FUNCREF);
+                break;
+            case I32_REINTERPRET_F32:
+            case I32_WRAP_I64:
+                retype(ValueTypes.I32);
+                break;
+            case F32_REINTERPRET_I32:
+                retype(ValueTypes.F32);
+                break;
+            case I64_REINTERPRET_F64:
+                retype(ValueTypes.I64);
+                break;
+            case F64_REINTERPRET_I64:
+                retype(ValueTypes.F64);
+                break;
+            case MEMORY_INIT:
+                popN(3);
+                emitOp(Op.MEMORY_INIT);
+                emit((int) ins.operand(0));
+                break;
+            case DATA_DROP:
+                emitOp(Op.DATA_DROP);
+                emit((int) ins.operand(0));
+                break;
+            case MEMORY_COPY:
+                popN(3);
+                emitOp(Op.MEMORY_COPY);
+                break;
+            case MEMORY_FILL:
+                popN(3);
+                emitOp(Op.MEMORY_FILL);
+                break;
+            case TABLE_INIT:
+                popN(3);
+                emitOp(Op.TABLE_INIT);
+                emit((int) ins.operand(0));
+                emit((int) ins.operand(1));
+                break;
+            case ELEM_DROP:
+                emitOp(Op.ELEM_DROP);
+                emit((int) ins.operand(0));
+                break;
+            case TABLE_COPY:
+                popN(3);
+                emitOp(Op.TABLE_COPY);
+                emit((int) ins.operand(0));
+                emit((int) ins.operand(1));
+                break;
+            case TABLE_GROW:
+                popN(2);
+                emitOp(Op.TABLE_GROW);
+                emit((int) ins.operand(0));
+                push(ValueTypes.I32);
+                break;
+            case TABLE_SIZE:
+                emitOp(Op.TABLE_SIZE);
+                emit((int) ins.operand(0));
+                push(ValueTypes.I32);
+                break;
+            case TABLE_FILL:
+                popN(3);
+                emitOp(Op.TABLE_FILL);
+                emit((int) ins.operand(0));
+                break;
+            default:
+                numeric(ins);
+                break;
+        }
+    }
+
+    private void numeric(Instruction ins) {
+        String name = ins.opcode().name();
+        int op = NumericOps.opFor(ins.opcode());
+        if (op < 0) {
+            throw new InvalidModuleException("unsupported instruction " + name + " at offset " + curOffset);
+        }
+        byte out = NumericOps.resultType(name);
+        int arity = NumericOps.arity(name);
+        popN(arity);
+        emitOp(op);
+        push(out);
+    }
+
+    private void unary(int op, byte out) {
+        pop();
+        emitOp(op);
+        push(out);
+    }
+
+    private void retype(byte t) {
+        pop();
+        push(t);
+    }
+
+    private void load(Instruction ins, int op, byte out) {
+        pop();
+        long offset = ins.operand(1);
+        if (offset > Integer.MAX_VALUE) {
+            // Every address plus this offset is past any memory this runtime can hold.
+            emitOp(Op.MEMORY_OOB);
+        } else {
+            emitOp(op);
+            emit((int) offset);
+        }
+        push(out);
+    }
+
+    private void store(Instruction ins, int op) {
+        popN(2);
+        long offset = ins.operand(1);
+        if (offset > Integer.MAX_VALUE) {
+            emitOp(Op.MEMORY_OOB);
+        } else {
+            emitOp(op);
+            emit((int) offset);
+        }
+    }
+
+    private void enterElse(Ctrl c) {
+        if (c.ifFalseSlot >= 0) {
+            code[c.ifFalseSlot] = len;
+            c.ifFalseSlot = -1;
+        }
+        c.kind = KIND_ELSE;
+        c.unreachable = false;
+        th = c.height;
+        for (byte p : c.params) {
+            push(p);
+        }
+    }
+
+    private void end(Ctrl c) {
+        ctrls.remove(ctrls.size() - 1);
+        if (c.dead) {
+            return;
+        }
+        if (c.kind == KIND_FUNCTION) {
+            patchFixups(c, len);
+            th = c.results.length;
+            emitOp(Op.RETURN);
+            return;
+        }
+        int target = len;
+        if (c.ifFalseSlot >= 0) {
+            code[c.ifFalseSlot] = target;
+        }
+        patchFixups(c, target);
+        th = c.height;
+        for (byte r : c.results) {
+            push(r);
+        }
+    }
+
+    private void patchFixups(Ctrl c, int target) {
+        for (int i = 0; i < c.fixupCount; i++) {
+            code[c.fixups[i]] = target;
+        }
+    }
+
+    private void markUnreachable(Ctrl c) {
+        c.unreachable = true;
+        th = c.height;
+    }
+
+    private Ctrl label(int depth) {
+        return ctrls.get(ctrls.size() - 1 - depth);
+    }
+
+    private static int arity(Ctrl c) {
+        return c.kind == KIND_LOOP ? c.params.length : c.results.length;
+    }
+
+    private void emitBranch(int depth, int plain, int loop, int fix, int fixLoop) {
+        Ctrl t = label(depth);
+        int arity = arity(t);
+        boolean isLoop = t.kind == KIND_LOOP;
+        boolean inPlace = th - arity == t.height;
+        emitOp(inPlace ? (isLoop ? loop : plain) : (isLoop ? fixLoop : fix));
+        if (isLoop) {
+            emit(t.loopPc);
+        } else {
+            t.addFixup(len);
+            emit(-1);
+        }
+        if (!inPlace) {
+            emit(localCount + t.height);
+            emit(arity);
+        }
+    }
+
+    private void applyType(int typeIdx) {
+        popN(types.typeParams[typeIdx].length);
+        for (byte r : types.typeResults[typeIdx]) {
+            push(r);
+        }
+    }
+
+    private byte[] blockParams(long bt) {
+        if (bt == 0x40 || ValType.isValid(bt)) {
+            return new byte[0];
+        }
+        return types.typeParams[(int) bt];
+    }
+
+    private byte[] blockResults(long bt) {
+        if (bt == 0x40) {
+            return new byte[0];
+        }
+        if (ValType.isValid(bt)) {
+            return new byte[] {ValueTypes.of(ValType.builder().fromId(bt).build())};
+        }
+        return types.typeResults[(int) bt];
+    }
+
+    private static byte heapType(long code) {
+        if (code == ValType.TypeIdxCode.EXTERN.code() || code == ValType.ID.ExternRef) {
+            return ValueTypes.EXTERNREF;
+        }
+        return ValueTypes.FUNCREF;
+    }
+
+    private void emitOp(int op) {
+        if (opCount == opPcs.length) {
+            opPcs = Arrays.copyOf(opPcs, opCount * 2);
+            opOffsets = Arrays.copyOf(opOffsets, opCount * 2);
+        }
+        opPcs[opCount] = len;
+        opOffsets[opCount] = curOffset;
+        opCount++;
+        emit(op);
+    }
+
+    private void emit(int v) {
+        if (len == code.length) {
+            code = Arrays.copyOf(code, len * 2);
+        }
+        code[len++] = v;
+    }
+
+    private void emitLong(long v) {
+        emit((int) v);
+        emit((int) (v >>> 32));
+    }
+
+    private void push(byte t) {
+        if (th == tstack.length) {
+            tstack = Arrays.copyOf(tstack, th * 2);
+        }
+        tstack[th++] = t;
+        if (th > maxTh) {
+            maxTh = th;
+        }
+    }
+
+    private byte pop() {
+        return tstack[--th];
+    }
+
+    private void popN(int n) {
+        th -= n;
+    }
+}

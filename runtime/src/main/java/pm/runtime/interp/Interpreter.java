@@ -1,0 +1,896 @@
+package pm.runtime.interp;
+
+import static pm.runtime.interp.Numerics.f32;
+import static pm.runtime.interp.Numerics.f64;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import pm.runtime.TrapException;
+import pm.runtime.interp.Machine.RunResult;
+
+/**
+ * The dispatch loop. Representation: the machine's registers (pc, sp, fp, current function and its
+ * code, instance, memory array, globals) live in locals here and go back to the {@link Machine}
+ * only when the loop stops. Every op costs one unit of fuel, checked before it runs, so a run can
+ * stop before any instruction; freeze requests are read at loop back-edges and calls. Slots hold
+ * raw bits: an i32 lives in the low half of its slot and is always read through {@code (int)}.
+ *
+ * <p>The method is kept below HotSpot's 8000-byte limit for JIT compilation: rare instructions
+ * are delegated to {@link Numerics} and {@link Bulk}.
+ */
+final class Interpreter {
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final byte[] NO_MEMORY = new byte[0];
+
+    private Interpreter() {}
+
+    static TrapException asTrap(Throwable e) {
+        if (e instanceof TrapException) {
+            return (TrapException) e;
+        }
+        if (e instanceof IndexOutOfBoundsException) {
+            return new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
+        }
+        if (e instanceof ArithmeticException) {
+            return new TrapException(TrapException.Kind.INTEGER_DIVIDE_BY_ZERO);
+        }
+        if (e instanceof StackOverflowError) {
+            return new TrapException(TrapException.Kind.CALL_STACK_EXHAUSTED);
+        }
+        if (e instanceof RuntimeException) {
+            throw (RuntimeException) e; // a host function's own failure, not a guest trap
+        }
+        throw new IllegalStateException(e);
+    }
+
+    private static byte[] memoryOf(Instance inst) {
+        return inst.memory == null ? NO_MEMORY : inst.memory.bytes;
+    }
+
+    private static int ea(long[] s, int sp, int offset) {
+        int a = (int) s[sp];
+        int ea = a + offset;
+        if ((a | ea) < 0) {
+            throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
+        }
+        return ea;
+    }
+
+    private static TrapException trap(TrapException.Kind kind) {
+        return new TrapException(kind);
+    }
+
+    static RunResult execute(Machine m, long budget) {
+        long[] s = m.stack;
+        int sp = m.sp;
+        int fp = m.fp;
+        int pc = m.pc;
+        int depth = m.depth;
+        WasmFunction fn = m.fn;
+        int[] code = fn.code.code;
+        Instance inst = fn.instance;
+        byte[] mem = memoryOf(inst);
+        GlobalInstance[] globals = inst.globals;
+        final int[] frames = m.frames;
+        final WasmFunction[] frameFns = m.frameFunctions;
+        long fuel = budget;
+        FunctionRef callee = null;
+        int callPc = 0;
+        try {
+            for (; ; ) {
+                if (--fuel < 0) {
+                    m.retired += budget;
+                    return m.suspend(RunResult.OUT_OF_FUEL, pc, sp, fp, fn, depth);
+                }
+                switch (code[pc++]) {
+                    case Op.UNREACHABLE:
+                        throw trap(TrapException.Kind.UNREACHABLE);
+                    case Op.BR:
+                    case Op.JUMP:
+                        pc = code[pc];
+                        break;
+                    case Op.BR_LOOP:
+                        if (m.freezeRequested) {
+                            m.retired += budget - fuel - 1;
+                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                        }
+                        pc = code[pc];
+                        break;
+                    case Op.BR_FIX_LOOP:
+                        if (m.freezeRequested) {
+                            m.retired += budget - fuel - 1;
+                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                        }
+                        // fall through
+                    case Op.BR_FIX:
+                        {
+                            int dst = fp + code[pc + 1];
+                            int n = code[pc + 2];
+                            System.arraycopy(s, sp - n, s, dst, n);
+                            sp = dst + n;
+                            pc = code[pc];
+                            break;
+                        }
+                    case Op.BR_IF:
+                        if ((int) s[--sp] != 0) {
+                            pc = code[pc];
+                        } else {
+                            pc++;
+                        }
+                        break;
+                    case Op.BR_IF_LOOP:
+                        if ((int) s[sp - 1] != 0) {
+                            if (m.freezeRequested) {
+                                m.retired += budget - fuel - 1;
+                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                            }
+                            pc = code[pc];
+                        } else {
+                            pc++;
+                        }
+                        sp--;
+                        break;
+                    case Op.BR_IF_FIX_LOOP:
+                        if ((int) s[sp - 1] != 0 && m.freezeRequested) {
+                            m.retired += budget - fuel - 1;
+                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                        }
+                        // fall through
+                    case Op.BR_IF_FIX:
+                        if ((int) s[--sp] != 0) {
+                            int dst = fp + code[pc + 1];
+                            int n = code[pc + 2];
+                            System.arraycopy(s, sp - n, s, dst, n);
+                            sp = dst + n;
+                            pc = code[pc];
+                        } else {
+                            pc += 3;
+                        }
+                        break;
+                    case Op.BR_TABLE:
+                        {
+                            if (m.freezeRequested) {
+                                m.retired += budget - fuel - 1;
+                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                            }
+                            int n = code[pc];
+                            int i = (int) s[--sp];
+                            if (i < 0 || i > n) {
+                                i = n;
+                            }
+                            int e = pc + 1 + 4 * i;
+                            int dst = fp + code[e + 1];
+                            int arity = code[e + 2];
+                            System.arraycopy(s, sp - arity, s, dst, arity);
+                            sp = dst + arity;
+                            pc = code[e];
+                            break;
+                        }
+                    case Op.IF_FALSE:
+                        if ((int) s[--sp] == 0) {
+                            pc = code[pc];
+                        } else {
+                            pc++;
+                        }
+                        break;
+                    case Op.RETURN:
+                        {
+                            int n = fn.results.length;
+                            if (n == 1) {
+                                s[fp] = s[sp - 1];
+                            } else if (n > 1) {
+                                System.arraycopy(s, sp - n, s, fp, n);
+                            }
+                            sp = fp + n;
+                            if (depth == 0) {
+                                m.retired += budget - fuel;
+                                return m.complete(sp, n);
+                            }
+                            depth--;
+                            pc = frames[2 * depth];
+                            fp = frames[2 * depth + 1];
+                            fn = frameFns[depth];
+                            frameFns[depth] = null;
+                            code = fn.code.code;
+                            if (fn.instance != inst) {
+                                inst = fn.instance;
+                                globals = inst.globals;
+                                mem = memoryOf(inst);
+                            }
+                            break;
+                        }
+                    case Op.CALL_INDIRECT:
+                        {
+                            if (m.freezeRequested) {
+                                m.retired += budget - fuel - 1;
+                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                            }
+                            callPc = pc - 1;
+                            TableInstance table = inst.tables[code[pc + 1]];
+                            int i = (int) s[sp - 1];
+                            if (i < 0 || i >= table.elements.length) {
+                                throw trap(TrapException.Kind.UNDEFINED_ELEMENT);
+                            }
+                            long h = table.elements[i];
+                            if (h < 0) {
+                                throw trap(TrapException.Kind.UNINITIALIZED_ELEMENT);
+                            }
+                            callee = m.store.function(h);
+                            if (callee.typeId != inst.typeIds[code[pc]]) {
+                                throw trap(TrapException.Kind.INDIRECT_CALL_TYPE_MISMATCH);
+                            }
+                            sp--;
+                            pc += 2;
+                        }
+                        // fall through
+                    case Op.CALL:
+                        {
+                            if (callee == null) {
+                                if (m.freezeRequested) {
+                                    m.retired += budget - fuel - 1;
+                                    return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                                }
+                                callPc = pc - 1;
+                                callee = inst.functions[code[pc++]];
+                            }
+                            if (callee instanceof WasmFunction) {
+                                WasmFunction w = (WasmFunction) callee;
+                                CompiledFunction c = w.code;
+                                int nfp = sp - c.paramTypes.length;
+                                if (depth == frameFns.length) {
+                                    throw trap(TrapException.Kind.CALL_STACK_EXHAUSTED);
+                                }
+                                if (nfp + c.frameSize > s.length) {
+                                    m.stack = s;
+                                    s = m.ensureStack(nfp + c.frameSize);
+                                }
+                                frames[2 * depth] = pc;
+                                frames[2 * depth + 1] = fp;
+                                frameFns[depth] = fn;
+                                depth++;
+                                int top = nfp + c.localTypes.length;
+                                for (int i = sp; i < top; i++) {
+                                    s[i] = 0L;
+                                }
+                                fn = w;
+                                code = c.code;
+                                fp = nfp;
+                                sp = top;
+                                pc = 0;
+                                if (w.instance != inst) {
+                                    inst = w.instance;
+                                    globals = inst.globals;
+                                    mem = memoryOf(inst);
+                                }
+                            } else {
+                                m.stack = s;
+                                int r = callHost(m, (HostFunctionRef) callee, inst, sp);
+                                if (r < 0) {
+                                    m.retired += budget - fuel - 1;
+                                    return m.block(callPc, sp, fp, fn, depth);
+                                }
+                                sp = r;
+                                s = m.stack;
+                                mem = memoryOf(inst);
+                            }
+                            callee = null;
+                            break;
+                        }
+                    case Op.DROP:
+                        sp--;
+                        break;
+                    case Op.SELECT:
+                        {
+                            int c = (int) s[--sp];
+                            sp--;
+                            if (c == 0) {
+                                s[sp - 1] = s[sp];
+                            }
+                            break;
+                        }
+                    case Op.LOCAL_GET:
+                        s[sp++] = s[fp + code[pc++]];
+                        break;
+                    case Op.LOCAL_SET:
+                        s[fp + code[pc++]] = s[--sp];
+                        break;
+                    case Op.LOCAL_TEE:
+                        s[fp + code[pc++]] = s[sp - 1];
+                        break;
+                    case Op.GLOBAL_GET:
+                        s[sp++] = globals[code[pc++]].value;
+                        break;
+                    case Op.GLOBAL_SET:
+                        globals[code[pc++]].value = s[--sp];
+                        break;
+                    case Op.TABLE_GET:
+                        {
+                            long[] t = inst.tables[code[pc++]].elements;
+                            int i = (int) s[sp - 1];
+                            if (i < 0 || i >= t.length) {
+                                throw trap(TrapException.Kind.OUT_OF_BOUNDS_TABLE);
+                            }
+                            s[sp - 1] = t[i];
+                            break;
+                        }
+                    case Op.TABLE_SET:
+                        {
+                            long[] t = inst.tables[code[pc++]].elements;
+                            int i = (int) s[sp - 2];
+                            if (i < 0 || i >= t.length) {
+                                throw trap(TrapException.Kind.OUT_OF_BOUNDS_TABLE);
+                            }
+                            t[i] = s[sp - 1];
+                            sp -= 2;
+                            break;
+                        }
+                    case Op.I32_LOAD:
+                    case Op.F32_LOAD:
+                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++]));
+                        break;
+                    case Op.I64_LOAD:
+                    case Op.F64_LOAD:
+                        s[sp - 1] = (long) LONG.get(mem, ea(s, sp - 1, code[pc++]));
+                        break;
+                    case Op.I32_LOAD8_S:
+                    case Op.I64_LOAD8_S:
+                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++])];
+                        break;
+                    case Op.I32_LOAD8_U:
+                    case Op.I64_LOAD8_U:
+                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++])] & 0xFF;
+                        break;
+                    case Op.I32_LOAD16_S:
+                    case Op.I64_LOAD16_S:
+                        s[sp - 1] = (short) SHORT.get(mem, ea(s, sp - 1, code[pc++]));
+                        break;
+                    case Op.I32_LOAD16_U:
+                    case Op.I64_LOAD16_U:
+                        s[sp - 1] = (short) SHORT.get(mem, ea(s, sp - 1, code[pc++])) & 0xFFFF;
+                        break;
+                    case Op.I64_LOAD32_S:
+                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++]));
+                        break;
+                    case Op.I64_LOAD32_U:
+                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++])) & 0xFFFF_FFFFL;
+                        break;
+                    case Op.I32_STORE:
+                    case Op.F32_STORE:
+                    case Op.I64_STORE32:
+                        INT.set(mem, ea(s, sp - 2, code[pc++]), (int) s[sp - 1]);
+                        sp -= 2;
+                        break;
+                    case Op.I64_STORE:
+                    case Op.F64_STORE:
+                        LONG.set(mem, ea(s, sp - 2, code[pc++]), s[sp - 1]);
+                        sp -= 2;
+                        break;
+                    case Op.I32_STORE8:
+                    case Op.I64_STORE8:
+                        mem[ea(s, sp - 2, code[pc++])] = (byte) s[sp - 1];
+                        sp -= 2;
+                        break;
+                    case Op.I32_STORE16:
+                    case Op.I64_STORE16:
+                        SHORT.set(mem, ea(s, sp - 2, code[pc++]), (short) s[sp - 1]);
+                        sp -= 2;
+                        break;
+                    case Op.MEMORY_OOB:
+                        throw trap(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
+                    case Op.MEMORY_SIZE:
+                        s[sp++] = mem.length / MemoryInstance.PAGE_SIZE;
+                        break;
+                    case Op.MEMORY_GROW:
+                        s[sp - 1] = inst.memory.grow((int) s[sp - 1]);
+                        mem = memoryOf(inst);
+                        break;
+                    case Op.I32_CONST:
+                    case Op.F32_CONST:
+                        s[sp++] = code[pc++];
+                        break;
+                    case Op.I64_CONST:
+                    case Op.F64_CONST:
+                        s[sp++] = (code[pc] & 0xFFFF_FFFFL) | ((long) code[pc + 1] << 32);
+                        pc += 2;
+                        break;
+                    case Op.I32_EQZ:
+                        s[sp - 1] = (int) s[sp - 1] == 0 ? 1 : 0;
+                        break;
+                    case Op.I32_EQ:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] == (int) s[sp] ? 1 : 0;
+                        break;
+                    case Op.I32_NE:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] != (int) s[sp] ? 1 : 0;
+                        break;
+                    case Op.I32_LT_S:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] < (int) s[sp] ? 1 : 0;
+                        break;
+                    case Op.I32_LT_U:
+                        sp--;
+                        s[sp - 1] = Integer.compareUnsigned((int) s[sp - 1], (int) s[sp]) < 0 ? 1 : 0;
+                        break;
+                    case Op.I32_GT_S:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] > (int) s[sp] ? 1 : 0;
+                        break;
+                    case Op.I32_GT_U:
+                        sp--;
+                        s[sp - 1] = Integer.compareUnsigned((int) s[sp - 1], (int) s[sp]) > 0 ? 1 : 0;
+                        break;
+                    case Op.I32_LE_S:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] <= (int) s[sp] ? 1 : 0;
+                        break;
+                    case Op.I32_LE_U:
+                        sp--;
+                        s[sp - 1] = Integer.compareUnsigned((int) s[sp - 1], (int) s[sp]) <= 0 ? 1 : 0;
+                        break;
+                    case Op.I32_GE_S:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] >= (int) s[sp] ? 1 : 0;
+                        break;
+                    case Op.I32_GE_U:
+                        sp--;
+                        s[sp - 1] = Integer.compareUnsigned((int) s[sp - 1], (int) s[sp]) >= 0 ? 1 : 0;
+                        break;
+                    case Op.I64_EQZ:
+                        s[sp - 1] = s[sp - 1] == 0 ? 1 : 0;
+                        break;
+                    case Op.I64_EQ:
+                        sp--;
+                        s[sp - 1] = s[sp - 1] == s[sp] ? 1 : 0;
+                        break;
+                    case Op.I64_NE:
+                        sp--;
+                        s[sp - 1] = s[sp - 1] != s[sp] ? 1 : 0;
+                        break;
+                    case Op.I64_LT_S:
+                        sp--;
+                        s[sp - 1] = s[sp - 1] < s[sp] ? 1 : 0;
+                        break;
+                    case Op.I64_LT_U:
+                        sp--;
+                        s[sp - 1] = Long.compareUnsigned(s[sp - 1], s[sp]) < 0 ? 1 : 0;
+                        break;
+                    case Op.I64_GT_S:
+                        sp--;
+                        s[sp - 1] = s[sp - 1] > s[sp] ? 1 : 0;
+                        break;
+                    case Op.I64_GT_U:
+                        sp--;
+                        s[sp - 1] = Long.compareUnsigned(s[sp - 1], s[sp]) > 0 ? 1 : 0;
+                        break;
+                    case Op.I64_LE_S:
+                        sp--;
+                        s[sp - 1] = s[sp - 1] <= s[sp] ? 1 : 0;
+                        break;
+                    case Op.I64_LE_U:
+                        sp--;
+                        s[sp - 1] = Long.compareUnsigned(s[sp - 1], s[sp]) <= 0 ? 1 : 0;
+                        break;
+                    case Op.I64_GE_S:
+                        sp--;
+                        s[sp - 1] = s[sp - 1] >= s[sp] ? 1 : 0;
+                        break;
+                    case Op.I64_GE_U:
+                        sp--;
+                        s[sp - 1] = Long.compareUnsigned(s[sp - 1], s[sp]) >= 0 ? 1 : 0;
+                        break;
+                    case Op.F32_EQ:
+                        sp--;
+                        s[sp - 1] = f32(s[sp - 1]) == f32(s[sp]) ? 1 : 0;
+                        break;
+                    case Op.F32_NE:
+                        sp--;
+                        s[sp - 1] = f32(s[sp - 1]) != f32(s[sp]) ? 1 : 0;
+                        break;
+                    case Op.F32_LT:
+                        sp--;
+                        s[sp - 1] = f32(s[sp - 1]) < f32(s[sp]) ? 1 : 0;
+                        break;
+                    case Op.F32_GT:
+                        sp--;
+                        s[sp - 1] = f32(s[sp - 1]) > f32(s[sp]) ? 1 : 0;
+                        break;
+                    case Op.F32_LE:
+                        sp--;
+                        s[sp - 1] = f32(s[sp - 1]) <= f32(s[sp]) ? 1 : 0;
+                        break;
+                    case Op.F32_GE:
+                        sp--;
+                        s[sp - 1] = f32(s[sp - 1]) >= f32(s[sp]) ? 1 : 0;
+                        break;
+                    case Op.F64_EQ:
+                        sp--;
+                        s[sp - 1] = f64(s[sp - 1]) == f64(s[sp]) ? 1 : 0;
+                        break;
+                    case Op.F64_NE:
+                        sp--;
+                        s[sp - 1] = f64(s[sp - 1]) != f64(s[sp]) ? 1 : 0;
+                        break;
+                    case Op.F64_LT:
+                        sp--;
+                        s[sp - 1] = f64(s[sp - 1]) < f64(s[sp]) ? 1 : 0;
+                        break;
+                    case Op.F64_GT:
+                        sp--;
+                        s[sp - 1] = f64(s[sp - 1]) > f64(s[sp]) ? 1 : 0;
+                        break;
+                    case Op.F64_LE:
+                        sp--;
+                        s[sp - 1] = f64(s[sp - 1]) <= f64(s[sp]) ? 1 : 0;
+                        break;
+                    case Op.F64_GE:
+                        sp--;
+                        s[sp - 1] = f64(s[sp - 1]) >= f64(s[sp]) ? 1 : 0;
+                        break;
+                    case Op.I32_CLZ:
+                        s[sp - 1] = Integer.numberOfLeadingZeros((int) s[sp - 1]);
+                        break;
+                    case Op.I32_CTZ:
+                        s[sp - 1] = Integer.numberOfTrailingZeros((int) s[sp - 1]);
+                        break;
+                    case Op.I32_POPCNT:
+                        s[sp - 1] = Integer.bitCount((int) s[sp - 1]);
+                        break;
+                    case Op.I32_ADD:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] + (int) s[sp];
+                        break;
+                    case Op.I32_SUB:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] - (int) s[sp];
+                        break;
+                    case Op.I32_MUL:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] * (int) s[sp];
+                        break;
+                    case Op.I32_DIV_S:
+                        {
+                            sp--;
+                            int a = (int) s[sp - 1];
+                            int b = (int) s[sp];
+                            if (a == Integer.MIN_VALUE && b == -1) {
+                                throw trap(TrapException.Kind.INTEGER_OVERFLOW);
+                            }
+                            s[sp - 1] = a / b;
+                            break;
+                        }
+                    case Op.I32_DIV_U:
+                        sp--;
+                        s[sp - 1] = Integer.divideUnsigned((int) s[sp - 1], (int) s[sp]);
+                        break;
+                    case Op.I32_REM_S:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] % (int) s[sp];
+                        break;
+                    case Op.I32_REM_U:
+                        sp--;
+                        s[sp - 1] = Integer.remainderUnsigned((int) s[sp - 1], (int) s[sp]);
+                        break;
+                    case Op.I32_AND:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] & (int) s[sp];
+                        break;
+                    case Op.I32_OR:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] | (int) s[sp];
+                        break;
+                    case Op.I32_XOR:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] ^ (int) s[sp];
+                        break;
+                    case Op.I32_SHL:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] << (int) s[sp];
+                        break;
+                    case Op.I32_SHR_S:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] >> (int) s[sp];
+                        break;
+                    case Op.I32_SHR_U:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] >>> (int) s[sp];
+                        break;
+                    case Op.I32_ROTL:
+                        sp--;
+                        s[sp - 1] = Integer.rotateLeft((int) s[sp - 1], (int) s[sp]);
+                        break;
+                    case Op.I32_ROTR:
+                        sp--;
+                        s[sp - 1] = Integer.rotateRight((int) s[sp - 1], (int) s[sp]);
+                        break;
+                    case Op.I64_CLZ:
+                        s[sp - 1] = Long.numberOfLeadingZeros(s[sp - 1]);
+                        break;
+                    case Op.I64_CTZ:
+                        s[sp - 1] = Long.numberOfTrailingZeros(s[sp - 1]);
+                        break;
+                    case Op.I64_POPCNT:
+                        s[sp - 1] = Long.bitCount(s[sp - 1]);
+                        break;
+                    case Op.I64_ADD:
+                        sp--;
+                        s[sp - 1] += s[sp];
+                        break;
+                    case Op.I64_SUB:
+                        sp--;
+                        s[sp - 1] -= s[sp];
+                        break;
+                    case Op.I64_MUL:
+                        sp--;
+                        s[sp - 1] *= s[sp];
+                        break;
+                    case Op.I64_DIV_S:
+                        sp--;
+                        if (s[sp - 1] == Long.MIN_VALUE && s[sp] == -1L) {
+                            throw trap(TrapException.Kind.INTEGER_OVERFLOW);
+                        }
+                        s[sp - 1] /= s[sp];
+                        break;
+                    case Op.I64_DIV_U:
+                        sp--;
+                        s[sp - 1] = Long.divideUnsigned(s[sp - 1], s[sp]);
+                        break;
+                    case Op.I64_REM_S:
+                        sp--;
+                        s[sp - 1] %= s[sp];
+                        break;
+                    case Op.I64_REM_U:
+                        sp--;
+                        s[sp - 1] = Long.remainderUnsigned(s[sp - 1], s[sp]);
+                        break;
+                    case Op.I64_AND:
+                        sp--;
+                        s[sp - 1] &= s[sp];
+                        break;
+                    case Op.I64_OR:
+                        sp--;
+                        s[sp - 1] |= s[sp];
+                        break;
+                    case Op.I64_XOR:
+                        sp--;
+                        s[sp - 1] ^= s[sp];
+                        break;
+                    case Op.I64_SHL:
+                        sp--;
+                        s[sp - 1] <<= s[sp];
+                        break;
+                    case Op.I64_SHR_S:
+                        sp--;
+                        s[sp - 1] >>= s[sp];
+                        break;
+                    case Op.I64_SHR_U:
+                        sp--;
+                        s[sp - 1] >>>= s[sp];
+                        break;
+                    case Op.I64_ROTL:
+                        sp--;
+                        s[sp - 1] = Long.rotateLeft(s[sp - 1], (int) s[sp]);
+                        break;
+                    case Op.I64_ROTR:
+                        sp--;
+                        s[sp - 1] = Long.rotateRight(s[sp - 1], (int) s[sp]);
+                        break;
+                    case Op.F32_ABS:
+                        s[sp - 1] &= 0x7FFF_FFFFL;
+                        break;
+                    case Op.F32_NEG:
+                        s[sp - 1] ^= 0x8000_0000L;
+                        break;
+                    case Op.F32_CEIL:
+                    case Op.F32_FLOOR:
+                    case Op.F32_TRUNC:
+                    case Op.F32_NEAREST:
+                    case Op.F32_SQRT:
+                        s[sp - 1] = Numerics.f32Unary(code[pc - 1], s[sp - 1]);
+                        break;
+                    case Op.F32_ADD:
+                        sp--;
+                        s[sp - 1] = f32(f32(s[sp - 1]) + f32(s[sp]));
+                        break;
+                    case Op.F32_SUB:
+                        sp--;
+                        s[sp - 1] = f32(f32(s[sp - 1]) - f32(s[sp]));
+                        break;
+                    case Op.F32_MUL:
+                        sp--;
+                        s[sp - 1] = f32(f32(s[sp - 1]) * f32(s[sp]));
+                        break;
+                    case Op.F32_DIV:
+                        sp--;
+                        s[sp - 1] = f32(f32(s[sp - 1]) / f32(s[sp]));
+                        break;
+                    case Op.F32_MIN:
+                        sp--;
+                        s[sp - 1] = Numerics.f32Min(s[sp - 1], s[sp]);
+                        break;
+                    case Op.F32_MAX:
+                        sp--;
+                        s[sp - 1] = Numerics.f32Max(s[sp - 1], s[sp]);
+                        break;
+                    case Op.F32_COPYSIGN:
+                        sp--;
+                        s[sp - 1] = ((int) s[sp - 1] & 0x7FFF_FFFF) | ((int) s[sp] & 0x8000_0000);
+                        break;
+                    case Op.F64_ABS:
+                        s[sp - 1] &= Long.MAX_VALUE;
+                        break;
+                    case Op.F64_NEG:
+                        s[sp - 1] ^= Long.MIN_VALUE;
+                        break;
+                    case Op.F64_CEIL:
+                    case Op.F64_FLOOR:
+                    case Op.F64_TRUNC:
+                    case Op.F64_NEAREST:
+                    case Op.F64_SQRT:
+                        s[sp - 1] = Numerics.f64Unary(code[pc - 1], s[sp - 1]);
+                        break;
+                    case Op.F64_ADD:
+                        sp--;
+                        s[sp - 1] = f64(f64(s[sp - 1]) + f64(s[sp]));
+                        break;
+                    case Op.F64_SUB:
+                        sp--;
+                        s[sp - 1] = f64(f64(s[sp - 1]) - f64(s[sp]));
+                        break;
+                    case Op.F64_MUL:
+                        sp--;
+                        s[sp - 1] = f64(f64(s[sp - 1]) * f64(s[sp]));
+                        break;
+                    case Op.F64_DIV:
+                        sp--;
+                        s[sp - 1] = f64(f64(s[sp - 1]) / f64(s[sp]));
+                        break;
+                    case Op.F64_MIN:
+                        sp--;
+                        s[sp - 1] = Numerics.f64Min(s[sp - 1], s[sp]);
+                        break;
+                    case Op.F64_MAX:
+                        sp--;
+                        s[sp - 1] = Numerics.f64Max(s[sp - 1], s[sp]);
+                        break;
+                    case Op.F64_COPYSIGN:
+                        sp--;
+                        s[sp - 1] = (s[sp - 1] & Long.MAX_VALUE) | (s[sp] & Long.MIN_VALUE);
+                        break;
+                    case Op.I64_EXTEND_I32_S:
+                    case Op.I64_EXTEND_32_S:
+                        s[sp - 1] = (int) s[sp - 1];
+                        break;
+                    case Op.I64_EXTEND_I32_U:
+                        s[sp - 1] &= 0xFFFF_FFFFL;
+                        break;
+                    case Op.I32_EXTEND_8_S:
+                    case Op.I64_EXTEND_8_S:
+                        s[sp - 1] = (byte) s[sp - 1];
+                        break;
+                    case Op.I32_EXTEND_16_S:
+                    case Op.I64_EXTEND_16_S:
+                        s[sp - 1] = (short) s[sp - 1];
+                        break;
+                    case Op.I32_TRUNC_F32_S:
+                    case Op.I32_TRUNC_F32_U:
+                    case Op.I32_TRUNC_F64_S:
+                    case Op.I32_TRUNC_F64_U:
+                    case Op.I64_TRUNC_F32_S:
+                    case Op.I64_TRUNC_F32_U:
+                    case Op.I64_TRUNC_F64_S:
+                    case Op.I64_TRUNC_F64_U:
+                    case Op.F32_CONVERT_I32_S:
+                    case Op.F32_CONVERT_I32_U:
+                    case Op.F32_CONVERT_I64_S:
+                    case Op.F32_CONVERT_I64_U:
+                    case Op.F32_DEMOTE_F64:
+                    case Op.F64_CONVERT_I32_S:
+                    case Op.F64_CONVERT_I32_U:
+                    case Op.F64_CONVERT_I64_S:
+                    case Op.F64_CONVERT_I64_U:
+                    case Op.F64_PROMOTE_F32:
+                    case Op.I32_TRUNC_SAT_F32_S:
+                    case Op.I32_TRUNC_SAT_F32_U:
+                    case Op.I32_TRUNC_SAT_F64_S:
+                    case Op.I32_TRUNC_SAT_F64_U:
+                    case Op.I64_TRUNC_SAT_F32_S:
+                    case Op.I64_TRUNC_SAT_F32_U:
+                    case Op.I64_TRUNC_SAT_F64_S:
+                    case Op.I64_TRUNC_SAT_F64_U:
+                        s[sp - 1] = Numerics.convert(code[pc - 1], s[sp - 1]);
+                        break;
+                    case Op.REF_NULL:
+                        s[sp++] = ValueTypes.NULL_REF;
+                        break;
+                    case Op.REF_IS_NULL:
+                        s[sp - 1] = s[sp - 1] == ValueTypes.NULL_REF ? 1 : 0;
+                        break;
+                    case Op.REF_FUNC:
+                        s[sp++] = inst.functions[code[pc++]].handle;
+                        break;
+                    default:
+                        sp = bulk(code[pc - 1], code, pc, s, sp, inst);
+                        pc += bulkImmediates(code[pc - 1]);
+                        mem = memoryOf(inst);
+                        break;
+                }
+            }
+        } catch (RuntimeException e) {
+            m.retired += budget - fuel;
+            throw e;
+        }
+    }
+
+    private static int bulkImmediates(int op) {
+        switch (op) {
+            case Op.MEMORY_COPY:
+            case Op.MEMORY_FILL:
+                return 0;
+            case Op.TABLE_INIT:
+            case Op.TABLE_COPY:
+                return 2;
+            default:
+                return 1;
+        }
+    }
+
+    /** Calls a host function with the top arguments; returns the new sp, or -1 if it suspended. */
+    private static int callHost(Machine m, HostFunctionRef f, Instance inst, int sp) {
+        int n = f.params.length;
+        long[] args = new long[n];
+        System.arraycopy(m.stack, sp - n, args, 0, n);
+        long[] results;
+        try {
+            results = f.implementation.call(inst, args);
+        } catch (HostSuspension suspension) {
+            m.pendingBlockReason = suspension.getMessage();
+            return -1;
+        }
+        sp -= n;
+        long[] s = m.ensureStack(sp + results.length);
+        System.arraycopy(results, 0, s, sp, results.length);
+        return sp + results.length;
+    }
+
+    /** Bulk memory and table instructions, and table grow/size; returns the new sp. */
+    private static int bulk(int op, int[] code, int pc, long[] s, int sp, Instance inst) {
+        switch (op) {
+            case Op.MEMORY_INIT:
+                Bulk.memoryInit(inst, code[pc], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]);
+                return sp - 3;
+            case Op.DATA_DROP:
+                inst.dataSegments[code[pc]] = null;
+                return sp;
+            case Op.MEMORY_COPY:
+                Bulk.memoryCopy(inst, (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]);
+                return sp - 3;
+            case Op.MEMORY_FILL:
+                Bulk.memoryFill(inst, (int) s[sp - 3], (byte) s[sp - 2], (int) s[sp - 1]);
+                return sp - 3;
+            case Op.TABLE_INIT:
+                Bulk.tableInit(inst, code[pc + 1], code[pc], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]);
+                return sp - 3;
+            case Op.ELEM_DROP:
+                inst.elementSegments[code[pc]] = null;
+                return sp;
+            case Op.TABLE_COPY:
+                Bulk.tableCopy(inst, code[pc], code[pc + 1], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]);
+                return sp - 3;
+            case Op.TABLE_GROW:
+                s[sp - 2] = inst.tables[code[pc]].grow((int) s[sp - 1], s[sp - 2]);
+                return sp - 1;
+            case Op.TABLE_SIZE:
+                s[sp] = inst.tables[code[pc]].size();
+                return sp + 1;
+            case Op.TABLE_FILL:
+                Bulk.tableFill(inst, code[pc], (int) s[sp - 3], s[sp - 2], (int) s[sp - 1]);
+                return sp - 3;
+            default:
+                throw new IllegalStateException("unknown op " + Op.name(op) + " at pc " + (pc - 1));
+        }
+    }
+}

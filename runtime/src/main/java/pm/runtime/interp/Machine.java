@@ -1,0 +1,206 @@
+package pm.runtime.interp;
+
+import java.util.Arrays;
+import pm.runtime.TrapException;
+import pm.runtime.WasmException;
+
+/**
+ * One thread of WebAssembly execution whose whole state is data: a value stack of raw 64-bit slots,
+ * a frame stack (return pc, frame pointer, function), and the registers of the innermost frame.
+ * There is no Java recursion per WebAssembly call, so the machine can stop between any two
+ * instructions and a stopped machine holds no thread.
+ *
+ * <p>Threads: the machine belongs to whichever single thread calls {@link #start}, {@link #run}
+ * or {@link #invoke}; {@link #requestFreeze} is the only method safe from any other thread.
+ */
+public final class Machine {
+    /** Why {@link #run} returned. */
+    public enum RunResult {
+        /** The invocation finished; {@link #results()} holds its results. */
+        COMPLETED,
+        /** The fuel budget ran out; call {@link #run} again to continue. */
+        OUT_OF_FUEL,
+        /** {@link #requestFreeze()} was honoured at a safepoint. */
+        FROZEN,
+        /** A host function asked to wait; {@link #blockedReason()} says why. */
+        BLOCKED
+    }
+
+    /** Where the machine is between calls. */
+    public enum Status {
+        IDLE,
+        SUSPENDED
+    }
+
+    final Store store;
+    final Limits limits;
+
+    long[] stack;
+    int sp;
+    final int[] frames; // per saved frame: return pc, frame pointer
+    final WasmFunction[] frameFunctions;
+    int depth; // saved frames below the current one
+    WasmFunction fn; // current frame's function, null when idle
+    int pc;
+    int fp;
+
+    volatile boolean freezeRequested;
+    Status status = Status.IDLE;
+    long retired;
+    private long[] results;
+    private String blockedReason;
+    String pendingBlockReason; // set by a suspending host call, consumed by block()
+
+    public Machine(Store store, Limits limits) {
+        this.store = store;
+        this.limits = limits;
+        this.stack = new long[Math.min(64 * 1024, limits.maxStackSlots())];
+        this.frames = new int[2 * limits.maxCallDepth()];
+        this.frameFunctions = new WasmFunction[limits.maxCallDepth()];
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+
+    public Status status() {
+        return status;
+    }
+
+    /** Instructions executed by this machine since it was created or restored. */
+    public long instructionsRetired() {
+        return retired;
+    }
+
+    /** Asks the running machine to stop at its next safepoint (loop back-edge or call). Any thread. */
+    public void requestFreeze() {
+        freezeRequested = true;
+    }
+
+    /** Calls {@code f} to completion on this thread. */
+    public long[] invoke(FunctionRef f, long... args) {
+        start(f, args);
+        RunResult r = run(Long.MAX_VALUE);
+        while (r == RunResult.FROZEN) {
+            r = run(Long.MAX_VALUE);
+        }
+        if (r == RunResult.BLOCKED) {
+            abort();
+            throw new WasmException("host function blocked during a synchronous invoke: " + blockedReason);
+        }
+        return results();
+    }
+
+    /** Prepares an invocation of {@code f}; nothing runs until {@link #run}. */
+    public void start(FunctionRef f, long... args) {
+        if (status != Status.IDLE) {
+            throw new IllegalStateException("machine is busy: an invocation is already in progress");
+        }
+        if (args.length != f.params.length) {
+            throw new IllegalArgumentException("expected " + f.params.length + " arguments, got " + args.length);
+        }
+        results = null;
+        if (f instanceof HostFunctionRef) {
+            results = ((HostFunctionRef) f).implementation.call(null, args.clone());
+            return;
+        }
+        WasmFunction w = (WasmFunction) f;
+        CompiledFunction c = w.code;
+        ensureStack(c.frameSize);
+        System.arraycopy(args, 0, stack, 0, args.length);
+        Arrays.fill(stack, args.length, c.localTypes.length, 0L);
+        depth = 0;
+        fn = w;
+        fp = 0;
+        sp = c.localTypes.length;
+        pc = 0;
+        status = Status.SUSPENDED;
+    }
+
+    /**
+     * Runs for at most {@code fuel} instructions. A trap aborts the invocation (the machine becomes
+     * idle) and is rethrown; the instance keeps every effect made before it.
+     */
+    public RunResult run(long fuel) {
+        if (status != Status.SUSPENDED) {
+            if (results != null) {
+                return RunResult.COMPLETED; // a host entry function already ran in start()
+            }
+            throw new IllegalStateException("nothing to run: start an invocation first");
+        }
+        freezeRequested = false;
+        blockedReason = null;
+        try {
+            return Interpreter.execute(this, fuel);
+        } catch (RuntimeException | StackOverflowError e) {
+            abort();
+            throw Interpreter.asTrap(e);
+        }
+    }
+
+    /** Drops the invocation in progress, if any. */
+    public void abort() {
+        status = Status.IDLE;
+        fn = null;
+        depth = 0;
+        sp = 0;
+        Arrays.fill(frameFunctions, null);
+    }
+
+    public long[] results() {
+        if (results == null) {
+            throw new IllegalStateException("no completed invocation");
+        }
+        return results.clone();
+    }
+
+    public String blockedReason() {
+        return blockedReason;
+    }
+
+    // ---- called by the interpreter ----
+
+    RunResult suspend(RunResult why, int pc, int sp, int fp, WasmFunction fn, int depth) {
+        this.pc = pc;
+        this.sp = sp;
+        this.fp = fp;
+        this.fn = fn;
+        this.depth = depth;
+        return why;
+    }
+
+    RunResult block(int pc, int sp, int fp, WasmFunction fn, int depth) {
+        blockedReason = pendingBlockReason;
+        pendingBlockReason = null;
+        return suspend(RunResult.BLOCKED, pc, sp, fp, fn, depth);
+    }
+
+    RunResult complete(int sp, int count) {
+        results = Arrays.copyOfRange(stack, sp - count, sp);
+        abortFrames();
+        return RunResult.COMPLETED;
+    }
+
+    private void abortFrames() {
+        status = Status.IDLE;
+        fn = null;
+        depth = 0;
+        this.sp = 0;
+    }
+
+    /** Makes room for a frame ending at slot {@code top}, or traps when the limit is reached. */
+    long[] ensureStack(int top) {
+        if (top > stack.length) {
+            if (top > limits.maxStackSlots()) {
+                throw new TrapException(TrapException.Kind.CALL_STACK_EXHAUSTED);
+            }
+            int size = (int) Math.min(limits.maxStackSlots(), Math.max(top, 2L * stack.length));
+            stack = Arrays.copyOf(stack, size);
+        }
+        return stack;
+    }
+}
