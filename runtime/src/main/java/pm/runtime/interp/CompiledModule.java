@@ -131,6 +131,7 @@ public final class CompiledModule {
         } catch (ChicoryException | IllegalArgumentException | IndexOutOfBoundsException e) {
             throw new MalformedModuleException("malformed module: " + e.getMessage(), e);
         }
+        ModuleChecks.validate(wasm);
         return new CompiledModule(wasm, digest(bytes));
     }
 

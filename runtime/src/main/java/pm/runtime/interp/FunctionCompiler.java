@@ -124,6 +124,9 @@ final class FunctionCompiler {
             if (curOffset == probeOffset) {
                 if (!top.unreachable && !top.dead) {
                     probe = captureProbe();
+                } else if (ins.opcode() == OpCode.END && ctrls.size() == 1) {
+                    // The function's end is reached by branches even after an unconditional exit.
+                    probe = new Probe(top.results.clone(), List.of());
                 }
                 return;
             }

@@ -1,0 +1,111 @@
+package pm.runtime.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The WebAssembly 2.0 core spec suite (every non-SIMD script), twice: plain, and with a freeze,
+ * state round trip and restore into a new instance and machine injected into every
+ * assert_return/assert_trap invocation. Prints "N passed, M failed" for each pass.
+ */
+class SpecSuiteTest {
+    private static final long SEED = Long.getLong("pm.spec.seed", 20261126L);
+    private static final Map<String, SpecScript.Result> PLAIN = new TreeMap<>();
+    private static final Map<String, SpecScript.Result> FROZEN = new TreeMap<>();
+
+    @TestFactory
+    Stream<DynamicTest> specScripts() throws Exception {
+        Path wastDir = Paths.get(SpecSuiteTest.class.getResource("/wasm-spec").toURI());
+        Path out = Paths.get("target", "spec-json");
+        List<Path> scripts;
+        try (Stream<Path> files = Files.list(wastDir)) {
+            scripts = files.filter(p -> p.toString().endsWith(".wast"))
+                    .filter(p -> !p.getFileName().toString().startsWith("simd_"))
+                    .sorted()
+                    .collect(Collectors.toList());
+        }
+        assertThat(scripts).hasSizeGreaterThan(80);
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Path wast : scripts) {
+            String name = wast.getFileName().toString().replace(".wast", "");
+            tests.add(DynamicTest.dynamicTest(name, () -> {
+                Path json = convert(wast, out.resolve(name), name);
+                SpecScript.Result plain = SpecScript.runPlain(json);
+                PLAIN.put(name, plain);
+                SpecScript.Result frozen =
+                        SpecScript.runWithFreezes(json, plain.instructionCounts, SEED ^ name.hashCode());
+                FROZEN.put(name, frozen);
+                assertThat(plain.failures).as(name + " plain").isEmpty();
+                assertThat(frozen.failures).as(name + " with freeze round trips").isEmpty();
+            }));
+        }
+        return tests.stream();
+    }
+
+    private static Path convert(Path wast, Path dir, String name) throws IOException, InterruptedException {
+        Path json = dir.resolve(name + ".json");
+        if (Files.exists(json) && Files.getLastModifiedTime(json).compareTo(Files.getLastModifiedTime(wast)) > 0) {
+            return json;
+        }
+        Files.createDirectories(dir);
+        Process p = new ProcessBuilder("wast2json", "--enable-all", wast.toString(), "-o", json.toString())
+                .redirectErrorStream(true)
+                .start();
+        String output = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("wast2json failed for " + name + ": " + output);
+        }
+        return json;
+    }
+
+    @AfterAll
+    static void summary() {
+        print("spec suite", PLAIN);
+        print("spec suite with freeze/restore round trips", FROZEN);
+    }
+
+    private static void print(String title, Map<String, SpecScript.Result> results) {
+        int passed = 0;
+        int failed = 0;
+        int na = 0;
+        int trips = 0;
+        int notCapturable = 0;
+        int shared = 0;
+        for (var e : results.entrySet()) {
+            SpecScript.Result r = e.getValue();
+            passed += r.passed;
+            failed += r.failed;
+            na += r.notApplicable;
+            trips += r.roundTrips;
+            notCapturable += r.notCapturable;
+            shared += r.sharedSkipped;
+            if (r.failed > 0) {
+                System.out.println("  " + e.getKey() + ": " + r.failed + " failed; first: " + r.failures);
+            }
+        }
+        System.out.printf(
+                "%s: %d scripts, %d passed, %d failed (%d text-format module checks not applicable)%n",
+                title, results.size(), passed, failed, na);
+        if (trips > 0 || notCapturable > 0 || shared > 0) {
+            System.out.printf(
+                    "  %d freeze/snapshot/restore round trips; %d stops not capturable (frame in another instance); "
+                            + "%d invocations of instances shared with importers run without a round trip%n",
+                    trips, notCapturable, shared);
+        }
+    }
+}
