@@ -169,6 +169,16 @@ public final class CompiledModule {
         return out;
     }
 
+    /** Parameter types of a type-section entry. */
+    public byte[] typeParams(int typeIndex) {
+        return types.typeParams[typeIndex].clone();
+    }
+
+    /** Result types of a type-section entry. */
+    public byte[] typeResults(int typeIndex) {
+        return types.typeResults[typeIndex].clone();
+    }
+
     public int functionCount() {
         return types.functionTypes.length;
     }

@@ -55,8 +55,9 @@ public final class Machine {
         this.store = store;
         this.limits = limits;
         this.stack = new long[Math.min(64 * 1024, limits.maxStackSlots())];
-        this.frames = new int[2 * limits.maxCallDepth()];
-        this.frameFunctions = new WasmFunction[limits.maxCallDepth()];
+        // The innermost frame lives in registers, so maxCallDepth frames need one less saved slot.
+        this.frames = new int[2 * (limits.maxCallDepth() - 1)];
+        this.frameFunctions = new WasmFunction[limits.maxCallDepth() - 1];
     }
 
     public Store store() {
