@@ -71,6 +71,7 @@ final class FunctionCompiler {
     private int localCount;
     private byte[] localTypes;
     private int curOffset;
+    private int lastTarget = -1; // most recent code position a branch can land on
 
     private int probeOffset = -1;
     private Probe probe;
@@ -133,7 +134,11 @@ final class FunctionCompiler {
             if (top.unreachable || top.dead) {
                 skipDead(ins, top);
             } else {
+                int before = opCount;
                 translate(ins, top);
+                if (opCount > before) {
+                    fuse(); // only a freshly emitted op may join its predecessor
+                }
             }
             if (ctrls.isEmpty()) {
                 return;
@@ -206,6 +211,7 @@ final class FunctionCompiler {
                         case LOOP:
                             c.kind = KIND_LOOP;
                             c.loopPc = len;
+                            lastTarget = len;
                             break;
                         default:
                             c.kind = KIND_IF;
@@ -518,6 +524,110 @@ final class FunctionCompiler {
         }
     }
 
+    /**
+     * Fuses the last two ops into one super-instruction when they form a known pair and nothing
+     * branches between them. The fused op keeps the first instruction's offset, so a state can
+     * still be captured before it (never inside it). Calls are never fused: a caller frame's
+     * offset must be its call instruction.
+     */
+    private void fuse() {
+        if (opCount < 2) {
+            return;
+        }
+        int last = opPcs[opCount - 1];
+        int prev = opPcs[opCount - 2];
+        if (last == lastTarget) {
+            return;
+        }
+        int a = code[prev];
+        int b = code[last];
+        switch (a) {
+            case Op.LOCAL_GET:
+                if (b == Op.LOCAL_GET) {
+                    rewrite(prev, Op.LOCAL_GET2, code[prev + 1], code[last + 1]);
+                } else if (b == Op.I32_CONST) {
+                    rewrite(prev, Op.LOCAL_GET_CONST, code[prev + 1], code[last + 1]);
+                } else if (b == Op.I32_LOAD) {
+                    rewrite(prev, Op.I32_LOAD_L, code[prev + 1], code[last + 1]);
+                }
+                break;
+            case Op.LOCAL_GET_CONST:
+                if (b == Op.I32_ADD) {
+                    rewrite(prev, Op.LOCAL_ADD_C, code[prev + 1], code[prev + 2]);
+                }
+                break;
+            case Op.I32_CONST:
+                if (b == Op.I32_ADD) {
+                    rewrite(prev, Op.I32_ADD_C, code[prev + 1]);
+                } else if (b == Op.I32_AND) {
+                    rewrite(prev, Op.I32_AND_C, code[prev + 1]);
+                } else if (b == Op.I32_SHL) {
+                    rewrite(prev, Op.I32_SHL_C, code[prev + 1]);
+                } else if (b == Op.I32_SHR_U) {
+                    rewrite(prev, Op.I32_SHR_U_C, code[prev + 1]);
+                }
+                break;
+            case Op.LOCAL_SET:
+                if (b == Op.LOCAL_GET) {
+                    rewrite(prev, Op.LOCAL_SET_GET, code[prev + 1], code[last + 1]);
+                }
+                break;
+            case Op.LOCAL_TEE:
+                if (b == Op.LOCAL_GET) {
+                    rewrite(prev, Op.LOCAL_TEE_GET, code[prev + 1], code[last + 1]);
+                }
+                break;
+            case Op.I32_ADD:
+                if (b == Op.LOCAL_SET) {
+                    rewrite(prev, Op.I32_ADD_SET, code[last + 1]);
+                }
+                break;
+            case Op.I32_EQZ:
+                fuseBranch(prev, last, b, Op.BR_UNLESS, Op.BR_UNLESS_LOOP);
+                break;
+            case Op.I32_NE:
+                fuseBranch(prev, last, b, Op.BR_IF_NE, Op.BR_IF_NE_LOOP);
+                break;
+            case Op.I32_EQ:
+                fuseBranch(prev, last, b, Op.BR_IF_EQ, -1);
+                break;
+            case Op.I32_LT_U:
+                fuseBranch(prev, last, b, -1, Op.BR_IF_LT_U_LOOP);
+                break;
+            case Op.I32_LT_S:
+                fuseBranch(prev, last, b, -1, Op.BR_IF_LT_S_LOOP);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void fuseBranch(int prev, int last, int branch, int forward, int loop) {
+        if (branch == Op.BR_IF && forward >= 0) {
+            relocateFixup(last + 1, prev + 1);
+            rewrite(prev, forward, code[last + 1]);
+        } else if (branch == Op.BR_IF_LOOP && loop >= 0) {
+            rewrite(prev, loop, code[last + 1]);
+        }
+    }
+
+    private void rewrite(int at, int op, int... immediates) {
+        code[at] = op;
+        System.arraycopy(immediates, 0, code, at + 1, immediates.length);
+        len = at + 1 + immediates.length;
+        opCount--;
+    }
+
+    private void relocateFixup(int from, int to) {
+        for (Ctrl c : ctrls) {
+            for (int i = 0; i < c.fixupCount; i++) {
+                if (c.fixups[i] == from) {
+                    c.fixups[i] = to;
+                }
+            }
+        }
+    }
+
     private void numeric(Instruction ins) {
         String name = ins.opcode().name();
         int op = NumericOps.opFor(ins.opcode());
@@ -571,6 +681,7 @@ final class FunctionCompiler {
             code[c.ifFalseSlot] = len;
             c.ifFalseSlot = -1;
         }
+        lastTarget = len;
         c.kind = KIND_ELSE;
         c.unreachable = false;
         th = c.height;
@@ -591,6 +702,7 @@ final class FunctionCompiler {
             return;
         }
         int target = len;
+        lastTarget = len;
         if (c.ifFalseSlot >= 0) {
             code[c.ifFalseSlot] = target;
         }

@@ -803,6 +803,96 @@ final class Interpreter {
                     case Op.I64_TRUNC_SAT_F64_U:
                         s[sp - 1] = Numerics.convert(code[pc - 1], s[sp - 1]);
                         break;
+                    case Op.LOCAL_GET2:
+                        s[sp] = s[fp + code[pc]];
+                        s[sp + 1] = s[fp + code[pc + 1]];
+                        sp += 2;
+                        pc += 2;
+                        break;
+                    case Op.LOCAL_GET_CONST:
+                        s[sp] = s[fp + code[pc]];
+                        s[sp + 1] = code[pc + 1];
+                        sp += 2;
+                        pc += 2;
+                        break;
+                    case Op.LOCAL_ADD_C:
+                        s[sp++] = (int) s[fp + code[pc]] + code[pc + 1];
+                        pc += 2;
+                        break;
+                    case Op.I32_ADD_C:
+                        s[sp - 1] = (int) s[sp - 1] + code[pc++];
+                        break;
+                    case Op.I32_AND_C:
+                        s[sp - 1] = (int) s[sp - 1] & code[pc++];
+                        break;
+                    case Op.I32_SHL_C:
+                        s[sp - 1] = (int) s[sp - 1] << code[pc++];
+                        break;
+                    case Op.I32_SHR_U_C:
+                        s[sp - 1] = (int) s[sp - 1] >>> code[pc++];
+                        break;
+                    case Op.I32_LOAD_L:
+                        s[sp] = (int) INT.get(mem, ea(s, fp + code[pc], code[pc + 1]));
+                        sp++;
+                        pc += 2;
+                        break;
+                    case Op.LOCAL_SET_GET:
+                        s[fp + code[pc]] = s[sp - 1];
+                        s[sp - 1] = s[fp + code[pc + 1]];
+                        pc += 2;
+                        break;
+                    case Op.LOCAL_TEE_GET:
+                        s[fp + code[pc]] = s[sp - 1];
+                        s[sp++] = s[fp + code[pc + 1]];
+                        pc += 2;
+                        break;
+                    case Op.I32_ADD_SET:
+                        sp -= 2;
+                        s[fp + code[pc++]] = (int) s[sp] + (int) s[sp + 1];
+                        break;
+                    case Op.BR_UNLESS:
+                        if ((int) s[--sp] == 0) {
+                            pc = code[pc];
+                        } else {
+                            pc++;
+                        }
+                        break;
+                    case Op.BR_IF_NE:
+                        sp -= 2;
+                        if ((int) s[sp] != (int) s[sp + 1]) {
+                            pc = code[pc];
+                        } else {
+                            pc++;
+                        }
+                        break;
+                    case Op.BR_IF_EQ:
+                        sp -= 2;
+                        if ((int) s[sp] == (int) s[sp + 1]) {
+                            pc = code[pc];
+                        } else {
+                            pc++;
+                        }
+                        break;
+                    case Op.BR_UNLESS_LOOP:
+                    case Op.BR_IF_NE_LOOP:
+                    case Op.BR_IF_LT_U_LOOP:
+                    case Op.BR_IF_LT_S_LOOP:
+                        {
+                            int op = code[pc - 1];
+                            int arity = op == Op.BR_UNLESS_LOOP ? 1 : 2;
+                            boolean taken = loopCondition(op, s, sp);
+                            if (taken) {
+                                if (m.freezeRequested) {
+                                    m.retired += budget - fuel - 1;
+                                    return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                                }
+                                pc = code[pc];
+                            } else {
+                                pc++;
+                            }
+                            sp -= arity;
+                            break;
+                        }
                     case Op.REF_NULL:
                         s[sp++] = ValueTypes.NULL_REF;
                         break;
@@ -822,6 +912,19 @@ final class Interpreter {
         } catch (RuntimeException e) {
             m.retired += budget - fuel;
             throw e;
+        }
+    }
+
+    private static boolean loopCondition(int op, long[] s, int sp) {
+        switch (op) {
+            case Op.BR_UNLESS_LOOP:
+                return (int) s[sp - 1] == 0;
+            case Op.BR_IF_NE_LOOP:
+                return (int) s[sp - 2] != (int) s[sp - 1];
+            case Op.BR_IF_LT_U_LOOP:
+                return Integer.compareUnsigned((int) s[sp - 2], (int) s[sp - 1]) < 0;
+            default:
+                return (int) s[sp - 2] < (int) s[sp - 1];
         }
     }
 
