@@ -346,75 +346,6 @@ final class FunctionCompiler {
                 emitOp(Op.TABLE_SET);
                 emit((int) ins.operand(0));
                 break;
-            case I32_LOAD:
-                load(ins, Op.I32_LOAD, ValueTypes.I32);
-                break;
-            case I64_LOAD:
-                load(ins, Op.I64_LOAD, ValueTypes.I64);
-                break;
-            case F32_LOAD:
-                load(ins, Op.F32_LOAD, ValueTypes.F32);
-                break;
-            case F64_LOAD:
-                load(ins, Op.F64_LOAD, ValueTypes.F64);
-                break;
-            case I32_LOAD8_S:
-                load(ins, Op.I32_LOAD8_S, ValueTypes.I32);
-                break;
-            case I32_LOAD8_U:
-                load(ins, Op.I32_LOAD8_U, ValueTypes.I32);
-                break;
-            case I32_LOAD16_S:
-                load(ins, Op.I32_LOAD16_S, ValueTypes.I32);
-                break;
-            case I32_LOAD16_U:
-                load(ins, Op.I32_LOAD16_U, ValueTypes.I32);
-                break;
-            case I64_LOAD8_S:
-                load(ins, Op.I64_LOAD8_S, ValueTypes.I64);
-                break;
-            case I64_LOAD8_U:
-                load(ins, Op.I64_LOAD8_U, ValueTypes.I64);
-                break;
-            case I64_LOAD16_S:
-                load(ins, Op.I64_LOAD16_S, ValueTypes.I64);
-                break;
-            case I64_LOAD16_U:
-                load(ins, Op.I64_LOAD16_U, ValueTypes.I64);
-                break;
-            case I64_LOAD32_S:
-                load(ins, Op.I64_LOAD32_S, ValueTypes.I64);
-                break;
-            case I64_LOAD32_U:
-                load(ins, Op.I64_LOAD32_U, ValueTypes.I64);
-                break;
-            case I32_STORE:
-                store(ins, Op.I32_STORE);
-                break;
-            case I64_STORE:
-                store(ins, Op.I64_STORE);
-                break;
-            case F32_STORE:
-                store(ins, Op.F32_STORE);
-                break;
-            case F64_STORE:
-                store(ins, Op.F64_STORE);
-                break;
-            case I32_STORE8:
-                store(ins, Op.I32_STORE8);
-                break;
-            case I32_STORE16:
-                store(ins, Op.I32_STORE16);
-                break;
-            case I64_STORE8:
-                store(ins, Op.I64_STORE8);
-                break;
-            case I64_STORE16:
-                store(ins, Op.I64_STORE16);
-                break;
-            case I64_STORE32:
-                store(ins, Op.I64_STORE32);
-                break;
             case MEMORY_SIZE:
                 emitOp(Op.MEMORY_SIZE);
                 push(ValueTypes.I32);
@@ -519,7 +450,13 @@ final class FunctionCompiler {
                 emit((int) ins.operand(0));
                 break;
             default:
-                numeric(ins);
+                if (NumericOps.isLoad(ins.opcode())) {
+                    load(ins, NumericOps.opFor(ins.opcode()), NumericOps.resultType(ins.opcode().name()));
+                } else if (NumericOps.isStore(ins.opcode())) {
+                    store(ins, NumericOps.opFor(ins.opcode()));
+                } else {
+                    numeric(ins);
+                }
                 break;
         }
     }
@@ -549,6 +486,34 @@ final class FunctionCompiler {
                     rewrite(prev, Op.LOCAL_GET_CONST, code[prev + 1], code[last + 1]);
                 } else if (b == Op.I32_LOAD) {
                     rewrite(prev, Op.I32_LOAD_L, code[prev + 1], code[last + 1]);
+                } else if (b == Op.I32_ADD) {
+                    rewrite(prev, Op.I32_ADD_L, code[prev + 1]);
+                } else if (b == Op.I32_SUB) {
+                    rewrite(prev, Op.I32_SUB_L, code[prev + 1]);
+                }
+                break;
+            case Op.LOCAL_GET2:
+                if (b == Op.I32_LOAD) {
+                    rewrite(prev, Op.LOCAL_GET_LOAD_L, code[prev + 1], code[prev + 2], code[last + 1]);
+                }
+                break;
+            case Op.I32_SHL_C:
+                if (b == Op.I32_ADD) {
+                    rewrite(prev, Op.I32_SHL_ADD, code[prev + 1]);
+                }
+                break;
+            case Op.I32_ADD_C:
+                if (b == Op.I32_LOAD8_U) {
+                    rewrite(prev, Op.I32_LOAD8_U_C, code[prev + 1], code[last + 1]);
+                } else if (b == Op.I32_LOAD) {
+                    rewrite(prev, Op.I32_LOAD_C, code[prev + 1], code[last + 1]);
+                } else if (b == Op.LOCAL_TEE) {
+                    rewrite(prev, Op.I32_ADD_C_TEE, code[prev + 1], code[last + 1]);
+                }
+                break;
+            case Op.I32_LOAD8_U:
+                if (b == Op.LOCAL_TEE) {
+                    rewrite(prev, Op.I32_LOAD8_U_TEE, code[prev + 1], code[last + 1]);
                 }
                 break;
             case Op.LOCAL_GET_CONST:
@@ -575,11 +540,19 @@ final class FunctionCompiler {
             case Op.LOCAL_TEE:
                 if (b == Op.LOCAL_GET) {
                     rewrite(prev, Op.LOCAL_TEE_GET, code[prev + 1], code[last + 1]);
+                } else if (b == Op.I32_LOAD) {
+                    rewrite(prev, Op.LOCAL_TEE_LOAD, code[prev + 1], code[last + 1]);
                 }
                 break;
             case Op.I32_ADD:
                 if (b == Op.LOCAL_SET) {
                     rewrite(prev, Op.I32_ADD_SET, code[last + 1]);
+                } else if (b == Op.LOCAL_TEE) {
+                    rewrite(prev, Op.I32_ADD_TEE, code[last + 1]);
+                } else if (b == Op.I32_LOAD8_U) {
+                    rewrite(prev, Op.I32_LOAD8_U_ADD, code[last + 1]);
+                } else if (b == Op.I32_LOAD) {
+                    rewrite(prev, Op.I32_LOAD_ADD, code[last + 1]);
                 }
                 break;
             case Op.I32_EQZ:

@@ -68,22 +68,16 @@ final class Interpreter {
         int sp = m.sp;
         int fp = m.fp;
         int pc = m.pc;
-        int depth = m.depth;
-        WasmFunction fn = m.fn;
-        int[] code = fn.code.code;
-        Instance inst = fn.instance;
+        int[] code = m.fn.code.code;
+        Instance inst = m.fn.instance;
         byte[] mem = memoryOf(inst);
         GlobalInstance[] globals = inst.globals;
-        final int[] frames = m.frames;
-        final WasmFunction[] frameFns = m.frameFunctions;
         long fuel = budget;
-        FunctionRef callee = null;
-        int callPc = 0;
         try {
             for (; ; ) {
                 if (--fuel < 0) {
                     m.retired += budget;
-                    return m.suspend(RunResult.OUT_OF_FUEL, pc, sp, fp, fn, depth);
+                    return m.suspend(RunResult.OUT_OF_FUEL, pc, sp, fp);
                 }
                 switch (code[pc++]) {
                     case Op.UNREACHABLE:
@@ -95,14 +89,14 @@ final class Interpreter {
                     case Op.BR_LOOP:
                         if (m.freezeRequested) {
                             m.retired += budget - fuel - 1;
-                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
                         }
                         pc = code[pc];
                         break;
                     case Op.BR_FIX_LOOP:
                         if (m.freezeRequested) {
                             m.retired += budget - fuel - 1;
-                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
                         }
                         // fall through
                     case Op.BR_FIX:
@@ -125,7 +119,7 @@ final class Interpreter {
                         if ((int) s[sp - 1] != 0) {
                             if (m.freezeRequested) {
                                 m.retired += budget - fuel - 1;
-                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
                             }
                             pc = code[pc];
                         } else {
@@ -136,7 +130,7 @@ final class Interpreter {
                     case Op.BR_IF_FIX_LOOP:
                         if ((int) s[sp - 1] != 0 && m.freezeRequested) {
                             m.retired += budget - fuel - 1;
-                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
                         }
                         // fall through
                     case Op.BR_IF_FIX:
@@ -154,7 +148,7 @@ final class Interpreter {
                         {
                             if (m.freezeRequested) {
                                 m.retired += budget - fuel - 1;
-                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
                             }
                             int n = code[pc];
                             int i = (int) s[--sp];
@@ -178,87 +172,55 @@ final class Interpreter {
                         break;
                     case Op.RETURN:
                         {
-                            int n = fn.results.length;
+                            WasmFunction f = m.fn;
+                            int n = f.results.length;
                             if (n == 1) {
                                 s[fp] = s[sp - 1];
                             } else if (n > 1) {
                                 System.arraycopy(s, sp - n, s, fp, n);
                             }
                             sp = fp + n;
-                            if (depth == 0) {
+                            int d = m.depth;
+                            if (d == 0) {
                                 m.retired += budget - fuel;
                                 return m.complete(sp, n);
                             }
-                            depth--;
-                            pc = frames[2 * depth];
-                            fp = frames[2 * depth + 1];
-                            fn = frameFns[depth];
-                            frameFns[depth] = null;
-                            code = fn.code.code;
-                            if (fn.instance != inst) {
-                                inst = fn.instance;
+                            m.depth = --d;
+                            pc = m.frames[2 * d];
+                            fp = m.frames[2 * d + 1];
+                            f = m.frameFunctions[d];
+                            m.frameFunctions[d] = null;
+                            m.fn = f;
+                            code = f.code.code;
+                            if (f.instance != inst) {
+                                inst = f.instance;
                                 globals = inst.globals;
                                 mem = memoryOf(inst);
                             }
                             break;
                         }
+                    case Op.CALL:
                     case Op.CALL_INDIRECT:
                         {
                             if (m.freezeRequested) {
                                 m.retired += budget - fuel - 1;
-                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
                             }
-                            callPc = pc - 1;
-                            TableInstance table = inst.tables[code[pc + 1]];
-                            int i = (int) s[sp - 1];
-                            if (i < 0 || i >= table.elements.length) {
-                                throw trap(TrapException.Kind.UNDEFINED_ELEMENT);
+                            int callPc = pc - 1;
+                            int spAtCall = sp;
+                            FunctionRef f;
+                            if (code[callPc] == Op.CALL) {
+                                f = inst.functions[code[pc++]];
+                            } else {
+                                f = resolveIndirect(m.store, inst, code[pc], code[pc + 1], (int) s[--sp]);
+                                pc += 2;
                             }
-                            long h = table.elements[i];
-                            if (h < 0) {
-                                throw trap(TrapException.Kind.UNINITIALIZED_ELEMENT);
-                            }
-                            callee = m.store.function(h);
-                            if (callee.typeId != inst.typeIds[code[pc]]) {
-                                throw trap(TrapException.Kind.INDIRECT_CALL_TYPE_MISMATCH);
-                            }
-                            sp--;
-                            pc += 2;
-                        }
-                        // fall through
-                    case Op.CALL:
-                        {
-                            if (callee == null) {
-                                if (m.freezeRequested) {
-                                    m.retired += budget - fuel - 1;
-                                    return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
-                                }
-                                callPc = pc - 1;
-                                callee = inst.functions[code[pc++]];
-                            }
-                            if (callee instanceof WasmFunction) {
-                                WasmFunction w = (WasmFunction) callee;
-                                CompiledFunction c = w.code;
-                                int nfp = sp - c.paramTypes.length;
-                                if (depth == frameFns.length) {
-                                    throw trap(TrapException.Kind.CALL_STACK_EXHAUSTED);
-                                }
-                                if (nfp + c.frameSize > s.length) {
-                                    m.stack = s;
-                                    s = m.ensureStack(nfp + c.frameSize);
-                                }
-                                frames[2 * depth] = pc;
-                                frames[2 * depth + 1] = fp;
-                                frameFns[depth] = fn;
-                                depth++;
-                                int top = nfp + c.localTypes.length;
-                                for (int i = sp; i < top; i++) {
-                                    s[i] = 0L;
-                                }
-                                fn = w;
-                                code = c.code;
-                                fp = nfp;
-                                sp = top;
+                            if (f instanceof WasmFunction) {
+                                WasmFunction w = (WasmFunction) f;
+                                fp = enter(m, w, sp, fp, pc);
+                                s = m.stack;
+                                sp = fp + w.code.localTypes.length;
+                                code = w.code.code;
                                 pc = 0;
                                 if (w.instance != inst) {
                                     inst = w.instance;
@@ -266,17 +228,15 @@ final class Interpreter {
                                     mem = memoryOf(inst);
                                 }
                             } else {
-                                m.stack = s;
-                                int r = callHost(m, (HostFunctionRef) callee, inst, sp);
+                                int r = callHost(m, (HostFunctionRef) f, inst, sp);
                                 if (r < 0) {
                                     m.retired += budget - fuel - 1;
-                                    return m.block(callPc, sp, fp, fn, depth);
+                                    return m.block(callPc, spAtCall, fp);
                                 }
                                 sp = r;
                                 s = m.stack;
                                 mem = memoryOf(inst);
                             }
-                            callee = null;
                             break;
                         }
                     case Op.DROP:
@@ -884,7 +844,7 @@ final class Interpreter {
                             if (taken) {
                                 if (m.freezeRequested) {
                                     m.retired += budget - fuel - 1;
-                                    return m.suspend(RunResult.FROZEN, pc - 1, sp, fp, fn, depth);
+                                    return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
                                 }
                                 pc = code[pc];
                             } else {
@@ -893,6 +853,59 @@ final class Interpreter {
                             sp -= arity;
                             break;
                         }
+                    case Op.I32_ADD_TEE:
+                        sp--;
+                        s[sp - 1] = s[fp + code[pc++]] = (int) s[sp - 1] + (int) s[sp];
+                        break;
+                    case Op.I32_ADD_L:
+                        s[sp - 1] = (int) s[sp - 1] + (int) s[fp + code[pc++]];
+                        break;
+                    case Op.I32_SUB_L:
+                        s[sp - 1] = (int) s[sp - 1] - (int) s[fp + code[pc++]];
+                        break;
+                    case Op.I32_SHL_ADD:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] + ((int) s[sp] << code[pc++]);
+                        break;
+                    case Op.I32_LOAD8_U_ADD:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] + (int) s[sp];
+                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++])] & 0xFF;
+                        break;
+                    case Op.I32_LOAD_ADD:
+                        sp--;
+                        s[sp - 1] = (int) s[sp - 1] + (int) s[sp];
+                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++]));
+                        break;
+                    case Op.I32_LOAD8_U_C:
+                        s[sp - 1] = (int) s[sp - 1] + code[pc];
+                        s[sp - 1] = mem[ea(s, sp - 1, code[pc + 1])] & 0xFF;
+                        pc += 2;
+                        break;
+                    case Op.I32_LOAD_C:
+                        s[sp - 1] = (int) s[sp - 1] + code[pc];
+                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc + 1]));
+                        pc += 2;
+                        break;
+                    case Op.LOCAL_TEE_LOAD:
+                        s[fp + code[pc]] = s[sp - 1];
+                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc + 1]));
+                        pc += 2;
+                        break;
+                    case Op.I32_LOAD8_U_TEE:
+                        s[sp - 1] = s[fp + code[pc + 1]] = mem[ea(s, sp - 1, code[pc])] & 0xFF;
+                        pc += 2;
+                        break;
+                    case Op.I32_ADD_C_TEE:
+                        s[sp - 1] = s[fp + code[pc + 1]] = (int) s[sp - 1] + code[pc];
+                        pc += 2;
+                        break;
+                    case Op.LOCAL_GET_LOAD_L:
+                        s[sp] = s[fp + code[pc]];
+                        s[sp + 1] = (int) INT.get(mem, ea(s, fp + code[pc + 1], code[pc + 2]));
+                        sp += 2;
+                        pc += 3;
+                        break;
                     case Op.REF_NULL:
                         s[sp++] = ValueTypes.NULL_REF;
                         break;
@@ -939,6 +952,45 @@ final class Interpreter {
             default:
                 return 1;
         }
+    }
+
+    private static FunctionRef resolveIndirect(Store store, Instance inst, int typeIndex, int table, int i) {
+        long[] elements = inst.tables[table].elements;
+        if (i < 0 || i >= elements.length) {
+            throw trap(TrapException.Kind.UNDEFINED_ELEMENT);
+        }
+        long h = elements[i];
+        if (h < 0) {
+            throw trap(TrapException.Kind.UNINITIALIZED_ELEMENT);
+        }
+        FunctionRef f = store.function(h);
+        if (f.typeId != inst.typeIds[typeIndex]) {
+            throw trap(TrapException.Kind.INDIRECT_CALL_TYPE_MISMATCH);
+        }
+        return f;
+    }
+
+    /** Pushes the caller's frame and lays out the callee's; returns the callee's frame pointer. */
+    private static int enter(Machine m, WasmFunction w, int sp, int fp, int returnPc) {
+        CompiledFunction c = w.code;
+        int d = m.depth;
+        if (d == m.frameFunctions.length) {
+            throw trap(TrapException.Kind.CALL_STACK_EXHAUSTED);
+        }
+        int nfp = sp - c.paramTypes.length;
+        long[] s = m.stack;
+        if (nfp + c.frameSize > s.length) {
+            s = m.ensureStack(nfp + c.frameSize);
+        }
+        m.frames[2 * d] = returnPc;
+        m.frames[2 * d + 1] = fp;
+        m.frameFunctions[d] = m.fn;
+        m.depth = d + 1;
+        m.fn = w;
+        for (int i = sp, top = nfp + c.localTypes.length; i < top; i++) {
+            s[i] = 0L;
+        }
+        return nfp;
     }
 
     /** Calls a host function with the top arguments; returns the new sp, or -1 if it suspended. */

@@ -133,7 +133,6 @@ public final class Machine {
             }
             throw new IllegalStateException("nothing to run: start an invocation first");
         }
-        freezeRequested = false;
         blockedReason = null;
         try {
             return Interpreter.execute(this, fuel);
@@ -165,19 +164,20 @@ public final class Machine {
 
     // ---- called by the interpreter ----
 
-    RunResult suspend(RunResult why, int pc, int sp, int fp, WasmFunction fn, int depth) {
+    RunResult suspend(RunResult why, int pc, int sp, int fp) {
+        if (why == RunResult.FROZEN) {
+            freezeRequested = false; // consumed; a request made before run() is kept until a safepoint
+        }
         this.pc = pc;
         this.sp = sp;
         this.fp = fp;
-        this.fn = fn;
-        this.depth = depth;
         return why;
     }
 
-    RunResult block(int pc, int sp, int fp, WasmFunction fn, int depth) {
+    RunResult block(int pc, int sp, int fp) {
         blockedReason = pendingBlockReason;
         pendingBlockReason = null;
-        return suspend(RunResult.BLOCKED, pc, sp, fp, fn, depth);
+        return suspend(RunResult.BLOCKED, pc, sp, fp);
     }
 
     RunResult complete(int sp, int count) {

@@ -7,7 +7,10 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
-/** Signature of the plain numeric instructions, derived from their names: one table instead of 130 cases. */
+/**
+ * Signature of the plain numeric and memory instructions, derived from their names: one table
+ * instead of 150 cases.
+ */
 final class NumericOps {
     private static final Map<String, Integer> BY_NAME =
             IntStream.range(0, Op.COUNT).boxed().collect(Collectors.toMap(Op::name, Function.identity()));
@@ -33,6 +36,14 @@ final class NumericOps {
         }
         Integer op = BY_NAME.get(name);
         return op == null ? -1 : op;
+    }
+
+    static boolean isLoad(OpCode opcode) {
+        return opFor(opcode) >= 0 && opcode.name().startsWith("LOAD", 4);
+    }
+
+    static boolean isStore(OpCode opcode) {
+        return opFor(opcode) >= 0 && opcode.name().startsWith("STORE", 4);
     }
 
     static int arity(String name) {

@@ -54,6 +54,20 @@ class FreezeAndLimitsTest {
     }
 
     @Test
+    void freezeRequestedBeforeRunIsHonouredAtTheFirstSafepoint() {
+        Instance instance = Instance.instantiate(
+                CompiledModule.compile(Wat.toWasm(COUNT_TO)), Imports.none(), new Store(), Limits.DEFAULT);
+        Machine machine = new Machine(instance.store(), Limits.DEFAULT);
+        machine.start(instance.function("count"), Long.MAX_VALUE);
+
+        machine.requestFreeze();
+
+        assertThat(machine.run(Long.MAX_VALUE)).isEqualTo(Machine.RunResult.FROZEN);
+        assertThat(machine.instructionsRetired()).isLessThan(20);
+        assertThat(machine.run(1000)).isEqualTo(Machine.RunResult.OUT_OF_FUEL); // the request was consumed
+    }
+
+    @Test
     void deepRecursionWithinTheLimitCompletes() {
         Instance instance = Instance.instantiate(
                 CompiledModule.compile(Wat.toWasm(RECURSE)), Imports.none(), new Store(), Limits.DEFAULT);
