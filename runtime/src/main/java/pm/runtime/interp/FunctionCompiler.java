@@ -59,19 +59,14 @@ final class FunctionCompiler {
 
     private final ModuleTypes types;
 
-    private int[] code = new int[256];
-    private int len;
+    private final CodeBuffer buf = new CodeBuffer();
     private byte[] tstack = new byte[32];
     private int th;
     private int maxTh;
     private final ArrayList<Ctrl> ctrls = new ArrayList<>();
-    private int[] opPcs = new int[64];
-    private int[] opOffsets = new int[64];
-    private int opCount;
     private int localCount;
     private byte[] localTypes;
     private int curOffset;
-    private int lastTarget = -1; // most recent code position a branch can land on
 
     private int probeOffset = -1;
     private Probe probe;
@@ -89,10 +84,10 @@ final class FunctionCompiler {
                 types.typeParams[typeIndex],
                 types.typeResults[typeIndex],
                 localTypes,
-                Arrays.copyOf(code, len),
+                buf.code(),
                 maxTh,
-                Arrays.copyOf(opPcs, opCount),
-                Arrays.copyOf(opOffsets, opCount));
+                buf.opPcs(),
+                buf.opOffsets());
     }
 
     /** Types and labels live before the instruction at {@code offset}, or null if it never runs. */
@@ -134,10 +129,10 @@ final class FunctionCompiler {
             if (top.unreachable || top.dead) {
                 skipDead(ins, top);
             } else {
-                int before = opCount;
+                int before = buf.opCount;
                 translate(ins, top);
-                if (opCount > before) {
-                    fuse(); // only a freshly emitted op may join its predecessor
+                if (buf.opCount > before) {
+                    SuperInstructions.fuse(buf, this::relocateFixup); // only a fresh op joins its predecessor
                 }
             }
             if (ctrls.isEmpty()) {
@@ -186,7 +181,7 @@ final class FunctionCompiler {
     private void translate(Instruction ins, Ctrl top) {
         switch (ins.opcode()) {
             case UNREACHABLE:
-                emitOp(Op.UNREACHABLE);
+                buf.op(curOffset, Op.UNREACHABLE);
                 markUnreachable(top);
                 break;
             case NOP:
@@ -210,14 +205,14 @@ final class FunctionCompiler {
                             break;
                         case LOOP:
                             c.kind = KIND_LOOP;
-                            c.loopPc = len;
-                            lastTarget = len;
+                            c.loopPc = buf.len;
+                            buf.markTarget();
                             break;
                         default:
                             c.kind = KIND_IF;
-                            emitOp(Op.IF_FALSE);
-                            c.ifFalseSlot = len;
-                            emit(-1);
+                            buf.op(curOffset, Op.IF_FALSE);
+                            c.ifFalseSlot = buf.len;
+                            buf.emit(-1);
                             break;
                     }
                     ctrls.add(c);
@@ -225,9 +220,9 @@ final class FunctionCompiler {
                 }
             case ELSE:
                 {
-                    emitOp(Op.JUMP);
-                    top.addFixup(len);
-                    emit(-1);
+                    buf.op(curOffset, Op.JUMP);
+                    top.addFixup(buf.len);
+                    buf.emit(-1);
                     enterElse(top);
                     break;
                 }
@@ -246,33 +241,33 @@ final class FunctionCompiler {
                 {
                     pop();
                     int n = ins.operandCount() - 1;
-                    emitOp(Op.BR_TABLE);
-                    emit(n);
+                    buf.op(curOffset, Op.BR_TABLE);
+                    buf.emit(n);
                     for (int i = 0; i <= n; i++) {
                         Ctrl t = label((int) ins.operand(i));
                         int arity = arity(t);
                         if (t.kind == KIND_LOOP) {
-                            emit(t.loopPc);
+                            buf.emit(t.loopPc);
                         } else {
-                            t.addFixup(len);
-                            emit(-1);
+                            t.addFixup(buf.len);
+                            buf.emit(-1);
                         }
-                        emit(localCount + t.height);
-                        emit(arity);
-                        emit(t.kind == KIND_LOOP ? 1 : 0);
+                        buf.emit(localCount + t.height);
+                        buf.emit(arity);
+                        buf.emit(t.kind == KIND_LOOP ? 1 : 0);
                     }
                     markUnreachable(top);
                     break;
                 }
             case RETURN:
-                emitOp(Op.RETURN);
+                buf.op(curOffset, Op.RETURN);
                 markUnreachable(top);
                 break;
             case CALL:
                 {
                     int f = (int) ins.operand(0);
-                    emitOp(Op.CALL);
-                    emit(f);
+                    buf.op(curOffset, Op.CALL);
+                    buf.emit(f);
                     applyType(types.functionTypes[f]);
                     break;
                 }
@@ -281,15 +276,15 @@ final class FunctionCompiler {
                     int typeIdx = (int) ins.operand(0);
                     int table = (int) ins.operand(1);
                     pop();
-                    emitOp(Op.CALL_INDIRECT);
-                    emit(typeIdx);
-                    emit(table);
+                    buf.op(curOffset, Op.CALL_INDIRECT);
+                    buf.emit(typeIdx);
+                    buf.emit(table);
                     applyType(typeIdx);
                     break;
                 }
             case DROP:
                 pop();
-                emitOp(Op.DROP);
+                buf.op(curOffset, Op.DROP);
                 break;
             case SELECT:
             case SELECT_T:
@@ -298,93 +293,93 @@ final class FunctionCompiler {
                     pop();
                     byte t = pop();
                     push(t);
-                    emitOp(Op.SELECT);
+                    buf.op(curOffset, Op.SELECT);
                     break;
                 }
             case LOCAL_GET:
                 {
                     int idx = (int) ins.operand(0);
-                    emitOp(Op.LOCAL_GET);
-                    emit(idx);
+                    buf.op(curOffset, Op.LOCAL_GET);
+                    buf.emit(idx);
                     push(localTypes[idx]);
                     break;
                 }
             case LOCAL_SET:
                 pop();
-                emitOp(Op.LOCAL_SET);
-                emit((int) ins.operand(0));
+                buf.op(curOffset, Op.LOCAL_SET);
+                buf.emit((int) ins.operand(0));
                 break;
             case LOCAL_TEE:
-                emitOp(Op.LOCAL_TEE);
-                emit((int) ins.operand(0));
+                buf.op(curOffset, Op.LOCAL_TEE);
+                buf.emit((int) ins.operand(0));
                 break;
             case GLOBAL_GET:
                 {
                     int idx = (int) ins.operand(0);
-                    emitOp(Op.GLOBAL_GET);
-                    emit(idx);
+                    buf.op(curOffset, Op.GLOBAL_GET);
+                    buf.emit(idx);
                     push(types.globalTypes[idx]);
                     break;
                 }
             case GLOBAL_SET:
                 pop();
-                emitOp(Op.GLOBAL_SET);
-                emit((int) ins.operand(0));
+                buf.op(curOffset, Op.GLOBAL_SET);
+                buf.emit((int) ins.operand(0));
                 break;
             case TABLE_GET:
                 {
                     int t = (int) ins.operand(0);
                     pop();
-                    emitOp(Op.TABLE_GET);
-                    emit(t);
+                    buf.op(curOffset, Op.TABLE_GET);
+                    buf.emit(t);
                     push(types.tableTypes[t]);
                     break;
                 }
             case TABLE_SET:
                 pop();
                 pop();
-                emitOp(Op.TABLE_SET);
-                emit((int) ins.operand(0));
+                buf.op(curOffset, Op.TABLE_SET);
+                buf.emit((int) ins.operand(0));
                 break;
             case MEMORY_SIZE:
-                emitOp(Op.MEMORY_SIZE);
+                buf.op(curOffset, Op.MEMORY_SIZE);
                 push(ValueTypes.I32);
                 break;
             case MEMORY_GROW:
                 pop();
-                emitOp(Op.MEMORY_GROW);
+                buf.op(curOffset, Op.MEMORY_GROW);
                 push(ValueTypes.I32);
                 break;
             case I32_CONST:
-                emitOp(Op.I32_CONST);
-                emit((int) ins.operand(0));
+                buf.op(curOffset, Op.I32_CONST);
+                buf.emit((int) ins.operand(0));
                 push(ValueTypes.I32);
                 break;
             case I64_CONST:
-                emitOp(Op.I64_CONST);
-                emitLong(ins.operand(0));
+                buf.op(curOffset, Op.I64_CONST);
+                buf.emitLong(ins.operand(0));
                 push(ValueTypes.I64);
                 break;
             case F32_CONST:
-                emitOp(Op.F32_CONST);
-                emit((int) ins.operand(0));
+                buf.op(curOffset, Op.F32_CONST);
+                buf.emit((int) ins.operand(0));
                 push(ValueTypes.F32);
                 break;
             case F64_CONST:
-                emitOp(Op.F64_CONST);
-                emitLong(ins.operand(0));
+                buf.op(curOffset, Op.F64_CONST);
+                buf.emitLong(ins.operand(0));
                 push(ValueTypes.F64);
                 break;
             case REF_NULL:
-                emitOp(Op.REF_NULL);
+                buf.op(curOffset, Op.REF_NULL);
                 push(heapType(ins.operand(0)));
                 break;
             case REF_IS_NULL:
                 unary(Op.REF_IS_NULL, ValueTypes.I32);
                 break;
             case REF_FUNC:
-                emitOp(Op.REF_FUNC);
-                emit((int) ins.operand(0));
+                buf.op(curOffset, Op.REF_FUNC);
+                buf.emit((int) ins.operand(0));
                 push(ValueTypes.FUNCREF);
                 break;
             case I32_REINTERPRET_F32:
@@ -402,52 +397,52 @@ final class FunctionCompiler {
                 break;
             case MEMORY_INIT:
                 popN(3);
-                emitOp(Op.MEMORY_INIT);
-                emit((int) ins.operand(0));
+                buf.op(curOffset, Op.MEMORY_INIT);
+                buf.emit((int) ins.operand(0));
                 break;
             case DATA_DROP:
-                emitOp(Op.DATA_DROP);
-                emit((int) ins.operand(0));
+                buf.op(curOffset, Op.DATA_DROP);
+                buf.emit((int) ins.operand(0));
                 break;
             case MEMORY_COPY:
                 popN(3);
-                emitOp(Op.MEMORY_COPY);
+                buf.op(curOffset, Op.MEMORY_COPY);
                 break;
             case MEMORY_FILL:
                 popN(3);
-                emitOp(Op.MEMORY_FILL);
+                buf.op(curOffset, Op.MEMORY_FILL);
                 break;
             case TABLE_INIT:
                 popN(3);
-                emitOp(Op.TABLE_INIT);
-                emit((int) ins.operand(0));
-                emit((int) ins.operand(1));
+                buf.op(curOffset, Op.TABLE_INIT);
+                buf.emit((int) ins.operand(0));
+                buf.emit((int) ins.operand(1));
                 break;
             case ELEM_DROP:
-                emitOp(Op.ELEM_DROP);
-                emit((int) ins.operand(0));
+                buf.op(curOffset, Op.ELEM_DROP);
+                buf.emit((int) ins.operand(0));
                 break;
             case TABLE_COPY:
                 popN(3);
-                emitOp(Op.TABLE_COPY);
-                emit((int) ins.operand(0));
-                emit((int) ins.operand(1));
+                buf.op(curOffset, Op.TABLE_COPY);
+                buf.emit((int) ins.operand(0));
+                buf.emit((int) ins.operand(1));
                 break;
             case TABLE_GROW:
                 popN(2);
-                emitOp(Op.TABLE_GROW);
-                emit((int) ins.operand(0));
+                buf.op(curOffset, Op.TABLE_GROW);
+                buf.emit((int) ins.operand(0));
                 push(ValueTypes.I32);
                 break;
             case TABLE_SIZE:
-                emitOp(Op.TABLE_SIZE);
-                emit((int) ins.operand(0));
+                buf.op(curOffset, Op.TABLE_SIZE);
+                buf.emit((int) ins.operand(0));
                 push(ValueTypes.I32);
                 break;
             case TABLE_FILL:
                 popN(3);
-                emitOp(Op.TABLE_FILL);
-                emit((int) ins.operand(0));
+                buf.op(curOffset, Op.TABLE_FILL);
+                buf.emit((int) ins.operand(0));
                 break;
             default:
                 if (NumericOps.isLoad(ins.opcode())) {
@@ -459,136 +454,6 @@ final class FunctionCompiler {
                 }
                 break;
         }
-    }
-
-    /**
-     * Fuses the last two ops into one super-instruction when they form a known pair and nothing
-     * branches between them. The fused op keeps the first instruction's offset, so a state can
-     * still be captured before it (never inside it). Calls are never fused: a caller frame's
-     * offset must be its call instruction.
-     */
-    private void fuse() {
-        if (opCount < 2) {
-            return;
-        }
-        int last = opPcs[opCount - 1];
-        int prev = opPcs[opCount - 2];
-        if (last == lastTarget) {
-            return;
-        }
-        int a = code[prev];
-        int b = code[last];
-        switch (a) {
-            case Op.LOCAL_GET:
-                if (b == Op.LOCAL_GET) {
-                    rewrite(prev, Op.LOCAL_GET2, code[prev + 1], code[last + 1]);
-                } else if (b == Op.I32_CONST) {
-                    rewrite(prev, Op.LOCAL_GET_CONST, code[prev + 1], code[last + 1]);
-                } else if (b == Op.I32_LOAD) {
-                    rewrite(prev, Op.I32_LOAD_L, code[prev + 1], code[last + 1]);
-                } else if (b == Op.I32_ADD) {
-                    rewrite(prev, Op.I32_ADD_L, code[prev + 1]);
-                } else if (b == Op.I32_SUB) {
-                    rewrite(prev, Op.I32_SUB_L, code[prev + 1]);
-                }
-                break;
-            case Op.LOCAL_GET2:
-                if (b == Op.I32_LOAD) {
-                    rewrite(prev, Op.LOCAL_GET_LOAD_L, code[prev + 1], code[prev + 2], code[last + 1]);
-                }
-                break;
-            case Op.I32_SHL_C:
-                if (b == Op.I32_ADD) {
-                    rewrite(prev, Op.I32_SHL_ADD, code[prev + 1]);
-                }
-                break;
-            case Op.I32_ADD_C:
-                if (b == Op.I32_LOAD8_U) {
-                    rewrite(prev, Op.I32_LOAD8_U_C, code[prev + 1], code[last + 1]);
-                } else if (b == Op.I32_LOAD) {
-                    rewrite(prev, Op.I32_LOAD_C, code[prev + 1], code[last + 1]);
-                } else if (b == Op.LOCAL_TEE) {
-                    rewrite(prev, Op.I32_ADD_C_TEE, code[prev + 1], code[last + 1]);
-                }
-                break;
-            case Op.I32_LOAD8_U:
-                if (b == Op.LOCAL_TEE) {
-                    rewrite(prev, Op.I32_LOAD8_U_TEE, code[prev + 1], code[last + 1]);
-                }
-                break;
-            case Op.LOCAL_GET_CONST:
-                if (b == Op.I32_ADD) {
-                    rewrite(prev, Op.LOCAL_ADD_C, code[prev + 1], code[prev + 2]);
-                }
-                break;
-            case Op.I32_CONST:
-                if (b == Op.I32_ADD) {
-                    rewrite(prev, Op.I32_ADD_C, code[prev + 1]);
-                } else if (b == Op.I32_AND) {
-                    rewrite(prev, Op.I32_AND_C, code[prev + 1]);
-                } else if (b == Op.I32_SHL) {
-                    rewrite(prev, Op.I32_SHL_C, code[prev + 1]);
-                } else if (b == Op.I32_SHR_U) {
-                    rewrite(prev, Op.I32_SHR_U_C, code[prev + 1]);
-                }
-                break;
-            case Op.LOCAL_SET:
-                if (b == Op.LOCAL_GET) {
-                    rewrite(prev, Op.LOCAL_SET_GET, code[prev + 1], code[last + 1]);
-                }
-                break;
-            case Op.LOCAL_TEE:
-                if (b == Op.LOCAL_GET) {
-                    rewrite(prev, Op.LOCAL_TEE_GET, code[prev + 1], code[last + 1]);
-                } else if (b == Op.I32_LOAD) {
-                    rewrite(prev, Op.LOCAL_TEE_LOAD, code[prev + 1], code[last + 1]);
-                }
-                break;
-            case Op.I32_ADD:
-                if (b == Op.LOCAL_SET) {
-                    rewrite(prev, Op.I32_ADD_SET, code[last + 1]);
-                } else if (b == Op.LOCAL_TEE) {
-                    rewrite(prev, Op.I32_ADD_TEE, code[last + 1]);
-                } else if (b == Op.I32_LOAD8_U) {
-                    rewrite(prev, Op.I32_LOAD8_U_ADD, code[last + 1]);
-                } else if (b == Op.I32_LOAD) {
-                    rewrite(prev, Op.I32_LOAD_ADD, code[last + 1]);
-                }
-                break;
-            case Op.I32_EQZ:
-                fuseBranch(prev, last, b, Op.BR_UNLESS, Op.BR_UNLESS_LOOP);
-                break;
-            case Op.I32_NE:
-                fuseBranch(prev, last, b, Op.BR_IF_NE, Op.BR_IF_NE_LOOP);
-                break;
-            case Op.I32_EQ:
-                fuseBranch(prev, last, b, Op.BR_IF_EQ, -1);
-                break;
-            case Op.I32_LT_U:
-                fuseBranch(prev, last, b, -1, Op.BR_IF_LT_U_LOOP);
-                break;
-            case Op.I32_LT_S:
-                fuseBranch(prev, last, b, -1, Op.BR_IF_LT_S_LOOP);
-                break;
-            default:
-                break;
-        }
-    }
-
-    private void fuseBranch(int prev, int last, int branch, int forward, int loop) {
-        if (branch == Op.BR_IF && forward >= 0) {
-            relocateFixup(last + 1, prev + 1);
-            rewrite(prev, forward, code[last + 1]);
-        } else if (branch == Op.BR_IF_LOOP && loop >= 0) {
-            rewrite(prev, loop, code[last + 1]);
-        }
-    }
-
-    private void rewrite(int at, int op, int... immediates) {
-        code[at] = op;
-        System.arraycopy(immediates, 0, code, at + 1, immediates.length);
-        len = at + 1 + immediates.length;
-        opCount--;
     }
 
     private void relocateFixup(int from, int to) {
@@ -610,13 +475,13 @@ final class FunctionCompiler {
         byte out = NumericOps.resultType(name);
         int arity = NumericOps.arity(name);
         popN(arity);
-        emitOp(op);
+        buf.op(curOffset, op);
         push(out);
     }
 
     private void unary(int op, byte out) {
         pop();
-        emitOp(op);
+        buf.op(curOffset, op);
         push(out);
     }
 
@@ -630,10 +495,10 @@ final class FunctionCompiler {
         long offset = ins.operand(1);
         if (offset > Integer.MAX_VALUE) {
             // Every address plus this offset is past any memory this runtime can hold.
-            emitOp(Op.MEMORY_OOB);
+            buf.op(curOffset, Op.MEMORY_OOB);
         } else {
-            emitOp(op);
-            emit((int) offset);
+            buf.op(curOffset, op);
+            buf.emit((int) offset);
         }
         push(out);
     }
@@ -642,19 +507,19 @@ final class FunctionCompiler {
         popN(2);
         long offset = ins.operand(1);
         if (offset > Integer.MAX_VALUE) {
-            emitOp(Op.MEMORY_OOB);
+            buf.op(curOffset, Op.MEMORY_OOB);
         } else {
-            emitOp(op);
-            emit((int) offset);
+            buf.op(curOffset, op);
+            buf.emit((int) offset);
         }
     }
 
     private void enterElse(Ctrl c) {
         if (c.ifFalseSlot >= 0) {
-            code[c.ifFalseSlot] = len;
+            buf.code[c.ifFalseSlot] = buf.len;
             c.ifFalseSlot = -1;
         }
-        lastTarget = len;
+        buf.markTarget();
         c.kind = KIND_ELSE;
         c.unreachable = false;
         th = c.height;
@@ -669,15 +534,15 @@ final class FunctionCompiler {
             return;
         }
         if (c.kind == KIND_FUNCTION) {
-            patchFixups(c, len);
+            patchFixups(c, buf.len);
             th = c.results.length;
-            emitOp(Op.RETURN);
+            buf.op(curOffset, Op.RETURN);
             return;
         }
-        int target = len;
-        lastTarget = len;
+        int target = buf.len;
+        buf.markTarget();
         if (c.ifFalseSlot >= 0) {
-            code[c.ifFalseSlot] = target;
+            buf.code[c.ifFalseSlot] = target;
         }
         patchFixups(c, target);
         th = c.height;
@@ -688,7 +553,7 @@ final class FunctionCompiler {
 
     private void patchFixups(Ctrl c, int target) {
         for (int i = 0; i < c.fixupCount; i++) {
-            code[c.fixups[i]] = target;
+            buf.code[c.fixups[i]] = target;
         }
     }
 
@@ -710,16 +575,16 @@ final class FunctionCompiler {
         int arity = arity(t);
         boolean isLoop = t.kind == KIND_LOOP;
         boolean inPlace = th - arity == t.height;
-        emitOp(inPlace ? (isLoop ? loop : plain) : (isLoop ? fixLoop : fix));
+        buf.op(curOffset, inPlace ? (isLoop ? loop : plain) : (isLoop ? fixLoop : fix));
         if (isLoop) {
-            emit(t.loopPc);
+            buf.emit(t.loopPc);
         } else {
-            t.addFixup(len);
-            emit(-1);
+            t.addFixup(buf.len);
+            buf.emit(-1);
         }
         if (!inPlace) {
-            emit(localCount + t.height);
-            emit(arity);
+            buf.emit(localCount + t.height);
+            buf.emit(arity);
         }
     }
 
@@ -752,29 +617,6 @@ final class FunctionCompiler {
             return ValueTypes.EXTERNREF;
         }
         return ValueTypes.FUNCREF;
-    }
-
-    private void emitOp(int op) {
-        if (opCount == opPcs.length) {
-            opPcs = Arrays.copyOf(opPcs, opCount * 2);
-            opOffsets = Arrays.copyOf(opOffsets, opCount * 2);
-        }
-        opPcs[opCount] = len;
-        opOffsets[opCount] = curOffset;
-        opCount++;
-        emit(op);
-    }
-
-    private void emit(int v) {
-        if (len == code.length) {
-            code = Arrays.copyOf(code, len * 2);
-        }
-        code[len++] = v;
-    }
-
-    private void emitLong(long v) {
-        emit((int) v);
-        emit((int) (v >>> 32));
     }
 
     private void push(byte t) {
