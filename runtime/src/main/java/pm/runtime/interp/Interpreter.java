@@ -834,25 +834,53 @@ final class Interpreter {
                         }
                         break;
                     case Op.BR_UNLESS_LOOP:
-                    case Op.BR_IF_NE_LOOP:
-                    case Op.BR_IF_LT_U_LOOP:
-                    case Op.BR_IF_LT_S_LOOP:
-                        {
-                            int op = code[pc - 1];
-                            int arity = op == Op.BR_UNLESS_LOOP ? 1 : 2;
-                            boolean taken = loopCondition(op, s, sp);
-                            if (taken) {
-                                if (m.freezeRequested) {
-                                    m.retired += budget - fuel - 1;
-                                    return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
-                                }
-                                pc = code[pc];
-                            } else {
-                                pc++;
+                        if ((int) s[sp - 1] == 0) {
+                            if (m.freezeRequested) {
+                                m.retired += budget - fuel - 1;
+                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
                             }
-                            sp -= arity;
-                            break;
+                            pc = code[pc];
+                        } else {
+                            pc++;
                         }
+                        sp -= 1;
+                        break;
+                    case Op.BR_IF_NE_LOOP:
+                        if ((int) s[sp - 2] != (int) s[sp - 1]) {
+                            if (m.freezeRequested) {
+                                m.retired += budget - fuel - 1;
+                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                            }
+                            pc = code[pc];
+                        } else {
+                            pc++;
+                        }
+                        sp -= 2;
+                        break;
+                    case Op.BR_IF_LT_U_LOOP:
+                        if (Integer.compareUnsigned((int) s[sp - 2], (int) s[sp - 1]) < 0) {
+                            if (m.freezeRequested) {
+                                m.retired += budget - fuel - 1;
+                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                            }
+                            pc = code[pc];
+                        } else {
+                            pc++;
+                        }
+                        sp -= 2;
+                        break;
+                    case Op.BR_IF_LT_S_LOOP:
+                        if ((int) s[sp - 2] < (int) s[sp - 1]) {
+                            if (m.freezeRequested) {
+                                m.retired += budget - fuel - 1;
+                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                            }
+                            pc = code[pc];
+                        } else {
+                            pc++;
+                        }
+                        sp -= 2;
+                        break;
                     case Op.I32_ADD_TEE:
                         sp--;
                         s[sp - 1] = s[fp + code[pc++]] = (int) s[sp - 1] + (int) s[sp];
@@ -925,19 +953,6 @@ final class Interpreter {
         } catch (RuntimeException e) {
             m.retired += budget - fuel;
             throw e;
-        }
-    }
-
-    private static boolean loopCondition(int op, long[] s, int sp) {
-        switch (op) {
-            case Op.BR_UNLESS_LOOP:
-                return (int) s[sp - 1] == 0;
-            case Op.BR_IF_NE_LOOP:
-                return (int) s[sp - 2] != (int) s[sp - 1];
-            case Op.BR_IF_LT_U_LOOP:
-                return Integer.compareUnsigned((int) s[sp - 2], (int) s[sp - 1]) < 0;
-            default:
-                return (int) s[sp - 2] < (int) s[sp - 1];
         }
     }
 
