@@ -7,7 +7,6 @@ import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.UnlinkableException;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.Export;
-import com.dylibso.chicory.wasm.types.ExternalType;
 import com.dylibso.chicory.wasm.types.FunctionImport;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.GlobalImport;
@@ -185,10 +184,5 @@ public final class CompiledModule {
 
     CompiledFunction function(int index) {
         return functions[index - importedFunctions];
-    }
-
-    boolean isExportedKind(String name, ExternalType kind) {
-        Export e = exports.get(name);
-        return e != null && e.exportType() == kind;
     }
 }

@@ -71,8 +71,16 @@ final class FunctionCompiler {
     private int probeOffset = -1;
     private Probe probe;
 
+    private final boolean fuse;
+
     FunctionCompiler(ModuleTypes types) {
+        this(types, true);
+    }
+
+    /** {@code fuse=false} gives code with an op at every instruction: for resuming inside a fused pair. */
+    FunctionCompiler(ModuleTypes types, boolean fuse) {
         this.types = types;
+        this.fuse = fuse;
     }
 
     CompiledFunction compile(int funcIndex, FunctionBody body) {
@@ -131,7 +139,7 @@ final class FunctionCompiler {
             } else {
                 int before = buf.opCount;
                 translate(ins, top);
-                if (buf.opCount > before) {
+                if (fuse && buf.opCount > before) {
                     SuperInstructions.fuse(buf, this::relocateFixup); // only a fresh op joins its predecessor
                 }
             }

@@ -19,7 +19,6 @@ import com.dylibso.chicory.wasm.types.TableLimits;
 import java.util.Arrays;
 import java.util.List;
 import pm.runtime.LinkException;
-import pm.runtime.TrapException;
 
 /**
  * A module instance: its function index space, memory, tables, globals and the segments still
@@ -308,9 +307,5 @@ public final class Instance {
             }
         }
         return -1;
-    }
-
-    static TrapException trap(TrapException.Kind kind) {
-        return new TrapException(kind);
     }
 }

@@ -81,15 +81,15 @@ public final class Snapshots {
     private static void captureFrames(Instance instance, Machine m, ExecutionState.Builder out) {
         int frameCount = m.depth + 1;
         for (int i = 0; i < frameCount; i++) {
-            WasmFunction f = i < m.depth ? m.frameFunctions[i] : m.fn;
+            WasmFunction f = frameFunction(m, i);
             if (f.instance != instance) {
                 throw new StateMismatchException("frame " + i + " runs in another instance; only single-instance states can be captured");
             }
         }
-        out.setEntryFunction((i(m, 0)).code.index);
+        out.setEntryFunction(frameFunction(m, 0).code.index);
         for (int i = 0; i < frameCount; i++) {
             boolean innermost = i == m.depth;
-            WasmFunction f = i(m, i);
+            WasmFunction f = frameFunction(m, i);
             CompiledFunction c = f.code;
             int fp = innermost ? m.fp : m.frames[2 * i + 1];
             int end = innermost ? m.sp : (i + 1 < m.depth ? m.frames[2 * (i + 1) + 1] : m.fp);
@@ -97,7 +97,7 @@ public final class Snapshots {
             int offset = c.offsetOf(pc);
             FunctionCompiler.Probe probe = probe(instance.module, c, offset);
             int operandCount = end - fp - c.localTypes.length;
-            int consumed = innermost ? 0 : i(m, i + 1).params.length + (c.code[pc] == Op.CALL_INDIRECT ? 1 : 0);
+            int consumed = innermost ? 0 : frameFunction(m, i + 1).params.length + (c.code[pc] == Op.CALL_INDIRECT ? 1 : 0);
             int expected = probe.operandTypes.length - consumed;
             if (offset < 0 || operandCount != expected) {
                 throw new IllegalStateException("machine frame " + i + " inconsistent with its function at pc " + pc);
@@ -122,7 +122,7 @@ public final class Snapshots {
         }
     }
 
-    private static WasmFunction i(Machine m, int frame) {
+    private static WasmFunction frameFunction(Machine m, int frame) {
         return frame < m.depth ? m.frameFunctions[frame] : m.fn;
     }
 
@@ -299,6 +299,14 @@ public final class Snapshots {
             WasmFunction w = (WasmFunction) instance.functions[index];
             CompiledFunction c = w.code;
             int pc = c.pcOf(f.getOffset());
+            if (pc < 0) {
+                // Another writer may stop between two instructions we fused: this frame alone then
+                // runs unfused code of the same function, which has an op at every instruction.
+                c = new FunctionCompiler(module.types, false)
+                        .compile(index, module.wasm.codeSection().getFunctionBody(index - module.importedFunctions));
+                w = new WasmFunction(instance, c);
+                pc = c.pcOf(f.getOffset());
+            }
             check(pc >= 0, where + ": offset " + f.getOffset() + " is not an instruction boundary of function " + index);
             FunctionCompiler.Probe probe = probe(module, c, f.getOffset());
             check(probe != null, where + ": offset " + f.getOffset() + " is unreachable code");

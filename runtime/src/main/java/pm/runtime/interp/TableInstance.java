@@ -10,6 +10,7 @@ public final class TableInstance {
 
     public TableInstance(byte elementType, int initial, long max) {
         this.elementType = elementType;
+        // Entries are one long each: cap growth so a guest cannot ask for gigabytes of table.
         this.max = Math.min(max, 10_000_000L);
         this.elements = new long[initial];
         Arrays.fill(elements, ValueTypes.NULL_REF);
