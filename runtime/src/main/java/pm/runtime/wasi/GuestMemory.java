@@ -1,0 +1,79 @@
+package pm.runtime.wasi;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import pm.runtime.interp.Instance;
+
+/**
+ * Little-endian access to the calling instance's memory for host functions. Any access outside the
+ * memory is the guest's fault and answers EFAULT instead of trapping the machine.
+ */
+final class GuestMemory {
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final byte[] bytes;
+
+    GuestMemory(Instance caller) {
+        if (caller == null || caller.memory() == null) {
+            throw new ErrnoException(Errno.EFAULT, "the caller has no memory");
+        }
+        this.bytes = caller.memory().bytes();
+    }
+
+    /** Checks that [address, address+length) lies in memory; returns the address as an index. */
+    int range(int address, long length) {
+        long end = (address & 0xFFFF_FFFFL) + length;
+        if (length < 0 || end > bytes.length) {
+            throw new ErrnoException(Errno.EFAULT, "guest range " + Integer.toUnsignedString(address) + "+" + length + " outside memory");
+        }
+        return address;
+    }
+
+    byte[] array() {
+        return bytes;
+    }
+
+    int u8(int address) {
+        return bytes[range(address, 1)] & 0xFF;
+    }
+
+    void putU8(int address, int v) {
+        bytes[range(address, 1)] = (byte) v;
+    }
+
+    void putU16(int address, int v) {
+        SHORT.set(bytes, range(address, 2), (short) v);
+    }
+
+    int u16(int address) {
+        return (short) SHORT.get(bytes, range(address, 2)) & 0xFFFF;
+    }
+
+    int i32(int address) {
+        return (int) INT.get(bytes, range(address, 4));
+    }
+
+    void putI32(int address, int v) {
+        INT.set(bytes, range(address, 4), v);
+    }
+
+    long i64(int address) {
+        return (long) LONG.get(bytes, range(address, 8));
+    }
+
+    void putI64(int address, long v) {
+        LONG.set(bytes, range(address, 8), v);
+    }
+
+    void write(int address, byte[] src, int off, int len) {
+        System.arraycopy(src, off, bytes, range(address, len), len);
+    }
+
+    String string(int address, int length) {
+        return new String(bytes, range(address, length & 0xFFFF_FFFFL), length, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,141 @@
+package pm.runtime.wasi;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.LongSupplier;
+
+/**
+ * Everything a WASI preview 1 process holds through its imports: args, environment, descriptors,
+ * preopened in-memory file systems, stdio endpoints, clocks and the poll in progress. The state is
+ * data (the host endpoints excepted) so a process image can carry it. Owned by the thread running
+ * the process.
+ */
+public final class WasiSession {
+    /** All rights: the host does not restrict descriptors below what the guest asks for. */
+    static final long ALL_RIGHTS = 0x1FFF_FFFFL;
+
+    final List<String> args;
+    final List<String> environment;
+    final Map<String, FileSystem> preopens;
+    final FdTable fds;
+    final OutputSink stdout;
+    final OutputSink stderr;
+    final InputSource stdin;
+    final LongSupplier realtimeNanos;
+    final LongSupplier hostMonotonicNanos;
+    final Random random;
+    long stdinPosition;
+    long monotonicOffset; // guest monotonic = host monotonic + offset: stays monotonic across hosts
+    long pendingWakeAt = -1; // guest monotonic deadline of the poll_oneoff in progress, -1 if none
+    long pendingPollBase; // guest monotonic time the poll in progress started
+
+    private WasiSession(Builder b) {
+        this.args = List.copyOf(b.args);
+        this.environment = List.copyOf(b.environment);
+        this.preopens = new LinkedHashMap<>(b.preopens);
+        this.fds = new FdTable(b.maxOpenHandles);
+        this.stdout = b.stdout;
+        this.stderr = b.stderr;
+        this.stdin = b.stdin;
+        this.realtimeNanos = b.realtimeNanos;
+        this.hostMonotonicNanos = b.monotonicNanos;
+        this.random = b.random;
+        fds.add(new Fd(Fd.Kind.STDIN, null, null, null, 0, ALL_RIGHTS, 0));
+        fds.add(new Fd(Fd.Kind.STDOUT, null, null, null, 0, ALL_RIGHTS, 0));
+        fds.add(new Fd(Fd.Kind.STDERR, null, null, null, 0, ALL_RIGHTS, 0));
+        preopens.forEach((path, fs) -> fds.add(new Fd(Fd.Kind.PREOPEN, path, fs, fs.root(), 0, ALL_RIGHTS, ALL_RIGHTS)));
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The guest's monotonic clock now. */
+    long monotonicNow() {
+        return hostMonotonicNanos.getAsLong() + monotonicOffset;
+    }
+
+    /** When the poll in progress may complete (guest monotonic nanos), or -1 if the process is not sleeping. */
+    public long wakeAt() {
+        return pendingWakeAt;
+    }
+
+    /** Nanoseconds until the sleeping process may run again (0 if it may run now). */
+    public long nanosUntilWake() {
+        return pendingWakeAt < 0 ? 0 : Math.max(0, pendingWakeAt - monotonicNow());
+    }
+
+    /** The preopened file system mounted at a guest path, or null. */
+    public FileSystem preopen(String guestPath) {
+        return preopens.get(guestPath);
+    }
+
+    /** Settings of a new session; defaults: no args, no environment, empty stdin, output discarded. */
+    public static final class Builder {
+        private final List<String> args = new ArrayList<>();
+        private final List<String> environment = new ArrayList<>();
+        private final Map<String, FileSystem> preopens = new LinkedHashMap<>();
+        private OutputSink stdout = (b, o, l) -> { };
+        private OutputSink stderr = (b, o, l) -> { };
+        private InputSource stdin = InputSource.empty();
+        private LongSupplier realtimeNanos = () -> System.currentTimeMillis() * 1_000_000L;
+        private LongSupplier monotonicNanos = System::nanoTime;
+        private Random random = new SecureRandom();
+        private int maxOpenHandles = 1024;
+
+        public Builder args(List<String> values) {
+            args.addAll(values);
+            return this;
+        }
+
+        /** Environment entries as "NAME=value". */
+        public Builder environment(List<String> entries) {
+            environment.addAll(entries);
+            return this;
+        }
+
+        public Builder preopen(String guestPath, FileSystem fs) {
+            preopens.put(guestPath, fs);
+            return this;
+        }
+
+        public Builder stdout(OutputSink sink) {
+            this.stdout = sink;
+            return this;
+        }
+
+        public Builder stderr(OutputSink sink) {
+            this.stderr = sink;
+            return this;
+        }
+
+        public Builder stdin(InputSource source) {
+            this.stdin = source;
+            return this;
+        }
+
+        public Builder clocks(LongSupplier realtimeNanos, LongSupplier monotonicNanos) {
+            this.realtimeNanos = realtimeNanos;
+            this.monotonicNanos = monotonicNanos;
+            return this;
+        }
+
+        public Builder random(Random random) {
+            this.random = random;
+            return this;
+        }
+
+        public Builder maxOpenHandles(int max) {
+            this.maxOpenHandles = max;
+            return this;
+        }
+
+        public WasiSession build() {
+            return new WasiSession(this);
+        }
+    }
+}
