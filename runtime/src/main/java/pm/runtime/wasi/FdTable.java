@@ -28,6 +28,21 @@ final class FdTable {
         return slots.size() - 1;
     }
 
+    /** Places a restored descriptor at its old number. */
+    void put(int fd, Fd f) {
+        while (slots.size() <= fd) {
+            slots.add(null);
+        }
+        if (slots.get(fd) != null) {
+            throw new pm.runtime.StateMismatchException("descriptor " + fd + " appears twice");
+        }
+        if (open >= maxOpen) {
+            throw new pm.runtime.StateMismatchException("state holds more than the open handle limit of " + maxOpen);
+        }
+        slots.set(fd, f);
+        open++;
+    }
+
     Fd get(int fd) {
         Fd f = fd >= 0 && fd < slots.size() ? slots.get(fd) : null;
         if (f == null) {

@@ -34,6 +34,11 @@ public final class WasiSession {
     long pendingPollBase; // guest monotonic time the poll in progress started
 
     private WasiSession(Builder b) {
+        this(b, true);
+    }
+
+    /** {@code standardDescriptors=false}: a restore places every descriptor itself. */
+    WasiSession(Builder b, boolean standardDescriptors) {
         this.args = List.copyOf(b.args);
         this.environment = List.copyOf(b.environment);
         this.preopens = new LinkedHashMap<>(b.preopens);
@@ -44,6 +49,9 @@ public final class WasiSession {
         this.realtimeNanos = b.realtimeNanos;
         this.hostMonotonicNanos = b.monotonicNanos;
         this.random = b.random;
+        if (!standardDescriptors) {
+            return;
+        }
         fds.add(new Fd(Fd.Kind.STDIN, null, null, null, 0, ALL_RIGHTS, 0));
         fds.add(new Fd(Fd.Kind.STDOUT, null, null, null, 0, ALL_RIGHTS, 0));
         fds.add(new Fd(Fd.Kind.STDERR, null, null, null, 0, ALL_RIGHTS, 0));
@@ -67,6 +75,11 @@ public final class WasiSession {
     /** Nanoseconds until the sleeping process may run again (0 if it may run now). */
     public long nanosUntilWake() {
         return pendingWakeAt < 0 ? 0 : Math.max(0, pendingWakeAt - monotonicNow());
+    }
+
+    /** The session as data, for a process image (host endpoints excluded). */
+    public pm.v1.WasiState capture() {
+        return WasiSessionCodec.capture(this);
     }
 
     /** The preopened file system mounted at a guest path, or null. */
@@ -136,6 +149,22 @@ public final class WasiSession {
 
         public WasiSession build() {
             return new WasiSession(this);
+        }
+
+        /** A session continuing {@code state}, bound to this builder's host endpoints (args and preopens come from the state). */
+        public WasiSession restore(pm.v1.WasiState state, long maxFileSystemBytes) {
+            return WasiSessionCodec.restore(state, this, maxFileSystemBytes);
+        }
+
+        LongSupplier realtime() {
+            return realtimeNanos;
+        }
+
+        Builder clearForRestore() {
+            args.clear();
+            environment.clear();
+            preopens.clear();
+            return this;
         }
     }
 }
