@@ -1,0 +1,138 @@
+package pm.runtime.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import pm.runtime.StateFormatException;
+import pm.runtime.StateMismatchException;
+import pm.runtime.interp.CompiledModule;
+import pm.runtime.interp.Instance;
+import pm.runtime.interp.Limits;
+import pm.runtime.interp.Machine;
+import pm.runtime.interp.Snapshots;
+import pm.runtime.interp.Store;
+import pm.runtime.support.Wat;
+import pm.runtime.wasi.InputSource;
+import pm.runtime.wasi.WasiPreview1;
+import pm.runtime.wasi.WasiSession;
+
+/** Process images: a frozen WASI process written as chunks, read back and finished; bad images refused. */
+class ProcessImageTest {
+    private static final Path GUEST = Paths.get("src", "test", "guest", "wasi");
+
+    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    private final byte[] stdin;
+    private final CompiledModule module;
+
+    ProcessImageTest() throws Exception {
+        stdin = Files.readAllBytes(GUEST.resolve("input/stdin.txt"));
+        module = CompiledModule.compile(Files.readAllBytes(GUEST.resolve("wasm/stdin.wasm")));
+    }
+
+    private WasiSession.Builder host() {
+        return WasiSession.builder().stdout(stdout::write).stdin(InputSource.of(stdin));
+    }
+
+    /** Runs the stdin guest for a while and writes it as an image. */
+    private byte[] frozenImage(boolean compress) throws Exception {
+        WasiSession session = host().args(List.of("stdin")).build();
+        Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
+        Machine machine = new Machine(instance.store(), Limits.DEFAULT);
+        machine.start(instance.function("_start"));
+        assertThat(machine.run(50_000)).isEqualTo(Machine.RunResult.OUT_OF_FUEL);
+        var execution = Snapshots.capture(instance, machine);
+        ByteArrayOutputStream image = new ByteArrayOutputStream();
+        new ImageWriter(image, compress).write(ImageWriter.headerFor(execution, "img-1").build(), execution, session.capture());
+        return image.toByteArray();
+    }
+
+    private ImageReader.Image read(byte[] image) throws Exception {
+        return ImageReader.read(new ByteArrayInputStream(image), module.sha256());
+    }
+
+    @Test
+    void imageRestoresIntoANewProcessThatFinishesTheOutput() throws Exception {
+        for (boolean compress : new boolean[] {false, true}) {
+            stdout.reset();
+            byte[] bytes = frozenImage(compress);
+            ImageReader.Image image = read(bytes);
+
+            WasiSession session = host().restore(image.wasi(), 64L << 20);
+            Snapshots.Restored restored = Snapshots.restore(
+                    module, image.execution(), new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
+            assertThat(restored.machine().run(Long.MAX_VALUE)).isEqualTo(Machine.RunResult.COMPLETED);
+
+            assertThat(stdout.toString(StandardCharsets.UTF_8))
+                    .as(compress ? "compressed" : "plain")
+                    .isEqualTo(Files.readString(GUEST.resolve("expected/stdin.out")));
+        }
+        assertThat(frozenImage(true).length).isLessThan(frozenImage(false).length);
+    }
+
+    @Test
+    void truncatedImageIsRefusedAtEveryLength() throws Exception {
+        byte[] image = frozenImage(true);
+        for (int cut = 0; cut < image.length; cut += Math.max(1, image.length / 300)) {
+            byte[] part = Arrays.copyOf(image, cut);
+            assertThatThrownBy(() -> read(part)).as("cut at " + cut).isInstanceOf(StateFormatException.class);
+        }
+    }
+
+    @Test
+    void aFlippedByteInAnyChunkIsRefused() throws Exception {
+        byte[] image = frozenImage(false);
+        for (int at : chunkProbePositions(image)) {
+            byte[] bad = image.clone();
+            bad[at] ^= 0x01;
+            assertThatThrownBy(() -> read(bad)).as("byte " + at).isInstanceOf(StateFormatException.class);
+        }
+    }
+
+    @Test
+    void wrongFormatVersionIsRefusedByNumber() throws Exception {
+        byte[] image = frozenImage(false);
+        ByteBuffer.wrap(image).putInt(8, 99);
+
+        assertThatThrownBy(() -> read(image))
+                .isInstanceOf(StateFormatException.class)
+                .hasMessage("unsupported image format version 99 (expected 1)");
+    }
+
+    @Test
+    void imageOfAnotherModuleIsRefused() throws Exception {
+        byte[] image = frozenImage(false);
+        byte[] other = CompiledModule.compile(Wat.toWasm("(module)")).sha256();
+
+        assertThatThrownBy(() -> ImageReader.read(new ByteArrayInputStream(image), other))
+                .isInstanceOf(StateMismatchException.class)
+                .hasMessageStartingWith("image is of module sha256:");
+    }
+
+    /** First, middle and last byte of every chunk's frame and payload. */
+    private static List<Integer> chunkProbePositions(byte[] image) {
+        List<Integer> out = new ArrayList<>(List.of(0, 7, 8, 11));
+        ByteBuffer b = ByteBuffer.wrap(image);
+        int at = 12;
+        while (at < image.length) {
+            int stored = b.getInt(at + 2);
+            int end = at + ImageFormat.CHUNK_HEADER + stored;
+            out.addAll(List.of(at, at + 1, at + 2, at + 6, at + 10, at + ImageFormat.CHUNK_HEADER));
+            if (stored > 0) {
+                out.addAll(List.of(at + ImageFormat.CHUNK_HEADER + stored / 2, end - 1));
+            }
+            at = end;
+        }
+        return out;
+    }
+}
