@@ -14,9 +14,11 @@ public final class MemoryInstance {
     byte[] bytes;
     private final int declaredMax;
     private final int maxPages;
+    private final int pageLimit;
 
     public MemoryInstance(int initialPages, int declaredMax, int pageLimit) {
         this.declaredMax = declaredMax;
+        this.pageLimit = pageLimit;
         this.maxPages = Math.min(Math.min(declaredMax, pageLimit), MAX_PAGES);
         if (initialPages > maxPages) {
             throw new pm.runtime.LinkException(
@@ -42,7 +44,13 @@ public final class MemoryInstance {
     /** Grows by {@code delta} pages; returns the old size in pages, or -1 if that is not possible. */
     public int grow(int delta) {
         int old = pages();
-        if (delta < 0 || (long) old + delta > maxPages) {
+        long wanted = (long) old + delta;
+        if (delta < 0 || wanted > maxPages) {
+            if (delta >= 0 && wanted <= Math.min(declaredMax, MAX_PAGES) && pageLimit < MAX_PAGES) {
+                // The module and the runtime would allow it: only the process's own limit says no.
+                throw new pm.runtime.LimitExceededException(
+                        "memory limit of " + pageLimit + " pages exceeded (asked for " + wanted + ")");
+            }
             return -1;
         }
         if (delta > 0) {

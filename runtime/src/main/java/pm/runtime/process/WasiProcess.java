@@ -1,0 +1,166 @@
+package pm.runtime.process;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.UUID;
+import pm.runtime.LimitExceededException;
+import pm.runtime.TrapException;
+import pm.runtime.image.ImageReader;
+import pm.runtime.image.ImageWriter;
+import pm.runtime.interp.CompiledModule;
+import pm.runtime.interp.Instance;
+import pm.runtime.interp.Limits;
+import pm.runtime.interp.Machine;
+import pm.runtime.interp.Snapshots;
+import pm.runtime.interp.Store;
+import pm.runtime.wasi.ProcessExit;
+import pm.runtime.wasi.WasiPreview1;
+import pm.runtime.wasi.WasiSession;
+import pm.v1.ExecutionState;
+import pm.v1.ProcessLimits;
+
+/**
+ * One WASI command process: a module instance with its machine and session, under limits. It runs
+ * in fuel slices on whichever thread calls {@link #run}; {@link #requestFreeze} may come from any
+ * thread. A trap or an exceeded limit ends this process with a reason and touches nothing else.
+ * Between slices it can be written as an image and brought back from one, in any JVM.
+ */
+public final class WasiProcess {
+    /** Where the process stands after a slice. */
+    public enum State {
+        RUNNABLE,
+        SLEEPING,
+        FROZEN,
+        EXITED,
+        FAILED
+    }
+
+    private final CompiledModule module;
+    private final Limits limits;
+    private final long maxFileSystemBytes;
+    private final WasiSession session;
+    private final Instance instance;
+    private final Machine machine;
+    private State state = State.RUNNABLE;
+    private int exitStatus = -1;
+    private String failure;
+
+    private WasiProcess(CompiledModule module, Limits limits, long maxFileSystemBytes, WasiSession session,
+            Instance instance, Machine machine) {
+        this.module = module;
+        this.limits = limits;
+        this.maxFileSystemBytes = maxFileSystemBytes;
+        this.session = session;
+        this.instance = instance;
+        this.machine = machine;
+    }
+
+    /** Instantiates {@code module} against {@code session} and prepares its {@code _start}. */
+    public static WasiProcess start(CompiledModule module, WasiSession session, Limits limits, long maxFileSystemBytes) {
+        Store store = new Store();
+        Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), store, limits);
+        Machine machine = new Machine(store, limits);
+        machine.start(instance.function("_start"));
+        return new WasiProcess(module, limits, maxFileSystemBytes, session, instance, machine);
+    }
+
+    /** Brings a process back from an image, bound to the host endpoints in {@code host}. Checks everything first. */
+    public static WasiProcess restore(CompiledModule module, InputStream image, WasiSession.Builder host, Limits limits,
+            long maxFileSystemBytes) throws IOException {
+        ImageReader.Image read = ImageReader.read(image, module.sha256());
+        WasiSession session = host.restore(read.wasi(), maxFileSystemBytes);
+        Snapshots.Restored restored = Snapshots.restore(
+                module, read.execution(), new WasiPreview1(session).imports(), new Store(), limits);
+        WasiProcess p = new WasiProcess(module, limits, maxFileSystemBytes, session, restored.instance(), restored.machine());
+        if (restored.machine().status() == Machine.Status.IDLE) {
+            p.state = State.EXITED; // an image of a finished process
+        }
+        return p;
+    }
+
+    /** Runs for at most {@code fuel} instructions. */
+    public State run(long fuel) {
+        if (state == State.EXITED || state == State.FAILED) {
+            return state;
+        }
+        try {
+            switch (machine.run(fuel)) {
+                case COMPLETED:
+                    exitStatus = 0;
+                    state = State.EXITED;
+                    break;
+                case BLOCKED:
+                    state = State.SLEEPING;
+                    break;
+                case FROZEN:
+                    state = State.FROZEN;
+                    break;
+                default:
+                    state = State.RUNNABLE;
+                    break;
+            }
+        } catch (ProcessExit e) {
+            exitStatus = e.status();
+            state = State.EXITED;
+        } catch (TrapException | LimitExceededException e) {
+            failure = e.getMessage();
+            state = State.FAILED;
+        }
+        return state;
+    }
+
+    /** Stops the running slice at its next safepoint. Any thread. */
+    public void requestFreeze() {
+        machine.requestFreeze();
+    }
+
+    /** Writes the process as an image; call between slices, never while {@link #run} is on another thread. */
+    public void writeImage(OutputStream out, boolean compress) throws IOException {
+        ExecutionState execution = Snapshots.capture(instance, machine);
+        new ImageWriter(out, compress).write(
+                ImageWriter.headerFor(execution, UUID.randomUUID().toString()).setLimits(limitsProto()).build(),
+                execution,
+                session.capture());
+    }
+
+    private ProcessLimits limitsProto() {
+        return ProcessLimits.newBuilder()
+                .setMemoryPages(limits.memoryPages())
+                .setMaxCallDepth(limits.maxCallDepth())
+                .setMaxStackSlots(limits.maxStackSlots())
+                .setMaxFsBytes(maxFileSystemBytes)
+                .build();
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** Exit status once EXITED, else -1. */
+    public int exitStatus() {
+        return exitStatus;
+    }
+
+    /** Why the process FAILED (a trap or an exceeded limit), else null. */
+    public String failure() {
+        return failure;
+    }
+
+    /** Nanoseconds until a SLEEPING process may run again. */
+    public long nanosUntilWake() {
+        return session.nanosUntilWake();
+    }
+
+    public long instructionsRetired() {
+        return machine.instructionsRetired();
+    }
+
+    public CompiledModule module() {
+        return module;
+    }
+
+    public WasiSession session() {
+        return session;
+    }
+}

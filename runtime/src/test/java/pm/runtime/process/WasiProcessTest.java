@@ -1,0 +1,83 @@
+package pm.runtime.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import pm.runtime.interp.CompiledModule;
+import pm.runtime.interp.Limits;
+import pm.runtime.support.Wat;
+import pm.runtime.wasi.InputSource;
+import pm.runtime.wasi.WasiSession;
+
+/** A process runs in slices, travels as images between them, and ends alone when it traps or exceeds a limit. */
+class WasiProcessTest {
+    private static final Path GUEST = Paths.get("src", "test", "guest", "wasi");
+    private static final long FS = 64L << 20;
+
+    private static final String GROW = "(module (memory 1)"
+            + " (func (export \"_start\") (drop (memory.grow (i32.const 1))) (drop (memory.grow (i32.const 1)))))";
+
+    private static CompiledModule wat(String text) {
+        return CompiledModule.compile(Wat.toWasm(text));
+    }
+
+    @Test
+    void processMovedThroughImagesBetweenEverySliceFinishesWithTheSameOutput() throws Exception {
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        byte[] stdin = Files.readAllBytes(GUEST.resolve("input/stdin.txt"));
+        CompiledModule module = CompiledModule.compile(Files.readAllBytes(GUEST.resolve("wasm/stdin.wasm")));
+        WasiSession.Builder host = WasiSession.builder().stdout(stdout::write).stdin(InputSource.of(stdin));
+        WasiProcess process = WasiProcess.start(module, host.args(List.of("stdin")).build(), Limits.DEFAULT, FS);
+        int images = 0;
+
+        while (process.run(20_000) == WasiProcess.State.RUNNABLE) {
+            ByteArrayOutputStream image = new ByteArrayOutputStream();
+            process.writeImage(image, true);
+            process = WasiProcess.restore(module, new ByteArrayInputStream(image.toByteArray()),
+                    WasiSession.builder().stdout(stdout::write).stdin(InputSource.of(stdin)), Limits.DEFAULT, FS);
+            images++;
+        }
+
+        assertThat(process.state()).isEqualTo(WasiProcess.State.EXITED);
+        assertThat(process.exitStatus()).isZero();
+        assertThat(images).isGreaterThanOrEqualTo(20);
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).isEqualTo(Files.readString(GUEST.resolve("expected/stdin.out")));
+    }
+
+    @Test
+    void exceedingTheMemoryLimitEndsOnlyThatProcessWithAReason() {
+        WasiProcess greedy = WasiProcess.start(wat(GROW), WasiSession.builder().build(), Limits.DEFAULT.withMemoryPages(2), FS);
+        WasiProcess modest = WasiProcess.start(wat(GROW), WasiSession.builder().build(), Limits.DEFAULT.withMemoryPages(3), FS);
+
+        assertThat(greedy.run(Long.MAX_VALUE)).isEqualTo(WasiProcess.State.FAILED);
+        assertThat(greedy.failure()).isEqualTo("memory limit of 2 pages exceeded (asked for 3)");
+        assertThat(modest.run(Long.MAX_VALUE)).isEqualTo(WasiProcess.State.EXITED);
+    }
+
+    @Test
+    void aTrapEndsTheProcessWithTheTrapAsReason() {
+        WasiProcess p = WasiProcess.start(wat("(module (func (export \"_start\") unreachable))"),
+                WasiSession.builder().build(), Limits.DEFAULT, FS);
+
+        assertThat(p.run(Long.MAX_VALUE)).isEqualTo(WasiProcess.State.FAILED);
+        assertThat(p.failure()).isEqualTo("unreachable");
+    }
+
+    @Test
+    void procExitStatusIsReported() {
+        WasiProcess p = WasiProcess.start(wat("(module"
+                        + " (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $exit (param i32)))"
+                        + " (func (export \"_start\") (call $exit (i32.const 3))))"),
+                WasiSession.builder().build(), Limits.DEFAULT, FS);
+
+        assertThat(p.run(Long.MAX_VALUE)).isEqualTo(WasiProcess.State.EXITED);
+        assertThat(p.exitStatus()).isEqualTo(3);
+    }
+}
