@@ -77,7 +77,7 @@ public final class ImageWriter {
     private void chunk(int type, byte[] raw) throws IOException {
         byte[] stored = raw;
         int flags = 0;
-        if (compress && type != ImageFormat.TRAILER) {
+        if (compress && type != ImageFormat.TRAILER && worthCompressing(raw)) {
             byte[] packed = deflate(raw);
             if (packed.length < raw.length) {
                 stored = packed;
@@ -93,6 +93,18 @@ public final class ImageWriter {
         out.writeInt((int) crc.getValue());
         out.write(stored);
         chunks++;
+    }
+
+    /** Deflating random-looking pages costs far more than it saves: probe 8 spread samples of 512 bytes first. */
+    private boolean worthCompressing(byte[] raw) {
+        if (raw.length <= 8192) {
+            return true;
+        }
+        byte[] sample = new byte[8 * 512];
+        for (int i = 0; i < 8; i++) {
+            System.arraycopy(raw, (int) ((long) (raw.length - 512) * i / 7), sample, i * 512, 512);
+        }
+        return deflate(sample).length < sample.length * 9 / 10;
     }
 
     private byte[] deflate(byte[] raw) {
