@@ -75,29 +75,12 @@ final class WasiSessionCodec {
     }
 
     private static Fd bind(Capability c, Map<String, FileSystem> preopens) {
-        Fd.Kind kind;
-        switch (c.getKind()) {
-            case CAPABILITY_KIND_STDIN:
-                kind = Fd.Kind.STDIN;
-                break;
-            case CAPABILITY_KIND_STDOUT:
-                kind = Fd.Kind.STDOUT;
-                break;
-            case CAPABILITY_KIND_STDERR:
-                kind = Fd.Kind.STDERR;
-                break;
-            case CAPABILITY_KIND_PREOPEN:
-                kind = Fd.Kind.PREOPEN;
-                break;
-            case CAPABILITY_KIND_DIRECTORY:
-                kind = Fd.Kind.DIRECTORY;
-                break;
-            case CAPABILITY_KIND_FILE:
-                kind = Fd.Kind.FILE;
-                break;
-            default:
-                throw new StateMismatchException("capability \"" + c.getName() + "\" has unknown kind " + c.getKindValue());
+        // CapabilityKind numbers follow Fd.Kind's order, from 1 (0 is "unspecified").
+        int k = c.getKindValue() - 1;
+        if (k < 0 || k >= Fd.Kind.values().length) {
+            throw new StateMismatchException("capability \"" + c.getName() + "\" has unknown kind " + c.getKindValue());
         }
+        Fd.Kind kind = Fd.Kind.values()[k];
         FileSystem fs = null;
         Node node = null;
         if (kind == Fd.Kind.PREOPEN || kind == Fd.Kind.DIRECTORY || kind == Fd.Kind.FILE) {
