@@ -1,0 +1,479 @@
+package pm.runtime.wasi;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * The descriptor and path functions of WASI preview 1 (fd_*, path_*) over a session's descriptor
+ * table and in-memory file systems. Each returns an errno or throws {@link ErrnoException};
+ * {@link WasiPreview1} binds them to their imports. Owned by the process's thread.
+ */
+final class WasiFiles {
+    private final WasiSession session;
+
+    WasiFiles(WasiSession session) {
+        this.session = session;
+    }
+
+    // ---------------------------------------------------------------- descriptors
+
+    private Fd fd(int fd) {
+        return session.fds.get(fd);
+    }
+
+    private Fd file(int fd) {
+        Fd f = fd(fd);
+        if (f.isDirectory()) {
+            throw new ErrnoException(Errno.EISDIR, "descriptor " + fd + " is a directory");
+        }
+        return f;
+    }
+
+    private Fd directory(int fd) {
+        Fd f = fd(fd);
+        if (!f.isDirectory()) {
+            throw new ErrnoException(Errno.ENOTDIR, "descriptor " + fd + " is not a directory");
+        }
+        return f;
+    }
+
+    Errno close(int fd) {
+        session.fds.close(fd);
+        return Errno.ESUCCESS;
+    }
+
+    Errno sync(int fd) {
+        fd(fd);
+        return Errno.ESUCCESS;
+    }
+
+    Errno advise(int fd, int advice) {
+        file(fd);
+        return advice >= 0 && advice <= 5 ? Errno.ESUCCESS : Errno.EINVAL;
+    }
+
+    Errno allocate(int fd, long offset, long length) {
+        Fd f = regularFile(fd);
+        if (offset < 0 || length < 0) {
+            return Errno.EINVAL;
+        }
+        if (offset + length > f.fs.size(f.node)) {
+            f.fs.setSize(f.node, offset + length);
+        }
+        return Errno.ESUCCESS;
+    }
+
+    private Fd regularFile(int fd) {
+        Fd f = file(fd);
+        if (f.kind != Fd.Kind.FILE) {
+            throw new ErrnoException(Errno.ESPIPE, "descriptor " + fd + " is not a regular file");
+        }
+        return f;
+    }
+
+    Errno fdstat(LazyGuestMemory m, int fd, int ptr) {
+        Fd f = fd(fd);
+        GuestMemory mem = m.get();
+        mem.range(ptr, 24);
+        mem.putU8(ptr, fileType(f));
+        mem.putU16(ptr + 2, f.flags);
+        mem.putI64(ptr + 8, f.rightsBase);
+        mem.putI64(ptr + 16, f.rightsInheriting);
+        return Errno.ESUCCESS;
+    }
+
+    private static int fileType(Fd f) {
+        switch (f.kind) {
+            case STDIN:
+            case STDOUT:
+            case STDERR:
+                return 2; // character device
+            case PREOPEN:
+            case DIRECTORY:
+                return 3;
+            default:
+                return 4;
+        }
+    }
+
+    Errno setFlags(int fd, int flags) {
+        Fd f = fd(fd);
+        if ((flags & ~0x1F) != 0) {
+            return Errno.EINVAL;
+        }
+        f.flags = flags;
+        return Errno.ESUCCESS;
+    }
+
+    Errno setRights(int fd, long base, long inheriting) {
+        Fd f = fd(fd);
+        if ((base & ~f.rightsBase) != 0 || (inheriting & ~f.rightsInheriting) != 0) {
+            return Errno.ENOTCAPABLE; // rights can only shrink
+        }
+        f.rightsBase = base;
+        f.rightsInheriting = inheriting;
+        return Errno.ESUCCESS;
+    }
+
+    Errno fdFilestat(LazyGuestMemory m, int fd, int ptr) {
+        Fd f = fd(fd);
+        if (f.node == null) {
+            GuestMemory mem = m.get();
+            mem.range(ptr, 64);
+            for (int i = 0; i < 64; i += 8) {
+                mem.putI64(ptr + i, 0);
+            }
+            mem.putU8(ptr + 16, 2);
+            mem.putI64(ptr + 24, 1);
+            return Errno.ESUCCESS;
+        }
+        writeFilestat(m.get(), ptr, f.node);
+        return Errno.ESUCCESS;
+    }
+
+    private static void writeFilestat(GuestMemory mem, int ptr, Node node) {
+        mem.range(ptr, 64);
+        mem.putI64(ptr, 0);
+        mem.putI64(ptr + 8, node.ino());
+        for (int i = 16; i < 24; i++) {
+            mem.putU8(ptr + i, 0);
+        }
+        mem.putU8(ptr + 16, nodeType(node));
+        mem.putI64(ptr + 24, node.nlink());
+        mem.putI64(ptr + 32, node.size());
+        mem.putI64(ptr + 40, node.atim());
+        mem.putI64(ptr + 48, node.mtim());
+        mem.putI64(ptr + 56, node.ctim());
+    }
+
+    private static int nodeType(Node node) {
+        switch (node.kind()) {
+            case DIRECTORY:
+                return 3;
+            case SYMLINK:
+                return 7;
+            default:
+                return 4;
+        }
+    }
+
+    Errno setSize(int fd, long size) {
+        Fd f = regularFile(fd);
+        if (size < 0) {
+            return Errno.EINVAL;
+        }
+        f.fs.setSize(f.node, size);
+        return Errno.ESUCCESS;
+    }
+
+    Errno fdSetTimes(int fd, long atim, long mtim, int fst) {
+        Fd f = fd(fd);
+        if (f.node == null) {
+            return Errno.EBADF;
+        }
+        setTimes(f.fs, f.node, atim, mtim, fst);
+        return Errno.ESUCCESS;
+    }
+
+    private static void setTimes(FileSystem fs, Node node, long atim, long mtim, int fst) {
+        fs.setTimes(node, atim, mtim, (fst & 1) != 0, (fst & 2) != 0, (fst & 4) != 0, (fst & 8) != 0);
+    }
+
+    Errno prestat(LazyGuestMemory m, int fd, int ptr) {
+        Fd f = fd(fd);
+        if (f.kind != Fd.Kind.PREOPEN) {
+            return Errno.EBADF;
+        }
+        m.get().putI32(ptr, 0);
+        m.get().putI32(ptr + 4, f.preopen.getBytes(StandardCharsets.UTF_8).length);
+        return Errno.ESUCCESS;
+    }
+
+    Errno prestatName(LazyGuestMemory m, int fd, int buffer, int length) {
+        Fd f = fd(fd);
+        if (f.kind != Fd.Kind.PREOPEN) {
+            return Errno.EBADF;
+        }
+        byte[] name = f.preopen.getBytes(StandardCharsets.UTF_8);
+        if (length < name.length) {
+            return Errno.ENAMETOOLONG;
+        }
+        m.get().write(buffer, name, 0, name.length);
+        return Errno.ESUCCESS;
+    }
+
+    // ---------------------------------------------------------------- reading and writing
+
+    Errno read(LazyGuestMemory m, int fd, int iovs, int count, int resultPtr) {
+        Fd f = file(fd);
+        long total = transfer(m.get(), f, iovs, count, f.offset, true);
+        if (f.kind == Fd.Kind.FILE) {
+            f.offset += total;
+        }
+        m.get().putI32(resultPtr, (int) total);
+        return Errno.ESUCCESS;
+    }
+
+    Errno pread(LazyGuestMemory m, int fd, int iovs, int count, long offset, int resultPtr) {
+        Fd f = regularFile(fd);
+        if (offset < 0) {
+            return Errno.EINVAL;
+        }
+        m.get().putI32(resultPtr, (int) transfer(m.get(), f, iovs, count, offset, true));
+        return Errno.ESUCCESS;
+    }
+
+    Errno write(LazyGuestMemory m, int fd, int iovs, int count, int resultPtr) {
+        Fd f = file(fd);
+        long at = f.kind == Fd.Kind.FILE && (f.flags & 1) != 0 ? f.fs.size(f.node) : f.offset;
+        long total = transfer(m.get(), f, iovs, count, at, false);
+        if (f.kind == Fd.Kind.FILE) {
+            f.offset = at + total;
+        }
+        m.get().putI32(resultPtr, (int) total);
+        return Errno.ESUCCESS;
+    }
+
+    Errno pwrite(LazyGuestMemory m, int fd, int iovs, int count, long offset, int resultPtr) {
+        Fd f = regularFile(fd);
+        if (offset < 0) {
+            return Errno.EINVAL;
+        }
+        m.get().putI32(resultPtr, (int) transfer(m.get(), f, iovs, count, offset, false));
+        return Errno.ESUCCESS;
+    }
+
+    /** Moves bytes between guest buffers and a descriptor; returns how many moved. */
+    private long transfer(GuestMemory mem, Fd f, int iovs, int count, long position, boolean reading) {
+        mem.range(iovs, 8L * (count & 0xFFFF_FFFFL));
+        byte[] bytes = mem.array();
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            int buf = mem.i32(iovs + 8 * i);
+            int len = mem.i32(iovs + 8 * i + 4);
+            mem.range(buf, len & 0xFFFF_FFFFL);
+            int n;
+            switch (f.kind) {
+                case STDIN:
+                    if (!reading) {
+                        throw new ErrnoException(Errno.EBADF, "stdin is not writable");
+                    }
+                    n = Math.max(0, session.stdin.read(session.stdinPosition, bytes, buf, len));
+                    session.stdinPosition += n;
+                    break;
+                case STDOUT:
+                case STDERR:
+                    if (reading) {
+                        throw new ErrnoException(Errno.EBADF, "stdout and stderr are not readable");
+                    }
+                    (f.kind == Fd.Kind.STDOUT ? session.stdout : session.stderr).write(bytes, buf, len);
+                    n = len;
+                    break;
+                default:
+                    n = reading
+                            ? f.fs.read(f.node, position + total, bytes, buf, len)
+                            : f.fs.write(f.node, position + total, bytes, buf, len);
+                    break;
+            }
+            total += n;
+            if (n < len) {
+                break;
+            }
+        }
+        return total;
+    }
+
+    Errno seek(LazyGuestMemory m, int fd, long offset, int whence, int resultPtr) {
+        Fd f = file(fd);
+        if (f.kind != Fd.Kind.FILE) {
+            return Errno.ESPIPE;
+        }
+        long base;
+        switch (whence) {
+            case 0:
+                base = 0;
+                break;
+            case 1:
+                base = f.offset;
+                break;
+            case 2:
+                base = f.fs.size(f.node);
+                break;
+            default:
+                return Errno.EINVAL;
+        }
+        long target = base + offset;
+        if (target < 0) {
+            return Errno.EINVAL;
+        }
+        f.offset = target;
+        m.get().putI64(resultPtr, target);
+        return Errno.ESUCCESS;
+    }
+
+    Errno tell(LazyGuestMemory m, int fd, int resultPtr) {
+        Fd f = file(fd);
+        if (f.kind != Fd.Kind.FILE) {
+            return Errno.ESPIPE;
+        }
+        m.get().putI64(resultPtr, f.offset);
+        return Errno.ESUCCESS;
+    }
+
+    Errno renumber(int from, int to) {
+        session.fds.renumber(from, to);
+        return Errno.ESUCCESS;
+    }
+
+    Errno readdir(LazyGuestMemory m, int fd, int buffer, int length, long cookie, int resultPtr) {
+        Fd f = directory(fd);
+        GuestMemory mem = m.get();
+        mem.range(buffer, length & 0xFFFF_FFFFL);
+        List<FileSystem.DirEntry> entries = f.fs.list(f.node);
+        int used = 0;
+        for (long i = Math.max(0, cookie); i < entries.size() && used < length; i++) {
+            FileSystem.DirEntry e = entries.get((int) i);
+            byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
+            byte[] record = new byte[24 + name.length];
+            java.nio.ByteBuffer rb = java.nio.ByteBuffer.wrap(record).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            rb.putLong(0, i + 1).putLong(8, e.ino()).putInt(16, name.length).put(20, (byte) nodeType(e.kind()));
+            System.arraycopy(name, 0, record, 24, name.length);
+            int n = Math.min(record.length, length - used); // a truncated last entry tells the guest to grow its buffer
+            mem.write(buffer + used, record, 0, n);
+            used += n;
+        }
+        mem.putI32(resultPtr, used);
+        return Errno.ESUCCESS;
+    }
+
+    private static int nodeType(Node.Kind kind) {
+        return kind == Node.Kind.DIRECTORY ? 3 : kind == Node.Kind.SYMLINK ? 7 : 4;
+    }
+
+    // ---------------------------------------------------------------- paths
+
+    private String path(LazyGuestMemory m, int ptr, int length) {
+        return m.get().string(ptr, length);
+    }
+
+    Errno mkdir(LazyGuestMemory m, int fd, int pathPtr, int pathLen) {
+        Fd dir = directory(fd);
+        FileSystem.Located at = dir.fs.resolveParent(dir.node, path(m, pathPtr, pathLen));
+        dir.fs.createDirectory(at.parent(), at.name());
+        return Errno.ESUCCESS;
+    }
+
+    Errno pathFilestat(LazyGuestMemory m, int fd, int flags, int pathPtr, int pathLen, int ptr) {
+        Fd dir = directory(fd);
+        Node node = dir.fs.resolve(dir.node, path(m, pathPtr, pathLen), (flags & 1) != 0);
+        writeFilestat(m.get(), ptr, node);
+        return Errno.ESUCCESS;
+    }
+
+    Errno pathSetTimes(LazyGuestMemory m, int fd, int flags, int pathPtr, int pathLen, long atim, long mtim, int fst) {
+        Fd dir = directory(fd);
+        setTimes(dir.fs, dir.fs.resolve(dir.node, path(m, pathPtr, pathLen), (flags & 1) != 0), atim, mtim, fst);
+        return Errno.ESUCCESS;
+    }
+
+    Errno link(LazyGuestMemory m, int oldFd, int oldFlags, int oldPtr, int oldLen, int newFd, int newPtr, int newLen) {
+        Fd from = directory(oldFd);
+        Fd to = directory(newFd);
+        if (from.fs != to.fs) {
+            return Errno.EXDEV;
+        }
+        Node target = from.fs.resolve(from.node, path(m, oldPtr, oldLen), (oldFlags & 1) != 0);
+        FileSystem.Located at = to.fs.resolveParent(to.node, path(m, newPtr, newLen));
+        to.fs.link(target, at.parent(), at.name());
+        return Errno.ESUCCESS;
+    }
+
+    Errno open(LazyGuestMemory m, int fd, int dirflags, int pathPtr, int pathLen, int oflags,
+            long rightsBase, long rightsInheriting, int fdflags, int resultPtr) {
+        Fd dir = directory(fd);
+        String path = path(m, pathPtr, pathLen);
+        boolean create = (oflags & 1) != 0;
+        boolean mustBeDir = (oflags & 2) != 0;
+        boolean exclusive = (oflags & 4) != 0;
+        boolean truncate = (oflags & 8) != 0;
+        Node node;
+        try {
+            node = dir.fs.resolve(dir.node, path, (dirflags & 1) != 0);
+            if (create && exclusive) {
+                return Errno.EEXIST;
+            }
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.ENOENT || !create) {
+                throw e;
+            }
+            FileSystem.Located at = dir.fs.resolveParent(dir.node, path);
+            node = dir.fs.createFile(at.parent(), at.name());
+        }
+        if (node.kind() == Node.Kind.SYMLINK) {
+            return Errno.ELOOP; // O_NOFOLLOW on a symlink
+        }
+        boolean isDir = node.kind() == Node.Kind.DIRECTORY;
+        if (mustBeDir && !isDir) {
+            return Errno.ENOTDIR;
+        }
+        if (isDir && (truncate || (rightsBase & 0x40L) != 0)) { // fd_write right on a directory
+            return Errno.EISDIR;
+        }
+        if (truncate) {
+            dir.fs.setSize(node, 0);
+        }
+        Fd opened = new Fd(isDir ? Fd.Kind.DIRECTORY : Fd.Kind.FILE, dir.preopen, dir.fs, node, fdflags,
+                rightsBase & dir.rightsInheriting, rightsInheriting & dir.rightsInheriting);
+        m.get().range(resultPtr, 4);
+        m.get().putI32(resultPtr, session.fds.add(opened));
+        return Errno.ESUCCESS;
+    }
+
+    Errno readlink(LazyGuestMemory m, int fd, int pathPtr, int pathLen, int buffer, int length, int resultPtr) {
+        Fd dir = directory(fd);
+        Node node = dir.fs.resolve(dir.node, path(m, pathPtr, pathLen), false);
+        if (node.kind() != Node.Kind.SYMLINK) {
+            return Errno.EINVAL;
+        }
+        byte[] target = node.symlinkTarget().getBytes(StandardCharsets.UTF_8);
+        int n = Math.min(target.length, length);
+        m.get().write(buffer, target, 0, n);
+        m.get().putI32(resultPtr, n);
+        return Errno.ESUCCESS;
+    }
+
+    Errno rmdir(LazyGuestMemory m, int fd, int pathPtr, int pathLen) {
+        Fd dir = directory(fd);
+        FileSystem.Located at = dir.fs.resolveParent(dir.node, path(m, pathPtr, pathLen));
+        dir.fs.removeDirectory(at.parent(), at.name());
+        return Errno.ESUCCESS;
+    }
+
+    Errno rename(LazyGuestMemory m, int fd, int oldPtr, int oldLen, int newFd, int newPtr, int newLen) {
+        Fd from = directory(fd);
+        Fd to = directory(newFd);
+        if (from.fs != to.fs) {
+            return Errno.EXDEV;
+        }
+        FileSystem.Located a = from.fs.resolveParent(from.node, path(m, oldPtr, oldLen));
+        FileSystem.Located b = to.fs.resolveParent(to.node, path(m, newPtr, newLen));
+        from.fs.rename(a.parent(), a.name(), b.parent(), b.name());
+        return Errno.ESUCCESS;
+    }
+
+    Errno symlink(LazyGuestMemory m, int targetPtr, int targetLen, int fd, int pathPtr, int pathLen) {
+        Fd dir = directory(fd);
+        String target = path(m, targetPtr, targetLen);
+        FileSystem.Located at = dir.fs.resolveParent(dir.node, path(m, pathPtr, pathLen));
+        dir.fs.createSymlink(at.parent(), at.name(), target);
+        return Errno.ESUCCESS;
+    }
+
+    Errno unlink(LazyGuestMemory m, int fd, int pathPtr, int pathLen) {
+        Fd dir = directory(fd);
+        FileSystem.Located at = dir.fs.resolveParent(dir.node, path(m, pathPtr, pathLen));
+        dir.fs.unlinkFile(at.parent(), at.name());
+        return Errno.ESUCCESS;
+    }
+
+}
