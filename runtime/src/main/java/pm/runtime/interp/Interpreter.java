@@ -833,6 +833,8 @@ final class Interpreter {
                             pc++;
                         }
                         break;
+                    // Four near-identical cases on purpose: one shared condition helper was too big for C2
+                    // to inline on this back-edge path and cost a quarter of bzip2's speed.
                     case Op.BR_UNLESS_LOOP:
                         if ((int) s[sp - 1] == 0) {
                             if (m.freezeRequested) {
