@@ -24,7 +24,9 @@ import pm.runtime.interp.Limits;
 import pm.runtime.interp.Machine;
 import pm.runtime.interp.Store;
 import pm.runtime.support.GuestRun;
-import pm.runtime.support.TestWasiHost;
+import pm.runtime.wasi.InputSource;
+import pm.runtime.wasi.ProcessExit;
+import pm.runtime.wasi.WasiSession;
 
 /**
  * {@code bzip2 -9 -c} over generated text on our interpreter, Chicory's interpreter and Chicory's
@@ -122,10 +124,13 @@ public final class InterpreterSpeedBench {
 
     static Run runOurs(CompiledModule module, byte[] input) {
         System.gc(); // so that garbage from the previous run is not collected on this run's clock
-        TestWasiHost host = new TestWasiHost(ARGS, input);
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        WasiSession session = WasiSession.builder()
+                .args(ARGS).stdin(InputSource.of(input)).stdout(stdout::write).stderr(stderr::write).build();
         long t = System.nanoTime();
         Store store = new Store();
-        Instance instance = Instance.instantiate(module, host.importsFor(module), store, Limits.DEFAULT);
+        Instance instance = Instance.instantiate(module, new pm.runtime.wasi.WasiPreview1(session).imports(), store, Limits.DEFAULT);
         Machine machine = new Machine(store, Limits.DEFAULT);
         machine.start(instance.function("_start"));
         int exit = 0;
@@ -134,11 +139,11 @@ public final class InterpreterSpeedBench {
             if (r != Machine.RunResult.COMPLETED) {
                 throw new AssertionError("bzip2 stopped: " + r);
             }
-        } catch (TestWasiHost.Exit e) {
-            exit = e.code;
+        } catch (ProcessExit e) {
+            exit = e.status();
         }
         long nanos = System.nanoTime() - t;
-        return checked(new Run(host.stdout.toByteArray(), exit, nanos, machine.instructionsRetired()), host.stderr);
+        return checked(new Run(stdout.toByteArray(), exit, nanos, machine.instructionsRetired()), stderr);
     }
 
     /** Runs on Chicory: its interpreter when {@code machineFactory} is null, else that factory. */

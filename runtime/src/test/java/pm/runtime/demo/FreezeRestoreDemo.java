@@ -1,5 +1,7 @@
 package pm.runtime.demo;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,7 +13,11 @@ import pm.runtime.interp.Machine;
 import pm.runtime.interp.Snapshots;
 import pm.runtime.interp.Store;
 import pm.runtime.support.GuestRun;
-import pm.runtime.support.TestWasiHost;
+import pm.runtime.wasi.OutputSink;
+import pm.runtime.wasi.ProcessExit;
+import pm.runtime.wasi.WasiPreview1;
+import pm.runtime.wasi.WasiSession;
+import pm.v1.WasiState;
 
 /**
  * What exists so far, end to end: a C program compiled to WebAssembly runs on our interpreter and
@@ -31,39 +37,39 @@ public final class FreezeRestoreDemo {
         long slice = Math.max(1, total / (freezes + 1));
         System.out.printf("running %s.wasm (%d instructions), freezing every %d instructions%n", name, total, slice);
 
-        TestWasiHost host = new TestWasiHost(List.of(name), new byte[0]);
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        OutputSink stdout = (b, o, l) -> {
+            System.out.write(b, o, l);
+            printed.write(b, o, l);
+        };
+        WasiSession session = WasiSession.builder().args(List.of(name)).stdout(stdout).build();
         Store store = new Store();
-        Instance instance = Instance.instantiate(module, host.importsFor(module), store, Limits.DEFAULT);
+        Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), store, Limits.DEFAULT);
         Machine machine = new Machine(store, Limits.DEFAULT);
         machine.start(instance.function("_start"));
-        int printed = 0;
         int restores = 0;
         try {
             while (machine.run(slice) == Machine.RunResult.OUT_OF_FUEL) {
-                printed = flush(host, printed);
+                System.out.flush();
                 Path file = dir.resolve("state-" + restores + ".bin");
+                Path wasi = dir.resolve("wasi-" + restores + ".bin");
                 Files.write(file, StateBlob.encode(Snapshots.capture(instance, machine)));
-                Snapshots.Restored r = Snapshots.restore(
-                        module, StateBlob.decode(Files.readAllBytes(file)), host.importsFor(module), new Store(), Limits.DEFAULT);
+                Files.write(wasi, session.capture().toByteArray());
+                session = WasiSession.builder().stdout(stdout).restore(WasiState.parseFrom(Files.readAllBytes(wasi)), 1 << 20);
+                Snapshots.Restored r = Snapshots.restore(module, StateBlob.decode(Files.readAllBytes(file)),
+                        new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
                 instance = r.instance();
                 machine = r.machine();
                 restores++;
                 System.out.printf("  [frozen at instruction %d, state %d KiB -> %s, restored into a new machine]%n",
                         machine.instructionsRetired(), Files.size(file) / 1024, file.getFileName());
             }
-        } catch (TestWasiHost.Exit e) {
-            System.out.println("  [guest exited with " + e.code + "]");
+        } catch (ProcessExit e) {
+            System.out.println("  [guest exited with " + e.status() + "]");
         }
-        flush(host, printed);
-        boolean same = host.stdoutText().equals(GuestRun.expected(name));
+        boolean same = printed.toString(StandardCharsets.UTF_8).equals(GuestRun.expected(name));
         System.out.printf("%d freeze/restore round trips; output %s the native build's%n",
                 restores, same ? "identical to" : "DIFFERENT FROM");
         System.exit(same ? 0 : 1);
-    }
-
-    private static int flush(TestWasiHost host, int printed) {
-        String out = host.stdoutText();
-        System.out.print(out.substring(printed));
-        return out.length();
     }
 }

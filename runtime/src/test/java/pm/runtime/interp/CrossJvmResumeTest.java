@@ -2,6 +2,7 @@ package pm.runtime.interp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 import pm.runtime.image.StateBlob;
 import pm.runtime.support.GuestRun;
 import pm.runtime.support.ResumeMain;
-import pm.runtime.support.TestWasiHost;
+import pm.runtime.wasi.WasiPreview1;
+import pm.runtime.wasi.WasiSession;
 
 /** A state written by this JVM is resumed by a second java process; together they print the whole output. */
 class CrossJvmResumeTest {
@@ -22,8 +24,9 @@ class CrossJvmResumeTest {
         String name = "lcg";
         byte[] wasm = GuestRun.wasm(name);
         CompiledModule module = CompiledModule.compile(wasm);
-        TestWasiHost host = new TestWasiHost(List.of(name), new byte[0]);
-        Instance instance = Instance.instantiate(module, host.importsFor(module), new Store(), Limits.DEFAULT);
+        ByteArrayOutputStream before = new ByteArrayOutputStream();
+        WasiSession session = WasiSession.builder().args(List.of(name)).stdout(before::write).build();
+        Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
         Machine machine = new Machine(instance.store(), Limits.DEFAULT);
         machine.start(instance.function("_start"));
         assertThat(machine.run(60_000_000)).isEqualTo(Machine.RunResult.OUT_OF_FUEL);
@@ -43,7 +46,7 @@ class CrossJvmResumeTest {
         assertThat(child.waitFor(120, TimeUnit.SECONDS)).isTrue();
 
         assertThat(child.exitValue()).isZero();
-        assertThat(host.stdoutText() + rest).isEqualTo(GuestRun.expected(name));
+        assertThat(before.toString(StandardCharsets.UTF_8) + rest).isEqualTo(GuestRun.expected(name));
         assertThat(rest).isNotEmpty();
     }
 }

@@ -1,6 +1,9 @@
 package pm.runtime.support;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -14,6 +17,11 @@ import pm.runtime.interp.Limits;
 import pm.runtime.interp.Machine;
 import pm.runtime.interp.Snapshots;
 import pm.runtime.interp.Store;
+import pm.runtime.wasi.InputSource;
+import pm.runtime.wasi.ProcessExit;
+import pm.runtime.wasi.WasiPreview1;
+import pm.runtime.wasi.WasiSession;
+import pm.v1.WasiState;
 
 /**
  * Runs a WASI command module (its {@code _start}) on our interpreter, optionally stopping at given
@@ -50,11 +58,20 @@ public final class GuestRun {
         return points.stream().mapToLong(Long::longValue).toArray();
     }
 
-    /** Runs to completion, with a capture/restore round trip at each (sorted) instruction count. */
+    /** A session with {@code args} and {@code stdin} whose stdout goes to {@code out}. */
+    public static WasiSession.Builder host(ByteArrayOutputStream out, byte[] stdin) {
+        return WasiSession.builder().stdout(out::write).stdin(InputSource.of(stdin));
+    }
+
+    /**
+     * Runs to completion, with a round trip at each (sorted) instruction count: execution and WASI
+     * state to bytes, then a new session, store, instance and machine from them.
+     */
     public static Outcome run(CompiledModule module, List<String> args, byte[] stdin, long[] stopAt) {
-        TestWasiHost host = new TestWasiHost(args, stdin);
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        WasiSession session = host(stdout, stdin).args(args).build();
         Store store = new Store();
-        Instance instance = Instance.instantiate(module, host.importsFor(module), store, Limits.DEFAULT);
+        Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), store, Limits.DEFAULT);
         Machine machine = new Machine(store, Limits.DEFAULT);
         machine.start(instance.function("_start"));
         int exit = 0;
@@ -67,9 +84,9 @@ public final class GuestRun {
                     break;
                 }
                 byte[] blob = StateBlob.encode(Snapshots.capture(instance, machine));
-                Store fresh = new Store();
-                Snapshots.Restored restored =
-                        Snapshots.restore(module, StateBlob.decode(blob), host.importsFor(module), fresh, Limits.DEFAULT);
+                session = host(stdout, stdin).restore(WasiState.parseFrom(session.capture().toByteArray()), 1 << 20);
+                Snapshots.Restored restored = Snapshots.restore(
+                        module, StateBlob.decode(blob), new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
                 instance = restored.instance();
                 machine = restored.machine();
                 trips++;
@@ -77,9 +94,11 @@ public final class GuestRun {
             if (machine.status() == Machine.Status.SUSPENDED) {
                 machine.run(Long.MAX_VALUE);
             }
-        } catch (TestWasiHost.Exit e) {
-            exit = e.code;
+        } catch (ProcessExit e) {
+            exit = e.status();
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException(e);
         }
-        return new Outcome(host.stdoutText(), exit, machine.instructionsRetired(), trips);
+        return new Outcome(stdout.toString(StandardCharsets.UTF_8), exit, machine.instructionsRetired(), trips);
     }
 }

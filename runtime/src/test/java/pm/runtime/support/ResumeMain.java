@@ -10,6 +10,9 @@ import pm.runtime.interp.Limits;
 import pm.runtime.interp.Machine;
 import pm.runtime.interp.Snapshots;
 import pm.runtime.interp.Store;
+import pm.runtime.wasi.ProcessExit;
+import pm.runtime.wasi.WasiPreview1;
+import pm.runtime.wasi.WasiSession;
 
 /**
  * Second-JVM half of the cross-process test: {@code ResumeMain <module.wasm> <state.bin> args...}
@@ -22,9 +25,10 @@ public final class ResumeMain {
     public static void main(String[] argv) throws Exception {
         CompiledModule module = CompiledModule.compile(Files.readAllBytes(Paths.get(argv[0])));
         List<String> args = Arrays.asList(argv).subList(2, argv.length);
-        TestWasiHost host = new TestWasiHost(args, new byte[0]);
+        // No files or stdin: a fresh session with the same args holds the same descriptors.
+        WasiSession session = WasiSession.builder().args(args).stdout((b, o, l) -> System.out.write(b, o, l)).build();
         Snapshots.Restored restored = Snapshots.restore(
-                module, StateBlob.decode(Files.readAllBytes(Paths.get(argv[1]))), host.importsFor(module),
+                module, StateBlob.decode(Files.readAllBytes(Paths.get(argv[1]))), new WasiPreview1(session).imports(),
                 new Store(), Limits.DEFAULT);
         int exit = 0;
         try {
@@ -32,10 +36,9 @@ public final class ResumeMain {
             if (r != Machine.RunResult.COMPLETED) {
                 throw new IllegalStateException("guest stopped with " + r);
             }
-        } catch (TestWasiHost.Exit e) {
-            exit = e.code;
+        } catch (ProcessExit e) {
+            exit = e.status();
         }
-        System.out.write(host.stdout.toByteArray());
         System.out.flush();
         System.exit(exit);
     }
