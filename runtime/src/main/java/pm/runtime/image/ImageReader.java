@@ -5,34 +5,57 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.CRC32C;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
+import pm.runtime.LimitExceededException;
 import pm.runtime.StateFormatException;
 import pm.runtime.StateMismatchException;
+import pm.runtime.interp.MemoryInstance;
 import pm.v1.ExecutionState;
 import pm.v1.ImageHeader;
 import pm.v1.ImageTrailer;
-import pm.v1.MemoryPage;
 import pm.v1.WasiState;
 
 /**
- * Reads a process image and checks all of it — magic, version, every chunk's checksum and
- * length, chunk order, the trailer's counts, the module — before returning anything, so a bad
- * image is refused before any guest code could run.
+ * Reads a process image, or a chain of them (a full image, then increments each on the one
+ * before), and checks all of it — magic, version, every chunk's checksum and length, chunk
+ * order, the trailer's counts, the module, the chain's links — before returning anything, so a
+ * bad image is refused before any guest code could run. Pages go straight into the memory array
+ * the restored process will own, so a 1 GiB image costs 1 GiB once.
  */
 public final class ImageReader {
-    /** A verified image: its header, the execution state with its memory pages, the WASI state (or null). */
-    public record Image(ImageHeader header, ExecutionState execution, WasiState wasi) {}
+    private static final int PAGE = MemoryInstance.PAGE_SIZE;
+
+    /**
+     * A verified image: the header of the last image read, the execution state (memory size only),
+     * the WASI state (or null), and the memory's contents (null when the state has no memory).
+     */
+    public record Image(ImageHeader header, ExecutionState execution, WasiState wasi, byte[] memory) {}
 
     private ImageReader() {}
 
-    /** Reads and verifies; {@code expectedModuleSha256} (or null) must match the image's module. */
-    public static Image read(InputStream stream, byte[] expectedModuleSha256) throws IOException {
+    /** Reads one full image; {@code expectedModuleSha256} (or null) must match, memory at most {@code maxPages}. */
+    public static Image read(InputStream stream, byte[] expectedModuleSha256, int maxPages) throws IOException {
+        return readChain(List.of(stream), expectedModuleSha256, maxPages);
+    }
+
+    /** Reads a full image followed by increments, each of which must name the image before it as its base. */
+    public static Image readChain(List<InputStream> chain, byte[] expectedModuleSha256, int maxPages) throws IOException {
+        if (chain.isEmpty()) {
+            throw new IllegalArgumentException("no image given");
+        }
+        Image image = null;
+        for (InputStream stream : chain) {
+            image = readOne(stream, image, expectedModuleSha256, maxPages);
+        }
+        return image;
+    }
+
+    private static Image readOne(InputStream stream, Image base, byte[] expectedSha, int maxPages) throws IOException {
         DataInputStream in = new DataInputStream(stream);
         try {
             if (in.readLong() != ImageFormat.MAGIC) {
@@ -42,62 +65,133 @@ public final class ImageReader {
             if (version != ImageFormat.VERSION) {
                 throw new StateFormatException("unsupported image format version " + version + " (expected " + ImageFormat.VERSION + ")");
             }
-            ImageHeader header = null;
+            if (in.readUnsignedByte() != ImageFormat.HEADER) {
+                throw new StateFormatException("chunk 0: the header must come first, once");
+            }
+            ImageHeader header = ImageHeader.parseFrom(readChunk(in, ImageFormat.HEADER, 0));
+            byte[] memory = memoryFor(header, base, expectedSha, maxPages);
             ExecutionState execution = null;
             WasiState wasi = null;
-            List<MemoryPage> pages = new ArrayList<>();
-            int chunks = 0;
-            for (;;) {
+            int chunks = 1;
+            long pages = 0;
+            int nextPage = 0;
+            boolean zeroRunsSeen = false;
+            for (;; chunks++) {
                 int type = in.readUnsignedByte();
                 byte[] raw = readChunk(in, type, chunks);
                 if (type == ImageFormat.TRAILER) {
                     ImageTrailer trailer = ImageTrailer.parseFrom(raw);
-                    if (trailer.getChunkCount() != chunks || trailer.getPageCount() != pages.size()) {
+                    if (trailer.getChunkCount() != chunks || trailer.getPageCount() != pages) {
                         throw new StateFormatException("image incomplete: trailer expects " + trailer.getChunkCount()
-                                + " chunks and " + trailer.getPageCount() + " pages, found " + chunks + " and " + pages.size());
+                                + " chunks and " + trailer.getPageCount() + " pages, found " + chunks + " and " + pages);
                     }
                     break;
                 }
-                if ((chunks == 0) != (type == ImageFormat.HEADER)) {
-                    throw new StateFormatException("chunk " + chunks + ": the header must come first, once");
-                }
                 switch (type) {
-                    case ImageFormat.HEADER:
-                        header = ImageHeader.parseFrom(raw);
-                        break;
                     case ImageFormat.PAGES:
-                        readPages(raw, chunks, header, pages);
+                        if (execution != null || zeroRunsSeen) {
+                            throw new StateFormatException("chunk " + chunks + ": pages after the state");
+                        }
+                        int first = getInt(raw, 0, raw.length, chunks);
+                        int count = getInt(raw, 4, raw.length, chunks);
+                        checkRun(first, count, nextPage, header, chunks);
+                        if (raw.length != 8 + (long) count * PAGE) {
+                            throw new StateFormatException("chunk " + chunks + ": " + raw.length + " bytes for " + count + " pages");
+                        }
+                        System.arraycopy(raw, 8, memory, first * PAGE, count * PAGE);
+                        nextPage = first + count;
+                        pages += count;
+                        break;
+                    case ImageFormat.ZERO_PAGES:
+                        if (header.getBaseImageId().isEmpty() || zeroRunsSeen || execution != null || raw.length % 8 != 0) {
+                            throw new StateFormatException("chunk " + chunks + ": misplaced or malformed zero-page runs");
+                        }
+                        zeroRunsSeen = true;
+                        int zeroNext = 0;
+                        for (int at = 0; at < raw.length; at += 8) {
+                            int zFirst = getInt(raw, at, raw.length, chunks);
+                            int zCount = getInt(raw, at + 4, raw.length, chunks);
+                            checkRun(zFirst, zCount, zeroNext, header, chunks);
+                            Arrays.fill(memory, zFirst * PAGE, (zFirst + zCount) * PAGE, (byte) 0);
+                            zeroNext = zFirst + zCount;
+                            pages += zCount;
+                        }
                         break;
                     case ImageFormat.EXECUTION:
+                        if (execution != null) {
+                            throw new StateFormatException("chunk " + chunks + ": a second execution state");
+                        }
                         execution = ExecutionState.parseFrom(raw);
                         break;
                     case ImageFormat.WASI:
+                        if (execution == null || wasi != null) {
+                            throw new StateFormatException("chunk " + chunks + ": misplaced session state");
+                        }
                         wasi = WasiState.parseFrom(raw);
                         break;
                     default:
                         throw new StateFormatException("chunk " + chunks + ": unknown type " + type);
                 }
-                chunks++;
             }
             if (execution == null) {
                 throw new StateFormatException("image has no execution state");
             }
-            if (expectedModuleSha256 != null && !Arrays.equals(expectedModuleSha256, header.getModuleSha256().toByteArray())) {
-                throw new StateMismatchException("image is of module sha256:" + HexFormat.of().formatHex(header.getModuleSha256().toByteArray())
-                        + ", not sha256:" + HexFormat.of().formatHex(expectedModuleSha256));
-            }
-            if (execution.getMemoriesCount() > 0) {
-                execution = execution.toBuilder()
-                        .setMemories(0, execution.getMemories(0).toBuilder().addAllData(pages))
-                        .build();
-            } else if (!pages.isEmpty()) {
+            boolean hasMemory = execution.getMemoriesCount() > 0;
+            if (!hasMemory && header.getMemoryPages() > 0) {
                 throw new StateFormatException("image carries memory pages but its execution state has no memory");
             }
-            return new Image(header, execution, wasi);
+            if (hasMemory && (execution.getMemories(0).getPages() != header.getMemoryPages()
+                    || execution.getMemories(0).getDataCount() > 0)) {
+                throw new StateFormatException("execution state's memory does not match the image header");
+            }
+            return new Image(header, execution, wasi, hasMemory ? memory : null);
         } catch (EOFException e) {
             throw new StateFormatException("image truncated", e);
         } catch (InvalidProtocolBufferException e) {
             throw new StateFormatException("image chunk corrupt: " + e.getMessage(), e);
+        }
+    }
+
+    /** The array the pages land in: fresh for a full image, the base's (grown if need be) for an increment. */
+    private static byte[] memoryFor(ImageHeader header, Image base, byte[] expectedSha, int maxPages) {
+        String id = header.getImageId();
+        String baseId = header.getBaseImageId();
+        if (expectedSha != null && !Arrays.equals(expectedSha, header.getModuleSha256().toByteArray())) {
+            throw new StateMismatchException("image " + id + " is of module sha256:" + hex(header.getModuleSha256().toByteArray())
+                    + ", not sha256:" + hex(expectedSha));
+        }
+        if (base == null && !baseId.isEmpty()) {
+            throw new StateMismatchException("image " + id + " is an increment of image " + baseId + ", which was not given");
+        }
+        if (base != null && baseId.isEmpty()) {
+            throw new StateMismatchException("image " + id + " is a full image, not an increment of image " + base.header().getImageId());
+        }
+        if (base != null && !baseId.equals(base.header().getImageId())) {
+            throw new StateMismatchException("image " + id + " is an increment of image " + baseId
+                    + ", not of image " + base.header().getImageId());
+        }
+        if (base != null && !base.header().getModuleSha256().equals(header.getModuleSha256())) {
+            throw new StateMismatchException("image " + id + " is of another module than its base " + baseId);
+        }
+        int pages = header.getMemoryPages();
+        if (pages < 0 || pages > Math.min(maxPages, MemoryInstance.MAX_PAGES)) {
+            throw new LimitExceededException("image " + id + " has " + Integer.toUnsignedString(pages)
+                    + " memory pages, more than the limit of " + Math.min(maxPages, MemoryInstance.MAX_PAGES));
+        }
+        if (base == null || base.memory() == null) {
+            return new byte[pages * PAGE];
+        }
+        if (pages < base.memory().length / PAGE) {
+            throw new StateFormatException("image " + id + " has " + pages + " memory pages, fewer than its base's "
+                    + base.memory().length / PAGE + " (memory never shrinks)");
+        }
+        return pages * PAGE == base.memory().length ? base.memory() : Arrays.copyOf(base.memory(), pages * PAGE);
+    }
+
+    private static void checkRun(int first, int count, int next, ImageHeader header, int chunk) {
+        if (count <= 0 || first < next || (long) first + count > header.getMemoryPages()) {
+            throw new StateFormatException("chunk " + chunk + ": pages " + first + "+" + count + " out of order or beyond "
+                    + header.getMemoryPages() + " pages");
         }
     }
 
@@ -145,25 +239,14 @@ public final class ImageReader {
         }
     }
 
-    private static void readPages(byte[] raw, int index, ImageHeader header, List<MemoryPage> pages) {
-        if (raw.length < 8) {
-            throw new StateFormatException("chunk " + index + ": page chunk too short");
+    private static int getInt(byte[] b, int at, int length, int chunk) {
+        if (at + 4 > length) {
+            throw new StateFormatException("chunk " + chunk + ": too short");
         }
-        int first = getInt(raw, 0);
-        int count = getInt(raw, 4);
-        if (count <= 0 || raw.length != 8 + (long) count * 65536 || first < 0 || (long) first + count > header.getMemoryPages()) {
-            throw new StateFormatException("chunk " + index + ": pages " + first + "+" + count + " do not fit "
-                    + header.getMemoryPages() + " pages");
-        }
-        if (!pages.isEmpty() && first <= pages.get(pages.size() - 1).getIndex()) {
-            throw new StateFormatException("chunk " + index + ": pages out of order");
-        }
-        for (int p = 0; p < count; p++) {
-            pages.add(ImageWriter.page(first + p, raw, 8 + p * 65536));
-        }
+        return ((b[at] & 0xFF) << 24) | ((b[at + 1] & 0xFF) << 16) | ((b[at + 2] & 0xFF) << 8) | (b[at + 3] & 0xFF);
     }
 
-    private static int getInt(byte[] b, int at) {
-        return ((b[at] & 0xFF) << 24) | ((b[at + 1] & 0xFF) << 16) | ((b[at + 2] & 0xFF) << 8) | (b[at + 3] & 0xFF);
+    private static String hex(byte[] bytes) {
+        return HexFormat.of().formatHex(bytes);
     }
 }

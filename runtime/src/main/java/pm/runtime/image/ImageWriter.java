@@ -1,17 +1,18 @@
 package pm.runtime.image;
 
 import com.google.protobuf.ByteString;
+import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.zip.CRC32C;
 import java.util.zip.Deflater;
+import pm.runtime.interp.MemoryInstance;
 import pm.v1.ExecutionState;
 import pm.v1.ImageHeader;
 import pm.v1.ImageTrailer;
-import pm.v1.MemoryPage;
-import pm.v1.MemoryState;
 import pm.v1.WasiState;
 
 /**
@@ -20,6 +21,7 @@ import pm.v1.WasiState;
  * giant message. Not thread-safe; one image per writer.
  */
 public final class ImageWriter {
+    private static final int PAGE = MemoryInstance.PAGE_SIZE;
     private final DataOutputStream out;
     private final boolean compress;
     private final Deflater deflater = new Deflater(Deflater.BEST_SPEED);
@@ -30,16 +32,55 @@ public final class ImageWriter {
         this.compress = compress;
     }
 
-    /** Writes the whole image: header, the memory pages of {@code execution}, execution and WASI state, trailer. */
-    public void write(ImageHeader header, ExecutionState execution, WasiState wasi) throws IOException {
+    /**
+     * Writes the whole image: header, memory pages, execution and WASI state, trailer. A full
+     * image (no base in {@code header}) carries every non-zero page of {@code memory}; an
+     * increment carries the pages in {@code changed} (pages now zero as zero runs) and names its
+     * base. {@code execution} is taken without pages (see {@link pm.runtime.interp.Snapshots#captureWithoutPages}).
+     */
+    public void write(ImageHeader header, ExecutionState execution, WasiState wasi, byte[] memory, BitSet changed)
+            throws IOException {
+        boolean increment = !header.getBaseImageId().isEmpty();
+        if (increment && changed == null) {
+            throw new IllegalArgumentException("an incremental image needs the set of changed pages");
+        }
+        int memoryPages = memory == null ? 0 : memory.length / PAGE;
         out.writeLong(ImageFormat.MAGIC);
         out.writeInt(ImageFormat.VERSION);
-        MemoryState memory = execution.getMemoriesCount() > 0 ? execution.getMemories(0) : MemoryState.getDefaultInstance();
-        chunk(ImageFormat.HEADER, header.toBuilder().setMemoryPages(memory.getPages()).build().toByteArray());
-        int pages = writePages(memory);
+        chunk(ImageFormat.HEADER, header.toBuilder().setMemoryPages(memoryPages).build().toByteArray());
+        int pages = 0;
+        ByteArrayOutputStream zeroRuns = new ByteArrayOutputStream();
+        int page = 0;
+        while (page < memoryPages) {
+            if (!increment || changed.get(page)) {
+                boolean zero = MemoryInstance.isZeroPage(memory, page);
+                int run = 1;
+                // Runs never cross a multiple of PAGES_PER_CHUNK, so unchanged groups of pages make
+                // byte-identical chunks in every image, which a content-addressed store keeps once.
+                while ((page + run) % ImageFormat.PAGES_PER_CHUNK != 0 && page + run < memoryPages
+                        && (!increment || changed.get(page + run))
+                        && MemoryInstance.isZeroPage(memory, page + run) == zero) {
+                    run++;
+                }
+                if (!zero) {
+                    pageChunk(memory, page, run);
+                    pages += run;
+                } else if (increment) {
+                    zeroRuns.write(intBytes(page));
+                    zeroRuns.write(intBytes(run));
+                    pages += run;
+                }
+                page += run;
+            } else {
+                page++;
+            }
+        }
+        if (zeroRuns.size() > 0) {
+            chunk(ImageFormat.ZERO_PAGES, zeroRuns.toByteArray());
+        }
         ExecutionState withoutPages = execution.getMemoriesCount() == 0
                 ? execution
-                : execution.toBuilder().setMemories(0, memory.toBuilder().clearData()).build();
+                : execution.toBuilder().setMemories(0, execution.getMemories(0).toBuilder().clearData()).build();
         chunk(ImageFormat.EXECUTION, withoutPages.toByteArray());
         if (wasi != null) {
             chunk(ImageFormat.WASI, wasi.toByteArray());
@@ -49,35 +90,32 @@ public final class ImageWriter {
         deflater.end();
     }
 
-    /** Groups consecutive pages into runs of at most {@link ImageFormat#PAGES_PER_CHUNK}. */
-    private int writePages(MemoryState memory) throws IOException {
-        int written = 0;
-        int i = 0;
-        var data = memory.getDataList();
-        while (i < data.size()) {
-            int first = data.get(i).getIndex();
-            int run = 1;
-            while (i + run < data.size() && run < ImageFormat.PAGES_PER_CHUNK && data.get(i + run).getIndex() == first + run) {
-                run++;
-            }
-            byte[] payload = new byte[8 + run * 65536];
-            putInt(payload, 0, first);
-            putInt(payload, 4, run);
-            for (int p = 0; p < run; p++) {
-                ByteString bytes = data.get(i + p).getBytes();
-                bytes.copyTo(payload, 8 + p * 65536);
-            }
+    /** A run of pages, checksummed and written straight from memory unless it is worth compressing. */
+    private void pageChunk(byte[] memory, int first, int count) throws IOException {
+        byte[] prefix = new byte[8];
+        putInt(prefix, 0, first);
+        putInt(prefix, 4, count);
+        int length = count * PAGE;
+        int from = first * PAGE;
+        if (compress && worthCompressing(memory, from, length)) {
+            byte[] payload = new byte[8 + length];
+            System.arraycopy(prefix, 0, payload, 0, 8);
+            System.arraycopy(memory, from, payload, 8, length);
             chunk(ImageFormat.PAGES, payload);
-            written += run;
-            i += run;
+            return;
         }
-        return written;
+        CRC32C crc = new CRC32C();
+        crc.update(prefix);
+        crc.update(memory, from, length);
+        frame(ImageFormat.PAGES, 0, 8 + length, 8 + length, crc);
+        out.write(prefix);
+        out.write(memory, from, length);
     }
 
     private void chunk(int type, byte[] raw) throws IOException {
         byte[] stored = raw;
         int flags = 0;
-        if (compress && type != ImageFormat.TRAILER && worthCompressing(raw)) {
+        if (compress && type != ImageFormat.TRAILER && worthCompressing(raw, 0, raw.length)) {
             byte[] packed = deflate(raw);
             if (packed.length < raw.length) {
                 stored = packed;
@@ -86,23 +124,27 @@ public final class ImageWriter {
         }
         CRC32C crc = new CRC32C();
         crc.update(stored);
+        frame(type, flags, stored.length, raw.length, crc);
+        out.write(stored);
+    }
+
+    private void frame(int type, int flags, int stored, int raw, CRC32C crc) throws IOException {
         out.writeByte(type);
         out.writeByte(flags);
-        out.writeInt(stored.length);
-        out.writeInt(raw.length);
+        out.writeInt(stored);
+        out.writeInt(raw);
         out.writeInt((int) crc.getValue());
-        out.write(stored);
         chunks++;
     }
 
     /** Deflating random-looking pages costs far more than it saves: probe 8 spread samples of 512 bytes first. */
-    private boolean worthCompressing(byte[] raw) {
-        if (raw.length <= 8192) {
+    private boolean worthCompressing(byte[] raw, int from, int length) {
+        if (length <= 8192) {
             return true;
         }
         byte[] sample = new byte[8 * 512];
         for (int i = 0; i < 8; i++) {
-            System.arraycopy(raw, (int) ((long) (raw.length - 512) * i / 7), sample, i * 512, 512);
+            System.arraycopy(raw, from + (int) ((long) (length - 512) * i / 7), sample, i * 512, 512);
         }
         return deflate(sample).length < sample.length * 9 / 10;
     }
@@ -122,6 +164,12 @@ public final class ImageWriter {
         return Arrays.copyOf(buf, n);
     }
 
+    private static byte[] intBytes(int v) {
+        byte[] b = new byte[4];
+        putInt(b, 0, v);
+        return b;
+    }
+
     private static void putInt(byte[] b, int at, int v) {
         b[at] = (byte) (v >>> 24);
         b[at + 1] = (byte) (v >>> 16);
@@ -129,16 +177,12 @@ public final class ImageWriter {
         b[at + 3] = (byte) v;
     }
 
-    /** A header for {@code execution}'s module; callers add limits and, for increments, the base. */
-    public static ImageHeader.Builder headerFor(ExecutionState execution, String imageId) {
+    /** A header for an image of module {@code moduleSha256}; callers add limits and, for increments, the base. */
+    public static ImageHeader.Builder headerFor(byte[] moduleSha256, String imageId) {
         return ImageHeader.newBuilder()
                 .setFormatVersion(ImageFormat.VERSION)
-                .setModuleSha256(execution.getModuleSha256())
+                .setModuleSha256(ByteString.copyFrom(moduleSha256))
                 .setImageId(imageId)
                 .setCreatedUnixNanos(System.currentTimeMillis() * 1_000_000L);
-    }
-
-    static MemoryPage page(int index, byte[] bytes, int offset) {
-        return MemoryPage.newBuilder().setIndex(index).setBytes(ByteString.copyFrom(bytes, offset, 65536)).build();
     }
 }

@@ -23,6 +23,7 @@ final class Bulk {
         }
         if (n > 0) {
             System.arraycopy(data, src, mem, dst, n);
+            inst.memory.markDirty(dst, n);
         }
     }
 
@@ -32,6 +33,7 @@ final class Bulk {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
         }
         System.arraycopy(mem, src, mem, dst, n);
+        inst.memory.markDirty(dst, n);
     }
 
     static void memoryFill(Instance inst, int dst, byte value, int n) {
@@ -40,6 +42,7 @@ final class Bulk {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
         }
         Arrays.fill(mem, dst, dst + n, value);
+        inst.memory.markDirty(dst, n);
     }
 
     static void tableInit(Instance inst, int table, int segment, int dst, int src, int n) {

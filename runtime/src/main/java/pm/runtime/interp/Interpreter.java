@@ -50,6 +50,10 @@ final class Interpreter {
         return inst.memory == null ? NO_MEMORY : inst.memory.bytes;
     }
 
+    private static byte[] dirtyOf(Instance inst) {
+        return inst.memory == null ? NO_MEMORY : inst.memory.dirty;
+    }
+
     private static int ea(long[] s, int sp, int offset) {
         int a = (int) s[sp];
         int ea = a + offset;
@@ -71,6 +75,7 @@ final class Interpreter {
         int[] code = m.fn.code.code;
         Instance inst = m.fn.instance;
         byte[] mem = memoryOf(inst);
+        byte[] dirty = dirtyOf(inst);
         GlobalInstance[] globals = inst.globals;
         long fuel = budget;
         try {
@@ -196,6 +201,7 @@ final class Interpreter {
                                 inst = f.instance;
                                 globals = inst.globals;
                                 mem = memoryOf(inst);
+                                dirty = dirtyOf(inst);
                             }
                             break;
                         }
@@ -226,6 +232,7 @@ final class Interpreter {
                                     inst = w.instance;
                                     globals = inst.globals;
                                     mem = memoryOf(inst);
+                                    dirty = dirtyOf(inst);
                                 }
                             } else {
                                 int r = callHost(m, (HostFunctionRef) f, inst, sp);
@@ -236,6 +243,7 @@ final class Interpreter {
                                 sp = r;
                                 s = m.stack;
                                 mem = memoryOf(inst);
+                                dirty = dirtyOf(inst);
                             }
                             break;
                         }
@@ -317,27 +325,55 @@ final class Interpreter {
                     case Op.I64_LOAD32_U:
                         s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++])) & 0xFFFF_FFFFL;
                         break;
+                    // Each store marks the pages its bytes landed in, after it succeeded.
                     case Op.I32_STORE:
                     case Op.F32_STORE:
                     case Op.I64_STORE32:
-                        INT.set(mem, ea(s, sp - 2, code[pc++]), (int) s[sp - 1]);
-                        sp -= 2;
-                        break;
+                        {
+                            int a = ea(s, sp - 2, code[pc++]);
+                            INT.set(mem, a, (int) s[sp - 1]);
+                            if (MemoryInstance.STORE_BARRIER) {
+                                dirty[a >>> 16] = 1;
+                                dirty[(a + 3) >>> 16] = 1;
+                            }
+                            sp -= 2;
+                            break;
+                        }
                     case Op.I64_STORE:
                     case Op.F64_STORE:
-                        LONG.set(mem, ea(s, sp - 2, code[pc++]), s[sp - 1]);
-                        sp -= 2;
-                        break;
+                        {
+                            int a = ea(s, sp - 2, code[pc++]);
+                            LONG.set(mem, a, s[sp - 1]);
+                            if (MemoryInstance.STORE_BARRIER) {
+                                dirty[a >>> 16] = 1;
+                                dirty[(a + 7) >>> 16] = 1;
+                            }
+                            sp -= 2;
+                            break;
+                        }
                     case Op.I32_STORE8:
                     case Op.I64_STORE8:
-                        mem[ea(s, sp - 2, code[pc++])] = (byte) s[sp - 1];
-                        sp -= 2;
-                        break;
+                        {
+                            int a = ea(s, sp - 2, code[pc++]);
+                            mem[a] = (byte) s[sp - 1];
+                            if (MemoryInstance.STORE_BARRIER) {
+                                dirty[a >>> 16] = 1;
+                            }
+                            sp -= 2;
+                            break;
+                        }
                     case Op.I32_STORE16:
                     case Op.I64_STORE16:
-                        SHORT.set(mem, ea(s, sp - 2, code[pc++]), (short) s[sp - 1]);
-                        sp -= 2;
-                        break;
+                        {
+                            int a = ea(s, sp - 2, code[pc++]);
+                            SHORT.set(mem, a, (short) s[sp - 1]);
+                            if (MemoryInstance.STORE_BARRIER) {
+                                dirty[a >>> 16] = 1;
+                                dirty[(a + 1) >>> 16] = 1;
+                            }
+                            sp -= 2;
+                            break;
+                        }
                     case Op.MEMORY_OOB:
                         throw trap(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
                     case Op.MEMORY_SIZE:
@@ -346,6 +382,7 @@ final class Interpreter {
                     case Op.MEMORY_GROW:
                         s[sp - 1] = inst.memory.grow((int) s[sp - 1]);
                         mem = memoryOf(inst);
+                        dirty = dirtyOf(inst);
                         break;
                     case Op.I32_CONST:
                     case Op.F32_CONST:
@@ -949,6 +986,7 @@ final class Interpreter {
                         sp = bulk(code[pc - 1], code, pc, s, sp, inst);
                         pc += bulkImmediates(code[pc - 1]);
                         mem = memoryOf(inst);
+                        dirty = dirtyOf(inst);
                         break;
                 }
             }

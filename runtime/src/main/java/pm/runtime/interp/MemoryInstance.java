@@ -1,17 +1,31 @@
 package pm.runtime.interp;
 
 import java.util.Arrays;
+import java.util.BitSet;
 
 /**
  * A linear memory: a heap byte array sized exactly to the current page count, so the JVM's own
- * array bounds check is the WebAssembly bounds check. Owned by the thread running its machine.
+ * array bounds check is the WebAssembly bounds check. Beside it, one dirty byte per page that
+ * every write sets (the interpreter's stores after they succeed, bulk operations, host writes
+ * through {@link #markDirty}), so an incremental image or a pre-copy round sends only the pages
+ * written since the last {@link #takeDirtyPages}. Owned by the thread running its machine.
  */
 public final class MemoryInstance {
     public static final int PAGE_SIZE = 65536;
     /** Largest memory a Java byte array can hold, in pages. */
     public static final int MAX_PAGES = (Integer.MAX_VALUE - 8) / PAGE_SIZE;
 
+    /**
+     * Off only to measure what the store barrier costs ({@code -Dpm.runtime.storeBarrier=false});
+     * without it every page counts as dirty, so images stay correct, just not incremental.
+     */
+    static final boolean STORE_BARRIER = !"false".equals(System.getProperty("pm.runtime.storeBarrier"));
+
+    private static final byte[] ZERO_PAGE = new byte[PAGE_SIZE]; // never written
+
     byte[] bytes;
+    /** Non-zero for a page written since the last {@link #takeDirtyPages}; one per page. */
+    byte[] dirty;
     private final int declaredMax;
     private final int maxPages;
     private final int pageLimit;
@@ -25,6 +39,8 @@ public final class MemoryInstance {
                     "memory of " + initialPages + " pages exceeds the limit of " + maxPages + " pages");
         }
         this.bytes = new byte[initialPages * PAGE_SIZE];
+        this.dirty = new byte[initialPages];
+        Arrays.fill(dirty, (byte) 1); // a new memory differs from every image
     }
 
     public int pages() {
@@ -36,7 +52,7 @@ public final class MemoryInstance {
         return declaredMax;
     }
 
-    /** The live backing array; replaced on growth, so never cache it across a call or grow. */
+    /** The live backing array; replaced on growth, so never cache it across a call or grow. Write through it only with {@link #markDirty}. */
     public byte[] bytes() {
         return bytes;
     }
@@ -55,16 +71,60 @@ public final class MemoryInstance {
         }
         if (delta > 0) {
             bytes = Arrays.copyOf(bytes, (old + delta) * PAGE_SIZE);
+            dirty = Arrays.copyOf(dirty, old + delta); // new pages are zero, which any image restores
         }
         return old;
     }
 
+    /** Whether page {@code page} of {@code memory} is all zero (a vectorised compare). */
+    public static boolean isZeroPage(byte[] memory, int page) {
+        int from = page * PAGE_SIZE;
+        return Arrays.mismatch(memory, from, from + PAGE_SIZE, ZERO_PAGE, 0, PAGE_SIZE) < 0;
+    }
+
+    /** Records a write of {@code length} bytes at {@code offset} made outside the interpreter. */
+    public void markDirty(int offset, int length) {
+        if (length > 0) {
+            Arrays.fill(dirty, offset / PAGE_SIZE, (int) (((long) offset + length - 1) / PAGE_SIZE) + 1, (byte) 1);
+        }
+    }
+
+    /** The pages written since the last call (all of them if stores are not tracked), and starts afresh. */
+    public BitSet takeDirtyPages() {
+        BitSet pages = new BitSet(dirty.length);
+        if (!STORE_BARRIER) {
+            pages.set(0, dirty.length);
+            return pages;
+        }
+        for (int p = 0; p < dirty.length; p++) {
+            if (dirty[p] != 0) {
+                pages.set(p);
+            }
+        }
+        Arrays.fill(dirty, (byte) 0);
+        return pages;
+    }
+
     /** Replaces the contents on restore: a fresh zeroed array of {@code pages} pages. */
     void resetTo(int pages) {
+        adopt(new byte[checkedSize(pages) * PAGE_SIZE]);
+    }
+
+    /** Takes {@code contents} (whole pages, read from an image) as the memory, without copying; nothing is dirty. */
+    void adopt(byte[] contents) {
+        int pages = checkedSize(contents.length / PAGE_SIZE);
+        if (contents.length % PAGE_SIZE != 0) {
+            throw new pm.runtime.StateMismatchException("memory contents of " + contents.length + " bytes are not whole pages");
+        }
+        bytes = contents;
+        dirty = new byte[pages];
+    }
+
+    private int checkedSize(int pages) {
         if (pages > maxPages) {
             throw new pm.runtime.StateMismatchException(
                     "state has " + pages + " memory pages, more than the limit of " + maxPages);
         }
-        bytes = new byte[pages * PAGE_SIZE];
+        return pages;
     }
 }

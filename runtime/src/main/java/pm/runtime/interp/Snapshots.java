@@ -35,6 +35,18 @@ public final class Snapshots {
 
     /** Captures {@code instance} and the invocation suspended in {@code machine} (or none if idle). */
     public static ExecutionState capture(Instance instance, Machine machine) {
+        return capture(instance, machine, true);
+    }
+
+    /**
+     * Captures all but the memory's contents (its size only), for writers that take the pages
+     * straight from {@link Instance#memory()}, such as process images.
+     */
+    public static ExecutionState captureWithoutPages(Instance instance, Machine machine) {
+        return capture(instance, machine, false);
+    }
+
+    private static ExecutionState capture(Instance instance, Machine machine, boolean withPages) {
         CompiledModule module = instance.module;
         ExecutionState.Builder out =
                 ExecutionState.newBuilder()
@@ -48,7 +60,9 @@ public final class Snapshots {
             out.setStatus(RunStatus.RUN_STATUS_IDLE);
         }
         if (instance.memory != null && module.importedMemories == 0) {
-            out.addMemories(captureMemory(instance.memory));
+            out.addMemories(withPages
+                    ? captureMemory(instance.memory)
+                    : MemoryState.newBuilder().setPages(instance.memory.pages()).build());
         }
         for (int i = module.importedGlobals; i < instance.globals.length; i++) {
             GlobalInstance g = instance.globals[i];
@@ -145,7 +159,7 @@ public final class Snapshots {
         byte[] bytes = memory.bytes;
         for (int p = 0; p < memory.pages(); p++) {
             int from = p * MemoryInstance.PAGE_SIZE;
-            if (!isZero(bytes, from, MemoryInstance.PAGE_SIZE)) {
+            if (!MemoryInstance.isZeroPage(bytes, p)) {
                 ms.addData(
                         MemoryPage.newBuilder()
                                 .setIndex(p)
@@ -153,15 +167,6 @@ public final class Snapshots {
             }
         }
         return ms.build();
-    }
-
-    static boolean isZero(byte[] bytes, int from, int length) {
-        for (int i = from; i < from + length; i++) {
-            if (bytes[i] != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static Value value(Instance instance, byte type, long slot) {
@@ -204,6 +209,15 @@ public final class Snapshots {
      */
     public static Restored restore(
             CompiledModule module, ExecutionState state, Imports imports, Store store, Limits limits) {
+        return restore(module, state, imports, store, limits, null);
+    }
+
+    /**
+     * As {@link #restore(CompiledModule, ExecutionState, Imports, Store, Limits)}, but the memory's
+     * contents are {@code memory} (taken over, not copied) instead of pages inside {@code state}.
+     */
+    public static Restored restore(
+            CompiledModule module, ExecutionState state, Imports imports, Store store, Limits limits, byte[] memory) {
         if (state.getFormatVersion() != FORMAT_VERSION) {
             throw new StateMismatchException(
                     "unsupported state format version " + state.getFormatVersion() + " (expected " + FORMAT_VERSION + ")");
@@ -215,7 +229,7 @@ public final class Snapshots {
                             + HexFormat.of().formatHex(module.sha256()));
         }
         Instance instance = Instance.forRestore(module, imports, store, limits);
-        restoreMemory(module, instance, state);
+        restoreMemory(module, instance, state, memory);
         restoreGlobals(module, instance, state);
         restoreTables(module, instance, state);
         for (int d : state.getDroppedDataList()) {
@@ -243,14 +257,22 @@ public final class Snapshots {
         }
     }
 
-    private static void restoreMemory(CompiledModule module, Instance instance, ExecutionState state) {
+    private static void restoreMemory(CompiledModule module, Instance instance, ExecutionState state, byte[] contents) {
         boolean defined = instance.memory != null && module.importedMemories == 0;
         check(state.getMemoriesCount() == (defined ? 1 : 0),
                 "state has " + state.getMemoriesCount() + " memories, module defines " + (defined ? 1 : 0));
+        check(defined || contents == null, "memory contents given for a module that defines no memory");
         if (!defined) {
             return;
         }
         MemoryState ms = state.getMemories(0);
+        if (contents != null) {
+            check(ms.getDataCount() == 0, "memory pages given twice");
+            check(contents.length == (long) ms.getPages() * MemoryInstance.PAGE_SIZE,
+                    "memory contents of " + contents.length + " bytes for " + ms.getPages() + " pages");
+            instance.memory.adopt(contents);
+            return;
+        }
         instance.memory.resetTo(ms.getPages());
         byte[] bytes = instance.memory.bytes;
         for (MemoryPage page : ms.getDataList()) {

@@ -3,6 +3,8 @@ package pm.runtime.process;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.BitSet;
+import java.util.List;
 import java.util.UUID;
 import pm.runtime.LimitExceededException;
 import pm.runtime.TrapException;
@@ -12,12 +14,13 @@ import pm.runtime.interp.CompiledModule;
 import pm.runtime.interp.Instance;
 import pm.runtime.interp.Limits;
 import pm.runtime.interp.Machine;
+import pm.runtime.interp.MemoryInstance;
 import pm.runtime.interp.Snapshots;
 import pm.runtime.interp.Store;
 import pm.runtime.wasi.ProcessExit;
 import pm.runtime.wasi.WasiPreview1;
 import pm.runtime.wasi.WasiSession;
-import pm.v1.ExecutionState;
+import pm.v1.ImageHeader;
 import pm.v1.ProcessLimits;
 
 /**
@@ -43,6 +46,8 @@ public final class WasiProcess {
     private final Instance instance;
     private final Machine machine;
     private State state = State.RUNNABLE;
+    /** The last image written or restored from, the base of the next increment; null if there is none. */
+    private String lastImageId;
     private int exitStatus = -1;
     private String failure;
 
@@ -68,11 +73,18 @@ public final class WasiProcess {
     /** Brings a process back from an image, bound to the host endpoints in {@code host}. Checks everything first. */
     public static WasiProcess restore(CompiledModule module, InputStream image, WasiSession.Builder host, Limits limits,
             long maxFileSystemBytes) throws IOException {
-        ImageReader.Image read = ImageReader.read(image, module.sha256());
+        return restore(module, List.of(image), host, limits, maxFileSystemBytes);
+    }
+
+    /** Brings a process back from a full image and the increments after it, in order. Checks everything first. */
+    public static WasiProcess restore(CompiledModule module, List<InputStream> chain, WasiSession.Builder host, Limits limits,
+            long maxFileSystemBytes) throws IOException {
+        ImageReader.Image read = ImageReader.readChain(chain, module.sha256(), limits.memoryPages());
         WasiSession session = host.restore(read.wasi(), maxFileSystemBytes);
         Snapshots.Restored restored = Snapshots.restore(
-                module, read.execution(), new WasiPreview1(session).imports(), new Store(), limits);
+                module, read.execution(), new WasiPreview1(session).imports(), new Store(), limits, read.memory());
         WasiProcess p = new WasiProcess(module, limits, maxFileSystemBytes, session, restored.instance(), restored.machine());
+        p.lastImageId = read.header().getImageId();
         if (restored.machine().status() == Machine.Status.IDLE) {
             p.state = State.EXITED; // an image of a finished process
         }
@@ -115,13 +127,39 @@ public final class WasiProcess {
         machine.requestFreeze();
     }
 
-    /** Writes the process as an image; call between slices, never while {@link #run} is on another thread. */
-    public void writeImage(OutputStream out, boolean compress) throws IOException {
-        ExecutionState execution = Snapshots.capture(instance, machine);
-        new ImageWriter(out, compress).write(
-                ImageWriter.headerFor(execution, UUID.randomUUID().toString()).setLimits(limitsProto()).build(),
-                execution,
-                session.capture());
+    /**
+     * Writes the process as a full image and returns its id; later increments build on it. Call
+     * between slices, never while {@link #run} is on another thread.
+     */
+    public String writeImage(OutputStream out, boolean compress) throws IOException {
+        return write(out, compress, false);
+    }
+
+    /**
+     * Writes only what changed since the last image this process wrote or was restored from, naming
+     * that image as its base, and returns its id. Same threading as {@link #writeImage}.
+     */
+    public String writeIncrementalImage(OutputStream out, boolean compress) throws IOException {
+        if (lastImageId == null) {
+            throw new IllegalStateException("no base image to build an increment on: write a full image first");
+        }
+        return write(out, compress, true);
+    }
+
+    private String write(OutputStream out, boolean compress, boolean increment) throws IOException {
+        MemoryInstance memory = instance.memory();
+        BitSet changed = memory == null ? new BitSet() : memory.takeDirtyPages();
+        String base = lastImageId;
+        lastImageId = null; // until this image is whole: a failed write leaves no base, so the next must be full
+        String id = UUID.randomUUID().toString();
+        ImageHeader.Builder header = ImageWriter.headerFor(module.sha256(), id).setLimits(limitsProto());
+        if (increment) {
+            header.setBaseImageId(base);
+        }
+        new ImageWriter(out, compress).write(header.build(), Snapshots.captureWithoutPages(instance, machine),
+                session.capture(), memory == null ? null : memory.bytes(), changed);
+        lastImageId = id;
+        return id;
     }
 
     private ProcessLimits limitsProto() {

@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import pm.runtime.interp.Instance;
+import pm.runtime.interp.MemoryInstance;
 
 /**
  * Little-endian access to the calling instance's memory for host functions. Any access outside the
@@ -15,13 +16,20 @@ final class GuestMemory {
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
+    private final MemoryInstance memory;
     private final byte[] bytes;
 
     GuestMemory(Instance caller) {
         if (caller == null || caller.memory() == null) {
             throw new ErrnoException(Errno.EFAULT, "the caller has no memory");
         }
-        this.bytes = caller.memory().bytes();
+        this.memory = caller.memory();
+        this.bytes = memory.bytes();
+    }
+
+    /** Records that {@code length} bytes at {@code address} were written through {@link #array}. */
+    void written(int address, int length) {
+        memory.markDirty(address, length);
     }
 
     /** Checks that [address, address+length) lies in memory; returns the address as an index. */
@@ -43,10 +51,12 @@ final class GuestMemory {
 
     void putU8(int address, int v) {
         bytes[range(address, 1)] = (byte) v;
+        written(address, 1);
     }
 
     void putU16(int address, int v) {
         SHORT.set(bytes, range(address, 2), (short) v);
+        written(address, 2);
     }
 
     int u16(int address) {
@@ -59,6 +69,7 @@ final class GuestMemory {
 
     void putI32(int address, int v) {
         INT.set(bytes, range(address, 4), v);
+        written(address, 4);
     }
 
     long i64(int address) {
@@ -67,10 +78,12 @@ final class GuestMemory {
 
     void putI64(int address, long v) {
         LONG.set(bytes, range(address, 8), v);
+        written(address, 8);
     }
 
     void write(int address, byte[] src, int off, int len) {
         System.arraycopy(src, off, bytes, range(address, len), len);
+        written(address, len);
     }
 
     String string(int address, int length) {

@@ -275,6 +275,9 @@ final class WasiFiles {
                             : f.fs.write(f.node, position + total, bytes, buf, len);
                     break;
             }
+            if (reading) {
+                mem.written(buf, n);
+            }
             total += n;
             if (n < len) {
                 break;

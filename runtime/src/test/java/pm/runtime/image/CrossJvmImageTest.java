@@ -13,14 +13,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import pm.runtime.interp.CompiledModule;
-import pm.runtime.interp.Instance;
 import pm.runtime.interp.Limits;
-import pm.runtime.interp.Machine;
-import pm.runtime.interp.Snapshots;
-import pm.runtime.interp.Store;
+import pm.runtime.process.WasiProcess;
 import pm.runtime.support.ResumeImageMain;
 import pm.runtime.wasi.InputSource;
-import pm.runtime.wasi.WasiPreview1;
 import pm.runtime.wasi.WasiSession;
 
 /** A process image written to a file here is resumed by a second java process; the output is continuous. */
@@ -35,14 +31,11 @@ class CrossJvmImageTest {
         ByteArrayOutputStream before = new ByteArrayOutputStream();
         WasiSession session = WasiSession.builder()
                 .args(List.of("stdin")).stdout(before::write).stdin(InputSource.of(Files.readAllBytes(input))).build();
-        Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
-        Machine machine = new Machine(instance.store(), Limits.DEFAULT);
-        machine.start(instance.function("_start"));
-        assertThat(machine.run(50_000)).isEqualTo(Machine.RunResult.OUT_OF_FUEL);
+        WasiProcess process = WasiProcess.start(module, session, Limits.DEFAULT, 64L << 20);
+        assertThat(process.run(50_000)).isEqualTo(WasiProcess.State.RUNNABLE);
         Path image = dir.resolve("process.img");
-        var execution = Snapshots.capture(instance, machine);
         try (OutputStream out = Files.newOutputStream(image)) {
-            new ImageWriter(out, true).write(ImageWriter.headerFor(execution, "x").build(), execution, session.capture());
+            process.writeImage(out, true);
         }
 
         Process child = new ProcessBuilder(

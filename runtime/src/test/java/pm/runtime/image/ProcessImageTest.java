@@ -17,19 +17,16 @@ import org.junit.jupiter.api.Test;
 import pm.runtime.StateFormatException;
 import pm.runtime.StateMismatchException;
 import pm.runtime.interp.CompiledModule;
-import pm.runtime.interp.Instance;
 import pm.runtime.interp.Limits;
-import pm.runtime.interp.Machine;
-import pm.runtime.interp.Snapshots;
-import pm.runtime.interp.Store;
+import pm.runtime.process.WasiProcess;
 import pm.runtime.support.Wat;
 import pm.runtime.wasi.InputSource;
-import pm.runtime.wasi.WasiPreview1;
 import pm.runtime.wasi.WasiSession;
 
 /** Process images: a frozen WASI process written as chunks, read back and finished; bad images refused. */
 class ProcessImageTest {
     private static final Path GUEST = Paths.get("src", "test", "guest", "wasi");
+    private static final long FS = 64L << 20;
 
     private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     private final byte[] stdin;
@@ -46,19 +43,15 @@ class ProcessImageTest {
 
     /** Runs the stdin guest for a while and writes it as an image. */
     private byte[] frozenImage(boolean compress) throws Exception {
-        WasiSession session = host().args(List.of("stdin")).build();
-        Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
-        Machine machine = new Machine(instance.store(), Limits.DEFAULT);
-        machine.start(instance.function("_start"));
-        assertThat(machine.run(50_000)).isEqualTo(Machine.RunResult.OUT_OF_FUEL);
-        var execution = Snapshots.capture(instance, machine);
+        WasiProcess process = WasiProcess.start(module, host().args(List.of("stdin")).build(), Limits.DEFAULT, FS);
+        assertThat(process.run(50_000)).isEqualTo(WasiProcess.State.RUNNABLE);
         ByteArrayOutputStream image = new ByteArrayOutputStream();
-        new ImageWriter(image, compress).write(ImageWriter.headerFor(execution, "img-1").build(), execution, session.capture());
+        process.writeImage(image, compress);
         return image.toByteArray();
     }
 
     private ImageReader.Image read(byte[] image) throws Exception {
-        return ImageReader.read(new ByteArrayInputStream(image), module.sha256());
+        return ImageReader.read(new ByteArrayInputStream(image), module.sha256(), Limits.DEFAULT.memoryPages());
     }
 
     @Test
@@ -66,12 +59,9 @@ class ProcessImageTest {
         for (boolean compress : new boolean[] {false, true}) {
             stdout.reset();
             byte[] bytes = frozenImage(compress);
-            ImageReader.Image image = read(bytes);
 
-            WasiSession session = host().restore(image.wasi(), 64L << 20);
-            Snapshots.Restored restored = Snapshots.restore(
-                    module, image.execution(), new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
-            assertThat(restored.machine().run(Long.MAX_VALUE)).isEqualTo(Machine.RunResult.COMPLETED);
+            WasiProcess restored = WasiProcess.restore(module, new ByteArrayInputStream(bytes), host(), Limits.DEFAULT, FS);
+            assertThat(restored.run(Long.MAX_VALUE)).isEqualTo(WasiProcess.State.EXITED);
 
             assertThat(stdout.toString(StandardCharsets.UTF_8))
                     .as(compress ? "compressed" : "plain")
@@ -114,9 +104,9 @@ class ProcessImageTest {
         byte[] image = frozenImage(false);
         byte[] other = CompiledModule.compile(Wat.toWasm("(module)")).sha256();
 
-        assertThatThrownBy(() -> ImageReader.read(new ByteArrayInputStream(image), other))
+        assertThatThrownBy(() -> ImageReader.read(new ByteArrayInputStream(image), other, Limits.DEFAULT.memoryPages()))
                 .isInstanceOf(StateMismatchException.class)
-                .hasMessageStartingWith("image is of module sha256:");
+                .hasMessageMatching("image [-0-9a-f]+ is of module sha256:[0-9a-f]{64}, not sha256:[0-9a-f]{64}");
     }
 
     /** First, middle and last byte of every chunk's frame and payload. */

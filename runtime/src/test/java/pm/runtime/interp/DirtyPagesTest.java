@@ -1,0 +1,87 @@
+package pm.runtime.interp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.BitSet;
+import org.junit.jupiter.api.Test;
+import pm.runtime.TrapException;
+import pm.runtime.support.Wat;
+
+/** The store barrier: exactly the pages a write landed in are dirty, whatever wrote them. */
+class DirtyPagesTest {
+    private static final String MODULE = "(module (memory 4 8)"
+            + " (data (i32.const 131072) \"seed\")"
+            + " (func (export \"i64\") (param i32) (i64.store (local.get 0) (i64.const -1)))"
+            + " (func (export \"i32\") (param i32) (i32.store (local.get 0) (i32.const -1)))"
+            + " (func (export \"i16\") (param i32) (i32.store16 (local.get 0) (i32.const -1)))"
+            + " (func (export \"i8\") (param i32) (i32.store8 (local.get 0) (i32.const -1)))"
+            + " (func (export \"load\") (param i32) (result i64) (i64.load (local.get 0)))"
+            + " (func (export \"fill\") (param i32 i32) (memory.fill (local.get 0) (i32.const 7) (local.get 1)))"
+            + " (func (export \"copy\") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))"
+            + " (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0))))";
+
+    private final Instance instance = Instance.instantiate(CompiledModule.compile(Wat.toWasm(MODULE)), Imports.none(),
+            new Store(), Limits.DEFAULT);
+    private final Machine machine = new Machine(instance.store(), Limits.DEFAULT);
+
+    private BitSet after(String function, long... args) {
+        instance.memory().takeDirtyPages();
+        machine.invoke(instance.function(function), args);
+        return instance.memory().takeDirtyPages();
+    }
+
+    private static BitSet pages(int... pages) {
+        BitSet b = new BitSet();
+        for (int p : pages) {
+            b.set(p);
+        }
+        return b;
+    }
+
+    @Test
+    void aNewMemoryIsAllDirtyUntilTaken() {
+        assertThat(instance.memory().takeDirtyPages()).isEqualTo(pages(0, 1, 2, 3));
+        assertThat(instance.memory().takeDirtyPages()).isEqualTo(new BitSet());
+    }
+
+    @Test
+    void storesMarkEveryPageTheirBytesLandIn() {
+        assertThat(after("i64", 65536 - 8)).isEqualTo(pages(0));
+        assertThat(after("i64", 65536 - 7)).isEqualTo(pages(0, 1));
+        assertThat(after("i64", 65536 - 1)).isEqualTo(pages(0, 1));
+        assertThat(after("i32", 2 * 65536 - 3)).isEqualTo(pages(1, 2));
+        assertThat(after("i32", 2 * 65536 - 4)).isEqualTo(pages(1));
+        assertThat(after("i16", 3 * 65536 - 1)).isEqualTo(pages(2, 3));
+        assertThat(after("i8", 3 * 65536)).isEqualTo(pages(3));
+        assertThat(after("load", 65536 - 4)).isEqualTo(new BitSet());
+    }
+
+    @Test
+    void aTrappingStoreMarksNothing() {
+        instance.memory().takeDirtyPages();
+        assertThatThrownBy(() -> machine.invoke(instance.function("i64"), 4 * 65536 - 4))
+                .isInstanceOf(TrapException.class);
+        assertThat(instance.memory().takeDirtyPages()).isEqualTo(new BitSet());
+    }
+
+    @Test
+    void bulkOperationsMarkTheirDestinationOnly() {
+        assertThat(after("fill", 65536 - 1, 65536 + 2)).isEqualTo(pages(0, 1, 2));
+        assertThat(after("copy", 3 * 65536, 0, 10)).isEqualTo(pages(3));
+        assertThat(after("fill", 100, 0)).isEqualTo(new BitSet());
+    }
+
+    @Test
+    void grownPagesAreCleanAndTrackedAfterwards() {
+        assertThat(after("grow", 2)).isEqualTo(new BitSet());
+        assertThat(after("i8", 5 * 65536 + 9)).isEqualTo(pages(5));
+    }
+
+    @Test
+    void hostWritesAreMarkedThroughMarkDirty() {
+        instance.memory().takeDirtyPages();
+        instance.memory().markDirty(65536 * 2 - 1, 2);
+        assertThat(instance.memory().takeDirtyPages()).isEqualTo(pages(1, 2));
+    }
+}
