@@ -35,7 +35,7 @@ public final class MemoryInstance {
         this.pageLimit = pageLimit;
         this.maxPages = Math.min(Math.min(declaredMax, pageLimit), MAX_PAGES);
         if (initialPages > maxPages) {
-            throw new pm.runtime.LinkException(
+            throw new pm.runtime.LimitExceededException(
                     "memory of " + initialPages + " pages exceeds the limit of " + maxPages + " pages");
         }
         this.bytes = new byte[initialPages * PAGE_SIZE];

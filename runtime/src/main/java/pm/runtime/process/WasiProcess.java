@@ -20,8 +20,10 @@ import pm.runtime.interp.Store;
 import pm.runtime.wasi.ProcessExit;
 import pm.runtime.wasi.WasiPreview1;
 import pm.runtime.wasi.WasiSession;
+import pm.v1.ExecutionState;
 import pm.v1.ImageHeader;
 import pm.v1.ProcessLimits;
+import pm.v1.WasiState;
 
 /**
  * One WASI command process: a module instance with its machine and session, under limits. It runs
@@ -87,6 +89,22 @@ public final class WasiProcess {
         p.lastImageId = read.header().getImageId();
         if (restored.machine().status() == Machine.Status.IDLE) {
             p.state = State.EXITED; // an image of a finished process
+        }
+        return p;
+    }
+
+    /**
+     * Brings a process back from its parts as a migration carries them: the execution state
+     * without pages, the session state, and the memory's contents (taken over, not copied).
+     */
+    public static WasiProcess restore(CompiledModule module, ExecutionState execution, WasiState wasi, byte[] memory,
+            WasiSession.Builder host, Limits limits, long maxFileSystemBytes) {
+        WasiSession session = host.restore(wasi, maxFileSystemBytes);
+        Snapshots.Restored restored = Snapshots.restore(
+                module, execution, new WasiPreview1(session).imports(), new Store(), limits, memory);
+        WasiProcess p = new WasiProcess(module, limits, maxFileSystemBytes, session, restored.instance(), restored.machine());
+        if (restored.machine().status() == Machine.Status.IDLE) {
+            p.state = State.EXITED;
         }
         return p;
     }
@@ -169,6 +187,21 @@ public final class WasiProcess {
                 .setMaxStackSlots(limits.maxStackSlots())
                 .setMaxFsBytes(maxFileSystemBytes)
                 .build();
+    }
+
+    /** The linear memory (null if the module has none), for page-by-page copies such as a migration's pre-copy. */
+    public MemoryInstance memory() {
+        return instance.memory();
+    }
+
+    /** The execution state without memory pages; same threading as {@link #writeImage}. */
+    public ExecutionState captureExecution() {
+        return Snapshots.captureWithoutPages(instance, machine);
+    }
+
+    /** The session's state; same threading as {@link #writeImage}. */
+    public WasiState captureSession() {
+        return session.capture();
     }
 
     public State state() {

@@ -1,0 +1,129 @@
+package pm.agent;
+
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.function.Supplier;
+import pm.runtime.sched.ProcessScheduler;
+import pm.v1.ProcessState;
+
+/**
+ * The agent's Micrometer meters and the Prometheus scrape endpoint ({@code GET /metrics}). Meters
+ * are thread-safe; the HTTP server runs on its own thread.
+ */
+final class AgentMetrics implements AutoCloseable {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Counter spawned;
+    private final Counter killed;
+    private final Counter migrationsOut;
+    private final Counter migrationsFailed;
+    private final Counter migrationsIn;
+    private final Counter bytesStreamed;
+    private final Timer downtime;
+    private final Timer migrationTime;
+    private final Timer checkpointTime;
+    private final DistributionSummary checkpointBytes;
+    private HttpServer http;
+
+    AgentMetrics(String node) {
+        registry.config().commonTags("node", node);
+        spawned = Counter.builder("pm.processes.spawned").register(registry);
+        killed = Counter.builder("pm.processes.killed").register(registry);
+        migrationsOut = Counter.builder("pm.migrations").tag("direction", "out").tag("outcome", "committed").register(registry);
+        migrationsFailed = Counter.builder("pm.migrations").tag("direction", "out").tag("outcome", "failed").register(registry);
+        migrationsIn = Counter.builder("pm.migrations").tag("direction", "in").tag("outcome", "prepared").register(registry);
+        bytesStreamed = Counter.builder("pm.migration.bytes").baseUnit("bytes").register(registry);
+        downtime = Timer.builder("pm.migration.downtime").publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+        migrationTime = Timer.builder("pm.migration.duration").register(registry);
+        checkpointTime = Timer.builder("pm.checkpoint.duration").publishPercentileHistogram().register(registry);
+        checkpointBytes = DistributionSummary.builder("pm.checkpoint.size").baseUnit("bytes").register(registry);
+    }
+
+    /** Gauges over live state: processes by state and the scheduler's queues. */
+    void watch(ProcessHost host, ProcessScheduler scheduler) {
+        for (ProcessState s : ProcessState.values()) {
+            if (s == ProcessState.UNRECOGNIZED || s == ProcessState.PROCESS_STATE_UNSPECIFIED) {
+                continue;
+            }
+            String name = s.name().substring("PROCESS_STATE_".length()).toLowerCase();
+            Gauge.builder("pm.processes", host, h -> h.all().stream().filter(p -> p.state == s).count())
+                    .tag("state", name).register(registry);
+        }
+        gauge("pm.scheduler.run.queue", scheduler::runQueueLength);
+        gauge("pm.scheduler.running", scheduler::running);
+        gauge("pm.scheduler.sleeping", scheduler::sleeping);
+        gauge("pm.scheduler.frozen", scheduler::frozen);
+    }
+
+    private void gauge(String name, Supplier<Number> value) {
+        Gauge.builder(name, value).register(registry);
+    }
+
+    void spawned() {
+        spawned.increment();
+    }
+
+    void killed() {
+        killed.increment();
+    }
+
+    void checkpointed(long bytes, long nanos) {
+        checkpointBytes.record(bytes);
+        checkpointTime.record(Duration.ofNanos(nanos));
+    }
+
+    void migratedOut(long downtimeNanos, long totalNanos) {
+        migrationsOut.increment();
+        downtime.record(Duration.ofNanos(downtimeNanos));
+        migrationTime.record(Duration.ofNanos(totalNanos));
+    }
+
+    void migrationFailed() {
+        migrationsFailed.increment();
+    }
+
+    void migratedIn() {
+        migrationsIn.increment();
+    }
+
+    void streamed(long bytes) {
+        bytesStreamed.increment(bytes);
+    }
+
+    String scrape() {
+        return registry.scrape();
+    }
+
+    /** Serves {@code /metrics} on 127.0.0.1:{@code port} (0 = any); returns the bound port. */
+    int serve(int port) throws IOException {
+        http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        http.createContext("/metrics", exchange -> {
+            byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        http.start();
+        return http.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        if (http != null) {
+            http.stop(0);
+        }
+        registry.close();
+    }
+}

@@ -1,0 +1,71 @@
+package pm.agent;
+
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import pm.runtime.interp.CompiledModule;
+import pm.v1.ProcessRecord;
+import pm.v1.ProcessState;
+
+/**
+ * Brings an agent's processes back after a restart from its records and checkpoints: OWNED ones
+ * run again from their last checkpoint, SUSPENDED ones wait for resume, PREPARED ones are held
+ * frozen until their source says how the migration ended, HANDED_OFF ones stay gone. Runs once,
+ * before the agent serves.
+ */
+final class AgentRecovery {
+    private static final Logger LOG = Logger.getLogger(AgentRecovery.class.getName());
+
+    private final ProcessHost host;
+    private final MigrationSource source;
+    private final MigrationTarget target;
+
+    AgentRecovery(ProcessHost host, MigrationSource source, MigrationTarget target) {
+        this.host = host;
+        this.source = source;
+        this.target = target;
+    }
+
+    void recover() {
+        for (ProcessRecord r : host.records().all()) {
+            try {
+                recover(r);
+            } catch (RuntimeException e) {
+                // One unreadable process must not keep the agent from serving the others.
+                LOG.log(Level.WARNING, "cannot recover process " + r.getProcessId() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private void recover(ProcessRecord r) {
+        switch (r.getDisposition()) {
+            case DISPOSITION_HANDED_OFF -> source.rememberHandOff(r);
+            case DISPOSITION_OWNED, DISPOSITION_SUSPENDED, DISPOSITION_PREPARED -> {
+                CompiledModule module = host.module(r.getSpec());
+                ProcessState initial = r.getDisposition() == ProcessRecord.Disposition.DISPOSITION_SUSPENDED
+                        ? ProcessState.PROCESS_STATE_SUSPENDED
+                        : ProcessState.PROCESS_STATE_PREPARED;
+                // Output resumes where the checkpoint it restarts from left the log.
+                long logOffset = host.checkpoints().latest(r.getProcessId()).map(ProcessHost::logOffsetOf).orElse(r.getLogOffset());
+                HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module,
+                        new ProcessLog(logOffset, host.logRetainBytes()), r.getEpoch(), initial);
+                h.lock.lock();
+                try {
+                    host.adopt(h);
+                    if (r.getDisposition() == ProcessRecord.Disposition.DISPOSITION_SUSPENDED) {
+                        host.checkpoints().latest(h.id).ifPresent(c -> h.lastCheckpointId = c.checkpointId());
+                        return;
+                    }
+                    boolean prepared = r.getDisposition() == ProcessRecord.Disposition.DISPOSITION_PREPARED;
+                    host.restoreFromStore(h, "", prepared || r.getFrozen());
+                    if (prepared) {
+                        h.state = ProcessState.PROCESS_STATE_PREPARED;
+                        target.holdPrepared(r.getMigrationId(), h, r.getPeer(), r.getFrozen());
+                    }
+                } finally {
+                    h.lock.unlock();
+                }
+            }
+            default -> LOG.warning("process " + r.getProcessId() + " has an unknown disposition " + r.getDisposition());
+        }
+    }
+}

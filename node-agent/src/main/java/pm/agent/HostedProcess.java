@@ -1,0 +1,61 @@
+package pm.agent;
+
+import java.util.concurrent.locks.ReentrantLock;
+import pm.runtime.interp.CompiledModule;
+import pm.runtime.process.WasiProcess;
+import pm.runtime.sched.ScheduledProcess;
+import pm.v1.ProcessInfo;
+import pm.v1.ProcessSpec;
+import pm.v1.ProcessState;
+
+/**
+ * One process as this agent holds it: its spec, module, log, and — unless suspended — the live
+ * process and its scheduler handle. Operations on it hold {@link #lock} (one at a time per
+ * process); {@code state} and the end fields are volatile because the scheduler's worker sets them
+ * when the process ends, without the lock.
+ */
+final class HostedProcess {
+    final String id;
+    final ProcessSpec spec;
+    final CompiledModule module;
+    final ProcessLog log;
+    final ReentrantLock lock = new ReentrantLock();
+
+    volatile ProcessState state;
+    volatile long epoch;
+    volatile WasiProcess process;
+    volatile ScheduledProcess handle;
+    volatile String lastCheckpointId = "";
+    volatile int exitStatus = -1;
+    volatile String failure = "";
+
+    HostedProcess(String id, ProcessSpec spec, CompiledModule module, ProcessLog log, long epoch, ProcessState state) {
+        this.id = id;
+        this.spec = spec;
+        this.module = module;
+        this.log = log;
+        this.epoch = epoch;
+        this.state = state;
+    }
+
+    ProcessInfo info(String node) {
+        WasiProcess p = process;
+        ProcessInfo.Builder b = ProcessInfo.newBuilder()
+                .setProcessId(id)
+                .setState(state)
+                .setModuleSha256(spec.getModuleSha256())
+                .setExitStatus(exitStatus)
+                .setFailure(failure)
+                .setLastCheckpointId(lastCheckpointId)
+                .putAllLabels(spec.getLabelsMap())
+                .setEpoch(epoch)
+                .setNode(node);
+        if (p != null) {
+            b.setInstructionsRetired(p.instructionsRetired());
+            if (p.memory() != null) {
+                b.setMemoryPages(p.memory().pages());
+            }
+        }
+        return b.build();
+    }
+}

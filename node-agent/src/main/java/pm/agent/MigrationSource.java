@@ -1,0 +1,325 @@
+package pm.agent;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import java.util.BitSet;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import pm.runtime.interp.MemoryInstance;
+import pm.runtime.process.WasiProcess;
+import pm.v1.MigrateRequest;
+import pm.v1.MigrationRef;
+import pm.v1.MigrationResult;
+import pm.v1.MigrationStatusReply;
+import pm.v1.NodeAgentGrpc;
+import pm.v1.ProcessRecord;
+import pm.v1.ProcessState;
+import pm.v1.TransferBegin;
+import pm.v1.TransferFinal;
+import pm.v1.TransferFrame;
+
+/**
+ * The source side of a live migration: pre-copy rounds of dirty pages while the process keeps
+ * running, then freeze, the last dirty pages and the execution and session state; the target
+ * holds the process frozen until the decision. With {@code commit} this agent decides: it records
+ * HANDED_OFF durably (the commit point), tells the target to resume and drops its copy; otherwise
+ * the process stays frozen here until {@link #commit} or {@link #abort}. Any failure before the
+ * commit point aborts: the target's copy is dropped and the process thaws here.
+ *
+ * <p>Threads: a migration runs on the calling gRPC thread holding the process's lock; the dirty
+ * set is taken on the scheduler's terms ({@code whileParked}) and pages are read while the
+ * process runs (a page written meanwhile is dirty again and goes in a later round).
+ */
+final class MigrationSource {
+    private static final long DEFAULT_DOWNTIME_BUDGET_MICROS = 20_000;
+    private static final int DEFAULT_MAX_ROUNDS = 30;
+    private static final long STREAM_TIMEOUT_MILLIS = 60_000;
+
+    /** A migration waiting for the caller's decision (or for the target to hear of it). */
+    private record Pending(HostedProcess process, String target, boolean wasRunning) {}
+
+    private final ProcessHost host;
+    private final AgentChannels channels;
+    private final AgentMetrics metrics;
+    private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+    private final Map<String, ProcessRecord> handOffs = new ConcurrentHashMap<>();
+
+    private final FaultPoints faults;
+
+    MigrationSource(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults) {
+        this.host = host;
+        this.channels = channels;
+        this.metrics = metrics;
+        this.faults = faults;
+    }
+
+    MigrationResult migrate(MigrateRequest request) throws InterruptedException {
+        HostedProcess h = host.get(request.getProcessId());
+        if (request.getTarget().isEmpty()) {
+            throw new AgentException(AgentException.Reason.BAD_REQUEST, "a migration needs a target address");
+        }
+        h.lock.lock();
+        try {
+            ProcessHost.requireState(h, "migrate", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN);
+            return run(h, request);
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    private MigrationResult run(HostedProcess h, MigrateRequest request) throws InterruptedException {
+        long t0 = System.nanoTime();
+        String migrationId = UUID.randomUUID().toString();
+        boolean wasRunning = h.state == ProcessState.PROCESS_STATE_RUNNING;
+        long budgetNanos = TimeUnit.MICROSECONDS.toNanos(
+                request.getDowntimeBudgetMicros() > 0 ? request.getDowntimeBudgetMicros() : DEFAULT_DOWNTIME_BUDGET_MICROS);
+        int maxRounds = request.getMaxRounds() > 0 ? request.getMaxRounds() : DEFAULT_MAX_ROUNDS;
+        ManagedChannel channel = channels.get(request.getTarget());
+        TransferStream stream = new TransferStream(STREAM_TIMEOUT_MILLIS);
+        NodeAgentGrpc.newStub(channel).transfer(stream);
+        h.state = ProcessState.PROCESS_STATE_MIGRATING;
+        boolean frozen = !wasRunning;
+        long freezeStart = 0;
+        MigrationResult.Builder result = MigrationResult.newBuilder().setMigrationId(migrationId).setProcessId(h.id);
+        try {
+            long epoch = Math.max(request.getEpoch(), h.epoch + 1);
+            stream.send(TransferFrame.newBuilder().setBegin(TransferBegin.newBuilder()
+                    .setMigrationId(migrationId)
+                    .setProcessId(h.id)
+                    .setModuleSha256(ByteString.copyFrom(h.module.sha256()))
+                    .setSpec(h.spec)
+                    .setEpoch(epoch)
+                    .setSource(host.node())).build());
+            if (stream.await(r -> true).getNeedModule()) {
+                stream.send(TransferFrame.newBuilder().setModule(ByteString.copyFrom(host.moduleBytes(h.module))).build());
+            }
+            // Pre-copy: round 0 sends every non-zero page, later rounds what was written meanwhile.
+            int rounds = 0;
+            long pagesSent = 0;
+            long previousDirty = Long.MAX_VALUE;
+            double bytesPerNano = 0;
+            while (!frozen && rounds < maxRounds) {
+                long r0 = System.nanoTime();
+                Snapshot s = await(h.handle.whileParked(() -> snapshot(h.process, false)));
+                long dirty = s.pages.cardinality();
+                if (rounds > 0 && (dirty >= previousDirty
+                        || dirty * MemoryInstance.PAGE_SIZE / Math.max(bytesPerNano, 1e-3) <= budgetNanos)) {
+                    // Not shrinking, or the rest fits the downtime budget: this set goes in the final round.
+                    await(h.handle.whileParked(() -> restoreDirty(h.process, s.pages)));
+                    break;
+                }
+                long before = stream.bytesSent();
+                pagesSent += sendPages(stream, s, rounds == 0);
+                long took = System.nanoTime() - r0;
+                if (took > 0) {
+                    bytesPerNano = (double) (stream.bytesSent() - before) / took;
+                }
+                previousDirty = dirty;
+                rounds++;
+                faults.hit(FaultPoints.SOURCE_PRECOPY);
+            }
+            // Stop and copy: freeze, the last dirty pages, execution and session state.
+            freezeStart = System.nanoTime();
+            if (!frozen) {
+                ProcessHost.await(h.handle.freeze());
+                frozen = true;
+            }
+            faults.hit(FaultPoints.SOURCE_FROZEN);
+            Snapshot last = snapshot(h.process, rounds == 0);
+            long finalPages = sendPages(stream, last, rounds == 0);
+            WasiProcess p = h.process;
+            stream.send(TransferFrame.newBuilder().setFinal(TransferFinal.newBuilder()
+                    .setExecution(p.captureExecution().toByteString())
+                    .setWasi(p.captureSession().toByteString())
+                    .setMemoryPages(last.memoryPages)
+                    .setLogOffset(h.log.end())
+                    .setFrozen(!wasRunning)).build());
+            faults.hit(FaultPoints.SOURCE_FINAL_SENT);
+            stream.await(r -> r.getPrepared());
+            stream.finish();
+            result.setRounds(rounds).setPagesSent(pagesSent + finalPages).setFinalPages(finalPages)
+                    .setBytesSent(stream.bytesSent());
+            metrics.streamed(stream.bytesSent());
+            pending.put(migrationId, new Pending(h, request.getTarget(), wasRunning));
+        } catch (RuntimeException | InterruptedException e) {
+            stream.cancel("migration aborted: " + e.getMessage());
+            pending.remove(migrationId);
+            tellTarget(request.getTarget(), migrationId, h.id, false);
+            h.state = frozen && !wasRunning ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
+            if (frozen && wasRunning) {
+                h.handle.thaw();
+            }
+            metrics.migrationFailed();
+            throw e;
+        }
+        if (request.getCommit()) {
+            faults.hit(FaultPoints.SOURCE_BEFORE_COMMIT);
+            commit(migrationId, true);
+            result.setCommitted(true);
+        }
+        long downtime = System.nanoTime() - freezeStart;
+        long total = System.nanoTime() - t0;
+        metrics.migratedOut(downtime, total);
+        return result.setDowntimeMicros(downtime / 1000).setTotalMicros(total / 1000).build();
+    }
+
+    /**
+     * The commit point of a migration this agent started: HANDED_OFF on disk, then the target
+     * resumes, then this copy goes. If the target cannot be told now, the record stays and the
+     * target learns the outcome by asking ({@link #status}).
+     */
+    HostedProcess commit(String migrationId, boolean tellTarget) {
+        Pending p = pending.get(migrationId);
+        if (p == null) {
+            throw new AgentException(AgentException.Reason.NOT_FOUND, "no migration " + migrationId + " waiting on this agent");
+        }
+        HostedProcess h = p.process;
+        host.record(h, ProcessRecord.Disposition.DISPOSITION_HANDED_OFF, migrationId, p.target, false);
+        faults.hit(FaultPoints.SOURCE_AFTER_COMMIT);
+        ProcessHost.await(h.handle.remove());
+        h.handle = null;
+        h.process = null;
+        h.state = ProcessState.PROCESS_STATE_KILLED;
+        h.log.close();
+        host.drop(h);
+        pending.remove(migrationId);
+        host.checkpoints().delete(h.id);
+        if (!tellTarget || tellTarget(p.target, migrationId, h.id, true)) {
+            host.records().delete(h.id);
+        } else {
+            host.records().get(h.id).ifPresent(this::rememberHandOff);
+        }
+        return h;
+    }
+
+    /** Before the commit point: the target drops its copy, the process carries on here. */
+    HostedProcess abort(String migrationId) {
+        Pending p = pending.remove(migrationId);
+        if (p == null) {
+            throw new AgentException(AgentException.Reason.NOT_FOUND, "no migration " + migrationId + " waiting on this agent");
+        }
+        HostedProcess h = p.process;
+        h.lock.lock();
+        try {
+            h.state = p.wasRunning ? ProcessState.PROCESS_STATE_RUNNING : ProcessState.PROCESS_STATE_FROZEN;
+            if (p.wasRunning) {
+                h.handle.thaw();
+            }
+        } finally {
+            h.lock.unlock();
+        }
+        return h;
+    }
+
+    /** A hand-off whose target may not have heard of the commit yet (found on disk after a restart). */
+    void rememberHandOff(ProcessRecord record) {
+        handOffs.put(record.getMigrationId(), record);
+    }
+
+    /** Tells targets of earlier commits they may have missed; a record goes once its target has heard. */
+    void retryHandOffs() {
+        for (ProcessRecord r : handOffs.values()) {
+            if (tellTarget(r.getPeer(), r.getMigrationId(), r.getProcessId(), true) || targetSettled(r)) {
+                handOffs.remove(r.getMigrationId());
+                if (host.find(r.getProcessId()).isEmpty()) {
+                    host.records().delete(r.getProcessId());
+                }
+            }
+        }
+    }
+
+    /** The target answers NOT_FOUND to a commit it already applied; asking it for the process tells which. */
+    private boolean targetSettled(ProcessRecord r) {
+        try {
+            NodeAgentGrpc.newBlockingStub(channels.get(r.getPeer())).withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .get(pm.v1.ProcessRef.newBuilder().setProcessId(r.getProcessId()).build());
+            return true; // it runs there
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    boolean isPending(String migrationId) {
+        return pending.containsKey(migrationId);
+    }
+
+    /** How a migration this agent was the source of ended, for a target holding a prepared copy. */
+    MigrationStatusReply.Decision status(String migrationId, String processId) {
+        if (pending.containsKey(migrationId)) {
+            return MigrationStatusReply.Decision.DECISION_UNDECIDED;
+        }
+        if (handOffs.containsKey(migrationId)) {
+            return MigrationStatusReply.Decision.DECISION_COMMITTED;
+        }
+        return host.records().get(processId)
+                .filter(r -> r.getDisposition() == ProcessRecord.Disposition.DISPOSITION_HANDED_OFF
+                        && r.getMigrationId().equals(migrationId))
+                .map(r -> MigrationStatusReply.Decision.DECISION_COMMITTED)
+                .orElse(MigrationStatusReply.Decision.DECISION_ABORTED);
+    }
+
+    /** Tells the target of the decision; false if it could not be reached (it will ask). */
+    boolean tellTarget(String target, String migrationId, String processId, boolean commit) {
+        try {
+            NodeAgentGrpc.NodeAgentBlockingStub stub = NodeAgentGrpc.newBlockingStub(channels.get(target))
+                    .withDeadlineAfter(30, TimeUnit.SECONDS);
+            MigrationRef ref = MigrationRef.newBuilder().setMigrationId(migrationId).setProcessId(processId).build();
+            if (commit) {
+                stub.commitMigration(ref);
+            } else {
+                stub.abortMigration(ref);
+            }
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Pages to send: all (first round) or the dirty ones, with the memory as it was when taken. */
+    private record Snapshot(byte[] memory, int memoryPages, BitSet pages) {}
+
+    private static Snapshot snapshot(WasiProcess p, boolean all) {
+        MemoryInstance memory = p.memory();
+        if (memory == null) {
+            return new Snapshot(new byte[0], 0, new BitSet());
+        }
+        BitSet dirty = memory.takeDirtyPages();
+        if (all) {
+            dirty.set(0, memory.pages());
+        }
+        return new Snapshot(memory.bytes(), memory.pages(), dirty);
+    }
+
+    private static Void restoreDirty(WasiProcess p, BitSet pages) {
+        MemoryInstance memory = p.memory();
+        for (int i = pages.nextSetBit(0); i >= 0; i = pages.nextSetBit(i + 1)) {
+            memory.markDirty(i * MemoryInstance.PAGE_SIZE, 1);
+        }
+        return null;
+    }
+
+    private static long sendPages(TransferStream stream, Snapshot s, boolean firstRound) throws InterruptedException {
+        long[] sent = {0};
+        InterruptedException[] interrupted = {null};
+        PageRuns.emit(s.memory, s.memoryPages, s.pages, firstRound, run -> {
+            if (interrupted[0] == null) {
+                try {
+                    stream.send(TransferFrame.newBuilder().setPages(run).build());
+                    sent[0] += run.getCount();
+                } catch (InterruptedException e) {
+                    interrupted[0] = e;
+                }
+            }
+        });
+        if (interrupted[0] != null) {
+            throw interrupted[0];
+        }
+        return sent[0];
+    }
+
+    private static <T> T await(java.util.concurrent.Future<T> f) {
+        return ProcessHost.await(f);
+    }
+}

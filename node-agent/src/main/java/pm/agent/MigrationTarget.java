@@ -1,0 +1,278 @@
+package pm.agent;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.stub.StreamObserver;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import pm.runtime.interp.CompiledModule;
+import pm.runtime.interp.Limits;
+import pm.runtime.interp.MemoryInstance;
+import pm.runtime.process.WasiProcess;
+import pm.v1.ExecutionState;
+import pm.v1.MigrationRef;
+import pm.v1.MigrationStatusReply;
+import pm.v1.NodeAgentGrpc;
+import pm.v1.PageRun;
+import pm.v1.ProcessRecord;
+import pm.v1.ProcessState;
+import pm.v1.TransferBegin;
+import pm.v1.TransferFinal;
+import pm.v1.TransferFrame;
+import pm.v1.TransferReply;
+import pm.v1.WasiState;
+
+/**
+ * The target side of a live migration: receives pages into the memory the process will own,
+ * restores it from the final frame, makes it durable (a checkpoint and a PREPARED record) and
+ * holds it frozen until the decision: {@link #commit} resumes it, {@link #abort} drops it. A
+ * prepared process whose decision never came asks its source ({@link #resolveUndecided}).
+ *
+ * <p>Threads: one {@link Receiver} per stream, called by gRPC serially; the prepared map is shared.
+ */
+final class MigrationTarget {
+    /** A process restored from a migration, frozen here until the decision. */
+    private record Prepared(HostedProcess process, String source, boolean frozen) {}
+
+    private final ProcessHost host;
+    private final AgentChannels channels;
+    private final AgentMetrics metrics;
+    private final Map<String, Prepared> prepared = new ConcurrentHashMap<>();
+
+    private final FaultPoints faults;
+
+    MigrationTarget(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults) {
+        this.host = host;
+        this.channels = channels;
+        this.metrics = metrics;
+        this.faults = faults;
+    }
+
+    StreamObserver<TransferFrame> receive(StreamObserver<TransferReply> replies) {
+        return new Receiver(replies);
+    }
+
+    /** Resumes a prepared process under its new epoch. Idempotent for a migration already committed. */
+    HostedProcess commit(String migrationId) {
+        Prepared p = prepared.remove(migrationId);
+        if (p == null) {
+            throw new AgentException(AgentException.Reason.NOT_FOUND, "no prepared migration " + migrationId + " on this agent");
+        }
+        HostedProcess h = p.process;
+        h.lock.lock();
+        try {
+            h.state = p.frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
+            host.record(h, ProcessRecord.Disposition.DISPOSITION_OWNED, "", "", p.frozen);
+            faults.hit(FaultPoints.TARGET_AFTER_COMMIT);
+            if (!p.frozen) {
+                h.handle.thaw();
+            }
+            return h;
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    HostedProcess abort(String migrationId) {
+        Prepared p = prepared.remove(migrationId);
+        if (p == null) {
+            throw new AgentException(AgentException.Reason.NOT_FOUND, "no prepared migration " + migrationId + " on this agent");
+        }
+        HostedProcess h = p.process;
+        h.lock.lock();
+        try {
+            ProcessHost.await(h.handle.remove());
+            h.state = ProcessState.PROCESS_STATE_KILLED;
+            h.log.close();
+            host.drop(h);
+            host.forget(h.id);
+            return h;
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    boolean isPrepared(String migrationId) {
+        return prepared.containsKey(migrationId);
+    }
+
+    /** Registers a prepared process found on disk after a restart. */
+    void holdPrepared(String migrationId, HostedProcess h, String source, boolean frozen) {
+        prepared.put(migrationId, new Prepared(h, source, frozen));
+    }
+
+    /** Asks the source of every prepared migration how it ended and acts on the answer. */
+    void resolveUndecided() {
+        for (Map.Entry<String, Prepared> e : prepared.entrySet()) {
+            Prepared p = e.getValue();
+            try {
+                MigrationStatusReply reply = NodeAgentGrpc.newBlockingStub(channels.get(p.source))
+                        .withDeadlineAfter(5, TimeUnit.SECONDS)
+                        .migrationStatus(MigrationRef.newBuilder().setMigrationId(e.getKey()).setProcessId(p.process.id).build());
+                switch (reply.getDecision()) {
+                    case DECISION_COMMITTED -> commit(e.getKey());
+                    case DECISION_ABORTED -> abort(e.getKey());
+                    default -> { } // still undecided: ask again later
+                }
+            } catch (RuntimeException ignored) {
+                // the source is unreachable or the migration just changed: ask again later
+            }
+        }
+    }
+
+    /** One incoming migration stream. */
+    private final class Receiver implements StreamObserver<TransferFrame> {
+        private final StreamObserver<TransferReply> replies;
+        private TransferBegin begin;
+        private CompiledModule module;
+        private Limits limits;
+        private byte[] memory = new byte[0];
+        private boolean done;
+
+        Receiver(StreamObserver<TransferReply> replies) {
+            this.replies = replies;
+        }
+
+        @Override
+        public void onNext(TransferFrame frame) {
+            if (done) {
+                return;
+            }
+            try {
+                switch (frame.getFrameCase()) {
+                    case BEGIN -> begin(frame.getBegin());
+                    case MODULE -> {
+                        requireBegun();
+                        host.storeModule(frame.getModule().toByteArray());
+                        module = host.module(begin.getSpec());
+                        reply(TransferReply.newBuilder().setCreditBytes(frame.getSerializedSize()));
+                    }
+                    case PAGES -> {
+                        requireBegun();
+                        pages(frame.getPages());
+                        faults.hit(FaultPoints.TARGET_PRECOPY);
+                        reply(TransferReply.newBuilder().setCreditBytes(frame.getSerializedSize()));
+                    }
+                    case FINAL -> finish(frame.getFinal());
+                    default -> throw new AgentException(AgentException.Reason.BAD_REQUEST, "empty migration frame");
+                }
+            } catch (RuntimeException e) {
+                done = true;
+                replies.onError(StatusMapping.toStatus(e));
+            }
+        }
+
+        private void begin(TransferBegin b) {
+            if (begin != null) {
+                throw new AgentException(AgentException.Reason.BAD_REQUEST, "a migration begins once");
+            }
+            begin = b;
+            if (host.find(b.getProcessId()).isPresent()) {
+                throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + b.getProcessId() + " already exists on this agent");
+            }
+            limits = host.factory().limits(b.getSpec());
+            boolean needModule = !host.hasModule(b.getModuleSha256().toByteArray());
+            if (!needModule) {
+                module = host.module(b.getSpec());
+            }
+            reply(TransferReply.newBuilder().setCreditBytes(TransferWindow.BYTES).setNeedModule(needModule));
+        }
+
+        private void pages(PageRun run) {
+            int pages = run.getMemoryPages();
+            if (pages > limits.memoryPages() || pages > MemoryInstance.MAX_PAGES) {
+                throw new pm.runtime.LimitExceededException("migrating memory of " + pages + " pages exceeds the limit of "
+                        + limits.memoryPages());
+            }
+            if ((long) pages * MemoryInstance.PAGE_SIZE > memory.length) {
+                memory = Arrays.copyOf(memory, pages * MemoryInstance.PAGE_SIZE); // memory only grows
+            }
+            long end = (long) run.getFirst() + run.getCount();
+            if (run.getCount() <= 0 || end > pages) {
+                throw new AgentException(AgentException.Reason.BAD_REQUEST, "pages " + run.getFirst() + "+" + run.getCount()
+                        + " beyond " + pages + " pages");
+            }
+            int from = run.getFirst() * MemoryInstance.PAGE_SIZE;
+            int length = run.getCount() * MemoryInstance.PAGE_SIZE;
+            if (run.getData().isEmpty()) {
+                Arrays.fill(memory, from, from + length, (byte) 0);
+            } else if (run.getData().size() != length) {
+                throw new AgentException(AgentException.Reason.BAD_REQUEST, "page run of " + run.getData().size() + " bytes for "
+                        + run.getCount() + " pages");
+            } else {
+                run.getData().copyTo(memory, from);
+            }
+        }
+
+        private void finish(TransferFinal f) {
+            requireBegun();
+            faults.hit(FaultPoints.TARGET_FINAL);
+            if (module == null) {
+                throw new AgentException(AgentException.Reason.BAD_REQUEST, "the module never arrived");
+            }
+            if ((long) f.getMemoryPages() * MemoryInstance.PAGE_SIZE != memory.length) {
+                memory = Arrays.copyOf(memory, f.getMemoryPages() * MemoryInstance.PAGE_SIZE);
+            }
+            ExecutionState execution;
+            WasiState wasi;
+            try {
+                execution = ExecutionState.parseFrom(f.getExecution());
+                wasi = WasiState.parseFrom(f.getWasi());
+            } catch (InvalidProtocolBufferException e) {
+                throw new pm.runtime.StateFormatException("migration state corrupt: " + e.getMessage(), e);
+            }
+            ProcessLog log = new ProcessLog(f.getLogOffset(), hostLogRetain());
+            HostedProcess h = new HostedProcess(begin.getProcessId(), begin.getSpec(), module, log, begin.getEpoch(),
+                    ProcessState.PROCESS_STATE_PREPARED);
+            h.lock.lock();
+            try {
+                host.adopt(h);
+                try {
+                    h.process = WasiProcess.restore(module, execution, wasi, memory, host.factory().endpoints(h.spec, log),
+                            limits, host.factory().fsBytes(h.spec));
+                    memory = null;
+                    host.record(h, ProcessRecord.Disposition.DISPOSITION_PREPARED, begin.getMigrationId(), begin.getSource(),
+                            f.getFrozen());
+                    host.checkpoint(h, false);
+                    host.schedule(h, true);
+                } catch (RuntimeException e) {
+                    host.drop(h);
+                    host.forget(h.id);
+                    throw e;
+                }
+                prepared.put(begin.getMigrationId(), new Prepared(h, begin.getSource(), f.getFrozen()));
+            } finally {
+                h.lock.unlock();
+            }
+            metrics.migratedIn();
+            faults.hit(FaultPoints.TARGET_PREPARED);
+            done = true;
+            reply(TransferReply.newBuilder().setPrepared(true));
+        }
+
+        private int hostLogRetain() {
+            return host.logRetainBytes();
+        }
+
+        private void requireBegun() {
+            if (begin == null) {
+                throw new AgentException(AgentException.Reason.BAD_REQUEST, "a migration stream starts with its begin frame");
+            }
+        }
+
+        private void reply(TransferReply.Builder r) {
+            replies.onNext(r.build());
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            done = true; // the source went away before the end: nothing was kept
+        }
+
+        @Override
+        public void onCompleted() {
+            replies.onCompleted();
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package pm.agent;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import pm.agent.store.CheckpointStore;
+import pm.agent.store.ModuleStore;
+import pm.runtime.sched.ProcessScheduler;
+
+/**
+ * A running node agent: the gRPC server (NodeAgent, health, reflection) on 127.0.0.1, the
+ * scheduler, the stores under the data directory, metrics over HTTP, and a housekeeping thread
+ * that settles migrations whose outcome is not known yet. {@link #start} recovers what the data
+ * directory holds first, so a restarted agent carries on with the processes it owns.
+ */
+public final class NodeAgentServer implements AutoCloseable {
+    private final AgentConfig config;
+    private final ProcessScheduler scheduler;
+    private final AgentMetrics metrics;
+    private final AgentChannels channels;
+    private final ProcessHost host;
+    private final MigrationSource source;
+    private final MigrationTarget target;
+    private final ExecutorService background;
+    private final ScheduledExecutorService housekeeping;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private Server server;
+    private int metricsPort;
+
+    public NodeAgentServer(AgentConfig config) {
+        this.config = config;
+        Path data = config.dataDir();
+        this.scheduler = new ProcessScheduler(config.workers(), config.fuelPerSlice());
+        this.metrics = new AgentMetrics(config.nodeName());
+        this.channels = new AgentChannels(config.maxMessageBytes());
+        this.background = Executors.newSingleThreadExecutor(r -> daemon(r, "pm-agent-background"));
+        this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pm-agent-housekeeping"));
+        this.host = new ProcessHost(config, scheduler, new CheckpointStore(data.resolve("checkpoints")),
+                new ModuleStore(data.resolve("modules")), new ProcessRecords(data.resolve("processes")), metrics, background);
+        FaultPoints faults = new FaultPoints(config.faultPoint());
+        this.source = new MigrationSource(host, channels, metrics, faults);
+        this.target = new MigrationTarget(host, channels, metrics, faults);
+        metrics.watch(host, scheduler);
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** Recovers the data directory, then serves. */
+    public NodeAgentServer start() throws IOException {
+        new AgentRecovery(host, source, target).recover();
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", config.port()))
+                .maxInboundMessageSize(config.maxMessageBytes())
+                .addService(new NodeAgentService(host, source, target, 4L << 30))
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .build()
+                .start();
+        metricsPort = metrics.serve(config.metricsPort());
+        housekeeping.scheduleWithFixedDelay(this::settle, 1, 1, TimeUnit.SECONDS);
+        return this;
+    }
+
+    private void settle() {
+        try {
+            target.resolveUndecided();
+            source.retryHandOffs();
+        } catch (RuntimeException e) {
+            // next time; a settled migration is idempotent
+        }
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    public int metricsPort() {
+        return metricsPort;
+    }
+
+    public String address() {
+        return "127.0.0.1:" + port();
+    }
+
+    public String nodeName() {
+        return config.nodeName();
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    /** Stops serving; processes stay as their checkpoints and records left them. */
+    @Override
+    public void close() {
+        health.enterTerminalState();
+        if (server != null) {
+            server.shutdownNow();
+        }
+        housekeeping.shutdownNow();
+        scheduler.close();
+        channels.close();
+        background.shutdownNow();
+        metrics.close();
+        try {
+            if (server != null) {
+                server.awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

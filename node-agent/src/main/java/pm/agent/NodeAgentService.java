@@ -1,0 +1,291 @@
+package pm.agent;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Context;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.SequenceInputStream;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import pm.v1.CheckpointInfo;
+import pm.v1.CheckpointRequest;
+import pm.v1.ExportRequest;
+import pm.v1.ImageChunk;
+import pm.v1.ImportHeader;
+import pm.v1.ListRequest;
+import pm.v1.ListResponse;
+import pm.v1.LogChunk;
+import pm.v1.LogsRequest;
+import pm.v1.MigrateRequest;
+import pm.v1.MigrationOutcome;
+import pm.v1.MigrationRef;
+import pm.v1.MigrationResult;
+import pm.v1.MigrationStatusReply;
+import pm.v1.NodeAgentGrpc;
+import pm.v1.ProcessInfo;
+import pm.v1.ProcessRef;
+import pm.v1.ResumeRequest;
+import pm.v1.SpawnRequest;
+import pm.v1.TransferFrame;
+import pm.v1.TransferReply;
+
+/**
+ * The {@code NodeAgent} gRPC service: validates requests, calls the {@link ProcessHost} and the
+ * migration sides, and maps every error once ({@link StatusMapping}). Calls run on gRPC's executor.
+ */
+final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
+    private static final int EXPORT_CHUNK = 1 << 20;
+
+    private final ProcessHost host;
+    private final MigrationSource source;
+    private final MigrationTarget target;
+    private final long maxImportBytes;
+
+    NodeAgentService(ProcessHost host, MigrationSource source, MigrationTarget target, long maxImportBytes) {
+        this.host = host;
+        this.source = source;
+        this.target = target;
+        this.maxImportBytes = maxImportBytes;
+    }
+
+    private static <T> void unary(StreamObserver<T> out, Callable<T> call) {
+        T result;
+        try {
+            result = call.call();
+        } catch (Exception e) {
+            out.onError(StatusMapping.toStatus(e));
+            return;
+        }
+        out.onNext(result);
+        out.onCompleted();
+    }
+
+    private static String id(String processId) {
+        if (processId.isEmpty()) {
+            throw new AgentException(AgentException.Reason.BAD_REQUEST, "process_id is required");
+        }
+        return processId;
+    }
+
+    @Override
+    public void spawn(SpawnRequest request, StreamObserver<ProcessInfo> out) {
+        unary(out, () -> host.spawn(request.getProcessId(), request.getSpec()));
+    }
+
+    @Override
+    public void list(ListRequest request, StreamObserver<ListResponse> out) {
+        unary(out, () -> {
+            ListResponse.Builder b = ListResponse.newBuilder();
+            for (HostedProcess h : host.all()) {
+                if (hasLabels(h.spec.getLabelsMap(), request.getLabelsMap())) {
+                    b.addProcesses(h.info(host.node()));
+                }
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void get(ProcessRef request, StreamObserver<ProcessInfo> out) {
+        unary(out, () -> host.get(id(request.getProcessId())).info(host.node()));
+    }
+
+    @Override
+    public void freeze(ProcessRef request, StreamObserver<ProcessInfo> out) {
+        unary(out, () -> host.freeze(id(request.getProcessId())));
+    }
+
+    @Override
+    public void thaw(ProcessRef request, StreamObserver<ProcessInfo> out) {
+        unary(out, () -> host.thaw(id(request.getProcessId())));
+    }
+
+    @Override
+    public void kill(ProcessRef request, StreamObserver<ProcessInfo> out) {
+        unary(out, () -> host.kill(id(request.getProcessId())));
+    }
+
+    @Override
+    public void checkpoint(CheckpointRequest request, StreamObserver<CheckpointInfo> out) {
+        unary(out, () -> host.checkpoint(id(request.getProcessId()), request.getIncremental()));
+    }
+
+    @Override
+    public void suspend(ProcessRef request, StreamObserver<CheckpointInfo> out) {
+        unary(out, () -> host.suspend(id(request.getProcessId())));
+    }
+
+    @Override
+    public void resume(ResumeRequest request, StreamObserver<ProcessInfo> out) {
+        unary(out, () -> host.resume(id(request.getProcessId()), request.getCheckpointId()));
+    }
+
+    @Override
+    public void logs(LogsRequest request, StreamObserver<LogChunk> out) {
+        HostedProcess h;
+        try {
+            h = host.get(id(request.getProcessId()));
+        } catch (RuntimeException e) {
+            out.onError(StatusMapping.toStatus(e));
+            return;
+        }
+        ServerCallStreamObserver<LogChunk> call = (ServerCallStreamObserver<LogChunk>) out;
+        ProcessLog.Follower follower = new ProcessLog.Follower() {
+            private boolean finished;
+
+            @Override
+            public boolean accept(LogChunk chunk) {
+                if (finished || call.isCancelled()) {
+                    return false;
+                }
+                call.onNext(chunk);
+                return true;
+            }
+
+            @Override
+            public void closed() {
+                if (!finished && !call.isCancelled()) {
+                    finished = true;
+                    call.onCompleted();
+                }
+            }
+        };
+        call.setOnCancelHandler(() -> h.log.unsubscribe(follower));
+        boolean open = h.log.read(request.getFromOffset(), follower, request.getFollow());
+        if (!request.getFollow() || !open) {
+            synchronized (h.log) {
+                follower.closed();
+            }
+        }
+    }
+
+    @Override
+    public void exportImage(ExportRequest request, StreamObserver<ImageChunk> out) {
+        try {
+            ByteArrayOutputStream image = new ByteArrayOutputStream();
+            host.export(id(request.getProcessId()), image);
+            byte[] bytes = image.toByteArray();
+            for (int at = 0; at < bytes.length; at += EXPORT_CHUNK) {
+                if (Context.current().isCancelled()) {
+                    return;
+                }
+                out.onNext(ImageChunk.newBuilder()
+                        .setData(ByteString.copyFrom(bytes, at, Math.min(EXPORT_CHUNK, bytes.length - at)))
+                        .build());
+            }
+            out.onCompleted();
+        } catch (IOException | RuntimeException e) {
+            out.onError(StatusMapping.toStatus(e));
+        }
+    }
+
+    @Override
+    public StreamObserver<ImageChunk> importImage(StreamObserver<ProcessInfo> out) {
+        return new StreamObserver<>() {
+            private ImportHeader header;
+            private final List<ByteString> parts = new ArrayList<>();
+            private long bytes;
+            private boolean failed;
+
+            @Override
+            public void onNext(ImageChunk chunk) {
+                if (failed) {
+                    return;
+                }
+                if (header == null) {
+                    if (!chunk.hasHeader()) {
+                        fail(new AgentException(AgentException.Reason.BAD_REQUEST, "an import starts with its header"));
+                        return;
+                    }
+                    header = chunk.getHeader();
+                }
+                bytes += chunk.getData().size();
+                if (bytes > maxImportBytes) {
+                    fail(new pm.runtime.LimitExceededException("image larger than the import limit of " + maxImportBytes + " bytes"));
+                    return;
+                }
+                parts.add(chunk.getData());
+            }
+
+            private void fail(RuntimeException e) {
+                failed = true;
+                parts.clear();
+                out.onError(StatusMapping.toStatus(e));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                parts.clear();
+            }
+
+            @Override
+            public void onCompleted() {
+                if (failed) {
+                    return;
+                }
+                if (header == null) {
+                    fail(new AgentException(AgentException.Reason.BAD_REQUEST, "empty import"));
+                    return;
+                }
+                unary(out, () -> {
+                    var spec = header.getSpec().toBuilder();
+                    if (!header.getModule().isEmpty()) {
+                        spec.setModule(header.getModule());
+                    }
+                    List<java.io.InputStream> streams = new ArrayList<>();
+                    for (ByteString p : parts) {
+                        streams.add(p.newInput());
+                    }
+                    return host.importImage(header.getProcessId(), spec.build(), "",
+                            new SequenceInputStream(Collections.enumeration(streams)));
+                });
+            }
+        };
+    }
+
+    @Override
+    public void migrateOut(MigrateRequest request, StreamObserver<MigrationResult> out) {
+        unary(out, () -> source.migrate(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+    }
+
+    @Override
+    public void commitMigration(MigrationRef request, StreamObserver<MigrationOutcome> out) {
+        unary(out, () -> {
+            HostedProcess h = target.isPrepared(request.getMigrationId())
+                    ? target.commit(request.getMigrationId())
+                    : source.commit(request.getMigrationId(), false);
+            return MigrationOutcome.newBuilder().setMigrationId(request.getMigrationId()).setProcess(h.info(host.node())).build();
+        });
+    }
+
+    @Override
+    public void abortMigration(MigrationRef request, StreamObserver<MigrationOutcome> out) {
+        unary(out, () -> {
+            HostedProcess h = target.isPrepared(request.getMigrationId())
+                    ? target.abort(request.getMigrationId())
+                    : source.abort(request.getMigrationId());
+            return MigrationOutcome.newBuilder().setMigrationId(request.getMigrationId()).setProcess(h.info(host.node())).build();
+        });
+    }
+
+    @Override
+    public void migrationStatus(MigrationRef request, StreamObserver<MigrationStatusReply> out) {
+        unary(out, () -> MigrationStatusReply.newBuilder()
+                .setDecision(source.status(request.getMigrationId(), request.getProcessId()))
+                .build());
+    }
+
+    @Override
+    public StreamObserver<TransferFrame> transfer(StreamObserver<TransferReply> replies) {
+        return target.receive(replies);
+    }
+
+    private static boolean hasLabels(Map<String, String> have, Map<String, String> want) {
+        return have.entrySet().containsAll(want.entrySet());
+    }
+}

@@ -1,0 +1,478 @@
+package pm.agent;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import pm.agent.store.CheckpointRecord;
+import pm.agent.store.CheckpointStore;
+import pm.agent.store.ModuleStore;
+import pm.runtime.interp.CompiledModule;
+import pm.runtime.process.WasiProcess;
+import pm.runtime.sched.ProcessScheduler;
+import pm.runtime.sched.ScheduledProcess;
+import pm.v1.CheckpointInfo;
+import pm.v1.ProcessInfo;
+import pm.v1.ProcessRecord;
+import pm.v1.ProcessSpec;
+import pm.v1.ProcessState;
+
+/**
+ * The processes of this agent and every operation on one: spawn, freeze, thaw, kill, checkpoint,
+ * suspend, resume, export and import. Each operation holds the process's lock; the scheduler's
+ * workers run the processes and report their end through {@link #ended}. Every process that
+ * runs here has a checkpoint and an OWNED record on disk, so a restarted agent resumes it.
+ */
+final class ProcessHost {
+    private static final long FREEZE_TIMEOUT_SECONDS = 30;
+
+    private final AgentConfig config;
+    private final ProcessScheduler scheduler;
+    private final CheckpointStore checkpoints;
+    private final ModuleStore modules;
+    private final ProcessRecords records;
+    private final ProcessFactory factory;
+    private final AgentMetrics metrics;
+    private final Executor background;
+    private final Map<String, HostedProcess> processes = new ConcurrentHashMap<>();
+    private final Map<String, CompiledModule> compiled = new ConcurrentHashMap<>();
+
+    ProcessHost(AgentConfig config, ProcessScheduler scheduler, CheckpointStore checkpoints, ModuleStore modules,
+            ProcessRecords records, AgentMetrics metrics, Executor background) {
+        this.config = config;
+        this.scheduler = scheduler;
+        this.checkpoints = checkpoints;
+        this.modules = modules;
+        this.records = records;
+        this.factory = new ProcessFactory(config.defaultFsBytes());
+        this.metrics = metrics;
+        this.background = background;
+    }
+
+    String node() {
+        return config.nodeName();
+    }
+
+    int logRetainBytes() {
+        return config.logRetainBytes();
+    }
+
+    ProcessFactory factory() {
+        return factory;
+    }
+
+    Collection<HostedProcess> all() {
+        return processes.values();
+    }
+
+    HostedProcess get(String id) {
+        HostedProcess p = processes.get(id);
+        if (p == null) {
+            throw AgentException.notFound(id);
+        }
+        return p;
+    }
+
+    Optional<HostedProcess> find(String id) {
+        return Optional.ofNullable(processes.get(id));
+    }
+
+    /** The compiled module for {@code spec}: from its bytes (stored once) or from the module store. */
+    CompiledModule module(ProcessSpec spec) {
+        String sha;
+        if (!spec.getModule().isEmpty()) {
+            byte[] bytes = spec.getModule().toByteArray();
+            CompiledModule m = CompiledModule.compile(bytes); // refuses a malformed or invalid module first
+            sha = modules.put(bytes);
+            return compiled.computeIfAbsent(sha, k -> m);
+        }
+        if (spec.getModuleSha256().isEmpty()) {
+            throw new AgentException(AgentException.Reason.BAD_REQUEST, "no module: give its bytes or the sha256 of a stored one");
+        }
+        sha = HexFormat.of().formatHex(spec.getModuleSha256().toByteArray());
+        return compiled.computeIfAbsent(sha, k -> CompiledModule.compile(modules.get(k)
+                .orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND, "no module sha256:" + k + " on this agent"))));
+    }
+
+    byte[] moduleBytes(CompiledModule module) {
+        String sha = HexFormat.of().formatHex(module.sha256());
+        return modules.get(sha).orElseThrow(() -> new IllegalStateException("module sha256:" + sha + " missing from the store"));
+    }
+
+    boolean hasModule(byte[] sha256) {
+        return modules.contains(HexFormat.of().formatHex(sha256));
+    }
+
+    void storeModule(byte[] bytes) {
+        CompiledModule m = CompiledModule.compile(bytes);
+        compiled.putIfAbsent(modules.put(bytes), m);
+    }
+
+    /** The spec as kept on disk and in records: the module by reference only. */
+    static ProcessSpec withoutModuleBytes(ProcessSpec spec, CompiledModule module) {
+        return spec.toBuilder().clearModule().setModuleSha256(com.google.protobuf.ByteString.copyFrom(module.sha256())).build();
+    }
+
+    ProcessInfo spawn(String requestedId, ProcessSpec request) {
+        String id = requestedId.isEmpty() ? UUID.randomUUID().toString() : checkId(requestedId);
+        CompiledModule module = module(request);
+        ProcessSpec spec = withoutModuleBytes(request, module);
+        ProcessLog log = new ProcessLog(0, config.logRetainBytes());
+        HostedProcess hosted = new HostedProcess(id, spec, module, log, 1, ProcessState.PROCESS_STATE_RUNNING);
+        hosted.lock.lock();
+        try {
+            if (processes.putIfAbsent(id, hosted) != null) {
+                throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
+            }
+            try {
+                WasiProcess process = WasiProcess.start(module, factory.fresh(spec, log), factory.limits(spec), factory.fsBytes(spec));
+                hosted.process = process;
+                records.put(record(hosted, ProcessRecord.Disposition.DISPOSITION_OWNED));
+                checkpoint(hosted, false);
+                hosted.handle = scheduler.add(process, false, h -> ended(hosted, h));
+            } catch (RuntimeException e) {
+                processes.remove(id);
+                forget(id);
+                throw e;
+            }
+            metrics.spawned();
+            return hosted.info(node());
+        } finally {
+            hosted.lock.unlock();
+        }
+    }
+
+    /** Called on a scheduler worker when a process exits or fails: it is done, so nothing of it stays on disk. */
+    private void ended(HostedProcess hosted, ScheduledProcess handle) {
+        WasiProcess p = handle.process();
+        hosted.exitStatus = p.exitStatus();
+        hosted.failure = p.failure() == null ? "" : p.failure();
+        hosted.state = p.state() == WasiProcess.State.EXITED ? ProcessState.PROCESS_STATE_EXITED : ProcessState.PROCESS_STATE_FAILED;
+        hosted.log.close();
+        background.execute(() -> {
+            hosted.lock.lock();
+            try {
+                if (processes.get(hosted.id) == hosted) {
+                    forget(hosted.id);
+                }
+            } finally {
+                hosted.lock.unlock();
+            }
+        });
+    }
+
+    ProcessInfo freeze(String id) {
+        HostedProcess h = get(id);
+        h.lock.lock();
+        try {
+            requireState(h, "freeze", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN);
+            if (h.state == ProcessState.PROCESS_STATE_RUNNING) {
+                await(h.handle.freeze());
+                if (h.state == ProcessState.PROCESS_STATE_RUNNING) {
+                    h.state = ProcessState.PROCESS_STATE_FROZEN;
+                    records.put(record(h, ProcessRecord.Disposition.DISPOSITION_OWNED));
+                }
+            }
+            return h.info(node());
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    ProcessInfo thaw(String id) {
+        HostedProcess h = get(id);
+        h.lock.lock();
+        try {
+            requireState(h, "thaw", ProcessState.PROCESS_STATE_FROZEN, ProcessState.PROCESS_STATE_RUNNING);
+            if (h.state == ProcessState.PROCESS_STATE_FROZEN) {
+                h.state = ProcessState.PROCESS_STATE_RUNNING;
+                records.put(record(h, ProcessRecord.Disposition.DISPOSITION_OWNED));
+                h.handle.thaw();
+            }
+            return h.info(node());
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    ProcessInfo kill(String id) {
+        HostedProcess h = get(id);
+        h.lock.lock();
+        try {
+            requireState(h, "kill", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN,
+                    ProcessState.PROCESS_STATE_SUSPENDED, ProcessState.PROCESS_STATE_EXITED, ProcessState.PROCESS_STATE_FAILED,
+                    ProcessState.PROCESS_STATE_PREPARED);
+            if (h.handle != null) {
+                await(h.handle.remove());
+            }
+            h.state = ProcessState.PROCESS_STATE_KILLED;
+            h.log.close();
+            processes.remove(id, h);
+            forget(id);
+            metrics.killed();
+            return h.info(node());
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    CheckpointInfo checkpoint(String id, boolean incremental) {
+        HostedProcess h = get(id);
+        h.lock.lock();
+        try {
+            requireState(h, "checkpoint", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN);
+            boolean wasRunning = h.state == ProcessState.PROCESS_STATE_RUNNING;
+            if (wasRunning) {
+                await(h.handle.freeze());
+            }
+            try {
+                return checkpoint(h, incremental);
+            } finally {
+                if (wasRunning && h.state == ProcessState.PROCESS_STATE_RUNNING) {
+                    h.handle.thaw();
+                }
+            }
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    /** Writes the (parked) process into the checkpoint store; an increment when asked and its base is the store's latest. */
+    CheckpointInfo checkpoint(HostedProcess h, boolean incremental) {
+        long t0 = System.nanoTime();
+        ByteArrayOutputStream image = new ByteArrayOutputStream();
+        boolean increment = incremental && !h.lastCheckpointId.isEmpty()
+                && checkpoints.latest(h.id).map(r -> r.checkpointId().equals(h.lastCheckpointId)).orElse(false);
+        try {
+            if (increment) {
+                h.process.writeIncrementalImage(image, false);
+            } else {
+                h.process.writeImage(image, false);
+            }
+            CheckpointRecord r = checkpoints.put(h.id, new ByteArrayInputStream(image.toByteArray()),
+                    record(h, ProcessRecord.Disposition.DISPOSITION_OWNED).toByteArray());
+            if (!increment) {
+                checkpoints.retainLatestChain(h.id);
+            }
+            h.lastCheckpointId = r.checkpointId();
+            long nanos = System.nanoTime() - t0;
+            metrics.checkpointed(image.size(), nanos);
+            return CheckpointInfo.newBuilder()
+                    .setProcessId(h.id)
+                    .setCheckpointId(r.checkpointId())
+                    .setBaseCheckpointId(r.baseCheckpointId() == null ? "" : r.baseCheckpointId())
+                    .setBytes(r.bytes())
+                    .setNewBytes(r.newBytes())
+                    .setNanos(nanos)
+                    .build();
+        } catch (IOException e) {
+            throw new UncheckedIOException("checkpoint of " + h.id + " failed", e);
+        }
+    }
+
+    CheckpointInfo suspend(String id) {
+        HostedProcess h = get(id);
+        h.lock.lock();
+        try {
+            requireState(h, "suspend", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN);
+            await(h.handle.freeze());
+            CheckpointInfo info = checkpoint(h, true);
+            await(h.handle.remove());
+            records.put(record(h, ProcessRecord.Disposition.DISPOSITION_SUSPENDED));
+            h.handle = null;
+            h.process = null;
+            h.state = ProcessState.PROCESS_STATE_SUSPENDED;
+            return info;
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    /** Brings a suspended process back from its latest checkpoint (or {@code checkpointId}'s chain). */
+    ProcessInfo resume(String id, String checkpointId) {
+        HostedProcess h = get(id);
+        h.lock.lock();
+        try {
+            requireState(h, "resume", ProcessState.PROCESS_STATE_SUSPENDED);
+            restoreFromStore(h, checkpointId, false);
+            records.put(record(h, ProcessRecord.Disposition.DISPOSITION_OWNED));
+            return h.info(node());
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    /** Restores {@code h} from the store and schedules it, running or frozen. The caller holds its lock. */
+    void restoreFromStore(HostedProcess h, String checkpointId, boolean frozen) {
+        CheckpointRecord r = checkpointId.isEmpty()
+                ? checkpoints.latest(h.id).orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
+                        "process " + h.id + " has no checkpoint on this agent"))
+                : checkpoints.list(h.id).stream().filter(c -> c.checkpointId().equals(checkpointId)).findFirst()
+                        .orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
+                                "process " + h.id + " has no checkpoint " + checkpointId));
+        List<InputStream> chain = checkpoints.open(h.id, r.checkpointId());
+        try {
+            WasiProcess p = WasiProcess.restore(h.module, chain, factory.endpoints(h.spec, h.log), factory.limits(h.spec),
+                    factory.fsBytes(h.spec));
+            h.process = p;
+            h.lastCheckpointId = r.checkpointId();
+            h.state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
+            h.handle = scheduler.add(p, frozen, handle -> ended(h, handle));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read checkpoint " + r.checkpointId() + " of " + h.id, e);
+        }
+    }
+
+    /** A full image of a frozen or suspended process, written to {@code out}. */
+    void export(String id, java.io.OutputStream out) throws IOException {
+        HostedProcess h = get(id);
+        h.lock.lock();
+        try {
+            requireState(h, "export", ProcessState.PROCESS_STATE_FROZEN, ProcessState.PROCESS_STATE_SUSPENDED);
+            if (h.state == ProcessState.PROCESS_STATE_FROZEN) {
+                h.process.writeImage(out, false);
+                h.lastCheckpointId = ""; // that image is not in the store: the next checkpoint is full
+                return;
+            }
+            CheckpointRecord r = checkpoints.latest(id).orElseThrow(() -> AgentException.notFound(id));
+            WasiProcess p = WasiProcess.restore(h.module, checkpoints.open(id, r.checkpointId()),
+                    factory.endpoints(h.spec, h.log), factory.limits(h.spec), factory.fsBytes(h.spec));
+            p.writeImage(out, false);
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    /** A process from an exported image; it starts running here under a new epoch. */
+    ProcessInfo importImage(String requestedId, ProcessSpec request, String imageProcessId, InputStream image) throws IOException {
+        String id = checkId(requestedId.isEmpty() ? imageProcessId : requestedId);
+        if (id.isEmpty()) {
+            throw new AgentException(AgentException.Reason.BAD_REQUEST, "an import needs a process id");
+        }
+        CompiledModule module = module(request);
+        ProcessSpec spec = withoutModuleBytes(request, module);
+        ProcessLog log = new ProcessLog(0, config.logRetainBytes());
+        HostedProcess h = new HostedProcess(id, spec, module, log, 1, ProcessState.PROCESS_STATE_RUNNING);
+        h.lock.lock();
+        try {
+            if (processes.putIfAbsent(id, h) != null) {
+                throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
+            }
+            try {
+                WasiProcess p = WasiProcess.restore(module, image, factory.endpoints(spec, log), factory.limits(spec),
+                        factory.fsBytes(spec));
+                h.process = p;
+                records.put(record(h, ProcessRecord.Disposition.DISPOSITION_OWNED));
+                checkpoint(h, false);
+                h.handle = scheduler.add(p, false, handle -> ended(h, handle));
+                return h.info(node());
+            } catch (IOException | RuntimeException e) {
+                processes.remove(id, h);
+                forget(id);
+                throw e;
+            }
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    /** Registers a process that arrived by migration (or from disk after a restart); the caller holds no lock on it yet. */
+    void adopt(HostedProcess h) {
+        if (processes.putIfAbsent(h.id, h) != null) {
+            throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + h.id + " already exists on this agent");
+        }
+    }
+
+    void schedule(HostedProcess h, boolean frozen) {
+        h.handle = scheduler.add(h.process, frozen, handle -> ended(h, handle));
+    }
+
+    void drop(HostedProcess h) {
+        processes.remove(h.id, h);
+    }
+
+    void record(HostedProcess h, ProcessRecord.Disposition disposition, String migrationId, String peer, boolean frozen) {
+        records.put(record(h, disposition).toBuilder().setMigrationId(migrationId).setPeer(peer).setFrozen(frozen).build());
+    }
+
+    ProcessRecords records() {
+        return records;
+    }
+
+    CheckpointStore checkpoints() {
+        return checkpoints;
+    }
+
+    /** Deletes all this agent keeps of a process on disk. */
+    void forget(String id) {
+        checkpoints.delete(id);
+        records.delete(id);
+    }
+
+    /** The log offset at which output resumes after a restore from checkpoint {@code r} (kept in its attachment). */
+    static long logOffsetOf(CheckpointRecord r) {
+        try {
+            return ProcessRecord.parseFrom(r.attachment()).getLogOffset();
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            return 0;
+        }
+    }
+
+    private ProcessRecord record(HostedProcess h, ProcessRecord.Disposition disposition) {
+        return ProcessRecord.newBuilder()
+                .setProcessId(h.id)
+                .setSpec(h.spec)
+                .setEpoch(h.epoch)
+                .setDisposition(disposition)
+                .setLogOffset(h.log.end())
+                .setFrozen(h.state == ProcessState.PROCESS_STATE_FROZEN)
+                .build();
+    }
+
+    static void requireState(HostedProcess h, String action, ProcessState... allowed) {
+        for (ProcessState s : allowed) {
+            if (h.state == s) {
+                return;
+            }
+        }
+        throw AgentException.wrongState(h.id, h.state.name().substring("PROCESS_STATE_".length()), action);
+    }
+
+    static <T> T await(java.util.concurrent.Future<T> f) {
+        try {
+            return f.get(FREEZE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AgentException(AgentException.Reason.UNAVAILABLE, "interrupted");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new AgentException(AgentException.Reason.UNAVAILABLE, "process did not stop within " + FREEZE_TIMEOUT_SECONDS + " s");
+        }
+    }
+
+    private static String checkId(String id) {
+        if (id.length() > 128 || id.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new AgentException(AgentException.Reason.BAD_REQUEST, "process id must be 1-128 printable characters");
+        }
+        return id;
+    }
+
+    /** Runs {@code action} for every process, e.g. to freeze all on shutdown. */
+    void forEach(Consumer<HostedProcess> action) {
+        processes.values().forEach(action);
+    }
+}

@@ -1,0 +1,101 @@
+package pm.agent;
+
+import com.google.protobuf.ByteString;
+import java.util.ArrayList;
+import java.util.List;
+import pm.v1.LogChunk;
+
+/**
+ * A process's stdout and stderr as one log addressed by byte offset, keeping the last
+ * {@code retainBytes}. Offsets continue across migrations (the target starts where the source
+ * stopped), so a follower can resume from the last offset it saw. Thread-safe, one monitor: the
+ * scheduler's worker appends, gRPC threads read and subscribe; followers are called under it, in
+ * order, and must not block (a gRPC stream's onNext only queues).
+ */
+final class ProcessLog {
+    /** Receives chunks as they are appended; returns false to unsubscribe. */
+    interface Follower {
+        boolean accept(LogChunk chunk);
+
+        void closed();
+    }
+
+    private final int retainBytes;
+    private final List<LogChunk> chunks = new ArrayList<>();
+    private final List<Follower> followers = new ArrayList<>();
+    private long start;
+    private long end;
+    private long retained;
+    private boolean closed;
+
+    ProcessLog(long startOffset, int retainBytes) {
+        this.start = startOffset;
+        this.end = startOffset;
+        this.retainBytes = retainBytes;
+    }
+
+    synchronized void append(LogChunk.Stream stream, byte[] bytes, int offset, int length) {
+        if (length == 0) {
+            return;
+        }
+        LogChunk chunk = LogChunk.newBuilder()
+                .setStream(stream)
+                .setData(ByteString.copyFrom(bytes, offset, length))
+                .setOffset(end)
+                .build();
+        chunks.add(chunk);
+        end += length;
+        retained += length;
+        while (retained > retainBytes && chunks.size() > 1) {
+            LogChunk dropped = chunks.remove(0);
+            retained -= dropped.getData().size();
+            start = dropped.getOffset() + dropped.getData().size();
+        }
+        followers.removeIf(f -> !f.accept(chunk));
+    }
+
+    /** The offset the next byte will have. */
+    synchronized long end() {
+        return end;
+    }
+
+    /** The oldest offset still kept. */
+    synchronized long start() {
+        return start;
+    }
+
+    /**
+     * Sends what is kept from {@code from} on and, if {@code follow} and the log is open, everything
+     * appended later, in order. Returns whether the log is still open.
+     */
+    synchronized boolean read(long from, Follower sink, boolean follow) {
+        for (LogChunk c : chunks) {
+            long cEnd = c.getOffset() + c.getData().size();
+            if (cEnd <= from) {
+                continue;
+            }
+            if (c.getOffset() < from) {
+                int skip = (int) (from - c.getOffset());
+                c = c.toBuilder().setData(c.getData().substring(skip)).setOffset(from).build();
+            }
+            if (!sink.accept(c)) {
+                return !closed;
+            }
+        }
+        if (follow && !closed) {
+            followers.add(sink);
+        }
+        return !closed;
+    }
+
+    synchronized void unsubscribe(Follower f) {
+        followers.remove(f);
+    }
+
+    /** No more output here (the process ended or left this agent): followers are told and dropped. */
+    synchronized void close() {
+        closed = true;
+        followers.forEach(Follower::closed);
+        followers.clear();
+    }
+}

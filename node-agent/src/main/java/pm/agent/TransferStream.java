@@ -1,0 +1,116 @@
+package pm.agent;
+
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import pm.v1.TransferFrame;
+import pm.v1.TransferReply;
+
+/**
+ * The source's end of one {@code Transfer} stream. {@link #send} blocks until the target has
+ * granted enough credit and the transport is ready, so the source never buffers more than the
+ * target's window. Used by one migrating thread; gRPC's threads deliver replies under the monitor.
+ */
+final class TransferStream implements ClientResponseObserver<TransferFrame, TransferReply> {
+    private final long timeoutNanos;
+    private ClientCallStreamObserver<TransferFrame> requests;
+    private long credit;
+    private TransferReply last;
+    private long replies;
+    private Throwable error;
+    private boolean completed;
+    private long bytesSent;
+
+    TransferStream(long timeoutMillis) {
+        this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    }
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<TransferFrame> requestStream) {
+        this.requests = requestStream;
+        requestStream.setOnReadyHandler(this::wakeUp);
+    }
+
+    private synchronized void wakeUp() {
+        notifyAll();
+    }
+
+    @Override
+    public synchronized void onNext(TransferReply reply) {
+        credit += reply.getCreditBytes();
+        if (!reply.getError().isEmpty()) {
+            error = new AgentException(AgentException.Reason.UNAVAILABLE, "target refused the migration: " + reply.getError());
+        }
+        last = reply;
+        replies++;
+        notifyAll();
+    }
+
+    @Override
+    public synchronized void onError(Throwable t) {
+        error = t;
+        notifyAll();
+    }
+
+    @Override
+    public synchronized void onCompleted() {
+        completed = true;
+        notifyAll();
+    }
+
+    /** Sends {@code frame} once the window allows it (a frame larger than the whole window waits for an empty one). */
+    synchronized void send(TransferFrame frame) throws InterruptedException {
+        long size = frame.getSerializedSize();
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (error == null && (credit <= 0 || (credit < size && credit < TransferWindow.BYTES) || !requests.isReady())) {
+            waitUntil(deadline, "credit from the target");
+        }
+        failIfBroken();
+        requests.onNext(frame);
+        credit -= size;
+        bytesSent += size;
+    }
+
+    /** Waits for a reply (after any already seen) that satisfies {@code wanted}. */
+    synchronized TransferReply await(Predicate<TransferReply> wanted) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (error == null && (last == null || !wanted.test(last))) {
+            if (completed) {
+                throw new AgentException(AgentException.Reason.UNAVAILABLE, "target closed the migration stream");
+            }
+            waitUntil(deadline, "the target's answer");
+        }
+        failIfBroken();
+        return last;
+    }
+
+    synchronized long bytesSent() {
+        return bytesSent;
+    }
+
+    void finish() {
+        requests.onCompleted();
+    }
+
+    void cancel(String why) {
+        requests.cancel(why, null);
+    }
+
+    private void waitUntil(long deadline, String what) throws InterruptedException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw new AgentException(AgentException.Reason.UNAVAILABLE, "timed out waiting for " + what);
+        }
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+
+    private void failIfBroken() {
+        if (error instanceof AgentException a) {
+            throw a;
+        }
+        if (error != null) {
+            throw new AgentException(AgentException.Reason.UNAVAILABLE, "migration stream failed: " + error.getMessage(), error);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package pm.agent;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import pm.v1.NodeAgentGrpc;
+
+/** Test support: a node agent in its own JVM ({@link AgentMain}), which a test can kill as with kill -9 and start again. */
+public final class AgentProcess implements AutoCloseable {
+    private final String name;
+    private final Path data;
+    private final int port;
+    private Process process;
+    private ManagedChannel channel;
+
+    public AgentProcess(String name, Path data) throws IOException {
+        this.name = name;
+        this.data = data;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            this.port = s.getLocalPort();
+        }
+    }
+
+    /** Starts the agent (again) on its port and data directory; {@code faultPoint} may be empty. */
+    public AgentProcess start(String faultPoint) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(
+                Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"),
+                AgentMain.class.getName(), "--name", name, "--data", data.toString(), "--port", Integer.toString(port)));
+        if (!faultPoint.isEmpty()) {
+            cmd.addAll(List.of("--fault-point", faultPoint));
+        }
+        process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        String line = out.readLine();
+        if (line == null || !line.startsWith("agent " + name + " listening on")) {
+            throw new IOException("agent " + name + " did not start: " + line);
+        }
+        Thread drain = new Thread(() -> {
+            try {
+                while (out.readLine() != null) {
+                    // keep the pipe from filling
+                }
+            } catch (IOException ignored) {
+                // the agent exited
+            }
+        });
+        drain.setDaemon(true);
+        drain.start();
+        return this;
+    }
+
+    public String address() {
+        return "127.0.0.1:" + port;
+    }
+
+    public NodeAgentGrpc.NodeAgentBlockingStub stub() {
+        if (channel == null) {
+            channel = NettyChannelBuilder.forTarget(address()).usePlaintext().build();
+        }
+        return NodeAgentGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
+    /** Waits for the agent to die (at its fault point); true if it did within the time. */
+    boolean awaitDeath(long seconds) throws InterruptedException {
+        return process.waitFor(seconds, TimeUnit.SECONDS);
+    }
+
+    void killHard() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (channel != null) {
+            channel.shutdownNow();
+        }
+        if (process != null && process.isAlive()) {
+            killHard();
+        }
+    }
+}

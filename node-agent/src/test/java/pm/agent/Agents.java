@@ -1,0 +1,131 @@
+package pm.agent;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import pm.runtime.interp.CompiledModule;
+import pm.runtime.process.WasiProcess;
+import pm.v1.FileEntry;
+import pm.v1.LogChunk;
+import pm.v1.LogsRequest;
+import pm.v1.NodeAgentGrpc;
+import pm.v1.ProcessSpec;
+
+/** Test support: agents on loopback with their own data directories, stubs to them, the counter guest. */
+public final class Agents implements AutoCloseable {
+    static final Path COUNTER = Paths.get("src", "test", "guest", "wasm", "counter.wasm");
+
+    private final Path root;
+    private final List<NodeAgentServer> servers = new ArrayList<>();
+    private final List<ManagedChannel> channels = new ArrayList<>();
+
+    Agents(Path root) {
+        this.root = root;
+    }
+
+    NodeAgentServer start(String name) throws IOException {
+        return start(AgentConfig.defaults(name, root.resolve(name)));
+    }
+
+    NodeAgentServer start(AgentConfig config) throws IOException {
+        NodeAgentServer s = new NodeAgentServer(config).start();
+        servers.add(s);
+        return s;
+    }
+
+    NodeAgentGrpc.NodeAgentBlockingStub stub(NodeAgentServer s) {
+        ManagedChannel c = NettyChannelBuilder.forTarget(s.address()).usePlaintext().maxInboundMessageSize(64 << 20).build();
+        channels.add(c);
+        return NodeAgentGrpc.newBlockingStub(c).withDeadlineAfter(120, TimeUnit.SECONDS);
+    }
+
+    NodeAgentGrpc.NodeAgentStub asyncStub(NodeAgentServer s) {
+        ManagedChannel c = NettyChannelBuilder.forTarget(s.address()).usePlaintext().build();
+        channels.add(c);
+        return NodeAgentGrpc.newStub(c);
+    }
+
+    @Override
+    public void close() {
+        channels.forEach(ManagedChannel::shutdownNow);
+        servers.forEach(NodeAgentServer::close);
+    }
+
+    public static byte[] counterWasm() throws IOException {
+        return Files.readAllBytes(COUNTER);
+    }
+
+    /** The counter guest: {@code ticks} lines, {@code spin} hash steps between them over {@code mem} bytes, with /data files. */
+    public static ProcessSpec counter(int ticks, int spin, int mem) throws IOException {
+        return ProcessSpec.newBuilder()
+                .setModule(ByteString.copyFrom(counterWasm()))
+                .addArgs("counter").addArgs(Integer.toString(ticks)).addArgs(Integer.toString(spin)).addArgs(Integer.toString(mem))
+                .addFiles(FileEntry.newBuilder().setPath("input").setContents(ByteString.copyFromUtf8("the quick brown fox\n".repeat(50))))
+                .addFiles(FileEntry.newBuilder().setPath("ticks").setContents(ByteString.EMPTY))
+                .build();
+    }
+
+    /** What {@code spec} prints when run to the end in this JVM on the runtime alone: the reference output. */
+    static String reference(ProcessSpec spec) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ProcessLog log = new ProcessLog(0, Integer.MAX_VALUE);
+        ProcessFactory factory = new ProcessFactory(64L << 20);
+        log.read(0, new ProcessLog.Follower() {
+            @Override
+            public boolean accept(LogChunk chunk) {
+                if (chunk.getStream() == LogChunk.Stream.STREAM_STDOUT) {
+                    chunk.getData().writeTo(out);
+                }
+                return true;
+            }
+
+            @Override
+            public void closed() {}
+        }, true);
+        WasiProcess p = WasiProcess.start(CompiledModule.compile(spec.getModule().toByteArray()), factory.fresh(spec, log),
+                factory.limits(spec), factory.fsBytes(spec));
+        if (p.run(Long.MAX_VALUE) != WasiProcess.State.EXITED || p.exitStatus() != 0) {
+            throw new AssertionError("reference run failed: " + p.state() + " " + p.failure());
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The stdout of a process from {@code offset} to the end of what {@code agent} holds, following
+     * until it closes, checking that no byte is missing; with a negative offset, from wherever the
+     * agent's log starts.
+     */
+    static String follow(NodeAgentGrpc.NodeAgentBlockingStub agent, String id, long offset, long[] endOffset) {
+        StringBuilder out = new StringBuilder();
+        Iterator<LogChunk> it = agent.logs(LogsRequest.newBuilder().setProcessId(id).setFollow(true)
+                .setFromOffset(Math.max(0, offset)).build());
+        long end = offset;
+        while (it.hasNext()) {
+            LogChunk c = it.next();
+            if (end < 0) {
+                end = c.getOffset();
+            }
+            if (c.getOffset() != end) {
+                throw new AssertionError("log gap: expected offset " + end + ", got " + c.getOffset());
+            }
+            end += c.getData().size();
+            if (c.getStream() == LogChunk.Stream.STREAM_STDOUT) {
+                out.append(c.getData().toStringUtf8());
+            }
+        }
+        if (endOffset != null) {
+            endOffset[0] = end;
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,143 @@
+package pm.agent.bench;
+
+import com.google.protobuf.ByteString;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import pm.agent.AgentProcess;
+import pm.agent.Agents;
+import pm.v1.MigrateRequest;
+import pm.v1.MigrationResult;
+import pm.v1.ProcessInfo;
+import pm.v1.ProcessRef;
+import pm.v1.ProcessSpec;
+import pm.v1.ResumeRequest;
+import pm.v1.SpawnRequest;
+
+/**
+ * Live migration between two agents in their own JVMs on loopback. For each memory size
+ * ({@code bench.sizesMiB}, default 1,64,1024) a counter guest fills that much memory, then keeps
+ * writing a working set of {@code bench.hotKiB} (default 256) while it is moved back and forth
+ * {@code bench.moves} times (default 20,10,4). Prints downtime (frozen on the source until running
+ * on the target) p50/p99, total time, bytes sent and streaming throughput, against a plain
+ * loopback TCP copy measured in the same command; then suspend + resume of the largest process
+ * (a restore from the checkpoint store).
+ */
+public final class MigrationBench {
+    private MigrationBench() {}
+
+    public static void main(String[] args) throws Exception {
+        String[] sizes = System.getProperty("bench.sizesMiB", "1,64,1024").split(",");
+        String[] moves = System.getProperty("bench.moves", "20,10,4").split(",");
+        int hot = Integer.getInteger("bench.hotKiB", 256) << 10;
+        System.out.printf("JVM %s, %d CPUs, load average %.2f at start%n", System.getProperty("java.vm.version"),
+                Runtime.getRuntime().availableProcessors(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        double tcp = loopbackTcpBytesPerSecond(1L << 30);
+        System.out.printf("baseline: plain loopback TCP copy of 1 GiB: %.2f GB/s%n", tcp / 1e9);
+
+        Path dir = Files.createTempDirectory("pm-migration-bench");
+        try (AgentProcess a = new AgentProcess("a", dir.resolve("a")).start("");
+                AgentProcess b = new AgentProcess("b", dir.resolve("b")).start("")) {
+            AgentProcess[] agents = {a, b};
+            for (int s = 0; s < sizes.length; s++) {
+                int mib = Integer.parseInt(sizes[s].trim());
+                int count = Integer.parseInt(moves[Math.min(s, moves.length - 1)].trim());
+                String id = "bench-" + mib;
+                ProcessSpec spec = Agents.counter(Integer.MAX_VALUE, 2000, mib << 20).toBuilder()
+                        .addArgs(Integer.toString(Math.min(hot, mib << 20)))
+                        .build();
+                a.stub().spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build());
+                awaitFilled(a, id, mib);
+                List<MigrationResult> results = new ArrayList<>();
+                for (int m = 0; m < count; m++) {
+                    AgentProcess from = agents[m % 2];
+                    AgentProcess to = agents[(m + 1) % 2];
+                    results.add(from.stub().withDeadlineAfter(10, TimeUnit.MINUTES).migrateOut(MigrateRequest.newBuilder()
+                            .setProcessId(id).setTarget(to.address()).setCommit(true).build()));
+                    Thread.sleep(200);
+                }
+                report(mib, results, tcp);
+                AgentProcess owner = agents[count % 2];
+                if (s == sizes.length - 1) {
+                    long t0 = System.nanoTime();
+                    owner.stub().withDeadlineAfter(10, TimeUnit.MINUTES).suspend(ref(id));
+                    long t1 = System.nanoTime();
+                    owner.stub().withDeadlineAfter(10, TimeUnit.MINUTES).resume(ResumeRequest.newBuilder().setProcessId(id).build());
+                    long t2 = System.nanoTime();
+                    System.out.printf("%d MiB: suspend (freeze + checkpoint to disk) %.0f ms, resume (restore from the store) %.0f ms%n",
+                            mib, (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+                }
+                owner.stub().kill(ref(id));
+            }
+        }
+    }
+
+    private static ProcessRef ref(String id) {
+        return ProcessRef.newBuilder().setProcessId(id).build();
+    }
+
+    /** Waits until the guest's memory has its full size and it has printed past the fill. */
+    private static void awaitFilled(AgentProcess agent, String id, int mib) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            ProcessInfo info = agent.stub().get(ref(id));
+            if ((long) info.getMemoryPages() * 65536 >= (long) mib << 20 && info.getInstructionsRetired() > 0) {
+                Thread.sleep(1000);
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("guest " + id + " never filled its memory");
+    }
+
+    private static void report(int mib, List<MigrationResult> results, double tcp) {
+        long[] downtime = results.stream().mapToLong(MigrationResult::getDowntimeMicros).sorted().toArray();
+        double total = results.stream().mapToLong(MigrationResult::getTotalMicros).average().orElse(0);
+        double bytes = results.stream().mapToLong(MigrationResult::getBytesSent).average().orElse(0);
+        double rounds = results.stream().mapToInt(MigrationResult::getRounds).average().orElse(0);
+        double throughput = results.stream().mapToDouble(r -> r.getBytesSent() / (r.getTotalMicros() / 1e6)).average().orElse(0);
+        System.out.printf("%5d MiB x%d moves: downtime p50 %.2f ms, p99 %.2f ms | total %.1f ms | %.1f MiB sent in %.1f rounds"
+                        + " | %.2f GB/s (%.0f%% of loopback TCP)%n",
+                mib, results.size(), percentile(downtime, 50) / 1e3, percentile(downtime, 99) / 1e3, total / 1e3,
+                bytes / 1048576, rounds, throughput / 1e9, 100 * throughput / tcp);
+    }
+
+    private static double percentile(long[] sorted, int p) {
+        int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+
+    /** Bytes per second of a plain socket copy on loopback: the ceiling for any stream here. */
+    private static double loopbackTcpBytesPerSecond(long bytes) throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread sink = new Thread(() -> {
+                try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
+                    byte[] buf = new byte[1 << 20];
+                    while (in.read(buf) >= 0) {
+                        // discard
+                    }
+                } catch (Exception ignored) {
+                    // done
+                }
+            });
+            sink.start();
+            byte[] chunk = ByteString.copyFrom(new byte[1 << 20]).toByteArray();
+            long t0 = System.nanoTime();
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort()); OutputStream out = s.getOutputStream()) {
+                for (long sent = 0; sent < bytes; sent += chunk.length) {
+                    out.write(chunk);
+                }
+            }
+            sink.join();
+            return bytes / ((System.nanoTime() - t0) / 1e9);
+        }
+    }
+}
