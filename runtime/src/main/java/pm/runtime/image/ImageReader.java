@@ -195,7 +195,7 @@ public final class ImageReader {
         }
     }
 
-    private static byte[] readChunk(DataInputStream in, int type, int index) throws IOException {
+    static byte[] readChunk(DataInputStream in, int type, int index) throws IOException {
         int flags = in.readUnsignedByte();
         int stored = in.readInt();
         int raw = in.readInt();

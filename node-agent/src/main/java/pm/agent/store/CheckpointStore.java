@@ -1,0 +1,513 @@
+package pm.agent.store;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import pm.runtime.StateFormatException;
+import pm.runtime.image.ImageFrames;
+import pm.v1.ImageHeader;
+
+/**
+ * The agent's checkpoints of its processes, on disk. An image, full or incremental, is split into
+ * its framed chunks ({@link ImageFrames}); each chunk goes to a content-addressed {@link
+ * ChunkStore}, so the page groups a process did not change since its last checkpoint are not
+ * written again; then a manifest naming the chunks in order is published. All state is on disk:
+ * a new instance on the same directory, after a restart, sees every checkpoint.
+ *
+ * <pre>
+ * dir/LOCK                            locked while a store is open on dir (one at a time)
+ * dir/chunks/ab/abcdef...             framed chunks by SHA-256
+ * dir/processes/P/00000000000000000007.manifest
+ *                                     one per checkpoint, numbered in the order they were put;
+ *                                     P is the hex SHA-256 of the process id, never the id itself
+ * </pre>
+ *
+ * <p><b>Crashes.</b> A put writes and fsyncs every new chunk, fsyncs the chunks' directories,
+ * then writes the manifest under a temporary name, fsyncs it, renames it into place and fsyncs the
+ * directory. A crash at any point leaves the earlier checkpoints as they were and the new one
+ * either whole or absent (its chunks, if any, are garbage for {@link #collectGarbage}). A manifest
+ * carries a checksum; one that fails it is logged and treated as absent.
+ *
+ * <p><b>Threads.</b> Any thread may call any method. Puts, deletes and retains of one process
+ * run one at a time (a lock per process, striped); of different processes, in parallel. They all
+ * hold {@link #gcLock} shared and {@link #collectGarbage} holds it exclusively, because its sweep
+ * could otherwise delete a chunk that a put found present and is about to name in its manifest.
+ * Reads take no lock: manifests are immutable once published and appear atomically. A stream from
+ * {@link #open} reads chunks lazily, so deleting that process and collecting garbage while it is
+ * being read makes it fail. {@link #close} only releases the directory; call it after the last use.
+ */
+public final class CheckpointStore implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CheckpointStore.class);
+    private static final String SUFFIX = ".manifest";
+    private static final Pattern MANIFEST_NAME = Pattern.compile("\\d{20}\\.manifest");
+
+    private enum State {
+        OPEN,
+        CLOSED
+    }
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
+    private final Path dir;
+    private final Path processes;
+    private final ChunkStore chunks;
+    private final Clock clock;
+    private final FileChannel lockFile;
+    private final ReentrantReadWriteLock gcLock = new ReentrantReadWriteLock();
+    private final Lock[] processLocks = new Lock[64];
+
+    public CheckpointStore(Path dir) throws IOException {
+        this(dir, Clock.systemUTC());
+    }
+
+    /** Opens (creating if need be) the store in {@code dir}; {@code clock} stamps checkpoints. */
+    public CheckpointStore(Path dir, Clock clock) throws IOException {
+        this.dir = dir;
+        this.clock = Objects.requireNonNull(clock);
+        Files.createDirectories(dir);
+        this.lockFile = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = lockFile.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            lockFile.close();
+            throw new StoreException("checkpoint store " + dir + " is already open, in this or another process");
+        }
+        this.processes = dir.resolve("processes");
+        Durable.createDirectory(processes);
+        this.chunks = new ChunkStore(dir.resolve("chunks"));
+        for (int i = 0; i < processLocks.length; i++) {
+            processLocks[i] = new ReentrantLock();
+        }
+    }
+
+    /**
+     * Stores {@code image} as the next checkpoint of {@code processId}, with {@code attachment}
+     * kept beside it as given. An increment is refused unless its base is a checkpoint of the same
+     * process whose chain is whole. The image is checked for framing, not for its contents: a
+     * restore does that. If this throws, no checkpoint was added.
+     */
+    public CheckpointRecord put(String processId, InputStream image, byte[] attachment) throws IOException {
+        checkOpen();
+        checkProcessId(processId);
+        Objects.requireNonNull(attachment, "attachment (empty if none)");
+        Lock processLock = processLock(processId);
+        gcLock.readLock().lock();
+        processLock.lock();
+        try {
+            ImageFrames.Splitter splitter = ImageFrames.split(image);
+            ImageFrames.Frame first = splitter.next();
+            if (!first.isHeader()) {
+                throw new StateFormatException("image does not start with its header");
+            }
+            ImageHeader header = ImageFrames.header(first);
+            String id = header.getImageId();
+            String base = header.getBaseImageId();
+            if (id.isEmpty()) {
+                throw new StateFormatException("image has no id");
+            }
+            Path processDir = processDir(processId);
+            List<Manifest> existing = readable(processId);
+            if (existing.stream().anyMatch(m -> m.checkpointId().equals(id))) {
+                throw new CheckpointExistsException("process " + processId + " already has checkpoint " + id);
+            }
+            if (!base.isEmpty() && chain(existing, base) == null) {
+                throw new MissingBaseException("checkpoint " + id + " is an increment of checkpoint " + base
+                        + ", which the store does not hold whole for process " + processId);
+            }
+            byte[] preamble = splitter.preamble();
+            List<Manifest.Chunk> refs = new ArrayList<>();
+            Set<String> hashes = new LinkedHashSet<>();
+            long bytes = preamble.length;
+            long newBytes = 0;
+            for (ImageFrames.Frame f = first; f != null; f = splitter.next()) {
+                String hash = ChunkStore.hash(f.bytes());
+                if (chunks.put(hash, f.bytes())) {
+                    newBytes += f.bytes().length;
+                }
+                bytes += f.bytes().length;
+                refs.add(new Manifest.Chunk(hash, f.bytes().length));
+                hashes.add(hash);
+            }
+            // Every chunk's name durable, the ones found present included: a crash may have left
+            // one renamed but its directory not yet synced.
+            chunks.sync(hashes);
+            Manifest manifest = new Manifest(processId, id, base, clock.millis(), bytes, newBytes, attachment.clone(),
+                    preamble, refs);
+            Durable.createDirectory(processDir);
+            Durable.write(processDir.resolve(String.format("%020d", nextSequence(processDir)) + SUFFIX), manifest.encode());
+            return manifest.record();
+        } finally {
+            processLock.unlock();
+            gcLock.readLock().unlock();
+        }
+    }
+
+    /** The newest checkpoint of {@code processId} that can be opened, as far as its manifests tell. */
+    public Optional<CheckpointRecord> latest(String processId) throws IOException {
+        checkOpen();
+        checkProcessId(processId);
+        List<Manifest> all = readable(processId);
+        for (int i = all.size() - 1; i >= 0; i--) {
+            if (chain(all, all.get(i).checkpointId()) != null) {
+                return Optional.of(all.get(i).record());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The checkpoints of {@code processId} that can be opened, as far as their manifests tell, oldest first. */
+    public List<CheckpointRecord> list(String processId) throws IOException {
+        checkOpen();
+        checkProcessId(processId);
+        List<Manifest> all = readable(processId);
+        List<CheckpointRecord> records = new ArrayList<>();
+        for (Manifest m : all) {
+            if (chain(all, m.checkpointId()) != null) {
+                records.add(m.record());
+            }
+        }
+        return records;
+    }
+
+    /**
+     * The images to restore {@code checkpointId} of {@code processId}: its full image first, then
+     * each increment up to it, as streams ready for {@code WasiProcess.restore}. Every chunk is
+     * checked present and of its recorded size first; they are read when the streams are.
+     */
+    public List<InputStream> open(String processId, String checkpointId) throws IOException {
+        checkOpen();
+        checkProcessId(processId);
+        List<Manifest> all = readable(processId);
+        if (all.stream().noneMatch(m -> m.checkpointId().equals(checkpointId))) {
+            throw new CheckpointNotFoundException("process " + processId + " has no checkpoint " + checkpointId);
+        }
+        List<Manifest> chain = chain(all, checkpointId);
+        if (chain == null) {
+            throw new CorruptCheckpointException("checkpoint " + checkpointId + " of process " + processId
+                    + " cannot be restored: a checkpoint it builds on is missing or corrupt");
+        }
+        for (Manifest m : chain) {
+            for (Manifest.Chunk c : m.chunks()) {
+                long size = chunks.size(c.hash());
+                if (size != c.length()) {
+                    throw new CorruptCheckpointException("checkpoint " + m.checkpointId() + " of process " + processId
+                            + ": chunk " + c.hash() + (size < 0 ? " is missing" : " has " + size + " bytes, not " + c.length()));
+                }
+            }
+        }
+        List<InputStream> streams = new ArrayList<>();
+        for (Manifest m : chain) {
+            List<ImageFrames.FrameSource> sources = new ArrayList<>();
+            for (Manifest.Chunk c : m.chunks()) {
+                sources.add(() -> chunks.open(c.hash()));
+            }
+            streams.add(new BufferedInputStream(ImageFrames.join(m.preamble(), sources), 1 << 16));
+        }
+        return streams;
+    }
+
+    /** Every process with at least one readable checkpoint. */
+    public Set<String> processes() throws IOException {
+        checkOpen();
+        Set<String> ids = new TreeSet<>();
+        for (Path p : directories(processes)) {
+            List<Path> files = manifestFiles(p);
+            for (int i = files.size() - 1; i >= 0; i--) {
+                Manifest m = readManifest(files.get(i));
+                if (m != null && processDir(m.processId()).equals(p)) {
+                    ids.add(m.processId());
+                    break;
+                }
+            }
+        }
+        return ids;
+    }
+
+    /** Forgets every checkpoint of {@code processId}, newest first; its chunks go at the next collection. Says whether there were any. */
+    public boolean delete(String processId) throws IOException {
+        checkOpen();
+        checkProcessId(processId);
+        Lock processLock = processLock(processId);
+        gcLock.readLock().lock();
+        processLock.lock();
+        try {
+            Path p = processDir(processId);
+            if (!Files.isDirectory(p)) {
+                return false;
+            }
+            List<Path> files = manifestFiles(p);
+            // Newest first: a crash part way leaves the oldest checkpoints, each still whole with its bases.
+            for (int i = files.size() - 1; i >= 0; i--) {
+                Files.deleteIfExists(files.get(i));
+            }
+            for (Path temp : temporaryFiles(p)) {
+                Files.deleteIfExists(temp);
+            }
+            Files.deleteIfExists(p);
+            Durable.syncDirectory(processes);
+            return !files.isEmpty();
+        } finally {
+            processLock.unlock();
+            gcLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Forgets the checkpoints of {@code processId} older than the full image that the latest
+     * checkpoint's chain starts from; that chain, and anything newer, stays. Returns how many
+     * manifests were removed (unreadable ones included). Their chunks go at the next collection.
+     */
+    public int retainLatestChain(String processId) throws IOException {
+        checkOpen();
+        checkProcessId(processId);
+        Lock processLock = processLock(processId);
+        gcLock.readLock().lock();
+        processLock.lock();
+        try {
+            Path p = processDir(processId);
+            Map<String, Path> fileById = new HashMap<>();
+            List<Manifest> all = new ArrayList<>();
+            for (Path f : manifestFiles(p)) {
+                Manifest m = readManifest(f);
+                if (m != null && m.processId().equals(processId)) {
+                    all.add(m);
+                    fileById.put(m.checkpointId(), f);
+                }
+            }
+            List<Manifest> latestChain = null;
+            for (int i = all.size() - 1; i >= 0 && latestChain == null; i--) {
+                latestChain = chain(all, all.get(i).checkpointId());
+            }
+            if (latestChain == null) {
+                return 0;
+            }
+            String keepFrom = fileById.get(latestChain.get(0).checkpointId()).getFileName().toString();
+            int removed = 0;
+            for (Path f : manifestFiles(p)) {
+                if (f.getFileName().toString().compareTo(keepFrom) < 0 && Files.deleteIfExists(f)) {
+                    removed++;
+                }
+            }
+            if (removed > 0) {
+                Durable.syncDirectory(p);
+            }
+            return removed;
+        } finally {
+            processLock.unlock();
+            gcLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Mark and sweep: deletes every chunk no readable manifest names, and the temporary files of
+     * interrupted writes. Holds the store's write lock throughout, so puts, deletes and retains
+     * wait for it (and it for them); reads go on. A manifest that cannot be read for an I/O error
+     * stops the collection before anything is deleted; one that fails its checksum is already
+     * treated as absent, so its chunks go.
+     */
+    public GcResult collectGarbage() throws IOException {
+        checkOpen();
+        gcLock.writeLock().lock();
+        try {
+            Set<String> live = new HashSet<>();
+            int temps = 0;
+            for (Path p : directories(processes)) {
+                for (Path f : manifestFiles(p)) {
+                    Manifest m = readManifest(f);
+                    if (m != null) {
+                        m.chunks().forEach(c -> live.add(c.hash()));
+                    }
+                }
+                for (Path temp : temporaryFiles(p)) {
+                    temps += Files.deleteIfExists(temp) ? 1 : 0;
+                }
+                if (manifestFiles(p).isEmpty() && isEmptyDirectory(p)) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            temps += chunks.deleteTemporaryFiles();
+            int deleted = 0;
+            long freed = 0;
+            int kept = 0;
+            for (String hash : chunks.list()) {
+                if (live.contains(hash)) {
+                    kept++;
+                } else {
+                    freed += chunks.delete(hash);
+                    deleted++;
+                }
+            }
+            GcResult result = new GcResult(kept, deleted, freed, temps);
+            log.info("checkpoint store {}: {}", dir, result);
+            return result;
+        } finally {
+            gcLock.writeLock().unlock();
+        }
+    }
+
+    /** Releases the directory for another store. Idempotent. */
+    @Override
+    public void close() throws IOException {
+        if (state.compareAndSet(State.OPEN, State.CLOSED)) {
+            lockFile.close(); // releases the lock
+        }
+    }
+
+    // ---- manifests on disk
+
+    /** The readable manifests of {@code processId}, oldest first; corrupt ones logged and left out. */
+    private List<Manifest> readable(String processId) throws IOException {
+        List<Manifest> all = new ArrayList<>();
+        for (Path f : manifestFiles(processDir(processId))) {
+            Manifest m = readManifest(f);
+            if (m == null) {
+                continue;
+            }
+            if (!m.processId().equals(processId)) {
+                log.warn("manifest {} is of process {}, not {}: ignored", f, m.processId(), processId);
+                continue;
+            }
+            all.add(m);
+        }
+        return all;
+    }
+
+    /** The manifest in {@code file}, or null if it vanished (deleted meanwhile) or is corrupt (logged). */
+    private static Manifest readManifest(Path file) throws IOException {
+        byte[] data;
+        try {
+            data = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        try {
+            return Manifest.decode(data, file.toString());
+        } catch (CorruptCheckpointException e) {
+            log.error("{}; treated as absent", e.getMessage());
+            return null;
+        }
+    }
+
+    /** {@code checkpointId}'s chain from its full image to it, or null if a link is missing. */
+    private static List<Manifest> chain(List<Manifest> all, String checkpointId) {
+        Map<String, Manifest> byId = new HashMap<>();
+        for (Manifest m : all) {
+            byId.put(m.checkpointId(), m);
+        }
+        List<Manifest> chain = new ArrayList<>();
+        String id = checkpointId;
+        while (chain.size() <= all.size()) {
+            Manifest m = byId.get(id);
+            if (m == null) {
+                return null;
+            }
+            chain.add(m);
+            if (m.isFull()) {
+                Collections.reverse(chain);
+                return chain;
+            }
+            id = m.baseCheckpointId();
+        }
+        return null; // a cycle: only a forged store could hold one
+    }
+
+    private static long nextSequence(Path processDir) throws IOException {
+        List<Path> files = manifestFiles(processDir);
+        if (files.isEmpty()) {
+            return 1;
+        }
+        String last = files.get(files.size() - 1).getFileName().toString();
+        return Long.parseLong(last.substring(0, last.length() - SUFFIX.length())) + 1;
+    }
+
+    /** The manifest files in {@code processDir}, in the order they were put. */
+    private static List<Path> manifestFiles(Path processDir) throws IOException {
+        List<Path> files = new ArrayList<>();
+        if (!Files.isDirectory(processDir)) {
+            return files;
+        }
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(processDir)) {
+            for (Path f : stream) {
+                if (MANIFEST_NAME.matcher(f.getFileName().toString()).matches()) {
+                    files.add(f);
+                }
+            }
+        }
+        files.sort(null);
+        return files;
+    }
+
+    private static List<Path> temporaryFiles(Path processDir) throws IOException {
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(processDir, Durable.TEMP_PREFIX + "*")) {
+            stream.forEach(files::add);
+        }
+        return files;
+    }
+
+    private static List<Path> directories(Path parent) throws IOException {
+        List<Path> dirs = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(parent, Files::isDirectory)) {
+            stream.forEach(dirs::add);
+        }
+        return dirs;
+    }
+
+    private static boolean isEmptyDirectory(Path p) throws IOException {
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(p)) {
+            return !stream.iterator().hasNext();
+        }
+    }
+
+    /** A process's directory: named by the SHA-256 of its id, so no id can name a path of its choosing. */
+    private Path processDir(String processId) {
+        return processes.resolve(ChunkStore.hash(processId.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private Lock processLock(String processId) {
+        return processLocks[Math.floorMod(processId.hashCode(), processLocks.length)];
+    }
+
+    private static void checkProcessId(String processId) {
+        if (processId == null || processId.isEmpty()) {
+            throw new IllegalArgumentException("a process id must not be empty");
+        }
+    }
+
+    private void checkOpen() {
+        if (state.get() != State.OPEN) {
+            throw new IllegalStateException("checkpoint store " + dir + " is closed");
+        }
+    }
+}

@@ -1,0 +1,12 @@
+package pm.agent.store;
+
+/** Stored data failed its checks: a manifest's checksum, a chunk that is missing or of the wrong size. */
+public final class CorruptCheckpointException extends StoreException {
+    public CorruptCheckpointException(String message) {
+        super(message);
+    }
+
+    public CorruptCheckpointException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
