@@ -45,14 +45,14 @@ final class AgentRecovery {
                         ? ProcessState.PROCESS_STATE_SUSPENDED
                         : ProcessState.PROCESS_STATE_PREPARED;
                 // Output resumes where the checkpoint it restarts from left the log.
-                long logOffset = host.checkpoints().latest(r.getProcessId()).map(ProcessHost::logOffsetOf).orElse(r.getLogOffset());
+                long logOffset = host.stores().latest(r.getProcessId()).map(ProcessHost::logOffsetOf).orElse(r.getLogOffset());
                 HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module,
                         new ProcessLog(logOffset, host.logRetainBytes()), r.getEpoch(), initial);
                 h.lock.lock();
                 try {
                     host.adopt(h);
                     if (r.getDisposition() == ProcessRecord.Disposition.DISPOSITION_SUSPENDED) {
-                        host.checkpoints().latest(h.id).ifPresent(c -> h.lastCheckpointId = c.checkpointId());
+                        host.stores().latest(h.id).ifPresent(c -> h.lastCheckpointId = c.checkpointId());
                         return;
                     }
                     boolean prepared = r.getDisposition() == ProcessRecord.Disposition.DISPOSITION_PREPARED;

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import pm.runtime.interp.MemoryInstance;
 import pm.runtime.process.WasiProcess;
 import pm.v1.MigrateRequest;
@@ -47,8 +48,12 @@ final class MigrationSource {
     private final Map<String, ProcessRecord> handOffs = new ConcurrentHashMap<>();
 
     private final FaultPoints faults;
+    private final Supplier<String> selfAddress;
 
-    MigrationSource(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults) {
+    /** {@code selfAddress}: where targets reach this agent to ask how a migration ended. */
+    MigrationSource(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults,
+            Supplier<String> selfAddress) {
+        this.selfAddress = selfAddress;
         this.host = host;
         this.channels = channels;
         this.metrics = metrics;
@@ -85,13 +90,13 @@ final class MigrationSource {
         MigrationResult.Builder result = MigrationResult.newBuilder().setMigrationId(migrationId).setProcessId(h.id);
         try {
             long epoch = Math.max(request.getEpoch(), h.epoch + 1);
-            stream.send(TransferFrame.newBuilder().setBegin(TransferBegin.newBuilder()
+            stream.open(TransferFrame.newBuilder().setBegin(TransferBegin.newBuilder()
                     .setMigrationId(migrationId)
                     .setProcessId(h.id)
                     .setModuleSha256(ByteString.copyFrom(h.module.sha256()))
                     .setSpec(h.spec)
                     .setEpoch(epoch)
-                    .setSource(host.node())).build());
+                    .setSource(selfAddress.get())).build());
             if (stream.await(r -> true).getNeedModule()) {
                 stream.send(TransferFrame.newBuilder().setModule(ByteString.copyFrom(host.moduleBytes(h.module))).build());
             }
@@ -185,7 +190,7 @@ final class MigrationSource {
         h.log.close();
         host.drop(h);
         pending.remove(migrationId);
-        host.checkpoints().delete(h.id);
+        host.stores().delete(h.id);
         if (!tellTarget || tellTarget(p.target, migrationId, h.id, true)) {
             host.records().delete(h.id);
         } else {

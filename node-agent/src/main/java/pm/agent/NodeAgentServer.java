@@ -11,8 +11,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import pm.agent.store.CheckpointStore;
-import pm.agent.store.ModuleStore;
 import pm.runtime.sched.ProcessScheduler;
 
 /**
@@ -26,6 +24,7 @@ public final class NodeAgentServer implements AutoCloseable {
     private final ProcessScheduler scheduler;
     private final AgentMetrics metrics;
     private final AgentChannels channels;
+    private final LocalStores stores;
     private final ProcessHost host;
     private final MigrationSource source;
     private final MigrationTarget target;
@@ -34,6 +33,7 @@ public final class NodeAgentServer implements AutoCloseable {
     private final HealthStatusManager health = new HealthStatusManager();
     private Server server;
     private int metricsPort;
+    private boolean closed;
 
     public NodeAgentServer(AgentConfig config) {
         this.config = config;
@@ -43,10 +43,10 @@ public final class NodeAgentServer implements AutoCloseable {
         this.channels = new AgentChannels(config.maxMessageBytes());
         this.background = Executors.newSingleThreadExecutor(r -> daemon(r, "pm-agent-background"));
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pm-agent-housekeeping"));
-        this.host = new ProcessHost(config, scheduler, new CheckpointStore(data.resolve("checkpoints")),
-                new ModuleStore(data.resolve("modules")), new ProcessRecords(data.resolve("processes")), metrics, background);
+        this.stores = new LocalStores(data);
+        this.host = new ProcessHost(config, scheduler, stores, new ProcessRecords(data.resolve("processes")), metrics, background);
         FaultPoints faults = new FaultPoints(config.faultPoint());
-        this.source = new MigrationSource(host, channels, metrics, faults);
+        this.source = new MigrationSource(host, channels, metrics, faults, this::address);
         this.target = new MigrationTarget(host, channels, metrics, faults);
         metrics.watch(host, scheduler);
     }
@@ -103,7 +103,11 @@ public final class NodeAgentServer implements AutoCloseable {
 
     /** Stops serving; processes stay as their checkpoints and records left them. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         health.enterTerminalState();
         if (server != null) {
             server.shutdownNow();
@@ -111,8 +115,14 @@ public final class NodeAgentServer implements AutoCloseable {
         housekeeping.shutdownNow();
         scheduler.close();
         channels.close();
-        background.shutdownNow();
+        background.shutdown();
+        try {
+            background.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         metrics.close();
+        stores.close();
         try {
             if (server != null) {
                 server.awaitTermination(5, TimeUnit.SECONDS);

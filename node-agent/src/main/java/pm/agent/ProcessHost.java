@@ -18,8 +18,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import pm.agent.store.CheckpointRecord;
-import pm.agent.store.CheckpointStore;
-import pm.agent.store.ModuleStore;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.process.WasiProcess;
 import pm.runtime.sched.ProcessScheduler;
@@ -41,8 +39,7 @@ final class ProcessHost {
 
     private final AgentConfig config;
     private final ProcessScheduler scheduler;
-    private final CheckpointStore checkpoints;
-    private final ModuleStore modules;
+    private final LocalStores stores;
     private final ProcessRecords records;
     private final ProcessFactory factory;
     private final AgentMetrics metrics;
@@ -50,12 +47,11 @@ final class ProcessHost {
     private final Map<String, HostedProcess> processes = new ConcurrentHashMap<>();
     private final Map<String, CompiledModule> compiled = new ConcurrentHashMap<>();
 
-    ProcessHost(AgentConfig config, ProcessScheduler scheduler, CheckpointStore checkpoints, ModuleStore modules,
-            ProcessRecords records, AgentMetrics metrics, Executor background) {
+    ProcessHost(AgentConfig config, ProcessScheduler scheduler, LocalStores stores, ProcessRecords records, AgentMetrics metrics,
+            Executor background) {
         this.config = config;
         this.scheduler = scheduler;
-        this.checkpoints = checkpoints;
-        this.modules = modules;
+        this.stores = stores;
         this.records = records;
         this.factory = new ProcessFactory(config.defaultFsBytes());
         this.metrics = metrics;
@@ -96,29 +92,29 @@ final class ProcessHost {
         if (!spec.getModule().isEmpty()) {
             byte[] bytes = spec.getModule().toByteArray();
             CompiledModule m = CompiledModule.compile(bytes); // refuses a malformed or invalid module first
-            sha = modules.put(bytes);
+            sha = stores.putModule(bytes);
             return compiled.computeIfAbsent(sha, k -> m);
         }
         if (spec.getModuleSha256().isEmpty()) {
             throw new AgentException(AgentException.Reason.BAD_REQUEST, "no module: give its bytes or the sha256 of a stored one");
         }
         sha = HexFormat.of().formatHex(spec.getModuleSha256().toByteArray());
-        return compiled.computeIfAbsent(sha, k -> CompiledModule.compile(modules.get(k)
+        return compiled.computeIfAbsent(sha, k -> CompiledModule.compile(stores.module(k)
                 .orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND, "no module sha256:" + k + " on this agent"))));
     }
 
     byte[] moduleBytes(CompiledModule module) {
         String sha = HexFormat.of().formatHex(module.sha256());
-        return modules.get(sha).orElseThrow(() -> new IllegalStateException("module sha256:" + sha + " missing from the store"));
+        return stores.module(sha).orElseThrow(() -> new IllegalStateException("module sha256:" + sha + " missing from the store"));
     }
 
     boolean hasModule(byte[] sha256) {
-        return modules.contains(HexFormat.of().formatHex(sha256));
+        return stores.hasModule(HexFormat.of().formatHex(sha256));
     }
 
     void storeModule(byte[] bytes) {
         CompiledModule m = CompiledModule.compile(bytes);
-        compiled.putIfAbsent(modules.put(bytes), m);
+        compiled.putIfAbsent(stores.putModule(bytes), m);
     }
 
     /** The spec as kept on disk and in records: the module by reference only. */
@@ -255,17 +251,17 @@ final class ProcessHost {
         long t0 = System.nanoTime();
         ByteArrayOutputStream image = new ByteArrayOutputStream();
         boolean increment = incremental && !h.lastCheckpointId.isEmpty()
-                && checkpoints.latest(h.id).map(r -> r.checkpointId().equals(h.lastCheckpointId)).orElse(false);
+                && stores.latest(h.id).map(r -> r.checkpointId().equals(h.lastCheckpointId)).orElse(false);
         try {
             if (increment) {
                 h.process.writeIncrementalImage(image, false);
             } else {
                 h.process.writeImage(image, false);
             }
-            CheckpointRecord r = checkpoints.put(h.id, new ByteArrayInputStream(image.toByteArray()),
+            CheckpointRecord r = stores.put(h.id, new ByteArrayInputStream(image.toByteArray()),
                     record(h, ProcessRecord.Disposition.DISPOSITION_OWNED).toByteArray());
             if (!increment) {
-                checkpoints.retainLatestChain(h.id);
+                stores.retainLatestChain(h.id);
             }
             h.lastCheckpointId = r.checkpointId();
             long nanos = System.nanoTime() - t0;
@@ -318,12 +314,12 @@ final class ProcessHost {
     /** Restores {@code h} from the store and schedules it, running or frozen. The caller holds its lock. */
     void restoreFromStore(HostedProcess h, String checkpointId, boolean frozen) {
         CheckpointRecord r = checkpointId.isEmpty()
-                ? checkpoints.latest(h.id).orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
+                ? stores.latest(h.id).orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
                         "process " + h.id + " has no checkpoint on this agent"))
-                : checkpoints.list(h.id).stream().filter(c -> c.checkpointId().equals(checkpointId)).findFirst()
+                : stores.list(h.id).stream().filter(c -> c.checkpointId().equals(checkpointId)).findFirst()
                         .orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
                                 "process " + h.id + " has no checkpoint " + checkpointId));
-        List<InputStream> chain = checkpoints.open(h.id, r.checkpointId());
+        List<InputStream> chain = stores.open(h.id, r.checkpointId());
         try {
             WasiProcess p = WasiProcess.restore(h.module, chain, factory.endpoints(h.spec, h.log), factory.limits(h.spec),
                     factory.fsBytes(h.spec));
@@ -347,8 +343,8 @@ final class ProcessHost {
                 h.lastCheckpointId = ""; // that image is not in the store: the next checkpoint is full
                 return;
             }
-            CheckpointRecord r = checkpoints.latest(id).orElseThrow(() -> AgentException.notFound(id));
-            WasiProcess p = WasiProcess.restore(h.module, checkpoints.open(id, r.checkpointId()),
+            CheckpointRecord r = stores.latest(id).orElseThrow(() -> AgentException.notFound(id));
+            WasiProcess p = WasiProcess.restore(h.module, stores.open(id, r.checkpointId()),
                     factory.endpoints(h.spec, h.log), factory.limits(h.spec), factory.fsBytes(h.spec));
             p.writeImage(out, false);
         } finally {
@@ -412,13 +408,13 @@ final class ProcessHost {
         return records;
     }
 
-    CheckpointStore checkpoints() {
-        return checkpoints;
+    LocalStores stores() {
+        return stores;
     }
 
     /** Deletes all this agent keeps of a process on disk. */
     void forget(String id) {
-        checkpoints.delete(id);
+        stores.delete(id);
         records.delete(id);
     }
 

@@ -41,6 +41,12 @@ final class StatusMapping {
             return status.asRuntimeException();
         } else if (e instanceof StateMismatchException) {
             status = Status.FAILED_PRECONDITION;
+        } else if (e instanceof pm.agent.store.CorruptCheckpointException) {
+            status = Status.DATA_LOSS;
+        } else if (e instanceof pm.agent.store.CheckpointNotFoundException) {
+            status = Status.NOT_FOUND;
+        } else if (e instanceof pm.agent.store.MissingBaseException) {
+            status = Status.FAILED_PRECONDITION;
         } else if (e instanceof IllegalArgumentException) {
             status = Status.INVALID_ARGUMENT;
         } else if (e instanceof IOException) {

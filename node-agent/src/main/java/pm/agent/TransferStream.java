@@ -59,6 +59,12 @@ final class TransferStream implements ClientResponseObserver<TransferFrame, Tran
         notifyAll();
     }
 
+    /** Sends the opening frame: the target grants the window in its answer to it. */
+    synchronized void open(TransferFrame begin) {
+        requests.onNext(begin);
+        bytesSent += begin.getSerializedSize();
+    }
+
     /** Sends {@code frame} once the window allows it (a frame larger than the whole window waits for an empty one). */
     synchronized void send(TransferFrame frame) throws InterruptedException {
         long size = frame.getSerializedSize();

@@ -43,8 +43,8 @@ class AgentRestartTest {
             NodeAgentServer b2 = agents.start(AgentConfig.defaults("b", dir.resolve("b")));
 
             assertThat(agents.stub(b2).get(p).getState()).isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
-            agents.stub(b2).thaw(p);
             agents.stub(b2).migrateOut(MigrateRequest.newBuilder().setProcessId("p").setTarget(a.address()).setCommit(true).build());
+            agents.stub(a).thaw(p);
             String after = Agents.follow(agents.stub(a), "p", end[0], null);
 
             String before = onA + onB;

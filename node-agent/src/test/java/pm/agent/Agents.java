@@ -66,6 +66,10 @@ public final class Agents implements AutoCloseable {
     }
 
     /** The counter guest: {@code ticks} lines, {@code spin} hash steps between them over {@code mem} bytes, with /data files. */
+    public static ProcessSpec counter(int ticks, int spin, int mem, int hot) throws IOException {
+        return counter(ticks, spin, mem).toBuilder().addArgs(Integer.toString(hot)).build();
+    }
+
     public static ProcessSpec counter(int ticks, int spin, int mem) throws IOException {
         return ProcessSpec.newBuilder()
                 .setModule(ByteString.copyFrom(counterWasm()))
@@ -84,7 +88,7 @@ public final class Agents implements AutoCloseable {
             @Override
             public boolean accept(LogChunk chunk) {
                 if (chunk.getStream() == LogChunk.Stream.STREAM_STDOUT) {
-                    chunk.getData().writeTo(out);
+                    out.writeBytes(chunk.getData().toByteArray());
                 }
                 return true;
             }

@@ -27,6 +27,8 @@ import pm.v1.SpawnRequest;
  * its files whole (the ticks file holds each tick once).
  */
 class MigrationFaultTest {
+    private static final int TICKS = 400;
+
     @TempDir
     Path dir;
 
@@ -46,7 +48,7 @@ class MigrationFaultTest {
     @ParameterizedTest(name = "{1} dies at {0}: process ends up on the {2}")
     @MethodSource("phases")
     void theProcessSurvivesExactlyOnce(String point, String dies, String owner) throws Exception {
-        ProcessSpec spec = Agents.counter(1500, 20_000, 1 << 20);
+        ProcessSpec spec = Agents.counter(TICKS, 20_000, 1 << 20);
         try (AgentProcess source = new AgentProcess("source", dir.resolve("source"));
                 AgentProcess target = new AgentProcess("target", dir.resolve("target"))) {
             source.start(dies.equals("source") ? point : "");
@@ -72,7 +74,7 @@ class MigrationFaultTest {
             long[] end = new long[1];
             String tail = Agents.follow(expectedOwner.stub().withDeadlineAfter(180, java.util.concurrent.TimeUnit.SECONDS),
                     "p", -1, end);
-            assertThat(tail).endsWith("ticks file: 1500 lines\ninput: 1000 bytes, sum " + inputSum(spec) + "\ndone\n");
+            assertThat(tail).endsWith("ticks file: " + TICKS + " lines\ninput: 1000 bytes, sum " + inputSum(spec) + "\ndone\n");
             assertThatThrownBy(() -> other.stub().get(ProcessRef.newBuilder().setProcessId("p").build()))
                     .isInstanceOf(StatusRuntimeException.class)
                     .extracting(e -> ((StatusRuntimeException) e).getStatus().getCode())

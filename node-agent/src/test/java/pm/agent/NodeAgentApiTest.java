@@ -94,7 +94,7 @@ class NodeAgentApiTest {
 
     @Test
     void freezeThawCheckpointSuspendResumeAndFinish() throws Exception {
-        ProcessSpec spec = Agents.counter(800, 20_000, 256 << 10);
+        ProcessSpec spec = Agents.counter(800, 20_000, 1 << 20, 4096);
         String expected = Agents.reference(spec);
         spawn(stubA, "life", spec);
 
@@ -157,7 +157,12 @@ class NodeAgentApiTest {
                 Status.Code.RESOURCE_EXHAUSTED, "exceeds the limit of 1 pages");
         assertStatus(() -> stubA.get(ref("ghost")), Status.Code.NOT_FOUND, "no process ghost on this agent");
         assertStatus(() -> stubA.freeze(ref("")), Status.Code.INVALID_ARGUMENT, "process_id is required");
-        assertStatus(() -> stubA.thaw(ref("bystander")), Status.Code.FAILED_PRECONDITION, "is RUNNING: cannot thaw");
+        spawn(stubA, "sleeper", spec);
+        stubA.suspend(ref("sleeper"));
+        assertStatus(() -> stubA.thaw(ref("sleeper")), Status.Code.FAILED_PRECONDITION, "process sleeper is SUSPENDED: cannot thaw");
+        assertStatus(() -> stubA.checkpoint(CheckpointRequest.newBuilder().setProcessId("sleeper").build()),
+                Status.Code.FAILED_PRECONDITION, "is SUSPENDED: cannot checkpoint");
+        stubA.kill(ref("sleeper"));
         assertStatus(() -> stubA.resume(ResumeRequest.newBuilder().setProcessId("bystander").build()),
                 Status.Code.FAILED_PRECONDITION, "cannot resume");
         assertStatus(() -> stubA.exportImage(ExportRequest.newBuilder().setProcessId("bystander").build()).hasNext(),
@@ -188,7 +193,7 @@ class NodeAgentApiTest {
 
     @Test
     void metricsAreScrapeableByPrometheus() throws Exception {
-        spawn(stubA, "measured", Agents.counter(50, 1000, 64 << 10));
+        spawn(stubA, "measured", Agents.counter(1_000_000, 1000, 64 << 10));
         stubA.checkpoint(CheckpointRequest.newBuilder().setProcessId("measured").build());
         HttpResponse<String> r = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.metricsPort() + "/metrics")).build(),
@@ -199,7 +204,8 @@ class NodeAgentApiTest {
                 .contains("pm_processes_spawned_total{node=\"a\"} 1.0")
                 .contains("pm_checkpoint_duration_seconds_count{node=\"a\"}")
                 .contains("pm_scheduler_run_queue{node=\"a\"}")
-                .containsPattern("pm_processes\\{node=\"a\",state=\"running\"\\}");
+                .containsPattern("pm_processes\\{node=\"a\",state=\"running\"\\} 1.0");
+        stubA.kill(ref("measured"));
     }
 
     private String logsSoFar(NodeAgentGrpc.NodeAgentBlockingStub stub, String id, long[] end) {

@@ -1,0 +1,86 @@
+package pm.agent;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import pm.agent.store.CheckpointRecord;
+import pm.agent.store.CheckpointStore;
+import pm.agent.store.ModuleStore;
+
+/**
+ * The agent's checkpoint and module stores under its data directory, with disk failures turned
+ * into {@link UncheckedIOException} (an agent cannot go on without its disk; the edge reports it).
+ * Thread-safe as the stores are.
+ */
+final class LocalStores implements AutoCloseable {
+    private final CheckpointStore checkpoints;
+    private final ModuleStore modules;
+
+    LocalStores(Path dataDir) {
+        try {
+            this.checkpoints = new CheckpointStore(dataDir.resolve("checkpoints"));
+            this.modules = new ModuleStore(dataDir.resolve("modules"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the stores under " + dataDir, e);
+        }
+    }
+
+    private interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    private static <T> T io(IoCall<T> call) {
+        try {
+            return call.call();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    CheckpointRecord put(String processId, InputStream image, byte[] attachment) {
+        return io(() -> checkpoints.put(processId, image, attachment));
+    }
+
+    Optional<CheckpointRecord> latest(String processId) {
+        return io(() -> checkpoints.latest(processId));
+    }
+
+    List<CheckpointRecord> list(String processId) {
+        return io(() -> checkpoints.list(processId));
+    }
+
+    List<InputStream> open(String processId, String checkpointId) {
+        return io(() -> checkpoints.open(processId, checkpointId));
+    }
+
+    void delete(String processId) {
+        io(() -> checkpoints.delete(processId));
+    }
+
+    void retainLatestChain(String processId) {
+        io(() -> checkpoints.retainLatestChain(processId));
+    }
+
+    String putModule(byte[] bytes) {
+        return io(() -> modules.put(bytes));
+    }
+
+    Optional<byte[]> module(String sha256Hex) {
+        return io(() -> modules.get(sha256Hex));
+    }
+
+    boolean hasModule(String sha256Hex) {
+        return modules.contains(sha256Hex);
+    }
+
+    @Override
+    public void close() {
+        io(() -> {
+            checkpoints.close();
+            return null;
+        });
+    }
+}
