@@ -82,6 +82,14 @@ public final class Machine {
         freezeRequested = true;
     }
 
+    /**
+     * Withdraws a freeze request that no safepoint has consumed yet, so the next {@link #run} does
+     * not stop at once. Only the thread that owns the machine, between runs.
+     */
+    public void cancelFreezeRequest() {
+        freezeRequested = false;
+    }
+
     /** Calls {@code f} to completion on this thread. */
     public long[] invoke(FunctionRef f, long... args) {
         start(f, args);

@@ -145,6 +145,11 @@ public final class WasiProcess {
         machine.requestFreeze();
     }
 
+    /** Withdraws a freeze request the last slice did not honour. Between slices, by the owning thread. */
+    public void cancelFreezeRequest() {
+        machine.cancelFreezeRequest();
+    }
+
     /**
      * Writes the process as a full image and returns its id; later increments build on it. Call
      * between slices, never while {@link #run} is on another thread.

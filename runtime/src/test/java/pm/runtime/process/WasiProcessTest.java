@@ -71,6 +71,19 @@ class WasiProcessTest {
     }
 
     @Test
+    void aWithdrawnFreezeRequestDoesNotStopTheNextSlice() {
+        WasiProcess p = WasiProcess.start(wat("(module (func (export \"_start\") (loop (br 0))))"),
+                WasiSession.builder().build(), Limits.DEFAULT, FS);
+
+        p.requestFreeze();
+        p.cancelFreezeRequest();
+
+        assertThat(p.run(1_000)).isEqualTo(WasiProcess.State.RUNNABLE);
+        p.requestFreeze();
+        assertThat(p.run(1_000)).isEqualTo(WasiProcess.State.FROZEN);
+    }
+
+    @Test
     void procExitStatusIsReported() {
         WasiProcess p = WasiProcess.start(wat("(module"
                         + " (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $exit (param i32)))"

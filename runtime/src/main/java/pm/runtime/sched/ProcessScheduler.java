@@ -1,0 +1,206 @@
+package pm.runtime.sched;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import pm.runtime.process.WasiProcess;
+import pm.runtime.sched.ScheduledProcess.Status;
+
+/**
+ * Time-slices many processes on a few platform threads. One FIFO run queue feeds {@code workers}
+ * threads ({@code pm-sched-N}); each takes the head, runs one slice of at most {@code fuelPerSlice}
+ * instructions and, if the process can go on, puts it back at the tail. So every runnable process
+ * gets the same fuel per round, and a runaway loop only ever holds a worker for one slice. A process
+ * blocked in a host call (sleeping) holds neither a thread nor a queue entry: one shared timer thread
+ * ({@code pm-sched-timer}) queues it when its deadline comes, or {@link ScheduledProcess#wake} does
+ * earlier. A frozen process holds nothing. The state of each process lives in its
+ * {@link ScheduledProcess} handle; see there which thread owns what.
+ *
+ * <p>Threads: {@link #add}, the gauges and {@link #close} may be called from any thread. The run
+ * queue, the timer and the per-status counts are thread-safe; a handle takes its own monitor first
+ * and may then use them, never the other way round.
+ *
+ * <p>Lifecycle: OPEN from construction (the threads start at once), CLOSED by {@link #close}, which
+ * is idempotent.
+ */
+public final class ProcessScheduler implements AutoCloseable {
+    private enum State {
+        OPEN,
+        CLOSED
+    }
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
+    private final long fuelPerSlice;
+    private final LinkedBlockingDeque<ScheduledProcess> runQueue = new LinkedBlockingDeque<>();
+    /** Put at the head of the run queue by {@link #close}, one per worker: stop. */
+    private final ScheduledProcess stop = new ScheduledProcess(this, null, true, p -> {});
+    private final ScheduledThreadPoolExecutor timer;
+    private final List<Worker> workers = new ArrayList<>();
+    private final AtomicIntegerArray counts = new AtomicIntegerArray(Status.values().length);
+
+    public ProcessScheduler(int workers, long fuelPerSlice) {
+        if (workers < 1 || fuelPerSlice < 1) {
+            throw new IllegalArgumentException("need at least one worker and one instruction per slice, got "
+                    + workers + " workers and " + fuelPerSlice + " fuel");
+        }
+        this.fuelPerSlice = fuelPerSlice;
+        this.timer = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "pm-sched-timer"));
+        timer.setRemoveOnCancelPolicy(true); // a woken sleeper's timer leaves the heap at once
+        for (int i = 0; i < workers; i++) {
+            Worker w = new Worker();
+            w.thread = daemon(w, "pm-sched-" + i);
+            this.workers.add(w);
+        }
+        this.workers.forEach(w -> w.thread.start());
+    }
+
+    /**
+     * Schedules {@code process}: queued at the tail, or parked frozen until
+     * {@link ScheduledProcess#thaw}. {@code onEnd} is called once, on a worker, when the process
+     * exits or fails (a trap, an exceeded limit, or an exception from the runtime).
+     */
+    public ScheduledProcess add(WasiProcess process, boolean startFrozen, Consumer<ScheduledProcess> onEnd) {
+        Objects.requireNonNull(process, "process");
+        Objects.requireNonNull(onEnd, "onEnd");
+        if (state.get() != State.OPEN) {
+            throw new IllegalStateException("scheduler is closed");
+        }
+        ScheduledProcess handle = new ScheduledProcess(this, process, startFrozen, onEnd);
+        handle.admit();
+        return handle;
+    }
+
+    public long fuelPerSlice() {
+        return fuelPerSlice;
+    }
+
+    /** Processes waiting for a worker. */
+    public int runQueueLength() {
+        return counts.get(Status.QUEUED.ordinal());
+    }
+
+    /** Processes in a slice now. */
+    public int running() {
+        return counts.get(Status.RUNNING.ordinal());
+    }
+
+    public int sleeping() {
+        return counts.get(Status.SLEEPING.ordinal());
+    }
+
+    public int frozen() {
+        return counts.get(Status.FROZEN.ordinal());
+    }
+
+    /** Processes scheduled and neither ended nor removed. */
+    public int size() {
+        return runQueueLength() + running() + sleeping() + frozen();
+    }
+
+    /**
+     * Stops the workers, once their current slices have stopped at a safepoint, and the timer.
+     * Every process stays in its handle, parked in the status it had (a sleeper is no longer woken
+     * by its timer); {@link ScheduledProcess#remove} still hands it back.
+     */
+    @Override
+    public void close() {
+        if (!state.compareAndSet(State.OPEN, State.CLOSED)) {
+            return;
+        }
+        for (Worker w : workers) {
+            runQueue.offerFirst(stop);
+            ScheduledProcess current = w.current;
+            if (current != null) {
+                current.preempt();
+            }
+        }
+        boolean interrupted = false;
+        for (Worker w : workers) {
+            while (w.thread != Thread.currentThread() && w.thread.isAlive()) {
+                try {
+                    w.thread.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        timer.shutdownNow();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- called by the handles
+
+    void enqueue(ScheduledProcess p) {
+        runQueue.offerLast(p);
+    }
+
+    /** Runs {@code wake} on the timer thread after {@code nanos}; null once the scheduler is closed. */
+    ScheduledFuture<?> wakeAfter(long nanos, Runnable wake) {
+        try {
+            return timer.schedule(wake, nanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closed) {
+            return null;
+        }
+    }
+
+    void moved(Status from, Status to) {
+        if (from != null) {
+            counts.decrementAndGet(from.ordinal());
+        }
+        counts.incrementAndGet(to.ordinal());
+    }
+
+    void ended(ScheduledProcess p, Consumer<ScheduledProcess> onEnd) {
+        try {
+            onEnd.accept(p);
+        } catch (RuntimeException e) {
+            Thread t = Thread.currentThread();
+            t.getUncaughtExceptionHandler().uncaughtException(t, e); // reported; the worker goes on
+        }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** One worker thread: takes the head of the run queue and runs its slice, until told to stop. */
+    private final class Worker implements Runnable {
+        Thread thread;
+        /** The handle whose slice runs now, so that {@link #close} can cut it short. */
+        volatile ScheduledProcess current;
+
+        @Override
+        public void run() {
+            while (true) {
+                ScheduledProcess p;
+                try {
+                    p = runQueue.takeFirst();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (p == stop) {
+                    return;
+                }
+                current = p;
+                if (state.get() == State.CLOSED) { // close() may have looked before `current` was set
+                    runQueue.offerFirst(p);
+                    return;
+                }
+                p.runSlice(fuelPerSlice);
+                current = null;
+            }
+        }
+    }
+}
