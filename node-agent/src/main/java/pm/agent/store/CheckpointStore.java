@@ -17,13 +17,16 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
@@ -50,8 +53,9 @@ import pm.v1.ImageHeader;
  *                                     P is the hex SHA-256 of the process id, never the id itself
  * </pre>
  *
- * <p><b>Crashes.</b> A put writes and fsyncs every new chunk, fsyncs the chunks' directories,
- * then writes the manifest under a temporary name, fsyncs it, renames it into place and fsyncs the
+ * <p><b>Crashes.</b> A put writes every new chunk under a temporary name, fsyncs it and renames
+ * it (on the I/O threads, while the image's next chunks are read), then fsyncs the chunks'
+ * directories; once all are durable it writes the manifest under a temporary name, fsyncs it, renames it into place and fsyncs the
  * directory. A crash at any point leaves the earlier checkpoints as they were and the new one
  * either whole or absent (its chunks, if any, are garbage for {@link #collectGarbage}). A manifest
  * carries a checksum; one that fails it is logged and treated as absent.
@@ -62,11 +66,21 @@ import pm.v1.ImageHeader;
  * could otherwise delete a chunk that a put found present and is about to name in its manifest.
  * Reads take no lock: manifests are immutable once published and appear atomically. A stream from
  * {@link #open} reads chunks lazily, so deleting that process and collecting garbage while it is
- * being read makes it fail. {@link #close} only releases the directory; call it after the last use.
+ * being read makes it fail. Chunk files are written on the I/O executor, never more than a few per
+ * put at a time; a put returns only after its writes have ended. {@link #close} releases the
+ * directory; call it after the last use.
  */
 public final class CheckpointStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CheckpointStore.class);
     private static final String SUFFIX = ".manifest";
+    /** Chunk bytes a put holds while they are hashed and written: 16 page groups. */
+    private static final int BYTES_IN_FLIGHT = 64 << 20;
+    /**
+     * Threads that hash and write chunks. They mostly wait on fsync, and on a journalling file
+     * system concurrent fsyncs share journal commits: 64 files of 4 MiB with 8 threads were written
+     * as fast as one file of 256 MiB (CheckpointWriteBench), with 2 threads 20 % slower.
+     */
+    private static final int IO_THREADS = 8;
     private static final Pattern MANIFEST_NAME = Pattern.compile("\\d{20}\\.manifest");
 
     private enum State {
@@ -80,19 +94,41 @@ public final class CheckpointStore implements AutoCloseable {
     private final ChunkStore chunks;
     private final Clock clock;
     private final FileChannel lockFile;
+    private final Executor io;
+    private final ExecutorService ownedIo;
     private final ReentrantReadWriteLock gcLock = new ReentrantReadWriteLock();
     private final Lock[] processLocks = new Lock[64];
 
+    /** Opens (creating if need be) the store in {@code dir}, with its own I/O threads. */
     public CheckpointStore(Path dir) throws IOException {
         this(dir, Clock.systemUTC());
     }
 
-    /** Opens (creating if need be) the store in {@code dir}; {@code clock} stamps checkpoints. */
+    /** Opens the store in {@code dir}; {@code clock} stamps checkpoints. Owns its I/O threads. */
     public CheckpointStore(Path dir, Clock clock) throws IOException {
+        this(dir, clock, ioThreads(), true);
+    }
+
+    /**
+     * Opens the store in {@code dir}; {@code clock} stamps checkpoints and {@code io} writes chunks
+     * (several threads let several fsyncs be in flight); the caller keeps ownership of {@code io}.
+     */
+    public CheckpointStore(Path dir, Clock clock, Executor io) throws IOException {
+        this(dir, clock, io, false);
+    }
+
+    private CheckpointStore(Path dir, Clock clock, Executor io, boolean ownsIo) throws IOException {
         this.dir = dir;
         this.clock = Objects.requireNonNull(clock);
-        Files.createDirectories(dir);
-        this.lockFile = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        this.io = Objects.requireNonNull(io);
+        this.ownedIo = ownsIo ? (ExecutorService) io : null;
+        try {
+            Files.createDirectories(dir);
+            this.lockFile = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        } catch (IOException | RuntimeException e) {
+            shutdownIo();
+            throw e;
+        }
         FileLock lock;
         try {
             lock = lockFile.tryLock();
@@ -101,6 +137,7 @@ public final class CheckpointStore implements AutoCloseable {
         }
         if (lock == null) {
             lockFile.close();
+            shutdownIo();
             throw new StoreException("checkpoint store " + dir + " is already open, in this or another process");
         }
         this.processes = dir.resolve("processes");
@@ -147,21 +184,18 @@ public final class CheckpointStore implements AutoCloseable {
             }
             byte[] preamble = splitter.preamble();
             List<Manifest.Chunk> refs = new ArrayList<>();
-            Set<String> hashes = new LinkedHashSet<>();
             long bytes = preamble.length;
             long newBytes = 0;
-            for (ImageFrames.Frame f = first; f != null; f = splitter.next()) {
-                String hash = ChunkStore.hash(f.bytes());
-                if (chunks.put(hash, f.bytes())) {
-                    newBytes += f.bytes().length;
+            try (ChunkStore.Batch batch = chunks.batch(io, BYTES_IN_FLIGHT)) {
+                for (ImageFrames.Frame f = first; f != null; f = splitter.next()) {
+                    batch.add(f.bytes());
                 }
-                bytes += f.bytes().length;
-                refs.add(new Manifest.Chunk(hash, f.bytes().length));
-                hashes.add(hash);
+                for (ChunkStore.Stored c : batch.finish()) {
+                    refs.add(new Manifest.Chunk(c.hash(), c.length()));
+                    bytes += c.length();
+                    newBytes += c.fresh() ? c.length() : 0;
+                }
             }
-            // Every chunk's name durable, the ones found present included: a crash may have left
-            // one renamed but its directory not yet synced.
-            chunks.sync(hashes);
             Manifest manifest = new Manifest(processId, id, base, clock.millis(), bytes, newBytes, attachment.clone(),
                     preamble, refs);
             Durable.createDirectory(processDir);
@@ -376,12 +410,28 @@ public final class CheckpointStore implements AutoCloseable {
         }
     }
 
-    /** Releases the directory for another store. Idempotent. */
+    /** Releases the directory for another store and stops the I/O threads it owns. Idempotent. */
     @Override
     public void close() throws IOException {
         if (state.compareAndSet(State.OPEN, State.CLOSED)) {
+            shutdownIo();
             lockFile.close(); // releases the lock
         }
+    }
+
+    private void shutdownIo() {
+        if (ownedIo != null) {
+            ownedIo.shutdown();
+        }
+    }
+
+    private static ExecutorService ioThreads() {
+        AtomicInteger n = new AtomicInteger();
+        return Executors.newFixedThreadPool(IO_THREADS, r -> {
+            Thread t = new Thread(r, "checkpoint-store-io-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     // ---- manifests on disk
