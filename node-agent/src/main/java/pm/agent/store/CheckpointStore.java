@@ -140,8 +140,13 @@ public final class CheckpointStore implements AutoCloseable {
     /**
      * Stores {@code image} as the next checkpoint of {@code processId}, with {@code attachment}
      * kept beside it as given. An increment is refused unless its base is a checkpoint of the same
-     * process whose chain is whole. The image is checked for framing, not for its contents: a
-     * restore does that. If this throws, no checkpoint was added.
+     * process whose chain is whole. The image is checked for framing and its header's checksum,
+     * not for its contents: a restore does that. If this throws, no checkpoint was added.
+     *
+     * @throws StateFormatException the image is not one, or is cut short (the runtime's error)
+     * @throws MissingBaseException an increment whose base this process has no whole chain for
+     * @throws CheckpointExistsException this process has a checkpoint of this image's id already
+     * @throws IOException reading the image or writing the store failed
      */
     public CheckpointRecord put(String processId, InputStream image, byte[] attachment) throws IOException {
         checkOpen();
