@@ -11,7 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Comparator;
+import java.util.Locale;
 import java.util.Random;
 import java.util.stream.Stream;
 import pm.agent.store.CheckpointRecord;
@@ -28,7 +30,8 @@ import pm.v1.RunStatus;
  * disk's own throughput in the same round: the same bytes written to one file with a FileChannel
  * and forced. Then second checkpoints of the same memory with 1/16 of its pages changed, as full
  * images: the changed pages together (4 of every 64 page groups) and spread (every 16th page, so
- * every group changes: content addressing works at the granularity of 64-page groups).
+ * every group changes: content addressing works at the granularity of 64-page groups); and the
+ * spread change as an increment, which carries only the changed pages.
  * {@code bench.rounds} (default 5) rounds, the median ratio at the end; {@code bench.dir}
  * (default java.io.tmpdir) is where.
  */
@@ -43,12 +46,13 @@ public final class CheckpointWriteBench {
         Path base = Path.of(System.getProperty("bench.dir", System.getProperty("java.io.tmpdir")));
         int pages = mib * 16;
         byte[] memory = memory(pages, new Random(42));
-        byte[] image = image(memory, "first");
+        byte[] image = image(memory, "first", "", null);
         System.out.printf("image of %d MiB memory (%d pages): %.1f MiB; JVM %s, %d CPUs, load average %.2f; in %s%n",
                 mib, pages, image.length / 1048576.0, System.getProperty("java.vm.version"),
                 Runtime.getRuntime().availableProcessors(),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), base.toAbsolutePath());
 
+        warmUp(base);
         double[] ratios = new double[rounds];
         for (int round = 0; round < rounds; round++) {
             Path work = Files.createTempDirectory(base, "pm-checkpoint-bench");
@@ -70,8 +74,9 @@ public final class CheckpointWriteBench {
                         round, mbPerSecond(image.length, disk), disk / 1e6, mbPerSecond(image.length, put), put / 1e6,
                         100 * ratios[round], first.newBytes() / 1048576.0);
 
-                second(store, memory, pages, "together", round, true);
-                second(store, memory, pages, "spread", round, false);
+                for (Change change : Change.values()) {
+                    second(store, memory, first.checkpointId(), change, round);
+                }
             } finally {
                 deleteTree(work);
                 Durable.syncDirectory(base); // the deletions (and their discards) are paid here, not in the next round
@@ -79,6 +84,21 @@ public final class CheckpointWriteBench {
         }
         Arrays.sort(ratios);
         System.out.printf("median store/disk over %d rounds: %.0f %%%n", rounds, 100 * ratios[rounds / 2]);
+    }
+
+    /** Puts and writes a 16 MiB image a few times, unmeasured, so that round 0 does not time the JIT compiler. */
+    private static void warmUp(Path base) throws IOException {
+        byte[] small = image(memory(256, new Random(1)), "warm-up", "", null);
+        Path work = Files.createTempDirectory(base, "pm-checkpoint-bench");
+        try (CheckpointStore store = new CheckpointStore(work.resolve("store"))) {
+            for (int i = 0; i < 5; i++) {
+                store.delete("warm-up");
+                store.put("warm-up", new ByteArrayInputStream(small), new byte[0]);
+                disk(work, small);
+            }
+        } finally {
+            deleteTree(work);
+        }
     }
 
     /** Nanoseconds to write {@code image} to a new file and force it; the file is deleted after, outside the time. */
@@ -92,25 +112,38 @@ public final class CheckpointWriteBench {
         return nanos;
     }
 
-    /** A second full image with 1/16 of the pages changed, together or spread; the memory is put back after. */
-    private static void second(CheckpointStore store, byte[] memory, int pages, String label, int round, boolean together)
+    /** How a second checkpoint differs from the first. */
+    private enum Change {
+        /** 4 of every 64 page groups, as a full image. */
+        TOGETHER,
+        /** Every 16th page, as a full image. */
+        SPREAD,
+        /** Every 16th page, as an increment on the first image. */
+        SPREAD_INCREMENT
+    }
+
+    /** A second checkpoint with 1/16 of the pages changed; the memory is put back after. */
+    private static void second(CheckpointStore store, byte[] memory, String baseId, Change change, int round)
             throws IOException {
         byte[] original = memory.clone();
         Random random = new Random(round);
         byte[] page = new byte[PAGE];
-        for (int p = 0; p < pages; p++) {
-            boolean changed = together ? (p / 64) % 16 == 3 : p % 16 == 3;
-            if (changed) {
+        BitSet changed = new BitSet();
+        for (int p = 0; p < memory.length / PAGE; p++) {
+            if (change == Change.TOGETHER ? (p / 64) % 16 == 3 : p % 16 == 3) {
                 random.nextBytes(page);
                 System.arraycopy(page, 0, memory, p * PAGE, PAGE);
+                changed.set(p);
             }
         }
-        byte[] image = image(memory, label + "-" + round);
+        String id = change + "-" + round;
+        byte[] image = change == Change.SPREAD_INCREMENT ? image(memory, id, baseId, changed) : image(memory, id, "", null);
         long t0 = System.nanoTime();
         CheckpointRecord r = store.put("bench", new ByteArrayInputStream(image), new byte[0]);
         long t1 = System.nanoTime();
-        System.out.printf("         second checkpoint, 1/16 of pages changed %-8s: %6.0f ms, new bytes %6.1f MiB of %.1f MiB%n",
-                label, (t1 - t0) / 1e6, r.newBytes() / 1048576.0, r.bytes() / 1048576.0);
+        System.out.printf("         second checkpoint, 1/16 of pages changed, %-16s: %5.0f ms, new bytes %5.1f MiB of %5.1f MiB%n",
+                change.toString().toLowerCase(Locale.ROOT).replace('_', ' '), (t1 - t0) / 1e6, r.newBytes() / 1048576.0,
+                r.bytes() / 1048576.0);
         System.arraycopy(original, 0, memory, 0, memory.length);
     }
 
@@ -130,8 +163,8 @@ public final class CheckpointWriteBench {
         return memory;
     }
 
-    /** A plain full image of {@code memory}, as a process would write it. */
-    private static byte[] image(byte[] memory, String id) throws IOException {
+    /** A plain image of {@code memory}, as a process would write it: full, or an increment of {@code baseId} carrying {@code changed}. */
+    private static byte[] image(byte[] memory, String id, String baseId, BitSet changed) throws IOException {
         int pages = memory.length / PAGE;
         ExecutionState state = ExecutionState.newBuilder()
                 .setFormatVersion(1)
@@ -139,9 +172,9 @@ public final class CheckpointWriteBench {
                 .setStatus(RunStatus.RUN_STATUS_IDLE)
                 .addMemories(MemoryState.newBuilder().setPages(pages))
                 .build();
-        ImageHeader header = ImageWriter.headerFor(new byte[32], id).build();
+        ImageHeader header = ImageWriter.headerFor(new byte[32], id).setBaseImageId(baseId).build();
         ByteArrayOutputStream out = new ByteArrayOutputStream(memory.length + (1 << 20));
-        new ImageWriter(out, false).write(header, state, null, memory, null);
+        new ImageWriter(out, false).write(header, state, null, memory, changed);
         return out.toByteArray();
     }
 
