@@ -58,21 +58,25 @@ public final class CheckpointWriteBench {
             Path work = Files.createTempDirectory(base, "pm-checkpoint-bench");
             try (CheckpointStore store = new CheckpointStore(work.resolve("store"))) {
                 // Alternate which goes first, so neither always meets the disk right after the other.
-                long disk = 0;
+                // Wall time and this JVM's CPU time (all threads) of each.
+                long[] disk = new long[2];
                 if (round % 2 == 0) {
                     disk = disk(work, image);
                 }
+                long c0 = cpuNanos();
                 long s0 = System.nanoTime();
                 CheckpointRecord first = store.put("bench", new ByteArrayInputStream(image), new byte[0]);
                 long put = System.nanoTime() - s0;
+                long putCpu = cpuNanos() - c0;
                 if (round % 2 == 1) {
                     disk = disk(work, image);
                 }
-                ratios[round] = (double) disk / put;
-                System.out.printf("round %d  disk (FileChannel+force) %5.0f MB/s %5.0f ms | store.put %5.0f MB/s %5.0f ms"
-                                + " | store/disk %3.0f %% | new bytes %.1f MiB%n",
-                        round, mbPerSecond(image.length, disk), disk / 1e6, mbPerSecond(image.length, put), put / 1e6,
-                        100 * ratios[round], first.newBytes() / 1048576.0);
+                ratios[round] = (double) disk[0] / put;
+                System.out.printf("round %d  disk (FileChannel+force) %5.0f MB/s %5.0f ms (cpu %4.0f ms)"
+                                + " | store.put %5.0f MB/s %5.0f ms (cpu %4.0f ms) | store/disk %3.0f %% | new bytes %.1f MiB%n",
+                        round, mbPerSecond(image.length, disk[0]), disk[0] / 1e6, disk[1] / 1e6,
+                        mbPerSecond(image.length, put), put / 1e6, putCpu / 1e6, 100 * ratios[round],
+                        first.newBytes() / 1048576.0);
 
                 for (Change change : Change.values()) {
                     second(store, memory, first.checkpointId(), change, round);
@@ -101,15 +105,24 @@ public final class CheckpointWriteBench {
         }
     }
 
-    /** Nanoseconds to write {@code image} to a new file and force it; the file is deleted after, outside the time. */
-    private static long disk(Path work, byte[] image) throws IOException {
+    /**
+     * Wall and CPU nanoseconds to write {@code image} to a new file and force it; the file is
+     * deleted after, outside the time.
+     */
+    private static long[] disk(Path work, byte[] image) throws IOException {
         Path file = work.resolve("baseline.img");
+        long c0 = cpuNanos();
         long t0 = System.nanoTime();
         writeAndForce(file, image);
-        long nanos = System.nanoTime() - t0;
+        long[] nanos = {System.nanoTime() - t0, cpuNanos() - c0};
         Files.delete(file);
         Durable.syncDirectory(work);
         return nanos;
+    }
+
+    /** CPU time of this JVM, all threads (the store's I/O threads included). */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** How a second checkpoint differs from the first. */
