@@ -112,26 +112,29 @@ public final class CheckpointStore implements AutoCloseable {
         this.clock = Objects.requireNonNull(clock);
         this.io = Objects.requireNonNull(io);
         this.ownedIo = ownsIo ? (ExecutorService) io : null;
+        FileChannel lockFile = null;
         try {
             Files.createDirectories(dir);
-            this.lockFile = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            lockFile = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = lockFile.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                throw new StoreException("checkpoint store " + dir + " is already open, in this or another process");
+            }
+            this.manifests = new Manifests(dir.resolve("processes"));
+            this.chunks = new ChunkStore(dir.resolve("chunks"));
         } catch (IOException | RuntimeException e) {
+            if (lockFile != null) {
+                lockFile.close();
+            }
             shutdownIo();
             throw e;
         }
-        FileLock lock;
-        try {
-            lock = lockFile.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
-        }
-        if (lock == null) {
-            lockFile.close();
-            shutdownIo();
-            throw new StoreException("checkpoint store " + dir + " is already open, in this or another process");
-        }
-        this.manifests = new Manifests(dir.resolve("processes"));
-        this.chunks = new ChunkStore(dir.resolve("chunks"));
+        this.lockFile = lockFile;
         for (int i = 0; i < processLocks.length; i++) {
             processLocks[i] = new ReentrantLock();
         }
