@@ -2,23 +2,32 @@ package pm.agent.store;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Collection;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Set;
+import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Content-addressed chunk files: {@code <root>/ab/abcdef...}, named by the lowercase hex SHA-256
  * of their bytes, so a chunk that is already held costs nothing to store again — unchanged page
  * groups of a process are stored once however many checkpoints name them. A file appears under
- * its name only whole and fsync'd (see {@link Durable}); {@link #sync} makes the names durable.
+ * its name only whole and fsync'd, and its directory is fsync'd after (see {@link Durable}).
  *
  * <p>Thread-safe: two writers of the same chunk both rename identical bytes over the same name.
  * Deleting a chunk a concurrent writer is about to reuse is the caller's problem to exclude
@@ -58,27 +67,152 @@ public final class ChunkStore {
 
     /**
      * Stores {@code bytes} under {@code hash} (which must be {@link #hash}{@code (bytes)}) unless a
-     * chunk of that name and size is already held, and says whether it wrote. The name is durable
-     * only after {@link #sync}.
+     * chunk of that name and size is already held, and says whether it wrote. Durable when it returns.
      */
     public boolean put(String hash, byte[] bytes) throws IOException {
-        Path file = path(hash);
-        if (size(file) == bytes.length) {
+        if (size(hash) == bytes.length) {
             return false;
         }
-        Durable.createDirectory(file.getParent());
-        Durable.writeFile(file, bytes, 0, bytes.length);
+        write(hash, bytes);
         return true;
     }
 
-    /** Makes the names of {@code hashes} durable: fsyncs each directory they live in, once. */
-    public void sync(Collection<String> hashes) throws IOException {
-        Set<Path> dirs = new HashSet<>();
-        for (String h : hashes) {
-            dirs.add(path(h).getParent());
+    /** Writes the chunk under a temporary name, fsyncs it, renames it into place and fsyncs the directory. */
+    private void write(String hash, byte[] bytes) throws IOException {
+        writeFile(hash, bytes);
+        Durable.syncDirectory(path(hash).getParent());
+    }
+
+    /** Writes the chunk under a temporary name, fsyncs it and renames it into place; the name is not yet durable. */
+    private void writeFile(String hash, byte[] bytes) throws IOException {
+        Path file = path(hash);
+        Durable.createDirectory(file.getParent());
+        Durable.writeFile(file, bytes, 0, bytes.length);
+    }
+
+    /**
+     * Starts storing the chunks of one image, hashed and written on {@code io} with at most {@code
+     * maxBytesInFlight} bytes of chunks waiting or in progress (one larger chunk goes alone), so
+     * that reading the next chunks overlaps hashing and writing these.
+     */
+    public Batch batch(Executor io, int maxBytesInFlight) {
+        return new Batch(io, maxBytesInFlight);
+    }
+
+    /** A chunk as stored by a {@link Batch}: its name, its size, and whether this batch wrote it. */
+    public record Stored(String hash, int length, boolean fresh) {}
+
+    /**
+     * The chunks of one image being stored. One thread {@link #add}s them in order; each is hashed,
+     * looked up and, if new, written (temporary file, fsync, rename) on the executor. {@link
+     * #finish} waits for them, makes every name durable and gives them back in order. {@link
+     * #close} (always call it) waits for writes still running, so none outlives the batch.
+     */
+    public final class Batch implements AutoCloseable {
+        private final Executor io;
+        private final Semaphore slots;
+        private final int maxBytesInFlight;
+        private final List<CompletableFuture<Stored>> added = new ArrayList<>();
+        /** Names this batch writes, so a chunk repeated in one image is written and counted once. */
+        private final Set<String> writing = ConcurrentHashMap.newKeySet();
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        private Batch(Executor io, int maxBytesInFlight) {
+            if (maxBytesInFlight < 1) {
+                throw new IllegalArgumentException("maxBytesInFlight must be positive: " + maxBytesInFlight);
+            }
+            this.io = io;
+            this.maxBytesInFlight = maxBytesInFlight;
+            this.slots = new Semaphore(maxBytesInFlight);
         }
-        for (Path dir : dirs) {
-            Durable.syncDirectory(dir);
+
+        /** Adds the next chunk; blocks while too many bytes are being hashed or written. */
+        public void add(byte[] bytes) throws IOException {
+            rethrow();
+            int permits = Math.max(1, Math.min(bytes.length, maxBytesInFlight));
+            acquire(permits);
+            CompletableFuture<Stored> result = new CompletableFuture<>();
+            added.add(result);
+            try {
+                io.execute(() -> {
+                    try {
+                        String hash = hash(bytes);
+                        boolean fresh = size(hash) != bytes.length && writing.add(hash);
+                        if (fresh) {
+                            writeFile(hash, bytes);
+                        }
+                        result.complete(new Stored(hash, bytes.length, fresh));
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                        result.completeExceptionally(t);
+                    } finally {
+                        slots.release(permits);
+                    }
+                });
+            } catch (RuntimeException e) { // rejected: the executor is shut down
+                slots.release(permits);
+                throw e;
+            }
+        }
+
+        /** Waits for every chunk, fails if one failed, makes every name durable, and returns them in order. */
+        public List<Stored> finish() throws IOException {
+            acquire(maxBytesInFlight);
+            slots.release(maxBytesInFlight);
+            rethrow();
+            List<Stored> stored = new ArrayList<>(added.size());
+            Set<Path> dirs = new HashSet<>();
+            for (CompletableFuture<Stored> f : added) {
+                stored.add(f.join());
+                dirs.add(path(f.join().hash()).getParent());
+            }
+            // Each directory once, after all renames, spread over the executor. The directories of
+            // chunks found present too: a crash of an earlier writer between its rename and its
+            // directory fsync can leave such a name not yet durable.
+            List<CompletableFuture<Void>> syncs = new ArrayList<>();
+            for (Path dir : dirs) {
+                syncs.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        Durable.syncDirectory(dir);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }, io));
+            }
+            try {
+                CompletableFuture.allOf(syncs.toArray(CompletableFuture[]::new)).join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof UncheckedIOException u) {
+                    throw u.getCause();
+                }
+                throw e;
+            }
+            return stored;
+        }
+
+        @Override
+        public void close() {
+            slots.acquireUninterruptibly(maxBytesInFlight);
+            slots.release(maxBytesInFlight);
+        }
+
+        private void acquire(int n) throws IOException {
+            try {
+                slots.acquire(n);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while storing chunks");
+            }
+        }
+
+        private void rethrow() throws IOException {
+            Throwable t = failure.get();
+            if (t instanceof IOException e) {
+                throw new IOException("writing a chunk failed: " + e.getMessage(), e);
+            }
+            if (t != null) {
+                throw new IllegalStateException("writing a chunk failed", t);
+            }
         }
     }
 
