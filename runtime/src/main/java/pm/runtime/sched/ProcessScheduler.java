@@ -65,7 +65,8 @@ public final class ProcessScheduler implements AutoCloseable {
     /**
      * Schedules {@code process}: queued at the tail, or parked frozen until
      * {@link ScheduledProcess#thaw}. {@code onEnd} is called once, on a worker, when the process
-     * exits or fails (a trap, an exceeded limit, or an exception from the runtime).
+     * exits or fails (a trap, an exceeded limit, or an exception from the runtime). The scheduler
+     * keeps no list of its processes: a frozen or ended one is held by the returned handle alone.
      */
     public ScheduledProcess add(WasiProcess process, boolean startFrozen, Consumer<ScheduledProcess> onEnd) {
         Objects.requireNonNull(process, "process");
