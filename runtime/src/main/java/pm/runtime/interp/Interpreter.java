@@ -1030,7 +1030,7 @@ final class Interpreter {
         CompiledFunction c = w.code;
         int d = m.depth;
         if (d == m.frameFunctions.length) {
-            throw trap(TrapException.Kind.CALL_STACK_EXHAUSTED);
+            m.ensureFrames(d + 1);
         }
         int nfp = sp - c.paramTypes.length;
         long[] s = m.stack;

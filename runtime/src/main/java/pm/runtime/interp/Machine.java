@@ -37,8 +37,8 @@ public final class Machine {
 
     long[] stack;
     int sp;
-    final int[] frames; // per saved frame: return pc, frame pointer
-    final WasmFunction[] frameFunctions;
+    int[] frames; // per saved frame: return pc, frame pointer
+    WasmFunction[] frameFunctions;
     int depth; // saved frames below the current one
     WasmFunction fn; // current frame's function, null when idle
     int pc;
@@ -54,10 +54,11 @@ public final class Machine {
     public Machine(Store store, Limits limits) {
         this.store = store;
         this.limits = limits;
-        this.stack = new long[Math.min(64 * 1024, limits.maxStackSlots())];
-        // The innermost frame lives in registers, so maxCallDepth frames need one less saved slot.
-        this.frames = new int[2 * (limits.maxCallDepth() - 1)];
-        this.frameFunctions = new WasmFunction[limits.maxCallDepth() - 1];
+        // Small at first and grown on demand, so that thousands of parked processes cost little.
+        this.stack = new long[Math.min(4096, limits.maxStackSlots())];
+        int frameCapacity = Math.min(64, limits.maxCallDepth() - 1);
+        this.frames = new int[2 * frameCapacity];
+        this.frameFunctions = new WasmFunction[frameCapacity];
     }
 
     public Store store() {
@@ -199,6 +200,21 @@ public final class Machine {
         fn = null;
         depth = 0;
         this.sp = 0;
+    }
+
+    /**
+     * Makes room for {@code depth} saved frames, or traps past the limit. The innermost frame lives
+     * in registers, so maxCallDepth frames need one less saved slot.
+     */
+    void ensureFrames(int depth) {
+        if (depth > frameFunctions.length) {
+            if (depth > limits.maxCallDepth() - 1) {
+                throw new TrapException(TrapException.Kind.CALL_STACK_EXHAUSTED);
+            }
+            int size = (int) Math.min(limits.maxCallDepth() - 1L, Math.max(depth, 2L * frameFunctions.length));
+            frames = Arrays.copyOf(frames, 2 * size);
+            frameFunctions = Arrays.copyOf(frameFunctions, size);
+        }
     }
 
     /** Makes room for a frame ending at slot {@code top}, or traps when the limit is reached. */

@@ -310,7 +310,8 @@ public final class Snapshots {
 
     private static void restoreFrames(CompiledModule module, Instance instance, Machine m, List<Frame> frames) {
         check(!frames.isEmpty(), "a suspended state needs at least one frame");
-        check(frames.size() <= m.frameFunctions.length + 1, "state has " + frames.size() + " frames, more than the call depth limit");
+        check(frames.size() <= m.limits.maxCallDepth(), "state has " + frames.size() + " frames, more than the call depth limit");
+        m.ensureFrames(frames.size() - 1);
         int fp = 0;
         for (int i = 0; i < frames.size(); i++) {
             Frame f = frames.get(i);
