@@ -64,6 +64,11 @@ final class LocalStores implements AutoCloseable {
         io(() -> checkpoints.retainLatestChain(processId));
     }
 
+    /** Deletes chunks no checkpoint names any more (after kills, migrations away and retained chains). */
+    void collectGarbage() {
+        io(checkpoints::collectGarbage);
+    }
+
     String putModule(byte[] bytes) {
         return io(() -> modules.put(bytes));
     }

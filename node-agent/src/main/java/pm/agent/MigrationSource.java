@@ -106,6 +106,9 @@ final class MigrationSource {
             long previousDirty = Long.MAX_VALUE;
             double bytesPerNano = 0;
             while (!frozen && rounds < maxRounds) {
+                if (io.grpc.Context.current().isCancelled()) {
+                    throw new AgentException(AgentException.Reason.UNAVAILABLE, "the caller gave up (deadline or cancel)");
+                }
                 long r0 = System.nanoTime();
                 Snapshot s = await(h.handle.whileParked(() -> snapshot(h.process, false)));
                 long dirty = s.pages.cardinality();

@@ -11,15 +11,19 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import pm.runtime.sched.ProcessScheduler;
 
 /**
  * A running node agent: the gRPC server (NodeAgent, health, reflection) on 127.0.0.1, the
  * scheduler, the stores under the data directory, metrics over HTTP, and a housekeeping thread
- * that settles migrations whose outcome is not known yet. {@link #start} recovers what the data
+ * that settles migrations whose outcome is not known yet and collects unreferenced chunks. {@link #start} recovers what the data
  * directory holds first, so a restarted agent carries on with the processes it owns.
  */
 public final class NodeAgentServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(NodeAgentServer.class.getName());
+
     private final AgentConfig config;
     private final ProcessScheduler scheduler;
     private final AgentMetrics metrics;
@@ -69,6 +73,7 @@ public final class NodeAgentServer implements AutoCloseable {
                 .start();
         metricsPort = metrics.serve(config.metricsPort());
         housekeeping.scheduleWithFixedDelay(this::settle, 1, 1, TimeUnit.SECONDS);
+        housekeeping.scheduleWithFixedDelay(this::collectGarbage, 30, 30, TimeUnit.SECONDS);
         return this;
     }
 
@@ -77,7 +82,15 @@ public final class NodeAgentServer implements AutoCloseable {
             target.resolveUndecided();
             source.retryHandOffs();
         } catch (RuntimeException e) {
-            // next time; a settled migration is idempotent
+            LOG.log(Level.WARNING, "settling migrations failed; trying again in a second", e);
+        }
+    }
+
+    private void collectGarbage() {
+        try {
+            stores.collectGarbage();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "garbage collection of the checkpoint store failed", e);
         }
     }
 

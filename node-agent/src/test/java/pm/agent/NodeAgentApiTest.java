@@ -192,6 +192,39 @@ class NodeAgentApiTest {
     }
 
     @Test
+    void healthAndReflectionAreServed() throws Exception {
+        io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(a.address())
+                .usePlaintext().build();
+        try {
+            assertThat(io.grpc.health.v1.HealthGrpc.newBlockingStub(channel)
+                            .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus())
+                    .isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+            CompletableFuture<java.util.List<String>> services = new CompletableFuture<>();
+            StreamObserver<io.grpc.reflection.v1.ServerReflectionRequest> ask = io.grpc.reflection.v1.ServerReflectionGrpc
+                    .newStub(channel).serverReflectionInfo(new StreamObserver<>() {
+                        @Override
+                        public void onNext(io.grpc.reflection.v1.ServerReflectionResponse r) {
+                            services.complete(r.getListServicesResponse().getServiceList().stream()
+                                    .map(io.grpc.reflection.v1.ServiceResponse::getName).toList());
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            services.completeExceptionally(t);
+                        }
+
+                        @Override
+                        public void onCompleted() {}
+                    });
+            ask.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
+            assertThat(services.get(30, TimeUnit.SECONDS)).contains("pm.v1.NodeAgent", "grpc.health.v1.Health");
+            ask.onCompleted();
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
     void metricsAreScrapeableByPrometheus() throws Exception {
         spawn(stubA, "measured", Agents.counter(1_000_000, 1000, 64 << 10));
         stubA.checkpoint(CheckpointRequest.newBuilder().setProcessId("measured").build());
