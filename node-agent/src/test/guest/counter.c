@@ -3,8 +3,9 @@
  * "tick I HASH" for I = 0..N-1, doing SPIN steps of a hash walk over the first HOT bytes of that
  * heap between ticks (so it keeps dirtying a working set), and appends each tick to /data/ticks
  * when /data is mounted. At the end it prints the
- * number of lines /data/ticks holds and the bytes of /data/input, so a run that lost or repeated
- * file writes, or memory, shows a different output.
+ * number of lines /data/ticks holds, the bytes of /data/input and a sum over the whole heap
+ * buffer, so a run that lost or repeated file writes, or lost memory pages it wrote once and never
+ * again, shows a different output.
  *
  *   counter N SPIN MEM [HOT]
  */
@@ -61,6 +62,11 @@ int main(int argc, char **argv) {
         fclose(input);
         printf("input: %ld bytes, sum %016llx\n", bytes, sum);
     }
+    unsigned long long whole = 0;
+    for (size_t i = 0; i < mem; i++) {
+        whole = whole * 31 + buf[i];
+    }
+    printf("memory: %zu bytes, sum %016llx\n", mem, whole);
     printf("done\n");
     return 0;
 }

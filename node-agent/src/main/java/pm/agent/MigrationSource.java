@@ -110,7 +110,8 @@ final class MigrationSource {
                     throw new AgentException(AgentException.Reason.UNAVAILABLE, "the caller gave up (deadline or cancel)");
                 }
                 long r0 = System.nanoTime();
-                Snapshot s = await(h.handle.whileParked(() -> snapshot(h.process, false)));
+                boolean first = rounds == 0;
+                Snapshot s = await(h.handle.whileParked(() -> snapshot(h.process, first)));
                 long dirty = s.pages.cardinality();
                 if (rounds > 0 && (dirty >= previousDirty
                         || dirty * MemoryInstance.PAGE_SIZE / Math.max(bytesPerNano, 1e-3) <= budgetNanos)) {

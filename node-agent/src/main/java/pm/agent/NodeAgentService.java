@@ -1,11 +1,10 @@
 package pm.agent;
 
 import com.google.protobuf.ByteString;
-import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.SequenceInputStream;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -166,21 +165,61 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
 
     @Override
     public void exportImage(ExportRequest request, StreamObserver<ImageChunk> out) {
-        try {
-            ByteArrayOutputStream image = new ByteArrayOutputStream();
-            host.export(id(request.getProcessId()), image);
-            byte[] bytes = image.toByteArray();
-            for (int at = 0; at < bytes.length; at += EXPORT_CHUNK) {
-                if (Context.current().isCancelled()) {
-                    return;
-                }
-                out.onNext(ImageChunk.newBuilder()
-                        .setData(ByteString.copyFrom(bytes, at, Math.min(EXPORT_CHUNK, bytes.length - at)))
-                        .build());
-            }
-            out.onCompleted();
+        ServerCallStreamObserver<ImageChunk> call = (ServerCallStreamObserver<ImageChunk>) out;
+        try (OutputStream chunks = new ChunkSender(call)) {
+            host.export(id(request.getProcessId()), chunks);
         } catch (IOException | RuntimeException e) {
             out.onError(StatusMapping.toStatus(e));
+            return;
+        }
+        out.onCompleted();
+    }
+
+    /** Sends what is written as 1 MiB image chunks, waiting while the caller is not ready (flow control). */
+    private static final class ChunkSender extends OutputStream {
+        private final ServerCallStreamObserver<ImageChunk> call;
+        private final byte[] buffer = new byte[EXPORT_CHUNK];
+        private int used;
+
+        ChunkSender(ServerCallStreamObserver<ImageChunk> call) {
+            this.call = call;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            while (len > 0) {
+                int n = Math.min(len, buffer.length - used);
+                System.arraycopy(b, off, buffer, used, n);
+                used += n;
+                off += n;
+                len -= n;
+                if (used == buffer.length) {
+                    send();
+                }
+            }
+        }
+
+        private void send() throws IOException {
+            while (!call.isReady()) {
+                if (call.isCancelled()) {
+                    throw new IOException("the caller went away");
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+            }
+            call.onNext(ImageChunk.newBuilder().setData(ByteString.copyFrom(buffer, 0, used)).build());
+            used = 0;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (used > 0) {
+                send();
+            }
         }
     }
 

@@ -1,7 +1,5 @@
 package pm.agent;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -44,6 +42,11 @@ final class ProcessHost {
     private final ProcessFactory factory;
     private final AgentMetrics metrics;
     private final Executor background;
+    private final java.util.concurrent.ExecutorService imageWriters = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "pm-agent-image-writer");
+        t.setDaemon(true);
+        return t;
+    });
     private final Map<String, HostedProcess> processes = new ConcurrentHashMap<>();
     private final Map<String, CompiledModule> compiled = new ConcurrentHashMap<>();
 
@@ -249,34 +252,32 @@ final class ProcessHost {
     /** Writes the (parked) process into the checkpoint store; an increment when asked and its base is the store's latest. */
     CheckpointInfo checkpoint(HostedProcess h, boolean incremental) {
         long t0 = System.nanoTime();
-        ByteArrayOutputStream image = new ByteArrayOutputStream();
         boolean increment = incremental && !h.lastCheckpointId.isEmpty()
                 && stores.latest(h.id).map(r -> r.checkpointId().equals(h.lastCheckpointId)).orElse(false);
-        try {
+        WasiProcess process = h.process;
+        // The image streams through a pipe into the store, written on another thread: a 1 GiB
+        // process is never held twice. The process is parked, and the lock holder waits here.
+        CheckpointRecord r = ImagePipe.pipe(imageWriters, out -> {
             if (increment) {
-                h.process.writeIncrementalImage(image, false);
+                process.writeIncrementalImage(out, false);
             } else {
-                h.process.writeImage(image, false);
+                process.writeImage(out, false);
             }
-            CheckpointRecord r = stores.put(h.id, new ByteArrayInputStream(image.toByteArray()),
-                    record(h, ProcessRecord.Disposition.DISPOSITION_OWNED).toByteArray());
-            if (!increment) {
-                stores.retainLatestChain(h.id);
-            }
-            h.lastCheckpointId = r.checkpointId();
-            long nanos = System.nanoTime() - t0;
-            metrics.checkpointed(image.size(), nanos);
-            return CheckpointInfo.newBuilder()
-                    .setProcessId(h.id)
-                    .setCheckpointId(r.checkpointId())
-                    .setBaseCheckpointId(r.baseCheckpointId() == null ? "" : r.baseCheckpointId())
-                    .setBytes(r.bytes())
-                    .setNewBytes(r.newBytes())
-                    .setNanos(nanos)
-                    .build();
-        } catch (IOException e) {
-            throw new UncheckedIOException("checkpoint of " + h.id + " failed", e);
+        }, in -> stores.put(h.id, in, record(h, ProcessRecord.Disposition.DISPOSITION_OWNED).toByteArray()));
+        if (!increment) {
+            stores.retainLatestChain(h.id);
         }
+        h.lastCheckpointId = r.checkpointId();
+        long nanos = System.nanoTime() - t0;
+        metrics.checkpointed(r.bytes(), nanos);
+        return CheckpointInfo.newBuilder()
+                .setProcessId(h.id)
+                .setCheckpointId(r.checkpointId())
+                .setBaseCheckpointId(r.baseCheckpointId() == null ? "" : r.baseCheckpointId())
+                .setBytes(r.bytes())
+                .setNewBytes(r.newBytes())
+                .setNanos(nanos)
+                .build();
     }
 
     CheckpointInfo suspend(String id) {

@@ -19,7 +19,7 @@ class AgentRestartTest {
 
     @Test
     void aMigratedProcessCarriesOnAfterItsAgentRestartsAndMovesOn() throws Exception {
-        ProcessSpec spec = Agents.counter(1500, 20_000, 512 << 10);
+        ProcessSpec spec = Agents.counter(1500, 20_000, 512 << 10, 8 << 10);
         String expected = Agents.reference(spec);
         try (Agents agents = new Agents(dir)) {
             NodeAgentServer a = agents.start("a");

@@ -45,7 +45,8 @@ class MigrationTest {
     void aRunningProcessMovesAcrossThreeAgentsManyTimesWithItsOutputAndFilesWhole() throws Exception {
         try (Agents agents = new Agents(dir)) {
             List<NodeAgentServer> nodes = List.of(agents.start("a"), agents.start("b"), agents.start("c"));
-            ProcessSpec spec = Agents.counter(3000, 20_000, 256 << 10);
+            // 1 MiB written once, then a 16 KiB working set: pages written once and never again must travel too.
+            ProcessSpec spec = Agents.counter(3000, 20_000, 1 << 20, 16 << 10);
             String expected = Agents.reference(spec);
             agents.stub(nodes.get(0)).spawn(SpawnRequest.newBuilder().setProcessId("p1").setSpec(spec).build());
 
