@@ -8,7 +8,8 @@ import pm.v1.ProcessState;
 
 /**
  * Brings an agent's processes back after a restart from its records and checkpoints: OWNED ones
- * run again from their last checkpoint, SUSPENDED ones wait for resume, PREPARED ones are held
+ * run again from their last checkpoint (or the staging file a migration left, until the first
+ * checkpoint after it), SUSPENDED ones wait for resume, PREPARED ones are held
  * frozen until their source says how the migration ended, HANDED_OFF ones stay gone. Runs once,
  * before the agent serves.
  */
@@ -44,8 +45,9 @@ final class AgentRecovery {
                 ProcessState initial = r.getDisposition() == ProcessRecord.Disposition.DISPOSITION_SUSPENDED
                         ? ProcessState.PROCESS_STATE_SUSPENDED
                         : ProcessState.PROCESS_STATE_PREPARED;
-                // Output resumes where the checkpoint it restarts from left the log.
-                long logOffset = host.stores().latest(r.getProcessId()).map(ProcessHost::logOffsetOf).orElse(r.getLogOffset());
+                // Output resumes where the state it restarts from left the log.
+                long logOffset = r.hasStaged() ? r.getStaged().getLogOffset()
+                        : host.stores().latest(r.getProcessId()).map(ProcessHost::logOffsetOf).orElse(r.getLogOffset());
                 HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module,
                         new ProcessLog(logOffset, host.logRetainBytes()), r.getEpoch(), initial);
                 h.lock.lock();
@@ -56,10 +58,14 @@ final class AgentRecovery {
                         return;
                     }
                     boolean prepared = r.getDisposition() == ProcessRecord.Disposition.DISPOSITION_PREPARED;
-                    host.restoreFromStore(h, "", prepared || r.getFrozen());
+                    if (r.hasStaged()) {
+                        host.restoreFromStaging(h, r.getStaged(), prepared || r.getFrozen());
+                    } else {
+                        host.restoreFromStore(h, "", prepared || r.getFrozen());
+                    }
                     if (prepared) {
                         h.state = ProcessState.PROCESS_STATE_PREPARED;
-                        target.holdPrepared(r.getMigrationId(), h, r.getPeer(), r.getFrozen());
+                        target.holdPrepared(r.getMigrationId(), h, r.getPeer(), r.getStaged());
                     }
                 } finally {
                     h.lock.unlock();

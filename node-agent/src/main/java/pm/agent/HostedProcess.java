@@ -28,6 +28,8 @@ final class HostedProcess {
     volatile String lastCheckpointId = "";
     volatile int exitStatus = -1;
     volatile String failure = "";
+    /** While not null, its durable state is a migration's staging file and this final frame, until its next checkpoint. */
+    volatile pm.v1.TransferFinal staged;
 
     HostedProcess(String id, ProcessSpec spec, CompiledModule module, ProcessLog log, long epoch, ProcessState state) {
         this.id = id;

@@ -3,26 +3,36 @@ package pm.agent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import pm.agent.store.CheckpointRecord;
 import pm.agent.store.CheckpointStore;
+import pm.agent.store.ChunkStore;
 import pm.agent.store.ModuleStore;
+import pm.runtime.interp.MemoryInstance;
 
 /**
- * The agent's checkpoint and module stores under its data directory, with disk failures turned
+ * The agent's checkpoint and module stores and its migration staging files under its data
+ * directory, with disk failures turned
  * into {@link UncheckedIOException} (an agent cannot go on without its disk; the edge reports it).
  * Thread-safe as the stores are.
  */
 final class LocalStores implements AutoCloseable {
     private final CheckpointStore checkpoints;
     private final ModuleStore modules;
+    private final Path staging;
 
     LocalStores(Path dataDir) {
         try {
             this.checkpoints = new CheckpointStore(dataDir.resolve("checkpoints"));
             this.modules = new ModuleStore(dataDir.resolve("modules"));
+            this.staging = Files.createDirectories(dataDir.resolve("staging"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the stores under " + dataDir, e);
         }
@@ -67,6 +77,37 @@ final class LocalStores implements AutoCloseable {
     /** Deletes chunks no checkpoint names any more (after kills, migrations away and retained chains). */
     void collectGarbage() {
         io(checkpoints::collectGarbage);
+    }
+
+    /**
+     * A fresh staging file for a process arriving by migration: its memory pages at their offsets,
+     * written while they arrive, so that only the last ones remain to be forced at the end.
+     */
+    FileChannel createStaging(String processId) {
+        return io(() -> FileChannel.open(stagingFile(processId), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING));
+    }
+
+    /** The staged memory of {@code pages} pages (bytes never written read as zero). */
+    byte[] readStaging(String processId, int pages) {
+        return io(() -> {
+            byte[] memory = new byte[pages * MemoryInstance.PAGE_SIZE];
+            try (FileChannel ch = FileChannel.open(stagingFile(processId), StandardOpenOption.READ)) {
+                ByteBuffer buffer = ByteBuffer.wrap(memory);
+                while (buffer.hasRemaining() && ch.read(buffer) >= 0) {
+                    // until the end of the memory or of the file
+                }
+            }
+            return memory;
+        });
+    }
+
+    void deleteStaging(String processId) {
+        io(() -> Files.deleteIfExists(stagingFile(processId)));
+    }
+
+    private Path stagingFile(String processId) {
+        return staging.resolve(ChunkStore.hash(processId.getBytes(StandardCharsets.UTF_8)) + ".memory");
     }
 
     String putModule(byte[] bytes) {

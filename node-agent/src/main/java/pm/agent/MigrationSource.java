@@ -187,6 +187,7 @@ final class MigrationSource {
         HostedProcess h = p.process;
         host.record(h, ProcessRecord.Disposition.DISPOSITION_HANDED_OFF, migrationId, p.target, false);
         faults.hit(FaultPoints.SOURCE_AFTER_COMMIT);
+        boolean told = !tellTarget || tellTarget(p.target, migrationId, h.id, true); // the target resumes now
         ProcessHost.await(h.handle.remove());
         h.handle = null;
         h.process = null;
@@ -195,7 +196,8 @@ final class MigrationSource {
         host.drop(h);
         pending.remove(migrationId);
         host.stores().delete(h.id);
-        if (!tellTarget || tellTarget(p.target, migrationId, h.id, true)) {
+        host.stores().deleteStaging(h.id);
+        if (told) {
             host.records().delete(h.id);
         } else {
             host.records().get(h.id).ifPresent(this::rememberHandOff);

@@ -1,6 +1,10 @@
 package pm.agent;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import io.grpc.stub.StreamObserver;
 import java.util.Arrays;
 import java.util.Map;
@@ -24,16 +28,17 @@ import pm.v1.TransferReply;
 import pm.v1.WasiState;
 
 /**
- * The target side of a live migration: receives pages into the memory the process will own,
- * restores it from the final frame, makes it durable (a checkpoint and a PREPARED record) and
- * holds it frozen until the decision: {@link #commit} resumes it, {@link #abort} drops it. A
+ * The target side of a live migration: receives pages into the memory the process will own and
+ * into a staging file (written as they arrive, forced as it goes), restores the process from the
+ * final frame, makes it durable (the last pages forced, a PREPARED record holding the final frame)
+ * and holds it frozen until the decision: {@link #commit} resumes it, {@link #abort} drops it. A
  * prepared process whose decision never came asks its source ({@link #resolveUndecided}).
  *
  * <p>Threads: one {@link Receiver} per stream, called by gRPC serially; the prepared map is shared.
  */
 final class MigrationTarget {
     /** A process restored from a migration, frozen here until the decision. */
-    private record Prepared(HostedProcess process, String source, boolean frozen) {}
+    private record Prepared(HostedProcess process, String source, TransferFinal staged) {}
 
     private final ProcessHost host;
     private final AgentChannels channels;
@@ -41,6 +46,8 @@ final class MigrationTarget {
     private final Map<String, Prepared> prepared = new ConcurrentHashMap<>();
 
     private final FaultPoints faults;
+    /** Unforced staged bytes allowed before a force: bounds the work left for the final one. */
+    private static final long STAGING_FORCE_BYTES = 32L << 20;
 
     MigrationTarget(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults) {
         this.host = host;
@@ -62,12 +69,15 @@ final class MigrationTarget {
         HostedProcess h = p.process;
         h.lock.lock();
         try {
-            h.state = p.frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
-            host.record(h, ProcessRecord.Disposition.DISPOSITION_OWNED, "", "", p.frozen);
-            faults.hit(FaultPoints.TARGET_AFTER_COMMIT);
-            if (!p.frozen) {
+            boolean frozen = p.staged.getFrozen();
+            h.state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
+            if (!frozen) {
                 h.handle.thaw();
             }
+            // Off the downtime path: until this record is on disk, a restart finds the PREPARED one and
+            // asks the source, whose HANDED_OFF record already says the migration committed.
+            host.record(h, ProcessRecord.Disposition.DISPOSITION_OWNED, "", "", frozen);
+            faults.hit(FaultPoints.TARGET_AFTER_COMMIT);
             return h;
         } finally {
             h.lock.unlock();
@@ -98,8 +108,8 @@ final class MigrationTarget {
     }
 
     /** Registers a prepared process found on disk after a restart. */
-    void holdPrepared(String migrationId, HostedProcess h, String source, boolean frozen) {
-        prepared.put(migrationId, new Prepared(h, source, frozen));
+    void holdPrepared(String migrationId, HostedProcess h, String source, TransferFinal staged) {
+        prepared.put(migrationId, new Prepared(h, source, staged));
     }
 
     /** Asks the source of every prepared migration how it ended and acts on the answer. */
@@ -128,6 +138,8 @@ final class MigrationTarget {
         private CompiledModule module;
         private Limits limits;
         private byte[] memory = new byte[0];
+        private FileChannel staging;
+        private long unforced;
         private boolean done;
 
         Receiver(StreamObserver<TransferReply> replies) {
@@ -172,6 +184,7 @@ final class MigrationTarget {
                 throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + b.getProcessId() + " already exists on this agent");
             }
             limits = host.factory().limits(b.getSpec());
+            staging = host.stores().createStaging(b.getProcessId());
             boolean needModule = !host.hasModule(b.getModuleSha256().toByteArray());
             if (!needModule) {
                 module = host.module(b.getSpec());
@@ -203,6 +216,25 @@ final class MigrationTarget {
             } else {
                 run.getData().copyTo(memory, from);
             }
+            stage(from, length);
+        }
+
+        /** Writes pages to the staging file as they come; forcing every 32 MiB keeps the final force short. */
+        private void stage(int from, int length) {
+            try {
+                ByteBuffer pages = ByteBuffer.wrap(memory, from, length);
+                long at = from;
+                while (pages.hasRemaining()) {
+                    at += staging.write(pages, at);
+                }
+                unforced += length;
+                if (unforced >= STAGING_FORCE_BYTES) {
+                    staging.force(false);
+                    unforced = 0;
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot stage pages", e);
+            }
         }
 
         private void finish(TransferFinal f) {
@@ -225,6 +257,7 @@ final class MigrationTarget {
             ProcessLog log = new ProcessLog(f.getLogOffset(), hostLogRetain());
             HostedProcess h = new HostedProcess(begin.getProcessId(), begin.getSpec(), module, log, begin.getEpoch(),
                     ProcessState.PROCESS_STATE_PREPARED);
+            TransferFinal staged = f;
             h.lock.lock();
             try {
                 host.adopt(h);
@@ -232,16 +265,23 @@ final class MigrationTarget {
                     h.process = WasiProcess.restore(module, execution, wasi, memory, host.factory().endpoints(h.spec, log),
                             limits, host.factory().fsBytes(h.spec));
                     memory = null;
+                    // Durable before the answer: the staged pages, then a record holding the final frame.
+                    staging.force(false);
+                    staging.close();
+                    h.staged = staged;
                     host.record(h, ProcessRecord.Disposition.DISPOSITION_PREPARED, begin.getMigrationId(), begin.getSource(),
                             f.getFrozen());
-                    host.checkpoint(h, false);
                     host.schedule(h, true);
+                } catch (IOException e) {
+                    host.drop(h);
+                    host.forget(h.id);
+                    throw new UncheckedIOException("cannot stage the process", e);
                 } catch (RuntimeException e) {
                     host.drop(h);
                     host.forget(h.id);
                     throw e;
                 }
-                prepared.put(begin.getMigrationId(), new Prepared(h, begin.getSource(), f.getFrozen()));
+                prepared.put(begin.getMigrationId(), new Prepared(h, begin.getSource(), staged));
             } finally {
                 h.lock.unlock();
             }
@@ -267,7 +307,21 @@ final class MigrationTarget {
 
         @Override
         public void onError(Throwable t) {
-            done = true; // the source went away before the end: nothing was kept
+            if (!done && begin != null && staging != null) {
+                closeQuietly();
+                if (host.find(begin.getProcessId()).isEmpty()) {
+                    host.stores().deleteStaging(begin.getProcessId());
+                }
+            }
+            done = true; // the source went away before the end: nothing is kept
+        }
+
+        private void closeQuietly() {
+            try {
+                staging.close();
+            } catch (IOException ignored) {
+                // only dropping it
+            }
         }
 
         @Override

@@ -25,6 +25,9 @@ import pm.v1.ProcessInfo;
 import pm.v1.ProcessRecord;
 import pm.v1.ProcessSpec;
 import pm.v1.ProcessState;
+import pm.v1.ExecutionState;
+import pm.v1.TransferFinal;
+import pm.v1.WasiState;
 
 /**
  * The processes of this agent and every operation on one: spawn, freeze, thaw, kill, checkpoint,
@@ -268,6 +271,12 @@ final class ProcessHost {
             stores.retainLatestChain(h.id);
         }
         h.lastCheckpointId = r.checkpointId();
+        if (h.staged != null) {
+            // The checkpoint supersedes the staging file: the record stops naming it, then it goes.
+            h.staged = null;
+            records.put(record(h, ProcessRecord.Disposition.DISPOSITION_OWNED));
+            stores.deleteStaging(h.id);
+        }
         long nanos = System.nanoTime() - t0;
         metrics.checkpointed(r.bytes(), nanos);
         return CheckpointInfo.newBuilder()
@@ -405,6 +414,20 @@ final class ProcessHost {
         records.put(record(h, disposition).toBuilder().setMigrationId(migrationId).setPeer(peer).setFrozen(frozen).build());
     }
 
+    /** Restores {@code h} from its staging file and the final frame kept in its record, and schedules it. */
+    void restoreFromStaging(HostedProcess h, TransferFinal staged, boolean frozen) {
+        try {
+            h.process = WasiProcess.restore(h.module, ExecutionState.parseFrom(staged.getExecution()),
+                    WasiState.parseFrom(staged.getWasi()), stores.readStaging(h.id, staged.getMemoryPages()),
+                    factory.endpoints(h.spec, h.log), factory.limits(h.spec), factory.fsBytes(h.spec));
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new pm.runtime.StateFormatException("staged state of " + h.id + " is corrupt", e);
+        }
+        h.staged = staged;
+        h.state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
+        h.handle = scheduler.add(h.process, frozen, handle -> ended(h, handle));
+    }
+
     ProcessRecords records() {
         return records;
     }
@@ -416,6 +439,7 @@ final class ProcessHost {
     /** Deletes all this agent keeps of a process on disk. */
     void forget(String id) {
         stores.delete(id);
+        stores.deleteStaging(id);
         records.delete(id);
     }
 
@@ -429,14 +453,18 @@ final class ProcessHost {
     }
 
     private ProcessRecord record(HostedProcess h, ProcessRecord.Disposition disposition) {
-        return ProcessRecord.newBuilder()
+        ProcessRecord.Builder b = ProcessRecord.newBuilder()
                 .setProcessId(h.id)
                 .setSpec(h.spec)
                 .setEpoch(h.epoch)
                 .setDisposition(disposition)
                 .setLogOffset(h.log.end())
-                .setFrozen(h.state == ProcessState.PROCESS_STATE_FROZEN)
-                .build();
+                .setFrozen(h.state == ProcessState.PROCESS_STATE_FROZEN);
+        TransferFinal staged = h.staged;
+        if (staged != null) {
+            b.setStaged(staged);
+        }
+        return b.build();
     }
 
     static void requireState(HostedProcess h, String action, ProcessState... allowed) {
