@@ -163,12 +163,18 @@ final class MigrationSource {
             metrics.migrationFailed();
             throw e;
         }
+        long resumed;
         if (request.getCommit()) {
             faults.hit(FaultPoints.SOURCE_BEFORE_COMMIT);
-            commit(migrationId, true);
+            Pending p = pending.get(migrationId);
+            boolean told = commitPoint(migrationId, p, true);
+            resumed = System.nanoTime(); // the target runs it from here on
+            dropCopy(migrationId, p, told);
             result.setCommitted(true);
+        } else {
+            resumed = System.nanoTime();
         }
-        long downtime = System.nanoTime() - freezeStart;
+        long downtime = resumed - freezeStart;
         long total = System.nanoTime() - t0;
         metrics.migratedOut(downtime, total);
         return result.setDowntimeMicros(downtime / 1000).setTotalMicros(total / 1000).build();
@@ -184,10 +190,21 @@ final class MigrationSource {
         if (p == null) {
             throw new AgentException(AgentException.Reason.NOT_FOUND, "no migration " + migrationId + " waiting on this agent");
         }
-        HostedProcess h = p.process;
-        host.record(h, ProcessRecord.Disposition.DISPOSITION_HANDED_OFF, migrationId, p.target, false);
+        boolean told = commitPoint(migrationId, p, tellTarget);
+        dropCopy(migrationId, p, told);
+        return p.process;
+    }
+
+    /** HANDED_OFF on disk, then the target resumes; returns whether it heard. */
+    private boolean commitPoint(String migrationId, Pending p, boolean tellTarget) {
+        host.record(p.process, ProcessRecord.Disposition.DISPOSITION_HANDED_OFF, migrationId, p.target, false);
         faults.hit(FaultPoints.SOURCE_AFTER_COMMIT);
-        boolean told = !tellTarget || tellTarget(p.target, migrationId, h.id, true); // the target resumes now
+        return !tellTarget || tellTarget(p.target, migrationId, p.process.id, true);
+    }
+
+    /** After the commit point: this copy and its checkpoints go; the record too once the target has heard. */
+    private void dropCopy(String migrationId, Pending p, boolean told) {
+        HostedProcess h = p.process;
         ProcessHost.await(h.handle.remove());
         h.handle = null;
         h.process = null;
@@ -202,7 +219,6 @@ final class MigrationSource {
         } else {
             host.records().get(h.id).ifPresent(this::rememberHandOff);
         }
-        return h;
     }
 
     /** Before the commit point: the target drops its copy, the process carries on here. */

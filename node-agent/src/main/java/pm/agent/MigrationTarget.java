@@ -76,8 +76,18 @@ final class MigrationTarget {
             }
             // Off the downtime path: until this record is on disk, a restart finds the PREPARED one and
             // asks the source, whose HANDED_OFF record already says the migration committed.
-            host.record(h, ProcessRecord.Disposition.DISPOSITION_OWNED, "", "", frozen);
-            faults.hit(FaultPoints.TARGET_AFTER_COMMIT);
+            host.later(() -> {
+                h.lock.lock();
+                try {
+                    if (host.find(h.id).orElse(null) == h) {
+                        host.record(h, ProcessRecord.Disposition.DISPOSITION_OWNED, "", "",
+                                h.state == ProcessState.PROCESS_STATE_FROZEN);
+                        faults.hit(FaultPoints.TARGET_AFTER_COMMIT);
+                    }
+                } finally {
+                    h.lock.unlock();
+                }
+            });
             return h;
         } finally {
             h.lock.unlock();

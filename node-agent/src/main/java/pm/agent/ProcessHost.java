@@ -428,6 +428,11 @@ final class ProcessHost {
         h.handle = scheduler.add(h.process, frozen, handle -> ended(h, handle));
     }
 
+    /** Runs {@code task} on the agent's background thread (record writes and cleanups off a caller's path). */
+    void later(Runnable task) {
+        background.execute(task);
+    }
+
     ProcessRecords records() {
         return records;
     }
