@@ -8,7 +8,10 @@ import java.nio.channels.FileChannel;
 import io.grpc.stub.StreamObserver;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.interp.Limits;
@@ -44,6 +47,11 @@ final class MigrationTarget {
     private final AgentChannels channels;
     private final AgentMetrics metrics;
     private final Map<String, Prepared> prepared = new ConcurrentHashMap<>();
+    private final ExecutorService forcers = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "pm-agent-staging-force");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final FaultPoints faults;
     /** Unforced staged bytes allowed before a force: bounds the work left for the final one. */
@@ -150,6 +158,8 @@ final class MigrationTarget {
         private byte[] memory = new byte[0];
         private FileChannel staging;
         private long unforced;
+        /** The force in flight, overlapping the disk with the stream; the final force waits for it. */
+        private CompletableFuture<Void> forcing = CompletableFuture.completedFuture(null);
         private boolean done;
 
         Receiver(StreamObserver<TransferReply> replies) {
@@ -238,8 +248,15 @@ final class MigrationTarget {
                     at += staging.write(pages, at);
                 }
                 unforced += length;
-                if (unforced >= STAGING_FORCE_BYTES) {
-                    staging.force(false);
+                if (unforced >= STAGING_FORCE_BYTES && forcing.isDone()) {
+                    FileChannel channel = staging;
+                    forcing = CompletableFuture.runAsync(() -> {
+                        try {
+                            channel.force(false);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException("cannot force staged pages", e);
+                        }
+                    }, forcers);
                     unforced = 0;
                 }
             } catch (IOException e) {
@@ -276,6 +293,7 @@ final class MigrationTarget {
                             limits, host.factory().fsBytes(h.spec));
                     memory = null;
                     // Durable before the answer: the staged pages, then a record holding the final frame.
+                    forcing.join();
                     staging.force(false);
                     staging.close();
                     h.staged = staged;
