@@ -5,8 +5,10 @@ import java.nio.file.Paths;
 
 /**
  * Runs one node agent until the JVM is stopped:
- * {@code AgentMain --name NAME --data DIR [--port P] [--metrics-port P] [--workers N] [--fault-point POINT]}.
- * Prints one line, {@code agent NAME listening on HOST:PORT metrics PORT}, once it serves.
+ * {@code AgentMain --name NAME --data DIR [--port P] [--metrics-port P] [--workers N] [--fault-point POINT]
+ * [--exit-with-stdin]}. Prints one line, {@code agent NAME listening on HOST:PORT metrics PORT}, once it
+ * serves. With {@code --exit-with-stdin} it exits when its standard input closes, so an agent a test
+ * started never outlives the test's JVM.
  */
 public final class AgentMain {
     private AgentMain() {}
@@ -19,7 +21,12 @@ public final class AgentMain {
         int metricsPort = 0;
         int workers = 2;
         String fault = "";
+        boolean exitWithStdin = false;
         for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--exit-with-stdin")) {
+                exitWithStdin = true;
+                continue;
+            }
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
                 case "--name" -> name = value;
@@ -41,6 +48,20 @@ public final class AgentMain {
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-agent-shutdown"));
         System.out.println("agent " + name + " listening on " + server.address() + " metrics " + server.metricsPort());
         System.out.flush();
+        if (exitWithStdin) {
+            Thread watcher = new Thread(() -> {
+                try {
+                    while (System.in.read() >= 0) {
+                        // nothing is expected; only the end matters
+                    }
+                } catch (java.io.IOException ignored) {
+                    // closed as well
+                }
+                System.exit(0);
+            }, "pm-agent-stdin-watch");
+            watcher.setDaemon(true);
+            watcher.start();
+        }
         server.awaitTermination();
     }
 

@@ -35,7 +35,8 @@ public final class AgentProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
-                AgentMain.class.getName(), "--name", name, "--data", data.toString(), "--port", Integer.toString(port)));
+                AgentMain.class.getName(), "--name", name, "--data", data.toString(), "--port", Integer.toString(port),
+                "--exit-with-stdin"));
         if (!faultPoint.isEmpty()) {
             cmd.addAll(List.of("--fault-point", faultPoint));
         }

@@ -29,7 +29,8 @@ import pm.v1.SpawnRequest;
  * {@code bench.moves} times (default 20,10,4). Prints downtime (frozen on the source until running
  * on the target) p50/p99, total time, bytes sent and streaming throughput, against a plain
  * loopback TCP copy measured in the same command; then suspend + resume of the largest process
- * (a restore from the checkpoint store).
+ * (a restore from the checkpoint store). With {@code bench.frozen=true} the guest is frozen first, so
+ * every page moves in the final round and the figures are those of the data path alone.
  */
 public final class MigrationBench {
     private MigrationBench() {}
@@ -38,6 +39,7 @@ public final class MigrationBench {
         String[] sizes = System.getProperty("bench.sizesMiB", "1,64,1024").split(",");
         String[] moves = System.getProperty("bench.moves", "20,10,4").split(",");
         int hot = Integer.getInteger("bench.hotKiB", 256) << 10;
+        boolean frozen = Boolean.getBoolean("bench.frozen");
         System.out.printf("JVM %s, %d CPUs, load average %.2f at start%n", System.getProperty("java.vm.version"),
                 Runtime.getRuntime().availableProcessors(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         double tcp = loopbackTcpBytesPerSecond(1L << 30);
@@ -56,6 +58,9 @@ public final class MigrationBench {
                         .build();
                 a.stub().spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build());
                 awaitFilled(a, id, mib);
+                if (frozen) {
+                    a.stub().freeze(ref(id)); // no pre-copy: everything moves in the final round, the rate of the data path alone
+                }
                 List<MigrationResult> results = new ArrayList<>();
                 for (int m = 0; m < count; m++) {
                     AgentProcess from = agents[m % 2];
