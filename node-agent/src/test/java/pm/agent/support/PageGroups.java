@@ -11,6 +11,7 @@ import pm.runtime.image.ImageReader;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.interp.Limits;
 import pm.runtime.process.WasiProcess;
+import pm.runtime.support.Wat;
 import pm.runtime.wasi.WasiSession;
 
 /**
