@@ -281,7 +281,7 @@ final class MigrationTarget {
             } catch (InvalidProtocolBufferException e) {
                 throw new pm.runtime.StateFormatException("migration state corrupt: " + e.getMessage(), e);
             }
-            ProcessLog log = new ProcessLog(f.getLogOffset(), hostLogRetain());
+            ProcessLog log = new ProcessLog(f.getLogOffset(), host.logRetainBytes());
             HostedProcess h = new HostedProcess(begin.getProcessId(), begin.getSpec(), module, log, begin.getEpoch(),
                     ProcessState.PROCESS_STATE_PREPARED);
             TransferFinal staged = f;
@@ -317,10 +317,6 @@ final class MigrationTarget {
             faults.hit(FaultPoints.TARGET_PREPARED);
             done = true;
             reply(TransferReply.newBuilder().setPrepared(true));
-        }
-
-        private int hostLogRetain() {
-            return host.logRetainBytes();
         }
 
         private void requireBegun() {
