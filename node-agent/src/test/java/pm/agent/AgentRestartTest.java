@@ -26,14 +26,14 @@ class AgentRestartTest {
             NodeAgentServer b = agents.start("b");
             ProcessRef p = ProcessRef.newBuilder().setProcessId("p").build();
             agents.stub(a).spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
-            Thread.sleep(100);
+            Agents.awaitProgress(agents.stub(a), "p", 5_000_000); // it prints something on a
             agents.stub(a).freeze(p);
             long[] end = new long[1];
             String onA = logsUpTo(agents, a, 0, end);
             agents.stub(a).migrateOut(MigrateRequest.newBuilder().setProcessId("p").setTarget(b.address()).setCommit(true).build());
             assertThat(agents.stub(b).get(p).getState()).as("frozen before, frozen after").isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
             agents.stub(b).thaw(p);
-            Thread.sleep(100);
+            Agents.awaitProgress(agents.stub(b), "p", 5_000_000); // and on b
 
             // Freeze, checkpoint and stop b: its restart comes back exactly there, frozen.
             agents.stub(b).freeze(p);

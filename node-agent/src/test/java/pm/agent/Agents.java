@@ -105,6 +105,22 @@ public final class Agents implements AutoCloseable {
     }
 
     /**
+     * Waits until the process has run at least {@code instructions} more instructions on {@code agent}
+     * (a condition, not a duration: the machine may be slow).
+     */
+    static void awaitProgress(NodeAgentGrpc.NodeAgentBlockingStub agent, String id, long instructions) throws InterruptedException {
+        pm.v1.ProcessRef ref = pm.v1.ProcessRef.newBuilder().setProcessId(id).build();
+        long target = agent.get(ref).getInstructionsRetired() + instructions;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (agent.get(ref).getInstructionsRetired() < target) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("process " + id + " made no progress for 60 s");
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /**
      * The stdout of a process from {@code offset} to the end of what {@code agent} holds, following
      * until it closes, checking that no byte is missing; with a negative offset, from wherever the
      * agent's log starts.

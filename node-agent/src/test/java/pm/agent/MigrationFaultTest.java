@@ -55,7 +55,7 @@ class MigrationFaultTest {
             source.start(dies.equals("source") ? point : "");
             target.start(dies.equals("target") ? point : "");
             source.stub().spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
-            Thread.sleep(300);
+            Agents.awaitProgress(source.stub(), "p", 5_000_000); // the checkpoint is not the start
             source.stub().checkpoint(CheckpointRequest.newBuilder().setProcessId("p").setIncremental(true).build());
 
             MigrateRequest move = MigrateRequest.newBuilder().setProcessId("p").setTarget(target.address()).setCommit(true).build();
@@ -99,7 +99,7 @@ class MigrationFaultTest {
             if (stable >= 5) {
                 return last;
             }
-            Thread.sleep(200);
+            Thread.sleep(200); // polling: "settled" means five observations in a row, so a second copy would show
         }
         throw new AssertionError("did not settle: owner has " + last + ", other has " + get(other));
     }

@@ -57,7 +57,7 @@ class MigrationTest {
                 NodeAgentServer from = nodes.get(hop % 3);
                 NodeAgentServer to = nodes.get((hop + 1) % 3);
                 Future<Object[]> log = follow(agents, from, "p1", offset);
-                Thread.sleep(50); // let it run and print a little on each agent
+                Agents.awaitProgress(agents.stub(from), "p1", 2_000_000); // it prints a little on each agent
                 results.add(agents.stub(from).migrateOut(MigrateRequest.newBuilder()
                         .setProcessId("p1").setTarget(to.address()).setCommit(true).build()));
                 Object[] part = log.get(60, TimeUnit.SECONDS);

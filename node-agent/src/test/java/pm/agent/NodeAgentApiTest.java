@@ -101,9 +101,10 @@ class NodeAgentApiTest {
         ProcessInfo frozen = stubA.freeze(ref("life"));
         assertThat(frozen.getState()).isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
         long retired = frozen.getInstructionsRetired();
-        Thread.sleep(100);
+        Thread.sleep(100); // an observation window: a frozen process must not run during it
         assertThat(stubA.get(ref("life")).getInstructionsRetired()).as("a frozen process does not run").isEqualTo(retired);
         assertThat(stubA.thaw(ref("life")).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
+        Agents.awaitProgress(stubA, "life", 1_000_000); // and a thawed one does
 
         CheckpointInfo full = stubA.checkpoint(CheckpointRequest.newBuilder().setProcessId("life").build());
         CheckpointInfo increment = stubA.checkpoint(CheckpointRequest.newBuilder().setProcessId("life").setIncremental(true).build());
@@ -126,7 +127,7 @@ class NodeAgentApiTest {
         ProcessSpec spec = Agents.counter(600, 20_000, 256 << 10);
         String expected = Agents.reference(spec);
         spawn(stubA, "travel", spec);
-        Thread.sleep(200);
+        Agents.awaitProgress(stubA, "travel", 5_000_000);
         stubA.freeze(ref("travel"));
         long[] offset = new long[1];
         String before = logsSoFar(stubA, "travel", offset);
