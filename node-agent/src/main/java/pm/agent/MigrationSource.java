@@ -76,7 +76,7 @@ final class MigrationSource {
 
     private MigrationResult run(HostedProcess h, MigrateRequest request) throws InterruptedException {
         long t0 = System.nanoTime();
-        String migrationId = UUID.randomUUID().toString();
+        String migrationId = request.getMigrationId().isEmpty() ? UUID.randomUUID().toString() : request.getMigrationId();
         boolean wasRunning = h.state == ProcessState.PROCESS_STATE_RUNNING;
         long budgetNanos = TimeUnit.MICROSECONDS.toNanos(
                 request.getDowntimeBudgetMicros() > 0 ? request.getDowntimeBudgetMicros() : DEFAULT_DOWNTIME_BUDGET_MICROS);
