@@ -194,6 +194,10 @@ public final class CoordinatorServer implements AutoCloseable {
         return metricsPort;
     }
 
+    public EventHub events() {
+        return events;
+    }
+
     public CoordinatorMetrics metrics() {
         return metrics;
     }
