@@ -38,7 +38,7 @@ import pm.v1.ProcessRef;
  * needs, close it all with {@link #close}.
  */
 public final class ClusterFixture implements AutoCloseable {
-    public static final long NODE_CAPACITY_BYTES = 4L << 30;
+    public static final long NODE_CAPACITY_BYTES = 1L << 30;
 
     private final Path dir;
     private final TestingServer zookeeper;
