@@ -48,25 +48,30 @@ class ClusterMigrationTest {
         cluster.close();
     }
 
-    /** Follows the process's stdout through the Cluster API until the stream ends, checking offsets have no gap. */
+    /** Follows the process's stdout through the Cluster API from the start until the stream ends. */
     static Future<String> followLog(ExecutorService pool, ClusterGrpc.ClusterBlockingStub api, String id) {
-        return pool.submit(() -> {
-            StringBuilder out = new StringBuilder();
-            long expected = 0;
-            Iterator<LogChunk> it = api.withDeadlineAfter(10, TimeUnit.MINUTES)
-                    .logs(LogsRequest.newBuilder().setProcessId(id).setFollow(true).build());
-            while (it.hasNext()) {
-                LogChunk c = it.next();
-                if (c.getOffset() != expected) {
-                    throw new AssertionError("log gap or repeat: expected offset " + expected + ", got " + c.getOffset());
-                }
-                expected += c.getData().size();
-                if (c.getStream() == LogChunk.Stream.STREAM_STDOUT) {
-                    out.append(c.getData().toStringUtf8());
-                }
+        return pool.submit(() -> follow(api.withDeadlineAfter(10, TimeUnit.MINUTES)
+                .logs(LogsRequest.newBuilder().setProcessId(id).setFollow(true).build()), 0, null));
+    }
+
+    /** The stdout in {@code chunks} from {@code offset} on, checking there is no gap or repeat; the end offset goes to {@code end}. */
+    static String follow(Iterator<LogChunk> chunks, long offset, long[] end) {
+        StringBuilder out = new StringBuilder();
+        long expected = offset;
+        while (chunks.hasNext()) {
+            LogChunk c = chunks.next();
+            if (c.getOffset() != expected) {
+                throw new AssertionError("log gap or repeat: expected offset " + expected + ", got " + c.getOffset());
             }
-            return out.toString();
-        });
+            expected += c.getData().size();
+            if (c.getStream() == LogChunk.Stream.STREAM_STDOUT) {
+                out.append(c.getData().toStringUtf8());
+            }
+        }
+        if (end != null) {
+            end[0] = expected;
+        }
+        return out.toString();
     }
 
     /** Waits until the process has run {@code instructions} more on its owner: it makes progress on every node. */

@@ -117,9 +117,9 @@ public final class MigrationOrchestrator {
             MigrationResult transfer = prepare(record, version, journal, source, target, downtimeBudgetMicros);
             journal = journal.toBuilder().setPhase(MigrationJournal.Phase.PHASE_COMMITTED).build();
             observer.reached(journal);
-            if (finisher.commit(journal)) {
+            if (leading.getAsBoolean() && finisher.commit(journal)) {
                 store.deleteJournal(journal.getMigrationId());
-            } // else the journal stays COMMITTED and MigrationRecovery tells the agents later
+            } // else the journal stays COMMITTED and MigrationRecovery (here or on a new leader) tells the agents later
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
             metrics.migrated("committed", took);
             events.publish(ClusterEvent.Kind.KIND_MIGRATION_COMMITTED, processId, target.getName(), epoch + 1,
