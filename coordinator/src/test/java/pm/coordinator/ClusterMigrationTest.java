@@ -111,6 +111,9 @@ class ClusterMigrationTest {
         String expected = reference.get(5, TimeUnit.MINUTES);
         assertThat(expected).contains("ticks file: 1500 lines");
         assertThat(log.get(5, TimeUnit.MINUTES)).isEqualTo(expected);
+        assertThat(cluster.leader().metrics().scrape())
+                .containsPattern("pm_cluster_migrations_total\\{[^}]*outcome=\"committed\"[^}]*} 6")
+                .containsPattern("pm_cluster_spawns_total\\{[^}]*outcome=\"ok\"[^}]*} 1");
     }
 
     @Test
