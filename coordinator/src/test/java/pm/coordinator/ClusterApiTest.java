@@ -158,6 +158,46 @@ class ClusterApiTest {
     }
 
     @Test
+    void anExportedImageImportsAsANewProcessPlacedLikeASpawn() throws Exception {
+        api.spawn(spawn("p1", "a"));
+        api.freeze(ref("p1"));
+        java.util.List<pm.v1.ImageChunk> image = new java.util.ArrayList<>();
+        api.export(pm.v1.ExportRequest.newBuilder().setProcessId("p1").build()).forEachRemaining(image::add);
+        assertThat(image).isNotEmpty();
+
+        java.util.concurrent.CompletableFuture<ClusterProcess> imported = new java.util.concurrent.CompletableFuture<>();
+        StreamObserver<pm.v1.ImageChunk> upload = cluster.asyncCluster(cluster.leader()).import_(new StreamObserver<>() {
+            @Override
+            public void onNext(ClusterProcess p) {
+                imported.complete(p);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                imported.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+        });
+        for (int i = 0; i < image.size(); i++) {
+            pm.v1.ImageChunk chunk = image.get(i);
+            if (i == 0) {
+                chunk = chunk.toBuilder().setHeader(pm.v1.ImportHeader.newBuilder().setProcessId("p2")
+                        .setModule(endless().getModule()).setSpec(endless().toBuilder().clearModule())).build();
+            }
+            upload.onNext(chunk);
+        }
+        upload.onCompleted();
+
+        ClusterProcess p2 = imported.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(p2.getProcessId()).isEqualTo("p2");
+        assertThat(cluster.record("p2").orElseThrow().getOwner()).isEqualTo(p2.getNode());
+        assertThat(cluster.agentsHolding("p2")).containsExactly(p2.getNode());
+        assertThat(api.get(ref("p2")).getInfo().getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
+    }
+
+    @Test
     void killEndsTheProcessAndDeletesItsRecord() throws Exception {
         api.spawn(spawn("p1", "c"));
 
