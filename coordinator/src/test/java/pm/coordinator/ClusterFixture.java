@@ -19,7 +19,6 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.TestingServer;
-import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import pm.agent.AgentConfig;
 import pm.agent.NodeAgentServer;
@@ -44,7 +43,6 @@ public final class ClusterFixture implements AutoCloseable {
     private final TestingServer zookeeper;
     private final CuratorFramework zk;
     private final Map<String, NodeAgentServer> agents = new LinkedHashMap<>();
-    private final Map<String, CuratorFramework> registrations = new HashMap<>();
     private final List<CoordinatorServer> coordinators = new ArrayList<>();
     private final Map<String, ManagedChannel> channels = new HashMap<>();
 
@@ -64,31 +62,21 @@ public final class ClusterFixture implements AutoCloseable {
         return ClusterLayout.DEFAULT;
     }
 
-    /** Starts agents with these names, each registered as a live node. */
+    /** Starts agents with these names; each registers itself as a live node. */
     public ClusterFixture agents(String... names) throws Exception {
         for (String name : names) {
-            NodeAgentServer agent = new NodeAgentServer(AgentConfig.defaults(name, dir.resolve(name)).withPort(0)).start();
-            agents.put(name, agent);
-            register(agent, Map.of());
+            startAgent(name, Map.of());
         }
         return this;
     }
 
-    /**
-     * TEMPORARY until agents register themselves ({@code AgentConfig.withZooKeeper}): writes the
-     * agent's ephemeral NodeRecord from its own ZooKeeper session, so closing that session is the
-     * agent leaving.
-     */
-    public void register(NodeAgentServer agent, Map<String, String> labels) throws Exception {
-        CuratorFramework session = CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100));
-        session.start();
-        session.blockUntilConnected(30, TimeUnit.SECONDS);
-        NodeRecord record = NodeRecord.newBuilder().setName(agent.nodeName()).setAddress(agent.address())
-                .setCapacityBytes(NODE_CAPACITY_BYTES).setCapacityProcesses(100).putAllLabels(labels)
-                .setStartedMillis(System.currentTimeMillis()).build();
-        session.create().creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL)
-                .forPath(layout().node(agent.nodeName()), record.toByteArray());
-        registrations.put(agent.nodeName(), session);
+    /** Starts an agent that joins the cluster with these node labels. */
+    public NodeAgentServer startAgent(String name, Map<String, String> labels) throws Exception {
+        NodeAgentServer agent = new NodeAgentServer(AgentConfig.defaults(name, dir.resolve(name)).withPort(0).withCluster(
+                new AgentConfig.ClusterSettings(zookeeper.getConnectString(), layout().root(), NODE_CAPACITY_BYTES, 100, labels)))
+                .start();
+        agents.put(name, agent);
+        return agent;
     }
 
     /** Starts a coordinator; the first one started leads (await {@link #leader}). */
@@ -188,7 +176,6 @@ public final class ClusterFixture implements AutoCloseable {
     public void close() throws IOException {
         channels.values().forEach(ManagedChannel::shutdownNow);
         coordinators.forEach(CoordinatorServer::close);
-        registrations.values().forEach(CuratorFramework::close);
         agents.values().forEach(NodeAgentServer::close);
         zk.close();
         zookeeper.close();

@@ -14,7 +14,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import pm.agent.ReferenceRuns;
 import pm.v1.ClusterGrpc;
 import pm.v1.ClusterMigrateRequest;
 import pm.v1.ClusterSpawnRequest;
@@ -85,7 +84,7 @@ class ClusterMigrationTest {
     @Test
     void aRunningCounterMovesAcrossThreeNodesWithItsOutputWholeAndItsEpochRising() throws Exception {
         ProcessSpec spec = Guests.counter(1500, 20_000, 1 << 20);
-        Future<String> reference = followers.submit(() -> ReferenceRuns.of(spec));
+        Future<String> reference = followers.submit(() -> Guests.reference(spec));
         api.spawn(ClusterSpawnRequest.newBuilder().setProcessId("p1").setSpec(spec)
                 .setPlacement(Placement.newBuilder().setNode("a")).build());
         Future<String> log = followLog(followers, api, "p1");

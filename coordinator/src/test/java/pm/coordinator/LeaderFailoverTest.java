@@ -17,7 +17,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import pm.agent.ReferenceRuns;
 import pm.agent.cluster.ClusterLayout;
 import pm.coordinator.migration.MigrationObserver;
 import pm.v1.ClusterMigrateRequest;
@@ -104,7 +103,7 @@ class LeaderFailoverTest {
     @Test
     void aNewLeaderRollsBackAMigrationTheOldOneLeftPrepared() throws Exception {
         ProcessSpec spec = Guests.counter(600, 20_000, 1 << 20);
-        Future<String> reference = threads.submit(() -> ReferenceRuns.of(spec));
+        Future<String> reference = threads.submit(() -> Guests.reference(spec));
         StopAt stop = new StopAt(MigrationJournal.Phase.PHASE_PREPARED);
         CoordinatorServer old = startLeaderThenStandby(stop);
         spawnOnA(spec);
@@ -133,7 +132,7 @@ class LeaderFailoverTest {
     @Test
     void aNewLeaderFinishesAMigrationTheOldOneCommitted() throws Exception {
         ProcessSpec spec = Guests.counter(600, 20_000, 1 << 20);
-        Future<String> reference = threads.submit(() -> ReferenceRuns.of(spec));
+        Future<String> reference = threads.submit(() -> Guests.reference(spec));
         StopAt stop = new StopAt(MigrationJournal.Phase.PHASE_COMMITTED);
         CoordinatorServer old = startLeaderThenStandby(stop);
         spawnOnA(spec);

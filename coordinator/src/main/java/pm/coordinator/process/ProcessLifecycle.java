@@ -179,13 +179,21 @@ public final class ProcessLifecycle {
         if (membership.isDraining(to.getName())) {
             throw new ClusterException(ClusterException.Reason.WRONG_STATE, "node " + to.getName() + " is draining");
         }
+        // The record moves first: the target agent starts only what the ownership records give it.
         OwnershipRecord moved = r.toBuilder().setOwner(to.getName()).setEpoch(r.getEpoch() + 1)
                 .setState(ProcessState.PROCESS_STATE_RUNNING).setUpdatedMillis(clock.millis()).build();
-        ProcessInfo info = images.move(r, from, to, moved.getEpoch());
+        int version = store.update(moved, read.version());
+        ProcessInfo info;
         try {
-            store.update(moved, read.version());
+            info = images.move(r, from, to, moved.getEpoch());
         } catch (RuntimeException e) {
-            killQuietly(to, id, moved.getEpoch()); // the record did not move: the copy must not run
+            killQuietly(to, id, moved.getEpoch()); // whatever arrived must not run
+            try {
+                // Back to the old owner, still suspended, under a newer epoch still (epochs never go down).
+                store.update(r.toBuilder().setEpoch(moved.getEpoch() + 1).setUpdatedMillis(clock.millis()).build(), version);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
             throw e;
         }
         killQuietly(from, id, moved.getEpoch()); // the old owner's suspended copy and its checkpoints go
