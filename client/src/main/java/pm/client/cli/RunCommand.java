@@ -39,7 +39,7 @@ final class RunCommand extends ClusterCommand {
 
     @Option(names = "--file", paramLabel = "LOCAL=REMOTE_PATH",
             description = "Copy a local file into the guest's /data at REMOTE_PATH (relative to /data, or under /data/).")
-    Map<String, String> files = new LinkedHashMap<>();
+    List<String> files = new ArrayList<>();
 
     @Option(names = "--stdin", paramLabel = "FILE", description = "The guest's standard input.")
     Path stdin;
@@ -80,7 +80,13 @@ final class RunCommand extends ClusterCommand {
         env.forEach(b::withEnv);
         labels.forEach(b::withLabel);
         nodeLabels.forEach(b::withNodeLabel);
-        files.forEach((local, remote) -> b.withFile(guestPath(remote), read(Path.of(local))));
+        for (String file : files) {
+            int eq = file.indexOf('=');
+            if (eq <= 0 || eq == file.length() - 1) {
+                throw usage("--file is LOCAL=REMOTE_PATH, not " + file);
+            }
+            b.withFile(guestPath(file.substring(eq + 1)), read(Path.of(file.substring(0, eq))));
+        }
         if (stdin != null) {
             b.withStdin(read(stdin));
         }
