@@ -50,15 +50,20 @@ public record SpawnOptions(
             throw new IllegalArgumentException("pinning needs a node to pin to");
         }
         args = List.copyOf(args);
-        env = Map.copyOf(env);
-        files = Map.copyOf(files);
-        labels = Map.copyOf(labels);
-        nodeLabels = Map.copyOf(nodeLabels);
+        env = ordered(env);
+        files = ordered(files);
+        labels = ordered(labels);
+        nodeLabels = ordered(nodeLabels);
         for (String path : files.keySet()) {
             if (path.isEmpty() || path.startsWith("/") || List.of(path.split("/")).contains("..")) {
                 throw new IllegalArgumentException("a file path is relative to /data and stays inside it: " + path);
             }
         }
+    }
+
+    /** An unmodifiable copy that keeps the caller's order, so requests (and files in /data) come out as given. */
+    private static <V> Map<String, V> ordered(Map<String, V> map) {
+        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(map));
     }
 
     public static Builder builder(Path module) {
