@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import pm.client.internal.CoordinatorRouter;
 import pm.client.internal.ImageUpload;
+import pm.client.internal.LogFollower;
 import pm.v1.CheckpointInfo;
 import pm.v1.CheckpointRequest;
 import pm.v1.ClusterEvent;
@@ -117,11 +118,15 @@ public final class AsyncClusterClient implements AutoCloseable {
 
     /**
      * Streams the process's output from byte {@code fromOffset} of its combined log. With {@code follow},
-     * the stream goes on, across migrations, until the process ends; it has no deadline then.
+     * the stream goes on, across migrations, until the process ends; it has no deadline then, and it picks up
+     * where it was if the coordinator goes away (a new leader is asked from the next undelivered byte).
      */
     public StreamHandle logs(String processId, boolean follow, long fromOffset, Consumer<? super LogChunk> consumer) {
-        LogsRequest request = LogsRequest.newBuilder().setProcessId(processId).setFollow(follow).setFromOffset(fromOffset).build();
-        return router.serverStream(ClusterGrpc.getLogsMethod(), request, follow ? null : settings.callTimeout(), consumer);
+        if (follow) {
+            return new LogFollower(router, processId, fromOffset, consumer, settings.callTimeout()).start();
+        }
+        LogsRequest request = LogsRequest.newBuilder().setProcessId(processId).setFromOffset(fromOffset).build();
+        return router.serverStream(ClusterGrpc.getLogsMethod(), request, settings.callTimeout(), consumer);
     }
 
     /** Streams cluster events, about {@code processId} only unless it is empty, until closed. */

@@ -101,11 +101,28 @@ final class FakeCoordinator implements AutoCloseable {
         @Override
         public void logs(LogsRequest request, StreamObserver<LogChunk> response) {
             if (leads(response)) {
+                if (request.getFollow()) {
+                    followBreakingOnce(request, response);
+                    return;
+                }
                 for (int i = 0; i < 3; i++) {
                     response.onNext(LogChunk.newBuilder().setOffset(i).setData(com.google.protobuf.ByteString.copyFromUtf8("x")).build());
                 }
                 response.onCompleted();
             }
+        }
+
+        /** Three bytes, then a broken stream; asked again, one byte it sent already and one more, then the end. */
+        private void followBreakingOnce(LogsRequest request, StreamObserver<LogChunk> response) {
+            if (request.getFromOffset() == 0) {
+                for (int i = 0; i < 3; i++) {
+                    response.onNext(LogChunk.newBuilder().setOffset(i).setData(com.google.protobuf.ByteString.copyFromUtf8("x")).build());
+                }
+                response.onError(Status.UNAVAILABLE.withDescription("the coordinator is going away").asRuntimeException());
+                return;
+            }
+            response.onNext(LogChunk.newBuilder().setOffset(2).setData(com.google.protobuf.ByteString.copyFromUtf8("xy")).build());
+            response.onCompleted();
         }
 
         @Override

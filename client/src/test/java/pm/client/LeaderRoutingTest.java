@@ -150,4 +150,20 @@ class LeaderRoutingTest {
         assertThat(client.leader().getLeaderAddress()).isEqualTo(leader.address());
         assertThat(client.leader().getIsLeader()).isFalse();
     }
+
+    @Test
+    void aFollowedLogPicksUpAtTheNextByteWhenItsStreamBreaks() throws Exception {
+        FakeCoordinator leader = coordinator();
+        StringBuilder seen = new StringBuilder();
+        List<Long> offsets = new ArrayList<>();
+
+        client(leader.address()).logs("p1", true, 0, c -> {
+            offsets.add(c.getOffset());
+            seen.append(c.getData().toStringUtf8());
+        });
+
+        assertThat(seen.toString()).isEqualTo("xxxy");
+        assertThat(offsets).containsExactly(0L, 1L, 2L, 3L);
+        assertThat(leader.calls()).isEqualTo(2);
+    }
 }
