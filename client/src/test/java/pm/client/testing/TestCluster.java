@@ -32,7 +32,7 @@ public final class TestCluster implements AutoCloseable {
     private final TestingServer zookeeper;
     private final Map<String, DaemonJvm> agents = new LinkedHashMap<>();
     private final Map<String, String> coordinators = new LinkedHashMap<>(); // name -> address
-    private final List<DaemonJvm> coordinatorJvms = new ArrayList<>();
+    private final Map<String, DaemonJvm> coordinatorJvms = new LinkedHashMap<>(); // address -> JVM
     private final List<ClusterClient> clients = new ArrayList<>();
 
     private TestCluster(Path dir, TestingServer zookeeper) {
@@ -80,7 +80,7 @@ public final class TestCluster implements AutoCloseable {
                 "--zookeeper", zookeeper.getConnectString(), "--port", Integer.toString(port), "--name", name,
                 "--exit-with-stdin"));
         coordinators.put(name, "127.0.0.1:" + port);
-        coordinatorJvms.add(jvm);
+        coordinatorJvms.put("127.0.0.1:" + port, jvm);
         return jvm;
     }
 
@@ -97,6 +97,20 @@ public final class TestCluster implements AutoCloseable {
         if (jvm != null) {
             jvm.close();
         }
+    }
+
+    /** Kills the coordinator at {@code address} as kill -9 would. */
+    public void killCoordinator(String address) throws InterruptedException {
+        DaemonJvm jvm = coordinatorJvms.remove(address);
+        coordinators.values().remove(address);
+        if (jvm != null) {
+            jvm.close();
+        }
+    }
+
+    /** Starts one more coordinator and waits until it serves. */
+    public void addCoordinator(String name) throws Exception {
+        launchCoordinator(name).awaitReady("coordinator " + name + " listening on");
     }
 
     /** Every coordinator's address, comma-separated, as pmctl's --coordinator takes them. */
@@ -168,7 +182,7 @@ public final class TestCluster implements AutoCloseable {
             clients.forEach(ClusterClient::close);
             clients.clear();
         }
-        for (DaemonJvm c : coordinatorJvms) {
+        for (DaemonJvm c : coordinatorJvms.values()) {
             c.close();
         }
         for (DaemonJvm a : agents.values()) {
