@@ -80,8 +80,10 @@ final class ImageCommands {
             if (!Files.isReadable(file)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "cannot read " + file);
             }
-            ImportHeader.Builder header = ImportHeader.newBuilder().setProcessId(id)
-                    .setSpec(ProcessSpec.newBuilder().putAllLabels(labels));
+            ImportHeader.Builder header = ImportHeader.newBuilder().setProcessId(id);
+            if (!labels.isEmpty()) {
+                header.setSpec(ProcessSpec.newBuilder().putAllLabels(labels));
+            }
             if (module != null) {
                 header.setModule(ByteString.copyFrom(Files.readAllBytes(module)));
             }
