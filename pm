@@ -1,35 +1,44 @@
 #!/usr/bin/env bash
-# Launcher (see README.md); builds what it needs on first use.
-#   ./pm demo [program] [freezes]   the runtime's freeze/restore demo
-#   ./pm agent --name N --data DIR [--port P] [--metrics-port P] [--workers N]   a node agent
+# Launcher (see README.md); builds what it needs on first use (./pm build rebuilds).
+#   ./pm demo                 an embedded cluster (ZooKeeper, coordinator, 3 agents); a program migrates across every agent
+#   ./pm dev [--port P]       the same cluster, left running for ./pmctl and the SDK (coordinator on 127.0.0.1:7700)
+#   ./pm agent --name N --data DIR [--zookeeper HOST:PORT] ...   one node agent
+#   ./pm coordinator --zookeeper HOST:PORT [--port P] ...        one coordinator
+#   ./pm freeze-demo [program] [freezes]                         the runtime's freeze/restore demo
 set -euo pipefail
 cd "$(dirname "$0")"
 
 build() {
-    if [[ ! -f runtime/target/test-classes/pm/runtime/demo/FreezeRestoreDemo.class || ! -f runtime/target/classpath.txt
-            || ! -f node-agent/target/classes/pm/agent/AgentMain.class || ! -f node-agent/target/classpath.txt ]]; then
-        echo "building (first use)..." >&2
-        mvn -B -q install -DskipTests
-        mvn -B -q -pl runtime dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/classpath.txt
-        mvn -B -q -pl node-agent dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
-    fi
+    echo "building (first use)..." >&2
+    mvn -B -q install -DskipTests
+    mvn -B -q -pl runtime dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/classpath.txt
+    mvn -B -q -pl deploy dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+}
+
+built() {
+    [[ -f runtime/target/test-classes/pm/runtime/demo/FreezeRestoreDemo.class && -f runtime/target/classpath.txt
+        && -f deploy/target/classes/pm/deploy/ClusterDemo.class && -f deploy/target/classpath.txt ]]
+}
+
+run_main() {
+    built || build
+    exec java -cp "deploy/target/classes:$(cat deploy/target/classpath.txt)" "$@"
 }
 
 case "${1:-}" in
-    demo)
+    build) build ;;
+    demo) shift; run_main pm.deploy.ClusterDemo "$@" ;;
+    dev) shift; run_main pm.deploy.LocalClusterMain "$@" ;;
+    agent) shift; run_main pm.agent.AgentMain "$@" ;;
+    coordinator) shift; run_main pm.coordinator.CoordinatorMain "$@" ;;
+    freeze-demo)
         shift
-        build
+        built || build
         cd runtime
         exec java -cp "target/classes:target/test-classes:$(cat target/classpath.txt)" pm.runtime.demo.FreezeRestoreDemo "$@"
         ;;
-    agent)
-        shift
-        build
-        exec java -cp "node-agent/target/classes:$(cat node-agent/target/classpath.txt)" pm.agent.AgentMain "$@"
-        ;;
     *)
-        echo "usage: ./pm demo [program] [freezes] | ./pm agent --name N --data DIR [--port P] [--metrics-port P]" >&2
-        echo "  program: one of lcg recursion sort digest float strings (default float)" >&2
+        sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
         exit 2
         ;;
 esac

@@ -5,7 +5,8 @@ import java.nio.file.Path;
 /**
  * How one agent runs: its name, where it keeps checkpoints and modules, its gRPC and metrics
  * ports (0 = any free port), the scheduler's threads and fuel per slice, per-process defaults,
- * and a fault point to crash at (tests only; empty in production).
+ * a fault point to crash at (tests only; empty in production), and how it joins a cluster (null:
+ * it runs standalone and answers only to its callers).
  */
 public record AgentConfig(
         String nodeName,
@@ -17,30 +18,48 @@ public record AgentConfig(
         long defaultFsBytes,
         int logRetainBytes,
         int maxMessageBytes,
-        String faultPoint) {
+        String faultPoint,
+        ClusterSettings cluster) {
+
+    /** The ZooKeeper ensemble and root the agent registers under, and what it offers the cluster. */
+    public record ClusterSettings(String zookeeper, String root, long capacityBytes, int capacityProcesses,
+            java.util.Map<String, String> labels) {
+        public ClusterSettings {
+            labels = java.util.Map.copyOf(labels);
+        }
+
+        public static ClusterSettings of(String zookeeper) {
+            return new ClusterSettings(zookeeper, "/pm", 4L << 30, 10_000, java.util.Map.of());
+        }
+    }
 
     /** Defaults for a node named {@code nodeName} keeping its data under {@code dataDir}. */
     public static AgentConfig defaults(String nodeName, Path dataDir) {
-        return new AgentConfig(nodeName, dataDir, 0, 0, 2, 100_000, 64L << 20, 1 << 20, 16 << 20, "");
+        return new AgentConfig(nodeName, dataDir, 0, 0, 2, 100_000, 64L << 20, 1 << 20, 16 << 20, "", null);
     }
 
     public AgentConfig withPort(int value) {
         return new AgentConfig(nodeName, dataDir, value, metricsPort, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint);
+                maxMessageBytes, faultPoint, cluster);
     }
 
     public AgentConfig withMetricsPort(int value) {
         return new AgentConfig(nodeName, dataDir, port, value, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint);
+                maxMessageBytes, faultPoint, cluster);
     }
 
     public AgentConfig withWorkers(int value) {
         return new AgentConfig(nodeName, dataDir, port, metricsPort, value, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint);
+                maxMessageBytes, faultPoint, cluster);
     }
 
     public AgentConfig withFaultPoint(String value) {
         return new AgentConfig(nodeName, dataDir, port, metricsPort, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, value);
+                maxMessageBytes, value, cluster);
+    }
+
+    public AgentConfig withCluster(ClusterSettings value) {
+        return new AgentConfig(nodeName, dataDir, port, metricsPort, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
+                maxMessageBytes, faultPoint, value);
     }
 }

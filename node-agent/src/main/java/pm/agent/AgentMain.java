@@ -6,7 +6,8 @@ import java.nio.file.Paths;
 /**
  * Runs one node agent until the JVM is stopped:
  * {@code AgentMain --name NAME --data DIR [--port P] [--metrics-port P] [--workers N] [--fault-point POINT]
- * [--exit-with-stdin]}. Prints one line, {@code agent NAME listening on HOST:PORT metrics PORT}, once it
+ * [--zookeeper HOST:PORT [--zk-root /pm] [--capacity-mib N] [--labels K=V,...]] [--exit-with-stdin]}; with
+ * {@code --zookeeper} it joins that cluster. Prints one line, {@code agent NAME listening on HOST:PORT metrics PORT}, once it
  * serves. With {@code --exit-with-stdin} it exits when its standard input closes, so an agent a test
  * started never outlives the test's JVM.
  */
@@ -22,6 +23,10 @@ public final class AgentMain {
         int workers = 2;
         String fault = "";
         boolean exitWithStdin = false;
+        String zookeeper = null;
+        String zkRoot = "/pm";
+        long capacityMiB = 4096;
+        java.util.Map<String, String> labels = new java.util.HashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--exit-with-stdin")) {
                 exitWithStdin = true;
@@ -35,6 +40,10 @@ public final class AgentMain {
                 case "--metrics-port" -> metricsPort = Integer.parseInt(value);
                 case "--workers" -> workers = Integer.parseInt(value);
                 case "--fault-point" -> fault = value;
+                case "--zookeeper" -> zookeeper = value;
+                case "--zk-root" -> zkRoot = value;
+                case "--capacity-mib" -> capacityMiB = Long.parseLong(value);
+                case "--labels" -> labels.putAll(parseLabels(value));
                 default -> usage("unknown option " + args[i]);
             }
             i++;
@@ -44,6 +53,9 @@ public final class AgentMain {
         }
         config = AgentConfig.defaults(name, data).withPort(port).withMetricsPort(metricsPort).withWorkers(workers)
                 .withFaultPoint(fault);
+        if (zookeeper != null) {
+            config = config.withCluster(new AgentConfig.ClusterSettings(zookeeper, zkRoot, capacityMiB << 20, 10_000, labels));
+        }
         NodeAgentServer server = new NodeAgentServer(config).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-agent-shutdown"));
         System.out.println("agent " + name + " listening on " + server.address() + " metrics " + server.metricsPort());
@@ -65,9 +77,22 @@ public final class AgentMain {
         server.awaitTermination();
     }
 
+    private static java.util.Map<String, String> parseLabels(String value) {
+        java.util.Map<String, String> labels = new java.util.HashMap<>();
+        for (String pair : value.split(",")) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                usage("a label is KEY=VALUE: " + pair);
+            }
+            labels.put(pair.substring(0, eq), pair.substring(eq + 1));
+        }
+        return labels;
+    }
+
     private static void usage(String problem) {
         System.err.println("agent: " + problem);
-        System.err.println("usage: agent --name NAME --data DIR [--port P] [--metrics-port P] [--workers N]");
+        System.err.println("usage: agent --name NAME --data DIR [--port P] [--metrics-port P] [--workers N]"
+                + " [--zookeeper HOST:PORT [--zk-root /pm] [--capacity-mib N] [--labels K=V,...]]");
         System.exit(2);
     }
 }

@@ -9,8 +9,9 @@ import pm.v1.ProcessState;
 /**
  * Brings an agent's processes back after a restart from its records and checkpoints: OWNED ones
  * run again from their last checkpoint (or the staging file a migration left, until the first
- * checkpoint after it), SUSPENDED ones wait for resume, PREPARED ones are held
- * frozen until their source says how the migration ended, HANDED_OFF ones stay gone. Runs once,
+ * checkpoint after it; or from the start if they never had one), SUSPENDED ones wait for resume, PREPARED ones are held
+ * frozen until their migration is decided, HANDED_OFF ones stay gone. In a cluster, a process
+ * whose ownership record names another node (or no longer exists) is dropped instead. Runs once,
  * before the agent serves.
  */
 final class AgentRecovery {
@@ -19,11 +20,13 @@ final class AgentRecovery {
     private final ProcessHost host;
     private final MigrationSource source;
     private final MigrationTarget target;
+    private final Ownership ownership;
 
-    AgentRecovery(ProcessHost host, MigrationSource source, MigrationTarget target) {
+    AgentRecovery(ProcessHost host, MigrationSource source, MigrationTarget target, Ownership ownership) {
         this.host = host;
         this.source = source;
         this.target = target;
+        this.ownership = ownership;
     }
 
     void recover() {
@@ -41,6 +44,12 @@ final class AgentRecovery {
         switch (r.getDisposition()) {
             case DISPOSITION_HANDED_OFF -> source.rememberHandOff(r);
             case DISPOSITION_OWNED, DISPOSITION_SUSPENDED, DISPOSITION_PREPARED -> {
+                if (r.getDisposition() != ProcessRecord.Disposition.DISPOSITION_PREPARED && !ownership.owns(r.getProcessId(), r.getEpoch())) {
+                    // The cluster gave it to another node (or ended it) while this agent was away.
+                    LOG.info("process " + r.getProcessId() + " is no longer owned by this node; dropping its local copy");
+                    host.forget(r.getProcessId());
+                    return;
+                }
                 CompiledModule module = host.module(r.getSpec());
                 ProcessState initial = r.getDisposition() == ProcessRecord.Disposition.DISPOSITION_SUSPENDED
                         ? ProcessState.PROCESS_STATE_SUSPENDED
@@ -61,7 +70,7 @@ final class AgentRecovery {
                     if (r.hasStaged()) {
                         host.restoreFromStaging(h, r.getStaged(), prepared || r.getFrozen());
                     } else {
-                        host.restoreFromStore(h, "", prepared || r.getFrozen());
+                        host.restoreLatestOrRestart(h, prepared || r.getFrozen());
                     }
                     if (prepared) {
                         h.state = ProcessState.PROCESS_STATE_PREPARED;

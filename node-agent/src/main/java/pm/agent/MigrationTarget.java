@@ -130,21 +130,28 @@ final class MigrationTarget {
         prepared.put(migrationId, new Prepared(h, source, staged));
     }
 
-    /** Asks the source of every prepared migration how it ended and acts on the answer. */
-    void resolveUndecided() {
+    /**
+     * Settles every prepared migration whose decision did not arrive: the ownership records decide
+     * when the agent is part of a cluster, otherwise the source is asked.
+     */
+    void resolveUndecided(Ownership ownership) {
         for (Map.Entry<String, Prepared> e : prepared.entrySet()) {
             Prepared p = e.getValue();
             try {
-                MigrationStatusReply reply = NodeAgentGrpc.newBlockingStub(channels.get(p.source))
-                        .withDeadlineAfter(5, TimeUnit.SECONDS)
-                        .migrationStatus(MigrationRef.newBuilder().setMigrationId(e.getKey()).setProcessId(p.process.id).build());
-                switch (reply.getDecision()) {
+                MigrationStatusReply.Decision decision = ownership.decision(e.getKey(), p.process.id, p.process.epoch);
+                if (decision == MigrationStatusReply.Decision.DECISION_UNSPECIFIED) {
+                    decision = NodeAgentGrpc.newBlockingStub(channels.get(p.source))
+                            .withDeadlineAfter(5, TimeUnit.SECONDS)
+                            .migrationStatus(MigrationRef.newBuilder().setMigrationId(e.getKey()).setProcessId(p.process.id).build())
+                            .getDecision();
+                }
+                switch (decision) {
                     case DECISION_COMMITTED -> commit(e.getKey());
                     case DECISION_ABORTED -> abort(e.getKey());
                     default -> { } // still undecided: ask again later
                 }
             } catch (RuntimeException ignored) {
-                // the source is unreachable or the migration just changed: ask again later
+                // the source or ZooKeeper is unreachable, or the migration just changed: ask again later
             }
         }
     }

@@ -1,6 +1,13 @@
 package pm.agent;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import pm.agent.cluster.ClusterLayout;
+import pm.agent.cluster.NodeRegistration;
+import pm.v1.NodeRecord;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -19,7 +26,9 @@ import pm.runtime.sched.ProcessScheduler;
  * A running node agent: the gRPC server (NodeAgent, health, reflection) on 127.0.0.1, the
  * scheduler, the stores under the data directory, metrics over HTTP, and a housekeeping thread
  * that settles migrations whose outcome is not known yet and collects unreferenced chunks. {@link #start} recovers what the data
- * directory holds first, so a restarted agent carries on with the processes it owns.
+ * directory holds first, so a restarted agent carries on with the processes it owns. In a cluster
+ * it first connects to ZooKeeper (ownership decides what recovery keeps) and, once serving,
+ * registers its node record.
  */
 public final class NodeAgentServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NodeAgentServer.class.getName());
@@ -35,6 +44,11 @@ public final class NodeAgentServer implements AutoCloseable {
     private final ExecutorService background;
     private final ScheduledExecutorService housekeeping;
     private final HealthStatusManager health = new HealthStatusManager();
+    private final EpochFence epochs = new EpochFence();
+    private CuratorFramework zk;
+    private Ownership ownership = Ownership.STANDALONE;
+    private NodeRegistration registration;
+    private final long startedMillis = System.currentTimeMillis();
     private Server server;
     private int metricsPort;
     private boolean closed;
@@ -61,25 +75,81 @@ public final class NodeAgentServer implements AutoCloseable {
         return t;
     }
 
-    /** Recovers the data directory, then serves. */
+    /** Joins the cluster (if configured), recovers the data directory, then serves and registers. */
     public NodeAgentServer start() throws IOException {
-        new AgentRecovery(host, source, target).recover();
+        if (config.cluster() != null) {
+            joinZooKeeper(config.cluster());
+        }
+        new AgentRecovery(host, source, target, ownership).recover();
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", config.port()))
                 .maxInboundMessageSize(config.maxMessageBytes())
-                .addService(new NodeAgentService(host, source, target, 4L << 30))
+                .addService(ServerInterceptors.intercept(new NodeAgentService(host, source, target, 4L << 30, epochs, ownership), epochs))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
                 .start();
         metricsPort = metrics.serve(config.metricsPort());
+        if (zk != null) {
+            try {
+                registration = new NodeRegistration(zk, new ClusterLayout(config.cluster().root()), config.nodeName(), this::nodeRecord)
+                        .start(30);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while registering in ZooKeeper", e);
+            }
+        }
         housekeeping.scheduleWithFixedDelay(this::settle, 1, 1, TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(this::collectGarbage, 30, 30, TimeUnit.SECONDS);
         return this;
     }
 
+    /** Connects to ZooKeeper before recovery, so that recovery keeps only what this node still owns. */
+    private void joinZooKeeper(AgentConfig.ClusterSettings cluster) throws IOException {
+        zk = CuratorFrameworkFactory.newClient(cluster.zookeeper(), 10_000, 5_000, new ExponentialBackoffRetry(100, 5));
+        OwnershipGuard guard = new OwnershipGuard(zk, new ClusterLayout(cluster.root()), config.nodeName(), host);
+        zk.getConnectionStateListenable().addListener(guard);
+        zk.start();
+        try {
+            if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
+                zk.close();
+                throw new IOException("cannot reach ZooKeeper at " + cluster.zookeeper() + " within 30 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while connecting to ZooKeeper", e);
+        }
+        ownership = guard;
+    }
+
+    /** What this node tells the cluster about itself; refreshed every second. */
+    private NodeRecord nodeRecord() {
+        AgentConfig.ClusterSettings cluster = config.cluster();
+        long memory = 0;
+        int count = 0;
+        for (HostedProcess h : host.all()) {
+            var p = h.process;
+            if (p != null && p.memory() != null) {
+                memory += (long) p.memory().pages() << 16;
+            }
+            count++;
+        }
+        return NodeRecord.newBuilder()
+                .setName(config.nodeName())
+                .setAddress(server == null ? "" : address())
+                .setCapacityBytes(cluster.capacityBytes())
+                .setCapacityProcesses(cluster.capacityProcesses())
+                .setMemoryBytes(memory)
+                .setProcesses(count)
+                .setCpuLoad(Math.min(1.0, (double) (scheduler.running() + scheduler.runQueueLength()) / config.workers()))
+                .putAllLabels(cluster.labels())
+                .setMetricsAddress(metricsPort == 0 ? "" : "127.0.0.1:" + metricsPort)
+                .setStartedMillis(startedMillis)
+                .build();
+    }
+
     private void settle() {
         try {
-            target.resolveUndecided();
+            target.resolveUndecided(ownership);
             source.retryHandOffs();
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "settling migrations failed; trying again in a second", e);
@@ -122,6 +192,9 @@ public final class NodeAgentServer implements AutoCloseable {
         }
         closed = true;
         health.enterTerminalState();
+        if (registration != null) {
+            registration.close();
+        }
         if (server != null) {
             server.shutdownNow();
         }
@@ -135,6 +208,12 @@ public final class NodeAgentServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         metrics.close();
+        if (ownership instanceof OwnershipGuard guard) {
+            guard.close();
+        }
+        if (zk != null) {
+            zk.close();
+        }
         stores.close();
         try {
             if (server != null) {

@@ -44,12 +44,36 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     private final MigrationSource source;
     private final MigrationTarget target;
     private final long maxImportBytes;
+    private final EpochFence epochs;
+    private final Ownership ownership;
 
-    NodeAgentService(ProcessHost host, MigrationSource source, MigrationTarget target, long maxImportBytes) {
+    NodeAgentService(ProcessHost host, MigrationSource source, MigrationTarget target, long maxImportBytes, EpochFence epochs,
+            Ownership ownership) {
         this.host = host;
         this.source = source;
         this.target = target;
         this.maxImportBytes = maxImportBytes;
+        this.epochs = epochs;
+        this.ownership = ownership;
+    }
+
+    /** The process id of a call about one process, once its epoch (if it carries one) is not stale. */
+    private String admitted(String processId) {
+        String id = id(processId);
+        epochs.admit(id, host.find(id).map(h -> h.epoch).orElse(0L));
+        return id;
+    }
+
+    /** The epoch a new process starts under here, once the ownership records agree. */
+    private long startEpoch(String processId) {
+        long epoch = EpochFence.callEpoch().orElse(1);
+        if (ownership != Ownership.STANDALONE) {
+            ownership.requireOwned(id(processId), epoch);
+        }
+        if (!processId.isEmpty()) {
+            epochs.admit(processId, 0);
+        }
+        return epoch;
     }
 
     private static <T> void unary(StreamObserver<T> out, Callable<T> call) {
@@ -73,7 +97,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
 
     @Override
     public void spawn(SpawnRequest request, StreamObserver<ProcessInfo> out) {
-        unary(out, () -> host.spawn(request.getProcessId(), request.getSpec()));
+        unary(out, () -> host.spawn(request.getProcessId(), request.getSpec(), startEpoch(request.getProcessId())));
     }
 
     @Override
@@ -91,44 +115,44 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
 
     @Override
     public void get(ProcessRef request, StreamObserver<ProcessInfo> out) {
-        unary(out, () -> host.get(id(request.getProcessId())).info(host.node()));
+        unary(out, () -> host.get(admitted(request.getProcessId())).info(host.node()));
     }
 
     @Override
     public void freeze(ProcessRef request, StreamObserver<ProcessInfo> out) {
-        unary(out, () -> host.freeze(id(request.getProcessId())));
+        unary(out, () -> host.freeze(admitted(request.getProcessId())));
     }
 
     @Override
     public void thaw(ProcessRef request, StreamObserver<ProcessInfo> out) {
-        unary(out, () -> host.thaw(id(request.getProcessId())));
+        unary(out, () -> host.thaw(admitted(request.getProcessId())));
     }
 
     @Override
     public void kill(ProcessRef request, StreamObserver<ProcessInfo> out) {
-        unary(out, () -> host.kill(id(request.getProcessId())));
+        unary(out, () -> host.kill(admitted(request.getProcessId())));
     }
 
     @Override
     public void checkpoint(CheckpointRequest request, StreamObserver<CheckpointInfo> out) {
-        unary(out, () -> host.checkpoint(id(request.getProcessId()), request.getIncremental()));
+        unary(out, () -> host.checkpoint(admitted(request.getProcessId()), request.getIncremental()));
     }
 
     @Override
     public void suspend(ProcessRef request, StreamObserver<CheckpointInfo> out) {
-        unary(out, () -> host.suspend(id(request.getProcessId())));
+        unary(out, () -> host.suspend(admitted(request.getProcessId())));
     }
 
     @Override
     public void resume(ResumeRequest request, StreamObserver<ProcessInfo> out) {
-        unary(out, () -> host.resume(id(request.getProcessId()), request.getCheckpointId()));
+        unary(out, () -> host.resume(admitted(request.getProcessId()), request.getCheckpointId()));
     }
 
     @Override
     public void logs(LogsRequest request, StreamObserver<LogChunk> out) {
         HostedProcess h;
         try {
-            h = host.get(id(request.getProcessId()));
+            h = host.get(admitted(request.getProcessId()));
         } catch (RuntimeException e) {
             out.onError(StatusMapping.toStatus(e));
             return;
@@ -167,7 +191,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     public void exportImage(ExportRequest request, StreamObserver<ImageChunk> out) {
         ServerCallStreamObserver<ImageChunk> call = (ServerCallStreamObserver<ImageChunk>) out;
         try (OutputStream chunks = new ChunkSender(call)) {
-            host.export(id(request.getProcessId()), chunks);
+            host.export(admitted(request.getProcessId()), chunks);
         } catch (IOException | RuntimeException e) {
             out.onError(StatusMapping.toStatus(e));
             return;
@@ -281,7 +305,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
                         streams.add(p.newInput());
                     }
                     return host.importImage(header.getProcessId(), spec.build(), "",
-                            new SequenceInputStream(Collections.enumeration(streams)));
+                            new SequenceInputStream(Collections.enumeration(streams)), startEpoch(header.getProcessId()));
                 });
             }
         };
@@ -289,7 +313,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
 
     @Override
     public void migrateOut(MigrateRequest request, StreamObserver<MigrationResult> out) {
-        unary(out, () -> source.migrate(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+        unary(out, () -> source.migrate(request.toBuilder().setProcessId(admitted(request.getProcessId())).build()));
     }
 
     @Override

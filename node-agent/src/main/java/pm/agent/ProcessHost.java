@@ -33,7 +33,8 @@ import pm.v1.WasiState;
  * The processes of this agent and every operation on one: spawn, freeze, thaw, kill, checkpoint,
  * suspend, resume, export and import. Each operation holds the process's lock; the scheduler's
  * workers run the processes and report their end through {@link #ended}. Every process that
- * runs here has a checkpoint and an OWNED record on disk, so a restarted agent resumes it.
+ * runs here has an OWNED record on disk (its spec) and, once it had one, a checkpoint, so a
+ * restarted agent resumes it from the latest checkpoint or starts it again.
  */
 final class ProcessHost {
     private static final long FREEZE_TIMEOUT_SECONDS = 30;
@@ -128,12 +129,12 @@ final class ProcessHost {
         return spec.toBuilder().clearModule().setModuleSha256(com.google.protobuf.ByteString.copyFrom(module.sha256())).build();
     }
 
-    ProcessInfo spawn(String requestedId, ProcessSpec request) {
+    ProcessInfo spawn(String requestedId, ProcessSpec request, long epoch) {
         String id = requestedId.isEmpty() ? UUID.randomUUID().toString() : checkId(requestedId);
         CompiledModule module = module(request);
         ProcessSpec spec = withoutModuleBytes(request, module);
         ProcessLog log = new ProcessLog(0, config.logRetainBytes());
-        HostedProcess hosted = new HostedProcess(id, spec, module, log, 1, ProcessState.PROCESS_STATE_RUNNING);
+        HostedProcess hosted = new HostedProcess(id, spec, module, log, epoch, ProcessState.PROCESS_STATE_RUNNING);
         hosted.lock.lock();
         try {
             if (processes.putIfAbsent(id, hosted) != null) {
@@ -142,8 +143,8 @@ final class ProcessHost {
             try {
                 WasiProcess process = WasiProcess.start(module, factory.fresh(spec, log), factory.limits(spec), factory.fsBytes(spec));
                 hosted.process = process;
+                // No checkpoint yet: until its first one, the record's spec is how it restarts.
                 records.put(record(hosted, ProcessRecord.Disposition.DISPOSITION_OWNED));
-                checkpoint(hosted, false);
                 hosted.handle = scheduler.add(process, false, h -> ended(hosted, h));
             } catch (RuntimeException e) {
                 processes.remove(id);
@@ -321,6 +322,21 @@ final class ProcessHost {
         }
     }
 
+    /**
+     * Restores {@code h} from its latest checkpoint, or starts it again from its spec if it never had
+     * one, and schedules it. The caller holds its lock.
+     */
+    void restoreLatestOrRestart(HostedProcess h, boolean frozen) {
+        if (stores.latest(h.id).isPresent()) {
+            restoreFromStore(h, "", frozen);
+            return;
+        }
+        WasiProcess p = WasiProcess.start(h.module, factory.fresh(h.spec, h.log), factory.limits(h.spec), factory.fsBytes(h.spec));
+        h.process = p;
+        h.state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
+        h.handle = scheduler.add(p, frozen, handle -> ended(h, handle));
+    }
+
     /** Restores {@code h} from the store and schedules it, running or frozen. The caller holds its lock. */
     void restoreFromStore(HostedProcess h, String checkpointId, boolean frozen) {
         CheckpointRecord r = checkpointId.isEmpty()
@@ -363,7 +379,8 @@ final class ProcessHost {
     }
 
     /** A process from an exported image; it starts running here under a new epoch. */
-    ProcessInfo importImage(String requestedId, ProcessSpec request, String imageProcessId, InputStream image) throws IOException {
+    ProcessInfo importImage(String requestedId, ProcessSpec request, String imageProcessId, InputStream image, long epoch)
+            throws IOException {
         String id = checkId(requestedId.isEmpty() ? imageProcessId : requestedId);
         if (id.isEmpty()) {
             throw new AgentException(AgentException.Reason.BAD_REQUEST, "an import needs a process id");
@@ -371,7 +388,7 @@ final class ProcessHost {
         CompiledModule module = module(request);
         ProcessSpec spec = withoutModuleBytes(request, module);
         ProcessLog log = new ProcessLog(0, config.logRetainBytes());
-        HostedProcess h = new HostedProcess(id, spec, module, log, 1, ProcessState.PROCESS_STATE_RUNNING);
+        HostedProcess h = new HostedProcess(id, spec, module, log, epoch, ProcessState.PROCESS_STATE_RUNNING);
         h.lock.lock();
         try {
             if (processes.putIfAbsent(id, h) != null) {

@@ -1,0 +1,177 @@
+package pm.agent;
+
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.zookeeper.KeeperException;
+import pm.agent.cluster.ClusterLayout;
+import pm.v1.MigrationStatusReply.Decision;
+import pm.v1.OwnershipRecord;
+import pm.v1.ProcessState;
+
+/**
+ * Makes this agent run a process only while ZooKeeper's ownership record names it at the process's
+ * epoch. A spawn must be backed by such a record; a restarted agent keeps only what it still owns;
+ * and when the session is in doubt (Curator reports SUSPENDED — LOST is not always delivered) every
+ * running process is frozen until the connection is back and each one's record has been read
+ * again: still ours → thawed, someone else's → dropped here. Connection events run on one thread
+ * of this class ({@code pm-agent-ownership}); the fenced set is shared with gRPC threads.
+ */
+final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(OwnershipGuard.class.getName());
+
+    private final CuratorFramework zk;
+    private final ClusterLayout layout;
+    private final String node;
+    private final ProcessHost host;
+    private final Set<String> fenced = ConcurrentHashMap.newKeySet();
+    private final ExecutorService events = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "pm-agent-ownership");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile boolean inDoubt;
+
+    OwnershipGuard(CuratorFramework zk, ClusterLayout layout, String node, ProcessHost host) {
+        this.zk = zk;
+        this.layout = layout;
+        this.node = node;
+        this.host = host;
+    }
+
+    /** The ownership record of {@code processId}, if there is one. */
+    Optional<OwnershipRecord> record(String processId) {
+        try {
+            return Optional.of(OwnershipRecord.parseFrom(zk.getData().forPath(layout.process(processId))));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        } catch (Exception e) {
+            throw new AgentException(AgentException.Reason.UNAVAILABLE, "cannot read the ownership of " + processId
+                    + " from ZooKeeper: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void requireOwned(String processId, long epoch) {
+        if (inDoubt) {
+            throw new AgentException(AgentException.Reason.UNAVAILABLE, "node " + node + " is cut off from ZooKeeper");
+        }
+        OwnershipRecord r = record(processId).orElseThrow(() -> new AgentException(AgentException.Reason.WRONG_STATE,
+                "process " + processId + " has no ownership record: only the coordinator starts processes on node " + node));
+        if (!r.getOwner().equals(node) || r.getEpoch() != epoch) {
+            throw new AgentException(AgentException.Reason.STALE_EPOCH, "process " + processId + " is owned by node "
+                    + r.getOwner() + " at epoch " + r.getEpoch() + ", not by " + node + " at epoch " + epoch);
+        }
+    }
+
+    @Override
+    public boolean owns(String processId, long epoch) {
+        return record(processId).map(r -> r.getOwner().equals(node) && r.getEpoch() >= epoch).orElse(false);
+    }
+
+    /**
+     * The commit point of a coordinated migration is the ownership record naming the target at the
+     * new epoch; while the record still names this migration it is undecided; anything else is an abort.
+     */
+    @Override
+    public Decision decision(String migrationId, String processId, long epoch) {
+        Optional<OwnershipRecord> r = record(processId);
+        if (r.isPresent() && r.get().getOwner().equals(node) && r.get().getEpoch() == epoch) {
+            return Decision.DECISION_COMMITTED;
+        }
+        if (r.isPresent() && r.get().getMigrationId().equals(migrationId)) {
+            return Decision.DECISION_UNDECIDED;
+        }
+        return Decision.DECISION_ABORTED;
+    }
+
+    @Override
+    public void stateChanged(CuratorFramework client, ConnectionState state) {
+        switch (state) {
+            case SUSPENDED, LOST -> {
+                inDoubt = true;
+                events.execute(this::fenceAll);
+            }
+            case RECONNECTED -> events.execute(this::verifyAll);
+            default -> { }
+        }
+    }
+
+    /** Freezes every running process without changing its requested state: the fence is not the user's freeze. */
+    private void fenceAll() {
+        for (HostedProcess h : host.all()) {
+            if (!h.lock.tryLock()) {
+                continue; // a migration or checkpoint holds it; verification after reconnect settles it
+            }
+            try {
+                if (h.state == ProcessState.PROCESS_STATE_RUNNING && h.handle != null && fenced.add(h.id)) {
+                    ProcessHost.await(h.handle.freeze());
+                }
+            } finally {
+                h.lock.unlock();
+            }
+        }
+        LOG.warning("node " + node + ": ZooKeeper connection in doubt; fenced " + fenced.size() + " processes");
+    }
+
+    /** Reads every process's record again; owned ones run on, the others are dropped. */
+    private void verifyAll() {
+        int kept = 0;
+        int dropped = 0;
+        for (HostedProcess h : host.all()) {
+            boolean owned;
+            try {
+                owned = h.state == ProcessState.PROCESS_STATE_PREPARED || owns(h.id, h.epoch);
+            } catch (AgentException e) {
+                LOG.log(Level.WARNING, "cannot verify " + h.id + "; staying fenced", e);
+                return; // still in doubt: the next RECONNECTED tries again
+            }
+            if (owned) {
+                kept++;
+                thaw(h);
+            } else {
+                dropped++;
+                fenced.remove(h.id);
+                try {
+                    host.kill(h.id);
+                } catch (AgentException e) {
+                    LOG.log(Level.FINE, "dropping " + h.id, e);
+                }
+            }
+        }
+        inDoubt = false;
+        LOG.info("node " + node + ": ZooKeeper connection back; kept " + kept + " processes, dropped " + dropped + " owned elsewhere");
+    }
+
+    private void thaw(HostedProcess h) {
+        if (!fenced.remove(h.id)) {
+            return;
+        }
+        h.lock.lock();
+        try {
+            if (h.state == ProcessState.PROCESS_STATE_RUNNING && h.handle != null) {
+                h.handle.thaw();
+            }
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        events.shutdownNow();
+        try {
+            events.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package pm.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import pm.agent.cluster.ClusterLayout;
+import pm.agent.support.TcpProxy;
+import pm.v1.NodeAgentGrpc;
+import pm.v1.NodeRecord;
+import pm.v1.OwnershipRecord;
+import pm.v1.ProcessInfo;
+import pm.v1.ProcessRef;
+import pm.v1.ProcessSpec;
+import pm.v1.ProcessState;
+import pm.v1.SpawnRequest;
+
+/**
+ * An agent that is part of a cluster, against a real ZooKeeper: it registers its node record,
+ * starts only what the ownership records give it, refuses stale epochs, and when cut off from
+ * ZooKeeper (a real TCP partition) freezes everything until it knows what it still owns.
+ */
+class ClusterAgentTest {
+    private static final ClusterLayout LAYOUT = ClusterLayout.DEFAULT;
+
+    @TempDir
+    Path dir;
+
+    private TestingServer zkServer;
+    private TcpProxy partition;
+    private CuratorFramework zk;
+    private Agents agents;
+    private NodeAgentServer agent;
+    private NodeAgentGrpc.NodeAgentBlockingStub stub;
+
+    @BeforeEach
+    void start() throws Exception {
+        zkServer = new TestingServer(true);
+        partition = new TcpProxy("127.0.0.1", zkServer.getPort());
+        zk = CuratorFrameworkFactory.newClient(zkServer.getConnectString(), new RetryOneTime(100));
+        zk.start();
+        agents = new Agents(dir);
+        agent = agents.start(AgentConfig.defaults("n1", dir.resolve("n1")).withCluster(
+                new AgentConfig.ClusterSettings(partition.address(), LAYOUT.root(), 1L << 30, 100, Map.of("zone", "z1"))));
+        stub = agents.stub(agent);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        agents.close();
+        zk.close();
+        partition.close();
+        zkServer.close();
+    }
+
+    private void own(String id, String node, long epoch) throws Exception {
+        byte[] data = OwnershipRecord.newBuilder().setProcessId(id).setOwner(node).setEpoch(epoch).build().toByteArray();
+        if (zk.checkExists().forPath(LAYOUT.process(id)) == null) {
+            zk.create().creatingParentsIfNeeded().forPath(LAYOUT.process(id), data);
+        } else {
+            zk.setData().forPath(LAYOUT.process(id), data);
+        }
+    }
+
+    private static NodeAgentGrpc.NodeAgentBlockingStub at(NodeAgentGrpc.NodeAgentBlockingStub s, long epoch) {
+        Metadata m = new Metadata();
+        m.put(ClusterLayout.EPOCH_HEADER, Long.toString(epoch));
+        return s.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(m));
+    }
+
+    private ProcessInfo spawn(String id, long epoch) throws Exception {
+        ProcessSpec spec = Agents.counter(1_000_000, 2000, 16);
+        return at(stub, epoch).spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build());
+    }
+
+    @Test
+    void registersItsNodeRecordWhileItLives() throws Exception {
+        NodeRecord r = NodeRecord.parseFrom(zk.getData().forPath(LAYOUT.node("n1")));
+        assertThat(r.getAddress()).isEqualTo(agent.address());
+        assertThat(r.getCapacityBytes()).isEqualTo(1L << 30);
+        assertThat(r.getLabelsMap()).containsEntry("zone", "z1");
+
+        own("p1", "n1", 1);
+        spawn("p1", 1);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (NodeRecord.parseFrom(zk.getData().forPath(LAYOUT.node("n1"))).getProcesses() != 1) {
+            assertThat(System.nanoTime()).as("node record shows the process").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+        assertThat(NodeRecord.parseFrom(zk.getData().forPath(LAYOUT.node("n1"))).getMemoryBytes()).isPositive();
+
+        agent.close();
+        assertThat(zk.checkExists().forPath(LAYOUT.node("n1"))).as("ephemeral node gone with the agent").isNull();
+    }
+
+    @Test
+    void startsOnlyWhatTheOwnershipRecordsGiveIt() throws Exception {
+        assertThatThrownBy(() -> spawn("p1", 1))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                    assertThat(e.getStatus().getDescription()).isEqualTo(
+                            "process p1 has no ownership record: only the coordinator starts processes on node n1");
+                });
+        own("p1", "n2", 1);
+        assertThatThrownBy(() -> spawn("p1", 1))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED);
+                    assertThat(e.getStatus().getDescription()).isEqualTo(
+                            "process p1 is owned by node n2 at epoch 1, not by n1 at epoch 1");
+                });
+        own("p1", "n1", 3);
+        assertThatThrownBy(() -> spawn("p1", 2)).isInstanceOf(StatusRuntimeException.class);
+        assertThat(stub.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList()).isEmpty();
+
+        ProcessInfo started = spawn("p1", 3);
+        assertThat(started.getEpoch()).isEqualTo(3);
+        assertThat(started.getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
+    }
+
+    @Test
+    void refusesCallsWithAnOlderEpoch() throws Exception {
+        own("p1", "n1", 5);
+        spawn("p1", 5);
+        ProcessRef ref = ProcessRef.newBuilder().setProcessId("p1").build();
+        assertThatThrownBy(() -> at(stub, 4).freeze(ref))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED);
+                    assertThat(e.getStatus().getDescription()).isEqualTo(
+                            "epoch 4 of process p1 is older than 5, the newest this agent has seen");
+                });
+        assertThat(stub.get(ref).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
+        assertThat(at(stub, 5).freeze(ref).getState()).isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
+        assertThat(stub.thaw(ref).getState()).as("calls without an epoch are an operator's").isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
+    }
+
+    @Test
+    void cutOffFromZooKeeperItFreezesAllAndKeepsOnlyWhatItStillOwns() throws Exception {
+        own("kept", "n1", 1);
+        own("lost", "n1", 1);
+        spawn("kept", 1);
+        spawn("lost", 1);
+        ProcessRef kept = ProcessRef.newBuilder().setProcessId("kept").build();
+        ProcessRef lost = ProcessRef.newBuilder().setProcessId("lost").build();
+        Agents.awaitProgress(stub, "kept", 100_000);
+
+        partition.cut();
+        long still = awaitStandstill(kept);
+        // While the agent is cut off, the cluster gives "lost" to another node.
+        own("lost", "n2", 2);
+        Thread.sleep(500); // a window in which a fenced process would have run, had it not been fenced
+        assertThat(stub.get(kept).getInstructionsRetired()).as("fenced: no progress while cut off").isEqualTo(still);
+
+        partition.heal();
+        Agents.awaitProgress(stub, "kept", 100_000);
+        assertThat(stub.get(kept).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (stub.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList().stream()
+                .anyMatch(p -> p.getProcessId().equals("lost"))) {
+            assertThat(System.nanoTime()).as("the process owned elsewhere is dropped").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+        assertThatThrownBy(() -> stub.get(lost)).isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    }
+
+    @Test
+    void aRestartedAgentKeepsOnlyWhatItStillOwns() throws Exception {
+        own("kept", "n1", 1);
+        own("moved", "n1", 1);
+        spawn("kept", 1);
+        spawn("moved", 1);
+        agent.close();
+        own("moved", "n2", 2); // given to another node while this one was down
+
+        agent = agents.start(AgentConfig.defaults("n1", dir.resolve("n1")).withCluster(
+                new AgentConfig.ClusterSettings(partition.address(), LAYOUT.root(), 1L << 30, 100, Map.of())));
+        stub = agents.stub(agent);
+        assertThat(stub.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList())
+                .extracting(ProcessInfo::getProcessId).containsExactly("kept");
+        Agents.awaitProgress(stub, "kept", 100_000);
+    }
+
+    /** Waits until the process stops making progress and returns where it stopped. */
+    private long awaitStandstill(ProcessRef ref) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long last = -1;
+        while (true) {
+            long now = stub.get(ref).getInstructionsRetired();
+            if (now == last) {
+                return now;
+            }
+            assertThat(System.nanoTime()).as("fenced within 30 s").isLessThan(deadline);
+            last = now;
+            Thread.sleep(200);
+        }
+    }
+}
