@@ -1,0 +1,202 @@
+package pm.client;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import pm.client.internal.CoordinatorRouter;
+import pm.client.internal.ImageUpload;
+import pm.client.internal.LogFollower;
+import pm.v1.CheckpointInfo;
+import pm.v1.CheckpointRequest;
+import pm.v1.ClusterEvent;
+import pm.v1.ClusterGrpc;
+import pm.v1.ClusterListRequest;
+import pm.v1.ClusterListResponse;
+import pm.v1.ClusterMigrateRequest;
+import pm.v1.ClusterProcess;
+import pm.v1.ClusterResumeRequest;
+import pm.v1.ClusterSpawnRequest;
+import pm.v1.DrainReport;
+import pm.v1.DrainRequest;
+import pm.v1.EventsRequest;
+import pm.v1.ExportRequest;
+import pm.v1.ImportHeader;
+import pm.v1.LeaderInfo;
+import pm.v1.LeaderRequest;
+import pm.v1.LogChunk;
+import pm.v1.LogsRequest;
+import pm.v1.MigrationReport;
+import pm.v1.NodeStatus;
+import pm.v1.NodesRequest;
+import pm.v1.NodesResponse;
+import pm.v1.ProcessRef;
+
+/**
+ * The cluster's API as futures and streams. Give it any coordinators' addresses: calls find the leader
+ * themselves (a standby's redirect, a coordinator that is down) and fail only with a
+ * {@link ClusterClientException}, or {@link CoordinatorUnreachableException} when no leader can be
+ * reached. Futures complete on gRPC threads; stream consumers run there too, one message at a time.
+ * Thread-safe; {@link #close()} releases the channels.
+ */
+public final class AsyncClusterClient implements AutoCloseable {
+    private final ClientSettings settings;
+    private final CoordinatorRouter router;
+
+    public AsyncClusterClient(ClientSettings settings) {
+        this.settings = settings;
+        this.router = new CoordinatorRouter(settings.coordinators());
+    }
+
+    /** A client with the default deadlines for {@code host:port,host:port}. */
+    public static AsyncClusterClient connect(String coordinators) {
+        return new AsyncClusterClient(ClientSettings.of(coordinators));
+    }
+
+    public CompletableFuture<ClusterProcess> spawn(SpawnOptions options) {
+        return spawn(options.toRequest());
+    }
+
+    public CompletableFuture<ClusterProcess> spawn(ClusterSpawnRequest request) {
+        return call(ClusterGrpc.getSpawnMethod(), request);
+    }
+
+    public CompletableFuture<List<ClusterProcess>> list() {
+        return list(Map.of(), "");
+    }
+
+    /** Processes carrying all of {@code labels}, owned by {@code node} unless it is empty. */
+    public CompletableFuture<List<ClusterProcess>> list(Map<String, String> labels, String node) {
+        return call(ClusterGrpc.getListMethod(), ClusterListRequest.newBuilder().putAllLabels(labels).setNode(node).build())
+                .thenApply(ClusterListResponse::getProcessesList);
+    }
+
+    public CompletableFuture<ClusterProcess> get(String processId) {
+        return call(ClusterGrpc.getGetMethod(), ref(processId));
+    }
+
+    public CompletableFuture<ClusterProcess> freeze(String processId) {
+        return call(ClusterGrpc.getFreezeMethod(), ref(processId));
+    }
+
+    public CompletableFuture<ClusterProcess> thaw(String processId) {
+        return call(ClusterGrpc.getThawMethod(), ref(processId));
+    }
+
+    public CompletableFuture<CheckpointInfo> checkpoint(String processId, boolean incremental) {
+        return call(ClusterGrpc.getCheckpointMethod(),
+                CheckpointRequest.newBuilder().setProcessId(processId).setIncremental(incremental).build());
+    }
+
+    public CompletableFuture<ClusterProcess> suspend(String processId) {
+        return longCall(ClusterGrpc.getSuspendMethod(), ref(processId));
+    }
+
+    /** Brings a suspended process back on {@code node}, or where placement picks if it is empty. */
+    public CompletableFuture<ClusterProcess> resume(String processId, String node) {
+        return longCall(ClusterGrpc.getResumeMethod(),
+                ClusterResumeRequest.newBuilder().setProcessId(processId).setNode(node).build());
+    }
+
+    /** Moves a process to {@code node}, or to the best other node if it is empty. */
+    public CompletableFuture<MigrationReport> migrate(String processId, String node) {
+        return migrate(ClusterMigrateRequest.newBuilder().setProcessId(processId).setTargetNode(node).build());
+    }
+
+    public CompletableFuture<MigrationReport> migrate(ClusterMigrateRequest request) {
+        return longCall(ClusterGrpc.getMigrateMethod(), request);
+    }
+
+    public CompletableFuture<ClusterProcess> kill(String processId) {
+        return call(ClusterGrpc.getKillMethod(), ref(processId));
+    }
+
+    /**
+     * Streams the process's output from byte {@code fromOffset} of its combined log. With {@code follow},
+     * the stream goes on, across migrations, until the process ends; it has no deadline then, and it picks up
+     * where it was if the coordinator goes away (a new leader is asked from the next undelivered byte).
+     */
+    public StreamHandle logs(String processId, boolean follow, long fromOffset, Consumer<? super LogChunk> consumer) {
+        if (follow) {
+            return new LogFollower(router, processId, fromOffset, consumer, settings.callTimeout()).start();
+        }
+        LogsRequest request = LogsRequest.newBuilder().setProcessId(processId).setFromOffset(fromOffset).build();
+        return router.serverStream(ClusterGrpc.getLogsMethod(), request, settings.callTimeout(), consumer);
+    }
+
+    /** Streams cluster events, about {@code processId} only unless it is empty, until closed. */
+    public StreamHandle events(String processId, Consumer<? super ClusterEvent> consumer) {
+        return router.serverStream(ClusterGrpc.getEventsMethod(), EventsRequest.newBuilder().setProcessId(processId).build(),
+                null, consumer);
+    }
+
+    public CompletableFuture<List<NodeStatus>> nodes() {
+        return call(ClusterGrpc.getNodesMethod(), NodesRequest.getDefaultInstance()).thenApply(NodesResponse::getNodesList);
+    }
+
+    /** Marks the node draining and moves everything off it; the report says what moved and what could not. */
+    public CompletableFuture<DrainReport> drain(String node) {
+        return longCall(ClusterGrpc.getDrainMethod(), DrainRequest.newBuilder().setNode(node).build());
+    }
+
+    /**
+     * Writes the image of a frozen or suspended process to {@code out} (which stays open); the future has
+     * the number of bytes written. A failed write fails the future with an {@link UncheckedIOException}.
+     */
+    public CompletableFuture<Long> exportImage(String processId, OutputStream out, TransferProgress progress) {
+        AtomicLong written = new AtomicLong();
+        StreamHandle stream = router.serverStream(ClusterGrpc.getExportMethod(),
+                ExportRequest.newBuilder().setProcessId(processId).build(), settings.transferTimeout(), chunk -> {
+                    try {
+                        chunk.getData().writeTo(out);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot write the image: " + e.getMessage(), e);
+                    }
+                    progress.transferred(written.addAndGet(chunk.getData().size()));
+                });
+        return stream.done().thenApply(v -> written.get());
+    }
+
+    /**
+     * Imports an image read from {@code in} (an export's bytes); {@code header} names the process and
+     * carries the module unless the cluster holds it. Placed like a spawn. The stream cannot be replayed,
+     * so the leader is looked up first rather than followed.
+     */
+    public CompletableFuture<ClusterProcess> importImage(InputStream in, ImportHeader header, TransferProgress progress) {
+        return CompletableFuture.supplyAsync(() -> router.leaderAddress(settings.callTimeout()))
+                .thenCompose(address -> ImageUpload.start(
+                        router.newCall(ClusterGrpc.getImportMethod(), address, settings.transferTimeout()), in, header, progress));
+    }
+
+    /** Which coordinator leads, as the first reachable one sees it (standbys answer too). */
+    public CompletableFuture<LeaderInfo> leader() {
+        return call(ClusterGrpc.getLeaderMethod(), LeaderRequest.getDefaultInstance());
+    }
+
+    public ClientSettings settings() {
+        return settings;
+    }
+
+    @Override
+    public void close() {
+        router.close();
+    }
+
+    private <Q, R> CompletableFuture<R> call(io.grpc.MethodDescriptor<Q, R> method, Q request) {
+        return router.unary(method, request, settings.callTimeout());
+    }
+
+    /** Calls that move a process's image between nodes take the transfer deadline. */
+    private <Q, R> CompletableFuture<R> longCall(io.grpc.MethodDescriptor<Q, R> method, Q request) {
+        return router.unary(method, request, settings.transferTimeout());
+    }
+
+    private static ProcessRef ref(String processId) {
+        return ProcessRef.newBuilder().setProcessId(processId).build();
+    }
+}

@@ -1,0 +1,178 @@
+package pm.client;
+
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import pm.v1.ClusterSpawnRequest;
+import pm.v1.FileEntry;
+import pm.v1.Placement;
+import pm.v1.ProcessLimits;
+import pm.v1.ProcessSpec;
+
+/**
+ * What to spawn and where, in the terms a caller thinks in; {@link #toRequest()} makes the wire request.
+ * {@code args} are the arguments after the program name: the guest's argv is {@code programName} followed
+ * by them, as a shell would pass. {@code files} are the initial contents of the guest's {@code /data},
+ * keyed by path relative to it. A {@code memoryLimitMib} of 0 leaves the node's default; {@code node}
+ * empty lets placement choose.
+ */
+public record SpawnOptions(
+        String processId,
+        ByteString module,
+        String programName,
+        List<String> args,
+        Map<String, String> env,
+        Map<String, ByteString> files,
+        ByteString stdin,
+        Map<String, String> labels,
+        int memoryLimitMib,
+        String node,
+        Map<String, String> nodeLabels,
+        boolean pinned) {
+
+    /** One wasm page is 64 KiB, so a MiB is 16 of them. */
+    private static final int PAGES_PER_MIB = 16;
+
+    public SpawnOptions {
+        if (module.isEmpty()) {
+            throw new IllegalArgumentException("a spawn needs the module's bytes");
+        }
+        if (memoryLimitMib < 0 || memoryLimitMib > 4096) {
+            throw new IllegalArgumentException("a memory limit is between 1 and 4096 MiB, not " + memoryLimitMib);
+        }
+        if (pinned && node.isEmpty()) {
+            throw new IllegalArgumentException("pinning needs a node to pin to");
+        }
+        args = List.copyOf(args);
+        env = ordered(env);
+        files = ordered(files);
+        labels = ordered(labels);
+        nodeLabels = ordered(nodeLabels);
+        for (String path : files.keySet()) {
+            if (path.isEmpty() || path.startsWith("/") || List.of(path.split("/")).contains("..")) {
+                throw new IllegalArgumentException("a file path is relative to /data and stays inside it: " + path);
+            }
+        }
+    }
+
+    /** An unmodifiable copy that keeps the caller's order, so requests (and files in /data) come out as given. */
+    private static <V> Map<String, V> ordered(Map<String, V> map) {
+        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(map));
+    }
+
+    public static Builder builder(Path module) {
+        try {
+            String name = module.getFileName().toString();
+            return new Builder(ByteString.copyFrom(Files.readAllBytes(module)),
+                    name.endsWith(".wasm") ? name.substring(0, name.length() - 5) : name);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read module " + module + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static Builder builder(byte[] module, String programName) {
+        return new Builder(ByteString.copyFrom(module), programName);
+    }
+
+    public ClusterSpawnRequest toRequest() {
+        ProcessSpec.Builder spec = ProcessSpec.newBuilder()
+                .setModule(module)
+                .addArgs(programName)
+                .addAllArgs(args)
+                .putAllEnv(env)
+                .putAllLabels(labels)
+                .setStdin(stdin);
+        files.forEach((path, contents) -> spec.addFiles(FileEntry.newBuilder().setPath(path).setContents(contents)));
+        if (memoryLimitMib > 0) {
+            spec.setLimits(ProcessLimits.newBuilder().setMemoryPages(memoryLimitMib * PAGES_PER_MIB));
+        }
+        return ClusterSpawnRequest.newBuilder()
+                .setProcessId(processId)
+                .setSpec(spec)
+                .setPlacement(Placement.newBuilder().setNode(node).putAllNodeLabels(nodeLabels).setPinned(pinned))
+                .build();
+    }
+
+    /** Collects the optional settings; the module and program name are given up front. */
+    public static final class Builder {
+        private final ByteString module;
+        private final String programName;
+        private String processId = "";
+        private final List<String> args = new ArrayList<>();
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private final Map<String, ByteString> files = new LinkedHashMap<>();
+        private ByteString stdin = ByteString.EMPTY;
+        private final Map<String, String> labels = new LinkedHashMap<>();
+        private int memoryLimitMib;
+        private String node = "";
+        private final Map<String, String> nodeLabels = new LinkedHashMap<>();
+        private boolean pinned;
+
+        private Builder(ByteString module, String programName) {
+            this.module = module;
+            this.programName = programName;
+        }
+
+        public Builder withProcessId(String id) {
+            this.processId = id;
+            return this;
+        }
+
+        public Builder withArgs(String... more) {
+            return withArgs(List.of(more));
+        }
+
+        public Builder withArgs(List<String> more) {
+            args.addAll(more);
+            return this;
+        }
+
+        public Builder withEnv(String key, String value) {
+            env.put(key, value);
+            return this;
+        }
+
+        public Builder withFile(String path, byte[] contents) {
+            files.put(path, ByteString.copyFrom(contents));
+            return this;
+        }
+
+        public Builder withStdin(byte[] contents) {
+            stdin = ByteString.copyFrom(contents);
+            return this;
+        }
+
+        public Builder withLabel(String key, String value) {
+            labels.put(key, value);
+            return this;
+        }
+
+        public Builder withMemoryLimitMib(int mib) {
+            memoryLimitMib = mib;
+            return this;
+        }
+
+        /** Runs it on {@code name}; with {@code pin}, neither the rebalancer nor a drain moves it. */
+        public Builder onNode(String name, boolean pin) {
+            node = name;
+            pinned = pin;
+            return this;
+        }
+
+        public Builder withNodeLabel(String key, String value) {
+            nodeLabels.put(key, value);
+            return this;
+        }
+
+        public SpawnOptions build() {
+            return new SpawnOptions(processId, module, programName, args, env, files, stdin, labels, memoryLimitMib,
+                    node, nodeLabels, pinned);
+        }
+    }
+}

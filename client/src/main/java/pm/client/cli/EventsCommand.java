@@ -1,0 +1,34 @@
+package pm.client.cli;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import pm.client.ClusterClient;
+import pm.client.StreamHandle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code pmctl events}: the cluster's event stream, one line each, until interrupted or {@code --limit} events. */
+@Command(name = "events", description = "Stream cluster events (spawned, migrated, node joined, ...).")
+final class EventsCommand extends ClusterCommand {
+    @Option(names = "--process", paramLabel = "ID", defaultValue = "", description = "Only events about this process.")
+    String process;
+
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "Stop after N events (default: never).")
+    int limit;
+
+    @Override
+    void run(ClusterClient client, Output output) throws Exception {
+        CompletableFuture<Void> enough = new CompletableFuture<>();
+        AtomicInteger seen = new AtomicInteger();
+        try (StreamHandle stream = client.async().events(process, e -> {
+            output.printLine(e, Views.event(e));
+            if (limit > 0 && seen.incrementAndGet() >= limit) {
+                enough.complete(null);
+            }
+        })) {
+            CompletableFuture.anyOf(stream.done(), enough).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+}

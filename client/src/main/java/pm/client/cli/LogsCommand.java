@@ -1,0 +1,34 @@
+package pm.client.cli;
+
+import pm.client.ClusterClient;
+import pm.v1.LogChunk;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code pmctl logs [-f] ID}: the guest's stdout to stdout and its stderr to stderr, byte for byte. */
+@Command(name = "logs", description = "Print a process's output; with -f, keep following it (across migrations) until it ends.")
+final class LogsCommand extends ClusterCommand {
+    @Parameters(paramLabel = "ID", description = "The process.")
+    String id;
+
+    @Option(names = {"-f", "--follow"}, description = "Keep streaming until the process ends.")
+    boolean follow;
+
+    @Option(names = "--from", paramLabel = "OFFSET", defaultValue = "0", description = "Start at this byte of the combined log.")
+    long from;
+
+    @Override
+    void run(ClusterClient client, Output output) {
+        client.logs(id, follow, from, chunk -> {
+            if (output.json()) {
+                output.printLine(chunk, "");
+            } else {
+                var target = chunk.getStream() == LogChunk.Stream.STREAM_STDERR ? pmctl.err() : output.stream();
+                byte[] data = chunk.getData().toByteArray();
+                target.write(data, 0, data.length);
+                target.flush();
+            }
+        });
+    }
+}

@@ -1,0 +1,58 @@
+package pm.client.cli;
+
+import pm.client.ClusterClient;
+import pm.v1.DrainReport;
+import pm.v1.LeaderInfo;
+import pm.v1.NodesResponse;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** The commands about the cluster's members: nodes, draining one, and which coordinator leads. */
+final class NodeCommands {
+    private NodeCommands() {}
+
+    @Command(name = "nodes", description = "List the nodes: address, state, load and capacity.")
+    static final class Nodes extends ClusterCommand {
+        @Override
+        void run(ClusterClient client, Output output) {
+            var nodes = client.nodes();
+            output.print(NodesResponse.newBuilder().addAllNodes(nodes).build(), Views.nodes(nodes));
+        }
+    }
+
+    @Command(name = "drain", description = "Mark a node draining and move every process off it.")
+    static final class Drain extends ClusterCommand {
+        @Parameters(paramLabel = "NODE", description = "The node.")
+        String node;
+
+        @Override
+        void run(ClusterClient client, Output output) {
+            DrainReport report = client.drain(node);
+            output.print(report, Views.migrations(report.getMovedList()));
+            if (!output.json()) {
+                report.getFailedList().forEach(f -> output.stream().println("not moved: " + Views.oneLine(f)));
+            }
+            if (report.getFailedCount() > 0) {
+                throw new DrainIncompleteException(node, report.getFailedCount());
+            }
+        }
+    }
+
+    /** A drain that left processes behind is a failure for scripts (exit 1), though it reported everything. */
+    static final class DrainIncompleteException extends RuntimeException {
+        DrainIncompleteException(String node, int failed) {
+            super(failed + " process(es) could not be moved off " + node);
+        }
+    }
+
+    @Command(name = "leader", description = "Show which coordinator leads.")
+    static final class Leader extends ClusterCommand {
+        @Override
+        void run(ClusterClient client, Output output) {
+            LeaderInfo info = client.leader();
+            output.print(info, new Table("LEADER", "ASKED", "ASKED IS LEADER")
+                    .add(info.getLeaderAddress().isEmpty() ? "none elected" : info.getLeaderAddress(), info.getThisAddress(),
+                            Boolean.toString(info.getIsLeader())));
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package pm.client.cli;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Map;
+import pm.client.ClientSettings;
+import pm.client.ClusterClient;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code pmctl}: the operator's command line, built on {@link ClusterClient}. Holds what every command
+ * shares (the coordinators, the output format, the streams to print to) and runs each command's action
+ * so that failures become one line on stderr and an exit code (see {@link ExitCodes}) in one place.
+ * The environment and the streams are injected so tests run it in-process.
+ */
+@Command(name = "pmctl", mixinStandardHelpOptions = true, version = "pmctl 0.1.0",
+        description = "Run, inspect and move WebAssembly processes on a process-migration cluster.",
+        subcommands = {
+            RunCommand.class, PsCommand.class, ProcessCommands.Inspect.class, LogsCommand.class,
+            ProcessCommands.Freeze.class, ProcessCommands.Thaw.class, ProcessCommands.Checkpoint.class,
+            ProcessCommands.Suspend.class, ProcessCommands.Resume.class, ProcessCommands.Migrate.class,
+            ProcessCommands.Kill.class, NodeCommands.Nodes.class, NodeCommands.Drain.class, EventsCommand.class,
+            ImageCommands.Export.class, ImageCommands.Import.class, NodeCommands.Leader.class,
+        })
+public final class Pmctl implements Runnable {
+    static final String DEFAULT_COORDINATOR = "127.0.0.1:7700";
+    static final String COORDINATOR_ENV = "PM_COORDINATOR";
+
+    private final Map<String, String> env;
+    private final PrintStream out;
+    private final PrintStream err;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--coordinator", paramLabel = "ADDRS", scope = ScopeType.INHERIT,
+            description = "Coordinators to ask, host:port,host:port (default: $PM_COORDINATOR, else " + DEFAULT_COORDINATOR + ").")
+    private String coordinator;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", scope = ScopeType.INHERIT, defaultValue = "table",
+            description = "table (for people) or json (protobuf JSON; one object per line for streams).")
+    private String format;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", scope = ScopeType.INHERIT,
+            description = "Deadline of each call, in seconds (default: ${DEFAULT-VALUE}); streams that follow have none.",
+            defaultValue = "60")
+    private long timeoutSeconds;
+
+    public Pmctl(Map<String, String> env, PrintStream out, PrintStream err) {
+        this.env = Map.copyOf(env);
+        this.out = out;
+        this.err = err;
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Pmctl(System.getenv(), System.out, System.err)).execute(args));
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+    }
+
+    /** What a command does once it has a client; it prints its results to the given output. */
+    @FunctionalInterface
+    interface Action {
+        void run(ClusterClient client, Output output) throws Exception;
+    }
+
+    /**
+     * Runs {@code action} with a client to the configured coordinators: the exit code, with a failure
+     * printed as {@code pmctl: <one-line message>}. Usage errors go back to picocli, which prints the usage.
+     */
+    int execute(Action action) {
+        try (ClusterClient client = new ClusterClient(settings())) {
+            action.run(client, output());
+            return ExitCodes.OK;
+        } catch (CommandLine.ParameterException e) {
+            throw e;
+        } catch (Exception e) {
+            out.flush();
+            err.println("pmctl: " + ExitCodes.message(e));
+            err.flush();
+            return ExitCodes.of(e);
+        }
+    }
+
+    PrintStream err() {
+        return err;
+    }
+
+    private ClientSettings settings() {
+        String addresses = coordinator != null ? coordinator : env.getOrDefault(COORDINATOR_ENV, DEFAULT_COORDINATOR);
+        if (timeoutSeconds <= 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--timeout is a positive number of seconds");
+        }
+        try {
+            return ClientSettings.of(addresses).withCallTimeout(Duration.ofSeconds(timeoutSeconds));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private Output output() {
+        return switch (format) {
+            case "table" -> new Output(Output.Format.TABLE, out);
+            case "json" -> new Output(Output.Format.JSON, out);
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "-o is table or json, not '" + format + "'");
+        };
+    }
+}

@@ -1,0 +1,122 @@
+package pm.client.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import pm.client.ClusterClient;
+import pm.client.SpawnOptions;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code pmctl run MODULE.wasm [options] [-- ARGS]}: spawns the module. The guest's argv is the module's
+ * file name without {@code .wasm}, then the {@code --arg} values, then the arguments after the module.
+ */
+@Command(name = "run", description = "Spawn a WebAssembly (WASI) module as a process; prints it.")
+final class RunCommand extends ClusterCommand {
+    private static final String DATA = "/data/";
+
+    @Parameters(index = "0", paramLabel = "MODULE.wasm", description = "The module to run.")
+    Path module;
+
+    @Parameters(index = "1..*", paramLabel = "ARG", description = "Arguments for the program (after -- if any starts with -).")
+    List<String> trailingArgs = new ArrayList<>();
+
+    @Option(names = "--id", paramLabel = "ID", defaultValue = "", description = "The process id (default: the cluster picks one).")
+    String id;
+
+    @Option(names = "--arg", paramLabel = "A", description = "An argument for the program (repeatable).")
+    List<String> args = new ArrayList<>();
+
+    @Option(names = "--env", paramLabel = "K=V", description = "An environment variable (repeatable).")
+    Map<String, String> env = new LinkedHashMap<>();
+
+    @Option(names = "--file", paramLabel = "LOCAL=REMOTE_PATH",
+            description = "Copy a local file into the guest's /data at REMOTE_PATH (relative to /data, or under /data/).")
+    List<String> files = new ArrayList<>();
+
+    @Option(names = "--stdin", paramLabel = "FILE", description = "The guest's standard input.")
+    Path stdin;
+
+    @Option(names = "--label", paramLabel = "K=V", description = "A label on the process (repeatable).")
+    Map<String, String> labels = new LinkedHashMap<>();
+
+    @Option(names = "--node", paramLabel = "NODE", defaultValue = "", description = "Run it on this node.")
+    String node;
+
+    @Option(names = "--node-label", paramLabel = "K=V", description = "Only on nodes carrying this label (repeatable).")
+    Map<String, String> nodeLabels = new LinkedHashMap<>();
+
+    @Option(names = "--pin", description = "Never move it off --node (not the rebalancer, not a drain).")
+    boolean pin;
+
+    @Option(names = "--memory-limit-mib", paramLabel = "N", defaultValue = "0", description = "The guest's memory limit.")
+    int memoryLimitMib;
+
+    @Override
+    void run(ClusterClient client, Output output) {
+        var p = client.spawn(options());
+        output.print(p, Views.processes(List.of(p)));
+    }
+
+    /** The spawn the command line asks for; local files that cannot be read are usage errors. */
+    SpawnOptions options() {
+        if (pin && node.isEmpty()) {
+            throw usage("--pin needs --node");
+        }
+        String name = module.getFileName().toString();
+        SpawnOptions.Builder b = SpawnOptions.builder(read(module), name.endsWith(".wasm") ? name.substring(0, name.length() - 5) : name)
+                .withProcessId(id)
+                .withArgs(args)
+                .withArgs(trailingArgs)
+                .withMemoryLimitMib(memoryLimitMib)
+                .onNode(node, pin);
+        env.forEach(b::withEnv);
+        labels.forEach(b::withLabel);
+        nodeLabels.forEach(b::withNodeLabel);
+        for (String file : files) {
+            int eq = file.indexOf('=');
+            if (eq <= 0 || eq == file.length() - 1) {
+                throw usage("--file is LOCAL=REMOTE_PATH, not " + file);
+            }
+            b.withFile(guestPath(file.substring(eq + 1)), read(Path.of(file.substring(0, eq))));
+        }
+        if (stdin != null) {
+            b.withStdin(read(stdin));
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+    }
+
+    /** The path under /data a file goes to: {@code /data/a/b} and {@code a/b} both mean {@code a/b}. */
+    private String guestPath(String remote) {
+        if (remote.startsWith(DATA)) {
+            return remote.substring(DATA.length());
+        }
+        if (remote.startsWith("/")) {
+            throw usage("the guest's files live under /data, not at " + remote);
+        }
+        return remote;
+    }
+
+    private byte[] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw usage("cannot read " + file + ": " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
+        }
+    }
+
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+}

@@ -1,0 +1,115 @@
+package pm.client.cli;
+
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import pm.v1.CheckpointInfo;
+import pm.v1.ClusterEvent;
+import pm.v1.ClusterProcess;
+import pm.v1.MigrationReport;
+import pm.v1.NodeStatus;
+import pm.v1.ProcessState;
+
+/** How the cluster's messages read in a table: the columns of each kind of row and the units of each cell. */
+final class Views {
+    private static final long PAGE_BYTES = 64 * 1024;
+
+    private Views() {}
+
+    static Table processes(Iterable<ClusterProcess> processes) {
+        Table t = new Table("ID", "NODE", "STATE", "EPOCH", "MEMORY", "INSTRUCTIONS", "LABELS");
+        for (ClusterProcess p : processes) {
+            boolean live = p.hasInfo();
+            t.add(p.getProcessId(), p.getNode(), state(p.getState()), Long.toString(p.getEpoch()),
+                    live ? bytes(p.getInfo().getMemoryPages() * PAGE_BYTES) : "-",
+                    live ? Long.toString(p.getInfo().getInstructionsRetired()) : "-",
+                    labels(p.getLabelsMap()));
+        }
+        return t;
+    }
+
+    static Table nodes(Iterable<NodeStatus> nodes) {
+        Table t = new Table("NAME", "ADDRESS", "STATE", "PROCESSES", "OWNED", "MEMORY", "CAPACITY", "CPU", "LABELS");
+        for (NodeStatus n : nodes) {
+            var r = n.getRecord();
+            t.add(r.getName(), r.getAddress(), n.getDraining() ? "draining" : "active", Integer.toString(r.getProcesses()),
+                    Integer.toString(n.getOwnedProcesses()), bytes(r.getMemoryBytes()), bytes(r.getCapacityBytes()),
+                    String.format(Locale.ROOT, "%.0f%%", r.getCpuLoad() * 100), labels(r.getLabelsMap()));
+        }
+        return t;
+    }
+
+    static Table migrations(Iterable<MigrationReport> reports) {
+        Table t = new Table("PROCESS", "FROM", "TO", "EPOCH", "ROUNDS", "SENT", "DOWNTIME", "TOTAL");
+        for (MigrationReport m : reports) {
+            t.add(m.getProcessId(), m.getSourceNode(), m.getTargetNode(), Long.toString(m.getEpoch()),
+                    Integer.toString(m.getTransfer().getRounds()), bytes(m.getTransfer().getBytesSent()),
+                    micros(m.getTransfer().getDowntimeMicros()), micros(m.getTotalMicros()));
+        }
+        return t;
+    }
+
+    static Table checkpoint(CheckpointInfo c) {
+        return new Table("PROCESS", "CHECKPOINT", "BASE", "BYTES", "NEW", "PAGES", "TIME")
+                .add(c.getProcessId(), c.getCheckpointId(), c.getBaseCheckpointId().isEmpty() ? "-" : c.getBaseCheckpointId(),
+                        bytes(c.getBytes()), bytes(c.getNewBytes()), Long.toString(c.getPages()), micros(c.getNanos() / 1000));
+    }
+
+    /** One line per event, so `pmctl events` can be piped through grep. */
+    static String event(ClusterEvent e) {
+        String kind = e.getKind().name().replaceFirst("^KIND_", "").toLowerCase(Locale.ROOT);
+        StringBuilder line = new StringBuilder(Instant.ofEpochMilli(e.getTimeMillis()).toString()).append("  ").append(kind);
+        if (!e.getProcessId().isEmpty()) {
+            line.append("  process=").append(e.getProcessId());
+        }
+        if (!e.getNode().isEmpty()) {
+            line.append("  node=").append(e.getNode());
+        }
+        if (e.getEpoch() != 0) {
+            line.append("  epoch=").append(e.getEpoch());
+        }
+        if (!e.getDetail().isEmpty()) {
+            line.append("  ").append(oneLine(e.getDetail()));
+        }
+        return line.toString();
+    }
+
+    static String state(ProcessState s) {
+        return s == ProcessState.UNRECOGNIZED ? "unknown" : s.name().replaceFirst("^PROCESS_STATE_", "").toLowerCase(Locale.ROOT);
+    }
+
+    static String labels(Map<String, String> labels) {
+        return labels.isEmpty() ? "-" : new TreeMap<>(labels).entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(","));
+    }
+
+    static String bytes(long n) {
+        if (n < 1024) {
+            return n + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = n;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    static String micros(long us) {
+        if (us < 1000) {
+            return us + " us";
+        }
+        if (us < 1_000_000) {
+            return String.format(Locale.ROOT, "%.1f ms", us / 1000.0);
+        }
+        return String.format(Locale.ROOT, "%.2f s", us / 1_000_000.0);
+    }
+
+    static String oneLine(String s) {
+        return s.replaceAll("\\s*\\R\\s*", " ").strip();
+    }
+}

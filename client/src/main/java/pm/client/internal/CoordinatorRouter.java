@@ -1,0 +1,248 @@
+package pm.client.internal;
+
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import pm.client.ClusterClientException;
+import pm.client.CoordinatorUnreachableException;
+import pm.client.StreamHandle;
+import pm.v1.ClusterGrpc;
+import pm.v1.LeaderInfo;
+import pm.v1.LeaderRequest;
+
+/**
+ * Sends calls to the leading coordinator, following standbys' redirects and skipping coordinators that are
+ * down (see {@link Route}), and remembers the last leader so the next call goes straight there. A call is
+ * retried only before the server has answered anything: a unary call until it has a response, a server
+ * stream until its first message, so a caller never sees a message twice.
+ *
+ * <p>Threads: any caller thread starts calls; gRPC's executor runs the callbacks that retry them. The
+ * remembered leader is an {@link AtomicReference}; channels live in a concurrent map, one per address,
+ * created on first use and shut down by {@link #close()}.
+ */
+public final class CoordinatorRouter implements AutoCloseable {
+    /** Image chunks and large lists arrive in one message each. */
+    private static final int MAX_INBOUND_BYTES = 64 << 20;
+
+    private final List<String> seeds;
+    private final AtomicReference<String> leader;
+    private final ConcurrentMap<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    public CoordinatorRouter(List<String> seeds) {
+        this.seeds = List.copyOf(seeds);
+        this.leader = new AtomicReference<>(this.seeds.get(0));
+    }
+
+    /** Calls {@code method} on the leader; the future fails with a {@link ClusterClientException}. */
+    public <Q, R> CompletableFuture<R> unary(MethodDescriptor<Q, R> method, Q request, Duration timeout) {
+        CompletableFuture<R> result = new CompletableFuture<>();
+        unaryAttempt(method, request, timeout, new Route(seeds, leader.get()), result);
+        return result;
+    }
+
+    private <Q, R> void unaryAttempt(MethodDescriptor<Q, R> method, Q request, Duration timeout, Route route,
+            CompletableFuture<R> result) {
+        String address = route.address();
+        ClientCall<Q, R> call = newCall(method, address, timeout);
+        ClientCalls.asyncUnaryCall(call, request, new StreamObserver<>() {
+            @Override
+            public void onNext(R value) {
+                leader.set(address);
+                result.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                try {
+                    Optional<String> next = route.next(Status.fromThrowable(t), Status.trailersFromThrowable(t));
+                    if (next.isPresent()) {
+                        unaryAttempt(method, request, timeout, route, result);
+                    } else {
+                        result.completeExceptionally(ClusterClientException.from(Status.fromThrowable(t)));
+                    }
+                } catch (ClusterClientException e) {
+                    result.completeExceptionally(e);
+                }
+            }
+
+            @Override
+            public void onCompleted() {
+                // onNext completed the future
+            }
+        });
+    }
+
+    /**
+     * Streams {@code method}'s messages to {@code consumer} (on a gRPC thread, one at a time); a
+     * {@code timeout} of null means none. If the consumer throws, the call is cancelled and the handle
+     * fails with what it threw.
+     */
+    public <Q, R> StreamHandle serverStream(MethodDescriptor<Q, R> method, Q request, Duration timeout,
+            Consumer<? super R> consumer) {
+        ServerStream<Q, R> stream = new ServerStream<>(method, request, timeout, consumer);
+        stream.attempt();
+        return stream;
+    }
+
+    /**
+     * The leader's address, for a call that cannot be replayed on a redirect (a client stream): asks
+     * {@code Leader}, which standbys answer as well.
+     */
+    public String leaderAddress(Duration timeout) {
+        LeaderInfo info;
+        try {
+            info = unary(ClusterGrpc.getLeaderMethod(), LeaderRequest.getDefaultInstance(), timeout).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof ClusterClientException c ? c : e;
+        }
+        if (info.getIsLeader()) {
+            return leader.get();
+        }
+        if (info.getLeaderAddress().isEmpty()) {
+            throw new CoordinatorUnreachableException(List.of(leader.get()),
+                    Status.UNAVAILABLE.withDescription("no coordinator is the leader yet"));
+        }
+        return info.getLeaderAddress();
+    }
+
+    /** A call on the channel to {@code address}, for calls that cannot be replayed (a client stream). */
+    public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, String address, Duration timeout) {
+        CallOptions options = CallOptions.DEFAULT;
+        if (timeout != null) {
+            options = options.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        return channel(address).newCall(method, options);
+    }
+
+    private ManagedChannel channel(String address) {
+        if (closed.get()) {
+            throw new ClusterClientException(Status.Code.CANCELLED, "the client is closed", null);
+        }
+        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
+                .usePlaintext()
+                .maxInboundMessageSize(MAX_INBOUND_BYTES)
+                .build());
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        channels.values().forEach(ManagedChannel::shutdownNow);
+        for (ManagedChannel c : channels.values()) {
+            try {
+                c.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * One server stream across its attempts. {@code started} turns true with the first message, after
+     * which a failure is final. The current call is kept so {@link #close()} can cancel it.
+     */
+    private final class ServerStream<Q, R> implements StreamHandle {
+        private final MethodDescriptor<Q, R> method;
+        private final Q request;
+        private final Duration timeout;
+        private final Consumer<? super R> consumer;
+        private final Route route;
+        private final CompletableFuture<Void> done = new CompletableFuture<>();
+        private final AtomicReference<ClientCall<Q, R>> call = new AtomicReference<>();
+        private final AtomicBoolean cancelled = new AtomicBoolean();
+        private volatile boolean started;
+        private volatile Throwable consumerFailure;
+
+        ServerStream(MethodDescriptor<Q, R> method, Q request, Duration timeout, Consumer<? super R> consumer) {
+            this.method = method;
+            this.request = request;
+            this.timeout = timeout;
+            this.consumer = consumer;
+            this.route = new Route(seeds, leader.get());
+        }
+
+        void attempt() {
+            String address = route.address();
+            ClientCall<Q, R> c = newCall(method, address, timeout);
+            call.set(c);
+            ClientCalls.asyncServerStreamingCall(c, request, new StreamObserver<>() {
+                @Override
+                public void onNext(R value) {
+                    if (!started) {
+                        started = true;
+                        leader.set(address);
+                    }
+                    try {
+                        consumer.accept(value);
+                    } catch (RuntimeException | Error e) {
+                        consumerFailure = e;
+                        c.cancel("the consumer failed", e);
+                    }
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    if (consumerFailure != null) {
+                        done.completeExceptionally(consumerFailure);
+                        return;
+                    }
+                    if (cancelled.get()) {
+                        done.complete(null);
+                        return;
+                    }
+                    Status status = Status.fromThrowable(t);
+                    try {
+                        if (!started && route.next(status, Status.trailersFromThrowable(t)).isPresent()) {
+                            attempt();
+                            return;
+                        }
+                        done.completeExceptionally(ClusterClientException.from(status));
+                    } catch (ClusterClientException e) {
+                        done.completeExceptionally(e);
+                    }
+                }
+
+                @Override
+                public void onCompleted() {
+                    leader.set(address);
+                    done.complete(null);
+                }
+            });
+        }
+
+        @Override
+        public CompletableFuture<Void> done() {
+            return done;
+        }
+
+        @Override
+        public void close() {
+            if (cancelled.compareAndSet(false, true)) {
+                ClientCall<Q, R> c = call.get();
+                if (c != null) {
+                    c.cancel("cancelled by the caller", null);
+                }
+            }
+        }
+    }
+}

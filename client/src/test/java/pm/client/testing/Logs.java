@@ -1,0 +1,41 @@
+package pm.client.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import pm.client.ClusterClient;
+import pm.v1.LogChunk;
+
+/** Test support: a process's stdout so far, and waiting for it to reach a line. */
+public final class Logs {
+    private Logs() {}
+
+    public static String stdout(ClusterClient client, String id) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        client.logs(id, false, 0, chunk -> {
+            if (chunk.getStream() == LogChunk.Stream.STREAM_STDOUT) {
+                out.writeBytes(chunk.getData().toByteArray());
+            }
+        });
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Waits until the process has printed {@code text}: it has made that much progress. */
+    public static void awaitOutput(ClusterClient client, String id, String text) {
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
+                .until(() -> stdout(client, id).contains(text));
+    }
+
+    /** Follows the process's stdout until it ends. */
+    public static String followToEnd(ClusterClient client, String id) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        client.logs(id, true, 0, chunk -> {
+            if (chunk.getStream() == LogChunk.Stream.STREAM_STDOUT) {
+                out.writeBytes(chunk.getData().toByteArray());
+            }
+        });
+        return out.toString(StandardCharsets.UTF_8);
+    }
+}
