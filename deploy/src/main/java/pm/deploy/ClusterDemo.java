@@ -80,8 +80,9 @@ public final class ClusterDemo {
         for (int i = 0; i < route.size(); i++) {
             awaitLines(output, (i + 1) * STEPS / (route.size() + 1));
             MigrationReport r = client.migrate("demo", route.get(i));
-            System.out.printf("== migrated demo %s -> %s: downtime %.1f ms, %d pre-copy round(s), %d KiB sent, epoch %d%n",
-                    r.getSourceNode(), r.getTargetNode(), r.getTransfer().getDowntimeMicros() / 1000.0,
+            System.out.printf("== migrated demo %s -> %s: downtime %.1f ms (%.1f transfer + %.1f commit), %d pre-copy round(s),"
+                    + " %d KiB sent, epoch %d%n", r.getSourceNode(), r.getTargetNode(), r.getDowntimeMicros() / 1000.0,
+                    r.getTransfer().getDowntimeMicros() / 1000.0, (r.getDowntimeMicros() - r.getTransfer().getDowntimeMicros()) / 1000.0,
                     r.getTransfer().getRounds(), r.getTransfer().getBytesSent() >> 10, r.getEpoch());
         }
         logs.done().get(120, TimeUnit.SECONDS);
@@ -100,7 +101,8 @@ public final class ClusterDemo {
         return false;
     }
 
-    private static void awaitLines(StringBuilder output, int lines) throws InterruptedException {
+    /** Waits until {@code output} (appended to under its own lock, which is notified) holds {@code lines} lines. */
+    static void awaitLines(StringBuilder output, int lines) throws InterruptedException {
         synchronized (output) {
             while (output.chars().filter(ch -> ch == '\n').count() < lines) {
                 output.wait(1000);

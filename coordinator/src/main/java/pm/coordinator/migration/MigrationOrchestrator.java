@@ -114,10 +114,14 @@ public final class MigrationOrchestrator {
             events.publish(ClusterEvent.Kind.KIND_MIGRATION_STARTED, processId, target.getName(), epoch,
                     "migration " + journal.getMigrationId() + " from " + owner + " to " + target.getName());
             observer.reached(journal);
-            MigrationResult transfer = prepare(record, version, journal, source, target, downtimeBudgetMicros);
+            Prepared done = prepare(record, version, journal, source, target, downtimeBudgetMicros);
+            MigrationResult transfer = done.transfer();
             journal = journal.toBuilder().setPhase(MigrationJournal.Phase.PHASE_COMMITTED).build();
             observer.reached(journal);
-            if (leading.getAsBoolean() && finisher.commit(journal)) {
+            boolean told = leading.getAsBoolean() && finisher.commit(journal);
+            // Still frozen from the source's freeze until the target heard the commit.
+            long downtimeMicros = (System.nanoTime() - done.frozenSinceNanos()) / 1000;
+            if (told) {
                 store.deleteJournal(journal.getMigrationId());
             } // else the journal stays COMMITTED and MigrationRecovery (here or on a new leader) tells the agents later
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
@@ -132,14 +136,18 @@ public final class MigrationOrchestrator {
                     .setEpoch(epoch + 1)
                     .setTransfer(transfer)
                     .setTotalMicros(took.toNanos() / 1000)
+                    .setDowntimeMicros(downtimeMicros)
                     .build();
         } finally {
             inFlight.remove(journal.getMigrationId());
         }
     }
 
+    /** What the agents did, and since when (this JVM's clock) the process has been frozen on the source. */
+    private record Prepared(MigrationResult transfer, long frozenSinceNanos) {}
+
     /** Pre-copy, PREPARED, and the commit transaction; rolls back on any failure before the commit point. */
-    private MigrationResult prepare(OwnershipRecord record, int version, MigrationJournal journal, NodeRecord source,
+    private Prepared prepare(OwnershipRecord record, int version, MigrationJournal journal, NodeRecord source,
             NodeRecord target, long downtimeBudgetMicros) {
         try {
             MigrationResult transfer = AgentCall.on(source.getName(), () -> agents.blocking(source, journal.getFromEpoch())
@@ -151,8 +159,10 @@ public final class MigrationOrchestrator {
                             .setEpoch(journal.getToEpoch())
                             .setMigrationId(journal.getMigrationId())
                             .build()));
+            long frozenSince = System.nanoTime() - transfer.getDowntimeMicros() * 1000;
+            // PREPARED is not written to ZooKeeper: recovery rolls it back exactly like STARTED, and
+            // the write would sit inside the downtime.
             MigrationJournal prepared = journal.toBuilder().setPhase(MigrationJournal.Phase.PHASE_PREPARED).build();
-            store.writeJournal(prepared);
             observer.reached(prepared);
             if (!leading.getAsBoolean()) {
                 throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "this coordinator stopped leading mid-migration");
@@ -163,7 +173,7 @@ public final class MigrationOrchestrator {
                     .setMigrationId("")
                     .setUpdatedMillis(clock.millis())
                     .build(), version, prepared.toBuilder().setPhase(MigrationJournal.Phase.PHASE_COMMITTED).build());
-            return transfer;
+            return new Prepared(transfer, frozenSince);
         } catch (RuntimeException e) {
             try {
                 finisher.rollBack(journal);
