@@ -13,6 +13,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import pm.agent.channel.ChannelDispatcher;
+import pm.agent.channel.ChannelInbound;
+import pm.agent.channel.Doorbell;
+import pm.agent.channel.Forwarding;
+import pm.agent.channel.StaticPeersLocator;
 import pm.runtime.sched.ProcessScheduler;
 
 /**
@@ -32,6 +37,9 @@ public final class NodeAgentServer implements AutoCloseable {
     private final ProcessHost host;
     private final MigrationSource source;
     private final MigrationTarget target;
+    private final ChannelInbound inbound;
+    private final StaticPeersLocator peers;
+    private final ChannelDispatcher dispatcher;
     private final ExecutorService background;
     private final ScheduledExecutorService housekeeping;
     private final HealthStatusManager health = new HealthStatusManager();
@@ -48,9 +56,17 @@ public final class NodeAgentServer implements AutoCloseable {
         this.background = Executors.newSingleThreadExecutor(r -> daemon(r, "pm-agent-background"));
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pm-agent-housekeeping"));
         this.stores = new LocalStores(data);
-        this.host = new ProcessHost(config, scheduler, stores, new ProcessRecords(data.resolve("processes")), metrics, background);
+        Doorbell doorbell = new Doorbell();
+        this.host = new ProcessHost(config, scheduler, stores, new ProcessRecords(data.resolve("processes")), metrics, background,
+                doorbell::ring);
         FaultPoints faults = new FaultPoints(config.faultPoint());
-        this.source = new MigrationSource(host, channels, metrics, faults, this::address);
+        Forwarding forwarding = new Forwarding(100_000);
+        this.source = new MigrationSource(host, channels, metrics, faults, this::address, forwarding);
+        HostedChannels local = new HostedChannels(host);
+        this.inbound = new ChannelInbound(local, forwarding);
+        this.peers = new StaticPeersLocator(channels::get);
+        // TODO(zk): ProcessLocator.firstOf(List.of(new ZooKeeperLocator(curator, layout), peers)) once the agent has a Curator client.
+        this.dispatcher = new ChannelDispatcher(local, inbound, peers, channels::get, doorbell);
         this.target = new MigrationTarget(host, channels, metrics, faults);
         metrics.watch(host, scheduler);
     }
@@ -66,12 +82,13 @@ public final class NodeAgentServer implements AutoCloseable {
         new AgentRecovery(host, source, target).recover();
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", config.port()))
                 .maxInboundMessageSize(config.maxMessageBytes())
-                .addService(new NodeAgentService(host, source, target, 4L << 30))
+                .addService(new NodeAgentService(host, source, target, 4L << 30, inbound))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
                 .start();
         metricsPort = metrics.serve(config.metricsPort());
+        dispatcher.start();
         housekeeping.scheduleWithFixedDelay(this::settle, 1, 1, TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(this::collectGarbage, 30, 30, TimeUnit.SECONDS);
         return this;
@@ -110,6 +127,11 @@ public final class NodeAgentServer implements AutoCloseable {
         return config.nodeName();
     }
 
+    /** Agents (host:port) asked where a message's receiver runs when no hint says so: for agents without ZooKeeper. */
+    public void channelPeers(java.util.List<String> addresses) {
+        peers.peers(addresses);
+    }
+
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }
@@ -126,6 +148,7 @@ public final class NodeAgentServer implements AutoCloseable {
             server.shutdownNow();
         }
         housekeeping.shutdownNow();
+        dispatcher.close();
         scheduler.close();
         channels.close();
         background.shutdown();
