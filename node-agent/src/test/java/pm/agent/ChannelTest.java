@@ -76,12 +76,15 @@ class ChannelTest {
         agents.stub(node).spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build());
     }
 
+    /** A process's whole stdout, gathered across the agents it ran on, and how many times it moved. */
+    private record Roamed(String stdout, int moves) {}
+
     /**
      * Moves process {@code id} from node {@code start} round the nodes up to {@code hops} times (a
      * standalone migration each, once it has made some progress), following its output on every
      * agent it runs on; returns all its stdout once it has ended.
      */
-    private Future<String> roam(Agents agents, List<NodeAgentServer> nodes, String id, int start, int hops) {
+    private Future<Roamed> roam(Agents agents, List<NodeAgentServer> nodes, String id, int start, int hops) {
         return threads.submit(() -> {
             StringBuilder seen = new StringBuilder();
             long offset = 0;
@@ -96,12 +99,12 @@ class ChannelTest {
                     return new Object[] {text, end[0]};
                 });
                 int next = (at + 1) % nodes.size();
-                boolean moved = left > 0 && progressedOrEnded(here, id, 200_000) && migrated(here, id, nodes.get(next));
+                boolean moved = left > 0 && progressedOrEnded(here, id, 100_000) && migrated(here, id, nodes.get(next));
                 Object[] part = log.get(120, TimeUnit.SECONDS);
                 seen.append((String) part[0]);
                 offset = (Long) part[1];
                 if (!moved) {
-                    return seen.toString();
+                    return new Roamed(seen.toString(), hops - left);
                 }
                 at = next;
             }
@@ -136,7 +139,8 @@ class ChannelTest {
                     .build()).getCommitted()).isTrue();
             return true;
         } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION && e.getMessage().contains("EXITED")) {
+            // Refused as EXITED, or it exited while the migration was freezing it (which the agent reports as INTERNAL).
+            if (e.getMessage().contains("EXITED") || e.getMessage().contains("ENDED")) {
                 return false;
             }
             throw e;
@@ -147,12 +151,19 @@ class ChannelTest {
         try (Agents agents = new Agents(dir)) {
             List<NodeAgentServer> nodes = cluster(agents);
             spawn(agents, nodes.get(1), "cons", consumer(N, 2_000));
-            spawn(agents, nodes.get(0), "prod", producer(N, "cons", 5_000));
-            Future<String> consumed = roam(agents, nodes, "cons", 1, consumerHops);
-            Future<String> produced = roam(agents, nodes, "prod", 0, producerHops);
+            // Paced so that the stream lasts well beyond the moves (about a second of work for the producer).
+            spawn(agents, nodes.get(0), "prod", producer(N, "cons", 50_000));
+            Future<Roamed> consumed = roam(agents, nodes, "cons", 1, consumerHops);
+            Future<Roamed> produced = roam(agents, nodes, "prod", 0, producerHops);
 
-            assertThat(consumed.get(180, TimeUnit.SECONDS)).startsWith(received(N, "prod"));
-            assertThat(produced.get(60, TimeUnit.SECONDS)).endsWith(": bye from cons\n");
+            Roamed c = consumed.get(180, TimeUnit.SECONDS);
+            Roamed p = produced.get(60, TimeUnit.SECONDS);
+            assertThat(c.stdout()).startsWith(received(N, "prod"));
+            assertThat(p.stdout()).endsWith(": bye from cons\n");
+            // The moves must happen mid-stream, or the test shows nothing about migration.
+            assertThat(c.moves()).as("consumer moves").isGreaterThanOrEqualTo(Math.min(consumerHops, 3));
+            assertThat(p.moves()).as("producer moves").isGreaterThanOrEqualTo(Math.min(producerHops, 3));
+            System.out.println("moves: consumer " + c.moves() + "/" + consumerHops + ", producer " + p.moves() + "/" + producerHops);
         }
     }
 
@@ -181,12 +192,12 @@ class ChannelTest {
         try (Agents agents = new Agents(dir)) {
             List<NodeAgentServer> nodes = cluster(agents);
             spawn(agents, nodes.get(0), "early", producer(3, "late", 0));
-            Future<String> produced = roam(agents, nodes, "early", 0, 0);
-            awaitIdle(agents.stub(nodes.get(0)), "early"); // all three sent, now waiting for the reply
+            Future<Roamed> produced = roam(agents, nodes, "early", 0, 0);
+            awaitIdle(agents.stub(nodes.get(0)), List.of("early")); // all three sent, now waiting for the reply
 
             spawn(agents, nodes.get(2), "late", consumer(3, 0));
-            assertThat(roam(agents, nodes, "late", 2, 0).get(60, TimeUnit.SECONDS)).startsWith(received(3, "early"));
-            assertThat(produced.get(60, TimeUnit.SECONDS)).endsWith(": bye from late\n");
+            assertThat(roam(agents, nodes, "late", 2, 0).get(60, TimeUnit.SECONDS).stdout()).startsWith(received(3, "early"));
+            assertThat(produced.get(60, TimeUnit.SECONDS).stdout()).endsWith(": bye from late\n");
         }
     }
 
@@ -200,9 +211,7 @@ class ChannelTest {
                 receivers.add("r" + i);
                 spawn(agents, node, "r" + i, consumer(1, 0));
             }
-            for (String r : receivers) {
-                awaitIdle(stub, r);
-            }
+            awaitIdle(stub, receivers);
 
             spawn(agents, node, "busy", Agents.counter(20, 5_000, 64 << 10));
             awaitEnd(stub, "busy");
@@ -217,18 +226,20 @@ class ChannelTest {
         }
     }
 
-    /** Waits until the process stops retiring instructions (it is parked in a receive). */
-    private static void awaitIdle(NodeAgentGrpc.NodeAgentBlockingStub agent, String id) throws InterruptedException {
-        ProcessRef ref = ProcessRef.newBuilder().setProcessId(id).build();
+    /** Waits until the processes stop retiring instructions (they are parked in a receive). */
+    private static void awaitIdle(NodeAgentGrpc.NodeAgentBlockingStub agent, List<String> ids) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        long last = -1;
+        List<Long> last = List.of();
         while (true) {
-            long now = agent.get(ref).getInstructionsRetired();
-            if (now == last && now > 0) {
+            List<Long> now = new ArrayList<>();
+            for (String id : ids) {
+                now.add(agent.get(ProcessRef.newBuilder().setProcessId(id).build()).getInstructionsRetired());
+            }
+            if (now.equals(last) && now.stream().allMatch(n -> n > 0)) {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("process " + id + " never came to rest");
+                throw new AssertionError("processes " + ids + " never came to rest");
             }
             last = now;
             Thread.sleep(50); // a window: "no instruction for 50 ms" is what parked looks like from outside
@@ -240,7 +251,7 @@ class ChannelTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (agent.get(ref).getState() != ProcessState.PROCESS_STATE_EXITED) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("process " + id + " did not end within 60 s");
+                throw new AssertionError("process " + id + " did not end within 60 s: " + agent.get(ref));
             }
             Thread.sleep(5);
         }
