@@ -46,8 +46,14 @@ class ChannelTest {
     }
 
     private static ProcessSpec producer(int n, String to, int spin) throws IOException {
+        return producer(n, to, spin, 0);
+    }
+
+    /** Sends n messages to {@code to}, with {@code spin} hash steps and a sleep of {@code pauseMicros} before each. */
+    private static ProcessSpec producer(int n, String to, int spin, int pauseMicros) throws IOException {
         return ProcessSpec.newBuilder().setModule(ByteString.copyFrom(Files.readAllBytes(GUESTS.resolve("producer.wasm"))))
-                .addArgs("producer").addArgs(Integer.toString(n)).addArgs(to).addArgs(Integer.toString(spin)).build();
+                .addArgs("producer").addArgs(Integer.toString(n)).addArgs(to).addArgs(Integer.toString(spin))
+                .addArgs(Integer.toString(pauseMicros)).build();
     }
 
     private static ProcessSpec consumer(int n, int spin) throws IOException {
@@ -99,7 +105,7 @@ class ChannelTest {
                     return new Object[] {text, end[0]};
                 });
                 int next = (at + 1) % nodes.size();
-                boolean moved = left > 0 && progressedOrEnded(here, id, 100_000) && migrated(here, id, nodes.get(next));
+                boolean moved = left > 0 && progressedOrEnded(here, id, 30_000) && migrated(here, id, nodes.get(next));
                 Object[] part = log.get(120, TimeUnit.SECONDS);
                 seen.append((String) part[0]);
                 offset = (Long) part[1];
@@ -151,8 +157,8 @@ class ChannelTest {
         try (Agents agents = new Agents(dir)) {
             List<NodeAgentServer> nodes = cluster(agents);
             spawn(agents, nodes.get(1), "cons", consumer(N, 2_000));
-            // Paced so that the stream lasts well beyond the moves (about a second of work for the producer).
-            spawn(agents, nodes.get(0), "prod", producer(N, "cons", 50_000));
+            // Paced (10 ms sleeps) so that the stream lasts well beyond the moves on any machine.
+            spawn(agents, nodes.get(0), "prod", producer(N, "cons", 20_000, 10_000));
             Future<Roamed> consumed = roam(agents, nodes, "cons", 1, consumerHops);
             Future<Roamed> produced = roam(agents, nodes, "prod", 0, producerHops);
 
