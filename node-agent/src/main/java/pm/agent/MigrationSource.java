@@ -8,6 +8,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import pm.agent.channel.Forwarding;
 import pm.runtime.interp.MemoryInstance;
 import pm.runtime.process.WasiProcess;
 import pm.v1.MigrateRequest;
@@ -49,10 +50,18 @@ final class MigrationSource {
 
     private final FaultPoints faults;
     private final Supplier<String> selfAddress;
+    private final Forwarding forwarding;
 
     /** {@code selfAddress}: where targets reach this agent to ask how a migration ended. */
     MigrationSource(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults,
             Supplier<String> selfAddress) {
+        this(host, channels, metrics, faults, selfAddress, new Forwarding(1));
+    }
+
+    /** {@code forwarding}: told where each process went at its commit, for deliveries that come here later. */
+    MigrationSource(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults,
+            Supplier<String> selfAddress, Forwarding forwarding) {
+        this.forwarding = forwarding;
         this.selfAddress = selfAddress;
         this.host = host;
         this.channels = channels;
@@ -142,6 +151,8 @@ final class MigrationSource {
             stream.send(TransferFrame.newBuilder().setFinal(TransferFinal.newBuilder()
                     .setExecution(p.captureExecution().toByteString())
                     .setWasi(p.captureSession().toByteString())
+                    // Sealed with the capture: from here deliveries wait (RETRY_LATER) for the copy that lives on.
+                    .setChannels(p.sealChannels().toByteString())
                     .setMemoryPages(last.memoryPages)
                     .setLogOffset(h.log.end())
                     .setFrozen(!wasRunning)).build());
@@ -157,6 +168,7 @@ final class MigrationSource {
             pending.remove(migrationId);
             tellTarget(request.getTarget(), migrationId, h.id, false);
             h.state = frozen && !wasRunning ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
+            h.process.channels().unseal();
             if (frozen && wasRunning) {
                 h.handle.thaw();
             }
@@ -205,6 +217,7 @@ final class MigrationSource {
     /** After the commit point: this copy and its checkpoints go; the record too once the target has heard. */
     private void dropCopy(String migrationId, Pending p, boolean told) {
         HostedProcess h = p.process;
+        forwarding.handedOff(h.id, p.target);
         ProcessHost.await(h.handle.remove());
         h.handle = null;
         h.process = null;
@@ -231,6 +244,7 @@ final class MigrationSource {
         h.lock.lock();
         try {
             h.state = p.wasRunning ? ProcessState.PROCESS_STATE_RUNNING : ProcessState.PROCESS_STATE_FROZEN;
+            h.process.channels().unseal();
             if (p.wasRunning) {
                 h.handle.thaw();
             }
@@ -243,6 +257,7 @@ final class MigrationSource {
     /** A hand-off whose target may not have heard of the commit yet (found on disk after a restart). */
     void rememberHandOff(ProcessRecord record) {
         handOffs.put(record.getMigrationId(), record);
+        forwarding.handedOff(record.getProcessId(), record.getPeer());
     }
 
     /** Tells targets of earlier commits they may have missed; a record goes once its target has heard. */

@@ -296,8 +296,8 @@ final class MigrationTarget {
             try {
                 host.adopt(h);
                 try {
-                    h.process = WasiProcess.restore(module, execution, wasi, memory, host.factory().endpoints(h.spec, log),
-                            limits, host.factory().fsBytes(h.spec));
+                    h.process = WasiProcess.restore(module, execution, wasi, pm.runtime.chan.Channels.decode(f.getChannels()),
+                            memory, host.factory().endpoints(h.spec, log), limits, host.factory().fsBytes(h.spec));
                     memory = null;
                     // Durable before the answer: the staged pages, then a record holding the final frame.
                     forcing.join();

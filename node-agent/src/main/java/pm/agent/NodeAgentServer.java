@@ -20,6 +20,14 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import pm.agent.channel.ChannelDispatcher;
+import pm.agent.channel.ChannelInbound;
+import pm.agent.channel.Doorbell;
+import pm.agent.channel.Forwarding;
+import pm.agent.channel.ProcessLocator;
+import pm.agent.channel.StaticPeersLocator;
+import pm.agent.channel.ZooKeeperLocator;
+import java.util.List;
 import pm.runtime.sched.ProcessScheduler;
 
 /**
@@ -41,11 +49,14 @@ public final class NodeAgentServer implements AutoCloseable {
     private final ProcessHost host;
     private final MigrationSource source;
     private final MigrationTarget target;
+    private final ChannelInbound inbound;
+    private final StaticPeersLocator peers;
+    private final ChannelDispatcher dispatcher;
     private final ExecutorService background;
     private final ScheduledExecutorService housekeeping;
     private final HealthStatusManager health = new HealthStatusManager();
     private final EpochFence epochs = new EpochFence();
-    private CuratorFramework zk;
+    private final CuratorFramework zk;
     private Ownership ownership = Ownership.STANDALONE;
     private NodeRegistration registration;
     private final long startedMillis = System.currentTimeMillis();
@@ -62,9 +73,24 @@ public final class NodeAgentServer implements AutoCloseable {
         this.background = Executors.newSingleThreadExecutor(r -> daemon(r, "pm-agent-background"));
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pm-agent-housekeeping"));
         this.stores = new LocalStores(data);
-        this.host = new ProcessHost(config, scheduler, stores, new ProcessRecords(data.resolve("processes")), metrics, background);
+        Doorbell doorbell = new Doorbell();
+        this.host = new ProcessHost(config, scheduler, stores, new ProcessRecords(data.resolve("processes")), metrics, background,
+                doorbell::ring);
         FaultPoints faults = new FaultPoints(config.faultPoint());
-        this.source = new MigrationSource(host, channels, metrics, faults, this::address);
+        Forwarding forwarding = new Forwarding(100_000);
+        this.source = new MigrationSource(host, channels, metrics, faults, this::address, forwarding);
+        HostedChannels local = new HostedChannels(host);
+        this.inbound = new ChannelInbound(local, forwarding);
+        this.peers = new StaticPeersLocator(channels::get);
+        ProcessLocator locator = peers;
+        CuratorFramework client = null;
+        if (config.cluster() != null) {
+            // Started in start(), before recovery; the locator only reads through it.
+            client = CuratorFrameworkFactory.newClient(config.cluster().zookeeper(), 10_000, 5_000, new ExponentialBackoffRetry(100, 5));
+            locator = ProcessLocator.firstOf(List.of(new ZooKeeperLocator(client, new ClusterLayout(config.cluster().root())), peers));
+        }
+        this.zk = client;
+        this.dispatcher = new ChannelDispatcher(local, inbound, locator, channels::get, doorbell);
         this.target = new MigrationTarget(host, channels, metrics, faults);
         metrics.watch(host, scheduler);
     }
@@ -83,7 +109,8 @@ public final class NodeAgentServer implements AutoCloseable {
         new AgentRecovery(host, source, target, ownership).recover();
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", config.port()))
                 .maxInboundMessageSize(config.maxMessageBytes())
-                .addService(ServerInterceptors.intercept(new NodeAgentService(host, source, target, 4L << 30, epochs, ownership), epochs))
+                .addService(ServerInterceptors.intercept(
+                        new NodeAgentService(host, source, target, 4L << 30, epochs, ownership, inbound), epochs))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
@@ -98,6 +125,7 @@ public final class NodeAgentServer implements AutoCloseable {
                 throw new IOException("interrupted while registering in ZooKeeper", e);
             }
         }
+        dispatcher.start();
         housekeeping.scheduleWithFixedDelay(this::settle, 1, 1, TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(this::collectGarbage, 30, 30, TimeUnit.SECONDS);
         return this;
@@ -105,7 +133,6 @@ public final class NodeAgentServer implements AutoCloseable {
 
     /** Connects to ZooKeeper before recovery, so that recovery keeps only what this node still owns. */
     private void joinZooKeeper(AgentConfig.ClusterSettings cluster) throws IOException {
-        zk = CuratorFrameworkFactory.newClient(cluster.zookeeper(), 10_000, 5_000, new ExponentialBackoffRetry(100, 5));
         OwnershipGuard guard = new OwnershipGuard(zk, new ClusterLayout(cluster.root()), config.nodeName(), host);
         zk.getConnectionStateListenable().addListener(guard);
         zk.start();
@@ -180,6 +207,11 @@ public final class NodeAgentServer implements AutoCloseable {
         return config.nodeName();
     }
 
+    /** Agents (host:port) asked where a message's receiver runs when no hint says so: for agents without ZooKeeper. */
+    public void channelPeers(java.util.List<String> addresses) {
+        peers.peers(addresses);
+    }
+
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }
@@ -199,6 +231,7 @@ public final class NodeAgentServer implements AutoCloseable {
             server.shutdownNow();
         }
         housekeeping.shutdownNow();
+        dispatcher.close();
         scheduler.close();
         channels.close();
         background.shutdown();

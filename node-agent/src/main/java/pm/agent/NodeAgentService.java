@@ -11,7 +11,10 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import pm.agent.channel.ChannelInbound;
 import pm.v1.CheckpointInfo;
+import pm.v1.DeliverReply;
+import pm.v1.DeliverRequest;
 import pm.v1.CheckpointRequest;
 import pm.v1.ExportRequest;
 import pm.v1.ImageChunk;
@@ -46,15 +49,17 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     private final long maxImportBytes;
     private final EpochFence epochs;
     private final Ownership ownership;
+    private final ChannelInbound inbound;
 
     NodeAgentService(ProcessHost host, MigrationSource source, MigrationTarget target, long maxImportBytes, EpochFence epochs,
-            Ownership ownership) {
+            Ownership ownership, ChannelInbound inbound) {
         this.host = host;
         this.source = source;
         this.target = target;
         this.maxImportBytes = maxImportBytes;
         this.epochs = epochs;
         this.ownership = ownership;
+        this.inbound = inbound;
     }
 
     /** The process id of a call about one process, once its epoch (if it carries one) is not stale. */
@@ -346,6 +351,11 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     @Override
     public StreamObserver<TransferFrame> transfer(StreamObserver<TransferReply> replies) {
         return target.receive(replies);
+    }
+
+    @Override
+    public void deliver(DeliverRequest request, StreamObserver<DeliverReply> out) {
+        unary(out, () -> inbound.deliver(request));
     }
 
     private static boolean hasLabels(Map<String, String> have, Map<String, String> want) {

@@ -15,14 +15,24 @@ import pm.v1.LogChunk;
 import pm.v1.ProcessLimits;
 import pm.v1.ProcessSpec;
 
-/** Turns a {@link ProcessSpec} into the runtime's pieces: limits, a fresh session, host endpoints for a restore. Stateless. */
+/**
+ * Turns a {@link ProcessSpec} into the runtime's pieces: limits, a fresh session, host endpoints for a
+ * restore (stdio to the log, the channel dispatcher's doorbell). Stateless.
+ */
 final class ProcessFactory {
     static final String DATA_DIR = "/data";
 
     private final long defaultFsBytes;
+    private final Runnable outboxDoorbell;
 
     ProcessFactory(long defaultFsBytes) {
+        this(defaultFsBytes, () -> { });
+    }
+
+    /** {@code outboxDoorbell}: rung when a process sends a message (the agent's channel dispatcher). */
+    ProcessFactory(long defaultFsBytes, Runnable outboxDoorbell) {
         this.defaultFsBytes = defaultFsBytes;
+        this.outboxDoorbell = outboxDoorbell;
     }
 
     Limits limits(ProcessSpec spec) {
@@ -49,7 +59,8 @@ final class ProcessFactory {
         WasiSession.Builder b = WasiSession.builder()
                 .stdout((bytes, off, len) -> log.append(LogChunk.Stream.STREAM_STDOUT, bytes, off, len))
                 .stderr((bytes, off, len) -> log.append(LogChunk.Stream.STREAM_STDERR, bytes, off, len))
-                .stdin(InputSource.of(spec.getStdin().toByteArray()));
+                .stdin(InputSource.of(spec.getStdin().toByteArray()))
+                .outboxDoorbell(outboxDoorbell);
         if (spec.getLimits().getMaxOpenHandles() > 0) {
             b.maxOpenHandles(spec.getLimits().getMaxOpenHandles());
         }

@@ -56,11 +56,17 @@ final class ProcessHost {
 
     ProcessHost(AgentConfig config, ProcessScheduler scheduler, LocalStores stores, ProcessRecords records, AgentMetrics metrics,
             Executor background) {
+        this(config, scheduler, stores, records, metrics, background, () -> { });
+    }
+
+    /** {@code outboxDoorbell}: rung when one of the processes sends a message. */
+    ProcessHost(AgentConfig config, ProcessScheduler scheduler, LocalStores stores, ProcessRecords records, AgentMetrics metrics,
+            Executor background, Runnable outboxDoorbell) {
         this.config = config;
         this.scheduler = scheduler;
         this.stores = stores;
         this.records = records;
-        this.factory = new ProcessFactory(config.defaultFsBytes());
+        this.factory = new ProcessFactory(config.defaultFsBytes(), outboxDoorbell);
         this.metrics = metrics;
         this.background = background;
     }
@@ -296,7 +302,15 @@ final class ProcessHost {
         try {
             requireState(h, "suspend", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN);
             await(h.handle.freeze());
-            CheckpointInfo info = checkpoint(h, true);
+            // Sealed before the last checkpoint: a message accepted after it would be lost with this copy.
+            h.process.channels().seal();
+            CheckpointInfo info;
+            try {
+                info = checkpoint(h, true);
+            } catch (RuntimeException e) {
+                h.process.channels().unseal();
+                throw e;
+            }
             await(h.handle.remove());
             records.put(record(h, ProcessRecord.Disposition.DISPOSITION_SUSPENDED));
             h.handle = null;
@@ -435,7 +449,8 @@ final class ProcessHost {
     void restoreFromStaging(HostedProcess h, TransferFinal staged, boolean frozen) {
         try {
             h.process = WasiProcess.restore(h.module, ExecutionState.parseFrom(staged.getExecution()),
-                    WasiState.parseFrom(staged.getWasi()), stores.readStaging(h.id, staged.getMemoryPages()),
+                    WasiState.parseFrom(staged.getWasi()), pm.runtime.chan.Channels.decode(staged.getChannels()),
+                    stores.readStaging(h.id, staged.getMemoryPages()),
                     factory.endpoints(h.spec, h.log), factory.limits(h.spec), factory.fsBytes(h.spec));
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             throw new pm.runtime.StateFormatException("staged state of " + h.id + " is corrupt", e);

@@ -15,6 +15,7 @@ import pm.runtime.LimitExceededException;
 import pm.runtime.StateFormatException;
 import pm.runtime.StateMismatchException;
 import pm.runtime.interp.MemoryInstance;
+import pm.v1.ChannelState;
 import pm.v1.ExecutionState;
 import pm.v1.ImageHeader;
 import pm.v1.ImageTrailer;
@@ -32,9 +33,10 @@ public final class ImageReader {
 
     /**
      * A verified image: the header of the last image read, the execution state (memory size only),
-     * the WASI state (or null), and the memory's contents (null when the state has no memory).
+     * the WASI state (or null), the channel state (or null: an image from before channels, or a
+     * process without), and the memory's contents (null when the state has no memory).
      */
-    public record Image(ImageHeader header, ExecutionState execution, WasiState wasi, byte[] memory) {}
+    public record Image(ImageHeader header, ExecutionState execution, WasiState wasi, ChannelState channels, byte[] memory) {}
 
     private ImageReader() {}
 
@@ -72,6 +74,7 @@ public final class ImageReader {
             byte[] memory = memoryFor(header, base, expectedSha, maxPages);
             ExecutionState execution = null;
             WasiState wasi = null;
+            ChannelState channels = null;
             int chunks = 1;
             long pages = 0;
             int nextPage = 0;
@@ -129,6 +132,12 @@ public final class ImageReader {
                         }
                         wasi = WasiState.parseFrom(raw);
                         break;
+                    case ImageFormat.CHANNELS:
+                        if (execution == null || channels != null) {
+                            throw new StateFormatException("chunk " + chunks + ": misplaced channel state");
+                        }
+                        channels = ChannelState.parseFrom(raw);
+                        break;
                     default:
                         throw new StateFormatException("chunk " + chunks + ": unknown type " + type);
                 }
@@ -144,7 +153,7 @@ public final class ImageReader {
                     || execution.getMemories(0).getDataCount() > 0)) {
                 throw new StateFormatException("execution state's memory does not match the image header");
             }
-            return new Image(header, execution, wasi, hasMemory ? memory : null);
+            return new Image(header, execution, wasi, channels, hasMemory ? memory : null);
         } catch (EOFException e) {
             throw new StateFormatException("image truncated", e);
         } catch (InvalidProtocolBufferException e) {

@@ -10,6 +10,7 @@ import java.util.BitSet;
 import java.util.zip.CRC32C;
 import java.util.zip.Deflater;
 import pm.runtime.interp.MemoryInstance;
+import pm.v1.ChannelState;
 import pm.v1.ExecutionState;
 import pm.v1.ImageHeader;
 import pm.v1.ImageTrailer;
@@ -40,6 +41,12 @@ public final class ImageWriter {
      */
     public void write(ImageHeader header, ExecutionState execution, WasiState wasi, byte[] memory, BitSet changed)
             throws IOException {
+        write(header, execution, wasi, null, memory, changed);
+    }
+
+    /** As above, with the process's channel state (null: none, as images before channels). */
+    public void write(ImageHeader header, ExecutionState execution, WasiState wasi, ChannelState channels, byte[] memory,
+            BitSet changed) throws IOException {
         boolean increment = !header.getBaseImageId().isEmpty();
         if (increment && changed == null) {
             throw new IllegalArgumentException("an incremental image needs the set of changed pages");
@@ -84,6 +91,9 @@ public final class ImageWriter {
         chunk(ImageFormat.EXECUTION, withoutPages.toByteArray());
         if (wasi != null) {
             chunk(ImageFormat.WASI, wasi.toByteArray());
+        }
+        if (channels != null) {
+            chunk(ImageFormat.CHANNELS, channels.toByteArray());
         }
         chunk(ImageFormat.TRAILER, ImageTrailer.newBuilder().setChunkCount(chunks).setPageCount(pages).build().toByteArray());
         out.flush();

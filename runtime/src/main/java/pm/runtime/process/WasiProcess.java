@@ -8,18 +8,22 @@ import java.util.List;
 import java.util.UUID;
 import pm.runtime.LimitExceededException;
 import pm.runtime.TrapException;
+import pm.runtime.chan.Channels;
 import pm.runtime.image.ImageReader;
 import pm.runtime.image.ImageWriter;
 import pm.runtime.interp.CompiledModule;
+import pm.runtime.interp.Imports;
 import pm.runtime.interp.Instance;
 import pm.runtime.interp.Limits;
 import pm.runtime.interp.Machine;
 import pm.runtime.interp.MemoryInstance;
 import pm.runtime.interp.Snapshots;
 import pm.runtime.interp.Store;
+import pm.runtime.wasi.PmChannels;
 import pm.runtime.wasi.ProcessExit;
 import pm.runtime.wasi.WasiPreview1;
 import pm.runtime.wasi.WasiSession;
+import pm.v1.ChannelState;
 import pm.v1.ExecutionState;
 import pm.v1.ImageHeader;
 import pm.v1.ProcessLimits;
@@ -29,7 +33,9 @@ import pm.v1.WasiState;
  * One WASI command process: a module instance with its machine and session, under limits. It runs
  * in fuel slices on whichever thread calls {@link #run}; {@link #requestFreeze} may come from any
  * thread. A trap or an exceeded limit ends this process with a reason and touches nothing else.
- * Between slices it can be written as an image and brought back from one, in any JVM.
+ * Between slices it can be written as an image and brought back from one, in any JVM. Its
+ * {@link Channels} (the {@code pm} module's state) travel with it and are the one part other
+ * threads may touch while it runs (see there).
  */
 public final class WasiProcess {
     /** Where the process stands after a slice. */
@@ -45,6 +51,7 @@ public final class WasiProcess {
     private final Limits limits;
     private final long maxFileSystemBytes;
     private final WasiSession session;
+    private final Channels channels;
     private final Instance instance;
     private final Machine machine;
     private State state = State.RUNNABLE;
@@ -53,12 +60,13 @@ public final class WasiProcess {
     private int exitStatus = -1;
     private String failure;
 
-    private WasiProcess(CompiledModule module, Limits limits, long maxFileSystemBytes, WasiSession session,
+    private WasiProcess(CompiledModule module, Limits limits, long maxFileSystemBytes, WasiSession session, Channels channels,
             Instance instance, Machine machine) {
         this.module = module;
         this.limits = limits;
         this.maxFileSystemBytes = maxFileSystemBytes;
         this.session = session;
+        this.channels = channels;
         this.instance = instance;
         this.machine = machine;
     }
@@ -66,10 +74,16 @@ public final class WasiProcess {
     /** Instantiates {@code module} against {@code session} and prepares its {@code _start}. */
     public static WasiProcess start(CompiledModule module, WasiSession session, Limits limits, long maxFileSystemBytes) {
         Store store = new Store();
-        Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), store, limits);
+        Channels channels = new Channels(session.outboxDoorbell());
+        Instance instance = Instance.instantiate(module, imports(session, channels), store, limits);
         Machine machine = new Machine(store, limits);
         machine.start(instance.function("_start"));
-        return new WasiProcess(module, limits, maxFileSystemBytes, session, instance, machine);
+        return new WasiProcess(module, limits, maxFileSystemBytes, session, channels, instance, machine);
+    }
+
+    /** What a process may import: WASI preview 1 and the {@code pm} module. */
+    private static Imports imports(WasiSession session, Channels channels) {
+        return Imports.builder().all(new WasiPreview1(session).imports()).all(new PmChannels(channels).imports()).build();
     }
 
     /** Brings a process back from an image, bound to the host endpoints in {@code host}. Checks everything first. */
@@ -83,9 +97,11 @@ public final class WasiProcess {
             long maxFileSystemBytes) throws IOException {
         ImageReader.Image read = ImageReader.readChain(chain, module.sha256(), limits.memoryPages());
         WasiSession session = host.restore(read.wasi(), maxFileSystemBytes);
+        Channels channels = Channels.restore(read.channels(), session.outboxDoorbell());
         Snapshots.Restored restored = Snapshots.restore(
-                module, read.execution(), new WasiPreview1(session).imports(), new Store(), limits, read.memory());
-        WasiProcess p = new WasiProcess(module, limits, maxFileSystemBytes, session, restored.instance(), restored.machine());
+                module, read.execution(), imports(session, channels), new Store(), limits, read.memory());
+        WasiProcess p = new WasiProcess(module, limits, maxFileSystemBytes, session, channels, restored.instance(),
+                restored.machine());
         p.lastImageId = read.header().getImageId();
         if (restored.machine().status() == Machine.Status.IDLE) {
             p.state = State.EXITED; // an image of a finished process
@@ -99,10 +115,18 @@ public final class WasiProcess {
      */
     public static WasiProcess restore(CompiledModule module, ExecutionState execution, WasiState wasi, byte[] memory,
             WasiSession.Builder host, Limits limits, long maxFileSystemBytes) {
+        return restore(module, execution, wasi, null, memory, host, limits, maxFileSystemBytes);
+    }
+
+    /** As above, with the channel state the migration carried (null: empty channels). */
+    public static WasiProcess restore(CompiledModule module, ExecutionState execution, WasiState wasi, ChannelState channelState,
+            byte[] memory, WasiSession.Builder host, Limits limits, long maxFileSystemBytes) {
         WasiSession session = host.restore(wasi, maxFileSystemBytes);
+        Channels channels = Channels.restore(channelState, session.outboxDoorbell());
         Snapshots.Restored restored = Snapshots.restore(
-                module, execution, new WasiPreview1(session).imports(), new Store(), limits, memory);
-        WasiProcess p = new WasiProcess(module, limits, maxFileSystemBytes, session, restored.instance(), restored.machine());
+                module, execution, imports(session, channels), new Store(), limits, memory);
+        WasiProcess p = new WasiProcess(module, limits, maxFileSystemBytes, session, channels, restored.instance(),
+                restored.machine());
         if (restored.machine().status() == Machine.Status.IDLE) {
             p.state = State.EXITED;
         }
@@ -180,7 +204,7 @@ public final class WasiProcess {
             header.setBaseImageId(base);
         }
         new ImageWriter(out, compress).write(header.build(), Snapshots.captureWithoutPages(instance, machine),
-                session.capture(), memory == null ? null : memory.bytes(), changed);
+                session.capture(), channels.capture(), memory == null ? null : memory.bytes(), changed);
         lastImageId = id;
         return id;
     }
@@ -209,6 +233,20 @@ public final class WasiProcess {
         return session.capture();
     }
 
+    /**
+     * The channel state for a hand-off: seals the channels first, so that nothing is accepted into
+     * this copy after the state that travels was taken ({@link Channels#unseal} if the hand-off fails).
+     */
+    public ChannelState sealChannels() {
+        channels.seal();
+        return channels.capture();
+    }
+
+    /** The process's channels: thread-safe, unlike everything else here. */
+    public Channels channels() {
+        return channels;
+    }
+
     public State state() {
         return state;
     }
@@ -223,9 +261,9 @@ public final class WasiProcess {
         return failure;
     }
 
-    /** Nanoseconds until a SLEEPING process may run again. */
+    /** Nanoseconds until a SLEEPING process may run again; {@link Long#MAX_VALUE} if only a wake will do (a blocking receive). */
     public long nanosUntilWake() {
-        return session.nanosUntilWake();
+        return channels.waiting() ? Long.MAX_VALUE : session.nanosUntilWake();
     }
 
     public long instructionsRetired() {

@@ -408,6 +408,9 @@ public final class ScheduledProcess {
     }
 
     private void armTimer() {
+        if (sleepNanos == Long.MAX_VALUE) {
+            return; // parked until wake(): e.g. a receive on an empty mailbox has no deadline
+        }
         if (sleepNanos <= 0) {
             setStatus(Status.QUEUED); // the deadline has passed already
             settle(new ArrayList<>(0));

@@ -28,6 +28,8 @@ public final class WasiSession {
     final LongSupplier realtimeNanos;
     final LongSupplier hostMonotonicNanos;
     final Random random;
+    /** Rung after the guest sends a message: the host's channel dispatcher (a host endpoint, like stdout). */
+    final Runnable outboxDoorbell;
     long stdinPosition;
     long monotonicOffset; // guest monotonic = host monotonic + offset: stays monotonic across hosts
     long pendingWakeAt = -1; // guest monotonic deadline of the poll_oneoff in progress, -1 if none
@@ -49,6 +51,7 @@ public final class WasiSession {
         this.realtimeNanos = b.realtimeNanos;
         this.hostMonotonicNanos = b.monotonicNanos;
         this.random = b.random;
+        this.outboxDoorbell = b.outboxDoorbell;
         if (!standardDescriptors) {
             return;
         }
@@ -82,6 +85,11 @@ public final class WasiSession {
         return WasiSessionCodec.capture(this);
     }
 
+    /** What the host rings when the guest has sent a message (see {@link Builder#outboxDoorbell}). */
+    public Runnable outboxDoorbell() {
+        return outboxDoorbell;
+    }
+
     /** The preopened file system mounted at a guest path, or null. */
     public FileSystem preopen(String guestPath) {
         return preopens.get(guestPath);
@@ -99,6 +107,7 @@ public final class WasiSession {
         private LongSupplier monotonicNanos = System::nanoTime;
         private Random random = new SecureRandom();
         private int maxOpenHandles = 1024;
+        private Runnable outboxDoorbell = () -> { };
 
         public Builder args(List<String> values) {
             args.addAll(values);
@@ -144,6 +153,12 @@ public final class WasiSession {
 
         public Builder maxOpenHandles(int max) {
             this.maxOpenHandles = max;
+            return this;
+        }
+
+        /** Run, on the guest's thread, after each message the guest sends through the {@code pm} module. */
+        public Builder outboxDoorbell(Runnable doorbell) {
+            this.outboxDoorbell = java.util.Objects.requireNonNull(doorbell, "doorbell");
             return this;
         }
 
