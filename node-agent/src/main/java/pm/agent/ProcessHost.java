@@ -151,7 +151,7 @@ final class ProcessHost {
                 hosted.process = process;
                 // No checkpoint yet: until its first one, the record's spec is how it restarts.
                 records.put(record(hosted, ProcessRecord.Disposition.DISPOSITION_OWNED));
-                hosted.handle = scheduler.add(process, false, h -> ended(hosted, h));
+                schedule(hosted, process, false);
             } catch (RuntimeException e) {
                 processes.remove(id);
                 forget(id);
@@ -348,7 +348,7 @@ final class ProcessHost {
         WasiProcess p = WasiProcess.start(h.module, factory.fresh(h.spec, h.log), factory.limits(h.spec), factory.fsBytes(h.spec));
         h.process = p;
         h.state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
-        h.handle = scheduler.add(p, frozen, handle -> ended(h, handle));
+        schedule(h, p, frozen);
     }
 
     /** Restores {@code h} from the store and schedules it, running or frozen. The caller holds its lock. */
@@ -366,7 +366,7 @@ final class ProcessHost {
             h.process = p;
             h.lastCheckpointId = r.checkpointId();
             h.state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
-            h.handle = scheduler.add(p, frozen, handle -> ended(h, handle));
+            schedule(h, p, frozen);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read checkpoint " + r.checkpointId() + " of " + h.id, e);
         }
@@ -414,7 +414,7 @@ final class ProcessHost {
                 h.process = p;
                 records.put(record(h, ProcessRecord.Disposition.DISPOSITION_OWNED));
                 checkpoint(h, false);
-                h.handle = scheduler.add(p, false, handle -> ended(h, handle));
+                schedule(h, p, false);
                 return h.info(node());
             } catch (IOException | RuntimeException e) {
                 processes.remove(id, h);
@@ -427,6 +427,18 @@ final class ProcessHost {
     }
 
     /** Registers a process that arrived by migration (or from disk after a restart); the caller holds no lock on it yet. */
+    /**
+     * Hands {@code p} to the scheduler for {@code h}. It is added frozen and thawed only once
+     * {@code h.handle} is set: whoever must wake it (a message delivered the moment it parks in a
+     * receive) finds the handle.
+     */
+    private void schedule(HostedProcess h, WasiProcess p, boolean frozen) {
+        h.handle = scheduler.add(p, true, handle -> ended(h, handle));
+        if (!frozen) {
+            h.handle.thaw();
+        }
+    }
+
     void adopt(HostedProcess h) {
         if (processes.putIfAbsent(h.id, h) != null) {
             throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + h.id + " already exists on this agent");
@@ -434,7 +446,7 @@ final class ProcessHost {
     }
 
     void schedule(HostedProcess h, boolean frozen) {
-        h.handle = scheduler.add(h.process, frozen, handle -> ended(h, handle));
+        schedule(h, h.process, frozen);
     }
 
     void drop(HostedProcess h) {
@@ -457,7 +469,7 @@ final class ProcessHost {
         }
         h.staged = staged;
         h.state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
-        h.handle = scheduler.add(h.process, frozen, handle -> ended(h, handle));
+        schedule(h, h.process, frozen);
     }
 
     /** Runs {@code task} on the agent's background thread (record writes and cleanups off a caller's path). */
