@@ -104,6 +104,10 @@ final class ProcessHost {
         String sha;
         if (!spec.getModule().isEmpty()) {
             byte[] bytes = spec.getModule().toByteArray();
+            CompiledModule known = compiled.get(sha256Hex(bytes));
+            if (known != null) {
+                return known; // compiled and stored before: a spawn of a known module costs a hash
+            }
             CompiledModule m = CompiledModule.compile(bytes); // refuses a malformed or invalid module first
             sha = stores.putModule(bytes);
             return compiled.computeIfAbsent(sha, k -> m);
@@ -114,6 +118,14 @@ final class ProcessHost {
         sha = HexFormat.of().formatHex(spec.getModuleSha256().toByteArray());
         return compiled.computeIfAbsent(sha, k -> CompiledModule.compile(stores.module(k)
                 .orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND, "no module sha256:" + k + " on this agent"))));
+    }
+
+    private static String sha256Hex(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
     }
 
     byte[] moduleBytes(CompiledModule module) {
