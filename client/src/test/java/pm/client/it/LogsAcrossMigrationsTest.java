@@ -29,10 +29,10 @@ import pm.v1.LogChunk;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LogsAcrossMigrationsTest {
     /**
-     * Tens of milliseconds per tick here, so the run (some 20 s) outlasts three migrations, which take
-     * seconds each on a loaded two-core machine.
+     * About ten milliseconds per tick here once the agents' JIT is warm, so the run (over ten seconds)
+     * outlasts three live migrations, which take a second or more each on a loaded two-core machine.
      */
-    private static final int TICKS = 300;
+    private static final int TICKS = 1000;
     private static final int SPIN = 20_000;
 
     private TestCluster cluster;
