@@ -9,10 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 build() {
-    echo "building (first use)..." >&2
-    mvn -B -q install -DskipTests
-    mvn -B -q -pl runtime dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/classpath.txt
-    mvn -B -q -pl deploy dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+    echo "building (first use; ./pm build rebuilds)..." >&2
+    # Class paths name this tree's module jars, so a launcher runs exactly what was built here.
+    mvn -B -q package -DskipTests dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
 }
 
 built() {

@@ -505,6 +505,10 @@ final class ProcessHost {
             Thread.currentThread().interrupt();
             throw new AgentException(AgentException.Reason.UNAVAILABLE, "interrupted");
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof IllegalStateException ended) {
+                // The scheduler refuses to stop a process that already ended (it exited meanwhile).
+                throw new AgentException(AgentException.Reason.WRONG_STATE, ended.getMessage().replace("process is ENDED", "the process has ended"), ended);
+            }
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         } catch (TimeoutException e) {
             throw new AgentException(AgentException.Reason.UNAVAILABLE, "process did not stop within " + FREEZE_TIMEOUT_SECONDS + " s");

@@ -23,7 +23,6 @@ import pm.v1.ProcessSpec;
 
 /** Test support: agents on loopback with their own data directories, stubs to them, the counter guest. */
 public final class Agents implements AutoCloseable {
-    static final Path COUNTER = Paths.get("src", "test", "guest", "wasm", "counter.wasm");
 
     private final Path root;
     private final List<NodeAgentServer> servers = new ArrayList<>();
@@ -62,7 +61,12 @@ public final class Agents implements AutoCloseable {
     }
 
     public static byte[] counterWasm() throws IOException {
-        return Files.readAllBytes(COUNTER);
+        try (java.io.InputStream in = Agents.class.getResourceAsStream("/counter.wasm")) {
+            if (in == null) {
+                throw new IOException("counter.wasm is not on the test class path (node-agent/src/test/guest/wasm)");
+            }
+            return in.readAllBytes();
+        }
     }
 
     /** The counter guest: {@code ticks} lines, {@code spin} hash steps between them over {@code mem} bytes, with /data files. */
@@ -80,7 +84,7 @@ public final class Agents implements AutoCloseable {
     }
 
     /** What {@code spec} prints when run to the end in this JVM on the runtime alone: the reference output. */
-    static String reference(ProcessSpec spec) {
+    public static String reference(ProcessSpec spec) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ProcessLog log = new ProcessLog(0, Integer.MAX_VALUE);
         ProcessFactory factory = new ProcessFactory(64L << 20);

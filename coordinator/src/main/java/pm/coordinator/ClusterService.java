@@ -1,0 +1,202 @@
+package pm.coordinator;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import pm.coordinator.events.EventHub;
+import pm.coordinator.migration.Drainer;
+import pm.coordinator.migration.MigrationOrchestrator;
+import pm.coordinator.process.ImageTransfer;
+import pm.coordinator.process.LogFollower;
+import pm.coordinator.process.ProcessLifecycle;
+import pm.coordinator.process.ProcessQueries;
+import pm.coordinator.zk.Membership;
+import pm.coordinator.zk.OwnershipStore;
+import pm.coordinator.zk.Versioned;
+import pm.v1.CheckpointInfo;
+import pm.v1.CheckpointRequest;
+import pm.v1.ClusterEvent;
+import pm.v1.ClusterGrpc;
+import pm.v1.ClusterListRequest;
+import pm.v1.ClusterListResponse;
+import pm.v1.ClusterMigrateRequest;
+import pm.v1.ClusterProcess;
+import pm.v1.ClusterResumeRequest;
+import pm.v1.ClusterSpawnRequest;
+import pm.v1.DrainReport;
+import pm.v1.DrainRequest;
+import pm.v1.EventsRequest;
+import pm.v1.ExportRequest;
+import pm.v1.ImageChunk;
+import pm.v1.LeaderInfo;
+import pm.v1.LeaderRequest;
+import pm.v1.LogChunk;
+import pm.v1.LogsRequest;
+import pm.v1.MigrationReport;
+import pm.v1.NodeRecord;
+import pm.v1.NodeStatus;
+import pm.v1.NodesRequest;
+import pm.v1.NodesResponse;
+import pm.v1.OwnershipRecord;
+import pm.v1.ProcessRef;
+
+/**
+ * The {@code Cluster} gRPC service: the edge where requests are checked, handed to the component
+ * that owns them, and every error is mapped once ({@link ClusterStatus}). Standbys never get here
+ * but for {@code Leader} ({@link LeaderGate}). Calls run on gRPC's executor threads.
+ */
+final class ClusterService extends ClusterGrpc.ClusterImplBase {
+    private final ProcessLifecycle lifecycle;
+    private final ProcessQueries queries;
+    private final MigrationOrchestrator migrations;
+    private final Drainer drainer;
+    private final LogFollower logs;
+    private final ImageTransfer images;
+    private final EventHub events;
+    private final Membership membership;
+    private final OwnershipStore store;
+    private final Supplier<LeaderInfo> leader;
+
+    ClusterService(ProcessLifecycle lifecycle, ProcessQueries queries, MigrationOrchestrator migrations, Drainer drainer,
+            LogFollower logs, ImageTransfer images, EventHub events, Membership membership, OwnershipStore store,
+            Supplier<LeaderInfo> leader) {
+        this.lifecycle = lifecycle;
+        this.queries = queries;
+        this.migrations = migrations;
+        this.drainer = drainer;
+        this.logs = logs;
+        this.images = images;
+        this.events = events;
+        this.membership = membership;
+        this.store = store;
+        this.leader = leader;
+    }
+
+    private static <T> void unary(StreamObserver<T> out, Callable<T> call) {
+        T result;
+        try {
+            result = call.call();
+        } catch (Exception e) {
+            out.onError(ClusterStatus.toStatus(e));
+            return;
+        }
+        out.onNext(result);
+        out.onCompleted();
+    }
+
+    private static String id(String processId) {
+        if (processId.isEmpty()) {
+            throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "process_id is required");
+        }
+        return processId;
+    }
+
+    @Override
+    public void spawn(ClusterSpawnRequest request, StreamObserver<ClusterProcess> out) {
+        unary(out, () -> lifecycle.spawn(request));
+    }
+
+    @Override
+    public void list(ClusterListRequest request, StreamObserver<ClusterListResponse> out) {
+        unary(out, () -> queries.list(request));
+    }
+
+    @Override
+    public void get(ProcessRef request, StreamObserver<ClusterProcess> out) {
+        unary(out, () -> queries.get(id(request.getProcessId())));
+    }
+
+    @Override
+    public void freeze(ProcessRef request, StreamObserver<ClusterProcess> out) {
+        unary(out, () -> lifecycle.freeze(id(request.getProcessId())));
+    }
+
+    @Override
+    public void thaw(ProcessRef request, StreamObserver<ClusterProcess> out) {
+        unary(out, () -> lifecycle.thaw(id(request.getProcessId())));
+    }
+
+    @Override
+    public void checkpoint(CheckpointRequest request, StreamObserver<CheckpointInfo> out) {
+        unary(out, () -> lifecycle.checkpoint(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+    }
+
+    @Override
+    public void suspend(ProcessRef request, StreamObserver<ClusterProcess> out) {
+        unary(out, () -> lifecycle.suspend(id(request.getProcessId())));
+    }
+
+    @Override
+    public void resume(ClusterResumeRequest request, StreamObserver<ClusterProcess> out) {
+        unary(out, () -> lifecycle.resume(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+    }
+
+    @Override
+    public void migrate(ClusterMigrateRequest request, StreamObserver<MigrationReport> out) {
+        unary(out, () -> migrations.migrate(id(request.getProcessId()), request.getTargetNode(), request.getDowntimeBudgetMicros()));
+    }
+
+    @Override
+    public void kill(ProcessRef request, StreamObserver<ClusterProcess> out) {
+        unary(out, () -> lifecycle.kill(id(request.getProcessId())));
+    }
+
+    @Override
+    public void logs(LogsRequest request, StreamObserver<LogChunk> out) {
+        try {
+            logs.follow(request.toBuilder().setProcessId(id(request.getProcessId())).build(), out);
+        } catch (Exception e) {
+            out.onError(ClusterStatus.toStatus(e));
+        }
+    }
+
+    @Override
+    public void events(EventsRequest request, StreamObserver<ClusterEvent> out) {
+        events.subscribe(request.getProcessId(), (ServerCallStreamObserver<ClusterEvent>) out);
+    }
+
+    @Override
+    public void nodes(NodesRequest request, StreamObserver<NodesResponse> out) {
+        unary(out, () -> {
+            Map<String, Long> owned = store.all().stream().map(Versioned::value)
+                    .collect(Collectors.groupingBy(OwnershipRecord::getOwner, Collectors.counting()));
+            NodesResponse.Builder b = NodesResponse.newBuilder();
+            membership.live().stream().sorted(java.util.Comparator.comparing(NodeRecord::getName)).forEach(n -> b.addNodes(
+                    NodeStatus.newBuilder().setRecord(n).setDraining(membership.isDraining(n.getName()))
+                            .setOwnedProcesses(owned.getOrDefault(n.getName(), 0L).intValue())));
+            return b.build();
+        });
+    }
+
+    @Override
+    public void drain(DrainRequest request, StreamObserver<DrainReport> out) {
+        unary(out, () -> {
+            if (request.getNode().isEmpty()) {
+                throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "node is required");
+            }
+            return drainer.drain(request.getNode());
+        });
+    }
+
+    @Override
+    public void export(ExportRequest request, StreamObserver<ImageChunk> out) {
+        try {
+            images.export(id(request.getProcessId()), out);
+        } catch (Exception e) {
+            out.onError(ClusterStatus.toStatus(e));
+        }
+    }
+
+    @Override
+    public StreamObserver<ImageChunk> import_(StreamObserver<ClusterProcess> out) {
+        return images.importInto(out);
+    }
+
+    @Override
+    public void leader(LeaderRequest request, StreamObserver<LeaderInfo> out) {
+        unary(out, leader::get);
+    }
+}

@@ -1,0 +1,76 @@
+package pm.coordinator;
+
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/**
+ * The coordinator's meters (spawns and migrations by outcome, migration duration, nodes and
+ * processes) and the Prometheus scrape endpoint {@code GET /metrics}. Meters are thread-safe; the
+ * HTTP server runs on its own thread.
+ */
+public final class CoordinatorMetrics implements AutoCloseable {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Timer migrationTime;
+    private HttpServer http;
+
+    public CoordinatorMetrics(String name) {
+        registry.config().commonTags("coordinator", name);
+        migrationTime = Timer.builder("pm.cluster.migration.duration").register(registry);
+    }
+
+    /** Gauges over the live view: nodes and processes. */
+    public void watch(Supplier<Number> nodes, Supplier<Number> processes) {
+        Gauge.builder("pm.cluster.nodes", nodes).register(registry);
+        Gauge.builder("pm.cluster.processes", processes).register(registry);
+    }
+
+    /** {@code outcome}: ok or failed. */
+    public void spawned(String outcome) {
+        Counter.builder("pm.cluster.spawns").tag("outcome", outcome).register(registry).increment();
+    }
+
+    /** {@code outcome}: committed, aborted or failed. */
+    public void migrated(String outcome, Duration took) {
+        Counter.builder("pm.cluster.migrations").tag("outcome", outcome).register(registry).increment();
+        if (outcome.equals("committed")) {
+            migrationTime.record(took);
+        }
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    /** Serves {@code /metrics} on 127.0.0.1:{@code port} (0 = any); returns the bound port. */
+    public int serve(int port) throws IOException {
+        http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        http.createContext("/metrics", exchange -> {
+            byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        http.start();
+        return http.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        if (http != null) {
+            http.stop(0);
+        }
+        registry.close();
+    }
+}

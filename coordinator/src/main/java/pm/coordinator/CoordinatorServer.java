@@ -1,0 +1,259 @@
+package pm.coordinator;
+
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import pm.coordinator.agent.AgentClients;
+import pm.coordinator.events.EventHub;
+import pm.coordinator.migration.Drainer;
+import pm.coordinator.migration.MigrationFinisher;
+import pm.coordinator.migration.MigrationObserver;
+import pm.coordinator.migration.MigrationOrchestrator;
+import pm.coordinator.migration.MigrationRecovery;
+import pm.coordinator.placement.Placer;
+import pm.coordinator.placement.Reservations;
+import pm.coordinator.process.ImageTransfer;
+import pm.coordinator.process.LogFollower;
+import pm.coordinator.process.ModuleCache;
+import pm.coordinator.process.Owners;
+import pm.coordinator.process.ProcessLifecycle;
+import pm.coordinator.process.ProcessQueries;
+import pm.coordinator.zk.Leadership;
+import pm.coordinator.zk.Membership;
+import pm.coordinator.zk.MembershipListener;
+import pm.coordinator.zk.OwnershipStore;
+import pm.v1.ClusterEvent;
+import pm.v1.LeaderInfo;
+import pm.v1.NodeRecord;
+
+/**
+ * A running coordinator: its Curator client, the membership view, the Cluster gRPC service (with
+ * health and reflection) on 127.0.0.1, metrics over HTTP, and a leader latch whose participant id is
+ * the service's address. While it leads, the leader thread settles journalled migrations at election
+ * and then every few seconds. Lifecycle LATENT → STARTED → CLOSED in {@code state}; close is idempotent.
+ */
+public final class CoordinatorServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(CoordinatorServer.class.getName());
+    private static final long SETTLE_EVERY_MILLIS = 2_000;
+
+    private enum State { LATENT, STARTED, CLOSED }
+
+    private final CoordinatorConfig config;
+    private final MigrationObserver observer;
+    private final Clock clock = Clock.systemUTC();
+    private final CuratorFramework zk;
+    private final OwnershipStore store;
+    private final Membership membership;
+    private final Reservations reservations = new Reservations();
+    private final EventHub events;
+    private final AgentClients agents;
+    private final CoordinatorMetrics metrics;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final ScheduledExecutorService leaderThread;
+    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private Server server;
+    private Leadership leadership;
+    private MigrationRecovery recovery;
+    private int metricsPort;
+
+    public CoordinatorServer(CoordinatorConfig config) {
+        this(config, MigrationObserver.NONE);
+    }
+
+    /** {@code observer} hears each migration journal phase (tests stop a coordinator there). */
+    public CoordinatorServer(CoordinatorConfig config, MigrationObserver observer) {
+        this.config = config;
+        this.observer = observer;
+        this.zk = CuratorFrameworkFactory.newClient(config.zookeeper(), 10_000, 5_000, new ExponentialBackoffRetry(100, 5));
+        this.store = new OwnershipStore(zk, config.layout());
+        this.events = new EventHub(clock, 1024);
+        this.membership = new Membership(zk, config.layout(), new MembershipEvents());
+        this.agents = new AgentClients(config.agentDeadline());
+        this.metrics = new CoordinatorMetrics(config.name());
+        this.leaderThread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pm-coordinator-leader-" + config.name());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Connects to ZooKeeper, loads the membership, serves, then joins the leader election. */
+    public CoordinatorServer start() throws IOException, InterruptedException {
+        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+            throw new IllegalStateException("coordinator " + config.name() + " already started");
+        }
+        zk.start();
+        if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
+            throw new IOException("cannot reach ZooKeeper at " + config.zookeeper());
+        }
+        store.ensureLayout();
+        membership.start();
+        metrics.watch(() -> membership.live().size(), () -> store.all().size());
+
+        Placer placer = new Placer(membership, reservations);
+        Owners owners = new Owners(membership);
+        ModuleCache modules = new ModuleCache(256L << 20);
+        MigrationFinisher finisher = new MigrationFinisher(store, membership, agents);
+        MigrationOrchestrator migrations = new MigrationOrchestrator(store, membership, placer, agents, finisher, events,
+                metrics, observer, this::isLeader, config.name(), clock);
+        recovery = new MigrationRecovery(store, migrations, finisher, events);
+        ImageTransfer images = new ImageTransfer(store, owners, placer, agents, modules, events, clock);
+        ClusterService service = new ClusterService(
+                new ProcessLifecycle(store, membership, placer, agents, images, modules, events, metrics, clock),
+                new ProcessQueries(store, owners, agents), migrations, new Drainer(membership, store, migrations, events),
+                new LogFollower(store, owners, agents), images, events, membership, store, this::leaderInfo);
+
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", config.port()))
+                .maxInboundMessageSize(64 << 20)
+                .addService(ServerInterceptors.intercept(service, new LeaderGate(this::isLeader, this::leaderAddress)))
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .build()
+                .start();
+        metricsPort = metrics.serve(config.metricsPort());
+        leadership = new Leadership(zk, config.layout(), address(), new Leadership.Listener() {
+            @Override
+            public void elected() {
+                leaderThread.execute(CoordinatorServer.this::lead);
+            }
+
+            @Override
+            public void deposed() {
+                LOG.info("coordinator " + config.name() + " stopped leading");
+            }
+        });
+        try {
+            leadership.start();
+        } catch (Exception e) {
+            throw new IOException("cannot join the leader election", e);
+        }
+        return this;
+    }
+
+    /** On the leader thread: announce, settle what an earlier leader left, and keep settling while leading. */
+    private void lead() {
+        if (!isLeader()) {
+            return;
+        }
+        LOG.info("coordinator " + config.name() + " leads at " + address());
+        events.publish(ClusterEvent.Kind.KIND_LEADER_ELECTED, "", "", 0, "coordinator " + config.name() + " at " + address() + " leads");
+        settle();
+    }
+
+    private void settle() {
+        if (!isLeader() || state.get() != State.STARTED) {
+            return;
+        }
+        try {
+            recovery.settle();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "settling migrations failed; trying again shortly", e);
+        }
+        leaderThread.schedule(this::settle, SETTLE_EVERY_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    public boolean isLeader() {
+        return leadership != null && state.get() == State.STARTED && leadership.isLeader();
+    }
+
+    private String leaderAddress() {
+        return leadership == null ? "" : leadership.leaderAddress();
+    }
+
+    private LeaderInfo leaderInfo() {
+        return LeaderInfo.newBuilder().setLeaderAddress(leaderAddress()).setThisAddress(address()).setIsLeader(isLeader()).build();
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    public String address() {
+        return "127.0.0.1:" + port();
+    }
+
+    public int metricsPort() {
+        return metricsPort;
+    }
+
+    public EventHub events() {
+        return events;
+    }
+
+    public CoordinatorMetrics metrics() {
+        return metrics;
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    /** Stops leading first (so a standby takes over), then serving; the ZooKeeper session ends last. */
+    @Override
+    public void close() {
+        if (state.getAndSet(State.CLOSED) != State.STARTED) {
+            return;
+        }
+        if (leadership != null) {
+            leadership.close();
+        }
+        leaderThread.shutdownNow();
+        health.enterTerminalState();
+        if (server != null) {
+            server.shutdownNow();
+        }
+        membership.close();
+        agents.close();
+        metrics.close();
+        zk.close();
+        try {
+            if (server != null) {
+                server.awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Membership changes as events, and a node's report releasing its placement reservations. */
+    private final class MembershipEvents implements MembershipListener {
+        @Override
+        public void joined(NodeRecord node) {
+            reservations.reported(node.getName());
+            events.publish(ClusterEvent.Kind.KIND_NODE_JOINED, "", node.getName(), 0, "node " + node.getName() + " at " + node.getAddress());
+        }
+
+        @Override
+        public void reported(NodeRecord node) {
+            reservations.reported(node.getName());
+        }
+
+        @Override
+        public void left(String name) {
+            events.publish(ClusterEvent.Kind.KIND_NODE_LEFT, "", name, 0, "node " + name + " left");
+        }
+
+        @Override
+        public void draining(String name) {
+            // the Drain call publishes KIND_NODE_DRAINING itself
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package pm.coordinator.migration;
+
+import java.util.logging.Logger;
+import pm.coordinator.events.EventHub;
+import pm.coordinator.zk.Membership;
+import pm.coordinator.zk.OwnershipStore;
+import pm.coordinator.zk.Versioned;
+import pm.v1.ClusterEvent;
+import pm.v1.DrainReport;
+import pm.v1.OwnershipRecord;
+
+/**
+ * Drains a node: marks it draining (placement stops choosing it at once, and the mark survives a
+ * leader change), then migrates every process it owns that is not pinned to a node placement picks,
+ * one at a time. Runs on the caller's thread.
+ */
+public final class Drainer {
+    private static final Logger LOG = Logger.getLogger(Drainer.class.getName());
+
+    private final Membership membership;
+    private final OwnershipStore store;
+    private final MigrationOrchestrator orchestrator;
+    private final EventHub events;
+
+    public Drainer(Membership membership, OwnershipStore store, MigrationOrchestrator orchestrator, EventHub events) {
+        this.membership = membership;
+        this.store = store;
+        this.orchestrator = orchestrator;
+        this.events = events;
+    }
+
+    public DrainReport drain(String node) {
+        membership.require(node);
+        membership.markDraining(node);
+        events.publish(ClusterEvent.Kind.KIND_NODE_DRAINING, "", node, 0, "node " + node + " is draining");
+        DrainReport.Builder report = DrainReport.newBuilder().setNode(node);
+        for (Versioned<OwnershipRecord> v : store.all()) {
+            OwnershipRecord r = v.value();
+            if (!r.getOwner().equals(node)) {
+                continue;
+            }
+            if (r.getPlacement().getPinned()) {
+                report.addFailed(r.getProcessId() + ": pinned to " + node);
+                continue;
+            }
+            try {
+                report.addMoved(orchestrator.migrate(r.getProcessId(), "", 0));
+            } catch (RuntimeException e) {
+                LOG.info("drain of " + node + " could not move " + r.getProcessId() + ": " + e.getMessage());
+                report.addFailed(r.getProcessId() + ": " + e.getMessage());
+            }
+        }
+        return report.build();
+    }
+}

@@ -1,0 +1,149 @@
+package pm.coordinator.migration;
+
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import pm.coordinator.ClusterException;
+import pm.coordinator.agent.AgentCall;
+import pm.coordinator.agent.AgentClients;
+import pm.coordinator.zk.Membership;
+import pm.coordinator.zk.OwnershipStore;
+import pm.coordinator.zk.Versioned;
+import pm.v1.MigrationJournal;
+import pm.v1.MigrationRef;
+import pm.v1.NodeRecord;
+import pm.v1.OwnershipRecord;
+import pm.v1.ProcessRef;
+import pm.v1.ProcessState;
+
+/**
+ * The agent-side ends of a journalled migration, shared by the orchestrator and by a new leader:
+ * {@link #commit} tells both agents of a committed migration, {@link #rollBack} aborts an
+ * uncommitted one on both and clears the record's migration id. Both are idempotent, so either
+ * may run again after a crash. Calls about a migration carry its {@code to_epoch}: the epoch the
+ * target holds it under. Stateless; runs on the caller's thread.
+ */
+public final class MigrationFinisher {
+    private static final Logger LOG = Logger.getLogger(MigrationFinisher.class.getName());
+    /** How long a rollback waits for a source still pre-copying (its abort is refused until it holds the result). */
+    private static final Duration PRECOPY_WAIT = Duration.ofMinutes(2);
+
+    private final OwnershipStore store;
+    private final Membership membership;
+    private final AgentClients agents;
+
+    public MigrationFinisher(OwnershipStore store, Membership membership, AgentClients agents) {
+        this.store = store;
+        this.membership = membership;
+        this.agents = agents;
+    }
+
+    /**
+     * Tells the source, then the target, that the migration committed; true once the target is
+     * known to run it (the journal can go), false if an agent could not be reached (try again later).
+     */
+    public boolean commit(MigrationJournal j) {
+        MigrationRef ref = ref(j);
+        Optional<NodeRecord> source = membership.node(j.getSource());
+        if (source.isPresent()) {
+            try {
+                agents.blocking(source.get(), j.getToEpoch()).commitMigration(ref);
+            } catch (StatusRuntimeException e) {
+                if (!AgentCall.notFound(e) && !AgentCall.unreachable(e)) {
+                    LOG.log(Level.WARNING, "source " + j.getSource() + " refused to commit " + j.getMigrationId(), e);
+                }
+                // NOT_FOUND: it committed already; unreachable: the target is told directly below
+            }
+        }
+        Optional<NodeRecord> target = membership.node(j.getTarget());
+        if (target.isEmpty()) {
+            return false;
+        }
+        try {
+            agents.blocking(target.get(), j.getToEpoch()).commitMigration(ref);
+            return true;
+        } catch (StatusRuntimeException e) {
+            if (!AgentCall.notFound(e)) {
+                return false;
+            }
+        }
+        // NOT_FOUND: the target committed already (told by the source) if it runs the process at the new epoch.
+        try {
+            var info = agents.blocking(target.get(), j.getToEpoch())
+                    .get(ProcessRef.newBuilder().setProcessId(j.getProcessId()).build());
+            return info.getEpoch() >= j.getToEpoch() && info.getState() != ProcessState.PROCESS_STATE_PREPARED;
+        } catch (StatusRuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Aborts on source and target (NOT_FOUND is fine: nothing to abort), clears the record's migration id, drops the journal. */
+    public void rollBack(MigrationJournal j) {
+        abortOnSource(j);
+        membership.node(j.getTarget()).ifPresent(t -> abort(t, j));
+        clearMigrationId(j);
+        store.deleteJournal(j.getMigrationId());
+    }
+
+    private void abortOnSource(MigrationJournal j) {
+        long deadline = System.nanoTime() + PRECOPY_WAIT.toNanos();
+        while (true) {
+            Optional<NodeRecord> source = membership.node(j.getSource());
+            if (source.isEmpty() || abort(source.get(), j) || !preCopying(source.get(), j) || System.nanoTime() > deadline) {
+                return;
+            }
+            try {
+                Thread.sleep(100); // polling an agent that offers no "wait for the end of pre-copy" call
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** True if the agent aborted a migration it held. */
+    private boolean abort(NodeRecord node, MigrationJournal j) {
+        try {
+            agents.blocking(node, j.getToEpoch()).abortMigration(ref(j));
+            return true;
+        } catch (StatusRuntimeException e) {
+            if (!AgentCall.notFound(e)) {
+                LOG.log(Level.WARNING, "node " + node.getName() + " could not abort " + j.getMigrationId() + ": " + e.getStatus());
+            }
+            return false;
+        }
+    }
+
+    /** Whether the source is still in the pre-copy of a migration that has no result to abort yet. */
+    private boolean preCopying(NodeRecord source, MigrationJournal j) {
+        try {
+            return agents.blocking(source, j.getFromEpoch()).get(ProcessRef.newBuilder().setProcessId(j.getProcessId()).build())
+                    .getState() == ProcessState.PROCESS_STATE_MIGRATING;
+        } catch (StatusRuntimeException e) {
+            return false;
+        }
+    }
+
+    private void clearMigrationId(MigrationJournal j) {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            Optional<Versioned<OwnershipRecord>> r = store.find(j.getProcessId());
+            if (r.isEmpty() || !r.get().value().getMigrationId().equals(j.getMigrationId())) {
+                return;
+            }
+            try {
+                store.update(r.get().value().toBuilder().setMigrationId("").build(), r.get().version());
+                return;
+            } catch (ClusterException e) {
+                if (e.reason() != ClusterException.Reason.CONFLICT) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static MigrationRef ref(MigrationJournal j) {
+        return MigrationRef.newBuilder().setMigrationId(j.getMigrationId()).setProcessId(j.getProcessId()).build();
+    }
+}

@@ -1,0 +1,183 @@
+package pm.coordinator.migration;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import pm.coordinator.ClusterException;
+import pm.coordinator.CoordinatorMetrics;
+import pm.coordinator.agent.AgentCall;
+import pm.coordinator.agent.AgentClients;
+import pm.coordinator.events.EventHub;
+import pm.coordinator.placement.Placer;
+import pm.coordinator.placement.PlacementRequest;
+import pm.coordinator.zk.Membership;
+import pm.coordinator.zk.OwnershipStore;
+import pm.coordinator.zk.Versioned;
+import pm.v1.ClusterEvent;
+import pm.v1.MigrateRequest;
+import pm.v1.MigrationJournal;
+import pm.v1.MigrationReport;
+import pm.v1.MigrationResult;
+import pm.v1.NodeRecord;
+import pm.v1.OwnershipRecord;
+import pm.v1.ProcessState;
+
+/**
+ * Drives one live migration, journalling each step so that a new leader can finish or roll back:
+ * STARTED (record names the migration) → the source pre-copies and the target prepares → PREPARED →
+ * one transaction moves the record to the target at epoch + 1 and marks the journal COMMITTED (the
+ * commit point) → both agents hear of it → the journal goes. Any failure before the commit point
+ * rolls back: the process keeps running on the source. Runs on the caller's thread; the set of
+ * migrations in flight here is shared with {@link MigrationRecovery}, which must leave them alone.
+ */
+public final class MigrationOrchestrator {
+    private final OwnershipStore store;
+    private final Membership membership;
+    private final Placer placer;
+    private final AgentClients agents;
+    private final MigrationFinisher finisher;
+    private final EventHub events;
+    private final CoordinatorMetrics metrics;
+    private final MigrationObserver observer;
+    private final BooleanSupplier leading;
+    private final String coordinator;
+    private final Clock clock;
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+
+    public MigrationOrchestrator(OwnershipStore store, Membership membership, Placer placer, AgentClients agents,
+            MigrationFinisher finisher, EventHub events, CoordinatorMetrics metrics, MigrationObserver observer,
+            BooleanSupplier leading, String coordinator, Clock clock) {
+        this.store = store;
+        this.membership = membership;
+        this.placer = placer;
+        this.agents = agents;
+        this.finisher = finisher;
+        this.events = events;
+        this.metrics = metrics;
+        this.observer = observer;
+        this.leading = leading;
+        this.coordinator = coordinator;
+        this.clock = clock;
+    }
+
+    /** Whether this coordinator is driving migration {@code id} right now. */
+    public boolean isInFlight(String migrationId) {
+        return inFlight.contains(migrationId);
+    }
+
+    /** Moves {@code processId} to {@code targetNode} (empty: placement picks a node other than the owner). */
+    public MigrationReport migrate(String processId, String targetNode, long downtimeBudgetMicros) {
+        long t0 = System.nanoTime();
+        Versioned<OwnershipRecord> read = store.get(processId);
+        OwnershipRecord record = read.value();
+        String owner = record.getOwner();
+        if (!record.getMigrationId().isEmpty()) {
+            throw new ClusterException(ClusterException.Reason.WRONG_STATE,
+                    "process " + processId + " is migrating already (migration " + record.getMigrationId() + ")");
+        }
+        if (record.getState() != ProcessState.PROCESS_STATE_RUNNING && record.getState() != ProcessState.PROCESS_STATE_FROZEN) {
+            throw new ClusterException(ClusterException.Reason.WRONG_STATE,
+                    "process " + processId + " is " + stateName(record.getState()) + "; only a running or frozen process migrates");
+        }
+        if (targetNode.equals(owner)) {
+            throw new ClusterException(ClusterException.Reason.WRONG_STATE, "process " + processId + " already runs on node " + owner);
+        }
+        NodeRecord target = targetNode.isEmpty()
+                ? placer.place(new PlacementRequest(PlacementRequest.memoryOf(record.getSpec()),
+                        record.getPlacement().getNodeLabelsMap(), "", Set.of(owner)))
+                : membership.require(targetNode);
+        if (membership.isDraining(target.getName())) {
+            throw new ClusterException(ClusterException.Reason.WRONG_STATE, "node " + target.getName() + " is draining");
+        }
+        NodeRecord source = membership.node(owner).orElseThrow(() -> new ClusterException(ClusterException.Reason.UNAVAILABLE,
+                "node " + owner + " (the owner of " + processId + ") is down"));
+
+        long epoch = record.getEpoch();
+        MigrationJournal journal = MigrationJournal.newBuilder()
+                .setMigrationId(UUID.randomUUID().toString())
+                .setProcessId(processId)
+                .setSource(owner)
+                .setTarget(target.getName())
+                .setFromEpoch(epoch)
+                .setToEpoch(epoch + 1)
+                .setPhase(MigrationJournal.Phase.PHASE_STARTED)
+                .setStartedMillis(clock.millis())
+                .setCoordinator(coordinator)
+                .build();
+        inFlight.add(journal.getMigrationId());
+        try {
+            int version = store.startMigration(record.toBuilder().setMigrationId(journal.getMigrationId()).build(),
+                    read.version(), journal);
+            events.publish(ClusterEvent.Kind.KIND_MIGRATION_STARTED, processId, target.getName(), epoch,
+                    "migration " + journal.getMigrationId() + " from " + owner + " to " + target.getName());
+            observer.reached(journal);
+            MigrationResult transfer = prepare(record, version, journal, source, target, downtimeBudgetMicros);
+            journal = journal.toBuilder().setPhase(MigrationJournal.Phase.PHASE_COMMITTED).build();
+            observer.reached(journal);
+            if (leading.getAsBoolean() && finisher.commit(journal)) {
+                store.deleteJournal(journal.getMigrationId());
+            } // else the journal stays COMMITTED and MigrationRecovery (here or on a new leader) tells the agents later
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            metrics.migrated("committed", took);
+            events.publish(ClusterEvent.Kind.KIND_MIGRATION_COMMITTED, processId, target.getName(), epoch + 1,
+                    "migration " + journal.getMigrationId() + " from " + owner + " to " + target.getName());
+            return MigrationReport.newBuilder()
+                    .setMigrationId(journal.getMigrationId())
+                    .setProcessId(processId)
+                    .setSourceNode(owner)
+                    .setTargetNode(target.getName())
+                    .setEpoch(epoch + 1)
+                    .setTransfer(transfer)
+                    .setTotalMicros(took.toNanos() / 1000)
+                    .build();
+        } finally {
+            inFlight.remove(journal.getMigrationId());
+        }
+    }
+
+    /** Pre-copy, PREPARED, and the commit transaction; rolls back on any failure before the commit point. */
+    private MigrationResult prepare(OwnershipRecord record, int version, MigrationJournal journal, NodeRecord source,
+            NodeRecord target, long downtimeBudgetMicros) {
+        try {
+            MigrationResult transfer = AgentCall.on(source.getName(), () -> agents.blocking(source, journal.getFromEpoch())
+                    .migrateOut(MigrateRequest.newBuilder()
+                            .setProcessId(journal.getProcessId())
+                            .setTarget(target.getAddress())
+                            .setCommit(false)
+                            .setDowntimeBudgetMicros(downtimeBudgetMicros)
+                            .setEpoch(journal.getToEpoch())
+                            .setMigrationId(journal.getMigrationId())
+                            .build()));
+            MigrationJournal prepared = journal.toBuilder().setPhase(MigrationJournal.Phase.PHASE_PREPARED).build();
+            store.writeJournal(prepared);
+            observer.reached(prepared);
+            if (!leading.getAsBoolean()) {
+                throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "this coordinator stopped leading mid-migration");
+            }
+            store.commitMigration(record.toBuilder()
+                    .setOwner(target.getName())
+                    .setEpoch(journal.getToEpoch())
+                    .setMigrationId("")
+                    .setUpdatedMillis(clock.millis())
+                    .build(), version, prepared.toBuilder().setPhase(MigrationJournal.Phase.PHASE_COMMITTED).build());
+            return transfer;
+        } catch (RuntimeException e) {
+            try {
+                finisher.rollBack(journal);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup); // a new leader rolls back from the journal
+            }
+            metrics.migrated("aborted", Duration.ZERO);
+            events.publish(ClusterEvent.Kind.KIND_MIGRATION_ABORTED, journal.getProcessId(), source.getName(),
+                    journal.getFromEpoch(), "migration " + journal.getMigrationId() + " aborted: " + e.getMessage());
+            throw e;
+        }
+    }
+
+    private static String stateName(ProcessState s) {
+        return s.name().substring("PROCESS_STATE_".length()).toLowerCase();
+    }
+}

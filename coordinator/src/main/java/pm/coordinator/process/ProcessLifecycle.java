@@ -1,0 +1,276 @@
+package pm.coordinator.process;
+
+import com.google.protobuf.ByteString;
+import io.grpc.StatusRuntimeException;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
+import pm.coordinator.ClusterException;
+import pm.coordinator.CoordinatorMetrics;
+import pm.coordinator.agent.AgentCall;
+import pm.coordinator.agent.AgentClients;
+import pm.coordinator.events.EventHub;
+import pm.coordinator.placement.Placer;
+import pm.coordinator.placement.PlacementRequest;
+import pm.coordinator.zk.Membership;
+import pm.coordinator.zk.OwnershipStore;
+import pm.coordinator.zk.Versioned;
+import pm.v1.CheckpointInfo;
+import pm.v1.CheckpointRequest;
+import pm.v1.ClusterEvent;
+import pm.v1.ClusterProcess;
+import pm.v1.ClusterResumeRequest;
+import pm.v1.ClusterSpawnRequest;
+import pm.v1.NodeRecord;
+import pm.v1.OwnershipRecord;
+import pm.v1.ProcessInfo;
+import pm.v1.ProcessRef;
+import pm.v1.ProcessSpec;
+import pm.v1.ProcessState;
+import pm.v1.ResumeRequest;
+import pm.v1.SpawnRequest;
+
+/**
+ * Spawn, freeze, thaw, checkpoint, suspend, resume and kill: each changes the process on its owner
+ * (with the record's epoch) and then the ownership record (checking the version it read). A spawn
+ * writes the record first, so an agent that checks ownership finds it; if the agent refuses, the
+ * record goes again. Stateless apart from the module cache; runs on the caller's thread.
+ */
+public final class ProcessLifecycle {
+    private static final Pattern PROCESS_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    private static final byte[] WASM_MAGIC = {0, 'a', 's', 'm'};
+
+    private final OwnershipStore store;
+    private final Membership membership;
+    private final Owners owners;
+    private final Placer placer;
+    private final AgentClients agents;
+    private final ImageTransfer images;
+    private final ModuleCache modules;
+    private final EventHub events;
+    private final CoordinatorMetrics metrics;
+    private final Clock clock;
+
+    public ProcessLifecycle(OwnershipStore store, Membership membership, Placer placer, AgentClients agents,
+            ImageTransfer images, ModuleCache modules, EventHub events, CoordinatorMetrics metrics, Clock clock) {
+        this.store = store;
+        this.membership = membership;
+        this.owners = new Owners(membership);
+        this.placer = placer;
+        this.agents = agents;
+        this.images = images;
+        this.modules = modules;
+        this.events = events;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    /** A process id from a request, or a fresh one; INVALID_ARGUMENT unless it can name a znode. */
+    static String processId(String requested) {
+        if (requested.isEmpty()) {
+            return UUID.randomUUID().toString();
+        }
+        if (!PROCESS_ID.matcher(requested).matches()) {
+            throw new ClusterException(ClusterException.Reason.BAD_REQUEST,
+                    "bad process id '" + requested + "': letters, digits, '.', '_' and '-', at most 128");
+        }
+        return requested;
+    }
+
+    static void requireWasm(ByteString module) {
+        if (module.isEmpty()) {
+            throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "the spec carries no module bytes");
+        }
+        if (module.size() < 8 || !module.substring(0, 4).equals(ByteString.copyFrom(WASM_MAGIC))) {
+            throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "the module is not WebAssembly (no \\0asm header)");
+        }
+    }
+
+    public ClusterProcess spawn(ClusterSpawnRequest request) {
+        String id = processId(request.getProcessId());
+        ProcessSpec spec = request.getSpec();
+        requireWasm(spec.getModule());
+        NodeRecord node = placer.place(PlacementRequest.of(spec, request.getPlacement(), Set.of()));
+        ByteString sha = modules.put(spec.getModule());
+        OwnershipRecord record = OwnershipRecord.newBuilder()
+                .setProcessId(id)
+                .setOwner(node.getName())
+                .setEpoch(1)
+                .setState(ProcessState.PROCESS_STATE_RUNNING)
+                .setSpec(spec.toBuilder().clearModule().setModuleSha256(sha))
+                .setModuleSha256(sha)
+                .setPlacement(request.getPlacement())
+                .setUpdatedMillis(clock.millis())
+                .build();
+        store.create(record);
+        ProcessInfo info;
+        try {
+            info = AgentCall.on(node.getName(), () -> agents.blocking(node, 1)
+                    .spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build()));
+        } catch (RuntimeException e) {
+            store.delete(id, 0); // created just now at version 0; nothing else touches a process no agent runs
+            metrics.spawned("failed");
+            throw e;
+        }
+        metrics.spawned("ok");
+        events.publish(ClusterEvent.Kind.KIND_SPAWNED, id, node.getName(), 1, "spawned on " + node.getName());
+        return ProcessViews.of(record, info);
+    }
+
+    public ClusterProcess freeze(String id) {
+        return onOwner(id, ClusterEvent.Kind.KIND_FROZEN, (n, r) -> agents.blocking(n, r.getEpoch()).freeze(ref(id)),
+                b -> b.setState(ProcessState.PROCESS_STATE_FROZEN));
+    }
+
+    public ClusterProcess thaw(String id) {
+        return onOwner(id, ClusterEvent.Kind.KIND_THAWED, (n, r) -> agents.blocking(n, r.getEpoch()).thaw(ref(id)),
+                b -> b.setState(ProcessState.PROCESS_STATE_RUNNING));
+    }
+
+    public CheckpointInfo checkpoint(CheckpointRequest request) {
+        String id = request.getProcessId();
+        OwnershipRecord r = store.get(id).value();
+        NodeRecord n = owners.require(r);
+        CheckpointInfo info = AgentCall.on(n.getName(), () -> agents.blocking(n, r.getEpoch()).checkpoint(request));
+        change(r, b -> b.setLastCheckpointId(info.getCheckpointId()));
+        events.publish(ClusterEvent.Kind.KIND_CHECKPOINTED, id, n.getName(), r.getEpoch(), "checkpoint " + info.getCheckpointId());
+        return info;
+    }
+
+    public ClusterProcess suspend(String id) {
+        OwnershipRecord r = store.get(id).value();
+        NodeRecord n = owners.require(r);
+        CheckpointInfo info = AgentCall.on(n.getName(), () -> agents.blocking(n, r.getEpoch()).suspend(ref(id)));
+        OwnershipRecord changed = change(r, b -> b.setState(ProcessState.PROCESS_STATE_SUSPENDED)
+                .setLastCheckpointId(info.getCheckpointId()));
+        events.publish(ClusterEvent.Kind.KIND_SUSPENDED, id, n.getName(), r.getEpoch(), "checkpoint " + info.getCheckpointId());
+        return ProcessViews.of(changed, null);
+    }
+
+    /**
+     * Resumes a suspended process on its owner if the owner is live, not draining and not told
+     * otherwise; else moves its image from the owner to {@code request.node} (or where placement
+     * picks) under the next epoch.
+     */
+    public ClusterProcess resume(ClusterResumeRequest request) {
+        String id = request.getProcessId();
+        Versioned<OwnershipRecord> read = store.get(id);
+        OwnershipRecord r = read.value();
+        if (r.getState() != ProcessState.PROCESS_STATE_SUSPENDED) {
+            throw new ClusterException(ClusterException.Reason.WRONG_STATE, "process " + id + " is not suspended");
+        }
+        Optional<NodeRecord> owner = owners.find(r);
+        boolean here = request.getNode().isEmpty() || request.getNode().equals(r.getOwner());
+        if (here && owner.isPresent() && !membership.isDraining(r.getOwner())) {
+            NodeRecord n = owner.get();
+            ProcessInfo info = AgentCall.on(n.getName(), () -> agents.blocking(n, r.getEpoch())
+                    .resume(ResumeRequest.newBuilder().setProcessId(id).build()));
+            OwnershipRecord changed = change(r, b -> b.setState(ProcessState.PROCESS_STATE_RUNNING));
+            events.publish(ClusterEvent.Kind.KIND_RESUMED, id, n.getName(), r.getEpoch(), "resumed on " + n.getName());
+            return ProcessViews.of(changed, info);
+        }
+        NodeRecord from = owners.require(r); // the image lives in the owner's checkpoint store
+        NodeRecord to = request.getNode().isEmpty() || here
+                ? placer.place(PlacementRequest.of(r.getSpec(), r.getPlacement().toBuilder().clearNode().build(), Set.of(r.getOwner())))
+                : membership.require(request.getNode());
+        if (membership.isDraining(to.getName())) {
+            throw new ClusterException(ClusterException.Reason.WRONG_STATE, "node " + to.getName() + " is draining");
+        }
+        // The record moves first: the target agent starts only what the ownership records give it.
+        OwnershipRecord moved = r.toBuilder().setOwner(to.getName()).setEpoch(r.getEpoch() + 1)
+                .setState(ProcessState.PROCESS_STATE_RUNNING).setUpdatedMillis(clock.millis()).build();
+        int version = store.update(moved, read.version());
+        ProcessInfo info;
+        try {
+            info = images.move(r, from, to, moved.getEpoch());
+        } catch (RuntimeException e) {
+            killQuietly(to, id, moved.getEpoch()); // whatever arrived must not run
+            try {
+                // Back to the old owner, still suspended, under a newer epoch still (epochs never go down).
+                store.update(r.toBuilder().setEpoch(moved.getEpoch() + 1).setUpdatedMillis(clock.millis()).build(), version);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        killQuietly(from, id, moved.getEpoch()); // the old owner's suspended copy and its checkpoints go
+        events.publish(ClusterEvent.Kind.KIND_RESUMED, id, to.getName(), moved.getEpoch(),
+                "resumed on " + to.getName() + " from the image on " + from.getName());
+        return ProcessViews.of(moved, info);
+    }
+
+    /** Ends the process on its owner and deletes its record; a down owner's process is forgotten (its agent is fenced out). */
+    public ClusterProcess kill(String id) {
+        Versioned<OwnershipRecord> read = store.get(id);
+        OwnershipRecord r = read.value();
+        if (!r.getMigrationId().isEmpty()) {
+            throw new ClusterException(ClusterException.Reason.WRONG_STATE, "process " + id + " is migrating; kill it after");
+        }
+        ProcessInfo info = null;
+        Optional<NodeRecord> owner = owners.find(r);
+        if (owner.isPresent()) {
+            try {
+                info = agents.blocking(owner.get(), r.getEpoch()).kill(ref(id));
+            } catch (StatusRuntimeException e) {
+                if (!AgentCall.notFound(e)) {
+                    throw AgentCall.named(r.getOwner(), e);
+                }
+            }
+        }
+        store.delete(id, read.version());
+        events.publish(ClusterEvent.Kind.KIND_KILLED, id, r.getOwner(), r.getEpoch(), "killed");
+        return ProcessViews.of(r.toBuilder().setState(ProcessState.PROCESS_STATE_KILLED).build(), info);
+    }
+
+    private interface OwnerCall {
+        ProcessInfo call(NodeRecord node, OwnershipRecord record);
+    }
+
+    private ClusterProcess onOwner(String id, ClusterEvent.Kind kind, OwnerCall call, UnaryOperator<OwnershipRecord.Builder> edit) {
+        OwnershipRecord r = store.get(id).value();
+        NodeRecord n = owners.require(r);
+        ProcessInfo info = AgentCall.on(n.getName(), () -> call.call(n, r));
+        OwnershipRecord changed = change(r, edit);
+        events.publish(kind, id, n.getName(), r.getEpoch(), kind.name().substring("KIND_".length()).toLowerCase());
+        return ProcessViews.of(changed, info);
+    }
+
+    /**
+     * Applies {@code edit} to the record, re-reading on a lost race, as long as it still names the
+     * owner and epoch the agent call went to (otherwise the change no longer applies: ABORTED).
+     */
+    private OwnershipRecord change(OwnershipRecord basis, UnaryOperator<OwnershipRecord.Builder> edit) {
+        for (int attempt = 0; ; attempt++) {
+            Versioned<OwnershipRecord> now = store.get(basis.getProcessId());
+            OwnershipRecord r = now.value();
+            if (!r.getOwner().equals(basis.getOwner()) || r.getEpoch() != basis.getEpoch()) {
+                throw new ClusterException(ClusterException.Reason.CONFLICT,
+                        "process " + r.getProcessId() + " moved to " + r.getOwner() + " meanwhile");
+            }
+            OwnershipRecord changed = edit.apply(r.toBuilder()).setUpdatedMillis(clock.millis()).build();
+            try {
+                store.update(changed, now.version());
+                return changed;
+            } catch (ClusterException e) {
+                if (e.reason() != ClusterException.Reason.CONFLICT || attempt >= 4) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private void killQuietly(NodeRecord node, String id, long epoch) {
+        try {
+            agents.blocking(node, epoch).kill(ref(id));
+        } catch (StatusRuntimeException ignored) {
+            // it goes when its agent next checks the record (fencing); nothing else to do now
+        }
+    }
+
+    private static ProcessRef ref(String id) {
+        return ProcessRef.newBuilder().setProcessId(id).build();
+    }
+}

@@ -1,0 +1,77 @@
+package pm.coordinator.process;
+
+import io.grpc.StatusRuntimeException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import pm.coordinator.agent.AgentClients;
+import pm.coordinator.zk.OwnershipStore;
+import pm.coordinator.zk.Versioned;
+import pm.v1.ClusterListRequest;
+import pm.v1.ClusterListResponse;
+import pm.v1.ClusterProcess;
+import pm.v1.ListRequest;
+import pm.v1.NodeRecord;
+import pm.v1.OwnershipRecord;
+import pm.v1.ProcessInfo;
+import pm.v1.ProcessRef;
+
+/**
+ * List and Get: ownership records merged with their owners' live view. An owner that is down or
+ * does not answer leaves {@code info} unset and the state as recorded. Stateless; caller's thread.
+ */
+public final class ProcessQueries {
+    private final OwnershipStore store;
+    private final Owners owners;
+    private final AgentClients agents;
+
+    public ProcessQueries(OwnershipStore store, Owners owners, AgentClients agents) {
+        this.store = store;
+        this.owners = owners;
+        this.agents = agents;
+    }
+
+    public ClusterProcess get(String id) {
+        OwnershipRecord r = store.get(id).value();
+        ProcessInfo info = owners.find(r).map(n -> {
+            try {
+                return agents.blocking(n, r.getEpoch()).get(ProcessRef.newBuilder().setProcessId(id).build());
+            } catch (StatusRuntimeException e) {
+                return null;
+            }
+        }).orElse(null);
+        return ProcessViews.of(r, info);
+    }
+
+    public ClusterListResponse list(ClusterListRequest request) {
+        List<OwnershipRecord> records = store.all().stream().map(Versioned::value)
+                .filter(r -> request.getNode().isEmpty() || r.getOwner().equals(request.getNode()))
+                .filter(r -> r.getSpec().getLabelsMap().entrySet().containsAll(request.getLabelsMap().entrySet()))
+                .toList();
+        Map<String, Map<String, ProcessInfo>> live = new HashMap<>();
+        for (String owner : records.stream().map(OwnershipRecord::getOwner).collect(Collectors.toSet())) {
+            live.put(owner, listOn(records.stream().filter(r -> r.getOwner().equals(owner)).findFirst().orElseThrow()));
+        }
+        ClusterListResponse.Builder out = ClusterListResponse.newBuilder();
+        for (OwnershipRecord r : records) {
+            out.addProcesses(ProcessViews.of(r, live.get(r.getOwner()).get(r.getProcessId())));
+        }
+        return out.build();
+    }
+
+    /** What the owner of {@code any} runs, by process id; empty if it is down or does not answer. */
+    private Map<String, ProcessInfo> listOn(OwnershipRecord any) {
+        Optional<NodeRecord> node = owners.find(any);
+        if (node.isEmpty()) {
+            return Map.of();
+        }
+        try {
+            return agents.blocking(node.get()).list(ListRequest.getDefaultInstance()).getProcessesList().stream()
+                    .collect(Collectors.toMap(ProcessInfo::getProcessId, p -> p, (a, b) -> b));
+        } catch (StatusRuntimeException e) {
+            return Map.of();
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package pm.coordinator.process;
+
+import pm.v1.ClusterProcess;
+import pm.v1.OwnershipRecord;
+import pm.v1.ProcessInfo;
+
+/** Builds the API's view of a process from its ownership record and, if the owner answered, its live info. */
+final class ProcessViews {
+    private ProcessViews() {}
+
+    static ClusterProcess of(OwnershipRecord r, ProcessInfo info) {
+        ClusterProcess.Builder b = ClusterProcess.newBuilder()
+                .setProcessId(r.getProcessId())
+                .setNode(r.getOwner())
+                .setEpoch(r.getEpoch())
+                .setState(r.getState())
+                .setLastCheckpointId(r.getLastCheckpointId())
+                .putAllLabels(r.getSpec().getLabelsMap())
+                .setModuleSha256(r.getModuleSha256())
+                .setPlacement(r.getPlacement());
+        if (info != null) {
+            b.setInfo(info).setState(info.getState());
+            if (!info.getLastCheckpointId().isEmpty()) {
+                b.setLastCheckpointId(info.getLastCheckpointId());
+            }
+        }
+        return b.build();
+    }
+}

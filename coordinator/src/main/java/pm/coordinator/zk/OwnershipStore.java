@@ -1,0 +1,150 @@
+package pm.coordinator.zk;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import pm.agent.cluster.ClusterLayout;
+import pm.coordinator.ClusterException;
+import pm.v1.MigrationJournal;
+import pm.v1.OwnershipRecord;
+
+/**
+ * The ownership records ({@code processes/<id>}) and migration journals ({@code migrations/<id>}).
+ * Every change of an existing record checks the version it was read at, so two coordinators (or a
+ * coordinator and its stale former self) can never both win: that is the fencing that keeps a
+ * process from running on two nodes. Stateless apart from the client; safe from any thread.
+ */
+public final class OwnershipStore {
+    private final CuratorFramework zk;
+    private final ClusterLayout layout;
+
+    public OwnershipStore(CuratorFramework zk, ClusterLayout layout) {
+        this.zk = zk;
+        this.layout = layout;
+    }
+
+    /** Creates the persistent parents (transactions cannot create them). Idempotent. */
+    public void ensureLayout() {
+        for (String path : List.of(layout.nodes(), layout.processes(), layout.migrations(), layout.drainingNodes())) {
+            ZkCalls.run("creating " + path, () -> {
+                try {
+                    zk.create().creatingParentsIfNeeded().forPath(path);
+                } catch (KeeperException.NodeExistsException ignored) {
+                    // another coordinator or agent made it first
+                }
+                return null;
+            });
+        }
+    }
+
+    public Optional<Versioned<OwnershipRecord>> find(String id) {
+        return ZkCalls.run("reading process " + id, () -> {
+            Stat stat = new Stat();
+            try {
+                byte[] data = zk.getData().storingStatIn(stat).forPath(layout.process(id));
+                return Optional.of(new Versioned<>(OwnershipRecord.parseFrom(data), stat.getVersion()));
+            } catch (KeeperException.NoNodeException e) {
+                return Optional.empty();
+            }
+        });
+    }
+
+    public Versioned<OwnershipRecord> get(String id) {
+        return find(id).orElseThrow(() -> ClusterException.noProcess(id));
+    }
+
+    public List<Versioned<OwnershipRecord>> all() {
+        List<String> ids = ZkCalls.run("listing processes", () -> zk.getChildren().forPath(layout.processes()));
+        List<Versioned<OwnershipRecord>> out = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            find(id).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    /** Creates a new record; FAILED_PRECONDITION if the process exists already. */
+    public void create(OwnershipRecord record) {
+        ZkCalls.run("creating process " + record.getProcessId(), () -> {
+            try {
+                zk.create().forPath(layout.process(record.getProcessId()), record.toByteArray());
+            } catch (KeeperException.NodeExistsException e) {
+                throw new ClusterException(ClusterException.Reason.WRONG_STATE,
+                        "process " + record.getProcessId() + " already exists");
+            }
+            return null;
+        });
+    }
+
+    /** Replaces the record read at {@code version}; ABORTED if it changed meanwhile. Returns the new version. */
+    public int update(OwnershipRecord record, int version) {
+        return ZkCalls.run("updating process " + record.getProcessId(),
+                () -> zk.setData().withVersion(version).forPath(layout.process(record.getProcessId()), record.toByteArray())
+                        .getVersion());
+    }
+
+    public void delete(String id, int version) {
+        ZkCalls.run("deleting process " + id, () -> zk.delete().withVersion(version).forPath(layout.process(id)));
+    }
+
+    /**
+     * One transaction: the record (unchanged since {@code version}) names the migration, and its
+     * journal starts. Returns the record's new version.
+     */
+    public int startMigration(OwnershipRecord record, int version, MigrationJournal journal) {
+        String path = layout.process(record.getProcessId());
+        List<CuratorTransactionResult> results = ZkCalls.run("starting migration of " + record.getProcessId(),
+                () -> zk.transaction().forOperations(
+                        zk.transactionOp().setData().withVersion(version).forPath(path, record.toByteArray()),
+                        zk.transactionOp().create().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
+        return results.stream().filter(r -> r.getForPath().equals(path)).findFirst()
+                .map(r -> r.getResultStat().getVersion()).orElse(version + 1);
+    }
+
+    /**
+     * The commit point of a migration, one transaction: the record (unchanged since {@code version})
+     * names the new owner and epoch, and the journal says COMMITTED.
+     */
+    public void commitMigration(OwnershipRecord record, int version, MigrationJournal journal) {
+        ZkCalls.run("committing migration of " + record.getProcessId(), () -> zk.transaction().forOperations(
+                zk.transactionOp().setData().withVersion(version).forPath(layout.process(record.getProcessId()),
+                        record.toByteArray()),
+                zk.transactionOp().setData().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
+    }
+
+    public void writeJournal(MigrationJournal journal) {
+        ZkCalls.run("writing journal " + journal.getMigrationId(),
+                () -> zk.setData().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray()));
+    }
+
+    public void deleteJournal(String migrationId) {
+        ZkCalls.run("deleting journal " + migrationId, () -> {
+            try {
+                zk.delete().forPath(layout.migration(migrationId));
+            } catch (KeeperException.NoNodeException ignored) {
+                // already finished by someone else
+            }
+            return null;
+        });
+    }
+
+    public List<MigrationJournal> journals() {
+        List<String> ids = ZkCalls.run("listing migrations", () -> zk.getChildren().forPath(layout.migrations()));
+        List<MigrationJournal> out = new ArrayList<>();
+        for (String id : ids) {
+            ZkCalls.run("reading journal " + id, () -> {
+                try {
+                    out.add(MigrationJournal.parseFrom(zk.getData().forPath(layout.migration(id))));
+                } catch (KeeperException.NoNodeException | InvalidProtocolBufferException ignored) {
+                    // finished meanwhile; or not ours to read: left for an operator
+                }
+                return null;
+            });
+        }
+        return out;
+    }
+}

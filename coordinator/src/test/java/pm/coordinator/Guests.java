@@ -1,0 +1,33 @@
+package pm.coordinator;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import pm.agent.Agents;
+import pm.v1.ProcessSpec;
+
+/** Test support: the node agent's counter guest (from its test-jar) and its reference output. */
+public final class Guests {
+    private Guests() {}
+
+    public static byte[] counterWasm() {
+        try {
+            return Agents.counterWasm();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The counter guest: {@code ticks} lines, {@code spin} hash steps between them over {@code mem} bytes, with /data files. */
+    public static ProcessSpec counter(int ticks, int spin, int mem) {
+        try {
+            return Agents.counter(ticks, spin, mem);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What {@code spec} prints when run to the end on the runtime alone. */
+    public static String reference(ProcessSpec spec) {
+        return Agents.reference(spec);
+    }
+}

@@ -1,0 +1,132 @@
+package pm.deploy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import pm.client.ClusterClient;
+import pm.client.SpawnOptions;
+import pm.client.StreamHandle;
+import pm.v1.ClusterProcess;
+import pm.v1.LogChunk;
+import pm.v1.MigrationReport;
+
+/**
+ * {@code ./pm demo}: starts the local cluster (ZooKeeper, a coordinator, three agents — each its own
+ * JVM), spawns the demo guest through the SDK, follows its output while migrating it across every
+ * agent, and checks that the output is exactly what an uninterrupted run prints. Exits 0 if so.
+ */
+public final class ClusterDemo {
+    private static final int STEPS = 60;
+    private static final int DELAY_MS = 150;
+
+    private ClusterDemo() {}
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Files.createTempDirectory("pm-demo");
+        int status;
+        try (LocalCluster cluster = new LocalCluster(dir)) {
+            System.out.println("starting ZooKeeper, a coordinator and three agents (separate JVMs; logs in " + dir + "/logs)");
+            cluster.start(List.of(0), 3);
+            System.out.println("coordinator at " + cluster.coordinatorAddresses());
+            try (ClusterClient client = ClusterClient.connect(cluster.coordinatorAddresses())) {
+                status = run(client) ? 0 : 1;
+            }
+        }
+        System.exit(status);
+    }
+
+    private static boolean run(ClusterClient client) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (client.nodes().size() < 3) {
+            if (System.nanoTime() > deadline) {
+                System.out.println("the agents did not join within 60 s");
+                return false;
+            }
+            Thread.sleep(100);
+        }
+        List<String> nodes = new ArrayList<>(client.nodes().stream().map(n -> n.getRecord().getName()).sorted().toList());
+        System.out.println("nodes: " + String.join(", ", nodes));
+
+        ClusterProcess p = client.spawn(SpawnOptions.builder(demoModule(), "demo")
+                .withProcessId("demo").withArgs(Integer.toString(STEPS), Integer.toString(DELAY_MS)).build());
+        System.out.println("spawned demo on " + p.getNode() + " (epoch " + p.getEpoch() + ")");
+
+        StringBuilder output = new StringBuilder();
+        StreamHandle logs = client.async().logs("demo", true, 0, (LogChunk c) -> {
+            synchronized (output) {
+                int from = output.length();
+                output.append(c.getData().toString(StandardCharsets.UTF_8));
+                // Print whole lines only; a chunk may end mid-line.
+                int start = output.lastIndexOf("\n", from - 1) + 1;
+                int end = output.lastIndexOf("\n");
+                if (end >= from) {
+                    output.substring(start, end).lines().forEach(l -> System.out.println("  | " + l));
+                }
+                output.notifyAll();
+            }
+        });
+
+        // Visit every other node, then come back to the first, at even points of the run: every agent runs it.
+        String first = p.getNode();
+        List<String> route = new ArrayList<>();
+        for (int i = 1; i <= nodes.size(); i++) {
+            route.add(nodes.get((nodes.indexOf(first) + i) % nodes.size()));
+        }
+        for (int i = 0; i < route.size(); i++) {
+            awaitLines(output, (i + 1) * STEPS / (route.size() + 1));
+            MigrationReport r = client.migrate("demo", route.get(i));
+            System.out.printf("== migrated demo %s -> %s: downtime %.1f ms, %d pre-copy round(s), %d KiB sent, epoch %d%n",
+                    r.getSourceNode(), r.getTargetNode(), r.getTransfer().getDowntimeMicros() / 1000.0,
+                    r.getTransfer().getRounds(), r.getTransfer().getBytesSent() >> 10, r.getEpoch());
+        }
+        logs.done().get(120, TimeUnit.SECONDS);
+
+        String expected = expectedOutput(STEPS);
+        String got;
+        synchronized (output) {
+            got = output.toString();
+        }
+        if (got.equals(expected)) {
+            System.out.println("output continuous and identical to an uninterrupted run (" + STEPS + " steps, "
+                    + route.size() + " migrations across " + nodes.size() + " agents)");
+            return true;
+        }
+        System.out.println("OUTPUT DIFFERS from an uninterrupted run:\n--- expected\n" + expected + "--- got\n" + got);
+        return false;
+    }
+
+    private static void awaitLines(StringBuilder output, int lines) throws InterruptedException {
+        synchronized (output) {
+            while (output.chars().filter(ch -> ch == '\n').count() < lines) {
+                output.wait(1000);
+            }
+        }
+    }
+
+    private static byte[] demoModule() throws IOException {
+        try (InputStream in = ClusterDemo.class.getResourceAsStream("/demo.wasm")) {
+            if (in == null) {
+                throw new IOException("demo.wasm is not on the class path (deploy/src/main/guest/wasm)");
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    /** What demo.c prints for {@code steps} steps: the same checksum computed here. */
+    static String expectedOutput(int steps) {
+        StringBuilder out = new StringBuilder();
+        long checksum = 1469598103934665603L; // as demo.c starts it
+        for (int i = 1; i <= steps; i++) {
+            for (int k = 0; k < 20000; k++) {
+                checksum = (checksum ^ (i * 31L + k)) * 0x100000001b3L;
+            }
+            out.append(String.format("step %3d of %d  checksum %016x%n", i, steps, checksum));
+        }
+        return out.append("done\n").toString();
+    }
+}
