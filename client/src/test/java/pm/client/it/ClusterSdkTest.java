@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import pm.client.ClusterClient;
@@ -138,8 +137,6 @@ class ClusterSdkTest {
     }
 
     @Test
-    @Disabled("coordinator: Resume onto another node fails ABORTED: the target agent fences the imported image against the"
-            + " ownership record, which the coordinator moves only after the image; enable once that order is fixed")
     void resumeOnAnotherNodeMovesTheSuspendedProcessThere() {
         List<String> nodes = cluster.activeNodes();
         spawnLongRunning("sdk-resume-elsewhere", nodes.get(0));
