@@ -1,5 +1,6 @@
 package pm.client;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import pm.client.internal.CoordinatorRouter;
+import pm.client.internal.ImageFileHeader;
 import pm.client.internal.ImageUpload;
 import pm.client.internal.LogFollower;
 import pm.v1.CheckpointInfo;
@@ -164,13 +166,34 @@ public final class AsyncClusterClient implements AutoCloseable {
 
     /**
      * Imports an image read from {@code in} (an export's bytes); {@code header} names the process and
-     * carries the module unless the cluster holds it. Placed like a spawn. The stream cannot be replayed,
+     * carries the module unless the cluster holds it (then the image's own module reference is sent, read
+     * from its first chunk). Placed like a spawn. The stream cannot be replayed,
      * so the leader is looked up first rather than followed.
      */
     public CompletableFuture<ClusterProcess> importImage(InputStream in, ImportHeader header, TransferProgress progress) {
+        InputStream image = in.markSupported() ? in : new BufferedInputStream(in, 1 << 16);
+        ImportHeader complete;
+        try {
+            complete = withModuleReference(image, header);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(new UncheckedIOException("cannot read the image: " + e.getMessage(), e));
+        }
         return CompletableFuture.supplyAsync(() -> router.leaderAddress(settings.callTimeout()))
                 .thenCompose(address -> ImageUpload.start(
-                        router.newCall(ClusterGrpc.getImportMethod(), address, settings.transferTimeout()), in, header, progress));
+                        router.newCall(ClusterGrpc.getImportMethod(), address, settings.transferTimeout()), image, complete, progress));
+    }
+
+    /**
+     * The cluster needs the module, or its SHA-256 if it stores it already; an image names its module, so a
+     * header that gives neither gets the image's own reference.
+     */
+    private static ImportHeader withModuleReference(InputStream image, ImportHeader header) throws IOException {
+        if (!header.getModule().isEmpty() || !header.getSpec().getModuleSha256().isEmpty()) {
+            return header;
+        }
+        return ImageFileHeader.peek(image)
+                .map(h -> header.toBuilder().setSpec(header.getSpec().toBuilder().setModuleSha256(h.getModuleSha256())).build())
+                .orElse(header);
     }
 
     /** Which coordinator leads, as the first reachable one sees it (standbys answer too). */

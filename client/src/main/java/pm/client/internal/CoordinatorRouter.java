@@ -60,7 +60,13 @@ public final class CoordinatorRouter implements AutoCloseable {
     private <Q, R> void unaryAttempt(MethodDescriptor<Q, R> method, Q request, Duration timeout, Route route,
             CompletableFuture<R> result) {
         String address = route.address();
-        ClientCall<Q, R> call = newCall(method, address, timeout);
+        ClientCall<Q, R> call;
+        try {
+            call = newCall(method, address, timeout);
+        } catch (ClusterClientException closedMeanwhile) {
+            result.completeExceptionally(closedMeanwhile);
+            return;
+        }
         ClientCalls.asyncUnaryCall(call, request, new StreamObserver<>() {
             @Override
             public void onNext(R value) {
@@ -183,7 +189,13 @@ public final class CoordinatorRouter implements AutoCloseable {
 
         void attempt() {
             String address = route.address();
-            ClientCall<Q, R> c = newCall(method, address, timeout);
+            ClientCall<Q, R> c;
+            try {
+                c = newCall(method, address, timeout);
+            } catch (ClusterClientException closedMeanwhile) {
+                done.completeExceptionally(closedMeanwhile);
+                return;
+            }
             call.set(c);
             ClientCalls.asyncServerStreamingCall(c, request, new StreamObserver<>() {
                 @Override

@@ -66,7 +66,7 @@ class ClusterSdkTest {
         ClusterProcess got = client.get("sdk-spawn");
         assertThat(got.getNode()).isEqualTo(p.getNode());
         assertThat(got.getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
-        Logs.awaitOutput(client, "sdk-spawn", "tick 3 ");
+        Logs.awaitTick(client, "sdk-spawn", 3);
     }
 
     @Test
@@ -84,7 +84,7 @@ class ClusterSdkTest {
         long epoch = p.getEpoch();
         int tick = 2;
         for (String target : rotation(nodes)) {
-            Logs.awaitOutput(client, "sdk-migrate", "tick " + tick + " ");
+            Logs.awaitTick(client, "sdk-migrate", tick);
             MigrationReport report = client.migrate("sdk-migrate", target);
 
             assertThat(report.getTargetNode()).isEqualTo(target);
@@ -96,7 +96,7 @@ class ClusterSdkTest {
             epoch = report.getEpoch();
             tick += 5;
         }
-        Logs.awaitOutput(client, "sdk-migrate", "tick " + tick + " ");
+        Logs.awaitTick(client, "sdk-migrate", tick);
     }
 
     /** From the first node to each other one, then home again. */
@@ -109,7 +109,7 @@ class ClusterSdkTest {
     @Test
     void freezeStopsAProcessAndThawLetsItGoOn() {
         spawnLongRunning("sdk-freeze", "");
-        Logs.awaitOutput(client, "sdk-freeze", "tick 2 ");
+        Logs.awaitTick(client, "sdk-freeze", 2);
 
         assertThat(client.freeze("sdk-freeze").getState()).isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
         String frozenOutput = Logs.stdout(client, "sdk-freeze");
@@ -121,26 +121,40 @@ class ClusterSdkTest {
     }
 
     @Test
-    void suspendStopsAProcessAndResumeBringsItBackOnTheNodeAsked() {
+    void suspendStopsAProcessAndResumeBringsItBack() {
         List<String> nodes = cluster.activeNodes();
         spawnLongRunning("sdk-suspend", nodes.get(0));
-        Logs.awaitOutput(client, "sdk-suspend", "tick 2 ");
+        Logs.awaitTick(client, "sdk-suspend", 2);
 
         assertThat(client.suspend("sdk-suspend").getState()).isEqualTo(ProcessState.PROCESS_STATE_SUSPENDED);
         assertThat(client.get("sdk-suspend").getState()).isEqualTo(ProcessState.PROCESS_STATE_SUSPENDED);
-        String before = Logs.stdout(client, "sdk-suspend");
+        int suspendedAt = Logs.lastTick(Logs.stdout(client, "sdk-suspend"));
 
-        ClusterProcess resumed = client.resume("sdk-suspend", nodes.get(1));
+        ClusterProcess resumed = client.resume("sdk-suspend", "");
+        assertThat(resumed.getNode()).isEqualTo(nodes.get(0));
+        assertThat(resumed.getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
+        Logs.awaitTick(client, "sdk-suspend", suspendedAt + 3);
+    }
+
+    @Test
+    void resumeOnAnotherNodeMovesTheSuspendedProcessThere() {
+        List<String> nodes = cluster.activeNodes();
+        spawnLongRunning("sdk-resume-elsewhere", nodes.get(0));
+        Logs.awaitTick(client, "sdk-resume-elsewhere", 2);
+        client.suspend("sdk-resume-elsewhere");
+        int suspendedAt = Logs.lastTick(Logs.stdout(client, "sdk-resume-elsewhere"));
+
+        ClusterProcess resumed = client.resume("sdk-resume-elsewhere", nodes.get(1));
+
         assertThat(resumed.getNode()).isEqualTo(nodes.get(1));
         assertThat(resumed.getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
-        await().atMost(Duration.ofSeconds(60)).until(() -> Logs.stdout(client, "sdk-suspend").length() > before.length());
-        assertThat(Logs.stdout(client, "sdk-suspend")).startsWith(before);
+        Logs.awaitTick(client, "sdk-resume-elsewhere", suspendedAt + 3);
     }
 
     @Test
     void killEndsAProcess() {
         spawnLongRunning("sdk-kill", "");
-        Logs.awaitOutput(client, "sdk-kill", "tick 1 ");
+        Logs.awaitTick(client, "sdk-kill", 1);
 
         assertThat(client.kill("sdk-kill").getState()).isEqualTo(ProcessState.PROCESS_STATE_KILLED);
         assertThat(client.list()).filteredOn(p -> p.getProcessId().equals("sdk-kill"))
@@ -150,7 +164,7 @@ class ClusterSdkTest {
     @Test
     void anIncrementalCheckpointBuildsOnTheLastOne() {
         spawnLongRunning("sdk-checkpoint", "");
-        Logs.awaitOutput(client, "sdk-checkpoint", "tick 1 ");
+        Logs.awaitTick(client, "sdk-checkpoint", 1);
 
         CheckpointInfo full = client.checkpoint("sdk-checkpoint", false);
         CheckpointInfo incremental = client.checkpoint("sdk-checkpoint", true);
@@ -164,7 +178,7 @@ class ClusterSdkTest {
     void anExportedImageImportsAsACopyThatComputesWhatTheOriginalDoes() {
         spawnLongRunning("sdk-export", "");
         spawned.add("sdk-imported");
-        Logs.awaitOutput(client, "sdk-export", "tick 3 ");
+        Logs.awaitTick(client, "sdk-export", 3);
         client.freeze("sdk-export");
         ByteArrayOutputStream image = new ByteArrayOutputStream();
         List<Long> progress = new ArrayList<>();
@@ -181,14 +195,10 @@ class ClusterSdkTest {
         }
         client.thaw("sdk-export");
         // Both continue from the same state, so the same tick carries the same hash in both.
-        String later = "tick " + (lastTick(Logs.stdout(client, "sdk-export")) + 5) + " ";
+        String later = "tick " + (Logs.lastTick(Logs.stdout(client, "sdk-export")) + 5) + " ";
         Logs.awaitOutput(client, "sdk-imported", later);
         Logs.awaitOutput(client, "sdk-export", later);
         assertThat(line(Logs.stdout(client, "sdk-imported"), later)).isEqualTo(line(Logs.stdout(client, "sdk-export"), later));
-    }
-
-    private static int lastTick(String output) {
-        return output.lines().filter(l -> l.startsWith("tick ")).mapToInt(l -> Integer.parseInt(l.split(" ")[1])).max().orElse(0);
     }
 
     private static String line(String output, String prefix) {

@@ -40,7 +40,7 @@ class CoordinatorFailoverTest {
             }
         });
         try {
-            Logs.awaitOutput(client, "failover-logs", "tick 3 ");
+            Logs.awaitTick(client, "failover-logs", 3);
 
             cluster.killCoordinator(oldLeader);
 

@@ -30,7 +30,7 @@ class DrainTest {
         try {
             for (String id : List.of("drain-1", "drain-2")) {
                 client.spawn(Guests.longRunning(id).onNode(DRAINED, false).build());
-                Logs.awaitOutput(client, id, "tick 1 ");
+                Logs.awaitTick(client, id, 1);
             }
 
             PmctlRunner.Result drain = pmctl.run("drain", DRAINED);

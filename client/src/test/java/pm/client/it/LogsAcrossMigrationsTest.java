@@ -28,8 +28,11 @@ import pm.v1.LogChunk;
 @ExtendWith(ClusterExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LogsAcrossMigrationsTest {
-    /** About a tenth of a second per tick here, so the run outlasts three migrations with room to spare. */
-    private static final int TICKS = 80;
+    /**
+     * About ten milliseconds per tick here once the agents' JIT is warm, so the run (over ten seconds)
+     * outlasts three live migrations, which take a second or more each on a loaded two-core machine.
+     */
+    private static final int TICKS = 1000;
     private static final int SPIN = 20_000;
 
     private TestCluster cluster;
@@ -46,7 +49,7 @@ class LogsAcrossMigrationsTest {
     }
 
     private static SpawnOptions.Builder spec(String id) {
-        return Guests.counter(id, TICKS, SPIN, 4 << 20);
+        return Guests.counter(id, TICKS, SPIN, 1 << 20);
     }
 
     @Test
@@ -80,13 +83,13 @@ class LogsAcrossMigrationsTest {
         assertThat(result.stdout()).isEqualTo(reference);
     }
 
-    /** Moves the process to each other node and back while it runs, a few ticks apart. */
+    /** Moves the process to each other node and back while it runs, each move once it has run on the last node. */
     private void migrateAroundWhileRunning(String id, List<String> nodes) {
         int tick = 3;
         for (String target : List.of(nodes.get(1), nodes.get(2), nodes.get(0))) {
-            Logs.awaitOutput(client, id, "tick " + tick + " ");
+            Logs.awaitTick(client, id, tick);
             assertThat(client.migrate(id, target).getTargetNode()).isEqualTo(target);
-            tick += 12;
+            tick = Logs.lastTick(Logs.stdout(client, id)) + 1;
         }
     }
 }

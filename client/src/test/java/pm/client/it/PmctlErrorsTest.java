@@ -94,8 +94,8 @@ class PmctlErrorsTest {
     }
 
     @Test
-    void thawingARunningProcessIsAWrongState() {
-        refused("FAILED_PRECONDITION", "thaw", "err-victim");
+    void resumingARunningProcessIsAWrongState() {
+        refused("FAILED_PRECONDITION", "resume", "err-victim");
     }
 
     @Test

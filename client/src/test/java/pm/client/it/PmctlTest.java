@@ -124,6 +124,9 @@ class PmctlTest {
         String fullId = full.stdoutLines().get(1).split(" +")[1];
         assertThat(ok("checkpoint", "--incremental", "cli-life").stdoutLines().get(1).split(" +")[2]).isEqualTo(fullId);
         assertThat(ok("suspend", "cli-life").stdout()).contains(" suspended ");
+        assertThat(ok("resume", "cli-life").stdoutLines().get(1))
+                .startsWith("cli-life ").contains(" " + nodes.get(0) + " ", " running ");
+        ok("suspend", "cli-life");
         assertThat(ok("resume", "cli-life", "--node", nodes.get(1)).stdoutLines().get(1))
                 .startsWith("cli-life ").contains(" " + nodes.get(1) + " ", " running ");
         assertThat(ok("kill", "cli-life").stdout()).contains(" killed ");

@@ -28,6 +28,21 @@ public final class Logs {
                 .until(() -> stdout(client, id).contains(text));
     }
 
+    /**
+     * Waits until the process has printed tick {@code n} or a later one. Not a search for the line itself:
+     * a plain read of the log comes from the current owner, whose log starts where the process arrived,
+     * so ticks printed on an earlier node during a migration's pre-copy are not in it.
+     */
+    public static void awaitTick(ClusterClient client, String id, int n) {
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
+                .until(() -> lastTick(stdout(client, id)) >= n);
+    }
+
+    /** The highest tick in {@code output}, or -1. */
+    public static int lastTick(String output) {
+        return output.lines().filter(l -> l.startsWith("tick ")).mapToInt(l -> Integer.parseInt(l.split(" ")[1])).max().orElse(-1);
+    }
+
     /** Follows the process's stdout until it ends. */
     public static String followToEnd(ClusterClient client, String id) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
