@@ -145,6 +145,7 @@ public final class NodeAgentServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while connecting to ZooKeeper", e);
         }
+        guard.start();
         ownership = guard;
     }
 

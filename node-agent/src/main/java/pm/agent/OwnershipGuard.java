@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException;
@@ -39,12 +40,20 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         return t;
     });
     private volatile boolean inDoubt;
+    /** The ownership records as ZooKeeper's watches report them: a confirmation without a round trip. */
+    private final CuratorCache records;
 
     OwnershipGuard(CuratorFramework zk, ClusterLayout layout, String node, ProcessHost host) {
         this.zk = zk;
         this.layout = layout;
         this.node = node;
         this.host = host;
+        this.records = CuratorCache.build(zk, layout.processes());
+    }
+
+    /** Starts following the ownership records; call once the client is connected. */
+    void start() {
+        records.start();
     }
 
     /** The ownership record of {@code processId}, if there is one. */
@@ -64,12 +73,27 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         if (inDoubt) {
             throw new AgentException(AgentException.Reason.UNAVAILABLE, "node " + node + " is cut off from ZooKeeper");
         }
+        if (cachedOwner(processId, epoch)) {
+            return; // the coordinator's write already reached this node through its watch
+        }
+        // Unknown or different here: the cache may lag the coordinator's write, so ask ZooKeeper itself.
         OwnershipRecord r = record(processId).orElseThrow(() -> new AgentException(AgentException.Reason.WRONG_STATE,
                 "process " + processId + " has no ownership record: only the coordinator starts processes on node " + node));
         if (!r.getOwner().equals(node) || r.getEpoch() != epoch) {
             throw new AgentException(AgentException.Reason.STALE_EPOCH, "process " + processId + " is owned by node "
                     + r.getOwner() + " at epoch " + r.getEpoch() + ", not by " + node + " at epoch " + epoch);
         }
+    }
+
+    private boolean cachedOwner(String processId, long epoch) {
+        return records.get(layout.process(processId)).map(d -> {
+            try {
+                OwnershipRecord r = OwnershipRecord.parseFrom(d.getData());
+                return r.getOwner().equals(node) && r.getEpoch() == epoch;
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                return false;
+            }
+        }).orElse(false);
     }
 
     @Override
@@ -167,6 +191,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
 
     @Override
     public void close() {
+        records.close();
         events.shutdownNow();
         try {
             events.awaitTermination(5, TimeUnit.SECONDS);

@@ -48,7 +48,7 @@ public final class ControlPlaneBench {
             double baseline = rate(pool, 2000, i -> stub.nodes(NodesRequest.getDefaultInstance()));
             // A process that sleeps between short steps: small, alive for the whole run.
             ProcessSpec spec = ProcessSpec.newBuilder().setModule(ByteString.copyFrom(idle)).addArgs("demo").addArgs("1000000")
-                    .addArgs("1000").build();
+                    .addArgs("60000").addArgs("0").build();
             stub.spawn(ClusterSpawnRequest.newBuilder().setProcessId("warm").setSpec(spec).build());
             double spawnRate = rate(pool, spawns, i -> stub.withDeadlineAfter(60, TimeUnit.SECONDS)
                     .spawn(ClusterSpawnRequest.newBuilder().setProcessId("p" + i).setSpec(spec).build()));
