@@ -1,15 +1,12 @@
 package pm.coordinator;
 
-import com.sun.net.httpserver.HttpServer;
+import pm.agent.metrics.ScrapeEndpoint;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.Supplier;
 
@@ -21,7 +18,7 @@ import java.util.function.Supplier;
 public final class CoordinatorMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer migrationTime;
-    private HttpServer http;
+    private ScrapeEndpoint http;
 
     public CoordinatorMetrics(String name) {
         registry.config().commonTags("coordinator", name);
@@ -53,23 +50,14 @@ public final class CoordinatorMetrics implements AutoCloseable {
 
     /** Serves {@code /metrics} on 127.0.0.1:{@code port} (0 = any); returns the bound port. */
     public int serve(int port) throws IOException {
-        http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
-        http.createContext("/metrics", exchange -> {
-            byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        });
-        http.start();
-        return http.getAddress().getPort();
+        http = ScrapeEndpoint.serve(port, this::scrape);
+        return http.port();
     }
 
     @Override
     public void close() {
         if (http != null) {
-            http.stop(0);
+            http.close();
         }
         registry.close();
     }
