@@ -233,21 +233,21 @@ public final class CoordinatorServer implements AutoCloseable {
         }
     }
 
-    /** Membership changes as events, and a node's report releasing its placement reservations. */
+    /** Membership changes as events; a node that leaves takes its placement reservations along. */
     private final class MembershipEvents implements MembershipListener {
         @Override
         public void joined(NodeRecord node) {
-            reservations.reported(node.getName());
             events.publish(ClusterEvent.Kind.KIND_NODE_JOINED, "", node.getName(), 0, "node " + node.getName() + " at " + node.getAddress());
         }
 
         @Override
         public void reported(NodeRecord node) {
-            reservations.reported(node.getName());
+            // reservations expire on their own (see Reservations)
         }
 
         @Override
         public void left(String name) {
+            reservations.forget(name);
             events.publish(ClusterEvent.Kind.KIND_NODE_LEFT, "", name, 0, "node " + name + " left");
         }
 

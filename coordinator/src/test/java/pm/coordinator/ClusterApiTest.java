@@ -1,5 +1,7 @@
 package pm.coordinator;
 
+import pm.agent.Agents;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -142,6 +144,22 @@ class ClusterApiTest {
         assertThat(cluster.agentsHolding("p1")).containsExactly("c");
         assertThatThrownBy(() -> cluster.agentStub("a").get(ref("p1"))).as("the old owner's image is gone")
                 .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    }
+
+    @Test
+    void aNewLeaderResumesASuspendedProcessElsewhereWithTheModuleFromTheOldOwner() throws Exception {
+        CoordinatorServer first = cluster.leader();
+        cluster.coordinator("c2");
+        api.spawn(spawn("p1", "a"));
+        api.suspend(ref("p1"));
+        first.close(); // the new leader never saw the module's bytes
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> cluster.leader() != first);
+        ClusterProcess resumed = cluster.cluster().resume(ClusterResumeRequest.newBuilder().setProcessId("p1").setNode("b").build());
+
+        assertThat(resumed.getNode()).isEqualTo("b");
+        assertThat(cluster.agentsHolding("p1")).containsExactly("b");
+        Agents.awaitProgress(cluster.agentStub("b"), "p1", 100_000);
     }
 
     @Test

@@ -317,6 +317,17 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     }
 
     @Override
+    public void getModule(pm.v1.ModuleRef request, StreamObserver<pm.v1.ModuleBytes> out) {
+        unary(out, () -> {
+            if (request.getSha256().size() != 32) {
+                throw new AgentException(AgentException.Reason.BAD_REQUEST, "a module is named by its 32-byte SHA-256");
+            }
+            return pm.v1.ModuleBytes.newBuilder().setModule(ByteString.copyFrom(host.storedModule(request.getSha256().toByteArray())))
+                    .build();
+        });
+    }
+
+    @Override
     public void migrateOut(MigrateRequest request, StreamObserver<MigrationResult> out) {
         unary(out, () -> source.migrate(request.toBuilder().setProcessId(admitted(request.getProcessId())).build()));
     }

@@ -133,6 +133,13 @@ final class ProcessHost {
         return stores.module(sha).orElseThrow(() -> new IllegalStateException("module sha256:" + sha + " missing from the store"));
     }
 
+    /** The bytes of a stored module, by its SHA-256. */
+    byte[] storedModule(byte[] sha256) {
+        String sha = HexFormat.of().formatHex(sha256);
+        return stores.module(sha).orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
+                "no module sha256:" + sha + " on this agent"));
+    }
+
     boolean hasModule(byte[] sha256) {
         return stores.hasModule(HexFormat.of().formatHex(sha256));
     }

@@ -112,7 +112,7 @@ public final class Agents implements AutoCloseable {
      * Waits until the process has run at least {@code instructions} more instructions on {@code agent}
      * (a condition, not a duration: the machine may be slow).
      */
-    static void awaitProgress(NodeAgentGrpc.NodeAgentBlockingStub agent, String id, long instructions) throws InterruptedException {
+    public static void awaitProgress(NodeAgentGrpc.NodeAgentBlockingStub agent, String id, long instructions) throws InterruptedException {
         pm.v1.ProcessRef ref = pm.v1.ProcessRef.newBuilder().setProcessId(id).build();
         long target = agent.get(ref).getInstructionsRetired() + instructions;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

@@ -1,5 +1,6 @@
 package pm.coordinator.process;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -23,6 +24,7 @@ import pm.v1.ClusterProcess;
 import pm.v1.ExportRequest;
 import pm.v1.ImageChunk;
 import pm.v1.ImportHeader;
+import pm.v1.ModuleRef;
 import pm.v1.NodeRecord;
 import pm.v1.OwnershipRecord;
 import pm.v1.Placement;
@@ -174,7 +176,14 @@ public final class ImageTransfer {
         CompletableFuture<ProcessInfo> reply = new CompletableFuture<>();
         StreamObserver<ImageChunk> sink = agents.streaming(to, epoch).importImage(replyTo(reply));
         ImportHeader.Builder header = ImportHeader.newBuilder().setProcessId(r.getProcessId()).setSpec(r.getSpec());
-        modules.get(r.getModuleSha256()).ifPresent(header::setModule);
+        // The module travels with the image: from this coordinator's cache, else from the old owner,
+        // which stores every module it ran (a new leader's cache starts empty).
+        header.setModule(modules.get(r.getModuleSha256()).orElseGet(() -> {
+            ByteString module = AgentCall.on(from.getName(), () -> agents.blocking(from, r.getEpoch())
+                    .getModule(ModuleRef.newBuilder().setSha256(r.getModuleSha256()).build())).getModule();
+            modules.put(module);
+            return module;
+        }));
         sink.onNext(ImageChunk.newBuilder().setHeader(header).build());
         try {
             Iterator<ImageChunk> chunks = agents.following(from, r.getEpoch())

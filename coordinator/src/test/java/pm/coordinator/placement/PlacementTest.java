@@ -63,12 +63,20 @@ class PlacementTest {
     }
 
     @Test
-    void reservationsCountUntilTheNodeReports() {
-        Reservations r = new Reservations();
+    void reservationsCountForTheirHoldTimeThenLapse() {
+        long[] now = {0};
+        Reservations r = new Reservations(3_000, () -> now[0]);
         r.reserve("a", 100);
+        now[0] = 1_000;
         r.reserve("a", 50);
         assertThat(r.of("a")).isEqualTo(150);
-        r.reported("a");
+        assertThat(r.of("b")).isZero();
+        now[0] = 3_000;
+        assertThat(r.of("a")).as("the first lapsed").isEqualTo(50);
+        now[0] = 4_000;
         assertThat(r.of("a")).isZero();
+        r.reserve("a", 7);
+        r.forget("a");
+        assertThat(r.of("a")).as("a node that left").isZero();
     }
 }
