@@ -35,6 +35,8 @@ import pm.v1.TransferFrame;
  * process runs (a page written meanwhile is dirty again and goes in a later round).
  */
 final class MigrationSource {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(MigrationSource.class.getName());
+
     private static final long DEFAULT_DOWNTIME_BUDGET_MICROS = 20_000;
     private static final int DEFAULT_MAX_ROUNDS = 30;
     private static final long STREAM_TIMEOUT_MILLIS = 60_000;
@@ -144,6 +146,7 @@ final class MigrationSource {
                 ProcessHost.await(h.handle.freeze());
                 frozen = true;
             }
+            long frozenAt = System.nanoTime();
             faults.hit(FaultPoints.SOURCE_FROZEN);
             Snapshot last = snapshot(h.process, rounds == 0);
             long finalPages = sendPages(stream, last, rounds == 0);
@@ -157,7 +160,11 @@ final class MigrationSource {
                     .setLogOffset(h.log.end())
                     .setFrozen(!wasRunning)).build());
             faults.hit(FaultPoints.SOURCE_FINAL_SENT);
+            long finalSentAt = System.nanoTime();
             stream.await(r -> r.getPrepared());
+            long preparedAt = System.nanoTime();
+            LOG.info(String.format("migration %s of %s: freeze %.1f ms, last pages and state %.1f ms, target prepared %.1f ms",
+                    migrationId, h.id, (frozenAt - freezeStart) / 1e6, (finalSentAt - frozenAt) / 1e6, (preparedAt - finalSentAt) / 1e6));
             stream.finish();
             result.setRounds(rounds).setPagesSent(pagesSent + finalPages).setFinalPages(finalPages)
                     .setBytesSent(stream.bytesSent());

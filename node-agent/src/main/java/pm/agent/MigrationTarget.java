@@ -40,6 +40,8 @@ import pm.v1.WasiState;
  * <p>Threads: one {@link Receiver} per stream, called by gRPC serially; the prepared map is shared.
  */
 final class MigrationTarget {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(MigrationTarget.class.getName());
+
     /** A process restored from a migration, frozen here until the decision. */
     private record Prepared(HostedProcess process, String source, TransferFinal staged) {}
 
@@ -272,6 +274,7 @@ final class MigrationTarget {
         }
 
         private void finish(TransferFinal f) {
+            long t0 = System.nanoTime();
             requireBegun();
             faults.hit(FaultPoints.TARGET_FINAL);
             if (module == null) {
@@ -299,13 +302,18 @@ final class MigrationTarget {
                     h.process = WasiProcess.restore(module, execution, wasi, pm.runtime.chan.Channels.decode(f.getChannels()),
                             memory, host.factory().endpoints(h.spec, log), limits, host.factory().fsBytes(h.spec));
                     memory = null;
+                    long restored = System.nanoTime();
                     // Durable before the answer: the staged pages, then a record holding the final frame.
                     forcing.join();
                     staging.force(false);
                     staging.close();
+                    long forced = System.nanoTime();
                     h.staged = staged;
                     host.record(h, ProcessRecord.Disposition.DISPOSITION_PREPARED, begin.getMigrationId(), begin.getSource(),
                             f.getFrozen());
+                    LOG.info(String.format("migration %s of %s: restore %.1f ms, staging force %.1f ms, PREPARED record %.1f ms",
+                            begin.getMigrationId(), h.id, (restored - t0) / 1e6, (forced - restored) / 1e6,
+                            (System.nanoTime() - forced) / 1e6));
                     host.schedule(h, true);
                 } catch (IOException e) {
                     host.drop(h);
