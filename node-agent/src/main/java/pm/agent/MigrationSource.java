@@ -158,6 +158,7 @@ final class MigrationSource {
                     .setChannels(p.sealChannels().toByteString())
                     .setMemoryPages(last.memoryPages)
                     .setLogOffset(h.log.end())
+                    .addAllLogTail(h.log.retainedChunks())
                     .setFrozen(!wasRunning)).build());
             faults.hit(FaultPoints.SOURCE_FINAL_SENT);
             long finalSentAt = System.nanoTime();

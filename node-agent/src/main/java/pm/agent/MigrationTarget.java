@@ -291,10 +291,10 @@ final class MigrationTarget {
             } catch (InvalidProtocolBufferException e) {
                 throw new pm.runtime.StateFormatException("migration state corrupt: " + e.getMessage(), e);
             }
-            ProcessLog log = new ProcessLog(f.getLogOffset(), host.logRetainBytes());
+            ProcessLog log = new ProcessLog(f.getLogTailList(), f.getLogOffset(), host.logRetainBytes());
             HostedProcess h = new HostedProcess(begin.getProcessId(), begin.getSpec(), module, log, begin.getEpoch(),
                     ProcessState.PROCESS_STATE_PREPARED);
-            TransferFinal staged = f;
+            TransferFinal staged = f.toBuilder().clearLogTail().build(); // the record stays small; a restart serves output from its offset
             h.lock.lock();
             try {
                 host.adopt(h);

@@ -34,6 +34,29 @@ final class ProcessLog {
         this.retainBytes = retainBytes;
     }
 
+    /** A log that continues another agent's: {@code tail} is what it retained, ending at {@code endOffset}. */
+    ProcessLog(List<LogChunk> tail, long endOffset, int retainBytes) {
+        this(endOffset, retainBytes);
+        long expected = tail.isEmpty() ? endOffset : tail.get(0).getOffset();
+        for (LogChunk c : tail) {
+            if (c.getOffset() != expected) {
+                return; // not contiguous: serve from endOffset only rather than a log with a hole
+            }
+            expected += c.getData().size();
+        }
+        if (expected != endOffset) {
+            return;
+        }
+        chunks.addAll(tail);
+        tail.forEach(c -> retained += c.getData().size());
+        start = tail.isEmpty() ? endOffset : tail.get(0).getOffset();
+    }
+
+    /** What is retained, oldest first: it travels with the process when it migrates. */
+    synchronized List<LogChunk> retainedChunks() {
+        return List.copyOf(chunks);
+    }
+
     synchronized void append(LogChunk.Stream stream, byte[] bytes, int offset, int length) {
         if (length == 0) {
             return;

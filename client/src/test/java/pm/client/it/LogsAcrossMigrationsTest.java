@@ -67,6 +67,8 @@ class LogsAcrossMigrationsTest {
 
         follow.done().get(120, TimeUnit.SECONDS);
         assertThat(seen.toString(StandardCharsets.UTF_8)).isEqualTo(reference);
+        assertThat(Logs.stdout(client, "logs-sdk")).as("a plain read after the moves: the retained log travelled along")
+                .isEqualTo(reference);
     }
 
     @Test

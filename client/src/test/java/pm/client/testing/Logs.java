@@ -28,11 +28,7 @@ public final class Logs {
                 .until(() -> stdout(client, id).contains(text));
     }
 
-    /**
-     * Waits until the process has printed tick {@code n} or a later one. Not a search for the line itself:
-     * a plain read of the log comes from the current owner, whose log starts where the process arrived,
-     * so ticks printed on an earlier node during a migration's pre-copy are not in it.
-     */
+    /** Waits until the process has printed tick {@code n} or a later one. */
     public static void awaitTick(ClusterClient client, String id, int n) {
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
                 .until(() -> lastTick(stdout(client, id)) >= n);
