@@ -126,6 +126,7 @@ public final class NodeAgentServer implements AutoCloseable {
             }
         }
         dispatcher.start();
+        new JitWarmup(host.factory()).startInBackground(200);
         housekeeping.scheduleWithFixedDelay(this::settle, 1, 1, TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(this::collectGarbage, 30, 30, TimeUnit.SECONDS);
         return this;
