@@ -32,6 +32,12 @@ public final class OwnershipCache implements AutoCloseable {
     private final Map<String, Versioned<OwnershipRecord>> records = new ConcurrentHashMap<>();
     /** Records per owner, kept with {@link #records} so Nodes costs the number of nodes, not of processes. */
     private final Map<String, Integer> owned = new ConcurrentHashMap<>();
+    /**
+     * Records this coordinator deleted whose deletion the watch has not reported yet, by the version
+     * deleted at: a watch event about that incarnation still in flight must not bring it back.
+     * Guarded by this object's lock; an entry goes when the watch reports the deletion.
+     */
+    private final Map<String, Integer> deleted = new java.util.HashMap<>();
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
 
     public OwnershipCache(CuratorFramework zk, ClusterLayout layout) {
@@ -48,7 +54,7 @@ public final class OwnershipCache implements AutoCloseable {
         cache.listenable().addListener(CuratorCacheListener.builder()
                 .forCreates(this::seen)
                 .forChanges((before, after) -> seen(after))
-                .forDeletes(d -> id(d).ifPresent(id -> removed(id, Integer.MAX_VALUE)))
+                .forDeletes(d -> id(d).ifPresent(this::gone))
                 .forInitialized(loaded::countDown)
                 .build());
         cache.start();
@@ -68,10 +74,32 @@ public final class OwnershipCache implements AutoCloseable {
             return;
         }
         try {
-            put(OwnershipRecord.parseFrom(d.getData()), d.getStat().getVersion());
+            OwnershipRecord record = OwnershipRecord.parseFrom(d.getData());
+            synchronized (this) {
+                Integer deletedAt = deleted.get(record.getProcessId());
+                if (deletedAt != null && d.getStat().getVersion() <= deletedAt) {
+                    return; // news of a record deleted here since
+                }
+                put(record, d.getStat().getVersion());
+            }
         } catch (InvalidProtocolBufferException e) {
             // not an ownership record: nothing to report
         }
+    }
+
+    /** The watch reports {@code id} deleted: whatever incarnation this view holds goes. */
+    private synchronized void gone(String id) {
+        deleted.remove(id);
+        Versioned<OwnershipRecord> old = records.remove(id);
+        if (old != null) {
+            count(old.value().getOwner(), -1);
+        }
+    }
+
+    /** This coordinator wrote {@code record} at {@code version}: it is news, whatever the watch said. */
+    synchronized void wrote(OwnershipRecord record, int version) {
+        deleted.remove(record.getProcessId());
+        put(record, version);
     }
 
     /** Records {@code record} at {@code version} unless a newer version is known already. */
@@ -87,8 +115,9 @@ public final class OwnershipCache implements AutoCloseable {
         count(record.getOwner(), +1);
     }
 
-    /** Forgets {@code id} if what is known of it is not newer than {@code version}. */
+    /** This coordinator deleted {@code id} at {@code version}: forgotten, unless a newer version is known. */
     synchronized void removed(String id, int version) {
+        deleted.merge(id, version, Math::max);
         Versioned<OwnershipRecord> old = records.get(id);
         if (old != null && old.version() <= version) {
             records.remove(id);

@@ -81,7 +81,7 @@ public final class OwnershipStore {
                 throw new ClusterException(ClusterException.Reason.WRONG_STATE,
                         "process " + record.getProcessId() + " already exists");
             }
-            cache.put(record, 0);
+            cache.wrote(record, 0);
             return null;
         });
     }
@@ -91,7 +91,7 @@ public final class OwnershipStore {
         int next = ZkCalls.run("updating process " + record.getProcessId(),
                 () -> zk.setData().withVersion(version).forPath(layout.process(record.getProcessId()), record.toByteArray())
                         .getVersion());
-        cache.put(record, next);
+        cache.wrote(record, next);
         return next;
     }
 
@@ -111,7 +111,7 @@ public final class OwnershipStore {
                         zk.transactionOp().setData().withVersion(version).forPath(path, record.toByteArray()),
                         zk.transactionOp().create().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
         int next = newVersion(results, path, version);
-        cache.put(record, next);
+        cache.wrote(record, next);
         return next;
     }
 
@@ -130,7 +130,7 @@ public final class OwnershipStore {
                 () -> zk.transaction().forOperations(
                         zk.transactionOp().setData().withVersion(version).forPath(path, record.toByteArray()),
                         zk.transactionOp().setData().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
-        cache.put(record, newVersion(results, path, version));
+        cache.wrote(record, newVersion(results, path, version));
     }
 
     public void writeJournal(MigrationJournal journal) {
