@@ -2,10 +2,8 @@ package pm.coordinator;
 
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 import pm.coordinator.events.EventHub;
 import pm.coordinator.migration.Drainer;
 import pm.coordinator.migration.MigrationOrchestrator;
@@ -14,8 +12,7 @@ import pm.coordinator.process.LogFollower;
 import pm.coordinator.process.ProcessLifecycle;
 import pm.coordinator.process.ProcessQueries;
 import pm.coordinator.zk.Membership;
-import pm.coordinator.zk.OwnershipStore;
-import pm.coordinator.zk.Versioned;
+import pm.coordinator.zk.OwnershipCache;
 import pm.v1.CheckpointInfo;
 import pm.v1.CheckpointRequest;
 import pm.v1.ClusterEvent;
@@ -40,7 +37,6 @@ import pm.v1.NodeRecord;
 import pm.v1.NodeStatus;
 import pm.v1.NodesRequest;
 import pm.v1.NodesResponse;
-import pm.v1.OwnershipRecord;
 import pm.v1.ProcessRef;
 
 /**
@@ -57,11 +53,11 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     private final ImageTransfer images;
     private final EventHub events;
     private final Membership membership;
-    private final OwnershipStore store;
+    private final OwnershipCache records;
     private final Supplier<LeaderInfo> leader;
 
     ClusterService(ProcessLifecycle lifecycle, ProcessQueries queries, MigrationOrchestrator migrations, Drainer drainer,
-            LogFollower logs, ImageTransfer images, EventHub events, Membership membership, OwnershipStore store,
+            LogFollower logs, ImageTransfer images, EventHub events, Membership membership, OwnershipCache records,
             Supplier<LeaderInfo> leader) {
         this.lifecycle = lifecycle;
         this.queries = queries;
@@ -71,7 +67,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
         this.images = images;
         this.events = events;
         this.membership = membership;
-        this.store = store;
+        this.records = records;
         this.leader = leader;
     }
 
@@ -161,12 +157,11 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     @Override
     public void nodes(NodesRequest request, StreamObserver<NodesResponse> out) {
         unary(out, () -> {
-            Map<String, Long> owned = store.all().stream().map(Versioned::value)
-                    .collect(Collectors.groupingBy(OwnershipRecord::getOwner, Collectors.counting()));
+            // Counts from the watch-fed view: a Nodes call costs the number of nodes, not of processes.
             NodesResponse.Builder b = NodesResponse.newBuilder();
             membership.live().stream().sorted(java.util.Comparator.comparing(NodeRecord::getName)).forEach(n -> b.addNodes(
                     NodeStatus.newBuilder().setRecord(n).setDraining(membership.isDraining(n.getName()))
-                            .setOwnedProcesses(owned.getOrDefault(n.getName(), 0L).intValue())));
+                            .setOwnedProcesses(records.ownedBy(n.getName()))));
             return b.build();
         });
     }

@@ -35,6 +35,7 @@ import pm.coordinator.process.ProcessQueries;
 import pm.coordinator.zk.Leadership;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.MembershipListener;
+import pm.coordinator.zk.OwnershipCache;
 import pm.coordinator.zk.OwnershipStore;
 import pm.v1.ClusterEvent;
 import pm.v1.LeaderInfo;
@@ -57,6 +58,7 @@ public final class CoordinatorServer implements AutoCloseable {
     private final Clock clock = Clock.systemUTC();
     private final CuratorFramework zk;
     private final OwnershipStore store;
+    private final OwnershipCache records;
     private final Membership membership;
     private final Reservations reservations = new Reservations();
     private final EventHub events;
@@ -79,7 +81,8 @@ public final class CoordinatorServer implements AutoCloseable {
         this.config = config;
         this.observer = observer;
         this.zk = CuratorFrameworkFactory.newClient(config.zookeeper(), 10_000, 5_000, new ExponentialBackoffRetry(100, 5));
-        this.store = new OwnershipStore(zk, config.layout());
+        this.records = new OwnershipCache(zk, config.layout());
+        this.store = new OwnershipStore(zk, config.layout(), records);
         this.events = new EventHub(clock, 1024);
         this.membership = new Membership(zk, config.layout(), new MembershipEvents());
         this.agents = new AgentClients(config.agentDeadline());
@@ -102,7 +105,8 @@ public final class CoordinatorServer implements AutoCloseable {
         }
         store.ensureLayout();
         membership.start();
-        metrics.watch(() -> membership.live().size(), () -> store.all().size());
+        records.start();
+        metrics.watch(() -> membership.live().size(), records::size);
 
         Placer placer = new Placer(membership, reservations);
         Owners owners = new Owners(membership);
@@ -114,8 +118,8 @@ public final class CoordinatorServer implements AutoCloseable {
         ImageTransfer images = new ImageTransfer(store, owners, placer, agents, modules, events, clock);
         ClusterService service = new ClusterService(
                 new ProcessLifecycle(store, membership, placer, agents, images, modules, events, metrics, clock),
-                new ProcessQueries(store, owners, agents), migrations, new Drainer(membership, store, migrations, events),
-                new LogFollower(store, owners, agents), images, events, membership, store, this::leaderInfo);
+                new ProcessQueries(store, records, owners, agents), migrations, new Drainer(membership, store, migrations, events),
+                new LogFollower(store, owners, agents), images, events, membership, records, this::leaderInfo);
 
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", config.port()))
                 .maxInboundMessageSize(64 << 20)
@@ -221,6 +225,7 @@ public final class CoordinatorServer implements AutoCloseable {
             server.shutdownNow();
         }
         membership.close();
+        records.close();
         agents.close();
         metrics.close();
         zk.close();

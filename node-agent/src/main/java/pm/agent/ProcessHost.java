@@ -103,11 +103,11 @@ final class ProcessHost {
     CompiledModule module(ProcessSpec spec) {
         String sha;
         if (!spec.getModule().isEmpty()) {
-            byte[] bytes = spec.getModule().toByteArray();
-            CompiledModule known = compiled.get(sha256Hex(bytes));
+            CompiledModule known = compiled.get(sha256Hex(spec.getModule()));
             if (known != null) {
-                return known; // compiled and stored before: a spawn of a known module costs a hash
+                return known; // compiled and stored before: a spawn of a known module costs a hash (of the bytes in place, no copy)
             }
+            byte[] bytes = spec.getModule().toByteArray();
             CompiledModule m = CompiledModule.compile(bytes); // refuses a malformed or invalid module first
             sha = stores.putModule(bytes);
             return compiled.computeIfAbsent(sha, k -> m);
@@ -120,9 +120,11 @@ final class ProcessHost {
                 .orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND, "no module sha256:" + k + " on this agent"))));
     }
 
-    private static String sha256Hex(byte[] bytes) {
+    private static String sha256Hex(com.google.protobuf.ByteString bytes) {
         try {
-            return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+            java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+            bytes.asReadOnlyByteBufferList().forEach(digest::update);
+            return HexFormat.of().formatHex(digest.digest());
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }

@@ -62,11 +62,20 @@ final class ProcessRecords {
     }
 
     void put(ProcessRecord record) {
-        append(PUT, record.toByteArray(), () -> current.put(record.getProcessId(), record));
+        append(PUT, record.toByteArray(), () -> current.put(record.getProcessId(), record), true);
     }
 
     void delete(String processId) {
-        append(DELETE, processId.getBytes(StandardCharsets.UTF_8), () -> current.remove(processId));
+        append(DELETE, processId.getBytes(StandardCharsets.UTF_8), () -> current.remove(processId), true);
+    }
+
+    /**
+     * A delete that returns before it is durable: it is in the journal in order, and durable with
+     * the next force (any later put or delete). Only for a record whose survival of a crash is
+     * harmless, such as a HANDED_OFF record (a restart asks its target again and then drops it).
+     */
+    void deleteEventually(String processId) {
+        append(DELETE, processId.getBytes(StandardCharsets.UTF_8), () -> current.remove(processId), false);
     }
 
     Optional<ProcessRecord> get(String processId) {
@@ -77,7 +86,7 @@ final class ProcessRecords {
         return new ArrayList<>(current.values());
     }
 
-    private void append(byte kind, byte[] payload, Runnable apply) {
+    private void append(byte kind, byte[] payload, Runnable apply, boolean durably) {
         long end;
         try {
             synchronized (this) {
@@ -92,7 +101,9 @@ final class ProcessRecords {
                     return; // the snapshot is durable and holds this change
                 }
             }
-            awaitDurable(end);
+            if (durably) {
+                awaitDurable(end);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot record process state in " + dir, e);
         }

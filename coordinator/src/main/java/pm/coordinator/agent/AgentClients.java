@@ -42,6 +42,13 @@ public final class AgentClients implements AutoCloseable {
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** A future stub for a call about a process owned at {@code epoch}, for calls made side by side. */
+    public NodeAgentGrpc.NodeAgentFutureStub future(NodeRecord node, long epoch) {
+        return NodeAgentGrpc.newFutureStub(channel(node.getAddress()))
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(epochHeader(epoch)))
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** A stub for a call about no process in particular (List). */
     public NodeAgentGrpc.NodeAgentBlockingStub blocking(NodeRecord node) {
         return NodeAgentGrpc.newBlockingStub(channel(node.getAddress()))

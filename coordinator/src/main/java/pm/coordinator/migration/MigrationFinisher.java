@@ -3,6 +3,8 @@ package pm.coordinator.migration;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import com.google.common.util.concurrent.ListenableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import pm.coordinator.ClusterException;
@@ -12,6 +14,7 @@ import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.OwnershipStore;
 import pm.coordinator.zk.Versioned;
 import pm.v1.MigrationJournal;
+import pm.v1.MigrationOutcome;
 import pm.v1.MigrationRef;
 import pm.v1.NodeRecord;
 import pm.v1.OwnershipRecord;
@@ -41,22 +44,40 @@ public final class MigrationFinisher {
     }
 
     /**
-     * Tells the source, then the target, that the migration committed; true once the target is
-     * known to run it (the journal can go), false if an agent could not be reached (try again later).
+     * Tells the source and the target, side by side, that the migration committed; true once the
+     * target is known to run it (the journal can go), false if an agent could not be reached (try
+     * again later). Side by side is safe because the commit point is the ownership record, already
+     * written: a target that restarts before its OWNED record is on disk learns the outcome from
+     * ZooKeeper, not from the source. Returns only after the source answered too, so the old copy
+     * is gone when the caller reports the move.
      */
     public boolean commit(MigrationJournal j) {
         MigrationRef ref = ref(j);
-        Optional<NodeRecord> source = membership.node(j.getSource());
-        if (source.isPresent()) {
-            try {
-                agents.blocking(source.get(), j.getToEpoch()).commitMigration(ref);
-            } catch (StatusRuntimeException e) {
-                if (!AgentCall.notFound(e) && !AgentCall.unreachable(e)) {
-                    LOG.log(Level.WARNING, "source " + j.getSource() + " refused to commit " + j.getMigrationId(), e);
-                }
-                // NOT_FOUND: it committed already; unreachable: the target is told directly below
-            }
+        Optional<ListenableFuture<MigrationOutcome>> source = membership.node(j.getSource())
+                .map(n -> agents.future(n, j.getToEpoch()).commitMigration(ref));
+        try {
+            return commitOnTarget(j, ref);
+        } finally {
+            source.ifPresent(f -> awaitSource(j, f));
         }
+    }
+
+    private static void awaitSource(MigrationJournal j, ListenableFuture<MigrationOutcome> f) {
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            StatusRuntimeException s = e.getCause() instanceof StatusRuntimeException sre ? sre
+                    : io.grpc.Status.fromThrowable(e.getCause()).asRuntimeException();
+            if (!AgentCall.notFound(s) && !AgentCall.unreachable(s)) {
+                LOG.log(Level.WARNING, "source " + j.getSource() + " refused to commit " + j.getMigrationId(), s);
+            }
+            // NOT_FOUND: it committed already; unreachable: the target was told all the same
+        }
+    }
+
+    private boolean commitOnTarget(MigrationJournal j, MigrationRef ref) {
         Optional<NodeRecord> target = membership.node(j.getTarget());
         if (target.isEmpty()) {
             return false;

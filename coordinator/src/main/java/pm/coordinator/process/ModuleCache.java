@@ -24,15 +24,22 @@ public final class ModuleCache {
 
     public static ByteString sha256(ByteString module) {
         try {
-            return ByteString.copyFrom(MessageDigest.getInstance("SHA-256").digest(module.toByteArray()));
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            module.asReadOnlyByteBufferList().forEach(digest::update); // no copy of the module
+            return ByteString.copyFrom(digest.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }
     }
 
-    /** Remembers {@code module}; returns its SHA-256. */
-    public synchronized ByteString put(ByteString module) {
+    /** Remembers {@code module}; returns its SHA-256 (hashed outside the lock: concurrent spawns do not queue on it). */
+    public ByteString put(ByteString module) {
         ByteString sha = sha256(module);
+        remember(sha, module);
+        return sha;
+    }
+
+    private synchronized void remember(ByteString sha, ByteString module) {
         if (modules.put(sha, module) == null) {
             bytes += module.size();
         }
@@ -42,7 +49,6 @@ public final class ModuleCache {
             bytes -= eldest.getValue().size();
             it.remove();
         }
-        return sha;
     }
 
     public synchronized Optional<ByteString> get(ByteString sha) {

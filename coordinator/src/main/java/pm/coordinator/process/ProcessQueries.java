@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import pm.coordinator.agent.AgentClients;
+import pm.coordinator.zk.OwnershipCache;
 import pm.coordinator.zk.OwnershipStore;
 import pm.coordinator.zk.Versioned;
 import pm.v1.ClusterListRequest;
@@ -20,21 +21,25 @@ import pm.v1.ProcessRef;
 
 /**
  * List and Get: ownership records merged with their owners' live view. An owner that is down or
- * does not answer leaves {@code info} unset and the state as recorded. Stateless; caller's thread.
+ * does not answer leaves {@code info} unset and the state as recorded. The records come from the
+ * watch-fed view (these calls only report; a record the view has not heard of yet is read from
+ * ZooKeeper). Stateless; caller's thread.
  */
 public final class ProcessQueries {
     private final OwnershipStore store;
+    private final OwnershipCache records;
     private final Owners owners;
     private final AgentClients agents;
 
-    public ProcessQueries(OwnershipStore store, Owners owners, AgentClients agents) {
+    public ProcessQueries(OwnershipStore store, OwnershipCache records, Owners owners, AgentClients agents) {
         this.store = store;
+        this.records = records;
         this.owners = owners;
         this.agents = agents;
     }
 
     public ClusterProcess get(String id) {
-        OwnershipRecord r = store.get(id).value();
+        OwnershipRecord r = records.find(id).orElseGet(() -> store.get(id)).value();
         ProcessInfo info = owners.find(r).map(n -> {
             try {
                 return agents.blocking(n, r.getEpoch()).get(ProcessRef.newBuilder().setProcessId(id).build());
@@ -46,9 +51,10 @@ public final class ProcessQueries {
     }
 
     public ClusterListResponse list(ClusterListRequest request) {
-        List<OwnershipRecord> records = store.all().stream().map(Versioned::value)
+        List<OwnershipRecord> records = this.records.all().stream().map(Versioned::value)
                 .filter(r -> request.getNode().isEmpty() || r.getOwner().equals(request.getNode()))
                 .filter(r -> r.getSpec().getLabelsMap().entrySet().containsAll(request.getLabelsMap().entrySet()))
+                .sorted(java.util.Comparator.comparing(OwnershipRecord::getProcessId))
                 .toList();
         Map<String, Map<String, ProcessInfo>> live = new HashMap<>();
         for (String owner : records.stream().map(OwnershipRecord::getOwner).collect(Collectors.toSet())) {

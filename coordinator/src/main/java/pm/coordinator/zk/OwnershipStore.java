@@ -22,10 +22,13 @@ import pm.v1.OwnershipRecord;
 public final class OwnershipStore {
     private final CuratorFramework zk;
     private final ClusterLayout layout;
+    private final OwnershipCache cache;
 
-    public OwnershipStore(CuratorFramework zk, ClusterLayout layout) {
+    /** {@code cache} hears every write that succeeds here, so reads from it see this coordinator's own writes at once. */
+    public OwnershipStore(CuratorFramework zk, ClusterLayout layout, OwnershipCache cache) {
         this.zk = zk;
         this.layout = layout;
+        this.cache = cache;
     }
 
     /** Creates the persistent parents (transactions cannot create them). Idempotent. */
@@ -47,7 +50,9 @@ public final class OwnershipStore {
             Stat stat = new Stat();
             try {
                 byte[] data = zk.getData().storingStatIn(stat).forPath(layout.process(id));
-                return Optional.of(new Versioned<>(OwnershipRecord.parseFrom(data), stat.getVersion()));
+                OwnershipRecord record = OwnershipRecord.parseFrom(data);
+                cache.put(record, stat.getVersion());
+                return Optional.of(new Versioned<>(record, stat.getVersion()));
             } catch (KeeperException.NoNodeException e) {
                 return Optional.empty();
             }
@@ -76,19 +81,23 @@ public final class OwnershipStore {
                 throw new ClusterException(ClusterException.Reason.WRONG_STATE,
                         "process " + record.getProcessId() + " already exists");
             }
+            cache.wrote(record, 0);
             return null;
         });
     }
 
     /** Replaces the record read at {@code version}; ABORTED if it changed meanwhile. Returns the new version. */
     public int update(OwnershipRecord record, int version) {
-        return ZkCalls.run("updating process " + record.getProcessId(),
+        int next = ZkCalls.run("updating process " + record.getProcessId(),
                 () -> zk.setData().withVersion(version).forPath(layout.process(record.getProcessId()), record.toByteArray())
                         .getVersion());
+        cache.wrote(record, next);
+        return next;
     }
 
     public void delete(String id, int version) {
         ZkCalls.run("deleting process " + id, () -> zk.delete().withVersion(version).forPath(layout.process(id)));
+        cache.removed(id, version);
     }
 
     /**
@@ -101,7 +110,13 @@ public final class OwnershipStore {
                 () -> zk.transaction().forOperations(
                         zk.transactionOp().setData().withVersion(version).forPath(path, record.toByteArray()),
                         zk.transactionOp().create().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
-        return results.stream().filter(r -> r.getForPath().equals(path)).findFirst()
+        int next = newVersion(results, path, version);
+        cache.wrote(record, next);
+        return next;
+    }
+
+    private static int newVersion(List<CuratorTransactionResult> results, String path, int version) {
+        return results.stream().filter(r -> r.getForPath().equals(path) && r.getResultStat() != null).findFirst()
                 .map(r -> r.getResultStat().getVersion()).orElse(version + 1);
     }
 
@@ -110,10 +125,12 @@ public final class OwnershipStore {
      * names the new owner and epoch, and the journal says COMMITTED.
      */
     public void commitMigration(OwnershipRecord record, int version, MigrationJournal journal) {
-        ZkCalls.run("committing migration of " + record.getProcessId(), () -> zk.transaction().forOperations(
-                zk.transactionOp().setData().withVersion(version).forPath(layout.process(record.getProcessId()),
-                        record.toByteArray()),
-                zk.transactionOp().setData().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
+        String path = layout.process(record.getProcessId());
+        List<CuratorTransactionResult> results = ZkCalls.run("committing migration of " + record.getProcessId(),
+                () -> zk.transaction().forOperations(
+                        zk.transactionOp().setData().withVersion(version).forPath(path, record.toByteArray()),
+                        zk.transactionOp().setData().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
+        cache.wrote(record, newVersion(results, path, version));
     }
 
     public void writeJournal(MigrationJournal journal) {
