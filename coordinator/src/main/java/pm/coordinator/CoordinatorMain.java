@@ -1,5 +1,6 @@
 package pm.coordinator;
 
+import pm.agent.cluster.ParentWatch;
 import pm.agent.cluster.ClusterLayout;
 
 /**
@@ -47,18 +48,7 @@ public final class CoordinatorMain {
         System.out.println("coordinator " + name + " listening on " + server.address());
         System.out.flush();
         if (exitWithStdin) {
-            Thread watcher = new Thread(() -> {
-                try {
-                    while (System.in.read() >= 0) {
-                        // nothing is expected; only the end matters
-                    }
-                } catch (java.io.IOException ignored) {
-                    // closed as well
-                }
-                System.exit(0);
-            }, "pm-coordinator-stdin-watch");
-            watcher.setDaemon(true);
-            watcher.start();
+            ParentWatch.exitWhenStdinCloses();
         }
         server.awaitTermination();
     }

@@ -1,5 +1,6 @@
 package pm.deploy;
 
+import pm.agent.cluster.ParentWatch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;

@@ -1,5 +1,6 @@
 package pm.agent;
 
+import pm.agent.cluster.ParentWatch;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
@@ -61,18 +62,7 @@ public final class AgentMain {
         System.out.println("agent " + name + " listening on " + server.address() + " metrics " + server.metricsPort());
         System.out.flush();
         if (exitWithStdin) {
-            Thread watcher = new Thread(() -> {
-                try {
-                    while (System.in.read() >= 0) {
-                        // nothing is expected; only the end matters
-                    }
-                } catch (java.io.IOException ignored) {
-                    // closed as well
-                }
-                System.exit(0);
-            }, "pm-agent-stdin-watch");
-            watcher.setDaemon(true);
-            watcher.start();
+            ParentWatch.exitWhenStdinCloses();
         }
         server.awaitTermination();
     }

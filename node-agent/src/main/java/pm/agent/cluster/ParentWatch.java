@@ -1,12 +1,12 @@
-package pm.deploy;
+package pm.agent.cluster;
 
 import java.io.IOException;
 
-/** Ends this JVM when its standard input closes: a child started by a launcher never outlives it. */
-final class ParentWatch {
+/** Ends this JVM when its standard input closes: an agent, coordinator or ZooKeeper a launcher started never outlives it. */
+public final class ParentWatch {
     private ParentWatch() {}
 
-    static void exitWhenStdinCloses() {
+    public static void exitWhenStdinCloses() {
         Thread watcher = new Thread(() -> {
             try {
                 while (System.in.read() >= 0) {
