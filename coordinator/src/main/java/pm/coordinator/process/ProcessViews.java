@@ -15,6 +15,7 @@ final class ProcessViews {
                 .setEpoch(r.getEpoch())
                 .setState(r.getState())
                 .setLastCheckpointId(r.getLastCheckpointId())
+                .addAllCheckpointNodes(r.getCheckpointNodesList())
                 .putAllLabels(r.getSpec().getLabelsMap())
                 .setModuleSha256(r.getModuleSha256())
                 .setPlacement(r.getPlacement());
