@@ -303,11 +303,18 @@ final class CheckpointReplicas {
                 if (image == null) {
                     return;
                 }
+                String k = key(begin.getProcessId());
+                if (host.stores().list(k).stream().anyMatch(c -> c.checkpointId().equals(image.getCheckpointId()))) {
+                    parts.clear(); // sent twice (two pushes crossed): held already
+                    bytes = 0;
+                    image = null;
+                    return;
+                }
                 List<InputStream> streams = new ArrayList<>();
                 for (ByteString p : parts) {
                     streams.add(p.newInput());
                 }
-                CheckpointRecord r = host.stores().put(key(begin.getProcessId()),
+                CheckpointRecord r = host.stores().put(k,
                         new SequenceInputStream(Collections.enumeration(streams)), image.getAttachment().toByteArray());
                 if (!r.checkpointId().equals(image.getCheckpointId())) {
                     throw new pm.runtime.StateFormatException("replica image " + image.getCheckpointId() + " holds checkpoint "
