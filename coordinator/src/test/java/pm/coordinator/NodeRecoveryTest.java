@@ -152,4 +152,19 @@ class NodeRecoveryTest {
                 .replicaHeld(pm.v1.ReplicaQuery.newBuilder().setProcessId("r").build()).getCheckpointIdsCount() == 0);
         assertThat(second.getBaseCheckpointId()).isEqualTo(info.getCheckpointId());
     }
+
+    @Test
+    void aProcessThatEndedIsNeverRunAgainWhenItsNodeIsLost() throws Exception {
+        spawnOnA("done", Guests.counter(3, 1_000, 1 << 16));
+        // The owner records the end itself: nothing has to ask it.
+        await().atMost(Duration.ofSeconds(60)).until(() -> record("done").getState() == ProcessState.PROCESS_STATE_EXITED);
+
+        cluster.loseAgent("a");
+        // An observation window four times the grace: the record must stay where it is.
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).until(() -> {
+            OwnershipRecord r = record("done");
+            return r.getOwner().equals("a") && r.getState() == ProcessState.PROCESS_STATE_EXITED;
+        });
+        assertThat(cluster.agentsHolding("done")).isEmpty();
+    }
 }

@@ -155,6 +155,7 @@ public final class NodeAgentServer implements AutoCloseable {
         }
         guard.start();
         ownership = guard;
+        host.onEnded(h -> guard.recordEnded(h.id, h.epoch, h.state));
     }
 
     /** What this node tells the cluster about itself; refreshed every second. */
