@@ -200,15 +200,25 @@ class RebalancingTest {
         List<ClusterProcess> before = list();
         int bound = lowerBound(before, nodes, cooling);
         long t0 = System.nanoTime();
+        long t0Millis = System.currentTimeMillis();
         cluster.startAgent("d", Map.of(), 1000);
 
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
-                .until(() -> imbalance(list(), nodes) <= THRESHOLD);
+        try {
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> imbalance(list(), nodes) <= THRESHOLD);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            StringBuilder timeline = new StringBuilder("not balanced 10 s after d joined; imbalance " + imbalance(list(), nodes));
+            events.stream().filter(ev -> ev.getTimeMillis() >= t0Millis).forEach(ev -> timeline.append(String.format(
+                    "%n  +%5d ms %s %s", ev.getTimeMillis() - t0Millis, ev.getKind(), ev.getDetail())));
+            throw new AssertionError(timeline.toString(), e);
+        }
         double seconds = (System.nanoTime() - t0) / 1e9;
 
         List<ClusterEvent> made = moves().subList(movesBefore, moves().size());
         System.out.printf("rebalancing: %d moves (lower bound %d, %d before d joined) in %.1f s; imbalance %.3f -> %.3f%n",
                 made.size(), bound, movesBefore, seconds, imbalance(before, nodes), imbalance(list(), nodes));
+        events.stream().filter(e -> e.getKind() == ClusterEvent.Kind.KIND_REBALANCE_PLANNED && e.getTimeMillis() >= t0Millis)
+                .forEach(e -> System.out.printf("  +%d ms %s%n", e.getTimeMillis() - t0Millis, e.getDetail()));
         assertThat(made).allSatisfy(e -> assertThat(e.getDetail()).doesNotContain("failed"));
         assertThat(made.size()).isPositive().isLessThanOrEqualTo((int) Math.floor(1.1 * bound));
         Map<String, Set<String>> movedPerRound = new HashMap<>();

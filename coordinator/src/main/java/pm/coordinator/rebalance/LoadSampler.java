@@ -1,21 +1,23 @@
 package pm.coordinator.rebalance;
 
-import io.grpc.StatusRuntimeException;
+import com.google.common.util.concurrent.ListenableFuture;
+import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import pm.coordinator.ClusterException;
-import pm.coordinator.agent.AgentCall;
 import pm.coordinator.agent.AgentClients;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.OwnershipCache;
 import pm.coordinator.zk.Versioned;
 import pm.v1.ListRequest;
+import pm.v1.ListResponse;
 import pm.v1.NodeRecord;
 import pm.v1.OwnershipRecord;
 import pm.v1.ProcessInfo;
@@ -63,15 +65,25 @@ public final class LoadSampler {
         Map<String, Counter> seen = new HashMap<>();
         List<NodeRecord> live = membership.live().stream().filter(n -> !draining.contains(n.getName()))
                 .sorted(java.util.Comparator.comparing(NodeRecord::getName)).toList();
+        // Every node is asked at once: a round costs the slowest answer, not the sum.
+        Map<String, ListenableFuture<ListResponse>> asked = new HashMap<>();
+        for (NodeRecord node : live) {
+            asked.put(node.getName(), agents.future(node).withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
+                    .list(ListRequest.getDefaultInstance()));
+        }
         for (NodeRecord node : live) {
             List<ProcessInfo> listed;
             try {
-                listed = AgentCall.on(node.getName(), () -> agents.blocking(node)
-                        .withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
-                        .list(ListRequest.getDefaultInstance())).getProcessesList();
-            } catch (StatusRuntimeException e) {
-                throw new ClusterException(ClusterException.Reason.UNAVAILABLE,
-                        "cannot sample the load: " + e.getStatus().getDescription(), e);
+                listed = asked.get(node.getName()).get().getProcessesList();
+            } catch (ExecutionException e) {
+                Status status = Status.fromThrowable(e.getCause());
+                asked.values().forEach(f -> f.cancel(true));
+                throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "cannot sample the load: node " + node.getName()
+                        + ": " + (status.getDescription() == null ? status.getCode() : status.getDescription()), e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                asked.values().forEach(f -> f.cancel(true));
+                throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "interrupted while sampling the load", e);
             }
             long now = nanoClock.getAsLong();
             long used = 0;

@@ -14,7 +14,7 @@ import java.time.Duration;
 public record RebalanceSettings(Duration interval, double threshold, double planBand, Duration cooldown, int maxConcurrent,
         int maxPerNode, Duration recentMoveCooldown) {
 
-    public static final RebalanceSettings DEFAULTS = new RebalanceSettings(Duration.ZERO, 0.10, 0.08, Duration.ofSeconds(30), 4, 2,
+    public static final RebalanceSettings DEFAULTS = new RebalanceSettings(Duration.ZERO, 0.10, 0.08, Duration.ofSeconds(30), 8, 4,
             Duration.ofMinutes(5));
 
     public RebalanceSettings {

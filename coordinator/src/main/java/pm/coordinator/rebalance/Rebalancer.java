@@ -117,7 +117,9 @@ public final class Rebalancer implements AutoCloseable {
 
     /** Under the round lock. */
     private RebalancePlan runRound(boolean execute, String trigger) throws InterruptedException {
+        long sampling = System.nanoTime();
         ClusterLoad load = sampler.sample(settings.recentMoveCooldown());
+        long sampledMillis = (System.nanoTime() - sampling) / 1_000_000;
         double before = load.imbalance();
         metrics.imbalance(before);
         Plan plan;
@@ -143,9 +145,9 @@ public final class Rebalancer implements AutoCloseable {
         }
         metrics.rebalanceRound("moved");
         events.publish(ClusterEvent.Kind.KIND_REBALANCE_PLANNED, "", "", 0, String.format(Locale.ROOT,
-                "round %d: %d moves, imbalance %.1f%% -> %.1f%% (threshold %.1f%%, band %.1f%%)%s", n, plan.moves().size(),
-                before * 100, plan.imbalanceAfter() * 100, settings.threshold() * 100, settings.planBand() * 100,
-                plan.reason().isEmpty() ? "" : "; " + plan.reason()));
+                "round %d: %d moves, imbalance %.1f%% -> %.1f%% (threshold %.1f%%, band %.1f%%; sampled in %d ms)%s", n,
+                plan.moves().size(), before * 100, plan.imbalanceAfter() * 100, settings.threshold() * 100,
+                settings.planBand() * 100, sampledMillis, plan.reason().isEmpty() ? "" : "; " + plan.reason()));
         MoveScheduler scheduler = new MoveScheduler(movers, settings.maxConcurrent(), settings.maxPerNode());
         List<MoveScheduler.Outcome> outcomes = scheduler.run(plan.moves(), this::move, leading, o -> moved(n, o));
         for (MoveScheduler.Outcome o : outcomes) {
