@@ -185,6 +185,36 @@ class RebalancingTest {
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
+    /** The most migrations in flight at once, from the started/committed/aborted events: {cluster-wide, on one node}. */
+    private int[] mostMigrationsAtOnce() {
+        Pattern p = Pattern.compile("^migration (\\S+) (?:from (\\S+) to (\\S+))?");
+        Map<String, String[]> open = new HashMap<>();
+        Map<String, Integer> perNode = new HashMap<>();
+        int[] most = new int[2];
+        for (ClusterEvent e : events) {
+            Matcher m = p.matcher(e.getDetail());
+            if (!m.find()) {
+                continue;
+            }
+            if (e.getKind() == ClusterEvent.Kind.KIND_MIGRATION_STARTED) {
+                String[] ends = {m.group(2), m.group(3)};
+                open.put(m.group(1), ends);
+                for (String n : ends) {
+                    most[1] = Math.max(most[1], perNode.merge(n, 1, Integer::sum));
+                }
+                most[0] = Math.max(most[0], open.size());
+            } else if (e.getKind() == ClusterEvent.Kind.KIND_MIGRATION_COMMITTED || e.getKind() == ClusterEvent.Kind.KIND_MIGRATION_ABORTED) {
+                String[] ends = open.remove(m.group(1));
+                if (ends != null) {
+                    for (String n : ends) {
+                        perNode.merge(n, -1, Integer::sum);
+                    }
+                }
+            }
+        }
+        return most;
+    }
+
     @Test
     void anEmptyFourthNodeIsFilledWithinTenSecondsWithAboutTheFewestMoves() throws Exception {
         startCluster("a", "b", "c");
@@ -229,6 +259,9 @@ class RebalancingTest {
                     .as("%s moves once in round %s", m.group(2), m.group(1)).isTrue();
         }
         assertThat(events).filteredOn(e -> e.getKind() == ClusterEvent.Kind.KIND_REBALANCE_PLANNED).isNotEmpty();
+        assertThat(mostMigrationsAtOnce()).as("migrations at once, cluster-wide and on the busiest node")
+                .satisfies(most -> assertThat(most[0]).isLessThanOrEqualTo(RebalanceSettings.DEFAULTS.maxConcurrent()))
+                .satisfies(most -> assertThat(most[1]).isLessThanOrEqualTo(RebalanceSettings.DEFAULTS.maxPerNode()));
 
         // Balanced, it stays put: two more rounds find nothing to do.
         double rounds = roundsCounted();
