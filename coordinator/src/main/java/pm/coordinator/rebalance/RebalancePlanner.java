@@ -11,12 +11,14 @@ import java.util.Set;
 
 /**
  * Plans the moves of one round, a pure function of a {@link ClusterLoad} and a band. A node is inside
- * the band when its load is within {@code target × (1 ± band)}; the plan's measure of what is left to
- * do is the total amount by which loads lie outside their bands. Greedy, largest fitting first: take
- * the node furthest outside its band; among the moves that touch it (off it if it is over, onto it if
- * under) choose the one that cuts that total the most, the largest process on a tie, so every move
- * does as much as it can without pushing another node out of its band. A node no move can help is set
- * aside and the next one taken; the plan ends when every node is inside or set aside.
+ * the band when its load is within {@code target × (1 ± band)}; what is left to do is the total amount
+ * by which loads lie outside their bands. Greedy, largest fitting first: take the node furthest
+ * outside its band; among the moves that touch it (off it if it is over, onto it if under) and cut
+ * that total, choose one that leaves both nodes inside their bands (or nearer), of the largest
+ * process. Two passes differ in one preference: the first takes moves between two nodes that are
+ * both outside their bands before any other, the second only the largest process; the plan with
+ * fewer moves wins (one pass is ahead on some clusters, the other on others). A node no move can
+ * help is set aside with the reason; a pass ends when every node is inside or set aside.
  *
  * <p>Every move respects: a process moves at most once per plan; only {@link ProcessDemand#movable()}
  * processes move; the target carries the process's node labels and has room for its memory and a
