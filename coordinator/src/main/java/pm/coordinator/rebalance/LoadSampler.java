@@ -28,7 +28,9 @@ import pm.v1.ProcessState;
  * memory (64 KiB pages) and instructions retired; the ownership records say which of them the cluster
  * owns there, and how each may move (pins, node labels, a migration in flight). CPU rate is the rise of
  * instructions retired over at least {@code minWindow} between samples (the last rate stands until a
- * window has passed; a process first seen counts 0). Draining nodes are left to the drain, and a
+ * window has passed; a process first seen counts 0). A process whose ownership epoch rose since the
+ * last sample moved (a manual migration, a drain, a resume) and counts as recently moved from then.
+ * Draining nodes are left to the drain, and a
  * process whose record names another owner (a copy on its way in or out) is not counted twice.
  * Confined to the thread running a round (the rebalancer's round lock).
  */
@@ -45,6 +47,8 @@ public final class LoadSampler {
     private final Duration minWindow;
     private final Duration callDeadline;
     private Map<String, Counter> counters = new HashMap<>();
+    /** The ownership epoch each process had at the last sample: a higher one means it moved since. */
+    private Map<String, Long> epochs = new HashMap<>();
 
     public LoadSampler(Membership membership, OwnershipCache records, AgentClients agents, RecentMoves recent,
             LongSupplier nanoClock, Duration minWindow, Duration callDeadline) {
@@ -63,6 +67,7 @@ public final class LoadSampler {
         List<NodeCapacity> nodes = new ArrayList<>();
         List<ProcessDemand> processes = new ArrayList<>();
         Map<String, Counter> seen = new HashMap<>();
+        Map<String, Long> seenEpochs = new HashMap<>();
         List<NodeRecord> live = membership.live().stream().filter(n -> !draining.contains(n.getName()))
                 .sorted(java.util.Comparator.comparing(NodeRecord::getName)).toList();
         // Every node is asked at once: a round costs the slowest answer, not the sum.
@@ -97,6 +102,11 @@ public final class LoadSampler {
                 if (record == null || !record.getOwner().equals(node.getName())) {
                     continue;
                 }
+                Long lastEpoch = epochs.get(info.getProcessId());
+                if (lastEpoch != null && record.getEpoch() > lastEpoch) {
+                    recent.moved(info.getProcessId()); // migrated (or resumed) by someone else since the last sample
+                }
+                seenEpochs.put(info.getProcessId(), record.getEpoch());
                 long memory = info.getMemoryPages() * PAGE_BYTES;
                 double rate = rate(info, now);
                 seen.put(info.getProcessId(), counter(info, now));
@@ -109,6 +119,7 @@ public final class LoadSampler {
                     Math.max(used, node.getMemoryBytes()), Math.max(count, node.getProcesses()), node.getLabelsMap()));
         }
         counters = seen;
+        epochs = seenEpochs;
         return LoadModel.evaluate(nodes, processes);
     }
 
