@@ -38,6 +38,8 @@ import pm.v1.NodeStatus;
 import pm.v1.NodesRequest;
 import pm.v1.NodesResponse;
 import pm.v1.ProcessRef;
+import pm.v1.RebalancePlan;
+import pm.v1.RebalanceRequest;
 
 /**
  * The cluster's API as futures and streams. Give it any coordinators' addresses: calls find the leader
@@ -144,6 +146,14 @@ public final class AsyncClusterClient implements AutoCloseable {
     /** Marks the node draining and moves everything off it; the report says what moved and what could not. */
     public CompletableFuture<DrainReport> drain(String node) {
         return longCall(ClusterGrpc.getDrainMethod(), DrainRequest.newBuilder().setNode(node).build());
+    }
+
+    /**
+     * Plans one rebalancing round; unless {@code dryRun}, runs it too (the plan then says what was done and
+     * what failed). Takes the transfer deadline, since a round moves processes.
+     */
+    public CompletableFuture<RebalancePlan> rebalance(boolean dryRun) {
+        return longCall(ClusterGrpc.getRebalanceMethod(), RebalanceRequest.newBuilder().setDryRun(dryRun).build());
     }
 
     /**

@@ -20,6 +20,7 @@ import pm.v1.LeaderInfo;
 import pm.v1.LogChunk;
 import pm.v1.MigrationReport;
 import pm.v1.NodeStatus;
+import pm.v1.RebalancePlan;
 
 /**
  * The cluster's API as blocking calls: each returns the server's answer or throws a
@@ -108,6 +109,11 @@ public final class ClusterClient implements AutoCloseable {
 
     public DrainReport drain(String node) {
         return await(async.drain(node));
+    }
+
+    /** One rebalancing round: the plan only with {@code dryRun}, else the plan run (see {@link RebalancePlan#getExecuted}). */
+    public RebalancePlan rebalance(boolean dryRun) {
+        return await(async.rebalance(dryRun));
     }
 
     /** Writes the image of a frozen or suspended process to {@code out}; returns the bytes written. */

@@ -11,6 +11,7 @@ import pm.coordinator.process.ImageTransfer;
 import pm.coordinator.process.LogFollower;
 import pm.coordinator.process.ProcessLifecycle;
 import pm.coordinator.process.ProcessQueries;
+import pm.coordinator.rebalance.Rebalancer;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.OwnershipCache;
 import pm.v1.CheckpointInfo;
@@ -38,6 +39,8 @@ import pm.v1.NodeStatus;
 import pm.v1.NodesRequest;
 import pm.v1.NodesResponse;
 import pm.v1.ProcessRef;
+import pm.v1.RebalancePlan;
+import pm.v1.RebalanceRequest;
 
 /**
  * The {@code Cluster} gRPC service: the edge where requests are checked, handed to the component
@@ -55,10 +58,11 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     private final Membership membership;
     private final OwnershipCache records;
     private final Supplier<LeaderInfo> leader;
+    private final Rebalancer rebalancer;
 
     ClusterService(ProcessLifecycle lifecycle, ProcessQueries queries, MigrationOrchestrator migrations, Drainer drainer,
             LogFollower logs, ImageTransfer images, EventHub events, Membership membership, OwnershipCache records,
-            Supplier<LeaderInfo> leader) {
+            Supplier<LeaderInfo> leader, Rebalancer rebalancer) {
         this.lifecycle = lifecycle;
         this.queries = queries;
         this.migrations = migrations;
@@ -69,6 +73,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
         this.membership = membership;
         this.records = records;
         this.leader = leader;
+        this.rebalancer = rebalancer;
     }
 
     private static <T> void unary(StreamObserver<T> out, Callable<T> call) {
@@ -188,6 +193,11 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     @Override
     public StreamObserver<ImageChunk> import_(StreamObserver<ClusterProcess> out) {
         return images.importInto(out);
+    }
+
+    @Override
+    public void rebalance(RebalanceRequest request, StreamObserver<RebalancePlan> out) {
+        unary(out, () -> rebalancer.rebalance(request.getDryRun()));
     }
 
     @Override

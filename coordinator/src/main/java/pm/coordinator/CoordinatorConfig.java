@@ -2,15 +2,17 @@ package pm.coordinator;
 
 import java.time.Duration;
 import pm.agent.cluster.ClusterLayout;
+import pm.coordinator.rebalance.RebalanceSettings;
 
 /**
  * How one coordinator runs: its name, the ZooKeeper ensemble and root, its gRPC and metrics ports
- * on 127.0.0.1 (0 = any free port), how long one agent call may take, and how long a node may stay
+ * on 127.0.0.1 (0 = any free port), how long one agent call may take, how long a node may stay
  * away before its processes are recovered elsewhere (longer than an agent's ZooKeeper session
- * timeout, so that a cut-off agent has frozen its processes before they start elsewhere).
+ * timeout, so that a cut-off agent has frozen its processes before they start elsewhere), and how
+ * it rebalances.
  */
 public record CoordinatorConfig(String name, String zookeeper, ClusterLayout layout, int port, int metricsPort,
-        Duration agentDeadline, Duration recoveryGrace) {
+        Duration agentDeadline, Duration recoveryGrace, RebalanceSettings rebalance) {
 
     public CoordinatorConfig {
         if (name.isEmpty() || zookeeper.isEmpty()) {
@@ -19,22 +21,27 @@ public record CoordinatorConfig(String name, String zookeeper, ClusterLayout lay
     }
 
     public static CoordinatorConfig defaults(String name, String zookeeper) {
-        return new CoordinatorConfig(name, zookeeper, ClusterLayout.DEFAULT, 0, 0, Duration.ofMinutes(10), Duration.ofSeconds(15));
+        return new CoordinatorConfig(name, zookeeper, ClusterLayout.DEFAULT, 0, 0, Duration.ofMinutes(10), Duration.ofSeconds(15),
+                RebalanceSettings.DEFAULTS);
     }
 
     public CoordinatorConfig withLayout(ClusterLayout value) {
-        return new CoordinatorConfig(name, zookeeper, value, port, metricsPort, agentDeadline, recoveryGrace);
+        return new CoordinatorConfig(name, zookeeper, value, port, metricsPort, agentDeadline, recoveryGrace, rebalance);
     }
 
     public CoordinatorConfig withPort(int value) {
-        return new CoordinatorConfig(name, zookeeper, layout, value, metricsPort, agentDeadline, recoveryGrace);
+        return new CoordinatorConfig(name, zookeeper, layout, value, metricsPort, agentDeadline, recoveryGrace, rebalance);
     }
 
     public CoordinatorConfig withMetricsPort(int value) {
-        return new CoordinatorConfig(name, zookeeper, layout, port, value, agentDeadline, recoveryGrace);
+        return new CoordinatorConfig(name, zookeeper, layout, port, value, agentDeadline, recoveryGrace, rebalance);
     }
 
     public CoordinatorConfig withRecoveryGrace(Duration value) {
-        return new CoordinatorConfig(name, zookeeper, layout, port, metricsPort, agentDeadline, value);
+        return new CoordinatorConfig(name, zookeeper, layout, port, metricsPort, agentDeadline, value, rebalance);
+    }
+
+    public CoordinatorConfig withRebalance(RebalanceSettings value) {
+        return new CoordinatorConfig(name, zookeeper, layout, port, metricsPort, agentDeadline, recoveryGrace, value);
     }
 }

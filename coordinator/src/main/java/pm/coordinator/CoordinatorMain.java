@@ -2,11 +2,15 @@ package pm.coordinator;
 
 import pm.agent.cluster.ParentWatch;
 import pm.agent.cluster.ClusterLayout;
+import java.time.Duration;
+import pm.coordinator.rebalance.RebalanceSettings;
 
 /**
  * Runs one coordinator until the JVM is stopped:
  * {@code CoordinatorMain --zookeeper HOST:PORT [--zk-root /pm] [--port P] [--metrics-port P] [--name NAME]
- * [--exit-with-stdin]}. Prints exactly one line, {@code coordinator NAME listening on 127.0.0.1:PORT},
+ * [--rebalance-interval-ms MS] [--rebalance-threshold F] [--max-migrations N] [--max-migrations-per-node N]
+ * [--exit-with-stdin]}. Rebalancing runs every MS milliseconds (0, the default: only on request) when
+ * the imbalance passes F (0.10 = 10 %), with at most N migrations at once in the cluster / per node. Prints exactly one line, {@code coordinator NAME listening on 127.0.0.1:PORT},
  * once it serves. With {@code --exit-with-stdin} it exits when its standard input closes, so one a
  * test started never outlives the test's JVM.
  */
@@ -21,6 +25,7 @@ public final class CoordinatorMain {
         int metricsPort = 0;
         long recoveryGraceMillis = -1;
         boolean exitWithStdin = false;
+        RebalanceSettings rebalance = RebalanceSettings.DEFAULTS;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--exit-with-stdin")) {
                 exitWithStdin = true;
@@ -30,14 +35,22 @@ public final class CoordinatorMain {
             if (value == null) {
                 usage("option " + args[i] + " needs a value");
             }
-            switch (args[i]) {
-                case "--zookeeper" -> zookeeper = value;
-                case "--zk-root" -> root = value;
-                case "--port" -> port = Integer.parseInt(value);
-                case "--metrics-port" -> metricsPort = Integer.parseInt(value);
-                case "--name" -> name = value;
-                case "--recovery-grace-ms" -> recoveryGraceMillis = Long.parseLong(value);
-                default -> usage("unknown option " + args[i]);
+            try {
+                switch (args[i]) {
+                    case "--zookeeper" -> zookeeper = value;
+                    case "--zk-root" -> root = value;
+                    case "--port" -> port = Integer.parseInt(value);
+                    case "--metrics-port" -> metricsPort = Integer.parseInt(value);
+                    case "--name" -> name = value;
+                    case "--recovery-grace-ms" -> recoveryGraceMillis = Long.parseLong(value);
+                    case "--rebalance-interval-ms" -> rebalance = rebalance.withInterval(Duration.ofMillis(Long.parseLong(value)));
+                    case "--rebalance-threshold" -> rebalance = rebalance.withThreshold(Double.parseDouble(value));
+                    case "--max-migrations" -> rebalance = rebalance.withMaxConcurrent(Integer.parseInt(value));
+                    case "--max-migrations-per-node" -> rebalance = rebalance.withMaxPerNode(Integer.parseInt(value));
+                    default -> usage("unknown option " + args[i]);
+                }
+            } catch (IllegalArgumentException e) {
+                usage("bad value for " + args[i] + ": " + e.getMessage());
             }
             i++;
         }
@@ -45,9 +58,9 @@ public final class CoordinatorMain {
             usage("--zookeeper is required");
         }
         CoordinatorConfig config = CoordinatorConfig.defaults(name, zookeeper)
-                .withLayout(new ClusterLayout(root)).withPort(port).withMetricsPort(metricsPort);
+                .withLayout(new ClusterLayout(root)).withPort(port).withMetricsPort(metricsPort).withRebalance(rebalance);
         if (recoveryGraceMillis >= 0) {
-            config = config.withRecoveryGrace(java.time.Duration.ofMillis(recoveryGraceMillis));
+            config = config.withRecoveryGrace(Duration.ofMillis(recoveryGraceMillis));
         }
         CoordinatorServer server = new CoordinatorServer(config).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-coordinator-shutdown"));
@@ -62,7 +75,8 @@ public final class CoordinatorMain {
     private static void usage(String problem) {
         System.err.println("coordinator: " + problem);
         System.err.println("usage: coordinator --zookeeper HOST:PORT [--zk-root /pm] [--port P] [--metrics-port P] [--name NAME]"
-                + " [--recovery-grace-ms MS] [--exit-with-stdin]");
+                + " [--recovery-grace-ms MS] [--rebalance-interval-ms MS] [--rebalance-threshold F] [--max-migrations N]"
+                + " [--max-migrations-per-node N] [--exit-with-stdin]");
         System.exit(2);
     }
 }

@@ -8,21 +8,25 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
  * The coordinator's meters (spawns and migrations by outcome, migration duration, nodes and
- * processes) and the Prometheus scrape endpoint {@code GET /metrics}. Meters are thread-safe; the
+ * processes, rebalancing rounds and moves by outcome and the last imbalance) and the Prometheus scrape endpoint {@code GET /metrics}. Meters are thread-safe; the
  * HTTP server runs on its own thread.
  */
 public final class CoordinatorMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer migrationTime;
+    private final AtomicLong imbalanceBits = new AtomicLong(Double.doubleToLongBits(0));
     private ScrapeEndpoint http;
 
     public CoordinatorMetrics(String name) {
         registry.config().commonTags("coordinator", name);
         migrationTime = Timer.builder("pm.cluster.migration.duration").register(registry);
+        Gauge.builder("pm.rebalance.imbalance", () -> Double.longBitsToDouble(imbalanceBits.get()))
+                .description("max over nodes of |load - target| / target, as last sampled").register(registry);
     }
 
     /** Gauges over the live view: nodes and processes. */
@@ -53,6 +57,20 @@ public final class CoordinatorMetrics implements AutoCloseable {
     /** {@code how}: checkpoint (from a durable checkpoint), restart (from its spec) or failed. */
     public void recovered(String how) {
         Counter.builder("pm.cluster.recoveries").tag("from", how).register(registry).increment();
+    }
+
+    /** A rebalancing round ran; {@code outcome}: balanced, moved or stuck (over the threshold, nothing could move). */
+    public void rebalanceRound(String outcome) {
+        Counter.builder("pm.rebalance.rounds").tag("outcome", outcome).register(registry).increment();
+    }
+
+    /** A planned move ended; {@code outcome}: done or failed. */
+    public void rebalanceMove(String outcome) {
+        Counter.builder("pm.rebalance.moves").tag("outcome", outcome).register(registry).increment();
+    }
+
+    public void imbalance(double value) {
+        imbalanceBits.set(Double.doubleToLongBits(value));
     }
 
     public String scrape() {

@@ -8,6 +8,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +36,9 @@ import pm.coordinator.process.Owners;
 import pm.coordinator.process.ProcessLifecycle;
 import pm.coordinator.process.ProcessQueries;
 import pm.coordinator.recovery.NodeRecovery;
+import pm.coordinator.rebalance.LoadSampler;
+import pm.coordinator.rebalance.Rebalancer;
+import pm.coordinator.rebalance.RecentMoves;
 import pm.coordinator.zk.Leadership;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.MembershipListener;
@@ -48,7 +52,7 @@ import pm.v1.NodeRecord;
  * A running coordinator: its Curator client, the membership view, the Cluster gRPC service (with
  * health and reflection) on 127.0.0.1, metrics over HTTP, and a leader latch whose participant id is
  * the service's address. While it leads, the leader thread settles journalled migrations at election
- * and then every few seconds. Lifecycle LATENT → STARTED → CLOSED in {@code state}; close is idempotent.
+ * and then every few seconds, and the {@link Rebalancer} runs its rounds on its own threads. Lifecycle LATENT → STARTED → CLOSED in {@code state}; close is idempotent.
  */
 public final class CoordinatorServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CoordinatorServer.class.getName());
@@ -77,6 +81,7 @@ public final class CoordinatorServer implements AutoCloseable {
     private MigrationRecovery recovery;
     private CheckpointScheduler checkpointScheduler;
     private volatile NodeRecovery nodeRecovery; // read by the membership listener on Curator's thread
+    private Rebalancer rebalancer;
     private int metricsPort;
 
     public CoordinatorServer(CoordinatorConfig config) {
@@ -132,10 +137,11 @@ public final class CoordinatorServer implements AutoCloseable {
         checkpointScheduler = new CheckpointScheduler(records, membership, checkpoints, leaderWorkers, 4, 2_000, clock);
         nodeRecovery = new NodeRecovery(store, records, membership, placer, agents, modules, events, metrics, leaderWorkers, 4,
                 config.recoveryGrace(), clock);
+        rebalancer = rebalancer(migrations);
         ClusterService service = new ClusterService(
                 new ProcessLifecycle(store, membership, placer, agents, images, modules, events, metrics, checkpoints, clock),
                 new ProcessQueries(store, records, owners, agents), migrations, new Drainer(membership, store, migrations, events),
-                new LogFollower(store, owners, agents), images, events, membership, records, this::leaderInfo);
+                new LogFollower(store, owners, agents), images, events, membership, records, this::leaderInfo, rebalancer);
 
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", config.port()))
                 .maxInboundMessageSize(64 << 20)
@@ -156,12 +162,22 @@ public final class CoordinatorServer implements AutoCloseable {
                 LOG.info("coordinator " + config.name() + " stopped leading");
             }
         });
+        rebalancer.start();
         try {
             leadership.start();
         } catch (Exception e) {
             throw new IOException("cannot join the leader election", e);
         }
         return this;
+    }
+
+    /** Rebalancing rounds, on their own threads: every interval while this coordinator leads, and on request. */
+    private Rebalancer rebalancer(MigrationOrchestrator migrations) {
+        RecentMoves recent = new RecentMoves(clock);
+        LoadSampler sampler = new LoadSampler(membership, records, agents, recent, System::nanoTime, Duration.ofSeconds(1),
+                Duration.ofSeconds(10));
+        return new Rebalancer(config.rebalance(), sampler, migrations, store, recent, events, metrics, this::isLeader, clock,
+                config.name());
     }
 
     /** On the leader thread: announce, settle what an earlier leader left, and keep settling while leading. */
@@ -252,6 +268,9 @@ public final class CoordinatorServer implements AutoCloseable {
         }
         leaderThread.shutdownNow();
         leaderWorkers.shutdownNow();
+        if (rebalancer != null) {
+            rebalancer.close();
+        }
         health.enterTerminalState();
         if (server != null) {
             server.shutdownNow();

@@ -72,8 +72,14 @@ public final class ClusterFixture implements AutoCloseable {
 
     /** Starts an agent that joins the cluster with these node labels. */
     public NodeAgentServer startAgent(String name, Map<String, String> labels) throws Exception {
+        return startAgent(name, labels, 100);
+    }
+
+    /** Starts an agent that offers {@code capacityProcesses} process slots (and {@link #NODE_CAPACITY_BYTES}). */
+    public NodeAgentServer startAgent(String name, Map<String, String> labels, int capacityProcesses) throws Exception {
         NodeAgentServer agent = new NodeAgentServer(AgentConfig.defaults(name, dir.resolve(name)).withPort(0).withCluster(
-                new AgentConfig.ClusterSettings(zookeeper.getConnectString(), layout().root(), NODE_CAPACITY_BYTES, 100, labels)))
+                new AgentConfig.ClusterSettings(zookeeper.getConnectString(), layout().root(), NODE_CAPACITY_BYTES,
+                        capacityProcesses, labels)))
                 .start();
         agents.put(name, agent);
         return agent;
@@ -85,17 +91,19 @@ public final class ClusterFixture implements AutoCloseable {
     }
 
     public CoordinatorServer coordinator(String name, MigrationObserver observer) throws Exception {
-        return coordinator(CoordinatorConfig.defaults(name, zookeeper.getConnectString()), observer);
+        return coordinator(name, observer, java.util.function.UnaryOperator.identity());
     }
 
     /** A coordinator that recovers the processes of a node away for {@code recoveryGrace}. */
     public CoordinatorServer coordinator(String name, Duration recoveryGrace) throws Exception {
-        return coordinator(CoordinatorConfig.defaults(name, zookeeper.getConnectString()).withRecoveryGrace(recoveryGrace),
-                MigrationObserver.NONE);
+        return coordinator(name, MigrationObserver.NONE, c -> c.withRecoveryGrace(recoveryGrace));
     }
 
-    private CoordinatorServer coordinator(CoordinatorConfig config, MigrationObserver observer) throws Exception {
-        CoordinatorServer c = new CoordinatorServer(config, observer).start();
+    /** A coordinator whose configuration {@code configure} adjusts (rebalancing settings, say). */
+    public CoordinatorServer coordinator(String name, MigrationObserver observer,
+            java.util.function.UnaryOperator<CoordinatorConfig> configure) throws Exception {
+        CoordinatorServer c = new CoordinatorServer(configure.apply(CoordinatorConfig.defaults(name, zookeeper.getConnectString())),
+                observer).start();
         coordinators.add(c);
         return c;
     }

@@ -26,6 +26,16 @@ public final class Guests {
         }
     }
 
+    /** The sleeper guest holding {@code mem} bytes, with a memory limit just above what it needs. */
+    public static ProcessSpec sleeper(int mem) {
+        try {
+            return Agents.sleeper(mem).toBuilder()
+                    .setLimits(pm.v1.ProcessLimits.newBuilder().setMemoryPages(mem / 65536 + 16)).build();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** What {@code spec} prints when run to the end on the runtime alone. */
     public static String reference(ProcessSpec spec) {
         return Agents.reference(spec);

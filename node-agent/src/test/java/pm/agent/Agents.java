@@ -69,6 +69,23 @@ public final class Agents implements AutoCloseable {
         }
     }
 
+    public static byte[] sleeperWasm() throws IOException {
+        try (java.io.InputStream in = Agents.class.getResourceAsStream("/sleeper.wasm")) {
+            if (in == null) {
+                throw new IOException("sleeper.wasm is not on the test class path (node-agent/src/test/guest/wasm)");
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    /** The sleeper guest: touches {@code mem} bytes of heap, then sleeps an hour at a time; almost no CPU. */
+    public static ProcessSpec sleeper(int mem) throws IOException {
+        return ProcessSpec.newBuilder()
+                .setModule(ByteString.copyFrom(sleeperWasm()))
+                .addArgs("sleeper").addArgs(Integer.toString(mem))
+                .build();
+    }
+
     /** The counter guest: {@code ticks} lines, {@code spin} hash steps between them over {@code mem} bytes, with /data files. */
     public static ProcessSpec counter(int ticks, int spin, int mem, int hot) throws IOException {
         return counter(ticks, spin, mem).toBuilder().addArgs(Integer.toString(hot)).build();

@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
             RunCommand.class, PsCommand.class, ProcessCommands.Inspect.class, LogsCommand.class,
             ProcessCommands.Freeze.class, ProcessCommands.Thaw.class, ProcessCommands.Checkpoint.class,
             ProcessCommands.Suspend.class, ProcessCommands.Resume.class, ProcessCommands.Migrate.class,
-            ProcessCommands.Kill.class, NodeCommands.Nodes.class, NodeCommands.Drain.class, EventsCommand.class,
+            ProcessCommands.Kill.class, NodeCommands.Nodes.class, NodeCommands.Drain.class, RebalanceCommand.class, EventsCommand.class,
             ImageCommands.Export.class, ImageCommands.Import.class, NodeCommands.Leader.class,
         })
 public final class Pmctl implements Runnable {

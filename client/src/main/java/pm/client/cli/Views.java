@@ -9,8 +9,11 @@ import pm.v1.CheckpointInfo;
 import pm.v1.ClusterEvent;
 import pm.v1.ClusterProcess;
 import pm.v1.MigrationReport;
+import pm.v1.NodeLoad;
 import pm.v1.NodeStatus;
+import pm.v1.PlannedMove;
 import pm.v1.ProcessState;
+import pm.v1.RebalancePlan;
 
 /** How the cluster's messages read in a table: the columns of each kind of row and the units of each cell. */
 final class Views {
@@ -49,6 +52,35 @@ final class Views {
                     micros(m.getTransfer().getDowntimeMicros()), micros(m.getTotalMicros()));
         }
         return t;
+    }
+
+    /** Each node's load and target before a rebalancing round, and its load as the plan predicts it after. */
+    static Table nodeLoads(RebalancePlan plan) {
+        Table t = new Table("NODE", "PROCESSES", "MEMORY", "CPU", "LOAD", "TARGET", "AFTER", "PROCESSES AFTER");
+        for (int i = 0; i < plan.getBeforeCount(); i++) {
+            NodeLoad b = plan.getBefore(i);
+            NodeLoad a = i < plan.getAfterCount() ? plan.getAfter(i) : b;
+            t.add(b.getNode(), Integer.toString(b.getProcesses()), bytes(b.getMemoryBytes()), rate(b.getCpuRate()),
+                    percent(b.getLoad()), percent(b.getTarget()), percent(a.getLoad()), Integer.toString(a.getProcesses()));
+        }
+        return t;
+    }
+
+    static Table plannedMoves(Iterable<PlannedMove> moves) {
+        Table t = new Table("PROCESS", "FROM", "TO", "LOAD", "MEMORY");
+        for (PlannedMove m : moves) {
+            t.add(m.getProcessId(), m.getFrom(), m.getTo(), percent(m.getLoad()), bytes(m.getMemoryBytes()));
+        }
+        return t;
+    }
+
+    static String percent(double share) {
+        return String.format(Locale.ROOT, "%.1f%%", share * 100);
+    }
+
+    /** Instructions per second, in millions. */
+    static String rate(double perSecond) {
+        return String.format(Locale.ROOT, "%.1f M/s", perSecond / 1e6);
     }
 
     static Table checkpoint(CheckpointInfo c) {

@@ -37,7 +37,8 @@ class PmctlTest {
 
     @AfterEach
     void killLeftovers() {
-        for (String id : List.of("cli-run", "cli-json", "cli-life", "cli-move", "cli-export", "cli-imported", "cli-events", "cli-short")) {
+        for (String id : List.of("cli-run", "cli-json", "cli-life", "cli-move", "cli-export", "cli-imported", "cli-events", "cli-short",
+                "cli-rb-0", "cli-rb-1", "cli-rb-2")) {
             pmctl.run("kill", id);
         }
     }
@@ -144,6 +145,39 @@ class PmctlTest {
         assertThat(ok("ps", "--node", nodes.get(2)).stdout()).containsPattern("(?m)^cli-move +" + nodes.get(2) + " ");
         PmctlRunner.Result anywhere = ok("migrate", "cli-move");
         assertThat(anywhere.stdoutLines().get(1).split(" +")[2]).isNotEqualTo(nodes.get(2)).isIn(nodes);
+    }
+
+    @Test
+    void rebalanceDryRunPrintsEveryNodesLoadAndThePlanAndMovesNothing() throws Exception {
+        List<String> nodes = cluster.activeNodes();
+        for (int i = 0; i < 3; i++) {
+            String id = "cli-rb-" + i;
+            runLongRunning(id);
+            if (!ok("-o", "json", "inspect", id).stdout().contains("\"node\": \"" + nodes.get(0) + "\"")) {
+                ok("migrate", id, "--to", nodes.get(0));
+            }
+        }
+        String before = ok("ps").stdout().lines().skip(1).map(l -> l.split(" +")[0] + "@" + l.split(" +")[1]).sorted().toList().toString();
+
+        PmctlRunner.Result dry = ok("rebalance", "--dry-run");
+
+        List<String> lines = dry.stdoutLines();
+        assertThat(lines.get(0).split(" {2,}")).containsExactly("NODE", "PROCESSES", "MEMORY", "CPU", "LOAD", "TARGET", "AFTER",
+                "PROCESSES AFTER");
+        for (String n : nodes) {
+            assertThat(dry.stdout()).containsPattern("(?m)^" + n + " +\\d+ +\\S+ \\S+ +[\\d.]+ M/s +[\\d.]+% +[\\d.]+% +[\\d.]+% +\\d+$");
+        }
+        assertThat(dry.stdout()).containsPattern("(?m)^PROCESS +FROM +TO +LOAD +MEMORY$")
+                .containsPattern("(?m)^cli-rb-\\d +" + nodes.get(0) + " +\\S+ +[\\d.]+% +[\\d.]+ MiB$");
+        assertThat(lines.get(lines.size() - 1)).matches("imbalance [\\d.]+% -> [\\d.]+%; \\d+ moves? planned \\(dry run\\)(; .*)?");
+        String after = ok("ps").stdout().lines().skip(1).map(l -> l.split(" +")[0] + "@" + l.split(" +")[1]).sorted().toList().toString();
+        assertThat(after).as("a dry run moves nothing").isEqualTo(before);
+
+        pm.v1.RebalancePlan.Builder plan = pm.v1.RebalancePlan.newBuilder();
+        JsonFormat.parser().merge(ok("-o", "json", "rebalance", "--dry-run").stdout(), plan);
+        assertThat(plan.getExecuted()).isFalse();
+        assertThat(plan.getBeforeList()).extracting(pm.v1.NodeLoad::getNode).containsExactlyInAnyOrderElementsOf(nodes);
+        assertThat(plan.getImbalanceBefore()).isGreaterThan(0.10);
     }
 
     @Test

@@ -55,6 +55,12 @@ public final class AgentClients implements AutoCloseable {
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** A future stub for a call about no process in particular (List), for calls made side by side. */
+    public NodeAgentGrpc.NodeAgentFutureStub future(NodeRecord node) {
+        return NodeAgentGrpc.newFutureStub(channel(node.getAddress()))
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** A blocking stub without a deadline, for a server stream that lasts as long as the process does (log follows). */
     public NodeAgentGrpc.NodeAgentBlockingStub following(NodeRecord node, long epoch) {
         return NodeAgentGrpc.newBlockingStub(channel(node.getAddress()))

@@ -1,6 +1,7 @@
 package pm.coordinator.migration;
 
 import java.util.logging.Logger;
+import pm.coordinator.ClusterException;
 import pm.coordinator.events.EventHub;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.OwnershipStore;
@@ -12,10 +13,12 @@ import pm.v1.OwnershipRecord;
 /**
  * Drains a node: marks it draining (placement stops choosing it at once, and the mark survives a
  * leader change), then migrates every process it owns that is not pinned to a node placement picks,
- * one at a time. Runs on the caller's thread.
+ * one at a time; a process already migrating (a rebalancing move) is waited for, then moved if it is
+ * still there. Runs on the caller's thread.
  */
 public final class Drainer {
     private static final Logger LOG = Logger.getLogger(Drainer.class.getName());
+    private static final long SETTLE_MILLIS = 60_000;
 
     private final Membership membership;
     private final OwnershipStore store;
@@ -44,6 +47,10 @@ public final class Drainer {
                 continue;
             }
             try {
+                // A migration already in flight (the rebalancer's, say) ends first; if it took the process away, good.
+                if (!settled(r.getProcessId()).getOwner().equals(node)) {
+                    continue;
+                }
                 report.addMoved(orchestrator.migrate(r.getProcessId(), "", 0));
             } catch (RuntimeException e) {
                 LOG.info("drain of " + node + " could not move " + r.getProcessId() + ": " + e.getMessage());
@@ -51,5 +58,21 @@ public final class Drainer {
             }
         }
         return report.build();
+    }
+
+    /** The record once no migration is in flight (waits up to {@link #SETTLE_MILLIS}; the record as it is then). */
+    private OwnershipRecord settled(String processId) {
+        long deadline = System.nanoTime() + SETTLE_MILLIS * 1_000_000;
+        OwnershipRecord r = store.get(processId).value();
+        while (!r.getMigrationId().isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "interrupted while draining", e);
+            }
+            r = store.get(processId).value();
+        }
+        return r;
     }
 }
