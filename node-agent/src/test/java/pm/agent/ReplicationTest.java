@@ -67,17 +67,17 @@ class ReplicationTest {
 
     @Test
     void replicaOfIncrementalCheckpointsOutlivesItsOwnerAndRunsOnFromIt() throws Exception {
-        ProcessSpec spec = Agents.counter(150, 20_000, 4 << 20, 64 << 10);
+        ProcessSpec spec = Agents.counter(80, 10_000, 4 << 20, 64 << 10);
         String reference = Agents.reference(spec);
         owner.spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
-        Agents.awaitProgress(owner, "p", 2_000_000);
+        Agents.awaitProgress(owner, "p", 1_000_000);
 
         CheckpointInfo full = owner.checkpoint(CheckpointRequest.newBuilder().setProcessId("p").setIncremental(true).build());
         ReplicateReply first = replicate("p", full.getCheckpointId());
         assertThat(first.getNodesList()).containsExactly("replica");
         assertThat(first.getBytesSent()).isEqualTo(full.getBytes());
 
-        Agents.awaitProgress(owner, "p", 2_000_000);
+        Agents.awaitProgress(owner, "p", 1_000_000);
         CheckpointInfo increment = owner.checkpoint(CheckpointRequest.newBuilder().setProcessId("p").setIncremental(true).build());
         assertThat(increment.getBaseCheckpointId()).isEqualTo(full.getCheckpointId());
         ReplicateReply second = replicate("p", "");
@@ -99,7 +99,7 @@ class ReplicationTest {
         assertThat(adopted.getLastCheckpointId()).isEqualTo(increment.getCheckpointId());
 
         long[] end = new long[1];
-        String rest = Agents.follow(replica, "p", -1, end);
+        String rest = Agents.follow(agents.stub(replicaServer).withDeadlineAfter(5, TimeUnit.MINUTES), "p", -1, end);
         long from = end[0] - rest.length();
         assertThat(from).isPositive();
         assertThat(rest).isEqualTo(reference.substring((int) from));
