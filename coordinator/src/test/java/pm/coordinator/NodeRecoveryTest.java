@@ -1,6 +1,6 @@
 package pm.coordinator;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api().Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
@@ -9,10 +9,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api().AfterEach;
+import org.junit.jupiter.api().BeforeEach;
+import org.junit.jupiter.api().Test;
+import org.junit.jupiter.api().io.TempDir;
 import pm.v1.CheckpointPolicy;
 import pm.v1.ClusterEvent;
 import pm.v1.ClusterGrpc;
@@ -37,13 +37,16 @@ class NodeRecoveryTest {
     Path dir;
 
     private ClusterFixture cluster;
-    private ClusterGrpc.ClusterBlockingStub api;
 
     @BeforeEach
     void start() throws Exception {
         cluster = new ClusterFixture(dir).agents("a", "b", "c");
         cluster.coordinator("c1", Duration.ofMillis(500));
-        api = cluster.cluster();
+    }
+
+    /** The leader's API with a fresh deadline (a stub's deadline counts from when it was made). */
+    private ClusterGrpc.ClusterBlockingStub api() {
+        return cluster.cluster();
     }
 
     @AfterEach
@@ -52,7 +55,7 @@ class NodeRecoveryTest {
     }
 
     private void spawnOnA(String id, ProcessSpec spec) {
-        api.spawn(ClusterSpawnRequest.newBuilder().setProcessId(id).setSpec(spec)
+        api().spawn(ClusterSpawnRequest.newBuilder().setProcessId(id).setSpec(spec)
                 .setPlacement(Placement.newBuilder().setNode("a")).build());
     }
 
@@ -90,9 +93,9 @@ class NodeRecoveryTest {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() -> {
             OwnershipRecord r = record("p");
             return r.getCheckpointNodesCount() == 2 && r.getCheckpointNodes(0).equals("a")
-                    && api.get(ProcessRef.newBuilder().setProcessId("p").build()).getInfo().getInstructionsRetired() > 5_000_000;
+                    && api().get(ProcessRef.newBuilder().setProcessId("p").build()).getInfo().getInstructionsRetired() > 5_000_000;
         });
-        Iterator<ClusterEvent> events = api.withDeadlineAfter(2, TimeUnit.MINUTES).events(EventsRequest.newBuilder().setProcessId("p").build());
+        Iterator<ClusterEvent> events = cluster.cluster().withDeadlineAfter(2, TimeUnit.MINUTES).events(EventsRequest.newBuilder().setProcessId("p").build());
         OwnershipRecord before = record("p");
 
         cluster.loseAgent("a");
@@ -120,7 +123,7 @@ class NodeRecoveryTest {
         String reference = Guests.reference(spec);
         spawnOnA("q", spec);
         await().atMost(Duration.ofSeconds(60)).until(() ->
-                api.get(ProcessRef.newBuilder().setProcessId("q").build()).getInfo().getInstructionsRetired() > 1_000_000);
+                api().get(ProcessRef.newBuilder().setProcessId("q").build()).getInfo().getInstructionsRetired() > 1_000_000);
 
         cluster.loseAgent("a");
         OwnershipRecord after = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
@@ -136,7 +139,7 @@ class NodeRecoveryTest {
     @Test
     void checkpointThroughTheApiIsReplicatedBeforeTheRecordNamesIt() throws Exception {
         spawnOnA("r", Guests.counter(1_000_000, 20_000, 1 << 20));
-        var info = api.checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("r").setIncremental(true).build());
+        var info = api().checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("r").setIncremental(true).build());
         OwnershipRecord r = record("r");
         assertThat(r.getLastCheckpointId()).isEqualTo(info.getCheckpointId());
         assertThat(r.getCheckpointNodesList()).hasSize(2).startsWith("a");
@@ -145,9 +148,9 @@ class NodeRecoveryTest {
                 .getCheckpointIdsList()).contains(info.getCheckpointId());
 
         // The second checkpoint goes to the same replica (it holds the chain), and a kill forgets the replica.
-        var second = api.checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("r").setIncremental(true).build());
+        var second = api().checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("r").setIncremental(true).build());
         assertThat(record("r").getCheckpointNodesList()).containsExactly("a", replica);
-        api.kill(ProcessRef.newBuilder().setProcessId("r").build());
+        api().kill(ProcessRef.newBuilder().setProcessId("r").build());
         await().atMost(Duration.ofSeconds(30)).until(() -> cluster.agentStub(replica)
                 .replicaHeld(pm.v1.ReplicaQuery.newBuilder().setProcessId("r").build()).getCheckpointIdsCount() == 0);
         assertThat(second.getBaseCheckpointId()).isEqualTo(info.getCheckpointId());
