@@ -1,6 +1,6 @@
 package pm.coordinator;
 
-import static org.assertj.core.api().Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
@@ -9,10 +9,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api().AfterEach;
-import org.junit.jupiter.api().BeforeEach;
-import org.junit.jupiter.api().Test;
-import org.junit.jupiter.api().io.TempDir;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import pm.v1.CheckpointPolicy;
 import pm.v1.ClusterEvent;
 import pm.v1.ClusterGrpc;
