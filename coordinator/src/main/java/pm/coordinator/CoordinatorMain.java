@@ -2,13 +2,17 @@ package pm.coordinator;
 
 import pm.agent.cluster.ParentWatch;
 import pm.agent.cluster.ClusterLayout;
+import pm.coordinator.migration.CoordinatorFaultPoint;
+import pm.coordinator.migration.MigrationObserver;
 
 /**
  * Runs one coordinator until the JVM is stopped:
  * {@code CoordinatorMain --zookeeper HOST:PORT [--zk-root /pm] [--port P] [--metrics-port P] [--name NAME]
- * [--exit-with-stdin]}. Prints exactly one line, {@code coordinator NAME listening on 127.0.0.1:PORT},
- * once it serves. With {@code --exit-with-stdin} it exits when its standard input closes, so one a
- * test started never outlives the test's JVM.
+ * [--fault-point coordinator.started|coordinator.committed] [--exit-with-stdin]}. Prints exactly one
+ * line, {@code coordinator NAME listening on 127.0.0.1:PORT}, once it serves. A fault point makes it
+ * halt as by kill -9 once a migration's journal reaches that phase (the fault-injection suite). With
+ * {@code --exit-with-stdin} it exits when its standard input closes, so one a test started never
+ * outlives the test's JVM.
  */
 public final class CoordinatorMain {
     private CoordinatorMain() {}
@@ -20,6 +24,7 @@ public final class CoordinatorMain {
         int port = 0;
         int metricsPort = 0;
         boolean exitWithStdin = false;
+        MigrationObserver fault = MigrationObserver.NONE;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--exit-with-stdin")) {
                 exitWithStdin = true;
@@ -35,6 +40,7 @@ public final class CoordinatorMain {
                 case "--port" -> port = Integer.parseInt(value);
                 case "--metrics-port" -> metricsPort = Integer.parseInt(value);
                 case "--name" -> name = value;
+                case "--fault-point" -> fault = faultPoint(value);
                 default -> usage("unknown option " + args[i]);
             }
             i++;
@@ -43,7 +49,7 @@ public final class CoordinatorMain {
             usage("--zookeeper is required");
         }
         CoordinatorServer server = new CoordinatorServer(CoordinatorConfig.defaults(name, zookeeper)
-                .withLayout(new ClusterLayout(root)).withPort(port).withMetricsPort(metricsPort)).start();
+                .withLayout(new ClusterLayout(root)).withPort(port).withMetricsPort(metricsPort), fault).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-coordinator-shutdown"));
         System.out.println("coordinator " + name + " listening on " + server.address());
         System.out.flush();
@@ -53,10 +59,19 @@ public final class CoordinatorMain {
         server.awaitTermination();
     }
 
+    private static MigrationObserver faultPoint(String value) {
+        try {
+            return CoordinatorFaultPoint.parse(value);
+        } catch (IllegalArgumentException e) {
+            usage(e.getMessage());
+            return MigrationObserver.NONE;
+        }
+    }
+
     private static void usage(String problem) {
         System.err.println("coordinator: " + problem);
         System.err.println("usage: coordinator --zookeeper HOST:PORT [--zk-root /pm] [--port P] [--metrics-port P] [--name NAME]"
-                + " [--exit-with-stdin]");
+                + " [--fault-point coordinator.started|coordinator.committed] [--exit-with-stdin]");
         System.exit(2);
     }
 }
