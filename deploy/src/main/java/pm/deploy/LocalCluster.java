@@ -41,17 +41,31 @@ public final class LocalCluster implements AutoCloseable {
         for (int i = 0; i < coordinatorPorts.size(); i++) {
             startCoordinator("c" + (i + 1), coordinatorPorts.get(i));
         }
+        List<String> names = new ArrayList<>();
         for (int i = 1; i <= agentCount; i++) {
-            startAgent("a" + i);
+            names.add("a" + i);
         }
+        startAgents(names);
         return this;
+    }
+
+    /** Starts agents {@code names} side by side (each JVM's start-up is mostly waiting), plainly. */
+    public List<ChildJvm> startAgents(List<String> names) throws IOException, InterruptedException {
+        List<ChildJvm> started = new ArrayList<>();
+        for (String name : names) {
+            stop(agents.remove(name));
+            started.add(agent(name, List.of(), zookeeper.address()));
+        }
+        startAll(started);
+        started.forEach(a -> agents.put(a.name(), a));
+        return started;
     }
 
     /** Starts only the embedded ZooKeeper; coordinators and agents follow by name. */
     public LocalCluster startZooKeeper() throws IOException, InterruptedException {
         zookeeper = new ChildJvm("zookeeper", dir.resolve("logs/zookeeper.log"), "pm.deploy.EmbeddedZooKeeperMain",
                 List.of("--data", dir.resolve("zookeeper").toString(), "--port", Integer.toString(freePort()), "--exit-with-stdin"));
-        zookeeper.start(60);
+        zookeeper.start(120);
         return this;
     }
 
@@ -67,7 +81,7 @@ public final class LocalCluster implements AutoCloseable {
         args.addAll(coordinatorArgs);
         args.addAll(extraArgs);
         ChildJvm c = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), "pm.coordinator.CoordinatorMain", args);
-        c.start(60);
+        c.start(120);
         coordinators.put(name, c);
         return c;
     }
@@ -83,14 +97,46 @@ public final class LocalCluster implements AutoCloseable {
      */
     public ChildJvm startAgent(String name, List<String> extraArgs, String zookeeperAddress) throws IOException, InterruptedException {
         stop(agents.remove(name));
+        ChildJvm a = agent(name, extraArgs, zookeeperAddress);
+        a.start(120);
+        agents.put(name, a);
+        return a;
+    }
+
+    private ChildJvm agent(String name, List<String> extraArgs, String zookeeperAddress) {
         List<String> args = new ArrayList<>(List.of("--name", name, "--data", dir.resolve(name).toString(), "--port", "0",
                 "--zookeeper", zookeeperAddress, "--capacity-mib", "2048", "--exit-with-stdin"));
         args.addAll(agentArgs);
         args.addAll(extraArgs);
-        ChildJvm a = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), "pm.agent.AgentMain", args);
-        a.start(60);
-        agents.put(name, a);
-        return a;
+        return new ChildJvm(name, dir.resolve("logs/" + name + ".log"), "pm.agent.AgentMain", args);
+    }
+
+    /** Starts {@code children} side by side, one thread each; fails if any does not start. */
+    private static void startAll(List<ChildJvm> children) throws IOException, InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        List<IOException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (ChildJvm c : children) {
+            Thread t = new Thread(() -> {
+                try {
+                    c.start(120);
+                } catch (IOException e) {
+                    failures.add(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "pm-start-" + c.name());
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (!failures.isEmpty()) {
+            for (ChildJvm c : children) {
+                c.kill();
+            }
+            throw failures.get(0);
+        }
     }
 
     public String zookeeperAddress() {

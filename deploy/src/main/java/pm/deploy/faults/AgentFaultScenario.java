@@ -7,16 +7,21 @@ import pm.deploy.ChildJvm;
  * An agent armed with a fault point ({@code source.*} or {@code target.*}) halts as by kill -9 in
  * that phase of a coordinator-driven migration of the counter from a1 to a2, and is restarted on
  * its data directory. The process must end up exactly once: on the source if the agent died before
- * the commit point, on the target after it, and finish with the reference output.
+ * the commit point, on the target after it, and finish with the reference output. To spare JVM
+ * starts, the dead agent may come back armed with the next scenario's fault point ({@code thenArm}):
+ * a point that only a later migration reaches.
  */
 final class AgentFaultScenario implements Scenario {
     private static final String SOURCE = "a1";
     private static final String TARGET = "a2";
 
     private final String point;
+    private final String thenArm;
 
-    AgentFaultScenario(String point) {
+    /** {@code thenArm}: the fault point the dead agent is restarted with (empty: none). */
+    AgentFaultScenario(String point, String thenArm) {
         this.point = point;
+        this.thenArm = thenArm;
     }
 
     @Override
@@ -29,7 +34,9 @@ final class AgentFaultScenario implements Scenario {
         String dying = point.startsWith("source") ? SOURCE : TARGET;
         String expectedOwner = point.endsWith("after-commit") ? TARGET : SOURCE;
         String id = "p-" + point.replace('.', '-');
-        ChildJvm armed = cluster.restartAgent(dying, List.of("--fault-point", point));
+        cluster.disarmAgents(dying);
+        List<String> arming = List.of("--fault-point", point);
+        ChildJvm armed = cluster.agentArgs(dying).equals(arming) ? cluster.agent(dying) : cluster.restartAgent(dying, arming);
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
             Migrations.spawnUnderWay(cluster, counter, id, SOURCE, 0);
             cluster.client().checkpoint(id, false); // what a restarted source goes back to
@@ -38,7 +45,7 @@ final class AgentFaultScenario implements Scenario {
             if (!armed.awaitExit(60)) {
                 throw new ScenarioFailure(dying + " did not halt at " + point + " (migration " + call + ")");
             }
-            cluster.restartAgent(dying, List.of());
+            cluster.restartAgent(dying, thenArm.isEmpty() ? List.of() : List.of("--fault-point", thenArm));
             String owner = ExactlyOnce.awaitSettled(cluster, id);
             if (!owner.equals(expectedOwner)) {
                 throw new ScenarioFailure(id + " settled on " + owner + ", expected the " + (expectedOwner.equals(SOURCE) ? "source " : "target ")

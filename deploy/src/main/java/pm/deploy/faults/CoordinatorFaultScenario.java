@@ -26,6 +26,7 @@ final class CoordinatorFaultScenario implements Scenario {
     @Override
     public String run(FaultCluster cluster, CounterWorkload counter) throws Exception {
         String expectedOwner = point.endsWith("committed") ? TARGET : SOURCE;
+        cluster.disarmAgents();
         String id = "p-" + point.replace('.', '-');
         ChildJvm armed = cluster.armLeader(point);
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {

@@ -22,6 +22,7 @@ final class CutOffScenario implements Scenario {
 
     @Override
     public String run(FaultCluster cluster, CounterWorkload counter) throws Exception {
+        cluster.disarmAgents();
         String id = "p-cut-off";
         try (TcpProxy relay = new TcpProxy(cluster.local().zookeeperAddress());
                 RunningSampler sampler = new RunningSampler(cluster.probe())) {

@@ -26,7 +26,7 @@ final class FaultCluster implements AutoCloseable {
     private final AgentProbe probe;
     private final List<String> coordinatorArgs;
     private final String recoveryProblem;
-    private final java.util.Set<String> unusual = new java.util.HashSet<>(); // armed, or behind a relay
+    private final java.util.Map<String, List<String>> unusual = new java.util.HashMap<>(); // armed, or behind a relay: their args
     private ClusterClient client;
     private String clientAddresses = "";
 
@@ -57,9 +57,7 @@ final class FaultCluster implements AutoCloseable {
                 cluster.startCoordinator("c1", 0, coordinatorArgs);
             }
             cluster.startCoordinator("c2", 0, coordinatorArgs);
-            for (String a : AGENTS) {
-                cluster.startAgent(a);
-            }
+            cluster.startAgents(AGENTS);
             FaultCluster c = new FaultCluster(cluster, coordinatorArgs, problem);
             c.awaitNodes(AGENTS.size());
             return c;
@@ -109,10 +107,25 @@ final class FaultCluster implements AutoCloseable {
         if (extraArgs.isEmpty() && zookeeper.equals(cluster.zookeeperAddress())) {
             unusual.remove(name);
         } else {
-            unusual.add(name);
+            unusual.put(name, List.copyOf(extraArgs));
         }
         awaitNodeAt(name, a.address());
         return a;
+    }
+
+    /** Restarts plainly every agent other than {@code except} that runs armed or behind a relay. */
+    void disarmAgents(String... except) throws IOException, InterruptedException {
+        List<String> keep = List.of(except);
+        for (String name : List.copyOf(unusual.keySet())) {
+            if (!keep.contains(name) && AGENTS.contains(name)) {
+                restartAgent(name, List.of());
+            }
+        }
+    }
+
+    /** The extra arguments agent {@code name} runs with now (a fault point, say); empty if plain. */
+    List<String> agentArgs(String name) {
+        return unusual.getOrDefault(name, List.of());
     }
 
     /** Waits until the coordinators list {@code count} live agents. */
@@ -162,7 +175,7 @@ final class FaultCluster implements AutoCloseable {
         if (extraArgs.isEmpty()) {
             unusual.remove(name);
         } else {
-            unusual.add(name);
+            unusual.put(name, List.copyOf(extraArgs));
         }
         return cluster.startCoordinator(name, 0, args);
     }
@@ -173,12 +186,12 @@ final class FaultCluster implements AutoCloseable {
      */
     void repair() throws IOException, InterruptedException {
         for (ChildJvm c : cluster.coordinators()) {
-            if (!c.isAlive() || unusual.contains(c.name())) {
+            if (!c.isAlive() || unusual.containsKey(c.name())) {
                 startCoordinator(c.name(), List.of());
             }
         }
         for (ChildJvm a : cluster.agents()) {
-            if (!a.isAlive() || unusual.contains(a.name())) {
+            if (!a.isAlive() || unusual.containsKey(a.name())) {
                 restartAgent(a.name(), List.of());
             }
         }

@@ -49,9 +49,15 @@ public final class FaultSuite {
     /** Every scenario, in the order they run: the ones that move agents onto relays or lose them come last. */
     static List<Scenario> scenarios() {
         List<Scenario> all = new ArrayList<>();
-        for (String point : List.of("source.precopy", "source.frozen", "source.final-sent", "source.before-commit",
-                "source.after-commit", "target.precopy", "target.final", "target.prepared", "target.after-commit")) {
-            all.add(new AgentFaultScenario(point));
+        List<String> points = List.of("source.precopy", "source.frozen", "source.final-sent", "source.before-commit",
+                "source.after-commit", "target.precopy", "target.final", "target.prepared", "target.after-commit");
+        for (int i = 0; i < points.size(); i++) {
+            // The dead agent comes back armed for the next scenario on the same side; an after-commit
+            // point is last on its side, because the restart itself may hear the commit.
+            String point = points.get(i);
+            String next = i + 1 < points.size() ? points.get(i + 1) : "";
+            boolean sameSide = next.startsWith(point.substring(0, point.indexOf('.')));
+            all.add(new AgentFaultScenario(point, sameSide && !point.endsWith("after-commit") ? next : ""));
         }
         all.add(new CoordinatorFaultScenario(CoordinatorFaultPoint.STARTED));
         all.add(new CoordinatorFaultScenario(CoordinatorFaultPoint.COMMITTED));

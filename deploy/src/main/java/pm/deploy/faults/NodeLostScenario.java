@@ -25,6 +25,7 @@ final class NodeLostScenario implements Scenario {
         if (!cluster.recoveryProblem().isEmpty()) {
             throw new ScenarioFailure(cluster.recoveryProblem());
         }
+        cluster.disarmAgents();
         String id = "p-node-lost";
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
             Migrations.spawnUnderWay(cluster, counter, id, NODE, CHECKPOINT_MILLIS);

@@ -19,6 +19,7 @@ final class SessionExpiryScenario implements Scenario {
 
     @Override
     public String run(FaultCluster cluster, CounterWorkload counter) throws Exception {
+        cluster.disarmAgents();
         String id = "p-session-expiry";
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
             Migrations.spawnUnderWay(cluster, counter, id, NODE, 0);
