@@ -37,16 +37,22 @@ final class AgentFaultScenario implements Scenario {
         cluster.disarmAgents(dying);
         List<String> arming = List.of("--fault-point", point);
         ChildJvm armed = cluster.agentArgs(dying).equals(arming) ? cluster.agent(dying) : cluster.restartAgent(dying, arming);
+        cluster.step("armed " + dying);
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
             Migrations.spawnUnderWay(cluster, counter, id, SOURCE, 0);
+            cluster.step("spawned and under way on " + SOURCE);
             cluster.client().checkpoint(id, false); // what a restarted source goes back to
             Migrations.awaitInstructions(cluster, id, SOURCE, 1_000_000);
+            cluster.step("checkpointed, running on");
             String call = Migrations.migrate(cluster.client(), id, TARGET);
+            cluster.step("migration " + call.split("\n")[0]);
             if (!armed.awaitExit(60)) {
                 throw new ScenarioFailure(dying + " did not halt at " + point + " (migration " + call + ")");
             }
             cluster.restartAgent(dying, thenArm.isEmpty() ? List.of() : List.of("--fault-point", thenArm));
+            cluster.step("restarted " + dying);
             String owner = ExactlyOnce.awaitSettled(cluster, id);
+            cluster.step("settled on " + owner);
             if (!owner.equals(expectedOwner)) {
                 throw new ScenarioFailure(id + " settled on " + owner + ", expected the " + (expectedOwner.equals(SOURCE) ? "source " : "target ")
                         + expectedOwner);

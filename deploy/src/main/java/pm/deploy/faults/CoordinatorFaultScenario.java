@@ -29,14 +29,19 @@ final class CoordinatorFaultScenario implements Scenario {
         cluster.disarmAgents();
         String id = "p-" + point.replace('.', '-');
         ChildJvm armed = cluster.armLeader(point);
+        cluster.step("armed leader " + armed.name());
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
             Migrations.spawnUnderWay(cluster, counter, id, SOURCE, 0);
+            cluster.step("spawned and under way on " + SOURCE);
             String call = Migrations.migrate(cluster.client(), id, TARGET);
             if (!armed.awaitExit(60)) {
                 throw new ScenarioFailure("leader " + armed.name() + " did not halt at " + point + " (migration " + call + ")");
             }
+            cluster.step("leader halted; migration " + call.split("\n")[0]);
             ChildJvm successor = cluster.awaitLeader();
+            cluster.step(successor.name() + " leads");
             String owner = ExactlyOnce.awaitSettled(cluster, id);
+            cluster.step("settled on " + owner);
             if (!owner.equals(expectedOwner)) {
                 throw new ScenarioFailure(id + " settled on " + owner + " after " + successor.name() + " took over, expected "
                         + expectedOwner);

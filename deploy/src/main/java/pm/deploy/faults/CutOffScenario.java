@@ -28,16 +28,20 @@ final class CutOffScenario implements Scenario {
                 RunningSampler sampler = new RunningSampler(cluster.probe())) {
             ChildJvm agent = cluster.restartAgent(NODE, List.of(), relay.address());
             Migrations.spawnUnderWay(cluster, counter, id, NODE, 0);
+            cluster.step("under way on " + NODE + " behind the relay");
             relay.cut();
             try {
                 awaitStandingStill(cluster, id, agent);
+                cluster.step("cut; " + NODE + " fenced it");
                 Poll.until("the coordinators to see " + NODE + "'s session expire", Duration.ofSeconds(60),
                         () -> !cluster.nodeListed(NODE));
+                cluster.step("session expired");
                 awaitStandingStill(cluster, id, agent); // still fenced after the expiry, and still answering
             } finally {
                 relay.heal();
             }
             Poll.until(NODE + " to register again", FaultCluster.JOIN, () -> cluster.nodeListed(NODE));
+            cluster.step("healed; " + NODE + " registered again");
             String owner = ExactlyOnce.awaitSettled(cluster, id);
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             ExactlyOnce.requireNeverTwice(sampler);

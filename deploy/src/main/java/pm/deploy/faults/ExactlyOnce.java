@@ -76,6 +76,7 @@ final class ExactlyOnce {
                     }
                     return p.getState() == ProcessState.PROCESS_STATE_EXITED;
                 }).orElseThrow(() -> new ScenarioFailure(id + " vanished from its owner " + owner)));
+        cluster.step(id + " ran to the end on " + owner);
         String settled = awaitSettled(cluster, id);
         if (!settled.equals(owner)) {
             throw new ScenarioFailure(id + " ended on " + owner + " but its record names " + settled);

@@ -29,6 +29,8 @@ final class FaultCluster implements AutoCloseable {
     private final java.util.Map<String, List<String>> unusual = new java.util.HashMap<>(); // armed, or behind a relay: their args
     private ClusterClient client;
     private String clientAddresses = "";
+    private java.io.PrintStream trace;
+    private long stepFrom = System.nanoTime();
 
     private FaultCluster(LocalCluster cluster, List<String> coordinatorArgs, String recoveryProblem) {
         this.cluster = cluster;
@@ -65,6 +67,20 @@ final class FaultCluster implements AutoCloseable {
             cluster.close();
             throw e;
         }
+    }
+
+    /** With {@code out}, every {@link #step} is printed with the seconds since the one before (the suite's {@code --verbose}). */
+    void traceTo(java.io.PrintStream out) {
+        this.trace = out;
+    }
+
+    /** A scenario's progress, for the verbose trace. */
+    void step(String what) {
+        long now = System.nanoTime();
+        if (trace != null) {
+            trace.printf("        . %-60s +%.1f s%n", what, (now - stepFrom) / 1e9);
+        }
+        stepFrom = now;
     }
 
     /** The SDK client, on the coordinators as they are now. */

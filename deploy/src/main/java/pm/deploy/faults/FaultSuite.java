@@ -14,12 +14,12 @@ import pm.coordinator.migration.CoordinatorFaultPoint;
  * journal phase, an agent's ZooKeeper session expiring, an agent cut off from ZooKeeper while it
  * runs, and a node lost for good. Prints each scenario with PASS or FAIL and one line of reason,
  * then {@code N passed, M failed}; exits 0 only if all passed. {@code --only TEXT} runs the
- * scenarios whose name contains TEXT.
+ * scenarios whose name contains TEXT; {@code --verbose} prints each scenario's steps with their times.
  */
 public final class FaultSuite {
     /** The counter as every scenario runs it: long enough to be interrupted mid-way on a slow machine. */
-    static final int TICKS = 300;
-    static final int SPIN = 20_000;
+    static final int TICKS = 200;
+    static final int SPIN = 10_000;
     static final int MEM_BYTES = 1 << 20;
     static final int HOT_BYTES = 16 << 10;
 
@@ -34,15 +34,18 @@ public final class FaultSuite {
 
     public static void main(String[] args) throws Exception {
         String only = "";
+        boolean verbose = false;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--only") && i + 1 < args.length) {
                 only = args[++i];
+            } else if (args[i].equals("--verbose")) {
+                verbose = true;
             } else {
-                System.err.println("usage: faults [--only TEXT]");
+                System.err.println("usage: faults [--only TEXT] [--verbose]");
                 System.exit(2);
             }
         }
-        Summary s = run(System.out, Files.createTempDirectory("pm-faults"), only);
+        Summary s = run(System.out, Files.createTempDirectory("pm-faults"), only, verbose);
         System.exit(s.failed() == 0 ? 0 : 1);
     }
 
@@ -68,7 +71,7 @@ public final class FaultSuite {
     }
 
     /** Runs the scenarios whose name contains {@code only} (all, if empty) on a cluster under {@code dir}, printing to {@code out}. */
-    public static Summary run(PrintStream out, Path dir, String only) throws Exception {
+    public static Summary run(PrintStream out, Path dir, String only, boolean verbose) throws Exception {
         List<Scenario> chosen = scenarios().stream().filter(s -> s.name().contains(only)).toList();
         long t0 = System.nanoTime();
         CounterWorkload counter = new CounterWorkload(TICKS, SPIN, MEM_BYTES, HOT_BYTES);
@@ -79,6 +82,9 @@ public final class FaultSuite {
         try (FaultCluster cluster = FaultCluster.start(dir)) {
             out.printf("cluster up: ZooKeeper, coordinators c1 c2, agents %s (%.1f s)%n", String.join(" ", FaultCluster.AGENTS),
                     seconds(t0));
+            if (verbose) {
+                cluster.traceTo(out);
+            }
             if (!cluster.recoveryProblem().isEmpty()) {
                 out.println("note: " + cluster.recoveryProblem());
             }
@@ -87,6 +93,7 @@ public final class FaultSuite {
                 n++;
                 out.printf("[%d/%d] %s%n", n, chosen.size(), s.name());
                 long t = System.nanoTime();
+                cluster.step("start");
                 try {
                     String how = s.run(cluster, counter);
                     passed++;

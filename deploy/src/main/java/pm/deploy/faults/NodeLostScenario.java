@@ -33,11 +33,13 @@ final class NodeLostScenario implements Scenario {
                 ClusterProcess p = ExactlyOnce.ownershipRecord(cluster, id);
                 return p.getCheckpointNodesCount() >= 2 ? java.util.Optional.of(p) : java.util.Optional.empty();
             });
+            cluster.step("durable checkpoint on " + durable.getCheckpointNodesList());
             cluster.agent(NODE).kill();
             String owner = Poll.value(id + " to be recovered on another node", ExactlyOnce.SETTLE, () -> {
                 ClusterProcess p = ExactlyOnce.ownershipRecord(cluster, id);
                 return p.getNode().equals(NODE) ? java.util.Optional.empty() : java.util.Optional.of(p.getNode());
             });
+            cluster.step("recovered on " + owner);
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             cluster.restartAgent(NODE, List.of());
             String after = ExactlyOnce.awaitSettled(cluster, id);

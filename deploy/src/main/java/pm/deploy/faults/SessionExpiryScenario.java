@@ -33,7 +33,9 @@ final class SessionExpiryScenario implements Scenario {
                 Signals.resume(agent.pid());
             }
             long stoppedMillis = (System.nanoTime() - stoppedAt) / 1_000_000;
+            cluster.step(NODE + " expired and continued");
             Poll.until(NODE + " to register again", FaultCluster.JOIN, () -> cluster.nodeListed(NODE));
+            cluster.step(NODE + " registered again");
             String owner = ExactlyOnce.awaitSettled(cluster, id);
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             ExactlyOnce.requireNeverTwice(sampler);
