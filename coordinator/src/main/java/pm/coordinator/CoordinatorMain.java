@@ -8,8 +8,8 @@ import pm.coordinator.migration.MigrationObserver;
 /**
  * Runs one coordinator until the JVM is stopped:
  * {@code CoordinatorMain --zookeeper HOST:PORT [--zk-root /pm] [--port P] [--metrics-port P] [--name NAME]
- * [--fault-point coordinator.started|coordinator.committed] [--exit-with-stdin]}. Prints exactly one
- * line, {@code coordinator NAME listening on 127.0.0.1:PORT}, once it serves. A fault point makes it
+ * [--recovery-grace-ms MS] [--fault-point coordinator.started|coordinator.committed] [--exit-with-stdin]}.
+ * Prints exactly one line, {@code coordinator NAME listening on 127.0.0.1:PORT}, once it serves. A fault point makes it
  * halt as by kill -9 once a migration's journal reaches that phase (the fault-injection suite). With
  * {@code --exit-with-stdin} it exits when its standard input closes, so one a test started never
  * outlives the test's JVM.
@@ -23,6 +23,7 @@ public final class CoordinatorMain {
         String name = "coordinator";
         int port = 0;
         int metricsPort = 0;
+        long recoveryGraceMillis = -1;
         boolean exitWithStdin = false;
         MigrationObserver fault = MigrationObserver.NONE;
         for (int i = 0; i < args.length; i++) {
@@ -41,6 +42,7 @@ public final class CoordinatorMain {
                 case "--metrics-port" -> metricsPort = Integer.parseInt(value);
                 case "--name" -> name = value;
                 case "--fault-point" -> fault = faultPoint(value);
+                case "--recovery-grace-ms" -> recoveryGraceMillis = Long.parseLong(value);
                 default -> usage("unknown option " + args[i]);
             }
             i++;
@@ -48,8 +50,12 @@ public final class CoordinatorMain {
         if (zookeeper == null) {
             usage("--zookeeper is required");
         }
-        CoordinatorServer server = new CoordinatorServer(CoordinatorConfig.defaults(name, zookeeper)
-                .withLayout(new ClusterLayout(root)).withPort(port).withMetricsPort(metricsPort), fault).start();
+        CoordinatorConfig config = CoordinatorConfig.defaults(name, zookeeper)
+                .withLayout(new ClusterLayout(root)).withPort(port).withMetricsPort(metricsPort);
+        if (recoveryGraceMillis >= 0) {
+            config = config.withRecoveryGrace(java.time.Duration.ofMillis(recoveryGraceMillis));
+        }
+        CoordinatorServer server = new CoordinatorServer(config, fault).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-coordinator-shutdown"));
         System.out.println("coordinator " + name + " listening on " + server.address());
         System.out.flush();
@@ -71,7 +77,7 @@ public final class CoordinatorMain {
     private static void usage(String problem) {
         System.err.println("coordinator: " + problem);
         System.err.println("usage: coordinator --zookeeper HOST:PORT [--zk-root /pm] [--port P] [--metrics-port P] [--name NAME]"
-                + " [--fault-point coordinator.started|coordinator.committed] [--exit-with-stdin]");
+                + " [--recovery-grace-ms MS] [--fault-point coordinator.started|coordinator.committed] [--exit-with-stdin]");
         System.exit(2);
     }
 }

@@ -110,7 +110,8 @@ public final class NodeAgentServer implements AutoCloseable {
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", config.port()))
                 .maxInboundMessageSize(config.maxMessageBytes())
                 .addService(ServerInterceptors.intercept(
-                        new NodeAgentService(host, source, target, 4L << 30, epochs, ownership, inbound), epochs))
+                        new NodeAgentService(host, source, target, 4L << 30, epochs, ownership, inbound,
+                                new CheckpointReplicas(host, channels, 4L << 30)), epochs))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()

@@ -18,7 +18,7 @@ import pm.v1.LeaderInfo;
  */
 final class FaultCluster implements AutoCloseable {
     static final int AGENT_SESSION_MILLIS = 4_000;
-    static final int RECOVERY_GRACE_MILLIS = 8_000;
+    static final int RECOVERY_GRACE_MILLIS = 12_000;
     static final List<String> AGENTS = List.of("a1", "a2", "a3");
     static final Duration JOIN = Duration.ofSeconds(60);
 
