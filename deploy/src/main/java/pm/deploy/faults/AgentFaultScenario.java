@@ -42,7 +42,7 @@ final class AgentFaultScenario implements Scenario {
             Migrations.spawnUnderWay(cluster, counter, id, SOURCE, 0);
             cluster.step("spawned and under way on " + SOURCE);
             cluster.client().checkpoint(id, false); // what a restarted source goes back to
-            Migrations.awaitInstructions(cluster, id, SOURCE, 1_000_000);
+            Migrations.awaitInstructions(cluster, id, SOURCE, 500_000);
             cluster.step("checkpointed, running on");
             String call = Migrations.migrate(cluster.client(), id, TARGET);
             cluster.step("migration " + call.split("\n")[0]);

@@ -18,7 +18,7 @@ import pm.coordinator.migration.CoordinatorFaultPoint;
  */
 public final class FaultSuite {
     /** The counter as every scenario runs it: long enough to be interrupted mid-way on a slow machine. */
-    static final int TICKS = 200;
+    static final int TICKS = 500;
     static final int SPIN = 10_000;
     static final int MEM_BYTES = 1 << 20;
     static final int HOT_BYTES = 16 << 10;

@@ -7,12 +7,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import pm.client.ClusterClient;
 import pm.v1.ProcessInfo;
+import pm.v1.ProcessState;
 
 /** Steps the migration scenarios share: a counter started and under way, and a migration whose caller may see it break. */
 final class Migrations {
     static final Duration PROGRESS = Duration.ofSeconds(60);
     /** Instructions the counter runs before anything is done to it, so no step starts from its beginning. */
-    private static final long WARM_INSTRUCTIONS = 3_000_000;
+    private static final long WARM_INSTRUCTIONS = 2_000_000;
 
     private Migrations() {}
 
@@ -23,15 +24,22 @@ final class Migrations {
         awaitInstructions(cluster, id, node, WARM_INSTRUCTIONS);
     }
 
-    /** Waits until {@code id} has run {@code instructions} more on {@code node}. */
+    /**
+     * Waits until {@code id} has run {@code more} instructions more on {@code node}; fails at once if it
+     * ended first (then the counter is too short for this machine: the fault would miss it).
+     */
     static void awaitInstructions(FaultCluster cluster, String id, String node, long more) throws InterruptedException {
-        long from = instructions(cluster, id, node);
-        Poll.until(id + " to make progress on " + node, PROGRESS, () -> instructions(cluster, id, node) >= from + more);
+        long from = running(cluster, id, node).getInstructionsRetired();
+        Poll.until(id + " to make progress on " + node, PROGRESS, () -> running(cluster, id, node).getInstructionsRetired() >= from + more);
     }
 
-    static long instructions(FaultCluster cluster, String id, String node) {
-        return cluster.probe().find(cluster.agent(node), id).map(ProcessInfo::getInstructionsRetired)
-                .orElseThrow(() -> new ScenarioFailure(id + " is not on " + node));
+    private static ProcessInfo running(FaultCluster cluster, String id, String node) {
+        ProcessInfo p = cluster.probe().find(cluster.agent(node), id).orElseThrow(() -> new ScenarioFailure(id + " is not on " + node));
+        if (p.getState() == ProcessState.PROCESS_STATE_EXITED || p.getState() == ProcessState.PROCESS_STATE_FAILED) {
+            throw new ScenarioFailure(id + " ended (" + p.getState() + ") on " + node + " before the fault: the counter is too short"
+                    + " for this machine's speed");
+        }
+        return p;
     }
 
     /**

@@ -35,10 +35,9 @@ final class NodeLostScenario implements Scenario {
             });
             cluster.step("durable checkpoint on " + durable.getCheckpointNodesList());
             cluster.agent(NODE).kill();
-            String owner = Poll.value(id + " to be recovered on another node", ExactlyOnce.SETTLE, () -> {
-                ClusterProcess p = ExactlyOnce.ownershipRecord(cluster, id);
-                return p.getNode().equals(NODE) ? java.util.Optional.empty() : java.util.Optional.of(p.getNode());
-            });
+            Poll.until(id + " to be recovered on another node", ExactlyOnce.SETTLE,
+                    () -> !ExactlyOnce.ownershipRecord(cluster, id).getNode().equals(NODE));
+            String owner = ExactlyOnce.awaitSettled(cluster, id); // the record moves first, then the new owner adopts it
             cluster.step("recovered on " + owner);
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             cluster.restartAgent(NODE, List.of());
