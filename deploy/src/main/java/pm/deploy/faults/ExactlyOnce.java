@@ -31,13 +31,33 @@ final class ExactlyOnce {
     static String awaitSettled(FaultCluster cluster, String id) throws InterruptedException {
         int[] stable = {0};
         String[] last = {""};
-        return Poll.value(id + " to settle on exactly one node", SETTLE, () -> {
-            Optional<String> owner = settledOwner(cluster, id);
-            String now = owner.orElse("");
-            stable[0] = owner.isPresent() && now.equals(last[0]) ? stable[0] + 1 : 0;
-            last[0] = now;
-            return stable[0] >= STABLE_ROUNDS ? owner : Optional.empty();
+        try {
+            return Poll.value(id + " to settle on exactly one node", SETTLE, () -> {
+                Optional<String> owner = settledOwner(cluster, id);
+                String now = owner.orElse("");
+                stable[0] = owner.isPresent() && now.equals(last[0]) ? stable[0] + 1 : 0;
+                last[0] = now;
+                return stable[0] >= STABLE_ROUNDS ? owner : Optional.empty();
+            });
+        } catch (ScenarioFailure e) {
+            throw new ScenarioFailure(e.getMessage() + "; last seen: " + describe(cluster, id));
+        }
+    }
+
+    /** The record's owner, epoch and state, and every agent's copy: what a failure message shows. */
+    static String describe(FaultCluster cluster, String id) {
+        StringBuilder b = new StringBuilder();
+        try {
+            ClusterProcess r = ownershipRecord(cluster, id);
+            b.append("record ").append(r.getNode()).append("@").append(r.getEpoch()).append(" ").append(r.getState());
+        } catch (RuntimeException e) {
+            b.append("record: ").append(e.getMessage());
+        }
+        cluster.probe().snapshot(5_000).forEach((agent, processes) -> {
+            ProcessInfo p = processes.get(id);
+            b.append("; ").append(agent).append(": ").append(p == null ? "none" : p.getState() + "@" + p.getEpoch());
         });
+        return b.toString();
     }
 
     private static Optional<String> settledOwner(FaultCluster cluster, String id) {
