@@ -229,6 +229,31 @@ final class CheckpointReplicas {
         return b.build();
     }
 
+    /**
+     * Drops the replicas the ownership records no longer name on this node (a kill or a newer
+     * durable checkpoint whose drop message never arrived), once they are older than {@code minAgeMillis}:
+     * a replica is stored before the record names it, so a young one may be on its way to counting.
+     */
+    int sweep(java.util.function.Function<String, java.util.Optional<pm.v1.OwnershipRecord>> records, long minAgeMillis) {
+        String prefix = key("");
+        int dropped = 0;
+        for (String k : host.stores().processes()) {
+            if (!k.startsWith(prefix)) {
+                continue;
+            }
+            String id = k.substring(prefix.length());
+            boolean named = records.apply(id)
+                    .map(r -> r.getCheckpointNodesList().contains(host.node()) && !r.getOwner().equals(host.node()))
+                    .orElse(false);
+            long newest = host.stores().list(k).stream().mapToLong(CheckpointRecord::createdMillis).max().orElse(0);
+            if (!named && System.currentTimeMillis() - newest >= minAgeMillis) {
+                host.stores().delete(k);
+                dropped++;
+            }
+        }
+        return dropped;
+    }
+
     /** Forgets the replica of {@code processId}, if any. */
     ReplicaStored drop(String processId) {
         host.stores().delete(key(processId));
@@ -303,11 +328,18 @@ final class CheckpointReplicas {
                 if (image == null) {
                     return;
                 }
+                String k = key(begin.getProcessId());
+                if (host.stores().list(k).stream().anyMatch(c -> c.checkpointId().equals(image.getCheckpointId()))) {
+                    parts.clear(); // sent twice (two pushes crossed): held already
+                    bytes = 0;
+                    image = null;
+                    return;
+                }
                 List<InputStream> streams = new ArrayList<>();
                 for (ByteString p : parts) {
                     streams.add(p.newInput());
                 }
-                CheckpointRecord r = host.stores().put(key(begin.getProcessId()),
+                CheckpointRecord r = host.stores().put(k,
                         new SequenceInputStream(Collections.enumeration(streams)), image.getAttachment().toByteArray());
                 if (!r.checkpointId().equals(image.getCheckpointId())) {
                     throw new pm.runtime.StateFormatException("replica image " + image.getCheckpointId() + " holds checkpoint "

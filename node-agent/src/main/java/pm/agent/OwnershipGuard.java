@@ -189,6 +189,37 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         }
     }
 
+    /**
+     * Tells the cluster that a process this node owns at {@code epoch} ended: its record's state
+     * becomes {@code state}, so that no recovery ever runs it again. Written with the record's
+     * version, and only while the record still names this node at that epoch with no migration in
+     * flight; a lost race is retried a few times, then left (the owner's live view still says it).
+     * Runs on this class's thread.
+     */
+    void recordEnded(String processId, long epoch, pm.v1.ProcessState state) {
+        events.execute(() -> {
+            for (int attempt = 0; attempt < 5; attempt++) {
+                try {
+                    org.apache.zookeeper.data.Stat stat = new org.apache.zookeeper.data.Stat();
+                    OwnershipRecord r = OwnershipRecord.parseFrom(zk.getData().storingStatIn(stat).forPath(layout.process(processId)));
+                    if (!r.getOwner().equals(node) || r.getEpoch() != epoch || !r.getMigrationId().isEmpty() || r.getState() == state) {
+                        return;
+                    }
+                    zk.setData().withVersion(stat.getVersion()).forPath(layout.process(processId),
+                            r.toBuilder().setState(state).setUpdatedMillis(System.currentTimeMillis()).build().toByteArray());
+                    return;
+                } catch (KeeperException.BadVersionException e) {
+                    // the coordinator wrote meanwhile: read again
+                } catch (KeeperException.NoNodeException e) {
+                    return; // killed meanwhile
+                } catch (Exception e) {
+                    LOG.log(Level.INFO, "cannot record the end of " + processId + ": " + e.getMessage());
+                    return;
+                }
+            }
+        });
+    }
+
     @Override
     public void close() {
         records.close();

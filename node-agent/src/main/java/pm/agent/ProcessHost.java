@@ -53,6 +53,8 @@ final class ProcessHost {
     });
     private final Map<String, HostedProcess> processes = new ConcurrentHashMap<>();
     private final Map<String, CompiledModule> compiled = new ConcurrentHashMap<>();
+    /** Hears each process that exits or fails here (set once, after the cluster guard that needs this host exists). */
+    private volatile Consumer<HostedProcess> endListener = h -> { };
 
     ProcessHost(AgentConfig config, ProcessScheduler scheduler, LocalStores stores, ProcessRecords records, AgentMetrics metrics,
             Executor background) {
@@ -185,6 +187,10 @@ final class ProcessHost {
         }
     }
 
+    void onEnded(Consumer<HostedProcess> listener) {
+        endListener = listener;
+    }
+
     /** Called on a scheduler worker when a process exits or fails: it is done, so nothing of it stays on disk. */
     private void ended(HostedProcess hosted, ScheduledProcess handle) {
         WasiProcess p = handle.process();
@@ -192,6 +198,7 @@ final class ProcessHost {
         hosted.failure = p.failure() == null ? "" : p.failure();
         hosted.state = p.state() == WasiProcess.State.EXITED ? ProcessState.PROCESS_STATE_EXITED : ProcessState.PROCESS_STATE_FAILED;
         hosted.log.close();
+        endListener.accept(hosted);
         background.execute(() -> {
             hosted.lock.lock();
             try {

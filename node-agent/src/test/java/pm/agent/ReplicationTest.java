@@ -157,4 +157,21 @@ class ReplicationTest {
         assertThat(owner.get(ProcessRef.newBuilder().setProcessId("q").build()).getState())
                 .isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
     }
+
+    @Test
+    void sweepDropsOnlyOldReplicasTheRecordsNoLongerName() throws Exception {
+        owner.spawn(SpawnRequest.newBuilder().setProcessId("s").setSpec(Agents.counter(1_000_000, 20_000, 1 << 20)).build());
+        owner.checkpoint(CheckpointRequest.newBuilder().setProcessId("s").build());
+        replicate("s", "");
+        pm.v1.OwnershipRecord naming = pm.v1.OwnershipRecord.newBuilder().setProcessId("s").setOwner("owner")
+                .addCheckpointNodes("owner").addCheckpointNodes("replica").build();
+        CheckpointReplicas replicas = replicaServer.replicas();
+
+        assertThat(replicas.sweep(id -> java.util.Optional.of(naming), 0)).isZero();
+        assertThat(replicas.sweep(id -> java.util.Optional.empty(), 3_600_000)).as("too young to judge").isZero();
+        assertThat(replica.replicaHeld(ReplicaQuery.newBuilder().setProcessId("s").build()).getCheckpointIdsCount()).isEqualTo(1);
+        assertThat(replicas.sweep(id -> java.util.Optional.of(naming.toBuilder().clearCheckpointNodes().addCheckpointNodes("owner")
+                .addCheckpointNodes("elsewhere").build()), 0)).isEqualTo(1);
+        assertThat(replica.replicaHeld(ReplicaQuery.newBuilder().setProcessId("s").build()).getCheckpointIdsCount()).isZero();
+    }
 }

@@ -36,6 +36,7 @@ public final class CheckpointScheduler {
     private final long retryMillis;
     private final Clock clock;
     private final Map<String, Long> attempted = new ConcurrentHashMap<>();
+    private final java.util.Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
     public CheckpointScheduler(OwnershipCache records, Membership membership, DurableCheckpoints checkpoints,
             ExecutorService workers, int maxInFlight, long retryMillis, Clock clock) {
@@ -54,16 +55,19 @@ public final class CheckpointScheduler {
         attempted.keySet().removeIf(id -> records.find(id).isEmpty());
         for (Versioned<OwnershipRecord> v : records.all()) {
             OwnershipRecord r = v.value();
-            if (!due(r, now) || attempted.getOrDefault(r.getProcessId(), Long.MIN_VALUE) > now - retryMillis) {
+            if (!due(r, now) || inFlight.contains(r.getProcessId())
+                    || attempted.getOrDefault(r.getProcessId(), Long.MIN_VALUE) > now - retryMillis) {
                 continue;
             }
             if (!slots.tryAcquire()) {
                 return;
             }
             attempted.put(r.getProcessId(), now);
+            inFlight.add(r.getProcessId());
             try {
                 workers.execute(() -> run(r));
             } catch (RuntimeException e) {
+                inFlight.remove(r.getProcessId());
                 slots.release();
                 throw e;
             }
@@ -78,6 +82,7 @@ public final class CheckpointScheduler {
         } catch (RuntimeException e) {
             LOG.log(Level.INFO, "policy checkpoint of " + r.getProcessId() + " failed: " + e.getMessage());
         } finally {
+            inFlight.remove(r.getProcessId());
             slots.release();
         }
     }

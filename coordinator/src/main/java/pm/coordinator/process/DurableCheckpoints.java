@@ -76,8 +76,11 @@ public final class DurableCheckpoints {
      */
     public OwnershipRecord record(OwnershipRecord r, NodeRecord owner, String checkpointId) {
         List<String> nodes = replicate(r, owner, checkpointId);
-        if (nodes.size() == 1 && durable(r)) {
-            return r; // the durable one stays named: it is what a recovery can use
+        if (nodes.size() == 1) {
+            OwnershipRecord now = store.get(r.getProcessId()).value();
+            if (durable(now)) {
+                return now; // the durable one stays named: it is what a recovery can use
+            }
         }
         OwnershipRecord written = change(r, b -> b.setLastCheckpointId(checkpointId).clearCheckpointNodes()
                 .addAllCheckpointNodes(nodes).setCheckpointMillis(clock.millis()));
@@ -138,13 +141,16 @@ public final class DurableCheckpoints {
         return n.getCapacityBytes() == 0 ? 1 : (double) n.getMemoryBytes() / n.getCapacityBytes();
     }
 
-    /** Tells {@code node} to forget its replica of {@code processId}; a node that is away forgets it when it next hears. */
+    /** Tells {@code node} to forget its replica of {@code processId}; one that is away keeps it (disk only: the record names the replica that counts). */
     public void dropReplica(String node, String processId) {
         membership.node(node).ifPresent(n -> {
             try {
-                agents.future(n, 0).dropReplica(ProcessRef.newBuilder().setProcessId(processId).build());
-            } catch (RuntimeException ignored) {
+                // Forked: the caller's request ending must not cancel it.
+                io.grpc.Context.current().fork().run(() ->
+                        agents.future(n, 0).dropReplica(ProcessRef.newBuilder().setProcessId(processId).build()));
+            } catch (RuntimeException e) {
                 // best effort: a stale replica costs disk, never correctness (the record names the one that counts)
+                LOG.info("cannot tell " + node + " to drop its replica of " + processId + ": " + e);
             }
         });
     }

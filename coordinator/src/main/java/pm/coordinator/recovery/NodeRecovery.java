@@ -101,8 +101,9 @@ public final class NodeRecovery {
         for (Versioned<OwnershipRecord> v : records.all()) {
             OwnershipRecord r = v.value();
             String owner = r.getOwner();
-            if (membership.node(owner).isPresent() || !r.getMigrationId().isEmpty() || inFlight.contains(r.getProcessId())) {
-                continue; // live owner, or a migration the migration recovery settles first
+            if (membership.node(owner).isPresent() || !r.getMigrationId().isEmpty() || inFlight.contains(r.getProcessId())
+                    || ended(r)) {
+                continue; // live owner, a migration the migration recovery settles first, or nothing left to run
             }
             long since = awaySince.computeIfAbsent(owner, n -> now);
             if (now - since < grace.toMillis()) {
@@ -133,14 +134,19 @@ public final class NodeRecovery {
         }
     }
 
+    private static boolean ended(OwnershipRecord r) {
+        return r.getState() == ProcessState.PROCESS_STATE_EXITED || r.getState() == ProcessState.PROCESS_STATE_FAILED
+                || r.getState() == ProcessState.PROCESS_STATE_KILLED;
+    }
+
     private void recover(String id) {
         Optional<Versioned<OwnershipRecord>> read = store.find(id);
         if (read.isEmpty()) {
             return;
         }
         OwnershipRecord r = read.get().value();
-        if (membership.node(r.getOwner()).isPresent() || !r.getMigrationId().isEmpty()) {
-            return; // it came back, or something else moves it
+        if (membership.node(r.getOwner()).isPresent() || !r.getMigrationId().isEmpty() || ended(r)) {
+            return; // it came back, something else moves it, or it ended
         }
         try {
             if (DurableCheckpoints.durable(r)) {
