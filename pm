@@ -2,6 +2,7 @@
 # Launcher (see README.md); builds what it needs on first use (./pm build rebuilds).
 #   ./pm demo                 an embedded cluster (ZooKeeper, coordinator, 3 agents); a program migrates across every agent
 #   ./pm dev [--port P]       the same cluster, left running for ./pmctl and the SDK (coordinator on 127.0.0.1:7700)
+#   ./pm faults [--only TEXT] the fault-injection suite (kill -9, session expiry, cut-off, node loss); N passed, M failed
 #   ./pm agent --name N --data DIR [--zookeeper HOST:PORT] ...   one node agent
 #   ./pm coordinator --zookeeper HOST:PORT [--port P] ...        one coordinator
 #   ./pm freeze-demo [program] [freezes]                         the runtime's freeze/restore demo
@@ -28,6 +29,7 @@ case "${1:-}" in
     build) build ;;
     demo) shift; run_main pm.deploy.ClusterDemo "$@" ;;
     dev) shift; run_main pm.deploy.LocalClusterMain "$@" ;;
+    faults) shift; run_main pm.deploy.faults.FaultSuite "$@" ;;
     agent) shift; run_main pm.agent.AgentMain "$@" ;;
     coordinator) shift; run_main pm.coordinator.CoordinatorMain "$@" ;;
     freeze-demo)

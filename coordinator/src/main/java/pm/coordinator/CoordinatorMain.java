@@ -4,15 +4,20 @@ import pm.agent.cluster.ParentWatch;
 import pm.agent.cluster.ClusterLayout;
 import java.time.Duration;
 import pm.coordinator.rebalance.RebalanceSettings;
+import pm.coordinator.migration.CoordinatorFaultPoint;
+import pm.coordinator.migration.MigrationObserver;
 
 /**
  * Runs one coordinator until the JVM is stopped:
  * {@code CoordinatorMain --zookeeper HOST:PORT [--zk-root /pm] [--port P] [--metrics-port P] [--name NAME]
- * [--rebalance-interval-ms MS] [--rebalance-threshold F] [--max-migrations N] [--max-migrations-per-node N]
- * [--exit-with-stdin]}. Rebalancing runs every MS milliseconds (0, the default: only on request) when
- * the imbalance passes F (0.10 = 10 %), with at most N migrations at once in the cluster / per node. Prints exactly one line, {@code coordinator NAME listening on 127.0.0.1:PORT},
- * once it serves. With {@code --exit-with-stdin} it exits when its standard input closes, so one a
- * test started never outlives the test's JVM.
+ * [--recovery-grace-ms MS] [--rebalance-interval-ms MS] [--rebalance-threshold F] [--max-migrations N]
+ * [--max-migrations-per-node N] [--fault-point coordinator.started|coordinator.committed] [--exit-with-stdin]}.
+ * Rebalancing runs every MS milliseconds (0, the default: only on request) when the imbalance passes F
+ * (0.10 = 10 %), with at most N migrations at once in the cluster / per node. Prints exactly one line,
+ * {@code coordinator NAME listening on 127.0.0.1:PORT}, once it serves. A fault point makes it halt as
+ * by kill -9 once a migration's journal reaches that phase (the fault-injection suite). With
+ * {@code --exit-with-stdin} it exits when its standard input closes, so one a test started never
+ * outlives the test's JVM.
  */
 public final class CoordinatorMain {
     private CoordinatorMain() {}
@@ -26,6 +31,7 @@ public final class CoordinatorMain {
         long recoveryGraceMillis = -1;
         boolean exitWithStdin = false;
         RebalanceSettings rebalance = RebalanceSettings.DEFAULTS;
+        MigrationObserver fault = MigrationObserver.NONE;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--exit-with-stdin")) {
                 exitWithStdin = true;
@@ -43,6 +49,7 @@ public final class CoordinatorMain {
                     case "--metrics-port" -> metricsPort = Integer.parseInt(value);
                     case "--name" -> name = value;
                     case "--recovery-grace-ms" -> recoveryGraceMillis = Long.parseLong(value);
+                    case "--fault-point" -> fault = faultPoint(value);
                     case "--rebalance-interval-ms" -> rebalance = rebalance.withInterval(Duration.ofMillis(Long.parseLong(value)));
                     case "--rebalance-threshold" -> rebalance = rebalance.withThreshold(Double.parseDouble(value));
                     case "--max-migrations" -> rebalance = rebalance.withMaxConcurrent(Integer.parseInt(value));
@@ -62,7 +69,7 @@ public final class CoordinatorMain {
         if (recoveryGraceMillis >= 0) {
             config = config.withRecoveryGrace(Duration.ofMillis(recoveryGraceMillis));
         }
-        CoordinatorServer server = new CoordinatorServer(config).start();
+        CoordinatorServer server = new CoordinatorServer(config, fault).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-coordinator-shutdown"));
         System.out.println("coordinator " + name + " listening on " + server.address());
         System.out.flush();
@@ -72,11 +79,20 @@ public final class CoordinatorMain {
         server.awaitTermination();
     }
 
+    private static MigrationObserver faultPoint(String value) {
+        try {
+            return CoordinatorFaultPoint.parse(value);
+        } catch (IllegalArgumentException e) {
+            usage(e.getMessage());
+            return MigrationObserver.NONE;
+        }
+    }
+
     private static void usage(String problem) {
         System.err.println("coordinator: " + problem);
         System.err.println("usage: coordinator --zookeeper HOST:PORT [--zk-root /pm] [--port P] [--metrics-port P] [--name NAME]"
                 + " [--recovery-grace-ms MS] [--rebalance-interval-ms MS] [--rebalance-threshold F] [--max-migrations N]"
-                + " [--max-migrations-per-node N] [--exit-with-stdin]");
+                + " [--max-migrations-per-node N] [--fault-point coordinator.started|coordinator.committed] [--exit-with-stdin]");
         System.exit(2);
     }
 }

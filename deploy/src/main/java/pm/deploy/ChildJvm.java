@@ -84,6 +84,19 @@ public final class ChildJvm implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
+    /** The operating system's id of its JVM (for signals). */
+    public long pid() {
+        if (process == null) {
+            throw new IllegalStateException(name + " was not started");
+        }
+        return process.pid();
+    }
+
+    /** Waits up to {@code seconds} for it to end by itself (a fault point halts it); true if it did. */
+    public boolean awaitExit(long seconds) throws InterruptedException {
+        return process != null && process.waitFor(seconds, TimeUnit.SECONDS);
+    }
+
     /** Ends it at once, as kill -9 would. */
     public void kill() throws InterruptedException {
         if (process != null) {

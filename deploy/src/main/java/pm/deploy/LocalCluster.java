@@ -5,53 +5,138 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
  * The one-machine default: an embedded ZooKeeper, coordinators and node agents on loopback, each in
- * its own JVM so that any of them can be killed. Children die with this JVM (they watch its pipe).
- * Owned by the thread that starts and closes it.
+ * its own JVM so that any of them can be killed, and restarted under the same name (an agent on the
+ * same data directory). Children die with this JVM (they watch its pipe). Owned by the thread that
+ * starts and closes it.
  */
 public final class LocalCluster implements AutoCloseable {
     private final Path dir;
+    private final List<String> agentArgs;
+    private final List<String> coordinatorArgs;
     private ChildJvm zookeeper;
-    private final List<ChildJvm> coordinators = new ArrayList<>();
-    private final List<ChildJvm> agents = new ArrayList<>();
+    private final Map<String, ChildJvm> coordinators = new LinkedHashMap<>();
+    private final Map<String, ChildJvm> agents = new LinkedHashMap<>();
 
     public LocalCluster(Path dir) {
+        this(dir, List.of(), List.of());
+    }
+
+    /** {@code agentArgs} and {@code coordinatorArgs} go to every agent and coordinator this cluster starts. */
+    public LocalCluster(Path dir, List<String> agentArgs, List<String> coordinatorArgs) {
         this.dir = dir;
+        this.agentArgs = List.copyOf(agentArgs);
+        this.coordinatorArgs = List.copyOf(coordinatorArgs);
     }
 
     /** Starts ZooKeeper, {@code coordinatorPorts.size()} coordinators (0: any port) and {@code agentCount} agents. */
     public LocalCluster start(List<Integer> coordinatorPorts, int agentCount) throws IOException, InterruptedException {
-        zookeeper = new ChildJvm("zookeeper", dir.resolve("logs/zookeeper.log"), "pm.deploy.EmbeddedZooKeeperMain",
-                List.of("--data", dir.resolve("zookeeper").toString(), "--port", Integer.toString(freePort()), "--exit-with-stdin"));
-        zookeeper.start(60);
+        startZooKeeper();
         for (int i = 0; i < coordinatorPorts.size(); i++) {
             startCoordinator("c" + (i + 1), coordinatorPorts.get(i));
         }
+        List<String> names = new ArrayList<>();
         for (int i = 1; i <= agentCount; i++) {
-            startAgent("a" + i);
+            names.add("a" + i);
         }
+        startAgents(names);
+        return this;
+    }
+
+    /** Starts agents {@code names} side by side (each JVM's start-up is mostly waiting), plainly. */
+    public List<ChildJvm> startAgents(List<String> names) throws IOException, InterruptedException {
+        List<ChildJvm> started = new ArrayList<>();
+        for (String name : names) {
+            stop(agents.remove(name));
+            started.add(agent(name, List.of(), zookeeper.address()));
+        }
+        startAll(started);
+        started.forEach(a -> agents.put(a.name(), a));
+        return started;
+    }
+
+    /** Starts only the embedded ZooKeeper; coordinators and agents follow by name. */
+    public LocalCluster startZooKeeper() throws IOException, InterruptedException {
+        zookeeper = new ChildJvm("zookeeper", dir.resolve("logs/zookeeper.log"), "pm.deploy.EmbeddedZooKeeperMain",
+                List.of("--data", dir.resolve("zookeeper").toString(), "--port", Integer.toString(freePort()), "--exit-with-stdin"));
+        zookeeper.start(120);
         return this;
     }
 
     public ChildJvm startCoordinator(String name, int port) throws IOException, InterruptedException {
-        ChildJvm c = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), "pm.coordinator.CoordinatorMain",
-                List.of("--zookeeper", zookeeper.address(), "--port", Integer.toString(port), "--name", name, "--exit-with-stdin"));
-        c.start(60);
-        coordinators.add(c);
+        return startCoordinator(name, port, List.of());
+    }
+
+    /** Starts coordinator {@code name} (again, if one of that name ran: the old one is stopped first) with {@code extraArgs}. */
+    public ChildJvm startCoordinator(String name, int port, List<String> extraArgs) throws IOException, InterruptedException {
+        stop(coordinators.remove(name));
+        List<String> args = new ArrayList<>(List.of("--zookeeper", zookeeper.address(), "--port", Integer.toString(port),
+                "--name", name, "--exit-with-stdin"));
+        args.addAll(coordinatorArgs);
+        args.addAll(extraArgs);
+        ChildJvm c = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), "pm.coordinator.CoordinatorMain", args);
+        c.start(120);
+        coordinators.put(name, c);
         return c;
     }
 
     public ChildJvm startAgent(String name) throws IOException, InterruptedException {
-        ChildJvm a = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), "pm.agent.AgentMain",
-                List.of("--name", name, "--data", dir.resolve(name).toString(), "--port", "0",
-                        "--zookeeper", zookeeper.address(), "--capacity-mib", "2048", "--exit-with-stdin"));
-        a.start(60);
-        agents.add(a);
+        return startAgent(name, List.of(), zookeeper.address());
+    }
+
+    /**
+     * Starts agent {@code name} on its data directory (again, if one of that name ran: the old one is
+     * stopped first, unless it is dead already) with {@code extraArgs}, reaching ZooKeeper at
+     * {@code zookeeperAddress} (a proxy, say).
+     */
+    public ChildJvm startAgent(String name, List<String> extraArgs, String zookeeperAddress) throws IOException, InterruptedException {
+        stop(agents.remove(name));
+        ChildJvm a = agent(name, extraArgs, zookeeperAddress);
+        a.start(120);
+        agents.put(name, a);
         return a;
+    }
+
+    private ChildJvm agent(String name, List<String> extraArgs, String zookeeperAddress) {
+        List<String> args = new ArrayList<>(List.of("--name", name, "--data", dir.resolve(name).toString(), "--port", "0",
+                "--zookeeper", zookeeperAddress, "--capacity-mib", "2048", "--exit-with-stdin"));
+        args.addAll(agentArgs);
+        args.addAll(extraArgs);
+        return new ChildJvm(name, dir.resolve("logs/" + name + ".log"), "pm.agent.AgentMain", args);
+    }
+
+    /** Starts {@code children} side by side, one thread each; fails if any does not start. */
+    private static void startAll(List<ChildJvm> children) throws IOException, InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        List<IOException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (ChildJvm c : children) {
+            Thread t = new Thread(() -> {
+                try {
+                    c.start(120);
+                } catch (IOException e) {
+                    failures.add(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "pm-start-" + c.name());
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (!failures.isEmpty()) {
+            for (ChildJvm c : children) {
+                c.kill();
+            }
+            throw failures.get(0);
+        }
     }
 
     public String zookeeperAddress() {
@@ -60,15 +145,31 @@ public final class LocalCluster implements AutoCloseable {
 
     /** The coordinators' addresses, comma-separated: what the SDK and pmctl take. */
     public String coordinatorAddresses() {
-        return coordinators.stream().map(ChildJvm::address).collect(Collectors.joining(","));
+        return coordinators.values().stream().map(ChildJvm::address).collect(Collectors.joining(","));
     }
 
     public List<ChildJvm> coordinators() {
-        return List.copyOf(coordinators);
+        return List.copyOf(coordinators.values());
     }
 
     public List<ChildJvm> agents() {
-        return List.copyOf(agents);
+        return List.copyOf(agents.values());
+    }
+
+    public ChildJvm agent(String name) {
+        ChildJvm a = agents.get(name);
+        if (a == null) {
+            throw new IllegalArgumentException("no agent " + name + " in this cluster");
+        }
+        return a;
+    }
+
+    public ChildJvm coordinator(String name) {
+        ChildJvm c = coordinators.get(name);
+        if (c == null) {
+            throw new IllegalArgumentException("no coordinator " + name + " in this cluster");
+        }
+        return c;
     }
 
     public Path dir() {
@@ -81,12 +182,18 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    private static void stop(ChildJvm child) throws InterruptedException {
+        if (child != null) {
+            child.close();
+        }
+    }
+
     @Override
     public void close() throws InterruptedException {
-        for (ChildJvm a : agents) {
+        for (ChildJvm a : agents.values()) {
             a.close();
         }
-        for (ChildJvm c : coordinators) {
+        for (ChildJvm c : coordinators.values()) {
             c.close();
         }
         if (zookeeper != null) {

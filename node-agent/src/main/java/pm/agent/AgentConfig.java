@@ -21,11 +21,24 @@ public record AgentConfig(
         String faultPoint,
         ClusterSettings cluster) {
 
-    /** The ZooKeeper ensemble and root the agent registers under, and what it offers the cluster. */
+    /**
+     * The ZooKeeper ensemble and root the agent registers under, what it offers the cluster, and its
+     * ZooKeeper session timeout (how long it may be silent before the cluster counts it gone).
+     */
     public record ClusterSettings(String zookeeper, String root, long capacityBytes, int capacityProcesses,
-            java.util.Map<String, String> labels) {
+            java.util.Map<String, String> labels, int sessionTimeoutMillis) {
+        public static final int DEFAULT_SESSION_TIMEOUT_MILLIS = 10_000;
+
         public ClusterSettings {
             labels = java.util.Map.copyOf(labels);
+            if (sessionTimeoutMillis <= 0) {
+                throw new IllegalArgumentException("a ZooKeeper session timeout must be positive: " + sessionTimeoutMillis);
+            }
+        }
+
+        public ClusterSettings(String zookeeper, String root, long capacityBytes, int capacityProcesses,
+                java.util.Map<String, String> labels) {
+            this(zookeeper, root, capacityBytes, capacityProcesses, labels, DEFAULT_SESSION_TIMEOUT_MILLIS);
         }
 
         public static ClusterSettings of(String zookeeper) {

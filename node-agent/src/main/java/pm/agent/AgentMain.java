@@ -7,7 +7,8 @@ import java.nio.file.Paths;
 /**
  * Runs one node agent until the JVM is stopped:
  * {@code AgentMain --name NAME --data DIR [--port P] [--metrics-port P] [--workers N] [--fault-point POINT]
- * [--zookeeper HOST:PORT [--zk-root /pm] [--capacity-mib N] [--labels K=V,...]] [--exit-with-stdin]}; with
+ * [--zookeeper HOST:PORT [--zk-root /pm] [--capacity-mib N] [--labels K=V,...] [--zk-session-timeout-ms MS]]
+ * [--exit-with-stdin]}; with
  * {@code --zookeeper} it joins that cluster. Prints one line, {@code agent NAME listening on HOST:PORT metrics PORT}, once it
  * serves. With {@code --exit-with-stdin} it exits when its standard input closes, so an agent a test
  * started never outlives the test's JVM.
@@ -27,6 +28,7 @@ public final class AgentMain {
         String zookeeper = null;
         String zkRoot = "/pm";
         long capacityMiB = 4096;
+        int sessionTimeoutMillis = AgentConfig.ClusterSettings.DEFAULT_SESSION_TIMEOUT_MILLIS;
         java.util.Map<String, String> labels = new java.util.HashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--exit-with-stdin")) {
@@ -45,6 +47,7 @@ public final class AgentMain {
                 case "--zk-root" -> zkRoot = value;
                 case "--capacity-mib" -> capacityMiB = Long.parseLong(value);
                 case "--labels" -> labels.putAll(parseLabels(value));
+                case "--zk-session-timeout-ms" -> sessionTimeoutMillis = Integer.parseInt(value);
                 default -> usage("unknown option " + args[i]);
             }
             i++;
@@ -55,7 +58,8 @@ public final class AgentMain {
         config = AgentConfig.defaults(name, data).withPort(port).withMetricsPort(metricsPort).withWorkers(workers)
                 .withFaultPoint(fault);
         if (zookeeper != null) {
-            config = config.withCluster(new AgentConfig.ClusterSettings(zookeeper, zkRoot, capacityMiB << 20, 10_000, labels));
+            config = config.withCluster(new AgentConfig.ClusterSettings(zookeeper, zkRoot, capacityMiB << 20, 10_000, labels,
+                    sessionTimeoutMillis));
         }
         NodeAgentServer server = new NodeAgentServer(config).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-agent-shutdown"));
@@ -82,7 +86,8 @@ public final class AgentMain {
     private static void usage(String problem) {
         System.err.println("agent: " + problem);
         System.err.println("usage: agent --name NAME --data DIR [--port P] [--metrics-port P] [--workers N]"
-                + " [--zookeeper HOST:PORT [--zk-root /pm] [--capacity-mib N] [--labels K=V,...]]");
+                + " [--zookeeper HOST:PORT [--zk-root /pm] [--capacity-mib N] [--labels K=V,...]"
+                + " [--zk-session-timeout-ms MS]]");
         System.exit(2);
     }
 }

@@ -184,8 +184,10 @@ final class MigrationSource {
             throw e;
         }
         long resumed;
+        // The target holds it PREPARED and the commit is not decided yet, whoever decides it (this
+        // agent below, or the coordinator once this call returns).
+        faults.hit(FaultPoints.SOURCE_BEFORE_COMMIT);
         if (request.getCommit()) {
-            faults.hit(FaultPoints.SOURCE_BEFORE_COMMIT);
             Pending p = pending.get(migrationId);
             boolean told = commitPoint(migrationId, p, true);
             resumed = System.nanoTime(); // the target runs it from here on

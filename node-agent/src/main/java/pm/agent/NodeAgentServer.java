@@ -89,7 +89,7 @@ public final class NodeAgentServer implements AutoCloseable {
         CuratorFramework client = null;
         if (config.cluster() != null) {
             // Started in start(), before recovery; the locator only reads through it.
-            client = CuratorFrameworkFactory.newClient(config.cluster().zookeeper(), 10_000, 5_000, new ExponentialBackoffRetry(100, 5));
+            client = CuratorFrameworkFactory.newClient(config.cluster().zookeeper(), config.cluster().sessionTimeoutMillis(), 5_000, new ExponentialBackoffRetry(100, 5));
             locator = ProcessLocator.firstOf(List.of(new ZooKeeperLocator(client, new ClusterLayout(config.cluster().root())), peers));
         }
         this.zk = client;

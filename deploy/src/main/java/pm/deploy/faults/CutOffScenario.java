@@ -1,0 +1,67 @@
+package pm.deploy.faults;
+
+import java.time.Duration;
+import java.util.List;
+import pm.deploy.ChildJvm;
+
+/**
+ * The agent running the counter reaches ZooKeeper through a relay in this JVM, and the relay is
+ * cut while the agent keeps running (its gRPC service answers throughout). The agent must freeze
+ * the process at once (it no longer knows whether it owns it) and keep it frozen while its session
+ * expires; once the relay heals it re-registers, verifies ownership and thaws: exactly once, exact
+ * output. The agent is restarted on a direct connection afterwards.
+ */
+final class CutOffScenario implements Scenario {
+    private static final String NODE = "a3";
+    private static final int STILL_POLLS = 10;
+
+    @Override
+    public String name() {
+        return "agent cut off from ZooKeeper while running (relay cut past the session timeout, then healed)";
+    }
+
+    @Override
+    public String run(FaultCluster cluster, CounterWorkload counter) throws Exception {
+        cluster.disarmAgents();
+        String id = "p-cut-off";
+        try (TcpProxy relay = new TcpProxy(cluster.local().zookeeperAddress());
+                RunningSampler sampler = new RunningSampler(cluster.probe())) {
+            ChildJvm agent = cluster.restartAgent(NODE, List.of(), relay.address());
+            Migrations.spawnUnderWay(cluster, counter, id, NODE, 0);
+            cluster.step("under way on " + NODE + " behind the relay");
+            relay.cut();
+            try {
+                awaitStandingStill(cluster, id, agent);
+                cluster.step("cut; " + NODE + " fenced it");
+                Poll.until("the coordinators to see " + NODE + "'s session expire", Duration.ofSeconds(60),
+                        () -> !cluster.nodeListed(NODE));
+                cluster.step("session expired");
+                awaitStandingStill(cluster, id, agent); // still fenced after the expiry, and still answering
+            } finally {
+                relay.heal();
+            }
+            Poll.until(NODE + " to register again", FaultCluster.JOIN, () -> cluster.nodeListed(NODE));
+            cluster.step("healed; " + NODE + " registered again");
+            String owner = ExactlyOnce.awaitSettled(cluster, id);
+            ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
+            ExactlyOnce.requireNeverTwice(sampler);
+            return NODE + " froze it while cut off and answered throughout; rejoined; exactly once on " + owner + ", output exact";
+        } finally {
+            ExactlyOnce.cleanUp(cluster, id);
+            cluster.restartAgent(NODE, List.of());
+        }
+    }
+
+    /** Waits until the agent (answering) reports the same instruction count {@code STILL_POLLS} polls in a row. */
+    private static void awaitStandingStill(FaultCluster cluster, String id, ChildJvm agent) throws InterruptedException {
+        long[] last = {-1};
+        int[] still = {0};
+        Poll.until(NODE + " to fence " + id + " (instructions standing still)", Duration.ofSeconds(30), () -> {
+            long now = cluster.probe().find(agent, id).map(pm.v1.ProcessInfo::getInstructionsRetired)
+                    .orElseThrow(() -> new ScenarioFailure(id + " disappeared from " + NODE + " while it was cut off"));
+            still[0] = now == last[0] ? still[0] + 1 : 0;
+            last[0] = now;
+            return still[0] >= STILL_POLLS;
+        });
+    }
+}

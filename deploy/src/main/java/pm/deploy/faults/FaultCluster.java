@@ -1,0 +1,231 @@
+package pm.deploy.faults;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import pm.client.ClusterClient;
+import pm.deploy.ChildJvm;
+import pm.deploy.LocalCluster;
+import pm.v1.LeaderInfo;
+
+/**
+ * The cluster the scenarios break: a {@link LocalCluster} (embedded ZooKeeper, coordinators c1 and
+ * c2, agents a1..a3, each its own JVM) with short ZooKeeper sessions for the agents and a recovery
+ * grace for the coordinators, an SDK client that is made anew whenever the coordinators' addresses
+ * change, and a probe that asks the agents directly. Owned by the suite's thread.
+ */
+final class FaultCluster implements AutoCloseable {
+    static final int AGENT_SESSION_MILLIS = 4_000;
+    static final int RECOVERY_GRACE_MILLIS = 12_000;
+    static final List<String> AGENTS = List.of("a1", "a2", "a3");
+    static final Duration JOIN = Duration.ofSeconds(60);
+
+    private final LocalCluster cluster;
+    private final AgentProbe probe;
+    private final List<String> coordinatorArgs;
+    private final String recoveryProblem;
+    private final java.util.Map<String, List<String>> unusual = new java.util.HashMap<>(); // armed, or behind a relay: their args
+    private ClusterClient client;
+    private String clientAddresses = "";
+    private java.io.PrintStream trace;
+    private long stepFrom = System.nanoTime();
+
+    private FaultCluster(LocalCluster cluster, List<String> coordinatorArgs, String recoveryProblem) {
+        this.cluster = cluster;
+        this.probe = new AgentProbe(cluster);
+        this.coordinatorArgs = coordinatorArgs;
+        this.recoveryProblem = recoveryProblem;
+    }
+
+    /**
+     * Starts it under {@code dir}. The coordinators get {@code --recovery-grace-ms}; one that does not
+     * know the flag yet (failure recovery not built) is started without it, and
+     * {@link #recoveryProblem} says so.
+     */
+    static FaultCluster start(Path dir) throws IOException, InterruptedException {
+        LocalCluster cluster = new LocalCluster(dir, List.of("--zk-session-timeout-ms", Integer.toString(AGENT_SESSION_MILLIS)), List.of());
+        try {
+            cluster.startZooKeeper();
+            List<String> recovery = List.of("--recovery-grace-ms", Integer.toString(RECOVERY_GRACE_MILLIS));
+            List<String> coordinatorArgs = recovery;
+            String problem = "";
+            try {
+                cluster.startCoordinator("c1", 0, coordinatorArgs);
+            } catch (IOException e) {
+                coordinatorArgs = List.of();
+                problem = "the coordinator does not accept --recovery-grace-ms (failure recovery is not on this branch)";
+                cluster.startCoordinator("c1", 0, coordinatorArgs);
+            }
+            cluster.startCoordinator("c2", 0, coordinatorArgs);
+            cluster.startAgents(AGENTS);
+            FaultCluster c = new FaultCluster(cluster, coordinatorArgs, problem);
+            c.awaitNodes(AGENTS.size());
+            return c;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    /** With {@code out}, every {@link #step} is printed with the seconds since the one before (the suite's {@code --verbose}). */
+    void traceTo(java.io.PrintStream out) {
+        this.trace = out;
+    }
+
+    /** A scenario's progress, for the verbose trace. */
+    void step(String what) {
+        long now = System.nanoTime();
+        if (trace != null) {
+            trace.printf("        . %-60s +%.1f s%n", what, (now - stepFrom) / 1e9);
+        }
+        stepFrom = now;
+    }
+
+    /** The SDK client, on the coordinators as they are now. */
+    ClusterClient client() {
+        String now = cluster.coordinatorAddresses();
+        if (client == null || !now.equals(clientAddresses)) {
+            if (client != null) {
+                client.close();
+            }
+            client = ClusterClient.connect(now);
+            clientAddresses = now;
+        }
+        return client;
+    }
+
+    AgentProbe probe() {
+        return probe;
+    }
+
+    LocalCluster local() {
+        return cluster;
+    }
+
+    ChildJvm agent(String name) {
+        return cluster.agent(name);
+    }
+
+    /** Empty if the coordinators run with failure recovery, else why not. */
+    String recoveryProblem() {
+        return recoveryProblem;
+    }
+
+    /** Restarts agent {@code name} on its data directory with {@code extraArgs}, reaching ZooKeeper directly. */
+    ChildJvm restartAgent(String name, List<String> extraArgs) throws IOException, InterruptedException {
+        return restartAgent(name, extraArgs, cluster.zookeeperAddress());
+    }
+
+    ChildJvm restartAgent(String name, List<String> extraArgs, String zookeeper) throws IOException, InterruptedException {
+        ChildJvm a = cluster.startAgent(name, extraArgs, zookeeper);
+        if (extraArgs.isEmpty() && zookeeper.equals(cluster.zookeeperAddress())) {
+            unusual.remove(name);
+        } else {
+            unusual.put(name, List.copyOf(extraArgs));
+        }
+        awaitNodeAt(name, a.address());
+        return a;
+    }
+
+    /** Restarts plainly every agent other than {@code except} that runs armed or behind a relay. */
+    void disarmAgents(String... except) throws IOException, InterruptedException {
+        List<String> keep = List.of(except);
+        for (String name : List.copyOf(unusual.keySet())) {
+            if (!keep.contains(name) && AGENTS.contains(name)) {
+                restartAgent(name, List.of());
+            }
+        }
+    }
+
+    /** The extra arguments agent {@code name} runs with now (a fault point, say); empty if plain. */
+    List<String> agentArgs(String name) {
+        return unusual.getOrDefault(name, List.of());
+    }
+
+    /** Waits until the coordinators list {@code count} live agents. */
+    void awaitNodes(int count) throws InterruptedException {
+        Poll.until(count + " agents to join", JOIN, () -> client().nodes().size() == count);
+    }
+
+    /** Waits until the coordinators list node {@code name} at {@code address} (its new incarnation). */
+    void awaitNodeAt(String name, String address) throws InterruptedException {
+        Poll.until("node " + name + " to join at " + address, JOIN, () -> client().nodes().stream()
+                .anyMatch(n -> n.getRecord().getName().equals(name) && n.getRecord().getAddress().equals(address)));
+    }
+
+    boolean nodeListed(String name) {
+        return client().nodes().stream().anyMatch(n -> n.getRecord().getName().equals(name));
+    }
+
+    /** The coordinator that leads now, once one does. */
+    ChildJvm awaitLeader() throws InterruptedException {
+        return Poll.value("a coordinator to lead", JOIN, () -> {
+            LeaderInfo info = client().leader();
+            return cluster.coordinators().stream()
+                    .filter(c -> c.isAlive() && c.address().equals(info.getLeaderAddress()))
+                    .findFirst();
+        });
+    }
+
+    /**
+     * Makes a coordinator armed with fault point {@code point} the leader, the other a plain standby:
+     * the standby is restarted armed, the leader stopped (so the armed one takes over), then started
+     * again plain.
+     */
+    ChildJvm armLeader(String point) throws IOException, InterruptedException {
+        ChildJvm leader = awaitLeader();
+        ChildJvm standby = cluster.coordinators().stream().filter(c -> c != leader).findFirst().orElseThrow();
+        ChildJvm armed = startCoordinator(standby.name(), List.of("--fault-point", point));
+        leader.close();
+        Poll.until("coordinator " + armed.name() + " to lead", JOIN, () -> awaitLeaderQuietly().map(l -> l == armed).orElse(false));
+        startCoordinator(leader.name(), List.of());
+        return armed;
+    }
+
+    /** Starts coordinator {@code name} (again) with the suite's arguments and {@code extraArgs}. */
+    ChildJvm startCoordinator(String name, List<String> extraArgs) throws IOException, InterruptedException {
+        List<String> args = new java.util.ArrayList<>(coordinatorArgs);
+        args.addAll(extraArgs);
+        if (extraArgs.isEmpty()) {
+            unusual.remove(name);
+        } else {
+            unusual.put(name, List.copyOf(extraArgs));
+        }
+        return cluster.startCoordinator(name, 0, args);
+    }
+
+    /**
+     * After a failed scenario: every agent and coordinator that is dead, armed with a fault point or
+     * behind a relay is started again plainly, so the next scenario starts from a whole cluster.
+     */
+    void repair() throws IOException, InterruptedException {
+        for (ChildJvm c : cluster.coordinators()) {
+            if (!c.isAlive() || unusual.containsKey(c.name())) {
+                startCoordinator(c.name(), List.of());
+            }
+        }
+        for (ChildJvm a : cluster.agents()) {
+            if (!a.isAlive() || unusual.containsKey(a.name())) {
+                restartAgent(a.name(), List.of());
+            }
+        }
+        awaitLeader();
+        awaitNodes(AGENTS.size());
+    }
+
+    private Optional<ChildJvm> awaitLeaderQuietly() {
+        LeaderInfo info = client().leader();
+        return cluster.coordinators().stream().filter(c -> c.isAlive() && c.address().equals(info.getLeaderAddress())).findFirst();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (client != null) {
+            client.close();
+        }
+        probe.close();
+        cluster.close();
+    }
+}
