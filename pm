@@ -4,6 +4,7 @@
 #   ./pm dev [--port P]       the same cluster, left running for ./pmctl and the SDK (coordinator on 127.0.0.1:7700)
 #   ./pm agent --name N --data DIR [--zookeeper HOST:PORT] ...   one node agent
 #   ./pm coordinator --zookeeper HOST:PORT [--port P] ...        one coordinator
+#   ./pm soak [--minutes N] [--min P] [--max P] [--seed S]      random spawns/migrations/checkpoints/kills on a local cluster; figures at the end
 #   ./pm freeze-demo [program] [freezes]                         the runtime's freeze/restore demo
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -28,6 +29,7 @@ case "${1:-}" in
     build) build ;;
     demo) shift; run_main pm.deploy.ClusterDemo "$@" ;;
     dev) shift; run_main pm.deploy.LocalClusterMain "$@" ;;
+    soak) shift; run_main pm.deploy.soak.SoakRun "$@" ;;
     agent) shift; run_main pm.agent.AgentMain "$@" ;;
     coordinator) shift; run_main pm.coordinator.CoordinatorMain "$@" ;;
     freeze-demo)
@@ -37,7 +39,7 @@ case "${1:-}" in
         exec java -cp "target/classes:target/test-classes:$(cat target/classpath.txt)" pm.runtime.demo.FreezeRestoreDemo "$@"
         ;;
     *)
-        sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
         exit 2
         ;;
 esac

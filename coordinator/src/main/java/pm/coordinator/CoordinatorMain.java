@@ -6,7 +6,7 @@ import pm.agent.cluster.ClusterLayout;
 /**
  * Runs one coordinator until the JVM is stopped:
  * {@code CoordinatorMain --zookeeper HOST:PORT [--zk-root /pm] [--port P] [--metrics-port P] [--name NAME]
- * [--exit-with-stdin]}. Prints exactly one line, {@code coordinator NAME listening on 127.0.0.1:PORT},
+ * [--exit-with-stdin]}. Prints exactly one line, {@code coordinator NAME listening on 127.0.0.1:PORT metrics PORT},
  * once it serves. With {@code --exit-with-stdin} it exits when its standard input closes, so one a
  * test started never outlives the test's JVM.
  */
@@ -45,7 +45,7 @@ public final class CoordinatorMain {
         CoordinatorServer server = new CoordinatorServer(CoordinatorConfig.defaults(name, zookeeper)
                 .withLayout(new ClusterLayout(root)).withPort(port).withMetricsPort(metricsPort)).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-coordinator-shutdown"));
-        System.out.println("coordinator " + name + " listening on " + server.address());
+        System.out.println("coordinator " + name + " listening on " + server.address() + " metrics " + server.metricsPort());
         System.out.flush();
         if (exitWithStdin) {
             ParentWatch.exitWhenStdinCloses();

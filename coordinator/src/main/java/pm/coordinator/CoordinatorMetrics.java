@@ -1,5 +1,6 @@
 package pm.coordinator;
 
+import pm.agent.metrics.JvmProcessMetrics;
 import pm.agent.metrics.ScrapeEndpoint;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -12,17 +13,19 @@ import java.util.function.Supplier;
 
 /**
  * The coordinator's meters (spawns and migrations by outcome, migration duration, nodes and
- * processes) and the Prometheus scrape endpoint {@code GET /metrics}. Meters are thread-safe; the
- * HTTP server runs on its own thread.
+ * processes; its JVM's heap, GC, threads and open files) and the Prometheus scrape endpoint
+ * {@code GET /metrics}. Meters are thread-safe; the HTTP server runs on its own thread.
  */
 public final class CoordinatorMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer migrationTime;
+    private final JvmProcessMetrics jvm = new JvmProcessMetrics();
     private ScrapeEndpoint http;
 
     public CoordinatorMetrics(String name) {
         registry.config().commonTags("coordinator", name);
         migrationTime = Timer.builder("pm.cluster.migration.duration").register(registry);
+        jvm.bindTo(registry);
     }
 
     /** Gauges over the live view: nodes and processes. */
@@ -59,6 +62,7 @@ public final class CoordinatorMetrics implements AutoCloseable {
         if (http != null) {
             http.close();
         }
+        jvm.close();
         registry.close();
     }
 }

@@ -18,9 +18,16 @@ public final class LocalCluster implements AutoCloseable {
     private ChildJvm zookeeper;
     private final List<ChildJvm> coordinators = new ArrayList<>();
     private final List<ChildJvm> agents = new ArrayList<>();
+    private List<String> jvmOptions = List.of();
 
     public LocalCluster(Path dir) {
         this.dir = dir;
+    }
+
+    /** Options for the coordinator and agent JVMs started from now on (e.g. a fixed {@code -Xmx}). */
+    public LocalCluster withJvmOptions(List<String> options) {
+        this.jvmOptions = List.copyOf(options);
+        return this;
     }
 
     /** Starts ZooKeeper, {@code coordinatorPorts.size()} coordinators (0: any port) and {@code agentCount} agents. */
@@ -38,7 +45,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public ChildJvm startCoordinator(String name, int port) throws IOException, InterruptedException {
-        ChildJvm c = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), "pm.coordinator.CoordinatorMain",
+        ChildJvm c = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), jvmOptions, "pm.coordinator.CoordinatorMain",
                 List.of("--zookeeper", zookeeper.address(), "--port", Integer.toString(port), "--name", name, "--exit-with-stdin"));
         c.start(60);
         coordinators.add(c);
@@ -46,7 +53,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public ChildJvm startAgent(String name) throws IOException, InterruptedException {
-        ChildJvm a = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), "pm.agent.AgentMain",
+        ChildJvm a = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), jvmOptions, "pm.agent.AgentMain",
                 List.of("--name", name, "--data", dir.resolve(name).toString(), "--port", "0",
                         "--zookeeper", zookeeper.address(), "--capacity-mib", "2048", "--exit-with-stdin"));
         a.start(60);
