@@ -24,6 +24,8 @@ import pm.v1.ClusterProcess;
 import pm.v1.ExportRequest;
 import pm.v1.ImageChunk;
 import pm.v1.ImportHeader;
+import pm.v1.LogChunk;
+import pm.v1.LogsRequest;
 import pm.v1.ModuleRef;
 import pm.v1.NodeRecord;
 import pm.v1.OwnershipRecord;
@@ -184,6 +186,21 @@ public final class ImageTransfer {
             modules.put(module);
             return module;
         }));
+        try {
+            // The output the old owner retained goes along, so the log and its offsets continue on the new node.
+            Iterator<LogChunk> retained = agents.blocking(from, r.getEpoch())
+                    .logs(LogsRequest.newBuilder().setProcessId(r.getProcessId()).setFollow(false).build());
+            long end = 0;
+            while (retained.hasNext()) {
+                LogChunk c = retained.next();
+                header.addLogTail(c);
+                end = c.getOffset() + c.getData().size();
+            }
+            header.setLogOffset(end);
+        } catch (StatusRuntimeException e) {
+            sink.onError(Status.CANCELLED.withDescription("reading the retained output failed").asRuntimeException());
+            throw AgentCall.named(from.getName(), e);
+        }
         sink.onNext(ImageChunk.newBuilder().setHeader(header).build());
         try {
             Iterator<ImageChunk> chunks = agents.following(from, r.getEpoch())
