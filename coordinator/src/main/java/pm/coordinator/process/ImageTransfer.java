@@ -122,7 +122,12 @@ public final class ImageTransfer {
                 store.create(record);
                 toAgent = agents.streaming(node, 1).importImage(replyTo(reply));
                 // the agent keeps the exported id unless told; the cluster names the process itself
-                toAgent.onNext(first.toBuilder().setHeader(h.toBuilder().setProcessId(id)).build());
+                ImportHeader.Builder forwarded = h.toBuilder().setProcessId(id);
+                if (h.getModule().isEmpty()) {
+                    // Named by its SHA-256 only: the placed node may never have run it, so its bytes go along if cached here.
+                    modules.get(sha).ifPresent(forwarded::setModule);
+                }
+                toAgent.onNext(first.toBuilder().setHeader(forwarded).build());
             }
 
             private void fail(RuntimeException e) {
