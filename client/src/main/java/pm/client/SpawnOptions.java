@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import pm.v1.CheckpointPolicy;
 import pm.v1.ClusterSpawnRequest;
 import pm.v1.FileEntry;
 import pm.v1.Placement;
@@ -20,7 +21,8 @@ import pm.v1.ProcessSpec;
  * {@code args} are the arguments after the program name: the guest's argv is {@code programName} followed
  * by them, as a shell would pass. {@code files} are the initial contents of the guest's {@code /data},
  * keyed by path relative to it. A {@code memoryLimitMib} of 0 leaves the node's default; {@code node}
- * empty lets placement choose.
+ * empty lets placement choose. {@code checkpoints} is when the cluster checkpoints the process and
+ * replicates the checkpoint to another node (the default: never on its own).
  */
 public record SpawnOptions(
         String processId,
@@ -34,7 +36,8 @@ public record SpawnOptions(
         int memoryLimitMib,
         String node,
         Map<String, String> nodeLabels,
-        boolean pinned) {
+        boolean pinned,
+        CheckpointPolicy checkpoints) {
 
     /** One wasm page is 64 KiB, so a MiB is 16 of them. */
     private static final int PAGES_PER_MIB = 16;
@@ -48,6 +51,9 @@ public record SpawnOptions(
         }
         if (pinned && node.isEmpty()) {
             throw new IllegalArgumentException("pinning needs a node to pin to");
+        }
+        if (checkpoints.getIntervalMillis() < 0) {
+            throw new IllegalArgumentException("a checkpoint interval is positive");
         }
         args = List.copyOf(args);
         env = ordered(env);
@@ -88,6 +94,9 @@ public record SpawnOptions(
                 .putAllEnv(env)
                 .putAllLabels(labels)
                 .setStdin(stdin);
+        if (!checkpoints.equals(CheckpointPolicy.getDefaultInstance())) {
+            spec.setCheckpointPolicy(checkpoints);
+        }
         files.forEach((path, contents) -> spec.addFiles(FileEntry.newBuilder().setPath(path).setContents(contents)));
         if (memoryLimitMib > 0) {
             spec.setLimits(ProcessLimits.newBuilder().setMemoryPages(memoryLimitMib * PAGES_PER_MIB));
@@ -113,6 +122,7 @@ public record SpawnOptions(
         private String node = "";
         private final Map<String, String> nodeLabels = new LinkedHashMap<>();
         private boolean pinned;
+        private final CheckpointPolicy.Builder checkpoints = CheckpointPolicy.newBuilder();
 
         private Builder(ByteString module, String programName) {
             this.module = module;
@@ -170,9 +180,30 @@ public record SpawnOptions(
             return this;
         }
 
+        /** A checkpoint every {@code interval}, replicated to another node: a lost node costs at most that much work. */
+        public Builder checkpointEvery(java.time.Duration interval) {
+            if (interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("a checkpoint interval is positive, not " + interval);
+            }
+            checkpoints.setIntervalMillis(interval.toMillis());
+            return this;
+        }
+
+        /** A replicated checkpoint on the new node right after each migration. */
+        public Builder checkpointOnMigrate() {
+            checkpoints.setOnMigrate(true);
+            return this;
+        }
+
+        /** The checkpoint a suspend takes is replicated too, so the suspended process survives its node. */
+        public Builder checkpointOnSuspend() {
+            checkpoints.setOnSuspend(true);
+            return this;
+        }
+
         public SpawnOptions build() {
             return new SpawnOptions(processId, module, programName, args, env, files, stdin, labels, memoryLimitMib,
-                    node, nodeLabels, pinned);
+                    node, nodeLabels, pinned, checkpoints.build());
         }
     }
 }

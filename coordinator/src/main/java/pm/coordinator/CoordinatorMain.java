@@ -19,6 +19,7 @@ public final class CoordinatorMain {
         String name = "coordinator";
         int port = 0;
         int metricsPort = 0;
+        long recoveryGraceMillis = -1;
         boolean exitWithStdin = false;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--exit-with-stdin")) {
@@ -35,6 +36,7 @@ public final class CoordinatorMain {
                 case "--port" -> port = Integer.parseInt(value);
                 case "--metrics-port" -> metricsPort = Integer.parseInt(value);
                 case "--name" -> name = value;
+                case "--recovery-grace-ms" -> recoveryGraceMillis = Long.parseLong(value);
                 default -> usage("unknown option " + args[i]);
             }
             i++;
@@ -42,8 +44,12 @@ public final class CoordinatorMain {
         if (zookeeper == null) {
             usage("--zookeeper is required");
         }
-        CoordinatorServer server = new CoordinatorServer(CoordinatorConfig.defaults(name, zookeeper)
-                .withLayout(new ClusterLayout(root)).withPort(port).withMetricsPort(metricsPort)).start();
+        CoordinatorConfig config = CoordinatorConfig.defaults(name, zookeeper)
+                .withLayout(new ClusterLayout(root)).withPort(port).withMetricsPort(metricsPort);
+        if (recoveryGraceMillis >= 0) {
+            config = config.withRecoveryGrace(java.time.Duration.ofMillis(recoveryGraceMillis));
+        }
+        CoordinatorServer server = new CoordinatorServer(config).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-coordinator-shutdown"));
         System.out.println("coordinator " + name + " listening on " + server.address() + " metrics " + server.metricsPort());
         System.out.flush();
@@ -56,7 +62,7 @@ public final class CoordinatorMain {
     private static void usage(String problem) {
         System.err.println("coordinator: " + problem);
         System.err.println("usage: coordinator --zookeeper HOST:PORT [--zk-root /pm] [--port P] [--metrics-port P] [--name NAME]"
-                + " [--exit-with-stdin]");
+                + " [--recovery-grace-ms MS] [--exit-with-stdin]");
         System.exit(2);
     }
 }

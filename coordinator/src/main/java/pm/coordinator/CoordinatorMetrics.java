@@ -47,6 +47,17 @@ public final class CoordinatorMetrics implements AutoCloseable {
         }
     }
 
+    /** {@code outcome}: ok or failed; {@code bytes}: image bytes the owner sent to the replica. */
+    public void replicated(String outcome, long bytes) {
+        Counter.builder("pm.cluster.replications").tag("outcome", outcome).register(registry).increment();
+        Counter.builder("pm.cluster.replicated.bytes").baseUnit("bytes").register(registry).increment(bytes);
+    }
+
+    /** {@code how}: checkpoint (from a durable checkpoint), restart (from its spec) or failed. */
+    public void recovered(String how) {
+        Counter.builder("pm.cluster.recoveries").tag("from", how).register(registry).increment();
+    }
+
     public String scrape() {
         return registry.scrape();
     }

@@ -26,12 +26,15 @@ import pm.coordinator.migration.MigrationOrchestrator;
 import pm.coordinator.migration.MigrationRecovery;
 import pm.coordinator.placement.Placer;
 import pm.coordinator.placement.Reservations;
+import pm.coordinator.process.CheckpointScheduler;
+import pm.coordinator.process.DurableCheckpoints;
 import pm.coordinator.process.ImageTransfer;
 import pm.coordinator.process.LogFollower;
 import pm.coordinator.process.ModuleCache;
 import pm.coordinator.process.Owners;
 import pm.coordinator.process.ProcessLifecycle;
 import pm.coordinator.process.ProcessQueries;
+import pm.coordinator.recovery.NodeRecovery;
 import pm.coordinator.zk.Leadership;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.MembershipListener;
@@ -50,6 +53,7 @@ import pm.v1.NodeRecord;
 public final class CoordinatorServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CoordinatorServer.class.getName());
     private static final long SETTLE_EVERY_MILLIS = 2_000;
+    private static final long POLICY_EVERY_MILLIS = 250;
 
     private enum State { LATENT, STARTED, CLOSED }
 
@@ -66,10 +70,13 @@ public final class CoordinatorServer implements AutoCloseable {
     private final CoordinatorMetrics metrics;
     private final HealthStatusManager health = new HealthStatusManager();
     private final ScheduledExecutorService leaderThread;
+    private final java.util.concurrent.ExecutorService leaderWorkers;
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private Server server;
     private Leadership leadership;
     private MigrationRecovery recovery;
+    private CheckpointScheduler checkpointScheduler;
+    private volatile NodeRecovery nodeRecovery; // read by the membership listener on Curator's thread
     private int metricsPort;
 
     public CoordinatorServer(CoordinatorConfig config) {
@@ -89,6 +96,11 @@ public final class CoordinatorServer implements AutoCloseable {
         this.metrics = new CoordinatorMetrics(config.name());
         this.leaderThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pm-coordinator-leader-" + config.name());
+            t.setDaemon(true);
+            return t;
+        });
+        this.leaderWorkers = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "pm-coordinator-policy-" + config.name());
             t.setDaemon(true);
             return t;
         });
@@ -116,8 +128,12 @@ public final class CoordinatorServer implements AutoCloseable {
                 metrics, observer, this::isLeader, config.name(), clock);
         recovery = new MigrationRecovery(store, migrations, finisher, events);
         ImageTransfer images = new ImageTransfer(store, owners, placer, agents, modules, events, clock);
+        DurableCheckpoints checkpoints = new DurableCheckpoints(store, membership, agents, events, metrics, clock);
+        checkpointScheduler = new CheckpointScheduler(records, membership, checkpoints, leaderWorkers, 4, 2_000, clock);
+        nodeRecovery = new NodeRecovery(store, records, membership, placer, agents, modules, events, metrics, leaderWorkers, 4,
+                config.recoveryGrace(), clock);
         ClusterService service = new ClusterService(
-                new ProcessLifecycle(store, membership, placer, agents, images, modules, events, metrics, clock),
+                new ProcessLifecycle(store, membership, placer, agents, images, modules, events, metrics, checkpoints, clock),
                 new ProcessQueries(store, records, owners, agents), migrations, new Drainer(membership, store, migrations, events),
                 new LogFollower(store, owners, agents), images, events, membership, records, this::leaderInfo);
 
@@ -156,6 +172,21 @@ public final class CoordinatorServer implements AutoCloseable {
         LOG.info("coordinator " + config.name() + " leads at " + address());
         events.publish(ClusterEvent.Kind.KIND_LEADER_ELECTED, "", "", 0, "coordinator " + config.name() + " at " + address() + " leads");
         settle();
+        keepPolicies();
+    }
+
+    /** While leading: checkpoint policies and recovery of lost nodes' processes, a few times a second. */
+    private void keepPolicies() {
+        if (!isLeader() || state.get() != State.STARTED) {
+            return;
+        }
+        try {
+            nodeRecovery.tick();
+            checkpointScheduler.tick();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "checkpoint policies or node recovery failed; trying again shortly", e);
+        }
+        leaderThread.schedule(this::keepPolicies, POLICY_EVERY_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     private void settle() {
@@ -220,6 +251,7 @@ public final class CoordinatorServer implements AutoCloseable {
             leadership.close();
         }
         leaderThread.shutdownNow();
+        leaderWorkers.shutdownNow();
         health.enterTerminalState();
         if (server != null) {
             server.shutdownNow();
@@ -242,6 +274,9 @@ public final class CoordinatorServer implements AutoCloseable {
     private final class MembershipEvents implements MembershipListener {
         @Override
         public void joined(NodeRecord node) {
+            if (nodeRecovery != null) {
+                nodeRecovery.joined(node.getName());
+            }
             events.publish(ClusterEvent.Kind.KIND_NODE_JOINED, "", node.getName(), 0, "node " + node.getName() + " at " + node.getAddress());
         }
 
@@ -253,6 +288,9 @@ public final class CoordinatorServer implements AutoCloseable {
         @Override
         public void left(String name) {
             reservations.forget(name);
+            if (nodeRecovery != null) {
+                nodeRecovery.left(name);
+            }
             events.publish(ClusterEvent.Kind.KIND_NODE_LEFT, "", name, 0, "node " + name + " left");
         }
 

@@ -85,7 +85,17 @@ public final class ClusterFixture implements AutoCloseable {
     }
 
     public CoordinatorServer coordinator(String name, MigrationObserver observer) throws Exception {
-        CoordinatorServer c = new CoordinatorServer(CoordinatorConfig.defaults(name, zookeeper.getConnectString()), observer).start();
+        return coordinator(CoordinatorConfig.defaults(name, zookeeper.getConnectString()), observer);
+    }
+
+    /** A coordinator that recovers the processes of a node away for {@code recoveryGrace}. */
+    public CoordinatorServer coordinator(String name, Duration recoveryGrace) throws Exception {
+        return coordinator(CoordinatorConfig.defaults(name, zookeeper.getConnectString()).withRecoveryGrace(recoveryGrace),
+                MigrationObserver.NONE);
+    }
+
+    private CoordinatorServer coordinator(CoordinatorConfig config, MigrationObserver observer) throws Exception {
+        CoordinatorServer c = new CoordinatorServer(config, observer).start();
         coordinators.add(c);
         return c;
     }
@@ -107,6 +117,11 @@ public final class ClusterFixture implements AutoCloseable {
 
     public ClusterGrpc.ClusterStub asyncCluster(CoordinatorServer c) {
         return ClusterGrpc.newStub(channel(c.address()));
+    }
+
+    /** Stops agent {@code name} as if its node were lost: its ZooKeeper session ends, its processes stop with it. */
+    public void loseAgent(String name) {
+        agents.remove(name).close();
     }
 
     public NodeAgentServer agent(String name) {

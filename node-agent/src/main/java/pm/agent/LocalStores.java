@@ -66,6 +66,11 @@ final class LocalStores implements AutoCloseable {
         return io(() -> checkpoints.open(processId, checkpointId));
     }
 
+    /** Every process (and replica key) with a readable checkpoint. */
+    java.util.Set<String> processes() {
+        return io(checkpoints::processes);
+    }
+
     void delete(String processId) {
         io(() -> checkpoints.delete(processId));
     }

@@ -40,6 +40,8 @@ import pm.runtime.sched.ProcessScheduler;
  */
 public final class NodeAgentServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NodeAgentServer.class.getName());
+    /** A replica younger than this may be on its way to being named by its record (it is stored first). */
+    private static final long REPLICA_MIN_AGE_MILLIS = 120_000;
 
     private final AgentConfig config;
     private final ProcessScheduler scheduler;
@@ -49,6 +51,7 @@ public final class NodeAgentServer implements AutoCloseable {
     private final ProcessHost host;
     private final MigrationSource source;
     private final MigrationTarget target;
+    private final CheckpointReplicas replicas;
     private final ChannelInbound inbound;
     private final StaticPeersLocator peers;
     private final ChannelDispatcher dispatcher;
@@ -92,6 +95,7 @@ public final class NodeAgentServer implements AutoCloseable {
         this.zk = client;
         this.dispatcher = new ChannelDispatcher(local, inbound, locator, channels::get, doorbell);
         this.target = new MigrationTarget(host, channels, metrics, faults);
+        this.replicas = new CheckpointReplicas(host, channels, 4L << 30);
         metrics.watch(host, scheduler);
     }
 
@@ -110,7 +114,7 @@ public final class NodeAgentServer implements AutoCloseable {
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", config.port()))
                 .maxInboundMessageSize(config.maxMessageBytes())
                 .addService(ServerInterceptors.intercept(
-                        new NodeAgentService(host, source, target, 4L << 30, epochs, ownership, inbound), epochs))
+                        new NodeAgentService(host, source, target, 4L << 30, epochs, ownership, inbound, replicas), epochs))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
@@ -129,6 +133,9 @@ public final class NodeAgentServer implements AutoCloseable {
         new JitWarmup(host.factory()).startInBackground(200);
         housekeeping.scheduleWithFixedDelay(this::settle, 1, 1, TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(this::collectGarbage, 30, 30, TimeUnit.SECONDS);
+        if (ownership instanceof OwnershipGuard guard) {
+            housekeeping.scheduleWithFixedDelay(() -> sweepReplicas(guard), 60, 60, TimeUnit.SECONDS);
+        }
         return this;
     }
 
@@ -185,12 +192,28 @@ public final class NodeAgentServer implements AutoCloseable {
         }
     }
 
+    private void sweepReplicas(OwnershipGuard guard) {
+        try {
+            int dropped = replicas.sweep(guard::record, REPLICA_MIN_AGE_MILLIS);
+            if (dropped > 0) {
+                LOG.info("dropped " + dropped + " replicas no ownership record names on " + config.nodeName());
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "sweeping replicas failed; trying again in a minute", e);
+        }
+    }
+
     private void collectGarbage() {
         try {
             stores.collectGarbage();
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "garbage collection of the checkpoint store failed", e);
         }
+    }
+
+    /** The replicas this agent keeps for other nodes (package-private: tests sweep them directly). */
+    CheckpointReplicas replicas() {
+        return replicas;
     }
 
     public int port() {

@@ -47,13 +47,15 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     private final MigrationSource source;
     private final MigrationTarget target;
     private final long maxImportBytes;
+    private final CheckpointReplicas replicas;
     private final EpochFence epochs;
     private final Ownership ownership;
     private final ChannelInbound inbound;
 
     NodeAgentService(ProcessHost host, MigrationSource source, MigrationTarget target, long maxImportBytes, EpochFence epochs,
-            Ownership ownership, ChannelInbound inbound) {
+            Ownership ownership, ChannelInbound inbound, CheckpointReplicas replicas) {
         this.host = host;
+        this.replicas = replicas;
         this.source = source;
         this.target = target;
         this.maxImportBytes = maxImportBytes;
@@ -368,6 +370,32 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     @Override
     public void deliver(DeliverRequest request, StreamObserver<DeliverReply> out) {
         unary(out, () -> inbound.deliver(request));
+    }
+
+    @Override
+    public void replicate(pm.v1.ReplicateRequest request, StreamObserver<pm.v1.ReplicateReply> out) {
+        unary(out, () -> replicas.replicate(request.toBuilder().setProcessId(admitted(request.getProcessId())).build()));
+    }
+
+    @Override
+    public void replicaHeld(pm.v1.ReplicaQuery request, StreamObserver<pm.v1.ReplicaHeldReply> out) {
+        unary(out, () -> replicas.held(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+    }
+
+    @Override
+    public StreamObserver<pm.v1.ReplicaFrame> storeReplica(StreamObserver<pm.v1.ReplicaStored> out) {
+        return replicas.receive(out);
+    }
+
+    @Override
+    public void dropReplica(ProcessRef request, StreamObserver<pm.v1.ReplicaStored> out) {
+        unary(out, () -> replicas.drop(id(request.getProcessId())));
+    }
+
+    @Override
+    public void adopt(pm.v1.AdoptRequest request, StreamObserver<ProcessInfo> out) {
+        unary(out, () -> host.adoptReplica(id(request.getProcessId()), request.getCheckpointId(), request.getState(),
+                startEpoch(request.getProcessId())));
     }
 
     private static boolean hasLabels(Map<String, String> have, Map<String, String> want) {

@@ -298,6 +298,7 @@ final class ProcessHost {
         }, in -> stores.put(h.id, in, record(h, ProcessRecord.Disposition.DISPOSITION_OWNED).toByteArray()));
         if (!increment) {
             stores.retainLatestChain(h.id);
+            stores.delete(CheckpointReplicas.key(h.id)); // a replica kept here before this node owned it
         }
         h.lastCheckpointId = r.checkpointId();
         if (h.staged != null) {
@@ -449,6 +450,75 @@ final class ProcessHost {
         } finally {
             h.lock.unlock();
         }
+    }
+
+    /**
+     * Makes the replica of {@code id} this agent's own process under {@code epoch}: its chain is put
+     * under the process's own key (the chunks are here already, so only manifests are written), then
+     * it runs (or stays frozen or suspended) from {@code checkpointId}, its output continuing at that
+     * checkpoint's log offset. Recovery of a lost node's processes comes through here.
+     */
+    ProcessInfo adoptReplica(String id, String checkpointId, ProcessState state, long epoch) {
+        if (state != ProcessState.PROCESS_STATE_RUNNING && state != ProcessState.PROCESS_STATE_FROZEN
+                && state != ProcessState.PROCESS_STATE_SUSPENDED) {
+            throw new AgentException(AgentException.Reason.BAD_REQUEST, "a process is adopted RUNNING, FROZEN or SUSPENDED");
+        }
+        String key = CheckpointReplicas.key(id);
+        List<CheckpointRecord> held = stores.list(key);
+        CheckpointRecord tip = held.stream().filter(r -> r.checkpointId().equals(checkpointId)).findFirst()
+                .orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
+                        "no replica of checkpoint " + checkpointId + " of process " + id + " on this node"));
+        ProcessRecord attached;
+        try {
+            attached = ProcessRecord.parseFrom(tip.attachment());
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new pm.runtime.StateFormatException("replica of " + id + " carries no readable record", e);
+        }
+        CompiledModule module = module(attached.getSpec());
+        HostedProcess h = new HostedProcess(id, attached.getSpec(), module,
+                new ProcessLog(attached.getLogOffset(), config.logRetainBytes()), epoch, ProcessState.PROCESS_STATE_SUSPENDED);
+        h.lock.lock();
+        try {
+            if (processes.putIfAbsent(id, h) != null) {
+                throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
+            }
+            try {
+                stores.delete(id); // whatever an earlier ownership left under its own key
+                List<InputStream> chain = stores.open(key, checkpointId);
+                List<CheckpointRecord> links = chainRecords(held, tip);
+                for (int i = 0; i < chain.size(); i++) {
+                    stores.put(id, chain.get(i), links.get(i).attachment());
+                }
+                if (state == ProcessState.PROCESS_STATE_SUSPENDED) {
+                    h.lastCheckpointId = checkpointId;
+                    records.put(record(h, ProcessRecord.Disposition.DISPOSITION_SUSPENDED));
+                } else {
+                    restoreFromStore(h, checkpointId, state == ProcessState.PROCESS_STATE_FROZEN);
+                    records.put(record(h, ProcessRecord.Disposition.DISPOSITION_OWNED));
+                }
+            } catch (RuntimeException e) {
+                processes.remove(id, h);
+                if (h.handle != null) {
+                    h.handle.remove();
+                }
+                forget(id);
+                throw e;
+            }
+            stores.delete(key);
+            return h.info(node());
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    private static List<CheckpointRecord> chainRecords(List<CheckpointRecord> all, CheckpointRecord tip) {
+        List<CheckpointRecord> chain = new java.util.ArrayList<>();
+        for (CheckpointRecord r = tip; r != null; ) {
+            chain.add(0, r);
+            String base = r.baseCheckpointId();
+            r = r.isFull() ? null : all.stream().filter(c -> c.checkpointId().equals(base)).findFirst().orElse(null);
+        }
+        return chain;
     }
 
     /** Registers a process that arrived by migration (or from disk after a restart); the caller holds no lock on it yet. */

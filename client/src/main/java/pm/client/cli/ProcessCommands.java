@@ -43,6 +43,8 @@ final class ProcessCommands {
                     .add("labels", Views.labels(p.getLabelsMap()))
                     .add("module", java.util.HexFormat.of().formatHex(p.getModuleSha256().toByteArray()))
                     .add("last checkpoint", p.getLastCheckpointId().isEmpty() ? "-" : p.getLastCheckpointId())
+                    .add("checkpoint held by", p.getCheckpointNodesCount() == 0 ? "-" : String.join(", ", p.getCheckpointNodesList())
+                            + (p.getCheckpointNodesList().stream().anyMatch(n -> !n.equals(p.getNode())) ? " (durable)" : " (owner only)"))
                     .add("placement", p.getPlacement().getNode().isEmpty() ? "any node" : p.getPlacement().getNode()
                             + (p.getPlacement().getPinned() ? " (pinned)" : ""));
             if (p.hasInfo()) {

@@ -59,6 +59,16 @@ final class RunCommand extends ClusterCommand {
     @Option(names = "--memory-limit-mib", paramLabel = "N", defaultValue = "0", description = "The guest's memory limit.")
     int memoryLimitMib;
 
+    @Option(names = "--checkpoint-every", paramLabel = "DURATION",
+            description = "Checkpoint and replicate it this often, e.g. 30s, 5m, 500ms (a lost node costs at most that much work).")
+    String checkpointEvery;
+
+    @Option(names = "--checkpoint-on-migrate", description = "Checkpoint and replicate it right after each migration.")
+    boolean checkpointOnMigrate;
+
+    @Option(names = "--checkpoint-on-suspend", description = "Replicate the checkpoint a suspend takes.")
+    boolean checkpointOnSuspend;
+
     @Override
     void run(ClusterClient client, Output output) {
         var p = client.spawn(options());
@@ -77,6 +87,15 @@ final class RunCommand extends ClusterCommand {
                 .withArgs(trailingArgs)
                 .withMemoryLimitMib(memoryLimitMib)
                 .onNode(node, pin);
+        if (checkpointEvery != null) {
+            b.checkpointEvery(duration(checkpointEvery));
+        }
+        if (checkpointOnMigrate) {
+            b.checkpointOnMigrate();
+        }
+        if (checkpointOnSuspend) {
+            b.checkpointOnSuspend();
+        }
         env.forEach(b::withEnv);
         labels.forEach(b::withLabel);
         nodeLabels.forEach(b::withNodeLabel);
@@ -95,6 +114,21 @@ final class RunCommand extends ClusterCommand {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
+    }
+
+    /** {@code 500ms}, {@code 30s}, {@code 5m} or {@code 1h}. */
+    private java.time.Duration duration(String text) {
+        var m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)").matcher(text);
+        if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+            throw usage("--checkpoint-every is a positive duration like 500ms, 30s, 5m or 1h, not " + text);
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> java.time.Duration.ofMillis(n);
+            case "s" -> java.time.Duration.ofSeconds(n);
+            case "m" -> java.time.Duration.ofMinutes(n);
+            default -> java.time.Duration.ofHours(n);
+        };
     }
 
     /** The path under /data a file goes to: {@code /data/a/b} and {@code a/b} both mean {@code a/b}. */

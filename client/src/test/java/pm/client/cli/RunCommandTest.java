@@ -84,4 +84,19 @@ class RunCommandTest {
         assertThatThrownBy(() -> parse("run", dir.resolve("missing.wasm").toString()))
                 .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("no such file");
     }
+
+    @Test
+    void checkpointPolicyFlagsBecomeTheSpecsPolicy() throws Exception {
+        String m = module().toString();
+        var policy = parse("run", m, "--checkpoint-every", "30s", "--checkpoint-on-migrate", "--checkpoint-on-suspend")
+                .getSpec().getCheckpointPolicy();
+        assertThat(policy.getIntervalMillis()).isEqualTo(30_000);
+        assertThat(policy.getOnMigrate()).isTrue();
+        assertThat(policy.getOnSuspend()).isTrue();
+        assertThat(parse("run", m, "--checkpoint-every", "250ms").getSpec().getCheckpointPolicy().getIntervalMillis()).isEqualTo(250);
+        assertThat(parse("run", m).getSpec().hasCheckpointPolicy()).isFalse();
+        assertThatThrownBy(() -> parse("run", m, "--checkpoint-every", "soon")).isInstanceOf(CommandLine.ParameterException.class)
+                .hasMessageContaining("positive duration");
+        assertThatThrownBy(() -> parse("run", m, "--checkpoint-every", "0s")).isInstanceOf(CommandLine.ParameterException.class);
+    }
 }

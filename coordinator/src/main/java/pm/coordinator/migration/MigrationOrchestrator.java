@@ -167,10 +167,13 @@ public final class MigrationOrchestrator {
             if (!leading.getAsBoolean()) {
                 throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "this coordinator stopped leading mid-migration");
             }
+            // The source forgets its checkpoints once it hands the process over: only other holders still count.
             store.commitMigration(record.toBuilder()
                     .setOwner(target.getName())
                     .setEpoch(journal.getToEpoch())
                     .setMigrationId("")
+                    .clearCheckpointNodes()
+                    .addAllCheckpointNodes(record.getCheckpointNodesList().stream().filter(n -> !n.equals(source.getName())).toList())
                     .setUpdatedMillis(clock.millis())
                     .build(), version, prepared.toBuilder().setPhase(MigrationJournal.Phase.PHASE_COMMITTED).build());
             return new Prepared(transfer, frozenSince);

@@ -50,6 +50,12 @@ public final class MigrationRecovery {
     private boolean settle(MigrationJournal j) {
         String detail = "migration " + j.getMigrationId() + " from " + j.getSource() + " to " + j.getTarget();
         if (j.getPhase() == MigrationJournal.Phase.PHASE_COMMITTED) {
+            var now = store.find(j.getProcessId());
+            if (now.isEmpty() || now.get().value().getEpoch() > j.getToEpoch()) {
+                // Killed, or moved on since (its target was lost and it was recovered elsewhere): nothing left to tell.
+                store.deleteJournal(j.getMigrationId());
+                return true;
+            }
             if (!finisher.commit(j)) {
                 return false;
             }

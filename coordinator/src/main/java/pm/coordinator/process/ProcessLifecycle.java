@@ -3,6 +3,7 @@ package pm.coordinator.process;
 import com.google.protobuf.ByteString;
 import io.grpc.StatusRuntimeException;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -52,10 +53,12 @@ public final class ProcessLifecycle {
     private final ModuleCache modules;
     private final EventHub events;
     private final CoordinatorMetrics metrics;
+    private final DurableCheckpoints checkpoints;
     private final Clock clock;
 
     public ProcessLifecycle(OwnershipStore store, Membership membership, Placer placer, AgentClients agents,
-            ImageTransfer images, ModuleCache modules, EventHub events, CoordinatorMetrics metrics, Clock clock) {
+            ImageTransfer images, ModuleCache modules, EventHub events, CoordinatorMetrics metrics,
+            DurableCheckpoints checkpoints, Clock clock) {
         this.store = store;
         this.membership = membership;
         this.owners = new Owners(membership);
@@ -65,6 +68,7 @@ public final class ProcessLifecycle {
         this.modules = modules;
         this.events = events;
         this.metrics = metrics;
+        this.checkpoints = checkpoints;
         this.clock = clock;
     }
 
@@ -130,13 +134,12 @@ public final class ProcessLifecycle {
                 b -> b.setState(ProcessState.PROCESS_STATE_RUNNING));
     }
 
+    /** A checkpoint on the owner, replicated to another node before the record names it (see {@link DurableCheckpoints}). */
     public CheckpointInfo checkpoint(CheckpointRequest request) {
-        String id = request.getProcessId();
-        OwnershipRecord r = store.get(id).value();
-        NodeRecord n = owners.require(r);
-        CheckpointInfo info = AgentCall.on(n.getName(), () -> agents.blocking(n, r.getEpoch()).checkpoint(request));
-        change(r, b -> b.setLastCheckpointId(info.getCheckpointId()));
-        events.publish(ClusterEvent.Kind.KIND_CHECKPOINTED, id, n.getName(), r.getEpoch(), "checkpoint " + info.getCheckpointId());
+        CheckpointInfo info = checkpoints.checkpoint(request);
+        OwnershipRecord r = store.get(request.getProcessId()).value();
+        events.publish(ClusterEvent.Kind.KIND_CHECKPOINTED, r.getProcessId(), r.getOwner(), r.getEpoch(),
+                "checkpoint " + info.getCheckpointId());
         return info;
     }
 
@@ -144,8 +147,14 @@ public final class ProcessLifecycle {
         OwnershipRecord r = store.get(id).value();
         NodeRecord n = owners.require(r);
         CheckpointInfo info = AgentCall.on(n.getName(), () -> agents.blocking(n, r.getEpoch()).suspend(ref(id)));
+        // Unless its policy says so, the suspend checkpoint stays on its owner only.
+        List<String> holders = r.getSpec().getCheckpointPolicy().getOnSuspend()
+                ? checkpoints.replicate(r, n, info.getCheckpointId())
+                : List.of(n.getName());
         OwnershipRecord changed = change(r, b -> b.setState(ProcessState.PROCESS_STATE_SUSPENDED)
-                .setLastCheckpointId(info.getCheckpointId()));
+                .setLastCheckpointId(info.getCheckpointId()).clearCheckpointNodes().addAllCheckpointNodes(holders)
+                .setCheckpointMillis(clock.millis()));
+        checkpoints.dropStale(r, holders);
         events.publish(ClusterEvent.Kind.KIND_SUSPENDED, id, n.getName(), r.getEpoch(), "checkpoint " + info.getCheckpointId());
         return ProcessViews.of(changed, null);
     }
@@ -221,6 +230,11 @@ public final class ProcessLifecycle {
             }
         }
         store.delete(id, read.version());
+        for (String holder : r.getCheckpointNodesList()) {
+            if (!holder.equals(r.getOwner())) {
+                checkpoints.dropReplica(holder, id);
+            }
+        }
         events.publish(ClusterEvent.Kind.KIND_KILLED, id, r.getOwner(), r.getEpoch(), "killed");
         return ProcessViews.of(r.toBuilder().setState(ProcessState.PROCESS_STATE_KILLED).build(), info);
     }

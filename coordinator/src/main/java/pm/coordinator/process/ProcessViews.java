@@ -21,7 +21,8 @@ final class ProcessViews {
                 .setPlacement(r.getPlacement());
         if (info != null) {
             b.setInfo(info).setState(info.getState());
-            if (!info.getLastCheckpointId().isEmpty()) {
+            if (r.getLastCheckpointId().isEmpty() && !info.getLastCheckpointId().isEmpty()) {
+                // none recorded yet: the owner's own (not replicated) one
                 b.setLastCheckpointId(info.getLastCheckpointId());
             }
         }

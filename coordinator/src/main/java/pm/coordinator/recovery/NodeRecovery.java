@@ -1,0 +1,247 @@
+package pm.coordinator.recovery;
+
+import com.google.protobuf.ByteString;
+import io.grpc.StatusRuntimeException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import pm.coordinator.ClusterException;
+import pm.coordinator.CoordinatorMetrics;
+import pm.coordinator.agent.AgentCall;
+import pm.coordinator.agent.AgentClients;
+import pm.coordinator.events.EventHub;
+import pm.coordinator.placement.PlacementRequest;
+import pm.coordinator.placement.Placer;
+import pm.coordinator.process.DurableCheckpoints;
+import pm.coordinator.process.ModuleCache;
+import pm.coordinator.zk.Membership;
+import pm.coordinator.zk.OwnershipCache;
+import pm.coordinator.zk.OwnershipStore;
+import pm.coordinator.zk.Versioned;
+import pm.v1.AdoptRequest;
+import pm.v1.ClusterEvent;
+import pm.v1.ModuleRef;
+import pm.v1.NodeRecord;
+import pm.v1.OwnershipRecord;
+import pm.v1.ProcessState;
+import pm.v1.SpawnRequest;
+
+/**
+ * Brings back the processes of nodes that are gone. A node counts as lost once its ephemeral node
+ * record has been absent for the grace period (as seen by this coordinator: a new leader starts the
+ * clock when it is elected). Each process it owned then moves, under the next epoch, to a live node
+ * holding its last durable checkpoint, which adopts the replica and runs from it (the work since
+ * that checkpoint is redone); a process that never had a durable checkpoint starts again from its
+ * spec on a node placement picks. The record moves first, so the lost node, if it comes back, finds
+ * the process no longer its own and drops its copy. A suspended process without a durable
+ * checkpoint cannot come back until its node does.
+ *
+ * <p>{@link #tick} runs on the leader thread and hands recoveries to {@code workers}, at most
+ * {@code maxInFlight} at a time and one at a time per process; membership callbacks update
+ * {@code awaySince} from Curator's thread.
+ */
+public final class NodeRecovery {
+    private static final Logger LOG = Logger.getLogger(NodeRecovery.class.getName());
+
+    private final OwnershipStore store;
+    private final OwnershipCache records;
+    private final Membership membership;
+    private final Placer placer;
+    private final AgentClients agents;
+    private final ModuleCache modules;
+    private final EventHub events;
+    private final CoordinatorMetrics metrics;
+    private final ExecutorService workers;
+    private final Semaphore slots;
+    private final Duration grace;
+    private final Clock clock;
+    private final Map<String, Long> awaySince = new ConcurrentHashMap<>();
+    private final Set<String> announced = ConcurrentHashMap.newKeySet();
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+
+    public NodeRecovery(OwnershipStore store, OwnershipCache records, Membership membership, Placer placer, AgentClients agents,
+            ModuleCache modules, EventHub events, CoordinatorMetrics metrics, ExecutorService workers, int maxInFlight,
+            Duration grace, Clock clock) {
+        this.store = store;
+        this.records = records;
+        this.membership = membership;
+        this.placer = placer;
+        this.agents = agents;
+        this.modules = modules;
+        this.events = events;
+        this.metrics = metrics;
+        this.workers = workers;
+        this.slots = new Semaphore(maxInFlight);
+        this.grace = grace;
+        this.clock = clock;
+    }
+
+    /** A node's record went away: its grace period starts now. */
+    public void left(String node) {
+        awaySince.putIfAbsent(node, clock.millis());
+    }
+
+    /** A node (re)joined: whatever it still owns is its own again. */
+    public void joined(String node) {
+        awaySince.remove(node);
+        announced.remove(node);
+    }
+
+    /** Starts recovering the processes of nodes away longer than the grace period. */
+    public void tick() {
+        long now = clock.millis();
+        for (Versioned<OwnershipRecord> v : records.all()) {
+            OwnershipRecord r = v.value();
+            String owner = r.getOwner();
+            if (membership.node(owner).isPresent() || !r.getMigrationId().isEmpty() || inFlight.contains(r.getProcessId())) {
+                continue; // live owner, or a migration the migration recovery settles first
+            }
+            long since = awaySince.computeIfAbsent(owner, n -> now);
+            if (now - since < grace.toMillis()) {
+                continue;
+            }
+            if (announced.add(owner)) {
+                events.publish(ClusterEvent.Kind.KIND_NODE_LOST, "", owner, 0,
+                        "node " + owner + " away for " + (now - since) + " ms: recovering its processes");
+            }
+            if (!slots.tryAcquire()) {
+                return;
+            }
+            inFlight.add(r.getProcessId());
+            try {
+                workers.execute(() -> {
+                    try {
+                        recover(r.getProcessId());
+                    } finally {
+                        inFlight.remove(r.getProcessId());
+                        slots.release();
+                    }
+                });
+            } catch (RuntimeException e) {
+                inFlight.remove(r.getProcessId());
+                slots.release();
+                throw e;
+            }
+        }
+    }
+
+    private void recover(String id) {
+        Optional<Versioned<OwnershipRecord>> read = store.find(id);
+        if (read.isEmpty()) {
+            return;
+        }
+        OwnershipRecord r = read.get().value();
+        if (membership.node(r.getOwner()).isPresent() || !r.getMigrationId().isEmpty()) {
+            return; // it came back, or something else moves it
+        }
+        try {
+            if (DurableCheckpoints.durable(r)) {
+                Optional<NodeRecord> holder = holder(r);
+                if (holder.isPresent()) {
+                    adopt(r, read.get().version(), holder.get());
+                    return;
+                }
+                if (!allLost(r.getCheckpointNodesList())) {
+                    return; // a node holding the checkpoint is away but within its grace: wait rather than redo everything
+                }
+            }
+            if (r.getState() == ProcessState.PROCESS_STATE_SUSPENDED && !DurableCheckpoints.durable(r)) {
+                return; // its only image is on the lost node
+            }
+            restart(r, read.get().version());
+        } catch (RuntimeException e) {
+            metrics.recovered("failed");
+            events.publish(ClusterEvent.Kind.KIND_RECOVERY_FAILED, id, r.getOwner(), r.getEpoch(),
+                    "recovery of " + id + " failed: " + e.getMessage() + "; trying again");
+            LOG.log(Level.INFO, "recovery of " + id + " failed", e);
+        }
+    }
+
+    private boolean allLost(java.util.List<String> nodes) {
+        long now = clock.millis();
+        return nodes.stream().allMatch(n -> membership.node(n).isEmpty()
+                && now - awaySince.getOrDefault(n, now) >= grace.toMillis());
+    }
+
+    /** The live, not draining node holding the durable checkpoint with the most room. */
+    private Optional<NodeRecord> holder(OwnershipRecord r) {
+        return r.getCheckpointNodesList().stream()
+                .filter(n -> !n.equals(r.getOwner()) && !membership.isDraining(n))
+                .map(membership::node)
+                .flatMap(Optional::stream)
+                .min(Comparator.comparingDouble(n -> n.getCapacityBytes() == 0 ? 1 : (double) n.getMemoryBytes() / n.getCapacityBytes()));
+    }
+
+    private void adopt(OwnershipRecord r, int version, NodeRecord to) {
+        OwnershipRecord moved = r.toBuilder().setOwner(to.getName()).setEpoch(r.getEpoch() + 1)
+                .clearCheckpointNodes().addCheckpointNodes(to.getName()).setUpdatedMillis(clock.millis()).build();
+        int written = store.update(moved, version);
+        try {
+            AgentCall.on(to.getName(), () -> agents.blocking(to, moved.getEpoch()).adopt(AdoptRequest.newBuilder()
+                    .setProcessId(r.getProcessId()).setCheckpointId(r.getLastCheckpointId()).setState(r.getState()).build()));
+        } catch (RuntimeException e) {
+            undo(r, moved, written);
+            throw e;
+        }
+        metrics.recovered("checkpoint");
+        long age = clock.millis() - r.getCheckpointMillis();
+        events.publish(ClusterEvent.Kind.KIND_RECOVERED, r.getProcessId(), to.getName(), moved.getEpoch(),
+                "recovered on " + to.getName() + " from checkpoint " + r.getLastCheckpointId() + " taken " + age
+                        + " ms before; node " + r.getOwner() + " is lost");
+    }
+
+    private void restart(OwnershipRecord r, int version) {
+        NodeRecord to = placer.place(new PlacementRequest(PlacementRequest.memoryOf(r.getSpec()),
+                r.getPlacement().getNodeLabelsMap(), "", Set.of(r.getOwner())));
+        ByteString module = module(r);
+        OwnershipRecord moved = r.toBuilder().setOwner(to.getName()).setEpoch(r.getEpoch() + 1)
+                .setState(ProcessState.PROCESS_STATE_RUNNING).setLastCheckpointId("").clearCheckpointNodes()
+                .setCheckpointMillis(0).setUpdatedMillis(clock.millis()).build();
+        int written = store.update(moved, version);
+        try {
+            AgentCall.on(to.getName(), () -> agents.blocking(to, moved.getEpoch()).spawn(SpawnRequest.newBuilder()
+                    .setProcessId(r.getProcessId()).setSpec(r.getSpec().toBuilder().setModule(module)).build()));
+        } catch (RuntimeException e) {
+            undo(r, moved, written);
+            throw e;
+        }
+        metrics.recovered("restart");
+        events.publish(ClusterEvent.Kind.KIND_RECOVERED, r.getProcessId(), to.getName(), moved.getEpoch(),
+                "restarted on " + to.getName() + " from its spec (no durable checkpoint); node " + r.getOwner() + " is lost");
+    }
+
+    /** The module from this coordinator's cache, else from any live node that stores it. */
+    private ByteString module(OwnershipRecord r) {
+        Optional<ByteString> cached = modules.get(r.getModuleSha256());
+        if (cached.isPresent()) {
+            return cached.get();
+        }
+        for (NodeRecord n : membership.live()) {
+            try {
+                ByteString m = agents.blocking(n).getModule(ModuleRef.newBuilder().setSha256(r.getModuleSha256()).build()).getModule();
+                modules.put(m);
+                return m;
+            } catch (StatusRuntimeException e) {
+                // not there; try the next node
+            }
+        }
+        throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "no live node stores the module of " + r.getProcessId());
+    }
+
+    /** The adoption failed: the record goes back to the lost owner, under a newer epoch still, for the next tick to retry. */
+    private void undo(OwnershipRecord before, OwnershipRecord moved, int version) {
+        try {
+            store.update(before.toBuilder().setEpoch(moved.getEpoch() + 1).setUpdatedMillis(clock.millis()).build(), version);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "cannot put the record of " + before.getProcessId() + " back after a failed recovery", e);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package pm.coordinator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import pm.v1.CheckpointPolicy;
+import pm.v1.ClusterEvent;
+import pm.v1.ClusterGrpc;
+import pm.v1.ClusterSpawnRequest;
+import pm.v1.EventsRequest;
+import pm.v1.LogChunk;
+import pm.v1.LogsRequest;
+import pm.v1.OwnershipRecord;
+import pm.v1.Placement;
+import pm.v1.ProcessRef;
+import pm.v1.ProcessSpec;
+import pm.v1.ProcessState;
+
+/**
+ * A node is lost for good: after the grace period each of its processes runs on another node under
+ * a new epoch, from its last durable checkpoint (the work since is redone, the output from that
+ * checkpoint on is exactly an uninterrupted run's) or, without one, from its spec; the lost node,
+ * back, finds them no longer its own and drops them.
+ */
+class NodeRecoveryTest {
+    @TempDir
+    Path dir;
+
+    private ClusterFixture cluster;
+    private ClusterGrpc.ClusterBlockingStub api;
+
+    @BeforeEach
+    void start() throws Exception {
+        cluster = new ClusterFixture(dir).agents("a", "b", "c");
+        cluster.coordinator("c1", Duration.ofMillis(500));
+        api = cluster.cluster();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        cluster.close();
+    }
+
+    private void spawnOnA(String id, ProcessSpec spec) {
+        api.spawn(ClusterSpawnRequest.newBuilder().setProcessId(id).setSpec(spec)
+                .setPlacement(Placement.newBuilder().setNode("a")).build());
+    }
+
+    private OwnershipRecord record(String id) throws Exception {
+        return cluster.record(id).orElseThrow();
+    }
+
+    /** The stdout the owner holds from where its log starts to the process's end, and that start offset. */
+    private static Map.Entry<Long, String> logFromStart(ClusterFixture cluster, String node, String id) {
+        Iterator<LogChunk> chunks = cluster.agentStub(node).withDeadlineAfter(5, TimeUnit.MINUTES)
+                .logs(LogsRequest.newBuilder().setProcessId(id).setFollow(true).build());
+        StringBuilder out = new StringBuilder();
+        long start = -1;
+        long next = -1;
+        while (chunks.hasNext()) {
+            LogChunk c = chunks.next();
+            if (start < 0) {
+                start = c.getOffset();
+                next = start;
+            }
+            assertThat(c.getOffset()).as("no gap in the log").isEqualTo(next);
+            next += c.getData().size();
+            out.append(c.getData().toStringUtf8());
+        }
+        return Map.entry(start, out.toString());
+    }
+
+    @Test
+    void processOfALostNodeRunsOnFromItsDurableCheckpointAndTheNodeDropsItsCopyWhenBack() throws Exception {
+        ProcessSpec spec = Guests.counter(100, 20_000, 2 << 20).toBuilder()
+                .setCheckpointPolicy(CheckpointPolicy.newBuilder().setIntervalMillis(300)).build();
+        String reference = Guests.reference(spec);
+        spawnOnA("p", spec);
+        // Durable: held by a and one other node, and taken after the process made some progress.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            OwnershipRecord r = record("p");
+            return r.getCheckpointNodesCount() == 2 && r.getCheckpointNodes(0).equals("a")
+                    && api.get(ProcessRef.newBuilder().setProcessId("p").build()).getInfo().getInstructionsRetired() > 5_000_000;
+        });
+        Iterator<ClusterEvent> events = api.withDeadlineAfter(2, TimeUnit.MINUTES).events(EventsRequest.newBuilder().setProcessId("p").build());
+        OwnershipRecord before = record("p");
+
+        cluster.loseAgent("a");
+        OwnershipRecord after = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> record("p"), r -> !r.getOwner().equals("a"));
+        assertThat(after.getEpoch()).isGreaterThan(before.getEpoch());
+        assertThat(List.of("b", "c")).contains(after.getOwner());
+        ClusterEvent recovered = await().atMost(Duration.ofSeconds(30)).until(events::next,
+                e -> e.getKind() == ClusterEvent.Kind.KIND_RECOVERED);
+        assertThat(recovered.getDetail()).contains("from checkpoint").contains(after.getOwner());
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.agentsHolding("p").contains(after.getOwner()));
+        Map.Entry<Long, String> log = logFromStart(cluster, after.getOwner(), "p");
+        assertThat(log.getKey()).as("it ran on from a checkpoint, not from the start").isPositive();
+        assertThat(log.getValue()).isEqualTo(reference.substring(log.getKey().intValue()));
+
+        cluster.startAgent("a", Map.of());
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(cluster.agentsHolding("p")).containsExactly(after.getOwner()));
+    }
+
+    @Test
+    void processWithoutACheckpointStartsAgainFromItsSpec() throws Exception {
+        ProcessSpec spec = Guests.counter(60, 20_000, 1 << 20);
+        String reference = Guests.reference(spec);
+        spawnOnA("q", spec);
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                api.get(ProcessRef.newBuilder().setProcessId("q").build()).getInfo().getInstructionsRetired() > 1_000_000);
+
+        cluster.loseAgent("a");
+        OwnershipRecord after = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> record("q"), r -> !r.getOwner().equals("a"));
+        assertThat(after.getEpoch()).isEqualTo(2);
+        assertThat(after.getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.agentsHolding("q").contains(after.getOwner()));
+        Map.Entry<Long, String> log = logFromStart(cluster, after.getOwner(), "q");
+        assertThat(log.getKey()).isZero();
+        assertThat(log.getValue()).isEqualTo(reference);
+    }
+
+    @Test
+    void checkpointThroughTheApiIsReplicatedBeforeTheRecordNamesIt() throws Exception {
+        spawnOnA("r", Guests.counter(1_000_000, 20_000, 1 << 20));
+        var info = api.checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("r").setIncremental(true).build());
+        OwnershipRecord r = record("r");
+        assertThat(r.getLastCheckpointId()).isEqualTo(info.getCheckpointId());
+        assertThat(r.getCheckpointNodesList()).hasSize(2).startsWith("a");
+        String replica = r.getCheckpointNodes(1);
+        assertThat(cluster.agentStub(replica).replicaHeld(pm.v1.ReplicaQuery.newBuilder().setProcessId("r").build())
+                .getCheckpointIdsList()).contains(info.getCheckpointId());
+
+        // The second checkpoint goes to the same replica (it holds the chain), and a kill forgets the replica.
+        var second = api.checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("r").setIncremental(true).build());
+        assertThat(record("r").getCheckpointNodesList()).containsExactly("a", replica);
+        api.kill(ProcessRef.newBuilder().setProcessId("r").build());
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.agentStub(replica)
+                .replicaHeld(pm.v1.ReplicaQuery.newBuilder().setProcessId("r").build()).getCheckpointIdsCount() == 0);
+        assertThat(second.getBaseCheckpointId()).isEqualTo(info.getCheckpointId());
+    }
+}
