@@ -5,6 +5,7 @@
 #   ./pm faults [--only TEXT] the fault-injection suite (kill -9, session expiry, cut-off, node loss); N passed, M failed
 #   ./pm agent --name N --data DIR [--zookeeper HOST:PORT] ...   one node agent
 #   ./pm coordinator --zookeeper HOST:PORT [--port P] ...        one coordinator
+#   ./pm soak [--minutes N] [--min P] [--max P] [--seed S]      random spawns/migrations/checkpoints/kills on a local cluster; figures at the end
 #   ./pm freeze-demo [program] [freezes]                         the runtime's freeze/restore demo
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -30,6 +31,7 @@ case "${1:-}" in
     demo) shift; run_main pm.deploy.ClusterDemo "$@" ;;
     dev) shift; run_main pm.deploy.LocalClusterMain "$@" ;;
     faults) shift; run_main pm.deploy.faults.FaultSuite "$@" ;;
+    soak) shift; run_main pm.deploy.soak.SoakRun "$@" ;;
     agent) shift; run_main pm.agent.AgentMain "$@" ;;
     coordinator) shift; run_main pm.coordinator.CoordinatorMain "$@" ;;
     freeze-demo)
@@ -39,7 +41,7 @@ case "${1:-}" in
         exec java -cp "target/classes:target/test-classes:$(cat target/classpath.txt)" pm.runtime.demo.FreezeRestoreDemo "$@"
         ;;
     *)
-        sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
         exit 2
         ;;
 esac

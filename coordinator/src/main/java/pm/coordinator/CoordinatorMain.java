@@ -14,7 +14,7 @@ import pm.coordinator.migration.MigrationObserver;
  * [--max-migrations-per-node N] [--fault-point coordinator.started|coordinator.committed] [--exit-with-stdin]}.
  * Rebalancing runs every MS milliseconds (0, the default: only on request) when the imbalance passes F
  * (0.10 = 10 %), with at most N migrations at once in the cluster / per node. Prints exactly one line,
- * {@code coordinator NAME listening on 127.0.0.1:PORT}, once it serves. A fault point makes it halt as
+ * {@code coordinator NAME listening on 127.0.0.1:PORT metrics PORT}, once it serves. A fault point makes it halt as
  * by kill -9 once a migration's journal reaches that phase (the fault-injection suite). With
  * {@code --exit-with-stdin} it exits when its standard input closes, so one a test started never
  * outlives the test's JVM.
@@ -71,7 +71,7 @@ public final class CoordinatorMain {
         }
         CoordinatorServer server = new CoordinatorServer(config, fault).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-coordinator-shutdown"));
-        System.out.println("coordinator " + name + " listening on " + server.address());
+        System.out.println("coordinator " + name + " listening on " + server.address() + " metrics " + server.metricsPort());
         System.out.flush();
         if (exitWithStdin) {
             ParentWatch.exitWhenStdinCloses();

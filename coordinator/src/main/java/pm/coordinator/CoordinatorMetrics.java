@@ -1,5 +1,6 @@
 package pm.coordinator;
 
+import pm.agent.metrics.JvmProcessMetrics;
 import pm.agent.metrics.ScrapeEndpoint;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -13,13 +14,15 @@ import java.util.function.Supplier;
 
 /**
  * The coordinator's meters (spawns and migrations by outcome, migration duration, nodes and
- * processes, rebalancing rounds and moves by outcome and the last imbalance) and the Prometheus scrape endpoint {@code GET /metrics}. Meters are thread-safe; the
- * HTTP server runs on its own thread.
+ * processes, rebalancing rounds and moves by outcome and the last imbalance; its JVM's heap, GC,
+ * threads and open files) and the Prometheus scrape endpoint {@code GET /metrics}. Meters are
+ * thread-safe; the HTTP server runs on its own thread.
  */
 public final class CoordinatorMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer migrationTime;
     private final AtomicLong imbalanceBits = new AtomicLong(Double.doubleToLongBits(0));
+    private final JvmProcessMetrics jvm = new JvmProcessMetrics();
     private ScrapeEndpoint http;
 
     public CoordinatorMetrics(String name) {
@@ -27,6 +30,7 @@ public final class CoordinatorMetrics implements AutoCloseable {
         migrationTime = Timer.builder("pm.cluster.migration.duration").register(registry);
         Gauge.builder("pm.rebalance.imbalance", () -> Double.longBitsToDouble(imbalanceBits.get()))
                 .description("max over nodes of |load - target| / target, as last sampled").register(registry);
+        jvm.bindTo(registry);
     }
 
     /** Gauges over the live view: nodes and processes. */
@@ -88,6 +92,7 @@ public final class CoordinatorMetrics implements AutoCloseable {
         if (http != null) {
             http.close();
         }
+        jvm.close();
         registry.close();
     }
 }

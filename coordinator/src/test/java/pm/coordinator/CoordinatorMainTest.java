@@ -36,8 +36,10 @@ class CoordinatorMainTest {
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             try {
                 BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-                Matcher line = Pattern.compile("coordinator c9 listening on (127\\.0\\.0\\.1:\\d+)").matcher(String.valueOf(out.readLine()));
+                Matcher line = Pattern.compile("coordinator c9 listening on (127\\.0\\.0\\.1:\\d+) metrics (\\d+)")
+                        .matcher(String.valueOf(out.readLine()));
                 assertThat(line.matches()).as("the first line").isTrue();
+                assertThat(Integer.parseInt(line.group(2))).as("the metrics port it names").isEqualTo(metricsPort);
 
                 ManagedChannel channel = NettyChannelBuilder.forTarget(line.group(1)).usePlaintext().build();
                 try {

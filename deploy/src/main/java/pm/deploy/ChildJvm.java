@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * One component of the local cluster in its own JVM (so that it can be killed like a host dying):
  * started with this JVM's class path, tied to this JVM by its stdin, ready once it prints its
- * {@code ... listening on HOST:PORT} line; everything it prints afterwards goes to its log file.
+ * {@code ... listening on HOST:PORT [metrics PORT]} line; everything it prints afterwards goes to its log
+ * file.
  */
 public final class ChildJvm implements AutoCloseable {
     private final String name;
@@ -24,12 +25,19 @@ public final class ChildJvm implements AutoCloseable {
     private final Path log;
     private Process process;
     private String address;
+    private int metricsPort = -1;
 
     public ChildJvm(String name, Path log, String mainClass, List<String> args) {
+        this(name, log, List.of(), mainClass, args);
+    }
+
+    /** {@code jvmOptions} come before the class path, e.g. {@code -Xmx256m}. */
+    public ChildJvm(String name, Path log, List<String> jvmOptions, String mainClass, List<String> args) {
         this.name = name;
         this.log = log;
-        this.command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xss4m", "-cp", System.getProperty("java.class.path"), mainClass));
+        this.command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m"));
+        this.command.addAll(jvmOptions);
+        this.command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         this.command.addAll(args);
     }
 
@@ -46,7 +54,11 @@ public final class ChildJvm implements AutoCloseable {
             file.println(line);
             int at = line.indexOf(" listening on ");
             if (at >= 0) {
-                address = line.substring(at + " listening on ".length()).split(" ")[0];
+                String[] words = line.substring(at + " listening on ".length()).split(" ");
+                address = words[0];
+                if (words.length >= 3 && words[1].equals("metrics")) {
+                    metricsPort = Integer.parseInt(words[2]);
+                }
                 break;
             }
             if (System.nanoTime() > deadline) {
@@ -78,6 +90,16 @@ public final class ChildJvm implements AutoCloseable {
 
     public String address() {
         return address;
+    }
+
+    /** The Prometheus scrape port its listening line named ({@code ... metrics PORT}), or -1 if it named none. */
+    public int metricsPort() {
+        return metricsPort;
+    }
+
+    /** The operating system's id of the JVM process. */
+    public long pid() {
+        return process.pid();
     }
 
     public boolean isAlive() {

@@ -1,7 +1,5 @@
 package pm.deploy;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +50,7 @@ public final class ClusterDemo {
         List<String> nodes = new ArrayList<>(client.nodes().stream().map(n -> n.getRecord().getName()).sorted().toList());
         System.out.println("nodes: " + String.join(", ", nodes));
 
-        ClusterProcess p = client.spawn(SpawnOptions.builder(demoModule(), "demo")
+        ClusterProcess p = client.spawn(SpawnOptions.builder(DemoGuest.module(), "demo")
                 .withProcessId("demo").withArgs(Integer.toString(STEPS), Integer.toString(DELAY_MS)).build());
         System.out.println("spawned demo on " + p.getNode() + " (epoch " + p.getEpoch() + ")");
 
@@ -87,7 +85,7 @@ public final class ClusterDemo {
         }
         logs.done().get(120, TimeUnit.SECONDS);
 
-        String expected = expectedOutput(STEPS);
+        String expected = DemoGuest.expectedOutput(STEPS, DemoGuest.DEFAULT_WORK);
         String got;
         synchronized (output) {
             got = output.toString();
@@ -108,27 +106,5 @@ public final class ClusterDemo {
                 output.wait(1000);
             }
         }
-    }
-
-    private static byte[] demoModule() throws IOException {
-        try (InputStream in = ClusterDemo.class.getResourceAsStream("/demo.wasm")) {
-            if (in == null) {
-                throw new IOException("demo.wasm is not on the class path (deploy/src/main/guest/wasm)");
-            }
-            return in.readAllBytes();
-        }
-    }
-
-    /** What demo.c prints for {@code steps} steps: the same checksum computed here. */
-    static String expectedOutput(int steps) {
-        StringBuilder out = new StringBuilder();
-        long checksum = 1469598103934665603L; // as demo.c starts it
-        for (int i = 1; i <= steps; i++) {
-            for (int k = 0; k < 20000; k++) {
-                checksum = (checksum ^ (i * 31L + k)) * 0x100000001b3L;
-            }
-            out.append(String.format("step %3d of %d  checksum %016x%n", i, steps, checksum));
-        }
-        return out.append("done\n").toString();
     }
 }

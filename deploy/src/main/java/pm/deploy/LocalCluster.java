@@ -23,6 +23,7 @@ public final class LocalCluster implements AutoCloseable {
     private ChildJvm zookeeper;
     private final Map<String, ChildJvm> coordinators = new LinkedHashMap<>();
     private final Map<String, ChildJvm> agents = new LinkedHashMap<>();
+    private List<String> jvmOptions = List.of();
 
     public LocalCluster(Path dir) {
         this(dir, List.of(), List.of());
@@ -33,6 +34,12 @@ public final class LocalCluster implements AutoCloseable {
         this.dir = dir;
         this.agentArgs = List.copyOf(agentArgs);
         this.coordinatorArgs = List.copyOf(coordinatorArgs);
+    }
+
+    /** Options for the coordinator and agent JVMs started from now on (e.g. a fixed {@code -Xmx}). */
+    public LocalCluster withJvmOptions(List<String> options) {
+        this.jvmOptions = List.copyOf(options);
+        return this;
     }
 
     /** Starts ZooKeeper, {@code coordinatorPorts.size()} coordinators (0: any port) and {@code agentCount} agents. */
@@ -80,7 +87,7 @@ public final class LocalCluster implements AutoCloseable {
                 "--name", name, "--exit-with-stdin"));
         args.addAll(coordinatorArgs);
         args.addAll(extraArgs);
-        ChildJvm c = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), "pm.coordinator.CoordinatorMain", args);
+        ChildJvm c = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), jvmOptions, "pm.coordinator.CoordinatorMain", args);
         c.start(120);
         coordinators.put(name, c);
         return c;
@@ -108,7 +115,7 @@ public final class LocalCluster implements AutoCloseable {
                 "--zookeeper", zookeeperAddress, "--capacity-mib", "2048", "--exit-with-stdin"));
         args.addAll(agentArgs);
         args.addAll(extraArgs);
-        return new ChildJvm(name, dir.resolve("logs/" + name + ".log"), "pm.agent.AgentMain", args);
+        return new ChildJvm(name, dir.resolve("logs/" + name + ".log"), jvmOptions, "pm.agent.AgentMain", args);
     }
 
     /** Starts {@code children} side by side, one thread each; fails if any does not start. */

@@ -74,7 +74,7 @@ class EnsembleTest {
                     }
                     logs.done().get(120, TimeUnit.SECONDS);
                     synchronized (out) {
-                        assertThat(out.toString()).isEqualTo(ClusterDemo.expectedOutput(90));
+                        assertThat(out.toString()).isEqualTo(DemoGuest.expectedOutput(90, DemoGuest.DEFAULT_WORK));
                     }
                 }
             } finally {

@@ -1,5 +1,6 @@
 package pm.agent;
 
+import pm.agent.metrics.JvmProcessMetrics;
 import pm.agent.metrics.ScrapeEndpoint;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -14,7 +15,8 @@ import pm.runtime.sched.ProcessScheduler;
 import pm.v1.ProcessState;
 
 /**
- * The agent's Micrometer meters and the Prometheus scrape endpoint ({@code GET /metrics}). Meters
+ * The agent's Micrometer meters (its own and its JVM's: heap, GC, threads, open files) and the
+ * Prometheus scrape endpoint ({@code GET /metrics}). Meters
  * are thread-safe; the HTTP server runs on its own thread.
  */
 final class AgentMetrics implements AutoCloseable {
@@ -29,6 +31,7 @@ final class AgentMetrics implements AutoCloseable {
     private final Timer migrationTime;
     private final Timer checkpointTime;
     private final DistributionSummary checkpointBytes;
+    private final JvmProcessMetrics jvm = new JvmProcessMetrics();
     private ScrapeEndpoint http;
 
     AgentMetrics(String node) {
@@ -44,6 +47,7 @@ final class AgentMetrics implements AutoCloseable {
         migrationTime = Timer.builder("pm.migration.duration").register(registry);
         checkpointTime = Timer.builder("pm.checkpoint.duration").publishPercentileHistogram().register(registry);
         checkpointBytes = DistributionSummary.builder("pm.checkpoint.size").baseUnit("bytes").register(registry);
+        jvm.bindTo(registry);
     }
 
     /** Gauges over live state: processes by state and the scheduler's queues. */
@@ -112,6 +116,7 @@ final class AgentMetrics implements AutoCloseable {
         if (http != null) {
             http.close();
         }
+        jvm.close();
         registry.close();
     }
 }

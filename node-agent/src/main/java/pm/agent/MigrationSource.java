@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import pm.agent.channel.Forwarding;
 import pm.runtime.interp.MemoryInstance;
 import pm.runtime.process.WasiProcess;
+import pm.runtime.sched.ScheduledProcess;
 import pm.v1.MigrateRequest;
 import pm.v1.MigrationRef;
 import pm.v1.MigrationResult;
@@ -175,7 +176,11 @@ final class MigrationSource {
             stream.cancel("migration aborted: " + e.getMessage());
             pending.remove(migrationId);
             tellTarget(request.getTarget(), migrationId, h.id, false);
-            h.state = frozen && !wasRunning ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
+            // A process that ended during pre-copy (the usual reason a freeze fails here) keeps the final state its
+            // end callback gives it; set back to RUNNING it would be a zombie that no call can stop or reap.
+            if (h.handle.status() != ScheduledProcess.Status.ENDED) {
+                h.state = frozen && !wasRunning ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
+            }
             h.process.channels().unseal();
             if (frozen && wasRunning) {
                 h.handle.thaw();

@@ -312,7 +312,8 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
                         streams.add(p.newInput());
                     }
                     return host.importImage(header.getProcessId(), spec.build(), "",
-                            new SequenceInputStream(Collections.enumeration(streams)), startEpoch(header.getProcessId()));
+                            new SequenceInputStream(Collections.enumeration(streams)), startEpoch(header.getProcessId()),
+                            header.getLogTailList(), header.getLogOffset());
                 });
             }
         };

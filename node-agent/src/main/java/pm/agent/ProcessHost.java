@@ -21,6 +21,7 @@ import pm.runtime.process.WasiProcess;
 import pm.runtime.sched.ProcessScheduler;
 import pm.runtime.sched.ScheduledProcess;
 import pm.v1.CheckpointInfo;
+import pm.v1.LogChunk;
 import pm.v1.ProcessInfo;
 import pm.v1.ProcessRecord;
 import pm.v1.ProcessSpec;
@@ -421,16 +422,19 @@ final class ProcessHost {
         }
     }
 
-    /** A process from an exported image; it starts running here under a new epoch. */
-    ProcessInfo importImage(String requestedId, ProcessSpec request, String imageProcessId, InputStream image, long epoch)
-            throws IOException {
+    /**
+     * A process from an exported image; it starts running here under a new epoch. Its log continues
+     * {@code logTail} (output retained elsewhere, ending at {@code logOffset}); both empty: it starts at 0.
+     */
+    ProcessInfo importImage(String requestedId, ProcessSpec request, String imageProcessId, InputStream image, long epoch,
+            List<LogChunk> logTail, long logOffset) throws IOException {
         String id = checkId(requestedId.isEmpty() ? imageProcessId : requestedId);
         if (id.isEmpty()) {
             throw new AgentException(AgentException.Reason.BAD_REQUEST, "an import needs a process id");
         }
         CompiledModule module = module(request);
         ProcessSpec spec = withoutModuleBytes(request, module);
-        ProcessLog log = new ProcessLog(0, config.logRetainBytes());
+        ProcessLog log = new ProcessLog(logTail, logOffset, config.logRetainBytes());
         HostedProcess h = new HostedProcess(id, spec, module, log, epoch, ProcessState.PROCESS_STATE_RUNNING);
         h.lock.lock();
         try {

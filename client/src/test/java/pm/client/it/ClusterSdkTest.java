@@ -152,6 +152,21 @@ class ClusterSdkTest {
     }
 
     @Test
+    void resumeOnAnotherNodeKeepsTheOutputPrintedBeforeTheSuspend() {
+        List<String> nodes = cluster.activeNodes();
+        spawnLongRunning("sdk-resume-output", nodes.get(0));
+        Logs.awaitTick(client, "sdk-resume-output", 2);
+        client.suspend("sdk-resume-output");
+        String beforeSuspend = Logs.stdout(client, "sdk-resume-output");
+
+        client.resume("sdk-resume-output", nodes.get(1));
+        int suspendedAt = Logs.lastTick(beforeSuspend);
+        Logs.awaitTick(client, "sdk-resume-output", suspendedAt + 1);
+
+        assertThat(Logs.stdout(client, "sdk-resume-output")).startsWith(beforeSuspend);
+    }
+
+    @Test
     void killEndsAProcess() {
         spawnLongRunning("sdk-kill", "");
         Logs.awaitTick(client, "sdk-kill", 1);

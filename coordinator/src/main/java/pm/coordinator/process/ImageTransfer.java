@@ -24,6 +24,8 @@ import pm.v1.ClusterProcess;
 import pm.v1.ExportRequest;
 import pm.v1.ImageChunk;
 import pm.v1.ImportHeader;
+import pm.v1.LogChunk;
+import pm.v1.LogsRequest;
 import pm.v1.ModuleRef;
 import pm.v1.NodeRecord;
 import pm.v1.OwnershipRecord;
@@ -120,7 +122,12 @@ public final class ImageTransfer {
                 store.create(record);
                 toAgent = agents.streaming(node, 1).importImage(replyTo(reply));
                 // the agent keeps the exported id unless told; the cluster names the process itself
-                toAgent.onNext(first.toBuilder().setHeader(h.toBuilder().setProcessId(id)).build());
+                ImportHeader.Builder forwarded = h.toBuilder().setProcessId(id);
+                if (h.getModule().isEmpty()) {
+                    // Named by its SHA-256 only: the placed node may never have run it, so its bytes go along if cached here.
+                    modules.get(sha).ifPresent(forwarded::setModule);
+                }
+                toAgent.onNext(first.toBuilder().setHeader(forwarded).build());
             }
 
             private void fail(RuntimeException e) {
@@ -184,6 +191,21 @@ public final class ImageTransfer {
             modules.put(module);
             return module;
         }));
+        try {
+            // The output the old owner retained goes along, so the log and its offsets continue on the new node.
+            Iterator<LogChunk> retained = agents.blocking(from, r.getEpoch())
+                    .logs(LogsRequest.newBuilder().setProcessId(r.getProcessId()).setFollow(false).build());
+            long end = 0;
+            while (retained.hasNext()) {
+                LogChunk c = retained.next();
+                header.addLogTail(c);
+                end = c.getOffset() + c.getData().size();
+            }
+            header.setLogOffset(end);
+        } catch (StatusRuntimeException e) {
+            sink.onError(Status.CANCELLED.withDescription("reading the retained output failed").asRuntimeException());
+            throw AgentCall.named(from.getName(), e);
+        }
         sink.onNext(ImageChunk.newBuilder().setHeader(header).build());
         try {
             Iterator<ImageChunk> chunks = agents.following(from, r.getEpoch())

@@ -1,0 +1,148 @@
+package pm.deploy.soak;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import pm.client.ClusterClient;
+import pm.deploy.soak.SoakModel.Phase;
+import pm.deploy.soak.SoakModel.Tracked;
+import pm.v1.ClusterProcess;
+import pm.v1.ListRequest;
+import pm.v1.NodeAgentGrpc;
+import pm.v1.ProcessInfo;
+import pm.v1.ProcessState;
+
+/**
+ * Checks the model against the cluster while no call is in flight (the caller holds the write side
+ * of the driver's gate): the coordinator's list, and each agent's own list asked directly. For every
+ * process the model holds: listed by the coordinator with the model's owner, hosted by that agent and
+ * by no other; in the state the calls left it in (a running one may have finished: it becomes due for
+ * reaping). Every killed process: gone from the coordinator and from every agent. Anything the
+ * coordinator lists that the driver never spawned is a stray. Runs on the auditing thread.
+ */
+final class SoakAudit implements AutoCloseable {
+    /** States in which an agent holds a copy that runs or could run again. */
+    private static final Set<ProcessState> HELD = EnumSet.of(ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN,
+            ProcessState.PROCESS_STATE_SUSPENDED, ProcessState.PROCESS_STATE_MIGRATING, ProcessState.PROCESS_STATE_PREPARED,
+            ProcessState.PROCESS_STATE_EXITED, ProcessState.PROCESS_STATE_FAILED);
+
+    private final ClusterClient client;
+    private final Map<String, ManagedChannel> agents = new LinkedHashMap<>();
+    private final SoakModel model;
+    private final Findings findings;
+    private int audits;
+
+    /** {@code agentAddresses}: node name → the agent's gRPC address. */
+    SoakAudit(ClusterClient client, Map<String, String> agentAddresses, SoakModel model, Findings findings) {
+        this.client = client;
+        agentAddresses.forEach((name, address) -> agents.put(name, NettyChannelBuilder.forTarget(address).usePlaintext().build()));
+        this.model = model;
+        this.findings = findings;
+    }
+
+    int audits() {
+        return audits;
+    }
+
+    void audit() {
+        audits++;
+        Map<String, ClusterProcess> listed = new HashMap<>();
+        for (ClusterProcess p : client.list()) {
+            listed.put(p.getProcessId(), p);
+        }
+        Map<String, List<String>> hosts = new HashMap<>(); // process id → nodes holding a copy
+        Map<String, ProcessInfo> onOwner = new HashMap<>();
+        for (Map.Entry<String, ManagedChannel> agent : agents.entrySet()) {
+            List<ProcessInfo> infos = NodeAgentGrpc.newBlockingStub(agent.getValue()).withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .list(ListRequest.getDefaultInstance()).getProcessesList();
+            for (ProcessInfo info : infos) {
+                if (HELD.contains(info.getState())) {
+                    hosts.computeIfAbsent(info.getProcessId(), k -> new ArrayList<>()).add(agent.getKey());
+                    onOwner.put(info.getProcessId() + "@" + agent.getKey(), info);
+                }
+            }
+        }
+
+        for (Map.Entry<String, Tracked> pending : model.takePendingSpawns().entrySet()) {
+            ClusterProcess p = listed.get(pending.getKey());
+            if (p != null) { // the spawn took effect although its call failed: the process is ours
+                pending.getValue().owner = p.getNode();
+                pending.getValue().uncertain = true;
+                model.add(pending.getValue());
+            }
+        }
+        for (Tracked t : model.live().values()) {
+            check(t, listed.get(t.id), hosts.getOrDefault(t.id, List.of()), onOwner);
+        }
+        for (String id : model.killed()) {
+            if (listed.containsKey(id) || hosts.containsKey(id)) {
+                findings.add(Findings.Kind.NOT_GONE, id + " was killed but is listed by " + (listed.containsKey(id) ? "the coordinator" : "")
+                        + " agents " + hosts.getOrDefault(id, List.of()));
+            }
+        }
+        for (String id : listed.keySet()) {
+            if (!model.known(id)) {
+                findings.add(Findings.Kind.STRAY, id + " is listed on " + listed.get(id).getNode() + " but the driver never spawned it");
+            }
+        }
+    }
+
+    private void check(Tracked t, ClusterProcess p, List<String> holders, Map<String, ProcessInfo> infos) {
+        if (p == null || holders.isEmpty()) {
+            findings.add(Findings.Kind.LOST, t + ": " + (p == null ? "not listed by the coordinator" : "listed on " + p.getNode())
+                    + "; hosted by " + (holders.isEmpty() ? "no agent" : holders));
+            return;
+        }
+        if (holders.size() > 1) {
+            findings.add(Findings.Kind.DUPLICATED, t + " is held by " + holders);
+        }
+        if (t.uncertain) { // a call about it failed: what the cluster says stands, as long as it is consistent
+            t.owner = p.getNode();
+            t.phase = phaseOf(p.getState(), t.phase);
+            t.uncertain = false;
+        }
+        if (!p.getNode().equals(t.owner) || !holders.contains(t.owner)) {
+            findings.add(Findings.Kind.WRONG_OWNER, t + ": the coordinator records " + p.getNode() + ", held by " + holders);
+            t.owner = p.getNode();
+            return;
+        }
+        ProcessInfo info = infos.get(t.id + "@" + t.owner);
+        ProcessState state = info.getState();
+        Phase seen = phaseOf(state, t.phase);
+        if (seen == t.phase) {
+            return;
+        }
+        if (t.phase == Phase.RUNNING && seen == Phase.ENDED) {
+            t.phase = Phase.ENDED;
+            if (state == ProcessState.PROCESS_STATE_FAILED && !t.guestFailed) {
+                t.guestFailed = true;
+                findings.add(Findings.Kind.GUEST_FAILED, t.id + ": " + info.getFailure());
+            }
+            return;
+        }
+        findings.add(Findings.Kind.STATE_DRIFT, t + " is " + state + " on its owner");
+        t.phase = seen;
+    }
+
+    private static Phase phaseOf(ProcessState state, Phase otherwise) {
+        return switch (state) {
+            case PROCESS_STATE_RUNNING, PROCESS_STATE_MIGRATING -> Phase.RUNNING;
+            case PROCESS_STATE_FROZEN, PROCESS_STATE_PREPARED -> Phase.FROZEN;
+            case PROCESS_STATE_SUSPENDED -> Phase.SUSPENDED;
+            case PROCESS_STATE_EXITED, PROCESS_STATE_FAILED -> Phase.ENDED;
+            default -> otherwise;
+        };
+    }
+
+    @Override
+    public void close() {
+        agents.values().forEach(ManagedChannel::shutdownNow);
+    }
+}

@@ -1,0 +1,51 @@
+package pm.deploy.soak;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The soak at CI length: 75 s of random spawns, migrations, checkpoints, freeze/thaw, suspend/resume
+ * and kills on a local cluster (ZooKeeper, a coordinator, three agents: separate JVMs) with 8..16
+ * processes. Nothing is lost, duplicated or left behind, finished output is exact, every failure is a
+ * legitimate one (the process had ended on its own), and no JVM's open descriptors keep growing.
+ * Heap is sampled and printed but not judged at this length: without forced collections (too costly
+ * on two shared cores every few seconds) the last collection's figure is noise over 75 s.
+ */
+class SoakTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSeventyFiveSecondSoakLosesNothingAndLeaksNoDescriptors() throws Exception {
+        SoakSettings settings = SoakSettings.benchmark()
+                .withDuration(Duration.ofSeconds(75))
+                .withPopulation(8, 16)
+                .withWorkers(2)
+                .withAuditEvery(Duration.ofSeconds(3))
+                .withSampling(Duration.ofSeconds(5), false)
+                .withJvmOptions(List.of("-Xmx256m", "-XX:+UseSerialGC"));
+
+        SoakResult result = SoakRun.run(settings, dir, System.out);
+        SoakReport.print(result, System.out);
+
+        assertThat(result.lost()).as("processes lost").isZero();
+        assertThat(result.findings().examples()).as("audit and output findings").isEmpty();
+        assertThat(result.ops().unexpectedFailures()).as("unexpected operation failures").isEmpty();
+        assertThat(result.auditErrors()).as("audits that could not run").isEmpty();
+        assertThat(result.audits()).as("audits").isGreaterThanOrEqualTo(10);
+        for (OpKind kind : List.of(OpKind.SPAWN, OpKind.MIGRATE, OpKind.CHECKPOINT, OpKind.FREEZE, OpKind.SUSPEND, OpKind.RESUME,
+                OpKind.KILL)) {
+            assertThat(result.ops().of(kind).ok()).as("successful " + kind.label() + "s").isPositive();
+        }
+        for (Map.Entry<String, Trend> fds : result.fds().entrySet()) {
+            assertThat(fds.getValue().judged() && fds.getValue().stable())
+                    .as("open descriptors of %s: %s", fds.getKey(), fds.getValue()).isTrue();
+        }
+    }
+}
