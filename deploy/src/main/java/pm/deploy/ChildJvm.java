@@ -97,11 +97,6 @@ public final class ChildJvm implements AutoCloseable {
         return metricsPort;
     }
 
-    /** The operating system's id of the JVM process. */
-    public long pid() {
-        return process.pid();
-    }
-
     public boolean isAlive() {
         return process != null && process.isAlive();
     }
