@@ -120,7 +120,7 @@ public final class ClusterFixture implements AutoCloseable {
     }
 
     public ClusterGrpc.ClusterBlockingStub cluster(CoordinatorServer c) {
-        return ClusterGrpc.newBlockingStub(channel(c.address())).withDeadlineAfter(120, TimeUnit.SECONDS);
+        return ClusterGrpc.newBlockingStub(channel(c.address())).withDeadlineAfter(10, TimeUnit.MINUTES);
     }
 
     public ClusterGrpc.ClusterStub asyncCluster(CoordinatorServer c) {

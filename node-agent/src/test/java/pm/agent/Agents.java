@@ -45,7 +45,7 @@ public final class Agents implements AutoCloseable {
     NodeAgentGrpc.NodeAgentBlockingStub stub(NodeAgentServer s) {
         ManagedChannel c = NettyChannelBuilder.forTarget(s.address()).usePlaintext().maxInboundMessageSize(64 << 20).build();
         channels.add(c);
-        return NodeAgentGrpc.newBlockingStub(c).withDeadlineAfter(120, TimeUnit.SECONDS);
+        return NodeAgentGrpc.newBlockingStub(c).withDeadlineAfter(10, TimeUnit.MINUTES); // counted from here: a slow machine must not fail a long test
     }
 
     NodeAgentGrpc.NodeAgentStub asyncStub(NodeAgentServer s) {
