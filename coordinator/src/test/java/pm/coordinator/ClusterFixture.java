@@ -170,6 +170,11 @@ public final class ClusterFixture implements AutoCloseable {
         }
     }
 
+    /** Overwrites a process's ownership record behind every coordinator's back (a decision made while an agent was away). */
+    public void overwriteRecord(OwnershipRecord r) throws Exception {
+        zk.setData().forPath(layout().process(r.getProcessId()), r.toByteArray());
+    }
+
     public List<String> journals() throws Exception {
         return zk.checkExists().forPath(layout().migrations()) == null ? List.of() : zk.getChildren().forPath(layout().migrations());
     }

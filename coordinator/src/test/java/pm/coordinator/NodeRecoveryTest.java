@@ -170,4 +170,13 @@ class NodeRecoveryTest {
         });
         assertThat(cluster.agentsHolding("done")).isEmpty();
     }
+
+    @Test
+    void aRunningCopyGoesAsSoonAsItsRecordNamesAnotherNode() throws Exception {
+        spawnOnA("moved", Guests.counter(1_000_000, 20_000, 1 << 20));
+        assertThat(cluster.agentsHolding("moved")).containsExactly("a");
+        // What a recovery decided while a was away and a, back, has not heard of yet.
+        cluster.overwriteRecord(record("moved").toBuilder().setOwner("b").setEpoch(7).build());
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.agentsHolding("moved").isEmpty());
+    }
 }

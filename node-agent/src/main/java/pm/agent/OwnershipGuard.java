@@ -9,7 +9,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException;
@@ -53,7 +55,63 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
 
     /** Starts following the ownership records; call once the client is connected. */
     void start() {
+        records.listenable().addListener(CuratorCacheListener.builder()
+                .forCreates(this::recordSeen)
+                .forChanges((before, after) -> recordSeen(after))
+                .forDeletes(d -> processId(d).ifPresent(id -> events.execute(() -> dropIfNotOwned(id))))
+                .build());
         records.start();
+    }
+
+    private Optional<String> processId(ChildData d) {
+        String parent = layout.processes() + "/";
+        return d.getPath().startsWith(parent) && d.getPath().length() > parent.length()
+                ? Optional.of(d.getPath().substring(parent.length()))
+                : Optional.empty();
+    }
+
+    /**
+     * A record changed: if it no longer names this node at the epoch of a copy running here (the
+     * process was recovered elsewhere while this node was away, say), that copy goes now rather than at
+     * the next reconnect. Copies in a migration, prepared or suspended are left to their own protocols.
+     */
+    private void recordSeen(ChildData d) {
+        Optional<String> id = processId(d);
+        if (id.isEmpty()) {
+            return;
+        }
+        OwnershipRecord r;
+        try {
+            r = OwnershipRecord.parseFrom(d.getData());
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            return;
+        }
+        host.find(id.get()).ifPresent(h -> {
+            if (!(r.getOwner().equals(node) && r.getEpoch() <= h.epoch) && runsHere(h)) {
+                events.execute(() -> dropIfNotOwned(id.get()));
+            }
+        });
+    }
+
+    private static boolean runsHere(HostedProcess h) {
+        return h.state == ProcessState.PROCESS_STATE_RUNNING || h.state == ProcessState.PROCESS_STATE_FROZEN;
+    }
+
+    /** On this class's thread: reads the record again and drops the local copy if it is not this node's any more. */
+    private void dropIfNotOwned(String id) {
+        host.find(id).ifPresent(h -> {
+            try {
+                if (!runsHere(h) || owns(id, h.epoch)) {
+                    return;
+                }
+                LOG.warning("node " + node + ": process " + id + " at epoch " + h.epoch
+                        + " is owned elsewhere now; dropping this copy");
+                fenced.remove(id);
+                host.kill(id);
+            } catch (AgentException e) {
+                LOG.log(Level.FINE, "dropping " + id, e);
+            }
+        });
     }
 
     /** The ownership record of {@code processId}, if there is one. */
