@@ -89,11 +89,16 @@ class NodeRecoveryTest {
                 .setCheckpointPolicy(CheckpointPolicy.newBuilder().setIntervalMillis(300)).build();
         String reference = Guests.reference(spec);
         spawnOnA("p", spec);
-        // Durable: held by a and one other node, and taken after the process made some progress.
+        // Caught mid-run and frozen there, so that how fast this machine runs it does not matter; the policy
+        // checkpoints frozen processes too.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5)).until(() ->
+                api().get(ProcessRef.newBuilder().setProcessId("p").build()).getInfo().getInstructionsRetired() > 1_000_000);
+        api().freeze(ProcessRef.newBuilder().setProcessId("p").build());
+        long frozenAt = System.currentTimeMillis();
+        // Durable: held by a and one other node, taken after the freeze.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() -> {
             OwnershipRecord r = record("p");
-            return r.getCheckpointNodesCount() == 2 && r.getCheckpointNodes(0).equals("a")
-                    && api().get(ProcessRef.newBuilder().setProcessId("p").build()).getInfo().getInstructionsRetired() > 5_000_000;
+            return r.getCheckpointNodesCount() == 2 && r.getCheckpointNodes(0).equals("a") && r.getCheckpointMillis() > frozenAt;
         });
         Iterator<ClusterEvent> events = cluster.cluster().withDeadlineAfter(2, TimeUnit.MINUTES).events(EventsRequest.newBuilder().setProcessId("p").build());
         OwnershipRecord before = record("p");
@@ -108,6 +113,8 @@ class NodeRecoveryTest {
         assertThat(recovered.getDetail()).contains("from checkpoint").contains(after.getOwner());
 
         await().atMost(Duration.ofSeconds(30)).until(() -> cluster.agentsHolding("p").contains(after.getOwner()));
+        assertThat(after.getState()).as("it comes back as it was: frozen").isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
+        api().thaw(ProcessRef.newBuilder().setProcessId("p").build());
         Map.Entry<Long, String> log = logFromStart(cluster, after.getOwner(), "p");
         assertThat(log.getKey()).as("it ran on from a checkpoint, not from the start").isPositive();
         assertThat(log.getValue()).isEqualTo(reference.substring(log.getKey().intValue()));
@@ -124,6 +131,7 @@ class NodeRecoveryTest {
         spawnOnA("q", spec);
         await().atMost(Duration.ofSeconds(60)).until(() ->
                 api().get(ProcessRef.newBuilder().setProcessId("q").build()).getInfo().getInstructionsRetired() > 1_000_000);
+        api().freeze(ProcessRef.newBuilder().setProcessId("q").build()); // mid-run however fast this machine is
 
         cluster.loseAgent("a");
         OwnershipRecord after = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))

@@ -67,7 +67,7 @@ class ReplicationTest {
 
     @Test
     void replicaOfIncrementalCheckpointsOutlivesItsOwnerAndRunsOnFromIt() throws Exception {
-        ProcessSpec spec = Agents.counter(80, 10_000, 4 << 20, 64 << 10);
+        ProcessSpec spec = Agents.counter(400, 10_000, 4 << 20, 64 << 10);
         String reference = Agents.reference(spec);
         owner.spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
         Agents.awaitProgress(owner, "p", 1_000_000);
