@@ -24,12 +24,24 @@ class MoveSchedulerTest {
         pool.shutdownNow();
     }
 
-    /** Moves that record how many run at once, in the cluster and per node, and hold until released. */
+    /**
+     * Moves that record how many run at once, in the cluster and per node. Each holds until as many
+     * run as the caps allow ({@code concurrency}, or all that are left), so the maxima recorded are
+     * what the scheduler does, not what a timer let overlap.
+     */
     private static final class Recorder {
         final Map<String, Integer> perNode = new HashMap<>();
         final Map<String, Integer> mostPerNode = new HashMap<>();
+        private final int concurrency;
+        private final int total;
         int running;
         int mostRunning;
+        int finished;
+
+        Recorder(int concurrency, int total) {
+            this.concurrency = concurrency;
+            this.total = total;
+        }
 
         MigrationReport migrate(Move m) {
             synchronized (this) {
@@ -39,16 +51,20 @@ class MoveSchedulerTest {
                     int now = perNode.merge(n, 1, Integer::sum);
                     mostPerNode.merge(n, now, Math::max);
                 }
-            }
-            try {
-                Thread.sleep(5); // long enough for the scheduler to start others if the caps let it
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            synchronized (this) {
+                notifyAll();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                try {
+                    while (running < Math.min(concurrency, total - finished) && System.nanoTime() < deadline) {
+                        wait(100);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
                 running--;
+                finished++;
                 perNode.merge(m.from(), -1, Integer::sum);
                 perNode.merge(m.to(), -1, Integer::sum);
+                notifyAll();
             }
             if (m.processId().startsWith("bad")) {
                 throw new IllegalStateException("no room on " + m.to());
@@ -67,7 +83,7 @@ class MoveSchedulerTest {
 
     @Test
     void neverMoreThanTheCapsAtOnceAndEveryMoveEnds() throws Exception {
-        Recorder r = new Recorder();
+        Recorder r = new Recorder(2, 30);
         List<MoveScheduler.Outcome> heard = new ArrayList<>();
 
         List<MoveScheduler.Outcome> outcomes = new MoveScheduler(pool, 6, 2).run(toOneNode(30), r::migrate, () -> true, heard::add);
@@ -80,7 +96,7 @@ class MoveSchedulerTest {
 
     @Test
     void theClusterWideCapHoldsWhenNodesDiffer() throws Exception {
-        Recorder r = new Recorder();
+        Recorder r = new Recorder(3, 40);
         List<Move> moves = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
             moves.add(new Move("p" + i, "s" + i % 10, "t" + i % 10, 0.01, 1 << 20));
@@ -97,7 +113,7 @@ class MoveSchedulerTest {
         List<Move> moves = new ArrayList<>(toOneNode(4));
         moves.add(1, new Move("bad1", "a", "d", 0.01, 1));
 
-        List<MoveScheduler.Outcome> outcomes = new MoveScheduler(pool, 2, 2).run(moves, new Recorder()::migrate, () -> true, o -> {});
+        List<MoveScheduler.Outcome> outcomes = new MoveScheduler(pool, 2, 2).run(moves, new Recorder(2, 5)::migrate, () -> true, o -> {});
 
         assertThat(outcomes).filteredOn(o -> !o.done()).singleElement()
                 .satisfies(o -> assertThat(o.failure()).isEqualTo("no room on d"));
@@ -108,7 +124,7 @@ class MoveSchedulerTest {
     void noMoveStartsOnceLeadershipIsLost() throws Exception {
         AtomicBoolean leading = new AtomicBoolean(true);
         CountDownLatch first = new CountDownLatch(1);
-        Recorder r = new Recorder();
+        Recorder r = new Recorder(1, 1); // only the first move runs
 
         List<MoveScheduler.Outcome> outcomes = new MoveScheduler(pool, 1, 1).run(toOneNode(5), m -> {
             leading.set(false); // lost while the first move runs
