@@ -19,6 +19,7 @@ final class AgentChannels implements AutoCloseable {
         return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
                 .usePlaintext()
                 .maxInboundMessageSize(maxMessageBytes)
+                .flowControlWindow(TransferWindow.HTTP2_BYTES)
                 .build());
     }
 

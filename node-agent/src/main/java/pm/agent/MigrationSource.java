@@ -22,6 +22,7 @@ import pm.v1.ProcessState;
 import pm.v1.TransferBegin;
 import pm.v1.TransferFinal;
 import pm.v1.TransferFrame;
+import pm.v1.TransferReply;
 
 /**
  * The source side of a live migration: pre-copy rounds of dirty pages while the process keeps
@@ -99,6 +100,7 @@ final class MigrationSource {
         h.state = ProcessState.PROCESS_STATE_MIGRATING;
         boolean frozen = !wasRunning;
         long freezeStart = 0;
+        String phases = "";
         MigrationResult.Builder result = MigrationResult.newBuilder().setMigrationId(migrationId).setProcessId(h.id);
         try {
             long epoch = Math.max(request.getEpoch(), h.epoch + 1);
@@ -141,6 +143,16 @@ final class MigrationSource {
                 rounds++;
                 faults.hit(FaultPoints.SOURCE_PRECOPY);
             }
+            // The output retained so far goes now; the final frame carries only what is written after it.
+            java.util.List<pm.v1.LogChunk> logSoFar = h.log.retainedChunks();
+            long logSentEnd = logSoFar.isEmpty() ? h.log.end()
+                    : logSoFar.get(logSoFar.size() - 1).getOffset() + logSoFar.get(logSoFar.size() - 1).getData().size();
+            stream.send(TransferFrame.newBuilder().setLogTail(pm.v1.LogTail.newBuilder().addAllChunks(logSoFar)).build());
+            if (rounds > 0) {
+                // The target's disk catches up with the stream now, so the downtime forces only the last round.
+                stream.send(TransferFrame.newBuilder().setSync(true).build());
+                stream.await(TransferReply::getSynced);
+            }
             // Stop and copy: freeze, the last dirty pages, execution and session state.
             freezeStart = System.nanoTime();
             if (!frozen) {
@@ -151,6 +163,7 @@ final class MigrationSource {
             faults.hit(FaultPoints.SOURCE_FROZEN);
             Snapshot last = snapshot(h.process, rounds == 0);
             long finalPages = sendPages(stream, last, rounds == 0);
+            long pagesSentAt = System.nanoTime();
             WasiProcess p = h.process;
             stream.send(TransferFrame.newBuilder().setFinal(TransferFinal.newBuilder()
                     .setExecution(p.captureExecution().toByteString())
@@ -159,14 +172,15 @@ final class MigrationSource {
                     .setChannels(p.sealChannels().toByteString())
                     .setMemoryPages(last.memoryPages)
                     .setLogOffset(h.log.end())
-                    .addAllLogTail(h.log.retainedChunks())
+                    .addAllLogTail(h.log.retainedChunksFrom(logSentEnd))
                     .setFrozen(!wasRunning)).build());
             faults.hit(FaultPoints.SOURCE_FINAL_SENT);
             long finalSentAt = System.nanoTime();
             stream.await(r -> r.getPrepared());
             long preparedAt = System.nanoTime();
-            LOG.info(String.format("migration %s of %s: freeze %.1f ms, last pages and state %.1f ms, target prepared %.1f ms",
-                    migrationId, h.id, (frozenAt - freezeStart) / 1e6, (finalSentAt - frozenAt) / 1e6, (preparedAt - finalSentAt) / 1e6));
+            phases = String.format("freeze %.1f ms, last %d pages %.1f ms, state %.1f ms, target prepared %.1f ms",
+                    (frozenAt - freezeStart) / 1e6, finalPages, (pagesSentAt - frozenAt) / 1e6, (finalSentAt - pagesSentAt) / 1e6,
+                    (preparedAt - finalSentAt) / 1e6);
             stream.finish();
             result.setRounds(rounds).setPagesSent(pagesSent + finalPages).setFinalPages(finalPages)
                     .setBytesSent(stream.bytesSent());
@@ -189,6 +203,7 @@ final class MigrationSource {
             throw e;
         }
         long resumed;
+        long decided = System.nanoTime();
         // The target holds it PREPARED and the commit is not decided yet, whoever decides it (this
         // agent below, or the coordinator once this call returns).
         faults.hit(FaultPoints.SOURCE_BEFORE_COMMIT);
@@ -203,6 +218,8 @@ final class MigrationSource {
         }
         long downtime = resumed - freezeStart;
         long total = System.nanoTime() - t0;
+        LOG.info(String.format("migration %s of %s: %s, commit point and target resumed %.1f ms: downtime %.1f ms", migrationId, h.id,
+                phases, (resumed - decided) / 1e6, downtime / 1e6));
         metrics.migratedOut(downtime, total);
         return result.setDowntimeMicros(downtime / 1000).setTotalMicros(total / 1000).build();
     }

@@ -3,7 +3,6 @@ package pm.agent;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import io.grpc.stub.StreamObserver;
 import java.util.Arrays;
@@ -32,7 +31,8 @@ import pm.v1.WasiState;
 
 /**
  * The target side of a live migration: receives pages into the memory the process will own and
- * into a staging file (written as they arrive, forced as it goes), restores the process from the
+ * into a staging file (written behind the stream by a {@link StagingWriter}; a sync frame before
+ * the freeze waits until it is on disk, so only the last round is forced in the downtime), restores the process from the
  * final frame, makes it durable (the last pages forced, a PREPARED record holding the final frame)
  * and holds it frozen until the decision: {@link #commit} resumes it, {@link #abort} drops it. A
  * prepared process whose decision never came asks its source ({@link #resolveUndecided}).
@@ -49,15 +49,15 @@ final class MigrationTarget {
     private final AgentChannels channels;
     private final AgentMetrics metrics;
     private final Map<String, Prepared> prepared = new ConcurrentHashMap<>();
-    private final ExecutorService forcers = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "pm-agent-staging-force");
+    private final ExecutorService stagingWriters = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "pm-agent-staging");
         t.setDaemon(true);
         return t;
     });
 
     private final FaultPoints faults;
-    /** Unforced staged bytes allowed before a force: bounds the work left for the final one. */
-    private static final long STAGING_FORCE_BYTES = 32L << 20;
+    /** Received bytes the staging file may lag behind before the stream waits for the disk. */
+    private static final long STAGING_BACKLOG_BYTES = 64L << 20;
 
     MigrationTarget(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults) {
         this.host = host;
@@ -166,10 +166,11 @@ final class MigrationTarget {
         private Limits limits;
         private byte[] memory = new byte[0];
         private FileChannel staging;
-        private long unforced;
-        /** The force in flight, overlapping the disk with the stream; the final force waits for it. */
-        private CompletableFuture<Void> forcing = CompletableFuture.completedFuture(null);
-        private boolean done;
+        private StagingWriter stagingWriter;
+        /** The output the source had retained before the freeze, then what the final frame adds. */
+        private final java.util.List<pm.v1.LogChunk> logSoFar = new java.util.ArrayList<>();
+        /** Set by the receiving thread, or by the staging writer's thread when a sync fails. */
+        private volatile boolean done;
 
         Receiver(StreamObserver<TransferReply> replies) {
             this.replies = replies;
@@ -195,10 +196,34 @@ final class MigrationTarget {
                         faults.hit(FaultPoints.TARGET_PRECOPY);
                         reply(TransferReply.newBuilder().setCreditBytes(frame.getSerializedSize()));
                     }
+                    case LOG_TAIL -> {
+                        requireBegun();
+                        logSoFar.addAll(frame.getLogTail().getChunksList());
+                        reply(TransferReply.newBuilder().setCreditBytes(frame.getSerializedSize()));
+                    }
+                    case SYNC -> {
+                        requireBegun();
+                        stagingWriter.sync().whenComplete((ok, failed) -> {
+                            if (failed == null) {
+                                reply(TransferReply.newBuilder().setSynced(true));
+                            } else {
+                                fail(failed);
+                            }
+                        });
+                    }
                     case FINAL -> finish(frame.getFinal());
                     default -> throw new AgentException(AgentException.Reason.BAD_REQUEST, "empty migration frame");
                 }
             } catch (RuntimeException e) {
+                fail(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail(new AgentException(AgentException.Reason.UNAVAILABLE, "interrupted while staging pages"));
+            }
+        }
+
+        private synchronized void fail(Throwable e) {
+            if (!done) {
                 done = true;
                 replies.onError(StatusMapping.toStatus(e));
             }
@@ -214,6 +239,7 @@ final class MigrationTarget {
             }
             limits = host.factory().limits(b.getSpec());
             staging = host.stores().createStaging(b.getProcessId());
+            stagingWriter = new StagingWriter(staging, stagingWriters, STAGING_BACKLOG_BYTES);
             boolean needModule = !host.hasModule(b.getModuleSha256().toByteArray());
             if (!needModule) {
                 module = host.module(b.getSpec());
@@ -221,7 +247,7 @@ final class MigrationTarget {
             reply(TransferReply.newBuilder().setCreditBytes(TransferWindow.BYTES).setNeedModule(needModule));
         }
 
-        private void pages(PageRun run) {
+        private void pages(PageRun run) throws InterruptedException {
             int pages = run.getMemoryPages();
             if (pages > limits.memoryPages() || pages > MemoryInstance.MAX_PAGES) {
                 throw new pm.runtime.LimitExceededException("migrating memory of " + pages + " pages exceeds the limit of "
@@ -245,32 +271,7 @@ final class MigrationTarget {
             } else {
                 run.getData().copyTo(memory, from);
             }
-            stage(from, length);
-        }
-
-        /** Writes pages to the staging file as they come; forcing every 32 MiB keeps the final force short. */
-        private void stage(int from, int length) {
-            try {
-                ByteBuffer pages = ByteBuffer.wrap(memory, from, length);
-                long at = from;
-                while (pages.hasRemaining()) {
-                    at += staging.write(pages, at);
-                }
-                unforced += length;
-                if (unforced >= STAGING_FORCE_BYTES && forcing.isDone()) {
-                    FileChannel channel = staging;
-                    forcing = CompletableFuture.runAsync(() -> {
-                        try {
-                            channel.force(false);
-                        } catch (IOException e) {
-                            throw new UncheckedIOException("cannot force staged pages", e);
-                        }
-                    }, forcers);
-                    unforced = 0;
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot stage pages", e);
-            }
+            stagingWriter.write(memory, from, length);
         }
 
         private void finish(TransferFinal f) {
@@ -280,6 +281,7 @@ final class MigrationTarget {
             if (module == null) {
                 throw new AgentException(AgentException.Reason.BAD_REQUEST, "the module never arrived");
             }
+            CompletableFuture<Void> pagesOnDisk = stagingWriter.sync(); // forced while the process is restored
             if ((long) f.getMemoryPages() * MemoryInstance.PAGE_SIZE != memory.length) {
                 memory = Arrays.copyOf(memory, f.getMemoryPages() * MemoryInstance.PAGE_SIZE);
             }
@@ -291,7 +293,8 @@ final class MigrationTarget {
             } catch (InvalidProtocolBufferException e) {
                 throw new pm.runtime.StateFormatException("migration state corrupt: " + e.getMessage(), e);
             }
-            ProcessLog log = new ProcessLog(f.getLogTailList(), f.getLogOffset(), host.logRetainBytes());
+            logSoFar.addAll(f.getLogTailList());
+            ProcessLog log = new ProcessLog(logSoFar, f.getLogOffset(), host.logRetainBytes());
             HostedProcess h = new HostedProcess(begin.getProcessId(), begin.getSpec(), module, log, begin.getEpoch(),
                     ProcessState.PROCESS_STATE_PREPARED);
             TransferFinal staged = f.toBuilder().clearLogTail().build(); // the record stays small; a restart serves output from its offset
@@ -304,14 +307,19 @@ final class MigrationTarget {
                     memory = null;
                     long restored = System.nanoTime();
                     // Durable before the answer: the staged pages, then a record holding the final frame.
-                    forcing.join();
-                    staging.force(false);
+                    try {
+                        pagesOnDisk.join();
+                    } catch (java.util.concurrent.CompletionException e) {
+                        throw e.getCause() instanceof RuntimeException r ? r : e;
+                    } finally {
+                        stagingWriter.close();
+                    }
                     staging.close();
                     long forced = System.nanoTime();
                     h.staged = staged;
                     host.record(h, ProcessRecord.Disposition.DISPOSITION_PREPARED, begin.getMigrationId(), begin.getSource(),
                             f.getFrozen());
-                    LOG.info(String.format("migration %s of %s: restore %.1f ms, staging force %.1f ms, PREPARED record %.1f ms",
+                    LOG.info(String.format("migration %s of %s: restore %.1f ms, then staged pages forced %.1f ms, PREPARED record %.1f ms",
                             begin.getMigrationId(), h.id, (restored - t0) / 1e6, (forced - restored) / 1e6,
                             (System.nanoTime() - forced) / 1e6));
                     host.schedule(h, true);
@@ -330,8 +338,8 @@ final class MigrationTarget {
             }
             metrics.migratedIn();
             faults.hit(FaultPoints.TARGET_PREPARED);
-            done = true;
             reply(TransferReply.newBuilder().setPrepared(true));
+            done = true;
         }
 
         private void requireBegun() {
@@ -340,12 +348,17 @@ final class MigrationTarget {
             }
         }
 
-        private void reply(TransferReply.Builder r) {
-            replies.onNext(r.build());
+        private synchronized void reply(TransferReply.Builder r) {
+            if (!done) {
+                replies.onNext(r.build());
+            }
         }
 
         @Override
         public void onError(Throwable t) {
+            if (stagingWriter != null) {
+                stagingWriter.close();
+            }
             if (!done && begin != null && staging != null) {
                 closeQuietly();
                 if (host.find(begin.getProcessId()).isEmpty()) {

@@ -113,6 +113,7 @@ public final class NodeAgentServer implements AutoCloseable {
         new AgentRecovery(host, source, target, ownership).recover();
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", config.port()))
                 .maxInboundMessageSize(config.maxMessageBytes())
+                .flowControlWindow(TransferWindow.HTTP2_BYTES)
                 .addService(ServerInterceptors.intercept(
                         new NodeAgentService(host, source, target, 4L << 30, epochs, ownership, inbound, replicas), epochs))
                 .addService(health.getHealthService())

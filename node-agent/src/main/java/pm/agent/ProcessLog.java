@@ -50,11 +50,21 @@ final class ProcessLog {
         chunks.addAll(tail);
         tail.forEach(c -> retained += c.getData().size());
         start = tail.isEmpty() ? endOffset : tail.get(0).getOffset();
+        trim();
     }
 
     /** What is retained, oldest first: it travels with the process when it migrates. */
     synchronized List<LogChunk> retainedChunks() {
         return List.copyOf(chunks);
+    }
+
+    /** What is retained from {@code offset} on (a chunk boundary an earlier call ended at), oldest first. */
+    synchronized List<LogChunk> retainedChunksFrom(long offset) {
+        int i = chunks.size();
+        while (i > 0 && chunks.get(i - 1).getOffset() >= offset) {
+            i--;
+        }
+        return List.copyOf(chunks.subList(i, chunks.size()));
     }
 
     synchronized void append(LogChunk.Stream stream, byte[] bytes, int offset, int length) {
@@ -69,12 +79,16 @@ final class ProcessLog {
         chunks.add(chunk);
         end += length;
         retained += length;
+        trim();
+        followers.removeIf(f -> !f.accept(chunk));
+    }
+
+    private void trim() {
         while (retained > retainBytes && chunks.size() > 1) {
             LogChunk dropped = chunks.remove(0);
             retained -= dropped.getData().size();
             start = dropped.getOffset() + dropped.getData().size();
         }
-        followers.removeIf(f -> !f.accept(chunk));
     }
 
     /** The offset the next byte will have. */

@@ -9,8 +9,11 @@ import pm.v1.TransferReply;
 
 /**
  * The source's end of one {@code Transfer} stream. {@link #send} blocks until the target has
- * granted enough credit and the transport is ready, so the source never buffers more than the
- * target's window. Used by one migrating thread; gRPC's threads deliver replies under the monitor.
+ * granted enough credit, so the source never has more than the target's window in flight, and
+ * while the transport has more than {@link TransferWindow#UNREADY_BYTES} queued since it last
+ * said it was ready: waiting for readiness before every frame would cost a hand-off between
+ * threads per 256 KiB, most of a small process's downtime. Used by one migrating thread; gRPC's
+ * threads deliver replies and readiness under the monitor.
  */
 final class TransferStream implements ClientResponseObserver<TransferFrame, TransferReply> {
     private final long timeoutNanos;
@@ -21,6 +24,8 @@ final class TransferStream implements ClientResponseObserver<TransferFrame, Tran
     private Throwable error;
     private boolean completed;
     private long bytesSent;
+    /** Bytes handed to the transport since it last reported itself ready. */
+    private long unreadyBytes;
 
     TransferStream(long timeoutMillis) {
         this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
@@ -69,13 +74,18 @@ final class TransferStream implements ClientResponseObserver<TransferFrame, Tran
     synchronized void send(TransferFrame frame) throws InterruptedException {
         long size = frame.getSerializedSize();
         long deadline = System.nanoTime() + timeoutNanos;
-        while (error == null && (credit <= 0 || (credit < size && credit < TransferWindow.BYTES) || !requests.isReady())) {
+        while (error == null && (credit <= 0 || (credit < size && credit < TransferWindow.BYTES) || !ready(size))) {
             waitUntil(deadline, "credit from the target");
         }
         failIfBroken();
+        unreadyBytes = requests.isReady() ? size : unreadyBytes + size;
         requests.onNext(frame);
         credit -= size;
         bytesSent += size;
+    }
+
+    private boolean ready(long size) {
+        return requests.isReady() || unreadyBytes + size <= TransferWindow.UNREADY_BYTES;
     }
 
     /** Waits for a reply (after any already seen) that satisfies {@code wanted}. */

@@ -70,6 +70,9 @@ class MigrationTest {
             seen.append((String) follow(agents, last, "p1", offset).get(120, TimeUnit.SECONDS)[0]);
 
             assertThat(seen.toString()).isEqualTo(expected);
+            assertThat((String) follow(agents, last, "p1", 0).get(60, TimeUnit.SECONDS)[0])
+                    .as("the retained output travels with each move (before the freeze, then what came after)")
+                    .isEqualTo(expected);
             assertThat(expected).contains("ticks file: 3000 lines");
             assertThat(results).allSatisfy(r -> {
                 assertThat(r.getCommitted()).isTrue();

@@ -46,9 +46,12 @@ public final class MigrationBench {
         System.out.printf("baseline: plain loopback TCP copy of 1 GiB: %.2f GB/s%n", tcp / 1e9);
 
         Path dir = Files.createTempDirectory("pm-migration-bench");
+        double disk = diskBytesPerSecond(dir, 1L << 30);
+        System.out.printf("baseline: the disk under the agents writing 1 GiB and forcing it: %.2f GB/s%n", disk / 1e9);
         try (AgentProcess a = new AgentProcess("a", dir.resolve("a")).start("");
                 AgentProcess b = new AgentProcess("b", dir.resolve("b")).start("")) {
             AgentProcess[] agents = {a, b};
+            warmUp(agents, Integer.getInteger("bench.warmupMiB", 64), Integer.getInteger("bench.warmupMoves", 10));
             for (int s = 0; s < sizes.length; s++) {
                 int mib = Integer.parseInt(sizes[s].trim());
                 int count = Integer.parseInt(moves[Math.min(s, moves.length - 1)].trim());
@@ -61,15 +64,8 @@ public final class MigrationBench {
                 if (frozen) {
                     a.stub().freeze(ref(id)); // no pre-copy: everything moves in the final round, the rate of the data path alone
                 }
-                List<MigrationResult> results = new ArrayList<>();
-                for (int m = 0; m < count; m++) {
-                    AgentProcess from = agents[m % 2];
-                    AgentProcess to = agents[(m + 1) % 2];
-                    results.add(from.stub().withDeadlineAfter(10, TimeUnit.MINUTES).migrateOut(MigrateRequest.newBuilder()
-                            .setProcessId(id).setTarget(to.address()).setCommit(true).build()));
-                    Thread.sleep(200);
-                }
-                report(mib, results, tcp);
+                List<MigrationResult> results = moveBackAndForth(agents, id, count);
+                report(mib, results, tcp, disk);
                 AgentProcess owner = agents[count % 2];
                 if (s == sizes.length - 1) {
                     long t0 = System.nanoTime();
@@ -83,6 +79,41 @@ public final class MigrationBench {
                 owner.stub().kill(ref(id));
             }
         }
+    }
+
+    /** Moves {@code id} between the two agents {@code count} times, starting on the first, 200 ms apart. */
+    private static List<MigrationResult> moveBackAndForth(AgentProcess[] agents, String id, int count) throws Exception {
+        List<MigrationResult> results = new ArrayList<>();
+        for (int m = 0; m < count; m++) {
+            AgentProcess from = agents[m % 2];
+            AgentProcess to = agents[(m + 1) % 2];
+            results.add(from.stub().withDeadlineAfter(10, TimeUnit.MINUTES).migrateOut(MigrateRequest.newBuilder()
+                    .setProcessId(id).setTarget(to.address()).setCommit(true).build()));
+            Thread.sleep(200);
+        }
+        return results;
+    }
+
+    /**
+     * Fresh agents run the data path in the JVM's interpreter and compile it during the first
+     * migrations (a 1 GiB move took 9 s cold, 1.5 s warm); like JMH's warm-up iterations these
+     * moves are not measured, but the first one is printed as the cold figure.
+     */
+    private static void warmUp(AgentProcess[] agents, int mib, int moves) throws Exception {
+        if (moves <= 0) {
+            return;
+        }
+        String id = "warmup";
+        agents[0].stub().spawn(SpawnRequest.newBuilder().setProcessId(id)
+                .setSpec(Agents.counter(Integer.MAX_VALUE, 2000, mib << 20)).build());
+        awaitFilled(agents[0], id, mib);
+        List<MigrationResult> results = moveBackAndForth(agents, id, moves);
+        agents[moves % 2].stub().kill(ref(id));
+        MigrationResult first = results.get(0);
+        MigrationResult last = results.get(results.size() - 1);
+        System.out.printf("warm-up (not measured): %d moves of %d MiB; the first (cold JVMs) took %.0f ms with %.1f ms downtime,"
+                + " the last %.0f ms with %.1f ms%n", moves, mib, first.getTotalMicros() / 1e3, first.getDowntimeMicros() / 1e3,
+                last.getTotalMicros() / 1e3, last.getDowntimeMicros() / 1e3);
     }
 
     private static ProcessRef ref(String id) {
@@ -103,21 +134,45 @@ public final class MigrationBench {
         throw new IllegalStateException("guest " + id + " never filled its memory");
     }
 
-    private static void report(int mib, List<MigrationResult> results, double tcp) {
+    private static void report(int mib, List<MigrationResult> results, double tcp, double disk) {
         long[] downtime = results.stream().mapToLong(MigrationResult::getDowntimeMicros).sorted().toArray();
         double total = results.stream().mapToLong(MigrationResult::getTotalMicros).average().orElse(0);
         double bytes = results.stream().mapToLong(MigrationResult::getBytesSent).average().orElse(0);
         double rounds = results.stream().mapToInt(MigrationResult::getRounds).average().orElse(0);
         double throughput = results.stream().mapToDouble(r -> r.getBytesSent() / (r.getTotalMicros() / 1e6)).average().orElse(0);
         System.out.printf("%5d MiB x%d moves: downtime p50 %.2f ms, p99 %.2f ms | total %.1f ms | %.1f MiB sent in %.1f rounds"
-                        + " | %.2f GB/s (%.0f%% of loopback TCP)%n",
+                        + " | %.2f GB/s (%.0f%% of loopback TCP, %.0f%% of the disk)%n",
                 mib, results.size(), percentile(downtime, 50) / 1e3, percentile(downtime, 99) / 1e3, total / 1e3,
-                bytes / 1048576, rounds, throughput / 1e9, 100 * throughput / tcp);
+                bytes / 1048576, rounds, throughput / 1e9, 100 * throughput / tcp, 100 * throughput / disk);
     }
 
     private static double percentile(long[] sorted, int p) {
         int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+
+    /**
+     * Bytes per second of one new file written in 4 MiB slices and forced, in {@code dir}: the
+     * ceiling of a migration, since the target has every page on disk before it answers prepared.
+     */
+    private static double diskBytesPerSecond(Path dir, long bytes) throws Exception {
+        Path file = dir.resolve("disk-baseline");
+        java.nio.ByteBuffer slice = java.nio.ByteBuffer.allocate(4 << 20);
+        new java.util.Random(1).nextBytes(slice.array());
+        long t0 = System.nanoTime();
+        try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            for (long written = 0; written < bytes; written += slice.capacity()) {
+                slice.clear();
+                while (slice.hasRemaining()) {
+                    out.write(slice);
+                }
+            }
+            out.force(false);
+        }
+        double rate = bytes / ((System.nanoTime() - t0) / 1e9);
+        Files.delete(file);
+        return rate;
     }
 
     /** Bytes per second of a plain socket copy on loopback: the ceiling for any stream here. */
