@@ -3,6 +3,7 @@ package pm.agent;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import java.util.BitSet;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,6 +13,8 @@ import pm.agent.channel.Forwarding;
 import pm.runtime.interp.MemoryInstance;
 import pm.runtime.process.WasiProcess;
 import pm.runtime.sched.ScheduledProcess;
+import pm.v1.LogChunk;
+import pm.v1.LogTail;
 import pm.v1.MigrateRequest;
 import pm.v1.MigrationRef;
 import pm.v1.MigrationResult;
@@ -143,11 +146,8 @@ final class MigrationSource {
                 rounds++;
                 faults.hit(FaultPoints.SOURCE_PRECOPY);
             }
-            // The output retained so far goes now; the final frame carries only what is written after it.
-            java.util.List<pm.v1.LogChunk> logSoFar = h.log.retainedChunks();
-            long logSentEnd = logSoFar.isEmpty() ? h.log.end()
-                    : logSoFar.get(logSoFar.size() - 1).getOffset() + logSoFar.get(logSoFar.size() - 1).getData().size();
-            stream.send(TransferFrame.newBuilder().setLogTail(pm.v1.LogTail.newBuilder().addAllChunks(logSoFar)).build());
+            long precopied = System.nanoTime();
+            long logSentEnd = sendLogSoFar(stream, h.log);
             if (rounds > 0) {
                 // The target's disk catches up with the stream now, so the downtime forces only the last round.
                 stream.send(TransferFrame.newBuilder().setSync(true).build());
@@ -155,6 +155,8 @@ final class MigrationSource {
             }
             // Stop and copy: freeze, the last dirty pages, execution and session state.
             freezeStart = System.nanoTime();
+            String before = String.format("pre-copy %d rounds %.0f ms, target's disk caught up %.0f ms", rounds,
+                    (precopied - t0) / 1e6, (freezeStart - precopied) / 1e6);
             if (!frozen) {
                 ProcessHost.await(h.handle.freeze());
                 frozen = true;
@@ -178,7 +180,7 @@ final class MigrationSource {
             long finalSentAt = System.nanoTime();
             stream.await(r -> r.getPrepared());
             long preparedAt = System.nanoTime();
-            phases = String.format("freeze %.1f ms, last %d pages %.1f ms, state %.1f ms, target prepared %.1f ms",
+            phases = before + String.format("; freeze %.1f ms, last %d pages %.1f ms, state %.1f ms, target prepared %.1f ms",
                     (frozenAt - freezeStart) / 1e6, finalPages, (pagesSentAt - frozenAt) / 1e6, (finalSentAt - pagesSentAt) / 1e6,
                     (preparedAt - finalSentAt) / 1e6);
             stream.finish();
@@ -393,6 +395,20 @@ final class MigrationSource {
             throw interrupted[0];
         }
         return sent[0];
+    }
+
+    /**
+     * Sends the output the process has retained so far, ahead of the freeze; returns the offset the
+     * final frame's log tail starts at (0 when nothing was retained: then it carries all of it).
+     */
+    private static long sendLogSoFar(TransferStream stream, ProcessLog log) throws InterruptedException {
+        List<LogChunk> soFar = log.retainedChunks();
+        stream.send(TransferFrame.newBuilder().setLogTail(LogTail.newBuilder().addAllChunks(soFar)).build());
+        if (soFar.isEmpty()) {
+            return 0;
+        }
+        LogChunk last = soFar.get(soFar.size() - 1);
+        return last.getOffset() + last.getData().size();
     }
 
     private static <T> T await(java.util.concurrent.Future<T> f) {

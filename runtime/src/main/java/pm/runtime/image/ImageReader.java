@@ -81,7 +81,17 @@ public final class ImageReader {
             boolean zeroRunsSeen = false;
             for (;; chunks++) {
                 int type = in.readUnsignedByte();
-                byte[] raw = readChunk(in, type, chunks);
+                ChunkHead head = readHead(in, type, chunks);
+                if (type == ImageFormat.PAGES && (head.flags & ImageFormat.FLAG_DEFLATE) == 0) {
+                    if (execution != null || zeroRunsSeen) {
+                        throw new StateFormatException("chunk " + chunks + ": pages after the state");
+                    }
+                    PageRun run = readPagesInPlace(in, head, memory, nextPage, header, chunks);
+                    nextPage = run.first + run.count;
+                    pages += run.count;
+                    continue;
+                }
+                byte[] raw = readBody(in, head, type, chunks);
                 if (type == ImageFormat.TRAILER) {
                     ImageTrailer trailer = ImageTrailer.parseFrom(raw);
                     if (trailer.getChunkCount() != chunks || trailer.getPageCount() != pages) {
@@ -204,7 +214,26 @@ public final class ImageReader {
         }
     }
 
+    /** A chunk's framing: its flags, stored and raw lengths and the CRC-32C of the stored bytes. */
+    private static final class ChunkHead {
+        final int flags;
+        final int stored;
+        final int raw;
+        final int crc;
+
+        ChunkHead(int flags, int stored, int raw, int crc) {
+            this.flags = flags;
+            this.stored = stored;
+            this.raw = raw;
+            this.crc = crc;
+        }
+    }
+
     static byte[] readChunk(DataInputStream in, int type, int index) throws IOException {
+        return readBody(in, readHead(in, type, index), type, index);
+    }
+
+    private static ChunkHead readHead(DataInputStream in, int type, int index) throws IOException {
         int flags = in.readUnsignedByte();
         int stored = in.readInt();
         int raw = in.readInt();
@@ -212,6 +241,54 @@ public final class ImageReader {
         if (stored < 0 || raw < 0 || stored > ImageFormat.MAX_CHUNK || raw > ImageFormat.MAX_CHUNK) {
             throw new StateFormatException("chunk " + index + " (type " + type + "): implausible length");
         }
+        return new ChunkHead(flags, stored, raw, crc);
+    }
+
+    /**
+     * Reads a plain run of pages straight into {@code memory} (no chunk-sized array per chunk: at
+     * 4 MiB each, those were G1 humongous objects and a 1 GiB restore spent its time collecting
+     * them), checksumming it there; returns its page count. A run whose place or length is wrong is
+     * read aside first, so that damage is still reported as a checksum mismatch when it is one.
+     */
+    private static PageRun readPagesInPlace(DataInputStream in, ChunkHead head, byte[] memory, int nextPage, ImageHeader header,
+            int index) throws IOException {
+        if (head.raw != head.stored || head.stored < 8) {
+            readBody(in, head, ImageFormat.PAGES, index); // fails on a length mismatch
+            throw new StateFormatException("chunk " + index + ": too short");
+        }
+        byte[] runStart = new byte[8];
+        in.readFully(runStart);
+        int first = getInt(runStart, 0, 8, index);
+        int count = getInt(runStart, 4, 8, index);
+        boolean placed = count > 0 && first >= nextPage && (long) first + count <= header.getMemoryPages()
+                && head.stored == 8 + (long) count * PAGE;
+        CRC32C crc = new CRC32C();
+        crc.update(runStart);
+        if (!placed) {
+            byte[] rest = new byte[head.stored - 8];
+            in.readFully(rest);
+            crc.update(rest);
+            if ((int) crc.getValue() != head.crc) {
+                throw new StateFormatException("chunk " + index + " (type " + ImageFormat.PAGES + "): checksum mismatch");
+            }
+            checkRun(first, count, nextPage, header, index);
+            throw new StateFormatException("chunk " + index + ": " + head.stored + " bytes for " + count + " pages");
+        }
+        in.readFully(memory, first * PAGE, count * PAGE);
+        crc.update(memory, first * PAGE, count * PAGE);
+        if ((int) crc.getValue() != head.crc) {
+            throw new StateFormatException("chunk " + index + " (type " + ImageFormat.PAGES + "): checksum mismatch");
+        }
+        return new PageRun(first, count);
+    }
+
+    private record PageRun(int first, int count) {}
+
+    private static byte[] readBody(DataInputStream in, ChunkHead head, int type, int index) throws IOException {
+        int flags = head.flags;
+        int stored = head.stored;
+        int raw = head.raw;
+        int crc = head.crc;
         byte[] bytes = new byte[stored];
         in.readFully(bytes);
         CRC32C c = new CRC32C();
