@@ -32,8 +32,9 @@ import pm.v1.WasiState;
 /**
  * The target side of a live migration: receives pages into the memory the process will own and
  * into a staging file (written behind the stream by a {@link StagingWriter}; a sync frame before
- * the freeze waits until it is on disk, so only the last round is forced in the downtime), restores the process from the
- * final frame, makes it durable (the last pages forced, a PREPARED record holding the final frame)
+ * the freeze waits until it is on disk, so only the last round is forced in the downtime),
+ * restores the process from the final frame, makes it durable (the last pages forced, a PREPARED
+ * record holding the final frame)
  * and holds it frozen until the decision: {@link #commit} resumes it, {@link #abort} drops it. A
  * prepared process whose decision never came asks its source ({@link #resolveUndecided}).
  *
@@ -225,7 +226,21 @@ final class MigrationTarget {
         private synchronized void fail(Throwable e) {
             if (!done) {
                 done = true;
+                discard();
                 replies.onError(StatusMapping.toStatus(e));
+            }
+        }
+
+        /** Drops what this stream staged, unless a process of that id lives here (its staging file is not ours). */
+        private void discard() {
+            if (stagingWriter != null) {
+                stagingWriter.close();
+            }
+            if (begin != null && staging != null) {
+                closeQuietly();
+                if (host.find(begin.getProcessId()).isEmpty()) {
+                    host.stores().deleteStaging(begin.getProcessId());
+                }
             }
         }
 
@@ -338,8 +353,10 @@ final class MigrationTarget {
             }
             metrics.migratedIn();
             faults.hit(FaultPoints.TARGET_PREPARED);
-            reply(TransferReply.newBuilder().setPrepared(true));
-            done = true;
+            synchronized (this) {
+                reply(TransferReply.newBuilder().setPrepared(true));
+                done = true;
+            }
         }
 
         private void requireBegun() {
@@ -355,17 +372,11 @@ final class MigrationTarget {
         }
 
         @Override
-        public void onError(Throwable t) {
-            if (stagingWriter != null) {
-                stagingWriter.close();
+        public synchronized void onError(Throwable t) {
+            if (!done) {
+                done = true; // the source went away before the end: nothing is kept
+                discard();
             }
-            if (!done && begin != null && staging != null) {
-                closeQuietly();
-                if (host.find(begin.getProcessId()).isEmpty()) {
-                    host.stores().deleteStaging(begin.getProcessId());
-                }
-            }
-            done = true; // the source went away before the end: nothing is kept
         }
 
         private void closeQuietly() {
@@ -378,6 +389,12 @@ final class MigrationTarget {
 
         @Override
         public void onCompleted() {
+            synchronized (this) {
+                if (!done) {
+                    done = true; // ended without its final frame: nothing to keep
+                    discard();
+                }
+            }
             replies.onCompleted();
         }
     }

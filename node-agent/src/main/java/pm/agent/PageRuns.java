@@ -12,9 +12,9 @@ import pm.v1.PageRun;
  */
 final class PageRuns {
     /**
-     * 256 KiB of page data per frame. Each received message is parsed into one array; at 1 MiB or
-     * more G1 treats those as humongous objects, and a migration then spends more time in the
-     * collections they trigger than on the wire (seen: 140 such collections per 1 GiB moved).
+     * 256 KiB of page data per frame. Each received message is parsed into one array, and at 1 MiB
+     * or more G1 makes those humongous objects: with 2 MiB frames a 1 GiB move triggered 130-140
+     * collections on the target.
      */
     static final int MAX_RUN = 4;
     /** Zero pages travel as counts without data, so their runs can be long. */

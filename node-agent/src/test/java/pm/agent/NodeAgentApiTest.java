@@ -35,7 +35,11 @@ import pm.v1.ProcessRef;
 import pm.v1.ProcessSpec;
 import pm.v1.ProcessState;
 import pm.v1.ResumeRequest;
+import pm.v1.PageRun;
 import pm.v1.SpawnRequest;
+import pm.v1.TransferBegin;
+import pm.v1.TransferFrame;
+import pm.v1.TransferReply;
 
 /**
  * The NodeAgent API through real gRPC on loopback: the life of a process (freeze, thaw,
@@ -190,6 +194,54 @@ class NodeAgentApiTest {
         assertThat(stubA.list(ListRequest.getDefaultInstance()).getProcessesList())
                 .extracting(ProcessInfo::getProcessId).containsExactly("bystander");
         assertThat(Agents.follow(stubA, "bystander", 0, null)).isEqualTo(expected);
+    }
+
+    @Test
+    void aMigrationStreamThatBreaksItsRulesIsRefusedAndLeavesNothingStaged() throws Exception {
+        ProcessSpec spec = Agents.counter(500, 20_000, 256 << 10);
+        String expected = Agents.reference(spec);
+        spawn(stubB, "bystander", spec);
+        io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(b.address())
+                .usePlaintext().build();
+        try {
+            CompletableFuture<Throwable> ended = new CompletableFuture<>();
+            StreamObserver<TransferFrame> frames = NodeAgentGrpc.newStub(channel).transfer(new StreamObserver<>() {
+                @Override
+                public void onNext(TransferReply reply) {}
+
+                @Override
+                public void onError(Throwable t) {
+                    ended.complete(t);
+                }
+
+                @Override
+                public void onCompleted() {
+                    ended.complete(null);
+                }
+            });
+            byte[] sha = java.security.MessageDigest.getInstance("SHA-256").digest(spec.getModule().toByteArray());
+            frames.onNext(TransferFrame.newBuilder().setBegin(TransferBegin.newBuilder().setMigrationId("m1").setProcessId("intruder")
+                    .setModuleSha256(ByteString.copyFrom(sha)).setSpec(spec).setEpoch(1).setSource("127.0.0.1:1")).build());
+            frames.onNext(TransferFrame.newBuilder().setPages(PageRun.newBuilder().setFirst(0).setCount(1).setMemoryPages(4)
+                    .setData(ByteString.copyFrom(new byte[65536]))).build());
+            frames.onNext(TransferFrame.newBuilder().setPages(PageRun.newBuilder().setFirst(10).setCount(1).setMemoryPages(4)).build());
+
+            Status status = Status.fromThrowable(ended.get(60, TimeUnit.SECONDS));
+            assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(status.getDescription()).contains("pages 10+1 beyond 4 pages");
+            frames.onError(Status.CANCELLED.asException());
+        } finally {
+            channel.shutdownNow();
+        }
+        assertThat(listing(dir.resolve("b").resolve("staging"))).as("staged pages of the refused migration").isEmpty();
+        assertThat(stubB.list(ListRequest.getDefaultInstance()).getProcessesList())
+                .extracting(ProcessInfo::getProcessId).containsExactly("bystander");
+        assertThat(Agents.follow(stubB, "bystander", 0, null)).isEqualTo(expected);
+    }
+
+    private static String[] listing(Path directory) {
+        String[] names = directory.toFile().list();
+        return names == null ? new String[0] : names;
     }
 
     @Test
