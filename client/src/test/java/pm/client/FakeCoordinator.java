@@ -33,6 +33,7 @@ final class FakeCoordinator implements AutoCloseable {
     private volatile String leader; // null: this one leads
     private volatile boolean trailer = true;
     private volatile Status failure; // the leader's answer to every Get, if set
+    private volatile int electingCalls;
 
     FakeCoordinator() throws IOException {
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(new Service()).build().start();
@@ -45,6 +46,12 @@ final class FakeCoordinator implements AutoCloseable {
     FakeCoordinator standbyFor(String leaderAddress, boolean withTrailer) {
         this.leader = leaderAddress;
         this.trailer = withTrailer;
+        return this;
+    }
+
+    /** Answers its first {@code calls} calls as a standby during an election (no leader yet), then leads. */
+    FakeCoordinator electingFor(int calls) {
+        this.electingCalls = calls;
         return this;
     }
 
@@ -65,7 +72,10 @@ final class FakeCoordinator implements AutoCloseable {
     private final class Service extends ClusterGrpc.ClusterImplBase {
         /** True if this one leads; otherwise it has sent the redirect. */
         private boolean leads(StreamObserver<?> response) {
-            calls.incrementAndGet();
+            if (calls.incrementAndGet() <= electingCalls) {
+                response.onError(Status.UNAVAILABLE.withDescription("not the leader; no leader is elected yet").asRuntimeException());
+                return false;
+            }
             String l = leader;
             if (l == null) {
                 return true;

@@ -92,6 +92,14 @@ class LeaderRoutingTest {
     }
 
     @Test
+    void aCallWaitsOutAnElectionInsteadOfFailing() throws Exception {
+        FakeCoordinator winner = coordinator().electingFor(3);
+
+        assertThat(servedBy(client(deadAddress(), winner.address()))).isEqualTo("served-by-" + winner.address());
+        assertThat(winner.calls()).as("three refusals while electing, then the answer").isEqualTo(4);
+    }
+
+    @Test
     void standbysNamingEachOtherDoNotBounceForever() throws Exception {
         FakeCoordinator one = coordinator();
         FakeCoordinator two = coordinator();

@@ -30,7 +30,8 @@ import pm.v1.LeaderRequest;
  * Sends calls to the leading coordinator, following standbys' redirects and skipping coordinators that are
  * down (see {@link Route}), and remembers the last leader so the next call goes straight there. A call is
  * retried only before the server has answered anything: a unary call until it has a response, a server
- * stream until its first message, so a caller never sees a message twice.
+ * stream until its first message, so a caller never sees a message twice. A unary call told that a leader is
+ * being elected walks the coordinators again every 250 ms until its deadline.
  *
  * <p>Threads: any caller thread starts calls; gRPC's executor runs the callbacks that retry them. The
  * remembered leader is an {@link AtomicReference}; channels live in a concurrent map, one per address,
@@ -39,6 +40,8 @@ import pm.v1.LeaderRequest;
 public final class CoordinatorRouter implements AutoCloseable {
     /** Image chunks and large lists arrive in one message each. */
     private static final int MAX_INBOUND_BYTES = 64 << 20;
+    /** Between two walks over every coordinator, while none of them leads. */
+    private static final long ROUND_PAUSE_MILLIS = 250;
 
     private final List<String> seeds;
     private final AtomicReference<String> leader;
@@ -53,16 +56,16 @@ public final class CoordinatorRouter implements AutoCloseable {
     /** Calls {@code method} on the leader; the future fails with a {@link ClusterClientException}. */
     public <Q, R> CompletableFuture<R> unary(MethodDescriptor<Q, R> method, Q request, Duration timeout) {
         CompletableFuture<R> result = new CompletableFuture<>();
-        unaryAttempt(method, request, timeout, new Route(seeds, leader.get()), result);
+        unaryAttempt(method, request, System.nanoTime() + timeout.toNanos(), new Route(seeds, leader.get()), result);
         return result;
     }
 
-    private <Q, R> void unaryAttempt(MethodDescriptor<Q, R> method, Q request, Duration timeout, Route route,
+    private <Q, R> void unaryAttempt(MethodDescriptor<Q, R> method, Q request, long deadlineNanos, Route route,
             CompletableFuture<R> result) {
         String address = route.address();
         ClientCall<Q, R> call;
         try {
-            call = newCall(method, address, timeout);
+            call = newCall(method, address, Duration.ofNanos(Math.max(1, deadlineNanos - System.nanoTime())));
         } catch (ClusterClientException closedMeanwhile) {
             result.completeExceptionally(closedMeanwhile);
             return;
@@ -79,9 +82,20 @@ public final class CoordinatorRouter implements AutoCloseable {
                 try {
                     Optional<String> next = route.next(Status.fromThrowable(t), Status.trailersFromThrowable(t));
                     if (next.isPresent()) {
-                        unaryAttempt(method, request, timeout, route, result);
+                        unaryAttempt(method, request, deadlineNanos, route, result);
                     } else {
                         result.completeExceptionally(ClusterClientException.from(Status.fromThrowable(t)));
+                    }
+                } catch (CoordinatorUnreachableException e) {
+                    // Every coordinator was down or a standby. If one said a leader is being elected (that lasts
+                    // until the old leader's session expires, and until the winner serves), walk them again while the
+                    // call's deadline allows; otherwise (nobody there, or standbys naming each other) say so now.
+                    if (route.electing() && !closed.get()
+                            && deadlineNanos - System.nanoTime() > TimeUnit.MILLISECONDS.toNanos(ROUND_PAUSE_MILLIS)) {
+                        CompletableFuture.delayedExecutor(ROUND_PAUSE_MILLIS, TimeUnit.MILLISECONDS).execute(() ->
+                                unaryAttempt(method, request, deadlineNanos, new Route(seeds, leader.get()), result));
+                    } else {
+                        result.completeExceptionally(e);
                     }
                 } catch (ClusterClientException e) {
                     result.completeExceptionally(e);

@@ -19,6 +19,7 @@ final class Route {
     private final int maxHops;
     private String address;
     private int hops;
+    private boolean electing;
 
     Route(List<String> seeds, String start) {
         this.seeds = seeds;
@@ -39,6 +40,8 @@ final class Route {
      */
     Optional<String> next(Status status, Metadata trailers) {
         Optional<String> leader = LeaderHint.leader(status, trailers);
+        // "No leader is elected yet", or a standby naming itself (it won and is not serving yet).
+        electing |= LeaderHint.fromStandby(status) && (leader.isEmpty() || leader.get().equals(address));
         if (leader.isPresent() && !leader.get().equals(address) && hops < maxHops) {
             return moveTo(leader.get());
         }
@@ -51,6 +54,11 @@ final class Route {
             throw new CoordinatorUnreachableException(tried, status);
         }
         return Optional.empty();
+    }
+
+    /** Whether a coordinator said on the way that a leader is being elected (none yet, or not serving yet). */
+    boolean electing() {
+        return electing;
     }
 
     private Optional<String> moveTo(String next) {
