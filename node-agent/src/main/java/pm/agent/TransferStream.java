@@ -11,8 +11,8 @@ import pm.v1.TransferReply;
  * The source's end of one {@code Transfer} stream. {@link #send} blocks until the target has
  * granted enough credit, so the source never has more than the target's window in flight, and
  * while the transport has more than {@link TransferWindow#UNREADY_BYTES} queued since it last
- * said it was ready: waiting for readiness before every frame would cost a hand-off between
- * threads per 256 KiB, most of a small process's downtime. Used by one migrating thread; gRPC's
+ * said it was ready: waiting for readiness before every frame cost a hand-off between threads
+ * per frame, also for the last pages inside the downtime. Used by one migrating thread; gRPC's
  * threads deliver replies and readiness under the monitor.
  */
 final class TransferStream implements ClientResponseObserver<TransferFrame, TransferReply> {
