@@ -23,6 +23,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import pm.coordinator.migration.MigrationObserver;
+import pm.coordinator.rebalance.MoveLowerBound;
 import pm.coordinator.rebalance.RebalanceSettings;
 import pm.v1.ClusterEvent;
 import pm.v1.ClusterGrpc;
@@ -135,44 +136,18 @@ class RebalancingTest {
         return loads(ps, nodes).values().stream().mapToDouble(l -> Math.abs(l - target) / target).max().orElse(0);
     }
 
-    /**
-     * The fewest moves that could bring every node within the threshold: at least what the over-loaded
-     * nodes must shed (their largest movable processes first) and at least what the under-loaded must
-     * receive (the largest movable processes anywhere first).
-     */
+    /** {@link MoveLowerBound} of the cluster as listed: the moves no rebalancer can do without. */
     private static int lowerBound(List<ClusterProcess> ps, List<String> nodes, Set<String> unmovable) {
         Map<String, Double> shares = shares(ps);
-        Map<String, Double> loads = loads(ps, nodes);
-        double target = 1.0 / nodes.size();
-        List<Double> movable = ps.stream().filter(p -> !unmovable.contains(p.getProcessId()))
-                .map(p -> shares.get(p.getProcessId())).sorted((x, y) -> Double.compare(y, x)).toList();
-        int off = 0;
-        int on = 0;
+        Map<String, Double> targets = new HashMap<>();
+        Map<String, List<Double>> movable = new HashMap<>();
         for (String n : nodes) {
-            double excess = loads.get(n) - target * (1 + THRESHOLD);
-            if (excess > 0) {
-                off += fewest(ps.stream().filter(p -> p.getNode().equals(n) && !unmovable.contains(p.getProcessId()))
-                        .map(p -> shares.get(p.getProcessId())).sorted((x, y) -> Double.compare(y, x)).toList(), excess);
-            }
-            double deficit = target * (1 - THRESHOLD) - loads.get(n);
-            if (deficit > 0) {
-                on += fewest(movable, deficit);
-            }
+            targets.put(n, 1.0 / nodes.size());
+            movable.put(n, new ArrayList<>());
         }
-        return Math.max(off, on);
-    }
-
-    private static int fewest(List<Double> descending, double atLeast) {
-        double sum = 0;
-        int k = 0;
-        for (double s : descending) {
-            if (sum >= atLeast) {
-                break;
-            }
-            sum += s;
-            k++;
-        }
-        return k;
+        ps.stream().filter(p -> !unmovable.contains(p.getProcessId()))
+                .forEach(p -> movable.get(p.getNode()).add(shares.get(p.getProcessId())));
+        return MoveLowerBound.of(loads(ps, nodes), targets, movable, THRESHOLD);
     }
 
     private List<ClusterEvent> moves() {

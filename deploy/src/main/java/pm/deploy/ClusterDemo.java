@@ -3,6 +3,7 @@ package pm.deploy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -32,21 +33,18 @@ public final class ClusterDemo {
             cluster.start(List.of(0), 3);
             System.out.println("coordinator at " + cluster.coordinatorAddresses());
             try (ClusterClient client = ClusterClient.connect(cluster.coordinatorAddresses())) {
-                status = run(client) ? 0 : 1;
+                if (!cluster.awaitAgentsJoined(client, Duration.ofSeconds(60))) {
+                    System.out.println("the agents did not join within 60 s");
+                    status = 1;
+                } else {
+                    status = run(client) ? 0 : 1;
+                }
             }
         }
         System.exit(status);
     }
 
     private static boolean run(ClusterClient client) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (client.nodes().size() < 3) {
-            if (System.nanoTime() > deadline) {
-                System.out.println("the agents did not join within 60 s");
-                return false;
-            }
-            Thread.sleep(100);
-        }
         List<String> nodes = new ArrayList<>(client.nodes().stream().map(n -> n.getRecord().getName()).sorted().toList());
         System.out.println("nodes: " + String.join(", ", nodes));
 

@@ -146,6 +146,21 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until the coordinators list every agent this cluster started (they register after they
+     * serve), asking every 100 ms; false if they did not within {@code timeout}.
+     */
+    public boolean awaitAgentsJoined(pm.client.ClusterClient client, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (client.nodes().size() < agents.size()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(100); // membership has no watch the SDK offers; polling is the way to ask
+        }
+        return true;
+    }
+
     public String zookeeperAddress() {
         return zookeeper.address();
     }

@@ -5,9 +5,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -17,6 +20,7 @@ import pm.runtime.interp.Limits;
 import pm.runtime.interp.MemoryInstance;
 import pm.runtime.process.WasiProcess;
 import pm.v1.ExecutionState;
+import pm.v1.LogChunk;
 import pm.v1.MigrationRef;
 import pm.v1.MigrationStatusReply;
 import pm.v1.NodeAgentGrpc;
@@ -169,7 +173,7 @@ final class MigrationTarget {
         private FileChannel staging;
         private StagingWriter stagingWriter;
         /** The output the source had retained before the freeze, then what the final frame adds. */
-        private final java.util.List<pm.v1.LogChunk> logSoFar = new java.util.ArrayList<>();
+        private final List<LogChunk> logSoFar = new ArrayList<>();
         /** Set by the receiving thread, or by the staging writer's thread when a sync fails. */
         private volatile boolean done;
 
@@ -324,7 +328,7 @@ final class MigrationTarget {
                     // Durable before the answer: the staged pages, then a record holding the final frame.
                     try {
                         pagesOnDisk.join();
-                    } catch (java.util.concurrent.CompletionException e) {
+                    } catch (CompletionException e) {
                         throw e.getCause() instanceof RuntimeException r ? r : e;
                     } finally {
                         stagingWriter.close();

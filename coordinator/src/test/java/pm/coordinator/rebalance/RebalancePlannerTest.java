@@ -57,46 +57,17 @@ class RebalancePlannerTest {
         return out;
     }
 
-    /**
-     * The fewest moves that could bring every node within {@code band}, worked out apart from the
-     * planner: each move takes one process off one node and onto one other, so the moves are at least
-     * the processes the over-loaded nodes must shed (largest first, each node its own) and at least the
-     * processes the under-loaded ones must receive (largest movable ones anywhere first).
-     */
+    /** {@link MoveLowerBound} of {@code load}: the moves no plan can do without. */
     static int lowerBound(ClusterLoad load, double band) {
-        Map<String, Double> loads = load.loads();
-        int off = 0;
-        int on = 0;
-        List<Double> movable = load.processes().stream().filter(ProcessDemand::movable)
-                .map(p -> load.share(p.id())).sorted((x, y) -> Double.compare(y, x)).toList();
+        Map<String, Double> targets = new java.util.HashMap<>();
+        Map<String, List<Double>> movable = new java.util.HashMap<>();
         for (NodeCapacity n : load.nodes()) {
-            double target = load.target(n.name());
-            double l = loads.get(n.name());
-            double excess = l - target * (1 + band);
-            if (excess > 0) {
-                List<Double> here = load.processes().stream().filter(p -> p.node().equals(n.name()) && p.movable())
-                        .map(p -> load.share(p.id())).sorted((x, y) -> Double.compare(y, x)).toList();
-                off += fewestSumming(here, excess);
-            }
-            double deficit = target * (1 - band) - l;
-            if (deficit > 0) {
-                on += fewestSumming(movable, deficit);
-            }
+            targets.put(n.name(), load.target(n.name()));
+            movable.put(n.name(), new ArrayList<>());
         }
-        return Math.max(off, on);
-    }
-
-    private static int fewestSumming(List<Double> descending, double atLeast) {
-        double sum = 0;
-        int k = 0;
-        for (double s : descending) {
-            if (sum >= atLeast) {
-                break;
-            }
-            sum += s;
-            k++;
-        }
-        return k;
+        load.processes().stream().filter(ProcessDemand::movable)
+                .forEach(p -> movable.get(p.node()).add(load.share(p.id())));
+        return MoveLowerBound.of(load.loads(), targets, movable, band);
     }
 
     @Test

@@ -71,19 +71,11 @@ public final class SoakRun {
             log.printf("soak: starting ZooKeeper, a coordinator and %d agents (logs in %s/logs)%n", settings.agents(), dir);
             cluster.start(List.of(0), settings.agents());
             try (ClusterClient client = ClusterClient.connect(cluster.coordinatorAddresses())) {
-                awaitNodes(client, settings.agents());
+                if (!cluster.awaitAgentsJoined(client, Duration.ofSeconds(60))) {
+                    throw new IllegalStateException("the agents did not all join within 60 s");
+                }
                 return soak(settings, cluster, client, log);
             }
-        }
-    }
-
-    private static void awaitNodes(ClusterClient client, int agents) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (client.nodes().size() < agents) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the agents did not all join within 60 s");
-            }
-            Thread.sleep(100); // polling the membership; nothing to wait on from here
         }
     }
 
