@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Launcher (see README.md); builds what it needs on first use (./pm build rebuilds).
 #   ./pm demo                 an embedded cluster (ZooKeeper, coordinator, 3 agents); a program migrates across every agent
-#   ./pm dev [--port P]       the same cluster, left running for ./pmctl and the SDK (coordinator on 127.0.0.1:7700)
+#   ./pm dev [--port P]       the same cluster, left running for ./pmctl and the SDK (coordinator on 127.0.0.1:7700, TLS)
 #   ./pm faults [--only TEXT] the fault-injection suite (kill -9, session expiry, cut-off, node loss); N passed, M failed
 #   ./pm agent --name N --data DIR [--zookeeper HOST:PORT] ...   one node agent
 #   ./pm coordinator --zookeeper HOST:PORT [--port P] ...        one coordinator
+#   ./pm zookeeper --data DIR [--bind ADDR] [--port P]            one embedded ZooKeeper server
+#   ./pm certs init --dir D | issue --dir D --role R --name N     the cluster CA and certificates
+#   (every command: --help)
 #   ./pm soak [--minutes N] [--min P] [--max P] [--seed S]      random spawns/migrations/checkpoints/kills on a local cluster; figures at the end
 #   ./pm freeze-demo [program] [freezes]                         the runtime's freeze/restore demo
 set -euo pipefail
@@ -33,6 +36,8 @@ case "${1:-}" in
     faults) shift; run_main pm.deploy.faults.FaultSuite "$@" ;;
     soak) shift; run_main pm.deploy.soak.SoakRun "$@" ;;
     agent) shift; run_main pm.agent.AgentMain "$@" ;;
+    zookeeper) shift; run_main pm.deploy.EmbeddedZooKeeperMain "$@" ;;
+    certs) shift; run_main pm.deploy.CertsMain "$@" ;;
     coordinator) shift; run_main pm.coordinator.CoordinatorMain "$@" ;;
     freeze-demo)
         shift
@@ -41,7 +46,7 @@ case "${1:-}" in
         exec java -cp "target/classes:target/test-classes:$(cat target/classpath.txt)" pm.runtime.demo.FreezeRestoreDemo "$@"
         ;;
     *)
-        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
         exit 2
         ;;
 esac

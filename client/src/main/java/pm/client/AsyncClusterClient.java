@@ -54,7 +54,7 @@ public final class AsyncClusterClient implements AutoCloseable {
 
     public AsyncClusterClient(ClientSettings settings) {
         this.settings = settings;
-        this.router = new CoordinatorRouter(settings.coordinators());
+        this.router = new CoordinatorRouter(settings.coordinators(), settings.credentials());
     }
 
     /** A client with the default deadlines for {@code host:port,host:port}. */

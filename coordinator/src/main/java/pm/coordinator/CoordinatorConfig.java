@@ -2,46 +2,69 @@ package pm.coordinator;
 
 import java.time.Duration;
 import pm.agent.cluster.ClusterLayout;
+import pm.common.net.GrpcTransport;
+import pm.common.net.NetworkSettings;
+import pm.common.zk.ZooKeeperAccess;
 import pm.coordinator.rebalance.RebalanceSettings;
 
 /**
- * How one coordinator runs: its name, the ZooKeeper ensemble and root, its gRPC and metrics ports
- * on 127.0.0.1 (0 = any free port), how long one agent call may take, how long a node may stay
- * away before its processes are recovered elsewhere (longer than an agent's ZooKeeper session
- * timeout, so that a cut-off agent has frozen its processes before they start elsewhere), and how
- * it rebalances.
+ * How one coordinator runs: its name, the ZooKeeper ensemble, root and credentials, where it listens
+ * and what it advertises, how its connections are secured, how long one agent call may take, how
+ * long a node may stay away before its processes are recovered elsewhere (longer than an agent's
+ * ZooKeeper session timeout, so that a cut-off agent has frozen its processes before they start
+ * elsewhere), and how it rebalances. The defaults listen on 127.0.0.1 in plaintext, for tests and
+ * embedding; {@code pm coordinator} asks for certificates unless told {@code --insecure}.
  */
-public record CoordinatorConfig(String name, String zookeeper, ClusterLayout layout, int port, int metricsPort,
-        Duration agentDeadline, Duration recoveryGrace, RebalanceSettings rebalance) {
+public record CoordinatorConfig(String name, String zookeeper, ClusterLayout layout, ZooKeeperAccess zookeeperAccess,
+        NetworkSettings network, GrpcTransport transport, Duration agentDeadline, Duration recoveryGrace, RebalanceSettings rebalance) {
 
     public CoordinatorConfig {
         if (name.isEmpty() || zookeeper.isEmpty()) {
             throw new IllegalArgumentException("a coordinator needs a name and a ZooKeeper connect string");
         }
+        if (agentDeadline.isNegative() || agentDeadline.isZero()) {
+            throw new IllegalArgumentException("the agent call deadline must be positive: " + agentDeadline);
+        }
     }
 
     public static CoordinatorConfig defaults(String name, String zookeeper) {
-        return new CoordinatorConfig(name, zookeeper, ClusterLayout.DEFAULT, 0, 0, Duration.ofMinutes(10), Duration.ofSeconds(15),
-                RebalanceSettings.DEFAULTS);
+        return new CoordinatorConfig(name, zookeeper, ClusterLayout.DEFAULT, ZooKeeperAccess.OPEN, NetworkSettings.LOOPBACK,
+                GrpcTransport.insecure(), Duration.ofMinutes(10), Duration.ofSeconds(15), RebalanceSettings.DEFAULTS);
     }
 
     public CoordinatorConfig withLayout(ClusterLayout value) {
-        return new CoordinatorConfig(name, zookeeper, value, port, metricsPort, agentDeadline, recoveryGrace, rebalance);
+        return new CoordinatorConfig(name, zookeeper, value, zookeeperAccess, network, transport, agentDeadline, recoveryGrace, rebalance);
+    }
+
+    public CoordinatorConfig withZooKeeperAccess(ZooKeeperAccess value) {
+        return new CoordinatorConfig(name, zookeeper, layout, value, network, transport, agentDeadline, recoveryGrace, rebalance);
+    }
+
+    public CoordinatorConfig withNetwork(NetworkSettings value) {
+        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, value, transport, agentDeadline, recoveryGrace, rebalance);
+    }
+
+    public CoordinatorConfig withTransport(GrpcTransport value) {
+        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, value, agentDeadline, recoveryGrace, rebalance);
     }
 
     public CoordinatorConfig withPort(int value) {
-        return new CoordinatorConfig(name, zookeeper, layout, value, metricsPort, agentDeadline, recoveryGrace, rebalance);
+        return withNetwork(network.withPort(value));
     }
 
     public CoordinatorConfig withMetricsPort(int value) {
-        return new CoordinatorConfig(name, zookeeper, layout, port, value, agentDeadline, recoveryGrace, rebalance);
+        return withNetwork(network.withMetricsPort(value));
+    }
+
+    public CoordinatorConfig withAgentDeadline(Duration value) {
+        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, value, recoveryGrace, rebalance);
     }
 
     public CoordinatorConfig withRecoveryGrace(Duration value) {
-        return new CoordinatorConfig(name, zookeeper, layout, port, metricsPort, agentDeadline, value, rebalance);
+        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, agentDeadline, value, rebalance);
     }
 
     public CoordinatorConfig withRebalance(RebalanceSettings value) {
-        return new CoordinatorConfig(name, zookeeper, layout, port, metricsPort, agentDeadline, recoveryGrace, value);
+        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, agentDeadline, recoveryGrace, value);
     }
 }

@@ -1,74 +1,107 @@
 package pm.coordinator;
 
-import pm.agent.cluster.ParentWatch;
-import pm.agent.cluster.ClusterLayout;
+import java.nio.file.Path;
 import java.time.Duration;
-import pm.coordinator.rebalance.RebalanceSettings;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import pm.agent.cluster.ClusterLayout;
+import pm.agent.cluster.ParentWatch;
+import pm.common.cli.DaemonLauncher;
+import pm.common.cli.NetworkOptions;
+import pm.common.cli.TlsOptions;
+import pm.common.net.GrpcTransport;
+import pm.common.security.Role;
+import pm.common.security.SecurityConfigException;
+import pm.common.zk.ZooKeeperAccess;
 import pm.coordinator.migration.CoordinatorFaultPoint;
 import pm.coordinator.migration.MigrationObserver;
+import pm.coordinator.rebalance.RebalanceSettings;
 
 /**
- * Runs one coordinator until the JVM is stopped:
- * {@code CoordinatorMain --zookeeper HOST:PORT [--zk-root /pm] [--port P] [--metrics-port P] [--name NAME]
- * [--recovery-grace-ms MS] [--rebalance-interval-ms MS] [--rebalance-threshold F] [--max-migrations N]
- * [--max-migrations-per-node N] [--fault-point coordinator.started|coordinator.committed] [--exit-with-stdin]}.
- * Rebalancing runs every MS milliseconds (0, the default: only on request) when the imbalance passes F
- * (0.10 = 10 %), with at most N migrations at once in the cluster / per node. Prints exactly one line,
- * {@code coordinator NAME listening on 127.0.0.1:PORT metrics PORT}, once it serves. A fault point makes it halt as
- * by kill -9 once a migration's journal reaches that phase (the fault-injection suite). With
- * {@code --exit-with-stdin} it exits when its standard input closes, so one a test started never
- * outlives the test's JVM.
+ * {@code pm coordinator}: runs one coordinator until the JVM is stopped. Prints exactly one line,
+ * {@code coordinator NAME listening on HOST:PORT metrics PORT}, once it serves (HOST:PORT is what it
+ * advertises). A fault point makes it halt as by kill -9 once a migration's journal reaches that phase
+ * (the fault-injection suite). With {@code --exit-with-stdin} it exits when its standard input closes,
+ * so one a test started never outlives the test's JVM.
  */
-public final class CoordinatorMain {
-    private CoordinatorMain() {}
+@Command(name = "pm coordinator", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Runs a coordinator: the Cluster API, and while it leads, placement, migrations, checkpoints, recovery, rebalancing.")
+public final class CoordinatorMain implements Callable<Integer> {
+    @Option(names = "--zookeeper", required = true, paramLabel = "HOST:PORT,...", description = "The cluster's ZooKeeper ensemble.")
+    String zookeeper;
 
-    public static void main(String[] args) throws Exception {
-        String zookeeper = null;
-        String root = ClusterLayout.DEFAULT.root();
-        String name = "coordinator";
-        int port = 0;
-        int metricsPort = 0;
-        long recoveryGraceMillis = -1;
-        boolean exitWithStdin = false;
-        RebalanceSettings rebalance = RebalanceSettings.DEFAULTS;
-        MigrationObserver fault = MigrationObserver.NONE;
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--exit-with-stdin")) {
-                exitWithStdin = true;
-                continue;
-            }
-            String value = i + 1 < args.length ? args[i + 1] : null;
-            if (value == null) {
-                usage("option " + args[i] + " needs a value");
-            }
-            try {
-                switch (args[i]) {
-                    case "--zookeeper" -> zookeeper = value;
-                    case "--zk-root" -> root = value;
-                    case "--port" -> port = Integer.parseInt(value);
-                    case "--metrics-port" -> metricsPort = Integer.parseInt(value);
-                    case "--name" -> name = value;
-                    case "--recovery-grace-ms" -> recoveryGraceMillis = Long.parseLong(value);
-                    case "--fault-point" -> fault = faultPoint(value);
-                    case "--rebalance-interval-ms" -> rebalance = rebalance.withInterval(Duration.ofMillis(Long.parseLong(value)));
-                    case "--rebalance-threshold" -> rebalance = rebalance.withThreshold(Double.parseDouble(value));
-                    case "--max-migrations" -> rebalance = rebalance.withMaxConcurrent(Integer.parseInt(value));
-                    case "--max-migrations-per-node" -> rebalance = rebalance.withMaxPerNode(Integer.parseInt(value));
-                    default -> usage("unknown option " + args[i]);
-                }
-            } catch (IllegalArgumentException e) {
-                usage("bad value for " + args[i] + ": " + e.getMessage());
-            }
-            i++;
+    @Option(names = "--zk-root", paramLabel = "PATH", defaultValue = "/pm", description = "The cluster's ZooKeeper root (default: ${DEFAULT-VALUE}).")
+    String zkRoot;
+
+    @Option(names = "--zk-secret", paramLabel = "FILE",
+            description = "The cluster's ZooKeeper secret (pm certs init makes one): znodes only members can read or change.")
+    Path zkSecret;
+
+    @Option(names = "--name", paramLabel = "NAME", defaultValue = "coordinator", description = "This coordinator's name (default: ${DEFAULT-VALUE}).")
+    String name;
+
+    @Mixin
+    NetworkOptions network;
+
+    @Mixin
+    TlsOptions tls;
+
+    @Option(names = "--agent-deadline-ms", paramLabel = "MS", defaultValue = "600000",
+            description = "How long one call to an agent may take, a migration's pre-copy included (default: ${DEFAULT-VALUE}).")
+    long agentDeadlineMillis;
+
+    @Option(names = "--recovery-grace-ms", paramLabel = "MS", defaultValue = "15000",
+            description = "How long a lost node may stay away before its processes are recovered elsewhere (default: ${DEFAULT-VALUE}).")
+    long recoveryGraceMillis;
+
+    @Option(names = "--rebalance-interval-ms", paramLabel = "MS", defaultValue = "0",
+            description = "Rebalance every MS while leading (default: ${DEFAULT-VALUE}, only on request).")
+    long rebalanceIntervalMillis;
+
+    @Option(names = "--rebalance-threshold", paramLabel = "F", description = "Imbalance that starts a round (0.10 = 10 %).")
+    Double rebalanceThreshold;
+
+    @Option(names = "--max-migrations", paramLabel = "N", description = "Migrations at once in the cluster.")
+    Integer maxMigrations;
+
+    @Option(names = "--max-migrations-per-node", paramLabel = "N", description = "Migrations at once per node.")
+    Integer maxMigrationsPerNode;
+
+    @Option(names = "--fault-point", hidden = true, description = "coordinator.started or coordinator.committed (the fault suite).")
+    String faultPoint;
+
+    @Option(names = "--exit-with-stdin", hidden = true, description = "Exit when standard input closes.")
+    boolean exitWithStdin;
+
+    public static void main(String[] args) {
+        int code = DaemonLauncher.run("pm coordinator", new CoordinatorMain(), args, System.err);
+        if (code != 0) {
+            System.exit(code);
         }
-        if (zookeeper == null) {
-            usage("--zookeeper is required");
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        GrpcTransport transport = tls.transport("coordinator " + name, Set.of(Role.NODE), System.err);
+        RebalanceSettings rebalance = RebalanceSettings.DEFAULTS.withInterval(Duration.ofMillis(rebalanceIntervalMillis));
+        if (rebalanceThreshold != null) {
+            rebalance = rebalance.withThreshold(rebalanceThreshold);
         }
+        if (maxMigrations != null) {
+            rebalance = rebalance.withMaxConcurrent(maxMigrations);
+        }
+        if (maxMigrationsPerNode != null) {
+            rebalance = rebalance.withMaxPerNode(maxMigrationsPerNode);
+        }
+        MigrationObserver fault = faultPoint == null ? MigrationObserver.NONE : CoordinatorFaultPoint.parse(faultPoint);
         CoordinatorConfig config = CoordinatorConfig.defaults(name, zookeeper)
-                .withLayout(new ClusterLayout(root)).withPort(port).withMetricsPort(metricsPort).withRebalance(rebalance);
-        if (recoveryGraceMillis >= 0) {
-            config = config.withRecoveryGrace(Duration.ofMillis(recoveryGraceMillis));
-        }
+                .withLayout(new ClusterLayout(zkRoot)).withZooKeeperAccess(zooKeeperAccess(transport))
+                .withNetwork(network.settings()).withTransport(transport)
+                .withAgentDeadline(Duration.ofMillis(agentDeadlineMillis))
+                .withRecoveryGrace(Duration.ofMillis(recoveryGraceMillis)).withRebalance(rebalance);
         CoordinatorServer server = new CoordinatorServer(config, fault).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-coordinator-shutdown"));
         System.out.println("coordinator " + name + " listening on " + server.address() + " metrics " + server.metricsPort());
@@ -77,22 +110,16 @@ public final class CoordinatorMain {
             ParentWatch.exitWhenStdinCloses();
         }
         server.awaitTermination();
+        return 0;
     }
 
-    private static MigrationObserver faultPoint(String value) {
-        try {
-            return CoordinatorFaultPoint.parse(value);
-        } catch (IllegalArgumentException e) {
-            usage(e.getMessage());
-            return MigrationObserver.NONE;
+    private ZooKeeperAccess zooKeeperAccess(GrpcTransport transport) {
+        if (zkSecret != null) {
+            return ZooKeeperAccess.fromFile(zkSecret);
         }
-    }
-
-    private static void usage(String problem) {
-        System.err.println("coordinator: " + problem);
-        System.err.println("usage: coordinator --zookeeper HOST:PORT [--zk-root /pm] [--port P] [--metrics-port P] [--name NAME]"
-                + " [--recovery-grace-ms MS] [--rebalance-interval-ms MS] [--rebalance-threshold F] [--max-migrations N]"
-                + " [--max-migrations-per-node N] [--fault-point coordinator.started|coordinator.committed] [--exit-with-stdin]");
-        System.exit(2);
+        if (transport.isSecure()) {
+            throw new SecurityConfigException("--zk-secret is required (pm certs init makes one), or --insecure");
+        }
+        return ZooKeeperAccess.OPEN;
     }
 }

@@ -1,7 +1,7 @@
 package pm.coordinator;
 
 import pm.agent.metrics.JvmProcessMetrics;
-import pm.agent.metrics.ScrapeEndpoint;
+import pm.common.metrics.ScrapeEndpoint;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -82,8 +82,8 @@ public final class CoordinatorMetrics implements AutoCloseable {
     }
 
     /** Serves {@code /metrics} on 127.0.0.1:{@code port} (0 = any); returns the bound port. */
-    public int serve(int port) throws IOException {
-        http = ScrapeEndpoint.serve(port, this::scrape);
+    public int serve(java.net.InetSocketAddress address) throws IOException {
+        http = ScrapeEndpoint.serve(address, this::scrape);
         return http.port();
     }
 

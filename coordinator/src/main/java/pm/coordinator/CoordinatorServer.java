@@ -2,11 +2,9 @@ package pm.coordinator;
 
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -16,7 +14,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import pm.coordinator.agent.AgentClients;
 import pm.coordinator.events.EventHub;
@@ -50,7 +47,7 @@ import pm.v1.NodeRecord;
 
 /**
  * A running coordinator: its Curator client, the membership view, the Cluster gRPC service (with
- * health and reflection) on 127.0.0.1, metrics over HTTP, and a leader latch whose participant id is
+ * health and reflection) where its settings bind it, metrics over HTTP, and a leader latch whose participant id is
  * the service's address. While it leads, the leader thread settles journalled migrations at election
  * and then every few seconds, and the {@link Rebalancer} runs its rounds on its own threads. Lifecycle LATENT → STARTED → CLOSED in {@code state}; close is idempotent.
  */
@@ -92,12 +89,12 @@ public final class CoordinatorServer implements AutoCloseable {
     public CoordinatorServer(CoordinatorConfig config, MigrationObserver observer) {
         this.config = config;
         this.observer = observer;
-        this.zk = CuratorFrameworkFactory.newClient(config.zookeeper(), 10_000, 5_000, new ExponentialBackoffRetry(100, 5));
+        this.zk = config.zookeeperAccess().newClient(config.zookeeper(), 10_000, 5_000, new ExponentialBackoffRetry(100, 5));
         this.records = new OwnershipCache(zk, config.layout());
         this.store = new OwnershipStore(zk, config.layout(), records);
         this.events = new EventHub(clock, 1024);
         this.membership = new Membership(zk, config.layout(), new MembershipEvents());
-        this.agents = new AgentClients(config.agentDeadline());
+        this.agents = new AgentClients(config.transport(), config.agentDeadline());
         this.metrics = new CoordinatorMetrics(config.name());
         this.leaderThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pm-coordinator-leader-" + config.name());
@@ -143,14 +140,14 @@ public final class CoordinatorServer implements AutoCloseable {
                 new ProcessQueries(store, records, owners, agents), migrations, new Drainer(membership, store, migrations, events),
                 new LogFollower(store, owners, agents), images, events, membership, records, this::leaderInfo, rebalancer);
 
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", config.port()))
+        server = config.transport().server(config.network().grpcSocket(), ClusterAccess.POLICY)
                 .maxInboundMessageSize(64 << 20)
                 .addService(ServerInterceptors.intercept(service, new LeaderGate(this::isLeader, this::leaderAddress)))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
                 .start();
-        metricsPort = metrics.serve(config.metricsPort());
+        metricsPort = metrics.serve(config.network().metricsSocket());
         leadership = new Leadership(zk, config.layout(), address(), new Leadership.Listener() {
             @Override
             public void elected() {
@@ -237,8 +234,9 @@ public final class CoordinatorServer implements AutoCloseable {
         return server.getPort();
     }
 
+    /** What clients and the leader latch name: the advertised host (or the bind address) and the port it got. */
     public String address() {
-        return "127.0.0.1:" + port();
+        return config.network().advertised(port()).toString();
     }
 
     public int metricsPort() {

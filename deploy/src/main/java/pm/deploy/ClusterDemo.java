@@ -28,11 +28,12 @@ public final class ClusterDemo {
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("pm-demo");
         int status;
-        try (LocalCluster cluster = new LocalCluster(dir)) {
+        boolean insecure = List.of(args).contains("--insecure");
+        try (LocalCluster cluster = insecure ? new LocalCluster(dir).insecure() : new LocalCluster(dir)) {
             System.out.println("starting ZooKeeper, a coordinator and three agents (separate JVMs; logs in " + dir + "/logs)");
             cluster.start(List.of(0), 3);
-            System.out.println("coordinator at " + cluster.coordinatorAddresses());
-            try (ClusterClient client = ClusterClient.connect(cluster.coordinatorAddresses())) {
+            System.out.println("coordinator at " + cluster.coordinatorAddresses() + " (mutual TLS; throw-away CA in " + dir + "/tls)");
+            try (ClusterClient client = new ClusterClient(cluster.clientSettings())) {
                 if (!cluster.awaitAgentsJoined(client, Duration.ofSeconds(60))) {
                     System.out.println("the agents did not join within 60 s");
                     status = 1;

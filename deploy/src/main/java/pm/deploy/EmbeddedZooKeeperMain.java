@@ -1,63 +1,69 @@
 package pm.deploy;
 
-import pm.agent.cluster.ParentWatch;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Properties;
+import java.util.concurrent.Callable;
 import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import pm.agent.cluster.ParentWatch;
+import pm.common.cli.DaemonLauncher;
 
 /**
- * A single ZooKeeper server in its own JVM, for the one-machine default:
- * {@code EmbeddedZooKeeperMain --data DIR [--port P] [--exit-with-stdin]}. Prints
- * {@code zookeeper listening on 127.0.0.1:PORT} once it serves. Its exit handler only logs, so a
+ * {@code pm zookeeper}: a single ZooKeeper server, for a one-node install and the local cluster.
+ * Prints {@code zookeeper listening on ADDR:PORT} once it serves. Its exit handler only logs, so a
  * ZooKeeper error cannot end the JVM behind the caller's back; {@code --exit-with-stdin} ties its
- * life to the parent's pipe.
+ * life to the parent's pipe. For several machines, run a real ensemble (see the README).
  */
-public final class EmbeddedZooKeeperMain {
-    private EmbeddedZooKeeperMain() {}
+@Command(name = "pm zookeeper", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Runs a single embedded ZooKeeper server.")
+public final class EmbeddedZooKeeperMain implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "Settings file: the long flags without dashes as keys.")
+    Path config;
 
-    public static void main(String[] args) throws Exception {
-        Path data = null;
-        int port = 2181;
-        boolean exitWithStdin = false;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--data" -> data = Paths.get(args[++i]);
-                case "--port" -> port = Integer.parseInt(args[++i]);
-                case "--exit-with-stdin" -> exitWithStdin = true;
-                default -> usage("unknown option " + args[i]);
-            }
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "Where ZooKeeper keeps its snapshots and log.")
+    Path data;
+
+    @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Option(names = "--port", paramLabel = "P", defaultValue = "2181", description = "Client port (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--exit-with-stdin", hidden = true, description = "Exit when standard input closes.")
+    boolean exitWithStdin;
+
+    public static void main(String[] args) {
+        int code = DaemonLauncher.run("pm zookeeper", new EmbeddedZooKeeperMain(), args, System.err);
+        if (code != 0) {
+            System.exit(code);
         }
-        if (data == null) {
-            usage("--data is required");
-        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
         Files.createDirectories(data);
-        Properties config = new Properties();
-        config.setProperty("clientPort", Integer.toString(port));
-        config.setProperty("clientPortAddress", "127.0.0.1");
-        config.setProperty("tickTime", "500");
-        config.setProperty("admin.enableServer", "false");
-        config.setProperty("4lw.commands.whitelist", "ruok,stat,mntr");
+        Properties settings = new Properties();
+        settings.setProperty("clientPort", Integer.toString(port));
+        settings.setProperty("clientPortAddress", bind);
+        settings.setProperty("tickTime", "500");
+        settings.setProperty("admin.enableServer", "false");
+        settings.setProperty("4lw.commands.whitelist", "ruok,stat,mntr");
         ZooKeeperServerEmbedded server = ZooKeeperServerEmbedded.builder()
                 .baseDir(data)
-                .configuration(config)
+                .configuration(settings)
                 .exitHandler(ExitHandler.LOG_ONLY)
                 .build();
         server.start(30_000);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-zookeeper-shutdown"));
-        System.out.println("zookeeper listening on 127.0.0.1:" + server.getClientPort());
+        System.out.println("zookeeper listening on " + new pm.common.net.HostPort(bind, server.getClientPort()));
         System.out.flush();
         if (exitWithStdin) {
             ParentWatch.exitWhenStdinCloses();
         }
         Thread.currentThread().join();
-    }
-
-    private static void usage(String problem) {
-        System.err.println("zookeeper: " + problem);
-        System.err.println("usage: EmbeddedZooKeeperMain --data DIR [--port P] [--exit-with-stdin]");
-        System.exit(2);
+        return 0;
     }
 }

@@ -3,7 +3,12 @@ package pm.deploy;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import pm.client.ClientSettings;
+import pm.common.security.CertificateAuthority;
+import pm.common.security.Role;
+import pm.common.security.TlsFiles;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,11 +18,18 @@ import java.util.stream.Collectors;
 /**
  * The one-machine default: an embedded ZooKeeper, coordinators and node agents on loopback, each in
  * its own JVM so that any of them can be killed, and restarted under the same name (an agent on the
- * same data directory). Children die with this JVM (they watch its pipe). Owned by the thread that
- * starts and closes it.
+ * same data directory). Secure unless {@link #insecure()} was asked for: a throw-away CA and
+ * ZooKeeper secret under {@code DIR/tls}, a node certificate per daemon, an operator certificate
+ * for {@link #clientSettings()}. Children die with this JVM (they watch its pipe). Owned by the
+ * thread that starts and closes it.
  */
 public final class LocalCluster implements AutoCloseable {
+    private static final List<String> LOOPBACK_NAMES = List.of("127.0.0.1", "localhost");
+
     private final Path dir;
+    private boolean secure = true;
+    private ClusterSecrets secrets;
+    private TlsFiles operator;
     private final List<String> agentArgs;
     private final List<String> coordinatorArgs;
     private ChildJvm zookeeper;
@@ -34,6 +46,46 @@ public final class LocalCluster implements AutoCloseable {
         this.dir = dir;
         this.agentArgs = List.copyOf(agentArgs);
         this.coordinatorArgs = List.copyOf(coordinatorArgs);
+    }
+
+    /** Plaintext and open ZooKeeper: for measuring what TLS costs, and nothing else. */
+    public LocalCluster insecure() {
+        this.secure = false;
+        return this;
+    }
+
+    public boolean isSecure() {
+        return secure;
+    }
+
+    /** The CA, ZooKeeper secret and certificates of this cluster (null when insecure or not started). */
+    public ClusterSecrets secrets() {
+        return secrets;
+    }
+
+    /** The operator certificate clients of this cluster present (null when insecure or not started). */
+    public TlsFiles operatorFiles() {
+        return operator;
+    }
+
+    /** How the SDK reaches this cluster's coordinators: with the operator certificate unless insecure. */
+    public ClientSettings clientSettings() {
+        ClientSettings settings = ClientSettings.of(coordinatorAddresses());
+        return secure ? settings.withTls(operator.ca(), operator.cert(), operator.key()) : settings;
+    }
+
+    /** The flags that give daemon {@code name} its certificate and the ZooKeeper secret, or {@code --insecure}. */
+    private List<String> securityFlags(String name) throws IOException {
+        return secure ? secrets.flags(secrets.issued(Role.NODE, name, LOOPBACK_NAMES)) : List.of("--insecure");
+    }
+
+    private void setUpSecurity() throws IOException {
+        if (!secure || secrets != null) {
+            return;
+        }
+        Path tls = dir.resolve("tls");
+        secrets = Files.exists(tls.resolve(CertificateAuthority.CA_CERT)) ? ClusterSecrets.open(tls) : ClusterSecrets.init(tls);
+        operator = secrets.issued(Role.OPERATOR, "operator", List.of());
     }
 
     /** Options for the coordinator and agent JVMs started from now on (e.g. a fixed {@code -Xmx}). */
@@ -70,6 +122,7 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Starts only the embedded ZooKeeper; coordinators and agents follow by name. */
     public LocalCluster startZooKeeper() throws IOException, InterruptedException {
+        setUpSecurity();
         zookeeper = new ChildJvm("zookeeper", dir.resolve("logs/zookeeper.log"), "pm.deploy.EmbeddedZooKeeperMain",
                 List.of("--data", dir.resolve("zookeeper").toString(), "--port", Integer.toString(freePort()), "--exit-with-stdin"));
         zookeeper.start(120);
@@ -85,6 +138,7 @@ public final class LocalCluster implements AutoCloseable {
         stop(coordinators.remove(name));
         List<String> args = new ArrayList<>(List.of("--zookeeper", zookeeper.address(), "--port", Integer.toString(port),
                 "--name", name, "--exit-with-stdin"));
+        args.addAll(securityFlags(name));
         args.addAll(coordinatorArgs);
         args.addAll(extraArgs);
         ChildJvm c = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), jvmOptions, "pm.coordinator.CoordinatorMain", args);
@@ -110,9 +164,10 @@ public final class LocalCluster implements AutoCloseable {
         return a;
     }
 
-    private ChildJvm agent(String name, List<String> extraArgs, String zookeeperAddress) {
+    private ChildJvm agent(String name, List<String> extraArgs, String zookeeperAddress) throws IOException {
         List<String> args = new ArrayList<>(List.of("--name", name, "--data", dir.resolve(name).toString(), "--port", "0",
                 "--zookeeper", zookeeperAddress, "--capacity-mib", "2048", "--exit-with-stdin"));
+        args.addAll(securityFlags(name));
         args.addAll(agentArgs);
         args.addAll(extraArgs);
         return new ChildJvm(name, dir.resolve("logs/" + name + ".log"), jvmOptions, "pm.agent.AgentMain", args);

@@ -1,33 +1,44 @@
 package pm.deploy;
 
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import pm.client.cli.ClientConfig;
+import pm.common.cli.DaemonLauncher;
+import pm.common.security.TlsFiles;
 
 /**
- * {@code ./pm dev}: runs the local cluster (ZooKeeper, one coordinator on port 7700 unless
- * {@code --port} says otherwise, three agents) until interrupted, for pmctl and the SDK to talk to:
- * {@code LocalClusterMain [--dir DIR] [--port P] [--agents N]}.
+ * {@code ./pm dev}: runs the local cluster (ZooKeeper, one coordinator, agents) until interrupted, for
+ * pmctl and the SDK to talk to. Secure like any install (a throw-away CA under the directory), and it
+ * leaves pmctl a config naming the coordinator and an operator certificate, so {@code ./pmctl ps} on
+ * this machine needs no flags.
  */
-public final class LocalClusterMain {
-    private LocalClusterMain() {}
+@Command(name = "pm dev", mixinStandardHelpOptions = true, description = "Runs a local cluster for pmctl and the SDK (Ctrl-C stops it).")
+public final class LocalClusterMain implements Callable<Integer> {
+    @Option(names = "--dir", paramLabel = "DIR", defaultValue = "target/pm-dev", description = "Logs, data and certificates (default: ${DEFAULT-VALUE}).")
+    Path dir;
 
-    public static void main(String[] args) throws Exception {
-        Path dir = Paths.get("target", "pm-dev");
-        int port = 7700;
-        int agents = 3;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--dir" -> dir = Paths.get(args[++i]);
-                case "--port" -> port = Integer.parseInt(args[++i]);
-                case "--agents" -> agents = Integer.parseInt(args[++i]);
-                default -> {
-                    System.err.println("usage: ./pm dev [--dir DIR] [--port P] [--agents N]");
-                    System.exit(2);
-                }
-            }
+    @Option(names = "--port", paramLabel = "P", defaultValue = "7700", description = "The coordinator's port (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--agents", paramLabel = "N", defaultValue = "3", description = "How many agents (default: ${DEFAULT-VALUE}).")
+    int agents;
+
+    @Option(names = "--insecure", description = "Plaintext and an open ZooKeeper (prints a warning).")
+    boolean insecure;
+
+    public static void main(String[] args) {
+        System.exit(DaemonLauncher.run("pm dev", new LocalClusterMain(), args, System.err));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        LocalCluster cluster = insecure ? new LocalCluster(dir).insecure() : new LocalCluster(dir);
+        if (insecure) {
+            System.err.println("WARNING: pm dev --insecure: plaintext, and anyone who can reach its ports may act on the cluster");
         }
-        LocalCluster cluster = new LocalCluster(dir);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 cluster.close();
@@ -36,12 +47,21 @@ public final class LocalClusterMain {
             }
         }, "pm-dev-shutdown"));
         cluster.start(List.of(port), agents);
+        TlsFiles operator = cluster.operatorFiles();
+        Path config = operator == null
+                ? ClientConfig.write(System.getenv(), cluster.coordinatorAddresses(), null, null, null)
+                : ClientConfig.write(System.getenv(), cluster.coordinatorAddresses(), operator.ca(), operator.cert(), operator.key());
         System.out.println("zookeeper    " + cluster.zookeeperAddress());
-        System.out.println("coordinator  " + cluster.coordinatorAddresses());
+        System.out.println("coordinator  " + cluster.coordinatorAddresses() + (insecure ? " (plaintext)" : " (mutual TLS)"));
         for (ChildJvm a : cluster.agents()) {
             System.out.println("agent " + a.name() + "     " + a.address());
         }
-        System.out.println("logs and data under " + dir.toAbsolutePath() + "; try: ./pmctl nodes   (Ctrl-C stops the cluster)");
+        if (operator != null) {
+            System.out.println("CA and certificates under " + operator.ca().getParent().toAbsolutePath());
+        }
+        System.out.println("pmctl's config: " + config + "; try: ./pmctl nodes   (Ctrl-C stops the cluster)");
+        System.out.println("logs and data under " + dir.toAbsolutePath());
         Thread.currentThread().join();
+        return 0;
     }
 }

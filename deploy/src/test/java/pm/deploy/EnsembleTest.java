@@ -37,13 +37,13 @@ class EnsembleTest {
             List<ChildJvm> children = new ArrayList<>();
             try {
                 ChildJvm coordinator = new ChildJvm("c1", dir.resolve("logs/c1.log"), "pm.coordinator.CoordinatorMain",
-                        List.of("--zookeeper", connect, "--port", "0", "--name", "c1", "--exit-with-stdin"));
+                        List.of("--zookeeper", connect, "--port", "0", "--name", "c1", "--exit-with-stdin", "--insecure"));
                 coordinator.start(60);
                 children.add(coordinator);
                 for (String name : List.of("a1", "a2", "a3")) {
                     ChildJvm agent = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), "pm.agent.AgentMain",
                             List.of("--name", name, "--data", dir.resolve(name).toString(), "--port", "0", "--zookeeper", connect,
-                                    "--exit-with-stdin"));
+                                    "--exit-with-stdin", "--insecure"));
                     agent.start(60);
                     children.add(agent);
                 }

@@ -1,23 +1,24 @@
 package pm.agent;
 
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import pm.common.net.GrpcTransport;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-/** One gRPC channel per peer agent address, shared by all migrations. Thread-safe. */
+/** One gRPC channel per peer agent address, shared by all migrations, secured as the agent is. Thread-safe. */
 final class AgentChannels implements AutoCloseable {
+    private final GrpcTransport transport;
     private final int maxMessageBytes;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
-    AgentChannels(int maxMessageBytes) {
+    AgentChannels(GrpcTransport transport, int maxMessageBytes) {
+        this.transport = transport;
         this.maxMessageBytes = maxMessageBytes;
     }
 
     ManagedChannel get(String address) {
-        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
-                .usePlaintext()
+        return channels.computeIfAbsent(address, a -> transport.channel(a)
                 .maxInboundMessageSize(maxMessageBytes)
                 .flowControlWindow(TransferWindow.HTTP2_BYTES)
                 .build());

@@ -1,18 +1,23 @@
 package pm.agent;
 
 import java.nio.file.Path;
+import pm.common.net.GrpcTransport;
+import pm.common.net.NetworkSettings;
+import pm.common.zk.ZooKeeperAccess;
 
 /**
- * How one agent runs: its name, where it keeps checkpoints and modules, its gRPC and metrics
- * ports (0 = any free port), the scheduler's threads and fuel per slice, per-process defaults,
- * a fault point to crash at (tests only; empty in production), and how it joins a cluster (null:
- * it runs standalone and answers only to its callers).
+ * How one agent runs: its name, where it keeps checkpoints and modules, where it listens and what it
+ * advertises, how its connections are secured, the scheduler's threads and fuel per slice,
+ * per-process defaults (file-system bytes, retained log bytes), the largest gRPC message, a fault
+ * point to crash at (tests only; empty in production), and how it joins a cluster (null: it runs
+ * standalone and answers only to its callers). The defaults listen on 127.0.0.1 in plaintext, for
+ * tests and embedding; {@code pm agent} asks for certificates unless told {@code --insecure}.
  */
 public record AgentConfig(
         String nodeName,
         Path dataDir,
-        int port,
-        int metricsPort,
+        NetworkSettings network,
+        GrpcTransport transport,
         int workers,
         long fuelPerSlice,
         long defaultFsBytes,
@@ -21,12 +26,21 @@ public record AgentConfig(
         String faultPoint,
         ClusterSettings cluster) {
 
+    public AgentConfig {
+        if (workers < 1 || fuelPerSlice < 1 || defaultFsBytes < 0 || logRetainBytes < 0 || maxMessageBytes < (1 << 20)) {
+            throw new IllegalArgumentException("agent settings out of range: workers=" + workers + " fuel-per-slice=" + fuelPerSlice
+                    + " fs-bytes=" + defaultFsBytes + " log-retain-bytes=" + logRetainBytes + " max-message-bytes=" + maxMessageBytes
+                    + " (at least 1 MiB)");
+        }
+    }
+
     /**
-     * The ZooKeeper ensemble and root the agent registers under, what it offers the cluster, and its
-     * ZooKeeper session timeout (how long it may be silent before the cluster counts it gone).
+     * The ZooKeeper ensemble and root the agent registers under, how it authenticates there, what it
+     * offers the cluster, and its ZooKeeper session timeout (how long it may be silent before the
+     * cluster counts it gone).
      */
     public record ClusterSettings(String zookeeper, String root, long capacityBytes, int capacityProcesses,
-            java.util.Map<String, String> labels, int sessionTimeoutMillis) {
+            java.util.Map<String, String> labels, int sessionTimeoutMillis, ZooKeeperAccess access) {
         public static final int DEFAULT_SESSION_TIMEOUT_MILLIS = 10_000;
 
         public ClusterSettings {
@@ -38,7 +52,7 @@ public record AgentConfig(
 
         public ClusterSettings(String zookeeper, String root, long capacityBytes, int capacityProcesses,
                 java.util.Map<String, String> labels) {
-            this(zookeeper, root, capacityBytes, capacityProcesses, labels, DEFAULT_SESSION_TIMEOUT_MILLIS);
+            this(zookeeper, root, capacityBytes, capacityProcesses, labels, DEFAULT_SESSION_TIMEOUT_MILLIS, ZooKeeperAccess.OPEN);
         }
 
         public static ClusterSettings of(String zookeeper) {
@@ -48,31 +62,46 @@ public record AgentConfig(
 
     /** Defaults for a node named {@code nodeName} keeping its data under {@code dataDir}. */
     public static AgentConfig defaults(String nodeName, Path dataDir) {
-        return new AgentConfig(nodeName, dataDir, 0, 0, 2, 100_000, 64L << 20, 1 << 20, 16 << 20, "", null);
+        return new AgentConfig(nodeName, dataDir, NetworkSettings.LOOPBACK, GrpcTransport.insecure(), 2, 100_000, 64L << 20, 1 << 20,
+                16 << 20, "", null);
+    }
+
+    public AgentConfig withNetwork(NetworkSettings value) {
+        return new AgentConfig(nodeName, dataDir, value, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
+                maxMessageBytes, faultPoint, cluster);
+    }
+
+    public AgentConfig withTransport(GrpcTransport value) {
+        return new AgentConfig(nodeName, dataDir, network, value, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
+                maxMessageBytes, faultPoint, cluster);
     }
 
     public AgentConfig withPort(int value) {
-        return new AgentConfig(nodeName, dataDir, value, metricsPort, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster);
+        return withNetwork(network.withPort(value));
     }
 
     public AgentConfig withMetricsPort(int value) {
-        return new AgentConfig(nodeName, dataDir, port, value, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster);
+        return withNetwork(network.withMetricsPort(value));
     }
 
     public AgentConfig withWorkers(int value) {
-        return new AgentConfig(nodeName, dataDir, port, metricsPort, value, fuelPerSlice, defaultFsBytes, logRetainBytes,
+        return new AgentConfig(nodeName, dataDir, network, transport, value, fuelPerSlice, defaultFsBytes, logRetainBytes,
                 maxMessageBytes, faultPoint, cluster);
     }
 
+    /** Per-process defaults and limits: fuel per scheduler slice, file-system bytes, retained log bytes, largest message. */
+    public AgentConfig withProcessDefaults(long fuel, long fsBytes, int logBytes, int messageBytes) {
+        return new AgentConfig(nodeName, dataDir, network, transport, workers, fuel, fsBytes, logBytes, messageBytes, faultPoint,
+                cluster);
+    }
+
     public AgentConfig withFaultPoint(String value) {
-        return new AgentConfig(nodeName, dataDir, port, metricsPort, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
+        return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
                 maxMessageBytes, value, cluster);
     }
 
     public AgentConfig withCluster(ClusterSettings value) {
-        return new AgentConfig(nodeName, dataDir, port, metricsPort, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
+        return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
                 maxMessageBytes, faultPoint, value);
     }
 }

@@ -1,65 +1,104 @@
 package pm.agent;
 
-import pm.agent.cluster.ParentWatch;
 import java.nio.file.Path;
-import java.nio.file.Paths;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import pm.agent.cluster.ParentWatch;
+import pm.common.cli.DaemonLauncher;
+import pm.common.cli.NetworkOptions;
+import pm.common.cli.TlsOptions;
+import pm.common.net.GrpcTransport;
+import pm.common.security.Role;
+import pm.common.security.SecurityConfigException;
+import pm.common.zk.ZooKeeperAccess;
 
 /**
- * Runs one node agent until the JVM is stopped:
- * {@code AgentMain --name NAME --data DIR [--port P] [--metrics-port P] [--workers N] [--fault-point POINT]
- * [--zookeeper HOST:PORT [--zk-root /pm] [--capacity-mib N] [--labels K=V,...] [--zk-session-timeout-ms MS]]
- * [--exit-with-stdin]}; with
- * {@code --zookeeper} it joins that cluster. Prints one line, {@code agent NAME listening on HOST:PORT metrics PORT}, once it
- * serves. With {@code --exit-with-stdin} it exits when its standard input closes, so an agent a test
- * started never outlives the test's JVM.
+ * {@code pm agent}: runs one node agent until the JVM is stopped. Prints one line,
+ * {@code agent NAME listening on HOST:PORT metrics PORT}, once it serves (HOST:PORT is what it
+ * advertises). With {@code --exit-with-stdin} it exits when its standard input closes, so an agent a
+ * test started never outlives the test's JVM.
  */
-public final class AgentMain {
-    private AgentMain() {}
+@Command(name = "pm agent", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Runs a node agent: hosts WebAssembly processes, checkpoints them, moves them to and from other agents.")
+public final class AgentMain implements Callable<Integer> {
+    @Option(names = "--name", required = true, paramLabel = "NAME", description = "This node's name in the cluster.")
+    String name;
 
-    public static void main(String[] args) throws Exception {
-        String name = null;
-        Path data = null;
-        AgentConfig config;
-        int port = 0;
-        int metricsPort = 0;
-        int workers = 2;
-        String fault = "";
-        boolean exitWithStdin = false;
-        String zookeeper = null;
-        String zkRoot = "/pm";
-        long capacityMiB = 4096;
-        int sessionTimeoutMillis = AgentConfig.ClusterSettings.DEFAULT_SESSION_TIMEOUT_MILLIS;
-        java.util.Map<String, String> labels = new java.util.HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--exit-with-stdin")) {
-                exitWithStdin = true;
-                continue;
-            }
-            String value = i + 1 < args.length ? args[i + 1] : null;
-            switch (args[i]) {
-                case "--name" -> name = value;
-                case "--data" -> data = Paths.get(value);
-                case "--port" -> port = Integer.parseInt(value);
-                case "--metrics-port" -> metricsPort = Integer.parseInt(value);
-                case "--workers" -> workers = Integer.parseInt(value);
-                case "--fault-point" -> fault = value;
-                case "--zookeeper" -> zookeeper = value;
-                case "--zk-root" -> zkRoot = value;
-                case "--capacity-mib" -> capacityMiB = Long.parseLong(value);
-                case "--labels" -> labels.putAll(parseLabels(value));
-                case "--zk-session-timeout-ms" -> sessionTimeoutMillis = Integer.parseInt(value);
-                default -> usage("unknown option " + args[i]);
-            }
-            i++;
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "Where checkpoints, modules and records live.")
+    Path data;
+
+    @Mixin
+    NetworkOptions network;
+
+    @Mixin
+    TlsOptions tls;
+
+    @Option(names = "--zookeeper", paramLabel = "HOST:PORT,...", description = "Join the cluster of this ZooKeeper ensemble (else standalone).")
+    String zookeeper;
+
+    @Option(names = "--zk-root", paramLabel = "PATH", defaultValue = "/pm", description = "The cluster's ZooKeeper root (default: ${DEFAULT-VALUE}).")
+    String zkRoot;
+
+    @Option(names = "--zk-secret", paramLabel = "FILE",
+            description = "The cluster's ZooKeeper secret (pm certs init makes one): znodes only members can read or change.")
+    Path zkSecret;
+
+    @Option(names = "--zk-session-timeout-ms", paramLabel = "MS", defaultValue = "10000",
+            description = "ZooKeeper session timeout (default: ${DEFAULT-VALUE}).")
+    int sessionTimeoutMillis;
+
+    @Option(names = "--capacity-mib", paramLabel = "N", defaultValue = "4096", description = "Guest memory offered to the cluster (default: ${DEFAULT-VALUE}).")
+    long capacityMiB;
+
+    @Option(names = "--labels", paramLabel = "K=V,...", split = ",", description = "Labels placement can select on.")
+    Map<String, String> labels = new LinkedHashMap<>();
+
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "2", description = "Scheduler threads (default: ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--fuel-per-slice", paramLabel = "N", defaultValue = "100000",
+            description = "Instructions a process runs per scheduler slice (default: ${DEFAULT-VALUE}).")
+    long fuelPerSlice;
+
+    @Option(names = "--fs-bytes", paramLabel = "BYTES", defaultValue = "67108864",
+            description = "A process's file-system limit unless its spec says otherwise (default: ${DEFAULT-VALUE}).")
+    long fsBytes;
+
+    @Option(names = "--log-retain-bytes", paramLabel = "BYTES", defaultValue = "1048576",
+            description = "Output kept per process for logs (default: ${DEFAULT-VALUE}).")
+    int logRetainBytes;
+
+    @Option(names = "--max-message-bytes", paramLabel = "BYTES", defaultValue = "16777216",
+            description = "Largest gRPC message accepted (default: ${DEFAULT-VALUE}).")
+    int maxMessageBytes;
+
+    @Option(names = "--fault-point", hidden = true, defaultValue = "", description = "Halt at this point (the fault-injection suite).")
+    String faultPoint;
+
+    @Option(names = "--exit-with-stdin", hidden = true, description = "Exit when standard input closes.")
+    boolean exitWithStdin;
+
+    public static void main(String[] args) {
+        int code = DaemonLauncher.run("pm agent", new AgentMain(), args, System.err);
+        if (code != 0) {
+            System.exit(code);
         }
-        if (name == null || data == null) {
-            usage("--name and --data are required");
-        }
-        config = AgentConfig.defaults(name, data).withPort(port).withMetricsPort(metricsPort).withWorkers(workers)
-                .withFaultPoint(fault);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        GrpcTransport transport = tls.transport("agent " + name, Set.of(Role.NODE), System.err);
+        AgentConfig config = AgentConfig.defaults(name, data).withNetwork(network.settings()).withTransport(transport)
+                .withWorkers(workers).withProcessDefaults(fuelPerSlice, fsBytes, logRetainBytes, maxMessageBytes)
+                .withFaultPoint(faultPoint);
         if (zookeeper != null) {
             config = config.withCluster(new AgentConfig.ClusterSettings(zookeeper, zkRoot, capacityMiB << 20, 10_000, labels,
-                    sessionTimeoutMillis));
+                    sessionTimeoutMillis, zooKeeperAccess(transport)));
         }
         NodeAgentServer server = new NodeAgentServer(config).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-agent-shutdown"));
@@ -69,25 +108,17 @@ public final class AgentMain {
             ParentWatch.exitWhenStdinCloses();
         }
         server.awaitTermination();
+        return 0;
     }
 
-    private static java.util.Map<String, String> parseLabels(String value) {
-        java.util.Map<String, String> labels = new java.util.HashMap<>();
-        for (String pair : value.split(",")) {
-            int eq = pair.indexOf('=');
-            if (eq <= 0) {
-                usage("a label is KEY=VALUE: " + pair);
-            }
-            labels.put(pair.substring(0, eq), pair.substring(eq + 1));
+    /** A secure agent needs the cluster's ZooKeeper secret; an insecure one may go without. */
+    private ZooKeeperAccess zooKeeperAccess(GrpcTransport transport) {
+        if (zkSecret != null) {
+            return ZooKeeperAccess.fromFile(zkSecret);
         }
-        return labels;
-    }
-
-    private static void usage(String problem) {
-        System.err.println("agent: " + problem);
-        System.err.println("usage: agent --name NAME --data DIR [--port P] [--metrics-port P] [--workers N]"
-                + " [--zookeeper HOST:PORT [--zk-root /pm] [--capacity-mib N] [--labels K=V,...]"
-                + " [--zk-session-timeout-ms MS]]");
-        System.exit(2);
+        if (transport.isSecure()) {
+            throw new SecurityConfigException("--zk-secret is required with --zookeeper (pm certs init makes one), or --insecure");
+        }
+        return ZooKeeperAccess.OPEN;
     }
 }

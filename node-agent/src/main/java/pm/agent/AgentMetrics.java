@@ -1,7 +1,7 @@
 package pm.agent;
 
 import pm.agent.metrics.JvmProcessMetrics;
-import pm.agent.metrics.ScrapeEndpoint;
+import pm.common.metrics.ScrapeEndpoint;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -106,8 +106,8 @@ final class AgentMetrics implements AutoCloseable {
     }
 
     /** Serves {@code /metrics} on 127.0.0.1:{@code port} (0 = any); returns the bound port. */
-    int serve(int port) throws IOException {
-        http = ScrapeEndpoint.serve(port, this::scrape);
+    int serve(java.net.InetSocketAddress address) throws IOException {
+        http = ScrapeEndpoint.serve(address, this::scrape);
         return http.port();
     }
 

@@ -7,7 +7,12 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.grpc.MethodDescriptor;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import pm.v1.NodeAgentGrpc;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import pm.agent.cluster.ClusterLayout;
@@ -15,18 +20,40 @@ import pm.agent.cluster.ClusterLayout;
 /**
  * Refuses calls that carry an ownership epoch older than the newest this agent has seen for the
  * process: a coordinator that lost its leadership, or a retry from before a migration, cannot act
- * on a process someone newer already moved. The epoch travels in the {@code pm-epoch} header; calls
- * without it (an operator talking to one agent) pass. Thread-safe; shared by all gRPC threads.
+ * on a process someone newer already moved. The epoch travels in the {@code pm-epoch} header. In a
+ * cluster, the coordinator's calls that start, change or move a process must carry it (a caller
+ * without one acts outside the ownership protocol); elsewhere, and for reads and agent-to-agent
+ * calls, a call without it passes. Thread-safe; shared by all gRPC threads.
  */
 final class EpochFence implements ServerInterceptor {
     private static final Context.Key<Long> CALL_EPOCH = Context.key("pm-epoch");
+    /** What the coordinator asks of an agent about one process: always at the epoch its record names. */
+    private static final Set<String> COORDINATOR_CALLS = Stream.of(NodeAgentGrpc.getSpawnMethod(), NodeAgentGrpc.getFreezeMethod(),
+                    NodeAgentGrpc.getThawMethod(), NodeAgentGrpc.getKillMethod(), NodeAgentGrpc.getCheckpointMethod(),
+                    NodeAgentGrpc.getSuspendMethod(), NodeAgentGrpc.getResumeMethod(), NodeAgentGrpc.getExportImageMethod(),
+                    NodeAgentGrpc.getImportImageMethod(), NodeAgentGrpc.getMigrateOutMethod(), NodeAgentGrpc.getReplicateMethod(),
+                    NodeAgentGrpc.getAdoptMethod())
+            .map(MethodDescriptor::getFullMethodName)
+            .collect(Collectors.toUnmodifiableSet());
 
     private final Map<String, Long> newest = new ConcurrentHashMap<>();
+    private final boolean inCluster;
+
+    /** {@code inCluster}: the agent's processes are owned through ZooKeeper records, so their calls need epochs. */
+    EpochFence(boolean inCluster) {
+        this.inCluster = inCluster;
+    }
 
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         String value = headers.get(ClusterLayout.EPOCH_HEADER);
         if (value == null) {
+            String method = call.getMethodDescriptor().getFullMethodName();
+            if (inCluster && COORDINATOR_CALLS.contains(method)) {
+                call.close(Status.FAILED_PRECONDITION.withDescription(method + " needs the process's ownership epoch (pm-epoch header)"
+                        + " on an agent that is part of a cluster"), new Metadata());
+                return new ServerCall.Listener<>() {};
+            }
             return next.startCall(call, headers);
         }
         long epoch;

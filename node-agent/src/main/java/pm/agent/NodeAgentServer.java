@@ -3,16 +3,13 @@ package pm.agent;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import pm.agent.cluster.ClusterLayout;
 import pm.agent.cluster.NodeRegistration;
 import pm.v1.NodeRecord;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,7 +28,7 @@ import java.util.List;
 import pm.runtime.sched.ProcessScheduler;
 
 /**
- * A running node agent: the gRPC server (NodeAgent, health, reflection) on 127.0.0.1, the
+ * A running node agent: the gRPC server (NodeAgent, health, reflection) where its settings bind it, the
  * scheduler, the stores under the data directory, metrics over HTTP, and a housekeeping thread
  * that settles migrations whose outcome is not known yet and collects unreferenced chunks. {@link #start} recovers what the data
  * directory holds first, so a restarted agent carries on with the processes it owns. In a cluster
@@ -58,7 +55,7 @@ public final class NodeAgentServer implements AutoCloseable {
     private final ExecutorService background;
     private final ScheduledExecutorService housekeeping;
     private final HealthStatusManager health = new HealthStatusManager();
-    private final EpochFence epochs = new EpochFence();
+    private final EpochFence epochs;
     private final CuratorFramework zk;
     private Ownership ownership = Ownership.STANDALONE;
     private NodeRegistration registration;
@@ -72,10 +69,11 @@ public final class NodeAgentServer implements AutoCloseable {
         Path data = config.dataDir();
         this.scheduler = new ProcessScheduler(config.workers(), config.fuelPerSlice());
         this.metrics = new AgentMetrics(config.nodeName());
-        this.channels = new AgentChannels(config.maxMessageBytes());
+        this.channels = new AgentChannels(config.transport(), config.maxMessageBytes());
         this.background = Executors.newSingleThreadExecutor(r -> daemon(r, "pm-agent-background"));
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pm-agent-housekeeping"));
         this.stores = new LocalStores(data);
+        this.epochs = new EpochFence(config.cluster() != null);
         Doorbell doorbell = new Doorbell();
         this.host = new ProcessHost(config, scheduler, stores, new ProcessRecords(data.resolve("processes")), metrics, background,
                 doorbell::ring);
@@ -89,7 +87,8 @@ public final class NodeAgentServer implements AutoCloseable {
         CuratorFramework client = null;
         if (config.cluster() != null) {
             // Started in start(), before recovery; the locator only reads through it.
-            client = CuratorFrameworkFactory.newClient(config.cluster().zookeeper(), config.cluster().sessionTimeoutMillis(), 5_000, new ExponentialBackoffRetry(100, 5));
+            client = config.cluster().access().newClient(config.cluster().zookeeper(), config.cluster().sessionTimeoutMillis(), 5_000,
+                    new ExponentialBackoffRetry(100, 5));
             locator = ProcessLocator.firstOf(List.of(new ZooKeeperLocator(client, new ClusterLayout(config.cluster().root())), peers));
         }
         this.zk = client;
@@ -111,7 +110,7 @@ public final class NodeAgentServer implements AutoCloseable {
             joinZooKeeper(config.cluster());
         }
         new AgentRecovery(host, source, target, ownership).recover();
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", config.port()))
+        server = config.transport().server(config.network().grpcSocket(), AgentAccess.POLICY)
                 .maxInboundMessageSize(config.maxMessageBytes())
                 .flowControlWindow(TransferWindow.HTTP2_BYTES)
                 .addService(ServerInterceptors.intercept(
@@ -120,7 +119,7 @@ public final class NodeAgentServer implements AutoCloseable {
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
                 .start();
-        metricsPort = metrics.serve(config.metricsPort());
+        metricsPort = metrics.serve(config.network().metricsSocket());
         if (zk != null) {
             try {
                 registration = new NodeRegistration(zk, new ClusterLayout(config.cluster().root()), config.nodeName(), this::nodeRecord)
@@ -180,7 +179,7 @@ public final class NodeAgentServer implements AutoCloseable {
                 .setProcesses(count)
                 .setCpuLoad(Math.min(1.0, (double) (scheduler.running() + scheduler.runQueueLength()) / config.workers()))
                 .putAllLabels(cluster.labels())
-                .setMetricsAddress(metricsPort == 0 ? "" : "127.0.0.1:" + metricsPort)
+                .setMetricsAddress(metricsPort == 0 ? "" : config.network().advertised(metricsPort).toString())
                 .setStartedMillis(startedMillis)
                 .build();
     }
@@ -226,8 +225,9 @@ public final class NodeAgentServer implements AutoCloseable {
         return metricsPort;
     }
 
+    /** What peers dial: the advertised host (or the bind address) and the port this agent got. */
     public String address() {
-        return "127.0.0.1:" + port();
+        return config.network().advertised(port()).toString();
     }
 
     public String nodeName() {

@@ -36,7 +36,7 @@ public final class AgentProcess implements AutoCloseable {
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
                 AgentMain.class.getName(), "--name", name, "--data", data.toString(), "--port", Integer.toString(port),
-                "--exit-with-stdin"));
+                "--exit-with-stdin", "--insecure"));
         if (!faultPoint.isEmpty()) {
             cmd.addAll(List.of("--fault-point", faultPoint));
         }

@@ -1,10 +1,12 @@
 package pm.client.cli;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import pm.client.ClientSettings;
 import pm.client.ClusterClient;
+import pm.common.security.SecurityConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -41,6 +43,18 @@ public final class Pmctl implements Runnable {
     @Option(names = "--coordinator", paramLabel = "ADDRS", scope = ScopeType.INHERIT,
             description = "Coordinators to ask, host:port,host:port (default: $PM_COORDINATOR, else " + DEFAULT_COORDINATOR + ").")
     private String coordinator;
+
+    @Option(names = "--ca", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "The cluster CA's certificate (default: $PM_CA, else the client config's ca).")
+    private Path ca;
+
+    @Option(names = "--cert", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Your certificate, role operator or viewer (default: $PM_CERT, else the client config's cert).")
+    private Path cert;
+
+    @Option(names = "--key", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Your private key (default: $PM_KEY, else the client config's key).")
+    private Path key;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", scope = ScopeType.INHERIT, defaultValue = "table",
             description = "table (for people) or json (protobuf JSON; one object per line for streams).")
@@ -94,16 +108,39 @@ public final class Pmctl implements Runnable {
         return err;
     }
 
+    /** Each setting from its flag, else its environment variable, else the client config file (see {@link ClientConfig}). */
     private ClientSettings settings() {
-        String addresses = coordinator != null ? coordinator : env.getOrDefault(COORDINATOR_ENV, DEFAULT_COORDINATOR);
+        ClientConfig config = ClientConfig.find(env);
+        String addresses = first(coordinator, env.get(COORDINATOR_ENV), config.get("coordinator"), DEFAULT_COORDINATOR);
         if (timeoutSeconds <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--timeout is a positive number of seconds");
         }
         try {
-            return ClientSettings.of(addresses).withCallTimeout(Duration.ofSeconds(timeoutSeconds));
-        } catch (IllegalArgumentException e) {
+            ClientSettings settings = ClientSettings.of(addresses).withCallTimeout(Duration.ofSeconds(timeoutSeconds));
+            String caFile = first(ca, env.get("PM_CA"), config.get("ca"), null);
+            String certFile = first(cert, env.get("PM_CERT"), config.get("cert"), null);
+            String keyFile = first(key, env.get("PM_KEY"), config.get("key"), null);
+            if (caFile == null && certFile == null && keyFile == null) {
+                return settings; // plaintext: a cluster started with --insecure
+            }
+            if (caFile == null || certFile == null || keyFile == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "TLS needs all three of --ca, --cert and --key"
+                        + " (or PM_CA, PM_CERT, PM_KEY)");
+            }
+            return settings.withTls(Path.of(caFile), Path.of(certFile), Path.of(keyFile));
+        } catch (IllegalArgumentException | SecurityConfigException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+    }
+
+    private static String first(Object flag, String fromEnv, String fromConfig, String fallback) {
+        if (flag != null) {
+            return flag.toString();
+        }
+        if (fromEnv != null && !fromEnv.isEmpty()) {
+            return fromEnv;
+        }
+        return fromConfig != null ? fromConfig : fallback;
     }
 
     private Output output() {

@@ -1,6 +1,7 @@
 package pm.client.internal;
 
 import io.grpc.CallOptions;
+import io.grpc.ChannelCredentials;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
@@ -44,12 +45,14 @@ public final class CoordinatorRouter implements AutoCloseable {
     private static final long ROUND_PAUSE_MILLIS = 250;
 
     private final List<String> seeds;
+    private final ChannelCredentials credentials;
     private final AtomicReference<String> leader;
     private final ConcurrentMap<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    public CoordinatorRouter(List<String> seeds) {
+    public CoordinatorRouter(List<String> seeds, ChannelCredentials credentials) {
         this.seeds = List.copyOf(seeds);
+        this.credentials = credentials;
         this.leader = new AtomicReference<>(this.seeds.get(0));
     }
 
@@ -155,8 +158,7 @@ public final class CoordinatorRouter implements AutoCloseable {
         if (closed.get()) {
             throw new ClusterClientException(Status.Code.CANCELLED, "the client is closed", null);
         }
-        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
-                .usePlaintext()
+        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a, credentials)
                 .maxInboundMessageSize(MAX_INBOUND_BYTES)
                 .build());
     }

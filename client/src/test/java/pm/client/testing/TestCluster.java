@@ -69,7 +69,7 @@ public final class TestCluster implements AutoCloseable {
         int port = DaemonJvm.freePort();
         DaemonJvm jvm = DaemonJvm.launch(name, dir, AGENT_JVM, "pm.agent.AgentMain", List.of(
                 "--name", name, "--data", dir.resolve(name).toString(), "--port", Integer.toString(port),
-                "--zookeeper", zookeeper.getConnectString(), "--exit-with-stdin"));
+                "--zookeeper", zookeeper.getConnectString(), "--exit-with-stdin", "--insecure"));
         agents.put(name, jvm);
         return jvm;
     }
@@ -78,7 +78,7 @@ public final class TestCluster implements AutoCloseable {
         int port = DaemonJvm.freePort();
         DaemonJvm jvm = DaemonJvm.launch(name, dir, COORDINATOR_JVM, "pm.coordinator.CoordinatorMain", List.of(
                 "--zookeeper", zookeeper.getConnectString(), "--port", Integer.toString(port), "--name", name,
-                "--exit-with-stdin"));
+                "--exit-with-stdin", "--insecure"));
         coordinators.put(name, "127.0.0.1:" + port);
         coordinatorJvms.put("127.0.0.1:" + port, jvm);
         return jvm;

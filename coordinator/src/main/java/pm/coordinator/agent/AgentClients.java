@@ -2,13 +2,13 @@ package pm.coordinator.agent;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import pm.agent.cluster.ClusterLayout;
+import pm.common.net.GrpcTransport;
 import pm.v1.NodeAgentGrpc;
 import pm.v1.NodeRecord;
 
@@ -20,17 +20,18 @@ import pm.v1.NodeRecord;
 public final class AgentClients implements AutoCloseable {
     private static final int MAX_MESSAGE_BYTES = 64 << 20;
 
+    private final GrpcTransport transport;
     private final Duration deadline;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
     /** {@code deadline}: how long one unary agent call may take (a migration's pre-copy included). */
-    public AgentClients(Duration deadline) {
+    public AgentClients(GrpcTransport transport, Duration deadline) {
+        this.transport = transport;
         this.deadline = deadline;
     }
 
     private ManagedChannel channel(String address) {
-        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
-                .usePlaintext()
+        return channels.computeIfAbsent(address, a -> transport.channel(a)
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                 .build());
     }

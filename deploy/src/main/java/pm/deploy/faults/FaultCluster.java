@@ -90,7 +90,7 @@ final class FaultCluster implements AutoCloseable {
             if (client != null) {
                 client.close();
             }
-            client = ClusterClient.connect(now);
+            client = new ClusterClient(cluster.clientSettings());
             clientAddresses = now;
         }
         return client;

@@ -70,7 +70,7 @@ public final class SoakRun {
         try (LocalCluster cluster = new LocalCluster(dir).withJvmOptions(settings.jvmOptions())) {
             log.printf("soak: starting ZooKeeper, a coordinator and %d agents (logs in %s/logs)%n", settings.agents(), dir);
             cluster.start(List.of(0), settings.agents());
-            try (ClusterClient client = ClusterClient.connect(cluster.coordinatorAddresses())) {
+            try (ClusterClient client = new ClusterClient(cluster.clientSettings())) {
                 if (!cluster.awaitAgentsJoined(client, Duration.ofSeconds(60))) {
                     throw new IllegalStateException("the agents did not all join within 60 s");
                 }

@@ -2,7 +2,8 @@ package pm.deploy.bench;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.Grpc;
+import pm.client.ClientSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -27,7 +28,8 @@ import pm.v1.ProcessSpec;
  * {@code bench.clients} concurrent callers, then {@code bench.migrations} migrations of them to the
  * next node, also concurrent. Baseline in the same run: the Cluster API's cheapest call
  * ({@code Nodes}), so the figures can be read as multiples of one round trip through the
- * coordinator. Prints rates per second.
+ * coordinator. Runs the whole measurement twice, plaintext and with mutual TLS (each on a fresh
+ * cluster), and prints rates per second and the TLS / plaintext ratios.
  */
 public final class ControlPlaneBench {
     public static void main(String[] args) throws Exception {
@@ -35,9 +37,28 @@ public final class ControlPlaneBench {
         int migrations = Integer.getInteger("bench.migrations", 600);
         int clients = Integer.getInteger("bench.clients", 16);
         byte[] idle = Files.readAllBytes(Paths.get("src", "main", "guest", "wasm", "demo.wasm"));
+        Rates plain = measure(false, idle, spawns, migrations, clients);
+        Rates tls = measure(true, idle, spawns, migrations, clients);
+        for (Rates r : List.of(plain, tls)) {
+            String label = r == plain ? "plaintext" : "mutual TLS";
+            System.out.printf("%-10s baseline Nodes calls    %8.0f /s%n", label, r.baseline);
+            System.out.printf("%-10s spawns                  %8.0f /s  (%d processes, %d callers; %.1f%% of baseline)%n",
+                    label, r.spawns, spawns, clients, 100 * r.spawns / r.baseline);
+            System.out.printf("%-10s migrations (small, live)%8.0f /s  (%d moves; %.1f%% of baseline)%n",
+                    label, r.migrations, migrations, 100 * r.migrations / r.baseline);
+        }
+        System.out.printf("TLS / plaintext: Nodes %.2f, spawns %.2f, migrations %.2f%n", tls.baseline / plain.baseline,
+                tls.spawns / plain.spawns, tls.migrations / plain.migrations);
+    }
+
+    record Rates(double baseline, double spawns, double migrations) {}
+
+    private static Rates measure(boolean secure, byte[] idle, int spawns, int migrations, int clients) throws Exception {
         Path dir = Files.createTempDirectory("pm-control-bench");
-        try (LocalCluster cluster = new LocalCluster(dir).start(List.of(0), 3)) {
-            ManagedChannel channel = NettyChannelBuilder.forTarget(cluster.coordinatorAddresses()).usePlaintext().build();
+        LocalCluster local = secure ? new LocalCluster(dir) : new LocalCluster(dir).insecure();
+        try (LocalCluster cluster = local.start(List.of(0), 3)) {
+            ClientSettings settings = cluster.clientSettings();
+            ManagedChannel channel = Grpc.newChannelBuilder(cluster.coordinatorAddresses(), settings.credentials()).build();
             ClusterGrpc.ClusterBlockingStub stub = ClusterGrpc.newBlockingStub(channel);
             while (stub.nodes(NodesRequest.getDefaultInstance()).getNodesCount() < 3) {
                 Thread.sleep(100);
@@ -59,13 +80,9 @@ public final class ControlPlaneBench {
                 return stub.withDeadlineAfter(60, TimeUnit.SECONDS)
                         .migrate(ClusterMigrateRequest.newBuilder().setProcessId(id).setTargetNode(next).build());
             });
-            System.out.printf("baseline  Nodes calls      %8.0f /s%n", baseline);
-            System.out.printf("spawns                     %8.0f /s  (%d processes, %d callers; %.1f%% of baseline)%n",
-                    spawnRate, spawns, clients, 100 * spawnRate / baseline);
-            System.out.printf("migrations (small, live)   %8.0f /s  (%d moves; %.1f%% of baseline)%n",
-                    migrateRate, migrations, 100 * migrateRate / baseline);
             pool.shutdownNow();
             channel.shutdownNow();
+            return new Rates(baseline, spawnRate, migrateRate);
         }
     }
 

@@ -1,4 +1,4 @@
-package pm.agent.metrics;
+package pm.common.metrics;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
 
 /**
- * {@code GET /metrics} on 127.0.0.1 in Prometheus' text format, for agents and coordinators alike.
+ * {@code GET /metrics} on the daemon's bind address in Prometheus' text format, for agents and coordinators alike.
  * The JDK's HTTP server runs it on its own dispatcher thread.
  */
 public final class ScrapeEndpoint implements AutoCloseable {
@@ -18,9 +18,9 @@ public final class ScrapeEndpoint implements AutoCloseable {
         this.http = http;
     }
 
-    /** Serves {@code scrape} on {@code port} (0 = any free port). */
-    public static ScrapeEndpoint serve(int port, Supplier<String> scrape) throws IOException {
-        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+    /** Serves {@code scrape} on {@code address} (port 0 = any free port). */
+    public static ScrapeEndpoint serve(InetSocketAddress address, Supplier<String> scrape) throws IOException {
+        HttpServer http = HttpServer.create(address, 0);
         http.createContext("/metrics", exchange -> {
             byte[] body = scrape.get().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
