@@ -6,6 +6,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import pm.client.ClientSettings;
+import pm.common.net.GrpcTransport;
 import pm.common.security.CertificateAuthority;
 import pm.common.security.Role;
 import pm.common.security.TlsFiles;
@@ -66,6 +67,14 @@ public final class LocalCluster implements AutoCloseable {
     /** The operator certificate clients of this cluster present (null when insecure or not started). */
     public TlsFiles operatorFiles() {
         return operator;
+    }
+
+    /**
+     * How tools that talk to agents directly (the fault suite's probe, the soak's audit) connect: with a
+     * node certificate of their own, since agents answer only nodes, or plaintext when insecure.
+     */
+    public GrpcTransport nodeTransport() throws IOException {
+        return secure ? GrpcTransport.tls(secrets.issued(Role.NODE, "probe", List.of())) : GrpcTransport.insecure();
     }
 
     /** How the SDK reaches this cluster's coordinators: with the operator certificate unless insecure. */

@@ -1,7 +1,7 @@
 package pm.deploy.faults;
 
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import pm.common.net.GrpcTransport;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -24,6 +24,14 @@ final class AgentProbe implements AutoCloseable {
 
     AgentProbe(LocalCluster cluster) {
         this.cluster = cluster;
+    }
+
+    private GrpcTransport transport() {
+        try {
+            return cluster.nodeTransport();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot issue the probe's certificate", e);
+        }
     }
 
     /** Every process each live agent lists, by agent name; an agent that did not answer in time is missing. */
@@ -58,7 +66,7 @@ final class AgentProbe implements AutoCloseable {
 
     private NodeAgentGrpc.NodeAgentBlockingStub stub(ChildJvm agent) {
         ManagedChannel c = channels.computeIfAbsent(agent.address(),
-                a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
+                a -> transport().channel(a).build());
         return NodeAgentGrpc.newBlockingStub(c);
     }
 

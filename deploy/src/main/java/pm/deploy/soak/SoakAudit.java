@@ -1,7 +1,7 @@
 package pm.deploy.soak;
 
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import pm.common.net.GrpcTransport;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -39,10 +39,10 @@ final class SoakAudit implements AutoCloseable {
     private final Findings findings;
     private int audits;
 
-    /** {@code agentAddresses}: node name → the agent's gRPC address. */
-    SoakAudit(ClusterClient client, Map<String, String> agentAddresses, SoakModel model, Findings findings) {
+    /** {@code agentAddresses}: node name → the agent's gRPC address, reached through {@code transport}. */
+    SoakAudit(ClusterClient client, Map<String, String> agentAddresses, GrpcTransport transport, SoakModel model, Findings findings) {
         this.client = client;
-        agentAddresses.forEach((name, address) -> agents.put(name, NettyChannelBuilder.forTarget(address).usePlaintext().build()));
+        agentAddresses.forEach((name, address) -> agents.put(name, transport.channel(address).build()));
         this.model = model;
         this.findings = findings;
     }

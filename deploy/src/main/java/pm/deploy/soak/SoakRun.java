@@ -106,7 +106,7 @@ public final class SoakRun {
         });
         long started = System.nanoTime();
         long deadline = started + settings.duration().toNanos();
-        try (SoakAudit audit = new SoakAudit(client, agentAddresses, model, findings)) {
+        try (SoakAudit audit = new SoakAudit(client, agentAddresses, cluster.nodeTransport(), model, findings)) {
             Runnable auditOnce = () -> {
                 gate.writeLock().lock();
                 try {
