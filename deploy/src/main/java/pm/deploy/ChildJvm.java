@@ -33,9 +33,15 @@ public final class ChildJvm implements AutoCloseable {
 
     /** {@code jvmOptions} come before the class path, e.g. {@code -Xmx256m}. */
     public ChildJvm(String name, Path log, List<String> jvmOptions, String mainClass, List<String> args) {
+        this(name, log, List.of(), jvmOptions, mainClass, args);
+    }
+
+    /** {@code launcher} runs the JVM on another host of a test bed (e.g. {@code ip netns exec NS}); empty for this one. */
+    public ChildJvm(String name, Path log, List<String> launcher, List<String> jvmOptions, String mainClass, List<String> args) {
         this.name = name;
         this.log = log;
-        this.command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m"));
+        this.command = new ArrayList<>(launcher);
+        this.command.addAll(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m"));
         this.command.addAll(jvmOptions);
         this.command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         this.command.addAll(args);

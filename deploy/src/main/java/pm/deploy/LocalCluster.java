@@ -6,6 +6,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import pm.client.ClientSettings;
+import pm.deploy.hosts.Host;
 import pm.common.net.GrpcTransport;
 import pm.common.security.CertificateAuthority;
 import pm.common.security.Role;
@@ -37,6 +38,7 @@ public final class LocalCluster implements AutoCloseable {
     private final Map<String, ChildJvm> coordinators = new LinkedHashMap<>();
     private final Map<String, ChildJvm> agents = new LinkedHashMap<>();
     private List<String> jvmOptions = List.of();
+    private java.util.function.Function<String, Host> placement = name -> Host.LOCAL;
 
     public LocalCluster(Path dir) {
         this(dir, List.of(), List.of());
@@ -47,6 +49,16 @@ public final class LocalCluster implements AutoCloseable {
         this.dir = dir;
         this.agentArgs = List.copyOf(agentArgs);
         this.coordinatorArgs = List.copyOf(coordinatorArgs);
+    }
+
+    /**
+     * Where each daemon runs, by name ({@code zookeeper}, {@code c1}, {@code a1}, ...): it binds and
+     * advertises its host's address and is started through its host's launcher. Default: this machine,
+     * 127.0.0.1.
+     */
+    public LocalCluster withHosts(java.util.function.Function<String, Host> placement) {
+        this.placement = placement;
+        return this;
     }
 
     /** Plaintext and open ZooKeeper: for measuring what TLS costs, and nothing else. */
@@ -85,7 +97,20 @@ public final class LocalCluster implements AutoCloseable {
 
     /** The flags that give daemon {@code name} its certificate and the ZooKeeper secret, or {@code --insecure}. */
     private List<String> securityFlags(String name) throws IOException {
-        return secure ? secrets.flags(secrets.issued(Role.NODE, name, LOOPBACK_NAMES)) : List.of("--insecure");
+        if (!secure) {
+            return List.of("--insecure");
+        }
+        List<String> sans = new ArrayList<>(LOOPBACK_NAMES);
+        String address = placement.apply(name).address();
+        if (!sans.contains(address)) {
+            sans.add(address);
+        }
+        return secrets.flags(secrets.issued(Role.NODE, name, sans));
+    }
+
+    /** The flags that bind daemon {@code name} to its host's address, and the launcher that runs it there. */
+    private List<String> bindFlags(String name) {
+        return List.of("--bind", placement.apply(name).address());
     }
 
     private void setUpSecurity() throws IOException {
@@ -132,8 +157,9 @@ public final class LocalCluster implements AutoCloseable {
     /** Starts only the embedded ZooKeeper; coordinators and agents follow by name. */
     public LocalCluster startZooKeeper() throws IOException, InterruptedException {
         setUpSecurity();
-        zookeeper = new ChildJvm("zookeeper", dir.resolve("logs/zookeeper.log"), "pm.deploy.EmbeddedZooKeeperMain",
-                List.of("--data", dir.resolve("zookeeper").toString(), "--port", Integer.toString(freePort()), "--exit-with-stdin"));
+        zookeeper = new ChildJvm("zookeeper", dir.resolve("logs/zookeeper.log"), placement.apply("zookeeper").launcher(), List.of(),
+                "pm.deploy.EmbeddedZooKeeperMain", List.of("--data", dir.resolve("zookeeper").toString(), "--port",
+                        Integer.toString(freePort()), "--bind", placement.apply("zookeeper").address(), "--exit-with-stdin"));
         zookeeper.start(120);
         return this;
     }
@@ -148,9 +174,11 @@ public final class LocalCluster implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--zookeeper", zookeeper.address(), "--port", Integer.toString(port),
                 "--name", name, "--exit-with-stdin"));
         args.addAll(securityFlags(name));
+        args.addAll(bindFlags(name));
         args.addAll(coordinatorArgs);
         args.addAll(extraArgs);
-        ChildJvm c = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), jvmOptions, "pm.coordinator.CoordinatorMain", args);
+        ChildJvm c = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), placement.apply(name).launcher(), jvmOptions,
+                "pm.coordinator.CoordinatorMain", args);
         c.start(120);
         coordinators.put(name, c);
         return c;
@@ -177,9 +205,11 @@ public final class LocalCluster implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--name", name, "--data", dir.resolve(name).toString(), "--port", "0",
                 "--zookeeper", zookeeperAddress, "--capacity-mib", "2048", "--exit-with-stdin"));
         args.addAll(securityFlags(name));
+        args.addAll(bindFlags(name));
         args.addAll(agentArgs);
         args.addAll(extraArgs);
-        return new ChildJvm(name, dir.resolve("logs/" + name + ".log"), jvmOptions, "pm.agent.AgentMain", args);
+        return new ChildJvm(name, dir.resolve("logs/" + name + ".log"), placement.apply(name).launcher(), jvmOptions,
+                "pm.agent.AgentMain", args);
     }
 
     /** Starts {@code children} side by side, one thread each; fails if any does not start. */

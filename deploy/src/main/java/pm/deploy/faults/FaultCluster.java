@@ -45,7 +45,14 @@ final class FaultCluster implements AutoCloseable {
      * {@link #recoveryProblem} says so.
      */
     static FaultCluster start(Path dir) throws IOException, InterruptedException {
-        LocalCluster cluster = new LocalCluster(dir, List.of("--zk-session-timeout-ms", Integer.toString(AGENT_SESSION_MILLIS)), List.of());
+        return start(dir, name -> pm.deploy.hosts.Host.LOCAL);
+    }
+
+    /** {@link #start(Path)} with each daemon on the host {@code placement} names (a test bed of several hosts). */
+    static FaultCluster start(Path dir, java.util.function.Function<String, pm.deploy.hosts.Host> placement)
+            throws IOException, InterruptedException {
+        LocalCluster cluster = new LocalCluster(dir, List.of("--zk-session-timeout-ms", Integer.toString(AGENT_SESSION_MILLIS)), List.of())
+                .withHosts(placement);
         try {
             cluster.startZooKeeper();
             List<String> recovery = List.of("--recovery-grace-ms", Integer.toString(RECOVERY_GRACE_MILLIS));
