@@ -1,12 +1,15 @@
 package pm.agent;
 
 import java.nio.file.Path;
+import java.util.Objects;
+import pm.agent.store.crypto.ClusterKeys;
 
 /**
  * How one agent runs: its name, where it keeps checkpoints and modules, its gRPC and metrics
  * ports (0 = any free port), the scheduler's threads and fuel per slice, per-process defaults,
- * a fault point to crash at (tests only; empty in production), and how it joins a cluster (null:
- * it runs standalone and answers only to its callers).
+ * a fault point to crash at (tests only; empty in production), how it joins a cluster (null:
+ * it runs standalone and answers only to its callers), and the image keys that seal its
+ * checkpoints, replicas, staging files and exports ({@link ClusterKeys#NONE}: plaintext).
  */
 public record AgentConfig(
         String nodeName,
@@ -19,7 +22,19 @@ public record AgentConfig(
         int logRetainBytes,
         int maxMessageBytes,
         String faultPoint,
-        ClusterSettings cluster) {
+        ClusterSettings cluster,
+        ClusterKeys imageKeys) {
+
+    public AgentConfig {
+        Objects.requireNonNull(imageKeys, "imageKeys (ClusterKeys.NONE for plaintext images)");
+    }
+
+    /** A configuration without image keys: images stay plaintext. */
+    public AgentConfig(String nodeName, Path dataDir, int port, int metricsPort, int workers, long fuelPerSlice,
+            long defaultFsBytes, int logRetainBytes, int maxMessageBytes, String faultPoint, ClusterSettings cluster) {
+        this(nodeName, dataDir, port, metricsPort, workers, fuelPerSlice, defaultFsBytes, logRetainBytes, maxMessageBytes,
+                faultPoint, cluster, ClusterKeys.NONE);
+    }
 
     /**
      * The ZooKeeper ensemble and root the agent registers under, what it offers the cluster, and its
@@ -53,26 +68,32 @@ public record AgentConfig(
 
     public AgentConfig withPort(int value) {
         return new AgentConfig(nodeName, dataDir, value, metricsPort, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster);
+                maxMessageBytes, faultPoint, cluster, imageKeys);
     }
 
     public AgentConfig withMetricsPort(int value) {
         return new AgentConfig(nodeName, dataDir, port, value, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster);
+                maxMessageBytes, faultPoint, cluster, imageKeys);
     }
 
     public AgentConfig withWorkers(int value) {
         return new AgentConfig(nodeName, dataDir, port, metricsPort, value, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster);
+                maxMessageBytes, faultPoint, cluster, imageKeys);
     }
 
     public AgentConfig withFaultPoint(String value) {
         return new AgentConfig(nodeName, dataDir, port, metricsPort, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, value, cluster);
+                maxMessageBytes, value, cluster, imageKeys);
     }
 
     public AgentConfig withCluster(ClusterSettings value) {
         return new AgentConfig(nodeName, dataDir, port, metricsPort, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, value);
+                maxMessageBytes, faultPoint, value, imageKeys);
+    }
+
+    /** Seals this agent's images under {@code value} ({@link ClusterKeys#NONE}, the default: plaintext). */
+    public AgentConfig withImageKeys(ClusterKeys value) {
+        return new AgentConfig(nodeName, dataDir, port, metricsPort, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
+                maxMessageBytes, faultPoint, cluster, value);
     }
 }

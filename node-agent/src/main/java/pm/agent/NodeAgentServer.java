@@ -75,7 +75,7 @@ public final class NodeAgentServer implements AutoCloseable {
         this.channels = new AgentChannels(config.maxMessageBytes());
         this.background = Executors.newSingleThreadExecutor(r -> daemon(r, "pm-agent-background"));
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pm-agent-housekeeping"));
-        this.stores = new LocalStores(data);
+        this.stores = new LocalStores(data, config.imageKeys());
         Doorbell doorbell = new Doorbell();
         this.host = new ProcessHost(config, scheduler, stores, new ProcessRecords(data.resolve("processes")), metrics, background,
                 doorbell::ring);
