@@ -63,4 +63,21 @@ final class Gcm {
             throw new IllegalStateException("every Java platform has AES/GCM/NoPadding", e);
         }
     }
+
+    /** Slices {@link #encrypt} feeds the cipher: see there. */
+    private static final int SLICE = 16 << 10;
+
+    /**
+     * Encrypts {@code in[off, off + len)} with {@code c} into {@code out} at {@code outOff}, tag
+     * last, returning the bytes written. In slices: measured on the JDK 17 here, one {@code
+     * doFinal} of a 4 MiB chunk ran at about 75 MB/s (the AES-GCM loop is called too rarely to be
+     * compiled, let alone intrinsified), 16 KiB {@code update}s at 2.5 to 4.5 GB/s once warm.
+     */
+    static int encrypt(Cipher c, byte[] in, int off, int len, byte[] out, int outOff) throws GeneralSecurityException {
+        int n = 0;
+        for (int at = 0; at < len; at += SLICE) {
+            n += c.update(in, off + at, Math.min(SLICE, len - at), out, outOff + n);
+        }
+        return n + c.doFinal(out, outOff + n);
+    }
 }

@@ -140,7 +140,8 @@ public final class SealedImages {
         private void record(boolean last) throws IOException {
             byte[] sealed;
             try {
-                sealed = Gcm.cipher(Cipher.ENCRYPT_MODE, key, records, head, aad(records, last)).doFinal(buffer, 0, used);
+                sealed = new byte[used + Gcm.TAG_BYTES];
+                Gcm.encrypt(Gcm.cipher(Cipher.ENCRYPT_MODE, key, records, head, aad(records, last)), buffer, 0, used, sealed, 0);
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("AES-GCM failed to encrypt", e);
             }

@@ -54,7 +54,7 @@ public final class Sealer {
         SecretKeySpec key = Gcm.objectKey(keys.currentSecret(), purpose, header.salt());
         try {
             Cipher c = Gcm.cipher(Cipher.ENCRYPT_MODE, key, 0, head, purposeBytes, binding);
-            c.doFinal(plain, off, len, out, head.length);
+            Gcm.encrypt(c, plain, off, len, out, head.length);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM failed to encrypt", e);
         }
