@@ -32,7 +32,7 @@ public final class CertsMain implements Runnable {
     }
 
     @Command(name = "init", mixinStandardHelpOptions = true,
-            description = "Makes a new CA (ca.pem, ca-key.pem) and ZooKeeper secret (zookeeper.secret) in DIR.")
+            description = "Makes a new CA (ca.pem, ca-key.pem), ZooKeeper secret (zookeeper.secret) and image key ring (cluster.key) in DIR.")
     static final class Init implements Callable<Integer> {
         @Option(names = "--dir", required = true, paramLabel = "DIR")
         Path dir;
@@ -41,7 +41,7 @@ public final class CertsMain implements Runnable {
         public Integer call() throws Exception {
             ClusterSecrets.init(dir);
             System.out.println("CA in " + dir.resolve("ca.pem") + " (its key ca-key.pem: keep it off the cluster's hosts), ZooKeeper secret in "
-                    + dir.resolve(ClusterSecrets.ZOOKEEPER_SECRET));
+                    + dir.resolve(ClusterSecrets.ZOOKEEPER_SECRET) + ", agents' image keys in " + dir.resolve(ClusterSecrets.IMAGE_KEYS));
             return 0;
         }
     }

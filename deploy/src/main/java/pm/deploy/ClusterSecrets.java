@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import pm.agent.store.crypto.ClusterKeys;
 import pm.common.security.CertificateAuthority;
 import pm.common.security.Role;
 import pm.common.security.TlsFiles;
@@ -12,12 +13,13 @@ import pm.common.zk.ZooKeeperAccess;
 
 /**
  * What {@code pm certs init} leaves in a directory and what a cluster's parties are given from it:
- * the CA ({@code ca.pem}, {@code ca-key.pem}), the ZooKeeper secret ({@code zookeeper.secret}), and
- * certificates issued on request. {@link #flags} turns one party's share into daemon flags. Owned by
+ * the CA ({@code ca.pem}, {@code ca-key.pem}), the ZooKeeper secret ({@code zookeeper.secret}), the
+ * agents' image key ring ({@code cluster.key}), and certificates issued on request. {@link #flags} turns one party's share into daemon flags. Owned by
  * the thread that sets the cluster up.
  */
 public final class ClusterSecrets {
     public static final String ZOOKEEPER_SECRET = "zookeeper.secret";
+    public static final String IMAGE_KEYS = "cluster.key";
 
     private final Path dir;
     private final CertificateAuthority ca;
@@ -31,6 +33,7 @@ public final class ClusterSecrets {
     public static ClusterSecrets init(Path dir) throws IOException {
         CertificateAuthority ca = CertificateAuthority.init(dir, "pm cluster CA");
         ZooKeeperAccess.generate(dir.resolve(ZOOKEEPER_SECRET));
+        ClusterKeys.generate(dir.resolve(IMAGE_KEYS));
         return new ClusterSecrets(dir, ca);
     }
 
@@ -51,6 +54,10 @@ public final class ClusterSecrets {
             return new TlsFiles(ca.certificateFile(), cert, dir.resolve(name + "-key.pem"));
         }
         return issue(role, name, sans);
+    }
+
+    public Path imageKeys() {
+        return dir.resolve(IMAGE_KEYS);
     }
 
     public Path zookeeperSecret() {

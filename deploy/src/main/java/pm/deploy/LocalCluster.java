@@ -205,6 +205,9 @@ public final class LocalCluster implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--name", name, "--data", dir.resolve(name).toString(), "--port", "0",
                 "--zookeeper", zookeeperAddress, "--capacity-mib", "2048", "--exit-with-stdin"));
         args.addAll(securityFlags(name));
+        if (secure) {
+            args.addAll(List.of("--image-key", secrets.imageKeys().toString()));
+        }
         args.addAll(bindFlags(name));
         args.addAll(agentArgs);
         args.addAll(extraArgs);

@@ -1,6 +1,8 @@
 package pm.agent;
 
 import java.nio.file.Path;
+import java.util.Objects;
+import pm.agent.store.crypto.ClusterKeys;
 import pm.common.net.GrpcTransport;
 import pm.common.net.NetworkSettings;
 import pm.common.zk.ZooKeeperAccess;
@@ -9,8 +11,9 @@ import pm.common.zk.ZooKeeperAccess;
  * How one agent runs: its name, where it keeps checkpoints and modules, where it listens and what it
  * advertises, how its connections are secured, the scheduler's threads and fuel per slice,
  * per-process defaults (file-system bytes, retained log bytes), the largest gRPC message, a fault
- * point to crash at (tests only; empty in production), and how it joins a cluster (null: it runs
- * standalone and answers only to its callers). The defaults listen on 127.0.0.1 in plaintext, for
+ * point to crash at (tests only; empty in production), how it joins a cluster (null: it runs
+ * standalone and answers only to its callers), and the key ring that seals its checkpoints, replicas,
+ * staging files and exports ({@link ClusterKeys#NONE}: plaintext). The defaults listen on 127.0.0.1 in plaintext, for
  * tests and embedding; {@code pm agent} asks for certificates unless told {@code --insecure}.
  */
 public record AgentConfig(
@@ -24,9 +27,11 @@ public record AgentConfig(
         int logRetainBytes,
         int maxMessageBytes,
         String faultPoint,
-        ClusterSettings cluster) {
+        ClusterSettings cluster,
+        ClusterKeys imageKeys) {
 
     public AgentConfig {
+        Objects.requireNonNull(imageKeys, "imageKeys (ClusterKeys.NONE for plaintext images)");
         if (workers < 1 || fuelPerSlice < 1 || defaultFsBytes < 0 || logRetainBytes < 0 || maxMessageBytes < (1 << 20)) {
             throw new IllegalArgumentException("agent settings out of range: workers=" + workers + " fuel-per-slice=" + fuelPerSlice
                     + " fs-bytes=" + defaultFsBytes + " log-retain-bytes=" + logRetainBytes + " max-message-bytes=" + maxMessageBytes
@@ -63,17 +68,17 @@ public record AgentConfig(
     /** Defaults for a node named {@code nodeName} keeping its data under {@code dataDir}. */
     public static AgentConfig defaults(String nodeName, Path dataDir) {
         return new AgentConfig(nodeName, dataDir, NetworkSettings.LOOPBACK, GrpcTransport.insecure(), 2, 100_000, 64L << 20, 1 << 20,
-                16 << 20, "", null);
+                16 << 20, "", null, ClusterKeys.NONE);
     }
 
     public AgentConfig withNetwork(NetworkSettings value) {
         return new AgentConfig(nodeName, dataDir, value, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster);
+                maxMessageBytes, faultPoint, cluster, imageKeys);
     }
 
     public AgentConfig withTransport(GrpcTransport value) {
         return new AgentConfig(nodeName, dataDir, network, value, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster);
+                maxMessageBytes, faultPoint, cluster, imageKeys);
     }
 
     public AgentConfig withPort(int value) {
@@ -86,22 +91,28 @@ public record AgentConfig(
 
     public AgentConfig withWorkers(int value) {
         return new AgentConfig(nodeName, dataDir, network, transport, value, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster);
+                maxMessageBytes, faultPoint, cluster, imageKeys);
     }
 
     /** Per-process defaults and limits: fuel per scheduler slice, file-system bytes, retained log bytes, largest message. */
     public AgentConfig withProcessDefaults(long fuel, long fsBytes, int logBytes, int messageBytes) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuel, fsBytes, logBytes, messageBytes, faultPoint,
-                cluster);
+                cluster, imageKeys);
     }
 
     public AgentConfig withFaultPoint(String value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, value, cluster);
+                maxMessageBytes, value, cluster, imageKeys);
     }
 
     public AgentConfig withCluster(ClusterSettings value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, value);
+                maxMessageBytes, faultPoint, value, imageKeys);
+    }
+
+    /** Seals this agent's images under {@code value} ({@link ClusterKeys#NONE}, the default: plaintext). */
+    public AgentConfig withImageKeys(ClusterKeys value) {
+        return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
+                maxMessageBytes, faultPoint, cluster, value);
     }
 }

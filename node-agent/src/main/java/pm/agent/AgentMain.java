@@ -9,6 +9,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import pm.agent.cluster.ParentWatch;
+import pm.agent.store.crypto.ClusterKeys;
+import pm.agent.store.crypto.KeyFileException;
 import pm.common.cli.DaemonLauncher;
 import pm.common.cli.NetworkOptions;
 import pm.common.cli.TlsOptions;
@@ -37,6 +39,11 @@ public final class AgentMain implements Callable<Integer> {
 
     @Mixin
     TlsOptions tls;
+
+    @Option(names = "--image-key", paramLabel = "FILE",
+            description = "The cluster's image key ring (pm certs init makes one): checkpoints, replicas, staging and exports sealed"
+                    + " with AES-GCM. Without it images are plaintext.")
+    Path imageKey;
 
     @Option(names = "--zookeeper", paramLabel = "HOST:PORT,...", description = "Join the cluster of this ZooKeeper ensemble (else standalone).")
     String zookeeper;
@@ -96,6 +103,13 @@ public final class AgentMain implements Callable<Integer> {
         AgentConfig config = AgentConfig.defaults(name, data).withNetwork(network.settings()).withTransport(transport)
                 .withWorkers(workers).withProcessDefaults(fuelPerSlice, fsBytes, logRetainBytes, maxMessageBytes)
                 .withFaultPoint(faultPoint);
+        if (imageKey != null) {
+            try {
+                config = config.withImageKeys(ClusterKeys.load(imageKey));
+            } catch (KeyFileException e) {
+                throw new SecurityConfigException(e.getMessage(), e);
+            }
+        }
         if (zookeeper != null) {
             config = config.withCluster(new AgentConfig.ClusterSettings(zookeeper, zkRoot, capacityMiB << 20, 10_000, labels,
                     sessionTimeoutMillis, zooKeeperAccess(transport)));

@@ -29,6 +29,16 @@ final class AgentRecovery {
         this.ownership = ownership;
     }
 
+    /** Where output resumes after a restore from the latest checkpoint; the record's offset if none can be read. */
+    private long latestLogOffset(ProcessRecord r) {
+        try {
+            return host.stores().latest(r.getProcessId()).map(ProcessHost::logOffsetOf).orElse(r.getLogOffset());
+        } catch (pm.agent.store.StoreException e) {
+            LOG.warning("process " + r.getProcessId() + ": " + e.getMessage());
+            return r.getLogOffset();
+        }
+    }
+
     void recover() {
         for (ProcessRecord r : host.records().all()) {
             try {
@@ -55,14 +65,15 @@ final class AgentRecovery {
                         ? ProcessState.PROCESS_STATE_SUSPENDED
                         : ProcessState.PROCESS_STATE_PREPARED;
                 // Output resumes where the state it restarts from left the log.
-                long logOffset = r.hasStaged() ? r.getStaged().getLogOffset()
-                        : host.stores().latest(r.getProcessId()).map(ProcessHost::logOffsetOf).orElse(r.getLogOffset());
+                long logOffset = r.hasStaged() ? r.getStaged().getLogOffset() : latestLogOffset(r);
                 HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module,
                         new ProcessLog(logOffset, host.logRetainBytes()), r.getEpoch(), initial);
                 h.lock.lock();
                 try {
                     host.adopt(h);
                     if (r.getDisposition() == ProcessRecord.Disposition.DISPOSITION_SUSPENDED) {
+                        // Held even if its checkpoint cannot be read now (sealed under a key this agent was
+                        // not given): a resume says why, and a restart with the right key file finds it whole.
                         host.stores().latest(h.id).ifPresent(c -> h.lastCheckpointId = c.checkpointId());
                         return;
                     }

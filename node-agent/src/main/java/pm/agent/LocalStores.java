@@ -3,23 +3,21 @@ package pm.agent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import pm.agent.store.CheckpointRecord;
 import pm.agent.store.CheckpointStore;
 import pm.agent.store.ChunkStore;
 import pm.agent.store.ModuleStore;
-import pm.runtime.interp.MemoryInstance;
+import pm.agent.store.StagingFile;
+import pm.agent.store.crypto.ClusterKeys;
 
 /**
  * The agent's checkpoint and module stores and its migration staging files under its data
- * directory, with disk failures turned
+ * directory, sealed under the agent's image keys unless they are none, with disk failures turned
  * into {@link UncheckedIOException} (an agent cannot go on without its disk; the edge reports it).
  * Thread-safe as the stores are.
  */
@@ -27,10 +25,16 @@ final class LocalStores implements AutoCloseable {
     private final CheckpointStore checkpoints;
     private final ModuleStore modules;
     private final Path staging;
+    private final ClusterKeys keys;
 
     LocalStores(Path dataDir) {
+        this(dataDir, ClusterKeys.NONE);
+    }
+
+    LocalStores(Path dataDir, ClusterKeys keys) {
+        this.keys = keys;
         try {
-            this.checkpoints = new CheckpointStore(dataDir.resolve("checkpoints"));
+            this.checkpoints = new CheckpointStore(dataDir.resolve("checkpoints"), keys);
             this.modules = new ModuleStore(dataDir.resolve("modules"));
             this.staging = Files.createDirectories(dataDir.resolve("staging"));
         } catch (IOException e) {
@@ -88,23 +92,18 @@ final class LocalStores implements AutoCloseable {
      * A fresh staging file for a process arriving by migration: its memory pages at their offsets,
      * written while they arrive, so that only the last ones remain to be forced at the end.
      */
-    FileChannel createStaging(String processId) {
-        return io(() -> FileChannel.open(stagingFile(processId), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING));
+    StagingFile createStaging(String processId) {
+        return io(() -> StagingFile.create(stagingFile(processId), keys));
     }
 
-    /** The staged memory of {@code pages} pages (bytes never written read as zero). */
+    /** The staged memory of {@code pages} pages (bytes never written read as zero), authenticated if sealed. */
     byte[] readStaging(String processId, int pages) {
-        return io(() -> {
-            byte[] memory = new byte[pages * MemoryInstance.PAGE_SIZE];
-            try (FileChannel ch = FileChannel.open(stagingFile(processId), StandardOpenOption.READ)) {
-                ByteBuffer buffer = ByteBuffer.wrap(memory);
-                while (buffer.hasRemaining() && ch.read(buffer) >= 0) {
-                    // until the end of the memory or of the file
-                }
-            }
-            return memory;
-        });
+        return io(() -> StagingFile.read(stagingFile(processId), pages, keys));
+    }
+
+    /** The keys this agent seals its images under ({@link ClusterKeys#NONE}: plaintext). */
+    ClusterKeys keys() {
+        return keys;
     }
 
     void deleteStaging(String processId) {

@@ -3,7 +3,6 @@ package pm.agent;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -170,7 +169,7 @@ final class MigrationTarget {
         private CompiledModule module;
         private Limits limits;
         private byte[] memory = new byte[0];
-        private FileChannel staging;
+        private pm.agent.store.StagingFile staging;
         private StagingWriter stagingWriter;
         /** The output the source had retained before the freeze, then what the final frame adds. */
         private final List<LogChunk> logSoFar = new ArrayList<>();

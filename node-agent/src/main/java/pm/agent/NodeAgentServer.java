@@ -72,7 +72,7 @@ public final class NodeAgentServer implements AutoCloseable {
         this.channels = new AgentChannels(config.transport(), config.maxMessageBytes());
         this.background = Executors.newSingleThreadExecutor(r -> daemon(r, "pm-agent-background"));
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pm-agent-housekeeping"));
-        this.stores = new LocalStores(data);
+        this.stores = new LocalStores(data, config.imageKeys());
         this.epochs = new EpochFence(config.cluster() != null);
         Doorbell doorbell = new Doorbell();
         this.host = new ProcessHost(config, scheduler, stores, new ProcessRecords(data.resolve("processes")), metrics, background,

@@ -402,9 +402,24 @@ final class ProcessHost {
         }
     }
 
-    /** A full image of a frozen or suspended process, written to {@code out}. */
+    /**
+     * A full image of a frozen or suspended process, written to {@code out}: sealed ({@link
+     * pm.agent.store.crypto.SealedImages}) under the current image key if the agent has keys, so
+     * the file an export ends in holds ciphertext only.
+     */
     void export(String id, java.io.OutputStream out) throws IOException {
         HostedProcess h = get(id);
+        if (!stores.keys().isNone()) {
+            try (java.io.OutputStream sealed = pm.agent.store.crypto.SealedImages.sealing(out, stores.keys(), h.module.sha256())) {
+                exportPlain(h, sealed);
+            }
+            return;
+        }
+        exportPlain(h, out);
+    }
+
+    private void exportPlain(HostedProcess h, java.io.OutputStream out) throws IOException {
+        String id = h.id;
         h.lock.lock();
         try {
             requireState(h, "export", ProcessState.PROCESS_STATE_FROZEN, ProcessState.PROCESS_STATE_SUSPENDED);
@@ -426,8 +441,10 @@ final class ProcessHost {
      * A process from an exported image; it starts running here under a new epoch. Its log continues
      * {@code logTail} (output retained elsewhere, ending at {@code logOffset}); both empty: it starts at 0.
      */
-    ProcessInfo importImage(String requestedId, ProcessSpec request, String imageProcessId, InputStream image, long epoch,
+    ProcessInfo importImage(String requestedId, ProcessSpec request, String imageProcessId, InputStream sealedOrPlain, long epoch,
             List<LogChunk> logTail, long logOffset) throws IOException {
+        // Authenticated record by record while the restore reads it; a refusal comes before the process is scheduled.
+        InputStream image = pm.agent.store.crypto.SealedImages.opening(sealedOrPlain, stores.keys());
         String id = checkId(requestedId.isEmpty() ? imageProcessId : requestedId);
         if (id.isEmpty()) {
             throw new AgentException(AgentException.Reason.BAD_REQUEST, "an import needs a process id");

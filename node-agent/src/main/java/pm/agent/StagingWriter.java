@@ -2,11 +2,10 @@ package pm.agent;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import pm.agent.store.StagingFile;
 
 /**
  * Writes a migration's incoming pages to its staging file behind the stream, so receiving and
@@ -26,14 +25,14 @@ final class StagingWriter {
     /** A range to write, or (with {@code synced}) a barrier to force at. */
     private record Item(byte[] memory, int from, int length, CompletableFuture<Void> synced) {}
 
-    private final FileChannel file;
+    private final StagingFile file;
     private final long maxBacklogBytes;
     private final ArrayDeque<Item> queue = new ArrayDeque<>();
     private long queuedBytes;
     private RuntimeException failure;
     private boolean closed;
 
-    StagingWriter(FileChannel file, Executor executor, long maxBacklogBytes) {
+    StagingWriter(StagingFile file, Executor executor, long maxBacklogBytes) {
         this.file = file;
         this.maxBacklogBytes = maxBacklogBytes;
         executor.execute(this::drain);
@@ -88,19 +87,15 @@ final class StagingWriter {
             }
             try {
                 if (item.synced != null) {
-                    file.force(false);
+                    file.force();
                     unforced = 0;
                     item.synced.complete(null);
                     continue;
                 }
-                ByteBuffer bytes = ByteBuffer.wrap(item.memory, item.from, item.length);
-                long at = item.from;
-                while (bytes.hasRemaining()) {
-                    at += file.write(bytes, at);
-                }
+                file.write(item.memory, item.from, item.length); // sealed here, off the receiving thread, with image keys
                 unforced += item.length;
                 if (unforced >= FORCE_BYTES) {
-                    file.force(false);
+                    file.force();
                     unforced = 0;
                 }
             } catch (IOException | RuntimeException e) {

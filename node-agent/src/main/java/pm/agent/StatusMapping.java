@@ -42,7 +42,9 @@ final class StatusMapping {
         } else if (e instanceof StateMismatchException) {
             status = Status.FAILED_PRECONDITION;
         } else if (e instanceof pm.agent.store.CorruptCheckpointException) {
-            status = Status.DATA_LOSS;
+            status = Status.DATA_LOSS; // sealed data that failed authentication too (TamperedDataException)
+        } else if (e instanceof pm.agent.store.crypto.UnknownKeyException) {
+            status = Status.FAILED_PRECONDITION; // intact perhaps, but this agent lacks the key the message names
         } else if (e instanceof pm.agent.store.CheckpointNotFoundException) {
             status = Status.NOT_FOUND;
         } else if (e instanceof pm.agent.store.MissingBaseException) {

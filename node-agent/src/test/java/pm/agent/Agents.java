@@ -169,4 +169,42 @@ public final class Agents implements AutoCloseable {
         }
         return out.toString();
     }
+
+    /** The exported image of process {@code id} (frozen or suspended) on {@code agent}, as the file pmctl would write. */
+    static byte[] export(NodeAgentGrpc.NodeAgentBlockingStub agent, String id) {
+        ByteArrayOutputStream image = new ByteArrayOutputStream();
+        agent.exportImage(pm.v1.ExportRequest.newBuilder().setProcessId(id).build())
+                .forEachRemaining(c -> image.writeBytes(c.getData().toByteArray()));
+        return image.toByteArray();
+    }
+
+    /** Imports {@code image} into {@code agent} as process {@code id} of {@code spec}, in 1 MiB chunks as pmctl sends a file. */
+    java.util.concurrent.CompletableFuture<pm.v1.ProcessInfo> importImage(NodeAgentServer agent, String id, ProcessSpec spec,
+            byte[] image) {
+        java.util.concurrent.CompletableFuture<pm.v1.ProcessInfo> done = new java.util.concurrent.CompletableFuture<>();
+        io.grpc.stub.StreamObserver<pm.v1.ImageChunk> in = asyncStub(agent).importImage(new io.grpc.stub.StreamObserver<>() {
+            @Override
+            public void onNext(pm.v1.ProcessInfo value) {
+                done.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+        });
+        for (int at = 0; at < image.length; at += 1 << 20) {
+            pm.v1.ImageChunk.Builder chunk = pm.v1.ImageChunk.newBuilder()
+                    .setData(ByteString.copyFrom(image, at, Math.min(1 << 20, image.length - at)));
+            if (at == 0) {
+                chunk.setHeader(pm.v1.ImportHeader.newBuilder().setProcessId(id).setSpec(spec));
+            }
+            in.onNext(chunk.build());
+        }
+        in.onCompleted();
+        return done;
+    }
 }

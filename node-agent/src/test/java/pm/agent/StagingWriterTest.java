@@ -36,7 +36,7 @@ class StagingWriterTest {
         Path file = dir.resolve("staging");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             // A backlog of 1 MiB: most writes wait for the disk, as a fast stream does.
-            StagingWriter writer = new StagingWriter(channel, executor, 1 << 20);
+            StagingWriter writer = new StagingWriter(new pm.agent.store.StagingFile.Plain(channel), executor, 1 << 20);
             for (int round = 0; round < 5; round++) {
                 for (int page = 0; page < memory.length / 65536; page += 1 + round) {
                     byte[] content = new byte[65536];
@@ -56,7 +56,7 @@ class StagingWriterTest {
         Path file = dir.resolve("read-only");
         Files.write(file, new byte[0]);
         try (FileChannel readOnly = FileChannel.open(file, StandardOpenOption.READ)) {
-            StagingWriter writer = new StagingWriter(readOnly, executor, 1 << 20);
+            StagingWriter writer = new StagingWriter(new pm.agent.store.StagingFile.Plain(readOnly), executor, 1 << 20);
             byte[] memory = new byte[65536];
             writer.write(memory, 0, memory.length);
             CompletionException failed = assertThrows(CompletionException.class, () -> writer.sync().join());

@@ -14,9 +14,17 @@ import pm.v1.ImageHeader;
  * runtime's documented one: 8-byte magic, 4-byte version, then chunks of type (1), flags (1, bit 0 =
  * deflate), stored length (4), raw length (4), CRC32C (4) and the stored bytes, big-endian; the header
  * chunk comes first. The client cannot link the runtime, so it reads just this much itself.
+ *
+ * <p>An image exported by agents with image keys is sealed (the node agent's {@code SealedImages}):
+ * 4-byte magic "PMSX", key id length (1) and id (32), salt (16), then a clear length (4) and a clear
+ * {@link ImageHeader} holding only the module's SHA-256, authenticated but not encrypted so that an
+ * import can name its module without the key; the sealed records follow.
  */
 public final class ImageFileHeader {
     private static final long MAGIC = 0x504D494D41474531L; // "PMIMAGE1"
+    private static final int SEALED_MAGIC = 0x504D5358; // "PMSX"
+    /** What follows a sealed image's magic before its clear header's length: key id length, key id, salt. */
+    private static final int SEALED_SKIP = 1 + 32 + 16;
     private static final int HEADER_CHUNK = 1;
     private static final int FLAG_DEFLATE = 1;
     /** A header is a few hundred bytes; anything far larger is not an image this reader understands. */
@@ -32,7 +40,16 @@ public final class ImageFileHeader {
         in.mark(MAX_HEADER + 64);
         try {
             DataInputStream data = new DataInputStream(in);
-            if (data.readLong() != MAGIC) {
+            long magic = data.readLong();
+            if ((int) (magic >>> 32) == SEALED_MAGIC) {
+                data.skipNBytes(SEALED_SKIP - 4);
+                int clear = data.readInt();
+                if (clear < 0 || clear > MAX_HEADER) {
+                    return Optional.empty();
+                }
+                return Optional.of(ImageHeader.parseFrom(data.readNBytes(clear)));
+            }
+            if (magic != MAGIC) {
                 return Optional.empty();
             }
             data.readInt(); // format version: the header's layout is a proto, readable across versions

@@ -58,6 +58,25 @@ class ImageFileHeaderTest {
     }
 
     @Test
+    void readsTheModuleOfASealedImageFromItsClearHeader() throws IOException {
+        ImageHeader clear = ImageHeader.newBuilder().setModuleSha256(HEADER.getModuleSha256()).build();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeInt(0x504D5358); // "PMSX", as the node agent's SealedImages writes it
+        out.writeByte(6);
+        out.write(java.util.Arrays.copyOf("key-01".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 32));
+        out.write(new byte[16]); // salt
+        out.writeInt(clear.getSerializedSize());
+        out.write(clear.toByteArray());
+        out.write(new byte[] {0, 0, 0, 17, 9, 9, 9}); // sealed records
+        byte[] image = bytes.toByteArray();
+        BufferedInputStream in = new BufferedInputStream(new ByteArrayInputStream(image));
+
+        assertThat(ImageFileHeader.peek(in)).contains(clear);
+        assertThat(in.readAllBytes()).isEqualTo(image);
+    }
+
+    @Test
     void somethingElseHasNoHeader() throws IOException {
         byte[] text = "#!/bin/sh\necho hello\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         BufferedInputStream in = new BufferedInputStream(new ByteArrayInputStream(text));

@@ -25,6 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import pm.agent.store.crypto.ClusterKeys;
 import pm.runtime.StateFormatException;
 import pm.runtime.image.ImageFrames;
 import pm.v1.ImageHeader;
@@ -43,6 +44,14 @@ import pm.v1.ImageHeader;
  *                                     one per checkpoint, numbered in the order they were put;
  *                                     P is the hex SHA-256 of the process id, never the id itself
  * </pre>
+ *
+ * <p><b>Sealed.</b> Opened with image keys ({@link ClusterKeys}), the store seals every chunk and
+ * manifest it writes under the current key (AES-256-GCM; see {@link ChunkStore} and {@link
+ * Manifests}) and opens what older keys in the ring sealed. A chunk that fails authentication
+ * fails the restore reading it ({@link CorruptCheckpointException}) before any of the image is
+ * believed; data sealed under a key not in the ring raises {@link
+ * pm.agent.store.crypto.UnknownKeyException}, never "absent", so nothing is collected or
+ * restarted for want of a key. A store is either sealed or plain: each refuses the other's files.
  *
  * <p><b>Crashes.</b> A put writes every new chunk under a temporary name, fsyncs it and renames
  * it (on the I/O threads, while the image's next chunks are read), then fsyncs the chunks'
@@ -94,9 +103,14 @@ public final class CheckpointStore implements AutoCloseable {
         this(dir, Clock.systemUTC());
     }
 
+    /** Opens the store in {@code dir}, sealed under {@code keys} (plain if {@link ClusterKeys#NONE}), with its own I/O threads. */
+    public CheckpointStore(Path dir, ClusterKeys keys) throws IOException {
+        this(dir, Clock.systemUTC(), ioThreads(), true, keys);
+    }
+
     /** Opens the store in {@code dir}; {@code clock} stamps checkpoints. Owns its I/O threads. */
     public CheckpointStore(Path dir, Clock clock) throws IOException {
-        this(dir, clock, ioThreads(), true);
+        this(dir, clock, ioThreads(), true, ClusterKeys.NONE);
     }
 
     /**
@@ -104,10 +118,10 @@ public final class CheckpointStore implements AutoCloseable {
      * (several threads let several fsyncs be in flight); the caller keeps ownership of {@code io}.
      */
     public CheckpointStore(Path dir, Clock clock, Executor io) throws IOException {
-        this(dir, clock, io, false);
+        this(dir, clock, io, false, ClusterKeys.NONE);
     }
 
-    private CheckpointStore(Path dir, Clock clock, Executor io, boolean ownsIo) throws IOException {
+    private CheckpointStore(Path dir, Clock clock, Executor io, boolean ownsIo, ClusterKeys keys) throws IOException {
         this.dir = dir;
         this.clock = Objects.requireNonNull(clock);
         this.io = Objects.requireNonNull(io);
@@ -125,8 +139,8 @@ public final class CheckpointStore implements AutoCloseable {
             if (lock == null) {
                 throw new StoreException("checkpoint store " + dir + " is already open, in this or another process");
             }
-            this.manifests = new Manifests(dir.resolve("processes"));
-            this.chunks = new ChunkStore(dir.resolve("chunks"));
+            this.manifests = new Manifests(dir.resolve("processes"), keys);
+            this.chunks = new ChunkStore(dir.resolve("chunks"), keys);
         } catch (IOException | RuntimeException e) {
             if (lockFile != null) {
                 lockFile.close();
@@ -249,9 +263,10 @@ public final class CheckpointStore implements AutoCloseable {
         for (Manifest m : chain) {
             for (Manifest.Chunk c : m.chunks()) {
                 long size = chunks.size(c.hash());
-                if (size != c.length()) {
+                long expected = chunks.storedSize(c.length());
+                if (size != expected) {
                     throw new CorruptCheckpointException("checkpoint " + m.checkpointId() + " of process " + processId
-                            + ": chunk " + c.hash() + (size < 0 ? " is missing" : " has " + size + " bytes, not " + c.length()));
+                            + ": chunk " + c.hash() + (size < 0 ? " is missing" : " has " + size + " bytes, not " + expected));
                 }
             }
         }

@@ -22,12 +22,20 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
+import pm.agent.store.crypto.ChunkNames;
+import pm.agent.store.crypto.ClusterKeys;
+import pm.agent.store.crypto.Sealer;
 
 /**
  * Content-addressed chunk files: {@code <root>/ab/abcdef...}, named by the lowercase hex SHA-256
  * of their bytes, so a chunk that is already held costs nothing to store again — unchanged page
  * groups of a process are stored once however many checkpoints name them. A file appears under
  * its name only whole and fsync'd, and its directory is fsync'd after (see {@link Durable}).
+ *
+ * <p><b>Sealed.</b> Given image keys, a chunk is stored sealed ({@link Sealer}: AES-256-GCM, its
+ * key id in its header, bound to its name) and named by the keyed {@link ChunkNames} of its
+ * plaintext instead of its SHA-256, so that dedup still works and names reveal nothing; {@link
+ * #open} gives the plaintext, once authenticated, and refuses a chunk that is not sealed.
  *
  * <p>Thread-safe: two writers of the same chunk both rename identical bytes over the same name.
  * Deleting a chunk a concurrent writer is about to reuse is the caller's problem to exclude
@@ -36,10 +44,39 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class ChunkStore {
     private static final HexFormat HEX = HexFormat.of();
     private final Path root;
+    /** Null when chunks are stored plain. */
+    private final Sealer sealer;
+    private final ChunkNames names;
 
     public ChunkStore(Path root) throws IOException {
+        this(root, ClusterKeys.NONE);
+    }
+
+    /** Chunks under {@code root}, sealed under {@code keys} unless they are {@link ClusterKeys#NONE}. */
+    public ChunkStore(Path root, ClusterKeys keys) throws IOException {
         this.root = root;
+        this.sealer = keys.isNone() ? null : new Sealer(keys, "chunk");
+        this.names = keys.isNone() ? null : new ChunkNames(keys);
         Durable.createDirectory(root);
+    }
+
+    /** The name this store gives a chunk of {@code bytes}: their SHA-256, or their keyed name when sealed. */
+    public String name(byte[] bytes) {
+        return names == null ? hash(bytes) : names.name(bytes);
+    }
+
+    /** The size on disk of a chunk of {@code plainLength} bytes. */
+    public long storedSize(int plainLength) {
+        return sealer == null ? plainLength : (long) plainLength + Sealer.OVERHEAD;
+    }
+
+    /** What goes on disk for chunk {@code name} of {@code bytes}. */
+    private byte[] encode(String name, byte[] bytes) {
+        return sealer == null ? bytes : sealer.seal(binding(name), bytes, 0, bytes.length);
+    }
+
+    private static byte[] binding(String name) {
+        return ("chunk:" + name).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     /** The lowercase hex SHA-256 of {@code bytes}, the name a chunk is stored under. */
@@ -66,14 +103,14 @@ public final class ChunkStore {
     }
 
     /**
-     * Stores {@code bytes} under {@code hash} (which must be {@link #hash}{@code (bytes)}) unless a
+     * Stores {@code bytes} under {@code hash} (which must be {@link #name}{@code (bytes)}) unless a
      * chunk of that name and size is already held, and says whether it wrote. Durable when it returns.
      */
     public boolean put(String hash, byte[] bytes) throws IOException {
-        if (size(hash) == bytes.length) {
+        if (size(hash) == storedSize(bytes.length)) {
             return false;
         }
-        write(hash, bytes);
+        write(hash, encode(hash, bytes));
         return true;
     }
 
@@ -99,7 +136,7 @@ public final class ChunkStore {
         return new Batch(io, maxBytesInFlight);
     }
 
-    /** A chunk as stored by a {@link Batch}: its name, its size, and whether this batch wrote it. */
+    /** A chunk as stored by a {@link Batch}: its name, its size (of its plaintext), and whether this batch wrote it. */
     public record Stored(String hash, int length, boolean fresh) {}
 
     /**
@@ -136,10 +173,10 @@ public final class ChunkStore {
             try {
                 io.execute(() -> {
                     try {
-                        String hash = hash(bytes);
-                        boolean fresh = size(hash) != bytes.length && writing.add(hash);
+                        String hash = name(bytes);
+                        boolean fresh = size(hash) != storedSize(bytes.length) && writing.add(hash);
                         if (fresh) {
-                            writeFile(hash, bytes);
+                            writeFile(hash, encode(hash, bytes));
                         }
                         result.complete(new Stored(hash, bytes.length, fresh));
                     } catch (Throwable t) {
@@ -216,9 +253,18 @@ public final class ChunkStore {
         }
     }
 
-    /** Opens the chunk for reading; NoSuchFileException if it is not held. */
+    /**
+     * Opens the chunk for reading; NoSuchFileException if it is not held. A sealed chunk is read
+     * whole and authenticated first: {@link pm.agent.store.crypto.TamperedDataException} if it is
+     * not what was sealed under this name, {@link pm.agent.store.crypto.UnknownKeyException} if its
+     * key is not in the ring.
+     */
     public InputStream open(String hash) throws IOException {
-        return Files.newInputStream(path(hash));
+        if (sealer == null) {
+            return Files.newInputStream(path(hash));
+        }
+        byte[] stored = Files.readAllBytes(path(hash));
+        return new java.io.ByteArrayInputStream(sealer.open(binding(hash), stored, "chunk " + hash));
     }
 
     /** The stored size of the chunk, or -1 if it is not held. */

@@ -1,7 +1,7 @@
 package pm.agent.store;
 
-/** Stored data failed its checks: a manifest's checksum, a chunk that is missing or of the wrong size. */
-public final class CorruptCheckpointException extends StoreException {
+/** Stored data failed its checks: a manifest's checksum, a chunk that is missing, of the wrong size or (sealed) not authentic. */
+public class CorruptCheckpointException extends StoreException {
     public CorruptCheckpointException(String message) {
         super(message);
     }

@@ -17,12 +17,20 @@ import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import pm.agent.store.crypto.ClusterKeys;
+import pm.agent.store.crypto.Sealer;
 
 /**
  * The manifests of every process, on disk: {@code <root>/P/00000000000000000007.manifest}, where
  * P is the hex SHA-256 of the process id (never the id itself, whatever it holds) and the number
  * counts the process's checkpoints in the order they were put. A manifest appears whole or not at
  * all ({@link Durable}); one that fails its checksum is logged and read as absent.
+ *
+ * <p>With image keys a manifest is stored sealed ({@link Sealer}), bound to its place (process
+ * directory and file name), so it cannot be moved to another process or order; one that fails
+ * authentication is corrupt (logged, absent), one under a key not in the ring (or any sealed one
+ * when there are no keys) raises {@link pm.agent.store.crypto.UnknownKeyException}: a checkpoint
+ * this agent cannot read is not one it may treat as gone. A plain manifest in a sealed store is corrupt.
  *
  * <p>No locking here: {@link CheckpointStore} serialises the writers of a process and keeps
  * {@link #liveChunks} and {@link #deleteTemporaryFiles} apart from all writers.
@@ -33,9 +41,12 @@ final class Manifests {
     private static final Pattern NAME = Pattern.compile("\\d{20}\\.manifest");
 
     private final Path root;
+    /** Null when manifests are stored plain. */
+    private final Sealer sealer;
 
-    Manifests(Path root) throws IOException {
+    Manifests(Path root, ClusterKeys keys) throws IOException {
         this.root = root;
+        this.sealer = keys.isNone() ? null : new Sealer(keys, "manifest");
         Durable.createDirectory(root);
     }
 
@@ -82,7 +93,9 @@ final class Manifests {
             String last = files.get(files.size() - 1).getFileName().toString();
             next = Long.parseLong(last.substring(0, last.length() - SUFFIX.length())) + 1;
         }
-        Durable.write(p.resolve(String.format("%020d", next) + SUFFIX), manifest.encode());
+        Path file = p.resolve(String.format("%020d", next) + SUFFIX);
+        byte[] bytes = manifest.encode();
+        Durable.write(file, sealer == null ? bytes : sealer.seal(binding(file), bytes, 0, bytes.length));
     }
 
     /** Deletes every manifest of {@code processId}, newest first, and its directory. Says whether there were any. */
@@ -187,8 +200,11 @@ final class Manifests {
         return null; // a cycle: only a forged store could hold one
     }
 
-    /** The manifest in {@code file}, or null if it vanished (deleted meanwhile) or is corrupt (logged). */
-    private static Manifest read(Path file) throws IOException {
+    /**
+     * The manifest in {@code file}, or null if it vanished (deleted meanwhile) or is corrupt
+     * (logged); {@link pm.agent.store.crypto.UnknownKeyException} if sealed under a key not held.
+     */
+    private Manifest read(Path file) throws IOException {
         byte[] data;
         try {
             data = Files.readAllBytes(file);
@@ -196,11 +212,22 @@ final class Manifests {
             return null;
         }
         try {
+            if (sealer != null) {
+                data = sealer.open(binding(file), data, "manifest " + file);
+            } else if (Sealer.looksSealed(data)) {
+                // Throws UnknownKeyException naming the key: this agent has none.
+                ClusterKeys.NONE.requireKey(Sealer.keyIdOf(data, "manifest " + file), "manifest " + file);
+            }
             return Manifest.decode(data, file.toString());
         } catch (CorruptCheckpointException e) {
             log.error("{}; treated as absent", e.getMessage());
             return null;
         }
+    }
+
+    /** What a sealed manifest is bound to: its process directory and its file name. */
+    private static byte[] binding(Path file) {
+        return ("manifest:" + file.getParent().getFileName() + "/" + file.getFileName()).getBytes(StandardCharsets.US_ASCII);
     }
 
     /** A process's directory: named by the SHA-256 of its id, so no id can name a path of its choosing. */

@@ -18,6 +18,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import pm.agent.store.CheckpointRecord;
 import pm.agent.store.CheckpointStore;
+import pm.agent.store.crypto.ClusterKeys;
 import pm.runtime.image.ImageWriter;
 import pm.v1.ExecutionState;
 import pm.v1.ImageHeader;
@@ -32,7 +33,9 @@ import pm.v1.RunStatus;
  * images: the changed pages together (4 of every 64 page groups) and spread (every 16th page, so
  * every group changes: content addressing works at the granularity of 64-page groups); and the
  * spread change as an increment, which carries only the changed pages.
- * {@code bench.rounds} (default 5) rounds, the median ratio at the end; {@code bench.dir}
+ * Then the same image into a store sealed with image keys (AES-256-GCM, keyed chunk names) in the
+ * same round, against the plain store's put: the cost of encryption as a ratio.
+ * {@code bench.rounds} (default 5) rounds, the median ratios at the end; {@code bench.dir}
  * (default java.io.tmpdir) is where.
  */
 public final class CheckpointWriteBench {
@@ -52,8 +55,13 @@ public final class CheckpointWriteBench {
                 Runtime.getRuntime().availableProcessors(),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), base.toAbsolutePath());
 
-        warmUp(base);
+        Path keyDir = Files.createTempDirectory(base, "pm-checkpoint-bench-keys");
+        ClusterKeys.generate(keyDir.resolve("image.keys"));
+        ClusterKeys keys = ClusterKeys.load(keyDir.resolve("image.keys"));
+        warmUp(base, ClusterKeys.NONE);
+        warmUp(base, keys);
         double[] ratios = new double[rounds];
+        double[] sealedRatios = new double[rounds];
         for (int round = 0; round < rounds; round++) {
             Path work = Files.createTempDirectory(base, "pm-checkpoint-bench");
             try (CheckpointStore store = new CheckpointStore(work.resolve("store"))) {
@@ -81,20 +89,37 @@ public final class CheckpointWriteBench {
                 for (Change change : Change.values()) {
                     second(store, memory, first.checkpointId(), change, round);
                 }
+
+                long c1 = cpuNanos();
+                long s1 = System.nanoTime();
+                CheckpointRecord sealed;
+                try (CheckpointStore sealedStore = new CheckpointStore(work.resolve("sealed"), keys)) {
+                    sealed = sealedStore.put("bench", new ByteArrayInputStream(image), new byte[0]);
+                }
+                long sealedPut = System.nanoTime() - s1;
+                long sealedCpu = cpuNanos() - c1;
+                sealedRatios[round] = (double) sealedPut / put;
+                System.out.printf("         sealed store.put %5.0f MB/s %5.0f ms (cpu %4.0f ms) | sealed/plain put time %.2f,"
+                                + " cpu %.2f | new bytes %.1f MiB%n",
+                        mbPerSecond(image.length, sealedPut), sealedPut / 1e6, sealedCpu / 1e6, sealedRatios[round],
+                        (double) sealedCpu / putCpu, sealed.newBytes() / 1048576.0);
             } finally {
                 deleteTree(work);
                 Durable.syncDirectory(base); // the deletions (and their discards) are paid here, not in the next round
             }
         }
+        deleteTree(keyDir);
         Arrays.sort(ratios);
+        Arrays.sort(sealedRatios);
         System.out.printf("median store/disk over %d rounds: %.0f %%%n", rounds, 100 * ratios[rounds / 2]);
+        System.out.printf("median sealed/plain store.put time over %d rounds: %.2f%n", rounds, sealedRatios[rounds / 2]);
     }
 
     /** Puts and writes a 16 MiB image a few times, unmeasured, so that round 0 does not time the JIT compiler. */
-    private static void warmUp(Path base) throws IOException {
+    private static void warmUp(Path base, ClusterKeys keys) throws IOException {
         byte[] small = image(memory(256, new Random(1)), "warm-up", "", null);
         Path work = Files.createTempDirectory(base, "pm-checkpoint-bench");
-        try (CheckpointStore store = new CheckpointStore(work.resolve("store"))) {
+        try (CheckpointStore store = new CheckpointStore(work.resolve("store"), keys)) {
             for (int i = 0; i < 5; i++) {
                 store.delete("warm-up");
                 store.put("warm-up", new ByteArrayInputStream(small), new byte[0]);
