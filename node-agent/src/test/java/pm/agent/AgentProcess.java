@@ -1,7 +1,6 @@
 package pm.agent;
 
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -12,6 +11,8 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import pm.common.net.GrpcTransport;
+import pm.common.security.TlsFiles;
 import pm.v1.NodeAgentGrpc;
 
 /** Test support: a node agent in its own JVM ({@link AgentMain}), which a test can kill as with kill -9 and start again. */
@@ -21,6 +22,7 @@ public final class AgentProcess implements AutoCloseable {
     private final int port;
     private Process process;
     private ManagedChannel channel;
+    private TlsFiles tls; // null: plaintext (--insecure)
 
     public AgentProcess(String name, Path data) throws IOException {
         this.name = name;
@@ -30,13 +32,24 @@ public final class AgentProcess implements AutoCloseable {
         }
     }
 
+    /** Mutual TLS with {@code files} (a node certificate) for the agent and for {@link #stub()}, from the next start on. */
+    public AgentProcess withTls(TlsFiles files) {
+        this.tls = files;
+        return this;
+    }
+
     /** Starts the agent (again) on its port and data directory; {@code faultPoint} may be empty. */
     public AgentProcess start(String faultPoint) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
                 AgentMain.class.getName(), "--name", name, "--data", data.toString(), "--port", Integer.toString(port),
-                "--exit-with-stdin", "--insecure"));
+                "--exit-with-stdin"));
+        if (tls == null) {
+            cmd.add("--insecure");
+        } else {
+            cmd.addAll(List.of("--ca", tls.ca().toString(), "--cert", tls.cert().toString(), "--key", tls.key().toString()));
+        }
         if (!faultPoint.isEmpty()) {
             cmd.addAll(List.of("--fault-point", faultPoint));
         }
@@ -66,7 +79,7 @@ public final class AgentProcess implements AutoCloseable {
 
     public NodeAgentGrpc.NodeAgentBlockingStub stub() {
         if (channel == null) {
-            channel = NettyChannelBuilder.forTarget(address()).usePlaintext().build();
+            channel = (tls == null ? GrpcTransport.insecure() : GrpcTransport.tls(tls)).channel(address()).build();
         }
         return NodeAgentGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
     }

@@ -76,6 +76,11 @@ public final class ZooKeeperAccess {
         return secret != null;
     }
 
+    /** What seals secrets inside records, or null for an open cluster (records hold them in the clear there). */
+    public RecordSeal recordSeal() {
+        return secret == null ? null : new RecordSeal(secret);
+    }
+
     /** A Curator client (not started) that authenticates as a member and creates member-only znodes. */
     public CuratorFramework newClient(String connect, int sessionTimeoutMillis, int connectionTimeoutMillis, RetryPolicy retry) {
         CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()

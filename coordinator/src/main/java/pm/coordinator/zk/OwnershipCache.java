@@ -28,6 +28,7 @@ public final class OwnershipCache implements AutoCloseable {
     private enum State { LATENT, STARTED, CLOSED }
 
     private final ClusterLayout layout;
+    private final RecordCodec codec;
     private final CuratorCache cache;
     private final Map<String, Versioned<OwnershipRecord>> records = new ConcurrentHashMap<>();
     /** Records per owner, kept with {@link #records} so Nodes costs the number of nodes, not of processes. */
@@ -40,8 +41,9 @@ public final class OwnershipCache implements AutoCloseable {
     private final Map<String, Integer> deleted = new java.util.HashMap<>();
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
 
-    public OwnershipCache(CuratorFramework zk, ClusterLayout layout) {
+    public OwnershipCache(CuratorFramework zk, ClusterLayout layout, RecordCodec codec) {
         this.layout = layout;
+        this.codec = codec;
         this.cache = CuratorCache.build(zk, layout.processes());
     }
 
@@ -74,7 +76,7 @@ public final class OwnershipCache implements AutoCloseable {
             return;
         }
         try {
-            OwnershipRecord record = OwnershipRecord.parseFrom(d.getData());
+            OwnershipRecord record = codec.decode(d.getData());
             synchronized (this) {
                 Integer deletedAt = deleted.get(record.getProcessId());
                 if (deletedAt != null && d.getStat().getVersion() <= deletedAt) {

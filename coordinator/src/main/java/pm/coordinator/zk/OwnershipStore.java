@@ -22,11 +22,14 @@ import pm.v1.OwnershipRecord;
 public final class OwnershipStore {
     private final CuratorFramework zk;
     private final ClusterLayout layout;
+    private final RecordCodec codec;
     private final OwnershipCache cache;
 
     /** {@code cache} hears every write that succeeds here, so reads from it see this coordinator's own writes at once. */
-    public OwnershipStore(CuratorFramework zk, ClusterLayout layout, OwnershipCache cache) {
+    /** {@code codec}: how records are written (the environment sealed in a secured cluster). */
+    public OwnershipStore(CuratorFramework zk, ClusterLayout layout, OwnershipCache cache, RecordCodec codec) {
         this.zk = zk;
+        this.codec = codec;
         this.layout = layout;
         this.cache = cache;
     }
@@ -50,7 +53,7 @@ public final class OwnershipStore {
             Stat stat = new Stat();
             try {
                 byte[] data = zk.getData().storingStatIn(stat).forPath(layout.process(id));
-                OwnershipRecord record = OwnershipRecord.parseFrom(data);
+                OwnershipRecord record = codec.decode(data);
                 cache.put(record, stat.getVersion());
                 return Optional.of(new Versioned<>(record, stat.getVersion()));
             } catch (KeeperException.NoNodeException e) {
@@ -76,7 +79,7 @@ public final class OwnershipStore {
     public void create(OwnershipRecord record) {
         ZkCalls.run("creating process " + record.getProcessId(), () -> {
             try {
-                zk.create().forPath(layout.process(record.getProcessId()), record.toByteArray());
+                zk.create().forPath(layout.process(record.getProcessId()), codec.encode(record));
             } catch (KeeperException.NodeExistsException e) {
                 throw new ClusterException(ClusterException.Reason.WRONG_STATE,
                         "process " + record.getProcessId() + " already exists");
@@ -89,7 +92,7 @@ public final class OwnershipStore {
     /** Replaces the record read at {@code version}; ABORTED if it changed meanwhile. Returns the new version. */
     public int update(OwnershipRecord record, int version) {
         int next = ZkCalls.run("updating process " + record.getProcessId(),
-                () -> zk.setData().withVersion(version).forPath(layout.process(record.getProcessId()), record.toByteArray())
+                () -> zk.setData().withVersion(version).forPath(layout.process(record.getProcessId()), codec.encode(record))
                         .getVersion());
         cache.wrote(record, next);
         return next;
@@ -108,7 +111,7 @@ public final class OwnershipStore {
         String path = layout.process(record.getProcessId());
         List<CuratorTransactionResult> results = ZkCalls.run("starting migration of " + record.getProcessId(),
                 () -> zk.transaction().forOperations(
-                        zk.transactionOp().setData().withVersion(version).forPath(path, record.toByteArray()),
+                        zk.transactionOp().setData().withVersion(version).forPath(path, codec.encode(record)),
                         zk.transactionOp().create().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
         int next = newVersion(results, path, version);
         cache.wrote(record, next);
@@ -128,7 +131,7 @@ public final class OwnershipStore {
         String path = layout.process(record.getProcessId());
         List<CuratorTransactionResult> results = ZkCalls.run("committing migration of " + record.getProcessId(),
                 () -> zk.transaction().forOperations(
-                        zk.transactionOp().setData().withVersion(version).forPath(path, record.toByteArray()),
+                        zk.transactionOp().setData().withVersion(version).forPath(path, codec.encode(record)),
                         zk.transactionOp().setData().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
         cache.wrote(record, newVersion(results, path, version));
     }

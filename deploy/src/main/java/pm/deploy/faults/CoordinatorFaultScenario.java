@@ -7,6 +7,8 @@ import pm.deploy.ChildJvm;
  * ({@code coordinator.started}: nothing moved yet; {@code coordinator.committed}: the record names
  * the target, the agents were not told). The standby takes over and settles the journal: rolled
  * back onto the source, or finished on the target. The dead coordinator is started again plain.
+ * The counter is frozen before the migration and thawed once the journal is settled: a process
+ * that ran to its end first (a slow machine) would leave the fault unfired.
  */
 final class CoordinatorFaultScenario implements Scenario {
     private static final String SOURCE = "a2";
@@ -33,6 +35,7 @@ final class CoordinatorFaultScenario implements Scenario {
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
             Migrations.spawnUnderWay(cluster, counter, id, SOURCE, 0);
             cluster.step("spawned and under way on " + SOURCE);
+            cluster.client().freeze(id);
             String call = Migrations.migrate(cluster.client(), id, TARGET);
             if (!armed.awaitExit(60)) {
                 throw new ScenarioFailure("leader " + armed.name() + " did not halt at " + point + " (migration " + call + ")");
@@ -47,6 +50,7 @@ final class CoordinatorFaultScenario implements Scenario {
                         + expectedOwner);
             }
             cluster.startCoordinator(armed.name(), java.util.List.of());
+            cluster.client().thaw(id);
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             ExactlyOnce.requireNeverTwice(sampler);
             return armed.name() + " halted, " + successor.name() + " took over and settled it on " + owner + "; output exact";

@@ -58,7 +58,8 @@ class SecureClusterTest {
         operator = new ClusterClient(cluster.clientSettings());
         assertThat(cluster.awaitAgentsJoined(operator, Duration.ofMinutes(2))).isTrue();
         // A long run: it must still be there when the viewer tries to kill it.
-        operator.spawn(SpawnOptions.builder(DemoGuest.module(), "demo").withProcessId(processId).withArgs("100000", "200").build());
+        operator.spawn(SpawnOptions.builder(DemoGuest.module(), "demo").withProcessId(processId).withArgs("100000", "200")
+                .withEnv("DB_PASSWORD", "hunter2-in-the-env").build());
     }
 
     @AfterAll
@@ -193,7 +194,9 @@ class SecureClusterTest {
                 .newClient(cluster.zookeeperAddress(), 30_000, 30_000, new RetryOneTime(100))) {
             member.start();
             assertThat(member.blockUntilConnected(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(member.getData().forPath(record)).isNotEmpty();
+            byte[] stored = member.getData().forPath(record);
+            assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).contains(processId)
+                    .doesNotContain("hunter2-in-the-env"); // members read records; environments stay sealed in them
         }
         assertThat(operator.get(processId).getNode()).isNotEmpty();
     }

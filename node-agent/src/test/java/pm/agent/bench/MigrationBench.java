@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import pm.agent.AgentProcess;
 import pm.agent.Agents;
+import pm.common.security.CertificateAuthority;
+import pm.common.security.Role;
 import pm.v1.MigrateRequest;
 import pm.v1.MigrationResult;
 import pm.v1.ProcessInfo;
@@ -31,6 +33,8 @@ import pm.v1.SpawnRequest;
  * loopback TCP copy measured in the same command; then suspend + resume of the largest process
  * (a restore from the checkpoint store). With {@code bench.frozen=true} the guest is frozen first, so
  * every page moves in the final round and the figures are those of the data path alone.
+ * {@code bench.transport=plaintext,tls} measures it all twice, the second time with the agents on
+ * mutual TLS, and prints the ratios.
  */
 public final class MigrationBench {
     private MigrationBench() {}
@@ -48,8 +52,36 @@ public final class MigrationBench {
         Path dir = Files.createTempDirectory("pm-migration-bench");
         double disk = diskBytesPerSecond(dir, 1L << 30);
         System.out.printf("baseline: the disk under the agents writing 1 GiB and forcing it: %.2f GB/s%n", disk / 1e9);
-        try (AgentProcess a = new AgentProcess("a", dir.resolve("a")).start("");
-                AgentProcess b = new AgentProcess("b", dir.resolve("b")).start("")) {
+        String modes = System.getProperty("bench.transport", "plaintext");
+        java.util.Map<String, List<double[]>> figures = new java.util.LinkedHashMap<>();
+        for (String mode : modes.split(",")) {
+            boolean tls = mode.trim().equals("tls");
+            System.out.println("== agents talking " + (tls ? "mutual TLS" : "plaintext"));
+            figures.put(mode.trim(), measure(dir.resolve(mode.trim()), tls, sizes, moves, hot, frozen, tcp, disk));
+        }
+        if (figures.size() == 2) {
+            List<List<double[]>> both = List.copyOf(figures.values());
+            for (int s = 0; s < sizes.length; s++) {
+                double[] plain = both.get(0).get(s);
+                double[] tls = both.get(1).get(s);
+                System.out.printf("%s / %s, %s MiB: downtime p50 %.2f, stream rate %.2f%n", List.copyOf(figures.keySet()).get(1),
+                        List.copyOf(figures.keySet()).get(0), sizes[s].trim(), tls[0] / plain[0], tls[1] / plain[1]);
+            }
+        }
+    }
+
+    /** One pair of agents ({@code tls}: with node certificates of a throw-away CA); per size: downtime p50 (µs), rate (B/s). */
+    private static List<double[]> measure(Path dir, boolean tls, String[] sizes, String[] moves, int hot, boolean frozen, double tcp,
+            double disk) throws Exception {
+        List<double[]> figures = new ArrayList<>();
+        AgentProcess first = new AgentProcess("a", dir.resolve("a"));
+        AgentProcess second = new AgentProcess("b", dir.resolve("b"));
+        if (tls) {
+            CertificateAuthority ca = CertificateAuthority.init(dir.resolve("ca"), "bench CA");
+            first.withTls(ca.issue(Role.NODE, "a", List.of("127.0.0.1"), dir.resolve("ca")));
+            second.withTls(ca.issue(Role.NODE, "b", List.of("127.0.0.1"), dir.resolve("ca")));
+        }
+        try (AgentProcess a = first.start(""); AgentProcess b = second.start("")) {
             AgentProcess[] agents = {a, b};
             warmUp(agents, Integer.getInteger("bench.warmupMiB", 64), Integer.getInteger("bench.warmupMoves", 10));
             for (int s = 0; s < sizes.length; s++) {
@@ -65,7 +97,7 @@ public final class MigrationBench {
                     a.stub().freeze(ref(id)); // no pre-copy: everything moves in the final round, the rate of the data path alone
                 }
                 List<MigrationResult> results = moveBackAndForth(agents, id, count);
-                report(mib, results, tcp, disk);
+                figures.add(report(mib, results, tcp, disk));
                 AgentProcess owner = agents[count % 2];
                 if (s == sizes.length - 1) {
                     long t0 = System.nanoTime();
@@ -79,6 +111,7 @@ public final class MigrationBench {
                 owner.stub().kill(ref(id));
             }
         }
+        return figures;
     }
 
     /** Moves {@code id} between the two agents {@code count} times, starting on the first, 200 ms apart. */
@@ -134,7 +167,7 @@ public final class MigrationBench {
         throw new IllegalStateException("guest " + id + " never filled its memory");
     }
 
-    private static void report(int mib, List<MigrationResult> results, double tcp, double disk) {
+    private static double[] report(int mib, List<MigrationResult> results, double tcp, double disk) {
         long[] downtime = results.stream().mapToLong(MigrationResult::getDowntimeMicros).sorted().toArray();
         double total = results.stream().mapToLong(MigrationResult::getTotalMicros).average().orElse(0);
         double bytes = results.stream().mapToLong(MigrationResult::getBytesSent).average().orElse(0);
@@ -144,6 +177,7 @@ public final class MigrationBench {
                         + " | %.2f GB/s (%.0f%% of loopback TCP, %.0f%% of the disk)%n",
                 mib, results.size(), percentile(downtime, 50) / 1e3, percentile(downtime, 99) / 1e3, total / 1e3,
                 bytes / 1048576, rounds, throughput / 1e9, 100 * throughput / tcp, 100 * throughput / disk);
+        return new double[] {percentile(downtime, 50), throughput};
     }
 
     private static double percentile(long[] sorted, int p) {
