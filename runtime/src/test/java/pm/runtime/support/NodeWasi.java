@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
 /**
  * Runs WASI commands under Node's node:wasi (uvwasi), the reference engine installed here, in one
  * node process: each module gets a fresh empty directory preopened at {@link WasiGuest#SANDBOX}.
- * The answer per module is its exit status, or -1 if node could not run it.
+ * Stdio is /dev/null. The answer per module is its exit status, or -1 if node could not run it.
  */
 public final class NodeWasi {
     private static final String RUNNER = """
@@ -21,12 +21,14 @@ public final class NodeWasi {
             const fs = require('node:fs'), path = require('node:path'), os = require('node:os');
             const { WASI } = require('node:wasi');
             const list = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+            const devNull = fs.openSync('/dev/null', 'r+');
             const out = {};
             for (const c of list) {
                 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-wasi-'));
                 try {
                     const wasi = new WASI({ version: 'preview1', args: [c.name], env: {},
-                        preopens: { '/sandbox': dir }, returnOnExit: true });
+                        preopens: { '/sandbox': dir }, returnOnExit: true,
+                        stdin: devNull, stdout: devNull, stderr: devNull });
                     const module = new WebAssembly.Module(fs.readFileSync(c.wasm));
                     const status = wasi.start(new WebAssembly.Instance(module, wasi.getImportObject()));
                     out[c.name] = status === undefined ? 0 : status;
