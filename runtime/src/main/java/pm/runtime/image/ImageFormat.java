@@ -2,8 +2,11 @@ package pm.runtime.image;
 
 /**
  * The framing of a process image. After an 8-byte magic and a 4-byte format version, each chunk
- * is: type (1 byte), flags (1 byte, bit 0 = deflate), stored length (4), raw length (4),
- * CRC32C of the stored bytes (4), then the stored bytes. Order: HEADER, any PAGES, at most one
+ * is: type (1 byte), flags (1 byte, bit 0 = deflate, every other bit must be 0), stored length
+ * (4), raw length (4), CRC32C (4), then the stored bytes. From version 2 the CRC32C covers the
+ * frame's type, flags and both lengths, then the stored bytes, so that no byte of a chunk goes
+ * unchecked; version 1 images (CRC of the stored bytes only) are still read. Nothing may follow
+ * the trailer. Order: HEADER, any PAGES, at most one
  * ZERO_PAGES, EXECUTION, WASI (optional), CHANNELS (optional: the
  * {@code pm} module's ChannelState; an image without it restores with empty channels), TRAILER. A PAGES payload is the first page index (4),
  * the page count (4) and the pages' bytes: runs of non-zero pages, so an untouched page costs
@@ -11,7 +14,9 @@ package pm.runtime.image;
  */
 final class ImageFormat {
     static final long MAGIC = 0x504D494D41474531L; // "PMIMAGE1"
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+    /** The oldest version still read: 1 differs only in what its checksums cover. */
+    static final int OLDEST_VERSION = 1;
     static final int CHUNK_HEADER = 14;
 
     static final int HEADER = 1;
@@ -23,6 +28,7 @@ final class ImageFormat {
     static final int CHANNELS = 7;
 
     static final int FLAG_DEFLATE = 1;
+    static final int KNOWN_FLAGS = FLAG_DEFLATE;
 
     /** Pages per PAGES chunk: 4 MiB chunks keep memory bounded while streaming. */
     static final int PAGES_PER_CHUNK = 64;
@@ -31,4 +37,15 @@ final class ImageFormat {
     static final int MAX_CHUNK = 64 << 20;
 
     private ImageFormat() {}
+
+    /** The checksum of a chunk framed so, before its stored bytes are added. */
+    static java.util.zip.CRC32C frameChecksum(int version, int type, int flags, int stored, int raw) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        if (version >= 2) {
+            crc.update(new byte[] {(byte) type, (byte) flags,
+                (byte) (stored >>> 24), (byte) (stored >>> 16), (byte) (stored >>> 8), (byte) stored,
+                (byte) (raw >>> 24), (byte) (raw >>> 16), (byte) (raw >>> 8), (byte) raw});
+        }
+        return crc;
+    }
 }

@@ -76,8 +76,9 @@ public final class ImageFrames {
                 throw new StateFormatException("not a process image: bad magic");
             }
             int version = p.readInt();
-            if (version != ImageFormat.VERSION) {
-                throw new StateFormatException("unsupported image format version " + version + " (expected " + ImageFormat.VERSION + ")");
+            if (version < ImageFormat.OLDEST_VERSION || version > ImageFormat.VERSION) {
+                throw new StateFormatException("unsupported image format version " + version + " (expected "
+                        + ImageFormat.OLDEST_VERSION + " to " + ImageFormat.VERSION + ")");
             }
         }
 
@@ -97,6 +98,9 @@ public final class ImageFrames {
                 int stored = in.readInt();
                 int raw = in.readInt();
                 int crc = in.readInt();
+                if ((flags & ~ImageFormat.KNOWN_FLAGS) != 0) {
+                    throw new StateFormatException("chunk " + index + " (type " + type + "): unknown flags 0x" + Integer.toHexString(flags));
+                }
                 if (stored < 0 || raw < 0 || stored > ImageFormat.MAX_CHUNK || raw > ImageFormat.MAX_CHUNK
                         || ((flags & ImageFormat.FLAG_DEFLATE) == 0 && raw != stored)) {
                     throw new StateFormatException("chunk " + index + " (type " + type + "): implausible length");
@@ -126,19 +130,32 @@ public final class ImageFrames {
         }
     }
 
-    /** The image header a HEADER frame holds, after checking its checksum and lengths. */
+    /**
+     * The image header a HEADER frame holds, after checking its checksum and lengths. A frame does
+     * not say its image's version, so the checksum may be of either version; {@link ImageReader}
+     * holds each image to its own when it reads it.
+     */
     public static ImageHeader header(Frame frame) throws IOException {
         if (!frame.isHeader()) {
             throw new StateFormatException("chunk of type " + frame.type() + " is not an image header");
         }
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(frame.bytes(), 1, frame.bytes().length - 1));
         try {
-            return ImageHeader.parseFrom(ImageReader.readChunk(in, ImageFormat.HEADER, 0));
+            byte[] raw;
+            try {
+                raw = ImageReader.readChunk(headerStream(frame), ImageFormat.HEADER, 0, ImageFormat.VERSION);
+            } catch (StateFormatException e) {
+                raw = ImageReader.readChunk(headerStream(frame), ImageFormat.HEADER, 0, ImageFormat.OLDEST_VERSION);
+            }
+            return ImageHeader.parseFrom(raw);
         } catch (EOFException e) {
             throw new StateFormatException("image header truncated", e);
         } catch (InvalidProtocolBufferException e) {
             throw new StateFormatException("image header corrupt: " + e.getMessage(), e);
         }
+    }
+
+    private static DataInputStream headerStream(Frame frame) {
+        return new DataInputStream(new ByteArrayInputStream(frame.bytes(), 1, frame.bytes().length - 1));
     }
 
     /** The image made of {@code preamble} and the framed chunks {@code frames}, each opened only when the reader reaches it. */

@@ -23,8 +23,8 @@ import pm.v1.WasiState;
 
 /**
  * Reads a process image, or a chain of them (a full image, then increments each on the one
- * before), and checks all of it — magic, version, every chunk's checksum and length, chunk
- * order, the trailer's counts, the module, the chain's links — before returning anything, so a
+ * before), and checks all of it — magic, version, every chunk's checksum (over its framing too,
+ * from version 2), flags and length, chunk order, the trailer's counts, that nothing follows it, the module, the chain's links — before returning anything, so a
  * bad image is refused before any guest code could run. Pages go straight into the memory array
  * the restored process will own, so a 1 GiB image costs 1 GiB once.
  */
@@ -64,13 +64,14 @@ public final class ImageReader {
                 throw new StateFormatException("not a process image: bad magic");
             }
             int version = in.readInt();
-            if (version != ImageFormat.VERSION) {
-                throw new StateFormatException("unsupported image format version " + version + " (expected " + ImageFormat.VERSION + ")");
+            if (version < ImageFormat.OLDEST_VERSION || version > ImageFormat.VERSION) {
+                throw new StateFormatException("unsupported image format version " + version + " (expected "
+                        + ImageFormat.OLDEST_VERSION + " to " + ImageFormat.VERSION + ")");
             }
             if (in.readUnsignedByte() != ImageFormat.HEADER) {
                 throw new StateFormatException("chunk 0: the header must come first, once");
             }
-            ImageHeader header = ImageHeader.parseFrom(readChunk(in, ImageFormat.HEADER, 0));
+            ImageHeader header = ImageHeader.parseFrom(readChunk(in, ImageFormat.HEADER, 0, version));
             byte[] memory = memoryFor(header, base, expectedSha, maxPages);
             ExecutionState execution = null;
             WasiState wasi = null;
@@ -81,7 +82,7 @@ public final class ImageReader {
             boolean zeroRunsSeen = false;
             for (;; chunks++) {
                 int type = in.readUnsignedByte();
-                ChunkHead head = readHead(in, type, chunks);
+                ChunkHead head = readHead(in, type, chunks, version);
                 if (type == ImageFormat.PAGES && (head.flags & ImageFormat.FLAG_DEFLATE) == 0) {
                     if (execution != null || zeroRunsSeen) {
                         throw new StateFormatException("chunk " + chunks + ": pages after the state");
@@ -97,6 +98,9 @@ public final class ImageReader {
                     if (trailer.getChunkCount() != chunks || trailer.getPageCount() != pages) {
                         throw new StateFormatException("image incomplete: trailer expects " + trailer.getChunkCount()
                                 + " chunks and " + trailer.getPageCount() + " pages, found " + chunks + " and " + pages);
+                    }
+                    if (in.read() != -1) {
+                        throw new StateFormatException("bytes after the trailer");
                     }
                     break;
                 }
@@ -214,26 +218,31 @@ public final class ImageReader {
         }
     }
 
-    /** A chunk's framing: its flags, stored and raw lengths and the CRC-32C of the stored bytes. */
+    /**
+     * A chunk's framing: its flags, stored and raw lengths, the CRC-32C it claims, and the checksum
+     * so far (over the framing, from version 2), which the stored bytes complete.
+     */
     private static final class ChunkHead {
         final int flags;
         final int stored;
         final int raw;
         final int crc;
+        final CRC32C check;
 
-        ChunkHead(int flags, int stored, int raw, int crc) {
+        ChunkHead(int flags, int stored, int raw, int crc, CRC32C check) {
             this.flags = flags;
             this.stored = stored;
             this.raw = raw;
             this.crc = crc;
+            this.check = check;
         }
     }
 
-    static byte[] readChunk(DataInputStream in, int type, int index) throws IOException {
-        return readBody(in, readHead(in, type, index), type, index);
+    static byte[] readChunk(DataInputStream in, int type, int index, int version) throws IOException {
+        return readBody(in, readHead(in, type, index, version), type, index);
     }
 
-    private static ChunkHead readHead(DataInputStream in, int type, int index) throws IOException {
+    private static ChunkHead readHead(DataInputStream in, int type, int index, int version) throws IOException {
         int flags = in.readUnsignedByte();
         int stored = in.readInt();
         int raw = in.readInt();
@@ -241,7 +250,10 @@ public final class ImageReader {
         if (stored < 0 || raw < 0 || stored > ImageFormat.MAX_CHUNK || raw > ImageFormat.MAX_CHUNK) {
             throw new StateFormatException("chunk " + index + " (type " + type + "): implausible length");
         }
-        return new ChunkHead(flags, stored, raw, crc);
+        if ((flags & ~ImageFormat.KNOWN_FLAGS) != 0) {
+            throw new StateFormatException("chunk " + index + " (type " + type + "): unknown flags 0x" + Integer.toHexString(flags));
+        }
+        return new ChunkHead(flags, stored, raw, crc, ImageFormat.frameChecksum(version, type, flags, stored, raw));
     }
 
     /**
@@ -262,7 +274,7 @@ public final class ImageReader {
         int count = getInt(runStart, 4, 8, index);
         boolean placed = count > 0 && first >= nextPage && (long) first + count <= header.getMemoryPages()
                 && head.stored == 8 + (long) count * PAGE;
-        CRC32C crc = new CRC32C();
+        CRC32C crc = head.check;
         crc.update(runStart);
         if (!placed) {
             byte[] rest = new byte[head.stored - 8];
@@ -291,7 +303,7 @@ public final class ImageReader {
         int crc = head.crc;
         byte[] bytes = new byte[stored];
         in.readFully(bytes);
-        CRC32C c = new CRC32C();
+        CRC32C c = head.check;
         c.update(bytes);
         if ((int) c.getValue() != crc) {
             throw new StateFormatException("chunk " + index + " (type " + type + "): checksum mismatch");

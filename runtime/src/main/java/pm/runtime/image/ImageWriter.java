@@ -114,7 +114,7 @@ public final class ImageWriter {
             chunk(ImageFormat.PAGES, payload);
             return;
         }
-        CRC32C crc = new CRC32C();
+        CRC32C crc = ImageFormat.frameChecksum(ImageFormat.VERSION, ImageFormat.PAGES, 0, 8 + length, 8 + length);
         crc.update(prefix);
         crc.update(memory, from, length);
         frame(ImageFormat.PAGES, 0, 8 + length, 8 + length, crc);
@@ -132,7 +132,7 @@ public final class ImageWriter {
                 flags = ImageFormat.FLAG_DEFLATE;
             }
         }
-        CRC32C crc = new CRC32C();
+        CRC32C crc = ImageFormat.frameChecksum(ImageFormat.VERSION, type, flags, stored.length, raw.length);
         crc.update(stored);
         frame(type, flags, stored.length, raw.length, crc);
         out.write(stored);

@@ -29,6 +29,8 @@ public final class MemoryInstance {
     private final int declaredMax;
     private final int maxPages;
     private final int pageLimit;
+    /** What this memory holds of its host's budget, or null if it is not accounted. */
+    private MemoryBudget.Charge charge;
 
     public MemoryInstance(int initialPages, int declaredMax, int pageLimit) {
         this.declaredMax = declaredMax;
@@ -57,23 +59,47 @@ public final class MemoryInstance {
         return bytes;
     }
 
-    /** Grows by {@code delta} pages; returns the old size in pages, or -1 if that is not possible. */
+    /**
+     * Grows by {@code delta} pages; returns the old size in pages, or -1 if that is not possible:
+     * past the module's maximum, past the process's page limit, past the host's memory budget
+     * ({@link #chargeTo}), or when the JVM cannot allocate the larger array. The guest decides
+     * what -1 means (C's malloc returns NULL); the process itself goes on.
+     */
     public int grow(int delta) {
         int old = pages();
         long wanted = (long) old + delta;
         if (delta < 0 || wanted > maxPages) {
-            if (delta >= 0 && wanted <= Math.min(declaredMax, MAX_PAGES) && pageLimit < MAX_PAGES) {
-                // The module and the runtime would allow it: only the process's own limit says no.
-                throw new pm.runtime.LimitExceededException(
-                        "memory limit of " + pageLimit + " pages exceeded (asked for " + wanted + ")");
-            }
             return -1;
         }
         if (delta > 0) {
-            bytes = Arrays.copyOf(bytes, (old + delta) * PAGE_SIZE);
-            dirty = Arrays.copyOf(dirty, old + delta); // new pages are zero, which any image restores
+            long added = (long) delta * PAGE_SIZE;
+            if (charge != null && !charge.grow(added)) {
+                return -1;
+            }
+            try {
+                byte[] grown = Arrays.copyOf(bytes, (old + delta) * PAGE_SIZE);
+                dirty = Arrays.copyOf(dirty, old + delta); // new pages are zero, which any image restores
+                bytes = grown;
+            } catch (OutOfMemoryError e) {
+                // The budget is a promise about the heap, not a measurement: if the JVM cannot find the bytes, the grow fails.
+                if (charge != null) {
+                    charge.shrink(added);
+                }
+                return -1;
+            }
         }
         return old;
+    }
+
+    /**
+     * Charges this memory to {@code budget} from now on: its current size at once
+     * ({@link pm.runtime.LimitExceededException} if that does not fit) and every grow after.
+     */
+    public void chargeTo(MemoryBudget budget) {
+        if (charge != null) {
+            throw new IllegalStateException("memory is already charged to a budget");
+        }
+        charge = budget.charge(this, bytes.length);
     }
 
     /** Whether page {@code page} of {@code memory} is all zero (a vectorised compare). */

@@ -7,15 +7,18 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.UUID;
 import pm.runtime.LimitExceededException;
+import pm.runtime.LinkException;
 import pm.runtime.TrapException;
 import pm.runtime.chan.Channels;
 import pm.runtime.image.ImageReader;
 import pm.runtime.image.ImageWriter;
 import pm.runtime.interp.CompiledModule;
+import pm.runtime.interp.FunctionRef;
 import pm.runtime.interp.Imports;
 import pm.runtime.interp.Instance;
 import pm.runtime.interp.Limits;
 import pm.runtime.interp.Machine;
+import pm.runtime.interp.MemoryBudget;
 import pm.runtime.interp.MemoryInstance;
 import pm.runtime.interp.Snapshots;
 import pm.runtime.interp.Store;
@@ -30,7 +33,8 @@ import pm.v1.ProcessLimits;
 import pm.v1.WasiState;
 
 /**
- * One WASI command process: a module instance with its machine and session, under limits. It runs
+ * One WASI command process: a module instance with its machine and session, under limits, its
+ * memory charged to a {@link MemoryBudget} shared with the other processes of its host. It runs
  * in fuel slices on whichever thread calls {@link #run}; {@link #requestFreeze} may come from any
  * thread. A trap or an exceeded limit ends this process with a reason and touches nothing else.
  * Between slices it can be written as an image and brought back from one, in any JVM. Its
@@ -46,6 +50,9 @@ public final class WasiProcess {
         EXITED,
         FAILED
     }
+
+    /** The export a WASI command runs. */
+    private static final String ENTRY = "_start";
 
     private final CompiledModule module;
     private final Limits limits;
@@ -71,13 +78,41 @@ public final class WasiProcess {
         this.machine = machine;
     }
 
-    /** Instantiates {@code module} against {@code session} and prepares its {@code _start}. */
+    /**
+     * Instantiates {@code module} against {@code session} and prepares its {@code _start}. A module
+     * that is not a WASI command (no exported {@code _start} taking and returning nothing) is a
+     * {@link LinkException} naming what is missing. Its memory is charged to this JVM's
+     * {@link MemoryBudget}.
+     */
     public static WasiProcess start(CompiledModule module, WasiSession session, Limits limits, long maxFileSystemBytes) {
+        return start(module, session, limits, maxFileSystemBytes, MemoryBudget.forThisJvm());
+    }
+
+    /**
+     * As above, with the memory charged to {@code budget}: a memory that does not fit it from the
+     * start is a {@link LimitExceededException}; a grow that does not fit returns -1 to the guest.
+     */
+    public static WasiProcess start(CompiledModule module, WasiSession session, Limits limits, long maxFileSystemBytes,
+            MemoryBudget budget) {
         Store store = new Store();
         Channels channels = new Channels(session.outboxDoorbell());
-        Instance instance = Instance.instantiate(module, imports(session, channels), store, limits);
+        Instance instance;
+        try {
+            instance = Instance.instantiate(module, imports(session, channels), store, limits);
+        } catch (OutOfMemoryError e) {
+            throw new LimitExceededException("the host cannot allocate the module's initial memory");
+        }
+        charge(instance, budget);
+        FunctionRef entry = instance.function(ENTRY);
+        if (entry == null) {
+            throw new LinkException("module exports no function \"" + ENTRY + "\": it is not a WASI command");
+        }
+        if (entry.params().length != 0 || entry.results().length != 0) {
+            throw new LinkException("export \"" + ENTRY + "\" must take and return nothing, it takes "
+                    + entry.params().length + " and returns " + entry.results().length + " values");
+        }
         Machine machine = new Machine(store, limits);
-        machine.start(instance.function("_start"));
+        machine.start(entry);
         return new WasiProcess(module, limits, maxFileSystemBytes, session, channels, instance, machine);
     }
 
@@ -95,11 +130,14 @@ public final class WasiProcess {
     /** Brings a process back from a full image and the increments after it, in order. Checks everything first. */
     public static WasiProcess restore(CompiledModule module, List<InputStream> chain, WasiSession.Builder host, Limits limits,
             long maxFileSystemBytes) throws IOException {
-        ImageReader.Image read = ImageReader.readChain(chain, module.sha256(), limits.memoryPages());
+        // Refused before the pages are allocated if they could not be charged afterwards.
+        MemoryBudget budget = MemoryBudget.forThisJvm();
+        ImageReader.Image read = ImageReader.readChain(chain, module.sha256(), Math.min(limits.memoryPages(), budget.pagesAvailable()));
         WasiSession session = host.restore(read.wasi(), maxFileSystemBytes);
         Channels channels = Channels.restore(read.channels(), session.outboxDoorbell());
         Snapshots.Restored restored = Snapshots.restore(
                 module, read.execution(), imports(session, channels), new Store(), limits, read.memory());
+        charge(restored.instance(), budget);
         WasiProcess p = new WasiProcess(module, limits, maxFileSystemBytes, session, channels, restored.instance(),
                 restored.machine());
         p.lastImageId = read.header().getImageId();
@@ -125,12 +163,19 @@ public final class WasiProcess {
         Channels channels = Channels.restore(channelState, session.outboxDoorbell());
         Snapshots.Restored restored = Snapshots.restore(
                 module, execution, imports(session, channels), new Store(), limits, memory);
+        charge(restored.instance(), MemoryBudget.forThisJvm());
         WasiProcess p = new WasiProcess(module, limits, maxFileSystemBytes, session, channels, restored.instance(),
                 restored.machine());
         if (restored.machine().status() == Machine.Status.IDLE) {
             p.state = State.EXITED;
         }
         return p;
+    }
+
+    private static void charge(Instance instance, MemoryBudget budget) {
+        if (instance.memory() != null) {
+            instance.memory().chargeTo(budget);
+        }
     }
 
     /** Runs for at most {@code fuel} instructions. */
@@ -159,6 +204,11 @@ public final class WasiProcess {
             state = State.EXITED;
         } catch (TrapException | LimitExceededException e) {
             failure = e.getMessage();
+            state = State.FAILED;
+        } catch (OutOfMemoryError e) {
+            // Guest memory is budgeted and a refused grow is -1; this is the last line, for whatever
+            // else a guest made the host allocate: the process ends, the host goes on.
+            failure = "the host ran out of memory while running this process";
             state = State.FAILED;
         }
         return state;

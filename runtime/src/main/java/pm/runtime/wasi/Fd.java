@@ -3,7 +3,8 @@ package pm.runtime.wasi;
 /**
  * One open descriptor: a capability the guest holds. Mutable (offset, flags, rights) and owned by
  * the process's thread. Stdio descriptors have no node; file and directory descriptors name the
- * preopen they live in, so a restore can bind them again to the same place.
+ * preopen they live in, so a restore can bind them again to the same place. Its rights are those
+ * asked for, cut down to what its kind may hold ({@link Rights}).
  */
 final class Fd {
     enum Kind {
@@ -30,8 +31,9 @@ final class Fd {
         this.fs = fs;
         this.node = node;
         this.flags = flags;
-        this.rightsBase = rightsBase;
-        this.rightsInheriting = rightsInheriting;
+        // Never more than the kind allows, whatever was asked for or restored from an older image.
+        this.rightsBase = rightsBase & Rights.maxBase(kind);
+        this.rightsInheriting = rightsInheriting & Rights.maxInheriting(kind);
     }
 
     boolean isDirectory() {

@@ -95,6 +95,22 @@ public final class FileSystem {
     }
 
     /**
+     * As {@link #resolve}, but {@code dir} is the sandbox: neither ".." nor a symlink may leave it
+     * (ENOTCAPABLE). This is how a directory descriptor sees the tree, in wasmtime and node:wasi
+     * alike: holding a descriptor for a subdirectory grants nothing above it.
+     */
+    public Node resolveBeneath(Node dir, String path, boolean followFinalSymlink) {
+        requireDirectory(dir);
+        return PathResolver.resolve(dir, dir, path, followFinalSymlink);
+    }
+
+    /** As {@link #resolveParent}, with {@code dir} as the sandbox (see {@link #resolveBeneath}). */
+    public Located resolveParentBeneath(Node dir, String path) {
+        requireDirectory(dir);
+        return PathResolver.resolveParent(dir, dir, path);
+    }
+
+    /**
      * The directory holding the final component of {@code path} and that component's name, which
      * need not exist. Symlinks on the way are followed, the final one is not. A trailing slash
      * demands that an existing final entry be a directory (ENOTDIR otherwise); a missing one may

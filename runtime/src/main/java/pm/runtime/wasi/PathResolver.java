@@ -7,8 +7,10 @@ import pm.runtime.wasi.Node.Kind;
 /**
  * Path lookup for {@link FileSystem}. Paths are relative; "." and repeated or trailing slashes are
  * allowed; a trailing slash demands a directory. Neither ".." nor a symlink may leave the root
- * (ENOTCAPABLE), and symlink targets must be relative: the file system is the sandbox, so there is
- * nothing outside it to name. Read-only: it never changes a node.
+ * (ENOTCAPABLE), and symlink targets must be relative: the root is the sandbox, so there is
+ * nothing outside it to name. A path whose ".." components, counted as written, climb above the
+ * root is refused before anything is looked up, so "missing/../../x" is ENOTCAPABLE rather than
+ * ENOENT, as node:wasi answers. Read-only: it never changes a node.
  */
 final class PathResolver {
     static final int MAX_NAME_BYTES = 255;
@@ -22,6 +24,7 @@ final class PathResolver {
 
     static Located resolveParent(Node root, Node dir, String path) {
         checkPath(path);
+        checkStaysInside(root, dir, path);
         int end = path.length();
         while (path.charAt(end - 1) == '/') {
             end--; // stops before index 0, which checkPath showed is not a slash
@@ -42,6 +45,7 @@ final class PathResolver {
     /** {@code hops} counts symlinks followed over the whole lookup, through nested targets. */
     private static Node walk(Node root, Node start, String path, boolean followFinal, int[] hops) {
         checkPath(path);
+        checkStaysInside(root, start, path);
         boolean mustBeDirectory = path.endsWith("/");
         String[] names = path.split("/+");
         Node at = start;
@@ -89,6 +93,26 @@ final class PathResolver {
         }
         if (path.charAt(0) == '/') {
             throw new ErrnoException(Errno.ENOTCAPABLE, "absolute path '" + path + "'");
+        }
+    }
+
+    /** ENOTCAPABLE if the path's own ".." components, read from {@code start}, would climb above {@code root}. */
+    private static void checkStaysInside(Node root, Node start, String path) {
+        if (!path.contains("..")) {
+            return;
+        }
+        int depth = 0;
+        for (Node n = start; n != root && n.parent != n; n = n.parent) {
+            depth++;
+        }
+        for (String name : path.split("/+")) {
+            if (name.equals("..")) {
+                if (--depth < 0) {
+                    throw new ErrnoException(Errno.ENOTCAPABLE, "'" + path + "' leaves the root");
+                }
+            } else if (!name.isEmpty() && !name.equals(".")) {
+                depth++;
+            }
         }
     }
 

@@ -7,6 +7,10 @@ import java.util.List;
  * The descriptor and path functions of WASI preview 1 (fd_*, path_*) over a session's descriptor
  * table and in-memory file systems. Each returns an errno or throws {@link ErrnoException};
  * {@link WasiPreview1} binds them to their imports. Owned by the process's thread.
+ *
+ * <p>Checks come in node:wasi's order: a descriptor that does not exist is EBADF, one without the
+ * right the call needs is ENOTCAPABLE, and only then does the kind of descriptor matter (EISDIR,
+ * ENOTDIR, ESPIPE). Rights are those of {@link Rights}.
  */
 final class WasiFiles {
     private final WasiSession session;
@@ -21,16 +25,23 @@ final class WasiFiles {
         return session.fds.get(fd);
     }
 
-    private Fd file(int fd) {
-        Fd f = fd(fd);
+    /** The descriptor, which must hold every right in {@code rights}. */
+    private Fd fd(int fd, long rights) {
+        Fd f = session.fds.get(fd);
+        Rights.require(f, fd, rights);
+        return f;
+    }
+
+    private Fd file(int fd, long rights) {
+        Fd f = fd(fd, rights);
         if (f.isDirectory()) {
             throw new ErrnoException(Errno.EISDIR, "descriptor " + fd + " is a directory");
         }
         return f;
     }
 
-    private Fd directory(int fd) {
-        Fd f = fd(fd);
+    private Fd directory(int fd, long rights) {
+        Fd f = fd(fd, rights);
         if (!f.isDirectory()) {
             throw new ErrnoException(Errno.ENOTDIR, "descriptor " + fd + " is not a directory");
         }
@@ -42,18 +53,18 @@ final class WasiFiles {
         return Errno.ESUCCESS;
     }
 
-    Errno sync(int fd) {
-        fd(fd);
+    Errno sync(int fd, long right) {
+        fd(fd, right);
         return Errno.ESUCCESS;
     }
 
     Errno advise(int fd, int advice) {
-        file(fd);
+        file(fd, Rights.FD_ADVISE);
         return advice >= 0 && advice <= 5 ? Errno.ESUCCESS : Errno.EINVAL;
     }
 
     Errno allocate(int fd, long offset, long length) {
-        Fd f = regularFile(fd);
+        Fd f = regularFile(fd, Rights.FD_ALLOCATE);
         if (offset < 0 || length < 0) {
             return Errno.EINVAL;
         }
@@ -63,8 +74,8 @@ final class WasiFiles {
         return Errno.ESUCCESS;
     }
 
-    private Fd regularFile(int fd) {
-        Fd f = file(fd);
+    private Fd regularFile(int fd, long rights) {
+        Fd f = file(fd, rights);
         if (f.kind != Fd.Kind.FILE) {
             throw new ErrnoException(Errno.ESPIPE, "descriptor " + fd + " is not a regular file");
         }
@@ -97,7 +108,7 @@ final class WasiFiles {
     }
 
     Errno setFlags(int fd, int flags) {
-        Fd f = fd(fd);
+        Fd f = fd(fd, Rights.FD_FDSTAT_SET_FLAGS);
         if ((flags & ~0x1F) != 0) {
             return Errno.EINVAL;
         }
@@ -116,7 +127,7 @@ final class WasiFiles {
     }
 
     Errno fdFilestat(LazyGuestMemory m, int fd, int ptr) {
-        Fd f = fd(fd);
+        Fd f = fd(fd, Rights.FD_FILESTAT_GET);
         if (f.node == null) {
             GuestMemory mem = m.get();
             mem.range(ptr, 64);
@@ -158,7 +169,7 @@ final class WasiFiles {
     }
 
     Errno setSize(int fd, long size) {
-        Fd f = regularFile(fd);
+        Fd f = regularFile(fd, Rights.FD_FILESTAT_SET_SIZE);
         if (size < 0) {
             return Errno.EINVAL;
         }
@@ -167,7 +178,7 @@ final class WasiFiles {
     }
 
     Errno fdSetTimes(int fd, long atim, long mtim, int fst) {
-        Fd f = fd(fd);
+        Fd f = fd(fd, Rights.FD_FILESTAT_SET_TIMES);
         if (f.node == null) {
             return Errno.EBADF;
         }
@@ -205,7 +216,7 @@ final class WasiFiles {
     // ---------------------------------------------------------------- reading and writing
 
     Errno read(LazyGuestMemory m, int fd, int iovs, int count, int resultPtr) {
-        Fd f = file(fd);
+        Fd f = file(fd, Rights.FD_READ);
         long total = transfer(m.get(), f, iovs, count, f.offset, true);
         if (f.kind == Fd.Kind.FILE) {
             f.offset += total;
@@ -215,7 +226,7 @@ final class WasiFiles {
     }
 
     Errno pread(LazyGuestMemory m, int fd, int iovs, int count, long offset, int resultPtr) {
-        Fd f = regularFile(fd);
+        Fd f = regularFile(fd, Rights.FD_READ | Rights.FD_SEEK);
         if (offset < 0) {
             return Errno.EINVAL;
         }
@@ -224,7 +235,7 @@ final class WasiFiles {
     }
 
     Errno write(LazyGuestMemory m, int fd, int iovs, int count, int resultPtr) {
-        Fd f = file(fd);
+        Fd f = file(fd, Rights.FD_WRITE);
         long at = f.kind == Fd.Kind.FILE && (f.flags & 1) != 0 ? f.fs.size(f.node) : f.offset;
         long total = transfer(m.get(), f, iovs, count, at, false);
         if (f.kind == Fd.Kind.FILE) {
@@ -235,7 +246,7 @@ final class WasiFiles {
     }
 
     Errno pwrite(LazyGuestMemory m, int fd, int iovs, int count, long offset, int resultPtr) {
-        Fd f = regularFile(fd);
+        Fd f = regularFile(fd, Rights.FD_WRITE | Rights.FD_SEEK);
         if (offset < 0) {
             return Errno.EINVAL;
         }
@@ -287,7 +298,8 @@ final class WasiFiles {
     }
 
     Errno seek(LazyGuestMemory m, int fd, long offset, int whence, int resultPtr) {
-        Fd f = file(fd);
+        // Asking where one is (offset 0 from the current position) is telling, not seeking.
+        Fd f = file(fd, offset == 0 && whence == 1 ? Rights.FD_TELL : Rights.FD_SEEK);
         if (f.kind != Fd.Kind.FILE) {
             return Errno.ESPIPE;
         }
@@ -315,7 +327,7 @@ final class WasiFiles {
     }
 
     Errno tell(LazyGuestMemory m, int fd, int resultPtr) {
-        Fd f = file(fd);
+        Fd f = file(fd, Rights.FD_TELL);
         if (f.kind != Fd.Kind.FILE) {
             return Errno.ESPIPE;
         }
@@ -329,7 +341,7 @@ final class WasiFiles {
     }
 
     Errno readdir(LazyGuestMemory m, int fd, int buffer, int length, long cookie, int resultPtr) {
-        Fd f = directory(fd);
+        Fd f = directory(fd, Rights.FD_READDIR);
         GuestMemory mem = m.get();
         mem.range(buffer, length & 0xFFFF_FFFFL);
         List<FileSystem.DirEntry> entries = f.fs.list(f.node);
@@ -360,48 +372,55 @@ final class WasiFiles {
     }
 
     Errno mkdir(LazyGuestMemory m, int fd, int pathPtr, int pathLen) {
-        Fd dir = directory(fd);
-        FileSystem.Located at = dir.fs.resolveParent(dir.node, path(m, pathPtr, pathLen));
+        Fd dir = directory(fd, Rights.PATH_CREATE_DIRECTORY);
+        FileSystem.Located at = dir.fs.resolveParentBeneath(dir.node, path(m, pathPtr, pathLen));
         dir.fs.createDirectory(at.parent(), at.name());
         return Errno.ESUCCESS;
     }
 
     Errno pathFilestat(LazyGuestMemory m, int fd, int flags, int pathPtr, int pathLen, int ptr) {
-        Fd dir = directory(fd);
-        Node node = dir.fs.resolve(dir.node, path(m, pathPtr, pathLen), (flags & 1) != 0);
+        Fd dir = directory(fd, Rights.PATH_FILESTAT_GET);
+        Node node = dir.fs.resolveBeneath(dir.node, path(m, pathPtr, pathLen), (flags & 1) != 0);
         writeFilestat(m.get(), ptr, node);
         return Errno.ESUCCESS;
     }
 
     Errno pathSetTimes(LazyGuestMemory m, int fd, int flags, int pathPtr, int pathLen, long atim, long mtim, int fst) {
-        Fd dir = directory(fd);
-        setTimes(dir.fs, dir.fs.resolve(dir.node, path(m, pathPtr, pathLen), (flags & 1) != 0), atim, mtim, fst);
+        Fd dir = directory(fd, Rights.PATH_FILESTAT_SET_TIMES);
+        setTimes(dir.fs, dir.fs.resolveBeneath(dir.node, path(m, pathPtr, pathLen), (flags & 1) != 0), atim, mtim, fst);
         return Errno.ESUCCESS;
     }
 
     Errno link(LazyGuestMemory m, int oldFd, int oldFlags, int oldPtr, int oldLen, int newFd, int newPtr, int newLen) {
-        Fd from = directory(oldFd);
-        Fd to = directory(newFd);
+        Fd from = directory(oldFd, Rights.PATH_LINK_SOURCE);
+        Fd to = directory(newFd, Rights.PATH_LINK_TARGET);
         if (from.fs != to.fs) {
             return Errno.EXDEV;
         }
-        Node target = from.fs.resolve(from.node, path(m, oldPtr, oldLen), (oldFlags & 1) != 0);
-        FileSystem.Located at = to.fs.resolveParent(to.node, path(m, newPtr, newLen));
+        Node target = from.fs.resolveBeneath(from.node, path(m, oldPtr, oldLen), (oldFlags & 1) != 0);
+        FileSystem.Located at = newName(to, path(m, newPtr, newLen));
         to.fs.link(target, at.parent(), at.name());
         return Errno.ESUCCESS;
     }
 
+    /**
+     * Opens beneath a directory descriptor. The new descriptor's rights are those asked for, cut
+     * down to the directory's inheriting rights and to what its kind may hold (no fd_seek on a
+     * directory, nothing to inherit on a file). Asking for fd_write on a directory is EISDIR, as
+     * opening a directory for writing is on POSIX, with or without O_DIRECTORY.
+     */
     Errno open(LazyGuestMemory m, int fd, int dirflags, int pathPtr, int pathLen, int oflags,
             long rightsBase, long rightsInheriting, int fdflags, int resultPtr) {
-        Fd dir = directory(fd);
-        String path = path(m, pathPtr, pathLen);
         boolean create = (oflags & 1) != 0;
         boolean mustBeDir = (oflags & 2) != 0;
         boolean exclusive = (oflags & 4) != 0;
         boolean truncate = (oflags & 8) != 0;
+        long needed = Rights.PATH_OPEN | (create ? Rights.PATH_CREATE_FILE : 0) | (truncate ? Rights.PATH_FILESTAT_SET_SIZE : 0);
+        Fd dir = directory(fd, needed);
+        String path = path(m, pathPtr, pathLen);
         Node node;
         try {
-            node = dir.fs.resolve(dir.node, path, (dirflags & 1) != 0);
+            node = dir.fs.resolveBeneath(dir.node, path, (dirflags & 1) != 0);
             if (create && exclusive) {
                 return Errno.EEXIST;
             }
@@ -409,7 +428,7 @@ final class WasiFiles {
             if (e.errno() != Errno.ENOENT || !create) {
                 throw e;
             }
-            FileSystem.Located at = dir.fs.resolveParent(dir.node, path);
+            FileSystem.Located at = dir.fs.resolveParentBeneath(dir.node, path);
             node = dir.fs.createFile(at.parent(), at.name());
         }
         if (node.kind() == Node.Kind.SYMLINK) {
@@ -419,7 +438,7 @@ final class WasiFiles {
         if (mustBeDir && !isDir) {
             return Errno.ENOTDIR;
         }
-        if (isDir && (truncate || (rightsBase & 0x40L) != 0)) { // fd_write right on a directory
+        if (isDir && (truncate || (rightsBase & Rights.FD_WRITE) != 0)) {
             return Errno.EISDIR;
         }
         if (truncate) {
@@ -432,9 +451,22 @@ final class WasiFiles {
         return Errno.ESUCCESS;
     }
 
+    /**
+     * Where a new link or symlink goes. Its name may not end with a slash: POSIX reads the slash
+     * as "this is a directory", which a name not yet made cannot be (ENOENT); an existing file is
+     * ENOTDIR and an existing directory EEXIST, as on Linux, wasmtime and node:wasi.
+     */
+    private static FileSystem.Located newName(Fd dir, String path) {
+        FileSystem.Located at = dir.fs.resolveParentBeneath(dir.node, path);
+        if (path.endsWith("/") && !at.parent().entries.containsKey(at.name())) {
+            throw new ErrnoException(Errno.ENOENT, "'" + path + "': a new name cannot end with a slash");
+        }
+        return at;
+    }
+
     Errno readlink(LazyGuestMemory m, int fd, int pathPtr, int pathLen, int buffer, int length, int resultPtr) {
-        Fd dir = directory(fd);
-        Node node = dir.fs.resolve(dir.node, path(m, pathPtr, pathLen), false);
+        Fd dir = directory(fd, Rights.PATH_READLINK);
+        Node node = dir.fs.resolveBeneath(dir.node, path(m, pathPtr, pathLen), false);
         if (node.kind() != Node.Kind.SYMLINK) {
             return Errno.EINVAL;
         }
@@ -446,35 +478,35 @@ final class WasiFiles {
     }
 
     Errno rmdir(LazyGuestMemory m, int fd, int pathPtr, int pathLen) {
-        Fd dir = directory(fd);
-        FileSystem.Located at = dir.fs.resolveParent(dir.node, path(m, pathPtr, pathLen));
+        Fd dir = directory(fd, Rights.PATH_REMOVE_DIRECTORY);
+        FileSystem.Located at = dir.fs.resolveParentBeneath(dir.node, path(m, pathPtr, pathLen));
         dir.fs.removeDirectory(at.parent(), at.name());
         return Errno.ESUCCESS;
     }
 
     Errno rename(LazyGuestMemory m, int fd, int oldPtr, int oldLen, int newFd, int newPtr, int newLen) {
-        Fd from = directory(fd);
-        Fd to = directory(newFd);
+        Fd from = directory(fd, Rights.PATH_RENAME_SOURCE);
+        Fd to = directory(newFd, Rights.PATH_RENAME_TARGET);
         if (from.fs != to.fs) {
             return Errno.EXDEV;
         }
-        FileSystem.Located a = from.fs.resolveParent(from.node, path(m, oldPtr, oldLen));
-        FileSystem.Located b = to.fs.resolveParent(to.node, path(m, newPtr, newLen));
+        FileSystem.Located a = from.fs.resolveParentBeneath(from.node, path(m, oldPtr, oldLen));
+        FileSystem.Located b = to.fs.resolveParentBeneath(to.node, path(m, newPtr, newLen));
         from.fs.rename(a.parent(), a.name(), b.parent(), b.name());
         return Errno.ESUCCESS;
     }
 
     Errno symlink(LazyGuestMemory m, int targetPtr, int targetLen, int fd, int pathPtr, int pathLen) {
-        Fd dir = directory(fd);
+        Fd dir = directory(fd, Rights.PATH_SYMLINK);
         String target = path(m, targetPtr, targetLen);
-        FileSystem.Located at = dir.fs.resolveParent(dir.node, path(m, pathPtr, pathLen));
+        FileSystem.Located at = newName(dir, path(m, pathPtr, pathLen));
         dir.fs.createSymlink(at.parent(), at.name(), target);
         return Errno.ESUCCESS;
     }
 
     Errno unlink(LazyGuestMemory m, int fd, int pathPtr, int pathLen) {
-        Fd dir = directory(fd);
-        FileSystem.Located at = dir.fs.resolveParent(dir.node, path(m, pathPtr, pathLen));
+        Fd dir = directory(fd, Rights.PATH_UNLINK_FILE);
+        FileSystem.Located at = dir.fs.resolveParentBeneath(dir.node, path(m, pathPtr, pathLen));
         dir.fs.unlinkFile(at.parent(), at.name());
         return Errno.ESUCCESS;
     }

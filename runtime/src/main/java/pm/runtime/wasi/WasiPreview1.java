@@ -13,8 +13,9 @@ import pm.runtime.interp.ValueTypes;
  * descriptor and path functions live in {@link WasiFiles}.
  * Every call answers an errno; only proc_exit throws ({@link ProcessExit}) and poll_oneoff may
  * suspend the machine ({@link HostSuspension}) until its deadline, keeping the deadline in the
- * session so the re-run call completes instead of sleeping again. Sockets answer ENOTSUP (a process
- * has no sockets; channels come through the pm module) and proc_raise ENOSYS (no signals).
+ * session so the re-run call completes instead of sleeping again. A process has no sockets
+ * (channels come through the pm module), so the socket calls answer EBADF for a descriptor that is
+ * not open and ENOTSOCK for any other, as wasmtime does; proc_raise answers ENOSYS (no signals).
  */
 public final class WasiPreview1 {
     public static final String MODULE = "wasi_snapshot_preview1";
@@ -42,8 +43,8 @@ public final class WasiPreview1 {
         function(b, "fd_advise", sig(I, L, L, I), (m, a) -> files.advise(i(a[0]), i(a[3])));
         function(b, "fd_allocate", sig(I, L, L), (m, a) -> files.allocate(i(a[0]), a[1], a[2]));
         function(b, "fd_close", sig(I), (m, a) -> files.close(i(a[0])));
-        function(b, "fd_datasync", sig(I), (m, a) -> files.sync(i(a[0])));
-        function(b, "fd_sync", sig(I), (m, a) -> files.sync(i(a[0])));
+        function(b, "fd_datasync", sig(I), (m, a) -> files.sync(i(a[0]), Rights.FD_DATASYNC));
+        function(b, "fd_sync", sig(I), (m, a) -> files.sync(i(a[0]), Rights.FD_SYNC));
         function(b, "fd_fdstat_get", sig(I, I), (m, a) -> files.fdstat(m, i(a[0]), i(a[1])));
         function(b, "fd_fdstat_set_flags", sig(I, I), (m, a) -> files.setFlags(i(a[0]), i(a[1])));
         function(b, "fd_fdstat_set_rights", sig(I, L, L), (m, a) -> files.setRights(i(a[0]), a[1], a[2]));
@@ -83,11 +84,17 @@ public final class WasiPreview1 {
         function(b, "proc_raise", sig(I), (m, a) -> Errno.ENOSYS);
         function(b, "random_get", sig(I, I), (m, a) -> random(m, i(a[0]), i(a[1])));
         function(b, "sched_yield", sig(), (m, a) -> Errno.ESUCCESS);
-        function(b, "sock_accept", sig(I, I, I), (m, a) -> Errno.ENOTSUP);
-        function(b, "sock_recv", sig(I, I, I, I, I, I), (m, a) -> Errno.ENOTSUP);
-        function(b, "sock_send", sig(I, I, I, I, I), (m, a) -> Errno.ENOTSUP);
-        function(b, "sock_shutdown", sig(I, I), (m, a) -> Errno.ENOTSUP);
+        function(b, "sock_accept", sig(I, I, I), (m, a) -> notASocket(i(a[0])));
+        function(b, "sock_recv", sig(I, I, I, I, I, I), (m, a) -> notASocket(i(a[0])));
+        function(b, "sock_send", sig(I, I, I, I, I), (m, a) -> notASocket(i(a[0])));
+        function(b, "sock_shutdown", sig(I, I), (m, a) -> notASocket(i(a[0])));
         return b.build();
+    }
+
+    /** What every socket call answers: no descriptor of a process is a socket. */
+    private Errno notASocket(int fd) {
+        session.fds.get(fd); // EBADF first
+        return Errno.ENOTSOCK;
     }
 
     private static byte[] sig(byte... params) {

@@ -15,7 +15,7 @@ import java.util.function.LongSupplier;
  * the process.
  */
 public final class WasiSession {
-    /** All rights: the host does not restrict descriptors below what the guest asks for. */
+    /** All rights: each descriptor keeps what its kind may hold ({@link Rights}). */
     static final long ALL_RIGHTS = 0x1FFF_FFFFL;
 
     final List<String> args;

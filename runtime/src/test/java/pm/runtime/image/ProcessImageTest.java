@@ -96,7 +96,65 @@ class ProcessImageTest {
 
         assertThatThrownBy(() -> read(image))
                 .isInstanceOf(StateFormatException.class)
-                .hasMessage("unsupported image format version 99 (expected 1)");
+                .hasMessage("unsupported image format version 99 (expected 1 to 2)");
+    }
+
+    @Test
+    void everyBitOfEveryFlagsByteIsChecked() throws Exception {
+        for (boolean compress : new boolean[] {false, true}) {
+            byte[] image = frozenImage(compress);
+            for (int at : flagsPositions(image)) {
+                for (int bit = 0; bit < 8; bit++) {
+                    byte[] bad = image.clone();
+                    bad[at] ^= (byte) (1 << bit);
+                    assertThatThrownBy(() -> read(bad)).as("flags at %d, bit %d", at, bit)
+                            .isInstanceOf(StateFormatException.class)
+                            .hasMessageMatching(bit == 0 ? "chunk \\d+ \\(type \\d\\): checksum mismatch"
+                                    : "chunk \\d+ \\(type \\d\\): unknown flags 0x[0-9a-f]+");
+                }
+            }
+        }
+    }
+
+    @Test
+    void bytesAfterTheTrailerAreRefused() throws Exception {
+        byte[] image = frozenImage(false);
+        byte[] longer = Arrays.copyOf(image, image.length + 1);
+
+        assertThatThrownBy(() -> read(longer)).isInstanceOf(StateFormatException.class).hasMessage("bytes after the trailer");
+    }
+
+    @Test
+    void aVersionOneImageIsStillRead() throws Exception {
+        byte[] image = asVersionOne(frozenImage(true));
+        stdout.reset();
+
+        WasiProcess restored = WasiProcess.restore(module, new ByteArrayInputStream(image), host(), Limits.DEFAULT, FS);
+
+        assertThat(restored.run(Long.MAX_VALUE)).isEqualTo(WasiProcess.State.EXITED);
+        assertThat(stdout.size()).isPositive();
+    }
+
+    /** The same image as version 1 wrote it: each checksum over the stored bytes alone. */
+    private static byte[] asVersionOne(byte[] image) {
+        byte[] old = image.clone();
+        ByteBuffer b = ByteBuffer.wrap(old);
+        b.putInt(8, 1);
+        for (int at = 12; at < old.length; at += ImageFormat.CHUNK_HEADER + b.getInt(at + 2)) {
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(old, at + ImageFormat.CHUNK_HEADER, b.getInt(at + 2));
+            b.putInt(at + 10, (int) crc.getValue());
+        }
+        return old;
+    }
+
+    private static List<Integer> flagsPositions(byte[] image) {
+        List<Integer> out = new ArrayList<>();
+        ByteBuffer b = ByteBuffer.wrap(image);
+        for (int at = 12; at < image.length; at += ImageFormat.CHUNK_HEADER + b.getInt(at + 2)) {
+            out.add(at + 1);
+        }
+        return out;
     }
 
     @Test

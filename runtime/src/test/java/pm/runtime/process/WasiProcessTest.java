@@ -1,6 +1,7 @@
 package pm.runtime.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import pm.runtime.LinkException;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.interp.Limits;
 import pm.runtime.support.Wat;
@@ -20,9 +22,6 @@ import pm.runtime.wasi.WasiSession;
 class WasiProcessTest {
     private static final Path GUEST = Paths.get("src", "test", "guest", "wasi");
     private static final long FS = 64L << 20;
-
-    private static final String GROW = "(module (memory 1)"
-            + " (func (export \"_start\") (drop (memory.grow (i32.const 1))) (drop (memory.grow (i32.const 1)))))";
 
     private static CompiledModule wat(String text) {
         return CompiledModule.compile(Wat.toWasm(text));
@@ -52,16 +51,6 @@ class WasiProcessTest {
     }
 
     @Test
-    void exceedingTheMemoryLimitEndsOnlyThatProcessWithAReason() {
-        WasiProcess greedy = WasiProcess.start(wat(GROW), WasiSession.builder().build(), Limits.DEFAULT.withMemoryPages(2), FS);
-        WasiProcess modest = WasiProcess.start(wat(GROW), WasiSession.builder().build(), Limits.DEFAULT.withMemoryPages(3), FS);
-
-        assertThat(greedy.run(Long.MAX_VALUE)).isEqualTo(WasiProcess.State.FAILED);
-        assertThat(greedy.failure()).isEqualTo("memory limit of 2 pages exceeded (asked for 3)");
-        assertThat(modest.run(Long.MAX_VALUE)).isEqualTo(WasiProcess.State.EXITED);
-    }
-
-    @Test
     void aTrapEndsTheProcessWithTheTrapAsReason() {
         WasiProcess p = WasiProcess.start(wat("(module (func (export \"_start\") unreachable))"),
                 WasiSession.builder().build(), Limits.DEFAULT, FS);
@@ -81,6 +70,24 @@ class WasiProcessTest {
         assertThat(p.run(1_000)).isEqualTo(WasiProcess.State.RUNNABLE);
         p.requestFreeze();
         assertThat(p.run(1_000)).isEqualTo(WasiProcess.State.FROZEN);
+    }
+
+    @Test
+    void aModuleWithoutStartIsALinkErrorNamingTheExport() {
+        CompiledModule library = wat("(module (memory (export \"memory\") 1) (func (export \"main\")))");
+
+        assertThatThrownBy(() -> WasiProcess.start(library, WasiSession.builder().build(), Limits.DEFAULT, FS))
+                .isInstanceOf(LinkException.class)
+                .hasMessage("module exports no function \"_start\": it is not a WASI command");
+    }
+
+    @Test
+    void aStartThatTakesArgumentsIsALinkError() {
+        CompiledModule odd = wat("(module (func (export \"_start\") (param i32)))");
+
+        assertThatThrownBy(() -> WasiProcess.start(odd, WasiSession.builder().build(), Limits.DEFAULT, FS))
+                .isInstanceOf(LinkException.class)
+                .hasMessage("export \"_start\" must take and return nothing, it takes 1 and returns 0 values");
     }
 
     @Test
