@@ -43,6 +43,8 @@ final class CoordinatorFaultScenario implements Scenario {
             cluster.step("leader halted; migration " + call.split("\n")[0]);
             ChildJvm successor = cluster.awaitLeader();
             cluster.step(successor.name() + " leads");
+            Poll.until(id + " held by its record's owner alone, and thawed", ExactlyOnce.SETTLE, () -> heldByOwnerAlone(cluster, id)
+                    && thawed(cluster, id));
             String owner = ExactlyOnce.awaitSettled(cluster, id);
             cluster.step("settled on " + owner);
             if (!owner.equals(expectedOwner)) {
@@ -50,12 +52,28 @@ final class CoordinatorFaultScenario implements Scenario {
                         + expectedOwner);
             }
             cluster.startCoordinator(armed.name(), java.util.List.of());
-            cluster.client().thaw(id);
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             ExactlyOnce.requireNeverTwice(sampler);
             return armed.name() + " halted, " + successor.name() + " took over and settled it on " + owner + "; output exact";
         } finally {
             ExactlyOnce.cleanUp(cluster, id);
+        }
+    }
+
+    /** Only the node the record names lists a copy (frozen, as the scenario left it): the journal is settled. */
+    private static boolean heldByOwnerAlone(FaultCluster cluster, String id) {
+        String owner = ExactlyOnce.ownershipRecord(cluster, id).getNode();
+        return cluster.probe().snapshot(5_000).entrySet().stream()
+                .allMatch(agent -> agent.getKey().equals(owner) == agent.getValue().containsKey(id));
+    }
+
+    /** Thaws {@code id}; false while the cluster refuses (a migration still being settled). */
+    private static boolean thawed(FaultCluster cluster, String id) {
+        try {
+            cluster.client().thaw(id);
+            return true;
+        } catch (RuntimeException notYet) {
+            return false;
         }
     }
 }

@@ -11,8 +11,11 @@ import pm.v1.ProcessState;
  * Watches every agent through a scenario for the one thing that must never be seen: a process
  * running on two nodes at once. Each round lists every live agent; a copy counts as running when
  * the agent reports it RUNNING and its instruction count grew since that agent's previous round (a
- * copy fenced by a lost ZooKeeper session keeps its RUNNING state but stands still). Two running
- * copies of one process in one round are a violation. Its own daemon thread owns the rounds;
+ * copy fenced by a lost ZooKeeper session keeps its RUNNING state but stands still). A round asks
+ * the agents one after the other, so a live migration's hand-over can fall between two answers: the
+ * source (epoch e) ran before the freeze, the target (e + 1) after. What cannot be a hand-over is a
+ * violation: two copies at one epoch running in one round, or a copy at an older epoch running in a
+ * round after a newer epoch was seen running. Its own daemon thread owns the rounds;
  * {@link #violations} may be read by any thread.
  */
 final class RunningSampler implements AutoCloseable {
@@ -20,6 +23,7 @@ final class RunningSampler implements AutoCloseable {
     private final Thread thread;
     private final List<String> violations = new ArrayList<>();
     private final Map<String, Long> lastInstructions = new HashMap<>(); // "agent/process" -> retired
+    private final Map<String, Long> newestRunning = new HashMap<>(); // process -> the newest epoch seen running in a round
     private volatile boolean running = true;
     private int rounds;
 
@@ -43,19 +47,28 @@ final class RunningSampler implements AutoCloseable {
 
     private void round() {
         Map<String, Map<String, ProcessInfo>> all = probe.snapshot(1_000);
+        Map<String, List<ProcessInfo>> running = new HashMap<>();
         Map<String, List<String>> runningOn = new HashMap<>();
         all.forEach((agent, processes) -> processes.forEach((id, info) -> {
             Long before = lastInstructions.put(agent + "/" + id, info.getInstructionsRetired());
             if (info.getState() == ProcessState.PROCESS_STATE_RUNNING && before != null && info.getInstructionsRetired() > before) {
-                runningOn.computeIfAbsent(id, k -> new ArrayList<>()).add(agent);
+                running.computeIfAbsent(id, k -> new ArrayList<>()).add(info);
+                runningOn.computeIfAbsent(id, k -> new ArrayList<>()).add(agent + "@" + info.getEpoch());
             }
         }));
         synchronized (this) {
             rounds++;
-            runningOn.forEach((id, agents) -> {
-                if (agents.size() > 1) {
-                    violations.add("process " + id + " ran on " + String.join(" and ", agents) + " at once (round " + rounds + ")");
+            running.forEach((id, copies) -> {
+                long newest = copies.stream().mapToLong(ProcessInfo::getEpoch).max().orElse(0);
+                long distinct = copies.stream().mapToLong(ProcessInfo::getEpoch).distinct().count();
+                Long earlier = newestRunning.get(id);
+                if (distinct < copies.size()) {
+                    violations.add("process " + id + " ran on " + String.join(" and ", runningOn.get(id)) + " at one epoch (round " + rounds + ")");
+                } else if (earlier != null && copies.stream().anyMatch(c -> c.getEpoch() < earlier)) {
+                    violations.add("process " + id + " ran on " + String.join(" and ", runningOn.get(id)) + " after epoch " + earlier
+                            + " had run (round " + rounds + ")");
                 }
+                newestRunning.merge(id, newest, Math::max);
             });
         }
     }

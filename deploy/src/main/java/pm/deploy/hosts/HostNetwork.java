@@ -139,7 +139,7 @@ public final class HostNetwork implements AutoCloseable {
         return veth;
     }
 
-    /** The listening TCP sockets inside {@code host}'s namespace (or of process {@code pid} when not isolated), as ADDR:PORT. */
+    /** The listening TCP sockets inside {@code host}'s namespace (or of process {@code pid} when not isolated), as ADDR:PORT (IPv4-mapped addresses as plain IPv4). */
     public List<String> listening(Host host, long pid) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(host.launcher());
         command.addAll(List.of("ss", "-ltnpH"));
@@ -147,7 +147,7 @@ public final class HostNetwork implements AutoCloseable {
         for (String line : run(command.toArray(String[]::new)).lines().toList()) {
             String[] cols = line.trim().split("\\s+");
             if (cols.length >= 4 && (isolated || line.contains("pid=" + pid + ","))) {
-                sockets.add(cols[3]);
+                sockets.add(cols[3].replaceFirst("^\\[::ffff:([0-9.]+)\\]", "$1")); // an IPv4 address on a dual-stack socket
             }
         }
         return sockets;
