@@ -56,7 +56,13 @@ public final class EmbeddedZooKeeperMain implements Callable<Integer> {
                 .configuration(settings)
                 .exitHandler(ExitHandler.LOG_ONLY)
                 .build();
-        server.start(30_000);
+        try {
+            server.start(30_000);
+        } catch (Exception e) {
+            // The exit handler only logs; a server that did not start must not leave a JVM that serves nothing.
+            server.close();
+            throw new IllegalStateException("ZooKeeper did not start on " + bind + ":" + port + ": " + e.getMessage(), e);
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-zookeeper-shutdown"));
         System.out.println("zookeeper listening on " + new pm.common.net.HostPort(bind, server.getClientPort()));
         System.out.flush();
