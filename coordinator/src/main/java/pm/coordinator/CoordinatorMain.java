@@ -1,6 +1,5 @@
 package pm.coordinator;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -12,10 +11,9 @@ import pm.agent.cluster.ParentWatch;
 import pm.common.cli.DaemonLauncher;
 import pm.common.cli.NetworkOptions;
 import pm.common.cli.TlsOptions;
+import pm.common.cli.ZooKeeperOptions;
 import pm.common.net.GrpcTransport;
 import pm.common.security.Role;
-import pm.common.security.SecurityConfigException;
-import pm.common.zk.ZooKeeperAccess;
 import pm.coordinator.migration.CoordinatorFaultPoint;
 import pm.coordinator.migration.MigrationObserver;
 import pm.coordinator.rebalance.RebalanceSettings;
@@ -30,15 +28,8 @@ import pm.coordinator.rebalance.RebalanceSettings;
 @Command(name = "pm coordinator", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs a coordinator: the Cluster API, and while it leads, placement, migrations, checkpoints, recovery, rebalancing.")
 public final class CoordinatorMain implements Callable<Integer> {
-    @Option(names = "--zookeeper", required = true, paramLabel = "HOST:PORT,...", description = "The cluster's ZooKeeper ensemble.")
-    String zookeeper;
-
-    @Option(names = "--zk-root", paramLabel = "PATH", defaultValue = "/pm", description = "The cluster's ZooKeeper root (default: ${DEFAULT-VALUE}).")
-    String zkRoot;
-
-    @Option(names = "--zk-secret", paramLabel = "FILE",
-            description = "The cluster's ZooKeeper secret (pm certs init makes one): znodes only members can read or change.")
-    Path zkSecret;
+    @Mixin
+    ZooKeeperOptions cluster;
 
     @Option(names = "--name", paramLabel = "NAME", defaultValue = "coordinator", description = "This coordinator's name (default: ${DEFAULT-VALUE}).")
     String name;
@@ -85,6 +76,9 @@ public final class CoordinatorMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (cluster.zookeeper() == null) {
+            throw new IllegalArgumentException("--zookeeper is required: the coordinator keeps the cluster's state there");
+        }
         GrpcTransport transport = tls.transport("coordinator " + name, Set.of(Role.NODE), System.err);
         RebalanceSettings rebalance = RebalanceSettings.DEFAULTS.withInterval(Duration.ofMillis(rebalanceIntervalMillis));
         if (rebalanceThreshold != null) {
@@ -97,8 +91,8 @@ public final class CoordinatorMain implements Callable<Integer> {
             rebalance = rebalance.withMaxPerNode(maxMigrationsPerNode);
         }
         MigrationObserver fault = faultPoint == null ? MigrationObserver.NONE : CoordinatorFaultPoint.parse(faultPoint);
-        CoordinatorConfig config = CoordinatorConfig.defaults(name, zookeeper)
-                .withLayout(new ClusterLayout(zkRoot)).withZooKeeperAccess(zooKeeperAccess(transport))
+        CoordinatorConfig config = CoordinatorConfig.defaults(name, cluster.zookeeper())
+                .withLayout(new ClusterLayout(cluster.root())).withZooKeeperAccess(cluster.access(transport))
                 .withNetwork(network.settings()).withTransport(transport)
                 .withAgentDeadline(Duration.ofMillis(agentDeadlineMillis))
                 .withRecoveryGrace(Duration.ofMillis(recoveryGraceMillis)).withRebalance(rebalance);
@@ -111,15 +105,5 @@ public final class CoordinatorMain implements Callable<Integer> {
         }
         server.awaitTermination();
         return 0;
-    }
-
-    private ZooKeeperAccess zooKeeperAccess(GrpcTransport transport) {
-        if (zkSecret != null) {
-            return ZooKeeperAccess.fromFile(zkSecret);
-        }
-        if (transport.isSecure()) {
-            throw new SecurityConfigException("--zk-secret is required (pm certs init makes one), or --insecure");
-        }
-        return ZooKeeperAccess.OPEN;
     }
 }

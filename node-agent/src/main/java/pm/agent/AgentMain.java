@@ -14,16 +14,16 @@ import pm.agent.store.crypto.KeyFileException;
 import pm.common.cli.DaemonLauncher;
 import pm.common.cli.NetworkOptions;
 import pm.common.cli.TlsOptions;
+import pm.common.cli.ZooKeeperOptions;
 import pm.common.net.GrpcTransport;
 import pm.common.security.Role;
 import pm.common.security.SecurityConfigException;
-import pm.common.zk.ZooKeeperAccess;
 
 /**
  * {@code pm agent}: runs one node agent until the JVM is stopped. Prints one line,
  * {@code agent NAME listening on HOST:PORT metrics PORT}, once it serves (HOST:PORT is what it
  * advertises). With {@code --exit-with-stdin} it exits when its standard input closes, so an agent a
- * test started never outlives the test's JVM.
+ * test started never outlives the test's JVM. Without {@code --zookeeper} it runs standalone.
  */
 @Command(name = "pm agent", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs a node agent: hosts WebAssembly processes, checkpoints them, moves them to and from other agents.")
@@ -45,15 +45,8 @@ public final class AgentMain implements Callable<Integer> {
                     + " with AES-GCM. Without it images are plaintext.")
     Path imageKey;
 
-    @Option(names = "--zookeeper", paramLabel = "HOST:PORT,...", description = "Join the cluster of this ZooKeeper ensemble (else standalone).")
-    String zookeeper;
-
-    @Option(names = "--zk-root", paramLabel = "PATH", defaultValue = "/pm", description = "The cluster's ZooKeeper root (default: ${DEFAULT-VALUE}).")
-    String zkRoot;
-
-    @Option(names = "--zk-secret", paramLabel = "FILE",
-            description = "The cluster's ZooKeeper secret (pm certs init makes one): znodes only members can read or change.")
-    Path zkSecret;
+    @Mixin
+    ZooKeeperOptions cluster;
 
     @Option(names = "--zk-session-timeout-ms", paramLabel = "MS", defaultValue = "10000",
             description = "ZooKeeper session timeout (default: ${DEFAULT-VALUE}).")
@@ -110,9 +103,9 @@ public final class AgentMain implements Callable<Integer> {
                 throw new SecurityConfigException(e.getMessage(), e);
             }
         }
-        if (zookeeper != null) {
-            config = config.withCluster(new AgentConfig.ClusterSettings(zookeeper, zkRoot, capacityMiB << 20, 10_000, labels,
-                    sessionTimeoutMillis, zooKeeperAccess(transport)));
+        if (cluster.zookeeper() != null) {
+            config = config.withCluster(new AgentConfig.ClusterSettings(cluster.zookeeper(), cluster.root(), capacityMiB << 20, 10_000,
+                    labels, sessionTimeoutMillis, cluster.access(transport)));
         }
         NodeAgentServer server = new NodeAgentServer(config).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-agent-shutdown"));
@@ -123,16 +116,5 @@ public final class AgentMain implements Callable<Integer> {
         }
         server.awaitTermination();
         return 0;
-    }
-
-    /** A secure agent needs the cluster's ZooKeeper secret; an insecure one may go without. */
-    private ZooKeeperAccess zooKeeperAccess(GrpcTransport transport) {
-        if (zkSecret != null) {
-            return ZooKeeperAccess.fromFile(zkSecret);
-        }
-        if (transport.isSecure()) {
-            throw new SecurityConfigException("--zk-secret is required with --zookeeper (pm certs init makes one), or --insecure");
-        }
-        return ZooKeeperAccess.OPEN;
     }
 }

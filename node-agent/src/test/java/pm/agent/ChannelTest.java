@@ -145,8 +145,9 @@ class ChannelTest {
                     .build()).getCommitted()).isTrue();
             return true;
         } catch (StatusRuntimeException e) {
-            // Refused as EXITED, or it exited while the migration was freezing it (which the agent reports as INTERNAL).
-            if (e.getMessage().contains("EXITED") || e.getMessage().contains("ENDED")) {
+            // Refused as EXITED, or it exited while the migration was freezing it ("cannot freeze: the process has ended").
+            String message = e.getMessage().toLowerCase(java.util.Locale.ROOT);
+            if (message.contains("exited") || message.contains("ended")) {
                 return false;
             }
             throw e;

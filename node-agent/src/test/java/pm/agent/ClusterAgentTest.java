@@ -144,7 +144,13 @@ class ClusterAgentTest {
                 });
         assertThat(stub.get(ref).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
         assertThat(at(stub, 5).freeze(ref).getState()).isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
-        assertThat(stub.thaw(ref).getState()).as("calls without an epoch are an operator's").isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
+        assertThatThrownBy(() -> stub.thaw(ref)).as("in a cluster, a process call without an epoch acts outside the ownership protocol")
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                    assertThat(e.getStatus().getDescription()).contains("pm.v1.NodeAgent/Thaw", "pm-epoch");
+                });
+        assertThat(stub.get(ref).getState()).as("reads need no epoch").isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
+        assertThat(at(stub, 5).thaw(ref).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
     }
 
     @Test
