@@ -32,7 +32,7 @@ class CoordinatorMainTest {
             Process p = new ProcessBuilder(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), CoordinatorMain.class.getName(),
                     "--zookeeper", zk.getConnectString(), "--zk-root", "/test", "--name", "c9",
-                    "--metrics-port", Integer.toString(metricsPort), "--exit-with-stdin"))
+                    "--metrics-port", Integer.toString(metricsPort), "--exit-with-stdin", "--insecure"))
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             try {
                 BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));

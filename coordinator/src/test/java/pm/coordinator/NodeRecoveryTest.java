@@ -91,8 +91,10 @@ class NodeRecoveryTest {
         spawnOnA("p", spec);
         // Caught mid-run and frozen there, so that how fast this machine runs it does not matter; the policy
         // checkpoints frozen processes too.
+        // It must have printed before the freeze: a checkpoint taken before its first line carries the log from offset 0.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5)).until(() ->
-                api().get(ProcessRef.newBuilder().setProcessId("p").build()).getInfo().getInstructionsRetired() > 1_000_000);
+                api().get(ProcessRef.newBuilder().setProcessId("p").build()).getInfo().getInstructionsRetired() > 1_000_000
+                        && !logFromStart(cluster, "a", "p").getValue().isEmpty());
         api().freeze(ProcessRef.newBuilder().setProcessId("p").build());
         long frozenAt = System.currentTimeMillis();
         // Durable: held by a and one other node, taken after the freeze.
