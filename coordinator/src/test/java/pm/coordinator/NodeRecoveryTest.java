@@ -85,16 +85,16 @@ class NodeRecoveryTest {
 
     @Test
     void processOfALostNodeRunsOnFromItsDurableCheckpointAndTheNodeDropsItsCopyWhenBack() throws Exception {
-        ProcessSpec spec = Guests.counter(100, 20_000, 2 << 20).toBuilder()
+        ProcessSpec spec = Guests.counter(400, 20_000, 2 << 20).toBuilder()
                 .setCheckpointPolicy(CheckpointPolicy.newBuilder().setIntervalMillis(300)).build();
         String reference = Guests.reference(spec);
         spawnOnA("p", spec);
         // Caught mid-run and frozen there, so that how fast this machine runs it does not matter; the policy
         // checkpoints frozen processes too.
-        // It must have printed before the freeze: a checkpoint taken before its first line carries the log from offset 0.
+        // Past its memset (about 1.3 M instructions for 2 MiB) and a few lines: a checkpoint taken before its first
+        // line would carry the log from offset 0.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5)).until(() ->
-                api().get(ProcessRef.newBuilder().setProcessId("p").build()).getInfo().getInstructionsRetired() > 1_000_000
-                        && !logFromStart(cluster, "a", "p").getValue().isEmpty());
+                api().get(ProcessRef.newBuilder().setProcessId("p").build()).getInfo().getInstructionsRetired() > 3_000_000);
         api().freeze(ProcessRef.newBuilder().setProcessId("p").build());
         long frozenAt = System.currentTimeMillis();
         // Durable: held by a and one other node, taken after the freeze.
