@@ -10,8 +10,9 @@ import pm.v1.ProcessState;
 /**
  * Watches every agent through a scenario for the one thing that must never be seen: a process
  * running on two nodes at once. Each round lists every live agent; a copy counts as running when
- * the agent reports it RUNNING and its instruction count grew since that agent's previous round (a
- * copy fenced by a lost ZooKeeper session keeps its RUNNING state but stands still). A round asks
+ * the agent reports it RUNNING and its instruction count grew since the previous round, in which
+ * that agent answered too (a copy fenced by a lost ZooKeeper session keeps its RUNNING state but
+ * stands still). A round asks
  * the agents one after the other, so a live migration's hand-over can fall between two answers: the
  * source (epoch e) ran before the freeze, the target (e + 1) after. What cannot be a hand-over is a
  * violation: two copies at one epoch running in one round, or a copy at an older epoch running in a
@@ -22,7 +23,7 @@ final class RunningSampler implements AutoCloseable {
     private final AgentProbe probe;
     private final Thread thread;
     private final List<String> violations = new ArrayList<>();
-    private final Map<String, Long> lastInstructions = new HashMap<>(); // "agent/process" -> retired
+    private final Map<String, long[]> lastSeen = new HashMap<>(); // "agent/process" -> {round, instructions retired}
     private final Map<String, Long> newestRunning = new HashMap<>(); // process -> the newest epoch seen running in a round
     private volatile boolean running = true;
     private int rounds;
@@ -49,9 +50,13 @@ final class RunningSampler implements AutoCloseable {
         Map<String, Map<String, ProcessInfo>> all = probe.snapshot(1_000);
         Map<String, List<ProcessInfo>> running = new HashMap<>();
         Map<String, List<String>> runningOn = new HashMap<>();
+        int round = rounds + 1;
         all.forEach((agent, processes) -> processes.forEach((id, info) -> {
-            Long before = lastInstructions.put(agent + "/" + id, info.getInstructionsRetired());
-            if (info.getState() == ProcessState.PROCESS_STATE_RUNNING && before != null && info.getInstructionsRetired() > before) {
+            long[] before = lastSeen.put(agent + "/" + id, new long[] {round, info.getInstructionsRetired()});
+            // Growth counts only between two consecutive rounds: across a round the agent missed (cut off, stopped),
+            // the count may have grown before the blackout began.
+            if (info.getState() == ProcessState.PROCESS_STATE_RUNNING && before != null && before[0] == round - 1
+                    && info.getInstructionsRetired() > before[1]) {
                 running.computeIfAbsent(id, k -> new ArrayList<>()).add(info);
                 runningOn.computeIfAbsent(id, k -> new ArrayList<>()).add(agent + "@" + info.getEpoch());
             }
