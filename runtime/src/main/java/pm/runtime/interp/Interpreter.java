@@ -50,14 +50,19 @@ final class Interpreter {
         return inst.memory == null ? NO_MEMORY : inst.memory.bytes;
     }
 
+    private static int sizeOf(Instance inst) {
+        return inst.memory == null ? 0 : inst.memory.size;
+    }
+
     private static byte[] dirtyOf(Instance inst) {
         return inst.memory == null ? NO_MEMORY : inst.memory.dirty;
     }
 
-    private static int ea(long[] s, int sp, int offset) {
+    /** The effective address of an access whose last byte must not pass {@code last} (size minus width). */
+    private static int ea(long[] s, int sp, int offset, int last) {
         int a = (int) s[sp];
         int ea = a + offset;
-        if ((a | ea) < 0) {
+        if ((a | ea) < 0 || ea > last) {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
         }
         return ea;
@@ -75,6 +80,7 @@ final class Interpreter {
         int[] code = m.fn.code.code;
         Instance inst = m.fn.instance;
         byte[] mem = memoryOf(inst);
+        int memSize = sizeOf(inst);
         byte[] dirty = dirtyOf(inst);
         GlobalInstance[] globals = inst.globals;
         long fuel = budget;
@@ -201,6 +207,7 @@ final class Interpreter {
                                 inst = f.instance;
                                 globals = inst.globals;
                                 mem = memoryOf(inst);
+                                memSize = sizeOf(inst);
                                 dirty = dirtyOf(inst);
                             }
                             break;
@@ -232,6 +239,7 @@ final class Interpreter {
                                     inst = w.instance;
                                     globals = inst.globals;
                                     mem = memoryOf(inst);
+                                    memSize = sizeOf(inst);
                                     dirty = dirtyOf(inst);
                                 }
                             } else {
@@ -243,6 +251,7 @@ final class Interpreter {
                                 sp = r;
                                 s = m.stack;
                                 mem = memoryOf(inst);
+                                memSize = sizeOf(inst);
                                 dirty = dirtyOf(inst);
                             }
                             break;
@@ -297,40 +306,40 @@ final class Interpreter {
                         }
                     case Op.I32_LOAD:
                     case Op.F32_LOAD:
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++]));
+                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++], memSize - 4));
                         break;
                     case Op.I64_LOAD:
                     case Op.F64_LOAD:
-                        s[sp - 1] = (long) LONG.get(mem, ea(s, sp - 1, code[pc++]));
+                        s[sp - 1] = (long) LONG.get(mem, ea(s, sp - 1, code[pc++], memSize - 8));
                         break;
                     case Op.I32_LOAD8_S:
                     case Op.I64_LOAD8_S:
-                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++])];
+                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++], memSize - 1)];
                         break;
                     case Op.I32_LOAD8_U:
                     case Op.I64_LOAD8_U:
-                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++])] & 0xFF;
+                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++], memSize - 1)] & 0xFF;
                         break;
                     case Op.I32_LOAD16_S:
                     case Op.I64_LOAD16_S:
-                        s[sp - 1] = (short) SHORT.get(mem, ea(s, sp - 1, code[pc++]));
+                        s[sp - 1] = (short) SHORT.get(mem, ea(s, sp - 1, code[pc++], memSize - 2));
                         break;
                     case Op.I32_LOAD16_U:
                     case Op.I64_LOAD16_U:
-                        s[sp - 1] = (short) SHORT.get(mem, ea(s, sp - 1, code[pc++])) & 0xFFFF;
+                        s[sp - 1] = (short) SHORT.get(mem, ea(s, sp - 1, code[pc++], memSize - 2)) & 0xFFFF;
                         break;
                     case Op.I64_LOAD32_S:
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++]));
+                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++], memSize - 4));
                         break;
                     case Op.I64_LOAD32_U:
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++])) & 0xFFFF_FFFFL;
+                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++], memSize - 4)) & 0xFFFF_FFFFL;
                         break;
                     // Each store marks the pages its bytes landed in, after it succeeded.
                     case Op.I32_STORE:
                     case Op.F32_STORE:
                     case Op.I64_STORE32:
                         {
-                            int a = ea(s, sp - 2, code[pc++]);
+                            int a = ea(s, sp - 2, code[pc++], memSize - 4);
                             INT.set(mem, a, (int) s[sp - 1]);
                             if (MemoryInstance.STORE_BARRIER) {
                                 dirty[a >>> 16] = 1;
@@ -342,7 +351,7 @@ final class Interpreter {
                     case Op.I64_STORE:
                     case Op.F64_STORE:
                         {
-                            int a = ea(s, sp - 2, code[pc++]);
+                            int a = ea(s, sp - 2, code[pc++], memSize - 8);
                             LONG.set(mem, a, s[sp - 1]);
                             if (MemoryInstance.STORE_BARRIER) {
                                 dirty[a >>> 16] = 1;
@@ -354,7 +363,7 @@ final class Interpreter {
                     case Op.I32_STORE8:
                     case Op.I64_STORE8:
                         {
-                            int a = ea(s, sp - 2, code[pc++]);
+                            int a = ea(s, sp - 2, code[pc++], memSize - 1);
                             mem[a] = (byte) s[sp - 1];
                             if (MemoryInstance.STORE_BARRIER) {
                                 dirty[a >>> 16] = 1;
@@ -365,7 +374,7 @@ final class Interpreter {
                     case Op.I32_STORE16:
                     case Op.I64_STORE16:
                         {
-                            int a = ea(s, sp - 2, code[pc++]);
+                            int a = ea(s, sp - 2, code[pc++], memSize - 2);
                             SHORT.set(mem, a, (short) s[sp - 1]);
                             if (MemoryInstance.STORE_BARRIER) {
                                 dirty[a >>> 16] = 1;
@@ -377,11 +386,12 @@ final class Interpreter {
                     case Op.MEMORY_OOB:
                         throw trap(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
                     case Op.MEMORY_SIZE:
-                        s[sp++] = mem.length / MemoryInstance.PAGE_SIZE;
+                        s[sp++] = memSize / MemoryInstance.PAGE_SIZE;
                         break;
                     case Op.MEMORY_GROW:
                         s[sp - 1] = inst.memory.grow((int) s[sp - 1]);
                         mem = memoryOf(inst);
+                        memSize = sizeOf(inst);
                         dirty = dirtyOf(inst);
                         break;
                     case Op.I32_CONST:
@@ -829,7 +839,7 @@ final class Interpreter {
                         s[sp - 1] = (int) s[sp - 1] >>> code[pc++];
                         break;
                     case Op.I32_LOAD_L:
-                        s[sp] = (int) INT.get(mem, ea(s, fp + code[pc], code[pc + 1]));
+                        s[sp] = (int) INT.get(mem, ea(s, fp + code[pc], code[pc + 1], memSize - 4));
                         sp++;
                         pc += 2;
                         break;
@@ -937,30 +947,30 @@ final class Interpreter {
                     case Op.I32_LOAD8_U_ADD:
                         sp--;
                         s[sp - 1] = (int) s[sp - 1] + (int) s[sp];
-                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++])] & 0xFF;
+                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++], memSize - 1)] & 0xFF;
                         break;
                     case Op.I32_LOAD_ADD:
                         sp--;
                         s[sp - 1] = (int) s[sp - 1] + (int) s[sp];
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++]));
+                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++], memSize - 4));
                         break;
                     case Op.I32_LOAD8_U_C:
                         s[sp - 1] = (int) s[sp - 1] + code[pc];
-                        s[sp - 1] = mem[ea(s, sp - 1, code[pc + 1])] & 0xFF;
+                        s[sp - 1] = mem[ea(s, sp - 1, code[pc + 1], memSize - 1)] & 0xFF;
                         pc += 2;
                         break;
                     case Op.I32_LOAD_C:
                         s[sp - 1] = (int) s[sp - 1] + code[pc];
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc + 1]));
+                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc + 1], memSize - 4));
                         pc += 2;
                         break;
                     case Op.LOCAL_TEE_LOAD:
                         s[fp + code[pc]] = s[sp - 1];
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc + 1]));
+                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc + 1], memSize - 4));
                         pc += 2;
                         break;
                     case Op.I32_LOAD8_U_TEE:
-                        s[sp - 1] = s[fp + code[pc + 1]] = mem[ea(s, sp - 1, code[pc])] & 0xFF;
+                        s[sp - 1] = s[fp + code[pc + 1]] = mem[ea(s, sp - 1, code[pc], memSize - 1)] & 0xFF;
                         pc += 2;
                         break;
                     case Op.I32_ADD_C_TEE:
@@ -969,7 +979,7 @@ final class Interpreter {
                         break;
                     case Op.LOCAL_GET_LOAD_L:
                         s[sp] = s[fp + code[pc]];
-                        s[sp + 1] = (int) INT.get(mem, ea(s, fp + code[pc + 1], code[pc + 2]));
+                        s[sp + 1] = (int) INT.get(mem, ea(s, fp + code[pc + 1], code[pc + 2], memSize - 4));
                         sp += 2;
                         pc += 3;
                         break;
@@ -986,6 +996,7 @@ final class Interpreter {
                         sp = bulk(code[pc - 1], code, pc, s, sp, inst);
                         pc += bulkImmediates(code[pc - 1]);
                         mem = memoryOf(inst);
+                        memSize = sizeOf(inst);
                         dirty = dirtyOf(inst);
                         break;
                 }

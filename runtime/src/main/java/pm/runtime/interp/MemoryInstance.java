@@ -4,11 +4,19 @@ import java.util.Arrays;
 import java.util.BitSet;
 
 /**
- * A linear memory: a heap byte array sized exactly to the current page count, so the JVM's own
- * array bounds check is the WebAssembly bounds check. Beside it, one dirty byte per page that
- * every write sets (the interpreter's stores after they succeed, bulk operations, host writes
- * through {@link #markDirty}), so an incremental image or a pre-copy round sends only the pages
- * written since the last {@link #takeDirtyPages}. Owned by the thread running its machine.
+ * A linear memory. Representation: one heap byte array with reserved capacity, of which the first
+ * {@link #byteSize()} bytes are the memory; the rest is zero and becomes memory when the guest
+ * grows. Capacity grows geometrically (by half, at least {@link #MIN_RESERVE} pages, never past
+ * the maximum), so growing to n pages copies O(n) bytes in all however small the steps, where an
+ * exactly sized array copied the whole memory on every grow (a guest growing to 1.8 GiB page by
+ * page took minutes). The price is an explicit bound check against the size on every access,
+ * beside the JVM's own against the capacity. Measured against the other candidate, memory in
+ * chunks, one array keeps every access a single VarHandle read and host code unchanged.
+ *
+ * <p>Beside it, one dirty byte per page that every write sets (stores after they succeed, bulk
+ * operations, host writes through {@link #markDirty}), so an incremental image or a pre-copy round
+ * sends only the pages written since the last {@link #takeDirtyPages}. Owned by the thread running
+ * its machine.
  */
 public final class MemoryInstance {
     public static final int PAGE_SIZE = 65536;
@@ -21,9 +29,15 @@ public final class MemoryInstance {
      */
     static final boolean STORE_BARRIER = !"false".equals(System.getProperty("pm.runtime.storeBarrier"));
 
+    /** Smallest reservation step in pages: many tiny grows cost one copy per 64 pages at most. */
+    static final int MIN_RESERVE = 64;
+
     private static final byte[] ZERO_PAGE = new byte[PAGE_SIZE]; // never written
 
+    /** The backing array: memory below {@link #size}, zeros above (the reserve). */
     byte[] bytes;
+    /** The memory's size in bytes, a multiple of the page size. */
+    int size;
     /** Non-zero for a page written since the last {@link #takeDirtyPages}; one per page. */
     byte[] dirty;
     private final int declaredMax;
@@ -39,12 +53,18 @@ public final class MemoryInstance {
                     "memory of " + initialPages + " pages exceeds the limit of " + maxPages + " pages");
         }
         this.bytes = new byte[initialPages * PAGE_SIZE];
+        this.size = bytes.length;
         this.dirty = new byte[initialPages];
         Arrays.fill(dirty, (byte) 1); // a new memory differs from every image
     }
 
     public int pages() {
-        return bytes.length / PAGE_SIZE;
+        return size / PAGE_SIZE;
+    }
+
+    /** The memory's size in bytes: {@code pages() * PAGE_SIZE}. */
+    public int byteSize() {
+        return size;
     }
 
     /** The declared maximum in pages (65536 when the module declares none). */
@@ -52,8 +72,25 @@ public final class MemoryInstance {
         return declaredMax;
     }
 
-    /** The live backing array; replaced on growth, so never cache it across a call or grow. Write through it only with {@link #markDirty}. */
+    /**
+     * The live backing array; replaced on growth, so never cache it across a call or grow. Only its
+     * first {@link #byteSize()} bytes are the memory: it may be longer (the reserve, all zero, not
+     * to be written). Write through it only with {@link #markDirty}.
+     */
     public byte[] bytes() {
+        return bytes;
+    }
+
+    /**
+     * The backing array trimmed to exactly {@link #byteSize()} bytes, for writers that take the
+     * page count from the array's length (images). Drops the reserve, so it copies once after a
+     * growth and not again until the next.
+     */
+    public byte[] exactBytes() {
+        if (bytes.length != size) {
+            bytes = Arrays.copyOf(bytes, size);
+            dirty = Arrays.copyOf(dirty, size / PAGE_SIZE);
+        }
         return bytes;
     }
 
@@ -70,8 +107,14 @@ public final class MemoryInstance {
             return -1;
         }
         if (delta > 0) {
-            bytes = Arrays.copyOf(bytes, (old + delta) * PAGE_SIZE);
-            dirty = Arrays.copyOf(dirty, old + delta); // new pages are zero, which any image restores
+            int pages = old + delta;
+            if ((long) pages * PAGE_SIZE > bytes.length) {
+                int capacity = bytes.length / PAGE_SIZE;
+                int reserved = (int) Math.min(maxPages, Math.max(pages, capacity + Math.max(capacity / 2L, MIN_RESERVE)));
+                bytes = Arrays.copyOf(bytes, reserved * PAGE_SIZE); // the reserve is zero, as new pages must be
+                dirty = Arrays.copyOf(dirty, reserved); // new pages are zero, which any image restores
+            }
+            size = pages * PAGE_SIZE;
         }
         return old;
     }
@@ -91,17 +134,18 @@ public final class MemoryInstance {
 
     /** The pages written since the last call (all of them if stores are not tracked), and starts afresh. */
     public BitSet takeDirtyPages() {
-        BitSet pages = new BitSet(dirty.length);
+        int count = pages();
+        BitSet pages = new BitSet(count);
         if (!STORE_BARRIER) {
-            pages.set(0, dirty.length);
+            pages.set(0, count);
             return pages;
         }
-        for (int p = 0; p < dirty.length; p++) {
+        for (int p = 0; p < count; p++) {
             if (dirty[p] != 0) {
                 pages.set(p);
             }
         }
-        Arrays.fill(dirty, (byte) 0);
+        Arrays.fill(dirty, 0, count, (byte) 0);
         return pages;
     }
 
@@ -112,12 +156,23 @@ public final class MemoryInstance {
 
     /** Takes {@code contents} (whole pages, read from an image) as the memory, without copying; nothing is dirty. */
     void adopt(byte[] contents) {
-        int pages = checkedSize(contents.length / PAGE_SIZE);
-        if (contents.length % PAGE_SIZE != 0) {
-            throw new pm.runtime.StateMismatchException("memory contents of " + contents.length + " bytes are not whole pages");
+        adopt(contents, contents.length / PAGE_SIZE);
+    }
+
+    /**
+     * Takes the first {@code pages} pages of {@code contents} as the memory, without copying, and
+     * the rest of the array as the reserve (zeroed here, since a grow must reveal zeros).
+     */
+    void adopt(byte[] contents, int pages) {
+        checkedSize(pages);
+        if (contents.length % PAGE_SIZE != 0 || (long) pages * PAGE_SIZE > contents.length) {
+            throw new pm.runtime.StateMismatchException(
+                    "memory contents of " + contents.length + " bytes do not hold " + pages + " whole pages");
         }
+        Arrays.fill(contents, pages * PAGE_SIZE, contents.length, (byte) 0);
         bytes = contents;
-        dirty = new byte[pages];
+        size = pages * PAGE_SIZE;
+        dirty = new byte[contents.length / PAGE_SIZE];
     }
 
     private int checkedSize(int pages) {
