@@ -230,6 +230,30 @@ final class Interpreter {
                             }
                             if (f instanceof WasmFunction) {
                                 WasmFunction w = (WasmFunction) f;
+                                if (w.jit != null && m.jitOn) {
+                                    m.jitFuel = fuel;
+                                    int r = JitBridge.call(m, w, sp, fp, pc);
+                                    fuel = m.jitFuel;
+                                    s = m.stack;
+                                    if (r >= 0) {
+                                        sp = r;
+                                    } else {
+                                        if (r == -2) {
+                                            m.retired += budget - fuel;
+                                            return m.jitStop;
+                                        }
+                                        sp = m.sp;
+                                        fp = m.fp;
+                                        pc = m.pc;
+                                        code = m.fn.code.code;
+                                        inst = m.fn.instance;
+                                        globals = inst.globals;
+                                    }
+                                    mem = memoryOf(inst);
+                                    dirty = dirtyOf(inst);
+                                    memSize = sizeOf(inst);
+                                    break;
+                                }
                                 fp = enter(m, w, sp, fp, pc);
                                 s = m.stack;
                                 sp = fp + w.code.localTypes.length;

@@ -1,0 +1,1329 @@
+package pm.runtime.interp;
+
+import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
+import com.dylibso.chicory.wasm.types.FunctionBody;
+import com.dylibso.chicory.wasm.types.Instruction;
+import com.dylibso.chicory.wasm.types.OpCode;
+import com.dylibso.chicory.wasm.types.ValType;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodTooLargeException;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+
+/**
+ * The compiled tier: translates a module's functions to JVM bytecode with ASM, one hidden class
+ * per module, one static method per function, so HotSpot compiles guest code.
+ *
+ * <p>Representation. Every WebAssembly value is a JVM {@code long} holding the interpreter's raw
+ * slot bits (an i32 or f32 in the low half), so the operand stack is the JVM operand stack, wasm
+ * locals are JVM locals, and freezing needs no type juggling. A function becomes
+ * {@code static long f<i>(long... params, JitContext ctx)} ({@code void} for no result; more
+ * than one result goes through {@code ctx.results}). Memory is the instance's array, kept with
+ * its size and dirty bytes in JVM locals, reloaded after calls and grows. Direct calls to compiled
+ * functions are {@code invokestatic}; call_indirect goes through one dispatcher per signature.
+ *
+ * <p>Safepoints are where the interpreter has them: branches to a loop (fuel decremented by the
+ * loop's length, freeze flag read) and calls (fuel, freeze flag, compiled depth). A stop throws
+ * {@link JitUnwind}; every call site has a handler that writes its frame at the WebAssembly level
+ * (function, offset of the call, locals, operands spilled to JVM locals before the call) and
+ * rethrows, and {@link JitBridge#install} lays the frames out for the interpreter, which resumes
+ * them. Compiled code calls what it cannot call directly (a function left interpreted, another
+ * instance's function) by unwinding to the interpreter ("deoptimising") before that call.
+ */
+final class JitCompiler {
+    static final String CTX = "pm/runtime/interp/JitContext";
+    static final String CTX_DESC = "L" + CTX + ";";
+    static final String OPS = "pm/runtime/interp/JitOps";
+    static final String RT = "pm/runtime/interp/JitRuntime";
+    static final String UNWIND = "pm/runtime/interp/JitUnwind";
+    static final String BASE = "pm/runtime/interp/JitCode";
+    static final String NAME = "pm/runtime/interp/JitCode$Module";
+
+    /**
+     * Largest method HotSpot compiles when {@code DontCompileHugeMethods} is on (the default): a
+     * larger generated method would run in the JVM's bytecode interpreter, slower than ours, so
+     * such functions stay in our interpreter unless the flag is off.
+     */
+    static final int HUGE_METHOD = 8000;
+
+    static final boolean COMPILE_HUGE = !hugeMethodsSkipped();
+
+    /** The compiled code of a module and which of its defined functions it holds. */
+    static final class JitModule {
+        final JitCode code;
+        final boolean[] compiled; // by function index
+        final int classBytes;
+
+        JitModule(JitCode code, boolean[] compiled, int classBytes) {
+            this.code = code;
+            this.compiled = compiled;
+            this.classBytes = classBytes;
+        }
+    }
+
+    private final CompiledModule module;
+    private final ModuleTypes types;
+    private final Set<Integer> excluded;
+    private final Map<String, List<Integer>> bySignature = new LinkedHashMap<>();
+    private final Set<String> dispatchersUsed = new HashSet<>();
+    private final Set<Integer> tooLarge = new HashSet<>();
+
+    private JitCompiler(CompiledModule module, Set<Integer> excluded) {
+        this.module = module;
+        this.types = module.types;
+        this.excluded = excluded;
+    }
+
+    /** Compiles what it can of {@code module}; null if nothing could be compiled. */
+    static JitModule compile(CompiledModule module) {
+        Set<Integer> excluded = new HashSet<>();
+        for (int i = 0; i < module.functions.length; i++) {
+            if (!compilable(module, module.importedFunctions + i)) {
+                excluded.add(module.importedFunctions + i);
+            }
+        }
+        while (true) {
+            JitCompiler c = new JitCompiler(module, excluded);
+            byte[] bytes;
+            try {
+                bytes = c.generate();
+            } catch (MethodTooLargeException e) {
+                int f = functionOf(e.getMethodName());
+                if (f < 0 || excluded.contains(f)) {
+                    return null; // a dispatcher or entry: a module this large stays interpreted
+                }
+                excluded.add(f);
+                continue;
+            } catch (org.objectweb.asm.ClassTooLargeException e) {
+                return null;
+            }
+            if (!c.tooLarge.isEmpty()) {
+                excluded.addAll(c.tooLarge);
+                continue;
+            }
+            try {
+                MethodHandles.Lookup l = MethodHandles.lookup().defineHiddenClass(bytes, true);
+                JitCode code = (JitCode) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class)).invoke();
+                boolean[] compiled = new boolean[module.functionCount()];
+                for (int i = module.importedFunctions; i < compiled.length; i++) {
+                    compiled[i] = !excluded.contains(i);
+                }
+                return new JitModule(code, compiled, bytes.length);
+            } catch (Throwable t) {
+                throw new IllegalStateException("generated code for module does not load: " + t, t);
+            }
+        }
+    }
+
+    /** For tests: the class file the module compiles to. */
+    static byte[] classFile(CompiledModule module) {
+        Set<Integer> excluded = new HashSet<>();
+        for (int i = 0; i < module.functions.length; i++) {
+            if (!compilable(module, module.importedFunctions + i)) {
+                excluded.add(module.importedFunctions + i);
+            }
+        }
+        return new JitCompiler(module, excluded).generate();
+    }
+
+    private static int functionOf(String method) {
+        if (method.startsWith("f")) {
+            try {
+                return Integer.parseInt(method.substring(1));
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    /** Functions with instructions this tier does not translate (SIMD and other proposals) stay interpreted. */
+    private static boolean compilable(CompiledModule module, int index) {
+        FunctionBody body = module.wasm.codeSection().getFunctionBody(index - module.importedFunctions);
+        for (Instruction ins : body.instructions()) {
+            if (!translatable(ins.opcode())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean translatable(OpCode op) {
+        switch (op) {
+            case UNREACHABLE: case NOP: case BLOCK: case LOOP: case IF: case ELSE: case END: case BR: case BR_IF:
+            case BR_TABLE: case RETURN: case CALL: case CALL_INDIRECT: case DROP: case SELECT: case SELECT_T:
+            case LOCAL_GET: case LOCAL_SET: case LOCAL_TEE: case GLOBAL_GET: case GLOBAL_SET: case TABLE_GET:
+            case TABLE_SET: case MEMORY_SIZE: case MEMORY_GROW: case I32_CONST: case I64_CONST: case F32_CONST:
+            case F64_CONST: case REF_NULL: case REF_IS_NULL: case REF_FUNC: case I32_REINTERPRET_F32:
+            case I32_WRAP_I64: case F32_REINTERPRET_I32: case I64_REINTERPRET_F64: case F64_REINTERPRET_I64:
+            case MEMORY_INIT: case DATA_DROP: case MEMORY_COPY: case MEMORY_FILL: case TABLE_INIT: case ELEM_DROP:
+            case TABLE_COPY: case TABLE_GROW: case TABLE_SIZE: case TABLE_FILL:
+                return true;
+            default:
+                return NumericOps.opFor(op) >= 0;
+        }
+    }
+
+    // ------------------------------------------------------------------ class
+
+    private byte[] generate() {
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
+            @Override
+            protected String getCommonSuperClass(String a, String b) {
+                return "java/lang/Object";
+            }
+        };
+        cw.visit(Opcodes.V17, Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, NAME, null, BASE, null);
+        MethodVisitor init = cw.visitMethod(0, "<init>", "()V", null, null);
+        init.visitCode();
+        init.visitVarInsn(Opcodes.ALOAD, 0);
+        init.visitMethodInsn(Opcodes.INVOKESPECIAL, BASE, "<init>", "()V", false);
+        init.visitInsn(Opcodes.RETURN);
+        init.visitMaxs(0, 0);
+        init.visitEnd();
+        int first = module.importedFunctions;
+        int count = module.functionCount();
+        for (int i = first; i < count; i++) {
+            if (!excluded.contains(i)) {
+                bySignature.computeIfAbsent(signature(types.functionTypes[i]), k -> new ArrayList<>()).add(i);
+            }
+        }
+        for (int i = first; i < count; i++) {
+            if (excluded.contains(i)) {
+                continue;
+            }
+            int size = new FunctionEmitter(this, cw, i).emit();
+            if (size > HUGE_METHOD && !COMPILE_HUGE) {
+                tooLarge.add(i);
+            }
+        }
+        if (!tooLarge.isEmpty()) {
+            return null;
+        }
+        for (String sig : dispatchersUsed) {
+            emitDispatcher(cw, sig);
+        }
+        emitInvoke(cw);
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
+    boolean isCompiled(int function) {
+        return function >= module.importedFunctions && !excluded.contains(function);
+    }
+
+    String signature(int typeIndex) {
+        return Arrays.toString(types.typeParams[typeIndex]) + Arrays.toString(types.typeResults[typeIndex]);
+    }
+
+    /** The name of the dispatcher for call_indirect of {@code typeIndex}, noted to be generated. */
+    String dispatcher(int typeIndex) {
+        String sig = signature(typeIndex);
+        dispatchersUsed.add(sig);
+        return "d" + Integer.toHexString(sig.hashCode()) + "_" + typeIndex(sig);
+    }
+
+    private int typeIndex(String sig) {
+        for (int t = 0; t < types.typeParams.length; t++) {
+            if (signature(t).equals(sig)) {
+                return t;
+            }
+        }
+        throw new IllegalStateException(sig);
+    }
+
+    static String descriptor(byte[] params, byte[] results, boolean indexParam) {
+        StringBuilder d = new StringBuilder("(");
+        for (int i = 0; i < params.length; i++) {
+            d.append('J');
+        }
+        if (indexParam) {
+            d.append('I');
+        }
+        d.append(CTX_DESC).append(')');
+        d.append(results.length == 1 ? "J" : "V");
+        return d.toString();
+    }
+
+    String functionDescriptor(int function) {
+        int t = types.functionTypes[function];
+        return descriptor(types.typeParams[t], types.typeResults[t], false);
+    }
+
+    private void emitDispatcher(ClassWriter cw, String sig) {
+        int t = typeIndex(sig);
+        byte[] params = types.typeParams[t];
+        byte[] results = types.typeResults[t];
+        String name = "d" + Integer.toHexString(sig.hashCode()) + "_" + t;
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_STATIC | Opcodes.ACC_PRIVATE, name, descriptor(params, results, true), null, null);
+        mv.visitCode();
+        List<Integer> targets = bySignature.getOrDefault(sig, List.of());
+        int indexSlot = 2 * params.length;
+        int ctxSlot = indexSlot + 1;
+        Label fallback = new Label();
+        int[] keys = targets.stream().mapToInt(Integer::intValue).toArray();
+        Label[] labels = new Label[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            labels[i] = new Label();
+        }
+        mv.visitVarInsn(Opcodes.ILOAD, indexSlot);
+        mv.visitLookupSwitchInsn(fallback, keys, labels);
+        for (int i = 0; i < keys.length; i++) {
+            mv.visitLabel(labels[i]);
+            for (int p = 0; p < params.length; p++) {
+                mv.visitVarInsn(Opcodes.LLOAD, 2 * p);
+            }
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "f" + keys[i], functionDescriptor(keys[i]), false);
+            mv.visitInsn(results.length == 1 ? Opcodes.LRETURN : Opcodes.RETURN);
+        }
+        mv.visitLabel(fallback);
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "notCompiled", "()Ljava/lang/RuntimeException;", false);
+        mv.visitInsn(Opcodes.ATHROW);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+    }
+
+    /** {@code invoke(fn, s, base, ctx)}: a switch over chunks of 256 functions, each a switch over its functions. */
+    private void emitInvoke(ClassWriter cw) {
+        int count = module.functionCount();
+        int chunks = (count + 255) >> 8;
+        MethodVisitor mv = cw.visitMethod(0, "invoke", "(I[JI" + CTX_DESC + ")I", null, null);
+        mv.visitCode();
+        Label bad = new Label();
+        Label[] labels = new Label[chunks];
+        for (int k = 0; k < chunks; k++) {
+            labels[k] = new Label();
+        }
+        mv.visitVarInsn(Opcodes.ILOAD, 1);
+        mv.visitIntInsn(Opcodes.BIPUSH, 8);
+        mv.visitInsn(Opcodes.ISHR);
+        mv.visitTableSwitchInsn(0, chunks - 1, bad, labels);
+        for (int k = 0; k < chunks; k++) {
+            mv.visitLabel(labels[k]);
+            mv.visitVarInsn(Opcodes.ILOAD, 1);
+            mv.visitVarInsn(Opcodes.ALOAD, 2);
+            mv.visitVarInsn(Opcodes.ILOAD, 3);
+            mv.visitVarInsn(Opcodes.ALOAD, 4);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "i" + k, "(I[JI" + CTX_DESC + ")I", false);
+            mv.visitInsn(Opcodes.IRETURN);
+            emitInvokeChunk(cw, k);
+        }
+        mv.visitLabel(bad);
+        mv.visitTypeInsn(Opcodes.NEW, "java/lang/IllegalStateException");
+        mv.visitInsn(Opcodes.DUP);
+        mv.visitLdcInsn("not a compiled function");
+        mv.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/lang/IllegalStateException", "<init>", "(Ljava/lang/String;)V", false);
+        mv.visitInsn(Opcodes.ATHROW);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+    }
+
+    private void emitInvokeChunk(ClassWriter cw, int k) {
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_STATIC | Opcodes.ACC_PRIVATE, "i" + k, "(I[JI" + CTX_DESC + ")I", null, null);
+        mv.visitCode();
+        int lo = k << 8;
+        int hi = Math.min(module.functionCount(), lo + 256) - 1;
+        Label bad = new Label();
+        Label[] labels = new Label[hi - lo + 1];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = isCompiled(lo + i) ? new Label() : bad;
+        }
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitTableSwitchInsn(lo, hi, bad, labels);
+        for (int f = lo; f <= hi; f++) {
+            if (!isCompiled(f)) {
+                continue;
+            }
+            int t = types.functionTypes[f];
+            byte[] params = types.typeParams[t];
+            byte[] results = types.typeResults[t];
+            mv.visitLabel(labels[f - lo]);
+            for (int p = 0; p < params.length; p++) {
+                mv.visitVarInsn(Opcodes.ALOAD, 1);
+                mv.visitVarInsn(Opcodes.ILOAD, 2);
+                push(mv, p);
+                mv.visitInsn(Opcodes.IADD);
+                mv.visitInsn(Opcodes.LALOAD);
+            }
+            mv.visitVarInsn(Opcodes.ALOAD, 3);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "f" + f, functionDescriptor(f), false);
+            if (results.length == 1) {
+                mv.visitVarInsn(Opcodes.LSTORE, 4);
+                mv.visitVarInsn(Opcodes.ALOAD, 1);
+                mv.visitVarInsn(Opcodes.ILOAD, 2);
+                mv.visitVarInsn(Opcodes.LLOAD, 4);
+                mv.visitInsn(Opcodes.LASTORE);
+            } else if (results.length > 1) {
+                mv.visitVarInsn(Opcodes.ALOAD, 3);
+                mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "results", "[J");
+                push(mv, 0);
+                mv.visitVarInsn(Opcodes.ALOAD, 1);
+                mv.visitVarInsn(Opcodes.ILOAD, 2);
+                push(mv, results.length);
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, "java/lang/System", "arraycopy", "(Ljava/lang/Object;ILjava/lang/Object;II)V", false);
+            }
+            push(mv, results.length);
+            mv.visitInsn(Opcodes.IRETURN);
+        }
+        mv.visitLabel(bad);
+        mv.visitTypeInsn(Opcodes.NEW, "java/lang/IllegalStateException");
+        mv.visitInsn(Opcodes.DUP);
+        mv.visitLdcInsn("not a compiled function");
+        mv.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/lang/IllegalStateException", "<init>", "(Ljava/lang/String;)V", false);
+        mv.visitInsn(Opcodes.ATHROW);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+    }
+
+    static void push(MethodVisitor mv, int v) {
+        if (v >= -1 && v <= 5) {
+            mv.visitInsn(Opcodes.ICONST_0 + v);
+        } else if (v >= Byte.MIN_VALUE && v <= Byte.MAX_VALUE) {
+            mv.visitIntInsn(Opcodes.BIPUSH, v);
+        } else if (v >= Short.MIN_VALUE && v <= Short.MAX_VALUE) {
+            mv.visitIntInsn(Opcodes.SIPUSH, v);
+        } else {
+            mv.visitLdcInsn(v);
+        }
+    }
+
+    static void pushLong(MethodVisitor mv, long v) {
+        if (v == 0L) {
+            mv.visitInsn(Opcodes.LCONST_0);
+        } else if (v == 1L) {
+            mv.visitInsn(Opcodes.LCONST_1);
+        } else if (v >= Short.MIN_VALUE && v <= Short.MAX_VALUE) {
+            push(mv, (int) v);
+            mv.visitInsn(Opcodes.I2L);
+        } else {
+            mv.visitLdcInsn(v);
+        }
+    }
+
+    private static boolean hugeMethodsSkipped() {
+        try {
+            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            return !"false".equals(bean.getVMOption("DontCompileHugeMethods").getValue());
+        } catch (RuntimeException | LinkageError e) {
+            return true;
+        }
+    }
+
+    // ------------------------------------------------------------------ one function
+
+    /** Translates one function body; abstract-interprets the operand height as the validator does. */
+    private static final class FunctionEmitter {
+        private static final int BLOCK = 1;
+        private static final int LOOP = 2;
+        private static final int IF = 3;
+        private static final int FUNCTION = 5;
+
+        private static final class Ctrl {
+            int kind;
+            Label label; // where a branch goes: the end, or a loop's start
+            Label elseLabel;
+            int height;
+            int params;
+            int results;
+            int loopStart; // instruction index, for the fuel a back-edge costs
+            boolean unreachable;
+            boolean dead;
+            boolean targeted;
+            boolean hasElse;
+        }
+
+        /** Code placed after the body: safepoint slow paths and call-site handlers. */
+        private interface Deferred {
+            void emit();
+        }
+
+        private final JitCompiler jc;
+        private final ClassWriter cw;
+        private final int index;
+        private final CompiledFunction code;
+        private final FunctionBody body;
+        private final byte[] params;
+        private final byte[] results;
+        private MethodVisitor mv;
+        private final ArrayList<Ctrl> ctrls = new ArrayList<>();
+        private final List<Deferred> deferred = new ArrayList<>();
+        private final Label shared = new Label();
+        private int th;
+        private int insIndex;
+        private int offset;
+
+        private final int ctxSlot;
+        private final int localsBase;
+        private final int fuelSlot;
+        private final int memSlot;
+        private final int dirtySlot;
+        private final int sizeSlot;
+        private final int tmpLong;
+        private final int tmpArray;
+        private final int spillBase;
+        private final int frameWeight;
+
+        FunctionEmitter(JitCompiler jc, ClassWriter cw, int index) {
+            this.jc = jc;
+            this.cw = cw;
+            this.index = index;
+            this.code = jc.module.function(index);
+            this.body = jc.module.wasm.codeSection().getFunctionBody(index - jc.module.importedFunctions);
+            this.params = code.paramTypes;
+            this.results = code.resultTypes;
+            int np = params.length;
+            this.ctxSlot = 2 * np;
+            this.localsBase = ctxSlot + 1;
+            int top = localsBase + 2 * (code.localTypes.length - np);
+            this.fuelSlot = top;
+            this.memSlot = top + 2;
+            this.dirtySlot = top + 3;
+            this.sizeSlot = top + 4;
+            this.tmpLong = top + 5;
+            this.tmpArray = top + 7;
+            this.spillBase = top + 8;
+            this.frameWeight = 8 * (spillBase + 4 * (code.maxOperandHeight + 2)) + 128;
+        }
+
+        private int slot(int local) {
+            return local < params.length ? 2 * local : localsBase + 2 * (local - params.length);
+        }
+
+        private int spill(int k) {
+            return spillBase + 2 * k;
+        }
+
+        int emit() {
+            mv = jc.cwMethod(cw, "f" + index, jc.functionDescriptor(index));
+            mv.visitCode();
+            // prologue: count the frame, zero the locals, load fuel and memory
+            counters(1, frameWeight);
+            for (int l = params.length; l < code.localTypes.length; l++) {
+                mv.visitInsn(Opcodes.LCONST_0);
+                mv.visitVarInsn(Opcodes.LSTORE, slot(l));
+            }
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "fuel", "J");
+            mv.visitVarInsn(Opcodes.LSTORE, fuelSlot);
+            reloadMemory();
+
+            Ctrl fn = new Ctrl();
+            fn.kind = FUNCTION;
+            fn.results = results.length;
+            ctrls.add(fn);
+            List<AnnotatedInstruction> instructions = body.instructions();
+            int base = instructions.get(0).address();
+            for (Instruction ins : instructions) {
+                offset = ins.address() - base;
+                Ctrl top = ctrls.get(ctrls.size() - 1);
+                if (top.unreachable || top.dead) {
+                    skipDead(ins, top);
+                } else {
+                    translate(ins, top);
+                }
+                insIndex++;
+                if (ctrls.isEmpty()) {
+                    break;
+                }
+            }
+            for (int i = 0; i < deferred.size(); i++) {
+                deferred.get(i).emit();
+            }
+            // shared tail of every stop: the frame's locals, then on to the caller's handler
+            mv.visitLabel(shared);
+            mv.visitInsn(Opcodes.DUP);
+            int nl = code.localTypes.length;
+            push(mv, nl);
+            mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
+            for (int l = 0; l < nl; l++) {
+                mv.visitInsn(Opcodes.DUP);
+                push(mv, l);
+                mv.visitVarInsn(Opcodes.LLOAD, slot(l));
+                mv.visitInsn(Opcodes.LASTORE);
+            }
+            mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, UNWIND, "locals", "([J)V", false);
+            mv.visitInsn(Opcodes.ATHROW);
+            mv.visitMaxs(0, 0);
+            mv.visitEnd();
+            return ((SizedMethod) mv).size();
+        }
+
+        private void counters(int calls, int bytes) {
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitInsn(Opcodes.DUP);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "calls", "I");
+            push(mv, calls);
+            mv.visitInsn(Opcodes.IADD);
+            mv.visitFieldInsn(Opcodes.PUTFIELD, CTX, "calls", "I");
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitInsn(Opcodes.DUP);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "stackBytes", "I");
+            push(mv, bytes);
+            mv.visitInsn(Opcodes.IADD);
+            mv.visitFieldInsn(Opcodes.PUTFIELD, CTX, "stackBytes", "I");
+        }
+
+        private void reloadMemory() {
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "mem", "[B");
+            mv.visitVarInsn(Opcodes.ASTORE, memSlot);
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "dirty", "[B");
+            mv.visitVarInsn(Opcodes.ASTORE, dirtySlot);
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "memSize", "I");
+            mv.visitVarInsn(Opcodes.ISTORE, sizeSlot);
+        }
+
+        private void storeFuel() {
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitVarInsn(Opcodes.LLOAD, fuelSlot);
+            mv.visitFieldInsn(Opcodes.PUTFIELD, CTX, "fuel", "J");
+        }
+
+        private void loadFuel() {
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "fuel", "J");
+            mv.visitVarInsn(Opcodes.LSTORE, fuelSlot);
+        }
+
+        private void skipDead(Instruction ins, Ctrl top) {
+            switch (ins.opcode()) {
+                case BLOCK:
+                case LOOP:
+                case IF:
+                    {
+                        Ctrl c = new Ctrl();
+                        c.kind = BLOCK;
+                        c.dead = true;
+                        ctrls.add(c);
+                        break;
+                    }
+                case ELSE:
+                    if (!top.dead) {
+                        enterElse(top);
+                    }
+                    break;
+                case END:
+                    end(top);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        private void translate(Instruction ins, Ctrl top) {
+            OpCode op = ins.opcode();
+            switch (op) {
+                case UNREACHABLE:
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "unreachable", "()Ljava/lang/RuntimeException;", false);
+                    mv.visitInsn(Opcodes.ATHROW);
+                    markUnreachable(top);
+                    break;
+                case NOP:
+                    break;
+                case BLOCK:
+                case LOOP:
+                case IF:
+                    {
+                        if (op == OpCode.IF) {
+                            mv.visitInsn(Opcodes.L2I);
+                            th--;
+                        }
+                        Ctrl c = new Ctrl();
+                        long bt = ins.operand(0);
+                        c.params = blockParams(bt);
+                        c.results = blockResults(bt);
+                        c.height = th - c.params;
+                        c.label = new Label();
+                        if (op == OpCode.LOOP) {
+                            c.kind = LOOP;
+                            c.loopStart = insIndex;
+                            mv.visitLabel(c.label);
+                        } else if (op == OpCode.IF) {
+                            c.kind = IF;
+                            c.elseLabel = new Label();
+                            mv.visitJumpInsn(Opcodes.IFEQ, c.elseLabel);
+                        } else {
+                            c.kind = BLOCK;
+                        }
+                        ctrls.add(c);
+                        break;
+                    }
+                case ELSE:
+                    mv.visitJumpInsn(Opcodes.GOTO, top.label);
+                    top.targeted = true;
+                    enterElse(top);
+                    break;
+                case END:
+                    end(top);
+                    break;
+                case BR:
+                    branch((int) ins.operand(0), null);
+                    markUnreachable(top);
+                    break;
+                case BR_IF:
+                    {
+                        mv.visitInsn(Opcodes.L2I);
+                        th--;
+                        Label skip = new Label();
+                        mv.visitJumpInsn(Opcodes.IFEQ, skip);
+                        branch((int) ins.operand(0), 1L);
+                        mv.visitLabel(skip);
+                        break;
+                    }
+                case BR_TABLE:
+                    {
+                        mv.visitInsn(Opcodes.L2I);
+                        th--;
+                        int n = ins.operandCount() - 1;
+                        Map<Integer, Label> byDepth = new LinkedHashMap<>();
+                        Map<Integer, Integer> firstIndex = new LinkedHashMap<>();
+                        Label[] labels = new Label[n];
+                        for (int i = 0; i <= n; i++) {
+                            int depth = (int) ins.operand(i);
+                            Label l = byDepth.computeIfAbsent(depth, d -> new Label());
+                            firstIndex.putIfAbsent(depth, i);
+                            if (i < n) {
+                                labels[i] = l;
+                            }
+                        }
+                        Label dflt = byDepth.get((int) ins.operand(n));
+                        if (n == 0) {
+                            mv.visitInsn(Opcodes.POP);
+                            mv.visitJumpInsn(Opcodes.GOTO, dflt);
+                        } else {
+                            mv.visitTableSwitchInsn(0, n - 1, dflt, labels);
+                        }
+                        for (Map.Entry<Integer, Label> e : byDepth.entrySet()) {
+                            mv.visitLabel(e.getValue());
+                            branch(e.getKey(), (long) firstIndex.get(e.getKey()));
+                        }
+                        markUnreachable(top);
+                        break;
+                    }
+                case RETURN:
+                    emitReturn();
+                    markUnreachable(top);
+                    break;
+                case CALL:
+                    call((int) ins.operand(0));
+                    break;
+                case CALL_INDIRECT:
+                    callIndirect((int) ins.operand(0), (int) ins.operand(1));
+                    break;
+                case DROP:
+                    mv.visitInsn(Opcodes.POP2);
+                    th--;
+                    break;
+                case SELECT:
+                case SELECT_T:
+                    {
+                        mv.visitInsn(Opcodes.L2I);
+                        Label keep = new Label();
+                        Label done = new Label();
+                        mv.visitJumpInsn(Opcodes.IFNE, keep);
+                        mv.visitInsn(Opcodes.DUP2_X2);
+                        mv.visitInsn(Opcodes.POP2);
+                        mv.visitInsn(Opcodes.POP2);
+                        mv.visitJumpInsn(Opcodes.GOTO, done);
+                        mv.visitLabel(keep);
+                        mv.visitInsn(Opcodes.POP2);
+                        mv.visitLabel(done);
+                        th -= 2;
+                        break;
+                    }
+                case LOCAL_GET:
+                    mv.visitVarInsn(Opcodes.LLOAD, slot((int) ins.operand(0)));
+                    th++;
+                    break;
+                case LOCAL_SET:
+                    mv.visitVarInsn(Opcodes.LSTORE, slot((int) ins.operand(0)));
+                    th--;
+                    break;
+                case LOCAL_TEE:
+                    mv.visitInsn(Opcodes.DUP2);
+                    mv.visitVarInsn(Opcodes.LSTORE, slot((int) ins.operand(0)));
+                    break;
+                case GLOBAL_GET:
+                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                    mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "globals", "[Lpm/runtime/interp/GlobalInstance;");
+                    push(mv, (int) ins.operand(0));
+                    mv.visitInsn(Opcodes.AALOAD);
+                    mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/GlobalInstance", "value", "J");
+                    th++;
+                    break;
+                case GLOBAL_SET:
+                    runtime("globalSet", "(J" + CTX_DESC + "I)V", (int) ins.operand(0));
+                    th--;
+                    break;
+                case TABLE_GET:
+                    runtime("tableGet", "(J" + CTX_DESC + "I)J", (int) ins.operand(0));
+                    break;
+                case TABLE_SET:
+                    runtime("tableSet", "(JJ" + CTX_DESC + "I)V", (int) ins.operand(0));
+                    th -= 2;
+                    break;
+                case MEMORY_SIZE:
+                    mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
+                    push(mv, 16);
+                    mv.visitInsn(Opcodes.IUSHR);
+                    mv.visitInsn(Opcodes.I2L);
+                    th++;
+                    break;
+                case MEMORY_GROW:
+                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "memoryGrow", "(J" + CTX_DESC + ")J", false);
+                    reloadMemory();
+                    break;
+                case I32_CONST:
+                case F32_CONST:
+                    pushLong(mv, (int) ins.operand(0));
+                    th++;
+                    break;
+                case I64_CONST:
+                case F64_CONST:
+                    pushLong(mv, ins.operand(0));
+                    th++;
+                    break;
+                case REF_NULL:
+                    pushLong(mv, ValueTypes.NULL_REF);
+                    th++;
+                    break;
+                case REF_IS_NULL:
+                    {
+                        pushLong(mv, ValueTypes.NULL_REF);
+                        mv.visitInsn(Opcodes.LCMP);
+                        Label no = new Label();
+                        Label done = new Label();
+                        mv.visitJumpInsn(Opcodes.IFNE, no);
+                        mv.visitInsn(Opcodes.LCONST_1);
+                        mv.visitJumpInsn(Opcodes.GOTO, done);
+                        mv.visitLabel(no);
+                        mv.visitInsn(Opcodes.LCONST_0);
+                        mv.visitLabel(done);
+                        break;
+                    }
+                case REF_FUNC:
+                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                    push(mv, (int) ins.operand(0));
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "refFunc", "(" + CTX_DESC + "I)J", false);
+                    th++;
+                    break;
+                case I32_REINTERPRET_F32:
+                case I32_WRAP_I64:
+                case F32_REINTERPRET_I32:
+                case I64_REINTERPRET_F64:
+                case F64_REINTERPRET_I64:
+                    break; // raw bits already; an i32 is read through (int)
+                case MEMORY_INIT:
+                    runtime("memoryInit", "(JJJ" + CTX_DESC + "I)V", (int) ins.operand(0));
+                    th -= 3;
+                    break;
+                case DATA_DROP:
+                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                    push(mv, (int) ins.operand(0));
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "dataDrop", "(" + CTX_DESC + "I)V", false);
+                    break;
+                case MEMORY_COPY:
+                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "memoryCopy", "(JJJ" + CTX_DESC + ")V", false);
+                    th -= 3;
+                    break;
+                case MEMORY_FILL:
+                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "memoryFill", "(JJJ" + CTX_DESC + ")V", false);
+                    th -= 3;
+                    break;
+                case TABLE_INIT:
+                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                    push(mv, (int) ins.operand(0));
+                    push(mv, (int) ins.operand(1));
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableInit", "(JJJ" + CTX_DESC + "II)V", false);
+                    th -= 3;
+                    break;
+                case ELEM_DROP:
+                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                    push(mv, (int) ins.operand(0));
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "elemDrop", "(" + CTX_DESC + "I)V", false);
+                    break;
+                case TABLE_COPY:
+                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                    push(mv, (int) ins.operand(0));
+                    push(mv, (int) ins.operand(1));
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableCopy", "(JJJ" + CTX_DESC + "II)V", false);
+                    th -= 3;
+                    break;
+                case TABLE_GROW:
+                    runtime("tableGrow", "(JJ" + CTX_DESC + "I)J", (int) ins.operand(0));
+                    th--;
+                    break;
+                case TABLE_SIZE:
+                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                    push(mv, (int) ins.operand(0));
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableSize", "(" + CTX_DESC + "I)J", false);
+                    th++;
+                    break;
+                case TABLE_FILL:
+                    runtime("tableFill", "(JJJ" + CTX_DESC + "I)V", (int) ins.operand(0));
+                    th -= 3;
+                    break;
+                default:
+                    if (NumericOps.isLoad(op)) {
+                        load(op, ins.operand(1));
+                    } else if (NumericOps.isStore(op)) {
+                        store(op, ins.operand(1));
+                    } else {
+                        int arity = NumericOps.arity(op.name());
+                        String d = arity == 1 ? "(J)J" : "(JJ)J";
+                        mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, op.name().toLowerCase(java.util.Locale.ROOT), d, false);
+                        th -= arity - 1;
+                    }
+                    break;
+            }
+        }
+
+        /** Calls a runtime helper whose arguments are the operands, the context and one immediate. */
+        private void runtime(String name, String desc, int immediate) {
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            push(mv, immediate);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, name, desc, false);
+        }
+
+        private void load(OpCode op, long off) {
+            if (off > Integer.MAX_VALUE) {
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "outOfBoundsLoad", "(J)J", false);
+                return;
+            }
+            push(mv, (int) off);
+            mv.visitVarInsn(Opcodes.ALOAD, memSlot);
+            mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, op.name().toLowerCase(java.util.Locale.ROOT), "(JI[BI)J", false);
+        }
+
+        private void store(OpCode op, long off) {
+            th -= 2;
+            if (off > Integer.MAX_VALUE) {
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "outOfBoundsStore", "(JJ)V", false);
+                return;
+            }
+            push(mv, (int) off);
+            mv.visitVarInsn(Opcodes.ALOAD, memSlot);
+            mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
+            mv.visitVarInsn(Opcodes.ALOAD, dirtySlot);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, op.name().toLowerCase(java.util.Locale.ROOT), "(JJI[BI[B)V", false);
+        }
+
+        private void enterElse(Ctrl c) {
+            mv.visitLabel(c.elseLabel);
+            c.hasElse = true;
+            c.unreachable = false;
+            th = c.height + c.params;
+        }
+
+        private void end(Ctrl c) {
+            ctrls.remove(ctrls.size() - 1);
+            if (c.dead) {
+                return;
+            }
+            if (c.kind == FUNCTION) {
+                if (!c.unreachable) {
+                    emitReturn();
+                }
+                return;
+            }
+            boolean reachable = !c.unreachable || c.targeted || (c.kind == IF && !c.hasElse);
+            if (c.kind == IF && !c.hasElse) {
+                mv.visitLabel(c.elseLabel);
+            }
+            if (c.kind != LOOP) {
+                mv.visitLabel(c.label);
+            }
+            if (reachable) {
+                th = c.height + c.results;
+            } else {
+                markUnreachable(ctrls.get(ctrls.size() - 1));
+            }
+        }
+
+        private void markUnreachable(Ctrl c) {
+            c.unreachable = true;
+            th = c.height;
+        }
+
+        /**
+         * A taken branch to label {@code depth}, the operand stack as before the instruction except
+         * for a consumed condition or index ({@code consumed}, pushed back if the safepoint stops).
+         */
+        private void branch(int depth, Long consumed) {
+            Ctrl t = ctrls.get(ctrls.size() - 1 - depth);
+            if (t.kind == FUNCTION) {
+                emitReturn();
+                return;
+            }
+            int arity = t.kind == LOOP ? t.params : t.results;
+            if (t.kind == LOOP) {
+                poll(Math.max(1, insIndex - t.loopStart + 1), consumed);
+            } else {
+                t.targeted = true;
+            }
+            adjust(arity, th - arity - t.height);
+            mv.visitJumpInsn(Opcodes.GOTO, t.label);
+        }
+
+        /** Keeps the top {@code keep} values and drops {@code drop} values under them. */
+        private void adjust(int keep, int drop) {
+            if (drop == 0) {
+                return;
+            }
+            for (int k = keep - 1; k >= 0; k--) {
+                mv.visitVarInsn(Opcodes.LSTORE, spill(k));
+            }
+            for (int k = 0; k < drop; k++) {
+                mv.visitInsn(Opcodes.POP2);
+            }
+            for (int k = 0; k < keep; k++) {
+                mv.visitVarInsn(Opcodes.LLOAD, spill(k));
+            }
+        }
+
+        /** A back-edge safepoint: costs {@code weight} fuel, stops on an empty tank or a freeze request. */
+        private void poll(int weight, Long consumed) {
+            Label slow = new Label();
+            mv.visitVarInsn(Opcodes.LLOAD, fuelSlot);
+            pushLong(mv, weight);
+            mv.visitInsn(Opcodes.LSUB);
+            mv.visitInsn(Opcodes.DUP2);
+            mv.visitVarInsn(Opcodes.LSTORE, fuelSlot);
+            mv.visitInsn(Opcodes.LCONST_0);
+            mv.visitInsn(Opcodes.LCMP);
+            mv.visitJumpInsn(Opcodes.IFLT, slow);
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "machine", "Lpm/runtime/interp/Machine;");
+            mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/Machine", "freezeRequested", "Z");
+            mv.visitJumpInsn(Opcodes.IFNE, slow);
+            int height = th;
+            int at = offset;
+            deferred.add(() -> {
+                mv.visitLabel(slow);
+                int n = height + (consumed == null ? 0 : 1);
+                push(mv, n);
+                mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
+                mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
+                if (consumed != null) {
+                    mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
+                    push(mv, height);
+                    pushLong(mv, consumed);
+                    mv.visitInsn(Opcodes.LASTORE);
+                }
+                for (int k = height - 1; k >= 0; k--) {
+                    mv.visitVarInsn(Opcodes.LSTORE, tmpLong);
+                    mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
+                    push(mv, k);
+                    mv.visitVarInsn(Opcodes.LLOAD, tmpLong);
+                    mv.visitInsn(Opcodes.LASTORE);
+                }
+                stop(at, tmpArray);
+            });
+        }
+
+        /** Throws the unwind of this frame stopped at {@code at} with the operands in local {@code array}. */
+        private void stop(int at, int array) {
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitVarInsn(Opcodes.LLOAD, fuelSlot);
+            push(mv, index);
+            push(mv, at);
+            mv.visitVarInsn(Opcodes.ALOAD, array);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "poll", "(" + CTX_DESC + "JII[J)L" + UNWIND + ";", false);
+            mv.visitJumpInsn(Opcodes.GOTO, shared);
+        }
+
+        private void emitReturn() {
+            int n = results.length;
+            if (n > 1) {
+                push(mv, n);
+                mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
+                mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
+                for (int k = n - 1; k >= 0; k--) {
+                    mv.visitVarInsn(Opcodes.LSTORE, tmpLong);
+                    mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
+                    push(mv, k);
+                    mv.visitVarInsn(Opcodes.LLOAD, tmpLong);
+                    mv.visitInsn(Opcodes.LASTORE);
+                }
+                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
+                mv.visitFieldInsn(Opcodes.PUTFIELD, CTX, "results", "[J");
+            }
+            storeFuel();
+            counters(-1, -frameWeight);
+            mv.visitInsn(n == 1 ? Opcodes.LRETURN : Opcodes.RETURN);
+        }
+
+        /** Spills the whole operand stack, polls, and leaves the operands under the arguments reloaded. */
+        private void callPrologue(int n, int below) {
+            for (int k = n - 1; k >= 0; k--) {
+                mv.visitVarInsn(Opcodes.LSTORE, spill(k));
+            }
+            Label slow = new Label();
+            mv.visitVarInsn(Opcodes.LLOAD, fuelSlot);
+            mv.visitInsn(Opcodes.LCONST_1);
+            mv.visitInsn(Opcodes.LSUB);
+            mv.visitInsn(Opcodes.DUP2);
+            mv.visitVarInsn(Opcodes.LSTORE, fuelSlot);
+            mv.visitInsn(Opcodes.LCONST_0);
+            mv.visitInsn(Opcodes.LCMP);
+            mv.visitJumpInsn(Opcodes.IFLT, slow);
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "mustStop", "(" + CTX_DESC + ")Z", false);
+            mv.visitJumpInsn(Opcodes.IFNE, slow);
+            int at = offset;
+            deferred.add(() -> {
+                mv.visitLabel(slow);
+                spilledArray(n);
+                mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
+                stop(at, tmpArray);
+            });
+            for (int k = 0; k < below; k++) {
+                mv.visitVarInsn(Opcodes.LLOAD, spill(k));
+            }
+        }
+
+        /** Pushes a new long[] of spilled operands 0..n-1. */
+        private void spilledArray(int n) {
+            push(mv, n);
+            mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
+            for (int k = 0; k < n; k++) {
+                mv.visitInsn(Opcodes.DUP);
+                push(mv, k);
+                mv.visitVarInsn(Opcodes.LLOAD, spill(k));
+                mv.visitInsn(Opcodes.LASTORE);
+            }
+        }
+
+        /** The handler of a call site: records this frame and goes on unwinding. */
+        private Label handler(int n, int below) {
+            Label handler = new Label();
+            int at = offset;
+            deferred.add(() -> {
+                mv.visitLabel(handler);
+                mv.visitInsn(Opcodes.DUP);
+                push(mv, index);
+                push(mv, at);
+                spilledArray(n);
+                push(mv, below);
+                mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, UNWIND, "caller", "(II[JI)V", false);
+                mv.visitJumpInsn(Opcodes.GOTO, shared);
+            });
+            return handler;
+        }
+
+        private void call(int callee) {
+            int t = jc.types.functionTypes[callee];
+            int np = jc.types.typeParams[t].length;
+            int nr = jc.types.typeResults[t].length;
+            int n = th;
+            int below = n - np;
+            callPrologue(n, below);
+            Label start = new Label();
+            Label end = new Label();
+            Label handler = handler(n, below);
+            mv.visitTryCatchBlock(start, end, handler, UNWIND);
+            if (jc.isCompiled(callee)) {
+                for (int k = below; k < n; k++) {
+                    mv.visitVarInsn(Opcodes.LLOAD, spill(k));
+                }
+                storeFuel();
+                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                mv.visitLabel(start);
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "f" + callee, jc.functionDescriptor(callee), false);
+                mv.visitLabel(end);
+                loadFuel();
+                multiResults(nr);
+            } else {
+                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                push(mv, callee);
+                push(mv, np);
+                mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
+                for (int k = 0; k < np; k++) {
+                    mv.visitInsn(Opcodes.DUP);
+                    push(mv, k);
+                    mv.visitVarInsn(Opcodes.LLOAD, spill(below + k));
+                    mv.visitInsn(Opcodes.LASTORE);
+                }
+                storeFuel();
+                mv.visitLabel(start);
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "callFunction", "(" + CTX_DESC + "I[J)[J", false);
+                mv.visitLabel(end);
+                if (nr == 0) {
+                    mv.visitInsn(Opcodes.POP);
+                } else {
+                    mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
+                    for (int k = 0; k < nr; k++) {
+                        mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
+                        push(mv, k);
+                        mv.visitInsn(Opcodes.LALOAD);
+                    }
+                }
+            }
+            reloadMemory();
+            th = below + nr;
+        }
+
+        private void callIndirect(int typeIndex, int table) {
+            int np = jc.types.typeParams[typeIndex].length;
+            int nr = jc.types.typeResults[typeIndex].length;
+            int n = th;
+            int below = n - np - 1;
+            callPrologue(n, below);
+            Label start = new Label();
+            Label end = new Label();
+            Label handler = handler(n, below);
+            mv.visitTryCatchBlock(start, end, handler, UNWIND);
+            for (int k = below; k < n - 1; k++) {
+                mv.visitVarInsn(Opcodes.LLOAD, spill(k));
+            }
+            mv.visitVarInsn(Opcodes.LLOAD, spill(n - 1));
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            push(mv, typeIndex);
+            push(mv, table);
+            storeFuel();
+            mv.visitLabel(start);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "indirect", "(J" + CTX_DESC + "II)I", false);
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            String name = jc.dispatcher(typeIndex);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, name,
+                    descriptor(jc.types.typeParams[typeIndex], jc.types.typeResults[typeIndex], true), false);
+            mv.visitLabel(end);
+            loadFuel();
+            multiResults(nr);
+            reloadMemory();
+            th = below + nr;
+        }
+
+        private void multiResults(int nr) {
+            if (nr > 1) {
+                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "results", "[J");
+                mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
+                for (int k = 0; k < nr; k++) {
+                    mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
+                    push(mv, k);
+                    mv.visitInsn(Opcodes.LALOAD);
+                }
+            }
+        }
+
+        private int blockParams(long bt) {
+            if (bt == 0x40 || ValType.isValid(bt)) {
+                return 0;
+            }
+            return jc.types.typeParams[(int) bt].length;
+        }
+
+        private int blockResults(long bt) {
+            if (bt == 0x40) {
+                return 0;
+            }
+            if (ValType.isValid(bt)) {
+                return 1;
+            }
+            return jc.types.typeResults[(int) bt].length;
+        }
+    }
+
+    /** A method visitor that knows the size of the code it wrote (ASM's writer does not say before the class is done). */
+    interface SizedMethod {
+        int size();
+    }
+
+    MethodVisitor cwMethod(ClassWriter cw, String name, String desc) {
+        MethodVisitor target = cw.visitMethod(Opcodes.ACC_STATIC | Opcodes.ACC_PRIVATE, name, desc, null, null);
+        return new SizeCountingVisitor(target);
+    }
+
+    /** Counts an upper bound of the bytecode written, instruction by instruction. */
+    private static final class SizeCountingVisitor extends MethodVisitor implements SizedMethod {
+        private int size;
+
+        SizeCountingVisitor(MethodVisitor mv) {
+            super(Opcodes.ASM9, mv);
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        @Override
+        public void visitInsn(int opcode) {
+            size += 1;
+            super.visitInsn(opcode);
+        }
+
+        @Override
+        public void visitIntInsn(int opcode, int operand) {
+            size += 3;
+            super.visitIntInsn(opcode, operand);
+        }
+
+        @Override
+        public void visitVarInsn(int opcode, int var) {
+            size += var < 4 ? 1 : var < 256 ? 2 : 4;
+            super.visitVarInsn(opcode, var);
+        }
+
+        @Override
+        public void visitTypeInsn(int opcode, String type) {
+            size += 3;
+            super.visitTypeInsn(opcode, type);
+        }
+
+        @Override
+        public void visitFieldInsn(int opcode, String owner, String name, String descriptor) {
+            size += 3;
+            super.visitFieldInsn(opcode, owner, name, descriptor);
+        }
+
+        @Override
+        public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
+            size += 3;
+            super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
+        }
+
+        @Override
+        public void visitJumpInsn(int opcode, Label label) {
+            size += 3;
+            super.visitJumpInsn(opcode, label);
+        }
+
+        @Override
+        public void visitLdcInsn(Object value) {
+            size += 3;
+            super.visitLdcInsn(value);
+        }
+
+        @Override
+        public void visitTableSwitchInsn(int min, int max, Label dflt, Label... labels) {
+            size += 16 + 4 * labels.length;
+            super.visitTableSwitchInsn(min, max, dflt, labels);
+        }
+
+        @Override
+        public void visitLookupSwitchInsn(Label dflt, int[] keys, Label[] labels) {
+            size += 12 + 8 * keys.length;
+            super.visitLookupSwitchInsn(dflt, keys, labels);
+        }
+    }
+}
