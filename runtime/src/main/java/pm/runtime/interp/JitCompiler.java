@@ -100,11 +100,13 @@ final class JitCompiler {
             } catch (MethodTooLargeException e) {
                 int f = functionOf(e.getMethodName());
                 if (f < 0 || excluded.contains(f)) {
+                    log(module, "a dispatcher is too large");
                     return null; // a dispatcher or entry: a module this large stays interpreted
                 }
                 excluded.add(f);
                 continue;
             } catch (org.objectweb.asm.ClassTooLargeException e) {
+                log(module, "the class is too large");
                 return null;
             }
             if (!c.tooLarge.isEmpty()) {
@@ -118,10 +120,21 @@ final class JitCompiler {
                 for (int i = module.importedFunctions; i < compiled.length; i++) {
                     compiled[i] = !excluded.contains(i);
                 }
+                if (Boolean.getBoolean("pm.runtime.jitLog")) {
+                    System.err.printf("jit: module of %d functions: %d compiled, %d interpreted %s, %d class bytes%n",
+                            module.functions.length, module.functions.length - excluded.size(), excluded.size(), excluded,
+                            bytes.length);
+                }
                 return new JitModule(code, compiled, bytes.length);
             } catch (Throwable t) {
                 throw new IllegalStateException("generated code for module does not load: " + t, t);
             }
+        }
+    }
+
+    private static void log(CompiledModule module, String why) {
+        if (Boolean.getBoolean("pm.runtime.jitLog")) {
+            System.err.println("jit: module of " + module.functions.length + " functions stays interpreted: " + why);
         }
     }
 
