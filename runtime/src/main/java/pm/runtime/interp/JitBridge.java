@@ -30,6 +30,20 @@ final class JitBridge {
         return t;
     });
 
+    private static final boolean LOG = Boolean.getBoolean("pm.runtime.jitLog");
+    private static final java.util.concurrent.atomic.LongAdder[] UNWINDS = new java.util.concurrent.atomic.LongAdder[4];
+
+    static {
+        if (LOG) {
+            for (int i = 0; i < UNWINDS.length; i++) {
+                UNWINDS[i] = new java.util.concurrent.atomic.LongAdder();
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.printf(
+                    "jit: unwinds: frozen %d, out of fuel %d, blocked %d, deoptimised %d%n", UNWINDS[0].sum(),
+                    UNWINDS[1].sum(), UNWINDS[2].sum(), UNWINDS[3].sum())));
+        }
+    }
+
     private JitBridge() {}
 
     private static String key(CompiledModule module) {
@@ -164,6 +178,14 @@ final class JitBridge {
     }
 
     private static boolean stopped(Machine m, JitUnwind u) {
+        if (LOG) {
+            UNWINDS[u.reason.ordinal()].increment();
+            if (u.reason == JitUnwind.Reason.DEOPTIMIZE && UNWINDS[3].sum() < 20) {
+                JitUnwind.Frame f = u.frames.get(0);
+                System.err.printf("jit: deoptimised in function %d at offset %d, %d frames deep%n", f.function, f.offset,
+                        u.frames.size());
+            }
+        }
         switch (u.reason) {
             case FROZEN:
                 m.freezeRequested = false; // consumed, as at an interpreter safepoint

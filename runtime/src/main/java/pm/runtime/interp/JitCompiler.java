@@ -484,6 +484,8 @@ final class JitCompiler {
         private final int sizeSlot;
         private final int tmpLong;
         private final int tmpArray;
+        private final int tmpInt;
+        private final int tmpAddr;
         private final int spillBase;
         private final int frameWeight;
 
@@ -505,7 +507,9 @@ final class JitCompiler {
             this.sizeSlot = top + 4;
             this.tmpLong = top + 5;
             this.tmpArray = top + 7;
-            this.spillBase = top + 8;
+            this.tmpInt = top + 8;
+            this.tmpAddr = top + 9;
+            this.spillBase = top + 11;
             this.frameWeight = 8 * (spillBase + 4 * (code.maxOperandHeight + 2)) + 128;
         }
 
@@ -897,7 +901,7 @@ final class JitCompiler {
                         load(op, ins.operand(1));
                     } else if (NumericOps.isStore(op)) {
                         store(op, ins.operand(1));
-                    } else {
+                    } else if (!inlineNumeric(op)) {
                         int arity = NumericOps.arity(op.name());
                         String d = arity == 1 ? "(J)J" : "(JJ)J";
                         mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, op.name().toLowerCase(java.util.Locale.ROOT), d, false);
@@ -914,9 +918,312 @@ final class JitCompiler {
             mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, name, desc, false);
         }
 
+        /**
+         * The integer instructions as plain JVM instructions, not calls: a huge generated method
+         * gets nothing inlined by C2 (past its inlining budget), so a helper call per add would
+         * stay a call. i32 operands are narrowed with L2I, results widened with I2L.
+         */
+        private boolean inlineNumeric(OpCode op) {
+            switch (op) {
+                case I32_ADD: return i32Binary(Opcodes.IADD);
+                case I32_SUB: return i32Binary(Opcodes.ISUB);
+                case I32_MUL: return i32Binary(Opcodes.IMUL);
+                case I32_AND: return i32Binary(Opcodes.IAND);
+                case I32_OR: return i32Binary(Opcodes.IOR);
+                case I32_XOR: return i32Binary(Opcodes.IXOR);
+                case I32_SHL: return i32Binary(Opcodes.ISHL);
+                case I32_SHR_S: return i32Binary(Opcodes.ISHR);
+                case I32_SHR_U: return i32Binary(Opcodes.IUSHR);
+                case I64_ADD: return i64Binary(Opcodes.LADD);
+                case I64_SUB: return i64Binary(Opcodes.LSUB);
+                case I64_MUL: return i64Binary(Opcodes.LMUL);
+                case I64_AND: return i64Binary(Opcodes.LAND);
+                case I64_OR: return i64Binary(Opcodes.LOR);
+                case I64_XOR: return i64Binary(Opcodes.LXOR);
+                case I64_SHL: return i64Shift(Opcodes.LSHL);
+                case I64_SHR_S: return i64Shift(Opcodes.LSHR);
+                case I64_SHR_U: return i64Shift(Opcodes.LUSHR);
+                case I32_EQZ:
+                    mv.visitInsn(Opcodes.L2I);
+                    return bool(Opcodes.IFEQ, 0);
+                case I64_EQZ:
+                    mv.visitInsn(Opcodes.LCONST_0);
+                    mv.visitInsn(Opcodes.LCMP);
+                    return bool(Opcodes.IFEQ, 0);
+                case I32_EQ: return i32Compare(Opcodes.IF_ICMPEQ, false);
+                case I32_NE: return i32Compare(Opcodes.IF_ICMPNE, false);
+                case I32_LT_S: return i32Compare(Opcodes.IF_ICMPLT, false);
+                case I32_GT_S: return i32Compare(Opcodes.IF_ICMPGT, false);
+                case I32_LE_S: return i32Compare(Opcodes.IF_ICMPLE, false);
+                case I32_GE_S: return i32Compare(Opcodes.IF_ICMPGE, false);
+                case I32_LT_U: return i32Compare(Opcodes.IF_ICMPLT, true);
+                case I32_GT_U: return i32Compare(Opcodes.IF_ICMPGT, true);
+                case I32_LE_U: return i32Compare(Opcodes.IF_ICMPLE, true);
+                case I32_GE_U: return i32Compare(Opcodes.IF_ICMPGE, true);
+                case I64_EQ: return i64Compare(Opcodes.IFEQ, false);
+                case I64_NE: return i64Compare(Opcodes.IFNE, false);
+                case I64_LT_S: return i64Compare(Opcodes.IFLT, false);
+                case I64_GT_S: return i64Compare(Opcodes.IFGT, false);
+                case I64_LE_S: return i64Compare(Opcodes.IFLE, false);
+                case I64_GE_S: return i64Compare(Opcodes.IFGE, false);
+                case I64_LT_U: return i64Compare(Opcodes.IFLT, true);
+                case I64_GT_U: return i64Compare(Opcodes.IFGT, true);
+                case I64_LE_U: return i64Compare(Opcodes.IFLE, true);
+                case I64_GE_U: return i64Compare(Opcodes.IFGE, true);
+                case I64_EXTEND_I32_S:
+                case I64_EXTEND_32_S:
+                    mv.visitInsn(Opcodes.L2I);
+                    mv.visitInsn(Opcodes.I2L);
+                    return true;
+                case I64_EXTEND_I32_U:
+                    mv.visitLdcInsn(0xFFFF_FFFFL);
+                    mv.visitInsn(Opcodes.LAND);
+                    return true;
+                case I32_EXTEND_8_S:
+                case I64_EXTEND_8_S:
+                    mv.visitInsn(Opcodes.L2I);
+                    mv.visitInsn(Opcodes.I2B);
+                    mv.visitInsn(Opcodes.I2L);
+                    return true;
+                case I32_EXTEND_16_S:
+                case I64_EXTEND_16_S:
+                    mv.visitInsn(Opcodes.L2I);
+                    mv.visitInsn(Opcodes.I2S);
+                    mv.visitInsn(Opcodes.I2L);
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        private boolean i32Binary(int insn) {
+            mv.visitInsn(Opcodes.L2I);
+            mv.visitVarInsn(Opcodes.ISTORE, tmpInt);
+            mv.visitInsn(Opcodes.L2I);
+            mv.visitVarInsn(Opcodes.ILOAD, tmpInt);
+            mv.visitInsn(insn);
+            mv.visitInsn(Opcodes.I2L);
+            th--;
+            return true;
+        }
+
+        private boolean i64Binary(int insn) {
+            mv.visitInsn(insn);
+            th--;
+            return true;
+        }
+
+        private boolean i64Shift(int insn) {
+            mv.visitInsn(Opcodes.L2I);
+            mv.visitInsn(insn);
+            th--;
+            return true;
+        }
+
+        private boolean i32Compare(int jump, boolean unsigned) {
+            mv.visitInsn(Opcodes.L2I);
+            if (unsigned) {
+                push(mv, Integer.MIN_VALUE);
+                mv.visitInsn(Opcodes.IXOR);
+            }
+            mv.visitVarInsn(Opcodes.ISTORE, tmpInt);
+            mv.visitInsn(Opcodes.L2I);
+            if (unsigned) {
+                push(mv, Integer.MIN_VALUE);
+                mv.visitInsn(Opcodes.IXOR);
+            }
+            mv.visitVarInsn(Opcodes.ILOAD, tmpInt);
+            th--;
+            return bool(jump, 0);
+        }
+
+        private boolean i64Compare(int jump, boolean unsigned) {
+            if (unsigned) {
+                mv.visitLdcInsn(Long.MIN_VALUE);
+                mv.visitInsn(Opcodes.LXOR);
+                mv.visitVarInsn(Opcodes.LSTORE, tmpLong);
+                mv.visitLdcInsn(Long.MIN_VALUE);
+                mv.visitInsn(Opcodes.LXOR);
+                mv.visitVarInsn(Opcodes.LLOAD, tmpLong);
+            }
+            mv.visitInsn(Opcodes.LCMP);
+            th--;
+            return bool(jump, 0);
+        }
+
+        /** Pushes 1L if {@code jump} is taken on what is on the stack, else 0L. */
+        private boolean bool(int jump, int unused) {
+            Label yes = new Label();
+            Label done = new Label();
+            mv.visitJumpInsn(jump, yes);
+            mv.visitInsn(Opcodes.LCONST_0);
+            mv.visitJumpInsn(Opcodes.GOTO, done);
+            mv.visitLabel(yes);
+            mv.visitInsn(Opcodes.LCONST_1);
+            mv.visitLabel(done);
+            return true;
+        }
+
+        /**
+         * Leaves the checked effective address of an access of {@code width} bytes in local
+         * {@code tmpAddr} (as a long), or jumps to a trap: the address is unsigned, so the sum
+         * with the offset cannot wrap in 64 bits, and must end within the memory's size.
+         */
+        private void effectiveAddress(long off, int width) {
+            mv.visitLdcInsn(0xFFFF_FFFFL);
+            mv.visitInsn(Opcodes.LAND);
+            if (off != 0) {
+                pushLong(mv, off);
+                mv.visitInsn(Opcodes.LADD);
+            }
+            mv.visitInsn(Opcodes.DUP2);
+            mv.visitVarInsn(Opcodes.LSTORE, tmpAddr);
+            mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
+            push(mv, width);
+            mv.visitInsn(Opcodes.ISUB);
+            mv.visitInsn(Opcodes.I2L);
+            mv.visitInsn(Opcodes.LCMP);
+            Label trap = new Label();
+            mv.visitJumpInsn(Opcodes.IFGT, trap);
+            deferred.add(() -> {
+                mv.visitLabel(trap);
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "outOfBounds", "()Ljava/lang/RuntimeException;", false);
+                mv.visitInsn(Opcodes.ATHROW);
+            });
+            // Unsafe's address: the array base plus the index
+            mv.visitFieldInsn(Opcodes.GETSTATIC, OPS, "U", "Lsun/misc/Unsafe;");
+            mv.visitVarInsn(Opcodes.ALOAD, memSlot);
+            mv.visitVarInsn(Opcodes.LLOAD, tmpAddr);
+            mv.visitFieldInsn(Opcodes.GETSTATIC, OPS, "BASE", "J");
+            mv.visitInsn(Opcodes.LADD);
+        }
+
+        private boolean inlineLoad(OpCode op, long off) {
+            if (!JitOps.DIRECT) {
+                return false;
+            }
+            String u = "sun/misc/Unsafe";
+            switch (op) {
+                case I32_LOAD:
+                case F32_LOAD:
+                case I64_LOAD32_S:
+                    effectiveAddress(off, 4);
+                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getInt", "(Ljava/lang/Object;J)I", false);
+                    mv.visitInsn(Opcodes.I2L);
+                    return true;
+                case I64_LOAD32_U:
+                    effectiveAddress(off, 4);
+                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getInt", "(Ljava/lang/Object;J)I", false);
+                    mv.visitInsn(Opcodes.I2L);
+                    mv.visitLdcInsn(0xFFFF_FFFFL);
+                    mv.visitInsn(Opcodes.LAND);
+                    return true;
+                case I64_LOAD:
+                case F64_LOAD:
+                    effectiveAddress(off, 8);
+                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getLong", "(Ljava/lang/Object;J)J", false);
+                    return true;
+                case I32_LOAD8_S:
+                case I64_LOAD8_S:
+                    effectiveAddress(off, 1);
+                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getByte", "(Ljava/lang/Object;J)B", false);
+                    mv.visitInsn(Opcodes.I2L);
+                    return true;
+                case I32_LOAD8_U:
+                case I64_LOAD8_U:
+                    effectiveAddress(off, 1);
+                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getByte", "(Ljava/lang/Object;J)B", false);
+                    push(mv, 0xFF);
+                    mv.visitInsn(Opcodes.IAND);
+                    mv.visitInsn(Opcodes.I2L);
+                    return true;
+                case I32_LOAD16_S:
+                case I64_LOAD16_S:
+                    effectiveAddress(off, 2);
+                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getShort", "(Ljava/lang/Object;J)S", false);
+                    mv.visitInsn(Opcodes.I2L);
+                    return true;
+                case I32_LOAD16_U:
+                case I64_LOAD16_U:
+                    effectiveAddress(off, 2);
+                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getShort", "(Ljava/lang/Object;J)S", false);
+                    push(mv, 0xFFFF);
+                    mv.visitInsn(Opcodes.IAND);
+                    mv.visitInsn(Opcodes.I2L);
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        private boolean inlineStore(OpCode op, long off) {
+            if (!JitOps.DIRECT) {
+                return false;
+            }
+            int width;
+            String name;
+            String desc;
+            int narrow;
+            switch (op) {
+                case I32_STORE:
+                case F32_STORE:
+                case I64_STORE32:
+                    width = 4; name = "putInt"; desc = "(Ljava/lang/Object;JI)V"; narrow = Opcodes.L2I;
+                    break;
+                case I64_STORE:
+                case F64_STORE:
+                    width = 8; name = "putLong"; desc = "(Ljava/lang/Object;JJ)V"; narrow = -1;
+                    break;
+                case I32_STORE8:
+                case I64_STORE8:
+                    width = 1; name = "putByte"; desc = "(Ljava/lang/Object;JB)V"; narrow = Opcodes.I2B;
+                    break;
+                case I32_STORE16:
+                case I64_STORE16:
+                    width = 2; name = "putShort"; desc = "(Ljava/lang/Object;JS)V"; narrow = Opcodes.I2S;
+                    break;
+                default:
+                    return false;
+            }
+            mv.visitVarInsn(Opcodes.LSTORE, tmpLong); // the value
+            effectiveAddress(off, width);
+            mv.visitVarInsn(Opcodes.LLOAD, tmpLong);
+            if (narrow == Opcodes.L2I) {
+                mv.visitInsn(Opcodes.L2I);
+            } else if (narrow >= 0) {
+                mv.visitInsn(Opcodes.L2I);
+                mv.visitInsn(narrow);
+            }
+            mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "sun/misc/Unsafe", name, desc, false);
+            if (MemoryInstance.STORE_BARRIER) {
+                markDirty(0);
+                if (width > 1) {
+                    markDirty(width - 1);
+                }
+            }
+            return true;
+        }
+
+        private void markDirty(int plus) {
+            mv.visitVarInsn(Opcodes.ALOAD, dirtySlot);
+            mv.visitVarInsn(Opcodes.LLOAD, tmpAddr);
+            mv.visitInsn(Opcodes.L2I);
+            if (plus != 0) {
+                push(mv, plus);
+                mv.visitInsn(Opcodes.IADD);
+            }
+            push(mv, 16);
+            mv.visitInsn(Opcodes.IUSHR);
+            mv.visitInsn(Opcodes.ICONST_1);
+            mv.visitInsn(Opcodes.BASTORE);
+        }
+
         private void load(OpCode op, long off) {
             if (off > Integer.MAX_VALUE) {
                 mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "outOfBoundsLoad", "(J)J", false);
+                return;
+            }
+            if (inlineLoad(op, off)) {
                 return;
             }
             push(mv, (int) off);
@@ -929,6 +1236,9 @@ final class JitCompiler {
             th -= 2;
             if (off > Integer.MAX_VALUE) {
                 mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "outOfBoundsStore", "(JJ)V", false);
+                return;
+            }
+            if (inlineStore(op, off)) {
                 return;
             }
             push(mv, (int) off);

@@ -82,6 +82,10 @@ final class JitRuntime {
         return new TrapException(TrapException.Kind.UNREACHABLE);
     }
 
+    static RuntimeException outOfBounds() {
+        return new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
+    }
+
     /** A load whose static offset is past any memory. */
     static long outOfBoundsLoad(long addr) {
         throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
