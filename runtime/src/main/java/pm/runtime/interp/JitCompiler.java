@@ -24,11 +24,11 @@ import org.objectweb.asm.Opcodes;
  * The compiled tier: translates a module's functions to JVM bytecode with ASM, one hidden class
  * per module, one static method per function, so HotSpot compiles guest code.
  *
- * <p>Representation. Every WebAssembly value is a JVM {@code long} holding the interpreter's raw
- * slot bits (an i32 or f32 in the low half), so the operand stack is the JVM operand stack, wasm
- * locals are JVM locals, and freezing needs no type juggling. A function becomes
- * {@code static long f<i>(long... params, JitContext ctx)} ({@code void} for no result; more
- * than one result goes through {@code ctx.results}). Memory is the instance's array, kept with
+ * <p>Representation. The operand stack is the JVM operand stack and wasm locals are JVM locals:
+ * i32 and f32 (its bits) as {@code int}, i64, f64 (its bits) and references as {@code long}, so
+ * float values keep their exact bits. A function becomes {@code static T f<i>(T... params,
+ * JitContext ctx)} ({@code void} for no result; more than one result goes through
+ * {@code ctx.results}). Frames written on a freeze hold the interpreter's 64-bit slots. Memory is the instance's array, kept with
  * its size and dirty bytes in JVM locals, reloaded after calls and grows. Direct calls to compiled
  * functions are {@code invokestatic}; call_indirect goes through one dispatcher per signature.
  *
@@ -255,17 +255,54 @@ final class JitCompiler {
         throw new IllegalStateException(sig);
     }
 
+    static boolean wide(byte type) {
+        return !(type == ValueTypes.I32 || type == ValueTypes.F32);
+    }
+
+    static char jvm(byte type) {
+        return wide(type) ? 'J' : 'I';
+    }
+
     static String descriptor(byte[] params, byte[] results, boolean indexParam) {
         StringBuilder d = new StringBuilder("(");
-        for (int i = 0; i < params.length; i++) {
-            d.append('J');
+        for (byte p : params) {
+            d.append(jvm(p));
         }
         if (indexParam) {
             d.append('I');
         }
         d.append(CTX_DESC).append(')');
-        d.append(results.length == 1 ? "J" : "V");
+        d.append(results.length == 1 ? jvm(results[0]) : 'V');
         return d.toString();
+    }
+
+    static int size(byte[] types) {
+        int n = 0;
+        for (byte t : types) {
+            n += wide(t) ? 2 : 1;
+        }
+        return n;
+    }
+
+    static int loadOp(byte type) {
+        return wide(type) ? Opcodes.LLOAD : Opcodes.ILOAD;
+    }
+
+    static int storeOp(byte type) {
+        return wide(type) ? Opcodes.LSTORE : Opcodes.ISTORE;
+    }
+
+    /** Widens an int on the stack to a 64-bit slot (an i32 or f32 read back through (int)). */
+    static void toSlot(MethodVisitor mv, byte type) {
+        if (!wide(type)) {
+            mv.visitInsn(Opcodes.I2L);
+        }
+    }
+
+    static void fromSlot(MethodVisitor mv, byte type) {
+        if (!wide(type)) {
+            mv.visitInsn(Opcodes.L2I);
+        }
     }
 
     String functionDescriptor(int function) {
@@ -281,7 +318,7 @@ final class JitCompiler {
         MethodVisitor mv = cw.visitMethod(Opcodes.ACC_STATIC | Opcodes.ACC_PRIVATE, name, descriptor(params, results, true), null, null);
         mv.visitCode();
         List<Integer> targets = bySignature.getOrDefault(sig, List.of());
-        int indexSlot = 2 * params.length;
+        int indexSlot = size(params);
         int ctxSlot = indexSlot + 1;
         Label fallback = new Label();
         int[] keys = targets.stream().mapToInt(Integer::intValue).toArray();
@@ -293,12 +330,14 @@ final class JitCompiler {
         mv.visitLookupSwitchInsn(fallback, keys, labels);
         for (int i = 0; i < keys.length; i++) {
             mv.visitLabel(labels[i]);
-            for (int p = 0; p < params.length; p++) {
-                mv.visitVarInsn(Opcodes.LLOAD, 2 * p);
+            int slot = 0;
+            for (byte p : params) {
+                mv.visitVarInsn(loadOp(p), slot);
+                slot += wide(p) ? 2 : 1;
             }
             mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
             mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "f" + keys[i], functionDescriptor(keys[i]), false);
-            mv.visitInsn(results.length == 1 ? Opcodes.LRETURN : Opcodes.RETURN);
+            mv.visitInsn(results.length != 1 ? Opcodes.RETURN : wide(results[0]) ? Opcodes.LRETURN : Opcodes.IRETURN);
         }
         mv.visitLabel(fallback);
         mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "notCompiled", "()Ljava/lang/RuntimeException;", false);
@@ -368,10 +407,12 @@ final class JitCompiler {
                 push(mv, p);
                 mv.visitInsn(Opcodes.IADD);
                 mv.visitInsn(Opcodes.LALOAD);
+                fromSlot(mv, params[p]);
             }
             mv.visitVarInsn(Opcodes.ALOAD, 3);
             mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "f" + f, functionDescriptor(f), false);
             if (results.length == 1) {
+                toSlot(mv, results[0]);
                 mv.visitVarInsn(Opcodes.LSTORE, 4);
                 mv.visitVarInsn(Opcodes.ALOAD, 1);
                 mv.visitVarInsn(Opcodes.ILOAD, 2);
@@ -447,8 +488,8 @@ final class JitCompiler {
             Label label; // where a branch goes: the end, or a loop's start
             Label elseLabel;
             int height;
-            int params;
-            int results;
+            byte[] params;
+            byte[] results;
             int loopStart; // instruction index, for the fuel a back-edge costs
             boolean unreachable;
             boolean dead;
@@ -456,10 +497,12 @@ final class JitCompiler {
             boolean hasElse;
         }
 
-        /** Code placed after the body: safepoint slow paths and call-site handlers. */
+        /** Code placed after the body: safepoint slow paths, traps and call-site handlers. */
         private interface Deferred {
             void emit();
         }
+
+        private static final byte[] NONE = new byte[0];
 
         private final JitCompiler jc;
         private final ClassWriter cw;
@@ -472,12 +515,13 @@ final class JitCompiler {
         private final ArrayList<Ctrl> ctrls = new ArrayList<>();
         private final List<Deferred> deferred = new ArrayList<>();
         private final Label shared = new Label();
+        private byte[] ts = new byte[16]; // operand types
         private int th;
         private int insIndex;
         private int offset;
 
+        private final int[] localSlots;
         private final int ctxSlot;
-        private final int localsBase;
         private final int fuelSlot;
         private final int memSlot;
         private final int dirtySlot;
@@ -497,10 +541,19 @@ final class JitCompiler {
             this.body = jc.module.wasm.codeSection().getFunctionBody(index - jc.module.importedFunctions);
             this.params = code.paramTypes;
             this.results = code.resultTypes;
-            int np = params.length;
-            this.ctxSlot = 2 * np;
-            this.localsBase = ctxSlot + 1;
-            int top = localsBase + 2 * (code.localTypes.length - np);
+            byte[] lt = code.localTypes;
+            this.localSlots = new int[lt.length];
+            int slot = 0;
+            for (int l = 0; l < params.length; l++) {
+                localSlots[l] = slot;
+                slot += wide(lt[l]) ? 2 : 1;
+            }
+            this.ctxSlot = slot++;
+            for (int l = params.length; l < lt.length; l++) {
+                localSlots[l] = slot;
+                slot += wide(lt[l]) ? 2 : 1;
+            }
+            int top = slot;
             this.fuelSlot = top;
             this.memSlot = top + 2;
             this.dirtySlot = top + 3;
@@ -514,11 +567,22 @@ final class JitCompiler {
         }
 
         private int slot(int local) {
-            return local < params.length ? 2 * local : localsBase + 2 * (local - params.length);
+            return localSlots[local];
         }
 
         private int spill(int k) {
             return spillBase + 2 * k;
+        }
+
+        private void pushType(byte t) {
+            if (th == ts.length) {
+                ts = Arrays.copyOf(ts, th * 2);
+            }
+            ts[th++] = t;
+        }
+
+        private byte popType() {
+            return ts[--th];
         }
 
         int emit() {
@@ -527,8 +591,12 @@ final class JitCompiler {
             // prologue: count the frame, zero the locals, load fuel and memory
             counters(1, frameWeight);
             for (int l = params.length; l < code.localTypes.length; l++) {
-                mv.visitInsn(Opcodes.LCONST_0);
-                mv.visitVarInsn(Opcodes.LSTORE, slot(l));
+                if (wide(code.localTypes[l])) {
+                    mv.visitInsn(Opcodes.LCONST_0);
+                } else {
+                    mv.visitInsn(Opcodes.ICONST_0);
+                }
+                mv.visitVarInsn(storeOp(code.localTypes[l]), slot(l));
             }
             mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
             mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "fuel", "J");
@@ -537,7 +605,8 @@ final class JitCompiler {
 
             Ctrl fn = new Ctrl();
             fn.kind = FUNCTION;
-            fn.results = results.length;
+            fn.params = NONE;
+            fn.results = results;
             ctrls.add(fn);
             List<AnnotatedInstruction> instructions = body.instructions();
             int base = instructions.get(0).address();
@@ -566,7 +635,8 @@ final class JitCompiler {
             for (int l = 0; l < nl; l++) {
                 mv.visitInsn(Opcodes.DUP);
                 push(mv, l);
-                mv.visitVarInsn(Opcodes.LLOAD, slot(l));
+                mv.visitVarInsn(loadOp(code.localTypes[l]), slot(l));
+                toSlot(mv, code.localTypes[l]);
                 mv.visitInsn(Opcodes.LASTORE);
             }
             mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, UNWIND, "locals", "([J)V", false);
@@ -655,14 +725,13 @@ final class JitCompiler {
                 case IF:
                     {
                         if (op == OpCode.IF) {
-                            mv.visitInsn(Opcodes.L2I);
-                            th--;
+                            popType();
                         }
                         Ctrl c = new Ctrl();
                         long bt = ins.operand(0);
                         c.params = blockParams(bt);
                         c.results = blockResults(bt);
-                        c.height = th - c.params;
+                        c.height = th - c.params.length;
                         c.label = new Label();
                         if (op == OpCode.LOOP) {
                             c.kind = LOOP;
@@ -692,8 +761,7 @@ final class JitCompiler {
                     break;
                 case BR_IF:
                     {
-                        mv.visitInsn(Opcodes.L2I);
-                        th--;
+                        popType();
                         Label skip = new Label();
                         mv.visitJumpInsn(Opcodes.IFEQ, skip);
                         branch((int) ins.operand(0), 1L);
@@ -702,8 +770,7 @@ final class JitCompiler {
                     }
                 case BR_TABLE:
                     {
-                        mv.visitInsn(Opcodes.L2I);
-                        th--;
+                        popType();
                         int n = ins.operandCount() - 1;
                         Map<Integer, Label> byDepth = new LinkedHashMap<>();
                         Map<Integer, Integer> firstIndex = new LinkedHashMap<>();
@@ -723,7 +790,9 @@ final class JitCompiler {
                         } else {
                             mv.visitTableSwitchInsn(0, n - 1, dflt, labels);
                         }
+                        int height = th;
                         for (Map.Entry<Integer, Label> e : byDepth.entrySet()) {
+                            th = height;
                             mv.visitLabel(e.getValue());
                             branch(e.getKey(), (long) firstIndex.get(e.getKey()));
                         }
@@ -741,112 +810,146 @@ final class JitCompiler {
                     callIndirect((int) ins.operand(0), (int) ins.operand(1));
                     break;
                 case DROP:
-                    mv.visitInsn(Opcodes.POP2);
-                    th--;
+                    mv.visitInsn(wide(popType()) ? Opcodes.POP2 : Opcodes.POP);
                     break;
                 case SELECT:
                 case SELECT_T:
                     {
-                        mv.visitInsn(Opcodes.L2I);
+                        popType();
+                        popType();
+                        byte t = ts[th - 1];
                         Label keep = new Label();
                         Label done = new Label();
                         mv.visitJumpInsn(Opcodes.IFNE, keep);
-                        mv.visitInsn(Opcodes.DUP2_X2);
-                        mv.visitInsn(Opcodes.POP2);
-                        mv.visitInsn(Opcodes.POP2);
+                        if (wide(t)) {
+                            mv.visitInsn(Opcodes.DUP2_X2);
+                            mv.visitInsn(Opcodes.POP2);
+                            mv.visitInsn(Opcodes.POP2);
+                        } else {
+                            mv.visitInsn(Opcodes.SWAP);
+                            mv.visitInsn(Opcodes.POP);
+                        }
                         mv.visitJumpInsn(Opcodes.GOTO, done);
                         mv.visitLabel(keep);
-                        mv.visitInsn(Opcodes.POP2);
+                        mv.visitInsn(wide(t) ? Opcodes.POP2 : Opcodes.POP);
                         mv.visitLabel(done);
-                        th -= 2;
                         break;
                     }
                 case LOCAL_GET:
-                    mv.visitVarInsn(Opcodes.LLOAD, slot((int) ins.operand(0)));
-                    th++;
-                    break;
+                    {
+                        int l = (int) ins.operand(0);
+                        mv.visitVarInsn(loadOp(code.localTypes[l]), slot(l));
+                        pushType(code.localTypes[l]);
+                        break;
+                    }
                 case LOCAL_SET:
-                    mv.visitVarInsn(Opcodes.LSTORE, slot((int) ins.operand(0)));
-                    th--;
-                    break;
+                    {
+                        int l = (int) ins.operand(0);
+                        mv.visitVarInsn(storeOp(code.localTypes[l]), slot(l));
+                        popType();
+                        break;
+                    }
                 case LOCAL_TEE:
-                    mv.visitInsn(Opcodes.DUP2);
-                    mv.visitVarInsn(Opcodes.LSTORE, slot((int) ins.operand(0)));
-                    break;
+                    {
+                        int l = (int) ins.operand(0);
+                        mv.visitInsn(wide(code.localTypes[l]) ? Opcodes.DUP2 : Opcodes.DUP);
+                        mv.visitVarInsn(storeOp(code.localTypes[l]), slot(l));
+                        break;
+                    }
                 case GLOBAL_GET:
-                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-                    mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "globals", "[Lpm/runtime/interp/GlobalInstance;");
-                    push(mv, (int) ins.operand(0));
-                    mv.visitInsn(Opcodes.AALOAD);
-                    mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/GlobalInstance", "value", "J");
-                    th++;
-                    break;
+                    {
+                        int g = (int) ins.operand(0);
+                        mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                        mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "globals", "[Lpm/runtime/interp/GlobalInstance;");
+                        push(mv, g);
+                        mv.visitInsn(Opcodes.AALOAD);
+                        mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/GlobalInstance", "value", "J");
+                        fromSlot(mv, jc.types.globalTypes[g]);
+                        pushType(jc.types.globalTypes[g]);
+                        break;
+                    }
                 case GLOBAL_SET:
+                    toSlot(mv, popType());
                     runtime("globalSet", "(J" + CTX_DESC + "I)V", (int) ins.operand(0));
-                    th--;
                     break;
                 case TABLE_GET:
-                    runtime("tableGet", "(J" + CTX_DESC + "I)J", (int) ins.operand(0));
+                    popType();
+                    runtime("tableGet", "(I" + CTX_DESC + "I)J", (int) ins.operand(0));
+                    pushType(jc.types.tableTypes[(int) ins.operand(0)]);
                     break;
                 case TABLE_SET:
-                    runtime("tableSet", "(JJ" + CTX_DESC + "I)V", (int) ins.operand(0));
-                    th -= 2;
+                    popType();
+                    popType();
+                    runtime("tableSet", "(IJ" + CTX_DESC + "I)V", (int) ins.operand(0));
                     break;
                 case MEMORY_SIZE:
                     mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
                     push(mv, 16);
                     mv.visitInsn(Opcodes.IUSHR);
-                    mv.visitInsn(Opcodes.I2L);
-                    th++;
+                    pushType(ValueTypes.I32);
                     break;
                 case MEMORY_GROW:
                     mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "memoryGrow", "(J" + CTX_DESC + ")J", false);
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "memoryGrow", "(I" + CTX_DESC + ")I", false);
                     reloadMemory();
                     break;
                 case I32_CONST:
+                    push(mv, (int) ins.operand(0));
+                    pushType(ValueTypes.I32);
+                    break;
                 case F32_CONST:
-                    pushLong(mv, (int) ins.operand(0));
-                    th++;
+                    push(mv, (int) ins.operand(0));
+                    pushType(ValueTypes.F32);
                     break;
                 case I64_CONST:
+                    pushLong(mv, ins.operand(0));
+                    pushType(ValueTypes.I64);
+                    break;
                 case F64_CONST:
                     pushLong(mv, ins.operand(0));
-                    th++;
+                    pushType(ValueTypes.F64);
                     break;
                 case REF_NULL:
                     pushLong(mv, ValueTypes.NULL_REF);
-                    th++;
+                    pushType(heapType(ins.operand(0)));
                     break;
                 case REF_IS_NULL:
-                    {
-                        pushLong(mv, ValueTypes.NULL_REF);
-                        mv.visitInsn(Opcodes.LCMP);
-                        Label no = new Label();
-                        Label done = new Label();
-                        mv.visitJumpInsn(Opcodes.IFNE, no);
-                        mv.visitInsn(Opcodes.LCONST_1);
-                        mv.visitJumpInsn(Opcodes.GOTO, done);
-                        mv.visitLabel(no);
-                        mv.visitInsn(Opcodes.LCONST_0);
-                        mv.visitLabel(done);
-                        break;
-                    }
+                    popType();
+                    pushLong(mv, ValueTypes.NULL_REF);
+                    mv.visitInsn(Opcodes.LCMP);
+                    bool(Opcodes.IFEQ);
+                    pushType(ValueTypes.I32);
+                    break;
                 case REF_FUNC:
                     mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
                     push(mv, (int) ins.operand(0));
                     mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "refFunc", "(" + CTX_DESC + "I)J", false);
-                    th++;
+                    pushType(ValueTypes.FUNCREF);
+                    break;
+                case I32_WRAP_I64:
+                    mv.visitInsn(Opcodes.L2I);
+                    popType();
+                    pushType(ValueTypes.I32);
                     break;
                 case I32_REINTERPRET_F32:
-                case I32_WRAP_I64:
+                    popType();
+                    pushType(ValueTypes.I32);
+                    break;
                 case F32_REINTERPRET_I32:
+                    popType();
+                    pushType(ValueTypes.F32);
+                    break;
                 case I64_REINTERPRET_F64:
+                    popType();
+                    pushType(ValueTypes.I64);
+                    break;
                 case F64_REINTERPRET_I64:
-                    break; // raw bits already; an i32 is read through (int)
+                    popType();
+                    pushType(ValueTypes.F64);
+                    break;
                 case MEMORY_INIT:
-                    runtime("memoryInit", "(JJJ" + CTX_DESC + "I)V", (int) ins.operand(0));
                     th -= 3;
+                    runtime("memoryInit", "(III" + CTX_DESC + "I)V", (int) ins.operand(0));
                     break;
                 case DATA_DROP:
                     mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
@@ -854,21 +957,21 @@ final class JitCompiler {
                     mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "dataDrop", "(" + CTX_DESC + "I)V", false);
                     break;
                 case MEMORY_COPY:
-                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "memoryCopy", "(JJJ" + CTX_DESC + ")V", false);
                     th -= 3;
+                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "memoryCopy", "(III" + CTX_DESC + ")V", false);
                     break;
                 case MEMORY_FILL:
-                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "memoryFill", "(JJJ" + CTX_DESC + ")V", false);
                     th -= 3;
+                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "memoryFill", "(III" + CTX_DESC + ")V", false);
                     break;
                 case TABLE_INIT:
+                    th -= 3;
                     mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
                     push(mv, (int) ins.operand(0));
                     push(mv, (int) ins.operand(1));
-                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableInit", "(JJJ" + CTX_DESC + "II)V", false);
-                    th -= 3;
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableInit", "(III" + CTX_DESC + "II)V", false);
                     break;
                 case ELEM_DROP:
                     mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
@@ -876,25 +979,26 @@ final class JitCompiler {
                     mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "elemDrop", "(" + CTX_DESC + "I)V", false);
                     break;
                 case TABLE_COPY:
+                    th -= 3;
                     mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
                     push(mv, (int) ins.operand(0));
                     push(mv, (int) ins.operand(1));
-                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableCopy", "(JJJ" + CTX_DESC + "II)V", false);
-                    th -= 3;
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableCopy", "(III" + CTX_DESC + "II)V", false);
                     break;
                 case TABLE_GROW:
-                    runtime("tableGrow", "(JJ" + CTX_DESC + "I)J", (int) ins.operand(0));
-                    th--;
+                    th -= 2;
+                    runtime("tableGrow", "(JI" + CTX_DESC + "I)I", (int) ins.operand(0));
+                    pushType(ValueTypes.I32);
                     break;
                 case TABLE_SIZE:
                     mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
                     push(mv, (int) ins.operand(0));
-                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableSize", "(" + CTX_DESC + "I)J", false);
-                    th++;
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableSize", "(" + CTX_DESC + "I)I", false);
+                    pushType(ValueTypes.I32);
                     break;
                 case TABLE_FILL:
-                    runtime("tableFill", "(JJJ" + CTX_DESC + "I)V", (int) ins.operand(0));
                     th -= 3;
+                    runtime("tableFill", "(IJI" + CTX_DESC + "I)V", (int) ins.operand(0));
                     break;
                 default:
                     if (NumericOps.isLoad(op)) {
@@ -902,10 +1006,14 @@ final class JitCompiler {
                     } else if (NumericOps.isStore(op)) {
                         store(op, ins.operand(1));
                     } else if (!inlineNumeric(op)) {
-                        int arity = NumericOps.arity(op.name());
-                        String d = arity == 1 ? "(J)J" : "(JJ)J";
-                        mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, op.name().toLowerCase(java.util.Locale.ROOT), d, false);
-                        th -= arity - 1;
+                        String name = op.name();
+                        int arity = NumericOps.arity(name);
+                        byte operand = ts[th - 1];
+                        th -= arity;
+                        byte result = NumericOps.resultType(name);
+                        String d = "(" + jvm(operand) + (arity == 2 ? String.valueOf(jvm(operand)) : "") + ")" + jvm(result);
+                        mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, name.toLowerCase(java.util.Locale.ROOT), d, false);
+                        pushType(result);
                     }
                     break;
             }
@@ -921,35 +1029,40 @@ final class JitCompiler {
         /**
          * The integer instructions as plain JVM instructions, not calls: a huge generated method
          * gets nothing inlined by C2 (past its inlining budget), so a helper call per add would
-         * stay a call. i32 operands are narrowed with L2I, results widened with I2L.
+         * stay a call.
          */
         private boolean inlineNumeric(OpCode op) {
             switch (op) {
-                case I32_ADD: return i32Binary(Opcodes.IADD);
-                case I32_SUB: return i32Binary(Opcodes.ISUB);
-                case I32_MUL: return i32Binary(Opcodes.IMUL);
-                case I32_AND: return i32Binary(Opcodes.IAND);
-                case I32_OR: return i32Binary(Opcodes.IOR);
-                case I32_XOR: return i32Binary(Opcodes.IXOR);
-                case I32_SHL: return i32Binary(Opcodes.ISHL);
-                case I32_SHR_S: return i32Binary(Opcodes.ISHR);
-                case I32_SHR_U: return i32Binary(Opcodes.IUSHR);
-                case I64_ADD: return i64Binary(Opcodes.LADD);
-                case I64_SUB: return i64Binary(Opcodes.LSUB);
-                case I64_MUL: return i64Binary(Opcodes.LMUL);
-                case I64_AND: return i64Binary(Opcodes.LAND);
-                case I64_OR: return i64Binary(Opcodes.LOR);
-                case I64_XOR: return i64Binary(Opcodes.LXOR);
-                case I64_SHL: return i64Shift(Opcodes.LSHL);
-                case I64_SHR_S: return i64Shift(Opcodes.LSHR);
-                case I64_SHR_U: return i64Shift(Opcodes.LUSHR);
+                case I32_ADD: return binary(Opcodes.IADD, ValueTypes.I32);
+                case I32_SUB: return binary(Opcodes.ISUB, ValueTypes.I32);
+                case I32_MUL: return binary(Opcodes.IMUL, ValueTypes.I32);
+                case I32_AND: return binary(Opcodes.IAND, ValueTypes.I32);
+                case I32_OR: return binary(Opcodes.IOR, ValueTypes.I32);
+                case I32_XOR: return binary(Opcodes.IXOR, ValueTypes.I32);
+                case I32_SHL: return binary(Opcodes.ISHL, ValueTypes.I32);
+                case I32_SHR_S: return binary(Opcodes.ISHR, ValueTypes.I32);
+                case I32_SHR_U: return binary(Opcodes.IUSHR, ValueTypes.I32);
+                case I64_ADD: return binary(Opcodes.LADD, ValueTypes.I64);
+                case I64_SUB: return binary(Opcodes.LSUB, ValueTypes.I64);
+                case I64_MUL: return binary(Opcodes.LMUL, ValueTypes.I64);
+                case I64_AND: return binary(Opcodes.LAND, ValueTypes.I64);
+                case I64_OR: return binary(Opcodes.LOR, ValueTypes.I64);
+                case I64_XOR: return binary(Opcodes.LXOR, ValueTypes.I64);
+                case I64_SHL: return shift(Opcodes.LSHL);
+                case I64_SHR_S: return shift(Opcodes.LSHR);
+                case I64_SHR_U: return shift(Opcodes.LUSHR);
                 case I32_EQZ:
-                    mv.visitInsn(Opcodes.L2I);
-                    return bool(Opcodes.IFEQ, 0);
+                    popType();
+                    bool(Opcodes.IFEQ);
+                    pushType(ValueTypes.I32);
+                    return true;
                 case I64_EQZ:
+                    popType();
                     mv.visitInsn(Opcodes.LCONST_0);
                     mv.visitInsn(Opcodes.LCMP);
-                    return bool(Opcodes.IFEQ, 0);
+                    bool(Opcodes.IFEQ);
+                    pushType(ValueTypes.I32);
+                    return true;
                 case I32_EQ: return i32Compare(Opcodes.IF_ICMPEQ, false);
                 case I32_NE: return i32Compare(Opcodes.IF_ICMPNE, false);
                 case I32_LT_S: return i32Compare(Opcodes.IF_ICMPLT, false);
@@ -971,49 +1084,39 @@ final class JitCompiler {
                 case I64_LE_U: return i64Compare(Opcodes.IFLE, true);
                 case I64_GE_U: return i64Compare(Opcodes.IFGE, true);
                 case I64_EXTEND_I32_S:
+                    popType();
+                    mv.visitInsn(Opcodes.I2L);
+                    pushType(ValueTypes.I64);
+                    return true;
+                case I64_EXTEND_I32_U:
+                    popType();
+                    mv.visitInsn(Opcodes.I2L);
+                    mv.visitLdcInsn(0xFFFF_FFFFL);
+                    mv.visitInsn(Opcodes.LAND);
+                    pushType(ValueTypes.I64);
+                    return true;
                 case I64_EXTEND_32_S:
                     mv.visitInsn(Opcodes.L2I);
                     mv.visitInsn(Opcodes.I2L);
                     return true;
-                case I64_EXTEND_I32_U:
-                    mv.visitLdcInsn(0xFFFF_FFFFL);
-                    mv.visitInsn(Opcodes.LAND);
-                    return true;
                 case I32_EXTEND_8_S:
-                case I64_EXTEND_8_S:
-                    mv.visitInsn(Opcodes.L2I);
                     mv.visitInsn(Opcodes.I2B);
-                    mv.visitInsn(Opcodes.I2L);
                     return true;
                 case I32_EXTEND_16_S:
-                case I64_EXTEND_16_S:
-                    mv.visitInsn(Opcodes.L2I);
                     mv.visitInsn(Opcodes.I2S);
-                    mv.visitInsn(Opcodes.I2L);
                     return true;
                 default:
                     return false;
             }
         }
 
-        private boolean i32Binary(int insn) {
-            mv.visitInsn(Opcodes.L2I);
-            mv.visitVarInsn(Opcodes.ISTORE, tmpInt);
-            mv.visitInsn(Opcodes.L2I);
-            mv.visitVarInsn(Opcodes.ILOAD, tmpInt);
-            mv.visitInsn(insn);
-            mv.visitInsn(Opcodes.I2L);
-            th--;
-            return true;
-        }
-
-        private boolean i64Binary(int insn) {
+        private boolean binary(int insn, byte type) {
             mv.visitInsn(insn);
             th--;
             return true;
         }
 
-        private boolean i64Shift(int insn) {
+        private boolean shift(int insn) {
             mv.visitInsn(Opcodes.L2I);
             mv.visitInsn(insn);
             th--;
@@ -1021,20 +1124,18 @@ final class JitCompiler {
         }
 
         private boolean i32Compare(int jump, boolean unsigned) {
-            mv.visitInsn(Opcodes.L2I);
             if (unsigned) {
                 push(mv, Integer.MIN_VALUE);
                 mv.visitInsn(Opcodes.IXOR);
-            }
-            mv.visitVarInsn(Opcodes.ISTORE, tmpInt);
-            mv.visitInsn(Opcodes.L2I);
-            if (unsigned) {
+                mv.visitInsn(Opcodes.SWAP);
                 push(mv, Integer.MIN_VALUE);
                 mv.visitInsn(Opcodes.IXOR);
+                mv.visitInsn(Opcodes.SWAP);
             }
-            mv.visitVarInsn(Opcodes.ILOAD, tmpInt);
-            th--;
-            return bool(jump, 0);
+            th -= 2;
+            bool(jump);
+            pushType(ValueTypes.I32);
+            return true;
         }
 
         private boolean i64Compare(int jump, boolean unsigned) {
@@ -1047,29 +1148,32 @@ final class JitCompiler {
                 mv.visitVarInsn(Opcodes.LLOAD, tmpLong);
             }
             mv.visitInsn(Opcodes.LCMP);
-            th--;
-            return bool(jump, 0);
-        }
-
-        /** Pushes 1L if {@code jump} is taken on what is on the stack, else 0L. */
-        private boolean bool(int jump, int unused) {
-            Label yes = new Label();
-            Label done = new Label();
-            mv.visitJumpInsn(jump, yes);
-            mv.visitInsn(Opcodes.LCONST_0);
-            mv.visitJumpInsn(Opcodes.GOTO, done);
-            mv.visitLabel(yes);
-            mv.visitInsn(Opcodes.LCONST_1);
-            mv.visitLabel(done);
+            th -= 2;
+            bool(jump);
+            pushType(ValueTypes.I32);
             return true;
         }
 
+        /** Pushes int 1 if {@code jump} is taken on what is on the stack, else 0. */
+        private void bool(int jump) {
+            Label yes = new Label();
+            Label done = new Label();
+            mv.visitJumpInsn(jump, yes);
+            mv.visitInsn(Opcodes.ICONST_0);
+            mv.visitJumpInsn(Opcodes.GOTO, done);
+            mv.visitLabel(yes);
+            mv.visitInsn(Opcodes.ICONST_1);
+            mv.visitLabel(done);
+        }
+
         /**
-         * Leaves the checked effective address of an access of {@code width} bytes in local
-         * {@code tmpAddr} (as a long), or jumps to a trap: the address is unsigned, so the sum
-         * with the offset cannot wrap in 64 bits, and must end within the memory's size.
+         * Consumes the i32 address on the stack and pushes Unsafe, the memory array and the offset
+         * of the access in it, or jumps to a trap: the address is unsigned, so its sum with the
+         * static offset cannot wrap in 64 bits, and the access must end within the memory's size.
+         * The index is left in {@code tmpAddr} for the dirty mark.
          */
         private void effectiveAddress(long off, int width) {
+            mv.visitInsn(Opcodes.I2L);
             mv.visitLdcInsn(0xFFFF_FFFFL);
             mv.visitInsn(Opcodes.LAND);
             if (off != 0) {
@@ -1090,7 +1194,6 @@ final class JitCompiler {
                 mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "outOfBounds", "()Ljava/lang/RuntimeException;", false);
                 mv.visitInsn(Opcodes.ATHROW);
             });
-            // Unsafe's address: the array base plus the index
             mv.visitFieldInsn(Opcodes.GETSTATIC, OPS, "U", "Lsun/misc/Unsafe;");
             mv.visitVarInsn(Opcodes.ALOAD, memSlot);
             mv.visitVarInsn(Opcodes.LLOAD, tmpAddr);
@@ -1098,77 +1201,115 @@ final class JitCompiler {
             mv.visitInsn(Opcodes.LADD);
         }
 
-        private boolean inlineLoad(OpCode op, long off) {
-            if (!JitOps.DIRECT) {
-                return false;
+        private static final String UNSAFE = "sun/misc/Unsafe";
+
+        private void unsafe(String name, String desc) {
+            mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, UNSAFE, name, desc, false);
+        }
+
+        /** A load with the address (i32) on the stack; pushes the loaded value's type. */
+        private void load(OpCode op, long off) {
+            popType();
+            byte result = NumericOps.resultType(op.name());
+            if (off > Integer.MAX_VALUE) {
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, wide(result) ? "outOfBoundsLoadJ" : "outOfBoundsLoadI",
+                        wide(result) ? "(I)J" : "(I)I", false);
+                pushType(result);
+                return;
             }
-            String u = "sun/misc/Unsafe";
+            if (!JitOps.DIRECT) {
+                push(mv, (int) off);
+                mv.visitVarInsn(Opcodes.ALOAD, memSlot);
+                mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, op.name().toLowerCase(java.util.Locale.ROOT),
+                        "(II[BI)" + jvm(result), false);
+                pushType(result);
+                return;
+            }
             switch (op) {
                 case I32_LOAD:
                 case F32_LOAD:
+                    effectiveAddress(off, 4);
+                    unsafe("getInt", "(Ljava/lang/Object;J)I");
+                    break;
                 case I64_LOAD32_S:
                     effectiveAddress(off, 4);
-                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getInt", "(Ljava/lang/Object;J)I", false);
+                    unsafe("getInt", "(Ljava/lang/Object;J)I");
                     mv.visitInsn(Opcodes.I2L);
-                    return true;
+                    break;
                 case I64_LOAD32_U:
                     effectiveAddress(off, 4);
-                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getInt", "(Ljava/lang/Object;J)I", false);
+                    unsafe("getInt", "(Ljava/lang/Object;J)I");
                     mv.visitInsn(Opcodes.I2L);
                     mv.visitLdcInsn(0xFFFF_FFFFL);
                     mv.visitInsn(Opcodes.LAND);
-                    return true;
+                    break;
                 case I64_LOAD:
                 case F64_LOAD:
                     effectiveAddress(off, 8);
-                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getLong", "(Ljava/lang/Object;J)J", false);
-                    return true;
+                    unsafe("getLong", "(Ljava/lang/Object;J)J");
+                    break;
                 case I32_LOAD8_S:
                 case I64_LOAD8_S:
                     effectiveAddress(off, 1);
-                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getByte", "(Ljava/lang/Object;J)B", false);
-                    mv.visitInsn(Opcodes.I2L);
-                    return true;
+                    unsafe("getByte", "(Ljava/lang/Object;J)B");
+                    break;
                 case I32_LOAD8_U:
                 case I64_LOAD8_U:
                     effectiveAddress(off, 1);
-                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getByte", "(Ljava/lang/Object;J)B", false);
+                    unsafe("getByte", "(Ljava/lang/Object;J)B");
                     push(mv, 0xFF);
                     mv.visitInsn(Opcodes.IAND);
-                    mv.visitInsn(Opcodes.I2L);
-                    return true;
+                    break;
                 case I32_LOAD16_S:
                 case I64_LOAD16_S:
                     effectiveAddress(off, 2);
-                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getShort", "(Ljava/lang/Object;J)S", false);
-                    mv.visitInsn(Opcodes.I2L);
-                    return true;
+                    unsafe("getShort", "(Ljava/lang/Object;J)S");
+                    break;
                 case I32_LOAD16_U:
                 case I64_LOAD16_U:
                     effectiveAddress(off, 2);
-                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, u, "getShort", "(Ljava/lang/Object;J)S", false);
+                    unsafe("getShort", "(Ljava/lang/Object;J)S");
                     push(mv, 0xFFFF);
                     mv.visitInsn(Opcodes.IAND);
-                    mv.visitInsn(Opcodes.I2L);
-                    return true;
+                    break;
                 default:
-                    return false;
+                    throw new IllegalStateException(op.name());
             }
+            if (wide(result) && op != OpCode.I64_LOAD && op != OpCode.F64_LOAD && op != OpCode.I64_LOAD32_S
+                    && op != OpCode.I64_LOAD32_U) {
+                mv.visitInsn(Opcodes.I2L);
+            }
+            pushType(result);
         }
 
-        private boolean inlineStore(OpCode op, long off) {
+        /** A store with the address (i32) and the value on the stack. */
+        private void store(OpCode op, long off) {
+            byte value = popType();
+            popType();
+            if (off > Integer.MAX_VALUE) {
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, wide(value) ? "outOfBoundsStoreJ" : "outOfBoundsStoreI",
+                        wide(value) ? "(IJ)V" : "(II)V", false);
+                return;
+            }
             if (!JitOps.DIRECT) {
-                return false;
+                push(mv, (int) off);
+                mv.visitVarInsn(Opcodes.ALOAD, memSlot);
+                mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
+                mv.visitVarInsn(Opcodes.ALOAD, dirtySlot);
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, op.name().toLowerCase(java.util.Locale.ROOT),
+                        "(I" + jvm(value) + "I[BI[B)V", false);
+                return;
             }
             int width;
             String name;
             String desc;
-            int narrow;
+            int narrow; // after narrowing a long to int, if the value is a long
             switch (op) {
                 case I32_STORE:
                 case F32_STORE:
                 case I64_STORE32:
-                    width = 4; name = "putInt"; desc = "(Ljava/lang/Object;JI)V"; narrow = Opcodes.L2I;
+                    width = 4; name = "putInt"; desc = "(Ljava/lang/Object;JI)V"; narrow = -1;
                     break;
                 case I64_STORE:
                 case F64_STORE:
@@ -1183,25 +1324,25 @@ final class JitCompiler {
                     width = 2; name = "putShort"; desc = "(Ljava/lang/Object;JS)V"; narrow = Opcodes.I2S;
                     break;
                 default:
-                    return false;
+                    throw new IllegalStateException(op.name());
             }
-            mv.visitVarInsn(Opcodes.LSTORE, tmpLong); // the value
+            boolean valueWide = wide(value);
+            mv.visitVarInsn(valueWide ? Opcodes.LSTORE : Opcodes.ISTORE, valueWide ? tmpLong : tmpInt);
             effectiveAddress(off, width);
-            mv.visitVarInsn(Opcodes.LLOAD, tmpLong);
-            if (narrow == Opcodes.L2I) {
+            mv.visitVarInsn(valueWide ? Opcodes.LLOAD : Opcodes.ILOAD, valueWide ? tmpLong : tmpInt);
+            if (valueWide && width < 8) {
                 mv.visitInsn(Opcodes.L2I);
-            } else if (narrow >= 0) {
-                mv.visitInsn(Opcodes.L2I);
+            }
+            if (narrow >= 0) {
                 mv.visitInsn(narrow);
             }
-            mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "sun/misc/Unsafe", name, desc, false);
+            unsafe(name, desc);
             if (MemoryInstance.STORE_BARRIER) {
                 markDirty(0);
                 if (width > 1) {
                     markDirty(width - 1);
                 }
             }
-            return true;
         }
 
         private void markDirty(int plus) {
@@ -1218,41 +1359,14 @@ final class JitCompiler {
             mv.visitInsn(Opcodes.BASTORE);
         }
 
-        private void load(OpCode op, long off) {
-            if (off > Integer.MAX_VALUE) {
-                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "outOfBoundsLoad", "(J)J", false);
-                return;
-            }
-            if (inlineLoad(op, off)) {
-                return;
-            }
-            push(mv, (int) off);
-            mv.visitVarInsn(Opcodes.ALOAD, memSlot);
-            mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, op.name().toLowerCase(java.util.Locale.ROOT), "(JI[BI)J", false);
-        }
-
-        private void store(OpCode op, long off) {
-            th -= 2;
-            if (off > Integer.MAX_VALUE) {
-                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "outOfBoundsStore", "(JJ)V", false);
-                return;
-            }
-            if (inlineStore(op, off)) {
-                return;
-            }
-            push(mv, (int) off);
-            mv.visitVarInsn(Opcodes.ALOAD, memSlot);
-            mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
-            mv.visitVarInsn(Opcodes.ALOAD, dirtySlot);
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, op.name().toLowerCase(java.util.Locale.ROOT), "(JJI[BI[B)V", false);
-        }
-
         private void enterElse(Ctrl c) {
             mv.visitLabel(c.elseLabel);
             c.hasElse = true;
             c.unreachable = false;
-            th = c.height + c.params;
+            th = c.height;
+            for (byte p : c.params) {
+                pushType(p);
+            }
         }
 
         private void end(Ctrl c) {
@@ -1274,7 +1388,10 @@ final class JitCompiler {
                 mv.visitLabel(c.label);
             }
             if (reachable) {
-                th = c.height + c.results;
+                th = c.height;
+                for (byte r : c.results) {
+                    pushType(r);
+                }
             } else {
                 markUnreachable(ctrls.get(ctrls.size() - 1));
             }
@@ -1287,7 +1404,7 @@ final class JitCompiler {
 
         /**
          * A taken branch to label {@code depth}, the operand stack as before the instruction except
-         * for a consumed condition or index ({@code consumed}, pushed back if the safepoint stops).
+         * for a consumed condition or index ({@code consumed}, written back if the safepoint stops).
          */
         private void branch(int depth, Long consumed) {
             Ctrl t = ctrls.get(ctrls.size() - 1 - depth);
@@ -1295,7 +1412,7 @@ final class JitCompiler {
                 emitReturn();
                 return;
             }
-            int arity = t.kind == LOOP ? t.params : t.results;
+            int arity = t.kind == LOOP ? t.params.length : t.results.length;
             if (t.kind == LOOP) {
                 poll(Math.max(1, insIndex - t.loopStart + 1), consumed);
             } else {
@@ -1305,19 +1422,19 @@ final class JitCompiler {
             mv.visitJumpInsn(Opcodes.GOTO, t.label);
         }
 
-        /** Keeps the top {@code keep} values and drops {@code drop} values under them. */
+        /** Keeps the top {@code keep} values and drops {@code drop} values under them (the type stack stays). */
         private void adjust(int keep, int drop) {
             if (drop == 0) {
                 return;
             }
             for (int k = keep - 1; k >= 0; k--) {
-                mv.visitVarInsn(Opcodes.LSTORE, spill(k));
+                mv.visitVarInsn(storeOp(ts[th - keep + k]), spill(k));
             }
             for (int k = 0; k < drop; k++) {
-                mv.visitInsn(Opcodes.POP2);
+                mv.visitInsn(wide(ts[th - keep - 1 - k]) ? Opcodes.POP2 : Opcodes.POP);
             }
             for (int k = 0; k < keep; k++) {
-                mv.visitVarInsn(Opcodes.LLOAD, spill(k));
+                mv.visitVarInsn(loadOp(ts[th - keep + k]), spill(k));
             }
         }
 
@@ -1337,6 +1454,7 @@ final class JitCompiler {
             mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/Machine", "freezeRequested", "Z");
             mv.visitJumpInsn(Opcodes.IFNE, slow);
             int height = th;
+            byte[] types = Arrays.copyOf(ts, th);
             int at = offset;
             deferred.add(() -> {
                 mv.visitLabel(slow);
@@ -1351,6 +1469,7 @@ final class JitCompiler {
                     mv.visitInsn(Opcodes.LASTORE);
                 }
                 for (int k = height - 1; k >= 0; k--) {
+                    toSlot(mv, types[k]);
                     mv.visitVarInsn(Opcodes.LSTORE, tmpLong);
                     mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
                     push(mv, k);
@@ -1379,6 +1498,7 @@ final class JitCompiler {
                 mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
                 mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
                 for (int k = n - 1; k >= 0; k--) {
+                    toSlot(mv, results[k]);
                     mv.visitVarInsn(Opcodes.LSTORE, tmpLong);
                     mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
                     push(mv, k);
@@ -1391,13 +1511,14 @@ final class JitCompiler {
             }
             storeFuel();
             counters(-1, -frameWeight);
-            mv.visitInsn(n == 1 ? Opcodes.LRETURN : Opcodes.RETURN);
+            mv.visitInsn(n != 1 ? Opcodes.RETURN : wide(results[0]) ? Opcodes.LRETURN : Opcodes.IRETURN);
         }
 
         /** Spills the whole operand stack, polls, and leaves the operands under the arguments reloaded. */
-        private void callPrologue(int n, int below) {
+        private byte[] callPrologue(int n, int below) {
+            byte[] types = Arrays.copyOf(ts, n);
             for (int k = n - 1; k >= 0; k--) {
-                mv.visitVarInsn(Opcodes.LSTORE, spill(k));
+                mv.visitVarInsn(storeOp(types[k]), spill(k));
             }
             Label slow = new Label();
             mv.visitVarInsn(Opcodes.LLOAD, fuelSlot);
@@ -1414,29 +1535,31 @@ final class JitCompiler {
             int at = offset;
             deferred.add(() -> {
                 mv.visitLabel(slow);
-                spilledArray(n);
+                spilledArray(types, n);
                 mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
                 stop(at, tmpArray);
             });
             for (int k = 0; k < below; k++) {
-                mv.visitVarInsn(Opcodes.LLOAD, spill(k));
+                mv.visitVarInsn(loadOp(types[k]), spill(k));
             }
+            return types;
         }
 
-        /** Pushes a new long[] of spilled operands 0..n-1. */
-        private void spilledArray(int n) {
+        /** Pushes a new long[] of the spilled operands 0..n-1 as slots. */
+        private void spilledArray(byte[] types, int n) {
             push(mv, n);
             mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
             for (int k = 0; k < n; k++) {
                 mv.visitInsn(Opcodes.DUP);
                 push(mv, k);
-                mv.visitVarInsn(Opcodes.LLOAD, spill(k));
+                mv.visitVarInsn(loadOp(types[k]), spill(k));
+                toSlot(mv, types[k]);
                 mv.visitInsn(Opcodes.LASTORE);
             }
         }
 
         /** The handler of a call site: records this frame and goes on unwinding. */
-        private Label handler(int n, int below) {
+        private Label handler(byte[] types, int n, int below) {
             Label handler = new Label();
             int at = offset;
             deferred.add(() -> {
@@ -1444,7 +1567,7 @@ final class JitCompiler {
                 mv.visitInsn(Opcodes.DUP);
                 push(mv, index);
                 push(mv, at);
-                spilledArray(n);
+                spilledArray(types, n);
                 push(mv, below);
                 mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, UNWIND, "caller", "(II[JI)V", false);
                 mv.visitJumpInsn(Opcodes.GOTO, shared);
@@ -1454,18 +1577,19 @@ final class JitCompiler {
 
         private void call(int callee) {
             int t = jc.types.functionTypes[callee];
-            int np = jc.types.typeParams[t].length;
-            int nr = jc.types.typeResults[t].length;
+            byte[] cp = jc.types.typeParams[t];
+            byte[] cr = jc.types.typeResults[t];
+            int np = cp.length;
             int n = th;
             int below = n - np;
-            callPrologue(n, below);
+            byte[] types = callPrologue(n, below);
             Label start = new Label();
             Label end = new Label();
-            Label handler = handler(n, below);
+            Label handler = handler(types, n, below);
             mv.visitTryCatchBlock(start, end, handler, UNWIND);
             if (jc.isCompiled(callee)) {
                 for (int k = below; k < n; k++) {
-                    mv.visitVarInsn(Opcodes.LLOAD, spill(k));
+                    mv.visitVarInsn(loadOp(types[k]), spill(k));
                 }
                 storeFuel();
                 mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
@@ -1473,7 +1597,7 @@ final class JitCompiler {
                 mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "f" + callee, jc.functionDescriptor(callee), false);
                 mv.visitLabel(end);
                 loadFuel();
-                multiResults(nr);
+                multiResults(cr);
             } else {
                 mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
                 push(mv, callee);
@@ -1482,87 +1606,103 @@ final class JitCompiler {
                 for (int k = 0; k < np; k++) {
                     mv.visitInsn(Opcodes.DUP);
                     push(mv, k);
-                    mv.visitVarInsn(Opcodes.LLOAD, spill(below + k));
+                    mv.visitVarInsn(loadOp(types[below + k]), spill(below + k));
+                    toSlot(mv, types[below + k]);
                     mv.visitInsn(Opcodes.LASTORE);
                 }
                 storeFuel();
                 mv.visitLabel(start);
                 mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "callFunction", "(" + CTX_DESC + "I[J)[J", false);
                 mv.visitLabel(end);
-                if (nr == 0) {
+                if (cr.length == 0) {
                     mv.visitInsn(Opcodes.POP);
                 } else {
                     mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
-                    for (int k = 0; k < nr; k++) {
+                    for (int k = 0; k < cr.length; k++) {
                         mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
                         push(mv, k);
                         mv.visitInsn(Opcodes.LALOAD);
+                        fromSlot(mv, cr[k]);
                     }
                 }
             }
             reloadMemory();
-            th = below + nr;
+            th = below;
+            for (byte r : cr) {
+                pushType(r);
+            }
         }
 
         private void callIndirect(int typeIndex, int table) {
-            int np = jc.types.typeParams[typeIndex].length;
-            int nr = jc.types.typeResults[typeIndex].length;
+            byte[] cp = jc.types.typeParams[typeIndex];
+            byte[] cr = jc.types.typeResults[typeIndex];
+            int np = cp.length;
             int n = th;
             int below = n - np - 1;
-            callPrologue(n, below);
+            byte[] types = callPrologue(n, below);
             Label start = new Label();
             Label end = new Label();
-            Label handler = handler(n, below);
+            Label handler = handler(types, n, below);
             mv.visitTryCatchBlock(start, end, handler, UNWIND);
             for (int k = below; k < n - 1; k++) {
-                mv.visitVarInsn(Opcodes.LLOAD, spill(k));
+                mv.visitVarInsn(loadOp(types[k]), spill(k));
             }
-            mv.visitVarInsn(Opcodes.LLOAD, spill(n - 1));
+            mv.visitVarInsn(Opcodes.ILOAD, spill(n - 1));
             mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
             push(mv, typeIndex);
             push(mv, table);
             storeFuel();
             mv.visitLabel(start);
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "indirect", "(J" + CTX_DESC + "II)I", false);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "indirect", "(I" + CTX_DESC + "II)I", false);
             mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
             String name = jc.dispatcher(typeIndex);
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, name,
-                    descriptor(jc.types.typeParams[typeIndex], jc.types.typeResults[typeIndex], true), false);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, name, descriptor(cp, cr, true), false);
             mv.visitLabel(end);
             loadFuel();
-            multiResults(nr);
+            multiResults(cr);
             reloadMemory();
-            th = below + nr;
+            th = below;
+            for (byte r : cr) {
+                pushType(r);
+            }
         }
 
-        private void multiResults(int nr) {
-            if (nr > 1) {
+        private void multiResults(byte[] cr) {
+            if (cr.length > 1) {
                 mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
                 mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "results", "[J");
                 mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
-                for (int k = 0; k < nr; k++) {
+                for (int k = 0; k < cr.length; k++) {
                     mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
                     push(mv, k);
                     mv.visitInsn(Opcodes.LALOAD);
+                    fromSlot(mv, cr[k]);
                 }
             }
         }
 
-        private int blockParams(long bt) {
+        private byte[] blockParams(long bt) {
             if (bt == 0x40 || ValType.isValid(bt)) {
-                return 0;
+                return NONE;
             }
-            return jc.types.typeParams[(int) bt].length;
+            return jc.types.typeParams[(int) bt];
         }
 
-        private int blockResults(long bt) {
+        private byte[] blockResults(long bt) {
             if (bt == 0x40) {
-                return 0;
+                return NONE;
             }
             if (ValType.isValid(bt)) {
-                return 1;
+                return new byte[] {ValueTypes.of(ValType.builder().fromId(bt).build())};
             }
-            return jc.types.typeResults[(int) bt].length;
+            return jc.types.typeResults[(int) bt];
+        }
+
+        private static byte heapType(long code) {
+            if (code == ValType.TypeIdxCode.EXTERN.code() || code == ValType.ID.ExternRef) {
+                return ValueTypes.EXTERNREF;
+            }
+            return ValueTypes.FUNCREF;
         }
     }
 

@@ -55,10 +55,10 @@ final class JitRuntime {
     }
 
     /** The target of a call_indirect as a function index of this instance; traps as the interpreter does. */
-    static int indirect(long slot, JitContext ctx, int typeIndex, int table) {
+    static int indirect(int slot, JitContext ctx, int typeIndex, int table) {
         Instance inst = ctx.instance;
         long[] elements = inst.tables[table].elements;
-        int i = (int) slot;
+        int i = slot;
         if (i < 0 || i >= elements.length) {
             throw new TrapException(TrapException.Kind.UNDEFINED_ELEMENT);
         }
@@ -86,12 +86,20 @@ final class JitRuntime {
         return new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
     }
 
-    /** A load whose static offset is past any memory. */
-    static long outOfBoundsLoad(long addr) {
+    /** Accesses whose static offset is past any memory, typed by what they load or store. */
+    static int outOfBoundsLoadI(int addr) {
         throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
     }
 
-    static void outOfBoundsStore(long addr, long value) {
+    static long outOfBoundsLoadJ(int addr) {
+        throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
+    }
+
+    static void outOfBoundsStoreI(int addr, int value) {
+        throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
+    }
+
+    static void outOfBoundsStoreJ(int addr, long value) {
         throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
     }
 
@@ -101,8 +109,8 @@ final class JitRuntime {
         ctx.globals[index].value = value;
     }
 
-    static long memoryGrow(long delta, JitContext ctx) {
-        long r = ctx.instance.memory.grow((int) delta);
+    static int memoryGrow(int delta, JitContext ctx) {
+        int r = ctx.instance.memory.grow(delta);
         ctx.refresh();
         return r;
     }
@@ -111,61 +119,61 @@ final class JitRuntime {
         return ctx.instance.functions[index].handle;
     }
 
-    static long tableGet(long index, JitContext ctx, int table) {
+    static long tableGet(int index, JitContext ctx, int table) {
         long[] t = ctx.instance.tables[table].elements;
-        int i = (int) index;
+        int i = index;
         if (i < 0 || i >= t.length) {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_TABLE);
         }
         return t[i];
     }
 
-    static void tableSet(long index, long value, JitContext ctx, int table) {
+    static void tableSet(int index, long value, JitContext ctx, int table) {
         long[] t = ctx.instance.tables[table].elements;
-        int i = (int) index;
+        int i = index;
         if (i < 0 || i >= t.length) {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_TABLE);
         }
         t[i] = value;
     }
 
-    static long tableGrow(long init, long delta, JitContext ctx, int table) {
-        return ctx.instance.tables[table].grow((int) delta, init);
+    static int tableGrow(long init, int delta, JitContext ctx, int table) {
+        return ctx.instance.tables[table].grow(delta, init);
     }
 
-    static long tableSize(JitContext ctx, int table) {
+    static int tableSize(JitContext ctx, int table) {
         return ctx.instance.tables[table].size();
     }
 
-    static void tableFill(long i, long ref, long n, JitContext ctx, int table) {
-        Bulk.tableFill(ctx.instance, table, (int) i, ref, (int) n);
+    static void tableFill(int i, long ref, int n, JitContext ctx, int table) {
+        Bulk.tableFill(ctx.instance, table, i, ref, n);
     }
 
-    static void tableInit(long dst, long src, long n, JitContext ctx, int segment, int table) {
-        Bulk.tableInit(ctx.instance, table, segment, (int) dst, (int) src, (int) n);
+    static void tableInit(int dst, int src, int n, JitContext ctx, int segment, int table) {
+        Bulk.tableInit(ctx.instance, table, segment, dst, src, n);
     }
 
-    static void tableCopy(long dst, long src, long n, JitContext ctx, int dstTable, int srcTable) {
-        Bulk.tableCopy(ctx.instance, dstTable, srcTable, (int) dst, (int) src, (int) n);
+    static void tableCopy(int dst, int src, int n, JitContext ctx, int dstTable, int srcTable) {
+        Bulk.tableCopy(ctx.instance, dstTable, srcTable, dst, src, n);
     }
 
     static void elemDrop(JitContext ctx, int segment) {
         ctx.instance.elementSegments[segment] = null;
     }
 
-    static void memoryInit(long dst, long src, long n, JitContext ctx, int segment) {
-        Bulk.memoryInit(ctx.instance, segment, (int) dst, (int) src, (int) n);
+    static void memoryInit(int dst, int src, int n, JitContext ctx, int segment) {
+        Bulk.memoryInit(ctx.instance, segment, dst, src, n);
     }
 
     static void dataDrop(JitContext ctx, int segment) {
         ctx.instance.dataSegments[segment] = null;
     }
 
-    static void memoryCopy(long dst, long src, long n, JitContext ctx) {
-        Bulk.memoryCopy(ctx.instance, (int) dst, (int) src, (int) n);
+    static void memoryCopy(int dst, int src, int n, JitContext ctx) {
+        Bulk.memoryCopy(ctx.instance, dst, src, n);
     }
 
-    static void memoryFill(long dst, long value, long n, JitContext ctx) {
-        Bulk.memoryFill(ctx.instance, (int) dst, (byte) value, (int) n);
+    static void memoryFill(int dst, int value, int n, JitContext ctx) {
+        Bulk.memoryFill(ctx.instance, dst, (byte) value, n);
     }
 }
