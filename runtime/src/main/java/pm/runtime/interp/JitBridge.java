@@ -139,6 +139,10 @@ final class JitBridge {
         JitContext ctx = context(m, w.instance);
         ctx.fuel = m.jitFuel;
         ctx.callLimit = Math.min(MAX_CALLS, m.limits.maxCallDepth() - m.depth - 1);
+        if (ctx.callLimit <= 0) {
+            // The callee's frame would be one past the limit, exactly where the interpreter traps.
+            throw new pm.runtime.TrapException(pm.runtime.TrapException.Kind.CALL_STACK_EXHAUSTED);
+        }
         int base = sp - w.params.length;
         try {
             int n = w.jit.invoke(w.code.index, m.stack, base, ctx);

@@ -192,6 +192,9 @@ public final class Machine {
             if (jitOn) {
                 JitBridge.prepare(this);
                 if (enterFresh) {
+                    if (fuel <= 0) {
+                        return RunResult.OUT_OF_FUEL; // as the interpreter: stopped before the first instruction
+                    }
                     enterFresh = false;
                     if (fn.jit != null) {
                         RunResult r = JitBridge.enter(this, fuel);
