@@ -77,11 +77,20 @@ final class JitCompiler {
     private final Map<String, List<Integer>> bySignature = new LinkedHashMap<>();
     private final Set<String> dispatchersUsed = new HashSet<>();
     private final Set<Integer> tooLarge = new HashSet<>();
+    /** Functions emitted compactly (helper calls for memory and comparisons) because the fast form passes 64 KiB. */
+    private final Set<Integer> compact;
+    private final Set<Integer> newlyCompact = new HashSet<>();
 
     private JitCompiler(CompiledModule module, Set<Integer> excluded) {
         this.module = module;
         this.types = module.types;
         this.excluded = excluded;
+        this.compact = new HashSet<>();
+    }
+
+    private JitCompiler(CompiledModule module, Set<Integer> excluded, Set<Integer> compact) {
+        this(module, excluded);
+        this.compact.addAll(compact);
     }
 
     /** Compiles what it can of {@code module}; null if nothing could be compiled. */
@@ -92,13 +101,18 @@ final class JitCompiler {
                 excluded.add(module.importedFunctions + i);
             }
         }
+        Set<Integer> compact = new HashSet<>();
         while (true) {
-            JitCompiler c = new JitCompiler(module, excluded);
+            JitCompiler c = new JitCompiler(module, excluded, compact);
             byte[] bytes;
             try {
                 bytes = c.generate();
             } catch (MethodTooLargeException e) {
                 int f = functionOf(e.getMethodName());
+                if (f >= 0 && !compact.contains(f)) {
+                    compact.add(f);
+                    continue;
+                }
                 if (f < 0 || excluded.contains(f)) {
                     log(module, "a dispatcher is too large");
                     return null; // a dispatcher or entry: a module this large stays interpreted
@@ -109,8 +123,9 @@ final class JitCompiler {
                 log(module, "the class is too large");
                 return null;
             }
-            if (!c.tooLarge.isEmpty()) {
+            if (!c.tooLarge.isEmpty() || !c.newlyCompact.isEmpty()) {
                 excluded.addAll(c.tooLarge);
+                compact.addAll(c.newlyCompact);
                 continue;
             }
             try {
@@ -216,11 +231,15 @@ final class JitCompiler {
                 continue;
             }
             int size = new FunctionEmitter(this, cw, i).emit();
-            if (size > HUGE_METHOD && !COMPILE_HUGE) {
+            if (size > HUGE_METHOD && !COMPILE_HUGE && !compact.contains(i)) {
+                newlyCompact.add(i); // the compact form may pass under HotSpot's limit
+            } else if (size > HUGE_METHOD && !COMPILE_HUGE) {
                 tooLarge.add(i);
+            } else if (size > 0xFFFF && !compact.contains(i)) {
+                newlyCompact.add(i); // about to fail the JVM's limit: try the compact form
             }
         }
-        if (!tooLarge.isEmpty()) {
+        if (!tooLarge.isEmpty() || !newlyCompact.isEmpty()) {
             return null;
         }
         for (String sig : dispatchersUsed) {
@@ -532,8 +551,10 @@ final class JitCompiler {
         private final int tmpAddr;
         private final int spillBase;
         private final int frameWeight;
+        private final boolean compact;
 
         FunctionEmitter(JitCompiler jc, ClassWriter cw, int index) {
+            this.compact = jc.compact.contains(index);
             this.jc = jc;
             this.cw = cw;
             this.index = index;
@@ -1032,6 +1053,14 @@ final class JitCompiler {
          * stay a call.
          */
         private boolean inlineNumeric(OpCode op) {
+            if (compact && NumericOps.resultType(op.name()) == ValueTypes.I32 && NumericOps.arity(op.name()) == 2
+                    && !op.name().startsWith("I32_")) {
+                return false; // i64 comparisons: a call is smaller
+            }
+            if (compact && (op.name().endsWith("_U") || op.name().endsWith("EQZ")) && !op.name().contains("SHR")
+                    && !op.name().contains("EXTEND")) {
+                return false;
+            }
             switch (op) {
                 case I32_ADD: return binary(Opcodes.IADD, ValueTypes.I32);
                 case I32_SUB: return binary(Opcodes.ISUB, ValueTypes.I32);
@@ -1217,7 +1246,7 @@ final class JitCompiler {
                 pushType(result);
                 return;
             }
-            if (!JitOps.DIRECT) {
+            if (!JitOps.DIRECT || compact) {
                 push(mv, (int) off);
                 mv.visitVarInsn(Opcodes.ALOAD, memSlot);
                 mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
@@ -1292,7 +1321,7 @@ final class JitCompiler {
                         wide(value) ? "(IJ)V" : "(II)V", false);
                 return;
             }
-            if (!JitOps.DIRECT) {
+            if (!JitOps.DIRECT || compact) {
                 push(mv, (int) off);
                 mv.visitVarInsn(Opcodes.ALOAD, memSlot);
                 mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
