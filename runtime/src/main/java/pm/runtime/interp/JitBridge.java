@@ -96,6 +96,7 @@ final class JitBridge {
         if (jm == null || instance.jitAttached) {
             return;
         }
+        instance.jit = jm;
         for (int i = instance.module.importedFunctions; i < instance.functions.length; i++) {
             if (jm.compiled[i] && instance.functions[i] instanceof WasmFunction) {
                 ((WasmFunction) instance.functions[i]).jit = jm.code;
@@ -173,6 +174,86 @@ final class JitBridge {
             m.retired += fuel - Math.max(ctx.fuel, 0);
             m.depth = 0;
             install(m, u, w.instance, null, 0, 0, 0);
+            if (stopped(m, u)) {
+                return m.jitStop;
+            }
+            m.jitFuel = Math.max(ctx.fuel, 0);
+            return null;
+        }
+    }
+
+    /**
+     * Re-enters compiled code for the machine's innermost frame if it stands at a resume site of a
+     * compiled function (where compiled code stopped it: a back-edge or a call): the frame leaves
+     * the machine and its function's resume copy carries on from the site, returning into the
+     * caller frame as a compiled call would. Returns how the run ended, or null if the interpreter
+     * is to go on from the machine's registers: with the fuel in {@code m.jitFuel} if compiled code
+     * ran, untouched if the frame cannot be re-entered.
+     */
+    static RunResult resume(Machine m, long fuel) {
+        WasmFunction f = m.fn;
+        Instance inst = f.instance;
+        JitCompiler.JitModule jm = inst.jit;
+        if (jm == null || m.status != Machine.Status.SUSPENDED || fuel <= 0) {
+            return null;
+        }
+        CompiledFunction c = f.code;
+        WasmFunction w = (WasmFunction) inst.functions[c.index];
+        if (w.jit == null) {
+            return null;
+        }
+        int site = jm.site(c.index, c.offsetOf(m.pc));
+        if (site < 0) {
+            return null;
+        }
+        m.jitResumes++;
+        int nl = c.localTypes.length;
+        long[] s = m.stack;
+        long[] locals = java.util.Arrays.copyOfRange(s, m.fp, m.fp + nl);
+        long[] operands = java.util.Arrays.copyOfRange(s, m.fp + nl, m.sp);
+        int base = m.fp;
+        JitContext ctx = context(m, inst);
+        ctx.resume = new JitResume(site, locals, operands);
+        ctx.fuel = fuel;
+        int d = m.depth;
+        if (d == 0) {
+            ctx.callLimit = Math.min(MAX_CALLS, m.limits.maxCallDepth());
+            try {
+                int n = w.jit.invoke(c.index, s, base, ctx);
+                m.retired += fuel - ctx.fuel;
+                return m.complete(base + n, n);
+            } catch (JitUnwind u) {
+                ctx.resume = null;
+                m.retired += fuel - Math.max(ctx.fuel, 0);
+                install(m, u, inst, null, 0, 0, base);
+                if (stopped(m, u)) {
+                    return m.jitStop;
+                }
+                m.jitFuel = Math.max(ctx.fuel, 0);
+                return null;
+            }
+        }
+        // The caller is the saved frame below: it gets the results as from a call.
+        d--;
+        WasmFunction caller = m.frameFunctions[d];
+        int returnPc = m.frames[2 * d];
+        int callerFp = m.frames[2 * d + 1];
+        m.frameFunctions[d] = null;
+        m.depth = d;
+        m.fn = caller;
+        ctx.callLimit = Math.min(MAX_CALLS, m.limits.maxCallDepth() - d - 1);
+        try {
+            int n = w.jit.invoke(c.index, s, base, ctx);
+            m.retired += fuel - ctx.fuel;
+            m.jitFuel = Math.max(ctx.fuel, 0);
+            m.pc = returnPc;
+            m.fp = callerFp;
+            m.sp = base + n;
+            return null;
+        } catch (JitUnwind u) {
+            ctx.resume = null;
+            m.retired += fuel - Math.max(ctx.fuel, 0);
+            install(m, u, inst, caller, callerFp, returnPc, base);
             if (stopped(m, u)) {
                 return m.jitStop;
             }

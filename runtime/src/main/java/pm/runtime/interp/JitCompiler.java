@@ -37,7 +37,9 @@ import org.objectweb.asm.Opcodes;
  * {@link JitUnwind}; every call site has a handler that writes its frame at the WebAssembly level
  * (function, offset of the call, locals, operands spilled to JVM locals before the call) and
  * rethrows, and {@link JitBridge#install} lays the frames out for the interpreter, which resumes
- * them. Compiled code calls what it cannot call directly (a function left interpreted, another
+ * them. On a later run the innermost of them re-enters compiled code through its function's
+ * resume copy {@code r<i>} ({@link JitBridge#resume}), the same body with an entry switch to every
+ * safepoint. Compiled code calls what it cannot call directly (a function left interpreted, another
  * instance's function) by unwinding to the interpreter ("deoptimising") before that call.
  */
 final class JitCompiler {
@@ -63,11 +65,28 @@ final class JitCompiler {
         final JitCode code;
         final boolean[] compiled; // by function index
         final int classBytes;
+        /** By function index: the offsets of its resume sites in site order, or null if it has no resume copy. */
+        final int[][] sites;
 
-        JitModule(JitCode code, boolean[] compiled, int classBytes) {
+        JitModule(JitCode code, boolean[] compiled, int classBytes, int[][] sites) {
             this.code = code;
             this.compiled = compiled;
             this.classBytes = classBytes;
+            this.sites = sites;
+        }
+
+        /** The resume site of function {@code f} at instruction {@code offset}, or -1. */
+        int site(int f, int offset) {
+            int[] s = sites[f];
+            if (s == null) {
+                return -1;
+            }
+            for (int i = 0; i < s.length; i++) {
+                if (s[i] == offset) {
+                    return i;
+                }
+            }
+            return -1;
         }
     }
 
@@ -80,17 +99,28 @@ final class JitCompiler {
     /** Functions emitted compactly (helper calls for memory and comparisons) because the fast form passes 64 KiB. */
     private final Set<Integer> compact;
     private final Set<Integer> newlyCompact = new HashSet<>();
+    /** Functions with no resume copy: it would not fit a JVM method. */
+    private final Set<Integer> noResume;
+    private final int[][] sites;
 
     private JitCompiler(CompiledModule module, Set<Integer> excluded) {
         this.module = module;
         this.types = module.types;
         this.excluded = excluded;
         this.compact = new HashSet<>();
+        this.noResume = new HashSet<>();
+        this.sites = new int[module.functionCount()][];
     }
 
-    private JitCompiler(CompiledModule module, Set<Integer> excluded, Set<Integer> compact) {
+    private JitCompiler(CompiledModule module, Set<Integer> excluded, Set<Integer> compact, Set<Integer> noResume) {
         this(module, excluded);
         this.compact.addAll(compact);
+        this.noResume.addAll(noResume);
+    }
+
+    /** Whether function {@code f} gets a resume copy: compiled, with a loop, and small enough. */
+    boolean resumable(int f) {
+        return isCompiled(f) && !noResume.contains(f) && sites[f] != null;
     }
 
     /** Compiles what it can of {@code module}; null if nothing could be compiled. */
@@ -102,12 +132,17 @@ final class JitCompiler {
             }
         }
         Set<Integer> compact = new HashSet<>();
+        Set<Integer> noResume = new HashSet<>();
         while (true) {
-            JitCompiler c = new JitCompiler(module, excluded, compact);
+            JitCompiler c = new JitCompiler(module, excluded, compact, noResume);
             byte[] bytes;
             try {
                 bytes = c.generate();
             } catch (MethodTooLargeException e) {
+                if (e.getMethodName().startsWith("r")) {
+                    noResume.add(functionOf("f" + e.getMethodName().substring(1)));
+                    continue;
+                }
                 int f = functionOf(e.getMethodName());
                 if (f >= 0 && !compact.contains(f)) {
                     compact.add(f);
@@ -140,7 +175,7 @@ final class JitCompiler {
                             module.functions.length, module.functions.length - excluded.size(), excluded.size(), excluded,
                             bytes.length);
                 }
-                return new JitModule(code, compiled, bytes.length);
+                return new JitModule(code, compiled, bytes.length, c.sites);
             } catch (Throwable t) {
                 throw new IllegalStateException("generated code for module does not load: " + t, t);
             }
@@ -230,7 +265,9 @@ final class JitCompiler {
             if (excluded.contains(i)) {
                 continue;
             }
-            int size = new FunctionEmitter(this, cw, i).emit();
+            FunctionEmitter normal = new FunctionEmitter(this, cw, i, false);
+            int size = normal.emit();
+            sites[i] = normal.hasLoop && (COMPILE_HUGE || size <= HUGE_METHOD) ? normal.siteOffsets() : null;
             if (size > HUGE_METHOD && !COMPILE_HUGE && !compact.contains(i)) {
                 newlyCompact.add(i); // the compact form may pass under HotSpot's limit
             } else if (size > HUGE_METHOD && !COMPILE_HUGE) {
@@ -241,6 +278,11 @@ final class JitCompiler {
         }
         if (!tooLarge.isEmpty() || !newlyCompact.isEmpty()) {
             return null;
+        }
+        for (int i = first; i < count; i++) {
+            if (resumable(i)) {
+                new FunctionEmitter(this, cw, i, true).emit();
+            }
         }
         for (String sig : dispatchersUsed) {
             emitDispatcher(cw, sig);
@@ -429,7 +471,20 @@ final class JitCompiler {
                 fromSlot(mv, params[p]);
             }
             mv.visitVarInsn(Opcodes.ALOAD, 3);
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "f" + f, functionDescriptor(f), false);
+            if (resumable(f)) {
+                Label normal = new Label();
+                Label called = new Label();
+                mv.visitVarInsn(Opcodes.ALOAD, 3);
+                mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "resume", "Lpm/runtime/interp/JitResume;");
+                mv.visitJumpInsn(Opcodes.IFNULL, normal);
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "r" + f, functionDescriptor(f), false);
+                mv.visitJumpInsn(Opcodes.GOTO, called);
+                mv.visitLabel(normal);
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "f" + f, functionDescriptor(f), false);
+                mv.visitLabel(called);
+            } else {
+                mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "f" + f, functionDescriptor(f), false);
+            }
             if (results.length == 1) {
                 toSlot(mv, results[0]);
                 mv.visitVarInsn(Opcodes.LSTORE, 4);
@@ -552,8 +607,19 @@ final class JitCompiler {
         private final int spillBase;
         private final int frameWeight;
         private final boolean compact;
+        /** Whether this is the resume copy: enters at a site instead of the start. */
+        private final boolean resume;
+        boolean hasLoop;
+        private final List<Integer> siteOffsets = new ArrayList<>();
+        private final List<Label> siteLabels = new ArrayList<>();
+        private final List<byte[]> siteTypes = new ArrayList<>();
 
-        FunctionEmitter(JitCompiler jc, ClassWriter cw, int index) {
+        int[] siteOffsets() {
+            return siteOffsets.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        FunctionEmitter(JitCompiler jc, ClassWriter cw, int index, boolean resume) {
+            this.resume = resume;
             this.compact = jc.compact.contains(index);
             this.jc = jc;
             this.cw = cw;
@@ -607,7 +673,7 @@ final class JitCompiler {
         }
 
         int emit() {
-            mv = jc.cwMethod(cw, "f" + index, jc.functionDescriptor(index));
+            mv = jc.cwMethod(cw, (resume ? "r" : "f") + index, jc.functionDescriptor(index));
             mv.visitCode();
             // prologue: count the frame, zero the locals, load fuel and memory
             counters(1, frameWeight);
@@ -623,6 +689,10 @@ final class JitCompiler {
             mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "fuel", "J");
             mv.visitVarInsn(Opcodes.LSTORE, fuelSlot);
             reloadMemory();
+            Label dispatch = new Label();
+            if (resume) {
+                mv.visitJumpInsn(Opcodes.GOTO, dispatch);
+            }
 
             Ctrl fn = new Ctrl();
             fn.kind = FUNCTION;
@@ -646,6 +716,9 @@ final class JitCompiler {
             }
             for (int i = 0; i < deferred.size(); i++) {
                 deferred.get(i).emit();
+            }
+            if (resume) {
+                emitDispatch(dispatch);
             }
             // shared tail of every stop: the frame's locals, then on to the caller's handler
             mv.visitLabel(shared);
@@ -731,8 +804,88 @@ final class JitCompiler {
             }
         }
 
+        /**
+         * The resume copy's entry: the locals from {@code ctx.resume}, then by site the operands
+         * and a jump to the site. Only this copy has the extra entries: in the ordinary method
+         * every loop keeps its single entry, which HotSpot needs to optimise it.
+         */
+        private void emitDispatch(Label dispatch) {
+            mv.visitLabel(dispatch);
+            for (int l = 0; l < code.localTypes.length; l++) {
+                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "resume", "Lpm/runtime/interp/JitResume;");
+                mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/JitResume", "locals", "[J");
+                push(mv, l);
+                mv.visitInsn(Opcodes.LALOAD);
+                fromSlot(mv, code.localTypes[l]);
+                mv.visitVarInsn(storeOp(code.localTypes[l]), slot(l));
+            }
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "resume", "Lpm/runtime/interp/JitResume;");
+            mv.visitInsn(Opcodes.DUP);
+            mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/JitResume", "operands", "[J");
+            mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
+            mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/JitResume", "site", "I");
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitInsn(Opcodes.ACONST_NULL);
+            mv.visitFieldInsn(Opcodes.PUTFIELD, CTX, "resume", "Lpm/runtime/interp/JitResume;");
+            Label bad = new Label();
+            Label[] entries = new Label[siteLabels.size()];
+            for (int i = 0; i < entries.length; i++) {
+                entries[i] = new Label();
+            }
+            if (entries.length == 0) {
+                mv.visitInsn(Opcodes.POP);
+                mv.visitJumpInsn(Opcodes.GOTO, bad);
+            } else {
+                mv.visitTableSwitchInsn(0, entries.length - 1, bad, entries);
+            }
+            for (int i = 0; i < entries.length; i++) {
+                mv.visitLabel(entries[i]);
+                byte[] types = siteTypes.get(i);
+                for (int k = 0; k < types.length; k++) {
+                    mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
+                    push(mv, k);
+                    mv.visitInsn(Opcodes.LALOAD);
+                    fromSlot(mv, types[k]);
+                }
+                mv.visitJumpInsn(Opcodes.GOTO, siteLabels.get(i));
+            }
+            mv.visitLabel(bad);
+            mv.visitTypeInsn(Opcodes.NEW, "java/lang/IllegalStateException");
+            mv.visitInsn(Opcodes.DUP);
+            mv.visitLdcInsn("no resume site");
+            mv.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/lang/IllegalStateException", "<init>", "(Ljava/lang/String;)V", false);
+            mv.visitInsn(Opcodes.ATHROW);
+        }
+
+        /** A safepoint instruction (branch or call): a resume site, numbered in body order. */
+        private void site() {
+            siteOffsets.add(offset);
+            siteTypes.add(Arrays.copyOf(ts, th));
+            Label l = new Label();
+            siteLabels.add(l);
+            if (resume) {
+                mv.visitLabel(l);
+            }
+        }
+
         private void translate(Instruction ins, Ctrl top) {
             OpCode op = ins.opcode();
+            switch (op) {
+                case BR:
+                case BR_IF:
+                case BR_TABLE:
+                case CALL:
+                case CALL_INDIRECT:
+                    site();
+                    break;
+                case LOOP:
+                    hasLoop = true;
+                    break;
+                default:
+                    break;
+            }
             switch (op) {
                 case UNREACHABLE:
                     mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "unreachable", "()Ljava/lang/RuntimeException;", false);

@@ -26,6 +26,8 @@ final class JitContext {
     int callLimit;
     /** Estimated Java stack those frames take. */
     int stackBytes;
+    /** The frame the next compiled call re-enters instead of starting afresh (see JitResume). */
+    JitResume resume;
     /** Results of a function with more than one. */
     long[] results;
 

@@ -83,6 +83,7 @@ public final class Machine {
     long jitFuel; // fuel handed to and back from compiled code
     RunResult jitStop; // why compiled code stopped the machine
     JitContext jitContext;
+    int jitResumes; // frames re-entered into compiled code, for tests
 
     public Machine(Store store, Limits limits) {
         this.store = store;
@@ -202,6 +203,15 @@ public final class Machine {
                             return r;
                         }
                         fuel = jitFuel;
+                    }
+                } else if (status == Status.SUSPENDED) {
+                    jitFuel = -1;
+                    RunResult r = JitBridge.resume(this, fuel);
+                    if (r != null) {
+                        return r;
+                    }
+                    if (jitFuel >= 0) {
+                        fuel = jitFuel; // the innermost frame ran on in compiled code
                     }
                 }
             }

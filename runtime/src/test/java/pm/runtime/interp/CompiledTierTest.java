@@ -122,6 +122,32 @@ class CompiledTierTest {
         assertThat(resumed.results()).containsExactly(n);
     }
 
+    @Test
+    void aFrameFrozenInCompiledCodeReentersCompiledCodeAtItsSafepoint() throws Exception {
+        Instance instance = instance(COUNT_TO);
+        Machine machine = compiled(instance);
+        long n = 300_000_000L;
+        machine.start(instance.function("count"), n);
+        assertThat(machine.run(50_000)).isEqualTo(Machine.RunResult.OUT_OF_FUEL); // a slice, ended at a back-edge
+
+        byte[] blob = StateBlob.encode(Snapshots.capture(instance, machine));
+        Snapshots.Restored restored =
+                Snapshots.restore(instance.module(), StateBlob.decode(blob), Imports.none(), new Store(), Limits.DEFAULT);
+        Machine resumed = restored.machine().tier(Machine.Tier.COMPILED);
+        assertThat(resumed.run(Long.MAX_VALUE)).isEqualTo(Machine.RunResult.COMPLETED);
+        assertThat(resumed.results()).containsExactly(n);
+        assertThat(resumed.jitResumes).isEqualTo(1);
+        // and the same machine, sliced: every slice re-enters compiled code where the last one stopped
+        Machine sliced = compiled(instance);
+        sliced.start(instance.function("count"), n + 1_000_000);
+        int slices = 1;
+        while (sliced.run(20_000_000) == Machine.RunResult.OUT_OF_FUEL) {
+            slices++;
+        }
+        assertThat(sliced.results()).containsExactly(n + 1_000_000);
+        assertThat(sliced.jitResumes).isEqualTo(slices - 1).isPositive();
+    }
+
     /**
      * Freezes requested from another thread at random times land on compiled and interpreted
      * safepoints alike; each state goes through its encoded form into a new session, instance and
