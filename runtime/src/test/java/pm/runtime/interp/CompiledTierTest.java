@@ -148,6 +148,31 @@ class CompiledTierTest {
         assertThat(sliced.jitResumes).isEqualTo(slices - 1).isPositive();
     }
 
+    @Test
+    void generatedClassesPassTheBytecodeVerifier() {
+        for (String wat : new String[] {MEMORY, RECURSION, COUNT_TO}) {
+            byte[] bytes = JitCompiler.classFile(CompiledModule.compile(Wat.toWasm(wat)));
+            java.io.StringWriter problems = new java.io.StringWriter();
+            org.objectweb.asm.util.CheckClassAdapter.verify(new org.objectweb.asm.ClassReader(bytes),
+                    CompiledTierTest.class.getClassLoader(), false, new java.io.PrintWriter(problems));
+            assertThat(problems.toString()).as(wat).isEmpty();
+        }
+    }
+
+    @Test
+    void theAutoTierRunsInterpretedUntilTheCodeIsCompiledInTheBackgroundThenCompiled() {
+        Instance instance = instance(RECURSION.replace("down", "down2")); // a module of its own: not cached yet
+        FunctionRef down = instance.function("down2");
+        Machine machine = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.AUTO);
+
+        assertThat(machine.invoke(down, 100)).containsExactly(100);
+        pm.runtime.support.Eventually.await("compiled code attached", () -> {
+            machine.invoke(down, 100);
+            return ((WasmFunction) down).jit != null;
+        });
+        assertThat(machine.invoke(down, 1_000)).containsExactly(1_000);
+    }
+
     /**
      * Freezes requested from another thread at random times land on compiled and interpreted
      * safepoints alike; each state goes through its encoded form into a new session, instance and
