@@ -3,9 +3,6 @@ package pm.runtime.interp;
 import static pm.runtime.interp.Numerics.f32;
 import static pm.runtime.interp.Numerics.f64;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import pm.runtime.TrapException;
 import pm.runtime.interp.Machine.RunResult;
 
@@ -20,9 +17,6 @@ import pm.runtime.interp.Machine.RunResult;
  * are delegated to {@link Numerics} and {@link Bulk}.
  */
 final class Interpreter {
-    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final byte[] NO_MEMORY = new byte[0];
 
     private Interpreter() {}
@@ -330,11 +324,11 @@ final class Interpreter {
                         }
                     case Op.I32_LOAD:
                     case Op.F32_LOAD:
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++], memSize - 4));
+                        s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc++], memSize - 4));
                         break;
                     case Op.I64_LOAD:
                     case Op.F64_LOAD:
-                        s[sp - 1] = (long) LONG.get(mem, ea(s, sp - 1, code[pc++], memSize - 8));
+                        s[sp - 1] = MemoryInstance.getLong(mem, ea(s, sp - 1, code[pc++], memSize - 8));
                         break;
                     case Op.I32_LOAD8_S:
                     case Op.I64_LOAD8_S:
@@ -346,17 +340,17 @@ final class Interpreter {
                         break;
                     case Op.I32_LOAD16_S:
                     case Op.I64_LOAD16_S:
-                        s[sp - 1] = (short) SHORT.get(mem, ea(s, sp - 1, code[pc++], memSize - 2));
+                        s[sp - 1] = MemoryInstance.getShort(mem, ea(s, sp - 1, code[pc++], memSize - 2));
                         break;
                     case Op.I32_LOAD16_U:
                     case Op.I64_LOAD16_U:
-                        s[sp - 1] = (short) SHORT.get(mem, ea(s, sp - 1, code[pc++], memSize - 2)) & 0xFFFF;
+                        s[sp - 1] = MemoryInstance.getShort(mem, ea(s, sp - 1, code[pc++], memSize - 2)) & 0xFFFF;
                         break;
                     case Op.I64_LOAD32_S:
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++], memSize - 4));
+                        s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc++], memSize - 4));
                         break;
                     case Op.I64_LOAD32_U:
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++], memSize - 4)) & 0xFFFF_FFFFL;
+                        s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc++], memSize - 4)) & 0xFFFF_FFFFL;
                         break;
                     // Each store marks the pages its bytes landed in, after it succeeded.
                     case Op.I32_STORE:
@@ -364,7 +358,7 @@ final class Interpreter {
                     case Op.I64_STORE32:
                         {
                             int a = ea(s, sp - 2, code[pc++], memSize - 4);
-                            INT.set(mem, a, (int) s[sp - 1]);
+                            MemoryInstance.putInt(mem, a, (int) s[sp - 1]);
                             if (MemoryInstance.STORE_BARRIER) {
                                 dirty[a >>> 16] = 1;
                                 dirty[(a + 3) >>> 16] = 1;
@@ -376,7 +370,7 @@ final class Interpreter {
                     case Op.F64_STORE:
                         {
                             int a = ea(s, sp - 2, code[pc++], memSize - 8);
-                            LONG.set(mem, a, s[sp - 1]);
+                            MemoryInstance.putLong(mem, a, s[sp - 1]);
                             if (MemoryInstance.STORE_BARRIER) {
                                 dirty[a >>> 16] = 1;
                                 dirty[(a + 7) >>> 16] = 1;
@@ -388,7 +382,7 @@ final class Interpreter {
                     case Op.I64_STORE8:
                         {
                             int a = ea(s, sp - 2, code[pc++], memSize - 1);
-                            mem[a] = (byte) s[sp - 1];
+                            MemoryInstance.putByte(mem, a, (byte) s[sp - 1]);
                             if (MemoryInstance.STORE_BARRIER) {
                                 dirty[a >>> 16] = 1;
                             }
@@ -399,7 +393,7 @@ final class Interpreter {
                     case Op.I64_STORE16:
                         {
                             int a = ea(s, sp - 2, code[pc++], memSize - 2);
-                            SHORT.set(mem, a, (short) s[sp - 1]);
+                            MemoryInstance.putShort(mem, a, (short) s[sp - 1]);
                             if (MemoryInstance.STORE_BARRIER) {
                                 dirty[a >>> 16] = 1;
                                 dirty[(a + 1) >>> 16] = 1;
@@ -863,7 +857,7 @@ final class Interpreter {
                         s[sp - 1] = (int) s[sp - 1] >>> code[pc++];
                         break;
                     case Op.I32_LOAD_L:
-                        s[sp] = (int) INT.get(mem, ea(s, fp + code[pc], code[pc + 1], memSize - 4));
+                        s[sp] = MemoryInstance.getInt(mem, ea(s, fp + code[pc], code[pc + 1], memSize - 4));
                         sp++;
                         pc += 2;
                         break;
@@ -976,7 +970,7 @@ final class Interpreter {
                     case Op.I32_LOAD_ADD:
                         sp--;
                         s[sp - 1] = (int) s[sp - 1] + (int) s[sp];
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++], memSize - 4));
+                        s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc++], memSize - 4));
                         break;
                     case Op.I32_LOAD8_U_C:
                         s[sp - 1] = (int) s[sp - 1] + code[pc];
@@ -985,12 +979,12 @@ final class Interpreter {
                         break;
                     case Op.I32_LOAD_C:
                         s[sp - 1] = (int) s[sp - 1] + code[pc];
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc + 1], memSize - 4));
+                        s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc + 1], memSize - 4));
                         pc += 2;
                         break;
                     case Op.LOCAL_TEE_LOAD:
                         s[fp + code[pc]] = s[sp - 1];
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc + 1], memSize - 4));
+                        s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc + 1], memSize - 4));
                         pc += 2;
                         break;
                     case Op.I32_LOAD8_U_TEE:
@@ -1003,7 +997,7 @@ final class Interpreter {
                         break;
                     case Op.LOCAL_GET_LOAD_L:
                         s[sp] = s[fp + code[pc]];
-                        s[sp + 1] = (int) INT.get(mem, ea(s, fp + code[pc + 1], code[pc + 2], memSize - 4));
+                        s[sp + 1] = MemoryInstance.getInt(mem, ea(s, fp + code[pc + 1], code[pc + 2], memSize - 4));
                         sp += 2;
                         pc += 3;
                         break;

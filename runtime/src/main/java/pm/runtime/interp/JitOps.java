@@ -20,26 +20,12 @@ final class JitOps {
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
-    /**
-     * Generated code reads and writes memory through Unsafe after its own bound check against
-     * the memory's size (which never exceeds the array's length): an intrinsic, so it stays one
-     * machine instruction in methods too large for HotSpot to inline anything into. Only on
-     * little-endian hosts (WebAssembly's order); elsewhere through the methods below.
-     */
-    static final sun.misc.Unsafe U = unsafe();
-    static final long BASE = U == null ? 0 : U.arrayBaseOffset(byte[].class);
-    static final boolean DIRECT = U != null && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN
-            && !"false".equals(System.getProperty("pm.runtime.jitUnsafe"));
-
-    private static sun.misc.Unsafe unsafe() {
-        try {
-            java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            return (sun.misc.Unsafe) f.get(null);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
-        }
-    }
+    // Generated code reads and writes memory through Unsafe after its own bound check against the
+    // memory's size: an intrinsic, so it stays one machine instruction in methods too large for
+    // HotSpot to inline anything into. Off where MemoryInstance says so (big-endian, no Unsafe).
+    static final sun.misc.Unsafe U = MemoryInstance.U;
+    static final long BASE = MemoryInstance.BASE;
+    static final boolean DIRECT = MemoryInstance.DIRECT;
 
     private JitOps() {}
 
