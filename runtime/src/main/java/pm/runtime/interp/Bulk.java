@@ -18,7 +18,7 @@ final class Bulk {
         byte[] data = inst.dataSegments[segment];
         int dataLength = data == null ? 0 : data.length;
         byte[] mem = inst.memory.bytes;
-        if (outside(src, n, dataLength) || outside(dst, n, mem.length)) {
+        if (outside(src, n, dataLength) || outside(dst, n, inst.memory.size)) {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
         }
         if (n > 0) {
@@ -29,7 +29,7 @@ final class Bulk {
 
     static void memoryCopy(Instance inst, int dst, int src, int n) {
         byte[] mem = inst.memory.bytes;
-        if (outside(src, n, mem.length) || outside(dst, n, mem.length)) {
+        if (outside(src, n, inst.memory.size) || outside(dst, n, inst.memory.size)) {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
         }
         System.arraycopy(mem, src, mem, dst, n);
@@ -38,7 +38,7 @@ final class Bulk {
 
     static void memoryFill(Instance inst, int dst, byte value, int n) {
         byte[] mem = inst.memory.bytes;
-        if (outside(dst, n, mem.length)) {
+        if (outside(dst, n, inst.memory.size)) {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
         }
         Arrays.fill(mem, dst, dst + n, value);

@@ -22,6 +22,8 @@ final class CompiledFunction {
     final int frameSize; // locals plus deepest operand stack
     final int[] opPcs;
     final int[] opOffsets;
+    /** The same function without super-instructions, made when a frame stopped inside a fused pair resumes. */
+    volatile CompiledFunction unfused;
 
     CompiledFunction(
             int index,

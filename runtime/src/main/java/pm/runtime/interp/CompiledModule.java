@@ -182,6 +182,28 @@ public final class CompiledModule {
         return types.functionTypes.length;
     }
 
+    /**
+     * Compiles the module for the compiled tier now, on this thread, instead of at the first run
+     * of a machine in that tier (the code is cached per module hash). Returns how many of its
+     * defined functions have compiled code; the others stay interpreted.
+     */
+    public int compileTier() {
+        JitCompiler.JitModule jm = JitBridge.compiled(this);
+        if (jm == null) {
+            return 0;
+        }
+        int n = 0;
+        for (boolean c : jm.compiled) {
+            n += c ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** The number of functions the module defines. */
+    public int definedFunctionCount() {
+        return functions.length;
+    }
+
     CompiledFunction function(int index) {
         return functions[index - importedFunctions];
     }

@@ -35,6 +35,10 @@ public final class Instance {
     final int[] typeIds; // canonical store type id per type index
     final byte[][] dataSegments; // null once dropped
     final long[][] elementSegments; // null once dropped
+    /** Whether the compiled tier gave this instance's functions their code (see JitBridge). */
+    boolean jitAttached;
+    /** The compiled code attached, for re-entering it on resume; null if none. */
+    JitCompiler.JitModule jit;
 
     private Instance(CompiledModule module, Store store, Imports imports, int memoryPageLimit) {
         this.module = module;

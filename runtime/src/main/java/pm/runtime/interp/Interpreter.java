@@ -3,9 +3,6 @@ package pm.runtime.interp;
 import static pm.runtime.interp.Numerics.f32;
 import static pm.runtime.interp.Numerics.f64;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import pm.runtime.TrapException;
 import pm.runtime.interp.Machine.RunResult;
 
@@ -20,9 +17,6 @@ import pm.runtime.interp.Machine.RunResult;
  * are delegated to {@link Numerics} and {@link Bulk}.
  */
 final class Interpreter {
-    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final byte[] NO_MEMORY = new byte[0];
 
     private Interpreter() {}
@@ -50,14 +44,19 @@ final class Interpreter {
         return inst.memory == null ? NO_MEMORY : inst.memory.bytes;
     }
 
+    private static int sizeOf(Instance inst) {
+        return inst.memory == null ? 0 : inst.memory.size;
+    }
+
     private static byte[] dirtyOf(Instance inst) {
         return inst.memory == null ? NO_MEMORY : inst.memory.dirty;
     }
 
-    private static int ea(long[] s, int sp, int offset) {
+    /** The effective address of an access whose last byte must not pass {@code last} (size minus width). */
+    private static int ea(long[] s, int sp, int offset, int last) {
         int a = (int) s[sp];
         int ea = a + offset;
-        if ((a | ea) < 0) {
+        if ((a | ea) < 0 || ea > last) {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
         }
         return ea;
@@ -75,6 +74,7 @@ final class Interpreter {
         int[] code = m.fn.code.code;
         Instance inst = m.fn.instance;
         byte[] mem = memoryOf(inst);
+        int memSize = sizeOf(inst);
         byte[] dirty = dirtyOf(inst);
         GlobalInstance[] globals = inst.globals;
         long fuel = budget;
@@ -201,6 +201,7 @@ final class Interpreter {
                                 inst = f.instance;
                                 globals = inst.globals;
                                 mem = memoryOf(inst);
+                                memSize = sizeOf(inst);
                                 dirty = dirtyOf(inst);
                             }
                             break;
@@ -223,6 +224,30 @@ final class Interpreter {
                             }
                             if (f instanceof WasmFunction) {
                                 WasmFunction w = (WasmFunction) f;
+                                if (w.jit != null && m.jitOn) {
+                                    m.jitFuel = fuel;
+                                    int r = JitBridge.call(m, w, sp, fp, pc);
+                                    fuel = m.jitFuel;
+                                    s = m.stack;
+                                    if (r >= 0) {
+                                        sp = r;
+                                    } else {
+                                        if (r == -2) {
+                                            m.retired += budget - fuel;
+                                            return m.jitStop;
+                                        }
+                                        sp = m.sp;
+                                        fp = m.fp;
+                                        pc = m.pc;
+                                        code = m.fn.code.code;
+                                        inst = m.fn.instance;
+                                        globals = inst.globals;
+                                    }
+                                    mem = memoryOf(inst);
+                                    dirty = dirtyOf(inst);
+                                    memSize = sizeOf(inst);
+                                    break;
+                                }
                                 fp = enter(m, w, sp, fp, pc);
                                 s = m.stack;
                                 sp = fp + w.code.localTypes.length;
@@ -232,6 +257,7 @@ final class Interpreter {
                                     inst = w.instance;
                                     globals = inst.globals;
                                     mem = memoryOf(inst);
+                                    memSize = sizeOf(inst);
                                     dirty = dirtyOf(inst);
                                 }
                             } else {
@@ -243,6 +269,7 @@ final class Interpreter {
                                 sp = r;
                                 s = m.stack;
                                 mem = memoryOf(inst);
+                                memSize = sizeOf(inst);
                                 dirty = dirtyOf(inst);
                             }
                             break;
@@ -297,41 +324,41 @@ final class Interpreter {
                         }
                     case Op.I32_LOAD:
                     case Op.F32_LOAD:
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++]));
+                        s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc++], memSize - 4));
                         break;
                     case Op.I64_LOAD:
                     case Op.F64_LOAD:
-                        s[sp - 1] = (long) LONG.get(mem, ea(s, sp - 1, code[pc++]));
+                        s[sp - 1] = MemoryInstance.getLong(mem, ea(s, sp - 1, code[pc++], memSize - 8));
                         break;
                     case Op.I32_LOAD8_S:
                     case Op.I64_LOAD8_S:
-                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++])];
+                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++], memSize - 1)];
                         break;
                     case Op.I32_LOAD8_U:
                     case Op.I64_LOAD8_U:
-                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++])] & 0xFF;
+                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++], memSize - 1)] & 0xFF;
                         break;
                     case Op.I32_LOAD16_S:
                     case Op.I64_LOAD16_S:
-                        s[sp - 1] = (short) SHORT.get(mem, ea(s, sp - 1, code[pc++]));
+                        s[sp - 1] = MemoryInstance.getShort(mem, ea(s, sp - 1, code[pc++], memSize - 2));
                         break;
                     case Op.I32_LOAD16_U:
                     case Op.I64_LOAD16_U:
-                        s[sp - 1] = (short) SHORT.get(mem, ea(s, sp - 1, code[pc++])) & 0xFFFF;
+                        s[sp - 1] = MemoryInstance.getShort(mem, ea(s, sp - 1, code[pc++], memSize - 2)) & 0xFFFF;
                         break;
                     case Op.I64_LOAD32_S:
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++]));
+                        s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc++], memSize - 4));
                         break;
                     case Op.I64_LOAD32_U:
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++])) & 0xFFFF_FFFFL;
+                        s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc++], memSize - 4)) & 0xFFFF_FFFFL;
                         break;
                     // Each store marks the pages its bytes landed in, after it succeeded.
                     case Op.I32_STORE:
                     case Op.F32_STORE:
                     case Op.I64_STORE32:
                         {
-                            int a = ea(s, sp - 2, code[pc++]);
-                            INT.set(mem, a, (int) s[sp - 1]);
+                            int a = ea(s, sp - 2, code[pc++], memSize - 4);
+                            MemoryInstance.putInt(mem, a, (int) s[sp - 1]);
                             if (MemoryInstance.STORE_BARRIER) {
                                 dirty[a >>> 16] = 1;
                                 dirty[(a + 3) >>> 16] = 1;
@@ -342,8 +369,8 @@ final class Interpreter {
                     case Op.I64_STORE:
                     case Op.F64_STORE:
                         {
-                            int a = ea(s, sp - 2, code[pc++]);
-                            LONG.set(mem, a, s[sp - 1]);
+                            int a = ea(s, sp - 2, code[pc++], memSize - 8);
+                            MemoryInstance.putLong(mem, a, s[sp - 1]);
                             if (MemoryInstance.STORE_BARRIER) {
                                 dirty[a >>> 16] = 1;
                                 dirty[(a + 7) >>> 16] = 1;
@@ -354,8 +381,8 @@ final class Interpreter {
                     case Op.I32_STORE8:
                     case Op.I64_STORE8:
                         {
-                            int a = ea(s, sp - 2, code[pc++]);
-                            mem[a] = (byte) s[sp - 1];
+                            int a = ea(s, sp - 2, code[pc++], memSize - 1);
+                            MemoryInstance.putByte(mem, a, (byte) s[sp - 1]);
                             if (MemoryInstance.STORE_BARRIER) {
                                 dirty[a >>> 16] = 1;
                             }
@@ -365,8 +392,8 @@ final class Interpreter {
                     case Op.I32_STORE16:
                     case Op.I64_STORE16:
                         {
-                            int a = ea(s, sp - 2, code[pc++]);
-                            SHORT.set(mem, a, (short) s[sp - 1]);
+                            int a = ea(s, sp - 2, code[pc++], memSize - 2);
+                            MemoryInstance.putShort(mem, a, (short) s[sp - 1]);
                             if (MemoryInstance.STORE_BARRIER) {
                                 dirty[a >>> 16] = 1;
                                 dirty[(a + 1) >>> 16] = 1;
@@ -377,11 +404,12 @@ final class Interpreter {
                     case Op.MEMORY_OOB:
                         throw trap(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
                     case Op.MEMORY_SIZE:
-                        s[sp++] = mem.length / MemoryInstance.PAGE_SIZE;
+                        s[sp++] = memSize / MemoryInstance.PAGE_SIZE;
                         break;
                     case Op.MEMORY_GROW:
                         s[sp - 1] = inst.memory.grow((int) s[sp - 1]);
                         mem = memoryOf(inst);
+                        memSize = sizeOf(inst);
                         dirty = dirtyOf(inst);
                         break;
                     case Op.I32_CONST:
@@ -829,7 +857,7 @@ final class Interpreter {
                         s[sp - 1] = (int) s[sp - 1] >>> code[pc++];
                         break;
                     case Op.I32_LOAD_L:
-                        s[sp] = (int) INT.get(mem, ea(s, fp + code[pc], code[pc + 1]));
+                        s[sp] = MemoryInstance.getInt(mem, ea(s, fp + code[pc], code[pc + 1], memSize - 4));
                         sp++;
                         pc += 2;
                         break;
@@ -937,30 +965,30 @@ final class Interpreter {
                     case Op.I32_LOAD8_U_ADD:
                         sp--;
                         s[sp - 1] = (int) s[sp - 1] + (int) s[sp];
-                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++])] & 0xFF;
+                        s[sp - 1] = mem[ea(s, sp - 1, code[pc++], memSize - 1)] & 0xFF;
                         break;
                     case Op.I32_LOAD_ADD:
                         sp--;
                         s[sp - 1] = (int) s[sp - 1] + (int) s[sp];
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc++]));
+                        s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc++], memSize - 4));
                         break;
                     case Op.I32_LOAD8_U_C:
                         s[sp - 1] = (int) s[sp - 1] + code[pc];
-                        s[sp - 1] = mem[ea(s, sp - 1, code[pc + 1])] & 0xFF;
+                        s[sp - 1] = mem[ea(s, sp - 1, code[pc + 1], memSize - 1)] & 0xFF;
                         pc += 2;
                         break;
                     case Op.I32_LOAD_C:
                         s[sp - 1] = (int) s[sp - 1] + code[pc];
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc + 1]));
+                        s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc + 1], memSize - 4));
                         pc += 2;
                         break;
                     case Op.LOCAL_TEE_LOAD:
                         s[fp + code[pc]] = s[sp - 1];
-                        s[sp - 1] = (int) INT.get(mem, ea(s, sp - 1, code[pc + 1]));
+                        s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc + 1], memSize - 4));
                         pc += 2;
                         break;
                     case Op.I32_LOAD8_U_TEE:
-                        s[sp - 1] = s[fp + code[pc + 1]] = mem[ea(s, sp - 1, code[pc])] & 0xFF;
+                        s[sp - 1] = s[fp + code[pc + 1]] = mem[ea(s, sp - 1, code[pc], memSize - 1)] & 0xFF;
                         pc += 2;
                         break;
                     case Op.I32_ADD_C_TEE:
@@ -969,7 +997,7 @@ final class Interpreter {
                         break;
                     case Op.LOCAL_GET_LOAD_L:
                         s[sp] = s[fp + code[pc]];
-                        s[sp + 1] = (int) INT.get(mem, ea(s, fp + code[pc + 1], code[pc + 2]));
+                        s[sp + 1] = MemoryInstance.getInt(mem, ea(s, fp + code[pc + 1], code[pc + 2], memSize - 4));
                         sp += 2;
                         pc += 3;
                         break;
@@ -986,6 +1014,7 @@ final class Interpreter {
                         sp = bulk(code[pc - 1], code, pc, s, sp, inst);
                         pc += bulkImmediates(code[pc - 1]);
                         mem = memoryOf(inst);
+                        memSize = sizeOf(inst);
                         dirty = dirtyOf(inst);
                         break;
                 }

@@ -26,6 +26,32 @@ public final class Machine {
         BLOCKED
     }
 
+    /**
+     * Which tier runs guest code. {@code INTERP}: the interpreter only. {@code COMPILED}: functions
+     * are compiled to JVM bytecode ({@link JitCompiler}) before the first run, and those that
+     * cannot be (too large for a JVM method, unsupported instructions) stay interpreted.
+     * {@code AUTO}: compiled code is made on a background thread and used from the first run
+     * after it is ready. Either way states and images are the same.
+     */
+    public enum Tier {
+        INTERP,
+        COMPILED,
+        AUTO
+    }
+
+    /** The tier of new machines: {@code -Dpm.runtime.tier=interp|compiled|auto}, interp by default. */
+    public static Tier defaultTier() {
+        String t = System.getProperty("pm.runtime.tier", "interp");
+        switch (t) {
+            case "compiled":
+                return Tier.COMPILED;
+            case "auto":
+                return Tier.AUTO;
+            default:
+                return Tier.INTERP;
+        }
+    }
+
     /** Where the machine is between calls. */
     public enum Status {
         IDLE,
@@ -51,6 +77,14 @@ public final class Machine {
     private String blockedReason;
     String pendingBlockReason; // set by a suspending host call, consumed by block()
 
+    Tier tier = defaultTier();
+    boolean jitOn = tier != Tier.INTERP; // read by the interpreter at calls
+    boolean enterFresh; // an invocation started and not yet run: it may start in compiled code
+    long jitFuel; // fuel handed to and back from compiled code
+    RunResult jitStop; // why compiled code stopped the machine
+    JitContext jitContext;
+    int jitResumes; // frames re-entered into compiled code, for tests
+
     public Machine(Store store, Limits limits) {
         this.store = store;
         this.limits = limits;
@@ -67,6 +101,17 @@ public final class Machine {
 
     public Limits limits() {
         return limits;
+    }
+
+    public Tier tier() {
+        return tier;
+    }
+
+    /** Chooses the tier for what this machine runs from now on; a suspended invocation carries on in it. */
+    public Machine tier(Tier tier) {
+        this.tier = tier;
+        this.jitOn = tier != Tier.INTERP;
+        return this;
     }
 
     public Status status() {
@@ -129,6 +174,7 @@ public final class Machine {
         sp = c.localTypes.length;
         pc = 0;
         status = Status.SUSPENDED;
+        enterFresh = true;
     }
 
     /**
@@ -144,6 +190,32 @@ public final class Machine {
         }
         blockedReason = null;
         try {
+            if (jitOn) {
+                JitBridge.prepare(this);
+                if (enterFresh) {
+                    if (fuel <= 0) {
+                        return RunResult.OUT_OF_FUEL; // as the interpreter: stopped before the first instruction
+                    }
+                    enterFresh = false;
+                    if (fn.jit != null) {
+                        RunResult r = JitBridge.enter(this, fuel);
+                        if (r != null) {
+                            return r;
+                        }
+                        fuel = jitFuel;
+                    }
+                } else if (status == Status.SUSPENDED) {
+                    jitFuel = -1;
+                    RunResult r = JitBridge.resume(this, fuel);
+                    if (r != null) {
+                        return r;
+                    }
+                    if (jitFuel >= 0) {
+                        fuel = jitFuel; // the innermost frame ran on in compiled code
+                    }
+                }
+            }
+            enterFresh = false;
             return Interpreter.execute(this, fuel);
         } catch (RuntimeException | StackOverflowError e) {
             abort();
@@ -154,6 +226,7 @@ public final class Machine {
     /** Drops the invocation in progress, if any. */
     public void abort() {
         status = Status.IDLE;
+        enterFresh = false;
         fn = null;
         depth = 0;
         sp = 0;

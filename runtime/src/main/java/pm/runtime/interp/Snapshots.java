@@ -268,9 +268,10 @@ public final class Snapshots {
         MemoryState ms = state.getMemories(0);
         if (contents != null) {
             check(ms.getDataCount() == 0, "memory pages given twice");
-            check(contents.length == (long) ms.getPages() * MemoryInstance.PAGE_SIZE,
+            // Longer is a live memory's array with its reserve (see MemoryInstance#bytes).
+            check(contents.length >= (long) ms.getPages() * MemoryInstance.PAGE_SIZE,
                     "memory contents of " + contents.length + " bytes for " + ms.getPages() + " pages");
-            instance.memory.adopt(contents);
+            instance.memory.adopt(contents, ms.getPages());
             return;
         }
         instance.memory.resetTo(ms.getPages());

@@ -4,6 +4,8 @@ package pm.runtime.interp;
 final class WasmFunction extends FunctionRef {
     final Instance instance;
     final CompiledFunction code;
+    /** The module's compiled code, when this function has some and a compiled tier attached it; else null. */
+    JitCode jit;
 
     WasmFunction(Instance instance, CompiledFunction code) {
         super(code.paramTypes, code.resultTypes);

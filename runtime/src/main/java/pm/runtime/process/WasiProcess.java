@@ -254,7 +254,7 @@ public final class WasiProcess {
             header.setBaseImageId(base);
         }
         new ImageWriter(out, compress).write(header.build(), Snapshots.captureWithoutPages(instance, machine),
-                session.capture(), channels.capture(), memory == null ? null : memory.bytes(), changed);
+                session.capture(), channels.capture(), memory == null ? null : memory.exactBytes(), changed);
         lastImageId = id;
         return id;
     }

@@ -18,6 +18,7 @@ final class GuestMemory {
 
     private final MemoryInstance memory;
     private final byte[] bytes;
+    private final int size; // the array may be longer than the memory (its reserve)
 
     GuestMemory(Instance caller) {
         if (caller == null || caller.memory() == null) {
@@ -25,6 +26,7 @@ final class GuestMemory {
         }
         this.memory = caller.memory();
         this.bytes = memory.bytes();
+        this.size = memory.byteSize();
     }
 
     /** Records that {@code length} bytes at {@code address} were written through {@link #array}. */
@@ -35,7 +37,7 @@ final class GuestMemory {
     /** Checks that [address, address+length) lies in memory; returns the address as an index. */
     int range(int address, long length) {
         long end = (address & 0xFFFF_FFFFL) + length;
-        if (length < 0 || end > bytes.length) {
+        if (length < 0 || end > size) {
             throw new ErrnoException(Errno.EFAULT, "guest range " + Integer.toUnsignedString(address) + "+" + length + " outside memory");
         }
         return address;

@@ -36,4 +36,34 @@ class CProgramsTest {
         assertThat(tripped.stdout()).isEqualTo(GuestRun.expected(name));
         assertThat(tripped.instructions()).isEqualTo(plain.instructions());
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"lcg", "recursion", "sort", "digest", "float", "strings"})
+    void compiledTierPrintsWhatTheNativeBuildPrints(String name) throws Exception {
+        CompiledModule module = CompiledModule.compile(GuestRun.wasm(name));
+
+        GuestRun.Outcome compiled = GuestRun.run(module, List.of(name), new byte[0], new long[0], Machine.Tier.COMPILED, false);
+
+        assertThat(compiled.exitCode()).isZero();
+        assertThat(compiled.stdout()).isEqualTo(GuestRun.expected(name));
+    }
+
+    /**
+     * Round trips that switch tiers at every restore: compiled frames unwound into an image resume
+     * in the interpreter, and interpreter images resume with compiled code for every call made
+     * after. Stops fall at the compiled tier's safepoints, so points are drawn from its fuel count.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"lcg", "recursion", "sort", "digest", "float", "strings"})
+    void outputUnchangedByRoundTripsThatSwitchTiers(String name) throws Exception {
+        CompiledModule module = CompiledModule.compile(GuestRun.wasm(name));
+        GuestRun.Outcome compiled = GuestRun.run(module, List.of(name), new byte[0], new long[0], Machine.Tier.COMPILED, false);
+        long[] stops = GuestRun.stopPoints(compiled.instructions(), ROUND_TRIPS, name.hashCode());
+
+        GuestRun.Outcome tripped = GuestRun.run(module, List.of(name), new byte[0], stops, Machine.Tier.COMPILED, true);
+
+        assertThat(tripped.roundTrips()).isGreaterThanOrEqualTo(20);
+        assertThat(tripped.exitCode()).isZero();
+        assertThat(tripped.stdout()).isEqualTo(GuestRun.expected(name));
+    }
 }

@@ -58,20 +58,35 @@ final class SpecScript {
     private final SpecWorld world = new SpecWorld();
     private final Result result = new Result();
     private int invocation;
+    private final Machine.Tier tier;
 
-    private SpecScript(Path json, List<Long> recordedCounts, long seed) {
+    private SpecScript(Path json, List<Long> recordedCounts, long seed, Machine.Tier tier) {
         this.json = json;
         this.dir = json.getParent();
         this.recordedCounts = recordedCounts;
         this.random = new Random(seed);
+        this.tier = tier;
     }
 
     static Result runPlain(Path json) throws IOException {
-        return new SpecScript(json, null, 0).run();
+        return runPlain(json, Machine.Tier.INTERP);
     }
 
     static Result runWithFreezes(Path json, List<Long> counts, long seed) throws IOException {
-        return new SpecScript(json, counts, seed).run();
+        return runWithFreezes(json, counts, seed, Machine.Tier.INTERP);
+    }
+
+    /** Every invocation runs in {@code tier} (start functions run in the default tier). */
+    static Result runPlain(Path json, Machine.Tier tier) throws IOException {
+        return new SpecScript(json, null, 0, tier).run();
+    }
+
+    /**
+     * With round trips; in the compiled tier, a restored machine resumes in the interpreter half
+     * of the time (seeded), so states unwound from compiled frames resume in either tier.
+     */
+    static Result runWithFreezes(Path json, List<Long> counts, long seed, Machine.Tier tier) throws IOException {
+        return new SpecScript(json, counts, seed, tier).run();
     }
 
     private Result run() throws IOException {
@@ -204,7 +219,7 @@ final class SpecScript {
         }
         FunctionRef f = instance.function(field);
         long[] args = SpecValues.parseAll(action.get("args"));
-        Machine machine = new Machine(world.store, LIMITS);
+        Machine machine = new Machine(world.store, LIMITS).tier(tier);
         machine.start(f, args);
         lastMachine = machine;
         try {
@@ -251,7 +266,8 @@ final class SpecScript {
                 Snapshots.restore(instance.module(), decoded, world.importsOf.get(instance), world.store, LIMITS);
         world.replace(instance, restored.instance());
         result.roundTrips++;
-        lastMachine = restored.machine();
-        return restored.machine().run(Long.MAX_VALUE);
+        Machine.Tier resumeIn = tier == Machine.Tier.INTERP || random.nextBoolean() ? tier : Machine.Tier.INTERP;
+        lastMachine = restored.machine().tier(resumeIn);
+        return lastMachine.run(Long.MAX_VALUE);
     }
 }

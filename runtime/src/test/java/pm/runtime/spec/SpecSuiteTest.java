@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import pm.runtime.interp.Machine;
 
 /**
  * The WebAssembly 2.0 core spec suite (every non-SIMD script), twice: plain, and with a freeze,
@@ -27,9 +28,26 @@ class SpecSuiteTest {
     private static final long SEED = Long.getLong("pm.spec.seed", 20261126L);
     private static final Map<String, SpecScript.Result> PLAIN = new TreeMap<>();
     private static final Map<String, SpecScript.Result> FROZEN = new TreeMap<>();
+    private static final Map<String, SpecScript.Result> COMPILED = new TreeMap<>();
+    private static final Map<String, SpecScript.Result> COMPILED_FROZEN = new TreeMap<>();
 
     @TestFactory
     Stream<DynamicTest> specScripts() throws Exception {
+        return scripts(Machine.Tier.INTERP, PLAIN, FROZEN);
+    }
+
+    /**
+     * The same scripts with every function the compiled tier can take compiled (all of them:
+     * the suite without SIMD has no instruction it leaves to the interpreter), each invocation
+     * entering compiled code; round trips resume in either tier.
+     */
+    @TestFactory
+    Stream<DynamicTest> specScriptsCompiled() throws Exception {
+        return scripts(Machine.Tier.COMPILED, COMPILED, COMPILED_FROZEN);
+    }
+
+    private Stream<DynamicTest> scripts(Machine.Tier tier, Map<String, SpecScript.Result> plainResults,
+            Map<String, SpecScript.Result> frozenResults) throws Exception {
         Path wastDir = Paths.get(SpecSuiteTest.class.getResource("/wasm-spec").toURI());
         Path out = Paths.get("target", "spec-json");
         List<Path> scripts;
@@ -45,11 +63,11 @@ class SpecSuiteTest {
             String name = wast.getFileName().toString().replace(".wast", "");
             tests.add(DynamicTest.dynamicTest(name, () -> {
                 Path json = convert(wast, out.resolve(name), name);
-                SpecScript.Result plain = SpecScript.runPlain(json);
-                PLAIN.put(name, plain);
+                SpecScript.Result plain = SpecScript.runPlain(json, tier);
+                plainResults.put(name, plain);
                 SpecScript.Result frozen =
-                        SpecScript.runWithFreezes(json, plain.instructionCounts, SEED ^ name.hashCode());
-                FROZEN.put(name, frozen);
+                        SpecScript.runWithFreezes(json, plain.instructionCounts, SEED ^ name.hashCode(), tier);
+                frozenResults.put(name, frozen);
                 assertThat(plain.failures).as(name + " plain").isEmpty();
                 assertThat(frozen.failures).as(name + " with freeze round trips").isEmpty();
             }));
@@ -77,6 +95,8 @@ class SpecSuiteTest {
     static void summary() {
         print("spec suite", PLAIN);
         print("spec suite with freeze/restore round trips", FROZEN);
+        print("spec suite, compiled tier", COMPILED);
+        print("spec suite, compiled tier, with round trips resuming in either tier", COMPILED_FROZEN);
     }
 
     private static void print(String title, Map<String, SpecScript.Result> results) {

@@ -68,11 +68,21 @@ public final class GuestRun {
      * state to bytes, then a new session, store, instance and machine from them.
      */
     public static Outcome run(CompiledModule module, List<String> args, byte[] stdin, long[] stopAt) {
+        return run(module, args, stdin, stopAt, Machine.Tier.INTERP, false);
+    }
+
+    /**
+     * As {@link #run(CompiledModule, List, byte[], long[])}, starting in {@code tier}; with
+     * {@code switchTiers} every restored machine runs in the other tier than the one before
+     * (interpreter and compiled), so images written by each tier resume in the other.
+     */
+    public static Outcome run(CompiledModule module, List<String> args, byte[] stdin, long[] stopAt, Machine.Tier tier,
+            boolean switchTiers) {
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         WasiSession session = host(stdout, stdin).args(args).build();
         Store store = new Store();
         Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), store, Limits.DEFAULT);
-        Machine machine = new Machine(store, Limits.DEFAULT);
+        Machine machine = new Machine(store, Limits.DEFAULT).tier(tier);
         machine.start(instance.function("_start"));
         int exit = 0;
         int trips = 0;
@@ -88,7 +98,10 @@ public final class GuestRun {
                 Snapshots.Restored restored = Snapshots.restore(
                         module, StateBlob.decode(blob), new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
                 instance = restored.instance();
-                machine = restored.machine();
+                if (switchTiers) {
+                    tier = tier == Machine.Tier.INTERP ? Machine.Tier.COMPILED : Machine.Tier.INTERP;
+                }
+                machine = restored.machine().tier(tier);
                 trips++;
             }
             if (machine.status() == Machine.Status.SUSPENDED) {

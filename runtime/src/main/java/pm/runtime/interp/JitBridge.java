@@ -1,0 +1,355 @@
+package pm.runtime.interp;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import pm.runtime.interp.Machine.RunResult;
+
+/**
+ * Where the interpreter and compiled code meet: attaching a module's compiled code to an instance,
+ * calls from the interpreter into compiled code, and laying out unwound compiled frames as
+ * interpreter frames ({@link #install}), which is how a freeze, the end of a slice, a blocking host
+ * call or a deoptimisation leaves compiled code. Once installed, the frames are the interpreter's:
+ * they are captured, frozen and resumed as such, and calls they make enter compiled code again.
+ *
+ * <p>Compiled code is cached per module hash in memory; {@link Machine.Tier#AUTO} compiles on a
+ * background thread and runs interpreted until the code is there.
+ */
+final class JitBridge {
+    /** Compiled frames nested on the Java stack at most, before deeper calls go to the interpreter. */
+    static final int MAX_CALLS = 2_000;
+
+    private static final Map<String, CompletableFuture<JitCompiler.JitModule>> CACHE = new ConcurrentHashMap<>();
+    private static final ExecutorService COMPILER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "pm-jit-compiler");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        return t;
+    });
+
+    private static final boolean LOG = Boolean.getBoolean("pm.runtime.jitLog");
+    private static final java.util.concurrent.atomic.LongAdder[] UNWINDS = new java.util.concurrent.atomic.LongAdder[4];
+
+    static {
+        if (LOG) {
+            for (int i = 0; i < UNWINDS.length; i++) {
+                UNWINDS[i] = new java.util.concurrent.atomic.LongAdder();
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.printf(
+                    "jit: unwinds: frozen %d, out of fuel %d, blocked %d, deoptimised %d%n", UNWINDS[0].sum(),
+                    UNWINDS[1].sum(), UNWINDS[2].sum(), UNWINDS[3].sum())));
+        }
+    }
+
+    private JitBridge() {}
+
+    private static String key(CompiledModule module) {
+        return java.util.HexFormat.of().formatHex(module.sha256());
+    }
+
+    /** The module's compiled code, compiling it on this thread if needed (null if none could be made). */
+    static JitCompiler.JitModule compiled(CompiledModule module) {
+        CompletableFuture<JitCompiler.JitModule> f = CACHE.computeIfAbsent(key(module), k -> new CompletableFuture<>());
+        if (!f.isDone()) {
+            synchronized (f) {
+                if (!f.isDone()) {
+                    compileInto(module, f);
+                }
+            }
+        }
+        return f.join();
+    }
+
+    /** The module's compiled code if it is ready; otherwise starts compiling it in the background and returns null. */
+    static JitCompiler.JitModule compiledOrStart(CompiledModule module) {
+        CompletableFuture<JitCompiler.JitModule> f = CACHE.get(key(module));
+        if (f == null) {
+            CompletableFuture<JitCompiler.JitModule> mine = new CompletableFuture<>();
+            f = CACHE.putIfAbsent(key(module), mine);
+            if (f == null) {
+                COMPILER.execute(() -> {
+                    synchronized (mine) {
+                        if (!mine.isDone()) {
+                            compileInto(module, mine);
+                        }
+                    }
+                });
+                return null;
+            }
+        }
+        return f.isDone() ? f.join() : null;
+    }
+
+    private static void compileInto(CompiledModule module, CompletableFuture<JitCompiler.JitModule> f) {
+        try {
+            f.complete(JitCompiler.compile(module));
+        } catch (RuntimeException | LinkageError e) {
+            f.complete(null); // stays interpreted; the interpreter is the reference tier
+        }
+    }
+
+    /** Gives the instance's functions their compiled code. Idempotent. */
+    static void attach(Instance instance, JitCompiler.JitModule jm) {
+        if (jm == null || instance.jitAttached) {
+            return;
+        }
+        instance.jit = jm;
+        for (int i = instance.module.importedFunctions; i < instance.functions.length; i++) {
+            if (jm.compiled[i] && instance.functions[i] instanceof WasmFunction) {
+                ((WasmFunction) instance.functions[i]).jit = jm.code;
+            }
+        }
+        instance.jitAttached = true;
+    }
+
+    /** Attaches compiled code to the instance of the machine's current function, as its tier asks. */
+    static void prepare(Machine m) {
+        if (m.fn == null || m.fn.instance.jitAttached) {
+            return;
+        }
+        if (m.tier == Machine.Tier.COMPILED) {
+            attach(m.fn.instance, compiled(m.fn.instance.module));
+        } else if (m.tier == Machine.Tier.AUTO) {
+            attach(m.fn.instance, compiledOrStart(m.fn.instance.module));
+        }
+    }
+
+    private static JitContext context(Machine m, Instance inst) {
+        JitContext ctx = m.jitContext;
+        if (ctx == null || ctx.instance != inst) {
+            ctx = new JitContext(m, inst);
+            m.jitContext = ctx;
+        }
+        ctx.refresh();
+        ctx.calls = 0;
+        ctx.stackBytes = 0;
+        return ctx;
+    }
+
+    /**
+     * A call from the interpreter: the caller (the machine's current function, frame pointer
+     * {@code fp}) has the arguments on top of its operands, up to {@code sp}, and continues at
+     * {@code returnPc}. Fuel comes and goes through {@code m.jitFuel}. Returns the new sp; or -1
+     * when compiled frames were unwound into interpreter frames that the interpreter continues
+     * (registers in {@code m}); or -2 when the machine must stop ({@code m.jitStop} says why).
+     */
+    static int call(Machine m, WasmFunction w, int sp, int fp, int returnPc) {
+        JitContext ctx = context(m, w.instance);
+        ctx.fuel = m.jitFuel;
+        ctx.callLimit = Math.min(MAX_CALLS, m.limits.maxCallDepth() - m.depth - 1);
+        if (ctx.callLimit <= 0) {
+            // The callee's frame would be one past the limit, exactly where the interpreter traps.
+            throw new pm.runtime.TrapException(pm.runtime.TrapException.Kind.CALL_STACK_EXHAUSTED);
+        }
+        int base = sp - w.params.length;
+        try {
+            int n = w.jit.invoke(w.code.index, m.stack, base, ctx);
+            m.jitFuel = ctx.fuel;
+            return base + n;
+        } catch (JitUnwind u) {
+            m.jitFuel = ctx.fuel;
+            install(m, u, w.instance, m.fn, fp, returnPc, base);
+            return stopped(m, u) ? -2 : -1;
+        }
+    }
+
+    /**
+     * Runs the machine's fresh invocation (one frame at pc 0) in compiled code. Returns how the run
+     * ended, or null if the interpreter is to go on from the machine's registers with the fuel in
+     * {@code m.jitFuel}.
+     */
+    static RunResult enter(Machine m, long fuel) {
+        WasmFunction w = m.fn;
+        JitContext ctx = context(m, w.instance);
+        ctx.fuel = fuel;
+        ctx.callLimit = Math.min(MAX_CALLS, m.limits.maxCallDepth());
+        try {
+            int n = w.jit.invoke(w.code.index, m.stack, 0, ctx);
+            m.retired += fuel - ctx.fuel;
+            return m.complete(n, n);
+        } catch (JitUnwind u) {
+            m.retired += fuel - Math.max(ctx.fuel, 0);
+            m.depth = 0;
+            install(m, u, w.instance, null, 0, 0, 0);
+            if (stopped(m, u)) {
+                return m.jitStop;
+            }
+            m.jitFuel = Math.max(ctx.fuel, 0);
+            return null;
+        }
+    }
+
+    /**
+     * Re-enters compiled code for the machine's innermost frame if it stands at a resume site of a
+     * compiled function (where compiled code stopped it: a back-edge or a call): the frame leaves
+     * the machine and its function's resume copy carries on from the site, returning into the
+     * caller frame as a compiled call would. Returns how the run ended, or null if the interpreter
+     * is to go on from the machine's registers: with the fuel in {@code m.jitFuel} if compiled code
+     * ran, untouched if the frame cannot be re-entered.
+     */
+    static RunResult resume(Machine m, long fuel) {
+        WasmFunction f = m.fn;
+        Instance inst = f.instance;
+        JitCompiler.JitModule jm = inst.jit;
+        if (jm == null || m.status != Machine.Status.SUSPENDED || fuel <= 0) {
+            return null;
+        }
+        CompiledFunction c = f.code;
+        WasmFunction w = (WasmFunction) inst.functions[c.index];
+        if (w.jit == null) {
+            return null;
+        }
+        int site = jm.site(c.index, c.offsetOf(m.pc));
+        if (site < 0) {
+            return null;
+        }
+        m.jitResumes++;
+        int nl = c.localTypes.length;
+        long[] s = m.stack;
+        long[] locals = java.util.Arrays.copyOfRange(s, m.fp, m.fp + nl);
+        long[] operands = java.util.Arrays.copyOfRange(s, m.fp + nl, m.sp);
+        int base = m.fp;
+        JitContext ctx = context(m, inst);
+        ctx.resume = new JitResume(site, locals, operands);
+        ctx.fuel = fuel;
+        int d = m.depth;
+        if (d == 0) {
+            ctx.callLimit = Math.min(MAX_CALLS, m.limits.maxCallDepth());
+            try {
+                int n = w.jit.invoke(c.index, s, base, ctx);
+                m.retired += fuel - ctx.fuel;
+                return m.complete(base + n, n);
+            } catch (JitUnwind u) {
+                ctx.resume = null;
+                m.retired += fuel - Math.max(ctx.fuel, 0);
+                install(m, u, inst, null, 0, 0, base);
+                if (stopped(m, u)) {
+                    return m.jitStop;
+                }
+                m.jitFuel = Math.max(ctx.fuel, 0);
+                return null;
+            }
+        }
+        // The caller is the saved frame below: it gets the results as from a call.
+        d--;
+        WasmFunction caller = m.frameFunctions[d];
+        int returnPc = m.frames[2 * d];
+        int callerFp = m.frames[2 * d + 1];
+        m.frameFunctions[d] = null;
+        m.depth = d;
+        m.fn = caller;
+        ctx.callLimit = Math.min(MAX_CALLS, m.limits.maxCallDepth() - d - 1);
+        try {
+            int n = w.jit.invoke(c.index, s, base, ctx);
+            m.retired += fuel - ctx.fuel;
+            m.jitFuel = Math.max(ctx.fuel, 0);
+            m.pc = returnPc;
+            m.fp = callerFp;
+            m.sp = base + n;
+            return null;
+        } catch (JitUnwind u) {
+            ctx.resume = null;
+            m.retired += fuel - Math.max(ctx.fuel, 0);
+            install(m, u, inst, caller, callerFp, returnPc, base);
+            if (stopped(m, u)) {
+                return m.jitStop;
+            }
+            m.jitFuel = Math.max(ctx.fuel, 0);
+            return null;
+        }
+    }
+
+    private static boolean stopped(Machine m, JitUnwind u) {
+        if (LOG) {
+            UNWINDS[u.reason.ordinal()].increment();
+            if (u.reason == JitUnwind.Reason.DEOPTIMIZE && UNWINDS[3].sum() < 20) {
+                JitUnwind.Frame f = u.frames.get(0);
+                System.err.printf("jit: deoptimised in function %d at offset %d, %d frames deep%n", f.function, f.offset,
+                        u.frames.size());
+            }
+        }
+        switch (u.reason) {
+            case FROZEN:
+                m.freezeRequested = false; // consumed, as at an interpreter safepoint
+                m.jitStop = RunResult.FROZEN;
+                return true;
+            case OUT_OF_FUEL:
+                m.jitStop = RunResult.OUT_OF_FUEL;
+                return true;
+            case BLOCKED:
+                m.pendingBlockReason = u.blockedReason;
+                m.jitStop = RunResult.BLOCKED;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /**
+     * Lays the unwound frames out above the machine's saved frames as the interpreter would have
+     * them: the caller (if the interpreter called in) saved with its return pc, then each compiled
+     * frame's locals and operands from {@code base} on, each but the innermost saved at its call.
+     * A frame stopped between two instructions the pre-decoder fused runs unfused code until it
+     * returns.
+     */
+    static void install(Machine m, JitUnwind u, Instance inst, WasmFunction caller, int callerFp, int returnPc, int base) {
+        List<JitUnwind.Frame> frames = u.frames;
+        int d = m.depth;
+        if (caller != null) {
+            m.ensureFrames(d + 1);
+            m.frames[2 * d] = returnPc;
+            m.frames[2 * d + 1] = callerFp;
+            m.frameFunctions[d] = caller;
+            d++;
+        }
+        int fp = base;
+        for (int i = frames.size() - 1; i >= 0; i--) {
+            JitUnwind.Frame f = frames.get(i);
+            WasmFunction w = (WasmFunction) inst.functions[f.function];
+            CompiledFunction c = w.code;
+            int pc = c.pcOf(f.offset);
+            if (pc < 0) {
+                c = unfused(inst.module, c);
+                w = new WasmFunction(inst, c);
+                pc = c.pcOf(f.offset);
+                if (pc < 0) {
+                    throw new IllegalStateException("compiled frame of function " + f.function + " stopped at offset "
+                            + f.offset + ", which is no instruction boundary");
+                }
+            }
+            int nl = c.localTypes.length;
+            long[] s = m.ensureStack(fp + c.frameSize + 1);
+            System.arraycopy(f.locals, 0, s, fp, nl);
+            System.arraycopy(f.operands, 0, s, fp + nl, f.operands.length);
+            int sp = fp + nl + f.operands.length;
+            if (i > 0) {
+                m.ensureFrames(d + 1);
+                m.frames[2 * d] = pc + (c.code[pc] == Op.CALL ? 2 : 3);
+                m.frames[2 * d + 1] = fp;
+                m.frameFunctions[d] = w;
+                d++;
+                fp = sp;
+            } else {
+                m.fn = w;
+                m.pc = pc;
+                m.fp = fp;
+                m.sp = sp;
+                m.depth = d;
+            }
+        }
+        m.status = Machine.Status.SUSPENDED;
+    }
+
+    private static CompiledFunction unfused(CompiledModule module, CompiledFunction c) {
+        CompiledFunction u = c.unfused;
+        if (u == null) {
+            u = new FunctionCompiler(module.types, false)
+                    .compile(c.index, module.wasm.codeSection().getFunctionBody(c.index - module.importedFunctions));
+            c.unfused = u;
+        }
+        return u;
+    }
+}

@@ -1,0 +1,230 @@
+package pm.runtime.interp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import pm.runtime.TrapException;
+import pm.runtime.image.StateBlob;
+import pm.runtime.support.GuestRun;
+import pm.runtime.support.Wat;
+import pm.runtime.wasi.ProcessExit;
+import pm.runtime.wasi.WasiPreview1;
+import pm.runtime.wasi.WasiSession;
+import pm.v1.WasiState;
+
+/** The compiled tier on bad input, at its limits, and frozen at safepoints chosen by time. */
+class CompiledTierTest {
+    private static final String MEMORY = "(module (memory 1)"
+            + " (func (export \"load\") (param i32) (result i32) (i32.load (local.get 0)))"
+            + " (func (export \"loadFar\") (param i32) (result i32) (i32.load offset=0xFFFFFFFF (local.get 0)))"
+            + " (func (export \"store64\") (param i32) (i64.store (local.get 0) (i64.const -1)))"
+            + " (func (export \"load8\") (param i32) (result i32) (i32.load8_u (local.get 0))))";
+
+    private static final String RECURSION = "(module"
+            + " (func $forever (export \"forever\") (param i32) (result i32) (call $forever (i32.add (local.get 0) (i32.const 1))))"
+            + " (func $down (export \"down\") (param $n i32) (result i32)"
+            + "   (if (result i32) (i32.eqz (local.get $n)) (then (i32.const 0))"
+            + "     (else (i32.add (i32.const 1) (call $down (i32.sub (local.get $n) (i32.const 1))))))))";
+
+    private static final String COUNT_TO = "(module (global $i (mut i64) (i64.const 0))"
+            + " (func (export \"count\") (param $n i64) (result i64)"
+            + "   (loop $l (global.set $i (i64.add (global.get $i) (i64.const 1)))"
+            + "            (br_if $l (i64.lt_u (global.get $i) (local.get $n))))"
+            + "   (global.get $i)))";
+
+    private static Instance instance(String wat) {
+        return Instance.instantiate(CompiledModule.compile(Wat.toWasm(wat)), Imports.none(), new Store(), Limits.DEFAULT);
+    }
+
+    private static Machine compiled(Instance instance) {
+        return new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.COMPILED);
+    }
+
+    @Test
+    void outOfBoundsAccessesTrapWithTheSpecKindInCompiledCode() {
+        Instance instance = instance(MEMORY);
+        Machine machine = compiled(instance);
+
+        assertThat(machine.invoke(instance.function("load"), 65532)).containsExactly(0);
+        assertThat(((WasmFunction) instance.function("load")).jit).isNotNull(); // it did run compiled
+        for (Object[] call : new Object[][] {{"load", 65533L}, {"load", -1L}, {"loadFar", 0L}, {"store64", 65529L},
+                {"load8", 65536L}}) {
+            assertThatThrownBy(() -> compiled(instance).invoke(instance.function((String) call[0]), (Long) call[1]))
+                    .as(call[0] + "(" + call[1] + ")")
+                    .isInstanceOfSatisfying(TrapException.class,
+                            t -> assertThat(t.kind()).isEqualTo(TrapException.Kind.OUT_OF_BOUNDS_MEMORY));
+        }
+        assertThat(compiled(instance).invoke(instance.function("load8"), 65535)).containsExactly(0);
+    }
+
+    @Test
+    void infiniteRecursionTrapsCallStackExhaustedAndDeepRecursionCompletes() {
+        Instance instance = instance(RECURSION);
+
+        assertThatThrownBy(() -> compiled(instance).invoke(instance.function("forever"), 0))
+                .isInstanceOfSatisfying(TrapException.class,
+                        t -> assertThat(t.kind()).isEqualTo(TrapException.Kind.CALL_STACK_EXHAUSTED));
+        // Deeper than compiled frames may nest on the Java stack: the rest runs in the interpreter.
+        assertThat(compiled(instance).invoke(instance.function("down"), 15_000)).containsExactly(15_000);
+    }
+
+    @Test
+    void aFunctionTooLargeForOneJvmMethodStaysInterpretedAndItsCallersCallIt() {
+        StringBuilder big = new StringBuilder("(module (func $big (export \"big\") (param $x i32) (result i32)");
+        for (int i = 0; i < 12_000; i++) {
+            big.append(" (local.set $x (i32.add (local.get $x) (i32.const ").append(i % 7).append(")))");
+        }
+        big.append(" (local.get $x))");
+        big.append(" (func (export \"twice\") (param i32) (result i32) (call $big (call $big (local.get 0)))))");
+        int sum = 0;
+        for (int i = 0; i < 12_000; i++) {
+            sum += i % 7;
+        }
+        Instance instance = instance(big.toString());
+        Machine machine = compiled(instance);
+
+        assertThat(machine.invoke(instance.function("twice"), 1)).containsExactly(1 + 2L * sum);
+        assertThat(((WasmFunction) instance.function("big")).jit).isNull();
+        assertThat(((WasmFunction) instance.function("twice")).jit).isNotNull();
+    }
+
+    @Test
+    void freezeInACompiledTightLoopStopsAtItsBackEdgeAndResumesInTheInterpreter() throws Exception {
+        Instance instance = instance(COUNT_TO);
+        Machine machine = compiled(instance);
+        long n = 100_000_000L;
+        machine.start(instance.function("count"), n);
+        CountDownLatch running = new CountDownLatch(1);
+        CompletableFuture<Machine.RunResult> run = CompletableFuture.supplyAsync(() -> {
+            running.countDown();
+            return machine.run(Long.MAX_VALUE);
+        });
+        running.await();
+        Thread.sleep(20);
+        machine.requestFreeze();
+
+        assertThat(run.get(10, TimeUnit.SECONDS)).isEqualTo(Machine.RunResult.FROZEN);
+        byte[] blob = StateBlob.encode(Snapshots.capture(instance, machine));
+        Snapshots.Restored restored =
+                Snapshots.restore(instance.module(), StateBlob.decode(blob), Imports.none(), new Store(), Limits.DEFAULT);
+        Machine resumed = restored.machine().tier(Machine.Tier.INTERP);
+        assertThat(resumed.run(Long.MAX_VALUE)).isEqualTo(Machine.RunResult.COMPLETED);
+        assertThat(resumed.results()).containsExactly(n);
+    }
+
+    @Test
+    void aFrameFrozenInCompiledCodeReentersCompiledCodeAtItsSafepoint() throws Exception {
+        Instance instance = instance(COUNT_TO);
+        Machine machine = compiled(instance);
+        long n = 300_000_000L;
+        machine.start(instance.function("count"), n);
+        assertThat(machine.run(50_000)).isEqualTo(Machine.RunResult.OUT_OF_FUEL); // a slice, ended at a back-edge
+
+        byte[] blob = StateBlob.encode(Snapshots.capture(instance, machine));
+        Snapshots.Restored restored =
+                Snapshots.restore(instance.module(), StateBlob.decode(blob), Imports.none(), new Store(), Limits.DEFAULT);
+        Machine resumed = restored.machine().tier(Machine.Tier.COMPILED);
+        assertThat(resumed.run(Long.MAX_VALUE)).isEqualTo(Machine.RunResult.COMPLETED);
+        assertThat(resumed.results()).containsExactly(n);
+        assertThat(resumed.jitResumes).isEqualTo(1);
+        // and the same machine, sliced: every slice re-enters compiled code where the last one stopped
+        Machine sliced = compiled(instance);
+        sliced.start(instance.function("count"), n + 1_000_000);
+        int slices = 1;
+        while (sliced.run(20_000_000) == Machine.RunResult.OUT_OF_FUEL) {
+            slices++;
+        }
+        assertThat(sliced.results()).containsExactly(n + 1_000_000);
+        assertThat(sliced.jitResumes).isEqualTo(slices - 1).isPositive();
+    }
+
+    @Test
+    void generatedClassesPassTheBytecodeVerifier() {
+        for (String wat : new String[] {MEMORY, RECURSION, COUNT_TO}) {
+            byte[] bytes = JitCompiler.classFile(CompiledModule.compile(Wat.toWasm(wat)));
+            java.io.StringWriter problems = new java.io.StringWriter();
+            org.objectweb.asm.util.CheckClassAdapter.verify(new org.objectweb.asm.ClassReader(bytes),
+                    CompiledTierTest.class.getClassLoader(), false, new java.io.PrintWriter(problems));
+            assertThat(problems.toString()).as(wat).isEmpty();
+        }
+    }
+
+    @Test
+    void theAutoTierRunsInterpretedUntilTheCodeIsCompiledInTheBackgroundThenCompiled() {
+        Instance instance = instance(RECURSION.replace("down", "down2")); // a module of its own: not cached yet
+        FunctionRef down = instance.function("down2");
+        Machine machine = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.AUTO);
+
+        assertThat(machine.invoke(down, 100)).containsExactly(100);
+        pm.runtime.support.Eventually.await("compiled code attached", () -> {
+            machine.invoke(down, 100);
+            return ((WasmFunction) down).jit != null;
+        });
+        assertThat(machine.invoke(down, 1_000)).containsExactly(1_000);
+    }
+
+    /**
+     * Freezes requested from another thread at random times land on compiled and interpreted
+     * safepoints alike; each state goes through its encoded form into a new session, instance and
+     * machine, which resumes in the other tier half of the time. The output is the native build's.
+     */
+    @Test
+    void randomFreezesWhileRunningResumeInEitherTierWithTheSameOutput() throws Exception {
+        String name = "digest";
+        CompiledModule module = CompiledModule.compile(GuestRun.wasm(name));
+        module.compileTier();
+        Random random = new Random(20261206L);
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        byte[] stdin = new byte[0];
+        WasiSession session = GuestRun.host(stdout, stdin).args(List.of(name)).build();
+        Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
+        Machine machine = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.COMPILED);
+        machine.start(instance.function("_start"));
+        int freezes = 0;
+        int resumedCompiled = 0;
+        int exit = -1;
+        try {
+            while (true) {
+                Machine m = machine;
+                var pending = timer.schedule(m::requestFreeze, 1 + random.nextInt(15), TimeUnit.MILLISECONDS);
+                Machine.RunResult r = m.run(Long.MAX_VALUE);
+                pending.cancel(false);
+                if (r == Machine.RunResult.COMPLETED) {
+                    exit = 0;
+                    break;
+                }
+                assertThat(r).isEqualTo(Machine.RunResult.FROZEN);
+                freezes++;
+                byte[] blob = StateBlob.encode(Snapshots.capture(instance, m));
+                session = GuestRun.host(stdout, stdin).restore(WasiState.parseFrom(session.capture().toByteArray()), 1 << 20);
+                Snapshots.Restored restored = Snapshots.restore(
+                        module, StateBlob.decode(blob), new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
+                instance = restored.instance();
+                boolean compiledNext = random.nextBoolean();
+                resumedCompiled += compiledNext ? 1 : 0;
+                machine = restored.machine().tier(compiledNext ? Machine.Tier.COMPILED : Machine.Tier.INTERP);
+                machine.cancelFreezeRequest();
+            }
+        } catch (ProcessExit e) {
+            exit = e.status();
+        } finally {
+            timer.shutdownNow();
+        }
+
+        assertThat(exit).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).isEqualTo(GuestRun.expected(name));
+        assertThat(freezes).isGreaterThanOrEqualTo(3);
+        assertThat(resumedCompiled).isBetween(1, freezes - 1);
+    }
+}
