@@ -68,7 +68,7 @@ final class JitWarmup {
             // The migration path: state as protobuf bytes, memory as an array.
             ExecutionState execution = ExecutionState.parseFrom(p.captureExecution().toByteString());
             WasiState session = WasiState.parseFrom(p.captureSession().toByteString());
-            WasiProcess moved = WasiProcess.restore(module, execution, session, p.memory().bytes().clone(),
+            WasiProcess moved = WasiProcess.restore(module, execution, session, p.memory().exactBytes().clone(),
                     factory.endpoints(spec, log), factory.limits(spec), factory.fsBytes(spec));
             moved.run(40_000);
             // The checkpoint path: a full image and back.

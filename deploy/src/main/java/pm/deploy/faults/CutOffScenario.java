@@ -56,7 +56,7 @@ final class CutOffScenario implements Scenario {
     private static void awaitStandingStill(FaultCluster cluster, String id, ChildJvm agent) throws InterruptedException {
         long[] last = {-1};
         int[] still = {0};
-        Poll.until(NODE + " to fence " + id + " (instructions standing still)", Duration.ofSeconds(30), () -> {
+        Poll.until(NODE + " to fence " + id + " (instructions standing still)", Duration.ofMinutes(2), () -> {
             long now = cluster.probe().find(agent, id).map(pm.v1.ProcessInfo::getInstructionsRetired)
                     .orElseThrow(() -> new ScenarioFailure(id + " disappeared from " + NODE + " while it was cut off"));
             still[0] = now == last[0] ? still[0] + 1 : 0;

@@ -29,7 +29,7 @@ final class NodeLostScenario implements Scenario {
         String id = "p-node-lost";
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
             Migrations.spawnUnderWay(cluster, counter, id, NODE, CHECKPOINT_MILLIS);
-            ClusterProcess durable = Poll.value("a durable checkpoint of " + id + " (held by two nodes)", Duration.ofSeconds(30), () -> {
+            ClusterProcess durable = Poll.value("a durable checkpoint of " + id + " (held by two nodes)", Duration.ofMinutes(2), () -> {
                 ClusterProcess p = ExactlyOnce.ownershipRecord(cluster, id);
                 return p.getCheckpointNodesCount() >= 2 ? java.util.Optional.of(p) : java.util.Optional.empty();
             });
