@@ -88,7 +88,8 @@ class DistTarballTest {
 
         Map<String, String> agentSettings = new java.util.HashMap<>(tls);
         agentSettings.putAll(Map.of("name", "a1", "data", dir.resolve("a1").toString(), "bind", "127.0.0.1", "advertise", "127.0.0.1",
-                "port", "0", "metrics-port", "0", "zookeeper", zookeeper, "capacity-mib", "256"));
+                "port", "0", "metrics-port", "0", "zookeeper", zookeeper, "capacity-mib", "256",
+                "image-key", certs.resolve("cluster.key").toString()));
         start("agent", pm, "agent", "--config", config(home, "agent", agentSettings).toString(), "--exit-with-stdin");
 
         for (Process daemon : daemons) {
