@@ -20,14 +20,14 @@ import picocli.CommandLine.Spec;
  * so that failures become one line on stderr and an exit code (see {@link ExitCodes}) in one place.
  * The environment and the streams are injected so tests run it in-process.
  */
-@Command(name = "pmctl", mixinStandardHelpOptions = true, version = "pmctl 0.1.0",
+@Command(name = "pmctl", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, version = "pmctl 0.1.0",
         description = "Run, inspect and move WebAssembly processes on a process-migration cluster.",
         subcommands = {
             RunCommand.class, PsCommand.class, ProcessCommands.Inspect.class, LogsCommand.class,
             ProcessCommands.Freeze.class, ProcessCommands.Thaw.class, ProcessCommands.Checkpoint.class,
             ProcessCommands.Suspend.class, ProcessCommands.Resume.class, ProcessCommands.Migrate.class,
             ProcessCommands.Kill.class, NodeCommands.Nodes.class, NodeCommands.Drain.class, RebalanceCommand.class, EventsCommand.class,
-            ImageCommands.Export.class, ImageCommands.Import.class, NodeCommands.Leader.class,
+            ImageCommands.Export.class, ImageCommands.Import.class, NodeCommands.Leader.class, CommandLine.HelpCommand.class,
         })
 public final class Pmctl implements Runnable {
     static final String DEFAULT_COORDINATOR = "127.0.0.1:7700";
