@@ -67,17 +67,14 @@ final class ProcessFactory {
         return b;
     }
 
-    /** A new session: the spec's args, environment and files (under /data), stdio to {@code log}. */
+    /** A new session: the spec's args, environment and files under /data (which exists even without files), stdio to {@code log}. */
     WasiSession fresh(ProcessSpec spec, ProcessLog log) {
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> e : spec.getEnvMap().entrySet()) {
             env.add(e.getKey() + "=" + e.getValue());
         }
         WasiSession.Builder b = endpoints(spec, log).args(spec.getArgsList()).environment(env);
-        if (spec.getFilesCount() > 0) {
-            b.preopen(DATA_DIR, files(spec));
-        }
-        return b.build();
+        return b.preopen(DATA_DIR, files(spec)).build(); // always: a program may create its files there
     }
 
     private FileSystem files(ProcessSpec spec) {

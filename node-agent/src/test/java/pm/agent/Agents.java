@@ -61,18 +61,18 @@ public final class Agents implements AutoCloseable {
     }
 
     public static byte[] counterWasm() throws IOException {
-        try (java.io.InputStream in = Agents.class.getResourceAsStream("/counter.wasm")) {
-            if (in == null) {
-                throw new IOException("counter.wasm is not on the test class path (node-agent/src/test/guest/wasm)");
-            }
-            return in.readAllBytes();
-        }
+        return guest("counter");
     }
 
     public static byte[] sleeperWasm() throws IOException {
-        try (java.io.InputStream in = Agents.class.getResourceAsStream("/sleeper.wasm")) {
+        return guest("sleeper");
+    }
+
+    /** The bytes of guest program {@code name} (node-agent/src/test/guest/wasm/NAME.wasm, on the test class path). */
+    public static byte[] guest(String name) throws IOException {
+        try (java.io.InputStream in = Agents.class.getResourceAsStream("/" + name + ".wasm")) {
             if (in == null) {
-                throw new IOException("sleeper.wasm is not on the test class path (node-agent/src/test/guest/wasm)");
+                throw new IOException(name + ".wasm is not on the test class path (node-agent/src/test/guest/wasm)");
             }
             return in.readAllBytes();
         }
