@@ -155,7 +155,7 @@ public final class NodeAgentServer implements AutoCloseable {
         }
         guard.start();
         ownership = guard;
-        host.onEnded(h -> guard.recordEnded(h.id, h.epoch, h.state));
+        host.onEnded(h -> guard.recordEnded(h.id, h.epoch, h.state, h.exitStatus, h.failure));
     }
 
     /** What this node tells the cluster about itself; refreshed every second. */

@@ -249,12 +249,13 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
 
     /**
      * Tells the cluster that a process this node owns at {@code epoch} ended: its record's state
-     * becomes {@code state}, so that no recovery ever runs it again. Written with the record's
+     * becomes {@code state} (with the status or failure and the time), so that no recovery ever runs it again. Written with the record's
      * version, and only while the record still names this node at that epoch with no migration in
      * flight; a lost race is retried a few times, then left (the owner's live view still says it).
      * Runs on this class's thread.
      */
-    void recordEnded(String processId, long epoch, pm.v1.ProcessState state) {
+    void recordEnded(String processId, long epoch, pm.v1.ProcessState state, int exitStatus, String failure) {
+        long endedMillis = System.currentTimeMillis();
         events.execute(() -> {
             for (int attempt = 0; attempt < 5; attempt++) {
                 try {
@@ -264,7 +265,8 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
                         return;
                     }
                     zk.setData().withVersion(stat.getVersion()).forPath(layout.process(processId),
-                            r.toBuilder().setState(state).setUpdatedMillis(System.currentTimeMillis()).build().toByteArray());
+                            r.toBuilder().setState(state).setExitStatus(exitStatus).setFailure(failure).setEndedMillis(endedMillis)
+                                    .setUpdatedMillis(System.currentTimeMillis()).build().toByteArray());
                     return;
                 } catch (KeeperException.BadVersionException e) {
                     // the coordinator wrote meanwhile: read again

@@ -30,6 +30,7 @@ final class NodeCommands {
             DrainReport report = client.drain(node);
             output.print(report, Views.migrations(report.getMovedList()));
             if (!output.json()) {
+                report.getEndedList().forEach(id -> output.stream().println("left (ended): " + id));
                 report.getFailedList().forEach(f -> output.stream().println("not moved: " + Views.oneLine(f)));
             }
             if (report.getFailedCount() > 0) {

@@ -22,10 +22,15 @@ final class Views {
     private Views() {}
 
     static Table processes(Iterable<ClusterProcess> processes) {
-        Table t = new Table("ID", "NODE", "STATE", "EPOCH", "MEMORY", "INSTRUCTIONS", "LABELS");
+        return processes(processes, System.currentTimeMillis());
+    }
+
+    static Table processes(Iterable<ClusterProcess> processes, long nowMillis) {
+        Table t = new Table("ID", "NODE", "STATE", "AGE", "EPOCH", "MEMORY", "INSTRUCTIONS", "LABELS");
         for (ClusterProcess p : processes) {
             boolean live = p.hasInfo();
-            t.add(p.getProcessId(), p.getNode(), state(p.getState()), Long.toString(p.getEpoch()),
+            t.add(p.getProcessId(), p.getNode(), state(p), p.getCreatedMillis() == 0 ? "-" : age(nowMillis - p.getCreatedMillis()),
+                    Long.toString(p.getEpoch()),
                     live ? bytes(p.getInfo().getMemoryPages() * PAGE_BYTES) : "-",
                     live ? Long.toString(p.getInfo().getInstructionsRetired()) : "-",
                     labels(p.getLabelsMap()));
@@ -106,6 +111,40 @@ final class Views {
             line.append("  ").append(oneLine(e.getDetail()));
         }
         return line.toString();
+    }
+
+    /**
+     * The state as a person needs it: an ended process with its status; a process whose owner did not
+     * answer is "unknown", with why, rather than the record's stale word.
+     */
+    static String state(ClusterProcess p) {
+        ProcessState s = p.getState();
+        if (s == ProcessState.PROCESS_STATE_EXITED) {
+            return "exited(" + (p.hasInfo() ? p.getInfo().getExitStatus() : p.getExitStatus()) + ")";
+        }
+        if (s == ProcessState.PROCESS_STATE_FAILED || s == ProcessState.PROCESS_STATE_KILLED) {
+            return state(s);
+        }
+        return switch (p.getOwnerHealth()) {
+            case OWNER_HEALTH_NOT_ANSWERING -> "unknown:node-not-answering";
+            case OWNER_HEALTH_LOST -> "unknown:node-lost";
+            default -> state(s);
+        };
+    }
+
+    /** A duration the way ps shows one: the largest unit or two. */
+    static String age(long millis) {
+        long s = Math.max(0, millis / 1000);
+        if (s < 60) {
+            return s + "s";
+        }
+        if (s < 3600) {
+            return s / 60 + "m" + (s % 60 == 0 ? "" : s % 60 + "s");
+        }
+        if (s < 86_400) {
+            return s / 3600 + "h" + (s % 3600 / 60 == 0 ? "" : s % 3600 / 60 + "m");
+        }
+        return s / 86_400 + "d" + (s % 86_400 / 3600 == 0 ? "" : s % 86_400 / 3600 + "h");
     }
 
     static String state(ProcessState s) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import pm.v1.ClusterProcess;
+import pm.v1.OwnerHealth;
 import pm.v1.ProcessInfo;
 import pm.v1.ProcessState;
 
@@ -29,8 +30,31 @@ class ViewsTest {
 
         List<String> lines = Views.processes(List.of(p)).render().lines().toList();
 
-        assertThat(lines.get(0)).isEqualTo("ID  NODE  STATE    EPOCH  MEMORY   INSTRUCTIONS  LABELS");
-        assertThat(lines.get(1)).isEqualTo("p1  a     running  3      1.0 MiB  1234          a=2,z=1");
+        assertThat(lines.get(0)).isEqualTo("ID  NODE  STATE    AGE  EPOCH  MEMORY   INSTRUCTIONS  LABELS");
+        assertThat(lines.get(1)).isEqualTo("p1  a     running  -    3      1.0 MiB  1234          a=2,z=1");
+    }
+
+    @Test
+    void anEndedProcessShowsItsStatusAndAnUnansweredOneIsUnknown() {
+        ClusterProcess exited = ClusterProcess.newBuilder().setProcessId("p1").setNode("a").setState(ProcessState.PROCESS_STATE_EXITED)
+                .setExitStatus(3).setCreatedMillis(1_000).build();
+        ClusterProcess cutOff = ClusterProcess.newBuilder().setProcessId("p2").setNode("b").setState(ProcessState.PROCESS_STATE_RUNNING)
+                .setOwnerHealth(OwnerHealth.OWNER_HEALTH_NOT_ANSWERING).build();
+        ClusterProcess lost = cutOff.toBuilder().setProcessId("p3").setOwnerHealth(OwnerHealth.OWNER_HEALTH_LOST).build();
+
+        List<String> lines = Views.processes(List.of(exited, cutOff, lost), 1_000 + 3_725_000).render().lines().toList();
+
+        assertThat(lines.get(1)).startsWith("p1  a     exited(3)                   1h2m ");
+        assertThat(lines.get(2)).startsWith("p2  b     unknown:node-not-answering  -  ");
+        assertThat(lines.get(3)).startsWith("p3  b     unknown:node-lost           -  ");
+    }
+
+    @Test
+    void agesUseTheLargestUnits() {
+        assertThat(Views.age(59_999)).isEqualTo("59s");
+        assertThat(Views.age(61_000)).isEqualTo("1m1s");
+        assertThat(Views.age(7_200_000)).isEqualTo("2h");
+        assertThat(Views.age(90_000_000)).isEqualTo("1d1h");
     }
 
     @Test

@@ -2,6 +2,9 @@ package pm.client.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -62,6 +65,52 @@ class DrainTest {
                 }
             }
             cluster.killAgent(DRAINED);
+        }
+    }
+
+    @Test
+    void aNodeHoldingOnlyEndedProcessesDrainsCleanlyAndPsShowsTheirStatus(TestCluster cluster) throws Exception {
+        String node = "node-ended";
+        cluster.addAgent(node);
+        ClusterClient client = cluster.client();
+        PmctlRunner pmctl = new PmctlRunner(cluster.coordinatorAddresses());
+        try {
+            client.spawn(Guests.counter("ended-1", 3, 10, 4096).onNode(node, false).build());
+            await().atMost(Duration.ofMinutes(2)).until(() -> client.get("ended-1").getEndedMillis() > 0);
+
+            PmctlRunner.Result drain = pmctl.run("drain", node);
+
+            assertThat(drain.exitCode()).as(drain.toString()).isZero();
+            assertThat(drain.stdout()).contains("left (ended): ended-1");
+            assertThat(pmctl.run("ps").stdout()).containsPattern("(?m)^ended-1 +" + node + " +exited\\(0\\) +\\d+[smhd]");
+        } finally {
+            cluster.killAgent(node);
+        }
+    }
+
+    @Test
+    void theProcessesOfAnAgentThatStoppedAnsweringAreNotShownRunning(TestCluster cluster) throws Exception {
+        String node = "node-gone";
+        cluster.addAgent(node);
+        ClusterClient client = cluster.client();
+        PmctlRunner pmctl = new PmctlRunner(cluster.coordinatorAddresses());
+        try {
+            client.spawn(Guests.longRunning("gone-1").onNode(node, false).build());
+            Logs.awaitTick(client, "gone-1", 1);
+            cluster.killAgent(node);
+
+            PmctlRunner.Result ps = pmctl.run("ps");
+
+            // Until its session expires the node is still a member; then recovery may move the process (and it runs again).
+            assertThat(ps.stdout()).as(ps.toString()).containsPattern("(?m)^gone-1 +(" + node + " +unknown:node-(not-answering|lost) "
+                    + "|(?!" + node + ")\\S+ +running )");
+        } finally {
+            cluster.killAgent(node);
+            try {
+                client.kill("gone-1");
+            } catch (ClusterClientException ignored) {
+                // recovered and killed, or never spawned
+            }
         }
     }
 }

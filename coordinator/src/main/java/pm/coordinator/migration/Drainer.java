@@ -42,6 +42,10 @@ public final class Drainer {
             if (!r.getOwner().equals(node)) {
                 continue;
             }
+            if (ended(r)) {
+                report.addEnded(r.getProcessId()); // nothing runs; its record and logs stay where they are
+                continue;
+            }
             if (r.getPlacement().getPinned()) {
                 report.addFailed(r.getProcessId() + ": pinned to " + node);
                 continue;
@@ -58,6 +62,13 @@ public final class Drainer {
             }
         }
         return report.build();
+    }
+
+    private static boolean ended(OwnershipRecord r) {
+        return switch (r.getState()) {
+            case PROCESS_STATE_EXITED, PROCESS_STATE_FAILED, PROCESS_STATE_KILLED -> true;
+            default -> false;
+        };
     }
 
     /** The record once no migration is in flight (waits up to {@link #SETTLE_MILLIS}; the record as it is then). */

@@ -118,7 +118,7 @@ public final class ImageTransfer {
                 record = OwnershipRecord.newBuilder().setProcessId(id).setOwner(node.getName()).setEpoch(1)
                         .setState(ProcessState.PROCESS_STATE_RUNNING)
                         .setSpec(h.getSpec().toBuilder().clearModule().setModuleSha256(sha)).setModuleSha256(sha)
-                        .setUpdatedMillis(clock.millis()).build();
+                        .setUpdatedMillis(clock.millis()).setCreatedMillis(clock.millis()).build();
                 store.create(record);
                 toAgent = agents.streaming(node, 1).importImage(replyTo(reply));
                 // the agent keeps the exported id unless told; the cluster names the process itself

@@ -107,7 +107,7 @@ public final class ProcessLifecycle {
                 .setSpec(spec.toBuilder().clearModule().setModuleSha256(sha))
                 .setModuleSha256(sha)
                 .setPlacement(request.getPlacement())
-                .setUpdatedMillis(clock.millis())
+                .setUpdatedMillis(clock.millis()).setCreatedMillis(clock.millis())
                 .build();
         store.create(record);
         ProcessInfo info;

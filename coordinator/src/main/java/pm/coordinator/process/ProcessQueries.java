@@ -15,6 +15,7 @@ import pm.v1.ClusterListResponse;
 import pm.v1.ClusterProcess;
 import pm.v1.ListRequest;
 import pm.v1.NodeRecord;
+import pm.v1.OwnerHealth;
 import pm.v1.OwnershipRecord;
 import pm.v1.ProcessInfo;
 import pm.v1.ProcessRef;
@@ -40,14 +41,15 @@ public final class ProcessQueries {
 
     public ClusterProcess get(String id) {
         OwnershipRecord r = records.find(id).orElseGet(() -> store.get(id)).value();
-        ProcessInfo info = owners.find(r).map(n -> {
-            try {
-                return agents.blocking(n, r.getEpoch()).get(ProcessRef.newBuilder().setProcessId(id).build());
-            } catch (StatusRuntimeException e) {
-                return null;
-            }
-        }).orElse(null);
-        return ProcessViews.of(r, info);
+        Optional<NodeRecord> owner = owners.find(r);
+        if (owner.isEmpty()) {
+            return ProcessViews.of(r, null, OwnerHealth.OWNER_HEALTH_LOST);
+        }
+        try {
+            return ProcessViews.of(r, agents.blocking(owner.get(), r.getEpoch()).get(ProcessRef.newBuilder().setProcessId(id).build()));
+        } catch (StatusRuntimeException e) {
+            return ProcessViews.of(r, null, OwnerHealth.OWNER_HEALTH_NOT_ANSWERING);
+        }
     }
 
     public ClusterListResponse list(ClusterListRequest request) {
@@ -56,28 +58,34 @@ public final class ProcessQueries {
                 .filter(r -> r.getSpec().getLabelsMap().entrySet().containsAll(request.getLabelsMap().entrySet()))
                 .sorted(java.util.Comparator.comparing(OwnershipRecord::getProcessId))
                 .toList();
-        Map<String, Map<String, ProcessInfo>> live = new HashMap<>();
+        Map<String, OwnerView> live = new HashMap<>();
         for (String owner : records.stream().map(OwnershipRecord::getOwner).collect(Collectors.toSet())) {
             live.put(owner, listOn(records.stream().filter(r -> r.getOwner().equals(owner)).findFirst().orElseThrow()));
         }
         ClusterListResponse.Builder out = ClusterListResponse.newBuilder();
         for (OwnershipRecord r : records) {
-            out.addProcesses(ProcessViews.of(r, live.get(r.getOwner()).get(r.getProcessId())));
+            OwnerView view = live.get(r.getOwner());
+            ProcessInfo info = view.processes().get(r.getProcessId());
+            out.addProcesses(info != null ? ProcessViews.of(r, info) : ProcessViews.of(r, null, view.health()));
         }
         return out.build();
     }
 
-    /** What the owner of {@code any} runs, by process id; empty if it is down or does not answer. */
-    private Map<String, ProcessInfo> listOn(OwnershipRecord any) {
+    /** What one owner said: its processes by id, and how it answered. */
+    private record OwnerView(OwnerHealth health, Map<String, ProcessInfo> processes) {}
+
+    /** What the owner of {@code any} runs, by process id; nothing if it is lost or does not answer. */
+    private OwnerView listOn(OwnershipRecord any) {
         Optional<NodeRecord> node = owners.find(any);
         if (node.isEmpty()) {
-            return Map.of();
+            return new OwnerView(OwnerHealth.OWNER_HEALTH_LOST, Map.of());
         }
         try {
-            return agents.blocking(node.get()).list(ListRequest.getDefaultInstance()).getProcessesList().stream()
-                    .collect(Collectors.toMap(ProcessInfo::getProcessId, p -> p, (a, b) -> b));
+            return new OwnerView(OwnerHealth.OWNER_HEALTH_ANSWERED,
+                    agents.blocking(node.get()).list(ListRequest.getDefaultInstance()).getProcessesList().stream()
+                            .collect(Collectors.toMap(ProcessInfo::getProcessId, p -> p, (a, b) -> b)));
         } catch (StatusRuntimeException e) {
-            return Map.of();
+            return new OwnerView(OwnerHealth.OWNER_HEALTH_NOT_ANSWERING, Map.of());
         }
     }
 }

@@ -1,6 +1,7 @@
 package pm.coordinator.process;
 
 import pm.v1.ClusterProcess;
+import pm.v1.OwnerHealth;
 import pm.v1.OwnershipRecord;
 import pm.v1.ProcessInfo;
 
@@ -9,6 +10,11 @@ final class ProcessViews {
     private ProcessViews() {}
 
     static ClusterProcess of(OwnershipRecord r, ProcessInfo info) {
+        return of(r, info, info != null ? OwnerHealth.OWNER_HEALTH_ANSWERED : OwnerHealth.OWNER_HEALTH_UNSPECIFIED);
+    }
+
+    /** With how the owner answered: a list or a get says whether a missing live view means "not answering" or "lost". */
+    static ClusterProcess of(OwnershipRecord r, ProcessInfo info, OwnerHealth health) {
         ClusterProcess.Builder b = ClusterProcess.newBuilder()
                 .setProcessId(r.getProcessId())
                 .setNode(r.getOwner())
@@ -18,7 +24,12 @@ final class ProcessViews {
                 .addAllCheckpointNodes(r.getCheckpointNodesList())
                 .putAllLabels(r.getSpec().getLabelsMap())
                 .setModuleSha256(r.getModuleSha256())
-                .setPlacement(r.getPlacement());
+                .setPlacement(r.getPlacement())
+                .setOwnerHealth(health)
+                .setCreatedMillis(r.getCreatedMillis())
+                .setEndedMillis(r.getEndedMillis())
+                .setExitStatus(r.getExitStatus())
+                .setFailure(r.getFailure());
         if (info != null) {
             b.setInfo(info).setState(info.getState());
             if (r.getLastCheckpointId().isEmpty() && !info.getLastCheckpointId().isEmpty()) {
