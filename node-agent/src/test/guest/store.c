@@ -1,16 +1,45 @@
-/* Copies stdin into a file under the preopened /data and says how much it wrote.
+/* Moves bytes between stdin and a file under the preopened /data.
  *
- *   store NAME       writes /data/NAME (created or truncated)
+ *   store NAME       copies stdin to /data/NAME (created or truncated);
+ *                    prints "stored N bytes in /data/NAME"
+ *   store -r NAME    reads /data/NAME; prints "read N bytes, fnv1a HHHHHHHH"
+ *                    (32-bit FNV-1a of the content, lowercase hex)
  *
- * Prints "stored N bytes in /data/NAME" and exits 0; on any failure prints
- * "store: <what>: <reason>" on stderr and exits 1.
+ * Exits 0; on any failure prints "store: <what>: <reason>" on stderr and
+ * exits 1.
  */
 #include <stdio.h>
 #include <string.h>
 
+static int read_back(const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "/data/%s", name);
+    FILE *in = fopen(path, "rb");
+    if (in == NULL) {
+        perror("store: open");
+        return 1;
+    }
+    static unsigned char buf[65536];
+    unsigned long long total = 0;
+    unsigned int hash = 2166136261u;
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            hash = (hash ^ buf[i]) * 16777619u;
+        }
+        total += n;
+    }
+    fclose(in);
+    printf("read %llu bytes, fnv1a %08x\n", total, hash);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "-r") == 0) {
+        return read_back(argv[2]);
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: store NAME\n");
+        fprintf(stderr, "usage: store NAME | store -r NAME\n");
         return 2;
     }
     char path[512];

@@ -11,9 +11,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import pm.client.internal.CoordinatorRouter;
+import pm.client.internal.BlobUpload;
 import pm.client.internal.ImageFileHeader;
 import pm.client.internal.ImageUpload;
 import pm.client.internal.LogFollower;
+import pm.v1.BlobRef;
 import pm.v1.CheckpointInfo;
 import pm.v1.CheckpointRequest;
 import pm.v1.ClusterEvent;
@@ -62,8 +64,42 @@ public final class AsyncClusterClient implements AutoCloseable {
         return new AsyncClusterClient(ClientSettings.of(coordinators));
     }
 
+    /** Uploads each input too large to go inline (one after the other), then spawns naming them by hash. */
     public CompletableFuture<ClusterProcess> spawn(SpawnOptions options) {
-        return spawn(options.toRequest());
+        return spawn(options, TransferProgress.NONE);
+    }
+
+    /** As {@link #spawn(SpawnOptions)}, telling {@code progress} the bytes of the inputs uploaded so far. */
+    public CompletableFuture<ClusterProcess> spawn(SpawnOptions options, TransferProgress progress) {
+        java.util.List<Input> large = new java.util.ArrayList<>();
+        options.files().values().stream().filter(i -> !SpawnOptions.inline(i)).forEach(large::add);
+        if (!SpawnOptions.inline(options.stdin())) {
+            large.add(options.stdin());
+        }
+        Map<Input, BlobRef> uploaded = new java.util.IdentityHashMap<>();
+        AtomicLong before = new AtomicLong();
+        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+        for (Input input : large) {
+            chain = chain.thenCompose(v -> putBlob(input, sent -> progress.transferred(before.get() + sent)))
+                    .thenAccept(ref -> {
+                        uploaded.put(input, ref);
+                        before.addAndGet(ref.getSize());
+                    });
+        }
+        return chain.thenCompose(v -> spawn(options.toRequest(uploaded)));
+    }
+
+    /** Stores {@code input} on a node of the cluster; a spec then names it by the returned hash (FileEntry.sha256, stdin_sha256). */
+    public CompletableFuture<BlobRef> putBlob(Input input, TransferProgress progress) {
+        return CompletableFuture.supplyAsync(() -> router.leaderAddress(settings.callTimeout()))
+                .thenCompose(address -> {
+                    try {
+                        return BlobUpload.start(router.newCall(ClusterGrpc.getPutBlobMethod(), address, settings.transferTimeout()),
+                                input.open(), input.size(), progress);
+                    } catch (IOException e) {
+                        return CompletableFuture.failedFuture(new UncheckedIOException("cannot read an input: " + e.getMessage(), e));
+                    }
+                });
     }
 
     public CompletableFuture<ClusterProcess> spawn(ClusterSpawnRequest request) {

@@ -45,6 +45,16 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.spawn(options));
     }
 
+    /** Spawns, telling {@code progress} how many bytes of large inputs were uploaded first. */
+    public ClusterProcess spawn(SpawnOptions options, TransferProgress progress) {
+        return await(async.spawn(options, progress));
+    }
+
+    /** Stores an input on a node; a spec names it by the returned SHA-256 and size. */
+    public pm.v1.BlobRef putBlob(Input input, TransferProgress progress) {
+        return await(async.putBlob(input, progress));
+    }
+
     public ClusterProcess spawn(ClusterSpawnRequest request) {
         return await(async.spawn(request));
     }

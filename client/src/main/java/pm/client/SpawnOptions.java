@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import pm.v1.CheckpointPolicy;
 import pm.v1.ClusterSpawnRequest;
+import pm.v1.BlobRef;
 import pm.v1.FileEntry;
 import pm.v1.Placement;
 import pm.v1.ProcessLimits;
@@ -30,14 +31,17 @@ public record SpawnOptions(
         String programName,
         List<String> args,
         Map<String, String> env,
-        Map<String, ByteString> files,
-        ByteString stdin,
+        Map<String, Input> files,
+        Input stdin,
         Map<String, String> labels,
         int memoryLimitMib,
         String node,
         Map<String, String> nodeLabels,
         boolean pinned,
         CheckpointPolicy checkpoints) {
+
+    /** Inputs up to this size travel inside the spawn request; larger ones are uploaded first (PutBlob). */
+    public static final long INLINE_INPUT_BYTES = 64 << 10;
 
     /** One wasm page is 64 KiB, so a MiB is 16 of them. */
     private static final int PAGES_PER_MIB = 16;
@@ -72,6 +76,17 @@ public record SpawnOptions(
         return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(map));
     }
 
+    private static ByteString bytes(Input input) {
+        if (input instanceof Input.Bytes b) {
+            return b.bytes();
+        }
+        try (var in = input.open()) {
+            return ByteString.readFrom(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read an input: " + e.getMessage(), e);
+        }
+    }
+
     public static Builder builder(Path module) {
         try {
             String name = module.getFileName().toString();
@@ -86,18 +101,38 @@ public record SpawnOptions(
         return new Builder(ByteString.copyFrom(module), programName);
     }
 
+    /** Whether {@code input} is sent inside the spawn request rather than uploaded first. */
+    public static boolean inline(Input input) {
+        return input.size() <= INLINE_INPUT_BYTES;
+    }
+
+    /** The wire request with every input inline (each must be small: see {@link #inline}). */
     public ClusterSpawnRequest toRequest() {
+        return toRequest(Map.of());
+    }
+
+    /** The wire request; an input found in {@code uploaded} (by identity) is named by its stored hash, the rest go inline. */
+    public ClusterSpawnRequest toRequest(Map<Input, BlobRef> uploaded) {
         ProcessSpec.Builder spec = ProcessSpec.newBuilder()
                 .setModule(module)
                 .addArgs(programName)
                 .addAllArgs(args)
                 .putAllEnv(env)
-                .putAllLabels(labels)
-                .setStdin(stdin);
+                .putAllLabels(labels);
+        BlobRef stdinRef = uploaded.get(stdin);
+        if (stdinRef != null) {
+            spec.setStdinSha256(stdinRef.getSha256()).setStdinSize(stdinRef.getSize());
+        } else {
+            spec.setStdin(bytes(stdin));
+        }
         if (!checkpoints.equals(CheckpointPolicy.getDefaultInstance())) {
             spec.setCheckpointPolicy(checkpoints);
         }
-        files.forEach((path, contents) -> spec.addFiles(FileEntry.newBuilder().setPath(path).setContents(contents)));
+        files.forEach((path, input) -> {
+            BlobRef ref = uploaded.get(input);
+            spec.addFiles(ref != null ? FileEntry.newBuilder().setPath(path).setSha256(ref.getSha256()).setSize(ref.getSize())
+                    : FileEntry.newBuilder().setPath(path).setContents(bytes(input)));
+        });
         if (memoryLimitMib > 0) {
             spec.setLimits(ProcessLimits.newBuilder().setMemoryPages(memoryLimitMib * PAGES_PER_MIB));
         }
@@ -115,8 +150,8 @@ public record SpawnOptions(
         private String processId = "";
         private final List<String> args = new ArrayList<>();
         private final Map<String, String> env = new LinkedHashMap<>();
-        private final Map<String, ByteString> files = new LinkedHashMap<>();
-        private ByteString stdin = ByteString.EMPTY;
+        private final Map<String, Input> files = new LinkedHashMap<>();
+        private Input stdin = Input.of(new byte[0]);
         private final Map<String, String> labels = new LinkedHashMap<>();
         private int memoryLimitMib;
         private String node = "";
@@ -149,12 +184,21 @@ public record SpawnOptions(
         }
 
         public Builder withFile(String path, byte[] contents) {
-            files.put(path, ByteString.copyFrom(contents));
+            return withFile(path, Input.of(contents));
+        }
+
+        /** A file of /data from {@code input}; a local file is streamed when the spawn is made. */
+        public Builder withFile(String path, Input input) {
+            files.put(path, input);
             return this;
         }
 
         public Builder withStdin(byte[] contents) {
-            stdin = ByteString.copyFrom(contents);
+            return withStdin(Input.of(contents));
+        }
+
+        public Builder withStdin(Input input) {
+            stdin = input;
             return this;
         }
 

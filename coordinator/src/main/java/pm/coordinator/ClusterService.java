@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 import pm.coordinator.events.EventHub;
 import pm.coordinator.migration.Drainer;
 import pm.coordinator.migration.MigrationOrchestrator;
+import pm.coordinator.process.BlobRelay;
 import pm.coordinator.process.ImageTransfer;
 import pm.coordinator.process.LogFollower;
 import pm.coordinator.process.ProcessLifecycle;
@@ -59,10 +60,12 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     private final OwnershipCache records;
     private final Supplier<LeaderInfo> leader;
     private final Rebalancer rebalancer;
+    private final BlobRelay blobs;
 
     ClusterService(ProcessLifecycle lifecycle, ProcessQueries queries, MigrationOrchestrator migrations, Drainer drainer,
             LogFollower logs, ImageTransfer images, EventHub events, Membership membership, OwnershipCache records,
-            Supplier<LeaderInfo> leader, Rebalancer rebalancer) {
+            Supplier<LeaderInfo> leader, Rebalancer rebalancer, BlobRelay blobs) {
+        this.blobs = blobs;
         this.lifecycle = lifecycle;
         this.queries = queries;
         this.migrations = migrations;
@@ -193,6 +196,11 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     @Override
     public StreamObserver<ImageChunk> import_(StreamObserver<ClusterProcess> out) {
         return images.importInto(out);
+    }
+
+    @Override
+    public StreamObserver<pm.v1.BlobChunk> putBlob(StreamObserver<pm.v1.BlobRef> out) {
+        return blobs.upload(out);
     }
 
     @Override

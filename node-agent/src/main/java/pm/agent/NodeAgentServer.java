@@ -3,6 +3,7 @@ package pm.agent;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import org.apache.curator.framework.CuratorFramework;
+import pm.agent.store.BlobStore;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import pm.agent.cluster.ClusterLayout;
 import pm.agent.cluster.NodeRegistration;
@@ -57,6 +58,7 @@ public final class NodeAgentServer implements AutoCloseable {
     private final HealthStatusManager health = new HealthStatusManager();
     private final EpochFence epochs;
     private final CuratorFramework zk;
+    private final InputBlobs inputs;
     private Ownership ownership = Ownership.STANDALONE;
     private NodeRegistration registration;
     private final long startedMillis = System.currentTimeMillis();
@@ -75,8 +77,13 @@ public final class NodeAgentServer implements AutoCloseable {
         this.stores = new LocalStores(data, config.imageKeys());
         this.epochs = new EpochFence(config.cluster() != null);
         Doorbell doorbell = new Doorbell();
+        try {
+            this.inputs = new InputBlobs(new BlobStore(data.resolve("inputs")), this::peerAddresses, channels::get);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot open the input store under " + data, e);
+        }
         this.host = new ProcessHost(config, scheduler, stores, new ProcessRecords(data.resolve("processes")), metrics, background,
-                doorbell::ring);
+                doorbell::ring, inputs);
         FaultPoints faults = new FaultPoints(config.faultPoint());
         Forwarding forwarding = new Forwarding(100_000);
         this.source = new MigrationSource(host, channels, metrics, faults, this::address, forwarding);
@@ -98,6 +105,25 @@ public final class NodeAgentServer implements AutoCloseable {
         metrics.watch(host, scheduler);
     }
 
+    /** The other agents of the cluster, as ZooKeeper lists them now; none for a standalone agent. */
+    private List<String> peerAddresses() {
+        if (zk == null) {
+            return List.of();
+        }
+        ClusterLayout layout = new ClusterLayout(config.cluster().root());
+        List<String> addresses = new java.util.ArrayList<>();
+        try {
+            for (String name : zk.getChildren().forPath(layout.nodes())) {
+                if (!name.equals(config.nodeName())) {
+                    addresses.add(pm.v1.NodeRecord.parseFrom(zk.getData().forPath(layout.node(name))).getAddress());
+                }
+            }
+        } catch (Exception e) {
+            LOG.log(Level.INFO, "cannot list the other nodes: " + e.getMessage());
+        }
+        return addresses;
+    }
+
     private static Thread daemon(Runnable r, String name) {
         Thread t = new Thread(r, name);
         t.setDaemon(true);
@@ -109,12 +135,13 @@ public final class NodeAgentServer implements AutoCloseable {
         if (config.cluster() != null) {
             joinZooKeeper(config.cluster());
         }
+        inputs.store().sweepUploads(); // what uploads cut off by the last stop left
         new AgentRecovery(host, source, target, ownership).recover();
         server = config.transport().server(config.network().grpcSocket(), AgentAccess.POLICY)
                 .maxInboundMessageSize(config.maxMessageBytes())
                 .flowControlWindow(TransferWindow.HTTP2_BYTES)
                 .addService(ServerInterceptors.intercept(
-                        new NodeAgentService(host, source, target, 4L << 30, epochs, ownership, inbound, replicas), epochs))
+                        new NodeAgentService(host, source, target, 4L << 30, epochs, ownership, inbound, replicas, inputs), epochs))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
@@ -275,6 +302,7 @@ public final class NodeAgentServer implements AutoCloseable {
             zk.close();
         }
         stores.close();
+        inputs.store().close();
         try {
             if (server != null) {
                 server.awaitTermination(5, TimeUnit.SECONDS);

@@ -51,9 +51,11 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     private final EpochFence epochs;
     private final Ownership ownership;
     private final ChannelInbound inbound;
+    private final InputBlobs inputs;
 
     NodeAgentService(ProcessHost host, MigrationSource source, MigrationTarget target, long maxImportBytes, EpochFence epochs,
-            Ownership ownership, ChannelInbound inbound, CheckpointReplicas replicas) {
+            Ownership ownership, ChannelInbound inbound, CheckpointReplicas replicas, InputBlobs inputs) {
+        this.inputs = inputs;
         this.host = host;
         this.replicas = replicas;
         this.source = source;
@@ -236,12 +238,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
         }
 
         private void send() throws IOException {
-            while (!call.isReady()) {
-                if (call.isCancelled()) {
-                    throw new IOException("the caller went away");
-                }
-                java.util.concurrent.locks.LockSupport.parkNanos(200_000);
-            }
+            FlowControl.awaitReady(call);
             call.onNext(ImageChunk.newBuilder().setData(ByteString.copyFrom(buffer, 0, used)).build());
             used = 0;
         }
@@ -317,6 +314,26 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
                 });
             }
         };
+    }
+
+    @Override
+    public StreamObserver<pm.v1.BlobChunk> putBlob(StreamObserver<pm.v1.BlobRef> out) {
+        return new BlobUploadObserver(inputs.store(), out);
+    }
+
+    @Override
+    public void getBlob(pm.v1.BlobRef request, StreamObserver<pm.v1.BlobChunk> out) {
+        ServerCallStreamObserver<pm.v1.BlobChunk> call = (ServerCallStreamObserver<pm.v1.BlobChunk>) out;
+        try {
+            inputs.send(request, EXPORT_CHUNK, chunk -> {
+                FlowControl.awaitReady(call);
+                call.onNext(pm.v1.BlobChunk.newBuilder().setData(chunk).build());
+            });
+        } catch (IOException | RuntimeException e) {
+            out.onError(StatusMapping.toStatus(e));
+            return;
+        }
+        out.onCompleted();
     }
 
     @Override

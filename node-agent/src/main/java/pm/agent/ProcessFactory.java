@@ -3,6 +3,8 @@ package pm.agent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import pm.agent.store.BlobStore;
+import pm.runtime.LimitExceededException;
 import pm.runtime.interp.Limits;
 import pm.runtime.interp.MemoryInstance;
 import pm.runtime.wasi.ErrnoException;
@@ -24,15 +26,20 @@ final class ProcessFactory {
 
     private final long defaultFsBytes;
     private final Runnable outboxDoorbell;
+    private final InputResolver inputs;
 
     ProcessFactory(long defaultFsBytes) {
-        this(defaultFsBytes, () -> { });
+        this(defaultFsBytes, () -> { }, InputResolver.NONE);
     }
 
-    /** {@code outboxDoorbell}: rung when a process sends a message (the agent's channel dispatcher). */
-    ProcessFactory(long defaultFsBytes, Runnable outboxDoorbell) {
+    /**
+     * {@code outboxDoorbell}: rung when a process sends a message (the agent's channel dispatcher);
+     * {@code inputs}: the stored inputs a spec names by content.
+     */
+    ProcessFactory(long defaultFsBytes, Runnable outboxDoorbell, InputResolver inputs) {
         this.defaultFsBytes = defaultFsBytes;
         this.outboxDoorbell = outboxDoorbell;
+        this.inputs = inputs;
     }
 
     Limits limits(ProcessSpec spec) {
@@ -59,12 +66,32 @@ final class ProcessFactory {
         WasiSession.Builder b = WasiSession.builder()
                 .stdout((bytes, off, len) -> log.append(LogChunk.Stream.STREAM_STDOUT, bytes, off, len))
                 .stderr((bytes, off, len) -> log.append(LogChunk.Stream.STREAM_STDERR, bytes, off, len))
-                .stdin(InputSource.of(spec.getStdin().toByteArray()))
+                .stdin(stdin(spec))
                 .outboxDoorbell(outboxDoorbell);
         if (spec.getLimits().getMaxOpenHandles() > 0) {
             b.maxOpenHandles(spec.getLimits().getMaxOpenHandles());
         }
         return b;
+    }
+
+    private InputSource stdin(ProcessSpec spec) {
+        if (spec.getStdinSha256().isEmpty()) {
+            return InputSource.of(spec.getStdin().toByteArray());
+        }
+        BlobStore.Blob blob = inputs.require(spec.getStdinSha256(), spec.getStdinSize());
+        return blob::read; // read where the process is, never held whole in memory
+    }
+
+    /** The bytes a spec's inputs take in /data: refused before anything runs if more than its file-system limit. */
+    void checkInputsFit(ProcessSpec spec) {
+        long total = 0;
+        for (FileEntry f : spec.getFilesList()) {
+            total += f.getSha256().isEmpty() ? f.getContents().size() : f.getSize();
+        }
+        if (total > fsBytes(spec)) {
+            throw new LimitExceededException("the input files take " + total + " bytes, more than the file-system limit of "
+                    + fsBytes(spec) + " bytes (--fs-bytes, or the spec's limits.max_fs_bytes)");
+        }
     }
 
     /** A new session: the spec's args, environment and files under /data (which exists even without files), stdio to {@code log}. */
@@ -73,6 +100,7 @@ final class ProcessFactory {
         for (Map.Entry<String, String> e : spec.getEnvMap().entrySet()) {
             env.add(e.getKey() + "=" + e.getValue());
         }
+        checkInputsFit(spec);
         WasiSession.Builder b = endpoints(spec, log).args(spec.getArgsList()).environment(env);
         return b.preopen(DATA_DIR, files(spec)).build(); // always: a program may create its files there
     }
@@ -89,13 +117,25 @@ final class ProcessFactory {
                     }
                 }
                 Node file = fs.createFile(dir, parts[parts.length - 1]);
-                byte[] bytes = f.getContents().toByteArray();
-                fs.write(file, 0, bytes, 0, bytes.length);
+                if (f.getSha256().isEmpty()) {
+                    byte[] bytes = f.getContents().toByteArray();
+                    fs.write(file, 0, bytes, 0, bytes.length);
+                } else {
+                    copy(inputs.require(f.getSha256(), f.getSize()), fs, file);
+                }
             } catch (ErrnoException e) {
                 throw new IllegalArgumentException("file " + f.getPath() + ": " + e.getMessage(), e);
             }
         }
         return fs;
+    }
+
+    private static void copy(BlobStore.Blob blob, FileSystem fs, Node file) {
+        byte[] buffer = new byte[1 << 20];
+        long at = 0;
+        for (int n; (n = blob.read(at, buffer, 0, buffer.length)) > 0; at += n) {
+            fs.write(file, at, buffer, 0, n);
+        }
     }
 
     private static Node directory(FileSystem fs, Node parent, String name) {

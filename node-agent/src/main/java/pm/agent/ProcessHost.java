@@ -59,17 +59,17 @@ final class ProcessHost {
 
     ProcessHost(AgentConfig config, ProcessScheduler scheduler, LocalStores stores, ProcessRecords records, AgentMetrics metrics,
             Executor background) {
-        this(config, scheduler, stores, records, metrics, background, () -> { });
+        this(config, scheduler, stores, records, metrics, background, () -> { }, InputResolver.NONE);
     }
 
-    /** {@code outboxDoorbell}: rung when one of the processes sends a message. */
+    /** {@code outboxDoorbell}: rung when one of the processes sends a message; {@code inputs}: files and stdin by content. */
     ProcessHost(AgentConfig config, ProcessScheduler scheduler, LocalStores stores, ProcessRecords records, AgentMetrics metrics,
-            Executor background, Runnable outboxDoorbell) {
+            Executor background, Runnable outboxDoorbell, InputResolver inputs) {
         this.config = config;
         this.scheduler = scheduler;
         this.stores = stores;
         this.records = records;
-        this.factory = new ProcessFactory(config.defaultFsBytes(), outboxDoorbell);
+        this.factory = new ProcessFactory(config.defaultFsBytes(), outboxDoorbell, inputs);
         this.metrics = metrics;
         this.background = background;
     }

@@ -49,6 +49,8 @@ final class StatusMapping {
             status = Status.NOT_FOUND;
         } else if (e instanceof pm.agent.store.MissingBaseException) {
             status = Status.FAILED_PRECONDITION;
+        } else if (e instanceof pm.agent.store.BlobStore.BlobMismatchException) {
+            status = Status.INVALID_ARGUMENT; // the upload is not what its header declared
         } else if (e instanceof IllegalArgumentException) {
             status = Status.INVALID_ARGUMENT;
         } else if (e instanceof IOException) {

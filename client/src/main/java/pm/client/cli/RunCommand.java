@@ -8,7 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import pm.client.ClusterClient;
+import pm.client.Input;
 import pm.client.SpawnOptions;
+import pm.client.TransferProgress;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -71,7 +73,14 @@ final class RunCommand extends ClusterCommand {
 
     @Override
     void run(ClusterClient client, Output output) {
-        var p = client.spawn(options());
+        SpawnOptions options = options();
+        long uploads = options.files().values().stream().filter(i -> !SpawnOptions.inline(i)).mapToLong(Input::size).sum()
+                + (SpawnOptions.inline(options.stdin()) ? 0 : options.stdin().size());
+        ProgressMeter meter = new ProgressMeter("uploaded", pmctl.err(), System::nanoTime);
+        var p = client.spawn(options, uploads > 0 ? meter : TransferProgress.NONE);
+        if (uploads > 0) {
+            meter.finish(uploads);
+        }
         output.print(p, Views.processes(List.of(p)));
     }
 
@@ -104,10 +113,10 @@ final class RunCommand extends ClusterCommand {
             if (eq <= 0 || eq == file.length() - 1) {
                 throw usage("--file is LOCAL=REMOTE_PATH, not " + file);
             }
-            b.withFile(guestPath(file.substring(eq + 1)), read(Path.of(file.substring(0, eq))));
+            b.withFile(guestPath(file.substring(eq + 1)), input(Path.of(file.substring(0, eq))));
         }
         if (stdin != null) {
-            b.withStdin(read(stdin));
+            b.withStdin(input(stdin));
         }
         try {
             return b.build();
@@ -148,6 +157,14 @@ final class RunCommand extends ClusterCommand {
         } catch (IOException e) {
             throw usage("cannot read " + file + ": " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
         }
+    }
+
+    /** A local input, streamed at spawn time; it must be a readable regular file now. */
+    private Input input(Path file) {
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw usage("cannot read " + file + ": " + (Files.exists(file) ? "not a readable file" : "no such file"));
+        }
+        return Input.of(file);
     }
 
     private CommandLine.ParameterException usage(String message) {

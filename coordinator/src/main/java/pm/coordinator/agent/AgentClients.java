@@ -74,6 +74,11 @@ public final class AgentClients implements AutoCloseable {
                 .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(epochHeader(epoch)));
     }
 
+    /** A streaming stub without a deadline or an epoch, for streams about no process (input uploads). */
+    public NodeAgentGrpc.NodeAgentStub streaming(NodeRecord node) {
+        return NodeAgentGrpc.newStub(channel(node.getAddress()));
+    }
+
     private static Metadata epochHeader(long epoch) {
         Metadata headers = new Metadata();
         headers.put(ClusterLayout.EPOCH_HEADER, Long.toString(epoch));

@@ -43,6 +43,8 @@ import pm.v1.SpawnRequest;
 public final class ProcessLifecycle {
     private static final Pattern PROCESS_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final byte[] WASM_MAGIC = {0, 'a', 's', 'm'};
+    /** Inline inputs a spec may carry (they live in its ZooKeeper record). */
+    static final int MAX_INLINE_INPUT_BYTES = 256 << 10;
 
     private final OwnershipStore store;
     private final Membership membership;
@@ -93,10 +95,31 @@ public final class ProcessLifecycle {
         }
     }
 
+    /**
+     * Inputs carried in the spec itself go into the ownership record, so ZooKeeper (whose nodes hold
+     * about 1 MB) must never see large ones: anything bigger travels by PutBlob and is named by hash.
+     */
+    static void requireSmallInline(ProcessSpec spec) {
+        long inline = spec.getStdin().size();
+        for (pm.v1.FileEntry f : spec.getFilesList()) {
+            inline += f.getContents().size();
+            if (!f.getSha256().isEmpty() && (f.getSha256().size() != 32 || !f.getContents().isEmpty())) {
+                throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "file " + f.getPath()
+                        + ": an input named by sha256 has a 32-byte hash and no inline contents");
+            }
+        }
+        if (inline > MAX_INLINE_INPUT_BYTES) {
+            throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "the spec carries " + inline
+                    + " bytes of files and stdin inline; at most " + MAX_INLINE_INPUT_BYTES
+                    + " may be, larger inputs go by PutBlob and are named by their SHA-256 (the SDK and pmctl do this)");
+        }
+    }
+
     public ClusterProcess spawn(ClusterSpawnRequest request) {
         String id = processId(request.getProcessId());
         ProcessSpec spec = request.getSpec();
         requireWasm(spec.getModule());
+        requireSmallInline(spec);
         NodeRecord node = placer.place(PlacementRequest.of(spec, request.getPlacement(), Set.of()));
         ByteString sha = modules.put(spec.getModule());
         OwnershipRecord record = OwnershipRecord.newBuilder()

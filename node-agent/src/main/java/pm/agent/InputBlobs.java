@@ -1,0 +1,120 @@
+package pm.agent;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import pm.agent.store.BlobStore;
+import pm.v1.BlobChunk;
+import pm.v1.BlobRef;
+import pm.v1.NodeAgentGrpc;
+
+/**
+ * This agent's inputs: those uploaded to it, and those a spec names that it fetches from its peers
+ * (the other nodes of the cluster) on first use, so a process placed, migrated or recovered here finds
+ * its files and stdin. Fetched inputs are kept: the node then holds a copy too. Thread-safe; a fetch
+ * runs on the caller's thread.
+ */
+final class InputBlobs implements InputResolver {
+    private static final Logger LOG = Logger.getLogger(InputBlobs.class.getName());
+    /** A fetch may take this long plus a second per 16 MiB: slow links move large inputs slowly, not never. */
+    private static final long FETCH_BASE_SECONDS = 60;
+
+    private final BlobStore store;
+    private final Supplier<List<String>> peers;
+    private final Function<String, ManagedChannel> channels;
+
+    /** {@code peers}: the addresses of the other agents, asked in order when an input is not held here. */
+    InputBlobs(BlobStore store, Supplier<List<String>> peers, Function<String, ManagedChannel> channels) {
+        this.store = store;
+        this.peers = peers;
+        this.channels = channels;
+    }
+
+    BlobStore store() {
+        return store;
+    }
+
+    @Override
+    public BlobStore.Blob require(ByteString sha256, long size) {
+        if (sha256.size() != 32) {
+            throw new AgentException(AgentException.Reason.BAD_REQUEST, "an input is named by a 32-byte SHA-256, not " + sha256.size() + " bytes");
+        }
+        String hex = HexFormat.of().formatHex(sha256.toByteArray());
+        Optional<BlobStore.Blob> held = store.find(sha256.toByteArray()).or(() -> fetch(sha256, size, hex));
+        BlobStore.Blob blob = held.orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
+                "input " + hex + " (" + size + " bytes) is held by no node; upload it again"));
+        if (blob.size() != size) {
+            throw new AgentException(AgentException.Reason.BAD_REQUEST, "input " + hex + " has " + blob.size() + " bytes, not the "
+                    + size + " the spec says");
+        }
+        return blob;
+    }
+
+    private synchronized Optional<BlobStore.Blob> fetch(ByteString sha256, long size, String hex) {
+        Optional<BlobStore.Blob> meanwhile = store.find(sha256.toByteArray()); // one fetch of a blob at a time
+        if (meanwhile.isPresent()) {
+            return meanwhile;
+        }
+        BlobRef ref = BlobRef.newBuilder().setSha256(sha256).setSize(size).build();
+        for (String peer : peers.get()) {
+            try {
+                if (fetchFrom(peer, ref)) {
+                    return store.find(sha256.toByteArray());
+                }
+            } catch (StatusRuntimeException | IOException e) {
+                LOG.log(Level.INFO, "cannot fetch input " + hex + " from " + peer + ": " + e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private boolean fetchFrom(String peer, BlobRef ref) throws IOException {
+        long seconds = FETCH_BASE_SECONDS + ref.getSize() / (16 << 20);
+        Iterator<BlobChunk> chunks = NodeAgentGrpc.newBlockingStub(channels.apply(peer)).withDeadlineAfter(seconds, TimeUnit.SECONDS)
+                .getBlob(ref);
+        try (BlobStore.Upload upload = store.begin(ref.getSize(), ref.getSha256().toByteArray())) {
+            while (chunks.hasNext()) {
+                upload.write(chunks.next().getData().asReadOnlyByteBuffer());
+            }
+            upload.finish();
+            return true;
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Streams input {@code ref} in chunks of {@code chunkBytes} to {@code send}; NOT_FOUND if not held here (no fetch). */
+    void send(BlobRef ref, int chunkBytes, ChunkSink send) throws IOException {
+        BlobStore.Blob blob = store.find(ref.getSha256().toByteArray()).orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
+                "input " + HexFormat.of().formatHex(ref.getSha256().toByteArray()) + " is not held here"));
+        byte[] buffer = new byte[chunkBytes];
+        for (long at = 0; at < blob.size(); ) {
+            int n = blob.read(at, buffer, 0, buffer.length);
+            if (n <= 0) {
+                throw new UncheckedIOException(new IOException("input " + blob.hex() + " ended early at " + at));
+            }
+            send.accept(ByteString.copyFrom(buffer, 0, n));
+            at += n;
+        }
+    }
+
+    /** Where {@link #send} puts each chunk; may block (flow control). */
+    @FunctionalInterface
+    interface ChunkSink {
+        void accept(ByteString chunk) throws IOException;
+    }
+}
