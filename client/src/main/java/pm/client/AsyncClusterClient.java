@@ -30,6 +30,8 @@ import pm.v1.DrainReport;
 import pm.v1.DrainRequest;
 import pm.v1.EventsRequest;
 import pm.v1.ExportRequest;
+import pm.v1.FileRef;
+import pm.v1.FileStat;
 import pm.v1.ImportHeader;
 import pm.v1.LeaderInfo;
 import pm.v1.LeaderRequest;
@@ -42,6 +44,7 @@ import pm.v1.NodesResponse;
 import pm.v1.ProcessRef;
 import pm.v1.RebalancePlan;
 import pm.v1.RebalanceRequest;
+import pm.v1.WriteFileRequest;
 
 /**
  * The cluster's API as futures and streams. Give it any coordinators' addresses: calls find the leader
@@ -208,6 +211,30 @@ public final class AsyncClusterClient implements AutoCloseable {
                     progress.transferred(written.addAndGet(chunk.getData().size()));
                 });
         return stream.done().thenApply(v -> written.get());
+    }
+
+    /**
+     * Copies the file at {@code path} (under /data) of a running, frozen or ended process to {@code out}
+     * (which stays open); the future has the number of bytes. A running process pauses for the copy.
+     */
+    public CompletableFuture<Long> readFile(String processId, String path, OutputStream out, TransferProgress progress) {
+        AtomicLong written = new AtomicLong();
+        StreamHandle stream = router.serverStream(ClusterGrpc.getReadFileMethod(),
+                FileRef.newBuilder().setProcessId(processId).setPath(path).build(), settings.transferTimeout(), chunk -> {
+                    try {
+                        chunk.getData().writeTo(out);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot write the copy: " + e.getMessage(), e);
+                    }
+                    progress.transferred(written.addAndGet(chunk.getData().size()));
+                });
+        return stream.done().thenApply(v -> written.get());
+    }
+
+    /** Uploads {@code input}, then makes it the file at {@code path} (under /data) of a running, frozen or ended process. */
+    public CompletableFuture<FileStat> writeFile(String processId, String path, Input input, TransferProgress progress) {
+        return putBlob(input, progress).thenCompose(ref -> longCall(ClusterGrpc.getWriteFileMethod(),
+                WriteFileRequest.newBuilder().setProcessId(processId).setPath(path).setContents(ref).build()));
     }
 
     /**

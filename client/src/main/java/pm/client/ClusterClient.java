@@ -50,6 +50,16 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.spawn(options, progress));
     }
 
+    /** Copies a file of a process's /data to {@code out}; returns the number of bytes. */
+    public long readFile(String processId, String path, java.io.OutputStream out, TransferProgress progress) {
+        return await(async.readFile(processId, path, out, progress));
+    }
+
+    /** Makes {@code input} the file at {@code path} of a process's /data. */
+    public pm.v1.FileStat writeFile(String processId, String path, Input input, TransferProgress progress) {
+        return await(async.writeFile(processId, path, input, progress));
+    }
+
     /** Stores an input on a node; a spec names it by the returned SHA-256 and size. */
     public pm.v1.BlobRef putBlob(Input input, TransferProgress progress) {
         return await(async.putBlob(input, progress));

@@ -8,6 +8,7 @@ import pm.coordinator.events.EventHub;
 import pm.coordinator.migration.Drainer;
 import pm.coordinator.migration.MigrationOrchestrator;
 import pm.coordinator.process.BlobRelay;
+import pm.coordinator.process.FileCopy;
 import pm.coordinator.process.ImageTransfer;
 import pm.coordinator.process.LogFollower;
 import pm.coordinator.process.ProcessLifecycle;
@@ -61,11 +62,13 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     private final Supplier<LeaderInfo> leader;
     private final Rebalancer rebalancer;
     private final BlobRelay blobs;
+    private final FileCopy files;
 
     ClusterService(ProcessLifecycle lifecycle, ProcessQueries queries, MigrationOrchestrator migrations, Drainer drainer,
             LogFollower logs, ImageTransfer images, EventHub events, Membership membership, OwnershipCache records,
-            Supplier<LeaderInfo> leader, Rebalancer rebalancer, BlobRelay blobs) {
+            Supplier<LeaderInfo> leader, Rebalancer rebalancer, BlobRelay blobs, FileCopy files) {
         this.blobs = blobs;
+        this.files = files;
         this.lifecycle = lifecycle;
         this.queries = queries;
         this.migrations = migrations;
@@ -201,6 +204,23 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     @Override
     public StreamObserver<pm.v1.BlobChunk> putBlob(StreamObserver<pm.v1.BlobRef> out) {
         return blobs.upload(out);
+    }
+
+    @Override
+    public void readFile(pm.v1.FileRef request, StreamObserver<pm.v1.FileChunk> out) {
+        try {
+            files.read(request.toBuilder().setProcessId(id(request.getProcessId())).build(),
+                    (io.grpc.stub.ServerCallStreamObserver<pm.v1.FileChunk>) out);
+        } catch (Exception e) {
+            out.onError(ClusterStatus.toStatus(e));
+            return;
+        }
+        out.onCompleted();
+    }
+
+    @Override
+    public void writeFile(pm.v1.WriteFileRequest request, StreamObserver<pm.v1.FileStat> out) {
+        unary(out, () -> files.write(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
     }
 
     @Override

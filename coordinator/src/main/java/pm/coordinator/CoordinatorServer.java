@@ -27,6 +27,7 @@ import pm.coordinator.placement.Reservations;
 import pm.coordinator.process.CheckpointScheduler;
 import pm.coordinator.process.DurableCheckpoints;
 import pm.coordinator.process.BlobRelay;
+import pm.coordinator.process.FileCopy;
 import pm.coordinator.process.ImageTransfer;
 import pm.coordinator.process.LogFollower;
 import pm.coordinator.process.ModuleCache;
@@ -142,7 +143,7 @@ public final class CoordinatorServer implements AutoCloseable {
                 new ProcessLifecycle(store, membership, placer, agents, images, modules, events, metrics, checkpoints, clock),
                 new ProcessQueries(store, records, owners, agents), migrations, new Drainer(membership, store, migrations, events),
                 new LogFollower(store, owners, agents), images, events, membership, records, this::leaderInfo, rebalancer,
-                new BlobRelay(membership, agents));
+                new BlobRelay(membership, agents), new FileCopy(store, owners, agents));
 
         server = config.transport().server(config.network().grpcSocket(), ClusterAccess.POLICY)
                 .maxInboundMessageSize(64 << 20)

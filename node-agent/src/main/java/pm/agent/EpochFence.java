@@ -32,7 +32,7 @@ final class EpochFence implements ServerInterceptor {
                     NodeAgentGrpc.getThawMethod(), NodeAgentGrpc.getKillMethod(), NodeAgentGrpc.getCheckpointMethod(),
                     NodeAgentGrpc.getSuspendMethod(), NodeAgentGrpc.getResumeMethod(), NodeAgentGrpc.getExportImageMethod(),
                     NodeAgentGrpc.getImportImageMethod(), NodeAgentGrpc.getMigrateOutMethod(), NodeAgentGrpc.getReplicateMethod(),
-                    NodeAgentGrpc.getAdoptMethod())
+                    NodeAgentGrpc.getAdoptMethod(), NodeAgentGrpc.getWriteFileMethod())
             .map(MethodDescriptor::getFullMethodName)
             .collect(Collectors.toUnmodifiableSet());
 

@@ -141,7 +141,8 @@ public final class NodeAgentServer implements AutoCloseable {
                 .maxInboundMessageSize(config.maxMessageBytes())
                 .flowControlWindow(TransferWindow.HTTP2_BYTES)
                 .addService(ServerInterceptors.intercept(
-                        new NodeAgentService(host, source, target, 4L << 30, epochs, ownership, inbound, replicas, inputs), epochs))
+                        new NodeAgentService(host, source, target, 4L << 30, epochs, ownership, inbound, replicas, inputs,
+                                new ProcessFiles(host)), epochs))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()

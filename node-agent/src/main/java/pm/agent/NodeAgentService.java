@@ -52,10 +52,12 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     private final Ownership ownership;
     private final ChannelInbound inbound;
     private final InputBlobs inputs;
+    private final ProcessFiles files;
 
     NodeAgentService(ProcessHost host, MigrationSource source, MigrationTarget target, long maxImportBytes, EpochFence epochs,
-            Ownership ownership, ChannelInbound inbound, CheckpointReplicas replicas, InputBlobs inputs) {
+            Ownership ownership, ChannelInbound inbound, CheckpointReplicas replicas, InputBlobs inputs, ProcessFiles files) {
         this.inputs = inputs;
+        this.files = files;
         this.host = host;
         this.replicas = replicas;
         this.source = source;
@@ -334,6 +336,37 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
             return;
         }
         out.onCompleted();
+    }
+
+    @Override
+    public void readFile(pm.v1.FileRef request, StreamObserver<pm.v1.FileChunk> out) {
+        ServerCallStreamObserver<pm.v1.FileChunk> call = (ServerCallStreamObserver<pm.v1.FileChunk>) out;
+        try {
+            byte[] bytes = files.read(admitted(request.getProcessId()), request.getPath());
+            int at = 0;
+            do {
+                int n = Math.min(EXPORT_CHUNK, bytes.length - at);
+                FlowControl.awaitReady(call);
+                pm.v1.FileChunk.Builder chunk = pm.v1.FileChunk.newBuilder().setData(ByteString.copyFrom(bytes, at, n));
+                call.onNext((at == 0 ? chunk.setSize(bytes.length) : chunk).build());
+                at += n;
+            } while (at < bytes.length);
+        } catch (IOException | RuntimeException e) {
+            out.onError(StatusMapping.toStatus(e));
+            return;
+        }
+        out.onCompleted();
+    }
+
+    @Override
+    public void writeFile(pm.v1.WriteFileRequest request, StreamObserver<pm.v1.FileStat> out) {
+        unary(out, () -> {
+            String id = admitted(request.getProcessId());
+            var blob = inputs.require(request.getContents().getSha256(), request.getContents().getSize());
+            long size = files.write(id, request.getPath(), blob);
+            return pm.v1.FileStat.newBuilder().setPath(ProcessFactory.DATA_DIR + "/" + ProcessFiles.relative(request.getPath()))
+                    .setSize(size).build();
+        });
     }
 
     @Override

@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
             ProcessCommands.Freeze.class, ProcessCommands.Thaw.class, ProcessCommands.Checkpoint.class,
             ProcessCommands.Suspend.class, ProcessCommands.Resume.class, ProcessCommands.Migrate.class,
             ProcessCommands.Kill.class, NodeCommands.Nodes.class, NodeCommands.Drain.class, RebalanceCommand.class, EventsCommand.class,
-            ImageCommands.Export.class, ImageCommands.Import.class, NodeCommands.Leader.class, CommandLine.HelpCommand.class,
+            ImageCommands.Export.class, ImageCommands.Import.class, CopyCommand.class, NodeCommands.Leader.class,
+            CommandLine.HelpCommand.class,
         })
 public final class Pmctl implements Runnable {
     static final String DEFAULT_COORDINATOR = "127.0.0.1:7700";
@@ -106,6 +107,11 @@ public final class Pmctl implements Runnable {
 
     PrintStream err() {
         return err;
+    }
+
+    /** Where a command writes raw bytes (cp to -). */
+    PrintStream out() {
+        return out;
     }
 
     /** Each setting from its flag, else its environment variable, else the client config file (see {@link ClientConfig}). */

@@ -1,0 +1,141 @@
+package pm.agent;
+
+import java.util.function.Function;
+import pm.agent.store.BlobStore;
+import pm.runtime.LimitExceededException;
+import pm.runtime.process.WasiProcess;
+import pm.runtime.wasi.Errno;
+import pm.runtime.wasi.ErrnoException;
+import pm.runtime.wasi.FileSystem;
+import pm.runtime.wasi.Node;
+import pm.v1.ProcessState;
+
+/**
+ * A process's /data from outside (pmctl cp): a file read or written while the process is frozen, has
+ * ended, or, if it runs, while it is paused at a safepoint for the copy (then it runs on). The guest's
+ * file system is only ever touched by one thread: the process's worker while it runs, the caller here
+ * while it is stopped and the process's lock is held. A suspended process has only its checkpoint, and
+ * a migrating one is about to leave: both are refused.
+ */
+final class ProcessFiles {
+    private final ProcessHost host;
+
+    ProcessFiles(ProcessHost host) {
+        this.host = host;
+    }
+
+    /** A copy of the file at {@code path} under /data, taken while the process does not run. */
+    byte[] read(String id, String path) {
+        String rel = relative(path);
+        return withFileSystem(id, "read a file of", fs -> {
+            Node file = fs.resolveBeneath(fs.root(), rel, true);
+            if (file.kind() != Node.Kind.FILE) {
+                throw new AgentException(AgentException.Reason.BAD_REQUEST, "/data/" + rel + " is a " + file.kind().name().toLowerCase(java.util.Locale.ROOT) + ", not a file");
+            }
+            long size = fs.size(file);
+            if (size > Node.MAX_FILE_SIZE) {
+                throw new LimitExceededException("/data/" + rel + " has " + size + " bytes, more than one copy can take");
+            }
+            byte[] bytes = new byte[(int) size];
+            for (int at = 0; at < bytes.length; ) {
+                int n = fs.read(file, at, bytes, at, bytes.length - at);
+                if (n <= 0) {
+                    break;
+                }
+                at += n;
+            }
+            return bytes;
+        });
+    }
+
+    /** Creates or replaces the file at {@code path} under /data (and missing parent directories) with {@code contents}. */
+    long write(String id, String path, BlobStore.Blob contents) {
+        String rel = relative(path);
+        return withFileSystem(id, "write a file of", fs -> {
+            if (contents.size() > fs.maxBytes() - fs.bytesUsed()) {
+                throw new LimitExceededException("the file has " + contents.size() + " bytes; the process's /data has "
+                        + (fs.maxBytes() - fs.bytesUsed()) + " of its " + fs.maxBytes() + " bytes free");
+            }
+            Node dir = fs.root();
+            String[] parts = rel.split("/");
+            for (int i = 0; i < parts.length - 1; i++) {
+                dir = directory(fs, dir, parts[i]);
+            }
+            Node file = existingOrNew(fs, dir, parts[parts.length - 1]);
+            fs.setSize(file, 0);
+            byte[] buffer = new byte[1 << 20];
+            long at = 0;
+            for (int n; (n = contents.read(at, buffer, 0, buffer.length)) > 0; at += n) {
+                fs.write(file, at, buffer, 0, n);
+            }
+            return at;
+        });
+    }
+
+    private <T> T withFileSystem(String id, String action, Function<FileSystem, T> use) {
+        HostedProcess h = host.get(id);
+        h.lock.lock();
+        try {
+            ProcessHost.requireState(h, action, ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN,
+                    ProcessState.PROCESS_STATE_EXITED, ProcessState.PROCESS_STATE_FAILED);
+            boolean paused = false;
+            if (h.state == ProcessState.PROCESS_STATE_RUNNING) {
+                try {
+                    ProcessHost.await(h.handle.freeze());
+                    paused = true;
+                } catch (AgentException e) {
+                    if (e.reason() != AgentException.Reason.WRONG_STATE) {
+                        throw e; // not "it ended meanwhile", which leaves its files as they are
+                    }
+                }
+            }
+            try {
+                WasiProcess p = h.process;
+                FileSystem fs = p == null ? null : p.session().preopen(ProcessFactory.DATA_DIR);
+                if (fs == null) {
+                    throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " has no /data here");
+                }
+                return use.apply(fs);
+            } catch (ErrnoException e) {
+                throw e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR
+                        ? new AgentException(AgentException.Reason.NOT_FOUND, "no such file in /data of " + id + ": " + e.getMessage())
+                        : e.errno() == Errno.ENOSPC || e.errno() == Errno.EFBIG || e.errno() == Errno.EDQUOT
+                        ? new LimitExceededException("/data of " + id + " is full: " + e.getMessage())
+                        : new AgentException(AgentException.Reason.BAD_REQUEST, e.getMessage());
+            } finally {
+                if (paused && h.state == ProcessState.PROCESS_STATE_RUNNING) {
+                    h.handle.thaw();
+                }
+            }
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    /** {@code a/b}, {@code /data/a/b} → {@code a/b}; anything outside /data, empty, or with "..", is refused. */
+    static String relative(String path) {
+        String rel = path.startsWith(ProcessFactory.DATA_DIR + "/") ? path.substring(ProcessFactory.DATA_DIR.length() + 1) : path;
+        if (rel.isEmpty() || rel.startsWith("/") || rel.endsWith("/") || java.util.List.of(rel.split("/")).contains("..")
+                || java.util.List.of(rel.split("/")).contains("")) {
+            throw new AgentException(AgentException.Reason.BAD_REQUEST, "a path names a file under /data, like /data/out.txt or out.txt, not '"
+                    + path + "'");
+        }
+        return rel;
+    }
+
+    private static Node directory(FileSystem fs, Node parent, String name) {
+        try {
+            return fs.resolve(parent, name, true);
+        } catch (ErrnoException e) {
+            return fs.createDirectory(parent, name);
+        }
+    }
+
+    private static Node existingOrNew(FileSystem fs, Node dir, String name) {
+        try {
+            return fs.resolve(dir, name, true);
+        } catch (ErrnoException e) {
+            return fs.createFile(dir, name);
+        }
+    }
+}
