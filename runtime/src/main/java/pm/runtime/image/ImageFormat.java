@@ -11,10 +11,20 @@ package pm.runtime.image;
  * {@code pm} module's ChannelState; an image without it restores with empty channels), TRAILER. A PAGES payload is the first page index (4),
  * the page count (4) and the pages' bytes: runs of non-zero pages, so an untouched page costs
  * nothing. ZERO_PAGES (increments only) lists (first, count) runs of pages that changed to zero.
+ *
+ * <p>Version 3 frames exactly as version 2; it says that the WASI state names files by blob hash
+ * ({@code Inode.blob_sha256}). A version 2 reader would ignore that field and restore such a file
+ * as empty, so it must refuse the image instead. Images without blob references are still written
+ * as version 2, which every reader since version 2 takes. Because 2 and 3 frame alike, a version 3
+ * header repeats its version (ImageHeader.format_version, under the header's checksum) and the
+ * reader holds the two equal.
  */
 final class ImageFormat {
     static final long MAGIC = 0x504D494D41474531L; // "PMIMAGE1"
-    static final int VERSION = 2;
+    /** The newest version, read and written: written only when the WASI state names blobs. */
+    static final int VERSION = 3;
+    /** Written when the WASI state names no blob, so older readers still take the image. */
+    static final int VERSION_WITHOUT_BLOBS = 2;
     /** The oldest version still read: 1 differs only in what its checksums cover. */
     static final int OLDEST_VERSION = 1;
     static final int CHUNK_HEADER = 14;

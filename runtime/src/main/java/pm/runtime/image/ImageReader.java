@@ -72,6 +72,12 @@ public final class ImageReader {
                 throw new StateFormatException("chunk 0: the header must come first, once");
             }
             ImageHeader header = ImageHeader.parseFrom(readChunk(in, ImageFormat.HEADER, 0, version));
+            // Versions 2 and 3 frame alike, so no checksum would notice a flipped bit turning one
+            // into the other; from version 3 the checksummed header repeats the version.
+            if ((version >= 3 || header.getFormatVersion() >= 3) && header.getFormatVersion() != version) {
+                throw new StateFormatException("image format version " + version + " but its header says "
+                        + header.getFormatVersion());
+            }
             byte[] memory = memoryFor(header, base, expectedSha, maxPages);
             ExecutionState execution = null;
             WasiState wasi = null;

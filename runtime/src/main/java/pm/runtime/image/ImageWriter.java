@@ -27,6 +27,7 @@ public final class ImageWriter {
     private final boolean compress;
     private final Deflater deflater = new Deflater(Deflater.BEST_SPEED);
     private int chunks;
+    private int version;
 
     public ImageWriter(OutputStream out, boolean compress) {
         this.out = new DataOutputStream(out);
@@ -52,9 +53,11 @@ public final class ImageWriter {
             throw new IllegalArgumentException("an incremental image needs the set of changed pages");
         }
         int memoryPages = memory == null ? 0 : memory.length / PAGE;
+        version = namesBlobs(wasi) ? ImageFormat.VERSION : ImageFormat.VERSION_WITHOUT_BLOBS;
         out.writeLong(ImageFormat.MAGIC);
-        out.writeInt(ImageFormat.VERSION);
-        chunk(ImageFormat.HEADER, header.toBuilder().setMemoryPages(memoryPages).build().toByteArray());
+        out.writeInt(version);
+        chunk(ImageFormat.HEADER,
+                header.toBuilder().setFormatVersion(version).setMemoryPages(memoryPages).build().toByteArray());
         int pages = 0;
         ByteArrayOutputStream zeroRuns = new ByteArrayOutputStream();
         int page = 0;
@@ -114,7 +117,7 @@ public final class ImageWriter {
             chunk(ImageFormat.PAGES, payload);
             return;
         }
-        CRC32C crc = ImageFormat.frameChecksum(ImageFormat.VERSION, ImageFormat.PAGES, 0, 8 + length, 8 + length);
+        CRC32C crc = ImageFormat.frameChecksum(version, ImageFormat.PAGES, 0, 8 + length, 8 + length);
         crc.update(prefix);
         crc.update(memory, from, length);
         frame(ImageFormat.PAGES, 0, 8 + length, 8 + length, crc);
@@ -132,7 +135,7 @@ public final class ImageWriter {
                 flags = ImageFormat.FLAG_DEFLATE;
             }
         }
-        CRC32C crc = ImageFormat.frameChecksum(ImageFormat.VERSION, type, flags, stored.length, raw.length);
+        CRC32C crc = ImageFormat.frameChecksum(version, type, flags, stored.length, raw.length);
         crc.update(stored);
         frame(type, flags, stored.length, raw.length, crc);
         out.write(stored);
@@ -145,6 +148,13 @@ public final class ImageWriter {
         out.writeInt(raw);
         out.writeInt((int) crc.getValue());
         chunks++;
+    }
+
+    /** Whether a file of the session is named by blob hash, which readers before version 3 would misread. */
+    private static boolean namesBlobs(WasiState wasi) {
+        return wasi != null && wasi.getPreopensList().stream()
+                .flatMap(p -> p.getFs().getInodesList().stream())
+                .anyMatch(inode -> !inode.getBlobSha256().isEmpty());
     }
 
     /** Deflating random-looking pages costs far more than it saves: probe 8 spread samples of 512 bytes first. */

@@ -24,6 +24,12 @@ import pm.v1.FileSystemState;
  * partly fits is short, as on POSIX. A file unlinked while still open is no longer charged (its
  * bytes leave with its last name) but may not grow beyond what is free.
  *
+ * <p>A file may be created from the host's {@link BlobContent} (an uploaded input): it reads from
+ * the blob in place, may be larger than a Java array ({@link Node#MAX_FILE_SIZE}), and is charged
+ * its size like any file. The guest's first change (write, truncation, growth) gives the file its
+ * own copy of the bytes and the blob is never written; a blob-backed file too large to copy
+ * refuses changes with EFBIG. Until then a process image names the blob instead of carrying it.
+ *
  * <p>Timestamps come from the injected clock. Writes, truncation and directory changes update mtim
  * and ctim; reads do not touch atim (like a noatime mount), so reading never changes the image.
  *
@@ -124,11 +130,23 @@ public final class FileSystem {
     // ---- names ----
 
     public Node createFile(Node parent, String name) {
-        return create(parent, name, Kind.FILE, null);
+        return create(parent, name, Kind.FILE, null, null);
+    }
+
+    /**
+     * A new file whose content is {@code content}, read in place until the guest changes the file.
+     * ENOSPC, naming both sizes, if the blob does not fit in what is free.
+     */
+    public Node createFile(Node parent, String name, BlobContent content) {
+        if (content.sha256().length != 32 || content.size() < 0) {
+            throw new IllegalArgumentException("a blob needs a 32-byte SHA-256 and a size of at least 0, not "
+                    + content.sha256().length + " bytes and " + content.size());
+        }
+        return create(parent, name, Kind.FILE, null, content);
     }
 
     public Node createDirectory(Node parent, String name) {
-        return create(parent, name, Kind.DIRECTORY, null);
+        return create(parent, name, Kind.DIRECTORY, null, null);
     }
 
     /** Any target may be stored; an absolute one fails only when followed (ENOTCAPABLE). */
@@ -139,14 +157,22 @@ public final class FileSystem {
         if (PathResolver.utf8Length(target) > MAX_PATH_BYTES) {
             throw new ErrnoException(Errno.ENAMETOOLONG, "symlink target longer than " + MAX_PATH_BYTES + " bytes");
         }
-        return create(parent, name, Kind.SYMLINK, target);
+        return create(parent, name, Kind.SYMLINK, target, null);
     }
 
-    private Node create(Node parent, String name, Kind kind, String target) {
+    private Node create(Node parent, String name, Kind kind, String target, BlobContent blob) {
         requireLiveDirectory(parent);
         requireFreeName(parent, name);
         long now = now();
         Node node = new Node(this, kind, nextIno, now, target);
+        if (blob != null) {
+            long room = maxBytes - bytesUsed - INODE_COST - entryCost(name);
+            if (blob.size() > room) {
+                throw new ErrnoException(Errno.ENOSPC, "'" + name + "' from blob sha256:" + Node.hex(blob) + " has "
+                        + blob.size() + " bytes; the file system limit is " + maxBytes + " bytes" + usage());
+            }
+            node.attach(blob);
+        }
         reserve(INODE_COST + node.size() + entryCost(name));
         nextIno++;
         node.nlink = kind == Kind.DIRECTORY ? 2 : 1;
@@ -313,6 +339,7 @@ public final class FileSystem {
             len = (int) (limit - offset);
         }
         long before = file.size();
+        file.materialize(Long.MAX_VALUE);
         file.write((int) offset, src, srcOff, len);
         charge(file, file.size() - before);
         touch(file, now());
@@ -339,6 +366,7 @@ public final class FileSystem {
         if (size > before && size > sizeLimit(file)) {
             throw new ErrnoException(Errno.ENOSPC, "no space to grow " + file + " to " + size + usage());
         }
+        file.materialize(size);
         file.truncate((int) size);
         charge(file, size - before);
         touch(file, now());
@@ -368,7 +396,8 @@ public final class FileSystem {
 
     /**
      * Every inode reachable from the root. A file that is unlinked but still open is not among
-     * them: a descriptor on it cannot travel in the image.
+     * them: a descriptor on it cannot travel in the image. A file still reading from its blob is
+     * named by the blob's hash and size, not carried.
      */
     public FileSystemState toState() {
         return FileSystemCodec.encode(this);
@@ -379,7 +408,16 @@ public final class FileSystem {
      * {@code maxBytes} here, is a {@link pm.runtime.StateMismatchException}.
      */
     public static FileSystem fromState(FileSystemState state, LongSupplier nowNanos, long maxBytes) {
-        return FileSystemCodec.decode(state, nowNanos, maxBytes);
+        return fromState(state, nowNanos, maxBytes, BlobResolver.none());
+    }
+
+    /**
+     * As above, with the host's blobs: a file the state names by hash reads from {@code blobs}
+     * again. A blob this host does not hold, or holds with another size, is a
+     * {@link pm.runtime.StateMismatchException} naming its hash.
+     */
+    public static FileSystem fromState(FileSystemState state, LongSupplier nowNanos, long maxBytes, BlobResolver blobs) {
+        return FileSystemCodec.decode(state, nowNanos, maxBytes, blobs);
     }
 
     // ---- bookkeeping: every change of names or sizes goes through these ----

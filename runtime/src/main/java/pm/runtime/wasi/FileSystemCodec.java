@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
@@ -18,6 +19,10 @@ import pm.v1.InodeKind;
  * Converts a {@link FileSystem} to and from its {@link FileSystemState}. Decoding trusts nothing:
  * the state comes from another host, so every reference, name and link count is checked before
  * the file system is handed out, and any inconsistency is a {@link StateMismatchException}.
+ *
+ * <p>A file still reading from its {@link BlobContent} is written as the blob's hash and size, not
+ * its bytes, so an uploaded input crosses no migration; decoding finds the blob again through the
+ * restoring host's {@link BlobResolver} and refuses the state if that host lacks it.
  */
 final class FileSystemCodec {
     private FileSystemCodec() {}
@@ -41,7 +46,9 @@ final class FileSystemCodec {
                     .setMtim(node.mtim())
                     .setCtim(node.ctim());
             switch (node.kind()) {
-                case FILE -> inode.setData(ByteString.copyFrom(node.rawData(), 0, (int) node.size()));
+                case FILE -> node.blob().ifPresentOrElse(
+                        blob -> inode.setBlobSha256(ByteString.copyFrom(blob.sha256())).setBlobSize(blob.size()),
+                        () -> inode.setData(ByteString.copyFrom(node.rawData(), 0, (int) node.size())));
                 case SYMLINK -> inode.setSymlinkTarget(node.symlinkTarget());
                 case DIRECTORY -> node.entries.forEach((name, child) -> {
                     inode.addEntries(DirectoryEntry.newBuilder().setName(name).setIno(child.ino()));
@@ -53,7 +60,7 @@ final class FileSystemCodec {
         return state.build();
     }
 
-    static FileSystem decode(FileSystemState state, LongSupplier nowNanos, long maxBytes) {
+    static FileSystem decode(FileSystemState state, LongSupplier nowNanos, long maxBytes, BlobResolver blobs) {
         Map<Long, Inode> byIno = new HashMap<>();
         for (Inode inode : state.getInodesList()) {
             if (inode.getIno() <= 0 || Long.compareUnsigned(inode.getIno(), state.getNextIno()) >= 0) {
@@ -75,7 +82,7 @@ final class FileSystemCodec {
         FileSystem fs = new FileSystem(nowNanos, maxBytes, state.getRootIno());
         Map<Long, Node> nodes = new HashMap<>();
         for (Inode inode : byIno.values()) {
-            nodes.put(inode.getIno(), node(fs, inode));
+            nodes.put(inode.getIno(), node(fs, inode, blobs));
         }
         Map<Long, Long> names = link(fs.root(), byIno, nodes);
 
@@ -105,14 +112,15 @@ final class FileSystemCodec {
     }
 
     /** An inode's own fields, checked for its kind; links come later. */
-    private static Node node(FileSystem fs, Inode inode) {
+    private static Node node(FileSystem fs, Inode inode, BlobResolver blobs) {
         Kind kind = switch (inode.getKind()) {
             case INODE_KIND_FILE -> Kind.FILE;
             case INODE_KIND_DIRECTORY -> Kind.DIRECTORY;
             case INODE_KIND_SYMLINK -> Kind.SYMLINK;
             default -> throw mismatch("inode " + inode.getIno() + " has unknown kind " + inode.getKindValue());
         };
-        if (kind != Kind.FILE && !inode.getData().isEmpty()
+        boolean blobbed = !inode.getBlobSha256().isEmpty() || inode.getBlobSize() != 0;
+        if (kind != Kind.FILE && (!inode.getData().isEmpty() || blobbed)
                 || kind != Kind.SYMLINK && !inode.getSymlinkTarget().isEmpty()
                 || kind != Kind.DIRECTORY && inode.getEntriesCount() > 0) {
             throw mismatch("inode " + inode.getIno() + " is a " + kind + " but carries fields of another kind");
@@ -130,10 +138,30 @@ final class FileSystemCodec {
         node.atim = inode.getAtim();
         node.mtim = inode.getMtim();
         node.ctim = inode.getCtim();
-        if (kind == Kind.FILE) {
+        if (kind == Kind.FILE && blobbed) {
+            node.attach(blob(inode, blobs));
+        } else if (kind == Kind.FILE) {
             node.replaceContent(inode.getData().toByteArray());
         }
         return node;
+    }
+
+    /** The host's blob a file inode names, which must be there with the size the state gives. */
+    private static BlobContent blob(Inode inode, BlobResolver blobs) {
+        byte[] sha = inode.getBlobSha256().toByteArray();
+        String name = "file inode " + inode.getIno() + " names blob sha256:" + HexFormat.of().formatHex(sha);
+        if (sha.length != 32) {
+            throw mismatch(name + ", which is not a 32-byte SHA-256");
+        }
+        if (!inode.getData().isEmpty()) {
+            throw mismatch(name + " but carries data too");
+        }
+        BlobContent found = blobs.find(sha).orElseThrow(() -> mismatch(name + ", which this host does not hold"));
+        if (found.size() != inode.getBlobSize()) {
+            throw mismatch(name + " of " + Long.toUnsignedString(inode.getBlobSize()) + " bytes, but this host's blob of"
+                    + " that hash has " + found.size());
+        }
+        return found;
     }
 
     /**

@@ -108,6 +108,7 @@ public final class WasiSession {
         private Random random = new SecureRandom();
         private int maxOpenHandles = 1024;
         private Runnable outboxDoorbell = () -> { };
+        private BlobResolver blobs = BlobResolver.none();
 
         public Builder args(List<String> values) {
             args.addAll(values);
@@ -162,6 +163,16 @@ public final class WasiSession {
             return this;
         }
 
+        /**
+         * Where a restore finds the blobs that files of the image name by hash (see
+         * {@link FileSystem#createFile(Node, String, BlobContent)}). Default: none, so only an
+         * image without such files restores.
+         */
+        public Builder blobs(BlobResolver resolver) {
+            this.blobs = java.util.Objects.requireNonNull(resolver, "resolver");
+            return this;
+        }
+
         public WasiSession build() {
             return new WasiSession(this);
         }
@@ -173,6 +184,10 @@ public final class WasiSession {
 
         LongSupplier realtime() {
             return realtimeNanos;
+        }
+
+        BlobResolver blobResolver() {
+            return blobs;
         }
 
         Builder clearForRestore() {

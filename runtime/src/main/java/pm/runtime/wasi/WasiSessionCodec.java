@@ -59,7 +59,7 @@ final class WasiSessionCodec {
         host.clearForRestore().args(state.getArgsList()).environment(state.getEnvironmentList());
         Map<String, FileSystem> restored = new HashMap<>();
         for (Preopen p : state.getPreopensList()) {
-            FileSystem fs = FileSystem.fromState(p.getFs(), host.realtime(), maxFileSystemBytes);
+            FileSystem fs = FileSystem.fromState(p.getFs(), host.realtime(), maxFileSystemBytes, host.blobResolver());
             restored.put(p.getGuestPath(), fs);
             host.preopen(p.getGuestPath(), fs);
         }

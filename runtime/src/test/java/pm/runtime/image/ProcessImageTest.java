@@ -96,7 +96,7 @@ class ProcessImageTest {
 
         assertThatThrownBy(() -> read(image))
                 .isInstanceOf(StateFormatException.class)
-                .hasMessage("unsupported image format version 99 (expected 1 to 2)");
+                .hasMessage("unsupported image format version 99 (expected 1 to 3)");
     }
 
     @Test

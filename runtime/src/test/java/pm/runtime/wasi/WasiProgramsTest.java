@@ -17,10 +17,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import pm.runtime.interp.CompiledModule;
+import pm.runtime.support.Blobs;
 import pm.runtime.support.WasiRun;
+import pm.v1.Inode;
 
 /**
  * C programs that use files, clocks, args, environment, random, poll and stdin (guest/wasi) run on
@@ -48,6 +51,52 @@ class WasiProgramsTest {
     @MethodSource("runs")
     void programIsUnchangedByFreezeStateRestoreRoundTrips(JsonNode run) throws Exception {
         check(run, true);
+    }
+
+    /**
+     * files.c reads in/input.txt with read(2) and stdio; here that file is the host's blob. It
+     * must read the same, travel through every round trip as its hash, and stay the blob.
+     */
+    @Test
+    void filesProgramReadsItsInputFromABlobThatCrossesRoundTripsAsItsHash() throws Exception {
+        JsonNode run = runs().filter(r -> r.get("name").asText().equals("files")).findFirst().orElseThrow();
+        Blobs.Store blobs = new Blobs.Store();
+        byte[] input = Files.readAllBytes(DIR.resolve("input/data/in/input.txt"));
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        Supplier<WasiSession.Builder> host = () -> WasiSession.builder().stdout(stdout::write).blobs(blobs);
+        CompiledModule module = CompiledModule.compile(Files.readAllBytes(DIR.resolve(run.get("wasm").asText())));
+        long total = WasiRun.run(module, session(run, host, blobs)).instructions();
+        stdout.reset();
+
+        WasiRun.Outcome outcome = WasiRun.run(module, session(run, host, blobs), host, Math.max(1, total / (ROUND_TRIPS + 1)));
+
+        assertThat(outcome.roundTrips()).isGreaterThanOrEqualTo(20);
+        assertThat(outcome.exit()).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).isEqualTo(Files.readString(DIR.resolve("expected/files.out")));
+        FileSystem data = outcome.session().preopen("/data");
+        assertThat(tree(data)).isEqualTo(Files.readString(DIR.resolve("expected/files.tree")));
+        BlobContent blob = data.resolve(data.root(), "in/input.txt", false).blob().orElseThrow();
+        assertThat(blob.sha256()).isEqualTo(Blobs.sha256(input));
+        List<Inode> inodes = outcome.session().capture().getPreopens(0).getFs().getInodesList();
+        assertThat(inodes).filteredOn(i -> !i.getBlobSha256().isEmpty()).hasSize(1);
+        assertThat(inodes).noneMatch(i -> i.getData().toStringUtf8().equals(new String(input, StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void stdinProgramReadsAStdinServedFromABlob() throws Exception {
+        byte[] stdin = Files.readAllBytes(DIR.resolve("input/stdin.txt"));
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        Supplier<WasiSession.Builder> host = () -> WasiSession.builder().stdout(stdout::write)
+                .stdin(InputSource.of(Blobs.of(stdin)));
+        CompiledModule module = CompiledModule.compile(Files.readAllBytes(DIR.resolve("wasm/stdin.wasm")));
+        long total = WasiRun.run(module, host.get().args(List.of("stdin")).build()).instructions();
+        stdout.reset();
+
+        WasiRun.Outcome outcome = WasiRun.run(module, host.get().args(List.of("stdin")).build(), host, total / 10);
+
+        assertThat(outcome.roundTrips()).isGreaterThanOrEqualTo(5);
+        assertThat(outcome.exit()).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).isEqualTo(Files.readString(DIR.resolve("expected/stdin.out")));
     }
 
     private static void check(JsonNode run, boolean roundTrips) throws Exception {
@@ -78,6 +127,12 @@ class WasiProgramsTest {
     }
 
     private static WasiSession session(JsonNode run, Supplier<WasiSession.Builder> host) throws IOException {
+        return session(run, host, null);
+    }
+
+    /** With {@code blobs}, every input file is put there and created from its blob instead of copied. */
+    private static WasiSession session(JsonNode run, Supplier<WasiSession.Builder> host, Blobs.Store blobs)
+            throws IOException {
         WasiSession.Builder b = host.get();
         List<String> args = new ArrayList<>();
         run.get("args").forEach(a -> args.add(a.asText()));
@@ -88,7 +143,7 @@ class WasiProgramsTest {
         b.args(args).environment(env);
         for (Map.Entry<String, JsonNode> p : iterable(run.get("preopens"))) {
             FileSystem fs = new FileSystem(() -> System.currentTimeMillis() * 1_000_000L, 64L << 20);
-            copyIn(DIR.resolve(p.getValue().asText()), fs, fs.root());
+            copyIn(DIR.resolve(p.getValue().asText()), fs, fs.root(), blobs);
             b.preopen(p.getKey(), fs);
         }
         return b.build();
@@ -98,12 +153,14 @@ class WasiProgramsTest {
         return object::fields;
     }
 
-    private static void copyIn(Path host, FileSystem fs, Node dir) throws IOException {
+    private static void copyIn(Path host, FileSystem fs, Node dir, Blobs.Store blobs) throws IOException {
         try (Stream<Path> children = Files.list(host)) {
             for (Path child : (Iterable<Path>) children.sorted()::iterator) {
                 String name = child.getFileName().toString();
                 if (Files.isDirectory(child)) {
-                    copyIn(child, fs, fs.createDirectory(dir, name));
+                    copyIn(child, fs, fs.createDirectory(dir, name), blobs);
+                } else if (blobs != null) {
+                    fs.createFile(dir, name, blobs.put(Files.readAllBytes(child)));
                 } else {
                     byte[] bytes = Files.readAllBytes(child);
                     fs.write(fs.createFile(dir, name), 0, bytes, 0, bytes.length);

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import pm.runtime.StateMismatchException;
+import pm.runtime.support.Blobs;
 import pm.v1.Capability;
 import pm.v1.CapabilityKind;
 import pm.v1.WasiState;
@@ -67,5 +68,22 @@ class WasiSessionStateTest {
         hostB.addAndGet(10);
 
         assertThat(b.monotonicNow()).isEqualTo(before + 10);
+    }
+
+    @Test
+    void aRestoreFindsFilesNamedByHashThroughTheHostsBlobs() {
+        Blobs.Store blobs = new Blobs.Store();
+        BlobContent input = blobs.put("uploaded input".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        FileSystem data = new FileSystem(() -> 0L, FS);
+        data.createFile(data.root(), "input", input);
+        WasiState state = WasiSession.builder().preopen("/data", data).build().capture();
+
+        WasiSession restored = WasiSession.builder().blobs(blobs).restore(state, FS);
+
+        FileSystem fs = restored.preopen("/data");
+        assertThat(fs.resolve(fs.root(), "input", false).blob()).containsSame(input);
+        assertThatThrownBy(() -> WasiSession.builder().restore(state, FS))
+                .isInstanceOf(StateMismatchException.class)
+                .hasMessageContaining("names blob sha256:" + Blobs.hex(input) + ", which this host does not hold");
     }
 }
