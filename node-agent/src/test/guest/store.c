@@ -4,12 +4,16 @@
  *                    prints "stored N bytes in /data/NAME"
  *   store -r NAME    reads /data/NAME; prints "read N bytes, fnv1a HHHHHHHH"
  *                    (32-bit FNV-1a of the content, lowercase hex)
+ *   store -w NAME    waits (sleeping 20 ms at a time) until /data/NAME exists,
+ *                    then reads it as -r does: a workload that stays alive
+ *                    until someone puts a file in (pmctl cp)
  *
  * Exits 0; on any failure prints "store: <what>: <reason>" on stderr and
  * exits 1.
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int read_back(const char *name) {
     char path[512];
@@ -38,8 +42,18 @@ int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "-r") == 0) {
         return read_back(argv[2]);
     }
+    if (argc == 3 && strcmp(argv[1], "-w") == 0) {
+        char path[512];
+        snprintf(path, sizeof path, "/data/%s", argv[2]);
+        FILE *f;
+        while ((f = fopen(path, "rb")) == NULL) {
+            usleep(20000);
+        }
+        fclose(f);
+        return read_back(argv[2]);
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: store NAME | store -r NAME\n");
+        fprintf(stderr, "usage: store NAME | store -r NAME | store -w NAME\n");
         return 2;
     }
     char path[512];

@@ -54,7 +54,7 @@ final class InputBlobs implements InputResolver {
         Optional<BlobStore.Blob> held = store.find(sha256.toByteArray()).or(() -> fetch(sha256, size, hex));
         BlobStore.Blob blob = held.orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
                 "input " + hex + " (" + size + " bytes) is held by no node; upload it again"));
-        if (blob.size() != size) {
+        if (size != ANY_SIZE && blob.size() != size) {
             throw new AgentException(AgentException.Reason.BAD_REQUEST, "input " + hex + " has " + blob.size() + " bytes, not the "
                     + size + " the spec says");
         }
@@ -79,13 +79,22 @@ final class InputBlobs implements InputResolver {
         return Optional.empty();
     }
 
+    /** The holder's first chunk says the size (the caller may not know it); the hash is checked at the end. */
     private boolean fetchFrom(String peer, BlobRef ref) throws IOException {
-        long seconds = FETCH_BASE_SECONDS + ref.getSize() / (16 << 20);
+        long seconds = FETCH_BASE_SECONDS + Math.max(0, ref.getSize()) / (16 << 20);
         Iterator<BlobChunk> chunks = NodeAgentGrpc.newBlockingStub(channels.apply(peer)).withDeadlineAfter(seconds, TimeUnit.SECONDS)
                 .getBlob(ref);
-        try (BlobStore.Upload upload = store.begin(ref.getSize(), ref.getSha256().toByteArray())) {
+        BlobStore.Upload upload = null;
+        try {
             while (chunks.hasNext()) {
-                upload.write(chunks.next().getData().asReadOnlyByteBuffer());
+                BlobChunk chunk = chunks.next();
+                if (upload == null) {
+                    upload = store.begin(chunk.getHeader().getSize(), ref.getSha256().toByteArray());
+                }
+                upload.write(chunk.getData().asReadOnlyByteBuffer());
+            }
+            if (upload == null) {
+                return false;
             }
             upload.finish();
             return true;
@@ -94,27 +103,34 @@ final class InputBlobs implements InputResolver {
                 return false;
             }
             throw e;
+        } finally {
+            if (upload != null) {
+                upload.close();
+            }
         }
     }
 
-    /** Streams input {@code ref} in chunks of {@code chunkBytes} to {@code send}; NOT_FOUND if not held here (no fetch). */
+    /** Streams input {@code ref} in chunks of {@code chunkBytes} to {@code send}, the first with its size; NOT_FOUND if not held here. */
     void send(BlobRef ref, int chunkBytes, ChunkSink send) throws IOException {
         BlobStore.Blob blob = store.find(ref.getSha256().toByteArray()).orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
                 "input " + HexFormat.of().formatHex(ref.getSha256().toByteArray()) + " is not held here"));
         byte[] buffer = new byte[chunkBytes];
-        for (long at = 0; at < blob.size(); ) {
-            int n = blob.read(at, buffer, 0, buffer.length);
-            if (n <= 0) {
+        BlobRef header = BlobRef.newBuilder().setSha256(ref.getSha256()).setSize(blob.size()).build();
+        long at = 0;
+        do {
+            int n = Math.max(0, blob.read(at, buffer, 0, buffer.length));
+            if (n == 0 && at < blob.size()) {
                 throw new UncheckedIOException(new IOException("input " + blob.hex() + " ended early at " + at));
             }
-            send.accept(ByteString.copyFrom(buffer, 0, n));
+            BlobChunk.Builder chunk = BlobChunk.newBuilder().setData(ByteString.copyFrom(buffer, 0, n));
+            send.accept((at == 0 ? chunk.setHeader(header) : chunk).build());
             at += n;
-        }
+        } while (at < blob.size());
     }
 
-    /** Where {@link #send} puts each chunk; may block (flow control). */
+    /** Where {@link #send} puts each chunk (the first carries the header: hash and size); may block (flow control). */
     @FunctionalInterface
     interface ChunkSink {
-        void accept(ByteString chunk) throws IOException;
+        void accept(BlobChunk chunk) throws IOException;
     }
 }

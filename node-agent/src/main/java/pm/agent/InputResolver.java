@@ -6,6 +6,9 @@ import pm.agent.store.BlobStore;
 /** Finds the stored input (a file's contents, stdin) that a spec names by SHA-256 and size. */
 @FunctionalInterface
 interface InputResolver {
+    /** The size to pass when only the hash is known (an image's reference): whatever the holder has is checked by hash. */
+    long ANY_SIZE = -1;
+
     /** The input, held here or fetched; {@link AgentException} NOT_FOUND if no one holds it. */
     BlobStore.Blob require(ByteString sha256, long size);
 

@@ -329,7 +329,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
         try {
             inputs.send(request, EXPORT_CHUNK, chunk -> {
                 FlowControl.awaitReady(call);
-                call.onNext(pm.v1.BlobChunk.newBuilder().setData(chunk).build());
+                call.onNext(chunk);
             });
         } catch (IOException | RuntimeException e) {
             out.onError(StatusMapping.toStatus(e));

@@ -3,7 +3,8 @@ package pm.agent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import pm.agent.store.BlobStore;
+import com.google.protobuf.ByteString;
+import java.util.Optional;
 import pm.runtime.LimitExceededException;
 import pm.runtime.interp.Limits;
 import pm.runtime.interp.MemoryInstance;
@@ -67,6 +68,7 @@ final class ProcessFactory {
                 .stdout((bytes, off, len) -> log.append(LogChunk.Stream.STREAM_STDOUT, bytes, off, len))
                 .stderr((bytes, off, len) -> log.append(LogChunk.Stream.STREAM_STDERR, bytes, off, len))
                 .stdin(stdin(spec))
+                .blobs(sha -> Optional.of(inputs.require(ByteString.copyFrom(sha), InputResolver.ANY_SIZE))) // files an image names by hash
                 .outboxDoorbell(outboxDoorbell);
         if (spec.getLimits().getMaxOpenHandles() > 0) {
             b.maxOpenHandles(spec.getLimits().getMaxOpenHandles());
@@ -78,8 +80,7 @@ final class ProcessFactory {
         if (spec.getStdinSha256().isEmpty()) {
             return InputSource.of(spec.getStdin().toByteArray());
         }
-        BlobStore.Blob blob = inputs.require(spec.getStdinSha256(), spec.getStdinSize());
-        return blob::read; // read where the process is, never held whole in memory
+        return InputSource.of(inputs.require(spec.getStdinSha256(), spec.getStdinSize())); // read where the process is, never held whole
     }
 
     /** The bytes a spec's inputs take in /data: refused before anything runs if more than its file-system limit. */
@@ -116,26 +117,19 @@ final class ProcessFactory {
                         dir = directory(fs, dir, parts[i]);
                     }
                 }
-                Node file = fs.createFile(dir, parts[parts.length - 1]);
                 if (f.getSha256().isEmpty()) {
+                    Node file = fs.createFile(dir, parts[parts.length - 1]);
                     byte[] bytes = f.getContents().toByteArray();
                     fs.write(file, 0, bytes, 0, bytes.length);
                 } else {
-                    copy(inputs.require(f.getSha256(), f.getSize()), fs, file);
+                    // read from the stored input until the guest changes it; images name it by hash
+                    fs.createFile(dir, parts[parts.length - 1], inputs.require(f.getSha256(), f.getSize()));
                 }
             } catch (ErrnoException e) {
                 throw new IllegalArgumentException("file " + f.getPath() + ": " + e.getMessage(), e);
             }
         }
         return fs;
-    }
-
-    private static void copy(BlobStore.Blob blob, FileSystem fs, Node file) {
-        byte[] buffer = new byte[1 << 20];
-        long at = 0;
-        for (int n; (n = blob.read(at, buffer, 0, buffer.length)) > 0; at += n) {
-            fs.write(file, at, buffer, 0, n);
-        }
     }
 
     private static Node directory(FileSystem fs, Node parent, String name) {

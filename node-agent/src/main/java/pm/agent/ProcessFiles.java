@@ -52,23 +52,27 @@ final class ProcessFiles {
     long write(String id, String path, BlobStore.Blob contents) {
         String rel = relative(path);
         return withFileSystem(id, "write a file of", fs -> {
-            if (contents.size() > fs.maxBytes() - fs.bytesUsed()) {
-                throw new LimitExceededException("the file has " + contents.size() + " bytes; the process's /data has "
-                        + (fs.maxBytes() - fs.bytesUsed()) + " of its " + fs.maxBytes() + " bytes free");
-            }
             Node dir = fs.root();
             String[] parts = rel.split("/");
             for (int i = 0; i < parts.length - 1; i++) {
                 dir = directory(fs, dir, parts[i]);
             }
-            Node file = existingOrNew(fs, dir, parts[parts.length - 1]);
-            fs.setSize(file, 0);
-            byte[] buffer = new byte[1 << 20];
-            long at = 0;
-            for (int n; (n = contents.read(at, buffer, 0, buffer.length)) > 0; at += n) {
-                fs.write(file, at, buffer, 0, n);
+            String name = parts[parts.length - 1];
+            Node existing = find(fs, dir, name);
+            long replaced = existing == null ? 0 : fs.size(existing);
+            if (existing != null && existing.kind() != Node.Kind.FILE) {
+                throw new AgentException(AgentException.Reason.BAD_REQUEST, "/data/" + rel + " exists and is not a file");
             }
-            return at;
+            long free = fs.maxBytes() - fs.bytesUsed() + replaced;
+            if (contents.size() > free) { // checked before the old file goes, so a refused copy changes nothing
+                throw new LimitExceededException("the file has " + contents.size() + " bytes; the process's /data has "
+                        + free + " of its " + fs.maxBytes() + " bytes free for it");
+            }
+            if (existing != null) {
+                fs.unlinkFile(dir, name);
+            }
+            fs.createFile(dir, name, contents); // read from the stored input until the guest changes it
+            return contents.size();
         });
     }
 
@@ -131,11 +135,11 @@ final class ProcessFiles {
         }
     }
 
-    private static Node existingOrNew(FileSystem fs, Node dir, String name) {
+    private static Node find(FileSystem fs, Node dir, String name) {
         try {
-            return fs.resolve(dir, name, true);
+            return fs.resolve(dir, name, false);
         } catch (ErrnoException e) {
-            return fs.createFile(dir, name);
+            return null;
         }
     }
 }

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import pm.runtime.wasi.BlobContent;
 
 /**
  * Inputs of processes (files, stdin) by content: each in a file named by its SHA-256, written under
@@ -36,9 +37,15 @@ public final class BlobStore implements Closeable {
         this.dir = Files.createDirectories(dir);
     }
 
-    /** A stored input: its size and positional reads. */
-    public record Blob(String hex, long size, FileChannel channel) {
+    /** A stored input: its size and positional reads (a channel's positional reads may run concurrently). */
+    public record Blob(String hex, long size, FileChannel channel) implements BlobContent {
+        @Override
+        public byte[] sha256() {
+            return HEX.parseHex(hex);
+        }
+
         /** Up to {@code length} bytes at {@code position}; -1 at the end. */
+        @Override
         public int read(long position, byte[] into, int offset, int length) {
             if (position >= size) {
                 return -1;
