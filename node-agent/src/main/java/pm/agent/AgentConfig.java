@@ -67,7 +67,7 @@ public record AgentConfig(
 
     /** Defaults for a node named {@code nodeName} keeping its data under {@code dataDir}. */
     public static AgentConfig defaults(String nodeName, Path dataDir) {
-        return new AgentConfig(nodeName, dataDir, NetworkSettings.LOOPBACK, GrpcTransport.insecure(), 2, 100_000, 64L << 20, 1 << 20,
+        return new AgentConfig(nodeName, dataDir, NetworkSettings.LOOPBACK, GrpcTransport.insecure(), 2, 100_000, 64L << 20, 64 << 20,
                 16 << 20, "", null, ClusterKeys.NONE);
     }
 

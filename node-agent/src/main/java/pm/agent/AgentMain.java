@@ -69,8 +69,9 @@ public final class AgentMain implements Callable<Integer> {
             description = "A process's file-system limit unless its spec says otherwise (default: ${DEFAULT-VALUE}).")
     long fsBytes;
 
-    @Option(names = "--log-retain-bytes", paramLabel = "BYTES", defaultValue = "1048576",
-            description = "Output kept per process for logs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--log-retain-bytes", paramLabel = "BYTES", defaultValue = "67108864",
+            description = "Output kept per process on disk for logs, oldest dropped first (default: ${DEFAULT-VALUE}); "
+                    + "the last MiB of it is also in memory.")
     int logRetainBytes;
 
     @Option(names = "--max-message-bytes", paramLabel = "BYTES", defaultValue = "16777216",

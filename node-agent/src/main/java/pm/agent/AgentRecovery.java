@@ -53,6 +53,13 @@ final class AgentRecovery {
     private void recover(ProcessRecord r) {
         switch (r.getDisposition()) {
             case DISPOSITION_HANDED_OFF -> source.rememberHandOff(r);
+            case DISPOSITION_ENDED -> {
+                if (!ownership.owns(r.getProcessId(), r.getEpoch())) {
+                    host.forget(r.getProcessId()); // removed (or recovered elsewhere) while this agent was away
+                    return;
+                }
+                host.adoptEnded(r);
+            }
             case DISPOSITION_OWNED, DISPOSITION_SUSPENDED, DISPOSITION_PREPARED -> {
                 if (r.getDisposition() != ProcessRecord.Disposition.DISPOSITION_PREPARED && !ownership.owns(r.getProcessId(), r.getEpoch())) {
                     // The cluster gave it to another node (or ended it) while this agent was away.
@@ -67,7 +74,7 @@ final class AgentRecovery {
                 // Output resumes where the state it restarts from left the log.
                 long logOffset = r.hasStaged() ? r.getStaged().getLogOffset() : latestLogOffset(r);
                 HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module,
-                        new ProcessLog(logOffset, host.logRetainBytes()), r.getEpoch(), initial);
+                        host.newLog(r.getProcessId(), logOffset), r.getEpoch(), initial);
                 h.lock.lock();
                 try {
                     host.adopt(h);

@@ -257,6 +257,7 @@ final class MigrationSource {
         h.process = null;
         h.state = ProcessState.PROCESS_STATE_KILLED;
         h.log.close();
+        h.log.delete(); // the target kept all of it (sent ahead of the freeze)
         host.drop(h);
         pending.remove(migrationId);
         host.stores().delete(h.id);
@@ -402,14 +403,36 @@ final class MigrationSource {
      * final frame's log tail starts at (0 when nothing was retained: then it carries all of it).
      */
     private static long sendLogSoFar(TransferStream stream, ProcessLog log) throws InterruptedException {
-        List<LogChunk> soFar = log.retainedChunks();
-        stream.send(TransferFrame.newBuilder().setLogTail(LogTail.newBuilder().addAllChunks(soFar)).build());
-        if (soFar.isEmpty()) {
-            return 0;
+        // All that is kept, disk included, in frames of about 1 MiB: the target serves it from offset 0 too.
+        List<LogChunk> frame = new java.util.ArrayList<>();
+        long[] bytes = {0};
+        long[] sentEnd = {0};
+        InterruptedException[] interrupted = {null};
+        log.forEachKept(c -> {
+            if (interrupted[0] != null) {
+                return;
+            }
+            frame.add(c);
+            bytes[0] += c.getData().size();
+            sentEnd[0] = c.getOffset() + c.getData().size();
+            if (bytes[0] >= LOG_FRAME_BYTES) {
+                try {
+                    stream.send(TransferFrame.newBuilder().setLogTail(LogTail.newBuilder().addAllChunks(frame)).build());
+                } catch (InterruptedException e) {
+                    interrupted[0] = e;
+                }
+                frame.clear();
+                bytes[0] = 0;
+            }
+        });
+        if (interrupted[0] != null) {
+            throw interrupted[0];
         }
-        LogChunk last = soFar.get(soFar.size() - 1);
-        return last.getOffset() + last.getData().size();
+        stream.send(TransferFrame.newBuilder().setLogTail(LogTail.newBuilder().addAllChunks(frame)).build());
+        return sentEnd[0];
     }
+
+    private static final int LOG_FRAME_BYTES = 1 << 20;
 
     private static <T> T await(java.util.concurrent.Future<T> f) {
         return ProcessHost.await(f);

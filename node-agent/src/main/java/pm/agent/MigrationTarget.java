@@ -312,7 +312,7 @@ final class MigrationTarget {
                 throw new pm.runtime.StateFormatException("migration state corrupt: " + e.getMessage(), e);
             }
             logSoFar.addAll(f.getLogTailList());
-            ProcessLog log = new ProcessLog(logSoFar, f.getLogOffset(), host.logRetainBytes());
+            ProcessLog log = host.arrivingLog(begin.getProcessId(), logSoFar, f.getLogOffset());
             HostedProcess h = new HostedProcess(begin.getProcessId(), begin.getSpec(), module, log, begin.getEpoch(),
                     ProcessState.PROCESS_STATE_PREPARED);
             TransferFinal staged = f.toBuilder().clearLogTail().build(); // the record stays small; a restart serves output from its offset

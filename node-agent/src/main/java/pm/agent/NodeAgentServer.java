@@ -216,6 +216,7 @@ public final class NodeAgentServer implements AutoCloseable {
         try {
             target.resolveUndecided(ownership);
             source.retryHandOffs();
+            host.forEach(h -> h.log.flush()); // output on disk within a second
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "settling migrations failed; trying again in a second", e);
         }

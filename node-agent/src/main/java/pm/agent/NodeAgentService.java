@@ -169,6 +169,25 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
             return;
         }
         ServerCallStreamObserver<LogChunk> call = (ServerCallStreamObserver<LogChunk>) out;
+        long from = request.getFromOffset();
+        long kept = h.log.start();
+        long[] dropped = {from < kept ? kept - from : 0};
+        // Output older than the memory tail comes from disk first, at the reader's pace.
+        try {
+            from = h.log.readHistory(Math.max(from, kept), h.log.memoryStart(), chunk -> {
+                try {
+                    FlowControl.awaitReady(call);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                call.onNext(withDropped(chunk, dropped));
+            });
+        } catch (RuntimeException e) {
+            if (!call.isCancelled()) {
+                out.onError(StatusMapping.toStatus(e));
+            }
+            return;
+        }
         ProcessLog.Follower follower = new ProcessLog.Follower() {
             private boolean finished;
 
@@ -177,7 +196,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
                 if (finished || call.isCancelled()) {
                     return false;
                 }
-                call.onNext(chunk);
+                call.onNext(withDropped(chunk, dropped));
                 return true;
             }
 
@@ -190,12 +209,22 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
             }
         };
         call.setOnCancelHandler(() -> h.log.unsubscribe(follower));
-        boolean open = h.log.read(request.getFromOffset(), follower, request.getFollow());
+        boolean open = h.log.read(Math.max(from, kept), follower, request.getFollow());
         if (!request.getFollow() || !open) {
             synchronized (h.log) {
                 follower.closed();
             }
         }
+    }
+
+    /** The first chunk of a read says how many of the bytes asked for are gone; {@code dropped} is then cleared. */
+    private static LogChunk withDropped(LogChunk chunk, long[] dropped) {
+        if (dropped[0] == 0) {
+            return chunk;
+        }
+        LogChunk first = chunk.toBuilder().setDroppedBefore(dropped[0]).build();
+        dropped[0] = 0;
+        return first;
     }
 
     @Override

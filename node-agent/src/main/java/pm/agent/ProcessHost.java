@@ -86,6 +86,34 @@ final class ProcessHost {
         return factory;
     }
 
+    /**
+     * The log of a process this agent is about to host, its output from {@code startOffset} on kept on
+     * disk too (what the disk held from there on is dropped: the process redoes it). Refused if the
+     * process is hosted here already, before its history is touched.
+     */
+    ProcessLog newLog(String id, long startOffset) {
+        return new ProcessLog(startOffset, config.logRetainBytes(), history(id));
+    }
+
+    /** The log of a process arriving from elsewhere: {@code tail} is the output it kept, ending at {@code endOffset}. */
+    ProcessLog arrivingLog(String id, List<LogChunk> tail, long endOffset) {
+        return new ProcessLog(tail, endOffset, config.logRetainBytes(), history(id));
+    }
+
+    private pm.agent.store.LogSegments history(String id) {
+        if (processes.containsKey(id)) {
+            throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
+        }
+        return pm.agent.store.LogSegments.open(logDir(id), config.logRetainBytes());
+    }
+
+    /** Where a process's output is kept: its id if that is a safe file name, else the id's UTF-8 in hex. */
+    private java.nio.file.Path logDir(String id) {
+        String name = id.matches("[A-Za-z0-9_-][A-Za-z0-9._-]*")
+                ? id : "x" + java.util.HexFormat.of().formatHex(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return config.dataDir().resolve("logs").resolve(name);
+    }
+
     Collection<HostedProcess> all() {
         return processes.values();
     }
@@ -163,7 +191,7 @@ final class ProcessHost {
         String id = requestedId.isEmpty() ? UUID.randomUUID().toString() : checkId(requestedId);
         CompiledModule module = module(request);
         ProcessSpec spec = withoutModuleBytes(request, module);
-        ProcessLog log = new ProcessLog(0, config.logRetainBytes());
+        ProcessLog log = newLog(id, 0);
         HostedProcess hosted = new HostedProcess(id, spec, module, log, epoch, ProcessState.PROCESS_STATE_RUNNING);
         hosted.lock.lock();
         try {
@@ -192,7 +220,7 @@ final class ProcessHost {
         endListener = listener;
     }
 
-    /** Called on a scheduler worker when a process exits or fails: it is done, so nothing of it stays on disk. */
+    /** Called on a scheduler worker when a process exits or fails. */
     private void ended(HostedProcess hosted, ScheduledProcess handle) {
         WasiProcess p = handle.process();
         hosted.exitStatus = p.exitStatus();
@@ -204,12 +232,28 @@ final class ProcessHost {
             hosted.lock.lock();
             try {
                 if (processes.get(hosted.id) == hosted) {
-                    forget(hosted.id);
+                    // Nothing will run again: its images go; its output and how it ended stay until it is removed.
+                    stores.delete(hosted.id);
+                    stores.deleteStaging(hosted.id);
+                    hosted.staged = null;
+                    records.put(record(hosted, ProcessRecord.Disposition.DISPOSITION_ENDED).toBuilder()
+                            .setEndState(hosted.state).setExitStatus(hosted.exitStatus).setFailure(hosted.failure).build());
                 }
             } finally {
                 hosted.lock.unlock();
             }
         });
+    }
+
+    /** A process that ended here before a restart: how it ended, and its output from disk. */
+    void adoptEnded(ProcessRecord r) {
+        CompiledModule module = module(r.getSpec());
+        ProcessLog log = ProcessLog.reopened(config.logRetainBytes(), history(r.getProcessId()));
+        HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module, log, r.getEpoch(), r.getEndState());
+        h.exitStatus = r.getExitStatus();
+        h.failure = r.getFailure();
+        log.close();
+        adopt(h);
     }
 
     ProcessInfo freeze(String id) {
@@ -451,7 +495,7 @@ final class ProcessHost {
         }
         CompiledModule module = module(request);
         ProcessSpec spec = withoutModuleBytes(request, module);
-        ProcessLog log = new ProcessLog(logTail, logOffset, config.logRetainBytes());
+        ProcessLog log = arrivingLog(id, logTail, logOffset);
         HostedProcess h = new HostedProcess(id, spec, module, log, epoch, ProcessState.PROCESS_STATE_RUNNING);
         h.lock.lock();
         try {
@@ -500,7 +544,7 @@ final class ProcessHost {
         }
         CompiledModule module = module(attached.getSpec());
         HostedProcess h = new HostedProcess(id, attached.getSpec(), module,
-                new ProcessLog(attached.getLogOffset(), config.logRetainBytes()), epoch, ProcessState.PROCESS_STATE_SUSPENDED);
+                newLog(id, attached.getLogOffset()), epoch, ProcessState.PROCESS_STATE_SUSPENDED);
         h.lock.lock();
         try {
             if (processes.putIfAbsent(id, h) != null) {
@@ -606,6 +650,11 @@ final class ProcessHost {
 
     /** Deletes all this agent keeps of a process on disk. */
     void forget(String id) {
+        try {
+            pm.agent.store.LogSegments.open(logDir(id), config.logRetainBytes()).delete();
+        } catch (java.io.UncheckedIOException e) {
+            // an unreadable log directory is left; the next spawn of this id starts it over
+        }
         stores.delete(id);
         stores.deleteStaging(id);
         records.delete(id);

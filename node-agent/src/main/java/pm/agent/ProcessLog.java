@@ -3,16 +3,21 @@ package pm.agent;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.List;
+import pm.agent.store.LogSegments;
 import pm.v1.LogChunk;
 
 /**
- * A process's stdout and stderr as one log addressed by byte offset, keeping the last
- * {@code retainBytes}. Offsets continue across migrations (the target starts where the source
- * stopped), so a follower can resume from the last offset it saw. Thread-safe, one monitor: the
- * scheduler's worker appends, gRPC threads read and subscribe; followers are called under it, in
- * order, and must not block (a gRPC stream's onNext only queues).
+ * A process's stdout and stderr as one log addressed by byte offset: the last {@code retainBytes}
+ * (at most {@link #MEMORY_BYTES}) in memory for followers and migrations, and, with a history, every
+ * byte on disk up to the history's own limit. Offsets continue across migrations (the target starts
+ * where the source stopped), so a follower can resume from the last offset it saw. Thread-safe, one
+ * monitor: the scheduler's worker appends, gRPC threads read and subscribe; followers are called
+ * under it, in order, and must not block (a gRPC stream's onNext only queues).
  */
 final class ProcessLog {
+    /** What stays in memory however much is kept on disk. */
+    static final int MEMORY_BYTES = 1 << 20;
+
     /** Receives chunks as they are appended; returns false to unsubscribe. */
     interface Follower {
         boolean accept(LogChunk chunk);
@@ -21,6 +26,7 @@ final class ProcessLog {
     }
 
     private final int retainBytes;
+    private final LogSegments history; // null: memory only
     private final List<LogChunk> chunks = new ArrayList<>();
     private final List<Follower> followers = new ArrayList<>();
     private long start;
@@ -28,15 +34,36 @@ final class ProcessLog {
     private long retained;
     private boolean closed;
 
+    /** Memory only (tests, warm-up runs). */
     ProcessLog(long startOffset, int retainBytes) {
+        this(startOffset, retainBytes, null);
+    }
+
+    /** Output from {@code startOffset} on; {@code history}'s bytes from there on are dropped (a restore redoes them). */
+    ProcessLog(long startOffset, int retainBytes, LogSegments history) {
         this.start = startOffset;
         this.end = startOffset;
-        this.retainBytes = retainBytes;
+        this.retainBytes = Math.min(retainBytes, MEMORY_BYTES);
+        this.history = history;
+        if (history != null) {
+            history.truncate(startOffset);
+        }
+    }
+
+    /** The log {@code history} holds from an earlier run of this agent, as it is (nothing in memory). */
+    static ProcessLog reopened(int retainBytes, LogSegments history) {
+        ProcessLog log = new ProcessLog(history.end(), retainBytes, history);
+        return log;
     }
 
     /** A log that continues another agent's: {@code tail} is what it retained, ending at {@code endOffset}. */
     ProcessLog(List<LogChunk> tail, long endOffset, int retainBytes) {
-        this(endOffset, retainBytes);
+        this(tail, endOffset, retainBytes, null);
+    }
+
+    /** As above, the tail also written to {@code history} (which starts over). */
+    ProcessLog(List<LogChunk> tail, long endOffset, int retainBytes, LogSegments history) {
+        this(endOffset, retainBytes, history);
         long expected = tail.isEmpty() ? endOffset : tail.get(0).getOffset();
         for (LogChunk c : tail) {
             if (c.getOffset() != expected) {
@@ -46,6 +73,12 @@ final class ProcessLog {
         }
         if (expected != endOffset) {
             return;
+        }
+        if (history != null) {
+            for (LogChunk c : tail) {
+                byte[] data = c.getData().toByteArray();
+                history.append(c.getStream(), c.getOffset(), data, 0, data.length);
+            }
         }
         chunks.addAll(tail);
         tail.forEach(c -> retained += c.getData().size());
@@ -76,6 +109,9 @@ final class ProcessLog {
                 .setData(ByteString.copyFrom(bytes, offset, length))
                 .setOffset(end)
                 .build();
+        if (history != null) {
+            history.append(stream, end, bytes, offset, length);
+        }
         chunks.add(chunk);
         end += length;
         retained += length;
@@ -96,9 +132,43 @@ final class ProcessLog {
         return end;
     }
 
-    /** The oldest offset still kept. */
+    /** The oldest offset still kept, on disk or in memory. */
     synchronized long start() {
+        return history == null ? start : Math.min(start, history.start());
+    }
+
+    /** The oldest offset kept in memory: older output is read with {@link #readHistory}. */
+    synchronized long memoryStart() {
         return start;
+    }
+
+    /**
+     * Sends the output of {@code [from, to)} kept on disk, outside the monitor (the process keeps
+     * writing; {@code sink} may wait for its reader); returns the offset reached.
+     */
+    long readHistory(long from, long to, java.util.function.Consumer<LogChunk> sink) {
+        return history == null ? from : history.read(from, to, sink);
+    }
+
+    /** Every byte kept, on disk and in memory, oldest first (a migration sends it ahead of the freeze). */
+    void forEachKept(java.util.function.Consumer<LogChunk> sink) {
+        long memStart = memoryStart();
+        long from = readHistory(start(), memStart, sink);
+        retainedChunksFrom(from).forEach(sink);
+    }
+
+    /** Buffered output to disk now (a reader or a checkpoint needs it there). */
+    void flush() {
+        if (history != null) {
+            history.flush();
+        }
+    }
+
+    /** The process is gone from this agent: so is its output on disk. */
+    void delete() {
+        if (history != null) {
+            history.delete();
+        }
     }
 
     /**
@@ -106,6 +176,16 @@ final class ProcessLog {
      * appended later, in order. Returns whether the log is still open.
      */
     synchronized boolean read(long from, Follower sink, boolean follow) {
+        if (from < start && history != null) {
+            // trimmed while the caller read the history: the little that went is on disk
+            long[] at = {from};
+            history.read(from, start, c -> {
+                if (sink.accept(c)) {
+                    at[0] = c.getOffset() + c.getData().size();
+                }
+            });
+            from = Math.max(from, at[0]);
+        }
         for (LogChunk c : chunks) {
             long cEnd = c.getOffset() + c.getData().size();
             if (cEnd <= from) {
@@ -131,6 +211,7 @@ final class ProcessLog {
 
     /** No more output here (the process ended or left this agent): followers are told and dropped. */
     synchronized void close() {
+        flush();
         closed = true;
         followers.forEach(Follower::closed);
         followers.clear();

@@ -47,4 +47,115 @@ class ProcessDataTest {
         assertThat(info.getExitStatus()).as(out).isZero();
         assertThat(out).isEqualTo("stored 6 bytes in /data/made.txt\n");
     }
+
+    /** Text of {@code size} bytes, lines numbered so a gap or a repeat shows. */
+    private static String text(int size) {
+        StringBuilder b = new StringBuilder(size + 64);
+        for (int i = 0; b.length() < size; i++) {
+            b.append("line ").append(i).append(" of the output that must not be lost\n");
+        }
+        return b.substring(0, size);
+    }
+
+    private static ProcessSpec cat(String contents, String waitFor) throws Exception {
+        ProcessSpec.Builder spec = ProcessSpec.newBuilder().setModule(ByteString.copyFrom(Agents.guest("store")))
+                .addArgs("store").addArgs("-c").addArgs("out.txt")
+                .addFiles(pm.v1.FileEntry.newBuilder().setPath("out.txt").setContents(ByteString.copyFromUtf8(contents)));
+        if (waitFor != null) {
+            spec.addArgs(waitFor);
+        }
+        return spec.build();
+    }
+
+    /** All of stdout from {@code from}, without following; the first chunk's dropped count into {@code dropped}. */
+    private static String logs(NodeAgentGrpc.NodeAgentBlockingStub agent, String id, long from, long[] dropped) {
+        StringBuilder out = new StringBuilder();
+        var it = agent.logs(pm.v1.LogsRequest.newBuilder().setProcessId(id).setFromOffset(from).build());
+        boolean first = true;
+        long expected = -1;
+        while (it.hasNext()) {
+            pm.v1.LogChunk c = it.next();
+            if (first && dropped != null) {
+                dropped[0] = c.getDroppedBefore();
+            }
+            if (expected >= 0 && c.getOffset() != expected) {
+                throw new AssertionError("log gap at " + expected + ": next chunk at " + c.getOffset());
+            }
+            expected = c.getOffset() + c.getData().size();
+            first = false;
+            out.append(c.getData().toStringUtf8());
+        }
+        return out.toString();
+    }
+
+    private static void awaitEnd(NodeAgentGrpc.NodeAgentBlockingStub agent, String id) {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(2)).until(() ->
+                agent.get(ProcessRef.newBuilder().setProcessId(id).build()).getState() == ProcessState.PROCESS_STATE_EXITED);
+    }
+
+    @Test
+    void outputBeyondTheMemoryTailIsServedFromOffsetZero() throws Exception {
+        String big = text(3 << 20);
+        agent.spawn(SpawnRequest.newBuilder().setProcessId("chatty").setSpec(cat(big, null)).build());
+        awaitEnd(agent, "chatty");
+
+        long[] dropped = {-1};
+        assertThat(logs(agent, "chatty", 0, dropped)).isEqualTo(big);
+        assertThat(dropped[0]).isZero();
+        assertThat(logs(agent, "chatty", 1_000_000, null)).isEqualTo(big.substring(1_000_000));
+    }
+
+    @Test
+    void aReaderIsToldHowManyBytesAreNoLongerKept() throws Exception {
+        NodeAgentGrpc.NodeAgentBlockingStub small = agents.stub(agents.start(AgentConfig.defaults("small", dir.resolve("small"))
+                .withProcessDefaults(100_000, 64L << 20, 512 << 10, 16 << 20)));
+        String big = text(3 << 20);
+        small.spawn(SpawnRequest.newBuilder().setProcessId("chatty").setSpec(cat(big, null)).build());
+        awaitEnd(small, "chatty");
+
+        long[] dropped = {-1};
+        String got = logs(small, "chatty", 0, dropped);
+
+        assertThat(dropped[0]).isPositive();
+        assertThat(dropped[0] + got.length()).isEqualTo(big.length());
+        assertThat(got).isEqualTo(big.substring((int) dropped[0]));
+    }
+
+    @Test
+    void allTheOutputMovesWithAMigrationAndIsServedByTheTarget() throws Exception {
+        NodeAgentServer b = agents.start("b");
+        NodeAgentGrpc.NodeAgentBlockingStub target = agents.stub(b);
+        String big = text(3 << 20);
+        agent.spawn(SpawnRequest.newBuilder().setProcessId("mover").setSpec(cat(big, "go")).build());
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(2)).until(() ->
+                logs(agent, "mover", 0, null).length() == big.length()); // printed it all; now waits for /data/go
+
+        agent.migrateOut(pm.v1.MigrateRequest.newBuilder().setProcessId("mover").setTarget(b.address()).setCommit(true).build());
+
+        assertThat(logs(target, "mover", 0, null)).isEqualTo(big);
+    }
+
+    @Test
+    void anAgentRestartedOnItsDataServesTheOutputItHadFromOffsetZero() throws Exception {
+        NodeAgentServer c = agents.start("c");
+        String big = text(2 << 20);
+        agents.stub(c).spawn(SpawnRequest.newBuilder().setProcessId("kept").setSpec(cat(big, "go")).build());
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(2)).until(() ->
+                logs(agents.stub(c), "kept", 0, null).length() == big.length());
+        agents.stub(c).checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("kept").build());
+        String small = text(100_000);
+        agents.stub(c).spawn(SpawnRequest.newBuilder().setProcessId("done").setSpec(cat(small, null)).build());
+        awaitEnd(agents.stub(c), "done");
+        c.close();
+
+        NodeAgentServer again = agents.start(AgentConfig.defaults("c", dir.resolve("c")));
+
+        assertThat(logs(agents.stub(again), "kept", 0, null)).isEqualTo(big);
+        ProcessInfo ended = agents.stub(again).get(ProcessRef.newBuilder().setProcessId("done").build());
+        assertThat(ended.getState()).isEqualTo(ProcessState.PROCESS_STATE_EXITED);
+        assertThat(ended.getExitStatus()).isZero();
+        assertThat(logs(agents.stub(again), "done", 0, null)).isEqualTo(small);
+        agents.stub(again).kill(ProcessRef.newBuilder().setProcessId("done").build()); // removed: its output goes
+        assertThat(dir.resolve("c").resolve("logs").resolve("done")).doesNotExist();
+    }
 }
