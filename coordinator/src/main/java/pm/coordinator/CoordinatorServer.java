@@ -126,7 +126,7 @@ public final class CoordinatorServer implements AutoCloseable {
         records.start();
         metrics.watch(() -> membership.live().size(), records::size);
 
-        Placer placer = new Placer(membership, reservations);
+        Placer placer = new Placer(membership, reservations, n -> agents.reachability().answering(n.getAddress()));
         Owners owners = new Owners(membership);
         ModuleCache modules = new ModuleCache(256L << 20);
         MigrationFinisher finisher = new MigrationFinisher(store, membership, agents);

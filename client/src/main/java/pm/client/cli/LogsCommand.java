@@ -20,15 +20,22 @@ final class LogsCommand extends ClusterCommand {
 
     @Override
     void run(ClusterClient client, Output output) {
-        client.logs(id, follow, from, chunk -> {
-            if (output.json()) {
-                output.printLine(chunk, "");
-            } else {
-                var target = chunk.getStream() == LogChunk.Stream.STREAM_STDERR ? pmctl.err() : output.stream();
-                byte[] data = chunk.getData().toByteArray();
-                target.write(data, 0, data.length);
-                target.flush();
-            }
-        });
+        client.logs(id, follow, from, chunk -> print(chunk, output, pmctl.err()));
+    }
+
+    /** A chunk of output where it belongs: stdout to stdout, stderr to stderr; bytes no longer kept said on stderr. */
+    static void print(LogChunk chunk, Output output, java.io.PrintStream err) {
+        if (chunk.getDroppedBefore() > 0) {
+            err.println("pmctl: " + chunk.getDroppedBefore() + " bytes of output before offset " + chunk.getOffset()
+                    + " are no longer kept (the agent's --log-retain-bytes)");
+        }
+        if (output.json()) {
+            output.printLine(chunk, "");
+        } else {
+            var target = chunk.getStream() == LogChunk.Stream.STREAM_STDERR ? err : output.stream();
+            byte[] data = chunk.getData().toByteArray();
+            target.write(data, 0, data.length);
+            target.flush();
+        }
     }
 }

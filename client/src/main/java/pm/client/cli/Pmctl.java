@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
             ProcessCommands.Freeze.class, ProcessCommands.Thaw.class, ProcessCommands.Checkpoint.class,
             ProcessCommands.Suspend.class, ProcessCommands.Resume.class, ProcessCommands.Migrate.class,
             ProcessCommands.Kill.class, NodeCommands.Nodes.class, NodeCommands.Drain.class, RebalanceCommand.class, EventsCommand.class,
-            ImageCommands.Export.class, ImageCommands.Import.class, CopyCommand.class, NodeCommands.Leader.class,
+            ImageCommands.Export.class, ImageCommands.Import.class, CopyCommand.class, WaitCommand.class,
+            ProcessCommands.Remove.class, NodeCommands.Leader.class,
             CommandLine.HelpCommand.class,
         })
 public final class Pmctl implements Runnable {
@@ -97,6 +98,13 @@ public final class Pmctl implements Runnable {
             return ExitCodes.OK;
         } catch (CommandLine.ParameterException e) {
             throw e;
+        } catch (ProgramEnded e) {
+            out.flush();
+            if (e.line() != null) {
+                err.println("pmctl: " + e.line());
+                err.flush();
+            }
+            return e.exitCode();
         } catch (Exception e) {
             out.flush();
             err.println("pmctl: " + ExitCodes.message(e));

@@ -5,6 +5,7 @@ import pm.client.ClusterClient;
 import pm.v1.ClusterListResponse;
 import pm.v1.ClusterProcess;
 import pm.v1.MigrationReport;
+import pm.v1.ProcessState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -104,6 +105,24 @@ final class ProcessCommands {
         @Override
         ClusterProcess apply(ClusterClient client) {
             return client.kill(id);
+        }
+    }
+
+    @Command(name = "rm", description = "Remove an ended process: its record, output and files (a live one needs --force).")
+    static final class Remove extends OneProcess {
+        @Option(names = {"-f", "--force"}, description = "Kill it first if it still runs.")
+        boolean force;
+
+        @Override
+        ClusterProcess apply(ClusterClient client) {
+            ClusterProcess p = client.get(id);
+            boolean ended = p.getEndedMillis() > 0 || p.getState() == ProcessState.PROCESS_STATE_EXITED
+                    || p.getState() == ProcessState.PROCESS_STATE_FAILED;
+            if (!ended && !force) {
+                throw new IllegalStateException("process " + id + " has not ended (it is "
+                        + Views.state(p) + "); pmctl kill " + id + ", or rm --force");
+            }
+            return client.kill(id); // killing an ended process removes what is left of it
         }
     }
 

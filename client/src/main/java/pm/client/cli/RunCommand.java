@@ -71,6 +71,10 @@ final class RunCommand extends ClusterCommand {
     @Option(names = "--checkpoint-on-suspend", description = "Replicate the checkpoint a suspend takes.")
     boolean checkpointOnSuspend;
 
+    @Option(names = {"-a", "--attach"},
+            description = "Stream its output until it ends and exit with its exit status; Ctrl-C detaches (it runs on).")
+    boolean attach;
+
     @Override
     void run(ClusterClient client, Output output) {
         SpawnOptions options = options();
@@ -81,7 +85,19 @@ final class RunCommand extends ClusterCommand {
         if (uploads > 0) {
             meter.finish(uploads);
         }
-        output.print(p, Views.processes(List.of(p)));
+        if (!attach) {
+            output.print(p, Views.processes(List.of(p)));
+            return;
+        }
+        String id = p.getProcessId();
+        Thread detached = new Thread(() -> pmctl.err().println("pmctl: detached; " + id + " runs on (pmctl logs -f " + id + ")"));
+        Runtime.getRuntime().addShutdownHook(detached);
+        try {
+            client.logs(id, true, 0, chunk -> LogsCommand.print(chunk, output, pmctl.err()));
+            throw ProgramEnded.of(WaitCommand.awaitEnd(client, id));
+        } finally {
+            Runtime.getRuntime().removeShutdownHook(detached);
+        }
     }
 
     /** The spawn the command line asks for; local files that cannot be read are usage errors. */

@@ -64,7 +64,7 @@ class DrainTest {
                     // never spawned
                 }
             }
-            cluster.killAgent(DRAINED);
+            cluster.removeAgent(DRAINED);
         }
     }
 
@@ -84,7 +84,7 @@ class DrainTest {
             assertThat(drain.stdout()).contains("left (ended): ended-1");
             assertThat(pmctl.run("ps").stdout()).containsPattern("(?m)^ended-1 +" + node + " +exited\\(0\\) +\\d+[smhd]");
         } finally {
-            cluster.killAgent(node);
+            cluster.removeAgent(node);
         }
     }
 
@@ -105,7 +105,7 @@ class DrainTest {
             assertThat(ps.stdout()).as(ps.toString()).containsPattern("(?m)^gone-1 +(" + node + " +unknown:node-(not-answering|lost) "
                     + "|(?!" + node + ")\\S+ +running )");
         } finally {
-            cluster.killAgent(node);
+            cluster.removeAgent(node);
             try {
                 client.kill("gone-1");
             } catch (ClusterClientException ignored) {

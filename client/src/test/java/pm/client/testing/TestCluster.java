@@ -99,6 +99,16 @@ public final class TestCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Kills an agent and waits until the cluster no longer lists it (its session expired), so that later
+     * tests sharing the cluster never have work placed on a dead member.
+     */
+    public void removeAgent(String name) throws InterruptedException {
+        killAgent(name);
+        await().atMost(Duration.ofMinutes(2)).until(() -> client().nodes().stream()
+                .noneMatch(n -> n.getRecord().getName().equals(name)));
+    }
+
     /** Kills the coordinator at {@code address} as kill -9 would. */
     public void killCoordinator(String address) throws InterruptedException {
         DaemonJvm jvm = coordinatorJvms.remove(address);

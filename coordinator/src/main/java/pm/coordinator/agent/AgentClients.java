@@ -1,5 +1,7 @@
 package pm.coordinator.agent;
 
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
@@ -23,6 +25,7 @@ public final class AgentClients implements AutoCloseable {
     private final GrpcTransport transport;
     private final Duration deadline;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final Reachability reachability = new Reachability();
 
     /** {@code deadline}: how long one unary agent call may take (a migration's pre-copy included). */
     public AgentClients(GrpcTransport transport, Duration deadline) {
@@ -30,10 +33,15 @@ public final class AgentClients implements AutoCloseable {
         this.deadline = deadline;
     }
 
-    private ManagedChannel channel(String address) {
-        return channels.computeIfAbsent(address, a -> transport.channel(a)
+    private Channel channel(String address) {
+        return ClientInterceptors.intercept(channels.computeIfAbsent(address, a -> transport.channel(a)
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-                .build());
+                .build()), reachability.watching(address));
+    }
+
+    /** Which agents answered their last call: placement skips those that did not. */
+    public Reachability reachability() {
+        return reachability;
     }
 
     /** A stub for a call about a process owned at {@code epoch}. */

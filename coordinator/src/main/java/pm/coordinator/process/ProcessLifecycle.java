@@ -45,6 +45,8 @@ public final class ProcessLifecycle {
     private static final byte[] WASM_MAGIC = {0, 'a', 's', 'm'};
     /** Inline inputs a spec may carry (they live in its ZooKeeper record). */
     static final int MAX_INLINE_INPUT_BYTES = 256 << 10;
+    /** Nodes a spawn tries before it reports the last one's failure (a node that does not answer is skipped). */
+    private static final int MAX_SPAWN_ATTEMPTS = 3;
 
     private final OwnershipStore store;
     private final Membership membership;
@@ -120,31 +122,40 @@ public final class ProcessLifecycle {
         ProcessSpec spec = request.getSpec();
         requireWasm(spec.getModule());
         requireSmallInline(spec);
-        NodeRecord node = placer.place(PlacementRequest.of(spec, request.getPlacement(), Set.of()));
         ByteString sha = modules.put(spec.getModule());
-        OwnershipRecord record = OwnershipRecord.newBuilder()
-                .setProcessId(id)
-                .setOwner(node.getName())
-                .setEpoch(1)
-                .setState(ProcessState.PROCESS_STATE_RUNNING)
-                .setSpec(spec.toBuilder().clearModule().setModuleSha256(sha))
-                .setModuleSha256(sha)
-                .setPlacement(request.getPlacement())
-                .setUpdatedMillis(clock.millis()).setCreatedMillis(clock.millis())
-                .build();
-        store.create(record);
-        ProcessInfo info;
-        try {
-            info = AgentCall.on(node.getName(), () -> agents.blocking(node, 1)
-                    .spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build()));
-        } catch (RuntimeException e) {
-            store.delete(id, 0); // created just now at version 0; nothing else touches a process no agent runs
-            metrics.spawned("failed");
-            throw e;
+        java.util.Set<String> unreachable = new java.util.HashSet<>();
+        while (true) {
+            NodeRecord node = placer.place(PlacementRequest.of(spec, request.getPlacement(), unreachable));
+            OwnershipRecord record = OwnershipRecord.newBuilder()
+                    .setProcessId(id)
+                    .setOwner(node.getName())
+                    .setEpoch(1)
+                    .setState(ProcessState.PROCESS_STATE_RUNNING)
+                    .setSpec(spec.toBuilder().clearModule().setModuleSha256(sha))
+                    .setModuleSha256(sha)
+                    .setPlacement(request.getPlacement())
+                    .setUpdatedMillis(clock.millis()).setCreatedMillis(clock.millis())
+                    .build();
+            store.create(record);
+            ProcessInfo info;
+            try {
+                info = AgentCall.on(node.getName(), () -> agents.blocking(node, 1)
+                        .spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build()));
+            } catch (RuntimeException e) {
+                store.delete(id, 0); // created just now at version 0; nothing else touches a process no agent runs
+                // A member that does not answer (dead, its session not yet expired): placement may pick another.
+                if (e instanceof StatusRuntimeException s && AgentCall.unreachable(s) && request.getPlacement().getNode().isEmpty()
+                        && unreachable.size() < MAX_SPAWN_ATTEMPTS - 1) {
+                    unreachable.add(node.getName());
+                    continue;
+                }
+                metrics.spawned("failed");
+                throw e;
+            }
+            metrics.spawned("ok");
+            events.publish(ClusterEvent.Kind.KIND_SPAWNED, id, node.getName(), 1, "spawned on " + node.getName());
+            return ProcessViews.of(record, info);
         }
-        metrics.spawned("ok");
-        events.publish(ClusterEvent.Kind.KIND_SPAWNED, id, node.getName(), 1, "spawned on " + node.getName());
-        return ProcessViews.of(record, info);
     }
 
     public ClusterProcess freeze(String id) {
