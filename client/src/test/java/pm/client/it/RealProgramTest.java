@@ -1,0 +1,91 @@
+package pm.client.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import pm.client.ClusterClient;
+import pm.client.testing.ClusterExtension;
+import pm.client.testing.PmctlRunner;
+import pm.client.testing.TestCluster;
+import pm.v1.ProcessState;
+
+/**
+ * A third-party program end to end, as a user runs it: Debian's bzip2 compiled to WebAssembly compresses an
+ * input given by {@code pmctl run --file}, is migrated live three times while it works, and its {@code .bz2},
+ * fetched with {@code pmctl cp}, is byte for byte what the native bzip2 makes of the same input. The input's
+ * size is {@code -Dpm.test.bzip2.mib} (default 4; the issue's figure is 64, see the README's notes).
+ */
+@ExtendWith(ClusterExtension.class)
+class RealProgramTest {
+    private static final Path BZIP2 = Paths.get("..", "runtime", "src", "test", "guest", "wasm", "bzip2.wasm");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void bzip2CompressesAnUploadedFileThroughThreeLiveMigrationsAndCpFetchesTheSameBytesAsNative(TestCluster cluster)
+            throws Exception {
+        int mib = Integer.getInteger("pm.test.bzip2.mib", 4);
+        Path input = Files.writeString(dir.resolve("big.txt"), text(mib << 20, 7));
+        byte[] expected = nativeBzip2(input);
+        ClusterClient client = cluster.client();
+        PmctlRunner pmctl = new PmctlRunner(cluster.coordinatorAddresses());
+
+        PmctlRunner.Result run = pmctl.run("run", BZIP2.toString(), "--id", "bz-1", "--file", input + "=big.txt",
+                "--", "-k", "-9", "/data/big.txt");
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        for (int move = 0; move < 3; move++) {
+            long before = retired(client);
+            await().atMost(Duration.ofMinutes(2)).until(() -> retired(client) > before + 50_000_000L || ended(client));
+            assertThat(ended(client)).as("bzip2 finished before move " + (move + 1) + ": give it a larger input").isFalse();
+            client.migrate("bz-1", "");
+        }
+        await().atMost(Duration.ofMinutes(20)).until(() -> ended(client));
+        assertThat(client.get("bz-1").getState()).isEqualTo(ProcessState.PROCESS_STATE_EXITED);
+        assertThat(client.get("bz-1").getExitStatus()).isZero();
+
+        Path fetched = dir.resolve("big.txt.bz2");
+        PmctlRunner.Result cp = pmctl.run("cp", "bz-1:/data/big.txt.bz2", fetched.toString());
+        assertThat(cp.exitCode()).as(cp.toString()).isZero();
+        assertThat(Files.readAllBytes(fetched)).isEqualTo(expected);
+        client.kill("bz-1");
+    }
+
+    private static long retired(ClusterClient client) {
+        var p = client.get("bz-1");
+        return p.hasInfo() ? p.getInfo().getInstructionsRetired() : 0;
+    }
+
+    private static boolean ended(ClusterClient client) {
+        return client.get("bz-1").getEndedMillis() > 0 || client.get("bz-1").getState() == ProcessState.PROCESS_STATE_EXITED;
+    }
+
+    /** Words from a small vocabulary: compressible like real text, and the same for a seed. */
+    private static String text(int size, long seed) {
+        String[] words = "the quick brown fox jumps over a lazy dog while process images move between hosts".split(" ");
+        Random random = new Random(seed);
+        StringBuilder b = new StringBuilder(size + 16);
+        while (b.length() < size) {
+            b.append(words[random.nextInt(words.length)]).append(random.nextInt(10) == 0 ? '\n' : ' ');
+        }
+        return b.substring(0, size);
+    }
+
+    private byte[] nativeBzip2(Path input) throws IOException, InterruptedException {
+        Path copy = Files.copy(input, dir.resolve("native.txt"));
+        Process p = new ProcessBuilder("bzip2", "-k", "-9", copy.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as("native bzip2 (the Debian package bzip2): " + out).isZero();
+        return Files.readAllBytes(dir.resolve("native.txt.bz2"));
+    }
+}
