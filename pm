@@ -10,6 +10,7 @@
 #   (every command: --help)
 #   ./pm soak [--minutes N] [--min P] [--max P] [--seed S]      random spawns/migrations/checkpoints/kills on a local cluster; figures at the end
 #   ./pm freeze-demo [program] [freezes]                         the runtime's freeze/restore demo
+#   ./pm bench-pmctl [runs]                                      pmctl's start-up with and without its class-data archive
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -17,6 +18,40 @@ build() {
     echo "building (first use; ./pm build rebuilds)..." >&2
     # Class paths name this tree's module jars, so a launcher runs exactly what was built here.
     mvn -B -q package -DskipTests dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+    pmctl_archive
+}
+
+# pmctl starts a JVM per command: a class-data archive of what one command loads (picocli, gRPC, Netty,
+# TLS) spares it the class loading (./pm bench-pmctl measures it). Made by a call to an address where
+# nothing listens, so the whole client path is loaded; jars changed later make the JVM ignore it.
+pmctl_archive() {
+    rm -f deploy/target/pmctl.jsa
+    java -XX:ArchiveClassesAtExit=deploy/target/pmctl.jsa -Xlog:cds=off -Xlog:cds+dynamic=off \
+        -cp "$(cat deploy/target/classpath.txt)" pm.client.cli.Pmctl --coordinator 127.0.0.1:9 --timeout 2 ps >/dev/null 2>&1 || true
+}
+
+# Median wall time of pmctl commands without and with the archive, in one run (ratios, not absolute times).
+bench_pmctl() {
+    local runs="${1:-9}" cp
+    cp="$(cat deploy/target/classpath.txt)"
+    [[ -f deploy/target/pmctl.jsa ]] || pmctl_archive
+    median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+    one() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
+    for cmd in "--help" "--coordinator 127.0.0.1:9 --timeout 2 ps"; do
+        local plain=() shared=() i
+        for ((i = 0; i < runs; i++)); do
+            # shellcheck disable=SC2086
+            plain+=("$(one java -cp "$cp" pm.client.cli.Pmctl $cmd)")
+            # shellcheck disable=SC2086
+            shared+=("$(one java -XX:SharedArchiveFile=deploy/target/pmctl.jsa -Xlog:cds=off -Xlog:cds+dynamic=off \
+                -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$cp" pm.client.cli.Pmctl $cmd)")
+        done
+        local p s
+        p=$(printf '%s\n' "${plain[@]}" | median)
+        s=$(printf '%s\n' "${shared[@]}" | median)
+        printf 'pmctl %-40s plain %5d ms   archive+C1 %5d ms   ratio %.2f   (median of %d)\n' "$cmd" "$p" "$s" \
+            "$(echo "$s / $p" | bc -l)" "$runs"
+    done
 }
 
 built() {
@@ -31,6 +66,7 @@ run_main() {
 
 case "${1:-}" in
     build) build ;;
+    bench-pmctl) shift; built || build; bench_pmctl "$@" ;;
     demo) shift; run_main pm.deploy.ClusterDemo "$@" ;;
     dev) shift; run_main pm.deploy.LocalClusterMain "$@" ;;
     faults) shift; run_main pm.deploy.faults.FaultSuite "$@" ;;

@@ -371,15 +371,19 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     public void readFile(pm.v1.FileRef request, StreamObserver<pm.v1.FileChunk> out) {
         ServerCallStreamObserver<pm.v1.FileChunk> call = (ServerCallStreamObserver<pm.v1.FileChunk>) out;
         try {
-            byte[] bytes = files.read(admitted(request.getProcessId()), request.getPath());
-            int at = 0;
+            ProcessFiles.Contents contents = files.read(admitted(request.getProcessId()), request.getPath());
+            byte[] buffer = new byte[EXPORT_CHUNK];
+            long at = 0;
             do {
-                int n = Math.min(EXPORT_CHUNK, bytes.length - at);
+                int n = Math.max(0, contents.read(at, buffer, 0, buffer.length));
+                if (n == 0 && at < contents.size()) {
+                    throw new IOException("the file ended early at " + at + " of " + contents.size() + " bytes");
+                }
                 FlowControl.awaitReady(call);
-                pm.v1.FileChunk.Builder chunk = pm.v1.FileChunk.newBuilder().setData(ByteString.copyFrom(bytes, at, n));
-                call.onNext((at == 0 ? chunk.setSize(bytes.length) : chunk).build());
+                pm.v1.FileChunk.Builder chunk = pm.v1.FileChunk.newBuilder().setData(ByteString.copyFrom(buffer, 0, n));
+                call.onNext((at == 0 ? chunk.setSize(contents.size()) : chunk).build());
                 at += n;
-            } while (at < bytes.length);
+            } while (at < contents.size());
         } catch (IOException | RuntimeException e) {
             out.onError(StatusMapping.toStatus(e));
             return;

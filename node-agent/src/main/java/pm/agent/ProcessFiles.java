@@ -24,13 +24,41 @@ final class ProcessFiles {
         this.host = host;
     }
 
-    /** A copy of the file at {@code path} under /data, taken while the process does not run. */
-    byte[] read(String id, String path) {
+    /** What a read returns: the file's bytes as they were when read, positional. */
+    interface Contents {
+        long size();
+
+        /** Up to {@code length} bytes at {@code position}; -1 at the end. */
+        int read(long position, byte[] into, int offset, int length);
+    }
+
+    /**
+     * The file at {@code path} under /data as it is now, taken while the process does not run: an input
+     * file the guest never changed is read from the stored input itself (immutable, so it can be streamed
+     * after the process runs on); any other is copied.
+     */
+    Contents read(String id, String path) {
         String rel = relative(path);
         return withFileSystem(id, "read a file of", fs -> {
             Node file = fs.resolveBeneath(fs.root(), rel, true);
             if (file.kind() != Node.Kind.FILE) {
-                throw new AgentException(AgentException.Reason.BAD_REQUEST, "/data/" + rel + " is a " + file.kind().name().toLowerCase(java.util.Locale.ROOT) + ", not a file");
+                throw new AgentException(AgentException.Reason.BAD_REQUEST, "/data/" + rel + " is a "
+                        + file.kind().name().toLowerCase(java.util.Locale.ROOT) + ", not a file");
+            }
+            java.util.Optional<pm.runtime.wasi.BlobContent> stored = file.blob();
+            if (stored.isPresent()) {
+                pm.runtime.wasi.BlobContent blob = stored.get();
+                return new Contents() {
+                    @Override
+                    public long size() {
+                        return blob.size();
+                    }
+
+                    @Override
+                    public int read(long position, byte[] into, int offset, int length) {
+                        return blob.read(position, into, offset, length);
+                    }
+                };
             }
             long size = fs.size(file);
             if (size > Node.MAX_FILE_SIZE) {
@@ -44,7 +72,22 @@ final class ProcessFiles {
                 }
                 at += n;
             }
-            return bytes;
+            return new Contents() {
+                @Override
+                public long size() {
+                    return bytes.length;
+                }
+
+                @Override
+                public int read(long position, byte[] into, int offset, int length) {
+                    if (position >= bytes.length) {
+                        return -1;
+                    }
+                    int n = (int) Math.min(length, bytes.length - position);
+                    System.arraycopy(bytes, (int) position, into, offset, n);
+                    return n;
+                }
+            };
         });
     }
 

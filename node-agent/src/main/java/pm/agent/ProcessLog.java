@@ -147,7 +147,7 @@ final class ProcessLog {
      * writing; {@code sink} may wait for its reader); returns the offset reached.
      */
     long readHistory(long from, long to, java.util.function.Consumer<LogChunk> sink) {
-        return history == null ? from : history.read(from, to, sink);
+        return history == null || from >= to ? from : history.read(from, to, sink);
     }
 
     /** Every byte kept, on disk and in memory, oldest first (a migration sends it ahead of the freeze). */

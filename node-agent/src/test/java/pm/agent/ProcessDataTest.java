@@ -102,7 +102,8 @@ class ProcessDataTest {
         long[] dropped = {-1};
         assertThat(logs(agent, "chatty", 0, dropped)).isEqualTo(big);
         assertThat(dropped[0]).isZero();
-        assertThat(logs(agent, "chatty", 1_000_000, null)).isEqualTo(big.substring(1_000_000));
+        assertThat(logs(agent, "chatty", 1_000_000, null)).isEqualTo(big.substring(1_000_000)); // disk, then memory
+        assertThat(logs(agent, "chatty", 3_000_000, null)).isEqualTo(big.substring(3_000_000)); // memory only
     }
 
     @Test

@@ -178,6 +178,9 @@ public final class LogSegments {
      * holds less).
      */
     public long read(long from, long to, Consumer<LogChunk> sink) {
+        if (from >= to) {
+            return from;
+        }
         List<Long> segments;
         synchronized (this) {
             flush();
