@@ -45,11 +45,14 @@ final class CheckpointReplicas {
     private final ProcessHost host;
     private final AgentChannels channels;
     private final long maxImageBytes;
+    private final InputResolver inputs;
 
-    CheckpointReplicas(ProcessHost host, AgentChannels channels, long maxImageBytes) {
+    /** {@code inputs}: a replica's inputs (files, stdin named by hash) are fetched with it, so recovery finds them. */
+    CheckpointReplicas(ProcessHost host, AgentChannels channels, long maxImageBytes, InputResolver inputs) {
         this.host = host;
         this.channels = channels;
         this.maxImageBytes = maxImageBytes;
+        this.inputs = inputs;
     }
 
     /** Where a replica of {@code processId} lives in the checkpoint store; no process id contains a NUL. */
@@ -107,7 +110,8 @@ final class CheckpointReplicas {
         while (from < chain.size() && there.contains(chain.get(from).checkpointId())) {
             from++;
         }
-        if (from == chain.size()) {
+        long logTo = logOffset(chain.get(chain.size() - 1));
+        if (from == chain.size() && held.getLogEnd() >= logTo) {
             return 0; // it holds this checkpoint already
         }
         CompletableFuture<ReplicaStored> stored = new CompletableFuture<>();
@@ -133,6 +137,17 @@ final class CheckpointReplicas {
                     sent += n;
                 }
             }
+            // The output up to the checkpoint, from where the replica's stops (all of it if that does not connect).
+            long logFrom = held.getLogEnd() >= h.log.start() && held.getLogEnd() <= logTo ? held.getLogEnd() : h.log.start();
+            long reached = h.log.readHistory(logFrom, Math.min(logTo, h.log.memoryStart()),
+                    c -> sender.send(ReplicaFrame.newBuilder().setLog(c).build()));
+            for (pm.v1.LogChunk c : h.log.retainedChunksFrom(reached)) {
+                if (c.getOffset() >= logTo) {
+                    break;
+                }
+                long end = Math.min(logTo, c.getOffset() + c.getData().size());
+                sender.send(ReplicaFrame.newBuilder().setLog(c.toBuilder().setData(c.getData().substring(0, (int) (end - c.getOffset())))).build());
+            }
             sender.complete();
         } catch (IOException | RuntimeException e) {
             sender.cancel(e);
@@ -153,6 +168,11 @@ final class CheckpointReplicas {
                     + result.getCheckpointId() + "' instead of " + chain.get(chain.size() - 1).checkpointId());
         }
         return sent;
+    }
+
+    /** The log offset a checkpoint's process continues at (its attachment's). */
+    private static long logOffset(CheckpointRecord r) {
+        return ProcessHost.logOffsetOf(r);
     }
 
     private static ReplicaStored await(CompletableFuture<ReplicaStored> stored, ReplicaPeer peer) {
@@ -226,6 +246,9 @@ final class CheckpointReplicas {
         for (CheckpointRecord r : host.stores().list(key(query.getProcessId()))) {
             b.addCheckpointIds(r.checkpointId());
         }
+        pm.agent.store.LogSegments log = host.replicaLog(query.getProcessId());
+        b.setLogEnd(log.end());
+        log.close();
         return b.build();
     }
 
@@ -247,7 +270,7 @@ final class CheckpointReplicas {
                     .orElse(false);
             long newest = host.stores().list(k).stream().mapToLong(CheckpointRecord::createdMillis).max().orElse(0);
             if (!named && System.currentTimeMillis() - newest >= minAgeMillis) {
-                host.stores().delete(k);
+                drop(id);
                 dropped++;
             }
         }
@@ -257,6 +280,7 @@ final class CheckpointReplicas {
     /** Forgets the replica of {@code processId}, if any. */
     ReplicaStored drop(String processId) {
         host.stores().delete(key(processId));
+        host.replicaLog(processId).delete();
         return ReplicaStored.newBuilder().setProcessId(processId).build();
     }
 
@@ -265,6 +289,7 @@ final class CheckpointReplicas {
         return new StreamObserver<>() {
             private ReplicaBegin begin;
             private ReplicaImage image;
+            private pm.agent.store.LogSegments log;
             private final List<ByteString> parts = new ArrayList<>();
             private long bytes;
             private boolean failed;
@@ -291,6 +316,16 @@ final class CheckpointReplicas {
                                 throw new pm.runtime.LimitExceededException("replica image larger than " + maxImageBytes + " bytes");
                             }
                             parts.add(frame.getData());
+                        }
+                        case LOG -> {
+                            requireBegun();
+                            putImage();
+                            pm.v1.LogChunk c = frame.getLog();
+                            if (log == null) {
+                                log = host.replicaLog(begin.getProcessId());
+                            }
+                            byte[] data = c.getData().toByteArray();
+                            log.append(c.getStream(), c.getOffset(), data, 0, data.length);
                         }
                         default -> throw new AgentException(AgentException.Reason.BAD_REQUEST, "empty replica frame");
                     }
@@ -353,12 +388,39 @@ final class CheckpointReplicas {
             private void fail(RuntimeException e) {
                 failed = true;
                 parts.clear();
+                closeLog();
                 out.onError(StatusMapping.toStatus(e));
+            }
+
+            private void closeLog() {
+                if (log != null) {
+                    log.close();
+                    log = null;
+                }
             }
 
             @Override
             public void onError(Throwable t) {
                 parts.clear();
+                closeLog();
+            }
+
+            /** The inputs the replica's spec names, held here too: the owner, who holds them, may be the node that is lost. */
+            private void fetchInputs(CheckpointRecord tip) {
+                pm.v1.ProcessSpec spec;
+                try {
+                    spec = pm.v1.ProcessRecord.parseFrom(tip.attachment()).getSpec();
+                } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                    throw new pm.runtime.StateFormatException("replica of " + begin.getProcessId() + " carries no readable record", e);
+                }
+                for (pm.v1.FileEntry f : spec.getFilesList()) {
+                    if (!f.getSha256().isEmpty()) {
+                        inputs.require(f.getSha256(), f.getSize());
+                    }
+                }
+                if (!spec.getStdinSha256().isEmpty()) {
+                    inputs.require(spec.getStdinSha256(), spec.getStdinSize());
+                }
             }
 
             @Override
@@ -369,8 +431,10 @@ final class CheckpointReplicas {
                 try {
                     requireBegun();
                     putImage();
+                    closeLog();
                     String k = key(begin.getProcessId());
                     host.stores().retainLatestChain(k);
+                    host.stores().latest(k).ifPresent(this::fetchInputs);
                     out.onNext(ReplicaStored.newBuilder().setProcessId(begin.getProcessId())
                             .setCheckpointId(host.stores().latest(k).map(CheckpointRecord::checkpointId).orElse("")).build());
                     out.onCompleted();

@@ -100,6 +100,25 @@ final class ProcessHost {
         return new ProcessLog(tail, endOffset, config.logRetainBytes(), history(id));
     }
 
+    /** The output kept with the replica of {@code id} (held for another node), up to its checkpoint. */
+    pm.agent.store.LogSegments replicaLog(String id) {
+        return pm.agent.store.LogSegments.open(logDir(CheckpointReplicas.key(id)), config.logRetainBytes());
+    }
+
+    /** The replica's output becomes the process's own (an adoption), replacing whatever an earlier stay left. */
+    private void takeReplicaLog(String id) {
+        java.nio.file.Path from = logDir(CheckpointReplicas.key(id));
+        java.nio.file.Path to = logDir(id);
+        try {
+            if (java.nio.file.Files.isDirectory(from)) {
+                pm.agent.store.LogSegments.open(to, config.logRetainBytes()).delete();
+                java.nio.file.Files.move(from, to, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot take the replica's output of " + id, e);
+        }
+    }
+
     private pm.agent.store.LogSegments history(String id) {
         if (processes.containsKey(id)) {
             throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
@@ -543,6 +562,10 @@ final class ProcessHost {
             throw new pm.runtime.StateFormatException("replica of " + id + " carries no readable record", e);
         }
         CompiledModule module = module(attached.getSpec());
+        if (processes.containsKey(id)) {
+            throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
+        }
+        takeReplicaLog(id);
         HostedProcess h = new HostedProcess(id, attached.getSpec(), module,
                 newLog(id, attached.getLogOffset()), epoch, ProcessState.PROCESS_STATE_SUSPENDED);
         h.lock.lock();

@@ -46,10 +46,11 @@ public final class LogSegments {
     public static LogSegments open(Path dir, long limitBytes) {
         LogSegments s = new LogSegments(dir, limitBytes);
         try {
-            Files.createDirectories(dir);
-            try (var files = Files.list(dir)) {
-                files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".seg"))
-                        .map(n -> Long.parseLong(n.substring(0, n.length() - 4))).sorted().forEach(s.starts::add);
+            if (Files.isDirectory(dir)) { // made by the first append: asking about a log creates nothing
+                try (var files = Files.list(dir)) {
+                    files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".seg"))
+                            .map(n -> Long.parseLong(n.substring(0, n.length() - 4))).sorted().forEach(s.starts::add);
+                }
             }
             s.end = s.starts.isEmpty() ? 0 : s.starts.get(s.starts.size() - 1) + s.repairLast();
         } catch (IOException | NumberFormatException e) {
@@ -138,6 +139,7 @@ public final class LogSegments {
     private void startSegment(long at) throws IOException {
         flush();
         closeActive();
+        Files.createDirectories(dir);
         active = FileChannel.open(segment(at), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
         starts.add(at);
         activeBytes = 0;
