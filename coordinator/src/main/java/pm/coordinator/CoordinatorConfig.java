@@ -12,11 +12,13 @@ import pm.coordinator.rebalance.RebalanceSettings;
  * and what it advertises, how its connections are secured, how long one agent call may take, how
  * long a node may stay away before its processes are recovered elsewhere (longer than an agent's
  * ZooKeeper session timeout, so that a cut-off agent has frozen its processes before they start
- * elsewhere), and how it rebalances. The defaults listen on 127.0.0.1 in plaintext, for tests and
+ * elsewhere), how it rebalances, and how long an ended process is kept (record and output) before it
+ * is removed ({@code Duration.ZERO}: until someone removes it). The defaults listen on 127.0.0.1 in plaintext, for tests and
  * embedding; {@code pm coordinator} asks for certificates unless told {@code --insecure}.
  */
 public record CoordinatorConfig(String name, String zookeeper, ClusterLayout layout, ZooKeeperAccess zookeeperAccess,
-        NetworkSettings network, GrpcTransport transport, Duration agentDeadline, Duration recoveryGrace, RebalanceSettings rebalance) {
+        NetworkSettings network, GrpcTransport transport, Duration agentDeadline, Duration recoveryGrace, RebalanceSettings rebalance,
+        Duration keepEnded) {
 
     public CoordinatorConfig {
         if (name.isEmpty() || zookeeper.isEmpty()) {
@@ -29,23 +31,27 @@ public record CoordinatorConfig(String name, String zookeeper, ClusterLayout lay
 
     public static CoordinatorConfig defaults(String name, String zookeeper) {
         return new CoordinatorConfig(name, zookeeper, ClusterLayout.DEFAULT, ZooKeeperAccess.OPEN, NetworkSettings.LOOPBACK,
-                GrpcTransport.insecure(), Duration.ofMinutes(10), Duration.ofSeconds(15), RebalanceSettings.DEFAULTS);
+                GrpcTransport.insecure(), Duration.ofMinutes(10), Duration.ofSeconds(15), RebalanceSettings.DEFAULTS, Duration.ofDays(7));
     }
 
     public CoordinatorConfig withLayout(ClusterLayout value) {
-        return new CoordinatorConfig(name, zookeeper, value, zookeeperAccess, network, transport, agentDeadline, recoveryGrace, rebalance);
+        return new CoordinatorConfig(name, zookeeper, value, zookeeperAccess, network, transport, agentDeadline, recoveryGrace,
+                rebalance, keepEnded);
     }
 
     public CoordinatorConfig withZooKeeperAccess(ZooKeeperAccess value) {
-        return new CoordinatorConfig(name, zookeeper, layout, value, network, transport, agentDeadline, recoveryGrace, rebalance);
+        return new CoordinatorConfig(name, zookeeper, layout, value, network, transport, agentDeadline, recoveryGrace, rebalance,
+                keepEnded);
     }
 
     public CoordinatorConfig withNetwork(NetworkSettings value) {
-        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, value, transport, agentDeadline, recoveryGrace, rebalance);
+        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, value, transport, agentDeadline, recoveryGrace,
+                rebalance, keepEnded);
     }
 
     public CoordinatorConfig withTransport(GrpcTransport value) {
-        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, value, agentDeadline, recoveryGrace, rebalance);
+        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, value, agentDeadline, recoveryGrace,
+                rebalance, keepEnded);
     }
 
     public CoordinatorConfig withPort(int value) {
@@ -57,14 +63,25 @@ public record CoordinatorConfig(String name, String zookeeper, ClusterLayout lay
     }
 
     public CoordinatorConfig withAgentDeadline(Duration value) {
-        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, value, recoveryGrace, rebalance);
+        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, value, recoveryGrace,
+                rebalance, keepEnded);
     }
 
     public CoordinatorConfig withRecoveryGrace(Duration value) {
-        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, agentDeadline, value, rebalance);
+        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, agentDeadline, value,
+                rebalance, keepEnded);
+    }
+
+    public CoordinatorConfig withKeepEnded(Duration value) {
+        if (value.isNegative()) {
+            throw new IllegalArgumentException("how long ended processes are kept is not negative: " + value);
+        }
+        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, agentDeadline, recoveryGrace, rebalance,
+                value);
     }
 
     public CoordinatorConfig withRebalance(RebalanceSettings value) {
-        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, agentDeadline, recoveryGrace, value);
+        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, agentDeadline, recoveryGrace,
+                value, keepEnded);
     }
 }

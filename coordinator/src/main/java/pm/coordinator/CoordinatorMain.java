@@ -48,6 +48,11 @@ public final class CoordinatorMain implements Callable<Integer> {
             description = "How long a lost node may stay away before its processes are recovered elsewhere (default: ${DEFAULT-VALUE}).")
     long recoveryGraceMillis;
 
+    @Option(names = "--keep-ended-hours", paramLabel = "HOURS", defaultValue = "168",
+            description = "Remove a process this long after it ended, its record, output and files (default: ${DEFAULT-VALUE}; "
+                    + "0 keeps them until pmctl rm).")
+    long keepEndedHours;
+
     @Option(names = "--rebalance-interval-ms", paramLabel = "MS", defaultValue = "0",
             description = "Rebalance every MS while leading (default: ${DEFAULT-VALUE}, only on request).")
     long rebalanceIntervalMillis;
@@ -95,7 +100,8 @@ public final class CoordinatorMain implements Callable<Integer> {
                 .withLayout(new ClusterLayout(cluster.root())).withZooKeeperAccess(cluster.access(transport))
                 .withNetwork(network.settings()).withTransport(transport)
                 .withAgentDeadline(Duration.ofMillis(agentDeadlineMillis))
-                .withRecoveryGrace(Duration.ofMillis(recoveryGraceMillis)).withRebalance(rebalance);
+                .withRecoveryGrace(Duration.ofMillis(recoveryGraceMillis)).withRebalance(rebalance)
+                .withKeepEnded(Duration.ofHours(keepEndedHours));
         CoordinatorServer server = new CoordinatorServer(config, fault).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-coordinator-shutdown"));
         System.out.println("coordinator " + name + " listening on " + server.address() + " metrics " + server.metricsPort());

@@ -27,6 +27,7 @@ import pm.coordinator.placement.Reservations;
 import pm.coordinator.process.CheckpointScheduler;
 import pm.coordinator.process.DurableCheckpoints;
 import pm.coordinator.process.BlobRelay;
+import pm.coordinator.process.EndedProcessSweeper;
 import pm.coordinator.process.FileCopy;
 import pm.coordinator.process.ImageTransfer;
 import pm.coordinator.process.LogFollower;
@@ -80,6 +81,7 @@ public final class CoordinatorServer implements AutoCloseable {
     private Leadership leadership;
     private MigrationRecovery recovery;
     private CheckpointScheduler checkpointScheduler;
+    private EndedProcessSweeper endedSweeper;
     private volatile NodeRecovery nodeRecovery; // read by the membership listener on Curator's thread
     private Rebalancer rebalancer;
     private int metricsPort;
@@ -139,8 +141,11 @@ public final class CoordinatorServer implements AutoCloseable {
         nodeRecovery = new NodeRecovery(store, records, membership, placer, agents, modules, events, metrics, leaderWorkers, 4,
                 config.recoveryGrace(), clock);
         rebalancer = rebalancer(migrations);
+        ProcessLifecycle lifecycle = new ProcessLifecycle(store, membership, placer, agents, images, modules, events, metrics,
+                checkpoints, clock);
+        endedSweeper = new EndedProcessSweeper(records, lifecycle, config.keepEnded(), clock);
         ClusterService service = new ClusterService(
-                new ProcessLifecycle(store, membership, placer, agents, images, modules, events, metrics, checkpoints, clock),
+                lifecycle,
                 new ProcessQueries(store, records, owners, agents), migrations, new Drainer(membership, store, migrations, events),
                 new LogFollower(store, owners, agents), images, events, membership, records, this::leaderInfo, rebalancer,
                 new BlobRelay(membership, agents), new FileCopy(store, owners, agents));
@@ -201,6 +206,7 @@ public final class CoordinatorServer implements AutoCloseable {
         try {
             nodeRecovery.tick();
             checkpointScheduler.tick();
+            endedSweeper.tick();
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "checkpoint policies or node recovery failed; trying again shortly", e);
         }
