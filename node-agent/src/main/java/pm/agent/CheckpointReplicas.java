@@ -45,14 +45,12 @@ final class CheckpointReplicas {
     private final ProcessHost host;
     private final AgentChannels channels;
     private final long maxImageBytes;
-    private final InputResolver inputs;
 
-    /** {@code inputs}: a replica's inputs (files, stdin named by hash) are fetched with it, so recovery finds them. */
-    CheckpointReplicas(ProcessHost host, AgentChannels channels, long maxImageBytes, InputResolver inputs) {
+    /** A replica's inputs (files, stdin named by hash) are fetched with it (through the host's factory), so recovery finds them. */
+    CheckpointReplicas(ProcessHost host, AgentChannels channels, long maxImageBytes) {
         this.host = host;
         this.channels = channels;
         this.maxImageBytes = maxImageBytes;
-        this.inputs = inputs;
     }
 
     /** Where a replica of {@code processId} lives in the checkpoint store; no process id contains a NUL. */
@@ -407,19 +405,10 @@ final class CheckpointReplicas {
 
             /** The inputs the replica's spec names, held here too: the owner, who holds them, may be the node that is lost. */
             private void fetchInputs(CheckpointRecord tip) {
-                pm.v1.ProcessSpec spec;
                 try {
-                    spec = pm.v1.ProcessRecord.parseFrom(tip.attachment()).getSpec();
+                    host.factory().requireInputs(pm.v1.ProcessRecord.parseFrom(tip.attachment()).getSpec());
                 } catch (com.google.protobuf.InvalidProtocolBufferException e) {
                     throw new pm.runtime.StateFormatException("replica of " + begin.getProcessId() + " carries no readable record", e);
-                }
-                for (pm.v1.FileEntry f : spec.getFilesList()) {
-                    if (!f.getSha256().isEmpty()) {
-                        inputs.require(f.getSha256(), f.getSize());
-                    }
-                }
-                if (!spec.getStdinSha256().isEmpty()) {
-                    inputs.require(spec.getStdinSha256(), spec.getStdinSize());
                 }
             }
 

@@ -33,6 +33,7 @@ final class InputBlobs implements InputResolver {
     private final BlobStore store;
     private final Supplier<List<String>> peers;
     private final Function<String, ManagedChannel> channels;
+    private final java.util.Map<String, Object> fetching = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** {@code peers}: the addresses of the other agents, asked in order when an input is not held here. */
     InputBlobs(BlobStore store, Supplier<List<String>> peers, Function<String, ManagedChannel> channels) {
@@ -61,11 +62,18 @@ final class InputBlobs implements InputResolver {
         return blob;
     }
 
-    private synchronized Optional<BlobStore.Blob> fetch(ByteString sha256, long size, String hex) {
-        Optional<BlobStore.Blob> meanwhile = store.find(sha256.toByteArray()); // one fetch of a blob at a time
-        if (meanwhile.isPresent()) {
-            return meanwhile;
+    private Optional<BlobStore.Blob> fetch(ByteString sha256, long size, String hex) {
+        synchronized (fetching.computeIfAbsent(hex, h -> new Object())) { // one fetch of a blob at a time; others go on
+            try {
+                Optional<BlobStore.Blob> meanwhile = store.find(sha256.toByteArray());
+                return meanwhile.isPresent() ? meanwhile : fetchFromPeers(sha256, size, hex);
+            } finally {
+                fetching.remove(hex);
+            }
         }
+    }
+
+    private Optional<BlobStore.Blob> fetchFromPeers(ByteString sha256, long size, String hex) {
         BlobRef ref = BlobRef.newBuilder().setSha256(sha256).setSize(size).build();
         for (String peer : peers.get()) {
             try {

@@ -256,6 +256,7 @@ final class MigrationTarget {
                 throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + b.getProcessId() + " already exists on this agent");
             }
             limits = host.factory().limits(b.getSpec());
+            host.factory().requireInputs(b.getSpec()); // while the process still runs on the source
             staging = host.stores().createStaging(b.getProcessId());
             stagingWriter = new StagingWriter(staging, stagingWriters, STAGING_BACKLOG_BYTES);
             boolean needModule = !host.hasModule(b.getModuleSha256().toByteArray());

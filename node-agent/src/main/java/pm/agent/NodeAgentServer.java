@@ -101,7 +101,7 @@ public final class NodeAgentServer implements AutoCloseable {
         this.zk = client;
         this.dispatcher = new ChannelDispatcher(local, inbound, locator, channels::get, doorbell);
         this.target = new MigrationTarget(host, channels, metrics, faults);
-        this.replicas = new CheckpointReplicas(host, channels, 4L << 30, inputs);
+        this.replicas = new CheckpointReplicas(host, channels, 4L << 30);
         metrics.watch(host, scheduler);
     }
 

@@ -83,6 +83,18 @@ final class ProcessFactory {
         return InputSource.of(inputs.require(spec.getStdinSha256(), spec.getStdinSize())); // read where the process is, never held whole
     }
 
+    /** Every input the spec names by hash, held here (fetched now if need be: before a migration's downtime, not in it). */
+    void requireInputs(ProcessSpec spec) {
+        for (FileEntry f : spec.getFilesList()) {
+            if (!f.getSha256().isEmpty()) {
+                inputs.require(f.getSha256(), f.getSize());
+            }
+        }
+        if (!spec.getStdinSha256().isEmpty()) {
+            inputs.require(spec.getStdinSha256(), spec.getStdinSize());
+        }
+    }
+
     /** The bytes a spec's inputs take in /data: refused before anything runs if more than its file-system limit. */
     void checkInputsFit(ProcessSpec spec) {
         long total = 0;
