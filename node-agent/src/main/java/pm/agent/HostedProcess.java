@@ -28,6 +28,8 @@ final class HostedProcess {
     volatile String lastCheckpointId = "";
     volatile int exitStatus = -1;
     volatile String failure = "";
+    /** An ended process brought back by a restart: its /data, read from disk when first asked for (under the lock). */
+    pm.runtime.wasi.FileSystem endedFiles;
     /** While not null, its durable state is a migration's staging file and this final frame, until its next checkpoint. */
     volatile pm.v1.TransferFinal staged;
 

@@ -68,7 +68,7 @@ final class ProcessFactory {
                 .stdout((bytes, off, len) -> log.append(LogChunk.Stream.STREAM_STDOUT, bytes, off, len))
                 .stderr((bytes, off, len) -> log.append(LogChunk.Stream.STREAM_STDERR, bytes, off, len))
                 .stdin(stdin(spec))
-                .blobs(sha -> Optional.of(inputs.require(ByteString.copyFrom(sha), InputResolver.ANY_SIZE))) // files an image names by hash
+                .blobs(blobs()) // files an image names by hash
                 .outboxDoorbell(outboxDoorbell);
         if (spec.getLimits().getMaxOpenHandles() > 0) {
             b.maxOpenHandles(spec.getLimits().getMaxOpenHandles());
@@ -81,6 +81,11 @@ final class ProcessFactory {
             return InputSource.of(spec.getStdin().toByteArray());
         }
         return InputSource.of(inputs.require(spec.getStdinSha256(), spec.getStdinSize())); // read where the process is, never held whole
+    }
+
+    /** Finds the stored inputs an image (or kept files) names by hash, fetching them if need be. */
+    pm.runtime.wasi.BlobResolver blobs() {
+        return sha -> Optional.of(inputs.require(ByteString.copyFrom(sha), InputResolver.ANY_SIZE));
     }
 
     /** Every input the spec names by hash, held here (fetched now if need be: before a migration's downtime, not in it). */

@@ -39,7 +39,7 @@ final class ProcessFiles {
      */
     Contents read(String id, String path) {
         String rel = relative(path);
-        return withFileSystem(id, "read a file of", fs -> {
+        return withFileSystem(id, "read a file of", false, fs -> {
             Node file = fs.resolveBeneath(fs.root(), rel, true);
             if (file.kind() != Node.Kind.FILE) {
                 throw new AgentException(AgentException.Reason.BAD_REQUEST, "/data/" + rel + " is a "
@@ -94,7 +94,7 @@ final class ProcessFiles {
     /** Creates or replaces the file at {@code path} under /data (and missing parent directories) with {@code contents}. */
     long write(String id, String path, BlobStore.Blob contents) {
         String rel = relative(path);
-        return withFileSystem(id, "write a file of", fs -> {
+        return withFileSystem(id, "write a file of", true, fs -> {
             Node dir = fs.root();
             String[] parts = rel.split("/");
             for (int i = 0; i < parts.length - 1; i++) {
@@ -119,7 +119,8 @@ final class ProcessFiles {
         });
     }
 
-    private <T> T withFileSystem(String id, String action, Function<FileSystem, T> use) {
+    /** {@code changes}: whether {@code use} changes the files (then an ended process's kept copy is written again). */
+    private <T> T withFileSystem(String id, String action, boolean changes, Function<FileSystem, T> use) {
         HostedProcess h = host.get(id);
         h.lock.lock();
         try {
@@ -138,11 +139,15 @@ final class ProcessFiles {
             }
             try {
                 WasiProcess p = h.process;
-                FileSystem fs = p == null ? null : p.session().preopen(ProcessFactory.DATA_DIR);
+                FileSystem fs = p != null ? p.session().preopen(ProcessFactory.DATA_DIR) : host.endedFileSystem(h);
                 if (fs == null) {
                     throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " has no /data here");
                 }
-                return use.apply(fs);
+                T result = use.apply(fs);
+                if (changes && (h.state == ProcessState.PROCESS_STATE_EXITED || h.state == ProcessState.PROCESS_STATE_FAILED)) {
+                    host.keepEndedFiles(h); // what was copied in outlives a restart too
+                }
+                return result;
             } catch (ErrnoException e) {
                 throw e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR
                         ? new AgentException(AgentException.Reason.NOT_FOUND, "no such file in /data of " + id + ": " + e.getMessage())

@@ -45,6 +45,7 @@ final class ProcessHost {
     private final LocalStores stores;
     private final ProcessRecords records;
     private final ProcessFactory factory;
+    private final pm.agent.store.EndedFiles endedFiles;
     private final AgentMetrics metrics;
     private final Executor background;
     private final java.util.concurrent.ExecutorService imageWriters = java.util.concurrent.Executors.newCachedThreadPool(r -> {
@@ -70,6 +71,7 @@ final class ProcessHost {
         this.stores = stores;
         this.records = records;
         this.factory = new ProcessFactory(config.defaultFsBytes(), outboxDoorbell, inputs);
+        this.endedFiles = new pm.agent.store.EndedFiles(config.dataDir().resolve("ended"), stores.keys());
         this.metrics = metrics;
         this.background = background;
     }
@@ -126,11 +128,33 @@ final class ProcessHost {
         return pm.agent.store.LogSegments.open(logDir(id), config.logRetainBytes());
     }
 
-    /** Where a process's output is kept: its id if that is a safe file name, else the id's UTF-8 in hex. */
+    /** Where a process's output is kept. */
     private java.nio.file.Path logDir(String id) {
-        String name = id.matches("[A-Za-z0-9_-][A-Za-z0-9._-]*")
+        return config.dataDir().resolve("logs").resolve(fileName(id));
+    }
+
+    /** A process's name on disk: its id if that is a safe file name, else the id's UTF-8 in hex. */
+    private static String fileName(String id) {
+        return id.matches("[A-Za-z0-9_-][A-Za-z0-9._-]*")
                 ? id : "x" + java.util.HexFormat.of().formatHex(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        return config.dataDir().resolve("logs").resolve(name);
+    }
+
+    /** Keeps the /data of an ended process on disk, so it outlives a restart (called again after a copy into it). */
+    void keepEndedFiles(HostedProcess h) {
+        WasiProcess p = h.process;
+        pm.runtime.wasi.FileSystem fs = p != null ? p.session().preopen(ProcessFactory.DATA_DIR) : h.endedFiles;
+        if (fs != null) {
+            endedFiles.put(fileName(h.id), fs.toState());
+        }
+    }
+
+    /** The /data of an ended process this agent brought back after a restart; null if none was kept. Under h's lock. */
+    pm.runtime.wasi.FileSystem endedFileSystem(HostedProcess h) {
+        if (h.endedFiles == null) {
+            h.endedFiles = endedFiles.get(fileName(h.id)).map(state -> pm.runtime.wasi.FileSystem.fromState(state,
+                    () -> System.currentTimeMillis() * 1_000_000L, factory.fsBytes(h.spec), factory.blobs())).orElse(null);
+        }
+        return h.endedFiles;
     }
 
     Collection<HostedProcess> all() {
@@ -255,6 +279,7 @@ final class ProcessHost {
                     stores.delete(hosted.id);
                     stores.deleteStaging(hosted.id);
                     hosted.staged = null;
+                    keepEndedFiles(hosted);
                     records.put(record(hosted, ProcessRecord.Disposition.DISPOSITION_ENDED).toBuilder()
                             .setEndState(hosted.state).setExitStatus(hosted.exitStatus).setFailure(hosted.failure).build());
                 }
@@ -673,6 +698,7 @@ final class ProcessHost {
 
     /** Deletes all this agent keeps of a process on disk. */
     void forget(String id) {
+        endedFiles.delete(fileName(id));
         try {
             pm.agent.store.LogSegments.open(logDir(id), config.logRetainBytes()).delete();
         } catch (java.io.UncheckedIOException e) {

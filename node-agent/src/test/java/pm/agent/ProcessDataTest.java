@@ -156,6 +156,10 @@ class ProcessDataTest {
         assertThat(ended.getState()).isEqualTo(ProcessState.PROCESS_STATE_EXITED);
         assertThat(ended.getExitStatus()).isZero();
         assertThat(logs(agents.stub(again), "done", 0, null)).isEqualTo(small);
+        StringBuilder file = new StringBuilder();
+        agents.stub(again).readFile(pm.v1.FileRef.newBuilder().setProcessId("done").setPath("/data/out.txt").build())
+                .forEachRemaining(chunk -> file.append(chunk.getData().toStringUtf8()));
+        assertThat(file.toString()).as("its files outlive the restart too").isEqualTo(small);
         agents.stub(again).kill(ProcessRef.newBuilder().setProcessId("done").build()); // removed: its output goes
         assertThat(dir.resolve("c").resolve("logs").resolve("done")).doesNotExist();
     }
