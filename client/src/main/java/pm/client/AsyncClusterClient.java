@@ -11,10 +11,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import pm.client.internal.CoordinatorRouter;
-import pm.client.internal.BlobUpload;
+import pm.client.internal.ChunkedUpload;
 import pm.client.internal.ImageFileHeader;
-import pm.client.internal.ImageUpload;
 import pm.client.internal.LogFollower;
+import pm.v1.BlobChunk;
 import pm.v1.BlobRef;
 import pm.v1.CheckpointInfo;
 import pm.v1.CheckpointRequest;
@@ -32,6 +32,7 @@ import pm.v1.EventsRequest;
 import pm.v1.ExportRequest;
 import pm.v1.FileRef;
 import pm.v1.FileStat;
+import pm.v1.ImageChunk;
 import pm.v1.ImportHeader;
 import pm.v1.LeaderInfo;
 import pm.v1.LeaderRequest;
@@ -96,12 +97,17 @@ public final class AsyncClusterClient implements AutoCloseable {
     public CompletableFuture<BlobRef> putBlob(Input input, TransferProgress progress) {
         return CompletableFuture.supplyAsync(() -> router.leaderAddress(settings.callTimeout()))
                 .thenCompose(address -> {
+                    InputStream in;
                     try {
-                        return BlobUpload.start(router.newCall(ClusterGrpc.getPutBlobMethod(), address, settings.transferTimeout()),
-                                input.open(), input.size(), progress);
+                        in = input.open();
                     } catch (IOException e) {
                         return CompletableFuture.failedFuture(new UncheckedIOException("cannot read an input: " + e.getMessage(), e));
                     }
+                    return ChunkedUpload.<BlobChunk, BlobRef>start(router.newCall(ClusterGrpc.getPutBlobMethod(), address,
+                                    settings.transferTimeout()), in,
+                            BlobChunk.newBuilder().setHeader(BlobRef.newBuilder().setSize(input.size())).build(),
+                            data -> BlobChunk.newBuilder().setData(data).build(), "an input", progress)
+                            .whenComplete((ref, e) -> closeQuietly(in));
                 });
     }
 
@@ -252,8 +258,9 @@ public final class AsyncClusterClient implements AutoCloseable {
             return CompletableFuture.failedFuture(new UncheckedIOException("cannot read the image: " + e.getMessage(), e));
         }
         return CompletableFuture.supplyAsync(() -> router.leaderAddress(settings.callTimeout()))
-                .thenCompose(address -> ImageUpload.start(
-                        router.newCall(ClusterGrpc.getImportMethod(), address, settings.transferTimeout()), image, complete, progress));
+                .thenCompose(address -> ChunkedUpload.start(router.newCall(ClusterGrpc.getImportMethod(), address,
+                        settings.transferTimeout()), image, ImageChunk.newBuilder().setHeader(complete).build(),
+                        data -> ImageChunk.newBuilder().setData(data).build(), "the image", progress));
     }
 
     /**
@@ -290,6 +297,14 @@ public final class AsyncClusterClient implements AutoCloseable {
     /** Calls that move a process's image between nodes take the transfer deadline. */
     private <Q, R> CompletableFuture<R> longCall(io.grpc.MethodDescriptor<Q, R> method, Q request) {
         return router.unary(method, request, settings.transferTimeout());
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException e) {
+            // read to the end or abandoned: nothing to save
+        }
     }
 
     private static ProcessRef ref(String processId) {

@@ -10,45 +10,51 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import pm.client.ClusterClientException;
 import pm.client.TransferProgress;
-import pm.v1.ClusterProcess;
-import pm.v1.ImageChunk;
-import pm.v1.ImportHeader;
 
 /**
- * Sends an image file as an {@code Import} client stream: the header alone first, then the file in
- * chunks, read only while the transport is ready for more, so a large image never sits in memory whole.
+ * Sends a stream of bytes as a client-streaming call (an image's {@code Import}, an input's
+ * {@code PutBlob}): a header message first, then the bytes in 1 MiB messages, read only while the
+ * transport is ready for more, so a large file never sits in memory whole. The stream stays open.
  * Threads: gRPC's executor runs the ready handler, which alone reads {@code in}; callbacks are serialised.
  */
-public final class ImageUpload implements ClientResponseObserver<ImageChunk, ClusterProcess> {
+public final class ChunkedUpload<Q, R> implements ClientResponseObserver<Q, R> {
     private static final int CHUNK_BYTES = 1 << 20;
 
     private final InputStream in;
-    private final ImportHeader header;
+    private final Q header;
+    private final Function<ByteString, Q> chunk;
+    private final String what;
     private final TransferProgress progress;
-    private final CompletableFuture<ClusterProcess> result = new CompletableFuture<>();
-    private ClientCallStreamObserver<ImageChunk> requests;
+    private final CompletableFuture<R> result = new CompletableFuture<>();
+    private ClientCallStreamObserver<Q> requests;
     private boolean headerSent;
     private boolean finished;
     private long sent;
 
-    private ImageUpload(InputStream in, ImportHeader header, TransferProgress progress) {
+    private ChunkedUpload(InputStream in, Q header, Function<ByteString, Q> chunk, String what, TransferProgress progress) {
         this.in = in;
         this.header = header;
+        this.chunk = chunk;
+        this.what = what;
         this.progress = progress;
     }
 
-    /** Starts the upload on {@code call}; the future has the imported process. */
-    public static CompletableFuture<ClusterProcess> start(ClientCall<ImageChunk, ClusterProcess> call, InputStream in,
-            ImportHeader header, TransferProgress progress) {
-        ImageUpload upload = new ImageUpload(in, header, progress);
+    /**
+     * Starts sending {@code header}, then {@code in} as messages made by {@code chunk}, on {@code call};
+     * the future has the server's answer. {@code what} names the bytes in errors ("the image").
+     */
+    public static <Q, R> CompletableFuture<R> start(ClientCall<Q, R> call, InputStream in, Q header, Function<ByteString, Q> chunk,
+            String what, TransferProgress progress) {
+        ChunkedUpload<Q, R> upload = new ChunkedUpload<>(in, header, chunk, what, progress);
         ClientCalls.asyncClientStreamingCall(call, upload);
         return upload.result;
     }
 
     @Override
-    public void beforeStart(ClientCallStreamObserver<ImageChunk> requestStream) {
+    public void beforeStart(ClientCallStreamObserver<Q> requestStream) {
         this.requests = requestStream;
         requestStream.setOnReadyHandler(this::pump);
     }
@@ -57,7 +63,7 @@ public final class ImageUpload implements ClientResponseObserver<ImageChunk, Clu
         try {
             while (!finished && requests.isReady()) {
                 if (!headerSent) {
-                    requests.onNext(ImageChunk.newBuilder().setHeader(header).build());
+                    requests.onNext(header);
                     headerSent = true;
                     continue;
                 }
@@ -67,19 +73,19 @@ public final class ImageUpload implements ClientResponseObserver<ImageChunk, Clu
                     requests.onCompleted();
                     return;
                 }
-                requests.onNext(ImageChunk.newBuilder().setData(ByteString.copyFrom(buffer)).build());
+                requests.onNext(chunk.apply(ByteString.copyFrom(buffer)));
                 sent += buffer.length;
                 progress.transferred(sent);
             }
         } catch (IOException e) {
             finished = true;
-            requests.cancel("cannot read the image", e);
-            result.completeExceptionally(new UncheckedIOException("cannot read the image: " + e.getMessage(), e));
+            requests.cancel("cannot read " + what, e);
+            result.completeExceptionally(new UncheckedIOException("cannot read " + what + ": " + e.getMessage(), e));
         }
     }
 
     @Override
-    public void onNext(ClusterProcess value) {
+    public void onNext(R value) {
         result.complete(value);
     }
 
