@@ -115,10 +115,55 @@ public final class LogSegments {
         }
     }
 
-    /** Drops everything at and after {@code offset} (the process restarts from a checkpoint taken there). */
+    /** Drops everything at and after {@code offset} (the process restarts from a checkpoint taken there); what is before stays. */
     public synchronized void truncate(long offset) {
-        if (offset < end) {
+        if (offset >= end) {
+            return;
+        }
+        if (starts.isEmpty() || offset <= starts.get(0)) {
             resetAt(offset);
+            return;
+        }
+        try {
+            flush();
+            closeActive();
+            while (starts.get(starts.size() - 1) > offset) {
+                Files.deleteIfExists(segment(starts.remove(starts.size() - 1)));
+            }
+            long base = starts.get(starts.size() - 1);
+            ByteBuffer header = ByteBuffer.allocate(HEADER);
+            try (FileChannel ch = FileChannel.open(segment(base), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                long pos = 0;
+                long at = base;
+                while (true) {
+                    header.clear();
+                    if (ch.read(header, pos) < HEADER) {
+                        break; // offset is at the end of what this segment holds
+                    }
+                    header.flip();
+                    byte stream = header.get();
+                    int len = header.getInt();
+                    if (at + len > offset) {
+                        // the record straddles the cut: keep its first part as a record of its own
+                        ByteBuffer part = ByteBuffer.allocate((int) (offset - at));
+                        ch.read(part, pos + HEADER);
+                        ch.truncate(pos);
+                        if (part.position() > 0) {
+                            ch.write(ByteBuffer.allocate(HEADER).put(stream).putInt(part.position()).flip(), pos);
+                            ch.write(part.flip(), pos + HEADER);
+                            pos += HEADER + part.limit();
+                        }
+                        break;
+                    }
+                    pos += HEADER + len;
+                    at += len;
+                }
+                ch.truncate(pos);
+                activeBytes = pos;
+            }
+            end = offset;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot cut the output log under " + dir + " at " + offset, e);
         }
     }
 
