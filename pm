@@ -50,7 +50,7 @@ bench_pmctl() {
         p=$(printf '%s\n' "${plain[@]}" | median)
         s=$(printf '%s\n' "${shared[@]}" | median)
         printf 'pmctl %-40s plain %5d ms   archive+C1 %5d ms   ratio %.2f   (median of %d)\n' "$cmd" "$p" "$s" \
-            "$(echo "$s / $p" | bc -l)" "$runs"
+            "$(awk -v s="$s" -v p="$p" 'BEGIN { print s / p }')" "$runs"
     done
 }
 
