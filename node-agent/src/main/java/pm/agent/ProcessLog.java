@@ -211,7 +211,9 @@ final class ProcessLog {
 
     /** No more output here (the process ended or left this agent): followers are told and dropped. */
     synchronized void close() {
-        flush();
+        if (history != null) {
+            history.close(); // written out, and no descriptor held for a log nothing writes to any more
+        }
         closed = true;
         followers.forEach(Follower::closed);
         followers.clear();

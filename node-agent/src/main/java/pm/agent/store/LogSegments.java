@@ -21,7 +21,8 @@ import pm.v1.LogChunk;
  * dropped on open. Appends are buffered and written out by {@link #flush}.
  *
  * <p>Threads: one writer at a time (the owner's monitor); {@link #read} may run beside it on ranges
- * that were flushed (a segment deleted meanwhile reads as a gap).
+ * that were flushed (a segment deleted meanwhile reads as a gap). No descriptor is held between writes:
+ * each write-out opens the segment, appends and closes it, so a log nothing writes to costs nothing.
  */
 public final class LogSegments {
     private static final int HEADER = 5;
@@ -33,7 +34,6 @@ public final class LogSegments {
     private final List<Long> starts = new ArrayList<>(); // oldest first
     private long end;
     private long activeBytes;
-    private FileChannel active;
     private final ByteBuffer pending = ByteBuffer.allocate(64 << 10);
 
     private LogSegments(Path dir, long limitBytes) {
@@ -126,7 +126,6 @@ public final class LogSegments {
         }
         try {
             flush();
-            closeActive();
             while (starts.get(starts.size() - 1) > offset) {
                 Files.deleteIfExists(segment(starts.remove(starts.size() - 1)));
             }
@@ -169,7 +168,7 @@ public final class LogSegments {
 
     private void resetAt(long offset) {
         try {
-            closeActive();
+            pending.clear();
             for (long s : starts) {
                 Files.deleteIfExists(segment(s));
             }
@@ -183,9 +182,8 @@ public final class LogSegments {
 
     private void startSegment(long at) throws IOException {
         flush();
-        closeActive();
         Files.createDirectories(dir);
-        active = FileChannel.open(segment(at), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        Files.write(segment(at), new byte[0]); // created (or emptied) now: its name says where it starts
         starts.add(at);
         activeBytes = 0;
     }
@@ -211,11 +209,11 @@ public final class LogSegments {
     }
 
     private void writeFully(ByteBuffer b) throws IOException {
-        if (active == null) {
-            active = FileChannel.open(segment(starts.get(starts.size() - 1)), StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        }
-        while (b.hasRemaining()) {
-            active.write(b);
+        try (FileChannel ch = FileChannel.open(segment(starts.get(starts.size() - 1)), StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND)) {
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
         }
     }
 
@@ -300,7 +298,6 @@ public final class LogSegments {
     /** Removes the whole log from disk. */
     public synchronized void delete() {
         try {
-            closeActive();
             pending.clear();
             for (long s : starts) {
                 Files.deleteIfExists(segment(s));
@@ -312,19 +309,8 @@ public final class LogSegments {
         }
     }
 
+    /** Writes out what is buffered; nothing else is held open. */
     public synchronized void close() {
         flush();
-        try {
-            closeActive();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private void closeActive() throws IOException {
-        if (active != null) {
-            active.close();
-            active = null;
-        }
     }
 }
