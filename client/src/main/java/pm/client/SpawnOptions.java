@@ -21,7 +21,7 @@ import pm.v1.ProcessSpec;
  * What to spawn and where, in the terms a caller thinks in; {@link #toRequest()} makes the wire request.
  * {@code args} are the arguments after the program name: the guest's argv is {@code programName} followed
  * by them, as a shell would pass. {@code files} are the initial contents of the guest's {@code /data},
- * keyed by path relative to it. A {@code memoryLimitMib} of 0 leaves the node's default; {@code node}
+ * keyed by path relative to it. A {@code memoryLimitMib} or {@code fsLimitMib} of 0 leaves the node's default; {@code node}
  * empty lets placement choose. {@code checkpoints} is when the cluster checkpoints the process and
  * replicates the checkpoint to another node (the default: never on its own).
  */
@@ -35,6 +35,7 @@ public record SpawnOptions(
         Input stdin,
         Map<String, String> labels,
         int memoryLimitMib,
+        long fsLimitMib,
         String node,
         Map<String, String> nodeLabels,
         boolean pinned,
@@ -52,6 +53,9 @@ public record SpawnOptions(
         }
         if (memoryLimitMib < 0 || memoryLimitMib > 4096) {
             throw new IllegalArgumentException("a memory limit is between 1 and 4096 MiB, not " + memoryLimitMib);
+        }
+        if (fsLimitMib < 0) {
+            throw new IllegalArgumentException("a file-system limit is a positive number of MiB, not " + fsLimitMib);
         }
         if (pinned && node.isEmpty()) {
             throw new IllegalArgumentException("pinning needs a node to pin to");
@@ -133,8 +137,8 @@ public record SpawnOptions(
             spec.addFiles(ref != null ? FileEntry.newBuilder().setPath(path).setSha256(ref.getSha256()).setSize(ref.getSize())
                     : FileEntry.newBuilder().setPath(path).setContents(bytes(input)));
         });
-        if (memoryLimitMib > 0) {
-            spec.setLimits(ProcessLimits.newBuilder().setMemoryPages(memoryLimitMib * PAGES_PER_MIB));
+        if (memoryLimitMib > 0 || fsLimitMib > 0) {
+            spec.setLimits(ProcessLimits.newBuilder().setMemoryPages(memoryLimitMib * PAGES_PER_MIB).setMaxFsBytes(fsLimitMib << 20));
         }
         return ClusterSpawnRequest.newBuilder()
                 .setProcessId(processId)
@@ -154,6 +158,7 @@ public record SpawnOptions(
         private Input stdin = Input.of(new byte[0]);
         private final Map<String, String> labels = new LinkedHashMap<>();
         private int memoryLimitMib;
+        private long fsLimitMib;
         private String node = "";
         private final Map<String, String> nodeLabels = new LinkedHashMap<>();
         private boolean pinned;
@@ -212,6 +217,12 @@ public record SpawnOptions(
             return this;
         }
 
+        /** How much its /data may hold, inputs included (0: the node's default, its agent's --fs-bytes). */
+        public Builder withFileSystemLimitMib(long mib) {
+            fsLimitMib = mib;
+            return this;
+        }
+
         /** Runs it on {@code name}; with {@code pin}, neither the rebalancer nor a drain moves it. */
         public Builder onNode(String name, boolean pin) {
             node = name;
@@ -246,7 +257,7 @@ public record SpawnOptions(
         }
 
         public SpawnOptions build() {
-            return new SpawnOptions(processId, module, programName, args, env, files, stdin, labels, memoryLimitMib,
+            return new SpawnOptions(processId, module, programName, args, env, files, stdin, labels, memoryLimitMib, fsLimitMib,
                     node, nodeLabels, pinned, checkpoints.build());
         }
     }

@@ -61,6 +61,10 @@ final class RunCommand extends ClusterCommand {
     @Option(names = "--memory-limit-mib", paramLabel = "N", defaultValue = "0", description = "The guest's memory limit.")
     int memoryLimitMib;
 
+    @Option(names = "--fs-limit-mib", paramLabel = "N", defaultValue = "0",
+            description = "How much its /data may hold, inputs included (default: the node's --fs-bytes).")
+    long fsLimitMib;
+
     @Option(names = "--checkpoint-every", paramLabel = "DURATION",
             description = "Checkpoint and replicate it this often, e.g. 30s, 5m, 500ms (a lost node costs at most that much work).")
     String checkpointEvery;
@@ -111,6 +115,7 @@ final class RunCommand extends ClusterCommand {
                 .withArgs(args)
                 .withArgs(trailingArgs)
                 .withMemoryLimitMib(memoryLimitMib)
+                .withFileSystemLimitMib(fsLimitMib)
                 .onNode(node, pin);
         if (checkpointEvery != null) {
             b.checkpointEvery(duration(checkpointEvery));

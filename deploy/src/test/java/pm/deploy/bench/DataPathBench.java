@@ -52,7 +52,7 @@ public final class DataPathBench {
                 upload = Math.max(upload, rate(round.length, System.nanoTime() - t0));
             }
             client.spawn(SpawnOptions.builder(store, "store").withProcessId("bench").withArgs("-w", "never")
-                    .withFile("input.bin", Input.of(file)).build());
+                    .withFile("input.bin", Input.of(file)).withFileSystemLimitMib(mib + 16L).build());
             for (int r = 0; r < rounds; r++) {
                 CountingSink sink = new CountingSink();
                 long t0 = System.nanoTime();
