@@ -355,6 +355,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     @Override
     public void getBlob(pm.v1.BlobRef request, StreamObserver<pm.v1.BlobChunk> out) {
         ServerCallStreamObserver<pm.v1.BlobChunk> call = (ServerCallStreamObserver<pm.v1.BlobChunk>) out;
+        call.setOnReadyThreshold(FlowControl.STREAM_BUFFER_BYTES);
         try {
             inputs.send(request, EXPORT_CHUNK, chunk -> {
                 FlowControl.awaitReady(call);
@@ -370,6 +371,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     @Override
     public void readFile(pm.v1.FileRef request, StreamObserver<pm.v1.FileChunk> out) {
         ServerCallStreamObserver<pm.v1.FileChunk> call = (ServerCallStreamObserver<pm.v1.FileChunk>) out;
+        call.setOnReadyThreshold(FlowControl.STREAM_BUFFER_BYTES);
         try {
             ProcessFiles.Contents contents = files.read(admitted(request.getProcessId()), request.getPath());
             byte[] buffer = new byte[EXPORT_CHUNK];

@@ -39,6 +39,7 @@ import pm.v1.LeaderRequest;
  * created on first use and shut down by {@link #close()}.
  */
 public final class CoordinatorRouter implements AutoCloseable {
+    private static final int STREAM_BUFFER_BYTES = 4 << 20;
     /** Image chunks and large lists arrive in one message each. */
     private static final int MAX_INBOUND_BYTES = 64 << 20;
     /** Between two walks over every coordinator, while none of them leads. */
@@ -145,9 +146,12 @@ public final class CoordinatorRouter implements AutoCloseable {
         return info.getLeaderAddress();
     }
 
-    /** A call on the channel to {@code address}, for calls that cannot be replayed (a client stream). */
+    /**
+     * A call on the channel to {@code address}, for calls that cannot be replayed (a client stream). It counts
+     * as ready until 4 MiB are queued, so 1 MiB messages go out back to back rather than one per round trip.
+     */
     public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, String address, Duration timeout) {
-        CallOptions options = CallOptions.DEFAULT;
+        CallOptions options = CallOptions.DEFAULT.withOnReadyThreshold(STREAM_BUFFER_BYTES);
         if (timeout != null) {
             options = options.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
         }

@@ -38,6 +38,7 @@ public final class FileCopy {
     public void read(FileRef ref, ServerCallStreamObserver<FileChunk> out) {
         OwnershipRecord r = store.get(ref.getProcessId()).value();
         NodeRecord n = owners.require(r);
+        out.setOnReadyThreshold(4 << 20); // ready until 4 MiB are queued: chunks go on back to back
         try {
             Iterator<FileChunk> chunks = agents.following(n, r.getEpoch()).withDeadlineAfter(COPY_MINUTES, TimeUnit.MINUTES).readFile(ref);
             while (chunks.hasNext()) {
