@@ -143,6 +143,9 @@ final class ProcessFactory {
                     fs.createFile(dir, parts[parts.length - 1], inputs.require(f.getSha256(), f.getSize()));
                 }
             } catch (ErrnoException e) {
+                if (e.errno() == pm.runtime.wasi.Errno.ENOSPC || e.errno() == pm.runtime.wasi.Errno.EFBIG) {
+                    throw new LimitExceededException("file " + f.getPath() + ": " + e.getMessage()); // a limit, not a bad request
+                }
                 throw new IllegalArgumentException("file " + f.getPath() + ": " + e.getMessage(), e);
             }
         }

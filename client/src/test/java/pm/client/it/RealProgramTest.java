@@ -42,7 +42,7 @@ class RealProgramTest {
         PmctlRunner pmctl = new PmctlRunner(cluster.coordinatorAddresses());
 
         PmctlRunner.Result run = pmctl.run("run", BZIP2.toString(), "--id", "bz-1", "--file", input + "=big.txt",
-                "--", "-k", "-9", "/data/big.txt");
+                "--fs-limit-mib", Integer.toString(2 * mib + 16), "--", "-k", "-9", "/data/big.txt"); // the input and its .bz2
         assertThat(run.exitCode()).as(run.toString()).isZero();
         for (int move = 0; move < 3; move++) {
             long before = retired(client);
