@@ -52,8 +52,7 @@ final class ProcessLog {
 
     /** The log {@code history} holds from an earlier run of this agent, as it is (nothing in memory). */
     static ProcessLog reopened(int retainBytes, LogSegments history) {
-        ProcessLog log = new ProcessLog(history.end(), retainBytes, history);
-        return log;
+        return new ProcessLog(history.end(), retainBytes, history);
     }
 
     /** A log that continues another agent's: {@code tail} is what it retained, ending at {@code endOffset}. */

@@ -116,9 +116,7 @@ final class ProcessCommands {
         @Override
         ClusterProcess apply(ClusterClient client) {
             ClusterProcess p = client.get(id);
-            boolean ended = p.getEndedMillis() > 0 || p.getState() == ProcessState.PROCESS_STATE_EXITED
-                    || p.getState() == ProcessState.PROCESS_STATE_FAILED;
-            if (!ended && !force) {
+            if (!WaitCommand.ended(p) && !force) {
                 throw new IllegalStateException("process " + id + " has not ended (it is "
                         + Views.state(p) + "); pmctl kill " + id + ", or rm --force");
             }

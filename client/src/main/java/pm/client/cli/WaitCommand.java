@@ -23,6 +23,12 @@ final class WaitCommand extends ClusterCommand {
         throw ProgramEnded.of(awaitEnd(client, id));
     }
 
+    /** Whether {@code p} exited or failed (its owner's live view, or the record's end time). */
+    static boolean ended(ClusterProcess p) {
+        return p.getEndedMillis() > 0 || p.getState() == ProcessState.PROCESS_STATE_EXITED
+                || p.getState() == ProcessState.PROCESS_STATE_FAILED;
+    }
+
     /** The process once it has ended (exited, failed or been killed); polls its record, no deadline. */
     static ClusterProcess awaitEnd(ClusterClient client, String id) {
         while (true) {
@@ -36,8 +42,7 @@ final class WaitCommand extends ClusterCommand {
                 }
                 throw e;
             }
-            if (p.getEndedMillis() > 0 || p.getState() == ProcessState.PROCESS_STATE_EXITED
-                    || p.getState() == ProcessState.PROCESS_STATE_FAILED || p.getState() == ProcessState.PROCESS_STATE_KILLED) {
+            if (ended(p) || p.getState() == ProcessState.PROCESS_STATE_KILLED) {
                 return p;
             }
             LockSupport.parkNanos(POLL.toNanos());
