@@ -144,6 +144,10 @@ public final class ClusterFixture implements AutoCloseable {
         return NodeAgentGrpc.newBlockingStub(channel(agents.get(name).address())).withDeadlineAfter(60, TimeUnit.SECONDS);
     }
 
+    public NodeAgentGrpc.NodeAgentStub asyncAgentStub(String name) {
+        return NodeAgentGrpc.newStub(channel(agents.get(name).address()));
+    }
+
     /** The agents whose own List shows {@code processId} running (or frozen, or prepared): exactly one, if fencing holds. */
     public List<String> agentsHolding(String processId) {
         List<String> out = new ArrayList<>();

@@ -74,6 +74,11 @@ public final class AgentMain implements Callable<Integer> {
                     + "the last MiB of it is also in memory.")
     int logRetainBytes;
 
+    @Option(names = "--input-grace-minutes", paramLabel = "N", defaultValue = "15",
+            description = "A stored input (file, stdin) no process, checkpoint or replica here names is deleted this long "
+                    + "after its last use; an upload waits this long for its spawn (default: ${DEFAULT-VALUE}).")
+    long inputGraceMinutes;
+
     @Option(names = "--max-message-bytes", paramLabel = "BYTES", defaultValue = "16777216",
             description = "Largest gRPC message accepted (default: ${DEFAULT-VALUE}).")
     int maxMessageBytes;
@@ -96,7 +101,7 @@ public final class AgentMain implements Callable<Integer> {
         GrpcTransport transport = tls.transport("agent " + name, Set.of(Role.NODE), System.err);
         AgentConfig config = AgentConfig.defaults(name, data).withNetwork(network.settings()).withTransport(transport)
                 .withWorkers(workers).withProcessDefaults(fuelPerSlice, fsBytes, logRetainBytes, maxMessageBytes)
-                .withFaultPoint(faultPoint);
+                .withFaultPoint(faultPoint).withInputGrace(java.time.Duration.ofMinutes(inputGraceMinutes));
         if (imageKey != null) {
             try {
                 config = config.withImageKeys(ClusterKeys.load(imageKey));

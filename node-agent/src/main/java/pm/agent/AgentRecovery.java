@@ -75,6 +75,7 @@ final class AgentRecovery {
                 long logOffset = r.hasStaged() ? r.getStaged().getLogOffset() : latestLogOffset(r);
                 HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module,
                         host.newLog(r.getProcessId(), logOffset), r.getEpoch(), initial);
+                h.fileInputs = r.getFileInputsList();
                 h.lock.lock();
                 try {
                     host.adopt(h);

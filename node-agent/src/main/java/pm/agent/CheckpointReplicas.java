@@ -403,10 +403,11 @@ final class CheckpointReplicas {
                 closeLog();
             }
 
-            /** The inputs the replica's spec names, held here too: the owner, who holds them, may be the node that is lost. */
+            /** The inputs the replica's spec and files name, held here too: the owner, who holds them, may be the node that is lost. */
             private void fetchInputs(CheckpointRecord tip) {
                 try {
-                    host.factory().requireInputs(pm.v1.ProcessRecord.parseFrom(tip.attachment()).getSpec());
+                    pm.v1.ProcessRecord record = pm.v1.ProcessRecord.parseFrom(tip.attachment());
+                    host.factory().requireInputs(record.getSpec(), record.getFileInputsList());
                 } catch (com.google.protobuf.InvalidProtocolBufferException e) {
                     throw new pm.runtime.StateFormatException("replica of " + begin.getProcessId() + " carries no readable record", e);
                 }

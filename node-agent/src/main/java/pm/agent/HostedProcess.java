@@ -30,6 +30,12 @@ final class HostedProcess {
     volatile String failure = "";
     /** An ended process brought back by a restart: its /data, read from disk when first asked for (under the lock). */
     pm.runtime.wasi.FileSystem endedFiles;
+    /**
+     * The inputs its files read from (set while it is parked: at a start or restore, a checkpoint, its
+     * end; grown by a copy in): kept in its records and checkpoints so replicas and targets fetch them
+     * and the input store keeps them.
+     */
+    volatile java.util.List<pm.v1.BlobRef> fileInputs = java.util.List.of();
     /** While not null, its durable state is a migration's staging file and this final frame, until its next checkpoint. */
     volatile pm.v1.TransferFinal staged;
 

@@ -112,6 +112,7 @@ final class MigrationSource {
                     .setProcessId(h.id)
                     .setModuleSha256(ByteString.copyFrom(h.module.sha256()))
                     .setSpec(h.spec)
+                    .addAllFileInputs(h.fileInputs)
                     .setEpoch(epoch)
                     .setSource(selfAddress.get())).build());
             if (stream.await(r -> true).getNeedModule()) {

@@ -256,7 +256,7 @@ final class MigrationTarget {
                 throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + b.getProcessId() + " already exists on this agent");
             }
             limits = host.factory().limits(b.getSpec());
-            host.factory().requireInputs(b.getSpec()); // while the process still runs on the source
+            host.factory().requireInputs(b.getSpec(), b.getFileInputsList()); // while the process still runs on the source
             staging = host.stores().createStaging(b.getProcessId());
             stagingWriter = new StagingWriter(staging, stagingWriters, STAGING_BACKLOG_BYTES);
             boolean needModule = !host.hasModule(b.getModuleSha256().toByteArray());
@@ -316,6 +316,7 @@ final class MigrationTarget {
             ProcessLog log = host.arrivingLog(begin.getProcessId(), logSoFar, f.getLogOffset());
             HostedProcess h = new HostedProcess(begin.getProcessId(), begin.getSpec(), module, log, begin.getEpoch(),
                     ProcessState.PROCESS_STATE_PREPARED);
+            h.fileInputs = begin.getFileInputsList();
             TransferFinal staged = f.toBuilder().clearLogTail().build(); // the record stays small; a restart serves output from its offset
             h.lock.lock();
             try {

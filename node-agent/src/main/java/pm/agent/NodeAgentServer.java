@@ -59,6 +59,7 @@ public final class NodeAgentServer implements AutoCloseable {
     private final EpochFence epochs;
     private final CuratorFramework zk;
     private final InputBlobs inputs;
+    private final UnusedInputSweeper inputSweeper;
     private Ownership ownership = Ownership.STANDALONE;
     private NodeRegistration registration;
     private final long startedMillis = System.currentTimeMillis();
@@ -102,6 +103,7 @@ public final class NodeAgentServer implements AutoCloseable {
         this.dispatcher = new ChannelDispatcher(local, inbound, locator, channels::get, doorbell);
         this.target = new MigrationTarget(host, channels, metrics, faults);
         this.replicas = new CheckpointReplicas(host, channels, 4L << 30);
+        this.inputSweeper = new UnusedInputSweeper(host, inputs.store(), config.inputGraceMillis(), System::currentTimeMillis);
         metrics.watch(host, scheduler);
     }
 
@@ -161,6 +163,7 @@ public final class NodeAgentServer implements AutoCloseable {
         new JitWarmup(host.factory()).startInBackground(200);
         housekeeping.scheduleWithFixedDelay(this::settle, 1, 1, TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(this::collectGarbage, 30, 30, TimeUnit.SECONDS);
+        housekeeping.scheduleWithFixedDelay(this::sweepInputs, 60, 60, TimeUnit.SECONDS);
         if (ownership instanceof OwnershipGuard guard) {
             housekeeping.scheduleWithFixedDelay(() -> sweepReplicas(guard), 60, 60, TimeUnit.SECONDS);
         }
@@ -238,6 +241,20 @@ public final class NodeAgentServer implements AutoCloseable {
             stores.collectGarbage();
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "garbage collection of the checkpoint store failed", e);
+        }
+    }
+
+    /** Deletes inputs nothing here names that were not used within the grace period (package-private: tests sweep directly). */
+    BlobStore.Swept sweepInputs() {
+        try {
+            BlobStore.Swept swept = inputSweeper.sweep();
+            if (swept.blobs() > 0) {
+                LOG.info("deleted " + swept.blobs() + " unused inputs (" + swept.bytes() + " bytes) on " + config.nodeName());
+            }
+            return swept;
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "sweeping unused inputs failed; trying again in a minute", e);
+            return new BlobStore.Swept(0, 0);
         }
     }
 

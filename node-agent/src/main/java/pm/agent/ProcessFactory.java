@@ -13,6 +13,8 @@ import pm.runtime.wasi.FileSystem;
 import pm.runtime.wasi.InputSource;
 import pm.runtime.wasi.Node;
 import pm.runtime.wasi.WasiSession;
+import pm.runtime.process.WasiProcess;
+import pm.v1.BlobRef;
 import pm.v1.FileEntry;
 import pm.v1.LogChunk;
 import pm.v1.ProcessLimits;
@@ -88,8 +90,23 @@ final class ProcessFactory {
         return sha -> Optional.of(inputs.require(ByteString.copyFrom(sha), InputResolver.ANY_SIZE));
     }
 
+    /** The stored inputs files in {@code p}'s /data read from; {@code p} is parked (its file system does not change meanwhile). */
+    static List<BlobRef> fileInputs(WasiProcess p) {
+        FileSystem fs = p.session().preopen(DATA_DIR);
+        return fs == null ? List.of() : refs(fs);
+    }
+
+    static List<BlobRef> refs(FileSystem fs) {
+        return fs.blobs().stream()
+                .map(b -> BlobRef.newBuilder().setSha256(ByteString.copyFrom(b.sha256())).setSize(b.size()).build())
+                .toList();
+    }
+
     /** Every input the spec names by hash, held here (fetched now if need be: before a migration's downtime, not in it). */
-    void requireInputs(ProcessSpec spec) {
+    void requireInputs(ProcessSpec spec, List<BlobRef> fileInputs) {
+        for (BlobRef ref : fileInputs) {
+            inputs.require(ref.getSha256(), ref.getSize());
+        }
         for (FileEntry f : spec.getFilesList()) {
             if (!f.getSha256().isEmpty()) {
                 inputs.require(f.getSha256(), f.getSize());

@@ -145,7 +145,9 @@ final class ProcessFiles {
                 }
                 T result = use.apply(fs);
                 if (changes && (h.state == ProcessState.PROCESS_STATE_EXITED || h.state == ProcessState.PROCESS_STATE_FAILED)) {
-                    host.keepEndedFiles(h); // what was copied in outlives a restart too
+                    host.keepEnded(h); // what was copied in outlives a restart too
+                } else if (changes) {
+                    h.fileInputs = ProcessFactory.refs(fs); // paused: its next image may name what was copied in
                 }
                 return result;
             } catch (ErrnoException e) {

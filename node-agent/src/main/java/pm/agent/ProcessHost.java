@@ -139,13 +139,19 @@ final class ProcessHost {
                 ? id : "x" + java.util.HexFormat.of().formatHex(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    /** Keeps the /data of an ended process on disk, so it outlives a restart (called again after a copy into it). */
-    void keepEndedFiles(HostedProcess h) {
+    /**
+     * Keeps an ended process's /data and its ENDED record (how it ended, the inputs its files read from) on
+     * disk, so they outlive a restart; called again after a copy into it. Under h's lock.
+     */
+    void keepEnded(HostedProcess h) {
         WasiProcess p = h.process;
         pm.runtime.wasi.FileSystem fs = p != null ? p.session().preopen(ProcessFactory.DATA_DIR) : h.endedFiles;
         if (fs != null) {
             endedFiles.put(fileName(h.id), fs.toState());
+            h.fileInputs = ProcessFactory.refs(fs);
         }
+        records.put(record(h, ProcessRecord.Disposition.DISPOSITION_ENDED).toBuilder()
+                .setEndState(h.state).setExitStatus(h.exitStatus).setFailure(h.failure).build());
     }
 
     /** The /data of an ended process this agent brought back after a restart; null if none was kept. Under h's lock. */
@@ -279,9 +285,7 @@ final class ProcessHost {
                     stores.delete(hosted.id);
                     stores.deleteStaging(hosted.id);
                     hosted.staged = null;
-                    keepEndedFiles(hosted);
-                    records.put(record(hosted, ProcessRecord.Disposition.DISPOSITION_ENDED).toBuilder()
-                            .setEndState(hosted.state).setExitStatus(hosted.exitStatus).setFailure(hosted.failure).build());
+                    keepEnded(hosted);
                 }
             } finally {
                 hosted.lock.unlock();
@@ -296,6 +300,7 @@ final class ProcessHost {
         HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module, log, r.getEpoch(), r.getEndState());
         h.exitStatus = r.getExitStatus();
         h.failure = r.getFailure();
+        h.fileInputs = r.getFileInputsList();
         log.close();
         adopt(h);
     }
@@ -382,6 +387,7 @@ final class ProcessHost {
         boolean increment = incremental && !h.lastCheckpointId.isEmpty()
                 && stores.latest(h.id).map(r -> r.checkpointId().equals(h.lastCheckpointId)).orElse(false);
         WasiProcess process = h.process;
+        h.fileInputs = ProcessFactory.fileInputs(process); // parked: what this image names
         // The image streams through a pipe into the store, written on another thread: a 1 GiB
         // process is never held twice. The process is parked, and the lock holder waits here.
         CheckpointRecord r = ImagePipe.pipe(imageWriters, out -> {
@@ -593,6 +599,7 @@ final class ProcessHost {
         takeReplicaLog(id);
         HostedProcess h = new HostedProcess(id, attached.getSpec(), module,
                 newLog(id, attached.getLogOffset()), epoch, ProcessState.PROCESS_STATE_SUSPENDED);
+        h.fileInputs = attached.getFileInputsList();
         h.lock.lock();
         try {
             if (processes.putIfAbsent(id, h) != null) {
@@ -644,6 +651,7 @@ final class ProcessHost {
      * receive) finds the handle.
      */
     private void schedule(HostedProcess h, WasiProcess p, boolean frozen) {
+        h.fileInputs = ProcessFactory.fileInputs(p); // added parked: its files are as the start or restore left them
         h.handle = scheduler.add(p, true, handle -> ended(h, handle));
         if (!frozen) {
             h.handle.thaw();
@@ -725,7 +733,8 @@ final class ProcessHost {
                 .setEpoch(h.epoch)
                 .setDisposition(disposition)
                 .setLogOffset(h.log.end())
-                .setFrozen(h.state == ProcessState.PROCESS_STATE_FROZEN);
+                .setFrozen(h.state == ProcessState.PROCESS_STATE_FROZEN)
+                .addAllFileInputs(h.fileInputs);
         TransferFinal staged = h.staged;
         if (staged != null) {
             b.setStaged(staged);

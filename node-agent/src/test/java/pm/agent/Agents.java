@@ -171,6 +171,30 @@ public final class Agents implements AutoCloseable {
     }
 
     /** The exported image of process {@code id} (frozen or suspended) on {@code agent}, as the file pmctl would write. */
+    /** Uploads {@code bytes} as the SDK does (PutBlob, the header with size and SHA-256 in the first chunk); the stored ref. */
+    public static pm.v1.BlobRef putBlob(NodeAgentGrpc.NodeAgentStub agent, byte[] bytes) throws Exception {
+        pm.v1.BlobRef header = pm.v1.BlobRef.newBuilder()
+                .setSha256(ByteString.copyFrom(java.security.MessageDigest.getInstance("SHA-256").digest(bytes))).setSize(bytes.length).build();
+        java.util.concurrent.CompletableFuture<pm.v1.BlobRef> stored = new java.util.concurrent.CompletableFuture<>();
+        io.grpc.stub.StreamObserver<pm.v1.BlobChunk> up = agent.putBlob(new io.grpc.stub.StreamObserver<>() {
+            @Override
+            public void onNext(pm.v1.BlobRef value) {
+                stored.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                stored.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+        });
+        up.onNext(pm.v1.BlobChunk.newBuilder().setHeader(header).setData(ByteString.copyFrom(bytes)).build());
+        up.onCompleted();
+        return stored.get(1, TimeUnit.MINUTES);
+    }
+
     static byte[] export(NodeAgentGrpc.NodeAgentBlockingStub agent, String id) {
         ByteArrayOutputStream image = new ByteArrayOutputStream();
         agent.exportImage(pm.v1.ExportRequest.newBuilder().setProcessId(id).build())

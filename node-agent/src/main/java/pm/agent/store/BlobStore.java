@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -23,7 +24,9 @@ import pm.runtime.wasi.BlobContent;
  * Inputs of processes (files, stdin) by content: each in a file named by its SHA-256, written under
  * a temporary name, checked against the size and hash the uploader declared, forced, then renamed
  * into place, so a name always holds exactly its content. Reads are positional (a process reads its
- * stdin or a file where it left off) through one shared channel per blob.
+ * stdin or a file where it left off) through one shared channel per blob. A blob's modification time
+ * is its last use (stored, found, asked for): {@link #sweep} deletes only blobs unused for a while, under
+ * the same per-blob lock a use takes, so a blob being put to use is never swept from under it.
  *
  * <p>Threads: any; an {@link Upload} belongs to one thread at a time.
  */
@@ -32,9 +35,29 @@ public final class BlobStore implements Closeable {
 
     private final Path dir;
     private final Map<String, FileChannel> open = new ConcurrentHashMap<>();
+    private final Object[] stripes = new Object[64];
 
     public BlobStore(Path dir) throws IOException {
         this.dir = Files.createDirectories(dir);
+        for (int i = 0; i < stripes.length; i++) {
+            stripes[i] = new Object();
+        }
+    }
+
+    private Object lockOf(String hex) {
+        return stripes[Math.floorMod(hex.hashCode(), stripes.length)];
+    }
+
+    /** Marks the blob used now; false if it is not held. The caller holds its lock. */
+    private boolean touch(String hex) {
+        try {
+            Files.setLastModifiedTime(dir.resolve(hex), FileTime.fromMillis(System.currentTimeMillis()));
+            return true;
+        } catch (NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading input " + hex, e);
+        }
     }
 
     /** A stored input: its size and positional reads (a channel's positional reads may run concurrently). */
@@ -62,6 +85,12 @@ public final class BlobStore implements Closeable {
     /** The input with SHA-256 {@code sha256}, if held. */
     public Optional<Blob> find(byte[] sha256) {
         String hex = HEX.formatHex(sha256);
+        synchronized (lockOf(hex)) {
+            return touch(hex) ? open(hex) : Optional.empty();
+        }
+    }
+
+    private Optional<Blob> open(String hex) {
         try {
             FileChannel ch = open.computeIfAbsent(hex, h -> {
                 try {
@@ -79,7 +108,58 @@ public final class BlobStore implements Closeable {
     }
 
     public boolean contains(byte[] sha256) {
-        return Files.exists(dir.resolve(HEX.formatHex(sha256)));
+        String hex = HEX.formatHex(sha256);
+        synchronized (lockOf(hex)) {
+            return touch(hex);
+        }
+    }
+
+    /** What a sweep deleted. */
+    public record Swept(int blobs, long bytes) {}
+
+    /**
+     * Deletes every blob {@code live} does not name and nothing used since {@code unusedSinceMillis}.
+     * {@code live} is taken after the blobs are listed: a blob stored meanwhile is young, not swept.
+     */
+    public Swept sweep(java.util.function.Supplier<java.util.Set<String>> live, long unusedSinceMillis) throws IOException {
+        java.util.List<Path> old = new java.util.ArrayList<>();
+        try (var files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                if (!p.getFileName().toString().startsWith(".") && Files.getLastModifiedTime(p).toMillis() < unusedSinceMillis) {
+                    old.add(p);
+                }
+            }
+        }
+        if (old.isEmpty()) {
+            return new Swept(0, 0);
+        }
+        java.util.Set<String> keep = live.get();
+        int blobs = 0;
+        long bytes = 0;
+        for (Path p : old) {
+            String hex = p.getFileName().toString();
+            if (keep.contains(hex)) {
+                continue;
+            }
+            synchronized (lockOf(hex)) {
+                try {
+                    if (Files.getLastModifiedTime(p).toMillis() >= unusedSinceMillis) {
+                        continue; // put to use since it was listed
+                    }
+                    long size = Files.size(p);
+                    FileChannel ch = open.remove(hex);
+                    if (ch != null) {
+                        ch.close();
+                    }
+                    Files.delete(p);
+                    blobs++;
+                    bytes += size;
+                } catch (NoSuchFileException e) {
+                    // gone already
+                }
+            }
+        }
+        return new Swept(blobs, bytes);
     }
 
     /** Starts storing an input of {@code size} bytes; {@code expectedSha256} (32 bytes) is checked at the end unless empty. */

@@ -87,6 +87,18 @@ public final class FileSystem {
         return maxBytes;
     }
 
+    /**
+     * The blobs files still read from (each once): what a host must keep for this tree and for images
+     * of it. Read while the owner of the tree is stopped.
+     */
+    public List<BlobContent> blobs() {
+        Map<String, BlobContent> byHash = new java.util.TreeMap<>();
+        for (Node node : inodes.values()) {
+            node.blob().ifPresent(b -> byHash.putIfAbsent(java.util.HexFormat.of().formatHex(b.sha256()), b));
+        }
+        return List.copyOf(byHash.values());
+    }
+
     /** The live inode with this number, for restoring descriptors that name inodes by number. */
     public Optional<Node> inode(long ino) {
         return Optional.ofNullable(inodes.get(ino));

@@ -102,6 +102,20 @@ class FileSystemBlobTest {
         }
 
         @Test
+        void blobsNamesEachBlobStillReadFromOnceAndForgetsOneNoFileReadsAnyMore() {
+            BlobContent other = store.put(randomBytes(1000));
+            Node first = fs.createFile(root, "a", blob);
+            fs.link(first, root, "a-again");
+            fs.createFile(root, "b", blob);
+            Node changed = fs.createFile(root, "c", other);
+            assertThat(fs.blobs()).containsExactlyInAnyOrder(blob, other);
+
+            fs.write(changed, 0, new byte[] {9}, 0, 1);
+
+            assertThat(fs.blobs()).containsExactly(blob);
+        }
+
+        @Test
         void truncatingCopiesOnlyWhatRemainsEvenOfAFileLargerThanAnArray() {
             FileSystem big = new FileSystem(clock::get, HUGE + (1 << 20));
             Node file = big.createFile(big.root(), "huge", huge());
