@@ -42,6 +42,8 @@ public final class AgentProcess implements AutoCloseable {
     public AgentProcess start(String faultPoint) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                // JVM warnings to stderr: the first line on stdout must be the agent's own
+                "-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:-UsePerfData",
                 "-cp", System.getProperty("java.class.path"),
                 AgentMain.class.getName(), "--name", name, "--data", data.toString(), "--port", Integer.toString(port),
                 "--exit-with-stdin"));

@@ -39,6 +39,9 @@ public final class DaemonJvm implements AutoCloseable {
             throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        // The JVM's own warnings (e.g. a locked hsperfdata file of a reused PID) go to the log, not stdout,
+        // where the daemon's first line says it is ready.
+        cmd.addAll(List.of("-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:-UsePerfData"));
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(args);
