@@ -311,9 +311,9 @@ public final class WasiProcess {
         return failure;
     }
 
-    /** Nanoseconds until a SLEEPING process may run again; {@link Long#MAX_VALUE} if only a wake will do (a blocking receive). */
+    /** Nanoseconds until a SLEEPING process may run again; {@link Long#MAX_VALUE} if only a wake will do (a receive, a blocked write). */
     public long nanosUntilWake() {
-        return channels.waiting() ? Long.MAX_VALUE : session.nanosUntilWake();
+        return channels.waiting() || session.outputWaiting() ? Long.MAX_VALUE : session.nanosUntilWake();
     }
 
     public long instructionsRetired() {

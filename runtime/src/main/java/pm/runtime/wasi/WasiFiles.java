@@ -236,6 +236,14 @@ final class WasiFiles {
 
     Errno write(LazyGuestMemory m, int fd, int iovs, int count, int resultPtr) {
         Fd f = file(fd, Rights.FD_WRITE);
+        if (f.kind == Fd.Kind.STDOUT || f.kind == Fd.Kind.STDERR) {
+            boolean ready = (f.kind == Fd.Kind.STDOUT ? session.stdout : session.stderr).ready();
+            session.outputWaiting = !ready;
+            if (!ready) {
+                // Parks before the call, which runs again once the embedder wakes the process.
+                throw new pm.runtime.interp.HostSuspension("waiting for its output to be read");
+            }
+        }
         long at = f.kind == Fd.Kind.FILE && (f.flags & 1) != 0 ? f.fs.size(f.node) : f.offset;
         long total = transfer(m.get(), f, iovs, count, at, false);
         if (f.kind == Fd.Kind.FILE) {

@@ -33,6 +33,7 @@ public final class WasiSession {
     long stdinPosition;
     long monotonicOffset; // guest monotonic = host monotonic + offset: stays monotonic across hosts
     long pendingWakeAt = -1; // guest monotonic deadline of the poll_oneoff in progress, -1 if none
+    volatile boolean outputWaiting; // parked in a write its output sink is not ready for; read by any thread
     long pendingPollBase; // guest monotonic time the poll in progress started
 
     private WasiSession(Builder b) {
@@ -78,6 +79,11 @@ public final class WasiSession {
     /** Nanoseconds until the sleeping process may run again (0 if it may run now). */
     public long nanosUntilWake() {
         return pendingWakeAt < 0 ? 0 : Math.max(0, pendingWakeAt - monotonicNow());
+    }
+
+    /** Whether the process waits in a write for its output sink to be ready (only a wake ends that wait). */
+    public boolean outputWaiting() {
+        return outputWaiting;
     }
 
     /** The session as data, for a process image (host endpoints excluded). */
