@@ -13,7 +13,7 @@ import pm.common.zk.ZooKeeperAccess;
  * per-process defaults (file-system bytes, retained log bytes), the largest gRPC message, a fault
  * point to crash at (tests only; empty in production), how it joins a cluster (null: it runs
  * standalone and answers only to its callers), and the key ring that seals its checkpoints, replicas,
- * staging files and exports ({@link ClusterKeys#NONE}: plaintext). The defaults listen on 127.0.0.1 in plaintext, for
+ * staging files and exports ({@link ClusterKeys#NONE}: plaintext), and the tier processes run in (auto: compiled where it can). The defaults listen on 127.0.0.1 in plaintext, for
  * tests and embedding; {@code pm agent} asks for certificates unless told {@code --insecure}.
  */
 public record AgentConfig(
@@ -28,9 +28,11 @@ public record AgentConfig(
         int maxMessageBytes,
         String faultPoint,
         ClusterSettings cluster,
-        ClusterKeys imageKeys) {
+        ClusterKeys imageKeys,
+        pm.runtime.interp.Machine.Tier tier) {
 
     public AgentConfig {
+        Objects.requireNonNull(tier, "tier");
         Objects.requireNonNull(imageKeys, "imageKeys (ClusterKeys.NONE for plaintext images)");
         if (workers < 1 || fuelPerSlice < 1 || defaultFsBytes < 0 || logRetainBytes < 0 || maxMessageBytes < (1 << 20)) {
             throw new IllegalArgumentException("agent settings out of range: workers=" + workers + " fuel-per-slice=" + fuelPerSlice
@@ -68,17 +70,17 @@ public record AgentConfig(
     /** Defaults for a node named {@code nodeName} keeping its data under {@code dataDir}. */
     public static AgentConfig defaults(String nodeName, Path dataDir) {
         return new AgentConfig(nodeName, dataDir, NetworkSettings.LOOPBACK, GrpcTransport.insecure(), 2, 100_000, 64L << 20, 64 << 20,
-                16 << 20, "", null, ClusterKeys.NONE);
+                16 << 20, "", null, ClusterKeys.NONE, pm.runtime.interp.Machine.defaultTier());
     }
 
     public AgentConfig withNetwork(NetworkSettings value) {
         return new AgentConfig(nodeName, dataDir, value, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, imageKeys);
+                maxMessageBytes, faultPoint, cluster, imageKeys, tier);
     }
 
     public AgentConfig withTransport(GrpcTransport value) {
         return new AgentConfig(nodeName, dataDir, network, value, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, imageKeys);
+                maxMessageBytes, faultPoint, cluster, imageKeys, tier);
     }
 
     public AgentConfig withPort(int value) {
@@ -91,28 +93,34 @@ public record AgentConfig(
 
     public AgentConfig withWorkers(int value) {
         return new AgentConfig(nodeName, dataDir, network, transport, value, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, imageKeys);
+                maxMessageBytes, faultPoint, cluster, imageKeys, tier);
     }
 
     /** Per-process defaults and limits: fuel per scheduler slice, file-system bytes, retained log bytes, largest message. */
     public AgentConfig withProcessDefaults(long fuel, long fsBytes, int logBytes, int messageBytes) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuel, fsBytes, logBytes, messageBytes, faultPoint,
-                cluster, imageKeys);
+                cluster, imageKeys, tier);
     }
 
     public AgentConfig withFaultPoint(String value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, value, cluster, imageKeys);
+                maxMessageBytes, value, cluster, imageKeys, tier);
     }
 
     public AgentConfig withCluster(ClusterSettings value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, value, imageKeys);
+                maxMessageBytes, faultPoint, value, imageKeys, tier);
     }
 
     /** Seals this agent's images under {@code value} ({@link ClusterKeys#NONE}, the default: plaintext). */
+    /** Runs processes in {@code value} (interp, compiled, or auto: compiled on a background thread, interpreted until then). */
+    public AgentConfig withTier(pm.runtime.interp.Machine.Tier value) {
+        return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
+                maxMessageBytes, faultPoint, cluster, imageKeys, value);
+    }
+
     public AgentConfig withImageKeys(ClusterKeys value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, value);
+                maxMessageBytes, faultPoint, cluster, value, tier);
     }
 }

@@ -78,6 +78,11 @@ public final class AgentMain implements Callable<Integer> {
             description = "Largest gRPC message accepted (default: ${DEFAULT-VALUE}).")
     int maxMessageBytes;
 
+    @Option(names = "--tier", paramLabel = "interp|compiled|auto", defaultValue = "auto",
+            description = "How guest code runs: auto compiles it to JVM bytecode off the process's thread and interprets until then,"
+                    + " compiled before the first run, interp only interpreted (default: ${DEFAULT-VALUE}).")
+    String tier;
+
     @Option(names = "--fault-point", hidden = true, defaultValue = "", description = "Halt at this point (the fault-injection suite).")
     String faultPoint;
 
@@ -96,7 +101,7 @@ public final class AgentMain implements Callable<Integer> {
         GrpcTransport transport = tls.transport("agent " + name, Set.of(Role.NODE), System.err);
         AgentConfig config = AgentConfig.defaults(name, data).withNetwork(network.settings()).withTransport(transport)
                 .withWorkers(workers).withProcessDefaults(fuelPerSlice, fsBytes, logRetainBytes, maxMessageBytes)
-                .withFaultPoint(faultPoint);
+                .withFaultPoint(faultPoint).withTier(pm.runtime.interp.Machine.Tier.parse(tier));
         if (imageKey != null) {
             try {
                 config = config.withImageKeys(ClusterKeys.load(imageKey));

@@ -53,9 +53,9 @@ public final class Machine {
         }
     }
 
-    /** The tier of new machines: {@code -Dpm.runtime.tier=interp|compiled|auto}, interp by default. */
+    /** The tier of new machines: {@code -Dpm.runtime.tier=interp|compiled|auto}, auto by default. */
     public static Tier defaultTier() {
-        return Tier.parse(System.getProperty("pm.runtime.tier", "interp"));
+        return Tier.parse(System.getProperty("pm.runtime.tier", "auto"));
     }
 
     /** Where the machine is between calls. */
