@@ -60,6 +60,10 @@ final class JitCompiler {
 
     static final boolean COMPILE_HUGE = !hugeMethodsSkipped();
 
+    /** Bounds of ASM's frame computation per method: far above what a 64 KiB method needs, still finite. */
+    static final int MAX_FRAME_MEMORY = 1 << 30;
+    static final long MAX_FRAME_OPERATIONS = 20_000_000_000L;
+
     /** The compiled code of a module and which of its defined functions it holds. */
     static final class JitModule {
         final JitCode code;
@@ -260,6 +264,10 @@ final class JitCompiler {
                 return "java/lang/Object";
             }
         };
+        // ASM 9.9+ bounds the work of computing frames per method (10 MiB, 1e8 operations) against hostile
+        // class files; ours are generated here, and bzip2's largest functions, with the long jumps that
+        // make ASM recompute a method, pass 1e8: over the bound a module silently stayed interpreted.
+        cw.setComputeLimits(MAX_FRAME_MEMORY, MAX_FRAME_OPERATIONS);
         cw.visit(Opcodes.V17, Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, NAME, null, BASE, null);
         MethodVisitor init = cw.visitMethod(0, "<init>", "()V", null, null);
         init.visitCode();
