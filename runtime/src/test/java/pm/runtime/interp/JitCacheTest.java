@@ -36,20 +36,6 @@ class JitCacheTest {
     }
 
     @Test
-    void aLargeRealModuleCompilesInsteadOfSilentlyStayingInterpreted() throws Exception {
-        CompiledModule bzip2 = CompiledModule.compile(GuestRun.wasm("bzip2"));
-
-        JitCompiler.JitModule code = new JitCache(8, 1L << 30, null, NEVER).compiled(bzip2);
-
-        assertThat(code).as("bzip2 compiles (ASM's frame-computation bound once left it interpreted)").isNotNull();
-        int compiled = 0;
-        for (boolean c : code.compiled) {
-            compiled += c ? 1 : 0;
-        }
-        assertThat(compiled).isGreaterThan(bzip2.definedFunctionCount() / 2);
-    }
-
-    @Test
     void theCacheHoldsAtMostItsBoundLeastRecentlyUsedDroppedFirst() {
         JitCache cache = new JitCache(2, 1L << 30, null, NEVER);
         CompiledModule a = module(1);
