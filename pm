@@ -11,8 +11,12 @@
 #   ./pm soak [--minutes N] [--min P] [--max P] [--seed S]      random spawns/migrations/checkpoints/kills on a local cluster; figures at the end
 #   ./pm freeze-demo [program] [freezes]                         the runtime's freeze/restore demo
 #   ./pm bench-pmctl [runs]                                      pmctl's start-up with and without its class-data archive
+#   ./pm run [--dir HOST::GUEST]... [--env K=V]... [--tier interp|compiled|auto] [--freeze-after D] [--image FILE] MODULE.wasm [ARGS...]
+#   ./pm resume [--dir HOST::GUEST]... [--module MODULE.wasm] [--tier T] IMAGE   one program on this machine, no cluster
 set -euo pipefail
+caller="$PWD" # run and resume take paths as the user typed them
 cd "$(dirname "$0")"
+root="$PWD"
 
 build() {
     echo "building (first use; ./pm build rebuilds)..." >&2
@@ -75,6 +79,13 @@ case "${1:-}" in
     zookeeper) shift; run_main pm.deploy.EmbeddedZooKeeperMain "$@" ;;
     certs) shift; run_main pm.deploy.CertsMain "$@" ;;
     coordinator) shift; run_main pm.coordinator.CoordinatorMain "$@" ;;
+    run | resume)
+        built || build
+        cd "$caller"
+        # Large compiled guest functions are JVM methods over HotSpot's 8000-byte limit for JIT compilation.
+        exec java -XX:-DontCompileHugeMethods -Xss16m \
+            -cp "$root/runtime/target/classes:$(cat "$root/runtime/target/classpath.txt")" pm.runtime.local.LocalMain "$@"
+        ;;
     freeze-demo)
         shift
         built || build
@@ -82,7 +93,7 @@ case "${1:-}" in
         exec java -cp "target/classes:target/test-classes:$(cat target/classpath.txt)" pm.runtime.demo.FreezeRestoreDemo "$@"
         ;;
     *)
-        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+        sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
         exit 2
         ;;
 esac

@@ -29,15 +29,17 @@ public record AgentConfig(
         String faultPoint,
         ClusterSettings cluster,
         ClusterKeys imageKeys,
-        long inputGraceMillis) {
+        long inputGraceMillis,
+        pm.runtime.interp.Machine.Tier tier) {
 
     public AgentConfig {
         Objects.requireNonNull(imageKeys, "imageKeys (ClusterKeys.NONE for plaintext images)");
+        Objects.requireNonNull(tier, "tier");
         if (workers < 1 || fuelPerSlice < 1 || defaultFsBytes < 0 || logRetainBytes < 0 || maxMessageBytes < (1 << 20)
                 || inputGraceMillis < 0) {
             throw new IllegalArgumentException("agent settings out of range: workers=" + workers + " fuel-per-slice=" + fuelPerSlice
                     + " fs-bytes=" + defaultFsBytes + " log-retain-bytes=" + logRetainBytes + " max-message-bytes=" + maxMessageBytes
-                    + " (at least 1 MiB) input-grace-ms=" + inputGraceMillis);
+                    + " (at least 1 MiB) input-grace-ms=" + inputGraceMillis, tier);
         }
     }
 
@@ -70,17 +72,18 @@ public record AgentConfig(
     /** Defaults for a node named {@code nodeName} keeping its data under {@code dataDir}. */
     public static AgentConfig defaults(String nodeName, Path dataDir) {
         return new AgentConfig(nodeName, dataDir, NetworkSettings.LOOPBACK, GrpcTransport.insecure(), 2, 100_000, 64L << 20, 64 << 20,
-                16 << 20, "", null, ClusterKeys.NONE, 15 * 60_000L);
+                16 << 20, "", null, ClusterKeys.NONE, 15 * 60_000L,
+                pm.runtime.interp.Machine.Tier.INTERP); // the fault suite and deploy have not run compiled yet
     }
 
     public AgentConfig withNetwork(NetworkSettings value) {
         return new AgentConfig(nodeName, dataDir, value, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis);
+                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis, tier);
     }
 
     public AgentConfig withTransport(GrpcTransport value) {
         return new AgentConfig(nodeName, dataDir, network, value, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis);
+                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis, tier);
     }
 
     public AgentConfig withPort(int value) {
@@ -93,34 +96,40 @@ public record AgentConfig(
 
     public AgentConfig withWorkers(int value) {
         return new AgentConfig(nodeName, dataDir, network, transport, value, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis);
+                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis, tier);
     }
 
     /** Per-process defaults and limits: fuel per scheduler slice, file-system bytes, retained log bytes, largest message. */
     public AgentConfig withProcessDefaults(long fuel, long fsBytes, int logBytes, int messageBytes) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuel, fsBytes, logBytes, messageBytes, faultPoint,
-                cluster, imageKeys, inputGraceMillis);
+                cluster, imageKeys, inputGraceMillis, tier);
     }
 
     public AgentConfig withFaultPoint(String value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, value, cluster, imageKeys, inputGraceMillis);
+                maxMessageBytes, value, cluster, imageKeys, inputGraceMillis, tier);
     }
 
     public AgentConfig withCluster(ClusterSettings value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, value, imageKeys, inputGraceMillis);
+                maxMessageBytes, faultPoint, value, imageKeys, inputGraceMillis, tier);
     }
 
     /** How long a stored input nothing names is kept after its last use (an upload waits this long for its spawn). */
     public AgentConfig withInputGrace(java.time.Duration value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, imageKeys, value.toMillis());
+                maxMessageBytes, faultPoint, cluster, imageKeys, value.toMillis(), tier);
+    }
+
+    /** The tier its processes run in (auto: compiled where it can, interpreted until the code is ready). */
+    public AgentConfig withTier(pm.runtime.interp.Machine.Tier value) {
+        return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
+                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis, value);
     }
 
     /** Seals this agent's images under {@code value} ({@link ClusterKeys#NONE}, the default: plaintext). */
     public AgentConfig withImageKeys(ClusterKeys value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, value, inputGraceMillis);
+                maxMessageBytes, faultPoint, cluster, value, inputGraceMillis, tier);
     }
 }

@@ -83,6 +83,11 @@ public final class AgentMain implements Callable<Integer> {
             description = "Largest gRPC message accepted (default: ${DEFAULT-VALUE}).")
     int maxMessageBytes;
 
+    @Option(names = "--tier", paramLabel = "interp|compiled|auto", defaultValue = "interp",
+            description = "How guest code runs: interp only interpreted; auto compiles it to JVM bytecode off the process's"
+                    + " thread and interprets until then; compiled before the first run (default: ${DEFAULT-VALUE}).")
+    String tier;
+
     @Option(names = "--fault-point", hidden = true, defaultValue = "", description = "Halt at this point (the fault-injection suite).")
     String faultPoint;
 
@@ -101,7 +106,8 @@ public final class AgentMain implements Callable<Integer> {
         GrpcTransport transport = tls.transport("agent " + name, Set.of(Role.NODE), System.err);
         AgentConfig config = AgentConfig.defaults(name, data).withNetwork(network.settings()).withTransport(transport)
                 .withWorkers(workers).withProcessDefaults(fuelPerSlice, fsBytes, logRetainBytes, maxMessageBytes)
-                .withFaultPoint(faultPoint).withInputGrace(java.time.Duration.ofMinutes(inputGraceMinutes));
+                .withFaultPoint(faultPoint).withInputGrace(java.time.Duration.ofMinutes(inputGraceMinutes))
+                .withTier(pm.runtime.interp.Machine.Tier.parse(tier));
         if (imageKey != null) {
             try {
                 config = config.withImageKeys(ClusterKeys.load(imageKey));

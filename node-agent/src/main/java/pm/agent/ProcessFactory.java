@@ -22,7 +22,7 @@ import pm.v1.ProcessSpec;
 
 /**
  * Turns a {@link ProcessSpec} into the runtime's pieces: limits, a fresh session, host endpoints for a
- * restore (stdio to the log, the channel dispatcher's doorbell). Stateless.
+ * restore (stdio to the log, the channel dispatcher's doorbell), in the agent's tier. Stateless.
  */
 final class ProcessFactory {
     static final String DATA_DIR = "/data";
@@ -30,24 +30,26 @@ final class ProcessFactory {
     private final long defaultFsBytes;
     private final Runnable outboxDoorbell;
     private final InputResolver inputs;
+    private final pm.runtime.interp.Machine.Tier tier;
 
     ProcessFactory(long defaultFsBytes) {
-        this(defaultFsBytes, () -> { }, InputResolver.NONE);
+        this(defaultFsBytes, () -> { }, InputResolver.NONE, pm.runtime.interp.Machine.defaultTier());
     }
 
     /**
      * {@code outboxDoorbell}: rung when a process sends a message (the agent's channel dispatcher);
      * {@code inputs}: the stored inputs a spec names by content.
      */
-    ProcessFactory(long defaultFsBytes, Runnable outboxDoorbell, InputResolver inputs) {
+    ProcessFactory(long defaultFsBytes, Runnable outboxDoorbell, InputResolver inputs, pm.runtime.interp.Machine.Tier tier) {
         this.defaultFsBytes = defaultFsBytes;
+        this.tier = tier;
         this.outboxDoorbell = outboxDoorbell;
         this.inputs = inputs;
     }
 
     Limits limits(ProcessSpec spec) {
         ProcessLimits l = spec.getLimits();
-        Limits limits = Limits.DEFAULT;
+        Limits limits = Limits.DEFAULT.withTier(tier); // every machine of the process, started, restored or arrived
         if (l.getMemoryPages() > 0) {
             limits = limits.withMemoryPages(Math.min(l.getMemoryPages(), MemoryInstance.MAX_PAGES));
         }
@@ -55,7 +57,7 @@ final class ProcessFactory {
             limits = limits.withMaxCallDepth(l.getMaxCallDepth());
         }
         if (l.getMaxStackSlots() > 0) {
-            limits = new Limits(limits.memoryPages(), limits.maxCallDepth(), l.getMaxStackSlots());
+            limits = new Limits(limits.memoryPages(), limits.maxCallDepth(), l.getMaxStackSlots(), tier);
         }
         return limits;
     }

@@ -70,7 +70,7 @@ final class ProcessHost {
         this.scheduler = scheduler;
         this.stores = stores;
         this.records = records;
-        this.factory = new ProcessFactory(config.defaultFsBytes(), outboxDoorbell, inputs);
+        this.factory = new ProcessFactory(config.defaultFsBytes(), outboxDoorbell, inputs, config.tier());
         this.endedFiles = new pm.agent.store.EndedFiles(config.dataDir().resolve("ended"), stores.keys());
         this.metrics = metrics;
         this.background = background;

@@ -1,11 +1,6 @@
 package pm.runtime.interp;
 
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import pm.runtime.interp.Machine.RunResult;
 
 /**
@@ -15,20 +10,18 @@ import pm.runtime.interp.Machine.RunResult;
  * call or a deoptimisation leaves compiled code. Once installed, the frames are the interpreter's:
  * they are captured, frozen and resumed as such, and calls they make enter compiled code again.
  *
- * <p>Compiled code is cached per module hash in memory; {@link Machine.Tier#AUTO} compiles on a
- * background thread and runs interpreted until the code is there.
+ * <p>Compiled code is cached per module hash ({@link JitCache}); {@link Machine.Tier#AUTO} compiles
+ * on a background thread and runs interpreted until the code is there.
  */
 final class JitBridge {
     /** Compiled frames nested on the Java stack at most, before deeper calls go to the interpreter. */
     static final int MAX_CALLS = 2_000;
 
-    private static final Map<String, CompletableFuture<JitCompiler.JitModule>> CACHE = new ConcurrentHashMap<>();
-    private static final ExecutorService COMPILER = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "pm-jit-compiler");
-        t.setDaemon(true);
-        t.setPriority(Thread.MIN_PRIORITY);
-        return t;
-    });
+    /**
+     * The JVM's code cache: one per JVM because compiled classes are shared by every process of a
+     * module in it (see {@link JitCache} for its bounds and the disk directory).
+     */
+    static final JitCache CACHE = JitCache.configured();
 
     private static final boolean LOG = Boolean.getBoolean("pm.runtime.jitLog");
     private static final java.util.concurrent.atomic.LongAdder[] UNWINDS = new java.util.concurrent.atomic.LongAdder[4];
@@ -46,49 +39,14 @@ final class JitBridge {
 
     private JitBridge() {}
 
-    private static String key(CompiledModule module) {
-        return java.util.HexFormat.of().formatHex(module.sha256());
-    }
-
     /** The module's compiled code, compiling it on this thread if needed (null if none could be made). */
     static JitCompiler.JitModule compiled(CompiledModule module) {
-        CompletableFuture<JitCompiler.JitModule> f = CACHE.computeIfAbsent(key(module), k -> new CompletableFuture<>());
-        if (!f.isDone()) {
-            synchronized (f) {
-                if (!f.isDone()) {
-                    compileInto(module, f);
-                }
-            }
-        }
-        return f.join();
+        return CACHE.compiled(module);
     }
 
     /** The module's compiled code if it is ready; otherwise starts compiling it in the background and returns null. */
     static JitCompiler.JitModule compiledOrStart(CompiledModule module) {
-        CompletableFuture<JitCompiler.JitModule> f = CACHE.get(key(module));
-        if (f == null) {
-            CompletableFuture<JitCompiler.JitModule> mine = new CompletableFuture<>();
-            f = CACHE.putIfAbsent(key(module), mine);
-            if (f == null) {
-                COMPILER.execute(() -> {
-                    synchronized (mine) {
-                        if (!mine.isDone()) {
-                            compileInto(module, mine);
-                        }
-                    }
-                });
-                return null;
-            }
-        }
-        return f.isDone() ? f.join() : null;
-    }
-
-    private static void compileInto(CompiledModule module, CompletableFuture<JitCompiler.JitModule> f) {
-        try {
-            f.complete(JitCompiler.compile(module));
-        } catch (RuntimeException | LinkageError e) {
-            f.complete(null); // stays interpreted; the interpreter is the reference tier
-        }
+        return CACHE.compiledOrStart(module);
     }
 
     /** Gives the instance's functions their compiled code. Idempotent. */

@@ -60,6 +60,10 @@ final class JitCompiler {
 
     static final boolean COMPILE_HUGE = !hugeMethodsSkipped();
 
+    /** Bounds of ASM's frame computation per method: far above what a 64 KiB method needs, still finite. */
+    static final int MAX_FRAME_MEMORY = 1 << 30;
+    static final long MAX_FRAME_OPERATIONS = 20_000_000_000L;
+
     /** The compiled code of a module and which of its defined functions it holds. */
     static final class JitModule {
         final JitCode code;
@@ -123,8 +127,28 @@ final class JitCompiler {
         return isCompiled(f) && !noResume.contains(f) && sites[f] != null;
     }
 
-    /** Compiles what it can of {@code module}; null if nothing could be compiled. */
+    /** What compiling a module makes: its class file, which functions it holds, their resume sites. */
+    record Generated(byte[] classFile, boolean[] compiled, int[][] sites) {}
+
+    /** Compiles what it can of {@code module} and loads it; null if nothing could be compiled. */
     static JitModule compile(CompiledModule module) {
+        Generated g = generate(module);
+        return g == null ? null : load(g);
+    }
+
+    /** Loads generated code (made here, or read back from a {@link JitDiskCache}) as a hidden class. */
+    static JitModule load(Generated g) {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup().defineHiddenClass(g.classFile(), true);
+            JitCode code = (JitCode) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class)).invoke();
+            return new JitModule(code, g.compiled(), g.classFile().length, g.sites());
+        } catch (Throwable t) {
+            throw new IllegalStateException("generated code for module does not load: " + t, t);
+        }
+    }
+
+    /** The class file of what can be compiled of {@code module}; null if nothing can. */
+    static Generated generate(CompiledModule module) {
         Set<Integer> excluded = new HashSet<>();
         for (int i = 0; i < module.functions.length; i++) {
             if (!compilable(module, module.importedFunctions + i)) {
@@ -163,22 +187,16 @@ final class JitCompiler {
                 compact.addAll(c.newlyCompact);
                 continue;
             }
-            try {
-                MethodHandles.Lookup l = MethodHandles.lookup().defineHiddenClass(bytes, true);
-                JitCode code = (JitCode) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class)).invoke();
-                boolean[] compiled = new boolean[module.functionCount()];
-                for (int i = module.importedFunctions; i < compiled.length; i++) {
-                    compiled[i] = !excluded.contains(i);
-                }
-                if (Boolean.getBoolean("pm.runtime.jitLog")) {
-                    System.err.printf("jit: module of %d functions: %d compiled, %d interpreted %s, %d class bytes%n",
-                            module.functions.length, module.functions.length - excluded.size(), excluded.size(), excluded,
-                            bytes.length);
-                }
-                return new JitModule(code, compiled, bytes.length, c.sites);
-            } catch (Throwable t) {
-                throw new IllegalStateException("generated code for module does not load: " + t, t);
+            boolean[] compiled = new boolean[module.functionCount()];
+            for (int i = module.importedFunctions; i < compiled.length; i++) {
+                compiled[i] = !excluded.contains(i);
             }
+            if (Boolean.getBoolean("pm.runtime.jitLog")) {
+                System.err.printf("jit: module of %d functions: %d compiled, %d interpreted %s, %d class bytes%n",
+                        module.functions.length, module.functions.length - excluded.size(), excluded.size(), excluded,
+                        bytes.length);
+            }
+            return new Generated(bytes, compiled, c.sites);
         }
     }
 
@@ -246,6 +264,10 @@ final class JitCompiler {
                 return "java/lang/Object";
             }
         };
+        // ASM 9.9+ bounds the work of computing frames per method (10 MiB, 1e8 operations) against hostile
+        // class files; ours are generated here, and bzip2's largest functions, with the long jumps that
+        // make ASM recompute a method, pass 1e8: over the bound a module silently stayed interpreted.
+        cw.setComputeLimits(MAX_FRAME_MEMORY, MAX_FRAME_OPERATIONS);
         cw.visit(Opcodes.V17, Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, NAME, null, BASE, null);
         MethodVisitor init = cw.visitMethod(0, "<init>", "()V", null, null);
         init.visitCode();

@@ -36,20 +36,26 @@ public final class Machine {
     public enum Tier {
         INTERP,
         COMPILED,
-        AUTO
+        AUTO;
+
+        /** The tier named {@code interp}, {@code compiled} or {@code auto}; anything else is an IllegalArgumentException. */
+        public static Tier parse(String name) {
+            switch (name) {
+                case "interp":
+                    return INTERP;
+                case "compiled":
+                    return COMPILED;
+                case "auto":
+                    return AUTO;
+                default:
+                    throw new IllegalArgumentException("unknown tier \"" + name + "\": interp, compiled or auto");
+            }
+        }
     }
 
-    /** The tier of new machines: {@code -Dpm.runtime.tier=interp|compiled|auto}, interp by default. */
+    /** The tier of new machines: {@code -Dpm.runtime.tier=interp|compiled|auto}, auto by default. */
     public static Tier defaultTier() {
-        String t = System.getProperty("pm.runtime.tier", "interp");
-        switch (t) {
-            case "compiled":
-                return Tier.COMPILED;
-            case "auto":
-                return Tier.AUTO;
-            default:
-                return Tier.INTERP;
-        }
+        return Tier.parse(System.getProperty("pm.runtime.tier", "auto"));
     }
 
     /** Where the machine is between calls. */
@@ -77,8 +83,8 @@ public final class Machine {
     private String blockedReason;
     String pendingBlockReason; // set by a suspending host call, consumed by block()
 
-    Tier tier = defaultTier();
-    boolean jitOn = tier != Tier.INTERP; // read by the interpreter at calls
+    Tier tier;
+    boolean jitOn; // tier != INTERP, read by the interpreter at calls
     boolean enterFresh; // an invocation started and not yet run: it may start in compiled code
     long jitFuel; // fuel handed to and back from compiled code
     RunResult jitStop; // why compiled code stopped the machine
@@ -93,6 +99,7 @@ public final class Machine {
         int frameCapacity = Math.min(64, limits.maxCallDepth() - 1);
         this.frames = new int[2 * frameCapacity];
         this.frameFunctions = new WasmFunction[frameCapacity];
+        tier(limits.tier());
     }
 
     public Store store() {

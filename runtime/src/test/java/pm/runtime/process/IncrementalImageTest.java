@@ -24,6 +24,12 @@ import pm.runtime.wasi.WasiSession;
  * without its base.
  */
 class IncrementalImageTest {
+    /**
+     * The interpreter: twins in lockstep and "about one turn of the loop" need fuel exact per
+     * instruction and no tier switch at a moment a background compile decides.
+     */
+    private static final Limits LIMITS = Limits.DEFAULT.withTier(pm.runtime.interp.Machine.Tier.INTERP);
+
     private static final long FS = 64L << 20;
 
     /**
@@ -67,7 +73,7 @@ class IncrementalImageTest {
             twin.run(fuel);
             chain.add(image(chained, true));
 
-            WasiProcess fromChain = WasiProcess.restore(module, streams(chain), WasiSession.builder(), Limits.DEFAULT, FS);
+            WasiProcess fromChain = WasiProcess.restore(module, streams(chain), WasiSession.builder(), LIMITS, FS);
             assertSameState(module, image(fromChain, false), image(twin, false), "after increment " + slice);
         }
         chained.run(40); // about one turn of the loop: a few of the six pages
@@ -76,7 +82,7 @@ class IncrementalImageTest {
     }
 
     private static WasiProcess scribbler(CompiledModule module) {
-        return WasiProcess.start(module, WasiSession.builder().args(List.of("scribbler", "x")).build(), Limits.DEFAULT, FS);
+        return WasiProcess.start(module, WasiSession.builder().args(List.of("scribbler", "x")).build(), LIMITS, FS);
     }
 
     @Test
@@ -84,7 +90,7 @@ class IncrementalImageTest {
         CompiledModule module = CompiledModule.compile(GuestRun.wasm("sort"));
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         WasiProcess p = WasiProcess.start(module, GuestRun.host(stdout, new byte[0]).args(List.of("sort")).build(),
-                Limits.DEFAULT, FS);
+                LIMITS, FS);
         List<byte[]> chain = new ArrayList<>();
         long incrementBytes = 0;
         long fullBytes = 0;
@@ -94,7 +100,7 @@ class IncrementalImageTest {
                 incrementBytes += chain.get(chain.size() - 1).length;
                 fullBytes += chain.get(0).length;
             }
-            p = WasiProcess.restore(module, streams(chain), GuestRun.host(stdout, new byte[0]), Limits.DEFAULT, FS);
+            p = WasiProcess.restore(module, streams(chain), GuestRun.host(stdout, new byte[0]), LIMITS, FS);
         }
 
         assertThat(p.state()).isEqualTo(WasiProcess.State.EXITED);
@@ -106,7 +112,7 @@ class IncrementalImageTest {
     @Test
     void anIncrementWithoutItsBaseIsRefusedByName() throws Exception {
         CompiledModule module = CompiledModule.compile(Wat.toWasm(SCRIBBLER));
-        WasiProcess p = WasiProcess.start(module, WasiSession.builder().build(), Limits.DEFAULT, FS);
+        WasiProcess p = WasiProcess.start(module, WasiSession.builder().build(), LIMITS, FS);
         p.run(1000);
         ByteArrayOutputStream full = new ByteArrayOutputStream();
         String baseId = p.writeImage(full, false);
@@ -133,7 +139,7 @@ class IncrementalImageTest {
     @Test
     void anIncrementNeedsABase() {
         WasiProcess p = WasiProcess.start(CompiledModule.compile(Wat.toWasm(SCRIBBLER)), WasiSession.builder().build(),
-                Limits.DEFAULT, FS);
+                LIMITS, FS);
 
         assertThatThrownBy(() -> p.writeIncrementalImage(new ByteArrayOutputStream(), false))
                 .isInstanceOf(IllegalStateException.class)
@@ -143,12 +149,12 @@ class IncrementalImageTest {
     @Test
     void anImageLargerThanTheProcessLimitIsRefusedBeforeAllocating() throws Exception {
         CompiledModule module = CompiledModule.compile(Wat.toWasm(SCRIBBLER));
-        WasiProcess p = WasiProcess.start(module, WasiSession.builder().build(), Limits.DEFAULT, FS);
+        WasiProcess p = WasiProcess.start(module, WasiSession.builder().build(), LIMITS, FS);
         p.run(1000);
         byte[] image = image(p, false);
 
         assertThatThrownBy(() -> WasiProcess.restore(module, new ByteArrayInputStream(image), WasiSession.builder(),
-                        Limits.DEFAULT.withMemoryPages(4), FS))
+                        LIMITS.withMemoryPages(4), FS))
                 .isInstanceOf(pm.runtime.LimitExceededException.class)
                 .hasMessageEndingWith(" has 6 memory pages, more than the limit of 4");
     }
@@ -158,7 +164,7 @@ class IncrementalImageTest {
         for (byte[] i : images) {
             in.add(new ByteArrayInputStream(i));
         }
-        return WasiProcess.restore(module, in, WasiSession.builder(), Limits.DEFAULT, FS);
+        return WasiProcess.restore(module, in, WasiSession.builder(), LIMITS, FS);
     }
 
     private static byte[] image(WasiProcess p, boolean increment) throws Exception {
@@ -180,8 +186,8 @@ class IncrementalImageTest {
     }
 
     private static void assertSameState(CompiledModule module, byte[] actual, byte[] expected, String when) throws Exception {
-        ImageReader.Image a = ImageReader.read(new ByteArrayInputStream(actual), module.sha256(), Limits.DEFAULT.memoryPages());
-        ImageReader.Image e = ImageReader.read(new ByteArrayInputStream(expected), module.sha256(), Limits.DEFAULT.memoryPages());
+        ImageReader.Image a = ImageReader.read(new ByteArrayInputStream(actual), module.sha256(), LIMITS.memoryPages());
+        ImageReader.Image e = ImageReader.read(new ByteArrayInputStream(expected), module.sha256(), LIMITS.memoryPages());
         assertThat(a.memory()).as("memory " + when).isEqualTo(e.memory());
         assertThat(a.execution()).as("execution " + when).isEqualTo(e.execution());
         assertThat(a.wasi().toBuilder().clearMonotonicNow().build())

@@ -24,6 +24,12 @@ import pm.v1.WasiState;
  */
 public final class WasiRun {
     private static final long FS_BYTES = 64L << 20;
+    /**
+     * The interpreter, whose fuel is exact per instruction: callers size slices from a first run's
+     * instruction count, and need both runs counted alike. (AUTO would switch tiers at a moment
+     * that depends on a background compile; the compiled tier's round trips are CompiledTierTest's.)
+     */
+    private static final Limits LIMITS = Limits.DEFAULT.withTier(Machine.Tier.INTERP);
 
     /** What a run produced. */
     public record Outcome(int exit, long instructions, int roundTrips, WasiSession session) {}
@@ -36,8 +42,8 @@ public final class WasiRun {
 
     public static Outcome run(CompiledModule module, WasiSession session, Supplier<WasiSession.Builder> host, long slice) {
         Store store = new Store();
-        Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), store, Limits.DEFAULT);
-        Machine machine = new Machine(store, Limits.DEFAULT);
+        Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), store, LIMITS);
+        Machine machine = new Machine(store, LIMITS);
         machine.start(instance.function("_start"));
         int trips = 0;
         try {
@@ -51,7 +57,7 @@ public final class WasiRun {
                     byte[] wasi = session.capture().toByteArray();
                     session = host.get().restore(WasiState.parseFrom(wasi), FS_BYTES);
                     Snapshots.Restored restored = Snapshots.restore(module, StateBlob.decode(execution),
-                            new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
+                            new WasiPreview1(session).imports(), new Store(), LIMITS);
                     instance = restored.instance();
                     machine = restored.machine();
                     trips++;

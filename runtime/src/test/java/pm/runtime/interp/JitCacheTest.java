@@ -1,0 +1,137 @@
+package pm.runtime.interp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Queue;
+import java.util.concurrent.Executor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import pm.runtime.support.GuestRun;
+import pm.runtime.support.Wat;
+
+/** The code cache: once per module hash, bounded, off the caller's thread for AUTO, and on disk across JVMs. */
+class JitCacheTest {
+    private static final Executor NEVER = r -> {
+        throw new AssertionError("nothing should be compiled in the background here");
+    };
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aKnownModuleIsNotCompiledAgain() throws Exception {
+        JitCache cache = new JitCache(8, 1L << 30, null, NEVER);
+        CompiledModule lcg = CompiledModule.compile(GuestRun.wasm("lcg"));
+        CompiledModule sameBytes = CompiledModule.compile(GuestRun.wasm("lcg"));
+
+        JitCompiler.JitModule first = cache.compiled(lcg);
+
+        assertThat(first).isNotNull();
+        assertThat(cache.compiled(sameBytes)).isSameAs(first);
+        assertThat(cache.compiledOrStart(sameBytes)).isSameAs(first);
+        assertThat(cache.compilations()).isEqualTo(1);
+    }
+
+    @Test
+    void theCacheHoldsAtMostItsBoundLeastRecentlyUsedDroppedFirst() {
+        JitCache cache = new JitCache(2, 1L << 30, null, NEVER);
+        CompiledModule a = module(1);
+        CompiledModule b = module(2);
+        CompiledModule c = module(3);
+        cache.compiled(a);
+        cache.compiled(b);
+        cache.compiled(a); // b is now the least recently used
+        cache.compiled(c);
+
+        assertThat(cache.size()).isEqualTo(2);
+        assertThat(cache.compilations()).isEqualTo(3);
+        cache.compiled(a);
+        assertThat(cache.compilations()).as("a was kept").isEqualTo(3);
+        cache.compiled(b);
+        assertThat(cache.compilations()).as("b was dropped, so it compiles again").isEqualTo(4);
+    }
+
+    @Test
+    void theByteBoundDropsModulesToo() {
+        JitCache cache = new JitCache(100, 1, null, NEVER); // any class file is over the bound
+        cache.compiled(module(1));
+        cache.compiled(module(2));
+
+        assertThat(cache.size()).isZero();
+    }
+
+    @Test
+    void autoCompilesOnTheCompilerThreadNeverTheCallers() {
+        Queue<Runnable> compilerThread = new ArrayDeque<>();
+        JitCache cache = new JitCache(8, 1L << 30, null, compilerThread::add);
+        CompiledModule m = module(1);
+
+        assertThat(cache.compiledOrStart(m)).isNull();
+        assertThat(cache.compiledOrStart(m)).isNull();
+        assertThat(cache.compilations()).isZero();
+        assertThat(compilerThread).hasSize(1);
+
+        compilerThread.remove().run();
+
+        assertThat(cache.compiledOrStart(m)).isNotNull();
+        assertThat(cache.compilations()).isEqualTo(1);
+    }
+
+    @Test
+    void aDirectoryCarriesTheCodeToANewCacheAsAfterARestart() throws Exception {
+        CompiledModule lcg = CompiledModule.compile(GuestRun.wasm("lcg"));
+        JitCompiler.JitModule made = new JitCache(8, 1L << 30, new JitDiskCache(dir), NEVER).compiled(lcg);
+
+        JitCache restarted = new JitCache(8, 1L << 30, new JitDiskCache(dir), NEVER);
+        JitCompiler.JitModule loaded = restarted.compiled(lcg);
+
+        assertThat(restarted.compilations()).isZero();
+        assertThat(restarted.diskLoads()).isEqualTo(1);
+        assertThat(loaded.compiled).isEqualTo(made.compiled);
+        assertThat(loaded.sites).isDeepEqualTo(made.sites);
+        assertThat(runs(lcg, loaded)).isEqualTo(GuestRun.expected("lcg"));
+    }
+
+    @Test
+    void aDamagedFileOnDiskIsCompiledAgainAndReplaced() throws Exception {
+        CompiledModule m = module(1);
+        JitDiskCache disk = new JitDiskCache(dir);
+        new JitCache(8, 1L << 30, disk, NEVER).compiled(m);
+        Path file = disk.file(m.sha256());
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(file, bytes);
+
+        JitCache restarted = new JitCache(8, 1L << 30, new JitDiskCache(dir), NEVER);
+
+        assertThat(restarted.compiled(m)).isNotNull();
+        assertThat(restarted.compilations()).isEqualTo(1);
+        assertThat(new JitDiskCache(dir).load(m.sha256())).isPresent();
+    }
+
+    /** A small module of its own hash: {@code n} is a constant in its code. */
+    private static CompiledModule module(int n) {
+        return CompiledModule.compile(Wat.toWasm("(module (func (export \"f\") (param i32) (result i32)"
+                + " (local.get 0) (i32.const " + n + ") (i32.add)))"));
+    }
+
+    /** The output of lcg run with {@code code} attached to its instance. */
+    private static String runs(CompiledModule module, JitCompiler.JitModule code) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        pm.runtime.wasi.WasiSession session = pm.runtime.wasi.WasiSession.builder().args(java.util.List.of("lcg"))
+                .stdout(out::write).build();
+        Instance instance = Instance.instantiate(module, new pm.runtime.wasi.WasiPreview1(session).imports(), new Store(),
+                Limits.DEFAULT);
+        JitBridge.attach(instance, code);
+        Machine machine = new Machine(instance.store(), Limits.DEFAULT.withTier(Machine.Tier.COMPILED));
+        try {
+            machine.invoke(instance.function("_start"));
+        } catch (pm.runtime.wasi.ProcessExit e) {
+            assertThat(e.status()).isZero();
+        }
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+}
