@@ -39,7 +39,7 @@ public record AgentConfig(
                 || inputGraceMillis < 0) {
             throw new IllegalArgumentException("agent settings out of range: workers=" + workers + " fuel-per-slice=" + fuelPerSlice
                     + " fs-bytes=" + defaultFsBytes + " log-retain-bytes=" + logRetainBytes + " max-message-bytes=" + maxMessageBytes
-                    + " (at least 1 MiB) input-grace-ms=" + inputGraceMillis, tier);
+                    + " (at least 1 MiB) input-grace-ms=" + inputGraceMillis);
         }
     }
 
