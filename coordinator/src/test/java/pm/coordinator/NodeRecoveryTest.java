@@ -185,17 +185,38 @@ class NodeRecoveryTest {
     }
 
     @Test
-    void aProcessThatEndedIsNeverRunAgainWhenItsNodeIsLost() throws Exception {
-        spawnOnA("done", Guests.counter(3, 1_000, 1 << 16));
-        // The owner records the end itself: nothing has to ask it.
-        await().atMost(Duration.ofSeconds(60)).until(() -> record("done").getState() == ProcessState.PROCESS_STATE_EXITED);
+    void aProcessThatEndedIsNeverRunAgainButItsFilesAndOutputOutliveItsNode() throws Exception {
+        byte[] result = "the result a computed\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        spawnOnA("done", ProcessSpec.newBuilder().setModule(com.google.protobuf.ByteString.copyFrom(pm.agent.Agents.guest("store")))
+                .addArgs("store").addArgs("out.txt").setStdin(com.google.protobuf.ByteString.copyFrom(result)).build());
+        // The owner records the end itself; the leader then has another node keep its files and output.
+        OwnershipRecord ended = await().atMost(Duration.ofSeconds(60)).until(() -> record("done"),
+                r -> r.getState() == ProcessState.PROCESS_STATE_EXITED && r.getEndedCopyNodesCount() == 2);
+        assertThat(ended.getEndedCopyNodesList()).startsWith("a");
+        String holder = ended.getEndedCopyNodes(1);
 
         cluster.loseAgent("a");
-        // An observation window four times the grace: the record must stay where it is.
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).until(() -> {
-            OwnershipRecord r = record("done");
-            return r.getOwner().equals("a") && r.getState() == ProcessState.PROCESS_STATE_EXITED;
-        });
+        OwnershipRecord after = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> record("done"), r -> !r.getOwner().equals("a"));
+        assertThat(after.getOwner()).isEqualTo(holder);
+        assertThat(after.getEpoch()).isEqualTo(ended.getEpoch() + 1);
+        assertThat(after.getState()).isEqualTo(ProcessState.PROCESS_STATE_EXITED);
+        assertThat(after.getExitStatus()).isZero();
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.agentsHolding("done").contains(holder));
+        var info = cluster.agentStub(holder).get(ProcessRef.newBuilder().setProcessId("done").build());
+        assertThat(info.getState()).as("it is not run again").isEqualTo(ProcessState.PROCESS_STATE_EXITED);
+        assertThat(info.getInstructionsRetired()).isZero();
+
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        api().readFile(pm.v1.FileRef.newBuilder().setProcessId("done").setPath("/data/out.txt").build())
+                .forEachRemaining(c -> file.writeBytes(c.getData().toByteArray()));
+        assertThat(file.toByteArray()).isEqualTo(result);
+        Map.Entry<Long, String> log = logFromStart(cluster, holder, "done");
+        assertThat(log.getKey()).isZero();
+        assertThat(log.getValue()).isEqualTo("stored " + result.length + " bytes in /data/out.txt\n");
+
+        // Removing it forgets the copy on every node.
+        api().kill(ProcessRef.newBuilder().setProcessId("done").build());
         assertThat(cluster.agentsHolding("done")).isEmpty();
     }
 

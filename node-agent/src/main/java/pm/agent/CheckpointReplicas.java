@@ -61,17 +61,60 @@ final class CheckpointReplicas {
     /** Pushes a checkpoint of a process held here to every peer; returns once each holds it durably. */
     ReplicateReply replicate(ReplicateRequest request) {
         HostedProcess h = host.get(request.getProcessId());
-        List<CheckpointRecord> chain = chain(h.id, request.getCheckpointId());
-        String tip = chain.get(chain.size() - 1).checkpointId();
-        ReplicateReply.Builder reply = ReplicateReply.newBuilder().setCheckpointId(tip);
+        boolean ended = ended(h);
+        List<CheckpointRecord> chain = ended ? List.of() : chain(h.id, request.getCheckpointId());
+        ReplicateReply.Builder reply = ReplicateReply.newBuilder()
+                .setCheckpointId(ended ? "" : chain.get(chain.size() - 1).checkpointId());
         for (ReplicaPeer peer : request.getPeersList()) {
             if (peer.getNode().equals(host.node())) {
                 throw new AgentException(AgentException.Reason.BAD_REQUEST, "a replica must live on another node than " + host.node());
             }
-            reply.setBytesSent(reply.getBytesSent() + push(h, chain, peer));
+            reply.setBytesSent(reply.getBytesSent() + (ended ? pushEnded(h, peer) : push(h, chain, peer)));
             reply.addNodes(peer.getNode());
         }
         return reply.build();
+    }
+
+    private static boolean ended(HostedProcess h) {
+        return h.state == pm.v1.ProcessState.PROCESS_STATE_EXITED || h.state == pm.v1.ProcessState.PROCESS_STATE_FAILED;
+    }
+
+    /** Pushes an ended process's copy (how it ended, its /data, all its kept output) to {@code peer}; returns the bytes sent. */
+    private long pushEnded(HostedProcess h, ReplicaPeer peer) {
+        pm.v1.EndedReplica copy;
+        h.lock.lock();
+        try {
+            copy = host.endedCopy(h);
+        } finally {
+            h.lock.unlock();
+        }
+        var channel = channels.get(peer.getAddress());
+        Deadline deadline = Deadline.after(PEER_DEADLINE_SECONDS, TimeUnit.SECONDS);
+        ByteString sha = ByteString.copyFrom(h.module.sha256());
+        ReplicaHeldReply held = NodeAgentGrpc.newBlockingStub(channel).withDeadline(deadline)
+                .replicaHeld(ReplicaQuery.newBuilder().setProcessId(h.id).setModuleSha256(sha).build());
+        CompletableFuture<ReplicaStored> stored = new CompletableFuture<>();
+        Sender sender = new Sender(stored);
+        NodeAgentGrpc.newStub(channel).withDeadline(deadline).storeReplica(sender);
+        ReplicaBegin.Builder begin = ReplicaBegin.newBuilder().setProcessId(h.id).setEpoch(h.epoch).setSource(host.node())
+                .setModuleSha256(sha).setEnded(copy.getRecord());
+        if (!held.getHasModule()) {
+            begin.setModule(ByteString.copyFrom(host.moduleBytes(h.module)));
+        }
+        ByteString files = copy.getFiles().toByteString();
+        try {
+            sender.send(ReplicaFrame.newBuilder().setBegin(begin).build());
+            for (int at = 0; at < files.size(); at += FRAME_BYTES) {
+                sender.send(ReplicaFrame.newBuilder().setData(files.substring(at, Math.min(files.size(), at + FRAME_BYTES))).build());
+            }
+            h.log.forEachKept(c -> sender.send(ReplicaFrame.newBuilder().setLog(c).build()));
+            sender.complete();
+        } catch (RuntimeException e) {
+            sender.cancel(e);
+            throw e;
+        }
+        await(stored, peer);
+        return files.size();
     }
 
     /** The chain that restores {@code checkpointId} (empty: the latest), full image first. */
@@ -272,12 +315,23 @@ final class CheckpointReplicas {
                 dropped++;
             }
         }
+        for (pm.v1.EndedReplica copy : host.endedReplicas()) {
+            String id = copy.getRecord().getProcessId();
+            boolean named = records.apply(id)
+                    .map(r -> r.getEndedCopyNodesList().contains(host.node()) && !r.getOwner().equals(host.node()))
+                    .orElse(false);
+            if (!named && System.currentTimeMillis() - copy.getStoredMillis() >= minAgeMillis) {
+                drop(id);
+                dropped++;
+            }
+        }
         return dropped;
     }
 
     /** Forgets the replica of {@code processId}, if any. */
     ReplicaStored drop(String processId) {
         host.stores().delete(key(processId));
+        host.dropEndedReplica(processId);
         host.replicaLog(processId).delete();
         return ReplicaStored.newBuilder().setProcessId(processId).build();
     }
@@ -306,14 +360,14 @@ final class CheckpointReplicas {
                             image = frame.getImage();
                         }
                         case DATA -> {
+                            if (begin != null && begin.hasEnded()) {
+                                addPart(frame.getData());
+                                return;
+                            }
                             if (image == null) {
                                 throw new AgentException(AgentException.Reason.BAD_REQUEST, "replica data before its image header");
                             }
-                            bytes += frame.getData().size();
-                            if (bytes > maxImageBytes) {
-                                throw new pm.runtime.LimitExceededException("replica image larger than " + maxImageBytes + " bytes");
-                            }
-                            parts.add(frame.getData());
+                            addPart(frame.getData());
                         }
                         case LOG -> {
                             requireBegun();
@@ -330,6 +384,14 @@ final class CheckpointReplicas {
                 } catch (RuntimeException e) {
                     fail(e);
                 }
+            }
+
+            private void addPart(ByteString data) {
+                bytes += data.size();
+                if (bytes > maxImageBytes) {
+                    throw new pm.runtime.LimitExceededException("replica image larger than " + maxImageBytes + " bytes");
+                }
+                parts.add(data);
             }
 
             private void start(ReplicaBegin b) {
@@ -349,6 +411,9 @@ final class CheckpointReplicas {
                     throw new AgentException(AgentException.Reason.WRONG_STATE, "no module for the replica of " + b.getProcessId());
                 }
                 begin = b;
+                if (b.hasEnded()) {
+                    host.replicaLog(b.getProcessId()).delete(); // all its output follows
+                }
             }
 
             private void requireBegun() {
@@ -413,6 +478,29 @@ final class CheckpointReplicas {
                 }
             }
 
+            /** The copy of a process that ended on its owner: kept once its inputs are here too, replacing any checkpoint replica. */
+            private void keepEnded() {
+                closeLog();
+                pm.v1.EndedReplica.Builder copy = pm.v1.EndedReplica.newBuilder().setRecord(begin.getEnded());
+                try {
+                    if (!parts.isEmpty()) {
+                        copy.setFiles(pm.v1.FileSystemState.parseFrom(ByteString.copyFrom(parts)));
+                    }
+                } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                    throw new pm.runtime.StateFormatException("the files of ended process " + begin.getProcessId() + " are corrupt", e);
+                }
+                parts.clear();
+                pm.v1.ProcessRecord record = begin.getEnded();
+                if (!record.getProcessId().equals(begin.getProcessId())) {
+                    throw new AgentException(AgentException.Reason.BAD_REQUEST, "the ended record names process "
+                            + record.getProcessId() + ", not " + begin.getProcessId());
+                }
+                host.factory().requireInputs(record.getSpec(), record.getFileInputsList());
+                host.keepEndedReplica(copy.build());
+                out.onNext(ReplicaStored.newBuilder().setProcessId(begin.getProcessId()).build());
+                out.onCompleted();
+            }
+
             @Override
             public void onCompleted() {
                 if (failed) {
@@ -420,6 +508,10 @@ final class CheckpointReplicas {
                 }
                 try {
                     requireBegun();
+                    if (begin.hasEnded()) {
+                        keepEnded();
+                        return;
+                    }
                     putImage();
                     closeLog();
                     String k = key(begin.getProcessId());

@@ -479,8 +479,12 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
 
     @Override
     public void adopt(pm.v1.AdoptRequest request, StreamObserver<ProcessInfo> out) {
-        unary(out, () -> host.adoptReplica(id(request.getProcessId()), request.getCheckpointId(), request.getState(),
-                startEpoch(request.getProcessId())));
+        unary(out, () -> switch (request.getState()) {
+            case PROCESS_STATE_EXITED, PROCESS_STATE_FAILED -> host.adoptEndedReplica(id(request.getProcessId()),
+                    startEpoch(request.getProcessId()));
+            default -> host.adoptReplica(id(request.getProcessId()), request.getCheckpointId(), request.getState(),
+                    startEpoch(request.getProcessId()));
+        });
     }
 
     private static boolean hasLabels(Map<String, String> have, Map<String, String> want) {

@@ -45,7 +45,9 @@ final class ProcessHost {
     private final LocalStores stores;
     private final ProcessRecords records;
     private final ProcessFactory factory;
-    private final pm.agent.store.EndedFiles endedFiles;
+    private final pm.agent.store.SealedMessages<pm.v1.FileSystemState> endedFiles;
+    /** Copies of processes that ended on other nodes (their files; their output is the replica's log), by process. */
+    private final pm.agent.store.SealedMessages<pm.v1.EndedReplica> endedReplicas;
     private final AgentMetrics metrics;
     private final Executor background;
     private final java.util.concurrent.ExecutorService imageWriters = java.util.concurrent.Executors.newCachedThreadPool(r -> {
@@ -71,7 +73,10 @@ final class ProcessHost {
         this.stores = stores;
         this.records = records;
         this.factory = new ProcessFactory(config.defaultFsBytes(), outboxDoorbell, inputs, config.tier());
-        this.endedFiles = new pm.agent.store.EndedFiles(config.dataDir().resolve("ended"), stores.keys());
+        this.endedFiles = new pm.agent.store.SealedMessages<>(config.dataDir().resolve("ended"), stores.keys(), "ended-files",
+                pm.v1.FileSystemState.parser());
+        this.endedReplicas = new pm.agent.store.SealedMessages<>(config.dataDir().resolve("ended-replicas"), stores.keys(),
+                "ended-replica", pm.v1.EndedReplica.parser());
         this.metrics = metrics;
         this.background = background;
     }
@@ -150,8 +155,77 @@ final class ProcessHost {
             endedFiles.put(fileName(h.id), fs.toState());
             h.fileInputs = ProcessFactory.refs(fs);
         }
-        records.put(record(h, ProcessRecord.Disposition.DISPOSITION_ENDED).toBuilder()
-                .setEndState(h.state).setExitStatus(h.exitStatus).setFailure(h.failure).build());
+        records.put(endedRecord(h));
+    }
+
+    private ProcessRecord endedRecord(HostedProcess h) {
+        return record(h, ProcessRecord.Disposition.DISPOSITION_ENDED).toBuilder()
+                .setEndState(h.state).setExitStatus(h.exitStatus).setFailure(h.failure).build();
+    }
+
+    /** What another node keeps of an ended process held here so that it outlives this node: how it ended and its /data. Under h's lock. */
+    pm.v1.EndedReplica endedCopy(HostedProcess h) {
+        WasiProcess p = h.process;
+        pm.runtime.wasi.FileSystem fs = p != null ? p.session().preopen(ProcessFactory.DATA_DIR) : endedFileSystem(h);
+        pm.v1.EndedReplica.Builder b = pm.v1.EndedReplica.newBuilder();
+        if (fs != null) {
+            b.setFiles(fs.toState());
+            h.fileInputs = ProcessFactory.refs(fs);
+        }
+        return b.setRecord(endedRecord(h)).build();
+    }
+
+    /** Keeps the copy of a process that ended on another node, in place of any checkpoint replica of it. */
+    void keepEndedReplica(pm.v1.EndedReplica copy) {
+        String id = copy.getRecord().getProcessId();
+        endedReplicas.put(fileName(id), copy.toBuilder().setStoredMillis(System.currentTimeMillis()).build());
+        stores.delete(CheckpointReplicas.key(id));
+    }
+
+    Optional<pm.v1.EndedReplica> endedReplica(String id) {
+        return endedReplicas.get(fileName(id));
+    }
+
+    /** Every ended copy held here for other nodes. */
+    List<pm.v1.EndedReplica> endedReplicas() {
+        return endedReplicas.names().stream().map(endedReplicas::get).flatMap(Optional::stream).toList();
+    }
+
+    void dropEndedReplica(String id) {
+        endedReplicas.delete(fileName(id));
+    }
+
+    /**
+     * The ended copy of {@code id} held here becomes this agent's ended process (its node was lost):
+     * its files, output and end as they were, under {@code epoch}; it never runs.
+     */
+    ProcessInfo adoptEndedReplica(String id, long epoch) {
+        pm.v1.EndedReplica copy = endedReplica(id).orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
+                "no ended copy of process " + id + " on this node"));
+        ProcessRecord r = copy.getRecord().toBuilder().setEpoch(epoch).build();
+        CompiledModule module = module(r.getSpec());
+        if (processes.containsKey(id)) {
+            throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
+        }
+        takeReplicaLog(id);
+        ProcessLog log = ProcessLog.reopened(config.logRetainBytes(), history(id));
+        HostedProcess h = new HostedProcess(id, r.getSpec(), module, log, epoch, r.getEndState());
+        h.exitStatus = r.getExitStatus();
+        h.failure = r.getFailure();
+        h.fileInputs = r.getFileInputsList();
+        log.close();
+        h.lock.lock();
+        try {
+            adopt(h);
+            if (copy.hasFiles()) {
+                endedFiles.put(fileName(id), copy.getFiles());
+            }
+            records.put(endedRecord(h));
+            dropEndedReplica(id);
+            return h.info(node());
+        } finally {
+            h.lock.unlock();
+        }
     }
 
     /** The /data of an ended process this agent brought back after a restart; null if none was kept. Under h's lock. */

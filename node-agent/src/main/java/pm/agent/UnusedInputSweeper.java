@@ -57,6 +57,9 @@ final class UnusedInputSweeper {
                 add(live, record.getSpec(), record.getFileInputsList());
             }
         }
+        for (pm.v1.EndedReplica copy : host.endedReplicas()) {
+            add(live, copy.getRecord().getSpec(), copy.getRecord().getFileInputsList());
+        }
         return live;
     }
 

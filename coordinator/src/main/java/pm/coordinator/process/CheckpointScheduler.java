@@ -17,7 +17,8 @@ import pm.v1.OwnershipRecord;
 import pm.v1.ProcessState;
 
 /**
- * Carries out each process's checkpoint policy while this coordinator leads: a process is due when
+ * Carries out each process's checkpoint policy while this coordinator leads, and gives each process
+ * that ended a copy of its files and output on a second node. A process is due when
  * its interval has passed since its last recorded checkpoint, or — if it has a policy at all — when
  * no durable checkpoint of its current owner exists (just spawned, migrated, or recovered). Due
  * processes are checkpointed and replicated through {@link DurableCheckpoints} on {@code workers},
@@ -76,7 +77,11 @@ public final class CheckpointScheduler {
 
     private void run(OwnershipRecord r) {
         try {
-            checkpoints.checkpoint(CheckpointRequest.newBuilder().setProcessId(r.getProcessId()).setIncremental(true).build());
+            if (ended(r)) {
+                checkpoints.keepEndedCopy(r);
+            } else {
+                checkpoints.checkpoint(CheckpointRequest.newBuilder().setProcessId(r.getProcessId()).setIncremental(true).build());
+            }
         } catch (ClusterException e) {
             LOG.fine(() -> "policy checkpoint of " + r.getProcessId() + " skipped: " + e.getMessage());
         } catch (RuntimeException e) {
@@ -87,8 +92,16 @@ public final class CheckpointScheduler {
         }
     }
 
-    /** Whether {@code r}'s policy asks for a checkpoint now. */
+    private static boolean ended(OwnershipRecord r) {
+        return r.getState() == ProcessState.PROCESS_STATE_EXITED || r.getState() == ProcessState.PROCESS_STATE_FAILED;
+    }
+
+    /** Whether {@code r}'s policy asks for a checkpoint now, or it ended and only its owner holds its files and output. */
     boolean due(OwnershipRecord r, long now) {
+        if (ended(r)) {
+            return r.getMigrationId().isEmpty() && membership.node(r.getOwner()).isPresent()
+                    && r.getEndedCopyNodesList().stream().allMatch(n -> n.equals(r.getOwner()));
+        }
         CheckpointPolicy policy = r.getSpec().getCheckpointPolicy();
         boolean hasPolicy = policy.getIntervalMillis() > 0 || policy.getOnMigrate();
         if (!hasPolicy || !r.getMigrationId().isEmpty() || membership.node(r.getOwner()).isEmpty()

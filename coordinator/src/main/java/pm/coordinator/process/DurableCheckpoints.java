@@ -88,7 +88,23 @@ public final class DurableCheckpoints {
         return written;
     }
 
-    /** Pushes the owner's {@code checkpointId} to one other node; returns the nodes holding it (the owner first). */
+    /**
+     * Copies an ended process's files and output from its owner to one other node and names that node in
+     * the record, so they outlive the owner; its checkpoints, which nothing will run again, are forgotten.
+     */
+    public void keepEndedCopy(OwnershipRecord r) {
+        NodeRecord owner = membership.node(r.getOwner()).orElseThrow(() -> new ClusterException(
+                ClusterException.Reason.UNAVAILABLE, "node " + r.getOwner() + " (the owner of " + r.getProcessId() + ") is down"));
+        List<String> nodes = replicate(r, owner, "");
+        if (nodes.size() == 1) {
+            return; // no other node took it: tried again later
+        }
+        change(r, b -> b.clearEndedCopyNodes().addAllEndedCopyNodes(nodes).setLastCheckpointId("").clearCheckpointNodes()
+                .setCheckpointMillis(0));
+        dropStale(r, nodes);
+    }
+
+    /** Pushes the owner's {@code checkpointId} (empty for an ended process: its files and output) to one other node; returns the nodes holding it (the owner first). */
     public List<String> replicate(OwnershipRecord r, NodeRecord owner, String checkpointId) {
         List<String> nodes = new ArrayList<>(List.of(owner.getName()));
         Optional<NodeRecord> peer = replicaFor(r);
@@ -104,10 +120,12 @@ public final class DurableCheckpoints {
             nodes.addAll(reply.getNodesList());
             metrics.replicated("ok", reply.getBytesSent());
             events.publish(ClusterEvent.Kind.KIND_REPLICATED, r.getProcessId(), owner.getName(), r.getEpoch(),
-                    "checkpoint " + checkpointId + " held by " + String.join(", ", nodes) + " (" + reply.getBytesSent() + " bytes sent)");
+                    (checkpointId.isEmpty() ? "files and output" : "checkpoint " + checkpointId) + " held by "
+                            + String.join(", ", nodes) + " (" + reply.getBytesSent() + " bytes sent)");
         } catch (StatusRuntimeException e) {
             metrics.replicated("failed", 0);
-            LOG.warning("replicating checkpoint " + checkpointId + " of " + r.getProcessId() + " to " + peer.get().getName()
+            LOG.warning("replicating " + (checkpointId.isEmpty() ? "the ended copy" : "checkpoint " + checkpointId) + " of "
+                    + r.getProcessId() + " to " + peer.get().getName()
                     + " failed: " + e.getStatus());
         }
         return nodes;

@@ -264,7 +264,9 @@ public final class ProcessLifecycle {
             }
         }
         store.delete(id, read.version());
-        for (String holder : r.getCheckpointNodesList()) {
+        java.util.Set<String> holders = new java.util.HashSet<>(r.getCheckpointNodesList());
+        holders.addAll(r.getEndedCopyNodesList());
+        for (String holder : holders) {
             if (!holder.equals(r.getOwner())) {
                 checkpoints.dropReplica(holder, id);
             }

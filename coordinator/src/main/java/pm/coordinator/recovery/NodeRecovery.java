@@ -42,7 +42,8 @@ import pm.v1.SpawnRequest;
  * that checkpoint is redone); a process that never had a durable checkpoint starts again from its
  * spec on a node placement picks. The record moves first, so the lost node, if it comes back, finds
  * the process no longer its own and drops its copy. A suspended process without a durable
- * checkpoint cannot come back until its node does.
+ * checkpoint cannot come back until its node does. A process that ended is never run again: the node
+ * holding the copy of its files and output takes it over, so they can still be read.
  *
  * <p>{@link #tick} runs on the leader thread and hands recoveries to {@code workers}, at most
  * {@code maxInFlight} at a time and one at a time per process; membership callbacks update
@@ -102,8 +103,8 @@ public final class NodeRecovery {
             OwnershipRecord r = v.value();
             String owner = r.getOwner();
             if (membership.node(owner).isPresent() || !r.getMigrationId().isEmpty() || inFlight.contains(r.getProcessId())
-                    || ended(r)) {
-                continue; // live owner, a migration the migration recovery settles first, or nothing left to run
+                    || (ended(r) && endedCopyHolder(r).isEmpty())) {
+                continue; // live owner, a migration the migration recovery settles first, or nothing left to bring back
             }
             long since = awaySince.computeIfAbsent(owner, n -> now);
             if (now - since < grace.toMillis()) {
@@ -145,10 +146,17 @@ public final class NodeRecovery {
             return;
         }
         OwnershipRecord r = read.get().value();
-        if (membership.node(r.getOwner()).isPresent() || !r.getMigrationId().isEmpty() || ended(r)) {
-            return; // it came back, something else moves it, or it ended
+        if (membership.node(r.getOwner()).isPresent() || !r.getMigrationId().isEmpty()) {
+            return; // it came back, or something else moves it
         }
         try {
+            if (ended(r)) {
+                Optional<NodeRecord> holder = endedCopyHolder(r);
+                if (holder.isPresent()) {
+                    adoptEnded(r, read.get().version(), holder.get());
+                }
+                return; // never run again; without a copy elsewhere its files and output wait for their node
+            }
             if (DurableCheckpoints.durable(r)) {
                 Optional<NodeRecord> holder = holder(r);
                 if (holder.isPresent()) {
@@ -169,6 +177,30 @@ public final class NodeRecovery {
                     "recovery of " + id + " failed: " + e.getMessage() + "; trying again");
             LOG.log(Level.INFO, "recovery of " + id + " failed", e);
         }
+    }
+
+    /** A live node holding the ended process's files and output, other than its owner. */
+    private Optional<NodeRecord> endedCopyHolder(OwnershipRecord r) {
+        return r.getEndedCopyNodesList().stream().filter(n -> !n.equals(r.getOwner()))
+                .map(membership::node).flatMap(Optional::stream).findFirst();
+    }
+
+    /** An ended process's copy becomes its holder's: its files and output can be read again; it does not run. */
+    private void adoptEnded(OwnershipRecord r, int version, NodeRecord to) {
+        OwnershipRecord moved = r.toBuilder().setOwner(to.getName()).setEpoch(r.getEpoch() + 1)
+                .clearEndedCopyNodes().addEndedCopyNodes(to.getName()).setUpdatedMillis(clock.millis()).build();
+        int written = store.update(moved, version);
+        try {
+            AgentCall.on(to.getName(), () -> agents.blocking(to, moved.getEpoch()).adopt(AdoptRequest.newBuilder()
+                    .setProcessId(r.getProcessId()).setState(r.getState()).build()));
+        } catch (RuntimeException e) {
+            undo(r, moved, written);
+            throw e;
+        }
+        metrics.recovered("ended");
+        events.publish(ClusterEvent.Kind.KIND_RECOVERED, r.getProcessId(), to.getName(), moved.getEpoch(),
+                "the files and output of ended process " + r.getProcessId() + " are served by " + to.getName()
+                        + " now; node " + r.getOwner() + " is lost");
     }
 
     private boolean allLost(java.util.List<String> nodes) {
