@@ -23,7 +23,9 @@ import pm.v1.ProcessSpec;
  * by them, as a shell would pass. {@code files} are the initial contents of the guest's {@code /data},
  * keyed by path relative to it. A {@code memoryLimitMib} or {@code fsLimitMib} of 0 leaves the node's default; {@code node}
  * empty lets placement choose. {@code checkpoints} is when the cluster checkpoints the process and
- * replicates the checkpoint to another node (the default: never on its own).
+ * replicates the checkpoint to another node (the default: never on its own). With {@code outputBackpressure}
+ * the guest waits in its writes while its unread output fills half the node's log retention, instead of the
+ * oldest output being dropped.
  */
 public record SpawnOptions(
         String processId,
@@ -39,7 +41,8 @@ public record SpawnOptions(
         String node,
         Map<String, String> nodeLabels,
         boolean pinned,
-        CheckpointPolicy checkpoints) {
+        CheckpointPolicy checkpoints,
+        boolean outputBackpressure) {
 
     /** Inputs up to this size travel inside the spawn request; larger ones are uploaded first (PutBlob). */
     public static final long INLINE_INPUT_BYTES = 64 << 10;
@@ -132,6 +135,7 @@ public record SpawnOptions(
         if (!checkpoints.equals(CheckpointPolicy.getDefaultInstance())) {
             spec.setCheckpointPolicy(checkpoints);
         }
+        spec.setOutputBackpressure(outputBackpressure);
         files.forEach((path, input) -> {
             BlobRef ref = uploaded.get(input);
             spec.addFiles(ref != null ? FileEntry.newBuilder().setPath(path).setSha256(ref.getSha256()).setSize(ref.getSize())
@@ -163,6 +167,7 @@ public record SpawnOptions(
         private final Map<String, String> nodeLabels = new LinkedHashMap<>();
         private boolean pinned;
         private final CheckpointPolicy.Builder checkpoints = CheckpointPolicy.newBuilder();
+        private boolean outputBackpressure;
 
         private Builder(ByteString module, String programName) {
             this.module = module;
@@ -256,9 +261,15 @@ public record SpawnOptions(
             return this;
         }
 
+        /** Its output is never dropped: the guest waits in its writes until a reader ({@code logs}) takes what it wrote. */
+        public Builder withOutputBackpressure() {
+            outputBackpressure = true;
+            return this;
+        }
+
         public SpawnOptions build() {
             return new SpawnOptions(processId, module, programName, args, env, files, stdin, labels, memoryLimitMib, fsLimitMib,
-                    node, nodeLabels, pinned, checkpoints.build());
+                    node, nodeLabels, pinned, checkpoints.build(), outputBackpressure);
         }
     }
 }

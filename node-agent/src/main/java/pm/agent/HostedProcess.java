@@ -38,6 +38,12 @@ final class HostedProcess {
     volatile java.util.List<pm.v1.BlobRef> fileInputs = java.util.List.of();
     /** While not null, its durable state is a migration's staging file and this final frame, until its next checkpoint. */
     volatile pm.v1.TransferFinal staged;
+    /**
+     * Set while this node's ownership is in doubt (cut off from ZooKeeper): nothing lets it run until the
+     * guard has read its record again, whatever operation held it when the fence came. Not its state:
+     * a fenced RUNNING process is still RUNNING to its users.
+     */
+    private volatile boolean fenced;
 
     HostedProcess(String id, ProcessSpec spec, CompiledModule module, ProcessLog log, long epoch, ProcessState state) {
         this.id = id;
@@ -46,6 +52,36 @@ final class HostedProcess {
         this.log = log;
         this.epoch = epoch;
         this.state = state;
+    }
+
+    /** Lets the scheduled process run unless it is fenced; a fence racing this call wins. */
+    void letRun() {
+        if (fenced) {
+            return;
+        }
+        handle.thaw();
+        if (fenced) {
+            handle.freeze(); // the fence came between the check and the thaw
+        }
+    }
+
+    /** Stops it from running until {@link #unfence}; the future completes once it stands still. Any thread. */
+    java.util.concurrent.Future<?> fence() {
+        fenced = true;
+        ScheduledProcess running = handle;
+        return running == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : running.freeze();
+    }
+
+    /** Whether it was fenced; if so it runs again now, as its state says. Under the lock. */
+    boolean unfence() {
+        if (!fenced) {
+            return false;
+        }
+        fenced = false;
+        if (state == ProcessState.PROCESS_STATE_RUNNING && handle != null) {
+            handle.thaw();
+        }
+        return true;
     }
 
     ProcessInfo info(String node) {
@@ -61,7 +97,7 @@ final class HostedProcess {
                 .setEpoch(epoch)
                 .setNode(node);
         if (p != null) {
-            b.setInstructionsRetired(p.instructionsRetired());
+            b.setInstructionsRetired(p.instructionsRetired()).setOutputWaiting(p.session().outputWaiting());
             if (p.memory() != null) {
                 b.setMemoryPages(p.memory().pages());
             }

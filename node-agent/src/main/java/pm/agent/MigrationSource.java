@@ -200,7 +200,7 @@ final class MigrationSource {
             }
             h.process.channels().unseal();
             if (frozen && wasRunning) {
-                h.handle.thaw();
+                h.letRun();
             }
             metrics.migrationFailed();
             throw e;
@@ -284,7 +284,7 @@ final class MigrationSource {
             h.state = p.wasRunning ? ProcessState.PROCESS_STATE_RUNNING : ProcessState.PROCESS_STATE_FROZEN;
             h.process.channels().unseal();
             if (p.wasRunning) {
-                h.handle.thaw();
+                h.letRun();
             }
         } finally {
             h.lock.unlock();

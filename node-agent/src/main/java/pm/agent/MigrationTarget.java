@@ -86,7 +86,7 @@ final class MigrationTarget {
             boolean frozen = p.staged.getFrozen();
             h.state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
             if (!frozen) {
-                h.handle.thaw();
+                h.letRun();
             }
             // Off the downtime path: until this record is on disk, a restart finds the PREPARED one and
             // asks the source, whose HANDED_OFF record already says the migration committed.

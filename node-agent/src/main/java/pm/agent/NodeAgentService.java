@@ -181,6 +181,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
                     throw new java.io.UncheckedIOException(e);
                 }
                 call.onNext(withDropped(chunk, dropped));
+                h.log.taken(chunk.getOffset() + chunk.getData().size());
             });
         } catch (RuntimeException e) {
             if (!call.isCancelled()) {
@@ -197,6 +198,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
                     return false;
                 }
                 call.onNext(withDropped(chunk, dropped));
+                h.log.taken(chunk.getOffset() + chunk.getData().size());
                 return true;
             }
 

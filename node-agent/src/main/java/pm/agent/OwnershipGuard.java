@@ -1,8 +1,6 @@
 package pm.agent;
 
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +24,7 @@ import pm.v1.ProcessState;
  * and when the session is in doubt (Curator reports SUSPENDED — LOST is not always delivered) every
  * running process is frozen until the connection is back and each one's record has been read
  * again: still ours → thawed, someone else's → dropped here. Connection events run on one thread
- * of this class ({@code pm-agent-ownership}); the fenced set is shared with gRPC threads.
+ * of this class ({@code pm-agent-ownership}); each process carries its own fence ({@link HostedProcess#fence}).
  */
 final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(OwnershipGuard.class.getName());
@@ -35,7 +33,6 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
     private final ClusterLayout layout;
     private final String node;
     private final ProcessHost host;
-    private final Set<String> fenced = ConcurrentHashMap.newKeySet();
     private final ExecutorService events = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "pm-agent-ownership");
         t.setDaemon(true);
@@ -106,7 +103,6 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
                 }
                 LOG.warning("node " + node + ": process " + id + " at epoch " + h.epoch
                         + " is owned elsewhere now; dropping this copy");
-                fenced.remove(id);
                 host.kill(id);
             } catch (AgentException e) {
                 LOG.log(Level.FINE, "dropping " + id, e);
@@ -187,21 +183,22 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         }
     }
 
-    /** Freezes every running process without changing its requested state: the fence is not the user's freeze. */
+    /**
+     * Fences every process: none runs until its record has been read again, including one a checkpoint
+     * or migration holds now (whatever that operation does next, it cannot let it run). The fence is not
+     * the user's freeze: states stay as they are.
+     */
     private void fenceAll() {
+        int count = 0;
         for (HostedProcess h : host.all()) {
-            if (!h.lock.tryLock()) {
-                continue; // a migration or checkpoint holds it; verification after reconnect settles it
-            }
             try {
-                if (h.state == ProcessState.PROCESS_STATE_RUNNING && h.handle != null && fenced.add(h.id)) {
-                    ProcessHost.await(h.handle.freeze());
-                }
-            } finally {
-                h.lock.unlock();
+                ProcessHost.await(h.fence());
+                count++;
+            } catch (AgentException e) {
+                LOG.log(Level.FINE, "fencing " + h.id, e); // it ended meanwhile
             }
         }
-        LOG.warning("node " + node + ": ZooKeeper connection in doubt; fenced " + fenced.size() + " processes");
+        LOG.warning("node " + node + ": ZooKeeper connection in doubt; fenced " + count + " processes");
     }
 
     /** Reads every process's record again; owned ones run on, the others are dropped. */
@@ -221,7 +218,6 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
                 thaw(h);
             } else {
                 dropped++;
-                fenced.remove(h.id);
                 try {
                     host.kill(h.id);
                 } catch (AgentException e) {
@@ -233,15 +229,10 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         LOG.info("node " + node + ": ZooKeeper connection back; kept " + kept + " processes, dropped " + dropped + " owned elsewhere");
     }
 
-    private void thaw(HostedProcess h) {
-        if (!fenced.remove(h.id)) {
-            return;
-        }
+    private static void thaw(HostedProcess h) {
         h.lock.lock();
         try {
-            if (h.state == ProcessState.PROCESS_STATE_RUNNING && h.handle != null) {
-                h.handle.thaw();
-            }
+            h.unfence();
         } finally {
             h.lock.unlock();
         }

@@ -69,8 +69,8 @@ final class ProcessFactory {
     /** stdio bound to {@code log} and the spec's stdin: what a restore re-binds. */
     WasiSession.Builder endpoints(ProcessSpec spec, ProcessLog log) {
         WasiSession.Builder b = WasiSession.builder()
-                .stdout((bytes, off, len) -> log.append(LogChunk.Stream.STREAM_STDOUT, bytes, off, len))
-                .stderr((bytes, off, len) -> log.append(LogChunk.Stream.STREAM_STDERR, bytes, off, len))
+                .stdout(log.sink(LogChunk.Stream.STREAM_STDOUT))
+                .stderr(log.sink(LogChunk.Stream.STREAM_STDERR))
                 .stdin(stdin(spec))
                 .blobs(blobs()) // files an image names by hash
                 .outboxDoorbell(outboxDoorbell);

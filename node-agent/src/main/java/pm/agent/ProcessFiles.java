@@ -158,7 +158,7 @@ final class ProcessFiles {
                         : new AgentException(AgentException.Reason.BAD_REQUEST, e.getMessage());
             } finally {
                 if (paused && h.state == ProcessState.PROCESS_STATE_RUNNING) {
-                    h.handle.thaw();
+                    h.letRun();
                 }
             }
         } finally {

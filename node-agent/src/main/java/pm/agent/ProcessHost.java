@@ -405,7 +405,7 @@ final class ProcessHost {
             if (h.state == ProcessState.PROCESS_STATE_FROZEN) {
                 h.state = ProcessState.PROCESS_STATE_RUNNING;
                 records.put(record(h, ProcessRecord.Disposition.DISPOSITION_OWNED));
-                h.handle.thaw();
+                h.letRun();
             }
             return h.info(node());
         } finally {
@@ -447,7 +447,7 @@ final class ProcessHost {
                 return checkpoint(h, incremental);
             } finally {
                 if (wasRunning && h.state == ProcessState.PROCESS_STATE_RUNNING) {
-                    h.handle.thaw();
+                    h.letRun();
                 }
             }
         } finally {
@@ -726,9 +726,17 @@ final class ProcessHost {
      */
     private void schedule(HostedProcess h, WasiProcess p, boolean frozen) {
         h.fileInputs = ProcessFactory.fileInputs(p); // added parked: its files are as the start or restore left them
+        if (h.spec.getOutputBackpressure()) {
+            h.log.holdUnread(() -> background.execute(() -> {
+                ScheduledProcess waiting = h.handle;
+                if (waiting != null) {
+                    waiting.wake();
+                }
+            }));
+        }
         h.handle = scheduler.add(p, true, handle -> ended(h, handle));
         if (!frozen) {
-            h.handle.thaw();
+            h.letRun();
         }
     }
 

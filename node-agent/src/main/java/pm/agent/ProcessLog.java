@@ -26,6 +26,7 @@ final class ProcessLog {
     }
 
     private final int retainBytes;
+    private final long keepBytes; // what the log keeps in all: the history's limit, or the memory's
     private final LogSegments history; // null: memory only
     private final List<LogChunk> chunks = new ArrayList<>();
     private final List<Follower> followers = new ArrayList<>();
@@ -33,6 +34,11 @@ final class ProcessLog {
     private long end;
     private long retained;
     private boolean closed;
+    /** The furthest offset a reader has been given (output backpressure counts from there). */
+    private long taken;
+    /** With output backpressure: the unread bytes at which the guest must wait; 0 when off. */
+    private long unreadLimit;
+    private Runnable onRoom = () -> { };
 
     /** Memory only (tests, warm-up runs). */
     ProcessLog(long startOffset, int retainBytes) {
@@ -43,7 +49,9 @@ final class ProcessLog {
     ProcessLog(long startOffset, int retainBytes, LogSegments history) {
         this.start = startOffset;
         this.end = startOffset;
+        this.taken = startOffset;
         this.retainBytes = Math.min(retainBytes, MEMORY_BYTES);
+        this.keepBytes = history == null ? this.retainBytes : retainBytes;
         this.history = history;
         if (history != null) {
             history.truncate(startOffset);
@@ -82,7 +90,54 @@ final class ProcessLog {
         chunks.addAll(tail);
         tail.forEach(c -> retained += c.getData().size());
         start = tail.isEmpty() ? endOffset : tail.get(0).getOffset();
+        taken = start; // what it brought along counts as unread
         trim();
+    }
+
+    /** Where the guest's {@code stream} writes go: appended, and with backpressure, ready only while there is room. */
+    pm.runtime.wasi.OutputSink sink(LogChunk.Stream stream) {
+        return new pm.runtime.wasi.OutputSink() {
+            @Override
+            public void write(byte[] bytes, int offset, int length) {
+                append(stream, bytes, offset, length);
+            }
+
+            @Override
+            public boolean ready() {
+                return hasRoom();
+            }
+        };
+    }
+
+    /**
+     * Output is never dropped from now on: while half of what the log keeps is unread, its sinks are not
+     * ready (the guest waits in its write); {@code onRoom} runs when a reader makes room again (it may
+     * run under this log's monitor: it must only hand the wake to another thread).
+     */
+    synchronized void holdUnread(Runnable onRoom) {
+        this.unreadLimit = Math.max(1, keepBytes / 2);
+        this.onRoom = onRoom;
+    }
+
+    private synchronized boolean hasRoom() {
+        return unreadLimit == 0 || end - Math.max(taken, start()) < unreadLimit;
+    }
+
+    /** A reader was given the output up to {@code offset}. */
+    void taken(long offset) {
+        Runnable wake = null;
+        synchronized (this) {
+            if (offset > taken) {
+                boolean had = hasRoom();
+                taken = Math.min(offset, end);
+                if (!had && hasRoom()) {
+                    wake = onRoom;
+                }
+            }
+        }
+        if (wake != null) {
+            wake.run();
+        }
     }
 
     /** What is retained, oldest first: it travels with the process when it migrates. */

@@ -184,6 +184,26 @@ class ClusterAgentTest {
     }
 
     @Test
+    void aCheckpointOrThawWhileCutOffLeavesTheProcessFenced() throws Exception {
+        own("k", "n1", 1);
+        spawn("k", 1);
+        ProcessRef k = ProcessRef.newBuilder().setProcessId("k").build();
+        Agents.awaitProgress(stub, "k", 100_000);
+
+        partition.cut();
+        long still = awaitStandstill(k);
+        // The leader, which still sees this node's gRPC, asks for a policy checkpoint; a user thaws it.
+        at(stub, 1).checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("k").setIncremental(true).build());
+        at(stub, 1).thaw(k);
+        Thread.sleep(500); // a window in which an unfenced process would run
+        assertThat(stub.get(k).getInstructionsRetired()).as("still fenced after a checkpoint and a thaw").isEqualTo(still);
+        assertThat(stub.get(k).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
+
+        partition.heal();
+        Agents.awaitProgress(stub, "k", 100_000); // its record still names this node: it runs on
+    }
+
+    @Test
     void aRestartedAgentKeepsOnlyWhatItStillOwns() throws Exception {
         own("kept", "n1", 1);
         own("moved", "n1", 1);

@@ -123,6 +123,36 @@ class ProcessDataTest {
     }
 
     @Test
+    void withOutputBackpressureTheGuestWaitsForItsReaderAndNothingIsDropped() throws Exception {
+        AgentConfig small = AgentConfig.defaults("bp", dir.resolve("bp")).withProcessDefaults(100_000, 64L << 20, 512 << 10, 16 << 20);
+        NodeAgentGrpc.NodeAgentBlockingStub source = agents.stub(agents.start(small));
+        NodeAgentServer target = agents.start(AgentConfig.defaults("bp2", dir.resolve("bp2"))
+                .withProcessDefaults(100_000, 64L << 20, 512 << 10, 16 << 20));
+        String big = text(3 << 20); // six times what the agents keep
+        source.spawn(SpawnRequest.newBuilder().setProcessId("careful")
+                .setSpec(cat(big, null).toBuilder().setOutputBackpressure(true)).build());
+        ProcessRef ref = ProcessRef.newBuilder().setProcessId("careful").build();
+
+        // Nobody reads: it waits in a write, running, with at most what the node keeps written.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(2)).until(() -> source.get(ref).getOutputWaiting());
+        assertThat(source.get(ref).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
+        long[] dropped = {-1};
+        String firstPart = logs(source, "careful", 0, dropped);
+        assertThat(firstPart.length()).isLessThanOrEqualTo(512 << 10);
+        assertThat(dropped[0]).isZero();
+        assertThat(firstPart).isEqualTo(big.substring(0, firstPart.length()));
+
+        // Waiting, it migrates; on the new node it carries on as its reader reads, to the end, nothing lost.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(2)).until(() -> source.get(ref).getOutputWaiting());
+        source.migrateOut(pm.v1.MigrateRequest.newBuilder().setProcessId("careful").setTarget(target.address()).setCommit(true).build());
+        String all = Agents.follow(agents.stub(target), "careful", 0, null);
+        assertThat(all.length()).isEqualTo(big.length());
+        assertThat(all).isEqualTo(big);
+        awaitEnd(agents.stub(target), "careful");
+        assertThat(agents.stub(target).get(ref).getExitStatus()).isZero();
+    }
+
+    @Test
     void allTheOutputMovesWithAMigrationAndIsServedByTheTarget() throws Exception {
         NodeAgentServer b = agents.start("b");
         NodeAgentGrpc.NodeAgentBlockingStub target = agents.stub(b);

@@ -75,6 +75,10 @@ final class RunCommand extends ClusterCommand {
     @Option(names = "--checkpoint-on-suspend", description = "Replicate the checkpoint a suspend takes.")
     boolean checkpointOnSuspend;
 
+    @Option(names = "--output-backpressure",
+            description = "Never drop its output: it waits in its writes while half the node's log retention is unread (read it with logs).")
+    boolean outputBackpressure;
+
     @Option(names = {"-a", "--attach"},
             description = "Stream its output until it ends and exit with its exit status; Ctrl-C detaches (it runs on).")
     boolean attach;
@@ -125,6 +129,9 @@ final class RunCommand extends ClusterCommand {
         }
         if (checkpointOnSuspend) {
             b.checkpointOnSuspend();
+        }
+        if (outputBackpressure) {
+            b.withOutputBackpressure();
         }
         env.forEach(b::withEnv);
         labels.forEach(b::withLabel);

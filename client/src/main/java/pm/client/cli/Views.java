@@ -115,7 +115,8 @@ final class Views {
 
     /**
      * The state as a person needs it: an ended process with its status; a process whose owner did not
-     * answer is "unknown", with why, rather than the record's stale word.
+     * answer is "unknown", with why, rather than the record's stale word; one whose unread output holds it
+     * in a write (output backpressure) says so.
      */
     static String state(ClusterProcess p) {
         ProcessState s = p.getState();
@@ -128,7 +129,7 @@ final class Views {
         return switch (p.getOwnerHealth()) {
             case OWNER_HEALTH_NOT_ANSWERING -> "unknown:node-not-answering";
             case OWNER_HEALTH_LOST -> "unknown:node-lost";
-            default -> state(s);
+            default -> p.getInfo().getOutputWaiting() ? state(s) + ":output-waiting" : state(s);
         };
     }
 
