@@ -86,6 +86,13 @@ class RunCommandTest {
     }
 
     @Test
+    void outputBackpressureIsAskedForInTheSpec() throws Exception {
+        String m = module().toString();
+        assertThat(parse("run", m, "--output-backpressure").getSpec().getOutputBackpressure()).isTrue();
+        assertThat(parse("run", m).getSpec().getOutputBackpressure()).isFalse();
+    }
+
+    @Test
     void checkpointPolicyFlagsBecomeTheSpecsPolicy() throws Exception {
         String m = module().toString();
         var policy = parse("run", m, "--checkpoint-every", "30s", "--checkpoint-on-migrate", "--checkpoint-on-suspend")
