@@ -122,6 +122,10 @@ final class LocalStores implements AutoCloseable {
         return io(() -> modules.get(sha256Hex));
     }
 
+    List<String> sweepModules(java.util.function.Supplier<java.util.Set<String>> live, long unusedSinceMillis) {
+        return io(() -> modules.sweep(live, unusedSinceMillis));
+    }
+
     boolean hasModule(String sha256Hex) {
         return modules.contains(sha256Hex);
     }

@@ -59,7 +59,7 @@ public final class NodeAgentServer implements AutoCloseable {
     private final EpochFence epochs;
     private final CuratorFramework zk;
     private final InputBlobs inputs;
-    private final UnusedInputSweeper inputSweeper;
+    private final UnusedDataSweeper unusedData;
     private Ownership ownership = Ownership.STANDALONE;
     private NodeRegistration registration;
     private final long startedMillis = System.currentTimeMillis();
@@ -103,7 +103,8 @@ public final class NodeAgentServer implements AutoCloseable {
         this.dispatcher = new ChannelDispatcher(local, inbound, locator, channels::get, doorbell);
         this.target = new MigrationTarget(host, channels, metrics, faults);
         this.replicas = new CheckpointReplicas(host, channels, 4L << 30);
-        this.inputSweeper = new UnusedInputSweeper(host, inputs.store(), config.inputGraceMillis(), System::currentTimeMillis);
+        this.unusedData = new UnusedDataSweeper(host, inputs.store(), this::clusterModules, config.inputGraceMillis(),
+                System::currentTimeMillis);
         metrics.watch(host, scheduler);
     }
 
@@ -244,18 +245,28 @@ public final class NodeAgentServer implements AutoCloseable {
         }
     }
 
-    /** Deletes inputs nothing here names that were not used within the grace period (package-private: tests sweep directly). */
+    /**
+     * Deletes inputs and modules nothing here names that were not used within the grace period; returns
+     * what went of the inputs (package-private: tests sweep directly).
+     */
     BlobStore.Swept sweepInputs() {
         try {
-            BlobStore.Swept swept = inputSweeper.sweep();
-            if (swept.blobs() > 0) {
-                LOG.info("deleted " + swept.blobs() + " unused inputs (" + swept.bytes() + " bytes) on " + config.nodeName());
+            BlobStore.Swept swept = unusedData.sweepInputs();
+            int modules = unusedData.sweepModules();
+            if (swept.blobs() > 0 || modules > 0) {
+                LOG.info("deleted " + swept.blobs() + " unused inputs (" + swept.bytes() + " bytes) and " + modules
+                        + " unused modules on " + config.nodeName());
             }
             return swept;
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "sweeping unused inputs failed; trying again in a minute", e);
+            LOG.log(Level.WARNING, "sweeping unused inputs and modules failed; trying again in a minute", e);
             return new BlobStore.Swept(0, 0);
         }
+    }
+
+    /** The modules the cluster's records name; none standalone; unknown while this node is cut off from ZooKeeper. */
+    private java.util.Optional<java.util.Set<String>> clusterModules() {
+        return ownership instanceof OwnershipGuard guard ? guard.modulesNamed() : java.util.Optional.of(java.util.Set.of());
     }
 
     /** The replicas this agent keeps for other nodes (package-private: tests sweep them directly). */

@@ -39,6 +39,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         return t;
     });
     private volatile boolean inDoubt;
+    private volatile boolean recordsLoaded;
     /** The ownership records as ZooKeeper's watches report them: a confirmation without a round trip. */
     private final CuratorCache records;
 
@@ -56,6 +57,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
                 .forCreates(this::recordSeen)
                 .forChanges((before, after) -> recordSeen(after))
                 .forDeletes(d -> processId(d).ifPresent(id -> events.execute(() -> dropIfNotOwned(id))))
+                .forInitialized(() -> recordsLoaded = true)
                 .build());
         records.start();
     }
@@ -108,6 +110,25 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
                 LOG.log(Level.FINE, "dropping " + id, e);
             }
         });
+    }
+
+    /** The modules (lowercase hex SHA-256) every ownership record names; empty while the records are not known for sure. */
+    java.util.Optional<java.util.Set<String>> modulesNamed() {
+        if (!recordsLoaded || inDoubt) {
+            return java.util.Optional.empty();
+        }
+        java.util.Set<String> named = new java.util.HashSet<>();
+        records.stream().forEach(d -> {
+            try {
+                var sha = OwnershipRecord.parseFrom(d.getData()).getModuleSha256();
+                if (!sha.isEmpty()) {
+                    named.add(java.util.HexFormat.of().formatHex(sha.toByteArray()));
+                }
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                // not a record (the parent node): names nothing
+            }
+        });
+        return inDoubt ? java.util.Optional.empty() : java.util.Optional.of(named);
     }
 
     /** The ownership record of {@code processId}, if there is one. */

@@ -253,6 +253,13 @@ final class ProcessHost {
         return Optional.ofNullable(processes.get(id));
     }
 
+    /** Deletes the stored modules {@code live} does not name, unused since {@code unusedSinceMillis}, and their compiled forms. */
+    int sweepModules(java.util.function.Supplier<java.util.Set<String>> live, long unusedSinceMillis) {
+        List<String> deleted = stores.sweepModules(live, unusedSinceMillis);
+        compiled.keySet().removeAll(deleted);
+        return deleted.size();
+    }
+
     /** The compiled module for {@code spec}: from its bytes (stored once) or from the module store. */
     CompiledModule module(ProcessSpec spec) {
         String sha;

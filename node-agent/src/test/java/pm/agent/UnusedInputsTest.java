@@ -101,16 +101,50 @@ class UnusedInputsTest {
     }
 
     @Test
+    void aFailedSpawnsModuleIsSweptAndModulesInUseStay() throws Exception {
+        spawn("waiter", store("-w", "go.txt"));
+        byte[] counter = Agents.counterWasm();
+        assertThatThrownBy(() -> spawn("too-big", Agents.counter(1, 1, 16).toBuilder()
+                .addFiles(FileEntry.newBuilder().setPath("x").setContents(ByteString.copyFromUtf8("more than eight bytes")))
+                .setLimits(ProcessLimits.newBuilder().setMaxFsBytes(8))))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
+        assertThat(hasModule(counter)).as("stored before the spawn failed").isTrue();
+
+        server.sweepInputs();
+
+        assertThat(hasModule(counter)).as("the module of a failed spawn").isFalse();
+        assertThat(hasModule(Agents.guest("store"))).as("a running process's module").isTrue();
+        spawn("again", Agents.counter(1, 1, 16).toBuilder()); // sent again with the spawn, stored again
+        assertThat(hasModule(counter)).isTrue();
+    }
+
+    private boolean hasModule(byte[] module) throws Exception {
+        byte[] sha = java.security.MessageDigest.getInstance("SHA-256").digest(module);
+        try {
+            agent.getModule(pm.v1.ModuleRef.newBuilder().setSha256(ByteString.copyFrom(sha)).build());
+            return true;
+        } catch (StatusRuntimeException e) {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+            return false;
+        }
+    }
+
+    @Test
     void anUnusedInputStaysForTheGracePeriod() throws Exception {
         agents.close();
         agents = new Agents(dir);
         server = agents.start(AgentConfig.defaults("a", dir.resolve("a")).withInputGrace(Duration.ofHours(1)));
         agent = agents.stub(server);
         BlobRef waiting = put("its spawn has not come yet\n");
+        assertThatThrownBy(() -> spawn("too-big", Agents.counter(1, 1, 16).toBuilder()
+                .addFiles(FileEntry.newBuilder().setPath("x").setContents(ByteString.copyFromUtf8("more than eight bytes")))
+                .setLimits(ProcessLimits.newBuilder().setMaxFsBytes(8)))).isInstanceOf(StatusRuntimeException.class);
 
         server.sweepInputs();
 
         assertThat(held(waiting)).isTrue();
+        assertThat(hasModule(Agents.counterWasm())).as("a module stored within the grace").isTrue();
     }
 
     private boolean held(BlobRef ref) {
