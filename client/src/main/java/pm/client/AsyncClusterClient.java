@@ -111,8 +111,15 @@ public final class AsyncClusterClient implements AutoCloseable {
                 });
     }
 
+    /**
+     * Spawns {@code request}'s process; one without an id gets one here, so that a retry after a lost reply
+     * (the router resends a call whose connection broke) names the same process and the leader starts it once.
+     */
     public CompletableFuture<ClusterProcess> spawn(ClusterSpawnRequest request) {
-        return call(ClusterGrpc.getSpawnMethod(), request);
+        ClusterSpawnRequest named = request.getProcessId().isEmpty()
+                ? request.toBuilder().setProcessId(java.util.UUID.randomUUID().toString()).build()
+                : request;
+        return call(ClusterGrpc.getSpawnMethod(), named);
     }
 
     public CompletableFuture<List<ClusterProcess>> list() {
@@ -157,8 +164,12 @@ public final class AsyncClusterClient implements AutoCloseable {
         return migrate(ClusterMigrateRequest.newBuilder().setProcessId(processId).setTargetNode(node).build());
     }
 
+    /** Migrates as asked; the call carries a request id of its own, so a resend after a lost reply moves the process once. */
     public CompletableFuture<MigrationReport> migrate(ClusterMigrateRequest request) {
-        return longCall(ClusterGrpc.getMigrateMethod(), request);
+        ClusterMigrateRequest named = request.getRequestId().isEmpty()
+                ? request.toBuilder().setRequestId(java.util.UUID.randomUUID().toString()).build()
+                : request;
+        return longCall(ClusterGrpc.getMigrateMethod(), named);
     }
 
     public CompletableFuture<ClusterProcess> kill(String processId) {

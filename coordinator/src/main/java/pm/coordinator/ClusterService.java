@@ -53,6 +53,8 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     private final ProcessLifecycle lifecycle;
     private final ProcessQueries queries;
     private final MigrationOrchestrator migrations;
+    /** Migrations by the request id the SDK gives each call: a resend gets the first one's report (or failure). */
+    private final RecentCalls<MigrationReport> recentMigrations = new RecentCalls<>(1024);
     private final Drainer drainer;
     private final LogFollower logs;
     private final ImageTransfer images;
@@ -143,7 +145,8 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void migrate(ClusterMigrateRequest request, StreamObserver<MigrationReport> out) {
-        unary(out, () -> migrations.migrate(id(request.getProcessId()), request.getTargetNode(), request.getDowntimeBudgetMicros()));
+        unary(out, () -> recentMigrations.once(request.getRequestId(),
+                () -> migrations.migrate(id(request.getProcessId()), request.getTargetNode(), request.getDowntimeBudgetMicros())));
     }
 
     @Override

@@ -48,8 +48,13 @@ public record AgentConfig(
      * offers the cluster, and its ZooKeeper session timeout (how long it may be silent before the
      * cluster counts it gone).
      */
+    /**
+     * {@code leaseMillis}: how long after ZooKeeper last answered on this node's session its processes may
+     * still run (half the session timeout unless set shorter): the coordinators give a process to another
+     * node only after the session expired and a grace on top.
+     */
     public record ClusterSettings(String zookeeper, String root, long capacityBytes, int capacityProcesses,
-            java.util.Map<String, String> labels, int sessionTimeoutMillis, ZooKeeperAccess access) {
+            java.util.Map<String, String> labels, int sessionTimeoutMillis, ZooKeeperAccess access, int leaseMillis) {
         public static final int DEFAULT_SESSION_TIMEOUT_MILLIS = 10_000;
 
         public ClusterSettings {
@@ -57,6 +62,23 @@ public record AgentConfig(
             if (sessionTimeoutMillis <= 0) {
                 throw new IllegalArgumentException("a ZooKeeper session timeout must be positive: " + sessionTimeoutMillis);
             }
+            if (leaseMillis <= 0 || leaseMillis > sessionTimeoutMillis / 2) {
+                throw new IllegalArgumentException("a lease is positive and at most half the session timeout ("
+                        + sessionTimeoutMillis + " ms): " + leaseMillis);
+            }
+        }
+
+        public ClusterSettings(String zookeeper, String root, long capacityBytes, int capacityProcesses,
+                java.util.Map<String, String> labels, int sessionTimeoutMillis, ZooKeeperAccess access) {
+            this(zookeeper, root, capacityBytes, capacityProcesses, labels, sessionTimeoutMillis, access, sessionTimeoutMillis / 2);
+        }
+
+        public ClusterSettings withLease(int millis) {
+            return new ClusterSettings(zookeeper, root, capacityBytes, capacityProcesses, labels, sessionTimeoutMillis, access, millis);
+        }
+
+        public ClusterSettings withSessionTimeout(int millis) {
+            return new ClusterSettings(zookeeper, root, capacityBytes, capacityProcesses, labels, millis, access, millis / 2);
         }
 
         public ClusterSettings(String zookeeper, String root, long capacityBytes, int capacityProcesses,

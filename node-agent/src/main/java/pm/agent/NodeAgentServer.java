@@ -55,6 +55,9 @@ public final class NodeAgentServer implements AutoCloseable {
     private final ChannelDispatcher dispatcher;
     private final ExecutorService background;
     private final ScheduledExecutorService housekeeping;
+    /** In a cluster: the time within which this node's processes may run (see {@link SessionLease}), renewed on its own thread. */
+    private final SessionLease lease;
+    private final ScheduledExecutorService leaseKeeper = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pm-agent-lease"));
     private final HealthStatusManager health = new HealthStatusManager();
     private final EpochFence epochs;
     private final CuratorFramework zk;
@@ -70,7 +73,8 @@ public final class NodeAgentServer implements AutoCloseable {
     public NodeAgentServer(AgentConfig config) {
         this.config = config;
         Path data = config.dataDir();
-        this.scheduler = new ProcessScheduler(config.workers(), config.fuelPerSlice());
+        this.lease = config.cluster() == null ? null : new SessionLease(config.cluster().leaseMillis(), System::nanoTime);
+        this.scheduler = new ProcessScheduler(config.workers(), config.fuelPerSlice(), lease == null ? () -> true : lease);
         this.metrics = new AgentMetrics(config.nodeName());
         this.channels = new AgentChannels(config.transport(), config.maxMessageBytes());
         this.background = Executors.newSingleThreadExecutor(r -> daemon(r, "pm-agent-background"));
@@ -173,7 +177,7 @@ public final class NodeAgentServer implements AutoCloseable {
 
     /** Connects to ZooKeeper before recovery, so that recovery keeps only what this node still owns. */
     private void joinZooKeeper(AgentConfig.ClusterSettings cluster) throws IOException {
-        OwnershipGuard guard = new OwnershipGuard(zk, new ClusterLayout(cluster.root()), config.nodeName(), host);
+        OwnershipGuard guard = new OwnershipGuard(zk, new ClusterLayout(cluster.root()), config.nodeName(), host, lease);
         zk.getConnectionStateListenable().addListener(guard);
         zk.start();
         try {
@@ -187,7 +191,30 @@ public final class NodeAgentServer implements AutoCloseable {
         }
         guard.start();
         ownership = guard;
+        try {
+            lease.accept(guard.sessionId()); // nothing runs here yet: recovery reads the records under this session
+        } catch (Exception e) {
+            throw new IOException("cannot read the ZooKeeper session just opened", e);
+        }
+        renewLease();
+        long every = Math.max(20, cluster.leaseMillis() / 5);
+        leaseKeeper.scheduleWithFixedDelay(this::renewLease, every, every, TimeUnit.MILLISECONDS);
         host.onEnded(h -> guard.recordEnded(h.id, h.epoch, h.state, h.exitStatus, h.failure));
+    }
+
+    /** One round trip to ZooKeeper; answered on the same session, it renews the lease from when it was sent. */
+    private void renewLease() {
+        try {
+            long session = zk.getZookeeperClient().getZooKeeper().getSessionId();
+            long sent = System.nanoTime();
+            zk.checkExists().forPath(config.cluster().root());
+            if (zk.getZookeeperClient().getZooKeeper().getSessionId() == session) {
+                lease.confirm(session, sent);
+            }
+        } catch (Exception e) {
+            // not answered: the lease runs out, and with it the processes' slices, until it is
+            LOG.log(Level.FINE, "lease not renewed", e);
+        }
     }
 
     /** What this node tells the cluster about itself; refreshed every second. */
@@ -315,6 +342,7 @@ public final class NodeAgentServer implements AutoCloseable {
             server.shutdownNow();
         }
         housekeeping.shutdownNow();
+        leaseKeeper.shutdownNow();
         dispatcher.close();
         scheduler.close();
         channels.close();

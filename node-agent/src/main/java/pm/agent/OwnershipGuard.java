@@ -33,6 +33,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
     private final ClusterLayout layout;
     private final String node;
     private final ProcessHost host;
+    private final SessionLease lease;
     private final ExecutorService events = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "pm-agent-ownership");
         t.setDaemon(true);
@@ -43,7 +44,8 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
     /** The ownership records as ZooKeeper's watches report them: a confirmation without a round trip. */
     private final CuratorCache records;
 
-    OwnershipGuard(CuratorFramework zk, ClusterLayout layout, String node, ProcessHost host) {
+    OwnershipGuard(CuratorFramework zk, ClusterLayout layout, String node, ProcessHost host, SessionLease lease) {
+        this.lease = lease;
         this.zk = zk;
         this.layout = layout;
         this.node = node;
@@ -129,6 +131,11 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
             }
         });
         return inDoubt ? java.util.Optional.empty() : java.util.Optional.of(named);
+    }
+
+    /** The id of the ZooKeeper session this agent is on now. */
+    long sessionId() throws Exception {
+        return zk.getZookeeperClient().getZooKeeper().getSessionId();
     }
 
     /** The ownership record of {@code processId}, if there is one. */
@@ -247,6 +254,11 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
             }
         }
         inDoubt = false;
+        try {
+            lease.accept(sessionId()); // every record read again under this session: its answers count
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "cannot read the ZooKeeper session; the lease stays out until the next reconnect", e);
+        }
         LOG.info("node " + node + ": ZooKeeper connection back; kept " + kept + " processes, dropped " + dropped + " owned elsewhere");
     }
 

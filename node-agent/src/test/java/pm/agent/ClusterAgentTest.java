@@ -204,6 +204,32 @@ class ClusterAgentTest {
     }
 
     @Test
+    void itRunsNothingOnceZooKeeperHasNotAnsweredForItsLeaseLongBeforeCuratorWouldSaySo() throws Exception {
+        stop();
+        // A ZooKeeper that grants a minute-long session (20 ticks of 5 s): Curator reports a silent connection
+        // only after 2/3 of it, 40 s; the lease is a second.
+        zkServer = new TestingServer(new org.apache.curator.test.InstanceSpec(null, -1, -1, -1, true, -1, 5_000, -1), true);
+        partition = new TcpProxy("127.0.0.1", zkServer.getPort());
+        zk = CuratorFrameworkFactory.newClient(zkServer.getConnectString(), new RetryOneTime(100));
+        zk.start();
+        agents = new Agents(dir.resolve("slow-ticks"));
+        agent = agents.start(AgentConfig.defaults("n1", dir.resolve("slow-ticks").resolve("n1")).withCluster(
+                new AgentConfig.ClusterSettings(partition.address(), LAYOUT.root(), 1L << 30, 100, Map.of())
+                        .withSessionTimeout(60_000).withLease(1_000)));
+        stub = agents.stub(agent);
+        own("leased", "n1", 1);
+        spawn("leased", 1);
+        ProcessRef leased = ProcessRef.newBuilder().setProcessId("leased").build();
+        Agents.awaitProgress(stub, "leased", 100_000);
+
+        partition.stall(); // silent, as if this node were paused: nothing tells Curator for 40 s
+        awaitStandstill(leased); // within 30 s: only the lease stops it that soon
+
+        partition.heal();
+        Agents.awaitProgress(stub, "leased", 100_000); // answered again on the same session: it runs on
+    }
+
+    @Test
     void aRestartedAgentKeepsOnlyWhatItStillOwns() throws Exception {
         own("kept", "n1", 1);
         own("moved", "n1", 1);

@@ -177,6 +177,10 @@ public final class MigrationOrchestrator {
                     .setUpdatedMillis(clock.millis())
                     .build(), version, prepared.toBuilder().setPhase(MigrationJournal.Phase.PHASE_COMMITTED).build());
             return new Prepared(transfer, frozenSince);
+        } catch (pm.coordinator.zk.CommitOutcomeUnknownException e) {
+            // No roll back on a guess: once this migration is no longer in flight, the recovery settles it from
+            // the journal (and says how it ended in the events).
+            throw e;
         } catch (RuntimeException e) {
             try {
                 finisher.rollBack(journal);

@@ -59,6 +59,8 @@ public final class ProcessLifecycle {
     private final CoordinatorMetrics metrics;
     private final DurableCheckpoints checkpoints;
     private final Clock clock;
+    /** Spawns under way on this coordinator, by process id (see {@link #spawn}). */
+    private final java.util.Map<String, InFlightSpawn> spawning = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ProcessLifecycle(OwnershipStore store, Membership membership, Placer placer, AgentClients agents,
             ImageTransfer images, ModuleCache modules, EventHub events, CoordinatorMetrics metrics,
@@ -117,8 +119,45 @@ public final class ProcessLifecycle {
         }
     }
 
+    /**
+     * Spawns {@code request}'s process. Idempotent for a given id: a request equal to one in flight here
+     * gets that one's outcome, and one equal to the spawn a record already holds (same spec, module and
+     * placement) gets that process, so a caller that retries after losing the reply (the SDK names every
+     * process it spawns) starts it once. A different request for an existing id is refused.
+     */
     public ClusterProcess spawn(ClusterSpawnRequest request) {
         String id = processId(request.getProcessId());
+        InFlightSpawn mine = new InFlightSpawn(request, new java.util.concurrent.CompletableFuture<>());
+        InFlightSpawn earlier = spawning.putIfAbsent(id, mine);
+        if (earlier != null) {
+            if (!earlier.request().equals(request)) {
+                throw alreadyExists(id);
+            }
+            try {
+                return earlier.outcome().join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+        }
+        try {
+            ClusterProcess p = spawnNew(id, request);
+            mine.outcome().complete(p);
+            return p;
+        } catch (RuntimeException e) {
+            mine.outcome().completeExceptionally(e);
+            throw e;
+        } finally {
+            spawning.remove(id, mine);
+        }
+    }
+
+    private record InFlightSpawn(ClusterSpawnRequest request, java.util.concurrent.CompletableFuture<ClusterProcess> outcome) {}
+
+    private static ClusterException alreadyExists(String id) {
+        return new ClusterException(ClusterException.Reason.WRONG_STATE, "process " + id + " already exists");
+    }
+
+    private ClusterProcess spawnNew(String id, ClusterSpawnRequest request) {
         ProcessSpec spec = request.getSpec();
         requireWasm(spec.getModule());
         requireSmallInline(spec);
@@ -136,7 +175,15 @@ public final class ProcessLifecycle {
                     .setPlacement(request.getPlacement())
                     .setUpdatedMillis(clock.millis()).setCreatedMillis(clock.millis())
                     .build();
-            store.create(record);
+            try {
+                store.create(record);
+            } catch (ClusterException e) {
+                Optional<Versioned<OwnershipRecord>> existing = store.find(id);
+                if (existing.isPresent() && sameSpawn(existing.get().value(), record)) {
+                    return ProcessViews.of(existing.get().value(), null); // an earlier attempt of this spawn made it
+                }
+                throw e;
+            }
             ProcessInfo info;
             try {
                 info = AgentCall.on(node.getName(), () -> agents.blocking(node, 1)
@@ -156,6 +203,12 @@ public final class ProcessLifecycle {
             events.publish(ClusterEvent.Kind.KIND_SPAWNED, id, node.getName(), 1, "spawned on " + node.getName());
             return ProcessViews.of(record, info);
         }
+    }
+
+    /** Whether {@code existing} is the record {@code attempt} would have written: the same spec, module and placement. */
+    private static boolean sameSpawn(OwnershipRecord existing, OwnershipRecord attempt) {
+        return existing.getSpec().equals(attempt.getSpec()) && existing.getModuleSha256().equals(attempt.getModuleSha256())
+                && existing.getPlacement().equals(attempt.getPlacement());
     }
 
     public ClusterProcess freeze(String id) {

@@ -125,15 +125,49 @@ public final class OwnershipStore {
 
     /**
      * The commit point of a migration, one transaction: the record (unchanged since {@code version})
-     * names the new owner and epoch, and the journal says COMMITTED.
+     * names the new owner and epoch, and the journal says COMMITTED. A failed call may still have
+     * committed (the reply was lost and Curator's retry then lost on the version it had just moved): the
+     * journal, written in the same transaction, says which; only a journal that is not COMMITTED makes
+     * this a failure, and a journal that cannot be read makes the outcome unknown.
+     *
+     * @throws ClusterException the transaction did not apply
+     * @throws CommitOutcomeUnknownException ZooKeeper could not say whether it applied
      */
     public void commitMigration(OwnershipRecord record, int version, MigrationJournal journal) {
         String path = layout.process(record.getProcessId());
-        List<CuratorTransactionResult> results = ZkCalls.run("committing migration of " + record.getProcessId(),
-                () -> zk.transaction().forOperations(
-                        zk.transactionOp().setData().withVersion(version).forPath(path, codec.encode(record)),
-                        zk.transactionOp().setData().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
-        cache.wrote(record, newVersion(results, path, version));
+        try {
+            List<CuratorTransactionResult> results = ZkCalls.run("committing migration of " + record.getProcessId(),
+                    () -> zk.transaction().forOperations(
+                            zk.transactionOp().setData().withVersion(version).forPath(path, codec.encode(record)),
+                            zk.transactionOp().setData().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
+            cache.wrote(record, newVersion(results, path, version));
+        } catch (ClusterException failed) {
+            MigrationJournal.Phase phase;
+            try {
+                phase = journalPhase(journal.getMigrationId());
+            } catch (ClusterException unreadable) {
+                failed.addSuppressed(unreadable);
+                throw new CommitOutcomeUnknownException("committing migration " + journal.getMigrationId() + " of "
+                        + record.getProcessId() + " failed and ZooKeeper cannot say whether it applied", failed);
+            }
+            if (phase != MigrationJournal.Phase.PHASE_COMMITTED) {
+                throw failed;
+            }
+            find(record.getProcessId()); // it did apply: the cache learns the record's new version
+        }
+    }
+
+    /** The phase a journal records now, read after a sync (so not older than any write this client saw fail). */
+    private MigrationJournal.Phase journalPhase(String migrationId) {
+        return ZkCalls.run("reading journal " + migrationId, () -> {
+            String path = layout.migration(migrationId);
+            zk.sync().forPath(path);
+            try {
+                return MigrationJournal.parseFrom(zk.getData().forPath(path)).getPhase();
+            } catch (KeeperException.NoNodeException e) {
+                return MigrationJournal.Phase.PHASE_UNSPECIFIED;
+            }
+        });
     }
 
     public void writeJournal(MigrationJournal journal) {

@@ -10,6 +10,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import pm.runtime.process.WasiProcess;
 import pm.runtime.sched.ScheduledProcess.Status;
@@ -37,6 +38,8 @@ public final class ProcessScheduler implements AutoCloseable {
         CLOSED
     }
 
+    private static final long PERMIT_POLL_MILLIS = 10;
+
     private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
     private final long fuelPerSlice;
     private final LinkedBlockingDeque<ScheduledProcess> runQueue = new LinkedBlockingDeque<>();
@@ -45,8 +48,20 @@ public final class ProcessScheduler implements AutoCloseable {
     private final ScheduledThreadPoolExecutor timer;
     private final List<Worker> workers = new ArrayList<>();
     private final AtomicIntegerArray counts = new AtomicIntegerArray(Status.values().length);
+    /** Asked by each worker before it takes a slice: while false, no slice starts (the embedder's lease has lapsed). */
+    private final BooleanSupplier mayRun;
 
     public ProcessScheduler(int workers, long fuelPerSlice) {
+        this(workers, fuelPerSlice, () -> true);
+    }
+
+    /**
+     * {@code mayRun} is asked before every slice, on the worker: while it says no, workers start no slice
+     * (they look again every {@value #PERMIT_POLL_MILLIS} ms), so nothing runs past it by more than the
+     * slices already under way. It must be cheap and must not block.
+     */
+    public ProcessScheduler(int workers, long fuelPerSlice, BooleanSupplier mayRun) {
+        this.mayRun = Objects.requireNonNull(mayRun, "mayRun");
         if (workers < 1 || fuelPerSlice < 1) {
             throw new IllegalArgumentException("need at least one worker and one instruction per slice, got "
                     + workers + " workers and " + fuelPerSlice + " fuel");
@@ -187,6 +202,12 @@ public final class ProcessScheduler implements AutoCloseable {
             while (true) {
                 ScheduledProcess p;
                 try {
+                    while (!mayRun.getAsBoolean()) {
+                        if (state.get() == State.CLOSED) {
+                            return;
+                        }
+                        Thread.sleep(PERMIT_POLL_MILLIS); // before taking one: a queued process stays freezable
+                    }
                     p = runQueue.takeFirst();
                 } catch (InterruptedException e) {
                     return;
