@@ -187,20 +187,27 @@ public final class NodeRecovery {
 
     /** An ended process's copy becomes its holder's: its files and output can be read again; it does not run. */
     private void adoptEnded(OwnershipRecord r, int version, NodeRecord to) {
-        OwnershipRecord moved = r.toBuilder().setOwner(to.getName()).setEpoch(r.getEpoch() + 1)
-                .clearEndedCopyNodes().addEndedCopyNodes(to.getName()).setUpdatedMillis(clock.millis()).build();
-        int written = store.update(moved, version);
-        try {
-            AgentCall.on(to.getName(), () -> agents.blocking(to, moved.getEpoch()).adopt(AdoptRequest.newBuilder()
-                    .setProcessId(r.getProcessId()).setState(r.getState()).build()));
-        } catch (RuntimeException e) {
-            undo(r, moved, written);
-            throw e;
-        }
+        OwnershipRecord moved = handOver(r, version, to, b -> b.clearEndedCopyNodes().addEndedCopyNodes(to.getName()),
+                AdoptRequest.newBuilder().setProcessId(r.getProcessId()).setState(r.getState()).build());
         metrics.recovered("ended");
         events.publish(ClusterEvent.Kind.KIND_RECOVERED, r.getProcessId(), to.getName(), moved.getEpoch(),
                 "the files and output of ended process " + r.getProcessId() + " are served by " + to.getName()
                         + " now; node " + r.getOwner() + " is lost");
+    }
+
+    /** Moves the record to {@code to} under the next epoch, then has it adopt what it holds; undone if it cannot. */
+    private OwnershipRecord handOver(OwnershipRecord r, int version, NodeRecord to,
+            java.util.function.UnaryOperator<OwnershipRecord.Builder> holders, AdoptRequest adopt) {
+        OwnershipRecord moved = holders.apply(r.toBuilder().setOwner(to.getName()).setEpoch(r.getEpoch() + 1)
+                .setUpdatedMillis(clock.millis())).build();
+        int written = store.update(moved, version);
+        try {
+            AgentCall.on(to.getName(), () -> agents.blocking(to, moved.getEpoch()).adopt(adopt));
+        } catch (RuntimeException e) {
+            undo(r, moved, written);
+            throw e;
+        }
+        return moved;
     }
 
     private boolean allLost(java.util.List<String> nodes) {
@@ -219,16 +226,9 @@ public final class NodeRecovery {
     }
 
     private void adopt(OwnershipRecord r, int version, NodeRecord to) {
-        OwnershipRecord moved = r.toBuilder().setOwner(to.getName()).setEpoch(r.getEpoch() + 1)
-                .clearCheckpointNodes().addCheckpointNodes(to.getName()).setUpdatedMillis(clock.millis()).build();
-        int written = store.update(moved, version);
-        try {
-            AgentCall.on(to.getName(), () -> agents.blocking(to, moved.getEpoch()).adopt(AdoptRequest.newBuilder()
-                    .setProcessId(r.getProcessId()).setCheckpointId(r.getLastCheckpointId()).setState(r.getState()).build()));
-        } catch (RuntimeException e) {
-            undo(r, moved, written);
-            throw e;
-        }
+        OwnershipRecord moved = handOver(r, version, to, b -> b.clearCheckpointNodes().addCheckpointNodes(to.getName()),
+                AdoptRequest.newBuilder().setProcessId(r.getProcessId()).setCheckpointId(r.getLastCheckpointId())
+                        .setState(r.getState()).build());
         metrics.recovered("checkpoint");
         long age = clock.millis() - r.getCheckpointMillis();
         events.publish(ClusterEvent.Kind.KIND_RECOVERED, r.getProcessId(), to.getName(), moved.getEpoch(),
