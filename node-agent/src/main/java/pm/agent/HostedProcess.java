@@ -72,16 +72,14 @@ final class HostedProcess {
         return running == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : running.freeze();
     }
 
-    /** Whether it was fenced; if so it runs again now, as its state says. Under the lock. */
-    boolean unfence() {
-        if (!fenced) {
-            return false;
+    /** If it was fenced, it runs again now as its state says. Under the lock. */
+    void unfence() {
+        if (fenced) {
+            fenced = false;
+            if (state == ProcessState.PROCESS_STATE_RUNNING && handle != null) {
+                handle.thaw();
+            }
         }
-        fenced = false;
-        if (state == ProcessState.PROCESS_STATE_RUNNING && handle != null) {
-            handle.thaw();
-        }
-        return true;
     }
 
     ProcessInfo info(String node) {
