@@ -23,7 +23,7 @@ import pm.v1.ProcessState;
  * A third-party program end to end, as a user runs it: Debian's bzip2 compiled to WebAssembly compresses an
  * input given by {@code pmctl run --file}, is migrated live three times while it works, and its {@code .bz2},
  * fetched with {@code pmctl cp}, is byte for byte what the native bzip2 makes of the same input. The input's
- * size is {@code -Dpm.test.bzip2.mib} (default 4; the issue's figure is 64, see the README's notes).
+ * size is {@code -Dpm.test.bzip2.mib} (default 4; the README gives the command for 64 and its figure).
  */
 @ExtendWith(ClusterExtension.class)
 class RealProgramTest {
