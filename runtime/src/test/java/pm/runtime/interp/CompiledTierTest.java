@@ -75,14 +75,16 @@ class CompiledTierTest {
 
     @Test
     void aFunctionTooLargeForOneJvmMethodStaysInterpretedAndItsCallersCallIt() {
+        // one expression: the operand stack is never empty inside, so it cannot be split into regions
         StringBuilder big = new StringBuilder("(module (func $big (export \"big\") (param $x i32) (result i32)");
-        for (int i = 0; i < 12_000; i++) {
-            big.append(" (local.set $x (i32.add (local.get $x) (i32.const ").append(i % 7).append(")))");
+        big.append(" local.get $x");
+        for (int i = 0; i < 40_000; i++) {
+            big.append(" i32.const ").append(i % 7).append(" i32.add");
         }
-        big.append(" (local.get $x))");
+        big.append(")");
         big.append(" (func (export \"twice\") (param i32) (result i32) (call $big (call $big (local.get 0)))))");
         int sum = 0;
-        for (int i = 0; i < 12_000; i++) {
+        for (int i = 0; i < 40_000; i++) {
             sum += i % 7;
         }
         Instance instance = instance(big.toString());
@@ -173,14 +175,53 @@ class CompiledTierTest {
      */
     @Test
     void randomFreezesWhileRunningResumeInEitherTierWithTheSameOutput() throws Exception {
-        String name = "digest";
+        randomFreezes("digest", null);
+    }
+
+    /**
+     * The same with every function of more than 60 instructions split into regions, methods of their
+     * own (most of the program's code then runs in them): frames stopped in a region resume in
+     * either tier and the output stays the native build's.
+     */
+    @Test
+    void framesStoppedInsideRegionsOfSplitFunctionsResumeInEitherTierWithTheSameOutput() throws Exception {
+        randomFreezes("strings", 60);
+    }
+
+    @Test
+    void splitFunctionsPassTheBytecodeVerifier() throws Exception {
+        CompiledModule module = CompiledModule.compile(GuestRun.wasm("float"));
+        byte[] bytes = JitCompiler.generate(module, 60).classFile();
+        java.io.StringWriter problems = new java.io.StringWriter();
+        org.objectweb.asm.util.CheckClassAdapter.verify(new org.objectweb.asm.ClassReader(bytes),
+                CompiledTierTest.class.getClassLoader(), false, new java.io.PrintWriter(problems));
+        assertThat(problems.toString()).isEmpty();
+        List<String> regions = new java.util.ArrayList<>();
+        new org.objectweb.asm.ClassReader(bytes).accept(new org.objectweb.asm.ClassVisitor(org.objectweb.asm.Opcodes.ASM9) {
+            @Override
+            public org.objectweb.asm.MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
+                if (name.contains("_")) {
+                    regions.add(name);
+                }
+                return null;
+            }
+        }, 0);
+        assertThat(regions).hasSizeGreaterThan(50);
+    }
+
+    /** {@code regionLimit}: compile with that limit and attach the code to every instance; null: the default tier. */
+    private static void randomFreezes(String name, Integer regionLimit) throws Exception {
         CompiledModule module = CompiledModule.compile(GuestRun.wasm(name));
-        module.compileTier();
+        JitCompiler.JitModule code = regionLimit == null ? null : JitCompiler.load(JitCompiler.generate(module, regionLimit));
+        if (code == null) {
+            module.compileTier();
+        }
         Random random = new Random(20261206L);
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         byte[] stdin = new byte[0];
         WasiSession session = GuestRun.host(stdout, stdin).args(List.of(name)).build();
         Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
+        JitBridge.attach(instance, code);
         Machine machine = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.COMPILED);
         machine.start(instance.function("_start"));
         int freezes = 0;
@@ -207,6 +248,7 @@ class CompiledTierTest {
                 Snapshots.Restored restored = Snapshots.restore(
                         module, StateBlob.decode(blob), new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
                 instance = restored.instance();
+                JitBridge.attach(instance, code);
                 boolean compiledNext = random.nextBoolean();
                 resumedCompiled += compiledNext ? 1 : 0;
                 machine = restored.machine().tier(compiledNext ? Machine.Tier.COMPILED : Machine.Tier.INTERP);
