@@ -1421,6 +1421,12 @@ final class JitFunctionEmitter {
         mv.visitTableSwitchInsn(0, exits.length - 1, after, exits);
         mv.visitLabel(after);
         skipUntil = r.end();
+        if (!r.fallsThrough()) {
+            // the region ends in a branch or return: what follows is unreachable, as the dry run saw it
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "unreachable", "()Ljava/lang/RuntimeException;", false);
+            mv.visitInsn(Opcodes.ATHROW);
+            markUnreachable(ctrls.get(ctrls.size() - 1));
+        }
     }
 
     /** The function's results a region left in the context, on the stack. */

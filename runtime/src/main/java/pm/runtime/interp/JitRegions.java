@@ -24,8 +24,11 @@ import java.util.TreeMap;
  * of the function's own emitter, so the function and the plan agree on them.
  */
 final class JitRegions {
-    /** One region: instructions {@code start} to {@code end} inclusive, and the locals it writes. */
-    record Region(int start, int end, boolean[] used, boolean[] written) {}
+    /**
+     * One region: instructions {@code start} to {@code end} inclusive, the locals it reads or writes
+     * and those it writes, and whether its end is reachable (else it leaves only by branches).
+     */
+    record Region(int start, int end, boolean[] used, boolean[] written, boolean fallsThrough) {}
 
     /**
      * Functions of more instructions than this are split; no region is larger. 600 keeps bzip2's
@@ -213,6 +216,6 @@ final class JitRegions {
         if (end < heights.length && heights[end] != 0 && heights[end] != -1) {
             return; // the run would end with values on the stack
         }
-        out.put(start, new Region(start, end - 1, used, written));
+        out.put(start, new Region(start, end - 1, used, written, heights[end] != -1));
     }
 }

@@ -188,14 +188,45 @@ class CompiledTierTest {
         randomFreezes("strings", 60);
     }
 
+    /** A function whose last statements return: split there, the code after its last region is unreachable. */
+    private static final String RETURNS_AT_END = "(module (func (export \"f\") (param i32) (result i32) (local i32)"
+            + " (local.set 1 (i32.mul (local.get 0) (i32.const 3))) (local.set 1 (i32.add (local.get 1) (i32.const 5)))"
+            + " (local.set 1 (i32.xor (local.get 1) (i32.const 9))) (local.set 1 (i32.add (local.get 1) (local.get 0)))"
+            + " (if (i32.eqz (local.get 0)) (then (return (i32.const 42))))"
+            + " (return (i32.add (local.get 1) (i32.const 1)))))";
+
+    @Test
+    void aSplitFunctionWhoseLastRegionReturnsVerifiesAndRuns() {
+        CompiledModule module = CompiledModule.compile(Wat.toWasm(RETURNS_AT_END));
+        assertThat(verifierProblems(JitCompiler.generate(module, 8).classFile())).isEmpty();
+        Instance instance = Instance.instantiate(module, Imports.none(), new Store(), Limits.DEFAULT);
+        JitBridge.attach(instance, JitCompiler.load(JitCompiler.generate(module, 8)));
+        Machine machine = compiled(instance);
+
+        assertThat(machine.invoke(instance.function("f"), 7)).containsExactly((((7 * 3) + 5) ^ 9) + 7 + 1);
+        assertThat(machine.invoke(instance.function("f"), 0)).containsExactly(42);
+    }
+
+    @Test
+    void everyGuestsGeneratedClassPassesTheBytecodeVerifier() throws Exception {
+        for (String name : List.of("lua", "bzip2", "strings")) {
+            CompiledModule module = CompiledModule.compile(GuestRun.wasm(name));
+            assertThat(verifierProblems(JitCompiler.generate(module).classFile())).as(name).isEmpty();
+        }
+    }
+
+    private static String verifierProblems(byte[] classFile) {
+        java.io.StringWriter problems = new java.io.StringWriter();
+        org.objectweb.asm.util.CheckClassAdapter.verify(new org.objectweb.asm.ClassReader(classFile),
+                CompiledTierTest.class.getClassLoader(), false, new java.io.PrintWriter(problems));
+        return problems.toString();
+    }
+
     @Test
     void splitFunctionsPassTheBytecodeVerifier() throws Exception {
         CompiledModule module = CompiledModule.compile(GuestRun.wasm("float"));
         byte[] bytes = JitCompiler.generate(module, 60).classFile();
-        java.io.StringWriter problems = new java.io.StringWriter();
-        org.objectweb.asm.util.CheckClassAdapter.verify(new org.objectweb.asm.ClassReader(bytes),
-                CompiledTierTest.class.getClassLoader(), false, new java.io.PrintWriter(problems));
-        assertThat(problems.toString()).isEmpty();
+        assertThat(verifierProblems(bytes)).isEmpty();
         List<String> regions = new java.util.ArrayList<>();
         new org.objectweb.asm.ClassReader(bytes).accept(new org.objectweb.asm.ClassVisitor(org.objectweb.asm.Opcodes.ASM9) {
             @Override
