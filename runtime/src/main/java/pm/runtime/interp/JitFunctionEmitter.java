@@ -1388,27 +1388,23 @@ final class JitFunctionEmitter {
         mv.visitVarInsn(Opcodes.ISTORE, tmpInt);
         loadFuel();
         reloadMemory();
+        // exit codes: 0 its end, p + 1 the label at position p; only those it branches to lead anywhere,
+        // so no other label gains an edge (the JVM's verifier would see a branch without its values)
         Label after = new Label();
+        Label never = new Label();
         Label[] exits = new Label[ctrls.size() + 1];
-        exits[0] = after;
+        exits[0] = r.fallsThrough() ? after : never;
         for (int p = 0; p < ctrls.size(); p++) {
             Ctrl t = ctrls.get(p);
-            if (t.kind == FUNCTION || t.kind == OUTER && t.outerKind == FUNCTION) {
+            if (p >= r.exits().length || !r.exits()[p]) {
+                exits[p + 1] = never;
+            } else if (t.kind == FUNCTION) {
                 Label ret = new Label();
                 exits[p + 1] = ret;
                 deferred.add(() -> {
                     mv.visitLabel(ret);
                     pushRegionResults();
                     emitReturn();
-                });
-            } else if (t.kind == OUTER) {
-                // a region inside a region does not happen (regions are disjoint), but stay total
-                int exitCode = t.exitCode;
-                Label out = new Label();
-                exits[p + 1] = out;
-                deferred.add(() -> {
-                    mv.visitLabel(out);
-                    exitRegion(exitCode);
                 });
             } else {
                 if (t.kind != LOOP) {
@@ -1417,14 +1413,18 @@ final class JitFunctionEmitter {
                 exits[p + 1] = t.label;
             }
         }
-        mv.visitVarInsn(Opcodes.ILOAD, tmpInt);
-        mv.visitTableSwitchInsn(0, exits.length - 1, after, exits);
-        mv.visitLabel(after);
-        skipUntil = r.end();
-        if (!r.fallsThrough()) {
-            // the region ends in a branch or return: what follows is unreachable, as the dry run saw it
+        deferred.add(() -> {
+            mv.visitLabel(never);
             mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "unreachable", "()Ljava/lang/RuntimeException;", false);
             mv.visitInsn(Opcodes.ATHROW);
+        });
+        mv.visitVarInsn(Opcodes.ILOAD, tmpInt);
+        mv.visitTableSwitchInsn(0, exits.length - 1, never, exits);
+        skipUntil = r.end();
+        if (r.fallsThrough()) {
+            mv.visitLabel(after);
+        } else {
+            // the region ends in a branch or return: what follows is unreachable, as the dry run saw it
             markUnreachable(ctrls.get(ctrls.size() - 1));
         }
     }

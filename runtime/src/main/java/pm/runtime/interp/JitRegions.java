@@ -26,9 +26,10 @@ import java.util.TreeMap;
 final class JitRegions {
     /**
      * One region: instructions {@code start} to {@code end} inclusive, the locals it reads or writes
-     * and those it writes, and whether its end is reachable (else it leaves only by branches).
+     * and those it writes, whether its end is reachable (else it leaves only by branches), and by
+     * position in the label stack (0: the function, a return), the labels outside it it branches to.
      */
-    record Region(int start, int end, boolean[] used, boolean[] written, boolean fallsThrough) {}
+    record Region(int start, int end, boolean[] used, boolean[] written, boolean fallsThrough, boolean[] exits) {}
 
     /**
      * Functions of more instructions than this are split; no region is larger. 600 keeps bzip2's
@@ -59,6 +60,8 @@ final class JitRegions {
     private final int locals;
     /** By instruction: the outermost label position a branch there targets with values; MAX_VALUE if none. */
     private final int[] valueTarget;
+    /** By instruction: the label positions a branch there targets (a return: 0), null if it branches nowhere. */
+    private final int[][] targets;
     private final boolean[] isElse;
     private final Node root;
     private final Map<Integer, Region> out = new TreeMap<>();
@@ -72,6 +75,7 @@ final class JitRegions {
         this.heights = heights;
         this.locals = locals;
         this.valueTarget = new int[instructions.size()];
+        this.targets = new int[instructions.size()][];
         this.isElse = new boolean[instructions.size()];
         this.root = new Node(-1, 0);
         List<Node> stack = new ArrayList<>();
@@ -105,12 +109,17 @@ final class JitRegions {
                     break;
                 case BR:
                 case BR_IF:
-                    target(i, arities, (int) ins.operand(0));
+                    targets[i] = new int[1];
+                    target(i, arities, (int) ins.operand(0), 0);
                     break;
                 case BR_TABLE:
+                    targets[i] = new int[ins.operandCount()];
                     for (int k = 0; k < ins.operandCount(); k++) {
-                        target(i, arities, (int) ins.operand(k));
+                        target(i, arities, (int) ins.operand(k), k);
                     }
+                    break;
+                case RETURN:
+                    targets[i] = new int[] {0};
                     break;
                 default:
                     break;
@@ -118,8 +127,9 @@ final class JitRegions {
         }
     }
 
-    private void target(int i, List<Integer> arities, int depth) {
+    private void target(int i, List<Integer> arities, int depth, int k) {
         int t = arities.size() - 1 - depth;
+        targets[i][k] = t;
         if (arities.get(t) > 0) {
             valueTarget[i] = Math.min(valueTarget[i], t);
         }
@@ -201,9 +211,17 @@ final class JitRegions {
         }
         boolean[] written = new boolean[locals];
         boolean[] used = new boolean[locals];
+        boolean[] exits = new boolean[n.position + 1];
         for (int i = start; i < end; i++) {
             if (valueTarget[i] <= n.position) {
                 return; // leaves n, or further out, with values
+            }
+            if (targets[i] != null) {
+                for (int t : targets[i]) {
+                    if (t <= n.position) {
+                        exits[t] = true;
+                    }
+                }
             }
             OpCode op = instructions.get(i).opcode();
             if (op == OpCode.LOCAL_SET || op == OpCode.LOCAL_TEE || op == OpCode.LOCAL_GET) {
@@ -216,6 +234,6 @@ final class JitRegions {
         if (end < heights.length && heights[end] != 0 && heights[end] != -1) {
             return; // the run would end with values on the stack
         }
-        out.put(start, new Region(start, end - 1, used, written, heights[end] != -1));
+        out.put(start, new Region(start, end - 1, used, written, heights[end] != -1, exits));
     }
 }

@@ -188,15 +188,25 @@ class CompiledTierTest {
         randomFreezes("strings", 60);
     }
 
-    /** A function whose last statements return: split there, the code after its last region is unreachable. */
+    /**
+     * {@code f}'s last statements return: split there, the code after its last region is unreachable.
+     * {@code g} is split inside a block with a result.
+     */
     private static final String RETURNS_AT_END = "(module (func (export \"f\") (param i32) (result i32) (local i32)"
             + " (local.set 1 (i32.mul (local.get 0) (i32.const 3))) (local.set 1 (i32.add (local.get 1) (i32.const 5)))"
             + " (local.set 1 (i32.xor (local.get 1) (i32.const 9))) (local.set 1 (i32.add (local.get 1) (local.get 0)))"
             + " (if (i32.eqz (local.get 0)) (then (return (i32.const 42))))"
-            + " (return (i32.add (local.get 1) (i32.const 1)))))";
+            + " (return (i32.add (local.get 1) (i32.const 1))))"
+            // statements split into regions inside a block that has a result: no edge from a region
+            // call may reach that block's end without its value
+            + " (func (export \"g\") (param i32) (result i32) (local i32)"
+            + "   (block (result i32)"
+            + "     (local.set 1 (i32.add (local.get 0) (i32.const 1))) (local.set 1 (i32.mul (local.get 1) (i32.const 3)))"
+            + "     (local.set 1 (i32.xor (local.get 1) (i32.const 5))) (local.set 1 (i32.add (local.get 1) (i32.const 7)))"
+            + "     (local.get 1))))";
 
     @Test
-    void aSplitFunctionWhoseLastRegionReturnsVerifiesAndRuns() {
+    void splitFunctionsWhoseRegionsReturnOrSitInBlocksWithResultsVerifyAndRun() {
         CompiledModule module = CompiledModule.compile(Wat.toWasm(RETURNS_AT_END));
         assertThat(verifierProblems(JitCompiler.generate(module, 8).classFile())).isEmpty();
         Instance instance = Instance.instantiate(module, Imports.none(), new Store(), Limits.DEFAULT);
@@ -205,6 +215,8 @@ class CompiledTierTest {
 
         assertThat(machine.invoke(instance.function("f"), 7)).containsExactly((((7 * 3) + 5) ^ 9) + 7 + 1);
         assertThat(machine.invoke(instance.function("f"), 0)).containsExactly(42);
+        assertThat(machine.invoke(instance.function("g"), 4)).containsExactly((((4 + 1) * 3) ^ 5) + 7);
+        assertThat(((WasmFunction) instance.function("g")).jit).isNotNull();
     }
 
     @Test
