@@ -19,9 +19,15 @@ import java.util.TreeMap;
  * operand stack is empty, and every branch out of it targets a label without values (or returns),
  * so leaving it needs no values but which label. A function with regions keeps its locals in a
  * long[] it passes to them; a region loads the ones it uses into JVM locals, writes back those it
- * writes and returns the label it left by (0: it ran to its end). Runs are cut greedily, at most {@link #LIMIT} instructions each;
- * a statement larger than that (a big loop) is descended into. Stack heights come from a dry run
- * of the function's own emitter, so the function and the plan agree on them.
+ * writes and returns the label it left by (0: it ran to its end). Runs are cut greedily, at most
+ * {@link #LIMIT} instructions each; a statement larger than that (a big loop) is descended into.
+ * Stack heights come from a dry run of the function's own emitter, so the function and the plan
+ * agree on them.
+ *
+ * <p>A frame of a split function stopped by a freeze resumes in the interpreter, which runs the
+ * rest of that invocation (its calls enter compiled code again): split functions have no resume
+ * copy, since their safepoints are spread over several methods. For a function that runs long
+ * (an interpreter's dispatch loop) that invocation stays interpreted after a freeze.
  */
 final class JitRegions {
     /**
