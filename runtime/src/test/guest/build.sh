@@ -9,11 +9,13 @@
 #   build.sh --bzip2          (re)build wasm/bzip2.wasm even if present
 #   build.sh --verify         run every wasm/<name>.wasm under Node's WASI and
 #                             diff against expected/<name>.out (needs node >= 20)
+#   build.sh --lua            upstream Lua 5.4.4 -> wasm/lua.wasm and, natively,
+#                             ../../../target/lua/lua (TierSpeedBench's second program)
 #
 # Needs (Debian bookworm): clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt;
 # gcc or clang for --native. bzip2's source is fetched with `apt-get source`
 # (a deb-src entry is added if missing, which needs root), or taken from
-# $BZIP2_TARBALL (bzip2-1.0.8.tar.gz) when set.
+# $BZIP2_TARBALL (bzip2-1.0.8.tar.gz) when set; Lua's likewise, or $LUA_TARBALL.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,6 +29,7 @@ COMMON_CFLAGS=(-O2 -ffp-contract=off -Wall -Wextra)
 WASM_FLAGS=(--target=wasm32-wasi -Wl,--strip-debug)
 BZIP2_SHA256=ab5a03176ee106d3f0fa90e381da478ddae405918153cca248e682cd0c4a2269
 BZIP2_SOURCES=(bzip2.c blocksort.c huffman.c crctable.c randtable.c compress.c decompress.c bzlib.c)
+LUA_SHA256=164c7849653b80ae67bec4b7473b884bf5cc8d2dca05653475ec2ed27b9ebf61
 
 TMP_DIRS=()
 cleanup() { if [[ ${#TMP_DIRS[@]} -gt 0 ]]; then rm -rf "${TMP_DIRS[@]}"; fi; }
@@ -136,6 +139,44 @@ build_bzip2() {
     cp "$tmp/bzip2-1.0.8/bzip2.wasm" wasm/bzip2.wasm
 }
 
+build_lua() {
+    local tmp tarball src
+    make_tmp; tmp="$TMP"
+    if [[ -n "${LUA_TARBALL:-}" ]]; then
+        tarball="$LUA_TARBALL"
+    else
+        if ! (cd "$tmp" && apt-get source --download-only lua5.4 >&2); then
+            add_deb_src >&2
+            (cd "$tmp" && apt-get source --download-only lua5.4 >&2)
+        fi
+        tarball="$(ls "$tmp"/lua5.4_5.4.4.orig.tar.gz)" # pristine upstream lua-5.4.4.tar.gz
+    fi
+    echo "$LUA_SHA256  $tarball" | sha256sum -c --quiet - >&2
+    tar -xzf "$tarball" -C "$tmp"
+    src="$tmp/lua-5.4.4/src"
+    # Unpatched upstream source; the interpreter (lua.c) and the libraries, not luac.c.
+    # wasm32-wasi has no setjmp without the exception-handling proposal: a Lua error aborts
+    # (LUAI_THROW), so scripts that raise errors cannot run, and setjmp.h is an empty stub.
+    # os.tmpname, os.execute and io.tmpfile fail (wasi-stubs.c); signals and clock() come from
+    # wasi-libc's emulation libraries.
+    mkdir -p "$tmp/stub" wasm ../../../target/lua
+    echo '/* empty: Lua errors abort here, nothing of setjmp is used */' > "$tmp/stub/setjmp.h"
+    cp lua/wasi-stubs.c "$src/"
+    echo "wasm   lua 5.4.4 -> wasm/lua.wasm"
+    (cd "$src" &&
+        "$WASM_CC" "${WASM_FLAGS[@]}" -O2 -I"$tmp/stub" \
+            -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS \
+            '-DLUAI_THROW(L,c)=abort()' '-DLUAI_TRY(L,c,a)={a}' -Dluai_jmpbuf=int \
+            -DLUA_TMPNAMBUFSIZE=32 '-Dlua_tmpnam(b,e)={e=1;}' \
+            -o lua.wasm $(ls *.c | grep -v '^luac.c$') \
+            -lwasi-emulated-signal -lwasi-emulated-process-clocks)
+    cp "$src/lua.wasm" wasm/lua.wasm
+    echo "native lua 5.4.4 -> runtime/target/lua/lua ($WASM_CC, upstream's Linux configuration)"
+    (cd "$src" && rm wasi-stubs.c &&
+        "$WASM_CC" -O2 -DLUA_USE_LINUX -o lua $(ls *.c | grep -v '^luac.c$') -lm)
+    cp "$src/lua" ../../../target/lua/lua
+}
+
 write_imports() {
     local f
     {
@@ -183,8 +224,9 @@ case "${1:-}" in
     --expected) write_expected ;;
     --bzip2) build_bzip2; write_imports ;;
     --verify) verify_with_node ;;
+    --lua) build_lua; write_imports ;;
     *)
-        sed -n '2,16p' "$0" >&2
+        sed -n '2,18p' "$0" >&2
         exit 2
         ;;
 esac

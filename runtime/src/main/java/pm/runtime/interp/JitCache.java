@@ -126,6 +126,9 @@ final class JitCache {
             try {
                 f.complete(produce(module));
             } catch (RuntimeException | LinkageError e) {
+                if (Boolean.getBoolean("pm.runtime.jitLog")) {
+                    System.err.println("jit: module stays interpreted, its code does not load: " + e);
+                }
                 f.complete(null); // stays interpreted; the interpreter is the reference tier
             }
         }

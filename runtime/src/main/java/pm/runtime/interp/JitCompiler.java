@@ -107,7 +107,11 @@ final class JitCompiler {
     private final Set<Integer> noResume;
     private final int[][] sites;
 
-    private JitCompiler(CompiledModule module, Set<Integer> excluded) {
+    /** Functions longer than this many instructions are split into regions ({@link JitRegions}). */
+    final int regionLimit;
+
+    private JitCompiler(CompiledModule module, Set<Integer> excluded, int regionLimit) {
+        this.regionLimit = regionLimit;
         this.module = module;
         this.types = module.types;
         this.excluded = excluded;
@@ -116,8 +120,9 @@ final class JitCompiler {
         this.sites = new int[module.functionCount()][];
     }
 
-    private JitCompiler(CompiledModule module, Set<Integer> excluded, Set<Integer> compact, Set<Integer> noResume) {
-        this(module, excluded);
+    private JitCompiler(CompiledModule module, Set<Integer> excluded, Set<Integer> compact, Set<Integer> noResume,
+            int regionLimit) {
+        this(module, excluded, regionLimit);
         this.compact.addAll(compact);
         this.noResume.addAll(noResume);
     }
@@ -139,6 +144,16 @@ final class JitCompiler {
     /** Loads generated code (made here, or read back from a {@link JitDiskCache}) as a hidden class. */
     static JitModule load(Generated g) {
         try {
+            // Diagnostics: -Dpm.runtime.jitDump=FILE writes the class file (for javap); -Dpm.runtime.jitVisible=true
+            // defines it as an ordinary class, whose frames profilers such as JFR show (one module per JVM only).
+            if (System.getProperty("pm.runtime.jitDump") != null) {
+                java.nio.file.Files.write(java.nio.file.Path.of(System.getProperty("pm.runtime.jitDump")), g.classFile());
+            }
+            if (Boolean.getBoolean("pm.runtime.jitVisible")) {
+                Class<?> k = MethodHandles.lookup().defineClass(g.classFile());
+                JitCode code = (JitCode) k.getDeclaredConstructor().newInstance();
+                return new JitModule(code, g.compiled(), g.classFile().length, g.sites());
+            }
             MethodHandles.Lookup l = MethodHandles.lookup().defineHiddenClass(g.classFile(), true);
             JitCode code = (JitCode) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class)).invoke();
             return new JitModule(code, g.compiled(), g.classFile().length, g.sites());
@@ -149,6 +164,11 @@ final class JitCompiler {
 
     /** The class file of what can be compiled of {@code module}; null if nothing can. */
     static Generated generate(CompiledModule module) {
+        return generate(module, JitRegions.LIMIT);
+    }
+
+    /** As {@link #generate(CompiledModule)}, splitting functions longer than {@code regionLimit} instructions. */
+    static Generated generate(CompiledModule module, int regionLimit) {
         Set<Integer> excluded = new HashSet<>();
         for (int i = 0; i < module.functions.length; i++) {
             if (!compilable(module, module.importedFunctions + i)) {
@@ -158,7 +178,7 @@ final class JitCompiler {
         Set<Integer> compact = new HashSet<>();
         Set<Integer> noResume = new HashSet<>();
         while (true) {
-            JitCompiler c = new JitCompiler(module, excluded, compact, noResume);
+            JitCompiler c = new JitCompiler(module, excluded, compact, noResume, regionLimit);
             byte[] bytes;
             try {
                 bytes = c.generate();
@@ -208,19 +228,24 @@ final class JitCompiler {
 
     /** For tests: the class file the module compiles to. */
     static byte[] classFile(CompiledModule module) {
+        return classFile(module, JitRegions.LIMIT);
+    }
+
+    static byte[] classFile(CompiledModule module, int regionLimit) {
         Set<Integer> excluded = new HashSet<>();
         for (int i = 0; i < module.functions.length; i++) {
             if (!compilable(module, module.importedFunctions + i)) {
                 excluded.add(module.importedFunctions + i);
             }
         }
-        return new JitCompiler(module, excluded).generate();
+        return new JitCompiler(module, excluded, regionLimit).generate();
     }
 
     private static int functionOf(String method) {
         if (method.startsWith("f")) {
+            int region = method.indexOf('_'); // a region's method, f<function>_<region>
             try {
-                return Integer.parseInt(method.substring(1));
+                return Integer.parseInt(method.substring(1, region < 0 ? method.length() : region));
             } catch (NumberFormatException e) {
                 return -1;
             }
@@ -289,7 +314,9 @@ final class JitCompiler {
             }
             JitFunctionEmitter normal = new JitFunctionEmitter(this, cw, i, false);
             int size = normal.emit();
-            sites[i] = normal.hasLoop && (COMPILE_HUGE || size <= HUGE_METHOD) ? normal.siteOffsets() : null;
+            // a function split into regions resumes in the interpreter: its sites are spread over methods
+            sites[i] = normal.hasLoop && !normal.hasRegions && (COMPILE_HUGE || size <= HUGE_METHOD)
+                    ? normal.siteOffsets() : null;
             if (size > HUGE_METHOD && !COMPILE_HUGE && !compact.contains(i)) {
                 newlyCompact.add(i); // the compact form may pass under HotSpot's limit
             } else if (size > HUGE_METHOD && !COMPILE_HUGE) {

@@ -30,6 +30,8 @@ final class JitContext {
     JitResume resume;
     /** Results of a function with more than one. */
     long[] results;
+    /** The result of a function that returned from inside one of its regions. */
+    long regionValue;
 
     JitContext(Machine machine, Instance instance) {
         this.machine = machine;

@@ -27,8 +27,8 @@ import java.util.Optional;
 final class JitDiskCache {
     private static final int MAGIC = 0x504D4A31; // "PMJ1"
     /** The classes whose code decides what the compiler emits. */
-    private static final String[] COMPILER_CLASSES = {"JitCompiler", "JitFunctionEmitter", "JitOps", "JitRuntime", "JitCode",
-        "JitContext", "JitUnwind", "JitResume"};
+    private static final String[] COMPILER_CLASSES = {"JitCompiler", "JitFunctionEmitter", "JitRegions", "JitOps", "JitRuntime",
+        "JitCode", "JitContext", "JitUnwind", "JitResume"};
 
     private final Path dir;
     private final String fingerprint;
@@ -122,6 +122,7 @@ final class JitDiskCache {
             }
         }
         d.update((byte) (JitCompiler.COMPILE_HUGE ? 1 : 0)); // decides which functions are compiled
+        d.update(Integer.toString(JitRegions.LIMIT).getBytes(java.nio.charset.StandardCharsets.US_ASCII)); // and how split
         return HexFormat.of().formatHex(d.digest(), 0, 8);
     }
 

@@ -42,6 +42,8 @@ final class JitFunctionEmitter {
     private static final int LOOP = 2;
     private static final int IF = 3;
     private static final int FUNCTION = 5;
+    /** In a region's method: a label outside the region, left by returning its exit code. */
+    private static final int OUTER = 6;
 
     private static final class Ctrl {
         int kind;
@@ -55,7 +57,12 @@ final class JitFunctionEmitter {
         boolean dead;
         boolean targeted;
         boolean hasElse;
+        int outerKind; // OUTER: the kind of the label outside
+        int exitCode; // OUTER: what the region returns to leave by it
     }
+
+    /** A region the function calls, emitted after it with the labels around it at the call. */
+    private record Pending(JitRegions.Region region, List<Ctrl> outer) {}
 
     /** Code placed after the body: safepoint slow paths, traps and call-site handlers. */
     private interface Deferred {
@@ -96,6 +103,25 @@ final class JitFunctionEmitter {
     /** Whether this is the resume copy: enters at a site instead of the start. */
     private final boolean resume;
     boolean hasLoop;
+    /** Regions of this function (empty in a region's own method and where the function is small). */
+    private final Map<Integer, JitRegions.Region> regions;
+    /** Set in a region's method: the region, and the labels outside it. */
+    private final JitRegions.Region region;
+    private final List<Ctrl> outer;
+    private final int regionNumber;
+    private final List<Pending> pending = new ArrayList<>();
+    private int skipUntil = -1;
+    /**
+     * Whether the function's locals live in a long[] (in {@code frameSlot}) rather than JVM locals:
+     * so in a function split into regions, which read and write them there. A region's method
+     * gets the array and keeps the locals it uses in JVM locals, written back when it leaves.
+     */
+    private final boolean frameLocals;
+    private final int frameSlot;
+    /** In a dry run: the operand stack height before each instruction, -1 where unreachable. */
+    private final int[] heights;
+    /** Whether the function calls region methods (it then has no resume copy). */
+    boolean hasRegions;
     private final List<Integer> siteOffsets = new ArrayList<>();
     private final List<Label> siteLabels = new ArrayList<>();
     private final List<byte[]> siteTypes = new ArrayList<>();
@@ -105,6 +131,15 @@ final class JitFunctionEmitter {
     }
 
     JitFunctionEmitter(JitCompiler jc, ClassWriter cw, int index, boolean resume) {
+        this(jc, cw, index, resume, null, List.of(), 0, false);
+    }
+
+    /** {@code measuring}: a dry run that only notes the operand stack's height before each instruction. */
+    private JitFunctionEmitter(JitCompiler jc, ClassWriter cw, int index, boolean resume, JitRegions.Region region,
+            List<Ctrl> outer, int regionNumber, boolean measuring) {
+        this.region = region;
+        this.outer = outer;
+        this.regionNumber = regionNumber;
         this.resume = resume;
         this.compact = jc.compact.contains(index);
         this.jc = jc;
@@ -114,17 +149,40 @@ final class JitFunctionEmitter {
         this.body = jc.module.wasm.codeSection().getFunctionBody(index - jc.module.importedFunctions);
         this.params = code.paramTypes;
         this.results = code.resultTypes;
+        if (region == null && !resume && !measuring && JitRegions.large(body.instructions(), jc.regionLimit)) {
+            JitFunctionEmitter dry = new JitFunctionEmitter(jc, new ClassWriter(0), index, false, null, List.of(), 0, true);
+            dry.emit();
+            this.regions = JitRegions.plan(body.instructions(), jc.types, code, dry.heights, jc.regionLimit);
+        } else {
+            this.regions = Map.of();
+        }
+        this.heights = measuring ? new int[body.instructions().size()] : null;
+        this.frameLocals = region == null && !regions.isEmpty();
         byte[] lt = code.localTypes;
         this.localSlots = new int[lt.length];
+        java.util.Arrays.fill(localSlots, -1);
         int slot = 0;
-        for (int l = 0; l < params.length; l++) {
-            localSlots[l] = slot;
-            slot += wide(lt[l]) ? 2 : 1;
-        }
-        this.ctxSlot = slot++;
-        for (int l = params.length; l < lt.length; l++) {
-            localSlots[l] = slot;
-            slot += wide(lt[l]) ? 2 : 1;
+        if (region != null) {
+            // a region's method: (long[] frame, ctx), and a JVM local for each local it uses
+            this.frameSlot = slot++;
+            this.ctxSlot = slot++;
+            for (int l = 0; l < lt.length; l++) {
+                if (region.used()[l]) {
+                    localSlots[l] = slot;
+                    slot += wide(lt[l]) ? 2 : 1;
+                }
+            }
+        } else {
+            for (int l = 0; l < params.length; l++) {
+                localSlots[l] = slot;
+                slot += wide(lt[l]) ? 2 : 1;
+            }
+            this.ctxSlot = slot++;
+            this.frameSlot = slot++;
+            for (int l = params.length; l < lt.length && !frameLocals; l++) {
+                localSlots[l] = slot;
+                slot += wide(lt[l]) ? 2 : 1;
+            }
         }
         int top = slot;
         this.fuelSlot = top;
@@ -137,6 +195,46 @@ final class JitFunctionEmitter {
         this.tmpAddr = top + 9;
         this.spillBase = top + 11;
         this.frameWeight = 8 * (spillBase + 4 * (code.maxOperandHeight + 2)) + 128;
+    }
+
+    /** A region's method takes the function's locals array and the context, and returns its exit code. */
+    private static final String REGION_DESC = "([J" + CTX_DESC + ")I";
+
+    /** Pushes local {@code l}: from its JVM local, or from the locals array of a function split into regions. */
+    private void getLocal(int l) {
+        byte t = code.localTypes[l];
+        if (frameLocals) {
+            mv.visitVarInsn(Opcodes.ALOAD, frameSlot);
+            push(mv, l);
+            mv.visitInsn(Opcodes.LALOAD);
+            fromSlot(mv, t);
+        } else {
+            mv.visitVarInsn(loadOp(t), slot(l));
+        }
+    }
+
+    /** Pops the value on the stack into local {@code l}. */
+    private void setLocal(int l) {
+        byte t = code.localTypes[l];
+        if (frameLocals) {
+            toSlot(mv, t);
+            mv.visitVarInsn(Opcodes.LSTORE, tmpLong);
+            mv.visitVarInsn(Opcodes.ALOAD, frameSlot);
+            push(mv, l);
+            mv.visitVarInsn(Opcodes.LLOAD, tmpLong);
+            mv.visitInsn(Opcodes.LASTORE);
+        } else {
+            mv.visitVarInsn(storeOp(t), slot(l));
+        }
+    }
+
+    /** Copies local {@code l} from its JVM local into the locals array (a region's method). */
+    private void storeToFrame(int l) {
+        mv.visitVarInsn(Opcodes.ALOAD, frameSlot);
+        push(mv, l);
+        mv.visitVarInsn(loadOp(code.localTypes[l]), slot(l));
+        toSlot(mv, code.localTypes[l]);
+        mv.visitInsn(Opcodes.LASTORE);
     }
 
     private int slot(int local) {
@@ -159,17 +257,46 @@ final class JitFunctionEmitter {
     }
 
     int emit() {
-        mv = jc.cwMethod(cw, (resume ? "r" : "f") + index, jc.functionDescriptor(index));
+        if (region != null) {
+            mv = jc.cwMethod(cw, "f" + index + "_" + regionNumber, REGION_DESC);
+        } else {
+            mv = jc.cwMethod(cw, (resume ? "r" : "f") + index, jc.functionDescriptor(index));
+        }
         mv.visitCode();
-        // prologue: count the frame, zero the locals, load fuel and memory
-        counters(1, frameWeight);
-        for (int l = params.length; l < code.localTypes.length; l++) {
-            if (wide(code.localTypes[l])) {
-                mv.visitInsn(Opcodes.LCONST_0);
-            } else {
-                mv.visitInsn(Opcodes.ICONST_0);
+        // prologue: count the frame, zero the locals, load fuel and memory; a region is no wasm frame
+        // and gets its locals from the function
+        counters(region == null ? 1 : 0, frameWeight);
+        if (region != null) {
+            for (int l = 0; l < code.localTypes.length; l++) {
+                if (region.used()[l]) {
+                    mv.visitVarInsn(Opcodes.ALOAD, frameSlot);
+                    push(mv, l);
+                    mv.visitInsn(Opcodes.LALOAD);
+                    fromSlot(mv, code.localTypes[l]);
+                    mv.visitVarInsn(storeOp(code.localTypes[l]), slot(l));
+                }
             }
-            mv.visitVarInsn(storeOp(code.localTypes[l]), slot(l));
+        } else if (frameLocals) {
+            // the locals live in an array its regions share; a new array is zero
+            push(mv, code.localTypes.length);
+            mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
+            mv.visitVarInsn(Opcodes.ASTORE, frameSlot);
+            for (int l = 0; l < params.length; l++) {
+                mv.visitVarInsn(Opcodes.ALOAD, frameSlot);
+                push(mv, l);
+                mv.visitVarInsn(loadOp(params[l]), slot(l));
+                toSlot(mv, params[l]);
+                mv.visitInsn(Opcodes.LASTORE);
+            }
+        } else {
+            for (int l = params.length; l < code.localTypes.length; l++) {
+                if (wide(code.localTypes[l])) {
+                    mv.visitInsn(Opcodes.LCONST_0);
+                } else {
+                    mv.visitInsn(Opcodes.ICONST_0);
+                }
+                mv.visitVarInsn(storeOp(code.localTypes[l]), slot(l));
+            }
         }
         mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
         mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "fuel", "J");
@@ -180,25 +307,42 @@ final class JitFunctionEmitter {
             mv.visitJumpInsn(Opcodes.GOTO, dispatch);
         }
 
-        Ctrl fn = new Ctrl();
-        fn.kind = FUNCTION;
-        fn.params = NONE;
-        fn.results = results;
-        ctrls.add(fn);
+        if (region == null) {
+            Ctrl fn = new Ctrl();
+            fn.kind = FUNCTION;
+            fn.params = NONE;
+            fn.results = results;
+            ctrls.add(fn);
+        } else {
+            ctrls.addAll(outer);
+        }
         List<AnnotatedInstruction> instructions = body.instructions();
         int base = instructions.get(0).address();
-        for (Instruction ins : instructions) {
+        int last = region == null ? instructions.size() - 1 : region.end();
+        for (insIndex = region == null ? 0 : region.start(); insIndex <= last; insIndex++) {
+            if (insIndex <= skipUntil) {
+                continue; // inside a region, emitted as its own method
+            }
+            Instruction ins = instructions.get(insIndex);
             offset = ins.address() - base;
             Ctrl top = ctrls.get(ctrls.size() - 1);
-            if (top.unreachable || top.dead) {
-                skipDead(ins, top);
-            } else {
-                translate(ins, top);
+            boolean live = !top.unreachable && !top.dead;
+            if (heights != null) {
+                heights[insIndex] = live ? th : -1;
             }
-            insIndex++;
+            if (live && th == 0 && regions.containsKey(insIndex)) {
+                callRegion(regions.get(insIndex));
+            } else if (live) {
+                translate(ins, top);
+            } else {
+                skipDead(ins, top);
+            }
             if (ctrls.isEmpty()) {
                 break;
             }
+        }
+        if (region != null && !ctrls.get(ctrls.size() - 1).unreachable) {
+            exitRegion(0); // ran to the end of the region
         }
         for (int i = 0; i < deferred.size(); i++) {
             deferred.get(i).emit();
@@ -209,6 +353,33 @@ final class JitFunctionEmitter {
         // shared tail of every stop: the frame's locals, then on to the caller's handler
         mv.visitLabel(shared);
         mv.visitInsn(Opcodes.DUP);
+        if (region != null) {
+            // the function's frame unwinds with this one: its array becomes the frame's locals
+            for (int l = 0; l < code.localTypes.length; l++) {
+                if (region.used()[l]) {
+                    storeToFrame(l);
+                }
+            }
+            mv.visitVarInsn(Opcodes.ALOAD, frameSlot);
+        } else if (frameLocals) {
+            mv.visitVarInsn(Opcodes.ALOAD, frameSlot);
+        } else {
+            localsArray();
+        }
+        mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, UNWIND, "locals", "([J)V", false);
+        mv.visitInsn(Opcodes.ATHROW);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        int size = ((JitCompiler.SizedMethod) mv).size();
+        for (int k = 0; k < pending.size(); k++) {
+            Pending p = pending.get(k);
+            size = Math.max(size, new JitFunctionEmitter(jc, cw, index, false, p.region(), p.outer(), k, false).emit());
+        }
+        return size;
+    }
+
+    /** Pushes a new long[] of the frame's locals as slots. */
+    private void localsArray() {
         int nl = code.localTypes.length;
         push(mv, nl);
         mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
@@ -219,11 +390,6 @@ final class JitFunctionEmitter {
             toSlot(mv, code.localTypes[l]);
             mv.visitInsn(Opcodes.LASTORE);
         }
-        mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, UNWIND, "locals", "([J)V", false);
-        mv.visitInsn(Opcodes.ATHROW);
-        mv.visitMaxs(0, 0);
-        mv.visitEnd();
-        return ((JitCompiler.SizedMethod) mv).size();
     }
 
     private void counters(int calls, int bytes) {
@@ -498,14 +664,14 @@ final class JitFunctionEmitter {
             case LOCAL_GET:
                 {
                     int l = (int) ins.operand(0);
-                    mv.visitVarInsn(loadOp(code.localTypes[l]), slot(l));
+                    getLocal(l);
                     pushType(code.localTypes[l]);
                     break;
                 }
             case LOCAL_SET:
                 {
                     int l = (int) ins.operand(0);
-                    mv.visitVarInsn(storeOp(code.localTypes[l]), slot(l));
+                    setLocal(l);
                     popType();
                     break;
                 }
@@ -513,7 +679,7 @@ final class JitFunctionEmitter {
                 {
                     int l = (int) ins.operand(0);
                     mv.visitInsn(wide(code.localTypes[l]) ? Opcodes.DUP2 : Opcodes.DUP);
-                    mv.visitVarInsn(storeOp(code.localTypes[l]), slot(l));
+                    setLocal(l);
                     break;
                 }
             case GLOBAL_GET:
@@ -1013,7 +1179,31 @@ final class JitFunctionEmitter {
         }
     }
 
+    /**
+     * Marks the page of byte {@code tmpAddr + plus} dirty, after the store's bound check passed. That
+     * check makes the page index smaller than the memory's pages, and the dirty array has one byte
+     * for every page of the backing array (MemoryInstance keeps them together, and compiled code
+     * reloads them together), so the mark goes through Unsafe. With bastore, whose range check C2
+     * cannot prove away, the barrier cost bzip2 +25% in compiled code (StoreBarrierBench, median
+     * of 3 pairs, noisy); through Unsafe it is within the noise.
+     */
     private void markDirty(int plus) {
+        if (JitOps.DIRECT) {
+            mv.visitFieldInsn(Opcodes.GETSTATIC, OPS, "U", "Lsun/misc/Unsafe;");
+            mv.visitVarInsn(Opcodes.ALOAD, dirtySlot);
+            mv.visitVarInsn(Opcodes.LLOAD, tmpAddr);
+            if (plus != 0) {
+                pushLong(mv, plus);
+                mv.visitInsn(Opcodes.LADD);
+            }
+            push(mv, 16);
+            mv.visitInsn(Opcodes.LUSHR);
+            mv.visitFieldInsn(Opcodes.GETSTATIC, OPS, "BASE", "J");
+            mv.visitInsn(Opcodes.LADD);
+            mv.visitInsn(Opcodes.ICONST_1);
+            unsafe("putByte", "(Ljava/lang/Object;JB)V");
+            return;
+        }
         mv.visitVarInsn(Opcodes.ALOAD, dirtySlot);
         mv.visitVarInsn(Opcodes.LLOAD, tmpAddr);
         mv.visitInsn(Opcodes.L2I);
@@ -1076,6 +1266,17 @@ final class JitFunctionEmitter {
      */
     private void branch(int depth, Long consumed) {
         Ctrl t = ctrls.get(ctrls.size() - 1 - depth);
+        if (t.kind == OUTER) {
+            if (t.outerKind == LOOP) {
+                poll(Math.max(1, insIndex - t.loopStart + 1), consumed);
+            }
+            if (t.outerKind == FUNCTION) {
+                emitReturn();
+            } else {
+                exitRegion(t.exitCode);
+            }
+            return;
+        }
         if (t.kind == FUNCTION) {
             emitReturn();
             return;
@@ -1159,8 +1360,115 @@ final class JitFunctionEmitter {
         mv.visitJumpInsn(Opcodes.GOTO, shared);
     }
 
+    /**
+     * Calls the region starting here (the operand stack is empty) and goes on where it left:
+     * after its end, or by a label outside it, or returns what it returned.
+     */
+    private void callRegion(JitRegions.Region r) {
+        hasRegions = true;
+        List<Ctrl> around = new ArrayList<>();
+        for (int p = 0; p < ctrls.size(); p++) {
+            Ctrl c = ctrls.get(p);
+            Ctrl o = new Ctrl();
+            o.kind = OUTER;
+            o.outerKind = c.kind;
+            o.loopStart = c.loopStart;
+            o.params = NONE;
+            o.results = NONE;
+            o.exitCode = p + 1;
+            around.add(o);
+        }
+        int number = pending.size();
+        pending.add(new Pending(r, around));
+        storeFuel();
+        mv.visitVarInsn(Opcodes.ALOAD, frameSlot);
+        mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+        // no handler: an unwind out of the region has written this frame already
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "f" + index + "_" + number, REGION_DESC, false);
+        mv.visitVarInsn(Opcodes.ISTORE, tmpInt);
+        loadFuel();
+        reloadMemory();
+        // exit codes: 0 its end, p + 1 the label at position p; only those it branches to lead anywhere,
+        // so no other label gains an edge (the JVM's verifier would see a branch without its values)
+        Label after = new Label();
+        Label never = new Label();
+        Label[] exits = new Label[ctrls.size() + 1];
+        exits[0] = r.fallsThrough() ? after : never;
+        for (int p = 0; p < ctrls.size(); p++) {
+            Ctrl t = ctrls.get(p);
+            if (p >= r.exits().length || !r.exits()[p]) {
+                exits[p + 1] = never;
+            } else if (t.kind == FUNCTION) {
+                Label ret = new Label();
+                exits[p + 1] = ret;
+                deferred.add(() -> {
+                    mv.visitLabel(ret);
+                    pushRegionResults();
+                    emitReturn();
+                });
+            } else {
+                if (t.kind != LOOP) {
+                    t.targeted = true;
+                }
+                exits[p + 1] = t.label;
+            }
+        }
+        deferred.add(() -> {
+            mv.visitLabel(never);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "unreachable", "()Ljava/lang/RuntimeException;", false);
+            mv.visitInsn(Opcodes.ATHROW);
+        });
+        mv.visitVarInsn(Opcodes.ILOAD, tmpInt);
+        mv.visitTableSwitchInsn(0, exits.length - 1, never, exits);
+        skipUntil = r.end();
+        if (r.fallsThrough()) {
+            mv.visitLabel(after);
+        } else {
+            // the region ends in a branch or return: what follows is unreachable, as the dry run saw it
+            markUnreachable(ctrls.get(ctrls.size() - 1));
+        }
+    }
+
+    /** The function's results a region left in the context, on the stack. */
+    private void pushRegionResults() {
+        if (results.length == 1) {
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "regionValue", "J");
+            fromSlot(mv, results[0]);
+        } else if (results.length > 1) {
+            for (int k = 0; k < results.length; k++) {
+                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "results", "[J");
+                push(mv, k);
+                mv.visitInsn(Opcodes.LALOAD);
+                fromSlot(mv, results[k]);
+            }
+        }
+    }
+
+    /** Leaves a region's method: the locals it wrote back to the function's array, then the exit code. */
+    private void exitRegion(int exitCode) {
+        boolean[] written = region.written();
+        for (int l = 0; l < written.length; l++) {
+            if (written[l]) {
+                storeToFrame(l);
+            }
+        }
+        storeFuel();
+        counters(0, -frameWeight);
+        push(mv, exitCode);
+        mv.visitInsn(Opcodes.IRETURN);
+    }
+
     private void emitReturn() {
         int n = results.length;
+        if (region != null && n == 1) {
+            toSlot(mv, results[0]);
+            mv.visitVarInsn(Opcodes.LSTORE, tmpLong);
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitVarInsn(Opcodes.LLOAD, tmpLong);
+            mv.visitFieldInsn(Opcodes.PUTFIELD, CTX, "regionValue", "J");
+        }
         if (n > 1) {
             push(mv, n);
             mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
@@ -1176,6 +1484,10 @@ final class JitFunctionEmitter {
             mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
             mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
             mv.visitFieldInsn(Opcodes.PUTFIELD, CTX, "results", "[J");
+        }
+        if (region != null) {
+            exitRegion(1); // the function's label is the first outside
+            return;
         }
         storeFuel();
         counters(-1, -frameWeight);

@@ -16,6 +16,7 @@ import pm.runtime.interp.Instance;
 import pm.runtime.interp.Limits;
 import pm.runtime.interp.Machine;
 import pm.runtime.interp.Store;
+import pm.runtime.support.Wat;
 
 /**
  * How long {@link Machine#requestFreeze()} takes to stop a running machine: from the requesting
@@ -52,11 +53,14 @@ public final class FreezeLatencyBench {
         Map<String, Target> rows = new LinkedHashMap<>();
         rows.put("baseline: volatile flag seen by a spin loop", new VolatileSpin());
         for (String loop : List.of("spin", "arith", "calls")) {
-            Instance instance = Instance.instantiate(module, Imports.none(), new Store(), Limits.DEFAULT);
-            Machine machine = new Machine(instance.store(), Limits.DEFAULT);
-            machine.start(instance.function(loop));
-            rows.put("freeze: " + loop, new Frozen(machine));
+            rows.put("interp: " + loop, new Frozen(machine(module, loop, Machine.Tier.INTERP)));
         }
+        for (String loop : List.of("spin", "arith", "calls")) {
+            rows.put("compiled: " + loop, new Frozen(machine(module, loop, Machine.Tier.COMPILED)));
+        }
+        CompiledModule deep = CompiledModule.compile(Wat.toWasm(DEEP));
+        rows.put("compiled: recursion 0-" + DEPTH + " frames deep", new Frozen(machine(deep, "deep", Machine.Tier.COMPILED)));
+        rows.put("compiled: memory.fill of " + (FILL >> 20) + " MiB", new Frozen(machine(deep, "fill", Machine.Tier.COMPILED)));
         Target[] targets = rows.values().toArray(new Target[0]);
         // An unmeasured pass first. The dispatch loop is one method: compiled with a profile that
         // lacks some loop's opcodes or freeze exit, it deoptimises when that loop runs, and C2
@@ -78,6 +82,33 @@ public final class FreezeLatencyBench {
                         pct(l, 50) / pct(base, 50), pct(l, 90) / pct(base, 90), pct(l, 99) / pct(base, 99));
             }
         }
+    }
+
+    static final int DEPTH = 500;
+    static final int FILL = 16 << 20;
+
+    /**
+     * Compiled-tier rows beyond the loops: {@code deep} calls a function that recurses {@code DEPTH}
+     * frames down and back, without end, so a freeze unwinds however many compiled frames are
+     * active; {@code fill} repeats a {@code memory.fill} of {@code FILL} bytes, one instruction
+     * that a freeze waits for.
+     */
+    private static final String DEEP = "(module (memory " + (FILL >> 16) + ")"
+            + " (func $rec (param i32) (result i32)"
+            + "   (if (result i32) (local.get 0)"
+            + "     (then (i32.add (call $rec (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))"
+            + "     (else (i32.const 0))))"
+            + " (func (export \"deep\") (loop (drop (call $rec (i32.const " + DEPTH + "))) (br 0)))"
+            + " (func (export \"fill\") (local i32)"
+            + "   (loop (memory.fill (i32.const 0) (local.get 0) (i32.const " + FILL + "))"
+            + "         (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br 0))))";
+
+    private static Machine machine(CompiledModule module, String export, Machine.Tier tier) {
+        Limits limits = Limits.DEFAULT.withTier(tier);
+        Instance instance = Instance.instantiate(module, Imports.none(), new Store(), limits);
+        Machine machine = new Machine(instance.store(), limits);
+        machine.start(instance.function(export));
+        return machine;
     }
 
     private static long[] sorted(Result r) {

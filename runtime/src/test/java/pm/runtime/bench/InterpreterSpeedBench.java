@@ -151,11 +151,20 @@ public final class InterpreterSpeedBench {
             WasmModule module,
             Function<com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine> machineFactory,
             byte[] input) {
+        return runChicory(module, machineFactory, ARGS, input);
+    }
+
+    /** As above, for any WASI command: {@code args} (args[0] is its name) and stdin. */
+    static Run runChicory(
+            WasmModule module,
+            Function<com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine> machineFactory,
+            List<String> args,
+            byte[] input) {
         System.gc();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         WasiOptions options = WasiOptions.builder()
-                .withArguments(ARGS)
+                .withArguments(args)
                 .withStdin(new ByteArrayInputStream(input))
                 .withStdout(out)
                 .withStderr(err)
@@ -206,7 +215,7 @@ public final class InterpreterSpeedBench {
 
     private static Run checked(Run r, ByteArrayOutputStream stderr) {
         if (r.exit() != 0 || stderr.size() != 0) {
-            throw new AssertionError("bzip2 exited " + r.exit() + ": " + stderr.toString(StandardCharsets.UTF_8));
+            throw new AssertionError("the program exited " + r.exit() + ": " + stderr.toString(StandardCharsets.UTF_8));
         }
         return r;
     }

@@ -7,7 +7,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import pm.runtime.interp.CompiledModule;
@@ -21,66 +24,88 @@ import pm.runtime.wasi.ProcessExit;
 import pm.runtime.wasi.WasiSession;
 
 /**
- * The tiers side by side in one command: {@code bzip2 -9 -c} over the generated text on our
- * compiled tier, our interpreter, Chicory 1.5.1's AOT compiler and the native bzip2 of this host
- * ({@code /usr/bin/bzip2}, same input, output compared). For each JVM engine: the compile time,
- * the first run (cold: HotSpot has not compiled the guest code yet) and a warm run, separately.
- * All outputs must be identical. Ratios are of warm runs.
+ * The tiers side by side in one command, per program: our compiled tier, our interpreter,
+ * Chicory 1.5.1's AOT compiler, the same module under Node's V8 ({@code node:wasi}, whole process)
+ * and the program built natively, on the same input; every output must be identical. For each JVM
+ * engine the compile time, the first run (cold: HotSpot has not compiled the guest code yet) and
+ * the best warm run are shown apart. Ratios are of warm runs.
+ *
+ * <p>Programs: {@code bzip2 -9 -c} (upstream bzip2 1.0.8, {@code src/test/guest/wasm/bzip2.wasm})
+ * over the generated text, against the host's {@code /usr/bin/bzip2}; and, when its native build
+ * is there ({@code bench.luaNative}, default {@code target/lua/lua}, made by
+ * {@code src/test/guest/build.sh --lua}), upstream Lua 5.4.4 running
+ * {@code src/test/guest/lua/bench.lua} (a workload written for this project).
  *
  * <p>Run as {@code java -XX:-DontCompileHugeMethods -cp <test classpath> pm.runtime.bench.TierSpeedBench}
- * (see README.md here): bzip2's hottest functions compile to JVM methods above HotSpot's 8000-byte
- * limit, which the flag lifts; without it they stay in our interpreter, and the figure says so.
+ * (see README.md here).
  */
 public final class TierSpeedBench {
     private TierSpeedBench() {}
 
     record Timed(byte[] out, long nanos) {}
 
+    /** A WASI command: module, arguments (the first is its name), stdin, and the native command doing the same. */
+    record Program(String title, byte[] wasm, List<String> args, byte[] input, List<String> nativeCommand) {}
+
     public static void main(String[] args) throws Exception {
         int bytes = Integer.getInteger("bench.bytes", 4 << 20);
-        int warmRuns = Integer.getInteger("bench.warmRuns", 2);
+        int warmRuns = Integer.getInteger("bench.warmRuns", 4);
         boolean skipInterp = Boolean.getBoolean("bench.skipInterp");
-        byte[] wasm = GuestRun.wasm("bzip2");
-        byte[] input = InterpreterSpeedBench.text(bytes);
         System.out.println(InterpreterSpeedBench.host());
-        System.out.printf("bzip2 -9 -c of %d bytes of generated text; DontCompileHugeMethods=%s%n", bytes,
+        System.out.printf("DontCompileHugeMethods=%s; V8: %s%n",
                 java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
-                        .getVMOption("DontCompileHugeMethods").getValue());
+                        .getVMOption("DontCompileHugeMethods").getValue(),
+                NodeRun.available() ? "node " + NodeRun.version() : "node with node:wasi not found, no V8 rows");
+        List<Program> programs = new ArrayList<>();
+        programs.add(new Program("bzip2 -9 -c of " + bytes + " bytes of generated text", GuestRun.wasm("bzip2"),
+                InterpreterSpeedBench.ARGS, InterpreterSpeedBench.text(bytes), List.of("bzip2", "-9", "-c")));
+        Path lua = Paths.get(System.getProperty("bench.luaNative", "target/lua/lua"));
+        if (Files.isExecutable(lua)) {
+            programs.add(new Program("lua 5.4.4 running src/test/guest/lua/bench.lua 9", GuestRun.wasm("lua"),
+                    List.of("lua", "-", "9"), Files.readAllBytes(GuestRun.GUEST_DIR.resolve("lua").resolve("bench.lua")),
+                    List.of(lua.toAbsolutePath().toString(), "-", "9")));
+        } else {
+            System.out.println("no native Lua at " + lua + " (src/test/guest/build.sh --lua makes it): bzip2 only");
+        }
+        for (Program p : programs) {
+            bench(p, warmRuns, skipInterp);
+        }
+    }
 
+    private static void bench(Program p, int warmRuns, boolean skipInterp) throws Exception {
+        System.out.println();
+        System.out.println("== " + p.title());
         long t = System.nanoTime();
-        CompiledModule module = CompiledModule.compile(wasm);
+        CompiledModule module = CompiledModule.compile(p.wasm());
         long decode = System.nanoTime() - t;
         t = System.nanoTime();
         int compiled = module.compileTier();
         long jit = System.nanoTime() - t;
         System.out.printf("compiled tier: %d of %d functions compiled%n", compiled, module.definedFunctionCount());
 
-        Timed native1 = runNative(input);
-        Timed compiledCold = runOurs(module, input, Machine.Tier.COMPILED);
-        Timed compiledWarm = best(warmRuns, () -> runOurs(module, input, Machine.Tier.COMPILED));
+        Timed native1 = runNative(p);
+        Timed compiledCold = runOurs(module, p, Machine.Tier.COMPILED);
+        Timed compiledWarm = best(warmRuns, () -> runOurs(module, p, Machine.Tier.COMPILED));
 
-        WasmModule parsed = Parser.parse(wasm);
+        WasmModule parsed = Parser.parse(p.wasm());
         t = System.nanoTime();
         Function<com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine> aot =
                 MachineFactoryCompiler.compile(parsed);
         long aotCompile = System.nanoTime() - t;
-        InterpreterSpeedBench.Run aotCold = InterpreterSpeedBench.runChicory(parsed, aot, input);
-        Timed aotWarm = best(warmRuns, () -> {
-            InterpreterSpeedBench.Run r = InterpreterSpeedBench.runChicory(parsed, aot, input);
-            return new Timed(r.out(), r.nanos());
-        });
-        Timed interpCold = skipInterp ? null : runOurs(module, input, Machine.Tier.INTERP);
-        Timed interpWarm = skipInterp ? null : runOurs(module, input, Machine.Tier.INTERP);
-        Timed nativeWarm = best(3, () -> runNative(input));
+        Timed aotCold = chicory(parsed, aot, p);
+        Timed aotWarm = best(warmRuns, () -> chicory(parsed, aot, p));
+        Timed interpCold = skipInterp ? null : runOurs(module, p, Machine.Tier.INTERP);
+        Timed interpWarm = skipInterp ? null : runOurs(module, p, Machine.Tier.INTERP);
+        Timed nativeWarm = best(3, () -> runNative(p));
+        Timed v8 = NodeRun.available() ? best(3, () -> NodeRun.run(p.wasm(), p.args(), p.input())) : null;
 
-        byte[] out = compiledWarm.out();
-        for (byte[] o : new byte[][] {native1.out(), compiledCold.out(), aotCold.out(), aotWarm.out(),
-                interpCold == null ? out : interpCold.out(), interpWarm == null ? out : interpWarm.out()}) {
-            if (!Arrays.equals(o, out)) {
-                throw new AssertionError("outputs differ: " + o.length + " and " + out.length + " bytes");
+        byte[] out = native1.out();
+        for (Timed o : new Timed[] {compiledCold, compiledWarm, aotCold, aotWarm, interpCold, interpWarm, nativeWarm, v8}) {
+            if (o != null && !Arrays.equals(o.out(), out)) {
+                throw new AssertionError("outputs differ: " + o.out().length + " and " + out.length + " bytes");
             }
         }
-        System.out.printf("output: %d bytes, sha256 %s, identical on every engine and native%n%n", out.length,
+        System.out.printf("output: %d bytes, sha256 %s, identical on every engine and native%n", out.length,
                 InterpreterSpeedBench.sha256(out));
         row("ours: decode + validate (both tiers)", decode);
         row("compiled tier: compile to bytecode", jit);
@@ -93,16 +118,24 @@ public final class TierSpeedBench {
         row("chicory AOT: compile", aotCompile);
         row("chicory AOT: run 1 (cold)", aotCold.nanos());
         row("chicory AOT: warm run (best of " + warmRuns + ")", aotWarm.nanos());
-        row("native bzip2 (best of 3, whole process)", nativeWarm.nanos());
-        System.out.println();
+        if (v8 != null) {
+            row("V8, node:wasi (best of 3, whole process)", v8.nanos());
+        }
+        row("native (best of 3, whole process)", nativeWarm.nanos());
         double c = compiledWarm.nanos();
+        double n = nativeWarm.nanos();
         System.out.printf("chicory AOT warm / compiled warm:   %6.2fx  (goal >= 3)%n", aotWarm.nanos() / c);
-        System.out.printf("compiled warm / native:             %6.2fx  (goal <= 3)%n", c / nativeWarm.nanos());
+        System.out.printf("compiled warm / native:             %6.2fx  (goal <= 3)%n", c / n);
+        if (v8 != null) {
+            System.out.printf("V8 / compiled warm:                 %6.2fx  (above 1: the compiled tier is faster)%n",
+                    v8.nanos() / c);
+            System.out.printf("V8 / native:                        %6.2fx%n", v8.nanos() / n);
+        }
         if (interpWarm != null) {
             System.out.printf("interpreter warm / compiled warm:   %6.2fx%n", interpWarm.nanos() / c);
-            System.out.printf("interpreter warm / native:          %6.2fx%n", interpWarm.nanos() / (double) nativeWarm.nanos());
+            System.out.printf("interpreter warm / native:          %6.2fx%n", interpWarm.nanos() / n);
         }
-        System.out.printf("chicory AOT warm / native:          %6.2fx%n", aotWarm.nanos() / (double) nativeWarm.nanos());
+        System.out.printf("chicory AOT warm / native:          %6.2fx%n", aotWarm.nanos() / n);
         System.out.printf("one shot from bytes (compile + run 1): compiled %.3f s, chicory AOT %.3f s%n",
                 (decode + jit + compiledCold.nanos()) / 1e9, (aotCompile + aotCold.nanos()) / 1e9);
     }
@@ -126,10 +159,21 @@ public final class TierSpeedBench {
         System.out.printf("%-46s %9.3f s%n", what, nanos / 1e9);
     }
 
+    private static Timed chicory(WasmModule parsed,
+            Function<com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine> aot, Program p) {
+        InterpreterSpeedBench.Run r = InterpreterSpeedBench.runChicory(parsed, aot, p.args(), p.input());
+        return new Timed(r.out(), r.nanos());
+    }
+
+    /** bzip2 -9 -c of {@code input} in {@code tier}, as {@link #bench} runs it. */
     static Timed runOurs(CompiledModule module, byte[] input, Machine.Tier tier) {
+        return runOurs(module, new Program("bzip2", new byte[0], InterpreterSpeedBench.ARGS, input, List.of()), tier);
+    }
+
+    static Timed runOurs(CompiledModule module, Program p, Machine.Tier tier) {
         System.gc();
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        WasiSession session = WasiSession.builder().args(InterpreterSpeedBench.ARGS).stdin(InputSource.of(input))
+        WasiSession session = WasiSession.builder().args(p.args()).stdin(InputSource.of(p.input()))
                 .stdout(stdout::write).build();
         long t = System.nanoTime();
         Store store = new Store();
@@ -138,25 +182,25 @@ public final class TierSpeedBench {
         machine.start(instance.function("_start"));
         try {
             if (machine.run(Long.MAX_VALUE) != Machine.RunResult.COMPLETED) {
-                throw new AssertionError("bzip2 stopped");
+                throw new AssertionError(p.args().get(0) + " stopped");
             }
         } catch (ProcessExit e) {
             if (e.status() != 0) {
-                throw new AssertionError("bzip2 exited " + e.status());
+                throw new AssertionError(p.args().get(0) + " exited " + e.status());
             }
         }
         return new Timed(stdout.toByteArray(), System.nanoTime() - t);
     }
 
-    static Timed runNative(byte[] input) throws IOException, InterruptedException {
-        Path in = Files.createTempFile("bench", ".txt");
-        Path out = Files.createTempFile("bench", ".bz2");
+    static Timed runNative(Program p) throws IOException, InterruptedException {
+        Path in = Files.createTempFile("bench", ".in");
+        Path out = Files.createTempFile("bench", ".out");
         try {
-            Files.write(in, input);
+            Files.write(in, p.input());
             long t = System.nanoTime();
-            Process p = new ProcessBuilder("bzip2", "-9", "-c").redirectInput(in.toFile()).redirectOutput(out.toFile()).start();
-            if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                throw new AssertionError("native bzip2 failed");
+            Process proc = new ProcessBuilder(p.nativeCommand()).redirectInput(in.toFile()).redirectOutput(out.toFile()).start();
+            if (!proc.waitFor(10, TimeUnit.MINUTES) || proc.exitValue() != 0) {
+                throw new AssertionError("native " + p.nativeCommand() + " failed");
             }
             long nanos = System.nanoTime() - t;
             return new Timed(Files.readAllBytes(out), nanos);

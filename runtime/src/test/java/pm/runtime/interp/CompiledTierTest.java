@@ -75,14 +75,16 @@ class CompiledTierTest {
 
     @Test
     void aFunctionTooLargeForOneJvmMethodStaysInterpretedAndItsCallersCallIt() {
+        // one expression: the operand stack is never empty inside, so it cannot be split into regions
         StringBuilder big = new StringBuilder("(module (func $big (export \"big\") (param $x i32) (result i32)");
-        for (int i = 0; i < 12_000; i++) {
-            big.append(" (local.set $x (i32.add (local.get $x) (i32.const ").append(i % 7).append(")))");
+        big.append(" local.get $x");
+        for (int i = 0; i < 40_000; i++) {
+            big.append(" i32.const ").append(i % 7).append(" i32.add");
         }
-        big.append(" (local.get $x))");
+        big.append(")");
         big.append(" (func (export \"twice\") (param i32) (result i32) (call $big (call $big (local.get 0)))))");
         int sum = 0;
-        for (int i = 0; i < 12_000; i++) {
+        for (int i = 0; i < 40_000; i++) {
             sum += i % 7;
         }
         Instance instance = instance(big.toString());
@@ -173,14 +175,96 @@ class CompiledTierTest {
      */
     @Test
     void randomFreezesWhileRunningResumeInEitherTierWithTheSameOutput() throws Exception {
-        String name = "digest";
+        randomFreezes("digest", null);
+    }
+
+    /**
+     * The same with every function of more than 60 instructions split into regions, methods of their
+     * own (most of the program's code then runs in them): frames stopped in a region resume in
+     * either tier and the output stays the native build's.
+     */
+    @Test
+    void framesStoppedInsideRegionsOfSplitFunctionsResumeInEitherTierWithTheSameOutput() throws Exception {
+        randomFreezes("strings", 60);
+    }
+
+    /**
+     * {@code f}'s last statements return: split there, the code after its last region is unreachable.
+     * {@code g} is split inside a block with a result.
+     */
+    private static final String RETURNS_AT_END = "(module (func (export \"f\") (param i32) (result i32) (local i32)"
+            + " (local.set 1 (i32.mul (local.get 0) (i32.const 3))) (local.set 1 (i32.add (local.get 1) (i32.const 5)))"
+            + " (local.set 1 (i32.xor (local.get 1) (i32.const 9))) (local.set 1 (i32.add (local.get 1) (local.get 0)))"
+            + " (if (i32.eqz (local.get 0)) (then (return (i32.const 42))))"
+            + " (return (i32.add (local.get 1) (i32.const 1))))"
+            // statements split into regions inside a block that has a result: no edge from a region
+            // call may reach that block's end without its value
+            + " (func (export \"g\") (param i32) (result i32) (local i32)"
+            + "   (block (result i32)"
+            + "     (local.set 1 (i32.add (local.get 0) (i32.const 1))) (local.set 1 (i32.mul (local.get 1) (i32.const 3)))"
+            + "     (local.set 1 (i32.xor (local.get 1) (i32.const 5))) (local.set 1 (i32.add (local.get 1) (i32.const 7)))"
+            + "     (local.get 1))))";
+
+    @Test
+    void splitFunctionsWhoseRegionsReturnOrSitInBlocksWithResultsVerifyAndRun() {
+        CompiledModule module = CompiledModule.compile(Wat.toWasm(RETURNS_AT_END));
+        assertThat(verifierProblems(JitCompiler.generate(module, 8).classFile())).isEmpty();
+        Instance instance = Instance.instantiate(module, Imports.none(), new Store(), Limits.DEFAULT);
+        JitBridge.attach(instance, JitCompiler.load(JitCompiler.generate(module, 8)));
+        Machine machine = compiled(instance);
+
+        assertThat(machine.invoke(instance.function("f"), 7)).containsExactly((((7 * 3) + 5) ^ 9) + 7 + 1);
+        assertThat(machine.invoke(instance.function("f"), 0)).containsExactly(42);
+        assertThat(machine.invoke(instance.function("g"), 4)).containsExactly((((4 + 1) * 3) ^ 5) + 7);
+        assertThat(((WasmFunction) instance.function("g")).jit).isNotNull();
+    }
+
+    @Test
+    void everyGuestsGeneratedClassPassesTheBytecodeVerifier() throws Exception {
+        for (String name : List.of("lua", "bzip2", "strings")) {
+            CompiledModule module = CompiledModule.compile(GuestRun.wasm(name));
+            assertThat(verifierProblems(JitCompiler.generate(module).classFile())).as(name).isEmpty();
+        }
+    }
+
+    private static String verifierProblems(byte[] classFile) {
+        java.io.StringWriter problems = new java.io.StringWriter();
+        org.objectweb.asm.util.CheckClassAdapter.verify(new org.objectweb.asm.ClassReader(classFile),
+                CompiledTierTest.class.getClassLoader(), false, new java.io.PrintWriter(problems));
+        return problems.toString();
+    }
+
+    @Test
+    void splitFunctionsPassTheBytecodeVerifier() throws Exception {
+        CompiledModule module = CompiledModule.compile(GuestRun.wasm("float"));
+        byte[] bytes = JitCompiler.generate(module, 60).classFile();
+        assertThat(verifierProblems(bytes)).isEmpty();
+        List<String> regions = new java.util.ArrayList<>();
+        new org.objectweb.asm.ClassReader(bytes).accept(new org.objectweb.asm.ClassVisitor(org.objectweb.asm.Opcodes.ASM9) {
+            @Override
+            public org.objectweb.asm.MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
+                if (name.contains("_")) {
+                    regions.add(name);
+                }
+                return null;
+            }
+        }, 0);
+        assertThat(regions).hasSizeGreaterThan(50);
+    }
+
+    /** {@code regionLimit}: compile with that limit and attach the code to every instance; null: the default tier. */
+    private static void randomFreezes(String name, Integer regionLimit) throws Exception {
         CompiledModule module = CompiledModule.compile(GuestRun.wasm(name));
-        module.compileTier();
+        JitCompiler.JitModule code = regionLimit == null ? null : JitCompiler.load(JitCompiler.generate(module, regionLimit));
+        if (code == null) {
+            module.compileTier();
+        }
         Random random = new Random(20261206L);
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         byte[] stdin = new byte[0];
         WasiSession session = GuestRun.host(stdout, stdin).args(List.of(name)).build();
         Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
+        JitBridge.attach(instance, code);
         Machine machine = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.COMPILED);
         machine.start(instance.function("_start"));
         int freezes = 0;
@@ -207,6 +291,7 @@ class CompiledTierTest {
                 Snapshots.Restored restored = Snapshots.restore(
                         module, StateBlob.decode(blob), new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
                 instance = restored.instance();
+                JitBridge.attach(instance, code);
                 boolean compiledNext = random.nextBoolean();
                 resumedCompiled += compiledNext ? 1 : 0;
                 machine = restored.machine().tier(compiledNext ? Machine.Tier.COMPILED : Machine.Tier.INTERP);

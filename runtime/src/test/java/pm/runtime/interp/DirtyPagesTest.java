@@ -26,8 +26,12 @@ class DirtyPagesTest {
     private final Machine machine = new Machine(instance.store(), Limits.DEFAULT);
 
     private BitSet after(String function, long... args) {
+        return after(machine, function, args);
+    }
+
+    private BitSet after(Machine m, String function, long... args) {
         instance.memory().takeDirtyPages();
-        machine.invoke(instance.function(function), args);
+        m.invoke(instance.function(function), args);
         return instance.memory().takeDirtyPages();
     }
 
@@ -55,6 +59,23 @@ class DirtyPagesTest {
         assertThat(after("i16", 3 * 65536 - 1)).isEqualTo(pages(2, 3));
         assertThat(after("i8", 3 * 65536)).isEqualTo(pages(3));
         assertThat(after("load", 65536 - 4)).isEqualTo(new BitSet());
+    }
+
+    @Test
+    void compiledStoresMarkEveryPageTheirBytesLandIn() {
+        Machine compiled = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.COMPILED);
+        assertThat(after(compiled, "i64", 65536 - 8)).isEqualTo(pages(0));
+        assertThat(after(compiled, "i64", 65536 - 7)).isEqualTo(pages(0, 1));
+        assertThat(after(compiled, "i64", 65536 - 1)).isEqualTo(pages(0, 1));
+        assertThat(after(compiled, "i32", 2 * 65536 - 3)).isEqualTo(pages(1, 2));
+        assertThat(after(compiled, "i32", 2 * 65536 - 4)).isEqualTo(pages(1));
+        assertThat(after(compiled, "i16", 3 * 65536 - 1)).isEqualTo(pages(2, 3));
+        assertThat(after(compiled, "i8", 3 * 65536)).isEqualTo(pages(3));
+        assertThat(after(compiled, "i8", 4 * 65536 - 1)).isEqualTo(pages(3));
+        assertThat(after(compiled, "load", 65536 - 4)).isEqualTo(new BitSet());
+        assertThatThrownBy(() -> after(compiled, "i32", 4 * 65536 - 3)).isInstanceOf(TrapException.class);
+        assertThat(instance.memory().takeDirtyPages()).isEqualTo(new BitSet());
+        assertThat(((WasmFunction) instance.function("i64")).jit).isNotNull();
     }
 
     @Test
