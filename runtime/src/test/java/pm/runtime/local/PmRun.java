@@ -1,10 +1,9 @@
 package pm.runtime.local;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -13,23 +12,22 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code pm run} / {@code pm resume} as a user starts them: a fresh JVM running {@link LocalMain}
- * with the launcher's flags, in a working directory, with stdin from a file or empty. Output is
- * collected while the child runs, so a chatty program cannot fill a pipe and stall.
+ * with the launcher's flags, in a working directory, with stdin from a file or empty. Its stdout and
+ * stderr go to files, so a chatty program cannot fill a pipe and stall, and nothing it wrote just
+ * before it exited can be lost to a pipe closing under a reader.
  */
 final class PmRun {
     /** What the child printed and how it ended. */
     record Result(int exit, String stdout, String stderr) {}
 
     private final Process process;
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private final Thread outPump;
-    private final Thread errPump;
+    private final Path out;
+    private final Path err;
 
-    private PmRun(Process process) {
+    private PmRun(Process process, Path out, Path err) {
         this.process = process;
-        this.outPump = pump(process.getInputStream(), out);
-        this.errPump = pump(process.getErrorStream(), err);
+        this.out = out;
+        this.err = err;
     }
 
     /** Starts {@code pm <words>} in {@code dir}; {@code stdin} is a file, or null for an empty one. */
@@ -38,10 +36,15 @@ final class PmRun {
                 "-XX:-DontCompileHugeMethods", "-Xss16m", "-cp", System.getProperty("java.class.path"),
                 LocalMain.class.getName()));
         command.addAll(List.of(words));
-        ProcessBuilder b = new ProcessBuilder(command).directory(dir.toFile());
+        Path out = Files.createTempFile("pm-run-", ".out");
+        Path err = Files.createTempFile("pm-run-", ".err");
+        out.toFile().deleteOnExit();
+        err.toFile().deleteOnExit();
+        ProcessBuilder b = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile());
         b.redirectInput(stdin == null ? ProcessBuilder.Redirect.from(Paths.get("/dev/null").toFile())
                 : ProcessBuilder.Redirect.from(stdin.toFile()));
-        return new PmRun(b.start());
+        return new PmRun(b.start(), out, err);
     }
 
     /** Runs {@code pm <words>} in {@code dir} to its end. */
@@ -51,9 +54,7 @@ final class PmRun {
 
     /** What the child has printed on stdout so far. */
     String stdoutSoFar() {
-        synchronized (out) {
-            return out.toString(StandardCharsets.UTF_8);
-        }
+        return read(out);
     }
 
     /** Sends SIGTERM, as {@code kill PID} does. */
@@ -64,28 +65,16 @@ final class PmRun {
     Result waitFor() throws InterruptedException {
         if (!process.waitFor(5, TimeUnit.MINUTES)) { // a hang, not a speed limit
             process.destroyForcibly();
-            throw new AssertionError("pm did not end within 5 minutes; stderr so far: " + err);
+            throw new AssertionError("pm did not end within 5 minutes; stderr so far: " + read(err));
         }
-        outPump.join();
-        errPump.join();
-        return new Result(process.exitValue(), stdoutSoFar(), err.toString(StandardCharsets.UTF_8));
+        return new Result(process.exitValue(), read(out), read(err));
     }
 
-    private static Thread pump(InputStream in, ByteArrayOutputStream into) {
-        Thread t = new Thread(() -> {
-            byte[] buffer = new byte[8192];
-            try {
-                for (int n; (n = in.read(buffer)) > 0; ) {
-                    synchronized (into) {
-                        into.write(buffer, 0, n);
-                    }
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, "pm-run-output");
-        t.setDaemon(true);
-        t.start();
-        return t;
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }
