@@ -28,19 +28,6 @@ final class NodeRun {
 
     private NodeRun() {}
 
-    static boolean available() {
-        try {
-            Process p = new ProcessBuilder("node", "-e", "require('node:wasi')").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
     static String version() throws IOException, InterruptedException {
         Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
         String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();

@@ -55,7 +55,7 @@ public final class TierSpeedBench {
         System.out.printf("DontCompileHugeMethods=%s; V8: %s%n",
                 java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
                         .getVMOption("DontCompileHugeMethods").getValue(),
-                NodeRun.available() ? "node " + NodeRun.version() : "node with node:wasi not found, no V8 rows");
+                pm.runtime.support.NodeWasi.available() ? "node " + NodeRun.version() : "node with node:wasi not found, no V8 rows");
         List<Program> programs = new ArrayList<>();
         programs.add(new Program("bzip2 -9 -c of " + bytes + " bytes of generated text", GuestRun.wasm("bzip2"),
                 InterpreterSpeedBench.ARGS, InterpreterSpeedBench.text(bytes), List.of("bzip2", "-9", "-c")));
@@ -97,7 +97,7 @@ public final class TierSpeedBench {
         Timed interpCold = skipInterp ? null : runOurs(module, p, Machine.Tier.INTERP);
         Timed interpWarm = skipInterp ? null : runOurs(module, p, Machine.Tier.INTERP);
         Timed nativeWarm = best(3, () -> runNative(p));
-        Timed v8 = NodeRun.available() ? best(3, () -> NodeRun.run(p.wasm(), p.args(), p.input())) : null;
+        Timed v8 = pm.runtime.support.NodeWasi.available() ? best(3, () -> NodeRun.run(p.wasm(), p.args(), p.input())) : null;
 
         byte[] out = native1.out();
         for (Timed o : new Timed[] {compiledCold, compiledWarm, aotCold, aotWarm, interpCold, interpWarm, nativeWarm, v8}) {
