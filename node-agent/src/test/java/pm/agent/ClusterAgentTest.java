@@ -195,8 +195,10 @@ class ClusterAgentTest {
         // The leader, which still sees this node's gRPC, asks for a policy checkpoint; a user thaws it.
         at(stub, 1).checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("k").setIncremental(true).build());
         at(stub, 1).thaw(k);
-        Thread.sleep(500); // a window in which an unfenced process would run
-        assertThat(stub.get(k).getInstructionsRetired()).as("still fenced after a checkpoint and a thaw").isEqualTo(still);
+        // Still held frozen by the scheduler (no slice can start, however long one waits), yet RUNNING to its users.
+        assertThat(schedulerGauge("pm_scheduler_frozen")).as("still fenced after a checkpoint and a thaw").isEqualTo(1);
+        assertThat(schedulerGauge("pm_scheduler_run_queue") + schedulerGauge("pm_scheduler_running")).isZero();
+        assertThat(stub.get(k).getInstructionsRetired()).isEqualTo(still);
         assertThat(stub.get(k).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
 
         partition.heal();
@@ -244,6 +246,16 @@ class ClusterAgentTest {
         assertThat(stub.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList())
                 .extracting(ProcessInfo::getProcessId).containsExactly("kept");
         Agents.awaitProgress(stub, "kept", 100_000);
+    }
+
+    /** A gauge of the agent's scheduler, as its metrics endpoint serves it now. */
+    private double schedulerGauge(String name) throws Exception {
+        String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + agent.metricsPort() + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        return body.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + name + " in the agent's metrics"));
     }
 
     /** Waits until the process stops making progress and returns where it stopped. */

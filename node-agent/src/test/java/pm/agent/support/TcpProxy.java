@@ -22,6 +22,8 @@ public final class TcpProxy implements AutoCloseable {
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile boolean cut;
     private volatile boolean stalled;
+    /** Guards the stall: pumps wait on it until {@link #heal} or {@link #cut}. */
+    private final Object flow = new Object();
     private final java.util.concurrent.atomic.AtomicBoolean dropReply = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean replyDropped;
     private final boolean http2;
@@ -50,7 +52,10 @@ public final class TcpProxy implements AutoCloseable {
 
     /** Drops every connection and refuses new ones until {@link #heal}. */
     public void cut() {
-        cut = true;
+        synchronized (flow) {
+            cut = true;
+            flow.notifyAll(); // stalled pumps go on, into closed sockets
+        }
         for (Socket s : open) {
             closeQuietly(s);
         }
@@ -77,8 +82,20 @@ public final class TcpProxy implements AutoCloseable {
     }
 
     public void heal() {
-        cut = false;
-        stalled = false;
+        synchronized (flow) {
+            cut = false;
+            stalled = false;
+            flow.notifyAll();
+        }
+    }
+
+    /** Returns once bytes may go through (not stalled, or cut: the write then fails on a closed socket). */
+    private void awaitFlowing() throws InterruptedException {
+        synchronized (flow) {
+            while (stalled && !cut) {
+                flow.wait();
+            }
+        }
     }
 
     private void accept() {
@@ -114,9 +131,7 @@ public final class TcpProxy implements AutoCloseable {
                         replyDropped = true;
                         break; // both sockets close below: the client sees its connection reset
                     }
-                    while (stalled && !cut) {
-                        Thread.sleep(5);
-                    }
+                    awaitFlowing();
                     out.write(buffer, 0, n);
                 }
             } catch (IOException | InterruptedException ignored) {
@@ -146,9 +161,7 @@ public final class TcpProxy implements AutoCloseable {
                         to.setSoLinger(true, 0); // reset, not a clean close: the client sees "connection reset"
                         return;
                     }
-                    while (stalled && !cut) {
-                        Thread.sleep(5);
-                    }
+                    awaitFlowing();
                     out.write(frame);
                 }
             } catch (IOException | InterruptedException ignored) {
