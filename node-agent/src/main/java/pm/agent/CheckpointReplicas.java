@@ -88,22 +88,14 @@ final class CheckpointReplicas {
         } finally {
             h.lock.unlock();
         }
-        var channel = channels.get(peer.getAddress());
         Deadline deadline = Deadline.after(PEER_DEADLINE_SECONDS, TimeUnit.SECONDS);
-        ByteString sha = ByteString.copyFrom(h.module.sha256());
-        ReplicaHeldReply held = NodeAgentGrpc.newBlockingStub(channel).withDeadline(deadline)
-                .replicaHeld(ReplicaQuery.newBuilder().setProcessId(h.id).setModuleSha256(sha).build());
+        ReplicaHeldReply held = held(h, peer, deadline);
         CompletableFuture<ReplicaStored> stored = new CompletableFuture<>();
         Sender sender = new Sender(stored);
-        NodeAgentGrpc.newStub(channel).withDeadline(deadline).storeReplica(sender);
-        ReplicaBegin.Builder begin = ReplicaBegin.newBuilder().setProcessId(h.id).setEpoch(h.epoch).setSource(host.node())
-                .setModuleSha256(sha).setEnded(copy.getRecord());
-        if (!held.getHasModule()) {
-            begin.setModule(ByteString.copyFrom(host.moduleBytes(h.module)));
-        }
+        NodeAgentGrpc.newStub(channels.get(peer.getAddress())).withDeadline(deadline).storeReplica(sender);
         ByteString files = copy.getFiles().toByteString();
         try {
-            sender.send(ReplicaFrame.newBuilder().setBegin(begin).build());
+            sender.send(ReplicaFrame.newBuilder().setBegin(begin(h, held).setEnded(copy.getRecord())).build());
             for (int at = 0; at < files.size(); at += FRAME_BYTES) {
                 sender.send(ReplicaFrame.newBuilder().setData(files.substring(at, Math.min(files.size(), at + FRAME_BYTES))).build());
             }
@@ -141,11 +133,8 @@ final class CheckpointReplicas {
     }
 
     private long push(HostedProcess h, List<CheckpointRecord> chain, ReplicaPeer peer) {
-        var channel = channels.get(peer.getAddress());
         Deadline deadline = Deadline.after(PEER_DEADLINE_SECONDS, TimeUnit.SECONDS);
-        ByteString sha = ByteString.copyFrom(h.module.sha256());
-        ReplicaHeldReply held = NodeAgentGrpc.newBlockingStub(channel).withDeadline(deadline)
-                .replicaHeld(ReplicaQuery.newBuilder().setProcessId(h.id).setModuleSha256(sha).build());
+        ReplicaHeldReply held = held(h, peer, deadline);
         Set<String> there = new HashSet<>(held.getCheckpointIdsList());
         int from = 0;
         while (from < chain.size() && there.contains(chain.get(from).checkpointId())) {
@@ -157,12 +146,8 @@ final class CheckpointReplicas {
         }
         CompletableFuture<ReplicaStored> stored = new CompletableFuture<>();
         Sender sender = new Sender(stored);
-        NodeAgentGrpc.newStub(channel).withDeadline(deadline).storeReplica(sender);
-        ReplicaBegin.Builder begin = ReplicaBegin.newBuilder().setProcessId(h.id).setEpoch(h.epoch).setSource(host.node())
-                .setModuleSha256(sha);
-        if (!held.getHasModule()) {
-            begin.setModule(ByteString.copyFrom(host.moduleBytes(h.module)));
-        }
+        NodeAgentGrpc.newStub(channels.get(peer.getAddress())).withDeadline(deadline).storeReplica(sender);
+        ReplicaBegin.Builder begin = begin(h, held);
         long sent = 0;
         List<InputStream> images = host.stores().open(h.id, chain.get(chain.size() - 1).checkpointId());
         try {
@@ -209,6 +194,22 @@ final class CheckpointReplicas {
                     + result.getCheckpointId() + "' instead of " + chain.get(chain.size() - 1).checkpointId());
         }
         return sent;
+    }
+
+    /** What {@code peer} holds of {@code h}'s process already. */
+    private ReplicaHeldReply held(HostedProcess h, ReplicaPeer peer, Deadline deadline) {
+        return NodeAgentGrpc.newBlockingStub(channels.get(peer.getAddress())).withDeadline(deadline)
+                .replicaHeld(ReplicaQuery.newBuilder().setProcessId(h.id).setModuleSha256(ByteString.copyFrom(h.module.sha256())).build());
+    }
+
+    /** The first frame of a stream to a peer that holds {@code held}: the module's bytes only if it lacks them. */
+    private ReplicaBegin.Builder begin(HostedProcess h, ReplicaHeldReply held) {
+        ReplicaBegin.Builder begin = ReplicaBegin.newBuilder().setProcessId(h.id).setEpoch(h.epoch).setSource(host.node())
+                .setModuleSha256(ByteString.copyFrom(h.module.sha256()));
+        if (!held.getHasModule()) {
+            begin.setModule(ByteString.copyFrom(host.moduleBytes(h.module)));
+        }
+        return begin;
     }
 
     /** The log offset a checkpoint's process continues at (its attachment's). */

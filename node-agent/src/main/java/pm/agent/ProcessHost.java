@@ -46,8 +46,12 @@ final class ProcessHost {
     private final ProcessRecords records;
     private final ProcessFactory factory;
     private final pm.agent.store.SealedMessages<pm.v1.FileSystemState> endedFiles;
-    /** Copies of processes that ended on other nodes (their files; their output is the replica's log), by process. */
+    /**
+     * Copies of processes that ended on other nodes, by process: how each ended (small: what the sweeps
+     * read every minute), its /data apart, its output as the replica's log.
+     */
     private final pm.agent.store.SealedMessages<pm.v1.EndedReplica> endedReplicas;
+    private final pm.agent.store.SealedMessages<pm.v1.FileSystemState> endedReplicaFiles;
     private final AgentMetrics metrics;
     private final Executor background;
     private final java.util.concurrent.ExecutorService imageWriters = java.util.concurrent.Executors.newCachedThreadPool(r -> {
@@ -77,6 +81,8 @@ final class ProcessHost {
                 pm.v1.FileSystemState.parser());
         this.endedReplicas = new pm.agent.store.SealedMessages<>(config.dataDir().resolve("ended-replicas"), stores.keys(),
                 "ended-replica", pm.v1.EndedReplica.parser());
+        this.endedReplicaFiles = new pm.agent.store.SealedMessages<>(config.dataDir().resolve("ended-replica-files"),
+                stores.keys(), "ended-replica-files", pm.v1.FileSystemState.parser());
         this.metrics = metrics;
         this.background = background;
     }
@@ -178,21 +184,23 @@ final class ProcessHost {
     /** Keeps the copy of a process that ended on another node, in place of any checkpoint replica of it. */
     void keepEndedReplica(pm.v1.EndedReplica copy) {
         String id = copy.getRecord().getProcessId();
-        endedReplicas.put(fileName(id), copy.toBuilder().setStoredMillis(System.currentTimeMillis()).build());
+        endedReplicaFiles.delete(fileName(id));
+        if (copy.hasFiles()) {
+            endedReplicaFiles.put(fileName(id), copy.getFiles());
+        }
+        // Written last: its record is what says the copy is whole.
+        endedReplicas.put(fileName(id), copy.toBuilder().clearFiles().setStoredMillis(System.currentTimeMillis()).build());
         stores.delete(CheckpointReplicas.key(id));
     }
 
-    Optional<pm.v1.EndedReplica> endedReplica(String id) {
-        return endedReplicas.get(fileName(id));
-    }
-
-    /** Every ended copy held here for other nodes. */
+    /** How each process whose ended copy is held here for another node ended (without its files). */
     List<pm.v1.EndedReplica> endedReplicas() {
         return endedReplicas.names().stream().map(endedReplicas::get).flatMap(Optional::stream).toList();
     }
 
     void dropEndedReplica(String id) {
         endedReplicas.delete(fileName(id));
+        endedReplicaFiles.delete(fileName(id));
     }
 
     /**
@@ -200,8 +208,9 @@ final class ProcessHost {
      * its files, output and end as they were, under {@code epoch}; it never runs.
      */
     ProcessInfo adoptEndedReplica(String id, long epoch) {
-        pm.v1.EndedReplica copy = endedReplica(id).orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
-                "no ended copy of process " + id + " on this node"));
+        pm.v1.EndedReplica copy = endedReplicas.get(fileName(id)).orElseThrow(() -> new AgentException(
+                AgentException.Reason.NOT_FOUND, "no ended copy of process " + id + " on this node"));
+        Optional<pm.v1.FileSystemState> files = endedReplicaFiles.get(fileName(id));
         ProcessRecord r = copy.getRecord().toBuilder().setEpoch(epoch).build();
         CompiledModule module = module(r.getSpec());
         if (processes.containsKey(id)) {
@@ -217,9 +226,7 @@ final class ProcessHost {
         h.lock.lock();
         try {
             adopt(h);
-            if (copy.hasFiles()) {
-                endedFiles.put(fileName(id), copy.getFiles());
-            }
+            files.ifPresent(f -> endedFiles.put(fileName(id), f));
             records.put(endedRecord(h));
             dropEndedReplica(id);
             return h.info(node());

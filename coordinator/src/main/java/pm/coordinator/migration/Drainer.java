@@ -5,6 +5,7 @@ import pm.coordinator.ClusterException;
 import pm.coordinator.events.EventHub;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.OwnershipStore;
+import pm.coordinator.zk.RecordStates;
 import pm.coordinator.zk.Versioned;
 import pm.v1.ClusterEvent;
 import pm.v1.DrainReport;
@@ -42,7 +43,7 @@ public final class Drainer {
             if (!r.getOwner().equals(node)) {
                 continue;
             }
-            if (ended(r)) {
+            if (RecordStates.ended(r)) {
                 report.addEnded(r.getProcessId()); // nothing runs; its record and logs stay where they are
                 continue;
             }
@@ -64,12 +65,6 @@ public final class Drainer {
         return report.build();
     }
 
-    private static boolean ended(OwnershipRecord r) {
-        return switch (r.getState()) {
-            case PROCESS_STATE_EXITED, PROCESS_STATE_FAILED, PROCESS_STATE_KILLED -> true;
-            default -> false;
-        };
-    }
 
     /** The record once no migration is in flight (waits up to {@link #SETTLE_MILLIS}; the record as it is then). */
     private OwnershipRecord settled(String processId) {

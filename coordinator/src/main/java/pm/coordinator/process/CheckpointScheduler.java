@@ -10,6 +10,7 @@ import java.util.logging.Logger;
 import pm.coordinator.ClusterException;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.OwnershipCache;
+import pm.coordinator.zk.RecordStates;
 import pm.coordinator.zk.Versioned;
 import pm.v1.CheckpointPolicy;
 import pm.v1.CheckpointRequest;
@@ -77,7 +78,7 @@ public final class CheckpointScheduler {
 
     private void run(OwnershipRecord r) {
         try {
-            if (ended(r)) {
+            if (RecordStates.ended(r)) {
                 checkpoints.keepEndedCopy(r);
             } else {
                 checkpoints.checkpoint(CheckpointRequest.newBuilder().setProcessId(r.getProcessId()).setIncremental(true).build());
@@ -92,13 +93,9 @@ public final class CheckpointScheduler {
         }
     }
 
-    private static boolean ended(OwnershipRecord r) {
-        return r.getState() == ProcessState.PROCESS_STATE_EXITED || r.getState() == ProcessState.PROCESS_STATE_FAILED;
-    }
-
     /** Whether {@code r}'s policy asks for a checkpoint now, or it ended and only its owner holds its files and output. */
     boolean due(OwnershipRecord r, long now) {
-        if (ended(r)) {
+        if (RecordStates.ended(r)) {
             return r.getMigrationId().isEmpty() && membership.node(r.getOwner()).isPresent()
                     && r.getEndedCopyNodesList().stream().allMatch(n -> n.equals(r.getOwner()));
         }

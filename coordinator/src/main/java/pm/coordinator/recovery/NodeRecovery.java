@@ -25,6 +25,7 @@ import pm.coordinator.process.ModuleCache;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.OwnershipCache;
 import pm.coordinator.zk.OwnershipStore;
+import pm.coordinator.zk.RecordStates;
 import pm.coordinator.zk.Versioned;
 import pm.v1.AdoptRequest;
 import pm.v1.ClusterEvent;
@@ -103,7 +104,7 @@ public final class NodeRecovery {
             OwnershipRecord r = v.value();
             String owner = r.getOwner();
             if (membership.node(owner).isPresent() || !r.getMigrationId().isEmpty() || inFlight.contains(r.getProcessId())
-                    || (ended(r) && endedCopyHolder(r).isEmpty())) {
+                    || (RecordStates.ended(r) && endedCopyHolder(r).isEmpty())) {
                 continue; // live owner, a migration the migration recovery settles first, or nothing left to bring back
             }
             long since = awaySince.computeIfAbsent(owner, n -> now);
@@ -135,10 +136,6 @@ public final class NodeRecovery {
         }
     }
 
-    private static boolean ended(OwnershipRecord r) {
-        return r.getState() == ProcessState.PROCESS_STATE_EXITED || r.getState() == ProcessState.PROCESS_STATE_FAILED
-                || r.getState() == ProcessState.PROCESS_STATE_KILLED;
-    }
 
     private void recover(String id) {
         Optional<Versioned<OwnershipRecord>> read = store.find(id);
@@ -150,7 +147,7 @@ public final class NodeRecovery {
             return; // it came back, or something else moves it
         }
         try {
-            if (ended(r)) {
+            if (RecordStates.ended(r)) {
                 Optional<NodeRecord> holder = endedCopyHolder(r);
                 if (holder.isPresent()) {
                     adoptEnded(r, read.get().version(), holder.get());
