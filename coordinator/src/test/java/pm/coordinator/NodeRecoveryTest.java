@@ -228,4 +228,56 @@ class NodeRecoveryTest {
         cluster.overwriteRecord(record("moved").toBuilder().setOwner("b").setEpoch(7).build());
         await().atMost(Duration.ofSeconds(30)).until(() -> cluster.agentsHolding("moved").isEmpty());
     }
+
+    @Test
+    void channelMessagesTheReceiverAcceptedSinceItsDurableCheckpointAreSentAgainWhenItsNodeIsLost() throws Exception {
+        int n = 20_000;
+        ProcessRef receiver = ProcessRef.newBuilder().setProcessId("rcv").build();
+        // A checkpoint policy (whose interval never comes in this test: the test checkpoints it) makes what it
+        // accepted durable only through its checkpoints.
+        api().spawn(ClusterSpawnRequest.newBuilder().setProcessId("rcv")
+                .setSpec(ProcessSpec.newBuilder().setModule(com.google.protobuf.ByteString.copyFrom(pm.agent.Agents.guest("consumer")))
+                        .addArgs("consumer").addArgs(Integer.toString(n)).addArgs("0")
+                        .setCheckpointPolicy(pm.v1.CheckpointPolicy.newBuilder().setIntervalMillis(3_600_000)))
+                .setPlacement(Placement.newBuilder().setNode("b")).build());
+        spawnOnA("snd", ProcessSpec.newBuilder().setModule(com.google.protobuf.ByteString.copyFrom(pm.agent.Agents.guest("producer")))
+                .addArgs("producer").addArgs(Integer.toString(n)).addArgs("rcv").addArgs("0").build());
+        await().atMost(Duration.ofSeconds(60)).until(() -> cluster.agentStub("b").get(receiver).getMessagesAccepted() >= 100);
+
+        // Frozen, it stops receiving and its inbox fills to its limit: then what it accepted stands still while
+        // the checkpoint is taken, and is known exactly.
+        api().freeze(receiver);
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                cluster.agentStub("b").get(receiver).getInboxMessages() == pm.runtime.chan.Channels.MAX_INBOX_MESSAGES);
+        long atCheckpoint = cluster.agentStub("b").get(receiver).getMessagesAccepted();
+        api().checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("rcv").build());
+        assertThat(record("rcv").getCheckpointNodesList()).hasSize(2).startsWith("b");
+        api().thaw(receiver);
+        // b acknowledges these to the sender as accepted, not as durable; the sender cannot run further ahead of
+        // the durable checkpoint than its outbox holds, so the receiver cannot end before b is lost.
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                cluster.agentStub("b").get(receiver).getMessagesAccepted() > atCheckpoint + 100);
+        assertThat(atCheckpoint + pm.runtime.chan.Channels.MAX_OUTBOX_MESSAGES).isLessThan(n);
+
+        cluster.loseAgent("b");
+        OwnershipRecord after = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> record("rcv"), r -> !r.getOwner().equals("b"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.agentsHolding("rcv").contains(after.getOwner()));
+        // From here each durable checkpoint lets the sender run further ahead; the policy's own comes only after a move.
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            try {
+                api().checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("rcv").setIncremental(true).build());
+            } catch (io.grpc.StatusRuntimeException e) {
+                // ended meanwhile (FAILED_PRECONDITION), or a policy checkpoint in the way: asked again
+            }
+            return pm.coordinator.zk.RecordStates.ended(record("rcv"));
+        });
+        StringBuilder expected = new StringBuilder("received:\n");
+        for (int i = 1; i <= n; i++) {
+            expected.append("msg ").append(i).append(" from snd\n");
+        }
+        Map.Entry<Long, String> log = logFromStart(cluster, after.getOwner(), "rcv");
+        assertThat(log.getValue()).as("every message once, in order").startsWith(expected.toString());
+        assertThat(record("rcv").getExitStatus()).isZero();
+    }
 }

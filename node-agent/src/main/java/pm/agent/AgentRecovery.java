@@ -74,7 +74,7 @@ final class AgentRecovery {
                 // Output resumes where the state it restarts from left the log.
                 long logOffset = r.hasStaged() ? r.getStaged().getLogOffset() : latestLogOffset(r);
                 HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module,
-                        host.newLog(r.getProcessId(), logOffset), r.getEpoch(), initial);
+                        host.newLog(r.getProcessId(), logOffset), r.getEpoch(), initial, host.clustered());
                 h.fileInputs = r.getFileInputsList();
                 h.lock.lock();
                 try {

@@ -38,9 +38,10 @@ final class HostedChannels implements LocalProcesses {
                 if (handle != null) {
                     handle.wake();
                 }
-            });
+            }, h.durability);
             case PROCESS_STATE_KILLED -> new Absent();
-            // PREPARED: a migration's target copy, which dies if the migration aborts; ended ones may never receive.
+            case PROCESS_STATE_EXITED, PROCESS_STATE_FAILED -> new Ended();
+            // PREPARED: a migration's target copy, which dies if the migration aborts.
             default -> new Busy("process " + processId + " is " + state);
         };
     }
@@ -56,7 +57,7 @@ final class HostedChannels implements LocalProcesses {
             switch (h.state) {
                 // An ended process's last messages still go; a PREPARED copy waits for its commit.
                 case PROCESS_STATE_RUNNING, PROCESS_STATE_FROZEN, PROCESS_STATE_MIGRATING, PROCESS_STATE_EXITED,
-                        PROCESS_STATE_FAILED -> out.add(new Sender(h.id, p.channels()));
+                        PROCESS_STATE_FAILED -> out.add(new Sender(h.id, h.epoch, p.channels()));
                 default -> { }
             }
         }

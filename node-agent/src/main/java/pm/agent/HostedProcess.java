@@ -20,6 +20,8 @@ final class HostedProcess {
     final CompiledModule module;
     final ProcessLog log;
     final ReentrantLock lock = new ReentrantLock();
+    /** What of each sender's messages it cannot lose: what its durable checkpoint had accepted. */
+    final ChannelDurability durability;
 
     volatile ProcessState state;
     volatile long epoch;
@@ -45,8 +47,10 @@ final class HostedProcess {
      */
     private volatile boolean fenced;
 
-    HostedProcess(String id, ProcessSpec spec, CompiledModule module, ProcessLog log, long epoch, ProcessState state) {
+    HostedProcess(String id, ProcessSpec spec, CompiledModule module, ProcessLog log, long epoch, ProcessState state,
+            boolean clustered) {
         this.id = id;
+        this.durability = new ChannelDurability(clustered && spec.getCheckpointPolicy().getIntervalMillis() > 0);
         this.spec = spec;
         this.module = module;
         this.log = log;
@@ -95,7 +99,9 @@ final class HostedProcess {
                 .setEpoch(epoch)
                 .setNode(node);
         if (p != null) {
-            b.setInstructionsRetired(p.instructionsRetired()).setOutputWaiting(p.session().outputWaiting());
+            b.setInstructionsRetired(p.instructionsRetired()).setOutputWaiting(p.session().outputWaiting())
+                    .setMessagesAccepted(p.channels().acceptedCount()).setInboxMessages(p.channels().inboxSize())
+                    .setOutboxMessages(p.channels().outboxSize());
             if (p.memory() != null) {
                 b.setMemoryPages(p.memory().pages());
             }

@@ -315,7 +315,7 @@ final class MigrationTarget {
             logSoFar.addAll(f.getLogTailList());
             ProcessLog log = host.arrivingLog(begin.getProcessId(), logSoFar, f.getLogOffset());
             HostedProcess h = new HostedProcess(begin.getProcessId(), begin.getSpec(), module, log, begin.getEpoch(),
-                    ProcessState.PROCESS_STATE_PREPARED);
+                    ProcessState.PROCESS_STATE_PREPARED, host.clustered());
             h.fileInputs = begin.getFileInputsList();
             TransferFinal staged = f.toBuilder().clearLogTail().build(); // the record stays small; a restart serves output from its offset
             h.lock.lock();

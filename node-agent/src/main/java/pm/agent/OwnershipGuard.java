@@ -90,6 +90,9 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         host.find(id.get()).ifPresent(h -> {
             if (!(r.getOwner().equals(node) && r.getEpoch() <= h.epoch) && runsHere(h)) {
                 events.execute(() -> dropIfNotOwned(id.get()));
+            } else if (r.getOwner().equals(node) && r.getEpoch() == h.epoch
+                    && r.getCheckpointNodesList().stream().anyMatch(n -> !n.equals(node))) {
+                h.durability.named(r.getLastCheckpointId()); // held by another node too: a recovery starts there
             }
         });
     }

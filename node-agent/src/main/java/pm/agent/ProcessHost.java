@@ -91,6 +91,11 @@ final class ProcessHost {
         return config.nodeName();
     }
 
+    /** Whether this agent is part of a cluster (its processes recover from durable checkpoints on other nodes). */
+    boolean clustered() {
+        return config.cluster() != null;
+    }
+
     int logRetainBytes() {
         return config.logRetainBytes();
     }
@@ -218,7 +223,7 @@ final class ProcessHost {
         }
         takeReplicaLog(id);
         ProcessLog log = ProcessLog.reopened(config.logRetainBytes(), history(id));
-        HostedProcess h = new HostedProcess(id, r.getSpec(), module, log, epoch, r.getEndState());
+        HostedProcess h = new HostedProcess(id, r.getSpec(), module, log, epoch, r.getEndState(), clustered());
         h.exitStatus = r.getExitStatus();
         h.failure = r.getFailure();
         h.fileInputs = r.getFileInputsList();
@@ -329,7 +334,7 @@ final class ProcessHost {
         CompiledModule module = module(request);
         ProcessSpec spec = withoutModuleBytes(request, module);
         ProcessLog log = newLog(id, 0);
-        HostedProcess hosted = new HostedProcess(id, spec, module, log, epoch, ProcessState.PROCESS_STATE_RUNNING);
+        HostedProcess hosted = new HostedProcess(id, spec, module, log, epoch, ProcessState.PROCESS_STATE_RUNNING, clustered());
         hosted.lock.lock();
         try {
             if (processes.putIfAbsent(id, hosted) != null) {
@@ -385,7 +390,7 @@ final class ProcessHost {
     void adoptEnded(ProcessRecord r) {
         CompiledModule module = module(r.getSpec());
         ProcessLog log = ProcessLog.reopened(config.logRetainBytes(), history(r.getProcessId()));
-        HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module, log, r.getEpoch(), r.getEndState());
+        HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module, log, r.getEpoch(), r.getEndState(), clustered());
         h.exitStatus = r.getExitStatus();
         h.failure = r.getFailure();
         h.fileInputs = r.getFileInputsList();
@@ -490,6 +495,7 @@ final class ProcessHost {
             stores.delete(CheckpointReplicas.key(h.id)); // a replica kept here before this node owned it
         }
         h.lastCheckpointId = r.checkpointId();
+        h.durability.checkpointed(r.checkpointId(), process.channels().acceptedAtCapture());
         if (h.staged != null) {
             // The checkpoint supersedes the staging file: the record stops naming it, then it goes.
             h.staged = null;
@@ -577,6 +583,7 @@ final class ProcessHost {
                     factory.fsBytes(h.spec));
             h.process = p;
             h.lastCheckpointId = r.checkpointId();
+            h.durability.checkpointed(r.checkpointId(), p.channels().acceptedAtCapture());
             h.state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
             schedule(h, p, frozen);
         } catch (IOException e) {
@@ -634,7 +641,7 @@ final class ProcessHost {
         CompiledModule module = module(request);
         ProcessSpec spec = withoutModuleBytes(request, module);
         ProcessLog log = arrivingLog(id, logTail, logOffset);
-        HostedProcess h = new HostedProcess(id, spec, module, log, epoch, ProcessState.PROCESS_STATE_RUNNING);
+        HostedProcess h = new HostedProcess(id, spec, module, log, epoch, ProcessState.PROCESS_STATE_RUNNING, clustered());
         h.lock.lock();
         try {
             if (processes.putIfAbsent(id, h) != null) {
@@ -686,7 +693,7 @@ final class ProcessHost {
         }
         takeReplicaLog(id);
         HostedProcess h = new HostedProcess(id, attached.getSpec(), module,
-                newLog(id, attached.getLogOffset()), epoch, ProcessState.PROCESS_STATE_SUSPENDED);
+                newLog(id, attached.getLogOffset()), epoch, ProcessState.PROCESS_STATE_SUSPENDED, clustered());
         h.fileInputs = attached.getFileInputsList();
         h.lock.lock();
         try {
@@ -705,6 +712,7 @@ final class ProcessHost {
                     records.put(record(h, ProcessRecord.Disposition.DISPOSITION_SUSPENDED));
                 } else {
                     restoreFromStore(h, checkpointId, state == ProcessState.PROCESS_STATE_FROZEN);
+                    h.durability.named(checkpointId); // recovery starts from the record's durable checkpoint
                     records.put(record(h, ProcessRecord.Disposition.DISPOSITION_OWNED));
                 }
             } catch (RuntimeException e) {

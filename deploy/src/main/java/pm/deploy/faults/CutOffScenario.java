@@ -9,25 +9,35 @@ import pm.deploy.ChildJvm;
  * cut while the agent keeps running (its gRPC service answers throughout). The agent must freeze
  * the process at once (it no longer knows whether it owns it) and keep it frozen while its session
  * expires; once the relay heals it re-registers, verifies ownership and thaws: exactly once, exact
- * output. The agent is restarted on a direct connection afterwards.
+ * output. The agent is restarted on a direct connection afterwards. With a checkpoint policy the
+ * leader goes on asking the cut-off agent (its gRPC service answers) for checkpoints until its
+ * session expires: a checkpoint must not let the fenced process run.
  */
 final class CutOffScenario implements Scenario {
     private static final String NODE = "a3";
     private static final int STILL_POLLS = 10;
 
+    private final long checkpointMillis;
+
+    /** {@code checkpointMillis}: the process's checkpoint interval, 0 for none. */
+    CutOffScenario(long checkpointMillis) {
+        this.checkpointMillis = checkpointMillis;
+    }
+
     @Override
     public String name() {
-        return "agent cut off from ZooKeeper while running (relay cut past the session timeout, then healed)";
+        return "agent cut off from ZooKeeper while running (relay cut past the session timeout, then healed)"
+                + (checkpointMillis > 0 ? " with checkpoints every " + checkpointMillis + " ms asked of it meanwhile" : "");
     }
 
     @Override
     public String run(FaultCluster cluster, CounterWorkload counter) throws Exception {
         cluster.disarmAgents();
-        String id = "p-cut-off";
+        String id = checkpointMillis > 0 ? "p-cut-off-checkpointed" : "p-cut-off";
         try (TcpProxy relay = new TcpProxy(cluster.local().zookeeperAddress());
                 RunningSampler sampler = new RunningSampler(cluster.probe())) {
             ChildJvm agent = cluster.restartAgent(NODE, List.of(), relay.address());
-            Migrations.spawnUnderWay(cluster, counter, id, NODE, 0);
+            Migrations.spawnUnderWay(cluster, counter, id, NODE, checkpointMillis);
             cluster.step("under way on " + NODE + " behind the relay");
             relay.cut();
             try {

@@ -12,7 +12,8 @@ import pm.coordinator.migration.CoordinatorFaultPoint;
  * coordinators, three agents, each its own JVM), then runs each scenario on fresh processes: an
  * agent killed -9 at every fault point of a migration, the coordinator leader killed -9 in each
  * journal phase, an agent's ZooKeeper session expiring, an agent cut off from ZooKeeper while it
- * runs, and a node lost for good. Prints each scenario with PASS or FAIL and one line of reason,
+ * runs (with and without checkpoints asked of it meanwhile), a node lost for good, and a channel
+ * receiver's node lost holding messages accepted since its durable checkpoint. Prints each scenario with PASS or FAIL and one line of reason,
  * then {@code N passed, M failed}; exits 0 only if all passed. {@code --only TEXT} runs the
  * scenarios whose name contains TEXT; {@code --verbose} prints each scenario's steps with their times.
  */
@@ -65,8 +66,10 @@ public final class FaultSuite {
         all.add(new CoordinatorFaultScenario(CoordinatorFaultPoint.STARTED));
         all.add(new CoordinatorFaultScenario(CoordinatorFaultPoint.COMMITTED));
         all.add(new SessionExpiryScenario());
-        all.add(new CutOffScenario());
+        all.add(new CutOffScenario(0));
+        all.add(new CutOffScenario(300));
         all.add(new NodeLostScenario());
+        all.add(new ChannelReceiverLostScenario());
         return all;
     }
 

@@ -21,11 +21,15 @@ import pm.v1.NodeAgentGrpc;
 
 /**
  * Sends the outboxes of this agent's processes: per (sender, destination) a lane with at most one
- * message in flight, the oldest unacknowledged, so each destination receives in order. A message
- * leaves the outbox only when the receiver's agent answered ACCEPTED or DUPLICATE. NOT_HERE with a
- * hint is followed at once (a bounded number of hops); NOT_HERE without one, or a failed call,
- * forgets the route and asks the {@link ProcessLocator} again after a back-off; RETRY_LATER backs
- * off. A receiver hosted here is delivered to without the network.
+ * call in flight, carrying the oldest message the receiver has not accepted, so each destination
+ * receives in order. ACCEPTED or DUPLICATE moves the lane on; a message the receiver accepted stays
+ * in the outbox until the receiver calls it durable, and a lane holding only such messages asks the
+ * receiver (a probe) every {@code PROBE} until it does. GAP (the receiver came back from an older
+ * checkpoint) sends again from what it has. NOT_HERE with a hint is followed at once (a bounded
+ * number of hops); NOT_HERE without one, or a failed call, forgets the route and asks the
+ * {@link ProcessLocator} again after a back-off; RETRY_LATER backs off; ENDED drops the lane's
+ * messages; STALE_SENDER (a newer copy of the sender is heard) leaves this copy's lane silent.
+ * A receiver hosted here is delivered to without the network.
  *
  * <p>A sender whose channels are sealed (its migration took the final capture) is not sent from:
  * its outbox travels in the final frame and the target's dispatcher goes on. A message in flight
@@ -41,6 +45,8 @@ public final class ChannelDispatcher implements AutoCloseable {
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     private static final long FIRST_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How long a lane whose messages are all accepted, not all durable, waits between probes. */
+    private static final long PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long DELIVER_TIMEOUT_MILLIS = 10_000;
     private static final int MAX_HOPS = 8;
 
@@ -51,7 +57,7 @@ public final class ChannelDispatcher implements AutoCloseable {
     }
 
     /** One sender's stream to one destination process; the Channels instance is the sender's copy (identity). */
-    private record Lane(String from, Channels channels, String to) {}
+    private record Lane(String from, long epoch, Channels channels, String to) {}
 
     /** Mutable per lane, owned by the dispatcher thread. */
     private static final class LaneState {
@@ -59,10 +65,12 @@ public final class ChannelDispatcher implements AutoCloseable {
         long notBefore;
         long backoff;
         int hops;
+        /** A newer copy of the sender was heard: this copy sends nothing more (it is about to be dropped). */
+        boolean stale;
     }
 
     /** A reply (or failure) of a delivery sent over the network, queued for the dispatcher thread. */
-    private record Reply(Lane lane, long seq, String address, DeliverReply reply, Throwable error) {}
+    private record Reply(Lane lane, String address, DeliverReply reply, Throwable error) {}
 
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final LocalProcesses local;
@@ -120,7 +128,7 @@ public final class ChannelDispatcher implements AutoCloseable {
         }
     }
 
-    /** Sends the head of every lane that is free and due; returns how long to wait before the next pass. */
+    /** Sends the head (or a probe) of every lane that is free and due; returns how long to wait before the next pass. */
     private long pass() {
         long now = System.nanoTime();
         long wait = IDLE_NANOS;
@@ -129,19 +137,19 @@ public final class ChannelDispatcher implements AutoCloseable {
             if (s.channels().sealed()) {
                 continue;
             }
-            for (Channels.Outgoing m : s.channels().heads()) {
-                Lane lane = new Lane(s.processId(), s.channels(), m.to());
+            for (Channels.Stream stream : s.channels().streams()) {
+                Lane lane = new Lane(s.processId(), s.epoch(), s.channels(), stream.to());
                 live.add(lane);
                 LaneState ls = lanes.computeIfAbsent(lane, k -> new LaneState());
-                if (ls.inFlight) {
+                if (ls.inFlight || ls.stale) {
                     continue;
                 }
                 if (now < ls.notBefore) {
                     wait = Math.min(wait, ls.notBefore - now);
                     continue;
                 }
-                if (send(lane, ls, m)) {
-                    wait = 0; // acknowledged at once (a local receiver): its next message may go now
+                if (send(lane, ls, stream)) {
+                    wait = 0; // settled at once (a local receiver): its next message may go now
                 }
             }
         }
@@ -149,43 +157,45 @@ public final class ChannelDispatcher implements AutoCloseable {
         return wait;
     }
 
-    /** Sends {@code m}; true if it was settled at once (a local delivery) and acknowledged. */
-    private boolean send(Lane lane, LaneState ls, Channels.Outgoing m) {
-        DeliverRequest request = DeliverRequest.newBuilder()
-                .setToProcess(m.to())
-                .setMailbox(m.mailbox())
+    /** Sends the stream's next message, or a probe if it has none; true if it was settled at once (a local receiver). */
+    private boolean send(Lane lane, LaneState ls, Channels.Stream stream) {
+        Channels.Outgoing m = stream.next();
+        DeliverRequest.Builder request = DeliverRequest.newBuilder()
+                .setToProcess(stream.to())
                 .setFromProcess(lane.from())
-                .setSeq(m.seq())
-                .setPayload(ByteString.copyFrom(m.payload()))
-                .build();
-        if (!(local.receiver(m.to()) instanceof LocalProcesses.Absent)) {
-            DeliverReply reply = inbound.deliver(request);
-            settle(new Reply(lane, m.seq(), "", reply, null));
-            return isAck(reply);
+                .setFromEpoch(lane.epoch())
+                .setDurableSeq(stream.durableSeq());
+        if (m != null) {
+            request.setMailbox(m.mailbox()).setSeq(m.seq()).setPayload(ByteString.copyFrom(m.payload()));
         }
-        String address = routes.get(m.to());
+        if (!(local.receiver(stream.to()) instanceof LocalProcesses.Absent)) {
+            DeliverReply reply = inbound.deliver(request.build());
+            settle(new Reply(lane, "", reply, null));
+            return m != null && isAck(reply);
+        }
+        String address = routes.get(stream.to());
         if (address == null) {
-            Optional<String> found = locator.addressOf(m.to());
+            Optional<String> found = locator.addressOf(stream.to());
             if (found.isEmpty()) {
                 backOff(ls); // unknown for now: the message waits in the outbox
                 return false;
             }
             address = found.get();
-            routes.put(m.to(), address);
+            routes.put(stream.to(), address);
         }
         ls.inFlight = true;
         String to = address;
         NodeAgentGrpc.newStub(channels.apply(to)).withDeadlineAfter(DELIVER_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
-                .deliver(request, new StreamObserver<>() {
+                .deliver(request.build(), new StreamObserver<>() {
                     @Override
                     public void onNext(DeliverReply reply) {
-                        replies.add(new Reply(lane, m.seq(), to, reply, null));
+                        replies.add(new Reply(lane, to, reply, null));
                         doorbell.ring();
                     }
 
                     @Override
                     public void onError(Throwable t) {
-                        replies.add(new Reply(lane, m.seq(), to, null, t));
+                        replies.add(new Reply(lane, to, null, t));
                         doorbell.ring();
                     }
 
@@ -201,26 +211,39 @@ public final class ChannelDispatcher implements AutoCloseable {
     }
 
     private void settle(Reply r) {
-        // The acknowledgement goes to the copy that sent, even if that copy has since been sealed: it is true of it.
-        if (r.reply() != null && isAck(r.reply())) {
-            r.lane().channels().acknowledge(r.lane().to(), r.seq());
+        String to = r.lane().to();
+        Channels sender = r.lane().channels();
+        // What the receiver says is true of the copy that sent, even if that copy has since been sealed.
+        if (r.reply() != null) {
+            switch (r.reply().getOutcome()) {
+                case OUTCOME_ACCEPTED, OUTCOME_DUPLICATE, OUTCOME_GAP ->
+                        sender.settled(to, r.reply().getAcceptedSeq(), r.reply().getDurableSeq());
+                case OUTCOME_ENDED -> sender.dropStream(to);
+                default -> { }
+            }
         }
         LaneState ls = lanes.get(r.lane());
         if (ls == null) {
             return;
         }
         ls.inFlight = false;
-        String to = r.lane().to();
         if (r.error() != null) {
             routes.remove(to);
             backOff(ls);
             return;
         }
         switch (r.reply().getOutcome()) {
-            case OUTCOME_ACCEPTED, OUTCOME_DUPLICATE -> {
+            case OUTCOME_ACCEPTED, OUTCOME_DUPLICATE, OUTCOME_GAP, OUTCOME_ENDED -> {
                 ls.backoff = 0;
-                ls.notBefore = 0;
                 ls.hops = 0;
+                // Nothing left to send but messages not durable yet: ask again in a while, not at once.
+                ls.notBefore = sender.streams().stream().anyMatch(s -> s.to().equals(to) && s.next() == null)
+                        ? System.nanoTime() + PROBE_NANOS : 0;
+            }
+            case OUTCOME_STALE_SENDER -> {
+                ls.stale = true;
+                LOG.warning("process " + r.lane().from() + " at epoch " + r.lane().epoch() + ": " + to
+                        + " has heard from a newer copy of it; this copy sends nothing more");
             }
             case OUTCOME_NOT_HERE -> {
                 String hint = r.reply().getHint();

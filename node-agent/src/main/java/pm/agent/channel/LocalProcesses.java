@@ -16,10 +16,16 @@ public interface LocalProcesses {
     List<Sender> senders();
 
     /** Where a delivery stands. */
-    sealed interface Receiver permits Present, Busy, Absent {}
+    sealed interface Receiver permits Present, Busy, Ended, Absent {}
 
-    /** Hosted and taking messages: accept into {@code channels}, then {@code wake} it. */
-    record Present(Channels channels, Runnable wake) implements Receiver {}
+    /**
+     * Hosted and taking messages: accept into {@code channels}, then {@code wake} it; {@code durability}
+     * says what of each sender's stream a crash of this node cannot lose.
+     */
+    record Present(Channels channels, Runnable wake, Durability durability) implements Receiver {}
+
+    /** Hosted, and ended: it will never receive anything again. */
+    record Ended() implements Receiver {}
 
     /** Hosted, but not taking messages now (arriving by migration, suspended, ended). */
     record Busy(String why) implements Receiver {}
@@ -27,6 +33,12 @@ public interface LocalProcesses {
     /** Not hosted here. */
     record Absent() implements Receiver {}
 
-    /** A process whose outbox this agent sends. */
-    record Sender(String processId, Channels channels) {}
+    /** A process whose outbox this agent sends, as its copy at {@code epoch}. */
+    record Sender(String processId, long epoch, Channels channels) {}
+
+    /** What of a sender's stream a receiver cannot lose. */
+    interface Durability {
+        /** Of the messages from {@code sender} up to {@code acceptedSeq} (all accepted here), the highest one a crash cannot lose. */
+        long durableSeq(String sender, long acceptedSeq);
+    }
 }

@@ -17,22 +17,29 @@ import pm.v1.Mailbox;
 
 /**
  * The channel state of one process: its inbox (a queue per mailbox), the highest sequence number
- * accepted from each sender, and its outbox (per destination process, the messages not yet
- * acknowledged with consecutive sequence numbers from 1). It is part of the process, captured in
- * its images beside the WASI session.
+ * accepted from each sender (and the newest epoch each sender delivered from), and its outbox: per
+ * destination process the messages with consecutive sequence numbers from 1 that the receiver
+ * cannot be relied on to keep yet. An outbox message is <em>unsent</em> until the receiver accepted
+ * it, then <em>retained</em> until the receiver calls it durable (a crash of the receiver's node
+ * cannot lose it: a durable checkpoint covers it), and only then forgotten. A receiver that comes
+ * back from an older state says so (a gap) and the retained messages after what it has are sent
+ * again. It is part of the process, captured in its images beside the WASI session.
  *
  * <p>Threads: unlike the rest of a process, this is touched by three parties at once — the worker
  * running the guest (send, receive), the agent accepting deliveries for it, and the agent's
- * dispatcher taking and acknowledging its outbox — so every method holds this object's monitor.
+ * dispatcher taking and settling its outbox — so every method holds this object's monitor.
  * {@link #seal} makes {@link #accept} refuse until {@link #unseal}: a migration seals the copy it
  * has taken its final capture of, so nothing is accepted into a copy about to die.
  */
 public final class Channels {
     /** The most bytes one message may carry. */
     public static final int MAX_MESSAGE_BYTES = 1 << 20;
-    /** An outbox holding this many messages, or bytes, takes no more until some are acknowledged. */
-    public static final int MAX_OUTBOX_MESSAGES = 1024;
-    public static final long MAX_OUTBOX_BYTES = 4L << 20;
+    /**
+     * An outbox holding this many messages, or bytes (sent and not yet durable at their receivers),
+     * takes no more until some are: a receiver checkpointing rarely slows its senders down.
+     */
+    public static final int MAX_OUTBOX_MESSAGES = 8192;
+    public static final long MAX_OUTBOX_BYTES = 32L << 20;
     /** An inbox holding this many messages, or bytes, accepts no more until the guest receives some. */
     public static final int MAX_INBOX_MESSAGES = 4096;
     public static final long MAX_INBOX_BYTES = 16L << 20;
@@ -40,24 +47,39 @@ public final class Channels {
     /** A message the guest has not received yet. */
     public record Incoming(String from, long seq, byte[] payload) {}
 
-    /** A message the guest sent that its receiver has not acknowledged yet. */
+    /** A message the guest sent that its receiver cannot be relied on to keep yet. */
     public record Outgoing(String to, String mailbox, long seq, byte[] payload) {}
+
+    /**
+     * One destination with something kept for it: send {@code next}, or when it is null (all of it
+     * accepted, some not durable yet) ask the receiver where it stands; {@code durableSeq} goes along.
+     */
+    public record Stream(String to, Outgoing next, long durableSeq) {}
 
     /** What {@link #accept} did with a delivery. */
     public enum Acceptance {
         ACCEPTED,
-        /** Accepted before (its sequence number is not above the last accepted from that sender). */
+        /** Accepted before (its sequence number is not above the last accepted from that sender), or a probe. */
         DUPLICATE,
+        /** The sender skipped messages this copy does not have (it came back from an older state). */
+        GAP,
+        /** A newer copy of the sender (a higher epoch) delivered before. */
+        STALE_SENDER,
         /** Sealed for a migration's hand-off. */
         SEALED,
         /** The inbox is over its limits. */
         FULL
     }
 
+    /** An {@link Acceptance} and how far the sender's stream reaches here after it. */
+    public record Receipt(Acceptance acceptance, long acceptedSeq) {}
+
     private final Runnable outboxChanged;
     private final Map<String, ArrayDeque<Incoming>> inbox = new HashMap<>();
     private final Map<String, Long> accepted = new HashMap<>();
+    private final Map<String, Long> senderEpochs = new HashMap<>();
     private final Map<String, Lane> outbox = new LinkedHashMap<>();
+    private Map<String, Long> acceptedAtCapture = Map.of();
     private int inboxMessages;
     private long inboxBytes;
     private int outboxMessages;
@@ -66,10 +88,16 @@ public final class Channels {
     /** The guest is parked in a blocking receive (transient: the re-run call sets it again). */
     private boolean waiting;
 
-    /** Per destination: the next sequence number and the unacknowledged messages, oldest first. */
+    /**
+     * Per destination: the next sequence number; the retained messages (accepted there, up to
+     * acceptedSeq) and then the unsent ones, oldest first; everything up to durableSeq is forgotten.
+     */
     private static final class Lane {
         long nextSeq = 1;
-        final ArrayDeque<Outgoing> pending = new ArrayDeque<>();
+        long acceptedSeq;
+        long durableSeq;
+        final ArrayDeque<Outgoing> retained = new ArrayDeque<>();
+        final ArrayDeque<Outgoing> unsent = new ArrayDeque<>();
     }
 
     /** Empty channels; {@code outboxChanged} runs (on the guest's thread) after each send, to wake a dispatcher. */
@@ -96,7 +124,7 @@ public final class Channels {
                 return false;
             }
             Lane lane = outbox.computeIfAbsent(to, k -> new Lane());
-            lane.pending.addLast(new Outgoing(to, mailbox, lane.nextSeq++, payload));
+            lane.unsent.addLast(new Outgoing(to, mailbox, lane.nextSeq++, payload));
             outboxMessages++;
             outboxBytes += payload.length;
         }
@@ -130,60 +158,124 @@ public final class Channels {
         return waiting;
     }
 
-    // ---------------------------------------------------------------- the agent's side
+    // ---------------------------------------------------------------- the agent's side: receiving
 
     /**
-     * A delivery from {@code from}: appended to {@code mailbox} iff its sequence number is above the
-     * last accepted from that sender. Senders send in order, so the next one is last + 1; a larger
-     * gap means the receiver rolled back (restored an older checkpoint) and is accepted all the same.
+     * A delivery of message {@code seq} (0: a probe, no message) from the copy of {@code from} at
+     * {@code epoch}, which has forgotten its messages up to {@code senderDurable}. Appended to
+     * {@code mailbox} iff it is the next one from that sender. A sender forgets only what a receiver
+     * called durable, so finding less than that here means this copy lost durable messages (it started
+     * again from scratch): they are skipped, as lost.
      */
-    public synchronized Acceptance accept(String from, long seq, String mailbox, byte[] payload) {
+    public synchronized Receipt accept(String from, long epoch, long seq, long senderDurable, String mailbox, byte[] payload) {
+        long have = accepted.getOrDefault(from, 0L);
         if (sealed) {
-            return Acceptance.SEALED;
+            return new Receipt(Acceptance.SEALED, have);
         }
-        if (seq <= accepted.getOrDefault(from, 0L)) {
-            return Acceptance.DUPLICATE;
+        long newest = senderEpochs.getOrDefault(from, 0L);
+        if (epoch < newest) {
+            return new Receipt(Acceptance.STALE_SENDER, have);
+        }
+        if (epoch > newest) {
+            senderEpochs.put(from, epoch);
+        }
+        if (have < senderDurable) {
+            have = senderDurable;
+            accepted.put(from, have);
+        }
+        if (seq <= have) {
+            return new Receipt(Acceptance.DUPLICATE, have);
+        }
+        if (seq > have + 1) {
+            return new Receipt(Acceptance.GAP, have);
         }
         if (inboxMessages >= MAX_INBOX_MESSAGES || inboxBytes + payload.length > MAX_INBOX_BYTES) {
-            return Acceptance.FULL;
+            return new Receipt(Acceptance.FULL, have);
         }
         accepted.put(from, seq);
         inbox.computeIfAbsent(mailbox, k -> new ArrayDeque<>()).addLast(new Incoming(from, seq, payload));
         inboxMessages++;
         inboxBytes += payload.length;
-        return Acceptance.ACCEPTED;
+        return new Receipt(Acceptance.ACCEPTED, seq);
     }
 
-    /** The oldest unacknowledged message of every destination that has one. */
-    public synchronized List<Outgoing> heads() {
-        List<Outgoing> heads = new ArrayList<>(outbox.size());
+    /** The highest sequence number accepted from each sender as the last {@link #capture} saw it. */
+    public synchronized Map<String, Long> acceptedAtCapture() {
+        return acceptedAtCapture;
+    }
+
+    // ---------------------------------------------------------------- the agent's side: sending
+
+    /** Every destination with something kept for it, in the order they were first sent to. */
+    public synchronized List<Stream> streams() {
+        List<Stream> streams = new ArrayList<>(outbox.size());
         for (Lane lane : outbox.values()) {
-            if (!lane.pending.isEmpty()) {
-                heads.add(lane.pending.peekFirst());
+            if (!lane.unsent.isEmpty()) {
+                streams.add(new Stream(lane.unsent.peekFirst().to(), lane.unsent.peekFirst(), lane.durableSeq));
+            } else if (!lane.retained.isEmpty()) {
+                streams.add(new Stream(lane.retained.peekFirst().to(), null, lane.durableSeq));
             }
         }
-        return heads;
+        return streams;
     }
 
-    /** The receiver {@code to} has message {@code seq} (and so every one before it): they leave the outbox. */
-    public synchronized void acknowledge(String to, long seq) {
+    /**
+     * The receiver {@code to} has every message up to {@code acceptedSeq} (they are not sent again)
+     * and cannot lose those up to {@code durableSeq} (they are forgotten). Less than it had before
+     * means it came back from an older state: the kept messages after what it has go again.
+     */
+    public synchronized void settled(String to, long acceptedSeq, long durableSeq) {
         Lane lane = outbox.get(to);
         if (lane == null) {
             return;
         }
-        while (!lane.pending.isEmpty() && lane.pending.peekFirst().seq() <= seq) {
-            Outgoing m = lane.pending.removeFirst();
+        forget(lane.retained, durableSeq);
+        forget(lane.unsent, durableSeq);
+        lane.durableSeq = Math.max(lane.durableSeq, durableSeq);
+        long has = Math.max(acceptedSeq, lane.durableSeq);
+        if (has < lane.acceptedSeq) {
+            while (!lane.retained.isEmpty() && lane.retained.peekLast().seq() > has) {
+                lane.unsent.addFirst(lane.retained.removeLast());
+            }
+        } else {
+            while (!lane.unsent.isEmpty() && lane.unsent.peekFirst().seq() <= has) {
+                lane.retained.addLast(lane.unsent.removeFirst());
+            }
+        }
+        lane.acceptedSeq = has;
+    }
+
+    private void forget(ArrayDeque<Outgoing> q, long upTo) {
+        while (!q.isEmpty() && q.peekFirst().seq() <= upTo) {
+            Outgoing m = q.removeFirst();
             outboxMessages--;
             outboxBytes -= m.payload().length;
         }
     }
 
+    /** The receiver {@code to} has ended: nothing kept for it will ever be received. */
+    public synchronized void dropStream(String to) {
+        Lane lane = outbox.get(to);
+        if (lane == null) {
+            return;
+        }
+        forget(lane.retained, Long.MAX_VALUE);
+        forget(lane.unsent, Long.MAX_VALUE);
+        lane.acceptedSeq = lane.durableSeq = lane.nextSeq - 1;
+    }
+
+    /** Whether some message is kept for a receiver (sent or not). */
     public synchronized boolean hasOutgoing() {
         return outboxMessages > 0;
     }
 
     public synchronized int outboxSize() {
         return outboxMessages;
+    }
+
+    /** How many messages it has accepted, from all senders together. */
+    public synchronized long acceptedCount() {
+        return accepted.values().stream().mapToLong(Long::longValue).sum();
     }
 
     public synchronized int inboxSize() {
@@ -207,7 +299,8 @@ public final class Channels {
     // ---------------------------------------------------------------- state
 
     public synchronized ChannelState capture() {
-        ChannelState.Builder out = ChannelState.newBuilder().putAllAccepted(accepted);
+        acceptedAtCapture = Map.copyOf(accepted);
+        ChannelState.Builder out = ChannelState.newBuilder().putAllAccepted(accepted).putAllSenderEpochs(senderEpochs);
         inbox.forEach((name, q) -> {
             Mailbox.Builder box = Mailbox.newBuilder().setName(name);
             for (Incoming m : q) {
@@ -216,9 +309,13 @@ public final class Channels {
             out.addMailboxes(box);
         });
         outbox.forEach((to, lane) -> {
-            Destination.Builder d = Destination.newBuilder().setProcessId(to).setNextSeq(lane.nextSeq);
-            for (Outgoing m : lane.pending) {
-                d.addPending(ChannelMessage.newBuilder().setMailbox(m.mailbox()).setSeq(m.seq()).setPayload(ByteString.copyFrom(m.payload())));
+            Destination.Builder d = Destination.newBuilder().setProcessId(to).setNextSeq(lane.nextSeq)
+                    .setAcceptedSeq(lane.acceptedSeq).setDurableSeq(lane.durableSeq);
+            for (ArrayDeque<Outgoing> q : List.of(lane.retained, lane.unsent)) {
+                for (Outgoing m : q) {
+                    d.addPending(ChannelMessage.newBuilder().setMailbox(m.mailbox()).setSeq(m.seq())
+                            .setPayload(ByteString.copyFrom(m.payload())));
+                }
             }
             out.addOutbox(d);
         });
@@ -232,6 +329,8 @@ public final class Channels {
             return c;
         }
         c.accepted.putAll(state.getAcceptedMap());
+        c.senderEpochs.putAll(state.getSenderEpochsMap());
+        c.acceptedAtCapture = Map.copyOf(c.accepted);
         for (Mailbox box : state.getMailboxesList()) {
             ArrayDeque<Incoming> q = c.inbox.computeIfAbsent(box.getName(), k -> new ArrayDeque<>());
             for (ChannelMessage m : box.getMessagesList()) {
@@ -244,12 +343,21 @@ public final class Channels {
             Lane lane = new Lane();
             lane.nextSeq = d.getNextSeq();
             long expect = d.getNextSeq() - d.getPendingCount();
+            // Images from before durable acknowledgements carry 0 for both: everything pending was unsent.
+            lane.durableSeq = expect - 1;
+            lane.acceptedSeq = Math.max(d.getAcceptedSeq(), lane.durableSeq);
+            if ((d.getDurableSeq() != 0 && d.getDurableSeq() != lane.durableSeq) || lane.acceptedSeq >= lane.nextSeq) {
+                throw new StateFormatException("outbox to " + d.getProcessId() + " keeps " + d.getPendingCount()
+                        + " messages before " + d.getNextSeq() + " but says durable " + d.getDurableSeq() + ", accepted "
+                        + d.getAcceptedSeq());
+            }
             for (ChannelMessage m : d.getPendingList()) {
                 if (m.getSeq() != expect++ || m.getSeq() < 1) {
                     throw new StateFormatException("outbox to " + d.getProcessId() + " is not a run of sequence numbers ending at "
                             + (d.getNextSeq() - 1));
                 }
-                lane.pending.addLast(new Outgoing(d.getProcessId(), m.getMailbox(), m.getSeq(), m.getPayload().toByteArray()));
+                Outgoing out = new Outgoing(d.getProcessId(), m.getMailbox(), m.getSeq(), m.getPayload().toByteArray());
+                (out.seq() <= lane.acceptedSeq ? lane.retained : lane.unsent).addLast(out);
                 c.outboxMessages++;
                 c.outboxBytes += m.getPayload().size();
             }

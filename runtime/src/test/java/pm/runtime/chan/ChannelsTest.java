@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import pm.runtime.StateFormatException;
@@ -66,11 +68,11 @@ class ChannelsTest {
                 ;; no process id: EINVAL; over 1 MiB: EMSGSIZE
                 (call $check (call $send (i32.const 0) (i32.const 0) (i32.const 16) (i32.const 1)) (i32.const 28) (i32.const 2))
                 (call $check (call $send (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 0x100001)) (i32.const 35) (i32.const 3))
-                ;; the outbox takes 1024 messages, then EAGAIN
+                ;; the outbox takes 8192 messages, then EAGAIN
                 (loop $fill
                   (call $check (call $send (i32.const 0) (i32.const 4) (i32.const 16) (i32.const 1)) (i32.const 0) (i32.const 4))
                   (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                  (br_if $fill (i32.lt_u (local.get $i) (i32.const 1024))))
+                  (br_if $fill (i32.lt_u (local.get $i) (i32.const 8192))))
                 (call $check (call $send (i32.const 0) (i32.const 4) (i32.const 16) (i32.const 1)) (i32.const 6) (i32.const 5))
                 ;; blocks until the test delivers 10 bytes; a 4-byte buffer: E2BIG with the length, the message stays
                 (call $check (call $recv (i32.const 0) (i32.const 0) (i32.const 256) (i32.const 4) (i32.const 100)
@@ -89,6 +91,11 @@ class ChannelsTest {
         return WasiSession.builder().stdout(stdout::write).outboxDoorbell(doorbell::incrementAndGet);
     }
 
+    /** A delivery from the first epoch of {@code from}, which has forgotten nothing. */
+    private static Channels.Acceptance in(Channels c, String from, long seq, String mailbox, byte[] payload) {
+        return c.accept(from, 1, seq, 0, mailbox, payload).acceptance();
+    }
+
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
@@ -99,13 +106,16 @@ class ChannelsTest {
         p.run(1_000_000);
 
         assertThat(doorbell.get()).isEqualTo(1);
-        assertThat(p.channels().heads()).singleElement().satisfies(m -> {
+        assertThat(p.channels().streams()).singleElement().extracting(Channels.Stream::next).satisfies(m -> {
             assertThat(m.to()).isEqualTo("peer");
             assertThat(m.mailbox()).isEqualTo("box");
             assertThat(m.seq()).isEqualTo(1);
             assertThat(m.payload()).isEqualTo(bytes("hello"));
         });
-        p.channels().acknowledge("peer", 1);
+        p.channels().settled("peer", 1, 0);
+        assertThat(p.channels().streams()).as("accepted, not durable yet: kept, and asked about")
+                .singleElement().satisfies(s -> assertThat(s.next()).isNull());
+        p.channels().settled("peer", 1, 1);
         assertThat(p.channels().hasOutgoing()).isFalse();
     }
 
@@ -115,14 +125,14 @@ class ChannelsTest {
         assertThat(p.run(1_000_000)).isEqualTo(WasiProcess.State.SLEEPING);
         assertThat(p.nanosUntilWake()).isEqualTo(Long.MAX_VALUE);
 
-        assertThat(p.channels().accept("x", 1, "", bytes("one\n"))).isEqualTo(Channels.Acceptance.ACCEPTED);
-        assertThat(p.channels().accept("x", 1, "", bytes("one again\n"))).isEqualTo(Channels.Acceptance.DUPLICATE);
-        assertThat(p.channels().accept("x", 2, "other", bytes("elsewhere\n"))).isEqualTo(Channels.Acceptance.ACCEPTED);
+        assertThat(in(p.channels(), "x", 1, "", bytes("one\n"))).isEqualTo(Channels.Acceptance.ACCEPTED);
+        assertThat(in(p.channels(), "x", 1, "", bytes("one again\n"))).isEqualTo(Channels.Acceptance.DUPLICATE);
+        assertThat(in(p.channels(), "x", 2, "other", bytes("elsewhere\n"))).isEqualTo(Channels.Acceptance.ACCEPTED);
         assertThat(p.run(1_000_000)).isEqualTo(WasiProcess.State.SLEEPING);
 
         assertThat(stdout.toString(StandardCharsets.UTF_8)).isEqualTo("one\n");
         assertThat(p.channels().inboxSize()).as("the other mailbox keeps its message").isEqualTo(1);
-        p.channels().accept("y", 1, "", bytes("end"));
+        in(p.channels(), "y", 1, "", bytes("end"));
         assertThat(p.run(1_000_000)).isEqualTo(WasiProcess.State.EXITED);
         assertThat(p.exitStatus()).isZero();
     }
@@ -133,7 +143,7 @@ class ChannelsTest {
         assertThat(p.run(10_000_000)).as("blocks in recv after the checks before it").isEqualTo(WasiProcess.State.SLEEPING);
         assertThat(p.channels().outboxSize()).isEqualTo(Channels.MAX_OUTBOX_MESSAGES);
 
-        p.channels().accept("sender", 1, "", bytes("0123456789"));
+        in(p.channels(), "sender", 1, "", bytes("0123456789"));
         assertThat(p.run(1_000_000)).isEqualTo(WasiProcess.State.EXITED);
         assertThat(p.exitStatus()).as("number of the failed check").isZero();
     }
@@ -142,10 +152,10 @@ class ChannelsTest {
     void aSealedCopyAcceptsNothingUntilUnsealed() {
         Channels c = Channels.none();
         c.seal();
-        assertThat(c.accept("x", 1, "", bytes("a"))).isEqualTo(Channels.Acceptance.SEALED);
+        assertThat(in(c, "x", 1, "", bytes("a"))).isEqualTo(Channels.Acceptance.SEALED);
         assertThat(c.inboxSize()).isZero();
         c.unseal();
-        assertThat(c.accept("x", 1, "", bytes("a"))).isEqualTo(Channels.Acceptance.ACCEPTED);
+        assertThat(in(c, "x", 1, "", bytes("a"))).isEqualTo(Channels.Acceptance.ACCEPTED);
     }
 
     @Test
@@ -153,16 +163,16 @@ class ChannelsTest {
         CompiledModule module = CompiledModule.compile(Wat.toWasm(ECHO));
         WasiProcess p = WasiProcess.start(module, host().build(), Limits.DEFAULT, FS);
         p.run(1_000_000); // sent "hello", now waiting
-        p.channels().accept("x", 1, "", bytes("a\n"));
-        p.channels().accept("x", 2, "", bytes("b\n"));
+        in(p.channels(), "x", 1, "", bytes("a\n"));
+        in(p.channels(), "x", 2, "", bytes("b\n"));
         ByteArrayOutputStream image = new ByteArrayOutputStream();
         p.writeImage(image, true);
 
         WasiProcess back = WasiProcess.restore(module, new ByteArrayInputStream(image.toByteArray()), host(), Limits.DEFAULT, FS);
         assertThat(back.channels().capture()).isEqualTo(p.channels().capture());
-        assertThat(back.channels().accept("x", 2, "", bytes("b again\n"))).isEqualTo(Channels.Acceptance.DUPLICATE);
-        assertThat(back.channels().heads()).singleElement().satisfies(m -> assertThat(m.seq()).isEqualTo(1));
-        back.channels().accept("x", 3, "", bytes("end"));
+        assertThat(in(back.channels(), "x", 2, "", bytes("b again\n"))).isEqualTo(Channels.Acceptance.DUPLICATE);
+        assertThat(back.channels().streams()).singleElement().satisfies(m -> assertThat(m.next().seq()).isEqualTo(1));
+        in(back.channels(), "x", 3, "", bytes("end"));
         assertThat(back.run(1_000_000)).isEqualTo(WasiProcess.State.EXITED);
         assertThat(stdout.toString(StandardCharsets.UTF_8)).isEqualTo("a\nb\n");
     }
@@ -172,15 +182,15 @@ class ChannelsTest {
         CompiledModule module = CompiledModule.compile(Wat.toWasm(ECHO));
         WasiProcess p = WasiProcess.start(module, host().build(), Limits.DEFAULT, FS);
         p.run(1_000_000);
-        p.channels().accept("x", 1, "", bytes("lost with the old format\n"));
+        in(p.channels(), "x", 1, "", bytes("lost with the old format\n"));
         ByteArrayOutputStream image = new ByteArrayOutputStream();
         new ImageWriter(image, false).write(ImageWriter.headerFor(module.sha256(), "old").build(), p.captureExecution(),
                 p.captureSession(), p.memory().bytes(), null); // as images were written before channels
 
         WasiProcess back = WasiProcess.restore(module, new ByteArrayInputStream(image.toByteArray()), host(), Limits.DEFAULT, FS);
         assertThat(back.channels().capture()).isEqualTo(ChannelState.getDefaultInstance());
-        assertThat(back.channels().accept("x", 1, "", bytes("first\n"))).isEqualTo(Channels.Acceptance.ACCEPTED);
-        back.channels().accept("x", 2, "", bytes("end"));
+        assertThat(in(back.channels(), "x", 1, "", bytes("first\n"))).isEqualTo(Channels.Acceptance.ACCEPTED);
+        in(back.channels(), "x", 2, "", bytes("end"));
         assertThat(back.run(1_000_000)).isEqualTo(WasiProcess.State.EXITED);
         assertThat(stdout.toString(StandardCharsets.UTF_8)).isEqualTo("first\n");
     }
@@ -190,5 +200,63 @@ class ChannelsTest {
         ChannelState broken = ChannelState.newBuilder().addOutbox(Destination.newBuilder().setProcessId("p").setNextSeq(5)
                 .addPending(ChannelMessage.newBuilder().setSeq(2))).build();
         assertThatThrownBy(() -> Channels.restore(broken, () -> { })).isInstanceOf(StateFormatException.class);
+    }
+
+    @Test
+    void aMessageIsKeptUntilItsReceiverCallsItDurableAndSentAgainWhenTheReceiverLostIt() {
+        Channels c = Channels.none();
+        for (String m : List.of("a", "b", "c")) {
+            assertThat(c.send("peer", "", bytes(m))).isTrue();
+        }
+        c.settled("peer", 2, 0);
+        assertThat(c.streams()).singleElement().satisfies(s -> assertThat(s.next().seq()).isEqualTo(3));
+        c.settled("peer", 3, 1);
+        assertThat(c.outboxSize()).as("2 and 3 kept until durable").isEqualTo(2);
+        assertThat(c.streams()).singleElement().satisfies(s -> {
+            assertThat(s.next()).isNull();
+            assertThat(s.durableSeq()).isEqualTo(1);
+        });
+
+        c.settled("peer", 1, 1); // the receiver came back from a checkpoint holding only 1
+        assertThat(c.streams()).singleElement().satisfies(s -> assertThat(s.next().payload()).isEqualTo(bytes("b")));
+        c.settled("peer", 0, 0); // it cannot have less than what it called durable
+        assertThat(c.streams()).singleElement().satisfies(s -> assertThat(s.next().seq()).isEqualTo(2));
+
+        c.settled("peer", 3, 3);
+        assertThat(c.hasOutgoing()).isFalse();
+        assertThat(c.send("peer", "", bytes("d"))).isTrue();
+        assertThat(c.streams()).singleElement().satisfies(s -> assertThat(s.next().seq()).isEqualTo(4));
+    }
+
+    @Test
+    void aReceiverRefusesGapsAndOlderCopiesOfASenderAndSkipsWhatTheSenderForgot() {
+        Channels c = Channels.none();
+        assertThat(c.accept("s", 2, 1, 0, "", bytes("1"))).isEqualTo(new Channels.Receipt(Channels.Acceptance.ACCEPTED, 1));
+        assertThat(c.accept("s", 2, 3, 0, "", bytes("3"))).isEqualTo(new Channels.Receipt(Channels.Acceptance.GAP, 1));
+        assertThat(c.accept("s", 2, 0, 0, "", new byte[0])).as("a probe")
+                .isEqualTo(new Channels.Receipt(Channels.Acceptance.DUPLICATE, 1));
+        assertThat(c.accept("s", 1, 2, 0, "", bytes("2 from an older copy")).acceptance()).isEqualTo(Channels.Acceptance.STALE_SENDER);
+        assertThat(c.accept("s", 3, 5, 4, "", bytes("5"))).as("2..4 were called durable by a copy of this receiver that was lost")
+                .isEqualTo(new Channels.Receipt(Channels.Acceptance.ACCEPTED, 5));
+        assertThat(c.inboxSize()).isEqualTo(2);
+    }
+
+    @Test
+    void keptAndUnsentMessagesAndSenderEpochsTravelInAnImage() {
+        Channels c = Channels.none();
+        c.send("peer", "box", bytes("a"));
+        c.send("peer", "box", bytes("b"));
+        c.send("peer", "box", bytes("c"));
+        c.settled("peer", 2, 1);
+        c.accept("s", 7, 1, 0, "", bytes("x"));
+
+        Channels back = Channels.restore(c.capture(), () -> { });
+        assertThat(back.capture()).isEqualTo(c.capture());
+        assertThat(back.streams()).singleElement().satisfies(s -> {
+            assertThat(s.next().seq()).isEqualTo(3);
+            assertThat(s.durableSeq()).isEqualTo(1);
+        });
+        assertThat(back.accept("s", 6, 2, 0, "", bytes("y")).acceptance()).isEqualTo(Channels.Acceptance.STALE_SENDER);
+        assertThat(back.acceptedAtCapture()).isEqualTo(Map.of("s", 1L));
     }
 }
