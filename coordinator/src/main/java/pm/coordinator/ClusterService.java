@@ -55,6 +55,8 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     private final MigrationOrchestrator migrations;
     /** Migrations by the request id the SDK gives each call: a resend gets the first one's report (or failure). */
     private final RecentCalls<MigrationReport> recentMigrations = new RecentCalls<>(1024);
+    /** The other mutating calls by method and {@link RequestIds request id}: a resend gets the first one's outcome. */
+    private final RecentCalls<Object> recentCalls = new RecentCalls<>(4096);
     private final Drainer drainer;
     private final LogFollower logs;
     private final ImageTransfer images;
@@ -96,6 +98,21 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
         out.onCompleted();
     }
 
+    /** As {@link #unary}, answered with the first outcome if the client sent this call (its request id) before. */
+    @SuppressWarnings("unchecked")
+    private <T> void once(String method, StreamObserver<T> out, Callable<T> call) {
+        String requestId = RequestIds.current();
+        unary(out, () -> requestId.isEmpty() ? call.call() : (T) recentCalls.once(method + "/" + requestId, () -> {
+            try {
+                return call.call();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }));
+    }
+
     private static String id(String processId) {
         if (processId.isEmpty()) {
             throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "process_id is required");
@@ -120,27 +137,27 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void freeze(ProcessRef request, StreamObserver<ClusterProcess> out) {
-        unary(out, () -> lifecycle.freeze(id(request.getProcessId())));
+        once("freeze", out, () -> lifecycle.freeze(id(request.getProcessId())));
     }
 
     @Override
     public void thaw(ProcessRef request, StreamObserver<ClusterProcess> out) {
-        unary(out, () -> lifecycle.thaw(id(request.getProcessId())));
+        once("thaw", out, () -> lifecycle.thaw(id(request.getProcessId())));
     }
 
     @Override
     public void checkpoint(CheckpointRequest request, StreamObserver<CheckpointInfo> out) {
-        unary(out, () -> lifecycle.checkpoint(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+        once("checkpoint", out, () -> lifecycle.checkpoint(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
     }
 
     @Override
     public void suspend(ProcessRef request, StreamObserver<ClusterProcess> out) {
-        unary(out, () -> lifecycle.suspend(id(request.getProcessId())));
+        once("suspend", out, () -> lifecycle.suspend(id(request.getProcessId())));
     }
 
     @Override
     public void resume(ClusterResumeRequest request, StreamObserver<ClusterProcess> out) {
-        unary(out, () -> lifecycle.resume(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+        once("resume", out, () -> lifecycle.resume(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
     }
 
     @Override
@@ -151,7 +168,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void kill(ProcessRef request, StreamObserver<ClusterProcess> out) {
-        unary(out, () -> lifecycle.kill(id(request.getProcessId())));
+        once("kill", out, () -> lifecycle.kill(id(request.getProcessId())));
     }
 
     @Override
@@ -182,7 +199,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void drain(DrainRequest request, StreamObserver<DrainReport> out) {
-        unary(out, () -> {
+        once("drain", out, () -> {
             if (request.getNode().isEmpty()) {
                 throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "node is required");
             }
@@ -223,7 +240,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void writeFile(pm.v1.WriteFileRequest request, StreamObserver<pm.v1.FileStat> out) {
-        unary(out, () -> files.write(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+        once("writeFile", out, () -> files.write(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
     }
 
     @Override

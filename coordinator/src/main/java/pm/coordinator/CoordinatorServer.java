@@ -152,7 +152,7 @@ public final class CoordinatorServer implements AutoCloseable {
 
         server = config.transport().server(config.network().grpcSocket(), ClusterAccess.POLICY)
                 .maxInboundMessageSize(64 << 20)
-                .addService(ServerInterceptors.intercept(service, new LeaderGate(this::isLeader, this::leaderAddress)))
+                .addService(ServerInterceptors.intercept(service, new LeaderGate(this::isLeader, this::leaderAddress), new RequestIds()))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()

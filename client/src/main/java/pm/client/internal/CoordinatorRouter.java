@@ -3,15 +3,19 @@ package pm.client.internal;
 import io.grpc.CallOptions;
 import io.grpc.ChannelCredentials;
 import io.grpc.ClientCall;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,6 +48,8 @@ public final class CoordinatorRouter implements AutoCloseable {
     private static final int MAX_INBOUND_BYTES = 64 << 20;
     /** Between two walks over every coordinator, while none of them leads. */
     private static final long ROUND_PAUSE_MILLIS = 250;
+    /** Names one logical call across its attempts (the coordinators answer a repeat with the first outcome). */
+    public static final Metadata.Key<String> REQUEST_ID = Metadata.Key.of("pm-request-id", Metadata.ASCII_STRING_MARSHALLER);
 
     private final List<String> seeds;
     private final ChannelCredentials credentials;
@@ -57,19 +63,28 @@ public final class CoordinatorRouter implements AutoCloseable {
         this.leader = new AtomicReference<>(this.seeds.get(0));
     }
 
-    /** Calls {@code method} on the leader; the future fails with a {@link ClusterClientException}. */
+    /**
+     * Calls {@code method} on the leader; the future fails with a {@link ClusterClientException}. Every
+     * attempt carries the same {@link #REQUEST_ID} header, so a coordinator that acted on an attempt whose
+     * reply was lost answers a retry with that first outcome instead of acting twice.
+     */
     public <Q, R> CompletableFuture<R> unary(MethodDescriptor<Q, R> method, Q request, Duration timeout) {
         CompletableFuture<R> result = new CompletableFuture<>();
-        unaryAttempt(method, request, System.nanoTime() + timeout.toNanos(), new Route(seeds, leader.get()), result);
+        Metadata headers = new Metadata();
+        headers.put(REQUEST_ID, UUID.randomUUID().toString());
+        unaryAttempt(method, request, headers, System.nanoTime() + timeout.toNanos(), new Route(seeds, leader.get()), result);
         return result;
     }
 
-    private <Q, R> void unaryAttempt(MethodDescriptor<Q, R> method, Q request, long deadlineNanos, Route route,
+    private <Q, R> void unaryAttempt(MethodDescriptor<Q, R> method, Q request, Metadata headers, long deadlineNanos, Route route,
             CompletableFuture<R> result) {
         String address = route.address();
         ClientCall<Q, R> call;
         try {
-            call = newCall(method, address, Duration.ofNanos(Math.max(1, deadlineNanos - System.nanoTime())));
+            CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(Math.max(1, deadlineNanos - System.nanoTime()),
+                    TimeUnit.NANOSECONDS);
+            call = ClientInterceptors.intercept(channel(address), MetadataUtils.newAttachHeadersInterceptor(headers))
+                    .newCall(method, options);
         } catch (ClusterClientException closedMeanwhile) {
             result.completeExceptionally(closedMeanwhile);
             return;
@@ -86,7 +101,7 @@ public final class CoordinatorRouter implements AutoCloseable {
                 try {
                     Optional<String> next = route.next(Status.fromThrowable(t), Status.trailersFromThrowable(t));
                     if (next.isPresent()) {
-                        unaryAttempt(method, request, deadlineNanos, route, result);
+                        unaryAttempt(method, request, headers, deadlineNanos, route, result);
                     } else {
                         result.completeExceptionally(ClusterClientException.from(Status.fromThrowable(t)));
                     }
@@ -97,7 +112,7 @@ public final class CoordinatorRouter implements AutoCloseable {
                     if (route.electing() && !closed.get()
                             && deadlineNanos - System.nanoTime() > TimeUnit.MILLISECONDS.toNanos(ROUND_PAUSE_MILLIS)) {
                         CompletableFuture.delayedExecutor(ROUND_PAUSE_MILLIS, TimeUnit.MILLISECONDS).execute(() ->
-                                unaryAttempt(method, request, deadlineNanos, new Route(seeds, leader.get()), result));
+                                unaryAttempt(method, request, headers, deadlineNanos, new Route(seeds, leader.get()), result));
                     } else {
                         result.completeExceptionally(e);
                     }

@@ -66,4 +66,31 @@ class IdempotentCallsTest {
             direct.kill(p.getProcessId());
         }
     }
+
+    @Test
+    void aKillAndASuspendWhoseRepliesAreLostAreReportedAsDone() throws Exception {
+        String leader = cluster.leader();
+        ClusterClient direct = cluster.client();
+        ClusterProcess suspended = direct.spawn(Guests.longRunning("idempotent-suspend").build());
+        ClusterProcess killed = direct.spawn(Guests.longRunning("idempotent-kill").build());
+        try (TcpProxy proxy = new TcpProxy("127.0.0.1", Integer.parseInt(leader.substring(leader.lastIndexOf(':') + 1)), true)) {
+            // A client per call: after the reset a client goes on with the address that answered.
+            ClusterClient first = cluster.client(proxy.address() + "," + leader);
+            first.nodes();
+            proxy.dropNextReply();
+            ClusterProcess s = first.suspend(suspended.getProcessId()); // resent: not "is SUSPENDED, not RUNNING"
+            assertThat(proxy.replyDropped()).as("the fault fired").isTrue();
+            assertThat(s.getState()).isEqualTo(pm.v1.ProcessState.PROCESS_STATE_SUSPENDED);
+
+            ClusterClient second = cluster.client(proxy.address() + "," + leader);
+            second.nodes();
+            proxy.dropNextReply();
+            ClusterProcess k = second.kill(killed.getProcessId()); // resent: not NOT_FOUND
+            assertThat(proxy.replyDropped()).as("the fault fired").isTrue();
+            assertThat(k.getProcessId()).isEqualTo(killed.getProcessId());
+            assertThat(direct.list(Map.of(), "")).extracting(ClusterProcess::getProcessId).doesNotContain(killed.getProcessId());
+        } finally {
+            direct.kill(suspended.getProcessId());
+        }
+    }
 }
