@@ -34,6 +34,7 @@ final class CutOffScenario implements Scenario {
     public String run(FaultCluster cluster, CounterWorkload counter) throws Exception {
         cluster.disarmAgents();
         String id = checkpointMillis > 0 ? "p-cut-off-checkpointed" : "p-cut-off";
+        int checkpointed = 0;
         try (TcpProxy relay = new TcpProxy(cluster.local().zookeeperAddress());
                 RunningSampler sampler = new RunningSampler(cluster.probe())) {
             ChildJvm agent = cluster.restartAgent(NODE, List.of(), relay.address());
@@ -43,6 +44,11 @@ final class CutOffScenario implements Scenario {
             try {
                 awaitStandingStill(cluster, id, agent);
                 cluster.step("cut; " + NODE + " fenced it");
+                if (checkpointMillis > 0) {
+                    checkpointed = checkpointWhileListed(cluster, id);
+                    cluster.step(checkpointed + " checkpoints of the fenced process taken through the leader");
+                    awaitStandingStill(cluster, id, agent); // the checkpoints did not let it run
+                }
                 Poll.until("the coordinators to see " + NODE + "'s session expire", Duration.ofSeconds(60),
                         () -> !cluster.nodeListed(NODE));
                 cluster.step("session expired");
@@ -55,11 +61,36 @@ final class CutOffScenario implements Scenario {
             String owner = ExactlyOnce.awaitSettled(cluster, id);
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             ExactlyOnce.requireNeverTwice(sampler);
-            return NODE + " froze it while cut off and answered throughout; rejoined; exactly once on " + owner + ", output exact";
+            return NODE + " froze it while cut off and answered throughout" + (checkpointMillis > 0 ? ", " + checkpointed
+                    + " checkpoints taken meanwhile kept it frozen" : "") + "; rejoined; exactly once on " + owner + ", output exact";
         } finally {
             ExactlyOnce.cleanUp(cluster, id);
             cluster.restartAgent(NODE, List.of());
         }
+    }
+
+    /**
+     * Asks the leader to checkpoint {@code id} (the leader reaches the cut-off agent, which answers)
+     * until one is taken, as a checkpoint policy would; fails the scenario if the coordinators stop
+     * listing the node first (the fault could not fire). Returns how many were taken.
+     */
+    private static int checkpointWhileListed(FaultCluster cluster, String id) throws InterruptedException {
+        int[] taken = {0};
+        String[] last = {""};
+        Poll.until("a checkpoint of the fenced " + id, Duration.ofSeconds(60), () -> {
+            if (!cluster.nodeListed(NODE)) {
+                throw new ScenarioFailure("the coordinators dropped " + NODE + " before a checkpoint of the fenced " + id
+                        + " was taken (" + last[0] + "): the fault did not fire");
+            }
+            try {
+                cluster.client().checkpoint(id, true);
+                taken[0]++;
+            } catch (RuntimeException e) {
+                last[0] = e.getMessage();
+            }
+            return taken[0] >= 2;
+        });
+        return taken[0];
     }
 
     /** Waits until the agent (answering) reports the same instruction count {@code STILL_POLLS} polls in a row. */
