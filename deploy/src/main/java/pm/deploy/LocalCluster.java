@@ -170,8 +170,14 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Starts coordinator {@code name} (again, if one of that name ran: the old one is stopped first) with {@code extraArgs}. */
     public ChildJvm startCoordinator(String name, int port, List<String> extraArgs) throws IOException, InterruptedException {
+        return startCoordinator(name, port, extraArgs, zookeeper.address());
+    }
+
+    /** As {@link #startCoordinator(String, int, List)}, reaching ZooKeeper at {@code zookeeperAddress} (a relay, say). */
+    public ChildJvm startCoordinator(String name, int port, List<String> extraArgs, String zookeeperAddress)
+            throws IOException, InterruptedException {
         stop(coordinators.remove(name));
-        List<String> args = new ArrayList<>(List.of("--zookeeper", zookeeper.address(), "--port", Integer.toString(port),
+        List<String> args = new ArrayList<>(List.of("--zookeeper", zookeeperAddress, "--port", Integer.toString(port),
                 "--name", name, "--exit-with-stdin"));
         args.addAll(securityFlags(name));
         args.addAll(bindFlags(name));

@@ -182,25 +182,42 @@ final class FaultCluster implements AutoCloseable {
      * again plain.
      */
     ChildJvm armLeader(String point) throws IOException, InterruptedException {
+        return newLeader(List.of("--fault-point", point), cluster.zookeeperAddress(), cluster.zookeeperAddress());
+    }
+
+    /**
+     * Makes both coordinators reach ZooKeeper at {@code zookeeper} (a relay), as {@link #armLeader}
+     * does; returns the leader.
+     */
+    ChildJvm leadBehind(String zookeeper) throws IOException, InterruptedException {
+        return newLeader(List.of(), zookeeper, zookeeper);
+    }
+
+    /** The standby restarted with {@code args} and {@code zookeeper}, made leader; the old leader started again on {@code thenZooKeeper}. */
+    private ChildJvm newLeader(List<String> args, String zookeeper, String thenZooKeeper) throws IOException, InterruptedException {
         ChildJvm leader = awaitLeader();
         ChildJvm standby = cluster.coordinators().stream().filter(c -> c != leader).findFirst().orElseThrow();
-        ChildJvm armed = startCoordinator(standby.name(), List.of("--fault-point", point));
+        ChildJvm next = startCoordinator(standby.name(), args, zookeeper);
         leader.close();
-        Poll.until("coordinator " + armed.name() + " to lead", JOIN, () -> awaitLeaderQuietly().map(l -> l == armed).orElse(false));
-        startCoordinator(leader.name(), List.of());
-        return armed;
+        Poll.until("coordinator " + next.name() + " to lead", JOIN, () -> awaitLeaderQuietly().map(l -> l == next).orElse(false));
+        startCoordinator(leader.name(), List.of(), thenZooKeeper);
+        return next;
     }
 
     /** Starts coordinator {@code name} (again) with the suite's arguments and {@code extraArgs}. */
     ChildJvm startCoordinator(String name, List<String> extraArgs) throws IOException, InterruptedException {
+        return startCoordinator(name, extraArgs, cluster.zookeeperAddress());
+    }
+
+    private ChildJvm startCoordinator(String name, List<String> extraArgs, String zookeeper) throws IOException, InterruptedException {
         List<String> args = new java.util.ArrayList<>(coordinatorArgs);
         args.addAll(extraArgs);
-        if (extraArgs.isEmpty()) {
+        if (extraArgs.isEmpty() && zookeeper.equals(cluster.zookeeperAddress())) {
             unusual.remove(name);
         } else {
             unusual.put(name, List.copyOf(extraArgs));
         }
-        return cluster.startCoordinator(name, 0, args);
+        return cluster.startCoordinator(name, 0, args, zookeeper);
     }
 
     /**

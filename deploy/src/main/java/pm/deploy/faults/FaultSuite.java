@@ -65,6 +65,7 @@ public final class FaultSuite {
         }
         all.add(new CoordinatorFaultScenario(CoordinatorFaultPoint.STARTED));
         all.add(new CoordinatorFaultScenario(CoordinatorFaultPoint.COMMITTED));
+        all.add(new CommitReplyLostScenario());
         all.add(new SessionExpiryScenario());
         all.add(new CutOffScenario(0));
         all.add(new CutOffScenario(300));

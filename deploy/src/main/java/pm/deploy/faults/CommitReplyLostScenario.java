@@ -1,0 +1,67 @@
+package pm.deploy.faults;
+
+import pm.deploy.ChildJvm;
+
+/**
+ * The ambiguous commit: both coordinators reach ZooKeeper through a relay that reads the protocol,
+ * and the reply to the leader's commit transaction (a migration's second multi-operation, after its
+ * start) is lost — ZooKeeper applied it, the leader's connection breaks before it hears so. Curator
+ * reconnects; a retry loses on the version the commit moved. The leader must find the commit in the
+ * journal, finish the migration on the target (never roll it back onto the source) and tell its caller
+ * it committed. The counter is
+ * frozen before the migration and thawed once it is settled, so it is alive when the fault fires.
+ * Both coordinators are started again on a direct connection afterwards.
+ */
+final class CommitReplyLostScenario implements Scenario {
+    private static final String SOURCE = "a1";
+    private static final String TARGET = "a2";
+
+    @Override
+    public String name() {
+        return "migration commit applied by ZooKeeper, its reply lost to the leader (ambiguous commit)";
+    }
+
+    @Override
+    public String run(FaultCluster cluster, CounterWorkload counter) throws Exception {
+        cluster.disarmAgents();
+        String id = "p-commit-reply-lost";
+        ZooKeeperRelay relay = new ZooKeeperRelay(cluster.local().zookeeperAddress());
+        try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
+            ChildJvm leader = cluster.leadBehind(relay.address());
+            cluster.step(leader.name() + " leads; both coordinators reach ZooKeeper through the relay");
+            Migrations.spawnUnderWay(cluster, counter, id, SOURCE, 0);
+            cluster.client().freeze(id);
+            relay.loseReplyTo(ZooKeeperRelay.MULTI, 2); // the migration's start, then its commit
+            String call = Migrations.migrate(cluster.client(), id, TARGET);
+            if (!relay.replyLost()) {
+                throw new ScenarioFailure("the commit's reply was not lost (migration " + call + "): the fault did not fire");
+            }
+            cluster.step("commit applied, its reply lost; migration " + call.split("\n")[0]);
+            if (!call.equals("committed")) {
+                throw new ScenarioFailure("the migration was committed but its caller was told: " + call.split("\n")[0]);
+            }
+            Poll.until(id + " thawed on its settled owner", ExactlyOnce.SETTLE, () -> thawed(cluster, id));
+            String owner = ExactlyOnce.awaitSettled(cluster, id);
+            if (!owner.equals(TARGET)) {
+                throw new ScenarioFailure(id + " settled on " + owner + " although the commit to " + TARGET + " was applied");
+            }
+            ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
+            ExactlyOnce.requireNeverTwice(sampler);
+            return "the leader lost the commit's reply, found the commit, reported it and finished on " + owner + "; output exact";
+        } finally {
+            ExactlyOnce.cleanUp(cluster, id);
+            cluster.leadBehind(cluster.local().zookeeperAddress());
+            relay.close();
+        }
+    }
+
+    /** Thaws {@code id}; false while the cluster refuses (the migration still being settled). */
+    private static boolean thawed(FaultCluster cluster, String id) {
+        try {
+            cluster.client().thaw(id);
+            return true;
+        } catch (RuntimeException notYet) {
+            return false;
+        }
+    }
+}
