@@ -11,7 +11,8 @@ import pm.coordinator.migration.CoordinatorFaultPoint;
  * {@code ./pm faults}: the fault-injection suite. Starts a local cluster (embedded ZooKeeper, two
  * coordinators, three agents, each its own JVM), then runs each scenario on fresh processes: an
  * agent killed -9 at every fault point of a migration, the coordinator leader killed -9 in each
- * journal phase, an agent's ZooKeeper session expiring, an agent cut off from ZooKeeper while it
+ * journal phase, the reply to the leader's commit lost, an agent's ZooKeeper session expiring, an
+ * agent paused past its session and the recovery grace, an agent cut off from ZooKeeper while it
  * runs (with and without checkpoints asked of it meanwhile), a node lost for good, and a channel
  * receiver's node lost holding messages accepted since its durable checkpoint. Prints each scenario with PASS or FAIL and one line of reason,
  * then {@code N passed, M failed}; exits 0 only if all passed. {@code --only TEXT} runs the
@@ -67,6 +68,7 @@ public final class FaultSuite {
         all.add(new CoordinatorFaultScenario(CoordinatorFaultPoint.COMMITTED));
         all.add(new CommitReplyLostScenario());
         all.add(new SessionExpiryScenario());
+        all.add(new PausedPastGraceScenario());
         all.add(new CutOffScenario(0));
         all.add(new CutOffScenario(300));
         all.add(new NodeLostScenario());

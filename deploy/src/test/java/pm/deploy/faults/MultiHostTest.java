@@ -18,7 +18,6 @@ import pm.deploy.DemoGuest;
 import pm.deploy.hosts.Host;
 import pm.deploy.hosts.HostNetwork;
 import pm.v1.ClusterProcess;
-import pm.v1.LogChunk;
 import pm.v1.MigrationReport;
 
 /**
@@ -97,48 +96,7 @@ class MultiHostTest {
 
     /** Waits until {@code id}'s output has at least {@code steps} lines; checks them all against the uninterrupted run. */
     private static int awaitSteps(FaultCluster cluster, String id, int steps) throws InterruptedException {
-        return Poll.value(id + " to print step " + steps, Duration.ofMinutes(3), () -> {
-            List<String> lines = output(cluster, id);
-            checkContinuous(lines);
-            return lines.size() >= steps ? Optional.of(lines.size()) : Optional.empty();
-        });
-    }
-
-    private static List<String> output(FaultCluster cluster, String id) {
-        StringBuilder out = new StringBuilder();
-        cluster.client().logs(id, false, 0, (LogChunk c) -> {
-            if (c.getStream() == LogChunk.Stream.STREAM_STDOUT) {
-                out.append(c.getData().toString(StandardCharsets.UTF_8));
-            }
-        });
-        String text = out.toString();
-        int end = text.lastIndexOf('\n');
-        return end < 0 ? List.of() : text.substring(0, end).lines().toList();
-    }
-
-    /**
-     * The lines are consecutive steps, each with the checksum an uninterrupted run prints there (the
-     * retained log may start after step 1; it may not skip, repeat or change a step).
-     */
-    private static void checkContinuous(List<String> lines) {
-        if (lines.isEmpty()) {
-            return;
-        }
-        int first = Integer.parseInt(lines.get(0).substring(5, 8).strip());
-        long checksum = 1469598103934665603L;
-        for (int i = 1; i < first + lines.size(); i++) {
-            for (int k = 0; k < WORK; k++) {
-                checksum = (checksum ^ (long) (i * 31 + k)) * 1099511628211L;
-            }
-            if (i >= first) {
-                String expected = String.format("step %3d of %d  checksum %016x", i, STEPS, checksum);
-                String got = lines.get(i - first);
-                if (!got.equals(expected)) {
-                    throw new ScenarioFailure("line " + (i - first + 1) + " of the output is '" + got + "', the uninterrupted run prints '"
-                            + expected + "'");
-                }
-            }
-        }
+        return DemoSteps.await(cluster, id, steps, STEPS, WORK);
     }
 
     /** pmctl run on the client host (its own namespace) lists the process where the cluster says it is. */
