@@ -91,7 +91,12 @@ public final class LocalCluster implements AutoCloseable {
 
     /** How the SDK reaches this cluster's coordinators: with the operator certificate unless insecure. */
     public ClientSettings clientSettings() {
-        ClientSettings settings = ClientSettings.of(coordinatorAddresses());
+        return clientSettings(coordinatorAddresses());
+    }
+
+    /** As {@link #clientSettings()}, for the coordinators at {@code addresses} only. */
+    public ClientSettings clientSettings(String addresses) {
+        ClientSettings settings = ClientSettings.of(addresses);
         return secure ? settings.withTls(operator.ca(), operator.cert(), operator.key()) : settings;
     }
 

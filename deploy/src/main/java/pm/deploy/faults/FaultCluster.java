@@ -8,7 +8,6 @@ import java.util.Optional;
 import pm.client.ClusterClient;
 import pm.deploy.ChildJvm;
 import pm.deploy.LocalCluster;
-import pm.v1.LeaderInfo;
 
 /**
  * The cluster the scenarios break: a {@link LocalCluster} (embedded ZooKeeper, coordinators c1 and
@@ -28,6 +27,8 @@ final class FaultCluster implements AutoCloseable {
     private final String recoveryProblem;
     private final java.util.Map<String, List<String>> unusual = new java.util.HashMap<>(); // armed, or behind a relay: their args
     private ClusterClient client;
+    /** One client per coordinator address, to ask each whether it leads. */
+    private final java.util.Map<String, ClusterClient> direct = new java.util.concurrent.ConcurrentHashMap<>();
     private String clientAddresses = "";
     private java.io.PrintStream trace;
     private long stepFrom = System.nanoTime();
@@ -168,12 +169,7 @@ final class FaultCluster implements AutoCloseable {
 
     /** The coordinator that leads now, once one does. */
     ChildJvm awaitLeader() throws InterruptedException {
-        return Poll.value("a coordinator to lead", JOIN, () -> {
-            LeaderInfo info = client().leader();
-            return cluster.coordinators().stream()
-                    .filter(c -> c.isAlive() && c.address().equals(info.getLeaderAddress()))
-                    .findFirst();
-        });
+        return Poll.value("a coordinator to lead", JOIN, this::leaderNow);
     }
 
     /**
@@ -193,13 +189,21 @@ final class FaultCluster implements AutoCloseable {
         return newLeader(List.of(), zookeeper, zookeeper);
     }
 
+    /**
+     * Makes the standby, restarted to reach ZooKeeper at {@code zookeeper} (a relay), the leader; the
+     * old leader comes back as a standby on the direct connection. Returns the new leader.
+     */
+    ChildJvm leadAloneBehind(String zookeeper) throws IOException, InterruptedException {
+        return newLeader(List.of(), zookeeper, cluster.zookeeperAddress());
+    }
+
     /** The standby restarted with {@code args} and {@code zookeeper}, made leader; the old leader started again on {@code thenZooKeeper}. */
     private ChildJvm newLeader(List<String> args, String zookeeper, String thenZooKeeper) throws IOException, InterruptedException {
         ChildJvm leader = awaitLeader();
         ChildJvm standby = cluster.coordinators().stream().filter(c -> c != leader).findFirst().orElseThrow();
         ChildJvm next = startCoordinator(standby.name(), args, zookeeper);
         leader.close();
-        Poll.until("coordinator " + next.name() + " to lead", JOIN, () -> awaitLeaderQuietly().map(l -> l == next).orElse(false));
+        Poll.until("coordinator " + next.name() + " to lead", JOIN, () -> leaderNow().map(l -> l == next).orElse(false));
         startCoordinator(leader.name(), List.of(), thenZooKeeper);
         return next;
     }
@@ -239,9 +243,25 @@ final class FaultCluster implements AutoCloseable {
         awaitNodes(AGENTS.size());
     }
 
-    private Optional<ChildJvm> awaitLeaderQuietly() {
-        LeaderInfo info = client().leader();
-        return cluster.coordinators().stream().filter(c -> c.isAlive() && c.address().equals(info.getLeaderAddress())).findFirst();
+    /**
+     * The coordinator that says it leads now, if any, asking each in turn (a deposed leader cut off from
+     * ZooKeeper knows no leader, so one coordinator's word is not enough).
+     */
+    Optional<ChildJvm> leaderNow() {
+        for (ChildJvm c : cluster.coordinators()) {
+            if (!c.isAlive()) {
+                continue;
+            }
+            try {
+                ClusterClient one = direct.computeIfAbsent(c.address(), a -> new ClusterClient(cluster.clientSettings(a).withCallTimeout(java.time.Duration.ofSeconds(5))));
+                if (one.leader().getIsLeader()) {
+                    return Optional.of(c);
+                }
+            } catch (RuntimeException notAnswering) {
+                // restarting, or stopped: not the leader as far as anyone can tell
+            }
+        }
+        return Optional.empty();
     }
 
     @Override
@@ -249,6 +269,7 @@ final class FaultCluster implements AutoCloseable {
         if (client != null) {
             client.close();
         }
+        direct.values().forEach(ClusterClient::close);
         probe.close();
         cluster.close();
     }

@@ -11,7 +11,8 @@ import pm.coordinator.migration.CoordinatorFaultPoint;
  * {@code ./pm faults}: the fault-injection suite. Starts a local cluster (embedded ZooKeeper, two
  * coordinators, three agents, each its own JVM), then runs each scenario on fresh processes: an
  * agent killed -9 at every fault point of a migration, the coordinator leader killed -9 in each
- * journal phase, the reply to the leader's commit lost, an agent's ZooKeeper session expiring, an
+ * journal phase, the reply to the leader's commit lost (and the leader cut off from ZooKeeper
+ * from then on), an agent's ZooKeeper session expiring, an
  * agent paused past its session and the recovery grace, an agent cut off from ZooKeeper while it
  * runs (with and without checkpoints asked of it meanwhile), a node lost for good, and a channel
  * receiver's node lost holding messages accepted since its durable checkpoint. Prints each scenario with PASS or FAIL and one line of reason,
@@ -66,7 +67,8 @@ public final class FaultSuite {
         }
         all.add(new CoordinatorFaultScenario(CoordinatorFaultPoint.STARTED));
         all.add(new CoordinatorFaultScenario(CoordinatorFaultPoint.COMMITTED));
-        all.add(new CommitReplyLostScenario());
+        all.add(new CommitReplyLostScenario(false));
+        all.add(new CommitReplyLostScenario(true));
         all.add(new SessionExpiryScenario());
         all.add(new PausedPastGraceScenario());
         all.add(new CutOffScenario(0));

@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * after each connection's handshake a request's xid and type, or a reply's xid), so that it can lose
  * the reply to one chosen request: the request reaches the server and is applied, and the connection
  * breaks just as its reply comes back, before the client sees it. That is the ambiguous outcome a
- * network gives a client at the worst moment. One acceptor thread and two copying threads per
+ * network gives a client at the worst moment; optionally the relay then passes nothing more (a
+ * partition that starts at that moment) until healed. One acceptor thread and two copying threads per
  * connection, all daemons; the arming is read by all of them.
  */
 final class ZooKeeperRelay implements AutoCloseable {
@@ -31,6 +32,9 @@ final class ZooKeeperRelay implements AutoCloseable {
     private final AtomicInteger countdown = new AtomicInteger(-1);
     private volatile int armedType;
     private volatile boolean replyLost;
+    /** Once the reply is lost, every connection is dropped and new ones refused until {@link #heal}. */
+    private volatile boolean partitionAfter;
+    private volatile boolean partitioned;
 
     /** Relays to {@code target} ({@code HOST:PORT}). */
     ZooKeeperRelay(String target) throws IOException {
@@ -47,11 +51,20 @@ final class ZooKeeperRelay implements AutoCloseable {
         return "127.0.0.1:" + listener.getLocalPort();
     }
 
-    /** Loses the reply to the {@code nth} (from 1) request of op code {@code type} from now on, on whichever connection sends it. */
-    void loseReplyTo(int type, int nth) {
+    /**
+     * Loses the reply to the {@code nth} (from 1) request of op code {@code type} from now on, on whichever
+     * connection sends it; with {@code thenPartition} the relay then passes nothing until {@link #heal}.
+     */
+    void loseReplyTo(int type, int nth, boolean thenPartition) {
         replyLost = false;
+        partitionAfter = thenPartition;
         armedType = type;
         countdown.set(nth);
+    }
+
+    /** Passes connections again after a partition. */
+    void heal() {
+        partitioned = false;
     }
 
     /** Whether the armed reply has been lost (the fault fired). */
@@ -66,6 +79,10 @@ final class ZooKeeperRelay implements AutoCloseable {
                 client = listener.accept();
             } catch (IOException e) {
                 return; // closed
+            }
+            if (partitioned) {
+                closeQuietly(client);
+                continue;
             }
             try {
                 Socket server = new Socket(host, port);
@@ -120,6 +137,10 @@ final class ZooKeeperRelay implements AutoCloseable {
                     byte[] frame = forwardable(in);
                     if (doomed && frame.length >= 4 && ByteBuffer.wrap(frame).getInt(0) == doomedXid) {
                         replyLost = true;
+                        if (partitionAfter) {
+                            partitioned = true;
+                            open.forEach(ZooKeeperRelay::closeQuietly);
+                        }
                         return; // applied on the server; the client never hears of it
                     }
                     write(out, frame);
