@@ -213,8 +213,11 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private ChildJvm agent(String name, List<String> extraArgs, String zookeeperAddress) throws IOException {
-        List<String> args = new ArrayList<>(List.of("--name", name, "--data", dir.resolve(name).toString(), "--port", "0",
+        List<String> args = new ArrayList<>(List.of("--name", name, "--data", agentDataDir(name).toString(),
                 "--zookeeper", zookeeperAddress, "--capacity-mib", "2048", "--exit-with-stdin"));
+        if (!extraArgs.contains("--port")) {
+            args.addAll(List.of("--port", "0"));
+        }
         args.addAll(securityFlags(name));
         if (secure) {
             args.addAll(List.of("--image-key", secrets.imageKeys().toString()));
@@ -306,7 +309,13 @@ public final class LocalCluster implements AutoCloseable {
         return dir;
     }
 
-    private static int freePort() throws IOException {
+    /** Agent {@code name}'s data directory. */
+    public Path agentDataDir(String name) {
+        return dir.resolve(name);
+    }
+
+    /** A TCP port free on this host now. */
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }

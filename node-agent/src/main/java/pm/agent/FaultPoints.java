@@ -1,9 +1,17 @@
 package pm.agent;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 /**
  * Named points in the migration protocol where a test can make this agent die as by kill -9
- * ({@code Runtime.halt}: no shutdown hooks, no flushing), to prove what survives each phase.
- * Inert unless the agent was started with a fault point. Immutable.
+ * ({@code Runtime.halt}: no shutdown hooks, no flushing), to prove what survives each phase; or,
+ * armed as {@code hold:POINT}, wait there — it writes {@code fault-held} in its data directory and
+ * goes on once {@code fault-released} appears beside it — so that a test can cut the network at
+ * exactly that moment. Inert unless the agent was started with a fault point. Immutable; a hold
+ * blocks the thread that reached the point.
  */
 final class FaultPoints {
     static final String SOURCE_PRECOPY = "source.precopy";
@@ -16,16 +24,38 @@ final class FaultPoints {
     static final String TARGET_PREPARED = "target.prepared";
     static final String TARGET_AFTER_COMMIT = "target.after-commit";
 
-    private final String armed;
+    private static final String HOLD = "hold:";
 
-    FaultPoints(String armed) {
+    private final String armed;
+    private final Path dir;
+
+    /** {@code armed}: a point, {@code hold:} and a point, or empty; {@code dir}: where a hold's files go. */
+    FaultPoints(String armed, Path dir) {
         this.armed = armed == null ? "" : armed;
+        this.dir = dir;
     }
 
     void hit(String point) {
         if (armed.equals(point)) {
             System.err.println("fault point " + point + ": halting");
             Runtime.getRuntime().halt(137);
+        }
+        if (armed.equals(HOLD + point)) {
+            hold(point);
+        }
+    }
+
+    private void hold(String point) {
+        System.err.println("fault point " + point + ": holding until " + dir.resolve("fault-released") + " exists");
+        try {
+            Files.writeString(dir.resolve("fault-held"), point);
+            while (!Files.exists(dir.resolve("fault-released"))) {
+                Thread.sleep(10);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

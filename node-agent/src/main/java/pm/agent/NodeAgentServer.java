@@ -89,7 +89,7 @@ public final class NodeAgentServer implements AutoCloseable {
         }
         this.host = new ProcessHost(config, scheduler, stores, new ProcessRecords(data.resolve("processes")), metrics, background,
                 doorbell::ring, inputs);
-        FaultPoints faults = new FaultPoints(config.faultPoint());
+        FaultPoints faults = new FaultPoints(config.faultPoint(), data);
         Forwarding forwarding = new Forwarding(100_000);
         this.source = new MigrationSource(host, channels, metrics, faults, this::address, forwarding);
         HostedChannels local = new HostedChannels(host);
@@ -238,7 +238,7 @@ public final class NodeAgentServer implements AutoCloseable {
                 .setProcesses(count)
                 .setCpuLoad(Math.min(1.0, (double) (scheduler.running() + scheduler.runQueueLength()) / config.workers()))
                 .putAllLabels(cluster.labels())
-                .setMetricsAddress(metricsPort == 0 ? "" : config.network().advertised(metricsPort).toString())
+                .setMetricsAddress(metricsPort == 0 ? "" : config.network().advertisedHost(metricsPort).toString())
                 .setStartedMillis(startedMillis)
                 .build();
     }

@@ -13,8 +13,9 @@ public final class NetworkOptions {
             description = "Address to listen on, gRPC and metrics (default: ${DEFAULT-VALUE}); 0.0.0.0 needs --advertise.")
     String bind;
 
-    @Option(names = "--advertise", paramLabel = "HOST",
-            description = "Host name or address peers dial and certificates name (default: the --bind address).")
+    @Option(names = "--advertise", paramLabel = "HOST[:PORT]",
+            description = "Host name or address peers dial and certificates name (default: the --bind address); "
+                    + "with a port when a proxy or NAT forwards another port to --port.")
     String advertise;
 
     @Option(names = "--port", paramLabel = "P", defaultValue = "0", description = "gRPC port (default: ${DEFAULT-VALUE}, any free port).")

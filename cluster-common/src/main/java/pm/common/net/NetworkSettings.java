@@ -5,8 +5,9 @@ import java.net.InetSocketAddress;
 /**
  * Where a daemon listens and what it tells others to dial: {@code bind} (an address of this host; never
  * a silent wildcard), the gRPC and metrics ports (0 = any free port), and the advertised host (what it
- * registers in ZooKeeper and puts in its certificate's names). Without an advertised host the bind
- * address is advertised, which a wildcard bind cannot be.
+ * registers in ZooKeeper and puts in its certificate's names), optionally with a port of its own
+ * ({@code HOST:PORT}: a proxy or NAT forwards it to the gRPC port). Without an advertised host the
+ * bind address is advertised, which a wildcard bind cannot be.
  */
 public record NetworkSettings(String bind, int port, int metricsPort, String advertiseHost) {
     public static final NetworkSettings LOOPBACK = new NetworkSettings("127.0.0.1", 0, 0, null);
@@ -23,6 +24,9 @@ public record NetworkSettings(String bind, int port, int metricsPort, String adv
         }
         if (advertiseHost == null && isWildcard(bind)) {
             throw new IllegalArgumentException("--bind " + bind + " listens on every address; say which one peers dial with --advertise");
+        }
+        if (advertiseHost != null && hasPort(advertiseHost)) {
+            HostPort.parse(advertiseHost); // a malformed one is refused at start, not at the first registration
         }
     }
 
@@ -42,9 +46,26 @@ public record NetworkSettings(String bind, int port, int metricsPort, String adv
         return new InetSocketAddress(bind, metricsPort);
     }
 
-    /** What peers dial to reach the port this daemon got. */
+    /** What peers dial to reach the gRPC port this daemon got: the advertised port if one was given. */
     public HostPort advertised(int actualPort) {
-        return new HostPort(advertiseHost != null ? advertiseHost : bind, actualPort);
+        if (advertiseHost != null && hasPort(advertiseHost)) {
+            return HostPort.parse(advertiseHost);
+        }
+        return advertisedHost(actualPort);
+    }
+
+    /** The advertised host (or the bind address) with {@code actualPort}: for the metrics port, never forwarded. */
+    public HostPort advertisedHost(int actualPort) {
+        if (advertiseHost == null) {
+            return new HostPort(bind, actualPort);
+        }
+        return new HostPort(hasPort(advertiseHost) ? HostPort.parse(advertiseHost).host() : advertiseHost, actualPort);
+    }
+
+    /** {@code host:port} or {@code [v6]:port}, not a bare IPv6 address (colons of its own). */
+    private static boolean hasPort(String advertised) {
+        int colon = advertised.lastIndexOf(':');
+        return colon > 0 && (advertised.startsWith("[") ? advertised.charAt(colon - 1) == ']' : advertised.indexOf(':') == colon);
     }
 
     private static boolean isWildcard(String address) {

@@ -57,7 +57,7 @@ final class CommitReplyLostScenario implements Scenario {
             } else if (!call.equals("committed")) {
                 throw new ScenarioFailure("the migration was committed but its caller was told: " + call.split("\n")[0]);
             }
-            Poll.until(id + " thawed on its settled owner", ExactlyOnce.SETTLE, () -> thawed(cluster, id));
+            Poll.until(id + " thawed on its settled owner", ExactlyOnce.SETTLE, () -> Migrations.thawed(cluster, id));
             String owner = ExactlyOnce.awaitSettled(cluster, id);
             if (!owner.equals(TARGET)) {
                 throw new ScenarioFailure(id + " settled on " + owner + " although the commit to " + TARGET + " was applied");
@@ -74,16 +74,6 @@ final class CommitReplyLostScenario implements Scenario {
             ExactlyOnce.cleanUp(cluster, id);
             cluster.leadBehind(cluster.local().zookeeperAddress());
             relay.close();
-        }
-    }
-
-    /** Thaws {@code id}; false while the cluster refuses (the migration still being settled). */
-    private static boolean thawed(FaultCluster cluster, String id) {
-        try {
-            cluster.client().thaw(id);
-            return true;
-        } catch (RuntimeException notYet) {
-            return false;
         }
     }
 }

@@ -44,7 +44,7 @@ final class CoordinatorFaultScenario implements Scenario {
             ChildJvm successor = cluster.awaitLeader();
             cluster.step(successor.name() + " leads");
             Poll.until(id + " held by its record's owner alone, and thawed", ExactlyOnce.SETTLE, () -> heldByOwnerAlone(cluster, id)
-                    && thawed(cluster, id));
+                    && Migrations.thawed(cluster, id));
             String owner = ExactlyOnce.awaitSettled(cluster, id);
             cluster.step("settled on " + owner);
             if (!owner.equals(expectedOwner)) {
@@ -65,15 +65,5 @@ final class CoordinatorFaultScenario implements Scenario {
         String owner = ExactlyOnce.ownershipRecord(cluster, id).getNode();
         return cluster.probe().snapshot(5_000).entrySet().stream()
                 .allMatch(agent -> agent.getKey().equals(owner) == agent.getValue().containsKey(id));
-    }
-
-    /** Thaws {@code id}; false while the cluster refuses (a migration still being settled). */
-    private static boolean thawed(FaultCluster cluster, String id) {
-        try {
-            cluster.client().thaw(id);
-            return true;
-        } catch (RuntimeException notYet) {
-            return false;
-        }
     }
 }

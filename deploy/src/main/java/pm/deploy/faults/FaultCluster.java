@@ -253,7 +253,8 @@ final class FaultCluster implements AutoCloseable {
                 continue;
             }
             try {
-                ClusterClient one = direct.computeIfAbsent(c.address(), a -> new ClusterClient(cluster.clientSettings(a).withCallTimeout(java.time.Duration.ofSeconds(5))));
+                ClusterClient one = direct.computeIfAbsent(c.address(),
+                        a -> new ClusterClient(cluster.clientSettings(a).withCallTimeout(java.time.Duration.ofSeconds(5))));
                 if (one.leader().getIsLeader()) {
                     return Optional.of(c);
                 }

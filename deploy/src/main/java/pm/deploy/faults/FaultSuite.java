@@ -13,7 +13,8 @@ import pm.coordinator.migration.CoordinatorFaultPoint;
  * agent killed -9 at every fault point of a migration, the coordinator leader killed -9 in each
  * journal phase, the reply to the leader's commit lost (and the leader cut off from ZooKeeper
  * from then on), an agent's ZooKeeper session expiring, an
- * agent paused past its session and the recovery grace, an agent cut off from ZooKeeper while it
+ * agent paused past its session and the recovery grace, a migration's target partitioned from gRPC
+ * before and after the commit point, an agent cut off from ZooKeeper while it
  * runs (with and without checkpoints asked of it meanwhile), a node lost for good, and a channel
  * receiver's node lost holding messages accepted since its durable checkpoint. Prints each scenario with PASS or FAIL and one line of reason,
  * then {@code N passed, M failed}; exits 0 only if all passed. {@code --only TEXT} runs the
@@ -71,6 +72,9 @@ public final class FaultSuite {
         all.add(new CommitReplyLostScenario(true));
         all.add(new SessionExpiryScenario());
         all.add(new PausedPastGraceScenario());
+        for (String point : List.of("target.precopy", "source.final-sent", "target.after-commit")) {
+            all.add(new TargetPartitionedScenario(point));
+        }
         all.add(new CutOffScenario(0));
         all.add(new CutOffScenario(300));
         all.add(new NodeLostScenario());

@@ -59,4 +59,14 @@ final class Migrations {
             throw new ScenarioFailure("the migration of " + id + " to " + target + " did not return within 120 s");
         }
     }
+
+    /** Thaws {@code id}; false while the cluster refuses (a migration still being settled, or not adopted yet). */
+    static boolean thawed(FaultCluster cluster, String id) {
+        try {
+            cluster.client().thaw(id);
+            return true;
+        } catch (RuntimeException notYet) {
+            return false;
+        }
+    }
 }
