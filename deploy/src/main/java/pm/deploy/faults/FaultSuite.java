@@ -10,15 +10,17 @@ import pm.coordinator.migration.CoordinatorFaultPoint;
 /**
  * {@code ./pm faults}: the fault-injection suite. Starts a local cluster (embedded ZooKeeper, two
  * coordinators, three agents, each its own JVM), then runs each scenario on fresh processes: an
- * agent killed -9 at every fault point of a migration, the coordinator leader killed -9 in each
- * journal phase, the reply to the leader's commit lost (and the leader cut off from ZooKeeper
- * from then on), an agent's ZooKeeper session expiring, an
- * agent paused past its session and the recovery grace, a migration's target partitioned from gRPC
- * before and after the commit point, an agent cut off from ZooKeeper while it
- * runs (with and without checkpoints asked of it meanwhile), a node lost for good, and a channel
- * receiver's node lost holding messages accepted since its durable checkpoint. Prints each scenario with PASS or FAIL and one line of reason,
- * then {@code N passed, M failed}; exits 0 only if all passed. {@code --only TEXT} runs the
- * scenarios whose name contains TEXT; {@code --verbose} prints each scenario's steps with their times.
+ * agent killed -9 at every fault point of a migration; the coordinator leader killed -9 in each
+ * journal phase; the reply to the leader's commit lost (and the leader cut off from ZooKeeper from
+ * then on); an agent's ZooKeeper session expiring; an agent paused past its session and the
+ * recovery grace; a migration's target partitioned from gRPC before and after the commit point, and
+ * its source cut off from ZooKeeper once it sent the final frame; an agent cut off from ZooKeeper
+ * while it runs (with and without checkpoints asked of it meanwhile); a node lost for good; a channel
+ * receiver's node lost holding messages accepted since its durable checkpoint; and a channel sender's
+ * node lost (recovered from a checkpoint older than what its receiver has). Prints each scenario with
+ * PASS or FAIL and one line of reason, then {@code N passed, M failed}; exits 0 only if all passed.
+ * {@code --only TEXT} runs the scenarios whose name contains TEXT; {@code --verbose} prints each
+ * scenario's steps with their times.
  */
 public final class FaultSuite {
     /** The counter as every scenario runs it: long enough to be interrupted mid-way on a slow machine. */
@@ -73,12 +75,14 @@ public final class FaultSuite {
         all.add(new SessionExpiryScenario());
         all.add(new PausedPastGraceScenario());
         for (String point : List.of("target.precopy", "source.final-sent", "target.after-commit")) {
-            all.add(new TargetPartitionedScenario(point));
+            all.add(new PartitionedMigrationScenario(PartitionedMigrationScenario.Link.TARGET_GRPC, point));
         }
+        all.add(new PartitionedMigrationScenario(PartitionedMigrationScenario.Link.SOURCE_ZOOKEEPER, "source.final-sent"));
         all.add(new CutOffScenario(0));
         all.add(new CutOffScenario(300));
         all.add(new NodeLostScenario());
         all.add(new ChannelReceiverLostScenario());
+        all.add(new ChannelSenderLostScenario());
         return all;
     }
 

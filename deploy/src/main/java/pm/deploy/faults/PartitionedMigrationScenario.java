@@ -11,52 +11,67 @@ import java.util.concurrent.TimeoutException;
 import pm.deploy.LocalCluster;
 
 /**
- * The migration target is partitioned from every other party's gRPC at a chosen moment of a
- * migration a1 → a2: a2 advertises a relay in this JVM (what the coordinators and a1 dial; its own
- * ZooKeeper connection is direct), and the agent armed with {@code hold:POINT} waits at that point
- * until the relay is cut, then goes on. Before the commit point the migration must abort and the
- * process go on at the source; after it, the process runs on the target. Either way exactly once,
+ * A link is cut at a chosen moment of a migration a1 → a2, through a relay in this JVM: the target's
+ * gRPC (a2 advertises the relay, so the coordinators and a1 lose it; its ZooKeeper link is direct),
+ * or the source's ZooKeeper link. The agent armed with {@code hold:POINT} waits at that point until
+ * the relay is cut, then goes on. With the target cut, before the commit point the migration must
+ * abort and the process go on at the source, after it the process runs on the target; with the
+ * source cut from ZooKeeper (it fences its processes) either end is right. Always exactly once,
  * output exact. The counter is frozen before the migration and thawed once it is settled, so it is
  * alive when the fault fires. Both agents are started again plain afterwards.
  */
-final class TargetPartitionedScenario implements Scenario {
+final class PartitionedMigrationScenario implements Scenario {
     private static final String SOURCE = "a1";
     private static final String TARGET = "a2";
 
+    /** What the relay carries. */
+    enum Link {
+        TARGET_GRPC,
+        SOURCE_ZOOKEEPER
+    }
+
+    private final Link link;
     private final String point;
 
     /** {@code point}: a fault point ({@code source.*} held by the source, {@code target.*} by the target). */
-    TargetPartitionedScenario(String point) {
+    PartitionedMigrationScenario(Link link, String point) {
+        this.link = link;
         this.point = point;
     }
 
     @Override
     public String name() {
-        return "migration target partitioned from gRPC at " + point;
+        return (link == Link.TARGET_GRPC ? "migration target partitioned from gRPC at " : "migration source cut off from ZooKeeper at ")
+                + point;
     }
 
     @Override
     public String run(FaultCluster cluster, CounterWorkload counter) throws Exception {
         cluster.disarmAgents();
-        String id = "p-partitioned-" + point.replace('.', '-');
+        String id = "p-" + link.name().toLowerCase(java.util.Locale.ROOT) + "-" + point.replace('.', '-');
         String holder = point.startsWith("source.") ? SOURCE : TARGET;
-        String expectedOwner = point.endsWith("after-commit") ? TARGET : SOURCE;
+        List<String> expectedOwners = link == Link.SOURCE_ZOOKEEPER ? List.of(SOURCE, TARGET)
+                : List.of(point.endsWith("after-commit") ? TARGET : SOURCE);
         Path held = cluster.local().agentDataDir(holder).resolve("fault-held");
         Path released = cluster.local().agentDataDir(holder).resolve("fault-released");
         Files.deleteIfExists(held);
         Files.deleteIfExists(released);
         int port = LocalCluster.freePort();
-        TcpProxy relay = new TcpProxy("127.0.0.1:" + port);
+        TcpProxy relay = new TcpProxy(link == Link.TARGET_GRPC ? "127.0.0.1:" + port : cluster.local().zookeeperAddress());
+        String cut = link == Link.TARGET_GRPC ? TARGET : SOURCE;
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
-            List<String> targetArgs = new ArrayList<>(List.of("--port", Integer.toString(port), "--advertise", relay.address()));
-            if (holder.equals(TARGET)) {
-                targetArgs.addAll(List.of("--fault-point", "hold:" + point));
+            List<String> hold = List.of("--fault-point", "hold:" + point);
+            List<String> sourceArgs = holder.equals(SOURCE) ? hold : List.of();
+            List<String> targetArgs = new ArrayList<>(holder.equals(TARGET) ? hold : List.of());
+            if (link == Link.TARGET_GRPC) {
+                targetArgs.addAll(List.of("--port", Integer.toString(port), "--advertise", relay.address()));
+                cluster.restartAgent(SOURCE, sourceArgs);
             } else {
-                cluster.restartAgent(SOURCE, List.of("--fault-point", "hold:" + point));
+                cluster.restartAgent(SOURCE, sourceArgs, relay.address());
             }
             cluster.restartAgent(TARGET, targetArgs);
             cluster.awaitNodes(FaultCluster.AGENTS.size());
-            cluster.step(TARGET + " behind the relay, " + holder + " holding at " + point);
+            cluster.step(cut + " behind the relay, " + holder + " holding at " + point);
             Migrations.spawnUnderWay(cluster, counter, id, SOURCE, 0);
             cluster.client().freeze(id);
             CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> {
@@ -73,18 +88,18 @@ final class TargetPartitionedScenario implements Scenario {
             }
             relay.cut();
             Files.writeString(released, "");
-            cluster.step("cut " + TARGET + " off at " + point);
+            cluster.step("cut " + cut + " off at " + point);
             String outcome = outcome(call);
             cluster.step("migration " + outcome.split("\n")[0]);
             relay.heal();
             Poll.until(id + " thawed on its settled owner", ExactlyOnce.SETTLE, () -> Migrations.thawed(cluster, id));
             String owner = ExactlyOnce.awaitSettled(cluster, id);
-            if (!owner.equals(expectedOwner)) {
-                throw new ScenarioFailure(id + " settled on " + owner + ", expected " + expectedOwner + " (migration " + outcome + ")");
+            if (!expectedOwners.contains(owner)) {
+                throw new ScenarioFailure(id + " settled on " + owner + ", expected " + expectedOwners + " (migration " + outcome + ")");
             }
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             ExactlyOnce.requireNeverTwice(sampler);
-            return TARGET + " cut off at " + point + "; migration " + outcome.split("\n")[0] + "; settled on " + owner + "; output exact";
+            return cut + " cut off at " + point + "; migration " + outcome.split("\n")[0] + "; settled on " + owner + "; output exact";
         } finally {
             ExactlyOnce.cleanUp(cluster, id);
             Files.writeString(released, ""); // a holder still waiting goes on, whatever failed
