@@ -12,18 +12,34 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A TCP relay on 127.0.0.1 in front of one address, which the suite can {@link #cut} (every open
  * connection dropped, new ones closed as soon as they arrive) and {@link #heal}: it cuts one agent off
- * from ZooKeeper while the agent itself keeps running. One acceptor thread and two copying threads
- * per connection, all daemons; {@code cut} is read by all of them.
+ * from ZooKeeper, or from its peers, while the agent itself keeps running. Each connection is relayed
+ * by a {@link Relay}: bytes copied both ways, or a protocol read frame by frame. One acceptor thread
+ * and the relay's threads per connection, all daemons; {@code cut} is read by all of them.
  */
 final class TcpProxy implements AutoCloseable {
+    /** Starts relaying one accepted connection between {@code client} and {@code server} (on threads of its own). */
+    interface Relay {
+        void start(Socket client, Socket server);
+    }
+
     private final ServerSocket listener;
     private final String host;
     private final int port;
+    private final Relay relay;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private volatile boolean cut;
 
-    /** Relays to {@code target} ({@code HOST:PORT}). */
+    /** Relays to {@code target} ({@code HOST:PORT}), copying bytes both ways. */
     TcpProxy(String target) throws IOException {
+        this(target, null);
+    }
+
+    /** Relays to {@code target} ({@code HOST:PORT}) with {@code relay} (null: copying bytes both ways). */
+    TcpProxy(String target, Relay relay) throws IOException {
+        this.relay = relay != null ? relay : (client, server) -> {
+            copy(client, server);
+            copy(server, client);
+        };
         int colon = target.lastIndexOf(':');
         this.host = target.substring(0, colon);
         this.port = Integer.parseInt(target.substring(colon + 1));
@@ -63,16 +79,15 @@ final class TcpProxy implements AutoCloseable {
                 Socket outbound = new Socket(host, port);
                 open.add(inbound);
                 open.add(outbound);
-                relay(inbound, outbound);
-                relay(outbound, inbound);
+                relay.start(inbound, outbound);
             } catch (IOException e) {
                 closeQuietly(inbound); // the target is down: the client sees its connection drop
             }
         }
     }
 
-    private void relay(Socket from, Socket to) {
-        Thread t = new Thread(() -> {
+    private void copy(Socket from, Socket to) {
+        onThread(() -> {
             byte[] buffer = new byte[16 << 10];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n; (n = in.read(buffer)) >= 0; ) {
@@ -81,12 +96,22 @@ final class TcpProxy implements AutoCloseable {
             } catch (IOException e) {
                 // one side closed or was cut
             } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-                open.remove(from);
-                open.remove(to);
+                drop(from, to);
             }
-        }, "pm-faults-proxy-relay");
+        });
+    }
+
+    /** Closes a relayed connection's two sockets. */
+    void drop(Socket client, Socket server) {
+        closeQuietly(client);
+        closeQuietly(server);
+        open.remove(client);
+        open.remove(server);
+    }
+
+    /** Runs {@code r} on a daemon thread of the proxy's. */
+    static void onThread(Runnable r) {
+        Thread t = new Thread(r, "pm-faults-proxy-relay");
         t.setDaemon(true);
         t.start();
     }
