@@ -4,6 +4,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Named points in the migration protocol where a test can make this agent die as by kill -9
@@ -46,11 +50,17 @@ final class FaultPoints {
     }
 
     private void hold(String point) {
-        System.err.println("fault point " + point + ": holding until " + dir.resolve("fault-released") + " exists");
-        try {
+        Path released = dir.resolve("fault-released");
+        System.err.println("fault point " + point + ": holding until " + released + " exists");
+        try (WatchService watch = dir.getFileSystem().newWatchService()) {
+            dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE); // before the check: a creation in between wakes it
             Files.writeString(dir.resolve("fault-held"), point);
-            while (!Files.exists(dir.resolve("fault-released"))) {
-                Thread.sleep(10);
+            while (!Files.exists(released)) {
+                WatchKey key = watch.poll(1, TimeUnit.SECONDS);
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
