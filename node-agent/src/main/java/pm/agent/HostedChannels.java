@@ -28,6 +28,9 @@ final class HostedChannels implements LocalProcesses {
             return new Absent();
         }
         ProcessState state = h.state;
+        if (state == ProcessState.PROCESS_STATE_EXITED || state == ProcessState.PROCESS_STATE_FAILED) {
+            return new Ended(); // also one brought back by a restart or a recovery, which holds no process
+        }
         WasiProcess p = h.process;
         if (p == null) {
             return new Busy("process " + processId + " is " + state);
@@ -40,7 +43,6 @@ final class HostedChannels implements LocalProcesses {
                 }
             }, h.durability);
             case PROCESS_STATE_KILLED -> new Absent();
-            case PROCESS_STATE_EXITED, PROCESS_STATE_FAILED -> new Ended();
             // PREPARED: a migration's target copy, which dies if the migration aborts.
             default -> new Busy("process " + processId + " is " + state);
         };

@@ -233,6 +233,22 @@ class ChannelTest {
         }
     }
 
+    @Test
+    void messagesToAProcessThatHasEndedAreDroppedNotKeptForever() throws Exception {
+        try (Agents agents = new Agents(dir)) {
+            List<NodeAgentServer> nodes = cluster(agents);
+            spawn(agents, nodes.get(1), "brief", consumer(1, 0)); // takes one message, replies, ends
+            spawn(agents, nodes.get(0), "talker", producer(50, "brief", 0));
+            awaitEnd(agents.stub(nodes.get(1)), "brief");
+            awaitEnd(agents.stub(nodes.get(0)), "talker");
+
+            ProcessRef talker = ProcessRef.newBuilder().setProcessId("talker").build();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                    .until(() -> agents.stub(nodes.get(0)).get(talker).getOutboxMessages() == 0);
+            assertThat(Agents.follow(agents.stub(nodes.get(0)), "talker", 0, new long[1])).endsWith(": bye from brief\n");
+        }
+    }
+
     /** Waits until the processes stop retiring instructions (they are parked in a receive). */
     private static void awaitIdle(NodeAgentGrpc.NodeAgentBlockingStub agent, List<String> ids) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
