@@ -316,9 +316,11 @@ public final class ProcessLifecycle {
                 }
             }
         }
-        store.delete(id, read.version());
+        OwnershipRecord deleted = deleteKilled(read);
         java.util.Set<String> holders = new java.util.HashSet<>(r.getCheckpointNodesList());
         holders.addAll(r.getEndedCopyNodesList());
+        holders.addAll(deleted.getCheckpointNodesList());
+        holders.addAll(deleted.getEndedCopyNodesList());
         for (String holder : holders) {
             if (!holder.equals(r.getOwner())) {
                 checkpoints.dropReplica(holder, id);
@@ -326,6 +328,31 @@ public final class ProcessLifecycle {
         }
         events.publish(ClusterEvent.Kind.KIND_KILLED, id, r.getOwner(), r.getEpoch(), "killed");
         return ProcessViews.of(r.toBuilder().setState(ProcessState.PROCESS_STATE_KILLED).build(), info);
+    }
+
+    /**
+     * Deletes the record of a process its owner just killed, re-reading it on a lost race (the leader's
+     * checkpoint loop may have named a checkpoint or an ended copy meanwhile) as long as it names the same
+     * owner and epoch; returns the record as deleted.
+     */
+    private OwnershipRecord deleteKilled(Versioned<OwnershipRecord> read) {
+        Versioned<OwnershipRecord> current = read;
+        for (int attempt = 0; ; attempt++) {
+            try {
+                store.delete(current.value().getProcessId(), current.version());
+                return current.value();
+            } catch (ClusterException e) {
+                if (e.reason() != ClusterException.Reason.CONFLICT || attempt >= 4) {
+                    throw e;
+                }
+                current = store.get(read.value().getProcessId());
+                OwnershipRecord now = current.value();
+                if (!now.getOwner().equals(read.value().getOwner()) || now.getEpoch() != read.value().getEpoch()
+                        || !now.getMigrationId().isEmpty()) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private interface OwnerCall {
