@@ -75,6 +75,14 @@ final class ExactlyOnce {
         return cluster.agent(owner).isAlive() ? Optional.of(owner) : Optional.empty();
     }
 
+    /** Waits until {@code id}'s record names a checkpoint held by two nodes (one a recovery can start from); returns the record. */
+    static ClusterProcess awaitDurableCheckpoint(FaultCluster cluster, String id) throws InterruptedException {
+        return Poll.value("a durable checkpoint of " + id + " (held by two nodes)", Duration.ofMinutes(2), () -> {
+            ClusterProcess p = ownershipRecord(cluster, id);
+            return p.getCheckpointNodesCount() >= 2 ? Optional.of(p) : Optional.empty();
+        });
+    }
+
     /** The one ownership record of {@code id}; fails the scenario if there is none or more than one. */
     static ClusterProcess ownershipRecord(FaultCluster cluster, String id) {
         List<ClusterProcess> records = cluster.client().list().stream().filter(p -> p.getProcessId().equals(id)).toList();

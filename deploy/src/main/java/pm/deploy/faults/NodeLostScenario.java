@@ -1,6 +1,5 @@
 package pm.deploy.faults;
 
-import java.time.Duration;
 import java.util.List;
 import pm.v1.ClusterProcess;
 
@@ -29,10 +28,7 @@ final class NodeLostScenario implements Scenario {
         String id = "p-node-lost";
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
             Migrations.spawnUnderWay(cluster, counter, id, NODE, CHECKPOINT_MILLIS);
-            ClusterProcess durable = Poll.value("a durable checkpoint of " + id + " (held by two nodes)", Duration.ofMinutes(2), () -> {
-                ClusterProcess p = ExactlyOnce.ownershipRecord(cluster, id);
-                return p.getCheckpointNodesCount() >= 2 ? java.util.Optional.of(p) : java.util.Optional.empty();
-            });
+            ClusterProcess durable = ExactlyOnce.awaitDurableCheckpoint(cluster, id);
             cluster.step("durable checkpoint on " + durable.getCheckpointNodesList());
             cluster.agent(NODE).kill();
             Poll.until(id + " to be recovered on another node", ExactlyOnce.SETTLE,

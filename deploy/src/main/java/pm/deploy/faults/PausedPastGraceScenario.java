@@ -5,7 +5,6 @@ import java.util.Optional;
 import pm.client.SpawnOptions;
 import pm.deploy.ChildJvm;
 import pm.deploy.DemoGuest;
-import pm.v1.ClusterProcess;
 import pm.v1.ProcessInfo;
 
 /**
@@ -40,10 +39,7 @@ final class PausedPastGraceScenario implements Scenario {
                     .withArgs(Integer.toString(STEPS), "20", Integer.toString(WORK)).onNode(NODE, false)
                     .checkpointEvery(Duration.ofSeconds(1)).build());
             int seen = DemoSteps.await(cluster, id, 5, STEPS, WORK);
-            Poll.value("a durable checkpoint of " + id + " (held by two nodes)", Duration.ofMinutes(2), () -> {
-                ClusterProcess p = ExactlyOnce.ownershipRecord(cluster, id);
-                return p.getCheckpointNodesCount() >= 2 ? Optional.of(p) : Optional.empty();
-            });
+            ExactlyOnce.awaitDurableCheckpoint(cluster, id);
             ChildJvm agent = cluster.agent(NODE);
             String owner;
             Signals.stop(agent.pid());

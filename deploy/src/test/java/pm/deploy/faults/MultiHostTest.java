@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,10 +52,7 @@ class MultiHostTest {
                     seen = awaitSteps(cluster, id, seen + 5);
                 }
                 cluster.client().checkpoint(id, false);
-                ClusterProcess durable = Poll.value("a checkpoint of " + id + " held by two nodes", Duration.ofSeconds(90), () -> {
-                    ClusterProcess p = ExactlyOnce.ownershipRecord(cluster, id);
-                    return p.getCheckpointNodesCount() >= 2 ? Optional.of(p) : Optional.empty();
-                });
+                ClusterProcess durable = ExactlyOnce.awaitDurableCheckpoint(cluster, id);
                 String lost = durable.getNode();
                 if (network.isolated()) {
                     network.cut(lost);
