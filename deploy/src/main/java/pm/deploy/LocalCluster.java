@@ -34,7 +34,8 @@ public final class LocalCluster implements AutoCloseable {
     private TlsFiles operator;
     private final List<String> agentArgs;
     private final List<String> coordinatorArgs;
-    private ChildJvm zookeeper;
+    private final List<ChildJvm> zookeepers = new ArrayList<>();
+    private int zookeeperServers = 1;
     private final Map<String, ChildJvm> coordinators = new LinkedHashMap<>();
     private final Map<String, ChildJvm> agents = new LinkedHashMap<>();
     private List<String> jvmOptions = List.of();
@@ -58,6 +59,12 @@ public final class LocalCluster implements AutoCloseable {
      */
     public LocalCluster withHosts(java.util.function.Function<String, Host> placement) {
         this.placement = placement;
+        return this;
+    }
+
+    /** ZooKeeper as an ensemble of {@code servers} (each its own JVM) instead of one embedded server. */
+    public LocalCluster withEnsemble(int servers) {
+        this.zookeeperServers = servers;
         return this;
     }
 
@@ -152,21 +159,42 @@ public final class LocalCluster implements AutoCloseable {
         List<ChildJvm> started = new ArrayList<>();
         for (String name : names) {
             stop(agents.remove(name));
-            started.add(agent(name, List.of(), zookeeper.address()));
+            started.add(agent(name, List.of(), zookeeperAddress()));
         }
         startAll(started);
         started.forEach(a -> agents.put(a.name(), a));
         return started;
     }
 
-    /** Starts only the embedded ZooKeeper; coordinators and agents follow by name. */
+    /**
+     * Starts only ZooKeeper (one embedded server, or the ensemble's servers side by side: none serves
+     * before a quorum has formed); coordinators and agents follow by name.
+     */
     public LocalCluster startZooKeeper() throws IOException, InterruptedException {
         setUpSecurity();
-        zookeeper = new ChildJvm("zookeeper", dir.resolve("logs/zookeeper.log"), placement.apply("zookeeper").launcher(), List.of(),
-                "pm.deploy.EmbeddedZooKeeperMain", List.of("--data", dir.resolve("zookeeper").toString(), "--port",
-                        Integer.toString(freePort()), "--bind", placement.apply("zookeeper").address(), "--exit-with-stdin"));
-        zookeeper.start(120);
+        Host host = placement.apply("zookeeper");
+        List<String> peers = new ArrayList<>();
+        for (int id = 1; zookeeperServers > 1 && id <= zookeeperServers; id++) {
+            peers.addAll(List.of("--peer", id + "=" + host.address() + ":" + freePort() + ":" + freePort()));
+        }
+        for (int id = 1; id <= zookeeperServers; id++) {
+            String name = zookeeperServers == 1 ? "zookeeper" : "zookeeper" + id;
+            List<String> args = new ArrayList<>(List.of("--data", dir.resolve(name).toString(), "--port", Integer.toString(freePort()),
+                    "--bind", host.address(), "--exit-with-stdin"));
+            if (!peers.isEmpty()) {
+                args.addAll(List.of("--server-id", Integer.toString(id)));
+                args.addAll(peers);
+            }
+            zookeepers.add(new ChildJvm(name, dir.resolve("logs/" + name + ".log"), host.launcher(), List.of(),
+                    "pm.deploy.EmbeddedZooKeeperMain", args));
+        }
+        startAll(zookeepers);
         return this;
+    }
+
+    /** The ZooKeeper servers: one, or the ensemble's. A stopped one starts again with {@link ChildJvm#start}. */
+    public List<ChildJvm> zookeeperServers() {
+        return List.copyOf(zookeepers);
     }
 
     public ChildJvm startCoordinator(String name, int port) throws IOException, InterruptedException {
@@ -175,7 +203,7 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Starts coordinator {@code name} (again, if one of that name ran: the old one is stopped first) with {@code extraArgs}. */
     public ChildJvm startCoordinator(String name, int port, List<String> extraArgs) throws IOException, InterruptedException {
-        return startCoordinator(name, port, extraArgs, zookeeper.address());
+        return startCoordinator(name, port, extraArgs, zookeeperAddress());
     }
 
     /** As {@link #startCoordinator(String, int, List)}, reaching ZooKeeper at {@code zookeeperAddress} (a relay, say). */
@@ -196,7 +224,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public ChildJvm startAgent(String name) throws IOException, InterruptedException {
-        return startAgent(name, List.of(), zookeeper.address());
+        return startAgent(name, List.of(), zookeeperAddress());
     }
 
     /**
@@ -272,8 +300,9 @@ public final class LocalCluster implements AutoCloseable {
         return true;
     }
 
+    /** The connect string: the one server's address, or the ensemble's, comma-separated. */
     public String zookeeperAddress() {
-        return zookeeper.address();
+        return zookeepers.stream().map(ChildJvm::address).collect(Collectors.joining(","));
     }
 
     /** The coordinators' addresses, comma-separated: what the SDK and pmctl take. */
@@ -335,8 +364,8 @@ public final class LocalCluster implements AutoCloseable {
         for (ChildJvm c : coordinators.values()) {
             c.close();
         }
-        if (zookeeper != null) {
-            zookeeper.close();
+        for (ChildJvm z : zookeepers) {
+            z.close();
         }
     }
 }

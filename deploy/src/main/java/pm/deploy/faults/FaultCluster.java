@@ -52,8 +52,19 @@ final class FaultCluster implements AutoCloseable {
     /** {@link #start(Path)} with each daemon on the host {@code placement} names (a test bed of several hosts). */
     static FaultCluster start(Path dir, java.util.function.Function<String, pm.deploy.hosts.Host> placement)
             throws IOException, InterruptedException {
-        LocalCluster cluster = new LocalCluster(dir, List.of("--zk-session-timeout-ms", Integer.toString(AGENT_SESSION_MILLIS)), List.of())
-                .withHosts(placement);
+        return start(newCluster(dir).withHosts(placement));
+    }
+
+    /** {@link #start(Path)} on a ZooKeeper ensemble of {@code servers}, each its own JVM. */
+    static FaultCluster startOnEnsemble(Path dir, int servers) throws IOException, InterruptedException {
+        return start(newCluster(dir).withEnsemble(servers));
+    }
+
+    private static LocalCluster newCluster(Path dir) {
+        return new LocalCluster(dir, List.of("--zk-session-timeout-ms", Integer.toString(AGENT_SESSION_MILLIS)), List.of());
+    }
+
+    private static FaultCluster start(LocalCluster cluster) throws IOException, InterruptedException {
         try {
             cluster.startZooKeeper();
             List<String> recovery = List.of("--recovery-grace-ms", Integer.toString(RECOVERY_GRACE_MILLIS));

@@ -12,7 +12,7 @@ import pm.coordinator.migration.CoordinatorFaultPoint;
  * coordinators, three agents, each its own JVM), then runs each scenario on fresh processes: an
  * agent killed -9 at every fault point of a migration; the coordinator leader killed -9 in each
  * journal phase; the reply to the leader's commit lost (and the leader cut off from ZooKeeper from
- * then on); an agent's ZooKeeper session expiring; an agent paused past its session and the
+ * then on); the leading server of a ZooKeeper ensemble killed at a commit (on a cluster of its own); an agent's ZooKeeper session expiring; an agent paused past its session and the
  * recovery grace; a migration's target partitioned from gRPC before and after the commit point, and
  * its source cut off from ZooKeeper once it sent the final frame; an agent cut off from ZooKeeper
  * while it runs (with and without checkpoints asked of it meanwhile); a node lost for good; a channel
@@ -72,6 +72,7 @@ public final class FaultSuite {
         all.add(new CoordinatorFaultScenario(CoordinatorFaultPoint.COMMITTED));
         all.add(new CommitReplyLostScenario(false));
         all.add(new CommitReplyLostScenario(true));
+        all.add(new EnsembleServerLostScenario());
         all.add(new SessionExpiryScenario());
         all.add(new PausedPastGraceScenario());
         for (String point : List.of("target.precopy", "source.final-sent", "target.after-commit")) {

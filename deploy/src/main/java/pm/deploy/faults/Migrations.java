@@ -47,16 +47,29 @@ final class Migrations {
      * caller saw (a fault breaks the call: what matters is what survives it). Bounded in time.
      */
     static String migrate(ClusterClient client, String id, String target) throws InterruptedException {
-        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> {
-            client.migrate(id, target);
-            return "committed";
+        return outcome(migrateAsync(client, id, target), id);
+    }
+
+    /** As {@link #migrate}, returning at once: the call goes on in the background while the scenario breaks something. */
+    static CompletableFuture<String> migrateAsync(ClusterClient client, String id, String target) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                client.migrate(id, target);
+                return "committed";
+            } catch (RuntimeException e) {
+                return "failed: " + e.getMessage();
+            }
         });
+    }
+
+    /** What a migration call of {@code id} returned, waiting for it up to 120 s. */
+    static String outcome(CompletableFuture<String> call, String id) throws InterruptedException {
         try {
             return call.get(120, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             return "failed: " + e.getCause().getMessage();
         } catch (TimeoutException e) {
-            throw new ScenarioFailure("the migration of " + id + " to " + target + " did not return within 120 s");
+            throw new ScenarioFailure("the migration of " + id + " did not return within 120 s");
         }
     }
 

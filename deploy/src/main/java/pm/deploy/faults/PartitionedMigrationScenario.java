@@ -5,9 +5,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import pm.deploy.LocalCluster;
 
 /**
@@ -74,14 +71,7 @@ final class PartitionedMigrationScenario implements Scenario {
             cluster.step(cut + " behind the relay, " + holder + " holding at " + point);
             Migrations.spawnUnderWay(cluster, counter, id, SOURCE, 0);
             cluster.client().freeze(id);
-            CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> {
-                try {
-                    cluster.client().migrate(id, TARGET);
-                    return "committed";
-                } catch (RuntimeException e) {
-                    return "failed: " + e.getMessage();
-                }
-            });
+            CompletableFuture<String> call = Migrations.migrateAsync(cluster.client(), id, TARGET);
             Poll.until(holder + " to reach " + point, Migrations.PROGRESS, () -> Files.exists(held) || call.isDone());
             if (!Files.exists(held)) {
                 throw new ScenarioFailure("the migration ended before " + holder + " reached " + point + ": " + call.join());
@@ -89,7 +79,7 @@ final class PartitionedMigrationScenario implements Scenario {
             relay.cut();
             Files.writeString(released, "");
             cluster.step("cut " + cut + " off at " + point);
-            String outcome = outcome(call);
+            String outcome = Migrations.outcome(call, id);
             cluster.step("migration " + outcome.split("\n")[0]);
             relay.heal();
             Poll.until(id + " thawed on its settled owner", ExactlyOnce.SETTLE, () -> Migrations.thawed(cluster, id));
@@ -108,16 +98,6 @@ final class PartitionedMigrationScenario implements Scenario {
             cluster.restartAgent(SOURCE, List.of());
             Files.deleteIfExists(held);
             Files.deleteIfExists(released);
-        }
-    }
-
-    private static String outcome(CompletableFuture<String> call) throws InterruptedException {
-        try {
-            return call.get(120, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            return "failed: " + e.getCause().getMessage();
-        } catch (TimeoutException e) {
-            throw new ScenarioFailure("the migration did not return within 120 s of the partition");
         }
     }
 }

@@ -116,6 +116,24 @@ class DaemonStartupErrorsTest {
     }
 
     @Test
+    void aZooKeeperServerOfAnEnsembleIsOneOfAtLeastThreePeers() throws Exception {
+        List<String> peers = List.of("--peer", "1=127.0.0.1:1:2", "--peer", "2=127.0.0.1:3:4", "--peer", "3=127.0.0.1:5:6");
+        List<String> args = new ArrayList<>(List.of("--data", dir.resolve("zk").toString(), "--port", Integer.toString(port),
+                "--server-id", "4"));
+        args.addAll(peers);
+        Outcome notAPeer = run(new pm.deploy.EmbeddedZooKeeperMain(), "pm zookeeper", args);
+        assertThat(notAPeer.code()).isEqualTo(2);
+        assertThat(notAPeer.err().strip()).isEqualTo("pm zookeeper: --server-id 4 is not one of the --peer ids [1, 2, 3]");
+        Outcome tooFew = run(new pm.deploy.EmbeddedZooKeeperMain(), "pm zookeeper", List.of("--data", dir.resolve("zk").toString(),
+                "--port", Integer.toString(port), "--server-id", "1", "--peer", "1=127.0.0.1:1:2", "--peer", "2=127.0.0.1:3:4"));
+        assertThat(tooFew.code()).isEqualTo(2);
+        assertThat(tooFew.err()).contains("at least three servers");
+        try (ServerSocket nothingThere = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            assertThat(nothingThere.getLocalPort()).isEqualTo(port);
+        }
+    }
+
+    @Test
     void helpIsNotAnError() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrintStream saved = System.out;
