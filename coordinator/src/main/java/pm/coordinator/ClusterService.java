@@ -1,9 +1,14 @@
 package pm.coordinator;
 
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
+import java.util.logging.Logger;
 import pm.coordinator.events.EventHub;
 import pm.coordinator.migration.Drainer;
 import pm.coordinator.migration.MigrationOrchestrator;
@@ -16,6 +21,7 @@ import pm.coordinator.process.ProcessQueries;
 import pm.coordinator.rebalance.Rebalancer;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.OwnershipCache;
+import pm.coordinator.zk.RequestLedger;
 import pm.v1.CheckpointInfo;
 import pm.v1.CheckpointRequest;
 import pm.v1.ClusterEvent;
@@ -43,6 +49,7 @@ import pm.v1.NodesResponse;
 import pm.v1.ProcessRef;
 import pm.v1.RebalancePlan;
 import pm.v1.RebalanceRequest;
+import pm.v1.RequestOutcome;
 
 /**
  * The {@code Cluster} gRPC service: the edge where requests are checked, handed to the component
@@ -50,13 +57,15 @@ import pm.v1.RebalanceRequest;
  * but for {@code Leader} ({@link LeaderGate}). Calls run on gRPC's executor threads.
  */
 final class ClusterService extends ClusterGrpc.ClusterImplBase {
+    private static final Logger LOG = Logger.getLogger(ClusterService.class.getName());
     private final ProcessLifecycle lifecycle;
     private final ProcessQueries queries;
     private final MigrationOrchestrator migrations;
-    /** Migrations by the request id the SDK gives each call: a resend gets the first one's report (or failure). */
-    private final RecentCalls<MigrationReport> recentMigrations = new RecentCalls<>(1024);
-    /** The other mutating calls by method and {@link RequestIds request id}: a resend gets the first one's outcome. */
-    private final RecentCalls<Object> recentCalls = new RecentCalls<>(4096);
+    /** Mutating calls by method and request id, in memory: a resend (or one arriving meanwhile) gets the first one's outcome. */
+    private final RecentCalls<Message> recentCalls = new RecentCalls<>(4096,
+            e -> RequestLedger.isFinal(ClusterStatus.toStatus(e).getStatus()));
+    /** The same outcomes in ZooKeeper: a resend that reaches a new leader is answered too. */
+    private final RequestLedger ledger;
     private final Drainer drainer;
     private final LogFollower logs;
     private final ImageTransfer images;
@@ -70,7 +79,8 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     ClusterService(ProcessLifecycle lifecycle, ProcessQueries queries, MigrationOrchestrator migrations, Drainer drainer,
             LogFollower logs, ImageTransfer images, EventHub events, Membership membership, OwnershipCache records,
-            Supplier<LeaderInfo> leader, Rebalancer rebalancer, BlobRelay blobs, FileCopy files) {
+            Supplier<LeaderInfo> leader, Rebalancer rebalancer, BlobRelay blobs, FileCopy files, RequestLedger ledger) {
+        this.ledger = ledger;
         this.blobs = blobs;
         this.files = files;
         this.lifecycle = lifecycle;
@@ -98,19 +108,42 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
         out.onCompleted();
     }
 
-    /** As {@link #unary}, answered with the first outcome if the client sent this call (its request id) before. */
+    /** As {@link #unary}, answered with the first outcome if the client sent this call (its request id header) before. */
+    private <T extends Message> void once(String method, Parser<T> parser, StreamObserver<T> out, Callable<T> call) {
+        once(method, RequestIds.current(), parser, out, call);
+    }
+
     @SuppressWarnings("unchecked")
-    private <T> void once(String method, StreamObserver<T> out, Callable<T> call) {
-        String requestId = RequestIds.current();
-        unary(out, () -> requestId.isEmpty() ? call.call() : (T) recentCalls.once(method + "/" + requestId, () -> {
+    private <T extends Message> void once(String method, String requestId, Parser<T> parser, StreamObserver<T> out, Callable<T> call) {
+        unary(out, () -> requestId.isEmpty() ? call.call()
+                : (T) recentCalls.once(method + "/" + requestId, () -> firstOutcome(method, requestId, parser, call)));
+    }
+
+    /** The outcome recorded for this request (by this leader or one before it), or the call's own, recorded if final. */
+    private <T extends Message> T firstOutcome(String method, String requestId, Parser<T> parser, Callable<T> call) {
+        Optional<RequestOutcome> recorded = ledger.find(method, requestId);
+        if (recorded.isPresent()) {
+            return RequestLedger.replay(recorded.get(), parser);
+        }
+        T reply;
+        try {
+            reply = call.call();
+        } catch (Exception e) {
+            StatusRuntimeException failed = ClusterStatus.toStatus(e);
             try {
-                return call.call();
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
+                ledger.recordFailure(method, requestId, failed.getStatus());
+            } catch (RuntimeException unrecorded) {
+                LOG.warning("request " + requestId + " (" + method + "): outcome not recorded: " + unrecorded.getMessage());
             }
-        }));
+            throw failed;
+        }
+        try {
+            ledger.recordReply(method, requestId, reply);
+        } catch (RuntimeException unrecorded) {
+            // Answered all the same; only a resend that reaches another leader would act again.
+            LOG.warning("request " + requestId + " (" + method + "): outcome not recorded: " + unrecorded.getMessage());
+        }
+        return reply;
     }
 
     private static String id(String processId) {
@@ -137,38 +170,39 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void freeze(ProcessRef request, StreamObserver<ClusterProcess> out) {
-        once("freeze", out, () -> lifecycle.freeze(id(request.getProcessId())));
+        once("freeze", ClusterProcess.parser(), out, () -> lifecycle.freeze(id(request.getProcessId())));
     }
 
     @Override
     public void thaw(ProcessRef request, StreamObserver<ClusterProcess> out) {
-        once("thaw", out, () -> lifecycle.thaw(id(request.getProcessId())));
+        once("thaw", ClusterProcess.parser(), out, () -> lifecycle.thaw(id(request.getProcessId())));
     }
 
     @Override
     public void checkpoint(CheckpointRequest request, StreamObserver<CheckpointInfo> out) {
-        once("checkpoint", out, () -> lifecycle.checkpoint(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+        once("checkpoint", CheckpointInfo.parser(), out, () -> lifecycle.checkpoint(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
     }
 
     @Override
     public void suspend(ProcessRef request, StreamObserver<ClusterProcess> out) {
-        once("suspend", out, () -> lifecycle.suspend(id(request.getProcessId())));
+        once("suspend", ClusterProcess.parser(), out, () -> lifecycle.suspend(id(request.getProcessId())));
     }
 
     @Override
     public void resume(ClusterResumeRequest request, StreamObserver<ClusterProcess> out) {
-        once("resume", out, () -> lifecycle.resume(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+        once("resume", ClusterProcess.parser(), out, () -> lifecycle.resume(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
     }
 
     @Override
     public void migrate(ClusterMigrateRequest request, StreamObserver<MigrationReport> out) {
-        unary(out, () -> recentMigrations.once(request.getRequestId(),
-                () -> migrations.migrate(id(request.getProcessId()), request.getTargetNode(), request.getDowntimeBudgetMicros())));
+        String requestId = request.getRequestId().isEmpty() ? RequestIds.current() : request.getRequestId();
+        once("migrate", requestId, MigrationReport.parser(), out, () -> migrations.migrate(id(request.getProcessId()),
+                request.getTargetNode(), request.getDowntimeBudgetMicros(), requestId));
     }
 
     @Override
     public void kill(ProcessRef request, StreamObserver<ClusterProcess> out) {
-        once("kill", out, () -> lifecycle.kill(id(request.getProcessId())));
+        once("kill", ClusterProcess.parser(), out, () -> lifecycle.kill(id(request.getProcessId())));
     }
 
     @Override
@@ -199,7 +233,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void drain(DrainRequest request, StreamObserver<DrainReport> out) {
-        once("drain", out, () -> {
+        once("drain", DrainReport.parser(), out, () -> {
             if (request.getNode().isEmpty()) {
                 throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "node is required");
             }
@@ -240,7 +274,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void writeFile(pm.v1.WriteFileRequest request, StreamObserver<pm.v1.FileStat> out) {
-        once("writeFile", out, () -> files.write(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+        once("writeFile", pm.v1.FileStat.parser(), out, () -> files.write(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
     }
 
     @Override

@@ -28,6 +28,7 @@ import pm.coordinator.process.CheckpointScheduler;
 import pm.coordinator.process.DurableCheckpoints;
 import pm.coordinator.process.BlobRelay;
 import pm.coordinator.process.EndedProcessSweeper;
+import pm.coordinator.zk.RequestLedger;
 import pm.coordinator.process.FileCopy;
 import pm.coordinator.process.ImageTransfer;
 import pm.coordinator.process.LogFollower;
@@ -59,6 +60,9 @@ public final class CoordinatorServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CoordinatorServer.class.getName());
     private static final long SETTLE_EVERY_MILLIS = 2_000;
     private static final long POLICY_EVERY_MILLIS = 250;
+    /** How long a call's outcome is kept for its resends: far longer than the SDK retries one call. */
+    private static final Duration KEEP_REQUESTS = Duration.ofMinutes(15);
+    private static final Duration REQUEST_SWEEP_EVERY = Duration.ofSeconds(30);
 
     private enum State { LATENT, STARTED, CLOSED }
 
@@ -82,6 +86,9 @@ public final class CoordinatorServer implements AutoCloseable {
     private MigrationRecovery recovery;
     private CheckpointScheduler checkpointScheduler;
     private EndedProcessSweeper endedSweeper;
+    private RequestLedger requests;
+    /** When this leader last dropped expired request outcomes (on the policy thread). */
+    private long requestsSweptMillis;
     private volatile NodeRecovery nodeRecovery; // read by the membership listener on Curator's thread
     private Rebalancer rebalancer;
     private int metricsPort;
@@ -134,7 +141,8 @@ public final class CoordinatorServer implements AutoCloseable {
         MigrationFinisher finisher = new MigrationFinisher(store, membership, agents);
         MigrationOrchestrator migrations = new MigrationOrchestrator(store, membership, placer, agents, finisher, events,
                 metrics, observer, this::isLeader, config.name(), clock);
-        recovery = new MigrationRecovery(store, migrations, finisher, events);
+        requests = new RequestLedger(zk, config.layout(), clock);
+        recovery = new MigrationRecovery(store, migrations, finisher, events, requests);
         ImageTransfer images = new ImageTransfer(store, owners, placer, agents, modules, events, clock);
         DurableCheckpoints checkpoints = new DurableCheckpoints(store, membership, agents, events, metrics, clock);
         checkpointScheduler = new CheckpointScheduler(records, membership, checkpoints, leaderWorkers, 4, 2_000, clock);
@@ -148,7 +156,7 @@ public final class CoordinatorServer implements AutoCloseable {
                 lifecycle,
                 new ProcessQueries(store, records, owners, agents), migrations, new Drainer(membership, store, migrations, events),
                 new LogFollower(store, owners, agents), images, events, membership, records, this::leaderInfo, rebalancer,
-                new BlobRelay(membership, agents), new FileCopy(store, owners, agents));
+                new BlobRelay(membership, agents), new FileCopy(store, owners, agents), requests);
 
         server = config.transport().server(config.network().grpcSocket(), ClusterAccess.POLICY)
                 .maxInboundMessageSize(64 << 20)
@@ -207,6 +215,10 @@ public final class CoordinatorServer implements AutoCloseable {
             nodeRecovery.tick();
             checkpointScheduler.tick();
             endedSweeper.tick();
+            if (clock.millis() - requestsSweptMillis > REQUEST_SWEEP_EVERY.toMillis()) {
+                requests.sweep(KEEP_REQUESTS);
+                requestsSweptMillis = clock.millis();
+            }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "checkpoint policies or node recovery failed; trying again shortly", e);
         }

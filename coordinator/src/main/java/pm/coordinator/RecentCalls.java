@@ -9,13 +9,17 @@ import java.util.function.Supplier;
 /**
  * The outcomes of the last {@code capacity} calls a client named with a request id, so that a call the
  * client resends (its connection broke after this coordinator acted) is answered with the first one's
- * outcome, success or failure, instead of acting twice; a resend that comes while the first still runs
- * waits for it. Kept in memory: a resend that reaches a new leader acts again. Thread-safe.
+ * outcome instead of acting twice; a resend that comes while the first still runs waits for it. A
+ * failure that is not final (the caller is asked to try again) is forgotten once the waiters have it.
+ * In memory, in front of the {@link pm.coordinator.zk.RequestLedger} that outlives a leader. Thread-safe.
  */
 public final class RecentCalls<T> {
     private final Map<String, CompletableFuture<T>> outcomes;
+    private final java.util.function.Predicate<RuntimeException> isFinal;
 
-    public RecentCalls(int capacity) {
+    /** {@code isFinal}: whether a failure is the call's outcome (kept) or asks for a try again (forgotten). */
+    public RecentCalls(int capacity, java.util.function.Predicate<RuntimeException> isFinal) {
+        this.isFinal = isFinal;
         this.outcomes = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<T>> eldest) {
@@ -47,6 +51,11 @@ public final class RecentCalls<T> {
             return result;
         } catch (RuntimeException e) {
             mine.completeExceptionally(e);
+            if (!isFinal.test(e)) {
+                synchronized (outcomes) {
+                    outcomes.remove(requestId, mine);
+                }
+            }
             throw e;
         }
     }

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -19,12 +21,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import pm.agent.cluster.ClusterLayout;
 import pm.coordinator.migration.MigrationObserver;
+import pm.v1.ClusterGrpc;
 import pm.v1.ClusterMigrateRequest;
+import pm.v1.ClusterProcess;
 import pm.v1.ClusterSpawnRequest;
 import pm.v1.LeaderRequest;
 import pm.v1.LogsRequest;
 import pm.v1.MigrationJournal;
+import pm.v1.MigrationReport;
 import pm.v1.Placement;
+import pm.v1.ProcessRef;
 import pm.v1.ProcessSpec;
 
 /** Two coordinators: the standby points at the leader, and takes over a migration the leader left half done. */
@@ -142,8 +148,8 @@ class LeaderFailoverTest {
                 .withDeadlineAfter(5, TimeUnit.MINUTES)
                 .logs(LogsRequest.newBuilder().setProcessId("p1").setFollow(true).build()), 0, handedOffAt));
 
-        threads.submit(() -> cluster.cluster(old)
-                .migrate(ClusterMigrateRequest.newBuilder().setProcessId("p1").setTargetNode("b").build()));
+        ClusterMigrateRequest move = ClusterMigrateRequest.newBuilder().setProcessId("p1").setTargetNode("b").setRequestId("move-1").build();
+        threads.submit(() -> cluster.cluster(old).migrate(move));
         assertThat(stop.reached.await(60, TimeUnit.SECONDS)).as("the migration committed in ZooKeeper").isTrue();
         assertThat(cluster.record("p1").orElseThrow().getOwner()).isEqualTo("b");
         old.close();
@@ -154,6 +160,11 @@ class LeaderFailoverTest {
         assertThat(record.getEpoch()).isEqualTo(2);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(cluster.agentsHolding("p1")).as("finished: it runs on the target only").containsExactly("b"));
+        // The caller never heard from the old leader and resends: told it committed, not "already runs on node b".
+        MigrationReport resent = cluster.cluster().migrate(move);
+        assertThat(resent.getTargetNode()).isEqualTo("b");
+        assertThat(resent.getEpoch()).isEqualTo(2);
+        assertThat(cluster.record("p1").orElseThrow().getEpoch()).as("moved once").isEqualTo(2);
         stop.release.countDown();
 
         String before = onSource.get(60, TimeUnit.SECONDS);
@@ -162,6 +173,28 @@ class LeaderFailoverTest {
                 handedOffAt[0], null);
         assertThat(before + after).isEqualTo(reference.get(5, TimeUnit.MINUTES));
         assertThat(cluster.agentsHolding("p1")).containsExactly("b");
+    }
+
+    @Test
+    void aKillResentToANewLeaderIsAnsweredWithTheFirstOutcome() throws Exception {
+        CoordinatorServer old = startLeaderThenStandby(MigrationObserver.NONE);
+        spawnOnA(Guests.counter(600, 20_000, 1 << 20));
+        ProcessRef p1 = ProcessRef.newBuilder().setProcessId("p1").build();
+        assertThat(withRequestId(cluster.cluster(old), "kill-1").kill(p1).getProcessId()).isEqualTo("p1");
+        old.close(); // its reply lost with it, as far as the caller knows
+
+        CoordinatorServer now = cluster.leader();
+        assertThat(now).isNotSameAs(old);
+        ClusterProcess resent = withRequestId(cluster.cluster(now), "kill-1").kill(p1);
+        assertThat(resent.getProcessId()).as("the first kill's reply, from ZooKeeper").isEqualTo("p1");
+        StatusRuntimeException another = catchThrowableOfType(StatusRuntimeException.class, () -> cluster.cluster(now).kill(p1));
+        assertThat(another.getStatus().getCode()).as("a new call acts: there is nothing left to kill").isEqualTo(Status.Code.NOT_FOUND);
+    }
+
+    private static ClusterGrpc.ClusterBlockingStub withRequestId(ClusterGrpc.ClusterBlockingStub stub, String id) {
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("pm-request-id", Metadata.ASCII_STRING_MARSHALLER), id);
+        return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
 
     private CoordinatorServer startLeaderThenStandby(MigrationObserver observer) throws Exception {

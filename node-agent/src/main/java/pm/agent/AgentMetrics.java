@@ -57,7 +57,7 @@ final class AgentMetrics implements AutoCloseable {
                 continue;
             }
             String name = s.name().substring("PROCESS_STATE_".length()).toLowerCase();
-            Gauge.builder("pm.processes", host, h -> h.all().stream().filter(p -> p.state == s).count())
+            Gauge.builder("pm.processes", host, h -> h.all().stream().filter(p -> p.is(s)).count())
                     .tag("state", name).register(registry);
         }
         gauge("pm.scheduler.run.queue", scheduler::runQueueLength);

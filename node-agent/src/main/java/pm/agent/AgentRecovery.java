@@ -67,7 +67,7 @@ final class AgentRecovery {
                     host.forget(r.getProcessId());
                     return;
                 }
-                CompiledModule module = host.module(r.getSpec());
+                CompiledModule module = host.modules().module(r.getSpec());
                 ProcessState initial = r.getDisposition() == ProcessRecord.Disposition.DISPOSITION_SUSPENDED
                         ? ProcessState.PROCESS_STATE_SUSPENDED
                         : ProcessState.PROCESS_STATE_PREPARED;
@@ -92,7 +92,7 @@ final class AgentRecovery {
                         host.restoreLatestOrRestart(h, prepared || r.getFrozen());
                     }
                     if (prepared) {
-                        h.state = ProcessState.PROCESS_STATE_PREPARED;
+                        h.preparedHere();
                         target.holdPrepared(r.getMigrationId(), h, r.getPeer(), r.getStaged());
                     }
                 } finally {

@@ -76,7 +76,7 @@ final class CheckpointReplicas {
     }
 
     private static boolean ended(HostedProcess h) {
-        return h.state == pm.v1.ProcessState.PROCESS_STATE_EXITED || h.state == pm.v1.ProcessState.PROCESS_STATE_FAILED;
+        return h.hasEnded();
     }
 
     /** Pushes an ended process's copy (how it ended, its /data, all its kept output) to {@code peer}; returns the bytes sent. */
@@ -207,7 +207,7 @@ final class CheckpointReplicas {
         ReplicaBegin.Builder begin = ReplicaBegin.newBuilder().setProcessId(h.id).setEpoch(h.epoch).setSource(host.node())
                 .setModuleSha256(ByteString.copyFrom(h.module.sha256()));
         if (!held.getHasModule()) {
-            begin.setModule(ByteString.copyFrom(host.moduleBytes(h.module)));
+            begin.setModule(ByteString.copyFrom(host.modules().bytesOf(h.module)));
         }
         return begin;
     }
@@ -284,7 +284,7 @@ final class CheckpointReplicas {
     /** What this agent holds of {@code query}'s process as a replica. */
     ReplicaHeldReply held(ReplicaQuery query) {
         ReplicaHeldReply.Builder b = ReplicaHeldReply.newBuilder()
-                .setHasModule(query.getModuleSha256().size() == 32 && host.hasModule(query.getModuleSha256().toByteArray()));
+                .setHasModule(query.getModuleSha256().size() == 32 && host.modules().has(query.getModuleSha256().toByteArray()));
         for (CheckpointRecord r : host.stores().list(key(query.getProcessId()))) {
             b.addCheckpointIds(r.checkpointId());
         }
@@ -316,7 +316,7 @@ final class CheckpointReplicas {
                 dropped++;
             }
         }
-        for (pm.v1.EndedReplica copy : host.endedReplicas()) {
+        for (pm.v1.EndedReplica copy : host.endedReplicas().all()) {
             String id = copy.getRecord().getProcessId();
             boolean named = records.apply(id)
                     .map(r -> r.getEndedCopyNodesList().contains(host.node()) && !r.getOwner().equals(host.node()))
@@ -332,7 +332,7 @@ final class CheckpointReplicas {
     /** Forgets the replica of {@code processId}, if any. */
     ReplicaStored drop(String processId) {
         host.stores().delete(key(processId));
-        host.dropEndedReplica(processId);
+        host.endedReplicas().drop(processId);
         host.replicaLog(processId).delete();
         return ReplicaStored.newBuilder().setProcessId(processId).build();
     }
@@ -407,8 +407,8 @@ final class CheckpointReplicas {
                             + " runs on this node; a replica belongs on another");
                 }
                 if (!b.getModule().isEmpty()) {
-                    host.storeModule(b.getModule().toByteArray());
-                } else if (!host.hasModule(b.getModuleSha256().toByteArray())) {
+                    host.modules().store(b.getModule().toByteArray());
+                } else if (!host.modules().has(b.getModuleSha256().toByteArray())) {
                     throw new AgentException(AgentException.Reason.WRONG_STATE, "no module for the replica of " + b.getProcessId());
                 }
                 begin = b;
@@ -497,7 +497,7 @@ final class CheckpointReplicas {
                             + record.getProcessId() + ", not " + begin.getProcessId());
                 }
                 host.factory().requireInputs(record.getSpec(), record.getFileInputsList());
-                host.keepEndedReplica(copy.build());
+                host.endedReplicas().keep(copy.build());
                 out.onNext(ReplicaStored.newBuilder().setProcessId(begin.getProcessId()).build());
                 out.onCompleted();
             }

@@ -27,7 +27,7 @@ final class HostedChannels implements LocalProcesses {
         if (h == null) {
             return new Absent();
         }
-        ProcessState state = h.state;
+        ProcessState state = h.state();
         if (state == ProcessState.PROCESS_STATE_EXITED || state == ProcessState.PROCESS_STATE_FAILED) {
             return new Ended(); // also one brought back by a restart or a recovery, which holds no process
         }
@@ -56,7 +56,7 @@ final class HostedChannels implements LocalProcesses {
             if (p == null || !p.channels().hasOutgoing()) {
                 continue;
             }
-            switch (h.state) {
+            switch (h.state()) {
                 // An ended process's last messages still go; a PREPARED copy waits for its commit.
                 case PROCESS_STATE_RUNNING, PROCESS_STATE_FROZEN, PROCESS_STATE_MIGRATING, PROCESS_STATE_EXITED,
                         PROCESS_STATE_FAILED -> out.add(new Sender(h.id, h.epoch, p.channels()));

@@ -11,8 +11,12 @@ import pm.v1.ProcessState;
 /**
  * One process as this agent holds it: its spec, module, log, and — unless suspended — the live
  * process and its scheduler handle. Operations on it hold {@link #lock} (one at a time per
- * process); {@code state} and the end fields are volatile because the scheduler's worker sets them
- * when the process ends, without the lock.
+ * process). Its state is a small state machine changed only by the named transitions below, under
+ * this object's monitor (the scheduler's worker ends it without {@link #lock}); the state is
+ * volatile for readers. The same monitor guards the fence, so "may it run" is decided in one place:
+ * the scheduled process is thawed only by {@link #permitRun}, and only while the user wants it
+ * RUNNING and no fence holds it; per slice the scheduler also requires the node's ownership lease
+ * ({@link SessionLease}) to be fresh.
  */
 final class HostedProcess {
     final String id;
@@ -23,7 +27,7 @@ final class HostedProcess {
     /** What of each sender's messages it cannot lose: what its durable checkpoint had accepted. */
     final ChannelDurability durability;
 
-    volatile ProcessState state;
+    private volatile ProcessState state; // written under the monitor
     volatile long epoch;
     volatile WasiProcess process;
     volatile ScheduledProcess handle;
@@ -43,9 +47,9 @@ final class HostedProcess {
     /**
      * Set while this node's ownership is in doubt (cut off from ZooKeeper): nothing lets it run until the
      * guard has read its record again, whatever operation held it when the fence came. Not its state:
-     * a fenced RUNNING process is still RUNNING to its users.
+     * a fenced RUNNING process is still RUNNING to its users. Guarded by the monitor.
      */
-    private volatile boolean fenced;
+    private boolean fenced;
 
     HostedProcess(String id, ProcessSpec spec, CompiledModule module, ProcessLog log, long epoch, ProcessState state,
             boolean clustered) {
@@ -58,30 +62,110 @@ final class HostedProcess {
         this.state = state;
     }
 
-    /** Lets the scheduled process run unless it is fenced; a fence racing this call wins. */
-    void letRun() {
-        if (fenced) {
-            return;
-        }
-        handle.thaw();
-        if (fenced) {
-            handle.freeze(); // the fence came between the check and the thaw
-        }
+    ProcessState state() {
+        return state;
+    }
+
+    boolean is(ProcessState s) {
+        return state == s;
+    }
+
+    boolean hasEnded() {
+        return state == ProcessState.PROCESS_STATE_EXITED || state == ProcessState.PROCESS_STATE_FAILED;
+    }
+
+    /**
+     * Scheduled (started, restored, committed here by a migration, or kept after a migration out was
+     * given up): RUNNING — and let run — or FROZEN, as asked.
+     */
+    synchronized void scheduled(boolean frozen) {
+        requireNot("be scheduled", ProcessState.PROCESS_STATE_KILLED, ProcessState.PROCESS_STATE_EXITED, ProcessState.PROCESS_STATE_FAILED);
+        state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
+        permitRun();
+    }
+
+    /** The user froze it; its handle stands still already. */
+    synchronized void frozenByUser() {
+        requireIn("freeze", ProcessState.PROCESS_STATE_RUNNING);
+        state = ProcessState.PROCESS_STATE_FROZEN;
+    }
+
+    /** The user thawed it: RUNNING, and running unless fenced. */
+    synchronized void thawedByUser() {
+        requireIn("thaw", ProcessState.PROCESS_STATE_FROZEN);
+        state = ProcessState.PROCESS_STATE_RUNNING;
+        permitRun();
+    }
+
+    /** An operation that paused it (a checkpoint, a file copy) is done: it runs again if it may. */
+    synchronized void pauseOver() {
+        permitRun();
+    }
+
+    /** A migration out of this agent began: nothing but the migration's outcome moves it on. */
+    synchronized void migratingOut() {
+        requireIn("migrate", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN);
+        state = ProcessState.PROCESS_STATE_MIGRATING;
+    }
+
+    /** Held frozen here as a migration's target until the migration is decided. */
+    synchronized void preparedHere() {
+        requireIn("be prepared", ProcessState.PROCESS_STATE_FROZEN, ProcessState.PROCESS_STATE_PREPARED);
+        state = ProcessState.PROCESS_STATE_PREPARED;
+    }
+
+    /** Its live process was checkpointed and let go; a resume brings it back. */
+    synchronized void suspended() {
+        requireIn("suspend", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN);
+        state = ProcessState.PROCESS_STATE_SUSPENDED;
+    }
+
+    /** Killed, handed off to a migration's target, or a prepared copy dropped: this copy is gone for good. */
+    synchronized void gone() {
+        state = ProcessState.PROCESS_STATE_KILLED;
+    }
+
+    /** The guest exited (or failed); set on the scheduler's worker. */
+    synchronized void ended(boolean exited) {
+        state = exited ? ProcessState.PROCESS_STATE_EXITED : ProcessState.PROCESS_STATE_FAILED;
     }
 
     /** Stops it from running until {@link #unfence}; the future completes once it stands still. Any thread. */
-    java.util.concurrent.Future<?> fence() {
+    synchronized java.util.concurrent.Future<?> fence() {
         fenced = true;
         ScheduledProcess running = handle;
         return running == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : running.freeze();
     }
 
-    /** If it was fenced, it runs again now as its state says. Under the lock. */
-    void unfence() {
+    /** If it was fenced, it runs again now as its state says. */
+    synchronized void unfence() {
         if (fenced) {
             fenced = false;
-            if (state == ProcessState.PROCESS_STATE_RUNNING && handle != null) {
-                handle.thaw();
+            permitRun();
+        }
+    }
+
+    /** The one place a scheduled process is let run. Under the monitor. */
+    private void permitRun() {
+        ScheduledProcess h = handle;
+        if (state == ProcessState.PROCESS_STATE_RUNNING && !fenced && h != null) {
+            h.thaw();
+        }
+    }
+
+    private void requireIn(String action, ProcessState... allowed) {
+        for (ProcessState s : allowed) {
+            if (state == s) {
+                return;
+            }
+        }
+        throw new IllegalStateException("process " + id + " cannot " + action + " from " + state);
+    }
+
+    private void requireNot(String action, ProcessState... refused) {
+        for (ProcessState s : refused) {
+            if (state == s) {
+                throw new IllegalStateException("process " + id + " cannot " + action + " from " + state);
             }
         }
     }

@@ -93,14 +93,14 @@ final class MigrationSource {
     private MigrationResult run(HostedProcess h, MigrateRequest request) throws InterruptedException {
         long t0 = System.nanoTime();
         String migrationId = request.getMigrationId().isEmpty() ? UUID.randomUUID().toString() : request.getMigrationId();
-        boolean wasRunning = h.state == ProcessState.PROCESS_STATE_RUNNING;
+        boolean wasRunning = h.is(ProcessState.PROCESS_STATE_RUNNING);
         long budgetNanos = TimeUnit.MICROSECONDS.toNanos(
                 request.getDowntimeBudgetMicros() > 0 ? request.getDowntimeBudgetMicros() : DEFAULT_DOWNTIME_BUDGET_MICROS);
         int maxRounds = request.getMaxRounds() > 0 ? request.getMaxRounds() : DEFAULT_MAX_ROUNDS;
         ManagedChannel channel = channels.get(request.getTarget());
         TransferStream stream = new TransferStream(STREAM_TIMEOUT_MILLIS);
         NodeAgentGrpc.newStub(channel).transfer(stream);
-        h.state = ProcessState.PROCESS_STATE_MIGRATING;
+        h.migratingOut();
         boolean frozen = !wasRunning;
         long freezeStart = 0;
         String phases = "";
@@ -116,7 +116,7 @@ final class MigrationSource {
                     .setEpoch(epoch)
                     .setSource(selfAddress.get())).build());
             if (stream.await(r -> true).getNeedModule()) {
-                stream.send(TransferFrame.newBuilder().setModule(ByteString.copyFrom(host.moduleBytes(h.module))).build());
+                stream.send(TransferFrame.newBuilder().setModule(ByteString.copyFrom(host.modules().bytesOf(h.module))).build());
             }
             // Pre-copy: round 0 sends every non-zero page, later rounds what was written meanwhile.
             int rounds = 0;
@@ -195,12 +195,9 @@ final class MigrationSource {
             tellTarget(request.getTarget(), migrationId, h.id, false);
             // A process that ended during pre-copy (the usual reason a freeze fails here) keeps the final state its
             // end callback gives it; set back to RUNNING it would be a zombie that no call can stop or reap.
-            if (h.handle.status() != ScheduledProcess.Status.ENDED) {
-                h.state = frozen && !wasRunning ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
-            }
             h.process.channels().unseal();
-            if (frozen && wasRunning) {
-                h.letRun();
+            if (h.handle.status() != ScheduledProcess.Status.ENDED) {
+                h.scheduled(!wasRunning); // as it was before the migration
             }
             metrics.migrationFailed();
             throw e;
@@ -254,9 +251,9 @@ final class MigrationSource {
         HostedProcess h = p.process;
         forwarding.handedOff(h.id, p.target);
         ProcessHost.await(h.handle.remove());
+        h.gone();
         h.handle = null;
         h.process = null;
-        h.state = ProcessState.PROCESS_STATE_KILLED;
         h.log.close();
         h.log.delete(); // the target kept all of it (sent ahead of the freeze)
         host.drop(h);
@@ -281,11 +278,8 @@ final class MigrationSource {
         HostedProcess h = p.process;
         h.lock.lock();
         try {
-            h.state = p.wasRunning ? ProcessState.PROCESS_STATE_RUNNING : ProcessState.PROCESS_STATE_FROZEN;
             h.process.channels().unseal();
-            if (p.wasRunning) {
-                h.letRun();
-            }
+            h.scheduled(!p.wasRunning); // as it was before the migration
         } finally {
             h.lock.unlock();
         }

@@ -84,10 +84,7 @@ final class MigrationTarget {
         h.lock.lock();
         try {
             boolean frozen = p.staged.getFrozen();
-            h.state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
-            if (!frozen) {
-                h.letRun();
-            }
+            h.scheduled(frozen);
             // Off the downtime path: until this record is on disk, a restart finds the PREPARED one and
             // asks the source, whose HANDED_OFF record already says the migration committed.
             host.later(() -> {
@@ -95,7 +92,7 @@ final class MigrationTarget {
                 try {
                     if (host.find(h.id).orElse(null) == h) {
                         host.record(h, ProcessRecord.Disposition.DISPOSITION_OWNED, "", "",
-                                h.state == ProcessState.PROCESS_STATE_FROZEN);
+                                h.is(ProcessState.PROCESS_STATE_FROZEN));
                         faults.hit(FaultPoints.TARGET_AFTER_COMMIT);
                     }
                 } finally {
@@ -117,7 +114,7 @@ final class MigrationTarget {
         h.lock.lock();
         try {
             ProcessHost.await(h.handle.remove());
-            h.state = ProcessState.PROCESS_STATE_KILLED;
+            h.gone();
             h.log.close();
             host.drop(h);
             host.forget(h.id);
@@ -190,8 +187,8 @@ final class MigrationTarget {
                     case BEGIN -> begin(frame.getBegin());
                     case MODULE -> {
                         requireBegun();
-                        host.storeModule(frame.getModule().toByteArray());
-                        module = host.module(begin.getSpec());
+                        host.modules().store(frame.getModule().toByteArray());
+                        module = host.modules().module(begin.getSpec());
                         reply(TransferReply.newBuilder().setCreditBytes(frame.getSerializedSize()));
                     }
                     case PAGES -> {
@@ -259,9 +256,9 @@ final class MigrationTarget {
             host.factory().requireInputs(b.getSpec(), b.getFileInputsList()); // while the process still runs on the source
             staging = host.stores().createStaging(b.getProcessId());
             stagingWriter = new StagingWriter(staging, stagingWriters, STAGING_BACKLOG_BYTES);
-            boolean needModule = !host.hasModule(b.getModuleSha256().toByteArray());
+            boolean needModule = !host.modules().has(b.getModuleSha256().toByteArray());
             if (!needModule) {
-                module = host.module(b.getSpec());
+                module = host.modules().module(b.getSpec());
             }
             reply(TransferReply.newBuilder().setCreditBytes(TransferWindow.BYTES).setNeedModule(needModule));
         }
@@ -342,7 +339,7 @@ final class MigrationTarget {
                     LOG.info(String.format("migration %s of %s: restore %.1f ms, then staged pages forced %.1f ms, PREPARED record %.1f ms",
                             begin.getMigrationId(), h.id, (restored - t0) / 1e6, (forced - restored) / 1e6,
                             (System.nanoTime() - forced) / 1e6));
-                    host.schedule(h, true);
+                    host.scheduleParked(h);
                 } catch (IOException e) {
                     host.drop(h);
                     host.forget(h.id);

@@ -412,7 +412,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
             if (request.getSha256().size() != 32) {
                 throw new AgentException(AgentException.Reason.BAD_REQUEST, "a module is named by its 32-byte SHA-256");
             }
-            return pm.v1.ModuleBytes.newBuilder().setModule(ByteString.copyFrom(host.storedModule(request.getSha256().toByteArray())))
+            return pm.v1.ModuleBytes.newBuilder().setModule(ByteString.copyFrom(host.modules().stored(request.getSha256().toByteArray())))
                     .build();
         });
     }

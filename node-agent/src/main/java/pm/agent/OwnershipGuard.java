@@ -14,6 +14,7 @@ import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException;
 import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.MigrationDecision;
 import pm.v1.MigrationStatusReply.Decision;
 import pm.v1.OwnershipRecord;
 import pm.v1.ProcessState;
@@ -98,7 +99,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
     }
 
     private static boolean runsHere(HostedProcess h) {
-        return h.state == ProcessState.PROCESS_STATE_RUNNING || h.state == ProcessState.PROCESS_STATE_FROZEN;
+        return h.is(ProcessState.PROCESS_STATE_RUNNING) || h.is(ProcessState.PROCESS_STATE_FROZEN);
     }
 
     /** On this class's thread: reads the record again and drops the local copy if it is not this node's any more. */
@@ -192,14 +193,11 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
      */
     @Override
     public Decision decision(String migrationId, String processId, long epoch) {
-        Optional<OwnershipRecord> r = record(processId);
-        if (r.isPresent() && r.get().getOwner().equals(node) && r.get().getEpoch() == epoch) {
-            return Decision.DECISION_COMMITTED;
-        }
-        if (r.isPresent() && r.get().getMigrationId().equals(migrationId)) {
-            return Decision.DECISION_UNDECIDED;
-        }
-        return Decision.DECISION_ABORTED;
+        return switch (MigrationDecision.decide(migrationId, node, epoch, record(processId))) {
+            case COMMITTED -> Decision.DECISION_COMMITTED;
+            case UNDECIDED -> Decision.DECISION_UNDECIDED;
+            case ABORTED, SUPERSEDED -> Decision.DECISION_ABORTED;
+        };
     }
 
     @Override
@@ -239,7 +237,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         for (HostedProcess h : host.all()) {
             boolean owned;
             try {
-                owned = h.state == ProcessState.PROCESS_STATE_PREPARED || owns(h.id, h.epoch);
+                owned = h.is(ProcessState.PROCESS_STATE_PREPARED) || owns(h.id, h.epoch);
             } catch (AgentException e) {
                 LOG.log(Level.WARNING, "cannot verify " + h.id + "; staying fenced", e);
                 return; // still in doubt: the next RECONNECTED tries again

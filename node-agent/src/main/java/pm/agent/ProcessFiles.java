@@ -127,7 +127,7 @@ final class ProcessFiles {
             ProcessHost.requireState(h, action, ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN,
                     ProcessState.PROCESS_STATE_EXITED, ProcessState.PROCESS_STATE_FAILED);
             boolean paused = false;
-            if (h.state == ProcessState.PROCESS_STATE_RUNNING) {
+            if (h.is(ProcessState.PROCESS_STATE_RUNNING)) {
                 try {
                     ProcessHost.await(h.handle.freeze());
                     paused = true;
@@ -144,7 +144,7 @@ final class ProcessFiles {
                     throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " has no /data here");
                 }
                 T result = use.apply(fs);
-                if (changes && (h.state == ProcessState.PROCESS_STATE_EXITED || h.state == ProcessState.PROCESS_STATE_FAILED)) {
+                if (changes && h.hasEnded()) {
                     host.keepEnded(h); // what was copied in outlives a restart too
                 } else if (changes) {
                     h.fileInputs = ProcessFactory.refs(fs); // paused: its next image may name what was copied in
@@ -157,8 +157,8 @@ final class ProcessFiles {
                         ? new LimitExceededException("/data of " + id + " is full: " + e.getMessage())
                         : new AgentException(AgentException.Reason.BAD_REQUEST, e.getMessage());
             } finally {
-                if (paused && h.state == ProcessState.PROCESS_STATE_RUNNING) {
-                    h.letRun();
+                if (paused) {
+                    h.pauseOver();
                 }
             }
         } finally {

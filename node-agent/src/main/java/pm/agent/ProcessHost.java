@@ -46,12 +46,7 @@ final class ProcessHost {
     private final ProcessRecords records;
     private final ProcessFactory factory;
     private final pm.agent.store.SealedMessages<pm.v1.FileSystemState> endedFiles;
-    /**
-     * Copies of processes that ended on other nodes, by process: how each ended (small: what the sweeps
-     * read every minute), its /data apart, its output as the replica's log.
-     */
-    private final pm.agent.store.SealedMessages<pm.v1.EndedReplica> endedReplicas;
-    private final pm.agent.store.SealedMessages<pm.v1.FileSystemState> endedReplicaFiles;
+    private final EndedReplicas endedReplicas;
     private final AgentMetrics metrics;
     private final Executor background;
     private final java.util.concurrent.ExecutorService imageWriters = java.util.concurrent.Executors.newCachedThreadPool(r -> {
@@ -60,7 +55,7 @@ final class ProcessHost {
         return t;
     });
     private final Map<String, HostedProcess> processes = new ConcurrentHashMap<>();
-    private final Map<String, CompiledModule> compiled = new ConcurrentHashMap<>();
+    private final ModuleCatalogue modules;
     /** Hears each process that exits or fails here (set once, after the cluster guard that needs this host exists). */
     private volatile Consumer<HostedProcess> endListener = h -> { };
 
@@ -77,12 +72,10 @@ final class ProcessHost {
         this.stores = stores;
         this.records = records;
         this.factory = new ProcessFactory(config.defaultFsBytes(), outboxDoorbell, inputs, config.tier());
+        this.modules = new ModuleCatalogue(stores);
         this.endedFiles = new pm.agent.store.SealedMessages<>(config.dataDir().resolve("ended"), stores.keys(), "ended-files",
                 pm.v1.FileSystemState.parser());
-        this.endedReplicas = new pm.agent.store.SealedMessages<>(config.dataDir().resolve("ended-replicas"), stores.keys(),
-                "ended-replica", pm.v1.EndedReplica.parser());
-        this.endedReplicaFiles = new pm.agent.store.SealedMessages<>(config.dataDir().resolve("ended-replica-files"),
-                stores.keys(), "ended-replica-files", pm.v1.FileSystemState.parser());
+        this.endedReplicas = new EndedReplicas(config.dataDir(), stores);
         this.metrics = metrics;
         this.background = background;
     }
@@ -150,7 +143,7 @@ final class ProcessHost {
     }
 
     /** A process's name on disk: its id if that is a safe file name, else the id's UTF-8 in hex. */
-    private static String fileName(String id) {
+    static String fileName(String id) {
         return id.matches("[A-Za-z0-9_-][A-Za-z0-9._-]*")
                 ? id : "x" + java.util.HexFormat.of().formatHex(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
@@ -171,7 +164,7 @@ final class ProcessHost {
 
     private ProcessRecord endedRecord(HostedProcess h) {
         return record(h, ProcessRecord.Disposition.DISPOSITION_ENDED).toBuilder()
-                .setEndState(h.state).setExitStatus(h.exitStatus).setFailure(h.failure).build();
+                .setEndState(h.state()).setExitStatus(h.exitStatus).setFailure(h.failure).build();
     }
 
     /** What another node keeps of an ended process held here so that it outlives this node: how it ended and its /data. Under h's lock. */
@@ -186,26 +179,9 @@ final class ProcessHost {
         return b.setRecord(endedRecord(h)).build();
     }
 
-    /** Keeps the copy of a process that ended on another node, in place of any checkpoint replica of it. */
-    void keepEndedReplica(pm.v1.EndedReplica copy) {
-        String id = copy.getRecord().getProcessId();
-        endedReplicaFiles.delete(fileName(id));
-        if (copy.hasFiles()) {
-            endedReplicaFiles.put(fileName(id), copy.getFiles());
-        }
-        // Written last: its record is what says the copy is whole.
-        endedReplicas.put(fileName(id), copy.toBuilder().clearFiles().setStoredMillis(System.currentTimeMillis()).build());
-        stores.delete(CheckpointReplicas.key(id));
-    }
-
-    /** How each process whose ended copy is held here for another node ended (without its files). */
-    List<pm.v1.EndedReplica> endedReplicas() {
-        return endedReplicas.names().stream().map(endedReplicas::get).flatMap(Optional::stream).toList();
-    }
-
-    void dropEndedReplica(String id) {
-        endedReplicas.delete(fileName(id));
-        endedReplicaFiles.delete(fileName(id));
+    /** The copies of processes that ended on other nodes, held here so that they outlive their node. */
+    EndedReplicas endedReplicas() {
+        return endedReplicas;
     }
 
     /**
@@ -213,9 +189,9 @@ final class ProcessHost {
      * its files, output and end as they were, under {@code epoch}; it never runs.
      */
     ProcessInfo adoptEndedReplica(String id, long epoch) {
-        pm.v1.EndedReplica copy = endedReplicas.get(fileName(id)).orElseThrow(() -> new AgentException(
+        pm.v1.EndedReplica copy = endedReplicas.get(id).orElseThrow(() -> new AgentException(
                 AgentException.Reason.NOT_FOUND, "no ended copy of process " + id + " on this node"));
-        Optional<pm.v1.FileSystemState> files = endedReplicaFiles.get(fileName(id));
+        Optional<pm.v1.FileSystemState> files = endedReplicas.files(id);
         ProcessRecord r = copy.getRecord().toBuilder().setEpoch(epoch).build();
         CompiledModule module = module(r.getSpec());
         if (processes.containsKey(id)) {
@@ -233,7 +209,7 @@ final class ProcessHost {
             adopt(h);
             files.ifPresent(f -> endedFiles.put(fileName(id), f));
             records.put(endedRecord(h));
-            dropEndedReplica(id);
+            endedReplicas.drop(id);
             return h.info(node());
         } finally {
             h.lock.unlock();
@@ -265,63 +241,13 @@ final class ProcessHost {
         return Optional.ofNullable(processes.get(id));
     }
 
-    /** Deletes the stored modules {@code live} does not name, unused since {@code unusedSinceMillis}, and their compiled forms. */
-    int sweepModules(java.util.function.Supplier<java.util.Set<String>> live, long unusedSinceMillis) {
-        List<String> deleted = stores.sweepModules(live, unusedSinceMillis);
-        compiled.keySet().removeAll(deleted);
-        return deleted.size();
+    /** The modules this agent stores and their compiled forms. */
+    ModuleCatalogue modules() {
+        return modules;
     }
 
-    /** The compiled module for {@code spec}: from its bytes (stored once) or from the module store. */
-    CompiledModule module(ProcessSpec spec) {
-        String sha;
-        if (!spec.getModule().isEmpty()) {
-            CompiledModule known = compiled.get(sha256Hex(spec.getModule()));
-            if (known != null) {
-                return known; // compiled and stored before: a spawn of a known module costs a hash (of the bytes in place, no copy)
-            }
-            byte[] bytes = spec.getModule().toByteArray();
-            CompiledModule m = CompiledModule.compile(bytes); // refuses a malformed or invalid module first
-            sha = stores.putModule(bytes);
-            return compiled.computeIfAbsent(sha, k -> m);
-        }
-        if (spec.getModuleSha256().isEmpty()) {
-            throw new AgentException(AgentException.Reason.BAD_REQUEST, "no module: give its bytes or the sha256 of a stored one");
-        }
-        sha = HexFormat.of().formatHex(spec.getModuleSha256().toByteArray());
-        return compiled.computeIfAbsent(sha, k -> CompiledModule.compile(stores.module(k)
-                .orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND, "no module sha256:" + k + " on this agent"))));
-    }
-
-    private static String sha256Hex(com.google.protobuf.ByteString bytes) {
-        try {
-            java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
-            bytes.asReadOnlyByteBufferList().forEach(digest::update);
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
-    }
-
-    byte[] moduleBytes(CompiledModule module) {
-        String sha = HexFormat.of().formatHex(module.sha256());
-        return stores.module(sha).orElseThrow(() -> new IllegalStateException("module sha256:" + sha + " missing from the store"));
-    }
-
-    /** The bytes of a stored module, by its SHA-256. */
-    byte[] storedModule(byte[] sha256) {
-        String sha = HexFormat.of().formatHex(sha256);
-        return stores.module(sha).orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
-                "no module sha256:" + sha + " on this agent"));
-    }
-
-    boolean hasModule(byte[] sha256) {
-        return stores.hasModule(HexFormat.of().formatHex(sha256));
-    }
-
-    void storeModule(byte[] bytes) {
-        CompiledModule m = CompiledModule.compile(bytes);
-        compiled.putIfAbsent(stores.putModule(bytes), m);
+    private CompiledModule module(ProcessSpec spec) {
+        return modules.module(spec);
     }
 
     /** The spec as kept on disk and in records: the module by reference only. */
@@ -367,7 +293,7 @@ final class ProcessHost {
         WasiProcess p = handle.process();
         hosted.exitStatus = p.exitStatus();
         hosted.failure = p.failure() == null ? "" : p.failure();
-        hosted.state = p.state() == WasiProcess.State.EXITED ? ProcessState.PROCESS_STATE_EXITED : ProcessState.PROCESS_STATE_FAILED;
+        hosted.ended(p.state() == WasiProcess.State.EXITED);
         hosted.log.close();
         endListener.accept(hosted);
         background.execute(() -> {
@@ -403,10 +329,10 @@ final class ProcessHost {
         h.lock.lock();
         try {
             requireState(h, "freeze", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN);
-            if (h.state == ProcessState.PROCESS_STATE_RUNNING) {
+            if (h.is(ProcessState.PROCESS_STATE_RUNNING)) {
                 await(h.handle.freeze());
-                if (h.state == ProcessState.PROCESS_STATE_RUNNING) {
-                    h.state = ProcessState.PROCESS_STATE_FROZEN;
+                if (h.is(ProcessState.PROCESS_STATE_RUNNING)) {
+                    h.frozenByUser();
                     records.put(record(h, ProcessRecord.Disposition.DISPOSITION_OWNED));
                 }
             }
@@ -421,10 +347,9 @@ final class ProcessHost {
         h.lock.lock();
         try {
             requireState(h, "thaw", ProcessState.PROCESS_STATE_FROZEN, ProcessState.PROCESS_STATE_RUNNING);
-            if (h.state == ProcessState.PROCESS_STATE_FROZEN) {
-                h.state = ProcessState.PROCESS_STATE_RUNNING;
+            if (h.is(ProcessState.PROCESS_STATE_FROZEN)) {
+                h.thawedByUser();
                 records.put(record(h, ProcessRecord.Disposition.DISPOSITION_OWNED));
-                h.letRun();
             }
             return h.info(node());
         } finally {
@@ -442,7 +367,7 @@ final class ProcessHost {
             if (h.handle != null) {
                 await(h.handle.remove());
             }
-            h.state = ProcessState.PROCESS_STATE_KILLED;
+            h.gone();
             h.log.close();
             processes.remove(id, h);
             forget(id);
@@ -458,15 +383,15 @@ final class ProcessHost {
         h.lock.lock();
         try {
             requireState(h, "checkpoint", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN);
-            boolean wasRunning = h.state == ProcessState.PROCESS_STATE_RUNNING;
+            boolean wasRunning = h.is(ProcessState.PROCESS_STATE_RUNNING);
             if (wasRunning) {
                 await(h.handle.freeze());
             }
             try {
                 return checkpoint(h, incremental);
             } finally {
-                if (wasRunning && h.state == ProcessState.PROCESS_STATE_RUNNING) {
-                    h.letRun();
+                if (wasRunning) {
+                    h.pauseOver();
                 }
             }
         } finally {
@@ -531,9 +456,9 @@ final class ProcessHost {
             }
             await(h.handle.remove());
             records.put(record(h, ProcessRecord.Disposition.DISPOSITION_SUSPENDED));
+            h.suspended();
             h.handle = null;
             h.process = null;
-            h.state = ProcessState.PROCESS_STATE_SUSPENDED;
             return info;
         } finally {
             h.lock.unlock();
@@ -565,7 +490,6 @@ final class ProcessHost {
         }
         WasiProcess p = WasiProcess.start(h.module, factory.fresh(h.spec, h.log), factory.limits(h.spec), factory.fsBytes(h.spec));
         h.process = p;
-        h.state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
         schedule(h, p, frozen);
     }
 
@@ -584,7 +508,6 @@ final class ProcessHost {
             h.process = p;
             h.lastCheckpointId = r.checkpointId();
             h.durability.checkpointed(r.checkpointId(), p.channels().acceptedAtCapture());
-            h.state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
             schedule(h, p, frozen);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read checkpoint " + r.checkpointId() + " of " + h.id, e);
@@ -612,7 +535,7 @@ final class ProcessHost {
         h.lock.lock();
         try {
             requireState(h, "export", ProcessState.PROCESS_STATE_FROZEN, ProcessState.PROCESS_STATE_SUSPENDED);
-            if (h.state == ProcessState.PROCESS_STATE_FROZEN) {
+            if (h.is(ProcessState.PROCESS_STATE_FROZEN)) {
                 h.process.writeImage(out, false);
                 h.lastCheckpointId = ""; // that image is not in the store: the next checkpoint is full
                 return;
@@ -740,13 +663,18 @@ final class ProcessHost {
         return chain;
     }
 
-    /** Registers a process that arrived by migration (or from disk after a restart); the caller holds no lock on it yet. */
     /**
-     * Hands {@code p} to the scheduler for {@code h}. It is added frozen and thawed only once
-     * {@code h.handle} is set: whoever must wake it (a message delivered the moment it parks in a
-     * receive) finds the handle.
+     * Hands {@code p} to the scheduler for {@code h}. It is added frozen and let run (by its state
+     * machine) only once {@code h.handle} is set: whoever must wake it (a message delivered the moment
+     * it parks in a receive) finds the handle.
      */
     private void schedule(HostedProcess h, WasiProcess p, boolean frozen) {
+        addParked(h, p);
+        h.scheduled(frozen);
+    }
+
+    /** Adds {@code p} to the scheduler for {@code h}, parked: its state decides later whether it runs. */
+    private void addParked(HostedProcess h, WasiProcess p) {
         h.fileInputs = ProcessFactory.fileInputs(p); // added parked: its files are as the start or restore left them
         if (h.spec.getOutputBackpressure()) {
             h.log.holdUnread(() -> background.execute(() -> {
@@ -757,19 +685,18 @@ final class ProcessHost {
             }));
         }
         h.handle = scheduler.add(p, true, handle -> ended(h, handle));
-        if (!frozen) {
-            h.letRun();
-        }
     }
 
+    /** Registers a process that arrived by migration (or from disk after a restart); the caller holds no lock on it yet. */
     void adopt(HostedProcess h) {
         if (processes.putIfAbsent(h.id, h) != null) {
             throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + h.id + " already exists on this agent");
         }
     }
 
-    void schedule(HostedProcess h, boolean frozen) {
-        schedule(h, h.process, frozen);
+    /** Hands a prepared migration's process to the scheduler, parked: it stays PREPARED, frozen, until the migration is decided. */
+    void scheduleParked(HostedProcess h) {
+        addParked(h, h.process);
     }
 
     void drop(HostedProcess h) {
@@ -791,7 +718,6 @@ final class ProcessHost {
             throw new pm.runtime.StateFormatException("staged state of " + h.id + " is corrupt", e);
         }
         h.staged = staged;
-        h.state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
         schedule(h, h.process, frozen);
     }
 
@@ -837,7 +763,7 @@ final class ProcessHost {
                 .setEpoch(h.epoch)
                 .setDisposition(disposition)
                 .setLogOffset(h.log.end())
-                .setFrozen(h.state == ProcessState.PROCESS_STATE_FROZEN)
+                .setFrozen(h.is(ProcessState.PROCESS_STATE_FROZEN))
                 .addAllFileInputs(h.fileInputs);
         TransferFinal staged = h.staged;
         if (staged != null) {
@@ -848,11 +774,11 @@ final class ProcessHost {
 
     static void requireState(HostedProcess h, String action, ProcessState... allowed) {
         for (ProcessState s : allowed) {
-            if (h.state == s) {
+            if (h.is(s)) {
                 return;
             }
         }
-        throw AgentException.wrongState(h.id, h.state.name().substring("PROCESS_STATE_".length()), action);
+        throw AgentException.wrongState(h.id, h.state().name().substring("PROCESS_STATE_".length()), action);
     }
 
     static <T> T await(java.util.concurrent.Future<T> f) {

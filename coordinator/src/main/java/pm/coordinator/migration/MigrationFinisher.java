@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutionException;
 import com.google.common.util.concurrent.ListenableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import pm.common.cluster.MigrationDecision;
 import pm.coordinator.ClusterException;
 import pm.coordinator.agent.AgentCall;
 import pm.coordinator.agent.AgentClients;
@@ -23,9 +24,8 @@ import pm.v1.ProcessState;
 
 /**
  * The agent-side ends of a journalled migration, shared by the orchestrator and by a new leader:
- * {@link #commit} tells both agents of a committed migration, {@link #rollBack} aborts an
- * uncommitted one on both and clears the record's migration id. Both are idempotent, so either
- * may run again after a crash. Calls about a migration carry its {@code to_epoch}: the epoch the
+ * {@link #commit} tells both agents of a committed migration, {@link #settle} ends one as its
+ * ownership record decides. Both are idempotent, so either may run again after a crash. Calls about a migration carry its {@code to_epoch}: the epoch the
  * target holds it under. Stateless; runs on the caller's thread.
  */
 public final class MigrationFinisher {
@@ -100,11 +100,68 @@ public final class MigrationFinisher {
         }
     }
 
-    /** Aborts on source and target (NOT_FOUND is fine: nothing to abort), clears the record's migration id, drops the journal. */
-    public void rollBack(MigrationJournal j) {
+    /** How {@link #settle} left a migration. */
+    public enum Settled {
+        /** Committed (the record said so) and the target runs it: the journal is gone. */
+        FINISHED,
+        /** Not committed: the record no longer names it, both agents were told to abort, the journal is gone. */
+        ROLLED_BACK,
+        /** The process is gone or past the migration's epoch: the journal is gone, nothing else to do. */
+        FORGOTTEN,
+        /** Committed, but the target could not be told yet: the journal stays; settle again later. */
+        PENDING
+    }
+
+    /**
+     * Ends migration {@code j} as its ownership record decides ({@link MigrationDecision}): finishes a
+     * committed one, rolls back one that did not commit, drops the journal of one that is past. An
+     * undecided one is given up first by clearing the record's migration id (a version-checked write,
+     * so a commit still on its way from another coordinator either landed before it — then this call
+     * finishes it — or fails); only then are the agents told to abort, so the source never runs again
+     * while the record could still name the target. The coordinator that drove the migration, and a
+     * new leader settling its journal, both end it here. Idempotent.
+     */
+    public Settled settle(MigrationJournal j) {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            Optional<Versioned<OwnershipRecord>> r = store.find(j.getProcessId());
+            switch (MigrationDecision.decide(j.getMigrationId(), j.getTarget(), j.getToEpoch(), r.map(Versioned::value))) {
+                case COMMITTED -> {
+                    if (!commit(j)) {
+                        return Settled.PENDING;
+                    }
+                    store.deleteJournal(j.getMigrationId());
+                    return Settled.FINISHED;
+                }
+                case SUPERSEDED -> {
+                    store.deleteJournal(j.getMigrationId());
+                    return Settled.FORGOTTEN;
+                }
+                case UNDECIDED -> {
+                    try {
+                        store.update(r.get().value().toBuilder().setMigrationId("").build(), r.get().version());
+                    } catch (ClusterException e) {
+                        if (e.reason() != ClusterException.Reason.CONFLICT) {
+                            throw e;
+                        }
+                        continue; // the record changed: decide again from what it says now
+                    }
+                    abortOnBoth(j);
+                    return Settled.ROLLED_BACK;
+                }
+                case ABORTED -> {
+                    abortOnBoth(j);
+                    return Settled.ROLLED_BACK;
+                }
+            }
+        }
+        throw new ClusterException(ClusterException.Reason.CONFLICT, "process " + j.getProcessId()
+                + "'s record kept changing while migration " + j.getMigrationId() + " was being settled");
+    }
+
+    /** Aborts on source and target (NOT_FOUND is fine: nothing to abort) and drops the journal. */
+    private void abortOnBoth(MigrationJournal j) {
         abortOnSource(j);
         membership.node(j.getTarget()).ifPresent(t -> abort(t, j));
-        clearMigrationId(j);
         store.deleteJournal(j.getMigrationId());
     }
 
@@ -144,23 +201,6 @@ public final class MigrationFinisher {
                     .getState() == ProcessState.PROCESS_STATE_MIGRATING;
         } catch (StatusRuntimeException e) {
             return false;
-        }
-    }
-
-    private void clearMigrationId(MigrationJournal j) {
-        for (int attempt = 0; attempt < 5; attempt++) {
-            Optional<Versioned<OwnershipRecord>> r = store.find(j.getProcessId());
-            if (r.isEmpty() || !r.get().value().getMigrationId().equals(j.getMigrationId())) {
-                return;
-            }
-            try {
-                store.update(r.get().value().toBuilder().setMigrationId("").build(), r.get().version());
-                return;
-            } catch (ClusterException e) {
-                if (e.reason() != ClusterException.Reason.CONFLICT) {
-                    throw e;
-                }
-            }
         }
     }
 

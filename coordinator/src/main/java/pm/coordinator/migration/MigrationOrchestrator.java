@@ -70,10 +70,25 @@ public final class MigrationOrchestrator {
 
     /** Moves {@code processId} to {@code targetNode} (empty: placement picks a node other than the owner). */
     public MigrationReport migrate(String processId, String targetNode, long downtimeBudgetMicros) {
+        return migrate(processId, targetNode, downtimeBudgetMicros, "");
+    }
+
+    /**
+     * As {@link #migrate(String, String, long)}, for a call its caller named {@code requestId}: the
+     * journal keeps it, so whoever settles the migration records its outcome under it; a resend that
+     * finds its own migration still being settled is told to try again (UNAVAILABLE), not that the
+     * process is migrating already.
+     */
+    public MigrationReport migrate(String processId, String targetNode, long downtimeBudgetMicros, String requestId) {
         long t0 = System.nanoTime();
         Versioned<OwnershipRecord> read = store.get(processId);
         OwnershipRecord record = read.value();
         String owner = record.getOwner();
+        if (!record.getMigrationId().isEmpty() && !requestId.isEmpty()
+                && store.journal(record.getMigrationId()).map(j -> j.getRequestId().equals(requestId)).orElse(false)) {
+            throw new ClusterException(ClusterException.Reason.UNAVAILABLE,
+                    "migration " + record.getMigrationId() + " of this request is being settled; try again");
+        }
         if (!record.getMigrationId().isEmpty()) {
             throw new ClusterException(ClusterException.Reason.WRONG_STATE,
                     "process " + processId + " is migrating already (migration " + record.getMigrationId() + ")");
@@ -106,6 +121,7 @@ public final class MigrationOrchestrator {
                 .setPhase(MigrationJournal.Phase.PHASE_STARTED)
                 .setStartedMillis(clock.millis())
                 .setCoordinator(coordinator)
+                .setRequestId(requestId)
                 .build();
         inFlight.add(journal.getMigrationId());
         try {
@@ -146,11 +162,18 @@ public final class MigrationOrchestrator {
     /** What the agents did, and since when (this JVM's clock) the process has been frozen on the source. */
     private record Prepared(MigrationResult transfer, long frozenSinceNanos) {}
 
-    /** Pre-copy, PREPARED, and the commit transaction; rolls back on any failure before the commit point. */
+    /**
+     * Pre-copy, PREPARED, and the commit transaction. On any failure the record decides
+     * ({@link MigrationFinisher#settle}): a commit that landed though its reply was lost goes on as
+     * committed; anything else is rolled back. If even the record cannot be read, the journal stays
+     * for the migration recovery (here, or on a new leader), which decides the same way.
+     */
     private Prepared prepare(OwnershipRecord record, int version, MigrationJournal journal, NodeRecord source,
             NodeRecord target, long downtimeBudgetMicros) {
+        MigrationResult transfer = null;
+        long frozenSince = 0;
         try {
-            MigrationResult transfer = AgentCall.on(source.getName(), () -> agents.blocking(source, journal.getFromEpoch())
+            transfer = AgentCall.on(source.getName(), () -> agents.blocking(source, journal.getFromEpoch())
                     .migrateOut(MigrateRequest.newBuilder()
                             .setProcessId(journal.getProcessId())
                             .setTarget(target.getAddress())
@@ -159,7 +182,7 @@ public final class MigrationOrchestrator {
                             .setEpoch(journal.getToEpoch())
                             .setMigrationId(journal.getMigrationId())
                             .build()));
-            long frozenSince = System.nanoTime() - transfer.getDowntimeMicros() * 1000;
+            frozenSince = System.nanoTime() - transfer.getDowntimeMicros() * 1000;
             // PREPARED is not written to ZooKeeper: recovery rolls it back exactly like STARTED, and
             // the write would sit inside the downtime.
             MigrationJournal prepared = journal.toBuilder().setPhase(MigrationJournal.Phase.PHASE_PREPARED).build();
@@ -177,21 +200,39 @@ public final class MigrationOrchestrator {
                     .setUpdatedMillis(clock.millis())
                     .build(), version, prepared.toBuilder().setPhase(MigrationJournal.Phase.PHASE_COMMITTED).build());
             return new Prepared(transfer, frozenSince);
-        } catch (pm.coordinator.zk.CommitOutcomeUnknownException e) {
-            // No roll back on a guess: once this migration is no longer in flight, the recovery settles it from
-            // the journal (and says how it ended in the events).
-            throw e;
         } catch (RuntimeException e) {
+            MigrationFinisher.Settled settled;
             try {
-                finisher.rollBack(journal);
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup); // a new leader rolls back from the journal
+                settled = transfer != null && e instanceof pm.coordinator.zk.CommitOutcomeUnknownException
+                        ? committedOrUnknown(journal, e)
+                        : finisher.settle(journal);
+            } catch (RuntimeException unsettled) {
+                e.addSuppressed(unsettled); // the migration recovery settles it from the journal
+                throw e;
+            }
+            if (transfer != null && (settled == MigrationFinisher.Settled.FINISHED || settled == MigrationFinisher.Settled.PENDING)) {
+                return new Prepared(transfer, frozenSince); // the commit landed; its reply did not
             }
             metrics.migrated("aborted", Duration.ZERO);
             events.publish(ClusterEvent.Kind.KIND_MIGRATION_ABORTED, journal.getProcessId(), source.getName(),
                     journal.getFromEpoch(), "migration " + journal.getMigrationId() + " aborted: " + e.getMessage());
             throw e;
         }
+    }
+
+    /**
+     * After a commit whose outcome ZooKeeper could not tell: committed if the record, read again now,
+     * says so (the caller finishes it); otherwise {@code e} again — no roll back while this coordinator
+     * may still have the commit on its way: the recovery settles it once this migration is no longer in
+     * flight.
+     */
+    private MigrationFinisher.Settled committedOrUnknown(MigrationJournal journal, RuntimeException e) {
+        var now = store.find(journal.getProcessId()).map(pm.coordinator.zk.Versioned::value);
+        if (pm.common.cluster.MigrationDecision.decide(journal.getMigrationId(), journal.getTarget(), journal.getToEpoch(), now)
+                == pm.common.cluster.MigrationDecision.COMMITTED) {
+            return MigrationFinisher.Settled.PENDING;
+        }
+        throw e;
     }
 
     private static String stateName(ProcessState s) {

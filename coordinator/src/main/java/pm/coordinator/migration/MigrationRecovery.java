@@ -4,13 +4,16 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import pm.coordinator.events.EventHub;
 import pm.coordinator.zk.OwnershipStore;
+import pm.coordinator.zk.RequestLedger;
 import pm.v1.ClusterEvent;
 import pm.v1.MigrationJournal;
+import pm.v1.MigrationReport;
 
 /**
- * What a leader does with journals it did not write (or could not finish): a COMMITTED migration is
- * finished on the agents, an earlier one is rolled back; either way the journal goes once that
- * is done. Runs on the coordinator's leader thread: at election, then periodically until every
+ * What a leader does with journals it did not write (or could not finish): each is settled as the
+ * process's ownership record decides ({@link MigrationFinisher#settle}): finished on the agents if
+ * the record names the target at the new epoch, rolled back otherwise; the journal goes once that is
+ * done. Runs on the coordinator's leader thread: at election, then periodically until every
  * journal is settled (an agent that was unreachable is asked again).
  */
 public final class MigrationRecovery {
@@ -20,8 +23,11 @@ public final class MigrationRecovery {
     private final MigrationOrchestrator orchestrator;
     private final MigrationFinisher finisher;
     private final EventHub events;
+    private final RequestLedger requests;
 
-    public MigrationRecovery(OwnershipStore store, MigrationOrchestrator orchestrator, MigrationFinisher finisher, EventHub events) {
+    public MigrationRecovery(OwnershipStore store, MigrationOrchestrator orchestrator, MigrationFinisher finisher, EventHub events,
+            RequestLedger requests) {
+        this.requests = requests;
         this.store = store;
         this.orchestrator = orchestrator;
         this.finisher = finisher;
@@ -49,24 +55,24 @@ public final class MigrationRecovery {
 
     private boolean settle(MigrationJournal j) {
         String detail = "migration " + j.getMigrationId() + " from " + j.getSource() + " to " + j.getTarget();
-        if (j.getPhase() == MigrationJournal.Phase.PHASE_COMMITTED) {
-            var now = store.find(j.getProcessId());
-            if (now.isEmpty() || now.get().value().getEpoch() > j.getToEpoch()) {
-                // Killed, or moved on since (its target was lost and it was recovered elsewhere): nothing left to tell.
-                store.deleteJournal(j.getMigrationId());
-                return true;
+        switch (finisher.settle(j)) {
+            case FINISHED -> {
+                events.publish(ClusterEvent.Kind.KIND_MIGRATION_COMMITTED, j.getProcessId(), j.getTarget(), j.getToEpoch(),
+                        detail + " finished by a new leader");
+                if (!j.getRequestId().isEmpty()) {
+                    // Its caller resends (its leader is gone): the resend is told it committed, not that it is on the target already.
+                    requests.recordReply("migrate", j.getRequestId(), MigrationReport.newBuilder().setMigrationId(j.getMigrationId())
+                            .setProcessId(j.getProcessId()).setSourceNode(j.getSource()).setTargetNode(j.getTarget())
+                            .setEpoch(j.getToEpoch()).build());
+                }
             }
-            if (!finisher.commit(j)) {
+            case ROLLED_BACK -> events.publish(ClusterEvent.Kind.KIND_MIGRATION_ABORTED, j.getProcessId(), j.getSource(),
+                    j.getFromEpoch(), detail + " rolled back by a new leader");
+            case FORGOTTEN -> { } // killed, or moved on since (its target was lost and it was recovered elsewhere)
+            case PENDING -> {
                 return false;
             }
-            store.deleteJournal(j.getMigrationId());
-            events.publish(ClusterEvent.Kind.KIND_MIGRATION_COMMITTED, j.getProcessId(), j.getTarget(), j.getToEpoch(),
-                    detail + " finished by a new leader");
-            return true;
         }
-        finisher.rollBack(j);
-        events.publish(ClusterEvent.Kind.KIND_MIGRATION_ABORTED, j.getProcessId(), j.getSource(), j.getFromEpoch(),
-                detail + " rolled back by a new leader");
         return true;
     }
 }

@@ -36,7 +36,7 @@ public final class OwnershipStore {
 
     /** Creates the persistent parents (transactions cannot create them). Idempotent. */
     public void ensureLayout() {
-        for (String path : List.of(layout.nodes(), layout.processes(), layout.migrations(), layout.drainingNodes())) {
+        for (String path : List.of(layout.nodes(), layout.processes(), layout.migrations(), layout.drainingNodes(), layout.requests())) {
             ZkCalls.run("creating " + path, () -> {
                 try {
                     zk.create().creatingParentsIfNeeded().forPath(path);
@@ -183,6 +183,17 @@ public final class OwnershipStore {
                 // already finished by someone else
             }
             return null;
+        });
+    }
+
+    /** Migration {@code id}'s journal, if it is still there. */
+    public Optional<MigrationJournal> journal(String id) {
+        return ZkCalls.run("reading journal " + id, () -> {
+            try {
+                return Optional.of(MigrationJournal.parseFrom(zk.getData().forPath(layout.migration(id))));
+            } catch (KeeperException.NoNodeException e) {
+                return Optional.empty();
+            }
         });
     }
 

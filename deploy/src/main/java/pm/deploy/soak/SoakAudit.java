@@ -34,15 +34,20 @@ final class SoakAudit implements AutoCloseable {
             ProcessState.PROCESS_STATE_EXITED, ProcessState.PROCESS_STATE_FAILED);
 
     private final ClusterClient client;
-    private final Map<String, ManagedChannel> agents = new LinkedHashMap<>();
+    private final java.util.function.Supplier<Map<String, String>> agentAddresses;
+    private final GrpcTransport transport;
+    /** By address: an agent restarted by a fault listens on a new port. */
+    private final Map<String, ManagedChannel> channels = new HashMap<>();
     private final SoakModel model;
     private final Findings findings;
     private int audits;
 
-    /** {@code agentAddresses}: node name → the agent's gRPC address, reached through {@code transport}. */
-    SoakAudit(ClusterClient client, Map<String, String> agentAddresses, GrpcTransport transport, SoakModel model, Findings findings) {
+    /** {@code agentAddresses}: node name → the agent's gRPC address now, reached through {@code transport}. */
+    SoakAudit(ClusterClient client, java.util.function.Supplier<Map<String, String>> agentAddresses, GrpcTransport transport,
+            SoakModel model, Findings findings) {
         this.client = client;
-        agentAddresses.forEach((name, address) -> agents.put(name, transport.channel(address).build()));
+        this.agentAddresses = agentAddresses;
+        this.transport = transport;
         this.model = model;
         this.findings = findings;
     }
@@ -59,8 +64,9 @@ final class SoakAudit implements AutoCloseable {
         }
         Map<String, List<String>> hosts = new HashMap<>(); // process id → nodes holding a copy
         Map<String, ProcessInfo> onOwner = new HashMap<>();
-        for (Map.Entry<String, ManagedChannel> agent : agents.entrySet()) {
-            List<ProcessInfo> infos = NodeAgentGrpc.newBlockingStub(agent.getValue()).withDeadlineAfter(60, TimeUnit.SECONDS)
+        for (Map.Entry<String, String> agent : agentAddresses.get().entrySet()) {
+            ManagedChannel channel = channels.computeIfAbsent(agent.getValue(), a -> transport.channel(a).build());
+            List<ProcessInfo> infos = NodeAgentGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
                     .list(ListRequest.getDefaultInstance()).getProcessesList();
             for (ProcessInfo info : infos) {
                 if (HELD.contains(info.getState())) {
@@ -143,6 +149,6 @@ final class SoakAudit implements AutoCloseable {
 
     @Override
     public void close() {
-        agents.values().forEach(ManagedChannel::shutdownNow);
+        channels.values().forEach(ManagedChannel::shutdownNow);
     }
 }

@@ -27,9 +27,11 @@ import pm.v1.ProcessState;
  * owner reports it EXITED) and the cluster refused with FAILED_PRECONDITION or ABORTED: freezing,
  * checkpointing, suspending or migrating a process that just exited cannot succeed. Every other
  * failure is unexpected; the process is then marked uncertain and the next audit takes its node and
- * state from the cluster (it must still exist).
+ * state from the cluster (it must still exist). While an injected fault has not settled, every
+ * failure is legitimate (the process is marked uncertain all the same).
  */
 final class SoakDriver {
+    private static final java.time.Duration FAULT_CHECKPOINTS = java.time.Duration.ofSeconds(2);
     private final ClusterClient client;
     private final List<String> nodes;
     private final SoakModel model;
@@ -38,9 +40,12 @@ final class SoakDriver {
     private final ReadWriteLock gate;
     private final SoakSettings settings;
     private final byte[] module;
+    private final java.util.function.BooleanSupplier inFault;
 
+    /** {@code inFault}: true while an injected fault has not settled (a call failing then is expected). */
     SoakDriver(ClusterClient client, List<String> nodes, SoakModel model, OpStats stats, Findings findings, ReadWriteLock gate,
-            SoakSettings settings, byte[] module) {
+            SoakSettings settings, byte[] module, java.util.function.BooleanSupplier inFault) {
+        this.inFault = inFault;
         this.client = client;
         this.nodes = List.copyOf(nodes);
         this.model = model;
@@ -131,14 +136,22 @@ final class SoakDriver {
         // 4-60 s of life if left alone: long enough to be moved, frozen and suspended a few times.
         Tracked t = new Tracked(model.newId(), 40 + random.nextInt(161), 100 + random.nextInt(201), 1000 + random.nextInt(4001), "");
         try {
-            ClusterProcess p = client.spawn(SpawnOptions.builder(module, "demo").withProcessId(t.id)
-                    .withArgs(Integer.toString(t.steps), Integer.toString(t.delayMs), Integer.toString(t.work)).build());
+            SpawnOptions.Builder spawn = SpawnOptions.builder(module, "demo").withProcessId(t.id)
+                    .withArgs(Integer.toString(t.steps), Integer.toString(t.delayMs), Integer.toString(t.work));
+            if (settings.faults()) {
+                spawn.checkpointEvery(FAULT_CHECKPOINTS); // a node lost to a fault costs at most this much work
+            }
+            ClusterProcess p = client.spawn(spawn.build());
             t.owner = p.getNode();
             model.add(t);
             stats.ok(OpKind.SPAWN);
         } catch (ClusterClientException e) {
             model.spawnUncertain(t);
-            stats.unexpected(OpKind.SPAWN, t.id, e.getMessage());
+            if (inFault.getAsBoolean()) {
+                stats.legitimate(OpKind.SPAWN, "during an injected fault (" + e.code() + ")");
+            } else {
+                stats.unexpected(OpKind.SPAWN, t.id, e.getMessage());
+            }
         }
     }
 
@@ -254,6 +267,10 @@ final class SoakDriver {
                 findings.add(Findings.Kind.GUEST_FAILED, t.id + ": " + now.get().getInfo().getFailure());
             }
             t.uncertain = true;
+            if (inFault.getAsBoolean()) {
+                stats.legitimate(kind, "during an injected fault (" + e.code() + ")");
+                return;
+            }
             stats.unexpected(kind, t.id, e.getMessage() + " [model: " + before + " on " + t.owner + "; cluster: " + state + "]");
         }
     }

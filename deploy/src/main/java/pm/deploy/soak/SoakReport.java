@@ -34,6 +34,11 @@ final class SoakReport {
             }
         }
         r.findings().examples().forEach(e -> out.println("  FINDING: " + e));
+        if (!r.faultsInjected().isEmpty()) {
+            out.printf("faults injected: %s; audits skipped while a fault had not settled: %d%n", r.faultsInjected(), r.auditsSkipped());
+            out.printf("seen running on two agents at once, or not settled after a fault: %d%n", r.faultViolations().size());
+            r.faultViolations().forEach(v -> out.println("  VIOLATION: " + v));
+        }
 
         out.printf("%nheap after GC (MiB)%s, per JVM, %d samples every %d s:%n",
                 s.forceGc() ? ", each sample right after a forced full collection" : " (last collection, not forced)",

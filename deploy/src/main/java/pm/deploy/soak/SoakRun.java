@@ -13,11 +13,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReadWriteLock;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import pm.client.ClusterClient;
 import pm.deploy.ChildJvm;
 import pm.deploy.DemoGuest;
 import pm.deploy.LocalCluster;
+import pm.deploy.faults.SoakFaults;
 
 /**
  * {@code ./pm soak [--minutes N]}: a local cluster (ZooKeeper, a coordinator and agents, each its own
@@ -54,12 +56,15 @@ public final class SoakRun {
                     case "--agents" -> s = s.withAgents(Integer.parseInt(args[++i]));
                     case "--workers" -> s = s.withWorkers(Integer.parseInt(args[++i]));
                     case "--no-gc" -> s = s.withSampling(s.sampleEvery(), false);
+                    case "--faults" -> s = s.withFaultsEvery(Duration.ofSeconds(30));
+                    case "--fault-every" -> s = s.withFaultsEvery(Duration.ofSeconds(Long.parseLong(args[++i])));
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
         } catch (RuntimeException e) {
             System.err.println("soak: " + e.getMessage());
-            System.err.println("usage: ./pm soak [--minutes N | --seconds N] [--min P] [--max P] [--seed S] [--agents N] [--workers N] [--no-gc]");
+            System.err.println("usage: ./pm soak [--minutes N | --seconds N] [--min P] [--max P] [--seed S] [--agents N] [--workers N] [--no-gc]"
+                    + " [--faults | --fault-every SECONDS]");
             System.exit(2);
         }
         return s;
@@ -67,34 +72,50 @@ public final class SoakRun {
 
     /** Runs one soak in {@code dir} (logs under {@code dir/logs}), printing progress to {@code log}. */
     public static SoakResult run(SoakSettings settings, Path dir, PrintStream log) throws Exception {
-        try (LocalCluster cluster = new LocalCluster(dir).withJvmOptions(settings.jvmOptions())) {
-            log.printf("soak: starting ZooKeeper, a coordinator and %d agents (logs in %s/logs)%n", settings.agents(), dir);
-            cluster.start(List.of(0), settings.agents());
+        LocalCluster local = settings.faults() ? new LocalCluster(dir, SoakFaults.agentArgs(), SoakFaults.coordinatorArgs())
+                : new LocalCluster(dir);
+        try (LocalCluster cluster = local.withJvmOptions(settings.jvmOptions()); SoakFaults faults = new SoakFaults(cluster)) {
+            log.printf("soak: starting ZooKeeper, a coordinator and %d agents (logs in %s/logs)%s%n", settings.agents(), dir,
+                    settings.faults() ? "; faults about every " + settings.faultEvery().toSeconds() + " s" : "");
+            if (settings.faults()) {
+                cluster.startZooKeeper();
+                cluster.startCoordinator("c1", 0);
+                List<String> names = new ArrayList<>();
+                for (int i = 1; i <= settings.agents(); i++) {
+                    names.add("a" + i);
+                }
+                faults.startAgents(names);
+            } else {
+                cluster.start(List.of(0), settings.agents());
+            }
             try (ClusterClient client = new ClusterClient(cluster.clientSettings())) {
                 if (!cluster.awaitAgentsJoined(client, Duration.ofSeconds(60))) {
                     throw new IllegalStateException("the agents did not all join within 60 s");
                 }
-                return soak(settings, cluster, client, log);
+                return soak(settings, cluster, client, log, settings.faults() ? faults : null);
             }
         }
     }
 
-    private static SoakResult soak(SoakSettings settings, LocalCluster cluster, ClusterClient client, PrintStream log) throws Exception {
+    /** {@code faults}: null for a soak without faults. */
+    private static SoakResult soak(SoakSettings settings, LocalCluster cluster, ClusterClient client, PrintStream log, SoakFaults faults)
+            throws Exception {
         SoakModel model = new SoakModel();
         OpStats stats = new OpStats();
         Findings findings = new Findings();
         ReadWriteLock gate = new ReentrantReadWriteLock(true); // fair: the auditor is not starved by the workers
         List<String> nodes = cluster.agents().stream().map(ChildJvm::name).toList();
-        Map<String, String> agentAddresses = new LinkedHashMap<>();
         List<JvmSampler.Probe> probes = new ArrayList<>();
         for (ChildJvm c : cluster.coordinators()) {
             probes.add(new JvmSampler.Probe(c.name(), c.pid(), c.metricsPort()));
         }
-        for (ChildJvm a : cluster.agents()) {
-            probes.add(new JvmSampler.Probe(a.name(), a.pid(), a.metricsPort()));
-            agentAddresses.put(a.name(), a.address());
+        if (faults == null) { // agents killed and restarted have no series to judge
+            for (ChildJvm a : cluster.agents()) {
+                probes.add(new JvmSampler.Probe(a.name(), a.pid(), a.metricsPort()));
+            }
         }
-        SoakDriver driver = new SoakDriver(client, nodes, model, stats, findings, gate, settings, DemoGuest.module());
+        BooleanSupplier inFault = faults == null ? () -> false : faults::inFault;
+        SoakDriver driver = new SoakDriver(client, nodes, model, stats, findings, gate, settings, DemoGuest.module(), inFault);
         JvmSampler sampler = new JvmSampler(probes, settings.forceGc());
         List<String> auditErrors = new ArrayList<>();
         int[] auditFailures = {0};
@@ -106,10 +127,23 @@ public final class SoakRun {
         });
         long started = System.nanoTime();
         long deadline = started + settings.duration().toNanos();
-        try (SoakAudit audit = new SoakAudit(client, agentAddresses, cluster.nodeTransport(), model, findings)) {
+        int[] skipped = {0};
+        int[] faultsSeen = {0};
+        try (SoakAudit audit = new SoakAudit(client, () -> agentAddresses(cluster), cluster.nodeTransport(), model, findings)) {
             Runnable auditOnce = () -> {
+                if (inFault.getAsBoolean()) {
+                    skipped[0]++; // checked once the cluster has settled
+                    return;
+                }
                 gate.writeLock().lock();
                 try {
+                    int settledFaults = faults == null ? 0 : faults.injected().values().stream().mapToInt(Integer::intValue).sum();
+                    if (settledFaults != faultsSeen[0]) {
+                        // A fault may have moved or restored any process: the next check takes each one's node and
+                        // state from the cluster, and still requires it listed, held once, by its recorded owner.
+                        model.live().values().forEach(t -> t.uncertain = true);
+                        faultsSeen[0] = settledFaults;
+                    }
                     audit.audit();
                 } catch (RuntimeException e) {
                     synchronized (auditErrors) {
@@ -142,6 +176,9 @@ public final class SoakRun {
                 }
             }, auditMillis, auditMillis, TimeUnit.MILLISECONDS);
 
+            if (faults != null) {
+                faults.start(client, settings.seed(), settings.faultEvery(), deadline);
+            }
             List<Thread> workers = new ArrayList<>();
             for (int i = 0; i < settings.workers(); i++) {
                 Random random = new Random(settings.seed() * 31 + i);
@@ -156,6 +193,9 @@ public final class SoakRun {
             if (!timers.awaitTermination(120, TimeUnit.SECONDS)) {
                 timers.shutdownNow();
             }
+            if (faults != null) {
+                faults.stop(); // waits for a fault in progress to settle
+            }
             auditOnce.run(); // the last word, with every worker done
             sampler.sample();
             Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
@@ -164,9 +204,16 @@ public final class SoakRun {
             Map<String, Trend> fds = new LinkedHashMap<>();
             sampler.fds().forEach((name, series) -> fds.put(name, Trend.of(series, 8, 0.05)));
             return new SoakResult(settings, elapsed, stats, findings, audit.audits(), auditFailures[0], List.copyOf(auditErrors),
-                    model.size(), model.maxSize(), model.killedCount(), heap, fds, sampler.problems());
+                    model.size(), model.maxSize(), model.killedCount(), heap, fds, sampler.problems(),
+                    faults == null ? Map.of() : faults.injected(), faults == null ? List.of() : faults.violations(), skipped[0]);
         } finally {
             timers.shutdownNow();
         }
+    }
+
+    private static Map<String, String> agentAddresses(LocalCluster cluster) {
+        Map<String, String> addresses = new LinkedHashMap<>();
+        cluster.agents().forEach(a -> addresses.put(a.name(), a.address()));
+        return addresses;
     }
 }

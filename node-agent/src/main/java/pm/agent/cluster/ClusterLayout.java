@@ -52,6 +52,14 @@ public record ClusterLayout(String root) {
         return migrations() + "/" + id;
     }
 
+    public String requests() {
+        return root + "/requests";
+    }
+
+    public String request(String key) {
+        return requests() + "/" + key;
+    }
+
     public String leader() {
         return root + "/leader";
     }
