@@ -47,7 +47,10 @@ final class MigrationSource {
     private static final long STREAM_TIMEOUT_MILLIS = 60_000;
 
     /** A migration waiting for the caller's decision (or for the target to hear of it). */
-    private record Pending(HostedProcess process, String target, boolean wasRunning) {}
+    private record Pending(HostedProcess process, String target, boolean wasRunning, long sinceNanos) {}
+
+    /** How long a migration out waits for its decision before this agent reads the record itself. */
+    private static final long UNDECIDED_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final ProcessHost host;
     private final AgentChannels channels;
@@ -188,7 +191,7 @@ final class MigrationSource {
             result.setRounds(rounds).setPagesSent(pagesSent + finalPages).setFinalPages(finalPages)
                     .setBytesSent(stream.bytesSent());
             metrics.streamed(stream.bytesSent());
-            pending.put(migrationId, new Pending(h, request.getTarget(), wasRunning));
+            pending.put(migrationId, new Pending(h, request.getTarget(), wasRunning, System.nanoTime()));
         } catch (RuntimeException | InterruptedException e) {
             stream.cancel("migration aborted: " + e.getMessage());
             pending.remove(migrationId);
@@ -290,6 +293,32 @@ final class MigrationSource {
     void rememberHandOff(ProcessRecord record) {
         handOffs.put(record.getMigrationId(), record);
         forwarding.handedOff(record.getProcessId(), record.getPeer());
+    }
+
+    /**
+     * Settles from the ownership records the migrations out of this agent whose decision never came
+     * (the coordinator settled them while this agent was paused or cut off, and could not tell it):
+     * with the process gone or past the migration's epoch this copy goes as after a commit; with the
+     * record naming this node at the old epoch and no migration, the migration was given up and this
+     * copy carries on; while the record names the migration, it waits. Standalone, nothing decides
+     * but this agent's own caller.
+     */
+    void resolveUndecided(Ownership ownership) {
+        for (Map.Entry<String, Pending> e : pending.entrySet()) {
+            Pending p = e.getValue();
+            if (System.nanoTime() - p.sinceNanos() < UNDECIDED_NANOS) {
+                continue; // its coordinator is still deciding
+            }
+            try {
+                switch (ownership.decisionAsSource(e.getKey(), p.process().id, p.process().epoch)) {
+                    case DECISION_COMMITTED -> commit(e.getKey(), false);
+                    case DECISION_ABORTED -> abort(e.getKey());
+                    default -> { } // undecided, or no record decides: ask again later
+                }
+            } catch (RuntimeException ignored) {
+                // decided meanwhile by its coordinator, or ZooKeeper unreachable: ask again later
+            }
+        }
     }
 
     /** Tells targets of earlier commits they may have missed; a record goes once its target has heard. */

@@ -246,6 +246,7 @@ public final class NodeAgentServer implements AutoCloseable {
     private void settle() {
         try {
             target.resolveUndecided(ownership);
+            source.resolveUndecided(ownership);
             source.retryHandOffs();
             host.forEach(h -> h.log.flush()); // output on disk within a second
         } catch (RuntimeException e) {

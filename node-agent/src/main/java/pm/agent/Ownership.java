@@ -16,6 +16,14 @@ interface Ownership {
     /** How the migration that brought {@code processId} here under {@code epoch} ended, if the owner records know. */
     Decision decision(String migrationId, String processId, long epoch);
 
+    /**
+     * How the migration that is taking {@code processId} away from here at {@code fromEpoch} ended, as
+     * far as the source's copy goes: COMMITTED (the process is gone, or past the migration's epoch:
+     * this copy is over), ABORTED (the record names this node at {@code fromEpoch} and no migration:
+     * this copy carries on), UNDECIDED, or UNSPECIFIED when no record decides (standalone).
+     */
+    Decision decisionAsSource(String migrationId, String processId, long fromEpoch);
+
     /** A standalone agent owns what it holds; migrations are decided by their source agent. */
     Ownership STANDALONE = new Ownership() {
         @Override
@@ -28,6 +36,11 @@ interface Ownership {
 
         @Override
         public Decision decision(String migrationId, String processId, long epoch) {
+            return Decision.DECISION_UNSPECIFIED;
+        }
+
+        @Override
+        public Decision decisionAsSource(String migrationId, String processId, long fromEpoch) {
             return Decision.DECISION_UNSPECIFIED;
         }
     };

@@ -201,6 +201,18 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
     }
 
     @Override
+    public Decision decisionAsSource(String migrationId, String processId, long fromEpoch) {
+        Optional<OwnershipRecord> r = record(processId);
+        // The target is not known here; for the source a commit and a recovery elsewhere end alike.
+        return switch (MigrationDecision.decide(migrationId, "", fromEpoch + 1, r)) {
+            case COMMITTED, SUPERSEDED -> Decision.DECISION_COMMITTED;
+            case UNDECIDED -> Decision.DECISION_UNDECIDED;
+            case ABORTED -> r.get().getOwner().equals(node) && r.get().getEpoch() == fromEpoch
+                    ? Decision.DECISION_ABORTED : Decision.DECISION_UNDECIDED;
+        };
+    }
+
+    @Override
     public void stateChanged(CuratorFramework client, ConnectionState state) {
         switch (state) {
             case SUSPENDED, LOST -> {

@@ -108,7 +108,9 @@ final class ProcessHost {
 
     /** The log of a process arriving from elsewhere: {@code tail} is the output it kept, ending at {@code endOffset}. */
     ProcessLog arrivingLog(String id, List<LogChunk> tail, long endOffset) {
-        return new ProcessLog(tail, endOffset, config.logRetainBytes(), history(id));
+        ProcessLog log = new ProcessLog(tail, endOffset, config.logRetainBytes(), history(id));
+        log.flush(); // on disk before the staged state that resumes at endOffset is (see checkpoint)
+        return log;
     }
 
     /** The output kept with the replica of {@code id} (held for another node), up to its checkpoint. */
@@ -405,6 +407,9 @@ final class ProcessHost {
         boolean increment = incremental && !h.lastCheckpointId.isEmpty()
                 && stores.latest(h.id).map(r -> r.checkpointId().equals(h.lastCheckpointId)).orElse(false);
         WasiProcess process = h.process;
+        // The image names the log offset it resumes at: what was printed before it must be on disk first,
+        // or a restart from it would find the disk's log ending short and start the log over there.
+        h.log.flush();
         h.fileInputs = ProcessFactory.fileInputs(process); // parked: what this image names
         // The image streams through a pipe into the store, written on another thread: a 1 GiB
         // process is never held twice. The process is parked, and the lock holder waits here.

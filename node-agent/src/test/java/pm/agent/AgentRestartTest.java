@@ -52,6 +52,23 @@ class AgentRestartTest {
         }
     }
 
+    @Test
+    void whatAProcessPrintedBeforeItsCheckpointOutlivesItsAgentKilledRightAfterIt() throws Exception {
+        ProcessSpec spec = Agents.counter(600, 20_000, 512 << 10, 8 << 10);
+        String expected = Agents.reference(spec);
+        try (AgentProcess a = new AgentProcess("a", dir.resolve("a"))) {
+            a.start("");
+            a.stub().spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
+            Agents.awaitProgress(a.stub(), "p", 5_000_000);
+            // Output reaches the disk about once a second; the kill comes before the next time.
+            a.stub().checkpoint(CheckpointRequest.newBuilder().setProcessId("p").build());
+            a.killHard();
+            a.start("");
+
+            assertThat(Agents.follow(a.stub(), "p", 0, null)).as("every byte from offset 0, once").isEqualTo(expected);
+        }
+    }
+
     /** Everything the frozen process printed on {@code agent}, and the offset after it. */
     private static String logsUpTo(Agents agents, NodeAgentServer agent, long from, long[] end) {
         StringBuilder out = new StringBuilder();

@@ -34,6 +34,9 @@ import pm.v1.ProcessState;
  * migrations in flight here is shared with {@link MigrationRecovery}, which must leave them alone.
  */
 public final class MigrationOrchestrator {
+    /** Tries at starting a migration while other changes (checkpoints named) race it. */
+    private static final int START_ATTEMPTS = 5;
+
     private final OwnershipStore store;
     private final Membership membership;
     private final Placer placer;
@@ -125,8 +128,9 @@ public final class MigrationOrchestrator {
                 .build();
         inFlight.add(journal.getMigrationId());
         try {
-            int version = store.startMigration(record.toBuilder().setMigrationId(journal.getMigrationId()).build(),
-                    read.version(), journal);
+            Versioned<OwnershipRecord> started = start(read, journal);
+            record = started.value();
+            int version = started.version();
             events.publish(ClusterEvent.Kind.KIND_MIGRATION_STARTED, processId, target.getName(), epoch,
                     "migration " + journal.getMigrationId() + " from " + owner + " to " + target.getName());
             observer.reached(journal);
@@ -156,6 +160,34 @@ public final class MigrationOrchestrator {
                     .build();
         } finally {
             inFlight.remove(journal.getMigrationId());
+        }
+    }
+
+    /**
+     * Marks the record with the migration and writes its journal, in one transaction checked against
+     * the version read. A record changed meanwhile in a way that leaves it migrating from the same
+     * owner and epoch (the checkpoint loop named a new checkpoint, say) is read again and the start
+     * tried again from it; any other change refuses the migration. Returns the record as marked.
+     */
+    private Versioned<OwnershipRecord> start(Versioned<OwnershipRecord> read, MigrationJournal journal) {
+        for (int attempt = 1; ; attempt++) {
+            OwnershipRecord marked = read.value().toBuilder().setMigrationId(journal.getMigrationId()).build();
+            try {
+                return new Versioned<>(marked, store.startMigration(marked, read.version(), journal));
+            } catch (ClusterException e) {
+                if (e.reason() != ClusterException.Reason.CONFLICT || attempt == START_ATTEMPTS) {
+                    throw e;
+                }
+            }
+            read = store.get(journal.getProcessId());
+            OwnershipRecord now = read.value();
+            if (!now.getMigrationId().isEmpty() || !now.getOwner().equals(journal.getSource())
+                    || now.getEpoch() != journal.getFromEpoch()
+                    || now.getState() != ProcessState.PROCESS_STATE_RUNNING && now.getState() != ProcessState.PROCESS_STATE_FROZEN) {
+                throw new ClusterException(ClusterException.Reason.CONFLICT, "process " + journal.getProcessId()
+                        + " changed while its migration was starting (now " + stateName(now.getState()) + " on " + now.getOwner()
+                        + " at epoch " + now.getEpoch() + (now.getMigrationId().isEmpty() ? "" : ", migrating") + ")");
+            }
         }
     }
 

@@ -38,6 +38,7 @@ public final class SoakFaults implements AutoCloseable {
     public static final int SESSION_MILLIS = 4_000;
     public static final int GRACE_MILLIS = 8_000;
     private static final Duration SETTLE = Duration.ofSeconds(120);
+    private static final Duration LAST_FAULT_BEFORE_END = Duration.ofSeconds(20);
 
     private final LocalCluster cluster;
     private final Map<String, TcpProxy> relays = new HashMap<>();
@@ -102,8 +103,8 @@ public final class SoakFaults implements AutoCloseable {
     }
 
     private void inject(Random random, Duration every, long deadlineNanos) {
-        // The last fault must have time to settle before the soak's own end.
-        long lastStart = deadlineNanos - SETTLE.toNanos() / 2;
+        // The last fault starts a little before the soak's end; the soak waits for it to settle.
+        long lastStart = deadlineNanos - LAST_FAULT_BEFORE_END.toNanos();
         try {
             while (true) {
                 long pause = every.toMillis() / 2 + (long) (random.nextDouble() * every.toMillis());
