@@ -511,7 +511,7 @@ final class JitFunctionEmitter {
         mv.visitInsn(Opcodes.ATHROW);
     }
 
-    /** A safepoint instruction (branch or call): a resume site, numbered in body order. */
+    /** A safepoint instruction (branch, call or bulk instruction): a resume site, numbered in body order. */
     private void site() {
         siteOffsets.add(offset);
         siteTypes.add(Arrays.copyOf(ts, th));
@@ -530,6 +530,12 @@ final class JitFunctionEmitter {
             case BR_TABLE:
             case CALL:
             case CALL_INDIRECT:
+            case MEMORY_INIT:
+            case MEMORY_COPY:
+            case MEMORY_FILL:
+            case TABLE_INIT:
+            case TABLE_COPY:
+            case TABLE_FILL:
                 site();
                 break;
             case LOOP:
@@ -774,8 +780,7 @@ final class JitFunctionEmitter {
                 pushType(ValueTypes.F64);
                 break;
             case MEMORY_INIT:
-                th -= 3;
-                runtime("memoryInit", "(III" + CTX_DESC + "I)V", (int) ins.operand(0));
+                bulk("memoryInit", "(III" + CTX_DESC + "I)Z", (int) ins.operand(0));
                 break;
             case DATA_DROP:
                 mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
@@ -783,21 +788,13 @@ final class JitFunctionEmitter {
                 mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "dataDrop", "(" + CTX_DESC + "I)V", false);
                 break;
             case MEMORY_COPY:
-                th -= 3;
-                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "memoryCopy", "(III" + CTX_DESC + ")V", false);
+                bulk("memoryCopy", "(III" + CTX_DESC + ")Z");
                 break;
             case MEMORY_FILL:
-                th -= 3;
-                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "memoryFill", "(III" + CTX_DESC + ")V", false);
+                bulk("memoryFill", "(III" + CTX_DESC + ")Z");
                 break;
             case TABLE_INIT:
-                th -= 3;
-                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-                push(mv, (int) ins.operand(0));
-                push(mv, (int) ins.operand(1));
-                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableInit", "(III" + CTX_DESC + "II)V", false);
+                bulk("tableInit", "(III" + CTX_DESC + "II)Z", (int) ins.operand(0), (int) ins.operand(1));
                 break;
             case ELEM_DROP:
                 mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
@@ -805,11 +802,7 @@ final class JitFunctionEmitter {
                 mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "elemDrop", "(" + CTX_DESC + "I)V", false);
                 break;
             case TABLE_COPY:
-                th -= 3;
-                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-                push(mv, (int) ins.operand(0));
-                push(mv, (int) ins.operand(1));
-                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableCopy", "(III" + CTX_DESC + "II)V", false);
+                bulk("tableCopy", "(III" + CTX_DESC + "II)Z", (int) ins.operand(0), (int) ins.operand(1));
                 break;
             case TABLE_GROW:
                 th -= 2;
@@ -823,8 +816,7 @@ final class JitFunctionEmitter {
                 pushType(ValueTypes.I32);
                 break;
             case TABLE_FILL:
-                th -= 3;
-                runtime("tableFill", "(IJI" + CTX_DESC + "I)V", (int) ins.operand(0));
+                bulk("tableFill", "(IJI" + CTX_DESC + "I)Z", (int) ins.operand(0));
                 break;
             default:
                 if (NumericOps.isLoad(op)) {
@@ -850,6 +842,41 @@ final class JitFunctionEmitter {
         mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
         push(mv, immediate);
         mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, name, desc, false);
+    }
+
+    /**
+     * A bulk instruction: its helper takes the three operands, the context and the immediates, and
+     * answers whether it stopped part-way for a freeze. Then this frame stops at the instruction
+     * with the operands under it and the rest of the work (ctx.rest) as its three operands, so it
+     * runs again on the rest where it resumes (a resume site, in either tier).
+     */
+    private void bulk(String name, String desc, int... immediates) {
+        th -= 3;
+        mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+        for (int immediate : immediates) {
+            push(mv, immediate);
+        }
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, name, desc, false);
+        Label slow = new Label();
+        mv.visitJumpInsn(Opcodes.IFNE, slow);
+        int height = th;
+        byte[] types = Arrays.copyOf(ts, th);
+        int at = offset;
+        deferred.add(() -> {
+            mv.visitLabel(slow);
+            push(mv, height + 3);
+            mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
+            mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "rest", "[J");
+            push(mv, 0);
+            mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
+            push(mv, height);
+            push(mv, 3);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, "java/lang/System", "arraycopy", "(Ljava/lang/Object;ILjava/lang/Object;II)V", false);
+            popInto(types, height);
+            stop(at, tmpArray);
+        });
     }
 
     /**
@@ -1337,16 +1364,21 @@ final class JitFunctionEmitter {
                 pushLong(mv, consumed);
                 mv.visitInsn(Opcodes.LASTORE);
             }
-            for (int k = height - 1; k >= 0; k--) {
-                toSlot(mv, types[k]);
-                mv.visitVarInsn(Opcodes.LSTORE, tmpLong);
-                mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
-                push(mv, k);
-                mv.visitVarInsn(Opcodes.LLOAD, tmpLong);
-                mv.visitInsn(Opcodes.LASTORE);
-            }
+            popInto(types, height);
             stop(at, tmpArray);
         });
+    }
+
+    /** Pops the {@code height} operands on the JVM stack into the first slots of the long[] in {@code tmpArray}. */
+    private void popInto(byte[] types, int height) {
+        for (int k = height - 1; k >= 0; k--) {
+            toSlot(mv, types[k]);
+            mv.visitVarInsn(Opcodes.LSTORE, tmpLong);
+            mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
+            push(mv, k);
+            mv.visitVarInsn(Opcodes.LLOAD, tmpLong);
+            mv.visitInsn(Opcodes.LASTORE);
+        }
     }
 
     /** Throws the unwind of this frame stopped at {@code at} with the operands in local {@code array}. */
