@@ -127,6 +127,11 @@ final class JitCompiler {
         this.noResume.addAll(noResume);
     }
 
+    /** The offsets of function {@code f}'s resume sites in body order, its regions' included; null if it has no resume copy. */
+    int[] sites(int f) {
+        return sites[f];
+    }
+
     /** Whether function {@code f} gets a resume copy: compiled, with a loop, and small enough. */
     boolean resumable(int f) {
         return isCompiled(f) && !noResume.contains(f) && sites[f] != null;
@@ -314,9 +319,7 @@ final class JitCompiler {
             }
             JitFunctionEmitter normal = new JitFunctionEmitter(this, cw, i, false);
             int size = normal.emit();
-            // a function split into regions resumes in the interpreter: its sites are spread over methods
-            sites[i] = normal.hasLoop && !normal.hasRegions && (COMPILE_HUGE || size <= HUGE_METHOD)
-                    ? normal.siteOffsets() : null;
+            sites[i] = normal.hasLoop && (COMPILE_HUGE || size <= HUGE_METHOD) ? normal.siteOffsets() : null;
             if (size > HUGE_METHOD && !COMPILE_HUGE && !compact.contains(i)) {
                 newlyCompact.add(i); // the compact form may pass under HotSpot's limit
             } else if (size > HUGE_METHOD && !COMPILE_HUGE) {

@@ -120,14 +120,17 @@ final class JitFunctionEmitter {
     private final int frameSlot;
     /** In a dry run: the operand stack height before each instruction, -1 where unreachable. */
     private final int[] heights;
-    /** Whether the function calls region methods (it then has no resume copy). */
-    boolean hasRegions;
     private final List<Integer> siteOffsets = new ArrayList<>();
     private final List<Label> siteLabels = new ArrayList<>();
     private final List<byte[]> siteTypes = new ArrayList<>();
+    /** In the resume copy of a split function, by region number: where it enters that region's resume copy. */
+    private final List<Label> regionEntries = new ArrayList<>();
+    /** ... and the offsets of the region's first and last instructions. */
+    private final List<int[]> regionSpans = new ArrayList<>();
 
+    /** The offsets of the function's resume sites, its regions' included, in body order (the site numbers). */
     int[] siteOffsets() {
-        return siteOffsets.stream().mapToInt(Integer::intValue).toArray();
+        return siteOffsets.stream().mapToInt(Integer::intValue).sorted().toArray();
     }
 
     JitFunctionEmitter(JitCompiler jc, ClassWriter cw, int index, boolean resume) {
@@ -149,7 +152,7 @@ final class JitFunctionEmitter {
         this.body = jc.module.wasm.codeSection().getFunctionBody(index - jc.module.importedFunctions);
         this.params = code.paramTypes;
         this.results = code.resultTypes;
-        if (region == null && !resume && !measuring && JitRegions.large(body.instructions(), jc.regionLimit)) {
+        if (region == null && !measuring && JitRegions.large(body.instructions(), jc.regionLimit)) {
             JitFunctionEmitter dry = new JitFunctionEmitter(jc, new ClassWriter(0), index, false, null, List.of(), 0, true);
             dry.emit();
             this.regions = JitRegions.plan(body.instructions(), jc.types, code, dry.heights, jc.regionLimit);
@@ -258,7 +261,7 @@ final class JitFunctionEmitter {
 
     int emit() {
         if (region != null) {
-            mv = jc.cwMethod(cw, "f" + index + "_" + regionNumber, REGION_DESC);
+            mv = jc.cwMethod(cw, (resume ? "r" : "f") + index + "_" + regionNumber, REGION_DESC);
         } else {
             mv = jc.cwMethod(cw, (resume ? "r" : "f") + index, jc.functionDescriptor(index));
         }
@@ -373,7 +376,11 @@ final class JitFunctionEmitter {
         int size = ((JitCompiler.SizedMethod) mv).size();
         for (int k = 0; k < pending.size(); k++) {
             Pending p = pending.get(k);
-            size = Math.max(size, new JitFunctionEmitter(jc, cw, index, false, p.region(), p.outer(), k, false).emit());
+            // the resume copy's regions are resume copies too; it calls the ordinary ones where it only passes
+            JitFunctionEmitter r = new JitFunctionEmitter(jc, cw, index, resume, p.region(), p.outer(), k, false);
+            size = Math.max(size, r.emit());
+            siteOffsets.addAll(r.siteOffsets);
+            hasLoop |= r.hasLoop;
         }
         return size;
     }
@@ -460,17 +467,30 @@ final class JitFunctionEmitter {
      * The resume copy's entry: the locals from {@code ctx.resume}, then by site the operands
      * and a jump to the site. Only this copy has the extra entries: in the ordinary method
      * every loop keeps its single entry, which HotSpot needs to optimise it.
+     *
+     * <p>Sites are numbered over the whole function in body order ({@link JitCompiler#sites}).
+     * In a function split into regions, a site inside a region is entered through that region's
+     * resume copy: the function's copy takes the locals array as it is and calls it where it
+     * would call the region (regions start with an empty operand stack), leaving
+     * {@code ctx.resume} for it; the region's copy has its used locals from that array already.
      */
     private void emitDispatch(Label dispatch) {
         mv.visitLabel(dispatch);
-        for (int l = 0; l < code.localTypes.length; l++) {
+        if (region == null && frameLocals) {
             mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
             mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "resume", "Lpm/runtime/interp/JitResume;");
             mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/JitResume", "locals", "[J");
-            push(mv, l);
-            mv.visitInsn(Opcodes.LALOAD);
-            fromSlot(mv, code.localTypes[l]);
-            mv.visitVarInsn(storeOp(code.localTypes[l]), slot(l));
+            mv.visitVarInsn(Opcodes.ASTORE, frameSlot);
+        } else if (region == null) {
+            for (int l = 0; l < code.localTypes.length; l++) {
+                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "resume", "Lpm/runtime/interp/JitResume;");
+                mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/JitResume", "locals", "[J");
+                push(mv, l);
+                mv.visitInsn(Opcodes.LALOAD);
+                fromSlot(mv, code.localTypes[l]);
+                mv.visitVarInsn(storeOp(code.localTypes[l]), slot(l));
+            }
         }
         mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
         mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "resume", "Lpm/runtime/interp/JitResume;");
@@ -478,30 +498,47 @@ final class JitFunctionEmitter {
         mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/JitResume", "operands", "[J");
         mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
         mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/JitResume", "site", "I");
-        mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-        mv.visitInsn(Opcodes.ACONST_NULL);
-        mv.visitFieldInsn(Opcodes.PUTFIELD, CTX, "resume", "Lpm/runtime/interp/JitResume;");
-        Label bad = new Label();
-        Label[] entries = new Label[siteLabels.size()];
-        for (int i = 0; i < entries.length; i++) {
-            entries[i] = new Label();
+        int[] all = jc.sites(index);
+        Map<Integer, Integer> mineAt = new java.util.HashMap<>();
+        for (int i = 0; i < siteOffsets.size(); i++) {
+            mineAt.put(siteOffsets.get(i), i);
         }
-        if (entries.length == 0) {
+        List<Integer> keys = new ArrayList<>();
+        List<Label> targets = new ArrayList<>();
+        List<Integer> own = new ArrayList<>(); // by key: the index in this method's sites, or -1 for a region's entry
+        for (int g = 0; g < all.length; g++) {
+            int mine = mineAt.getOrDefault(all[g], -1);
+            int k = mine >= 0 ? -1 : regionAt(all[g]);
+            if (mine >= 0 || k >= 0) {
+                keys.add(g);
+                targets.add(mine >= 0 ? new Label() : regionEntries.get(k));
+                own.add(mine);
+            }
+        }
+        Label bad = new Label();
+        if (keys.isEmpty()) {
             mv.visitInsn(Opcodes.POP);
             mv.visitJumpInsn(Opcodes.GOTO, bad);
         } else {
-            mv.visitTableSwitchInsn(0, entries.length - 1, bad, entries);
+            mv.visitLookupSwitchInsn(bad, keys.stream().mapToInt(Integer::intValue).toArray(), targets.toArray(new Label[0]));
         }
-        for (int i = 0; i < entries.length; i++) {
-            mv.visitLabel(entries[i]);
-            byte[] types = siteTypes.get(i);
+        for (int i = 0; i < keys.size(); i++) {
+            int mine = own.get(i);
+            if (mine < 0) {
+                continue;
+            }
+            mv.visitLabel(targets.get(i));
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitInsn(Opcodes.ACONST_NULL);
+            mv.visitFieldInsn(Opcodes.PUTFIELD, CTX, "resume", "Lpm/runtime/interp/JitResume;");
+            byte[] types = siteTypes.get(mine);
             for (int k = 0; k < types.length; k++) {
                 mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
                 push(mv, k);
                 mv.visitInsn(Opcodes.LALOAD);
                 fromSlot(mv, types[k]);
             }
-            mv.visitJumpInsn(Opcodes.GOTO, siteLabels.get(i));
+            mv.visitJumpInsn(Opcodes.GOTO, siteLabels.get(mine));
         }
         mv.visitLabel(bad);
         mv.visitTypeInsn(Opcodes.NEW, "java/lang/IllegalStateException");
@@ -509,6 +546,17 @@ final class JitFunctionEmitter {
         mv.visitLdcInsn("no resume site");
         mv.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/lang/IllegalStateException", "<init>", "(Ljava/lang/String;)V", false);
         mv.visitInsn(Opcodes.ATHROW);
+    }
+
+    /** The number of the region (called from this method) holding the instruction at {@code offset}, or -1. */
+    private int regionAt(int offset) {
+        for (int k = 0; k < regionSpans.size(); k++) {
+            int[] span = regionSpans.get(k);
+            if (offset >= span[0] && offset <= span[1]) {
+                return k;
+            }
+        }
+        return -1;
     }
 
     /** A safepoint instruction (branch, call or bulk instruction): a resume site, numbered in body order. */
@@ -1397,7 +1445,6 @@ final class JitFunctionEmitter {
      * after its end, or by a label outside it, or returns what it returned.
      */
     private void callRegion(JitRegions.Region r) {
-        hasRegions = true;
         List<Ctrl> around = new ArrayList<>();
         for (int p = 0; p < ctrls.size(); p++) {
             Ctrl c = ctrls.get(p);
@@ -1417,6 +1464,21 @@ final class JitFunctionEmitter {
         mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
         // no handler: an unwind out of the region has written this frame already
         mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "f" + index + "_" + number, REGION_DESC, false);
+        if (resume) {
+            // the dispatch's way into the region's resume copy, for a site inside the region
+            Label called = new Label();
+            Label entry = new Label();
+            mv.visitJumpInsn(Opcodes.GOTO, called);
+            mv.visitLabel(entry);
+            mv.visitVarInsn(Opcodes.ALOAD, frameSlot);
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "r" + index + "_" + number, REGION_DESC, false);
+            mv.visitLabel(called);
+            List<AnnotatedInstruction> instructions = body.instructions();
+            int base = instructions.get(0).address();
+            regionEntries.add(entry);
+            regionSpans.add(new int[] {instructions.get(r.start()).address() - base, instructions.get(r.end()).address() - base});
+        }
         mv.visitVarInsn(Opcodes.ISTORE, tmpInt);
         loadFuel();
         reloadMemory();
