@@ -105,6 +105,8 @@ final class JitCompiler {
     private final Set<Integer> newlyCompact = new HashSet<>();
     /** Functions with no resume copy: it would not fit a JVM method. */
     private final Set<Integer> noResume;
+    /** Functions split into regions. */
+    private final Set<Integer> split = new HashSet<>();
     private final int[][] sites;
 
     /** Functions longer than this many instructions are split into regions ({@link JitRegions}). */
@@ -187,6 +189,18 @@ final class JitCompiler {
             byte[] bytes;
             try {
                 bytes = c.generate();
+            } catch (ArrayIndexOutOfBoundsException e) {
+                // ASM's widening of long jumps fails so on the resume copies of bzip2's split functions when
+                // they are split finely (regions of 60 instructions) and huge methods are compiled: then split
+                // functions resume in the interpreter, as before they had resume copies.
+                if (!noResume.containsAll(c.split)) {
+                    if (Boolean.getBoolean("pm.runtime.jitLog")) {
+                        System.err.println("jit: ASM failed (" + e.getMessage() + "): split functions get no resume copies");
+                    }
+                    noResume.addAll(c.split);
+                    continue;
+                }
+                throw e;
             } catch (MethodTooLargeException e) {
                 if (e.getMethodName().startsWith("r")) {
                     noResume.add(functionOf("f" + e.getMethodName().substring(1)));
@@ -319,6 +333,9 @@ final class JitCompiler {
             }
             JitFunctionEmitter normal = new JitFunctionEmitter(this, cw, i, false);
             int size = normal.emit();
+            if (normal.split()) {
+                split.add(i);
+            }
             sites[i] = normal.hasLoop && (COMPILE_HUGE || size <= HUGE_METHOD) ? normal.siteOffsets() : null;
             if (size > HUGE_METHOD && !COMPILE_HUGE && !compact.contains(i)) {
                 newlyCompact.add(i); // the compact form may pass under HotSpot's limit

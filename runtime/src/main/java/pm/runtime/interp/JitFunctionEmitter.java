@@ -104,6 +104,11 @@ final class JitFunctionEmitter {
     /** Whether this is the resume copy: enters at a site instead of the start. */
     private final boolean resume;
     boolean hasLoop;
+
+    /** Whether the function is split into regions (its locals then live in a long[]). */
+    boolean split() {
+        return frameLocals;
+    }
     /** Regions of this function (empty in a region's own method and where the function is small). */
     private final Map<Integer, JitRegions.Region> regions;
     /** Set in a region's method: the region, and the labels outside it. */
