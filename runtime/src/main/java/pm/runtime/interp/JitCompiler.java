@@ -111,8 +111,15 @@ final class JitCompiler {
 
     /** Functions longer than this many instructions are split into regions ({@link JitRegions}). */
     final int regionLimit;
+    /** Whether stores mark their pages dirty (the JVM-wide switch; off only to measure what the marks cost). */
+    final boolean storeBarrier;
 
     private JitCompiler(CompiledModule module, Set<Integer> excluded, int regionLimit) {
+        this(module, excluded, regionLimit, MemoryInstance.STORE_BARRIER);
+    }
+
+    private JitCompiler(CompiledModule module, Set<Integer> excluded, int regionLimit, boolean storeBarrier) {
+        this.storeBarrier = storeBarrier;
         this.regionLimit = regionLimit;
         this.module = module;
         this.types = module.types;
@@ -123,8 +130,8 @@ final class JitCompiler {
     }
 
     private JitCompiler(CompiledModule module, Set<Integer> excluded, Set<Integer> compact, Set<Integer> noResume,
-            int regionLimit) {
-        this(module, excluded, regionLimit);
+            int regionLimit, boolean storeBarrier) {
+        this(module, excluded, regionLimit, storeBarrier);
         this.compact.addAll(compact);
         this.noResume.addAll(noResume);
     }
@@ -176,6 +183,11 @@ final class JitCompiler {
 
     /** As {@link #generate(CompiledModule)}, splitting functions longer than {@code regionLimit} instructions. */
     static Generated generate(CompiledModule module, int regionLimit) {
+        return generate(module, regionLimit, MemoryInstance.STORE_BARRIER);
+    }
+
+    /** As {@link #generate(CompiledModule, int)}, with stores that mark pages dirty or not (benchmarks compare the two). */
+    static Generated generate(CompiledModule module, int regionLimit, boolean storeBarrier) {
         Set<Integer> excluded = new HashSet<>();
         for (int i = 0; i < module.functions.length; i++) {
             if (!compilable(module, module.importedFunctions + i)) {
@@ -185,7 +197,7 @@ final class JitCompiler {
         Set<Integer> compact = new HashSet<>();
         Set<Integer> noResume = new HashSet<>();
         while (true) {
-            JitCompiler c = new JitCompiler(module, excluded, compact, noResume, regionLimit);
+            JitCompiler c = new JitCompiler(module, excluded, compact, noResume, regionLimit, storeBarrier);
             byte[] bytes;
             try {
                 bytes = c.generate();

@@ -260,7 +260,8 @@ final class JitFunctionEmitter {
         sites = new JitResumeSites(mv, resume);
         safepoints = new JitSafepoints(mv, typeStack, deferred, index, shared,
                 new JitSafepoints.Slots(ctxSlot, fuelSlot, tmpArray, tmpLong, spillBase));
-        memory = new JitMemoryEmitter(mv, typeStack, compact, deferred, new JitMemoryEmitter.Slots(memSlot, dirtySlot, sizeSlot, tmpAddr, tmpLong, tmpInt));
+        memory = new JitMemoryEmitter(mv, typeStack, compact, jc.storeBarrier, deferred,
+                new JitMemoryEmitter.Slots(memSlot, dirtySlot, sizeSlot, tmpAddr, tmpLong, tmpInt));
         // prologue: count the frame, zero the locals, load fuel and memory; a region is no wasm frame
         // and gets its locals from the function
         counters(region == null ? 1 : 0, frameWeight);

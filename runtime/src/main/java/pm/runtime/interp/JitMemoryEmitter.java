@@ -31,13 +31,17 @@ final class JitMemoryEmitter {
     private final MethodVisitor mv;
     private final JitTypeStack types;
     private final boolean compact;
+    /** Whether stores mark their pages dirty: the JVM-wide switch, but for benchmarks that compare. */
+    private final boolean storeBarrier;
     private final List<Runnable> deferred;
     private final Slots slots;
 
-    JitMemoryEmitter(MethodVisitor mv, JitTypeStack types, boolean compact, List<Runnable> deferred, Slots slots) {
+    JitMemoryEmitter(MethodVisitor mv, JitTypeStack types, boolean compact, boolean storeBarrier, List<Runnable> deferred,
+            Slots slots) {
         this.mv = mv;
         this.types = types;
         this.compact = compact;
+        this.storeBarrier = storeBarrier;
         this.deferred = deferred;
         this.slots = slots;
     }
@@ -211,7 +215,7 @@ final class JitMemoryEmitter {
             mv.visitInsn(narrow);
         }
         unsafe(name, desc);
-        if (MemoryInstance.STORE_BARRIER) {
+        if (storeBarrier) {
             markDirty(0);
             if (width > 1) {
                 markDirty(width - 1);
