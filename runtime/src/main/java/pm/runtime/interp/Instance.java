@@ -195,7 +195,7 @@ public final class Instance {
             if (elements[i] instanceof ActiveElement) {
                 ActiveElement e = (ActiveElement) elements[i];
                 int offset = (int) evalConst(e.offset());
-                Bulk.tableInit(this, e.tableIndex(), i, offset, 0, elementSegments[i].length);
+                Bulk.tableInit(this, null, e.tableIndex(), i, offset, 0, elementSegments[i].length);
                 elementSegments[i] = null;
             } else if (elements[i] instanceof DeclarativeElement) {
                 elementSegments[i] = null;
@@ -205,7 +205,7 @@ public final class Instance {
         for (int i = 0; i < data.length; i++) {
             if (data[i] instanceof ActiveDataSegment) {
                 int offset = (int) evalConst(((ActiveDataSegment) data[i]).offsetInstructions());
-                Bulk.memoryInit(this, i, offset, 0, dataSegments[i].length);
+                Bulk.memoryInit(this, null, i, offset, 0, dataSegments[i].length);
                 dataSegments[i] = null;
             }
         }

@@ -1011,7 +1011,15 @@ final class Interpreter {
                         s[sp++] = inst.functions[code[pc++]].handle;
                         break;
                     default:
-                        sp = bulk(code[pc - 1], code, pc, s, sp, inst);
+                        {
+                            int nsp = bulk(code[pc - 1], code, pc, s, sp, m, inst);
+                            if (nsp < 0) {
+                                // stopped part-way for a freeze: the instruction runs again on the rest
+                                m.retired += budget - fuel - 1;
+                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                            }
+                            sp = nsp;
+                        }
                         pc += bulkImmediates(code[pc - 1]);
                         mem = memoryOf(inst);
                         memSize = sizeOf(inst);
@@ -1095,30 +1103,28 @@ final class Interpreter {
         return sp + results.length;
     }
 
-    /** Bulk memory and table instructions, and table grow/size; returns the new sp. */
-    private static int bulk(int op, int[] code, int pc, long[] s, int sp, Instance inst) {
+    /**
+     * Bulk memory and table instructions, and table grow/size; returns the new sp, or -1 if a bulk
+     * instruction stopped part-way for a freeze (its operands then describe the work left).
+     */
+    private static int bulk(int op, int[] code, int pc, long[] s, int sp, Machine m, Instance inst) {
         switch (op) {
             case Op.MEMORY_INIT:
-                Bulk.memoryInit(inst, code[pc], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]);
-                return sp - 3;
+                return after(op, s, sp, Bulk.memoryInit(inst, m, code[pc], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]));
             case Op.DATA_DROP:
                 inst.dataSegments[code[pc]] = null;
                 return sp;
             case Op.MEMORY_COPY:
-                Bulk.memoryCopy(inst, (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]);
-                return sp - 3;
+                return after(op, s, sp, Bulk.memoryCopy(inst, m, (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]));
             case Op.MEMORY_FILL:
-                Bulk.memoryFill(inst, (int) s[sp - 3], (byte) s[sp - 2], (int) s[sp - 1]);
-                return sp - 3;
+                return after(op, s, sp, Bulk.memoryFill(inst, m, (int) s[sp - 3], (byte) s[sp - 2], (int) s[sp - 1]));
             case Op.TABLE_INIT:
-                Bulk.tableInit(inst, code[pc + 1], code[pc], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]);
-                return sp - 3;
+                return after(op, s, sp, Bulk.tableInit(inst, m, code[pc + 1], code[pc], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]));
             case Op.ELEM_DROP:
                 inst.elementSegments[code[pc]] = null;
                 return sp;
             case Op.TABLE_COPY:
-                Bulk.tableCopy(inst, code[pc], code[pc + 1], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]);
-                return sp - 3;
+                return after(op, s, sp, Bulk.tableCopy(inst, m, code[pc], code[pc + 1], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]));
             case Op.TABLE_GROW:
                 s[sp - 2] = inst.tables[code[pc]].grow((int) s[sp - 1], s[sp - 2]);
                 return sp - 1;
@@ -1126,10 +1132,18 @@ final class Interpreter {
                 s[sp] = inst.tables[code[pc]].size();
                 return sp + 1;
             case Op.TABLE_FILL:
-                Bulk.tableFill(inst, code[pc], (int) s[sp - 3], s[sp - 2], (int) s[sp - 1]);
-                return sp - 3;
+                return after(op, s, sp, Bulk.tableFill(inst, m, code[pc], (int) s[sp - 3], s[sp - 2], (int) s[sp - 1]));
             default:
                 throw new IllegalStateException("unknown op " + Op.name(op) + " at pc " + (pc - 1));
         }
+    }
+
+    /** The sp after bulk instruction {@code op} did {@code done} units: its operands popped, or -1 and rewritten to the rest. */
+    private static int after(int op, long[] s, int sp, int done) {
+        if (done == (int) s[sp - 1]) {
+            return sp - 3;
+        }
+        Bulk.rest(op, s, sp - 3, done);
+        return -1;
     }
 }

@@ -105,12 +105,21 @@ final class JitCompiler {
     private final Set<Integer> newlyCompact = new HashSet<>();
     /** Functions with no resume copy: it would not fit a JVM method. */
     private final Set<Integer> noResume;
+    /** Functions split into regions. */
+    private final Set<Integer> split = new HashSet<>();
     private final int[][] sites;
 
     /** Functions longer than this many instructions are split into regions ({@link JitRegions}). */
     final int regionLimit;
+    /** Whether stores mark their pages dirty (the JVM-wide switch; off only to measure what the marks cost). */
+    final boolean storeBarrier;
 
     private JitCompiler(CompiledModule module, Set<Integer> excluded, int regionLimit) {
+        this(module, excluded, regionLimit, MemoryInstance.STORE_BARRIER);
+    }
+
+    private JitCompiler(CompiledModule module, Set<Integer> excluded, int regionLimit, boolean storeBarrier) {
+        this.storeBarrier = storeBarrier;
         this.regionLimit = regionLimit;
         this.module = module;
         this.types = module.types;
@@ -121,10 +130,15 @@ final class JitCompiler {
     }
 
     private JitCompiler(CompiledModule module, Set<Integer> excluded, Set<Integer> compact, Set<Integer> noResume,
-            int regionLimit) {
-        this(module, excluded, regionLimit);
+            int regionLimit, boolean storeBarrier) {
+        this(module, excluded, regionLimit, storeBarrier);
         this.compact.addAll(compact);
         this.noResume.addAll(noResume);
+    }
+
+    /** The offsets of function {@code f}'s resume sites in body order, its regions' included; null if it has no resume copy. */
+    int[] sites(int f) {
+        return sites[f];
     }
 
     /** Whether function {@code f} gets a resume copy: compiled, with a loop, and small enough. */
@@ -169,6 +183,11 @@ final class JitCompiler {
 
     /** As {@link #generate(CompiledModule)}, splitting functions longer than {@code regionLimit} instructions. */
     static Generated generate(CompiledModule module, int regionLimit) {
+        return generate(module, regionLimit, MemoryInstance.STORE_BARRIER);
+    }
+
+    /** As {@link #generate(CompiledModule, int)}, with stores that mark pages dirty or not (benchmarks compare the two). */
+    static Generated generate(CompiledModule module, int regionLimit, boolean storeBarrier) {
         Set<Integer> excluded = new HashSet<>();
         for (int i = 0; i < module.functions.length; i++) {
             if (!compilable(module, module.importedFunctions + i)) {
@@ -178,10 +197,22 @@ final class JitCompiler {
         Set<Integer> compact = new HashSet<>();
         Set<Integer> noResume = new HashSet<>();
         while (true) {
-            JitCompiler c = new JitCompiler(module, excluded, compact, noResume, regionLimit);
+            JitCompiler c = new JitCompiler(module, excluded, compact, noResume, regionLimit, storeBarrier);
             byte[] bytes;
             try {
                 bytes = c.generate();
+            } catch (ArrayIndexOutOfBoundsException e) {
+                // ASM's widening of long jumps fails so on the resume copies of bzip2's split functions when
+                // they are split finely (regions of 60 instructions) and huge methods are compiled: then split
+                // functions resume in the interpreter, as before they had resume copies.
+                if (!noResume.containsAll(c.split)) {
+                    if (Boolean.getBoolean("pm.runtime.jitLog")) {
+                        System.err.println("jit: ASM failed (" + e.getMessage() + "): split functions get no resume copies");
+                    }
+                    noResume.addAll(c.split);
+                    continue;
+                }
+                throw e;
             } catch (MethodTooLargeException e) {
                 if (e.getMethodName().startsWith("r")) {
                     noResume.add(functionOf("f" + e.getMethodName().substring(1)));
@@ -314,9 +345,10 @@ final class JitCompiler {
             }
             JitFunctionEmitter normal = new JitFunctionEmitter(this, cw, i, false);
             int size = normal.emit();
-            // a function split into regions resumes in the interpreter: its sites are spread over methods
-            sites[i] = normal.hasLoop && !normal.hasRegions && (COMPILE_HUGE || size <= HUGE_METHOD)
-                    ? normal.siteOffsets() : null;
+            if (normal.split()) {
+                split.add(i);
+            }
+            sites[i] = normal.hasLoop && (COMPILE_HUGE || size <= HUGE_METHOD) ? normal.siteOffsets() : null;
             if (size > HUGE_METHOD && !COMPILE_HUGE && !compact.contains(i)) {
                 newlyCompact.add(i); // the compact form may pass under HotSpot's limit
             } else if (size > HUGE_METHOD && !COMPILE_HUGE) {

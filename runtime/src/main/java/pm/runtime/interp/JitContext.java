@@ -30,6 +30,8 @@ final class JitContext {
     JitResume resume;
     /** Results of a function with more than one. */
     long[] results;
+    /** The operands of the work left by a bulk instruction that stopped part-way (see Bulk#rest). */
+    long[] rest;
     /** The result of a function that returned from inside one of its regions. */
     long regionValue;
 

@@ -27,8 +27,9 @@ import java.util.Optional;
 final class JitDiskCache {
     private static final int MAGIC = 0x504D4A31; // "PMJ1"
     /** The classes whose code decides what the compiler emits. */
-    private static final String[] COMPILER_CLASSES = {"JitCompiler", "JitFunctionEmitter", "JitRegions", "JitOps", "JitRuntime",
-        "JitCode", "JitContext", "JitUnwind", "JitResume"};
+    private static final String[] COMPILER_CLASSES = {"JitCompiler", "JitFunctionEmitter", "JitNumericEmitter",
+        "JitMemoryEmitter", "JitSafepoints", "JitResumeSites", "JitTypeStack", "JitRegions", "JitOps", "JitRuntime", "JitCode",
+        "JitContext", "JitUnwind", "JitResume"};
 
     private final Path dir;
     private final String fingerprint;

@@ -34,8 +34,11 @@ import org.objectweb.asm.Opcodes;
 /**
  * Translates one function body to one JVM method of the module's class (see {@link JitCompiler}
  * for the representation): abstract-interprets the operand types as the validator does, maps
- * blocks to labels, emits safepoints at back-edges and calls with their slow paths and handlers
- * after the body, and, for the resume copy, the entry switch. One instance per method.
+ * blocks to labels, lays out the method's locals, makes calls and calls of regions, and hands
+ * the rest to its parts: {@link JitNumericEmitter} (inline integer instructions),
+ * {@link JitMemoryEmitter} (loads and stores), {@link JitSafepoints} (polls, stops and call-site
+ * handlers, placed after the body) and {@link JitResumeSites} (the resume copy's entry switch).
+ * One instance per method.
  */
 final class JitFunctionEmitter {
     private static final int BLOCK = 1;
@@ -64,10 +67,6 @@ final class JitFunctionEmitter {
     /** A region the function calls, emitted after it with the labels around it at the call. */
     private record Pending(JitRegions.Region region, List<Ctrl> outer) {}
 
-    /** Code placed after the body: safepoint slow paths, traps and call-site handlers. */
-    private interface Deferred {
-        void emit();
-    }
 
     private static final byte[] NONE = new byte[0];
 
@@ -79,11 +78,13 @@ final class JitFunctionEmitter {
     private final byte[] params;
     private final byte[] results;
     private MethodVisitor mv;
+    private JitNumericEmitter numeric;
+    private JitMemoryEmitter memory;
     private final ArrayList<Ctrl> ctrls = new ArrayList<>();
-    private final List<Deferred> deferred = new ArrayList<>();
+    /** Code placed after the body: safepoint slow paths, traps and call-site handlers. */
+    private final List<Runnable> deferred = new ArrayList<>();
     private final Label shared = new Label();
-    private byte[] ts = new byte[16]; // operand types
-    private int th;
+    private final JitTypeStack typeStack = new JitTypeStack();
     private int insIndex;
     private int offset;
 
@@ -103,6 +104,11 @@ final class JitFunctionEmitter {
     /** Whether this is the resume copy: enters at a site instead of the start. */
     private final boolean resume;
     boolean hasLoop;
+
+    /** Whether the function is split into regions (its locals then live in a long[]). */
+    boolean split() {
+        return frameLocals;
+    }
     /** Regions of this function (empty in a region's own method and where the function is small). */
     private final Map<Integer, JitRegions.Region> regions;
     /** Set in a region's method: the region, and the labels outside it. */
@@ -120,14 +126,12 @@ final class JitFunctionEmitter {
     private final int frameSlot;
     /** In a dry run: the operand stack height before each instruction, -1 where unreachable. */
     private final int[] heights;
-    /** Whether the function calls region methods (it then has no resume copy). */
-    boolean hasRegions;
-    private final List<Integer> siteOffsets = new ArrayList<>();
-    private final List<Label> siteLabels = new ArrayList<>();
-    private final List<byte[]> siteTypes = new ArrayList<>();
+    private JitResumeSites sites;
+    private JitSafepoints safepoints;
 
+    /** The offsets of the function's resume sites, its regions' included, in body order (the site numbers). */
     int[] siteOffsets() {
-        return siteOffsets.stream().mapToInt(Integer::intValue).toArray();
+        return sites.offsets();
     }
 
     JitFunctionEmitter(JitCompiler jc, ClassWriter cw, int index, boolean resume) {
@@ -149,7 +153,7 @@ final class JitFunctionEmitter {
         this.body = jc.module.wasm.codeSection().getFunctionBody(index - jc.module.importedFunctions);
         this.params = code.paramTypes;
         this.results = code.resultTypes;
-        if (region == null && !resume && !measuring && JitRegions.large(body.instructions(), jc.regionLimit)) {
+        if (region == null && !measuring && JitRegions.large(body.instructions(), jc.regionLimit)) {
             JitFunctionEmitter dry = new JitFunctionEmitter(jc, new ClassWriter(0), index, false, null, List.of(), 0, true);
             dry.emit();
             this.regions = JitRegions.plan(body.instructions(), jc.types, code, dry.heights, jc.regionLimit);
@@ -245,24 +249,19 @@ final class JitFunctionEmitter {
         return spillBase + 2 * k;
     }
 
-    private void pushType(byte t) {
-        if (th == ts.length) {
-            ts = Arrays.copyOf(ts, th * 2);
-        }
-        ts[th++] = t;
-    }
-
-    private byte popType() {
-        return ts[--th];
-    }
-
     int emit() {
         if (region != null) {
-            mv = jc.cwMethod(cw, "f" + index + "_" + regionNumber, REGION_DESC);
+            mv = jc.cwMethod(cw, (resume ? "r" : "f") + index + "_" + regionNumber, REGION_DESC);
         } else {
             mv = jc.cwMethod(cw, (resume ? "r" : "f") + index, jc.functionDescriptor(index));
         }
         mv.visitCode();
+        numeric = new JitNumericEmitter(mv, typeStack, compact, tmpLong);
+        sites = new JitResumeSites(mv, resume);
+        safepoints = new JitSafepoints(mv, typeStack, deferred, index, shared,
+                new JitSafepoints.Slots(ctxSlot, fuelSlot, tmpArray, tmpLong, spillBase));
+        memory = new JitMemoryEmitter(mv, typeStack, compact, jc.storeBarrier, deferred,
+                new JitMemoryEmitter.Slots(memSlot, dirtySlot, sizeSlot, tmpAddr, tmpLong, tmpInt));
         // prologue: count the frame, zero the locals, load fuel and memory; a region is no wasm frame
         // and gets its locals from the function
         counters(region == null ? 1 : 0, frameWeight);
@@ -328,9 +327,9 @@ final class JitFunctionEmitter {
             Ctrl top = ctrls.get(ctrls.size() - 1);
             boolean live = !top.unreachable && !top.dead;
             if (heights != null) {
-                heights[insIndex] = live ? th : -1;
+                heights[insIndex] = live ? typeStack.th : -1;
             }
-            if (live && th == 0 && regions.containsKey(insIndex)) {
+            if (live && typeStack.th == 0 && regions.containsKey(insIndex)) {
                 callRegion(regions.get(insIndex));
             } else if (live) {
                 translate(ins, top);
@@ -345,7 +344,7 @@ final class JitFunctionEmitter {
             exitRegion(0); // ran to the end of the region
         }
         for (int i = 0; i < deferred.size(); i++) {
-            deferred.get(i).emit();
+            deferred.get(i).run();
         }
         if (resume) {
             emitDispatch(dispatch);
@@ -373,7 +372,11 @@ final class JitFunctionEmitter {
         int size = ((JitCompiler.SizedMethod) mv).size();
         for (int k = 0; k < pending.size(); k++) {
             Pending p = pending.get(k);
-            size = Math.max(size, new JitFunctionEmitter(jc, cw, index, false, p.region(), p.outer(), k, false).emit());
+            // the resume copy's regions are resume copies too; it calls the ordinary ones where it only passes
+            JitFunctionEmitter r = new JitFunctionEmitter(jc, cw, index, resume, p.region(), p.outer(), k, false);
+            size = Math.max(size, r.emit());
+            sites.add(r.sites);
+            hasLoop |= r.hasLoop;
         }
         return size;
     }
@@ -460,66 +463,37 @@ final class JitFunctionEmitter {
      * The resume copy's entry: the locals from {@code ctx.resume}, then by site the operands
      * and a jump to the site. Only this copy has the extra entries: in the ordinary method
      * every loop keeps its single entry, which HotSpot needs to optimise it.
+     *
+     * <p>Sites are numbered over the whole function in body order ({@link JitCompiler#sites}).
+     * In a function split into regions, a site inside a region is entered through that region's
+     * resume copy: the function's copy takes the locals array as it is and calls it where it
+     * would call the region (regions start with an empty operand stack), leaving
+     * {@code ctx.resume} for it; the region's copy has its used locals from that array already.
      */
     private void emitDispatch(Label dispatch) {
         mv.visitLabel(dispatch);
-        for (int l = 0; l < code.localTypes.length; l++) {
+        if (region == null && frameLocals) {
             mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
             mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "resume", "Lpm/runtime/interp/JitResume;");
             mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/JitResume", "locals", "[J");
-            push(mv, l);
-            mv.visitInsn(Opcodes.LALOAD);
-            fromSlot(mv, code.localTypes[l]);
-            mv.visitVarInsn(storeOp(code.localTypes[l]), slot(l));
-        }
-        mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-        mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "resume", "Lpm/runtime/interp/JitResume;");
-        mv.visitInsn(Opcodes.DUP);
-        mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/JitResume", "operands", "[J");
-        mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
-        mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/JitResume", "site", "I");
-        mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-        mv.visitInsn(Opcodes.ACONST_NULL);
-        mv.visitFieldInsn(Opcodes.PUTFIELD, CTX, "resume", "Lpm/runtime/interp/JitResume;");
-        Label bad = new Label();
-        Label[] entries = new Label[siteLabels.size()];
-        for (int i = 0; i < entries.length; i++) {
-            entries[i] = new Label();
-        }
-        if (entries.length == 0) {
-            mv.visitInsn(Opcodes.POP);
-            mv.visitJumpInsn(Opcodes.GOTO, bad);
-        } else {
-            mv.visitTableSwitchInsn(0, entries.length - 1, bad, entries);
-        }
-        for (int i = 0; i < entries.length; i++) {
-            mv.visitLabel(entries[i]);
-            byte[] types = siteTypes.get(i);
-            for (int k = 0; k < types.length; k++) {
-                mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
-                push(mv, k);
+            mv.visitVarInsn(Opcodes.ASTORE, frameSlot);
+        } else if (region == null) {
+            for (int l = 0; l < code.localTypes.length; l++) {
+                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "resume", "Lpm/runtime/interp/JitResume;");
+                mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/JitResume", "locals", "[J");
+                push(mv, l);
                 mv.visitInsn(Opcodes.LALOAD);
-                fromSlot(mv, types[k]);
+                fromSlot(mv, code.localTypes[l]);
+                mv.visitVarInsn(storeOp(code.localTypes[l]), slot(l));
             }
-            mv.visitJumpInsn(Opcodes.GOTO, siteLabels.get(i));
         }
-        mv.visitLabel(bad);
-        mv.visitTypeInsn(Opcodes.NEW, "java/lang/IllegalStateException");
-        mv.visitInsn(Opcodes.DUP);
-        mv.visitLdcInsn("no resume site");
-        mv.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/lang/IllegalStateException", "<init>", "(Ljava/lang/String;)V", false);
-        mv.visitInsn(Opcodes.ATHROW);
+        sites.emitSwitch(jc.sites(index), ctxSlot, tmpArray);
     }
 
-    /** A safepoint instruction (branch or call): a resume site, numbered in body order. */
+    /** A safepoint instruction (branch, call or bulk instruction): a resume site, numbered in body order. */
     private void site() {
-        siteOffsets.add(offset);
-        siteTypes.add(Arrays.copyOf(ts, th));
-        Label l = new Label();
-        siteLabels.add(l);
-        if (resume) {
-            mv.visitLabel(l);
-        }
+        sites.site(offset, typeStack);
     }
 
     private void translate(Instruction ins, Ctrl top) {
@@ -530,6 +504,12 @@ final class JitFunctionEmitter {
             case BR_TABLE:
             case CALL:
             case CALL_INDIRECT:
+            case MEMORY_INIT:
+            case MEMORY_COPY:
+            case MEMORY_FILL:
+            case TABLE_INIT:
+            case TABLE_COPY:
+            case TABLE_FILL:
                 site();
                 break;
             case LOOP:
@@ -551,13 +531,13 @@ final class JitFunctionEmitter {
             case IF:
                 {
                     if (op == OpCode.IF) {
-                        popType();
+                        typeStack.pop();
                     }
                     Ctrl c = new Ctrl();
                     long bt = ins.operand(0);
                     c.params = blockParams(bt);
                     c.results = blockResults(bt);
-                    c.height = th - c.params.length;
+                    c.height = typeStack.th - c.params.length;
                     c.label = new Label();
                     if (op == OpCode.LOOP) {
                         c.kind = LOOP;
@@ -587,7 +567,7 @@ final class JitFunctionEmitter {
                 break;
             case BR_IF:
                 {
-                    popType();
+                    typeStack.pop();
                     Label skip = new Label();
                     mv.visitJumpInsn(Opcodes.IFEQ, skip);
                     branch((int) ins.operand(0), 1L);
@@ -596,7 +576,7 @@ final class JitFunctionEmitter {
                 }
             case BR_TABLE:
                 {
-                    popType();
+                    typeStack.pop();
                     int n = ins.operandCount() - 1;
                     Map<Integer, Label> byDepth = new LinkedHashMap<>();
                     Map<Integer, Integer> firstIndex = new LinkedHashMap<>();
@@ -616,9 +596,9 @@ final class JitFunctionEmitter {
                     } else {
                         mv.visitTableSwitchInsn(0, n - 1, dflt, labels);
                     }
-                    int height = th;
+                    int height = typeStack.th;
                     for (Map.Entry<Integer, Label> e : byDepth.entrySet()) {
-                        th = height;
+                        typeStack.th = height;
                         mv.visitLabel(e.getValue());
                         branch(e.getKey(), (long) firstIndex.get(e.getKey()));
                     }
@@ -636,14 +616,14 @@ final class JitFunctionEmitter {
                 callIndirect((int) ins.operand(0), (int) ins.operand(1));
                 break;
             case DROP:
-                mv.visitInsn(wide(popType()) ? Opcodes.POP2 : Opcodes.POP);
+                mv.visitInsn(wide(typeStack.pop()) ? Opcodes.POP2 : Opcodes.POP);
                 break;
             case SELECT:
             case SELECT_T:
                 {
-                    popType();
-                    popType();
-                    byte t = ts[th - 1];
+                    typeStack.pop();
+                    typeStack.pop();
+                    byte t = typeStack.ts[typeStack.th - 1];
                     Label keep = new Label();
                     Label done = new Label();
                     mv.visitJumpInsn(Opcodes.IFNE, keep);
@@ -665,14 +645,14 @@ final class JitFunctionEmitter {
                 {
                     int l = (int) ins.operand(0);
                     getLocal(l);
-                    pushType(code.localTypes[l]);
+                    typeStack.push(code.localTypes[l]);
                     break;
                 }
             case LOCAL_SET:
                 {
                     int l = (int) ins.operand(0);
                     setLocal(l);
-                    popType();
+                    typeStack.pop();
                     break;
                 }
             case LOCAL_TEE:
@@ -691,28 +671,28 @@ final class JitFunctionEmitter {
                     mv.visitInsn(Opcodes.AALOAD);
                     mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/GlobalInstance", "value", "J");
                     fromSlot(mv, jc.types.globalTypes[g]);
-                    pushType(jc.types.globalTypes[g]);
+                    typeStack.push(jc.types.globalTypes[g]);
                     break;
                 }
             case GLOBAL_SET:
-                toSlot(mv, popType());
+                toSlot(mv, typeStack.pop());
                 runtime("globalSet", "(J" + CTX_DESC + "I)V", (int) ins.operand(0));
                 break;
             case TABLE_GET:
-                popType();
+                typeStack.pop();
                 runtime("tableGet", "(I" + CTX_DESC + "I)J", (int) ins.operand(0));
-                pushType(jc.types.tableTypes[(int) ins.operand(0)]);
+                typeStack.push(jc.types.tableTypes[(int) ins.operand(0)]);
                 break;
             case TABLE_SET:
-                popType();
-                popType();
+                typeStack.pop();
+                typeStack.pop();
                 runtime("tableSet", "(IJ" + CTX_DESC + "I)V", (int) ins.operand(0));
                 break;
             case MEMORY_SIZE:
                 mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
                 push(mv, 16);
                 mv.visitInsn(Opcodes.IUSHR);
-                pushType(ValueTypes.I32);
+                typeStack.push(ValueTypes.I32);
                 break;
             case MEMORY_GROW:
                 mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
@@ -721,61 +701,60 @@ final class JitFunctionEmitter {
                 break;
             case I32_CONST:
                 push(mv, (int) ins.operand(0));
-                pushType(ValueTypes.I32);
+                typeStack.push(ValueTypes.I32);
                 break;
             case F32_CONST:
                 push(mv, (int) ins.operand(0));
-                pushType(ValueTypes.F32);
+                typeStack.push(ValueTypes.F32);
                 break;
             case I64_CONST:
                 pushLong(mv, ins.operand(0));
-                pushType(ValueTypes.I64);
+                typeStack.push(ValueTypes.I64);
                 break;
             case F64_CONST:
                 pushLong(mv, ins.operand(0));
-                pushType(ValueTypes.F64);
+                typeStack.push(ValueTypes.F64);
                 break;
             case REF_NULL:
                 pushLong(mv, ValueTypes.NULL_REF);
-                pushType(heapType(ins.operand(0)));
+                typeStack.push(heapType(ins.operand(0)));
                 break;
             case REF_IS_NULL:
-                popType();
+                typeStack.pop();
                 pushLong(mv, ValueTypes.NULL_REF);
                 mv.visitInsn(Opcodes.LCMP);
-                bool(Opcodes.IFEQ);
-                pushType(ValueTypes.I32);
+                numeric.bool(Opcodes.IFEQ);
+                typeStack.push(ValueTypes.I32);
                 break;
             case REF_FUNC:
                 mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
                 push(mv, (int) ins.operand(0));
                 mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "refFunc", "(" + CTX_DESC + "I)J", false);
-                pushType(ValueTypes.FUNCREF);
+                typeStack.push(ValueTypes.FUNCREF);
                 break;
             case I32_WRAP_I64:
                 mv.visitInsn(Opcodes.L2I);
-                popType();
-                pushType(ValueTypes.I32);
+                typeStack.pop();
+                typeStack.push(ValueTypes.I32);
                 break;
             case I32_REINTERPRET_F32:
-                popType();
-                pushType(ValueTypes.I32);
+                typeStack.pop();
+                typeStack.push(ValueTypes.I32);
                 break;
             case F32_REINTERPRET_I32:
-                popType();
-                pushType(ValueTypes.F32);
+                typeStack.pop();
+                typeStack.push(ValueTypes.F32);
                 break;
             case I64_REINTERPRET_F64:
-                popType();
-                pushType(ValueTypes.I64);
+                typeStack.pop();
+                typeStack.push(ValueTypes.I64);
                 break;
             case F64_REINTERPRET_I64:
-                popType();
-                pushType(ValueTypes.F64);
+                typeStack.pop();
+                typeStack.push(ValueTypes.F64);
                 break;
             case MEMORY_INIT:
-                th -= 3;
-                runtime("memoryInit", "(III" + CTX_DESC + "I)V", (int) ins.operand(0));
+                bulk("memoryInit", "(III" + CTX_DESC + "I)Z", (int) ins.operand(0));
                 break;
             case DATA_DROP:
                 mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
@@ -783,21 +762,13 @@ final class JitFunctionEmitter {
                 mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "dataDrop", "(" + CTX_DESC + "I)V", false);
                 break;
             case MEMORY_COPY:
-                th -= 3;
-                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "memoryCopy", "(III" + CTX_DESC + ")V", false);
+                bulk("memoryCopy", "(III" + CTX_DESC + ")Z");
                 break;
             case MEMORY_FILL:
-                th -= 3;
-                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "memoryFill", "(III" + CTX_DESC + ")V", false);
+                bulk("memoryFill", "(III" + CTX_DESC + ")Z");
                 break;
             case TABLE_INIT:
-                th -= 3;
-                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-                push(mv, (int) ins.operand(0));
-                push(mv, (int) ins.operand(1));
-                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableInit", "(III" + CTX_DESC + "II)V", false);
+                bulk("tableInit", "(III" + CTX_DESC + "II)Z", (int) ins.operand(0), (int) ins.operand(1));
                 break;
             case ELEM_DROP:
                 mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
@@ -805,41 +776,36 @@ final class JitFunctionEmitter {
                 mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "elemDrop", "(" + CTX_DESC + "I)V", false);
                 break;
             case TABLE_COPY:
-                th -= 3;
-                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-                push(mv, (int) ins.operand(0));
-                push(mv, (int) ins.operand(1));
-                mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableCopy", "(III" + CTX_DESC + "II)V", false);
+                bulk("tableCopy", "(III" + CTX_DESC + "II)Z", (int) ins.operand(0), (int) ins.operand(1));
                 break;
             case TABLE_GROW:
-                th -= 2;
+                typeStack.th -= 2;
                 runtime("tableGrow", "(JI" + CTX_DESC + "I)I", (int) ins.operand(0));
-                pushType(ValueTypes.I32);
+                typeStack.push(ValueTypes.I32);
                 break;
             case TABLE_SIZE:
                 mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
                 push(mv, (int) ins.operand(0));
                 mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "tableSize", "(" + CTX_DESC + "I)I", false);
-                pushType(ValueTypes.I32);
+                typeStack.push(ValueTypes.I32);
                 break;
             case TABLE_FILL:
-                th -= 3;
-                runtime("tableFill", "(IJI" + CTX_DESC + "I)V", (int) ins.operand(0));
+                bulk("tableFill", "(IJI" + CTX_DESC + "I)Z", (int) ins.operand(0));
                 break;
             default:
                 if (NumericOps.isLoad(op)) {
-                    load(op, ins.operand(1));
+                    memory.load(op, ins.operand(1));
                 } else if (NumericOps.isStore(op)) {
-                    store(op, ins.operand(1));
-                } else if (!inlineNumeric(op)) {
+                    memory.store(op, ins.operand(1));
+                } else if (!numeric.inline(op)) {
                     String name = op.name();
                     int arity = NumericOps.arity(name);
-                    byte operand = ts[th - 1];
-                    th -= arity;
+                    byte operand = typeStack.ts[typeStack.th - 1];
+                    typeStack.th -= arity;
                     byte result = NumericOps.resultType(name);
                     String d = "(" + jvm(operand) + (arity == 2 ? String.valueOf(jvm(operand)) : "") + ")" + jvm(result);
                     mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, name.toLowerCase(java.util.Locale.ROOT), d, false);
-                    pushType(result);
+                    typeStack.push(result);
                 }
                 break;
         }
@@ -853,377 +819,30 @@ final class JitFunctionEmitter {
     }
 
     /**
-     * The integer instructions as plain JVM instructions, not calls: a huge generated method
-     * gets nothing inlined by C2 (past its inlining budget), so a helper call per add would
-     * stay a call.
+     * A bulk instruction: its helper takes the three operands, the context and the immediates, and
+     * answers whether it stopped part-way for a freeze. Then this frame stops at the instruction
+     * with the operands under it and the rest of the work (ctx.rest) as its three operands, so it
+     * runs again on the rest where it resumes (a resume site, in either tier).
      */
-    private boolean inlineNumeric(OpCode op) {
-        if (compact && NumericOps.resultType(op.name()) == ValueTypes.I32 && NumericOps.arity(op.name()) == 2
-                && !op.name().startsWith("I32_")) {
-            return false; // i64 comparisons: a call is smaller
+    private void bulk(String name, String desc, int... immediates) {
+        typeStack.th -= 3;
+        mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+        for (int immediate : immediates) {
+            push(mv, immediate);
         }
-        if (compact && (op.name().endsWith("_U") || op.name().endsWith("EQZ")) && !op.name().contains("SHR")
-                && !op.name().contains("EXTEND")) {
-            return false;
-        }
-        switch (op) {
-            case I32_ADD: return binary(Opcodes.IADD, ValueTypes.I32);
-            case I32_SUB: return binary(Opcodes.ISUB, ValueTypes.I32);
-            case I32_MUL: return binary(Opcodes.IMUL, ValueTypes.I32);
-            case I32_AND: return binary(Opcodes.IAND, ValueTypes.I32);
-            case I32_OR: return binary(Opcodes.IOR, ValueTypes.I32);
-            case I32_XOR: return binary(Opcodes.IXOR, ValueTypes.I32);
-            case I32_SHL: return binary(Opcodes.ISHL, ValueTypes.I32);
-            case I32_SHR_S: return binary(Opcodes.ISHR, ValueTypes.I32);
-            case I32_SHR_U: return binary(Opcodes.IUSHR, ValueTypes.I32);
-            case I64_ADD: return binary(Opcodes.LADD, ValueTypes.I64);
-            case I64_SUB: return binary(Opcodes.LSUB, ValueTypes.I64);
-            case I64_MUL: return binary(Opcodes.LMUL, ValueTypes.I64);
-            case I64_AND: return binary(Opcodes.LAND, ValueTypes.I64);
-            case I64_OR: return binary(Opcodes.LOR, ValueTypes.I64);
-            case I64_XOR: return binary(Opcodes.LXOR, ValueTypes.I64);
-            case I64_SHL: return shift(Opcodes.LSHL);
-            case I64_SHR_S: return shift(Opcodes.LSHR);
-            case I64_SHR_U: return shift(Opcodes.LUSHR);
-            case I32_EQZ:
-                popType();
-                bool(Opcodes.IFEQ);
-                pushType(ValueTypes.I32);
-                return true;
-            case I64_EQZ:
-                popType();
-                mv.visitInsn(Opcodes.LCONST_0);
-                mv.visitInsn(Opcodes.LCMP);
-                bool(Opcodes.IFEQ);
-                pushType(ValueTypes.I32);
-                return true;
-            case I32_EQ: return i32Compare(Opcodes.IF_ICMPEQ, false);
-            case I32_NE: return i32Compare(Opcodes.IF_ICMPNE, false);
-            case I32_LT_S: return i32Compare(Opcodes.IF_ICMPLT, false);
-            case I32_GT_S: return i32Compare(Opcodes.IF_ICMPGT, false);
-            case I32_LE_S: return i32Compare(Opcodes.IF_ICMPLE, false);
-            case I32_GE_S: return i32Compare(Opcodes.IF_ICMPGE, false);
-            case I32_LT_U: return i32Compare(Opcodes.IF_ICMPLT, true);
-            case I32_GT_U: return i32Compare(Opcodes.IF_ICMPGT, true);
-            case I32_LE_U: return i32Compare(Opcodes.IF_ICMPLE, true);
-            case I32_GE_U: return i32Compare(Opcodes.IF_ICMPGE, true);
-            case I64_EQ: return i64Compare(Opcodes.IFEQ, false);
-            case I64_NE: return i64Compare(Opcodes.IFNE, false);
-            case I64_LT_S: return i64Compare(Opcodes.IFLT, false);
-            case I64_GT_S: return i64Compare(Opcodes.IFGT, false);
-            case I64_LE_S: return i64Compare(Opcodes.IFLE, false);
-            case I64_GE_S: return i64Compare(Opcodes.IFGE, false);
-            case I64_LT_U: return i64Compare(Opcodes.IFLT, true);
-            case I64_GT_U: return i64Compare(Opcodes.IFGT, true);
-            case I64_LE_U: return i64Compare(Opcodes.IFLE, true);
-            case I64_GE_U: return i64Compare(Opcodes.IFGE, true);
-            case I64_EXTEND_I32_S:
-                popType();
-                mv.visitInsn(Opcodes.I2L);
-                pushType(ValueTypes.I64);
-                return true;
-            case I64_EXTEND_I32_U:
-                popType();
-                mv.visitInsn(Opcodes.I2L);
-                mv.visitLdcInsn(0xFFFF_FFFFL);
-                mv.visitInsn(Opcodes.LAND);
-                pushType(ValueTypes.I64);
-                return true;
-            case I64_EXTEND_32_S:
-                mv.visitInsn(Opcodes.L2I);
-                mv.visitInsn(Opcodes.I2L);
-                return true;
-            case I32_EXTEND_8_S:
-                mv.visitInsn(Opcodes.I2B);
-                return true;
-            case I32_EXTEND_16_S:
-                mv.visitInsn(Opcodes.I2S);
-                return true;
-            default:
-                return false;
-        }
-    }
-
-    private boolean binary(int insn, byte type) {
-        mv.visitInsn(insn);
-        th--;
-        return true;
-    }
-
-    private boolean shift(int insn) {
-        mv.visitInsn(Opcodes.L2I);
-        mv.visitInsn(insn);
-        th--;
-        return true;
-    }
-
-    private boolean i32Compare(int jump, boolean unsigned) {
-        if (unsigned) {
-            push(mv, Integer.MIN_VALUE);
-            mv.visitInsn(Opcodes.IXOR);
-            mv.visitInsn(Opcodes.SWAP);
-            push(mv, Integer.MIN_VALUE);
-            mv.visitInsn(Opcodes.IXOR);
-            mv.visitInsn(Opcodes.SWAP);
-        }
-        th -= 2;
-        bool(jump);
-        pushType(ValueTypes.I32);
-        return true;
-    }
-
-    private boolean i64Compare(int jump, boolean unsigned) {
-        if (unsigned) {
-            mv.visitLdcInsn(Long.MIN_VALUE);
-            mv.visitInsn(Opcodes.LXOR);
-            mv.visitVarInsn(Opcodes.LSTORE, tmpLong);
-            mv.visitLdcInsn(Long.MIN_VALUE);
-            mv.visitInsn(Opcodes.LXOR);
-            mv.visitVarInsn(Opcodes.LLOAD, tmpLong);
-        }
-        mv.visitInsn(Opcodes.LCMP);
-        th -= 2;
-        bool(jump);
-        pushType(ValueTypes.I32);
-        return true;
-    }
-
-    /** Pushes int 1 if {@code jump} is taken on what is on the stack, else 0. */
-    private void bool(int jump) {
-        Label yes = new Label();
-        Label done = new Label();
-        mv.visitJumpInsn(jump, yes);
-        mv.visitInsn(Opcodes.ICONST_0);
-        mv.visitJumpInsn(Opcodes.GOTO, done);
-        mv.visitLabel(yes);
-        mv.visitInsn(Opcodes.ICONST_1);
-        mv.visitLabel(done);
-    }
-
-    /**
-     * Consumes the i32 address on the stack and pushes Unsafe, the memory array and the offset
-     * of the access in it, or jumps to a trap: the address is unsigned, so its sum with the
-     * static offset cannot wrap in 64 bits, and the access must end within the memory's size.
-     * The index is left in {@code tmpAddr} for the dirty mark.
-     */
-    private void effectiveAddress(long off, int width) {
-        mv.visitInsn(Opcodes.I2L);
-        mv.visitLdcInsn(0xFFFF_FFFFL);
-        mv.visitInsn(Opcodes.LAND);
-        if (off != 0) {
-            pushLong(mv, off);
-            mv.visitInsn(Opcodes.LADD);
-        }
-        mv.visitInsn(Opcodes.DUP2);
-        mv.visitVarInsn(Opcodes.LSTORE, tmpAddr);
-        mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
-        push(mv, width);
-        mv.visitInsn(Opcodes.ISUB);
-        mv.visitInsn(Opcodes.I2L);
-        mv.visitInsn(Opcodes.LCMP);
-        Label trap = new Label();
-        mv.visitJumpInsn(Opcodes.IFGT, trap);
-        deferred.add(() -> {
-            mv.visitLabel(trap);
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "outOfBounds", "()Ljava/lang/RuntimeException;", false);
-            mv.visitInsn(Opcodes.ATHROW);
-        });
-        mv.visitFieldInsn(Opcodes.GETSTATIC, OPS, "U", "Lsun/misc/Unsafe;");
-        mv.visitVarInsn(Opcodes.ALOAD, memSlot);
-        mv.visitVarInsn(Opcodes.LLOAD, tmpAddr);
-        mv.visitFieldInsn(Opcodes.GETSTATIC, OPS, "BASE", "J");
-        mv.visitInsn(Opcodes.LADD);
-    }
-
-    private static final String UNSAFE = "sun/misc/Unsafe";
-
-    private void unsafe(String name, String desc) {
-        mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, UNSAFE, name, desc, false);
-    }
-
-    /** A load with the address (i32) on the stack; pushes the loaded value's type. */
-    private void load(OpCode op, long off) {
-        popType();
-        byte result = NumericOps.resultType(op.name());
-        if (off > Integer.MAX_VALUE) {
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, wide(result) ? "outOfBoundsLoadJ" : "outOfBoundsLoadI",
-                    wide(result) ? "(I)J" : "(I)I", false);
-            pushType(result);
-            return;
-        }
-        if (!JitOps.DIRECT || compact) {
-            push(mv, (int) off);
-            mv.visitVarInsn(Opcodes.ALOAD, memSlot);
-            mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, op.name().toLowerCase(java.util.Locale.ROOT),
-                    "(II[BI)" + jvm(result), false);
-            pushType(result);
-            return;
-        }
-        switch (op) {
-            case I32_LOAD:
-            case F32_LOAD:
-                effectiveAddress(off, 4);
-                unsafe("getInt", "(Ljava/lang/Object;J)I");
-                break;
-            case I64_LOAD32_S:
-                effectiveAddress(off, 4);
-                unsafe("getInt", "(Ljava/lang/Object;J)I");
-                mv.visitInsn(Opcodes.I2L);
-                break;
-            case I64_LOAD32_U:
-                effectiveAddress(off, 4);
-                unsafe("getInt", "(Ljava/lang/Object;J)I");
-                mv.visitInsn(Opcodes.I2L);
-                mv.visitLdcInsn(0xFFFF_FFFFL);
-                mv.visitInsn(Opcodes.LAND);
-                break;
-            case I64_LOAD:
-            case F64_LOAD:
-                effectiveAddress(off, 8);
-                unsafe("getLong", "(Ljava/lang/Object;J)J");
-                break;
-            case I32_LOAD8_S:
-            case I64_LOAD8_S:
-                effectiveAddress(off, 1);
-                unsafe("getByte", "(Ljava/lang/Object;J)B");
-                break;
-            case I32_LOAD8_U:
-            case I64_LOAD8_U:
-                effectiveAddress(off, 1);
-                unsafe("getByte", "(Ljava/lang/Object;J)B");
-                push(mv, 0xFF);
-                mv.visitInsn(Opcodes.IAND);
-                break;
-            case I32_LOAD16_S:
-            case I64_LOAD16_S:
-                effectiveAddress(off, 2);
-                unsafe("getShort", "(Ljava/lang/Object;J)S");
-                break;
-            case I32_LOAD16_U:
-            case I64_LOAD16_U:
-                effectiveAddress(off, 2);
-                unsafe("getShort", "(Ljava/lang/Object;J)S");
-                push(mv, 0xFFFF);
-                mv.visitInsn(Opcodes.IAND);
-                break;
-            default:
-                throw new IllegalStateException(op.name());
-        }
-        if (wide(result) && op != OpCode.I64_LOAD && op != OpCode.F64_LOAD && op != OpCode.I64_LOAD32_S
-                && op != OpCode.I64_LOAD32_U) {
-            mv.visitInsn(Opcodes.I2L);
-        }
-        pushType(result);
-    }
-
-    /** A store with the address (i32) and the value on the stack. */
-    private void store(OpCode op, long off) {
-        byte value = popType();
-        popType();
-        if (off > Integer.MAX_VALUE) {
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, wide(value) ? "outOfBoundsStoreJ" : "outOfBoundsStoreI",
-                    wide(value) ? "(IJ)V" : "(II)V", false);
-            return;
-        }
-        if (!JitOps.DIRECT || compact) {
-            push(mv, (int) off);
-            mv.visitVarInsn(Opcodes.ALOAD, memSlot);
-            mv.visitVarInsn(Opcodes.ILOAD, sizeSlot);
-            mv.visitVarInsn(Opcodes.ALOAD, dirtySlot);
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, op.name().toLowerCase(java.util.Locale.ROOT),
-                    "(I" + jvm(value) + "I[BI[B)V", false);
-            return;
-        }
-        int width;
-        String name;
-        String desc;
-        int narrow; // after narrowing a long to int, if the value is a long
-        switch (op) {
-            case I32_STORE:
-            case F32_STORE:
-            case I64_STORE32:
-                width = 4; name = "putInt"; desc = "(Ljava/lang/Object;JI)V"; narrow = -1;
-                break;
-            case I64_STORE:
-            case F64_STORE:
-                width = 8; name = "putLong"; desc = "(Ljava/lang/Object;JJ)V"; narrow = -1;
-                break;
-            case I32_STORE8:
-            case I64_STORE8:
-                width = 1; name = "putByte"; desc = "(Ljava/lang/Object;JB)V"; narrow = Opcodes.I2B;
-                break;
-            case I32_STORE16:
-            case I64_STORE16:
-                width = 2; name = "putShort"; desc = "(Ljava/lang/Object;JS)V"; narrow = Opcodes.I2S;
-                break;
-            default:
-                throw new IllegalStateException(op.name());
-        }
-        boolean valueWide = wide(value);
-        mv.visitVarInsn(valueWide ? Opcodes.LSTORE : Opcodes.ISTORE, valueWide ? tmpLong : tmpInt);
-        effectiveAddress(off, width);
-        mv.visitVarInsn(valueWide ? Opcodes.LLOAD : Opcodes.ILOAD, valueWide ? tmpLong : tmpInt);
-        if (valueWide && width < 8) {
-            mv.visitInsn(Opcodes.L2I);
-        }
-        if (narrow >= 0) {
-            mv.visitInsn(narrow);
-        }
-        unsafe(name, desc);
-        if (MemoryInstance.STORE_BARRIER) {
-            markDirty(0);
-            if (width > 1) {
-                markDirty(width - 1);
-            }
-        }
-    }
-
-    /**
-     * Marks the page of byte {@code tmpAddr + plus} dirty, after the store's bound check passed. That
-     * check makes the page index smaller than the memory's pages, and the dirty array has one byte
-     * for every page of the backing array (MemoryInstance keeps them together, and compiled code
-     * reloads them together), so the mark goes through Unsafe. With bastore, whose range check C2
-     * cannot prove away, the barrier cost bzip2 +25% in compiled code (StoreBarrierBench, median
-     * of 3 pairs, noisy); through Unsafe it is within the noise.
-     */
-    private void markDirty(int plus) {
-        if (JitOps.DIRECT) {
-            mv.visitFieldInsn(Opcodes.GETSTATIC, OPS, "U", "Lsun/misc/Unsafe;");
-            mv.visitVarInsn(Opcodes.ALOAD, dirtySlot);
-            mv.visitVarInsn(Opcodes.LLOAD, tmpAddr);
-            if (plus != 0) {
-                pushLong(mv, plus);
-                mv.visitInsn(Opcodes.LADD);
-            }
-            push(mv, 16);
-            mv.visitInsn(Opcodes.LUSHR);
-            mv.visitFieldInsn(Opcodes.GETSTATIC, OPS, "BASE", "J");
-            mv.visitInsn(Opcodes.LADD);
-            mv.visitInsn(Opcodes.ICONST_1);
-            unsafe("putByte", "(Ljava/lang/Object;JB)V");
-            return;
-        }
-        mv.visitVarInsn(Opcodes.ALOAD, dirtySlot);
-        mv.visitVarInsn(Opcodes.LLOAD, tmpAddr);
-        mv.visitInsn(Opcodes.L2I);
-        if (plus != 0) {
-            push(mv, plus);
-            mv.visitInsn(Opcodes.IADD);
-        }
-        push(mv, 16);
-        mv.visitInsn(Opcodes.IUSHR);
-        mv.visitInsn(Opcodes.ICONST_1);
-        mv.visitInsn(Opcodes.BASTORE);
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, name, desc, false);
+        Label slow = new Label();
+        mv.visitJumpInsn(Opcodes.IFNE, slow);
+        safepoints.bulkStop(slow, offset);
     }
 
     private void enterElse(Ctrl c) {
         mv.visitLabel(c.elseLabel);
         c.hasElse = true;
         c.unreachable = false;
-        th = c.height;
+        typeStack.th = c.height;
         for (byte p : c.params) {
-            pushType(p);
+            typeStack.push(p);
         }
     }
 
@@ -1246,9 +865,9 @@ final class JitFunctionEmitter {
             mv.visitLabel(c.label);
         }
         if (reachable) {
-            th = c.height;
+            typeStack.th = c.height;
             for (byte r : c.results) {
-                pushType(r);
+                typeStack.push(r);
             }
         } else {
             markUnreachable(ctrls.get(ctrls.size() - 1));
@@ -1257,7 +876,7 @@ final class JitFunctionEmitter {
 
     private void markUnreachable(Ctrl c) {
         c.unreachable = true;
-        th = c.height;
+        typeStack.th = c.height;
     }
 
     /**
@@ -1268,7 +887,7 @@ final class JitFunctionEmitter {
         Ctrl t = ctrls.get(ctrls.size() - 1 - depth);
         if (t.kind == OUTER) {
             if (t.outerKind == LOOP) {
-                poll(Math.max(1, insIndex - t.loopStart + 1), consumed);
+                safepoints.poll(Math.max(1, insIndex - t.loopStart + 1), consumed, offset);
             }
             if (t.outerKind == FUNCTION) {
                 emitReturn();
@@ -1283,11 +902,11 @@ final class JitFunctionEmitter {
         }
         int arity = t.kind == LOOP ? t.params.length : t.results.length;
         if (t.kind == LOOP) {
-            poll(Math.max(1, insIndex - t.loopStart + 1), consumed);
+            safepoints.poll(Math.max(1, insIndex - t.loopStart + 1), consumed, offset);
         } else {
             t.targeted = true;
         }
-        adjust(arity, th - arity - t.height);
+        adjust(arity, typeStack.th - arity - t.height);
         mv.visitJumpInsn(Opcodes.GOTO, t.label);
     }
 
@@ -1297,67 +916,14 @@ final class JitFunctionEmitter {
             return;
         }
         for (int k = keep - 1; k >= 0; k--) {
-            mv.visitVarInsn(storeOp(ts[th - keep + k]), spill(k));
+            mv.visitVarInsn(storeOp(typeStack.ts[typeStack.th - keep + k]), spill(k));
         }
         for (int k = 0; k < drop; k++) {
-            mv.visitInsn(wide(ts[th - keep - 1 - k]) ? Opcodes.POP2 : Opcodes.POP);
+            mv.visitInsn(wide(typeStack.ts[typeStack.th - keep - 1 - k]) ? Opcodes.POP2 : Opcodes.POP);
         }
         for (int k = 0; k < keep; k++) {
-            mv.visitVarInsn(loadOp(ts[th - keep + k]), spill(k));
+            mv.visitVarInsn(loadOp(typeStack.ts[typeStack.th - keep + k]), spill(k));
         }
-    }
-
-    /** A back-edge safepoint: costs {@code weight} fuel, stops on an empty tank or a freeze request. */
-    private void poll(int weight, Long consumed) {
-        Label slow = new Label();
-        mv.visitVarInsn(Opcodes.LLOAD, fuelSlot);
-        pushLong(mv, weight);
-        mv.visitInsn(Opcodes.LSUB);
-        mv.visitInsn(Opcodes.DUP2);
-        mv.visitVarInsn(Opcodes.LSTORE, fuelSlot);
-        mv.visitInsn(Opcodes.LCONST_0);
-        mv.visitInsn(Opcodes.LCMP);
-        mv.visitJumpInsn(Opcodes.IFLT, slow);
-        mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-        mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "machine", "Lpm/runtime/interp/Machine;");
-        mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/Machine", "freezeRequested", "Z");
-        mv.visitJumpInsn(Opcodes.IFNE, slow);
-        int height = th;
-        byte[] types = Arrays.copyOf(ts, th);
-        int at = offset;
-        deferred.add(() -> {
-            mv.visitLabel(slow);
-            int n = height + (consumed == null ? 0 : 1);
-            push(mv, n);
-            mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
-            mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
-            if (consumed != null) {
-                mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
-                push(mv, height);
-                pushLong(mv, consumed);
-                mv.visitInsn(Opcodes.LASTORE);
-            }
-            for (int k = height - 1; k >= 0; k--) {
-                toSlot(mv, types[k]);
-                mv.visitVarInsn(Opcodes.LSTORE, tmpLong);
-                mv.visitVarInsn(Opcodes.ALOAD, tmpArray);
-                push(mv, k);
-                mv.visitVarInsn(Opcodes.LLOAD, tmpLong);
-                mv.visitInsn(Opcodes.LASTORE);
-            }
-            stop(at, tmpArray);
-        });
-    }
-
-    /** Throws the unwind of this frame stopped at {@code at} with the operands in local {@code array}. */
-    private void stop(int at, int array) {
-        mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-        mv.visitVarInsn(Opcodes.LLOAD, fuelSlot);
-        push(mv, index);
-        push(mv, at);
-        mv.visitVarInsn(Opcodes.ALOAD, array);
-        mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "poll", "(" + CTX_DESC + "JII[J)L" + UNWIND + ";", false);
-        mv.visitJumpInsn(Opcodes.GOTO, shared);
     }
 
     /**
@@ -1365,7 +931,6 @@ final class JitFunctionEmitter {
      * after its end, or by a label outside it, or returns what it returned.
      */
     private void callRegion(JitRegions.Region r) {
-        hasRegions = true;
         List<Ctrl> around = new ArrayList<>();
         for (int p = 0; p < ctrls.size(); p++) {
             Ctrl c = ctrls.get(p);
@@ -1385,6 +950,20 @@ final class JitFunctionEmitter {
         mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
         // no handler: an unwind out of the region has written this frame already
         mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "f" + index + "_" + number, REGION_DESC, false);
+        if (resume) {
+            // the dispatch's way into the region's resume copy, for a site inside the region
+            Label called = new Label();
+            Label entry = new Label();
+            mv.visitJumpInsn(Opcodes.GOTO, called);
+            mv.visitLabel(entry);
+            mv.visitVarInsn(Opcodes.ALOAD, frameSlot);
+            mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, NAME, "r" + index + "_" + number, REGION_DESC, false);
+            mv.visitLabel(called);
+            List<AnnotatedInstruction> instructions = body.instructions();
+            int base = instructions.get(0).address();
+            sites.regionEntry(entry, instructions.get(r.start()).address() - base, instructions.get(r.end()).address() - base);
+        }
         mv.visitVarInsn(Opcodes.ISTORE, tmpInt);
         loadFuel();
         reloadMemory();
@@ -1494,78 +1073,17 @@ final class JitFunctionEmitter {
         mv.visitInsn(n != 1 ? Opcodes.RETURN : wide(results[0]) ? Opcodes.LRETURN : Opcodes.IRETURN);
     }
 
-    /** Spills the whole operand stack, polls, and leaves the operands under the arguments reloaded. */
-    private byte[] callPrologue(int n, int below) {
-        byte[] types = Arrays.copyOf(ts, n);
-        for (int k = n - 1; k >= 0; k--) {
-            mv.visitVarInsn(storeOp(types[k]), spill(k));
-        }
-        Label slow = new Label();
-        mv.visitVarInsn(Opcodes.LLOAD, fuelSlot);
-        mv.visitInsn(Opcodes.LCONST_1);
-        mv.visitInsn(Opcodes.LSUB);
-        mv.visitInsn(Opcodes.DUP2);
-        mv.visitVarInsn(Opcodes.LSTORE, fuelSlot);
-        mv.visitInsn(Opcodes.LCONST_0);
-        mv.visitInsn(Opcodes.LCMP);
-        mv.visitJumpInsn(Opcodes.IFLT, slow);
-        mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-        mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, "mustStop", "(" + CTX_DESC + ")Z", false);
-        mv.visitJumpInsn(Opcodes.IFNE, slow);
-        int at = offset;
-        deferred.add(() -> {
-            mv.visitLabel(slow);
-            spilledArray(types, n);
-            mv.visitVarInsn(Opcodes.ASTORE, tmpArray);
-            stop(at, tmpArray);
-        });
-        for (int k = 0; k < below; k++) {
-            mv.visitVarInsn(loadOp(types[k]), spill(k));
-        }
-        return types;
-    }
-
-    /** Pushes a new long[] of the spilled operands 0..n-1 as slots. */
-    private void spilledArray(byte[] types, int n) {
-        push(mv, n);
-        mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
-        for (int k = 0; k < n; k++) {
-            mv.visitInsn(Opcodes.DUP);
-            push(mv, k);
-            mv.visitVarInsn(loadOp(types[k]), spill(k));
-            toSlot(mv, types[k]);
-            mv.visitInsn(Opcodes.LASTORE);
-        }
-    }
-
-    /** The handler of a call site: records this frame and goes on unwinding. */
-    private Label handler(byte[] types, int n, int below) {
-        Label handler = new Label();
-        int at = offset;
-        deferred.add(() -> {
-            mv.visitLabel(handler);
-            mv.visitInsn(Opcodes.DUP);
-            push(mv, index);
-            push(mv, at);
-            spilledArray(types, n);
-            push(mv, below);
-            mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, UNWIND, "caller", "(II[JI)V", false);
-            mv.visitJumpInsn(Opcodes.GOTO, shared);
-        });
-        return handler;
-    }
-
     private void call(int callee) {
         int t = jc.types.functionTypes[callee];
         byte[] cp = jc.types.typeParams[t];
         byte[] cr = jc.types.typeResults[t];
         int np = cp.length;
-        int n = th;
+        int n = typeStack.th;
         int below = n - np;
-        byte[] types = callPrologue(n, below);
+        byte[] types = safepoints.callPrologue(n, below, offset);
         Label start = new Label();
         Label end = new Label();
-        Label handler = handler(types, n, below);
+        Label handler = safepoints.handler(types, n, below, offset);
         mv.visitTryCatchBlock(start, end, handler, UNWIND);
         if (jc.isCompiled(callee)) {
             for (int k = below; k < n; k++) {
@@ -1607,9 +1125,9 @@ final class JitFunctionEmitter {
             }
         }
         reloadMemory();
-        th = below;
+        typeStack.th = below;
         for (byte r : cr) {
-            pushType(r);
+            typeStack.push(r);
         }
     }
 
@@ -1617,12 +1135,12 @@ final class JitFunctionEmitter {
         byte[] cp = jc.types.typeParams[typeIndex];
         byte[] cr = jc.types.typeResults[typeIndex];
         int np = cp.length;
-        int n = th;
+        int n = typeStack.th;
         int below = n - np - 1;
-        byte[] types = callPrologue(n, below);
+        byte[] types = safepoints.callPrologue(n, below, offset);
         Label start = new Label();
         Label end = new Label();
-        Label handler = handler(types, n, below);
+        Label handler = safepoints.handler(types, n, below, offset);
         mv.visitTryCatchBlock(start, end, handler, UNWIND);
         for (int k = below; k < n - 1; k++) {
             mv.visitVarInsn(loadOp(types[k]), spill(k));
@@ -1641,9 +1159,9 @@ final class JitFunctionEmitter {
         loadFuel();
         multiResults(cr);
         reloadMemory();
-        th = below;
+        typeStack.th = below;
         for (byte r : cr) {
-            pushType(r);
+            typeStack.push(r);
         }
     }
 

@@ -24,10 +24,10 @@ import java.util.TreeMap;
  * Stack heights come from a dry run of the function's own emitter, so the function and the plan
  * agree on them.
  *
- * <p>A frame of a split function stopped by a freeze resumes in the interpreter, which runs the
- * rest of that invocation (its calls enter compiled code again): split functions have no resume
- * copy, since their safepoints are spread over several methods. For a function that runs long
- * (an interpreter's dispatch loop) that invocation stays interpreted after a freeze.
+ * <p>A frame of a split function stopped by a freeze re-enters compiled code like any other: the
+ * function's resume copy calls the resume copy of the region that holds the site (see
+ * JitFunctionEmitter#emitDispatch), so a long-running function (an interpreter's dispatch loop)
+ * does not stay interpreted after a freeze.
  */
 final class JitRegions {
     /**

@@ -145,35 +145,50 @@ final class JitRuntime {
         return ctx.instance.tables[table].size();
     }
 
-    static void tableFill(int i, long ref, int n, JitContext ctx, int table) {
-        Bulk.tableFill(ctx.instance, table, i, ref, n);
+    // ---- bulk instructions: each returns whether it stopped part-way for a freeze, its rest in ctx.rest
+
+    /** Notes the operands of the work a stopped bulk instruction left (see {@link Bulk#rest}). */
+    private static boolean stopped(JitContext ctx, int op, int dst, long src, int n, int done) {
+        if (done == n) {
+            return false;
+        }
+        long[] rest = {dst, src, n};
+        Bulk.rest(op, rest, 0, done);
+        ctx.rest = rest;
+        return true;
     }
 
-    static void tableInit(int dst, int src, int n, JitContext ctx, int segment, int table) {
-        Bulk.tableInit(ctx.instance, table, segment, dst, src, n);
+    static boolean tableFill(int i, long ref, int n, JitContext ctx, int table) {
+        return stopped(ctx, Op.TABLE_FILL, i, ref, n, Bulk.tableFill(ctx.instance, ctx.machine, table, i, ref, n));
     }
 
-    static void tableCopy(int dst, int src, int n, JitContext ctx, int dstTable, int srcTable) {
-        Bulk.tableCopy(ctx.instance, dstTable, srcTable, dst, src, n);
+    static boolean tableInit(int dst, int src, int n, JitContext ctx, int segment, int table) {
+        return stopped(ctx, Op.TABLE_INIT, dst, src, n,
+                Bulk.tableInit(ctx.instance, ctx.machine, table, segment, dst, src, n));
+    }
+
+    static boolean tableCopy(int dst, int src, int n, JitContext ctx, int dstTable, int srcTable) {
+        return stopped(ctx, Op.TABLE_COPY, dst, src, n,
+                Bulk.tableCopy(ctx.instance, ctx.machine, dstTable, srcTable, dst, src, n));
     }
 
     static void elemDrop(JitContext ctx, int segment) {
         ctx.instance.elementSegments[segment] = null;
     }
 
-    static void memoryInit(int dst, int src, int n, JitContext ctx, int segment) {
-        Bulk.memoryInit(ctx.instance, segment, dst, src, n);
+    static boolean memoryInit(int dst, int src, int n, JitContext ctx, int segment) {
+        return stopped(ctx, Op.MEMORY_INIT, dst, src, n, Bulk.memoryInit(ctx.instance, ctx.machine, segment, dst, src, n));
     }
 
     static void dataDrop(JitContext ctx, int segment) {
         ctx.instance.dataSegments[segment] = null;
     }
 
-    static void memoryCopy(int dst, int src, int n, JitContext ctx) {
-        Bulk.memoryCopy(ctx.instance, dst, src, n);
+    static boolean memoryCopy(int dst, int src, int n, JitContext ctx) {
+        return stopped(ctx, Op.MEMORY_COPY, dst, src, n, Bulk.memoryCopy(ctx.instance, ctx.machine, dst, src, n));
     }
 
-    static void memoryFill(int dst, int value, int n, JitContext ctx) {
-        Bulk.memoryFill(ctx.instance, dst, (byte) value, n);
+    static boolean memoryFill(int dst, int value, int n, JitContext ctx) {
+        return stopped(ctx, Op.MEMORY_FILL, dst, value, n, Bulk.memoryFill(ctx.instance, ctx.machine, dst, (byte) value, n));
     }
 }
