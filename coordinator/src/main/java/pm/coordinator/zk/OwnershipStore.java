@@ -98,8 +98,16 @@ public final class OwnershipStore {
         return next;
     }
 
+    /** Deletes the record read at {@code version}; one deleted meanwhile (a kill racing this one) counts as deleted. */
     public void delete(String id, int version) {
-        ZkCalls.run("deleting process " + id, () -> zk.delete().withVersion(version).forPath(layout.process(id)));
+        ZkCalls.run("deleting process " + id, () -> {
+            try {
+                zk.delete().withVersion(version).forPath(layout.process(id));
+            } catch (KeeperException.NoNodeException alreadyGone) {
+                // the same end reached by another caller
+            }
+            return null;
+        });
         cache.removed(id, version);
     }
 

@@ -49,6 +49,7 @@ public final class SoakFaults implements AutoCloseable {
     private Thread injector;
     private ClusterClient client;
     private volatile boolean inFault;
+    private Runnable onSettled = () -> { };
     private final java.util.concurrent.CountDownLatch stopRequested = new java.util.concurrent.CountDownLatch(1);
 
     /** For {@code cluster}, whose ZooKeeper and coordinators run already; its agents are started by {@link #startAgents}. */
@@ -75,9 +76,13 @@ public final class SoakFaults implements AutoCloseable {
         }
     }
 
-    /** Starts the sampler and the injecting thread: one fault about every {@code every} until {@code deadlineNanos}. */
-    public void start(ClusterClient client, long seed, Duration every, long deadlineNanos) {
+    /**
+     * Starts the sampler and the injecting thread: one fault about every {@code every} until
+     * {@code deadlineNanos}; {@code onSettled} runs on that thread after each fault has settled.
+     */
+    public void start(ClusterClient client, long seed, Duration every, long deadlineNanos, Runnable onSettled) {
         this.client = client;
+        this.onSettled = onSettled;
         this.probe = new AgentProbe(cluster);
         this.sampler = new RunningSampler(probe);
         Random random = new Random(seed);
@@ -121,6 +126,7 @@ public final class SoakFaults implements AutoCloseable {
                         injected.merge(kind, 1, Integer::sum);
                     }
                     awaitSettled(kind + " of " + victim);
+                    onSettled.run(); // before inFault clears: no call acts on what the fault may have changed
                 } finally {
                     inFault = false;
                 }

@@ -93,6 +93,14 @@ final class SoakDriver {
     }
 
     private void operate(Random random, Tracked t) {
+        if (t.uncertain && !inFault.getAsBoolean()) {
+            // A fault or a failed call may have moved it: act on where the cluster says it is.
+            Optional<ClusterProcess> now = get(t.id);
+            if (now.isPresent()) {
+                t.owner = now.get().getNode();
+                follow(t, now.get());
+            }
+        }
         int dice = random.nextInt(100);
         switch (t.phase) {
             case RUNNING -> {

@@ -128,7 +128,6 @@ public final class SoakRun {
         long started = System.nanoTime();
         long deadline = started + settings.duration().toNanos();
         int[] skipped = {0};
-        int[] faultsSeen = {0};
         try (SoakAudit audit = new SoakAudit(client, () -> agentAddresses(cluster), cluster.nodeTransport(), model, findings)) {
             Runnable auditOnce = () -> {
                 if (inFault.getAsBoolean()) {
@@ -137,13 +136,6 @@ public final class SoakRun {
                 }
                 gate.writeLock().lock();
                 try {
-                    int settledFaults = faults == null ? 0 : faults.injected().values().stream().mapToInt(Integer::intValue).sum();
-                    if (settledFaults != faultsSeen[0]) {
-                        // A fault may have moved or restored any process: the next check takes each one's node and
-                        // state from the cluster, and still requires it listed, held once, by its recorded owner.
-                        model.live().values().forEach(t -> t.uncertain = true);
-                        faultsSeen[0] = settledFaults;
-                    }
                     audit.audit();
                 } catch (RuntimeException e) {
                     synchronized (auditErrors) {
@@ -177,7 +169,10 @@ public final class SoakRun {
             }, auditMillis, auditMillis, TimeUnit.MILLISECONDS);
 
             if (faults != null) {
-                faults.start(client, settings.seed(), settings.faultEvery(), deadline);
+                // A fault may have moved or restored any process: calls and the next audit take each one's node and
+                // state from the cluster, which must still list it, held once, by that node.
+                faults.start(client, settings.seed(), settings.faultEvery(), deadline,
+                        () -> model.live().values().forEach(t -> t.uncertain = true));
             }
             List<Thread> workers = new ArrayList<>();
             for (int i = 0; i < settings.workers(); i++) {
