@@ -49,8 +49,11 @@ final class MigrationSource {
     /** A migration waiting for the caller's decision (or for the target to hear of it). */
     private record Pending(HostedProcess process, String target, boolean wasRunning, long sinceNanos) {}
 
-    /** How long a migration out waits for its decision before this agent reads the record itself. */
-    private static final long UNDECIDED_NANOS = TimeUnit.SECONDS.toNanos(30);
+    /**
+     * How long a migration out waits for its decision before this agent reads the record itself (it acts
+     * only once the record no longer names the migration, so this only keeps it off a decision in flight).
+     */
+    private static final long UNDECIDED_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final ProcessHost host;
     private final AgentChannels channels;

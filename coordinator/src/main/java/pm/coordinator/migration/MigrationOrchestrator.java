@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import pm.common.cluster.MigrationDecision;
 import pm.coordinator.ClusterException;
 import pm.coordinator.CoordinatorMetrics;
 import pm.coordinator.agent.AgentCall;
@@ -13,6 +14,7 @@ import pm.coordinator.agent.AgentClients;
 import pm.coordinator.events.EventHub;
 import pm.coordinator.placement.Placer;
 import pm.coordinator.placement.PlacementRequest;
+import pm.coordinator.zk.CommitOutcomeUnknownException;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.OwnershipStore;
 import pm.coordinator.zk.Versioned;
@@ -235,7 +237,7 @@ public final class MigrationOrchestrator {
         } catch (RuntimeException e) {
             MigrationFinisher.Settled settled;
             try {
-                settled = transfer != null && e instanceof pm.coordinator.zk.CommitOutcomeUnknownException
+                settled = transfer != null && e instanceof CommitOutcomeUnknownException
                         ? committedOrUnknown(journal, e)
                         : finisher.settle(journal);
             } catch (RuntimeException unsettled) {
@@ -259,9 +261,9 @@ public final class MigrationOrchestrator {
      * flight.
      */
     private MigrationFinisher.Settled committedOrUnknown(MigrationJournal journal, RuntimeException e) {
-        var now = store.find(journal.getProcessId()).map(pm.coordinator.zk.Versioned::value);
-        if (pm.common.cluster.MigrationDecision.decide(journal.getMigrationId(), journal.getTarget(), journal.getToEpoch(), now)
-                == pm.common.cluster.MigrationDecision.COMMITTED) {
+        var now = store.find(journal.getProcessId()).map(Versioned::value);
+        if (MigrationDecision.decide(journal.getMigrationId(), journal.getTarget(), journal.getToEpoch(), now)
+                == MigrationDecision.COMMITTED) {
             return MigrationFinisher.Settled.PENDING;
         }
         throw e;

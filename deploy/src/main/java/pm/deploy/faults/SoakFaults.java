@@ -5,9 +5,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import pm.client.ClusterClient;
 import pm.deploy.ChildJvm;
 import pm.deploy.LocalCluster;
@@ -19,7 +21,8 @@ import pm.v1.ProcessState;
  * paused (SIGSTOP) briefly or past its session and the recovery grace, killed -9 and restarted, or
  * cut off from ZooKeeper past its session (each agent reaches ZooKeeper through a relay of its
  * own), then healed. After each fault it waits until the cluster has settled — every agent back in
- * the membership and answering, no process held by two agents — and until then {@link #inFault}
+ * the membership and answering, every copy an agent holds the one its ownership record names (none
+ * held twice, none left behind) — and until then {@link #inFault}
  * is true: the soak's audit waits and a failed call is expected. A sampler lists every agent ten
  * times a second throughout and records any process two agents report RUNNING with a growing
  * instruction count ({@link RunningSampler}). Threads: its own injecting thread and the sampler's;
@@ -167,60 +170,65 @@ public final class SoakFaults implements AutoCloseable {
         }
     }
 
-    /** Waits until every agent is a live member again and answers, and no process is held by two of them. */
+    /**
+     * Waits until every agent is a live member again and answers, and every copy an agent holds is the
+     * one its record names. A migration in flight holds a second copy for a moment: only a problem seen
+     * again two seconds later counts.
+     */
     private void awaitSettled(String after) throws InterruptedException {
         long deadline = System.nanoTime() + SETTLE.toNanos();
-        String last = "";
+        Set<String> persistent = Set.of();
         while (System.nanoTime() < deadline) {
-            last = unsettledBecause();
-            if (last.isEmpty()) {
+            Set<String> now = problems();
+            if (now.isEmpty()) {
                 return;
             }
-            Thread.sleep(Poll.INTERVAL.toMillis() * 5);
+            Thread.sleep(2_000);
+            Set<String> later = problems();
+            persistent = new HashSet<>(now);
+            persistent.retainAll(later);
+            if (persistent.isEmpty() && !later.contains(NOT_ALL_ANSWER)) {
+                return;
+            }
         }
         synchronized (this) {
-            unsettled.add("not settled " + SETTLE.toSeconds() + " s after " + after + ": " + last);
+            unsettled.add("not settled " + SETTLE.toSeconds() + " s after " + after + ": " + persistent);
         }
     }
 
-    private String unsettledBecause() {
+    private static final String NOT_ALL_ANSWER = "not every agent is a member and answers";
+
+    /** What is not as it should be now, one line each (empty: settled). */
+    private Set<String> problems() {
         try {
             if (client.nodes().size() < cluster.agents().size()) {
-                return "the coordinator lists " + client.nodes().size() + " of " + cluster.agents().size() + " agents";
+                return Set.of(NOT_ALL_ANSWER);
             }
         } catch (RuntimeException e) {
-            return "the coordinator does not answer: " + e.getMessage();
+            return Set.of(NOT_ALL_ANSWER);
         }
         Map<String, Map<String, ProcessInfo>> all = probe.snapshot(5_000);
         if (all.size() < cluster.agents().size()) {
-            return "only " + all.keySet() + " answer";
+            return Set.of(NOT_ALL_ANSWER);
         }
-        Map<String, String> holder = new HashMap<>();
+        Map<String, String> owners = new HashMap<>();
+        try {
+            client.list().forEach(p -> owners.put(p.getProcessId(), p.getNode()));
+        } catch (RuntimeException e) {
+            return Set.of(NOT_ALL_ANSWER);
+        }
+        Set<String> problems = new HashSet<>();
         for (Map.Entry<String, Map<String, ProcessInfo>> agent : all.entrySet()) {
             for (ProcessInfo p : agent.getValue().values()) {
-                if (p.getState() == ProcessState.PROCESS_STATE_KILLED) {
-                    continue;
-                }
-                String other = holder.put(p.getProcessId(), agent.getKey());
-                if (other != null) {
-                    return p.getProcessId() + " is held by " + other + " and " + agent.getKey();
+                if (p.getState() != ProcessState.PROCESS_STATE_KILLED && !agent.getKey().equals(owners.get(p.getProcessId()))) {
+                    problems.add(p.getProcessId() + " held by " + agent.getKey() + " (" + p.getState() + ", epoch " + p.getEpoch()
+                            + "), owned by " + owners.getOrDefault(p.getProcessId(), "nobody"));
                 }
             }
         }
-        return "";
+        return problems;
     }
 
-    /** Injects no more: returns once a fault in progress has been healed and has settled (or failed to). Idempotent. */
-    public void stop() throws InterruptedException {
-        stopRequested.countDown();
-        if (injector != null) {
-            injector.join();
-            sampler.close();
-            probe.close();
-        }
-    }
-
-    /** Stops, then resumes any agent left paused and closes the relays (the agents lose ZooKeeper: the cluster's end). */
     @Override
     public void close() throws InterruptedException {
         stop();

@@ -48,6 +48,8 @@ public final class ProcessScheduler implements AutoCloseable {
     private final ScheduledThreadPoolExecutor timer;
     private final List<Worker> workers = new ArrayList<>();
     private final AtomicIntegerArray counts = new AtomicIntegerArray(Status.values().length);
+    /** Processes neither ended nor removed: counted apart, since a move between two live statuses would show in the sum above. */
+    private final java.util.concurrent.atomic.AtomicInteger members = new java.util.concurrent.atomic.AtomicInteger();
     /** Asked by each worker before it takes a slice: while false, no slice starts (the embedder's lease has lapsed). */
     private final BooleanSupplier mayRun;
 
@@ -118,7 +120,7 @@ public final class ProcessScheduler implements AutoCloseable {
 
     /** Processes scheduled and neither ended nor removed. */
     public int size() {
-        return runQueueLength() + running() + sleeping() + frozen();
+        return members.get();
     }
 
     /**
@@ -174,6 +176,14 @@ public final class ProcessScheduler implements AutoCloseable {
             counts.decrementAndGet(from.ordinal());
         }
         counts.incrementAndGet(to.ordinal());
+        boolean wasLive = from != null && live(from);
+        if (wasLive != live(to)) {
+            members.addAndGet(wasLive ? -1 : 1);
+        }
+    }
+
+    private static boolean live(Status s) {
+        return s != Status.ENDED && s != Status.REMOVED;
     }
 
     void ended(ScheduledProcess p, Consumer<ScheduledProcess> onEnd) {
