@@ -229,6 +229,17 @@ public final class SoakFaults implements AutoCloseable {
         return problems;
     }
 
+    /** Injects no more: returns once a fault in progress has been healed and has settled (or failed to). Idempotent. */
+    public void stop() throws InterruptedException {
+        stopRequested.countDown();
+        if (injector != null) {
+            injector.join();
+            sampler.close();
+            probe.close();
+        }
+    }
+
+    /** Stops, then resumes any agent left paused and closes the relays (the agents lose ZooKeeper: the cluster's end). */
     @Override
     public void close() throws InterruptedException {
         stop();
