@@ -48,9 +48,27 @@ final class Bulk {
         s[at + 2] = (int) s[at + 2] - done;
     }
 
-    /** {@code m} is null where nothing may stop (instantiation's active segments). */
-    private static boolean stopAsked(Machine m) {
-        return m != null && m.freezeRequested;
+    /** One step: units {@code done .. done + k} of the instruction's {@code n}. */
+    private interface Step {
+        void run(int done, int k);
+    }
+
+    /**
+     * Runs {@code step} over {@code n} units, {@link #STEP} at a time, stopping between two steps
+     * if a freeze is asked of {@code m} (null where nothing may stop: instantiation's active
+     * segments); returns how many units were done.
+     */
+    private static int inSteps(Machine m, int n, Step step) {
+        int done = 0;
+        while (done < n) {
+            int k = Math.min(STEP, n - done);
+            step.run(done, k);
+            done += k;
+            if (done < n && m != null && m.freezeRequested) {
+                break;
+            }
+        }
+        return done;
     }
 
     static int memoryInit(Instance inst, Machine m, int segment, int dst, int src, int n) {
@@ -60,17 +78,10 @@ final class Bulk {
         if (outside(src, n, dataLength) || outside(dst, n, memory.size)) {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
         }
-        int done = 0;
-        while (done < n) {
-            int k = Math.min(STEP, n - done);
+        return inSteps(m, n, (done, k) -> {
             System.arraycopy(data, src + done, memory.bytes, dst + done, k);
             memory.markDirty(dst + done, k);
-            done += k;
-            if (done < n && stopAsked(m)) {
-                break;
-            }
-        }
-        return done;
+        });
     }
 
     static int memoryCopy(Instance inst, Machine m, int dst, int src, int n) {
@@ -81,18 +92,11 @@ final class Bulk {
         // In steps, an overlapping copy must not read what it already wrote: upward from the bottom
         // when dst is below src, downward from the top when above.
         boolean down = downward(dst, src);
-        int done = 0;
-        while (done < n) {
-            int k = Math.min(STEP, n - done);
+        return inSteps(m, n, (done, k) -> {
             int from = down ? n - done - k : done;
             System.arraycopy(memory.bytes, src + from, memory.bytes, dst + from, k);
             memory.markDirty(dst + from, k);
-            done += k;
-            if (done < n && stopAsked(m)) {
-                break;
-            }
-        }
-        return done;
+        });
     }
 
     static int memoryFill(Instance inst, Machine m, int dst, byte value, int n) {
@@ -100,17 +104,10 @@ final class Bulk {
         if (outside(dst, n, memory.size)) {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
         }
-        int done = 0;
-        while (done < n) {
-            int k = Math.min(STEP, n - done);
+        return inSteps(m, n, (done, k) -> {
             Arrays.fill(memory.bytes, dst + done, dst + done + k, value);
             memory.markDirty(dst + done, k);
-            done += k;
-            if (done < n && stopAsked(m)) {
-                break;
-            }
-        }
-        return done;
+        });
     }
 
     static int tableInit(Instance inst, Machine m, int table, int segment, int dst, int src, int n) {
@@ -120,16 +117,9 @@ final class Bulk {
         if (outside(src, n, refCount) || outside(dst, n, t.size())) {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_TABLE);
         }
-        int done = 0;
-        while (done < n) {
-            int k = Math.min(STEP, n - done);
+        return inSteps(m, n, (done, k) -> {
             System.arraycopy(refs, src + done, t.elements, dst + done, k);
-            done += k;
-            if (done < n && stopAsked(m)) {
-                break;
-            }
-        }
-        return done;
+        });
     }
 
     static int tableCopy(Instance inst, Machine m, int dstTable, int srcTable, int dst, int src, int n) {
@@ -139,17 +129,10 @@ final class Bulk {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_TABLE);
         }
         boolean down = downward(dst, src);
-        int done = 0;
-        while (done < n) {
-            int k = Math.min(STEP, n - done);
+        return inSteps(m, n, (done, k) -> {
             int from = down ? n - done - k : done;
             System.arraycopy(s.elements, src + from, d.elements, dst + from, k);
-            done += k;
-            if (done < n && stopAsked(m)) {
-                break;
-            }
-        }
-        return done;
+        });
     }
 
     static int tableFill(Instance inst, Machine m, int table, int dst, long value, int n) {
@@ -157,15 +140,8 @@ final class Bulk {
         if (outside(dst, n, t.size())) {
             throw new TrapException(TrapException.Kind.OUT_OF_BOUNDS_TABLE);
         }
-        int done = 0;
-        while (done < n) {
-            int k = Math.min(STEP, n - done);
+        return inSteps(m, n, (done, k) -> {
             Arrays.fill(t.elements, dst + done, dst + done + k, value);
-            done += k;
-            if (done < n && stopAsked(m)) {
-                break;
-            }
-        }
-        return done;
+        });
     }
 }
