@@ -18,9 +18,9 @@ import pm.v1.ProcessState;
 
 /**
  * The faults a soak mixes in ({@code ./pm soak --faults}): at seeded random intervals one agent is
- * paused (SIGSTOP) briefly or past its session and the recovery grace, killed -9 and restarted, or
- * cut off from ZooKeeper past its session (each agent reaches ZooKeeper through a relay of its
- * own), then healed. After each fault it waits until the cluster has settled — every agent back in
+ * paused (SIGSTOP) briefly or until the coordinator has seen its session end and the recovery grace
+ * pass, killed -9 and restarted, or cut off from ZooKeeper until the coordinator has seen its session
+ * end (each agent reaches ZooKeeper through a relay of its own), then healed. After each fault it waits until the cluster has settled — every agent back in
  * the membership and answering, every copy an agent holds the one its ownership record names (none
  * held twice, none left behind) — and until then {@link #inFault}
  * is true: the soak's audit waits and a failed call is expected. A sampler lists every agent ten
@@ -41,6 +41,7 @@ public final class SoakFaults implements AutoCloseable {
     public static final int SESSION_MILLIS = 4_000;
     public static final int GRACE_MILLIS = 8_000;
     private static final Duration SETTLE = Duration.ofSeconds(120);
+    private static final Duration LEAVE = Duration.ofSeconds(60);
     private static final Duration LAST_FAULT_BEFORE_END = Duration.ofSeconds(20);
 
     private final LocalCluster cluster;
@@ -153,8 +154,12 @@ public final class SoakFaults implements AutoCloseable {
             }
             case PAUSE_PAST_GRACE -> {
                 Signals.stop(agent.pid());
-                Thread.sleep(SESSION_MILLIS + GRACE_MILLIS + 4_000L);
-                Signals.resume(agent.pid());
+                try {
+                    awaitLeft(name); // its session is over as far as the coordinator knows, however loaded the machine
+                    Thread.sleep(GRACE_MILLIS + 2_000L); // the grace runs on the coordinator's clock from there
+                } finally {
+                    Signals.resume(agent.pid());
+                }
             }
             case KILL_AND_RESTART -> {
                 agent.kill();
@@ -164,8 +169,23 @@ public final class SoakFaults implements AutoCloseable {
             case ZOOKEEPER_CUT -> {
                 TcpProxy relay = relays.get(name);
                 relay.cut();
-                Thread.sleep(SESSION_MILLIS + 2_000L);
-                relay.heal();
+                try {
+                    awaitLeft(name); // cut until its session has expired, not for a guess at how long that takes
+                } finally {
+                    relay.heal();
+                }
+            }
+        }
+    }
+
+    /** Waits until the coordinator no longer lists node {@code name}; one that never leaves is a violation, not a hang. */
+    private void awaitLeft(String name) throws InterruptedException {
+        try {
+            Poll.until("node " + name + " to leave the membership", LEAVE,
+                    () -> client.nodes().stream().noneMatch(n -> n.getRecord().getName().equals(name)));
+        } catch (ScenarioFailure e) {
+            synchronized (this) {
+                unsettled.add(e.getMessage());
             }
         }
     }
