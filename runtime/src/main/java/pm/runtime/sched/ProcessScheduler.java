@@ -58,9 +58,11 @@ public final class ProcessScheduler implements AutoCloseable {
     }
 
     /**
-     * {@code mayRun} is asked before every slice, on the worker: while it says no, workers start no slice
-     * (they look again every {@value #PERMIT_POLL_MILLIS} ms), so nothing runs past it by more than the
-     * slices already under way. It must be cheap and must not block.
+     * {@code mayRun} is asked by the worker before every slice, once it holds the process: while it says
+     * no, workers start no slice (they look again every {@value #PERMIT_POLL_MILLIS} ms). The timer thread
+     * asks it as often and cuts the slices under way short at their next safepoint when it says no, so
+     * nothing runs past it by more than that poll, also after the whole JVM was stopped (SIGSTOP, a long
+     * pause) in the middle of a slice. It must be cheap and must not block.
      */
     public ProcessScheduler(int workers, long fuelPerSlice, BooleanSupplier mayRun) {
         this.mayRun = Objects.requireNonNull(mayRun, "mayRun");
@@ -77,6 +79,20 @@ public final class ProcessScheduler implements AutoCloseable {
             this.workers.add(w);
         }
         this.workers.forEach(w -> w.thread.start());
+        timer.scheduleWithFixedDelay(this::preemptIfNotPermitted, PERMIT_POLL_MILLIS, PERMIT_POLL_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** On the timer thread: the slices under way stop at their next safepoint once {@code mayRun} says no. */
+    private void preemptIfNotPermitted() {
+        if (mayRun.getAsBoolean()) {
+            return;
+        }
+        for (Worker w : workers) {
+            ScheduledProcess current = w.current;
+            if (current != null) {
+                current.preempt();
+            }
+        }
     }
 
     /**
@@ -224,6 +240,10 @@ public final class ProcessScheduler implements AutoCloseable {
                 }
                 if (p == stop) {
                     return;
+                }
+                if (!mayRun.getAsBoolean()) { // it lapsed while this worker waited for the queue (a sleeper woke)
+                    runQueue.offerFirst(p);
+                    continue;
                 }
                 current = p;
                 if (state.get() == State.CLOSED) { // close() may have looked before `current` was set

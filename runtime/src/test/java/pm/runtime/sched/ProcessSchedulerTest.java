@@ -12,7 +12,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -422,6 +424,72 @@ class ProcessSchedulerTest {
             assertThat(h.error()).isInstanceOf(IllegalStateException.class).hasMessage("sink is gone");
         }
         assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("y\0");
+    }
+
+    @Test
+    void aSliceUnderWayWhenThePermitLapsesStopsAtASafepointAndWaitsForIt() {
+        Permit permit = new Permit();
+        try (ProcessScheduler scheduler = new ProcessScheduler(1, Long.MAX_VALUE, permit)) {
+            ScheduledProcess h = scheduler.add(start(loop), false, IGNORE);
+            await("the endless slice runs", () -> h.status() == Status.RUNNING);
+
+            permit.granted.set(false);
+
+            await("the slice is cut short and the process waits in the queue", () -> h.status() == Status.QUEUED);
+            long retired = h.process().instructionsRetired();
+            int before = permit.workerAsks.get();
+            await("the worker asks again and again", () -> permit.workerAsks.get() > before + 5);
+            assertThat(h.slices()).isEqualTo(1);
+            assertThat(h.process().instructionsRetired()).isEqualTo(retired);
+
+            permit.granted.set(true);
+
+            await("it runs again", () -> h.status() == Status.RUNNING);
+            permit.granted.set(false);
+            await("its second slice is cut short too", () -> h.slices() == 2 && h.status() == Status.QUEUED);
+        }
+    }
+
+    @Test
+    void aSleeperWokenAfterThePermitLapsedRunsNoSliceUntilItIsBack() {
+        Permit permit = new Permit();
+        try (ProcessScheduler scheduler = new ProcessScheduler(1, SLICE, permit)) {
+            ScheduledProcess h = scheduler.add(start(sleepForAnHour), false, IGNORE);
+            await("it sleeps and the worker, past the permit, waits for the queue",
+                    () -> h.status() == Status.SLEEPING && workerState() == Thread.State.WAITING);
+            permit.granted.set(false);
+            int before = permit.workerAsks.get();
+
+            h.wake();
+
+            await("the worker took it and went round", () -> permit.workerAsks.get() > before + 2);
+            assertThat(h.slices()).isEqualTo(1);
+            assertThat(h.status()).isEqualTo(Status.QUEUED);
+
+            permit.granted.set(true);
+
+            await("it ran again and sleeps", () -> h.slices() == 2 && h.status() == Status.SLEEPING);
+        }
+    }
+
+    /** The state of the one worker thread of a scheduler of one (WAITING: blocked on the run queue). */
+    private static Thread.State workerState() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("pm-sched-0"))
+                .map(Thread::getState).findFirst().orElseThrow();
+    }
+
+    /** The embedder's permit to run; counts how often the workers (not the timer) asked it. */
+    private static final class Permit implements BooleanSupplier {
+        final AtomicBoolean granted = new AtomicBoolean(true);
+        final AtomicInteger workerAsks = new AtomicInteger();
+
+        @Override
+        public boolean getAsBoolean() {
+            if (!Thread.currentThread().getName().equals("pm-sched-timer")) {
+                workerAsks.incrementAndGet();
+            }
+            return granted.get();
+        }
     }
 
     @Test
