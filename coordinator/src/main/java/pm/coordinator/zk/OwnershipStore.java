@@ -54,7 +54,7 @@ public final class OwnershipStore {
             try {
                 byte[] data = zk.getData().storingStatIn(stat).forPath(layout.process(id));
                 OwnershipRecord record = codec.decode(data);
-                cache.put(record, stat.getVersion());
+                cache.read(record, stat.getVersion());
                 return Optional.of(new Versioned<>(record, stat.getVersion()));
             } catch (KeeperException.NoNodeException e) {
                 return Optional.empty();
