@@ -289,6 +289,7 @@ final class MigrationSource {
         } finally {
             h.lock.unlock();
         }
+        host.runsAgain(h);
         return h;
     }
 

@@ -85,6 +85,7 @@ final class MigrationTarget {
         try {
             boolean frozen = p.staged.getFrozen();
             h.scheduled(frozen);
+            host.runsAgain(h);
             // Off the downtime path: until this record is on disk, a restart finds the PREPARED one and
             // asks the source, whose HANDED_OFF record already says the migration committed.
             host.later(() -> {

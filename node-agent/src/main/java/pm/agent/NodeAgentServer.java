@@ -200,6 +200,7 @@ public final class NodeAgentServer implements AutoCloseable {
         long every = Math.max(20, cluster.leaseMillis() / 5);
         leaseKeeper.scheduleWithFixedDelay(this::renewLease, every, every, TimeUnit.MILLISECONDS);
         host.onEnded(h -> guard.recordEnded(h.id, h.epoch, h.state(), h.exitStatus, h.failure));
+        host.onRunsAgain(h -> guard.verifySoon(h.id));
     }
 
     /** One round trip to ZooKeeper; answered on the same session, it renews the lease from when it was sent. */

@@ -102,6 +102,11 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         return h.is(ProcessState.PROCESS_STATE_RUNNING) || h.is(ProcessState.PROCESS_STATE_FROZEN);
     }
 
+    /** Reads the record of {@code id} again on this class's thread and drops the local copy if it is not this node's any more. */
+    void verifySoon(String id) {
+        events.execute(() -> dropIfNotOwned(id));
+    }
+
     /** On this class's thread: reads the record again and drops the local copy if it is not this node's any more. */
     private void dropIfNotOwned(String id) {
         host.find(id).ifPresent(h -> {
