@@ -109,6 +109,7 @@ public final class CoordinatorServer implements AutoCloseable {
         this.membership = new Membership(zk, config.layout(), new MembershipEvents());
         this.agents = new AgentClients(config.transport(), config.agentDeadline());
         this.metrics = new CoordinatorMetrics(config.name());
+        metrics.watch(zk);
         this.leaderThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pm-coordinator-leader-" + config.name());
             t.setDaemon(true);
@@ -134,6 +135,7 @@ public final class CoordinatorServer implements AutoCloseable {
         membership.start();
         records.start();
         metrics.watch(() -> membership.live().size(), records::size);
+        metrics.watchCheckpoints(() -> records.all().stream().map(v -> v.value()).toList(), clock);
 
         Placer placer = new Placer(membership, reservations, n -> agents.reachability().answering(n.getAddress()));
         Owners owners = new Owners(membership);

@@ -2,6 +2,7 @@ package pm.agent;
 
 import pm.agent.metrics.JvmProcessMetrics;
 import pm.common.metrics.ScrapeEndpoint;
+import pm.common.metrics.ZooKeeperConnectionMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -11,11 +12,12 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.function.Supplier;
+import org.apache.curator.framework.CuratorFramework;
 import pm.runtime.sched.ProcessScheduler;
 import pm.v1.ProcessState;
 
 /**
- * The agent's Micrometer meters (its own and its JVM's: heap, GC, threads, open files) and the
+ * The agent's Micrometer meters (its own, its ZooKeeper connection's, and its JVM's: heap, GC, threads, open files) and the
  * Prometheus scrape endpoint ({@code GET /metrics}). Meters
  * are thread-safe; the HTTP server runs on its own thread.
  */
@@ -64,6 +66,11 @@ final class AgentMetrics implements AutoCloseable {
         gauge("pm.scheduler.running", scheduler::running);
         gauge("pm.scheduler.sleeping", scheduler::sleeping);
         gauge("pm.scheduler.frozen", scheduler::frozen);
+    }
+
+    /** The node's ZooKeeper connection (a cluster member's; a standalone agent has none). */
+    void watch(CuratorFramework zk) {
+        new ZooKeeperConnectionMetrics(zk).bindTo(registry);
     }
 
     private void gauge(String name, Supplier<Number> value) {

@@ -110,6 +110,9 @@ public final class NodeAgentServer implements AutoCloseable {
         this.unusedData = new UnusedDataSweeper(host, inputs.store(), this::clusterModules, config.inputGraceMillis(),
                 System::currentTimeMillis);
         metrics.watch(host, scheduler);
+        if (zk != null) {
+            metrics.watch(zk);
+        }
     }
 
     /** The other agents of the cluster, as ZooKeeper lists them now; none for a standalone agent. */
