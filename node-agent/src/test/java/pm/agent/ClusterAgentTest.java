@@ -282,6 +282,21 @@ class ClusterAgentTest {
         awaitGone(stub, "p");
     }
 
+    @Test
+    void anEndedCopyWhoseRecordMovesToAnotherNodeIsDropped() throws Exception {
+        own("e", "n1", 1);
+        at(stub, 1).spawn(SpawnRequest.newBuilder().setProcessId("e").setSpec(Agents.counter(3, 10, 16)).build());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (stub.get(ProcessRef.newBuilder().setProcessId("e").build()).getState() != ProcessState.PROCESS_STATE_EXITED) {
+            assertThat(System.nanoTime()).as("it exits").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+
+        own("e", "n2", 2); // its ended copy on n2 was adopted while n1 was away, say
+
+        awaitGone(stub, "e");
+    }
+
     private static void awaitGone(NodeAgentGrpc.NodeAgentBlockingStub agent, String id) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (agent.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList().stream()

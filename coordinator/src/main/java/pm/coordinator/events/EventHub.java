@@ -15,6 +15,9 @@ import pm.v1.ClusterEvent;
  * safe from any thread; each subscriber's buffer is guarded by its own lock.
  */
 public final class EventHub {
+    /** One line per event, so the coordinator's log tells each process's history (which the stream does not keep). */
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(EventHub.class.getName());
+
     private final Clock clock;
     private final int bufferSize;
     private final Set<Subscriber> subscribers = new CopyOnWriteArraySet<>();
@@ -25,6 +28,8 @@ public final class EventHub {
     }
 
     public void publish(ClusterEvent.Kind kind, String processId, String node, long epoch, String detail) {
+        LOG.info(() -> "event " + kind.name().substring("KIND_".length()).toLowerCase(java.util.Locale.ROOT) + " process="
+                + processId + " node=" + node + " epoch=" + epoch + ": " + detail);
         ClusterEvent event = ClusterEvent.newBuilder().setKind(kind).setTimeMillis(clock.millis()).setProcessId(processId)
                 .setNode(node).setEpoch(epoch).setDetail(detail).build();
         for (Subscriber s : subscribers) {
