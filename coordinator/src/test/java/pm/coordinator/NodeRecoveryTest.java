@@ -165,6 +165,26 @@ class NodeRecoveryTest {
     }
 
     @Test
+    void aProcessResumedOnAnotherNodeStartsAgainFromItsSpecWhenThatNodeIsLost() throws Exception {
+        // Its suspend checkpoint stayed on a (the default policy) and went with a's copy when it resumed on b:
+        // nothing durable is left, so losing b restarts it (the record named a's deleted checkpoint, and the
+        // recovery asked a for it again and again: the soak's 'listed on a1; hosted by no agent').
+        spawnOnA("s", Guests.counter(1_000_000, 20_000, 1 << 20));
+        api().suspend(ProcessRef.newBuilder().setProcessId("s").build());
+        api().resume(pm.v1.ClusterResumeRequest.newBuilder().setProcessId("s").setNode("b").build());
+        OwnershipRecord resumed = record("s");
+        assertThat(resumed.getCheckpointNodesList()).as("a no longer holds its checkpoint").isEmpty();
+
+        cluster.loseAgent("b");
+        OwnershipRecord after = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> record("s"), r -> !r.getOwner().equals("b"));
+        assertThat(after.getEpoch()).isEqualTo(resumed.getEpoch() + 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.agentsHolding("s").contains(after.getOwner()));
+        assertThat(api().get(ProcessRef.newBuilder().setProcessId("s").build()).getInfo().getState())
+                .isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
+    }
+
+    @Test
     void checkpointThroughTheApiIsReplicatedBeforeTheRecordNamesIt() throws Exception {
         spawnOnA("r", Guests.counter(1_000_000, 20_000, 1 << 20));
         var info = api().checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("r").setIncremental(true).build());
