@@ -37,6 +37,7 @@ import pm.coordinator.process.Owners;
 import pm.coordinator.process.ProcessLifecycle;
 import pm.coordinator.process.ProcessQueries;
 import pm.coordinator.recovery.NodeRecovery;
+import pm.coordinator.recovery.UnhostedProcesses;
 import pm.coordinator.rebalance.LoadSampler;
 import pm.coordinator.rebalance.Rebalancer;
 import pm.coordinator.rebalance.RecentMoves;
@@ -60,6 +61,8 @@ public final class CoordinatorServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CoordinatorServer.class.getName());
     private static final long SETTLE_EVERY_MILLIS = 2_000;
     private static final long POLICY_EVERY_MILLIS = 250;
+    /** How often the leader asks every agent what it holds, to find records nobody hosts (see UnhostedProcesses). */
+    private static final Duration UNHOSTED_SCAN_EVERY = Duration.ofSeconds(5);
     /** How long a call's outcome is kept for its resends: far longer than the SDK retries one call. */
     private static final Duration KEEP_REQUESTS = Duration.ofMinutes(15);
     private static final Duration REQUEST_SWEEP_EVERY = Duration.ofSeconds(30);
@@ -148,8 +151,11 @@ public final class CoordinatorServer implements AutoCloseable {
         ImageTransfer images = new ImageTransfer(store, owners, placer, agents, modules, events, clock);
         DurableCheckpoints checkpoints = new DurableCheckpoints(store, membership, agents, events, metrics, clock);
         checkpointScheduler = new CheckpointScheduler(records, membership, checkpoints, leaderWorkers, 4, 2_000, clock);
+        // Twice the grace, and never under 10 s: a spawn, an import or an agent's own restart settles well within it.
+        Duration unhostedAfter = Duration.ofMillis(Math.max(2 * config.recoveryGrace().toMillis(), 10_000));
         nodeRecovery = new NodeRecovery(store, records, membership, placer, agents, modules, events, metrics, leaderWorkers, 4,
-                config.recoveryGrace(), clock);
+                config.recoveryGrace(), new UnhostedProcesses(records, membership, agents, unhostedAfter, config.agentDeadline(), clock),
+                UNHOSTED_SCAN_EVERY, clock);
         rebalancer = rebalancer(migrations);
         ProcessLifecycle lifecycle = new ProcessLifecycle(store, membership, placer, agents, images, modules, events, metrics,
                 checkpoints, clock);
