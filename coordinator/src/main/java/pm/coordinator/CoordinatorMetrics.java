@@ -1,6 +1,6 @@
 package pm.coordinator;
 
-import pm.agent.metrics.JvmProcessMetrics;
+import pm.common.metrics.JvmProcessMetrics;
 import pm.common.metrics.ScrapeEndpoint;
 import pm.common.metrics.ZooKeeperConnectionMetrics;
 import pm.coordinator.process.CheckpointAges;

@@ -193,7 +193,7 @@ class NodeRecoveryTest {
         // a drops its copy behind the record's back (what a copy dropped on a record read a moment before a
         // failed recovery put the record back left: the soak's 'listed on a1; hosted by no agent'); a stays live
         io.grpc.Metadata epoch = new io.grpc.Metadata();
-        epoch.put(pm.agent.cluster.ClusterLayout.EPOCH_HEADER, Long.toString(before.getEpoch()));
+        epoch.put(pm.common.cluster.ClusterLayout.EPOCH_HEADER, Long.toString(before.getEpoch()));
         cluster.agentStub("a").withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(epoch))
                 .kill(ProcessRef.newBuilder().setProcessId("o").build());
         assertThat(cluster.agentsHolding("o")).isEmpty();

@@ -1,6 +1,6 @@
 package pm.agent;
 
-import pm.agent.metrics.JvmProcessMetrics;
+import pm.common.metrics.JvmProcessMetrics;
 import pm.common.metrics.ScrapeEndpoint;
 import pm.common.metrics.ZooKeeperConnectionMetrics;
 import io.micrometer.core.instrument.Counter;

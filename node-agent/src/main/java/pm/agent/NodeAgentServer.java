@@ -5,7 +5,7 @@ import io.grpc.ServerInterceptors;
 import org.apache.curator.framework.CuratorFramework;
 import pm.agent.store.BlobStore;
 import org.apache.curator.retry.ExponentialBackoffRetry;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.agent.cluster.NodeRegistration;
 import pm.v1.NodeRecord;
 import io.grpc.protobuf.services.HealthStatusManager;

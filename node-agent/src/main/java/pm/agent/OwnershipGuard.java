@@ -13,7 +13,7 @@ import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.common.cluster.MigrationDecision;
 import pm.v1.MigrationStatusReply.Decision;
 import pm.v1.OwnershipRecord;

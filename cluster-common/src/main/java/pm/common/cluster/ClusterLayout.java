@@ -1,4 +1,4 @@
-package pm.agent.cluster;
+package pm.common.cluster;
 
 import io.grpc.Metadata;
 

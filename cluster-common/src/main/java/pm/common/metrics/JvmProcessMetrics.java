@@ -1,4 +1,4 @@
-package pm.agent.metrics;
+package pm.common.metrics;
 
 import com.sun.management.GcInfo;
 import io.micrometer.core.instrument.Gauge;
