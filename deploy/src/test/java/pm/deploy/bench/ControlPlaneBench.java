@@ -89,6 +89,10 @@ public final class ControlPlaneBench {
     private static Rates measure(boolean secure, byte[] idle, int spawns, int migrations, int clients) throws Exception {
         Path dir = Files.createTempDirectory("pm-control-bench");
         LocalCluster local = secure ? new LocalCluster(dir) : new LocalCluster(dir).insecure();
+        String jvmOptions = System.getProperty("bench.jvm.options", "").trim(); // e.g. a flight recording, to see where time goes
+        if (!jvmOptions.isEmpty()) {
+            local.withJvmOptions(List.of(jvmOptions.split("\\s+")));
+        }
         try (LocalCluster cluster = local.start(List.of(0), 3)) {
             ClientSettings settings = cluster.clientSettings();
             ManagedChannel channel = Grpc.newChannelBuilder(cluster.coordinatorAddresses(), settings.credentials()).build();
