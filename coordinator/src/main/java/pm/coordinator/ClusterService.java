@@ -216,7 +216,9 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void events(EventsRequest request, StreamObserver<ClusterEvent> out) {
-        events.subscribe(request.getProcessId(), (ServerCallStreamObserver<ClusterEvent>) out);
+        events.subscribe(request.getProcessId(),
+                request.hasSinceIndex() ? java.util.OptionalLong.of(request.getSinceIndex()) : java.util.OptionalLong.empty(),
+                (ServerCallStreamObserver<ClusterEvent>) out);
     }
 
     @Override

@@ -17,6 +17,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import pm.coordinator.agent.AgentClients;
 import pm.coordinator.events.EventHub;
+import pm.coordinator.events.EventLog;
 import pm.coordinator.migration.Drainer;
 import pm.coordinator.migration.MigrationFinisher;
 import pm.coordinator.migration.MigrationObserver;
@@ -61,6 +62,8 @@ public final class CoordinatorServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CoordinatorServer.class.getName());
     private static final long SETTLE_EVERY_MILLIS = 2_000;
     private static final long POLICY_EVERY_MILLIS = 250;
+    /** Cluster events kept in ZooKeeper for clients resuming their stream (about 3 MB at most). */
+    private static final int KEPT_EVENTS = 10_000;
     /** How often the leader asks every agent what it holds, to find records nobody hosts (see UnhostedProcesses). */
     private static final Duration UNHOSTED_SCAN_EVERY = Duration.ofSeconds(5);
     /** How long a call's outcome is kept for its resends: far longer than the SDK retries one call. */
@@ -108,7 +111,7 @@ public final class CoordinatorServer implements AutoCloseable {
         RecordCodec codec = new RecordCodec(config.zookeeperAccess().recordSeal());
         this.records = new OwnershipCache(zk, config.layout(), codec);
         this.store = new OwnershipStore(zk, config.layout(), records, codec);
-        this.events = new EventHub(clock, 1024);
+        this.events = new EventHub(clock, 1024, new EventLog(zk, config.layout(), KEPT_EVENTS), this::isLeader);
         this.membership = new Membership(zk, config.layout(), new MembershipEvents());
         this.agents = new AgentClients(config.transport(), config.agentDeadline());
         this.metrics = new CoordinatorMetrics(config.name());

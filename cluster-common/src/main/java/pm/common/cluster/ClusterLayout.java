@@ -63,4 +63,9 @@ public record ClusterLayout(String root) {
     public String leader() {
         return root + "/leader";
     }
+
+    /** The kept cluster events, one persistent sequential node each. */
+    public String events() {
+        return root + "/events";
+    }
 }
