@@ -11,8 +11,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import pm.coordinator.agent.AgentClients;
@@ -59,7 +59,7 @@ import pm.v1.NodeRecord;
  * and then every few seconds, and the {@link Rebalancer} runs its rounds on its own threads. Lifecycle LATENT → STARTED → CLOSED in {@code state}; close is idempotent.
  */
 public final class CoordinatorServer implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(CoordinatorServer.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(CoordinatorServer.class);
     private static final long SETTLE_EVERY_MILLIS = 2_000;
     private static final long POLICY_EVERY_MILLIS = 250;
     /** Cluster events kept in ZooKeeper for clients resuming their stream (about 3 MB at most). */
@@ -231,7 +231,7 @@ public final class CoordinatorServer implements AutoCloseable {
                 requestsSweptMillis = clock.millis();
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "checkpoint policies or node recovery failed; trying again shortly", e);
+            LOG.warn("checkpoint policies or node recovery failed; trying again shortly", e);
         }
         leaderThread.schedule(this::keepPolicies, POLICY_EVERY_MILLIS, TimeUnit.MILLISECONDS);
     }
@@ -243,7 +243,7 @@ public final class CoordinatorServer implements AutoCloseable {
         try {
             recovery.settle();
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "settling migrations failed; trying again shortly", e);
+            LOG.warn("settling migrations failed; trying again shortly", e);
         }
         leaderThread.schedule(this::settle, SETTLE_EVERY_MILLIS, TimeUnit.MILLISECONDS);
     }

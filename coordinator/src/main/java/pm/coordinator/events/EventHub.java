@@ -23,7 +23,7 @@ import pm.v1.ClusterEvent;
  */
 public final class EventHub {
     /** One line per event, so the coordinator's log tells each process's history too. */
-    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(EventHub.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EventHub.class);
 
     private final Clock clock;
     private final int bufferSize;
@@ -40,8 +40,8 @@ public final class EventHub {
     }
 
     public void publish(ClusterEvent.Kind kind, String processId, String node, long epoch, String detail) {
-        LOG.info(() -> "event " + kind.name().substring("KIND_".length()).toLowerCase(java.util.Locale.ROOT) + " process="
-                + processId + " node=" + node + " epoch=" + epoch + ": " + detail);
+        LOG.info("event {} process={} node={} epoch={}: {}", kind.name().substring("KIND_".length()).toLowerCase(java.util.Locale.ROOT),
+                processId, node, epoch, detail);
         ClusterEvent event = ClusterEvent.newBuilder().setKind(kind).setTimeMillis(clock.millis()).setProcessId(processId)
                 .setNode(node).setEpoch(epoch).setDetail(detail).build();
         if (leading.getAsBoolean()) {

@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -22,7 +22,7 @@ import pm.v1.ClusterEvent;
  * {@code retain} are kept. Thread-safe.
  */
 public final class EventLog {
-    private static final Logger LOG = Logger.getLogger(EventLog.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
     private static final String PREFIX = "e-";
     /** Trim once per this many events written, not on every one. */
     private static final int TRIM_EVERY = 256;
@@ -50,13 +50,13 @@ public final class EventLog {
                                 trim();
                             }
                         } else {
-                            LOG.warning("event not kept (ZooKeeper: " + KeeperException.Code.get(e.getResultCode()) + "): " + event.getDetail());
+                            LOG.warn("event not kept (ZooKeeper: " + KeeperException.Code.get(e.getResultCode()) + "): " + event.getDetail());
                             then.accept(event);
                         }
                     })
                     .forPath(path + "/" + PREFIX, event.toByteArray());
         } catch (Exception e) {
-            LOG.log(Level.WARNING, "event not kept: " + event.getDetail(), e);
+            LOG.warn("event not kept: " + event.getDetail(), e);
             then.accept(event);
         }
     }
@@ -79,7 +79,7 @@ public final class EventLog {
             } catch (KeeperException.NoNodeException e) {
                 // trimmed meanwhile
             } catch (InvalidProtocolBufferException e) {
-                LOG.warning("kept event " + name + " is not an event; skipped");
+                LOG.warn("kept event " + name + " is not an event; skipped");
             }
         }
         return out;
@@ -99,7 +99,7 @@ public final class EventLog {
                 }
             }).forPath(path);
         } catch (Exception e) {
-            LOG.log(Level.FINE, "trimming the kept events", e);
+            LOG.debug("trimming the kept events", e);
         }
     }
 

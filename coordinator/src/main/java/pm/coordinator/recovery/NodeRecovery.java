@@ -12,8 +12,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.coordinator.ClusterException;
 import pm.coordinator.CoordinatorMetrics;
 import pm.coordinator.agent.AgentCall;
@@ -53,7 +53,7 @@ import pm.v1.SpawnRequest;
  * {@code awaySince} from Curator's thread.
  */
 public final class NodeRecovery {
-    private static final Logger LOG = Logger.getLogger(NodeRecovery.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(NodeRecovery.class);
 
     private final OwnershipStore store;
     private final OwnershipCache records;
@@ -192,7 +192,7 @@ public final class NodeRecovery {
                 ? "node " + r.getOwner() + " holds no copy of it"
                 : "node " + r.getOwner() + " is lost";
         if (unhostedAtVersion.isPresent()) {
-            LOG.warning("process " + id + " at epoch " + r.getEpoch() + ": " + why + "; recovering it");
+            LOG.warn("process " + id + " at epoch " + r.getEpoch() + ": " + why + "; recovering it");
         }
         try {
             if (RecordStates.ended(r)) {
@@ -220,7 +220,7 @@ public final class NodeRecovery {
             metrics.recovered("failed");
             events.publish(ClusterEvent.Kind.KIND_RECOVERY_FAILED, id, r.getOwner(), r.getEpoch(),
                     "recovery of " + id + " failed: " + e.getMessage() + "; trying again");
-            LOG.log(Level.INFO, "recovery of " + id + " failed", e);
+            LOG.info("recovery of " + id + " failed", e);
         }
     }
 
@@ -324,7 +324,7 @@ public final class NodeRecovery {
         try {
             store.update(before.toBuilder().setEpoch(moved.getEpoch() + 1).setUpdatedMillis(clock.millis()).build(), version);
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "cannot put the record of " + before.getProcessId() + " back after a failed recovery", e);
+            LOG.warn("cannot put the record of " + before.getProcessId() + " back after a failed recovery", e);
         }
     }
 }
