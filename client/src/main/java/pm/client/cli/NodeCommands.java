@@ -32,7 +32,8 @@ final class NodeCommands {
             }
             refresh.pacing().run(i -> {
                 var nodes = client.nodes();
-                output.printFrame(i, Output.compactJson(NodesResponse.newBuilder().addAllNodes(nodes).build()), Views.nodes(nodes).render());
+                var response = NodesResponse.newBuilder().addAllNodes(nodes).build();
+                output.printFrame(i, Output.compactJson(response), Views.nodes(nodes).render());
             });
         }
     }
