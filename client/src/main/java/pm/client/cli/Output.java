@@ -17,12 +17,17 @@ final class Output {
     private static final JsonFormat.Printer PRETTY = JsonFormat.printer().alwaysPrintFieldsWithNoPresence();
     private static final JsonFormat.Printer LINE = PRETTY.omittingInsignificantWhitespace();
 
+    /** Home and clear the screen, so that a refresh replaces the last one on a terminal. */
+    static final String CLEAR_SCREEN = "\033[H\033[2J";
+
     private final Format format;
     private final PrintStream out;
+    private final boolean terminal;
 
-    Output(Format format, PrintStream out) {
+    Output(Format format, PrintStream out, boolean terminal) {
         this.format = format;
         this.out = out;
+        this.terminal = terminal;
     }
 
     boolean json() {
@@ -47,6 +52,27 @@ final class Output {
     void printLine(MessageOrBuilder message, String line) {
         out.println(json() ? print(LINE, message) : line);
         out.flush();
+    }
+
+    /**
+     * Prints refresh number {@code index} (from 0) of a watching command: for scripts, {@code jsonLine} (one
+     * line of JSON per refresh); for people, {@code text} in place of the last refresh on a terminal, else
+     * after a blank line, so that refreshes piped to a file stay apart.
+     */
+    void printFrame(int index, String jsonLine, String text) {
+        if (json()) {
+            out.println(jsonLine);
+        } else if (terminal) {
+            out.print(CLEAR_SCREEN + text);
+        } else {
+            out.print(index == 0 ? text : "\n" + text);
+        }
+        out.flush();
+    }
+
+    /** {@code message} as one line of protobuf JSON. */
+    static String compactJson(MessageOrBuilder message) {
+        return print(LINE, message);
     }
 
     private static String print(JsonFormat.Printer printer, MessageOrBuilder message) {

@@ -23,12 +23,12 @@ import picocli.CommandLine.Spec;
 @Command(name = "pmctl", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, version = "pmctl 0.1.0",
         description = "Run, inspect and move WebAssembly processes on a process-migration cluster.",
         subcommands = {
-            RunCommand.class, PsCommand.class, ProcessCommands.Inspect.class, LogsCommand.class,
+            RunCommand.class, PsCommand.class, TopCommand.class, ProcessCommands.Inspect.class, LogsCommand.class,
             ProcessCommands.Freeze.class, ProcessCommands.Thaw.class, ProcessCommands.Checkpoint.class,
             ProcessCommands.Suspend.class, ProcessCommands.Resume.class, ProcessCommands.Migrate.class,
             ProcessCommands.Kill.class, NodeCommands.Nodes.class, NodeCommands.Drain.class, RebalanceCommand.class, EventsCommand.class,
             ImageCommands.Export.class, ImageCommands.Import.class, CopyCommand.class, WaitCommand.class,
-            ProcessCommands.Remove.class, NodeCommands.Leader.class,
+            ProcessCommands.Remove.class, NodeCommands.Leader.class, CompletionCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Pmctl implements Runnable {
@@ -38,6 +38,7 @@ public final class Pmctl implements Runnable {
     private final Map<String, String> env;
     private final PrintStream out;
     private final PrintStream err;
+    private final boolean terminal;
 
     @Spec
     private CommandSpec spec;
@@ -67,14 +68,27 @@ public final class Pmctl implements Runnable {
             defaultValue = "60")
     private long timeoutSeconds;
 
+    /** A pmctl whose output is not a terminal (a file, a pipe, a test): no screen clearing, no spinners. */
     public Pmctl(Map<String, String> env, PrintStream out, PrintStream err) {
+        this(env, out, err, false);
+    }
+
+    /**
+     * {@code terminal}: whether a person watches {@code out} and {@code err}, so that refreshing commands may
+     * clear the screen and long ones may show a spinner.
+     */
+    public Pmctl(Map<String, String> env, PrintStream out, PrintStream err, boolean terminal) {
         this.env = Map.copyOf(env);
         this.out = out;
         this.err = err;
+        this.terminal = terminal;
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Pmctl(System.getenv(), System.out, System.err)).execute(args));
+        // Java 17 sees a console only when both stdin and stdout are terminals: the closest it can tell that a
+        // person is watching (a pipe or a redirect on stdout turns clearing and spinners off).
+        boolean terminal = System.console() != null && !"dumb".equals(System.getenv("TERM"));
+        System.exit(new CommandLine(new Pmctl(System.getenv(), System.out, System.err, terminal)).execute(args));
     }
 
     @Override
@@ -115,6 +129,11 @@ public final class Pmctl implements Runnable {
 
     PrintStream err() {
         return err;
+    }
+
+    /** Whether a person watches pmctl's output on a terminal. */
+    boolean terminal() {
+        return terminal;
     }
 
     /** Where a command writes raw bytes (cp to -). */
@@ -159,8 +178,8 @@ public final class Pmctl implements Runnable {
 
     private Output output() {
         return switch (format) {
-            case "table" -> new Output(Output.Format.TABLE, out);
-            case "json" -> new Output(Output.Format.JSON, out);
+            case "table" -> new Output(Output.Format.TABLE, out, terminal);
+            case "json" -> new Output(Output.Format.JSON, out, terminal);
             default -> throw new CommandLine.ParameterException(spec.commandLine(),
                     "-o is table or json, not '" + format + "'");
         };

@@ -1,12 +1,14 @@
 package pm.client.cli;
 
 import java.util.List;
+import java.util.Locale;
 import pm.client.ClusterClient;
 import pm.v1.ClusterListResponse;
 import pm.v1.ClusterProcess;
 import pm.v1.MigrationReport;
 import pm.v1.ProcessState;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -147,9 +149,17 @@ final class ProcessCommands {
         @Option(names = "--to", paramLabel = "NODE", defaultValue = "", description = "The target (default: the best other node).")
         String node;
 
+        @Mixin
+        ProgressOption progress;
+
         @Override
         void run(ClusterClient client, Output output) {
-            MigrationReport report = client.migrate(id, node);
+            MigrationReport report;
+            try (ProgressOption.Progress shown = progress.migrate(pmctl, client, id, node)) {
+                report = client.migrate(id, node);
+                shown.finish(String.format(Locale.ROOT, "moved from %s to %s, epoch %d, downtime %s", report.getSourceNode(),
+                        report.getTargetNode(), report.getEpoch(), Views.micros(report.getTransfer().getDowntimeMicros())));
+            }
             output.print(report, Views.migrations(List.of(report)));
         }
     }

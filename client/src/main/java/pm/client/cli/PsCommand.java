@@ -4,9 +4,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import pm.client.ClusterClient;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "ps", description = "List processes.")
+@Command(name = "ps", description = "List processes (with --watch: again every interval).")
 final class PsCommand extends ClusterCommand {
     @Option(names = "--label", paramLabel = "K=V", description = "Only processes carrying this label (repeatable).")
     Map<String, String> labels = new LinkedHashMap<>();
@@ -14,9 +15,23 @@ final class PsCommand extends ClusterCommand {
     @Option(names = "--node", paramLabel = "NODE", defaultValue = "", description = "Only processes this node owns.")
     String node;
 
+    @Option(names = {"-w", "--watch"}, description = "Print the list again every --interval (-o json: one line each time).")
+    boolean watch;
+
+    @Mixin
+    Refresh refresh;
+
     @Override
-    void run(ClusterClient client, Output output) {
-        var processes = client.list(labels, node);
-        output.print(ProcessCommands.asList(processes), Views.processes(processes));
+    void run(ClusterClient client, Output output) throws Exception {
+        if (!watch) {
+            refresh.refuseWithoutWatch(spec);
+            var processes = client.list(labels, node);
+            output.print(ProcessCommands.asList(processes), Views.processes(processes));
+            return;
+        }
+        refresh.pacing().run(i -> {
+            var processes = client.list(labels, node);
+            output.printFrame(i, Output.compactJson(ProcessCommands.asList(processes)), Views.processes(processes).render());
+        });
     }
 }

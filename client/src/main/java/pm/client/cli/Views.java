@@ -31,11 +31,16 @@ final class Views {
             boolean live = p.hasInfo();
             t.add(p.getProcessId(), p.getNode(), state(p), p.getCreatedMillis() == 0 ? "-" : age(nowMillis - p.getCreatedMillis()),
                     Long.toString(p.getEpoch()),
-                    live ? bytes(p.getInfo().getMemoryPages() * PAGE_BYTES) : "-",
+                    live ? bytes(memoryBytes(p)) : "-",
                     live ? Long.toString(p.getInfo().getInstructionsRetired()) : "-",
                     labels(p.getLabelsMap()));
         }
         return t;
+    }
+
+    /** The process's linear memory as its owner last saw it (0 if the owner did not answer). */
+    static long memoryBytes(ClusterProcess p) {
+        return p.getInfo().getMemoryPages() * PAGE_BYTES;
     }
 
     static Table nodes(Iterable<NodeStatus> nodes) {

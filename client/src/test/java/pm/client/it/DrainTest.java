@@ -69,6 +69,43 @@ class DrainTest {
     }
 
     @Test
+    void drainWithProgressShowsABarOverTheNodesProcessesAndLeavesTheJsonOnStdoutIntact(TestCluster cluster) throws Exception {
+        String node = "node-progress";
+        cluster.addAgent(node);
+        ClusterClient client = cluster.client();
+        PmctlRunner pmctl = new PmctlRunner(cluster.coordinatorAddresses());
+        List<String> ids = List.of("progress-1", "progress-2");
+        try {
+            for (String id : ids) {
+                client.spawn(Guests.longRunning(id).onNode(node, false).build());
+                Logs.awaitTick(client, id, 1);
+            }
+
+            PmctlRunner.Result drain = pmctl.run("-o", "json", "drain", node, "--progress");
+
+            assertThat(drain.exitCode()).as(drain.toString()).isZero();
+            pm.v1.DrainReport.Builder report = pm.v1.DrainReport.newBuilder();
+            com.google.protobuf.util.JsonFormat.parser().merge(drain.stdout(), report);
+            assertThat(report.getMovedList()).extracting(pm.v1.MigrationReport::getProcessId).containsExactlyInAnyOrderElementsOf(ids);
+            List<String> progress = drain.stderr().lines().toList();
+            assertThat(progress.get(0)).matches("drain " + node + ": \\[-{20}\\] 0/2  2 processes to move \\([\\d.]+ s\\)");
+            assertThat(progress.get(progress.size() - 1))
+                    .matches("drain " + node + ": \\[#{20}\\] 2/2  2 moved, 0 not moved, 0 ended \\([\\d.]+ s\\)");
+            // between them, the moves the event stream saw (best effort: it may have subscribed after the first)
+            assertThat(progress).allSatisfy(l -> assertThat(l).matches("drain " + node + ": \\[[#-]{20}\\] [0-2]/2  .*"));
+        } finally {
+            for (String id : ids) {
+                try {
+                    client.kill(id);
+                } catch (ClusterClientException ignored) {
+                    // never spawned
+                }
+            }
+            cluster.removeAgent(node);
+        }
+    }
+
+    @Test
     void aNodeHoldingOnlyEndedProcessesDrainsCleanlyAndPsShowsTheirStatus(TestCluster cluster) throws Exception {
         String node = "node-ended";
         cluster.addAgent(node);
