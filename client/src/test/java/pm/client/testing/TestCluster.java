@@ -34,6 +34,8 @@ public final class TestCluster implements AutoCloseable {
     private final Map<String, String> coordinators = new LinkedHashMap<>(); // name -> address
     private final Map<String, DaemonJvm> coordinatorJvms = new LinkedHashMap<>(); // address -> JVM
     private final List<ClusterClient> clients = new ArrayList<>();
+    /** The client {@link #client()} hands out for each set of coordinator addresses; guarded by {@code clients}. */
+    private final java.util.Map<String, ClusterClient> shared = new java.util.HashMap<>();
 
     private TestCluster(Path dir, TestingServer zookeeper) {
         this.dir = dir;
@@ -144,13 +146,18 @@ public final class TestCluster implements AutoCloseable {
                 .orElseThrow(() -> new IllegalStateException("a single coordinator has no standby"));
     }
 
-    /** A client to all coordinators, closed with the cluster. */
+    /**
+     * A client to all coordinators there are now, closed with the cluster: a new one once coordinators
+     * were killed or added (a client made before two failovers knew only dead ones).
+     */
     public ClusterClient client() {
         synchronized (clients) {
-            if (clients.isEmpty()) {
-                clients.add(new ClusterClient(ClientSettings.of(coordinatorAddresses())));
-            }
-            return clients.get(0);
+            String addresses = coordinatorAddresses();
+            return shared.computeIfAbsent(addresses, a -> {
+                ClusterClient c = new ClusterClient(ClientSettings.of(a));
+                clients.add(c);
+                return c;
+            });
         }
     }
 
