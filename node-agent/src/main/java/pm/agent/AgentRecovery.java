@@ -1,7 +1,7 @@
 package pm.agent;
 
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.runtime.interp.CompiledModule;
 import pm.v1.ProcessRecord;
 import pm.v1.ProcessState;
@@ -15,7 +15,7 @@ import pm.v1.ProcessState;
  * before the agent serves.
  */
 final class AgentRecovery {
-    private static final Logger LOG = Logger.getLogger(AgentRecovery.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(AgentRecovery.class);
 
     private final ProcessHost host;
     private final MigrationSource source;
@@ -34,7 +34,7 @@ final class AgentRecovery {
         try {
             return host.stores().latest(r.getProcessId()).map(ProcessHost::logOffsetOf).orElse(r.getLogOffset());
         } catch (pm.agent.store.StoreException e) {
-            LOG.warning("process " + r.getProcessId() + ": " + e.getMessage());
+            LOG.warn("process " + r.getProcessId() + ": " + e.getMessage());
             return r.getLogOffset();
         }
     }
@@ -45,7 +45,7 @@ final class AgentRecovery {
                 recover(r);
             } catch (RuntimeException e) {
                 // One unreadable process must not keep the agent from serving the others.
-                LOG.log(Level.WARNING, "cannot recover process " + r.getProcessId() + ": " + e.getMessage(), e);
+                LOG.warn("cannot recover process " + r.getProcessId() + ": " + e.getMessage(), e);
             }
         }
     }
@@ -100,7 +100,7 @@ final class AgentRecovery {
                 }
                 host.runsAgain(h);
             }
-            default -> LOG.warning("process " + r.getProcessId() + " has an unknown disposition " + r.getDisposition());
+            default -> LOG.warn("process " + r.getProcessId() + " has an unknown disposition " + r.getDisposition());
         }
     }
 }

@@ -12,8 +12,8 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.agent.store.BlobStore;
 import pm.v1.BlobChunk;
 import pm.v1.BlobRef;
@@ -26,7 +26,7 @@ import pm.v1.NodeAgentGrpc;
  * runs on the caller's thread.
  */
 final class InputBlobs implements InputResolver {
-    private static final Logger LOG = Logger.getLogger(InputBlobs.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(InputBlobs.class);
     /** A fetch may take this long plus a second per 16 MiB: slow links move large inputs slowly, not never. */
     private static final long FETCH_BASE_SECONDS = 60;
 
@@ -81,7 +81,7 @@ final class InputBlobs implements InputResolver {
                     return store.find(sha256.toByteArray());
                 }
             } catch (StatusRuntimeException | IOException e) {
-                LOG.log(Level.INFO, "cannot fetch input " + hex + " from " + peer + ": " + e.getMessage());
+                LOG.info("cannot fetch input " + hex + " from " + peer + ": " + e.getMessage());
             }
         }
         return Optional.empty();

@@ -5,8 +5,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.process.WasiProcess;
 import pm.v1.ExecutionState;
@@ -21,7 +21,7 @@ import pm.v1.WasiState;
  * low-priority daemon thread; a failure only costs the warm-up.
  */
 final class JitWarmup {
-    private static final Logger LOG = Logger.getLogger(JitWarmup.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(JitWarmup.class);
 
     /**
      * (module (memory 1) (func (export "_start") (local i32)
@@ -48,7 +48,7 @@ final class JitWarmup {
             try {
                 run(rounds);
             } catch (RuntimeException | IOException e) {
-                LOG.log(Level.FINE, "JIT warm-up stopped", e);
+                LOG.debug("JIT warm-up stopped", e);
             }
         }, "pm-agent-warmup");
         t.setDaemon(true);

@@ -40,7 +40,7 @@ import pm.v1.TransferReply;
  * process runs (a page written meanwhile is dirty again and goes in a later round).
  */
 final class MigrationSource {
-    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(MigrationSource.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MigrationSource.class);
 
     private static final long DEFAULT_DOWNTIME_BUDGET_MICROS = 20_000;
     private static final int DEFAULT_MAX_ROUNDS = 30;

@@ -44,7 +44,7 @@ import pm.v1.WasiState;
  * <p>Threads: one {@link Receiver} per stream, called by gRPC serially; the prepared map is shared.
  */
 final class MigrationTarget {
-    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(MigrationTarget.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MigrationTarget.class);
 
     /** A process restored from a migration, frozen here until the decision. */
     private record Prepared(HostedProcess process, String source, TransferFinal staged) {}

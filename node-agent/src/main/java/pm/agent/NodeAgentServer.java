@@ -16,8 +16,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.agent.channel.ChannelDispatcher;
 import pm.agent.channel.ChannelInbound;
 import pm.agent.channel.Doorbell;
@@ -37,7 +37,7 @@ import pm.runtime.sched.ProcessScheduler;
  * registers its node record.
  */
 public final class NodeAgentServer implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(NodeAgentServer.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(NodeAgentServer.class);
     /** A replica younger than this may be on its way to being named by its record (it is stored first). */
     private static final long REPLICA_MIN_AGE_MILLIS = 120_000;
 
@@ -129,7 +129,7 @@ public final class NodeAgentServer implements AutoCloseable {
                 }
             }
         } catch (Exception e) {
-            LOG.log(Level.INFO, "cannot list the other nodes: " + e.getMessage());
+            LOG.info("cannot list the other nodes: " + e.getMessage());
         }
         return addresses;
     }
@@ -217,7 +217,7 @@ public final class NodeAgentServer implements AutoCloseable {
             }
         } catch (Exception e) {
             // not answered: the lease runs out, and with it the processes' slices, until it is
-            LOG.log(Level.FINE, "lease not renewed", e);
+            LOG.debug("lease not renewed", e);
         }
     }
 
@@ -254,7 +254,7 @@ public final class NodeAgentServer implements AutoCloseable {
             source.retryHandOffs();
             host.forEach(h -> h.log.flush()); // output on disk within a second
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "settling migrations failed; trying again in a second", e);
+            LOG.warn("settling migrations failed; trying again in a second", e);
         }
     }
 
@@ -265,7 +265,7 @@ public final class NodeAgentServer implements AutoCloseable {
                 LOG.info("dropped " + dropped + " replicas no ownership record names on " + config.nodeName());
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "sweeping replicas failed; trying again in a minute", e);
+            LOG.warn("sweeping replicas failed; trying again in a minute", e);
         }
     }
 
@@ -273,7 +273,7 @@ public final class NodeAgentServer implements AutoCloseable {
         try {
             stores.collectGarbage();
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "garbage collection of the checkpoint store failed", e);
+            LOG.warn("garbage collection of the checkpoint store failed", e);
         }
     }
 
@@ -291,7 +291,7 @@ public final class NodeAgentServer implements AutoCloseable {
             }
             return swept;
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "sweeping unused inputs and modules failed; trying again in a minute", e);
+            LOG.warn("sweeping unused inputs and modules failed; trying again in a minute", e);
             return new BlobStore.Swept(0, 0);
         }
     }

@@ -4,8 +4,8 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
@@ -28,7 +28,7 @@ import pm.v1.ProcessState;
  * of this class ({@code pm-agent-ownership}); each process carries its own fence ({@link HostedProcess#fence}).
  */
 final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(OwnershipGuard.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(OwnershipGuard.class);
 
     private final CuratorFramework zk;
     private final ClusterLayout layout;
@@ -119,11 +119,11 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
                 if (!heldAsOwn(h) || owns(id, h.epoch)) {
                     return;
                 }
-                LOG.warning("node " + node + ": process " + id + " at epoch " + h.epoch
+                LOG.warn("node " + node + ": process " + id + " at epoch " + h.epoch
                         + " is owned elsewhere now; dropping this copy");
                 host.kill(id);
             } catch (AgentException e) {
-                LOG.log(Level.FINE, "dropping " + id, e);
+                LOG.debug("dropping " + id, e);
             }
         });
     }
@@ -246,10 +246,10 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
                 ProcessHost.await(h.fence());
                 count++;
             } catch (AgentException e) {
-                LOG.log(Level.FINE, "fencing " + h.id, e); // it ended meanwhile
+                LOG.debug("fencing " + h.id, e); // it ended meanwhile
             }
         }
-        LOG.warning("node " + node + ": ZooKeeper connection in doubt; fenced " + count + " processes");
+        LOG.warn("node " + node + ": ZooKeeper connection in doubt; fenced " + count + " processes");
     }
 
     /** Reads every process's record again; owned ones run on, the others are dropped. */
@@ -261,7 +261,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
             try {
                 owned = h.is(ProcessState.PROCESS_STATE_PREPARED) || owns(h.id, h.epoch);
             } catch (AgentException e) {
-                LOG.log(Level.WARNING, "cannot verify " + h.id + "; staying fenced", e);
+                LOG.warn("cannot verify " + h.id + "; staying fenced", e);
                 return; // still in doubt: the next RECONNECTED tries again
             }
             if (owned) {
@@ -272,7 +272,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
                 try {
                     host.kill(h.id);
                 } catch (AgentException e) {
-                    LOG.log(Level.FINE, "dropping " + h.id, e);
+                    LOG.debug("dropping " + h.id, e);
                 }
             }
         }
@@ -280,7 +280,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         try {
             lease.accept(sessionId()); // every record read again under this session: its answers count
         } catch (Exception e) {
-            LOG.log(Level.WARNING, "cannot read the ZooKeeper session; the lease stays out until the next reconnect", e);
+            LOG.warn("cannot read the ZooKeeper session; the lease stays out until the next reconnect", e);
         }
         LOG.info("node " + node + ": ZooKeeper connection back; kept " + kept + " processes, dropped " + dropped + " owned elsewhere");
     }
@@ -320,7 +320,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
                 } catch (KeeperException.NoNodeException e) {
                     return; // killed meanwhile
                 } catch (Exception e) {
-                    LOG.log(Level.INFO, "cannot record the end of " + processId + ": " + e.getMessage());
+                    LOG.info("cannot record the end of " + processId + ": " + e.getMessage());
                     return;
                 }
             }

@@ -15,7 +15,7 @@ import pm.v1.LogChunk;
  * under it, in order, and must not block (a gRPC stream's onNext only queues).
  */
 final class ProcessLog {
-    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ProcessLog.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProcessLog.class);
     /** What stays in memory however much is kept on disk. */
     static final int MEMORY_BYTES = 1 << 20;
 
@@ -100,7 +100,7 @@ final class ProcessLog {
                 continue; // all of it repeats what follows
             }
             if (end < expectedEnd) {
-                LOG.warning("output log arrived with a hole between offsets " + end + " and " + expectedEnd
+                LOG.warn("output log arrived with a hole between offsets " + end + " and " + expectedEnd
                         + "; it is served from " + expectedEnd + " on");
                 break;
             }

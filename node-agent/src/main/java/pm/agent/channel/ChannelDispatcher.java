@@ -12,8 +12,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.runtime.chan.Channels;
 import pm.v1.DeliverReply;
 import pm.v1.DeliverRequest;
@@ -41,7 +41,7 @@ import pm.v1.NodeAgentGrpc;
  * STARTED ({@link #start}) → CLOSED ({@link #close}, idempotent).
  */
 public final class ChannelDispatcher implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(ChannelDispatcher.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(ChannelDispatcher.class);
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     private static final long FIRST_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -123,7 +123,7 @@ public final class ChannelDispatcher implements AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 // A bug in one pass must not end delivery for every process of this agent.
-                LOG.log(Level.WARNING, "channel dispatch pass failed; going on", e);
+                LOG.warn("channel dispatch pass failed; going on", e);
             }
         }
     }
@@ -242,7 +242,7 @@ public final class ChannelDispatcher implements AutoCloseable {
             }
             case OUTCOME_STALE_SENDER -> {
                 ls.stale = true;
-                LOG.warning("process " + r.lane().from() + " at epoch " + r.lane().epoch() + ": " + to
+                LOG.warn("process " + r.lane().from() + " at epoch " + r.lane().epoch() + ": " + to
                         + " has heard from a newer copy of it; this copy sends nothing more");
             }
             case OUTCOME_NOT_HERE -> {

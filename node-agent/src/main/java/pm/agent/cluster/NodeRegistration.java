@@ -4,8 +4,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.zookeeper.CreateMode;
@@ -18,7 +18,7 @@ import pm.v1.NodeRecord;
  * every second so placement sees current load. Owns one daemon thread for the refresh.
  */
 public final class NodeRegistration implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(NodeRegistration.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(NodeRegistration.class);
 
     private final PersistentNode node;
     private final Supplier<NodeRecord> record;
@@ -47,7 +47,7 @@ public final class NodeRegistration implements AutoCloseable {
         try {
             node.setData(record.get().toByteArray());
         } catch (Exception e) {
-            LOG.log(Level.FINE, "node record not refreshed (ZooKeeper unreachable?)", e);
+            LOG.debug("node record not refreshed (ZooKeeper unreachable?)", e);
         }
     }
 
@@ -57,7 +57,7 @@ public final class NodeRegistration implements AutoCloseable {
         try {
             node.close();
         } catch (java.io.IOException e) {
-            LOG.log(Level.FINE, "closing the node registration", e);
+            LOG.debug("closing the node registration", e);
         }
     }
 }
