@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import java.util.stream.DoubleStream;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.BeforeAll;
@@ -170,11 +171,17 @@ class ProcessSchedulerTest {
                     () -> IntStream.range(0, n).allMatch(i -> handles.get(i).slices() >= baseSlices[i] + 50));
         } // closed: the counters hold still
         long[] fuel = IntStream.range(0, n).mapToLong(i -> handles.get(i).fuelUsed() - baseFuel[i]).toArray();
-        long min = LongStream.of(fuel).min().orElseThrow();
-        long max = LongStream.of(fuel).max().orElseThrow();
+        double[] perSlice = IntStream.range(0, n)
+                .mapToDouble(i -> (double) fuel[i] / (handles.get(i).slices() - baseSlices[i])).toArray();
 
-        assertThat(min).isGreaterThanOrEqualTo(50 * SLICE);
-        assertThat((double) max / min).isLessThanOrEqualTo(1.5);
+        assertThat(LongStream.of(fuel).min().orElseThrow()).as("nobody starved").isGreaterThanOrEqualTo(50 * SLICE);
+        // Equal fuel per turn. Totals are not compared: at load 10-40 the OS may park a worker
+        // mid-slice while the other serves everyone else many rounds (the ratio of totals once
+        // reached 1.51 in CI), which says nothing about this scheduler.
+        // (a turn under way when the scheduler closed counts as a slice with part of its fuel)
+        assertThat(DoubleStream.of(perSlice).min().orElseThrow()).isGreaterThanOrEqualTo(0.9 * SLICE);
+        assertThat(DoubleStream.of(perSlice).max().orElseThrow() / DoubleStream.of(perSlice).min().orElseThrow())
+                .isLessThanOrEqualTo(1.1);
     }
 
     @Test
