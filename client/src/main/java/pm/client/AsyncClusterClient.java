@@ -13,7 +13,7 @@ import java.util.function.Consumer;
 import pm.client.internal.CoordinatorRouter;
 import pm.client.internal.ChunkedUpload;
 import pm.client.internal.ImageFileHeader;
-import pm.client.internal.LogFollower;
+import pm.client.internal.ResumingStream;
 import pm.v1.BlobChunk;
 import pm.v1.BlobRef;
 import pm.v1.CheckpointInfo;
@@ -183,16 +183,25 @@ public final class AsyncClusterClient implements AutoCloseable {
      */
     public StreamHandle logs(String processId, boolean follow, long fromOffset, Consumer<? super LogChunk> consumer) {
         if (follow) {
-            return new LogFollower(router, processId, fromOffset, consumer, settings.callTimeout()).start();
+            return ResumingStream.logs(router, processId, fromOffset, consumer, settings.callTimeout());
         }
         LogsRequest request = LogsRequest.newBuilder().setProcessId(processId).setFromOffset(fromOffset).build();
         return router.serverStream(ClusterGrpc.getLogsMethod(), request, settings.callTimeout(), consumer);
     }
 
-    /** Streams cluster events, about {@code processId} only unless it is empty, until closed. */
+    /** Streams new cluster events, about {@code processId} only unless it is empty, until closed. */
     public StreamHandle events(String processId, Consumer<? super ClusterEvent> consumer) {
-        return router.serverStream(ClusterGrpc.getEventsMethod(), EventsRequest.newBuilder().setProcessId(processId).build(),
-                null, consumer);
+        return events(processId, -1, consumer);
+    }
+
+    /**
+     * Streams cluster events, about {@code processId} only unless it is empty, until closed: first the
+     * ones the cluster keeps with an index above {@code sinceIndex} (0: all it keeps; negative: none),
+     * then each new one. A stream broken by a leader change resumes at the next leader from the last
+     * index delivered: nothing missed, nothing twice.
+     */
+    public StreamHandle events(String processId, long sinceIndex, Consumer<? super ClusterEvent> consumer) {
+        return ResumingStream.events(router, processId, sinceIndex, consumer, settings.callTimeout());
     }
 
     public CompletableFuture<List<NodeStatus>> nodes() {

@@ -118,9 +118,14 @@ public final class ClusterClient implements AutoCloseable {
         awaitStream(async.logs(processId, follow, fromOffset, consumer));
     }
 
-    /** Delivers cluster events (about {@code processId} only unless empty) until interrupted. */
+    /** Delivers new cluster events (about {@code processId} only unless empty) until interrupted. */
     public void events(String processId, Consumer<? super ClusterEvent> consumer) {
         awaitStream(async.events(processId, consumer));
+    }
+
+    /** As {@link AsyncClusterClient#events(String, long, Consumer)}, until interrupted. */
+    public void events(String processId, long sinceIndex, Consumer<? super ClusterEvent> consumer) {
+        awaitStream(async.events(processId, sinceIndex, consumer));
     }
 
     public List<NodeStatus> nodes() {

@@ -8,7 +8,8 @@ import io.grpc.stub.StreamObserver;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.coordinator.events.EventHub;
 import pm.coordinator.migration.Drainer;
 import pm.coordinator.migration.MigrationOrchestrator;
@@ -57,7 +58,7 @@ import pm.v1.RequestOutcome;
  * but for {@code Leader} ({@link LeaderGate}). Calls run on gRPC's executor threads.
  */
 final class ClusterService extends ClusterGrpc.ClusterImplBase {
-    private static final Logger LOG = Logger.getLogger(ClusterService.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterService.class);
     private final ProcessLifecycle lifecycle;
     private final ProcessQueries queries;
     private final MigrationOrchestrator migrations;
@@ -133,7 +134,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
             try {
                 ledger.recordFailure(method, requestId, failed.getStatus());
             } catch (RuntimeException unrecorded) {
-                LOG.warning("request " + requestId + " (" + method + "): outcome not recorded: " + unrecorded.getMessage());
+                LOG.warn("request " + requestId + " (" + method + "): outcome not recorded: " + unrecorded.getMessage());
             }
             throw failed;
         }
@@ -141,7 +142,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
             ledger.recordReply(method, requestId, reply);
         } catch (RuntimeException unrecorded) {
             // Answered all the same; only a resend that reaches another leader would act again.
-            LOG.warning("request " + requestId + " (" + method + "): outcome not recorded: " + unrecorded.getMessage());
+            LOG.warn("request " + requestId + " (" + method + "): outcome not recorded: " + unrecorded.getMessage());
         }
         return reply;
     }
@@ -216,7 +217,9 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void events(EventsRequest request, StreamObserver<ClusterEvent> out) {
-        events.subscribe(request.getProcessId(), (ServerCallStreamObserver<ClusterEvent>) out);
+        events.subscribe(request.getProcessId(),
+                request.hasSinceIndex() ? java.util.OptionalLong.of(request.getSinceIndex()) : java.util.OptionalLong.empty(),
+                (ServerCallStreamObserver<ClusterEvent>) out);
     }
 
     @Override

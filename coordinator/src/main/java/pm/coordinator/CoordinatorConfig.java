@@ -1,7 +1,7 @@
 package pm.coordinator;
 
 import java.time.Duration;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.common.net.GrpcTransport;
 import pm.common.net.NetworkSettings;
 import pm.common.zk.ZooKeeperAccess;

@@ -1,28 +1,36 @@
 package pm.coordinator;
 
-import pm.agent.metrics.JvmProcessMetrics;
+import pm.common.metrics.JvmProcessMetrics;
 import pm.common.metrics.ScrapeEndpoint;
+import pm.common.metrics.ZooKeeperConnectionMetrics;
+import pm.coordinator.process.CheckpointAges;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.apache.curator.framework.CuratorFramework;
+import pm.v1.OwnershipRecord;
 
 /**
  * The coordinator's meters (spawns and migrations by outcome, migration duration, nodes and
- * processes, rebalancing rounds and moves by outcome and the last imbalance; its JVM's heap, GC,
+ * processes, rebalancing rounds and moves by outcome and the last imbalance; each checkpointed
+ * process's checkpoint age and replication lag; its ZooKeeper connection; its JVM's heap, GC,
  * threads and open files) and the Prometheus scrape endpoint {@code GET /metrics}. Meters are
- * thread-safe; the HTTP server runs on its own thread.
+ * thread-safe; the HTTP server runs on its own thread, which also refreshes the per-process rows.
  */
 public final class CoordinatorMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer migrationTime;
     private final AtomicLong imbalanceBits = new AtomicLong(Double.doubleToLongBits(0));
     private final JvmProcessMetrics jvm = new JvmProcessMetrics();
+    private volatile CheckpointAges checkpointAges;
     private ScrapeEndpoint http;
 
     public CoordinatorMetrics(String name) {
@@ -37,6 +45,18 @@ public final class CoordinatorMetrics implements AutoCloseable {
     public void watch(Supplier<Number> nodes, Supplier<Number> processes) {
         Gauge.builder("pm.cluster.nodes", nodes).register(registry);
         Gauge.builder("pm.cluster.processes", processes).register(registry);
+    }
+
+    /** Checkpoint age and replication lag per process, computed from {@code records} at each scrape. */
+    public void watchCheckpoints(Supplier<? extends Collection<OwnershipRecord>> records, Clock clock) {
+        CheckpointAges ages = new CheckpointAges(records, clock);
+        ages.bindTo(registry);
+        checkpointAges = ages;
+    }
+
+    /** This coordinator's ZooKeeper connection. */
+    public void watch(CuratorFramework zk) {
+        new ZooKeeperConnectionMetrics(zk).bindTo(registry);
     }
 
     /** {@code outcome}: ok or failed. */
@@ -78,6 +98,10 @@ public final class CoordinatorMetrics implements AutoCloseable {
     }
 
     public String scrape() {
+        CheckpointAges ages = checkpointAges;
+        if (ages != null) {
+            ages.refresh();
+        }
         return registry.scrape();
     }
 

@@ -11,12 +11,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import pm.coordinator.agent.AgentClients;
 import pm.coordinator.events.EventHub;
+import pm.coordinator.events.EventLog;
 import pm.coordinator.migration.Drainer;
 import pm.coordinator.migration.MigrationFinisher;
 import pm.coordinator.migration.MigrationObserver;
@@ -37,6 +38,7 @@ import pm.coordinator.process.Owners;
 import pm.coordinator.process.ProcessLifecycle;
 import pm.coordinator.process.ProcessQueries;
 import pm.coordinator.recovery.NodeRecovery;
+import pm.coordinator.recovery.UnhostedProcesses;
 import pm.coordinator.rebalance.LoadSampler;
 import pm.coordinator.rebalance.Rebalancer;
 import pm.coordinator.rebalance.RecentMoves;
@@ -57,9 +59,13 @@ import pm.v1.NodeRecord;
  * and then every few seconds, and the {@link Rebalancer} runs its rounds on its own threads. Lifecycle LATENT → STARTED → CLOSED in {@code state}; close is idempotent.
  */
 public final class CoordinatorServer implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(CoordinatorServer.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(CoordinatorServer.class);
     private static final long SETTLE_EVERY_MILLIS = 2_000;
     private static final long POLICY_EVERY_MILLIS = 250;
+    /** Cluster events kept in ZooKeeper for clients resuming their stream (about 3 MB at most). */
+    private static final int KEPT_EVENTS = 10_000;
+    /** How often the leader asks every agent what it holds, to find records nobody hosts (see UnhostedProcesses). */
+    private static final Duration UNHOSTED_SCAN_EVERY = Duration.ofSeconds(5);
     /** How long a call's outcome is kept for its resends: far longer than the SDK retries one call. */
     private static final Duration KEEP_REQUESTS = Duration.ofMinutes(15);
     private static final Duration REQUEST_SWEEP_EVERY = Duration.ofSeconds(30);
@@ -105,10 +111,11 @@ public final class CoordinatorServer implements AutoCloseable {
         RecordCodec codec = new RecordCodec(config.zookeeperAccess().recordSeal());
         this.records = new OwnershipCache(zk, config.layout(), codec);
         this.store = new OwnershipStore(zk, config.layout(), records, codec);
-        this.events = new EventHub(clock, 1024);
+        this.events = new EventHub(clock, 1024, new EventLog(zk, config.layout(), KEPT_EVENTS), this::isLeader);
         this.membership = new Membership(zk, config.layout(), new MembershipEvents());
         this.agents = new AgentClients(config.transport(), config.agentDeadline());
         this.metrics = new CoordinatorMetrics(config.name());
+        metrics.watch(zk);
         this.leaderThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pm-coordinator-leader-" + config.name());
             t.setDaemon(true);
@@ -134,6 +141,7 @@ public final class CoordinatorServer implements AutoCloseable {
         membership.start();
         records.start();
         metrics.watch(() -> membership.live().size(), records::size);
+        metrics.watchCheckpoints(() -> records.all().stream().map(v -> v.value()).toList(), clock);
 
         Placer placer = new Placer(membership, reservations, n -> agents.reachability().answering(n.getAddress()));
         Owners owners = new Owners(membership);
@@ -146,8 +154,11 @@ public final class CoordinatorServer implements AutoCloseable {
         ImageTransfer images = new ImageTransfer(store, owners, placer, agents, modules, events, clock);
         DurableCheckpoints checkpoints = new DurableCheckpoints(store, membership, agents, events, metrics, clock);
         checkpointScheduler = new CheckpointScheduler(records, membership, checkpoints, leaderWorkers, 4, 2_000, clock);
+        // Twice the grace, and never under 10 s: a spawn, an import or an agent's own restart settles well within it.
+        Duration unhostedAfter = Duration.ofMillis(Math.max(2 * config.recoveryGrace().toMillis(), 10_000));
         nodeRecovery = new NodeRecovery(store, records, membership, placer, agents, modules, events, metrics, leaderWorkers, 4,
-                config.recoveryGrace(), clock);
+                config.recoveryGrace(), new UnhostedProcesses(records, membership, agents, unhostedAfter, config.agentDeadline(), clock),
+                UNHOSTED_SCAN_EVERY, clock);
         rebalancer = rebalancer(migrations);
         ProcessLifecycle lifecycle = new ProcessLifecycle(store, membership, placer, agents, images, modules, events, metrics,
                 checkpoints, clock);
@@ -220,7 +231,7 @@ public final class CoordinatorServer implements AutoCloseable {
                 requestsSweptMillis = clock.millis();
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "checkpoint policies or node recovery failed; trying again shortly", e);
+            LOG.warn("checkpoint policies or node recovery failed; trying again shortly", e);
         }
         leaderThread.schedule(this::keepPolicies, POLICY_EVERY_MILLIS, TimeUnit.MILLISECONDS);
     }
@@ -232,7 +243,7 @@ public final class CoordinatorServer implements AutoCloseable {
         try {
             recovery.settle();
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "settling migrations failed; trying again shortly", e);
+            LOG.warn("settling migrations failed; trying again shortly", e);
         }
         leaderThread.schedule(this::settle, SETTLE_EVERY_MILLIS, TimeUnit.MILLISECONDS);
     }

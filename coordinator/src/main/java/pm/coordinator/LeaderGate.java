@@ -7,7 +7,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.v1.ClusterGrpc;
 
 /**

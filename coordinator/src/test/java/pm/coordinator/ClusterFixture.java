@@ -22,7 +22,7 @@ import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.KeeperException;
 import pm.agent.AgentConfig;
 import pm.agent.NodeAgentServer;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.coordinator.migration.MigrationObserver;
 import pm.v1.ClusterGrpc;
 import pm.v1.NodeAgentGrpc;

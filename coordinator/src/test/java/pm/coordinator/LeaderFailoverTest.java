@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.coordinator.migration.MigrationObserver;
 import pm.v1.ClusterGrpc;
 import pm.v1.ClusterMigrateRequest;

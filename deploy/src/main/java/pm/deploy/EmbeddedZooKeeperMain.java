@@ -8,7 +8,7 @@ import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import pm.agent.cluster.ParentWatch;
+import pm.common.cluster.ParentWatch;
 import pm.common.cli.DaemonLauncher;
 
 /**

@@ -8,7 +8,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import pm.agent.cluster.ParentWatch;
+import pm.common.cluster.ParentWatch;
 import pm.agent.store.crypto.ClusterKeys;
 import pm.agent.store.crypto.KeyFileException;
 import pm.common.cli.DaemonLauncher;

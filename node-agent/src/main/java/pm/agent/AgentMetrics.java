@@ -1,7 +1,8 @@
 package pm.agent;
 
-import pm.agent.metrics.JvmProcessMetrics;
+import pm.common.metrics.JvmProcessMetrics;
 import pm.common.metrics.ScrapeEndpoint;
+import pm.common.metrics.ZooKeeperConnectionMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -12,11 +13,12 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.function.Supplier;
+import org.apache.curator.framework.CuratorFramework;
 import pm.runtime.sched.ProcessScheduler;
 import pm.v1.ProcessState;
 
 /**
- * The agent's Micrometer meters (its own and its JVM's: heap, GC, threads, open files) and the
+ * The agent's Micrometer meters (its own, its ZooKeeper connection's, and its JVM's: heap, GC, threads, open files) and the
  * Prometheus scrape endpoint ({@code GET /metrics}). Meters
  * are thread-safe; the HTTP server runs on its own thread.
  */
@@ -75,6 +77,11 @@ final class AgentMetrics implements AutoCloseable {
     void watch(pm.runtime.interp.JitCache code) {
         FunctionCounter.builder("pm.jit.compilations", code, pm.runtime.interp.JitCache::compilations).register(registry);
         FunctionCounter.builder("pm.jit.disk.loads", code, pm.runtime.interp.JitCache::diskLoads).register(registry);
+    }
+
+    /** The node's ZooKeeper connection (a cluster member's; a standalone agent has none). */
+    void watch(CuratorFramework zk) {
+        new ZooKeeperConnectionMetrics(zk).bindTo(registry);
     }
 
     private void gauge(String name, Supplier<Number> value) {

@@ -98,6 +98,7 @@ final class AgentRecovery {
                 } finally {
                     h.lock.unlock();
                 }
+                host.runsAgain(h);
             }
             default -> LOG.warning("process " + r.getProcessId() + " has an unknown disposition " + r.getDisposition());
         }

@@ -36,7 +36,9 @@ import pm.v1.ReplicateRequest;
  * replicated incremental checkpoint costs its increment on the wire. The peer keeps replicas in its
  * own checkpoint store under a key of their own ({@link #key}): they share chunks with everything
  * else there, survive its restarts, and never look like a process it runs until it adopts one.
- * Replication runs on the caller's thread; the receiving side on the gRPC thread of its stream.
+ * Replication runs on the caller's thread, one push of a process at a time (two that crossed, the
+ * policy's and a user's, each asked the peer what it held before the other stored more); the
+ * receiving side on the gRPC thread of its stream.
  */
 final class CheckpointReplicas {
     private static final int FRAME_BYTES = 1 << 20;
@@ -45,12 +47,15 @@ final class CheckpointReplicas {
     private final ProcessHost host;
     private final AgentChannels channels;
     private final long maxImageBytes;
+    /** Pushes of one process take turns: locks striped by process id. */
+    private final java.util.concurrent.locks.ReentrantLock[] pushing = new java.util.concurrent.locks.ReentrantLock[64];
 
     /** A replica's inputs (files, stdin named by hash) are fetched with it (through the host's factory), so recovery finds them. */
     CheckpointReplicas(ProcessHost host, AgentChannels channels, long maxImageBytes) {
         this.host = host;
         this.channels = channels;
         this.maxImageBytes = maxImageBytes;
+        java.util.Arrays.setAll(pushing, i -> new java.util.concurrent.locks.ReentrantLock());
     }
 
     /** Where a replica of {@code processId} lives in the checkpoint store; no process id contains a NUL. */
@@ -60,6 +65,16 @@ final class CheckpointReplicas {
 
     /** Pushes a checkpoint of a process held here to every peer; returns once each holds it durably. */
     ReplicateReply replicate(ReplicateRequest request) {
+        java.util.concurrent.locks.ReentrantLock turn = pushing[Math.floorMod(request.getProcessId().hashCode(), pushing.length)];
+        turn.lock();
+        try {
+            return replicateInTurn(request);
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    private ReplicateReply replicateInTurn(ReplicateRequest request) {
         HostedProcess h = host.get(request.getProcessId());
         boolean ended = ended(h);
         List<CheckpointRecord> chain = ended ? List.of() : chain(h.id, request.getCheckpointId());
@@ -438,8 +453,15 @@ final class CheckpointReplicas {
                 for (ByteString p : parts) {
                     streams.add(p.newInput());
                 }
-                CheckpointRecord r = host.stores().put(k,
-                        new SequenceInputStream(Collections.enumeration(streams)), image.getAttachment().toByteArray());
+                CheckpointRecord r;
+                try {
+                    r = host.stores().put(k, new SequenceInputStream(Collections.enumeration(streams)), image.getAttachment().toByteArray());
+                } catch (pm.agent.store.CheckpointExistsException storedMeanwhile) { // by a push from another owner
+                    parts.clear();
+                    bytes = 0;
+                    image = null;
+                    return;
+                }
                 if (!r.checkpointId().equals(image.getCheckpointId())) {
                     throw new pm.runtime.StateFormatException("replica image " + image.getCheckpointId() + " holds checkpoint "
                             + r.checkpointId());

@@ -15,7 +15,7 @@ import java.util.stream.Stream;
 import pm.v1.NodeAgentGrpc;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 
 /**
  * Refuses calls that carry an ownership epoch older than the newest this agent has seen for the

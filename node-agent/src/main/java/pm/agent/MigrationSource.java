@@ -242,6 +242,8 @@ final class MigrationSource {
         }
         boolean told = commitPoint(migrationId, p, tellTarget);
         dropCopy(migrationId, p, told);
+        LOG.info("migration " + migrationId + " of " + p.process.id + ": committed; handed off to " + p.target
+                + " after epoch " + p.process.epoch);
         return p.process;
     }
 
@@ -289,6 +291,8 @@ final class MigrationSource {
         } finally {
             h.lock.unlock();
         }
+        LOG.info("migration " + migrationId + " of " + h.id + ": aborted; runs on here at epoch " + h.epoch);
+        host.runsAgain(h);
         return h;
     }
 

@@ -85,6 +85,8 @@ final class MigrationTarget {
         try {
             boolean frozen = p.staged.getFrozen();
             h.scheduled(frozen);
+            LOG.info("migration " + migrationId + " of " + h.id + ": committed; runs here at epoch " + h.epoch);
+            host.runsAgain(h);
             // Off the downtime path: until this record is on disk, a restart finds the PREPARED one and
             // asks the source, whose HANDED_OFF record already says the migration committed.
             host.later(() -> {
@@ -110,6 +112,8 @@ final class MigrationTarget {
         if (p == null) {
             throw new AgentException(AgentException.Reason.NOT_FOUND, "no prepared migration " + migrationId + " on this agent");
         }
+        LOG.info("migration " + migrationId + " of " + p.process.id + ": aborted; the copy prepared at epoch "
+                + p.process.epoch + " is dropped");
         HostedProcess h = p.process;
         h.lock.lock();
         try {

@@ -5,7 +5,7 @@ import io.grpc.ServerInterceptors;
 import org.apache.curator.framework.CuratorFramework;
 import pm.agent.store.BlobStore;
 import org.apache.curator.retry.ExponentialBackoffRetry;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.agent.cluster.NodeRegistration;
 import pm.v1.NodeRecord;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -121,6 +121,9 @@ public final class NodeAgentServer implements AutoCloseable {
                 System::currentTimeMillis);
         metrics.watch(host, scheduler);
         metrics.watch(code);
+        if (zk != null) {
+            metrics.watch(zk);
+        }
     }
 
     /** The other agents of the cluster, as ZooKeeper lists them now; none for a standalone agent. */
@@ -211,6 +214,7 @@ public final class NodeAgentServer implements AutoCloseable {
         long every = Math.max(20, cluster.leaseMillis() / 5);
         leaseKeeper.scheduleWithFixedDelay(this::renewLease, every, every, TimeUnit.MILLISECONDS);
         host.onEnded(h -> guard.recordEnded(h.id, h.epoch, h.state(), h.exitStatus, h.failure));
+        host.onRunsAgain(h -> guard.verifySoon(h.id));
     }
 
     /** One round trip to ZooKeeper; answered on the same session, it renews the lease from when it was sent. */

@@ -10,7 +10,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import pm.agent.channel.ChannelInbound;
 import pm.v1.CheckpointInfo;
 import pm.v1.DeliverReply;
@@ -53,6 +55,8 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     private final ChannelInbound inbound;
     private final InputBlobs inputs;
     private final ProcessFiles files;
+    /** Processes whose image is streaming in: the coordinator must not take them for lost while it does. */
+    private final Set<String> arriving = ConcurrentHashMap.newKeySet();
 
     NodeAgentService(ProcessHost host, MigrationSource source, MigrationTarget target, long maxImportBytes, EpochFence epochs,
             Ownership ownership, ChannelInbound inbound, CheckpointReplicas replicas, InputBlobs inputs, ProcessFiles files) {
@@ -120,7 +124,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
                     b.addProcesses(h.info(host.node()));
                 }
             }
-            return b.build();
+            return b.addAllArrivingProcessIds(arriving).build();
         });
     }
 
@@ -303,6 +307,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
                         return;
                     }
                     header = chunk.getHeader();
+                    arriving.add(header.getProcessId());
                 }
                 bytes += chunk.getData().size();
                 if (bytes > maxImportBytes) {
@@ -315,12 +320,20 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
             private void fail(RuntimeException e) {
                 failed = true;
                 parts.clear();
+                arrived();
                 out.onError(StatusMapping.toStatus(e));
+            }
+
+            private void arrived() {
+                if (header != null) {
+                    arriving.remove(header.getProcessId());
+                }
             }
 
             @Override
             public void onError(Throwable t) {
                 parts.clear();
+                arrived();
             }
 
             @Override
@@ -332,19 +345,23 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
                     fail(new AgentException(AgentException.Reason.BAD_REQUEST, "empty import"));
                     return;
                 }
-                unary(out, () -> {
-                    var spec = header.getSpec().toBuilder();
-                    if (!header.getModule().isEmpty()) {
-                        spec.setModule(header.getModule());
-                    }
-                    List<java.io.InputStream> streams = new ArrayList<>();
-                    for (ByteString p : parts) {
-                        streams.add(p.newInput());
-                    }
-                    return host.importImage(header.getProcessId(), spec.build(), "",
-                            new SequenceInputStream(Collections.enumeration(streams)), startEpoch(header.getProcessId()),
-                            header.getLogTailList(), header.getLogOffset());
-                });
+                try {
+                    unary(out, () -> {
+                        var spec = header.getSpec().toBuilder();
+                        if (!header.getModule().isEmpty()) {
+                            spec.setModule(header.getModule());
+                        }
+                        List<java.io.InputStream> streams = new ArrayList<>();
+                        for (ByteString p : parts) {
+                            streams.add(p.newInput());
+                        }
+                        return host.importImage(header.getProcessId(), spec.build(), "",
+                                new SequenceInputStream(Collections.enumeration(streams)), startEpoch(header.getProcessId()),
+                                header.getLogTailList(), header.getLogOffset());
+                    });
+                } finally {
+                    arrived();
+                }
             }
         };
     }

@@ -13,7 +13,7 @@ import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.common.cluster.MigrationDecision;
 import pm.v1.MigrationStatusReply.Decision;
 import pm.v1.OwnershipRecord;
@@ -89,7 +89,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
             return;
         }
         host.find(id.get()).ifPresent(h -> {
-            if (!(r.getOwner().equals(node) && r.getEpoch() <= h.epoch) && runsHere(h)) {
+            if (!(r.getOwner().equals(node) && r.getEpoch() <= h.epoch) && heldAsOwn(h)) {
                 events.execute(() -> dropIfNotOwned(id.get()));
             } else if (r.getOwner().equals(node) && r.getEpoch() == h.epoch
                     && r.getCheckpointNodesList().stream().anyMatch(n -> !n.equals(node))) {
@@ -98,15 +98,25 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         });
     }
 
-    private static boolean runsHere(HostedProcess h) {
-        return h.is(ProcessState.PROCESS_STATE_RUNNING) || h.is(ProcessState.PROCESS_STATE_FROZEN);
+    /**
+     * A copy this node holds as the process itself: running, frozen, or ended here (its output and
+     * files, served until the process is removed). Copies in a migration, prepared or suspended follow
+     * their own protocols.
+     */
+    private static boolean heldAsOwn(HostedProcess h) {
+        return h.is(ProcessState.PROCESS_STATE_RUNNING) || h.is(ProcessState.PROCESS_STATE_FROZEN) || h.hasEnded();
+    }
+
+    /** Reads the record of {@code id} again on this class's thread and drops the local copy if it is not this node's any more. */
+    void verifySoon(String id) {
+        events.execute(() -> dropIfNotOwned(id));
     }
 
     /** On this class's thread: reads the record again and drops the local copy if it is not this node's any more. */
     private void dropIfNotOwned(String id) {
         host.find(id).ifPresent(h -> {
             try {
-                if (!runsHere(h) || owns(id, h.epoch)) {
+                if (!heldAsOwn(h) || owns(id, h.epoch)) {
                     return;
                 }
                 LOG.warning("node " + node + ": process " + id + " at epoch " + h.epoch

@@ -58,6 +58,8 @@ final class ProcessHost {
     private final ModuleCatalogue modules;
     /** Hears each process that exits or fails here (set once, after the cluster guard that needs this host exists). */
     private volatile Consumer<HostedProcess> endListener = h -> { };
+    /** Hears each copy that runs here again on a decision read earlier (see {@link #runsAgain}); set once, like the above. */
+    private volatile Consumer<HostedProcess> runsAgainListener = h -> { };
 
     /**
      * {@code outboxDoorbell}: rung when one of the processes sends a message; {@code inputs}: files and stdin by content;
@@ -286,6 +288,19 @@ final class ProcessHost {
 
     void onEnded(Consumer<HostedProcess> listener) {
         endListener = listener;
+    }
+
+    void onRunsAgain(Consumer<HostedProcess> listener) {
+        runsAgainListener = listener;
+    }
+
+    /**
+     * A copy was let run here (again) on what the ownership records said a moment ago: a commit, an
+     * abort, a restart. A record change in between was not acted on (the copy was not running yet),
+     * so the listener checks once more.
+     */
+    void runsAgain(HostedProcess h) {
+        runsAgainListener.accept(h);
     }
 
     /** Called on a scheduler worker when a process exits or fails. */

@@ -15,6 +15,7 @@ import pm.v1.LogChunk;
  * under it, in order, and must not block (a gRPC stream's onNext only queues).
  */
 final class ProcessLog {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ProcessLog.class.getName());
     /** What stays in memory however much is kept on disk. */
     static final int MEMORY_BYTES = 1 << 20;
 
@@ -71,16 +72,7 @@ final class ProcessLog {
     /** As above, the tail also written to {@code history} (which starts over). */
     ProcessLog(List<LogChunk> tail, long endOffset, int retainBytes, LogSegments history) {
         this(endOffset, retainBytes, history);
-        long expected = tail.isEmpty() ? endOffset : tail.get(0).getOffset();
-        for (LogChunk c : tail) {
-            if (c.getOffset() != expected) {
-                return; // not contiguous: serve from endOffset only rather than a log with a hole
-            }
-            expected += c.getData().size();
-        }
-        if (expected != endOffset) {
-            return;
-        }
+        tail = contiguousTo(tail, endOffset);
         if (history != null) {
             for (LogChunk c : tail) {
                 byte[] data = c.getData().toByteArray();
@@ -92,6 +84,30 @@ final class ProcessLog {
         start = tail.isEmpty() ? endOffset : tail.get(0).getOffset();
         taken = start; // what it brought along counts as unread
         trim();
+    }
+
+    /**
+     * The longest run of {@code tail} that ends at {@code endOffset} without a hole, overlaps cut off:
+     * a log with a hole would serve bytes at the wrong offsets, so what is before a hole is dropped, and said.
+     */
+    static List<LogChunk> contiguousTo(List<LogChunk> tail, long endOffset) {
+        java.util.ArrayDeque<LogChunk> run = new java.util.ArrayDeque<>();
+        long expectedEnd = endOffset;
+        for (int i = tail.size() - 1; i >= 0; i--) {
+            LogChunk c = tail.get(i);
+            long end = c.getOffset() + c.getData().size();
+            if (c.getOffset() >= expectedEnd) {
+                continue; // all of it repeats what follows
+            }
+            if (end < expectedEnd) {
+                LOG.warning("output log arrived with a hole between offsets " + end + " and " + expectedEnd
+                        + "; it is served from " + expectedEnd + " on");
+                break;
+            }
+            run.addFirst(end == expectedEnd ? c : c.toBuilder().setData(c.getData().substring(0, (int) (expectedEnd - c.getOffset()))).build());
+            expectedEnd = c.getOffset();
+        }
+        return List.copyOf(run);
     }
 
     /** Where the guest's {@code stream} writes go: appended, and with backpressure, ready only while there is room. */

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.agent.support.TcpProxy;
 import pm.v1.NodeAgentGrpc;
 import pm.v1.NodeRecord;
@@ -256,6 +256,54 @@ class ClusterAgentTest {
         return body.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst()
                 .orElseThrow(() -> new AssertionError("no " + name + " in the agent's metrics"));
+    }
+
+    @Test
+    void aSourceToldToAbortAfterTheRecordMovedOnDropsItsCopyInsteadOfRunningIt() throws Exception {
+        NodeAgentServer target = agents.start(AgentConfig.defaults("n2", dir.resolve("n2")).withCluster(
+                new AgentConfig.ClusterSettings(zkServer.getConnectString(), LAYOUT.root(), 1L << 30, 100, Map.of())));
+        own("p", "n1", 1);
+        spawn("p", 1);
+        own("marker", "n1", 1);
+        spawn("marker", 1);
+        Agents.awaitProgress(stub, "p", 100_000);
+        zk.setData().forPath(LAYOUT.process("p"), OwnershipRecord.newBuilder().setProcessId("p").setOwner("n1").setEpoch(1)
+                .setMigrationId("m1").build().toByteArray());
+        at(stub, 1).migrateOut(pm.v1.MigrateRequest.newBuilder().setProcessId("p").setTarget(target.address()).setCommit(false)
+                .setEpoch(2).setMigrationId("m1").build());
+        // Meanwhile the process went to a third node (a new leader's doing); n1's copy, frozen for the
+        // migration, was not running when n1 saw that record, so the watch had nothing to drop.
+        own("p", "n3", 3);
+        own("marker", "n3", 3); // n1's watch takes record changes in order: once it dropped this copy, it saw p's change
+        awaitGone(stub, "marker");
+
+        at(stub, 1).abortMigration(pm.v1.MigrationRef.newBuilder().setMigrationId("m1").setProcessId("p").build());
+
+        awaitGone(stub, "p");
+    }
+
+    @Test
+    void anEndedCopyWhoseRecordMovesToAnotherNodeIsDropped() throws Exception {
+        own("e", "n1", 1);
+        at(stub, 1).spawn(SpawnRequest.newBuilder().setProcessId("e").setSpec(Agents.counter(3, 10, 16)).build());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (stub.get(ProcessRef.newBuilder().setProcessId("e").build()).getState() != ProcessState.PROCESS_STATE_EXITED) {
+            assertThat(System.nanoTime()).as("it exits").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+
+        own("e", "n2", 2); // its ended copy on n2 was adopted while n1 was away, say
+
+        awaitGone(stub, "e");
+    }
+
+    private static void awaitGone(NodeAgentGrpc.NodeAgentBlockingStub agent, String id) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (agent.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList().stream()
+                .anyMatch(p -> p.getProcessId().equals(id))) {
+            assertThat(System.nanoTime()).as(id + " dropped: the records give it to another node").isLessThan(deadline);
+            Thread.sleep(50);
+        }
     }
 
     /** Waits until the process stops making progress and returns where it stopped. */

@@ -108,6 +108,35 @@ class ReplicationTest {
     }
 
     @Test
+    void pushesOfOneProcessThatCrossEachSucceedAndTheReplicaKeepsAllItsOutput() throws Exception {
+        ProcessSpec spec = Agents.counter(400, 10_000, 4 << 20, 64 << 10);
+        String reference = Agents.reference(spec);
+        owner.spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
+        String last = "";
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 8; round++) {
+                Agents.awaitProgress(owner, "p", 200_000);
+                last = owner.checkpoint(CheckpointRequest.newBuilder().setProcessId("p").setIncremental(true).build()).getCheckpointId();
+                // The policy's push and a user's, at once.
+                var a = pool.submit(() -> replicate("p", ""));
+                var b = pool.submit(() -> replicate("p", ""));
+                assertThat(a.get(2, TimeUnit.MINUTES).getCheckpointId()).isEqualTo(last);
+                assertThat(b.get(2, TimeUnit.MINUTES).getCheckpointId()).isEqualTo(last);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        ownerServer.close();
+        replica.adopt(AdoptRequest.newBuilder().setProcessId("p").setCheckpointId(last)
+                .setState(ProcessState.PROCESS_STATE_RUNNING).build());
+        long[] end = new long[1];
+        String all = Agents.follow(agents.stub(replicaServer).withDeadlineAfter(5, TimeUnit.MINUTES), "p", -1, end);
+        assertThat(all).isEqualTo(reference);
+    }
+
+    @Test
     void badReplicationRequestsGetExactStatusesAndTheAgentServesOn() throws Exception {
         ProcessSpec spec = Agents.counter(1_000_000, 20_000, 1 << 20);
         owner.spawn(SpawnRequest.newBuilder().setProcessId("q").setSpec(spec).build());

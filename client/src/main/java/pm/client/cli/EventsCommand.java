@@ -7,7 +7,10 @@ import pm.client.StreamHandle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code pmctl events}: the cluster's event stream, one line each, until interrupted or {@code --limit} events. */
+/**
+ * {@code pmctl events}: the cluster's event stream, one line each, until interrupted or {@code --limit}
+ * events; it follows a leader change without missing or repeating one.
+ */
 @Command(name = "events", description = "Stream cluster events (spawned, migrated, node joined, ...).")
 final class EventsCommand extends ClusterCommand {
     @Option(names = "--process", paramLabel = "ID", defaultValue = "", description = "Only events about this process.")
@@ -16,11 +19,15 @@ final class EventsCommand extends ClusterCommand {
     @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "Stop after N events (default: never).")
     int limit;
 
+    @Option(names = "--since", paramLabel = "INDEX", defaultValue = "-1",
+            description = "First the kept events after INDEX (each line shows its index; 0: all kept), then new ones.")
+    long since;
+
     @Override
     void run(ClusterClient client, Output output) throws Exception {
         CompletableFuture<Void> enough = new CompletableFuture<>();
         AtomicInteger seen = new AtomicInteger();
-        try (StreamHandle stream = client.async().events(process, e -> {
+        try (StreamHandle stream = client.async().events(process, since, e -> {
             output.printLine(e, Views.event(e));
             if (limit > 0 && seen.incrementAndGet() >= limit) {
                 enough.complete(null);

@@ -97,7 +97,11 @@ final class Views {
     /** One line per event, so `pmctl events` can be piped through grep. */
     static String event(ClusterEvent e) {
         String kind = e.getKind().name().replaceFirst("^KIND_", "").toLowerCase(Locale.ROOT);
-        StringBuilder line = new StringBuilder(Instant.ofEpochMilli(e.getTimeMillis()).toString()).append("  ").append(kind);
+        StringBuilder line = new StringBuilder(Instant.ofEpochMilli(e.getTimeMillis()).toString()).append("  ");
+        if (e.getIndex() != 0) {
+            line.append('#').append(e.getIndex()).append("  ");
+        }
+        line.append(kind);
         if (!e.getProcessId().isEmpty()) {
             line.append("  process=").append(e.getProcessId());
         }

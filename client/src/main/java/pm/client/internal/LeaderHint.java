@@ -10,7 +10,7 @@ import java.util.Optional;
  * is the fallback for a proxy that drops trailers.
  */
 public final class LeaderHint {
-    /** The same key as {@code pm.agent.cluster.ClusterLayout.LEADER_TRAILER}; the client does not link the agent. */
+    /** The same key as {@code pm.common.cluster.ClusterLayout.LEADER_TRAILER}; the client does not link the agent. */
     public static final Metadata.Key<String> LEADER_TRAILER = Metadata.Key.of("pm-leader", Metadata.ASCII_STRING_MARSHALLER);
 
     private static final String NOT_LEADER = "not the leader";

@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -17,6 +18,7 @@ import pm.client.testing.ClusterExtension;
 import pm.client.testing.Guests;
 import pm.client.testing.Logs;
 import pm.client.testing.TestCluster;
+import pm.v1.ClusterEvent;
 import pm.v1.LogChunk;
 
 /**
@@ -55,5 +57,50 @@ class CoordinatorFailoverTest {
             follow.close();
             cluster.addCoordinator("coordinator-after-failover");
         }
+    }
+
+    @Test
+    void eventsFollowedAcrossTheLeadersDeathArriveOnceEachAndNoneIsMissed(TestCluster cluster) throws Exception {
+        ClusterClient client = cluster.client(cluster.coordinatorAddresses());
+        String oldLeader = cluster.leader();
+        List<ClusterEvent> followed = new CopyOnWriteArrayList<>();
+        StreamHandle follow = client.async().events("", 0, followed::add); // all the cluster keeps, then each new one
+        try {
+            client.spawn(Guests.counter("failover-events-1", 1_000_000, 20_000, 1 << 20).build());
+            await().atMost(Duration.ofSeconds(60)).until(() -> spawned(followed, "failover-events-1"));
+
+            cluster.killCoordinator(oldLeader);
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+                    .until(() -> !client.leader().getLeaderAddress().isEmpty() && !client.leader().getLeaderAddress().equals(oldLeader));
+            client.spawn(Guests.counter("failover-events-2", 1_000_000, 20_000, 1 << 20).build());
+            await().atMost(Duration.ofSeconds(120)).until(() -> spawned(followed, "failover-events-2"));
+
+            List<Long> indexes = followed.stream().map(ClusterEvent::getIndex).toList();
+            assertThat(indexes).as("every event kept, none twice").allMatch(i -> i > 0).isSorted().doesNotHaveDuplicates();
+            assertThat(followed).anyMatch(e -> e.getKind() == ClusterEvent.Kind.KIND_LEADER_ELECTED
+                    && e.getIndex() > indexOfSpawn(followed, "failover-events-1"));
+            // What the new leader keeps, read from the start: exactly what the follower saw, none missed.
+            List<ClusterEvent> kept = new CopyOnWriteArrayList<>();
+            try (StreamHandle all = client.async().events("", 0, kept::add)) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> spawned(kept, "failover-events-2"));
+            }
+            long last = indexOfSpawn(followed, "failover-events-2");
+            assertThat(kept.stream().map(ClusterEvent::getIndex).filter(i -> i <= last).toList())
+                    .containsExactlyElementsOf(indexes.stream().filter(i -> i <= last).toList());
+        } finally {
+            follow.close();
+            client.kill("failover-events-1");
+            client.kill("failover-events-2");
+            cluster.addCoordinator("coordinator-after-events-failover");
+        }
+    }
+
+    private static boolean spawned(List<ClusterEvent> events, String id) {
+        return indexOfSpawn(events, id) > 0;
+    }
+
+    private static long indexOfSpawn(List<ClusterEvent> events, String id) {
+        return events.stream().filter(e -> e.getKind() == ClusterEvent.Kind.KIND_SPAWNED && e.getProcessId().equals(id))
+                .mapToLong(ClusterEvent::getIndex).findFirst().orElse(0);
     }
 }

@@ -1,6 +1,7 @@
 package pm.coordinator.migration;
 
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.coordinator.ClusterException;
 import pm.coordinator.events.EventHub;
 import pm.coordinator.zk.Membership;
@@ -18,7 +19,7 @@ import pm.v1.OwnershipRecord;
  * still there. Runs on the caller's thread.
  */
 public final class Drainer {
-    private static final Logger LOG = Logger.getLogger(Drainer.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(Drainer.class);
     private static final long SETTLE_MILLIS = 60_000;
 
     private final Membership membership;

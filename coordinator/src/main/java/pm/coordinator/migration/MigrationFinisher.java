@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import com.google.common.util.concurrent.ListenableFuture;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.common.cluster.MigrationDecision;
 import pm.coordinator.ClusterException;
 import pm.coordinator.agent.AgentCall;
@@ -29,7 +29,7 @@ import pm.v1.ProcessState;
  * target holds it under. Stateless; runs on the caller's thread.
  */
 public final class MigrationFinisher {
-    private static final Logger LOG = Logger.getLogger(MigrationFinisher.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(MigrationFinisher.class);
     /** How long a rollback waits for a source still pre-copying (its abort is refused until it holds the result). */
     private static final Duration PRECOPY_WAIT = Duration.ofMinutes(2);
 
@@ -71,7 +71,7 @@ public final class MigrationFinisher {
             StatusRuntimeException s = e.getCause() instanceof StatusRuntimeException sre ? sre
                     : io.grpc.Status.fromThrowable(e.getCause()).asRuntimeException();
             if (!AgentCall.notFound(s) && !AgentCall.unreachable(s)) {
-                LOG.log(Level.WARNING, "source " + j.getSource() + " refused to commit " + j.getMigrationId(), s);
+                LOG.warn("source " + j.getSource() + " refused to commit " + j.getMigrationId(), s);
             }
             // NOT_FOUND: it committed already; unreachable: the target was told all the same
         }
@@ -188,7 +188,7 @@ public final class MigrationFinisher {
             return true;
         } catch (StatusRuntimeException e) {
             if (!AgentCall.notFound(e)) {
-                LOG.log(Level.WARNING, "node " + node.getName() + " could not abort " + j.getMigrationId() + ": " + e.getStatus());
+                LOG.warn("node " + node.getName() + " could not abort " + j.getMigrationId() + ": " + e.getStatus());
             }
             return false;
         }

@@ -1,7 +1,7 @@
 package pm.coordinator.migration;
 
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.coordinator.events.EventHub;
 import pm.coordinator.zk.OwnershipStore;
 import pm.coordinator.zk.RequestLedger;
@@ -17,7 +17,7 @@ import pm.v1.MigrationReport;
  * journal is settled (an agent that was unreachable is asked again).
  */
 public final class MigrationRecovery {
-    private static final Logger LOG = Logger.getLogger(MigrationRecovery.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(MigrationRecovery.class);
 
     private final OwnershipStore store;
     private final MigrationOrchestrator orchestrator;
@@ -46,7 +46,7 @@ public final class MigrationRecovery {
                     left++;
                 }
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "could not settle migration " + j.getMigrationId() + "; trying again later", e);
+                LOG.warn("could not settle migration " + j.getMigrationId() + "; trying again later", e);
                 left++;
             }
         }

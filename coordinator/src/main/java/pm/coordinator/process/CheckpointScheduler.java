@@ -5,8 +5,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.coordinator.ClusterException;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.OwnershipCache;
@@ -28,7 +28,7 @@ import pm.v1.ProcessState;
  * leader thread; the maps are shared with the workers.
  */
 public final class CheckpointScheduler {
-    private static final Logger LOG = Logger.getLogger(CheckpointScheduler.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(CheckpointScheduler.class);
 
     private final OwnershipCache records;
     private final Membership membership;
@@ -84,9 +84,9 @@ public final class CheckpointScheduler {
                 checkpoints.checkpoint(CheckpointRequest.newBuilder().setProcessId(r.getProcessId()).setIncremental(true).build());
             }
         } catch (ClusterException e) {
-            LOG.fine(() -> "policy checkpoint of " + r.getProcessId() + " skipped: " + e.getMessage());
+            LOG.debug("policy checkpoint of {} skipped: {}", r.getProcessId(), e.getMessage());
         } catch (RuntimeException e) {
-            LOG.log(Level.INFO, "policy checkpoint of " + r.getProcessId() + " failed: " + e.getMessage());
+            LOG.info("policy checkpoint of " + r.getProcessId() + " failed: " + e.getMessage());
         } finally {
             inFlight.remove(r.getProcessId());
             slots.release();

@@ -6,7 +6,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.coordinator.ClusterException;
 import pm.coordinator.CoordinatorMetrics;
 import pm.coordinator.agent.AgentCall;
@@ -33,7 +34,7 @@ import pm.v1.ReplicateRequest;
  * Stateless; runs on the caller's thread.
  */
 public final class DurableCheckpoints {
-    private static final Logger LOG = Logger.getLogger(DurableCheckpoints.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(DurableCheckpoints.class);
 
     private final OwnershipStore store;
     private final Membership membership;
@@ -124,7 +125,7 @@ public final class DurableCheckpoints {
                             + String.join(", ", nodes) + " (" + reply.getBytesSent() + " bytes sent)");
         } catch (StatusRuntimeException e) {
             metrics.replicated("failed", 0);
-            LOG.warning("replicating " + (checkpointId.isEmpty() ? "the ended copy" : "checkpoint " + checkpointId) + " of "
+            LOG.warn("replicating " + (checkpointId.isEmpty() ? "the ended copy" : "checkpoint " + checkpointId) + " of "
                     + r.getProcessId() + " to " + peer.get().getName()
                     + " failed: " + e.getStatus());
         }

@@ -2,8 +2,8 @@ package pm.coordinator.process;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.coordinator.zk.OwnershipCache;
 import pm.coordinator.zk.Versioned;
 import pm.v1.OwnershipRecord;
@@ -14,7 +14,7 @@ import pm.v1.OwnershipRecord;
  * keeps them until someone removes them. Runs on the leader's policy thread.
  */
 public final class EndedProcessSweeper {
-    private static final Logger LOG = Logger.getLogger(EndedProcessSweeper.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(EndedProcessSweeper.class);
     private static final int PER_TICK = 16;
 
     private final OwnershipCache records;
@@ -45,7 +45,7 @@ public final class EndedProcessSweeper {
                 LOG.info("removed process " + r.getProcessId() + ", ended " + Duration.ofMillis(clock.millis() - r.getEndedMillis())
                         + " ago (kept " + keep + ")");
             } catch (RuntimeException e) {
-                LOG.log(Level.INFO, "cannot remove ended process " + r.getProcessId() + " yet: " + e.getMessage());
+                LOG.info("cannot remove ended process " + r.getProcessId() + " yet: " + e.getMessage());
             }
             if (++removed == PER_TICK) {
                 return;

@@ -276,8 +276,16 @@ public final class ProcessLifecycle {
             throw new ClusterException(ClusterException.Reason.WRONG_STATE, "node " + to.getName() + " is draining");
         }
         // The record moves first: the target agent starts only what the ownership records give it.
-        OwnershipRecord moved = r.toBuilder().setOwner(to.getName()).setEpoch(r.getEpoch() + 1)
-                .setState(ProcessState.PROCESS_STATE_RUNNING).setUpdatedMillis(clock.millis()).build();
+        // The old owner's checkpoints go with its copy below, so the record stops naming it as a holder
+        // (else a recovery would look for the checkpoint there, forever).
+        List<String> holders = r.getCheckpointNodesList().stream().filter(n -> !n.equals(from.getName())).toList();
+        OwnershipRecord.Builder movedRecord = r.toBuilder().setOwner(to.getName()).setEpoch(r.getEpoch() + 1)
+                .setState(ProcessState.PROCESS_STATE_RUNNING).clearCheckpointNodes().addAllCheckpointNodes(holders)
+                .setUpdatedMillis(clock.millis());
+        if (holders.isEmpty()) {
+            movedRecord.setLastCheckpointId("").setCheckpointMillis(0);
+        }
+        OwnershipRecord moved = movedRecord.build();
         int version = store.update(moved, read.version());
         ProcessInfo info;
         try {

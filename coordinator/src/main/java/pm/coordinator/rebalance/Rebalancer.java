@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.coordinator.ClusterException;
 import pm.coordinator.CoordinatorMetrics;
 import pm.coordinator.events.EventHub;
@@ -33,7 +33,7 @@ import pm.v1.RebalancePlan;
  * LATENT → STARTED → CLOSED in {@code state}; close is idempotent.
  */
 public final class Rebalancer implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(Rebalancer.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(Rebalancer.class);
 
     private enum State { LATENT, STARTED, CLOSED }
 
@@ -95,7 +95,7 @@ public final class Rebalancer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "rebalancing round failed; trying again next interval", e);
+            LOG.warn("rebalancing round failed; trying again next interval", e);
         } finally {
             round.unlock();
         }

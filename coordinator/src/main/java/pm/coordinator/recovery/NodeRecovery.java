@@ -7,12 +7,13 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.coordinator.ClusterException;
 import pm.coordinator.CoordinatorMetrics;
 import pm.coordinator.agent.AgentCall;
@@ -44,14 +45,15 @@ import pm.v1.SpawnRequest;
  * spec on a node placement picks. The record moves first, so the lost node, if it comes back, finds
  * the process no longer its own and drops its copy. A suspended process without a durable
  * checkpoint cannot come back until its node does. A process that ended is never run again: the node
- * holding the copy of its files and output takes it over, so they can still be read.
+ * holding the copy of its files and output takes it over, so they can still be read. A process whose
+ * live owner holds no copy of it ({@link UnhostedProcesses}) is brought back the same way.
  *
  * <p>{@link #tick} runs on the leader thread and hands recoveries to {@code workers}, at most
  * {@code maxInFlight} at a time and one at a time per process; membership callbacks update
  * {@code awaySince} from Curator's thread.
  */
 public final class NodeRecovery {
-    private static final Logger LOG = Logger.getLogger(NodeRecovery.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(NodeRecovery.class);
 
     private final OwnershipStore store;
     private final OwnershipCache records;
@@ -68,10 +70,14 @@ public final class NodeRecovery {
     private final Map<String, Long> awaySince = new ConcurrentHashMap<>();
     private final Set<String> announced = ConcurrentHashMap.newKeySet();
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    private final UnhostedProcesses unhosted;
+    private final Duration scanEvery;
+    private final java.util.concurrent.atomic.AtomicBoolean scanning = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile long scannedMillis;
 
     public NodeRecovery(OwnershipStore store, OwnershipCache records, Membership membership, Placer placer, AgentClients agents,
             ModuleCache modules, EventHub events, CoordinatorMetrics metrics, ExecutorService workers, int maxInFlight,
-            Duration grace, Clock clock) {
+            Duration grace, UnhostedProcesses unhosted, Duration scanEvery, Clock clock) {
         this.store = store;
         this.records = records;
         this.membership = membership;
@@ -83,7 +89,10 @@ public final class NodeRecovery {
         this.workers = workers;
         this.slots = new Semaphore(maxInFlight);
         this.grace = grace;
+        this.unhosted = unhosted;
+        this.scanEvery = scanEvery;
         this.clock = clock;
+        this.scannedMillis = clock.millis();
     }
 
     /** A node's record went away: its grace period starts now. */
@@ -115,64 +124,103 @@ public final class NodeRecovery {
                 events.publish(ClusterEvent.Kind.KIND_NODE_LOST, "", owner, 0,
                         "node " + owner + " away for " + (now - since) + " ms: recovering its processes");
             }
-            if (!slots.tryAcquire()) {
+            if (!dispatch(r.getProcessId(), OptionalInt.empty())) {
                 return;
             }
-            inFlight.add(r.getProcessId());
+        }
+        if (now - scannedMillis >= scanEvery.toMillis() && scanning.compareAndSet(false, true)) {
+            scannedMillis = now;
             try {
                 workers.execute(() -> {
                     try {
-                        recover(r.getProcessId());
+                        unhosted.scan().forEach((id, version) -> {
+                            if (!inFlight.contains(id)) {
+                                dispatch(id, OptionalInt.of(version));
+                            }
+                        });
                     } finally {
-                        inFlight.remove(r.getProcessId());
-                        slots.release();
+                        scanning.set(false);
                     }
                 });
             } catch (RuntimeException e) {
-                inFlight.remove(r.getProcessId());
-                slots.release();
+                scanning.set(false);
                 throw e;
             }
         }
     }
 
+    /** Hands the recovery of {@code id} to a worker; false if all slots are taken. */
+    private boolean dispatch(String id, OptionalInt unhostedAtVersion) {
+        if (!slots.tryAcquire()) {
+            return false;
+        }
+        inFlight.add(id);
+        try {
+            workers.execute(() -> {
+                try {
+                    recover(id, unhostedAtVersion);
+                } finally {
+                    inFlight.remove(id);
+                    slots.release();
+                }
+            });
+        } catch (RuntimeException e) {
+            inFlight.remove(id);
+            slots.release();
+            throw e;
+        }
+        return true;
+    }
 
-    private void recover(String id) {
+
+    /**
+     * Recovers {@code id} if its owner is lost or, given {@code unhostedAtVersion}, if its record is
+     * still the one found naming a live owner that holds no copy of it.
+     */
+    private void recover(String id, OptionalInt unhostedAtVersion) {
         Optional<Versioned<OwnershipRecord>> read = store.find(id);
         if (read.isEmpty()) {
             return;
         }
         OwnershipRecord r = read.get().value();
-        if (membership.node(r.getOwner()).isPresent() || !r.getMigrationId().isEmpty()) {
-            return; // it came back, or something else moves it
+        if (unhostedAtVersion.isPresent()
+                ? read.get().version() != unhostedAtVersion.getAsInt()
+                : membership.node(r.getOwner()).isPresent() || !r.getMigrationId().isEmpty()) {
+            return; // it came back, it changed since it was found unhosted, or something else moves it
+        }
+        String why = unhostedAtVersion.isPresent()
+                ? "node " + r.getOwner() + " holds no copy of it"
+                : "node " + r.getOwner() + " is lost";
+        if (unhostedAtVersion.isPresent()) {
+            LOG.warn("process " + id + " at epoch " + r.getEpoch() + ": " + why + "; recovering it");
         }
         try {
             if (RecordStates.ended(r)) {
                 Optional<NodeRecord> holder = endedCopyHolder(r);
                 if (holder.isPresent()) {
-                    adoptEnded(r, read.get().version(), holder.get());
+                    adoptEnded(r, read.get().version(), holder.get(), why);
                 }
                 return; // never run again; without a copy elsewhere its files and output wait for their node
             }
             if (DurableCheckpoints.durable(r)) {
                 Optional<NodeRecord> holder = holder(r);
                 if (holder.isPresent()) {
-                    adopt(r, read.get().version(), holder.get());
+                    adopt(r, read.get().version(), holder.get(), why);
                     return;
                 }
-                if (!allLost(r.getCheckpointNodesList())) {
+                if (!allLost(r.getCheckpointNodesList().stream().filter(n -> !n.equals(r.getOwner())).toList())) {
                     return; // a node holding the checkpoint is away but within its grace: wait rather than redo everything
                 }
             }
             if (r.getState() == ProcessState.PROCESS_STATE_SUSPENDED && !DurableCheckpoints.durable(r)) {
-                return; // its only image is on the lost node
+                return; // its only image was on its owner
             }
-            restart(r, read.get().version());
+            restart(r, read.get().version(), why);
         } catch (RuntimeException e) {
             metrics.recovered("failed");
             events.publish(ClusterEvent.Kind.KIND_RECOVERY_FAILED, id, r.getOwner(), r.getEpoch(),
                     "recovery of " + id + " failed: " + e.getMessage() + "; trying again");
-            LOG.log(Level.INFO, "recovery of " + id + " failed", e);
+            LOG.info("recovery of " + id + " failed", e);
         }
     }
 
@@ -183,13 +231,13 @@ public final class NodeRecovery {
     }
 
     /** An ended process's copy becomes its holder's: its files and output can be read again; it does not run. */
-    private void adoptEnded(OwnershipRecord r, int version, NodeRecord to) {
+    private void adoptEnded(OwnershipRecord r, int version, NodeRecord to, String why) {
         OwnershipRecord moved = handOver(r, version, to, b -> b.clearEndedCopyNodes().addEndedCopyNodes(to.getName()),
                 AdoptRequest.newBuilder().setProcessId(r.getProcessId()).setState(r.getState()).build());
         metrics.recovered("ended");
         events.publish(ClusterEvent.Kind.KIND_RECOVERED, r.getProcessId(), to.getName(), moved.getEpoch(),
                 "the files and output of ended process " + r.getProcessId() + " are served by " + to.getName()
-                        + " now; node " + r.getOwner() + " is lost");
+                        + " now; " + why);
     }
 
     /** Moves the record to {@code to} under the next epoch, then has it adopt what it holds; undone if it cannot. */
@@ -222,7 +270,7 @@ public final class NodeRecovery {
                 .min(Comparator.comparingDouble(n -> n.getCapacityBytes() == 0 ? 1 : (double) n.getMemoryBytes() / n.getCapacityBytes()));
     }
 
-    private void adopt(OwnershipRecord r, int version, NodeRecord to) {
+    private void adopt(OwnershipRecord r, int version, NodeRecord to, String why) {
         OwnershipRecord moved = handOver(r, version, to, b -> b.clearCheckpointNodes().addCheckpointNodes(to.getName()),
                 AdoptRequest.newBuilder().setProcessId(r.getProcessId()).setCheckpointId(r.getLastCheckpointId())
                         .setState(r.getState()).build());
@@ -230,10 +278,10 @@ public final class NodeRecovery {
         long age = clock.millis() - r.getCheckpointMillis();
         events.publish(ClusterEvent.Kind.KIND_RECOVERED, r.getProcessId(), to.getName(), moved.getEpoch(),
                 "recovered on " + to.getName() + " from checkpoint " + r.getLastCheckpointId() + " taken " + age
-                        + " ms before; node " + r.getOwner() + " is lost");
+                        + " ms before; " + why);
     }
 
-    private void restart(OwnershipRecord r, int version) {
+    private void restart(OwnershipRecord r, int version, String why) {
         NodeRecord to = placer.place(new PlacementRequest(PlacementRequest.memoryOf(r.getSpec()),
                 r.getPlacement().getNodeLabelsMap(), "", Set.of(r.getOwner())));
         ByteString module = module(r);
@@ -250,7 +298,7 @@ public final class NodeRecovery {
         }
         metrics.recovered("restart");
         events.publish(ClusterEvent.Kind.KIND_RECOVERED, r.getProcessId(), to.getName(), moved.getEpoch(),
-                "restarted on " + to.getName() + " from its spec (no durable checkpoint); node " + r.getOwner() + " is lost");
+                "restarted on " + to.getName() + " from its spec (no durable checkpoint); " + why);
     }
 
     /** The module from this coordinator's cache, else from any live node that stores it. */
@@ -276,7 +324,7 @@ public final class NodeRecovery {
         try {
             store.update(before.toBuilder().setEpoch(moved.getEpoch() + 1).setUpdatedMillis(clock.millis()).build(), version);
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "cannot put the record of " + before.getProcessId() + " back after a failed recovery", e);
+            LOG.warn("cannot put the record of " + before.getProcessId() + " back after a failed recovery", e);
         }
     }
 }

@@ -8,7 +8,7 @@ import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 
 /**
  * Leader election over a Curator {@link LeaderLatch} whose participant id is this coordinator's

@@ -12,7 +12,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.v1.OwnershipRecord;
 
 /**
@@ -104,8 +104,20 @@ public final class OwnershipCache implements AutoCloseable {
         put(record, version);
     }
 
+    /**
+     * Someone read {@code record} at {@code version} from ZooKeeper: it refreshes an entry this view
+     * holds at an older version, and never adds one. The read may have lost a race with a delete whose
+     * watch event came and went before this call; added back, that record would be listed for good.
+     */
+    synchronized void read(OwnershipRecord record, int version) {
+        Versioned<OwnershipRecord> old = records.get(record.getProcessId());
+        if (old != null) {
+            put(record, version);
+        }
+    }
+
     /** Records {@code record} at {@code version} unless a newer version is known already. */
-    synchronized void put(OwnershipRecord record, int version) {
+    private void put(OwnershipRecord record, int version) {
         Versioned<OwnershipRecord> old = records.get(record.getProcessId());
         if (old != null && old.version() >= version) {
             return;

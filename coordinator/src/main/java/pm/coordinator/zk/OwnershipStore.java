@@ -8,7 +8,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.coordinator.ClusterException;
 import pm.v1.MigrationJournal;
 import pm.v1.OwnershipRecord;
@@ -54,7 +54,7 @@ public final class OwnershipStore {
             try {
                 byte[] data = zk.getData().storingStatIn(stat).forPath(layout.process(id));
                 OwnershipRecord record = codec.decode(data);
-                cache.put(record, stat.getVersion());
+                cache.read(record, stat.getVersion());
                 return Optional.of(new Versioned<>(record, stat.getVersion()));
             } catch (KeeperException.NoNodeException e) {
                 return Optional.empty();

@@ -12,11 +12,12 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.v1.RequestOutcome;
 
 /**
@@ -26,7 +27,7 @@ import pm.v1.RequestOutcome;
  * UNAVAILABLE (which asks the caller to try again, so the resend must act). Safe from any thread.
  */
 public final class RequestLedger {
-    private static final Logger LOG = Logger.getLogger(RequestLedger.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(RequestLedger.class);
     private static final int SWEEP_PER_TICK = 256;
 
     private final CuratorFramework zk;
@@ -48,7 +49,7 @@ public final class RequestLedger {
             } catch (KeeperException.NoNodeException e) {
                 return Optional.empty();
             } catch (InvalidProtocolBufferException e) {
-                LOG.warning("request " + requestId + " has an unreadable outcome; acting on the call again");
+                LOG.warn("request " + requestId + " has an unreadable outcome; acting on the call again");
                 return Optional.empty();
             }
         });
@@ -119,7 +120,7 @@ public final class RequestLedger {
             } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {
                 // swept by another coordinator
             } catch (Exception e) {
-                LOG.fine("sweeping request " + k + ": " + e.getMessage());
+                LOG.debug("sweeping request " + k + ": " + e.getMessage());
                 return;
             }
         }

@@ -10,7 +10,7 @@ import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.coordinator.ClusterException;
 import pm.v1.MigrationJournal;
 import pm.v1.OwnershipRecord;

@@ -15,7 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import pm.agent.metrics.JvmProcessMetrics;
+import pm.common.metrics.JvmProcessMetrics;
 
 /**
  * Samples each JVM of the soak: heap in use after a collection ({@code pm_jvm_heap_after_gc_bytes})

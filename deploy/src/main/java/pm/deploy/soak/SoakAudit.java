@@ -41,6 +41,14 @@ final class SoakAudit implements AutoCloseable {
     private final SoakModel model;
     private final Findings findings;
     private int audits;
+    /**
+     * Copies still migrating out on a node the record has left (id@node → consecutive audits that saw
+     * it): the source of a committed migration holds its frozen copy until it is told the decision.
+     */
+    private Map<String, Integer> handingOff = new HashMap<>();
+    private Map<String, Integer> handingOffNow = new HashMap<>();
+    /** Audits (5 s apart) a source may wait for its migration's decision before its copy counts as a second one. */
+    private static final int HANDOFF_AUDITS = 3;
 
     /** {@code agentAddresses}: node name → the agent's gRPC address now, reached through {@code transport}. */
     SoakAudit(ClusterClient client, java.util.function.Supplier<Map<String, String>> agentAddresses, GrpcTransport transport,
@@ -84,9 +92,11 @@ final class SoakAudit implements AutoCloseable {
                 model.add(pending.getValue());
             }
         }
+        handingOffNow = new HashMap<>();
         for (Tracked t : model.live().values()) {
             check(t, listed.get(t.id), hosts.getOrDefault(t.id, List.of()), onOwner);
         }
+        handingOff = handingOffNow;
         for (String id : model.killed()) {
             if (listed.containsKey(id) || hosts.containsKey(id)) {
                 findings.add(Findings.Kind.NOT_GONE, id + " was killed but is listed by " + (listed.containsKey(id) ? "the coordinator" : "")
@@ -106,8 +116,19 @@ final class SoakAudit implements AutoCloseable {
                     + "; hosted by " + (holders.isEmpty() ? "no agent" : holders));
             return;
         }
-        if (holders.size() > 1) {
-            findings.add(Findings.Kind.DUPLICATED, t + " is held by " + holders);
+        List<String> copies = new ArrayList<>();
+        for (String holder : holders) {
+            if (!holder.equals(p.getNode()) && infos.get(t.id + "@" + holder).getState() == ProcessState.PROCESS_STATE_MIGRATING) {
+                int seen = handingOff.getOrDefault(t.id + "@" + holder, 0) + 1;
+                handingOffNow.put(t.id + "@" + holder, seen);
+                if (seen < HANDOFF_AUDITS) {
+                    continue; // a source waiting for the decision of a migration that moved the record on
+                }
+            }
+            copies.add(holder);
+        }
+        if (copies.size() > 1) {
+            findings.add(Findings.Kind.DUPLICATED, t + " is held by " + copies);
         }
         if (t.uncertain) { // a call about it failed: what the cluster says stands, as long as it is consistent
             t.owner = p.getNode();

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -19,6 +20,9 @@ import pm.v1.ClusterGrpc;
 import pm.v1.ClusterMigrateRequest;
 import pm.v1.ClusterSpawnRequest;
 import pm.v1.NodesRequest;
+import pm.common.zk.ZooKeeperAccess;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.retry.RetryOneTime;
 import pm.v1.ProcessRef;
 import pm.v1.ProcessSpec;
 
@@ -42,20 +46,53 @@ public final class ControlPlaneBench {
         for (Rates r : List.of(plain, tls)) {
             String label = r == plain ? "plaintext" : "mutual TLS";
             System.out.printf("%-10s baseline Nodes calls    %8.0f /s%n", label, r.baseline);
-            System.out.printf("%-10s spawns                  %8.0f /s  (%d processes, %d callers; %.1f%% of baseline)%n",
-                    label, r.spawns, spawns, clients, 100 * r.spawns / r.baseline);
-            System.out.printf("%-10s migrations (small, live)%8.0f /s  (%d moves; %.1f%% of baseline)%n",
-                    label, r.migrations, migrations, 100 * r.migrations / r.baseline);
+            System.out.printf("%-10s ZooKeeper writes        %8.0f /s  (pipelined creates, the same server)%n", label, r.zookeeperWrites);
+            System.out.printf("%-10s spawns                  %8.0f /s  (%d processes, %d callers; %.1f%% of Nodes, %.1f%% of ZooKeeper writes)%n",
+                    label, r.spawns, spawns, clients, 100 * r.spawns / r.baseline, 100 * r.spawns / r.zookeeperWrites);
+            System.out.printf("%-10s migrations (small, live)%8.0f /s  (%d moves; %.1f%% of Nodes, %.1f%% of ZooKeeper writes)%n",
+                    label, r.migrations, migrations, 100 * r.migrations / r.baseline, 100 * r.migrations / r.zookeeperWrites);
         }
         System.out.printf("TLS / plaintext: Nodes %.2f, spawns %.2f, migrations %.2f%n", tls.baseline / plain.baseline,
                 tls.spawns / plain.spawns, tls.migrations / plain.migrations);
     }
 
-    record Rates(double baseline, double spawns, double migrations) {}
+    record Rates(double baseline, double zookeeperWrites, double spawns, double migrations) {}
+
+    /**
+     * ZooKeeper's own write rate on the cluster's server: {@code n} small creates kept in flight
+     * together through Curator's background API (pipelined, as its clients can), then deleted.
+     */
+    private static double zookeeperWrites(LocalCluster cluster, boolean secure, int n) throws Exception {
+        ZooKeeperAccess access = secure ? ZooKeeperAccess.fromFile(cluster.secrets().zookeeperSecret()) : ZooKeeperAccess.OPEN;
+        try (CuratorFramework zk = access.newClient(cluster.zookeeperAddress(), 30_000, 15_000, new RetryOneTime(100))) {
+            zk.start();
+            zk.blockUntilConnected();
+            zk.create().forPath("/bench-writes");
+            byte[] data = new byte[200]; // about an ownership record
+            for (int round = 0; round < 2; round++) { // the first warms up
+                CountDownLatch done = new CountDownLatch(n);
+                long t0 = System.nanoTime();
+                for (int i = 0; i < n; i++) {
+                    zk.create().inBackground((c, e) -> done.countDown()).forPath("/bench-writes/w" + round + "-" + i, data);
+                }
+                done.await();
+                if (round == 1) {
+                    double rate = n / ((System.nanoTime() - t0) / 1e9);
+                    zk.delete().deletingChildrenIfNeeded().forPath("/bench-writes");
+                    return rate;
+                }
+            }
+            throw new IllegalStateException("unreachable");
+        }
+    }
 
     private static Rates measure(boolean secure, byte[] idle, int spawns, int migrations, int clients) throws Exception {
         Path dir = Files.createTempDirectory("pm-control-bench");
         LocalCluster local = secure ? new LocalCluster(dir) : new LocalCluster(dir).insecure();
+        String jvmOptions = System.getProperty("bench.jvm.options", "").trim(); // e.g. a flight recording, to see where time goes
+        if (!jvmOptions.isEmpty()) {
+            local.withJvmOptions(List.of(jvmOptions.split("\\s+")));
+        }
         try (LocalCluster cluster = local.start(List.of(0), 3)) {
             ClientSettings settings = cluster.clientSettings();
             ManagedChannel channel = Grpc.newChannelBuilder(cluster.coordinatorAddresses(), settings.credentials()).build();
@@ -66,7 +103,11 @@ public final class ControlPlaneBench {
             List<String> nodes = cluster.agents().stream().map(ChildJvm::name).toList();
             ExecutorService pool = Executors.newFixedThreadPool(clients);
 
-            double baseline = rate(pool, 2000, i -> stub.nodes(NodesRequest.getDefaultInstance()));
+            // Warmed up first: 2 000 calls from cold JVMs measured mostly the JIT (389/s, read as "something serialises calls").
+            int baselineCalls = Integer.getInteger("bench.baseline.calls", 20_000);
+            rate(pool, baselineCalls, i -> stub.nodes(NodesRequest.getDefaultInstance()));
+            double baseline = rate(pool, baselineCalls, i -> stub.nodes(NodesRequest.getDefaultInstance()));
+            double zookeeperWrites = zookeeperWrites(cluster, secure, Integer.getInteger("bench.zk.writes", 5_000));
             // A process that sleeps between short steps: small, alive for the whole run.
             ProcessSpec spec = ProcessSpec.newBuilder().setModule(ByteString.copyFrom(idle)).addArgs("demo").addArgs("1000000")
                     .addArgs("60000").addArgs("0").build();
@@ -82,7 +123,7 @@ public final class ControlPlaneBench {
             });
             pool.shutdownNow();
             channel.shutdownNow();
-            return new Rates(baseline, spawnRate, migrateRate);
+            return new Rates(baseline, zookeeperWrites, spawnRate, migrateRate);
         }
     }
 

@@ -4,7 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import java.util.Optional;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.v1.NodeRecord;
 import pm.v1.OwnershipRecord;
 

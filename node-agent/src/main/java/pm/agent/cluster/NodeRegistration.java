@@ -9,6 +9,7 @@ import java.util.logging.Logger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.zookeeper.CreateMode;
+import pm.common.cluster.ClusterLayout;
 import pm.v1.NodeRecord;
 
 /**

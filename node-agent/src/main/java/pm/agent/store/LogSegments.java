@@ -86,11 +86,16 @@ public final class LogSegments {
     }
 
     /**
-     * Appends output at {@code offset}. Output that does not continue where the disk ends (a restore
-     * from an older checkpoint, a log that arrived from elsewhere) starts the disk over at that offset.
+     * Appends output at {@code offset}. Output that starts inside what the disk holds replaces what
+     * follows that offset and keeps what is before it (two replica pushes that crossed, a push that
+     * asked for the end before another one extended it). Output that starts past the end, or before
+     * the start, begins the disk over at that offset: the bytes between were never sent.
      */
     public synchronized void append(LogChunk.Stream stream, long offset, byte[] bytes, int off, int len) {
         try {
+            if (offset < end && !starts.isEmpty() && offset > starts.get(0)) {
+                truncate(offset);
+            }
             if (offset != end || starts.isEmpty()) {
                 resetAt(offset);
             }

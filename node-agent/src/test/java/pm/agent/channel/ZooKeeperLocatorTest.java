@@ -7,7 +7,7 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
-import pm.agent.cluster.ClusterLayout;
+import pm.common.cluster.ClusterLayout;
 import pm.v1.NodeRecord;
 import pm.v1.OwnershipRecord;
 

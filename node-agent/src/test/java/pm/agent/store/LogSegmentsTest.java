@@ -90,6 +90,35 @@ class LogSegmentsTest {
     }
 
     @Test
+    void outputThatStartsInsideWhatIsHeldReplacesOnlyWhatFollowsIt() {
+        LogSegments log = LogSegments.open(dir.resolve("p"), 1 << 20);
+        String all = lines(0, 20_000);
+        for (int i = 0; i < 20_000; i++) {
+            write(log, "line " + i + "\n");
+        }
+        long from = 150_003; // a second push, sent from where the first had reached when it asked
+
+        byte[] again = all.substring((int) from, (int) from + 1000).getBytes(StandardCharsets.UTF_8);
+        log.append(LogChunk.Stream.STREAM_STDOUT, from, again, 0, again.length);
+
+        assertThat(log.start()).isZero();
+        assertThat(log.end()).isEqualTo(from + 1000);
+        assertThat(read(log, 0, log.end())).isEqualTo(all.substring(0, (int) from + 1000));
+    }
+
+    @Test
+    void outputThatStartsPastTheEndBeginsTheDiskOver() {
+        LogSegments log = LogSegments.open(dir.resolve("p"), 1 << 20);
+        write(log, "before\n");
+
+        byte[] later = "later\n".getBytes(StandardCharsets.UTF_8);
+        log.append(LogChunk.Stream.STREAM_STDOUT, 100, later, 0, later.length);
+
+        assertThat(log.start()).isEqualTo(100);
+        assertThat(read(log, 100, log.end())).isEqualTo("later\n");
+    }
+
+    @Test
     void aRecordCutShortByACrashIsDroppedOnOpen() throws Exception {
         LogSegments log = LogSegments.open(dir.resolve("p"), 1 << 20);
         write(log, "whole\n");

@@ -7,13 +7,15 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -49,7 +51,7 @@ class SpecSuiteTest {
     private Stream<DynamicTest> scripts(Machine.Tier tier, Map<String, SpecScript.Result> plainResults,
             Map<String, SpecScript.Result> frozenResults) throws Exception {
         Path wastDir = Paths.get(SpecSuiteTest.class.getResource("/wasm-spec").toURI());
-        Path out = Paths.get("target", "spec-json");
+        Path out = converted(wastDir, Paths.get("target", "spec-json"));
         List<Path> scripts;
         try (Stream<Path> files = Files.list(wastDir)) {
             scripts = files.filter(p -> p.toString().endsWith(".wast"))
@@ -62,7 +64,7 @@ class SpecSuiteTest {
         for (Path wast : scripts) {
             String name = wast.getFileName().toString().replace(".wast", "");
             tests.add(DynamicTest.dynamicTest(name, () -> {
-                Path json = convert(wast, out.resolve(name), name);
+                Path json = out.resolve(name).resolve(name + ".json");
                 SpecScript.Result plain = SpecScript.runPlain(json, tier);
                 plainResults.put(name, plain);
                 SpecScript.Result frozen =
@@ -75,20 +77,34 @@ class SpecSuiteTest {
         return tests.stream();
     }
 
-    private static Path convert(Path wast, Path dir, String name) throws IOException, InterruptedException {
-        Path json = dir.resolve(name + ".json");
-        if (Files.exists(json) && Files.getLastModifiedTime(json).compareTo(Files.getLastModifiedTime(wast)) > 0) {
-            return json;
+    /**
+     * The scripts as wabt's wast2json converted them, unpacked from the committed
+     * {@code converted.zip} (made and checked by {@code runtime/src/test/spec/convert.sh}), so the
+     * suite needs nothing from outside Maven. Unpacked again whenever the archive is newer.
+     */
+    private static synchronized Path converted(Path wastDir, Path out) throws IOException {
+        Path zip = wastDir.resolve("converted.zip");
+        Path marker = out.resolve(".unpacked");
+        if (Files.exists(marker) && Files.getLastModifiedTime(marker).compareTo(Files.getLastModifiedTime(zip)) >= 0) {
+            return out;
         }
-        Files.createDirectories(dir);
-        Process p = new ProcessBuilder("wast2json", "--enable-all", wast.toString(), "-o", json.toString())
-                .redirectErrorStream(true)
-                .start();
-        String output = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException("wast2json failed for " + name + ": " + output);
+        Files.createDirectories(out);
+        try (ZipInputStream in = new ZipInputStream(Files.newInputStream(zip))) {
+            for (ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                Path target = out.resolve(e.getName()).normalize();
+                if (!target.startsWith(out.normalize())) {
+                    throw new IOException("converted.zip names a file outside its folder: " + e.getName());
+                }
+                if (e.isDirectory()) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.createDirectories(target.getParent());
+                    Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
         }
-        return json;
+        Files.writeString(marker, "");
+        return out;
     }
 
     @AfterAll
