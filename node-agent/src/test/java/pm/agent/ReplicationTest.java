@@ -109,20 +109,25 @@ class ReplicationTest {
 
     @Test
     void pushesOfOneProcessThatCrossEachSucceedAndTheReplicaKeepsAllItsOutput() throws Exception {
-        ProcessSpec spec = Agents.counter(400, 10_000, 4 << 20, 64 << 10);
+        // Long enough for eight rounds however fast the tier runs it, and frozen while its pushes cross (it
+        // ended mid-test once the compiled tier became the default, and an ended process pushes no checkpoint).
+        ProcessSpec spec = Agents.counter(4_000, 10_000, 4 << 20, 64 << 10);
         String reference = Agents.reference(spec);
         owner.spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
+        ProcessRef p = ProcessRef.newBuilder().setProcessId("p").build();
         String last = "";
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
         try {
             for (int round = 0; round < 8; round++) {
                 Agents.awaitProgress(owner, "p", 200_000);
+                owner.freeze(p);
                 last = owner.checkpoint(CheckpointRequest.newBuilder().setProcessId("p").setIncremental(true).build()).getCheckpointId();
                 // The policy's push and a user's, at once.
                 var a = pool.submit(() -> replicate("p", ""));
                 var b = pool.submit(() -> replicate("p", ""));
                 assertThat(a.get(2, TimeUnit.MINUTES).getCheckpointId()).isEqualTo(last);
                 assertThat(b.get(2, TimeUnit.MINUTES).getCheckpointId()).isEqualTo(last);
+                owner.thaw(p);
             }
         } finally {
             pool.shutdownNow();
