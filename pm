@@ -65,8 +65,7 @@ built() {
 
 run_main() {
     built || build
-    # Agents run guest code compiled to JVM methods, some over HotSpot's 8000-byte limit for JIT compilation.
-    exec java -XX:-DontCompileHugeMethods -cp "deploy/target/classes:$(cat deploy/target/classpath.txt)" "$@"
+    exec java -cp "deploy/target/classes:$(cat deploy/target/classpath.txt)" "$@"
 }
 
 case "${1:-}" in
