@@ -5,19 +5,24 @@
  * when /data is mounted. At the end it prints the
  * number of lines /data/ticks holds, the bytes of /data/input and a sum over the whole heap
  * buffer, so a run that lost or repeated file writes, or lost memory pages it wrote once and never
- * again, shows a different output.
+ * again, shows a different output. Given a RELEASE path, it waits after the last tick (sleeping, 10 ms
+ * at a time) until that file exists: a fault test keeps it alive that way until its fault has fired,
+ * however fast this machine runs it.
  *
- *   counter N SPIN MEM [HOT]
+ *   counter N SPIN MEM [HOT [RELEASE]]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 100;
     long spin = argc > 2 ? atol(argv[2]) : 10000;
     size_t mem = argc > 3 ? (size_t)atol(argv[3]) : (size_t)1 << 20;
     size_t hot = argc > 4 ? (size_t)atol(argv[4]) : mem;
+    const char *release = argc > 5 ? argv[5] : NULL;
     unsigned char *buf = malloc(mem);
     if (buf == NULL || hot == 0 || hot > mem) {
         fprintf(stderr, "counter: cannot allocate %zu bytes with %zu hot\n", mem, hot);
@@ -37,6 +42,12 @@ int main(int argc, char **argv) {
         if (ticks != NULL) {
             fprintf(ticks, "%ld\n", i);
             fflush(ticks);
+        }
+    }
+    if (release != NULL) {
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        while (access(release, F_OK) != 0) {
+            nanosleep(&pause, NULL);
         }
     }
     if (ticks != NULL) {

@@ -16,14 +16,18 @@ import pm.v1.ClusterSpawnRequest;
 import pm.v1.ProcessSpec;
 
 /**
- * The counter guest as the suite runs it: {@code counter TICKS SPIN MEM HOT} with /data mounted, so
- * its last lines sum up its ticks file, its whole memory and its last hash. The reference is the
+ * The counter guest as the suite runs it: {@code counter TICKS SPIN MEM HOT /data/release} with /data
+ * mounted, so its last lines sum up its ticks file, its whole memory and its last hash. It holds
+ * after its last tick until {@link #release} writes /data/release, so however fast it runs, it is
+ * still alive when a scenario's fault fires. The reference is the
  * same spec run to the end in this JVM on the runtime alone; a run that lost or repeated a step
  * (in memory or in the file) ends differently. Immutable; the reference is computed once.
  */
 final class CounterWorkload {
     private final byte[] module;
     private final List<String> args;
+    /** The file the counter waits for after its last tick, under /data. */
+    static final String RELEASE = "release";
     private String reference;
 
     CounterWorkload(int ticks, int spin, int memBytes, int hotBytes) throws IOException {
@@ -33,7 +37,8 @@ final class CounterWorkload {
             }
             this.module = in.readAllBytes();
         }
-        this.args = List.of(Integer.toString(ticks), Integer.toString(spin), Integer.toString(memBytes), Integer.toString(hotBytes));
+        this.args = List.of(Integer.toString(ticks), Integer.toString(spin), Integer.toString(memBytes), Integer.toString(hotBytes),
+                "/data/" + RELEASE);
     }
 
     /** A spawn of process {@code id} on {@code node} (empty: placement picks), checkpointed every {@code checkpointMillis} if positive. */
@@ -54,6 +59,7 @@ final class CounterWorkload {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             FileSystem data = new FileSystem(() -> System.currentTimeMillis() * 1_000_000L, 64L << 20);
             data.createFile(data.root(), "ticks");
+            data.createFile(data.root(), RELEASE);
             WasiSession session = WasiSession.builder().args(spec.getArgsList()).preopen("/data", data)
                     .stdout(out::write).stderr((b, off, len) -> { }).build();
             WasiProcess p = WasiProcess.start(CompiledModule.compile(module), session, Limits.DEFAULT, 64L << 20);

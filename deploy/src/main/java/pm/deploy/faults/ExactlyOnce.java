@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import pm.client.Input;
+import pm.client.TransferProgress;
 import pm.v1.ClusterProcess;
 import pm.v1.LogChunk;
 import pm.v1.ProcessInfo;
@@ -93,10 +95,12 @@ final class ExactlyOnce {
     }
 
     /**
-     * Waits until {@code id} has run to the end on {@code owner}, checks that it still exists exactly
-     * once there, and compares the decisive end of its output with the reference run's.
+     * Releases the counter (its fault has fired), waits until {@code id} has run to the end on
+     * {@code owner}, checks that it still exists exactly once there, and compares the decisive end of
+     * its output with the reference run's.
      */
     static void awaitExactOutput(FaultCluster cluster, String id, String owner, CounterWorkload workload) throws InterruptedException {
+        Poll.until("the release of " + id + " on " + owner, SETTLE, () -> released(cluster, id));
         Poll.until(id + " to run to the end on " + owner, FINISH, () -> cluster.probe().find(cluster.agent(owner), id)
                 .map(p -> {
                     if (p.getState() == ProcessState.PROCESS_STATE_FAILED) {
@@ -120,6 +124,16 @@ final class ExactlyOnce {
         if (!got.equals(expected)) {
             throw new ScenarioFailure("output of " + id + " differs from the uninterrupted run: expected "
                     + oneLine(expected) + " but got " + oneLine(got));
+        }
+    }
+
+    /** Writes the file the counter holds for; false while the cluster refuses (the process is between nodes). */
+    private static boolean released(FaultCluster cluster, String id) {
+        try {
+            cluster.client().writeFile(id, CounterWorkload.RELEASE, Input.of(new byte[0]), TransferProgress.NONE);
+            return true;
+        } catch (RuntimeException notYet) {
+            return false;
         }
     }
 

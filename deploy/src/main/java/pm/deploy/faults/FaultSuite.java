@@ -23,7 +23,10 @@ import pm.coordinator.migration.CoordinatorFaultPoint;
  * scenario's steps with their times.
  */
 public final class FaultSuite {
-    /** The counter as every scenario runs it: long enough to be interrupted mid-way on a slow machine. */
+    /**
+     * The counter as every scenario runs it: long enough to dirty its pages through several pre-copy
+     * rounds; it holds after its last tick until the scenario releases it, so it outlives the fault in either tier.
+     */
     static final int TICKS = 500;
     static final int SPIN = 10_000;
     static final int MEM_BYTES = 1 << 20;
