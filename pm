@@ -65,7 +65,8 @@ built() {
 
 run_main() {
     built || build
-    exec java -cp "deploy/target/classes:$(cat deploy/target/classpath.txt)" "$@"
+    # Agents run guest code compiled to JVM methods, some over HotSpot's 8000-byte limit for JIT compilation.
+    exec java -XX:-DontCompileHugeMethods -cp "deploy/target/classes:$(cat deploy/target/classpath.txt)" "$@"
 }
 
 case "${1:-}" in

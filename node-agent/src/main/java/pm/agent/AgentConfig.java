@@ -95,7 +95,7 @@ public record AgentConfig(
     public static AgentConfig defaults(String nodeName, Path dataDir) {
         return new AgentConfig(nodeName, dataDir, NetworkSettings.LOOPBACK, GrpcTransport.insecure(), 2, 100_000, 64L << 20, 64 << 20,
                 16 << 20, "", null, ClusterKeys.NONE, 15 * 60_000L,
-                pm.runtime.interp.Machine.Tier.INTERP); // the fault suite and deploy have not run compiled yet
+                pm.runtime.interp.Machine.Tier.AUTO); // compiled off the scheduler's threads; interpreted until the code is ready
     }
 
     public AgentConfig withNetwork(NetworkSettings value) {

@@ -83,7 +83,7 @@ public final class AgentMain implements Callable<Integer> {
             description = "Largest gRPC message accepted (default: ${DEFAULT-VALUE}).")
     int maxMessageBytes;
 
-    @Option(names = "--tier", paramLabel = "interp|compiled|auto", defaultValue = "interp",
+    @Option(names = "--tier", paramLabel = "interp|compiled|auto", defaultValue = "auto",
             description = "How guest code runs: interp only interpreted; auto compiles it to JVM bytecode off the process's"
                     + " thread and interprets until then; compiled before the first run (default: ${DEFAULT-VALUE}).")
     String tier;

@@ -5,6 +5,7 @@ import pm.common.metrics.ScrapeEndpoint;
 import pm.common.metrics.ZooKeeperConnectionMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -66,6 +67,16 @@ final class AgentMetrics implements AutoCloseable {
         gauge("pm.scheduler.running", scheduler::running);
         gauge("pm.scheduler.sleeping", scheduler::sleeping);
         gauge("pm.scheduler.frozen", scheduler::frozen);
+    }
+
+    /**
+     * Counters over the code cache: modules compiled to JVM bytecode ({@code pm.jit.compilations}) and
+     * modules whose bytecode was read from the disk cache instead ({@code pm.jit.disk.loads}), since
+     * the agent started.
+     */
+    void watch(pm.runtime.interp.JitCache code) {
+        FunctionCounter.builder("pm.jit.compilations", code, pm.runtime.interp.JitCache::compilations).register(registry);
+        FunctionCounter.builder("pm.jit.disk.loads", code, pm.runtime.interp.JitCache::diskLoads).register(registry);
     }
 
     /** The node's ZooKeeper connection (a cluster member's; a standalone agent has none). */

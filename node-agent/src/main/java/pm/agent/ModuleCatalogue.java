@@ -5,26 +5,45 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import pm.runtime.interp.CompiledModule;
+import pm.runtime.interp.JitCache;
+import pm.runtime.interp.Machine;
 import pm.v1.ProcessSpec;
 
 /**
  * The modules this agent stores (by SHA-256, in its {@link LocalStores}) and their compiled forms,
- * compiled once per module and kept while the module is: a spawn of a known module costs a hash.
- * Thread-safe.
+ * decoded once per module and kept while the module is: a spawn of a known module costs a hash.
+ * Their JVM bytecode (tiers other than the interpreter) is made in the agent's {@link JitCache},
+ * started in the background as soon as a module is known here, so that a spawn, a restore or an
+ * arriving migration finds it made; the cache keeps it on disk, so a restarted agent loads it
+ * instead of compiling again. Thread-safe.
  */
 final class ModuleCatalogue {
     private final LocalStores stores;
+    private final JitCache code;
+    private final Machine.Tier tier;
     private final Map<String, CompiledModule> compiled = new ConcurrentHashMap<>();
 
-    ModuleCatalogue(LocalStores stores) {
+    ModuleCatalogue(LocalStores stores, JitCache code, Machine.Tier tier) {
         this.stores = stores;
+        this.code = code;
+        this.tier = tier;
     }
 
     /** Deletes the stored modules {@code live} does not name, unused since {@code unusedSinceMillis}, and their compiled forms. */
     int sweep(java.util.function.Supplier<java.util.Set<String>> live, long unusedSinceMillis) {
         List<String> deleted = stores.sweepModules(live, unusedSinceMillis);
         compiled.keySet().removeAll(deleted);
+        deleted.forEach(sha -> code.forget(HexFormat.of().parseHex(sha)));
         return deleted.size();
+    }
+
+    /** Decodes {@code bytes} (refusing a malformed or invalid module) and starts making its bytecode if the tier runs any. */
+    private CompiledModule decode(byte[] bytes) {
+        CompiledModule m = CompiledModule.compile(bytes, code);
+        if (tier != Machine.Tier.INTERP) {
+            code.prepare(m);
+        }
+        return m;
     }
 
     /** The compiled module for {@code spec}: from its bytes (stored once) or from the module store. */
@@ -36,7 +55,7 @@ final class ModuleCatalogue {
                 return known; // compiled and stored before: a spawn of a known module costs a hash (of the bytes in place, no copy)
             }
             byte[] bytes = spec.getModule().toByteArray();
-            CompiledModule m = CompiledModule.compile(bytes); // refuses a malformed or invalid module first
+            CompiledModule m = decode(bytes); // refuses a malformed or invalid module first
             sha = stores.putModule(bytes);
             return compiled.computeIfAbsent(sha, k -> m);
         }
@@ -44,7 +63,7 @@ final class ModuleCatalogue {
             throw new AgentException(AgentException.Reason.BAD_REQUEST, "no module: give its bytes or the sha256 of a stored one");
         }
         sha = HexFormat.of().formatHex(spec.getModuleSha256().toByteArray());
-        return compiled.computeIfAbsent(sha, k -> CompiledModule.compile(stores.module(k)
+        return compiled.computeIfAbsent(sha, k -> decode(stores.module(k)
                 .orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND, "no module sha256:" + k + " on this agent"))));
     }
 
@@ -75,7 +94,7 @@ final class ModuleCatalogue {
     }
 
     void store(byte[] bytes) {
-        CompiledModule m = CompiledModule.compile(bytes);
+        CompiledModule m = decode(bytes);
         compiled.putIfAbsent(stores.putModule(bytes), m);
     }
 }

@@ -26,6 +26,7 @@ import pm.agent.channel.ProcessLocator;
 import pm.agent.channel.StaticPeersLocator;
 import pm.agent.channel.ZooKeeperLocator;
 import java.util.List;
+import pm.runtime.interp.JitCache;
 import pm.runtime.sched.ProcessScheduler;
 
 /**
@@ -62,6 +63,8 @@ public final class NodeAgentServer implements AutoCloseable {
     private final EpochFence epochs;
     private final CuratorFramework zk;
     private final InputBlobs inputs;
+    /** The compiled code of the modules here, kept under the data directory across restarts. */
+    private final JitCache code;
     private final UnusedDataSweeper unusedData;
     private Ownership ownership = Ownership.STANDALONE;
     private NodeRegistration registration;
@@ -73,6 +76,13 @@ public final class NodeAgentServer implements AutoCloseable {
     public NodeAgentServer(AgentConfig config) {
         this.config = config;
         Path data = config.dataDir();
+        try { // first: a data directory that cannot hold it is refused before anything starts
+            this.code = JitCache.inDirectory(data.resolve("code"));
+        } catch (IOException e) {
+            String why = e instanceof java.nio.file.FileAlreadyExistsException ? "it exists and is no directory" : e.toString();
+            throw new IllegalArgumentException("data directory " + data + ": cannot keep compiled code in " + data.resolve("code")
+                    + ": " + why, e);
+        }
         this.lease = config.cluster() == null ? null : new SessionLease(config.cluster().leaseMillis(), System::nanoTime);
         this.scheduler = new ProcessScheduler(config.workers(), config.fuelPerSlice(), lease == null ? () -> true : lease);
         this.metrics = new AgentMetrics(config.nodeName());
@@ -88,7 +98,7 @@ public final class NodeAgentServer implements AutoCloseable {
             throw new java.io.UncheckedIOException("cannot open the input store under " + data, e);
         }
         this.host = new ProcessHost(config, scheduler, stores, new ProcessRecords(data.resolve("processes")), metrics, background,
-                doorbell::ring, inputs);
+                doorbell::ring, inputs, code);
         FaultPoints faults = new FaultPoints(config.faultPoint(), data);
         Forwarding forwarding = new Forwarding(100_000);
         this.source = new MigrationSource(host, channels, metrics, faults, this::address, forwarding);
@@ -110,6 +120,7 @@ public final class NodeAgentServer implements AutoCloseable {
         this.unusedData = new UnusedDataSweeper(host, inputs.store(), this::clusterModules, config.inputGraceMillis(),
                 System::currentTimeMillis);
         metrics.watch(host, scheduler);
+        metrics.watch(code);
         if (zk != null) {
             metrics.watch(zk);
         }
@@ -350,6 +361,7 @@ public final class NodeAgentServer implements AutoCloseable {
         leaseKeeper.shutdownNow();
         dispatcher.close();
         scheduler.close();
+        code.close(); // no process runs any more; a compile under way is finished and stored
         channels.close();
         background.shutdown();
         try {

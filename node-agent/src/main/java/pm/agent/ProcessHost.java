@@ -61,20 +61,18 @@ final class ProcessHost {
     /** Hears each copy that runs here again on a decision read earlier (see {@link #runsAgain}); set once, like the above. */
     private volatile Consumer<HostedProcess> runsAgainListener = h -> { };
 
+    /**
+     * {@code outboxDoorbell}: rung when one of the processes sends a message; {@code inputs}: files and stdin by content;
+     * {@code code}: where the modules' compiled code is made and kept.
+     */
     ProcessHost(AgentConfig config, ProcessScheduler scheduler, LocalStores stores, ProcessRecords records, AgentMetrics metrics,
-            Executor background) {
-        this(config, scheduler, stores, records, metrics, background, () -> { }, InputResolver.NONE);
-    }
-
-    /** {@code outboxDoorbell}: rung when one of the processes sends a message; {@code inputs}: files and stdin by content. */
-    ProcessHost(AgentConfig config, ProcessScheduler scheduler, LocalStores stores, ProcessRecords records, AgentMetrics metrics,
-            Executor background, Runnable outboxDoorbell, InputResolver inputs) {
+            Executor background, Runnable outboxDoorbell, InputResolver inputs, pm.runtime.interp.JitCache code) {
         this.config = config;
         this.scheduler = scheduler;
         this.stores = stores;
         this.records = records;
         this.factory = new ProcessFactory(config.defaultFsBytes(), outboxDoorbell, inputs, config.tier());
-        this.modules = new ModuleCatalogue(stores);
+        this.modules = new ModuleCatalogue(stores, code, config.tier());
         this.endedFiles = new pm.agent.store.SealedMessages<>(config.dataDir().resolve("ended"), stores.keys(), "ended-files",
                 pm.v1.FileSystemState.parser());
         this.endedReplicas = new EndedReplicas(config.dataDir(), stores);

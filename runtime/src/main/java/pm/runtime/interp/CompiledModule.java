@@ -37,10 +37,12 @@ public final class CompiledModule {
     final CompiledFunction[] functions; // defined functions only, by (index - importedFunctions)
     private final byte[] sha256;
     private final Map<String, Export> exports;
+    private final JitCache codeCache;
 
-    private CompiledModule(WasmModule wasm, byte[] sha256) {
+    private CompiledModule(WasmModule wasm, byte[] sha256, JitCache codeCache) {
         this.wasm = wasm;
         this.sha256 = sha256;
+        this.codeCache = codeCache;
         int fi = 0;
         int gi = 0;
         int ti = 0;
@@ -118,8 +120,17 @@ public final class CompiledModule {
         this.exports = Collections.unmodifiableMap(ex);
     }
 
-    /** Parses, validates and pre-decodes; throws {@link MalformedModuleException} or {@link InvalidModuleException}. */
+    /**
+     * Parses, validates and pre-decodes; throws {@link MalformedModuleException} or {@link InvalidModuleException}.
+     * Its compiled tier's code comes from the JVM's code cache.
+     */
     public static CompiledModule compile(byte[] bytes) {
+        return compile(bytes, JitBridge.CACHE);
+    }
+
+    /** As {@link #compile(byte[])}, its compiled tier's code made in and kept by {@code codeCache}. */
+    public static CompiledModule compile(byte[] bytes, JitCache codeCache) {
+        java.util.Objects.requireNonNull(codeCache, "codeCache");
         WasmModule wasm;
         try {
             wasm = Parser.parse(bytes);
@@ -131,7 +142,7 @@ public final class CompiledModule {
             throw new MalformedModuleException("malformed module: " + e.getMessage(), e);
         }
         ModuleChecks.validate(wasm);
-        return new CompiledModule(wasm, digest(bytes));
+        return new CompiledModule(wasm, digest(bytes), codeCache);
     }
 
     static byte[] digest(byte[] bytes) {
@@ -148,6 +159,11 @@ public final class CompiledModule {
             out[i] = list.get(i);
         }
         return out;
+    }
+
+    /** Where its compiled tier's code is made and kept. */
+    JitCache codeCache() {
+        return codeCache;
     }
 
     /** SHA-256 of the module bytes: the module's identity in states and images. */

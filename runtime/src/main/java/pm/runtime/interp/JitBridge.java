@@ -18,8 +18,9 @@ final class JitBridge {
     static final int MAX_CALLS = 2_000;
 
     /**
-     * The JVM's code cache: one per JVM because compiled classes are shared by every process of a
-     * module in it (see {@link JitCache} for its bounds and the disk directory).
+     * The JVM's code cache, for modules compiled without one of their own: compiled classes are
+     * shared by every process of a module in it (see {@link JitCache} for its bounds and the disk
+     * directory).
      */
     static final JitCache CACHE = JitCache.configured();
 
@@ -39,14 +40,14 @@ final class JitBridge {
 
     private JitBridge() {}
 
-    /** The module's compiled code, compiling it on this thread if needed (null if none could be made). */
+    /** The module's compiled code, from its cache, compiling it on this thread if needed (null if none could be made). */
     static JitCompiler.JitModule compiled(CompiledModule module) {
-        return CACHE.compiled(module);
+        return module.codeCache().compiled(module);
     }
 
-    /** The module's compiled code if it is ready; otherwise starts compiling it in the background and returns null. */
+    /** The module's compiled code if its cache has it ready; otherwise starts compiling it in the background and returns null. */
     static JitCompiler.JitModule compiledOrStart(CompiledModule module) {
-        return CACHE.compiledOrStart(module);
+        return module.codeCache().compiledOrStart(module);
     }
 
     /** Gives the instance's functions their compiled code. Idempotent. */

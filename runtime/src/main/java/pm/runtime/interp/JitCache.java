@@ -8,7 +8,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -18,13 +22,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * code; a later instance of a dropped module compiles again, or reads it from the disk cache).
  * With a {@link JitDiskCache} the code also outlives the JVM.
  *
+ * <p>A module uses the cache it was compiled against ({@link CompiledModule#compile(byte[], JitCache)}):
+ * an agent keeps one of its own under its data directory ({@link #inDirectory}) and closes it with
+ * itself; modules compiled without one share the JVM's ({@code -Dpm.runtime.codeCache.*}), which
+ * is never closed.
+ *
  * <p>Threads: any thread may ask. {@link #compiled} compiles on the caller's thread (the
- * {@code COMPILED} tier's promise: code before the first run); {@link #compiledOrStart} hands the
- * work to {@code compiler} and returns at once (the {@code AUTO} tier: the process's thread never
- * compiles). The map is guarded by this object; a compile runs outside the lock, guarded by its
- * future's monitor so that it happens once.
+ * {@code COMPILED} tier's promise: code before the first run); {@link #compiledOrStart} and
+ * {@link #prepare} hand the work to {@code compiler} and return at once (the {@code AUTO} tier: the
+ * process's thread never compiles). The map is guarded by this object; a compile runs outside the
+ * lock, guarded by its future's monitor so that it happens once. Closing stops the background
+ * thread (a compile under way finishes and is stored); afterwards modules not yet made stay
+ * interpreted for {@code AUTO}.
  */
-final class JitCache {
+public final class JitCache implements AutoCloseable {
     /** Defaults of the JVM's cache; {@code -Dpm.runtime.codeCache.maxModules}, {@code .maxMiB}, {@code .dir} change them. */
     static final int DEFAULT_MAX_MODULES = 64;
     static final long DEFAULT_MAX_CLASS_BYTES = 256L << 20;
@@ -37,6 +48,7 @@ final class JitCache {
             new LinkedHashMap<>(16, 0.75f, true);
     private final AtomicInteger compilations = new AtomicInteger();
     private final AtomicInteger diskLoads = new AtomicInteger();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     JitCache(int maxModules, long maxClassBytes, JitDiskCache disk, Executor compiler) {
         if (maxModules < 1 || maxClassBytes < 1) {
@@ -46,6 +58,18 @@ final class JitCache {
         this.maxClassBytes = maxClassBytes;
         this.disk = disk;
         this.compiler = compiler;
+    }
+
+    /**
+     * A cache of its own that also keeps its code in {@code dir} (created if missing), so that a
+     * later cache on the same directory, in this JVM or the next, loads a known module's code
+     * instead of compiling it; the JVM cache's bounds; its own background compiler thread, until
+     * {@link #close}. Throws IOException when the directory cannot be made or is not one.
+     */
+    public static JitCache inDirectory(Path dir) throws IOException {
+        return new JitCache(Integer.getInteger("pm.runtime.codeCache.maxModules", DEFAULT_MAX_MODULES),
+                Long.getLong("pm.runtime.codeCache.maxMiB", DEFAULT_MAX_CLASS_BYTES >> 20) << 20, new JitDiskCache(dir),
+                backgroundCompiler());
     }
 
     /** The JVM's cache, as its system properties say; compiles in the background on one low-priority daemon thread. */
@@ -59,14 +83,18 @@ final class JitCache {
                 System.err.println("pm: code cache directory " + dir + " unusable, compiled code stays in memory: " + e);
             }
         }
-        Executor background = Executors.newSingleThreadExecutor(r -> {
+        return new JitCache(Integer.getInteger("pm.runtime.codeCache.maxModules", DEFAULT_MAX_MODULES),
+                Long.getLong("pm.runtime.codeCache.maxMiB", DEFAULT_MAX_CLASS_BYTES >> 20) << 20, disk, backgroundCompiler());
+    }
+
+    /** One low-priority daemon thread. */
+    private static ExecutorService backgroundCompiler() {
+        return Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "pm-jit-compiler");
             t.setDaemon(true);
             t.setPriority(Thread.MIN_PRIORITY);
             return t;
         });
-        return new JitCache(Integer.getInteger("pm.runtime.codeCache.maxModules", DEFAULT_MAX_MODULES),
-                Long.getLong("pm.runtime.codeCache.maxMiB", DEFAULT_MAX_CLASS_BYTES >> 20) << 20, disk, background);
     }
 
     /** The module's code, compiled (or read from disk) on this thread if need be; null if none could be made. */
@@ -91,19 +119,65 @@ final class JitCache {
         }
         if (mine) {
             CompletableFuture<JitCompiler.JitModule> started = f;
-            compiler.execute(() -> produceInto(module, started));
+            try {
+                compiler.execute(() -> {
+                    if (!closed.get()) {
+                        produceInto(module, started);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                // closed: stays interpreted (a COMPILED caller still makes it on its own thread)
+            }
             return null;
         }
         return f.isDone() ? f.join() : null;
     }
 
-    /** Class-file generations so far (not reads from disk, not cache hits). */
-    int compilations() {
+    /**
+     * Starts making {@code module}'s code on the compiler thread unless it is made or under way, so
+     * that it is there by the time a process of the module runs (a spawn, a restore, a migration
+     * arriving). Returns at once.
+     */
+    public void prepare(CompiledModule module) {
+        compiledOrStart(module);
+    }
+
+    /**
+     * Forgets {@code moduleSha256}'s code, here and on disk (the module itself is gone); instances
+     * running keep theirs.
+     */
+    public void forget(byte[] moduleSha256) {
+        synchronized (this) {
+            entries.remove(HexFormat.of().formatHex(moduleSha256));
+        }
+        if (disk != null) {
+            disk.delete(moduleSha256);
+        }
+    }
+
+    /** Stops the background compiler, letting a compile under way finish and be stored. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (compiler instanceof ExecutorService background) {
+            background.shutdown();
+            try {
+                background.awaitTermination(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Modules compiled to class files so far, each counted once made (and stored); not reads from disk, not cache hits. */
+    public int compilations() {
         return compilations.get();
     }
 
     /** Modules whose code came from the disk cache. */
-    int diskLoads() {
+    public int diskLoads() {
         return diskLoads.get();
     }
 
@@ -148,20 +222,23 @@ final class JitCache {
                 }
             }
         }
-        compilations.incrementAndGet();
-        JitCompiler.Generated g = JitCompiler.generate(module);
-        if (g == null) {
-            return null;
-        }
-        JitCompiler.JitModule jm = JitCompiler.load(g);
-        if (disk != null) {
-            try {
-                disk.store(module.sha256(), g);
-            } catch (IOException | RuntimeException e) {
-                // a full or read-only disk costs the next JVM a compile, nothing more
+        try {
+            JitCompiler.Generated g = JitCompiler.generate(module);
+            if (g == null) {
+                return null;
             }
+            JitCompiler.JitModule jm = JitCompiler.load(g);
+            if (disk != null) {
+                try {
+                    disk.store(module.sha256(), g);
+                } catch (IOException | RuntimeException e) {
+                    // a full or read-only disk costs the next JVM a compile, nothing more
+                }
+            }
+            return jm;
+        } finally {
+            compilations.incrementAndGet(); // after the store: a count seen means the file is there
         }
-        return jm;
     }
 
     /** Drops least recently used finished entries until the bounds hold. */

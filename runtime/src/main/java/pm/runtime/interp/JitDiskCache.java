@@ -108,6 +108,18 @@ final class JitDiskCache {
         }
     }
 
+    /** Deletes the module's code, of every compiler build; a file that cannot be deleted is left (it is only ever read whole). */
+    void delete(byte[] moduleSha256) {
+        String prefix = HexFormat.of().formatHex(moduleSha256) + "-";
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files.filter(f -> f.getFileName().toString().startsWith(prefix))::iterator) {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            // kept; the next sweep tries again
+        }
+    }
+
     Path file(byte[] moduleSha256) {
         return dir.resolve(HexFormat.of().formatHex(moduleSha256) + "-" + fingerprint + ".jit");
     }

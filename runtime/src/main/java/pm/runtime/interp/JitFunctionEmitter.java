@@ -97,6 +97,7 @@ final class JitFunctionEmitter {
     private final int tmpLong;
     private final int tmpArray;
     private final int tmpInt;
+    private final int markedPage; // see JitMemoryEmitter.Slots
     private final int tmpAddr;
     private final int spillBase;
     private final int frameWeight;
@@ -197,7 +198,8 @@ final class JitFunctionEmitter {
         this.tmpArray = top + 7;
         this.tmpInt = top + 8;
         this.tmpAddr = top + 9;
-        this.spillBase = top + 11;
+        this.markedPage = top + 11;
+        this.spillBase = top + 12;
         this.frameWeight = 8 * (spillBase + 4 * (code.maxOperandHeight + 2)) + 128;
     }
 
@@ -261,7 +263,7 @@ final class JitFunctionEmitter {
         safepoints = new JitSafepoints(mv, typeStack, deferred, index, shared,
                 new JitSafepoints.Slots(ctxSlot, fuelSlot, tmpArray, tmpLong, spillBase));
         memory = new JitMemoryEmitter(mv, typeStack, compact, jc.storeBarrier, deferred,
-                new JitMemoryEmitter.Slots(memSlot, dirtySlot, sizeSlot, tmpAddr, tmpLong, tmpInt));
+                new JitMemoryEmitter.Slots(memSlot, dirtySlot, sizeSlot, tmpAddr, tmpLong, tmpInt, markedPage));
         // prologue: count the frame, zero the locals, load fuel and memory; a region is no wasm frame
         // and gets its locals from the function
         counters(region == null ? 1 : 0, frameWeight);
@@ -420,6 +422,8 @@ final class JitFunctionEmitter {
         mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
         mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "memSize", "I");
         mv.visitVarInsn(Opcodes.ISTORE, sizeSlot);
+        mv.visitInsn(Opcodes.ICONST_M1);
+        mv.visitVarInsn(Opcodes.ISTORE, markedPage);
     }
 
     private void storeFuel() {

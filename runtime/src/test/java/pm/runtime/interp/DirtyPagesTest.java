@@ -19,7 +19,9 @@ class DirtyPagesTest {
             + " (func (export \"load\") (param i32) (result i64) (i64.load (local.get 0)))"
             + " (func (export \"fill\") (param i32 i32) (memory.fill (local.get 0) (i32.const 7) (local.get 1)))"
             + " (func (export \"copy\") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))"
-            + " (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0))))";
+            + " (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0)))"
+            + " (func (export \"two\") (param i32 i32) (i64.store (local.get 0) (i64.const 1)) (i64.store (local.get 1) (i64.const 2)))"
+            + " (func (export \"forever\") (param i32) (loop (i32.store (local.get 0) (i32.const 3)) (br 0))))";
 
     private final Instance instance = Instance.instantiate(CompiledModule.compile(Wat.toWasm(MODULE)), Imports.none(),
             new Store(), Limits.DEFAULT);
@@ -76,6 +78,34 @@ class DirtyPagesTest {
         assertThatThrownBy(() -> after(compiled, "i32", 4 * 65536 - 3)).isInstanceOf(TrapException.class);
         assertThat(instance.memory().takeDirtyPages()).isEqualTo(new BitSet());
         assertThat(((WasmFunction) instance.function("i64")).jit).isNotNull();
+    }
+
+    @Test
+    void aCompiledStoreAfterAnotherMarksEveryPageItsBytesLandInToo() {
+        Machine compiled = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.COMPILED);
+        assertThat(after(compiled, "two", 100, 200)).isEqualTo(pages(0));
+        assertThat(after(compiled, "two", 100, 65536 + 8)).isEqualTo(pages(0, 1));
+        // the second store ends in the page the first marked, and starts in the one before it
+        assertThat(after(compiled, "two", 2 * 65536, 2 * 65536 - 4)).isEqualTo(pages(1, 2));
+        assertThat(after(compiled, "two", 65536 - 4, 65536 + 100)).isEqualTo(pages(0, 1));
+        assertThat(after(compiled, "two", 3 * 65536 + 8, 8)).isEqualTo(pages(0, 3));
+    }
+
+    @Test
+    void aCompiledLoopResumedAfterItsPagesWereTakenMarksThemAgain() {
+        Machine compiled = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.COMPILED);
+        // each slice ends while the loop writes page 1, and its mark is taken before the next: a
+        // resumed method that still thought page 1 marked would never mark it again
+        compiled.start(instance.function("forever"), 65536 + 40);
+        assertThat(compiled.run(10_000)).isEqualTo(Machine.RunResult.OUT_OF_FUEL);
+        instance.memory().takeDirtyPages();
+
+        for (int slice = 0; slice < 3; slice++) {
+            assertThat(compiled.run(10_000)).isEqualTo(Machine.RunResult.OUT_OF_FUEL);
+            assertThat(instance.memory().takeDirtyPages()).as("slice " + slice).isEqualTo(pages(1));
+        }
+        assertThat(compiled.jitResumes).as("the loop re-entered compiled code").isPositive();
+        compiled.abort();
     }
 
     @Test

@@ -112,6 +112,77 @@ class JitCacheTest {
         assertThat(new JitDiskCache(dir).load(m.sha256())).isPresent();
     }
 
+    @Test
+    void aModuleCompiledAgainstACacheHasItsCodeMadeThereAndRestartsFromItsDirectory() throws Exception {
+        byte[] lcg = GuestRun.wasm("lcg");
+        try (JitCache cache = JitCache.inDirectory(dir.resolve("code"))) {
+            CompiledModule m = CompiledModule.compile(lcg, cache);
+
+            assertThat(runs(m, Machine.Tier.COMPILED)).isEqualTo(GuestRun.expected("lcg"));
+            assertThat(cache.compilations()).isEqualTo(1);
+        }
+        try (JitCache restarted = JitCache.inDirectory(dir.resolve("code"))) {
+            CompiledModule m = CompiledModule.compile(lcg, restarted);
+            restarted.prepare(m);
+
+            assertThat(runs(m, Machine.Tier.COMPILED)).isEqualTo(GuestRun.expected("lcg"));
+            assertThat(restarted.compilations()).isZero();
+            assertThat(restarted.diskLoads()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aClosedCacheStartsNoCompileAndItsModulesRunInterpreted() throws Exception {
+        JitCache cache = JitCache.inDirectory(dir);
+        cache.close();
+        cache.close(); // idempotent
+        CompiledModule lcg = CompiledModule.compile(GuestRun.wasm("lcg"), cache);
+
+        cache.prepare(lcg);
+
+        assertThat(runs(lcg, Machine.Tier.AUTO)).isEqualTo(GuestRun.expected("lcg"));
+        assertThat(cache.compilations()).isZero();
+    }
+
+    @Test
+    void aForgottenModuleIsGoneFromDiskToo() throws Exception {
+        CompiledModule m = module(1);
+        try (JitCache cache = JitCache.inDirectory(dir)) {
+            cache.compiled(m);
+            cache.forget(m.sha256());
+        }
+        try (JitCache restarted = JitCache.inDirectory(dir)) {
+            restarted.compiled(m);
+
+            assertThat(restarted.diskLoads()).isZero();
+            assertThat(restarted.compilations()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aDirectoryThatIsAFileIsRefused() throws Exception {
+        Path file = Files.writeString(dir.resolve("code"), "x");
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> JitCache.inDirectory(file))
+                .isInstanceOf(java.io.IOException.class);
+    }
+
+    /** The output of lcg run to its end in a fresh instance of {@code module}, in {@code tier}. */
+    private static String runs(CompiledModule module, Machine.Tier tier) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        pm.runtime.wasi.WasiSession session = pm.runtime.wasi.WasiSession.builder().args(java.util.List.of("lcg"))
+                .stdout(out::write).build();
+        Instance instance = Instance.instantiate(module, new pm.runtime.wasi.WasiPreview1(session).imports(), new Store(),
+                Limits.DEFAULT);
+        Machine machine = new Machine(instance.store(), Limits.DEFAULT.withTier(tier));
+        try {
+            machine.invoke(instance.function("_start"));
+        } catch (pm.runtime.wasi.ProcessExit e) {
+            assertThat(e.status()).isZero();
+        }
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** A small module of its own hash: {@code n} is a constant in its code. */
     private static CompiledModule module(int n) {
         return CompiledModule.compile(Wat.toWasm("(module (func (export \"f\") (param i32) (result i32)"
