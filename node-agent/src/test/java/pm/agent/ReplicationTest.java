@@ -109,8 +109,8 @@ class ReplicationTest {
 
     @Test
     void pushesOfOneProcessThatCrossEachSucceedAndTheReplicaKeepsAllItsOutput() throws Exception {
-        // Long enough for eight rounds however fast the tier runs it, and frozen while its pushes cross (run
-        // compiled, it ended mid-test, and an ended process pushes no checkpoint).
+        // Long enough for eight rounds however fast the tier runs it, and frozen while its pushes cross (it
+        // ended mid-test once the compiled tier became the default, and an ended process pushes no checkpoint).
         ProcessSpec spec = Agents.counter(4_000, 10_000, 4 << 20, 64 << 10);
         String reference = Agents.reference(spec);
         owner.spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
