@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import pm.deploy.ChildJvm;
 import pm.deploy.LocalCluster;
+import pm.v1.CheckpointRequest;
 import pm.v1.ListRequest;
 import pm.v1.NodeAgentGrpc;
 import pm.v1.ProcessInfo;
@@ -58,6 +59,12 @@ final class AgentProbe implements AutoCloseable {
             mine.put(p.getProcessId(), p);
         }
         return mine;
+    }
+
+    /** Asks {@code agent} itself for an incremental checkpoint of {@code processId}, as a leader's call does. */
+    void checkpoint(ChildJvm agent, String processId) {
+        stub(agent).withDeadlineAfter(30, TimeUnit.SECONDS)
+                .checkpoint(CheckpointRequest.newBuilder().setProcessId(processId).setIncremental(true).build());
     }
 
     Optional<ProcessInfo> find(ChildJvm agent, String processId) {
