@@ -58,7 +58,7 @@ final class AgentRecovery {
                     host.forget(r.getProcessId()); // removed (or recovered elsewhere) while this agent was away
                     return;
                 }
-                host.adoptEnded(r);
+                host.ended().adopt(r);
             }
             case DISPOSITION_OWNED, DISPOSITION_SUSPENDED, DISPOSITION_PREPARED -> {
                 if (r.getDisposition() != ProcessRecord.Disposition.DISPOSITION_PREPARED && !ownership.owns(r.getProcessId(), r.getEpoch())) {
@@ -74,7 +74,7 @@ final class AgentRecovery {
                 // Output resumes where the state it restarts from left the log.
                 long logOffset = r.hasStaged() ? r.getStaged().getLogOffset() : latestLogOffset(r);
                 HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module,
-                        host.newLog(r.getProcessId(), logOffset), r.getEpoch(), initial, host.clustered());
+                        host.logs().starting(r.getProcessId(), logOffset), r.getEpoch(), initial, host.clustered());
                 h.fileInputs = r.getFileInputsList();
                 h.lock.lock();
                 try {
@@ -89,7 +89,7 @@ final class AgentRecovery {
                     if (r.hasStaged()) {
                         host.restoreFromStaging(h, r.getStaged(), prepared || r.getFrozen());
                     } else {
-                        host.restoreLatestOrRestart(h, prepared || r.getFrozen());
+                        host.checkpoints().restoreLatestOrRestart(h, prepared || r.getFrozen());
                     }
                     if (prepared) {
                         h.preparedHere();

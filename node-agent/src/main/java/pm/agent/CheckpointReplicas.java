@@ -99,7 +99,7 @@ final class CheckpointReplicas {
         pm.v1.EndedReplica copy;
         h.lock.lock();
         try {
-            copy = host.endedCopy(h);
+            copy = host.ended().copy(h);
         } finally {
             h.lock.unlock();
         }
@@ -303,7 +303,7 @@ final class CheckpointReplicas {
         for (CheckpointRecord r : host.stores().list(key(query.getProcessId()))) {
             b.addCheckpointIds(r.checkpointId());
         }
-        pm.agent.store.LogSegments log = host.replicaLog(query.getProcessId());
+        pm.agent.store.LogSegments log = host.logs().replica(query.getProcessId());
         b.setLogEnd(log.end());
         log.close();
         return b.build();
@@ -331,7 +331,7 @@ final class CheckpointReplicas {
                 dropped++;
             }
         }
-        for (pm.v1.EndedReplica copy : host.endedReplicas().all()) {
+        for (pm.v1.EndedReplica copy : host.ended().replicas().all()) {
             String id = copy.getRecord().getProcessId();
             boolean named = records.apply(id)
                     .map(r -> r.getEndedCopyNodesList().contains(host.node()) && !r.getOwner().equals(host.node()))
@@ -347,8 +347,8 @@ final class CheckpointReplicas {
     /** Forgets the replica of {@code processId}, if any. */
     ReplicaStored drop(String processId) {
         host.stores().delete(key(processId));
-        host.endedReplicas().drop(processId);
-        host.replicaLog(processId).delete();
+        host.ended().replicas().drop(processId);
+        host.logs().replica(processId).delete();
         return ReplicaStored.newBuilder().setProcessId(processId).build();
     }
 
@@ -390,7 +390,7 @@ final class CheckpointReplicas {
                             putImage();
                             pm.v1.LogChunk c = frame.getLog();
                             if (log == null) {
-                                log = host.replicaLog(begin.getProcessId());
+                                log = host.logs().replica(begin.getProcessId());
                             }
                             byte[] data = c.getData().toByteArray();
                             log.append(c.getStream(), c.getOffset(), data, 0, data.length);
@@ -428,7 +428,7 @@ final class CheckpointReplicas {
                 }
                 begin = b;
                 if (b.hasEnded()) {
-                    host.replicaLog(b.getProcessId()).delete(); // all its output follows
+                    host.logs().replica(b.getProcessId()).delete(); // all its output follows
                 }
             }
 
@@ -519,7 +519,7 @@ final class CheckpointReplicas {
                             + record.getProcessId() + ", not " + begin.getProcessId());
                 }
                 host.factory().requireInputs(record.getSpec(), record.getFileInputsList());
-                host.endedReplicas().keep(copy.build());
+                host.ended().replicas().keep(copy.build());
                 out.onNext(ReplicaStored.newBuilder().setProcessId(begin.getProcessId()).build());
                 out.onCompleted();
             }

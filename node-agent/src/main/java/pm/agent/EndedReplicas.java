@@ -27,7 +27,7 @@ final class EndedReplicas {
 
     /** Keeps the copy of a process that ended on another node, in place of any checkpoint replica of it. */
     void keep(EndedReplica copy) {
-        String name = ProcessHost.fileName(copy.getRecord().getProcessId());
+        String name = ProcessLogs.fileName(copy.getRecord().getProcessId());
         files.delete(name);
         if (copy.hasFiles()) {
             files.put(name, copy.getFiles());
@@ -43,15 +43,15 @@ final class EndedReplicas {
     }
 
     Optional<EndedReplica> get(String processId) {
-        return ends.get(ProcessHost.fileName(processId));
+        return ends.get(ProcessLogs.fileName(processId));
     }
 
     Optional<FileSystemState> files(String processId) {
-        return files.get(ProcessHost.fileName(processId));
+        return files.get(ProcessLogs.fileName(processId));
     }
 
     void drop(String processId) {
-        ends.delete(ProcessHost.fileName(processId));
-        files.delete(ProcessHost.fileName(processId));
+        ends.delete(ProcessLogs.fileName(processId));
+        files.delete(ProcessLogs.fileName(processId));
     }
 }

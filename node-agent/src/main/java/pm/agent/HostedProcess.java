@@ -192,4 +192,21 @@ final class HostedProcess {
         }
         return b.build();
     }
+
+    /** Its record as kept on disk, with {@code disposition}: spec, epoch, log offset, frozen, inputs, and a staged final frame. */
+    pm.v1.ProcessRecord record(pm.v1.ProcessRecord.Disposition disposition) {
+        pm.v1.ProcessRecord.Builder b = pm.v1.ProcessRecord.newBuilder()
+                .setProcessId(id)
+                .setSpec(spec)
+                .setEpoch(epoch)
+                .setDisposition(disposition)
+                .setLogOffset(log.end())
+                .setFrozen(is(ProcessState.PROCESS_STATE_FROZEN))
+                .addAllFileInputs(fileInputs);
+        pm.v1.TransferFinal s = staged;
+        if (s != null) {
+            b.setStaged(s);
+        }
+        return b.build();
+    }
 }

@@ -314,7 +314,7 @@ final class MigrationTarget {
                 throw new pm.runtime.StateFormatException("migration state corrupt: " + e.getMessage(), e);
             }
             logSoFar.addAll(f.getLogTailList());
-            ProcessLog log = host.arrivingLog(begin.getProcessId(), logSoFar, f.getLogOffset());
+            ProcessLog log = host.logs().arriving(begin.getProcessId(), logSoFar, f.getLogOffset());
             HostedProcess h = new HostedProcess(begin.getProcessId(), begin.getSpec(), module, log, begin.getEpoch(),
                     ProcessState.PROCESS_STATE_PREPARED, host.clustered());
             h.fileInputs = begin.getFileInputsList();

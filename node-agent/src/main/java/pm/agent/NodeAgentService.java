@@ -237,7 +237,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     public void exportImage(ExportRequest request, StreamObserver<ImageChunk> out) {
         ServerCallStreamObserver<ImageChunk> call = (ServerCallStreamObserver<ImageChunk>) out;
         try (OutputStream chunks = new ChunkSender(call)) {
-            host.export(admitted(request.getProcessId()), chunks);
+            host.images().export(admitted(request.getProcessId()), chunks);
         } catch (IOException | RuntimeException e) {
             out.onError(StatusMapping.toStatus(e));
             return;
@@ -355,7 +355,7 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
                         for (ByteString p : parts) {
                             streams.add(p.newInput());
                         }
-                        return host.importImage(header.getProcessId(), spec.build(), "",
+                        return host.images().importImage(header.getProcessId(), spec.build(), "",
                                 new SequenceInputStream(Collections.enumeration(streams)), startEpoch(header.getProcessId()),
                                 header.getLogTailList(), header.getLogOffset());
                     });
@@ -499,9 +499,9 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     @Override
     public void adopt(pm.v1.AdoptRequest request, StreamObserver<ProcessInfo> out) {
         unary(out, () -> switch (request.getState()) {
-            case PROCESS_STATE_EXITED, PROCESS_STATE_FAILED -> host.adoptEndedReplica(id(request.getProcessId()),
+            case PROCESS_STATE_EXITED, PROCESS_STATE_FAILED -> host.ended().adoptReplica(id(request.getProcessId()),
                     startEpoch(request.getProcessId()));
-            default -> host.adoptReplica(id(request.getProcessId()), request.getCheckpointId(), request.getState(),
+            default -> host.images().adoptReplica(id(request.getProcessId()), request.getCheckpointId(), request.getState(),
                     startEpoch(request.getProcessId()));
         });
     }

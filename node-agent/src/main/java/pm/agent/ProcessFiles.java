@@ -139,13 +139,13 @@ final class ProcessFiles {
             }
             try {
                 WasiProcess p = h.process;
-                FileSystem fs = p != null ? p.session().preopen(ProcessFactory.DATA_DIR) : host.endedFileSystem(h);
+                FileSystem fs = p != null ? p.session().preopen(ProcessFactory.DATA_DIR) : host.ended().fileSystem(h);
                 if (fs == null) {
                     throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " has no /data here");
                 }
                 T result = use.apply(fs);
                 if (changes && h.hasEnded()) {
-                    host.keepEnded(h); // what was copied in outlives a restart too
+                    host.ended().keep(h); // what was copied in outlives a restart too
                 } else if (changes) {
                     h.fileInputs = ProcessFactory.refs(fs); // paused: its next image may name what was copied in
                 }

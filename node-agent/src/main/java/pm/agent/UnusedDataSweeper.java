@@ -67,7 +67,7 @@ final class UnusedDataSweeper {
         for (ProcessRecord record : checkpointRecords()) {
             add(live, record.getSpec().getModuleSha256());
         }
-        for (pm.v1.EndedReplica copy : host.endedReplicas().all()) {
+        for (pm.v1.EndedReplica copy : host.ended().replicas().all()) {
             add(live, copy.getRecord().getSpec().getModuleSha256());
         }
         return live;
@@ -82,7 +82,7 @@ final class UnusedDataSweeper {
         for (ProcessRecord record : checkpointRecords()) {
             add(live, record.getSpec(), record.getFileInputsList());
         }
-        for (pm.v1.EndedReplica copy : host.endedReplicas().all()) {
+        for (pm.v1.EndedReplica copy : host.ended().replicas().all()) {
             add(live, copy.getRecord().getSpec(), copy.getRecord().getFileInputsList());
         }
         return live;
