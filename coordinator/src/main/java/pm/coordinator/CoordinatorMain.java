@@ -9,6 +9,7 @@ import picocli.CommandLine.Option;
 import pm.common.cluster.ClusterLayout;
 import pm.common.cluster.ParentWatch;
 import pm.common.cli.DaemonLauncher;
+import pm.common.cli.LoggingOptions;
 import pm.common.cli.NetworkOptions;
 import pm.common.cli.TlsOptions;
 import pm.common.cli.ZooKeeperOptions;
@@ -39,6 +40,9 @@ public final class CoordinatorMain implements Callable<Integer> {
 
     @Mixin
     TlsOptions tls;
+
+    @Mixin
+    LoggingOptions logging;
 
     @Option(names = "--agent-deadline-ms", paramLabel = "MS", defaultValue = "600000",
             description = "How long one call to an agent may take, a migration's pre-copy included (default: ${DEFAULT-VALUE}).")
@@ -81,6 +85,7 @@ public final class CoordinatorMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        logging.apply();
         if (cluster.zookeeper() == null) {
             throw new IllegalArgumentException("--zookeeper is required: the coordinator keeps the cluster's state there");
         }

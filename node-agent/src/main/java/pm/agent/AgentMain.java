@@ -12,6 +12,7 @@ import pm.common.cluster.ParentWatch;
 import pm.agent.store.crypto.ClusterKeys;
 import pm.agent.store.crypto.KeyFileException;
 import pm.common.cli.DaemonLauncher;
+import pm.common.cli.LoggingOptions;
 import pm.common.cli.NetworkOptions;
 import pm.common.cli.TlsOptions;
 import pm.common.cli.ZooKeeperOptions;
@@ -39,6 +40,9 @@ public final class AgentMain implements Callable<Integer> {
 
     @Mixin
     TlsOptions tls;
+
+    @Mixin
+    LoggingOptions logging;
 
     @Option(names = "--image-key", paramLabel = "FILE",
             description = "The cluster's image key ring (pm certs init makes one): checkpoints, replicas, staging and exports sealed"
@@ -103,6 +107,7 @@ public final class AgentMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        logging.apply();
         GrpcTransport transport = tls.transport("agent " + name, Set.of(Role.NODE), System.err);
         AgentConfig config = AgentConfig.defaults(name, data).withNetwork(network.settings()).withTransport(transport)
                 .withWorkers(workers).withProcessDefaults(fuelPerSlice, fsBytes, logRetainBytes, maxMessageBytes)

@@ -224,8 +224,10 @@ final class MigrationSource {
         }
         long downtime = resumed - freezeStart;
         long total = System.nanoTime() - t0;
-        LOG.info(String.format("migration %s of %s: %s, commit point and target resumed %.1f ms: downtime %.1f ms", migrationId, h.id,
-                phases, (resumed - decided) / 1e6, downtime / 1e6));
+        LOG.atInfo().addKeyValue("process", h.id).addKeyValue("migration", migrationId)
+                .addKeyValue("downtime_ms", String.format("%.1f", downtime / 1e6))
+                .log(String.format("migrated out: %s, commit point and target resumed %.1f ms: downtime %.1f ms", phases,
+                        (resumed - decided) / 1e6, downtime / 1e6));
         metrics.migratedOut(downtime, total);
         return result.setDowntimeMicros(downtime / 1000).setTotalMicros(total / 1000).build();
     }
@@ -242,8 +244,8 @@ final class MigrationSource {
         }
         boolean told = commitPoint(migrationId, p, tellTarget);
         dropCopy(migrationId, p, told);
-        LOG.info("migration " + migrationId + " of " + p.process.id + ": committed; handed off to " + p.target
-                + " after epoch " + p.process.epoch);
+        LOG.atInfo().addKeyValue("process", p.process.id).addKeyValue("migration", migrationId).addKeyValue("epoch", p.process.epoch)
+                .log("migration committed; handed off to {}", p.target);
         return p.process;
     }
 
@@ -291,7 +293,8 @@ final class MigrationSource {
         } finally {
             h.lock.unlock();
         }
-        LOG.info("migration " + migrationId + " of " + h.id + ": aborted; runs on here at epoch " + h.epoch);
+        LOG.atInfo().addKeyValue("process", h.id).addKeyValue("migration", migrationId).addKeyValue("epoch", h.epoch)
+                .log("migration aborted; runs on here");
         host.runsAgain(h);
         return h;
     }

@@ -85,7 +85,8 @@ final class MigrationTarget {
         try {
             boolean frozen = p.staged.getFrozen();
             h.scheduled(frozen);
-            LOG.info("migration " + migrationId + " of " + h.id + ": committed; runs here at epoch " + h.epoch);
+            LOG.atInfo().addKeyValue("process", h.id).addKeyValue("migration", migrationId).addKeyValue("epoch", h.epoch)
+                    .log("migration committed; runs here");
             host.runsAgain(h);
             // Off the downtime path: until this record is on disk, a restart finds the PREPARED one and
             // asks the source, whose HANDED_OFF record already says the migration committed.
@@ -112,8 +113,8 @@ final class MigrationTarget {
         if (p == null) {
             throw new AgentException(AgentException.Reason.NOT_FOUND, "no prepared migration " + migrationId + " on this agent");
         }
-        LOG.info("migration " + migrationId + " of " + p.process.id + ": aborted; the copy prepared at epoch "
-                + p.process.epoch + " is dropped");
+        LOG.atInfo().addKeyValue("process", p.process.id).addKeyValue("migration", migrationId).addKeyValue("epoch", p.process.epoch)
+                .log("migration aborted; the copy prepared here is dropped");
         HostedProcess h = p.process;
         h.lock.lock();
         try {
@@ -340,9 +341,9 @@ final class MigrationTarget {
                     h.staged = staged;
                     host.record(h, ProcessRecord.Disposition.DISPOSITION_PREPARED, begin.getMigrationId(), begin.getSource(),
                             f.getFrozen());
-                    LOG.info(String.format("migration %s of %s: restore %.1f ms, then staged pages forced %.1f ms, PREPARED record %.1f ms",
-                            begin.getMigrationId(), h.id, (restored - t0) / 1e6, (forced - restored) / 1e6,
-                            (System.nanoTime() - forced) / 1e6));
+                    LOG.atInfo().addKeyValue("process", h.id).addKeyValue("migration", begin.getMigrationId())
+                            .log(String.format("migration prepared: restore %.1f ms, then staged pages forced %.1f ms, PREPARED record %.1f ms",
+                                    (restored - t0) / 1e6, (forced - restored) / 1e6, (System.nanoTime() - forced) / 1e6));
                     host.scheduleParked(h);
                 } catch (IOException e) {
                     host.drop(h);

@@ -45,12 +45,16 @@ public final class GrpcTransport {
         return tls;
     }
 
-    /** A server on {@code address} that admits each call by {@code policy} (all of them when insecure). */
+    /**
+     * A server on {@code address} that admits each call by {@code policy} (all of them when insecure) and
+     * logs what each call is about ({@link pm.common.logging.CallLogContext}).
+     */
     public NettyServerBuilder server(InetSocketAddress address, AccessPolicy policy) {
         ServerCredentials credentials = tls == null ? InsecureServerCredentials.create() : tls.serverCredentials();
         NettyServerBuilder builder = NettyServerBuilder.forAddress(address, credentials)
                 .permitKeepAliveTime(KEEPALIVE_SECONDS / 2, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true);
+                .permitKeepAliveWithoutCalls(true)
+                .intercept(new pm.common.logging.CallLogContext());
         if (tls != null) {
             builder.intercept(new RoleAuthorizer(policy));
         }

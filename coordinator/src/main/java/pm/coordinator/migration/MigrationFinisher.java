@@ -71,7 +71,8 @@ public final class MigrationFinisher {
             StatusRuntimeException s = e.getCause() instanceof StatusRuntimeException sre ? sre
                     : io.grpc.Status.fromThrowable(e.getCause()).asRuntimeException();
             if (!AgentCall.notFound(s) && !AgentCall.unreachable(s)) {
-                LOG.warn("source " + j.getSource() + " refused to commit " + j.getMigrationId(), s);
+                LOG.atWarn().addKeyValue("process", j.getProcessId()).addKeyValue("migration", j.getMigrationId()).setCause(s)
+                        .log("source {} refused to commit the migration", j.getSource());
             }
             // NOT_FOUND: it committed already; unreachable: the target was told all the same
         }
@@ -188,7 +189,8 @@ public final class MigrationFinisher {
             return true;
         } catch (StatusRuntimeException e) {
             if (!AgentCall.notFound(e)) {
-                LOG.warn("node " + node.getName() + " could not abort " + j.getMigrationId() + ": " + e.getStatus());
+                LOG.atWarn().addKeyValue("process", j.getProcessId()).addKeyValue("migration", j.getMigrationId())
+                        .log("node {} could not abort the migration: {}", node.getName(), e.getStatus());
             }
             return false;
         }

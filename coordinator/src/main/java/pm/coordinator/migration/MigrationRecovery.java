@@ -46,7 +46,8 @@ public final class MigrationRecovery {
                     left++;
                 }
             } catch (RuntimeException e) {
-                LOG.warn("could not settle migration " + j.getMigrationId() + "; trying again later", e);
+                LOG.atWarn().addKeyValue("process", j.getProcessId()).addKeyValue("migration", j.getMigrationId()).setCause(e)
+                        .log("could not settle the migration; trying again later");
                 left++;
             }
         }

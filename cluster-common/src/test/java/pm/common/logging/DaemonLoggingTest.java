@@ -1,0 +1,66 @@
+package pm.common.logging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/** The daemons' two log formats, as a daemon's stderr shows them: one text line or one JSON object per event. */
+class DaemonLoggingTest {
+    private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggingTest.class);
+    private final PrintStream stderr = System.err;
+
+    @AfterEach
+    void restore() {
+        System.setErr(stderr);
+        DaemonLogging.use(DaemonLogging.Format.TEXT);
+        MDC.clear();
+    }
+
+    private List<String> linesLogged(DaemonLogging.Format format) {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        DaemonLogging.use(format);
+        MDC.put("epoch", "7");
+        LOG.atInfo().addKeyValue("process", "p-1").addKeyValue("migration", "m-9").log("migration committed; runs here");
+        LOG.info("a line with \"quotes\" and a\nnewline");
+        System.err.flush();
+        return captured.toString(StandardCharsets.UTF_8).lines().toList();
+    }
+
+    @Test
+    void textLinesCarryTheEventsKeyValuesAndTheCallsContext() {
+        List<String> lines = linesLogged(DaemonLogging.Format.TEXT);
+        assertThat(lines.get(0)).contains("INFO", "DaemonLoggingTest - migration committed; runs here",
+                "process=\"p-1\"", "migration=\"m-9\"", "epoch=7");
+        assertThat(lines.get(1)).doesNotContain("=").endsWith("a line with \"quotes\" and a");
+    }
+
+    @Test
+    void jsonIsOneObjectPerEventWithItsKeyValuesAndTheCallsContext() {
+        List<String> lines = linesLogged(DaemonLogging.Format.JSON);
+        assertThat(lines).hasSize(2);
+        com.google.gson.JsonObject first = com.google.gson.JsonParser.parseString(lines.get(0)).getAsJsonObject();
+        assertThat(first.get("level").getAsString()).isEqualTo("INFO");
+        assertThat(first.get("loggerName").getAsString()).isEqualTo(DaemonLoggingTest.class.getName());
+        assertThat(first.get("message").getAsString()).isEqualTo("migration committed; runs here");
+        assertThat(first.get("mdc").getAsJsonObject().get("epoch").getAsString()).isEqualTo("7");
+        assertThat(first.get("kvpList").toString()).contains("\"process\":\"p-1\"", "\"migration\":\"m-9\"");
+        com.google.gson.JsonObject second = com.google.gson.JsonParser.parseString(lines.get(1)).getAsJsonObject();
+        assertThat(second.get("message").getAsString()).isEqualTo("a line with \"quotes\" and a\nnewline");
+    }
+
+    @Test
+    void anUnknownFormatIsAUsageError() {
+        assertThatThrownBy(() -> DaemonLogging.Format.parse("xml")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("--log-format is text or json, not 'xml'");
+    }
+}
