@@ -89,7 +89,7 @@ public final class CoordinatorMain implements Callable<Integer> {
         if (cluster.zookeeper() == null) {
             throw new IllegalArgumentException("--zookeeper is required: the coordinator keeps the cluster's state there");
         }
-        GrpcTransport transport = tls.transport("coordinator " + name, Set.of(Role.NODE), System.err);
+        GrpcTransport transport = tls.transport("coordinator " + name, Set.of(Role.NODE));
         RebalanceSettings rebalance = RebalanceSettings.DEFAULTS.withInterval(Duration.ofMillis(rebalanceIntervalMillis));
         if (rebalanceThreshold != null) {
             rebalance = rebalance.withThreshold(rebalanceThreshold);
@@ -109,6 +109,8 @@ public final class CoordinatorMain implements Callable<Integer> {
                 .withKeepEnded(Duration.ofHours(keepEndedHours));
         CoordinatorServer server = new CoordinatorServer(config, fault).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-coordinator-shutdown"));
+        org.slf4j.LoggerFactory.getLogger(CoordinatorMain.class).atInfo().addKeyValue("node", name).addKeyValue("address", server.address())
+                .log("coordinator started: ZooKeeper {}", cluster.zookeeper());
         System.out.println("coordinator " + name + " listening on " + server.address() + " metrics " + server.metricsPort());
         System.out.flush();
         if (exitWithStdin) {

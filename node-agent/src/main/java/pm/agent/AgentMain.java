@@ -108,7 +108,7 @@ public final class AgentMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         logging.apply();
-        GrpcTransport transport = tls.transport("agent " + name, Set.of(Role.NODE), System.err);
+        GrpcTransport transport = tls.transport("agent " + name, Set.of(Role.NODE));
         AgentConfig config = AgentConfig.defaults(name, data).withNetwork(network.settings()).withTransport(transport)
                 .withWorkers(workers).withProcessDefaults(fuelPerSlice, fsBytes, logRetainBytes, maxMessageBytes)
                 .withFaultPoint(faultPoint).withInputGrace(java.time.Duration.ofMinutes(inputGraceMinutes))
@@ -126,6 +126,8 @@ public final class AgentMain implements Callable<Integer> {
         }
         NodeAgentServer server = new NodeAgentServer(config).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-agent-shutdown"));
+        org.slf4j.LoggerFactory.getLogger(AgentMain.class).atInfo().addKeyValue("node", name).addKeyValue("address", server.address())
+                .log("agent started: tier {}, {}", config.tier(), config.cluster() == null ? "standalone" : "member of " + cluster.zookeeper());
         System.out.println("agent " + name + " listening on " + server.address() + " metrics " + server.metricsPort());
         System.out.flush();
         if (exitWithStdin) {

@@ -1,6 +1,5 @@
 package pm.common.cli;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Set;
@@ -26,14 +25,15 @@ public final class TlsOptions {
 
     /**
      * The transport these flags ask for, after checking the files (valid now, issued by the CA, role one of
-     * {@code roles}); {@code --insecure} prints a warning on {@code err}. Throws {@link SecurityConfigException}.
+     * {@code roles}); {@code --insecure} logs a warning. Throws {@link SecurityConfigException}.
      */
-    public GrpcTransport transport(String daemon, Set<Role> roles, PrintStream err) {
+    public GrpcTransport transport(String daemon, Set<Role> roles) {
         if (insecure) {
             if (ca != null || cert != null || key != null) {
                 throw new SecurityConfigException("--insecure and --ca/--cert/--key exclude each other");
             }
-            err.println("WARNING: " + daemon + " runs with --insecure: plaintext, and anyone who can reach its ports may act on the cluster");
+            org.slf4j.LoggerFactory.getLogger(TlsOptions.class)
+                    .warn("{} runs with --insecure: plaintext, and anyone who can reach its ports may act on the cluster", daemon);
             return GrpcTransport.insecure();
         }
         if (ca == null || cert == null || key == null) {

@@ -109,6 +109,7 @@ class DaemonStartupErrorsTest {
         assertRefused(agent(node, "--workers", "many"), "--workers", "many");
         assertRefused(agent(node, "--no-such-flag"), "--no-such-flag");
         assertRefused(agent(node, "--tier", "fast"), "unknown tier \"fast\"", "interp, compiled or auto");
+        assertRefused(agent(node, "--log-format", "xml"), "--log-format is text or json, not 'xml'");
         assertRefused(agent(node, "--bind", "0.0.0.0"), "--bind 0.0.0.0", "--advertise");
         assertRefused(agent(node, "--zookeeper", "127.0.0.1:1"), "--zk-secret is required");
         Outcome coordinator = run(new CoordinatorMain(), "pm coordinator", List.of("--port", Integer.toString(port), "--insecure"));
