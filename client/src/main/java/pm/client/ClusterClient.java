@@ -1,6 +1,5 @@
 package pm.client;
 
-import io.grpc.Status;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
@@ -182,9 +181,9 @@ public final class ClusterClient implements AutoCloseable {
         } catch (InterruptedException e) {
             future.cancel(true);
             Thread.currentThread().interrupt();
-            throw new ClusterClientException(Status.Code.CANCELLED, "interrupted while waiting for the cluster", e);
+            throw new ClusterClientException(ErrorCode.CANCELLED, "interrupted while waiting for the cluster", e);
         } catch (CancellationException e) {
-            throw new ClusterClientException(Status.Code.CANCELLED, "cancelled", e);
+            throw new ClusterClientException(ErrorCode.CANCELLED, "cancelled", e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException r) {
@@ -193,7 +192,7 @@ public final class ClusterClient implements AutoCloseable {
             if (cause instanceof Error err) {
                 throw err;
             }
-            throw new ClusterClientException(Status.Code.UNKNOWN, String.valueOf(cause), cause);
+            throw new ClusterClientException(ErrorCode.UNKNOWN, String.valueOf(cause), cause);
         }
     }
 }

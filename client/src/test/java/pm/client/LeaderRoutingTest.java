@@ -88,7 +88,7 @@ class LeaderRoutingTest {
 
         assertThatThrownBy(() -> client(a, b).nodes()).isInstanceOf(CoordinatorUnreachableException.class)
                 .hasMessageContaining(a).hasMessageContaining(b)
-                .satisfies(e -> assertThat(((ClusterClientException) e).code()).isEqualTo(Status.Code.UNAVAILABLE));
+                .satisfies(e -> assertThat(((ClusterClientException) e).code()).isEqualTo(ErrorCode.UNAVAILABLE));
     }
 
     @Test
@@ -116,7 +116,7 @@ class LeaderRoutingTest {
         FakeCoordinator other = coordinator();
 
         assertThatThrownBy(() -> client(leader.address(), other.address()).get("p1"))
-                .isExactlyInstanceOf(ClusterClientException.class).hasMessage("node b is down (UNAVAILABLE)");
+                .isExactlyInstanceOf(UnavailableException.class).hasMessage("node b is down (UNAVAILABLE)");
         assertThat(other.calls()).isZero();
     }
 
@@ -124,7 +124,7 @@ class LeaderRoutingTest {
     void aRefusalCarriesTheCodeAndTheServersLine() throws Exception {
         FakeCoordinator leader = coordinator();
 
-        assertThatThrownBy(() -> client(leader.address()).get("p9")).isInstanceOf(ClusterClientException.class)
+        assertThatThrownBy(() -> client(leader.address()).get("p9")).isInstanceOf(NotFoundException.class)
                 .hasMessage("no process p9 (NOT_FOUND)")
                 .satisfies(e -> assertThat(((ClusterClientException) e).description()).isEqualTo("no process p9"));
     }

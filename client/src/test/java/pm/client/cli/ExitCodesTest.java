@@ -2,13 +2,14 @@ package pm.client.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.Status;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import pm.client.ClusterClientException;
+import pm.client.ErrorCode;
+import pm.client.NotFoundException;
 import pm.client.CoordinatorUnreachableException;
 import picocli.CommandLine;
 
@@ -16,7 +17,7 @@ import picocli.CommandLine;
 class ExitCodesTest {
     @Test
     void aRefusalByTheClusterIsOneWithTheServersMessageAndCode() {
-        ClusterClientException e = ClusterClientException.from(Status.NOT_FOUND.withDescription("no process p9"));
+        ClusterClientException e = new NotFoundException("no process p9", null);
 
         assertThat(ExitCodes.of(e)).isEqualTo(1);
         assertThat(ExitCodes.message(e)).isEqualTo("no process p9 (NOT_FOUND)");
@@ -24,7 +25,7 @@ class ExitCodesTest {
 
     @Test
     void noCoordinatorIsThree() {
-        var e = new CoordinatorUnreachableException(List.of("h:1"), Status.UNAVAILABLE.withDescription("io exception"));
+        var e = new CoordinatorUnreachableException(List.of("h:1"), "io exception", null);
 
         assertThat(ExitCodes.of(e)).isEqualTo(3);
         assertThat(ExitCodes.message(e)).startsWith("cannot reach a leading coordinator (tried h:1)");
@@ -38,7 +39,7 @@ class ExitCodesTest {
 
     @Test
     void aMultiLineServerMessageIsCutToItsFirstLine() {
-        var e = ClusterClientException.from(Status.INTERNAL.withDescription("first\nsecond"));
+        var e = new ClusterClientException(ErrorCode.INTERNAL, "first\nsecond", null);
 
         assertThat(ExitCodes.message(e)).isEqualTo("first (INTERNAL)");
     }

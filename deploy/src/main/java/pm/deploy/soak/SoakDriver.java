@@ -1,6 +1,5 @@
 package pm.deploy.soak;
 
-import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
@@ -8,7 +7,9 @@ import java.util.Random;
 import java.util.concurrent.locks.ReadWriteLock;
 import pm.client.ClusterClient;
 import pm.client.ClusterClientException;
+import pm.client.ConflictException;
 import pm.client.SpawnOptions;
+import pm.client.WrongStateException;
 import pm.deploy.DemoGuest;
 import pm.deploy.soak.SoakModel.Phase;
 import pm.deploy.soak.SoakModel.Tracked;
@@ -263,7 +264,7 @@ final class SoakDriver {
         } catch (ClusterClientException e) {
             Optional<ClusterProcess> now = get(t.id);
             ProcessState state = now.map(ClusterProcess::getState).orElse(ProcessState.PROCESS_STATE_UNSPECIFIED);
-            boolean refused = e.code() == Status.Code.FAILED_PRECONDITION || e.code() == Status.Code.ABORTED;
+            boolean refused = e instanceof WrongStateException || e instanceof ConflictException;
             if (before == Phase.RUNNING && state == ProcessState.PROCESS_STATE_EXITED && refused) {
                 t.phase = Phase.ENDED;
                 stats.legitimate(kind, "the process had ended on its own (" + e.code() + ")");

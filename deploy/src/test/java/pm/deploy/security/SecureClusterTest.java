@@ -27,7 +27,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import pm.client.ClientSettings;
 import pm.client.ClusterClient;
-import pm.client.ClusterClientException;
+import pm.client.ErrorCode;
+import pm.client.PermissionDeniedException;
 import pm.client.SpawnOptions;
 import pm.common.security.CertificateAuthority;
 import pm.common.security.Role;
@@ -98,13 +99,13 @@ class SecureClusterTest {
         try (ClusterClient viewer = client(issue(Role.VIEWER, "viewer-1"))) {
             assertThat(viewer.list()).extracting(p -> p.getProcessId()).contains(processId);
             assertThatThrownBy(() -> viewer.kill(processId))
-                    .isInstanceOfSatisfying(ClusterClientException.class, e -> {
-                        assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED);
+                    .isInstanceOfSatisfying(PermissionDeniedException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED);
                         assertThat(e.description()).contains("pm.v1.Cluster/Kill", "is for operator", "role viewer");
                     });
             assertThatThrownBy(() -> viewer.exportImage(processId, java.io.OutputStream.nullOutputStream(), null))
-                    .isInstanceOfSatisfying(ClusterClientException.class,
-                            e -> assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED));
+                    .isInstanceOfSatisfying(PermissionDeniedException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED));
         }
         assertThat(operator.get(processId).getState().name()).doesNotContain("KILLED", "EXITED");
     }
