@@ -3,7 +3,6 @@ package pm.client;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -68,12 +67,14 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.spawn(request));
     }
 
+    /** Every process the cluster knows. */
     public List<ClusterProcess> list() {
         return await(async.list());
     }
 
-    public List<ClusterProcess> list(Map<String, String> labels, String node) {
-        return await(async.list(labels, node));
+    /** The processes {@code filter} matches, for example {@code ListFilter.label("team", "a").withNode("n1")}. */
+    public List<ClusterProcess> list(ListFilter filter) {
+        return await(async.list(filter));
     }
 
     public ClusterProcess get(String processId) {
@@ -88,18 +89,36 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.thaw(processId));
     }
 
-    public CheckpointInfo checkpoint(String processId, boolean incremental) {
-        return await(async.checkpoint(processId, incremental));
+    /** Takes a full checkpoint of a running or frozen process. */
+    public CheckpointInfo checkpoint(String processId) {
+        return await(async.checkpoint(processId));
+    }
+
+    /** Takes a checkpoint of the kind {@code options} asks for ({@link CheckpointOptions#incremental()}, say). */
+    public CheckpointInfo checkpoint(String processId, CheckpointOptions options) {
+        return await(async.checkpoint(processId, options));
     }
 
     public ClusterProcess suspend(String processId) {
         return await(async.suspend(processId));
     }
 
+    /** Brings a suspended process back where placement picks. */
+    public ClusterProcess resume(String processId) {
+        return await(async.resume(processId));
+    }
+
+    /** Brings a suspended process back on {@code node}. */
     public ClusterProcess resume(String processId, String node) {
         return await(async.resume(processId, node));
     }
 
+    /** Moves a process to the best other node, as placement picks. */
+    public MigrationReport migrate(String processId) {
+        return await(async.migrate(processId));
+    }
+
+    /** Moves a process to {@code node}. */
     public MigrationReport migrate(String processId, String node) {
         return await(async.migrate(processId, node));
     }
@@ -112,9 +131,14 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.kill(processId));
     }
 
-    /** Delivers the process's output from {@code fromOffset}; with {@code follow}, until the process ends. */
-    public void logs(String processId, boolean follow, long fromOffset, Consumer<? super LogChunk> consumer) {
-        awaitStream(async.logs(processId, follow, fromOffset, consumer));
+    /** Delivers the process's output written so far. */
+    public void logs(String processId, Consumer<? super LogChunk> consumer) {
+        awaitStream(async.logs(processId, consumer));
+    }
+
+    /** Delivers the process's output as {@code options} say; with {@link LogOptions#follow()}, until the process ends. */
+    public void logs(String processId, LogOptions options, Consumer<? super LogChunk> consumer) {
+        awaitStream(async.logs(processId, options, consumer));
     }
 
     /** Delivers new cluster events (about {@code processId} only unless empty) until interrupted. */
@@ -135,9 +159,14 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.drain(node));
     }
 
-    /** One rebalancing round: the plan only with {@code dryRun}, else the plan run (see {@link RebalancePlan#getExecuted}). */
-    public RebalancePlan rebalance(boolean dryRun) {
-        return await(async.rebalance(dryRun));
+    /** One rebalancing round, planned and run (see {@link RebalancePlan#getExecuted}). */
+    public RebalancePlan rebalance() {
+        return await(async.rebalance());
+    }
+
+    /** What one rebalancing round would move now, without moving anything. */
+    public RebalancePlan planRebalance() {
+        return await(async.planRebalance());
     }
 
     /** Writes the image of a frozen or suspended process to {@code out}; returns the bytes written. */

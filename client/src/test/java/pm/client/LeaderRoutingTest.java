@@ -135,7 +135,7 @@ class LeaderRoutingTest {
         FakeCoordinator standby = coordinator().standbyFor(leader.address(), true);
         List<LogChunk> chunks = new ArrayList<>();
 
-        client(standby.address()).logs("p1", false, 0, chunks::add);
+        client(standby.address()).logs("p1", chunks::add);
 
         assertThat(chunks).extracting(LogChunk::getOffset).containsExactly(0L, 1L, 2L);
     }
@@ -144,7 +144,7 @@ class LeaderRoutingTest {
     void aFailingConsumerEndsTheStreamWithItsException() throws Exception {
         FakeCoordinator leader = coordinator();
 
-        assertThatThrownBy(() -> client(leader.address()).logs("p1", false, 0, c -> {
+        assertThatThrownBy(() -> client(leader.address()).logs("p1", c -> {
             throw new IllegalStateException("enough");
         })).isInstanceOf(IllegalStateException.class).hasMessage("enough");
     }
@@ -165,7 +165,7 @@ class LeaderRoutingTest {
         StringBuilder seen = new StringBuilder();
         List<Long> offsets = new ArrayList<>();
 
-        client(leader.address()).logs("p1", true, 0, c -> {
+        client(leader.address()).logs("p1", LogOptions.follow(), c -> {
             offsets.add(c.getOffset());
             seen.append(c.getData().toStringUtf8());
         });

@@ -1,9 +1,9 @@
 package pm.client.cli;
 
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import pm.client.ClusterClient;
+import pm.client.ListFilter;
 import pm.client.StreamHandle;
 import pm.v1.ClusterProcess;
 import picocli.CommandLine.Option;
@@ -30,7 +30,7 @@ final class ProgressOption {
             return Progress.OFF;
         }
         // What the coordinator's Drainer moves: the node's processes that have not ended and are not pinned.
-        Set<String> toMove = client.list(Map.of(), node).stream().filter(p -> !WaitCommand.ended(p) && !p.getPlacement().getPinned())
+        Set<String> toMove = client.list(ListFilter.onNode(node)).stream().filter(p -> !WaitCommand.ended(p) && !p.getPlacement().getPinned())
                 .map(ClusterProcess::getProcessId).collect(Collectors.toSet());
         return start(pmctl, client, "drain " + node, toMove, toMove.size(),
                 toMove.size() + (toMove.size() == 1 ? " process" : " processes") + " to move");

@@ -13,6 +13,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import pm.client.ClusterClient;
+import pm.client.LogOptions;
 import pm.client.StreamHandle;
 import pm.client.testing.ClusterExtension;
 import pm.client.testing.Guests;
@@ -36,7 +37,7 @@ class CoordinatorFailoverTest {
         String oldLeader = cluster.leader();
         client.spawn(Guests.counter("failover-logs", TICKS, 20_000, 1 << 20).build());
         ByteArrayOutputStream seen = new ByteArrayOutputStream();
-        StreamHandle follow = client.async().logs("failover-logs", true, 0, chunk -> {
+        StreamHandle follow = client.async().logs("failover-logs", LogOptions.follow(), chunk -> {
             if (chunk.getStream() == LogChunk.Stream.STREAM_STDOUT) {
                 seen.writeBytes(chunk.getData().toByteArray());
             }

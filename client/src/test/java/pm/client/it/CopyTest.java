@@ -44,7 +44,7 @@ class CopyTest {
                 .withFile("input.bin", Input.of(inputFile)).build());
 
         for (int i = 0; i < 2; i++) {
-            MigrationReport moved = client.migrate("cp-1", "");
+            MigrationReport moved = client.migrate("cp-1");
             // the 8 MiB input stays where it is stored: the image names it by hash
             assertThat(moved.getTransfer().getBytesSent()).as("bytes sent by move " + i).isLessThan(input.length / 4);
         }

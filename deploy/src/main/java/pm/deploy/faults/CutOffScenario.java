@@ -2,6 +2,7 @@ package pm.deploy.faults;
 
 import java.time.Duration;
 import java.util.List;
+import pm.client.CheckpointOptions;
 import pm.deploy.ChildJvm;
 
 /**
@@ -83,7 +84,7 @@ final class CutOffScenario implements Scenario {
                         + " was taken (" + last[0] + "): the fault did not fire");
             }
             try {
-                cluster.client().checkpoint(id, true);
+                cluster.client().checkpoint(id, CheckpointOptions.incremental());
                 taken[0]++;
             } catch (RuntimeException e) {
                 last[0] = e.getMessage();

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.locks.ReadWriteLock;
+import pm.client.CheckpointOptions;
 import pm.client.ClusterClient;
 import pm.client.ClusterClientException;
 import pm.client.ConflictException;
@@ -174,7 +175,7 @@ final class SoakDriver {
 
     private void checkpoint(Random random, Tracked t) {
         boolean incremental = random.nextBoolean();
-        attempt(OpKind.CHECKPOINT, t, () -> client.checkpoint(t.id, incremental));
+        attempt(OpKind.CHECKPOINT, t, () -> client.checkpoint(t.id, incremental ? CheckpointOptions.incremental() : CheckpointOptions.full()));
     }
 
     private void freeze(Tracked t) {
@@ -196,7 +197,7 @@ final class SoakDriver {
     private void resume(Random random, Tracked t) {
         String node = random.nextBoolean() ? "" : nodes.get(random.nextInt(nodes.size()));
         attempt(OpKind.RESUME, t, () -> {
-            ClusterProcess p = client.resume(t.id, node);
+            ClusterProcess p = node.isEmpty() ? client.resume(t.id) : client.resume(t.id, node);
             t.owner = p.getNode();
             follow(t, p);
         });
@@ -238,7 +239,7 @@ final class SoakDriver {
 
     private String output(String id) {
         StringBuilder out = new StringBuilder();
-        client.logs(id, false, 0, (LogChunk c) -> out.append(c.getData().toString(StandardCharsets.UTF_8)));
+        client.logs(id, (LogChunk c) -> out.append(c.getData().toString(StandardCharsets.UTF_8)));
         return out.toString();
     }
 

@@ -30,6 +30,7 @@ import pm.client.ClusterClient;
 import pm.client.ErrorCode;
 import pm.client.PermissionDeniedException;
 import pm.client.SpawnOptions;
+import pm.client.UnauthenticatedException;
 import pm.common.security.CertificateAuthority;
 import pm.common.security.Role;
 import pm.common.security.TlsFiles;
@@ -108,6 +109,17 @@ class SecureClusterTest {
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED));
         }
         assertThat(operator.get(processId).getState().name()).doesNotContain("KILLED", "EXITED");
+    }
+
+    @Test
+    void anSdkClientWithoutACertificateIsUnauthenticated() throws Exception {
+        ChannelCredentials trustOnly = TlsChannelCredentials.newBuilder().trustManager(cluster.operatorFiles().ca().toFile()).build();
+        try (ClusterClient anonymous = new ClusterClient(ClientSettings.of(cluster.coordinatorAddresses())
+                .withCallTimeout(Duration.ofSeconds(60)).withCredentials(trustOnly))) {
+            assertThatThrownBy(() -> anonymous.get(processId))
+                    .isInstanceOfSatisfying(UnauthenticatedException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAUTHENTICATED));
+        }
     }
 
     @Test
