@@ -58,6 +58,7 @@ public final class AsyncClusterClient implements AutoCloseable {
     private final ClientSettings settings;
     private final CoordinatorRouter router;
 
+    /** A client for the coordinators, deadlines and credentials of {@code settings}; channels open on first use. */
     public AsyncClusterClient(ClientSettings settings) {
         this.settings = settings;
         this.router = new CoordinatorRouter(settings.coordinators(), settings.credentials());
@@ -134,14 +135,17 @@ public final class AsyncClusterClient implements AutoCloseable {
         return call(ClusterGrpc.getListMethod(), request.build()).thenApply(ClusterListResponse::getProcessesList);
     }
 
+    /** The process's record, with its owner's live view while it runs. */
     public CompletableFuture<ClusterProcess> get(String processId) {
         return call(ClusterGrpc.getGetMethod(), ref(processId));
     }
 
+    /** Stops a running process where it is, keeping it in memory on its node. */
     public CompletableFuture<ClusterProcess> freeze(String processId) {
         return call(ClusterGrpc.getFreezeMethod(), ref(processId));
     }
 
+    /** Lets a frozen process go on (a running one is left as it is). */
     public CompletableFuture<ClusterProcess> thaw(String processId) {
         return call(ClusterGrpc.getThawMethod(), ref(processId));
     }
@@ -157,6 +161,7 @@ public final class AsyncClusterClient implements AutoCloseable {
                 CheckpointRequest.newBuilder().setProcessId(processId).setIncremental(options.isIncremental()).build());
     }
 
+    /** Checkpoints a process and stops it, freeing its node; {@link #resume} brings it back. */
     public CompletableFuture<ClusterProcess> suspend(String processId) {
         return longCall(ClusterGrpc.getSuspendMethod(), ref(processId));
     }
@@ -190,6 +195,7 @@ public final class AsyncClusterClient implements AutoCloseable {
         return longCall(ClusterGrpc.getMigrateMethod(), named);
     }
 
+    /** Ends a process and forgets its checkpoints; on an ended process, removes what is left of it. */
     public CompletableFuture<ClusterProcess> kill(String processId) {
         return call(ClusterGrpc.getKillMethod(), ref(processId));
     }
@@ -228,6 +234,7 @@ public final class AsyncClusterClient implements AutoCloseable {
         return ResumingStream.events(router, processId, sinceIndex, consumer, settings.callTimeout());
     }
 
+    /** The nodes the cluster knows, with their state and load. */
     public CompletableFuture<List<NodeStatus>> nodes() {
         return call(ClusterGrpc.getNodesMethod(), NodesRequest.getDefaultInstance()).thenApply(NodesResponse::getNodesList);
     }
@@ -330,6 +337,7 @@ public final class AsyncClusterClient implements AutoCloseable {
         return call(ClusterGrpc.getLeaderMethod(), LeaderRequest.getDefaultInstance());
     }
 
+    /** The settings this client was made with. */
     public ClientSettings settings() {
         return settings;
     }

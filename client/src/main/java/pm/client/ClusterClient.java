@@ -30,6 +30,7 @@ import pm.v1.RebalancePlan;
 public final class ClusterClient implements AutoCloseable {
     private final AsyncClusterClient async;
 
+    /** A client for the coordinators, deadlines and credentials of {@code settings}; channels open on first use. */
     public ClusterClient(ClientSettings settings) {
         this.async = new AsyncClusterClient(settings);
     }
@@ -39,6 +40,7 @@ public final class ClusterClient implements AutoCloseable {
         return new ClusterClient(ClientSettings.of(coordinators));
     }
 
+    /** Starts a process as {@code options} describe, uploading large inputs first. */
     public ClusterProcess spawn(SpawnOptions options) {
         return await(async.spawn(options));
     }
@@ -63,6 +65,7 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.putBlob(input, progress));
     }
 
+    /** Starts the process {@code request} describes (the wire form; {@link SpawnOptions} is the usual way). */
     public ClusterProcess spawn(ClusterSpawnRequest request) {
         return await(async.spawn(request));
     }
@@ -77,14 +80,17 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.list(filter));
     }
 
+    /** The process's record, with its owner's live view while it runs. */
     public ClusterProcess get(String processId) {
         return await(async.get(processId));
     }
 
+    /** Stops a running process where it is, keeping it in memory on its node. */
     public ClusterProcess freeze(String processId) {
         return await(async.freeze(processId));
     }
 
+    /** Lets a frozen process go on (a running one is left as it is). */
     public ClusterProcess thaw(String processId) {
         return await(async.thaw(processId));
     }
@@ -99,6 +105,7 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.checkpoint(processId, options));
     }
 
+    /** Checkpoints a process and stops it, freeing its node; {@link #resume} brings it back. */
     public ClusterProcess suspend(String processId) {
         return await(async.suspend(processId));
     }
@@ -123,10 +130,12 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.migrate(processId, node));
     }
 
+    /** Migrates as the wire request asks (a resend after a lost reply moves the process once). */
     public MigrationReport migrate(ClusterMigrateRequest request) {
         return await(async.migrate(request));
     }
 
+    /** Ends a process and forgets its checkpoints; on an ended process, removes what is left of it. */
     public ClusterProcess kill(String processId) {
         return await(async.kill(processId));
     }
@@ -151,10 +160,12 @@ public final class ClusterClient implements AutoCloseable {
         awaitStream(async.events(processId, sinceIndex, consumer));
     }
 
+    /** The nodes the cluster knows, with their state and load. */
     public List<NodeStatus> nodes() {
         return await(async.nodes());
     }
 
+    /** Marks the node draining and moves everything off it; the report says what moved and what could not. */
     public DrainReport drain(String node) {
         return await(async.drain(node));
     }
@@ -174,10 +185,12 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.exportImage(processId, out, progress));
     }
 
+    /** Imports an exported image as a new process; see {@link AsyncClusterClient#importImage}. */
     public ClusterProcess importImage(InputStream in, ImportHeader header, TransferProgress progress) {
         return await(async.importImage(in, header, progress));
     }
 
+    /** Which coordinator leads, as the first reachable one sees it. */
     public LeaderInfo leader() {
         return await(async.leader());
     }

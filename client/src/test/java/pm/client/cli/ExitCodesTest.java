@@ -2,15 +2,16 @@ package pm.client.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.Status;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import pm.client.ClusterClientException;
-import pm.client.ErrorCode;
-import pm.client.NotFoundException;
 import pm.client.CoordinatorUnreachableException;
+import pm.client.NotFoundException;
+import pm.client.internal.StatusErrors;
 import picocli.CommandLine;
 
 /** The exit code and the line pmctl prints for each kind of failure. */
@@ -39,7 +40,7 @@ class ExitCodesTest {
 
     @Test
     void aMultiLineServerMessageIsCutToItsFirstLine() {
-        var e = new ClusterClientException(ErrorCode.INTERNAL, "first\nsecond", null);
+        var e = StatusErrors.toException(Status.INTERNAL.withDescription("first\nsecond"));
 
         assertThat(ExitCodes.message(e)).isEqualTo("first (INTERNAL)");
     }

@@ -87,7 +87,7 @@ class CopyTest {
         Path f = Files.writeString(dir.resolve("f"), "x");
         PmctlRunner.Result suspended = pmctl.run("cp", f.toString(), "cp-2:/data/f");
         assertThat(suspended.exitCode()).isEqualTo(1);
-        assertThat(suspended.stderr()).hasLineCount(1).contains("FAILED_PRECONDITION");
+        assertThat(suspended.stderr()).hasLineCount(1).contains("WRONG_STATE");
         client.kill("cp-2");
     }
 
