@@ -219,19 +219,19 @@ public final class AsyncClusterClient implements AutoCloseable {
         return router.serverStream(ClusterGrpc.getLogsMethod(), request, settings.callTimeout(), consumer);
     }
 
-    /** Streams new cluster events, about {@code processId} only unless it is empty, until closed. */
-    public StreamHandle events(String processId, Consumer<? super ClusterEvent> consumer) {
-        return events(processId, -1, consumer);
+    /** Streams each new cluster event, about any process, until closed. */
+    public StreamHandle events(Consumer<? super ClusterEvent> consumer) {
+        return events(EventOptions.newOnly(), consumer);
     }
 
     /**
-     * Streams cluster events, about {@code processId} only unless it is empty, until closed: first the
-     * ones the cluster keeps with an index above {@code sinceIndex} (0: all it keeps; negative: none),
-     * then each new one. A stream broken by a leader change resumes at the next leader from the last
-     * index delivered: nothing missed, nothing twice.
+     * Streams the cluster events {@code options} select until closed: first the kept ones it asks for, then
+     * each new one. A stream broken by a leader change resumes at the next leader from the last index
+     * delivered: nothing missed, nothing twice.
      */
-    public StreamHandle events(String processId, long sinceIndex, Consumer<? super ClusterEvent> consumer) {
-        return ResumingStream.events(router, processId, sinceIndex, consumer, settings.callTimeout());
+    public StreamHandle events(EventOptions options, Consumer<? super ClusterEvent> consumer) {
+        return ResumingStream.events(router, options.processId().orElse(""), options.sinceIndex(), consumer,
+                settings.callTimeout());
     }
 
     /** The nodes the cluster knows, with their state and load. */

@@ -150,14 +150,14 @@ public final class ClusterClient implements AutoCloseable {
         awaitStream(async.logs(processId, options, consumer));
     }
 
-    /** Delivers new cluster events (about {@code processId} only unless empty) until interrupted. */
-    public void events(String processId, Consumer<? super ClusterEvent> consumer) {
-        awaitStream(async.events(processId, consumer));
+    /** Delivers each new cluster event until interrupted. */
+    public void events(Consumer<? super ClusterEvent> consumer) {
+        awaitStream(async.events(consumer));
     }
 
-    /** As {@link AsyncClusterClient#events(String, long, Consumer)}, until interrupted. */
-    public void events(String processId, long sinceIndex, Consumer<? super ClusterEvent> consumer) {
-        awaitStream(async.events(processId, sinceIndex, consumer));
+    /** As {@link AsyncClusterClient#events(EventOptions, Consumer)}, until interrupted. */
+    public void events(EventOptions options, Consumer<? super ClusterEvent> consumer) {
+        awaitStream(async.events(options, consumer));
     }
 
     /** The nodes the cluster knows, with their state and load. */

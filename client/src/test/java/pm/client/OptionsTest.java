@@ -44,6 +44,18 @@ class OptionsTest {
     }
 
     @Test
+    void eventOptionsSayWhichKeptEventsComeFirstAndAboutWhom() {
+        assertThat(EventOptions.newOnly().sinceIndex()).isNegative();
+        assertThat(EventOptions.allKept().sinceIndex()).isZero();
+        EventOptions p1 = EventOptions.after(1234).about("p1");
+        assertThat(p1.sinceIndex()).isEqualTo(1234);
+        assertThat(p1.processId()).contains("p1");
+        assertThat(EventOptions.allKept().processId()).isEmpty();
+        assertThatThrownBy(() -> EventOptions.after(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> EventOptions.newOnly().about("")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void checkpointOptionsSayWhichKind() {
         assertThat(CheckpointOptions.full().isIncremental()).isFalse();
         assertThat(CheckpointOptions.incremental().isIncremental()).isTrue();
