@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import pm.client.internal.CoordinatorRouter;
 import pm.client.internal.ChunkedUpload;
+import pm.client.internal.CoordinatorRouter;
 import pm.client.internal.ImageFileHeader;
 import pm.client.internal.ResumingStream;
 import pm.v1.BlobChunk;
@@ -58,6 +58,7 @@ public final class AsyncClusterClient implements AutoCloseable {
     private final ClientSettings settings;
     private final CoordinatorRouter router;
 
+    /** A client for the coordinators, deadlines and credentials of {@code settings}; channels open on first use. */
     public AsyncClusterClient(ClientSettings settings) {
         this.settings = settings;
         this.router = new CoordinatorRouter(settings.coordinators(), settings.credentials());
@@ -122,46 +123,68 @@ public final class AsyncClusterClient implements AutoCloseable {
         return call(ClusterGrpc.getSpawnMethod(), named);
     }
 
+    /** Every process the cluster knows. */
     public CompletableFuture<List<ClusterProcess>> list() {
-        return list(Map.of(), "");
+        return list(ListFilter.all());
     }
 
-    /** Processes carrying all of {@code labels}, owned by {@code node} unless it is empty. */
-    public CompletableFuture<List<ClusterProcess>> list(Map<String, String> labels, String node) {
-        return call(ClusterGrpc.getListMethod(), ClusterListRequest.newBuilder().putAllLabels(labels).setNode(node).build())
-                .thenApply(ClusterListResponse::getProcessesList);
+    /** The processes {@code filter} matches. */
+    public CompletableFuture<List<ClusterProcess>> list(ListFilter filter) {
+        ClusterListRequest.Builder request = ClusterListRequest.newBuilder().putAllLabels(filter.labels());
+        filter.node().ifPresent(request::setNode);
+        return call(ClusterGrpc.getListMethod(), request.build()).thenApply(ClusterListResponse::getProcessesList);
     }
 
+    /** The process's record, with its owner's live view while it runs. */
     public CompletableFuture<ClusterProcess> get(String processId) {
         return call(ClusterGrpc.getGetMethod(), ref(processId));
     }
 
+    /** Stops a running process where it is, keeping it in memory on its node. */
     public CompletableFuture<ClusterProcess> freeze(String processId) {
         return call(ClusterGrpc.getFreezeMethod(), ref(processId));
     }
 
+    /** Lets a frozen process go on (a running one is left as it is). */
     public CompletableFuture<ClusterProcess> thaw(String processId) {
         return call(ClusterGrpc.getThawMethod(), ref(processId));
     }
 
-    public CompletableFuture<CheckpointInfo> checkpoint(String processId, boolean incremental) {
-        return call(ClusterGrpc.getCheckpointMethod(),
-                CheckpointRequest.newBuilder().setProcessId(processId).setIncremental(incremental).build());
+    /** Takes a full checkpoint of a running or frozen process. */
+    public CompletableFuture<CheckpointInfo> checkpoint(String processId) {
+        return checkpoint(processId, CheckpointOptions.full());
     }
 
+    /** Takes a checkpoint of the kind {@code options} asks for. */
+    public CompletableFuture<CheckpointInfo> checkpoint(String processId, CheckpointOptions options) {
+        return call(ClusterGrpc.getCheckpointMethod(),
+                CheckpointRequest.newBuilder().setProcessId(processId).setIncremental(options.isIncremental()).build());
+    }
+
+    /** Checkpoints a process and stops it, freeing its node; {@link #resume} brings it back. */
     public CompletableFuture<ClusterProcess> suspend(String processId) {
         return longCall(ClusterGrpc.getSuspendMethod(), ref(processId));
     }
 
-    /** Brings a suspended process back on {@code node}, or where placement picks if it is empty. */
-    public CompletableFuture<ClusterProcess> resume(String processId, String node) {
-        return longCall(ClusterGrpc.getResumeMethod(),
-                ClusterResumeRequest.newBuilder().setProcessId(processId).setNode(node).build());
+    /** Brings a suspended process back where placement picks. */
+    public CompletableFuture<ClusterProcess> resume(String processId) {
+        return longCall(ClusterGrpc.getResumeMethod(), ClusterResumeRequest.newBuilder().setProcessId(processId).build());
     }
 
-    /** Moves a process to {@code node}, or to the best other node if it is empty. */
+    /** Brings a suspended process back on {@code node}. */
+    public CompletableFuture<ClusterProcess> resume(String processId, String node) {
+        return longCall(ClusterGrpc.getResumeMethod(),
+                ClusterResumeRequest.newBuilder().setProcessId(processId).setNode(nodeName(node)).build());
+    }
+
+    /** Moves a process to the best other node, as placement picks. */
+    public CompletableFuture<MigrationReport> migrate(String processId) {
+        return migrate(ClusterMigrateRequest.newBuilder().setProcessId(processId).build());
+    }
+
+    /** Moves a process to {@code node}. */
     public CompletableFuture<MigrationReport> migrate(String processId, String node) {
-        return migrate(ClusterMigrateRequest.newBuilder().setProcessId(processId).setTargetNode(node).build());
+        return migrate(ClusterMigrateRequest.newBuilder().setProcessId(processId).setTargetNode(nodeName(node)).build());
     }
 
     /** Migrates as asked; the call carries a request id of its own, so a resend after a lost reply moves the process once. */
@@ -172,38 +195,46 @@ public final class AsyncClusterClient implements AutoCloseable {
         return longCall(ClusterGrpc.getMigrateMethod(), named);
     }
 
+    /** Ends a process and forgets its checkpoints; on an ended process, removes what is left of it. */
     public CompletableFuture<ClusterProcess> kill(String processId) {
         return call(ClusterGrpc.getKillMethod(), ref(processId));
     }
 
+    /** Streams the process's output written so far, from its first byte. */
+    public StreamHandle logs(String processId, Consumer<? super LogChunk> consumer) {
+        return logs(processId, LogOptions.written(), consumer);
+    }
+
     /**
-     * Streams the process's output from byte {@code fromOffset} of its combined log. With {@code follow},
-     * the stream goes on, across migrations, until the process ends; it has no deadline then, and it picks up
-     * where it was if the coordinator goes away (a new leader is asked from the next undelivered byte).
+     * Streams the process's output from byte {@link LogOptions#fromOffset()} of its combined log. With
+     * {@link LogOptions#follow()}, the stream goes on, across migrations, until the process ends; it has no
+     * deadline then, and it picks up where it was if the coordinator goes away (a new leader is asked from
+     * the next undelivered byte).
      */
-    public StreamHandle logs(String processId, boolean follow, long fromOffset, Consumer<? super LogChunk> consumer) {
-        if (follow) {
-            return ResumingStream.logs(router, processId, fromOffset, consumer, settings.callTimeout());
+    public StreamHandle logs(String processId, LogOptions options, Consumer<? super LogChunk> consumer) {
+        if (options.isFollow()) {
+            return ResumingStream.logs(router, processId, options.fromOffset(), consumer, settings.callTimeout());
         }
-        LogsRequest request = LogsRequest.newBuilder().setProcessId(processId).setFromOffset(fromOffset).build();
+        LogsRequest request = LogsRequest.newBuilder().setProcessId(processId).setFromOffset(options.fromOffset()).build();
         return router.serverStream(ClusterGrpc.getLogsMethod(), request, settings.callTimeout(), consumer);
     }
 
-    /** Streams new cluster events, about {@code processId} only unless it is empty, until closed. */
-    public StreamHandle events(String processId, Consumer<? super ClusterEvent> consumer) {
-        return events(processId, -1, consumer);
+    /** Streams each new cluster event, about any process, until closed. */
+    public StreamHandle events(Consumer<? super ClusterEvent> consumer) {
+        return events(EventOptions.newOnly(), consumer);
     }
 
     /**
-     * Streams cluster events, about {@code processId} only unless it is empty, until closed: first the
-     * ones the cluster keeps with an index above {@code sinceIndex} (0: all it keeps; negative: none),
-     * then each new one. A stream broken by a leader change resumes at the next leader from the last
-     * index delivered: nothing missed, nothing twice.
+     * Streams the cluster events {@code options} select until closed: first the kept ones it asks for, then
+     * each new one. A stream broken by a leader change resumes at the next leader from the last index
+     * delivered: nothing missed, nothing twice.
      */
-    public StreamHandle events(String processId, long sinceIndex, Consumer<? super ClusterEvent> consumer) {
-        return ResumingStream.events(router, processId, sinceIndex, consumer, settings.callTimeout());
+    public StreamHandle events(EventOptions options, Consumer<? super ClusterEvent> consumer) {
+        return ResumingStream.events(router, options.processId().orElse(""), options.sinceIndex(), consumer,
+                settings.callTimeout());
     }
 
+    /** The nodes the cluster knows, with their state and load. */
     public CompletableFuture<List<NodeStatus>> nodes() {
         return call(ClusterGrpc.getNodesMethod(), NodesRequest.getDefaultInstance()).thenApply(NodesResponse::getNodesList);
     }
@@ -214,11 +245,16 @@ public final class AsyncClusterClient implements AutoCloseable {
     }
 
     /**
-     * Plans one rebalancing round; unless {@code dryRun}, runs it too (the plan then says what was done and
-     * what failed). Takes the transfer deadline, since a round moves processes.
+     * Plans one rebalancing round and runs it; the plan says what was done and what failed. Takes the
+     * transfer deadline, since a round moves processes.
      */
-    public CompletableFuture<RebalancePlan> rebalance(boolean dryRun) {
-        return longCall(ClusterGrpc.getRebalanceMethod(), RebalanceRequest.newBuilder().setDryRun(dryRun).build());
+    public CompletableFuture<RebalancePlan> rebalance() {
+        return longCall(ClusterGrpc.getRebalanceMethod(), RebalanceRequest.newBuilder().setDryRun(false).build());
+    }
+
+    /** Plans one rebalancing round without running it: what {@link #rebalance()} would move now. */
+    public CompletableFuture<RebalancePlan> planRebalance() {
+        return longCall(ClusterGrpc.getRebalanceMethod(), RebalanceRequest.newBuilder().setDryRun(true).build());
     }
 
     /**
@@ -301,6 +337,7 @@ public final class AsyncClusterClient implements AutoCloseable {
         return call(ClusterGrpc.getLeaderMethod(), LeaderRequest.getDefaultInstance());
     }
 
+    /** The settings this client was made with. */
     public ClientSettings settings() {
         return settings;
     }
@@ -325,6 +362,14 @@ public final class AsyncClusterClient implements AutoCloseable {
         } catch (IOException e) {
             // read to the end or abandoned: nothing to save
         }
+    }
+
+    /** An empty name used to mean "placement picks"; that is now the overload without a node. */
+    private static String nodeName(String node) {
+        if (node == null || node.isBlank()) {
+            throw new IllegalArgumentException("a node name cannot be blank; leave the node out to let placement pick");
+        }
+        return node;
     }
 
     private static ProcessRef ref(String processId) {

@@ -1,10 +1,8 @@
 package pm.client;
 
-import io.grpc.Status;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -32,6 +30,7 @@ import pm.v1.RebalancePlan;
 public final class ClusterClient implements AutoCloseable {
     private final AsyncClusterClient async;
 
+    /** A client for the coordinators, deadlines and credentials of {@code settings}; channels open on first use. */
     public ClusterClient(ClientSettings settings) {
         this.async = new AsyncClusterClient(settings);
     }
@@ -41,6 +40,7 @@ public final class ClusterClient implements AutoCloseable {
         return new ClusterClient(ClientSettings.of(coordinators));
     }
 
+    /** Starts a process as {@code options} describe, uploading large inputs first. */
     public ClusterProcess spawn(SpawnOptions options) {
         return await(async.spawn(options));
     }
@@ -65,80 +65,119 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.putBlob(input, progress));
     }
 
+    /** Starts the process {@code request} describes (the wire form; {@link SpawnOptions} is the usual way). */
     public ClusterProcess spawn(ClusterSpawnRequest request) {
         return await(async.spawn(request));
     }
 
+    /** Every process the cluster knows. */
     public List<ClusterProcess> list() {
         return await(async.list());
     }
 
-    public List<ClusterProcess> list(Map<String, String> labels, String node) {
-        return await(async.list(labels, node));
+    /** The processes {@code filter} matches, for example {@code ListFilter.label("team", "a").withNode("n1")}. */
+    public List<ClusterProcess> list(ListFilter filter) {
+        return await(async.list(filter));
     }
 
+    /** The process's record, with its owner's live view while it runs. */
     public ClusterProcess get(String processId) {
         return await(async.get(processId));
     }
 
+    /** Stops a running process where it is, keeping it in memory on its node. */
     public ClusterProcess freeze(String processId) {
         return await(async.freeze(processId));
     }
 
+    /** Lets a frozen process go on (a running one is left as it is). */
     public ClusterProcess thaw(String processId) {
         return await(async.thaw(processId));
     }
 
-    public CheckpointInfo checkpoint(String processId, boolean incremental) {
-        return await(async.checkpoint(processId, incremental));
+    /** Takes a full checkpoint of a running or frozen process. */
+    public CheckpointInfo checkpoint(String processId) {
+        return await(async.checkpoint(processId));
     }
 
+    /** Takes a checkpoint of the kind {@code options} asks for ({@link CheckpointOptions#incremental()}, say). */
+    public CheckpointInfo checkpoint(String processId, CheckpointOptions options) {
+        return await(async.checkpoint(processId, options));
+    }
+
+    /** Checkpoints a process and stops it, freeing its node; {@link #resume} brings it back. */
     public ClusterProcess suspend(String processId) {
         return await(async.suspend(processId));
     }
 
+    /** Brings a suspended process back where placement picks. */
+    public ClusterProcess resume(String processId) {
+        return await(async.resume(processId));
+    }
+
+    /** Brings a suspended process back on {@code node}. */
     public ClusterProcess resume(String processId, String node) {
         return await(async.resume(processId, node));
     }
 
+    /** Moves a process to the best other node, as placement picks. */
+    public MigrationReport migrate(String processId) {
+        return await(async.migrate(processId));
+    }
+
+    /** Moves a process to {@code node}. */
     public MigrationReport migrate(String processId, String node) {
         return await(async.migrate(processId, node));
     }
 
+    /** Migrates as the wire request asks (a resend after a lost reply moves the process once). */
     public MigrationReport migrate(ClusterMigrateRequest request) {
         return await(async.migrate(request));
     }
 
+    /** Ends a process and forgets its checkpoints; on an ended process, removes what is left of it. */
     public ClusterProcess kill(String processId) {
         return await(async.kill(processId));
     }
 
-    /** Delivers the process's output from {@code fromOffset}; with {@code follow}, until the process ends. */
-    public void logs(String processId, boolean follow, long fromOffset, Consumer<? super LogChunk> consumer) {
-        awaitStream(async.logs(processId, follow, fromOffset, consumer));
+    /** Delivers the process's output written so far. */
+    public void logs(String processId, Consumer<? super LogChunk> consumer) {
+        awaitStream(async.logs(processId, consumer));
     }
 
-    /** Delivers new cluster events (about {@code processId} only unless empty) until interrupted. */
-    public void events(String processId, Consumer<? super ClusterEvent> consumer) {
-        awaitStream(async.events(processId, consumer));
+    /** Delivers the process's output as {@code options} say; with {@link LogOptions#follow()}, until the process ends. */
+    public void logs(String processId, LogOptions options, Consumer<? super LogChunk> consumer) {
+        awaitStream(async.logs(processId, options, consumer));
     }
 
-    /** As {@link AsyncClusterClient#events(String, long, Consumer)}, until interrupted. */
-    public void events(String processId, long sinceIndex, Consumer<? super ClusterEvent> consumer) {
-        awaitStream(async.events(processId, sinceIndex, consumer));
+    /** Delivers each new cluster event until interrupted. */
+    public void events(Consumer<? super ClusterEvent> consumer) {
+        awaitStream(async.events(consumer));
     }
 
+    /** As {@link AsyncClusterClient#events(EventOptions, Consumer)}, until interrupted. */
+    public void events(EventOptions options, Consumer<? super ClusterEvent> consumer) {
+        awaitStream(async.events(options, consumer));
+    }
+
+    /** The nodes the cluster knows, with their state and load. */
     public List<NodeStatus> nodes() {
         return await(async.nodes());
     }
 
+    /** Marks the node draining and moves everything off it; the report says what moved and what could not. */
     public DrainReport drain(String node) {
         return await(async.drain(node));
     }
 
-    /** One rebalancing round: the plan only with {@code dryRun}, else the plan run (see {@link RebalancePlan#getExecuted}). */
-    public RebalancePlan rebalance(boolean dryRun) {
-        return await(async.rebalance(dryRun));
+    /** One rebalancing round, planned and run (see {@link RebalancePlan#getExecuted}). */
+    public RebalancePlan rebalance() {
+        return await(async.rebalance());
+    }
+
+    /** What one rebalancing round would move now, without moving anything. */
+    public RebalancePlan planRebalance() {
+        return await(async.planRebalance());
     }
 
     /** Writes the image of a frozen or suspended process to {@code out}; returns the bytes written. */
@@ -146,10 +185,12 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.exportImage(processId, out, progress));
     }
 
+    /** Imports an exported image as a new process; see {@link AsyncClusterClient#importImage}. */
     public ClusterProcess importImage(InputStream in, ImportHeader header, TransferProgress progress) {
         return await(async.importImage(in, header, progress));
     }
 
+    /** Which coordinator leads, as the first reachable one sees it. */
     public LeaderInfo leader() {
         return await(async.leader());
     }
@@ -182,9 +223,9 @@ public final class ClusterClient implements AutoCloseable {
         } catch (InterruptedException e) {
             future.cancel(true);
             Thread.currentThread().interrupt();
-            throw new ClusterClientException(Status.Code.CANCELLED, "interrupted while waiting for the cluster", e);
+            throw new ClusterClientException(ErrorCode.CANCELLED, "interrupted while waiting for the cluster", e);
         } catch (CancellationException e) {
-            throw new ClusterClientException(Status.Code.CANCELLED, "cancelled", e);
+            throw new ClusterClientException(ErrorCode.CANCELLED, "cancelled", e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException r) {
@@ -193,7 +234,7 @@ public final class ClusterClient implements AutoCloseable {
             if (cause instanceof Error err) {
                 throw err;
             }
-            throw new ClusterClientException(Status.Code.UNKNOWN, String.valueOf(cause), cause);
+            throw new ClusterClientException(ErrorCode.UNKNOWN, String.valueOf(cause), cause);
         }
     }
 }

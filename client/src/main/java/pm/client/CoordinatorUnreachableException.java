@@ -1,6 +1,5 @@
 package pm.client;
 
-import io.grpc.Status;
 import java.util.List;
 
 /**
@@ -8,18 +7,17 @@ import java.util.List;
  * elected yet. Distinct from a refusal, because a caller (pmctl's exit code 3) treats "cannot ask" and
  * "was told no" differently.
  */
-public final class CoordinatorUnreachableException extends ClusterClientException {
-    public CoordinatorUnreachableException(List<String> tried, Status last) {
-        super(Status.Code.UNAVAILABLE, "cannot reach a leading coordinator (tried " + String.join(", ", tried) + "): "
-                + reason(last), last.getCause());
+public final class CoordinatorUnreachableException extends UnavailableException {
+    private final List<String> tried;
+
+    /** {@code reason} is the last failure's own words, for example {@code Connection refused: /127.0.0.1:7700}. */
+    public CoordinatorUnreachableException(List<String> tried, String reason, Throwable cause) {
+        super("cannot reach a leading coordinator (tried " + String.join(", ", tried) + "): " + reason, cause);
+        this.tried = List.copyOf(tried);
     }
 
-    /** A transport failure's own words ("Connection refused: /127.0.0.1:7700") say more than its status ("io exception"). */
-    private static String reason(Status last) {
-        Throwable cause = last.getCause();
-        while (cause != null && cause.getCause() != null && cause.getMessage() == null) {
-            cause = cause.getCause();
-        }
-        return cause != null && cause.getMessage() != null ? cause.getMessage().lines().findFirst().orElse("") : oneLine(last);
+    /** The coordinators' addresses asked, in order. */
+    public List<String> tried() {
+        return tried;
     }
 }

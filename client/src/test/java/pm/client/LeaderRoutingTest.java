@@ -88,7 +88,7 @@ class LeaderRoutingTest {
 
         assertThatThrownBy(() -> client(a, b).nodes()).isInstanceOf(CoordinatorUnreachableException.class)
                 .hasMessageContaining(a).hasMessageContaining(b)
-                .satisfies(e -> assertThat(((ClusterClientException) e).code()).isEqualTo(Status.Code.UNAVAILABLE));
+                .satisfies(e -> assertThat(((ClusterClientException) e).code()).isEqualTo(ErrorCode.UNAVAILABLE));
     }
 
     @Test
@@ -116,7 +116,7 @@ class LeaderRoutingTest {
         FakeCoordinator other = coordinator();
 
         assertThatThrownBy(() -> client(leader.address(), other.address()).get("p1"))
-                .isExactlyInstanceOf(ClusterClientException.class).hasMessage("node b is down (UNAVAILABLE)");
+                .isExactlyInstanceOf(UnavailableException.class).hasMessage("node b is down (UNAVAILABLE)");
         assertThat(other.calls()).isZero();
     }
 
@@ -124,7 +124,7 @@ class LeaderRoutingTest {
     void aRefusalCarriesTheCodeAndTheServersLine() throws Exception {
         FakeCoordinator leader = coordinator();
 
-        assertThatThrownBy(() -> client(leader.address()).get("p9")).isInstanceOf(ClusterClientException.class)
+        assertThatThrownBy(() -> client(leader.address()).get("p9")).isInstanceOf(NotFoundException.class)
                 .hasMessage("no process p9 (NOT_FOUND)")
                 .satisfies(e -> assertThat(((ClusterClientException) e).description()).isEqualTo("no process p9"));
     }
@@ -135,7 +135,7 @@ class LeaderRoutingTest {
         FakeCoordinator standby = coordinator().standbyFor(leader.address(), true);
         List<LogChunk> chunks = new ArrayList<>();
 
-        client(standby.address()).logs("p1", false, 0, chunks::add);
+        client(standby.address()).logs("p1", chunks::add);
 
         assertThat(chunks).extracting(LogChunk::getOffset).containsExactly(0L, 1L, 2L);
     }
@@ -144,7 +144,7 @@ class LeaderRoutingTest {
     void aFailingConsumerEndsTheStreamWithItsException() throws Exception {
         FakeCoordinator leader = coordinator();
 
-        assertThatThrownBy(() -> client(leader.address()).logs("p1", false, 0, c -> {
+        assertThatThrownBy(() -> client(leader.address()).logs("p1", c -> {
             throw new IllegalStateException("enough");
         })).isInstanceOf(IllegalStateException.class).hasMessage("enough");
     }
@@ -165,7 +165,7 @@ class LeaderRoutingTest {
         StringBuilder seen = new StringBuilder();
         List<Long> offsets = new ArrayList<>();
 
-        client(leader.address()).logs("p1", true, 0, c -> {
+        client(leader.address()).logs("p1", LogOptions.follow(), c -> {
             offsets.add(c.getOffset());
             seen.append(c.getData().toStringUtf8());
         });

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import pm.client.ClusterClient;
+import pm.client.LogOptions;
 import pm.client.SpawnOptions;
 import pm.client.StreamHandle;
 import pm.v1.ClusterProcess;
@@ -54,7 +55,7 @@ public final class ClusterDemo {
         System.out.println("spawned demo on " + p.getNode() + " (epoch " + p.getEpoch() + ")");
 
         StringBuilder output = new StringBuilder();
-        StreamHandle logs = client.async().logs("demo", true, 0, (LogChunk c) -> {
+        StreamHandle logs = client.async().logs("demo", LogOptions.follow(), (LogChunk c) -> {
             synchronized (output) {
                 int from = output.length();
                 output.append(c.getData().toString(StandardCharsets.UTF_8));

@@ -14,6 +14,7 @@ import org.apache.curator.test.TestingCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import pm.client.ClusterClient;
+import pm.client.LogOptions;
 import pm.client.SpawnOptions;
 import pm.client.StreamHandle;
 import pm.v1.MigrationReport;
@@ -53,7 +54,7 @@ class EnsembleTest {
                     String owner = client.spawn(SpawnOptions.builder(demo, "demo").withProcessId("p")
                             .withArgs("90", "100").build()).getNode();
                     StringBuilder out = new StringBuilder();
-                    StreamHandle logs = client.async().logs("p", true, 0, c -> {
+                    StreamHandle logs = client.async().logs("p", LogOptions.follow(), c -> {
                         synchronized (out) {
                             out.append(c.getData().toString(StandardCharsets.UTF_8));
                             out.notifyAll();

@@ -3,6 +3,7 @@ package pm.client.cli;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import pm.client.ClusterClient;
+import pm.client.EventOptions;
 import pm.client.StreamHandle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,7 +28,7 @@ final class EventsCommand extends ClusterCommand {
     void run(ClusterClient client, Output output) throws Exception {
         CompletableFuture<Void> enough = new CompletableFuture<>();
         AtomicInteger seen = new AtomicInteger();
-        try (StreamHandle stream = client.async().events(process, since, e -> {
+        try (StreamHandle stream = client.async().events(options(), e -> {
             output.printLine(e, Views.event(e));
             if (limit > 0 && seen.incrementAndGet() >= limit) {
                 enough.complete(null);
@@ -37,5 +38,11 @@ final class EventsCommand extends ClusterCommand {
         } catch (java.util.concurrent.ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
         }
+    }
+
+    /** {@code --since} below 0 (its default) means only new events; an empty {@code --process} any process. */
+    private EventOptions options() {
+        EventOptions options = since < 0 ? EventOptions.newOnly() : EventOptions.after(since);
+        return process.isEmpty() ? options : options.about(process);
     }
 }

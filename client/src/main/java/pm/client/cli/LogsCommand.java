@@ -1,6 +1,7 @@
 package pm.client.cli;
 
 import pm.client.ClusterClient;
+import pm.client.LogOptions;
 import pm.v1.LogChunk;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +21,7 @@ final class LogsCommand extends ClusterCommand {
 
     @Override
     void run(ClusterClient client, Output output) {
-        client.logs(id, follow, from, chunk -> print(chunk, output, pmctl.err()));
+        client.logs(id, (follow ? LogOptions.follow() : LogOptions.written()).from(from), chunk -> print(chunk, output, pmctl.err()));
     }
 
     /** A chunk of output where it belongs: stdout to stdout, stderr to stderr; bytes no longer kept said on stderr. */

@@ -2,6 +2,7 @@ package pm.client.cli;
 
 import java.util.List;
 import java.util.Locale;
+import pm.client.CheckpointOptions;
 import pm.client.ClusterClient;
 import pm.v1.ClusterListResponse;
 import pm.v1.ClusterProcess;
@@ -98,7 +99,7 @@ final class ProcessCommands {
 
         @Override
         ClusterProcess apply(ClusterClient client) {
-            return client.resume(id, node);
+            return node.isEmpty() ? client.resume(id) : client.resume(id, node);
         }
     }
 
@@ -136,7 +137,7 @@ final class ProcessCommands {
 
         @Override
         void run(ClusterClient client, Output output) {
-            var info = client.checkpoint(id, incremental);
+            var info = client.checkpoint(id, incremental ? CheckpointOptions.incremental() : CheckpointOptions.full());
             output.print(info, Views.checkpoint(info));
         }
     }
@@ -156,7 +157,7 @@ final class ProcessCommands {
         void run(ClusterClient client, Output output) {
             MigrationReport report;
             try (ProgressOption.Progress shown = progress.migrate(pmctl, client, id, node)) {
-                report = client.migrate(id, node);
+                report = node.isEmpty() ? client.migrate(id) : client.migrate(id, node);
                 shown.finish(String.format(Locale.ROOT, "moved from %s to %s, epoch %d, downtime %s", report.getSourceNode(),
                         report.getTargetNode(), report.getEpoch(), Views.micros(report.getTransfer().getDowntimeMicros())));
             }

@@ -1,9 +1,10 @@
 package pm.client.cli;
 
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import pm.client.ClusterClient;
+import pm.client.EventOptions;
+import pm.client.ListFilter;
 import pm.client.StreamHandle;
 import pm.v1.ClusterProcess;
 import picocli.CommandLine.Option;
@@ -30,7 +31,7 @@ final class ProgressOption {
             return Progress.OFF;
         }
         // What the coordinator's Drainer moves: the node's processes that have not ended and are not pinned.
-        Set<String> toMove = client.list(Map.of(), node).stream().filter(p -> !WaitCommand.ended(p) && !p.getPlacement().getPinned())
+        Set<String> toMove = client.list(ListFilter.onNode(node)).stream().filter(p -> !WaitCommand.ended(p) && !p.getPlacement().getPinned())
                 .map(ClusterProcess::getProcessId).collect(Collectors.toSet());
         return start(pmctl, client, "drain " + node, toMove, toMove.size(),
                 toMove.size() + (toMove.size() == 1 ? " process" : " processes") + " to move");
@@ -42,8 +43,11 @@ final class ProgressOption {
 
     private static Progress start(Pmctl pmctl, ClusterClient client, String title, Set<String> processes, int total, String phase) {
         ActivityMeter meter = new ActivityMeter(title, processes, total, phase, pmctl.err(), pmctl.terminal(), System::nanoTime);
-        String only = processes.size() == 1 ? processes.iterator().next() : "";
-        return new Shown(meter, client.async().events(only, meter::event));
+        EventOptions events = EventOptions.newOnly();
+        if (processes.size() == 1) {
+            events = events.about(processes.iterator().next());
+        }
+        return new Shown(meter, client.async().events(events, meter::event));
     }
 
     /** What a command shows while its call runs; closing it stops showing (and clears a spinner line). */

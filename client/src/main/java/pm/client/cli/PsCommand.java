@@ -3,6 +3,7 @@ package pm.client.cli;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import pm.client.ClusterClient;
+import pm.client.ListFilter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,13 +26,19 @@ final class PsCommand extends ClusterCommand {
     void run(ClusterClient client, Output output) throws Exception {
         if (!watch) {
             refresh.refuseWithoutWatch(spec);
-            var processes = client.list(labels, node);
+            var processes = client.list(filter(labels, node));
             output.print(ProcessCommands.asList(processes), Views.processes(processes));
             return;
         }
         refresh.pacing().run(i -> {
-            var processes = client.list(labels, node);
+            var processes = client.list(filter(labels, node));
             output.printFrame(i, Output.compactJson(ProcessCommands.asList(processes)), Views.processes(processes).render());
         });
+    }
+
+    /** The processes {@code --label} and {@code --node} select; an empty node (the option's default) is any node. */
+    static ListFilter filter(Map<String, String> labels, String node) {
+        ListFilter filter = ListFilter.labels(labels);
+        return node.isEmpty() ? filter : filter.withNode(node);
     }
 }

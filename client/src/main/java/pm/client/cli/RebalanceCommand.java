@@ -19,7 +19,7 @@ final class RebalanceCommand extends ClusterCommand {
 
     @Override
     void run(ClusterClient client, Output output) {
-        RebalancePlan plan = client.rebalance(dryRun);
+        RebalancePlan plan = dryRun ? client.planRebalance() : client.rebalance();
         if (output.json()) {
             output.print(plan, null);
         } else {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import pm.client.ClusterClient;
 import pm.client.Input;
+import pm.client.LogOptions;
 import pm.client.SpawnOptions;
 import pm.client.TransferProgress;
 import picocli.CommandLine;
@@ -101,7 +102,7 @@ final class RunCommand extends ClusterCommand {
         Thread detached = new Thread(() -> pmctl.err().println("pmctl: detached; " + id + " runs on (pmctl logs -f " + id + ")"));
         Runtime.getRuntime().addShutdownHook(detached);
         try {
-            client.logs(id, true, 0, chunk -> LogsCommand.print(chunk, output, pmctl.err()));
+            client.logs(id, LogOptions.follow(), chunk -> LogsCommand.print(chunk, output, pmctl.err()));
             throw ProgramEnded.of(WaitCommand.awaitEnd(client, id));
         } finally {
             Runtime.getRuntime().removeShutdownHook(detached);

@@ -43,10 +43,10 @@ final class TopCommand extends ClusterCommand {
     void run(ClusterClient client, Output output) throws Exception {
         Refresh.Pacing pacing = refresh.pacing();
         CpuRates rates = new CpuRates(System::nanoTime);
-        rates.sample(client.list(labels, node));
+        rates.sample(client.list(PsCommand.filter(labels, node)));
         Thread.sleep(Math.min(pacing.interval().toMillis(), FIRST_WINDOW_MILLIS));
         pacing.run(i -> {
-            List<ClusterProcess> processes = client.list(labels, node);
+            List<ClusterProcess> processes = client.list(PsCommand.filter(labels, node));
             Map<String, Double> cpu = rates.sample(processes);
             List<Row> rows = processes.stream().filter(p -> !WaitCommand.ended(p))
                     .map(p -> new Row(p, cpu.get(p.getProcessId()))).sorted(sort.order).toList();

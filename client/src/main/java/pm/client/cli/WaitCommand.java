@@ -3,7 +3,7 @@ package pm.client.cli;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 import pm.client.ClusterClient;
-import pm.client.ClusterClientException;
+import pm.client.NotFoundException;
 import pm.v1.ClusterProcess;
 import pm.v1.ProcessState;
 import picocli.CommandLine.Command;
@@ -35,12 +35,9 @@ final class WaitCommand extends ClusterCommand {
             ClusterProcess p;
             try {
                 p = client.get(id);
-            } catch (ClusterClientException e) {
-                if (e.code() == io.grpc.Status.Code.NOT_FOUND) {
-                    // removed while we waited: killed (kill deletes the record)
-                    return ClusterProcess.newBuilder().setProcessId(id).setState(ProcessState.PROCESS_STATE_KILLED).build();
-                }
-                throw e;
+            } catch (NotFoundException e) {
+                // removed while we waited: killed (kill deletes the record)
+                return ClusterProcess.newBuilder().setProcessId(id).setState(ProcessState.PROCESS_STATE_KILLED).build();
             }
             if (ended(p) || p.getState() == ProcessState.PROCESS_STATE_KILLED) {
                 return p;

@@ -11,7 +11,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
-import pm.client.ClusterClientException;
 import pm.client.TransferProgress;
 
 /**
@@ -91,7 +90,7 @@ public final class ChunkedUpload<Q, R> implements ClientResponseObserver<Q, R> {
 
     @Override
     public void onError(Throwable t) {
-        result.completeExceptionally(ClusterClientException.from(Status.fromThrowable(t)));
+        result.completeExceptionally(StatusErrors.toException(Status.fromThrowable(t)));
     }
 
     @Override

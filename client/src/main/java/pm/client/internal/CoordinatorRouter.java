@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import pm.client.ClusterClientException;
 import pm.client.CoordinatorUnreachableException;
+import pm.client.ErrorCode;
 import pm.client.StreamHandle;
 import pm.v1.ClusterGrpc;
 import pm.v1.LeaderInfo;
@@ -103,7 +104,7 @@ public final class CoordinatorRouter implements AutoCloseable {
                     if (next.isPresent()) {
                         unaryAttempt(method, request, headers, deadlineNanos, route, result);
                     } else {
-                        result.completeExceptionally(ClusterClientException.from(Status.fromThrowable(t)));
+                        result.completeExceptionally(StatusErrors.toException(Status.fromThrowable(t)));
                     }
                 } catch (CoordinatorUnreachableException e) {
                     // Every coordinator was down or a standby. If one said a leader is being elected (that lasts
@@ -155,7 +156,7 @@ public final class CoordinatorRouter implements AutoCloseable {
             return leader.get();
         }
         if (info.getLeaderAddress().isEmpty()) {
-            throw new CoordinatorUnreachableException(List.of(leader.get()),
+            throw StatusErrors.unreachable(List.of(leader.get()),
                     Status.UNAVAILABLE.withDescription("no coordinator is the leader yet"));
         }
         return info.getLeaderAddress();
@@ -175,7 +176,7 @@ public final class CoordinatorRouter implements AutoCloseable {
 
     private ManagedChannel channel(String address) {
         if (closed.get()) {
-            throw new ClusterClientException(Status.Code.CANCELLED, "the client is closed", null);
+            throw new ClusterClientException(ErrorCode.CANCELLED, "the client is closed", null);
         }
         return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a, credentials)
                 .maxInboundMessageSize(MAX_INBOUND_BYTES)
@@ -263,7 +264,7 @@ public final class CoordinatorRouter implements AutoCloseable {
                             attempt();
                             return;
                         }
-                        done.completeExceptionally(ClusterClientException.from(status));
+                        done.completeExceptionally(StatusErrors.toException(status));
                     } catch (ClusterClientException e) {
                         done.completeExceptionally(e);
                     }

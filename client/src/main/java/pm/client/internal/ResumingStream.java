@@ -1,7 +1,6 @@
 package pm.client.internal;
 
 import io.grpc.MethodDescriptor;
-import io.grpc.Status;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -11,6 +10,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
 import pm.client.ClusterClientException;
+import pm.client.ErrorCode;
 import pm.client.StreamHandle;
 import pm.v1.ClusterEvent;
 import pm.v1.ClusterGrpc;
@@ -127,7 +127,7 @@ public final class ResumingStream<Q, R> implements StreamHandle {
     }
 
     private static boolean retryable(Throwable failure) {
-        return failure instanceof ClusterClientException c && c.code() == Status.Code.UNAVAILABLE;
+        return failure instanceof ClusterClientException c && c.code() == ErrorCode.UNAVAILABLE;
     }
 
     @Override

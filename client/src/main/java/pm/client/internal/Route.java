@@ -51,7 +51,7 @@ final class Route {
                     return moveTo(seed);
                 }
             }
-            throw new CoordinatorUnreachableException(tried, status);
+            throw StatusErrors.unreachable(tried, status);
         }
         return Optional.empty();
     }

@@ -10,13 +10,15 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import pm.client.ClusterClientException;
 import pm.client.CoordinatorUnreachableException;
+import pm.client.NotFoundException;
+import pm.client.internal.StatusErrors;
 import picocli.CommandLine;
 
 /** The exit code and the line pmctl prints for each kind of failure. */
 class ExitCodesTest {
     @Test
     void aRefusalByTheClusterIsOneWithTheServersMessageAndCode() {
-        ClusterClientException e = ClusterClientException.from(Status.NOT_FOUND.withDescription("no process p9"));
+        ClusterClientException e = new NotFoundException("no process p9", null);
 
         assertThat(ExitCodes.of(e)).isEqualTo(1);
         assertThat(ExitCodes.message(e)).isEqualTo("no process p9 (NOT_FOUND)");
@@ -24,7 +26,7 @@ class ExitCodesTest {
 
     @Test
     void noCoordinatorIsThree() {
-        var e = new CoordinatorUnreachableException(List.of("h:1"), Status.UNAVAILABLE.withDescription("io exception"));
+        var e = new CoordinatorUnreachableException(List.of("h:1"), "io exception", null);
 
         assertThat(ExitCodes.of(e)).isEqualTo(3);
         assertThat(ExitCodes.message(e)).startsWith("cannot reach a leading coordinator (tried h:1)");
@@ -38,7 +40,7 @@ class ExitCodesTest {
 
     @Test
     void aMultiLineServerMessageIsCutToItsFirstLine() {
-        var e = ClusterClientException.from(Status.INTERNAL.withDescription("first\nsecond"));
+        var e = StatusErrors.toException(Status.INTERNAL.withDescription("first\nsecond"));
 
         assertThat(ExitCodes.message(e)).isEqualTo("first (INTERNAL)");
     }

@@ -8,11 +8,12 @@ import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import pm.client.CheckpointOptions;
 import pm.client.ClusterClient;
+import pm.client.ListFilter;
 import pm.client.testing.ClusterExtension;
 import pm.client.testing.Guests;
 import pm.client.testing.Logs;
@@ -60,9 +61,9 @@ class ClusterSdkTest {
         assertThat(cluster.activeNodes()).contains(p.getNode());
         assertThat(p.getEpoch()).isPositive();
         assertThat(p.getLabelsMap()).containsEntry("suite", "sdk-spawn");
-        assertThat(client.list(Map.of("suite", "sdk-spawn"), "")).extracting(ClusterProcess::getProcessId)
+        assertThat(client.list(ListFilter.label("suite", "sdk-spawn"))).extracting(ClusterProcess::getProcessId)
                 .containsExactly("sdk-spawn");
-        assertThat(client.list(Map.of(), p.getNode())).extracting(ClusterProcess::getProcessId).contains("sdk-spawn");
+        assertThat(client.list(ListFilter.onNode(p.getNode()))).extracting(ClusterProcess::getProcessId).contains("sdk-spawn");
         ClusterProcess got = client.get("sdk-spawn");
         assertThat(got.getNode()).isEqualTo(p.getNode());
         assertThat(got.getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
@@ -130,7 +131,7 @@ class ClusterSdkTest {
         assertThat(client.get("sdk-suspend").getState()).isEqualTo(ProcessState.PROCESS_STATE_SUSPENDED);
         int suspendedAt = Logs.lastTick(Logs.stdout(client, "sdk-suspend"));
 
-        ClusterProcess resumed = client.resume("sdk-suspend", "");
+        ClusterProcess resumed = client.resume("sdk-suspend");
         assertThat(resumed.getNode()).isEqualTo(nodes.get(0));
         assertThat(resumed.getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
         Logs.awaitTick(client, "sdk-suspend", suspendedAt + 3);
@@ -181,8 +182,8 @@ class ClusterSdkTest {
         spawnLongRunning("sdk-checkpoint", "");
         Logs.awaitTick(client, "sdk-checkpoint", 1);
 
-        CheckpointInfo full = client.checkpoint("sdk-checkpoint", false);
-        CheckpointInfo incremental = client.checkpoint("sdk-checkpoint", true);
+        CheckpointInfo full = client.checkpoint("sdk-checkpoint");
+        CheckpointInfo incremental = client.checkpoint("sdk-checkpoint", CheckpointOptions.incremental());
 
         assertThat(full.getCheckpointId()).isNotEmpty();
         assertThat(incremental.getBaseCheckpointId()).isEqualTo(full.getCheckpointId());

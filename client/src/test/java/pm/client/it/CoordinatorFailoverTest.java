@@ -13,6 +13,8 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import pm.client.ClusterClient;
+import pm.client.EventOptions;
+import pm.client.LogOptions;
 import pm.client.StreamHandle;
 import pm.client.testing.ClusterExtension;
 import pm.client.testing.Guests;
@@ -36,7 +38,7 @@ class CoordinatorFailoverTest {
         String oldLeader = cluster.leader();
         client.spawn(Guests.counter("failover-logs", TICKS, 20_000, 1 << 20).build());
         ByteArrayOutputStream seen = new ByteArrayOutputStream();
-        StreamHandle follow = client.async().logs("failover-logs", true, 0, chunk -> {
+        StreamHandle follow = client.async().logs("failover-logs", LogOptions.follow(), chunk -> {
             if (chunk.getStream() == LogChunk.Stream.STREAM_STDOUT) {
                 seen.writeBytes(chunk.getData().toByteArray());
             }
@@ -64,7 +66,7 @@ class CoordinatorFailoverTest {
         ClusterClient client = cluster.client(cluster.coordinatorAddresses());
         String oldLeader = cluster.leader();
         List<ClusterEvent> followed = new CopyOnWriteArrayList<>();
-        StreamHandle follow = client.async().events("", 0, followed::add); // all the cluster keeps, then each new one
+        StreamHandle follow = client.async().events(EventOptions.allKept(), followed::add); // all the cluster keeps, then each new one
         try {
             client.spawn(Guests.counter("failover-events-1", 1_000_000, 20_000, 1 << 20).build());
             await().atMost(Duration.ofSeconds(60)).until(() -> spawned(followed, "failover-events-1"));
@@ -81,7 +83,7 @@ class CoordinatorFailoverTest {
                     && e.getIndex() > indexOfSpawn(followed, "failover-events-1"));
             // What the new leader keeps, read from the start: exactly what the follower saw, none missed.
             List<ClusterEvent> kept = new CopyOnWriteArrayList<>();
-            try (StreamHandle all = client.async().events("", 0, kept::add)) {
+            try (StreamHandle all = client.async().events(EventOptions.allKept(), kept::add)) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> spawned(kept, "failover-events-2"));
             }
             long last = indexOfSpawn(followed, "failover-events-2");

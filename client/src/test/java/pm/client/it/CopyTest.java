@@ -44,7 +44,7 @@ class CopyTest {
                 .withFile("input.bin", Input.of(inputFile)).build());
 
         for (int i = 0; i < 2; i++) {
-            MigrationReport moved = client.migrate("cp-1", "");
+            MigrationReport moved = client.migrate("cp-1");
             // the 8 MiB input stays where it is stored: the image names it by hash
             assertThat(moved.getTransfer().getBytesSent()).as("bytes sent by move " + i).isLessThan(input.length / 4);
         }
@@ -87,7 +87,7 @@ class CopyTest {
         Path f = Files.writeString(dir.resolve("f"), "x");
         PmctlRunner.Result suspended = pmctl.run("cp", f.toString(), "cp-2:/data/f");
         assertThat(suspended.exitCode()).isEqualTo(1);
-        assertThat(suspended.stderr()).hasLineCount(1).contains("FAILED_PRECONDITION");
+        assertThat(suspended.stderr()).hasLineCount(1).contains("WRONG_STATE");
         client.kill("cp-2");
     }
 

@@ -50,10 +50,10 @@ class DrainTest {
             String before = pmctl.run("ps").stdout().lines().skip(1).map(l -> l.split(" +")[0] + l.split(" +")[1]).sorted().toList().toString();
             PmctlRunner.Result runThere = pmctl.run("run", Guests.COUNTER.toString(), "--id", "drain-3", "--node", DRAINED, "--", "1", "1", "1");
             assertThat(runThere.exitCode()).as(runThere.toString()).isEqualTo(1);
-            assertThat(runThere.stderr()).startsWith("pmctl: ").endsWith("(FAILED_PRECONDITION)\n").hasLineCount(1);
+            assertThat(runThere.stderr()).startsWith("pmctl: ").endsWith("(WRONG_STATE)\n").hasLineCount(1);
             PmctlRunner.Result moveThere = pmctl.run("migrate", "drain-1", "--to", DRAINED);
             assertThat(moveThere.exitCode()).as(moveThere.toString()).isEqualTo(1);
-            assertThat(moveThere.stderr()).endsWith("(FAILED_PRECONDITION)\n");
+            assertThat(moveThere.stderr()).endsWith("(WRONG_STATE)\n");
             String after = pmctl.run("ps").stdout().lines().skip(1).map(l -> l.split(" +")[0] + l.split(" +")[1]).sorted().toList().toString();
             assertThat(after).isEqualTo(before);
         } finally {

@@ -2,11 +2,11 @@ package pm.client.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import pm.agent.support.TcpProxy;
 import pm.client.ClusterClient;
+import pm.client.ListFilter;
 import pm.client.testing.ClusterExtension;
 import pm.client.testing.Guests;
 import pm.client.testing.TestCluster;
@@ -37,7 +37,7 @@ class IdempotentCallsTest {
             ClusterProcess p = client.spawn(Guests.longRunning("").withLabel("suite", "idempotent").build());
 
             assertThat(proxy.replyDropped()).as("the fault fired").isTrue();
-            assertThat(client.list(Map.of("suite", "idempotent"), "")).extracting(ClusterProcess::getProcessId)
+            assertThat(client.list(ListFilter.label("suite", "idempotent"))).extracting(ClusterProcess::getProcessId)
                     .containsExactly(p.getProcessId());
             client.kill(p.getProcessId());
         }
@@ -88,7 +88,7 @@ class IdempotentCallsTest {
             ClusterProcess k = second.kill(killed.getProcessId()); // resent: not NOT_FOUND
             assertThat(proxy.replyDropped()).as("the fault fired").isTrue();
             assertThat(k.getProcessId()).isEqualTo(killed.getProcessId());
-            assertThat(direct.list(Map.of(), "")).extracting(ClusterProcess::getProcessId).doesNotContain(killed.getProcessId());
+            assertThat(direct.list()).extracting(ClusterProcess::getProcessId).doesNotContain(killed.getProcessId());
         } finally {
             direct.kill(suspended.getProcessId());
         }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import pm.client.ClusterClient;
 import pm.client.ClusterClientException;
 import pm.client.Input;
+import pm.client.LimitExceededException;
 import pm.client.TransferProgress;
 import pm.client.testing.ClusterExtension;
 import pm.client.testing.Logs;
@@ -98,8 +99,8 @@ class InputsTest {
                 .setLimits(ProcessLimits.newBuilder().setMaxFsBytes(1 << 20)).build();
 
         assertThatThrownBy(() -> client.spawn(ClusterSpawnRequest.newBuilder().setProcessId("input-too-big").setSpec(spec).build()))
-                .isInstanceOf(ClusterClientException.class)
-                .hasMessageContaining("RESOURCE_EXHAUSTED")
+                .isInstanceOf(LimitExceededException.class)
+                .hasMessageContaining("LIMIT_EXCEEDED")
                 .hasMessageContaining("2097152 bytes").hasMessageContaining("1048576 bytes");
         assertThat(client.list()).noneMatch(p -> p.getProcessId().equals("input-too-big"));
     }

@@ -99,7 +99,7 @@ class JobsTest {
 
     private static String stdout(ClusterClient client, String id) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        client.logs(id, false, 0, chunk -> {
+        client.logs(id, chunk -> {
             if (chunk.getStream() == LogChunk.Stream.STREAM_STDOUT) {
                 out.writeBytes(chunk.getData().toByteArray());
             }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import pm.client.ClusterClient;
+import pm.client.LogOptions;
 import pm.client.SpawnOptions;
 import pm.client.StreamHandle;
 import pm.client.testing.ClusterExtension;
@@ -57,7 +58,7 @@ class LogsAcrossMigrationsTest {
         List<String> nodes = cluster.activeNodes();
         client.spawn(spec("logs-sdk").onNode(nodes.get(0), false).build());
         ByteArrayOutputStream seen = new ByteArrayOutputStream();
-        StreamHandle follow = client.async().logs("logs-sdk", true, 0, chunk -> {
+        StreamHandle follow = client.async().logs("logs-sdk", LogOptions.follow(), chunk -> {
             if (chunk.getStream() == LogChunk.Stream.STREAM_STDOUT) {
                 seen.writeBytes(chunk.getData().toByteArray());
             }

@@ -84,7 +84,7 @@ class PmctlErrorsTest {
 
     @Test
     void migratingToTheCurrentOwnerIsAWrongState() {
-        refused("FAILED_PRECONDITION", "migrate", "err-victim", "--to", home);
+        refused("WRONG_STATE", "migrate", "err-victim", "--to", home);
     }
 
     @Test
@@ -96,7 +96,7 @@ class PmctlErrorsTest {
 
     @Test
     void resumingARunningProcessIsAWrongState() {
-        refused("FAILED_PRECONDITION", "resume", "err-victim");
+        refused("WRONG_STATE", "resume", "err-victim");
     }
 
     @Test

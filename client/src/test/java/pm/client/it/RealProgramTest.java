@@ -51,7 +51,7 @@ class RealProgramTest {
             long before = retired(client);
             await().atMost(Duration.ofMinutes(2)).until(() -> retired(client) > before + 50_000_000L || ended(client));
             assertThat(ended(client)).as("bzip2 finished before move " + (move + 1) + ": give it a larger input").isFalse();
-            client.migrate("bz-1", "");
+            client.migrate("bz-1");
         }
         await().atMost(Duration.ofMinutes(20)).until(() -> ended(client));
         assertThat(client.get("bz-1").getState()).isEqualTo(ProcessState.PROCESS_STATE_EXITED);

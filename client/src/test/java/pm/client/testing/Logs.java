@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import pm.client.ClusterClient;
+import pm.client.LogOptions;
 import pm.v1.LogChunk;
 
 /** Test support: a process's stdout so far, and waiting for it to reach a line. */
@@ -14,7 +15,7 @@ public final class Logs {
 
     public static String stdout(ClusterClient client, String id) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        client.logs(id, false, 0, chunk -> {
+        client.logs(id, chunk -> {
             if (chunk.getStream() == LogChunk.Stream.STREAM_STDOUT) {
                 out.writeBytes(chunk.getData().toByteArray());
             }
@@ -42,7 +43,7 @@ public final class Logs {
     /** Follows the process's stdout until it ends. */
     public static String followToEnd(ClusterClient client, String id) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        client.logs(id, true, 0, chunk -> {
+        client.logs(id, LogOptions.follow(), chunk -> {
             if (chunk.getStream() == LogChunk.Stream.STREAM_STDOUT) {
                 out.writeBytes(chunk.getData().toByteArray());
             }

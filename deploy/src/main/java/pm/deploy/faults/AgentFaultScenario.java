@@ -41,7 +41,7 @@ final class AgentFaultScenario implements Scenario {
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
             Migrations.spawnUnderWay(cluster, counter, id, SOURCE, 0);
             cluster.step("spawned and under way on " + SOURCE);
-            cluster.client().checkpoint(id, false); // what a restarted source goes back to
+            cluster.client().checkpoint(id); // what a restarted source goes back to
             Migrations.awaitInstructions(cluster, id, SOURCE, 500_000);
             cluster.step("checkpointed, running on");
             String call = Migrations.migrate(cluster.client(), id, TARGET);

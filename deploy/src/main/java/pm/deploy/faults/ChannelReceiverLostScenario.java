@@ -2,6 +2,7 @@ package pm.deploy.faults;
 
 import java.time.Duration;
 import java.util.List;
+import pm.client.CheckpointOptions;
 import pm.deploy.ChildJvm;
 import pm.v1.ProcessState;
 
@@ -43,7 +44,7 @@ final class ChannelReceiverLostScenario implements Scenario {
             Poll.until(receiver + "'s inbox to fill while it is frozen", Migrations.PROGRESS,
                     () -> ChannelWorkload.info(cluster, receiverAgent, receiver).getInboxMessages() == ChannelWorkload.INBOX_LIMIT);
             long atCheckpoint = accepted(cluster, receiverAgent, receiver);
-            cluster.client().checkpoint(receiver, false);
+            cluster.client().checkpoint(receiver);
             ExactlyOnce.awaitDurableCheckpoint(cluster, receiver);
             cluster.client().thaw(receiver);
             Poll.until(receiver + " to accept messages past its checkpoint", Migrations.PROGRESS,
@@ -60,7 +61,7 @@ final class ChannelReceiverLostScenario implements Scenario {
             // Each durable checkpoint lets the producer run further ahead.
             Poll.until(receiver + " to receive all " + ChannelWorkload.MESSAGES + " messages", ExactlyOnce.FINISH.multipliedBy(2), () -> {
                 try {
-                    cluster.client().checkpoint(receiver, true);
+                    cluster.client().checkpoint(receiver, CheckpointOptions.incremental());
                 } catch (RuntimeException endedOrBusy) {
                     // ended meanwhile, or a policy checkpoint in the way: asked again at the next poll
                 }

@@ -41,7 +41,7 @@ final class ChannelSenderLostScenario implements Scenario {
             Poll.until(sender + "'s outbox to fill while " + receiver + " is frozen", Migrations.PROGRESS,
                     () -> ChannelWorkload.info(cluster, senderAgent, sender).getOutboxMessages() == ChannelWorkload.OUTBOX_LIMIT);
             long atCheckpoint = ChannelWorkload.info(cluster, receiverAgent, receiver).getMessagesAccepted();
-            cluster.client().checkpoint(sender, false);
+            cluster.client().checkpoint(sender);
             ExactlyOnce.awaitDurableCheckpoint(cluster, sender);
             cluster.client().thaw(receiver);
             Poll.until(receiver + " to accept messages past " + sender + "'s checkpoint", Migrations.PROGRESS,

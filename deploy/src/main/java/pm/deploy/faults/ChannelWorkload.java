@@ -85,7 +85,7 @@ final class ChannelWorkload {
 
     private static String stdout(FaultCluster cluster, String id) {
         StringBuilder out = new StringBuilder();
-        cluster.client().logs(id, false, 0, (LogChunk c) -> {
+        cluster.client().logs(id, (LogChunk c) -> {
             if (c.getStream() == LogChunk.Stream.STREAM_STDOUT) {
                 out.append(c.getData().toString(StandardCharsets.UTF_8));
             }

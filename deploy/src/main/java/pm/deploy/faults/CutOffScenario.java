@@ -2,6 +2,7 @@ package pm.deploy.faults;
 
 import java.time.Duration;
 import java.util.List;
+import pm.client.CheckpointOptions;
 import pm.deploy.ChildJvm;
 
 /**
@@ -82,7 +83,7 @@ final class CutOffScenario implements Scenario {
         Poll.until("checkpoints of the fenced " + id, Duration.ofSeconds(60), () -> {
             try {
                 if (cluster.nodeListed(NODE)) {
-                    cluster.client().checkpoint(id, true);
+                    cluster.client().checkpoint(id, CheckpointOptions.incremental());
                     viaLeader[0]++;
                 } else {
                     cluster.probe().checkpoint(agent, id);

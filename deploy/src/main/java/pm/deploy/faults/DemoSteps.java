@@ -27,7 +27,7 @@ final class DemoSteps {
     /** The complete lines of {@code id}'s stdout. */
     static List<String> output(FaultCluster cluster, String id) {
         StringBuilder out = new StringBuilder();
-        cluster.client().logs(id, false, 0, (LogChunk c) -> {
+        cluster.client().logs(id, (LogChunk c) -> {
             if (c.getStream() == LogChunk.Stream.STREAM_STDOUT) {
                 out.append(c.getData().toString(StandardCharsets.UTF_8));
             }

@@ -114,7 +114,7 @@ final class ExactlyOnce {
             throw new ScenarioFailure(id + " ended on " + owner + " but its record names " + settled);
         }
         StringBuilder out = new StringBuilder();
-        cluster.client().logs(id, false, 0, (LogChunk c) -> {
+        cluster.client().logs(id, (LogChunk c) -> {
             if (c.getStream() == LogChunk.Stream.STREAM_STDOUT) {
                 out.append(c.getData().toString(StandardCharsets.UTF_8));
             }

@@ -1,14 +1,16 @@
 package pm.deploy.soak;
 
-import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.locks.ReadWriteLock;
+import pm.client.CheckpointOptions;
 import pm.client.ClusterClient;
 import pm.client.ClusterClientException;
+import pm.client.ConflictException;
 import pm.client.SpawnOptions;
+import pm.client.WrongStateException;
 import pm.deploy.DemoGuest;
 import pm.deploy.soak.SoakModel.Phase;
 import pm.deploy.soak.SoakModel.Tracked;
@@ -173,7 +175,7 @@ final class SoakDriver {
 
     private void checkpoint(Random random, Tracked t) {
         boolean incremental = random.nextBoolean();
-        attempt(OpKind.CHECKPOINT, t, () -> client.checkpoint(t.id, incremental));
+        attempt(OpKind.CHECKPOINT, t, () -> client.checkpoint(t.id, incremental ? CheckpointOptions.incremental() : CheckpointOptions.full()));
     }
 
     private void freeze(Tracked t) {
@@ -195,7 +197,7 @@ final class SoakDriver {
     private void resume(Random random, Tracked t) {
         String node = random.nextBoolean() ? "" : nodes.get(random.nextInt(nodes.size()));
         attempt(OpKind.RESUME, t, () -> {
-            ClusterProcess p = client.resume(t.id, node);
+            ClusterProcess p = node.isEmpty() ? client.resume(t.id) : client.resume(t.id, node);
             t.owner = p.getNode();
             follow(t, p);
         });
@@ -237,7 +239,7 @@ final class SoakDriver {
 
     private String output(String id) {
         StringBuilder out = new StringBuilder();
-        client.logs(id, false, 0, (LogChunk c) -> out.append(c.getData().toString(StandardCharsets.UTF_8)));
+        client.logs(id, (LogChunk c) -> out.append(c.getData().toString(StandardCharsets.UTF_8)));
         return out.toString();
     }
 
@@ -263,7 +265,7 @@ final class SoakDriver {
         } catch (ClusterClientException e) {
             Optional<ClusterProcess> now = get(t.id);
             ProcessState state = now.map(ClusterProcess::getState).orElse(ProcessState.PROCESS_STATE_UNSPECIFIED);
-            boolean refused = e.code() == Status.Code.FAILED_PRECONDITION || e.code() == Status.Code.ABORTED;
+            boolean refused = e instanceof WrongStateException || e instanceof ConflictException;
             if (before == Phase.RUNNING && state == ProcessState.PROCESS_STATE_EXITED && refused) {
                 t.phase = Phase.ENDED;
                 stats.legitimate(kind, "the process had ended on its own (" + e.code() + ")");

@@ -51,7 +51,7 @@ class MultiHostTest {
                     assertThat(r.getTargetNode()).isEqualTo(target);
                     seen = awaitSteps(cluster, id, seen + 5);
                 }
-                cluster.client().checkpoint(id, false);
+                cluster.client().checkpoint(id);
                 ClusterProcess durable = ExactlyOnce.awaitDurableCheckpoint(cluster, id);
                 String lost = durable.getNode();
                 if (network.isolated()) {

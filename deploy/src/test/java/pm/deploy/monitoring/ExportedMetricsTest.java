@@ -46,10 +46,10 @@ class ExportedMetricsTest {
             assertThat(cluster.awaitAgentsJoined(client, Duration.ofMinutes(2))).isTrue();
             String owner = client.spawn(SpawnOptions.builder(DemoGuest.module(), "demo").withProcessId("p")
                     .withArgs("2000", "100").checkpointEvery(Duration.ofSeconds(2)).build()).getNode();
-            client.checkpoint("p", false);
+            client.checkpoint("p");
             String target = cluster.agents().stream().map(ChildJvm::name).filter(n -> !n.equals(owner)).findFirst().orElseThrow();
             assertThat(client.migrate("p", target).getTargetNode()).isEqualTo(target);
-            client.rebalance(false);
+            client.rebalance();
             ChildJvm coordinator = cluster.coordinators().get(0);
             await().atMost(Duration.ofSeconds(60)).until(() -> names(scrape(coordinator))
                     .containsAll(Set.of("pm_checkpoint_age_seconds", "pm_replication_lag_seconds", "pm_cluster_replications_total")));

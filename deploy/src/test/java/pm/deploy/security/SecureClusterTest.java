@@ -27,8 +27,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import pm.client.ClientSettings;
 import pm.client.ClusterClient;
-import pm.client.ClusterClientException;
+import pm.client.ErrorCode;
+import pm.client.PermissionDeniedException;
 import pm.client.SpawnOptions;
+import pm.client.UnauthenticatedException;
 import pm.common.security.CertificateAuthority;
 import pm.common.security.Role;
 import pm.common.security.TlsFiles;
@@ -98,15 +100,26 @@ class SecureClusterTest {
         try (ClusterClient viewer = client(issue(Role.VIEWER, "viewer-1"))) {
             assertThat(viewer.list()).extracting(p -> p.getProcessId()).contains(processId);
             assertThatThrownBy(() -> viewer.kill(processId))
-                    .isInstanceOfSatisfying(ClusterClientException.class, e -> {
-                        assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED);
+                    .isInstanceOfSatisfying(PermissionDeniedException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED);
                         assertThat(e.description()).contains("pm.v1.Cluster/Kill", "is for operator", "role viewer");
                     });
             assertThatThrownBy(() -> viewer.exportImage(processId, java.io.OutputStream.nullOutputStream(), null))
-                    .isInstanceOfSatisfying(ClusterClientException.class,
-                            e -> assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED));
+                    .isInstanceOfSatisfying(PermissionDeniedException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED));
         }
         assertThat(operator.get(processId).getState().name()).doesNotContain("KILLED", "EXITED");
+    }
+
+    @Test
+    void anSdkClientWithoutACertificateIsUnauthenticated() throws Exception {
+        ChannelCredentials trustOnly = TlsChannelCredentials.newBuilder().trustManager(cluster.operatorFiles().ca().toFile()).build();
+        try (ClusterClient anonymous = new ClusterClient(ClientSettings.of(cluster.coordinatorAddresses())
+                .withCallTimeout(Duration.ofSeconds(60)).withCredentials(trustOnly))) {
+            assertThatThrownBy(() -> anonymous.get(processId))
+                    .isInstanceOfSatisfying(UnauthenticatedException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAUTHENTICATED));
+        }
     }
 
     @Test
