@@ -15,10 +15,6 @@ import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -34,20 +30,12 @@ import org.slf4j.LoggerFactory;
 import pm.common.security.AccessPolicy;
 import pm.common.security.Identity;
 import pm.common.security.Role;
-import pm.v1.ClusterEvent;
-import pm.v1.ClusterListRequest;
-import pm.v1.ClusterProcess;
 import pm.v1.ConsoleLoginResponse;
-import pm.v1.EventsRequest;
-import pm.v1.LogChunk;
-import pm.v1.LogsRequest;
-import pm.v1.NodesRequest;
-import pm.v1.ProcessRef;
 
 /**
- * The coordinator's web console: pages rendered here from Cluster API calls made in-process as the
- * browser's session ({@link ConsoleCalls}), tables refreshed by a small script, events and logs
- * streamed as Server-Sent Events, and four actions posted as forms with a CSRF token. A browser gets a
+ * The coordinator's web console: its HTTP edge. Pages ({@link ConsolePages}), live streams
+ * ({@link ConsoleStreams}) and actions ({@link ConsoleActions}) are Cluster API calls made in-process
+ * as the browser's session ({@link ConsoleCalls}); actions are forms posted with a CSRF token. A browser gets a
  * session only by opening a one-time login URL that an authenticated {@code ConsoleLogin} call issued
  * ({@link ConsoleSessions}); its cookie is HttpOnly, SameSite=Strict, and Secure under TLS. HTTP runs on
  * the JDK's server, on a bounded pool of daemon threads (a stream holds one while open); lifecycle
@@ -55,11 +43,9 @@ import pm.v1.ProcessRef;
  */
 public final class WebConsole implements ConsoleLogins, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebConsole.class);
-    private static final Duration READ_DEADLINE = Duration.ofSeconds(30);
     private static final int MAX_THREADS = 32;
     /** Open event and log streams at once: each holds a thread; the rest of the pool stays for pages. */
     private static final int MAX_STREAMS = 24;
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
 
     private enum State { LATENT, STARTED, CLOSED }
 
@@ -75,6 +61,8 @@ public final class WebConsole implements ConsoleLogins, AutoCloseable {
     private HttpServer http;
     private ConsoleCalls calls;
     private ConsoleActions actions;
+    private ConsolePages pages;
+    private ConsoleStreams live;
 
     /**
      * Serves on {@code bind} (port 0: any free port), over HTTPS with {@code tls} unless it is null;
@@ -97,6 +85,8 @@ public final class WebConsole implements ConsoleLogins, AutoCloseable {
         }
         calls = new ConsoleCalls(cluster, sessions, policy);
         actions = new ConsoleActions(calls);
+        pages = new ConsolePages(calls, coordinator);
+        live = new ConsoleStreams(calls);
         threads = new ThreadPoolExecutor(2, MAX_THREADS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, "pm-console-http");
             t.setDaemon(true);
@@ -187,14 +177,13 @@ public final class WebConsole implements ConsoleLogins, AutoCloseable {
         }
         Map<String, String> query = Exchanges.query(exchange);
         switch (path) {
-            case "/" -> Exchanges.html(exchange, 200, overviewPage(session, query.get("msg")));
-            case "/fragment/overview" -> Exchanges.html(exchange, 200, overview(session));
-            case "/process" -> Exchanges.html(exchange, 200, processPage(session, required(query, "id"), query.get("msg")));
-            case "/fragment/process" -> Exchanges.html(exchange, 200, ClusterViews.process(
-                    calls.blocking(session, READ_DEADLINE).get(ProcessRef.newBuilder().setProcessId(required(query, "id")).build()),
-                    operator(session)));
-            case "/stream/events" -> stream(exchange, () -> events(exchange, session, query));
-            case "/stream/logs" -> stream(exchange, () -> logs(exchange, session, required(query, "id")));
+            case "/" -> Exchanges.html(exchange, 200, pages.overviewPage(session, query.get("msg")));
+            case "/fragment/overview" -> Exchanges.html(exchange, 200, pages.overview(session));
+            case "/process" -> Exchanges.html(exchange, 200, pages.processPage(session, required(query, "id"), query.get("msg")));
+            case "/fragment/process" -> Exchanges.html(exchange, 200, pages.process(session, required(query, "id")));
+            case "/stream/events" -> stream(exchange, () -> live.events(exchange, session, query.getOrDefault("process", ""),
+                    query.get("since")));
+            case "/stream/logs" -> stream(exchange, () -> live.logs(exchange, session, required(query, "id")));
             case "/action" -> action(exchange, session);
             case "/logout" -> logout(exchange, session);
             default -> Exchanges.send(exchange, 404, "text/plain; charset=utf-8", "no such page");
@@ -242,85 +231,6 @@ public final class WebConsole implements ConsoleLogins, AutoCloseable {
             throw new StatusRuntimeException(Status.PERMISSION_DENIED.withDescription("the form's CSRF token is missing or wrong; "
                     + "reload the page and try again"));
         }
-    }
-
-    private String overviewPage(ConsoleSession session, String msg) {
-        return Html.page("Cluster", session, coordinator, flash(msg)
-                + "<section id=\"overview\" data-refresh=\"/fragment/overview\">" + overviewOrError(session) + "</section>"
-                + "<section><h2>Events</h2><ol id=\"events\" class=\"events\" data-events=\"/stream/events\"></ol></section>"
-                + dialog(session, "/"));
-    }
-
-    private String overviewOrError(ConsoleSession session) {
-        try {
-            return overview(session);
-        } catch (StatusRuntimeException e) {
-            return "<p class=\"error\">" + text(e.getStatus().getCode() + ": " + e.getStatus().getDescription()) + "</p>";
-        }
-    }
-
-    private String overview(ConsoleSession session) {
-        var cluster = calls.blocking(session, READ_DEADLINE);
-        return ClusterViews.overview(cluster.nodes(NodesRequest.getDefaultInstance()).getNodesList(),
-                cluster.list(ClusterListRequest.getDefaultInstance()).getProcessesList().stream()
-                        .sorted(java.util.Comparator.comparing(ClusterProcess::getProcessId)).toList(), operator(session));
-    }
-
-    private String processPage(ConsoleSession session, String id, String msg) {
-        ClusterProcess p = calls.blocking(session, READ_DEADLINE).get(ProcessRef.newBuilder().setProcessId(id).build());
-        String query = URLEncoder.encode(id, StandardCharsets.UTF_8);
-        return Html.page("Process " + id, session, coordinator, "<h1>Process " + text(id) + "</h1>" + flash(msg)
-                + "<section id=\"detail\" data-refresh=\"/fragment/process?id=" + text(query) + "\">" + ClusterViews.process(p, operator(session))
-                + "</section><section><h2>Migration history</h2><ol id=\"migration-history\" class=\"events\"></ol></section>"
-                + "<section><h2>Log</h2><pre id=\"log\" data-log=\"/stream/logs?id=" + text(query) + "\"></pre></section>"
-                + "<section><h2>Events</h2><ol id=\"process-events\" class=\"events\" data-events=\"/stream/events?since=0&amp;process="
-                + text(query) + "\" data-history=\"migration-history\"></ol></section>" + dialog(session, "/process?id=" + query));
-    }
-
-    /** The confirmation step every action button opens; for operators only (a viewer's page has no buttons to open it). */
-    private static String dialog(ConsoleSession session, String back) {
-        if (!operator(session)) {
-            return "";
-        }
-        return "<dialog id=\"confirm\"><form method=\"post\" action=\"/action\"><p id=\"confirm-text\"></p>"
-                + "<input type=\"hidden\" name=\"csrf\" value=\"" + text(session.csrf()) + "\">"
-                + "<input type=\"hidden\" name=\"op\"><input type=\"hidden\" name=\"process\"><input type=\"hidden\" name=\"node\">"
-                + "<input type=\"hidden\" name=\"back\" value=\"" + text(back) + "\">"
-                + "<label id=\"confirm-target\">target node (empty: placement picks) <input name=\"target\"></label>"
-                + "<p><button type=\"submit\" id=\"confirm-ok\">Confirm</button> <button type=\"button\" id=\"confirm-cancel\">Cancel</button></p>"
-                + "</form></dialog>";
-    }
-
-    private static String flash(String msg) {
-        return msg == null || msg.isEmpty() ? "" : "<p id=\"flash\">" + text(msg) + "</p>";
-    }
-
-    private static boolean operator(ConsoleSession session) {
-        return session.identity().role() == Role.OPERATOR;
-    }
-
-    /** Cluster events: all, or one process's; resumed after the browser's last index when it reconnects. */
-    private void events(HttpExchange exchange, ConsoleSession session, Map<String, String> query) throws IOException {
-        EventsRequest.Builder request = EventsRequest.newBuilder().setProcessId(query.getOrDefault("process", ""));
-        String last = exchange.getRequestHeaders().getFirst("Last-Event-ID");
-        String since = last != null && !last.isEmpty() ? last : query.get("since");
-        if (since != null) {
-            request.setSinceIndex(Long.parseLong(since));
-        }
-        SseRelay.<EventsRequest, ClusterEvent>relay(exchange, o -> calls.streaming(session).events(request.build(), o), e -> new SseRelay.Message(
-                "cluster", e.getIndex() == 0 ? "" : Long.toString(e.getIndex()), String.join("\t",
-                        TIME.format(Instant.ofEpochMilli(e.getTimeMillis())),
-                        e.getKind().name().substring("KIND_".length()).toLowerCase(java.util.Locale.ROOT), e.getProcessId(),
-                        e.getNode(), Long.toString(e.getEpoch()), e.getDetail().replace('\t', ' '))));
-    }
-
-    /** A process's output, followed across migrations; resumed at the browser's last offset when it reconnects. */
-    private void logs(HttpExchange exchange, ConsoleSession session, String id) throws IOException {
-        String last = exchange.getRequestHeaders().getFirst("Last-Event-ID");
-        LogsRequest request = LogsRequest.newBuilder().setProcessId(id).setFollow(true)
-                .setFromOffset(last == null || last.isEmpty() ? 0 : Long.parseLong(last)).build();
-        SseRelay.<LogsRequest, LogChunk>relay(exchange, o -> calls.streaming(session).logs(request, o), c -> new SseRelay.Message("log",
-                Long.toString(c.getOffset() + c.getData().size()), c.getData().toString(StandardCharsets.UTF_8)));
     }
 
     private interface Streaming {
