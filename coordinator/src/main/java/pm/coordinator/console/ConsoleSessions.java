@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import pm.common.security.Identity;
+import pm.coordinator.ClusterException;
 
 /**
  * The console's one-time login tokens and the sessions they open, in this coordinator's memory only
@@ -39,7 +40,8 @@ public final class ConsoleSessions {
     public Login issue(Identity identity) {
         sweep();
         if (logins.size() >= MAX_ENTRIES) {
-            throw new IllegalStateException("too many console logins outstanding; try again in " + LOGIN_VALID.toMinutes() + " minutes");
+            throw new ClusterException(ClusterException.Reason.NO_CAPACITY, "too many console logins outstanding; try again in "
+                    + LOGIN_VALID.toMinutes() + " minutes");
         }
         Login login = new Login(secret(), identity, clock.instant().plus(LOGIN_VALID));
         logins.put(login.token(), login);
