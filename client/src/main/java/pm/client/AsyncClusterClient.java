@@ -333,6 +333,14 @@ public final class AsyncClusterClient implements AutoCloseable {
     }
 
     /** Which coordinator leads, as the first reachable one sees it (standbys answer too). */
+    /**
+     * A one-time login URL for the coordinator's web console, bound to this client's certificate identity; {@code role}
+     * "viewer" to browse with less than one's role, "" for one's own (without TLS: operator).
+     */
+    public CompletableFuture<pm.v1.ConsoleLoginResponse> consoleLogin(String role) {
+        return call(ClusterGrpc.getConsoleLoginMethod(), pm.v1.ConsoleLoginRequest.newBuilder().setRole(role).build());
+    }
+
     public CompletableFuture<LeaderInfo> leader() {
         return call(ClusterGrpc.getLeaderMethod(), LeaderRequest.getDefaultInstance());
     }

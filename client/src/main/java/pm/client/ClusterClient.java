@@ -190,6 +190,11 @@ public final class ClusterClient implements AutoCloseable {
         return await(async.importImage(in, header, progress));
     }
 
+    /** A one-time login URL for the web console (see {@link AsyncClusterClient#consoleLogin}). */
+    public pm.v1.ConsoleLoginResponse consoleLogin(String role) {
+        return await(async.consoleLogin(role));
+    }
+
     /** Which coordinator leads, as the first reachable one sees it. */
     public LeaderInfo leader() {
         return await(async.leader());

@@ -9,7 +9,8 @@ import pm.v1.ClusterGrpc;
 /**
  * Who may call the Cluster API: reads for viewers and operators, everything that starts, stops,
  * moves, exports or imports a process (or drains a node) for operators only. Export is a write
- * because an image is the process's whole memory. Any method not named here is refused.
+ * because an image is the process's whole memory. Any method not named here is refused. The web console's
+ * sessions are held to this same table (its in-process door, {@code console.SessionAuthorizer}).
  */
 final class ClusterAccess {
     static final AccessPolicy POLICY = AccessPolicy.builder()
@@ -20,6 +21,7 @@ final class ClusterAccess {
             .method(ClusterGrpc.getEventsMethod(), Role.OPERATOR, Role.VIEWER)
             .method(ClusterGrpc.getNodesMethod(), Role.OPERATOR, Role.VIEWER)
             .method(ClusterGrpc.getLeaderMethod(), Role.OPERATOR, Role.VIEWER, Role.NODE)
+            .method(ClusterGrpc.getConsoleLoginMethod(), Role.OPERATOR, Role.VIEWER)
             .service(HealthGrpc.SERVICE_NAME, Role.NODE, Role.OPERATOR, Role.VIEWER)
             .service(ServerReflectionGrpc.SERVICE_NAME, Role.NODE, Role.OPERATOR, Role.VIEWER)
             .build();

@@ -77,10 +77,13 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     private final Rebalancer rebalancer;
     private final BlobRelay blobs;
     private final FileCopy files;
+    private final pm.coordinator.console.ConsoleLogins console;
 
     ClusterService(ProcessLifecycle lifecycle, ProcessQueries queries, MigrationOrchestrator migrations, Drainer drainer,
             LogFollower logs, ImageTransfer images, EventHub events, Membership membership, OwnershipCache records,
-            Supplier<LeaderInfo> leader, Rebalancer rebalancer, BlobRelay blobs, FileCopy files, RequestLedger ledger) {
+            Supplier<LeaderInfo> leader, Rebalancer rebalancer, BlobRelay blobs, FileCopy files, RequestLedger ledger,
+            pm.coordinator.console.ConsoleLogins console) {
+        this.console = console;
         this.ledger = ledger;
         this.blobs = blobs;
         this.files = files;
@@ -288,5 +291,11 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     @Override
     public void leader(LeaderRequest request, StreamObserver<LeaderInfo> out) {
         unary(out, leader::get);
+    }
+
+    /** A one-time console login URL for the caller (its certificate's identity; nobody's without TLS). */
+    @Override
+    public void consoleLogin(pm.v1.ConsoleLoginRequest request, StreamObserver<pm.v1.ConsoleLoginResponse> out) {
+        unary(out, () -> console.issue(pm.common.security.RoleAuthorizer.CALLER.get(), request.getRole()));
     }
 }

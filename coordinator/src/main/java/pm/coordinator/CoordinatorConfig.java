@@ -13,16 +13,20 @@ import pm.coordinator.rebalance.RebalanceSettings;
  * long a node may stay away before its processes are recovered elsewhere (longer than an agent's
  * ZooKeeper session timeout, so that a cut-off agent has frozen its processes before they start
  * elsewhere), how it rebalances, and how long an ended process is kept (record and output) before it
- * is removed ({@code Duration.ZERO}: until someone removes it). The defaults listen on 127.0.0.1 in plaintext, for tests and
+ * is removed ({@code Duration.ZERO}: until someone removes it), and where it serves its web console ({@code consolePort}, on the
+ * bind address; -1: none). The defaults listen on 127.0.0.1 in plaintext, for tests and
  * embedding; {@code pm coordinator} asks for certificates unless told {@code --insecure}.
  */
 public record CoordinatorConfig(String name, String zookeeper, ClusterLayout layout, ZooKeeperAccess zookeeperAccess,
         NetworkSettings network, GrpcTransport transport, Duration agentDeadline, Duration recoveryGrace, RebalanceSettings rebalance,
-        Duration keepEnded) {
+        Duration keepEnded, int consolePort) {
 
     public CoordinatorConfig {
         if (name.isEmpty() || zookeeper.isEmpty()) {
             throw new IllegalArgumentException("a coordinator needs a name and a ZooKeeper connect string");
+        }
+        if (consolePort < -1 || consolePort > 65535) {
+            throw new IllegalArgumentException("the console port is 0-65535 (0: any free port), or -1 for no console: " + consolePort);
         }
         if (agentDeadline.isNegative() || agentDeadline.isZero()) {
             throw new IllegalArgumentException("the agent call deadline must be positive: " + agentDeadline);
@@ -31,27 +35,27 @@ public record CoordinatorConfig(String name, String zookeeper, ClusterLayout lay
 
     public static CoordinatorConfig defaults(String name, String zookeeper) {
         return new CoordinatorConfig(name, zookeeper, ClusterLayout.DEFAULT, ZooKeeperAccess.OPEN, NetworkSettings.LOOPBACK,
-                GrpcTransport.insecure(), Duration.ofMinutes(10), Duration.ofSeconds(15), RebalanceSettings.DEFAULTS, Duration.ofDays(7));
+                GrpcTransport.insecure(), Duration.ofMinutes(10), Duration.ofSeconds(15), RebalanceSettings.DEFAULTS, Duration.ofDays(7), -1);
     }
 
     public CoordinatorConfig withLayout(ClusterLayout value) {
         return new CoordinatorConfig(name, zookeeper, value, zookeeperAccess, network, transport, agentDeadline, recoveryGrace,
-                rebalance, keepEnded);
+                rebalance, keepEnded, consolePort);
     }
 
     public CoordinatorConfig withZooKeeperAccess(ZooKeeperAccess value) {
         return new CoordinatorConfig(name, zookeeper, layout, value, network, transport, agentDeadline, recoveryGrace, rebalance,
-                keepEnded);
+                keepEnded, consolePort);
     }
 
     public CoordinatorConfig withNetwork(NetworkSettings value) {
         return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, value, transport, agentDeadline, recoveryGrace,
-                rebalance, keepEnded);
+                rebalance, keepEnded, consolePort);
     }
 
     public CoordinatorConfig withTransport(GrpcTransport value) {
         return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, value, agentDeadline, recoveryGrace,
-                rebalance, keepEnded);
+                rebalance, keepEnded, consolePort);
     }
 
     public CoordinatorConfig withPort(int value) {
@@ -64,12 +68,12 @@ public record CoordinatorConfig(String name, String zookeeper, ClusterLayout lay
 
     public CoordinatorConfig withAgentDeadline(Duration value) {
         return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, value, recoveryGrace,
-                rebalance, keepEnded);
+                rebalance, keepEnded, consolePort);
     }
 
     public CoordinatorConfig withRecoveryGrace(Duration value) {
         return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, agentDeadline, value,
-                rebalance, keepEnded);
+                rebalance, keepEnded, consolePort);
     }
 
     public CoordinatorConfig withKeepEnded(Duration value) {
@@ -77,11 +81,17 @@ public record CoordinatorConfig(String name, String zookeeper, ClusterLayout lay
             throw new IllegalArgumentException("how long ended processes are kept is not negative: " + value);
         }
         return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, agentDeadline, recoveryGrace, rebalance,
-                value);
+                value, consolePort);
     }
 
     public CoordinatorConfig withRebalance(RebalanceSettings value) {
         return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, agentDeadline, recoveryGrace,
-                value, keepEnded);
+                value, keepEnded, consolePort);
+    }
+
+    /** Serves the web console on this port of the bind address (0: any free port; -1, the default: no console). */
+    public CoordinatorConfig withConsolePort(int value) {
+        return new CoordinatorConfig(name, zookeeper, layout, zookeeperAccess, network, transport, agentDeadline, recoveryGrace, rebalance,
+                keepEnded, value);
     }
 }

@@ -21,8 +21,8 @@ import pm.coordinator.rebalance.RebalanceSettings;
 
 /**
  * {@code pm coordinator}: runs one coordinator until the JVM is stopped. Prints exactly one line,
- * {@code coordinator NAME listening on HOST:PORT metrics PORT}, once it serves (HOST:PORT is what it
- * advertises). A fault point makes it halt as by kill -9 once a migration's journal reaches that phase
+ * {@code coordinator NAME listening on HOST:PORT metrics PORT [console PORT]}, once it serves (HOST:PORT is what it
+ * advertises; the console's port only when it serves one). A fault point makes it halt as by kill -9 once a migration's journal reaches that phase
  * (the fault-injection suite). With {@code --exit-with-stdin} it exits when its standard input closes,
  * so one a test started never outlives the test's JVM.
  */
@@ -70,6 +70,11 @@ public final class CoordinatorMain implements Callable<Integer> {
     @Option(names = "--max-migrations-per-node", paramLabel = "N", description = "Migrations at once per node.")
     Integer maxMigrationsPerNode;
 
+    @Option(names = "--console-port", paramLabel = "P", defaultValue = "-1",
+            description = "Serve the web console on this port of the --bind address (0: any free port; default: ${DEFAULT-VALUE}, "
+                    + "no console). HTTPS with this coordinator's certificate unless --insecure; pmctl console prints a login URL.")
+    int consolePort;
+
     @Option(names = "--fault-point", hidden = true, description = "coordinator.started or coordinator.committed (the fault suite).")
     String faultPoint;
 
@@ -106,12 +111,13 @@ public final class CoordinatorMain implements Callable<Integer> {
                 .withNetwork(network.settings()).withTransport(transport)
                 .withAgentDeadline(Duration.ofMillis(agentDeadlineMillis))
                 .withRecoveryGrace(Duration.ofMillis(recoveryGraceMillis)).withRebalance(rebalance)
-                .withKeepEnded(Duration.ofHours(keepEndedHours));
+                .withKeepEnded(Duration.ofHours(keepEndedHours)).withConsolePort(consolePort);
         CoordinatorServer server = new CoordinatorServer(config, fault).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-coordinator-shutdown"));
         org.slf4j.LoggerFactory.getLogger(CoordinatorMain.class).atInfo().addKeyValue("node", name).addKeyValue("address", server.address())
                 .log("coordinator started: ZooKeeper {}", cluster.zookeeper());
-        System.out.println("coordinator " + name + " listening on " + server.address() + " metrics " + server.metricsPort());
+        System.out.println("coordinator " + name + " listening on " + server.address() + " metrics " + server.metricsPort()
+                + (server.consolePort() < 0 ? "" : " console " + server.consolePort()));
         System.out.flush();
         if (exitWithStdin) {
             ParentWatch.exitWhenStdinCloses();

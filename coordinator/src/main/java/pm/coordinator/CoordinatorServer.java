@@ -15,7 +15,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import io.grpc.ServerServiceDefinition;
 import pm.coordinator.agent.AgentClients;
+import pm.coordinator.console.ConsoleLogins;
+import pm.coordinator.console.ConsoleSessions;
+import pm.coordinator.console.WebConsole;
 import pm.coordinator.events.EventHub;
 import pm.coordinator.events.EventLog;
 import pm.coordinator.migration.Drainer;
@@ -54,7 +58,7 @@ import pm.v1.NodeRecord;
 
 /**
  * A running coordinator: its Curator client, the membership view, the Cluster gRPC service (with
- * health and reflection) where its settings bind it, metrics over HTTP, and a leader latch whose participant id is
+ * health and reflection) where its settings bind it, metrics over HTTP, the web console if configured, and a leader latch whose participant id is
  * the service's address. While it leads, the leader thread settles journalled migrations at election
  * and then every few seconds, and the {@link Rebalancer} runs its rounds on its own threads. Lifecycle LATENT → STARTED → CLOSED in {@code state}; close is idempotent.
  */
@@ -98,6 +102,8 @@ public final class CoordinatorServer implements AutoCloseable {
     private volatile NodeRecovery nodeRecovery; // read by the membership listener on Curator's thread
     private Rebalancer rebalancer;
     private int metricsPort;
+    /** The web console, or null when the configuration asks for none. */
+    private final WebConsole console;
 
     public CoordinatorServer(CoordinatorConfig config) {
         this(config, MigrationObserver.NONE);
@@ -115,6 +121,11 @@ public final class CoordinatorServer implements AutoCloseable {
         this.membership = new Membership(zk, config.layout(), new MembershipEvents());
         this.agents = new AgentClients(config.transport(), config.agentDeadline());
         this.metrics = new CoordinatorMetrics(config.name());
+        this.console = config.consolePort() < 0 ? null : new WebConsole(
+                new java.net.InetSocketAddress(config.network().bind(), config.consolePort()),
+                port -> config.network().advertisedHost(port).toString(),
+                config.transport().isSecure() ? config.transport().files().serverSslContext() : null,
+                new ConsoleSessions(clock), ClusterAccess.POLICY, config.name());
         metrics.watch(zk);
         this.leaderThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pm-coordinator-leader-" + config.name());
@@ -167,16 +178,23 @@ public final class CoordinatorServer implements AutoCloseable {
                 lifecycle,
                 new ProcessQueries(store, records, owners, agents), migrations, new Drainer(membership, store, migrations, events),
                 new LogFollower(store, owners, agents), images, events, membership, records, this::leaderInfo, rebalancer,
-                new BlobRelay(membership, agents), new FileCopy(store, owners, agents), requests);
+                new BlobRelay(membership, agents), new FileCopy(store, owners, agents), requests,
+                console == null ? ConsoleLogins.OFF : console);
+        // One definition for both doors: the network's, behind certificates, and the console's, behind its sessions.
+        ServerServiceDefinition cluster = ServerInterceptors.intercept(service, new LeaderGate(this::isLeader, this::leaderAddress),
+                new RequestIds());
 
         server = config.transport().server(config.network().grpcSocket(), ClusterAccess.POLICY)
                 .maxInboundMessageSize(64 << 20)
-                .addService(ServerInterceptors.intercept(service, new LeaderGate(this::isLeader, this::leaderAddress), new RequestIds()))
+                .addService(cluster)
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
                 .start();
         metricsPort = metrics.serve(config.network().metricsSocket());
+        if (console != null) {
+            console.start(cluster);
+        }
         leadership = new Leadership(zk, config.layout(), address(), new Leadership.Listener() {
             @Override
             public void elected() {
@@ -277,6 +295,11 @@ public final class CoordinatorServer implements AutoCloseable {
         return metricsPort;
     }
 
+    /** The web console's port, or -1 when it serves none. */
+    public int consolePort() {
+        return console == null ? -1 : console.port();
+    }
+
     public EventHub events() {
         return events;
     }
@@ -304,6 +327,9 @@ public final class CoordinatorServer implements AutoCloseable {
             rebalancer.close();
         }
         health.enterTerminalState();
+        if (console != null) {
+            console.close();
+        }
         if (server != null) {
             server.shutdownNow();
         }

@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
             ProcessCommands.Suspend.class, ProcessCommands.Resume.class, ProcessCommands.Migrate.class,
             ProcessCommands.Kill.class, NodeCommands.Nodes.class, NodeCommands.Drain.class, RebalanceCommand.class, EventsCommand.class,
             ImageCommands.Export.class, ImageCommands.Import.class, CopyCommand.class, WaitCommand.class,
-            ProcessCommands.Remove.class, NodeCommands.Leader.class, CompletionCommand.class,
+            ProcessCommands.Remove.class, NodeCommands.Leader.class, ConsoleCommand.class, CompletionCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Pmctl implements Runnable {

@@ -39,13 +39,25 @@ public final class RoleAuthorizer implements ServerInterceptor {
         if (caller == null) {
             return refuse(call, Status.UNAUTHENTICATED.withDescription(method + " needs a client certificate issued by the cluster CA"));
         }
-        Set<Role> allowed = policy.allowed(method).orElse(Set.of());
-        if (!allowed.contains(caller.role())) {
-            String roles = allowed.isEmpty() ? "nobody" : allowed.stream().map(Role::label).sorted().collect(Collectors.joining(" or "));
-            return refuse(call, Status.PERMISSION_DENIED.withDescription(method + " is for " + roles + "; " + caller.name()
-                    + " has role " + caller.role().label()));
+        Status refused = check(policy, caller, method);
+        if (!refused.isOk()) {
+            return refuse(call, refused);
         }
         return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
+    }
+
+    /**
+     * The one role check, for every door into a server (this interceptor, and the coordinator's web console whose
+     * callers carry a session instead of a certificate): OK, or PERMISSION_DENIED naming the roles the method is for.
+     */
+    public static Status check(AccessPolicy policy, Identity caller, String method) {
+        Set<Role> allowed = policy.allowed(method).orElse(Set.of());
+        if (allowed.contains(caller.role())) {
+            return Status.OK;
+        }
+        String roles = allowed.isEmpty() ? "nobody" : allowed.stream().map(Role::label).sorted().collect(Collectors.joining(" or "));
+        return Status.PERMISSION_DENIED.withDescription(method + " is for " + roles + "; " + caller.name() + " has role "
+                + caller.role().label());
     }
 
     private static Identity caller(SSLSession session) {

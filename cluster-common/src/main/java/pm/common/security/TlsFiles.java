@@ -104,6 +104,30 @@ public record TlsFiles(Path ca, Path cert, Path key) {
         }
     }
 
+    /**
+     * The JDK's TLS for a server that presents this certificate and asks for no client certificate: the coordinator's
+     * web console, whose browsers log in with a one-time URL instead (see the coordinator's console package).
+     */
+    public javax.net.ssl.SSLContext serverSslContext() {
+        X509Certificate own = certificates(cert, "certificate").get(0);
+        List<X509Certificate> chain = new java.util.ArrayList<>(List.of(own));
+        chain.addAll(certificates(ca, "CA certificate"));
+        try {
+            java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            char[] password = new char[0];
+            keys.setKeyEntry("server", privateKey(), password, chain.toArray(new X509Certificate[0]));
+            javax.net.ssl.KeyManagerFactory managers = javax.net.ssl.KeyManagerFactory.getInstance(
+                    javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            managers.init(keys, password);
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(managers.getKeyManagers(), null, null);
+            return context;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new SecurityConfigException("cannot serve TLS with " + cert + " / " + key + ": " + e.getMessage(), e);
+        }
+    }
+
     private static List<X509Certificate> certificates(Path file, String what) {
         try (InputStream in = Files.newInputStream(file)) {
             Collection<? extends java.security.cert.Certificate> all = CertificateFactory.getInstance("X.509").generateCertificates(in);
