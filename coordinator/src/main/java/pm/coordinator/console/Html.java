@@ -1,6 +1,5 @@
 package pm.coordinator.console;
 
-import java.util.Locale;
 
 /**
  * HTML text the console writes: {@link #text} escapes everything that comes from the cluster (ids, log
@@ -52,16 +51,6 @@ final class Html {
 
     /** Bytes as people read them (KiB, MiB, GiB). */
     static String bytes(long n) {
-        if (n < 1024) {
-            return n + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double v = n;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+        return pm.common.text.ByteCounts.human(n);
     }
 }
