@@ -15,6 +15,7 @@ import pm.client.InvalidRequestException;
 import pm.client.LimitExceededException;
 import pm.client.NotFoundException;
 import pm.client.SpawnOptions;
+import pm.client.UnavailableException;
 import pm.client.WrongStateException;
 import pm.client.testing.ClusterExtension;
 import pm.client.testing.Guests;
@@ -24,10 +25,12 @@ import pm.client.testing.TestCluster;
 /** What the cluster's refusals look like through the SDK: a typed exception, a pm code and the server's line. */
 @ExtendWith(ClusterExtension.class)
 class ErrorsTest {
+    private final TestCluster cluster;
     private final ClusterClient client;
     private final List<String> spawned = new ArrayList<>();
 
     ErrorsTest(TestCluster cluster) {
+        this.cluster = cluster;
         this.client = cluster.client();
     }
 
@@ -49,6 +52,25 @@ class ErrorsTest {
                     assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND);
                     assertThat(e.description()).isEqualTo("no process errors-missing");
                 });
+    }
+
+    @Test
+    void aPlainLogReadWhoseOwnerDoesNotAnswerIsUnavailableNotEmpty() throws Exception {
+        cluster.addAgent("errors-lost");
+        try {
+            spawned.add("errors-orphan");
+            client.spawn(Guests.longRunning("errors-orphan").onNode("errors-lost", false).build());
+            Logs.awaitTick(client, "errors-orphan", 1);
+            cluster.killAgent("errors-lost"); // its record names it until its session expires
+
+            assertThatThrownBy(() -> client.logs("errors-orphan", chunk -> { }))
+                    .isInstanceOfSatisfying(UnavailableException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+                        assertThat(e.description()).startsWith("node errors-lost: ");
+                    });
+        } finally {
+            cluster.removeAgent("errors-lost");
+        }
     }
 
     @Test

@@ -19,7 +19,9 @@ import pm.v1.ProcessState;
 /**
  * A process's log, followed across migrations: read from the owner from an offset; when that stream
  * ends while the process lives on under a new owner (the record moved before the old owner let go,
- * so the move is visible by then), carry on from the last offset there. Offsets are continuous
+ * so the move is visible by then), carry on from the last offset there. A plain read (no follow) whose
+ * owner does not answer, or does not hold the process, fails with the owner's status rather than
+ * answering with less than the process printed. Offsets are continuous
  * across migrations, so a chunk the new owner repeats is skipped. Blocks the calling gRPC thread for
  * as long as it follows; the agent calls inherit the caller's context, so a cancelled call ends them.
  */
@@ -44,6 +46,7 @@ public final class LogFollower {
         int stalls = 0;
         while (!Context.current().isCancelled()) {
             NodeRecord owner = owners.require(r);
+            StatusRuntimeException failed = null;
             try {
                 Iterator<LogChunk> it = agents.following(owner, r.getEpoch()).logs(request.toBuilder().setFromOffset(offset).build());
                 while (it.hasNext()) {
@@ -62,15 +65,25 @@ public final class LogFollower {
                 if (!AgentCall.notFound(e) && !AgentCall.unreachable(e)) {
                     throw AgentCall.named(owner.getName(), e);
                 }
+                failed = e;
             }
-            if (!request.getFollow()) {
+            if (!request.getFollow() && failed == null) {
                 break;
             }
             Optional<OwnershipRecord> now = store.find(id).map(v -> v.value());
+            if (!request.getFollow()) {
+                // A plain read the owner could not answer says so: an empty answer would look like a process
+                // that printed nothing. If the process moved meanwhile, the read goes on at its new owner.
+                if (now.isEmpty() || moved(r, now.get()) == null || ++stalls > STALLS_ALLOWED) {
+                    throw AgentCall.named(owner.getName(), failed);
+                }
+                r = now.get();
+                continue;
+            }
             if (now.isEmpty()) {
                 break; // killed
             }
-            if (now.get().getEpoch() != r.getEpoch() || !now.get().getOwner().equals(r.getOwner())) {
+            if (moved(r, now.get()) != null) {
                 r = now.get(); // moved: carry on at the new owner
                 stalls = 0;
                 continue;
@@ -85,6 +98,11 @@ public final class LogFollower {
             Thread.sleep(100); // the owner's stream broke but the process stays: reopen after a pause
         }
         out.onCompleted();
+    }
+
+    /** {@code now} if the process moved since {@code before} (another owner or epoch), else null. */
+    private static OwnershipRecord moved(OwnershipRecord before, OwnershipRecord now) {
+        return now.getEpoch() != before.getEpoch() || !now.getOwner().equals(before.getOwner()) ? now : null;
     }
 
     /** Whether the process has finished on its owner (nothing more will be written), or is not there at all. */
