@@ -26,6 +26,20 @@ public final class Guests {
         }
     }
 
+    /**
+     * The counter that holds after its last tick until /data/release exists, so however fast the tier runs
+     * it, it is still alive when a test freezes or loses it; {@link #released} is what its reference run needs.
+     */
+    public static ProcessSpec heldCounter(int ticks, int spin, int mem) {
+        return counter(ticks, spin, mem).toBuilder().addArgs(Integer.toString(mem)).addArgs("/data/release").build();
+    }
+
+    /** {@code spec} with its release file present from the start: the held counter's uninterrupted run. */
+    public static ProcessSpec released(ProcessSpec spec) {
+        return spec.toBuilder().addFiles(pm.v1.FileEntry.newBuilder().setPath("release")
+                .setContents(com.google.protobuf.ByteString.EMPTY)).build();
+    }
+
     /** The sleeper guest holding {@code mem} bytes, with a memory limit just above what it needs. */
     public static ProcessSpec sleeper(int mem) {
         try {

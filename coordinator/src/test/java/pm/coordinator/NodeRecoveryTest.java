@@ -63,6 +63,12 @@ class NodeRecoveryTest {
     }
 
     /** The stdout the owner holds from where its log starts to the process's end, and that start offset. */
+    /** Lets a held counter on {@code node} finish: its /data/release, uploaded to that node and written in. */
+    private void release(String id, String node) throws Exception {
+        pm.v1.BlobRef empty = pm.agent.Agents.putBlob(cluster.asyncAgentStub(node), new byte[0]);
+        api().writeFile(pm.v1.WriteFileRequest.newBuilder().setProcessId(id).setPath("release").setContents(empty).build());
+    }
+
     private static Map.Entry<Long, String> logFromStart(ClusterFixture cluster, String node, String id) {
         Iterator<LogChunk> chunks = cluster.agentStub(node).withDeadlineAfter(5, TimeUnit.MINUTES)
                 .logs(LogsRequest.newBuilder().setProcessId(id).setFollow(true).build());
@@ -84,8 +90,8 @@ class NodeRecoveryTest {
 
     @Test
     void processOfALostNodeRunsOnFromItsDurableCheckpointAndTheNodeDropsItsCopyWhenBack() throws Exception {
-        ProcessSpec spec = Guests.counter(400, 20_000, 2 << 20);
-        String reference = Guests.reference(spec);
+        ProcessSpec spec = Guests.heldCounter(400, 20_000, 2 << 20);
+        String reference = Guests.reference(Guests.released(spec));
         spawnOnA("p", spec);
         // Caught mid-run and frozen there, so that how fast this machine runs it does not matter.
         // Past its memset (about 1.3 M instructions for 2 MiB) and a few lines: a checkpoint taken before its first
@@ -114,6 +120,7 @@ class NodeRecoveryTest {
         assertThat(api().get(ProcessRef.newBuilder().setProcessId("p").build()).getInfo().getInstructionsRetired())
                 .as("it runs on from the checkpoint, not from the start").isGreaterThan(3_000_000);
         api().thaw(ProcessRef.newBuilder().setProcessId("p").build());
+        release("p", after.getOwner());
         Map.Entry<Long, String> log = logFromStart(cluster, after.getOwner(), "p");
         // The output before the checkpoint came with the replica: the whole log, once, from offset 0.
         assertThat(log.getKey()).isZero();
@@ -146,12 +153,12 @@ class NodeRecoveryTest {
 
     @Test
     void processWithoutACheckpointStartsAgainFromItsSpec() throws Exception {
-        ProcessSpec spec = Guests.counter(60, 20_000, 1 << 20);
-        String reference = Guests.reference(spec);
+        ProcessSpec spec = Guests.heldCounter(60, 20_000, 1 << 20);
+        String reference = Guests.reference(Guests.released(spec));
         spawnOnA("q", spec);
         await().atMost(Duration.ofSeconds(60)).until(() ->
                 api().get(ProcessRef.newBuilder().setProcessId("q").build()).getInfo().getInstructionsRetired() > 1_000_000);
-        api().freeze(ProcessRef.newBuilder().setProcessId("q").build()); // mid-run however fast this machine is
+        api().freeze(ProcessRef.newBuilder().setProcessId("q").build()); // held alive at its end until released
 
         cluster.loseAgent("a");
         OwnershipRecord after = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
@@ -159,6 +166,7 @@ class NodeRecoveryTest {
         assertThat(after.getEpoch()).isEqualTo(2);
         assertThat(after.getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
         await().atMost(Duration.ofSeconds(30)).until(() -> cluster.agentsHolding("q").contains(after.getOwner()));
+        release("q", after.getOwner());
         Map.Entry<Long, String> log = logFromStart(cluster, after.getOwner(), "q");
         assertThat(log.getKey()).isZero();
         assertThat(log.getValue()).isEqualTo(reference);
