@@ -67,11 +67,17 @@ public final class TestCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Agents run the interpreter here: these tests size their workloads (a counter of 1 000 ticks, bzip2 of
+     * 4 MiB) to be still running while they are moved, and the compiled tier finishes them first on an idle
+     * machine. The compiled default is covered by node-agent's and coordinator's tests and the fault suite,
+     * whose workloads hold until released.
+     */
     private DaemonJvm launchAgent(String name) throws IOException {
         int port = DaemonJvm.freePort();
         DaemonJvm jvm = DaemonJvm.launch(name, dir, AGENT_JVM, "pm.agent.AgentMain", List.of(
                 "--name", name, "--data", dir.resolve(name).toString(), "--port", Integer.toString(port),
-                "--zookeeper", zookeeper.getConnectString(), "--exit-with-stdin", "--insecure"));
+                "--zookeeper", zookeeper.getConnectString(), "--exit-with-stdin", "--insecure", "--tier", "interp"));
         agents.put(name, jvm);
         return jvm;
     }
