@@ -68,18 +68,10 @@ class MigrationLogTest {
     }
 
     /** The target says it resumed the process on its commit call's thread, which may finish after the source's answer. */
-    private static ILoggingEvent awaitEvent(ListAppender<ILoggingEvent> appender, String message) throws InterruptedException {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            try {
-                return event(appender, message);
-            } catch (AssertionError notYet) {
-                if (System.nanoTime() > deadline) {
-                    throw notYet;
-                }
-                Thread.sleep(50);
-            }
-        }
+    private static ILoggingEvent awaitEvent(ListAppender<ILoggingEvent> appender, String message) {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> List.copyOf(appender.list).stream()
+                .anyMatch(e -> e.getFormattedMessage().startsWith(message)));
+        return event(appender, message);
     }
 
     private static Map<String, String> keyValues(ILoggingEvent e) {
