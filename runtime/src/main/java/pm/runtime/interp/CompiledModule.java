@@ -204,7 +204,7 @@ public final class CompiledModule {
      * defined functions have compiled code; the others stay interpreted.
      */
     public int compileTier() {
-        JitCompiler.JitModule jm = JitBridge.compiled(this);
+        JitCompiler.JitModule jm = codeCache().compiled(this, false);
         if (jm == null) {
             return 0;
         }

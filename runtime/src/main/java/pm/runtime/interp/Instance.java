@@ -35,10 +35,10 @@ public final class Instance {
     final int[] typeIds; // canonical store type id per type index
     final byte[][] dataSegments; // null once dropped
     final long[][] elementSegments; // null once dropped
-    /** Whether the compiled tier gave this instance's functions their code (see JitBridge). */
-    boolean jitAttached;
-    /** The compiled code attached, for re-entering it on resume; null if none. */
+    /** The compiled code attached (see JitBridge), for re-entering it on resume; null if none. */
     JitCompiler.JitModule jit;
+    /** Whether that code was attached for good, whatever the dirty log wants (tests and benchmarks). */
+    boolean jitPinned;
 
     private Instance(CompiledModule module, Store store, Imports imports, int memoryPageLimit) {
         this.module = module;

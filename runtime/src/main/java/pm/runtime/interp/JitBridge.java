@@ -40,39 +40,54 @@ final class JitBridge {
 
     private JitBridge() {}
 
-    /** The module's compiled code, from its cache, compiling it on this thread if needed (null if none could be made). */
-    static JitCompiler.JitModule compiled(CompiledModule module) {
-        return module.codeCache().compiled(module);
-    }
-
-    /** The module's compiled code if its cache has it ready; otherwise starts compiling it in the background and returns null. */
-    static JitCompiler.JitModule compiledOrStart(CompiledModule module) {
-        return module.codeCache().compiledOrStart(module);
-    }
-
-    /** Gives the instance's functions their compiled code. Idempotent. */
+    /**
+     * Gives the instance's functions this compiled code for good: the machine keeps it whatever the
+     * dirty log wants (tests and benchmarks that run code they made). Before the first run; null
+     * attaches nothing.
+     */
     static void attach(Instance instance, JitCompiler.JitModule jm) {
-        if (jm == null || instance.jitAttached) {
+        if (jm == null) {
             return;
         }
+        use(instance, jm);
+        instance.jitPinned = true;
+    }
+
+    /** Gives the instance's functions their code in {@code jm}, replacing what they had; the others are interpreted. */
+    private static void use(Instance instance, JitCompiler.JitModule jm) {
         instance.jit = jm;
         for (int i = instance.module.importedFunctions; i < instance.functions.length; i++) {
-            if (jm.compiled[i] && instance.functions[i] instanceof WasmFunction) {
-                ((WasmFunction) instance.functions[i]).jit = jm.code;
+            if (instance.functions[i] instanceof WasmFunction w) {
+                w.jit = jm.compiled[i] ? jm.code : null;
             }
         }
-        instance.jitAttached = true;
     }
 
-    /** Attaches compiled code to the instance of the machine's current function, as its tier asks. */
+    /**
+     * At the start of a slice, when no compiled frame is on the stack: attaches the compiled code
+     * the machine's tier asks for, in the variant the memory's dirty log wants (switching variants
+     * when the log turns on or lapses; {@code AUTO} keeps the code it has until the other variant is
+     * compiled in the background), and tells the memory when code that does not mark may write.
+     */
     static void prepare(Machine m) {
-        if (m.fn == null || m.fn.instance.jitAttached) {
+        if (m.fn == null) {
             return;
         }
-        if (m.tier == Machine.Tier.COMPILED) {
-            attach(m.fn.instance, compiled(m.fn.instance.module));
-        } else if (m.tier == Machine.Tier.AUTO) {
-            attach(m.fn.instance, compiledOrStart(m.fn.instance.module));
+        Instance inst = m.fn.instance;
+        MemoryInstance memory = inst.memory;
+        if (!inst.jitPinned) {
+            boolean marks = memory != null && memory.logging(System.nanoTime());
+            if (inst.jit == null || inst.jit.storeBarrier != marks) {
+                JitCache cache = inst.module.codeCache();
+                JitCompiler.JitModule jm = m.tier == Machine.Tier.COMPILED ? cache.compiled(inst.module, marks)
+                        : m.tier == Machine.Tier.AUTO ? cache.compiledOrStart(inst.module, marks) : null;
+                if (jm != null) {
+                    use(inst, jm);
+                }
+            }
+        }
+        if (memory != null && inst.jit != null && !inst.jit.storeBarrier) {
+            memory.unmarkedWrites();
         }
     }
 

@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Compiled code per module hash: a module compiles once and every instance of it, in any process,
- * shares the code. Bounded: at most {@code maxModules} modules and {@code maxClassBytes} bytes of
+ * Compiled code per module hash and variant (with or without the stores' dirty marks, see
+ * {@link MemoryInstance}): a module compiles once per variant and every instance of it, in any
+ * process, shares the code. Bounded: at most {@code maxModules} modules and {@code maxClassBytes} bytes of
  * class files are held, least recently used dropped first (instances already running keep their
  * code; a later instance of a dropped module compiles again, or reads it from the disk cache).
  * With a {@link JitDiskCache} the code also outlives the JVM.
@@ -97,19 +98,22 @@ public final class JitCache implements AutoCloseable {
         });
     }
 
-    /** The module's code, compiled (or read from disk) on this thread if need be; null if none could be made. */
-    JitCompiler.JitModule compiled(CompiledModule module) {
-        CompletableFuture<JitCompiler.JitModule> f = entry(module);
-        produceInto(module, f);
+    /**
+     * The module's code, its stores marking their pages dirty or not, compiled (or read from disk)
+     * on this thread if need be; null if none could be made.
+     */
+    JitCompiler.JitModule compiled(CompiledModule module, boolean storeBarrier) {
+        CompletableFuture<JitCompiler.JitModule> f = entry(module, storeBarrier);
+        produceInto(module, storeBarrier, f);
         return f.join();
     }
 
-    /** The module's code if it is ready; otherwise starts making it on the compiler thread and returns null. */
-    JitCompiler.JitModule compiledOrStart(CompiledModule module) {
+    /** As {@link #compiled} if the code is ready; otherwise starts making it on the compiler thread and returns null. */
+    JitCompiler.JitModule compiledOrStart(CompiledModule module, boolean storeBarrier) {
         CompletableFuture<JitCompiler.JitModule> f;
         boolean mine;
         synchronized (this) {
-            String key = key(module);
+            String key = key(module, storeBarrier);
             f = entries.get(key);
             mine = f == null;
             if (mine) {
@@ -122,7 +126,7 @@ public final class JitCache implements AutoCloseable {
             try {
                 compiler.execute(() -> {
                     if (!closed.get()) {
-                        produceInto(module, started);
+                        produceInto(module, storeBarrier, started);
                     }
                 });
             } catch (RejectedExecutionException e) {
@@ -136,10 +140,12 @@ public final class JitCache implements AutoCloseable {
     /**
      * Starts making {@code module}'s code on the compiler thread unless it is made or under way, so
      * that it is there by the time a process of the module runs (a spawn, a restore, a migration
-     * arriving). Returns at once.
+     * arriving): first the variant without dirty marks, which runs while no one reads them, then
+     * the one with them, for when someone does (a checkpoint, a pre-copy). Returns at once.
      */
     public void prepare(CompiledModule module) {
-        compiledOrStart(module);
+        compiledOrStart(module, false);
+        compiledOrStart(module, true);
     }
 
     /**
@@ -148,7 +154,8 @@ public final class JitCache implements AutoCloseable {
      */
     public void forget(byte[] moduleSha256) {
         synchronized (this) {
-            entries.remove(HexFormat.of().formatHex(moduleSha256));
+            entries.remove(key(moduleSha256, false));
+            entries.remove(key(moduleSha256, true));
         }
         if (disk != null) {
             disk.delete(moduleSha256);
@@ -185,11 +192,11 @@ public final class JitCache implements AutoCloseable {
         return entries.size();
     }
 
-    private synchronized CompletableFuture<JitCompiler.JitModule> entry(CompiledModule module) {
-        return entries.computeIfAbsent(key(module), k -> new CompletableFuture<>());
+    private synchronized CompletableFuture<JitCompiler.JitModule> entry(CompiledModule module, boolean storeBarrier) {
+        return entries.computeIfAbsent(key(module, storeBarrier), k -> new CompletableFuture<>());
     }
 
-    private void produceInto(CompiledModule module, CompletableFuture<JitCompiler.JitModule> f) {
+    private void produceInto(CompiledModule module, boolean storeBarrier, CompletableFuture<JitCompiler.JitModule> f) {
         if (f.isDone()) {
             return;
         }
@@ -198,7 +205,7 @@ public final class JitCache implements AutoCloseable {
                 return;
             }
             try {
-                f.complete(produce(module));
+                f.complete(produce(module, storeBarrier));
             } catch (RuntimeException | LinkageError e) {
                 if (Boolean.getBoolean("pm.runtime.jitLog")) {
                     System.err.println("jit: module stays interpreted, its code does not load: " + e);
@@ -209,9 +216,9 @@ public final class JitCache implements AutoCloseable {
         trim();
     }
 
-    private JitCompiler.JitModule produce(CompiledModule module) {
+    private JitCompiler.JitModule produce(CompiledModule module, boolean storeBarrier) {
         if (disk != null) {
-            var stored = disk.load(module.sha256());
+            var stored = disk.load(module.sha256(), storeBarrier);
             if (stored.isPresent()) {
                 try {
                     JitCompiler.JitModule jm = JitCompiler.load(stored.get());
@@ -223,7 +230,7 @@ public final class JitCache implements AutoCloseable {
             }
         }
         try {
-            JitCompiler.Generated g = JitCompiler.generate(module);
+            JitCompiler.Generated g = JitCompiler.generate(module, JitRegions.LIMIT, storeBarrier);
             if (g == null) {
                 return null;
             }
@@ -262,7 +269,11 @@ public final class JitCache implements AutoCloseable {
         return jm == null ? 0 : jm.classBytes;
     }
 
-    private static String key(CompiledModule module) {
-        return HexFormat.of().formatHex(module.sha256());
+    private static String key(CompiledModule module, boolean storeBarrier) {
+        return key(module.sha256(), storeBarrier);
+    }
+
+    private static String key(byte[] moduleSha256, boolean storeBarrier) {
+        return HexFormat.of().formatHex(moduleSha256) + (storeBarrier ? "+marks" : "");
     }
 }

@@ -71,12 +71,15 @@ final class JitCompiler {
         final int classBytes;
         /** By function index: the offsets of its resume sites in site order, or null if it has no resume copy. */
         final int[][] sites;
+        /** Whether its stores mark their pages dirty (see {@link MemoryInstance}'s dirty log). */
+        final boolean storeBarrier;
 
-        JitModule(JitCode code, boolean[] compiled, int classBytes, int[][] sites) {
+        JitModule(JitCode code, Generated g) {
             this.code = code;
-            this.compiled = compiled;
-            this.classBytes = classBytes;
-            this.sites = sites;
+            this.compiled = g.compiled();
+            this.classBytes = g.classFile().length;
+            this.sites = g.sites();
+            this.storeBarrier = g.storeBarrier();
         }
 
         /** The resume site of function {@code f} at instruction {@code offset}, or -1. */
@@ -147,7 +150,7 @@ final class JitCompiler {
     }
 
     /** What compiling a module makes: its class file, which functions it holds, their resume sites. */
-    record Generated(byte[] classFile, boolean[] compiled, int[][] sites) {}
+    record Generated(byte[] classFile, boolean[] compiled, int[][] sites, boolean storeBarrier) {}
 
     /** Compiles what it can of {@code module} and loads it; null if nothing could be compiled. */
     static JitModule compile(CompiledModule module) {
@@ -166,11 +169,11 @@ final class JitCompiler {
             if (Boolean.getBoolean("pm.runtime.jitVisible")) {
                 Class<?> k = MethodHandles.lookup().defineClass(g.classFile());
                 JitCode code = (JitCode) k.getDeclaredConstructor().newInstance();
-                return new JitModule(code, g.compiled(), g.classFile().length, g.sites());
+                return new JitModule(code, g);
             }
             MethodHandles.Lookup l = MethodHandles.lookup().defineHiddenClass(g.classFile(), true);
             JitCode code = (JitCode) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class)).invoke();
-            return new JitModule(code, g.compiled(), g.classFile().length, g.sites());
+            return new JitModule(code, g);
         } catch (Throwable t) {
             throw new IllegalStateException("generated code for module does not load: " + t, t);
         }
@@ -247,7 +250,7 @@ final class JitCompiler {
                         module.functions.length, module.functions.length - excluded.size(), excluded.size(), excluded,
                         bytes.length);
             }
-            return new Generated(bytes, compiled, c.sites);
+            return new Generated(bytes, compiled, c.sites, storeBarrier);
         }
     }
 

@@ -16,7 +16,8 @@ import java.util.HexFormat;
 import java.util.Optional;
 
 /**
- * Compiled code kept on disk, one file per module hash, so that a restarted JVM (an agent after a
+ * Compiled code kept on disk, one file per module hash and variant (with or without the stores'
+ * dirty marks), so that a restarted JVM (an agent after a
  * restart) loads a known module's class file instead of compiling it again. A file is named by
  * the module's SHA-256 and a fingerprint of the compiler's own classes, so code made by another
  * build of the compiler is never loaded; its content ends with its own SHA-256, and a file that
@@ -39,8 +40,8 @@ final class JitDiskCache {
         this.fingerprint = fingerprint();
     }
 
-    Optional<JitCompiler.Generated> load(byte[] moduleSha256) {
-        Path file = file(moduleSha256);
+    Optional<JitCompiler.Generated> load(byte[] moduleSha256, boolean storeBarrier) {
+        Path file = file(moduleSha256, storeBarrier);
         if (!Files.isRegularFile(file)) {
             return Optional.empty();
         }
@@ -69,7 +70,7 @@ final class JitDiskCache {
             }
             byte[] classFile = new byte[in.readInt()];
             in.readFully(classFile);
-            return Optional.of(new JitCompiler.Generated(classFile, compiled, sites));
+            return Optional.of(new JitCompiler.Generated(classFile, compiled, sites, storeBarrier));
         } catch (IOException | RuntimeException e) {
             return Optional.empty(); // unreadable: compiled again, and written over
         }
@@ -98,7 +99,7 @@ final class JitDiskCache {
         byte[] body = bytes.toByteArray();
         out.write(sha256(body, body.length));
         out.flush();
-        Path file = file(moduleSha256);
+        Path file = file(moduleSha256, g.storeBarrier());
         Path partial = Files.createTempFile(dir, file.getFileName().toString(), ".partial");
         try {
             Files.write(partial, bytes.toByteArray());
@@ -120,8 +121,9 @@ final class JitDiskCache {
         }
     }
 
-    Path file(byte[] moduleSha256) {
-        return dir.resolve(HexFormat.of().formatHex(moduleSha256) + "-" + fingerprint + ".jit");
+    Path file(byte[] moduleSha256, boolean storeBarrier) {
+        return dir.resolve(HexFormat.of().formatHex(moduleSha256) + "-" + fingerprint + (storeBarrier ? "-marks" : "")
+                + ".jit");
     }
 
     private static String fingerprint() throws IOException {

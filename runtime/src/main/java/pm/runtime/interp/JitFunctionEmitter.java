@@ -97,7 +97,6 @@ final class JitFunctionEmitter {
     private final int tmpLong;
     private final int tmpArray;
     private final int tmpInt;
-    private final int markedPage; // see JitMemoryEmitter.Slots
     private final int tmpAddr;
     private final int spillBase;
     private final int frameWeight;
@@ -198,8 +197,7 @@ final class JitFunctionEmitter {
         this.tmpArray = top + 7;
         this.tmpInt = top + 8;
         this.tmpAddr = top + 9;
-        this.markedPage = top + 11;
-        this.spillBase = top + 12;
+        this.spillBase = top + 11;
         this.frameWeight = 8 * (spillBase + 4 * (code.maxOperandHeight + 2)) + 128;
     }
 
@@ -263,7 +261,7 @@ final class JitFunctionEmitter {
         safepoints = new JitSafepoints(mv, typeStack, deferred, index, shared,
                 new JitSafepoints.Slots(ctxSlot, fuelSlot, tmpArray, tmpLong, spillBase));
         memory = new JitMemoryEmitter(mv, typeStack, compact, jc.storeBarrier, deferred,
-                new JitMemoryEmitter.Slots(memSlot, dirtySlot, sizeSlot, tmpAddr, tmpLong, tmpInt, markedPage));
+                new JitMemoryEmitter.Slots(memSlot, dirtySlot, sizeSlot, tmpAddr, tmpLong, tmpInt));
         // prologue: count the frame, zero the locals, load fuel and memory; a region is no wasm frame
         // and gets its locals from the function
         counters(region == null ? 1 : 0, frameWeight);
@@ -422,8 +420,6 @@ final class JitFunctionEmitter {
         mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
         mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "memSize", "I");
         mv.visitVarInsn(Opcodes.ISTORE, sizeSlot);
-        mv.visitInsn(Opcodes.ICONST_M1);
-        mv.visitVarInsn(Opcodes.ISTORE, markedPage);
     }
 
     private void storeFuel() {

@@ -21,11 +21,10 @@ import org.objectweb.asm.Opcodes;
 final class JitMemoryEmitter {
     /**
      * The method's locals this needs: the memory array, its dirty bytes and its size (reloaded by
-     * the emitter after calls and grows), the effective address of the access in hand, a long and
-     * an int free for the length of one instruction, and the page this method last marked dirty
-     * (-1, none, wherever the memory is reloaded).
+     * the emitter after calls and grows), the effective address of the access in hand, and a long
+     * and an int free for the length of one instruction.
      */
-    record Slots(int mem, int dirty, int size, int addr, int tmpLong, int tmpInt, int markedPage) {}
+    record Slots(int mem, int dirty, int size, int addr, int tmpLong, int tmpInt) {}
 
     private static final String UNSAFE = "sun/misc/Unsafe";
 
@@ -217,50 +216,13 @@ final class JitMemoryEmitter {
         }
         unsafe(name, desc);
         if (storeBarrier) {
-            markDirtyUnlessMarked(width);
+            // Both ends, unconditionally: a check for "page already marked" (a local holding the
+            // page marked last) measured slower than the marks it saved (CompiledBarrierBench).
+            markDirty(0);
+            if (width > 1) {
+                markDirty(width - 1);
+            }
         }
-    }
-
-    /**
-     * The store's dirty marks, made only when its first or last byte lies outside the page this
-     * method marked last: a loop writing through a page pays a shift, a compare and a branch per
-     * store instead of two marks. Sound because nothing clears a mark while compiled code runs:
-     * marks are taken ({@link MemoryInstance#takeDirtyPages}) only from a machine that is not
-     * running, whose compiled frames have unwound, and a resumed or newly entered method starts
-     * with no page marked ({@code markedPage} is -1 wherever the memory is reloaded: entry, calls,
-     * grows).
-     */
-    private void markDirtyUnlessMarked(int width) {
-        Label marked = new Label();
-        pageOf(width - 1);
-        mv.visitVarInsn(Opcodes.ILOAD, slots.markedPage());
-        mv.visitInsn(Opcodes.IXOR);
-        if (width > 1) {
-            pageOf(0);
-            mv.visitVarInsn(Opcodes.ILOAD, slots.markedPage());
-            mv.visitInsn(Opcodes.IXOR);
-            mv.visitInsn(Opcodes.IOR);
-        }
-        mv.visitJumpInsn(Opcodes.IFEQ, marked);
-        markDirty(0);
-        if (width > 1) {
-            markDirty(width - 1);
-        }
-        pageOf(width - 1); // a store that straddles leaves its second page as the one marked last
-        mv.visitVarInsn(Opcodes.ISTORE, slots.markedPage());
-        mv.visitLabel(marked);
-    }
-
-    /** Pushes the page index (int) of byte {@code addr + plus} of the access in hand. */
-    private void pageOf(int plus) {
-        mv.visitVarInsn(Opcodes.LLOAD, slots.addr());
-        if (plus != 0) {
-            pushLong(mv, plus);
-            mv.visitInsn(Opcodes.LADD);
-        }
-        push(mv, 16);
-        mv.visitInsn(Opcodes.LUSHR);
-        mv.visitInsn(Opcodes.L2I);
     }
 
     /**

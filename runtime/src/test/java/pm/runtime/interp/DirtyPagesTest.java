@@ -81,6 +81,40 @@ class DirtyPagesTest {
     }
 
     @Test
+    void compiledCodeRunsWithoutMarksWhileNoOneTakesPagesAndTheNextTakeReportsEveryPage() {
+        Machine compiled = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.COMPILED);
+        MemoryInstance memory = instance.memory();
+        memory.takeDirtyPages();
+        memory.logLapseNanos = -1; // the log lapses before the next slice
+
+        compiled.invoke(instance.function("i8"), 3 * 65536);
+
+        assertThat(instance.jit.storeBarrier).as("the variant without marks ran").isFalse();
+        assertThat(memory.takeDirtyPages()).as("unmarked writes may be anywhere").isEqualTo(pages(0, 1, 2, 3));
+        memory.logLapseNanos = MemoryInstance.LOG_LAPSE_NANOS;
+
+        compiled.invoke(instance.function("i8"), 3 * 65536);
+
+        assertThat(instance.jit.storeBarrier).as("the take turned the log on: the marking variant ran").isTrue();
+        assertThat(memory.takeDirtyPages()).isEqualTo(pages(3));
+    }
+
+    @Test
+    void theDirtyLogIsOnFromATakeOrARestoreUntilItLapses() {
+        MemoryInstance memory = new MemoryInstance(2, 4, 4);
+        long now = System.nanoTime();
+        assertThat(memory.logging(now)).as("no one has read the marks").isFalse();
+
+        memory.takeDirtyPages();
+        assertThat(memory.logging(System.nanoTime())).isTrue();
+        assertThat(memory.logging(System.nanoTime() + MemoryInstance.LOG_LAPSE_NANOS + 1_000_000_000L)).isFalse();
+        assertThat(memory.logging(System.nanoTime())).as("lapsed until the next take").isFalse();
+
+        memory.adopt(new byte[2 * MemoryInstance.PAGE_SIZE]);
+        assertThat(memory.logging(System.nanoTime())).as("a restored memory is tracked against its image").isTrue();
+    }
+
+    @Test
     void aCompiledStoreAfterAnotherMarksEveryPageItsBytesLandInToo() {
         Machine compiled = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.COMPILED);
         assertThat(after(compiled, "two", 100, 200)).isEqualTo(pages(0));

@@ -27,11 +27,11 @@ class JitCacheTest {
         CompiledModule lcg = CompiledModule.compile(GuestRun.wasm("lcg"));
         CompiledModule sameBytes = CompiledModule.compile(GuestRun.wasm("lcg"));
 
-        JitCompiler.JitModule first = cache.compiled(lcg);
+        JitCompiler.JitModule first = cache.compiled(lcg, false);
 
         assertThat(first).isNotNull();
-        assertThat(cache.compiled(sameBytes)).isSameAs(first);
-        assertThat(cache.compiledOrStart(sameBytes)).isSameAs(first);
+        assertThat(cache.compiled(sameBytes, false)).isSameAs(first);
+        assertThat(cache.compiledOrStart(sameBytes, false)).isSameAs(first);
         assertThat(cache.compilations()).isEqualTo(1);
     }
 
@@ -41,24 +41,24 @@ class JitCacheTest {
         CompiledModule a = module(1);
         CompiledModule b = module(2);
         CompiledModule c = module(3);
-        cache.compiled(a);
-        cache.compiled(b);
-        cache.compiled(a); // b is now the least recently used
-        cache.compiled(c);
+        cache.compiled(a, false);
+        cache.compiled(b, false);
+        cache.compiled(a, false); // b is now the least recently used
+        cache.compiled(c, false);
 
         assertThat(cache.size()).isEqualTo(2);
         assertThat(cache.compilations()).isEqualTo(3);
-        cache.compiled(a);
+        cache.compiled(a, false);
         assertThat(cache.compilations()).as("a was kept").isEqualTo(3);
-        cache.compiled(b);
+        cache.compiled(b, false);
         assertThat(cache.compilations()).as("b was dropped, so it compiles again").isEqualTo(4);
     }
 
     @Test
     void theByteBoundDropsModulesToo() {
         JitCache cache = new JitCache(100, 1, null, NEVER); // any class file is over the bound
-        cache.compiled(module(1));
-        cache.compiled(module(2));
+        cache.compiled(module(1), false);
+        cache.compiled(module(2), false);
 
         assertThat(cache.size()).isZero();
     }
@@ -69,24 +69,24 @@ class JitCacheTest {
         JitCache cache = new JitCache(8, 1L << 30, null, compilerThread::add);
         CompiledModule m = module(1);
 
-        assertThat(cache.compiledOrStart(m)).isNull();
-        assertThat(cache.compiledOrStart(m)).isNull();
+        assertThat(cache.compiledOrStart(m, false)).isNull();
+        assertThat(cache.compiledOrStart(m, false)).isNull();
         assertThat(cache.compilations()).isZero();
         assertThat(compilerThread).hasSize(1);
 
         compilerThread.remove().run();
 
-        assertThat(cache.compiledOrStart(m)).isNotNull();
+        assertThat(cache.compiledOrStart(m, false)).isNotNull();
         assertThat(cache.compilations()).isEqualTo(1);
     }
 
     @Test
     void aDirectoryCarriesTheCodeToANewCacheAsAfterARestart() throws Exception {
         CompiledModule lcg = CompiledModule.compile(GuestRun.wasm("lcg"));
-        JitCompiler.JitModule made = new JitCache(8, 1L << 30, new JitDiskCache(dir), NEVER).compiled(lcg);
+        JitCompiler.JitModule made = new JitCache(8, 1L << 30, new JitDiskCache(dir), NEVER).compiled(lcg, false);
 
         JitCache restarted = new JitCache(8, 1L << 30, new JitDiskCache(dir), NEVER);
-        JitCompiler.JitModule loaded = restarted.compiled(lcg);
+        JitCompiler.JitModule loaded = restarted.compiled(lcg, false);
 
         assertThat(restarted.compilations()).isZero();
         assertThat(restarted.diskLoads()).isEqualTo(1);
@@ -99,36 +99,39 @@ class JitCacheTest {
     void aDamagedFileOnDiskIsCompiledAgainAndReplaced() throws Exception {
         CompiledModule m = module(1);
         JitDiskCache disk = new JitDiskCache(dir);
-        new JitCache(8, 1L << 30, disk, NEVER).compiled(m);
-        Path file = disk.file(m.sha256());
+        new JitCache(8, 1L << 30, disk, NEVER).compiled(m, false);
+        Path file = disk.file(m.sha256(), false);
         byte[] bytes = Files.readAllBytes(file);
         bytes[bytes.length / 2] ^= 1;
         Files.write(file, bytes);
 
         JitCache restarted = new JitCache(8, 1L << 30, new JitDiskCache(dir), NEVER);
 
-        assertThat(restarted.compiled(m)).isNotNull();
+        assertThat(restarted.compiled(m, false)).isNotNull();
         assertThat(restarted.compilations()).isEqualTo(1);
-        assertThat(new JitDiskCache(dir).load(m.sha256())).isPresent();
+        assertThat(new JitDiskCache(dir).load(m.sha256(), false)).isPresent();
     }
 
     @Test
     void aModuleCompiledAgainstACacheHasItsCodeMadeThereAndRestartsFromItsDirectory() throws Exception {
         byte[] lcg = GuestRun.wasm("lcg");
-        try (JitCache cache = JitCache.inDirectory(dir.resolve("code"))) {
+        JitCache cache = JitCache.inDirectory(dir.resolve("code"));
+        try (cache) {
             CompiledModule m = CompiledModule.compile(lcg, cache);
+            cache.prepare(m);
 
             assertThat(runs(m, Machine.Tier.COMPILED)).isEqualTo(GuestRun.expected("lcg"));
-            assertThat(cache.compilations()).isEqualTo(1);
         }
-        try (JitCache restarted = JitCache.inDirectory(dir.resolve("code"))) {
+        assertThat(cache.compilations()).as("both variants, with and without dirty marks").isEqualTo(2);
+        JitCache restarted = JitCache.inDirectory(dir.resolve("code"));
+        try (restarted) {
             CompiledModule m = CompiledModule.compile(lcg, restarted);
             restarted.prepare(m);
 
             assertThat(runs(m, Machine.Tier.COMPILED)).isEqualTo(GuestRun.expected("lcg"));
-            assertThat(restarted.compilations()).isZero();
-            assertThat(restarted.diskLoads()).isEqualTo(1);
         }
+        assertThat(restarted.compilations()).isZero();
+        assertThat(restarted.diskLoads()).isEqualTo(2);
     }
 
     @Test
@@ -148,11 +151,11 @@ class JitCacheTest {
     void aForgottenModuleIsGoneFromDiskToo() throws Exception {
         CompiledModule m = module(1);
         try (JitCache cache = JitCache.inDirectory(dir)) {
-            cache.compiled(m);
+            cache.compiled(m, false);
             cache.forget(m.sha256());
         }
         try (JitCache restarted = JitCache.inDirectory(dir)) {
-            restarted.compiled(m);
+            restarted.compiled(m, false);
 
             assertThat(restarted.diskLoads()).isZero();
             assertThat(restarted.compilations()).isEqualTo(1);
