@@ -70,9 +70,9 @@ final class AgentMetrics implements AutoCloseable {
     }
 
     /**
-     * Counters over the code cache: modules compiled to JVM bytecode ({@code pm.jit.compilations}) and
-     * modules whose bytecode was read from the disk cache instead ({@code pm.jit.disk.loads}), since
-     * the agent started.
+     * Counters over the code cache: module variants (with and without dirty marks) compiled to JVM
+     * bytecode ({@code pm.jit.compilations}) and variants whose bytecode was read from the disk cache
+     * instead ({@code pm.jit.disk.loads}), since the agent started.
      */
     void watch(pm.runtime.interp.JitCache code) {
         FunctionCounter.builder("pm.jit.compilations", code, pm.runtime.interp.JitCache::compilations).register(registry);

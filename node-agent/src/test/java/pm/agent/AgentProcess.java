@@ -4,7 +4,6 @@ import io.grpc.ManagedChannel;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -19,17 +18,14 @@ import pm.v1.NodeAgentGrpc;
 public final class AgentProcess implements AutoCloseable {
     private final String name;
     private final Path data;
-    private final int port;
+    private int port; // 0 until the first start has bound one; later starts reuse it
     private Process process;
     private ManagedChannel channel;
     private TlsFiles tls; // null: plaintext (--insecure)
 
-    public AgentProcess(String name, Path data) throws IOException {
+    public AgentProcess(String name, Path data) {
         this.name = name;
         this.data = data;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            this.port = s.getLocalPort();
-        }
     }
 
     /** Mutual TLS with {@code files} (a node certificate) for the agent and for {@link #stub()}, from the next start on. */
@@ -38,7 +34,11 @@ public final class AgentProcess implements AutoCloseable {
         return this;
     }
 
-    /** Starts the agent (again) on its port and data directory; {@code faultPoint} may be empty. */
+    /**
+     * Starts the agent (again) on its port and data directory; {@code faultPoint} may be empty. The
+     * first start lets the agent bind a free port (a port picked here and bound later by the agent's
+     * JVM can be taken in between by another test on the machine), and later starts reuse it.
+     */
     public AgentProcess start(String faultPoint) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
@@ -58,9 +58,11 @@ public final class AgentProcess implements AutoCloseable {
         process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
-        if (line == null || !line.startsWith("agent " + name + " listening on")) {
+        String prefix = "agent " + name + " listening on 127.0.0.1:";
+        if (line == null || !line.startsWith(prefix)) {
             throw new IOException("agent " + name + " did not start: " + line);
         }
+        port = Integer.parseInt(line.substring(prefix.length(), line.indexOf(' ', prefix.length())));
         Thread drain = new Thread(() -> {
             try {
                 while (out.readLine() != null) {
@@ -75,7 +77,11 @@ public final class AgentProcess implements AutoCloseable {
         return this;
     }
 
+    /** The agent's address; after its first start. */
     public String address() {
+        if (port == 0) {
+            throw new IllegalStateException("agent " + name + " has not started yet");
+        }
         return "127.0.0.1:" + port;
     }
 

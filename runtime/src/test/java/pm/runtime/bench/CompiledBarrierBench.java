@@ -16,15 +16,31 @@ import pm.runtime.wasi.ProcessExit;
 import pm.runtime.wasi.WasiSession;
 
 /**
- * What dirty-page tracking costs in the compiled tier, A/B in one JVM: bzip2 -9 compiled twice,
- * with the stores' dirty marks and without, both loaded, and run alternately (ABBA order per
- * round) {@code bench.rounds} rounds (default 8); the first two rounds warm HotSpot up and are
- * not counted. Prints each run, then per variant the best and the median, and their ratios.
- * Functions emitted in the compact form (none of bzip2's where huge methods are compiled, the
- * bench profile's setting) mark through {@code JitOps}, which follows the JVM-wide switch.
+ * What dirty-page tracking costs in the compiled tier, in one JVM: bzip2 -9 run four ways, in a
+ * rotating order per round, {@code bench.rounds} rounds (default 8; the first two warm HotSpot up
+ * and are not counted). Two are the module compiled with and without the stores' dirty marks and
+ * attached directly (the marks' own cost); two are what a process runs, code from the module's
+ * cache chosen per slice by its memory's dirty log: nobody reading the log, and a reader taking the
+ * dirty pages after every slice of 10 million instructions, as a pre-copy does between slices.
+ * Prints each run, then per way the best and the median, and their ratios to the unmarked code.
  */
 public final class CompiledBarrierBench {
+    private static final long SLICE = 10_000_000;
+
     private CompiledBarrierBench() {}
+
+    private enum Way {
+        MARKED("marked code"),
+        UNMARKED("unmarked code"),
+        CACHE_NO_READER("cached, no reader"),
+        CACHE_READER("cached, reader per slice");
+
+        final String label;
+
+        Way(String label) {
+            this.label = label;
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         int bytes = Integer.getInteger("bench.bytes", 4 << 20);
@@ -32,50 +48,63 @@ public final class CompiledBarrierBench {
         System.out.println(InterpreterSpeedBench.host());
         byte[] input = InterpreterSpeedBench.text(bytes);
         CompiledModule module = CompiledModule.compile(GuestRun.wasm("bzip2"));
-        Object with = JitVariants.compile(module, true);
-        Object without = JitVariants.compile(module, false);
-        List<Long> on = new ArrayList<>();
-        List<Long> off = new ArrayList<>();
+        Object marked = JitVariants.compile(module, true);
+        Object unmarked = JitVariants.compile(module, false);
+        Way[] ways = Way.values();
+        List<List<Long>> times = new ArrayList<>();
+        for (int i = 0; i < ways.length; i++) {
+            times.add(new ArrayList<>());
+        }
         byte[] expected = null;
         for (int r = 0; r < rounds; r++) {
-            for (boolean barrier : new boolean[] {r % 2 == 0, r % 2 != 0}) {
+            for (int k = 0; k < ways.length; k++) {
+                Way way = ways[(r + k) % ways.length];
                 System.gc();
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
-                long nanos = run(module, barrier ? with : without, input, out);
+                Object code = way == Way.MARKED ? marked : way == Way.UNMARKED ? unmarked : null;
+                long nanos = run(module, code, way == Way.CACHE_READER, input, out);
                 if (expected != null && !Arrays.equals(expected, out.toByteArray())) {
-                    throw new AssertionError("outputs differ with and without the barrier");
+                    throw new AssertionError("outputs differ: " + way.label);
                 }
                 expected = out.toByteArray();
-                System.out.printf("round %d, store barrier %-3s: %.3f s%s%n", r, barrier ? "on" : "off", nanos / 1e9,
-                        r < 2 ? " (warm-up)" : "");
+                System.out.printf("round %d, %-24s: %.3f s%s%n", r, way.label, nanos / 1e9, r < 2 ? " (warm-up)" : "");
                 if (r >= 2) {
-                    (barrier ? on : off).add(nanos);
+                    times.get(way.ordinal()).add(nanos);
                 }
             }
         }
-        double bestOn = on.stream().mapToLong(Long::longValue).min().orElseThrow() / 1e9;
-        double bestOff = off.stream().mapToLong(Long::longValue).min().orElseThrow() / 1e9;
-        double medianOn = median(on) / 1e9;
-        double medianOff = median(off) / 1e9;
-        System.out.printf("best with barrier %.3f s, without %.3f s: %+.1f%%%n", bestOn, bestOff, 100 * (bestOn / bestOff - 1));
-        System.out.printf("median with barrier %.3f s, without %.3f s: %+.1f%% (output sha256 %s)%n", medianOn, medianOff,
-                100 * (medianOn / medianOff - 1), InterpreterSpeedBench.sha256(expected));
-        System.out.println("load average at the end: "
+        double bestBase = best(times.get(Way.UNMARKED.ordinal()));
+        double medianBase = median(times.get(Way.UNMARKED.ordinal()));
+        for (Way way : ways) {
+            List<Long> t = times.get(way.ordinal());
+            System.out.printf("%-24s best %.3f s (%+.1f%%), median %.3f s (%+.1f%%)%n", way.label, best(t) / 1e9,
+                    100 * (best(t) / bestBase - 1), median(t) / 1e9, 100 * (median(t) / medianBase - 1));
+        }
+        System.out.println("output sha256 " + InterpreterSpeedBench.sha256(expected) + "; load average at the end: "
                 + java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
-    private static long run(CompiledModule module, Object code, byte[] input, ByteArrayOutputStream stdout) {
+    /** One run of bzip2: on {@code code} if given, else on what the code cache gives the tier, per slice. */
+    private static long run(CompiledModule module, Object code, boolean reader, byte[] input, ByteArrayOutputStream stdout) {
         WasiSession session = WasiSession.builder().args(InterpreterSpeedBench.ARGS).stdin(InputSource.of(input))
                 .stdout(stdout::write).build();
         long t = System.nanoTime();
         Store store = new Store();
         Instance instance = Instance.instantiate(module, new pm.runtime.wasi.WasiPreview1(session).imports(), store, Limits.DEFAULT);
-        JitVariants.attach(instance, code);
+        if (code != null) {
+            JitVariants.attach(instance, code);
+        }
         Machine machine = new Machine(store, Limits.DEFAULT).tier(Machine.Tier.COMPILED);
         machine.start(instance.function("_start"));
         try {
-            if (machine.run(Long.MAX_VALUE) != Machine.RunResult.COMPLETED) {
-                throw new AssertionError("bzip2 stopped");
+            Machine.RunResult result;
+            while ((result = machine.run(SLICE)) == Machine.RunResult.OUT_OF_FUEL) {
+                if (reader) {
+                    instance.memory().takeDirtyPages();
+                }
+            }
+            if (result != Machine.RunResult.COMPLETED) {
+                throw new AssertionError("bzip2 stopped: " + result);
             }
         } catch (ProcessExit e) {
             if (e.status() != 0) {
@@ -83,6 +112,10 @@ public final class CompiledBarrierBench {
             }
         }
         return System.nanoTime() - t;
+    }
+
+    private static double best(List<Long> values) {
+        return values.stream().mapToLong(Long::longValue).min().orElseThrow();
     }
 
     private static double median(List<Long> values) {
