@@ -131,7 +131,7 @@ final class MigrationSource {
         int maxRounds = request.getMaxRounds() > 0 ? request.getMaxRounds() : DEFAULT_MAX_ROUNDS;
         ManagedChannel channel = channels.get(request.getTarget());
         TransferStream stream = new TransferStream(STREAM_TIMEOUT_MILLIS);
-        NodeAgentGrpc.newStub(channel).transfer(stream);
+        stream.start(NodeAgentGrpc.newStub(channel));
         h.migratingOut();
         boolean frozen = !wasRunning;
         long freezeStart = 0;

@@ -65,7 +65,7 @@ public final class SpanTree {
         return child.getStartEpochNanos() >= parent.getStartEpochNanos() && child.getEndEpochNanos() <= parent.getEndEpochNanos();
     }
 
-    /** The tree, one span a line: indented by depth, its name, its duration in ms and the pm attributes it carries. */
+    /** The tree, one span a line: indented by depth, its name, its duration in ms (whole µs) and the pm attributes it carries. */
     public String print() {
         StringBuilder out = new StringBuilder();
         spans.stream().filter(s -> parent(s).isEmpty()).forEach(r -> print(r, 0, out));
@@ -80,7 +80,7 @@ public final class SpanTree {
                 .sorted()
                 .collect(Collectors.joining(" "));
         out.append("  ".repeat(depth)).append(span.getName())
-                .append(String.format(" %.3f ms", durationNanos(span) / 1e6))
+                .append(String.format(" %.3f ms", durationNanos(span) / 1000 / 1e3)) // whole µs, as pm reports
                 .append(span.getStatus().getStatusCode() == io.opentelemetry.api.trace.StatusCode.ERROR ? " ERROR" : "")
                 .append(attributes.isEmpty() ? "" : " [" + attributes + "]")
                 .append('\n');
