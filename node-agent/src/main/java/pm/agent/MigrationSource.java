@@ -117,7 +117,7 @@ final class MigrationSource {
                 .put(SpanNames.PROCESS_ID, h.id)
                 .put(SpanNames.MIGRATION_ID, migrationId)
                 .put(SpanNames.EPOCH, epoch)
-                .put(SpanNames.TARGET_NODE, request.getTarget())
+                .put(SpanNames.TARGET_ADDRESS, request.getTarget())
                 .build())) {
             return run(h, request, migrationId, epoch, wasRunning, trace);
         }
@@ -160,7 +160,7 @@ final class MigrationSource {
                 }
                 long r0 = System.nanoTime();
                 boolean first = rounds == 0;
-                // A round that finds its dirty set goes in the final frame sends nothing: its span has 0 bytes.
+                // A round whose dirty set goes in the final frame (not shrinking, or within budget) sends nothing: 0 bytes.
                 Span round = trace.phase(SpanNames.PRECOPY_ROUND).setAttribute(SpanNames.ROUND, rounds);
                 Snapshot s = await(h.handle.whileParked(() -> snapshot(h.process, first)));
                 long dirty = s.pages.cardinality();

@@ -324,7 +324,7 @@ final class MigrationTarget {
                     .setAttribute(SpanNames.PROCESS_ID, begin.getProcessId())
                     .setAttribute(SpanNames.MIGRATION_ID, begin.getMigrationId())
                     .setAttribute(SpanNames.EPOCH, begin.getEpoch())
-                    .setAttribute(SpanNames.SOURCE_NODE, begin.getSource())
+                    .setAttribute(SpanNames.SOURCE_ADDRESS, begin.getSource())
                     .startSpan();
         }
 

@@ -49,6 +49,9 @@ public final class SpanNames {
     public static final AttributeKey<Long> EPOCH = AttributeKey.longKey("pm.epoch");
     public static final AttributeKey<String> SOURCE_NODE = AttributeKey.stringKey("pm.source.node");
     public static final AttributeKey<String> TARGET_NODE = AttributeKey.stringKey("pm.target.node");
+    /** An agent knows its peer by address only: the source's spans name the target's, the target's the source's. */
+    public static final AttributeKey<String> SOURCE_ADDRESS = AttributeKey.stringKey("pm.source.address");
+    public static final AttributeKey<String> TARGET_ADDRESS = AttributeKey.stringKey("pm.target.address");
     public static final AttributeKey<String> NODE = AttributeKey.stringKey("pm.node");
     public static final AttributeKey<Long> ROUND = AttributeKey.longKey("pm.precopy.round");
     public static final AttributeKey<Long> BYTES = AttributeKey.longKey("pm.bytes");

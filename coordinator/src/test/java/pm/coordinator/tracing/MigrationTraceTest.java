@@ -119,7 +119,7 @@ class MigrationTraceTest {
                         + "coordinator's steps add up to %.3f ms of the root's %.3f ms%n",
                 root.getTraceId(), report.getMigrationId(), report.getSourceNode(), report.getTargetNode(),
                 report.getTotalMicros() / 1e3, report.getDowntimeMicros() / 1e3, trace.print(),
-                phasesNanos / 1e6, SpanTree.durationNanos(root) / 1e6);
+                phasesNanos / 1000 / 1e3, SpanTree.durationNanos(root) / 1000 / 1e3);
 
         // The root is the migration as the coordinator measured it: the same stopwatch, not a second clock.
         assertThat(SpanTree.durationNanos(root) / 1000).isEqualTo(report.getTotalMicros());
@@ -142,6 +142,8 @@ class MigrationTraceTest {
         assertThat(source.getInstrumentationScopeInfo().getName()).isEqualTo("pm.agent");
         assertThat(source.getAttributes().get(SpanNames.MIGRATION_ID)).isEqualTo(report.getMigrationId());
         assertThat(source.getAttributes().get(SpanNames.EPOCH)).isEqualTo(2L);
+        assertThat(source.getAttributes().get(SpanNames.TARGET_ADDRESS)).isEqualTo(cluster.agent("b").address());
+        assertThat(trace.one(SpanNames.PREPARE).getAttributes().get(SpanNames.SOURCE_ADDRESS)).isEqualTo(cluster.agent("a").address());
         for (String phase : List.of(SpanNames.SYNC, SpanNames.FREEZE, SpanNames.FINAL_FRAME)) {
             assertThat(parentOf(trace, trace.one(phase))).as(phase).isEqualTo(source);
         }
