@@ -76,7 +76,8 @@ final class MigrationSource {
     /** {@code selfAddress}: where targets reach this agent to ask how a migration ended. */
     MigrationSource(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults,
             Supplier<String> selfAddress) {
-        this(host, channels, metrics, faults, selfAddress, new Forwarding(1), io.opentelemetry.api.OpenTelemetry.noop().getTracer("pm.agent"));
+        this(host, channels, metrics, faults, selfAddress, new Forwarding(1),
+                io.opentelemetry.api.OpenTelemetry.noop().getTracer("pm.agent"));
     }
 
     /**

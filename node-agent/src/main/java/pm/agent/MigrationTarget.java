@@ -187,7 +187,7 @@ final class MigrationTarget {
         private final StreamObserver<TransferReply> replies;
         /** The stream's call, as the interceptor made it current when the stream opened. */
         private final Context call = Context.current();
-        /** The phase open now (receive or prepare); null before the begin frame and after the end. */
+        /** The phase open now (receive or prepare); null before the begin frame and after the end. Under the monitor. */
         private Span phase;
         private TransferBegin begin;
         private CompiledModule module;
@@ -277,7 +277,9 @@ final class MigrationTarget {
                 throw new AgentException(AgentException.Reason.BAD_REQUEST, "a migration begins once");
             }
             begin = b;
-            phase = startPhase(SpanNames.RECEIVE);
+            synchronized (this) { // a failing sync ends it from the staging writer's thread
+                phase = startPhase(SpanNames.RECEIVE);
+            }
             if (host.find(b.getProcessId()).isPresent()) {
                 throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + b.getProcessId() + " already exists on this agent");
             }

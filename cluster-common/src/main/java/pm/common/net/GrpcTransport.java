@@ -6,6 +6,7 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.opentelemetry.api.OpenTelemetry;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import pm.common.security.AccessPolicy;
@@ -13,7 +14,6 @@ import pm.common.security.RoleAuthorizer;
 import pm.common.security.TlsFiles;
 import pm.common.tracing.TracingClientInterceptor;
 import pm.common.tracing.TracingServerInterceptor;
-import io.opentelemetry.api.OpenTelemetry;
 
 /**
  * The one place gRPC servers and channels are built, so that every connection of the cluster has the
