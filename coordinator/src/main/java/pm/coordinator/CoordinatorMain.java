@@ -10,6 +10,8 @@ import pm.common.cluster.ClusterLayout;
 import pm.common.cluster.ParentWatch;
 import pm.common.cli.DaemonLauncher;
 import pm.common.cli.LoggingOptions;
+import pm.common.cli.TracingOptions;
+import pm.common.tracing.DaemonTracing;
 import pm.common.cli.NetworkOptions;
 import pm.common.cli.TlsOptions;
 import pm.common.cli.ZooKeeperOptions;
@@ -43,6 +45,9 @@ public final class CoordinatorMain implements Callable<Integer> {
 
     @Mixin
     LoggingOptions logging;
+
+    @Mixin
+    TracingOptions tracingOptions;
 
     @Option(names = "--agent-deadline-ms", paramLabel = "MS", defaultValue = "600000",
             description = "How long one call to an agent may take, a migration's pre-copy included (default: ${DEFAULT-VALUE}).")
@@ -95,6 +100,7 @@ public final class CoordinatorMain implements Callable<Integer> {
             throw new IllegalArgumentException("--zookeeper is required: the coordinator keeps the cluster's state there");
         }
         GrpcTransport transport = tls.transport("coordinator " + name, Set.of(Role.NODE));
+        DaemonTracing tracing = tracingOptions.tracing("pm-coordinator", name);
         RebalanceSettings rebalance = RebalanceSettings.DEFAULTS.withInterval(Duration.ofMillis(rebalanceIntervalMillis));
         if (rebalanceThreshold != null) {
             rebalance = rebalance.withThreshold(rebalanceThreshold);
@@ -111,9 +117,13 @@ public final class CoordinatorMain implements Callable<Integer> {
                 .withNetwork(network.settings()).withTransport(transport)
                 .withAgentDeadline(Duration.ofMillis(agentDeadlineMillis))
                 .withRecoveryGrace(Duration.ofMillis(recoveryGraceMillis)).withRebalance(rebalance)
-                .withKeepEnded(Duration.ofHours(keepEndedHours)).withConsolePort(consolePort);
+                .withKeepEnded(Duration.ofHours(keepEndedHours)).withConsolePort(consolePort)
+                .withTelemetry(tracing.telemetry());
         CoordinatorServer server = new CoordinatorServer(config, fault).start();
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-coordinator-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            tracing.close(); // after the server: its last spans go too
+        }, "pm-coordinator-shutdown"));
         org.slf4j.LoggerFactory.getLogger(CoordinatorMain.class).atInfo().addKeyValue("node", name).addKeyValue("address", server.address())
                 .log("coordinator started: ZooKeeper {}", cluster.zookeeper());
         System.out.println("coordinator " + name + " listening on " + server.address() + " metrics " + server.metricsPort()

@@ -102,6 +102,9 @@ public final class CoordinatorServer implements AutoCloseable {
     private volatile NodeRecovery nodeRecovery; // read by the membership listener on Curator's thread
     private Rebalancer rebalancer;
     private int metricsPort;
+    /** The configured transport, carrying trace context over every call this coordinator serves or makes. */
+    private final pm.common.net.GrpcTransport transport;
+    private final io.opentelemetry.api.trace.Tracer tracer;
     /** The web console, or null when the configuration asks for none. */
     private final WebConsole console;
 
@@ -119,7 +122,9 @@ public final class CoordinatorServer implements AutoCloseable {
         this.store = new OwnershipStore(zk, config.layout(), records, codec);
         this.events = new EventHub(clock, 1024, new EventLog(zk, config.layout(), KEPT_EVENTS), this::isLeader);
         this.membership = new Membership(zk, config.layout(), new MembershipEvents());
-        this.agents = new AgentClients(config.transport(), config.agentDeadline());
+        this.transport = config.transport().traced(config.telemetry());
+        this.tracer = config.telemetry().getTracer("pm.coordinator");
+        this.agents = new AgentClients(transport, config.agentDeadline());
         this.metrics = new CoordinatorMetrics(config.name());
         this.console = config.consolePort() < 0 ? null : new WebConsole(
                 new java.net.InetSocketAddress(config.network().bind(), config.consolePort()),
@@ -159,7 +164,7 @@ public final class CoordinatorServer implements AutoCloseable {
         ModuleCache modules = new ModuleCache(256L << 20);
         MigrationFinisher finisher = new MigrationFinisher(store, membership, agents);
         MigrationOrchestrator migrations = new MigrationOrchestrator(store, membership, placer, agents, finisher, events,
-                metrics, observer, this::isLeader, config.name(), clock);
+                metrics, observer, this::isLeader, config.name(), clock, tracer);
         requests = new RequestLedger(zk, config.layout(), clock);
         recovery = new MigrationRecovery(store, migrations, finisher, events, requests);
         ImageTransfer images = new ImageTransfer(store, owners, placer, agents, modules, events, clock);
@@ -172,7 +177,7 @@ public final class CoordinatorServer implements AutoCloseable {
                 UNHOSTED_SCAN_EVERY, clock);
         rebalancer = rebalancer(migrations);
         ProcessLifecycle lifecycle = new ProcessLifecycle(store, membership, placer, agents, images, modules, events, metrics,
-                checkpoints, clock);
+                checkpoints, clock, tracer);
         endedSweeper = new EndedProcessSweeper(records, lifecycle, config.keepEnded(), clock);
         ClusterService service = new ClusterService(
                 lifecycle,
@@ -184,7 +189,7 @@ public final class CoordinatorServer implements AutoCloseable {
         ServerServiceDefinition cluster = ServerInterceptors.intercept(service, new LeaderGate(this::isLeader, this::leaderAddress),
                 new RequestIds());
 
-        server = config.transport().server(config.network().grpcSocket(), ClusterAccess.POLICY)
+        server = transport.server(config.network().grpcSocket(), ClusterAccess.POLICY)
                 .maxInboundMessageSize(64 << 20)
                 .addService(cluster)
                 .addService(health.getHealthService())

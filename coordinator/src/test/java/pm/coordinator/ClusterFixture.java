@@ -45,6 +45,8 @@ public final class ClusterFixture implements AutoCloseable {
     private final Map<String, NodeAgentServer> agents = new LinkedHashMap<>();
     private final List<CoordinatorServer> coordinators = new ArrayList<>();
     private final Map<String, ManagedChannel> channels = new HashMap<>();
+    /** What the daemons started from now on record their traces with. */
+    private io.opentelemetry.api.OpenTelemetry telemetry = io.opentelemetry.api.OpenTelemetry.noop();
 
     public ClusterFixture(Path dir) throws Exception {
         this.dir = dir;
@@ -60,6 +62,12 @@ public final class ClusterFixture implements AutoCloseable {
 
     public ClusterLayout layout() {
         return ClusterLayout.DEFAULT;
+    }
+
+    /** The daemons started after this call record their traces with {@code value} (the caller closes it). */
+    public ClusterFixture withTelemetry(io.opentelemetry.api.OpenTelemetry value) {
+        this.telemetry = value;
+        return this;
     }
 
     /** Starts agents with these names; each registers itself as a live node. */
@@ -79,7 +87,7 @@ public final class ClusterFixture implements AutoCloseable {
     public NodeAgentServer startAgent(String name, Map<String, String> labels, int capacityProcesses) throws Exception {
         NodeAgentServer agent = new NodeAgentServer(AgentConfig.defaults(name, dir.resolve(name)).withPort(0).withCluster(
                 new AgentConfig.ClusterSettings(zookeeper.getConnectString(), layout().root(), NODE_CAPACITY_BYTES,
-                        capacityProcesses, labels)))
+                        capacityProcesses, labels)).withTelemetry(telemetry))
                 .start();
         agents.put(name, agent);
         return agent;
@@ -102,8 +110,8 @@ public final class ClusterFixture implements AutoCloseable {
     /** A coordinator whose configuration {@code configure} adjusts (rebalancing settings, say). */
     public CoordinatorServer coordinator(String name, MigrationObserver observer,
             java.util.function.UnaryOperator<CoordinatorConfig> configure) throws Exception {
-        CoordinatorServer c = new CoordinatorServer(configure.apply(CoordinatorConfig.defaults(name, zookeeper.getConnectString())),
-                observer).start();
+        CoordinatorServer c = new CoordinatorServer(configure.apply(CoordinatorConfig.defaults(name, zookeeper.getConnectString())
+                .withTelemetry(telemetry)), observer).start();
         coordinators.add(c);
         return c;
     }

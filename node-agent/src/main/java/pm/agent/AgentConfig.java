@@ -13,7 +13,8 @@ import pm.common.zk.ZooKeeperAccess;
  * per-process defaults (file-system bytes, retained log bytes), the largest gRPC message, a fault
  * point to crash at (tests only; empty in production), how it joins a cluster (null: it runs
  * standalone and answers only to its callers), and the key ring that seals its checkpoints, replicas,
- * staging files and exports ({@link ClusterKeys#NONE}: plaintext). The defaults listen on 127.0.0.1 in plaintext, for
+ * staging files and exports ({@link ClusterKeys#NONE}: plaintext), and what it records its traces with
+ * ({@code OpenTelemetry.noop()}: none; the agent does not close it). The defaults listen on 127.0.0.1 in plaintext, for
  * tests and embedding; {@code pm agent} asks for certificates unless told {@code --insecure}.
  */
 public record AgentConfig(
@@ -30,9 +31,11 @@ public record AgentConfig(
         ClusterSettings cluster,
         ClusterKeys imageKeys,
         long inputGraceMillis,
-        pm.runtime.interp.Machine.Tier tier) {
+        pm.runtime.interp.Machine.Tier tier,
+        io.opentelemetry.api.OpenTelemetry telemetry) {
 
     public AgentConfig {
+        Objects.requireNonNull(telemetry, "telemetry (OpenTelemetry.noop() for no traces)");
         Objects.requireNonNull(imageKeys, "imageKeys (ClusterKeys.NONE for plaintext images)");
         Objects.requireNonNull(tier, "tier");
         if (workers < 1 || fuelPerSlice < 1 || defaultFsBytes < 0 || logRetainBytes < 0 || maxMessageBytes < (1 << 20)
@@ -95,17 +98,18 @@ public record AgentConfig(
     public static AgentConfig defaults(String nodeName, Path dataDir) {
         return new AgentConfig(nodeName, dataDir, NetworkSettings.LOOPBACK, GrpcTransport.insecure(), 2, 100_000, 64L << 20, 64 << 20,
                 16 << 20, "", null, ClusterKeys.NONE, 15 * 60_000L,
-                pm.runtime.interp.Machine.Tier.AUTO); // compiled off the scheduler's threads; interpreted until the code is ready
+                pm.runtime.interp.Machine.Tier.AUTO, // compiled off the scheduler's threads; interpreted until the code is ready
+                io.opentelemetry.api.OpenTelemetry.noop()); // compiled off the scheduler's threads; interpreted until the code is ready
     }
 
     public AgentConfig withNetwork(NetworkSettings value) {
         return new AgentConfig(nodeName, dataDir, value, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis, tier);
+                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis, tier, telemetry);
     }
 
     public AgentConfig withTransport(GrpcTransport value) {
         return new AgentConfig(nodeName, dataDir, network, value, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis, tier);
+                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis, tier, telemetry);
     }
 
     public AgentConfig withPort(int value) {
@@ -118,40 +122,46 @@ public record AgentConfig(
 
     public AgentConfig withWorkers(int value) {
         return new AgentConfig(nodeName, dataDir, network, transport, value, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis, tier);
+                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis, tier, telemetry);
     }
 
     /** Per-process defaults and limits: fuel per scheduler slice, file-system bytes, retained log bytes, largest message. */
     public AgentConfig withProcessDefaults(long fuel, long fsBytes, int logBytes, int messageBytes) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuel, fsBytes, logBytes, messageBytes, faultPoint,
-                cluster, imageKeys, inputGraceMillis, tier);
+                cluster, imageKeys, inputGraceMillis, tier, telemetry);
     }
 
     public AgentConfig withFaultPoint(String value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, value, cluster, imageKeys, inputGraceMillis, tier);
+                maxMessageBytes, value, cluster, imageKeys, inputGraceMillis, tier, telemetry);
     }
 
     public AgentConfig withCluster(ClusterSettings value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, value, imageKeys, inputGraceMillis, tier);
+                maxMessageBytes, faultPoint, value, imageKeys, inputGraceMillis, tier, telemetry);
     }
 
     /** How long a stored input nothing names is kept after its last use (an upload waits this long for its spawn). */
     public AgentConfig withInputGrace(java.time.Duration value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, imageKeys, value.toMillis(), tier);
+                maxMessageBytes, faultPoint, cluster, imageKeys, value.toMillis(), tier, telemetry);
     }
 
     /** The tier its processes run in (auto: compiled where it can, interpreted until the code is ready). */
     public AgentConfig withTier(pm.runtime.interp.Machine.Tier value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis, value);
+                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis, value, telemetry);
     }
 
     /** Seals this agent's images under {@code value} ({@link ClusterKeys#NONE}, the default: plaintext). */
     public AgentConfig withImageKeys(ClusterKeys value) {
         return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
-                maxMessageBytes, faultPoint, cluster, value, inputGraceMillis, tier);
+                maxMessageBytes, faultPoint, cluster, value, inputGraceMillis, tier, telemetry);
+    }
+
+    /** Records traces with {@code value} (spans of its migrations and spawns, trace context over gRPC); its owner closes it. */
+    public AgentConfig withTelemetry(io.opentelemetry.api.OpenTelemetry value) {
+        return new AgentConfig(nodeName, dataDir, network, transport, workers, fuelPerSlice, defaultFsBytes, logRetainBytes,
+                maxMessageBytes, faultPoint, cluster, imageKeys, inputGraceMillis, tier, value);
     }
 }

@@ -13,6 +13,8 @@ import pm.agent.store.crypto.ClusterKeys;
 import pm.agent.store.crypto.KeyFileException;
 import pm.common.cli.DaemonLauncher;
 import pm.common.cli.LoggingOptions;
+import pm.common.cli.TracingOptions;
+import pm.common.tracing.DaemonTracing;
 import pm.common.cli.NetworkOptions;
 import pm.common.cli.TlsOptions;
 import pm.common.cli.ZooKeeperOptions;
@@ -43,6 +45,9 @@ public final class AgentMain implements Callable<Integer> {
 
     @Mixin
     LoggingOptions logging;
+
+    @Mixin
+    TracingOptions tracingOptions;
 
     @Option(names = "--image-key", paramLabel = "FILE",
             description = "The cluster's image key ring (pm certs init makes one): checkpoints, replicas, staging and exports sealed"
@@ -109,7 +114,9 @@ public final class AgentMain implements Callable<Integer> {
     public Integer call() throws Exception {
         logging.apply();
         GrpcTransport transport = tls.transport("agent " + name, Set.of(Role.NODE));
+        DaemonTracing tracing = tracingOptions.tracing("pm-agent", name);
         AgentConfig config = AgentConfig.defaults(name, data).withNetwork(network.settings()).withTransport(transport)
+                .withTelemetry(tracing.telemetry())
                 .withWorkers(workers).withProcessDefaults(fuelPerSlice, fsBytes, logRetainBytes, maxMessageBytes)
                 .withFaultPoint(faultPoint).withInputGrace(java.time.Duration.ofMinutes(inputGraceMinutes))
                 .withTier(pm.runtime.interp.Machine.Tier.parse(tier));
@@ -125,7 +132,10 @@ public final class AgentMain implements Callable<Integer> {
                     labels, sessionTimeoutMillis, cluster.access(transport)));
         }
         NodeAgentServer server = new NodeAgentServer(config).start();
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-agent-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            tracing.close(); // after the server: its last spans go too
+        }, "pm-agent-shutdown"));
         org.slf4j.LoggerFactory.getLogger(AgentMain.class).atInfo().addKeyValue("node", name).addKeyValue("address", server.address())
                 .log("agent started: tier {}, {}", config.tier(), config.cluster() == null ? "standalone" : "member of " + cluster.zookeeper());
         System.out.println("agent " + name + " listening on " + server.address() + " metrics " + server.metricsPort());

@@ -9,7 +9,13 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
 import pm.agent.channel.Forwarding;
+import pm.common.tracing.PhaseTrace;
+import pm.common.tracing.SpanNames;
+import pm.common.tracing.Spans;
 import pm.runtime.interp.MemoryInstance;
 import pm.runtime.process.WasiProcess;
 import pm.runtime.sched.ScheduledProcess;
@@ -37,7 +43,8 @@ import pm.v1.TransferReply;
  *
  * <p>Threads: a migration runs on the calling gRPC thread holding the process's lock; the dirty
  * set is taken on the scheduler's terms ({@code whileParked}) and pages are read while the
- * process runs (a page written meanwhile is dirty again and goes in a later round).
+ * process runs (a page written meanwhile is dirty again and goes in a later round). Its trace
+ * ({@link SpanNames#SOURCE} with a span per phase) lives on that thread too.
  */
 final class MigrationSource {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MigrationSource.class);
@@ -64,16 +71,22 @@ final class MigrationSource {
     private final FaultPoints faults;
     private final Supplier<String> selfAddress;
     private final Forwarding forwarding;
+    private final Tracer tracer;
 
     /** {@code selfAddress}: where targets reach this agent to ask how a migration ended. */
     MigrationSource(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults,
             Supplier<String> selfAddress) {
-        this(host, channels, metrics, faults, selfAddress, new Forwarding(1));
+        this(host, channels, metrics, faults, selfAddress, new Forwarding(1),
+                io.opentelemetry.api.OpenTelemetry.noop().getTracer("pm.agent"));
     }
 
-    /** {@code forwarding}: told where each process went at its commit, for deliveries that come here later. */
+    /**
+     * {@code forwarding}: told where each process went at its commit, for deliveries that come here later;
+     * {@code tracer}: records each migration's phases.
+     */
     MigrationSource(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults,
-            Supplier<String> selfAddress, Forwarding forwarding) {
+            Supplier<String> selfAddress, Forwarding forwarding, Tracer tracer) {
+        this.tracer = tracer;
         this.forwarding = forwarding;
         this.selfAddress = selfAddress;
         this.host = host;
@@ -97,22 +110,35 @@ final class MigrationSource {
     }
 
     private MigrationResult run(HostedProcess h, MigrateRequest request) throws InterruptedException {
-        long t0 = System.nanoTime();
         String migrationId = request.getMigrationId().isEmpty() ? UUID.randomUUID().toString() : request.getMigrationId();
         boolean wasRunning = h.is(ProcessState.PROCESS_STATE_RUNNING);
+        long epoch = Math.max(request.getEpoch(), h.epoch + 1);
+        // Opened before the stream, so that the stream's call (and the target's side) is part of it.
+        try (PhaseTrace trace = PhaseTrace.start(tracer, SpanNames.SOURCE, Attributes.builder()
+                .put(SpanNames.PROCESS_ID, h.id)
+                .put(SpanNames.MIGRATION_ID, migrationId)
+                .put(SpanNames.EPOCH, epoch)
+                .put(SpanNames.TARGET_ADDRESS, request.getTarget())
+                .build())) {
+            return run(h, request, migrationId, epoch, wasRunning, trace);
+        }
+    }
+
+    private MigrationResult run(HostedProcess h, MigrateRequest request, String migrationId, long epoch, boolean wasRunning,
+            PhaseTrace trace) throws InterruptedException {
+        long t0 = System.nanoTime();
         long budgetNanos = TimeUnit.MICROSECONDS.toNanos(
                 request.getDowntimeBudgetMicros() > 0 ? request.getDowntimeBudgetMicros() : DEFAULT_DOWNTIME_BUDGET_MICROS);
         int maxRounds = request.getMaxRounds() > 0 ? request.getMaxRounds() : DEFAULT_MAX_ROUNDS;
         ManagedChannel channel = channels.get(request.getTarget());
         TransferStream stream = new TransferStream(STREAM_TIMEOUT_MILLIS);
-        NodeAgentGrpc.newStub(channel).transfer(stream);
+        stream.start(NodeAgentGrpc.newStub(channel));
         h.migratingOut();
         boolean frozen = !wasRunning;
         long freezeStart = 0;
         String phases = "";
         MigrationResult.Builder result = MigrationResult.newBuilder().setMigrationId(migrationId).setProcessId(h.id);
         try {
-            long epoch = Math.max(request.getEpoch(), h.epoch + 1);
             stream.open(TransferFrame.newBuilder().setBegin(TransferBegin.newBuilder()
                     .setMigrationId(migrationId)
                     .setProcessId(h.id)
@@ -135,16 +161,21 @@ final class MigrationSource {
                 }
                 long r0 = System.nanoTime();
                 boolean first = rounds == 0;
+                // A round whose dirty set goes in the final frame (not shrinking, or within budget) sends nothing: 0 bytes.
+                Span round = trace.phase(SpanNames.PRECOPY_ROUND).setAttribute(SpanNames.ROUND, rounds);
                 Snapshot s = await(h.handle.whileParked(() -> snapshot(h.process, first)));
                 long dirty = s.pages.cardinality();
                 if (rounds > 0 && (dirty >= previousDirty
                         || dirty * MemoryInstance.PAGE_SIZE / Math.max(bytesPerNano, 1e-3) <= budgetNanos)) {
                     // Not shrinking, or the rest fits the downtime budget: this set goes in the final round.
                     await(h.handle.whileParked(() -> restoreDirty(h.process, s.pages)));
+                    round.setAttribute(SpanNames.PAGES, 0).setAttribute(SpanNames.BYTES, 0);
                     break;
                 }
                 long before = stream.bytesSent();
-                pagesSent += sendPages(stream, s, rounds == 0);
+                long roundPages = sendPages(stream, s, rounds == 0);
+                pagesSent += roundPages;
+                round.setAttribute(SpanNames.PAGES, roundPages).setAttribute(SpanNames.BYTES, stream.bytesSent() - before);
                 long took = System.nanoTime() - r0;
                 if (took > 0) {
                     bytesPerNano = (double) (stream.bytesSent() - before) / took;
@@ -154,6 +185,7 @@ final class MigrationSource {
                 faults.hit(FaultPoints.SOURCE_PRECOPY);
             }
             long precopied = System.nanoTime();
+            trace.phase(SpanNames.SYNC);
             long logSentEnd = sendLogSoFar(stream, h.log);
             if (rounds > 0) {
                 // The target's disk catches up with the stream now, so the downtime forces only the last round.
@@ -164,11 +196,13 @@ final class MigrationSource {
             freezeStart = System.nanoTime();
             String before = String.format("pre-copy %d rounds %.0f ms, target's disk caught up %.0f ms", rounds,
                     (precopied - t0) / 1e6, (freezeStart - precopied) / 1e6);
+            trace.phase(SpanNames.FREEZE);
             if (!frozen) {
                 ProcessHost.await(h.handle.freeze());
                 frozen = true;
             }
             long frozenAt = System.nanoTime();
+            Span finalFrame = trace.phase(SpanNames.FINAL_FRAME);
             faults.hit(FaultPoints.SOURCE_FROZEN);
             Snapshot last = snapshot(h.process, rounds == 0);
             long finalPages = sendPages(stream, last, rounds == 0);
@@ -190,12 +224,16 @@ final class MigrationSource {
             phases = before + String.format("; freeze %.1f ms, last %d pages %.1f ms, state %.1f ms, target prepared %.1f ms",
                     (frozenAt - freezeStart) / 1e6, finalPages, (pagesSentAt - frozenAt) / 1e6, (finalSentAt - pagesSentAt) / 1e6,
                     (preparedAt - finalSentAt) / 1e6);
+            finalFrame.setAttribute(SpanNames.PAGES, finalPages);
+            trace.endPhase();
             stream.finish();
             result.setRounds(rounds).setPagesSent(pagesSent + finalPages).setFinalPages(finalPages)
                     .setBytesSent(stream.bytesSent());
             metrics.streamed(stream.bytesSent());
             pending.put(migrationId, new Pending(h, request.getTarget(), wasRunning, System.nanoTime()));
         } catch (RuntimeException | InterruptedException e) {
+            trace.failed(e);
+            trace.endPhase();
             stream.cancel("migration aborted: " + e.getMessage());
             pending.remove(migrationId);
             tellTarget(request.getTarget(), migrationId, h.id, false);
@@ -214,6 +252,7 @@ final class MigrationSource {
         // agent below, or the coordinator once this call returns).
         faults.hit(FaultPoints.SOURCE_BEFORE_COMMIT);
         if (request.getCommit()) {
+            trace.phase(SpanNames.HAND_OFF);
             Pending p = pending.get(migrationId);
             boolean told = commitPoint(migrationId, p, true);
             resumed = System.nanoTime(); // the target runs it from here on
@@ -242,6 +281,11 @@ final class MigrationSource {
         if (p == null) {
             throw new AgentException(AgentException.Reason.NOT_FOUND, "no migration " + migrationId + " waiting on this agent");
         }
+        return Spans.call(tracer, SpanNames.HAND_OFF, Attributes.of(SpanNames.PROCESS_ID, p.process.id,
+                SpanNames.MIGRATION_ID, migrationId, SpanNames.EPOCH, p.process.epoch), () -> commit(migrationId, p, tellTarget));
+    }
+
+    private HostedProcess commit(String migrationId, Pending p, boolean tellTarget) {
         boolean told = commitPoint(migrationId, p, tellTarget);
         dropCopy(migrationId, p, told);
         LOG.atInfo().addKeyValue("process", p.process.id).addKeyValue("migration", migrationId).addKeyValue("epoch", p.process.epoch)

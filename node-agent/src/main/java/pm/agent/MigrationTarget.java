@@ -11,9 +11,15 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import pm.common.tracing.SpanNames;
+import pm.common.tracing.Spans;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.interp.Limits;
 import pm.runtime.interp.MemoryInstance;
@@ -63,7 +69,11 @@ final class MigrationTarget {
     /** Received bytes the staging file may lag behind before the stream waits for the disk. */
     private static final long STAGING_BACKLOG_BYTES = 64L << 20;
 
-    MigrationTarget(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults) {
+    private final Tracer tracer;
+
+    /** {@code tracer}: records each incoming migration (receive, prepare) and its resume. */
+    MigrationTarget(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults, Tracer tracer) {
+        this.tracer = tracer;
         this.host = host;
         this.channels = channels;
         this.metrics = metrics;
@@ -80,6 +90,11 @@ final class MigrationTarget {
         if (p == null) {
             throw new AgentException(AgentException.Reason.NOT_FOUND, "no prepared migration " + migrationId + " on this agent");
         }
+        return Spans.call(tracer, SpanNames.RESUME, Attributes.of(SpanNames.PROCESS_ID, p.process.id,
+                SpanNames.MIGRATION_ID, migrationId, SpanNames.EPOCH, p.process.epoch), () -> resume(migrationId, p));
+    }
+
+    private HostedProcess resume(String migrationId, Prepared p) {
         HostedProcess h = p.process;
         h.lock.lock();
         try {
@@ -164,9 +179,16 @@ final class MigrationTarget {
         }
     }
 
-    /** One incoming migration stream. */
+    /**
+     * One incoming migration stream. Its spans ({@link SpanNames#RECEIVE}, then {@link SpanNames#PREPARE})
+     * are children of the stream's call and are never made current: gRPC may call each frame on another thread.
+     */
     private final class Receiver implements StreamObserver<TransferFrame> {
         private final StreamObserver<TransferReply> replies;
+        /** The stream's call, as the interceptor made it current when the stream opened. */
+        private final Context call = Context.current();
+        /** The phase open now (receive or prepare); null before the begin frame and after the end. Under the monitor. */
+        private Span phase;
         private TransferBegin begin;
         private CompiledModule module;
         private Limits limits;
@@ -231,6 +253,7 @@ final class MigrationTarget {
         private synchronized void fail(Throwable e) {
             if (!done) {
                 done = true;
+                endPhase(e);
                 discard();
                 replies.onError(StatusMapping.toStatus(e));
             }
@@ -254,6 +277,9 @@ final class MigrationTarget {
                 throw new AgentException(AgentException.Reason.BAD_REQUEST, "a migration begins once");
             }
             begin = b;
+            synchronized (this) { // a failing sync ends it from the staging writer's thread
+                phase = startPhase(SpanNames.RECEIVE);
+            }
             if (host.find(b.getProcessId()).isPresent()) {
                 throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + b.getProcessId() + " already exists on this agent");
             }
@@ -295,9 +321,33 @@ final class MigrationTarget {
             stagingWriter.write(memory, from, length);
         }
 
+        private Span startPhase(String name) {
+            return tracer.spanBuilder(name).setParent(call)
+                    .setAttribute(SpanNames.PROCESS_ID, begin.getProcessId())
+                    .setAttribute(SpanNames.MIGRATION_ID, begin.getMigrationId())
+                    .setAttribute(SpanNames.EPOCH, begin.getEpoch())
+                    .setAttribute(SpanNames.SOURCE_ADDRESS, begin.getSource())
+                    .startSpan();
+        }
+
+        /** Ends the open phase; {@code failure} (if not null) marks it ERROR. */
+        private synchronized void endPhase(Throwable failure) {
+            if (phase != null) {
+                if (failure != null) {
+                    Spans.failed(phase, failure);
+                }
+                phase.end();
+                phase = null;
+            }
+        }
+
         private void finish(TransferFinal f) {
             long t0 = System.nanoTime();
             requireBegun();
+            endPhase(null);
+            synchronized (this) {
+                phase = startPhase(SpanNames.PREPARE).setAttribute(SpanNames.PAGES, f.getMemoryPages());
+            }
             faults.hit(FaultPoints.TARGET_FINAL);
             if (module == null) {
                 throw new AgentException(AgentException.Reason.BAD_REQUEST, "the module never arrived");
@@ -361,6 +411,7 @@ final class MigrationTarget {
             metrics.migratedIn();
             faults.hit(FaultPoints.TARGET_PREPARED);
             synchronized (this) {
+                endPhase(null);
                 reply(TransferReply.newBuilder().setPrepared(true));
                 done = true;
             }
@@ -382,6 +433,7 @@ final class MigrationTarget {
         public synchronized void onError(Throwable t) {
             if (!done) {
                 done = true; // the source went away before the end: nothing is kept
+                endPhase(t);
                 discard();
             }
         }
@@ -399,6 +451,7 @@ final class MigrationTarget {
             synchronized (this) {
                 if (!done) {
                     done = true; // ended without its final frame: nothing to keep
+                    endPhase(new AgentException(AgentException.Reason.BAD_REQUEST, "the stream ended without its final frame"));
                     discard();
                 }
             }

@@ -46,6 +46,9 @@ public final class NodeAgentServer implements AutoCloseable {
     private final ProcessScheduler scheduler;
     private final AgentMetrics metrics;
     private final AgentChannels channels;
+    /** The configured transport, carrying trace context over every call this agent serves or makes. */
+    private final pm.common.net.GrpcTransport transport;
+    private final io.opentelemetry.api.trace.Tracer tracer;
     private final LocalStores stores;
     private final ProcessHost host;
     private final MigrationSource source;
@@ -86,7 +89,9 @@ public final class NodeAgentServer implements AutoCloseable {
         this.lease = config.cluster() == null ? null : new SessionLease(config.cluster().leaseMillis(), System::nanoTime);
         this.scheduler = new ProcessScheduler(config.workers(), config.fuelPerSlice(), lease == null ? () -> true : lease);
         this.metrics = new AgentMetrics(config.nodeName());
-        this.channels = new AgentChannels(config.transport(), config.maxMessageBytes());
+        this.transport = config.transport().traced(config.telemetry());
+        this.tracer = config.telemetry().getTracer("pm.agent");
+        this.channels = new AgentChannels(transport, config.maxMessageBytes());
         this.background = Executors.newSingleThreadExecutor(r -> daemon(r, "pm-agent-background"));
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pm-agent-housekeeping"));
         this.stores = new LocalStores(data, config.imageKeys());
@@ -101,7 +106,7 @@ public final class NodeAgentServer implements AutoCloseable {
                 doorbell::ring, inputs, code);
         FaultPoints faults = new FaultPoints(config.faultPoint(), data);
         Forwarding forwarding = new Forwarding(100_000);
-        this.source = new MigrationSource(host, channels, metrics, faults, this::address, forwarding);
+        this.source = new MigrationSource(host, channels, metrics, faults, this::address, forwarding, tracer);
         HostedChannels local = new HostedChannels(host);
         this.inbound = new ChannelInbound(local, forwarding);
         this.peers = new StaticPeersLocator(channels::get);
@@ -115,7 +120,7 @@ public final class NodeAgentServer implements AutoCloseable {
         }
         this.zk = client;
         this.dispatcher = new ChannelDispatcher(local, inbound, locator, channels::get, doorbell);
-        this.target = new MigrationTarget(host, channels, metrics, faults);
+        this.target = new MigrationTarget(host, channels, metrics, faults, tracer);
         this.replicas = new CheckpointReplicas(host, channels, 4L << 30);
         this.unusedData = new UnusedDataSweeper(host, inputs.store(), this::clusterModules, config.inputGraceMillis(),
                 System::currentTimeMillis);
@@ -158,12 +163,12 @@ public final class NodeAgentServer implements AutoCloseable {
         }
         inputs.store().sweepUploads(); // what uploads cut off by the last stop left
         new AgentRecovery(host, source, target, ownership).recover();
-        server = config.transport().server(config.network().grpcSocket(), AgentAccess.POLICY)
+        server = transport.server(config.network().grpcSocket(), AgentAccess.POLICY)
                 .maxInboundMessageSize(config.maxMessageBytes())
                 .flowControlWindow(TransferWindow.HTTP2_BYTES)
                 .addService(ServerInterceptors.intercept(
                         new NodeAgentService(host, source, target, 4L << 30, epochs, ownership, inbound, replicas, inputs,
-                                new ProcessFiles(host)), epochs))
+                                new ProcessFiles(host), tracer), epochs))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()

@@ -55,11 +55,14 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     private final ChannelInbound inbound;
     private final InputBlobs inputs;
     private final ProcessFiles files;
+    private final io.opentelemetry.api.trace.Tracer tracer;
     /** Processes whose image is streaming in: the coordinator must not take them for lost while it does. */
     private final Set<String> arriving = ConcurrentHashMap.newKeySet();
 
     NodeAgentService(ProcessHost host, MigrationSource source, MigrationTarget target, long maxImportBytes, EpochFence epochs,
-            Ownership ownership, ChannelInbound inbound, CheckpointReplicas replicas, InputBlobs inputs, ProcessFiles files) {
+            Ownership ownership, ChannelInbound inbound, CheckpointReplicas replicas, InputBlobs inputs, ProcessFiles files,
+            io.opentelemetry.api.trace.Tracer tracer) {
+        this.tracer = tracer;
         this.inputs = inputs;
         this.files = files;
         this.host = host;
@@ -112,7 +115,9 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
 
     @Override
     public void spawn(SpawnRequest request, StreamObserver<ProcessInfo> out) {
-        unary(out, () -> host.spawn(request.getProcessId(), request.getSpec(), startEpoch(request.getProcessId())));
+        unary(out, () -> pm.common.tracing.Spans.call(tracer, pm.common.tracing.SpanNames.AGENT_SPAWN,
+                io.opentelemetry.api.common.Attributes.of(pm.common.tracing.SpanNames.PROCESS_ID, request.getProcessId()),
+                () -> host.spawn(request.getProcessId(), request.getSpec(), startEpoch(request.getProcessId()))));
     }
 
     @Override

@@ -383,7 +383,8 @@ final class ProcessHost {
 
     /** Runs {@code task} on the agent's background thread (record writes and cleanups off a caller's path). */
     void later(Runnable task) {
-        background.execute(task);
+        // The trace of the call that asked for it goes on in the background (a migration's OWNED record, say).
+        background.execute(io.opentelemetry.context.Context.current().wrap(task));
     }
 
     ProcessRecords records() {

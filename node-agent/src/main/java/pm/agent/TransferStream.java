@@ -1,9 +1,12 @@
 package pm.agent;
 
+import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.Context;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import pm.v1.NodeAgentGrpc;
 import pm.v1.TransferFrame;
 import pm.v1.TransferReply;
 
@@ -14,9 +17,17 @@ import pm.v1.TransferReply;
  * said it was ready: waiting for readiness before every frame cost a hand-off between threads
  * per frame, also for the last pages inside the downtime. Used by one migrating thread; gRPC's
  * threads deliver replies and readiness under the monitor.
+ *
+ * <p>The stream is opened outside its caller's gRPC context ({@link #start}):
+ * after the half-close the target closes it, a moment after the source's own call may have
+ * answered, and the end of that call must not cancel it then. Until the half-close a caller who gives
+ * up (deadline or cancel) still fails every wait here, and the migrating thread cancels the stream.
  */
 final class TransferStream implements ClientResponseObserver<TransferFrame, TransferReply> {
     private final long timeoutNanos;
+    /** The gRPC context of the call this migration serves; giving up there fails the stream's waits. */
+    private final Context caller = Context.current();
+    private final Context.CancellationListener callerGone = c -> callerGaveUp();
     private ClientCallStreamObserver<TransferFrame> requests;
     private long credit;
     private TransferReply last;
@@ -29,6 +40,19 @@ final class TransferStream implements ClientResponseObserver<TransferFrame, Tran
 
     TransferStream(long timeoutMillis) {
         this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    }
+
+    /** Starts the call on {@code stub}, detached from the caller's cancellation (see the class comment). */
+    void start(NodeAgentGrpc.NodeAgentStub stub) {
+        caller.addListener(callerGone, MoreExecutors.directExecutor());
+        caller.fork().run(() -> stub.transfer(this));
+    }
+
+    private synchronized void callerGaveUp() {
+        if (error == null) {
+            error = new AgentException(AgentException.Reason.UNAVAILABLE, "the caller gave up (deadline or cancel)");
+        }
+        notifyAll();
     }
 
     @Override
@@ -106,10 +130,12 @@ final class TransferStream implements ClientResponseObserver<TransferFrame, Tran
     }
 
     void finish() {
+        caller.removeListener(callerGone);
         requests.onCompleted();
     }
 
     void cancel(String why) {
+        caller.removeListener(callerGone);
         requests.cancel(why, null);
     }
 

@@ -6,16 +6,20 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.opentelemetry.api.OpenTelemetry;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import pm.common.security.AccessPolicy;
 import pm.common.security.RoleAuthorizer;
 import pm.common.security.TlsFiles;
+import pm.common.tracing.TracingClientInterceptor;
+import pm.common.tracing.TracingServerInterceptor;
 
 /**
  * The one place gRPC servers and channels are built, so that every connection of the cluster has the
  * same security and the same keep-alive: with TLS files, mutual TLS and {@link RoleAuthorizer} on every
- * server; without them (only when a user asked for {@code --insecure}) plaintext and no checks.
+ * server; without them (only when a user asked for {@code --insecure}) plaintext and no checks. A
+ * transport {@link #traced} carries W3C trace context over every call its servers and channels make.
  * Immutable; builders it returns belong to their caller.
  */
 public final class GrpcTransport {
@@ -23,17 +27,28 @@ public final class GrpcTransport {
     private static final long KEEPALIVE_SECONDS = 30;
 
     private final TlsFiles tls;
+    /** Null: untraced, no interceptor installed. */
+    private final OpenTelemetry telemetry;
 
-    private GrpcTransport(TlsFiles tls) {
+    private GrpcTransport(TlsFiles tls, OpenTelemetry telemetry) {
         this.tls = tls;
+        this.telemetry = telemetry;
     }
 
     public static GrpcTransport insecure() {
-        return new GrpcTransport(null);
+        return new GrpcTransport(null, null);
     }
 
     public static GrpcTransport tls(TlsFiles files) {
-        return new GrpcTransport(files);
+        return new GrpcTransport(files, null);
+    }
+
+    /**
+     * This transport, with servers that continue a caller's trace and channels that pass theirs on
+     * ({@link TracingServerInterceptor}, {@link TracingClientInterceptor}).
+     */
+    public GrpcTransport traced(OpenTelemetry value) {
+        return new GrpcTransport(tls, value);
     }
 
     public boolean isSecure() {
@@ -58,14 +73,21 @@ public final class GrpcTransport {
         if (tls != null) {
             builder.intercept(new RoleAuthorizer(policy));
         }
+        if (telemetry != null) {
+            builder.intercept(new TracingServerInterceptor(telemetry)); // outermost: the others run in the call's trace
+        }
         return builder;
     }
 
     /** A channel to {@code target} ({@code host:port}), presenting this party's certificate when secure. */
     public NettyChannelBuilder channel(String target) {
-        return NettyChannelBuilder.forTarget(target, channelCredentials())
+        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target, channelCredentials())
                 .keepAliveTime(KEEPALIVE_SECONDS, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(false);
+        if (telemetry != null) {
+            builder.intercept(new TracingClientInterceptor(telemetry));
+        }
+        return builder;
     }
 
     public ChannelCredentials channelCredentials() {

@@ -1,5 +1,7 @@
 package pm.coordinator.migration;
 
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Tracer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
@@ -7,6 +9,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import pm.common.cluster.MigrationDecision;
+import pm.common.tracing.PhaseTrace;
+import pm.common.tracing.SpanNames;
 import pm.coordinator.ClusterException;
 import pm.coordinator.CoordinatorMetrics;
 import pm.coordinator.agent.AgentCall;
@@ -32,8 +36,9 @@ import pm.v1.ProcessState;
  * STARTED (record names the migration) → the source pre-copies and the target prepares → PREPARED →
  * one transaction moves the record to the target at epoch + 1 and marks the journal COMMITTED (the
  * commit point) → both agents hear of it → the journal goes. Any failure before the commit point
- * rolls back: the process keeps running on the source. Runs on the caller's thread; the set of
- * migrations in flight here is shared with {@link MigrationRecovery}, which must leave them alone.
+ * rolls back: the process keeps running on the source. Runs on the caller's thread, as does its
+ * trace ({@link SpanNames#MIGRATION}, one child per step); the set of migrations in flight here is
+ * shared with {@link MigrationRecovery}, which must leave them alone.
  */
 public final class MigrationOrchestrator {
     /** Tries at starting a migration while other changes (checkpoints named) race it. */
@@ -50,11 +55,13 @@ public final class MigrationOrchestrator {
     private final BooleanSupplier leading;
     private final String coordinator;
     private final Clock clock;
+    private final Tracer tracer;
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
     public MigrationOrchestrator(OwnershipStore store, Membership membership, Placer placer, AgentClients agents,
             MigrationFinisher finisher, EventHub events, CoordinatorMetrics metrics, MigrationObserver observer,
-            BooleanSupplier leading, String coordinator, Clock clock) {
+            BooleanSupplier leading, String coordinator, Clock clock, Tracer tracer) {
+        this.tracer = tracer;
         this.store = store;
         this.membership = membership;
         this.placer = placer;
@@ -86,6 +93,25 @@ public final class MigrationOrchestrator {
      */
     public MigrationReport migrate(String processId, String targetNode, long downtimeBudgetMicros, String requestId) {
         long t0 = System.nanoTime();
+        // The root span runs on the report's own stopwatch: its duration is the report's total.
+        PhaseTrace trace = PhaseTrace.timed(tracer, SpanNames.MIGRATION, Attributes.of(SpanNames.PROCESS_ID, processId), t0);
+        try {
+            Timed timed = migrate(processId, targetNode, downtimeBudgetMicros, requestId, t0, trace);
+            trace.close(timed.endNanos());
+            return timed.report();
+        } catch (RuntimeException e) {
+            trace.failed(e);
+            trace.close();
+            throw e;
+        }
+    }
+
+    /** A report, and when (System.nanoTime()) its total was read. */
+    private record Timed(MigrationReport report, long endNanos) {}
+
+    private Timed migrate(String processId, String targetNode, long downtimeBudgetMicros, String requestId, long t0,
+            PhaseTrace trace) {
+        trace.phase(SpanNames.MIGRATION_START);
         Versioned<OwnershipRecord> read = store.get(processId);
         OwnershipRecord record = read.value();
         String owner = record.getOwner();
@@ -128,6 +154,12 @@ public final class MigrationOrchestrator {
                 .setCoordinator(coordinator)
                 .setRequestId(requestId)
                 .build();
+        trace.span().setAllAttributes(Attributes.builder()
+                .put(SpanNames.MIGRATION_ID, journal.getMigrationId())
+                .put(SpanNames.EPOCH, epoch)
+                .put(SpanNames.SOURCE_NODE, owner)
+                .put(SpanNames.TARGET_NODE, target.getName())
+                .build());
         inFlight.add(journal.getMigrationId());
         try {
             Versioned<OwnershipRecord> started = start(read, journal);
@@ -136,21 +168,24 @@ public final class MigrationOrchestrator {
             events.publish(ClusterEvent.Kind.KIND_MIGRATION_STARTED, processId, target.getName(), epoch,
                     "migration " + journal.getMigrationId() + " from " + owner + " to " + target.getName());
             observer.reached(journal);
-            Prepared done = prepare(record, version, journal, source, target, downtimeBudgetMicros);
+            Prepared done = prepare(record, version, journal, source, target, downtimeBudgetMicros, trace);
             MigrationResult transfer = done.transfer();
             journal = journal.toBuilder().setPhase(MigrationJournal.Phase.PHASE_COMMITTED).build();
             observer.reached(journal);
+            trace.phase(SpanNames.MIGRATION_FINISH);
             boolean told = leading.getAsBoolean() && finisher.commit(journal);
             // Still frozen from the source's freeze until the target heard the commit.
             long downtimeMicros = (System.nanoTime() - done.frozenSinceNanos()) / 1000;
             if (told) {
                 store.deleteJournal(journal.getMigrationId());
             } // else the journal stays COMMITTED and MigrationRecovery (here or on a new leader) tells the agents later
-            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            trace.endPhase();
+            long end = System.nanoTime();
+            Duration took = Duration.ofNanos(end - t0);
             metrics.migrated("committed", took);
             events.publish(ClusterEvent.Kind.KIND_MIGRATION_COMMITTED, processId, target.getName(), epoch + 1,
                     "migration " + journal.getMigrationId() + " from " + owner + " to " + target.getName());
-            return MigrationReport.newBuilder()
+            return new Timed(MigrationReport.newBuilder()
                     .setMigrationId(journal.getMigrationId())
                     .setProcessId(processId)
                     .setSourceNode(owner)
@@ -159,7 +194,7 @@ public final class MigrationOrchestrator {
                     .setTransfer(transfer)
                     .setTotalMicros(took.toNanos() / 1000)
                     .setDowntimeMicros(downtimeMicros)
-                    .build();
+                    .build(), end);
         } finally {
             inFlight.remove(journal.getMigrationId());
         }
@@ -203,10 +238,11 @@ public final class MigrationOrchestrator {
      * for the migration recovery (here, or on a new leader), which decides the same way.
      */
     private Prepared prepare(OwnershipRecord record, int version, MigrationJournal journal, NodeRecord source,
-            NodeRecord target, long downtimeBudgetMicros) {
+            NodeRecord target, long downtimeBudgetMicros, PhaseTrace trace) {
         MigrationResult transfer = null;
         long frozenSince = 0;
         try {
+            trace.phase(SpanNames.MIGRATION_TRANSFER);
             transfer = AgentCall.on(source.getName(), () -> agents.blocking(source, journal.getFromEpoch())
                     .migrateOut(MigrateRequest.newBuilder()
                             .setProcessId(journal.getProcessId())
@@ -224,6 +260,7 @@ public final class MigrationOrchestrator {
             if (!leading.getAsBoolean()) {
                 throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "this coordinator stopped leading mid-migration");
             }
+            trace.phase(SpanNames.MIGRATION_COMMIT);
             // The source forgets its checkpoints once it hands the process over: only other holders still count.
             store.commitMigration(record.toBuilder()
                     .setOwner(target.getName())

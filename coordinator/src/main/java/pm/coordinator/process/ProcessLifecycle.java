@@ -1,5 +1,9 @@
 package pm.coordinator.process;
 
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import pm.common.tracing.SpanNames;
+import pm.common.tracing.Spans;
 import com.google.protobuf.ByteString;
 import io.grpc.StatusRuntimeException;
 import java.time.Clock;
@@ -60,11 +64,14 @@ public final class ProcessLifecycle {
     private final DurableCheckpoints checkpoints;
     private final Clock clock;
     /** Spawns under way on this coordinator, by process id (see {@link #spawn}). */
+    /** Records each spawn ({@link SpanNames#SPAWN}) on the caller's thread. */
+    private final io.opentelemetry.api.trace.Tracer tracer;
     private final java.util.Map<String, InFlightSpawn> spawning = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ProcessLifecycle(OwnershipStore store, Membership membership, Placer placer, AgentClients agents,
             ImageTransfer images, ModuleCache modules, EventHub events, CoordinatorMetrics metrics,
-            DurableCheckpoints checkpoints, Clock clock) {
+            DurableCheckpoints checkpoints, Clock clock, io.opentelemetry.api.trace.Tracer tracer) {
+        this.tracer = tracer;
         this.store = store;
         this.membership = membership;
         this.owners = new Owners(membership);
@@ -140,7 +147,8 @@ public final class ProcessLifecycle {
             }
         }
         try {
-            ClusterProcess p = spawnNew(id, request);
+            ClusterProcess p = Spans.call(tracer, SpanNames.SPAWN, Attributes.of(SpanNames.PROCESS_ID, id, SpanNames.EPOCH, 1L),
+                    () -> spawnNew(id, request));
             mine.outcome().complete(p);
             return p;
         } catch (RuntimeException e) {
@@ -165,6 +173,7 @@ public final class ProcessLifecycle {
         java.util.Set<String> unreachable = new java.util.HashSet<>();
         while (true) {
             NodeRecord node = placer.place(PlacementRequest.of(spec, request.getPlacement(), unreachable));
+            Span.current().setAttribute(SpanNames.TARGET_NODE, node.getName());
             OwnershipRecord record = OwnershipRecord.newBuilder()
                     .setProcessId(id)
                     .setOwner(node.getName())
