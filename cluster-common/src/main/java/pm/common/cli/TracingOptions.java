@@ -8,7 +8,7 @@ import pm.common.tracing.DaemonTracing;
 /** The daemons' {@code --otlp-endpoint}: where traces go (a picocli mixin); without it none are recorded. */
 public final class TracingOptions {
     @Option(names = "--otlp-endpoint", paramLabel = "URL",
-            description = "Send traces to this OTLP/gRPC collector, e.g. http://collector:4317 (default: no traces).")
+            description = "Send traces to this OTLP/HTTP collector, e.g. http://collector:4318 (default: no traces).")
     String endpoint;
 
     /**

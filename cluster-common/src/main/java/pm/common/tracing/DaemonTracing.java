@@ -5,7 +5,7 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.propagation.ContextPropagators;
-import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
+import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The {@link OpenTelemetry} one daemon records its traces with: off ({@link OpenTelemetry#noop()}, the
- * default: nothing is recorded or sent), or an SDK that batches spans to an OTLP/gRPC collector,
+ * default: nothing is recorded or sent), or an SDK that batches spans to an OTLP/HTTP collector (protobuf, through the JDK's HTTP client),
  * propagating W3C trace context. Nothing is registered globally: the daemon hands {@link #telemetry()}
  * to what it builds. The daemon that made it closes it at shutdown, which flushes what is still queued.
  */
@@ -37,9 +37,10 @@ public final class DaemonTracing implements AutoCloseable {
         return new DaemonTracing(OpenTelemetry.noop(), null);
     }
 
-    /** Sends spans to the OTLP/gRPC collector at {@code endpoint} ({@code http://collector:4317}). */
+    /** Sends spans to the OTLP/HTTP collector at {@code endpoint} ({@code http://collector:4318}; spans go to its {@code /v1/traces}). */
     public static DaemonTracing otlp(URI endpoint, String service, String node) {
-        return withProcessor(BatchSpanProcessor.builder(OtlpGrpcSpanExporter.builder().setEndpoint(endpoint.toString()).build())
+        String base = endpoint.toString().replaceAll("/+$", "");
+        return withProcessor(BatchSpanProcessor.builder(OtlpHttpSpanExporter.builder().setEndpoint(base + "/v1/traces").build())
                 .build(), service, node);
     }
 

@@ -44,7 +44,7 @@ class TracingOptionsTest {
 
     @Test
     void anEndpointTurnsOnRecordingForExport() {
-        try (DaemonTracing tracing = parse("--otlp-endpoint", "http://127.0.0.1:4317").tracing("pm-agent", "n1")) {
+        try (DaemonTracing tracing = parse("--otlp-endpoint", "http://127.0.0.1:4318").tracing("pm-agent", "n1")) {
             assertThat(tracing.isOn()).isTrue();
             assertThat(tracing.telemetry().getTracer("t").spanBuilder("s").startSpan().isRecording()).isTrue();
         }
@@ -52,7 +52,7 @@ class TracingOptionsTest {
 
     @Test
     void anEndpointThatIsNoHttpUrlIsRefused() {
-        for (String bad : new String[] {"collector:4317", "ftp://collector:4317", "http://", "http://a b"}) {
+        for (String bad : new String[] {"collector:4318", "ftp://collector:4318", "http://", "http://a b"}) {
             assertThatThrownBy(() -> parse("--otlp-endpoint", bad).tracing("pm-agent", "n1")).as(bad)
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--otlp-endpoint");
         }
@@ -61,7 +61,7 @@ class TracingOptionsTest {
     @Test
     void aBadEndpointStopsTheDaemonWithTheUsageExitCode() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = DaemonLauncher.run("pm agent", new Daemon(), new String[] {"--otlp-endpoint", "collector:4317"},
+        int code = DaemonLauncher.run("pm agent", new Daemon(), new String[] {"--otlp-endpoint", "collector:4318"},
                 new PrintStream(err, true, StandardCharsets.UTF_8));
 
         assertThat(code).isEqualTo(DaemonLauncher.USAGE);
@@ -72,7 +72,7 @@ class TracingOptionsTest {
     void theDaemonRunsWithAndWithoutTheFlag() {
         PrintStream err = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         assertThat(DaemonLauncher.run("pm agent", new Daemon(), new String[0], err)).isEqualTo(11);
-        assertThat(DaemonLauncher.run("pm agent", new Daemon(), new String[] {"--otlp-endpoint", "https://collector:4317"}, err))
+        assertThat(DaemonLauncher.run("pm agent", new Daemon(), new String[] {"--otlp-endpoint", "https://collector:4318"}, err))
                 .isEqualTo(10);
     }
 }
