@@ -39,7 +39,7 @@ final class Numerics {
 
     static long f32Unary(int op, long a) {
         float x = f32(a);
-        if (x != x) {
+        if (Float.isNaN(x)) {
             return quiet32(a);
         }
         switch (op) {
@@ -58,7 +58,7 @@ final class Numerics {
 
     static long f64Unary(int op, long a) {
         double x = f64(a);
-        if (x != x) {
+        if (Double.isNaN(x)) {
             return quiet64(a);
         }
         switch (op) {
@@ -78,10 +78,10 @@ final class Numerics {
     static long f32Min(long a, long b) {
         float x = f32(a);
         float y = f32(b);
-        if (x != x) {
+        if (Float.isNaN(x)) {
             return quiet32(a);
         }
-        if (y != y) {
+        if (Float.isNaN(y)) {
             return quiet32(b);
         }
         return f32(Math.min(x, y));
@@ -90,10 +90,10 @@ final class Numerics {
     static long f32Max(long a, long b) {
         float x = f32(a);
         float y = f32(b);
-        if (x != x) {
+        if (Float.isNaN(x)) {
             return quiet32(a);
         }
-        if (y != y) {
+        if (Float.isNaN(y)) {
             return quiet32(b);
         }
         return f32(Math.max(x, y));
@@ -102,10 +102,10 @@ final class Numerics {
     static long f64Min(long a, long b) {
         double x = f64(a);
         double y = f64(b);
-        if (x != x) {
+        if (Double.isNaN(x)) {
             return quiet64(a);
         }
-        if (y != y) {
+        if (Double.isNaN(y)) {
             return quiet64(b);
         }
         return f64(Math.min(x, y));
@@ -114,10 +114,10 @@ final class Numerics {
     static long f64Max(long a, long b) {
         double x = f64(a);
         double y = f64(b);
-        if (x != x) {
+        if (Double.isNaN(x)) {
             return quiet64(a);
         }
-        if (y != y) {
+        if (Double.isNaN(y)) {
             return quiet64(b);
         }
         return f64(Math.max(x, y));
@@ -184,7 +184,7 @@ final class Numerics {
     }
 
     private static double checkNaN(double x) {
-        if (x != x) {
+        if (Double.isNaN(x)) {
             throw new TrapException(TrapException.Kind.INVALID_CONVERSION);
         }
         return x;
