@@ -209,24 +209,24 @@ final class Numerics {
     }
 
     private static long truncI64S(double x) {
-        if (!(x >= -9223372036854775808.0 && x < 9223372036854775808.0)) {
+        if (!(x >= -0x1p63 && x < 0x1p63)) {
             throw overflow();
         }
         return (long) x;
     }
 
     private static long truncI64U(double x) {
-        if (!(x > -1.0 && x < 18446744073709551616.0)) {
+        if (!(x > -1.0 && x < 0x1p64)) {
             throw overflow();
         }
         return toU64(x);
     }
 
     private static long toU64(double x) {
-        if (x < 9223372036854775808.0) {
+        if (x < 0x1p63) {
             return (long) x;
         }
-        return (long) (x - 9223372036854775808.0) + Long.MIN_VALUE;
+        return (long) (x - 0x1p63) + Long.MIN_VALUE;
     }
 
     private static long satI32U(double x) {
@@ -243,7 +243,7 @@ final class Numerics {
         if (!(x > 0)) {
             return 0;
         }
-        if (x >= 18446744073709551616.0) {
+        if (x >= 0x1p64) {
             return -1L;
         }
         return toU64(x);
