@@ -11,6 +11,7 @@ import io.grpc.stub.MetadataUtils;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -128,7 +129,9 @@ class LeaderFailoverTest {
         assertThat(record.getMigrationId()).isEmpty();
         assertThat(cluster.agentsHolding("p1")).as("rolled back: it runs on the source only").containsExactly("a");
         stop.release.countDown();
-        catchThrowableOfType(Exception.class, () -> migration.get(60, TimeUnit.SECONDS)); // the old leader's call fails
+        assertThat(catchThrowableOfType(ExecutionException.class, () -> migration.get(60, TimeUnit.SECONDS)))
+                .as("the old leader's call fails: closing it cancelled the call")
+                .hasCauseInstanceOf(StatusRuntimeException.class);
 
         assertThat(ClusterMigrationTest.followLog(threads, cluster.cluster(), "p1").get(5, TimeUnit.MINUTES))
                 .isEqualTo(reference.get(5, TimeUnit.MINUTES));

@@ -1,5 +1,6 @@
 package pm.agent;
 
+import java.util.Locale;
 import pm.common.metrics.JvmProcessMetrics;
 import pm.common.metrics.ScrapeEndpoint;
 import pm.common.metrics.ZooKeeperConnectionMetrics;
@@ -59,7 +60,7 @@ final class AgentMetrics implements AutoCloseable {
             if (s == ProcessState.UNRECOGNIZED || s == ProcessState.PROCESS_STATE_UNSPECIFIED) {
                 continue;
             }
-            String name = s.name().substring("PROCESS_STATE_".length()).toLowerCase();
+            String name = s.name().substring("PROCESS_STATE_".length()).toLowerCase(Locale.ROOT);
             Gauge.builder("pm.processes", host, h -> h.all().stream().filter(p -> p.is(s)).count())
                     .tag("state", name).register(registry);
         }

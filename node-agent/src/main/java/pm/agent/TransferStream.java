@@ -31,7 +31,6 @@ final class TransferStream implements ClientResponseObserver<TransferFrame, Tran
     private ClientCallStreamObserver<TransferFrame> requests;
     private long credit;
     private TransferReply last;
-    private long replies;
     private Throwable error;
     private boolean completed;
     private long bytesSent;
@@ -72,7 +71,6 @@ final class TransferStream implements ClientResponseObserver<TransferFrame, Tran
             error = new AgentException(AgentException.Reason.UNAVAILABLE, "target refused the migration: " + reply.getError());
         }
         last = reply;
-        replies++;
         notifyAll();
     }
 

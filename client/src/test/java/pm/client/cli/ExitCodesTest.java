@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.Status;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -53,9 +54,9 @@ class ExitCodesTest {
             port = s.getLocalPort();
         }
         int code = new CommandLine(new Pmctl(Map.of("PM_COORDINATOR", "127.0.0.1:" + port), new PrintStream(new ByteArrayOutputStream()),
-                new PrintStream(err, true))).execute("ps");
+                new PrintStream(err, true, StandardCharsets.UTF_8))).execute("ps");
 
         assertThat(code).isEqualTo(3);
-        assertThat(err.toString().lines()).hasSize(1).first().asString().startsWith("pmctl: cannot reach");
+        assertThat(err.toString(StandardCharsets.UTF_8).lines()).hasSize(1).first().asString().startsWith("pmctl: cannot reach");
     }
 }

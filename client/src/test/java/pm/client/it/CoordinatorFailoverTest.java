@@ -75,7 +75,7 @@ class CoordinatorFailoverTest {
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
                     .until(() -> !client.leader().getLeaderAddress().isEmpty() && !client.leader().getLeaderAddress().equals(oldLeader));
             client.spawn(Guests.counter("failover-events-2", 1_000_000, 20_000, 1 << 20).build());
-            await().atMost(Duration.ofSeconds(120)).until(() -> spawned(followed, "failover-events-2"));
+            await().atMost(Duration.ofMinutes(2)).until(() -> spawned(followed, "failover-events-2"));
 
             List<Long> indexes = followed.stream().map(ClusterEvent::getIndex).toList();
             assertThat(indexes).as("every event kept, none twice").allMatch(i -> i > 0).isSorted().doesNotHaveDuplicates();

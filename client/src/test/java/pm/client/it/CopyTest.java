@@ -3,6 +3,7 @@ package pm.client.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -57,7 +58,7 @@ class CopyTest {
         PmctlRunner.Result in = pmctl.run("cp", go.toString(), "cp-1:/data/go.txt");
         assertThat(in.exitCode()).as(in.toString()).isZero();
         await().atMost(Duration.ofMinutes(2)).until(() -> client.get("cp-1").getEndedMillis() > 0);
-        assertThat(Logs.stdout(client, "cp-1")).isEqualTo("read 20 bytes, fnv1a " + fnv1a("hello from the test\n".getBytes()) + "\n");
+        assertThat(Logs.stdout(client, "cp-1")).isEqualTo("read 20 bytes, fnv1a " + fnv1a("hello from the test\n".getBytes(StandardCharsets.UTF_8)) + "\n");
 
         PmctlRunner.Result after = pmctl.run("cp", "cp-1:go.txt", "-");
         assertThat(after.exitCode()).as(after.toString()).isZero();

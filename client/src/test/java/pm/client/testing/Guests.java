@@ -14,7 +14,7 @@ import pm.client.SpawnOptions;
  */
 public final class Guests {
     public static final Path COUNTER = Paths.get("..", "node-agent", "src", "test", "guest", "wasm", "counter.wasm");
-    /** Lines a run of {@link #counter(String, int, int)} prints after its ticks. */
+    /** Lines a run of {@link #counter(String, int, int, int)} prints after its ticks. */
     public static final int TRAILER_LINES = 4;
 
     private Guests() {}

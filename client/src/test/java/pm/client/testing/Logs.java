@@ -25,13 +25,13 @@ public final class Logs {
 
     /** Waits until the process has printed {@code text}: it has made that much progress. */
     public static void awaitOutput(ClusterClient client, String id, String text) {
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
                 .until(() -> stdout(client, id).contains(text));
     }
 
     /** Waits until the process has printed tick {@code n} or a later one. */
     public static void awaitTick(ClusterClient client, String id, int n) {
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
                 .until(() -> lastTick(stdout(client, id)) >= n);
     }
 

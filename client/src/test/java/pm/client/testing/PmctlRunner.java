@@ -35,8 +35,8 @@ public final class PmctlRunner {
         PrintStream outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
         CommandLine cmd = new CommandLine(new Pmctl(Map.of("PM_COORDINATOR", coordinators), outStream, errStream));
-        cmd.setOut(new PrintWriter(outStream, true));
-        cmd.setErr(new PrintWriter(errStream, true));
+        cmd.setOut(new PrintWriter(outStream, true, StandardCharsets.UTF_8));
+        cmd.setErr(new PrintWriter(errStream, true, StandardCharsets.UTF_8));
         int code = cmd.execute(args);
         outStream.flush();
         errStream.flush();

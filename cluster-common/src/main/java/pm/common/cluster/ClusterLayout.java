@@ -15,7 +15,7 @@ public record ClusterLayout(String root) {
     public static final ClusterLayout DEFAULT = new ClusterLayout("/pm");
 
     public ClusterLayout {
-        if (!root.startsWith("/") || root.length() > 1 && root.endsWith("/")) {
+        if (!root.startsWith("/") || (root.length() > 1 && root.endsWith("/"))) {
             throw new IllegalArgumentException("a ZooKeeper root is an absolute path without a trailing '/': " + root);
         }
     }

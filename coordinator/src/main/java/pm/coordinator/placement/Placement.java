@@ -35,7 +35,7 @@ public final class Placement {
                 continue;
             }
             double s = score(c, request.memoryBytes());
-            if (s > bestScore || s == bestScore && c.name().compareTo(best.name()) < 0) {
+            if (s > bestScore || (s == bestScore && c.name().compareTo(best.name()) < 0)) {
                 best = c;
                 bestScore = s;
             }

@@ -8,6 +8,7 @@ import com.google.protobuf.ByteString;
 import io.grpc.StatusRuntimeException;
 import java.time.Clock;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -381,7 +382,7 @@ public final class ProcessLifecycle {
         NodeRecord n = owners.require(r);
         ProcessInfo info = AgentCall.on(n.getName(), () -> call.call(n, r));
         OwnershipRecord changed = change(r, edit);
-        events.publish(kind, id, n.getName(), r.getEpoch(), kind.name().substring("KIND_".length()).toLowerCase());
+        events.publish(kind, id, n.getName(), r.getEpoch(), kind.name().substring("KIND_".length()).toLowerCase(Locale.ROOT));
         return ProcessViews.of(changed, info);
     }
 

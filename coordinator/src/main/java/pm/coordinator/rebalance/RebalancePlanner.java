@@ -153,7 +153,7 @@ public final class RebalancePlanner {
                         continue;
                     }
                     for (NodeCapacity target : load.nodes()) {
-                        if (target.name().equals(source.name()) || !over && !target.name().equals(worst)
+                        if (target.name().equals(source.name()) || (!over && !target.name().equals(worst))
                                 || load.target(target.name()) <= 0 || !admits(target, p)) {
                             continue;
                         }
@@ -174,8 +174,8 @@ public final class RebalancePlanner {
             double fromAfter = outside(from, fromLoad - share);
             double toAfter = outside(to, toLoad + share);
             double gain = outside(from, fromLoad) + outside(to, toLoad) - fromAfter - toAfter;
-            boolean fits = fromAfter <= EPSILON && toAfter <= EPSILON
-                    || fromAfter <= outside(from, fromLoad) && toAfter <= outside(to, toLoad);
+            boolean fits = (fromAfter <= EPSILON && toAfter <= EPSILON)
+                    || (fromAfter <= outside(from, fromLoad) && toAfter <= outside(to, toLoad));
             boolean both = fromLoad > load.target(from) * (1 + band) && toLoad < load.target(to) * (1 - band);
             return new Candidate(p, to, share, gain, fits, both);
         }

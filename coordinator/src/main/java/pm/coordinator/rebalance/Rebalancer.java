@@ -91,7 +91,7 @@ public final class Rebalancer implements AutoCloseable {
             return;
         }
         try {
-            runRound(true, "auto");
+            runRound(true);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
@@ -108,14 +108,14 @@ public final class Rebalancer implements AutoCloseable {
         }
         round.lockInterruptibly();
         try {
-            return runRound(!dryRun, dryRun ? "dry_run" : "manual");
+            return runRound(!dryRun);
         } finally {
             round.unlock();
         }
     }
 
     /** Under the round lock. */
-    private RebalancePlan runRound(boolean execute, String trigger) throws InterruptedException {
+    private RebalancePlan runRound(boolean execute) throws InterruptedException {
         long sampling = System.nanoTime();
         ClusterLoad load = sampler.sample(settings.recentMoveCooldown());
         long sampledMillis = (System.nanoTime() - sampling) / 1_000_000;

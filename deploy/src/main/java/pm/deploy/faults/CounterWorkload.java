@@ -18,7 +18,7 @@ import pm.v1.ProcessSpec;
 /**
  * The counter guest as the suite runs it: {@code counter TICKS SPIN MEM HOT /data/release} with /data
  * mounted, so its last lines sum up its ticks file, its whole memory and its last hash. It holds
- * after its last tick until {@link #release} writes /data/release, so however fast it runs, it is
+ * after its last tick until the scenario writes /data/{@value #RELEASE}, so however fast it runs, it is
  * still alive when a scenario's fault fires. The reference is the
  * same spec run to the end in this JVM on the runtime alone; a run that lost or repeated a step
  * (in memory or in the file) ends differently. Immutable; the reference is computed once.

@@ -40,7 +40,7 @@ public final class SoakFaults implements AutoCloseable {
     /** The agents' ZooKeeper session, and the coordinator's grace before recovering a lost node's processes. */
     public static final int SESSION_MILLIS = 4_000;
     public static final int GRACE_MILLIS = 8_000;
-    private static final Duration SETTLE = Duration.ofSeconds(120);
+    private static final Duration SETTLE = Duration.ofMinutes(2);
     private static final Duration LEAVE = Duration.ofSeconds(60);
     private static final Duration LAST_FAULT_BEFORE_END = Duration.ofSeconds(20);
 

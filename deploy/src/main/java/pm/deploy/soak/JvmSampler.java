@@ -23,7 +23,7 @@ import pm.common.metrics.JvmProcessMetrics;
  * endpoints; this JVM (the SDK's side) is read in place from the same sources. With {@code forceGc}
  * each daemon is first told to collect ({@code jcmd PID GC.run}, a full collection), so the heap
  * figure is what is still reachable rather than wherever the collector happened to stop. Runs on
- * the sampling thread; {@link #series} may be read once sampling has stopped.
+ * the sampling thread; {@link #heap} and {@link #fds} may be read once sampling has stopped.
  */
 final class JvmSampler {
     /** A daemon JVM: its name, OS process id and metrics port. */

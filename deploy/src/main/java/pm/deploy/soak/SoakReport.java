@@ -1,6 +1,7 @@
 package pm.deploy.soak;
 
 import java.io.PrintStream;
+import java.util.Locale;
 import java.util.Map;
 
 /** Prints a {@link SoakResult} as the figures of a soak run. */
@@ -30,7 +31,7 @@ final class SoakReport {
         out.printf("processes lost: %d%n", r.lost());
         for (Findings.Kind kind : Findings.Kind.values()) {
             if (kind != Findings.Kind.LOST) {
-                out.printf("  %-16s %d%n", kind.name().toLowerCase().replace('_', ' '), r.findings().count(kind));
+                out.printf("  %-16s %d%n", kind.name().toLowerCase(Locale.ROOT).replace('_', ' '), r.findings().count(kind));
             }
         }
         r.findings().examples().forEach(e -> out.println("  FINDING: " + e));

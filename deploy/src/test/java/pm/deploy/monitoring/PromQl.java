@@ -1,5 +1,6 @@
 package pm.deploy.monitoring;
 
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -46,7 +47,7 @@ final class PromQl {
         while (m.find()) {
             String name = m.group();
             boolean called = s.substring(m.end()).stripLeading().startsWith("(");
-            if (!called && !KEYWORDS.contains(name.toLowerCase())) {
+            if (!called && !KEYWORDS.contains(name.toLowerCase(Locale.ROOT))) {
                 names.add(name);
             }
         }

@@ -193,7 +193,7 @@ public final class CheckpointWriteBench {
                 random.nextBytes(page);
             } else {
                 for (int i = 0; i < page.length; i++) {
-                    page[i] = (byte) ("the quick brown fox jumps over the lazy dog ".charAt((i + p) % 44));
+                    page[i] = (byte) "the quick brown fox jumps over the lazy dog ".charAt((i + p) % 44);
                 }
             }
             System.arraycopy(page, 0, memory, p * PAGE, PAGE);

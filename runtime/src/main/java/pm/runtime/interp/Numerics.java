@@ -39,7 +39,7 @@ final class Numerics {
 
     static long f32Unary(int op, long a) {
         float x = f32(a);
-        if (x != x) {
+        if (Float.isNaN(x)) {
             return quiet32(a);
         }
         switch (op) {
@@ -58,7 +58,7 @@ final class Numerics {
 
     static long f64Unary(int op, long a) {
         double x = f64(a);
-        if (x != x) {
+        if (Double.isNaN(x)) {
             return quiet64(a);
         }
         switch (op) {
@@ -78,10 +78,10 @@ final class Numerics {
     static long f32Min(long a, long b) {
         float x = f32(a);
         float y = f32(b);
-        if (x != x) {
+        if (Float.isNaN(x)) {
             return quiet32(a);
         }
-        if (y != y) {
+        if (Float.isNaN(y)) {
             return quiet32(b);
         }
         return f32(Math.min(x, y));
@@ -90,10 +90,10 @@ final class Numerics {
     static long f32Max(long a, long b) {
         float x = f32(a);
         float y = f32(b);
-        if (x != x) {
+        if (Float.isNaN(x)) {
             return quiet32(a);
         }
-        if (y != y) {
+        if (Float.isNaN(y)) {
             return quiet32(b);
         }
         return f32(Math.max(x, y));
@@ -102,10 +102,10 @@ final class Numerics {
     static long f64Min(long a, long b) {
         double x = f64(a);
         double y = f64(b);
-        if (x != x) {
+        if (Double.isNaN(x)) {
             return quiet64(a);
         }
-        if (y != y) {
+        if (Double.isNaN(y)) {
             return quiet64(b);
         }
         return f64(Math.min(x, y));
@@ -114,10 +114,10 @@ final class Numerics {
     static long f64Max(long a, long b) {
         double x = f64(a);
         double y = f64(b);
-        if (x != x) {
+        if (Double.isNaN(x)) {
             return quiet64(a);
         }
-        if (y != y) {
+        if (Double.isNaN(y)) {
             return quiet64(b);
         }
         return f64(Math.max(x, y));
@@ -184,7 +184,7 @@ final class Numerics {
     }
 
     private static double checkNaN(double x) {
-        if (x != x) {
+        if (Double.isNaN(x)) {
             throw new TrapException(TrapException.Kind.INVALID_CONVERSION);
         }
         return x;
@@ -209,24 +209,24 @@ final class Numerics {
     }
 
     private static long truncI64S(double x) {
-        if (!(x >= -9223372036854775808.0 && x < 9223372036854775808.0)) {
+        if (!(x >= -0x1p63 && x < 0x1p63)) {
             throw overflow();
         }
         return (long) x;
     }
 
     private static long truncI64U(double x) {
-        if (!(x > -1.0 && x < 18446744073709551616.0)) {
+        if (!(x > -1.0 && x < 0x1p64)) {
             throw overflow();
         }
         return toU64(x);
     }
 
     private static long toU64(double x) {
-        if (x < 9223372036854775808.0) {
+        if (x < 0x1p63) {
             return (long) x;
         }
-        return (long) (x - 9223372036854775808.0) + Long.MIN_VALUE;
+        return (long) (x - 0x1p63) + Long.MIN_VALUE;
     }
 
     private static long satI32U(double x) {
@@ -243,7 +243,7 @@ final class Numerics {
         if (!(x > 0)) {
             return 0;
         }
-        if (x >= 18446744073709551616.0) {
+        if (x >= 0x1p64) {
             return -1L;
         }
         return toU64(x);

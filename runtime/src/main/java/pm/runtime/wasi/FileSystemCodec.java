@@ -120,9 +120,9 @@ final class FileSystemCodec {
             default -> throw mismatch("inode " + inode.getIno() + " has unknown kind " + inode.getKindValue());
         };
         boolean blobbed = !inode.getBlobSha256().isEmpty() || inode.getBlobSize() != 0;
-        if (kind != Kind.FILE && (!inode.getData().isEmpty() || blobbed)
-                || kind != Kind.SYMLINK && !inode.getSymlinkTarget().isEmpty()
-                || kind != Kind.DIRECTORY && inode.getEntriesCount() > 0) {
+        if ((kind != Kind.FILE && (!inode.getData().isEmpty() || blobbed))
+                || (kind != Kind.SYMLINK && !inode.getSymlinkTarget().isEmpty())
+                || (kind != Kind.DIRECTORY && inode.getEntriesCount() > 0)) {
             throw mismatch("inode " + inode.getIno() + " is a " + kind + " but carries fields of another kind");
         }
         if (kind == Kind.SYMLINK && inode.getSymlinkTarget().isEmpty()) {

@@ -2,6 +2,7 @@ package pm.runtime.wasi;
 
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import pm.runtime.StateMismatchException;
 import pm.v1.Capability;
@@ -42,7 +43,7 @@ final class WasiSessionCodec {
                     .setRightsBase(f.rightsBase)
                     .setRightsInheriting(f.rightsInheriting);
             if (f.node == null) {
-                c.setName(f.kind.name().toLowerCase());
+                c.setName(f.kind.name().toLowerCase(Locale.ROOT));
             } else {
                 if (f.fs.inode(f.node.ino()).isEmpty()) {
                     throw new StateMismatchException(

@@ -35,7 +35,7 @@ public final class ImageThroughputBench {
                 random.nextBytes(page);
             } else {
                 for (int i = 0; i < page.length; i++) {
-                    page[i] = (byte) ("the quick brown fox jumps over the lazy dog ".charAt((i + p) % 44));
+                    page[i] = (byte) "the quick brown fox jumps over the lazy dog ".charAt((i + p) % 44);
                 }
             }
             System.arraycopy(page, 0, memory, p * 65536, 65536);

@@ -3,6 +3,7 @@ package pm.runtime.interp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import pm.runtime.InvalidModuleException;
@@ -30,7 +31,7 @@ class BadInputTest {
 
     @Test
     void bytesThatAreNotWasmAreMalformed() {
-        assertThatThrownBy(() -> CompiledModule.compile("hello, world".getBytes()))
+        assertThatThrownBy(() -> CompiledModule.compile("hello, world".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(MalformedModuleException.class)
                 .hasMessageStartingWith("malformed module");
     }
