@@ -28,6 +28,8 @@ public final class PhaseTrace implements AutoCloseable {
     private Scope phaseScope;
     private boolean closed;
 
+    // The scope outlives this call on purpose: this object is the resource the caller closes, and close() closes it.
+    @SuppressWarnings("MustBeClosedChecker")
     private PhaseTrace(Tracer tracer, String name, Attributes attributes, Instant wallBase, long nanoBase) {
         this.tracer = tracer;
         this.wallBase = wallBase;
@@ -66,6 +68,7 @@ public final class PhaseTrace implements AutoCloseable {
     }
 
     /** Ends the phase open now, if any, and starts {@code name}; returns it for attributes. */
+    @SuppressWarnings("MustBeClosedChecker") // the phase's scope is closed by the next phase, endPhase() or close()
     public Span phase(String name) {
         endPhase();
         SpanBuilder builder = tracer.spanBuilder(name).setParent(context);
