@@ -66,7 +66,15 @@ final class Interpreter {
         return new TrapException(kind);
     }
 
-    static RunResult execute(Machine m, long budget) {
+    /**
+     * Runs the machine's current invocation for at most {@code budget} instructions. With {@code osr},
+     * a frame of a compiled function (one that compiled code unwound into the interpreter, or the
+     * caller such a frame returned to) stops at its next taken back-edge that is a resume site of its
+     * compiled code and returns null, with the fuel left in {@code m.jitFuel}: the machine re-enters
+     * compiled code there ({@link JitBridge#resume}), so a loop does not stay interpreted for the rest
+     * of its frame's life after a slice's end or a freeze.
+     */
+    static RunResult execute(Machine m, long budget, boolean osr) {
         long[] s = m.stack;
         int sp = m.sp;
         int fp = m.fp;
@@ -78,6 +86,7 @@ final class Interpreter {
         byte[] dirty = dirtyOf(inst);
         GlobalInstance[] globals = inst.globals;
         long fuel = budget;
+        osr = osr && m.jitOn && JitBridge.compiledFrame(m.fn);
         try {
             for (; ; ) {
                 if (--fuel < 0) {
@@ -92,16 +101,20 @@ final class Interpreter {
                         pc = code[pc];
                         break;
                     case Op.BR_LOOP:
-                        if (m.freezeRequested) {
-                            m.retired += budget - fuel - 1;
-                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                        if (m.freezeRequested | osr) {
+                            if (m.freezeRequested || JitBridge.reenterable(m.fn, pc - 1)) {
+                                return stopAtBackEdge(m, budget, fuel, pc - 1, sp, fp);
+                            }
+                            osr = false;
                         }
                         pc = code[pc];
                         break;
                     case Op.BR_FIX_LOOP:
-                        if (m.freezeRequested) {
-                            m.retired += budget - fuel - 1;
-                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                        if (m.freezeRequested | osr) {
+                            if (m.freezeRequested || JitBridge.reenterable(m.fn, pc - 1)) {
+                                return stopAtBackEdge(m, budget, fuel, pc - 1, sp, fp);
+                            }
+                            osr = false;
                         }
                         // fall through
                     case Op.BR_FIX:
@@ -122,9 +135,11 @@ final class Interpreter {
                         break;
                     case Op.BR_IF_LOOP:
                         if ((int) s[sp - 1] != 0) {
-                            if (m.freezeRequested) {
-                                m.retired += budget - fuel - 1;
-                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                            if (m.freezeRequested | osr) {
+                                if (m.freezeRequested || JitBridge.reenterable(m.fn, pc - 1)) {
+                                    return stopAtBackEdge(m, budget, fuel, pc - 1, sp, fp);
+                                }
+                                osr = false;
                             }
                             pc = code[pc];
                         } else {
@@ -133,9 +148,11 @@ final class Interpreter {
                         sp--;
                         break;
                     case Op.BR_IF_FIX_LOOP:
-                        if ((int) s[sp - 1] != 0 && m.freezeRequested) {
-                            m.retired += budget - fuel - 1;
-                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                        if ((int) s[sp - 1] != 0 && (m.freezeRequested | osr)) {
+                            if (m.freezeRequested || JitBridge.reenterable(m.fn, pc - 1)) {
+                                return stopAtBackEdge(m, budget, fuel, pc - 1, sp, fp);
+                            }
+                            osr = false;
                         }
                         // fall through
                     case Op.BR_IF_FIX:
@@ -196,6 +213,7 @@ final class Interpreter {
                             f = m.frameFunctions[d];
                             m.frameFunctions[d] = null;
                             m.fn = f;
+                            osr = m.jitOn && JitBridge.compiledFrame(f);
                             code = f.code.code;
                             if (f.instance != inst) {
                                 inst = f.instance;
@@ -240,6 +258,7 @@ final class Interpreter {
                                         fp = m.fp;
                                         pc = m.pc;
                                         code = m.fn.code.code;
+                                        osr = JitBridge.compiledFrame(m.fn);
                                         inst = m.fn.instance;
                                         globals = inst.globals;
                                     }
@@ -249,6 +268,7 @@ final class Interpreter {
                                     break;
                                 }
                                 fp = enter(m, w, sp, fp, pc);
+                                osr = false; // interpreted: not compiled, or the tier is off
                                 s = m.stack;
                                 sp = fp + w.code.localTypes.length;
                                 code = w.code.code;
@@ -902,9 +922,11 @@ final class Interpreter {
                     // to inline on this back-edge path and cost a quarter of bzip2's speed.
                     case Op.BR_UNLESS_LOOP:
                         if ((int) s[sp - 1] == 0) {
-                            if (m.freezeRequested) {
-                                m.retired += budget - fuel - 1;
-                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                            if (m.freezeRequested | osr) {
+                                if (m.freezeRequested || JitBridge.reenterable(m.fn, pc - 1)) {
+                                    return stopAtBackEdge(m, budget, fuel, pc - 1, sp, fp);
+                                }
+                                osr = false;
                             }
                             pc = code[pc];
                         } else {
@@ -914,9 +936,11 @@ final class Interpreter {
                         break;
                     case Op.BR_IF_NE_LOOP:
                         if ((int) s[sp - 2] != (int) s[sp - 1]) {
-                            if (m.freezeRequested) {
-                                m.retired += budget - fuel - 1;
-                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                            if (m.freezeRequested | osr) {
+                                if (m.freezeRequested || JitBridge.reenterable(m.fn, pc - 1)) {
+                                    return stopAtBackEdge(m, budget, fuel, pc - 1, sp, fp);
+                                }
+                                osr = false;
                             }
                             pc = code[pc];
                         } else {
@@ -926,9 +950,11 @@ final class Interpreter {
                         break;
                     case Op.BR_IF_LT_U_LOOP:
                         if (Integer.compareUnsigned((int) s[sp - 2], (int) s[sp - 1]) < 0) {
-                            if (m.freezeRequested) {
-                                m.retired += budget - fuel - 1;
-                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                            if (m.freezeRequested | osr) {
+                                if (m.freezeRequested || JitBridge.reenterable(m.fn, pc - 1)) {
+                                    return stopAtBackEdge(m, budget, fuel, pc - 1, sp, fp);
+                                }
+                                osr = false;
                             }
                             pc = code[pc];
                         } else {
@@ -938,9 +964,11 @@ final class Interpreter {
                         break;
                     case Op.BR_IF_LT_S_LOOP:
                         if ((int) s[sp - 2] < (int) s[sp - 1]) {
-                            if (m.freezeRequested) {
-                                m.retired += budget - fuel - 1;
-                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                            if (m.freezeRequested | osr) {
+                                if (m.freezeRequested || JitBridge.reenterable(m.fn, pc - 1)) {
+                                    return stopAtBackEdge(m, budget, fuel, pc - 1, sp, fp);
+                                }
+                                osr = false;
                             }
                             pc = code[pc];
                         } else {
@@ -1031,6 +1059,21 @@ final class Interpreter {
             m.retired += budget - fuel;
             throw e;
         }
+    }
+
+    /**
+     * Leaves the interpreter at the back-edge at {@code pc}: frozen if a freeze was asked for, else
+     * (null) for the machine to re-enter compiled code there with the fuel left. The back-edge has
+     * been charged but has not run.
+     */
+    private static RunResult stopAtBackEdge(Machine m, long budget, long fuel, int pc, int sp, int fp) {
+        m.retired += budget - fuel - 1;
+        if (m.freezeRequested) {
+            return m.suspend(RunResult.FROZEN, pc, sp, fp);
+        }
+        m.jitFuel = fuel + 1;
+        m.suspend(RunResult.OUT_OF_FUEL, pc, sp, fp);
+        return null;
     }
 
     private static int bulkImmediates(int op) {

@@ -236,6 +236,21 @@ final class JitBridge {
         }
     }
 
+    /** Whether {@code f}'s frames may go on in compiled code: the function has compiled code attached. */
+    static boolean compiledFrame(WasmFunction f) {
+        JitCompiler.JitModule jm = f.instance.jit;
+        return jm != null && ((WasmFunction) f.instance.functions[f.code.index]).jit != null && jm.sites[f.code.index] != null;
+    }
+
+    /** Whether an interpreter frame of {@code f} at {@code pc} can re-enter compiled code there ({@link #resume}). */
+    static boolean reenterable(WasmFunction f, int pc) {
+        if (!compiledFrame(f)) {
+            return false;
+        }
+        int offset = f.code.offsetOf(pc);
+        return offset >= 0 && f.instance.jit.site(f.code.index, offset) >= 0;
+    }
+
     private static boolean stopped(Machine m, JitUnwind u) {
         if (LOG) {
             UNWINDS[u.reason.ordinal()].increment();
@@ -266,8 +281,10 @@ final class JitBridge {
      * Lays the unwound frames out above the machine's saved frames as the interpreter would have
      * them: the caller (if the interpreter called in) saved with its return pc, then each compiled
      * frame's locals and operands from {@code base} on, each but the innermost saved at its call.
-     * A frame stopped between two instructions the pre-decoder fused runs unfused code until it
-     * returns.
+     * Installed frames run the function's unfused code (no superinstructions), so that each
+     * back-edge is an instruction of its own at the offset of compiled code's resume site there: the
+     * interpreter hands such a frame back to compiled code at its next loop ({@link Interpreter}'s
+     * osr), which a fused compare-and-branch could not.
      */
     static void install(Machine m, JitUnwind u, Instance inst, WasmFunction caller, int callerFp, int returnPc, int base) {
         List<JitUnwind.Frame> frames = u.frames;
@@ -282,17 +299,14 @@ final class JitBridge {
         int fp = base;
         for (int i = frames.size() - 1; i >= 0; i--) {
             JitUnwind.Frame f = frames.get(i);
-            WasmFunction w = (WasmFunction) inst.functions[f.function];
-            CompiledFunction c = w.code;
+            // Unfused code: its back-edges stand at the offsets of compiled code's resume sites, so the
+            // interpreter can hand the frame back to compiled code at its next loop (Interpreter's osr).
+            CompiledFunction c = unfused(inst.module, ((WasmFunction) inst.functions[f.function]).code);
+            WasmFunction w = new WasmFunction(inst, c);
             int pc = c.pcOf(f.offset);
             if (pc < 0) {
-                c = unfused(inst.module, c);
-                w = new WasmFunction(inst, c);
-                pc = c.pcOf(f.offset);
-                if (pc < 0) {
-                    throw new IllegalStateException("compiled frame of function " + f.function + " stopped at offset "
-                            + f.offset + ", which is no instruction boundary");
-                }
+                throw new IllegalStateException("compiled frame of function " + f.function + " stopped at offset "
+                        + f.offset + ", which is no instruction boundary");
             }
             int nl = c.localTypes.length;
             long[] s = m.ensureStack(fp + c.frameSize + 1);

@@ -223,7 +223,23 @@ public final class Machine {
                 }
             }
             enterFresh = false;
-            return Interpreter.execute(this, fuel);
+            RunResult r;
+            boolean osr = jitOn;
+            while ((r = Interpreter.execute(this, fuel, osr)) == null) {
+                // The interpreter stopped at a back-edge of a compiled function: the frame goes on there in compiled code.
+                fuel = jitFuel;
+                jitFuel = -1;
+                RunResult c = JitBridge.resume(this, fuel);
+                if (c != null) {
+                    return c;
+                }
+                if (jitFuel >= 0) {
+                    fuel = jitFuel;
+                } else {
+                    osr = false; // could not re-enter after all: the interpreter goes on, and does not stop there again
+                }
+            }
+            return r;
         } catch (RuntimeException | StackOverflowError e) {
             abort();
             throw Interpreter.asTrap(e);

@@ -25,7 +25,7 @@ import pm.runtime.wasi.WasiSession;
  * Prints each run, then per way the best and the median, and their ratios to the unmarked code.
  */
 public final class CompiledBarrierBench {
-    private static final long SLICE = 10_000_000;
+    private static final long SLICE = Long.getLong("bench.slice", 10_000_000);
 
     private CompiledBarrierBench() {}
 
