@@ -28,7 +28,6 @@ import pm.v1.ClusterResumeRequest;
 import pm.v1.ClusterSpawnRequest;
 import pm.v1.DrainReport;
 import pm.v1.DrainRequest;
-import pm.v1.EventsRequest;
 import pm.v1.ExportRequest;
 import pm.v1.FileRef;
 import pm.v1.FileStat;
@@ -102,12 +101,18 @@ public final class AsyncClusterClient implements AutoCloseable {
                     try {
                         in = input.open();
                     } catch (IOException e) {
-                        return CompletableFuture.failedFuture(new UncheckedIOException("cannot read an input: " + e.getMessage(), e));
+                        return CompletableFuture.failedFuture(
+                                new UncheckedIOException("cannot read an input: " + e.getMessage(), e));
                     }
-                    return ChunkedUpload.<BlobChunk, BlobRef>start(router.newCall(ClusterGrpc.getPutBlobMethod(), address,
-                                    settings.transferTimeout()), in,
-                            BlobChunk.newBuilder().setHeader(BlobRef.newBuilder().setSize(input.size())).build(),
-                            data -> BlobChunk.newBuilder().setData(data).build(), "an input", progress)
+                    return ChunkedUpload.<BlobChunk, BlobRef>start(
+                                    router.newCall(ClusterGrpc.getPutBlobMethod(), address, settings.transferTimeout()),
+                                    in,
+                                    BlobChunk.newBuilder()
+                                            .setHeader(BlobRef.newBuilder().setSize(input.size()))
+                                            .build(),
+                                    data -> BlobChunk.newBuilder().setData(data).build(),
+                                    "an input",
+                                    progress)
                             .whenComplete((ref, e) -> closeQuietly(in));
                 });
     }
@@ -118,7 +123,9 @@ public final class AsyncClusterClient implements AutoCloseable {
      */
     public CompletableFuture<ClusterProcess> spawn(ClusterSpawnRequest request) {
         ClusterSpawnRequest named = request.getProcessId().isEmpty()
-                ? request.toBuilder().setProcessId(java.util.UUID.randomUUID().toString()).build()
+                ? request.toBuilder()
+                        .setProcessId(java.util.UUID.randomUUID().toString())
+                        .build()
                 : request;
         return call(ClusterGrpc.getSpawnMethod(), named);
     }
@@ -157,8 +164,12 @@ public final class AsyncClusterClient implements AutoCloseable {
 
     /** Takes a checkpoint of the kind {@code options} asks for. */
     public CompletableFuture<CheckpointInfo> checkpoint(String processId, CheckpointOptions options) {
-        return call(ClusterGrpc.getCheckpointMethod(),
-                CheckpointRequest.newBuilder().setProcessId(processId).setIncremental(options.isIncremental()).build());
+        return call(
+                ClusterGrpc.getCheckpointMethod(),
+                CheckpointRequest.newBuilder()
+                        .setProcessId(processId)
+                        .setIncremental(options.isIncremental())
+                        .build());
     }
 
     /** Checkpoints a process and stops it, freeing its node; {@link #resume} brings it back. */
@@ -168,29 +179,41 @@ public final class AsyncClusterClient implements AutoCloseable {
 
     /** Brings a suspended process back where placement picks. */
     public CompletableFuture<ClusterProcess> resume(String processId) {
-        return longCall(ClusterGrpc.getResumeMethod(), ClusterResumeRequest.newBuilder().setProcessId(processId).build());
+        return longCall(
+                ClusterGrpc.getResumeMethod(),
+                ClusterResumeRequest.newBuilder().setProcessId(processId).build());
     }
 
     /** Brings a suspended process back on {@code node}. */
     public CompletableFuture<ClusterProcess> resume(String processId, String node) {
-        return longCall(ClusterGrpc.getResumeMethod(),
-                ClusterResumeRequest.newBuilder().setProcessId(processId).setNode(nodeName(node)).build());
+        return longCall(
+                ClusterGrpc.getResumeMethod(),
+                ClusterResumeRequest.newBuilder()
+                        .setProcessId(processId)
+                        .setNode(nodeName(node))
+                        .build());
     }
 
     /** Moves a process to the best other node, as placement picks. */
     public CompletableFuture<MigrationReport> migrate(String processId) {
-        return migrate(ClusterMigrateRequest.newBuilder().setProcessId(processId).build());
+        return migrate(
+                ClusterMigrateRequest.newBuilder().setProcessId(processId).build());
     }
 
     /** Moves a process to {@code node}. */
     public CompletableFuture<MigrationReport> migrate(String processId, String node) {
-        return migrate(ClusterMigrateRequest.newBuilder().setProcessId(processId).setTargetNode(nodeName(node)).build());
+        return migrate(ClusterMigrateRequest.newBuilder()
+                .setProcessId(processId)
+                .setTargetNode(nodeName(node))
+                .build());
     }
 
     /** Migrates as asked; the call carries a request id of its own, so a resend after a lost reply moves the process once. */
     public CompletableFuture<MigrationReport> migrate(ClusterMigrateRequest request) {
         ClusterMigrateRequest named = request.getRequestId().isEmpty()
-                ? request.toBuilder().setRequestId(java.util.UUID.randomUUID().toString()).build()
+                ? request.toBuilder()
+                        .setRequestId(java.util.UUID.randomUUID().toString())
+                        .build()
                 : request;
         return longCall(ClusterGrpc.getMigrateMethod(), named);
     }
@@ -215,7 +238,10 @@ public final class AsyncClusterClient implements AutoCloseable {
         if (options.isFollow()) {
             return ResumingStream.logs(router, processId, options.fromOffset(), consumer, settings.callTimeout());
         }
-        LogsRequest request = LogsRequest.newBuilder().setProcessId(processId).setFromOffset(options.fromOffset()).build();
+        LogsRequest request = LogsRequest.newBuilder()
+                .setProcessId(processId)
+                .setFromOffset(options.fromOffset())
+                .build();
         return router.serverStream(ClusterGrpc.getLogsMethod(), request, settings.callTimeout(), consumer);
     }
 
@@ -230,18 +256,21 @@ public final class AsyncClusterClient implements AutoCloseable {
      * delivered: nothing missed, nothing twice.
      */
     public StreamHandle events(EventOptions options, Consumer<? super ClusterEvent> consumer) {
-        return ResumingStream.events(router, options.processId().orElse(""), options.sinceIndex(), consumer,
-                settings.callTimeout());
+        return ResumingStream.events(
+                router, options.processId().orElse(""), options.sinceIndex(), consumer, settings.callTimeout());
     }
 
     /** The nodes the cluster knows, with their state and load. */
     public CompletableFuture<List<NodeStatus>> nodes() {
-        return call(ClusterGrpc.getNodesMethod(), NodesRequest.getDefaultInstance()).thenApply(NodesResponse::getNodesList);
+        return call(ClusterGrpc.getNodesMethod(), NodesRequest.getDefaultInstance())
+                .thenApply(NodesResponse::getNodesList);
     }
 
     /** Marks the node draining and moves everything off it; the report says what moved and what could not. */
     public CompletableFuture<DrainReport> drain(String node) {
-        return longCall(ClusterGrpc.getDrainMethod(), DrainRequest.newBuilder().setNode(node).build());
+        return longCall(
+                ClusterGrpc.getDrainMethod(),
+                DrainRequest.newBuilder().setNode(node).build());
     }
 
     /**
@@ -249,12 +278,16 @@ public final class AsyncClusterClient implements AutoCloseable {
      * transfer deadline, since a round moves processes.
      */
     public CompletableFuture<RebalancePlan> rebalance() {
-        return longCall(ClusterGrpc.getRebalanceMethod(), RebalanceRequest.newBuilder().setDryRun(false).build());
+        return longCall(
+                ClusterGrpc.getRebalanceMethod(),
+                RebalanceRequest.newBuilder().setDryRun(false).build());
     }
 
     /** Plans one rebalancing round without running it: what {@link #rebalance()} would move now. */
     public CompletableFuture<RebalancePlan> planRebalance() {
-        return longCall(ClusterGrpc.getRebalanceMethod(), RebalanceRequest.newBuilder().setDryRun(true).build());
+        return longCall(
+                ClusterGrpc.getRebalanceMethod(),
+                RebalanceRequest.newBuilder().setDryRun(true).build());
     }
 
     /**
@@ -263,8 +296,11 @@ public final class AsyncClusterClient implements AutoCloseable {
      */
     public CompletableFuture<Long> exportImage(String processId, OutputStream out, TransferProgress progress) {
         AtomicLong written = new AtomicLong();
-        StreamHandle stream = router.serverStream(ClusterGrpc.getExportMethod(),
-                ExportRequest.newBuilder().setProcessId(processId).build(), settings.transferTimeout(), chunk -> {
+        StreamHandle stream = router.serverStream(
+                ClusterGrpc.getExportMethod(),
+                ExportRequest.newBuilder().setProcessId(processId).build(),
+                settings.transferTimeout(),
+                chunk -> {
                     try {
                         chunk.getData().writeTo(out);
                     } catch (IOException e) {
@@ -279,10 +315,14 @@ public final class AsyncClusterClient implements AutoCloseable {
      * Copies the file at {@code path} (under /data) of a running, frozen or ended process to {@code out}
      * (which stays open); the future has the number of bytes. A running process pauses for the copy.
      */
-    public CompletableFuture<Long> readFile(String processId, String path, OutputStream out, TransferProgress progress) {
+    public CompletableFuture<Long> readFile(
+            String processId, String path, OutputStream out, TransferProgress progress) {
         AtomicLong written = new AtomicLong();
-        StreamHandle stream = router.serverStream(ClusterGrpc.getReadFileMethod(),
-                FileRef.newBuilder().setProcessId(processId).setPath(path).build(), settings.transferTimeout(), chunk -> {
+        StreamHandle stream = router.serverStream(
+                ClusterGrpc.getReadFileMethod(),
+                FileRef.newBuilder().setProcessId(processId).setPath(path).build(),
+                settings.transferTimeout(),
+                chunk -> {
                     try {
                         chunk.getData().writeTo(out);
                     } catch (IOException e) {
@@ -294,9 +334,16 @@ public final class AsyncClusterClient implements AutoCloseable {
     }
 
     /** Uploads {@code input}, then makes it the file at {@code path} (under /data) of a running, frozen or ended process. */
-    public CompletableFuture<FileStat> writeFile(String processId, String path, Input input, TransferProgress progress) {
-        return putBlob(input, progress).thenCompose(ref -> longCall(ClusterGrpc.getWriteFileMethod(),
-                WriteFileRequest.newBuilder().setProcessId(processId).setPath(path).setContents(ref).build()));
+    public CompletableFuture<FileStat> writeFile(
+            String processId, String path, Input input, TransferProgress progress) {
+        return putBlob(input, progress)
+                .thenCompose(ref -> longCall(
+                        ClusterGrpc.getWriteFileMethod(),
+                        WriteFileRequest.newBuilder()
+                                .setProcessId(processId)
+                                .setPath(path)
+                                .setContents(ref)
+                                .build()));
     }
 
     /**
@@ -305,18 +352,24 @@ public final class AsyncClusterClient implements AutoCloseable {
      * from its first chunk). Placed like a spawn. The stream cannot be replayed,
      * so the leader is looked up first rather than followed.
      */
-    public CompletableFuture<ClusterProcess> importImage(InputStream in, ImportHeader header, TransferProgress progress) {
+    public CompletableFuture<ClusterProcess> importImage(
+            InputStream in, ImportHeader header, TransferProgress progress) {
         InputStream image = in.markSupported() ? in : new BufferedInputStream(in, 1 << 16);
         ImportHeader complete;
         try {
             complete = withModuleReference(image, header);
         } catch (IOException e) {
-            return CompletableFuture.failedFuture(new UncheckedIOException("cannot read the image: " + e.getMessage(), e));
+            return CompletableFuture.failedFuture(
+                    new UncheckedIOException("cannot read the image: " + e.getMessage(), e));
         }
         return CompletableFuture.supplyAsync(() -> router.leaderAddress(settings.callTimeout()))
-                .thenCompose(address -> ChunkedUpload.start(router.newCall(ClusterGrpc.getImportMethod(), address,
-                        settings.transferTimeout()), image, ImageChunk.newBuilder().setHeader(complete).build(),
-                        data -> ImageChunk.newBuilder().setData(data).build(), "the image", progress));
+                .thenCompose(address -> ChunkedUpload.start(
+                        router.newCall(ClusterGrpc.getImportMethod(), address, settings.transferTimeout()),
+                        image,
+                        ImageChunk.newBuilder().setHeader(complete).build(),
+                        data -> ImageChunk.newBuilder().setData(data).build(),
+                        "the image",
+                        progress));
     }
 
     /**
@@ -328,7 +381,9 @@ public final class AsyncClusterClient implements AutoCloseable {
             return header;
         }
         return ImageFileHeader.peek(image)
-                .map(h -> header.toBuilder().setSpec(header.getSpec().toBuilder().setModuleSha256(h.getModuleSha256())).build())
+                .map(h -> header.toBuilder()
+                        .setSpec(header.getSpec().toBuilder().setModuleSha256(h.getModuleSha256()))
+                        .build())
                 .orElse(header);
     }
 
@@ -338,7 +393,9 @@ public final class AsyncClusterClient implements AutoCloseable {
      * "viewer" to browse with less than one's role, "" for one's own (without TLS: operator).
      */
     public CompletableFuture<pm.v1.ConsoleLoginResponse> consoleLogin(String role) {
-        return call(ClusterGrpc.getConsoleLoginMethod(), pm.v1.ConsoleLoginRequest.newBuilder().setRole(role).build());
+        return call(
+                ClusterGrpc.getConsoleLoginMethod(),
+                pm.v1.ConsoleLoginRequest.newBuilder().setRole(role).build());
     }
 
     public CompletableFuture<LeaderInfo> leader() {

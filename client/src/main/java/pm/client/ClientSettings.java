@@ -18,8 +18,8 @@ import pm.common.security.TlsFiles;
  * deadline. Credentials are plaintext until {@link #withTls} or {@link #withCredentials} says
  * otherwise; a cluster started without {@code --insecure} refuses plaintext.
  */
-public record ClientSettings(List<String> coordinators, Duration callTimeout, Duration transferTimeout,
-        ChannelCredentials credentials) {
+public record ClientSettings(
+        List<String> coordinators, Duration callTimeout, Duration transferTimeout, ChannelCredentials credentials) {
     public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_TRANSFER_TIMEOUT = Duration.ofMinutes(30);
 
@@ -30,11 +30,16 @@ public record ClientSettings(List<String> coordinators, Duration callTimeout, Du
         }
         for (String a : coordinators) {
             int colon = a.lastIndexOf(':');
-            if (colon <= 0 || colon == a.length() - 1 || !a.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+            if (colon <= 0
+                    || colon == a.length() - 1
+                    || !a.substring(colon + 1).chars().allMatch(Character::isDigit)) {
                 throw new IllegalArgumentException("a coordinator address is HOST:PORT, not '" + a + "'");
             }
         }
-        if (callTimeout.isNegative() || callTimeout.isZero() || transferTimeout.isNegative() || transferTimeout.isZero()) {
+        if (callTimeout.isNegative()
+                || callTimeout.isZero()
+                || transferTimeout.isNegative()
+                || transferTimeout.isZero()) {
             throw new IllegalArgumentException("deadlines are positive");
         }
         if (credentials == null) {
@@ -44,12 +49,18 @@ public record ClientSettings(List<String> coordinators, Duration callTimeout, Du
 
     /** Settings with the default deadlines for {@code host:port,host:port}. */
     public static ClientSettings of(String commaSeparated) {
-        return new ClientSettings(parse(commaSeparated), DEFAULT_CALL_TIMEOUT, DEFAULT_TRANSFER_TIMEOUT,
+        return new ClientSettings(
+                parse(commaSeparated),
+                DEFAULT_CALL_TIMEOUT,
+                DEFAULT_TRANSFER_TIMEOUT,
                 InsecureChannelCredentials.create());
     }
 
     public static List<String> parse(String commaSeparated) {
-        return Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+        return Arrays.stream(commaSeparated.split(","))
+                .map(String::strip)
+                .filter(s -> !s.isEmpty())
+                .toList();
     }
 
     public ClientSettings withCallTimeout(Duration timeout) {

@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import pm.v1.BlobRef;
 import pm.v1.CheckpointPolicy;
 import pm.v1.ClusterSpawnRequest;
-import pm.v1.BlobRef;
 import pm.v1.FileEntry;
 import pm.v1.Placement;
 import pm.v1.ProcessLimits;
@@ -72,7 +72,9 @@ public record SpawnOptions(
         labels = ordered(labels);
         nodeLabels = ordered(nodeLabels);
         for (String path : files.keySet()) {
-            if (path.isEmpty() || path.startsWith("/") || List.of(path.split("/")).contains("..")) {
+            if (path.isEmpty()
+                    || path.startsWith("/")
+                    || List.of(path.split("/")).contains("..")) {
                 throw new IllegalArgumentException("a file path is relative to /data and stays inside it: " + path);
             }
         }
@@ -97,7 +99,8 @@ public record SpawnOptions(
     public static Builder builder(Path module) {
         try {
             String name = module.getFileName().toString();
-            return new Builder(ByteString.copyFrom(Files.readAllBytes(module)),
+            return new Builder(
+                    ByteString.copyFrom(Files.readAllBytes(module)),
                     name.endsWith(".wasm") ? name.substring(0, name.length() - 5) : name);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read module " + module + ": " + e.getMessage(), e);
@@ -138,16 +141,26 @@ public record SpawnOptions(
         spec.setOutputBackpressure(outputBackpressure);
         files.forEach((path, input) -> {
             BlobRef ref = uploaded.get(input);
-            spec.addFiles(ref != null ? FileEntry.newBuilder().setPath(path).setSha256(ref.getSha256()).setSize(ref.getSize())
-                    : FileEntry.newBuilder().setPath(path).setContents(bytes(input)));
+            spec.addFiles(
+                    ref != null
+                            ? FileEntry.newBuilder()
+                                    .setPath(path)
+                                    .setSha256(ref.getSha256())
+                                    .setSize(ref.getSize())
+                            : FileEntry.newBuilder().setPath(path).setContents(bytes(input)));
         });
         if (memoryLimitMib > 0 || fsLimitMib > 0) {
-            spec.setLimits(ProcessLimits.newBuilder().setMemoryPages(memoryLimitMib * PAGES_PER_MIB).setMaxFsBytes(fsLimitMib << 20));
+            spec.setLimits(ProcessLimits.newBuilder()
+                    .setMemoryPages(memoryLimitMib * PAGES_PER_MIB)
+                    .setMaxFsBytes(fsLimitMib << 20));
         }
         return ClusterSpawnRequest.newBuilder()
                 .setProcessId(processId)
                 .setSpec(spec)
-                .setPlacement(Placement.newBuilder().setNode(node).putAllNodeLabels(nodeLabels).setPinned(pinned))
+                .setPlacement(Placement.newBuilder()
+                        .setNode(node)
+                        .putAllNodeLabels(nodeLabels)
+                        .setPinned(pinned))
                 .build();
     }
 
@@ -268,8 +281,22 @@ public record SpawnOptions(
         }
 
         public SpawnOptions build() {
-            return new SpawnOptions(processId, module, programName, args, env, files, stdin, labels, memoryLimitMib, fsLimitMib,
-                    node, nodeLabels, pinned, checkpoints.build(), outputBackpressure);
+            return new SpawnOptions(
+                    processId,
+                    module,
+                    programName,
+                    args,
+                    env,
+                    files,
+                    stdin,
+                    labels,
+                    memoryLimitMib,
+                    fsLimitMib,
+                    node,
+                    nodeLabels,
+                    pinned,
+                    checkpoints.build(),
+                    outputBackpressure);
         }
     }
 }

@@ -36,7 +36,10 @@ final class FakeCoordinator implements AutoCloseable {
     private volatile int electingCalls;
 
     FakeCoordinator() throws IOException {
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(new Service()).build().start();
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(new Service())
+                .build()
+                .start();
     }
 
     String address() {
@@ -73,7 +76,9 @@ final class FakeCoordinator implements AutoCloseable {
         /** True if this one leads; otherwise it has sent the redirect. */
         private boolean leads(StreamObserver<?> response) {
             if (calls.incrementAndGet() <= electingCalls) {
-                response.onError(Status.UNAVAILABLE.withDescription("not the leader; no leader is elected yet").asRuntimeException());
+                response.onError(Status.UNAVAILABLE
+                        .withDescription("not the leader; no leader is elected yet")
+                        .asRuntimeException());
                 return false;
             }
             String l = leader;
@@ -84,15 +89,19 @@ final class FakeCoordinator implements AutoCloseable {
             if (trailer) {
                 trailers.put(LeaderHint.LEADER_TRAILER, l);
             }
-            response.onError(Status.UNAVAILABLE.withDescription("not the leader; the leader is at " + l).asRuntimeException(trailers));
+            response.onError(Status.UNAVAILABLE
+                    .withDescription("not the leader; the leader is at " + l)
+                    .asRuntimeException(trailers));
             return false;
         }
 
         @Override
         public void nodes(NodesRequest request, StreamObserver<NodesResponse> response) {
             if (leads(response)) {
-                response.onNext(NodesResponse.newBuilder().addNodes(NodeStatus.newBuilder()
-                        .setRecord(NodeRecord.newBuilder().setName("served-by-" + address()))).build());
+                response.onNext(NodesResponse.newBuilder()
+                        .addNodes(NodeStatus.newBuilder()
+                                .setRecord(NodeRecord.newBuilder().setName("served-by-" + address())))
+                        .build());
                 response.onCompleted();
             }
         }
@@ -104,7 +113,9 @@ final class FakeCoordinator implements AutoCloseable {
                     response.onError(failure.asRuntimeException());
                     return;
                 }
-                response.onError(Status.NOT_FOUND.withDescription("no process " + request.getProcessId()).asRuntimeException());
+                response.onError(Status.NOT_FOUND
+                        .withDescription("no process " + request.getProcessId())
+                        .asRuntimeException());
             }
         }
 
@@ -116,7 +127,10 @@ final class FakeCoordinator implements AutoCloseable {
                     return;
                 }
                 for (int i = 0; i < 3; i++) {
-                    response.onNext(LogChunk.newBuilder().setOffset(i).setData(com.google.protobuf.ByteString.copyFromUtf8("x")).build());
+                    response.onNext(LogChunk.newBuilder()
+                            .setOffset(i)
+                            .setData(com.google.protobuf.ByteString.copyFromUtf8("x"))
+                            .build());
                 }
                 response.onCompleted();
             }
@@ -126,20 +140,31 @@ final class FakeCoordinator implements AutoCloseable {
         private void followBreakingOnce(LogsRequest request, StreamObserver<LogChunk> response) {
             if (request.getFromOffset() == 0) {
                 for (int i = 0; i < 3; i++) {
-                    response.onNext(LogChunk.newBuilder().setOffset(i).setData(com.google.protobuf.ByteString.copyFromUtf8("x")).build());
+                    response.onNext(LogChunk.newBuilder()
+                            .setOffset(i)
+                            .setData(com.google.protobuf.ByteString.copyFromUtf8("x"))
+                            .build());
                 }
-                response.onError(Status.UNAVAILABLE.withDescription("the coordinator is going away").asRuntimeException());
+                response.onError(Status.UNAVAILABLE
+                        .withDescription("the coordinator is going away")
+                        .asRuntimeException());
                 return;
             }
-            response.onNext(LogChunk.newBuilder().setOffset(2).setData(com.google.protobuf.ByteString.copyFromUtf8("xy")).build());
+            response.onNext(LogChunk.newBuilder()
+                    .setOffset(2)
+                    .setData(com.google.protobuf.ByteString.copyFromUtf8("xy"))
+                    .build());
             response.onCompleted();
         }
 
         @Override
         public void leader(LeaderRequest request, StreamObserver<LeaderInfo> response) {
             calls.incrementAndGet();
-            response.onNext(LeaderInfo.newBuilder().setThisAddress(address()).setIsLeader(leader == null)
-                    .setLeaderAddress(leader == null ? address() : leader).build());
+            response.onNext(LeaderInfo.newBuilder()
+                    .setThisAddress(address())
+                    .setIsLeader(leader == null)
+                    .setLeaderAddress(leader == null ? address() : leader)
+                    .build());
             response.onCompleted();
         }
     }

@@ -86,8 +86,10 @@ class LeaderRoutingTest {
         String a = deadAddress();
         String b = deadAddress();
 
-        assertThatThrownBy(() -> client(a, b).nodes()).isInstanceOf(CoordinatorUnreachableException.class)
-                .hasMessageContaining(a).hasMessageContaining(b)
+        assertThatThrownBy(() -> client(a, b).nodes())
+                .isInstanceOf(CoordinatorUnreachableException.class)
+                .hasMessageContaining(a)
+                .hasMessageContaining(b)
                 .satisfies(e -> assertThat(((ClusterClientException) e).code()).isEqualTo(ErrorCode.UNAVAILABLE));
     }
 
@@ -96,7 +98,9 @@ class LeaderRoutingTest {
         FakeCoordinator winner = coordinator().electingFor(3);
 
         assertThat(servedBy(client(deadAddress(), winner.address()))).isEqualTo("served-by-" + winner.address());
-        assertThat(winner.calls()).as("three refusals while electing, then the answer").isEqualTo(4);
+        assertThat(winner.calls())
+                .as("three refusals while electing, then the answer")
+                .isEqualTo(4);
     }
 
     @Test
@@ -116,7 +120,8 @@ class LeaderRoutingTest {
         FakeCoordinator other = coordinator();
 
         assertThatThrownBy(() -> client(leader.address(), other.address()).get("p1"))
-                .isExactlyInstanceOf(UnavailableException.class).hasMessage("node b is down (UNAVAILABLE)");
+                .isExactlyInstanceOf(UnavailableException.class)
+                .hasMessage("node b is down (UNAVAILABLE)");
         assertThat(other.calls()).isZero();
     }
 
@@ -124,9 +129,11 @@ class LeaderRoutingTest {
     void aRefusalCarriesTheCodeAndTheServersLine() throws Exception {
         FakeCoordinator leader = coordinator();
 
-        assertThatThrownBy(() -> client(leader.address()).get("p9")).isInstanceOf(NotFoundException.class)
+        assertThatThrownBy(() -> client(leader.address()).get("p9"))
+                .isInstanceOf(NotFoundException.class)
                 .hasMessage("no process p9 (NOT_FOUND)")
-                .satisfies(e -> assertThat(((ClusterClientException) e).description()).isEqualTo("no process p9"));
+                .satisfies(e ->
+                        assertThat(((ClusterClientException) e).description()).isEqualTo("no process p9"));
     }
 
     @Test
@@ -145,8 +152,10 @@ class LeaderRoutingTest {
         FakeCoordinator leader = coordinator();
 
         assertThatThrownBy(() -> client(leader.address()).logs("p1", c -> {
-            throw new IllegalStateException("enough");
-        })).isInstanceOf(IllegalStateException.class).hasMessage("enough");
+                    throw new IllegalStateException("enough");
+                }))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("enough");
     }
 
     @Test

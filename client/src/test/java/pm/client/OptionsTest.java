@@ -37,7 +37,8 @@ class OptionsTest {
     void aBlankNodeIsRefusedRatherThanReadAsAnyNode() {
         assertThatThrownBy(() -> ListFilter.onNode("")).isInstanceOf(IllegalArgumentException.class);
         try (ClusterClient client = ClusterClient.connect("127.0.0.1:1")) {
-            assertThatThrownBy(() -> client.migrate("p1", " ")).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> client.migrate("p1", " "))
+                    .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("placement");
             assertThatThrownBy(() -> client.resume("p1", "")).isInstanceOf(IllegalArgumentException.class);
         }

@@ -26,7 +26,8 @@ class ReadmeExampleTest {
     private static final Path README = Paths.get("..", "README.md");
     private static final Path SELF = Paths.get("src", "test", "java", "pm", "client", "ReadmeExampleTest.java");
     /** The line before the README's checked block. */
-    private static final String README_MARKER = "<!-- compile-checked: client/src/test/java/pm/client/ReadmeExampleTest.java -->";
+    private static final String README_MARKER =
+            "<!-- compile-checked: client/src/test/java/pm/client/ReadmeExampleTest.java -->";
 
     @Test
     void theReadmeExampleRunsAgainstARealCluster(TestCluster testCluster) {
@@ -36,20 +37,28 @@ class ReadmeExampleTest {
         // readme:start
         try (ClusterClient cluster = new ClusterClient(settings)) {
             ClusterProcess p = cluster.spawn(SpawnOptions.builder(module)
-                    .withProcessId("demo").withArgs("1000000", "2000").withLabel("team", "a").build());
-            List<ClusterProcess> team = cluster.list(ListFilter.label("team", "a").withNode(p.getNode()));
-            MigrationReport moved = cluster.migrate("demo");               // placement picks the node
-            System.out.println(team.size() + " of team a on " + p.getNode() + "; demo moved to " + moved.getTargetNode());
-            cluster.checkpoint("demo");                                    // full
-            cluster.checkpoint("demo", CheckpointOptions.incremental());   // the pages changed since
+                    .withProcessId("demo")
+                    .withArgs("1000000", "2000")
+                    .withLabel("team", "a")
+                    .build());
+            List<ClusterProcess> team =
+                    cluster.list(ListFilter.label("team", "a").withNode(p.getNode()));
+            MigrationReport moved = cluster.migrate("demo"); // placement picks the node
+            System.out.println(
+                    team.size() + " of team a on " + p.getNode() + "; demo moved to " + moved.getTargetNode());
+            cluster.checkpoint("demo"); // full
+            cluster.checkpoint("demo", CheckpointOptions.incremental()); // the pages changed since
             cluster.suspend("demo");
-            cluster.resume("demo", p.getNode());                           // or resume("demo"): placement picks
-            cluster.logs("demo", LogOptions.written(), chunk -> System.out.print(chunk.getData().toStringUtf8()));
+            cluster.resume("demo", p.getNode()); // or resume("demo"): placement picks
+            cluster.logs(
+                    "demo",
+                    LogOptions.written(),
+                    chunk -> System.out.print(chunk.getData().toStringUtf8()));
             cluster.kill("demo");
             try {
                 cluster.get("demo");
-            } catch (NotFoundException e) {                                // e.code() == ErrorCode.NOT_FOUND
-                System.out.println(e.description());                       // "no process demo"
+            } catch (NotFoundException e) { // e.code() == ErrorCode.NOT_FOUND
+                System.out.println(e.description()); // "no process demo"
             }
         }
         // readme:end

@@ -8,12 +8,12 @@ package pm.coordinator;
 public class ClusterException extends RuntimeException {
     /** Why a request failed; each maps to one gRPC status code. */
     public enum Reason {
-        BAD_REQUEST,   // INVALID_ARGUMENT
-        NOT_FOUND,     // NOT_FOUND
-        WRONG_STATE,   // FAILED_PRECONDITION
-        NO_CAPACITY,   // RESOURCE_EXHAUSTED
-        UNAVAILABLE,   // UNAVAILABLE
-        CONFLICT       // ABORTED: lost a race with another change
+        BAD_REQUEST, // INVALID_ARGUMENT
+        NOT_FOUND, // NOT_FOUND
+        WRONG_STATE, // FAILED_PRECONDITION
+        NO_CAPACITY, // RESOURCE_EXHAUSTED
+        UNAVAILABLE, // UNAVAILABLE
+        CONFLICT // ABORTED: lost a race with another change
     }
 
     private final Reason reason;

@@ -63,10 +63,11 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     private final ProcessQueries queries;
     private final MigrationOrchestrator migrations;
     /** Mutating calls by method and request id, in memory: a resend (or one arriving meanwhile) gets the first one's outcome. */
-    private final RecentCalls<Message> recentCalls = new RecentCalls<>(4096,
-            e -> RequestLedger.isFinal(ClusterStatus.toStatus(e).getStatus()));
+    private final RecentCalls<Message> recentCalls = new RecentCalls<>(
+            4096, e -> RequestLedger.isFinal(ClusterStatus.toStatus(e).getStatus()));
     /** The same outcomes in ZooKeeper: a resend that reaches a new leader is answered too. */
     private final RequestLedger ledger;
+
     private final Drainer drainer;
     private final LogFollower logs;
     private final ImageTransfer images;
@@ -79,9 +80,21 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     private final FileCopy files;
     private final pm.coordinator.console.ConsoleLogins console;
 
-    ClusterService(ProcessLifecycle lifecycle, ProcessQueries queries, MigrationOrchestrator migrations, Drainer drainer,
-            LogFollower logs, ImageTransfer images, EventHub events, Membership membership, OwnershipCache records,
-            Supplier<LeaderInfo> leader, Rebalancer rebalancer, BlobRelay blobs, FileCopy files, RequestLedger ledger,
+    ClusterService(
+            ProcessLifecycle lifecycle,
+            ProcessQueries queries,
+            MigrationOrchestrator migrations,
+            Drainer drainer,
+            LogFollower logs,
+            ImageTransfer images,
+            EventHub events,
+            Membership membership,
+            OwnershipCache records,
+            Supplier<LeaderInfo> leader,
+            Rebalancer rebalancer,
+            BlobRelay blobs,
+            FileCopy files,
+            RequestLedger ledger,
             pm.coordinator.console.ConsoleLogins console) {
         this.console = console;
         this.ledger = ledger;
@@ -118,9 +131,14 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     }
 
     @SuppressWarnings("unchecked")
-    private <T extends Message> void once(String method, String requestId, Parser<T> parser, StreamObserver<T> out, Callable<T> call) {
-        unary(out, () -> requestId.isEmpty() ? call.call()
-                : (T) recentCalls.once(method + "/" + requestId, () -> firstOutcome(method, requestId, parser, call)));
+    private <T extends Message> void once(
+            String method, String requestId, Parser<T> parser, StreamObserver<T> out, Callable<T> call) {
+        unary(
+                out,
+                () -> requestId.isEmpty()
+                        ? call.call()
+                        : (T) recentCalls.once(
+                                method + "/" + requestId, () -> firstOutcome(method, requestId, parser, call)));
     }
 
     /** The outcome recorded for this request (by this leader or one before it), or the call's own, recorded if final. */
@@ -137,7 +155,8 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
             try {
                 ledger.recordFailure(method, requestId, failed.getStatus());
             } catch (RuntimeException unrecorded) {
-                LOG.warn("request " + requestId + " (" + method + "): outcome not recorded: " + unrecorded.getMessage());
+                LOG.warn(
+                        "request " + requestId + " (" + method + "): outcome not recorded: " + unrecorded.getMessage());
             }
             throw failed;
         }
@@ -184,7 +203,13 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void checkpoint(CheckpointRequest request, StreamObserver<CheckpointInfo> out) {
-        once("checkpoint", CheckpointInfo.parser(), out, () -> lifecycle.checkpoint(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+        once(
+                "checkpoint",
+                CheckpointInfo.parser(),
+                out,
+                () -> lifecycle.checkpoint(request.toBuilder()
+                        .setProcessId(id(request.getProcessId()))
+                        .build()));
     }
 
     @Override
@@ -194,14 +219,28 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void resume(ClusterResumeRequest request, StreamObserver<ClusterProcess> out) {
-        once("resume", ClusterProcess.parser(), out, () -> lifecycle.resume(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+        once(
+                "resume",
+                ClusterProcess.parser(),
+                out,
+                () -> lifecycle.resume(request.toBuilder()
+                        .setProcessId(id(request.getProcessId()))
+                        .build()));
     }
 
     @Override
     public void migrate(ClusterMigrateRequest request, StreamObserver<MigrationReport> out) {
         String requestId = request.getRequestId().isEmpty() ? RequestIds.current() : request.getRequestId();
-        once("migrate", requestId, MigrationReport.parser(), out, () -> migrations.migrate(id(request.getProcessId()),
-                request.getTargetNode(), request.getDowntimeBudgetMicros(), requestId));
+        once(
+                "migrate",
+                requestId,
+                MigrationReport.parser(),
+                out,
+                () -> migrations.migrate(
+                        id(request.getProcessId()),
+                        request.getTargetNode(),
+                        request.getDowntimeBudgetMicros(),
+                        requestId));
     }
 
     @Override
@@ -212,7 +251,8 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     @Override
     public void logs(LogsRequest request, StreamObserver<LogChunk> out) {
         try {
-            logs.follow(request.toBuilder().setProcessId(id(request.getProcessId())).build(), out);
+            logs.follow(
+                    request.toBuilder().setProcessId(id(request.getProcessId())).build(), out);
         } catch (Exception e) {
             out.onError(ClusterStatus.toStatus(e));
         }
@@ -220,8 +260,11 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void events(EventsRequest request, StreamObserver<ClusterEvent> out) {
-        events.subscribe(request.getProcessId(),
-                request.hasSinceIndex() ? java.util.OptionalLong.of(request.getSinceIndex()) : java.util.OptionalLong.empty(),
+        events.subscribe(
+                request.getProcessId(),
+                request.hasSinceIndex()
+                        ? java.util.OptionalLong.of(request.getSinceIndex())
+                        : java.util.OptionalLong.empty(),
                 (ServerCallStreamObserver<ClusterEvent>) out);
     }
 
@@ -230,8 +273,11 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
         unary(out, () -> {
             // Counts from the watch-fed view: a Nodes call costs the number of nodes, not of processes.
             NodesResponse.Builder b = NodesResponse.newBuilder();
-            membership.live().stream().sorted(java.util.Comparator.comparing(NodeRecord::getName)).forEach(n -> b.addNodes(
-                    NodeStatus.newBuilder().setRecord(n).setDraining(membership.isDraining(n.getName()))
+            membership.live().stream()
+                    .sorted(java.util.Comparator.comparing(NodeRecord::getName))
+                    .forEach(n -> b.addNodes(NodeStatus.newBuilder()
+                            .setRecord(n)
+                            .setDraining(membership.isDraining(n.getName()))
                             .setOwnedProcesses(records.ownedBy(n.getName()))));
             return b.build();
         });
@@ -269,7 +315,8 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     @Override
     public void readFile(pm.v1.FileRef request, StreamObserver<pm.v1.FileChunk> out) {
         try {
-            files.read(request.toBuilder().setProcessId(id(request.getProcessId())).build(),
+            files.read(
+                    request.toBuilder().setProcessId(id(request.getProcessId())).build(),
                     (io.grpc.stub.ServerCallStreamObserver<pm.v1.FileChunk>) out);
         } catch (Exception e) {
             out.onError(ClusterStatus.toStatus(e));
@@ -280,7 +327,13 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     @Override
     public void writeFile(pm.v1.WriteFileRequest request, StreamObserver<pm.v1.FileStat> out) {
-        once("writeFile", pm.v1.FileStat.parser(), out, () -> files.write(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+        once(
+                "writeFile",
+                pm.v1.FileStat.parser(),
+                out,
+                () -> files.write(request.toBuilder()
+                        .setProcessId(id(request.getProcessId()))
+                        .build()));
     }
 
     @Override

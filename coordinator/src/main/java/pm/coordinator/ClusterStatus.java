@@ -31,16 +31,27 @@ public final class ClusterStatus {
             return status.withDescription(c.getMessage()).withCause(c).asRuntimeException();
         }
         if (e instanceof KeeperException.BadVersionException || e instanceof KeeperException.NodeExistsException) {
-            return Status.ABORTED.withDescription("lost a race with another change: " + e.getMessage()).withCause(e)
+            return Status.ABORTED
+                    .withDescription("lost a race with another change: " + e.getMessage())
+                    .withCause(e)
                     .asRuntimeException();
         }
         if (e instanceof KeeperException || e instanceof InterruptedException) {
-            return Status.UNAVAILABLE.withDescription("ZooKeeper: " + e.getMessage()).withCause(e).asRuntimeException();
+            return Status.UNAVAILABLE
+                    .withDescription("ZooKeeper: " + e.getMessage())
+                    .withCause(e)
+                    .asRuntimeException();
         }
         if (e instanceof IllegalArgumentException) {
-            return Status.INVALID_ARGUMENT.withDescription(e.getMessage()).withCause(e).asRuntimeException();
+            return Status.INVALID_ARGUMENT
+                    .withDescription(e.getMessage())
+                    .withCause(e)
+                    .asRuntimeException();
         }
-        return Status.INTERNAL.withDescription(String.valueOf(e.getMessage())).withCause(e).asRuntimeException();
+        return Status.INTERNAL
+                .withDescription(String.valueOf(e.getMessage()))
+                .withCause(e)
+                .asRuntimeException();
     }
 
     private static Throwable unwrap(Throwable e) {

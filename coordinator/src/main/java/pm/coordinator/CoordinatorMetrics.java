@@ -1,9 +1,5 @@
 package pm.coordinator;
 
-import pm.common.metrics.JvmProcessMetrics;
-import pm.common.metrics.ScrapeEndpoint;
-import pm.common.metrics.ZooKeeperConnectionMetrics;
-import pm.coordinator.process.CheckpointAges;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -16,6 +12,10 @@ import java.util.Collection;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
+import pm.common.metrics.JvmProcessMetrics;
+import pm.common.metrics.ScrapeEndpoint;
+import pm.common.metrics.ZooKeeperConnectionMetrics;
+import pm.coordinator.process.CheckpointAges;
 import pm.v1.OwnershipRecord;
 
 /**
@@ -37,7 +37,8 @@ public final class CoordinatorMetrics implements AutoCloseable {
         registry.config().commonTags("coordinator", name);
         migrationTime = Timer.builder("pm.cluster.migration.duration").register(registry);
         Gauge.builder("pm.rebalance.imbalance", () -> Double.longBitsToDouble(imbalanceBits.get()))
-                .description("max over nodes of |load - target| / target, as last sampled").register(registry);
+                .description("max over nodes of |load - target| / target, as last sampled")
+                .register(registry);
         jvm.bindTo(registry);
     }
 
@@ -61,12 +62,18 @@ public final class CoordinatorMetrics implements AutoCloseable {
 
     /** {@code outcome}: ok or failed. */
     public void spawned(String outcome) {
-        Counter.builder("pm.cluster.spawns").tag("outcome", outcome).register(registry).increment();
+        Counter.builder("pm.cluster.spawns")
+                .tag("outcome", outcome)
+                .register(registry)
+                .increment();
     }
 
     /** {@code outcome}: committed, aborted or failed. */
     public void migrated(String outcome, Duration took) {
-        Counter.builder("pm.cluster.migrations").tag("outcome", outcome).register(registry).increment();
+        Counter.builder("pm.cluster.migrations")
+                .tag("outcome", outcome)
+                .register(registry)
+                .increment();
         if (outcome.equals("committed")) {
             migrationTime.record(took);
         }
@@ -74,23 +81,38 @@ public final class CoordinatorMetrics implements AutoCloseable {
 
     /** {@code outcome}: ok or failed; {@code bytes}: image bytes the owner sent to the replica. */
     public void replicated(String outcome, long bytes) {
-        Counter.builder("pm.cluster.replications").tag("outcome", outcome).register(registry).increment();
-        Counter.builder("pm.cluster.replicated.bytes").baseUnit("bytes").register(registry).increment(bytes);
+        Counter.builder("pm.cluster.replications")
+                .tag("outcome", outcome)
+                .register(registry)
+                .increment();
+        Counter.builder("pm.cluster.replicated.bytes")
+                .baseUnit("bytes")
+                .register(registry)
+                .increment(bytes);
     }
 
     /** {@code how}: checkpoint (from a durable checkpoint), restart (from its spec) or failed. */
     public void recovered(String how) {
-        Counter.builder("pm.cluster.recoveries").tag("from", how).register(registry).increment();
+        Counter.builder("pm.cluster.recoveries")
+                .tag("from", how)
+                .register(registry)
+                .increment();
     }
 
     /** A rebalancing round ran; {@code outcome}: balanced, moved or stuck (over the threshold, nothing could move). */
     public void rebalanceRound(String outcome) {
-        Counter.builder("pm.rebalance.rounds").tag("outcome", outcome).register(registry).increment();
+        Counter.builder("pm.rebalance.rounds")
+                .tag("outcome", outcome)
+                .register(registry)
+                .increment();
     }
 
     /** A planned move ended; {@code outcome}: done or failed. */
     public void rebalanceMove(String outcome) {
-        Counter.builder("pm.rebalance.moves").tag("outcome", outcome).register(registry).increment();
+        Counter.builder("pm.rebalance.moves")
+                .tag("outcome", outcome)
+                .register(registry)
+                .increment();
     }
 
     public void imbalance(double value) {

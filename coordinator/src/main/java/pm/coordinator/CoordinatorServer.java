@@ -2,6 +2,7 @@ package pm.coordinator;
 
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
@@ -11,11 +12,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.retry.ExponentialBackoffRetry;
-import io.grpc.ServerServiceDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.coordinator.agent.AgentClients;
 import pm.coordinator.console.ConsoleLogins;
 import pm.coordinator.console.ConsoleSessions;
@@ -29,11 +29,10 @@ import pm.coordinator.migration.MigrationOrchestrator;
 import pm.coordinator.migration.MigrationRecovery;
 import pm.coordinator.placement.Placer;
 import pm.coordinator.placement.Reservations;
+import pm.coordinator.process.BlobRelay;
 import pm.coordinator.process.CheckpointScheduler;
 import pm.coordinator.process.DurableCheckpoints;
-import pm.coordinator.process.BlobRelay;
 import pm.coordinator.process.EndedProcessSweeper;
-import pm.coordinator.zk.RequestLedger;
 import pm.coordinator.process.FileCopy;
 import pm.coordinator.process.ImageTransfer;
 import pm.coordinator.process.LogFollower;
@@ -41,17 +40,18 @@ import pm.coordinator.process.ModuleCache;
 import pm.coordinator.process.Owners;
 import pm.coordinator.process.ProcessLifecycle;
 import pm.coordinator.process.ProcessQueries;
-import pm.coordinator.recovery.NodeRecovery;
-import pm.coordinator.recovery.UnhostedProcesses;
 import pm.coordinator.rebalance.LoadSampler;
 import pm.coordinator.rebalance.Rebalancer;
 import pm.coordinator.rebalance.RecentMoves;
+import pm.coordinator.recovery.NodeRecovery;
+import pm.coordinator.recovery.UnhostedProcesses;
 import pm.coordinator.zk.Leadership;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.MembershipListener;
 import pm.coordinator.zk.OwnershipCache;
 import pm.coordinator.zk.OwnershipStore;
 import pm.coordinator.zk.RecordCodec;
+import pm.coordinator.zk.RequestLedger;
 import pm.v1.ClusterEvent;
 import pm.v1.LeaderInfo;
 import pm.v1.NodeRecord;
@@ -72,9 +72,14 @@ public final class CoordinatorServer implements AutoCloseable {
     private static final Duration UNHOSTED_SCAN_EVERY = Duration.ofSeconds(5);
     /** How long a call's outcome is kept for its resends: far longer than the SDK retries one call. */
     private static final Duration KEEP_REQUESTS = Duration.ofMinutes(15);
+
     private static final Duration REQUEST_SWEEP_EVERY = Duration.ofSeconds(30);
 
-    private enum State { LATENT, STARTED, CLOSED }
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
 
     private final CoordinatorConfig config;
     private final MigrationObserver observer;
@@ -99,11 +104,13 @@ public final class CoordinatorServer implements AutoCloseable {
     private RequestLedger requests;
     /** When this leader last dropped expired request outcomes (on the policy thread). */
     private long requestsSweptMillis;
+
     private volatile NodeRecovery nodeRecovery; // read by the membership listener on Curator's thread
     private Rebalancer rebalancer;
     private int metricsPort;
     /** The configured transport, carrying trace context over every call this coordinator serves or makes. */
     private final pm.common.net.GrpcTransport transport;
+
     private final io.opentelemetry.api.trace.Tracer tracer;
     /** The web console, or null when the configuration asks for none. */
     private final WebConsole console;
@@ -116,7 +123,8 @@ public final class CoordinatorServer implements AutoCloseable {
     public CoordinatorServer(CoordinatorConfig config, MigrationObserver observer) {
         this.config = config;
         this.observer = observer;
-        this.zk = config.zookeeperAccess().newClient(config.zookeeper(), 10_000, 5_000, new ExponentialBackoffRetry(100, 5));
+        this.zk = config.zookeeperAccess()
+                .newClient(config.zookeeper(), 10_000, 5_000, new ExponentialBackoffRetry(100, 5));
         RecordCodec codec = new RecordCodec(config.zookeeperAccess().recordSeal());
         this.records = new OwnershipCache(zk, config.layout(), codec);
         this.store = new OwnershipStore(zk, config.layout(), records, codec);
@@ -126,11 +134,17 @@ public final class CoordinatorServer implements AutoCloseable {
         this.tracer = config.telemetry().getTracer("pm.coordinator");
         this.agents = new AgentClients(transport, config.agentDeadline());
         this.metrics = new CoordinatorMetrics(config.name());
-        this.console = config.consolePort() < 0 ? null : new WebConsole(
-                new java.net.InetSocketAddress(config.network().bind(), config.consolePort()),
-                port -> config.network().advertisedHost(port).toString(),
-                config.transport().isSecure() ? config.transport().files().serverSslContext() : null,
-                new ConsoleSessions(clock), ClusterAccess.POLICY, config.name());
+        this.console = config.consolePort() < 0
+                ? null
+                : new WebConsole(
+                        new java.net.InetSocketAddress(config.network().bind(), config.consolePort()),
+                        port -> config.network().advertisedHost(port).toString(),
+                        config.transport().isSecure()
+                                ? config.transport().files().serverSslContext()
+                                : null,
+                        new ConsoleSessions(clock),
+                        ClusterAccess.POLICY,
+                        config.name());
         metrics.watch(zk);
         this.leaderThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pm-coordinator-leader-" + config.name());
@@ -157,39 +171,76 @@ public final class CoordinatorServer implements AutoCloseable {
         membership.start();
         records.start();
         metrics.watch(() -> membership.live().size(), records::size);
-        metrics.watchCheckpoints(() -> records.all().stream().map(v -> v.value()).toList(), clock);
+        metrics.watchCheckpoints(
+                () -> records.all().stream().map(v -> v.value()).toList(), clock);
 
-        Placer placer = new Placer(membership, reservations, n -> agents.reachability().answering(n.getAddress()));
+        Placer placer =
+                new Placer(membership, reservations, n -> agents.reachability().answering(n.getAddress()));
         Owners owners = new Owners(membership);
         ModuleCache modules = new ModuleCache(256L << 20);
         MigrationFinisher finisher = new MigrationFinisher(store, membership, agents);
-        MigrationOrchestrator migrations = new MigrationOrchestrator(store, membership, placer, agents, finisher, events,
-                metrics, observer, this::isLeader, config.name(), clock, tracer);
+        MigrationOrchestrator migrations = new MigrationOrchestrator(
+                store,
+                membership,
+                placer,
+                agents,
+                finisher,
+                events,
+                metrics,
+                observer,
+                this::isLeader,
+                config.name(),
+                clock,
+                tracer);
         requests = new RequestLedger(zk, config.layout(), clock);
         recovery = new MigrationRecovery(store, migrations, finisher, events, requests);
         ImageTransfer images = new ImageTransfer(store, owners, placer, agents, modules, events, clock);
         DurableCheckpoints checkpoints = new DurableCheckpoints(store, membership, agents, events, metrics, clock);
         checkpointScheduler = new CheckpointScheduler(records, membership, checkpoints, leaderWorkers, 4, 2_000, clock);
         // Twice the grace, and never under 10 s: a spawn, an import or an agent's own restart settles well within it.
-        Duration unhostedAfter = Duration.ofMillis(Math.max(2 * config.recoveryGrace().toMillis(), 10_000));
-        nodeRecovery = new NodeRecovery(store, records, membership, placer, agents, modules, events, metrics, leaderWorkers, 4,
-                config.recoveryGrace(), new UnhostedProcesses(records, membership, agents, unhostedAfter, config.agentDeadline(), clock),
-                UNHOSTED_SCAN_EVERY, clock);
+        Duration unhostedAfter =
+                Duration.ofMillis(Math.max(2 * config.recoveryGrace().toMillis(), 10_000));
+        nodeRecovery = new NodeRecovery(
+                store,
+                records,
+                membership,
+                placer,
+                agents,
+                modules,
+                events,
+                metrics,
+                leaderWorkers,
+                4,
+                config.recoveryGrace(),
+                new UnhostedProcesses(records, membership, agents, unhostedAfter, config.agentDeadline(), clock),
+                UNHOSTED_SCAN_EVERY,
+                clock);
         rebalancer = rebalancer(migrations);
-        ProcessLifecycle lifecycle = new ProcessLifecycle(store, membership, placer, agents, images, modules, events, metrics,
-                checkpoints, clock, tracer);
+        ProcessLifecycle lifecycle = new ProcessLifecycle(
+                store, membership, placer, agents, images, modules, events, metrics, checkpoints, clock, tracer);
         endedSweeper = new EndedProcessSweeper(records, lifecycle, config.keepEnded(), clock);
         ClusterService service = new ClusterService(
                 lifecycle,
-                new ProcessQueries(store, records, owners, agents), migrations, new Drainer(membership, store, migrations, events),
-                new LogFollower(store, owners, agents), images, events, membership, records, this::leaderInfo, rebalancer,
-                new BlobRelay(membership, agents), new FileCopy(store, owners, agents), requests,
+                new ProcessQueries(store, records, owners, agents),
+                migrations,
+                new Drainer(membership, store, migrations, events),
+                new LogFollower(store, owners, agents),
+                images,
+                events,
+                membership,
+                records,
+                this::leaderInfo,
+                rebalancer,
+                new BlobRelay(membership, agents),
+                new FileCopy(store, owners, agents),
+                requests,
                 console == null ? ConsoleLogins.OFF : console);
         // One definition for both doors: the network's, behind certificates, and the console's, behind its sessions.
-        ServerServiceDefinition cluster = ServerInterceptors.intercept(service, new LeaderGate(this::isLeader, this::leaderAddress),
-                new RequestIds());
+        ServerServiceDefinition cluster = ServerInterceptors.intercept(
+                service, new LeaderGate(this::isLeader, this::leaderAddress), new RequestIds());
 
-        server = transport.server(config.network().grpcSocket(), ClusterAccess.POLICY)
+        server = transport
+                .server(config.network().grpcSocket(), ClusterAccess.POLICY)
                 .maxInboundMessageSize(64 << 20)
                 .addService(cluster)
                 .addService(health.getHealthService())
@@ -223,9 +274,18 @@ public final class CoordinatorServer implements AutoCloseable {
     /** Rebalancing rounds, on their own threads: every interval while this coordinator leads, and on request. */
     private Rebalancer rebalancer(MigrationOrchestrator migrations) {
         RecentMoves recent = new RecentMoves(clock);
-        LoadSampler sampler = new LoadSampler(membership, records, agents, recent, System::nanoTime, Duration.ofSeconds(1),
-                Duration.ofSeconds(10));
-        return new Rebalancer(config.rebalance(), sampler, migrations, store, recent, events, metrics, this::isLeader, clock,
+        LoadSampler sampler = new LoadSampler(
+                membership, records, agents, recent, System::nanoTime, Duration.ofSeconds(1), Duration.ofSeconds(10));
+        return new Rebalancer(
+                config.rebalance(),
+                sampler,
+                migrations,
+                store,
+                recent,
+                events,
+                metrics,
+                this::isLeader,
+                clock,
                 config.name());
     }
 
@@ -235,7 +295,12 @@ public final class CoordinatorServer implements AutoCloseable {
             return;
         }
         LOG.info("coordinator " + config.name() + " leads at " + address());
-        events.publish(ClusterEvent.Kind.KIND_LEADER_ELECTED, "", "", 0, "coordinator " + config.name() + " at " + address() + " leads");
+        events.publish(
+                ClusterEvent.Kind.KIND_LEADER_ELECTED,
+                "",
+                "",
+                0,
+                "coordinator " + config.name() + " at " + address() + " leads");
         settle();
         keepPolicies();
     }
@@ -280,7 +345,11 @@ public final class CoordinatorServer implements AutoCloseable {
     }
 
     private LeaderInfo leaderInfo() {
-        return LeaderInfo.newBuilder().setLeaderAddress(leaderAddress()).setThisAddress(address()).setIsLeader(isLeader()).build();
+        return LeaderInfo.newBuilder()
+                .setLeaderAddress(leaderAddress())
+                .setThisAddress(address())
+                .setIsLeader(isLeader())
+                .build();
     }
 
     public String name() {
@@ -359,7 +428,12 @@ public final class CoordinatorServer implements AutoCloseable {
             if (nodeRecovery != null) {
                 nodeRecovery.joined(node.getName());
             }
-            events.publish(ClusterEvent.Kind.KIND_NODE_JOINED, "", node.getName(), 0, "node " + node.getName() + " at " + node.getAddress());
+            events.publish(
+                    ClusterEvent.Kind.KIND_NODE_JOINED,
+                    "",
+                    node.getName(),
+                    0,
+                    "node " + node.getName() + " at " + node.getAddress());
         }
 
         @Override

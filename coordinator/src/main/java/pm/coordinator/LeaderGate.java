@@ -25,7 +25,8 @@ final class LeaderGate implements ServerInterceptor {
     }
 
     @Override
-    public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+    public <Q, A> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
         if (leading.getAsBoolean() || call.getMethodDescriptor().equals(ClusterGrpc.getLeaderMethod())) {
             return next.startCall(call, headers);
         }
@@ -34,9 +35,12 @@ final class LeaderGate implements ServerInterceptor {
         if (!leader.isEmpty()) {
             trailers.put(ClusterLayout.LEADER_TRAILER, leader);
         }
-        call.close(Status.UNAVAILABLE.withDescription(leader.isEmpty()
-                ? "not the leader; no leader is elected yet"
-                : "not the leader; the leader is at " + leader), trailers);
+        call.close(
+                Status.UNAVAILABLE.withDescription(
+                        leader.isEmpty()
+                                ? "not the leader; no leader is elected yet"
+                                : "not the leader; the leader is at " + leader),
+                trailers);
         return new ServerCall.Listener<>() {};
     }
 }

@@ -25,7 +25,8 @@ final class RequestIds implements ServerInterceptor {
     }
 
     @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         String id = headers.get(HEADER);
         if (id == null || id.isEmpty() || id.length() > MAX_LENGTH) {
             return next.startCall(call, headers);

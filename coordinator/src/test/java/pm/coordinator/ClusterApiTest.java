@@ -1,7 +1,5 @@
 package pm.coordinator;
 
-import pm.agent.Agents;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -17,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import pm.agent.Agents;
 import pm.coordinator.process.ModuleCache;
 import pm.v1.CheckpointRequest;
 import pm.v1.ClusterEvent;
@@ -58,8 +57,11 @@ class ClusterApiTest {
     }
 
     static ClusterSpawnRequest spawn(String id, String pin) {
-        return ClusterSpawnRequest.newBuilder().setProcessId(id).setSpec(endless())
-                .setPlacement(Placement.newBuilder().setNode(pin)).build();
+        return ClusterSpawnRequest.newBuilder()
+                .setProcessId(id)
+                .setSpec(endless())
+                .setPlacement(Placement.newBuilder().setNode(pin))
+                .build();
     }
 
     private static ProcessRef ref(String id) {
@@ -77,8 +79,11 @@ class ClusterApiTest {
         assertThat(record.getOwner()).isEqualTo(p.getNode());
         assertThat(record.getEpoch()).isEqualTo(1);
         assertThat(record.getMigrationId()).isEmpty();
-        assertThat(record.getSpec().getModule().isEmpty()).as("the record keeps the module by reference only").isTrue();
-        assertThat(record.getModuleSha256()).isEqualTo(ModuleCache.sha256(endless().getModule()));
+        assertThat(record.getSpec().getModule().isEmpty())
+                .as("the record keeps the module by reference only")
+                .isTrue();
+        assertThat(record.getModuleSha256())
+                .isEqualTo(ModuleCache.sha256(endless().getModule()));
         assertThat(cluster.agentsHolding("p1")).containsExactly(p.getNode());
         assertThat(api.get(ref("p1")).getInfo().getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
     }
@@ -88,25 +93,39 @@ class ClusterApiTest {
         for (int i = 0; i < 3; i++) {
             api.spawn(spawn("s" + i, ""));
         }
-        assertThat(api.list(ClusterListRequest.getDefaultInstance()).getProcessesList()).extracting(ClusterProcess::getNode)
-                .as("reservations keep back-to-back placements apart").containsExactlyInAnyOrder("a", "b", "c");
+        assertThat(api.list(ClusterListRequest.getDefaultInstance()).getProcessesList())
+                .extracting(ClusterProcess::getNode)
+                .as("reservations keep back-to-back placements apart")
+                .containsExactlyInAnyOrder("a", "b", "c");
         assertThat(api.nodes(NodesRequest.getDefaultInstance()).getNodesList())
                 .allSatisfy(n -> assertThat(n.getOwnedProcesses()).isEqualTo(1));
     }
 
     @Test
     void listMergesRecordsWithTheOwnersViewAndFiltersByLabelsAndNode() {
-        api.spawn(spawn("p1", "a").toBuilder().setSpec(endless().toBuilder().putLabels("app", "x")).build());
-        api.spawn(spawn("p2", "b").toBuilder().setSpec(endless().toBuilder().putLabels("app", "y")).build());
+        api.spawn(spawn("p1", "a").toBuilder()
+                .setSpec(endless().toBuilder().putLabels("app", "x"))
+                .build());
+        api.spawn(spawn("p2", "b").toBuilder()
+                .setSpec(endless().toBuilder().putLabels("app", "y"))
+                .build());
 
-        assertThat(api.list(ClusterListRequest.newBuilder().putLabels("app", "x").build()).getProcessesList())
-                .extracting(ClusterProcess::getProcessId).containsExactly("p1");
-        assertThat(api.list(ClusterListRequest.newBuilder().setNode("b").build()).getProcessesList())
-                .extracting(ClusterProcess::getProcessId).containsExactly("p2");
-        assertThat(api.list(ClusterListRequest.getDefaultInstance()).getProcessesList()).hasSize(2).allSatisfy(p -> {
-            assertThat(p.hasInfo()).isTrue();
-            assertThat(p.getInfo().getNode()).isEqualTo(p.getNode());
-        });
+        assertThat(api.list(ClusterListRequest.newBuilder()
+                                .putLabels("app", "x")
+                                .build())
+                        .getProcessesList())
+                .extracting(ClusterProcess::getProcessId)
+                .containsExactly("p1");
+        assertThat(api.list(ClusterListRequest.newBuilder().setNode("b").build())
+                        .getProcessesList())
+                .extracting(ClusterProcess::getProcessId)
+                .containsExactly("p2");
+        assertThat(api.list(ClusterListRequest.getDefaultInstance()).getProcessesList())
+                .hasSize(2)
+                .allSatisfy(p -> {
+                    assertThat(p.hasInfo()).isTrue();
+                    assertThat(p.getInfo().getNode()).isEqualTo(p.getNode());
+                });
     }
 
     @Test
@@ -120,7 +139,8 @@ class ClusterApiTest {
         assertThat(api.thaw(ref("p1")).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
         assertThat(cluster.record("p1").orElseThrow().getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
 
-        var checkpoint = api.checkpoint(CheckpointRequest.newBuilder().setProcessId("p1").build());
+        var checkpoint =
+                api.checkpoint(CheckpointRequest.newBuilder().setProcessId("p1").build());
         assertThat(checkpoint.getCheckpointId()).isNotEmpty();
         assertThat(cluster.record("p1").orElseThrow().getLastCheckpointId()).isEqualTo(checkpoint.getCheckpointId());
     }
@@ -133,7 +153,10 @@ class ClusterApiTest {
         assertThat(cluster.record("p1").orElseThrow().getLastCheckpointId()).isNotEmpty();
         assertThat(cluster.agentsHolding("p1")).isEmpty();
 
-        ClusterProcess resumed = api.resume(ClusterResumeRequest.newBuilder().setProcessId("p1").setNode("c").build());
+        ClusterProcess resumed = api.resume(ClusterResumeRequest.newBuilder()
+                .setProcessId("p1")
+                .setNode("c")
+                .build());
 
         assertThat(resumed.getNode()).isEqualTo("c");
         assertThat(resumed.getEpoch()).isEqualTo(2);
@@ -142,7 +165,8 @@ class ClusterApiTest {
         assertThat(record.getOwner()).isEqualTo("c");
         assertThat(record.getEpoch()).isEqualTo(2);
         assertThat(cluster.agentsHolding("p1")).containsExactly("c");
-        assertThatThrownBy(() -> cluster.agentStub("a").get(ref("p1"))).as("the old owner's image is gone")
+        assertThatThrownBy(() -> cluster.agentStub("a").get(ref("p1")))
+                .as("the old owner's image is gone")
                 .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.NOT_FOUND));
     }
 
@@ -155,7 +179,11 @@ class ClusterApiTest {
         first.close(); // the new leader never saw the module's bytes
 
         await().atMost(Duration.ofSeconds(60)).until(() -> cluster.leader() != first);
-        ClusterProcess resumed = cluster.cluster().resume(ClusterResumeRequest.newBuilder().setProcessId("p1").setNode("b").build());
+        ClusterProcess resumed = cluster.cluster()
+                .resume(ClusterResumeRequest.newBuilder()
+                        .setProcessId("p1")
+                        .setNode("b")
+                        .build());
 
         assertThat(resumed.getNode()).isEqualTo("b");
         assertThat(cluster.agentsHolding("p1")).containsExactly("b");
@@ -167,7 +195,8 @@ class ClusterApiTest {
         api.spawn(spawn("p1", "a"));
         api.suspend(ref("p1"));
 
-        ClusterProcess resumed = api.resume(ClusterResumeRequest.newBuilder().setProcessId("p1").build());
+        ClusterProcess resumed =
+                api.resume(ClusterResumeRequest.newBuilder().setProcessId("p1").build());
 
         assertThat(resumed.getNode()).isEqualTo("a");
         assertThat(resumed.getEpoch()).isEqualTo(1);
@@ -183,26 +212,32 @@ class ClusterApiTest {
         api.export(pm.v1.ExportRequest.newBuilder().setProcessId("p1").build()).forEachRemaining(image::add);
         assertThat(image).isNotEmpty();
 
-        java.util.concurrent.CompletableFuture<ClusterProcess> imported = new java.util.concurrent.CompletableFuture<>();
-        StreamObserver<pm.v1.ImageChunk> upload = cluster.asyncCluster(cluster.leader()).import_(new StreamObserver<>() {
-            @Override
-            public void onNext(ClusterProcess p) {
-                imported.complete(p);
-            }
+        java.util.concurrent.CompletableFuture<ClusterProcess> imported =
+                new java.util.concurrent.CompletableFuture<>();
+        StreamObserver<pm.v1.ImageChunk> upload = cluster.asyncCluster(cluster.leader())
+                .import_(new StreamObserver<>() {
+                    @Override
+                    public void onNext(ClusterProcess p) {
+                        imported.complete(p);
+                    }
 
-            @Override
-            public void onError(Throwable t) {
-                imported.completeExceptionally(t);
-            }
+                    @Override
+                    public void onError(Throwable t) {
+                        imported.completeExceptionally(t);
+                    }
 
-            @Override
-            public void onCompleted() {}
-        });
+                    @Override
+                    public void onCompleted() {}
+                });
         for (int i = 0; i < image.size(); i++) {
             pm.v1.ImageChunk chunk = image.get(i);
             if (i == 0) {
-                chunk = chunk.toBuilder().setHeader(pm.v1.ImportHeader.newBuilder().setProcessId("p2")
-                        .setModule(endless().getModule()).setSpec(endless().toBuilder().clearModule())).build();
+                chunk = chunk.toBuilder()
+                        .setHeader(pm.v1.ImportHeader.newBuilder()
+                                .setProcessId("p2")
+                                .setModule(endless().getModule())
+                                .setSpec(endless().toBuilder().clearModule()))
+                        .build();
             }
             upload.onNext(chunk);
         }
@@ -223,32 +258,37 @@ class ClusterApiTest {
 
         assertThat(cluster.record("p1")).isEmpty();
         assertThat(cluster.agentsHolding("p1")).isEmpty();
-        assertThatThrownBy(() -> api.get(ref("p1"))).isInstanceOf(StatusRuntimeException.class)
+        assertThatThrownBy(() -> api.get(ref("p1")))
+                .isInstanceOf(StatusRuntimeException.class)
                 .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.NOT_FOUND));
     }
 
     @Test
     void eventsStreamWhatHappensToAProcess() {
         List<ClusterEvent> seen = new CopyOnWriteArrayList<>();
-        cluster.asyncCluster(cluster.leader()).events(EventsRequest.newBuilder().setProcessId("p1").build(), new StreamObserver<>() {
-            @Override
-            public void onNext(ClusterEvent e) {
-                seen.add(e);
-            }
+        cluster.asyncCluster(cluster.leader())
+                .events(EventsRequest.newBuilder().setProcessId("p1").build(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(ClusterEvent e) {
+                        seen.add(e);
+                    }
 
-            @Override
-            public void onError(Throwable t) {}
+                    @Override
+                    public void onError(Throwable t) {}
 
-            @Override
-            public void onCompleted() {}
-        });
-        await().atMost(Duration.ofSeconds(10)).until(() -> cluster.leader().events().subscribers() == 1);
+                    @Override
+                    public void onCompleted() {}
+                });
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> cluster.leader().events().subscribers() == 1);
         api.spawn(spawn("p1", "a"));
         api.spawn(spawn("p2", "a"));
         api.freeze(ref("p1"));
 
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(seen).extracting(ClusterEvent::getKind)
-                .containsExactly(ClusterEvent.Kind.KIND_SPAWNED, ClusterEvent.Kind.KIND_FROZEN));
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(seen)
+                        .extracting(ClusterEvent::getKind)
+                        .containsExactly(ClusterEvent.Kind.KIND_SPAWNED, ClusterEvent.Kind.KIND_FROZEN));
         assertThat(seen).allSatisfy(e -> assertThat(e.getProcessId()).isEqualTo("p1"));
     }
 }

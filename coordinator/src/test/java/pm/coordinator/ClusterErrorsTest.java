@@ -57,14 +57,23 @@ class ClusterErrorsTest {
     }
 
     private static ClusterMigrateRequest migrate(String id, String target) {
-        return ClusterMigrateRequest.newBuilder().setProcessId(id).setTargetNode(target).build();
+        return ClusterMigrateRequest.newBuilder()
+                .setProcessId(id)
+                .setTargetNode(target)
+                .build();
     }
 
     @Test
     void anUnknownProcessIsNotFound() throws Exception {
-        refused(Status.Code.NOT_FOUND, "no process p7", () -> api.get(ProcessRef.newBuilder().setProcessId("p7").build()));
+        refused(
+                Status.Code.NOT_FOUND,
+                "no process p7",
+                () -> api.get(ProcessRef.newBuilder().setProcessId("p7").build()));
         refused(Status.Code.NOT_FOUND, "no process p7", () -> api.migrate(migrate("p7", "b")));
-        refused(Status.Code.NOT_FOUND, "no process p7", () -> api.kill(ProcessRef.newBuilder().setProcessId("p7").build()));
+        refused(
+                Status.Code.NOT_FOUND,
+                "no process p7",
+                () -> api.kill(ProcessRef.newBuilder().setProcessId("p7").build()));
     }
 
     @Test
@@ -75,7 +84,10 @@ class ClusterErrorsTest {
 
     @Test
     void migratingToTheCurrentOwnerIsAFailedPrecondition() throws Exception {
-        refused(Status.Code.FAILED_PRECONDITION, "process p1 already runs on node a", () -> api.migrate(migrate("p1", "a")));
+        refused(
+                Status.Code.FAILED_PRECONDITION,
+                "process p1 already runs on node a",
+                () -> api.migrate(migrate("p1", "a")));
     }
 
     @Test
@@ -83,31 +95,57 @@ class ClusterErrorsTest {
         api.drain(pm.v1.DrainRequest.newBuilder().setNode("c").build());
 
         refused(Status.Code.FAILED_PRECONDITION, "node c is draining", () -> api.migrate(migrate("p1", "c")));
-        refused(Status.Code.FAILED_PRECONDITION, "node c is draining", () -> api.spawn(ClusterApiTest.spawn("p2", "c")));
+        refused(
+                Status.Code.FAILED_PRECONDITION,
+                "node c is draining",
+                () -> api.spawn(ClusterApiTest.spawn("p2", "c")));
     }
 
     @Test
     void aModuleThatIsNotWebAssemblyIsAnInvalidArgument() throws Exception {
-        var notWasm = ClusterApiTest.endless().toBuilder().setModule(ByteString.copyFromUtf8("#!/bin/sh\necho hello\n")).build();
-        refused(Status.Code.INVALID_ARGUMENT, "not WebAssembly",
-                () -> api.spawn(ClusterSpawnRequest.newBuilder().setProcessId("p2").setSpec(notWasm).build()));
+        var notWasm = ClusterApiTest.endless().toBuilder()
+                .setModule(ByteString.copyFromUtf8("#!/bin/sh\necho hello\n"))
+                .build();
+        refused(
+                Status.Code.INVALID_ARGUMENT,
+                "not WebAssembly",
+                () -> api.spawn(ClusterSpawnRequest.newBuilder()
+                        .setProcessId("p2")
+                        .setSpec(notWasm)
+                        .build()));
         // wasm magic but a broken body: the agent refuses it, and the record written before the call goes again
-        var broken = notWasm.toBuilder().setModule(ByteString.copyFrom(new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0, 42, 42})).build();
-        refused(Status.Code.INVALID_ARGUMENT, "node",
-                () -> api.spawn(ClusterSpawnRequest.newBuilder().setProcessId("p3").setSpec(broken).build()));
+        var broken = notWasm.toBuilder()
+                .setModule(ByteString.copyFrom(new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0, 42, 42}))
+                .build();
+        refused(
+                Status.Code.INVALID_ARGUMENT,
+                "node",
+                () -> api.spawn(ClusterSpawnRequest.newBuilder()
+                        .setProcessId("p3")
+                        .setSpec(broken)
+                        .build()));
     }
 
     @Test
     void aProcessThatFitsNowhereIsResourceExhausted() throws Exception {
         var huge = ClusterApiTest.endless().toBuilder()
-                .setLimits(pm.v1.ProcessLimits.newBuilder().setMemoryPages(65536)).build(); // 4 GiB: more than any node offers
-        refused(Status.Code.RESOURCE_EXHAUSTED, "no node has room",
-                () -> api.spawn(ClusterSpawnRequest.newBuilder().setProcessId("p2").setSpec(huge)
-                        .setPlacement(Placement.getDefaultInstance()).build()));
+                .setLimits(pm.v1.ProcessLimits.newBuilder().setMemoryPages(65536))
+                .build(); // 4 GiB: more than any node offers
+        refused(
+                Status.Code.RESOURCE_EXHAUSTED,
+                "no node has room",
+                () -> api.spawn(ClusterSpawnRequest.newBuilder()
+                        .setProcessId("p2")
+                        .setSpec(huge)
+                        .setPlacement(Placement.getDefaultInstance())
+                        .build()));
     }
 
     @Test
     void aSecondSpawnOfTheSameIdIsAFailedPrecondition() throws Exception {
-        refused(Status.Code.FAILED_PRECONDITION, "process p1 already exists", () -> api.spawn(ClusterApiTest.spawn("p1", "b")));
+        refused(
+                Status.Code.FAILED_PRECONDITION,
+                "process p1 already exists",
+                () -> api.spawn(ClusterApiTest.spawn("p1", "b")));
     }
 }

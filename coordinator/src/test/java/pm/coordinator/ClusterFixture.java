@@ -26,7 +26,6 @@ import pm.common.cluster.ClusterLayout;
 import pm.coordinator.migration.MigrationObserver;
 import pm.v1.ClusterGrpc;
 import pm.v1.NodeAgentGrpc;
-import pm.v1.NodeRecord;
 import pm.v1.OwnershipRecord;
 import pm.v1.ProcessRef;
 
@@ -85,9 +84,15 @@ public final class ClusterFixture implements AutoCloseable {
 
     /** Starts an agent that offers {@code capacityProcesses} process slots (and {@link #NODE_CAPACITY_BYTES}). */
     public NodeAgentServer startAgent(String name, Map<String, String> labels, int capacityProcesses) throws Exception {
-        NodeAgentServer agent = new NodeAgentServer(AgentConfig.defaults(name, dir.resolve(name)).withPort(0).withCluster(
-                new AgentConfig.ClusterSettings(zookeeper.getConnectString(), layout().root(), NODE_CAPACITY_BYTES,
-                        capacityProcesses, labels)).withTelemetry(telemetry))
+        NodeAgentServer agent = new NodeAgentServer(AgentConfig.defaults(name, dir.resolve(name))
+                        .withPort(0)
+                        .withCluster(new AgentConfig.ClusterSettings(
+                                zookeeper.getConnectString(),
+                                layout().root(),
+                                NODE_CAPACITY_BYTES,
+                                capacityProcesses,
+                                labels))
+                        .withTelemetry(telemetry))
                 .start();
         agents.put(name, agent);
         return agent;
@@ -108,18 +113,27 @@ public final class ClusterFixture implements AutoCloseable {
     }
 
     /** A coordinator whose configuration {@code configure} adjusts (rebalancing settings, say). */
-    public CoordinatorServer coordinator(String name, MigrationObserver observer,
-            java.util.function.UnaryOperator<CoordinatorConfig> configure) throws Exception {
-        CoordinatorServer c = new CoordinatorServer(configure.apply(CoordinatorConfig.defaults(name, zookeeper.getConnectString())
-                .withTelemetry(telemetry)), observer).start();
+    public CoordinatorServer coordinator(
+            String name, MigrationObserver observer, java.util.function.UnaryOperator<CoordinatorConfig> configure)
+            throws Exception {
+        CoordinatorServer c = new CoordinatorServer(
+                        configure.apply(CoordinatorConfig.defaults(name, zookeeper.getConnectString())
+                                .withTelemetry(telemetry)),
+                        observer)
+                .start();
         coordinators.add(c);
         return c;
     }
 
     /** The coordinator that leads, once one does. */
     public CoordinatorServer leader() {
-        return await().atMost(Duration.ofSeconds(30)).until(
-                () -> coordinators.stream().filter(CoordinatorServer::isLeader).findFirst(), Optional::isPresent).get();
+        return await().atMost(Duration.ofSeconds(30))
+                .until(
+                        () -> coordinators.stream()
+                                .filter(CoordinatorServer::isLeader)
+                                .findFirst(),
+                        Optional::isPresent)
+                .get();
     }
 
     /** The Cluster API of the leader, with a generous deadline. */
@@ -149,7 +163,8 @@ public final class ClusterFixture implements AutoCloseable {
     }
 
     public NodeAgentGrpc.NodeAgentBlockingStub agentStub(String name) {
-        return NodeAgentGrpc.newBlockingStub(channel(agents.get(name).address())).withDeadlineAfter(60, TimeUnit.SECONDS);
+        return NodeAgentGrpc.newBlockingStub(channel(agents.get(name).address()))
+                .withDeadlineAfter(60, TimeUnit.SECONDS);
     }
 
     public NodeAgentGrpc.NodeAgentStub asyncAgentStub(String name) {
@@ -161,11 +176,15 @@ public final class ClusterFixture implements AutoCloseable {
         List<String> out = new ArrayList<>();
         for (String name : agents.keySet()) {
             try {
-                var info = agentStub(name).get(ProcessRef.newBuilder().setProcessId(processId).build());
+                var info = agentStub(name)
+                        .get(ProcessRef.newBuilder().setProcessId(processId).build());
                 switch (info.getState()) {
-                    case PROCESS_STATE_RUNNING, PROCESS_STATE_FROZEN, PROCESS_STATE_MIGRATING, PROCESS_STATE_PREPARED,
+                    case PROCESS_STATE_RUNNING,
+                            PROCESS_STATE_FROZEN,
+                            PROCESS_STATE_MIGRATING,
+                            PROCESS_STATE_PREPARED,
                             PROCESS_STATE_EXITED -> out.add(name);
-                    default -> { }
+                    default -> {}
                 }
             } catch (io.grpc.StatusRuntimeException e) {
                 // not there
@@ -188,7 +207,9 @@ public final class ClusterFixture implements AutoCloseable {
     }
 
     public List<String> journals() throws Exception {
-        return zk.checkExists().forPath(layout().migrations()) == null ? List.of() : zk.getChildren().forPath(layout().migrations());
+        return zk.checkExists().forPath(layout().migrations()) == null
+                ? List.of()
+                : zk.getChildren().forPath(layout().migrations());
     }
 
     /** Every znode under processes/, migrations/ and draining/ with its version and data: equal snapshots, nothing changed. */
@@ -201,15 +222,21 @@ public final class ClusterFixture implements AutoCloseable {
             for (String child : zk.getChildren().forPath(parent)) {
                 var stat = new org.apache.zookeeper.data.Stat();
                 byte[] data = zk.getData().storingStatIn(stat).forPath(parent + "/" + child);
-                out.put(parent + "/" + child, stat.getVersion() + ":" + HexFormat.of().formatHex(data));
+                out.put(
+                        parent + "/" + child,
+                        stat.getVersion() + ":" + HexFormat.of().formatHex(data));
             }
         }
         return out;
     }
 
     private ManagedChannel channel(String address) {
-        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext()
-                .maxInboundMessageSize(64 << 20).build());
+        return channels.computeIfAbsent(
+                address,
+                a -> NettyChannelBuilder.forTarget(a)
+                        .usePlaintext()
+                        .maxInboundMessageSize(64 << 20)
+                        .build());
     }
 
     @Override

@@ -49,8 +49,14 @@ class ClusterMigrationTest {
 
     /** Follows the process's stdout through the Cluster API from the start until the stream ends. */
     static Future<String> followLog(ExecutorService pool, ClusterGrpc.ClusterBlockingStub api, String id) {
-        return pool.submit(() -> follow(api.withDeadlineAfter(10, TimeUnit.MINUTES)
-                .logs(LogsRequest.newBuilder().setProcessId(id).setFollow(true).build()), 0, null));
+        return pool.submit(() -> follow(
+                api.withDeadlineAfter(10, TimeUnit.MINUTES)
+                        .logs(LogsRequest.newBuilder()
+                                .setProcessId(id)
+                                .setFollow(true)
+                                .build()),
+                0,
+                null));
     }
 
     /** The stdout in {@code chunks} from {@code offset} on, checking there is no gap or repeat; the end offset goes to {@code end}. */
@@ -77,7 +83,8 @@ class ClusterMigrationTest {
     static void awaitProgress(ClusterGrpc.ClusterBlockingStub api, String id, long instructions) {
         ProcessRef ref = ProcessRef.newBuilder().setProcessId(id).build();
         long target = api.get(ref).getInfo().getInstructionsRetired() + instructions;
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10))
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(10))
                 .until(() -> api.get(ref).getInfo().getInstructionsRetired() >= target);
     }
 
@@ -85,15 +92,21 @@ class ClusterMigrationTest {
     void aRunningCounterMovesAcrossThreeNodesWithItsOutputWholeAndItsEpochRising() throws Exception {
         ProcessSpec spec = Guests.counter(1500, 20_000, 1 << 20);
         Future<String> reference = followers.submit(() -> Guests.reference(spec));
-        api.spawn(ClusterSpawnRequest.newBuilder().setProcessId("p1").setSpec(spec)
-                .setPlacement(Placement.newBuilder().setNode("a")).build());
+        api.spawn(ClusterSpawnRequest.newBuilder()
+                .setProcessId("p1")
+                .setSpec(spec)
+                .setPlacement(Placement.newBuilder().setNode("a"))
+                .build());
         Future<String> log = followLog(followers, api, "p1");
 
         String[] nodes = {"a", "b", "c"};
         for (int hop = 0; hop < 6; hop++) {
             awaitProgress(api, "p1", 2_000_000);
             String to = nodes[(hop + 1) % 3];
-            MigrationReport report = api.migrate(ClusterMigrateRequest.newBuilder().setProcessId("p1").setTargetNode(to).build());
+            MigrationReport report = api.migrate(ClusterMigrateRequest.newBuilder()
+                    .setProcessId("p1")
+                    .setTargetNode(to)
+                    .build());
 
             assertThat(report.getSourceNode()).isEqualTo(nodes[hop % 3]);
             assertThat(report.getTargetNode()).isEqualTo(to);
@@ -119,7 +132,8 @@ class ClusterMigrationTest {
     void withoutATargetPlacementPicksAnotherNode() throws Exception {
         api.spawn(ClusterApiTest.spawn("p1", "b"));
 
-        MigrationReport report = api.migrate(ClusterMigrateRequest.newBuilder().setProcessId("p1").build());
+        MigrationReport report = api.migrate(
+                ClusterMigrateRequest.newBuilder().setProcessId("p1").build());
 
         assertThat(report.getTargetNode()).isIn("a", "c");
         assertThat(cluster.agentsHolding("p1")).containsExactly(report.getTargetNode());
@@ -131,12 +145,16 @@ class ClusterMigrationTest {
             api.spawn(ClusterApiTest.spawn("p" + i, "a"));
         }
         api.spawn(ClusterApiTest.spawn("pinned", "a").toBuilder()
-                .setPlacement(Placement.newBuilder().setNode("a").setPinned(true)).build());
+                .setPlacement(Placement.newBuilder().setNode("a").setPinned(true))
+                .build());
 
         var report = api.drain(DrainRequest.newBuilder().setNode("a").build());
 
-        assertThat(report.getMovedList()).extracting(MigrationReport::getProcessId).containsExactlyInAnyOrder("p0", "p1", "p2");
-        assertThat(report.getMovedList()).allSatisfy(m -> assertThat(m.getTargetNode()).isIn("b", "c"));
+        assertThat(report.getMovedList())
+                .extracting(MigrationReport::getProcessId)
+                .containsExactlyInAnyOrder("p0", "p1", "p2");
+        assertThat(report.getMovedList())
+                .allSatisfy(m -> assertThat(m.getTargetNode()).isIn("b", "c"));
         assertThat(report.getFailedList()).containsExactly("pinned: pinned to a");
         for (String id : new String[] {"p0", "p1", "p2"}) {
             assertThat(cluster.record(id).orElseThrow().getOwner()).isNotEqualTo("a");
@@ -144,7 +162,8 @@ class ClusterMigrationTest {
         }
         assertThat(api.nodes(pm.v1.NodesRequest.getDefaultInstance()).getNodesList())
                 .filteredOn(n -> n.getRecord().getName().equals("a"))
-                .singleElement().satisfies(n -> {
+                .singleElement()
+                .satisfies(n -> {
                     assertThat(n.getDraining()).isTrue();
                     assertThat(n.getOwnedProcesses()).isEqualTo(1);
                 });

@@ -39,8 +39,10 @@ class ConsoleHttpTest {
 
     private ClusterFixture cluster;
     private ClusterGrpc.ClusterBlockingStub api;
-    private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-            .connectTimeout(Duration.ofSeconds(30)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(Duration.ofSeconds(30))
+            .build();
 
     @BeforeEach
     void start() throws Exception {
@@ -48,7 +50,9 @@ class ConsoleHttpTest {
         cluster.coordinator("c1", MigrationObserver.NONE, c -> c.withConsolePort(0));
         api = cluster.cluster();
         ClusterSpawnRequest spawn = ClusterApiTest.spawn("p1", "a");
-        api.spawn(spawn.toBuilder().setSpec(spawn.getSpec().toBuilder().putLabels("note", "<script>alert(1)</script>")).build());
+        api.spawn(spawn.toBuilder()
+                .setSpec(spawn.getSpec().toBuilder().putLabels("note", "<script>alert(1)</script>"))
+                .build());
     }
 
     @AfterEach
@@ -59,7 +63,8 @@ class ConsoleHttpTest {
     private record Session(String cookie, String csrf, String base) {}
 
     private Session logIn(String role) throws Exception {
-        ConsoleLoginResponse login = api.consoleLogin(ConsoleLoginRequest.newBuilder().setRole(role).build());
+        ConsoleLoginResponse login =
+                api.consoleLogin(ConsoleLoginRequest.newBuilder().setRole(role).build());
         URI url = URI.create(login.getUrl());
         HttpResponse<String> opened = get(url, null);
         assertThat(opened.statusCode()).isEqualTo(303);
@@ -79,9 +84,14 @@ class ConsoleHttpTest {
     }
 
     private HttpResponse<String> post(Session s, String form) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(s.base() + "/action")).timeout(Duration.ofSeconds(60))
-                .header("Cookie", s.cookie()).header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(URI.create(s.base() + "/action"))
+                        .timeout(Duration.ofSeconds(60))
+                        .header("Cookie", s.cookie())
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .POST(HttpRequest.BodyPublishers.ofString(form))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private ProcessState state() {
@@ -91,24 +101,33 @@ class ConsoleHttpTest {
     @Test
     void aLoginUrlOpensOneSessionWithAnHttpOnlyStrictCookie() throws Exception {
         ConsoleLoginResponse login = api.consoleLogin(ConsoleLoginRequest.getDefaultInstance());
-        assertThat(login.getRole()).isEqualTo("operator"); // without TLS the API lets anyone act, and so does the console
+        assertThat(login.getRole())
+                .isEqualTo("operator"); // without TLS the API lets anyone act, and so does the console
         assertThat(login.getUrl()).startsWith("http://127.0.0.1:");
 
         HttpResponse<String> first = get(URI.create(login.getUrl()), null);
         assertThat(first.statusCode()).isEqualTo(303);
-        assertThat(first.headers().firstValue("Set-Cookie").orElseThrow()).contains("HttpOnly", "SameSite=Strict")
+        assertThat(first.headers().firstValue("Set-Cookie").orElseThrow())
+                .contains("HttpOnly", "SameSite=Strict")
                 .doesNotContain("Secure");
-        assertThat(get(URI.create(login.getUrl()), null).statusCode()).as("second use").isEqualTo(401);
+        assertThat(get(URI.create(login.getUrl()), null).statusCode())
+                .as("second use")
+                .isEqualTo(401);
     }
 
     @Test
     void pagesAndStreamsNeedASession() throws Exception {
         Session s = logIn("");
         for (String path : new String[] {"/", "/fragment/overview", "/process?id=p1", "/stream/events"}) {
-            assertThat(get(URI.create(s.base() + path), null).statusCode()).as(path).isEqualTo(401);
-            assertThat(get(URI.create(s.base() + path), "pm_console=made-up").statusCode()).as(path).isEqualTo(401);
+            assertThat(get(URI.create(s.base() + path), null).statusCode())
+                    .as(path)
+                    .isEqualTo(401);
+            assertThat(get(URI.create(s.base() + path), "pm_console=made-up").statusCode())
+                    .as(path)
+                    .isEqualTo(401);
         }
-        assertThat(get(URI.create(s.base() + "/fragment/overview"), s.cookie()).body()).contains("data-process=\"p1\"");
+        assertThat(get(URI.create(s.base() + "/fragment/overview"), s.cookie()).body())
+                .contains("data-process=\"p1\"");
     }
 
     @Test
@@ -119,7 +138,8 @@ class ConsoleHttpTest {
         assertThat(post(s, "op=freeze&process=p1&csrf=wrong").statusCode()).isEqualTo(403);
         assertThat(state()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
 
-        HttpResponse<String> done = post(s, "op=freeze&process=p1&csrf=" + URLEncoder.encode(s.csrf(), StandardCharsets.UTF_8));
+        HttpResponse<String> done =
+                post(s, "op=freeze&process=p1&csrf=" + URLEncoder.encode(s.csrf(), StandardCharsets.UTF_8));
         assertThat(done.statusCode()).isEqualTo(303);
         assertThat(done.headers().firstValue("Location").orElseThrow()).startsWith("/?msg=froze+p1");
         assertThat(state()).isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
@@ -130,7 +150,8 @@ class ConsoleHttpTest {
         Session viewer = logIn("viewer");
         assertThat(get(URI.create(viewer.base() + "/"), viewer.cookie()).body()).doesNotContain("data-action=");
 
-        HttpResponse<String> refused = post(viewer, "op=freeze&process=p1&csrf=" + URLEncoder.encode(viewer.csrf(), StandardCharsets.UTF_8));
+        HttpResponse<String> refused =
+                post(viewer, "op=freeze&process=p1&csrf=" + URLEncoder.encode(viewer.csrf(), StandardCharsets.UTF_8));
 
         assertThat(refused.statusCode()).isEqualTo(403);
         assertThat(refused.body()).contains("pm.v1.Cluster/Freeze is for operator; anonymous has role viewer");
@@ -153,7 +174,8 @@ class ConsoleHttpTest {
         cluster.leader().close(); // c2 leads next, and serves no console
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(plain::isLeader);
 
-        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+        StatusRuntimeException e = catchThrowableOfType(
+                StatusRuntimeException.class,
                 () -> cluster.cluster(plain).consoleLogin(ConsoleLoginRequest.getDefaultInstance()));
 
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);

@@ -26,36 +26,65 @@ class CoordinatorMainTest {
     @Test
     void printsOneLineServesAndExitsWithItsStdin() throws Exception {
         try (TestingServer zk = new TestingServer(true);
-                java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                java.net.ServerSocket free =
+                        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             int metricsPort = free.getLocalPort();
             free.close();
-            Process p = new ProcessBuilder(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), CoordinatorMain.class.getName(),
-                    "--zookeeper", zk.getConnectString(), "--zk-root", "/test", "--name", "c9",
-                    "--metrics-port", Integer.toString(metricsPort), "--exit-with-stdin", "--insecure"))
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(List.of(
+                            Paths.get(System.getProperty("java.home"), "bin", "java")
+                                    .toString(),
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            CoordinatorMain.class.getName(),
+                            "--zookeeper",
+                            zk.getConnectString(),
+                            "--zk-root",
+                            "/test",
+                            "--name",
+                            "c9",
+                            "--metrics-port",
+                            Integer.toString(metricsPort),
+                            "--exit-with-stdin",
+                            "--insecure"))
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             try {
-                BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                BufferedReader out =
+                        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
                 Matcher line = Pattern.compile("coordinator c9 listening on (127\\.0\\.0\\.1:\\d+) metrics (\\d+)")
                         .matcher(String.valueOf(out.readLine()));
                 assertThat(line.matches()).as("the first line").isTrue();
-                assertThat(Integer.parseInt(line.group(2))).as("the metrics port it names").isEqualTo(metricsPort);
+                assertThat(Integer.parseInt(line.group(2)))
+                        .as("the metrics port it names")
+                        .isEqualTo(metricsPort);
 
-                ManagedChannel channel = NettyChannelBuilder.forTarget(line.group(1)).usePlaintext().build();
+                ManagedChannel channel = NettyChannelBuilder.forTarget(line.group(1))
+                        .usePlaintext()
+                        .build();
                 try {
                     var stub = ClusterGrpc.newBlockingStub(channel);
-                    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> stub
-                            .withDeadlineAfter(5, TimeUnit.SECONDS).leader(LeaderRequest.getDefaultInstance()).getIsLeader());
-                    assertThat(stub.leader(LeaderRequest.getDefaultInstance()).getLeaderAddress()).isEqualTo(line.group(1));
+                    org.awaitility.Awaitility.await()
+                            .atMost(java.time.Duration.ofSeconds(30))
+                            .until(() -> stub.withDeadlineAfter(5, TimeUnit.SECONDS)
+                                    .leader(LeaderRequest.getDefaultInstance())
+                                    .getIsLeader());
+                    assertThat(stub.leader(LeaderRequest.getDefaultInstance()).getLeaderAddress())
+                            .isEqualTo(line.group(1));
                 } finally {
                     channel.shutdownNow();
                 }
-                String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+                String metrics = HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
                 assertThat(metrics).contains("pm_cluster_nodes");
 
                 p.getOutputStream().close();
-                assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("exits when stdin closes").isTrue();
+                assertThat(p.waitFor(30, TimeUnit.SECONDS))
+                        .as("exits when stdin closes")
+                        .isTrue();
                 assertThat(out.readLine()).as("nothing more on stdout").isNull();
             } finally {
                 p.destroyForcibly();

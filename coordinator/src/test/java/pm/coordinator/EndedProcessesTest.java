@@ -12,8 +12,8 @@ import pm.coordinator.migration.MigrationObserver;
 import pm.v1.ClusterListRequest;
 import pm.v1.ClusterProcess;
 import pm.v1.ClusterSpawnRequest;
-import pm.v1.DrainRequest;
 import pm.v1.DrainReport;
+import pm.v1.DrainRequest;
 import pm.v1.ProcessRef;
 import pm.v1.ProcessState;
 
@@ -33,8 +33,11 @@ class EndedProcessesTest {
     }
 
     private ClusterProcess awaitEnded(String id) {
-        await().atMost(Duration.ofMinutes(2)).until(() -> cluster.cluster().get(ProcessRef.newBuilder().setProcessId(id).build())
-                .getEndedMillis() > 0);
+        await().atMost(Duration.ofMinutes(2))
+                .until(() -> cluster.cluster()
+                                .get(ProcessRef.newBuilder().setProcessId(id).build())
+                                .getEndedMillis()
+                        > 0);
         return cluster.cluster().get(ProcessRef.newBuilder().setProcessId(id).build());
     }
 
@@ -42,15 +45,22 @@ class EndedProcessesTest {
     void theRecordSaysHowItEndedAndADrainLeavesIt() throws Exception {
         cluster = new ClusterFixture(dir).agents("a", "b");
         cluster.coordinator("c1", MigrationObserver.NONE, c -> c.withKeepEnded(Duration.ZERO));
-        cluster.cluster().spawn(ClusterSpawnRequest.newBuilder().setProcessId("short")
-                .setSpec(Guests.counter(3, 10, 4096)).setPlacement(pm.v1.Placement.newBuilder().setNode("a")).build());
+        cluster.cluster()
+                .spawn(ClusterSpawnRequest.newBuilder()
+                        .setProcessId("short")
+                        .setSpec(Guests.counter(3, 10, 4096))
+                        .setPlacement(pm.v1.Placement.newBuilder().setNode("a"))
+                        .build());
 
         ClusterProcess p = awaitEnded("short");
-        DrainReport drain = cluster.cluster().drain(DrainRequest.newBuilder().setNode("a").build());
+        DrainReport drain =
+                cluster.cluster().drain(DrainRequest.newBuilder().setNode("a").build());
 
         assertThat(p.getState()).isEqualTo(ProcessState.PROCESS_STATE_EXITED);
         assertThat(p.getExitStatus()).isZero();
-        assertThat(p.getEndedMillis()).isGreaterThanOrEqualTo(p.getCreatedMillis()).isPositive();
+        assertThat(p.getEndedMillis())
+                .isGreaterThanOrEqualTo(p.getCreatedMillis())
+                .isPositive();
         assertThat(drain.getEndedList()).containsExactly("short");
         assertThat(drain.getFailedList()).isEmpty();
         assertThat(cluster.record("short")).isPresent(); // kept: no retention
@@ -60,13 +70,22 @@ class EndedProcessesTest {
     void anEndedProcessIsRemovedOnceItsRetentionHasPassed() throws Exception {
         cluster = new ClusterFixture(dir).agents("a");
         cluster.coordinator("c1", MigrationObserver.NONE, c -> c.withKeepEnded(Duration.ofMillis(1)));
-        cluster.cluster().spawn(ClusterSpawnRequest.newBuilder().setProcessId("gone").setSpec(Guests.counter(3, 10, 4096)).build());
+        cluster.cluster()
+                .spawn(ClusterSpawnRequest.newBuilder()
+                        .setProcessId("gone")
+                        .setSpec(Guests.counter(3, 10, 4096))
+                        .build());
 
         await().atMost(Duration.ofMinutes(2)).until(() -> cluster.record("gone").isEmpty());
 
-        assertThat(cluster.cluster().list(ClusterListRequest.getDefaultInstance()).getProcessesList())
+        assertThat(cluster.cluster()
+                        .list(ClusterListRequest.getDefaultInstance())
+                        .getProcessesList())
                 .noneMatch(x -> x.getProcessId().equals("gone"));
-        assertThat(cluster.agentStub("a").list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList())
-                .as("the agent forgot it too").noneMatch(x -> x.getProcessId().equals("gone"));
+        assertThat(cluster.agentStub("a")
+                        .list(pm.v1.ListRequest.getDefaultInstance())
+                        .getProcessesList())
+                .as("the agent forgot it too")
+                .noneMatch(x -> x.getProcessId().equals("gone"));
     }
 }

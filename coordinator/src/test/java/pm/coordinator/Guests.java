@@ -31,20 +31,27 @@ public final class Guests {
      * it, it is still alive when a test freezes or loses it; {@link #released} is what its reference run needs.
      */
     public static ProcessSpec heldCounter(int ticks, int spin, int mem) {
-        return counter(ticks, spin, mem).toBuilder().addArgs(Integer.toString(mem)).addArgs("/data/release").build();
+        return counter(ticks, spin, mem).toBuilder()
+                .addArgs(Integer.toString(mem))
+                .addArgs("/data/release")
+                .build();
     }
 
     /** {@code spec} with its release file present from the start: the held counter's uninterrupted run. */
     public static ProcessSpec released(ProcessSpec spec) {
-        return spec.toBuilder().addFiles(pm.v1.FileEntry.newBuilder().setPath("release")
-                .setContents(com.google.protobuf.ByteString.EMPTY)).build();
+        return spec.toBuilder()
+                .addFiles(pm.v1.FileEntry.newBuilder()
+                        .setPath("release")
+                        .setContents(com.google.protobuf.ByteString.EMPTY))
+                .build();
     }
 
     /** The sleeper guest holding {@code mem} bytes, with a memory limit just above what it needs. */
     public static ProcessSpec sleeper(int mem) {
         try {
             return Agents.sleeper(mem).toBuilder()
-                    .setLimits(pm.v1.ProcessLimits.newBuilder().setMemoryPages(mem / 65536 + 16)).build();
+                    .setLimits(pm.v1.ProcessLimits.newBuilder().setMemoryPages(mem / 65536 + 16))
+                    .build();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -82,8 +82,8 @@ class LeaderFailoverTest {
         cluster.leader();
         CoordinatorServer standby = cluster.coordinator("c2");
 
-        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
-                () -> cluster.cluster(standby).spawn(ClusterApiTest.spawn("p1", "a")));
+        StatusRuntimeException e = catchThrowableOfType(
+                StatusRuntimeException.class, () -> cluster.cluster(standby).spawn(ClusterApiTest.spawn("p1", "a")));
 
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(e.getStatus().getDescription()).isEqualTo("not the leader; the leader is at " + leader.address());
@@ -104,7 +104,8 @@ class LeaderFailoverTest {
         first.close();
 
         assertThat(cluster.leader()).isSameAs(second);
-        assertThat(cluster.cluster().spawn(ClusterApiTest.spawn("p1", "a")).getEpoch()).isEqualTo(1);
+        assertThat(cluster.cluster().spawn(ClusterApiTest.spawn("p1", "a")).getEpoch())
+                .isEqualTo(1);
     }
 
     @Test
@@ -116,8 +117,13 @@ class LeaderFailoverTest {
         spawnOnA(spec);
 
         Future<?> migration = threads.submit(() -> cluster.cluster(old)
-                .migrate(ClusterMigrateRequest.newBuilder().setProcessId("p1").setTargetNode("b").build()));
-        assertThat(stop.reached.await(60, TimeUnit.SECONDS)).as("the migration reached PREPARED").isTrue();
+                .migrate(ClusterMigrateRequest.newBuilder()
+                        .setProcessId("p1")
+                        .setTargetNode("b")
+                        .build()));
+        assertThat(stop.reached.await(60, TimeUnit.SECONDS))
+                .as("the migration reached PREPARED")
+                .isTrue();
         assertThat(cluster.journals()).hasSize(1);
         assertThat(cluster.record("p1").orElseThrow().getMigrationId()).isNotEmpty();
         old.close();
@@ -127,13 +133,16 @@ class LeaderFailoverTest {
         assertThat(record.getOwner()).isEqualTo("a");
         assertThat(record.getEpoch()).isEqualTo(1);
         assertThat(record.getMigrationId()).isEmpty();
-        assertThat(cluster.agentsHolding("p1")).as("rolled back: it runs on the source only").containsExactly("a");
+        assertThat(cluster.agentsHolding("p1"))
+                .as("rolled back: it runs on the source only")
+                .containsExactly("a");
         stop.release.countDown();
         assertThat(catchThrowableOfType(ExecutionException.class, () -> migration.get(60, TimeUnit.SECONDS)))
                 .as("the old leader's call fails: closing it cancelled the call")
                 .hasCauseInstanceOf(StatusRuntimeException.class);
 
-        assertThat(ClusterMigrationTest.followLog(threads, cluster.cluster(), "p1").get(5, TimeUnit.MINUTES))
+        assertThat(ClusterMigrationTest.followLog(threads, cluster.cluster(), "p1")
+                        .get(5, TimeUnit.MINUTES))
                 .isEqualTo(reference.get(5, TimeUnit.MINUTES));
         assertThat(cluster.agentsHolding("p1")).containsExactly("a");
     }
@@ -147,13 +156,25 @@ class LeaderFailoverTest {
         spawnOnA(spec);
         // The output printed on the source stays there: read it from the agent until the source lets go.
         long[] handedOffAt = new long[1];
-        Future<String> onSource = threads.submit(() -> ClusterMigrationTest.follow(cluster.agentStub("a")
-                .withDeadlineAfter(5, TimeUnit.MINUTES)
-                .logs(LogsRequest.newBuilder().setProcessId("p1").setFollow(true).build()), 0, handedOffAt));
+        Future<String> onSource = threads.submit(() -> ClusterMigrationTest.follow(
+                cluster.agentStub("a")
+                        .withDeadlineAfter(5, TimeUnit.MINUTES)
+                        .logs(LogsRequest.newBuilder()
+                                .setProcessId("p1")
+                                .setFollow(true)
+                                .build()),
+                0,
+                handedOffAt));
 
-        ClusterMigrateRequest move = ClusterMigrateRequest.newBuilder().setProcessId("p1").setTargetNode("b").setRequestId("move-1").build();
+        ClusterMigrateRequest move = ClusterMigrateRequest.newBuilder()
+                .setProcessId("p1")
+                .setTargetNode("b")
+                .setRequestId("move-1")
+                .build();
         threads.submit(() -> cluster.cluster(old).migrate(move));
-        assertThat(stop.reached.await(60, TimeUnit.SECONDS)).as("the migration committed in ZooKeeper").isTrue();
+        assertThat(stop.reached.await(60, TimeUnit.SECONDS))
+                .as("the migration committed in ZooKeeper")
+                .isTrue();
         assertThat(cluster.record("p1").orElseThrow().getOwner()).isEqualTo("b");
         old.close();
 
@@ -161,19 +182,30 @@ class LeaderFailoverTest {
         var record = cluster.record("p1").orElseThrow();
         assertThat(record.getOwner()).isEqualTo("b");
         assertThat(record.getEpoch()).isEqualTo(2);
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                assertThat(cluster.agentsHolding("p1")).as("finished: it runs on the target only").containsExactly("b"));
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(cluster.agentsHolding("p1"))
+                        .as("finished: it runs on the target only")
+                        .containsExactly("b"));
         // The caller never heard from the old leader and resends: told it committed, not "already runs on node b".
         MigrationReport resent = cluster.cluster().migrate(move);
         assertThat(resent.getTargetNode()).isEqualTo("b");
         assertThat(resent.getEpoch()).isEqualTo(2);
-        assertThat(cluster.record("p1").orElseThrow().getEpoch()).as("moved once").isEqualTo(2);
+        assertThat(cluster.record("p1").orElseThrow().getEpoch())
+                .as("moved once")
+                .isEqualTo(2);
         stop.release.countDown();
 
         String before = onSource.get(60, TimeUnit.SECONDS);
-        String after = ClusterMigrationTest.follow(cluster.cluster().withDeadlineAfter(5, TimeUnit.MINUTES)
-                .logs(LogsRequest.newBuilder().setProcessId("p1").setFollow(true).setFromOffset(handedOffAt[0]).build()),
-                handedOffAt[0], null);
+        String after = ClusterMigrationTest.follow(
+                cluster.cluster()
+                        .withDeadlineAfter(5, TimeUnit.MINUTES)
+                        .logs(LogsRequest.newBuilder()
+                                .setProcessId("p1")
+                                .setFollow(true)
+                                .setFromOffset(handedOffAt[0])
+                                .build()),
+                handedOffAt[0],
+                null);
         assertThat(before + after).isEqualTo(reference.get(5, TimeUnit.MINUTES));
         assertThat(cluster.agentsHolding("p1")).containsExactly("b");
     }
@@ -183,15 +215,21 @@ class LeaderFailoverTest {
         CoordinatorServer old = startLeaderThenStandby(MigrationObserver.NONE);
         spawnOnA(Guests.counter(600, 20_000, 1 << 20));
         ProcessRef p1 = ProcessRef.newBuilder().setProcessId("p1").build();
-        assertThat(withRequestId(cluster.cluster(old), "kill-1").kill(p1).getProcessId()).isEqualTo("p1");
+        assertThat(withRequestId(cluster.cluster(old), "kill-1").kill(p1).getProcessId())
+                .isEqualTo("p1");
         old.close(); // its reply lost with it, as far as the caller knows
 
         CoordinatorServer now = cluster.leader();
         assertThat(now).isNotSameAs(old);
         ClusterProcess resent = withRequestId(cluster.cluster(now), "kill-1").kill(p1);
-        assertThat(resent.getProcessId()).as("the first kill's reply, from ZooKeeper").isEqualTo("p1");
-        StatusRuntimeException another = catchThrowableOfType(StatusRuntimeException.class, () -> cluster.cluster(now).kill(p1));
-        assertThat(another.getStatus().getCode()).as("a new call acts: there is nothing left to kill").isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(resent.getProcessId())
+                .as("the first kill's reply, from ZooKeeper")
+                .isEqualTo("p1");
+        StatusRuntimeException another = catchThrowableOfType(
+                StatusRuntimeException.class, () -> cluster.cluster(now).kill(p1));
+        assertThat(another.getStatus().getCode())
+                .as("a new call acts: there is nothing left to kill")
+                .isEqualTo(Status.Code.NOT_FOUND);
     }
 
     private static ClusterGrpc.ClusterBlockingStub withRequestId(ClusterGrpc.ClusterBlockingStub stub, String id) {
@@ -208,8 +246,12 @@ class LeaderFailoverTest {
     }
 
     private void spawnOnA(ProcessSpec spec) {
-        cluster.cluster().spawn(ClusterSpawnRequest.newBuilder().setProcessId("p1").setSpec(spec)
-                .setPlacement(Placement.newBuilder().setNode("a")).build());
+        cluster.cluster()
+                .spawn(ClusterSpawnRequest.newBuilder()
+                        .setProcessId("p1")
+                        .setSpec(spec)
+                        .setPlacement(Placement.newBuilder().setNode("a"))
+                        .build());
         ClusterMigrationTest.awaitProgress(cluster.cluster(), "p1", 2_000_000);
     }
 }

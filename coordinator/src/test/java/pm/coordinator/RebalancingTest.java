@@ -69,8 +69,13 @@ class RebalancingTest {
         for (String a : agents) {
             cluster.startAgent(a, Map.of(), 1000);
         }
-        cluster.coordinator("c1", MigrationObserver.NONE, c -> c.withRebalance(RebalanceSettings.DEFAULTS
-                .withInterval(Duration.ofMillis(300)).withCooldown(Duration.ofSeconds(1)).withRecentMoveCooldown(Duration.ofMinutes(10))));
+        cluster.coordinator(
+                "c1",
+                MigrationObserver.NONE,
+                c -> c.withRebalance(RebalanceSettings.DEFAULTS
+                        .withInterval(Duration.ofMillis(300))
+                        .withCooldown(Duration.ofSeconds(1))
+                        .withRecentMoveCooldown(Duration.ofMinutes(10))));
         api = cluster.cluster();
         cluster.asyncCluster(cluster.leader()).events(EventsRequest.getDefaultInstance(), new StreamObserver<>() {
             @Override
@@ -84,7 +89,8 @@ class RebalancingTest {
             @Override
             public void onCompleted() {}
         });
-        await().atMost(Duration.ofSeconds(10)).until(() -> cluster.leader().events().subscribers() == 1);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> cluster.leader().events().subscribers() == 1);
     }
 
     /** {@code n} sleepers of mixed sizes (half of 64-256 KiB, a third up to 1 MiB, the rest up to 2 MiB); placement picks. */
@@ -97,15 +103,20 @@ class RebalancingTest {
             int pages = kind < 0.5 ? 1 + r.nextInt(4) : kind < 0.85 ? 4 + r.nextInt(13) : 16 + r.nextInt(17);
             String id = prefix + i;
             sizes.put(id, pages * (int) PAGE);
-            ClusterSpawnRequest req = ClusterSpawnRequest.newBuilder().setProcessId(id).setSpec(Guests.sleeper(pages * (int) PAGE)).build();
+            ClusterSpawnRequest req = ClusterSpawnRequest.newBuilder()
+                    .setProcessId(id)
+                    .setSpec(Guests.sleeper(pages * (int) PAGE))
+                    .build();
             spawned.add(callers.submit(() -> api.spawn(req)));
         }
         for (Future<ClusterProcess> f : spawned) {
             assertThat(f.get().getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
         }
         // Every sleeper has touched its memory: the loads below are the ones the rebalancer sees.
-        await().atMost(Duration.ofSeconds(60)).until(() -> list().stream().allMatch(
-                p -> p.hasInfo() && p.getInfo().getMemoryPages() * PAGE >= sizes.get(p.getProcessId())));
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> list().stream()
+                        .allMatch(p ->
+                                p.hasInfo() && p.getInfo().getMemoryPages() * PAGE >= sizes.get(p.getProcessId())));
         return sizes;
     }
 
@@ -133,7 +144,10 @@ class RebalancingTest {
 
     private static double imbalance(List<ClusterProcess> ps, List<String> nodes) {
         double target = 1.0 / nodes.size();
-        return loads(ps, nodes).values().stream().mapToDouble(l -> Math.abs(l - target) / target).max().orElse(0);
+        return loads(ps, nodes).values().stream()
+                .mapToDouble(l -> Math.abs(l - target) / target)
+                .max()
+                .orElse(0);
     }
 
     /** {@link MoveLowerBound} of the cluster as listed: the moves no rebalancer can do without. */
@@ -145,13 +159,16 @@ class RebalancingTest {
             targets.put(n, 1.0 / nodes.size());
             movable.put(n, new ArrayList<>());
         }
-        ps.stream().filter(p -> !unmovable.contains(p.getProcessId()))
+        ps.stream()
+                .filter(p -> !unmovable.contains(p.getProcessId()))
                 .forEach(p -> movable.get(p.getNode()).add(shares.get(p.getProcessId())));
         return MoveLowerBound.of(loads(ps, nodes), targets, movable, THRESHOLD);
     }
 
     private List<ClusterEvent> moves() {
-        return events.stream().filter(e -> e.getKind() == ClusterEvent.Kind.KIND_REBALANCE_MOVED).toList();
+        return events.stream()
+                .filter(e -> e.getKind() == ClusterEvent.Kind.KIND_REBALANCE_MOVED)
+                .toList();
     }
 
     private double roundsCounted() {
@@ -178,7 +195,8 @@ class RebalancingTest {
                     most[1] = Math.max(most[1], perNode.merge(n, 1, Integer::sum));
                 }
                 most[0] = Math.max(most[0], open.size());
-            } else if (e.getKind() == ClusterEvent.Kind.KIND_MIGRATION_COMMITTED || e.getKind() == ClusterEvent.Kind.KIND_MIGRATION_ABORTED) {
+            } else if (e.getKind() == ClusterEvent.Kind.KIND_MIGRATION_COMMITTED
+                    || e.getKind() == ClusterEvent.Kind.KIND_MIGRATION_ABORTED) {
                 String[] ends = open.remove(m.group(1));
                 if (ends != null) {
                     for (String n : ends) {
@@ -195,8 +213,13 @@ class RebalancingTest {
         startCluster("a", "b", "c");
         spawnMixed("p", 300, 42);
         // Whatever the three did among themselves first is done (and those processes are cooling down).
-        await().atMost(Duration.ofSeconds(60)).until(() -> api.rebalance(RebalanceRequest.newBuilder().setDryRun(true).build())
-                .getImbalanceBefore() <= THRESHOLD && roundsCounted() > 0);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> api.rebalance(RebalanceRequest.newBuilder()
+                                                .setDryRun(true)
+                                                .build())
+                                        .getImbalanceBefore()
+                                <= THRESHOLD
+                        && roundsCounted() > 0);
         Set<String> cooling = new HashSet<>();
         moves().forEach(e -> cooling.add(e.getProcessId()));
         int movesBefore = moves().size();
@@ -209,20 +232,26 @@ class RebalancingTest {
         cluster.startAgent("d", Map.of(), 1000);
 
         try {
-            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(500))
+            await().atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(500))
                     .until(() -> imbalance(list(), nodes) <= THRESHOLD);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
-            StringBuilder timeline = new StringBuilder("not balanced 10 s after d joined; imbalance " + imbalance(list(), nodes));
-            events.stream().filter(ev -> ev.getTimeMillis() >= t0Millis).forEach(ev -> timeline.append(String.format(
-                    "%n  +%5d ms %s %s", ev.getTimeMillis() - t0Millis, ev.getKind(), ev.getDetail())));
+            StringBuilder timeline =
+                    new StringBuilder("not balanced 10 s after d joined; imbalance " + imbalance(list(), nodes));
+            events.stream()
+                    .filter(ev -> ev.getTimeMillis() >= t0Millis)
+                    .forEach(ev -> timeline.append(String.format(
+                            "%n  +%5d ms %s %s", ev.getTimeMillis() - t0Millis, ev.getKind(), ev.getDetail())));
             throw new AssertionError(timeline.toString(), e);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
 
         List<ClusterEvent> made = moves().subList(movesBefore, moves().size());
-        System.out.printf("rebalancing: %d moves (lower bound %d, %d before d joined) in %.1f s; imbalance %.3f -> %.3f%n",
+        System.out.printf(
+                "rebalancing: %d moves (lower bound %d, %d before d joined) in %.1f s; imbalance %.3f -> %.3f%n",
                 made.size(), bound, movesBefore, seconds, imbalance(before, nodes), imbalance(list(), nodes));
-        events.stream().filter(e -> e.getKind() == ClusterEvent.Kind.KIND_REBALANCE_PLANNED && e.getTimeMillis() >= t0Millis)
+        events.stream()
+                .filter(e -> e.getKind() == ClusterEvent.Kind.KIND_REBALANCE_PLANNED && e.getTimeMillis() >= t0Millis)
                 .forEach(e -> System.out.printf("  +%d ms %s%n", e.getTimeMillis() - t0Millis, e.getDetail()));
         assertThat(made).allSatisfy(e -> assertThat(e.getDetail()).doesNotContain("failed"));
         assertThat(made.size()).isPositive().isLessThanOrEqualTo((int) Math.floor(1.1 * bound));
@@ -230,11 +259,17 @@ class RebalancingTest {
         for (ClusterEvent e : made) {
             Matcher m = ROUND.matcher(e.getDetail());
             assertThat(m.find()).as(e.getDetail()).isTrue();
-            assertThat(movedPerRound.computeIfAbsent(m.group(1), k -> new HashSet<>()).add(m.group(2)))
-                    .as("%s moves once in round %s", m.group(2), m.group(1)).isTrue();
+            assertThat(movedPerRound
+                            .computeIfAbsent(m.group(1), k -> new HashSet<>())
+                            .add(m.group(2)))
+                    .as("%s moves once in round %s", m.group(2), m.group(1))
+                    .isTrue();
         }
-        assertThat(events).filteredOn(e -> e.getKind() == ClusterEvent.Kind.KIND_REBALANCE_PLANNED).isNotEmpty();
-        assertThat(mostMigrationsAtOnce()).as("migrations at once, cluster-wide and on the busiest node")
+        assertThat(events)
+                .filteredOn(e -> e.getKind() == ClusterEvent.Kind.KIND_REBALANCE_PLANNED)
+                .isNotEmpty();
+        assertThat(mostMigrationsAtOnce())
+                .as("migrations at once, cluster-wide and on the busiest node")
                 .satisfies(most -> assertThat(most[0]).isLessThanOrEqualTo(RebalanceSettings.DEFAULTS.maxConcurrent()))
                 .satisfies(most -> assertThat(most[1]).isLessThanOrEqualTo(RebalanceSettings.DEFAULTS.maxPerNode()));
 
@@ -265,13 +300,16 @@ class RebalancingTest {
             assertThat(p.getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
             assertThat(p.getInfo().getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
         });
-        assertThat(cluster.agentStub("a").list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList())
+        assertThat(cluster.agentStub("a")
+                        .list(pm.v1.ListRequest.getDefaultInstance())
+                        .getProcessesList())
                 .noneMatch(p -> p.getState() == ProcessState.PROCESS_STATE_RUNNING);
         // The rebalancer never sends anything back to a draining node.
         double rounds = roundsCounted();
         await().atMost(Duration.ofSeconds(30)).until(() -> roundsCounted() >= rounds + 2);
         assertThat(list()).noneMatch(p -> p.getNode().equals("a"));
-        RebalancePlan plan = api.rebalance(RebalanceRequest.newBuilder().setDryRun(true).build());
+        RebalancePlan plan =
+                api.rebalance(RebalanceRequest.newBuilder().setDryRun(true).build());
         assertThat(plan.getBeforeList()).extracting(pm.v1.NodeLoad::getNode).containsExactly("b", "c");
         assertThat(plan.getExecuted()).isFalse();
     }

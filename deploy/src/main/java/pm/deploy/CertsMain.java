@@ -16,7 +16,10 @@ import pm.common.security.TlsFiles;
  * {@code pm certs}: the cluster's CA and certificates. {@code init} makes the CA and the ZooKeeper
  * secret; {@code issue} makes a certificate for a node (agents, coordinators), an operator or a viewer.
  */
-@Command(name = "pm certs", mixinStandardHelpOptions = true, description = "Makes the cluster CA and issues certificates.",
+@Command(
+        name = "pm certs",
+        mixinStandardHelpOptions = true,
+        description = "Makes the cluster CA and issues certificates.",
         subcommands = {CertsMain.Init.class, CertsMain.Issue.class})
 public final class CertsMain implements Runnable {
     @CommandLine.Spec
@@ -31,8 +34,11 @@ public final class CertsMain implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "say init or issue");
     }
 
-    @Command(name = "init", mixinStandardHelpOptions = true,
-            description = "Makes a new CA (ca.pem, ca-key.pem), ZooKeeper secret (zookeeper.secret) and image key ring (cluster.key) in DIR.")
+    @Command(
+            name = "init",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Makes a new CA (ca.pem, ca-key.pem), ZooKeeper secret (zookeeper.secret) and image key ring (cluster.key) in DIR.")
     static final class Init implements Callable<Integer> {
         @Option(names = "--dir", required = true, paramLabel = "DIR")
         Path dir;
@@ -40,13 +46,17 @@ public final class CertsMain implements Runnable {
         @Override
         public Integer call() throws Exception {
             ClusterSecrets.init(dir);
-            System.out.println("CA in " + dir.resolve("ca.pem") + " (its key ca-key.pem: keep it off the cluster's hosts), ZooKeeper secret in "
-                    + dir.resolve(ClusterSecrets.ZOOKEEPER_SECRET) + ", agents' image keys in " + dir.resolve(ClusterSecrets.IMAGE_KEYS));
+            System.out.println("CA in " + dir.resolve("ca.pem")
+                    + " (its key ca-key.pem: keep it off the cluster's hosts), ZooKeeper secret in "
+                    + dir.resolve(ClusterSecrets.ZOOKEEPER_SECRET) + ", agents' image keys in "
+                    + dir.resolve(ClusterSecrets.IMAGE_KEYS));
             return 0;
         }
     }
 
-    @Command(name = "issue", mixinStandardHelpOptions = true,
+    @Command(
+            name = "issue",
+            mixinStandardHelpOptions = true,
             description = "Issues NAME.pem and NAME-key.pem, signed by the CA in DIR.")
     static final class Issue implements Callable<Integer> {
         @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Where the CA is (pm certs init).")
@@ -55,14 +65,25 @@ public final class CertsMain implements Runnable {
         @Option(names = "--role", required = true, paramLabel = "ROLE", description = "node, operator or viewer.")
         String role;
 
-        @Option(names = "--name", required = true, paramLabel = "NAME", description = "The node's or person's name (the CN).")
+        @Option(
+                names = "--name",
+                required = true,
+                paramLabel = "NAME",
+                description = "The node's or person's name (the CN).")
         String name;
 
-        @Option(names = "--san", paramLabel = "HOST", split = ",",
+        @Option(
+                names = "--san",
+                paramLabel = "HOST",
+                split = ",",
                 description = "Host names or IP addresses peers dial this node by (its --advertise); repeatable.")
         List<String> sans = new ArrayList<>();
 
-        @Option(names = "--days", paramLabel = "N", defaultValue = "825", description = "Validity in days (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--days",
+                paramLabel = "N",
+                defaultValue = "825",
+                description = "Validity in days (default: ${DEFAULT-VALUE}).")
         int days;
 
         @Option(names = "--out", paramLabel = "DIR", description = "Where to write the files (default: --dir).")
@@ -78,12 +99,19 @@ public final class CertsMain implements Runnable {
                 return 2;
             }
             if (r == Role.NODE && sans.isEmpty()) {
-                System.err.println("pm certs issue: a node certificate needs --san with the addresses peers dial (its --advertise)");
+                System.err.println(
+                        "pm certs issue: a node certificate needs --san with the addresses peers dial (its --advertise)");
                 return 2;
             }
             Instant now = Instant.now();
             TlsFiles files = pm.common.security.CertificateAuthority.open(dir)
-                    .issue(r, name, sans, now.minusSeconds(60), now.plus(Duration.ofDays(days)), out == null ? dir : out);
+                    .issue(
+                            r,
+                            name,
+                            sans,
+                            now.minusSeconds(60),
+                            now.plus(Duration.ofDays(days)),
+                            out == null ? dir : out);
             System.out.println("issued " + files.cert() + " and " + files.key() + " (role " + r.label() + ")");
             return 0;
         }

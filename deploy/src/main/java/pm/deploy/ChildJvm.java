@@ -37,11 +37,18 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     /** {@code launcher} runs the JVM on another host of a test bed (e.g. {@code ip netns exec NS}); empty for this one. */
-    public ChildJvm(String name, Path log, List<String> launcher, List<String> jvmOptions, String mainClass, List<String> args) {
+    public ChildJvm(
+            String name,
+            Path log,
+            List<String> launcher,
+            List<String> jvmOptions,
+            String mainClass,
+            List<String> args) {
         this.name = name;
         this.log = log;
         this.command = new ArrayList<>(launcher);
-        this.command.addAll(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m"));
+        this.command.addAll(List.of(
+                Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m"));
         this.command.addAll(jvmOptions);
         this.command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         this.command.addAll(args);
@@ -51,8 +58,11 @@ public final class ChildJvm implements AutoCloseable {
     public String start(long seconds) throws IOException, InterruptedException {
         Files.createDirectories(log.getParent());
         process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        PrintStream file = new PrintStream(Files.newOutputStream(log, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true,
+        BufferedReader out =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        PrintStream file = new PrintStream(
+                Files.newOutputStream(log, StandardOpenOption.CREATE, StandardOpenOption.APPEND),
+                true,
                 StandardCharsets.UTF_8);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         String line;
@@ -75,16 +85,18 @@ public final class ChildJvm implements AutoCloseable {
             process.destroyForcibly();
             throw new IOException(name + " did not start; see " + log);
         }
-        Thread drain = new Thread(() -> {
-            try (file) {
-                String l;
-                while ((l = out.readLine()) != null) {
-                    file.println(l);
-                }
-            } catch (IOException ignored) {
-                // it exited
-            }
-        }, "pm-child-log-" + name);
+        Thread drain = new Thread(
+                () -> {
+                    try (file) {
+                        String l;
+                        while ((l = out.readLine()) != null) {
+                            file.println(l);
+                        }
+                    } catch (IOException ignored) {
+                        // it exited
+                    }
+                },
+                "pm-child-log-" + name);
         drain.setDaemon(true);
         drain.start();
         return address;

@@ -31,9 +31,11 @@ public final class ClusterDemo {
         int status;
         boolean insecure = List.of(args).contains("--insecure");
         try (LocalCluster cluster = insecure ? new LocalCluster(dir).insecure() : new LocalCluster(dir)) {
-            System.out.println("starting ZooKeeper, a coordinator and three agents (separate JVMs; logs in " + dir + "/logs)");
+            System.out.println(
+                    "starting ZooKeeper, a coordinator and three agents (separate JVMs; logs in " + dir + "/logs)");
             cluster.start(List.of(0), 3);
-            System.out.println("coordinator at " + cluster.coordinatorAddresses() + " (mutual TLS; throw-away CA in " + dir + "/tls)");
+            System.out.println("coordinator at " + cluster.coordinatorAddresses() + " (mutual TLS; throw-away CA in "
+                    + dir + "/tls)");
             try (ClusterClient client = new ClusterClient(cluster.clientSettings())) {
                 if (!cluster.awaitAgentsJoined(client, Duration.ofSeconds(60))) {
                     System.out.println("the agents did not join within 60 s");
@@ -47,11 +49,16 @@ public final class ClusterDemo {
     }
 
     private static boolean run(ClusterClient client) throws Exception {
-        List<String> nodes = new ArrayList<>(client.nodes().stream().map(n -> n.getRecord().getName()).sorted().toList());
+        List<String> nodes = new ArrayList<>(client.nodes().stream()
+                .map(n -> n.getRecord().getName())
+                .sorted()
+                .toList());
         System.out.println("nodes: " + String.join(", ", nodes));
 
         ClusterProcess p = client.spawn(SpawnOptions.builder(DemoGuest.module(), "demo")
-                .withProcessId("demo").withArgs(Integer.toString(STEPS), Integer.toString(DELAY_MS)).build());
+                .withProcessId("demo")
+                .withArgs(Integer.toString(STEPS), Integer.toString(DELAY_MS))
+                .build());
         System.out.println("spawned demo on " + p.getNode() + " (epoch " + p.getEpoch() + ")");
 
         StringBuilder output = new StringBuilder();
@@ -78,10 +85,17 @@ public final class ClusterDemo {
         for (int i = 0; i < route.size(); i++) {
             awaitLines(output, (i + 1) * STEPS / (route.size() + 1));
             MigrationReport r = client.migrate("demo", route.get(i));
-            System.out.printf("== migrated demo %s -> %s: downtime %.1f ms (%.1f transfer + %.1f commit), %d pre-copy round(s),"
-                    + " %d KiB sent, epoch %d%n", r.getSourceNode(), r.getTargetNode(), r.getDowntimeMicros() / 1000.0,
-                    r.getTransfer().getDowntimeMicros() / 1000.0, (r.getDowntimeMicros() - r.getTransfer().getDowntimeMicros()) / 1000.0,
-                    r.getTransfer().getRounds(), r.getTransfer().getBytesSent() >> 10, r.getEpoch());
+            System.out.printf(
+                    "== migrated demo %s -> %s: downtime %.1f ms (%.1f transfer + %.1f commit), %d pre-copy round(s),"
+                            + " %d KiB sent, epoch %d%n",
+                    r.getSourceNode(),
+                    r.getTargetNode(),
+                    r.getDowntimeMicros() / 1000.0,
+                    r.getTransfer().getDowntimeMicros() / 1000.0,
+                    (r.getDowntimeMicros() - r.getTransfer().getDowntimeMicros()) / 1000.0,
+                    r.getTransfer().getRounds(),
+                    r.getTransfer().getBytesSent() >> 10,
+                    r.getEpoch());
         }
         logs.done().get(120, TimeUnit.SECONDS);
 

@@ -70,8 +70,15 @@ public final class ClusterSecrets {
 
     /** The flags a daemon presenting {@code files} takes, with the ZooKeeper secret. */
     public List<String> flags(TlsFiles files) {
-        List<String> flags = new ArrayList<>(List.of("--ca", files.ca().toString(), "--cert", files.cert().toString(), "--key",
-                files.key().toString(), "--zk-secret", zookeeperSecret().toString()));
+        List<String> flags = new ArrayList<>(List.of(
+                "--ca",
+                files.ca().toString(),
+                "--cert",
+                files.cert().toString(),
+                "--key",
+                files.key().toString(),
+                "--zk-secret",
+                zookeeperSecret().toString()));
         return flags;
     }
 }

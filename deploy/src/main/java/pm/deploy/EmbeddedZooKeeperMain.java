@@ -8,8 +8,8 @@ import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import pm.common.cluster.ParentWatch;
 import pm.common.cli.DaemonLauncher;
+import pm.common.cluster.ParentWatch;
 
 /**
  * {@code pm zookeeper}: an embedded ZooKeeper server — alone, for a one-node install and the local
@@ -19,26 +19,49 @@ import pm.common.cli.DaemonLauncher;
  * handler only logs, so a ZooKeeper error cannot end the JVM behind the caller's back;
  * {@code --exit-with-stdin} ties its life to the parent's pipe.
  */
-@Command(name = "pm zookeeper", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "pm zookeeper",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Runs an embedded ZooKeeper server: alone, or one server of an ensemble.")
 public final class EmbeddedZooKeeperMain implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "FILE", description = "Settings file: the long flags without dashes as keys.")
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = "Settings file: the long flags without dashes as keys.")
     Path config;
 
-    @Option(names = "--data", required = true, paramLabel = "DIR", description = "Where ZooKeeper keeps its snapshots and log.")
+    @Option(
+            names = "--data",
+            required = true,
+            paramLabel = "DIR",
+            description = "Where ZooKeeper keeps its snapshots and log.")
     Path data;
 
-    @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--bind",
+            paramLabel = "ADDR",
+            defaultValue = "127.0.0.1",
+            description = "Address to listen on (default: ${DEFAULT-VALUE}).")
     String bind;
 
-    @Option(names = "--port", paramLabel = "P", defaultValue = "2181", description = "Client port (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--port",
+            paramLabel = "P",
+            defaultValue = "2181",
+            description = "Client port (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--server-id", paramLabel = "N", defaultValue = "0",
+    @Option(
+            names = "--server-id",
+            paramLabel = "N",
+            defaultValue = "0",
             description = "This server's id in an ensemble; 0 (the default) runs it alone.")
     int serverId;
 
-    @Option(names = "--peer", paramLabel = "N=HOST:PEER_PORT:ELECTION_PORT",
+    @Option(
+            names = "--peer",
+            paramLabel = "N=HOST:PEER_PORT:ELECTION_PORT",
             description = "A server of the ensemble, this one included (one flag per server).")
     java.util.Map<Integer, String> peers = new java.util.TreeMap<>();
 
@@ -58,10 +81,12 @@ public final class EmbeddedZooKeeperMain implements Callable<Integer> {
             return;
         }
         if (!peers.containsKey(serverId)) {
-            throw new IllegalArgumentException("--server-id " + serverId + " is not one of the --peer ids " + peers.keySet());
+            throw new IllegalArgumentException(
+                    "--server-id " + serverId + " is not one of the --peer ids " + peers.keySet());
         }
         if (peers.size() < 3) {
-            throw new IllegalArgumentException("an ensemble needs at least three servers (--peer), got " + peers.size());
+            throw new IllegalArgumentException(
+                    "an ensemble needs at least three servers (--peer), got " + peers.size());
         }
         peers.forEach((id, peer) -> settings.setProperty("server." + id, peer));
         settings.setProperty("initLimit", "20");
@@ -91,7 +116,8 @@ public final class EmbeddedZooKeeperMain implements Callable<Integer> {
         } catch (Exception e) {
             // The exit handler only logs; a server that did not start must not leave a JVM that serves nothing.
             server.close();
-            throw new IllegalStateException("ZooKeeper did not start on " + bind + ":" + port + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "ZooKeeper did not start on " + bind + ":" + port + ": " + e.getMessage(), e);
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pm-zookeeper-shutdown"));
         System.out.println("zookeeper listening on " + new pm.common.net.HostPort(bind, server.getClientPort()));

@@ -5,17 +5,17 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import pm.client.ClientSettings;
-import pm.deploy.hosts.Host;
-import pm.common.net.GrpcTransport;
-import pm.common.security.CertificateAuthority;
-import pm.common.security.Role;
-import pm.common.security.TlsFiles;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import pm.client.ClientSettings;
+import pm.common.net.GrpcTransport;
+import pm.common.security.CertificateAuthority;
+import pm.common.security.Role;
+import pm.common.security.TlsFiles;
+import pm.deploy.hosts.Host;
 
 /**
  * The one-machine default: an embedded ZooKeeper, coordinators and node agents on loopback, each in
@@ -130,7 +130,9 @@ public final class LocalCluster implements AutoCloseable {
             return;
         }
         Path tls = dir.resolve("tls");
-        secrets = Files.exists(tls.resolve(CertificateAuthority.CA_CERT)) ? ClusterSecrets.open(tls) : ClusterSecrets.init(tls);
+        secrets = Files.exists(tls.resolve(CertificateAuthority.CA_CERT))
+                ? ClusterSecrets.open(tls)
+                : ClusterSecrets.init(tls);
         operator = secrets.issued(Role.OPERATOR, "operator", List.of());
     }
 
@@ -179,14 +181,25 @@ public final class LocalCluster implements AutoCloseable {
         }
         for (int id = 1; id <= zookeeperServers; id++) {
             String name = zookeeperServers == 1 ? "zookeeper" : "zookeeper" + id;
-            List<String> args = new ArrayList<>(List.of("--data", dir.resolve(name).toString(), "--port", Integer.toString(freePort()),
-                    "--bind", host.address(), "--exit-with-stdin"));
+            List<String> args = new ArrayList<>(List.of(
+                    "--data",
+                    dir.resolve(name).toString(),
+                    "--port",
+                    Integer.toString(freePort()),
+                    "--bind",
+                    host.address(),
+                    "--exit-with-stdin"));
             if (!peers.isEmpty()) {
                 args.addAll(List.of("--server-id", Integer.toString(id)));
                 args.addAll(peers);
             }
-            zookeepers.add(new ChildJvm(name, dir.resolve("logs/" + name + ".log"), host.launcher(), List.of(),
-                    "pm.deploy.EmbeddedZooKeeperMain", args));
+            zookeepers.add(new ChildJvm(
+                    name,
+                    dir.resolve("logs/" + name + ".log"),
+                    host.launcher(),
+                    List.of(),
+                    "pm.deploy.EmbeddedZooKeeperMain",
+                    args));
         }
         startAll(zookeepers);
         return this;
@@ -202,7 +215,8 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /** Starts coordinator {@code name} (again, if one of that name ran: the old one is stopped first) with {@code extraArgs}. */
-    public ChildJvm startCoordinator(String name, int port, List<String> extraArgs) throws IOException, InterruptedException {
+    public ChildJvm startCoordinator(String name, int port, List<String> extraArgs)
+            throws IOException, InterruptedException {
         return startCoordinator(name, port, extraArgs, zookeeperAddress());
     }
 
@@ -210,14 +224,25 @@ public final class LocalCluster implements AutoCloseable {
     public ChildJvm startCoordinator(String name, int port, List<String> extraArgs, String zookeeperAddress)
             throws IOException, InterruptedException {
         stop(coordinators.remove(name));
-        List<String> args = new ArrayList<>(List.of("--zookeeper", zookeeperAddress, "--port", Integer.toString(port),
-                "--name", name, "--exit-with-stdin"));
+        List<String> args = new ArrayList<>(List.of(
+                "--zookeeper",
+                zookeeperAddress,
+                "--port",
+                Integer.toString(port),
+                "--name",
+                name,
+                "--exit-with-stdin"));
         args.addAll(securityFlags(name));
         args.addAll(bindFlags(name));
         args.addAll(coordinatorArgs);
         args.addAll(extraArgs);
-        ChildJvm c = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), placement.apply(name).launcher(), jvmOptions,
-                "pm.coordinator.CoordinatorMain", args);
+        ChildJvm c = new ChildJvm(
+                name,
+                dir.resolve("logs/" + name + ".log"),
+                placement.apply(name).launcher(),
+                jvmOptions,
+                "pm.coordinator.CoordinatorMain",
+                args);
         c.start(120);
         coordinators.put(name, c);
         return c;
@@ -232,7 +257,8 @@ public final class LocalCluster implements AutoCloseable {
      * stopped first, unless it is dead already) with {@code extraArgs}, reaching ZooKeeper at
      * {@code zookeeperAddress} (a proxy, say).
      */
-    public ChildJvm startAgent(String name, List<String> extraArgs, String zookeeperAddress) throws IOException, InterruptedException {
+    public ChildJvm startAgent(String name, List<String> extraArgs, String zookeeperAddress)
+            throws IOException, InterruptedException {
         stop(agents.remove(name));
         ChildJvm a = agent(name, extraArgs, zookeeperAddress);
         a.start(120);
@@ -241,8 +267,16 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private ChildJvm agent(String name, List<String> extraArgs, String zookeeperAddress) throws IOException {
-        List<String> args = new ArrayList<>(List.of("--name", name, "--data", agentDataDir(name).toString(),
-                "--zookeeper", zookeeperAddress, "--capacity-mib", "2048", "--exit-with-stdin"));
+        List<String> args = new ArrayList<>(List.of(
+                "--name",
+                name,
+                "--data",
+                agentDataDir(name).toString(),
+                "--zookeeper",
+                zookeeperAddress,
+                "--capacity-mib",
+                "2048",
+                "--exit-with-stdin"));
         if (!extraArgs.contains("--port")) {
             args.addAll(List.of("--port", "0"));
         }
@@ -253,8 +287,13 @@ public final class LocalCluster implements AutoCloseable {
         args.addAll(bindFlags(name));
         args.addAll(agentArgs);
         args.addAll(extraArgs);
-        return new ChildJvm(name, dir.resolve("logs/" + name + ".log"), placement.apply(name).launcher(), jvmOptions,
-                "pm.agent.AgentMain", args);
+        return new ChildJvm(
+                name,
+                dir.resolve("logs/" + name + ".log"),
+                placement.apply(name).launcher(),
+                jvmOptions,
+                "pm.agent.AgentMain",
+                args);
     }
 
     /** Starts {@code children} side by side, one thread each; fails if any does not start. */
@@ -262,15 +301,17 @@ public final class LocalCluster implements AutoCloseable {
         List<Thread> threads = new ArrayList<>();
         List<IOException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
         for (ChildJvm c : children) {
-            Thread t = new Thread(() -> {
-                try {
-                    c.start(120);
-                } catch (IOException e) {
-                    failures.add(e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "pm-start-" + c.name());
+            Thread t = new Thread(
+                    () -> {
+                        try {
+                            c.start(120);
+                        } catch (IOException e) {
+                            failures.add(e);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    },
+                    "pm-start-" + c.name());
             t.start();
             threads.add(t);
         }
@@ -289,7 +330,8 @@ public final class LocalCluster implements AutoCloseable {
      * Waits until the coordinators list every agent this cluster started (they register after they
      * serve), asking every 100 ms; false if they did not within {@code timeout}.
      */
-    public boolean awaitAgentsJoined(pm.client.ClusterClient client, java.time.Duration timeout) throws InterruptedException {
+    public boolean awaitAgentsJoined(pm.client.ClusterClient client, java.time.Duration timeout)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (client.nodes().size() < agents.size()) {
             if (System.nanoTime() > deadline) {

@@ -37,22 +37,49 @@ class EnsembleTest {
             String connect = ensemble.getConnectString();
             List<ChildJvm> children = new ArrayList<>();
             try {
-                ChildJvm coordinator = new ChildJvm("c1", dir.resolve("logs/c1.log"), "pm.coordinator.CoordinatorMain",
-                        List.of("--zookeeper", connect, "--port", "0", "--name", "c1", "--exit-with-stdin", "--insecure"));
+                ChildJvm coordinator = new ChildJvm(
+                        "c1",
+                        dir.resolve("logs/c1.log"),
+                        "pm.coordinator.CoordinatorMain",
+                        List.of(
+                                "--zookeeper",
+                                connect,
+                                "--port",
+                                "0",
+                                "--name",
+                                "c1",
+                                "--exit-with-stdin",
+                                "--insecure"));
                 coordinator.start(60);
                 children.add(coordinator);
                 for (String name : List.of("a1", "a2", "a3")) {
-                    ChildJvm agent = new ChildJvm(name, dir.resolve("logs/" + name + ".log"), "pm.agent.AgentMain",
-                            List.of("--name", name, "--data", dir.resolve(name).toString(), "--port", "0", "--zookeeper", connect,
-                                    "--exit-with-stdin", "--insecure"));
+                    ChildJvm agent = new ChildJvm(
+                            name,
+                            dir.resolve("logs/" + name + ".log"),
+                            "pm.agent.AgentMain",
+                            List.of(
+                                    "--name",
+                                    name,
+                                    "--data",
+                                    dir.resolve(name).toString(),
+                                    "--port",
+                                    "0",
+                                    "--zookeeper",
+                                    connect,
+                                    "--exit-with-stdin",
+                                    "--insecure"));
                     agent.start(60);
                     children.add(agent);
                 }
                 try (ClusterClient client = ClusterClient.connect(coordinator.address())) {
-                    await().atMost(Duration.ofSeconds(60)).until(() -> client.nodes().size() == 3);
+                    await().atMost(Duration.ofSeconds(60))
+                            .until(() -> client.nodes().size() == 3);
                     byte[] demo = getClass().getResourceAsStream("/demo.wasm").readAllBytes();
-                    String owner = client.spawn(SpawnOptions.builder(demo, "demo").withProcessId("p")
-                            .withArgs("90", "100").build()).getNode();
+                    String owner = client.spawn(SpawnOptions.builder(demo, "demo")
+                                    .withProcessId("p")
+                                    .withArgs("90", "100")
+                                    .build())
+                            .getNode();
                     StringBuilder out = new StringBuilder();
                     StreamHandle logs = client.async().logs("p", LogOptions.follow(), c -> {
                         synchronized (out) {
@@ -64,7 +91,8 @@ class EnsembleTest {
                     for (int hop = 1; hop <= 3; hop++) {
                         ClusterDemo.awaitLines(out, hop * 20); // moves happen while it runs, on any machine
                         if (hop == 2) {
-                            InstanceSpec victim = ensemble.getInstances().iterator().next();
+                            InstanceSpec victim =
+                                    ensemble.getInstances().iterator().next();
                             assertThat(ensemble.killServer(victim)).isTrue();
                         }
                         String target = order.get((order.indexOf(owner) + 1) % 3);

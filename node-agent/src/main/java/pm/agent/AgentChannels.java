@@ -1,10 +1,10 @@
 package pm.agent;
 
 import io.grpc.ManagedChannel;
-import pm.common.net.GrpcTransport;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import pm.common.net.GrpcTransport;
 
 /** One gRPC channel per peer agent address, shared by all migrations, secured as the agent is. Thread-safe. */
 final class AgentChannels implements AutoCloseable {
@@ -18,10 +18,13 @@ final class AgentChannels implements AutoCloseable {
     }
 
     ManagedChannel get(String address) {
-        return channels.computeIfAbsent(address, a -> transport.channel(a)
-                .maxInboundMessageSize(maxMessageBytes)
-                .flowControlWindow(TransferWindow.HTTP2_BYTES)
-                .build());
+        return channels.computeIfAbsent(
+                address,
+                a -> transport
+                        .channel(a)
+                        .maxInboundMessageSize(maxMessageBytes)
+                        .flowControlWindow(TransferWindow.HTTP2_BYTES)
+                        .build());
     }
 
     @Override

@@ -1,9 +1,5 @@
 package pm.agent;
 
-import java.util.Locale;
-import pm.common.metrics.JvmProcessMetrics;
-import pm.common.metrics.ScrapeEndpoint;
-import pm.common.metrics.ZooKeeperConnectionMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -13,8 +9,12 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
+import pm.common.metrics.JvmProcessMetrics;
+import pm.common.metrics.ScrapeEndpoint;
+import pm.common.metrics.ZooKeeperConnectionMetrics;
 import pm.runtime.sched.ProcessScheduler;
 import pm.v1.ProcessState;
 
@@ -42,15 +42,31 @@ final class AgentMetrics implements AutoCloseable {
         registry.config().commonTags("node", node);
         spawned = Counter.builder("pm.processes.spawned").register(registry);
         killed = Counter.builder("pm.processes.killed").register(registry);
-        migrationsOut = Counter.builder("pm.migrations").tag("direction", "out").tag("outcome", "committed").register(registry);
-        migrationsFailed = Counter.builder("pm.migrations").tag("direction", "out").tag("outcome", "failed").register(registry);
-        migrationsIn = Counter.builder("pm.migrations").tag("direction", "in").tag("outcome", "prepared").register(registry);
+        migrationsOut = Counter.builder("pm.migrations")
+                .tag("direction", "out")
+                .tag("outcome", "committed")
+                .register(registry);
+        migrationsFailed = Counter.builder("pm.migrations")
+                .tag("direction", "out")
+                .tag("outcome", "failed")
+                .register(registry);
+        migrationsIn = Counter.builder("pm.migrations")
+                .tag("direction", "in")
+                .tag("outcome", "prepared")
+                .register(registry);
         bytesStreamed = Counter.builder("pm.migration.bytes").baseUnit("bytes").register(registry);
-        downtime = Timer.builder("pm.migration.downtime").publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+        downtime = Timer.builder("pm.migration.downtime")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000))
+                .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
         migrationTime = Timer.builder("pm.migration.duration").register(registry);
-        checkpointTime = Timer.builder("pm.checkpoint.duration").publishPercentileHistogram().register(registry);
-        checkpointBytes = DistributionSummary.builder("pm.checkpoint.size").baseUnit("bytes").register(registry);
+        checkpointTime = Timer.builder("pm.checkpoint.duration")
+                .publishPercentileHistogram()
+                .register(registry);
+        checkpointBytes = DistributionSummary.builder("pm.checkpoint.size")
+                .baseUnit("bytes")
+                .register(registry);
         jvm.bindTo(registry);
     }
 
@@ -61,8 +77,12 @@ final class AgentMetrics implements AutoCloseable {
                 continue;
             }
             String name = s.name().substring("PROCESS_STATE_".length()).toLowerCase(Locale.ROOT);
-            Gauge.builder("pm.processes", host, h -> h.all().stream().filter(p -> p.is(s)).count())
-                    .tag("state", name).register(registry);
+            Gauge.builder(
+                            "pm.processes",
+                            host,
+                            h -> h.all().stream().filter(p -> p.is(s)).count())
+                    .tag("state", name)
+                    .register(registry);
         }
         gauge("pm.scheduler.run.queue", scheduler::runQueueLength);
         gauge("pm.scheduler.running", scheduler::running);
@@ -76,8 +96,10 @@ final class AgentMetrics implements AutoCloseable {
      * instead ({@code pm.jit.disk.loads}), since the agent started.
      */
     void watch(pm.runtime.interp.JitCache code) {
-        FunctionCounter.builder("pm.jit.compilations", code, pm.runtime.interp.JitCache::compilations).register(registry);
-        FunctionCounter.builder("pm.jit.disk.loads", code, pm.runtime.interp.JitCache::diskLoads).register(registry);
+        FunctionCounter.builder("pm.jit.compilations", code, pm.runtime.interp.JitCache::compilations)
+                .register(registry);
+        FunctionCounter.builder("pm.jit.disk.loads", code, pm.runtime.interp.JitCache::diskLoads)
+                .register(registry);
     }
 
     /** The node's ZooKeeper connection (a cluster member's; a standalone agent has none). */

@@ -32,7 +32,10 @@ final class AgentRecovery {
     /** Where output resumes after a restore from the latest checkpoint; the record's offset if none can be read. */
     private long latestLogOffset(ProcessRecord r) {
         try {
-            return host.stores().latest(r.getProcessId()).map(ProcessHost::logOffsetOf).orElse(r.getLogOffset());
+            return host.stores()
+                    .latest(r.getProcessId())
+                    .map(ProcessHost::logOffsetOf)
+                    .orElse(r.getLogOffset());
         } catch (pm.agent.store.StoreException e) {
             LOG.warn("process " + r.getProcessId() + ": " + e.getMessage());
             return r.getLogOffset();
@@ -61,9 +64,11 @@ final class AgentRecovery {
                 host.ended().adopt(r);
             }
             case DISPOSITION_OWNED, DISPOSITION_SUSPENDED, DISPOSITION_PREPARED -> {
-                if (r.getDisposition() != ProcessRecord.Disposition.DISPOSITION_PREPARED && !ownership.owns(r.getProcessId(), r.getEpoch())) {
+                if (r.getDisposition() != ProcessRecord.Disposition.DISPOSITION_PREPARED
+                        && !ownership.owns(r.getProcessId(), r.getEpoch())) {
                     // The cluster gave it to another node (or ended it) while this agent was away.
-                    LOG.info("process " + r.getProcessId() + " is no longer owned by this node; dropping its local copy");
+                    LOG.info("process " + r.getProcessId()
+                            + " is no longer owned by this node; dropping its local copy");
                     host.forget(r.getProcessId());
                     return;
                 }
@@ -73,8 +78,14 @@ final class AgentRecovery {
                         : ProcessState.PROCESS_STATE_PREPARED;
                 // Output resumes where the state it restarts from left the log.
                 long logOffset = r.hasStaged() ? r.getStaged().getLogOffset() : latestLogOffset(r);
-                HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module,
-                        host.logs().starting(r.getProcessId(), logOffset), r.getEpoch(), initial, host.clustered());
+                HostedProcess h = new HostedProcess(
+                        r.getProcessId(),
+                        r.getSpec(),
+                        module,
+                        host.logs().starting(r.getProcessId(), logOffset),
+                        r.getEpoch(),
+                        initial,
+                        host.clustered());
                 h.fileInputs = r.getFileInputsList();
                 h.lock.lock();
                 try {

@@ -31,7 +31,8 @@ final class BlobUploadObserver implements StreamObserver<BlobChunk> {
         try {
             if (upload == null) {
                 if (!chunk.hasHeader()) {
-                    throw new AgentException(AgentException.Reason.BAD_REQUEST, "an upload starts with its header (size, SHA-256)");
+                    throw new AgentException(
+                            AgentException.Reason.BAD_REQUEST, "an upload starts with its header (size, SHA-256)");
                 }
                 header = chunk.getHeader();
                 upload = store.begin(header.getSize(), header.getSha256().toByteArray());
@@ -74,7 +75,10 @@ final class BlobUploadObserver implements StreamObserver<BlobChunk> {
         }
         try {
             byte[] sha = upload.finish();
-            out.onNext(BlobRef.newBuilder().setSha256(com.google.protobuf.ByteString.copyFrom(sha)).setSize(header.getSize()).build());
+            out.onNext(BlobRef.newBuilder()
+                    .setSha256(com.google.protobuf.ByteString.copyFrom(sha))
+                    .setSize(header.getSize())
+                    .build());
             out.onCompleted();
         } catch (IOException | RuntimeException e) {
             fail(e);

@@ -65,7 +65,8 @@ final class CheckpointReplicas {
 
     /** Pushes a checkpoint of a process held here to every peer; returns once each holds it durably. */
     ReplicateReply replicate(ReplicateRequest request) {
-        java.util.concurrent.locks.ReentrantLock turn = pushing[Math.floorMod(request.getProcessId().hashCode(), pushing.length)];
+        java.util.concurrent.locks.ReentrantLock turn =
+                pushing[Math.floorMod(request.getProcessId().hashCode(), pushing.length)];
         turn.lock();
         try {
             return replicateInTurn(request);
@@ -82,7 +83,8 @@ final class CheckpointReplicas {
                 .setCheckpointId(ended ? "" : chain.get(chain.size() - 1).checkpointId());
         for (ReplicaPeer peer : request.getPeersList()) {
             if (peer.getNode().equals(host.node())) {
-                throw new AgentException(AgentException.Reason.BAD_REQUEST, "a replica must live on another node than " + host.node());
+                throw new AgentException(
+                        AgentException.Reason.BAD_REQUEST, "a replica must live on another node than " + host.node());
             }
             reply.setBytesSent(reply.getBytesSent() + (ended ? pushEnded(h, peer) : push(h, chain, peer)));
             reply.addNodes(peer.getNode());
@@ -107,14 +109,21 @@ final class CheckpointReplicas {
         ReplicaHeldReply held = held(h, peer, deadline);
         CompletableFuture<ReplicaStored> stored = new CompletableFuture<>();
         Sender sender = new Sender(stored);
-        NodeAgentGrpc.newStub(channels.get(peer.getAddress())).withDeadline(deadline).storeReplica(sender);
+        NodeAgentGrpc.newStub(channels.get(peer.getAddress()))
+                .withDeadline(deadline)
+                .storeReplica(sender);
         ByteString files = copy.getFiles().toByteString();
         try {
-            sender.send(ReplicaFrame.newBuilder().setBegin(begin(h, held).setEnded(copy.getRecord())).build());
+            sender.send(ReplicaFrame.newBuilder()
+                    .setBegin(begin(h, held).setEnded(copy.getRecord()))
+                    .build());
             for (int at = 0; at < files.size(); at += FRAME_BYTES) {
-                sender.send(ReplicaFrame.newBuilder().setData(files.substring(at, Math.min(files.size(), at + FRAME_BYTES))).build());
+                sender.send(ReplicaFrame.newBuilder()
+                        .setData(files.substring(at, Math.min(files.size(), at + FRAME_BYTES)))
+                        .build());
             }
-            h.log.forEachKept(c -> sender.send(ReplicaFrame.newBuilder().setLog(c).build()));
+            h.log.forEachKept(
+                    c -> sender.send(ReplicaFrame.newBuilder().setLog(c).build()));
             sender.complete();
         } catch (RuntimeException e) {
             sender.cancel(e);
@@ -128,17 +137,25 @@ final class CheckpointReplicas {
     private List<CheckpointRecord> chain(String id, String checkpointId) {
         List<CheckpointRecord> all = host.stores().list(id);
         CheckpointRecord tip = checkpointId.isEmpty()
-                ? host.stores().latest(id).orElseThrow(() -> new AgentException(AgentException.Reason.WRONG_STATE,
-                        "process " + id + " has no checkpoint to replicate"))
-                : find(all, checkpointId).orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
-                        "process " + id + " has no checkpoint " + checkpointId));
+                ? host.stores()
+                        .latest(id)
+                        .orElseThrow(() -> new AgentException(
+                                AgentException.Reason.WRONG_STATE, "process " + id + " has no checkpoint to replicate"))
+                : find(all, checkpointId)
+                        .orElseThrow(() -> new AgentException(
+                                AgentException.Reason.NOT_FOUND,
+                                "process " + id + " has no checkpoint " + checkpointId));
         List<CheckpointRecord> chain = new ArrayList<>();
-        for (CheckpointRecord r = tip; r != null; r = r.isFull() ? null : find(all, r.baseCheckpointId()).orElse(null)) {
+        for (CheckpointRecord r = tip;
+                r != null;
+                r = r.isFull() ? null : find(all, r.baseCheckpointId()).orElse(null)) {
             chain.add(0, r);
         }
         if (!chain.get(0).isFull()) {
-            throw new AgentException(AgentException.Reason.WRONG_STATE, "checkpoint " + tip.checkpointId() + " of " + id
-                    + " builds on a checkpoint this agent no longer holds");
+            throw new AgentException(
+                    AgentException.Reason.WRONG_STATE,
+                    "checkpoint " + tip.checkpointId() + " of " + id
+                            + " builds on a checkpoint this agent no longer holds");
         }
         return chain;
     }
@@ -161,38 +178,52 @@ final class CheckpointReplicas {
         }
         CompletableFuture<ReplicaStored> stored = new CompletableFuture<>();
         Sender sender = new Sender(stored);
-        NodeAgentGrpc.newStub(channels.get(peer.getAddress())).withDeadline(deadline).storeReplica(sender);
+        NodeAgentGrpc.newStub(channels.get(peer.getAddress()))
+                .withDeadline(deadline)
+                .storeReplica(sender);
         ReplicaBegin.Builder begin = begin(h, held);
         long sent = 0;
-        List<InputStream> images = host.stores().open(h.id, chain.get(chain.size() - 1).checkpointId());
+        List<InputStream> images =
+                host.stores().open(h.id, chain.get(chain.size() - 1).checkpointId());
         try {
             sender.send(ReplicaFrame.newBuilder().setBegin(begin).build());
             byte[] buffer = new byte[FRAME_BYTES];
             for (int i = from; i < chain.size(); i++) {
                 CheckpointRecord r = chain.get(i);
-                sender.send(ReplicaFrame.newBuilder().setImage(ReplicaImage.newBuilder().setCheckpointId(r.checkpointId())
-                        .setAttachment(ByteString.copyFrom(r.attachment()))).build());
+                sender.send(ReplicaFrame.newBuilder()
+                        .setImage(ReplicaImage.newBuilder()
+                                .setCheckpointId(r.checkpointId())
+                                .setAttachment(ByteString.copyFrom(r.attachment())))
+                        .build());
                 InputStream in = images.get(i);
                 for (int n; (n = in.readNBytes(buffer, 0, buffer.length)) > 0; ) {
-                    sender.send(ReplicaFrame.newBuilder().setData(ByteString.copyFrom(buffer, 0, n)).build());
+                    sender.send(ReplicaFrame.newBuilder()
+                            .setData(ByteString.copyFrom(buffer, 0, n))
+                            .build());
                     sent += n;
                 }
             }
             // The output up to the checkpoint, from where the replica's stops (all of it if that does not connect).
-            long logFrom = held.getLogEnd() >= h.log.start() && held.getLogEnd() <= logTo ? held.getLogEnd() : h.log.start();
-            long reached = h.log.readHistory(logFrom, Math.min(logTo, h.log.memoryStart()),
+            long logFrom =
+                    held.getLogEnd() >= h.log.start() && held.getLogEnd() <= logTo ? held.getLogEnd() : h.log.start();
+            long reached = h.log.readHistory(
+                    logFrom,
+                    Math.min(logTo, h.log.memoryStart()),
                     c -> sender.send(ReplicaFrame.newBuilder().setLog(c).build()));
             for (pm.v1.LogChunk c : h.log.retainedChunksFrom(reached)) {
                 if (c.getOffset() >= logTo) {
                     break;
                 }
                 long end = Math.min(logTo, c.getOffset() + c.getData().size());
-                sender.send(ReplicaFrame.newBuilder().setLog(c.toBuilder().setData(c.getData().substring(0, (int) (end - c.getOffset())))).build());
+                sender.send(ReplicaFrame.newBuilder()
+                        .setLog(c.toBuilder().setData(c.getData().substring(0, (int) (end - c.getOffset()))))
+                        .build());
             }
             sender.complete();
         } catch (IOException | RuntimeException e) {
             sender.cancel(e);
-            throw e instanceof IOException io ? new java.io.UncheckedIOException("cannot read checkpoint of " + h.id, io)
+            throw e instanceof IOException io
+                    ? new java.io.UncheckedIOException("cannot read checkpoint of " + h.id, io)
                     : (RuntimeException) e;
         } finally {
             for (InputStream in : images) {
@@ -205,21 +236,30 @@ final class CheckpointReplicas {
         }
         ReplicaStored result = await(stored, peer);
         if (!result.getCheckpointId().equals(chain.get(chain.size() - 1).checkpointId())) {
-            throw new AgentException(AgentException.Reason.UNAVAILABLE, "node " + peer.getNode() + " stored checkpoint '"
-                    + result.getCheckpointId() + "' instead of " + chain.get(chain.size() - 1).checkpointId());
+            throw new AgentException(
+                    AgentException.Reason.UNAVAILABLE,
+                    "node " + peer.getNode() + " stored checkpoint '" + result.getCheckpointId() + "' instead of "
+                            + chain.get(chain.size() - 1).checkpointId());
         }
         return sent;
     }
 
     /** What {@code peer} holds of {@code h}'s process already. */
     private ReplicaHeldReply held(HostedProcess h, ReplicaPeer peer, Deadline deadline) {
-        return NodeAgentGrpc.newBlockingStub(channels.get(peer.getAddress())).withDeadline(deadline)
-                .replicaHeld(ReplicaQuery.newBuilder().setProcessId(h.id).setModuleSha256(ByteString.copyFrom(h.module.sha256())).build());
+        return NodeAgentGrpc.newBlockingStub(channels.get(peer.getAddress()))
+                .withDeadline(deadline)
+                .replicaHeld(ReplicaQuery.newBuilder()
+                        .setProcessId(h.id)
+                        .setModuleSha256(ByteString.copyFrom(h.module.sha256()))
+                        .build());
     }
 
     /** The first frame of a stream to a peer that holds {@code held}: the module's bytes only if it lacks them. */
     private ReplicaBegin.Builder begin(HostedProcess h, ReplicaHeldReply held) {
-        ReplicaBegin.Builder begin = ReplicaBegin.newBuilder().setProcessId(h.id).setEpoch(h.epoch).setSource(host.node())
+        ReplicaBegin.Builder begin = ReplicaBegin.newBuilder()
+                .setProcessId(h.id)
+                .setEpoch(h.epoch)
+                .setSource(host.node())
                 .setModuleSha256(ByteString.copyFrom(h.module.sha256()));
         if (!held.getHasModule()) {
             begin.setModule(ByteString.copyFrom(host.modules().bytesOf(h.module)));
@@ -237,14 +277,19 @@ final class CheckpointReplicas {
             return stored.get(PEER_DEADLINE_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new AgentException(AgentException.Reason.UNAVAILABLE, "interrupted while replicating to " + peer.getNode());
+            throw new AgentException(
+                    AgentException.Reason.UNAVAILABLE, "interrupted while replicating to " + peer.getNode());
         } catch (ExecutionException e) {
             throw e.getCause() instanceof io.grpc.StatusRuntimeException s
-                    ? new AgentException(AgentException.Reason.UNAVAILABLE, "node " + peer.getNode() + " refused the replica: "
-                            + s.getStatus().getCode() + " " + s.getStatus().getDescription())
+                    ? new AgentException(
+                            AgentException.Reason.UNAVAILABLE,
+                            "node " + peer.getNode() + " refused the replica: "
+                                    + s.getStatus().getCode() + " "
+                                    + s.getStatus().getDescription())
                     : new IllegalStateException(e.getCause());
         } catch (TimeoutException e) {
-            throw new AgentException(AgentException.Reason.UNAVAILABLE, "node " + peer.getNode() + " did not confirm the replica");
+            throw new AgentException(
+                    AgentException.Reason.UNAVAILABLE, "node " + peer.getNode() + " did not confirm the replica");
         }
     }
 
@@ -299,7 +344,8 @@ final class CheckpointReplicas {
     /** What this agent holds of {@code query}'s process as a replica. */
     ReplicaHeldReply held(ReplicaQuery query) {
         ReplicaHeldReply.Builder b = ReplicaHeldReply.newBuilder()
-                .setHasModule(query.getModuleSha256().size() == 32 && host.modules().has(query.getModuleSha256().toByteArray()));
+                .setHasModule(query.getModuleSha256().size() == 32
+                        && host.modules().has(query.getModuleSha256().toByteArray()));
         for (CheckpointRecord r : host.stores().list(key(query.getProcessId()))) {
             b.addCheckpointIds(r.checkpointId());
         }
@@ -314,7 +360,8 @@ final class CheckpointReplicas {
      * durable checkpoint whose drop message never arrived), once they are older than {@code minAgeMillis}:
      * a replica is stored before the record names it, so a young one may be on its way to counting.
      */
-    int sweep(java.util.function.Function<String, java.util.Optional<pm.v1.OwnershipRecord>> records, long minAgeMillis) {
+    int sweep(
+            java.util.function.Function<String, java.util.Optional<pm.v1.OwnershipRecord>> records, long minAgeMillis) {
         String prefix = key("");
         int dropped = 0;
         for (String k : host.stores().processes()) {
@@ -323,9 +370,13 @@ final class CheckpointReplicas {
             }
             String id = k.substring(prefix.length());
             boolean named = records.apply(id)
-                    .map(r -> r.getCheckpointNodesList().contains(host.node()) && !r.getOwner().equals(host.node()))
+                    .map(r -> r.getCheckpointNodesList().contains(host.node())
+                            && !r.getOwner().equals(host.node()))
                     .orElse(false);
-            long newest = host.stores().list(k).stream().mapToLong(CheckpointRecord::createdMillis).max().orElse(0);
+            long newest = host.stores().list(k).stream()
+                    .mapToLong(CheckpointRecord::createdMillis)
+                    .max()
+                    .orElse(0);
             if (!named && System.currentTimeMillis() - newest >= minAgeMillis) {
                 drop(id);
                 dropped++;
@@ -334,7 +385,8 @@ final class CheckpointReplicas {
         for (pm.v1.EndedReplica copy : host.ended().replicas().all()) {
             String id = copy.getRecord().getProcessId();
             boolean named = records.apply(id)
-                    .map(r -> r.getEndedCopyNodesList().contains(host.node()) && !r.getOwner().equals(host.node()))
+                    .map(r -> r.getEndedCopyNodesList().contains(host.node())
+                            && !r.getOwner().equals(host.node()))
                     .orElse(false);
             if (!named && System.currentTimeMillis() - copy.getStoredMillis() >= minAgeMillis) {
                 drop(id);
@@ -381,7 +433,8 @@ final class CheckpointReplicas {
                                 return;
                             }
                             if (image == null) {
-                                throw new AgentException(AgentException.Reason.BAD_REQUEST, "replica data before its image header");
+                                throw new AgentException(
+                                        AgentException.Reason.BAD_REQUEST, "replica data before its image header");
                             }
                             addPart(frame.getData());
                         }
@@ -405,7 +458,8 @@ final class CheckpointReplicas {
             private void addPart(ByteString data) {
                 bytes += data.size();
                 if (bytes > maxImageBytes) {
-                    throw new pm.runtime.LimitExceededException("replica image larger than " + maxImageBytes + " bytes");
+                    throw new pm.runtime.LimitExceededException(
+                            "replica image larger than " + maxImageBytes + " bytes");
                 }
                 parts.add(data);
             }
@@ -415,16 +469,19 @@ final class CheckpointReplicas {
                     throw new AgentException(AgentException.Reason.BAD_REQUEST, "a replica stream begins once");
                 }
                 if (b.getProcessId().isEmpty() || b.getModuleSha256().size() != 32) {
-                    throw new AgentException(AgentException.Reason.BAD_REQUEST, "a replica names its process and module");
+                    throw new AgentException(
+                            AgentException.Reason.BAD_REQUEST, "a replica names its process and module");
                 }
                 if (host.find(b.getProcessId()).isPresent()) {
-                    throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + b.getProcessId()
-                            + " runs on this node; a replica belongs on another");
+                    throw new AgentException(
+                            AgentException.Reason.WRONG_STATE,
+                            "process " + b.getProcessId() + " runs on this node; a replica belongs on another");
                 }
                 if (!b.getModule().isEmpty()) {
                     host.modules().store(b.getModule().toByteArray());
                 } else if (!host.modules().has(b.getModuleSha256().toByteArray())) {
-                    throw new AgentException(AgentException.Reason.WRONG_STATE, "no module for the replica of " + b.getProcessId());
+                    throw new AgentException(
+                            AgentException.Reason.WRONG_STATE, "no module for the replica of " + b.getProcessId());
                 }
                 begin = b;
                 if (b.hasEnded()) {
@@ -434,7 +491,8 @@ final class CheckpointReplicas {
 
             private void requireBegun() {
                 if (begin == null) {
-                    throw new AgentException(AgentException.Reason.BAD_REQUEST, "a replica stream starts with its begin frame");
+                    throw new AgentException(
+                            AgentException.Reason.BAD_REQUEST, "a replica stream starts with its begin frame");
                 }
             }
 
@@ -443,7 +501,8 @@ final class CheckpointReplicas {
                     return;
                 }
                 String k = key(begin.getProcessId());
-                if (host.stores().list(k).stream().anyMatch(c -> c.checkpointId().equals(image.getCheckpointId()))) {
+                if (host.stores().list(k).stream()
+                        .anyMatch(c -> c.checkpointId().equals(image.getCheckpointId()))) {
                     parts.clear(); // sent twice (two pushes crossed): held already
                     bytes = 0;
                     image = null;
@@ -455,7 +514,11 @@ final class CheckpointReplicas {
                 }
                 CheckpointRecord r;
                 try {
-                    r = host.stores().put(k, new SequenceInputStream(Collections.enumeration(streams)), image.getAttachment().toByteArray());
+                    r = host.stores()
+                            .put(
+                                    k,
+                                    new SequenceInputStream(Collections.enumeration(streams)),
+                                    image.getAttachment().toByteArray());
                 } catch (pm.agent.store.CheckpointExistsException storedMeanwhile) { // by a push from another owner
                     parts.clear();
                     bytes = 0;
@@ -463,8 +526,8 @@ final class CheckpointReplicas {
                     return;
                 }
                 if (!r.checkpointId().equals(image.getCheckpointId())) {
-                    throw new pm.runtime.StateFormatException("replica image " + image.getCheckpointId() + " holds checkpoint "
-                            + r.checkpointId());
+                    throw new pm.runtime.StateFormatException(
+                            "replica image " + image.getCheckpointId() + " holds checkpoint " + r.checkpointId());
                 }
                 parts.clear();
                 bytes = 0;
@@ -497,30 +560,37 @@ final class CheckpointReplicas {
                     pm.v1.ProcessRecord record = pm.v1.ProcessRecord.parseFrom(tip.attachment());
                     host.factory().requireInputs(record.getSpec(), record.getFileInputsList());
                 } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-                    throw new pm.runtime.StateFormatException("replica of " + begin.getProcessId() + " carries no readable record", e);
+                    throw new pm.runtime.StateFormatException(
+                            "replica of " + begin.getProcessId() + " carries no readable record", e);
                 }
             }
 
             /** The copy of a process that ended on its owner: kept once its inputs are here too, replacing any checkpoint replica. */
             private void keepEnded() {
                 closeLog();
-                pm.v1.EndedReplica.Builder copy = pm.v1.EndedReplica.newBuilder().setRecord(begin.getEnded());
+                pm.v1.EndedReplica.Builder copy =
+                        pm.v1.EndedReplica.newBuilder().setRecord(begin.getEnded());
                 try {
                     if (!parts.isEmpty()) {
                         copy.setFiles(pm.v1.FileSystemState.parseFrom(ByteString.copyFrom(parts)));
                     }
                 } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-                    throw new pm.runtime.StateFormatException("the files of ended process " + begin.getProcessId() + " are corrupt", e);
+                    throw new pm.runtime.StateFormatException(
+                            "the files of ended process " + begin.getProcessId() + " are corrupt", e);
                 }
                 parts.clear();
                 pm.v1.ProcessRecord record = begin.getEnded();
                 if (!record.getProcessId().equals(begin.getProcessId())) {
-                    throw new AgentException(AgentException.Reason.BAD_REQUEST, "the ended record names process "
-                            + record.getProcessId() + ", not " + begin.getProcessId());
+                    throw new AgentException(
+                            AgentException.Reason.BAD_REQUEST,
+                            "the ended record names process " + record.getProcessId() + ", not "
+                                    + begin.getProcessId());
                 }
                 host.factory().requireInputs(record.getSpec(), record.getFileInputsList());
                 host.ended().replicas().keep(copy.build());
-                out.onNext(ReplicaStored.newBuilder().setProcessId(begin.getProcessId()).build());
+                out.onNext(ReplicaStored.newBuilder()
+                        .setProcessId(begin.getProcessId())
+                        .build());
                 out.onCompleted();
             }
 
@@ -540,8 +610,13 @@ final class CheckpointReplicas {
                     String k = key(begin.getProcessId());
                     host.stores().retainLatestChain(k);
                     host.stores().latest(k).ifPresent(this::fetchInputs);
-                    out.onNext(ReplicaStored.newBuilder().setProcessId(begin.getProcessId())
-                            .setCheckpointId(host.stores().latest(k).map(CheckpointRecord::checkpointId).orElse("")).build());
+                    out.onNext(ReplicaStored.newBuilder()
+                            .setProcessId(begin.getProcessId())
+                            .setCheckpointId(host.stores()
+                                    .latest(k)
+                                    .map(CheckpointRecord::checkpointId)
+                                    .orElse(""))
+                            .build());
                     out.onCompleted();
                 } catch (RuntimeException e) {
                     fail(e);

@@ -35,8 +35,11 @@ final class Checkpoints {
     /** Writes the (parked) process into the checkpoint store; an increment when asked and its base is the store's latest. */
     CheckpointInfo write(HostedProcess h, boolean incremental) {
         long t0 = System.nanoTime();
-        boolean increment = incremental && !h.lastCheckpointId.isEmpty()
-                && stores.latest(h.id).map(r -> r.checkpointId().equals(h.lastCheckpointId)).orElse(false);
+        boolean increment = incremental
+                && !h.lastCheckpointId.isEmpty()
+                && stores.latest(h.id)
+                        .map(r -> r.checkpointId().equals(h.lastCheckpointId))
+                        .orElse(false);
         WasiProcess process = h.process;
         // The image names the log offset it resumes at: what was printed before it must be on disk first,
         // or a restart from it would find the disk's log ending short and start the log over there.
@@ -44,13 +47,19 @@ final class Checkpoints {
         h.fileInputs = ProcessFactory.fileInputs(process); // parked: what this image names
         // The image streams through a pipe into the store, written on another thread: a 1 GiB
         // process is never held twice. The process is parked, and the lock holder waits here.
-        CheckpointRecord r = ImagePipe.pipe(imageWriters, out -> {
-            if (increment) {
-                process.writeIncrementalImage(out, false);
-            } else {
-                process.writeImage(out, false);
-            }
-        }, in -> stores.put(h.id, in, h.record(ProcessRecord.Disposition.DISPOSITION_OWNED).toByteArray()));
+        CheckpointRecord r = ImagePipe.pipe(
+                imageWriters,
+                out -> {
+                    if (increment) {
+                        process.writeIncrementalImage(out, false);
+                    } else {
+                        process.writeImage(out, false);
+                    }
+                },
+                in -> stores.put(
+                        h.id,
+                        in,
+                        h.record(ProcessRecord.Disposition.DISPOSITION_OWNED).toByteArray()));
         if (!increment) {
             stores.retainLatestChain(h.id);
             stores.delete(CheckpointReplicas.key(h.id)); // a replica kept here before this node owned it
@@ -82,7 +91,8 @@ final class Checkpoints {
             return;
         }
         ProcessFactory factory = host.factory();
-        WasiProcess p = WasiProcess.start(h.module, factory.fresh(h.spec, h.log), factory.limits(h.spec), factory.fsBytes(h.spec));
+        WasiProcess p = WasiProcess.start(
+                h.module, factory.fresh(h.spec, h.log), factory.limits(h.spec), factory.fsBytes(h.spec));
         h.process = p;
         host.schedule(h, p, frozen);
     }
@@ -90,16 +100,21 @@ final class Checkpoints {
     /** Restores {@code h} from the store (its latest checkpoint, or {@code checkpointId}'s chain) and schedules it, running or frozen. */
     void restore(HostedProcess h, String checkpointId, boolean frozen) {
         CheckpointRecord r = checkpointId.isEmpty()
-                ? stores.latest(h.id).orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
-                        "process " + h.id + " has no checkpoint on this agent"))
-                : stores.list(h.id).stream().filter(c -> c.checkpointId().equals(checkpointId)).findFirst()
-                        .orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
+                ? stores.latest(h.id)
+                        .orElseThrow(() -> new AgentException(
+                                AgentException.Reason.NOT_FOUND,
+                                "process " + h.id + " has no checkpoint on this agent"))
+                : stores.list(h.id).stream()
+                        .filter(c -> c.checkpointId().equals(checkpointId))
+                        .findFirst()
+                        .orElseThrow(() -> new AgentException(
+                                AgentException.Reason.NOT_FOUND,
                                 "process " + h.id + " has no checkpoint " + checkpointId));
         List<InputStream> chain = stores.open(h.id, r.checkpointId());
         ProcessFactory factory = host.factory();
         try {
-            WasiProcess p = WasiProcess.restore(h.module, chain, factory.endpoints(h.spec, h.log), factory.limits(h.spec),
-                    factory.fsBytes(h.spec));
+            WasiProcess p = WasiProcess.restore(
+                    h.module, chain, factory.endpoints(h.spec, h.log), factory.limits(h.spec), factory.fsBytes(h.spec));
             h.process = p;
             h.lastCheckpointId = r.checkpointId();
             h.durability.checkpointed(r.checkpointId(), p.channels().acceptedAtCapture());

@@ -60,13 +60,15 @@ final class EndedProcesses {
      * its files, output and end as they were, under {@code epoch}; it never runs.
      */
     ProcessInfo adoptReplica(String id, long epoch) {
-        EndedReplica copy = replicas.get(id).orElseThrow(() -> new AgentException(
-                AgentException.Reason.NOT_FOUND, "no ended copy of process " + id + " on this node"));
+        EndedReplica copy = replicas.get(id)
+                .orElseThrow(() -> new AgentException(
+                        AgentException.Reason.NOT_FOUND, "no ended copy of process " + id + " on this node"));
         Optional<FileSystemState> replicaFiles = replicas.files(id);
         ProcessRecord r = copy.getRecord().toBuilder().setEpoch(epoch).build();
         CompiledModule module = host.modules().module(r.getSpec());
         if (host.find(id).isPresent()) {
-            throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
+            throw new AgentException(
+                    AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
         }
         host.logs().takeReplica(id);
         HostedProcess h = ended(r, module, epoch);
@@ -90,8 +92,13 @@ final class EndedProcesses {
     /** The /data of an ended process this agent brought back after a restart; null if none was kept. Under h's lock. */
     FileSystem fileSystem(HostedProcess h) {
         if (h.endedFiles == null) {
-            h.endedFiles = files.get(ProcessLogs.fileName(h.id)).map(state -> FileSystem.fromState(state,
-                    () -> System.currentTimeMillis() * 1_000_000L, host.factory().fsBytes(h.spec), host.factory().blobs())).orElse(null);
+            h.endedFiles = files.get(ProcessLogs.fileName(h.id))
+                    .map(state -> FileSystem.fromState(
+                            state,
+                            () -> System.currentTimeMillis() * 1_000_000L,
+                            host.factory().fsBytes(h.spec),
+                            host.factory().blobs()))
+                    .orElse(null);
         }
         return h.endedFiles;
     }
@@ -103,7 +110,8 @@ final class EndedProcesses {
 
     private HostedProcess ended(ProcessRecord r, CompiledModule module, long epoch) {
         ProcessLog log = host.logs().reopened(r.getProcessId());
-        HostedProcess h = new HostedProcess(r.getProcessId(), r.getSpec(), module, log, epoch, r.getEndState(), host.clustered());
+        HostedProcess h =
+                new HostedProcess(r.getProcessId(), r.getSpec(), module, log, epoch, r.getEndState(), host.clustered());
         h.exitStatus = r.getExitStatus();
         h.failure = r.getFailure();
         h.fileInputs = r.getFileInputsList();
@@ -113,6 +121,9 @@ final class EndedProcesses {
 
     private static ProcessRecord record(HostedProcess h) {
         return h.record(ProcessRecord.Disposition.DISPOSITION_ENDED).toBuilder()
-                .setEndState(h.state()).setExitStatus(h.exitStatus).setFailure(h.failure).build();
+                .setEndState(h.state())
+                .setExitStatus(h.exitStatus)
+                .setFailure(h.failure)
+                .build();
     }
 }

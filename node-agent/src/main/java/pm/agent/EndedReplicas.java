@@ -19,9 +19,10 @@ final class EndedReplicas {
     private final LocalStores stores;
 
     EndedReplicas(Path dataDir, LocalStores stores) {
-        this.ends = new SealedMessages<>(dataDir.resolve("ended-replicas"), stores.keys(), "ended-replica", EndedReplica.parser());
-        this.files = new SealedMessages<>(dataDir.resolve("ended-replica-files"), stores.keys(), "ended-replica-files",
-                FileSystemState.parser());
+        this.ends = new SealedMessages<>(
+                dataDir.resolve("ended-replicas"), stores.keys(), "ended-replica", EndedReplica.parser());
+        this.files = new SealedMessages<>(
+                dataDir.resolve("ended-replica-files"), stores.keys(), "ended-replica-files", FileSystemState.parser());
         this.stores = stores;
     }
 
@@ -33,7 +34,12 @@ final class EndedReplicas {
             files.put(name, copy.getFiles());
         }
         // Written last: its record is what says the copy is whole.
-        ends.put(name, copy.toBuilder().clearFiles().setStoredMillis(System.currentTimeMillis()).build());
+        ends.put(
+                name,
+                copy.toBuilder()
+                        .clearFiles()
+                        .setStoredMillis(System.currentTimeMillis())
+                        .build());
         stores.delete(CheckpointReplicas.key(copy.getRecord().getProcessId()));
     }
 

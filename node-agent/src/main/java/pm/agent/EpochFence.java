@@ -3,19 +3,19 @@ package pm.agent;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
-import io.grpc.MethodDescriptor;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import pm.v1.NodeAgentGrpc;
-import java.util.OptionalLong;
-import java.util.concurrent.ConcurrentHashMap;
 import pm.common.cluster.ClusterLayout;
+import pm.v1.NodeAgentGrpc;
 
 /**
  * Refuses calls that carry an ownership epoch older than the newest this agent has seen for the
@@ -28,11 +28,20 @@ import pm.common.cluster.ClusterLayout;
 final class EpochFence implements ServerInterceptor {
     private static final Context.Key<Long> CALL_EPOCH = Context.key("pm-epoch");
     /** What the coordinator asks of an agent about one process: always at the epoch its record names. */
-    private static final Set<String> COORDINATOR_CALLS = Stream.of(NodeAgentGrpc.getSpawnMethod(), NodeAgentGrpc.getFreezeMethod(),
-                    NodeAgentGrpc.getThawMethod(), NodeAgentGrpc.getKillMethod(), NodeAgentGrpc.getCheckpointMethod(),
-                    NodeAgentGrpc.getSuspendMethod(), NodeAgentGrpc.getResumeMethod(), NodeAgentGrpc.getExportImageMethod(),
-                    NodeAgentGrpc.getImportImageMethod(), NodeAgentGrpc.getMigrateOutMethod(), NodeAgentGrpc.getReplicateMethod(),
-                    NodeAgentGrpc.getAdoptMethod(), NodeAgentGrpc.getWriteFileMethod())
+    private static final Set<String> COORDINATOR_CALLS = Stream.of(
+                    NodeAgentGrpc.getSpawnMethod(),
+                    NodeAgentGrpc.getFreezeMethod(),
+                    NodeAgentGrpc.getThawMethod(),
+                    NodeAgentGrpc.getKillMethod(),
+                    NodeAgentGrpc.getCheckpointMethod(),
+                    NodeAgentGrpc.getSuspendMethod(),
+                    NodeAgentGrpc.getResumeMethod(),
+                    NodeAgentGrpc.getExportImageMethod(),
+                    NodeAgentGrpc.getImportImageMethod(),
+                    NodeAgentGrpc.getMigrateOutMethod(),
+                    NodeAgentGrpc.getReplicateMethod(),
+                    NodeAgentGrpc.getAdoptMethod(),
+                    NodeAgentGrpc.getWriteFileMethod())
             .map(MethodDescriptor::getFullMethodName)
             .collect(Collectors.toUnmodifiableSet());
 
@@ -45,13 +54,17 @@ final class EpochFence implements ServerInterceptor {
     }
 
     @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         String value = headers.get(ClusterLayout.EPOCH_HEADER);
         if (value == null) {
             String method = call.getMethodDescriptor().getFullMethodName();
             if (inCluster && COORDINATOR_CALLS.contains(method)) {
-                call.close(Status.FAILED_PRECONDITION.withDescription(method + " needs the process's ownership epoch (pm-epoch header)"
-                        + " on an agent that is part of a cluster"), new Metadata());
+                call.close(
+                        Status.FAILED_PRECONDITION.withDescription(
+                                method + " needs the process's ownership epoch (pm-epoch header)"
+                                        + " on an agent that is part of a cluster"),
+                        new Metadata());
                 return new ServerCall.Listener<>() {};
             }
             return next.startCall(call, headers);
@@ -60,7 +73,9 @@ final class EpochFence implements ServerInterceptor {
         try {
             epoch = Long.parseLong(value);
         } catch (NumberFormatException e) {
-            call.close(Status.INVALID_ARGUMENT.withDescription("pm-epoch must be a decimal number: " + value), new Metadata());
+            call.close(
+                    Status.INVALID_ARGUMENT.withDescription("pm-epoch must be a decimal number: " + value),
+                    new Metadata());
             return new ServerCall.Listener<>() {};
         }
         return Contexts.interceptCall(Context.current().withValue(CALL_EPOCH, epoch), call, headers, next);
@@ -80,8 +95,10 @@ final class EpochFence implements ServerInterceptor {
         }
         long known = Math.max(hostedEpoch, newest.getOrDefault(processId, 0L));
         if (call.getAsLong() < known) {
-            throw new AgentException(AgentException.Reason.STALE_EPOCH, "epoch " + call.getAsLong() + " of process " + processId
-                    + " is older than " + known + ", the newest this agent has seen");
+            throw new AgentException(
+                    AgentException.Reason.STALE_EPOCH,
+                    "epoch " + call.getAsLong() + " of process " + processId + " is older than " + known
+                            + ", the newest this agent has seen");
         }
         newest.merge(processId, call.getAsLong(), Math::max);
     }

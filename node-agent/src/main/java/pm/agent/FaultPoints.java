@@ -53,7 +53,8 @@ final class FaultPoints {
         Path released = dir.resolve("fault-released");
         System.err.println("fault point " + point + ": holding until " + released + " exists");
         try (WatchService watch = dir.getFileSystem().newWatchService()) {
-            dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE); // before the check: a creation in between wakes it
+            dir.register(
+                    watch, StandardWatchEventKinds.ENTRY_CREATE); // before the check: a creation in between wakes it
             Files.writeString(dir.resolve("fault-held"), point);
             while (!Files.exists(released)) {
                 WatchKey key = watch.poll(1, TimeUnit.SECONDS);

@@ -36,12 +36,16 @@ final class HostedChannels implements LocalProcesses {
             return new Busy("process " + processId + " is " + state);
         }
         return switch (state) {
-            case PROCESS_STATE_RUNNING, PROCESS_STATE_FROZEN, PROCESS_STATE_MIGRATING -> new Present(p.channels(), () -> {
-                ScheduledProcess handle = h.handle;
-                if (handle != null) {
-                    handle.wake();
-                }
-            }, h.durability);
+            case PROCESS_STATE_RUNNING, PROCESS_STATE_FROZEN, PROCESS_STATE_MIGRATING ->
+                new Present(
+                        p.channels(),
+                        () -> {
+                            ScheduledProcess handle = h.handle;
+                            if (handle != null) {
+                                handle.wake();
+                            }
+                        },
+                        h.durability);
             case PROCESS_STATE_KILLED -> new Absent();
             // PREPARED: a migration's target copy, which dies if the migration aborts.
             default -> new Busy("process " + processId + " is " + state);
@@ -58,9 +62,12 @@ final class HostedChannels implements LocalProcesses {
             }
             switch (h.state()) {
                 // An ended process's last messages still go; a PREPARED copy waits for its commit.
-                case PROCESS_STATE_RUNNING, PROCESS_STATE_FROZEN, PROCESS_STATE_MIGRATING, PROCESS_STATE_EXITED,
+                case PROCESS_STATE_RUNNING,
+                        PROCESS_STATE_FROZEN,
+                        PROCESS_STATE_MIGRATING,
+                        PROCESS_STATE_EXITED,
                         PROCESS_STATE_FAILED -> out.add(new Sender(h.id, h.epoch, p.channels()));
-                default -> { }
+                default -> {}
             }
         }
         return out;

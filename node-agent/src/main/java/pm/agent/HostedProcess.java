@@ -51,10 +51,17 @@ final class HostedProcess {
      */
     private boolean fenced;
 
-    HostedProcess(String id, ProcessSpec spec, CompiledModule module, ProcessLog log, long epoch, ProcessState state,
+    HostedProcess(
+            String id,
+            ProcessSpec spec,
+            CompiledModule module,
+            ProcessLog log,
+            long epoch,
+            ProcessState state,
             boolean clustered) {
         this.id = id;
-        this.durability = new ChannelDurability(clustered && spec.getCheckpointPolicy().getIntervalMillis() > 0);
+        this.durability =
+                new ChannelDurability(clustered && spec.getCheckpointPolicy().getIntervalMillis() > 0);
         this.spec = spec;
         this.module = module;
         this.log = log;
@@ -79,7 +86,11 @@ final class HostedProcess {
      * given up): RUNNING — and let run — or FROZEN, as asked.
      */
     synchronized void scheduled(boolean frozen) {
-        requireNot("be scheduled", ProcessState.PROCESS_STATE_KILLED, ProcessState.PROCESS_STATE_EXITED, ProcessState.PROCESS_STATE_FAILED);
+        requireNot(
+                "be scheduled",
+                ProcessState.PROCESS_STATE_KILLED,
+                ProcessState.PROCESS_STATE_EXITED,
+                ProcessState.PROCESS_STATE_FAILED);
         state = frozen ? ProcessState.PROCESS_STATE_FROZEN : ProcessState.PROCESS_STATE_RUNNING;
         permitRun();
     }
@@ -183,8 +194,10 @@ final class HostedProcess {
                 .setEpoch(epoch)
                 .setNode(node);
         if (p != null) {
-            b.setInstructionsRetired(p.instructionsRetired()).setOutputWaiting(p.session().outputWaiting())
-                    .setMessagesAccepted(p.channels().acceptedCount()).setInboxMessages(p.channels().inboxSize())
+            b.setInstructionsRetired(p.instructionsRetired())
+                    .setOutputWaiting(p.session().outputWaiting())
+                    .setMessagesAccepted(p.channels().acceptedCount())
+                    .setInboxMessages(p.channels().inboxSize())
                     .setOutboxMessages(p.channels().outboxSize());
             if (p.memory() != null) {
                 b.setMemoryPages(p.memory().pages());

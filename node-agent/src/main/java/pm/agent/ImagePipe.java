@@ -35,13 +35,15 @@ final class ImagePipe {
         CompletableFuture<Void> written;
         try {
             PipedOutputStream out = new PipedOutputStream(in);
-            written = CompletableFuture.runAsync(() -> {
-                try (out) {
-                    writer.write(out);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }, executor);
+            written = CompletableFuture.runAsync(
+                    () -> {
+                        try (out) {
+                            writer.write(out);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    },
+                    executor);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

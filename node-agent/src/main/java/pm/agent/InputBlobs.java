@@ -49,15 +49,19 @@ final class InputBlobs implements InputResolver {
     @Override
     public BlobStore.Blob require(ByteString sha256, long size) {
         if (sha256.size() != 32) {
-            throw new AgentException(AgentException.Reason.BAD_REQUEST, "an input is named by a 32-byte SHA-256, not " + sha256.size() + " bytes");
+            throw new AgentException(
+                    AgentException.Reason.BAD_REQUEST,
+                    "an input is named by a 32-byte SHA-256, not " + sha256.size() + " bytes");
         }
         String hex = HexFormat.of().formatHex(sha256.toByteArray());
         Optional<BlobStore.Blob> held = store.find(sha256.toByteArray()).or(() -> fetch(sha256, size, hex));
-        BlobStore.Blob blob = held.orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
+        BlobStore.Blob blob = held.orElseThrow(() -> new AgentException(
+                AgentException.Reason.NOT_FOUND,
                 "input " + hex + " (" + size + " bytes) is held by no node; upload it again"));
         if (size != ANY_SIZE && blob.size() != size) {
-            throw new AgentException(AgentException.Reason.BAD_REQUEST, "input " + hex + " has " + blob.size() + " bytes, not the "
-                    + size + " the spec says");
+            throw new AgentException(
+                    AgentException.Reason.BAD_REQUEST,
+                    "input " + hex + " has " + blob.size() + " bytes, not the " + size + " the spec says");
         }
         return blob;
     }
@@ -90,14 +94,16 @@ final class InputBlobs implements InputResolver {
     /** The holder's first chunk says the size (the caller may not know it); the hash is checked at the end. */
     private boolean fetchFrom(String peer, BlobRef ref) throws IOException {
         long seconds = FETCH_BASE_SECONDS + Math.max(0, ref.getSize()) / (16 << 20);
-        Iterator<BlobChunk> chunks = NodeAgentGrpc.newBlockingStub(channels.apply(peer)).withDeadlineAfter(seconds, TimeUnit.SECONDS)
+        Iterator<BlobChunk> chunks = NodeAgentGrpc.newBlockingStub(channels.apply(peer))
+                .withDeadlineAfter(seconds, TimeUnit.SECONDS)
                 .getBlob(ref);
         BlobStore.Upload upload = null;
         try {
             while (chunks.hasNext()) {
                 BlobChunk chunk = chunks.next();
                 if (upload == null) {
-                    upload = store.begin(chunk.getHeader().getSize(), ref.getSha256().toByteArray());
+                    upload = store.begin(
+                            chunk.getHeader().getSize(), ref.getSha256().toByteArray());
                 }
                 upload.write(chunk.getData().asReadOnlyByteBuffer());
             }
@@ -120,10 +126,15 @@ final class InputBlobs implements InputResolver {
 
     /** Streams input {@code ref} in chunks of {@code chunkBytes} to {@code send}, the first with its size; NOT_FOUND if not held here. */
     void send(BlobRef ref, int chunkBytes, ChunkSink send) throws IOException {
-        BlobStore.Blob blob = store.find(ref.getSha256().toByteArray()).orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
-                "input " + HexFormat.of().formatHex(ref.getSha256().toByteArray()) + " is not held here"));
+        BlobStore.Blob blob = store.find(ref.getSha256().toByteArray())
+                .orElseThrow(() -> new AgentException(
+                        AgentException.Reason.NOT_FOUND,
+                        "input " + HexFormat.of().formatHex(ref.getSha256().toByteArray()) + " is not held here"));
         byte[] buffer = new byte[chunkBytes];
-        BlobRef header = BlobRef.newBuilder().setSha256(ref.getSha256()).setSize(blob.size()).build();
+        BlobRef header = BlobRef.newBuilder()
+                .setSha256(ref.getSha256())
+                .setSize(blob.size())
+                .build();
         long at = 0;
         do {
             int n = Math.max(0, blob.read(at, buffer, 0, buffer.length));

@@ -14,7 +14,9 @@ interface InputResolver {
 
     /** For an agent without an input store (tests of the runtime pieces): every named input is missing. */
     InputResolver NONE = (sha, size) -> {
-        throw new AgentException(AgentException.Reason.NOT_FOUND, "input " + java.util.HexFormat.of().formatHex(sha.toByteArray())
-                + " (" + size + " bytes): this agent keeps no inputs");
+        throw new AgentException(
+                AgentException.Reason.NOT_FOUND,
+                "input " + java.util.HexFormat.of().formatHex(sha.toByteArray()) + " (" + size
+                        + " bytes): this agent keeps no inputs");
     };
 }

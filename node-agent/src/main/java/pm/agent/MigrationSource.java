@@ -2,6 +2,9 @@ package pm.agent;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
@@ -9,9 +12,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.Tracer;
 import pm.agent.channel.Forwarding;
 import pm.common.tracing.PhaseTrace;
 import pm.common.tracing.SpanNames;
@@ -74,9 +74,19 @@ final class MigrationSource {
     private final Tracer tracer;
 
     /** {@code selfAddress}: where targets reach this agent to ask how a migration ended. */
-    MigrationSource(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults,
+    MigrationSource(
+            ProcessHost host,
+            AgentChannels channels,
+            AgentMetrics metrics,
+            FaultPoints faults,
             Supplier<String> selfAddress) {
-        this(host, channels, metrics, faults, selfAddress, new Forwarding(1),
+        this(
+                host,
+                channels,
+                metrics,
+                faults,
+                selfAddress,
+                new Forwarding(1),
                 io.opentelemetry.api.OpenTelemetry.noop().getTracer("pm.agent"));
     }
 
@@ -84,8 +94,14 @@ final class MigrationSource {
      * {@code forwarding}: told where each process went at its commit, for deliveries that come here later;
      * {@code tracer}: records each migration's phases.
      */
-    MigrationSource(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults,
-            Supplier<String> selfAddress, Forwarding forwarding, Tracer tracer) {
+    MigrationSource(
+            ProcessHost host,
+            AgentChannels channels,
+            AgentMetrics metrics,
+            FaultPoints faults,
+            Supplier<String> selfAddress,
+            Forwarding forwarding,
+            Tracer tracer) {
         this.tracer = tracer;
         this.forwarding = forwarding;
         this.selfAddress = selfAddress;
@@ -102,7 +118,8 @@ final class MigrationSource {
         }
         h.lock.lock();
         try {
-            ProcessHost.requireState(h, "migrate", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN);
+            ProcessHost.requireState(
+                    h, "migrate", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN);
             return run(h, request);
         } finally {
             h.lock.unlock();
@@ -110,25 +127,37 @@ final class MigrationSource {
     }
 
     private MigrationResult run(HostedProcess h, MigrateRequest request) throws InterruptedException {
-        String migrationId = request.getMigrationId().isEmpty() ? UUID.randomUUID().toString() : request.getMigrationId();
+        String migrationId =
+                request.getMigrationId().isEmpty() ? UUID.randomUUID().toString() : request.getMigrationId();
         boolean wasRunning = h.is(ProcessState.PROCESS_STATE_RUNNING);
         long epoch = Math.max(request.getEpoch(), h.epoch + 1);
         // Opened before the stream, so that the stream's call (and the target's side) is part of it.
-        try (PhaseTrace trace = PhaseTrace.start(tracer, SpanNames.SOURCE, Attributes.builder()
-                .put(SpanNames.PROCESS_ID, h.id)
-                .put(SpanNames.MIGRATION_ID, migrationId)
-                .put(SpanNames.EPOCH, epoch)
-                .put(SpanNames.TARGET_ADDRESS, request.getTarget())
-                .build())) {
+        try (PhaseTrace trace = PhaseTrace.start(
+                tracer,
+                SpanNames.SOURCE,
+                Attributes.builder()
+                        .put(SpanNames.PROCESS_ID, h.id)
+                        .put(SpanNames.MIGRATION_ID, migrationId)
+                        .put(SpanNames.EPOCH, epoch)
+                        .put(SpanNames.TARGET_ADDRESS, request.getTarget())
+                        .build())) {
             return run(h, request, migrationId, epoch, wasRunning, trace);
         }
     }
 
-    private MigrationResult run(HostedProcess h, MigrateRequest request, String migrationId, long epoch, boolean wasRunning,
-            PhaseTrace trace) throws InterruptedException {
+    private MigrationResult run(
+            HostedProcess h,
+            MigrateRequest request,
+            String migrationId,
+            long epoch,
+            boolean wasRunning,
+            PhaseTrace trace)
+            throws InterruptedException {
         long t0 = System.nanoTime();
         long budgetNanos = TimeUnit.MICROSECONDS.toNanos(
-                request.getDowntimeBudgetMicros() > 0 ? request.getDowntimeBudgetMicros() : DEFAULT_DOWNTIME_BUDGET_MICROS);
+                request.getDowntimeBudgetMicros() > 0
+                        ? request.getDowntimeBudgetMicros()
+                        : DEFAULT_DOWNTIME_BUDGET_MICROS);
         int maxRounds = request.getMaxRounds() > 0 ? request.getMaxRounds() : DEFAULT_MAX_ROUNDS;
         ManagedChannel channel = channels.get(request.getTarget());
         TransferStream stream = new TransferStream(STREAM_TIMEOUT_MILLIS);
@@ -137,18 +166,23 @@ final class MigrationSource {
         boolean frozen = !wasRunning;
         long freezeStart = 0;
         String phases = "";
-        MigrationResult.Builder result = MigrationResult.newBuilder().setMigrationId(migrationId).setProcessId(h.id);
+        MigrationResult.Builder result =
+                MigrationResult.newBuilder().setMigrationId(migrationId).setProcessId(h.id);
         try {
-            stream.open(TransferFrame.newBuilder().setBegin(TransferBegin.newBuilder()
-                    .setMigrationId(migrationId)
-                    .setProcessId(h.id)
-                    .setModuleSha256(ByteString.copyFrom(h.module.sha256()))
-                    .setSpec(h.spec)
-                    .addAllFileInputs(h.fileInputs)
-                    .setEpoch(epoch)
-                    .setSource(selfAddress.get())).build());
+            stream.open(TransferFrame.newBuilder()
+                    .setBegin(TransferBegin.newBuilder()
+                            .setMigrationId(migrationId)
+                            .setProcessId(h.id)
+                            .setModuleSha256(ByteString.copyFrom(h.module.sha256()))
+                            .setSpec(h.spec)
+                            .addAllFileInputs(h.fileInputs)
+                            .setEpoch(epoch)
+                            .setSource(selfAddress.get()))
+                    .build());
             if (stream.await(r -> true).getNeedModule()) {
-                stream.send(TransferFrame.newBuilder().setModule(ByteString.copyFrom(host.modules().bytesOf(h.module))).build());
+                stream.send(TransferFrame.newBuilder()
+                        .setModule(ByteString.copyFrom(host.modules().bytesOf(h.module)))
+                        .build());
             }
             // Pre-copy: round 0 sends every non-zero page, later rounds what was written meanwhile.
             int rounds = 0;
@@ -157,16 +191,19 @@ final class MigrationSource {
             double bytesPerNano = 0;
             while (!frozen && rounds < maxRounds) {
                 if (io.grpc.Context.current().isCancelled()) {
-                    throw new AgentException(AgentException.Reason.UNAVAILABLE, "the caller gave up (deadline or cancel)");
+                    throw new AgentException(
+                            AgentException.Reason.UNAVAILABLE, "the caller gave up (deadline or cancel)");
                 }
                 long r0 = System.nanoTime();
                 boolean first = rounds == 0;
-                // A round whose dirty set goes in the final frame (not shrinking, or within budget) sends nothing: 0 bytes.
+                // A round whose dirty set goes in the final frame (not shrinking, or within budget) sends nothing: 0
+                // bytes.
                 Span round = trace.phase(SpanNames.PRECOPY_ROUND).setAttribute(SpanNames.ROUND, rounds);
                 Snapshot s = await(h.handle.whileParked(() -> snapshot(h.process, first)));
                 long dirty = s.pages.cardinality();
-                if (rounds > 0 && (dirty >= previousDirty
-                        || dirty * MemoryInstance.PAGE_SIZE / Math.max(bytesPerNano, 1e-3) <= budgetNanos)) {
+                if (rounds > 0
+                        && (dirty >= previousDirty
+                                || dirty * MemoryInstance.PAGE_SIZE / Math.max(bytesPerNano, 1e-3) <= budgetNanos)) {
                     // Not shrinking, or the rest fits the downtime budget: this set goes in the final round.
                     await(h.handle.whileParked(() -> restoreDirty(h.process, s.pages)));
                     round.setAttribute(SpanNames.PAGES, 0).setAttribute(SpanNames.BYTES, 0);
@@ -175,7 +212,8 @@ final class MigrationSource {
                 long before = stream.bytesSent();
                 long roundPages = sendPages(stream, s, rounds == 0);
                 pagesSent += roundPages;
-                round.setAttribute(SpanNames.PAGES, roundPages).setAttribute(SpanNames.BYTES, stream.bytesSent() - before);
+                round.setAttribute(SpanNames.PAGES, roundPages)
+                        .setAttribute(SpanNames.BYTES, stream.bytesSent() - before);
                 long took = System.nanoTime() - r0;
                 if (took > 0) {
                     bytesPerNano = (double) (stream.bytesSent() - before) / took;
@@ -194,8 +232,9 @@ final class MigrationSource {
             }
             // Stop and copy: freeze, the last dirty pages, execution and session state.
             freezeStart = System.nanoTime();
-            String before = String.format("pre-copy %d rounds %.0f ms, target's disk caught up %.0f ms", rounds,
-                    (precopied - t0) / 1e6, (freezeStart - precopied) / 1e6);
+            String before = String.format(
+                    "pre-copy %d rounds %.0f ms, target's disk caught up %.0f ms",
+                    rounds, (precopied - t0) / 1e6, (freezeStart - precopied) / 1e6);
             trace.phase(SpanNames.FREEZE);
             if (!frozen) {
                 ProcessHost.await(h.handle.freeze());
@@ -208,26 +247,36 @@ final class MigrationSource {
             long finalPages = sendPages(stream, last, rounds == 0);
             long pagesSentAt = System.nanoTime();
             WasiProcess p = h.process;
-            stream.send(TransferFrame.newBuilder().setFinal(TransferFinal.newBuilder()
-                    .setExecution(p.captureExecution().toByteString())
-                    .setWasi(p.captureSession().toByteString())
-                    // Sealed with the capture: from here deliveries wait (RETRY_LATER) for the copy that lives on.
-                    .setChannels(p.sealChannels().toByteString())
-                    .setMemoryPages(last.memoryPages)
-                    .setLogOffset(h.log.end())
-                    .addAllLogTail(h.log.retainedChunksFrom(logSentEnd))
-                    .setFrozen(!wasRunning)).build());
+            stream.send(TransferFrame.newBuilder()
+                    .setFinal(TransferFinal.newBuilder()
+                            .setExecution(p.captureExecution().toByteString())
+                            .setWasi(p.captureSession().toByteString())
+                            // Sealed with the capture: from here deliveries wait (RETRY_LATER) for the copy that lives
+                            // on.
+                            .setChannels(p.sealChannels().toByteString())
+                            .setMemoryPages(last.memoryPages)
+                            .setLogOffset(h.log.end())
+                            .addAllLogTail(h.log.retainedChunksFrom(logSentEnd))
+                            .setFrozen(!wasRunning))
+                    .build());
             faults.hit(FaultPoints.SOURCE_FINAL_SENT);
             long finalSentAt = System.nanoTime();
             stream.await(r -> r.getPrepared());
             long preparedAt = System.nanoTime();
-            phases = before + String.format("; freeze %.1f ms, last %d pages %.1f ms, state %.1f ms, target prepared %.1f ms",
-                    (frozenAt - freezeStart) / 1e6, finalPages, (pagesSentAt - frozenAt) / 1e6, (finalSentAt - pagesSentAt) / 1e6,
-                    (preparedAt - finalSentAt) / 1e6);
+            phases = before
+                    + String.format(
+                            "; freeze %.1f ms, last %d pages %.1f ms, state %.1f ms, target prepared %.1f ms",
+                            (frozenAt - freezeStart) / 1e6,
+                            finalPages,
+                            (pagesSentAt - frozenAt) / 1e6,
+                            (finalSentAt - pagesSentAt) / 1e6,
+                            (preparedAt - finalSentAt) / 1e6);
             finalFrame.setAttribute(SpanNames.PAGES, finalPages);
             trace.endPhase();
             stream.finish();
-            result.setRounds(rounds).setPagesSent(pagesSent + finalPages).setFinalPages(finalPages)
+            result.setRounds(rounds)
+                    .setPagesSent(pagesSent + finalPages)
+                    .setFinalPages(finalPages)
                     .setBytesSent(stream.bytesSent());
             metrics.streamed(stream.bytesSent());
             pending.put(migrationId, new Pending(h, request.getTarget(), wasRunning, System.nanoTime()));
@@ -263,12 +312,17 @@ final class MigrationSource {
         }
         long downtime = resumed - freezeStart;
         long total = System.nanoTime() - t0;
-        LOG.atInfo().addKeyValue("process", h.id).addKeyValue("migration", migrationId)
+        LOG.atInfo()
+                .addKeyValue("process", h.id)
+                .addKeyValue("migration", migrationId)
                 .addKeyValue("downtime_ms", String.format("%.1f", downtime / 1e6))
-                .log(String.format("migrated out: %s, commit point and target resumed %.1f ms: downtime %.1f ms", phases,
-                        (resumed - decided) / 1e6, downtime / 1e6));
+                .log(String.format(
+                        "migrated out: %s, commit point and target resumed %.1f ms: downtime %.1f ms",
+                        phases, (resumed - decided) / 1e6, downtime / 1e6));
         metrics.migratedOut(downtime, total);
-        return result.setDowntimeMicros(downtime / 1000).setTotalMicros(total / 1000).build();
+        return result.setDowntimeMicros(downtime / 1000)
+                .setTotalMicros(total / 1000)
+                .build();
     }
 
     /**
@@ -279,16 +333,29 @@ final class MigrationSource {
     HostedProcess commit(String migrationId, boolean tellTarget) {
         Pending p = pending.get(migrationId);
         if (p == null) {
-            throw new AgentException(AgentException.Reason.NOT_FOUND, "no migration " + migrationId + " waiting on this agent");
+            throw new AgentException(
+                    AgentException.Reason.NOT_FOUND, "no migration " + migrationId + " waiting on this agent");
         }
-        return Spans.call(tracer, SpanNames.HAND_OFF, Attributes.of(SpanNames.PROCESS_ID, p.process.id,
-                SpanNames.MIGRATION_ID, migrationId, SpanNames.EPOCH, p.process.epoch), () -> commit(migrationId, p, tellTarget));
+        return Spans.call(
+                tracer,
+                SpanNames.HAND_OFF,
+                Attributes.of(
+                        SpanNames.PROCESS_ID,
+                        p.process.id,
+                        SpanNames.MIGRATION_ID,
+                        migrationId,
+                        SpanNames.EPOCH,
+                        p.process.epoch),
+                () -> commit(migrationId, p, tellTarget));
     }
 
     private HostedProcess commit(String migrationId, Pending p, boolean tellTarget) {
         boolean told = commitPoint(migrationId, p, tellTarget);
         dropCopy(migrationId, p, told);
-        LOG.atInfo().addKeyValue("process", p.process.id).addKeyValue("migration", migrationId).addKeyValue("epoch", p.process.epoch)
+        LOG.atInfo()
+                .addKeyValue("process", p.process.id)
+                .addKeyValue("migration", migrationId)
+                .addKeyValue("epoch", p.process.epoch)
                 .log("migration committed; handed off to {}", p.target);
         return p.process;
     }
@@ -327,7 +394,8 @@ final class MigrationSource {
     HostedProcess abort(String migrationId) {
         Pending p = pending.remove(migrationId);
         if (p == null) {
-            throw new AgentException(AgentException.Reason.NOT_FOUND, "no migration " + migrationId + " waiting on this agent");
+            throw new AgentException(
+                    AgentException.Reason.NOT_FOUND, "no migration " + migrationId + " waiting on this agent");
         }
         HostedProcess h = p.process;
         h.lock.lock();
@@ -337,7 +405,10 @@ final class MigrationSource {
         } finally {
             h.lock.unlock();
         }
-        LOG.atInfo().addKeyValue("process", h.id).addKeyValue("migration", migrationId).addKeyValue("epoch", h.epoch)
+        LOG.atInfo()
+                .addKeyValue("process", h.id)
+                .addKeyValue("migration", migrationId)
+                .addKeyValue("epoch", h.epoch)
                 .log("migration aborted; runs on here");
         host.runsAgain(h);
         return h;
@@ -367,7 +438,7 @@ final class MigrationSource {
                 switch (ownership.decisionAsSource(e.getKey(), p.process().id, p.process().epoch)) {
                     case DECISION_COMMITTED -> commit(e.getKey(), false);
                     case DECISION_ABORTED -> abort(e.getKey());
-                    default -> { } // undecided, or no record decides: ask again later
+                    default -> {} // undecided, or no record decides: ask again later
                 }
             } catch (RuntimeException ignored) {
                 // decided meanwhile by its coordinator, or ZooKeeper unreachable: ask again later
@@ -390,8 +461,11 @@ final class MigrationSource {
     /** The target answers NOT_FOUND to a commit it already applied; asking it for the process tells which. */
     private boolean targetSettled(ProcessRecord r) {
         try {
-            NodeAgentGrpc.newBlockingStub(channels.get(r.getPeer())).withDeadlineAfter(5, TimeUnit.SECONDS)
-                    .get(pm.v1.ProcessRef.newBuilder().setProcessId(r.getProcessId()).build());
+            NodeAgentGrpc.newBlockingStub(channels.get(r.getPeer()))
+                    .withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .get(pm.v1.ProcessRef.newBuilder()
+                            .setProcessId(r.getProcessId())
+                            .build());
             return true; // it runs there
         } catch (RuntimeException e) {
             return false;
@@ -410,7 +484,8 @@ final class MigrationSource {
         if (handOffs.containsKey(migrationId)) {
             return MigrationStatusReply.Decision.DECISION_COMMITTED;
         }
-        return host.records().get(processId)
+        return host.records()
+                .get(processId)
                 .filter(r -> r.getDisposition() == ProcessRecord.Disposition.DISPOSITION_HANDED_OFF
                         && r.getMigrationId().equals(migrationId))
                 .map(r -> MigrationStatusReply.Decision.DECISION_COMMITTED)
@@ -420,9 +495,12 @@ final class MigrationSource {
     /** Tells the target of the decision; false if it could not be reached (it will ask). */
     boolean tellTarget(String target, String migrationId, String processId, boolean commit) {
         try {
-            NodeAgentGrpc.NodeAgentBlockingStub stub = NodeAgentGrpc.newBlockingStub(channels.get(target))
-                    .withDeadlineAfter(30, TimeUnit.SECONDS);
-            MigrationRef ref = MigrationRef.newBuilder().setMigrationId(migrationId).setProcessId(processId).build();
+            NodeAgentGrpc.NodeAgentBlockingStub stub =
+                    NodeAgentGrpc.newBlockingStub(channels.get(target)).withDeadlineAfter(30, TimeUnit.SECONDS);
+            MigrationRef ref = MigrationRef.newBuilder()
+                    .setMigrationId(migrationId)
+                    .setProcessId(processId)
+                    .build();
             if (commit) {
                 stub.commitMigration(ref);
             } else {
@@ -495,7 +573,9 @@ final class MigrationSource {
             sentEnd[0] = c.getOffset() + c.getData().size();
             if (bytes[0] >= LOG_FRAME_BYTES) {
                 try {
-                    stream.send(TransferFrame.newBuilder().setLogTail(LogTail.newBuilder().addAllChunks(frame)).build());
+                    stream.send(TransferFrame.newBuilder()
+                            .setLogTail(LogTail.newBuilder().addAllChunks(frame))
+                            .build());
                 } catch (InterruptedException e) {
                     interrupted[0] = e;
                 }
@@ -506,7 +586,9 @@ final class MigrationSource {
         if (interrupted[0] != null) {
             throw interrupted[0];
         }
-        stream.send(TransferFrame.newBuilder().setLogTail(LogTail.newBuilder().addAllChunks(frame)).build());
+        stream.send(TransferFrame.newBuilder()
+                .setLogTail(LogTail.newBuilder().addAllChunks(frame))
+                .build());
         return sentEnd[0];
     }
 

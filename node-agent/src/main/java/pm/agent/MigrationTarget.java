@@ -1,9 +1,13 @@
 package pm.agent;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.stub.StreamObserver;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -11,10 +15,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.Tracer;
-import io.opentelemetry.context.Context;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -88,10 +88,20 @@ final class MigrationTarget {
     HostedProcess commit(String migrationId) {
         Prepared p = prepared.remove(migrationId);
         if (p == null) {
-            throw new AgentException(AgentException.Reason.NOT_FOUND, "no prepared migration " + migrationId + " on this agent");
+            throw new AgentException(
+                    AgentException.Reason.NOT_FOUND, "no prepared migration " + migrationId + " on this agent");
         }
-        return Spans.call(tracer, SpanNames.RESUME, Attributes.of(SpanNames.PROCESS_ID, p.process.id,
-                SpanNames.MIGRATION_ID, migrationId, SpanNames.EPOCH, p.process.epoch), () -> resume(migrationId, p));
+        return Spans.call(
+                tracer,
+                SpanNames.RESUME,
+                Attributes.of(
+                        SpanNames.PROCESS_ID,
+                        p.process.id,
+                        SpanNames.MIGRATION_ID,
+                        migrationId,
+                        SpanNames.EPOCH,
+                        p.process.epoch),
+                () -> resume(migrationId, p));
     }
 
     private HostedProcess resume(String migrationId, Prepared p) {
@@ -100,7 +110,10 @@ final class MigrationTarget {
         try {
             boolean frozen = p.staged.getFrozen();
             h.scheduled(frozen);
-            LOG.atInfo().addKeyValue("process", h.id).addKeyValue("migration", migrationId).addKeyValue("epoch", h.epoch)
+            LOG.atInfo()
+                    .addKeyValue("process", h.id)
+                    .addKeyValue("migration", migrationId)
+                    .addKeyValue("epoch", h.epoch)
                     .log("migration committed; runs here");
             host.runsAgain(h);
             // Off the downtime path: until this record is on disk, a restart finds the PREPARED one and
@@ -109,7 +122,11 @@ final class MigrationTarget {
                 h.lock.lock();
                 try {
                     if (host.find(h.id).orElse(null) == h) {
-                        host.record(h, ProcessRecord.Disposition.DISPOSITION_OWNED, "", "",
+                        host.record(
+                                h,
+                                ProcessRecord.Disposition.DISPOSITION_OWNED,
+                                "",
+                                "",
                                 h.is(ProcessState.PROCESS_STATE_FROZEN));
                         faults.hit(FaultPoints.TARGET_AFTER_COMMIT);
                     }
@@ -126,9 +143,13 @@ final class MigrationTarget {
     HostedProcess abort(String migrationId) {
         Prepared p = prepared.remove(migrationId);
         if (p == null) {
-            throw new AgentException(AgentException.Reason.NOT_FOUND, "no prepared migration " + migrationId + " on this agent");
+            throw new AgentException(
+                    AgentException.Reason.NOT_FOUND, "no prepared migration " + migrationId + " on this agent");
         }
-        LOG.atInfo().addKeyValue("process", p.process.id).addKeyValue("migration", migrationId).addKeyValue("epoch", p.process.epoch)
+        LOG.atInfo()
+                .addKeyValue("process", p.process.id)
+                .addKeyValue("migration", migrationId)
+                .addKeyValue("epoch", p.process.epoch)
                 .log("migration aborted; the copy prepared here is dropped");
         HostedProcess h = p.process;
         h.lock.lock();
@@ -165,13 +186,16 @@ final class MigrationTarget {
                 if (decision == MigrationStatusReply.Decision.DECISION_UNSPECIFIED) {
                     decision = NodeAgentGrpc.newBlockingStub(channels.get(p.source))
                             .withDeadlineAfter(5, TimeUnit.SECONDS)
-                            .migrationStatus(MigrationRef.newBuilder().setMigrationId(e.getKey()).setProcessId(p.process.id).build())
+                            .migrationStatus(MigrationRef.newBuilder()
+                                    .setMigrationId(e.getKey())
+                                    .setProcessId(p.process.id)
+                                    .build())
                             .getDecision();
                 }
                 switch (decision) {
                     case DECISION_COMMITTED -> commit(e.getKey());
                     case DECISION_ABORTED -> abort(e.getKey());
-                    default -> { } // still undecided: ask again later
+                    default -> {} // still undecided: ask again later
                 }
             } catch (RuntimeException ignored) {
                 // the source or ZooKeeper is unreachable, or the migration just changed: ask again later
@@ -189,6 +213,7 @@ final class MigrationTarget {
         private final Context call = Context.current();
         /** The phase open now (receive or prepare); null before the begin frame and after the end. Under the monitor. */
         private Span phase;
+
         private TransferBegin begin;
         private CompiledModule module;
         private Limits limits;
@@ -281,40 +306,47 @@ final class MigrationTarget {
                 phase = startPhase(SpanNames.RECEIVE);
             }
             if (host.find(b.getProcessId()).isPresent()) {
-                throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + b.getProcessId() + " already exists on this agent");
+                throw new AgentException(
+                        AgentException.Reason.WRONG_STATE,
+                        "process " + b.getProcessId() + " already exists on this agent");
             }
             limits = host.factory().limits(b.getSpec());
-            host.factory().requireInputs(b.getSpec(), b.getFileInputsList()); // while the process still runs on the source
+            host.factory()
+                    .requireInputs(b.getSpec(), b.getFileInputsList()); // while the process still runs on the source
             staging = host.stores().createStaging(b.getProcessId());
             stagingWriter = new StagingWriter(staging, stagingWriters, STAGING_BACKLOG_BYTES);
             boolean needModule = !host.modules().has(b.getModuleSha256().toByteArray());
             if (!needModule) {
                 module = host.modules().module(b.getSpec());
             }
-            reply(TransferReply.newBuilder().setCreditBytes(TransferWindow.BYTES).setNeedModule(needModule));
+            reply(TransferReply.newBuilder()
+                    .setCreditBytes(TransferWindow.BYTES)
+                    .setNeedModule(needModule));
         }
 
         private void pages(PageRun run) throws InterruptedException {
             int pages = run.getMemoryPages();
             if (pages > limits.memoryPages() || pages > MemoryInstance.MAX_PAGES) {
-                throw new pm.runtime.LimitExceededException("migrating memory of " + pages + " pages exceeds the limit of "
-                        + limits.memoryPages());
+                throw new pm.runtime.LimitExceededException(
+                        "migrating memory of " + pages + " pages exceeds the limit of " + limits.memoryPages());
             }
             if ((long) pages * MemoryInstance.PAGE_SIZE > memory.length) {
                 memory = Arrays.copyOf(memory, pages * MemoryInstance.PAGE_SIZE); // memory only grows
             }
             long end = (long) run.getFirst() + run.getCount();
             if (run.getCount() <= 0 || end > pages) {
-                throw new AgentException(AgentException.Reason.BAD_REQUEST, "pages " + run.getFirst() + "+" + run.getCount()
-                        + " beyond " + pages + " pages");
+                throw new AgentException(
+                        AgentException.Reason.BAD_REQUEST,
+                        "pages " + run.getFirst() + "+" + run.getCount() + " beyond " + pages + " pages");
             }
             int from = run.getFirst() * MemoryInstance.PAGE_SIZE;
             int length = run.getCount() * MemoryInstance.PAGE_SIZE;
             if (run.getData().isEmpty()) {
                 Arrays.fill(memory, from, from + length, (byte) 0);
             } else if (run.getData().size() != length) {
-                throw new AgentException(AgentException.Reason.BAD_REQUEST, "page run of " + run.getData().size() + " bytes for "
-                        + run.getCount() + " pages");
+                throw new AgentException(
+                        AgentException.Reason.BAD_REQUEST,
+                        "page run of " + run.getData().size() + " bytes for " + run.getCount() + " pages");
             } else {
                 run.getData().copyTo(memory, from);
             }
@@ -322,7 +354,8 @@ final class MigrationTarget {
         }
 
         private Span startPhase(String name) {
-            return tracer.spanBuilder(name).setParent(call)
+            return tracer.spanBuilder(name)
+                    .setParent(call)
                     .setAttribute(SpanNames.PROCESS_ID, begin.getProcessId())
                     .setAttribute(SpanNames.MIGRATION_ID, begin.getMigrationId())
                     .setAttribute(SpanNames.EPOCH, begin.getEpoch())
@@ -366,16 +399,31 @@ final class MigrationTarget {
             }
             logSoFar.addAll(f.getLogTailList());
             ProcessLog log = host.logs().arriving(begin.getProcessId(), logSoFar, f.getLogOffset());
-            HostedProcess h = new HostedProcess(begin.getProcessId(), begin.getSpec(), module, log, begin.getEpoch(),
-                    ProcessState.PROCESS_STATE_PREPARED, host.clustered());
+            HostedProcess h = new HostedProcess(
+                    begin.getProcessId(),
+                    begin.getSpec(),
+                    module,
+                    log,
+                    begin.getEpoch(),
+                    ProcessState.PROCESS_STATE_PREPARED,
+                    host.clustered());
             h.fileInputs = begin.getFileInputsList();
-            TransferFinal staged = f.toBuilder().clearLogTail().build(); // the record stays small; a restart serves output from its offset
+            TransferFinal staged = f.toBuilder()
+                    .clearLogTail()
+                    .build(); // the record stays small; a restart serves output from its offset
             h.lock.lock();
             try {
                 host.adopt(h);
                 try {
-                    h.process = WasiProcess.restore(module, execution, wasi, pm.runtime.chan.Channels.decode(f.getChannels()),
-                            memory, host.factory().endpoints(h.spec, log), limits, host.factory().fsBytes(h.spec));
+                    h.process = WasiProcess.restore(
+                            module,
+                            execution,
+                            wasi,
+                            pm.runtime.chan.Channels.decode(f.getChannels()),
+                            memory,
+                            host.factory().endpoints(h.spec, log),
+                            limits,
+                            host.factory().fsBytes(h.spec));
                     memory = null;
                     long restored = System.nanoTime();
                     // Durable before the answer: the staged pages, then a record holding the final frame.
@@ -389,11 +437,20 @@ final class MigrationTarget {
                     staging.close();
                     long forced = System.nanoTime();
                     h.staged = staged;
-                    host.record(h, ProcessRecord.Disposition.DISPOSITION_PREPARED, begin.getMigrationId(), begin.getSource(),
+                    host.record(
+                            h,
+                            ProcessRecord.Disposition.DISPOSITION_PREPARED,
+                            begin.getMigrationId(),
+                            begin.getSource(),
                             f.getFrozen());
-                    LOG.atInfo().addKeyValue("process", h.id).addKeyValue("migration", begin.getMigrationId())
-                            .log(String.format("migration prepared: restore %.1f ms, then staged pages forced %.1f ms, PREPARED record %.1f ms",
-                                    (restored - t0) / 1e6, (forced - restored) / 1e6, (System.nanoTime() - forced) / 1e6));
+                    LOG.atInfo()
+                            .addKeyValue("process", h.id)
+                            .addKeyValue("migration", begin.getMigrationId())
+                            .log(String.format(
+                                    "migration prepared: restore %.1f ms, then staged pages forced %.1f ms, PREPARED record %.1f ms",
+                                    (restored - t0) / 1e6,
+                                    (forced - restored) / 1e6,
+                                    (System.nanoTime() - forced) / 1e6));
                     host.scheduleParked(h);
                 } catch (IOException e) {
                     host.drop(h);
@@ -419,7 +476,8 @@ final class MigrationTarget {
 
         private void requireBegun() {
             if (begin == null) {
-                throw new AgentException(AgentException.Reason.BAD_REQUEST, "a migration stream starts with its begin frame");
+                throw new AgentException(
+                        AgentException.Reason.BAD_REQUEST, "a migration stream starts with its begin frame");
             }
         }
 
@@ -451,7 +509,8 @@ final class MigrationTarget {
             synchronized (this) {
                 if (!done) {
                     done = true; // ended without its final frame: nothing to keep
-                    endPhase(new AgentException(AgentException.Reason.BAD_REQUEST, "the stream ended without its final frame"));
+                    endPhase(new AgentException(
+                            AgentException.Reason.BAD_REQUEST, "the stream ended without its final frame"));
                     discard();
                 }
             }

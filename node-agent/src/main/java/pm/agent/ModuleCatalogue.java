@@ -52,7 +52,8 @@ final class ModuleCatalogue {
         if (!spec.getModule().isEmpty()) {
             CompiledModule known = compiled.get(sha256Hex(spec.getModule()));
             if (known != null) {
-                return known; // compiled and stored before: a spawn of a known module costs a hash (of the bytes in place, no copy)
+                return known; // compiled and stored before: a spawn of a known module costs a hash (of the bytes in
+                // place, no copy)
             }
             byte[] bytes = spec.getModule().toByteArray();
             CompiledModule m = decode(bytes); // refuses a malformed or invalid module first
@@ -60,11 +61,15 @@ final class ModuleCatalogue {
             return compiled.computeIfAbsent(sha, k -> m);
         }
         if (spec.getModuleSha256().isEmpty()) {
-            throw new AgentException(AgentException.Reason.BAD_REQUEST, "no module: give its bytes or the sha256 of a stored one");
+            throw new AgentException(
+                    AgentException.Reason.BAD_REQUEST, "no module: give its bytes or the sha256 of a stored one");
         }
         sha = HexFormat.of().formatHex(spec.getModuleSha256().toByteArray());
-        return compiled.computeIfAbsent(sha, k -> decode(stores.module(k)
-                .orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND, "no module sha256:" + k + " on this agent"))));
+        return compiled.computeIfAbsent(
+                sha,
+                k -> decode(stores.module(k)
+                        .orElseThrow(() -> new AgentException(
+                                AgentException.Reason.NOT_FOUND, "no module sha256:" + k + " on this agent"))));
     }
 
     private static String sha256Hex(com.google.protobuf.ByteString bytes) {
@@ -79,14 +84,16 @@ final class ModuleCatalogue {
 
     byte[] bytesOf(CompiledModule module) {
         String sha = HexFormat.of().formatHex(module.sha256());
-        return stores.module(sha).orElseThrow(() -> new IllegalStateException("module sha256:" + sha + " missing from the store"));
+        return stores.module(sha)
+                .orElseThrow(() -> new IllegalStateException("module sha256:" + sha + " missing from the store"));
     }
 
     /** The bytes of a stored module, by its SHA-256. */
     byte[] stored(byte[] sha256) {
         String sha = HexFormat.of().formatHex(sha256);
-        return stores.module(sha).orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
-                "no module sha256:" + sha + " on this agent"));
+        return stores.module(sha)
+                .orElseThrow(() -> new AgentException(
+                        AgentException.Reason.NOT_FOUND, "no module sha256:" + sha + " on this agent"));
     }
 
     boolean has(byte[] sha256) {

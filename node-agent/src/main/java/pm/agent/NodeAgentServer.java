@@ -2,20 +2,17 @@ package pm.agent;
 
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
-import org.apache.curator.framework.CuratorFramework;
-import pm.agent.store.BlobStore;
-import org.apache.curator.retry.ExponentialBackoffRetry;
-import pm.common.cluster.ClusterLayout;
-import pm.agent.cluster.NodeRegistration;
-import pm.v1.NodeRecord;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import pm.agent.channel.ChannelDispatcher;
@@ -25,9 +22,12 @@ import pm.agent.channel.Forwarding;
 import pm.agent.channel.ProcessLocator;
 import pm.agent.channel.StaticPeersLocator;
 import pm.agent.channel.ZooKeeperLocator;
-import java.util.List;
+import pm.agent.cluster.NodeRegistration;
+import pm.agent.store.BlobStore;
+import pm.common.cluster.ClusterLayout;
 import pm.runtime.interp.JitCache;
 import pm.runtime.sched.ProcessScheduler;
+import pm.v1.NodeRecord;
 
 /**
  * A running node agent: the gRPC server (NodeAgent, health, reflection) where its settings bind it, the
@@ -48,6 +48,7 @@ public final class NodeAgentServer implements AutoCloseable {
     private final AgentChannels channels;
     /** The configured transport, carrying trace context over every call this agent serves or makes. */
     private final pm.common.net.GrpcTransport transport;
+
     private final io.opentelemetry.api.trace.Tracer tracer;
     private final LocalStores stores;
     private final ProcessHost host;
@@ -61,13 +62,16 @@ public final class NodeAgentServer implements AutoCloseable {
     private final ScheduledExecutorService housekeeping;
     /** In a cluster: the time within which this node's processes may run (see {@link SessionLease}), renewed on its own thread. */
     private final SessionLease lease;
-    private final ScheduledExecutorService leaseKeeper = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pm-agent-lease"));
+
+    private final ScheduledExecutorService leaseKeeper =
+            Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pm-agent-lease"));
     private final HealthStatusManager health = new HealthStatusManager();
     private final EpochFence epochs;
     private final CuratorFramework zk;
     private final InputBlobs inputs;
     /** The compiled code of the modules here, kept under the data directory across restarts. */
     private final JitCache code;
+
     private final UnusedDataSweeper unusedData;
     private Ownership ownership = Ownership.STANDALONE;
     private NodeRegistration registration;
@@ -82,12 +86,18 @@ public final class NodeAgentServer implements AutoCloseable {
         try { // first: a data directory that cannot hold it is refused before anything starts
             this.code = JitCache.inDirectory(data.resolve("code"));
         } catch (IOException e) {
-            String why = e instanceof java.nio.file.FileAlreadyExistsException ? "it exists and is no directory" : e.toString();
-            throw new IllegalArgumentException("data directory " + data + ": cannot keep compiled code in " + data.resolve("code")
-                    + ": " + why, e);
+            String why = e instanceof java.nio.file.FileAlreadyExistsException
+                    ? "it exists and is no directory"
+                    : e.toString();
+            throw new IllegalArgumentException(
+                    "data directory " + data + ": cannot keep compiled code in " + data.resolve("code") + ": " + why,
+                    e);
         }
-        this.lease = config.cluster() == null ? null : new SessionLease(config.cluster().leaseMillis(), System::nanoTime);
-        this.scheduler = new ProcessScheduler(config.workers(), config.fuelPerSlice(), lease == null ? () -> true : lease);
+        this.lease = config.cluster() == null
+                ? null
+                : new SessionLease(config.cluster().leaseMillis(), System::nanoTime);
+        this.scheduler =
+                new ProcessScheduler(config.workers(), config.fuelPerSlice(), lease == null ? () -> true : lease);
         this.metrics = new AgentMetrics(config.nodeName());
         this.transport = config.transport().traced(config.telemetry());
         this.tracer = config.telemetry().getTracer("pm.agent");
@@ -102,8 +112,16 @@ public final class NodeAgentServer implements AutoCloseable {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot open the input store under " + data, e);
         }
-        this.host = new ProcessHost(config, scheduler, stores, new ProcessRecords(data.resolve("processes")), metrics, background,
-                doorbell::ring, inputs, code);
+        this.host = new ProcessHost(
+                config,
+                scheduler,
+                stores,
+                new ProcessRecords(data.resolve("processes")),
+                metrics,
+                background,
+                doorbell::ring,
+                inputs,
+                code);
         FaultPoints faults = new FaultPoints(config.faultPoint(), data);
         Forwarding forwarding = new Forwarding(100_000);
         this.source = new MigrationSource(host, channels, metrics, faults, this::address, forwarding, tracer);
@@ -114,16 +132,24 @@ public final class NodeAgentServer implements AutoCloseable {
         CuratorFramework client = null;
         if (config.cluster() != null) {
             // Started in start(), before recovery; the locator only reads through it.
-            client = config.cluster().access().newClient(config.cluster().zookeeper(), config.cluster().sessionTimeoutMillis(), 5_000,
-                    new ExponentialBackoffRetry(100, 5));
-            locator = ProcessLocator.firstOf(List.of(new ZooKeeperLocator(client, new ClusterLayout(config.cluster().root())), peers));
+            client = config.cluster()
+                    .access()
+                    .newClient(
+                            config.cluster().zookeeper(),
+                            config.cluster().sessionTimeoutMillis(),
+                            5_000,
+                            new ExponentialBackoffRetry(100, 5));
+            locator = ProcessLocator.firstOf(List.of(
+                    new ZooKeeperLocator(
+                            client, new ClusterLayout(config.cluster().root())),
+                    peers));
         }
         this.zk = client;
         this.dispatcher = new ChannelDispatcher(local, inbound, locator, channels::get, doorbell);
         this.target = new MigrationTarget(host, channels, metrics, faults, tracer);
         this.replicas = new CheckpointReplicas(host, channels, 4L << 30);
-        this.unusedData = new UnusedDataSweeper(host, inputs.store(), this::clusterModules, config.inputGraceMillis(),
-                System::currentTimeMillis);
+        this.unusedData = new UnusedDataSweeper(
+                host, inputs.store(), this::clusterModules, config.inputGraceMillis(), System::currentTimeMillis);
         metrics.watch(host, scheduler);
         metrics.watch(code);
         if (zk != null) {
@@ -141,7 +167,8 @@ public final class NodeAgentServer implements AutoCloseable {
         try {
             for (String name : zk.getChildren().forPath(layout.nodes())) {
                 if (!name.equals(config.nodeName())) {
-                    addresses.add(pm.v1.NodeRecord.parseFrom(zk.getData().forPath(layout.node(name))).getAddress());
+                    addresses.add(pm.v1.NodeRecord.parseFrom(zk.getData().forPath(layout.node(name)))
+                            .getAddress());
                 }
             }
         } catch (Exception e) {
@@ -163,12 +190,24 @@ public final class NodeAgentServer implements AutoCloseable {
         }
         inputs.store().sweepUploads(); // what uploads cut off by the last stop left
         new AgentRecovery(host, source, target, ownership).recover();
-        server = transport.server(config.network().grpcSocket(), AgentAccess.POLICY)
+        server = transport
+                .server(config.network().grpcSocket(), AgentAccess.POLICY)
                 .maxInboundMessageSize(config.maxMessageBytes())
                 .flowControlWindow(TransferWindow.HTTP2_BYTES)
                 .addService(ServerInterceptors.intercept(
-                        new NodeAgentService(host, source, target, 4L << 30, epochs, ownership, inbound, replicas, inputs,
-                                new ProcessFiles(host), tracer), epochs))
+                        new NodeAgentService(
+                                host,
+                                source,
+                                target,
+                                4L << 30,
+                                epochs,
+                                ownership,
+                                inbound,
+                                replicas,
+                                inputs,
+                                new ProcessFiles(host),
+                                tracer),
+                        epochs))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
@@ -176,7 +215,8 @@ public final class NodeAgentServer implements AutoCloseable {
         metricsPort = metrics.serve(config.network().metricsSocket());
         if (zk != null) {
             try {
-                registration = new NodeRegistration(zk, new ClusterLayout(config.cluster().root()), config.nodeName(), this::nodeRecord)
+                registration = new NodeRegistration(
+                                zk, new ClusterLayout(config.cluster().root()), config.nodeName(), this::nodeRecord)
                         .start(30);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -196,7 +236,8 @@ public final class NodeAgentServer implements AutoCloseable {
 
     /** Connects to ZooKeeper before recovery, so that recovery keeps only what this node still owns. */
     private void joinZooKeeper(AgentConfig.ClusterSettings cluster) throws IOException {
-        OwnershipGuard guard = new OwnershipGuard(zk, new ClusterLayout(cluster.root()), config.nodeName(), host, lease);
+        OwnershipGuard guard =
+                new OwnershipGuard(zk, new ClusterLayout(cluster.root()), config.nodeName(), host, lease);
         zk.getConnectionStateListenable().addListener(guard);
         zk.start();
         try {
@@ -256,9 +297,13 @@ public final class NodeAgentServer implements AutoCloseable {
                 .setCapacityProcesses(cluster.capacityProcesses())
                 .setMemoryBytes(memory)
                 .setProcesses(count)
-                .setCpuLoad(Math.min(1.0, (double) (scheduler.running() + scheduler.runQueueLength()) / config.workers()))
+                .setCpuLoad(
+                        Math.min(1.0, (double) (scheduler.running() + scheduler.runQueueLength()) / config.workers()))
                 .putAllLabels(cluster.labels())
-                .setMetricsAddress(metricsPort == 0 ? "" : config.network().advertisedHost(metricsPort).toString())
+                .setMetricsAddress(
+                        metricsPort == 0
+                                ? ""
+                                : config.network().advertisedHost(metricsPort).toString())
                 .setStartedMillis(startedMillis)
                 .build();
     }
@@ -314,7 +359,9 @@ public final class NodeAgentServer implements AutoCloseable {
 
     /** The modules the cluster's records name; none standalone; unknown while this node is cut off from ZooKeeper. */
     private java.util.Optional<java.util.Set<String>> clusterModules() {
-        return ownership instanceof OwnershipGuard guard ? guard.modulesNamed() : java.util.Optional.of(java.util.Set.of());
+        return ownership instanceof OwnershipGuard guard
+                ? guard.modulesNamed()
+                : java.util.Optional.of(java.util.Set.of());
     }
 
     /** The replicas this agent keeps for other nodes (package-private: tests sweep them directly). */

@@ -15,9 +15,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import pm.agent.channel.ChannelInbound;
 import pm.v1.CheckpointInfo;
+import pm.v1.CheckpointRequest;
 import pm.v1.DeliverReply;
 import pm.v1.DeliverRequest;
-import pm.v1.CheckpointRequest;
 import pm.v1.ExportRequest;
 import pm.v1.ImageChunk;
 import pm.v1.ImportHeader;
@@ -59,8 +59,17 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     /** Processes whose image is streaming in: the coordinator must not take them for lost while it does. */
     private final Set<String> arriving = ConcurrentHashMap.newKeySet();
 
-    NodeAgentService(ProcessHost host, MigrationSource source, MigrationTarget target, long maxImportBytes, EpochFence epochs,
-            Ownership ownership, ChannelInbound inbound, CheckpointReplicas replicas, InputBlobs inputs, ProcessFiles files,
+    NodeAgentService(
+            ProcessHost host,
+            MigrationSource source,
+            MigrationTarget target,
+            long maxImportBytes,
+            EpochFence epochs,
+            Ownership ownership,
+            ChannelInbound inbound,
+            CheckpointReplicas replicas,
+            InputBlobs inputs,
+            ProcessFiles files,
             io.opentelemetry.api.trace.Tracer tracer) {
         this.tracer = tracer;
         this.inputs = inputs;
@@ -115,9 +124,15 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
 
     @Override
     public void spawn(SpawnRequest request, StreamObserver<ProcessInfo> out) {
-        unary(out, () -> pm.common.tracing.Spans.call(tracer, pm.common.tracing.SpanNames.AGENT_SPAWN,
-                io.opentelemetry.api.common.Attributes.of(pm.common.tracing.SpanNames.PROCESS_ID, request.getProcessId()),
-                () -> host.spawn(request.getProcessId(), request.getSpec(), startEpoch(request.getProcessId()))));
+        unary(
+                out,
+                () -> pm.common.tracing.Spans.call(
+                        tracer,
+                        pm.common.tracing.SpanNames.AGENT_SPAWN,
+                        io.opentelemetry.api.common.Attributes.of(
+                                pm.common.tracing.SpanNames.PROCESS_ID, request.getProcessId()),
+                        () -> host.spawn(
+                                request.getProcessId(), request.getSpec(), startEpoch(request.getProcessId()))));
     }
 
     @Override
@@ -281,7 +296,9 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
 
         private void send() throws IOException {
             FlowControl.awaitReady(call);
-            call.onNext(ImageChunk.newBuilder().setData(ByteString.copyFrom(buffer, 0, used)).build());
+            call.onNext(ImageChunk.newBuilder()
+                    .setData(ByteString.copyFrom(buffer, 0, used))
+                    .build());
             used = 0;
         }
 
@@ -316,7 +333,8 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
                 }
                 bytes += chunk.getData().size();
                 if (bytes > maxImportBytes) {
-                    fail(new pm.runtime.LimitExceededException("image larger than the import limit of " + maxImportBytes + " bytes"));
+                    fail(new pm.runtime.LimitExceededException(
+                            "image larger than the import limit of " + maxImportBytes + " bytes"));
                     return;
                 }
                 parts.add(chunk.getData());
@@ -360,9 +378,15 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
                         for (ByteString p : parts) {
                             streams.add(p.newInput());
                         }
-                        return host.images().importImage(header.getProcessId(), spec.build(), "",
-                                new SequenceInputStream(Collections.enumeration(streams)), startEpoch(header.getProcessId()),
-                                header.getLogTailList(), header.getLogOffset());
+                        return host.images()
+                                .importImage(
+                                        header.getProcessId(),
+                                        spec.build(),
+                                        "",
+                                        new SequenceInputStream(Collections.enumeration(streams)),
+                                        startEpoch(header.getProcessId()),
+                                        header.getLogTailList(),
+                                        header.getLogOffset());
                     });
                 } finally {
                     arrived();
@@ -421,10 +445,13 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     public void writeFile(pm.v1.WriteFileRequest request, StreamObserver<pm.v1.FileStat> out) {
         unary(out, () -> {
             String id = admitted(request.getProcessId());
-            var blob = inputs.require(request.getContents().getSha256(), request.getContents().getSize());
+            var blob = inputs.require(
+                    request.getContents().getSha256(), request.getContents().getSize());
             long size = files.write(id, request.getPath(), blob);
-            return pm.v1.FileStat.newBuilder().setPath(ProcessFactory.DATA_DIR + "/" + ProcessFiles.relative(request.getPath()))
-                    .setSize(size).build();
+            return pm.v1.FileStat.newBuilder()
+                    .setPath(ProcessFactory.DATA_DIR + "/" + ProcessFiles.relative(request.getPath()))
+                    .setSize(size)
+                    .build();
         });
     }
 
@@ -434,14 +461,20 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
             if (request.getSha256().size() != 32) {
                 throw new AgentException(AgentException.Reason.BAD_REQUEST, "a module is named by its 32-byte SHA-256");
             }
-            return pm.v1.ModuleBytes.newBuilder().setModule(ByteString.copyFrom(host.modules().stored(request.getSha256().toByteArray())))
+            return pm.v1.ModuleBytes.newBuilder()
+                    .setModule(ByteString.copyFrom(
+                            host.modules().stored(request.getSha256().toByteArray())))
                     .build();
         });
     }
 
     @Override
     public void migrateOut(MigrateRequest request, StreamObserver<MigrationResult> out) {
-        unary(out, () -> source.migrate(request.toBuilder().setProcessId(admitted(request.getProcessId())).build()));
+        unary(
+                out,
+                () -> source.migrate(request.toBuilder()
+                        .setProcessId(admitted(request.getProcessId()))
+                        .build()));
     }
 
     @Override
@@ -450,7 +483,10 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
             HostedProcess h = target.isPrepared(request.getMigrationId())
                     ? target.commit(request.getMigrationId())
                     : source.commit(request.getMigrationId(), false);
-            return MigrationOutcome.newBuilder().setMigrationId(request.getMigrationId()).setProcess(h.info(host.node())).build();
+            return MigrationOutcome.newBuilder()
+                    .setMigrationId(request.getMigrationId())
+                    .setProcess(h.info(host.node()))
+                    .build();
         });
     }
 
@@ -460,15 +496,20 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
             HostedProcess h = target.isPrepared(request.getMigrationId())
                     ? target.abort(request.getMigrationId())
                     : source.abort(request.getMigrationId());
-            return MigrationOutcome.newBuilder().setMigrationId(request.getMigrationId()).setProcess(h.info(host.node())).build();
+            return MigrationOutcome.newBuilder()
+                    .setMigrationId(request.getMigrationId())
+                    .setProcess(h.info(host.node()))
+                    .build();
         });
     }
 
     @Override
     public void migrationStatus(MigrationRef request, StreamObserver<MigrationStatusReply> out) {
-        unary(out, () -> MigrationStatusReply.newBuilder()
-                .setDecision(source.status(request.getMigrationId(), request.getProcessId()))
-                .build());
+        unary(
+                out,
+                () -> MigrationStatusReply.newBuilder()
+                        .setDecision(source.status(request.getMigrationId(), request.getProcessId()))
+                        .build());
     }
 
     @Override
@@ -483,12 +524,20 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
 
     @Override
     public void replicate(pm.v1.ReplicateRequest request, StreamObserver<pm.v1.ReplicateReply> out) {
-        unary(out, () -> replicas.replicate(request.toBuilder().setProcessId(admitted(request.getProcessId())).build()));
+        unary(
+                out,
+                () -> replicas.replicate(request.toBuilder()
+                        .setProcessId(admitted(request.getProcessId()))
+                        .build()));
     }
 
     @Override
     public void replicaHeld(pm.v1.ReplicaQuery request, StreamObserver<pm.v1.ReplicaHeldReply> out) {
-        unary(out, () -> replicas.held(request.toBuilder().setProcessId(id(request.getProcessId())).build()));
+        unary(
+                out,
+                () -> replicas.held(request.toBuilder()
+                        .setProcessId(id(request.getProcessId()))
+                        .build()));
     }
 
     @Override
@@ -504,10 +553,15 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
     @Override
     public void adopt(pm.v1.AdoptRequest request, StreamObserver<ProcessInfo> out) {
         unary(out, () -> switch (request.getState()) {
-            case PROCESS_STATE_EXITED, PROCESS_STATE_FAILED -> host.ended().adoptReplica(id(request.getProcessId()),
-                    startEpoch(request.getProcessId()));
-            default -> host.images().adoptReplica(id(request.getProcessId()), request.getCheckpointId(), request.getState(),
-                    startEpoch(request.getProcessId()));
+            case PROCESS_STATE_EXITED, PROCESS_STATE_FAILED ->
+                host.ended().adoptReplica(id(request.getProcessId()), startEpoch(request.getProcessId()));
+            default ->
+                host.images()
+                        .adoptReplica(
+                                id(request.getProcessId()),
+                                request.getCheckpointId(),
+                                request.getState(),
+                                startEpoch(request.getProcessId()));
         });
     }
 

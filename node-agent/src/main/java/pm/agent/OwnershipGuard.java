@@ -4,8 +4,6 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
@@ -13,6 +11,8 @@ import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.common.cluster.ClusterLayout;
 import pm.common.cluster.MigrationDecision;
 import pm.v1.MigrationStatusReply.Decision;
@@ -56,12 +56,13 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
 
     /** Starts following the ownership records; call once the client is connected. */
     void start() {
-        records.listenable().addListener(CuratorCacheListener.builder()
-                .forCreates(this::recordSeen)
-                .forChanges((before, after) -> recordSeen(after))
-                .forDeletes(d -> processId(d).ifPresent(id -> events.execute(() -> dropIfNotOwned(id))))
-                .forInitialized(() -> recordsLoaded = true)
-                .build());
+        records.listenable()
+                .addListener(CuratorCacheListener.builder()
+                        .forCreates(this::recordSeen)
+                        .forChanges((before, after) -> recordSeen(after))
+                        .forDeletes(d -> processId(d).ifPresent(id -> events.execute(() -> dropIfNotOwned(id))))
+                        .forInitialized(() -> recordsLoaded = true)
+                        .build());
         records.start();
     }
 
@@ -91,7 +92,8 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         host.find(id.get()).ifPresent(h -> {
             if (!(r.getOwner().equals(node) && r.getEpoch() <= h.epoch) && heldAsOwn(h)) {
                 events.execute(() -> dropIfNotOwned(id.get()));
-            } else if (r.getOwner().equals(node) && r.getEpoch() == h.epoch
+            } else if (r.getOwner().equals(node)
+                    && r.getEpoch() == h.epoch
                     && r.getCheckpointNodesList().stream().anyMatch(n -> !n.equals(node))) {
                 h.durability.named(r.getLastCheckpointId()); // held by another node too: a recovery starts there
             }
@@ -159,8 +161,10 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         } catch (KeeperException.NoNodeException e) {
             return Optional.empty();
         } catch (Exception e) {
-            throw new AgentException(AgentException.Reason.UNAVAILABLE, "cannot read the ownership of " + processId
-                    + " from ZooKeeper: " + e.getMessage(), e);
+            throw new AgentException(
+                    AgentException.Reason.UNAVAILABLE,
+                    "cannot read the ownership of " + processId + " from ZooKeeper: " + e.getMessage(),
+                    e);
         }
     }
 
@@ -173,28 +177,37 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
             return; // the coordinator's write already reached this node through its watch
         }
         // Unknown or different here: the cache may lag the coordinator's write, so ask ZooKeeper itself.
-        OwnershipRecord r = record(processId).orElseThrow(() -> new AgentException(AgentException.Reason.WRONG_STATE,
-                "process " + processId + " has no ownership record: only the coordinator starts processes on node " + node));
+        OwnershipRecord r = record(processId)
+                .orElseThrow(() -> new AgentException(
+                        AgentException.Reason.WRONG_STATE,
+                        "process " + processId
+                                + " has no ownership record: only the coordinator starts processes on node " + node));
         if (!r.getOwner().equals(node) || r.getEpoch() != epoch) {
-            throw new AgentException(AgentException.Reason.STALE_EPOCH, "process " + processId + " is owned by node "
-                    + r.getOwner() + " at epoch " + r.getEpoch() + ", not by " + node + " at epoch " + epoch);
+            throw new AgentException(
+                    AgentException.Reason.STALE_EPOCH,
+                    "process " + processId + " is owned by node " + r.getOwner() + " at epoch " + r.getEpoch()
+                            + ", not by " + node + " at epoch " + epoch);
         }
     }
 
     private boolean cachedOwner(String processId, long epoch) {
-        return records.get(layout.process(processId)).map(d -> {
-            try {
-                OwnershipRecord r = OwnershipRecord.parseFrom(d.getData());
-                return r.getOwner().equals(node) && r.getEpoch() == epoch;
-            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-                return false;
-            }
-        }).orElse(false);
+        return records.get(layout.process(processId))
+                .map(d -> {
+                    try {
+                        OwnershipRecord r = OwnershipRecord.parseFrom(d.getData());
+                        return r.getOwner().equals(node) && r.getEpoch() == epoch;
+                    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                        return false;
+                    }
+                })
+                .orElse(false);
     }
 
     @Override
     public boolean owns(String processId, long epoch) {
-        return record(processId).map(r -> r.getOwner().equals(node) && r.getEpoch() >= epoch).orElse(false);
+        return record(processId)
+                .map(r -> r.getOwner().equals(node) && r.getEpoch() >= epoch)
+                .orElse(false);
     }
 
     /**
@@ -217,8 +230,10 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         return switch (MigrationDecision.decide(migrationId, "", fromEpoch + 1, r)) {
             case COMMITTED, SUPERSEDED -> Decision.DECISION_COMMITTED;
             case UNDECIDED -> Decision.DECISION_UNDECIDED;
-            case ABORTED -> r.get().getOwner().equals(node) && r.get().getEpoch() == fromEpoch
-                    ? Decision.DECISION_ABORTED : Decision.DECISION_UNDECIDED;
+            case ABORTED ->
+                r.get().getOwner().equals(node) && r.get().getEpoch() == fromEpoch
+                        ? Decision.DECISION_ABORTED
+                        : Decision.DECISION_UNDECIDED;
         };
     }
 
@@ -230,7 +245,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
                 events.execute(this::fenceAll);
             }
             case RECONNECTED -> events.execute(this::verifyAll);
-            default -> { }
+            default -> {}
         }
     }
 
@@ -282,7 +297,8 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
         } catch (Exception e) {
             LOG.warn("cannot read the ZooKeeper session; the lease stays out until the next reconnect", e);
         }
-        LOG.info("node " + node + ": ZooKeeper connection back; kept " + kept + " processes, dropped " + dropped + " owned elsewhere");
+        LOG.info("node " + node + ": ZooKeeper connection back; kept " + kept + " processes, dropped " + dropped
+                + " owned elsewhere");
     }
 
     private static void thaw(HostedProcess h) {
@@ -307,13 +323,26 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
             for (int attempt = 0; attempt < 5; attempt++) {
                 try {
                     org.apache.zookeeper.data.Stat stat = new org.apache.zookeeper.data.Stat();
-                    OwnershipRecord r = OwnershipRecord.parseFrom(zk.getData().storingStatIn(stat).forPath(layout.process(processId)));
-                    if (!r.getOwner().equals(node) || r.getEpoch() != epoch || !r.getMigrationId().isEmpty() || r.getState() == state) {
+                    OwnershipRecord r = OwnershipRecord.parseFrom(
+                            zk.getData().storingStatIn(stat).forPath(layout.process(processId)));
+                    if (!r.getOwner().equals(node)
+                            || r.getEpoch() != epoch
+                            || !r.getMigrationId().isEmpty()
+                            || r.getState() == state) {
                         return;
                     }
-                    zk.setData().withVersion(stat.getVersion()).forPath(layout.process(processId),
-                            r.toBuilder().setState(state).setExitStatus(exitStatus).setFailure(failure).setEndedMillis(endedMillis)
-                                    .setUpdatedMillis(System.currentTimeMillis()).build().toByteArray());
+                    zk.setData()
+                            .withVersion(stat.getVersion())
+                            .forPath(
+                                    layout.process(processId),
+                                    r.toBuilder()
+                                            .setState(state)
+                                            .setExitStatus(exitStatus)
+                                            .setFailure(failure)
+                                            .setEndedMillis(endedMillis)
+                                            .setUpdatedMillis(System.currentTimeMillis())
+                                            .build()
+                                            .toByteArray());
                     return;
                 } catch (KeeperException.BadVersionException e) {
                     // the coordinator wrote meanwhile: read again

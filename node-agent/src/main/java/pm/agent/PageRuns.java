@@ -19,6 +19,7 @@ final class PageRuns {
     static final int MAX_RUN = 4;
     /** Zero pages travel as counts without data, so their runs can be long. */
     static final int MAX_ZERO_RUN = 1024;
+
     private static final int PAGE = MemoryInstance.PAGE_SIZE;
 
     private PageRuns() {}
@@ -35,12 +36,15 @@ final class PageRuns {
             boolean zero = MemoryInstance.isZeroPage(memory, p);
             int run = 1;
             int max = zero ? MAX_ZERO_RUN : MAX_RUN;
-            while (run < max && p + run < memoryPages && pages.get(p + run)
+            while (run < max
+                    && p + run < memoryPages
+                    && pages.get(p + run)
                     && MemoryInstance.isZeroPage(memory, p + run) == zero) {
                 run++;
             }
             if (!(zero && skipZero)) {
-                PageRun.Builder b = PageRun.newBuilder().setFirst(p).setCount(run).setMemoryPages(memoryPages);
+                PageRun.Builder b =
+                        PageRun.newBuilder().setFirst(p).setCount(run).setMemoryPages(memoryPages);
                 if (!zero) {
                     // Not copied: a page written after this read is dirty again and goes in a later round.
                     b.setData(UnsafeByteOperations.unsafeWrap(memory, p * PAGE, run * PAGE));

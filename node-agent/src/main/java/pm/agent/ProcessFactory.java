@@ -1,19 +1,19 @@
 package pm.agent;
 
+import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import com.google.protobuf.ByteString;
 import java.util.Optional;
 import pm.runtime.LimitExceededException;
 import pm.runtime.interp.Limits;
 import pm.runtime.interp.MemoryInstance;
+import pm.runtime.process.WasiProcess;
 import pm.runtime.wasi.ErrnoException;
 import pm.runtime.wasi.FileSystem;
 import pm.runtime.wasi.InputSource;
 import pm.runtime.wasi.Node;
 import pm.runtime.wasi.WasiSession;
-import pm.runtime.process.WasiProcess;
 import pm.v1.BlobRef;
 import pm.v1.FileEntry;
 import pm.v1.LogChunk;
@@ -33,14 +33,15 @@ final class ProcessFactory {
     private final pm.runtime.interp.Machine.Tier tier;
 
     ProcessFactory(long defaultFsBytes) {
-        this(defaultFsBytes, () -> { }, InputResolver.NONE, pm.runtime.interp.Machine.defaultTier());
+        this(defaultFsBytes, () -> {}, InputResolver.NONE, pm.runtime.interp.Machine.defaultTier());
     }
 
     /**
      * {@code outboxDoorbell}: rung when a process sends a message (the agent's channel dispatcher);
      * {@code inputs}: the stored inputs a spec names by content.
      */
-    ProcessFactory(long defaultFsBytes, Runnable outboxDoorbell, InputResolver inputs, pm.runtime.interp.Machine.Tier tier) {
+    ProcessFactory(
+            long defaultFsBytes, Runnable outboxDoorbell, InputResolver inputs, pm.runtime.interp.Machine.Tier tier) {
         this.defaultFsBytes = defaultFsBytes;
         this.tier = tier;
         this.outboxDoorbell = outboxDoorbell;
@@ -84,7 +85,8 @@ final class ProcessFactory {
         if (spec.getStdinSha256().isEmpty()) {
             return InputSource.of(spec.getStdin().toByteArray());
         }
-        return InputSource.of(inputs.require(spec.getStdinSha256(), spec.getStdinSize())); // read where the process is, never held whole
+        return InputSource.of(inputs.require(
+                spec.getStdinSha256(), spec.getStdinSize())); // read where the process is, never held whole
     }
 
     /** Finds the stored inputs an image (or kept files) names by hash, fetching them if need be. */
@@ -100,7 +102,10 @@ final class ProcessFactory {
 
     static List<BlobRef> refs(FileSystem fs) {
         return fs.blobs().stream()
-                .map(b -> BlobRef.newBuilder().setSha256(ByteString.copyFrom(b.sha256())).setSize(b.size()).build())
+                .map(b -> BlobRef.newBuilder()
+                        .setSha256(ByteString.copyFrom(b.sha256()))
+                        .setSize(b.size())
+                        .build())
                 .toList();
     }
 
@@ -126,8 +131,9 @@ final class ProcessFactory {
             total += f.getSha256().isEmpty() ? f.getContents().size() : f.getSize();
         }
         if (total > fsBytes(spec)) {
-            throw new LimitExceededException("the input files take " + total + " bytes, more than the file-system limit of "
-                    + fsBytes(spec) + " bytes (--fs-bytes, or the spec's limits.max_fs_bytes)");
+            throw new LimitExceededException(
+                    "the input files take " + total + " bytes, more than the file-system limit of " + fsBytes(spec)
+                            + " bytes (--fs-bytes, or the spec's limits.max_fs_bytes)");
         }
     }
 
@@ -163,7 +169,8 @@ final class ProcessFactory {
                 }
             } catch (ErrnoException e) {
                 if (e.errno() == pm.runtime.wasi.Errno.ENOSPC || e.errno() == pm.runtime.wasi.Errno.EFBIG) {
-                    throw new LimitExceededException("file " + f.getPath() + ": " + e.getMessage()); // a limit, not a bad request
+                    throw new LimitExceededException(
+                            "file " + f.getPath() + ": " + e.getMessage()); // a limit, not a bad request
                 }
                 throw new IllegalArgumentException("file " + f.getPath() + ": " + e.getMessage(), e);
             }

@@ -42,8 +42,10 @@ final class ProcessFiles {
         return withFileSystem(id, "read a file of", false, fs -> {
             Node file = fs.resolveBeneath(fs.root(), rel, true);
             if (file.kind() != Node.Kind.FILE) {
-                throw new AgentException(AgentException.Reason.BAD_REQUEST, "/data/" + rel + " is a "
-                        + file.kind().name().toLowerCase(java.util.Locale.ROOT) + ", not a file");
+                throw new AgentException(
+                        AgentException.Reason.BAD_REQUEST,
+                        "/data/" + rel + " is a " + file.kind().name().toLowerCase(java.util.Locale.ROOT)
+                                + ", not a file");
             }
             java.util.Optional<pm.runtime.wasi.BlobContent> stored = file.blob();
             if (stored.isPresent()) {
@@ -62,7 +64,8 @@ final class ProcessFiles {
             }
             long size = fs.size(file);
             if (size > Node.MAX_FILE_SIZE) {
-                throw new LimitExceededException("/data/" + rel + " has " + size + " bytes, more than one copy can take");
+                throw new LimitExceededException(
+                        "/data/" + rel + " has " + size + " bytes, more than one copy can take");
             }
             byte[] bytes = new byte[(int) size];
             for (int at = 0; at < bytes.length; ) {
@@ -104,7 +107,8 @@ final class ProcessFiles {
             Node existing = find(fs, dir, name);
             long replaced = existing == null ? 0 : fs.size(existing);
             if (existing != null && existing.kind() != Node.Kind.FILE) {
-                throw new AgentException(AgentException.Reason.BAD_REQUEST, "/data/" + rel + " exists and is not a file");
+                throw new AgentException(
+                        AgentException.Reason.BAD_REQUEST, "/data/" + rel + " exists and is not a file");
             }
             long free = fs.maxBytes() - fs.bytesUsed() + replaced;
             if (contents.size() > free) { // checked before the old file goes, so a refused copy changes nothing
@@ -124,8 +128,13 @@ final class ProcessFiles {
         HostedProcess h = host.get(id);
         h.lock.lock();
         try {
-            ProcessHost.requireState(h, action, ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN,
-                    ProcessState.PROCESS_STATE_EXITED, ProcessState.PROCESS_STATE_FAILED);
+            ProcessHost.requireState(
+                    h,
+                    action,
+                    ProcessState.PROCESS_STATE_RUNNING,
+                    ProcessState.PROCESS_STATE_FROZEN,
+                    ProcessState.PROCESS_STATE_EXITED,
+                    ProcessState.PROCESS_STATE_FAILED);
             boolean paused = false;
             if (h.is(ProcessState.PROCESS_STATE_RUNNING)) {
                 try {
@@ -139,7 +148,9 @@ final class ProcessFiles {
             }
             try {
                 WasiProcess p = h.process;
-                FileSystem fs = p != null ? p.session().preopen(ProcessFactory.DATA_DIR) : host.ended().fileSystem(h);
+                FileSystem fs = p != null
+                        ? p.session().preopen(ProcessFactory.DATA_DIR)
+                        : host.ended().fileSystem(h);
                 if (fs == null) {
                     throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " has no /data here");
                 }
@@ -152,10 +163,12 @@ final class ProcessFiles {
                 return result;
             } catch (ErrnoException e) {
                 throw e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR
-                        ? new AgentException(AgentException.Reason.NOT_FOUND, "no such file in /data of " + id + ": " + e.getMessage())
+                        ? new AgentException(
+                                AgentException.Reason.NOT_FOUND,
+                                "no such file in /data of " + id + ": " + e.getMessage())
                         : e.errno() == Errno.ENOSPC || e.errno() == Errno.EFBIG || e.errno() == Errno.EDQUOT
-                        ? new LimitExceededException("/data of " + id + " is full: " + e.getMessage())
-                        : new AgentException(AgentException.Reason.BAD_REQUEST, e.getMessage());
+                                ? new LimitExceededException("/data of " + id + " is full: " + e.getMessage())
+                                : new AgentException(AgentException.Reason.BAD_REQUEST, e.getMessage());
             } finally {
                 if (paused) {
                     h.pauseOver();
@@ -168,11 +181,17 @@ final class ProcessFiles {
 
     /** {@code a/b}, {@code /data/a/b} → {@code a/b}; anything outside /data, empty, or with "..", is refused. */
     static String relative(String path) {
-        String rel = path.startsWith(ProcessFactory.DATA_DIR + "/") ? path.substring(ProcessFactory.DATA_DIR.length() + 1) : path;
-        if (rel.isEmpty() || rel.startsWith("/") || rel.endsWith("/") || java.util.List.of(rel.split("/")).contains("..")
+        String rel = path.startsWith(ProcessFactory.DATA_DIR + "/")
+                ? path.substring(ProcessFactory.DATA_DIR.length() + 1)
+                : path;
+        if (rel.isEmpty()
+                || rel.startsWith("/")
+                || rel.endsWith("/")
+                || java.util.List.of(rel.split("/")).contains("..")
                 || java.util.List.of(rel.split("/")).contains("")) {
-            throw new AgentException(AgentException.Reason.BAD_REQUEST, "a path names a file under /data, like /data/out.txt or out.txt, not '"
-                    + path + "'");
+            throw new AgentException(
+                    AgentException.Reason.BAD_REQUEST,
+                    "a path names a file under /data, like /data/out.txt or out.txt, not '" + path + "'");
         }
         return rel;
     }

@@ -16,11 +16,11 @@ import pm.runtime.process.WasiProcess;
 import pm.runtime.sched.ProcessScheduler;
 import pm.runtime.sched.ScheduledProcess;
 import pm.v1.CheckpointInfo;
+import pm.v1.ExecutionState;
 import pm.v1.ProcessInfo;
 import pm.v1.ProcessRecord;
 import pm.v1.ProcessSpec;
 import pm.v1.ProcessState;
-import pm.v1.ExecutionState;
 import pm.v1.TransferFinal;
 import pm.v1.WasiState;
 
@@ -50,16 +50,24 @@ final class ProcessHost {
     private final Map<String, HostedProcess> processes = new ConcurrentHashMap<>();
     private final ModuleCatalogue modules;
     /** Hears each process that exits or fails here (set once, after the cluster guard that needs this host exists). */
-    private volatile Consumer<HostedProcess> endListener = h -> { };
+    private volatile Consumer<HostedProcess> endListener = h -> {};
     /** Hears each copy that runs here again on a decision read earlier (see {@link #runsAgain}); set once, like the above. */
-    private volatile Consumer<HostedProcess> runsAgainListener = h -> { };
+    private volatile Consumer<HostedProcess> runsAgainListener = h -> {};
 
     /**
      * {@code outboxDoorbell}: rung when one of the processes sends a message; {@code inputs}: files and stdin by content;
      * {@code code}: where the modules' compiled code is made and kept.
      */
-    ProcessHost(AgentConfig config, ProcessScheduler scheduler, LocalStores stores, ProcessRecords records, AgentMetrics metrics,
-            Executor background, Runnable outboxDoorbell, InputResolver inputs, pm.runtime.interp.JitCache code) {
+    ProcessHost(
+            AgentConfig config,
+            ProcessScheduler scheduler,
+            LocalStores stores,
+            ProcessRecords records,
+            AgentMetrics metrics,
+            Executor background,
+            Runnable outboxDoorbell,
+            InputResolver inputs,
+            pm.runtime.interp.JitCache code) {
         this.config = config;
         this.scheduler = scheduler;
         this.stores = stores;
@@ -69,8 +77,14 @@ final class ProcessHost {
         this.metrics = metrics;
         this.background = background;
         this.logs = new ProcessLogs(config.dataDir().resolve("logs"), config.logRetainBytes(), processes::containsKey);
-        this.ended = new EndedProcesses(this, new pm.agent.store.SealedMessages<>(config.dataDir().resolve("ended"), stores.keys(),
-                "ended-files", pm.v1.FileSystemState.parser()), new EndedReplicas(config.dataDir(), stores));
+        this.ended = new EndedProcesses(
+                this,
+                new pm.agent.store.SealedMessages<>(
+                        config.dataDir().resolve("ended"),
+                        stores.keys(),
+                        "ended-files",
+                        pm.v1.FileSystemState.parser()),
+                new EndedReplicas(config.dataDir(), stores));
         this.checkpoints = new Checkpoints(this, stores, metrics);
         this.images = new ProcessImages(this, stores, checkpoints);
     }
@@ -135,7 +149,10 @@ final class ProcessHost {
 
     /** The spec as kept on disk and in records: the module by reference only. */
     static ProcessSpec withoutModuleBytes(ProcessSpec spec, CompiledModule module) {
-        return spec.toBuilder().clearModule().setModuleSha256(com.google.protobuf.ByteString.copyFrom(module.sha256())).build();
+        return spec.toBuilder()
+                .clearModule()
+                .setModuleSha256(com.google.protobuf.ByteString.copyFrom(module.sha256()))
+                .build();
     }
 
     ProcessInfo spawn(String requestedId, ProcessSpec request, long epoch) {
@@ -143,14 +160,17 @@ final class ProcessHost {
         CompiledModule module = module(request);
         ProcessSpec spec = withoutModuleBytes(request, module);
         ProcessLog log = logs.starting(id, 0);
-        HostedProcess hosted = new HostedProcess(id, spec, module, log, epoch, ProcessState.PROCESS_STATE_RUNNING, clustered());
+        HostedProcess hosted =
+                new HostedProcess(id, spec, module, log, epoch, ProcessState.PROCESS_STATE_RUNNING, clustered());
         hosted.lock.lock();
         try {
             if (processes.putIfAbsent(id, hosted) != null) {
-                throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
+                throw new AgentException(
+                        AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
             }
             try {
-                WasiProcess process = WasiProcess.start(module, factory.fresh(spec, log), factory.limits(spec), factory.fsBytes(spec));
+                WasiProcess process = WasiProcess.start(
+                        module, factory.fresh(spec, log), factory.limits(spec), factory.fsBytes(spec));
                 hosted.process = process;
                 // No checkpoint yet: until its first one, the record's spec is how it restarts.
                 records.put(hosted.record(ProcessRecord.Disposition.DISPOSITION_OWNED));
@@ -245,8 +265,14 @@ final class ProcessHost {
         HostedProcess h = get(id);
         h.lock.lock();
         try {
-            requireState(h, "kill", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN,
-                    ProcessState.PROCESS_STATE_SUSPENDED, ProcessState.PROCESS_STATE_EXITED, ProcessState.PROCESS_STATE_FAILED,
+            requireState(
+                    h,
+                    "kill",
+                    ProcessState.PROCESS_STATE_RUNNING,
+                    ProcessState.PROCESS_STATE_FROZEN,
+                    ProcessState.PROCESS_STATE_SUSPENDED,
+                    ProcessState.PROCESS_STATE_EXITED,
+                    ProcessState.PROCESS_STATE_FAILED,
                     ProcessState.PROCESS_STATE_PREPARED);
             if (h.handle != null) {
                 await(h.handle.remove());
@@ -350,7 +376,8 @@ final class ProcessHost {
     /** Registers a process that arrived by migration (or from disk after a restart); the caller holds no lock on it yet. */
     void adopt(HostedProcess h) {
         if (processes.putIfAbsent(h.id, h) != null) {
-            throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + h.id + " already exists on this agent");
+            throw new AgentException(
+                    AgentException.Reason.WRONG_STATE, "process " + h.id + " already exists on this agent");
         }
     }
 
@@ -363,17 +390,27 @@ final class ProcessHost {
         processes.remove(h.id, h);
     }
 
-    void record(HostedProcess h, ProcessRecord.Disposition disposition, String migrationId, String peer, boolean frozen) {
-        records.put(h.record(disposition).toBuilder().setMigrationId(migrationId).setPeer(peer).setFrozen(frozen).build());
+    void record(
+            HostedProcess h, ProcessRecord.Disposition disposition, String migrationId, String peer, boolean frozen) {
+        records.put(h.record(disposition).toBuilder()
+                .setMigrationId(migrationId)
+                .setPeer(peer)
+                .setFrozen(frozen)
+                .build());
     }
 
     /** Restores {@code h} from its staging file and the final frame kept in its record, and schedules it. */
     void restoreFromStaging(HostedProcess h, TransferFinal staged, boolean frozen) {
         try {
-            h.process = WasiProcess.restore(h.module, ExecutionState.parseFrom(staged.getExecution()),
-                    WasiState.parseFrom(staged.getWasi()), pm.runtime.chan.Channels.decode(staged.getChannels()),
+            h.process = WasiProcess.restore(
+                    h.module,
+                    ExecutionState.parseFrom(staged.getExecution()),
+                    WasiState.parseFrom(staged.getWasi()),
+                    pm.runtime.chan.Channels.decode(staged.getChannels()),
                     stores.readStaging(h.id, staged.getMemoryPages()),
-                    factory.endpoints(h.spec, h.log), factory.limits(h.spec), factory.fsBytes(h.spec));
+                    factory.endpoints(h.spec, h.log),
+                    factory.limits(h.spec),
+                    factory.fsBytes(h.spec));
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             throw new pm.runtime.StateFormatException("staged state of " + h.id + " is corrupt", e);
         }
@@ -431,17 +468,22 @@ final class ProcessHost {
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IllegalStateException ended) {
                 // The scheduler refuses to stop a process that already ended (it exited meanwhile).
-                throw new AgentException(AgentException.Reason.WRONG_STATE, ended.getMessage().replace("process is ENDED", "the process has ended"), ended);
+                throw new AgentException(
+                        AgentException.Reason.WRONG_STATE,
+                        ended.getMessage().replace("process is ENDED", "the process has ended"),
+                        ended);
             }
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         } catch (TimeoutException e) {
-            throw new AgentException(AgentException.Reason.UNAVAILABLE, "process did not stop within " + FREEZE_TIMEOUT_SECONDS + " s");
+            throw new AgentException(
+                    AgentException.Reason.UNAVAILABLE, "process did not stop within " + FREEZE_TIMEOUT_SECONDS + " s");
         }
     }
 
     static String checkId(String id) {
         if (id.length() > 128 || id.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            throw new AgentException(AgentException.Reason.BAD_REQUEST, "process id must be 1-128 printable characters");
+            throw new AgentException(
+                    AgentException.Reason.BAD_REQUEST, "process id must be 1-128 printable characters");
         }
         return id;
     }

@@ -51,7 +51,8 @@ final class ProcessImages {
     private void exportPlain(HostedProcess h, OutputStream out) throws IOException {
         h.lock.lock();
         try {
-            ProcessHost.requireState(h, "export", ProcessState.PROCESS_STATE_FROZEN, ProcessState.PROCESS_STATE_SUSPENDED);
+            ProcessHost.requireState(
+                    h, "export", ProcessState.PROCESS_STATE_FROZEN, ProcessState.PROCESS_STATE_SUSPENDED);
             if (h.is(ProcessState.PROCESS_STATE_FROZEN)) {
                 h.process.writeImage(out, false);
                 h.lastCheckpointId = ""; // that image is not in the store: the next checkpoint is full
@@ -59,8 +60,12 @@ final class ProcessImages {
             }
             CheckpointRecord r = stores.latest(h.id).orElseThrow(() -> AgentException.notFound(h.id));
             ProcessFactory factory = host.factory();
-            WasiProcess p = WasiProcess.restore(h.module, stores.open(h.id, r.checkpointId()),
-                    factory.endpoints(h.spec, h.log), factory.limits(h.spec), factory.fsBytes(h.spec));
+            WasiProcess p = WasiProcess.restore(
+                    h.module,
+                    stores.open(h.id, r.checkpointId()),
+                    factory.endpoints(h.spec, h.log),
+                    factory.limits(h.spec),
+                    factory.fsBytes(h.spec));
             p.writeImage(out, false);
         } finally {
             h.lock.unlock();
@@ -71,8 +76,15 @@ final class ProcessImages {
      * A process from an exported image; it starts running here under a new epoch. Its log continues
      * {@code logTail} (output retained elsewhere, ending at {@code logOffset}); both empty: it starts at 0.
      */
-    ProcessInfo importImage(String requestedId, ProcessSpec request, String imageProcessId, InputStream sealedOrPlain, long epoch,
-            List<LogChunk> logTail, long logOffset) throws IOException {
+    ProcessInfo importImage(
+            String requestedId,
+            ProcessSpec request,
+            String imageProcessId,
+            InputStream sealedOrPlain,
+            long epoch,
+            List<LogChunk> logTail,
+            long logOffset)
+            throws IOException {
         // Authenticated record by record while the restore reads it; a refusal comes before the process is scheduled.
         InputStream image = SealedImages.opening(sealedOrPlain, stores.keys());
         String id = ProcessHost.checkId(requestedId.isEmpty() ? imageProcessId : requestedId);
@@ -82,13 +94,15 @@ final class ProcessImages {
         CompiledModule module = host.modules().module(request);
         ProcessSpec spec = ProcessHost.withoutModuleBytes(request, module);
         ProcessLog log = host.logs().arriving(id, logTail, logOffset);
-        HostedProcess h = new HostedProcess(id, spec, module, log, epoch, ProcessState.PROCESS_STATE_RUNNING, host.clustered());
+        HostedProcess h =
+                new HostedProcess(id, spec, module, log, epoch, ProcessState.PROCESS_STATE_RUNNING, host.clustered());
         h.lock.lock();
         try {
             host.adopt(h);
             try {
                 ProcessFactory factory = host.factory();
-                WasiProcess p = WasiProcess.restore(module, image, factory.endpoints(spec, log), factory.limits(spec), factory.fsBytes(spec));
+                WasiProcess p = WasiProcess.restore(
+                        module, image, factory.endpoints(spec, log), factory.limits(spec), factory.fsBytes(spec));
                 h.process = p;
                 host.records().put(h.record(ProcessRecord.Disposition.DISPOSITION_OWNED));
                 checkpoints.write(h, false);
@@ -111,14 +125,19 @@ final class ProcessImages {
      * checkpoint's log offset. Recovery of a lost node's processes comes through here.
      */
     ProcessInfo adoptReplica(String id, String checkpointId, ProcessState state, long epoch) {
-        if (state != ProcessState.PROCESS_STATE_RUNNING && state != ProcessState.PROCESS_STATE_FROZEN
+        if (state != ProcessState.PROCESS_STATE_RUNNING
+                && state != ProcessState.PROCESS_STATE_FROZEN
                 && state != ProcessState.PROCESS_STATE_SUSPENDED) {
-            throw new AgentException(AgentException.Reason.BAD_REQUEST, "a process is adopted RUNNING, FROZEN or SUSPENDED");
+            throw new AgentException(
+                    AgentException.Reason.BAD_REQUEST, "a process is adopted RUNNING, FROZEN or SUSPENDED");
         }
         String key = CheckpointReplicas.key(id);
         List<CheckpointRecord> held = stores.list(key);
-        CheckpointRecord tip = held.stream().filter(r -> r.checkpointId().equals(checkpointId)).findFirst()
-                .orElseThrow(() -> new AgentException(AgentException.Reason.NOT_FOUND,
+        CheckpointRecord tip = held.stream()
+                .filter(r -> r.checkpointId().equals(checkpointId))
+                .findFirst()
+                .orElseThrow(() -> new AgentException(
+                        AgentException.Reason.NOT_FOUND,
                         "no replica of checkpoint " + checkpointId + " of process " + id + " on this node"));
         ProcessRecord attached;
         try {
@@ -128,11 +147,18 @@ final class ProcessImages {
         }
         CompiledModule module = host.modules().module(attached.getSpec());
         if (host.find(id).isPresent()) {
-            throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
+            throw new AgentException(
+                    AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
         }
         host.logs().takeReplica(id);
-        HostedProcess h = new HostedProcess(id, attached.getSpec(), module,
-                host.logs().starting(id, attached.getLogOffset()), epoch, ProcessState.PROCESS_STATE_SUSPENDED, host.clustered());
+        HostedProcess h = new HostedProcess(
+                id,
+                attached.getSpec(),
+                module,
+                host.logs().starting(id, attached.getLogOffset()),
+                epoch,
+                ProcessState.PROCESS_STATE_SUSPENDED,
+                host.clustered());
         h.fileInputs = attached.getFileInputsList();
         h.lock.lock();
         try {
@@ -172,7 +198,12 @@ final class ProcessImages {
         for (CheckpointRecord r = tip; r != null; ) {
             chain.add(0, r);
             String base = r.baseCheckpointId();
-            r = r.isFull() ? null : all.stream().filter(c -> c.checkpointId().equals(base)).findFirst().orElse(null);
+            r = r.isFull()
+                    ? null
+                    : all.stream()
+                            .filter(c -> c.checkpointId().equals(base))
+                            .findFirst()
+                            .orElse(null);
         }
         return chain;
     }

@@ -39,7 +39,8 @@ final class ProcessLog {
     private long taken;
     /** With output backpressure: the unread bytes at which the guest must wait; 0 when off. */
     private volatile long unreadLimit;
-    private Runnable onRoom = () -> { };
+
+    private Runnable onRoom = () -> {};
 
     /** Memory only (tests, warm-up runs). */
     ProcessLog(long startOffset, int retainBytes) {
@@ -104,7 +105,12 @@ final class ProcessLog {
                         + "; it is served from " + expectedEnd + " on");
                 break;
             }
-            run.addFirst(end == expectedEnd ? c : c.toBuilder().setData(c.getData().substring(0, (int) (expectedEnd - c.getOffset()))).build());
+            run.addFirst(
+                    end == expectedEnd
+                            ? c
+                            : c.toBuilder()
+                                    .setData(c.getData().substring(0, (int) (expectedEnd - c.getOffset())))
+                                    .build());
             expectedEnd = c.getOffset();
         }
         return List.copyOf(run);
@@ -263,7 +269,10 @@ final class ProcessLog {
             }
             if (c.getOffset() < from) {
                 int skip = (int) (from - c.getOffset());
-                c = c.toBuilder().setData(c.getData().substring(skip)).setOffset(from).build();
+                c = c.toBuilder()
+                        .setData(c.getData().substring(skip))
+                        .setOffset(from)
+                        .build();
             }
             if (!sink.accept(c)) {
                 return !closed;

@@ -31,7 +31,9 @@ final class ProcessLogs {
 
     /** A process's name on disk: its id if that is a safe file name, else the id's UTF-8 in hex. */
     static String fileName(String id) {
-        return id.matches("[A-Za-z0-9_-][A-Za-z0-9._-]*") ? id : "x" + HexFormat.of().formatHex(id.getBytes(StandardCharsets.UTF_8));
+        return id.matches("[A-Za-z0-9_-][A-Za-z0-9._-]*")
+                ? id
+                : "x" + HexFormat.of().formatHex(id.getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -84,7 +86,8 @@ final class ProcessLogs {
 
     private LogSegments history(String id) {
         if (hosted.test(id)) {
-            throw new AgentException(AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
+            throw new AgentException(
+                    AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
         }
         return LogSegments.open(logDir(id), retainBytes);
     }

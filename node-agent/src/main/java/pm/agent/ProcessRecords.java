@@ -44,6 +44,7 @@ final class ProcessRecords {
     private long base;
     /** Bytes appended (complete writes) and bytes known durable, counted from the first journal; guarded by {@link #syncing}. */
     private long appended;
+
     private long durable;
     private boolean forcing;
 
@@ -152,7 +153,11 @@ final class ProcessRecords {
         crc.update(kind);
         crc.update(payload);
         ByteBuffer b = ByteBuffer.allocate(9 + payload.length);
-        b.putInt(payload.length).putInt((int) crc.getValue()).put(kind).put(payload).flip();
+        b.putInt(payload.length)
+                .putInt((int) crc.getValue())
+                .put(kind)
+                .put(payload)
+                .flip();
         return b;
     }
 
@@ -193,8 +198,8 @@ final class ProcessRecords {
      */
     private void compact() throws IOException {
         Path temp = dir.resolve("records.snapshot.tmp");
-        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch = FileChannel.open(
+                temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             for (ProcessRecord r : current.values()) {
                 ch.write(frame(PUT, r.toByteArray()));
             }
@@ -212,7 +217,8 @@ final class ProcessRecords {
             base += journal.position();
             journal.close();
         }
-        journal = FileChannel.open(log, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        journal = FileChannel.open(
+                log, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
         journal.force(true);
         synchronized (syncing) {
             appended = base;

@@ -92,14 +92,19 @@ final class StagingWriter {
                     item.synced.complete(null);
                     continue;
                 }
-                file.write(item.memory, item.from, item.length); // sealed here, off the receiving thread, with image keys
+                file.write(
+                        item.memory, item.from, item.length); // sealed here, off the receiving thread, with image keys
                 unforced += item.length;
                 if (unforced >= FORCE_BYTES) {
                     file.force();
                     unforced = 0;
                 }
             } catch (IOException | RuntimeException e) {
-                fail(e instanceof IOException io ? new UncheckedIOException("cannot stage pages", io) : (RuntimeException) e, item);
+                fail(
+                        e instanceof IOException io
+                                ? new UncheckedIOException("cannot stage pages", io)
+                                : (RuntimeException) e,
+                        item);
                 return;
             }
             synchronized (this) {

@@ -27,6 +27,7 @@ final class TransferStream implements ClientResponseObserver<TransferFrame, Tran
     private final long timeoutNanos;
     /** The gRPC context of the call this migration serves; giving up there fails the stream's waits. */
     private final Context caller = Context.current();
+
     private final Context.CancellationListener callerGone = c -> callerGaveUp();
     private ClientCallStreamObserver<TransferFrame> requests;
     private long credit;
@@ -68,7 +69,8 @@ final class TransferStream implements ClientResponseObserver<TransferFrame, Tran
     public synchronized void onNext(TransferReply reply) {
         credit += reply.getCreditBytes();
         if (!reply.getError().isEmpty()) {
-            error = new AgentException(AgentException.Reason.UNAVAILABLE, "target refused the migration: " + reply.getError());
+            error = new AgentException(
+                    AgentException.Reason.UNAVAILABLE, "target refused the migration: " + reply.getError());
         }
         last = reply;
         notifyAll();
@@ -150,7 +152,8 @@ final class TransferStream implements ClientResponseObserver<TransferFrame, Tran
             throw a;
         }
         if (error != null) {
-            throw new AgentException(AgentException.Reason.UNAVAILABLE, "migration stream failed: " + error.getMessage(), error);
+            throw new AgentException(
+                    AgentException.Reason.UNAVAILABLE, "migration stream failed: " + error.getMessage(), error);
         }
     }
 }

@@ -32,8 +32,12 @@ final class UnusedDataSweeper {
     private final LongSupplier clock;
 
     /** {@code clusterModules}: the modules the cluster's ownership records name, lowercase hex; empty when unknown now. */
-    UnusedDataSweeper(ProcessHost host, BlobStore inputs, java.util.function.Supplier<java.util.Optional<Set<String>>> clusterModules,
-            long graceMillis, LongSupplier clock) {
+    UnusedDataSweeper(
+            ProcessHost host,
+            BlobStore inputs,
+            java.util.function.Supplier<java.util.Optional<Set<String>>> clusterModules,
+            long graceMillis,
+            LongSupplier clock) {
         this.host = host;
         this.inputs = inputs;
         this.clusterModules = clusterModules;
@@ -51,11 +55,14 @@ final class UnusedDataSweeper {
         if (named.isEmpty()) {
             return 0;
         }
-        return host.modules().sweep(() -> {
-            Set<String> live = liveModules();
-            live.addAll(named.get());
-            return live;
-        }, clock.getAsLong() - graceMillis);
+        return host.modules()
+                .sweep(
+                        () -> {
+                            Set<String> live = liveModules();
+                            live.addAll(named.get());
+                            return live;
+                        },
+                        clock.getAsLong() - graceMillis);
     }
 
     /** The modules named here now, by lowercase hex SHA-256. */
@@ -96,8 +103,10 @@ final class UnusedDataSweeper {
                 try {
                     records.add(ProcessRecord.parseFrom(r.attachment()));
                 } catch (InvalidProtocolBufferException e) {
-                    throw new IllegalStateException("checkpoint " + r.checkpointId() + " of " + key
-                            + " has an unreadable record; nothing is swept until it is gone", e);
+                    throw new IllegalStateException(
+                            "checkpoint " + r.checkpointId() + " of " + key
+                                    + " has an unreadable record; nothing is swept until it is gone",
+                            e);
                 }
             }
         }

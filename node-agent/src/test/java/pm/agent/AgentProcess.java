@@ -43,20 +43,38 @@ public final class AgentProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                 // JVM warnings to stderr: the first line on stdout must be the agent's own
-                "-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:-UsePerfData",
-                "-cp", System.getProperty("java.class.path"),
-                AgentMain.class.getName(), "--name", name, "--data", data.toString(), "--port", Integer.toString(port),
+                "-Xlog:disable",
+                "-Xlog:all=warning:stderr",
+                "-XX:-UsePerfData",
+                "-cp",
+                System.getProperty("java.class.path"),
+                AgentMain.class.getName(),
+                "--name",
+                name,
+                "--data",
+                data.toString(),
+                "--port",
+                Integer.toString(port),
                 "--exit-with-stdin"));
         if (tls == null) {
             cmd.add("--insecure");
         } else {
-            cmd.addAll(List.of("--ca", tls.ca().toString(), "--cert", tls.cert().toString(), "--key", tls.key().toString()));
+            cmd.addAll(List.of(
+                    "--ca",
+                    tls.ca().toString(),
+                    "--cert",
+                    tls.cert().toString(),
+                    "--key",
+                    tls.key().toString()));
         }
         if (!faultPoint.isEmpty()) {
             cmd.addAll(List.of("--fault-point", faultPoint));
         }
-        process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        process = new ProcessBuilder(cmd)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        BufferedReader out =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
         String prefix = "agent " + name + " listening on 127.0.0.1:";
         if (line == null || !line.startsWith(prefix)) {
@@ -87,7 +105,9 @@ public final class AgentProcess implements AutoCloseable {
 
     public NodeAgentGrpc.NodeAgentBlockingStub stub() {
         if (channel == null) {
-            channel = (tls == null ? GrpcTransport.insecure() : GrpcTransport.tls(tls)).channel(address()).build();
+            channel = (tls == null ? GrpcTransport.insecure() : GrpcTransport.tls(tls))
+                    .channel(address())
+                    .build();
         }
         return NodeAgentGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
     }

@@ -25,25 +25,45 @@ class AgentRestartTest {
             NodeAgentServer a = agents.start("a");
             NodeAgentServer b = agents.start("b");
             ProcessRef p = ProcessRef.newBuilder().setProcessId("p").build();
-            agents.stub(a).spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
+            agents.stub(a)
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("p")
+                            .setSpec(spec)
+                            .build());
             Agents.awaitProgress(agents.stub(a), "p", 5_000_000); // it prints something on a
             agents.stub(a).freeze(p);
             long[] end = new long[1];
             String onA = logsUpTo(agents, a, 0, end);
-            agents.stub(a).migrateOut(MigrateRequest.newBuilder().setProcessId("p").setTarget(b.address()).setCommit(true).build());
-            assertThat(agents.stub(b).get(p).getState()).as("frozen before, frozen after").isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
+            agents.stub(a)
+                    .migrateOut(MigrateRequest.newBuilder()
+                            .setProcessId("p")
+                            .setTarget(b.address())
+                            .setCommit(true)
+                            .build());
+            assertThat(agents.stub(b).get(p).getState())
+                    .as("frozen before, frozen after")
+                    .isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
             agents.stub(b).thaw(p);
             Agents.awaitProgress(agents.stub(b), "p", 5_000_000); // and on b
 
             // Freeze, checkpoint and stop b: its restart comes back exactly there, frozen.
             agents.stub(b).freeze(p);
-            agents.stub(b).checkpoint(CheckpointRequest.newBuilder().setProcessId("p").setIncremental(true).build());
+            agents.stub(b)
+                    .checkpoint(CheckpointRequest.newBuilder()
+                            .setProcessId("p")
+                            .setIncremental(true)
+                            .build());
             String onB = logsUpTo(agents, b, end[0], end);
             b.close();
             NodeAgentServer b2 = agents.start(AgentConfig.defaults("b", dir.resolve("b")));
 
             assertThat(agents.stub(b2).get(p).getState()).isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
-            agents.stub(b2).migrateOut(MigrateRequest.newBuilder().setProcessId("p").setTarget(a.address()).setCommit(true).build());
+            agents.stub(b2)
+                    .migrateOut(MigrateRequest.newBuilder()
+                            .setProcessId("p")
+                            .setTarget(a.address())
+                            .setCommit(true)
+                            .build());
             agents.stub(a).thaw(p);
             String after = Agents.follow(agents.stub(a), "p", end[0], null);
 
@@ -58,14 +78,20 @@ class AgentRestartTest {
         String expected = Agents.reference(spec);
         try (AgentProcess a = new AgentProcess("a", dir.resolve("a"))) {
             a.start("");
-            a.stub().spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
+            a.stub()
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("p")
+                            .setSpec(spec)
+                            .build());
             Agents.awaitProgress(a.stub(), "p", 5_000_000);
             // Output reaches the disk about once a second; the kill comes before the next time.
             a.stub().checkpoint(CheckpointRequest.newBuilder().setProcessId("p").build());
             a.killHard();
             a.start("");
 
-            assertThat(Agents.follow(a.stub(), "p", 0, null)).as("every byte from offset 0, once").isEqualTo(expected);
+            assertThat(Agents.follow(a.stub(), "p", 0, null))
+                    .as("every byte from offset 0, once")
+                    .isEqualTo(expected);
         }
     }
 
@@ -73,7 +99,11 @@ class AgentRestartTest {
     private static String logsUpTo(Agents agents, NodeAgentServer agent, long from, long[] end) {
         StringBuilder out = new StringBuilder();
         long at = from;
-        var it = agents.stub(agent).logs(pm.v1.LogsRequest.newBuilder().setProcessId("p").setFromOffset(from).build());
+        var it = agents.stub(agent)
+                .logs(pm.v1.LogsRequest.newBuilder()
+                        .setProcessId("p")
+                        .setFromOffset(from)
+                        .build());
         while (it.hasNext()) {
             var c = it.next();
             assertThat(c.getOffset()).as("no gap in the log").isEqualTo(at);

@@ -6,9 +6,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -43,13 +41,18 @@ public final class Agents implements AutoCloseable {
     }
 
     NodeAgentGrpc.NodeAgentBlockingStub stub(NodeAgentServer s) {
-        ManagedChannel c = NettyChannelBuilder.forTarget(s.address()).usePlaintext().maxInboundMessageSize(64 << 20).build();
+        ManagedChannel c = NettyChannelBuilder.forTarget(s.address())
+                .usePlaintext()
+                .maxInboundMessageSize(64 << 20)
+                .build();
         channels.add(c);
-        return NodeAgentGrpc.newBlockingStub(c).withDeadlineAfter(10, TimeUnit.MINUTES); // counted from here: a slow machine must not fail a long test
+        return NodeAgentGrpc.newBlockingStub(c)
+                .withDeadlineAfter(10, TimeUnit.MINUTES); // counted from here: a slow machine must not fail a long test
     }
 
     NodeAgentGrpc.NodeAgentStub asyncStub(NodeAgentServer s) {
-        ManagedChannel c = NettyChannelBuilder.forTarget(s.address()).usePlaintext().build();
+        ManagedChannel c =
+                NettyChannelBuilder.forTarget(s.address()).usePlaintext().build();
         channels.add(c);
         return NodeAgentGrpc.newStub(c);
     }
@@ -82,20 +85,28 @@ public final class Agents implements AutoCloseable {
     public static ProcessSpec sleeper(int mem) throws IOException {
         return ProcessSpec.newBuilder()
                 .setModule(ByteString.copyFrom(sleeperWasm()))
-                .addArgs("sleeper").addArgs(Integer.toString(mem))
+                .addArgs("sleeper")
+                .addArgs(Integer.toString(mem))
                 .build();
     }
 
     /** The counter guest: {@code ticks} lines, {@code spin} hash steps between them over {@code mem} bytes, with /data files. */
     public static ProcessSpec counter(int ticks, int spin, int mem, int hot) throws IOException {
-        return counter(ticks, spin, mem).toBuilder().addArgs(Integer.toString(hot)).build();
+        return counter(ticks, spin, mem).toBuilder()
+                .addArgs(Integer.toString(hot))
+                .build();
     }
 
     public static ProcessSpec counter(int ticks, int spin, int mem) throws IOException {
         return ProcessSpec.newBuilder()
                 .setModule(ByteString.copyFrom(counterWasm()))
-                .addArgs("counter").addArgs(Integer.toString(ticks)).addArgs(Integer.toString(spin)).addArgs(Integer.toString(mem))
-                .addFiles(FileEntry.newBuilder().setPath("input").setContents(ByteString.copyFromUtf8("the quick brown fox\n".repeat(50))))
+                .addArgs("counter")
+                .addArgs(Integer.toString(ticks))
+                .addArgs(Integer.toString(spin))
+                .addArgs(Integer.toString(mem))
+                .addFiles(FileEntry.newBuilder()
+                        .setPath("input")
+                        .setContents(ByteString.copyFromUtf8("the quick brown fox\n".repeat(50))))
                 .addFiles(FileEntry.newBuilder().setPath("ticks").setContents(ByteString.EMPTY))
                 .build();
     }
@@ -105,20 +116,26 @@ public final class Agents implements AutoCloseable {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ProcessLog log = new ProcessLog(0, Integer.MAX_VALUE);
         ProcessFactory factory = new ProcessFactory(64L << 20);
-        log.read(0, new ProcessLog.Follower() {
-            @Override
-            public boolean accept(LogChunk chunk) {
-                if (chunk.getStream() == LogChunk.Stream.STREAM_STDOUT) {
-                    out.writeBytes(chunk.getData().toByteArray());
-                }
-                return true;
-            }
+        log.read(
+                0,
+                new ProcessLog.Follower() {
+                    @Override
+                    public boolean accept(LogChunk chunk) {
+                        if (chunk.getStream() == LogChunk.Stream.STREAM_STDOUT) {
+                            out.writeBytes(chunk.getData().toByteArray());
+                        }
+                        return true;
+                    }
 
-            @Override
-            public void closed() {}
-        }, true);
-        WasiProcess p = WasiProcess.start(CompiledModule.compile(spec.getModule().toByteArray()), factory.fresh(spec, log),
-                factory.limits(spec), factory.fsBytes(spec));
+                    @Override
+                    public void closed() {}
+                },
+                true);
+        WasiProcess p = WasiProcess.start(
+                CompiledModule.compile(spec.getModule().toByteArray()),
+                factory.fresh(spec, log),
+                factory.limits(spec),
+                factory.fsBytes(spec));
         if (p.run(Long.MAX_VALUE) != WasiProcess.State.EXITED || p.exitStatus() != 0) {
             throw new AssertionError("reference run failed: " + p.state() + " " + p.failure());
         }
@@ -129,7 +146,8 @@ public final class Agents implements AutoCloseable {
      * Waits until the process has run at least {@code instructions} more instructions on {@code agent}
      * (a condition, not a duration: the machine may be slow).
      */
-    public static void awaitProgress(NodeAgentGrpc.NodeAgentBlockingStub agent, String id, long instructions) throws InterruptedException {
+    public static void awaitProgress(NodeAgentGrpc.NodeAgentBlockingStub agent, String id, long instructions)
+            throws InterruptedException {
         pm.v1.ProcessRef ref = pm.v1.ProcessRef.newBuilder().setProcessId(id).build();
         long target = agent.get(ref).getInstructionsRetired() + instructions;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -148,8 +166,11 @@ public final class Agents implements AutoCloseable {
      */
     static String follow(NodeAgentGrpc.NodeAgentBlockingStub agent, String id, long offset, long[] endOffset) {
         StringBuilder out = new StringBuilder();
-        Iterator<LogChunk> it = agent.logs(LogsRequest.newBuilder().setProcessId(id).setFollow(true)
-                .setFromOffset(Math.max(0, offset)).build());
+        Iterator<LogChunk> it = agent.logs(LogsRequest.newBuilder()
+                .setProcessId(id)
+                .setFollow(true)
+                .setFromOffset(Math.max(0, offset))
+                .build());
         long end = offset;
         while (it.hasNext()) {
             LogChunk c = it.next();
@@ -174,7 +195,10 @@ public final class Agents implements AutoCloseable {
     /** Uploads {@code bytes} as the SDK does (PutBlob, the header with size and SHA-256 in the first chunk); the stored ref. */
     public static pm.v1.BlobRef putBlob(NodeAgentGrpc.NodeAgentStub agent, byte[] bytes) throws Exception {
         pm.v1.BlobRef header = pm.v1.BlobRef.newBuilder()
-                .setSha256(ByteString.copyFrom(java.security.MessageDigest.getInstance("SHA-256").digest(bytes))).setSize(bytes.length).build();
+                .setSha256(ByteString.copyFrom(
+                        java.security.MessageDigest.getInstance("SHA-256").digest(bytes)))
+                .setSize(bytes.length)
+                .build();
         java.util.concurrent.CompletableFuture<pm.v1.BlobRef> stored = new java.util.concurrent.CompletableFuture<>();
         io.grpc.stub.StreamObserver<pm.v1.BlobChunk> up = agent.putBlob(new io.grpc.stub.StreamObserver<>() {
             @Override
@@ -190,7 +214,10 @@ public final class Agents implements AutoCloseable {
             @Override
             public void onCompleted() {}
         });
-        up.onNext(pm.v1.BlobChunk.newBuilder().setHeader(header).setData(ByteString.copyFrom(bytes)).build());
+        up.onNext(pm.v1.BlobChunk.newBuilder()
+                .setHeader(header)
+                .setData(ByteString.copyFrom(bytes))
+                .build());
         up.onCompleted();
         return stored.get(1, TimeUnit.MINUTES);
     }
@@ -203,23 +230,24 @@ public final class Agents implements AutoCloseable {
     }
 
     /** Imports {@code image} into {@code agent} as process {@code id} of {@code spec}, in 1 MiB chunks as pmctl sends a file. */
-    java.util.concurrent.CompletableFuture<pm.v1.ProcessInfo> importImage(NodeAgentServer agent, String id, ProcessSpec spec,
-            byte[] image) {
+    java.util.concurrent.CompletableFuture<pm.v1.ProcessInfo> importImage(
+            NodeAgentServer agent, String id, ProcessSpec spec, byte[] image) {
         java.util.concurrent.CompletableFuture<pm.v1.ProcessInfo> done = new java.util.concurrent.CompletableFuture<>();
-        io.grpc.stub.StreamObserver<pm.v1.ImageChunk> in = asyncStub(agent).importImage(new io.grpc.stub.StreamObserver<>() {
-            @Override
-            public void onNext(pm.v1.ProcessInfo value) {
-                done.complete(value);
-            }
+        io.grpc.stub.StreamObserver<pm.v1.ImageChunk> in = asyncStub(agent)
+                .importImage(new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(pm.v1.ProcessInfo value) {
+                        done.complete(value);
+                    }
 
-            @Override
-            public void onError(Throwable t) {
-                done.completeExceptionally(t);
-            }
+                    @Override
+                    public void onError(Throwable t) {
+                        done.completeExceptionally(t);
+                    }
 
-            @Override
-            public void onCompleted() {}
-        });
+                    @Override
+                    public void onCompleted() {}
+                });
         for (int at = 0; at < image.length; at += 1 << 20) {
             pm.v1.ImageChunk.Builder chunk = pm.v1.ImageChunk.newBuilder()
                     .setData(ByteString.copyFrom(image, at, Math.min(1 << 20, image.length - at)));

@@ -3,7 +3,6 @@ package pm.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,14 +50,23 @@ class ChannelTest {
 
     /** Sends n messages to {@code to}, with {@code spin} hash steps and a sleep of {@code pauseMicros} before each. */
     private static ProcessSpec producer(int n, String to, int spin, int pauseMicros) throws IOException {
-        return ProcessSpec.newBuilder().setModule(ByteString.copyFrom(Files.readAllBytes(GUESTS.resolve("producer.wasm"))))
-                .addArgs("producer").addArgs(Integer.toString(n)).addArgs(to).addArgs(Integer.toString(spin))
-                .addArgs(Integer.toString(pauseMicros)).build();
+        return ProcessSpec.newBuilder()
+                .setModule(ByteString.copyFrom(Files.readAllBytes(GUESTS.resolve("producer.wasm"))))
+                .addArgs("producer")
+                .addArgs(Integer.toString(n))
+                .addArgs(to)
+                .addArgs(Integer.toString(spin))
+                .addArgs(Integer.toString(pauseMicros))
+                .build();
     }
 
     private static ProcessSpec consumer(int n, int spin) throws IOException {
-        return ProcessSpec.newBuilder().setModule(ByteString.copyFrom(Files.readAllBytes(GUESTS.resolve("consumer.wasm"))))
-                .addArgs("consumer").addArgs(Integer.toString(n)).addArgs(Integer.toString(spin)).build();
+        return ProcessSpec.newBuilder()
+                .setModule(ByteString.copyFrom(Files.readAllBytes(GUESTS.resolve("consumer.wasm"))))
+                .addArgs("consumer")
+                .addArgs(Integer.toString(n))
+                .addArgs(Integer.toString(spin))
+                .build();
     }
 
     /** What the consumer prints having received messages 1..n from {@code from}, up to its closing line. */
@@ -79,7 +87,8 @@ class ChannelTest {
     }
 
     private static void spawn(Agents agents, NodeAgentServer node, String id, ProcessSpec spec) {
-        agents.stub(node).spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build());
+        agents.stub(node)
+                .spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build());
     }
 
     /** A process's whole stdout, gathered across the agents it ran on, and how many times it moved. */
@@ -125,7 +134,8 @@ class ChannelTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             ProcessInfo info = agent.get(ref);
-            if (info.getState() == ProcessState.PROCESS_STATE_EXITED || info.getState() == ProcessState.PROCESS_STATE_FAILED) {
+            if (info.getState() == ProcessState.PROCESS_STATE_EXITED
+                    || info.getState() == ProcessState.PROCESS_STATE_FAILED) {
                 return false;
             }
             if (info.getInstructionsRetired() >= target) {
@@ -141,11 +151,17 @@ class ChannelTest {
     /** A standalone migration; false if the process ended before it could move. */
     private static boolean migrated(NodeAgentGrpc.NodeAgentBlockingStub from, String id, NodeAgentServer to) {
         try {
-            assertThat(from.migrateOut(MigrateRequest.newBuilder().setProcessId(id).setTarget(to.address()).setCommit(true)
-                    .build()).getCommitted()).isTrue();
+            assertThat(from.migrateOut(MigrateRequest.newBuilder()
+                                    .setProcessId(id)
+                                    .setTarget(to.address())
+                                    .setCommit(true)
+                                    .build())
+                            .getCommitted())
+                    .isTrue();
             return true;
         } catch (StatusRuntimeException e) {
-            // Refused as EXITED, or it exited while the migration was freezing it ("cannot freeze: the process has ended").
+            // Refused as EXITED, or it exited while the migration was freezing it ("cannot freeze: the process has
+            // ended").
             String message = e.getMessage().toLowerCase(java.util.Locale.ROOT);
             if (message.contains("exited") || message.contains("ended")) {
                 return false;
@@ -170,7 +186,8 @@ class ChannelTest {
             // The moves must happen mid-stream, or the test shows nothing about migration.
             assertThat(c.moves()).as("consumer moves").isGreaterThanOrEqualTo(Math.min(consumerHops, 3));
             assertThat(p.moves()).as("producer moves").isGreaterThanOrEqualTo(Math.min(producerHops, 3));
-            System.out.println("moves: consumer " + c.moves() + "/" + consumerHops + ", producer " + p.moves() + "/" + producerHops);
+            System.out.println("moves: consumer " + c.moves() + "/" + consumerHops + ", producer " + p.moves() + "/"
+                    + producerHops);
         }
     }
 
@@ -203,7 +220,10 @@ class ChannelTest {
             awaitIdle(agents.stub(nodes.get(0)), List.of("early")); // all three sent, now waiting for the reply
 
             spawn(agents, nodes.get(2), "late", consumer(3, 0));
-            assertThat(roam(agents, nodes, "late", 2, 0).get(60, TimeUnit.SECONDS).stdout()).startsWith(received(3, "early"));
+            assertThat(roam(agents, nodes, "late", 2, 0)
+                            .get(60, TimeUnit.SECONDS)
+                            .stdout())
+                    .startsWith(received(3, "early"));
             assertThat(produced.get(60, TimeUnit.SECONDS).stdout()).endsWith(": bye from late\n");
         }
     }
@@ -211,7 +231,8 @@ class ChannelTest {
     @Test
     void aHundredBlockedReceiversHoldNoWorkerAndEachCanStillBeWoken() throws Exception {
         try (Agents agents = new Agents(dir)) {
-            NodeAgentServer node = agents.start(AgentConfig.defaults("solo", dir.resolve("solo")).withWorkers(2));
+            NodeAgentServer node = agents.start(
+                    AgentConfig.defaults("solo", dir.resolve("solo")).withWorkers(2));
             NodeAgentGrpc.NodeAgentBlockingStub stub = agents.stub(node);
             List<String> receivers = new ArrayList<>();
             for (int i = 0; i < 100; i++) {
@@ -222,13 +243,16 @@ class ChannelTest {
 
             spawn(agents, node, "busy", Agents.counter(20, 5_000, 64 << 10));
             awaitEnd(stub, "busy");
-            assertThat(stub.get(ProcessRef.newBuilder().setProcessId("busy").build()).getExitStatus()).isZero();
+            assertThat(stub.get(ProcessRef.newBuilder().setProcessId("busy").build())
+                            .getExitStatus())
+                    .isZero();
 
             spawn(agents, node, "waker", producer(1, "r42", 0));
             awaitEnd(stub, "r42");
             awaitEnd(stub, "waker");
             assertThat(Agents.follow(stub, "r42", 0, null)).startsWith(received(1, "waker"));
-            assertThat(stub.get(ProcessRef.newBuilder().setProcessId("r41").build()).getState())
+            assertThat(stub.get(ProcessRef.newBuilder().setProcessId("r41").build())
+                            .getState())
                     .isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
         }
     }
@@ -243,20 +267,24 @@ class ChannelTest {
             awaitEnd(agents.stub(nodes.get(0)), "talker");
 
             ProcessRef talker = ProcessRef.newBuilder().setProcessId("talker").build();
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(60))
                     .until(() -> agents.stub(nodes.get(0)).get(talker).getOutboxMessages() == 0);
-            assertThat(Agents.follow(agents.stub(nodes.get(0)), "talker", 0, new long[1])).endsWith(": bye from brief\n");
+            assertThat(Agents.follow(agents.stub(nodes.get(0)), "talker", 0, new long[1]))
+                    .endsWith(": bye from brief\n");
         }
     }
 
     /** Waits until the processes stop retiring instructions (they are parked in a receive). */
-    private static void awaitIdle(NodeAgentGrpc.NodeAgentBlockingStub agent, List<String> ids) throws InterruptedException {
+    private static void awaitIdle(NodeAgentGrpc.NodeAgentBlockingStub agent, List<String> ids)
+            throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         List<Long> last = List.of();
         while (true) {
             List<Long> now = new ArrayList<>();
             for (String id : ids) {
-                now.add(agent.get(ProcessRef.newBuilder().setProcessId(id).build()).getInstructionsRetired());
+                now.add(agent.get(ProcessRef.newBuilder().setProcessId(id).build())
+                        .getInstructionsRetired());
             }
             if (now.equals(last) && now.stream().allMatch(n -> n > 0)) {
                 return;

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import pm.common.cluster.ClusterLayout;
 import pm.agent.support.TcpProxy;
+import pm.common.cluster.ClusterLayout;
 import pm.v1.NodeAgentGrpc;
 import pm.v1.NodeRecord;
 import pm.v1.OwnershipRecord;
@@ -54,8 +54,9 @@ class ClusterAgentTest {
         zk = CuratorFrameworkFactory.newClient(zkServer.getConnectString(), new RetryOneTime(100));
         zk.start();
         agents = new Agents(dir);
-        agent = agents.start(AgentConfig.defaults("n1", dir.resolve("n1")).withCluster(
-                new AgentConfig.ClusterSettings(partition.address(), LAYOUT.root(), 1L << 30, 100, Map.of("zone", "z1"))));
+        agent = agents.start(AgentConfig.defaults("n1", dir.resolve("n1"))
+                .withCluster(new AgentConfig.ClusterSettings(
+                        partition.address(), LAYOUT.root(), 1L << 30, 100, Map.of("zone", "z1"))));
         stub = agents.stub(agent);
     }
 
@@ -68,7 +69,12 @@ class ClusterAgentTest {
     }
 
     private void own(String id, String node, long epoch) throws Exception {
-        byte[] data = OwnershipRecord.newBuilder().setProcessId(id).setOwner(node).setEpoch(epoch).build().toByteArray();
+        byte[] data = OwnershipRecord.newBuilder()
+                .setProcessId(id)
+                .setOwner(node)
+                .setEpoch(epoch)
+                .build()
+                .toByteArray();
         if (zk.checkExists().forPath(LAYOUT.process(id)) == null) {
             zk.create().creatingParentsIfNeeded().forPath(LAYOUT.process(id), data);
         } else {
@@ -84,7 +90,8 @@ class ClusterAgentTest {
 
     private ProcessInfo spawn(String id, long epoch) throws Exception {
         ProcessSpec spec = Agents.counter(1_000_000, 2000, 16);
-        return at(stub, epoch).spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build());
+        return at(stub, epoch)
+                .spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build());
     }
 
     @Test
@@ -101,30 +108,32 @@ class ClusterAgentTest {
             assertThat(System.nanoTime()).as("node record shows the process").isLessThan(deadline);
             Thread.sleep(50);
         }
-        assertThat(NodeRecord.parseFrom(zk.getData().forPath(LAYOUT.node("n1"))).getMemoryBytes()).isPositive();
+        assertThat(NodeRecord.parseFrom(zk.getData().forPath(LAYOUT.node("n1"))).getMemoryBytes())
+                .isPositive();
 
         agent.close();
-        assertThat(zk.checkExists().forPath(LAYOUT.node("n1"))).as("ephemeral node gone with the agent").isNull();
+        assertThat(zk.checkExists().forPath(LAYOUT.node("n1")))
+                .as("ephemeral node gone with the agent")
+                .isNull();
     }
 
     @Test
     void startsOnlyWhatTheOwnershipRecordsGiveIt() throws Exception {
-        assertThatThrownBy(() -> spawn("p1", 1))
-                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-                    assertThat(e.getStatus().getDescription()).isEqualTo(
-                            "process p1 has no ownership record: only the coordinator starts processes on node n1");
-                });
+        assertThatThrownBy(() -> spawn("p1", 1)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+            assertThat(e.getStatus().getDescription())
+                    .isEqualTo("process p1 has no ownership record: only the coordinator starts processes on node n1");
+        });
         own("p1", "n2", 1);
-        assertThatThrownBy(() -> spawn("p1", 1))
-                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED);
-                    assertThat(e.getStatus().getDescription()).isEqualTo(
-                            "process p1 is owned by node n2 at epoch 1, not by n1 at epoch 1");
-                });
+        assertThatThrownBy(() -> spawn("p1", 1)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED);
+            assertThat(e.getStatus().getDescription())
+                    .isEqualTo("process p1 is owned by node n2 at epoch 1, not by n1 at epoch 1");
+        });
         own("p1", "n1", 3);
         assertThatThrownBy(() -> spawn("p1", 2)).isInstanceOf(StatusRuntimeException.class);
-        assertThat(stub.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList()).isEmpty();
+        assertThat(stub.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList())
+                .isEmpty();
 
         ProcessInfo started = spawn("p1", 3);
         assertThat(started.getEpoch()).isEqualTo(3);
@@ -136,15 +145,15 @@ class ClusterAgentTest {
         own("p1", "n1", 5);
         spawn("p1", 5);
         ProcessRef ref = ProcessRef.newBuilder().setProcessId("p1").build();
-        assertThatThrownBy(() -> at(stub, 4).freeze(ref))
-                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED);
-                    assertThat(e.getStatus().getDescription()).isEqualTo(
-                            "epoch 4 of process p1 is older than 5, the newest this agent has seen");
-                });
+        assertThatThrownBy(() -> at(stub, 4).freeze(ref)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED);
+            assertThat(e.getStatus().getDescription())
+                    .isEqualTo("epoch 4 of process p1 is older than 5, the newest this agent has seen");
+        });
         assertThat(stub.get(ref).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
         assertThat(at(stub, 5).freeze(ref).getState()).isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
-        assertThatThrownBy(() -> stub.thaw(ref)).as("in a cluster, a process call without an epoch acts outside the ownership protocol")
+        assertThatThrownBy(() -> stub.thaw(ref))
+                .as("in a cluster, a process call without an epoch acts outside the ownership protocol")
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
                     assertThat(e.getStatus().getDescription()).contains("pm.v1.NodeAgent/Thaw", "pm-epoch");
@@ -168,7 +177,9 @@ class ClusterAgentTest {
         // While the agent is cut off, the cluster gives "lost" to another node.
         own("lost", "n2", 2);
         Thread.sleep(500); // a window in which a fenced process would have run, had it not been fenced
-        assertThat(stub.get(kept).getInstructionsRetired()).as("fenced: no progress while cut off").isEqualTo(still);
+        assertThat(stub.get(kept).getInstructionsRetired())
+                .as("fenced: no progress while cut off")
+                .isEqualTo(still);
 
         partition.heal();
         Agents.awaitProgress(stub, "kept", 100_000);
@@ -176,11 +187,15 @@ class ClusterAgentTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (stub.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList().stream()
                 .anyMatch(p -> p.getProcessId().equals("lost"))) {
-            assertThat(System.nanoTime()).as("the process owned elsewhere is dropped").isLessThan(deadline);
+            assertThat(System.nanoTime())
+                    .as("the process owned elsewhere is dropped")
+                    .isLessThan(deadline);
             Thread.sleep(50);
         }
-        assertThatThrownBy(() -> stub.get(lost)).isInstanceOfSatisfying(StatusRuntimeException.class,
-                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+        assertThatThrownBy(() -> stub.get(lost))
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
     }
 
     @Test
@@ -193,11 +208,18 @@ class ClusterAgentTest {
         partition.cut();
         long still = awaitStandstill(k);
         // The leader, which still sees this node's gRPC, asks for a policy checkpoint; a user thaws it.
-        at(stub, 1).checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("k").setIncremental(true).build());
+        at(stub, 1)
+                .checkpoint(pm.v1.CheckpointRequest.newBuilder()
+                        .setProcessId("k")
+                        .setIncremental(true)
+                        .build());
         at(stub, 1).thaw(k);
         // Still held frozen by the scheduler (no slice can start, however long one waits), yet RUNNING to its users.
-        assertThat(schedulerGauge("pm_scheduler_frozen")).as("still fenced after a checkpoint and a thaw").isEqualTo(1);
-        assertThat(schedulerGauge("pm_scheduler_run_queue") + schedulerGauge("pm_scheduler_running")).isZero();
+        assertThat(schedulerGauge("pm_scheduler_frozen"))
+                .as("still fenced after a checkpoint and a thaw")
+                .isEqualTo(1);
+        assertThat(schedulerGauge("pm_scheduler_run_queue") + schedulerGauge("pm_scheduler_running"))
+                .isZero();
         assertThat(stub.get(k).getInstructionsRetired()).isEqualTo(still);
         assertThat(stub.get(k).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
 
@@ -210,14 +232,18 @@ class ClusterAgentTest {
         stop();
         // A ZooKeeper that grants a minute-long session (20 ticks of 5 s): Curator reports a silent connection
         // only after 2/3 of it, 40 s; the lease is a second.
-        zkServer = new TestingServer(new org.apache.curator.test.InstanceSpec(null, -1, -1, -1, true, -1, 5_000, -1), true);
+        zkServer = new TestingServer(
+                new org.apache.curator.test.InstanceSpec(null, -1, -1, -1, true, -1, 5_000, -1), true);
         partition = new TcpProxy("127.0.0.1", zkServer.getPort());
         zk = CuratorFrameworkFactory.newClient(zkServer.getConnectString(), new RetryOneTime(100));
         zk.start();
         agents = new Agents(dir.resolve("slow-ticks"));
-        agent = agents.start(AgentConfig.defaults("n1", dir.resolve("slow-ticks").resolve("n1")).withCluster(
-                new AgentConfig.ClusterSettings(partition.address(), LAYOUT.root(), 1L << 30, 100, Map.of())
-                        .withSessionTimeout(60_000).withLease(1_000)));
+        agent = agents.start(
+                AgentConfig.defaults("n1", dir.resolve("slow-ticks").resolve("n1"))
+                        .withCluster(new AgentConfig.ClusterSettings(
+                                        partition.address(), LAYOUT.root(), 1L << 30, 100, Map.of())
+                                .withSessionTimeout(60_000)
+                                .withLease(1_000)));
         stub = agents.stub(agent);
         own("leased", "n1", 1);
         spawn("leased", 1);
@@ -240,44 +266,73 @@ class ClusterAgentTest {
         agent.close();
         own("moved", "n2", 2); // given to another node while this one was down
 
-        agent = agents.start(AgentConfig.defaults("n1", dir.resolve("n1")).withCluster(
-                new AgentConfig.ClusterSettings(partition.address(), LAYOUT.root(), 1L << 30, 100, Map.of())));
+        agent = agents.start(AgentConfig.defaults("n1", dir.resolve("n1"))
+                .withCluster(
+                        new AgentConfig.ClusterSettings(partition.address(), LAYOUT.root(), 1L << 30, 100, Map.of())));
         stub = agents.stub(agent);
         assertThat(stub.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList())
-                .extracting(ProcessInfo::getProcessId).containsExactly("kept");
+                .extracting(ProcessInfo::getProcessId)
+                .containsExactly("kept");
         Agents.awaitProgress(stub, "kept", 100_000);
     }
 
     /** A gauge of the agent's scheduler, as its metrics endpoint serves it now. */
     private double schedulerGauge(String name) throws Exception {
-        String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://127.0.0.1:" + agent.metricsPort() + "/metrics")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-        return body.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst()
+        String body = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(
+                                        java.net.URI.create("http://127.0.0.1:" + agent.metricsPort() + "/metrics"))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString())
+                .body();
+        return body.lines()
+                .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no " + name + " in the agent's metrics"));
     }
 
     @Test
     void aSourceToldToAbortAfterTheRecordMovedOnDropsItsCopyInsteadOfRunningIt() throws Exception {
-        NodeAgentServer target = agents.start(AgentConfig.defaults("n2", dir.resolve("n2")).withCluster(
-                new AgentConfig.ClusterSettings(zkServer.getConnectString(), LAYOUT.root(), 1L << 30, 100, Map.of())));
+        NodeAgentServer target = agents.start(AgentConfig.defaults("n2", dir.resolve("n2"))
+                .withCluster(new AgentConfig.ClusterSettings(
+                        zkServer.getConnectString(), LAYOUT.root(), 1L << 30, 100, Map.of())));
         own("p", "n1", 1);
         spawn("p", 1);
         own("marker", "n1", 1);
         spawn("marker", 1);
         Agents.awaitProgress(stub, "p", 100_000);
-        zk.setData().forPath(LAYOUT.process("p"), OwnershipRecord.newBuilder().setProcessId("p").setOwner("n1").setEpoch(1)
-                .setMigrationId("m1").build().toByteArray());
-        at(stub, 1).migrateOut(pm.v1.MigrateRequest.newBuilder().setProcessId("p").setTarget(target.address()).setCommit(false)
-                .setEpoch(2).setMigrationId("m1").build());
+        zk.setData()
+                .forPath(
+                        LAYOUT.process("p"),
+                        OwnershipRecord.newBuilder()
+                                .setProcessId("p")
+                                .setOwner("n1")
+                                .setEpoch(1)
+                                .setMigrationId("m1")
+                                .build()
+                                .toByteArray());
+        at(stub, 1)
+                .migrateOut(pm.v1.MigrateRequest.newBuilder()
+                        .setProcessId("p")
+                        .setTarget(target.address())
+                        .setCommit(false)
+                        .setEpoch(2)
+                        .setMigrationId("m1")
+                        .build());
         // Meanwhile the process went to a third node (a new leader's doing); n1's copy, frozen for the
         // migration, was not running when n1 saw that record, so the watch had nothing to drop.
         own("p", "n3", 3);
-        own("marker", "n3", 3); // n1's watch takes record changes in order: once it dropped this copy, it saw p's change
+        own(
+                "marker", "n3",
+                3); // n1's watch takes record changes in order: once it dropped this copy, it saw p's change
         awaitGone(stub, "marker");
 
-        at(stub, 1).abortMigration(pm.v1.MigrationRef.newBuilder().setMigrationId("m1").setProcessId("p").build());
+        at(stub, 1)
+                .abortMigration(pm.v1.MigrationRef.newBuilder()
+                        .setMigrationId("m1")
+                        .setProcessId("p")
+                        .build());
 
         awaitGone(stub, "p");
     }
@@ -285,9 +340,14 @@ class ClusterAgentTest {
     @Test
     void anEndedCopyWhoseRecordMovesToAnotherNodeIsDropped() throws Exception {
         own("e", "n1", 1);
-        at(stub, 1).spawn(SpawnRequest.newBuilder().setProcessId("e").setSpec(Agents.counter(3, 10, 16)).build());
+        at(stub, 1)
+                .spawn(SpawnRequest.newBuilder()
+                        .setProcessId("e")
+                        .setSpec(Agents.counter(3, 10, 16))
+                        .build());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (stub.get(ProcessRef.newBuilder().setProcessId("e").build()).getState() != ProcessState.PROCESS_STATE_EXITED) {
+        while (stub.get(ProcessRef.newBuilder().setProcessId("e").build()).getState()
+                != ProcessState.PROCESS_STATE_EXITED) {
             assertThat(System.nanoTime()).as("it exits").isLessThan(deadline);
             Thread.sleep(50);
         }
@@ -301,7 +361,9 @@ class ClusterAgentTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (agent.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList().stream()
                 .anyMatch(p -> p.getProcessId().equals(id))) {
-            assertThat(System.nanoTime()).as(id + " dropped: the records give it to another node").isLessThan(deadline);
+            assertThat(System.nanoTime())
+                    .as(id + " dropped: the records give it to another node")
+                    .isLessThan(deadline);
             Thread.sleep(50);
         }
     }

@@ -35,19 +35,27 @@ class CompiledCodeCacheTest {
             NodeAgentServer a = agents.start("a");
             assertThat(runToEnd(agents, a, "first", spec)).isEqualTo(expected);
             awaitCodeMade(a);
-            assertThat(meter(a, "pm_jit_compilations_total")).as("compiled once, with and without dirty marks").isEqualTo(2);
+            assertThat(meter(a, "pm_jit_compilations_total"))
+                    .as("compiled once, with and without dirty marks")
+                    .isEqualTo(2);
             assertThat(meter(a, "pm_jit_disk_loads_total")).isZero();
 
             assertThat(runToEnd(agents, a, "second", spec)).isEqualTo(expected);
-            assertThat(meter(a, "pm_jit_compilations_total")).as("the same module, the same agent: not again").isEqualTo(2);
+            assertThat(meter(a, "pm_jit_compilations_total"))
+                    .as("the same module, the same agent: not again")
+                    .isEqualTo(2);
 
             a.close();
             NodeAgentServer restarted = agents.start(AgentConfig.defaults("a", dir.resolve("a")));
             assertThat(runToEnd(agents, restarted, "third", spec)).isEqualTo(expected);
             awaitCodeMade(restarted);
 
-            assertThat(meter(restarted, "pm_jit_disk_loads_total")).as("read from the data directory").isEqualTo(2);
-            assertThat(meter(restarted, "pm_jit_compilations_total")).as("not compiled again after the restart").isZero();
+            assertThat(meter(restarted, "pm_jit_disk_loads_total"))
+                    .as("read from the data directory")
+                    .isEqualTo(2);
+            assertThat(meter(restarted, "pm_jit_compilations_total"))
+                    .as("not compiled again after the restart")
+                    .isZero();
         }
     }
 
@@ -55,10 +63,12 @@ class CompiledCodeCacheTest {
     void theInterpreterTierCompilesNothing() throws Exception {
         ProcessSpec spec = Agents.counter(10, 1_000, 64 << 10);
         try (Agents agents = new Agents(dir)) {
-            NodeAgentServer a = agents.start(AgentConfig.defaults("a", dir.resolve("a")).withTier(pm.runtime.interp.Machine.Tier.INTERP));
+            NodeAgentServer a = agents.start(
+                    AgentConfig.defaults("a", dir.resolve("a")).withTier(pm.runtime.interp.Machine.Tier.INTERP));
             assertThat(runToEnd(agents, a, "p", spec)).isEqualTo(Agents.reference(spec));
 
-            assertThat(meter(a, "pm_jit_compilations_total") + meter(a, "pm_jit_disk_loads_total")).isZero();
+            assertThat(meter(a, "pm_jit_compilations_total") + meter(a, "pm_jit_disk_loads_total"))
+                    .isZero();
         }
     }
 
@@ -75,7 +85,8 @@ class CompiledCodeCacheTest {
 
     /** Spawns {@code id} and returns its whole stdout once it has ended. */
     private static String runToEnd(Agents agents, NodeAgentServer agent, String id, ProcessSpec spec) {
-        agents.stub(agent).spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build());
+        agents.stub(agent)
+                .spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build());
         return Agents.follow(agents.stub(agent), id, 0, null);
     }
 
@@ -90,9 +101,12 @@ class CompiledCodeCacheTest {
 
     /** The value of counter {@code name} as the agent's Prometheus endpoint shows it. */
     private static long meter(NodeAgentServer agent, String name) throws Exception {
-        String body = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.metricsPort() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String body = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.metricsPort() + "/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
         Matcher m = Pattern.compile("(?m)^" + name + "\\{[^}]*\\} (\\S+)$").matcher(body);
         assertThat(m.find()).as(name + " on the metrics endpoint").isTrue();
         return (long) Double.parseDouble(m.group(1));

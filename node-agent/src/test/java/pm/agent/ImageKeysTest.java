@@ -34,7 +34,8 @@ class ImageKeysTest {
     /** The counter guest fills its heap with 0x5a: a run of them is its memory, in plaintext. */
     private static final byte[] MEMORY_MARKER = filled(4096, (byte) 0x5a);
     /** Its /data/input file, which travels in the image. */
-    private static final byte[] FILE_MARKER = "the quick brown fox\nthe quick brown fox\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] FILE_MARKER =
+            "the quick brown fox\nthe quick brown fox\n".getBytes(StandardCharsets.US_ASCII);
 
     @TempDir
     Path dir;
@@ -67,24 +68,34 @@ class ImageKeysTest {
         ClusterKeys keys = keys("cluster");
         try (Agents agents = new Agents(dir)) {
             NodeAgentServer a = agents.start(config("a", keys));
-            agents.stub(a).spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
+            agents.stub(a)
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("p")
+                            .setSpec(spec)
+                            .build());
             Agents.awaitProgress(agents.stub(a), "p", 5_000_000);
             agents.stub(a).freeze(ref("p"));
-            agents.stub(a).checkpoint(CheckpointRequest.newBuilder().setProcessId("p").build());
+            agents.stub(a)
+                    .checkpoint(CheckpointRequest.newBuilder().setProcessId("p").build());
             long[] end = new long[1];
             String before = logsSoFar(agents.stub(a), "p", end);
             a.close();
 
             for (Path f : files(dir.resolve("a/checkpoints"))) {
                 byte[] bytes = Files.readAllBytes(f);
-                assertThat(indexOf(bytes, MEMORY_MARKER)).as("plaintext memory in %s", f).isNegative();
-                assertThat(indexOf(bytes, FILE_MARKER)).as("plaintext file contents in %s", f).isNegative();
+                assertThat(indexOf(bytes, MEMORY_MARKER))
+                        .as("plaintext memory in %s", f)
+                        .isNegative();
+                assertThat(indexOf(bytes, FILE_MARKER))
+                        .as("plaintext file contents in %s", f)
+                        .isNegative();
             }
 
             NodeAgentServer again = agents.start(config("a", keys));
             assertThat(agents.stub(again).get(ref("p")).getState()).isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
             agents.stub(again).thaw(ref("p"));
-            assertThat(before + Agents.follow(agents.stub(again), "p", end[0], null)).isEqualTo(expected);
+            assertThat(before + Agents.follow(agents.stub(again), "p", end[0], null))
+                    .isEqualTo(expected);
         }
     }
 
@@ -95,20 +106,29 @@ class ImageKeysTest {
         try (Agents agents = new Agents(dir)) {
             NodeAgentServer a = agents.start(config("a", keys("cluster")));
             var stub = agents.stub(a);
-            stub.spawn(SpawnRequest.newBuilder().setProcessId("victim").setSpec(spec).build());
+            stub.spawn(SpawnRequest.newBuilder()
+                    .setProcessId("victim")
+                    .setSpec(spec)
+                    .build());
             Agents.awaitProgress(stub, "victim", 1_000_000);
             stub.suspend(ref("victim"));
             Path largest = largestChunk(dir.resolve("a/checkpoints/chunks"));
             flipByte(largest, Files.size(largest) / 2);
-            stub.spawn(SpawnRequest.newBuilder().setProcessId("bystander").setSpec(spec).build());
+            stub.spawn(SpawnRequest.newBuilder()
+                    .setProcessId("bystander")
+                    .setSpec(spec)
+                    .build());
 
-            assertThatThrownBy(() -> stub.resume(ResumeRequest.newBuilder().setProcessId("victim").build()))
+            assertThatThrownBy(() -> stub.resume(
+                            ResumeRequest.newBuilder().setProcessId("victim").build()))
                     .satisfies(e -> {
                         Status s = Status.fromThrowable(e);
                         assertThat(s.getCode()).isEqualTo(Status.Code.DATA_LOSS);
                         assertThat(s.getDescription()).contains("failed authentication");
                     });
-            assertThat(stub.get(ref("victim")).getState()).as("nothing of it ran").isEqualTo(ProcessState.PROCESS_STATE_SUSPENDED);
+            assertThat(stub.get(ref("victim")).getState())
+                    .as("nothing of it ran")
+                    .isEqualTo(ProcessState.PROCESS_STATE_SUSPENDED);
             assertThat(Agents.follow(stub, "bystander", 0, null)).isEqualTo(expected);
         }
     }
@@ -120,13 +140,18 @@ class ImageKeysTest {
         ClusterKeys wrong = keys("wrong");
         try (Agents agents = new Agents(dir)) {
             NodeAgentServer a = agents.start(config("a", right));
-            agents.stub(a).spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
+            agents.stub(a)
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("p")
+                            .setSpec(spec)
+                            .build());
             Agents.awaitProgress(agents.stub(a), "p", 1_000_000);
             agents.stub(a).suspend(ref("p"));
             a.close();
 
             NodeAgentServer other = agents.start(config("a", wrong));
-            assertThatThrownBy(() -> agents.stub(other).resume(ResumeRequest.newBuilder().setProcessId("p").build()))
+            assertThatThrownBy(() -> agents.stub(other)
+                            .resume(ResumeRequest.newBuilder().setProcessId("p").build()))
                     .satisfies(e -> {
                         Status s = Status.fromThrowable(e);
                         assertThat(s.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
@@ -135,7 +160,9 @@ class ImageKeysTest {
             other.close();
 
             NodeAgentServer again = agents.start(config("a", right));
-            assertThat(agents.stub(again).resume(ResumeRequest.newBuilder().setProcessId("p").build()).getState())
+            assertThat(agents.stub(again)
+                            .resume(ResumeRequest.newBuilder().setProcessId("p").build())
+                            .getState())
                     .isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
         }
     }
@@ -148,7 +175,11 @@ class ImageKeysTest {
         String old = ClusterKeys.generate(file);
         try (Agents agents = new Agents(dir)) {
             NodeAgentServer a = agents.start(config("a", ClusterKeys.load(file)));
-            agents.stub(a).spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
+            agents.stub(a)
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("p")
+                            .setSpec(spec)
+                            .build());
             Agents.awaitProgress(agents.stub(a), "p", 1_000_000);
             agents.stub(a).freeze(ref("p"));
             long[] end = new long[1];
@@ -160,13 +191,20 @@ class ImageKeysTest {
             ClusterKeys rotated = ClusterKeys.load(file);
             assertThat(rotated.ids()).containsExactly(current, old);
             NodeAgentServer again = agents.start(config("a", rotated));
-            agents.stub(again).resume(ResumeRequest.newBuilder().setProcessId("p").build());
+            agents.stub(again)
+                    .resume(ResumeRequest.newBuilder().setProcessId("p").build());
             agents.stub(again).freeze(ref("p"));
             // An increment: its base, sealed under the old key, stays in the chain beside it.
-            agents.stub(again).checkpoint(CheckpointRequest.newBuilder().setProcessId("p").setIncremental(true).build());
-            assertThat(keyIdsOfManifests(dir.resolve("a/checkpoints/processes"))).contains(old, current);
+            agents.stub(again)
+                    .checkpoint(CheckpointRequest.newBuilder()
+                            .setProcessId("p")
+                            .setIncremental(true)
+                            .build());
+            assertThat(keyIdsOfManifests(dir.resolve("a/checkpoints/processes")))
+                    .contains(old, current);
             agents.stub(again).thaw(ref("p"));
-            assertThat(before + Agents.follow(agents.stub(again), "p", end[0], null)).isEqualTo(expected);
+            assertThat(before + Agents.follow(agents.stub(again), "p", end[0], null))
+                    .isEqualTo(expected);
         }
     }
 
@@ -178,14 +216,24 @@ class ImageKeysTest {
         try (Agents agents = new Agents(dir)) {
             NodeAgentServer a = agents.start(config("a", keys));
             NodeAgentServer b = agents.start(config("b", keys));
-            agents.stub(a).spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
+            agents.stub(a)
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("p")
+                            .setSpec(spec)
+                            .build());
             Agents.awaitProgress(agents.stub(a), "p", 5_000_000);
             agents.stub(a).freeze(ref("p"));
             long[] end = new long[1];
             String before = logsSoFar(agents.stub(a), "p", end);
-            agents.stub(a).migrateOut(MigrateRequest.newBuilder().setProcessId("p").setTarget(b.address()).setCommit(true).build());
+            agents.stub(a)
+                    .migrateOut(MigrateRequest.newBuilder()
+                            .setProcessId("p")
+                            .setTarget(b.address())
+                            .setCommit(true)
+                            .build());
             agents.stub(b).thaw(ref("p"));
-            assertThat(before + Agents.follow(agents.stub(b), "p", end[0], null)).isEqualTo(expected);
+            assertThat(before + Agents.follow(agents.stub(b), "p", end[0], null))
+                    .isEqualTo(expected);
         }
     }
 
@@ -198,23 +246,39 @@ class ImageKeysTest {
             NodeAgentServer plain = agents.start("plain");
             NodeAgentServer a = agents.start(config("a", keys));
             NodeAgentServer b = agents.start(config("b", keys));
-            agents.stub(plain).spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
+            agents.stub(plain)
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("p")
+                            .setSpec(spec)
+                            .build());
             Agents.awaitProgress(agents.stub(plain), "p", 1_000_000); // past its memset
             agents.stub(plain).freeze(ref("p"));
             byte[] plainImage = Agents.export(agents.stub(plain), "p");
-            assertThat(indexOf(plainImage, MEMORY_MARKER)).as("the markers are there to be found").isNotNegative();
+            assertThat(indexOf(plainImage, MEMORY_MARKER))
+                    .as("the markers are there to be found")
+                    .isNotNegative();
             assertThat(indexOf(plainImage, FILE_MARKER)).isNotNegative();
 
-            agents.stub(a).spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
+            agents.stub(a)
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("p")
+                            .setSpec(spec)
+                            .build());
             Agents.awaitProgress(agents.stub(a), "p", 1_000_000);
             agents.stub(a).freeze(ref("p"));
             long[] end = new long[1];
             String before = logsSoFar(agents.stub(a), "p", end);
             byte[] image = Agents.export(agents.stub(a), "p");
-            assertThat(indexOf(image, MEMORY_MARKER)).as("plaintext memory in the export").isNegative();
-            assertThat(indexOf(image, FILE_MARKER)).as("plaintext file contents in the export").isNegative();
+            assertThat(indexOf(image, MEMORY_MARKER))
+                    .as("plaintext memory in the export")
+                    .isNegative();
+            assertThat(indexOf(image, FILE_MARKER))
+                    .as("plaintext file contents in the export")
+                    .isNegative();
 
-            assertThat(agents.importImage(b, "p", spec, image).get(60, TimeUnit.SECONDS).getState())
+            assertThat(agents.importImage(b, "p", spec, image)
+                            .get(60, TimeUnit.SECONDS)
+                            .getState())
                     .isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
             assertThat(before + Agents.follow(agents.stub(b), "p", 0, null)).isEqualTo(expected);
         }
@@ -229,7 +293,11 @@ class ImageKeysTest {
             NodeAgentServer b = agents.start(config("b", keys));
             NodeAgentServer stranger = agents.start(config("c", keys("other")));
             NodeAgentServer plain = agents.start("plain");
-            agents.stub(a).spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
+            agents.stub(a)
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("p")
+                            .setSpec(spec)
+                            .build());
             agents.stub(a).freeze(ref("p"));
             byte[] image = Agents.export(agents.stub(a), "p");
 
@@ -239,20 +307,33 @@ class ImageKeysTest {
                 assertRefused(agents, b, spec, flipped, Status.Code.DATA_LOSS, "");
             }
             assertRefused(agents, b, spec, Arrays.copyOf(image, image.length - 1000), Status.Code.DATA_LOSS, "");
-            assertRefused(agents, stranger, spec, image, Status.Code.FAILED_PRECONDITION,
+            assertRefused(
+                    agents,
+                    stranger,
+                    spec,
+                    image,
+                    Status.Code.FAILED_PRECONDITION,
                     "image key '" + keys.currentId() + "'");
             assertRefused(agents, plain, spec, image, Status.Code.FAILED_PRECONDITION, "no image keys");
-            agents.stub(plain).spawn(SpawnRequest.newBuilder().setProcessId("q").setSpec(spec).build());
+            agents.stub(plain)
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("q")
+                            .setSpec(spec)
+                            .build());
             agents.stub(plain).freeze(ref("q"));
             assertRefused(agents, b, spec, Agents.export(agents.stub(plain), "q"), Status.Code.DATA_LOSS, "not sealed");
-            assertThat(agents.stub(b).list(pm.v1.ListRequest.getDefaultInstance()).getProcessesCount())
-                    .as("nothing refused was kept").isZero();
+            assertThat(agents.stub(b)
+                            .list(pm.v1.ListRequest.getDefaultInstance())
+                            .getProcessesCount())
+                    .as("nothing refused was kept")
+                    .isZero();
         }
     }
 
-    private static void assertRefused(Agents agents, NodeAgentServer agent, ProcessSpec spec, byte[] image, Status.Code code,
-            String message) {
-        assertThatThrownBy(() -> agents.importImage(agent, "imported", spec, image).get(60, TimeUnit.SECONDS))
+    private static void assertRefused(
+            Agents agents, NodeAgentServer agent, ProcessSpec spec, byte[] image, Status.Code code, String message) {
+        assertThatThrownBy(
+                        () -> agents.importImage(agent, "imported", spec, image).get(60, TimeUnit.SECONDS))
                 .satisfies(e -> {
                     Status s = Status.fromThrowable(e.getCause());
                     assertThat(s.getCode()).isEqualTo(code);
@@ -275,13 +356,16 @@ class ImageKeysTest {
     }
 
     private static List<String> keyIdsOfManifests(Path root) throws IOException {
-        return files(root).stream().filter(f -> f.toString().endsWith(".manifest")).map(f -> {
-            try {
-                return pm.agent.store.crypto.Sealer.keyIdOf(Files.readAllBytes(f), f.toString());
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }).toList();
+        return files(root).stream()
+                .filter(f -> f.toString().endsWith(".manifest"))
+                .map(f -> {
+                    try {
+                        return pm.agent.store.crypto.Sealer.keyIdOf(Files.readAllBytes(f), f.toString());
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                })
+                .toList();
     }
 
     private static List<Path> files(Path root) throws IOException {
@@ -291,7 +375,9 @@ class ImageKeysTest {
     }
 
     private static Path largestChunk(Path chunks) throws IOException {
-        return files(chunks).stream().max(Comparator.comparingLong(f -> f.toFile().length())).orElseThrow();
+        return files(chunks).stream()
+                .max(Comparator.comparingLong(f -> f.toFile().length()))
+                .orElseThrow();
     }
 
     private static void flipByte(Path file, long at) throws IOException {

@@ -58,30 +58,48 @@ class MigrationCallerGivesUpTest {
     @Test
     void aCallerWhoGivesUpWhileTheTargetIsSilentLeavesTheProcessRunningAtTheSource() throws Exception {
         SilentTarget target = new SilentTarget();
-        Server silent = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(target).build().start();
+        Server silent = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(target)
+                .build()
+                .start();
         try (Agents agents = new Agents(dir)) {
             NodeAgentServer a = agents.start("a");
-            agents.stub(a).spawn(SpawnRequest.newBuilder().setProcessId("p1").setSpec(Agents.sleeper(1 << 20)).build());
+            agents.stub(a)
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("p1")
+                            .setSpec(Agents.sleeper(1 << 20))
+                            .build());
             Context.CancellableContext call = Context.current().withCancellation();
-            call.run(() -> agents.asyncStub(a).migrateOut(MigrateRequest.newBuilder().setProcessId("p1")
-                    .setTarget("127.0.0.1:" + silent.getPort()).setCommit(true).build(), new StreamObserver<MigrationResult>() {
-                        @Override
-                        public void onNext(MigrationResult r) {}
+            call.run(() -> agents.asyncStub(a)
+                    .migrateOut(
+                            MigrateRequest.newBuilder()
+                                    .setProcessId("p1")
+                                    .setTarget("127.0.0.1:" + silent.getPort())
+                                    .setCommit(true)
+                                    .build(),
+                            new StreamObserver<MigrationResult>() {
+                                @Override
+                                public void onNext(MigrationResult r) {}
 
-                        @Override
-                        public void onError(Throwable t) {}
+                                @Override
+                                public void onError(Throwable t) {}
 
-                        @Override
-                        public void onCompleted() {}
-                    }));
-            assertThat(target.opened.await(60, TimeUnit.SECONDS)).as("the source opened its stream").isTrue();
+                                @Override
+                                public void onCompleted() {}
+                            }));
+            assertThat(target.opened.await(60, TimeUnit.SECONDS))
+                    .as("the source opened its stream")
+                    .isTrue();
 
             call.cancel(null);
 
             // Well inside the stream's own 60 s timeout: the caller's cancel, not the timeout, ended it.
-            assertThat(target.cancelled.await(30, TimeUnit.SECONDS)).as("the source cancelled its stream").isTrue();
+            assertThat(target.cancelled.await(30, TimeUnit.SECONDS))
+                    .as("the source cancelled its stream")
+                    .isTrue();
             ProcessRef ref = ProcessRef.newBuilder().setProcessId("p1").build();
-            await().atMost(Duration.ofSeconds(30)).until(() -> agents.stub(a).get(ref).getState() == ProcessState.PROCESS_STATE_RUNNING);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> agents.stub(a).get(ref).getState() == ProcessState.PROCESS_STATE_RUNNING);
         } finally {
             silent.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }

@@ -54,11 +54,23 @@ class MigrationFaultTest {
                 AgentProcess target = new AgentProcess("target", dir.resolve("target"))) {
             source.start(dies.equals("source") ? point : "");
             target.start(dies.equals("target") ? point : "");
-            source.stub().spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
+            source.stub()
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("p")
+                            .setSpec(spec)
+                            .build());
             Agents.awaitProgress(source.stub(), "p", 5_000_000); // the checkpoint is not the start
-            source.stub().checkpoint(CheckpointRequest.newBuilder().setProcessId("p").setIncremental(true).build());
+            source.stub()
+                    .checkpoint(CheckpointRequest.newBuilder()
+                            .setProcessId("p")
+                            .setIncremental(true)
+                            .build());
 
-            MigrateRequest move = MigrateRequest.newBuilder().setProcessId("p").setTarget(target.address()).setCommit(true).build();
+            MigrateRequest move = MigrateRequest.newBuilder()
+                    .setProcessId("p")
+                    .setTarget(target.address())
+                    .setCommit(true)
+                    .build();
             AgentProcess dying = dies.equals("source") ? source : target;
             try {
                 source.stub().migrateOut(move);
@@ -73,11 +85,12 @@ class MigrationFaultTest {
             ProcessInfo info = awaitSettled(expectedOwner, other);
             assertThat(info.getState()).isIn(ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_EXITED);
             long[] end = new long[1];
-            String tail = Agents.follow(expectedOwner.stub().withDeadlineAfter(180, java.util.concurrent.TimeUnit.SECONDS),
-                    "p", -1, end);
+            String tail = Agents.follow(
+                    expectedOwner.stub().withDeadlineAfter(180, java.util.concurrent.TimeUnit.SECONDS), "p", -1, end);
             // The end of the output sums up the files and the whole memory: they must be as in a run without faults.
             assertThat(tail).endsWith(reference.substring(reference.indexOf("ticks file: " + TICKS + " lines")));
-            assertThatThrownBy(() -> other.stub().get(ProcessRef.newBuilder().setProcessId("p").build()))
+            assertThatThrownBy(() -> other.stub()
+                            .get(ProcessRef.newBuilder().setProcessId("p").build()))
                     .isInstanceOf(StatusRuntimeException.class)
                     .extracting(e -> ((StatusRuntimeException) e).getStatus().getCode())
                     .isEqualTo(Status.Code.NOT_FOUND);
@@ -92,7 +105,8 @@ class MigrationFaultTest {
         while (System.nanoTime() < deadline) {
             Optional<ProcessInfo> mine = get(owner);
             Optional<ProcessInfo> theirs = get(other);
-            boolean settled = mine.isPresent() && theirs.isEmpty()
+            boolean settled = mine.isPresent()
+                    && theirs.isEmpty()
                     && mine.get().getState() != ProcessState.PROCESS_STATE_PREPARED;
             stable = settled ? stable + 1 : 0;
             last = mine.orElse(null);
@@ -106,7 +120,8 @@ class MigrationFaultTest {
 
     private static Optional<ProcessInfo> get(AgentProcess agent) {
         try {
-            return Optional.of(agent.stub().get(ProcessRef.newBuilder().setProcessId("p").build()));
+            return Optional.of(
+                    agent.stub().get(ProcessRef.newBuilder().setProcessId("p").build()));
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
                 return Optional.empty();

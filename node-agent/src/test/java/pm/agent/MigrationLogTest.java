@@ -33,20 +33,35 @@ class MigrationLogTest {
         try (Agents agents = new Agents(dir)) {
             NodeAgentServer a = agents.start("a");
             NodeAgentServer b = agents.start("b");
-            agents.stub(a).spawn(SpawnRequest.newBuilder().setProcessId("logged").setSpec(Agents.counter(100_000, 20_000, 1 << 20)).build());
+            agents.stub(a)
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("logged")
+                            .setSpec(Agents.counter(100_000, 20_000, 1 << 20))
+                            .build());
             Agents.awaitProgress(agents.stub(a), "logged", 1_000_000);
-            MigrationResult r = agents.stub(a).migrateOut(MigrateRequest.newBuilder()
-                    .setProcessId("logged").setTarget(b.address()).setCommit(true).build());
+            MigrationResult r = agents.stub(a)
+                    .migrateOut(MigrateRequest.newBuilder()
+                            .setProcessId("logged")
+                            .setTarget(b.address())
+                            .setCommit(true)
+                            .build());
             assertThat(r.getCommitted()).isTrue();
 
             ILoggingEvent out = event(source, "migrated out");
-            assertThat(keyValues(out)).containsEntry("process", "logged").containsEntry("migration", r.getMigrationId())
+            assertThat(keyValues(out))
+                    .containsEntry("process", "logged")
+                    .containsEntry("migration", r.getMigrationId())
                     .containsKey("downtime_ms");
-            assertThat(out.getMDCPropertyMap()).as("logged while the MigrateOut call was handled").containsEntry("process", "logged");
-            assertThat(keyValues(event(target, "migration prepared"))).containsEntry("process", "logged")
+            assertThat(out.getMDCPropertyMap())
+                    .as("logged while the MigrateOut call was handled")
+                    .containsEntry("process", "logged");
+            assertThat(keyValues(event(target, "migration prepared")))
+                    .containsEntry("process", "logged")
                     .containsEntry("migration", r.getMigrationId());
-            assertThat(keyValues(awaitEvent(target, "migration committed; runs here"))).containsEntry("process", "logged")
-                    .containsEntry("migration", r.getMigrationId()).containsEntry("epoch", "2");
+            assertThat(keyValues(awaitEvent(target, "migration committed; runs here")))
+                    .containsEntry("process", "logged")
+                    .containsEntry("migration", r.getMigrationId())
+                    .containsEntry("epoch", "2");
         } finally {
             ((Logger) LoggerFactory.getLogger(MigrationSource.class)).detachAppender(source);
             ((Logger) LoggerFactory.getLogger(MigrationTarget.class)).detachAppender(target);
@@ -62,15 +77,19 @@ class MigrationLogTest {
 
     private static ILoggingEvent event(ListAppender<ILoggingEvent> appender, String message) {
         List<ILoggingEvent> seen = List.copyOf(appender.list);
-        return seen.stream().filter(e -> e.getFormattedMessage().startsWith(message)).findFirst()
-                .orElseThrow(() -> new AssertionError("no event '" + message + "' among " + seen.stream()
-                        .map(ILoggingEvent::getFormattedMessage).toList()));
+        return seen.stream()
+                .filter(e -> e.getFormattedMessage().startsWith(message))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no event '" + message + "' among "
+                        + seen.stream().map(ILoggingEvent::getFormattedMessage).toList()));
     }
 
     /** The target says it resumed the process on its commit call's thread, which may finish after the source's answer. */
     private static ILoggingEvent awaitEvent(ListAppender<ILoggingEvent> appender, String message) {
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> List.copyOf(appender.list).stream()
-                .anyMatch(e -> e.getFormattedMessage().startsWith(message)));
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> List.copyOf(appender.list).stream()
+                        .anyMatch(e -> e.getFormattedMessage().startsWith(message)));
         return event(appender, message);
     }
 

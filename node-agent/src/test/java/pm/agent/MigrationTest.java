@@ -48,7 +48,11 @@ class MigrationTest {
             // 1 MiB written once, then a 16 KiB working set: pages written once and never again must travel too.
             ProcessSpec spec = Agents.counter(3000, 20_000, 1 << 20, 16 << 10);
             String expected = Agents.reference(spec);
-            agents.stub(nodes.get(0)).spawn(SpawnRequest.newBuilder().setProcessId("p1").setSpec(spec).build());
+            agents.stub(nodes.get(0))
+                    .spawn(SpawnRequest.newBuilder()
+                            .setProcessId("p1")
+                            .setSpec(spec)
+                            .build());
 
             StringBuilder seen = new StringBuilder();
             long offset = 0;
@@ -58,12 +62,18 @@ class MigrationTest {
                 NodeAgentServer to = nodes.get((hop + 1) % 3);
                 Future<Object[]> log = follow(agents, from, "p1", offset);
                 Agents.awaitProgress(agents.stub(from), "p1", 2_000_000); // it prints a little on each agent
-                results.add(agents.stub(from).migrateOut(MigrateRequest.newBuilder()
-                        .setProcessId("p1").setTarget(to.address()).setCommit(true).build()));
+                results.add(agents.stub(from)
+                        .migrateOut(MigrateRequest.newBuilder()
+                                .setProcessId("p1")
+                                .setTarget(to.address())
+                                .setCommit(true)
+                                .build()));
                 Object[] part = log.get(60, TimeUnit.SECONDS);
                 seen.append((String) part[0]);
                 offset = (Long) part[1];
-                assertThat(agents.stub(to).get(ProcessRef.newBuilder().setProcessId("p1").build()).getState())
+                assertThat(agents.stub(to)
+                                .get(ProcessRef.newBuilder().setProcessId("p1").build())
+                                .getState())
                         .isIn(ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_EXITED);
             }
             NodeAgentServer last = nodes.get(12 % 3);
@@ -78,8 +88,11 @@ class MigrationTest {
                 assertThat(r.getCommitted()).isTrue();
                 assertThat(r.getPagesSent()).isPositive();
             });
-            assertThat(agents.stub(last).get(ProcessRef.newBuilder().setProcessId("p1").build()).getEpoch())
-                    .as("each move raises the ownership epoch").isEqualTo(13);
+            assertThat(agents.stub(last)
+                            .get(ProcessRef.newBuilder().setProcessId("p1").build())
+                            .getEpoch())
+                    .as("each move raises the ownership epoch")
+                    .isEqualTo(13);
         }
     }
 }

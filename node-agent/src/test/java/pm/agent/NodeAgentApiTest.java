@@ -29,13 +29,13 @@ import pm.v1.ImportHeader;
 import pm.v1.ListRequest;
 import pm.v1.MigrateRequest;
 import pm.v1.NodeAgentGrpc;
+import pm.v1.PageRun;
 import pm.v1.ProcessInfo;
 import pm.v1.ProcessLimits;
 import pm.v1.ProcessRef;
 import pm.v1.ProcessSpec;
 import pm.v1.ProcessState;
 import pm.v1.ResumeRequest;
-import pm.v1.PageRun;
 import pm.v1.SpawnRequest;
 import pm.v1.TransferBegin;
 import pm.v1.TransferFrame;
@@ -75,7 +75,8 @@ class NodeAgentApiTest {
     }
 
     private ProcessInfo spawn(NodeAgentGrpc.NodeAgentBlockingStub stub, String id, ProcessSpec spec) {
-        return stub.spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build());
+        return stub.spawn(
+                SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build());
     }
 
     private static void assertStatus(ThrowingCallable call, Status.Code code, String messagePart) {
@@ -106,19 +107,26 @@ class NodeAgentApiTest {
         assertThat(frozen.getState()).isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
         long retired = frozen.getInstructionsRetired();
         Thread.sleep(100); // an observation window: a frozen process must not run during it
-        assertThat(stubA.get(ref("life")).getInstructionsRetired()).as("a frozen process does not run").isEqualTo(retired);
+        assertThat(stubA.get(ref("life")).getInstructionsRetired())
+                .as("a frozen process does not run")
+                .isEqualTo(retired);
         assertThat(stubA.thaw(ref("life")).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
         Agents.awaitProgress(stubA, "life", 1_000_000); // and a thawed one does
 
-        CheckpointInfo full = stubA.checkpoint(CheckpointRequest.newBuilder().setProcessId("life").build());
-        CheckpointInfo increment = stubA.checkpoint(CheckpointRequest.newBuilder().setProcessId("life").setIncremental(true).build());
+        CheckpointInfo full = stubA.checkpoint(
+                CheckpointRequest.newBuilder().setProcessId("life").build());
+        CheckpointInfo increment = stubA.checkpoint(CheckpointRequest.newBuilder()
+                .setProcessId("life")
+                .setIncremental(true)
+                .build());
         assertThat(increment.getBaseCheckpointId()).isEqualTo(full.getCheckpointId());
         assertThat(increment.getBytes()).isLessThan(full.getBytes());
 
         CheckpointInfo suspended = stubA.suspend(ref("life"));
         assertThat(stubA.get(ref("life")).getState()).isEqualTo(ProcessState.PROCESS_STATE_SUSPENDED);
         assertThat(stubA.get(ref("life")).getLastCheckpointId()).isEqualTo(suspended.getCheckpointId());
-        assertThat(stubA.resume(ResumeRequest.newBuilder().setProcessId("life").build()).getState())
+        assertThat(stubA.resume(ResumeRequest.newBuilder().setProcessId("life").build())
+                        .getState())
                 .isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
 
         assertThat(Agents.follow(stubA, "life", 0, null)).isEqualTo(expected);
@@ -140,7 +148,8 @@ class NodeAgentApiTest {
                 .forEachRemaining(c -> image.writeBytes(c.getData().toByteArray()));
         stubA.kill(ref("travel"));
 
-        ProcessInfo imported = importImage(b, "travel", spec, image.toByteArray()).get(60, TimeUnit.SECONDS);
+        ProcessInfo imported =
+                importImage(b, "travel", spec, image.toByteArray()).get(60, TimeUnit.SECONDS);
         assertThat(imported.getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
 
         String after = Agents.follow(stubB, "travel", 0, null);
@@ -154,45 +163,102 @@ class NodeAgentApiTest {
         String expected = Agents.reference(spec);
         spawn(stubA, "bystander", spec);
 
-        assertStatus(() -> spawn(stubA, "bad", ProcessSpec.newBuilder().setModule(ByteString.copyFromUtf8("not wasm")).build()),
-                Status.Code.INVALID_ARGUMENT, "bad module");
-        assertStatus(() -> spawn(stubA, "none", ProcessSpec.getDefaultInstance()), Status.Code.INVALID_ARGUMENT, "no module");
+        assertStatus(
+                () -> spawn(
+                        stubA,
+                        "bad",
+                        ProcessSpec.newBuilder()
+                                .setModule(ByteString.copyFromUtf8("not wasm"))
+                                .build()),
+                Status.Code.INVALID_ARGUMENT,
+                "bad module");
+        assertStatus(
+                () -> spawn(stubA, "none", ProcessSpec.getDefaultInstance()),
+                Status.Code.INVALID_ARGUMENT,
+                "no module");
         assertStatus(() -> spawn(stubA, "bystander", spec), Status.Code.FAILED_PRECONDITION, "already exists");
-        assertStatus(() -> spawn(stubA, "tiny", spec.toBuilder().setLimits(ProcessLimits.newBuilder().setMemoryPages(1)).build()),
-                Status.Code.RESOURCE_EXHAUSTED, "exceeds the limit of 1 pages");
+        assertStatus(
+                () -> spawn(
+                        stubA,
+                        "tiny",
+                        spec.toBuilder()
+                                .setLimits(ProcessLimits.newBuilder().setMemoryPages(1))
+                                .build()),
+                Status.Code.RESOURCE_EXHAUSTED,
+                "exceeds the limit of 1 pages");
         assertStatus(() -> stubA.get(ref("ghost")), Status.Code.NOT_FOUND, "no process ghost on this agent");
         assertStatus(() -> stubA.freeze(ref("")), Status.Code.INVALID_ARGUMENT, "process_id is required");
         spawn(stubA, "sleeper", spec);
         stubA.suspend(ref("sleeper"));
-        assertStatus(() -> stubA.thaw(ref("sleeper")), Status.Code.FAILED_PRECONDITION, "process sleeper is SUSPENDED: cannot thaw");
-        assertStatus(() -> stubA.checkpoint(CheckpointRequest.newBuilder().setProcessId("sleeper").build()),
-                Status.Code.FAILED_PRECONDITION, "is SUSPENDED: cannot checkpoint");
+        assertStatus(
+                () -> stubA.thaw(ref("sleeper")),
+                Status.Code.FAILED_PRECONDITION,
+                "process sleeper is SUSPENDED: cannot thaw");
+        assertStatus(
+                () -> stubA.checkpoint(
+                        CheckpointRequest.newBuilder().setProcessId("sleeper").build()),
+                Status.Code.FAILED_PRECONDITION,
+                "is SUSPENDED: cannot checkpoint");
         stubA.kill(ref("sleeper"));
-        assertStatus(() -> stubA.resume(ResumeRequest.newBuilder().setProcessId("bystander").build()),
-                Status.Code.FAILED_PRECONDITION, "cannot resume");
-        assertStatus(() -> stubA.exportImage(ExportRequest.newBuilder().setProcessId("bystander").build()).hasNext(),
-                Status.Code.FAILED_PRECONDITION, "cannot export");
-        assertStatus(() -> stubA.migrateOut(MigrateRequest.newBuilder().setProcessId("ghost").setTarget(b.address()).build()),
-                Status.Code.NOT_FOUND, "no process ghost");
-        assertStatus(() -> stubA.spawn(SpawnRequest.newBuilder().setProcessId("huge")
-                        .setSpec(spec.toBuilder().setStdin(ByteString.copyFrom(new byte[20 << 20]))).build()),
-                Status.Code.RESOURCE_EXHAUSTED, "");
+        assertStatus(
+                () -> stubA.resume(
+                        ResumeRequest.newBuilder().setProcessId("bystander").build()),
+                Status.Code.FAILED_PRECONDITION,
+                "cannot resume");
+        assertStatus(
+                () -> stubA.exportImage(ExportRequest.newBuilder()
+                                .setProcessId("bystander")
+                                .build())
+                        .hasNext(),
+                Status.Code.FAILED_PRECONDITION,
+                "cannot export");
+        assertStatus(
+                () -> stubA.migrateOut(MigrateRequest.newBuilder()
+                        .setProcessId("ghost")
+                        .setTarget(b.address())
+                        .build()),
+                Status.Code.NOT_FOUND,
+                "no process ghost");
+        assertStatus(
+                () -> stubA.spawn(SpawnRequest.newBuilder()
+                        .setProcessId("huge")
+                        .setSpec(spec.toBuilder().setStdin(ByteString.copyFrom(new byte[20 << 20])))
+                        .build()),
+                Status.Code.RESOURCE_EXHAUSTED,
+                "");
 
         byte[] image = exportOf(stubB, "victim", spec);
         byte[] flipped = image.clone();
         flipped[flipped.length / 2] ^= 1;
-        assertStatus(() -> importImage(a, "corrupt", spec, flipped).get(60, TimeUnit.SECONDS).getState(),
-                Status.Code.DATA_LOSS, "checksum mismatch");
+        assertStatus(
+                () -> importImage(a, "corrupt", spec, flipped)
+                        .get(60, TimeUnit.SECONDS)
+                        .getState(),
+                Status.Code.DATA_LOSS,
+                "checksum mismatch");
         byte[] truncated = java.util.Arrays.copyOf(image, image.length - 100);
-        assertStatus(() -> importImage(a, "truncated", spec, truncated).get(60, TimeUnit.SECONDS).getState(),
-                Status.Code.DATA_LOSS, "truncated");
-        assertStatus(() -> importImage(a, "other-module", ProcessSpec.newBuilder().setModule(
-                        ByteString.copyFrom(new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0})).build(), image)
-                        .get(60, TimeUnit.SECONDS).getState(),
-                Status.Code.FAILED_PRECONDITION, "is of module sha256:");
+        assertStatus(
+                () -> importImage(a, "truncated", spec, truncated)
+                        .get(60, TimeUnit.SECONDS)
+                        .getState(),
+                Status.Code.DATA_LOSS,
+                "truncated");
+        assertStatus(
+                () -> importImage(
+                                a,
+                                "other-module",
+                                ProcessSpec.newBuilder()
+                                        .setModule(ByteString.copyFrom(new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0}))
+                                        .build(),
+                                image)
+                        .get(60, TimeUnit.SECONDS)
+                        .getState(),
+                Status.Code.FAILED_PRECONDITION,
+                "is of module sha256:");
 
         assertThat(stubA.list(ListRequest.getDefaultInstance()).getProcessesList())
-                .extracting(ProcessInfo::getProcessId).containsExactly("bystander");
+                .extracting(ProcessInfo::getProcessId)
+                .containsExactly("bystander");
         assertThat(Agents.follow(stubA, "bystander", 0, null)).isEqualTo(expected);
     }
 
@@ -202,29 +268,46 @@ class NodeAgentApiTest {
         String expected = Agents.reference(spec);
         spawn(stubB, "bystander", spec);
         io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(b.address())
-                .usePlaintext().build();
+                .usePlaintext()
+                .build();
         try {
             CompletableFuture<Throwable> ended = new CompletableFuture<>();
-            StreamObserver<TransferFrame> frames = NodeAgentGrpc.newStub(channel).transfer(new StreamObserver<>() {
-                @Override
-                public void onNext(TransferReply reply) {}
+            StreamObserver<TransferFrame> frames = NodeAgentGrpc.newStub(channel)
+                    .transfer(new StreamObserver<>() {
+                        @Override
+                        public void onNext(TransferReply reply) {}
 
-                @Override
-                public void onError(Throwable t) {
-                    ended.complete(t);
-                }
+                        @Override
+                        public void onError(Throwable t) {
+                            ended.complete(t);
+                        }
 
-                @Override
-                public void onCompleted() {
-                    ended.complete(null);
-                }
-            });
-            byte[] sha = java.security.MessageDigest.getInstance("SHA-256").digest(spec.getModule().toByteArray());
-            frames.onNext(TransferFrame.newBuilder().setBegin(TransferBegin.newBuilder().setMigrationId("m1").setProcessId("intruder")
-                    .setModuleSha256(ByteString.copyFrom(sha)).setSpec(spec).setEpoch(1).setSource("127.0.0.1:1")).build());
-            frames.onNext(TransferFrame.newBuilder().setPages(PageRun.newBuilder().setFirst(0).setCount(1).setMemoryPages(4)
-                    .setData(ByteString.copyFrom(new byte[65536]))).build());
-            frames.onNext(TransferFrame.newBuilder().setPages(PageRun.newBuilder().setFirst(10).setCount(1).setMemoryPages(4)).build());
+                        @Override
+                        public void onCompleted() {
+                            ended.complete(null);
+                        }
+                    });
+            byte[] sha = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(spec.getModule().toByteArray());
+            frames.onNext(TransferFrame.newBuilder()
+                    .setBegin(TransferBegin.newBuilder()
+                            .setMigrationId("m1")
+                            .setProcessId("intruder")
+                            .setModuleSha256(ByteString.copyFrom(sha))
+                            .setSpec(spec)
+                            .setEpoch(1)
+                            .setSource("127.0.0.1:1"))
+                    .build());
+            frames.onNext(TransferFrame.newBuilder()
+                    .setPages(PageRun.newBuilder()
+                            .setFirst(0)
+                            .setCount(1)
+                            .setMemoryPages(4)
+                            .setData(ByteString.copyFrom(new byte[65536])))
+                    .build());
+            frames.onNext(TransferFrame.newBuilder()
+                    .setPages(PageRun.newBuilder().setFirst(10).setCount(1).setMemoryPages(4))
+                    .build());
 
             Status status = Status.fromThrowable(ended.get(60, TimeUnit.SECONDS));
             assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
@@ -233,9 +316,12 @@ class NodeAgentApiTest {
         } finally {
             channel.shutdownNow();
         }
-        assertThat(listing(dir.resolve("b").resolve("staging"))).as("staged pages of the refused migration").isEmpty();
+        assertThat(listing(dir.resolve("b").resolve("staging")))
+                .as("staged pages of the refused migration")
+                .isEmpty();
         assertThat(stubB.list(ListRequest.getDefaultInstance()).getProcessesList())
-                .extracting(ProcessInfo::getProcessId).containsExactly("bystander");
+                .extracting(ProcessInfo::getProcessId)
+                .containsExactly("bystander");
         assertThat(Agents.follow(stubB, "bystander", 0, null)).isEqualTo(expected);
     }
 
@@ -247,29 +333,35 @@ class NodeAgentApiTest {
     @Test
     void healthAndReflectionAreServed() throws Exception {
         io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(a.address())
-                .usePlaintext().build();
+                .usePlaintext()
+                .build();
         try {
             assertThat(io.grpc.health.v1.HealthGrpc.newBlockingStub(channel)
-                            .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus())
+                            .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance())
+                            .getStatus())
                     .isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
             CompletableFuture<java.util.List<String>> services = new CompletableFuture<>();
-            StreamObserver<io.grpc.reflection.v1.ServerReflectionRequest> ask = io.grpc.reflection.v1.ServerReflectionGrpc
-                    .newStub(channel).serverReflectionInfo(new StreamObserver<>() {
-                        @Override
-                        public void onNext(io.grpc.reflection.v1.ServerReflectionResponse r) {
-                            services.complete(r.getListServicesResponse().getServiceList().stream()
-                                    .map(io.grpc.reflection.v1.ServiceResponse::getName).toList());
-                        }
+            StreamObserver<io.grpc.reflection.v1.ServerReflectionRequest> ask =
+                    io.grpc.reflection.v1.ServerReflectionGrpc.newStub(channel)
+                            .serverReflectionInfo(new StreamObserver<>() {
+                                @Override
+                                public void onNext(io.grpc.reflection.v1.ServerReflectionResponse r) {
+                                    services.complete(r.getListServicesResponse().getServiceList().stream()
+                                            .map(io.grpc.reflection.v1.ServiceResponse::getName)
+                                            .toList());
+                                }
 
-                        @Override
-                        public void onError(Throwable t) {
-                            services.completeExceptionally(t);
-                        }
+                                @Override
+                                public void onError(Throwable t) {
+                                    services.completeExceptionally(t);
+                                }
 
-                        @Override
-                        public void onCompleted() {}
-                    });
-            ask.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
+                                @Override
+                                public void onCompleted() {}
+                            });
+            ask.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder()
+                    .setListServices("")
+                    .build());
             assertThat(services.get(30, TimeUnit.SECONDS)).contains("pm.v1.NodeAgent", "grpc.health.v1.Health");
             ask.onCompleted();
         } finally {
@@ -281,9 +373,11 @@ class NodeAgentApiTest {
     void metricsAreScrapeableByPrometheus() throws Exception {
         spawn(stubA, "measured", Agents.counter(1_000_000, 1000, 64 << 10));
         stubA.checkpoint(CheckpointRequest.newBuilder().setProcessId("measured").build());
-        HttpResponse<String> r = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.metricsPort() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.metricsPort() + "/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
 
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body())
@@ -296,7 +390,8 @@ class NodeAgentApiTest {
 
     private String logsSoFar(NodeAgentGrpc.NodeAgentBlockingStub stub, String id, long[] end) {
         StringBuilder out = new StringBuilder();
-        Iterator<pm.v1.LogChunk> it = stub.logs(pm.v1.LogsRequest.newBuilder().setProcessId(id).build());
+        Iterator<pm.v1.LogChunk> it =
+                stub.logs(pm.v1.LogsRequest.newBuilder().setProcessId(id).build());
         long at = 0;
         while (it.hasNext()) {
             pm.v1.LogChunk c = it.next();
@@ -311,11 +406,13 @@ class NodeAgentApiTest {
         spawn(stub, id, spec);
         stub.freeze(ref(id));
         ByteArrayOutputStream image = new ByteArrayOutputStream();
-        stub.exportImage(ExportRequest.newBuilder().setProcessId(id).build()).forEachRemaining(c -> image.writeBytes(c.getData().toByteArray()));
+        stub.exportImage(ExportRequest.newBuilder().setProcessId(id).build())
+                .forEachRemaining(c -> image.writeBytes(c.getData().toByteArray()));
         return image.toByteArray();
     }
 
-    private CompletableFuture<ProcessInfo> importImage(NodeAgentServer agent, String id, ProcessSpec spec, byte[] image) {
+    private CompletableFuture<ProcessInfo> importImage(
+            NodeAgentServer agent, String id, ProcessSpec spec, byte[] image) {
         CompletableFuture<ProcessInfo> done = new CompletableFuture<>();
         StreamObserver<ImageChunk> in = agents.asyncStub(agent).importImage(new StreamObserver<>() {
             @Override

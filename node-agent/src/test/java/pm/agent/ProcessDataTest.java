@@ -36,8 +36,12 @@ class ProcessDataTest {
 
     @Test
     void dataExistsWithoutInputFilesSoAProgramCanCreateItsOwn() throws Exception {
-        ProcessSpec spec = ProcessSpec.newBuilder().setModule(ByteString.copyFrom(Agents.guest("store")))
-                .addArgs("store").addArgs("made.txt").setStdin(ByteString.copyFromUtf8("hello\n")).build();
+        ProcessSpec spec = ProcessSpec.newBuilder()
+                .setModule(ByteString.copyFrom(Agents.guest("store")))
+                .addArgs("store")
+                .addArgs("made.txt")
+                .setStdin(ByteString.copyFromUtf8("hello\n"))
+                .build();
         agent.spawn(SpawnRequest.newBuilder().setProcessId("mk").setSpec(spec).build());
 
         String out = Agents.follow(agent, "mk", 0, null);
@@ -58,9 +62,13 @@ class ProcessDataTest {
     }
 
     private static ProcessSpec cat(String contents, String waitFor) throws Exception {
-        ProcessSpec.Builder spec = ProcessSpec.newBuilder().setModule(ByteString.copyFrom(Agents.guest("store")))
-                .addArgs("store").addArgs("-c").addArgs("out.txt")
-                .addFiles(pm.v1.FileEntry.newBuilder().setPath("out.txt").setContents(ByteString.copyFromUtf8(contents)));
+        ProcessSpec.Builder spec = ProcessSpec.newBuilder()
+                .setModule(ByteString.copyFrom(Agents.guest("store")))
+                .addArgs("store")
+                .addArgs("-c")
+                .addArgs("out.txt")
+                .addFiles(
+                        pm.v1.FileEntry.newBuilder().setPath("out.txt").setContents(ByteString.copyFromUtf8(contents)));
         if (waitFor != null) {
             spec.addArgs(waitFor);
         }
@@ -70,7 +78,10 @@ class ProcessDataTest {
     /** All of stdout from {@code from}, without following; the first chunk's dropped count into {@code dropped}. */
     private static String logs(NodeAgentGrpc.NodeAgentBlockingStub agent, String id, long from, long[] dropped) {
         StringBuilder out = new StringBuilder();
-        var it = agent.logs(pm.v1.LogsRequest.newBuilder().setProcessId(id).setFromOffset(from).build());
+        var it = agent.logs(pm.v1.LogsRequest.newBuilder()
+                .setProcessId(id)
+                .setFromOffset(from)
+                .build());
         boolean first = true;
         long expected = -1;
         while (it.hasNext()) {
@@ -89,14 +100,20 @@ class ProcessDataTest {
     }
 
     private static void awaitEnd(NodeAgentGrpc.NodeAgentBlockingStub agent, String id) {
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(2)).until(() ->
-                agent.get(ProcessRef.newBuilder().setProcessId(id).build()).getState() == ProcessState.PROCESS_STATE_EXITED);
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofMinutes(2))
+                .until(() -> agent.get(ProcessRef.newBuilder().setProcessId(id).build())
+                                .getState()
+                        == ProcessState.PROCESS_STATE_EXITED);
     }
 
     @Test
     void outputBeyondTheMemoryTailIsServedFromOffsetZero() throws Exception {
         String big = text(3 << 20);
-        agent.spawn(SpawnRequest.newBuilder().setProcessId("chatty").setSpec(cat(big, null)).build());
+        agent.spawn(SpawnRequest.newBuilder()
+                .setProcessId("chatty")
+                .setSpec(cat(big, null))
+                .build());
         awaitEnd(agent, "chatty");
 
         long[] dropped = {-1};
@@ -108,10 +125,14 @@ class ProcessDataTest {
 
     @Test
     void aReaderIsToldHowManyBytesAreNoLongerKept() throws Exception {
-        NodeAgentGrpc.NodeAgentBlockingStub small = agents.stub(agents.start(AgentConfig.defaults("small", dir.resolve("small"))
-                .withProcessDefaults(100_000, 64L << 20, 512 << 10, 16 << 20)));
+        NodeAgentGrpc.NodeAgentBlockingStub small =
+                agents.stub(agents.start(AgentConfig.defaults("small", dir.resolve("small"))
+                        .withProcessDefaults(100_000, 64L << 20, 512 << 10, 16 << 20)));
         String big = text(3 << 20);
-        small.spawn(SpawnRequest.newBuilder().setProcessId("chatty").setSpec(cat(big, null)).build());
+        small.spawn(SpawnRequest.newBuilder()
+                .setProcessId("chatty")
+                .setSpec(cat(big, null))
+                .build());
         awaitEnd(small, "chatty");
 
         long[] dropped = {-1};
@@ -124,17 +145,22 @@ class ProcessDataTest {
 
     @Test
     void withOutputBackpressureTheGuestWaitsForItsReaderAndNothingIsDropped() throws Exception {
-        AgentConfig small = AgentConfig.defaults("bp", dir.resolve("bp")).withProcessDefaults(100_000, 64L << 20, 512 << 10, 16 << 20);
+        AgentConfig small = AgentConfig.defaults("bp", dir.resolve("bp"))
+                .withProcessDefaults(100_000, 64L << 20, 512 << 10, 16 << 20);
         NodeAgentGrpc.NodeAgentBlockingStub source = agents.stub(agents.start(small));
         NodeAgentServer target = agents.start(AgentConfig.defaults("bp2", dir.resolve("bp2"))
                 .withProcessDefaults(100_000, 64L << 20, 512 << 10, 16 << 20));
         String big = text(3 << 20); // six times what the agents keep
-        source.spawn(SpawnRequest.newBuilder().setProcessId("careful")
-                .setSpec(cat(big, null).toBuilder().setOutputBackpressure(true)).build());
+        source.spawn(SpawnRequest.newBuilder()
+                .setProcessId("careful")
+                .setSpec(cat(big, null).toBuilder().setOutputBackpressure(true))
+                .build());
         ProcessRef ref = ProcessRef.newBuilder().setProcessId("careful").build();
 
         // Nobody reads: it waits in a write, running, with at most what the node keeps written.
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(2)).until(() -> source.get(ref).getOutputWaiting());
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofMinutes(2))
+                .until(() -> source.get(ref).getOutputWaiting());
         assertThat(source.get(ref).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
         long[] dropped = {-1};
         String firstPart = logs(source, "careful", 0, dropped);
@@ -143,8 +169,14 @@ class ProcessDataTest {
         assertThat(firstPart).isEqualTo(big.substring(0, firstPart.length()));
 
         // Waiting, it migrates; on the new node it carries on as its reader reads, to the end, nothing lost.
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(2)).until(() -> source.get(ref).getOutputWaiting());
-        source.migrateOut(pm.v1.MigrateRequest.newBuilder().setProcessId("careful").setTarget(target.address()).setCommit(true).build());
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofMinutes(2))
+                .until(() -> source.get(ref).getOutputWaiting());
+        source.migrateOut(pm.v1.MigrateRequest.newBuilder()
+                .setProcessId("careful")
+                .setTarget(target.address())
+                .setCommit(true)
+                .build());
         String all = Agents.follow(agents.stub(target), "careful", 0, null);
         assertThat(all.length()).isEqualTo(big.length());
         assertThat(all).isEqualTo(big);
@@ -157,11 +189,20 @@ class ProcessDataTest {
         NodeAgentServer b = agents.start("b");
         NodeAgentGrpc.NodeAgentBlockingStub target = agents.stub(b);
         String big = text(3 << 20);
-        agent.spawn(SpawnRequest.newBuilder().setProcessId("mover").setSpec(cat(big, "go")).build());
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(2)).until(() ->
-                logs(agent, "mover", 0, null).length() == big.length()); // printed it all; now waits for /data/go
+        agent.spawn(SpawnRequest.newBuilder()
+                .setProcessId("mover")
+                .setSpec(cat(big, "go"))
+                .build());
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofMinutes(2))
+                .until(() -> logs(agent, "mover", 0, null).length()
+                        == big.length()); // printed it all; now waits for /data/go
 
-        agent.migrateOut(pm.v1.MigrateRequest.newBuilder().setProcessId("mover").setTarget(b.address()).setCommit(true).build());
+        agent.migrateOut(pm.v1.MigrateRequest.newBuilder()
+                .setProcessId("mover")
+                .setTarget(b.address())
+                .setCommit(true)
+                .build());
 
         assertThat(logs(target, "mover", 0, null)).isEqualTo(big);
     }
@@ -170,24 +211,41 @@ class ProcessDataTest {
     void anAgentRestartedOnItsDataServesTheOutputItHadFromOffsetZero() throws Exception {
         NodeAgentServer c = agents.start("c");
         String big = text(2 << 20);
-        agents.stub(c).spawn(SpawnRequest.newBuilder().setProcessId("kept").setSpec(cat(big, "go")).build());
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(2)).until(() ->
-                logs(agents.stub(c), "kept", 0, null).length() == big.length());
-        agents.stub(c).checkpoint(pm.v1.CheckpointRequest.newBuilder().setProcessId("kept").build());
+        agents.stub(c)
+                .spawn(SpawnRequest.newBuilder()
+                        .setProcessId("kept")
+                        .setSpec(cat(big, "go"))
+                        .build());
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofMinutes(2))
+                .until(() -> logs(agents.stub(c), "kept", 0, null).length() == big.length());
+        agents.stub(c)
+                .checkpoint(pm.v1.CheckpointRequest.newBuilder()
+                        .setProcessId("kept")
+                        .build());
         String small = text(100_000);
-        agents.stub(c).spawn(SpawnRequest.newBuilder().setProcessId("done").setSpec(cat(small, null)).build());
+        agents.stub(c)
+                .spawn(SpawnRequest.newBuilder()
+                        .setProcessId("done")
+                        .setSpec(cat(small, null))
+                        .build());
         awaitEnd(agents.stub(c), "done");
         c.close();
 
         NodeAgentServer again = agents.start(AgentConfig.defaults("c", dir.resolve("c")));
 
         assertThat(logs(agents.stub(again), "kept", 0, null)).isEqualTo(big);
-        ProcessInfo ended = agents.stub(again).get(ProcessRef.newBuilder().setProcessId("done").build());
+        ProcessInfo ended = agents.stub(again)
+                .get(ProcessRef.newBuilder().setProcessId("done").build());
         assertThat(ended.getState()).isEqualTo(ProcessState.PROCESS_STATE_EXITED);
         assertThat(ended.getExitStatus()).isZero();
         assertThat(logs(agents.stub(again), "done", 0, null)).isEqualTo(small);
         StringBuilder file = new StringBuilder();
-        agents.stub(again).readFile(pm.v1.FileRef.newBuilder().setProcessId("done").setPath("/data/out.txt").build())
+        agents.stub(again)
+                .readFile(pm.v1.FileRef.newBuilder()
+                        .setProcessId("done")
+                        .setPath("/data/out.txt")
+                        .build())
                 .forEachRemaining(chunk -> file.append(chunk.getData().toStringUtf8()));
         assertThat(file.toString()).as("its files outlive the restart too").isEqualTo(small);
         agents.stub(again).kill(ProcessRef.newBuilder().setProcessId("done").build()); // removed: its output goes

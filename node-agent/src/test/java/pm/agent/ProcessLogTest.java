@@ -12,8 +12,11 @@ import pm.v1.LogChunk;
 /** A log that continues another agent's, from the chunks that arrived with the process. */
 class ProcessLogTest {
     private static LogChunk chunk(long offset, String text) {
-        return LogChunk.newBuilder().setStream(LogChunk.Stream.STREAM_STDOUT).setOffset(offset)
-                .setData(ByteString.copyFrom(text, StandardCharsets.UTF_8)).build();
+        return LogChunk.newBuilder()
+                .setStream(LogChunk.Stream.STREAM_STDOUT)
+                .setOffset(offset)
+                .setData(ByteString.copyFrom(text, StandardCharsets.UTF_8))
+                .build();
     }
 
     private static String kept(ProcessLog log) {
@@ -26,7 +29,8 @@ class ProcessLogTest {
 
     @Test
     void chunksSentTwiceOrOverlappingMakeOneLogWithoutRepeats() {
-        List<LogChunk> tail = new ArrayList<>(List.of(chunk(0, "step 1\n"), chunk(7, "step 2\n"), chunk(7, "step 2\nstep 3\n")));
+        List<LogChunk> tail =
+                new ArrayList<>(List.of(chunk(0, "step 1\n"), chunk(7, "step 2\n"), chunk(7, "step 2\nstep 3\n")));
 
         ProcessLog log = new ProcessLog(tail, 21, 1 << 20);
 

@@ -21,8 +21,11 @@ class ProcessRecordsTest {
     Path dir;
 
     private static ProcessRecord record(String id, long epoch) {
-        return ProcessRecord.newBuilder().setProcessId(id).setEpoch(epoch)
-                .setDisposition(ProcessRecord.Disposition.DISPOSITION_OWNED).build();
+        return ProcessRecord.newBuilder()
+                .setProcessId(id)
+                .setEpoch(epoch)
+                .setDisposition(ProcessRecord.Disposition.DISPOSITION_OWNED)
+                .build();
     }
 
     @Test
@@ -80,9 +83,11 @@ class ProcessRecordsTest {
         byte[] big = new byte[64 << 10];
         for (int i = 0; i < 200; i++) { // ~12 MiB of journal: past the compaction threshold
             records.put(record("p" + (i % 7), i).toBuilder()
-                    .setSpec(pm.v1.ProcessSpec.newBuilder().setStdin(com.google.protobuf.ByteString.copyFrom(big))).build());
+                    .setSpec(pm.v1.ProcessSpec.newBuilder().setStdin(com.google.protobuf.ByteString.copyFrom(big)))
+                    .build());
         }
-        assertThat(dir.resolve("records.log")).satisfies(p -> assertThat(Files.size(p)).isLessThan(8L << 20));
+        assertThat(dir.resolve("records.log"))
+                .satisfies(p -> assertThat(Files.size(p)).isLessThan(8L << 20));
         ProcessRecords reopened = new ProcessRecords(dir);
         assertThat(reopened.all()).hasSize(7);
         assertThat(reopened.get("p3").orElseThrow().getEpoch()).isEqualTo(199 - (199 - 3) % 7);

@@ -61,8 +61,11 @@ class ReplicationTest {
     }
 
     private ReplicateReply replicate(String id, String checkpointId) {
-        return owner.replicate(ReplicateRequest.newBuilder().setProcessId(id).setCheckpointId(checkpointId)
-                .addPeers(ReplicaPeer.newBuilder().setNode("replica").setAddress(replicaServer.address())).build());
+        return owner.replicate(ReplicateRequest.newBuilder()
+                .setProcessId(id)
+                .setCheckpointId(checkpointId)
+                .addPeers(ReplicaPeer.newBuilder().setNode("replica").setAddress(replicaServer.address()))
+                .build());
     }
 
     @Test
@@ -72,13 +75,19 @@ class ReplicationTest {
         owner.spawn(SpawnRequest.newBuilder().setProcessId("p").setSpec(spec).build());
         Agents.awaitProgress(owner, "p", 1_000_000);
 
-        CheckpointInfo full = owner.checkpoint(CheckpointRequest.newBuilder().setProcessId("p").setIncremental(true).build());
+        CheckpointInfo full = owner.checkpoint(CheckpointRequest.newBuilder()
+                .setProcessId("p")
+                .setIncremental(true)
+                .build());
         ReplicateReply first = replicate("p", full.getCheckpointId());
         assertThat(first.getNodesList()).containsExactly("replica");
         assertThat(first.getBytesSent()).isEqualTo(full.getBytes());
 
         Agents.awaitProgress(owner, "p", 1_000_000);
-        CheckpointInfo increment = owner.checkpoint(CheckpointRequest.newBuilder().setProcessId("p").setIncremental(true).build());
+        CheckpointInfo increment = owner.checkpoint(CheckpointRequest.newBuilder()
+                .setProcessId("p")
+                .setIncremental(true)
+                .build());
         assertThat(increment.getBaseCheckpointId()).isEqualTo(full.getCheckpointId());
         ReplicateReply second = replicate("p", "");
         assertThat(second.getCheckpointId()).isEqualTo(increment.getCheckpointId());
@@ -86,15 +95,20 @@ class ReplicationTest {
         assertThat(second.getBytesSent()).isEqualTo(increment.getBytes()).isLessThan(first.getBytesSent() / 4);
         assertThat(replicate("p", "").getBytesSent()).isZero();
 
-        ReplicaHeldReply held = replica.replicaHeld(ReplicaQuery.newBuilder().setProcessId("p").build());
+        ReplicaHeldReply held =
+                replica.replicaHeld(ReplicaQuery.newBuilder().setProcessId("p").build());
         assertThat(held.getCheckpointIdsList()).containsExactly(full.getCheckpointId(), increment.getCheckpointId());
         // A replica is no process of its node until adopted.
-        assertThatThrownBy(() -> replica.get(ProcessRef.newBuilder().setProcessId("p").build()))
+        assertThatThrownBy(() ->
+                        replica.get(ProcessRef.newBuilder().setProcessId("p").build()))
                 .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.NOT_FOUND));
 
         ownerServer.close(); // the owner's node is lost
-        ProcessInfo adopted = replica.adopt(AdoptRequest.newBuilder().setProcessId("p")
-                .setCheckpointId(increment.getCheckpointId()).setState(ProcessState.PROCESS_STATE_RUNNING).build());
+        ProcessInfo adopted = replica.adopt(AdoptRequest.newBuilder()
+                .setProcessId("p")
+                .setCheckpointId(increment.getCheckpointId())
+                .setState(ProcessState.PROCESS_STATE_RUNNING)
+                .build());
         assertThat(adopted.getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
         assertThat(adopted.getLastCheckpointId()).isEqualTo(increment.getCheckpointId());
 
@@ -103,8 +117,11 @@ class ReplicationTest {
         String all = Agents.follow(agents.stub(replicaServer).withDeadlineAfter(5, TimeUnit.MINUTES), "p", -1, end);
         assertThat(end[0]).isEqualTo(all.length());
         assertThat(all).isEqualTo(reference);
-        assertThat(replica.replicaHeld(ReplicaQuery.newBuilder().setProcessId("p").build()).getCheckpointIdsList())
-                .as("the replica became the process's own checkpoints").isEmpty();
+        assertThat(replica.replicaHeld(
+                                ReplicaQuery.newBuilder().setProcessId("p").build())
+                        .getCheckpointIdsList())
+                .as("the replica became the process's own checkpoints")
+                .isEmpty();
     }
 
     @Test
@@ -121,7 +138,11 @@ class ReplicationTest {
             for (int round = 0; round < 8; round++) {
                 Agents.awaitProgress(owner, "p", 200_000);
                 owner.freeze(p);
-                last = owner.checkpoint(CheckpointRequest.newBuilder().setProcessId("p").setIncremental(true).build()).getCheckpointId();
+                last = owner.checkpoint(CheckpointRequest.newBuilder()
+                                .setProcessId("p")
+                                .setIncremental(true)
+                                .build())
+                        .getCheckpointId();
                 // The policy's push and a user's, at once.
                 var a = pool.submit(() -> replicate("p", ""));
                 var b = pool.submit(() -> replicate("p", ""));
@@ -134,8 +155,11 @@ class ReplicationTest {
         }
 
         ownerServer.close();
-        replica.adopt(AdoptRequest.newBuilder().setProcessId("p").setCheckpointId(last)
-                .setState(ProcessState.PROCESS_STATE_RUNNING).build());
+        replica.adopt(AdoptRequest.newBuilder()
+                .setProcessId("p")
+                .setCheckpointId(last)
+                .setState(ProcessState.PROCESS_STATE_RUNNING)
+                .build());
         long[] end = new long[1];
         String all = Agents.follow(agents.stub(replicaServer).withDeadlineAfter(5, TimeUnit.MINUTES), "p", -1, end);
         assertThat(all).isEqualTo(reference);
@@ -146,22 +170,27 @@ class ReplicationTest {
         ProcessSpec spec = Agents.counter(1_000_000, 20_000, 1 << 20);
         owner.spawn(SpawnRequest.newBuilder().setProcessId("q").setSpec(spec).build());
 
-        assertThatThrownBy(() -> replicate("q", ""))
-                .satisfies(e -> {
-                    assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-                    assertThat(Status.fromThrowable(e).getDescription()).contains("no checkpoint to replicate");
-                });
+        assertThatThrownBy(() -> replicate("q", "")).satisfies(e -> {
+            assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+            assertThat(Status.fromThrowable(e).getDescription()).contains("no checkpoint to replicate");
+        });
         owner.checkpoint(CheckpointRequest.newBuilder().setProcessId("q").build());
-        assertThatThrownBy(() -> owner.replicate(ReplicateRequest.newBuilder().setProcessId("q")
-                .addPeers(ReplicaPeer.newBuilder().setNode("owner").setAddress(ownerServer.address())).build()))
+        assertThatThrownBy(() -> owner.replicate(ReplicateRequest.newBuilder()
+                        .setProcessId("q")
+                        .addPeers(ReplicaPeer.newBuilder().setNode("owner").setAddress(ownerServer.address()))
+                        .build()))
                 .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
-        assertThatThrownBy(() -> replica.adopt(AdoptRequest.newBuilder().setProcessId("q").setCheckpointId("nope")
-                .setState(ProcessState.PROCESS_STATE_RUNNING).build()))
+        assertThatThrownBy(() -> replica.adopt(AdoptRequest.newBuilder()
+                        .setProcessId("q")
+                        .setCheckpointId("nope")
+                        .setState(ProcessState.PROCESS_STATE_RUNNING)
+                        .build()))
                 .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.NOT_FOUND));
 
         // A stream that sends an image before saying whose it is.
         CompletableFuture<ReplicaStored> answer = new CompletableFuture<>();
-        StreamObserver<ReplicaFrame> frames = agents.asyncStub(replicaServer).withDeadlineAfter(30, TimeUnit.SECONDS)
+        StreamObserver<ReplicaFrame> frames = agents.asyncStub(replicaServer)
+                .withDeadlineAfter(30, TimeUnit.SECONDS)
                 .storeReplica(new StreamObserver<>() {
                     @Override
                     public void onNext(ReplicaStored value) {
@@ -174,17 +203,17 @@ class ReplicationTest {
                     }
 
                     @Override
-                    public void onCompleted() {
-                    }
+                    public void onCompleted() {}
                 });
-        frames.onNext(ReplicaFrame.newBuilder().setImage(ReplicaImage.newBuilder().setCheckpointId("x")).build());
+        frames.onNext(ReplicaFrame.newBuilder()
+                .setImage(ReplicaImage.newBuilder().setCheckpointId("x"))
+                .build());
         frames.onCompleted();
-        assertThatThrownBy(() -> answer.get(30, TimeUnit.SECONDS))
-                .satisfies(e -> {
-                    StatusRuntimeException s = (StatusRuntimeException) e.getCause();
-                    assertThat(s.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-                    assertThat(s.getStatus().getDescription()).contains("begin frame");
-                });
+        assertThatThrownBy(() -> answer.get(30, TimeUnit.SECONDS)).satisfies(e -> {
+            StatusRuntimeException s = (StatusRuntimeException) e.getCause();
+            assertThat(s.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(s.getStatus().getDescription()).contains("begin frame");
+        });
 
         ReplicateReply ok = replicate("q", "");
         assertThat(ok.getNodesList()).containsExactly("replica");
@@ -194,18 +223,39 @@ class ReplicationTest {
 
     @Test
     void sweepDropsOnlyOldReplicasTheRecordsNoLongerName() throws Exception {
-        owner.spawn(SpawnRequest.newBuilder().setProcessId("s").setSpec(Agents.counter(1_000_000, 20_000, 1 << 20)).build());
+        owner.spawn(SpawnRequest.newBuilder()
+                .setProcessId("s")
+                .setSpec(Agents.counter(1_000_000, 20_000, 1 << 20))
+                .build());
         owner.checkpoint(CheckpointRequest.newBuilder().setProcessId("s").build());
         replicate("s", "");
-        pm.v1.OwnershipRecord naming = pm.v1.OwnershipRecord.newBuilder().setProcessId("s").setOwner("owner")
-                .addCheckpointNodes("owner").addCheckpointNodes("replica").build();
+        pm.v1.OwnershipRecord naming = pm.v1.OwnershipRecord.newBuilder()
+                .setProcessId("s")
+                .setOwner("owner")
+                .addCheckpointNodes("owner")
+                .addCheckpointNodes("replica")
+                .build();
         CheckpointReplicas replicas = replicaServer.replicas();
 
         assertThat(replicas.sweep(id -> java.util.Optional.of(naming), 0)).isZero();
-        assertThat(replicas.sweep(id -> java.util.Optional.empty(), 3_600_000)).as("too young to judge").isZero();
-        assertThat(replica.replicaHeld(ReplicaQuery.newBuilder().setProcessId("s").build()).getCheckpointIdsCount()).isEqualTo(1);
-        assertThat(replicas.sweep(id -> java.util.Optional.of(naming.toBuilder().clearCheckpointNodes().addCheckpointNodes("owner")
-                .addCheckpointNodes("elsewhere").build()), 0)).isEqualTo(1);
-        assertThat(replica.replicaHeld(ReplicaQuery.newBuilder().setProcessId("s").build()).getCheckpointIdsCount()).isZero();
+        assertThat(replicas.sweep(id -> java.util.Optional.empty(), 3_600_000))
+                .as("too young to judge")
+                .isZero();
+        assertThat(replica.replicaHeld(
+                                ReplicaQuery.newBuilder().setProcessId("s").build())
+                        .getCheckpointIdsCount())
+                .isEqualTo(1);
+        assertThat(replicas.sweep(
+                        id -> java.util.Optional.of(naming.toBuilder()
+                                .clearCheckpointNodes()
+                                .addCheckpointNodes("owner")
+                                .addCheckpointNodes("elsewhere")
+                                .build()),
+                        0))
+                .isEqualTo(1);
+        assertThat(replica.replicaHeld(
+                                ReplicaQuery.newBuilder().setProcessId("s").build())
+                        .getCheckpointIdsCount())
+                .isZero();
     }
 }

@@ -59,7 +59,8 @@ class StagingWriterTest {
             StagingWriter writer = new StagingWriter(new pm.agent.store.StagingFile.Plain(readOnly), executor, 1 << 20);
             byte[] memory = new byte[65536];
             writer.write(memory, 0, memory.length);
-            CompletionException failed = assertThrows(CompletionException.class, () -> writer.sync().join());
+            CompletionException failed =
+                    assertThrows(CompletionException.class, () -> writer.sync().join());
             assertTrue(failed.getCause() instanceof RuntimeException, failed.toString());
             assertThrows(RuntimeException.class, () -> writer.write(memory, 0, memory.length));
         }

@@ -61,13 +61,21 @@ class UnusedInputsTest {
         BlobRef given = put("given at spawn\n");
         spawn("reader", store("-w", "go.txt").addFiles(file("given.txt", given)));
         BlobRef failed = put("the input of a spawn that fails\n");
-        assertThatThrownBy(() -> spawn("too-big", store("-r", "in.txt").addFiles(file("in.txt", failed))
-                .setLimits(ProcessLimits.newBuilder().setMaxFsBytes(8))))
-                .isInstanceOfSatisfying(StatusRuntimeException.class,
+        assertThatThrownBy(() -> spawn(
+                        "too-big",
+                        store("-r", "in.txt")
+                                .addFiles(file("in.txt", failed))
+                                .setLimits(ProcessLimits.newBuilder().setMaxFsBytes(8))))
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
         BlobRef unused = put("uploaded, never named\n");
         BlobRef copied = put("copied in while it waits\n");
-        agent.writeFile(WriteFileRequest.newBuilder().setProcessId("reader").setPath("copied.txt").setContents(copied).build());
+        agent.writeFile(WriteFileRequest.newBuilder()
+                .setProcessId("reader")
+                .setPath("copied.txt")
+                .setContents(copied)
+                .build());
         BlobRef endedInput = put("read by a process that ended\n");
         spawn("ended", store("-r", "in.txt").addFiles(file("in.txt", endedInput)));
         awaitEnd("ended");
@@ -104,17 +112,24 @@ class UnusedInputsTest {
     void aFailedSpawnsModuleIsSweptAndModulesInUseStay() throws Exception {
         spawn("waiter", store("-w", "go.txt"));
         byte[] counter = Agents.counterWasm();
-        assertThatThrownBy(() -> spawn("too-big", Agents.counter(1, 1, 16).toBuilder()
-                .addFiles(FileEntry.newBuilder().setPath("x").setContents(ByteString.copyFromUtf8("more than eight bytes")))
-                .setLimits(ProcessLimits.newBuilder().setMaxFsBytes(8))))
-                .isInstanceOfSatisfying(StatusRuntimeException.class,
+        assertThatThrownBy(() -> spawn(
+                        "too-big",
+                        Agents.counter(1, 1, 16).toBuilder()
+                                .addFiles(FileEntry.newBuilder()
+                                        .setPath("x")
+                                        .setContents(ByteString.copyFromUtf8("more than eight bytes")))
+                                .setLimits(ProcessLimits.newBuilder().setMaxFsBytes(8))))
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
         assertThat(hasModule(counter)).as("stored before the spawn failed").isTrue();
 
         server.sweepInputs();
 
         assertThat(hasModule(counter)).as("the module of a failed spawn").isFalse();
-        assertThat(hasModule(Agents.guest("store"))).as("a running process's module").isTrue();
+        assertThat(hasModule(Agents.guest("store")))
+                .as("a running process's module")
+                .isTrue();
         spawn("again", Agents.counter(1, 1, 16).toBuilder()); // sent again with the spawn, stored again
         assertThat(hasModule(counter)).isTrue();
     }
@@ -122,7 +137,9 @@ class UnusedInputsTest {
     private boolean hasModule(byte[] module) throws Exception {
         byte[] sha = java.security.MessageDigest.getInstance("SHA-256").digest(module);
         try {
-            agent.getModule(pm.v1.ModuleRef.newBuilder().setSha256(ByteString.copyFrom(sha)).build());
+            agent.getModule(pm.v1.ModuleRef.newBuilder()
+                    .setSha256(ByteString.copyFrom(sha))
+                    .build());
             return true;
         } catch (StatusRuntimeException e) {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
@@ -137,18 +154,27 @@ class UnusedInputsTest {
         server = agents.start(AgentConfig.defaults("a", dir.resolve("a")).withInputGrace(Duration.ofHours(1)));
         agent = agents.stub(server);
         BlobRef waiting = put("its spawn has not come yet\n");
-        assertThatThrownBy(() -> spawn("too-big", Agents.counter(1, 1, 16).toBuilder()
-                .addFiles(FileEntry.newBuilder().setPath("x").setContents(ByteString.copyFromUtf8("more than eight bytes")))
-                .setLimits(ProcessLimits.newBuilder().setMaxFsBytes(8)))).isInstanceOf(StatusRuntimeException.class);
+        assertThatThrownBy(() -> spawn(
+                        "too-big",
+                        Agents.counter(1, 1, 16).toBuilder()
+                                .addFiles(FileEntry.newBuilder()
+                                        .setPath("x")
+                                        .setContents(ByteString.copyFromUtf8("more than eight bytes")))
+                                .setLimits(ProcessLimits.newBuilder().setMaxFsBytes(8))))
+                .isInstanceOf(StatusRuntimeException.class);
 
         server.sweepInputs();
 
         assertThat(held(waiting)).isTrue();
-        assertThat(hasModule(Agents.counterWasm())).as("a module stored within the grace").isTrue();
+        assertThat(hasModule(Agents.counterWasm()))
+                .as("a module stored within the grace")
+                .isTrue();
     }
 
     private boolean held(BlobRef ref) {
-        return Files.exists(dir.resolve("a").resolve("inputs").resolve(HexFormat.of().formatHex(ref.getSha256().toByteArray())));
+        return Files.exists(dir.resolve("a")
+                .resolve("inputs")
+                .resolve(HexFormat.of().formatHex(ref.getSha256().toByteArray())));
     }
 
     private String read(String id, String path) {
@@ -163,12 +189,17 @@ class UnusedInputsTest {
     }
 
     private void awaitEnd(String id) {
-        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(2)).until(() ->
-                agent.get(ProcessRef.newBuilder().setProcessId(id).build()).getState() == ProcessState.PROCESS_STATE_EXITED);
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofMinutes(2))
+                .until(() -> agent.get(ProcessRef.newBuilder().setProcessId(id).build())
+                                .getState()
+                        == ProcessState.PROCESS_STATE_EXITED);
     }
 
     private static ProcessSpec.Builder store(String... args) throws Exception {
-        ProcessSpec.Builder spec = ProcessSpec.newBuilder().setModule(ByteString.copyFrom(Agents.guest("store"))).addArgs("store");
+        ProcessSpec.Builder spec = ProcessSpec.newBuilder()
+                .setModule(ByteString.copyFrom(Agents.guest("store")))
+                .addArgs("store");
         for (String a : args) {
             spec.addArgs(a);
         }
@@ -176,7 +207,11 @@ class UnusedInputsTest {
     }
 
     private static FileEntry file(String path, BlobRef ref) {
-        return FileEntry.newBuilder().setPath(path).setSha256(ref.getSha256()).setSize(ref.getSize()).build();
+        return FileEntry.newBuilder()
+                .setPath(path)
+                .setSha256(ref.getSha256())
+                .setSize(ref.getSize())
+                .build();
     }
 
     private BlobRef put(String text) throws Exception {

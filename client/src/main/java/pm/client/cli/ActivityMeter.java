@@ -48,7 +48,13 @@ final class ActivityMeter implements AutoCloseable {
      * {@code processes}: the ones whose events count ({@code total} of them are to move; 0 for a single
      * migration, which shows no bar); {@code phase}: what to say until an event comes.
      */
-    ActivityMeter(String title, Set<String> processes, int total, String phase, PrintStream err, boolean terminal,
+    ActivityMeter(
+            String title,
+            Set<String> processes,
+            int total,
+            String phase,
+            PrintStream err,
+            boolean terminal,
             LongSupplier nanoTime) {
         this.title = title;
         this.processes = Set.copyOf(processes);

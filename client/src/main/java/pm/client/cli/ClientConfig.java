@@ -21,7 +21,8 @@ public record ClientConfig(Properties values) {
      * Writes a config naming {@code coordinator} and, unless null, the TLS files, to {@link #location}
      * (creating its directory); returns the file.
      */
-    public static Path write(Map<String, String> env, String coordinator, Path ca, Path cert, Path key) throws IOException {
+    public static Path write(Map<String, String> env, String coordinator, Path ca, Path cert, Path key)
+            throws IOException {
         Path file = location(env);
         if (file == null) {
             throw new IOException("neither $" + ENV + " nor $HOME is set: nowhere to write pmctl's config");

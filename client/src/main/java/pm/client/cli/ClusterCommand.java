@@ -1,10 +1,10 @@
 package pm.client.cli;
 
 import java.util.concurrent.Callable;
-import pm.client.ClusterClient;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
+import pm.client.ClusterClient;
 
 /** A subcommand that talks to the cluster: it says what to do; {@link Pmctl#execute} runs it and maps failures. */
 abstract class ClusterCommand implements Callable<Integer> {

@@ -13,12 +13,19 @@ import picocli.CommandLine.Spec;
  * pmctl, generated from the same model that parses the command line, so it cannot go stale. The script is
  * for bash and also serves zsh (through bashcompinit), hence one script for both. Needs no cluster.
  */
-@Command(name = "completion", description = {"Print a shell completion script for pmctl.",
-        "bash:  source <(pmctl completion bash)   (or save it as /etc/bash_completion.d/pmctl)",
-        "zsh:   autoload -U +X bashcompinit && bashcompinit && source <(pmctl completion zsh)"})
+@Command(
+        name = "completion",
+        description = {
+            "Print a shell completion script for pmctl.",
+            "bash:  source <(pmctl completion bash)   (or save it as /etc/bash_completion.d/pmctl)",
+            "zsh:   autoload -U +X bashcompinit && bashcompinit && source <(pmctl completion zsh)"
+        })
 final class CompletionCommand implements Callable<Integer> {
     /** Lower case because picocli takes (and completes) the constants' names as typed. */
-    enum Shell { bash, zsh }
+    enum Shell {
+        bash,
+        zsh
+    }
 
     @ParentCommand
     Pmctl pmctl;

@@ -8,11 +8,11 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import pm.client.ClusterClient;
-import pm.client.Input;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
+import pm.client.ClusterClient;
+import pm.client.Input;
 
 /**
  * {@code pmctl cp ID:PATH LOCAL} and {@code pmctl cp LOCAL ID:PATH}: a file of a process's /data out or in.
@@ -32,7 +32,9 @@ final class CopyCommand extends ClusterCommand {
         static Remote parse(String text) {
             int colon = text.indexOf(':');
             int slash = text.indexOf('/');
-            return colon > 0 && (slash < 0 || colon < slash) ? new Remote(text.substring(0, colon), text.substring(colon + 1)) : null;
+            return colon > 0 && (slash < 0 || colon < slash)
+                    ? new Remote(text.substring(0, colon), text.substring(colon + 1))
+                    : null;
         }
     }
 
@@ -41,8 +43,9 @@ final class CopyCommand extends ClusterCommand {
         Remote from = Remote.parse(source);
         Remote to = Remote.parse(dest);
         if ((from == null) == (to == null)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "exactly one of SOURCE and DEST is ID:PATH, e.g. "
-                    + "pmctl cp p1:/data/out.txt out.txt");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "exactly one of SOURCE and DEST is ID:PATH, e.g. " + "pmctl cp p1:/data/out.txt out.txt");
         }
         ProgressMeter meter = new ProgressMeter("copied", pmctl.err(), System::nanoTime);
         long bytes;
@@ -55,8 +58,9 @@ final class CopyCommand extends ClusterCommand {
         } else {
             Path local = Path.of(source);
             if (!Files.isRegularFile(local) || !Files.isReadable(local)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "cannot read " + local + ": "
-                        + (Files.exists(local) ? "not a readable file" : "no such file"));
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "cannot read " + local + ": " + (Files.exists(local) ? "not a readable file" : "no such file"));
             }
             var stat = client.writeFile(to.id(), to.path(), Input.of(local), meter);
             bytes = stat.getSize();
@@ -67,10 +71,18 @@ final class CopyCommand extends ClusterCommand {
         if (dest.equals("-")) {
             return; // the file itself went to stdout
         }
-        output.print(Struct.newBuilder()
-                        .putFields("from", Value.newBuilder().setStringValue(summaryFrom).build())
-                        .putFields("to", Value.newBuilder().setStringValue(summaryTo).build())
-                        .putFields("bytes", Value.newBuilder().setNumberValue(bytes).build()).build(),
+        output.print(
+                Struct.newBuilder()
+                        .putFields(
+                                "from",
+                                Value.newBuilder().setStringValue(summaryFrom).build())
+                        .putFields(
+                                "to",
+                                Value.newBuilder().setStringValue(summaryTo).build())
+                        .putFields(
+                                "bytes",
+                                Value.newBuilder().setNumberValue(bytes).build())
+                        .build(),
                 new Table("FROM", "TO", "BYTES").add(summaryFrom, summaryTo, Views.bytes(bytes)));
     }
 

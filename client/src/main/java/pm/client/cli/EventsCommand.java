@@ -2,11 +2,11 @@ package pm.client.cli;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import pm.client.ClusterClient;
 import pm.client.EventOptions;
 import pm.client.StreamHandle;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code pmctl events}: the cluster's event stream, one line each, until interrupted or {@code --limit}
@@ -17,10 +17,17 @@ final class EventsCommand extends ClusterCommand {
     @Option(names = "--process", paramLabel = "ID", defaultValue = "", description = "Only events about this process.")
     String process;
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "Stop after N events (default: never).")
+    @Option(
+            names = "--limit",
+            paramLabel = "N",
+            defaultValue = "0",
+            description = "Stop after N events (default: never).")
     int limit;
 
-    @Option(names = "--since", paramLabel = "INDEX", defaultValue = "-1",
+    @Option(
+            names = "--since",
+            paramLabel = "INDEX",
+            defaultValue = "-1",
             description = "First the kept events after INDEX (each line shows its index; 0: all kept), then new ones.")
     long since;
 

@@ -1,7 +1,7 @@
 package pm.client.cli;
 
-import pm.client.CoordinatorUnreachableException;
 import picocli.CommandLine;
+import pm.client.CoordinatorUnreachableException;
 
 /**
  * pmctl's exit codes, decided here and nowhere else: 0 done; 1 the cluster refused or failed the request
@@ -29,6 +29,8 @@ final class ExitCodes {
     /** The one line pmctl prints for {@code t}: the server's message and code, or what went wrong locally. */
     static String message(Throwable t) {
         String m = t.getMessage();
-        return m == null || m.isBlank() ? t.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+        return m == null || m.isBlank()
+                ? t.getClass().getSimpleName()
+                : m.lines().findFirst().orElse(m);
     }
 }

@@ -13,14 +13,14 @@ import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import pm.client.ClusterClient;
-import pm.v1.ClusterProcess;
-import pm.v1.ImportHeader;
-import pm.v1.ProcessSpec;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import pm.client.ClusterClient;
+import pm.v1.ClusterProcess;
+import pm.v1.ImportHeader;
+import pm.v1.ProcessSpec;
 
 /** Moving a process's image out of the cluster into a file, and from a file into a cluster. */
 final class ImageCommands {
@@ -36,7 +36,8 @@ final class ImageCommands {
 
         @Override
         void run(ClusterClient client, Output output) throws IOException {
-            // Written beside the target and renamed at the end, so a failed export never leaves half an image under FILE.
+            // Written beside the target and renamed at the end, so a failed export never leaves half an image under
+            // FILE.
             Path partial = file.toAbsolutePath().resolveSibling(file.getFileName() + ".partial");
             ProgressMeter meter = new ProgressMeter("exported", pmctl.err(), System::nanoTime);
             long bytes;
@@ -49,8 +50,11 @@ final class ImageCommands {
             Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING);
             meter.finish(bytes);
             Struct summary = Struct.newBuilder()
-                    .putFields("processId", Value.newBuilder().setStringValue(id).build())
-                    .putFields("file", Value.newBuilder().setStringValue(file.toString()).build())
+                    .putFields(
+                            "processId", Value.newBuilder().setStringValue(id).build())
+                    .putFields(
+                            "file",
+                            Value.newBuilder().setStringValue(file.toString()).build())
                     .putFields("bytes", Value.newBuilder().setNumberValue(bytes).build())
                     .build();
             output.print(summary, new Table("PROCESS", "FILE", "BYTES").add(id, file.toString(), Views.bytes(bytes)));
@@ -62,13 +66,19 @@ final class ImageCommands {
         @Parameters(paramLabel = "FILE", description = "The image.")
         Path file;
 
-        @Option(names = "--id", paramLabel = "ID", defaultValue = "", description = "Its id here (default: the exported id).")
+        @Option(
+                names = "--id",
+                paramLabel = "ID",
+                defaultValue = "",
+                description = "Its id here (default: the exported id).")
         String id;
 
         @Option(names = "--node", paramLabel = "NODE", defaultValue = "", description = "Put it on this node.")
         String node;
 
-        @Option(names = "--module", paramLabel = "MODULE.wasm",
+        @Option(
+                names = "--module",
+                paramLabel = "MODULE.wasm",
                 description = "The module, if this cluster does not hold it already (another cluster's export).")
         Path module;
 

@@ -1,22 +1,26 @@
 package pm.client.cli;
 
 import java.util.Locale;
-import pm.client.ClusterClient;
-import pm.v1.DrainReport;
-import pm.v1.LeaderInfo;
-import pm.v1.NodesResponse;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import pm.client.ClusterClient;
+import pm.v1.DrainReport;
+import pm.v1.LeaderInfo;
+import pm.v1.NodesResponse;
 
 /** The commands about the cluster's members: nodes, draining one, and which coordinator leads. */
 final class NodeCommands {
     private NodeCommands() {}
 
-    @Command(name = "nodes", description = "List the nodes: address, state, load and capacity (with --watch: again every interval).")
+    @Command(
+            name = "nodes",
+            description = "List the nodes: address, state, load and capacity (with --watch: again every interval).")
     static final class Nodes extends ClusterCommand {
-        @Option(names = {"-w", "--watch"}, description = "Print the list again every --interval (-o json: one line each time).")
+        @Option(
+                names = {"-w", "--watch"},
+                description = "Print the list again every --interval (-o json: one line each time).")
         boolean watch;
 
         @Mixin
@@ -33,7 +37,8 @@ final class NodeCommands {
             refresh.pacing().run(i -> {
                 var nodes = client.nodes();
                 var response = NodesResponse.newBuilder().addAllNodes(nodes).build();
-                output.printFrame(i, Output.compactJson(response), Views.nodes(nodes).render());
+                output.printFrame(
+                        i, Output.compactJson(response), Views.nodes(nodes).render());
             });
         }
     }
@@ -51,8 +56,12 @@ final class NodeCommands {
             DrainReport report;
             try (ProgressOption.Progress shown = progress.drain(pmctl, client, node)) {
                 report = client.drain(node);
-                shown.finish(String.format(Locale.ROOT, "%d moved, %d not moved, %d ended", report.getMovedCount(),
-                        report.getFailedCount(), report.getEndedCount()));
+                shown.finish(String.format(
+                        Locale.ROOT,
+                        "%d moved, %d not moved, %d ended",
+                        report.getMovedCount(),
+                        report.getFailedCount(),
+                        report.getEndedCount()));
             }
             output.print(report, Views.migrations(report.getMovedList()));
             if (!output.json()) {
@@ -77,9 +86,13 @@ final class NodeCommands {
         @Override
         void run(ClusterClient client, Output output) {
             LeaderInfo info = client.leader();
-            output.print(info, new Table("LEADER", "ASKED", "ASKED IS LEADER")
-                    .add(info.getLeaderAddress().isEmpty() ? "none elected" : info.getLeaderAddress(), info.getThisAddress(),
-                            Boolean.toString(info.getIsLeader())));
+            output.print(
+                    info,
+                    new Table("LEADER", "ASKED", "ASKED IS LEADER")
+                            .add(
+                                    info.getLeaderAddress().isEmpty() ? "none elected" : info.getLeaderAddress(),
+                                    info.getThisAddress(),
+                                    Boolean.toString(info.getIsLeader())));
         }
     }
 }

@@ -12,7 +12,10 @@ import java.io.UncheckedIOException;
  * serialised by gRPC, so they never print at once).
  */
 final class Output {
-    enum Format { TABLE, JSON }
+    enum Format {
+        TABLE,
+        JSON
+    }
 
     private static final JsonFormat.Printer PRETTY = JsonFormat.printer().alwaysPrintFieldsWithNoPresence();
     private static final JsonFormat.Printer LINE = PRETTY.omittingInsignificantWhitespace();

@@ -4,15 +4,15 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import pm.client.ClientSettings;
-import pm.client.ClusterClient;
-import pm.common.security.SecurityConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
+import pm.client.ClientSettings;
+import pm.client.ClusterClient;
+import pm.common.security.SecurityConfigException;
 
 /**
  * {@code pmctl}: the operator's command line, built on {@link ClusterClient}. Holds what every command
@@ -20,15 +20,37 @@ import picocli.CommandLine.Spec;
  * so that failures become one line on stderr and an exit code (see {@link ExitCodes}) in one place.
  * The environment and the streams are injected so tests run it in-process.
  */
-@Command(name = "pmctl", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, version = "pmctl 0.1.0",
+@Command(
+        name = "pmctl",
+        mixinStandardHelpOptions = true,
+        scope = ScopeType.INHERIT,
+        version = "pmctl 0.1.0",
         description = "Run, inspect and move WebAssembly processes on a process-migration cluster.",
         subcommands = {
-            RunCommand.class, PsCommand.class, TopCommand.class, ProcessCommands.Inspect.class, LogsCommand.class,
-            ProcessCommands.Freeze.class, ProcessCommands.Thaw.class, ProcessCommands.Checkpoint.class,
-            ProcessCommands.Suspend.class, ProcessCommands.Resume.class, ProcessCommands.Migrate.class,
-            ProcessCommands.Kill.class, NodeCommands.Nodes.class, NodeCommands.Drain.class, RebalanceCommand.class, EventsCommand.class,
-            ImageCommands.Export.class, ImageCommands.Import.class, CopyCommand.class, WaitCommand.class,
-            ProcessCommands.Remove.class, NodeCommands.Leader.class, ConsoleCommand.class, CompletionCommand.class,
+            RunCommand.class,
+            PsCommand.class,
+            TopCommand.class,
+            ProcessCommands.Inspect.class,
+            LogsCommand.class,
+            ProcessCommands.Freeze.class,
+            ProcessCommands.Thaw.class,
+            ProcessCommands.Checkpoint.class,
+            ProcessCommands.Suspend.class,
+            ProcessCommands.Resume.class,
+            ProcessCommands.Migrate.class,
+            ProcessCommands.Kill.class,
+            NodeCommands.Nodes.class,
+            NodeCommands.Drain.class,
+            RebalanceCommand.class,
+            EventsCommand.class,
+            ImageCommands.Export.class,
+            ImageCommands.Import.class,
+            CopyCommand.class,
+            WaitCommand.class,
+            ProcessCommands.Remove.class,
+            NodeCommands.Leader.class,
+            ConsoleCommand.class,
+            CompletionCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Pmctl implements Runnable {
@@ -43,28 +65,50 @@ public final class Pmctl implements Runnable {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--coordinator", paramLabel = "ADDRS", scope = ScopeType.INHERIT,
-            description = "Coordinators to ask, host:port,host:port (default: $PM_COORDINATOR, else " + DEFAULT_COORDINATOR + ").")
+    @Option(
+            names = "--coordinator",
+            paramLabel = "ADDRS",
+            scope = ScopeType.INHERIT,
+            description = "Coordinators to ask, host:port,host:port (default: $PM_COORDINATOR, else "
+                    + DEFAULT_COORDINATOR + ").")
     private String coordinator;
 
-    @Option(names = "--ca", paramLabel = "FILE", scope = ScopeType.INHERIT,
+    @Option(
+            names = "--ca",
+            paramLabel = "FILE",
+            scope = ScopeType.INHERIT,
             description = "The cluster CA's certificate (default: $PM_CA, else the client config's ca).")
     private Path ca;
 
-    @Option(names = "--cert", paramLabel = "FILE", scope = ScopeType.INHERIT,
-            description = "Your certificate, role operator or viewer (default: $PM_CERT, else the client config's cert).")
+    @Option(
+            names = "--cert",
+            paramLabel = "FILE",
+            scope = ScopeType.INHERIT,
+            description =
+                    "Your certificate, role operator or viewer (default: $PM_CERT, else the client config's cert).")
     private Path cert;
 
-    @Option(names = "--key", paramLabel = "FILE", scope = ScopeType.INHERIT,
+    @Option(
+            names = "--key",
+            paramLabel = "FILE",
+            scope = ScopeType.INHERIT,
             description = "Your private key (default: $PM_KEY, else the client config's key).")
     private Path key;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", scope = ScopeType.INHERIT, defaultValue = "table",
+    @Option(
+            names = {"-o", "--output"},
+            paramLabel = "FORMAT",
+            scope = ScopeType.INHERIT,
+            defaultValue = "table",
             description = "table (for people) or json (protobuf JSON; one object per line for streams).")
     private String format;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", scope = ScopeType.INHERIT,
-            description = "Deadline of each call, in seconds (default: ${DEFAULT-VALUE}); streams that follow have none.",
+    @Option(
+            names = "--timeout",
+            paramLabel = "SECONDS",
+            scope = ScopeType.INHERIT,
+            description =
+                    "Deadline of each call, in seconds (default: ${DEFAULT-VALUE}); streams that follow have none.",
             defaultValue = "60")
     private long timeoutSeconds;
 
@@ -157,8 +201,9 @@ public final class Pmctl implements Runnable {
                 return settings; // plaintext: a cluster started with --insecure
             }
             if (caFile == null || certFile == null || keyFile == null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "TLS needs all three of --ca, --cert and --key"
-                        + " (or PM_CA, PM_CERT, PM_KEY)");
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "TLS needs all three of --ca, --cert and --key" + " (or PM_CA, PM_CERT, PM_KEY)");
             }
             return settings.withTls(Path.of(caFile), Path.of(certFile), Path.of(keyFile));
         } catch (IllegalArgumentException | SecurityConfigException e) {
@@ -180,8 +225,9 @@ public final class Pmctl implements Runnable {
         return switch (format) {
             case "table" -> new Output(Output.Format.TABLE, out, terminal);
             case "json" -> new Output(Output.Format.JSON, out, terminal);
-            default -> throw new CommandLine.ParameterException(spec.commandLine(),
-                    "-o is table or json, not '" + format + "'");
+            default ->
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(), "-o is table or json, not '" + format + "'");
         };
     }
 }

@@ -2,16 +2,15 @@ package pm.client.cli;
 
 import java.util.List;
 import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import pm.client.CheckpointOptions;
 import pm.client.ClusterClient;
 import pm.v1.ClusterListResponse;
 import pm.v1.ClusterProcess;
 import pm.v1.MigrationReport;
-import pm.v1.ProcessState;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** The commands about one process that exists already: each one call, its result printed as a row. */
 final class ProcessCommands {
@@ -45,12 +44,26 @@ final class ProcessCommands {
                     .add("state", Views.state(p.getState()))
                     .add("epoch", Long.toString(p.getEpoch()))
                     .add("labels", Views.labels(p.getLabelsMap()))
-                    .add("module", java.util.HexFormat.of().formatHex(p.getModuleSha256().toByteArray()))
+                    .add(
+                            "module",
+                            java.util.HexFormat.of()
+                                    .formatHex(p.getModuleSha256().toByteArray()))
                     .add("last checkpoint", p.getLastCheckpointId().isEmpty() ? "-" : p.getLastCheckpointId())
-                    .add("checkpoint held by", p.getCheckpointNodesCount() == 0 ? "-" : String.join(", ", p.getCheckpointNodesList())
-                            + (p.getCheckpointNodesList().stream().anyMatch(n -> !n.equals(p.getNode())) ? " (durable)" : " (owner only)"))
-                    .add("placement", p.getPlacement().getNode().isEmpty() ? "any node" : p.getPlacement().getNode()
-                            + (p.getPlacement().getPinned() ? " (pinned)" : ""));
+                    .add(
+                            "checkpoint held by",
+                            p.getCheckpointNodesCount() == 0
+                                    ? "-"
+                                    : String.join(", ", p.getCheckpointNodesList())
+                                            + (p.getCheckpointNodesList().stream()
+                                                            .anyMatch(n -> !n.equals(p.getNode()))
+                                                    ? " (durable)"
+                                                    : " (owner only)"))
+                    .add(
+                            "placement",
+                            p.getPlacement().getNode().isEmpty()
+                                    ? "any node"
+                                    : p.getPlacement().getNode()
+                                            + (p.getPlacement().getPinned() ? " (pinned)" : ""));
             if (p.hasInfo()) {
                 var info = p.getInfo();
                 t.add("memory", Views.bytes(info.getMemoryPages() * 65536L))
@@ -111,17 +124,21 @@ final class ProcessCommands {
         }
     }
 
-    @Command(name = "rm", description = "Remove an ended process: its record, output and files (a live one needs --force).")
+    @Command(
+            name = "rm",
+            description = "Remove an ended process: its record, output and files (a live one needs --force).")
     static final class Remove extends OneProcess {
-        @Option(names = {"-f", "--force"}, description = "Kill it first if it still runs.")
+        @Option(
+                names = {"-f", "--force"},
+                description = "Kill it first if it still runs.")
         boolean force;
 
         @Override
         ClusterProcess apply(ClusterClient client) {
             ClusterProcess p = client.get(id);
             if (!WaitCommand.ended(p) && !force) {
-                throw new IllegalStateException("process " + id + " has not ended (it is "
-                        + Views.state(p) + "); pmctl kill " + id + ", or rm --force");
+                throw new IllegalStateException("process " + id + " has not ended (it is " + Views.state(p)
+                        + "); pmctl kill " + id + ", or rm --force");
             }
             return client.kill(id); // killing an ended process removes what is left of it
         }
@@ -147,7 +164,11 @@ final class ProcessCommands {
         @Parameters(paramLabel = "ID", description = "The process.")
         String id;
 
-        @Option(names = "--to", paramLabel = "NODE", defaultValue = "", description = "The target (default: the best other node).")
+        @Option(
+                names = "--to",
+                paramLabel = "NODE",
+                defaultValue = "",
+                description = "The target (default: the best other node).")
         String node;
 
         @Mixin
@@ -158,8 +179,13 @@ final class ProcessCommands {
             MigrationReport report;
             try (ProgressOption.Progress shown = progress.migrate(pmctl, client, id, node)) {
                 report = node.isEmpty() ? client.migrate(id) : client.migrate(id, node);
-                shown.finish(String.format(Locale.ROOT, "moved from %s to %s, epoch %d, downtime %s", report.getSourceNode(),
-                        report.getTargetNode(), report.getEpoch(), Views.micros(report.getTransfer().getDowntimeMicros())));
+                shown.finish(String.format(
+                        Locale.ROOT,
+                        "moved from %s to %s, epoch %d, downtime %s",
+                        report.getSourceNode(),
+                        report.getTargetNode(),
+                        report.getEpoch(),
+                        Views.micros(report.getTransfer().getDowntimeMicros())));
             }
             output.print(report, Views.migrations(List.of(report)));
         }

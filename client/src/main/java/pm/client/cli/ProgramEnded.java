@@ -27,7 +27,8 @@ final class ProgramEnded extends RuntimeException {
         if (p.getState() == ProcessState.PROCESS_STATE_KILLED) {
             return new ProgramEnded(KILLED, "process " + p.getProcessId() + " was killed");
         }
-        String why = p.hasInfo() && !p.getInfo().getFailure().isEmpty() ? p.getInfo().getFailure() : p.getFailure();
+        String why =
+                p.hasInfo() && !p.getInfo().getFailure().isEmpty() ? p.getInfo().getFailure() : p.getFailure();
         return new ProgramEnded(ExitCodes.FAILED, "process " + p.getProcessId() + " failed: " + Views.oneLine(why));
     }
 

@@ -49,7 +49,8 @@ final class ProgressMeter implements TransferProgress {
 
     private String line(long bytes, long now) {
         double seconds = Math.max(now - start, 1) / 1e9;
-        return String.format(Locale.ROOT, "%s %s in %.1f s (%s/s)", verb, Views.bytes(bytes), seconds,
-                Views.bytes((long) (bytes / seconds)));
+        return String.format(
+                Locale.ROOT, "%s %s in %.1f s (%s/s)", verb, Views.bytes(bytes), seconds, Views.bytes((long)
+                        (bytes / seconds)));
     }
 }

@@ -2,12 +2,12 @@ package pm.client.cli;
 
 import java.util.Set;
 import java.util.stream.Collectors;
+import picocli.CommandLine.Option;
 import pm.client.ClusterClient;
 import pm.client.EventOptions;
 import pm.client.ListFilter;
 import pm.client.StreamHandle;
 import pm.v1.ClusterProcess;
-import picocli.CommandLine.Option;
 
 /**
  * {@code --[no-]progress} of the commands that wait on one long call (migrate, drain): on by default only on
@@ -15,14 +15,23 @@ import picocli.CommandLine.Option;
  * {@link Progress} is an {@link ActivityMeter} fed by the cluster's event stream, or nothing.
  */
 final class ProgressOption {
-    @Option(names = "--progress", negatable = true,
+    @Option(
+            names = "--progress",
+            negatable = true,
             description = "Show elapsed time and the migrations' steps on stderr (default: only on a terminal).")
     Boolean progress;
 
     /** The progress of moving {@code id} (to {@code node}, or where placement picks when empty). */
     Progress migrate(Pmctl pmctl, ClusterClient client, String id, String node) {
-        return show(pmctl) ? start(pmctl, client, "migrate " + id, Set.of(id), 0, node.isEmpty() ? "asked to move it"
-                : "asked to move it to " + node) : Progress.OFF;
+        return show(pmctl)
+                ? start(
+                        pmctl,
+                        client,
+                        "migrate " + id,
+                        Set.of(id),
+                        0,
+                        node.isEmpty() ? "asked to move it" : "asked to move it to " + node)
+                : Progress.OFF;
     }
 
     /** The progress of draining {@code node}: a bar over the processes the drain will try to move. */
@@ -31,9 +40,16 @@ final class ProgressOption {
             return Progress.OFF;
         }
         // What the coordinator's Drainer moves: the node's processes that have not ended and are not pinned.
-        Set<String> toMove = client.list(ListFilter.onNode(node)).stream().filter(p -> !WaitCommand.ended(p) && !p.getPlacement().getPinned())
-                .map(ClusterProcess::getProcessId).collect(Collectors.toSet());
-        return start(pmctl, client, "drain " + node, toMove, toMove.size(),
+        Set<String> toMove = client.list(ListFilter.onNode(node)).stream()
+                .filter(p -> !WaitCommand.ended(p) && !p.getPlacement().getPinned())
+                .map(ClusterProcess::getProcessId)
+                .collect(Collectors.toSet());
+        return start(
+                pmctl,
+                client,
+                "drain " + node,
+                toMove,
+                toMove.size(),
                 toMove.size() + (toMove.size() == 1 ? " process" : " processes") + " to move");
     }
 
@@ -41,8 +57,10 @@ final class ProgressOption {
         return progress == null ? pmctl.terminal() : progress;
     }
 
-    private static Progress start(Pmctl pmctl, ClusterClient client, String title, Set<String> processes, int total, String phase) {
-        ActivityMeter meter = new ActivityMeter(title, processes, total, phase, pmctl.err(), pmctl.terminal(), System::nanoTime);
+    private static Progress start(
+            Pmctl pmctl, ClusterClient client, String title, Set<String> processes, int total, String phase) {
+        ActivityMeter meter =
+                new ActivityMeter(title, processes, total, phase, pmctl.err(), pmctl.terminal(), System::nanoTime);
         EventOptions events = EventOptions.newOnly();
         if (processes.size() == 1) {
             events = events.about(processes.iterator().next());

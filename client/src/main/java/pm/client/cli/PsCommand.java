@@ -2,11 +2,11 @@ package pm.client.cli;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import pm.client.ClusterClient;
-import pm.client.ListFilter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import pm.client.ClusterClient;
+import pm.client.ListFilter;
 
 @Command(name = "ps", description = "List processes (with --watch: again every interval).")
 final class PsCommand extends ClusterCommand {
@@ -16,7 +16,9 @@ final class PsCommand extends ClusterCommand {
     @Option(names = "--node", paramLabel = "NODE", defaultValue = "", description = "Only processes this node owns.")
     String node;
 
-    @Option(names = {"-w", "--watch"}, description = "Print the list again every --interval (-o json: one line each time).")
+    @Option(
+            names = {"-w", "--watch"},
+            description = "Print the list again every --interval (-o json: one line each time).")
     boolean watch;
 
     @Mixin
@@ -32,7 +34,10 @@ final class PsCommand extends ClusterCommand {
         }
         refresh.pacing().run(i -> {
             var processes = client.list(filter(labels, node));
-            output.printFrame(i, Output.compactJson(ProcessCommands.asList(processes)), Views.processes(processes).render());
+            output.printFrame(
+                    i,
+                    Output.compactJson(ProcessCommands.asList(processes)),
+                    Views.processes(processes).render());
         });
     }
 

@@ -2,17 +2,19 @@ package pm.client.cli;
 
 import java.io.PrintStream;
 import java.util.Locale;
-import pm.client.ClusterClient;
-import pm.v1.RebalancePlan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import pm.client.ClusterClient;
+import pm.v1.RebalancePlan;
 
 /**
  * {@code pmctl rebalance [--dry-run]}: one rebalancing round now. Prints each node's load before and
  * after, the moves, and one line with the imbalance both ways (or why nothing moves); a round that ran
  * also lists what moved and what did not (then exit 1, as for a drain that left processes behind).
  */
-@Command(name = "rebalance", description = "Plan one rebalancing round and run it (with --dry-run: print the plan only).")
+@Command(
+        name = "rebalance",
+        description = "Plan one rebalancing round and run it (with --dry-run: print the plan only).")
 final class RebalanceCommand extends ClusterCommand {
     @Option(names = "--dry-run", description = "Print the plan; move nothing.")
     boolean dryRun;
@@ -46,11 +48,16 @@ final class RebalanceCommand extends ClusterCommand {
     static String summary(RebalancePlan plan) {
         String imbalance = plan.getMovesCount() == 0
                 ? String.format(Locale.ROOT, "imbalance %s", Views.percent(plan.getImbalanceBefore()))
-                : String.format(Locale.ROOT, "imbalance %s -> %s", Views.percent(plan.getImbalanceBefore()),
+                : String.format(
+                        Locale.ROOT,
+                        "imbalance %s -> %s",
+                        Views.percent(plan.getImbalanceBefore()),
                         Views.percent(plan.getImbalanceAfter()));
         String moves = plan.getMovesCount() + (plan.getMovesCount() == 1 ? " move" : " moves");
-        String what = plan.getExecuted() ? String.format(Locale.ROOT, "%s, %d done, %d failed", moves, plan.getDoneCount(),
-                plan.getFailedCount()) : moves + " planned (dry run)";
+        String what = plan.getExecuted()
+                ? String.format(
+                        Locale.ROOT, "%s, %d done, %d failed", moves, plan.getDoneCount(), plan.getFailedCount())
+                : moves + " planned (dry run)";
         return imbalance + "; " + what + (plan.getReason().isEmpty() ? "" : "; " + Views.oneLine(plan.getReason()));
     }
 

@@ -11,11 +11,17 @@ import picocli.CommandLine.Option;
  * stderr and the usage exit code.
  */
 final class Refresh {
-    @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "2",
+    @Option(
+            names = "--interval",
+            paramLabel = "SECONDS",
+            defaultValue = "2",
             description = "Seconds between refreshes, 0.5 for half a second (default: ${DEFAULT-VALUE}).")
     double intervalSeconds;
 
-    @Option(names = {"-n", "--iterations"}, paramLabel = "N", description = "Print N times, then exit (default: until interrupted).")
+    @Option(
+            names = {"-n", "--iterations"},
+            paramLabel = "N",
+            description = "Print N times, then exit (default: until interrupted).")
     Integer iterations;
 
     /** For {@code ps} and {@code nodes}, which refresh only with {@code --watch}: pacing them without it is a mistake. */

@@ -7,15 +7,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import pm.client.ClusterClient;
 import pm.client.Input;
 import pm.client.LogOptions;
 import pm.client.SpawnOptions;
 import pm.client.TransferProgress;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code pmctl run MODULE.wasm [options] [-- ARGS]}: spawns the module. The guest's argv is the module's
@@ -28,10 +28,17 @@ final class RunCommand extends ClusterCommand {
     @Parameters(index = "0", paramLabel = "MODULE.wasm", description = "The module to run.")
     Path module;
 
-    @Parameters(index = "1..*", paramLabel = "ARG", description = "Arguments for the program (after -- if any starts with -).")
+    @Parameters(
+            index = "1..*",
+            paramLabel = "ARG",
+            description = "Arguments for the program (after -- if any starts with -).")
     List<String> trailingArgs = new ArrayList<>();
 
-    @Option(names = "--id", paramLabel = "ID", defaultValue = "", description = "The process id (default: the cluster picks one).")
+    @Option(
+            names = "--id",
+            paramLabel = "ID",
+            defaultValue = "",
+            description = "The process id (default: the cluster picks one).")
     String id;
 
     @Option(names = "--arg", paramLabel = "A", description = "An argument for the program (repeatable).")
@@ -40,8 +47,11 @@ final class RunCommand extends ClusterCommand {
     @Option(names = "--env", paramLabel = "K=V", description = "An environment variable (repeatable).")
     Map<String, String> env = new LinkedHashMap<>();
 
-    @Option(names = "--file", paramLabel = "LOCAL=REMOTE_PATH",
-            description = "Copy a local file into the guest's /data at REMOTE_PATH (relative to /data, or under /data/).")
+    @Option(
+            names = "--file",
+            paramLabel = "LOCAL=REMOTE_PATH",
+            description =
+                    "Copy a local file into the guest's /data at REMOTE_PATH (relative to /data, or under /data/).")
     List<String> files = new ArrayList<>();
 
     @Option(names = "--stdin", paramLabel = "FILE", description = "The guest's standard input.")
@@ -59,15 +69,25 @@ final class RunCommand extends ClusterCommand {
     @Option(names = "--pin", description = "Never move it off --node (not the rebalancer, not a drain).")
     boolean pin;
 
-    @Option(names = "--memory-limit-mib", paramLabel = "N", defaultValue = "0", description = "The guest's memory limit.")
+    @Option(
+            names = "--memory-limit-mib",
+            paramLabel = "N",
+            defaultValue = "0",
+            description = "The guest's memory limit.")
     int memoryLimitMib;
 
-    @Option(names = "--fs-limit-mib", paramLabel = "N", defaultValue = "0",
+    @Option(
+            names = "--fs-limit-mib",
+            paramLabel = "N",
+            defaultValue = "0",
             description = "How much its /data may hold, inputs included (default: the node's --fs-bytes).")
     long fsLimitMib;
 
-    @Option(names = "--checkpoint-every", paramLabel = "DURATION",
-            description = "Checkpoint and replicate it this often, e.g. 30s, 5m, 500ms (a lost node costs at most that much work).")
+    @Option(
+            names = "--checkpoint-every",
+            paramLabel = "DURATION",
+            description =
+                    "Checkpoint and replicate it this often, e.g. 30s, 5m, 500ms (a lost node costs at most that much work).")
     String checkpointEvery;
 
     @Option(names = "--checkpoint-on-migrate", description = "Checkpoint and replicate it right after each migration.")
@@ -76,18 +96,25 @@ final class RunCommand extends ClusterCommand {
     @Option(names = "--checkpoint-on-suspend", description = "Replicate the checkpoint a suspend takes.")
     boolean checkpointOnSuspend;
 
-    @Option(names = "--output-backpressure",
-            description = "Never drop its output: it waits in its writes while half the node's log retention is unread (read it with logs).")
+    @Option(
+            names = "--output-backpressure",
+            description =
+                    "Never drop its output: it waits in its writes while half the node's log retention is unread (read it with logs).")
     boolean outputBackpressure;
 
-    @Option(names = {"-a", "--attach"},
-            description = "Stream its output until it ends and exit with its exit status; Ctrl-C detaches (it runs on).")
+    @Option(
+            names = {"-a", "--attach"},
+            description =
+                    "Stream its output until it ends and exit with its exit status; Ctrl-C detaches (it runs on).")
     boolean attach;
 
     @Override
     void run(ClusterClient client, Output output) {
         SpawnOptions options = options();
-        long uploads = options.files().values().stream().filter(i -> !SpawnOptions.inline(i)).mapToLong(Input::size).sum()
+        long uploads = options.files().values().stream()
+                        .filter(i -> !SpawnOptions.inline(i))
+                        .mapToLong(Input::size)
+                        .sum()
                 + (SpawnOptions.inline(options.stdin()) ? 0 : options.stdin().size());
         ProgressMeter meter = new ProgressMeter("uploaded", pmctl.err(), System::nanoTime);
         var p = client.spawn(options, uploads > 0 ? meter : TransferProgress.NONE);
@@ -99,7 +126,8 @@ final class RunCommand extends ClusterCommand {
             return;
         }
         String id = p.getProcessId();
-        Thread detached = new Thread(() -> pmctl.err().println("pmctl: detached; " + id + " runs on (pmctl logs -f " + id + ")"));
+        Thread detached =
+                new Thread(() -> pmctl.err().println("pmctl: detached; " + id + " runs on (pmctl logs -f " + id + ")"));
         Runtime.getRuntime().addShutdownHook(detached);
         try {
             client.logs(id, LogOptions.follow(), chunk -> LogsCommand.print(chunk, output, pmctl.err()));
@@ -115,7 +143,8 @@ final class RunCommand extends ClusterCommand {
             throw usage("--pin needs --node");
         }
         String name = module.getFileName().toString();
-        SpawnOptions.Builder b = SpawnOptions.builder(read(module), name.endsWith(".wasm") ? name.substring(0, name.length() - 5) : name)
+        SpawnOptions.Builder b = SpawnOptions.builder(
+                        read(module), name.endsWith(".wasm") ? name.substring(0, name.length() - 5) : name)
                 .withProcessId(id)
                 .withArgs(args)
                 .withArgs(trailingArgs)
@@ -184,7 +213,8 @@ final class RunCommand extends ClusterCommand {
         try {
             return Files.readAllBytes(file);
         } catch (IOException e) {
-            throw usage("cannot read " + file + ": " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
+            throw usage("cannot read " + file + ": "
+                    + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
         }
     }
 

@@ -10,23 +10,28 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
-import pm.client.ClusterClient;
-import pm.v1.ClusterProcess;
-import pm.v1.ProcessState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import pm.client.ClusterClient;
+import pm.v1.ClusterProcess;
+import pm.v1.ProcessState;
 
 /**
  * {@code pmctl top}: the processes that have not ended, busiest (or largest) first, refreshed every interval.
  * CPU is the rate of instructions retired between two refreshes (see {@link CpuRates}); the first refresh
  * measures over the interval or one second, whichever is shorter, so even {@code -n 1} shows rates.
  */
-@Command(name = "top", description = "Show processes by CPU (instructions per second) and memory, refreshed every interval.")
+@Command(
+        name = "top",
+        description = "Show processes by CPU (instructions per second) and memory, refreshed every interval.")
 final class TopCommand extends ClusterCommand {
     private static final long FIRST_WINDOW_MILLIS = 1000;
 
-    @Option(names = "--sort", paramLabel = "KEY", defaultValue = "cpu",
+    @Option(
+            names = "--sort",
+            paramLabel = "KEY",
+            defaultValue = "cpu",
             description = "cpu (busiest first) or mem (largest first) (default: ${DEFAULT-VALUE}).")
     Sort sort;
 
@@ -48,10 +53,16 @@ final class TopCommand extends ClusterCommand {
         pacing.run(i -> {
             List<ClusterProcess> processes = client.list(PsCommand.filter(labels, node));
             Map<String, Double> cpu = rates.sample(processes);
-            List<Row> rows = processes.stream().filter(p -> !WaitCommand.ended(p))
-                    .map(p -> new Row(p, cpu.get(p.getProcessId()))).sorted(sort.order).toList();
+            List<Row> rows = processes.stream()
+                    .filter(p -> !WaitCommand.ended(p))
+                    .map(p -> new Row(p, cpu.get(p.getProcessId())))
+                    .sorted(sort.order)
+                    .toList();
             long now = System.currentTimeMillis();
-            output.printFrame(i, json(now, sort, rows), summary(now, sort, rows) + "\n\n" + table(rows, now).render());
+            output.printFrame(
+                    i,
+                    json(now, sort, rows),
+                    summary(now, sort, rows) + "\n\n" + table(rows, now).render());
         });
     }
 
@@ -71,8 +82,12 @@ final class TopCommand extends ClusterCommand {
      * refreshes. Lower case because picocli takes (and completes) the constants' names as typed.
      */
     enum Sort {
-        cpu(Comparator.comparingDouble(Row::cpuOrMinus).reversed().thenComparing(Comparator.comparingLong(Row::memoryBytes).reversed())),
-        mem(Comparator.comparingLong(Row::memoryBytes).reversed().thenComparing(Comparator.comparingDouble(Row::cpuOrMinus).reversed()));
+        cpu(Comparator.comparingDouble(Row::cpuOrMinus)
+                .reversed()
+                .thenComparing(Comparator.comparingLong(Row::memoryBytes).reversed())),
+        mem(Comparator.comparingLong(Row::memoryBytes)
+                .reversed()
+                .thenComparing(Comparator.comparingDouble(Row::cpuOrMinus).reversed()));
 
         final Comparator<Row> order;
 
@@ -85,20 +100,34 @@ final class TopCommand extends ClusterCommand {
     static String summary(long nowMillis, Sort sort, List<Row> rows) {
         Map<ProcessState, Integer> byState = new EnumMap<>(ProcessState.class);
         rows.forEach(r -> byState.merge(r.process().getState(), 1, Integer::sum));
-        String states = byState.entrySet().stream().map(e -> e.getValue() + " " + Views.state(e.getKey()))
+        String states = byState.entrySet().stream()
+                .map(e -> e.getValue() + " " + Views.state(e.getKey()))
                 .collect(Collectors.joining(", "));
-        double cpu = rows.stream().mapToDouble(r -> r.cpuRate() == null ? 0 : r.cpuRate()).sum();
+        double cpu = rows.stream()
+                .mapToDouble(r -> r.cpuRate() == null ? 0 : r.cpuRate())
+                .sum();
         long memory = rows.stream().mapToLong(Row::memoryBytes).sum();
-        return String.format(Locale.ROOT, "%s  %d process%s%s  cpu %s  memory %s  (by %s)",
-                Instant.ofEpochMilli(nowMillis).truncatedTo(ChronoUnit.SECONDS), rows.size(), rows.size() == 1 ? "" : "es",
-                states.isEmpty() ? "" : " (" + states + ")", Views.rate(cpu), Views.bytes(memory), sort);
+        return String.format(
+                Locale.ROOT,
+                "%s  %d process%s%s  cpu %s  memory %s  (by %s)",
+                Instant.ofEpochMilli(nowMillis).truncatedTo(ChronoUnit.SECONDS),
+                rows.size(),
+                rows.size() == 1 ? "" : "es",
+                states.isEmpty() ? "" : " (" + states + ")",
+                Views.rate(cpu),
+                Views.bytes(memory),
+                sort);
     }
 
     static Table table(List<Row> rows, long nowMillis) {
         Table t = new Table("ID", "NODE", "STATE", "CPU", "MEMORY", "INSTRUCTIONS", "AGE");
         for (Row r : rows) {
             ClusterProcess p = r.process();
-            t.add(p.getProcessId(), p.getNode(), Views.state(p), r.cpuRate() == null ? "-" : Views.rate(r.cpuRate()),
+            t.add(
+                    p.getProcessId(),
+                    p.getNode(),
+                    Views.state(p),
+                    r.cpuRate() == null ? "-" : Views.rate(r.cpuRate()),
                     p.hasInfo() ? Views.bytes(r.memoryBytes()) : "-",
                     p.hasInfo() ? Long.toString(p.getInfo().getInstructionsRetired()) : "-",
                     p.getCreatedMillis() == 0 ? "-" : Views.age(nowMillis - p.getCreatedMillis()));
@@ -114,9 +143,11 @@ final class TopCommand extends ClusterCommand {
     static String json(long nowMillis, Sort sort, List<Row> rows) {
         List<String> entries = new ArrayList<>();
         for (Row r : rows) {
-            entries.add("{\"cpuRate\":" + (r.cpuRate() == null ? "null" : String.format(Locale.ROOT, "%.1f", r.cpuRate()))
+            entries.add("{\"cpuRate\":"
+                    + (r.cpuRate() == null ? "null" : String.format(Locale.ROOT, "%.1f", r.cpuRate()))
                     + ",\"memoryBytes\":" + r.memoryBytes() + ",\"process\":" + Output.compactJson(r.process()) + "}");
         }
-        return "{\"timeMillis\":" + nowMillis + ",\"sort\":\"" + sort + "\",\"processes\":[" + String.join(",", entries) + "]}";
+        return "{\"timeMillis\":" + nowMillis + ",\"sort\":\"" + sort + "\",\"processes\":[" + String.join(",", entries)
+                + "]}";
     }
 }

@@ -29,7 +29,11 @@ final class Views {
         Table t = new Table("ID", "NODE", "STATE", "AGE", "EPOCH", "MEMORY", "INSTRUCTIONS", "LABELS");
         for (ClusterProcess p : processes) {
             boolean live = p.hasInfo();
-            t.add(p.getProcessId(), p.getNode(), state(p), p.getCreatedMillis() == 0 ? "-" : age(nowMillis - p.getCreatedMillis()),
+            t.add(
+                    p.getProcessId(),
+                    p.getNode(),
+                    state(p),
+                    p.getCreatedMillis() == 0 ? "-" : age(nowMillis - p.getCreatedMillis()),
                     Long.toString(p.getEpoch()),
                     live ? bytes(memoryBytes(p)) : "-",
                     live ? Long.toString(p.getInfo().getInstructionsRetired()) : "-",
@@ -47,9 +51,16 @@ final class Views {
         Table t = new Table("NAME", "ADDRESS", "STATE", "PROCESSES", "OWNED", "MEMORY", "CAPACITY", "CPU", "LABELS");
         for (NodeStatus n : nodes) {
             var r = n.getRecord();
-            t.add(r.getName(), r.getAddress(), n.getDraining() ? "draining" : "active", Integer.toString(r.getProcesses()),
-                    Integer.toString(n.getOwnedProcesses()), bytes(r.getMemoryBytes()), bytes(r.getCapacityBytes()),
-                    String.format(Locale.ROOT, "%.0f%%", r.getCpuLoad() * 100), labels(r.getLabelsMap()));
+            t.add(
+                    r.getName(),
+                    r.getAddress(),
+                    n.getDraining() ? "draining" : "active",
+                    Integer.toString(r.getProcesses()),
+                    Integer.toString(n.getOwnedProcesses()),
+                    bytes(r.getMemoryBytes()),
+                    bytes(r.getCapacityBytes()),
+                    String.format(Locale.ROOT, "%.0f%%", r.getCpuLoad() * 100),
+                    labels(r.getLabelsMap()));
         }
         return t;
     }
@@ -57,9 +68,15 @@ final class Views {
     static Table migrations(Iterable<MigrationReport> reports) {
         Table t = new Table("PROCESS", "FROM", "TO", "EPOCH", "ROUNDS", "SENT", "DOWNTIME", "TOTAL");
         for (MigrationReport m : reports) {
-            t.add(m.getProcessId(), m.getSourceNode(), m.getTargetNode(), Long.toString(m.getEpoch()),
-                    Integer.toString(m.getTransfer().getRounds()), bytes(m.getTransfer().getBytesSent()),
-                    micros(m.getTransfer().getDowntimeMicros()), micros(m.getTotalMicros()));
+            t.add(
+                    m.getProcessId(),
+                    m.getSourceNode(),
+                    m.getTargetNode(),
+                    Long.toString(m.getEpoch()),
+                    Integer.toString(m.getTransfer().getRounds()),
+                    bytes(m.getTransfer().getBytesSent()),
+                    micros(m.getTransfer().getDowntimeMicros()),
+                    micros(m.getTotalMicros()));
         }
         return t;
     }
@@ -70,8 +87,15 @@ final class Views {
         for (int i = 0; i < plan.getBeforeCount(); i++) {
             NodeLoad b = plan.getBefore(i);
             NodeLoad a = i < plan.getAfterCount() ? plan.getAfter(i) : b;
-            t.add(b.getNode(), Integer.toString(b.getProcesses()), bytes(b.getMemoryBytes()), rate(b.getCpuRate()),
-                    percent(b.getLoad()), percent(b.getTarget()), percent(a.getLoad()), Integer.toString(a.getProcesses()));
+            t.add(
+                    b.getNode(),
+                    Integer.toString(b.getProcesses()),
+                    bytes(b.getMemoryBytes()),
+                    rate(b.getCpuRate()),
+                    percent(b.getLoad()),
+                    percent(b.getTarget()),
+                    percent(a.getLoad()),
+                    Integer.toString(a.getProcesses()));
         }
         return t;
     }
@@ -95,14 +119,21 @@ final class Views {
 
     static Table checkpoint(CheckpointInfo c) {
         return new Table("PROCESS", "CHECKPOINT", "BASE", "BYTES", "NEW", "PAGES", "TIME")
-                .add(c.getProcessId(), c.getCheckpointId(), c.getBaseCheckpointId().isEmpty() ? "-" : c.getBaseCheckpointId(),
-                        bytes(c.getBytes()), bytes(c.getNewBytes()), Long.toString(c.getPages()), micros(c.getNanos() / 1000));
+                .add(
+                        c.getProcessId(),
+                        c.getCheckpointId(),
+                        c.getBaseCheckpointId().isEmpty() ? "-" : c.getBaseCheckpointId(),
+                        bytes(c.getBytes()),
+                        bytes(c.getNewBytes()),
+                        Long.toString(c.getPages()),
+                        micros(c.getNanos() / 1000));
     }
 
     /** One line per event, so `pmctl events` can be piped through grep. */
     static String event(ClusterEvent e) {
         String kind = e.getKind().name().replaceFirst("^KIND_", "").toLowerCase(Locale.ROOT);
-        StringBuilder line = new StringBuilder(Instant.ofEpochMilli(e.getTimeMillis()).toString()).append("  ");
+        StringBuilder line =
+                new StringBuilder(Instant.ofEpochMilli(e.getTimeMillis()).toString()).append("  ");
         if (e.getIndex() != 0) {
             line.append('#').append(e.getIndex()).append("  ");
         }
@@ -158,12 +189,18 @@ final class Views {
     }
 
     static String state(ProcessState s) {
-        return s == ProcessState.UNRECOGNIZED ? "unknown" : s.name().replaceFirst("^PROCESS_STATE_", "").toLowerCase(Locale.ROOT);
+        return s == ProcessState.UNRECOGNIZED
+                ? "unknown"
+                : s.name().replaceFirst("^PROCESS_STATE_", "").toLowerCase(Locale.ROOT);
     }
 
     static String labels(Map<String, String> labels) {
-        return labels.isEmpty() ? "-" : new TreeMap<>(labels).entrySet().stream()
-                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(","));
+        return labels.isEmpty()
+                ? "-"
+                : new TreeMap<>(labels)
+                        .entrySet().stream()
+                                .map(e -> e.getKey() + "=" + e.getValue())
+                                .collect(Collectors.joining(","));
     }
 
     static String bytes(long n) {

@@ -2,12 +2,12 @@ package pm.client.cli;
 
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 import pm.client.ClusterClient;
 import pm.client.NotFoundException;
 import pm.v1.ClusterProcess;
 import pm.v1.ProcessState;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 /** {@code pmctl wait ID}: returns when the process has ended, with its exit status as pmctl's. */
 @Command(name = "wait", description = "Wait until a process ends; exit with its exit status (1 if it failed).")
@@ -25,7 +25,8 @@ final class WaitCommand extends ClusterCommand {
 
     /** Whether {@code p} exited or failed (its owner's live view, or the record's end time). */
     static boolean ended(ClusterProcess p) {
-        return p.getEndedMillis() > 0 || p.getState() == ProcessState.PROCESS_STATE_EXITED
+        return p.getEndedMillis() > 0
+                || p.getState() == ProcessState.PROCESS_STATE_EXITED
                 || p.getState() == ProcessState.PROCESS_STATE_FAILED;
     }
 
@@ -37,7 +38,10 @@ final class WaitCommand extends ClusterCommand {
                 p = client.get(id);
             } catch (NotFoundException e) {
                 // removed while we waited: killed (kill deletes the record)
-                return ClusterProcess.newBuilder().setProcessId(id).setState(ProcessState.PROCESS_STATE_KILLED).build();
+                return ClusterProcess.newBuilder()
+                        .setProcessId(id)
+                        .setState(ProcessState.PROCESS_STATE_KILLED)
+                        .build();
             }
             if (ended(p) || p.getState() == ProcessState.PROCESS_STATE_KILLED) {
                 return p;

@@ -33,7 +33,8 @@ public final class ChunkedUpload<Q, R> implements ClientResponseObserver<Q, R> {
     private boolean finished;
     private long sent;
 
-    private ChunkedUpload(InputStream in, Q header, Function<ByteString, Q> chunk, String what, TransferProgress progress) {
+    private ChunkedUpload(
+            InputStream in, Q header, Function<ByteString, Q> chunk, String what, TransferProgress progress) {
         this.in = in;
         this.header = header;
         this.chunk = chunk;
@@ -45,8 +46,13 @@ public final class ChunkedUpload<Q, R> implements ClientResponseObserver<Q, R> {
      * Starts sending {@code header}, then {@code in} as messages made by {@code chunk}, on {@code call};
      * the future has the server's answer. {@code what} names the bytes in errors ("the image").
      */
-    public static <Q, R> CompletableFuture<R> start(ClientCall<Q, R> call, InputStream in, Q header, Function<ByteString, Q> chunk,
-            String what, TransferProgress progress) {
+    public static <Q, R> CompletableFuture<R> start(
+            ClientCall<Q, R> call,
+            InputStream in,
+            Q header,
+            Function<ByteString, Q> chunk,
+            String what,
+            TransferProgress progress) {
         ChunkedUpload<Q, R> upload = new ChunkedUpload<>(in, header, chunk, what, progress);
         ClientCalls.asyncClientStreamingCall(call, upload);
         return upload.result;

@@ -50,7 +50,8 @@ public final class CoordinatorRouter implements AutoCloseable {
     /** Between two walks over every coordinator, while none of them leads. */
     private static final long ROUND_PAUSE_MILLIS = 250;
     /** Names one logical call across its attempts (the coordinators answer a repeat with the first outcome). */
-    public static final Metadata.Key<String> REQUEST_ID = Metadata.Key.of("pm-request-id", Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<String> REQUEST_ID =
+            Metadata.Key.of("pm-request-id", Metadata.ASCII_STRING_MARSHALLER);
 
     private final List<String> seeds;
     private final ChannelCredentials credentials;
@@ -73,17 +74,28 @@ public final class CoordinatorRouter implements AutoCloseable {
         CompletableFuture<R> result = new CompletableFuture<>();
         Metadata headers = new Metadata();
         headers.put(REQUEST_ID, UUID.randomUUID().toString());
-        unaryAttempt(method, request, headers, System.nanoTime() + timeout.toNanos(), new Route(seeds, leader.get()), result);
+        unaryAttempt(
+                method,
+                request,
+                headers,
+                System.nanoTime() + timeout.toNanos(),
+                new Route(seeds, leader.get()),
+                result);
         return result;
     }
 
-    private <Q, R> void unaryAttempt(MethodDescriptor<Q, R> method, Q request, Metadata headers, long deadlineNanos, Route route,
+    private <Q, R> void unaryAttempt(
+            MethodDescriptor<Q, R> method,
+            Q request,
+            Metadata headers,
+            long deadlineNanos,
+            Route route,
             CompletableFuture<R> result) {
         String address = route.address();
         ClientCall<Q, R> call;
         try {
-            CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(Math.max(1, deadlineNanos - System.nanoTime()),
-                    TimeUnit.NANOSECONDS);
+            CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(
+                    Math.max(1, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
             call = ClientInterceptors.intercept(channel(address), MetadataUtils.newAttachHeadersInterceptor(headers))
                     .newCall(method, options);
         } catch (ClusterClientException closedMeanwhile) {
@@ -110,10 +122,17 @@ public final class CoordinatorRouter implements AutoCloseable {
                     // Every coordinator was down or a standby. If one said a leader is being elected (that lasts
                     // until the old leader's session expires, and until the winner serves), walk them again while the
                     // call's deadline allows; otherwise (nobody there, or standbys naming each other) say so now.
-                    if (route.electing() && !closed.get()
+                    if (route.electing()
+                            && !closed.get()
                             && deadlineNanos - System.nanoTime() > TimeUnit.MILLISECONDS.toNanos(ROUND_PAUSE_MILLIS)) {
-                        CompletableFuture.delayedExecutor(ROUND_PAUSE_MILLIS, TimeUnit.MILLISECONDS).execute(() ->
-                                unaryAttempt(method, request, headers, deadlineNanos, new Route(seeds, leader.get()), result));
+                        CompletableFuture.delayedExecutor(ROUND_PAUSE_MILLIS, TimeUnit.MILLISECONDS)
+                                .execute(() -> unaryAttempt(
+                                        method,
+                                        request,
+                                        headers,
+                                        deadlineNanos,
+                                        new Route(seeds, leader.get()),
+                                        result));
                     } else {
                         result.completeExceptionally(e);
                     }
@@ -134,8 +153,8 @@ public final class CoordinatorRouter implements AutoCloseable {
      * {@code timeout} of null means none. If the consumer throws, the call is cancelled and the handle
      * fails with what it threw.
      */
-    public <Q, R> StreamHandle serverStream(MethodDescriptor<Q, R> method, Q request, Duration timeout,
-            Consumer<? super R> consumer) {
+    public <Q, R> StreamHandle serverStream(
+            MethodDescriptor<Q, R> method, Q request, Duration timeout, Consumer<? super R> consumer) {
         ServerStream<Q, R> stream = new ServerStream<>(method, request, timeout, consumer);
         stream.attempt();
         return stream;
@@ -148,7 +167,8 @@ public final class CoordinatorRouter implements AutoCloseable {
     public String leaderAddress(Duration timeout) {
         LeaderInfo info;
         try {
-            info = unary(ClusterGrpc.getLeaderMethod(), LeaderRequest.getDefaultInstance(), timeout).join();
+            info = unary(ClusterGrpc.getLeaderMethod(), LeaderRequest.getDefaultInstance(), timeout)
+                    .join();
         } catch (CompletionException e) {
             throw e.getCause() instanceof ClusterClientException c ? c : e;
         }
@@ -156,8 +176,8 @@ public final class CoordinatorRouter implements AutoCloseable {
             return leader.get();
         }
         if (info.getLeaderAddress().isEmpty()) {
-            throw StatusErrors.unreachable(List.of(leader.get()),
-                    Status.UNAVAILABLE.withDescription("no coordinator is the leader yet"));
+            throw StatusErrors.unreachable(
+                    List.of(leader.get()), Status.UNAVAILABLE.withDescription("no coordinator is the leader yet"));
         }
         return info.getLeaderAddress();
     }
@@ -178,9 +198,11 @@ public final class CoordinatorRouter implements AutoCloseable {
         if (closed.get()) {
             throw new ClusterClientException(ErrorCode.CANCELLED, "the client is closed", null);
         }
-        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a, credentials)
-                .maxInboundMessageSize(MAX_INBOUND_BYTES)
-                .build());
+        return channels.computeIfAbsent(
+                address,
+                a -> NettyChannelBuilder.forTarget(a, credentials)
+                        .maxInboundMessageSize(MAX_INBOUND_BYTES)
+                        .build());
     }
 
     @Override
@@ -260,7 +282,9 @@ public final class CoordinatorRouter implements AutoCloseable {
                     }
                     Status status = Status.fromThrowable(t);
                     try {
-                        if (!started && route.next(status, Status.trailersFromThrowable(t)).isPresent()) {
+                        if (!started
+                                && route.next(status, Status.trailersFromThrowable(t))
+                                        .isPresent()) {
                             attempt();
                             return;
                         }

@@ -25,6 +25,7 @@ public final class ImageFileHeader {
     private static final int SEALED_MAGIC = 0x504D5358; // "PMSX"
     /** What follows a sealed image's magic before its clear header's length: key id length, key id, salt. */
     private static final int SEALED_SKIP = 1 + 32 + 16;
+
     private static final int HEADER_CHUNK = 1;
     private static final int FLAG_DEFLATE = 1;
     /** A header is a few hundred bytes; anything far larger is not an image this reader understands. */

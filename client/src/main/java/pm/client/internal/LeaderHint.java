@@ -11,7 +11,8 @@ import java.util.Optional;
  */
 public final class LeaderHint {
     /** The same key as {@code pm.common.cluster.ClusterLayout.LEADER_TRAILER}; the client does not link the agent. */
-    public static final Metadata.Key<String> LEADER_TRAILER = Metadata.Key.of("pm-leader", Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<String> LEADER_TRAILER =
+            Metadata.Key.of("pm-leader", Metadata.ASCII_STRING_MARSHALLER);
 
     private static final String NOT_LEADER = "not the leader";
     private static final String LEADER_AT = "the leader is at ";
@@ -52,6 +53,7 @@ public final class LeaderHint {
      * status a server sent carries no cause and has a description; one the transport made up has a cause.
      */
     public static boolean transportFailure(Status status) {
-        return status.getCode() == Status.Code.UNAVAILABLE && (status.getCause() != null || status.getDescription() == null);
+        return status.getCode() == Status.Code.UNAVAILABLE
+                && (status.getCause() != null || status.getDescription() == null);
     }
 }

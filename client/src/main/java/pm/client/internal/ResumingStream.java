@@ -47,8 +47,13 @@ public final class ResumingStream<Q, R> implements StreamHandle {
     private volatile long position;
     private volatile long lastProgressNanos;
 
-    private ResumingStream(CoordinatorRouter router, MethodDescriptor<Q, R> method, LongFunction<Q> request, Advance<R> advance,
-            long from, Duration patience) {
+    private ResumingStream(
+            CoordinatorRouter router,
+            MethodDescriptor<Q, R> method,
+            LongFunction<Q> request,
+            Advance<R> advance,
+            long from,
+            Duration patience) {
         this.router = router;
         this.method = method;
         this.request = request;
@@ -59,39 +64,69 @@ public final class ResumingStream<Q, R> implements StreamHandle {
     }
 
     /** {@code logs -f} from {@code fromOffset}: every byte once (a resumed stream may start earlier than asked). */
-    public static StreamHandle logs(CoordinatorRouter router, String processId, long fromOffset, Consumer<? super LogChunk> consumer,
+    public static StreamHandle logs(
+            CoordinatorRouter router,
+            String processId,
+            long fromOffset,
+            Consumer<? super LogChunk> consumer,
             Duration patience) {
-        return new ResumingStream<>(router, ClusterGrpc.getLogsMethod(),
-                next -> LogsRequest.newBuilder().setProcessId(processId).setFollow(true).setFromOffset(next).build(),
-                (LogChunk chunk, long next) -> {
-                    long end = chunk.getOffset() + chunk.getData().size();
-                    if (end <= next) {
-                        return next;
-                    }
-                    int skip = (int) Math.max(0, next - chunk.getOffset());
-                    consumer.accept(skip == 0 ? chunk : chunk.toBuilder().setOffset(next).setData(chunk.getData().substring(skip)).build());
-                    return end;
-                }, fromOffset, patience).start();
+        return new ResumingStream<>(
+                        router,
+                        ClusterGrpc.getLogsMethod(),
+                        next -> LogsRequest.newBuilder()
+                                .setProcessId(processId)
+                                .setFollow(true)
+                                .setFromOffset(next)
+                                .build(),
+                        (LogChunk chunk, long next) -> {
+                            long end = chunk.getOffset() + chunk.getData().size();
+                            if (end <= next) {
+                                return next;
+                            }
+                            int skip = (int) Math.max(0, next - chunk.getOffset());
+                            consumer.accept(
+                                    skip == 0
+                                            ? chunk
+                                            : chunk.toBuilder()
+                                                    .setOffset(next)
+                                                    .setData(chunk.getData().substring(skip))
+                                                    .build());
+                            return end;
+                        },
+                        fromOffset,
+                        patience)
+                .start();
     }
 
     /**
      * Cluster events after {@code sinceIndex} (negative: the new ones only), each once; after a break it
      * resumes from the last index delivered, at whichever coordinator leads then.
      */
-    public static StreamHandle events(CoordinatorRouter router, String processId, long sinceIndex,
-            Consumer<? super ClusterEvent> consumer, Duration patience) {
-        return new ResumingStream<>(router, ClusterGrpc.getEventsMethod(),
-                since -> {
-                    EventsRequest.Builder b = EventsRequest.newBuilder().setProcessId(processId);
-                    return (since < 0 ? b : b.setSinceIndex(since)).build();
-                },
-                (ClusterEvent e, long last) -> {
-                    if (e.getIndex() != 0 && e.getIndex() <= last) {
-                        return last;
-                    }
-                    consumer.accept(e);
-                    return e.getIndex() == 0 ? last : Math.max(last, e.getIndex()); // an unkept event has no place to resume from
-                }, sinceIndex, patience).start();
+    public static StreamHandle events(
+            CoordinatorRouter router,
+            String processId,
+            long sinceIndex,
+            Consumer<? super ClusterEvent> consumer,
+            Duration patience) {
+        return new ResumingStream<>(
+                        router,
+                        ClusterGrpc.getEventsMethod(),
+                        since -> {
+                            EventsRequest.Builder b = EventsRequest.newBuilder().setProcessId(processId);
+                            return (since < 0 ? b : b.setSinceIndex(since)).build();
+                        },
+                        (ClusterEvent e, long last) -> {
+                            if (e.getIndex() != 0 && e.getIndex() <= last) {
+                                return last;
+                            }
+                            consumer.accept(e);
+                            return e.getIndex() == 0
+                                    ? last
+                                    : Math.max(last, e.getIndex()); // an unkept event has no place to resume from
+                        },
+                        sinceIndex,
+                        patience)
+                .start();
     }
 
     private ResumingStream<Q, R> start() {

@@ -41,7 +41,8 @@ final class Route {
     Optional<String> next(Status status, Metadata trailers) {
         Optional<String> leader = LeaderHint.leader(status, trailers);
         // "No leader is elected yet", or a standby naming itself (it won and is not serving yet).
-        electing |= LeaderHint.fromStandby(status) && (leader.isEmpty() || leader.get().equals(address));
+        electing |= LeaderHint.fromStandby(status)
+                && (leader.isEmpty() || leader.get().equals(address));
         if (leader.isPresent() && !leader.get().equals(address) && hops < maxHops) {
             return moveTo(leader.get());
         }

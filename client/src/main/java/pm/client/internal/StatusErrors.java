@@ -36,7 +36,7 @@ public final class StatusErrors {
             case PERMISSION_DENIED -> new PermissionDeniedException(description, cause);
             case UNAVAILABLE -> new UnavailableException(description, cause);
             case TIMEOUT, CANCELLED, CORRUPT_DATA, UNSUPPORTED, INTERNAL, UNKNOWN ->
-                    new ClusterClientException(code(status.getCode()), description, cause);
+                new ClusterClientException(code(status.getCode()), description, cause);
         };
     }
 
@@ -74,7 +74,11 @@ public final class StatusErrors {
         String d = status.getDescription();
         if (d == null || d.isBlank()) {
             return status.getCause() != null && status.getCause().getMessage() != null
-                    ? status.getCause().getMessage().lines().findFirst().orElse(status.getCode().name())
+                    ? status.getCause()
+                            .getMessage()
+                            .lines()
+                            .findFirst()
+                            .orElse(status.getCode().name())
                     : status.getCode().name().toLowerCase(Locale.ROOT).replace('_', ' ');
         }
         return d.lines().findFirst().orElse(d).strip();
@@ -86,6 +90,8 @@ public final class StatusErrors {
         while (cause != null && cause.getCause() != null && cause.getMessage() == null) {
             cause = cause.getCause();
         }
-        return cause != null && cause.getMessage() != null ? cause.getMessage().lines().findFirst().orElse("") : oneLine(last);
+        return cause != null && cause.getMessage() != null
+                ? cause.getMessage().lines().findFirst().orElse("")
+                : oneLine(last);
     }
 }

@@ -17,12 +17,23 @@ class ActivityMeterTest {
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     private ActivityMeter meter(Set<String> processes, int total, boolean terminal) {
-        return new ActivityMeter("drain n1", processes, total, processes.size() + " to move",
-                new PrintStream(err, true, StandardCharsets.UTF_8), terminal, now::get);
+        return new ActivityMeter(
+                "drain n1",
+                processes,
+                total,
+                processes.size() + " to move",
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                terminal,
+                now::get);
     }
 
     private static ClusterEvent event(Kind kind, String process, String node) {
-        return ClusterEvent.newBuilder().setKind(kind).setProcessId(process).setNode(node).setEpoch(2).build();
+        return ClusterEvent.newBuilder()
+                .setKind(kind)
+                .setProcessId(process)
+                .setNode(node)
+                .setEpoch(2)
+                .build();
     }
 
     private String printed() {
@@ -44,12 +55,13 @@ class ActivityMeterTest {
             m.finish("1 moved, 1 not moved, 0 ended");
         }
 
-        assertThat(printed().lines()).containsExactly(
-                "drain n1: [--------------------] 0/2  2 to move (0.0 s)",
-                "drain n1: [--------------------] 0/2  moving p1 to n2 (0.5 s)",
-                "drain n1: [##########----------] 1/2  moved p1 to n2, epoch 2 (1.5 s)",
-                "drain n1: [####################] 2/2  could not move p2, it stays on n1 (2.0 s)",
-                "drain n1: [####################] 2/2  1 moved, 1 not moved, 0 ended (3.0 s)");
+        assertThat(printed().lines())
+                .containsExactly(
+                        "drain n1: [--------------------] 0/2  2 to move (0.0 s)",
+                        "drain n1: [--------------------] 0/2  moving p1 to n2 (0.5 s)",
+                        "drain n1: [##########----------] 1/2  moved p1 to n2, epoch 2 (1.5 s)",
+                        "drain n1: [####################] 2/2  could not move p2, it stays on n1 (2.0 s)",
+                        "drain n1: [####################] 2/2  1 moved, 1 not moved, 0 ended (3.0 s)");
     }
 
     @Test
@@ -58,18 +70,28 @@ class ActivityMeterTest {
             m.finish("4 moved, 0 not moved, 0 ended");
         }
 
-        assertThat(printed().lines()).last().isEqualTo("drain n1: [####################] 4/4  4 moved, 0 not moved, 0 ended (0.0 s)");
+        assertThat(printed().lines())
+                .last()
+                .isEqualTo("drain n1: [####################] 4/4  4 moved, 0 not moved, 0 ended (0.0 s)");
     }
 
     @Test
     void aSingleMigrationHasNoBar() {
-        try (ActivityMeter m = new ActivityMeter("migrate p1", Set.of("p1"), 0, "asked to move it",
-                new PrintStream(err, true, StandardCharsets.UTF_8), false, now::get)) {
+        try (ActivityMeter m = new ActivityMeter(
+                "migrate p1",
+                Set.of("p1"),
+                0,
+                "asked to move it",
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                false,
+                now::get)) {
             m.finish("moved from n1 to n2, epoch 2, downtime 1.0 ms");
         }
 
-        assertThat(printed().lines()).containsExactly("migrate p1: asked to move it (0.0 s)",
-                "migrate p1: moved from n1 to n2, epoch 2, downtime 1.0 ms (0.0 s)");
+        assertThat(printed().lines())
+                .containsExactly(
+                        "migrate p1: asked to move it (0.0 s)",
+                        "migrate p1: moved from n1 to n2, epoch 2, downtime 1.0 ms (0.0 s)");
     }
 
     @Test

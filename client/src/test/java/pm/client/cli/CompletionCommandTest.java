@@ -22,13 +22,16 @@ class CompletionCommandTest {
 
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stderr()).isEmpty();
-        assertThat(r.stdout()).startsWith("#!/usr/bin/env bash").contains("complete -F _complete_pmctl")
+        assertThat(r.stdout())
+                .startsWith("#!/usr/bin/env bash")
+                .contains("complete -F _complete_pmctl")
                 .contains("top", "ps", "nodes", "migrate", "drain", "completion");
     }
 
     @Test
     void zshGetsTheSameScriptAndAnotherShellIsAUsageError() {
-        assertThat(pmctl.run("completion", "zsh").stdout()).isEqualTo(pmctl.run("completion").stdout());
+        assertThat(pmctl.run("completion", "zsh").stdout())
+                .isEqualTo(pmctl.run("completion").stdout());
 
         PmctlRunner.Result fish = pmctl.run("completion", "fish");
         assertThat(fish.exitCode()).isEqualTo(2);
@@ -44,7 +47,8 @@ class CompletionCommandTest {
         String line = "source '" + script + "'; COMP_WORDS=(" + array + "); COMP_CWORD=" + words.length
                 + "; COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}; _complete_pmctl; printf '%s\\n' \"${COMPREPLY[@]}\"";
         Process bash = new ProcessBuilder("bash", "-c", line)
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start(); // compopt complains outside a real completion
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start(); // compopt complains outside a real completion
         String out = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(bash.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(bash.exitValue()).as(out).isZero();

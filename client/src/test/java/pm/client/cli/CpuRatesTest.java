@@ -14,7 +14,10 @@ class CpuRatesTest {
     private final CpuRates rates = new CpuRates(now::get);
 
     private static ClusterProcess process(String id, long instructions) {
-        return ClusterProcess.newBuilder().setProcessId(id).setInfo(ProcessInfo.newBuilder().setInstructionsRetired(instructions)).build();
+        return ClusterProcess.newBuilder()
+                .setProcessId(id)
+                .setInfo(ProcessInfo.newBuilder().setInstructionsRetired(instructions))
+                .build();
     }
 
     @Test
@@ -32,7 +35,9 @@ class CpuRatesTest {
         rates.sample(List.of(process("back", 9_000), process("silent", 1_000)));
         now.set(1_000_000_000L);
 
-        var r = rates.sample(List.of(process("back", 100), ClusterProcess.newBuilder().setProcessId("silent").build(),
+        var r = rates.sample(List.of(
+                process("back", 100),
+                ClusterProcess.newBuilder().setProcessId("silent").build(),
                 process("new", 50)));
 
         assertThat(r).isEmpty();

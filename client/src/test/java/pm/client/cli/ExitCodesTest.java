@@ -9,11 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 import pm.client.ClusterClientException;
 import pm.client.CoordinatorUnreachableException;
 import pm.client.NotFoundException;
 import pm.client.internal.StatusErrors;
-import picocli.CommandLine;
 
 /** The exit code and the line pmctl prints for each kind of failure. */
 class ExitCodesTest {
@@ -35,7 +35,9 @@ class ExitCodesTest {
 
     @Test
     void usageErrorsAreTwo() {
-        assertThat(ExitCodes.of(new CommandLine.ParameterException(new CommandLine(CommandLine.Model.CommandSpec.create()), "bad"))).isEqualTo(2);
+        assertThat(ExitCodes.of(new CommandLine.ParameterException(
+                        new CommandLine(CommandLine.Model.CommandSpec.create()), "bad")))
+                .isEqualTo(2);
         assertThat(ExitCodes.of(new IllegalArgumentException("bad"))).isEqualTo(2);
     }
 
@@ -53,10 +55,17 @@ class ExitCodesTest {
         try (var s = new java.net.ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        int code = new CommandLine(new Pmctl(Map.of("PM_COORDINATOR", "127.0.0.1:" + port), new PrintStream(new ByteArrayOutputStream()),
-                new PrintStream(err, true, StandardCharsets.UTF_8))).execute("ps");
+        int code = new CommandLine(new Pmctl(
+                        Map.of("PM_COORDINATOR", "127.0.0.1:" + port),
+                        new PrintStream(new ByteArrayOutputStream()),
+                        new PrintStream(err, true, StandardCharsets.UTF_8)))
+                .execute("ps");
 
         assertThat(code).isEqualTo(3);
-        assertThat(err.toString(StandardCharsets.UTF_8).lines()).hasSize(1).first().asString().startsWith("pmctl: cannot reach");
+        assertThat(err.toString(StandardCharsets.UTF_8).lines())
+                .hasSize(1)
+                .first()
+                .asString()
+                .startsWith("pmctl: cannot reach");
     }
 }

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 class ProgressMeterTest {
     private final AtomicLong now = new AtomicLong();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private final ProgressMeter meter = new ProgressMeter("exported", new PrintStream(err, true, StandardCharsets.UTF_8), now::get);
+    private final ProgressMeter meter =
+            new ProgressMeter("exported", new PrintStream(err, true, StandardCharsets.UTF_8), now::get);
 
     private String printed() {
         return err.toString(StandardCharsets.UTF_8);
@@ -37,7 +38,10 @@ class ProgressMeterTest {
         meter.transferred(8L << 20);
         meter.finish(8L << 20);
 
-        assertThat(printed()).contains("\rexported 4.0 MiB in 2.0 s (2.0 MiB/s)").doesNotContain("5.0 MiB")
-                .contains("\rexported 8.0 MiB in 4.0 s (2.0 MiB/s)").endsWith("\n");
+        assertThat(printed())
+                .contains("\rexported 4.0 MiB in 2.0 s (2.0 MiB/s)")
+                .doesNotContain("5.0 MiB")
+                .contains("\rexported 8.0 MiB in 4.0 s (2.0 MiB/s)")
+                .endsWith("\n");
     }
 }

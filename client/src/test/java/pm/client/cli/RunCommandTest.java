@@ -10,9 +10,9 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 import pm.v1.ClusterSpawnRequest;
 import pm.v1.FileEntry;
-import picocli.CommandLine;
 
 /** How {@code pmctl run}'s command line becomes a spawn request. */
 class RunCommandTest {
@@ -20,8 +20,8 @@ class RunCommandTest {
     Path dir;
 
     private ClusterSpawnRequest parse(String... args) {
-        CommandLine cmd = new CommandLine(new Pmctl(Map.of(), new PrintStream(new ByteArrayOutputStream()),
-                new PrintStream(new ByteArrayOutputStream())));
+        CommandLine cmd = new CommandLine(new Pmctl(
+                Map.of(), new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream())));
         CommandLine.ParseResult result = cmd.parseArgs(args);
         RunCommand run = (RunCommand) result.subcommand().commandSpec().userObject();
         return run.options().toRequest();
@@ -44,8 +44,24 @@ class RunCommandTest {
 
     @Test
     void envLabelsAndPlacementGoWhereTheClusterReadsThem() throws Exception {
-        ClusterSpawnRequest r = parse("run", module().toString(), "--id", "p1", "--env", "A=1", "--env", "B=x=y",
-                "--label", "team=a", "--node", "n2", "--pin", "--node-label", "zone=z1", "--memory-limit-mib", "8");
+        ClusterSpawnRequest r = parse(
+                "run",
+                module().toString(),
+                "--id",
+                "p1",
+                "--env",
+                "A=1",
+                "--env",
+                "B=x=y",
+                "--label",
+                "team=a",
+                "--node",
+                "n2",
+                "--pin",
+                "--node-label",
+                "zone=z1",
+                "--memory-limit-mib",
+                "8");
 
         assertThat(r.getProcessId()).isEqualTo("p1");
         assertThat(r.getSpec().getEnvMap()).containsExactly(Map.entry("A", "1"), Map.entry("B", "x=y"));
@@ -60,10 +76,19 @@ class RunCommandTest {
     void filesLandUnderDataAndStdinIsRead() throws Exception {
         Path local = dir.resolve("in.txt");
         Files.writeString(local, "hello");
-        ClusterSpawnRequest r = parse("run", module().toString(), "--file", local + "=/data/sub/in.txt",
-                "--file", local + "=plain.txt", "--stdin", local.toString());
+        ClusterSpawnRequest r = parse(
+                "run",
+                module().toString(),
+                "--file",
+                local + "=/data/sub/in.txt",
+                "--file",
+                local + "=plain.txt",
+                "--stdin",
+                local.toString());
 
-        assertThat(r.getSpec().getFilesList()).extracting(FileEntry::getPath).containsExactly("sub/in.txt", "plain.txt");
+        assertThat(r.getSpec().getFilesList())
+                .extracting(FileEntry::getPath)
+                .containsExactly("sub/in.txt", "plain.txt");
         assertThat(r.getSpec().getFiles(0).getContents().toStringUtf8()).isEqualTo("hello");
         assertThat(r.getSpec().getStdin().toStringUtf8()).isEqualTo("hello");
     }
@@ -76,19 +101,24 @@ class RunCommandTest {
     @Test
     void badLocalInputIsAUsageError() throws Exception {
         String m = module().toString();
-        assertThatThrownBy(() -> parse("run", m, "--pin")).isInstanceOf(CommandLine.ParameterException.class)
+        assertThatThrownBy(() -> parse("run", m, "--pin"))
+                .isInstanceOf(CommandLine.ParameterException.class)
                 .hasMessageContaining("--pin needs --node");
         assertThatThrownBy(() -> parse("run", m, "--file", m + "=/etc/passwd"))
-                .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("/data");
-        assertThatThrownBy(() -> parse("run", m, "--file", m + "=../up")).isInstanceOf(CommandLine.ParameterException.class);
+                .isInstanceOf(CommandLine.ParameterException.class)
+                .hasMessageContaining("/data");
+        assertThatThrownBy(() -> parse("run", m, "--file", m + "=../up"))
+                .isInstanceOf(CommandLine.ParameterException.class);
         assertThatThrownBy(() -> parse("run", dir.resolve("missing.wasm").toString()))
-                .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("no such file");
+                .isInstanceOf(CommandLine.ParameterException.class)
+                .hasMessageContaining("no such file");
     }
 
     @Test
     void outputBackpressureIsAskedForInTheSpec() throws Exception {
         String m = module().toString();
-        assertThat(parse("run", m, "--output-backpressure").getSpec().getOutputBackpressure()).isTrue();
+        assertThat(parse("run", m, "--output-backpressure").getSpec().getOutputBackpressure())
+                .isTrue();
         assertThat(parse("run", m).getSpec().getOutputBackpressure()).isFalse();
     }
 
@@ -96,14 +126,21 @@ class RunCommandTest {
     void checkpointPolicyFlagsBecomeTheSpecsPolicy() throws Exception {
         String m = module().toString();
         var policy = parse("run", m, "--checkpoint-every", "30s", "--checkpoint-on-migrate", "--checkpoint-on-suspend")
-                .getSpec().getCheckpointPolicy();
+                .getSpec()
+                .getCheckpointPolicy();
         assertThat(policy.getIntervalMillis()).isEqualTo(30_000);
         assertThat(policy.getOnMigrate()).isTrue();
         assertThat(policy.getOnSuspend()).isTrue();
-        assertThat(parse("run", m, "--checkpoint-every", "250ms").getSpec().getCheckpointPolicy().getIntervalMillis()).isEqualTo(250);
+        assertThat(parse("run", m, "--checkpoint-every", "250ms")
+                        .getSpec()
+                        .getCheckpointPolicy()
+                        .getIntervalMillis())
+                .isEqualTo(250);
         assertThat(parse("run", m).getSpec().hasCheckpointPolicy()).isFalse();
-        assertThatThrownBy(() -> parse("run", m, "--checkpoint-every", "soon")).isInstanceOf(CommandLine.ParameterException.class)
+        assertThatThrownBy(() -> parse("run", m, "--checkpoint-every", "soon"))
+                .isInstanceOf(CommandLine.ParameterException.class)
                 .hasMessageContaining("positive duration");
-        assertThatThrownBy(() -> parse("run", m, "--checkpoint-every", "0s")).isInstanceOf(CommandLine.ParameterException.class);
+        assertThatThrownBy(() -> parse("run", m, "--checkpoint-every", "0s"))
+                .isInstanceOf(CommandLine.ParameterException.class);
     }
 }

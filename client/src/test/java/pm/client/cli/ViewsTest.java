@@ -13,7 +13,10 @@ import pm.v1.ProcessState;
 class ViewsTest {
     @Test
     void columnsAlignOnTheWidestCellWithoutTrailingBlanks() {
-        String out = new Table("ID", "NODE", "LABELS").add("p1", "node-long", "a=1").add("process-2", "n", "-").render();
+        String out = new Table("ID", "NODE", "LABELS")
+                .add("p1", "node-long", "a=1")
+                .add("process-2", "n", "-")
+                .render();
 
         assertThat(out).isEqualTo("""
                 ID         NODE       LABELS
@@ -24,9 +27,15 @@ class ViewsTest {
 
     @Test
     void aProcessRowShowsStateMemoryAndSortedLabels() {
-        ClusterProcess p = ClusterProcess.newBuilder().setProcessId("p1").setNode("a").setEpoch(3)
-                .setState(ProcessState.PROCESS_STATE_RUNNING).putLabels("z", "1").putLabels("a", "2")
-                .setInfo(ProcessInfo.newBuilder().setMemoryPages(16).setInstructionsRetired(1234)).build();
+        ClusterProcess p = ClusterProcess.newBuilder()
+                .setProcessId("p1")
+                .setNode("a")
+                .setEpoch(3)
+                .setState(ProcessState.PROCESS_STATE_RUNNING)
+                .putLabels("z", "1")
+                .putLabels("a", "2")
+                .setInfo(ProcessInfo.newBuilder().setMemoryPages(16).setInstructionsRetired(1234))
+                .build();
 
         List<String> lines = Views.processes(List.of(p)).render().lines().toList();
 
@@ -36,13 +45,28 @@ class ViewsTest {
 
     @Test
     void anEndedProcessShowsItsStatusAndAnUnansweredOneIsUnknown() {
-        ClusterProcess exited = ClusterProcess.newBuilder().setProcessId("p1").setNode("a").setState(ProcessState.PROCESS_STATE_EXITED)
-                .setExitStatus(3).setCreatedMillis(1_000).build();
-        ClusterProcess cutOff = ClusterProcess.newBuilder().setProcessId("p2").setNode("b").setState(ProcessState.PROCESS_STATE_RUNNING)
-                .setOwnerHealth(OwnerHealth.OWNER_HEALTH_NOT_ANSWERING).build();
-        ClusterProcess lost = cutOff.toBuilder().setProcessId("p3").setOwnerHealth(OwnerHealth.OWNER_HEALTH_LOST).build();
+        ClusterProcess exited = ClusterProcess.newBuilder()
+                .setProcessId("p1")
+                .setNode("a")
+                .setState(ProcessState.PROCESS_STATE_EXITED)
+                .setExitStatus(3)
+                .setCreatedMillis(1_000)
+                .build();
+        ClusterProcess cutOff = ClusterProcess.newBuilder()
+                .setProcessId("p2")
+                .setNode("b")
+                .setState(ProcessState.PROCESS_STATE_RUNNING)
+                .setOwnerHealth(OwnerHealth.OWNER_HEALTH_NOT_ANSWERING)
+                .build();
+        ClusterProcess lost = cutOff.toBuilder()
+                .setProcessId("p3")
+                .setOwnerHealth(OwnerHealth.OWNER_HEALTH_LOST)
+                .build();
 
-        List<String> lines = Views.processes(List.of(exited, cutOff, lost), 1_000 + 3_725_000).render().lines().toList();
+        List<String> lines = Views.processes(List.of(exited, cutOff, lost), 1_000 + 3_725_000)
+                .render()
+                .lines()
+                .toList();
 
         assertThat(lines.get(1)).startsWith("p1  a     exited(3)                   1h2m ");
         assertThat(lines.get(2)).startsWith("p2  b     unknown:node-not-answering  -  ");
@@ -59,9 +83,18 @@ class ViewsTest {
 
     @Test
     void aProcessWhoseOwnerWasNotAskedShowsDashes() {
-        ClusterProcess p = ClusterProcess.newBuilder().setProcessId("p1").setState(ProcessState.PROCESS_STATE_SUSPENDED).build();
+        ClusterProcess p = ClusterProcess.newBuilder()
+                .setProcessId("p1")
+                .setState(ProcessState.PROCESS_STATE_SUSPENDED)
+                .build();
 
-        assertThat(Views.processes(List.of(p)).render().lines().skip(1).findFirst().orElseThrow()).contains("suspended", " - ");
+        assertThat(Views.processes(List.of(p))
+                        .render()
+                        .lines()
+                        .skip(1)
+                        .findFirst()
+                        .orElseThrow())
+                .contains("suspended", " - ");
     }
 
     @Test

@@ -14,8 +14,11 @@ import pm.v1.ImageHeader;
 
 /** The module reference read from an image file's first chunk, in the runtime's framing, leaving the stream unread. */
 class ImageFileHeaderTest {
-    private static final ImageHeader HEADER = ImageHeader.newBuilder().setFormatVersion(1)
-            .setModuleSha256(ByteString.copyFromUtf8("0123456789abcdef0123456789abcdef")).setImageId("img-1").build();
+    private static final ImageHeader HEADER = ImageHeader.newBuilder()
+            .setFormatVersion(1)
+            .setModuleSha256(ByteString.copyFromUtf8("0123456789abcdef0123456789abcdef"))
+            .setImageId("img-1")
+            .build();
 
     private static byte[] image(boolean deflate) throws IOException {
         byte[] raw = HEADER.toByteArray();
@@ -54,12 +57,15 @@ class ImageFileHeaderTest {
 
     @Test
     void readsADeflatedHeader() throws IOException {
-        assertThat(ImageFileHeader.peek(new BufferedInputStream(new ByteArrayInputStream(image(true))))).contains(HEADER);
+        assertThat(ImageFileHeader.peek(new BufferedInputStream(new ByteArrayInputStream(image(true)))))
+                .contains(HEADER);
     }
 
     @Test
     void readsTheModuleOfASealedImageFromItsClearHeader() throws IOException {
-        ImageHeader clear = ImageHeader.newBuilder().setModuleSha256(HEADER.getModuleSha256()).build();
+        ImageHeader clear = ImageHeader.newBuilder()
+                .setModuleSha256(HEADER.getModuleSha256())
+                .build();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeInt(0x504D5358); // "PMSX", as the node agent's SealedImages writes it
@@ -83,6 +89,7 @@ class ImageFileHeaderTest {
 
         assertThat(ImageFileHeader.peek(in)).isEmpty();
         assertThat(in.readAllBytes()).isEqualTo(text);
-        assertThat(ImageFileHeader.peek(new BufferedInputStream(new ByteArrayInputStream(new byte[3])))).isEmpty();
+        assertThat(ImageFileHeader.peek(new BufferedInputStream(new ByteArrayInputStream(new byte[3]))))
+                .isEmpty();
     }
 }

@@ -51,7 +51,8 @@ class StatusErrorsTest {
     @ParameterizedTest
     @EnumSource(Status.Code.class)
     void theTypeAndTheCodeAgree(Status.Code grpc) {
-        ClusterClientException e = StatusErrors.toException(Status.fromCode(grpc).withDescription("x"));
+        ClusterClientException e =
+                StatusErrors.toException(Status.fromCode(grpc).withDescription("x"));
 
         Class<?> expected = switch (e.code()) {
             case NOT_FOUND -> NotFoundException.class;
@@ -69,7 +70,8 @@ class StatusErrorsTest {
 
     @Test
     void theMessageIsTheServersLineAndThePmCode() {
-        ClusterClientException e = StatusErrors.toException(Status.FAILED_PRECONDITION.withDescription("process p1 is not suspended\nmore"));
+        ClusterClientException e = StatusErrors.toException(
+                Status.FAILED_PRECONDITION.withDescription("process p1 is not suspended\nmore"));
 
         assertThat(e.description()).isEqualTo("process p1 is not suspended");
         assertThat(e).hasMessage("process p1 is not suspended (WRONG_STATE)");
@@ -79,24 +81,33 @@ class StatusErrorsTest {
     void theStatusStaysReachableAsTheCause() {
         ClusterClientException e = StatusErrors.toException(Status.NOT_FOUND.withDescription("no process p9"));
 
-        assertThat(e.getCause()).isInstanceOfSatisfying(StatusRuntimeException.class,
-                s -> assertThat(s.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+        assertThat(e.getCause())
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
+                        s -> assertThat(s.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
     }
 
     @Test
     void aStatusWithoutADescriptionIsDescribedByItsCauseOrCode() {
-        assertThat(StatusErrors.toException(Status.UNAVAILABLE.withCause(new ConnectException("Connection refused"))).description())
+        assertThat(StatusErrors.toException(Status.UNAVAILABLE.withCause(new ConnectException("Connection refused")))
+                        .description())
                 .isEqualTo("Connection refused");
-        assertThat(StatusErrors.toException(Status.DEADLINE_EXCEEDED).description()).isEqualTo("deadline exceeded");
+        assertThat(StatusErrors.toException(Status.DEADLINE_EXCEEDED).description())
+                .isEqualTo("deadline exceeded");
     }
 
     @Test
     void unreachableNamesWhatWasTriedAndTheTransportsOwnWords() {
-        CoordinatorUnreachableException e = StatusErrors.unreachable(List.of("h:1", "h:2"),
-                Status.UNAVAILABLE.withDescription("io exception").withCause(new ConnectException("Connection refused: h/1")));
+        CoordinatorUnreachableException e = StatusErrors.unreachable(
+                List.of("h:1", "h:2"),
+                Status.UNAVAILABLE
+                        .withDescription("io exception")
+                        .withCause(new ConnectException("Connection refused: h/1")));
 
-        assertThat(e).isInstanceOf(UnavailableException.class).hasMessage(
-                "cannot reach a leading coordinator (tried h:1, h:2): Connection refused: h/1 (UNAVAILABLE)");
+        assertThat(e)
+                .isInstanceOf(UnavailableException.class)
+                .hasMessage(
+                        "cannot reach a leading coordinator (tried h:1, h:2): Connection refused: h/1 (UNAVAILABLE)");
         assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
         assertThat(e.tried()).containsExactly("h:1", "h:2");
     }

@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import pm.client.ClusterClient;
-import pm.client.WrongStateException;
 import pm.client.SpawnOptions;
+import pm.client.WrongStateException;
 import pm.client.testing.ClusterExtension;
 import pm.client.testing.Logs;
 import pm.client.testing.TestCluster;
@@ -38,12 +38,18 @@ class ChannelsAcrossMigrationsTest {
     @Test
     void messagesArriveOnceInOrderWhileSenderAndReceiverMigrate() throws Exception {
         List<String> nodes = cluster.activeNodes();
-        client.spawn(SpawnOptions.builder(GUESTS.resolve("consumer.wasm")).withProcessId("chan-cons")
-                .withArgs(Integer.toString(MESSAGES), "0").onNode(nodes.get(0), false).build());
+        client.spawn(SpawnOptions.builder(GUESTS.resolve("consumer.wasm"))
+                .withProcessId("chan-cons")
+                .withArgs(Integer.toString(MESSAGES), "0")
+                .onNode(nodes.get(0), false)
+                .build());
         CompletableFuture<String> received = CompletableFuture.supplyAsync(() -> Logs.followToEnd(client, "chan-cons"));
         // 50 ms between messages: the stream lasts while the moves happen, on any machine.
-        client.spawn(SpawnOptions.builder(GUESTS.resolve("producer.wasm")).withProcessId("chan-prod")
-                .withArgs(Integer.toString(MESSAGES), "chan-cons", "0", "50000").onNode(nodes.get(1), false).build());
+        client.spawn(SpawnOptions.builder(GUESTS.resolve("producer.wasm"))
+                .withProcessId("chan-prod")
+                .withArgs(Integer.toString(MESSAGES), "chan-cons", "0", "50000")
+                .onNode(nodes.get(1), false)
+                .build());
         CompletableFuture<String> sent = CompletableFuture.supplyAsync(() -> Logs.followToEnd(client, "chan-prod"));
 
         int moves = 0;
@@ -64,7 +70,8 @@ class ChannelsAcrossMigrationsTest {
         for (int i = 1; i <= MESSAGES; i++) {
             expected.append("msg ").append(i).append(" from chan-prod\n");
         }
-        assertThat(received.get(3, TimeUnit.MINUTES)).startsWith(expected.append("end ").toString());
+        assertThat(received.get(3, TimeUnit.MINUTES))
+                .startsWith(expected.append("end ").toString());
         assertThat(sent.get(3, TimeUnit.MINUTES)).endsWith(": bye from chan-cons\n");
         assertThat(moves).as("moves made while the stream ran").isGreaterThanOrEqualTo(3);
     }

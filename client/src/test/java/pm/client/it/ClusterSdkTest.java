@@ -49,21 +49,28 @@ class ClusterSdkTest {
 
     private ClusterProcess spawnLongRunning(String id, String node) {
         spawned.add(id);
-        return client.spawn(Guests.longRunning(id).withLabel("test", "sdk").onNode(node, false).build());
+        return client.spawn(Guests.longRunning(id)
+                .withLabel("test", "sdk")
+                .onNode(node, false)
+                .build());
     }
 
     @Test
     void spawnedProcessIsListedAndReadable() {
         spawned.add("sdk-spawn");
-        ClusterProcess p = client.spawn(Guests.longRunning("sdk-spawn").withLabel("suite", "sdk-spawn").build());
+        ClusterProcess p = client.spawn(
+                Guests.longRunning("sdk-spawn").withLabel("suite", "sdk-spawn").build());
 
         assertThat(p.getProcessId()).isEqualTo("sdk-spawn");
         assertThat(cluster.activeNodes()).contains(p.getNode());
         assertThat(p.getEpoch()).isPositive();
         assertThat(p.getLabelsMap()).containsEntry("suite", "sdk-spawn");
-        assertThat(client.list(ListFilter.label("suite", "sdk-spawn"))).extracting(ClusterProcess::getProcessId)
+        assertThat(client.list(ListFilter.label("suite", "sdk-spawn")))
+                .extracting(ClusterProcess::getProcessId)
                 .containsExactly("sdk-spawn");
-        assertThat(client.list(ListFilter.onNode(p.getNode()))).extracting(ClusterProcess::getProcessId).contains("sdk-spawn");
+        assertThat(client.list(ListFilter.onNode(p.getNode())))
+                .extracting(ClusterProcess::getProcessId)
+                .contains("sdk-spawn");
         ClusterProcess got = client.get("sdk-spawn");
         assertThat(got.getNode()).isEqualTo(p.getNode());
         assertThat(got.getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
@@ -118,7 +125,8 @@ class ClusterSdkTest {
         assertThat(Logs.stdout(client, "sdk-freeze")).isEqualTo(frozenOutput);
 
         assertThat(client.thaw("sdk-freeze").getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
-        await().atMost(Duration.ofSeconds(60)).until(() -> Logs.stdout(client, "sdk-freeze").length() > frozenOutput.length());
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> Logs.stdout(client, "sdk-freeze").length() > frozenOutput.length());
     }
 
     @Test
@@ -173,7 +181,8 @@ class ClusterSdkTest {
         Logs.awaitTick(client, "sdk-kill", 1);
 
         assertThat(client.kill("sdk-kill").getState()).isEqualTo(ProcessState.PROCESS_STATE_KILLED);
-        assertThat(client.list()).filteredOn(p -> p.getProcessId().equals("sdk-kill"))
+        assertThat(client.list())
+                .filteredOn(p -> p.getProcessId().equals("sdk-kill"))
                 .allMatch(p -> p.getState() == ProcessState.PROCESS_STATE_KILLED);
     }
 
@@ -203,8 +212,10 @@ class ClusterSdkTest {
 
         assertThat(bytes).isEqualTo(image.size()).isPositive();
         assertThat(progress).isNotEmpty().isSorted().last().isEqualTo(bytes);
-        ClusterProcess imported = client.importImage(new ByteArrayInputStream(image.toByteArray()),
-                ImportHeader.newBuilder().setProcessId("sdk-imported").build(), b -> { });
+        ClusterProcess imported = client.importImage(
+                new ByteArrayInputStream(image.toByteArray()),
+                ImportHeader.newBuilder().setProcessId("sdk-imported").build(),
+                b -> {});
         assertThat(imported.getProcessId()).isEqualTo("sdk-imported");
         if (imported.getState() == ProcessState.PROCESS_STATE_FROZEN) {
             client.thaw("sdk-imported");
@@ -214,7 +225,8 @@ class ClusterSdkTest {
         String later = "tick " + (Logs.lastTick(Logs.stdout(client, "sdk-export")) + 5) + " ";
         Logs.awaitOutput(client, "sdk-imported", later);
         Logs.awaitOutput(client, "sdk-export", later);
-        assertThat(line(Logs.stdout(client, "sdk-imported"), later)).isEqualTo(line(Logs.stdout(client, "sdk-export"), later));
+        assertThat(line(Logs.stdout(client, "sdk-imported"), later))
+                .isEqualTo(line(Logs.stdout(client, "sdk-export"), later));
     }
 
     private static String line(String output, String prefix) {

@@ -48,12 +48,22 @@ class CoordinatorFailoverTest {
 
             cluster.killCoordinator(oldLeader);
 
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
-                    .until(() -> !client.leader().getLeaderAddress().isEmpty() && !client.leader().getLeaderAddress().equals(oldLeader));
+            await().atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(250))
+                    .ignoreExceptions()
+                    .until(() -> !client.leader().getLeaderAddress().isEmpty()
+                            && !client.leader().getLeaderAddress().equals(oldLeader));
             assertThat(client.nodes()).hasSizeGreaterThanOrEqualTo(ClusterExtension.AGENTS.size());
             follow.done().get(120, TimeUnit.SECONDS);
-            List<String> ticks = seen.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("tick ")).map(l -> l.split(" ")[1]).toList();
-            assertThat(ticks).containsExactlyElementsOf(IntStream.range(0, TICKS).mapToObj(Integer::toString).toList());
+            List<String> ticks = seen.toString(StandardCharsets.UTF_8)
+                    .lines()
+                    .filter(l -> l.startsWith("tick "))
+                    .map(l -> l.split(" ")[1])
+                    .toList();
+            assertThat(ticks)
+                    .containsExactlyElementsOf(IntStream.range(0, TICKS)
+                            .mapToObj(Integer::toString)
+                            .toList());
             assertThat(seen.toString(StandardCharsets.UTF_8)).endsWith("done\n");
         } finally {
             follow.close();
@@ -66,29 +76,44 @@ class CoordinatorFailoverTest {
         ClusterClient client = cluster.client(cluster.coordinatorAddresses());
         String oldLeader = cluster.leader();
         List<ClusterEvent> followed = new CopyOnWriteArrayList<>();
-        StreamHandle follow = client.async().events(EventOptions.allKept(), followed::add); // all the cluster keeps, then each new one
+        StreamHandle follow = client.async()
+                .events(EventOptions.allKept(), followed::add); // all the cluster keeps, then each new one
         try {
-            client.spawn(Guests.counter("failover-events-1", 1_000_000, 20_000, 1 << 20).build());
+            client.spawn(Guests.counter("failover-events-1", 1_000_000, 20_000, 1 << 20)
+                    .build());
             await().atMost(Duration.ofSeconds(60)).until(() -> spawned(followed, "failover-events-1"));
 
             cluster.killCoordinator(oldLeader);
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
-                    .until(() -> !client.leader().getLeaderAddress().isEmpty() && !client.leader().getLeaderAddress().equals(oldLeader));
-            client.spawn(Guests.counter("failover-events-2", 1_000_000, 20_000, 1 << 20).build());
+            await().atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(250))
+                    .ignoreExceptions()
+                    .until(() -> !client.leader().getLeaderAddress().isEmpty()
+                            && !client.leader().getLeaderAddress().equals(oldLeader));
+            client.spawn(Guests.counter("failover-events-2", 1_000_000, 20_000, 1 << 20)
+                    .build());
             await().atMost(Duration.ofMinutes(2)).until(() -> spawned(followed, "failover-events-2"));
 
             List<Long> indexes = followed.stream().map(ClusterEvent::getIndex).toList();
-            assertThat(indexes).as("every event kept, none twice").allMatch(i -> i > 0).isSorted().doesNotHaveDuplicates();
-            assertThat(followed).anyMatch(e -> e.getKind() == ClusterEvent.Kind.KIND_LEADER_ELECTED
-                    && e.getIndex() > indexOfSpawn(followed, "failover-events-1"));
+            assertThat(indexes)
+                    .as("every event kept, none twice")
+                    .allMatch(i -> i > 0)
+                    .isSorted()
+                    .doesNotHaveDuplicates();
+            assertThat(followed)
+                    .anyMatch(e -> e.getKind() == ClusterEvent.Kind.KIND_LEADER_ELECTED
+                            && e.getIndex() > indexOfSpawn(followed, "failover-events-1"));
             // What the new leader keeps, read from the start: exactly what the follower saw, none missed.
             List<ClusterEvent> kept = new CopyOnWriteArrayList<>();
             try (StreamHandle all = client.async().events(EventOptions.allKept(), kept::add)) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> spawned(kept, "failover-events-2"));
             }
             long last = indexOfSpawn(followed, "failover-events-2");
-            assertThat(kept.stream().map(ClusterEvent::getIndex).filter(i -> i <= last).toList())
-                    .containsExactlyElementsOf(indexes.stream().filter(i -> i <= last).toList());
+            assertThat(kept.stream()
+                            .map(ClusterEvent::getIndex)
+                            .filter(i -> i <= last)
+                            .toList())
+                    .containsExactlyElementsOf(
+                            indexes.stream().filter(i -> i <= last).toList());
         } finally {
             follow.close();
             client.kill("failover-events-1");
@@ -102,7 +127,11 @@ class CoordinatorFailoverTest {
     }
 
     private static long indexOfSpawn(List<ClusterEvent> events, String id) {
-        return events.stream().filter(e -> e.getKind() == ClusterEvent.Kind.KIND_SPAWNED && e.getProcessId().equals(id))
-                .mapToLong(ClusterEvent::getIndex).findFirst().orElse(0);
+        return events.stream()
+                .filter(e -> e.getKind() == ClusterEvent.Kind.KIND_SPAWNED
+                        && e.getProcessId().equals(id))
+                .mapToLong(ClusterEvent::getIndex)
+                .findFirst()
+                .orElse(0);
     }
 }

@@ -41,15 +41,21 @@ class CopyTest {
         byte[] input = new byte[8 << 20];
         new Random(5).nextBytes(input);
         Path inputFile = Files.write(dir.resolve("input.bin"), input);
-        client.spawn(SpawnOptions.builder(STORE).withProcessId("cp-1").withArgs("-w", "go.txt")
-                .withFile("input.bin", Input.of(inputFile)).build());
+        client.spawn(SpawnOptions.builder(STORE)
+                .withProcessId("cp-1")
+                .withArgs("-w", "go.txt")
+                .withFile("input.bin", Input.of(inputFile))
+                .build());
 
         for (int i = 0; i < 2; i++) {
             MigrationReport moved = client.migrate("cp-1");
             // the 8 MiB input stays where it is stored: the image names it by hash
-            assertThat(moved.getTransfer().getBytesSent()).as("bytes sent by move " + i).isLessThan(input.length / 4);
+            assertThat(moved.getTransfer().getBytesSent())
+                    .as("bytes sent by move " + i)
+                    .isLessThan(input.length / 4);
         }
-        PmctlRunner.Result out = pmctl.run("cp", "cp-1:/data/input.bin", dir.resolve("copy.bin").toString());
+        PmctlRunner.Result out =
+                pmctl.run("cp", "cp-1:/data/input.bin", dir.resolve("copy.bin").toString());
         assertThat(out.exitCode()).as(out.toString()).isZero();
         assertThat(Files.readAllBytes(dir.resolve("copy.bin"))).isEqualTo(input);
         assertThat(client.get("cp-1").getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
@@ -58,7 +64,9 @@ class CopyTest {
         PmctlRunner.Result in = pmctl.run("cp", go.toString(), "cp-1:/data/go.txt");
         assertThat(in.exitCode()).as(in.toString()).isZero();
         await().atMost(Duration.ofMinutes(2)).until(() -> client.get("cp-1").getEndedMillis() > 0);
-        assertThat(Logs.stdout(client, "cp-1")).isEqualTo("read 20 bytes, fnv1a " + fnv1a("hello from the test\n".getBytes(StandardCharsets.UTF_8)) + "\n");
+        assertThat(Logs.stdout(client, "cp-1"))
+                .isEqualTo("read 20 bytes, fnv1a " + fnv1a("hello from the test\n".getBytes(StandardCharsets.UTF_8))
+                        + "\n");
 
         PmctlRunner.Result after = pmctl.run("cp", "cp-1:go.txt", "-");
         assertThat(after.exitCode()).as(after.toString()).isZero();
@@ -69,17 +77,25 @@ class CopyTest {
     void badCopiesAreOneLineErrorsAndChangeNothing(TestCluster cluster) throws Exception {
         ClusterClient client = cluster.client();
         PmctlRunner pmctl = new PmctlRunner(cluster.coordinatorAddresses());
-        client.spawn(SpawnOptions.builder(STORE).withProcessId("cp-2").withArgs("-w", "never").build());
+        client.spawn(SpawnOptions.builder(STORE)
+                .withProcessId("cp-2")
+                .withArgs("-w", "never")
+                .build());
 
-        PmctlRunner.Result missing = pmctl.run("cp", "cp-2:/data/nothing", dir.resolve("x").toString());
+        PmctlRunner.Result missing =
+                pmctl.run("cp", "cp-2:/data/nothing", dir.resolve("x").toString());
         assertThat(missing.exitCode()).isEqualTo(1);
         assertThat(missing.stderr()).hasLineCount(1).contains("NOT_FOUND");
         assertThat(dir.resolve("x")).doesNotExist();
         assertThat(dir.resolve("x.partial")).doesNotExist();
 
-        PmctlRunner.Result outside = pmctl.run("cp", "cp-2:/etc/passwd", dir.resolve("y").toString());
+        PmctlRunner.Result outside =
+                pmctl.run("cp", "cp-2:/etc/passwd", dir.resolve("y").toString());
         assertThat(outside.exitCode()).isEqualTo(1);
-        assertThat(outside.stderr()).hasLineCount(1).contains("INVALID_ARGUMENT").contains("under /data");
+        assertThat(outside.stderr())
+                .hasLineCount(1)
+                .contains("INVALID_ARGUMENT")
+                .contains("under /data");
 
         PmctlRunner.Result bothLocal = pmctl.run("cp", "a", "b");
         assertThat(bothLocal.exitCode()).isEqualTo(2);

@@ -47,11 +47,10 @@ class ErrorsTest {
 
     @Test
     void getOfAMissingProcessIsNotFound() {
-        assertThatThrownBy(() -> client.get("errors-missing"))
-                .isInstanceOfSatisfying(NotFoundException.class, e -> {
-                    assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND);
-                    assertThat(e.description()).isEqualTo("no process errors-missing");
-                });
+        assertThatThrownBy(() -> client.get("errors-missing")).isInstanceOfSatisfying(NotFoundException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND);
+            assertThat(e.description()).isEqualTo("no process errors-missing");
+        });
     }
 
     @Test
@@ -59,11 +58,13 @@ class ErrorsTest {
         cluster.addAgent("errors-lost");
         try {
             spawned.add("errors-orphan");
-            client.spawn(Guests.longRunning("errors-orphan").onNode("errors-lost", false).build());
+            client.spawn(Guests.longRunning("errors-orphan")
+                    .onNode("errors-lost", false)
+                    .build());
             Logs.awaitTick(client, "errors-orphan", 1);
             cluster.killAgent("errors-lost"); // its record names it until its session expires
 
-            assertThatThrownBy(() -> client.logs("errors-orphan", chunk -> { }))
+            assertThatThrownBy(() -> client.logs("errors-orphan", chunk -> {}))
                     .isInstanceOfSatisfying(UnavailableException.class, e -> {
                         assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
                         assertThat(e.description()).startsWith("node errors-lost: ");
@@ -90,24 +91,25 @@ class ErrorsTest {
     void spawnOfSomethingThatIsNotWebAssemblyIsAnInvalidRequest() {
         spawned.add("errors-not-wasm");
         SpawnOptions notWasm = SpawnOptions.builder("#!/bin/sh\n".getBytes(StandardCharsets.UTF_8), "script")
-                .withProcessId("errors-not-wasm").build();
+                .withProcessId("errors-not-wasm")
+                .build();
 
-        assertThatThrownBy(() -> client.spawn(notWasm))
-                .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
-                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
-                    assertThat(e.description()).contains("not WebAssembly");
-                });
+        assertThatThrownBy(() -> client.spawn(notWasm)).isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+            assertThat(e.description()).contains("not WebAssembly");
+        });
     }
 
     @Test
     void spawnWhereNoNodeQualifiesIsLimitExceeded() {
         spawned.add("errors-no-node");
-        SpawnOptions nowhere = Guests.longRunning("errors-no-node").withNodeLabel("errors-test", "no-node-has-this").build();
+        SpawnOptions nowhere = Guests.longRunning("errors-no-node")
+                .withNodeLabel("errors-test", "no-node-has-this")
+                .build();
 
-        assertThatThrownBy(() -> client.spawn(nowhere))
-                .isInstanceOfSatisfying(LimitExceededException.class, e -> {
-                    assertThat(e.code()).isEqualTo(ErrorCode.LIMIT_EXCEEDED);
-                    assertThat(e.description()).contains("no-node-has-this");
-                });
+        assertThatThrownBy(() -> client.spawn(nowhere)).isInstanceOfSatisfying(LimitExceededException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.LIMIT_EXCEEDED);
+            assertThat(e.description()).contains("no-node-has-this");
+        });
     }
 }

@@ -29,15 +29,18 @@ class IdempotentCallsTest {
     @Test
     void aSpawnWithoutAnIdWhoseReplyIsLostStartsOneProcess() throws Exception {
         String leader = cluster.leader();
-        try (TcpProxy proxy = new TcpProxy("127.0.0.1", Integer.parseInt(leader.substring(leader.lastIndexOf(':') + 1)), true)) {
+        try (TcpProxy proxy =
+                new TcpProxy("127.0.0.1", Integer.parseInt(leader.substring(leader.lastIndexOf(':') + 1)), true)) {
             ClusterClient client = cluster.client(proxy.address() + "," + leader);
             client.nodes(); // the connection through the proxy is up, its settings exchanged
             proxy.dropNextReply();
 
-            ClusterProcess p = client.spawn(Guests.longRunning("").withLabel("suite", "idempotent").build());
+            ClusterProcess p = client.spawn(
+                    Guests.longRunning("").withLabel("suite", "idempotent").build());
 
             assertThat(proxy.replyDropped()).as("the fault fired").isTrue();
-            assertThat(client.list(ListFilter.label("suite", "idempotent"))).extracting(ClusterProcess::getProcessId)
+            assertThat(client.list(ListFilter.label("suite", "idempotent")))
+                    .extracting(ClusterProcess::getProcessId)
                     .containsExactly(p.getProcessId());
             client.kill(p.getProcessId());
         }
@@ -48,13 +51,18 @@ class IdempotentCallsTest {
         String leader = cluster.leader();
         ClusterClient direct = cluster.client();
         ClusterProcess p = direct.spawn(Guests.longRunning("idempotent-move").build());
-        String to = cluster.activeNodes().stream().filter(n -> !n.equals(p.getNode())).findFirst().orElseThrow();
-        try (TcpProxy proxy = new TcpProxy("127.0.0.1", Integer.parseInt(leader.substring(leader.lastIndexOf(':') + 1)), true)) {
+        String to = cluster.activeNodes().stream()
+                .filter(n -> !n.equals(p.getNode()))
+                .findFirst()
+                .orElseThrow();
+        try (TcpProxy proxy =
+                new TcpProxy("127.0.0.1", Integer.parseInt(leader.substring(leader.lastIndexOf(':') + 1)), true)) {
             ClusterClient client = cluster.client(proxy.address() + "," + leader);
             client.nodes();
             proxy.dropNextReply();
 
-            MigrationReport report = client.migrate(p.getProcessId(), to); // resent after the reset: not "already runs on"
+            MigrationReport report =
+                    client.migrate(p.getProcessId(), to); // resent after the reset: not "already runs on"
 
             assertThat(proxy.replyDropped()).as("the fault fired").isTrue();
             assertThat(report.getTargetNode()).isEqualTo(to);
@@ -71,9 +79,12 @@ class IdempotentCallsTest {
     void aKillAndASuspendWhoseRepliesAreLostAreReportedAsDone() throws Exception {
         String leader = cluster.leader();
         ClusterClient direct = cluster.client();
-        ClusterProcess suspended = direct.spawn(Guests.longRunning("idempotent-suspend").build());
-        ClusterProcess killed = direct.spawn(Guests.longRunning("idempotent-kill").build());
-        try (TcpProxy proxy = new TcpProxy("127.0.0.1", Integer.parseInt(leader.substring(leader.lastIndexOf(':') + 1)), true)) {
+        ClusterProcess suspended =
+                direct.spawn(Guests.longRunning("idempotent-suspend").build());
+        ClusterProcess killed =
+                direct.spawn(Guests.longRunning("idempotent-kill").build());
+        try (TcpProxy proxy =
+                new TcpProxy("127.0.0.1", Integer.parseInt(leader.substring(leader.lastIndexOf(':') + 1)), true)) {
             // A client per call: after the reset a client goes on with the address that answered.
             ClusterClient first = cluster.client(proxy.address() + "," + leader);
             first.nodes();

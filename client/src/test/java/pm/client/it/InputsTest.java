@@ -66,12 +66,14 @@ class InputsTest {
         Path local = Files.write(dir.resolve("big.bin"), big);
         PmctlRunner pmctl = new PmctlRunner(cluster.coordinatorAddresses());
 
-        PmctlRunner.Result run = pmctl.run("run", STORE.toString(), "--id", "input-big", "--file", local + "=big.bin", "--", "-r", "big.bin");
+        PmctlRunner.Result run = pmctl.run(
+                "run", STORE.toString(), "--id", "input-big", "--file", local + "=big.bin", "--", "-r", "big.bin");
 
         assertThat(run.exitCode()).as(run.toString()).isZero();
         ClusterClient client = cluster.client();
         assertThat(awaitEnd(client, "input-big")).isEqualTo(ProcessState.PROCESS_STATE_EXITED);
-        assertThat(Logs.stdout(client, "input-big")).isEqualTo("read " + big.length + " bytes, fnv1a " + fnv1a(big) + "\n");
+        assertThat(Logs.stdout(client, "input-big"))
+                .isEqualTo("read " + big.length + " bytes, fnv1a " + fnv1a(big) + "\n");
     }
 
     @Test
@@ -81,39 +83,64 @@ class InputsTest {
         ClusterClient client = cluster.client();
         long[] uploaded = new long[1];
 
-        client.spawn(pm.client.SpawnOptions.builder(STORE).withProcessId("input-stdin").withArgs("copy.bin")
-                .withStdin(Input.of(local)).build(), bytes -> uploaded[0] = bytes);
+        client.spawn(
+                pm.client.SpawnOptions.builder(STORE)
+                        .withProcessId("input-stdin")
+                        .withArgs("copy.bin")
+                        .withStdin(Input.of(local))
+                        .build(),
+                bytes -> uploaded[0] = bytes);
 
         assertThat(uploaded[0]).isEqualTo(input.length);
         assertThat(awaitEnd(client, "input-stdin")).isEqualTo(ProcessState.PROCESS_STATE_EXITED);
-        assertThat(Logs.stdout(client, "input-stdin")).isEqualTo("stored " + input.length + " bytes in /data/copy.bin\n");
+        assertThat(Logs.stdout(client, "input-stdin"))
+                .isEqualTo("stored " + input.length + " bytes in /data/copy.bin\n");
     }
 
     @Test
     void inputsLargerThanTheFileSystemLimitAreRefusedUpFrontAndLeaveNoRecord(TestCluster cluster) throws Exception {
         ClusterClient client = cluster.client();
         BlobRef ref = client.putBlob(Input.of(random(2 << 20, 3)), TransferProgress.NONE);
-        ProcessSpec spec = ProcessSpec.newBuilder().setModule(ByteString.copyFrom(Files.readAllBytes(STORE)))
-                .addArgs("store").addArgs("-r").addArgs("big.bin")
-                .addFiles(FileEntry.newBuilder().setPath("big.bin").setSha256(ref.getSha256()).setSize(ref.getSize()))
-                .setLimits(ProcessLimits.newBuilder().setMaxFsBytes(1 << 20)).build();
+        ProcessSpec spec = ProcessSpec.newBuilder()
+                .setModule(ByteString.copyFrom(Files.readAllBytes(STORE)))
+                .addArgs("store")
+                .addArgs("-r")
+                .addArgs("big.bin")
+                .addFiles(FileEntry.newBuilder()
+                        .setPath("big.bin")
+                        .setSha256(ref.getSha256())
+                        .setSize(ref.getSize()))
+                .setLimits(ProcessLimits.newBuilder().setMaxFsBytes(1 << 20))
+                .build();
 
-        assertThatThrownBy(() -> client.spawn(ClusterSpawnRequest.newBuilder().setProcessId("input-too-big").setSpec(spec).build()))
+        assertThatThrownBy(() -> client.spawn(ClusterSpawnRequest.newBuilder()
+                        .setProcessId("input-too-big")
+                        .setSpec(spec)
+                        .build()))
                 .isInstanceOf(LimitExceededException.class)
                 .hasMessageContaining("LIMIT_EXCEEDED")
-                .hasMessageContaining("2097152 bytes").hasMessageContaining("1048576 bytes");
+                .hasMessageContaining("2097152 bytes")
+                .hasMessageContaining("1048576 bytes");
         assertThat(client.list()).noneMatch(p -> p.getProcessId().equals("input-too-big"));
     }
 
     @Test
     void largeInlineInputsAreRefusedBeforeTheyReachZooKeeper(TestCluster cluster) throws Exception {
         ClusterClient client = cluster.client();
-        ProcessSpec spec = ProcessSpec.newBuilder().setModule(ByteString.copyFrom(Files.readAllBytes(STORE)))
-                .addArgs("store").addArgs("x").setStdin(ByteString.copyFrom(random(1_200_000, 4))).build();
+        ProcessSpec spec = ProcessSpec.newBuilder()
+                .setModule(ByteString.copyFrom(Files.readAllBytes(STORE)))
+                .addArgs("store")
+                .addArgs("x")
+                .setStdin(ByteString.copyFrom(random(1_200_000, 4)))
+                .build();
 
-        assertThatThrownBy(() -> client.spawn(ClusterSpawnRequest.newBuilder().setProcessId("input-inline").setSpec(spec).build()))
+        assertThatThrownBy(() -> client.spawn(ClusterSpawnRequest.newBuilder()
+                        .setProcessId("input-inline")
+                        .setSpec(spec)
+                        .build()))
                 .isInstanceOf(ClusterClientException.class)
-                .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("1200000 bytes");
+                .hasMessageContaining("INVALID_ARGUMENT")
+                .hasMessageContaining("1200000 bytes");
         assertThat(client.list()).noneMatch(p -> p.getProcessId().equals("input-inline"));
         // and the coordinator keeps serving
         assertThat(client.nodes()).isNotEmpty();
@@ -123,7 +150,9 @@ class InputsTest {
     void anUploadWhoseHashIsNotTheDeclaredOneIsRefused(TestCluster cluster) {
         ClusterClient client = cluster.client();
         String coordinator = cluster.leader();
-        var channel = io.grpc.ManagedChannelBuilder.forTarget(coordinator).usePlaintext().build();
+        var channel = io.grpc.ManagedChannelBuilder.forTarget(coordinator)
+                .usePlaintext()
+                .build();
         try {
             var stub = pm.v1.ClusterGrpc.newStub(channel);
             java.util.concurrent.CompletableFuture<BlobRef> reply = new java.util.concurrent.CompletableFuture<>();
@@ -141,12 +170,17 @@ class InputsTest {
                 @Override
                 public void onCompleted() {}
             });
-            up.onNext(pm.v1.BlobChunk.newBuilder().setHeader(BlobRef.newBuilder().setSize(4)
-                    .setSha256(ByteString.copyFrom(new byte[32]))).setData(ByteString.copyFromUtf8("abcd")).build());
+            up.onNext(pm.v1.BlobChunk.newBuilder()
+                    .setHeader(BlobRef.newBuilder().setSize(4).setSha256(ByteString.copyFrom(new byte[32])))
+                    .setData(ByteString.copyFromUtf8("abcd"))
+                    .build());
             up.onCompleted();
 
-            assertThatThrownBy(reply::join).hasRootCauseInstanceOf(io.grpc.StatusRuntimeException.class)
-                    .rootCause().hasMessageStartingWith("INVALID_ARGUMENT").hasMessageContaining("not the");
+            assertThatThrownBy(reply::join)
+                    .hasRootCauseInstanceOf(io.grpc.StatusRuntimeException.class)
+                    .rootCause()
+                    .hasMessageStartingWith("INVALID_ARGUMENT")
+                    .hasMessageContaining("not the");
         } finally {
             channel.shutdownNow();
         }

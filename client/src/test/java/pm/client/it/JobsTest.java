@@ -46,15 +46,26 @@ class JobsTest {
         String body = text(300_000);
         Path file = Files.writeString(dir.resolve("out.txt"), body);
 
-        PmctlRunner.Result ok = pmctl.run("run", "--attach", STORE.toString(), "--id", "job-ok", "--file", file + "=out.txt",
-                "--", "-c", "out.txt");
-        PmctlRunner.Result failing = pmctl.run("run", "-a", STORE.toString(), "--id", "job-fail", "--", "-r", "missing.txt");
+        PmctlRunner.Result ok = pmctl.run(
+                "run",
+                "--attach",
+                STORE.toString(),
+                "--id",
+                "job-ok",
+                "--file",
+                file + "=out.txt",
+                "--",
+                "-c",
+                "out.txt");
+        PmctlRunner.Result failing =
+                pmctl.run("run", "-a", STORE.toString(), "--id", "job-fail", "--", "-r", "missing.txt");
 
         assertThat(ok.exitCode()).as(ok.stderr()).isZero();
         assertThat(ok.stdout()).isEqualTo(body);
         assertThat(failing.exitCode()).isEqualTo(1); // the program's own status
         assertThat(failing.stderr()).contains("store: open");
-        assertThat(pmctl.run("ps").stdout()).containsPattern("(?m)^job-ok +\\S+ +exited\\(0\\) ")
+        assertThat(pmctl.run("ps").stdout())
+                .containsPattern("(?m)^job-ok +\\S+ +exited\\(0\\) ")
                 .containsPattern("(?m)^job-fail +\\S+ +exited\\(1\\) ");
     }
 
@@ -62,8 +73,14 @@ class JobsTest {
     void waitExitsWithTheStatusAndRmRemovesOnlyWhatEnded(TestCluster cluster) throws Exception {
         ClusterClient client = cluster.client();
         PmctlRunner pmctl = new PmctlRunner(cluster.coordinatorAddresses());
-        client.spawn(SpawnOptions.builder(STORE).withProcessId("job-usage").withArgs("-z", "a", "b").build()); // usage error: exit 2
-        client.spawn(SpawnOptions.builder(STORE).withProcessId("job-alive").withArgs("-w", "never").build());
+        client.spawn(SpawnOptions.builder(STORE)
+                .withProcessId("job-usage")
+                .withArgs("-z", "a", "b")
+                .build()); // usage error: exit 2
+        client.spawn(SpawnOptions.builder(STORE)
+                .withProcessId("job-alive")
+                .withArgs("-w", "never")
+                .build());
 
         assertThat(pmctl.run("wait", "job-usage").exitCode()).isEqualTo(2);
         PmctlRunner.Result rmAlive = pmctl.run("rm", "job-alive");
@@ -76,16 +93,22 @@ class JobsTest {
     }
 
     @Test
-    void sixteenMebibytesOfOutputAreReadInFullAfterTheEndAndAfterTheAgentRestarts(TestCluster cluster) throws Exception {
+    void sixteenMebibytesOfOutputAreReadInFullAfterTheEndAndAfterTheAgentRestarts(TestCluster cluster)
+            throws Exception {
         ClusterClient client = cluster.client();
         String node = "node-jobs";
         cluster.addAgent(node);
         try {
             String body = text(16 << 20);
             Path file = Files.writeString(dir.resolve("big.txt"), body);
-            client.spawn(SpawnOptions.builder(STORE).withProcessId("job-big").withArgs("-c", "big.txt")
-                    .withFile("big.txt", Input.of(file)).onNode(node, false).build());
-            await().atMost(Duration.ofMinutes(3)).until(() -> client.get("job-big").getEndedMillis() > 0);
+            client.spawn(SpawnOptions.builder(STORE)
+                    .withProcessId("job-big")
+                    .withArgs("-c", "big.txt")
+                    .withFile("big.txt", Input.of(file))
+                    .onNode(node, false)
+                    .build());
+            await().atMost(Duration.ofMinutes(3))
+                    .until(() -> client.get("job-big").getEndedMillis() > 0);
 
             assertThat(stdout(client, "job-big")).isEqualTo(body);
             cluster.killAgent(node);

@@ -34,6 +34,7 @@ class LogsAcrossMigrationsTest {
      * outlasts three live migrations, which take a second or more each on a loaded two-core machine.
      */
     private static final int TICKS = 1000;
+
     private static final int SPIN = 20_000;
 
     private TestCluster cluster;
@@ -68,7 +69,8 @@ class LogsAcrossMigrationsTest {
 
         follow.done().get(120, TimeUnit.SECONDS);
         assertThat(seen.toString(StandardCharsets.UTF_8)).isEqualTo(reference);
-        assertThat(Logs.stdout(client, "logs-sdk")).as("a plain read after the moves: the retained log travelled along")
+        assertThat(Logs.stdout(client, "logs-sdk"))
+                .as("a plain read after the moves: the retained log travelled along")
                 .isEqualTo(reference);
     }
 

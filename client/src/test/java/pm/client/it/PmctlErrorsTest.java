@@ -32,8 +32,17 @@ class PmctlErrorsTest {
         pmctl = new PmctlRunner(cluster.coordinatorAddresses());
         nodes = cluster.activeNodes();
         home = nodes.get(0);
-        PmctlRunner.Result run = pmctl.run("run", Guests.COUNTER.toString(), "--id", "err-victim", "--node", home,
-                "--", "1000000", "2000", "65536");
+        PmctlRunner.Result run = pmctl.run(
+                "run",
+                Guests.COUNTER.toString(),
+                "--id",
+                "err-victim",
+                "--node",
+                home,
+                "--",
+                "1000000",
+                "2000",
+                "65536");
         assertThat(run.exitCode()).as(run.toString()).isZero();
     }
 
@@ -46,8 +55,12 @@ class PmctlErrorsTest {
     private List<String> psShape() {
         PmctlRunner.Result ps = pmctl.run("ps");
         assertThat(ps.exitCode()).isZero();
-        return ps.stdoutLines().stream().skip(1).map(l -> l.split(" +")).map(c -> String.join(" ", c[0], c[1], c[2], c[4]))
-                .sorted().toList();
+        return ps.stdoutLines().stream()
+                .skip(1)
+                .map(l -> l.split(" +"))
+                .map(c -> String.join(" ", c[0], c[1], c[2], c[4]))
+                .sorted()
+                .toList();
     }
 
     private void refused(String code, String... args) {
@@ -79,7 +92,18 @@ class PmctlErrorsTest {
     @Test
     void anUnknownNodeIsNotFound() {
         refused("NOT_FOUND", "migrate", "err-victim", "--to", "no-such-node");
-        refused("NOT_FOUND", "run", Guests.COUNTER.toString(), "--id", "err-nowhere", "--node", "no-such-node", "--", "1", "1", "1");
+        refused(
+                "NOT_FOUND",
+                "run",
+                Guests.COUNTER.toString(),
+                "--id",
+                "err-nowhere",
+                "--node",
+                "no-such-node",
+                "--",
+                "1",
+                "1",
+                "1");
     }
 
     @Test
@@ -111,7 +135,8 @@ class PmctlErrorsTest {
     void usageErrorsExitWithTwo() {
         assertThat(pmctl.run("run").exitCode()).isEqualTo(2);
         assertThat(pmctl.run("-o", "xml", "ps").exitCode()).isEqualTo(2);
-        assertThat(pmctl.run("run", Guests.COUNTER.toString(), "--pin").exitCode()).isEqualTo(2);
+        assertThat(pmctl.run("run", Guests.COUNTER.toString(), "--pin").exitCode())
+                .isEqualTo(2);
         assertThat(pmctl.run("run", "/no/such/module.wasm").exitCode()).isEqualTo(2);
         assertThat(pmctl.run("frobnicate").exitCode()).isEqualTo(2);
     }

@@ -37,21 +37,34 @@ class PmctlTest {
 
     @AfterEach
     void killLeftovers() {
-        for (String id : List.of("cli-run", "cli-json", "cli-life", "cli-move", "cli-export", "cli-imported", "cli-events", "cli-short",
-                "cli-rb-0", "cli-rb-1", "cli-rb-2")) {
+        for (String id : List.of(
+                "cli-run",
+                "cli-json",
+                "cli-life",
+                "cli-move",
+                "cli-export",
+                "cli-imported",
+                "cli-events",
+                "cli-short",
+                "cli-rb-0",
+                "cli-rb-1",
+                "cli-rb-2")) {
             pmctl.run("kill", id);
         }
     }
 
     private PmctlRunner.Result ok(String... args) {
         PmctlRunner.Result r = pmctl.run(args);
-        assertThat(r.exitCode()).as("pmctl " + String.join(" ", args) + "\n" + r).isZero();
+        assertThat(r.exitCode())
+                .as("pmctl " + String.join(" ", args) + "\n" + r)
+                .isZero();
         assertThat(r.stderr()).as("pmctl " + String.join(" ", args)).isEmpty();
         return r;
     }
 
     private PmctlRunner.Result runLongRunning(String id, String... more) {
-        List<String> args = new java.util.ArrayList<>(List.of("run", COUNTER, "--id", id, "--file", inputFile() + "=/data/input"));
+        List<String> args =
+                new java.util.ArrayList<>(List.of("run", COUNTER, "--id", id, "--file", inputFile() + "=/data/input"));
         args.addAll(List.of(more));
         args.addAll(List.of("--", "1000000", "2000", "1048576"));
         return ok(args.toArray(String[]::new));
@@ -72,7 +85,9 @@ class PmctlTest {
     void runPrintsTheNewProcessAndPsListsItWithItsLabels() {
         PmctlRunner.Result run = runLongRunning("cli-run", "--label", "team=cli", "--label", "tier=test");
 
-        assertThat(run.stdoutLines().get(0)).startsWith("ID").contains("NODE", "STATE", "EPOCH", "MEMORY", "INSTRUCTIONS", "LABELS");
+        assertThat(run.stdoutLines().get(0))
+                .startsWith("ID")
+                .contains("NODE", "STATE", "EPOCH", "MEMORY", "INSTRUCTIONS", "LABELS");
         assertThat(run.stdoutLines().get(1)).startsWith("cli-run ").contains("running", "team=cli,tier=test");
         PmctlRunner.Result ps = ok("ps", "--label", "team=cli");
         assertThat(ps.stdoutLines()).hasSize(2);
@@ -90,7 +105,9 @@ class PmctlTest {
         PmctlRunner.Result ps = ok("-o", "json", "ps", "--label", "json=yes");
         ClusterListResponse.Builder list = ClusterListResponse.newBuilder();
         JsonFormat.parser().merge(ps.stdout(), list);
-        assertThat(list.getProcessesList()).extracting(ClusterProcess::getProcessId).containsExactly("cli-json");
+        assertThat(list.getProcessesList())
+                .extracting(ClusterProcess::getProcessId)
+                .containsExactly("cli-json");
 
         PmctlRunner.Result inspect = ok("inspect", "cli-json", "-o", "json");
         ClusterProcess.Builder p = ClusterProcess.newBuilder();
@@ -99,7 +116,9 @@ class PmctlTest {
 
         NodesResponse.Builder nodes = NodesResponse.newBuilder();
         JsonFormat.parser().merge(ok("-o", "json", "nodes").stdout(), nodes);
-        assertThat(nodes.getNodesList()).extracting(n -> n.getRecord().getName()).containsAll(ClusterExtension.AGENTS);
+        assertThat(nodes.getNodesList())
+                .extracting(n -> n.getRecord().getName())
+                .containsAll(ClusterExtension.AGENTS);
     }
 
     @Test
@@ -116,20 +135,29 @@ class PmctlTest {
         List<String> nodes = cluster.activeNodes();
         runLongRunning("cli-life", "--node", nodes.get(0));
 
-        assertThat(ok("inspect", "cli-life").stdout()).containsPattern("(?m)^node +" + nodes.get(0) + "$")
+        assertThat(ok("inspect", "cli-life").stdout())
+                .containsPattern("(?m)^node +" + nodes.get(0) + "$")
                 .containsPattern("(?m)^state +running$");
         assertThat(ok("freeze", "cli-life").stdout()).contains(" frozen ");
         assertThat(ok("thaw", "cli-life").stdout()).contains(" running ");
         PmctlRunner.Result full = ok("checkpoint", "cli-life");
         assertThat(full.stdoutLines().get(0)).startsWith("PROCESS").contains("CHECKPOINT", "BASE", "BYTES");
         String fullId = full.stdoutLines().get(1).split(" +")[1];
-        assertThat(ok("checkpoint", "--incremental", "cli-life").stdoutLines().get(1).split(" +")[2]).isEqualTo(fullId);
+        assertThat(ok("checkpoint", "--incremental", "cli-life")
+                        .stdoutLines()
+                        .get(1)
+                        .split(" +")[2])
+                .isEqualTo(fullId);
         assertThat(ok("suspend", "cli-life").stdout()).contains(" suspended ");
         assertThat(ok("resume", "cli-life").stdoutLines().get(1))
-                .startsWith("cli-life ").contains(" " + nodes.get(0) + " ", " running ");
+                .startsWith("cli-life ")
+                .contains(" " + nodes.get(0) + " ", " running ");
         ok("suspend", "cli-life");
-        assertThat(ok("resume", "cli-life", "--node", nodes.get(1)).stdoutLines().get(1))
-                .startsWith("cli-life ").contains(" " + nodes.get(1) + " ", " running ");
+        assertThat(ok("resume", "cli-life", "--node", nodes.get(1))
+                        .stdoutLines()
+                        .get(1))
+                .startsWith("cli-life ")
+                .contains(" " + nodes.get(1) + " ", " running ");
         assertThat(ok("kill", "cli-life").stdout()).contains(" killed ");
     }
 
@@ -144,7 +172,9 @@ class PmctlTest {
         assertThat(move.stdoutLines().get(1).split(" +")).startsWith("cli-move", nodes.get(0), nodes.get(2));
         assertThat(ok("ps", "--node", nodes.get(2)).stdout()).containsPattern("(?m)^cli-move +" + nodes.get(2) + " ");
         PmctlRunner.Result anywhere = ok("migrate", "cli-move");
-        assertThat(anywhere.stdoutLines().get(1).split(" +")[2]).isNotEqualTo(nodes.get(2)).isIn(nodes);
+        assertThat(anywhere.stdoutLines().get(1).split(" +")[2])
+                .isNotEqualTo(nodes.get(2))
+                .isIn(nodes);
     }
 
     @Test
@@ -157,20 +187,36 @@ class PmctlTest {
                 ok("migrate", id, "--to", nodes.get(0));
             }
         }
-        String before = ok("ps").stdout().lines().skip(1).map(l -> l.split(" +")[0] + "@" + l.split(" +")[1]).sorted().toList().toString();
+        String before = ok("ps").stdout()
+                .lines()
+                .skip(1)
+                .map(l -> l.split(" +")[0] + "@" + l.split(" +")[1])
+                .sorted()
+                .toList()
+                .toString();
 
         PmctlRunner.Result dry = ok("rebalance", "--dry-run");
 
         List<String> lines = dry.stdoutLines();
-        assertThat(lines.get(0).split(" {2,}")).containsExactly("NODE", "PROCESSES", "MEMORY", "CPU", "LOAD", "TARGET", "AFTER",
-                "PROCESSES AFTER");
+        assertThat(lines.get(0).split(" {2,}"))
+                .containsExactly("NODE", "PROCESSES", "MEMORY", "CPU", "LOAD", "TARGET", "AFTER", "PROCESSES AFTER");
         for (String n : nodes) {
-            assertThat(dry.stdout()).containsPattern("(?m)^" + n + " +\\d+ +\\S+ \\S+ +[\\d.]+ M/s +[\\d.]+% +[\\d.]+% +[\\d.]+% +\\d+$");
+            assertThat(dry.stdout())
+                    .containsPattern(
+                            "(?m)^" + n + " +\\d+ +\\S+ \\S+ +[\\d.]+ M/s +[\\d.]+% +[\\d.]+% +[\\d.]+% +\\d+$");
         }
-        assertThat(dry.stdout()).containsPattern("(?m)^PROCESS +FROM +TO +LOAD +MEMORY$")
+        assertThat(dry.stdout())
+                .containsPattern("(?m)^PROCESS +FROM +TO +LOAD +MEMORY$")
                 .containsPattern("(?m)^cli-rb-\\d +" + nodes.get(0) + " +\\S+ +[\\d.]+% +[\\d.]+ MiB$");
-        assertThat(lines.get(lines.size() - 1)).matches("imbalance [\\d.]+% -> [\\d.]+%; \\d+ moves? planned \\(dry run\\)(; .*)?");
-        String after = ok("ps").stdout().lines().skip(1).map(l -> l.split(" +")[0] + "@" + l.split(" +")[1]).sorted().toList().toString();
+        assertThat(lines.get(lines.size() - 1))
+                .matches("imbalance [\\d.]+% -> [\\d.]+%; \\d+ moves? planned \\(dry run\\)(; .*)?");
+        String after = ok("ps").stdout()
+                .lines()
+                .skip(1)
+                .map(l -> l.split(" +")[0] + "@" + l.split(" +")[1])
+                .sorted()
+                .toList()
+                .toString();
         assertThat(after).as("a dry run moves nothing").isEqualTo(before);
 
         pm.v1.RebalancePlan.Builder plan = pm.v1.RebalancePlan.newBuilder();
@@ -193,8 +239,8 @@ class PmctlTest {
     @Test
     void eventsStreamsWhatHappensToAProcess() throws Exception {
         runLongRunning("cli-events");
-        CompletableFuture<PmctlRunner.Result> events = CompletableFuture.supplyAsync(
-                () -> pmctl.run("events", "--process", "cli-events", "--limit", "2"));
+        CompletableFuture<PmctlRunner.Result> events =
+                CompletableFuture.supplyAsync(() -> pmctl.run("events", "--process", "cli-events", "--limit", "2"));
         // When the stream has subscribed is not observable from here: freeze and thaw until it has seen two events.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!events.isDone() && System.nanoTime() < deadline) {
@@ -207,7 +253,8 @@ class PmctlTest {
         assertThat(result.stdoutLines()).hasSize(2);
         assertThat(result.stdoutLines()).allSatisfy(l -> assertThat(l).contains("process=cli-events"));
         // Consecutive events of the loop: one of each, in whichever order the subscription caught them.
-        assertThat(result.stdoutLines()).anySatisfy(l -> assertThat(l).contains("frozen"))
+        assertThat(result.stdoutLines())
+                .anySatisfy(l -> assertThat(l).contains("frozen"))
                 .anySatisfy(l -> assertThat(l).contains("thawed"));
     }
 

@@ -15,7 +15,6 @@ import pm.client.testing.Guests;
 import pm.client.testing.Logs;
 import pm.client.testing.PmctlRunner;
 import pm.client.testing.TestCluster;
-import pm.v1.ClusterListResponse;
 import pm.v1.MigrationReport;
 import pm.v1.NodesResponse;
 
@@ -45,7 +44,9 @@ class PmctlWatchTest {
 
     private PmctlRunner.Result ok(String... args) {
         PmctlRunner.Result r = pmctl.run(args);
-        assertThat(r.exitCode()).as("pmctl " + String.join(" ", args) + "\n" + r).isZero();
+        assertThat(r.exitCode())
+                .as("pmctl " + String.join(" ", args) + "\n" + r)
+                .isZero();
         return r;
     }
 
@@ -63,12 +64,16 @@ class PmctlWatchTest {
         PmctlRunner.Result top = ok("top", "--label", "watch=top", "-n", "1", "--interval", "1");
 
         List<String> lines = top.stdoutLines();
-        assertThat(lines.get(0)).matches("\\S+Z  2 processes \\(1 running, 1 frozen\\)  cpu [\\d.]+ M/s  memory [\\d.]+ MiB  \\(by cpu\\)");
+        assertThat(lines.get(0))
+                .matches(
+                        "\\S+Z  2 processes \\(1 running, 1 frozen\\)  cpu [\\d.]+ M/s  memory [\\d.]+ MiB  \\(by cpu\\)");
         assertThat(lines.get(1)).isEmpty();
-        assertThat(lines.get(2).split(" {2,}")).containsExactly("ID", "NODE", "STATE", "CPU", "MEMORY", "INSTRUCTIONS", "AGE");
+        assertThat(lines.get(2).split(" {2,}"))
+                .containsExactly("ID", "NODE", "STATE", "CPU", "MEMORY", "INSTRUCTIONS", "AGE");
         assertThat(lines).hasSize(5);
         // cpu order: the running counter retires instructions, the frozen one none
-        Matcher busy = Pattern.compile("watch-busy +\\S+ +running +([\\d.]+) M/s +[\\d.]+ MiB +\\d+ +\\d+[smhd].*").matcher(lines.get(3));
+        Matcher busy = Pattern.compile("watch-busy +\\S+ +running +([\\d.]+) M/s +[\\d.]+ MiB +\\d+ +\\d+[smhd].*")
+                .matcher(lines.get(3));
         assertThat(busy.matches()).as(top.toString()).isTrue();
         assertThat(Double.parseDouble(busy.group(1))).isPositive();
         assertThat(lines.get(4)).matches("watch-frozen +\\S+ +frozen +0\\.0 M/s +[\\d.]+ MiB +\\d+ +\\d+[smhd].*");
@@ -79,13 +84,17 @@ class PmctlWatchTest {
     void topAsJsonPrintsOneLinePerRefreshWithRateMemoryAndTheProcess() throws Exception {
         spawnRunning("watch-busy", "topjson");
 
-        PmctlRunner.Result top = ok("top", "-o", "json", "--label", "watch=topjson", "--sort", "mem", "-n", "2", "--interval", "0.5");
+        PmctlRunner.Result top =
+                ok("top", "-o", "json", "--label", "watch=topjson", "--sort", "mem", "-n", "2", "--interval", "0.5");
 
         assertThat(top.stdoutLines()).hasSize(2).allSatisfy(line -> {
-            assertThat(line).startsWith("{\"timeMillis\":").contains("\"sort\":\"mem\"")
+            assertThat(line)
+                    .startsWith("{\"timeMillis\":")
+                    .contains("\"sort\":\"mem\"")
                     .containsPattern("\\{\"cpuRate\":[\\d.]+,\"memoryBytes\":[1-9]\\d*,\"process\":\\{");
             // the process is the ClusterProcess of ps -o json: parse it back
-            String process = line.substring(line.indexOf("\"process\":") + "\"process\":".length(), line.length() - "}]}".length());
+            String process = line.substring(
+                    line.indexOf("\"process\":") + "\"process\":".length(), line.length() - "}]}".length());
             pm.v1.ClusterProcess.Builder p = pm.v1.ClusterProcess.newBuilder();
             try {
                 JsonFormat.parser().merge(process, p);
@@ -118,7 +127,9 @@ class PmctlWatchTest {
         for (String line : nodes.stdoutLines()) {
             NodesResponse.Builder parsed = NodesResponse.newBuilder();
             JsonFormat.parser().merge(line, parsed);
-            assertThat(parsed.getNodesList()).extracting(n -> n.getRecord().getName()).containsAll(ClusterExtension.AGENTS);
+            assertThat(parsed.getNodesList())
+                    .extracting(n -> n.getRecord().getName())
+                    .containsAll(ClusterExtension.AGENTS);
         }
     }
 
@@ -134,7 +145,8 @@ class PmctlWatchTest {
     @Test
     void migrateWithProgressReportsTheStepsOnStderrAndLeavesTheJsonOnStdoutIntact() throws Exception {
         List<String> nodes = cluster.activeNodes();
-        client.spawn(Guests.longRunning("watch-move").onNode(nodes.get(0), false).build());
+        client.spawn(
+                Guests.longRunning("watch-move").onNode(nodes.get(0), false).build());
         Logs.awaitTick(client, "watch-move", 1);
 
         PmctlRunner.Result move = ok("-o", "json", "migrate", "watch-move", "--to", nodes.get(1), "--progress");
@@ -143,13 +155,19 @@ class PmctlWatchTest {
         JsonFormat.parser().merge(move.stdout(), report);
         assertThat(report.getTargetNode()).isEqualTo(nodes.get(1));
         List<String> progress = move.stderr().lines().toList();
-        assertThat(progress.get(0)).matches("migrate watch-move: asked to move it to " + nodes.get(1) + " \\([\\d.]+ s\\)");
-        assertThat(progress.get(progress.size() - 1)).matches("migrate watch-move: moved from " + nodes.get(0) + " to "
-                + nodes.get(1) + ", epoch " + report.getEpoch() + ", downtime [\\d.]+ (us|ms|s) \\([\\d.]+ s\\)");
-        assertThat(progress).allSatisfy(l -> assertThat(l).startsWith("migrate watch-move: ").doesNotContain("\r", "\033"));
+        assertThat(progress.get(0))
+                .matches("migrate watch-move: asked to move it to " + nodes.get(1) + " \\([\\d.]+ s\\)");
+        assertThat(progress.get(progress.size() - 1))
+                .matches("migrate watch-move: moved from " + nodes.get(0) + " to " + nodes.get(1) + ", epoch "
+                        + report.getEpoch() + ", downtime [\\d.]+ (us|ms|s) \\([\\d.]+ s\\)");
+        assertThat(progress)
+                .allSatisfy(
+                        l -> assertThat(l).startsWith("migrate watch-move: ").doesNotContain("\r", "\033"));
 
         PmctlRunner.Result back = ok("migrate", "watch-move", "--to", nodes.get(0));
-        assertThat(back.stderr()).as("off a terminal, progress shows only when asked for").isEmpty();
+        assertThat(back.stderr())
+                .as("off a terminal, progress shows only when asked for")
+                .isEmpty();
         assertThat(back.stdoutLines().get(1).split(" +")).startsWith("watch-move", nodes.get(1), nodes.get(0));
     }
 }

@@ -30,7 +30,8 @@ class RealProgramTest {
     private static final Path BZIP2 = Paths.get("..", "runtime", "src", "test", "guest", "wasm", "bzip2.wasm");
 
     /** Debian's bzip2 1.0.8, {@code bzip2 -9} of the default input (4 MiB, seed 7). */
-    private static final String NATIVE_4_MIB_SHA256 = "90605a38536d5c5135e36509eeca141a4c26d665e8763790a09acd181e12e18a";
+    private static final String NATIVE_4_MIB_SHA256 =
+            "90605a38536d5c5135e36509eeca141a4c26d665e8763790a09acd181e12e18a";
 
     @TempDir
     Path dir;
@@ -44,13 +45,26 @@ class RealProgramTest {
         ClusterClient client = cluster.client();
         PmctlRunner pmctl = new PmctlRunner(cluster.coordinatorAddresses());
 
-        PmctlRunner.Result run = pmctl.run("run", BZIP2.toString(), "--id", "bz-1", "--file", input + "=big.txt",
-                "--fs-limit-mib", Integer.toString(2 * mib + 16), "--", "-k", "-9", "/data/big.txt"); // the input and its .bz2
+        PmctlRunner.Result run = pmctl.run(
+                "run",
+                BZIP2.toString(),
+                "--id",
+                "bz-1",
+                "--file",
+                input + "=big.txt",
+                "--fs-limit-mib",
+                Integer.toString(2 * mib + 16),
+                "--",
+                "-k",
+                "-9",
+                "/data/big.txt"); // the input and its .bz2
         assertThat(run.exitCode()).as(run.toString()).isZero();
         for (int move = 0; move < 3; move++) {
             long before = retired(client);
             await().atMost(Duration.ofMinutes(2)).until(() -> retired(client) > before + 50_000_000L || ended(client));
-            assertThat(ended(client)).as("bzip2 finished before move " + (move + 1) + ": give it a larger input").isFalse();
+            assertThat(ended(client))
+                    .as("bzip2 finished before move " + (move + 1) + ": give it a larger input")
+                    .isFalse();
             client.migrate("bz-1");
         }
         await().atMost(Duration.ofMinutes(20)).until(() -> ended(client));
@@ -63,7 +77,9 @@ class RealProgramTest {
         if (expected != null) {
             assertThat(Files.readAllBytes(fetched)).isEqualTo(expected);
         } else {
-            assertThat(sha256(Files.readAllBytes(fetched))).as("the digest of native bzip2 1.0.8's output").isEqualTo(NATIVE_4_MIB_SHA256);
+            assertThat(sha256(Files.readAllBytes(fetched)))
+                    .as("the digest of native bzip2 1.0.8's output")
+                    .isEqualTo(NATIVE_4_MIB_SHA256);
         }
         client.kill("bz-1");
     }
@@ -74,7 +90,8 @@ class RealProgramTest {
     }
 
     private static boolean ended(ClusterClient client) {
-        return client.get("bz-1").getEndedMillis() > 0 || client.get("bz-1").getState() == ProcessState.PROCESS_STATE_EXITED;
+        return client.get("bz-1").getEndedMillis() > 0
+                || client.get("bz-1").getState() == ProcessState.PROCESS_STATE_EXITED;
     }
 
     /** Words from a small vocabulary: compressible like real text, and the same for a seed. */
@@ -97,22 +114,31 @@ class RealProgramTest {
         Path copy = Files.copy(input, dir.resolve("native.txt"));
         Process p;
         try {
-            p = new ProcessBuilder("bzip2", "-k", "-9", copy.toString()).redirectErrorStream(true).start();
+            p = new ProcessBuilder("bzip2", "-k", "-9", copy.toString())
+                    .redirectErrorStream(true)
+                    .start();
         } catch (IOException e) {
-            assertThat(mib).as("native bzip2 is not installed (apt-get install bzip2); without it only the default 4 MiB "
-                    + "input can be checked, against its known digest").isEqualTo(4);
+            assertThat(mib)
+                    .as("native bzip2 is not installed (apt-get install bzip2); without it only the default 4 MiB "
+                            + "input can be checked, against its known digest")
+                    .isEqualTo(4);
             return null;
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as("native bzip2 (the Debian package bzip2): " + out).isZero();
+        assertThat(p.waitFor())
+                .as("native bzip2 (the Debian package bzip2): " + out)
+                .isZero();
         byte[] expected = Files.readAllBytes(dir.resolve("native.txt.bz2"));
         if (mib == 4) {
-            assertThat(sha256(expected)).as("the known digest of native bzip2's output for 4 MiB").isEqualTo(NATIVE_4_MIB_SHA256);
+            assertThat(sha256(expected))
+                    .as("the known digest of native bzip2's output for 4 MiB")
+                    .isEqualTo(NATIVE_4_MIB_SHA256);
         }
         return expected;
     }
 
     private static String sha256(byte[] bytes) throws java.security.NoSuchAlgorithmException {
-        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        return java.util.HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 }

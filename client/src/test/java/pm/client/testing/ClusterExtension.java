@@ -14,7 +14,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  */
 public final class ClusterExtension implements ParameterResolver, ExecutionCondition {
     public static final List<String> AGENTS = List.of("node-a", "node-b", "node-c");
-    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(ClusterExtension.class);
+    private static final ExtensionContext.Namespace NAMESPACE =
+            ExtensionContext.Namespace.create(ClusterExtension.class);
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
@@ -23,20 +24,27 @@ public final class ClusterExtension implements ParameterResolver, ExecutionCondi
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        return context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent(TestCluster.class, k -> {
-            try {
-                return TestCluster.start(AGENTS, 2);
-            } catch (Exception e) {
-                throw new IllegalStateException("cannot start the test cluster: " + e.getMessage(), e);
-            }
-        }, TestCluster.class);
+        return context.getRoot()
+                .getStore(NAMESPACE)
+                .getOrComputeIfAbsent(
+                        TestCluster.class,
+                        k -> {
+                            try {
+                                return TestCluster.start(AGENTS, 2);
+                            } catch (Exception e) {
+                                throw new IllegalStateException("cannot start the test cluster: " + e.getMessage(), e);
+                            }
+                        },
+                        TestCluster.class);
     }
 
     /** Off, visibly, on a checkout whose coordinator module has no daemon to launch yet. */
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-        return coordinatorPresent() ? ConditionEvaluationResult.enabled("the coordinator can be launched")
-                : ConditionEvaluationResult.disabled("the coordinator module has no pm.coordinator.CoordinatorMain yet");
+        return coordinatorPresent()
+                ? ConditionEvaluationResult.enabled("the coordinator can be launched")
+                : ConditionEvaluationResult.disabled(
+                        "the coordinator module has no pm.coordinator.CoordinatorMain yet");
     }
 
     private static boolean coordinatorPresent() {

@@ -85,7 +85,8 @@ public final class DaemonJvm implements AutoCloseable {
     }
 
     private void readStdout() {
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             firstLine.complete(out.readLine());
             while (out.readLine() != null) {
                 // keep the pipe from filling

@@ -21,7 +21,8 @@ public final class Guests {
 
     /** {@code ticks} lines with {@code spin} hash steps before each, over a heap of {@code memBytes}. */
     public static SpawnOptions.Builder counter(String id, int ticks, int spin, int memBytes) {
-        return SpawnOptions.builder(COUNTER).withProcessId(id)
+        return SpawnOptions.builder(COUNTER)
+                .withProcessId(id)
                 .withArgs(Integer.toString(ticks), Integer.toString(spin), Integer.toString(memBytes))
                 .withFile("input", "the quick brown fox\n".repeat(50).getBytes(java.nio.charset.StandardCharsets.UTF_8))
                 .withFile("ticks", new byte[0]);

@@ -25,19 +25,25 @@ public final class Logs {
 
     /** Waits until the process has printed {@code text}: it has made that much progress. */
     public static void awaitOutput(ClusterClient client, String id, String text) {
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
+        await().atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> stdout(client, id).contains(text));
     }
 
     /** Waits until the process has printed tick {@code n} or a later one. */
     public static void awaitTick(ClusterClient client, String id, int n) {
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
+        await().atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> lastTick(stdout(client, id)) >= n);
     }
 
     /** The highest tick in {@code output}, or -1. */
     public static int lastTick(String output) {
-        return output.lines().filter(l -> l.startsWith("tick ")).mapToInt(l -> Integer.parseInt(l.split(" ")[1])).max().orElse(-1);
+        return output.lines()
+                .filter(l -> l.startsWith("tick "))
+                .mapToInt(l -> Integer.parseInt(l.split(" ")[1]))
+                .max()
+                .orElse(-1);
     }
 
     /** Follows the process's stdout until it ends. */

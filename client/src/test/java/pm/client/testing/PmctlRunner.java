@@ -6,8 +6,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import pm.client.cli.Pmctl;
 import picocli.CommandLine;
+import pm.client.cli.Pmctl;
 
 /** Test support: runs pmctl in this JVM against given coordinators, capturing what it prints and its exit code. */
 public final class PmctlRunner {

@@ -26,7 +26,9 @@ import pm.v1.NodeStatus;
 public final class TestCluster implements AutoCloseable {
     /** Agents get room for the interpreter; coordinators are small and start faster without C2. */
     private static final List<String> AGENT_JVM = List.of("-Xmx384m", "-XX:+UseSerialGC");
-    private static final List<String> COORDINATOR_JVM = List.of("-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+    private static final List<String> COORDINATOR_JVM =
+            List.of("-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
 
     private final Path dir;
     private final TestingServer zookeeper;
@@ -55,8 +57,10 @@ public final class TestCluster implements AutoCloseable {
                 starting.add(cluster.launchCoordinator("coordinator-" + (i + 1)));
             }
             for (DaemonJvm jvm : starting) {
-                jvm.awaitReady(jvm.name().startsWith("coordinator") ? "coordinator " + jvm.name() + " listening on"
-                        : "agent " + jvm.name() + " listening on");
+                jvm.awaitReady(
+                        jvm.name().startsWith("coordinator")
+                                ? "coordinator " + jvm.name() + " listening on"
+                                : "agent " + jvm.name() + " listening on");
             }
             cluster.awaitNodes(agentNames.size());
             cluster.awaitLeader();
@@ -75,18 +79,44 @@ public final class TestCluster implements AutoCloseable {
      */
     private DaemonJvm launchAgent(String name) throws IOException {
         int port = DaemonJvm.freePort();
-        DaemonJvm jvm = DaemonJvm.launch(name, dir, AGENT_JVM, "pm.agent.AgentMain", List.of(
-                "--name", name, "--data", dir.resolve(name).toString(), "--port", Integer.toString(port),
-                "--zookeeper", zookeeper.getConnectString(), "--exit-with-stdin", "--insecure", "--tier", "interp"));
+        DaemonJvm jvm = DaemonJvm.launch(
+                name,
+                dir,
+                AGENT_JVM,
+                "pm.agent.AgentMain",
+                List.of(
+                        "--name",
+                        name,
+                        "--data",
+                        dir.resolve(name).toString(),
+                        "--port",
+                        Integer.toString(port),
+                        "--zookeeper",
+                        zookeeper.getConnectString(),
+                        "--exit-with-stdin",
+                        "--insecure",
+                        "--tier",
+                        "interp"));
         agents.put(name, jvm);
         return jvm;
     }
 
     private DaemonJvm launchCoordinator(String name) throws IOException {
         int port = DaemonJvm.freePort();
-        DaemonJvm jvm = DaemonJvm.launch(name, dir, COORDINATOR_JVM, "pm.coordinator.CoordinatorMain", List.of(
-                "--zookeeper", zookeeper.getConnectString(), "--port", Integer.toString(port), "--name", name,
-                "--exit-with-stdin", "--insecure"));
+        DaemonJvm jvm = DaemonJvm.launch(
+                name,
+                dir,
+                COORDINATOR_JVM,
+                "pm.coordinator.CoordinatorMain",
+                List.of(
+                        "--zookeeper",
+                        zookeeper.getConnectString(),
+                        "--port",
+                        Integer.toString(port),
+                        "--name",
+                        name,
+                        "--exit-with-stdin",
+                        "--insecure"));
         coordinators.put(name, "127.0.0.1:" + port);
         coordinatorJvms.put("127.0.0.1:" + port, jvm);
         return jvm;
@@ -95,8 +125,9 @@ public final class TestCluster implements AutoCloseable {
     /** Starts one more agent and waits until the cluster lists it. */
     public void addAgent(String name) throws Exception {
         launchAgent(name).awaitReady("agent " + name + " listening on");
-        await().atMost(Duration.ofSeconds(60)).until(() -> client().nodes().stream()
-                .anyMatch(n -> n.getRecord().getName().equals(name)));
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> client().nodes().stream()
+                        .anyMatch(n -> n.getRecord().getName().equals(name)));
     }
 
     /** Kills an agent as kill -9 would. */
@@ -113,8 +144,9 @@ public final class TestCluster implements AutoCloseable {
      */
     public void removeAgent(String name) throws InterruptedException {
         killAgent(name);
-        await().atMost(Duration.ofMinutes(2)).until(() -> client().nodes().stream()
-                .noneMatch(n -> n.getRecord().getName().equals(name)));
+        await().atMost(Duration.ofMinutes(2))
+                .until(() -> client().nodes().stream()
+                        .noneMatch(n -> n.getRecord().getName().equals(name)));
     }
 
     /** Kills the coordinator at {@code address} as kill -9 would. */
@@ -148,7 +180,9 @@ public final class TestCluster implements AutoCloseable {
     /** A coordinator that is not the leader (needs two coordinators). */
     public String standby() {
         String leader = leader();
-        return coordinators.values().stream().filter(a -> !a.equals(leader)).findFirst()
+        return coordinators.values().stream()
+                .filter(a -> !a.equals(leader))
+                .findFirst()
                 .orElseThrow(() -> new IllegalStateException("a single coordinator has no standby"));
     }
 
@@ -178,7 +212,11 @@ public final class TestCluster implements AutoCloseable {
 
     /** The names of the nodes that take new processes (not draining), in name order. */
     public List<String> activeNodes() {
-        return client().nodes().stream().filter(n -> !n.getDraining()).map(n -> n.getRecord().getName()).sorted().toList();
+        return client().nodes().stream()
+                .filter(n -> !n.getDraining())
+                .map(n -> n.getRecord().getName())
+                .sorted()
+                .toList();
     }
 
     public Path dir() {
@@ -186,12 +224,17 @@ public final class TestCluster implements AutoCloseable {
     }
 
     private void awaitNodes(int count) {
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
-                .until(() -> client().nodes().stream().map(NodeStatus::getRecord).count() >= count);
+        await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(250))
+                .ignoreExceptions()
+                .until(() ->
+                        client().nodes().stream().map(NodeStatus::getRecord).count() >= count);
     }
 
     private void awaitLeader() {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(250))
+                .ignoreExceptions()
                 .until(() -> !leaderInfo().getLeaderAddress().isEmpty());
     }
 

@@ -71,11 +71,14 @@ public final class ConfigFile implements CommandLine.IDefaultValueProvider {
                     Long.parseLong(value);
                 } else if (type == double.class || type == Double.class) {
                     Double.parseDouble(value);
-                } else if ((type == boolean.class || type == Boolean.class) && !value.equals("true") && !value.equals("false")) {
+                } else if ((type == boolean.class || type == Boolean.class)
+                        && !value.equals("true")
+                        && !value.equals("false")) {
                     throw new NumberFormatException();
                 }
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(file + ": '" + key + "' must be " + typeName(type) + ", not '" + value + "'");
+                throw new IllegalArgumentException(
+                        file + ": '" + key + "' must be " + typeName(type) + ", not '" + value + "'");
             }
         }
     }

@@ -1,8 +1,8 @@
 package pm.common.cli;
 
 import java.io.PrintStream;
-import java.util.Optional;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import pm.common.security.SecurityConfigException;

@@ -14,7 +14,10 @@ public final class TlsOptions {
     @Option(names = "--ca", paramLabel = "FILE", description = "The cluster CA's certificate (PEM): whom to trust.")
     Path ca;
 
-    @Option(names = "--cert", paramLabel = "FILE", description = "This daemon's certificate (PEM), issued by the cluster CA with role node.")
+    @Option(
+            names = "--cert",
+            paramLabel = "FILE",
+            description = "This daemon's certificate (PEM), issued by the cluster CA with role node.")
     Path cert;
 
     @Option(names = "--key", paramLabel = "FILE", description = "This daemon's private key (PEM, PKCS#8).")
@@ -33,12 +36,15 @@ public final class TlsOptions {
                 throw new SecurityConfigException("--insecure and --ca/--cert/--key exclude each other");
             }
             org.slf4j.LoggerFactory.getLogger(TlsOptions.class)
-                    .warn("{} runs with --insecure: plaintext, and anyone who can reach its ports may act on the cluster", daemon);
+                    .warn(
+                            "{} runs with --insecure: plaintext, and anyone who can reach its ports may act on the cluster",
+                            daemon);
             return GrpcTransport.insecure();
         }
         if (ca == null || cert == null || key == null) {
-            throw new SecurityConfigException("--ca, --cert and --key are required (make them with: pm certs init / pm certs issue),"
-                    + " or --insecure for plaintext");
+            throw new SecurityConfigException(
+                    "--ca, --cert and --key are required (make them with: pm certs init / pm certs issue),"
+                            + " or --insecure for plaintext");
         }
         TlsFiles files = new TlsFiles(ca, cert, key);
         files.checkRole(Instant.now(), roles);

@@ -7,7 +7,9 @@ import pm.common.tracing.DaemonTracing;
 
 /** The daemons' {@code --otlp-endpoint}: where traces go (a picocli mixin); without it none are recorded. */
 public final class TracingOptions {
-    @Option(names = "--otlp-endpoint", paramLabel = "URL",
+    @Option(
+            names = "--otlp-endpoint",
+            paramLabel = "URL",
             description = "Send traces to this OTLP/HTTP collector, e.g. http://collector:4318 (default: no traces).")
     String endpoint;
 
@@ -30,7 +32,8 @@ public final class TracingOptions {
             throw new IllegalArgumentException("--otlp-endpoint is not a URL: " + endpoint);
         }
         if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-            throw new IllegalArgumentException("--otlp-endpoint wants http://HOST:PORT or https://HOST:PORT: " + endpoint);
+            throw new IllegalArgumentException(
+                    "--otlp-endpoint wants http://HOST:PORT or https://HOST:PORT: " + endpoint);
         }
         return uri;
     }

@@ -11,11 +11,18 @@ public final class ZooKeeperOptions {
     @Option(names = "--zookeeper", paramLabel = "HOST:PORT,...", description = "The cluster's ZooKeeper ensemble.")
     String zookeeper;
 
-    @Option(names = "--zk-root", paramLabel = "PATH", defaultValue = "/pm", description = "The cluster's ZooKeeper root (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--zk-root",
+            paramLabel = "PATH",
+            defaultValue = "/pm",
+            description = "The cluster's ZooKeeper root (default: ${DEFAULT-VALUE}).")
     String root;
 
-    @Option(names = "--zk-secret", paramLabel = "FILE",
-            description = "The cluster's ZooKeeper secret (pm certs init makes one): znodes only members can read or change.")
+    @Option(
+            names = "--zk-secret",
+            paramLabel = "FILE",
+            description =
+                    "The cluster's ZooKeeper secret (pm certs init makes one): znodes only members can read or change.")
     Path secret;
 
     /** The connect string, or null when none was given. */
@@ -33,7 +40,8 @@ public final class ZooKeeperOptions {
             return ZooKeeperAccess.fromFile(secret);
         }
         if (transport.isSecure()) {
-            throw new SecurityConfigException("--zk-secret is required with --zookeeper (pm certs init makes one), or --insecure");
+            throw new SecurityConfigException(
+                    "--zk-secret is required with --zookeeper (pm certs init makes one), or --insecure");
         }
         return ZooKeeperAccess.OPEN;
     }

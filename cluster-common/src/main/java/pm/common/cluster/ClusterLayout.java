@@ -8,9 +8,11 @@ import io.grpc.Metadata;
  */
 public record ClusterLayout(String root) {
     /** Ownership epoch of the process a call is about, as a decimal number. */
-    public static final Metadata.Key<String> EPOCH_HEADER = Metadata.Key.of("pm-epoch", Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<String> EPOCH_HEADER =
+            Metadata.Key.of("pm-epoch", Metadata.ASCII_STRING_MARSHALLER);
     /** A standby coordinator names the leader in this trailer. */
-    public static final Metadata.Key<String> LEADER_TRAILER = Metadata.Key.of("pm-leader", Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<String> LEADER_TRAILER =
+            Metadata.Key.of("pm-leader", Metadata.ASCII_STRING_MARSHALLER);
 
     public static final ClusterLayout DEFAULT = new ClusterLayout("/pm");
 

@@ -20,7 +20,8 @@ public enum MigrationDecision {
     SUPERSEDED;
 
     /** The decision for migration {@code migrationId} to {@code target} at {@code toEpoch}, given the record as it is now. */
-    public static MigrationDecision decide(String migrationId, String target, long toEpoch, Optional<OwnershipRecord> record) {
+    public static MigrationDecision decide(
+            String migrationId, String target, long toEpoch, Optional<OwnershipRecord> record) {
         if (record.isEmpty()) {
             return SUPERSEDED;
         }

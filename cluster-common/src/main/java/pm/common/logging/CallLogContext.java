@@ -25,7 +25,8 @@ public final class CallLogContext implements ServerInterceptor {
     private static final Map<String, String> FIELDS = Map.of("process_id", "process", "migration_id", "migration");
 
     @Override
-    public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+    public <Q, A> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
         Map<String, String> context = new LinkedHashMap<>();
         String epoch = headers.get(ClusterLayout.EPOCH_HEADER);
         if (epoch != null) {

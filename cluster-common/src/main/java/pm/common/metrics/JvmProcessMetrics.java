@@ -40,14 +40,18 @@ public final class JvmProcessMetrics implements MeterBinder, AutoCloseable {
         new FileDescriptorMetrics().bindTo(registry);
         gc.bindTo(registry);
         pressure.bindTo(registry);
-        Gauge.builder("pm.jvm.heap.after.gc", JvmProcessMetrics::heapAfterLastGc).baseUnit("bytes")
-                .description("heap in use right after the most recent garbage collection").register(registry);
+        Gauge.builder("pm.jvm.heap.after.gc", JvmProcessMetrics::heapAfterLastGc)
+                .baseUnit("bytes")
+                .description("heap in use right after the most recent garbage collection")
+                .register(registry);
     }
 
     /** Heap bytes in use after the most recent collection (NaN before the first one). */
     public static double heapAfterLastGc() {
         Set<String> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
-                .filter(p -> p.getType() == MemoryType.HEAP).map(MemoryPoolMXBean::getName).collect(Collectors.toSet());
+                .filter(p -> p.getType() == MemoryType.HEAP)
+                .map(MemoryPoolMXBean::getName)
+                .collect(Collectors.toSet());
         GcInfo latest = null;
         for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
             if (bean instanceof com.sun.management.GarbageCollectorMXBean hotspot) {
@@ -61,7 +65,8 @@ public final class JvmProcessMetrics implements MeterBinder, AutoCloseable {
             return Double.NaN;
         }
         long used = 0;
-        for (Map.Entry<String, MemoryUsage> pool : latest.getMemoryUsageAfterGc().entrySet()) {
+        for (Map.Entry<String, MemoryUsage> pool :
+                latest.getMemoryUsageAfterGc().entrySet()) {
             if (heapPools.contains(pool.getKey())) {
                 used += pool.getValue().getUsed();
             }

@@ -33,7 +33,8 @@ public final class ZooKeeperConnectionMetrics implements MeterBinder, Connection
         this.registry = registry;
         connected = zk.getZookeeperClient().isConnected();
         Gauge.builder("pm.zookeeper.connected", this, m -> m.connected ? 1 : 0)
-                .description("1 while this daemon's ZooKeeper client is connected, else 0").register(registry);
+                .description("1 while this daemon's ZooKeeper client is connected, else 0")
+                .register(registry);
         for (ConnectionState s : ConnectionState.values()) {
             changes(s); // every state's series exists from the start, so rate() and increase() see its first change
         }
@@ -47,7 +48,9 @@ public final class ZooKeeperConnectionMetrics implements MeterBinder, Connection
     }
 
     private Counter changes(ConnectionState s) {
-        return Counter.builder("pm.zookeeper.connection.changes").tag("state", s.name().toLowerCase(Locale.ROOT))
-                .description("ZooKeeper connection states this daemon entered").register(registry);
+        return Counter.builder("pm.zookeeper.connection.changes")
+                .tag("state", s.name().toLowerCase(Locale.ROOT))
+                .description("ZooKeeper connection states this daemon entered")
+                .register(registry);
     }
 }

@@ -4,7 +4,8 @@ package pm.common.net;
 public record HostPort(String host, int port) {
     public HostPort {
         if (host.isEmpty() || port < 0 || port > 65535) {
-            throw new IllegalArgumentException("an address is HOST:PORT with a port 0-65535, not '" + host + ":" + port + "'");
+            throw new IllegalArgumentException(
+                    "an address is HOST:PORT with a port 0-65535, not '" + host + ":" + port + "'");
         }
     }
 

@@ -23,7 +23,8 @@ public record NetworkSettings(String bind, int port, int metricsPort, String adv
             advertiseHost = null;
         }
         if (advertiseHost == null && isWildcard(bind)) {
-            throw new IllegalArgumentException("--bind " + bind + " listens on every address; say which one peers dial with --advertise");
+            throw new IllegalArgumentException(
+                    "--bind " + bind + " listens on every address; say which one peers dial with --advertise");
         }
         if (advertiseHost != null && hasPort(advertiseHost)) {
             HostPort.parse(advertiseHost); // a malformed one is refused at start, not at the first registration
@@ -59,13 +60,17 @@ public record NetworkSettings(String bind, int port, int metricsPort, String adv
         if (advertiseHost == null) {
             return new HostPort(bind, actualPort);
         }
-        return new HostPort(hasPort(advertiseHost) ? HostPort.parse(advertiseHost).host() : advertiseHost, actualPort);
+        return new HostPort(
+                hasPort(advertiseHost) ? HostPort.parse(advertiseHost).host() : advertiseHost, actualPort);
     }
 
     /** {@code host:port} or {@code [v6]:port}, not a bare IPv6 address (colons of its own). */
     private static boolean hasPort(String advertised) {
         int colon = advertised.lastIndexOf(':');
-        return colon > 0 && (advertised.startsWith("[") ? advertised.charAt(colon - 1) == ']' : advertised.indexOf(':') == colon);
+        return colon > 0
+                && (advertised.startsWith("[")
+                        ? advertised.charAt(colon - 1) == ']'
+                        : advertised.indexOf(':') == colon);
     }
 
     private static boolean isWildcard(String address) {

@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -32,6 +33,7 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
@@ -42,8 +44,6 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
 
 /**
  * The cluster's certificate authority, kept as two PEM files in one directory ({@code ca.pem},
@@ -72,18 +72,28 @@ public final class CertificateAuthority {
     public static CertificateAuthority init(Path dir, String name) throws IOException {
         Files.createDirectories(dir);
         if (Files.exists(dir.resolve(CA_CERT)) || Files.exists(dir.resolve(CA_KEY))) {
-            throw new FileAlreadyExistsException(dir.resolve(CA_CERT) + " (a CA is there already; issue from it, or use another --dir)");
+            throw new FileAlreadyExistsException(
+                    dir.resolve(CA_CERT) + " (a CA is there already; issue from it, or use another --dir)");
         }
         KeyPair pair = newKeyPair();
-        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "pm").addRDN(BCStyle.CN, name).build();
+        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
+                .addRDN(BCStyle.O, "pm")
+                .addRDN(BCStyle.CN, name)
+                .build();
         Instant now = Instant.now();
         try {
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, serial(), Date.from(now.minusSeconds(60)),
-                    Date.from(now.plus(CA_VALIDITY)), subject, pair.getPublic())
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
+                            subject,
+                            serial(),
+                            Date.from(now.minusSeconds(60)),
+                            Date.from(now.plus(CA_VALIDITY)),
+                            subject,
+                            pair.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
-                    .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()));
+                    .addExtension(
+                            Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()));
             X509Certificate cert = sign(builder, pair.getPrivate());
             writePem(dir.resolve(CA_CERT), cert, false);
             writePem(dir.resolve(CA_KEY), new JcaPKCS8Generator(pair.getPrivate(), null), true);
@@ -98,17 +108,22 @@ public final class CertificateAuthority {
         Path certFile = dir.resolve(CA_CERT);
         Path keyFile = dir.resolve(CA_KEY);
         if (!Files.exists(certFile) || !Files.exists(keyFile)) {
-            throw new SecurityConfigException(dir + ": no CA here (" + CA_CERT + " and " + CA_KEY + "); make one with: pm certs init --dir "
-                    + dir);
+            throw new SecurityConfigException(dir + ": no CA here (" + CA_CERT + " and " + CA_KEY
+                    + "); make one with: pm certs init --dir " + dir);
         }
-        try (Reader c = Files.newBufferedReader(certFile, StandardCharsets.US_ASCII); PEMParser pc = new PEMParser(c);
-                Reader k = Files.newBufferedReader(keyFile, StandardCharsets.US_ASCII); PEMParser pk = new PEMParser(k)) {
+        try (Reader c = Files.newBufferedReader(certFile, StandardCharsets.US_ASCII);
+                PEMParser pc = new PEMParser(c);
+                Reader k = Files.newBufferedReader(keyFile, StandardCharsets.US_ASCII);
+                PEMParser pk = new PEMParser(k)) {
             Object cert = pc.readObject();
             Object key = pk.readObject();
             if (!(cert instanceof X509CertificateHolder holder) || !(key instanceof PrivateKeyInfo info)) {
-                throw new SecurityConfigException(dir + ": " + CA_CERT + " or " + CA_KEY + " is not what pm certs init writes");
+                throw new SecurityConfigException(
+                        dir + ": " + CA_CERT + " or " + CA_KEY + " is not what pm certs init writes");
             }
-            return new CertificateAuthority(dir, new JcaX509CertificateConverter().getCertificate(holder),
+            return new CertificateAuthority(
+                    dir,
+                    new JcaX509CertificateConverter().getCertificate(holder),
                     new JcaPEMKeyConverter().getPrivateKey(info));
         } catch (GeneralSecurityException e) {
             throw new SecurityConfigException(certFile + ": unreadable CA certificate: " + e.getMessage());
@@ -131,18 +146,27 @@ public final class CertificateAuthority {
         }
         Files.createDirectories(outDir);
         KeyPair pair = newKeyPair();
-        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "pm").addRDN(BCStyle.OU, role.label())
-                .addRDN(BCStyle.CN, name).build();
+        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
+                .addRDN(BCStyle.O, "pm")
+                .addRDN(BCStyle.OU, role.label())
+                .addRDN(BCStyle.CN, name)
+                .build();
         try {
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(certificate, serial(), Date.from(notBefore),
-                    Date.from(notAfter), subject, pair.getPublic())
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
+                            certificate, serial(), Date.from(notBefore), Date.from(notAfter), subject, pair.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-                    .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment))
-                    .addExtension(Extension.extendedKeyUsage, false,
-                            new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))
-                    .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()))
-                    .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(certificate));
+                    .addExtension(
+                            Extension.keyUsage,
+                            true,
+                            new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment))
+                    .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(new KeyPurposeId[] {
+                        KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth
+                    }))
+                    .addExtension(
+                            Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()))
+                    .addExtension(
+                            Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(certificate));
             if (!sans.isEmpty()) {
                 builder.addExtension(Extension.subjectAlternativeName, false, alternativeNames(sans));
             }
@@ -167,7 +191,8 @@ public final class CertificateAuthority {
         List<GeneralName> names = new ArrayList<>();
         for (String san : sans) {
             boolean ip = san.chars().allMatch(c -> Character.isDigit(c) || c == '.') || san.contains(":");
-            names.add(new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, ip ? literalAddress(san) : san));
+            names.add(
+                    new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, ip ? literalAddress(san) : san));
         }
         return new GeneralNames(names.toArray(GeneralName[]::new));
     }
@@ -180,9 +205,11 @@ public final class CertificateAuthority {
         }
     }
 
-    private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey signer) throws GeneralSecurityException {
+    private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey signer)
+            throws GeneralSecurityException {
         try {
-            return new JcaX509CertificateConverter().getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer)));
+            return new JcaX509CertificateConverter()
+                    .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer)));
         } catch (OperatorCreationException e) {
             throw new GeneralSecurityException(e);
         }
@@ -209,13 +236,18 @@ public final class CertificateAuthority {
         if (secret && Files.getFileAttributeView(tmp, java.nio.file.attribute.PosixFileAttributeView.class) != null) {
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
         }
-        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.US_ASCII); JcaPEMWriter pem = new JcaPEMWriter(w)) {
+        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.US_ASCII);
+                JcaPEMWriter pem = new JcaPEMWriter(w)) {
             if (object instanceof org.bouncycastle.util.io.pem.PemObjectGenerator generator) {
                 pem.writeObject(generator);
             } else {
                 pem.writeObject(object);
             }
         }
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+                tmp,
+                file,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -22,17 +22,19 @@ public record Identity(String name, Role role) {
                 switch (rdn.getType().toUpperCase(java.util.Locale.ROOT)) {
                     case "CN" -> cn = rdn.getValue().toString();
                     case "OU" -> ou = rdn.getValue().toString();
-                    default -> { }
+                    default -> {}
                 }
             }
         } catch (InvalidNameException e) {
             throw new IllegalArgumentException("unreadable subject " + certificate.getSubjectX500Principal(), e);
         }
         if (cn == null || cn.isEmpty()) {
-            throw new IllegalArgumentException("the certificate's subject has no CN: " + certificate.getSubjectX500Principal());
+            throw new IllegalArgumentException(
+                    "the certificate's subject has no CN: " + certificate.getSubjectX500Principal());
         }
         if (ou == null) {
-            throw new IllegalArgumentException("the certificate of " + cn + " carries no role (OU=node|operator|viewer)");
+            throw new IllegalArgumentException(
+                    "the certificate of " + cn + " carries no role (OU=node|operator|viewer)");
         }
         return new Identity(cn, Role.of(ou));
     }

@@ -8,7 +8,9 @@ import java.util.Locale;
  * {@code viewer} (its reads).
  */
 public enum Role {
-    NODE, OPERATOR, VIEWER;
+    NODE,
+    OPERATOR,
+    VIEWER;
 
     /** The name as it appears in a certificate and on the command line. */
     public String label() {

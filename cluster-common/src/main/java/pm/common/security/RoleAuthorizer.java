@@ -33,11 +33,15 @@ public final class RoleAuthorizer implements ServerInterceptor {
     }
 
     @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         String method = call.getMethodDescriptor().getFullMethodName();
         Identity caller = caller(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
         if (caller == null) {
-            return refuse(call, Status.UNAUTHENTICATED.withDescription(method + " needs a client certificate issued by the cluster CA"));
+            return refuse(
+                    call,
+                    Status.UNAUTHENTICATED.withDescription(
+                            method + " needs a client certificate issued by the cluster CA"));
         }
         Status refused = check(policy, caller, method);
         if (!refused.isOk()) {
@@ -55,9 +59,11 @@ public final class RoleAuthorizer implements ServerInterceptor {
         if (allowed.contains(caller.role())) {
             return Status.OK;
         }
-        String roles = allowed.isEmpty() ? "nobody" : allowed.stream().map(Role::label).sorted().collect(Collectors.joining(" or "));
-        return Status.PERMISSION_DENIED.withDescription(method + " is for " + roles + "; " + caller.name() + " has role "
-                + caller.role().label());
+        String roles = allowed.isEmpty()
+                ? "nobody"
+                : allowed.stream().map(Role::label).sorted().collect(Collectors.joining(" or "));
+        return Status.PERMISSION_DENIED.withDescription(method + " is for " + roles + "; " + caller.name()
+                + " has role " + caller.role().label());
     }
 
     private static Identity caller(SSLSession session) {

@@ -69,8 +69,9 @@ public record TlsFiles(Path ca, Path cert, Path key) {
     public Identity checkRole(Instant now, Set<Role> allowed) {
         Identity identity = check(now);
         if (!allowed.contains(identity.role())) {
-            throw new SecurityConfigException(cert + ": the certificate's role is " + identity.role().label() + "; this needs "
-                    + allowed.stream().map(Role::label).sorted().collect(Collectors.joining(" or ")));
+            throw new SecurityConfigException(
+                    cert + ": the certificate's role is " + identity.role().label() + "; this needs "
+                            + allowed.stream().map(Role::label).sorted().collect(Collectors.joining(" or ")));
         }
         return identity;
     }
@@ -117,8 +118,8 @@ public record TlsFiles(Path ca, Path cert, Path key) {
             keys.load(null, null);
             char[] password = new char[0];
             keys.setKeyEntry("server", privateKey(), password, chain.toArray(new X509Certificate[0]));
-            javax.net.ssl.KeyManagerFactory managers = javax.net.ssl.KeyManagerFactory.getInstance(
-                    javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            javax.net.ssl.KeyManagerFactory managers =
+                    javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
             managers.init(keys, password);
             javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
             context.init(managers.getKeyManagers(), null, null);
@@ -130,8 +131,10 @@ public record TlsFiles(Path ca, Path cert, Path key) {
 
     private static List<X509Certificate> certificates(Path file, String what) {
         try (InputStream in = Files.newInputStream(file)) {
-            Collection<? extends java.security.cert.Certificate> all = CertificateFactory.getInstance("X.509").generateCertificates(in);
-            List<X509Certificate> certs = all.stream().map(X509Certificate.class::cast).toList();
+            Collection<? extends java.security.cert.Certificate> all =
+                    CertificateFactory.getInstance("X.509").generateCertificates(in);
+            List<X509Certificate> certs =
+                    all.stream().map(X509Certificate.class::cast).toList();
             if (certs.isEmpty()) {
                 throw new SecurityConfigException(file + ": no " + what + " in it (expected PEM, BEGIN CERTIFICATE)");
             }
@@ -147,7 +150,8 @@ public record TlsFiles(Path ca, Path cert, Path key) {
 
     private PrivateKey privateKey() {
         Object parsed;
-        try (Reader in = Files.newBufferedReader(key, StandardCharsets.US_ASCII); PEMParser pem = new PEMParser(in)) {
+        try (Reader in = Files.newBufferedReader(key, StandardCharsets.US_ASCII);
+                PEMParser pem = new PEMParser(in)) {
             parsed = pem.readObject();
         } catch (NoSuchFileException e) {
             throw new SecurityConfigException(key + ": no such key file");
@@ -155,8 +159,8 @@ public record TlsFiles(Path ca, Path cert, Path key) {
             throw new SecurityConfigException(key + ": cannot read the key: " + e.getMessage());
         }
         if (parsed instanceof PEMKeyPair) {
-            throw new SecurityConfigException(key + ": the key is not PKCS#8 (convert it: openssl pkcs8 -topk8 -nocrypt -in "
-                    + key + ")");
+            throw new SecurityConfigException(
+                    key + ": the key is not PKCS#8 (convert it: openssl pkcs8 -topk8 -nocrypt -in " + key + ")");
         }
         if (!(parsed instanceof PrivateKeyInfo info)) {
             throw new SecurityConfigException(key + ": not a PEM private key (expected BEGIN PRIVATE KEY)");
@@ -171,10 +175,12 @@ public record TlsFiles(Path ca, Path cert, Path key) {
     private static void within(X509Certificate c, Path file, Instant now) {
         Date at = Date.from(now);
         if (at.before(c.getNotBefore())) {
-            throw new SecurityConfigException(file + ": not valid before " + c.getNotBefore().toInstant());
+            throw new SecurityConfigException(
+                    file + ": not valid before " + c.getNotBefore().toInstant());
         }
         if (at.after(c.getNotAfter())) {
-            throw new SecurityConfigException(file + ": expired on " + c.getNotAfter().toInstant());
+            throw new SecurityConfigException(
+                    file + ": expired on " + c.getNotAfter().toInstant());
         }
     }
 
@@ -189,7 +195,9 @@ public record TlsFiles(Path ca, Path cert, Path key) {
 
     private static boolean matches(PrivateKey privateKey, X509Certificate c) {
         try {
-            String algorithm = privateKey.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256with" + privateKey.getAlgorithm();
+            String algorithm = privateKey.getAlgorithm().equals("EC")
+                    ? "SHA256withECDSA"
+                    : "SHA256with" + privateKey.getAlgorithm();
             byte[] probe = "pm key check".getBytes(StandardCharsets.US_ASCII);
             Signature sign = Signature.getInstance(algorithm);
             sign.initSign(privateKey);

@@ -40,8 +40,13 @@ public final class DaemonTracing implements AutoCloseable {
     /** Sends spans to the OTLP/HTTP collector at {@code endpoint} ({@code http://collector:4318}; spans go to its {@code /v1/traces}). */
     public static DaemonTracing otlp(URI endpoint, String service, String node) {
         String base = endpoint.toString().replaceAll("/+$", "");
-        return withProcessor(BatchSpanProcessor.builder(OtlpHttpSpanExporter.builder().setEndpoint(base + "/v1/traces").build())
-                .build(), service, node);
+        return withProcessor(
+                BatchSpanProcessor.builder(OtlpHttpSpanExporter.builder()
+                                .setEndpoint(base + "/v1/traces")
+                                .build())
+                        .build(),
+                service,
+                node);
     }
 
     /** Hands every span to {@code processor}: tests pass an in-memory exporter's. */
@@ -58,8 +63,9 @@ public final class DaemonTracing implements AutoCloseable {
 
     /** What every span of this daemon is about: {@code service.name} ({@code pm-agent}, {@code pm-coordinator}) and the node. */
     static Resource resource(String service, String node) {
-        return Resource.getDefault().merge(Resource.create(Attributes.of(
-                SERVICE_NAME, service, SERVICE_INSTANCE, node, SpanNames.NODE, node)));
+        return Resource.getDefault()
+                .merge(Resource.create(
+                        Attributes.of(SERVICE_NAME, service, SERVICE_INSTANCE, node, SpanNames.NODE, node)));
     }
 
     public OpenTelemetry telemetry() {

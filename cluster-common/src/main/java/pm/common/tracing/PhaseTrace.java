@@ -20,6 +20,7 @@ public final class PhaseTrace implements AutoCloseable {
     private final Tracer tracer;
     /** Null: timestamps from the SDK's clock; else the wall time at {@link #nanoBase}, and all timestamps derive from it. */
     private final Instant wallBase;
+
     private final long nanoBase;
     private final Span span;
     private final Context context;
@@ -55,7 +56,8 @@ public final class PhaseTrace implements AutoCloseable {
      * duration is the caller's measurement, to the nanosecond, and each phase lies within it.
      */
     public static PhaseTrace timed(Tracer tracer, String name, Attributes attributes, long startNanos) {
-        return new PhaseTrace(tracer, name, attributes, Instant.now().minusNanos(System.nanoTime() - startNanos), startNanos);
+        return new PhaseTrace(
+                tracer, name, attributes, Instant.now().minusNanos(System.nanoTime() - startNanos), startNanos);
     }
 
     private Instant wallAt(long nanos) {

@@ -51,6 +51,7 @@ public final class SpanNames {
     public static final AttributeKey<String> TARGET_NODE = AttributeKey.stringKey("pm.target.node");
     /** An agent knows its peer by address only: the source's spans name the target's, the target's the source's. */
     public static final AttributeKey<String> SOURCE_ADDRESS = AttributeKey.stringKey("pm.source.address");
+
     public static final AttributeKey<String> TARGET_ADDRESS = AttributeKey.stringKey("pm.target.address");
     public static final AttributeKey<String> NODE = AttributeKey.stringKey("pm.node");
     public static final AttributeKey<Long> ROUND = AttributeKey.longKey("pm.precopy.round");

@@ -35,8 +35,8 @@ public final class TracingClientInterceptor implements ClientInterceptor {
     }
 
     @Override
-    public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method, CallOptions options,
-            Channel next) {
+    public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
+            MethodDescriptor<ReqT, RespT> method, CallOptions options, Channel next) {
         Context parent = Context.current();
         if (!Span.fromContext(parent).getSpanContext().isValid()) {
             return next.newCall(method, options);
@@ -54,13 +54,15 @@ public final class TracingClientInterceptor implements ClientInterceptor {
             public void start(Listener<RespT> listener, Metadata headers) {
                 propagator.inject(context, headers, MetadataCarrier.INSTANCE);
                 try {
-                    super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-                        @Override
-                        public void onClose(Status status, Metadata trailers) {
-                            end(span, ended, status);
-                            super.onClose(status, trailers);
-                        }
-                    }, headers);
+                    super.start(
+                            new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                                @Override
+                                public void onClose(Status status, Metadata trailers) {
+                                    end(span, ended, status);
+                                    super.onClose(status, trailers);
+                                }
+                            },
+                            headers);
                 } catch (RuntimeException e) {
                     end(span, ended, Status.fromThrowable(e));
                     throw e;
@@ -75,7 +77,9 @@ public final class TracingClientInterceptor implements ClientInterceptor {
         }
         span.setAttribute("rpc.grpc.status_code", status.getCode().value());
         if (!status.isOk()) {
-            span.setStatus(StatusCode.ERROR, status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription()));
+            span.setStatus(
+                    StatusCode.ERROR,
+                    status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription()));
             if (status.getCause() != null) {
                 span.recordException(status.getCause());
             }

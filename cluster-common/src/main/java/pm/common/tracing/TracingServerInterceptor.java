@@ -35,8 +35,8 @@ public final class TracingServerInterceptor implements ServerInterceptor {
     }
 
     @Override
-    public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
-            ServerCallHandler<ReqT, RespT> next) {
+    public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+            ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
         Context parent = propagator.extract(Context.root(), headers, MetadataCarrier.INSTANCE);
         if (!Span.fromContext(parent).getSpanContext().isValid()) {
             return next.startCall(call, headers);

@@ -47,7 +47,8 @@ public final class ZooKeeperAccess {
         try {
             List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
             if (lines.isEmpty()) {
-                throw new IllegalArgumentException(file + ": empty; expected one line with the cluster's ZooKeeper secret");
+                throw new IllegalArgumentException(
+                        file + ": empty; expected one line with the cluster's ZooKeeper secret");
             }
             return withSecret(lines.get(0).strip());
         } catch (NoSuchFileException e) {
@@ -55,7 +56,8 @@ public final class ZooKeeperAccess {
         } catch (IOException e) {
             throw new IllegalArgumentException(file + ": cannot read the ZooKeeper secret: " + e.getMessage());
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage().startsWith(file.toString()) ? e.getMessage() : file + ": " + e.getMessage());
+            throw new IllegalArgumentException(
+                    e.getMessage().startsWith(file.toString()) ? e.getMessage() : file + ": " + e.getMessage());
         }
     }
 
@@ -82,24 +84,26 @@ public final class ZooKeeperAccess {
     }
 
     /** A Curator client (not started) that authenticates as a member and creates member-only znodes. */
-    public CuratorFramework newClient(String connect, int sessionTimeoutMillis, int connectionTimeoutMillis, RetryPolicy retry) {
+    public CuratorFramework newClient(
+            String connect, int sessionTimeoutMillis, int connectionTimeoutMillis, RetryPolicy retry) {
         CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
                 .connectString(connect)
                 .sessionTimeoutMs(sessionTimeoutMillis)
                 .connectionTimeoutMs(connectionTimeoutMillis)
                 .retryPolicy(retry);
         if (secret != null) {
-            builder.authorization("digest", (USER + ":" + secret).getBytes(StandardCharsets.UTF_8)).aclProvider(new ACLProvider() {
-                @Override
-                public List<ACL> getDefaultAcl() {
-                    return ZooDefs.Ids.CREATOR_ALL_ACL;
-                }
+            builder.authorization("digest", (USER + ":" + secret).getBytes(StandardCharsets.UTF_8))
+                    .aclProvider(new ACLProvider() {
+                        @Override
+                        public List<ACL> getDefaultAcl() {
+                            return ZooDefs.Ids.CREATOR_ALL_ACL;
+                        }
 
-                @Override
-                public List<ACL> getAclForPath(String path) {
-                    return ZooDefs.Ids.CREATOR_ALL_ACL;
-                }
-            });
+                        @Override
+                        public List<ACL> getAclForPath(String path) {
+                            return ZooDefs.Ids.CREATOR_ALL_ACL;
+                        }
+                    });
         }
         return builder.build();
     }

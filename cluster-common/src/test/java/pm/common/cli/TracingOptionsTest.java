@@ -38,30 +38,46 @@ class TracingOptionsTest {
     void withoutTheFlagNothingIsRecorded() {
         try (DaemonTracing tracing = parse().tracing("pm-agent", "n1")) {
             assertThat(tracing.isOn()).isFalse();
-            assertThat(tracing.telemetry().getTracer("t").spanBuilder("s").startSpan().isRecording()).isFalse();
+            assertThat(tracing.telemetry()
+                            .getTracer("t")
+                            .spanBuilder("s")
+                            .startSpan()
+                            .isRecording())
+                    .isFalse();
         }
     }
 
     @Test
     void anEndpointTurnsOnRecordingForExport() {
-        try (DaemonTracing tracing = parse("--otlp-endpoint", "http://127.0.0.1:4318").tracing("pm-agent", "n1")) {
+        try (DaemonTracing tracing =
+                parse("--otlp-endpoint", "http://127.0.0.1:4318").tracing("pm-agent", "n1")) {
             assertThat(tracing.isOn()).isTrue();
-            assertThat(tracing.telemetry().getTracer("t").spanBuilder("s").startSpan().isRecording()).isTrue();
+            assertThat(tracing.telemetry()
+                            .getTracer("t")
+                            .spanBuilder("s")
+                            .startSpan()
+                            .isRecording())
+                    .isTrue();
         }
     }
 
     @Test
     void anEndpointThatIsNoHttpUrlIsRefused() {
         for (String bad : new String[] {"collector:4318", "ftp://collector:4318", "http://", "http://a b"}) {
-            assertThatThrownBy(() -> parse("--otlp-endpoint", bad).tracing("pm-agent", "n1")).as(bad)
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--otlp-endpoint");
+            assertThatThrownBy(() -> parse("--otlp-endpoint", bad).tracing("pm-agent", "n1"))
+                    .as(bad)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("--otlp-endpoint");
         }
     }
 
     @Test
     void aBadEndpointStopsTheDaemonWithTheUsageExitCode() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = DaemonLauncher.run("pm agent", new Daemon(), new String[] {"--otlp-endpoint", "collector:4318"},
+        int code = DaemonLauncher.run(
+                "pm agent",
+                new Daemon(),
+                new String[] {"--otlp-endpoint", "collector:4318"},
                 new PrintStream(err, true, StandardCharsets.UTF_8));
 
         assertThat(code).isEqualTo(DaemonLauncher.USAGE);
@@ -71,8 +87,10 @@ class TracingOptionsTest {
     @Test
     void theDaemonRunsWithAndWithoutTheFlag() {
         PrintStream err = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-        assertThat(DaemonLauncher.run("pm agent", new Daemon(), new String[0], err)).isEqualTo(11);
-        assertThat(DaemonLauncher.run("pm agent", new Daemon(), new String[] {"--otlp-endpoint", "https://collector:4318"}, err))
+        assertThat(DaemonLauncher.run("pm agent", new Daemon(), new String[0], err))
+                .isEqualTo(11);
+        assertThat(DaemonLauncher.run(
+                        "pm agent", new Daemon(), new String[] {"--otlp-endpoint", "https://collector:4318"}, err))
                 .isEqualTo(10);
     }
 }

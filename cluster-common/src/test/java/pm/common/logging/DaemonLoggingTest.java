@@ -30,7 +30,10 @@ class DaemonLoggingTest {
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
         DaemonLogging.use(format);
         MDC.put("epoch", "7");
-        LOG.atInfo().addKeyValue("process", "p-1").addKeyValue("migration", "m-9").log("migration committed; runs here");
+        LOG.atInfo()
+                .addKeyValue("process", "p-1")
+                .addKeyValue("migration", "m-9")
+                .log("migration committed; runs here");
         LOG.info("a line with \"quotes\" and a\nnewline");
         System.err.flush();
         return captured.toString(StandardCharsets.UTF_8).lines().toList();
@@ -39,8 +42,13 @@ class DaemonLoggingTest {
     @Test
     void textLinesCarryTheEventsKeyValuesAndTheCallsContext() {
         List<String> lines = linesLogged(DaemonLogging.Format.TEXT);
-        assertThat(lines.get(0)).contains("INFO", "DaemonLoggingTest - migration committed; runs here",
-                "process=\"p-1\"", "migration=\"m-9\"", "epoch=7");
+        assertThat(lines.get(0))
+                .contains(
+                        "INFO",
+                        "DaemonLoggingTest - migration committed; runs here",
+                        "process=\"p-1\"",
+                        "migration=\"m-9\"",
+                        "epoch=7");
         assertThat(lines.get(1)).doesNotContain("=").endsWith("a line with \"quotes\" and a");
     }
 
@@ -48,19 +56,23 @@ class DaemonLoggingTest {
     void jsonIsOneObjectPerEventWithItsKeyValuesAndTheCallsContext() {
         List<String> lines = linesLogged(DaemonLogging.Format.JSON);
         assertThat(lines).hasSize(2);
-        com.google.gson.JsonObject first = com.google.gson.JsonParser.parseString(lines.get(0)).getAsJsonObject();
+        com.google.gson.JsonObject first =
+                com.google.gson.JsonParser.parseString(lines.get(0)).getAsJsonObject();
         assertThat(first.get("level").getAsString()).isEqualTo("INFO");
         assertThat(first.get("loggerName").getAsString()).isEqualTo(DaemonLoggingTest.class.getName());
         assertThat(first.get("message").getAsString()).isEqualTo("migration committed; runs here");
-        assertThat(first.get("mdc").getAsJsonObject().get("epoch").getAsString()).isEqualTo("7");
+        assertThat(first.get("mdc").getAsJsonObject().get("epoch").getAsString())
+                .isEqualTo("7");
         assertThat(first.get("kvpList").toString()).contains("\"process\":\"p-1\"", "\"migration\":\"m-9\"");
-        com.google.gson.JsonObject second = com.google.gson.JsonParser.parseString(lines.get(1)).getAsJsonObject();
+        com.google.gson.JsonObject second =
+                com.google.gson.JsonParser.parseString(lines.get(1)).getAsJsonObject();
         assertThat(second.get("message").getAsString()).isEqualTo("a line with \"quotes\" and a\nnewline");
     }
 
     @Test
     void anUnknownFormatIsAUsageError() {
-        assertThatThrownBy(() -> DaemonLogging.Format.parse("xml")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> DaemonLogging.Format.parse("xml"))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("--log-format is text or json, not 'xml'");
     }
 }

@@ -17,7 +17,8 @@ class ZooKeeperConnectionMetricsTest {
     @Test
     void theGaugeFollowsTheConnectionAndEachStateEnteredIsCounted() throws Exception {
         try (TestingServer server = new TestingServer();
-                CuratorFramework zk = CuratorFrameworkFactory.newClient(server.getConnectString(), 5_000, 1_000, new RetryOneTime(100))) {
+                CuratorFramework zk = CuratorFrameworkFactory.newClient(
+                        server.getConnectString(), 5_000, 1_000, new RetryOneTime(100))) {
             new ZooKeeperConnectionMetrics(zk).bindTo(registry);
             assertThat(connected()).isZero();
 
@@ -41,6 +42,9 @@ class ZooKeeperConnectionMetricsTest {
     }
 
     private double changes(String state) {
-        return registry.get("pm.zookeeper.connection.changes").tag("state", state).counter().count();
+        return registry.get("pm.zookeeper.connection.changes")
+                .tag("state", state)
+                .counter()
+                .count();
     }
 }

@@ -27,14 +27,17 @@ class NetworkSettingsTest {
         NetworkSettings s = new NetworkSettings("127.0.0.1", 7700, 9100, "gw.example:17700");
         assertThat(s.advertised(7700)).isEqualTo(new HostPort("gw.example", 17700));
         assertThat(s.advertisedHost(9100)).isEqualTo(new HostPort("gw.example", 9100));
-        assertThat(new NetworkSettings("::1", 7700, 0, "[fd00::5]:17700").advertised(7700)).isEqualTo(new HostPort("fd00::5", 17700));
+        assertThat(new NetworkSettings("::1", 7700, 0, "[fd00::5]:17700").advertised(7700))
+                .isEqualTo(new HostPort("fd00::5", 17700));
     }
 
     @Test
     void aMalformedAdvertisedPortIsRefusedAtOnce() {
         assertThatThrownBy(() -> new NetworkSettings("127.0.0.1", 0, 0, "gw.example:99999"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0-65535");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("0-65535");
         assertThatThrownBy(() -> new NetworkSettings("127.0.0.1", 0, 0, "gw.example:x"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("HOST:PORT");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("HOST:PORT");
     }
 }

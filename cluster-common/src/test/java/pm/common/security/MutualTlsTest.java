@@ -40,8 +40,11 @@ class MutualTlsTest {
     void startServer() throws Exception {
         ca = CertificateAuthority.init(dir.resolve("ca"), "test CA");
         TlsFiles serverFiles = ca.issue(Role.NODE, "server", List.of("127.0.0.1", "localhost"), dir.resolve("certs"));
-        AccessPolicy policy = AccessPolicy.builder().service(HealthGrpc.SERVICE_NAME, Role.NODE).build();
-        server = GrpcTransport.tls(serverFiles).server(new InetSocketAddress("127.0.0.1", 0), policy)
+        AccessPolicy policy = AccessPolicy.builder()
+                .service(HealthGrpc.SERVICE_NAME, Role.NODE)
+                .build();
+        server = GrpcTransport.tls(serverFiles)
+                .server(new InetSocketAddress("127.0.0.1", 0), policy)
                 .addService(new HealthStatusManager().getHealthService())
                 .build()
                 .start();
@@ -56,12 +59,16 @@ class MutualTlsTest {
     }
 
     private HealthCheckResponse check(ChannelCredentials credentials) {
-        channel = Grpc.newChannelBuilder("127.0.0.1:" + server.getPort(), credentials).build();
-        return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance());
+        channel = Grpc.newChannelBuilder("127.0.0.1:" + server.getPort(), credentials)
+                .build();
+        return HealthGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(30, TimeUnit.SECONDS)
+                .check(HealthCheckRequest.getDefaultInstance());
     }
 
     private ChannelCredentials as(Role role, String name) throws Exception {
-        return GrpcTransport.tls(ca.issue(role, name, List.of(), dir.resolve("certs"))).channelCredentials();
+        return GrpcTransport.tls(ca.issue(role, name, List.of(), dir.resolve("certs")))
+                .channelCredentials();
     }
 
     @Test
@@ -74,23 +81,27 @@ class MutualTlsTest {
         assertThatThrownBy(() -> check(as(Role.VIEWER, "alice")))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
-                    assertThat(e.getStatus().getDescription()).contains("grpc.health.v1.Health/Check", "is for node", "alice",
-                            "role viewer");
+                    assertThat(e.getStatus().getDescription())
+                            .contains("grpc.health.v1.Health/Check", "is for node", "alice", "role viewer");
                 });
     }
 
     @Test
     void noClientCertificateIsUnauthenticated() throws Exception {
-        ChannelCredentials trustOnly = TlsChannelCredentials.newBuilder().trustManager(ca.certificateFile().toFile()).build();
+        ChannelCredentials trustOnly = TlsChannelCredentials.newBuilder()
+                .trustManager(ca.certificateFile().toFile())
+                .build();
         assertThatThrownBy(() -> check(trustOnly))
-                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
     }
 
     @Test
     void plaintextClientIsRefused() {
         assertThatThrownBy(() -> check(InsecureChannelCredentials.create()))
-                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
     }
 
@@ -104,8 +115,10 @@ class MutualTlsTest {
                 .trustManager(ca.certificateFile().toFile())
                 .build();
         assertThatThrownBy(() -> check(credentials))
-                .isInstanceOfSatisfying(StatusRuntimeException.class,
-                        e -> assertThat(e.getStatus().getCode()).isIn(Status.Code.UNAVAILABLE, Status.Code.UNAUTHENTICATED));
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode())
+                                .isIn(Status.Code.UNAVAILABLE, Status.Code.UNAUTHENTICATED));
     }
 
     @Test
@@ -119,16 +132,26 @@ class MutualTlsTest {
         assertThatThrownBy(() -> good.checkRole(now, java.util.Set.of(Role.NODE)))
                 .hasMessage(good.cert() + ": the certificate's role is operator; this needs node");
 
-        TlsFiles expired = ca.issue(Role.NODE, "old", List.of(), now.minus(30, ChronoUnit.DAYS), now.minus(1, ChronoUnit.DAYS),
+        TlsFiles expired = ca.issue(
+                Role.NODE,
+                "old",
+                List.of(),
+                now.minus(30, ChronoUnit.DAYS),
+                now.minus(1, ChronoUnit.DAYS),
                 dir.resolve("certs"));
         assertThatThrownBy(() -> expired.check(now)).hasMessageStartingWith(expired.cert() + ": expired on ");
-        TlsFiles early = ca.issue(Role.NODE, "early", List.of(), now.plus(1, ChronoUnit.DAYS), now.plus(30, ChronoUnit.DAYS),
+        TlsFiles early = ca.issue(
+                Role.NODE,
+                "early",
+                List.of(),
+                now.plus(1, ChronoUnit.DAYS),
+                now.plus(30, ChronoUnit.DAYS),
                 dir.resolve("certs"));
         assertThatThrownBy(() -> early.check(now)).hasMessageStartingWith(early.cert() + ": not valid before ");
 
         TlsFiles otherKey = new TlsFiles(good.ca(), good.cert(), expired.key());
-        assertThatThrownBy(() -> otherKey.check(now)).hasMessage(expired.key() + ": this key does not belong to the certificate in "
-                + good.cert());
+        assertThatThrownBy(() -> otherKey.check(now))
+                .hasMessage(expired.key() + ": this key does not belong to the certificate in " + good.cert());
         assertThatThrownBy(() -> new TlsFiles(good.ca(), good.key(), good.key()).check(now))
                 .hasMessageStartingWith(good.key() + ": ");
     }

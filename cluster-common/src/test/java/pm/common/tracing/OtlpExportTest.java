@@ -24,7 +24,8 @@ class OtlpExportTest {
     OtlpExportTest() throws IOException {
         collector = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         collector.createContext("/v1/traces", exchange -> {
-            exports.add(exchange.getRequestMethod() + " " + exchange.getRequestHeaders().getFirst("Content-Type") + " "
+            exports.add(exchange.getRequestMethod() + " "
+                    + exchange.getRequestHeaders().getFirst("Content-Type") + " "
                     + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.ISO_8859_1));
             exchange.getResponseHeaders().add("Content-Type", "application/x-protobuf");
             exchange.sendResponseHeaders(200, -1); // an empty ExportTraceServiceResponse
@@ -42,7 +43,9 @@ class OtlpExportTest {
     void spansReachTheCollectorWithTheDaemonsNameByTheTimeTracingCloses() {
         DaemonTracing tracing = DaemonTracing.otlp(
                 URI.create("http://127.0.0.1:" + collector.getAddress().getPort() + "/"), "pm-agent", "host7");
-        try (PhaseTrace op = PhaseTrace.start(tracing.telemetry().getTracer("test"), SpanNames.MIGRATION,
+        try (PhaseTrace op = PhaseTrace.start(
+                tracing.telemetry().getTracer("test"),
+                SpanNames.MIGRATION,
                 Attributes.of(SpanNames.PROCESS_ID, "p1"))) {
             op.phase(SpanNames.FREEZE);
         }
@@ -50,7 +53,8 @@ class OtlpExportTest {
         tracing.close(); // flushes the batch
 
         String sent = String.join("\n", exports);
-        assertThat(sent).startsWith("POST application/x-protobuf ")
+        assertThat(sent)
+                .startsWith("POST application/x-protobuf ")
                 .contains(SpanNames.MIGRATION, SpanNames.FREEZE, "pm.process.id", "p1", "pm-agent", "host7");
     }
 }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /** An operation's phases as consecutive children of its span, and a timed operation that lasts its caller's measurement. */
 class PhaseTraceTest {
     private final InMemorySpanExporter exported = InMemorySpanExporter.create();
-    private final DaemonTracing tracing = DaemonTracing.withProcessor(SimpleSpanProcessor.create(exported), "pm-test", "n1");
+    private final DaemonTracing tracing =
+            DaemonTracing.withProcessor(SimpleSpanProcessor.create(exported), "pm-test", "n1");
     private final Tracer tracer = tracing.telemetry().getTracer("test");
 
     @AfterEach
@@ -25,7 +26,10 @@ class PhaseTraceTest {
     }
 
     private SpanData named(String name) {
-        return exported.getFinishedSpanItems().stream().filter(s -> s.getName().equals(name)).findFirst().orElseThrow();
+        return exported.getFinishedSpanItems().stream()
+                .filter(s -> s.getName().equals(name))
+                .findFirst()
+                .orElseThrow();
     }
 
     @Test
@@ -39,10 +43,13 @@ class PhaseTraceTest {
         SpanData op = named("op");
         SpanData first = named("first");
         SpanData second = named("second");
-        assertThat(List.of(first, second)).allSatisfy(p -> assertThat(p.getParentSpanId()).isEqualTo(op.getSpanId()));
+        assertThat(List.of(first, second))
+                .allSatisfy(p -> assertThat(p.getParentSpanId()).isEqualTo(op.getSpanId()));
         assertThat(first.getEndEpochNanos()).isLessThanOrEqualTo(second.getStartEpochNanos());
         assertThat(op.getAttributes().get(SpanNames.PROCESS_ID)).isEqualTo("p1");
-        assertThat(Span.current().getSpanContext().isValid()).as("closed: nothing current any more").isFalse();
+        assertThat(Span.current().getSpanContext().isValid())
+                .as("closed: nothing current any more")
+                .isFalse();
     }
 
     @Test

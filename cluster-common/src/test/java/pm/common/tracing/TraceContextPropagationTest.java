@@ -37,12 +37,15 @@ import pm.common.net.GrpcTransport;
  * a span continues its trace on the server's thread; anything else carries nothing and records nothing.
  */
 class TraceContextPropagationTest {
-    private static final Metadata.Key<String> TRACEPARENT = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> TRACEPARENT =
+            Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
 
     private final InMemorySpanExporter exported = InMemorySpanExporter.create();
-    private final DaemonTracing tracing = DaemonTracing.withProcessor(SimpleSpanProcessor.create(exported), "pm-test", "n1");
+    private final DaemonTracing tracing =
+            DaemonTracing.withProcessor(SimpleSpanProcessor.create(exported), "pm-test", "n1");
     /** The traceparent header as the server received it (null: none), and the span current in its handler. */
     private final AtomicReference<String> headerSeen = new AtomicReference<>();
+
     private final AtomicReference<SpanContext> currentInHandler = new AtomicReference<>();
     private Server server;
     private ManagedChannel channel;
@@ -53,10 +56,13 @@ class TraceContextPropagationTest {
         public void check(HealthCheckRequest request, StreamObserver<HealthCheckResponse> out) {
             currentInHandler.set(Span.current().getSpanContext());
             if (request.getService().equals("missing")) {
-                out.onError(Status.NOT_FOUND.withDescription("no service missing").asRuntimeException());
+                out.onError(
+                        Status.NOT_FOUND.withDescription("no service missing").asRuntimeException());
                 return;
             }
-            out.onNext(HealthCheckResponse.newBuilder().setStatus(HealthCheckResponse.ServingStatus.SERVING).build());
+            out.onNext(HealthCheckResponse.newBuilder()
+                    .setStatus(HealthCheckResponse.ServingStatus.SERVING)
+                    .build());
             out.onCompleted();
         }
     }
@@ -64,12 +70,14 @@ class TraceContextPropagationTest {
     private HealthGrpc.HealthBlockingStub serve(GrpcTransport transport) throws Exception {
         ServerInterceptor headers = new ServerInterceptor() {
             @Override
-            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata h, ServerCallHandler<Q, R> next) {
+            public <Q, R> ServerCall.Listener<Q> interceptCall(
+                    ServerCall<Q, R> call, Metadata h, ServerCallHandler<Q, R> next) {
                 headerSeen.set(h.get(TRACEPARENT));
                 return next.startCall(call, h);
             }
         };
-        server = transport.server(new InetSocketAddress("127.0.0.1", 0), null)
+        server = transport
+                .server(new InetSocketAddress("127.0.0.1", 0), null)
                 .addService(new Recording())
                 .intercept(headers)
                 .build()
@@ -89,21 +97,34 @@ class TraceContextPropagationTest {
     void aCallMadeInASpanContinuesItsTraceInTheServersHandler() throws Exception {
         HealthGrpc.HealthBlockingStub stub = serve(GrpcTransport.insecure().traced(tracing.telemetry()));
 
-        try (PhaseTrace operation = PhaseTrace.start(tracing.telemetry().getTracer("test"), "operation", Attributes.empty())) {
+        try (PhaseTrace operation =
+                PhaseTrace.start(tracing.telemetry().getTracer("test"), "operation", Attributes.empty())) {
             stub.check(HealthCheckRequest.getDefaultInstance());
         }
 
         List<SpanData> spans = exported.getFinishedSpanItems();
-        SpanData root = spans.stream().filter(s -> s.getName().equals("operation")).findFirst().orElseThrow();
-        SpanData client = spans.stream().filter(s -> s.getKind() == SpanKind.CLIENT).findFirst().orElseThrow();
-        SpanData served = spans.stream().filter(s -> s.getKind() == SpanKind.SERVER).findFirst().orElseThrow();
+        SpanData root = spans.stream()
+                .filter(s -> s.getName().equals("operation"))
+                .findFirst()
+                .orElseThrow();
+        SpanData client = spans.stream()
+                .filter(s -> s.getKind() == SpanKind.CLIENT)
+                .findFirst()
+                .orElseThrow();
+        SpanData served = spans.stream()
+                .filter(s -> s.getKind() == SpanKind.SERVER)
+                .findFirst()
+                .orElseThrow();
         assertThat(client.getName()).isEqualTo("grpc.health.v1.Health/Check");
         assertThat(client.getParentSpanId()).isEqualTo(root.getSpanId());
         assertThat(served.getParentSpanId()).isEqualTo(client.getSpanId());
         assertThat(spans).extracting(SpanData::getTraceId).containsOnly(root.getTraceId());
         assertThat(headerSeen.get()).contains(root.getTraceId()).contains(client.getSpanId());
-        assertThat(currentInHandler.get().getSpanId()).as("the server's span is current in the handler").isEqualTo(served.getSpanId());
-        assertThat(served.getResource().getAttribute(DaemonTracing.SERVICE_NAME)).isEqualTo("pm-test");
+        assertThat(currentInHandler.get().getSpanId())
+                .as("the server's span is current in the handler")
+                .isEqualTo(served.getSpanId());
+        assertThat(served.getResource().getAttribute(DaemonTracing.SERVICE_NAME))
+                .isEqualTo("pm-test");
         assertThat(served.getResource().getAttribute(SpanNames.NODE)).isEqualTo("n1");
     }
 
@@ -111,12 +132,16 @@ class TraceContextPropagationTest {
     void aFailedCallMarksBothEndsAsErrors() throws Exception {
         HealthGrpc.HealthBlockingStub stub = serve(GrpcTransport.insecure().traced(tracing.telemetry()));
 
-        try (PhaseTrace operation = PhaseTrace.start(tracing.telemetry().getTracer("test"), "operation", Attributes.empty())) {
-            assertThatThrownBy(() -> stub.check(HealthCheckRequest.newBuilder().setService("missing").build()))
+        try (PhaseTrace operation =
+                PhaseTrace.start(tracing.telemetry().getTracer("test"), "operation", Attributes.empty())) {
+            assertThatThrownBy(() -> stub.check(HealthCheckRequest.newBuilder()
+                            .setService("missing")
+                            .build()))
                     .isInstanceOf(StatusRuntimeException.class);
         }
 
-        assertThat(exported.getFinishedSpanItems()).filteredOn(s -> s.getKind() != SpanKind.INTERNAL)
+        assertThat(exported.getFinishedSpanItems())
+                .filteredOn(s -> s.getKind() != SpanKind.INTERNAL)
                 .hasSize(2)
                 .allSatisfy(s -> assertThat(s.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR));
     }
@@ -136,11 +161,14 @@ class TraceContextPropagationTest {
     void theNoopDefaultPassesNothingOnEvenInsideASpan() throws Exception {
         HealthGrpc.HealthBlockingStub stub = serve(GrpcTransport.insecure().traced(OpenTelemetry.noop()));
 
-        try (PhaseTrace operation = PhaseTrace.start(tracing.telemetry().getTracer("test"), "operation", Attributes.empty())) {
+        try (PhaseTrace operation =
+                PhaseTrace.start(tracing.telemetry().getTracer("test"), "operation", Attributes.empty())) {
             stub.check(HealthCheckRequest.getDefaultInstance());
         }
 
         assertThat(headerSeen.get()).isNull();
-        assertThat(exported.getFinishedSpanItems()).extracting(SpanData::getName).containsExactly("operation");
+        assertThat(exported.getFinishedSpanItems())
+                .extracting(SpanData::getName)
+                .containsExactly("operation");
     }
 }

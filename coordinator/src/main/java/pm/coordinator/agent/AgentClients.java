@@ -34,9 +34,14 @@ public final class AgentClients implements AutoCloseable {
     }
 
     private Channel channel(String address) {
-        return ClientInterceptors.intercept(channels.computeIfAbsent(address, a -> transport.channel(a)
-                .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-                .build()), reachability.watching(address));
+        return ClientInterceptors.intercept(
+                channels.computeIfAbsent(
+                        address,
+                        a -> transport
+                                .channel(a)
+                                .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+                                .build()),
+                reachability.watching(address));
     }
 
     /** Which agents answered their last call: placement skips those that did not. */

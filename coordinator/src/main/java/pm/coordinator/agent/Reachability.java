@@ -30,21 +30,25 @@ public final class Reachability {
     ClientInterceptor watching(String address) {
         return new ClientInterceptor() {
             @Override
-            public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+            public <Q, R> ClientCall<Q, R> interceptCall(
+                    MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
                 return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
                     @Override
                     public void start(Listener<R> listener, Metadata headers) {
-                        super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-                            @Override
-                            public void onClose(Status status, Metadata trailers) {
-                                if (status.getCode() == Status.Code.UNAVAILABLE) {
-                                    silent.add(address);
-                                } else if (status.getCode() != Status.Code.DEADLINE_EXCEEDED && status.getCode() != Status.Code.CANCELLED) {
-                                    silent.remove(address);
-                                }
-                                super.onClose(status, trailers);
-                            }
-                        }, headers);
+                        super.start(
+                                new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                                    @Override
+                                    public void onClose(Status status, Metadata trailers) {
+                                        if (status.getCode() == Status.Code.UNAVAILABLE) {
+                                            silent.add(address);
+                                        } else if (status.getCode() != Status.Code.DEADLINE_EXCEEDED
+                                                && status.getCode() != Status.Code.CANCELLED) {
+                                            silent.remove(address);
+                                        }
+                                        super.onClose(status, trailers);
+                                    }
+                                },
+                                headers);
                     }
                 };
             }

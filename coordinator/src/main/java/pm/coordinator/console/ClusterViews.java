@@ -24,18 +24,34 @@ final class ClusterViews {
     /** Everything the overview refreshes: nodes, migrations in flight, processes. */
     static String overview(List<NodeStatus> nodes, List<ClusterProcess> processes, boolean operator) {
         StringBuilder out = new StringBuilder(8192);
-        out.append("<h2>Nodes</h2><table id=\"nodes\"><thead><tr><th>node</th><th>address</th><th>state</th><th>processes</th>")
-                .append("<th>memory</th><th>CPU load</th><th>owned</th>").append(operator ? "<th></th>" : "")
+        out.append(
+                        "<h2>Nodes</h2><table id=\"nodes\"><thead><tr><th>node</th><th>address</th><th>state</th><th>processes</th>")
+                .append("<th>memory</th><th>CPU load</th><th>owned</th>")
+                .append(operator ? "<th></th>" : "")
                 .append("</tr></thead><tbody>");
         for (NodeStatus n : nodes) {
             NodeRecord r = n.getRecord();
-            out.append("<tr data-node=\"").append(text(r.getName())).append("\"><td class=\"name\">").append(text(r.getName()))
-                    .append("</td><td>").append(text(r.getAddress())).append("</td><td class=\"state\">")
-                    .append(n.getDraining() ? "draining" : "active").append("</td><td>").append(r.getProcesses()).append(" / ")
-                    .append(r.getCapacityProcesses()).append("</td><td>").append(text(Html.bytes(r.getMemoryBytes()))).append(" / ")
-                    .append(text(Html.bytes(r.getCapacityBytes()))).append("</td><td>")
-                    .append(String.format(Locale.ROOT, "%.0f %%", 100 * r.getCpuLoad())).append("</td><td>")
-                    .append(n.getOwnedProcesses()).append("</td>");
+            out.append("<tr data-node=\"")
+                    .append(text(r.getName()))
+                    .append("\"><td class=\"name\">")
+                    .append(text(r.getName()))
+                    .append("</td><td>")
+                    .append(text(r.getAddress()))
+                    .append("</td><td class=\"state\">")
+                    .append(n.getDraining() ? "draining" : "active")
+                    .append("</td><td>")
+                    .append(r.getProcesses())
+                    .append(" / ")
+                    .append(r.getCapacityProcesses())
+                    .append("</td><td>")
+                    .append(text(Html.bytes(r.getMemoryBytes())))
+                    .append(" / ")
+                    .append(text(Html.bytes(r.getCapacityBytes())))
+                    .append("</td><td>")
+                    .append(String.format(Locale.ROOT, "%.0f %%", 100 * r.getCpuLoad()))
+                    .append("</td><td>")
+                    .append(n.getOwnedProcesses())
+                    .append("</td>");
             if (operator) {
                 out.append("<td>");
                 if (!n.getDraining()) {
@@ -47,26 +63,52 @@ final class ClusterViews {
         }
         out.append("</tbody></table>");
 
-        List<ClusterProcess> moving = processes.stream().filter(ClusterViews::migrating).toList();
-        out.append("<h2>Migrations in flight</h2><table id=\"migrations\"><thead><tr><th>process</th><th>from</th><th>state</th>")
+        List<ClusterProcess> moving =
+                processes.stream().filter(ClusterViews::migrating).toList();
+        out.append(
+                        "<h2>Migrations in flight</h2><table id=\"migrations\"><thead><tr><th>process</th><th>from</th><th>state</th>")
                 .append("<th>epoch</th><th>memory</th></tr></thead><tbody>");
         for (ClusterProcess p : moving) {
-            out.append("<tr data-process=\"").append(text(p.getProcessId())).append("\"><td>").append(link(p.getProcessId()))
-                    .append("</td><td>").append(text(p.getNode())).append("</td><td>").append(state(p)).append("</td><td>")
-                    .append(p.getEpoch()).append("</td><td>").append(memory(p)).append("</td></tr>");
+            out.append("<tr data-process=\"")
+                    .append(text(p.getProcessId()))
+                    .append("\"><td>")
+                    .append(link(p.getProcessId()))
+                    .append("</td><td>")
+                    .append(text(p.getNode()))
+                    .append("</td><td>")
+                    .append(state(p))
+                    .append("</td><td>")
+                    .append(p.getEpoch())
+                    .append("</td><td>")
+                    .append(memory(p))
+                    .append("</td></tr>");
         }
         if (moving.isEmpty()) {
             out.append("<tr class=\"none\"><td colspan=\"5\">none</td></tr>");
         }
         out.append("</tbody></table>");
 
-        out.append("<h2>Processes</h2><table id=\"processes\"><thead><tr><th>process</th><th>state</th><th>node</th><th>epoch</th>")
-                .append("<th>memory</th><th>last checkpoint</th>").append(operator ? "<th></th>" : "").append("</tr></thead><tbody>");
+        out.append(
+                        "<h2>Processes</h2><table id=\"processes\"><thead><tr><th>process</th><th>state</th><th>node</th><th>epoch</th>")
+                .append("<th>memory</th><th>last checkpoint</th>")
+                .append(operator ? "<th></th>" : "")
+                .append("</tr></thead><tbody>");
         for (ClusterProcess p : processes) {
-            out.append("<tr data-process=\"").append(text(p.getProcessId())).append("\"><td class=\"id\">").append(link(p.getProcessId()))
-                    .append("</td><td class=\"state\">").append(state(p)).append("</td><td class=\"node\">").append(text(p.getNode()))
-                    .append("</td><td class=\"epoch\">").append(p.getEpoch()).append("</td><td>").append(memory(p))
-                    .append("</td><td>").append(checkpoint(p)).append("</td>");
+            out.append("<tr data-process=\"")
+                    .append(text(p.getProcessId()))
+                    .append("\"><td class=\"id\">")
+                    .append(link(p.getProcessId()))
+                    .append("</td><td class=\"state\">")
+                    .append(state(p))
+                    .append("</td><td class=\"node\">")
+                    .append(text(p.getNode()))
+                    .append("</td><td class=\"epoch\">")
+                    .append(p.getEpoch())
+                    .append("</td><td>")
+                    .append(memory(p))
+                    .append("</td><td>")
+                    .append(checkpoint(p))
+                    .append("</td>");
             if (operator) {
                 out.append("<td>");
                 actions(out, p);
@@ -75,7 +117,9 @@ final class ClusterViews {
             out.append("</tr>");
         }
         if (processes.isEmpty()) {
-            out.append("<tr class=\"none\"><td colspan=\"").append(operator ? 7 : 6).append("\">no processes</td></tr>");
+            out.append("<tr class=\"none\"><td colspan=\"")
+                    .append(operator ? 7 : 6)
+                    .append("\">no processes</td></tr>");
         }
         out.append("</tbody></table>");
         return out.toString();
@@ -84,19 +128,35 @@ final class ClusterViews {
     /** One process's details (and its actions, for operators). */
     static String process(ClusterProcess p, boolean operator) {
         StringBuilder out = new StringBuilder(2048);
-        out.append("<table id=\"process\" data-process=\"").append(text(p.getProcessId())).append("\"><tbody>");
+        out.append("<table id=\"process\" data-process=\"")
+                .append(text(p.getProcessId()))
+                .append("\"><tbody>");
         row(out, "state", "state", state(p));
         row(out, "node", "node", text(p.getNode()));
         row(out, "epoch", "epoch", Long.toString(p.getEpoch()));
         row(out, "memory", "memory", memory(p));
         row(out, "checkpoint", "last checkpoint", checkpoint(p));
         row(out, "checkpoint-nodes", "checkpoint held by", text(String.join(", ", p.getCheckpointNodesList())));
-        row(out, "owner", "owner", text(p.getOwnerHealth().name().replace("OWNER_HEALTH_", "").toLowerCase(Locale.ROOT)));
+        row(
+                out,
+                "owner",
+                "owner",
+                text(p.getOwnerHealth().name().replace("OWNER_HEALTH_", "").toLowerCase(Locale.ROOT)));
         row(out, "labels", "labels", text(p.getLabelsMap().toString()));
-        row(out, "created", "created", p.getCreatedMillis() == 0 ? "" : text(Instant.ofEpochMilli(p.getCreatedMillis()).toString()));
+        row(
+                out,
+                "created",
+                "created",
+                p.getCreatedMillis() == 0
+                        ? ""
+                        : text(Instant.ofEpochMilli(p.getCreatedMillis()).toString()));
         if (p.getEndedMillis() != 0) {
-            row(out, "ended", "ended", text(Instant.ofEpochMilli(p.getEndedMillis()) + " status " + p.getExitStatus() + " "
-                    + p.getFailure()));
+            row(
+                    out,
+                    "ended",
+                    "ended",
+                    text(Instant.ofEpochMilli(p.getEndedMillis()) + " status " + p.getExitStatus() + " "
+                            + p.getFailure()));
         }
         out.append("</tbody></table>");
         if (operator) {
@@ -108,7 +168,13 @@ final class ClusterViews {
     }
 
     private static void row(StringBuilder out, String cls, String name, String html) {
-        out.append("<tr><th>").append(name).append("</th><td class=\"").append(cls).append("\">").append(html).append("</td></tr>");
+        out.append("<tr><th>")
+                .append(name)
+                .append("</th><td class=\"")
+                .append(cls)
+                .append("\">")
+                .append(html)
+                .append("</td></tr>");
     }
 
     private static void actions(StringBuilder out, ClusterProcess p) {
@@ -126,17 +192,27 @@ final class ClusterViews {
     }
 
     private static void button(StringBuilder out, String action, String process, String node, String question) {
-        out.append("<button type=\"button\" class=\"action\" data-action=\"").append(action).append("\" data-process=\"")
-                .append(text(process)).append("\" data-node=\"").append(text(node)).append("\" data-confirm=\"").append(text(question))
-                .append("\">").append(action).append("</button>");
+        out.append("<button type=\"button\" class=\"action\" data-action=\"")
+                .append(action)
+                .append("\" data-process=\"")
+                .append(text(process))
+                .append("\" data-node=\"")
+                .append(text(node))
+                .append("\" data-confirm=\"")
+                .append(text(question))
+                .append("\">")
+                .append(action)
+                .append("</button>");
     }
 
     private static boolean migrating(ClusterProcess p) {
-        return p.getState() == ProcessState.PROCESS_STATE_MIGRATING || p.getState() == ProcessState.PROCESS_STATE_PREPARED;
+        return p.getState() == ProcessState.PROCESS_STATE_MIGRATING
+                || p.getState() == ProcessState.PROCESS_STATE_PREPARED;
     }
 
     private static String link(String processId) {
-        return "<a href=\"/process?id=" + text(java.net.URLEncoder.encode(processId, java.nio.charset.StandardCharsets.UTF_8)) + "\">"
+        return "<a href=\"/process?id="
+                + text(java.net.URLEncoder.encode(processId, java.nio.charset.StandardCharsets.UTF_8)) + "\">"
                 + text(processId) + "</a>";
     }
 

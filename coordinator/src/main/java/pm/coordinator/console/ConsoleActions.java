@@ -38,17 +38,22 @@ final class ConsoleActions {
                 return "thawed " + p.getProcessId() + " on " + p.getNode();
             }
             case "migrate" -> {
-                MigrationReport r = cluster.migrate(ClusterMigrateRequest.newBuilder().setProcessId(required(form, "process"))
-                        .setTargetNode(form.getOrDefault("target", "").trim()).build());
-                return "migrated " + r.getProcessId() + " from " + r.getSourceNode() + " to " + r.getTargetNode() + " (downtime "
-                        + r.getDowntimeMicros() / 1000 + " ms)";
+                MigrationReport r = cluster.migrate(ClusterMigrateRequest.newBuilder()
+                        .setProcessId(required(form, "process"))
+                        .setTargetNode(form.getOrDefault("target", "").trim())
+                        .build());
+                return "migrated " + r.getProcessId() + " from " + r.getSourceNode() + " to " + r.getTargetNode()
+                        + " (downtime " + r.getDowntimeMicros() / 1000 + " ms)";
             }
             case "drain" -> {
-                DrainReport r = cluster.drain(DrainRequest.newBuilder().setNode(required(form, "node")).build());
+                DrainReport r = cluster.drain(DrainRequest.newBuilder()
+                        .setNode(required(form, "node"))
+                        .build());
                 return "drained " + r.getNode() + ": " + r.getMovedCount() + " moved, " + r.getFailedCount() + " failed"
                         + (r.getFailedCount() == 0 ? "" : " (" + String.join("; ", r.getFailedList()) + ")");
             }
-            default -> throw new IllegalArgumentException("no console action '" + op + "' (freeze, thaw, migrate, drain)");
+            default ->
+                throw new IllegalArgumentException("no console action '" + op + "' (freeze, thaw, migrate, drain)");
         }
     }
 

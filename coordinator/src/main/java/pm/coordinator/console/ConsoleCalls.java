@@ -27,19 +27,22 @@ final class ConsoleCalls implements AutoCloseable {
         String name = InProcessServerBuilder.generateName();
         this.server = InProcessServerBuilder.forName(name)
                 .addService(ServerInterceptors.intercept(cluster, new SessionAuthorizer(sessions, policy)))
-                .build().start();
+                .build()
+                .start();
         this.channel = InProcessChannelBuilder.forName(name).build();
     }
 
     /** Calls as {@code session}, each within {@code deadline}. */
     ClusterGrpc.ClusterBlockingStub blocking(ConsoleSession session, Duration deadline) {
-        return ClusterGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers(session)))
+        return ClusterGrpc.newBlockingStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers(session)))
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Streams as {@code session}, until cancelled. */
     ClusterGrpc.ClusterStub streaming(ConsoleSession session) {
-        return ClusterGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers(session)));
+        return ClusterGrpc.newStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers(session)));
     }
 
     private static Metadata headers(ConsoleSession session) {

@@ -8,7 +8,8 @@ import pm.v1.ConsoleLoginResponse;
 public interface ConsoleLogins {
     /** For a coordinator started without a console port. */
     ConsoleLogins OFF = (caller, role) -> {
-        throw new ClusterException(ClusterException.Reason.WRONG_STATE,
+        throw new ClusterException(
+                ClusterException.Reason.WRONG_STATE,
                 "this coordinator serves no web console; start it with --console-port (see docs/console.md)");
     };
 

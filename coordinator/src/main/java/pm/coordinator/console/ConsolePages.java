@@ -35,36 +35,53 @@ final class ConsolePages {
         try {
             tables = overview(session);
         } catch (StatusRuntimeException e) { // a standby, say: the page still loads and says why it is empty
-            tables = "<p class=\"error\">" + text(e.getStatus().getCode() + ": " + e.getStatus().getDescription()) + "</p>";
+            tables = "<p class=\"error\">"
+                    + text(e.getStatus().getCode() + ": " + e.getStatus().getDescription()) + "</p>";
         }
-        return Html.page("Cluster", session, coordinator, flash(msg)
-                + "<section id=\"overview\" data-refresh=\"/fragment/overview\">" + tables + "</section>"
-                + "<section><h2>Events</h2><ol id=\"events\" class=\"events\" data-events=\"/stream/events\"></ol></section>"
-                + dialog(session, "/"));
+        return Html.page(
+                "Cluster",
+                session,
+                coordinator,
+                flash(msg)
+                        + "<section id=\"overview\" data-refresh=\"/fragment/overview\">" + tables + "</section>"
+                        + "<section><h2>Events</h2><ol id=\"events\" class=\"events\" data-events=\"/stream/events\"></ol></section>"
+                        + dialog(session, "/"));
     }
 
     /** The overview's tables alone. */
     String overview(ConsoleSession session) {
         ClusterGrpc.ClusterBlockingStub cluster = calls.blocking(session, READ_DEADLINE);
-        return ClusterViews.overview(cluster.nodes(NodesRequest.getDefaultInstance()).getNodesList(),
+        return ClusterViews.overview(
+                cluster.nodes(NodesRequest.getDefaultInstance()).getNodesList(),
                 cluster.list(ClusterListRequest.getDefaultInstance()).getProcessesList().stream()
-                        .sorted(Comparator.comparing(ClusterProcess::getProcessId)).toList(), operator(session));
+                        .sorted(Comparator.comparing(ClusterProcess::getProcessId))
+                        .toList(),
+                operator(session));
     }
 
     /** One process: details (refreshed), migration history, live log, its events. */
     String processPage(ConsoleSession session, String id, String msg) {
         String query = URLEncoder.encode(id, StandardCharsets.UTF_8);
-        return Html.page("Process " + id, session, coordinator, "<h1>Process " + text(id) + "</h1>" + flash(msg)
-                + "<section id=\"detail\" data-refresh=\"/fragment/process?id=" + text(query) + "\">" + process(session, id)
-                + "</section><section><h2>Migration history</h2><ol id=\"migration-history\" class=\"events\"></ol></section>"
-                + "<section><h2>Log</h2><pre id=\"log\" data-log=\"/stream/logs?id=" + text(query) + "\"></pre></section>"
-                + "<section><h2>Events</h2><ol id=\"process-events\" class=\"events\" data-events=\"/stream/events?since=0&amp;process="
-                + text(query) + "\" data-history=\"migration-history\"></ol></section>" + dialog(session, "/process?id=" + query));
+        return Html.page(
+                "Process " + id,
+                session,
+                coordinator,
+                "<h1>Process " + text(id) + "</h1>" + flash(msg)
+                        + "<section id=\"detail\" data-refresh=\"/fragment/process?id=" + text(query) + "\">"
+                        + process(session, id)
+                        + "</section><section><h2>Migration history</h2><ol id=\"migration-history\" class=\"events\"></ol></section>"
+                        + "<section><h2>Log</h2><pre id=\"log\" data-log=\"/stream/logs?id=" + text(query)
+                        + "\"></pre></section>"
+                        + "<section><h2>Events</h2><ol id=\"process-events\" class=\"events\" data-events=\"/stream/events?since=0&amp;process="
+                        + text(query) + "\" data-history=\"migration-history\"></ol></section>"
+                        + dialog(session, "/process?id=" + query));
     }
 
     /** The process page's details alone. */
     String process(ConsoleSession session, String id) {
-        return ClusterViews.process(calls.blocking(session, READ_DEADLINE).get(ProcessRef.newBuilder().setProcessId(id).build()),
+        return ClusterViews.process(
+                calls.blocking(session, READ_DEADLINE)
+                        .get(ProcessRef.newBuilder().setProcessId(id).build()),
                 operator(session));
     }
 

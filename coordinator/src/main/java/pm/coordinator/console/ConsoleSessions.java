@@ -40,8 +40,9 @@ public final class ConsoleSessions {
     public Login issue(Identity identity) {
         sweep();
         if (logins.size() >= MAX_ENTRIES) {
-            throw new ClusterException(ClusterException.Reason.NO_CAPACITY, "too many console logins outstanding; try again in "
-                    + LOGIN_VALID.toMinutes() + " minutes");
+            throw new ClusterException(
+                    ClusterException.Reason.NO_CAPACITY,
+                    "too many console logins outstanding; try again in " + LOGIN_VALID.toMinutes() + " minutes");
         }
         Login login = new Login(secret(), identity, clock.instant().plus(LOGIN_VALID));
         logins.put(login.token(), login);
@@ -58,7 +59,8 @@ public final class ConsoleSessions {
         if (sessions.size() >= MAX_ENTRIES) {
             return Optional.empty();
         }
-        ConsoleSession session = new ConsoleSession(secret(), login.identity(), secret(), clock.instant().plus(SESSION_VALID));
+        ConsoleSession session = new ConsoleSession(
+                secret(), login.identity(), secret(), clock.instant().plus(SESSION_VALID));
         sessions.put(session.id(), session);
         return Optional.of(session);
     }

@@ -18,7 +18,8 @@ import pm.v1.LogsRequest;
  * stream goes on from there (an event index, a log offset). Stateless; each runs on its HTTP thread.
  */
 final class ConsoleStreams {
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
 
     private final ConsoleCalls calls;
 
@@ -37,20 +38,37 @@ final class ConsoleStreams {
         if (from != null) {
             request.setSinceIndex(Long.parseLong(from));
         }
-        SseRelay.<EventsRequest, ClusterEvent>relay(exchange, o -> calls.streaming(session).events(request.build(), o),
-                e -> new SseRelay.Message("cluster", e.getIndex() == 0 ? "" : Long.toString(e.getIndex()), String.join("\t",
-                        TIME.format(Instant.ofEpochMilli(e.getTimeMillis())),
-                        e.getKind().name().substring("KIND_".length()).toLowerCase(Locale.ROOT), e.getProcessId(), e.getNode(),
-                        Long.toString(e.getEpoch()), e.getDetail().replace('\t', ' '))));
+        SseRelay.<EventsRequest, ClusterEvent>relay(
+                exchange,
+                o -> calls.streaming(session).events(request.build(), o),
+                e -> new SseRelay.Message(
+                        "cluster",
+                        e.getIndex() == 0 ? "" : Long.toString(e.getIndex()),
+                        String.join(
+                                "\t",
+                                TIME.format(Instant.ofEpochMilli(e.getTimeMillis())),
+                                e.getKind().name().substring("KIND_".length()).toLowerCase(Locale.ROOT),
+                                e.getProcessId(),
+                                e.getNode(),
+                                Long.toString(e.getEpoch()),
+                                e.getDetail().replace('\t', ' '))));
     }
 
     /** A process's output, followed across migrations. */
     void logs(HttpExchange exchange, ConsoleSession session, String processId) throws IOException {
         String last = lastEventId(exchange);
-        LogsRequest request = LogsRequest.newBuilder().setProcessId(processId).setFollow(true)
-                .setFromOffset(last == null ? 0 : Long.parseLong(last)).build();
-        SseRelay.<LogsRequest, LogChunk>relay(exchange, o -> calls.streaming(session).logs(request, o), c -> new SseRelay.Message("log",
-                Long.toString(c.getOffset() + c.getData().size()), c.getData().toString(StandardCharsets.UTF_8)));
+        LogsRequest request = LogsRequest.newBuilder()
+                .setProcessId(processId)
+                .setFollow(true)
+                .setFromOffset(last == null ? 0 : Long.parseLong(last))
+                .build();
+        SseRelay.<LogsRequest, LogChunk>relay(
+                exchange,
+                o -> calls.streaming(session).logs(request, o),
+                c -> new SseRelay.Message(
+                        "log",
+                        Long.toString(c.getOffset() + c.getData().size()),
+                        c.getData().toString(StandardCharsets.UTF_8)));
     }
 
     private static String lastEventId(HttpExchange exchange) {

@@ -27,15 +27,18 @@ final class SessionAuthorizer implements ServerInterceptor {
     }
 
     @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         String method = call.getMethodDescriptor().getFullMethodName();
         ConsoleSession session = sessions.find(headers.get(SESSION)).orElse(null);
-        Status refused = session == null ? Status.UNAUTHENTICATED.withDescription(method + " needs a console session; log in again")
+        Status refused = session == null
+                ? Status.UNAUTHENTICATED.withDescription(method + " needs a console session; log in again")
                 : RoleAuthorizer.check(policy, session.identity(), method);
         if (!refused.isOk()) {
             call.close(refused, new Metadata());
             return new ServerCall.Listener<>() {};
         }
-        return Contexts.interceptCall(Context.current().withValue(RoleAuthorizer.CALLER, session.identity()), call, headers, next);
+        return Contexts.interceptCall(
+                Context.current().withValue(RoleAuthorizer.CALLER, session.identity()), call, headers, next);
     }
 }

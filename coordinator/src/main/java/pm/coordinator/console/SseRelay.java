@@ -33,7 +33,8 @@ final class SseRelay {
     private SseRelay() {}
 
     /** Starts the call through {@code start} and relays each reply as {@code render} makes it, on this thread. */
-    static <Q, T> void relay(HttpExchange exchange, Consumer<ClientResponseObserver<Q, T>> start, Function<T, Message> render)
+    static <Q, T> void relay(
+            HttpExchange exchange, Consumer<ClientResponseObserver<Q, T>> start, Function<T, Message> render)
             throws IOException {
         BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
         AtomicReference<ClientCallStreamObserver<Q>> call = new AtomicReference<>();
@@ -73,7 +74,9 @@ final class SseRelay {
                     write(out, ": keep-alive\n\n");
                 } else if (next instanceof End end) {
                     if (end.status().getCode() != Status.Code.CANCELLED) {
-                        String why = end.status().isOk() ? "ended" : end.status().getCode() + ": " + end.status().getDescription();
+                        String why = end.status().isOk()
+                                ? "ended"
+                                : end.status().getCode() + ": " + end.status().getDescription();
                         write(out, frame(new Message("end", "", why)));
                     }
                     return;

@@ -47,7 +47,11 @@ public final class WebConsole implements ConsoleLogins, AutoCloseable {
     /** Open event and log streams at once: each holds a thread; the rest of the pool stays for pages. */
     private static final int MAX_STREAMS = 24;
 
-    private enum State { LATENT, STARTED, CLOSED }
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
 
     private final InetSocketAddress bind;
     private final IntFunction<String> advertised;
@@ -68,8 +72,13 @@ public final class WebConsole implements ConsoleLogins, AutoCloseable {
      * Serves on {@code bind} (port 0: any free port), over HTTPS with {@code tls} unless it is null;
      * login URLs name {@code advertised.apply(port)} ({@code host:port}).
      */
-    public WebConsole(InetSocketAddress bind, IntFunction<String> advertised, SSLContext tls, ConsoleSessions sessions,
-            AccessPolicy policy, String coordinator) {
+    public WebConsole(
+            InetSocketAddress bind,
+            IntFunction<String> advertised,
+            SSLContext tls,
+            ConsoleSessions sessions,
+            AccessPolicy policy,
+            String coordinator) {
         this.bind = bind;
         this.advertised = advertised;
         this.tls = tls;
@@ -124,15 +133,18 @@ public final class WebConsole implements ConsoleLogins, AutoCloseable {
             throw new IllegalArgumentException("a console session is for an operator or a viewer, not a node");
         }
         if (caller != null && wanted != caller.role() && wanted != Role.VIEWER) {
-            throw new StatusRuntimeException(Status.PERMISSION_DENIED.withDescription(
-                    caller.name() + " has role " + caller.role().label() + " and cannot open a console as " + wanted.label()));
+            throw new StatusRuntimeException(Status.PERMISSION_DENIED.withDescription(caller.name() + " has role "
+                    + caller.role().label() + " and cannot open a console as " + wanted.label()));
         }
         // Without TLS nobody is authenticated, and the Cluster API lets anyone do anything: so may the console.
         Identity who = new Identity(caller == null ? "anonymous" : caller.name(), wanted);
         ConsoleSessions.Login login = sessions.issue(who);
         LOG.info("console login issued to {} as {}, valid until {}", who.name(), wanted.label(), login.expires());
-        return ConsoleLoginResponse.newBuilder().setUrl(scheme() + "://" + advertised.apply(port()) + "/login?token=" + login.token())
-                .setRole(wanted.label()).setExpiresMillis(login.expires().toEpochMilli()).build();
+        return ConsoleLoginResponse.newBuilder()
+                .setUrl(scheme() + "://" + advertised.apply(port()) + "/login?token=" + login.token())
+                .setRole(wanted.label())
+                .setExpiresMillis(login.expires().toEpochMilli())
+                .build();
     }
 
     private void handle(HttpExchange exchange) throws IOException {
@@ -143,29 +155,52 @@ public final class WebConsole implements ConsoleLogins, AutoCloseable {
                 case "/static/console.js" -> resource(exchange, "console.js", "text/javascript; charset=utf-8");
                 case "/static/console.css" -> resource(exchange, "console.css", "text/css; charset=utf-8");
                 default -> {
-                    Optional<ConsoleSession> session = Exchanges.sessionCookie(exchange).flatMap(sessions::find);
+                    Optional<ConsoleSession> session =
+                            Exchanges.sessionCookie(exchange).flatMap(sessions::find);
                     if (session.isEmpty()) {
-                        Exchanges.html(exchange, 401, Html.page("Log in", null, coordinator, "<h1>Not logged in</h1><p>Open the "
-                                + "one-time login URL that <code>pmctl console</code> prints (it asks the Cluster API with your "
-                                + "certificate; see docs/console.md).</p>"));
+                        Exchanges.html(
+                                exchange,
+                                401,
+                                Html.page(
+                                        "Log in",
+                                        null,
+                                        coordinator,
+                                        "<h1>Not logged in</h1><p>Open the "
+                                                + "one-time login URL that <code>pmctl console</code> prints (it asks the Cluster API with your "
+                                                + "certificate; see docs/console.md).</p>"));
                         return;
                     }
                     route(exchange, path, session.get());
                 }
             }
         } catch (StatusRuntimeException e) {
-            Exchanges.html(exchange, httpStatus(e.getStatus().getCode()), Html.page("Refused", null, coordinator,
-                    "<h1>" + text(e.getStatus().getCode().name()) + "</h1><p id=\"error\">" + text(e.getStatus().getDescription())
-                            + "</p><p><a href=\"/\">back</a></p>"));
+            Exchanges.html(
+                    exchange,
+                    httpStatus(e.getStatus().getCode()),
+                    Html.page(
+                            "Refused",
+                            null,
+                            coordinator,
+                            "<h1>" + text(e.getStatus().getCode().name()) + "</h1><p id=\"error\">"
+                                    + text(e.getStatus().getDescription()) + "</p><p><a href=\"/\">back</a></p>"));
         } catch (IllegalArgumentException e) {
-            Exchanges.html(exchange, 400, Html.page("Bad request", null, coordinator,
-                    "<h1>Bad request</h1><p id=\"error\">" + text(e.getMessage()) + "</p>"));
+            Exchanges.html(
+                    exchange,
+                    400,
+                    Html.page(
+                            "Bad request",
+                            null,
+                            coordinator,
+                            "<h1>Bad request</h1><p id=\"error\">" + text(e.getMessage()) + "</p>"));
         } catch (IOException e) {
             LOG.debug("console request {} ended: {}", exchange.getRequestURI().getPath(), e.toString());
             exchange.close();
         } catch (RuntimeException e) {
             LOG.warn("console request {} failed", exchange.getRequestURI().getPath(), e);
-            Exchanges.html(exchange, 500, Html.page("Error", null, coordinator, "<h1>Error</h1><p>" + text(e.toString()) + "</p>"));
+            Exchanges.html(
+                    exchange,
+                    500,
+                    Html.page("Error", null, coordinator, "<h1>Error</h1><p>" + text(e.toString()) + "</p>"));
         }
     }
 
@@ -179,10 +214,13 @@ public final class WebConsole implements ConsoleLogins, AutoCloseable {
         switch (path) {
             case "/" -> Exchanges.html(exchange, 200, pages.overviewPage(session, query.get("msg")));
             case "/fragment/overview" -> Exchanges.html(exchange, 200, pages.overview(session));
-            case "/process" -> Exchanges.html(exchange, 200, pages.processPage(session, required(query, "id"), query.get("msg")));
+            case "/process" ->
+                Exchanges.html(exchange, 200, pages.processPage(session, required(query, "id"), query.get("msg")));
             case "/fragment/process" -> Exchanges.html(exchange, 200, pages.process(session, required(query, "id")));
-            case "/stream/events" -> stream(exchange, () -> live.events(exchange, session, query.getOrDefault("process", ""),
-                    query.get("since")));
+            case "/stream/events" ->
+                stream(
+                        exchange,
+                        () -> live.events(exchange, session, query.getOrDefault("process", ""), query.get("since")));
             case "/stream/logs" -> stream(exchange, () -> live.logs(exchange, session, required(query, "id")));
             case "/action" -> action(exchange, session);
             case "/logout" -> logout(exchange, session);
@@ -191,24 +229,43 @@ public final class WebConsole implements ConsoleLogins, AutoCloseable {
     }
 
     private void login(HttpExchange exchange) throws IOException {
-        Optional<ConsoleSession> session = sessions.redeem(Exchanges.query(exchange).get("token"));
+        Optional<ConsoleSession> session =
+                sessions.redeem(Exchanges.query(exchange).get("token"));
         if (session.isEmpty()) {
-            Exchanges.html(exchange, 401, Html.page("Log in", null, coordinator, "<h1>This login link is used or expired</h1>"
-                    + "<p>Each link opens one session, within " + ConsoleSessions.LOGIN_VALID.toMinutes()
-                    + " minutes; ask <code>pmctl console</code> for another.</p>"));
+            Exchanges.html(
+                    exchange,
+                    401,
+                    Html.page(
+                            "Log in",
+                            null,
+                            coordinator,
+                            "<h1>This login link is used or expired</h1>"
+                                    + "<p>Each link opens one session, within "
+                                    + ConsoleSessions.LOGIN_VALID.toMinutes()
+                                    + " minutes; ask <code>pmctl console</code> for another.</p>"));
             return;
         }
-        LOG.info("console session opened for {} as {}", session.get().identity().name(), session.get().identity().role().label());
-        exchange.getResponseHeaders().add("Set-Cookie", Exchanges.COOKIE + "=" + session.get().id() + "; Path=/; HttpOnly; SameSite=Strict"
-                + "; Max-Age=" + ConsoleSessions.SESSION_VALID.toSeconds() + (tls == null ? "" : "; Secure"));
+        LOG.info(
+                "console session opened for {} as {}",
+                session.get().identity().name(),
+                session.get().identity().role().label());
+        exchange.getResponseHeaders()
+                .add(
+                        "Set-Cookie",
+                        Exchanges.COOKIE + "=" + session.get().id() + "; Path=/; HttpOnly; SameSite=Strict"
+                                + "; Max-Age=" + ConsoleSessions.SESSION_VALID.toSeconds()
+                                + (tls == null ? "" : "; Secure"));
         Exchanges.redirect(exchange, "/");
     }
 
     private void logout(HttpExchange exchange, ConsoleSession session) throws IOException {
         checkCsrf(Exchanges.form(exchange), session);
         sessions.end(session.id());
-        exchange.getResponseHeaders().add("Set-Cookie", Exchanges.COOKIE + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
-                + (tls == null ? "" : "; Secure"));
+        exchange.getResponseHeaders()
+                .add(
+                        "Set-Cookie",
+                        Exchanges.COOKIE + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+                                + (tls == null ? "" : "; Secure"));
         Exchanges.html(exchange, 200, Html.page("Logged out", null, coordinator, "<h1>Logged out</h1>"));
     }
 
@@ -217,19 +274,25 @@ public final class WebConsole implements ConsoleLogins, AutoCloseable {
         Map<String, String> form = Exchanges.form(exchange);
         checkCsrf(form, session);
         String done = actions.run(session, form.get("op"), form);
-        LOG.info("console: {} ({}) {}", session.identity().name(), session.identity().role().label(), done);
+        LOG.info(
+                "console: {} ({}) {}",
+                session.identity().name(),
+                session.identity().role().label(),
+                done);
         String back = form.getOrDefault("back", "/");
         if (!back.startsWith("/") || back.startsWith("//") || back.contains("\\")) {
             back = "/";
         }
-        Exchanges.redirect(exchange, back + (back.contains("?") ? "&" : "?") + "msg=" + URLEncoder.encode(done, StandardCharsets.UTF_8));
+        Exchanges.redirect(
+                exchange,
+                back + (back.contains("?") ? "&" : "?") + "msg=" + URLEncoder.encode(done, StandardCharsets.UTF_8));
     }
 
     private static void checkCsrf(Map<String, String> form, ConsoleSession session) {
         byte[] given = form.getOrDefault("csrf", "").getBytes(StandardCharsets.UTF_8);
         if (!MessageDigest.isEqual(given, session.csrf().getBytes(StandardCharsets.UTF_8))) {
-            throw new StatusRuntimeException(Status.PERMISSION_DENIED.withDescription("the form's CSRF token is missing or wrong; "
-                    + "reload the page and try again"));
+            throw new StatusRuntimeException(Status.PERMISSION_DENIED.withDescription(
+                    "the form's CSRF token is missing or wrong; " + "reload the page and try again"));
         }
     }
 

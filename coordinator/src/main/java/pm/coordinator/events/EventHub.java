@@ -40,10 +40,21 @@ public final class EventHub {
     }
 
     public void publish(ClusterEvent.Kind kind, String processId, String node, long epoch, String detail) {
-        LOG.info("event {} process={} node={} epoch={}: {}", kind.name().substring("KIND_".length()).toLowerCase(java.util.Locale.ROOT),
-                processId, node, epoch, detail);
-        ClusterEvent event = ClusterEvent.newBuilder().setKind(kind).setTimeMillis(clock.millis()).setProcessId(processId)
-                .setNode(node).setEpoch(epoch).setDetail(detail).build();
+        LOG.info(
+                "event {} process={} node={} epoch={}: {}",
+                kind.name().substring("KIND_".length()).toLowerCase(java.util.Locale.ROOT),
+                processId,
+                node,
+                epoch,
+                detail);
+        ClusterEvent event = ClusterEvent.newBuilder()
+                .setKind(kind)
+                .setTimeMillis(clock.millis())
+                .setProcessId(processId)
+                .setNode(node)
+                .setEpoch(epoch)
+                .setDetail(detail)
+                .build();
         if (leading.getAsBoolean()) {
             log.append(event, this::deliver);
         } else {
@@ -71,7 +82,9 @@ public final class EventHub {
                 s.resume(log.since(sinceIndex.getAsLong(), processId), sinceIndex.getAsLong());
             } catch (Exception e) {
                 subscribers.remove(s);
-                call.onError(Status.UNAVAILABLE.withDescription("cannot read the kept events: " + e.getMessage()).asRuntimeException());
+                call.onError(Status.UNAVAILABLE
+                        .withDescription("cannot read the kept events: " + e.getMessage())
+                        .asRuntimeException());
             }
         }
     }
@@ -88,6 +101,7 @@ public final class EventHub {
         private List<ClusterEvent> held;
         /** The highest index queued: a new event at or below it came with the kept ones already. */
         private long last;
+
         private boolean ended;
 
         Subscriber(String processId, ServerCallStreamObserver<ClusterEvent> call, boolean resuming) {
@@ -116,7 +130,8 @@ public final class EventHub {
                     subscribers.remove(this);
                     buffer.clear();
                     call.onError(Status.RESOURCE_EXHAUSTED
-                            .withDescription("event subscriber fell " + bufferSize + " events behind").asRuntimeException());
+                            .withDescription("event subscriber fell " + bufferSize + " events behind")
+                            .asRuntimeException());
                     return;
                 }
                 queue(e);

@@ -5,11 +5,11 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.common.cluster.ClusterLayout;
 import pm.v1.ClusterEvent;
 
@@ -41,16 +41,21 @@ public final class EventLog {
     /** Writes {@code event} and hands it, with its index, to {@code then}; unkept (index 0) if ZooKeeper refused it. */
     void append(ClusterEvent event, Consumer<ClusterEvent> then) {
         try {
-            zk.create().creatingParentContainersIfNeeded().withMode(CreateMode.PERSISTENT_SEQUENTIAL)
+            zk.create()
+                    .creatingParentContainersIfNeeded()
+                    .withMode(CreateMode.PERSISTENT_SEQUENTIAL)
                     .inBackground((client, e) -> {
                         if (e.getResultCode() == KeeperException.Code.OK.intValue()) {
-                            then.accept(event.toBuilder().setIndex(index(e.getName())).build());
+                            then.accept(event.toBuilder()
+                                    .setIndex(index(e.getName()))
+                                    .build());
                             if (sinceTrim.incrementAndGet() >= TRIM_EVERY) {
                                 sinceTrim.set(0);
                                 trim();
                             }
                         } else {
-                            LOG.warn("event not kept (ZooKeeper: " + KeeperException.Code.get(e.getResultCode()) + "): " + event.getDetail());
+                            LOG.warn("event not kept (ZooKeeper: " + KeeperException.Code.get(e.getResultCode()) + "): "
+                                    + event.getDetail());
                             then.accept(event);
                         }
                     })
@@ -70,9 +75,14 @@ public final class EventLog {
             return List.of();
         }
         List<ClusterEvent> out = new ArrayList<>();
-        for (String name : names.stream().filter(n -> index(n) > index).sorted(Comparator.comparingLong(EventLog::index)).toList()) {
+        for (String name : names.stream()
+                .filter(n -> index(n) > index)
+                .sorted(Comparator.comparingLong(EventLog::index))
+                .toList()) {
             try {
-                ClusterEvent e = ClusterEvent.parseFrom(zk.getData().forPath(path + "/" + name)).toBuilder().setIndex(index(name)).build();
+                ClusterEvent e = ClusterEvent.parseFrom(zk.getData().forPath(path + "/" + name)).toBuilder()
+                        .setIndex(index(name))
+                        .build();
                 if (processId.isEmpty() || processId.equals(e.getProcessId())) {
                     out.add(e);
                 }
@@ -88,16 +98,21 @@ public final class EventLog {
     /** Deletes the oldest events beyond the newest {@code retain}; all in the background (this runs on Curator's event thread). */
     private void trim() {
         try {
-            zk.getChildren().inBackground((client, e) -> {
-                List<String> names = e.getChildren();
-                int excess = names == null ? 0 : names.size() - retain;
-                if (excess <= 0) {
-                    return;
-                }
-                for (String name : names.stream().sorted(Comparator.comparingLong(EventLog::index)).limit(excess).toList()) {
-                    client.delete().inBackground().forPath(path + "/" + name);
-                }
-            }).forPath(path);
+            zk.getChildren()
+                    .inBackground((client, e) -> {
+                        List<String> names = e.getChildren();
+                        int excess = names == null ? 0 : names.size() - retain;
+                        if (excess <= 0) {
+                            return;
+                        }
+                        for (String name : names.stream()
+                                .sorted(Comparator.comparingLong(EventLog::index))
+                                .limit(excess)
+                                .toList()) {
+                            client.delete().inBackground().forPath(path + "/" + name);
+                        }
+                    })
+                    .forPath(path);
         } catch (Exception e) {
             LOG.debug("trimming the kept events", e);
         }

@@ -33,7 +33,8 @@ public final class CoordinatorFaultPoint implements MigrationObserver {
         }
         MigrationJournal.Phase phase = PHASES.get(point);
         if (phase == null) {
-            throw new IllegalArgumentException("unknown coordinator fault point " + point + "; known: " + PHASES.keySet());
+            throw new IllegalArgumentException(
+                    "unknown coordinator fault point " + point + "; known: " + PHASES.keySet());
         }
         return new CoordinatorFaultPoint(point, phase);
     }

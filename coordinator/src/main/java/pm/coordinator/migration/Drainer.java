@@ -66,7 +66,6 @@ public final class Drainer {
         return report.build();
     }
 
-
     /** The record once no migration is in flight (waits up to {@link #SETTLE_MILLIS}; the record as it is then). */
     private OwnershipRecord settled(String processId) {
         long deadline = System.nanoTime() + SETTLE_MILLIS * 1_000_000;

@@ -1,10 +1,10 @@
 package pm.coordinator.migration;
 
+import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
-import com.google.common.util.concurrent.ListenableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import pm.common.cluster.MigrationDecision;
@@ -53,7 +53,8 @@ public final class MigrationFinisher {
      */
     public boolean commit(MigrationJournal j) {
         MigrationRef ref = ref(j);
-        Optional<ListenableFuture<MigrationOutcome>> source = membership.node(j.getSource())
+        Optional<ListenableFuture<MigrationOutcome>> source = membership
+                .node(j.getSource())
                 .map(n -> agents.future(n, j.getToEpoch()).commitMigration(ref));
         try {
             return commitOnTarget(j, ref);
@@ -68,10 +69,14 @@ public final class MigrationFinisher {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException e) {
-            StatusRuntimeException s = e.getCause() instanceof StatusRuntimeException sre ? sre
+            StatusRuntimeException s = e.getCause() instanceof StatusRuntimeException sre
+                    ? sre
                     : io.grpc.Status.fromThrowable(e.getCause()).asRuntimeException();
             if (!AgentCall.notFound(s) && !AgentCall.unreachable(s)) {
-                LOG.atWarn().addKeyValue("process", j.getProcessId()).addKeyValue("migration", j.getMigrationId()).setCause(s)
+                LOG.atWarn()
+                        .addKeyValue("process", j.getProcessId())
+                        .addKeyValue("migration", j.getMigrationId())
+                        .setCause(s)
                         .log("source {} refused to commit the migration", j.getSource());
             }
             // NOT_FOUND: it committed already; unreachable: the target was told all the same
@@ -125,7 +130,8 @@ public final class MigrationFinisher {
     public Settled settle(MigrationJournal j) {
         for (int attempt = 0; attempt < 5; attempt++) {
             Optional<Versioned<OwnershipRecord>> r = store.find(j.getProcessId());
-            switch (MigrationDecision.decide(j.getMigrationId(), j.getTarget(), j.getToEpoch(), r.map(Versioned::value))) {
+            switch (MigrationDecision.decide(
+                    j.getMigrationId(), j.getTarget(), j.getToEpoch(), r.map(Versioned::value))) {
                 case COMMITTED -> {
                     if (!commit(j)) {
                         return Settled.PENDING;
@@ -139,7 +145,9 @@ public final class MigrationFinisher {
                 }
                 case UNDECIDED -> {
                     try {
-                        store.update(r.get().value().toBuilder().setMigrationId("").build(), r.get().version());
+                        store.update(
+                                r.get().value().toBuilder().setMigrationId("").build(),
+                                r.get().version());
                     } catch (ClusterException e) {
                         if (e.reason() != ClusterException.Reason.CONFLICT) {
                             throw e;
@@ -155,8 +163,10 @@ public final class MigrationFinisher {
                 }
             }
         }
-        throw new ClusterException(ClusterException.Reason.CONFLICT, "process " + j.getProcessId()
-                + "'s record kept changing while migration " + j.getMigrationId() + " was being settled");
+        throw new ClusterException(
+                ClusterException.Reason.CONFLICT,
+                "process " + j.getProcessId() + "'s record kept changing while migration " + j.getMigrationId()
+                        + " was being settled");
     }
 
     /** Aborts on source and target (NOT_FOUND is fine: nothing to abort) and drops the journal. */
@@ -170,7 +180,10 @@ public final class MigrationFinisher {
         long deadline = System.nanoTime() + PRECOPY_WAIT.toNanos();
         while (true) {
             Optional<NodeRecord> source = membership.node(j.getSource());
-            if (source.isEmpty() || abort(source.get(), j) || !preCopying(source.get(), j) || System.nanoTime() > deadline) {
+            if (source.isEmpty()
+                    || abort(source.get(), j)
+                    || !preCopying(source.get(), j)
+                    || System.nanoTime() > deadline) {
                 return;
             }
             try {
@@ -189,7 +202,9 @@ public final class MigrationFinisher {
             return true;
         } catch (StatusRuntimeException e) {
             if (!AgentCall.notFound(e)) {
-                LOG.atWarn().addKeyValue("process", j.getProcessId()).addKeyValue("migration", j.getMigrationId())
+                LOG.atWarn()
+                        .addKeyValue("process", j.getProcessId())
+                        .addKeyValue("migration", j.getMigrationId())
                         .log("node {} could not abort the migration: {}", node.getName(), e.getStatus());
             }
             return false;
@@ -199,14 +214,21 @@ public final class MigrationFinisher {
     /** Whether the source is still in the pre-copy of a migration that has no result to abort yet. */
     private boolean preCopying(NodeRecord source, MigrationJournal j) {
         try {
-            return agents.blocking(source, j.getFromEpoch()).get(ProcessRef.newBuilder().setProcessId(j.getProcessId()).build())
-                    .getState() == ProcessState.PROCESS_STATE_MIGRATING;
+            return agents.blocking(source, j.getFromEpoch())
+                            .get(ProcessRef.newBuilder()
+                                    .setProcessId(j.getProcessId())
+                                    .build())
+                            .getState()
+                    == ProcessState.PROCESS_STATE_MIGRATING;
         } catch (StatusRuntimeException e) {
             return false;
         }
     }
 
     private static MigrationRef ref(MigrationJournal j) {
-        return MigrationRef.newBuilder().setMigrationId(j.getMigrationId()).setProcessId(j.getProcessId()).build();
+        return MigrationRef.newBuilder()
+                .setMigrationId(j.getMigrationId())
+                .setProcessId(j.getProcessId())
+                .build();
     }
 }

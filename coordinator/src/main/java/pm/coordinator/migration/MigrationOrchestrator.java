@@ -16,8 +16,8 @@ import pm.coordinator.CoordinatorMetrics;
 import pm.coordinator.agent.AgentCall;
 import pm.coordinator.agent.AgentClients;
 import pm.coordinator.events.EventHub;
-import pm.coordinator.placement.Placer;
 import pm.coordinator.placement.PlacementRequest;
+import pm.coordinator.placement.Placer;
 import pm.coordinator.zk.CommitOutcomeUnknownException;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.OwnershipStore;
@@ -58,9 +58,19 @@ public final class MigrationOrchestrator {
     private final Tracer tracer;
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
-    public MigrationOrchestrator(OwnershipStore store, Membership membership, Placer placer, AgentClients agents,
-            MigrationFinisher finisher, EventHub events, CoordinatorMetrics metrics, MigrationObserver observer,
-            BooleanSupplier leading, String coordinator, Clock clock, Tracer tracer) {
+    public MigrationOrchestrator(
+            OwnershipStore store,
+            Membership membership,
+            Placer placer,
+            AgentClients agents,
+            MigrationFinisher finisher,
+            EventHub events,
+            CoordinatorMetrics metrics,
+            MigrationObserver observer,
+            BooleanSupplier leading,
+            String coordinator,
+            Clock clock,
+            Tracer tracer) {
         this.tracer = tracer;
         this.store = store;
         this.membership = membership;
@@ -94,7 +104,8 @@ public final class MigrationOrchestrator {
     public MigrationReport migrate(String processId, String targetNode, long downtimeBudgetMicros, String requestId) {
         long t0 = System.nanoTime();
         // The root span runs on the report's own stopwatch: its duration is the report's total.
-        PhaseTrace trace = PhaseTrace.timed(tracer, SpanNames.MIGRATION, Attributes.of(SpanNames.PROCESS_ID, processId), t0);
+        PhaseTrace trace =
+                PhaseTrace.timed(tracer, SpanNames.MIGRATION, Attributes.of(SpanNames.PROCESS_ID, processId), t0);
         try {
             Timed timed = migrate(processId, targetNode, downtimeBudgetMicros, requestId, t0, trace);
             trace.close(timed.endNanos());
@@ -109,37 +120,58 @@ public final class MigrationOrchestrator {
     /** A report, and when (System.nanoTime()) its total was read. */
     private record Timed(MigrationReport report, long endNanos) {}
 
-    private Timed migrate(String processId, String targetNode, long downtimeBudgetMicros, String requestId, long t0,
+    private Timed migrate(
+            String processId,
+            String targetNode,
+            long downtimeBudgetMicros,
+            String requestId,
+            long t0,
             PhaseTrace trace) {
         trace.phase(SpanNames.MIGRATION_START);
         Versioned<OwnershipRecord> read = store.get(processId);
         OwnershipRecord record = read.value();
         String owner = record.getOwner();
-        if (!record.getMigrationId().isEmpty() && !requestId.isEmpty()
-                && store.journal(record.getMigrationId()).map(j -> j.getRequestId().equals(requestId)).orElse(false)) {
-            throw new ClusterException(ClusterException.Reason.UNAVAILABLE,
+        if (!record.getMigrationId().isEmpty()
+                && !requestId.isEmpty()
+                && store.journal(record.getMigrationId())
+                        .map(j -> j.getRequestId().equals(requestId))
+                        .orElse(false)) {
+            throw new ClusterException(
+                    ClusterException.Reason.UNAVAILABLE,
                     "migration " + record.getMigrationId() + " of this request is being settled; try again");
         }
         if (!record.getMigrationId().isEmpty()) {
-            throw new ClusterException(ClusterException.Reason.WRONG_STATE,
+            throw new ClusterException(
+                    ClusterException.Reason.WRONG_STATE,
                     "process " + processId + " is migrating already (migration " + record.getMigrationId() + ")");
         }
-        if (record.getState() != ProcessState.PROCESS_STATE_RUNNING && record.getState() != ProcessState.PROCESS_STATE_FROZEN) {
-            throw new ClusterException(ClusterException.Reason.WRONG_STATE,
-                    "process " + processId + " is " + stateName(record.getState()) + "; only a running or frozen process migrates");
+        if (record.getState() != ProcessState.PROCESS_STATE_RUNNING
+                && record.getState() != ProcessState.PROCESS_STATE_FROZEN) {
+            throw new ClusterException(
+                    ClusterException.Reason.WRONG_STATE,
+                    "process " + processId + " is " + stateName(record.getState())
+                            + "; only a running or frozen process migrates");
         }
         if (targetNode.equals(owner)) {
-            throw new ClusterException(ClusterException.Reason.WRONG_STATE, "process " + processId + " already runs on node " + owner);
+            throw new ClusterException(
+                    ClusterException.Reason.WRONG_STATE, "process " + processId + " already runs on node " + owner);
         }
         NodeRecord target = targetNode.isEmpty()
-                ? placer.place(new PlacementRequest(PlacementRequest.memoryOf(record.getSpec()),
-                        record.getPlacement().getNodeLabelsMap(), "", Set.of(owner)))
+                ? placer.place(new PlacementRequest(
+                        PlacementRequest.memoryOf(record.getSpec()),
+                        record.getPlacement().getNodeLabelsMap(),
+                        "",
+                        Set.of(owner)))
                 : membership.require(targetNode);
         if (membership.isDraining(target.getName())) {
-            throw new ClusterException(ClusterException.Reason.WRONG_STATE, "node " + target.getName() + " is draining");
+            throw new ClusterException(
+                    ClusterException.Reason.WRONG_STATE, "node " + target.getName() + " is draining");
         }
-        NodeRecord source = membership.node(owner).orElseThrow(() -> new ClusterException(ClusterException.Reason.UNAVAILABLE,
-                "node " + owner + " (the owner of " + processId + ") is down"));
+        NodeRecord source = membership
+                .node(owner)
+                .orElseThrow(() -> new ClusterException(
+                        ClusterException.Reason.UNAVAILABLE,
+                        "node " + owner + " (the owner of " + processId + ") is down"));
 
         long epoch = record.getEpoch();
         MigrationJournal journal = MigrationJournal.newBuilder()
@@ -154,23 +186,30 @@ public final class MigrationOrchestrator {
                 .setCoordinator(coordinator)
                 .setRequestId(requestId)
                 .build();
-        trace.span().setAllAttributes(Attributes.builder()
-                .put(SpanNames.MIGRATION_ID, journal.getMigrationId())
-                .put(SpanNames.EPOCH, epoch)
-                .put(SpanNames.SOURCE_NODE, owner)
-                .put(SpanNames.TARGET_NODE, target.getName())
-                .build());
+        trace.span()
+                .setAllAttributes(Attributes.builder()
+                        .put(SpanNames.MIGRATION_ID, journal.getMigrationId())
+                        .put(SpanNames.EPOCH, epoch)
+                        .put(SpanNames.SOURCE_NODE, owner)
+                        .put(SpanNames.TARGET_NODE, target.getName())
+                        .build());
         inFlight.add(journal.getMigrationId());
         try {
             Versioned<OwnershipRecord> started = start(read, journal);
             record = started.value();
             int version = started.version();
-            events.publish(ClusterEvent.Kind.KIND_MIGRATION_STARTED, processId, target.getName(), epoch,
+            events.publish(
+                    ClusterEvent.Kind.KIND_MIGRATION_STARTED,
+                    processId,
+                    target.getName(),
+                    epoch,
                     "migration " + journal.getMigrationId() + " from " + owner + " to " + target.getName());
             observer.reached(journal);
             Prepared done = prepare(record, version, journal, source, target, downtimeBudgetMicros, trace);
             MigrationResult transfer = done.transfer();
-            journal = journal.toBuilder().setPhase(MigrationJournal.Phase.PHASE_COMMITTED).build();
+            journal = journal.toBuilder()
+                    .setPhase(MigrationJournal.Phase.PHASE_COMMITTED)
+                    .build();
             observer.reached(journal);
             trace.phase(SpanNames.MIGRATION_FINISH);
             boolean told = leading.getAsBoolean() && finisher.commit(journal);
@@ -183,18 +222,24 @@ public final class MigrationOrchestrator {
             long end = System.nanoTime();
             Duration took = Duration.ofNanos(end - t0);
             metrics.migrated("committed", took);
-            events.publish(ClusterEvent.Kind.KIND_MIGRATION_COMMITTED, processId, target.getName(), epoch + 1,
+            events.publish(
+                    ClusterEvent.Kind.KIND_MIGRATION_COMMITTED,
+                    processId,
+                    target.getName(),
+                    epoch + 1,
                     "migration " + journal.getMigrationId() + " from " + owner + " to " + target.getName());
-            return new Timed(MigrationReport.newBuilder()
-                    .setMigrationId(journal.getMigrationId())
-                    .setProcessId(processId)
-                    .setSourceNode(owner)
-                    .setTargetNode(target.getName())
-                    .setEpoch(epoch + 1)
-                    .setTransfer(transfer)
-                    .setTotalMicros(took.toNanos() / 1000)
-                    .setDowntimeMicros(downtimeMicros)
-                    .build(), end);
+            return new Timed(
+                    MigrationReport.newBuilder()
+                            .setMigrationId(journal.getMigrationId())
+                            .setProcessId(processId)
+                            .setSourceNode(owner)
+                            .setTargetNode(target.getName())
+                            .setEpoch(epoch + 1)
+                            .setTransfer(transfer)
+                            .setTotalMicros(took.toNanos() / 1000)
+                            .setDowntimeMicros(downtimeMicros)
+                            .build(),
+                    end);
         } finally {
             inFlight.remove(journal.getMigrationId());
         }
@@ -208,7 +253,9 @@ public final class MigrationOrchestrator {
      */
     private Versioned<OwnershipRecord> start(Versioned<OwnershipRecord> read, MigrationJournal journal) {
         for (int attempt = 1; ; attempt++) {
-            OwnershipRecord marked = read.value().toBuilder().setMigrationId(journal.getMigrationId()).build();
+            OwnershipRecord marked = read.value().toBuilder()
+                    .setMigrationId(journal.getMigrationId())
+                    .build();
             try {
                 return new Versioned<>(marked, store.startMigration(marked, read.version(), journal));
             } catch (ClusterException e) {
@@ -218,12 +265,18 @@ public final class MigrationOrchestrator {
             }
             read = store.get(journal.getProcessId());
             OwnershipRecord now = read.value();
-            if (!now.getMigrationId().isEmpty() || !now.getOwner().equals(journal.getSource())
+            if (!now.getMigrationId().isEmpty()
+                    || !now.getOwner().equals(journal.getSource())
                     || now.getEpoch() != journal.getFromEpoch()
-                    || now.getState() != ProcessState.PROCESS_STATE_RUNNING && now.getState() != ProcessState.PROCESS_STATE_FROZEN) {
-                throw new ClusterException(ClusterException.Reason.CONFLICT, "process " + journal.getProcessId()
-                        + " changed while its migration was starting (now " + stateName(now.getState()) + " on " + now.getOwner()
-                        + " at epoch " + now.getEpoch() + (now.getMigrationId().isEmpty() ? "" : ", migrating") + ")");
+                    || now.getState() != ProcessState.PROCESS_STATE_RUNNING
+                            && now.getState() != ProcessState.PROCESS_STATE_FROZEN) {
+                throw new ClusterException(
+                        ClusterException.Reason.CONFLICT,
+                        "process " + journal.getProcessId()
+                                + " changed while its migration was starting (now " + stateName(now.getState()) + " on "
+                                + now.getOwner()
+                                + " at epoch " + now.getEpoch()
+                                + (now.getMigrationId().isEmpty() ? "" : ", migrating") + ")");
             }
         }
     }
@@ -237,39 +290,57 @@ public final class MigrationOrchestrator {
      * committed; anything else is rolled back. If even the record cannot be read, the journal stays
      * for the migration recovery (here, or on a new leader), which decides the same way.
      */
-    private Prepared prepare(OwnershipRecord record, int version, MigrationJournal journal, NodeRecord source,
-            NodeRecord target, long downtimeBudgetMicros, PhaseTrace trace) {
+    private Prepared prepare(
+            OwnershipRecord record,
+            int version,
+            MigrationJournal journal,
+            NodeRecord source,
+            NodeRecord target,
+            long downtimeBudgetMicros,
+            PhaseTrace trace) {
         MigrationResult transfer = null;
         long frozenSince = 0;
         try {
             trace.phase(SpanNames.MIGRATION_TRANSFER);
-            transfer = AgentCall.on(source.getName(), () -> agents.blocking(source, journal.getFromEpoch())
-                    .migrateOut(MigrateRequest.newBuilder()
-                            .setProcessId(journal.getProcessId())
-                            .setTarget(target.getAddress())
-                            .setCommit(false)
-                            .setDowntimeBudgetMicros(downtimeBudgetMicros)
-                            .setEpoch(journal.getToEpoch())
-                            .setMigrationId(journal.getMigrationId())
-                            .build()));
+            transfer = AgentCall.on(
+                    source.getName(),
+                    () -> agents.blocking(source, journal.getFromEpoch())
+                            .migrateOut(MigrateRequest.newBuilder()
+                                    .setProcessId(journal.getProcessId())
+                                    .setTarget(target.getAddress())
+                                    .setCommit(false)
+                                    .setDowntimeBudgetMicros(downtimeBudgetMicros)
+                                    .setEpoch(journal.getToEpoch())
+                                    .setMigrationId(journal.getMigrationId())
+                                    .build()));
             frozenSince = System.nanoTime() - transfer.getDowntimeMicros() * 1000;
             // PREPARED is not written to ZooKeeper: recovery rolls it back exactly like STARTED, and
             // the write would sit inside the downtime.
-            MigrationJournal prepared = journal.toBuilder().setPhase(MigrationJournal.Phase.PHASE_PREPARED).build();
+            MigrationJournal prepared = journal.toBuilder()
+                    .setPhase(MigrationJournal.Phase.PHASE_PREPARED)
+                    .build();
             observer.reached(prepared);
             if (!leading.getAsBoolean()) {
-                throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "this coordinator stopped leading mid-migration");
+                throw new ClusterException(
+                        ClusterException.Reason.UNAVAILABLE, "this coordinator stopped leading mid-migration");
             }
             trace.phase(SpanNames.MIGRATION_COMMIT);
             // The source forgets its checkpoints once it hands the process over: only other holders still count.
-            store.commitMigration(record.toBuilder()
-                    .setOwner(target.getName())
-                    .setEpoch(journal.getToEpoch())
-                    .setMigrationId("")
-                    .clearCheckpointNodes()
-                    .addAllCheckpointNodes(record.getCheckpointNodesList().stream().filter(n -> !n.equals(source.getName())).toList())
-                    .setUpdatedMillis(clock.millis())
-                    .build(), version, prepared.toBuilder().setPhase(MigrationJournal.Phase.PHASE_COMMITTED).build());
+            store.commitMigration(
+                    record.toBuilder()
+                            .setOwner(target.getName())
+                            .setEpoch(journal.getToEpoch())
+                            .setMigrationId("")
+                            .clearCheckpointNodes()
+                            .addAllCheckpointNodes(record.getCheckpointNodesList().stream()
+                                    .filter(n -> !n.equals(source.getName()))
+                                    .toList())
+                            .setUpdatedMillis(clock.millis())
+                            .build(),
+                    version,
+                    prepared.toBuilder()
+                            .setPhase(MigrationJournal.Phase.PHASE_COMMITTED)
+                            .build());
             return new Prepared(transfer, frozenSince);
         } catch (RuntimeException e) {
             MigrationFinisher.Settled settled;
@@ -281,12 +352,18 @@ public final class MigrationOrchestrator {
                 e.addSuppressed(unsettled); // the migration recovery settles it from the journal
                 throw e;
             }
-            if (transfer != null && (settled == MigrationFinisher.Settled.FINISHED || settled == MigrationFinisher.Settled.PENDING)) {
+            if (transfer != null
+                    && (settled == MigrationFinisher.Settled.FINISHED
+                            || settled == MigrationFinisher.Settled.PENDING)) {
                 return new Prepared(transfer, frozenSince); // the commit landed; its reply did not
             }
             metrics.migrated("aborted", Duration.ZERO);
-            events.publish(ClusterEvent.Kind.KIND_MIGRATION_ABORTED, journal.getProcessId(), source.getName(),
-                    journal.getFromEpoch(), "migration " + journal.getMigrationId() + " aborted: " + e.getMessage());
+            events.publish(
+                    ClusterEvent.Kind.KIND_MIGRATION_ABORTED,
+                    journal.getProcessId(),
+                    source.getName(),
+                    journal.getFromEpoch(),
+                    "migration " + journal.getMigrationId() + " aborted: " + e.getMessage());
             throw e;
         }
     }

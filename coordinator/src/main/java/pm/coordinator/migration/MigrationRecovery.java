@@ -25,7 +25,11 @@ public final class MigrationRecovery {
     private final EventHub events;
     private final RequestLedger requests;
 
-    public MigrationRecovery(OwnershipStore store, MigrationOrchestrator orchestrator, MigrationFinisher finisher, EventHub events,
+    public MigrationRecovery(
+            OwnershipStore store,
+            MigrationOrchestrator orchestrator,
+            MigrationFinisher finisher,
+            EventHub events,
             RequestLedger requests) {
         this.requests = requests;
         this.store = store;
@@ -46,7 +50,10 @@ public final class MigrationRecovery {
                     left++;
                 }
             } catch (RuntimeException e) {
-                LOG.atWarn().addKeyValue("process", j.getProcessId()).addKeyValue("migration", j.getMigrationId()).setCause(e)
+                LOG.atWarn()
+                        .addKeyValue("process", j.getProcessId())
+                        .addKeyValue("migration", j.getMigrationId())
+                        .setCause(e)
                         .log("could not settle the migration; trying again later");
                 left++;
             }
@@ -58,18 +65,35 @@ public final class MigrationRecovery {
         String detail = "migration " + j.getMigrationId() + " from " + j.getSource() + " to " + j.getTarget();
         switch (finisher.settle(j)) {
             case FINISHED -> {
-                events.publish(ClusterEvent.Kind.KIND_MIGRATION_COMMITTED, j.getProcessId(), j.getTarget(), j.getToEpoch(),
+                events.publish(
+                        ClusterEvent.Kind.KIND_MIGRATION_COMMITTED,
+                        j.getProcessId(),
+                        j.getTarget(),
+                        j.getToEpoch(),
                         detail + " finished by a new leader");
                 if (!j.getRequestId().isEmpty()) {
-                    // Its caller resends (its leader is gone): the resend is told it committed, not that it is on the target already.
-                    requests.recordReply("migrate", j.getRequestId(), MigrationReport.newBuilder().setMigrationId(j.getMigrationId())
-                            .setProcessId(j.getProcessId()).setSourceNode(j.getSource()).setTargetNode(j.getTarget())
-                            .setEpoch(j.getToEpoch()).build());
+                    // Its caller resends (its leader is gone): the resend is told it committed, not that it is on the
+                    // target already.
+                    requests.recordReply(
+                            "migrate",
+                            j.getRequestId(),
+                            MigrationReport.newBuilder()
+                                    .setMigrationId(j.getMigrationId())
+                                    .setProcessId(j.getProcessId())
+                                    .setSourceNode(j.getSource())
+                                    .setTargetNode(j.getTarget())
+                                    .setEpoch(j.getToEpoch())
+                                    .build());
                 }
             }
-            case ROLLED_BACK -> events.publish(ClusterEvent.Kind.KIND_MIGRATION_ABORTED, j.getProcessId(), j.getSource(),
-                    j.getFromEpoch(), detail + " rolled back by a new leader");
-            case FORGOTTEN -> { } // killed, or moved on since (its target was lost and it was recovered elsewhere)
+            case ROLLED_BACK ->
+                events.publish(
+                        ClusterEvent.Kind.KIND_MIGRATION_ABORTED,
+                        j.getProcessId(),
+                        j.getSource(),
+                        j.getFromEpoch(),
+                        detail + " rolled back by a new leader");
+            case FORGOTTEN -> {} // killed, or moved on since (its target was lost and it was recovered elsewhere)
             case PENDING -> {
                 return false;
             }

@@ -41,9 +41,12 @@ public final class Placement {
             }
         }
         if (best == null) {
-            throw new ClusterException(ClusterException.Reason.NO_CAPACITY, labelled == 0
-                    ? "no live, non-draining node" + (request.nodeLabels().isEmpty() ? "" : " carries labels " + request.nodeLabels())
-                    : "no node has room for " + (request.memoryBytes() >> 20) + " MiB");
+            throw new ClusterException(
+                    ClusterException.Reason.NO_CAPACITY,
+                    labelled == 0
+                            ? "no live, non-draining node"
+                                    + (request.nodeLabels().isEmpty() ? "" : " carries labels " + request.nodeLabels())
+                            : "no node has room for " + (request.memoryBytes() >> 20) + " MiB");
         }
         return best.name();
     }
@@ -57,14 +60,17 @@ public final class Placement {
                 throw new ClusterException(ClusterException.Reason.WRONG_STATE, "node " + c.name() + " is draining");
             }
             if (request.exclude().contains(c.name())) {
-                throw new ClusterException(ClusterException.Reason.WRONG_STATE, "node " + c.name() + " is excluded here");
+                throw new ClusterException(
+                        ClusterException.Reason.WRONG_STATE, "node " + c.name() + " is excluded here");
             }
             if (!hasLabels(c.labels(), request.nodeLabels())) {
-                throw new ClusterException(ClusterException.Reason.WRONG_STATE,
+                throw new ClusterException(
+                        ClusterException.Reason.WRONG_STATE,
                         "node " + c.name() + " does not carry labels " + request.nodeLabels());
             }
             if (!fits(c, request.memoryBytes())) {
-                throw new ClusterException(ClusterException.Reason.NO_CAPACITY,
+                throw new ClusterException(
+                        ClusterException.Reason.NO_CAPACITY,
                         "node " + c.name() + " has no room for " + (request.memoryBytes() >> 20) + " MiB");
             }
             return c.name();

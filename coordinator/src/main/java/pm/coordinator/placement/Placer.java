@@ -46,7 +46,8 @@ public final class Placer {
         Set<String> exclude = new java.util.HashSet<>(request.exclude());
         exclude.addAll(silent);
         try {
-            return Placement.choose(candidates, new PlacementRequest(request.memoryBytes(), request.nodeLabels(), "", exclude));
+            return Placement.choose(
+                    candidates, new PlacementRequest(request.memoryBytes(), request.nodeLabels(), "", exclude));
         } catch (pm.coordinator.ClusterException e) {
             return Placement.choose(candidates, request); // only silent ones fit: try one rather than refuse
         }

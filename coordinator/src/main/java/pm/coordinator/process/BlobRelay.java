@@ -37,9 +37,11 @@ public final class BlobRelay {
         client.disableAutoRequest();
         NodeRecord node;
         try {
-            node = membership.live().stream().filter(n -> !membership.isDraining(n.getName()))
+            node = membership.live().stream()
+                    .filter(n -> !membership.isDraining(n.getName()))
                     .max(Comparator.comparingLong(n -> n.getCapacityBytes() - n.getMemoryBytes()))
-                    .orElseThrow(() -> new ClusterException(ClusterException.Reason.UNAVAILABLE, "no live node to store the input on"));
+                    .orElseThrow(() -> new ClusterException(
+                            ClusterException.Reason.UNAVAILABLE, "no live node to store the input on"));
         } catch (RuntimeException e) {
             out.onError(ClusterStatus.toStatus(e));
             return new Discard();
@@ -71,7 +73,8 @@ public final class BlobRelay {
             public void onError(Throwable t) {
                 if (!ended.getAndSet(true)) {
                     Status s = Status.fromThrowable(t);
-                    out.onError(s.withDescription("node " + node.getName() + ": " + s.getDescription()).asRuntimeException());
+                    out.onError(s.withDescription("node " + node.getName() + ": " + s.getDescription())
+                            .asRuntimeException());
                 }
             }
 
@@ -93,7 +96,9 @@ public final class BlobRelay {
             @Override
             public void onError(Throwable t) {
                 ended.set(true);
-                toAgent[0].onError(Status.CANCELLED.withDescription("the upload broke: " + t.getMessage()).asRuntimeException());
+                toAgent[0].onError(Status.CANCELLED
+                        .withDescription("the upload broke: " + t.getMessage())
+                        .asRuntimeException());
             }
 
             @Override

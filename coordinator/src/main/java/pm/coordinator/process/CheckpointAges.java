@@ -42,11 +42,15 @@ public final class CheckpointAges implements MeterBinder {
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        age = MultiGauge.builder("pm.checkpoint.age").baseUnit("seconds")
-                .description("since the checkpoint the process's record names was taken (since it was created, if none)")
+        age = MultiGauge.builder("pm.checkpoint.age")
+                .baseUnit("seconds")
+                .description(
+                        "since the checkpoint the process's record names was taken (since it was created, if none)")
                 .register(registry);
-        lag = MultiGauge.builder("pm.replication.lag").baseUnit("seconds")
-                .description("since the newest checkpoint held by a node other than the owner was taken (since created, if none)")
+        lag = MultiGauge.builder("pm.replication.lag")
+                .baseUnit("seconds")
+                .description(
+                        "since the newest checkpoint held by a node other than the owner was taken (since created, if none)")
                 .register(registry);
     }
 
@@ -72,7 +76,8 @@ public final class CheckpointAges implements MeterBinder {
     /** Whether {@code r}'s policy bounds its lost work: a checkpoint interval, and it runs or is frozen. */
     static boolean watched(OwnershipRecord r) {
         return r.getSpec().getCheckpointPolicy().getIntervalMillis() > 0
-                && (r.getState() == ProcessState.PROCESS_STATE_RUNNING || r.getState() == ProcessState.PROCESS_STATE_FROZEN);
+                && (r.getState() == ProcessState.PROCESS_STATE_RUNNING
+                        || r.getState() == ProcessState.PROCESS_STATE_FROZEN);
     }
 
     private static double seconds(long now, long since) {

@@ -40,8 +40,14 @@ public final class CheckpointScheduler {
     private final Map<String, Long> attempted = new ConcurrentHashMap<>();
     private final java.util.Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
-    public CheckpointScheduler(OwnershipCache records, Membership membership, DurableCheckpoints checkpoints,
-            ExecutorService workers, int maxInFlight, long retryMillis, Clock clock) {
+    public CheckpointScheduler(
+            OwnershipCache records,
+            Membership membership,
+            DurableCheckpoints checkpoints,
+            ExecutorService workers,
+            int maxInFlight,
+            long retryMillis,
+            Clock clock) {
         this.records = records;
         this.membership = membership;
         this.checkpoints = checkpoints;
@@ -57,7 +63,8 @@ public final class CheckpointScheduler {
         attempted.keySet().removeIf(id -> records.find(id).isEmpty());
         for (Versioned<OwnershipRecord> v : records.all()) {
             OwnershipRecord r = v.value();
-            if (!due(r, now) || inFlight.contains(r.getProcessId())
+            if (!due(r, now)
+                    || inFlight.contains(r.getProcessId())
                     || attempted.getOrDefault(r.getProcessId(), Long.MIN_VALUE) > now - retryMillis) {
                 continue;
             }
@@ -81,7 +88,10 @@ public final class CheckpointScheduler {
             if (RecordStates.ended(r)) {
                 checkpoints.keepEndedCopy(r);
             } else {
-                checkpoints.checkpoint(CheckpointRequest.newBuilder().setProcessId(r.getProcessId()).setIncremental(true).build());
+                checkpoints.checkpoint(CheckpointRequest.newBuilder()
+                        .setProcessId(r.getProcessId())
+                        .setIncremental(true)
+                        .build());
             }
         } catch (ClusterException e) {
             LOG.debug("policy checkpoint of {} skipped: {}", r.getProcessId(), e.getMessage());
@@ -96,13 +106,17 @@ public final class CheckpointScheduler {
     /** Whether {@code r}'s policy asks for a checkpoint now, or it ended and only its owner holds its files and output. */
     boolean due(OwnershipRecord r, long now) {
         if (RecordStates.ended(r)) {
-            return r.getMigrationId().isEmpty() && membership.node(r.getOwner()).isPresent()
+            return r.getMigrationId().isEmpty()
+                    && membership.node(r.getOwner()).isPresent()
                     && r.getEndedCopyNodesList().stream().allMatch(n -> n.equals(r.getOwner()));
         }
         CheckpointPolicy policy = r.getSpec().getCheckpointPolicy();
         boolean hasPolicy = policy.getIntervalMillis() > 0 || policy.getOnMigrate();
-        if (!hasPolicy || !r.getMigrationId().isEmpty() || membership.node(r.getOwner()).isEmpty()
-                || (r.getState() != ProcessState.PROCESS_STATE_RUNNING && r.getState() != ProcessState.PROCESS_STATE_FROZEN)) {
+        if (!hasPolicy
+                || !r.getMigrationId().isEmpty()
+                || membership.node(r.getOwner()).isEmpty()
+                || (r.getState() != ProcessState.PROCESS_STATE_RUNNING
+                        && r.getState() != ProcessState.PROCESS_STATE_FROZEN)) {
             return false;
         }
         if (!r.getCheckpointNodesList().contains(r.getOwner()) || !DurableCheckpoints.durable(r)) {

@@ -43,8 +43,13 @@ public final class DurableCheckpoints {
     private final CoordinatorMetrics metrics;
     private final Clock clock;
 
-    public DurableCheckpoints(OwnershipStore store, Membership membership, AgentClients agents, EventHub events,
-            CoordinatorMetrics metrics, Clock clock) {
+    public DurableCheckpoints(
+            OwnershipStore store,
+            Membership membership,
+            AgentClients agents,
+            EventHub events,
+            CoordinatorMetrics metrics,
+            Clock clock) {
         this.store = store;
         this.membership = membership;
         this.agents = agents;
@@ -55,18 +60,24 @@ public final class DurableCheckpoints {
 
     /** Whether the record's checkpoint is held by another node than its owner. */
     public static boolean durable(OwnershipRecord r) {
-        return !r.getLastCheckpointId().isEmpty() && r.getCheckpointNodesList().stream().anyMatch(n -> !n.equals(r.getOwner()));
+        return !r.getLastCheckpointId().isEmpty()
+                && r.getCheckpointNodesList().stream().anyMatch(n -> !n.equals(r.getOwner()));
     }
 
     /** Checkpoints a running or frozen process on its owner and makes the checkpoint durable. */
     public CheckpointInfo checkpoint(CheckpointRequest request) {
         OwnershipRecord r = store.get(request.getProcessId()).value();
         if (!r.getMigrationId().isEmpty()) {
-            throw new ClusterException(ClusterException.Reason.WRONG_STATE, "process " + r.getProcessId() + " is migrating");
+            throw new ClusterException(
+                    ClusterException.Reason.WRONG_STATE, "process " + r.getProcessId() + " is migrating");
         }
-        NodeRecord owner = membership.node(r.getOwner()).orElseThrow(() -> new ClusterException(
-                ClusterException.Reason.UNAVAILABLE, "node " + r.getOwner() + " (the owner of " + r.getProcessId() + ") is down"));
-        CheckpointInfo info = AgentCall.on(owner.getName(), () -> agents.blocking(owner, r.getEpoch()).checkpoint(request));
+        NodeRecord owner = membership
+                .node(r.getOwner())
+                .orElseThrow(() -> new ClusterException(
+                        ClusterException.Reason.UNAVAILABLE,
+                        "node " + r.getOwner() + " (the owner of " + r.getProcessId() + ") is down"));
+        CheckpointInfo info = AgentCall.on(
+                owner.getName(), () -> agents.blocking(owner, r.getEpoch()).checkpoint(request));
         record(r, owner, info.getCheckpointId());
         return info;
     }
@@ -83,8 +94,12 @@ public final class DurableCheckpoints {
                 return now; // the durable one stays named: it is what a recovery can use
             }
         }
-        OwnershipRecord written = change(r, b -> b.setLastCheckpointId(checkpointId).clearCheckpointNodes()
-                .addAllCheckpointNodes(nodes).setCheckpointMillis(clock.millis()));
+        OwnershipRecord written = change(
+                r,
+                b -> b.setLastCheckpointId(checkpointId)
+                        .clearCheckpointNodes()
+                        .addAllCheckpointNodes(nodes)
+                        .setCheckpointMillis(clock.millis()));
         dropStale(r, nodes);
         return written;
     }
@@ -94,14 +109,22 @@ public final class DurableCheckpoints {
      * the record, so they outlive the owner; its checkpoints, which nothing will run again, are forgotten.
      */
     public void keepEndedCopy(OwnershipRecord r) {
-        NodeRecord owner = membership.node(r.getOwner()).orElseThrow(() -> new ClusterException(
-                ClusterException.Reason.UNAVAILABLE, "node " + r.getOwner() + " (the owner of " + r.getProcessId() + ") is down"));
+        NodeRecord owner = membership
+                .node(r.getOwner())
+                .orElseThrow(() -> new ClusterException(
+                        ClusterException.Reason.UNAVAILABLE,
+                        "node " + r.getOwner() + " (the owner of " + r.getProcessId() + ") is down"));
         List<String> nodes = replicate(r, owner, "");
         if (nodes.size() == 1) {
             return; // no other node took it: tried again later
         }
-        change(r, b -> b.clearEndedCopyNodes().addAllEndedCopyNodes(nodes).setLastCheckpointId("").clearCheckpointNodes()
-                .setCheckpointMillis(0));
+        change(
+                r,
+                b -> b.clearEndedCopyNodes()
+                        .addAllEndedCopyNodes(nodes)
+                        .setLastCheckpointId("")
+                        .clearCheckpointNodes()
+                        .setCheckpointMillis(0));
         dropStale(r, nodes);
     }
 
@@ -113,21 +136,29 @@ public final class DurableCheckpoints {
             return nodes;
         }
         try {
-            ReplicateReply reply = agents.blocking(owner, r.getEpoch()).replicate(ReplicateRequest.newBuilder()
-                    .setProcessId(r.getProcessId())
-                    .setCheckpointId(checkpointId)
-                    .addPeers(ReplicaPeer.newBuilder().setNode(peer.get().getName()).setAddress(peer.get().getAddress()))
-                    .build());
+            ReplicateReply reply = agents.blocking(owner, r.getEpoch())
+                    .replicate(ReplicateRequest.newBuilder()
+                            .setProcessId(r.getProcessId())
+                            .setCheckpointId(checkpointId)
+                            .addPeers(ReplicaPeer.newBuilder()
+                                    .setNode(peer.get().getName())
+                                    .setAddress(peer.get().getAddress()))
+                            .build());
             nodes.addAll(reply.getNodesList());
             metrics.replicated("ok", reply.getBytesSent());
-            events.publish(ClusterEvent.Kind.KIND_REPLICATED, r.getProcessId(), owner.getName(), r.getEpoch(),
+            events.publish(
+                    ClusterEvent.Kind.KIND_REPLICATED,
+                    r.getProcessId(),
+                    owner.getName(),
+                    r.getEpoch(),
                     (checkpointId.isEmpty() ? "files and output" : "checkpoint " + checkpointId) + " held by "
                             + String.join(", ", nodes) + " (" + reply.getBytesSent() + " bytes sent)");
         } catch (StatusRuntimeException e) {
             metrics.replicated("failed", 0);
-            LOG.warn("replicating " + (checkpointId.isEmpty() ? "the ended copy" : "checkpoint " + checkpointId) + " of "
-                    + r.getProcessId() + " to " + peer.get().getName()
-                    + " failed: " + e.getStatus());
+            LOG.warn(
+                    "replicating " + (checkpointId.isEmpty() ? "the ended copy" : "checkpoint " + checkpointId) + " of "
+                            + r.getProcessId() + " to " + peer.get().getName()
+                            + " failed: " + e.getStatus());
         }
         return nodes;
     }
@@ -165,8 +196,12 @@ public final class DurableCheckpoints {
         membership.node(node).ifPresent(n -> {
             try {
                 // Forked: the caller's request ending must not cancel it.
-                io.grpc.Context.current().fork().run(() ->
-                        agents.future(n, 0).dropReplica(ProcessRef.newBuilder().setProcessId(processId).build()));
+                io.grpc.Context.current()
+                        .fork()
+                        .run(() -> agents.future(n, 0)
+                                .dropReplica(ProcessRef.newBuilder()
+                                        .setProcessId(processId)
+                                        .build()));
             } catch (RuntimeException e) {
                 // best effort: a stale replica costs disk, never correctness (the record names the one that counts)
                 LOG.info("cannot tell " + node + " to drop its replica of " + processId + ": " + e);
@@ -175,15 +210,21 @@ public final class DurableCheckpoints {
     }
 
     /** Applies {@code edit} while the record still names the same owner and epoch and no migration is in flight. */
-    private OwnershipRecord change(OwnershipRecord basis, java.util.function.UnaryOperator<OwnershipRecord.Builder> edit) {
+    private OwnershipRecord change(
+            OwnershipRecord basis, java.util.function.UnaryOperator<OwnershipRecord.Builder> edit) {
         for (int attempt = 0; ; attempt++) {
             Versioned<OwnershipRecord> now = store.get(basis.getProcessId());
             OwnershipRecord r = now.value();
-            if (!r.getOwner().equals(basis.getOwner()) || r.getEpoch() != basis.getEpoch() || !r.getMigrationId().isEmpty()) {
-                throw new ClusterException(ClusterException.Reason.CONFLICT,
-                        "process " + r.getProcessId() + " moved or started moving meanwhile; its checkpoint is not recorded");
+            if (!r.getOwner().equals(basis.getOwner())
+                    || r.getEpoch() != basis.getEpoch()
+                    || !r.getMigrationId().isEmpty()) {
+                throw new ClusterException(
+                        ClusterException.Reason.CONFLICT,
+                        "process " + r.getProcessId()
+                                + " moved or started moving meanwhile; its checkpoint is not recorded");
             }
-            OwnershipRecord changed = edit.apply(r.toBuilder()).setUpdatedMillis(clock.millis()).build();
+            OwnershipRecord changed =
+                    edit.apply(r.toBuilder()).setUpdatedMillis(clock.millis()).build();
             try {
                 store.update(changed, now.version());
                 return changed;

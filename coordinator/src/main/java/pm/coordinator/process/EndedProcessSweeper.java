@@ -42,8 +42,8 @@ public final class EndedProcessSweeper {
             }
             try {
                 lifecycle.kill(r.getProcessId());
-                LOG.info("removed process " + r.getProcessId() + ", ended " + Duration.ofMillis(clock.millis() - r.getEndedMillis())
-                        + " ago (kept " + keep + ")");
+                LOG.info("removed process " + r.getProcessId() + ", ended "
+                        + Duration.ofMillis(clock.millis() - r.getEndedMillis()) + " ago (kept " + keep + ")");
             } catch (RuntimeException e) {
                 LOG.info("cannot remove ended process " + r.getProcessId() + " yet: " + e.getMessage());
             }

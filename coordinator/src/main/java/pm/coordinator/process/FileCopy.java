@@ -40,7 +40,9 @@ public final class FileCopy {
         NodeRecord n = owners.require(r);
         out.setOnReadyThreshold(4 << 20); // ready until 4 MiB are queued: chunks go on back to back
         try {
-            Iterator<FileChunk> chunks = agents.following(n, r.getEpoch()).withDeadlineAfter(COPY_MINUTES, TimeUnit.MINUTES).readFile(ref);
+            Iterator<FileChunk> chunks = agents.following(n, r.getEpoch())
+                    .withDeadlineAfter(COPY_MINUTES, TimeUnit.MINUTES)
+                    .readFile(ref);
             while (chunks.hasNext()) {
                 FileChunk chunk = chunks.next();
                 while (!out.isReady()) {
@@ -59,7 +61,10 @@ public final class FileCopy {
     public FileStat write(WriteFileRequest request) {
         OwnershipRecord r = store.get(request.getProcessId()).value();
         NodeRecord n = owners.require(r);
-        return AgentCall.on(n.getName(), () -> agents.following(n, r.getEpoch()).withDeadlineAfter(COPY_MINUTES, TimeUnit.MINUTES)
-                .writeFile(request));
+        return AgentCall.on(
+                n.getName(),
+                () -> agents.following(n, r.getEpoch())
+                        .withDeadlineAfter(COPY_MINUTES, TimeUnit.MINUTES)
+                        .writeFile(request));
     }
 }

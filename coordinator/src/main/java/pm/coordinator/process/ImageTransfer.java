@@ -16,8 +16,8 @@ import pm.coordinator.ClusterStatus;
 import pm.coordinator.agent.AgentCall;
 import pm.coordinator.agent.AgentClients;
 import pm.coordinator.events.EventHub;
-import pm.coordinator.placement.Placer;
 import pm.coordinator.placement.PlacementRequest;
+import pm.coordinator.placement.Placer;
 import pm.coordinator.zk.OwnershipStore;
 import pm.v1.ClusterEvent;
 import pm.v1.ClusterProcess;
@@ -50,8 +50,14 @@ public final class ImageTransfer {
     private final EventHub events;
     private final Clock clock;
 
-    public ImageTransfer(OwnershipStore store, Owners owners, Placer placer, AgentClients agents, ModuleCache modules,
-            EventHub events, Clock clock) {
+    public ImageTransfer(
+            OwnershipStore store,
+            Owners owners,
+            Placer placer,
+            AgentClients agents,
+            ModuleCache modules,
+            EventHub events,
+            Clock clock) {
         this.store = store;
         this.owners = owners;
         this.placer = placer;
@@ -65,7 +71,8 @@ public final class ImageTransfer {
     public void export(String id, StreamObserver<ImageChunk> out) {
         OwnershipRecord r = store.get(id).value();
         NodeRecord n = owners.require(r);
-        Iterator<ImageChunk> chunks = agents.following(n, r.getEpoch()).exportImage(ExportRequest.newBuilder().setProcessId(id).build());
+        Iterator<ImageChunk> chunks = agents.following(n, r.getEpoch())
+                .exportImage(ExportRequest.newBuilder().setProcessId(id).build());
         try {
             while (chunks.hasNext()) {
                 out.onNext(chunks.next());
@@ -112,19 +119,27 @@ public final class ImageTransfer {
                     ProcessLifecycle.requireWasm(h.getModule());
                     sha = modules.put(h.getModule());
                 } else if (sha.isEmpty()) {
-                    throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "an import needs the module or its sha256");
+                    throw new ClusterException(
+                            ClusterException.Reason.BAD_REQUEST, "an import needs the module or its sha256");
                 }
                 node = placer.place(PlacementRequest.of(h.getSpec(), Placement.getDefaultInstance(), Set.of()));
-                record = OwnershipRecord.newBuilder().setProcessId(id).setOwner(node.getName()).setEpoch(1)
+                record = OwnershipRecord.newBuilder()
+                        .setProcessId(id)
+                        .setOwner(node.getName())
+                        .setEpoch(1)
                         .setState(ProcessState.PROCESS_STATE_RUNNING)
-                        .setSpec(h.getSpec().toBuilder().clearModule().setModuleSha256(sha)).setModuleSha256(sha)
-                        .setUpdatedMillis(clock.millis()).setCreatedMillis(clock.millis()).build();
+                        .setSpec(h.getSpec().toBuilder().clearModule().setModuleSha256(sha))
+                        .setModuleSha256(sha)
+                        .setUpdatedMillis(clock.millis())
+                        .setCreatedMillis(clock.millis())
+                        .build();
                 store.create(record);
                 toAgent = agents.streaming(node, 1).importImage(replyTo(reply));
                 // the agent keeps the exported id unless told; the cluster names the process itself
                 ImportHeader.Builder forwarded = h.toBuilder().setProcessId(id);
                 if (h.getModule().isEmpty()) {
-                    // Named by its SHA-256 only: the placed node may never have run it, so its bytes go along if cached here.
+                    // Named by its SHA-256 only: the placed node may never have run it, so its bytes go along if cached
+                    // here.
                     modules.get(sha).ifPresent(forwarded::setModule);
                 }
                 toAgent.onNext(first.toBuilder().setHeader(forwarded).build());
@@ -133,7 +148,8 @@ public final class ImageTransfer {
             private void fail(RuntimeException e) {
                 failed = true;
                 if (toAgent != null) {
-                    toAgent.onError(Status.CANCELLED.withDescription("import failed").asRuntimeException());
+                    toAgent.onError(
+                            Status.CANCELLED.withDescription("import failed").asRuntimeException());
                 }
                 if (record != null) {
                     store.delete(record.getProcessId(), 0);
@@ -144,7 +160,8 @@ public final class ImageTransfer {
             @Override
             public void onError(Throwable t) {
                 if (!failed) {
-                    fail(new ClusterException(ClusterException.Reason.UNAVAILABLE, "the import stream broke: " + t.getMessage()));
+                    fail(new ClusterException(
+                            ClusterException.Reason.UNAVAILABLE, "the import stream broke: " + t.getMessage()));
                 }
             }
 
@@ -167,7 +184,11 @@ public final class ImageTransfer {
                     out.onError(ClusterStatus.toStatus(e));
                     return;
                 }
-                events.publish(ClusterEvent.Kind.KIND_IMPORTED, record.getProcessId(), node.getName(), 1,
+                events.publish(
+                        ClusterEvent.Kind.KIND_IMPORTED,
+                        record.getProcessId(),
+                        node.getName(),
+                        1,
                         "imported on " + node.getName());
                 out.onNext(ProcessViews.of(record, info));
                 out.onCompleted();
@@ -182,19 +203,28 @@ public final class ImageTransfer {
     ProcessInfo move(OwnershipRecord r, NodeRecord from, NodeRecord to, long epoch) {
         CompletableFuture<ProcessInfo> reply = new CompletableFuture<>();
         StreamObserver<ImageChunk> sink = agents.streaming(to, epoch).importImage(replyTo(reply));
-        ImportHeader.Builder header = ImportHeader.newBuilder().setProcessId(r.getProcessId()).setSpec(r.getSpec());
+        ImportHeader.Builder header =
+                ImportHeader.newBuilder().setProcessId(r.getProcessId()).setSpec(r.getSpec());
         // The module travels with the image: from this coordinator's cache, else from the old owner,
         // which stores every module it ran (a new leader's cache starts empty).
         header.setModule(modules.get(r.getModuleSha256()).orElseGet(() -> {
-            ByteString module = AgentCall.on(from.getName(), () -> agents.blocking(from, r.getEpoch())
-                    .getModule(ModuleRef.newBuilder().setSha256(r.getModuleSha256()).build())).getModule();
+            ByteString module = AgentCall.on(
+                            from.getName(),
+                            () -> agents.blocking(from, r.getEpoch())
+                                    .getModule(ModuleRef.newBuilder()
+                                            .setSha256(r.getModuleSha256())
+                                            .build()))
+                    .getModule();
             modules.put(module);
             return module;
         }));
         try {
             // The output the old owner retained goes along, so the log and its offsets continue on the new node.
             Iterator<LogChunk> retained = agents.blocking(from, r.getEpoch())
-                    .logs(LogsRequest.newBuilder().setProcessId(r.getProcessId()).setFollow(false).build());
+                    .logs(LogsRequest.newBuilder()
+                            .setProcessId(r.getProcessId())
+                            .setFollow(false)
+                            .build());
             long end = 0;
             while (retained.hasNext()) {
                 LogChunk c = retained.next();
@@ -203,13 +233,17 @@ public final class ImageTransfer {
             }
             header.setLogOffset(end);
         } catch (StatusRuntimeException e) {
-            sink.onError(Status.CANCELLED.withDescription("reading the retained output failed").asRuntimeException());
+            sink.onError(Status.CANCELLED
+                    .withDescription("reading the retained output failed")
+                    .asRuntimeException());
             throw AgentCall.named(from.getName(), e);
         }
         sink.onNext(ImageChunk.newBuilder().setHeader(header).build());
         try {
             Iterator<ImageChunk> chunks = agents.following(from, r.getEpoch())
-                    .exportImage(ExportRequest.newBuilder().setProcessId(r.getProcessId()).build());
+                    .exportImage(ExportRequest.newBuilder()
+                            .setProcessId(r.getProcessId())
+                            .build());
             while (chunks.hasNext()) {
                 sink.onNext(chunks.next());
             }
@@ -235,7 +269,8 @@ public final class ImageTransfer {
 
             @Override
             public void onCompleted() {
-                reply.completeExceptionally(new ClusterException(ClusterException.Reason.UNAVAILABLE, "the agent sent no reply"));
+                reply.completeExceptionally(
+                        new ClusterException(ClusterException.Reason.UNAVAILABLE, "the agent sent no reply"));
             }
         };
     }
@@ -247,12 +282,16 @@ public final class ImageTransfer {
             if (e.getCause() instanceof StatusRuntimeException s) {
                 throw AgentCall.named(node.getName(), s);
             }
-            throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "node " + node.getName() + ": " + e.getCause().getMessage());
+            throw new ClusterException(
+                    ClusterException.Reason.UNAVAILABLE,
+                    "node " + node.getName() + ": " + e.getCause().getMessage());
         } catch (TimeoutException e) {
-            throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "node " + node.getName() + " did not answer the import");
+            throw new ClusterException(
+                    ClusterException.Reason.UNAVAILABLE, "node " + node.getName() + " did not answer the import");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "interrupted waiting for " + node.getName());
+            throw new ClusterException(
+                    ClusterException.Reason.UNAVAILABLE, "interrupted waiting for " + node.getName());
         }
     }
 }

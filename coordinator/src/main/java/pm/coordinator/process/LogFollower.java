@@ -48,7 +48,8 @@ public final class LogFollower {
             NodeRecord owner = owners.require(r);
             StatusRuntimeException failed = null;
             try {
-                Iterator<LogChunk> it = agents.following(owner, r.getEpoch()).logs(request.toBuilder().setFromOffset(offset).build());
+                Iterator<LogChunk> it = agents.following(owner, r.getEpoch())
+                        .logs(request.toBuilder().setFromOffset(offset).build());
                 while (it.hasNext()) {
                     LogChunk c = it.next();
                     long end = c.getOffset() + c.getData().size();
@@ -56,7 +57,10 @@ public final class LogFollower {
                         continue;
                     }
                     if (c.getOffset() < offset) {
-                        c = c.toBuilder().setData(c.getData().substring((int) (offset - c.getOffset()))).setOffset(offset).build();
+                        c = c.toBuilder()
+                                .setData(c.getData().substring((int) (offset - c.getOffset())))
+                                .setOffset(offset)
+                                .build();
                     }
                     out.onNext(c);
                     offset = end;
@@ -92,7 +96,8 @@ public final class LogFollower {
                 break;
             }
             if (++stalls > STALLS_ALLOWED) {
-                throw new ClusterException(ClusterException.Reason.UNAVAILABLE,
+                throw new ClusterException(
+                        ClusterException.Reason.UNAVAILABLE,
                         "the log of " + id + " keeps breaking off on node " + owner.getName());
             }
             Thread.sleep(100); // the owner's stream broke but the process stays: reopen after a pause
@@ -108,10 +113,13 @@ public final class LogFollower {
     /** Whether the process has finished on its owner (nothing more will be written), or is not there at all. */
     private boolean ended(NodeRecord owner, OwnershipRecord r) {
         try {
-            ProcessState s = agents.blocking(owner, r.getEpoch()).get(ProcessRef.newBuilder().setProcessId(r.getProcessId()).build())
+            ProcessState s = agents.blocking(owner, r.getEpoch())
+                    .get(ProcessRef.newBuilder().setProcessId(r.getProcessId()).build())
                     .getState();
-            return s == ProcessState.PROCESS_STATE_EXITED || s == ProcessState.PROCESS_STATE_FAILED
-                    || s == ProcessState.PROCESS_STATE_KILLED || s == ProcessState.PROCESS_STATE_SUSPENDED;
+            return s == ProcessState.PROCESS_STATE_EXITED
+                    || s == ProcessState.PROCESS_STATE_FAILED
+                    || s == ProcessState.PROCESS_STATE_KILLED
+                    || s == ProcessState.PROCESS_STATE_SUSPENDED;
         } catch (StatusRuntimeException e) {
             return AgentCall.notFound(e) && r.getState() == ProcessState.PROCESS_STATE_SUSPENDED;
         }

@@ -19,7 +19,8 @@ public final class Owners {
     }
 
     public NodeRecord require(OwnershipRecord r) {
-        return find(r).orElseThrow(() -> new ClusterException(ClusterException.Reason.UNAVAILABLE,
+        return find(r).orElseThrow(() -> new ClusterException(
+                ClusterException.Reason.UNAVAILABLE,
                 "node " + r.getOwner() + " (the owner of " + r.getProcessId() + ") is down"));
     }
 }

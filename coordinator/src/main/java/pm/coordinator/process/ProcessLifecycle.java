@@ -1,11 +1,9 @@
 package pm.coordinator.process;
 
-import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.trace.Span;
-import pm.common.tracing.SpanNames;
-import pm.common.tracing.Spans;
 import com.google.protobuf.ByteString;
 import io.grpc.StatusRuntimeException;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
 import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
@@ -14,13 +12,15 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
+import pm.common.tracing.SpanNames;
+import pm.common.tracing.Spans;
 import pm.coordinator.ClusterException;
 import pm.coordinator.CoordinatorMetrics;
 import pm.coordinator.agent.AgentCall;
 import pm.coordinator.agent.AgentClients;
 import pm.coordinator.events.EventHub;
-import pm.coordinator.placement.Placer;
 import pm.coordinator.placement.PlacementRequest;
+import pm.coordinator.placement.Placer;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.OwnershipStore;
 import pm.coordinator.zk.Versioned;
@@ -67,11 +67,21 @@ public final class ProcessLifecycle {
     /** Spawns under way on this coordinator, by process id (see {@link #spawn}). */
     /** Records each spawn ({@link SpanNames#SPAWN}) on the caller's thread. */
     private final io.opentelemetry.api.trace.Tracer tracer;
+
     private final java.util.Map<String, InFlightSpawn> spawning = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public ProcessLifecycle(OwnershipStore store, Membership membership, Placer placer, AgentClients agents,
-            ImageTransfer images, ModuleCache modules, EventHub events, CoordinatorMetrics metrics,
-            DurableCheckpoints checkpoints, Clock clock, io.opentelemetry.api.trace.Tracer tracer) {
+    public ProcessLifecycle(
+            OwnershipStore store,
+            Membership membership,
+            Placer placer,
+            AgentClients agents,
+            ImageTransfer images,
+            ModuleCache modules,
+            EventHub events,
+            CoordinatorMetrics metrics,
+            DurableCheckpoints checkpoints,
+            Clock clock,
+            io.opentelemetry.api.trace.Tracer tracer) {
         this.tracer = tracer;
         this.store = store;
         this.membership = membership;
@@ -92,7 +102,8 @@ public final class ProcessLifecycle {
             return UUID.randomUUID().toString();
         }
         if (!PROCESS_ID.matcher(requested).matches()) {
-            throw new ClusterException(ClusterException.Reason.BAD_REQUEST,
+            throw new ClusterException(
+                    ClusterException.Reason.BAD_REQUEST,
                     "bad process id '" + requested + "': letters, digits, '.', '_' and '-', at most 128");
         }
         return requested;
@@ -103,7 +114,8 @@ public final class ProcessLifecycle {
             throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "the spec carries no module bytes");
         }
         if (module.size() < 8 || !module.substring(0, 4).equals(ByteString.copyFrom(WASM_MAGIC))) {
-            throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "the module is not WebAssembly (no \\0asm header)");
+            throw new ClusterException(
+                    ClusterException.Reason.BAD_REQUEST, "the module is not WebAssembly (no \\0asm header)");
         }
     }
 
@@ -115,15 +127,19 @@ public final class ProcessLifecycle {
         long inline = spec.getStdin().size();
         for (pm.v1.FileEntry f : spec.getFilesList()) {
             inline += f.getContents().size();
-            if (!f.getSha256().isEmpty() && (f.getSha256().size() != 32 || !f.getContents().isEmpty())) {
-                throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "file " + f.getPath()
-                        + ": an input named by sha256 has a 32-byte hash and no inline contents");
+            if (!f.getSha256().isEmpty()
+                    && (f.getSha256().size() != 32 || !f.getContents().isEmpty())) {
+                throw new ClusterException(
+                        ClusterException.Reason.BAD_REQUEST,
+                        "file " + f.getPath() + ": an input named by sha256 has a 32-byte hash and no inline contents");
             }
         }
         if (inline > MAX_INLINE_INPUT_BYTES) {
-            throw new ClusterException(ClusterException.Reason.BAD_REQUEST, "the spec carries " + inline
-                    + " bytes of files and stdin inline; at most " + MAX_INLINE_INPUT_BYTES
-                    + " may be, larger inputs go by PutBlob and are named by their SHA-256 (the SDK and pmctl do this)");
+            throw new ClusterException(
+                    ClusterException.Reason.BAD_REQUEST,
+                    "the spec carries " + inline
+                            + " bytes of files and stdin inline; at most " + MAX_INLINE_INPUT_BYTES
+                            + " may be, larger inputs go by PutBlob and are named by their SHA-256 (the SDK and pmctl do this)");
         }
     }
 
@@ -148,7 +164,10 @@ public final class ProcessLifecycle {
             }
         }
         try {
-            ClusterProcess p = Spans.call(tracer, SpanNames.SPAWN, Attributes.of(SpanNames.PROCESS_ID, id, SpanNames.EPOCH, 1L),
+            ClusterProcess p = Spans.call(
+                    tracer,
+                    SpanNames.SPAWN,
+                    Attributes.of(SpanNames.PROCESS_ID, id, SpanNames.EPOCH, 1L),
                     () -> spawnNew(id, request));
             mine.outcome().complete(p);
             return p;
@@ -160,7 +179,8 @@ public final class ProcessLifecycle {
         }
     }
 
-    private record InFlightSpawn(ClusterSpawnRequest request, java.util.concurrent.CompletableFuture<ClusterProcess> outcome) {}
+    private record InFlightSpawn(
+            ClusterSpawnRequest request, java.util.concurrent.CompletableFuture<ClusterProcess> outcome) {}
 
     private static ClusterException alreadyExists(String id) {
         return new ClusterException(ClusterException.Reason.WRONG_STATE, "process " + id + " already exists");
@@ -183,7 +203,8 @@ public final class ProcessLifecycle {
                     .setSpec(spec.toBuilder().clearModule().setModuleSha256(sha))
                     .setModuleSha256(sha)
                     .setPlacement(request.getPlacement())
-                    .setUpdatedMillis(clock.millis()).setCreatedMillis(clock.millis())
+                    .setUpdatedMillis(clock.millis())
+                    .setCreatedMillis(clock.millis())
                     .build();
             try {
                 store.create(record);
@@ -196,12 +217,19 @@ public final class ProcessLifecycle {
             }
             ProcessInfo info;
             try {
-                info = AgentCall.on(node.getName(), () -> agents.blocking(node, 1)
-                        .spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build()));
+                info = AgentCall.on(
+                        node.getName(),
+                        () -> agents.blocking(node, 1)
+                                .spawn(SpawnRequest.newBuilder()
+                                        .setProcessId(id)
+                                        .setSpec(spec)
+                                        .build()));
             } catch (RuntimeException e) {
                 store.delete(id, 0); // created just now at version 0; nothing else touches a process no agent runs
                 // A member that does not answer (dead, its session not yet expired): placement may pick another.
-                if (e instanceof StatusRuntimeException s && AgentCall.unreachable(s) && request.getPlacement().getNode().isEmpty()
+                if (e instanceof StatusRuntimeException s
+                        && AgentCall.unreachable(s)
+                        && request.getPlacement().getNode().isEmpty()
                         && unreachable.size() < MAX_SPAWN_ATTEMPTS - 1) {
                     unreachable.add(node.getName());
                     continue;
@@ -217,17 +245,24 @@ public final class ProcessLifecycle {
 
     /** Whether {@code existing} is the record {@code attempt} would have written: the same spec, module and placement. */
     private static boolean sameSpawn(OwnershipRecord existing, OwnershipRecord attempt) {
-        return existing.getSpec().equals(attempt.getSpec()) && existing.getModuleSha256().equals(attempt.getModuleSha256())
+        return existing.getSpec().equals(attempt.getSpec())
+                && existing.getModuleSha256().equals(attempt.getModuleSha256())
                 && existing.getPlacement().equals(attempt.getPlacement());
     }
 
     public ClusterProcess freeze(String id) {
-        return onOwner(id, ClusterEvent.Kind.KIND_FROZEN, (n, r) -> agents.blocking(n, r.getEpoch()).freeze(ref(id)),
+        return onOwner(
+                id,
+                ClusterEvent.Kind.KIND_FROZEN,
+                (n, r) -> agents.blocking(n, r.getEpoch()).freeze(ref(id)),
                 b -> b.setState(ProcessState.PROCESS_STATE_FROZEN));
     }
 
     public ClusterProcess thaw(String id) {
-        return onOwner(id, ClusterEvent.Kind.KIND_THAWED, (n, r) -> agents.blocking(n, r.getEpoch()).thaw(ref(id)),
+        return onOwner(
+                id,
+                ClusterEvent.Kind.KIND_THAWED,
+                (n, r) -> agents.blocking(n, r.getEpoch()).thaw(ref(id)),
                 b -> b.setState(ProcessState.PROCESS_STATE_RUNNING));
     }
 
@@ -235,7 +270,11 @@ public final class ProcessLifecycle {
     public CheckpointInfo checkpoint(CheckpointRequest request) {
         CheckpointInfo info = checkpoints.checkpoint(request);
         OwnershipRecord r = store.get(request.getProcessId()).value();
-        events.publish(ClusterEvent.Kind.KIND_CHECKPOINTED, r.getProcessId(), r.getOwner(), r.getEpoch(),
+        events.publish(
+                ClusterEvent.Kind.KIND_CHECKPOINTED,
+                r.getProcessId(),
+                r.getOwner(),
+                r.getEpoch(),
                 "checkpoint " + info.getCheckpointId());
         return info;
     }
@@ -243,16 +282,26 @@ public final class ProcessLifecycle {
     public ClusterProcess suspend(String id) {
         OwnershipRecord r = store.get(id).value();
         NodeRecord n = owners.require(r);
-        CheckpointInfo info = AgentCall.on(n.getName(), () -> agents.blocking(n, r.getEpoch()).suspend(ref(id)));
+        CheckpointInfo info =
+                AgentCall.on(n.getName(), () -> agents.blocking(n, r.getEpoch()).suspend(ref(id)));
         // Unless its policy says so, the suspend checkpoint stays on its owner only.
         List<String> holders = r.getSpec().getCheckpointPolicy().getOnSuspend()
                 ? checkpoints.replicate(r, n, info.getCheckpointId())
                 : List.of(n.getName());
-        OwnershipRecord changed = change(r, b -> b.setState(ProcessState.PROCESS_STATE_SUSPENDED)
-                .setLastCheckpointId(info.getCheckpointId()).clearCheckpointNodes().addAllCheckpointNodes(holders)
-                .setCheckpointMillis(clock.millis()));
+        OwnershipRecord changed = change(
+                r,
+                b -> b.setState(ProcessState.PROCESS_STATE_SUSPENDED)
+                        .setLastCheckpointId(info.getCheckpointId())
+                        .clearCheckpointNodes()
+                        .addAllCheckpointNodes(holders)
+                        .setCheckpointMillis(clock.millis()));
         checkpoints.dropStale(r, holders);
-        events.publish(ClusterEvent.Kind.KIND_SUSPENDED, id, n.getName(), r.getEpoch(), "checkpoint " + info.getCheckpointId());
+        events.publish(
+                ClusterEvent.Kind.KIND_SUSPENDED,
+                id,
+                n.getName(),
+                r.getEpoch(),
+                "checkpoint " + info.getCheckpointId());
         return ProcessViews.of(changed, null);
     }
 
@@ -272,15 +321,18 @@ public final class ProcessLifecycle {
         boolean here = request.getNode().isEmpty() || request.getNode().equals(r.getOwner());
         if (here && owner.isPresent() && !membership.isDraining(r.getOwner())) {
             NodeRecord n = owner.get();
-            ProcessInfo info = AgentCall.on(n.getName(), () -> agents.blocking(n, r.getEpoch())
-                    .resume(ResumeRequest.newBuilder().setProcessId(id).build()));
+            ProcessInfo info = AgentCall.on(
+                    n.getName(),
+                    () -> agents.blocking(n, r.getEpoch())
+                            .resume(ResumeRequest.newBuilder().setProcessId(id).build()));
             OwnershipRecord changed = change(r, b -> b.setState(ProcessState.PROCESS_STATE_RUNNING));
             events.publish(ClusterEvent.Kind.KIND_RESUMED, id, n.getName(), r.getEpoch(), "resumed on " + n.getName());
             return ProcessViews.of(changed, info);
         }
         NodeRecord from = owners.require(r); // the image lives in the owner's checkpoint store
         NodeRecord to = request.getNode().isEmpty() || here
-                ? placer.place(PlacementRequest.of(r.getSpec(), r.getPlacement().toBuilder().clearNode().build(), Set.of(r.getOwner())))
+                ? placer.place(PlacementRequest.of(
+                        r.getSpec(), r.getPlacement().toBuilder().clearNode().build(), Set.of(r.getOwner())))
                 : membership.require(request.getNode());
         if (membership.isDraining(to.getName())) {
             throw new ClusterException(ClusterException.Reason.WRONG_STATE, "node " + to.getName() + " is draining");
@@ -288,9 +340,15 @@ public final class ProcessLifecycle {
         // The record moves first: the target agent starts only what the ownership records give it.
         // The old owner's checkpoints go with its copy below, so the record stops naming it as a holder
         // (else a recovery would look for the checkpoint there, forever).
-        List<String> holders = r.getCheckpointNodesList().stream().filter(n -> !n.equals(from.getName())).toList();
-        OwnershipRecord.Builder movedRecord = r.toBuilder().setOwner(to.getName()).setEpoch(r.getEpoch() + 1)
-                .setState(ProcessState.PROCESS_STATE_RUNNING).clearCheckpointNodes().addAllCheckpointNodes(holders)
+        List<String> holders = r.getCheckpointNodesList().stream()
+                .filter(n -> !n.equals(from.getName()))
+                .toList();
+        OwnershipRecord.Builder movedRecord = r.toBuilder()
+                .setOwner(to.getName())
+                .setEpoch(r.getEpoch() + 1)
+                .setState(ProcessState.PROCESS_STATE_RUNNING)
+                .clearCheckpointNodes()
+                .addAllCheckpointNodes(holders)
                 .setUpdatedMillis(clock.millis());
         if (holders.isEmpty()) {
             movedRecord.setLastCheckpointId("").setCheckpointMillis(0);
@@ -304,14 +362,23 @@ public final class ProcessLifecycle {
             killQuietly(to, id, moved.getEpoch()); // whatever arrived must not run
             try {
                 // Back to the old owner, still suspended, under a newer epoch still (epochs never go down).
-                store.update(r.toBuilder().setEpoch(moved.getEpoch() + 1).setUpdatedMillis(clock.millis()).build(), version);
+                store.update(
+                        r.toBuilder()
+                                .setEpoch(moved.getEpoch() + 1)
+                                .setUpdatedMillis(clock.millis())
+                                .build(),
+                        version);
             } catch (RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }
             throw e;
         }
         killQuietly(from, id, moved.getEpoch()); // the old owner's suspended copy and its checkpoints go
-        events.publish(ClusterEvent.Kind.KIND_RESUMED, id, to.getName(), moved.getEpoch(),
+        events.publish(
+                ClusterEvent.Kind.KIND_RESUMED,
+                id,
+                to.getName(),
+                moved.getEpoch(),
                 "resumed on " + to.getName() + " from the image on " + from.getName());
         return ProcessViews.of(moved, info);
     }
@@ -321,7 +388,8 @@ public final class ProcessLifecycle {
         Versioned<OwnershipRecord> read = store.get(id);
         OwnershipRecord r = read.value();
         if (!r.getMigrationId().isEmpty()) {
-            throw new ClusterException(ClusterException.Reason.WRONG_STATE, "process " + id + " is migrating; kill it after");
+            throw new ClusterException(
+                    ClusterException.Reason.WRONG_STATE, "process " + id + " is migrating; kill it after");
         }
         ProcessInfo info = null;
         Optional<NodeRecord> owner = owners.find(r);
@@ -345,7 +413,8 @@ public final class ProcessLifecycle {
             }
         }
         events.publish(ClusterEvent.Kind.KIND_KILLED, id, r.getOwner(), r.getEpoch(), "killed");
-        return ProcessViews.of(r.toBuilder().setState(ProcessState.PROCESS_STATE_KILLED).build(), info);
+        return ProcessViews.of(
+                r.toBuilder().setState(ProcessState.PROCESS_STATE_KILLED).build(), info);
     }
 
     /**
@@ -365,7 +434,8 @@ public final class ProcessLifecycle {
                 }
                 current = store.get(read.value().getProcessId());
                 OwnershipRecord now = current.value();
-                if (!now.getOwner().equals(read.value().getOwner()) || now.getEpoch() != read.value().getEpoch()
+                if (!now.getOwner().equals(read.value().getOwner())
+                        || now.getEpoch() != read.value().getEpoch()
                         || !now.getMigrationId().isEmpty()) {
                     throw e;
                 }
@@ -377,12 +447,18 @@ public final class ProcessLifecycle {
         ProcessInfo call(NodeRecord node, OwnershipRecord record);
     }
 
-    private ClusterProcess onOwner(String id, ClusterEvent.Kind kind, OwnerCall call, UnaryOperator<OwnershipRecord.Builder> edit) {
+    private ClusterProcess onOwner(
+            String id, ClusterEvent.Kind kind, OwnerCall call, UnaryOperator<OwnershipRecord.Builder> edit) {
         OwnershipRecord r = store.get(id).value();
         NodeRecord n = owners.require(r);
         ProcessInfo info = AgentCall.on(n.getName(), () -> call.call(n, r));
         OwnershipRecord changed = change(r, edit);
-        events.publish(kind, id, n.getName(), r.getEpoch(), kind.name().substring("KIND_".length()).toLowerCase(Locale.ROOT));
+        events.publish(
+                kind,
+                id,
+                n.getName(),
+                r.getEpoch(),
+                kind.name().substring("KIND_".length()).toLowerCase(Locale.ROOT));
         return ProcessViews.of(changed, info);
     }
 
@@ -395,10 +471,12 @@ public final class ProcessLifecycle {
             Versioned<OwnershipRecord> now = store.get(basis.getProcessId());
             OwnershipRecord r = now.value();
             if (!r.getOwner().equals(basis.getOwner()) || r.getEpoch() != basis.getEpoch()) {
-                throw new ClusterException(ClusterException.Reason.CONFLICT,
+                throw new ClusterException(
+                        ClusterException.Reason.CONFLICT,
                         "process " + r.getProcessId() + " moved to " + r.getOwner() + " meanwhile");
             }
-            OwnershipRecord changed = edit.apply(r.toBuilder()).setUpdatedMillis(clock.millis()).build();
+            OwnershipRecord changed =
+                    edit.apply(r.toBuilder()).setUpdatedMillis(clock.millis()).build();
             try {
                 store.update(changed, now.version());
                 return changed;

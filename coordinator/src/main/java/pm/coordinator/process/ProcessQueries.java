@@ -46,21 +46,33 @@ public final class ProcessQueries {
             return ProcessViews.of(r, null, OwnerHealth.OWNER_HEALTH_LOST);
         }
         try {
-            return ProcessViews.of(r, agents.blocking(owner.get(), r.getEpoch()).get(ProcessRef.newBuilder().setProcessId(id).build()));
+            return ProcessViews.of(
+                    r,
+                    agents.blocking(owner.get(), r.getEpoch())
+                            .get(ProcessRef.newBuilder().setProcessId(id).build()));
         } catch (StatusRuntimeException e) {
             return ProcessViews.of(r, null, OwnerHealth.OWNER_HEALTH_NOT_ANSWERING);
         }
     }
 
     public ClusterListResponse list(ClusterListRequest request) {
-        List<OwnershipRecord> records = this.records.all().stream().map(Versioned::value)
+        List<OwnershipRecord> records = this.records.all().stream()
+                .map(Versioned::value)
                 .filter(r -> request.getNode().isEmpty() || r.getOwner().equals(request.getNode()))
-                .filter(r -> r.getSpec().getLabelsMap().entrySet().containsAll(request.getLabelsMap().entrySet()))
+                .filter(r -> r.getSpec()
+                        .getLabelsMap()
+                        .entrySet()
+                        .containsAll(request.getLabelsMap().entrySet()))
                 .sorted(java.util.Comparator.comparing(OwnershipRecord::getProcessId))
                 .toList();
         Map<String, OwnerView> live = new HashMap<>();
         for (String owner : records.stream().map(OwnershipRecord::getOwner).collect(Collectors.toSet())) {
-            live.put(owner, listOn(records.stream().filter(r -> r.getOwner().equals(owner)).findFirst().orElseThrow()));
+            live.put(
+                    owner,
+                    listOn(records.stream()
+                            .filter(r -> r.getOwner().equals(owner))
+                            .findFirst()
+                            .orElseThrow()));
         }
         ClusterListResponse.Builder out = ClusterListResponse.newBuilder();
         for (OwnershipRecord r : records) {
@@ -81,7 +93,8 @@ public final class ProcessQueries {
             return new OwnerView(OwnerHealth.OWNER_HEALTH_LOST, Map.of());
         }
         try {
-            return new OwnerView(OwnerHealth.OWNER_HEALTH_ANSWERED,
+            return new OwnerView(
+                    OwnerHealth.OWNER_HEALTH_ANSWERED,
                     agents.blocking(node.get()).list(ListRequest.getDefaultInstance()).getProcessesList().stream()
                             .collect(Collectors.toMap(ProcessInfo::getProcessId, p -> p, (a, b) -> b)));
         } catch (StatusRuntimeException e) {

@@ -8,7 +8,10 @@ import java.util.Map;
  * The load model's answer for one sample: the nodes (live, not draining), the processes on them,
  * each process's share of the demand and each node's target share. Immutable.
  */
-public record ClusterLoad(List<NodeCapacity> nodes, List<ProcessDemand> processes, Map<String, Double> shares,
+public record ClusterLoad(
+        List<NodeCapacity> nodes,
+        List<ProcessDemand> processes,
+        Map<String, Double> shares,
         Map<String, Double> targets) {
 
     public ClusterLoad {

@@ -75,7 +75,8 @@ public final class LoadModel {
         for (NodeCapacity n : nodes) {
             double equal = 1.0 / nodes.size();
             double memoryShare = capacityBytes > 0 ? (double) n.capacityBytes() / capacityBytes : equal;
-            double slotShare = everyNodeCaps && capacitySlots > 0 ? (double) n.capacityProcesses() / capacitySlots : equal;
+            double slotShare =
+                    everyNodeCaps && capacitySlots > 0 ? (double) n.capacityProcesses() / capacitySlots : equal;
             targets.put(n.name(), wMemory * memoryShare + wCpu * equal + wCount * slotShare);
         }
         return new ClusterLoad(nodes, processes, shares, targets);

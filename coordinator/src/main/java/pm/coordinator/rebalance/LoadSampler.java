@@ -50,8 +50,14 @@ public final class LoadSampler {
     /** The ownership epoch each process had at the last sample: a higher one means it moved since. */
     private Map<String, Long> epochs = new HashMap<>();
 
-    public LoadSampler(Membership membership, OwnershipCache records, AgentClients agents, RecentMoves recent,
-            LongSupplier nanoClock, Duration minWindow, Duration callDeadline) {
+    public LoadSampler(
+            Membership membership,
+            OwnershipCache records,
+            AgentClients agents,
+            RecentMoves recent,
+            LongSupplier nanoClock,
+            Duration minWindow,
+            Duration callDeadline) {
         this.membership = membership;
         this.records = records;
         this.agents = agents;
@@ -68,13 +74,18 @@ public final class LoadSampler {
         List<ProcessDemand> processes = new ArrayList<>();
         Map<String, Counter> seen = new HashMap<>();
         Map<String, Long> seenEpochs = new HashMap<>();
-        List<NodeRecord> live = membership.live().stream().filter(n -> !draining.contains(n.getName()))
-                .sorted(java.util.Comparator.comparing(NodeRecord::getName)).toList();
+        List<NodeRecord> live = membership.live().stream()
+                .filter(n -> !draining.contains(n.getName()))
+                .sorted(java.util.Comparator.comparing(NodeRecord::getName))
+                .toList();
         // Every node is asked at once: a round costs the slowest answer, not the sum.
         Map<String, ListenableFuture<ListResponse>> asked = new HashMap<>();
         for (NodeRecord node : live) {
-            asked.put(node.getName(), agents.future(node).withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
-                    .list(ListRequest.getDefaultInstance()));
+            asked.put(
+                    node.getName(),
+                    agents.future(node)
+                            .withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
+                            .list(ListRequest.getDefaultInstance()));
         }
         for (NodeRecord node : live) {
             List<ProcessInfo> listed;
@@ -83,22 +94,28 @@ public final class LoadSampler {
             } catch (ExecutionException e) {
                 Status status = Status.fromThrowable(e.getCause());
                 asked.values().forEach(f -> f.cancel(true));
-                throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "cannot sample the load: node " + node.getName()
-                        + ": " + (status.getDescription() == null ? status.getCode() : status.getDescription()), e.getCause());
+                throw new ClusterException(
+                        ClusterException.Reason.UNAVAILABLE,
+                        "cannot sample the load: node " + node.getName() + ": "
+                                + (status.getDescription() == null ? status.getCode() : status.getDescription()),
+                        e.getCause());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 asked.values().forEach(f -> f.cancel(true));
-                throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "interrupted while sampling the load", e);
+                throw new ClusterException(
+                        ClusterException.Reason.UNAVAILABLE, "interrupted while sampling the load", e);
             }
             long now = nanoClock.getAsLong();
             long used = 0;
             int count = 0;
             for (ProcessInfo info : listed) {
-                if (info.getState() != ProcessState.PROCESS_STATE_RUNNING && info.getState() != ProcessState.PROCESS_STATE_FROZEN
+                if (info.getState() != ProcessState.PROCESS_STATE_RUNNING
+                        && info.getState() != ProcessState.PROCESS_STATE_FROZEN
                         && info.getState() != ProcessState.PROCESS_STATE_MIGRATING) {
                     continue;
                 }
-                OwnershipRecord record = records.find(info.getProcessId()).map(Versioned::value).orElse(null);
+                OwnershipRecord record =
+                        records.find(info.getProcessId()).map(Versioned::value).orElse(null);
                 if (record == null || !record.getOwner().equals(node.getName())) {
                     continue;
                 }
@@ -110,13 +127,23 @@ public final class LoadSampler {
                 long memory = info.getMemoryPages() * PAGE_BYTES;
                 double rate = rate(info, now);
                 seen.put(info.getProcessId(), counter(info, now));
-                processes.add(new ProcessDemand(info.getProcessId(), node.getName(), memory, rate,
-                        record.getPlacement().getNodeLabelsMap(), mobility(record, info, recentMoveCooldown)));
+                processes.add(new ProcessDemand(
+                        info.getProcessId(),
+                        node.getName(),
+                        memory,
+                        rate,
+                        record.getPlacement().getNodeLabelsMap(),
+                        mobility(record, info, recentMoveCooldown)));
                 used += memory;
                 count++;
             }
-            nodes.add(new NodeCapacity(node.getName(), node.getCapacityBytes(), node.getCapacityProcesses(),
-                    Math.max(used, node.getMemoryBytes()), Math.max(count, node.getProcesses()), node.getLabelsMap()));
+            nodes.add(new NodeCapacity(
+                    node.getName(),
+                    node.getCapacityBytes(),
+                    node.getCapacityProcesses(),
+                    Math.max(used, node.getMemoryBytes()),
+                    Math.max(count, node.getProcesses()),
+                    node.getLabelsMap()));
         }
         counters = seen;
         epochs = seenEpochs;
@@ -124,7 +151,8 @@ public final class LoadSampler {
     }
 
     private ProcessDemand.Mobility mobility(OwnershipRecord record, ProcessInfo info, Duration recentMoveCooldown) {
-        if (record.getPlacement().getPinned() || !record.getPlacement().getNode().isEmpty()) {
+        if (record.getPlacement().getPinned()
+                || !record.getPlacement().getNode().isEmpty()) {
             return ProcessDemand.Mobility.PINNED;
         }
         if (!record.getMigrationId().isEmpty() || info.getState() == ProcessState.PROCESS_STATE_MIGRATING) {

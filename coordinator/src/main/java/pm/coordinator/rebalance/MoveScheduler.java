@@ -39,8 +39,9 @@ public final class MoveScheduler {
     }
 
     /** Runs every move with {@code migrate} (which throws on failure); {@code done} hears each outcome as it ends. */
-    public List<Outcome> run(List<Move> moves, Function<Move, MigrationReport> migrate, BooleanSupplier leading,
-            Consumer<Outcome> done) throws InterruptedException {
+    public List<Outcome> run(
+            List<Move> moves, Function<Move, MigrationReport> migrate, BooleanSupplier leading, Consumer<Outcome> done)
+            throws InterruptedException {
         CompletionService<Outcome> finished = new ExecutorCompletionService<>(pool);
         List<Move> waiting = new ArrayList<>(moves);
         Map<String, Integer> perNode = new HashMap<>();

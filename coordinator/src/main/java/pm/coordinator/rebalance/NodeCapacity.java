@@ -6,7 +6,12 @@ import java.util.Map;
  * A live, non-draining node as the rebalancer sees it: what it offers (guest memory, process slots;
  * 0 slots = no cap), what it holds now, and its labels.
  */
-public record NodeCapacity(String name, long capacityBytes, int capacityProcesses, long usedBytes, int processes,
+public record NodeCapacity(
+        String name,
+        long capacityBytes,
+        int capacityProcesses,
+        long usedBytes,
+        int processes,
         Map<String, String> labels) {
 
     public NodeCapacity {

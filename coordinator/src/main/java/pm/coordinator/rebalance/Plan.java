@@ -8,8 +8,13 @@ import java.util.Map;
  * predicts it after, the imbalance both ways, and why there are no (more) moves when the plan stops
  * short of the band. Immutable.
  */
-public record Plan(ClusterLoad load, List<Move> moves, Map<String, Double> after, double imbalanceBefore,
-        double imbalanceAfter, String reason) {
+public record Plan(
+        ClusterLoad load,
+        List<Move> moves,
+        Map<String, Double> after,
+        double imbalanceBefore,
+        double imbalanceAfter,
+        String reason) {
 
     public Plan {
         moves = List.copyOf(moves);

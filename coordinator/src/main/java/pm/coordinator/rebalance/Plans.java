@@ -23,8 +23,12 @@ final class Plans {
             b.addAfter(nodeLoad(load, n.name(), plan.after().getOrDefault(n.name(), 0.0), plan.moves()));
         }
         for (Move m : plan.moves()) {
-            b.addMoves(PlannedMove.newBuilder().setProcessId(m.processId()).setFrom(m.from()).setTo(m.to())
-                    .setLoad(m.share()).setMemoryBytes(m.memoryBytes()));
+            b.addMoves(PlannedMove.newBuilder()
+                    .setProcessId(m.processId())
+                    .setFrom(m.from())
+                    .setTo(m.to())
+                    .setLoad(m.share())
+                    .setMemoryBytes(m.memoryBytes()));
         }
         return b.build();
     }
@@ -44,7 +48,13 @@ final class Plans {
                 cpu += p.cpuRate();
             }
         }
-        return NodeLoad.newBuilder().setNode(node).setLoad(share).setTarget(load.target(node)).setProcesses(count)
-                .setMemoryBytes(memory).setCpuRate(cpu).build();
+        return NodeLoad.newBuilder()
+                .setNode(node)
+                .setLoad(share)
+                .setTarget(load.target(node))
+                .setProcesses(count)
+                .setMemoryBytes(memory)
+                .setCpuRate(cpu)
+                .build();
     }
 }

@@ -87,7 +87,8 @@ public final class RebalancePlanner {
                 }
             }
             // Largest first, so that on a tie of gains the bigger process wins; ids break ties for a stable plan.
-            Comparator<ProcessDemand> largestFirst = Comparator.<ProcessDemand>comparingDouble(p -> load.share(p.id())).reversed()
+            Comparator<ProcessDemand> largestFirst = Comparator.<ProcessDemand>comparingDouble(p -> load.share(p.id()))
+                    .reversed()
                     .thenComparing(ProcessDemand::id);
             byNode.values().forEach(l -> l.sort(largestFirst));
         }
@@ -104,7 +105,8 @@ public final class RebalancePlanner {
                 Candidate best = bestMoveFor(worst);
                 if (best == null) {
                     setAside.add(worst);
-                    reason = (reason.isEmpty() ? "" : reason + "; ") + "no move helps node " + worst + " (" + why(worst) + ")";
+                    reason = (reason.isEmpty() ? "" : reason + "; ") + "no move helps node " + worst + " (" + why(worst)
+                            + ")";
                     continue;
                 }
                 apply(best);
@@ -139,7 +141,8 @@ public final class RebalancePlanner {
          * A possible move: {@code fits} when it leaves both nodes inside their bands or nearer them,
          * {@code both} when it takes from a node over its band and gives to one under it.
          */
-        private record Candidate(ProcessDemand process, String to, double share, double gain, boolean fits, boolean both) {}
+        private record Candidate(
+                ProcessDemand process, String to, double share, double gain, boolean fits, boolean both) {}
 
         private Candidate bestMoveFor(String worst) {
             boolean over = loads.get(worst) > load.target(worst);
@@ -153,8 +156,10 @@ public final class RebalancePlanner {
                         continue;
                     }
                     for (NodeCapacity target : load.nodes()) {
-                        if (target.name().equals(source.name()) || (!over && !target.name().equals(worst))
-                                || load.target(target.name()) <= 0 || !admits(target, p)) {
+                        if (target.name().equals(source.name())
+                                || (!over && !target.name().equals(worst))
+                                || load.target(target.name()) <= 0
+                                || !admits(target, p)) {
                             continue;
                         }
                         Candidate c = candidate(p, source.name(), target.name());
@@ -229,10 +234,17 @@ public final class RebalancePlanner {
 
         private String why(String node) {
             boolean over = loads.get(node) > load.target(node);
-            long stuck = load.processes().stream().filter(p -> p.node().equals(node) && !p.movable()).count();
-            return String.format(Locale.ROOT, "load %.1f%% of demand, target %.1f%%; %s", loads.get(node) * 100,
-                    load.target(node) * 100, over
-                            ? stuck + " of its processes cannot move and no other node takes the rest without leaving its band"
+            long stuck = load.processes().stream()
+                    .filter(p -> p.node().equals(node) && !p.movable())
+                    .count();
+            return String.format(
+                    Locale.ROOT,
+                    "load %.1f%% of demand, target %.1f%%; %s",
+                    loads.get(node) * 100,
+                    load.target(node) * 100,
+                    over
+                            ? stuck
+                                    + " of its processes cannot move and no other node takes the rest without leaving its band"
                             : "no process that may go there fits without pushing its node out of its band");
         }
     }

@@ -35,7 +35,11 @@ import pm.v1.RebalancePlan;
 public final class Rebalancer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Rebalancer.class);
 
-    private enum State { LATENT, STARTED, CLOSED }
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
 
     private final RebalanceSettings settings;
     private final LoadSampler sampler;
@@ -54,8 +58,17 @@ public final class Rebalancer implements AutoCloseable {
     /** When the next automatic round may start (clock millis); written under the round lock. */
     private volatile long quietUntilMillis;
 
-    public Rebalancer(RebalanceSettings settings, LoadSampler sampler, MigrationOrchestrator migrations, OwnershipStore store,
-            RecentMoves recent, EventHub events, CoordinatorMetrics metrics, BooleanSupplier leading, Clock clock, String name) {
+    public Rebalancer(
+            RebalanceSettings settings,
+            LoadSampler sampler,
+            MigrationOrchestrator migrations,
+            OwnershipStore store,
+            RecentMoves recent,
+            EventHub events,
+            CoordinatorMetrics metrics,
+            BooleanSupplier leading,
+            Clock clock,
+            String name) {
         this.settings = settings;
         this.sampler = sampler;
         this.migrations = migrations;
@@ -66,7 +79,8 @@ public final class Rebalancer implements AutoCloseable {
         this.leading = leading;
         this.clock = clock;
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pm-rebalancer-" + name));
-        this.movers = Executors.newFixedThreadPool(settings.maxConcurrent(), r -> daemon(r, "pm-rebalancer-move-" + name));
+        this.movers =
+                Executors.newFixedThreadPool(settings.maxConcurrent(), r -> daemon(r, "pm-rebalancer-move-" + name));
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -87,7 +101,10 @@ public final class Rebalancer implements AutoCloseable {
     }
 
     private void tick() {
-        if (state.get() != State.STARTED || !leading.getAsBoolean() || clock.millis() < quietUntilMillis || !round.tryLock()) {
+        if (state.get() != State.STARTED
+                || !leading.getAsBoolean()
+                || clock.millis() < quietUntilMillis
+                || !round.tryLock()) {
             return;
         }
         try {
@@ -123,8 +140,17 @@ public final class Rebalancer implements AutoCloseable {
         metrics.imbalance(before);
         Plan plan;
         if (before <= settings.threshold()) {
-            plan = new Plan(load, List.of(), load.loads(), before, before, String.format(Locale.ROOT,
-                    "balanced: imbalance %.1f%% is within the threshold %.1f%%", before * 100, settings.threshold() * 100));
+            plan = new Plan(
+                    load,
+                    List.of(),
+                    load.loads(),
+                    before,
+                    before,
+                    String.format(
+                            Locale.ROOT,
+                            "balanced: imbalance %.1f%% is within the threshold %.1f%%",
+                            before * 100,
+                            settings.threshold() * 100));
         } else {
             plan = RebalancePlanner.plan(load, settings.planBand());
         }
@@ -136,17 +162,38 @@ public final class Rebalancer implements AutoCloseable {
         if (plan.moves().isEmpty()) {
             metrics.rebalanceRound(before <= settings.threshold() ? "balanced" : "stuck");
             if (before > settings.threshold()) {
-                events.publish(ClusterEvent.Kind.KIND_REBALANCE_PLANNED, "", "", 0, String.format(Locale.ROOT,
-                        "round %d: 0 moves, imbalance %.1f%% stays (%s)", n, before * 100, plan.reason()));
+                events.publish(
+                        ClusterEvent.Kind.KIND_REBALANCE_PLANNED,
+                        "",
+                        "",
+                        0,
+                        String.format(
+                                Locale.ROOT,
+                                "round %d: 0 moves, imbalance %.1f%% stays (%s)",
+                                n,
+                                before * 100,
+                                plan.reason()));
                 quietUntilMillis = clock.millis() + settings.cooldown().toMillis();
             }
             return report.setExecuted(true).build();
         }
         metrics.rebalanceRound("moved");
-        events.publish(ClusterEvent.Kind.KIND_REBALANCE_PLANNED, "", "", 0, String.format(Locale.ROOT,
-                "round %d: %d moves, imbalance %.1f%% -> %.1f%% (threshold %.1f%%, band %.1f%%; sampled in %d ms)%s", n,
-                plan.moves().size(), before * 100, plan.imbalanceAfter() * 100, settings.threshold() * 100,
-                settings.planBand() * 100, sampledMillis, plan.reason().isEmpty() ? "" : "; " + plan.reason()));
+        events.publish(
+                ClusterEvent.Kind.KIND_REBALANCE_PLANNED,
+                "",
+                "",
+                0,
+                String.format(
+                        Locale.ROOT,
+                        "round %d: %d moves, imbalance %.1f%% -> %.1f%% (threshold %.1f%%, band %.1f%%; sampled in %d ms)%s",
+                        n,
+                        plan.moves().size(),
+                        before * 100,
+                        plan.imbalanceAfter() * 100,
+                        settings.threshold() * 100,
+                        settings.planBand() * 100,
+                        sampledMillis,
+                        plan.reason().isEmpty() ? "" : "; " + plan.reason()));
         MoveScheduler scheduler = new MoveScheduler(movers, settings.maxConcurrent(), settings.maxPerNode());
         List<MoveScheduler.Outcome> outcomes = scheduler.run(plan.moves(), this::move, leading, o -> moved(n, o));
         for (MoveScheduler.Outcome o : outcomes) {
@@ -164,8 +211,10 @@ public final class Rebalancer implements AutoCloseable {
     private MigrationReport move(Move m) {
         OwnershipRecord now = store.get(m.processId()).value();
         if (!now.getOwner().equals(m.from()) || !now.getMigrationId().isEmpty()) {
-            throw new ClusterException(ClusterException.Reason.CONFLICT, "process " + m.processId()
-                    + " moved or started moving since the plan (owner " + now.getOwner() + ")");
+            throw new ClusterException(
+                    ClusterException.Reason.CONFLICT,
+                    "process " + m.processId() + " moved or started moving since the plan (owner " + now.getOwner()
+                            + ")");
         }
         MigrationReport r = migrations.migrate(m.processId(), m.to(), 0);
         recent.moved(m.processId());
@@ -175,9 +224,20 @@ public final class Rebalancer implements AutoCloseable {
     private void moved(long n, MoveScheduler.Outcome o) {
         Move m = o.move();
         metrics.rebalanceMove(o.done() ? "done" : "failed");
-        String what = String.format(Locale.ROOT, "round %d: %s %s -> %s (%.2f%% of demand, %d KiB)", n, m.processId(), m.from(),
-                m.to(), m.share() * 100, m.memoryBytes() >> 10);
-        events.publish(ClusterEvent.Kind.KIND_REBALANCE_MOVED, m.processId(), m.to(), o.done() ? o.report().getEpoch() : 0,
+        String what = String.format(
+                Locale.ROOT,
+                "round %d: %s %s -> %s (%.2f%% of demand, %d KiB)",
+                n,
+                m.processId(),
+                m.from(),
+                m.to(),
+                m.share() * 100,
+                m.memoryBytes() >> 10);
+        events.publish(
+                ClusterEvent.Kind.KIND_REBALANCE_MOVED,
+                m.processId(),
+                m.to(),
+                o.done() ? o.report().getEpoch() : 0,
                 o.done() ? what : what + " failed: " + o.failure());
     }
 

@@ -75,9 +75,21 @@ public final class NodeRecovery {
     private final java.util.concurrent.atomic.AtomicBoolean scanning = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile long scannedMillis;
 
-    public NodeRecovery(OwnershipStore store, OwnershipCache records, Membership membership, Placer placer, AgentClients agents,
-            ModuleCache modules, EventHub events, CoordinatorMetrics metrics, ExecutorService workers, int maxInFlight,
-            Duration grace, UnhostedProcesses unhosted, Duration scanEvery, Clock clock) {
+    public NodeRecovery(
+            OwnershipStore store,
+            OwnershipCache records,
+            Membership membership,
+            Placer placer,
+            AgentClients agents,
+            ModuleCache modules,
+            EventHub events,
+            CoordinatorMetrics metrics,
+            ExecutorService workers,
+            int maxInFlight,
+            Duration grace,
+            UnhostedProcesses unhosted,
+            Duration scanEvery,
+            Clock clock) {
         this.store = store;
         this.records = records;
         this.membership = membership;
@@ -112,7 +124,9 @@ public final class NodeRecovery {
         for (Versioned<OwnershipRecord> v : records.all()) {
             OwnershipRecord r = v.value();
             String owner = r.getOwner();
-            if (membership.node(owner).isPresent() || !r.getMigrationId().isEmpty() || inFlight.contains(r.getProcessId())
+            if (membership.node(owner).isPresent()
+                    || !r.getMigrationId().isEmpty()
+                    || inFlight.contains(r.getProcessId())
                     || (RecordStates.ended(r) && endedCopyHolder(r).isEmpty())) {
                 continue; // live owner, a migration the migration recovery settles first, or nothing left to bring back
             }
@@ -121,7 +135,11 @@ public final class NodeRecovery {
                 continue;
             }
             if (announced.add(owner)) {
-                events.publish(ClusterEvent.Kind.KIND_NODE_LOST, "", owner, 0,
+                events.publish(
+                        ClusterEvent.Kind.KIND_NODE_LOST,
+                        "",
+                        owner,
+                        0,
                         "node " + owner + " away for " + (now - since) + " ms: recovering its processes");
             }
             if (!dispatch(r.getProcessId(), OptionalInt.empty())) {
@@ -172,7 +190,6 @@ public final class NodeRecovery {
         return true;
     }
 
-
     /**
      * Recovers {@code id} if its owner is lost or, given {@code unhostedAtVersion}, if its record is
      * still the one found naming a live owner that holds no copy of it.
@@ -185,7 +202,8 @@ public final class NodeRecovery {
         OwnershipRecord r = read.get().value();
         if (unhostedAtVersion.isPresent()
                 ? read.get().version() != unhostedAtVersion.getAsInt()
-                : membership.node(r.getOwner()).isPresent() || !r.getMigrationId().isEmpty()) {
+                : membership.node(r.getOwner()).isPresent()
+                        || !r.getMigrationId().isEmpty()) {
             return; // it came back, it changed since it was found unhosted, or something else moves it
         }
         String why = unhostedAtVersion.isPresent()
@@ -208,8 +226,11 @@ public final class NodeRecovery {
                     adopt(r, read.get().version(), holder.get(), why);
                     return;
                 }
-                if (!allLost(r.getCheckpointNodesList().stream().filter(n -> !n.equals(r.getOwner())).toList())) {
-                    return; // a node holding the checkpoint is away but within its grace: wait rather than redo everything
+                if (!allLost(r.getCheckpointNodesList().stream()
+                        .filter(n -> !n.equals(r.getOwner()))
+                        .toList())) {
+                    return; // a node holding the checkpoint is away but within its grace: wait rather than redo
+                    // everything
                 }
             }
             if (r.getState() == ProcessState.PROCESS_STATE_SUSPENDED && !DurableCheckpoints.durable(r)) {
@@ -218,7 +239,11 @@ public final class NodeRecovery {
             restart(r, read.get().version(), why);
         } catch (RuntimeException e) {
             metrics.recovered("failed");
-            events.publish(ClusterEvent.Kind.KIND_RECOVERY_FAILED, id, r.getOwner(), r.getEpoch(),
+            events.publish(
+                    ClusterEvent.Kind.KIND_RECOVERY_FAILED,
+                    id,
+                    r.getOwner(),
+                    r.getEpoch(),
                     "recovery of " + id + " failed: " + e.getMessage() + "; trying again");
             LOG.info("recovery of " + id + " failed", e);
         }
@@ -226,28 +251,50 @@ public final class NodeRecovery {
 
     /** A live node holding the ended process's files and output, other than its owner. */
     private Optional<NodeRecord> endedCopyHolder(OwnershipRecord r) {
-        return r.getEndedCopyNodesList().stream().filter(n -> !n.equals(r.getOwner()))
-                .map(membership::node).flatMap(Optional::stream).findFirst();
+        return r.getEndedCopyNodesList().stream()
+                .filter(n -> !n.equals(r.getOwner()))
+                .map(membership::node)
+                .flatMap(Optional::stream)
+                .findFirst();
     }
 
     /** An ended process's copy becomes its holder's: its files and output can be read again; it does not run. */
     private void adoptEnded(OwnershipRecord r, int version, NodeRecord to, String why) {
-        OwnershipRecord moved = handOver(r, version, to, b -> b.clearEndedCopyNodes().addEndedCopyNodes(to.getName()),
-                AdoptRequest.newBuilder().setProcessId(r.getProcessId()).setState(r.getState()).build());
+        OwnershipRecord moved = handOver(
+                r,
+                version,
+                to,
+                b -> b.clearEndedCopyNodes().addEndedCopyNodes(to.getName()),
+                AdoptRequest.newBuilder()
+                        .setProcessId(r.getProcessId())
+                        .setState(r.getState())
+                        .build());
         metrics.recovered("ended");
-        events.publish(ClusterEvent.Kind.KIND_RECOVERED, r.getProcessId(), to.getName(), moved.getEpoch(),
+        events.publish(
+                ClusterEvent.Kind.KIND_RECOVERED,
+                r.getProcessId(),
+                to.getName(),
+                moved.getEpoch(),
                 "the files and output of ended process " + r.getProcessId() + " are served by " + to.getName()
                         + " now; " + why);
     }
 
     /** Moves the record to {@code to} under the next epoch, then has it adopt what it holds; undone if it cannot. */
-    private OwnershipRecord handOver(OwnershipRecord r, int version, NodeRecord to,
-            java.util.function.UnaryOperator<OwnershipRecord.Builder> holders, AdoptRequest adopt) {
-        OwnershipRecord moved = holders.apply(r.toBuilder().setOwner(to.getName()).setEpoch(r.getEpoch() + 1)
-                .setUpdatedMillis(clock.millis())).build();
+    private OwnershipRecord handOver(
+            OwnershipRecord r,
+            int version,
+            NodeRecord to,
+            java.util.function.UnaryOperator<OwnershipRecord.Builder> holders,
+            AdoptRequest adopt) {
+        OwnershipRecord moved = holders.apply(r.toBuilder()
+                        .setOwner(to.getName())
+                        .setEpoch(r.getEpoch() + 1)
+                        .setUpdatedMillis(clock.millis()))
+                .build();
         int written = store.update(moved, version);
         try {
-            AgentCall.on(to.getName(), () -> agents.blocking(to, moved.getEpoch()).adopt(adopt));
+            AgentCall.on(
+                    to.getName(), () -> agents.blocking(to, moved.getEpoch()).adopt(adopt));
         } catch (RuntimeException e) {
             undo(r, moved, written);
             throw e;
@@ -257,8 +304,9 @@ public final class NodeRecovery {
 
     private boolean allLost(java.util.List<String> nodes) {
         long now = clock.millis();
-        return nodes.stream().allMatch(n -> membership.node(n).isEmpty()
-                && now - awaySince.getOrDefault(n, now) >= grace.toMillis());
+        return nodes.stream()
+                .allMatch(
+                        n -> membership.node(n).isEmpty() && now - awaySince.getOrDefault(n, now) >= grace.toMillis());
     }
 
     /** The live, not draining node holding the durable checkpoint with the most room. */
@@ -267,37 +315,64 @@ public final class NodeRecovery {
                 .filter(n -> !n.equals(r.getOwner()) && !membership.isDraining(n))
                 .map(membership::node)
                 .flatMap(Optional::stream)
-                .min(Comparator.comparingDouble(n -> n.getCapacityBytes() == 0 ? 1 : (double) n.getMemoryBytes() / n.getCapacityBytes()));
+                .min(Comparator.comparingDouble(
+                        n -> n.getCapacityBytes() == 0 ? 1 : (double) n.getMemoryBytes() / n.getCapacityBytes()));
     }
 
     private void adopt(OwnershipRecord r, int version, NodeRecord to, String why) {
-        OwnershipRecord moved = handOver(r, version, to, b -> b.clearCheckpointNodes().addCheckpointNodes(to.getName()),
-                AdoptRequest.newBuilder().setProcessId(r.getProcessId()).setCheckpointId(r.getLastCheckpointId())
-                        .setState(r.getState()).build());
+        OwnershipRecord moved = handOver(
+                r,
+                version,
+                to,
+                b -> b.clearCheckpointNodes().addCheckpointNodes(to.getName()),
+                AdoptRequest.newBuilder()
+                        .setProcessId(r.getProcessId())
+                        .setCheckpointId(r.getLastCheckpointId())
+                        .setState(r.getState())
+                        .build());
         metrics.recovered("checkpoint");
         long age = clock.millis() - r.getCheckpointMillis();
-        events.publish(ClusterEvent.Kind.KIND_RECOVERED, r.getProcessId(), to.getName(), moved.getEpoch(),
+        events.publish(
+                ClusterEvent.Kind.KIND_RECOVERED,
+                r.getProcessId(),
+                to.getName(),
+                moved.getEpoch(),
                 "recovered on " + to.getName() + " from checkpoint " + r.getLastCheckpointId() + " taken " + age
                         + " ms before; " + why);
     }
 
     private void restart(OwnershipRecord r, int version, String why) {
-        NodeRecord to = placer.place(new PlacementRequest(PlacementRequest.memoryOf(r.getSpec()),
-                r.getPlacement().getNodeLabelsMap(), "", Set.of(r.getOwner())));
+        NodeRecord to = placer.place(new PlacementRequest(
+                PlacementRequest.memoryOf(r.getSpec()), r.getPlacement().getNodeLabelsMap(), "", Set.of(r.getOwner())));
         ByteString module = module(r);
-        OwnershipRecord moved = r.toBuilder().setOwner(to.getName()).setEpoch(r.getEpoch() + 1)
-                .setState(ProcessState.PROCESS_STATE_RUNNING).setLastCheckpointId("").clearCheckpointNodes()
-                .setCheckpointMillis(0).setUpdatedMillis(clock.millis()).build();
+        OwnershipRecord moved = r.toBuilder()
+                .setOwner(to.getName())
+                .setEpoch(r.getEpoch() + 1)
+                .setState(ProcessState.PROCESS_STATE_RUNNING)
+                .setLastCheckpointId("")
+                .clearCheckpointNodes()
+                .setCheckpointMillis(0)
+                .setUpdatedMillis(clock.millis())
+                .build();
         int written = store.update(moved, version);
         try {
-            AgentCall.on(to.getName(), () -> agents.blocking(to, moved.getEpoch()).spawn(SpawnRequest.newBuilder()
-                    .setProcessId(r.getProcessId()).setSpec(r.getSpec().toBuilder().setModule(module)).build()));
+            AgentCall.on(
+                    to.getName(),
+                    () -> agents.blocking(to, moved.getEpoch())
+                            .spawn(SpawnRequest.newBuilder()
+                                    .setProcessId(r.getProcessId())
+                                    .setSpec(r.getSpec().toBuilder().setModule(module))
+                                    .build()));
         } catch (RuntimeException e) {
             undo(r, moved, written);
             throw e;
         }
         metrics.recovered("restart");
-        events.publish(ClusterEvent.Kind.KIND_RECOVERED, r.getProcessId(), to.getName(), moved.getEpoch(),
+        events.publish(
+                ClusterEvent.Kind.KIND_RECOVERED,
+                r.getProcessId(),
+                to.getName(),
+                moved.getEpoch(),
                 "restarted on " + to.getName() + " from its spec (no durable checkpoint); " + why);
     }
 
@@ -309,20 +384,30 @@ public final class NodeRecovery {
         }
         for (NodeRecord n : membership.live()) {
             try {
-                ByteString m = agents.blocking(n).getModule(ModuleRef.newBuilder().setSha256(r.getModuleSha256()).build()).getModule();
+                ByteString m = agents.blocking(n)
+                        .getModule(ModuleRef.newBuilder()
+                                .setSha256(r.getModuleSha256())
+                                .build())
+                        .getModule();
                 modules.put(m);
                 return m;
             } catch (StatusRuntimeException e) {
                 // not there; try the next node
             }
         }
-        throw new ClusterException(ClusterException.Reason.UNAVAILABLE, "no live node stores the module of " + r.getProcessId());
+        throw new ClusterException(
+                ClusterException.Reason.UNAVAILABLE, "no live node stores the module of " + r.getProcessId());
     }
 
     /** The adoption failed: the record goes back to the lost owner, under a newer epoch still, for the next tick to retry. */
     private void undo(OwnershipRecord before, OwnershipRecord moved, int version) {
         try {
-            store.update(before.toBuilder().setEpoch(moved.getEpoch() + 1).setUpdatedMillis(clock.millis()).build(), version);
+            store.update(
+                    before.toBuilder()
+                            .setEpoch(moved.getEpoch() + 1)
+                            .setUpdatedMillis(clock.millis())
+                            .build(),
+                    version);
         } catch (RuntimeException e) {
             LOG.warn("cannot put the record of " + before.getProcessId() + " back after a failed recovery", e);
         }

@@ -40,7 +40,12 @@ public final class UnhostedProcesses {
     private final Clock clock;
     private Map<String, Miss> misses = new HashMap<>();
 
-    public UnhostedProcesses(OwnershipCache records, Membership membership, AgentClients agents, Duration after, Duration callDeadline,
+    public UnhostedProcesses(
+            OwnershipCache records,
+            Membership membership,
+            AgentClients agents,
+            Duration after,
+            Duration callDeadline,
             Clock clock) {
         this.records = records;
         this.membership = membership;
@@ -54,15 +59,20 @@ public final class UnhostedProcesses {
     Map<String, Integer> scan() {
         Map<String, ListenableFuture<ListResponse>> asked = new HashMap<>();
         for (NodeRecord node : membership.live()) {
-            asked.put(node.getName(), agents.future(node).withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
-                    .list(ListRequest.getDefaultInstance()));
+            asked.put(
+                    node.getName(),
+                    agents.future(node)
+                            .withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
+                            .list(ListRequest.getDefaultInstance()));
         }
         Map<String, Set<String>> held = new HashMap<>(); // only the nodes that answered: a silent one proves nothing
         for (Map.Entry<String, ListenableFuture<ListResponse>> a : asked.entrySet()) {
             try {
                 ListResponse listed = a.getValue().get();
                 Set<String> ids = new HashSet<>(listed.getArrivingProcessIdsList());
-                listed.getProcessesList().stream().map(ProcessInfo::getProcessId).forEach(ids::add);
+                listed.getProcessesList().stream()
+                        .map(ProcessInfo::getProcessId)
+                        .forEach(ids::add);
                 held.put(a.getKey(), ids);
             } catch (ExecutionException e) {
                 // not answering now: its processes are neither confirmed nor suspected this time
@@ -78,7 +88,9 @@ public final class UnhostedProcesses {
         for (Versioned<OwnershipRecord> v : records.all()) {
             OwnershipRecord r = v.value();
             Set<String> ids = held.get(r.getOwner());
-            if (ids == null || ids.contains(r.getProcessId()) || !r.getMigrationId().isEmpty()) {
+            if (ids == null
+                    || ids.contains(r.getProcessId())
+                    || !r.getMigrationId().isEmpty()) {
                 continue;
             }
             Miss before = misses.get(r.getProcessId());

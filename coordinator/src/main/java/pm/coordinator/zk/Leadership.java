@@ -24,7 +24,11 @@ public final class Leadership implements AutoCloseable {
         void deposed();
     }
 
-    private enum State { LATENT, STARTED, CLOSED }
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
 
     private final CuratorFramework zk;
     private final LeaderLatch latch;
@@ -49,7 +53,9 @@ public final class Leadership implements AutoCloseable {
         latch.addListener(new LeaderLatchListener() {
             @Override
             public void isLeader() {
-                if (state.get() == State.STARTED && zk.getZookeeperClient().isConnected() && acting.compareAndSet(false, true)) {
+                if (state.get() == State.STARTED
+                        && zk.getZookeeperClient().isConnected()
+                        && acting.compareAndSet(false, true)) {
                     listener.elected();
                 }
             }

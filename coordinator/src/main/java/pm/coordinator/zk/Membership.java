@@ -24,7 +24,11 @@ import pm.v1.NodeRecord;
  * caches' thread and read by any thread; a listener hears joins, reports, departures and drains.
  */
 public final class Membership implements AutoCloseable {
-    private enum State { LATENT, STARTED, CLOSED }
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
 
     private final CuratorFramework zk;
     private final ClusterLayout layout;
@@ -49,21 +53,23 @@ public final class Membership implements AutoCloseable {
             throw new IllegalStateException("membership already started");
         }
         CountDownLatch loaded = new CountDownLatch(2);
-        nodes.listenable().addListener(CuratorCacheListener.builder()
-                .forCreates(d -> child(d, layout.nodes()).ifPresent(n -> nodeSeen(d, true)))
-                .forChanges((before, after) -> nodeSeen(after, false))
-                .forDeletes(d -> child(d, layout.nodes()).ifPresent(this::nodeGone))
-                .forInitialized(loaded::countDown)
-                .build());
-        draining.listenable().addListener(CuratorCacheListener.builder()
-                .forCreates(d -> child(d, layout.drainingNodes()).ifPresent(n -> {
-                    if (drainingNodes.add(n)) {
-                        listener.draining(n);
-                    }
-                }))
-                .forDeletes(d -> child(d, layout.drainingNodes()).ifPresent(drainingNodes::remove))
-                .forInitialized(loaded::countDown)
-                .build());
+        nodes.listenable()
+                .addListener(CuratorCacheListener.builder()
+                        .forCreates(d -> child(d, layout.nodes()).ifPresent(n -> nodeSeen(d, true)))
+                        .forChanges((before, after) -> nodeSeen(after, false))
+                        .forDeletes(d -> child(d, layout.nodes()).ifPresent(this::nodeGone))
+                        .forInitialized(loaded::countDown)
+                        .build());
+        draining.listenable()
+                .addListener(CuratorCacheListener.builder()
+                        .forCreates(d -> child(d, layout.drainingNodes()).ifPresent(n -> {
+                            if (drainingNodes.add(n)) {
+                                listener.draining(n);
+                            }
+                        }))
+                        .forDeletes(d -> child(d, layout.drainingNodes()).ifPresent(drainingNodes::remove))
+                        .forInitialized(loaded::countDown)
+                        .build());
         nodes.start();
         draining.start();
         loaded.await(10, TimeUnit.SECONDS);

@@ -25,7 +25,11 @@ import pm.v1.OwnershipRecord;
  * writers' threads under this object's lock; read from any thread.
  */
 public final class OwnershipCache implements AutoCloseable {
-    private enum State { LATENT, STARTED, CLOSED }
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
 
     private final ClusterLayout layout;
     private final RecordCodec codec;
@@ -39,6 +43,7 @@ public final class OwnershipCache implements AutoCloseable {
      * Guarded by this object's lock; an entry goes when the watch reports the deletion.
      */
     private final Map<String, Integer> deleted = new java.util.HashMap<>();
+
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
 
     public OwnershipCache(CuratorFramework zk, ClusterLayout layout, RecordCodec codec) {
@@ -53,12 +58,13 @@ public final class OwnershipCache implements AutoCloseable {
             throw new IllegalStateException("ownership cache already started");
         }
         CountDownLatch loaded = new CountDownLatch(1);
-        cache.listenable().addListener(CuratorCacheListener.builder()
-                .forCreates(this::seen)
-                .forChanges((before, after) -> seen(after))
-                .forDeletes(d -> id(d).ifPresent(this::gone))
-                .forInitialized(loaded::countDown)
-                .build());
+        cache.listenable()
+                .addListener(CuratorCacheListener.builder()
+                        .forCreates(this::seen)
+                        .forChanges((before, after) -> seen(after))
+                        .forDeletes(d -> id(d).ifPresent(this::gone))
+                        .forInitialized(loaded::countDown)
+                        .build());
         cache.start();
         loaded.await(10, TimeUnit.SECONDS);
     }

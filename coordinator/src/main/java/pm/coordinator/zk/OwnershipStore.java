@@ -36,7 +36,8 @@ public final class OwnershipStore {
 
     /** Creates the persistent parents (transactions cannot create them). Idempotent. */
     public void ensureLayout() {
-        for (String path : List.of(layout.nodes(), layout.processes(), layout.migrations(), layout.drainingNodes(), layout.requests())) {
+        for (String path : List.of(
+                layout.nodes(), layout.processes(), layout.migrations(), layout.drainingNodes(), layout.requests())) {
             ZkCalls.run("creating " + path, () -> {
                 try {
                     zk.create().creatingParentsIfNeeded().forPath(path);
@@ -67,7 +68,8 @@ public final class OwnershipStore {
     }
 
     public List<Versioned<OwnershipRecord>> all() {
-        List<String> ids = ZkCalls.run("listing processes", () -> zk.getChildren().forPath(layout.processes()));
+        List<String> ids =
+                ZkCalls.run("listing processes", () -> zk.getChildren().forPath(layout.processes()));
         List<Versioned<OwnershipRecord>> out = new ArrayList<>(ids.size());
         for (String id : ids) {
             find(id).ifPresent(out::add);
@@ -81,8 +83,8 @@ public final class OwnershipStore {
             try {
                 zk.create().forPath(layout.process(record.getProcessId()), codec.encode(record));
             } catch (KeeperException.NodeExistsException e) {
-                throw new ClusterException(ClusterException.Reason.WRONG_STATE,
-                        "process " + record.getProcessId() + " already exists");
+                throw new ClusterException(
+                        ClusterException.Reason.WRONG_STATE, "process " + record.getProcessId() + " already exists");
             }
             cache.wrote(record, 0);
             return null;
@@ -91,8 +93,11 @@ public final class OwnershipStore {
 
     /** Replaces the record read at {@code version}; ABORTED if it changed meanwhile. Returns the new version. */
     public int update(OwnershipRecord record, int version) {
-        int next = ZkCalls.run("updating process " + record.getProcessId(),
-                () -> zk.setData().withVersion(version).forPath(layout.process(record.getProcessId()), codec.encode(record))
+        int next = ZkCalls.run(
+                "updating process " + record.getProcessId(),
+                () -> zk.setData()
+                        .withVersion(version)
+                        .forPath(layout.process(record.getProcessId()), codec.encode(record))
                         .getVersion());
         cache.wrote(record, next);
         return next;
@@ -117,18 +122,28 @@ public final class OwnershipStore {
      */
     public int startMigration(OwnershipRecord record, int version, MigrationJournal journal) {
         String path = layout.process(record.getProcessId());
-        List<CuratorTransactionResult> results = ZkCalls.run("starting migration of " + record.getProcessId(),
-                () -> zk.transaction().forOperations(
-                        zk.transactionOp().setData().withVersion(version).forPath(path, codec.encode(record)),
-                        zk.transactionOp().create().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
+        List<CuratorTransactionResult> results = ZkCalls.run(
+                "starting migration of " + record.getProcessId(),
+                () -> zk.transaction()
+                        .forOperations(
+                                zk.transactionOp()
+                                        .setData()
+                                        .withVersion(version)
+                                        .forPath(path, codec.encode(record)),
+                                zk.transactionOp()
+                                        .create()
+                                        .forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
         int next = newVersion(results, path, version);
         cache.wrote(record, next);
         return next;
     }
 
     private static int newVersion(List<CuratorTransactionResult> results, String path, int version) {
-        return results.stream().filter(r -> r.getForPath().equals(path) && r.getResultStat() != null).findFirst()
-                .map(r -> r.getResultStat().getVersion()).orElse(version + 1);
+        return results.stream()
+                .filter(r -> r.getForPath().equals(path) && r.getResultStat() != null)
+                .findFirst()
+                .map(r -> r.getResultStat().getVersion())
+                .orElse(version + 1);
     }
 
     /**
@@ -144,10 +159,19 @@ public final class OwnershipStore {
     public void commitMigration(OwnershipRecord record, int version, MigrationJournal journal) {
         String path = layout.process(record.getProcessId());
         try {
-            List<CuratorTransactionResult> results = ZkCalls.run("committing migration of " + record.getProcessId(),
-                    () -> zk.transaction().forOperations(
-                            zk.transactionOp().setData().withVersion(version).forPath(path, codec.encode(record)),
-                            zk.transactionOp().setData().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray())));
+            List<CuratorTransactionResult> results = ZkCalls.run(
+                    "committing migration of " + record.getProcessId(),
+                    () -> zk.transaction()
+                            .forOperations(
+                                    zk.transactionOp()
+                                            .setData()
+                                            .withVersion(version)
+                                            .forPath(path, codec.encode(record)),
+                                    zk.transactionOp()
+                                            .setData()
+                                            .forPath(
+                                                    layout.migration(journal.getMigrationId()),
+                                                    journal.toByteArray())));
             cache.wrote(record, newVersion(results, path, version));
         } catch (ClusterException failed) {
             MigrationJournal.Phase phase;
@@ -155,8 +179,10 @@ public final class OwnershipStore {
                 phase = journalPhase(journal.getMigrationId());
             } catch (ClusterException unreadable) {
                 failed.addSuppressed(unreadable);
-                throw new CommitOutcomeUnknownException("committing migration " + journal.getMigrationId() + " of "
-                        + record.getProcessId() + " failed and ZooKeeper cannot say whether it applied", failed);
+                throw new CommitOutcomeUnknownException(
+                        "committing migration " + journal.getMigrationId() + " of " + record.getProcessId()
+                                + " failed and ZooKeeper cannot say whether it applied",
+                        failed);
             }
             if (phase != MigrationJournal.Phase.PHASE_COMMITTED) {
                 throw failed;
@@ -179,7 +205,8 @@ public final class OwnershipStore {
     }
 
     public void writeJournal(MigrationJournal journal) {
-        ZkCalls.run("writing journal " + journal.getMigrationId(),
+        ZkCalls.run(
+                "writing journal " + journal.getMigrationId(),
                 () -> zk.setData().forPath(layout.migration(journal.getMigrationId()), journal.toByteArray()));
     }
 
@@ -206,7 +233,8 @@ public final class OwnershipStore {
     }
 
     public List<MigrationJournal> journals() {
-        List<String> ids = ZkCalls.run("listing migrations", () -> zk.getChildren().forPath(layout.migrations()));
+        List<String> ids =
+                ZkCalls.run("listing migrations", () -> zk.getChildren().forPath(layout.migrations()));
         List<MigrationJournal> out = new ArrayList<>();
         for (String id : ids) {
             ZkCalls.run("reading journal " + id, () -> {

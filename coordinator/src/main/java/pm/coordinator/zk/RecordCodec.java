@@ -24,7 +24,10 @@ public final class RecordCodec {
         if (seal == null || record.getSpec().getEnvCount() == 0) {
             return record.toByteArray();
         }
-        byte[] env = ProcessSpec.newBuilder().putAllEnv(record.getSpec().getEnvMap()).build().toByteArray();
+        byte[] env = ProcessSpec.newBuilder()
+                .putAllEnv(record.getSpec().getEnvMap())
+                .build()
+                .toByteArray();
         return record.toBuilder()
                 .setSpec(record.getSpec().toBuilder().clearEnv())
                 .setSealedEnv(com.google.protobuf.ByteString.copyFrom(seal.seal(env, record.getProcessId())))
@@ -38,8 +41,8 @@ public final class RecordCodec {
             return record;
         }
         if (seal == null) {
-            throw new InvalidProtocolBufferException("record " + record.getProcessId() + " has a sealed environment and this"
-                    + " coordinator has no ZooKeeper secret to open it");
+            throw new InvalidProtocolBufferException("record " + record.getProcessId()
+                    + " has a sealed environment and this" + " coordinator has no ZooKeeper secret to open it");
         }
         ProcessSpec env;
         try {
@@ -47,6 +50,9 @@ public final class RecordCodec {
         } catch (IllegalArgumentException e) {
             throw new InvalidProtocolBufferException(e.getMessage());
         }
-        return record.toBuilder().clearSealedEnv().setSpec(record.getSpec().toBuilder().putAllEnv(env.getEnvMap())).build();
+        return record.toBuilder()
+                .clearSealedEnv()
+                .setSpec(record.getSpec().toBuilder().putAllEnv(env.getEnvMap()))
+                .build();
     }
 }

@@ -12,11 +12,11 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.common.cluster.ClusterLayout;
 import pm.v1.RequestOutcome;
 
@@ -44,7 +44,8 @@ public final class RequestLedger {
     public Optional<RequestOutcome> find(String method, String requestId) {
         return ZkCalls.run("reading request " + requestId, () -> {
             try {
-                RequestOutcome o = RequestOutcome.parseFrom(zk.getData().forPath(layout.request(key(method, requestId))));
+                RequestOutcome o =
+                        RequestOutcome.parseFrom(zk.getData().forPath(layout.request(key(method, requestId))));
                 return o.getRequestId().equals(requestId) ? Optional.of(o) : Optional.empty();
             } catch (KeeperException.NoNodeException e) {
                 return Optional.empty();
@@ -57,7 +58,11 @@ public final class RequestLedger {
 
     /** Records a reply; a first record wins (a concurrent resend on another coordinator cannot overwrite it). */
     public void recordReply(String method, String requestId, Message reply) {
-        record(RequestOutcome.newBuilder().setMethod(method).setRequestId(requestId).setReply(reply.toByteString()).build());
+        record(RequestOutcome.newBuilder()
+                .setMethod(method)
+                .setRequestId(requestId)
+                .setReply(reply.toByteString())
+                .build());
     }
 
     /** Records a failure unless it asks the caller to try again. */
@@ -65,8 +70,12 @@ public final class RequestLedger {
         if (!isFinal(status)) {
             return;
         }
-        record(RequestOutcome.newBuilder().setMethod(method).setRequestId(requestId).setErrorCode(status.getCode().value())
-                .setErrorMessage(String.valueOf(status.getDescription())).build());
+        record(RequestOutcome.newBuilder()
+                .setMethod(method)
+                .setRequestId(requestId)
+                .setErrorCode(status.getCode().value())
+                .setErrorMessage(String.valueOf(status.getDescription()))
+                .build());
     }
 
     /** Whether a call that failed with {@code status} is over: a resend gets the same answer rather than acting again. */
@@ -80,7 +89,9 @@ public final class RequestLedger {
     /** The reply recorded in {@code o}, or its failure thrown as the first call's status. */
     public static <T extends Message> T replay(RequestOutcome o, Parser<T> parser) {
         if (o.getErrorCode() != 0) {
-            throw Status.fromCodeValue(o.getErrorCode()).withDescription(o.getErrorMessage()).asRuntimeException();
+            throw Status.fromCodeValue(o.getErrorCode())
+                    .withDescription(o.getErrorMessage())
+                    .asRuntimeException();
         }
         try {
             return parser.parseFrom(o.getReply());
@@ -90,7 +101,8 @@ public final class RequestLedger {
     }
 
     private void record(RequestOutcome outcome) {
-        byte[] data = outcome.toBuilder().setFinishedMillis(clock.millis()).build().toByteArray();
+        byte[] data =
+                outcome.toBuilder().setFinishedMillis(clock.millis()).build().toByteArray();
         String path = layout.request(key(outcome.getMethod(), outcome.getRequestId()));
         ZkCalls.run("recording request " + outcome.getRequestId(), () -> {
             try {
@@ -105,7 +117,8 @@ public final class RequestLedger {
     /** Drops outcomes recorded longer than {@code keep} ago, a bounded number per call. Run on the leader's policy thread. */
     public void sweep(Duration keep) {
         long cutoff = clock.millis() - keep.toMillis();
-        List<String> keys = ZkCalls.run("listing requests", () -> zk.getChildren().forPath(layout.requests()));
+        List<String> keys =
+                ZkCalls.run("listing requests", () -> zk.getChildren().forPath(layout.requests()));
         int dropped = 0;
         for (String k : keys) {
             String path = layout.request(k);

@@ -23,7 +23,8 @@ final class ZkCalls {
             Thread.currentThread().interrupt();
             throw new ClusterException(ClusterException.Reason.UNAVAILABLE, what + " was interrupted", e);
         } catch (Exception e) {
-            throw new ClusterException(ClusterException.Reason.UNAVAILABLE, what + " failed in ZooKeeper: " + e.getMessage(), e);
+            throw new ClusterException(
+                    ClusterException.Reason.UNAVAILABLE, what + " failed in ZooKeeper: " + e.getMessage(), e);
         }
     }
 }

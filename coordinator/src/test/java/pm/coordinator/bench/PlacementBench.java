@@ -27,10 +27,17 @@ public final class PlacementBench {
         List<NodeRecord> records = new ArrayList<>();
         for (int i = 0; i < nodes; i++) {
             long capacity = (4L + random.nextInt(60)) << 30;
-            records.add(NodeRecord.newBuilder().setName("n" + i).setAddress("10.0.0." + i + ":7000")
-                    .setCapacityBytes(capacity).setCapacityProcesses(500).setMemoryBytes((long) (capacity * random.nextDouble()))
-                    .setProcesses(random.nextInt(500)).setCpuLoad(random.nextDouble())
-                    .putLabels("zone", "z" + random.nextInt(4)).putLabels("disk", random.nextBoolean() ? "ssd" : "hdd").build());
+            records.add(NodeRecord.newBuilder()
+                    .setName("n" + i)
+                    .setAddress("10.0.0." + i + ":7000")
+                    .setCapacityBytes(capacity)
+                    .setCapacityProcesses(500)
+                    .setMemoryBytes((long) (capacity * random.nextDouble()))
+                    .setProcesses(random.nextInt(500))
+                    .setCpuLoad(random.nextDouble())
+                    .putLabels("zone", "z" + random.nextInt(4))
+                    .putLabels("disk", random.nextBoolean() ? "ssd" : "hdd")
+                    .build());
         }
         Reservations reservations = new Reservations();
         PlacementRequest[] requests = {
@@ -54,8 +61,13 @@ public final class PlacementBench {
             }
         }
         Arrays.sort(nanos);
-        System.out.printf("placement over %d nodes, %d decisions: p50 %.1f us, p99 %.1f us, max %.1f us (last choice %s)%n",
-                nodes, iterations, nanos[iterations / 2] / 1e3, nanos[(int) (iterations * 0.99)] / 1e3,
-                nanos[iterations - 1] / 1e3, sink);
+        System.out.printf(
+                "placement over %d nodes, %d decisions: p50 %.1f us, p99 %.1f us, max %.1f us (last choice %s)%n",
+                nodes,
+                iterations,
+                nanos[iterations / 2] / 1e3,
+                nanos[(int) (iterations * 0.99)] / 1e3,
+                nanos[iterations - 1] / 1e3,
+                sink);
     }
 }

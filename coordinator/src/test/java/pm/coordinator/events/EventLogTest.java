@@ -35,7 +35,11 @@ class EventLogTest {
     }
 
     private static ClusterEvent event(int i) {
-        return ClusterEvent.newBuilder().setKind(ClusterEvent.Kind.KIND_SPAWNED).setProcessId("p" + (i % 3)).setDetail("n" + i).build();
+        return ClusterEvent.newBuilder()
+                .setKind(ClusterEvent.Kind.KIND_SPAWNED)
+                .setProcessId("p" + (i % 3))
+                .setDetail("n" + i)
+                .build();
     }
 
     @Test
@@ -46,15 +50,22 @@ class EventLogTest {
             log.append(event(i), delivered::add);
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> delivered.size() == 30);
-        assertThat(delivered).extracting(ClusterEvent::getDetail).as("delivered in the order written")
-                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 30).mapToObj(i -> "n" + i).toList());
+        assertThat(delivered)
+                .extracting(ClusterEvent::getDetail)
+                .as("delivered in the order written")
+                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 30)
+                        .mapToObj(i -> "n" + i)
+                        .toList());
         List<Long> indexes = delivered.stream().map(ClusterEvent::getIndex).toList();
         assertThat(indexes).allMatch(i -> i > 0).isSorted().doesNotHaveDuplicates();
 
         assertThat(log.since(0, "")).isEqualTo(delivered);
         long tenth = indexes.get(9);
         assertThat(log.since(tenth, "")).isEqualTo(delivered.subList(10, 30));
-        assertThat(log.since(tenth, "p1")).extracting(ClusterEvent::getProcessId).hasSize(7).containsOnly("p1");
+        assertThat(log.since(tenth, "p1"))
+                .extracting(ClusterEvent::getProcessId)
+                .hasSize(7)
+                .containsOnly("p1");
     }
 
     @Test

@@ -24,25 +24,32 @@ class PlacementTest {
 
     @Test
     void theNodeWithTheMostFreeMemoryAndLeastLoadWins() {
-        var nodes = List.of(node("a", 512 * MIB, 0.1, Map.of(), false), node("b", 64 * MIB, 0.1, Map.of(), false),
+        var nodes = List.of(
+                node("a", 512 * MIB, 0.1, Map.of(), false),
+                node("b", 64 * MIB, 0.1, Map.of(), false),
                 node("c", 64 * MIB, 0.9, Map.of(), false));
         assertThat(Placement.choose(nodes, need(16 * MIB))).isEqualTo("b");
     }
 
     @Test
     void drainingExcludedAndUnlabelledNodesAreNeverChosen() {
-        var nodes = List.of(node("a", 0, 0, Map.of("zone", "x"), true), node("b", 0, 0, Map.of("zone", "y"), false),
-                node("c", 900 * MIB, 0.9, Map.of("zone", "x"), false), node("d", 0, 0, Map.of("zone", "x"), false));
-        assertThat(Placement.choose(nodes, new PlacementRequest(16 * MIB, Map.of("zone", "x"), "", Set.of("d")))).isEqualTo("c");
+        var nodes = List.of(
+                node("a", 0, 0, Map.of("zone", "x"), true),
+                node("b", 0, 0, Map.of("zone", "y"), false),
+                node("c", 900 * MIB, 0.9, Map.of("zone", "x"), false),
+                node("d", 0, 0, Map.of("zone", "x"), false));
+        assertThat(Placement.choose(nodes, new PlacementRequest(16 * MIB, Map.of("zone", "x"), "", Set.of("d"))))
+                .isEqualTo("c");
     }
 
     @Test
     void noRoomAnywhereIsNoCapacity() {
         var nodes = List.of(node("a", GIB - MIB, 0, Map.of(), false));
-        assertThatThrownBy(() -> Placement.choose(nodes, need(16 * MIB))).isInstanceOfSatisfying(ClusterException.class, e -> {
-            assertThat(e.reason()).isEqualTo(ClusterException.Reason.NO_CAPACITY);
-            assertThat(e.getMessage()).isEqualTo("no node has room for 16 MiB");
-        });
+        assertThatThrownBy(() -> Placement.choose(nodes, need(16 * MIB)))
+                .isInstanceOfSatisfying(ClusterException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(ClusterException.Reason.NO_CAPACITY);
+                    assertThat(e.getMessage()).isEqualTo("no node has room for 16 MiB");
+                });
     }
 
     @Test
@@ -54,11 +61,14 @@ class PlacementTest {
     @Test
     void aPinNamesTheNodeOrSaysWhyNot() {
         var nodes = List.of(node("a", 900 * MIB, 0.9, Map.of(), false), node("b", 0, 0, Map.of(), true));
-        assertThat(Placement.choose(nodes, new PlacementRequest(MIB, Map.of(), "a", Set.of()))).isEqualTo("a");
+        assertThat(Placement.choose(nodes, new PlacementRequest(MIB, Map.of(), "a", Set.of())))
+                .isEqualTo("a");
         assertThatThrownBy(() -> Placement.choose(nodes, new PlacementRequest(MIB, Map.of(), "b", Set.of())))
                 .hasMessage("node b is draining");
         assertThatThrownBy(() -> Placement.choose(nodes, new PlacementRequest(MIB, Map.of(), "n9", Set.of())))
-                .isInstanceOfSatisfying(ClusterException.class, e -> assertThat(e.reason()).isEqualTo(ClusterException.Reason.NOT_FOUND))
+                .isInstanceOfSatisfying(
+                        ClusterException.class,
+                        e -> assertThat(e.reason()).isEqualTo(ClusterException.Reason.NOT_FOUND))
                 .hasMessage("no node n9");
     }
 

@@ -19,8 +19,8 @@ class CheckpointAgesTest {
 
     private final List<OwnershipRecord> records = new ArrayList<>();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final CheckpointAges ages = new CheckpointAges(() -> records,
-            Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
+    private final CheckpointAges ages =
+            new CheckpointAges(() -> records, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
 
     CheckpointAgesTest() {
         ages.bindTo(registry);
@@ -28,8 +28,11 @@ class CheckpointAgesTest {
 
     @Test
     void aReplicatedCheckpointGivesTheSameAgeAndLag() {
-        records.add(record("p", ProcessState.PROCESS_STATE_RUNNING).setLastCheckpointId("c1")
-                .addAllCheckpointNodes(List.of("a1", "a2")).setCheckpointMillis(NOW - 4_000).build());
+        records.add(record("p", ProcessState.PROCESS_STATE_RUNNING)
+                .setLastCheckpointId("c1")
+                .addAllCheckpointNodes(List.of("a1", "a2"))
+                .setCheckpointMillis(NOW - 4_000)
+                .build());
         ages.refresh();
 
         assertThat(age("p")).isEqualTo(4.0);
@@ -38,8 +41,11 @@ class CheckpointAgesTest {
 
     @Test
     void aCheckpointOnlyItsOwnerHoldsLagsSinceTheProcessWasCreated() {
-        records.add(record("p", ProcessState.PROCESS_STATE_FROZEN).setLastCheckpointId("c1")
-                .addCheckpointNodes("a1").setCheckpointMillis(NOW - 4_000).build());
+        records.add(record("p", ProcessState.PROCESS_STATE_FROZEN)
+                .setLastCheckpointId("c1")
+                .addCheckpointNodes("a1")
+                .setCheckpointMillis(NOW - 4_000)
+                .build());
         ages.refresh();
 
         assertThat(age("p")).isEqualTo(4.0);
@@ -60,7 +66,9 @@ class CheckpointAgesTest {
         records.add(record("ended", ProcessState.PROCESS_STATE_EXITED).build());
         records.add(record("suspended", ProcessState.PROCESS_STATE_SUSPENDED).build());
         records.add(record("no-interval", ProcessState.PROCESS_STATE_RUNNING)
-                .setSpec(ProcessSpec.newBuilder().setCheckpointPolicy(CheckpointPolicy.newBuilder().setOnMigrate(true))).build());
+                .setSpec(ProcessSpec.newBuilder()
+                        .setCheckpointPolicy(CheckpointPolicy.newBuilder().setOnMigrate(true)))
+                .build());
         ages.refresh();
 
         assertThat(registry.find("pm.checkpoint.age").gauges()).isEmpty();
@@ -71,7 +79,11 @@ class CheckpointAgesTest {
     void aProcessThatEndsLosesItsSeriesAtTheNextRefresh() {
         records.add(record("p", ProcessState.PROCESS_STATE_RUNNING).build());
         ages.refresh();
-        records.set(0, records.get(0).toBuilder().setState(ProcessState.PROCESS_STATE_EXITED).build());
+        records.set(
+                0,
+                records.get(0).toBuilder()
+                        .setState(ProcessState.PROCESS_STATE_EXITED)
+                        .build());
         ages.refresh();
 
         assertThat(registry.find("pm.checkpoint.age").gauges()).isEmpty();
@@ -79,8 +91,13 @@ class CheckpointAgesTest {
 
     /** Owned by a1, created a minute ago, a checkpoint every 10 s. */
     private static OwnershipRecord.Builder record(String id, ProcessState state) {
-        return OwnershipRecord.newBuilder().setProcessId(id).setOwner("a1").setState(state).setCreatedMillis(NOW - 60_000)
-                .setSpec(ProcessSpec.newBuilder().setCheckpointPolicy(CheckpointPolicy.newBuilder().setIntervalMillis(10_000)));
+        return OwnershipRecord.newBuilder()
+                .setProcessId(id)
+                .setOwner("a1")
+                .setState(state)
+                .setCreatedMillis(NOW - 60_000)
+                .setSpec(ProcessSpec.newBuilder()
+                        .setCheckpointPolicy(CheckpointPolicy.newBuilder().setIntervalMillis(10_000)));
     }
 
     private double age(String process) {
@@ -88,6 +105,9 @@ class CheckpointAgesTest {
     }
 
     private double lag(String process) {
-        return registry.get("pm.replication.lag").tag("process", process).gauge().value();
+        return registry.get("pm.replication.lag")
+                .tag("process", process)
+                .gauge()
+                .value();
     }
 }

@@ -15,16 +15,23 @@ public final class MoveLowerBound {
     private MoveLowerBound() {}
 
     /** {@code movable}: per node, the load shares of the processes that may move off it. */
-    public static int of(Map<String, Double> loads, Map<String, Double> targets, Map<String, List<Double>> movable, double band) {
-        List<Double> anywhere = movable.values().stream().flatMap(List::stream).sorted(Comparator.reverseOrder()).toList();
+    public static int of(
+            Map<String, Double> loads, Map<String, Double> targets, Map<String, List<Double>> movable, double band) {
+        List<Double> anywhere = movable.values().stream()
+                .flatMap(List::stream)
+                .sorted(Comparator.reverseOrder())
+                .toList();
         int off = 0;
         int on = 0;
         for (Map.Entry<String, Double> node : loads.entrySet()) {
             double target = targets.get(node.getKey());
             double excess = node.getValue() - target * (1 + band);
             if (excess > 0) {
-                off += fewestSumming(movable.getOrDefault(node.getKey(), List.of()).stream()
-                        .sorted(Comparator.reverseOrder()).toList(), excess);
+                off += fewestSumming(
+                        movable.getOrDefault(node.getKey(), List.of()).stream()
+                                .sorted(Comparator.reverseOrder())
+                                .toList(),
+                        excess);
             }
             double deficit = target * (1 - band) - node.getValue();
             if (deficit > 0) {

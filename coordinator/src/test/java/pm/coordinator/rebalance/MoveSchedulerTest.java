@@ -69,7 +69,10 @@ class MoveSchedulerTest {
             if (m.processId().startsWith("bad")) {
                 throw new IllegalStateException("no room on " + m.to());
             }
-            return MigrationReport.newBuilder().setProcessId(m.processId()).setTargetNode(m.to()).build();
+            return MigrationReport.newBuilder()
+                    .setProcessId(m.processId())
+                    .setTargetNode(m.to())
+                    .build();
         }
     }
 
@@ -86,7 +89,8 @@ class MoveSchedulerTest {
         Recorder r = new Recorder(2, 30);
         List<MoveScheduler.Outcome> heard = new ArrayList<>();
 
-        List<MoveScheduler.Outcome> outcomes = new MoveScheduler(pool, 6, 2).run(toOneNode(30), r::migrate, () -> true, heard::add);
+        List<MoveScheduler.Outcome> outcomes =
+                new MoveScheduler(pool, 6, 2).run(toOneNode(30), r::migrate, () -> true, heard::add);
 
         assertThat(outcomes).hasSize(30).allMatch(MoveScheduler.Outcome::done);
         assertThat(heard).containsExactlyElementsOf(outcomes);
@@ -113,9 +117,12 @@ class MoveSchedulerTest {
         List<Move> moves = new ArrayList<>(toOneNode(4));
         moves.add(1, new Move("bad1", "a", "d", 0.01, 1));
 
-        List<MoveScheduler.Outcome> outcomes = new MoveScheduler(pool, 2, 2).run(moves, new Recorder(2, 5)::migrate, () -> true, o -> {});
+        List<MoveScheduler.Outcome> outcomes =
+                new MoveScheduler(pool, 2, 2).run(moves, new Recorder(2, 5)::migrate, () -> true, o -> {});
 
-        assertThat(outcomes).filteredOn(o -> !o.done()).singleElement()
+        assertThat(outcomes)
+                .filteredOn(o -> !o.done())
+                .singleElement()
                 .satisfies(o -> assertThat(o.failure()).isEqualTo("no room on d"));
         assertThat(outcomes).filteredOn(MoveScheduler.Outcome::done).hasSize(4);
     }
@@ -126,15 +133,22 @@ class MoveSchedulerTest {
         CountDownLatch first = new CountDownLatch(1);
         Recorder r = new Recorder(1, 1); // only the first move runs
 
-        List<MoveScheduler.Outcome> outcomes = new MoveScheduler(pool, 1, 1).run(toOneNode(5), m -> {
-            leading.set(false); // lost while the first move runs
-            first.countDown();
-            return r.migrate(m);
-        }, leading::get, o -> {});
+        List<MoveScheduler.Outcome> outcomes = new MoveScheduler(pool, 1, 1)
+                .run(
+                        toOneNode(5),
+                        m -> {
+                            leading.set(false); // lost while the first move runs
+                            first.countDown();
+                            return r.migrate(m);
+                        },
+                        leading::get,
+                        o -> {});
 
         assertThat(first.await(1, TimeUnit.SECONDS)).isTrue();
         assertThat(outcomes).hasSize(5);
         assertThat(outcomes).filteredOn(MoveScheduler.Outcome::done).hasSize(1);
-        assertThat(outcomes).filteredOn(o -> !o.done()).allSatisfy(o -> assertThat(o.failure()).contains("stopped leading"));
+        assertThat(outcomes)
+                .filteredOn(o -> !o.done())
+                .allSatisfy(o -> assertThat(o.failure()).contains("stopped leading"));
     }
 }

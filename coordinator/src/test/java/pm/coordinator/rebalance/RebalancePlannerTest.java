@@ -30,8 +30,12 @@ class RebalancePlannerTest {
     static List<NodeCapacity> filled(List<NodeCapacity> nodes, List<ProcessDemand> processes) {
         List<NodeCapacity> out = new ArrayList<>();
         for (NodeCapacity n : nodes) {
-            long used = processes.stream().filter(p -> p.node().equals(n.name())).mapToLong(ProcessDemand::memoryBytes).sum();
-            int count = (int) processes.stream().filter(p -> p.node().equals(n.name())).count();
+            long used = processes.stream()
+                    .filter(p -> p.node().equals(n.name()))
+                    .mapToLong(ProcessDemand::memoryBytes)
+                    .sum();
+            int count = (int)
+                    processes.stream().filter(p -> p.node().equals(n.name())).count();
             out.add(new NodeCapacity(n.name(), n.capacityBytes(), n.capacityProcesses(), used, count, n.labels()));
         }
         return out;
@@ -65,7 +69,8 @@ class RebalancePlannerTest {
             targets.put(n.name(), load.target(n.name()));
             movable.put(n.name(), new ArrayList<>());
         }
-        load.processes().stream().filter(ProcessDemand::movable)
+        load.processes().stream()
+                .filter(ProcessDemand::movable)
                 .forEach(p -> movable.get(p.node()).add(load.share(p.id())));
         return MoveLowerBound.of(load.loads(), targets, movable, band);
     }
@@ -98,7 +103,9 @@ class RebalancePlannerTest {
             int bound = lowerBound(load, THRESHOLD);
             assertThat(plan.imbalanceAfter()).as("seed %d", seed).isLessThanOrEqualTo(BAND + 1e-9);
             assertThat(load.imbalance(plan.after())).isEqualTo(plan.imbalanceAfter());
-            assertThat(plan.moves().size()).as("seed %d: moves vs lower bound %d", seed, bound).isLessThanOrEqualTo((int) Math.floor(1.1 * bound));
+            assertThat(plan.moves().size())
+                    .as("seed %d: moves vs lower bound %d", seed, bound)
+                    .isLessThanOrEqualTo((int) Math.floor(1.1 * bound));
             assertThat(plan.moves()).allSatisfy(m -> assertThat(m.to()).isEqualTo("d"));
             worstRatio = Math.max(worstRatio, (double) plan.moves().size() / bound);
         }
@@ -128,7 +135,10 @@ class RebalancePlannerTest {
             Plan plan = RebalancePlanner.plan(LoadModel.evaluate(filled(nodes, ps), ps), 0.01);
 
             Set<String> seen = new HashSet<>();
-            assertThat(plan.moves()).allSatisfy(m -> assertThat(seen.add(m.processId())).as("%s moves once", m.processId()).isTrue());
+            assertThat(plan.moves())
+                    .allSatisfy(m -> assertThat(seen.add(m.processId()))
+                            .as("%s moves once", m.processId())
+                            .isTrue());
         }
     }
 
@@ -150,7 +160,9 @@ class RebalancePlannerTest {
 
     @Test
     void aProcessOnlyGoesToNodesCarryingItsNodeLabels() {
-        List<NodeCapacity> nodes = List.of(node("a"), new NodeCapacity("b", 1L << 30, 1000, 0, 0, Map.of("zone", "x")),
+        List<NodeCapacity> nodes = List.of(
+                node("a"),
+                new NodeCapacity("b", 1L << 30, 1000, 0, 0, Map.of("zone", "x")),
                 new NodeCapacity("c", 1L << 30, 1000, 0, 0, Map.of("zone", "y")));
         List<ProcessDemand> ps = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
@@ -167,7 +179,8 @@ class RebalancePlannerTest {
     @Test
     void aTargetNeverGetsMoreMemoryOrProcessesThanItOffers() {
         // b holds 32 MiB of something else already: balance would want far more there than the 8 MiB and 5 slots left.
-        List<NodeCapacity> nodes = List.of(new NodeCapacity("a", 40 * MIB, 25, 30 * MIB, 20, Map.of()),
+        List<NodeCapacity> nodes = List.of(
+                new NodeCapacity("a", 40 * MIB, 25, 30 * MIB, 20, Map.of()),
                 new NodeCapacity("b", 40 * MIB, 5, 32 * MIB, 0, Map.of()));
         List<ProcessDemand> ps = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
@@ -202,27 +215,35 @@ class RebalancePlannerTest {
         List<ProcessDemand> idle = List.of(process("x", "a", 3 * MIB), process("y", "b", MIB));
         ClusterLoad noCpu = LoadModel.evaluate(nodes, idle);
         // memory 0.4 and count 0.2, renormalised to 2/3 and 1/3
-        assertThat(noCpu.share("x")).isCloseTo(2.0 / 3 * 0.75 + 1.0 / 3 * 0.5, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(noCpu.share("x"))
+                .isCloseTo(2.0 / 3 * 0.75 + 1.0 / 3 * 0.5, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(noCpu.target("a")).isCloseTo(0.5, org.assertj.core.data.Offset.offset(1e-9));
 
-        List<ProcessDemand> busy = List.of(new ProcessDemand("x", "a", 3 * MIB, 9e6, Map.of(), Mobility.FREE),
+        List<ProcessDemand> busy = List.of(
+                new ProcessDemand("x", "a", 3 * MIB, 9e6, Map.of(), Mobility.FREE),
                 new ProcessDemand("y", "b", MIB, 1e6, Map.of(), Mobility.FREE));
         ClusterLoad withCpu = LoadModel.evaluate(nodes, busy);
-        assertThat(withCpu.share("x")).isCloseTo(0.4 * 0.75 + 0.4 * 0.9 + 0.2 * 0.5, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(withCpu.share("x"))
+                .isCloseTo(0.4 * 0.75 + 0.4 * 0.9 + 0.2 * 0.5, org.assertj.core.data.Offset.offset(1e-9));
 
-        List<ProcessDemand> wakeUps = List.of(new ProcessDemand("x", "a", 3 * MIB, 500, Map.of(), Mobility.FREE),
+        List<ProcessDemand> wakeUps = List.of(
+                new ProcessDemand("x", "a", 3 * MIB, 500, Map.of(), Mobility.FREE),
                 new ProcessDemand("y", "b", MIB, 0, Map.of(), Mobility.FREE));
-        assertThat(LoadModel.evaluate(nodes, wakeUps).share("x")).as("CPU below the floor is noise").isEqualTo(noCpu.share("x"));
+        assertThat(LoadModel.evaluate(nodes, wakeUps).share("x"))
+                .as("CPU below the floor is noise")
+                .isEqualTo(noCpu.share("x"));
     }
 
     @Test
     void targetsFollowCapacity() {
-        List<NodeCapacity> nodes = List.of(new NodeCapacity("big", 3L << 30, 300, 0, 0, Map.of()),
+        List<NodeCapacity> nodes = List.of(
+                new NodeCapacity("big", 3L << 30, 300, 0, 0, Map.of()),
                 new NodeCapacity("small", 1L << 30, 100, 0, 0, Map.of()));
         ClusterLoad load = LoadModel.evaluate(nodes, List.of(process("p", "big", MIB)));
 
         assertThat(load.target("big")).isCloseTo(0.75, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(load.target("small")).isCloseTo(0.25, org.assertj.core.data.Offset.offset(1e-9));
-        assertThat(load.processes().stream().map(ProcessDemand::id).collect(Collectors.toList())).containsExactly("p");
+        assertThat(load.processes().stream().map(ProcessDemand::id).collect(Collectors.toList()))
+                .containsExactly("p");
     }
 }

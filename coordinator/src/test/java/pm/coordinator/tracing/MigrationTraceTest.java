@@ -12,7 +12,6 @@ import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -68,20 +67,29 @@ class MigrationTraceTest {
     private void spawnRunning(String id, String node) {
         // Held at its end until released: however fast the tier runs it, it is alive when it migrates.
         ProcessSpec spec = Guests.heldCounter(400, 20_000, 4 << 20);
-        api.spawn(ClusterSpawnRequest.newBuilder().setProcessId(id).setSpec(spec)
-                .setPlacement(Placement.newBuilder().setNode(node)).build());
+        api.spawn(ClusterSpawnRequest.newBuilder()
+                .setProcessId(id)
+                .setSpec(spec)
+                .setPlacement(Placement.newBuilder().setNode(node))
+                .build());
         ProcessRef ref = ProcessRef.newBuilder().setProcessId(id).build();
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10))
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(10))
                 .until(() -> api.get(ref).getInfo().getInstructionsRetired() > 0);
     }
 
     /** The trace whose root is called {@code rootName}, once it holds every span named in {@code expected}. */
     private SpanTree awaitTrace(String rootName, Set<String> expected) {
-        return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
-                .until(() -> SpanTree.root(rootName, exported.getFinishedSpanItems())
+        return await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(20))
+                .until(
+                        () -> SpanTree.root(rootName, exported.getFinishedSpanItems())
                                 .map(root -> SpanTree.of(root, exported.getFinishedSpanItems())),
-                        t -> t.isPresent() && t.get().spans().stream().map(SpanData::getName).collect(Collectors.toSet())
-                                .containsAll(expected))
+                        t -> t.isPresent()
+                                && t.get().spans().stream()
+                                        .map(SpanData::getName)
+                                        .collect(Collectors.toSet())
+                                        .containsAll(expected))
                 .get();
     }
 
@@ -91,10 +99,17 @@ class MigrationTraceTest {
             if (s.getName().equals(TRANSFER)) {
                 continue;
             }
-            trace.parent(s).ifPresent(p -> assertThat(SpanTree.within(s, p))
-                    .as("%s [%d, %d] within its parent %s [%d, %d]", s.getName(), s.getStartEpochNanos(), s.getEndEpochNanos(),
-                            p.getName(), p.getStartEpochNanos(), p.getEndEpochNanos())
-                    .isTrue());
+            trace.parent(s)
+                    .ifPresent(p -> assertThat(SpanTree.within(s, p))
+                            .as(
+                                    "%s [%d, %d] within its parent %s [%d, %d]",
+                                    s.getName(),
+                                    s.getStartEpochNanos(),
+                                    s.getEndEpochNanos(),
+                                    p.getName(),
+                                    p.getStartEpochNanos(),
+                                    p.getEndEpochNanos())
+                            .isTrue());
         }
     }
 
@@ -107,19 +122,45 @@ class MigrationTraceTest {
         spawnRunning("p1", "a");
         exported.reset(); // only the migration from here
 
-        MigrationReport report = api.migrate(ClusterMigrateRequest.newBuilder().setProcessId("p1").setTargetNode("b").build());
+        MigrationReport report = api.migrate(ClusterMigrateRequest.newBuilder()
+                .setProcessId("p1")
+                .setTargetNode("b")
+                .build());
 
-        SpanTree trace = awaitTrace(SpanNames.MIGRATION, Set.of(SpanNames.MIGRATION_START, SpanNames.MIGRATION_TRANSFER,
-                SpanNames.MIGRATION_COMMIT, SpanNames.MIGRATION_FINISH, MIGRATE_OUT, SpanNames.SOURCE, SpanNames.PRECOPY_ROUND,
-                SpanNames.SYNC, SpanNames.FREEZE, SpanNames.FINAL_FRAME, TRANSFER, SpanNames.RECEIVE, SpanNames.PREPARE,
-                COMMIT_MIGRATION, SpanNames.RESUME, SpanNames.HAND_OFF));
+        SpanTree trace = awaitTrace(
+                SpanNames.MIGRATION,
+                Set.of(
+                        SpanNames.MIGRATION_START,
+                        SpanNames.MIGRATION_TRANSFER,
+                        SpanNames.MIGRATION_COMMIT,
+                        SpanNames.MIGRATION_FINISH,
+                        MIGRATE_OUT,
+                        SpanNames.SOURCE,
+                        SpanNames.PRECOPY_ROUND,
+                        SpanNames.SYNC,
+                        SpanNames.FREEZE,
+                        SpanNames.FINAL_FRAME,
+                        TRANSFER,
+                        SpanNames.RECEIVE,
+                        SpanNames.PREPARE,
+                        COMMIT_MIGRATION,
+                        SpanNames.RESUME,
+                        SpanNames.HAND_OFF));
         SpanData root = trace.one(SpanNames.MIGRATION);
-        long phasesNanos = trace.children(root).stream().mapToLong(SpanTree::durationNanos).sum();
-        System.out.printf("trace %s of migration %s (%s -> %s): reported total %.3f ms, downtime %.3f ms%n%s"
+        long phasesNanos =
+                trace.children(root).stream().mapToLong(SpanTree::durationNanos).sum();
+        System.out.printf(
+                "trace %s of migration %s (%s -> %s): reported total %.3f ms, downtime %.3f ms%n%s"
                         + "coordinator's steps add up to %.3f ms of the root's %.3f ms%n",
-                root.getTraceId(), report.getMigrationId(), report.getSourceNode(), report.getTargetNode(),
-                report.getTotalMicros() / 1e3, report.getDowntimeMicros() / 1e3, trace.print(),
-                phasesNanos / 1000 / 1e3, SpanTree.durationNanos(root) / 1000 / 1e3);
+                root.getTraceId(),
+                report.getMigrationId(),
+                report.getSourceNode(),
+                report.getTargetNode(),
+                report.getTotalMicros() / 1e3,
+                report.getDowntimeMicros() / 1e3,
+                trace.print(),
+                phasesNanos / 1000 / 1e3,
+                SpanTree.durationNanos(root) / 1000 / 1e3);
 
         // The root is the migration as the coordinator measured it: the same stopwatch, not a second clock.
         assertThat(SpanTree.durationNanos(root) / 1000).isEqualTo(report.getTotalMicros());
@@ -128,22 +169,35 @@ class MigrationTraceTest {
         assertThat(root.getAttributes().get(SpanNames.SOURCE_NODE)).isEqualTo("a");
         assertThat(root.getAttributes().get(SpanNames.TARGET_NODE)).isEqualTo("b");
         assertThat(root.getAttributes().get(SpanNames.EPOCH)).isEqualTo(1L);
-        assertThat(trace.children(root)).extracting(SpanData::getName).containsExactly(SpanNames.MIGRATION_START,
-                SpanNames.MIGRATION_TRANSFER, SpanNames.MIGRATION_COMMIT, SpanNames.MIGRATION_FINISH);
+        assertThat(trace.children(root))
+                .extracting(SpanData::getName)
+                .containsExactly(
+                        SpanNames.MIGRATION_START,
+                        SpanNames.MIGRATION_TRANSFER,
+                        SpanNames.MIGRATION_COMMIT,
+                        SpanNames.MIGRATION_FINISH);
         assertThat(phasesNanos).isLessThanOrEqualTo(SpanTree.durationNanos(root));
 
         // Coordinator -> source: the MigrateOut call carries the trace; the source's phases hang below it.
-        SpanData call = trace.named(MIGRATE_OUT).stream().filter(s -> s.getKind() == SpanKind.CLIENT).findFirst().orElseThrow();
+        SpanData call = trace.named(MIGRATE_OUT).stream()
+                .filter(s -> s.getKind() == SpanKind.CLIENT)
+                .findFirst()
+                .orElseThrow();
         assertThat(parentOf(trace, call).getName()).isEqualTo(SpanNames.MIGRATION_TRANSFER);
-        SpanData served = trace.named(MIGRATE_OUT).stream().filter(s -> s.getKind() == SpanKind.SERVER).findFirst().orElseThrow();
+        SpanData served = trace.named(MIGRATE_OUT).stream()
+                .filter(s -> s.getKind() == SpanKind.SERVER)
+                .findFirst()
+                .orElseThrow();
         assertThat(parentOf(trace, served)).isEqualTo(call);
         SpanData source = trace.one(SpanNames.SOURCE);
         assertThat(parentOf(trace, source)).isEqualTo(served);
         assertThat(source.getInstrumentationScopeInfo().getName()).isEqualTo("pm.agent");
         assertThat(source.getAttributes().get(SpanNames.MIGRATION_ID)).isEqualTo(report.getMigrationId());
         assertThat(source.getAttributes().get(SpanNames.EPOCH)).isEqualTo(2L);
-        assertThat(source.getAttributes().get(SpanNames.TARGET_ADDRESS)).isEqualTo(cluster.agent("b").address());
-        assertThat(trace.one(SpanNames.PREPARE).getAttributes().get(SpanNames.SOURCE_ADDRESS)).isEqualTo(cluster.agent("a").address());
+        assertThat(source.getAttributes().get(SpanNames.TARGET_ADDRESS))
+                .isEqualTo(cluster.agent("b").address());
+        assertThat(trace.one(SpanNames.PREPARE).getAttributes().get(SpanNames.SOURCE_ADDRESS))
+                .isEqualTo(cluster.agent("a").address());
         for (String phase : List.of(SpanNames.SYNC, SpanNames.FREEZE, SpanNames.FINAL_FRAME)) {
             assertThat(parentOf(trace, trace.one(phase))).as(phase).isEqualTo(source);
         }
@@ -152,34 +206,55 @@ class MigrationTraceTest {
         int rounds = report.getTransfer().getRounds();
         List<SpanData> roundSpans = trace.named(SpanNames.PRECOPY_ROUND);
         assertThat(roundSpans).allSatisfy(r -> assertThat(parentOf(trace, r)).isEqualTo(source));
-        assertThat(roundSpans).extracting(r -> r.getAttributes().get(SpanNames.ROUND))
+        assertThat(roundSpans)
+                .extracting(r -> r.getAttributes().get(SpanNames.ROUND))
                 .startsWith(java.util.stream.LongStream.range(0, rounds).boxed().toArray(Long[]::new));
-        assertThat(roundSpans.subList(0, rounds)).allSatisfy(r -> assertThat(r.getAttributes().get(SpanNames.BYTES)).isPositive());
+        assertThat(roundSpans.subList(0, rounds))
+                .allSatisfy(
+                        r -> assertThat(r.getAttributes().get(SpanNames.BYTES)).isPositive());
         assertThat(roundSpans.subList(rounds, roundSpans.size()))
-                .allSatisfy(r -> assertThat(r.getAttributes().get(SpanNames.BYTES)).isZero());
+                .allSatisfy(
+                        r -> assertThat(r.getAttributes().get(SpanNames.BYTES)).isZero());
         assertThat(roundSpans.size()).isLessThanOrEqualTo(rounds + 1);
         assertThat(trace.one(SpanNames.FINAL_FRAME).getAttributes().get(SpanNames.PAGES))
                 .isEqualTo(report.getTransfer().getFinalPages());
 
         // Source -> target: the transfer stream carries it on; the target receives, then prepares.
-        SpanData stream = trace.named(TRANSFER).stream().filter(s -> s.getKind() == SpanKind.CLIENT).findFirst().orElseThrow();
+        SpanData stream = trace.named(TRANSFER).stream()
+                .filter(s -> s.getKind() == SpanKind.CLIENT)
+                .findFirst()
+                .orElseThrow();
         assertThat(parentOf(trace, stream)).isEqualTo(source);
-        SpanData received = trace.named(TRANSFER).stream().filter(s -> s.getKind() == SpanKind.SERVER).findFirst().orElseThrow();
+        SpanData received = trace.named(TRANSFER).stream()
+                .filter(s -> s.getKind() == SpanKind.SERVER)
+                .findFirst()
+                .orElseThrow();
         assertThat(parentOf(trace, received)).isEqualTo(stream);
         assertThat(parentOf(trace, trace.one(SpanNames.RECEIVE))).isEqualTo(received);
         assertThat(parentOf(trace, trace.one(SpanNames.PREPARE))).isEqualTo(received);
-        assertThat(trace.one(SpanNames.RECEIVE).getEndEpochNanos()).isLessThanOrEqualTo(trace.one(SpanNames.PREPARE).getStartEpochNanos());
+        assertThat(trace.one(SpanNames.RECEIVE).getEndEpochNanos())
+                .isLessThanOrEqualTo(trace.one(SpanNames.PREPARE).getStartEpochNanos());
 
         // The commit on the coordinator, then both agents hear it: the target resumes, the source hands off.
         SpanData finish = trace.one(SpanNames.MIGRATION_FINISH);
-        List<SpanData> commits = trace.named(COMMIT_MIGRATION).stream().filter(s -> s.getKind() == SpanKind.CLIENT).toList();
-        assertThat(commits).hasSize(2).allSatisfy(c -> assertThat(parentOf(trace, c)).isEqualTo(finish));
-        assertThat(parentOf(trace, parentOf(trace, trace.one(SpanNames.RESUME)))).isIn(commits);
-        assertThat(parentOf(trace, parentOf(trace, trace.one(SpanNames.HAND_OFF)))).isIn(commits);
+        List<SpanData> commits = trace.named(COMMIT_MIGRATION).stream()
+                .filter(s -> s.getKind() == SpanKind.CLIENT)
+                .toList();
+        assertThat(commits)
+                .hasSize(2)
+                .allSatisfy(c -> assertThat(parentOf(trace, c)).isEqualTo(finish));
+        assertThat(parentOf(trace, parentOf(trace, trace.one(SpanNames.RESUME))))
+                .isIn(commits);
+        assertThat(parentOf(trace, parentOf(trace, trace.one(SpanNames.HAND_OFF))))
+                .isIn(commits);
 
-        assertThat(trace.spans()).extracting(s -> s.getInstrumentationScopeInfo().getName())
+        assertThat(trace.spans())
+                .extracting(s -> s.getInstrumentationScopeInfo().getName())
                 .contains("pm.coordinator", "pm.agent", "pm.grpc");
-        assertThat(trace.spans()).allSatisfy(s -> assertThat(s.getStatus().getStatusCode()).as(s.getName()).isNotEqualTo(StatusCode.ERROR));
+        assertThat(trace.spans())
+                .allSatisfy(s -> assertThat(s.getStatus().getStatusCode())
+                        .as(s.getName())
+                        .isNotEqualTo(StatusCode.ERROR));
         assertNested(trace);
     }
 
@@ -193,8 +268,14 @@ class MigrationTraceTest {
         SpanData root = trace.one(SpanNames.SPAWN);
         assertThat(root.getAttributes().get(SpanNames.PROCESS_ID)).isEqualTo("p1");
         assertThat(root.getAttributes().get(SpanNames.TARGET_NODE)).isEqualTo("b");
-        SpanData call = trace.named(SPAWN).stream().filter(s -> s.getKind() == SpanKind.CLIENT).findFirst().orElseThrow();
-        SpanData served = trace.named(SPAWN).stream().filter(s -> s.getKind() == SpanKind.SERVER).findFirst().orElseThrow();
+        SpanData call = trace.named(SPAWN).stream()
+                .filter(s -> s.getKind() == SpanKind.CLIENT)
+                .findFirst()
+                .orElseThrow();
+        SpanData served = trace.named(SPAWN).stream()
+                .filter(s -> s.getKind() == SpanKind.SERVER)
+                .findFirst()
+                .orElseThrow();
         SpanData started = trace.one(SpanNames.AGENT_SPAWN);
         assertThat(parentOf(trace, call)).isEqualTo(root);
         assertThat(parentOf(trace, served)).isEqualTo(call);
@@ -208,14 +289,20 @@ class MigrationTraceTest {
         spawnRunning("p1", "a");
         exported.reset();
 
-        assertThatThrownBy(() -> api.migrate(ClusterMigrateRequest.newBuilder().setProcessId("p1").setTargetNode("nowhere").build()))
+        assertThatThrownBy(() -> api.migrate(ClusterMigrateRequest.newBuilder()
+                        .setProcessId("p1")
+                        .setTargetNode("nowhere")
+                        .build()))
                 .isInstanceOf(io.grpc.StatusRuntimeException.class);
 
         SpanTree trace = awaitTrace(SpanNames.MIGRATION, Set.of(SpanNames.MIGRATION_START));
         System.out.printf("trace of a refused migration:%n%s", trace.print());
         for (SpanData s : List.of(trace.one(SpanNames.MIGRATION), trace.one(SpanNames.MIGRATION_START))) {
             assertThat(s.getStatus().getStatusCode()).as(s.getName()).isEqualTo(StatusCode.ERROR);
-            assertThat(s.getEvents()).as(s.getName()).extracting(e -> e.getName()).contains("exception");
+            assertThat(s.getEvents())
+                    .as(s.getName())
+                    .extracting(e -> e.getName())
+                    .contains("exception");
         }
         assertThat(trace.named(MIGRATE_OUT)).as("no agent was asked").isEmpty();
     }
@@ -225,15 +312,23 @@ class MigrationTraceTest {
         try (ClusterFixture untraced = new ClusterFixture(dir.resolve("untraced")).agents("x", "y")) {
             untraced.coordinator("c2");
             ClusterGrpc.ClusterBlockingStub plain = untraced.cluster();
-            plain.spawn(ClusterSpawnRequest.newBuilder().setProcessId("q").setSpec(Guests.heldCounter(400, 20_000, 1 << 20))
-                    .setPlacement(Placement.newBuilder().setNode("x")).build());
+            plain.spawn(ClusterSpawnRequest.newBuilder()
+                    .setProcessId("q")
+                    .setSpec(Guests.heldCounter(400, 20_000, 1 << 20))
+                    .setPlacement(Placement.newBuilder().setNode("x"))
+                    .build());
             exported.reset();
 
-            MigrationReport report = plain.migrate(ClusterMigrateRequest.newBuilder().setProcessId("q").setTargetNode("y").build());
+            MigrationReport report = plain.migrate(ClusterMigrateRequest.newBuilder()
+                    .setProcessId("q")
+                    .setTargetNode("y")
+                    .build());
 
             assertThat(report.getTargetNode()).isEqualTo("y");
             assertThat(untraced.record("q").orElseThrow().getOwner()).isEqualTo("y");
-            assertThat(exported.getFinishedSpanItems()).as("the traced cluster's exporter heard nothing of it").isEmpty();
+            assertThat(exported.getFinishedSpanItems())
+                    .as("the traced cluster's exporter heard nothing of it")
+                    .isEmpty();
         }
     }
 }

@@ -16,18 +16,25 @@ public final class SpanTree {
     private final Map<String, SpanData> byId;
 
     private SpanTree(List<SpanData> spans) {
-        this.spans = spans.stream().sorted(Comparator.comparingLong(SpanData::getStartEpochNanos)).toList();
+        this.spans = spans.stream()
+                .sorted(Comparator.comparingLong(SpanData::getStartEpochNanos))
+                .toList();
         this.byId = spans.stream().collect(Collectors.toMap(SpanData::getSpanId, s -> s));
     }
 
     /** The trace of {@code root} among {@code exported}. */
     public static SpanTree of(SpanData root, List<SpanData> exported) {
-        return new SpanTree(exported.stream().filter(s -> s.getTraceId().equals(root.getTraceId())).toList());
+        return new SpanTree(exported.stream()
+                .filter(s -> s.getTraceId().equals(root.getTraceId()))
+                .toList());
     }
 
     /** The only span called {@code name} whose parent is not exported here: a trace's root. */
     public static Optional<SpanData> root(String name, List<SpanData> exported) {
-        return exported.stream().filter(s -> s.getName().equals(name) && !s.getParentSpanContext().isValid()).findFirst();
+        return exported.stream()
+                .filter(s ->
+                        s.getName().equals(name) && !s.getParentSpanContext().isValid())
+                .findFirst();
     }
 
     public List<SpanData> spans() {
@@ -53,7 +60,9 @@ public final class SpanTree {
     }
 
     public List<SpanData> children(SpanData span) {
-        return spans.stream().filter(s -> s.getParentSpanId().equals(span.getSpanId())).toList();
+        return spans.stream()
+                .filter(s -> s.getParentSpanId().equals(span.getSpanId()))
+                .toList();
     }
 
     public static long durationNanos(SpanData s) {
@@ -62,7 +71,8 @@ public final class SpanTree {
 
     /** Whether {@code child} started no earlier and ended no later than {@code parent}. */
     public static boolean within(SpanData child, SpanData parent) {
-        return child.getStartEpochNanos() >= parent.getStartEpochNanos() && child.getEndEpochNanos() <= parent.getEndEpochNanos();
+        return child.getStartEpochNanos() >= parent.getStartEpochNanos()
+                && child.getEndEpochNanos() <= parent.getEndEpochNanos();
     }
 
     /** The tree, one span a line: indented by depth, its name, its duration in ms (whole µs) and the pm attributes it carries. */
@@ -74,12 +84,14 @@ public final class SpanTree {
 
     private void print(SpanData span, int depth, StringBuilder out) {
         String attributes = span.getAttributes().asMap().entrySet().stream()
-                .filter(e -> e.getKey().getKey().startsWith("pm.precopy") || e.getKey().getKey().equals("pm.bytes")
+                .filter(e -> e.getKey().getKey().startsWith("pm.precopy")
+                        || e.getKey().getKey().equals("pm.bytes")
                         || e.getKey().getKey().equals("pm.pages"))
                 .map(e -> e.getKey().getKey().substring("pm.".length()) + "=" + e.getValue())
                 .sorted()
                 .collect(Collectors.joining(" "));
-        out.append("  ".repeat(depth)).append(span.getName())
+        out.append("  ".repeat(depth))
+                .append(span.getName())
                 .append(String.format(" %.3f ms", durationNanos(span) / 1000 / 1e3)) // whole µs, as pm reports
                 .append(span.getStatus().getStatusCode() == io.opentelemetry.api.trace.StatusCode.ERROR ? " ERROR" : "")
                 .append(attributes.isEmpty() ? "" : " [" + attributes + "]")

@@ -32,8 +32,12 @@ class MigrationCommitTest {
     @BeforeEach
     void start() throws Exception {
         server = new TestingServer(true);
-        zk = CuratorFrameworkFactory.builder().connectString(server.getConnectString()).connectionTimeoutMs(2_000)
-                .sessionTimeoutMs(10_000).retryPolicy(new RetryOneTime(100)).build();
+        zk = CuratorFrameworkFactory.builder()
+                .connectString(server.getConnectString())
+                .connectionTimeoutMs(2_000)
+                .sessionTimeoutMs(10_000)
+                .retryPolicy(new RetryOneTime(100))
+                .build();
         zk.start();
         other = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
         other.start();
@@ -55,24 +59,47 @@ class MigrationCommitTest {
 
     /** A process on a at epoch 1 whose migration to b has started; what its commit writes. */
     private Started started() {
-        OwnershipRecord r = OwnershipRecord.newBuilder().setProcessId("p").setOwner("a").setEpoch(1).build();
+        OwnershipRecord r = OwnershipRecord.newBuilder()
+                .setProcessId("p")
+                .setOwner("a")
+                .setEpoch(1)
+                .build();
         store.create(r);
-        MigrationJournal journal = MigrationJournal.newBuilder().setMigrationId("m1").setProcessId("p").setSource("a")
-                .setTarget("b").setFromEpoch(1).setToEpoch(2).setPhase(MigrationJournal.Phase.PHASE_STARTED).build();
-        int version = store.startMigration(r.toBuilder().setMigrationId("m1").build(), store.get("p").version(), journal);
-        return new Started(r.toBuilder().setOwner("b").setEpoch(2).build(), version,
-                journal.toBuilder().setPhase(MigrationJournal.Phase.PHASE_COMMITTED).build());
+        MigrationJournal journal = MigrationJournal.newBuilder()
+                .setMigrationId("m1")
+                .setProcessId("p")
+                .setSource("a")
+                .setTarget("b")
+                .setFromEpoch(1)
+                .setToEpoch(2)
+                .setPhase(MigrationJournal.Phase.PHASE_STARTED)
+                .build();
+        int version = store.startMigration(
+                r.toBuilder().setMigrationId("m1").build(), store.get("p").version(), journal);
+        return new Started(
+                r.toBuilder().setOwner("b").setEpoch(2).build(),
+                version,
+                journal.toBuilder()
+                        .setPhase(MigrationJournal.Phase.PHASE_COMMITTED)
+                        .build());
     }
 
     @Test
     void aCommitWhoseReplyWasLostIsACommit() throws Exception {
         Started m = started();
         // The first attempt, applied by ZooKeeper; its reply never came back.
-        other.transaction().forOperations(
-                other.transactionOp().setData().withVersion(m.version()).forPath(LAYOUT.process("p"), m.committed().toByteArray()),
-                other.transactionOp().setData().forPath(LAYOUT.migration("m1"), m.journal().toByteArray()));
+        other.transaction()
+                .forOperations(
+                        other.transactionOp()
+                                .setData()
+                                .withVersion(m.version())
+                                .forPath(LAYOUT.process("p"), m.committed().toByteArray()),
+                        other.transactionOp()
+                                .setData()
+                                .forPath(LAYOUT.migration("m1"), m.journal().toByteArray()));
 
-        store.commitMigration(m.committed(), m.version(), m.journal()); // the retry: loses on the version, yet committed
+        store.commitMigration(
+                m.committed(), m.version(), m.journal()); // the retry: loses on the version, yet committed
 
         assertThat(store.get("p").value().getOwner()).isEqualTo("b");
         assertThat(store.get("p").value().getEpoch()).isEqualTo(2);
@@ -81,7 +108,8 @@ class MigrationCommitTest {
     @Test
     void aCommitThatLostARaceIsAFailure() throws Exception {
         Started m = started();
-        other.setData().forPath(LAYOUT.process("p"), store.get("p").value().toByteArray()); // someone else wrote the record
+        other.setData()
+                .forPath(LAYOUT.process("p"), store.get("p").value().toByteArray()); // someone else wrote the record
 
         assertThatThrownBy(() -> store.commitMigration(m.committed(), m.version(), m.journal()))
                 .isInstanceOfSatisfying(ClusterException.class, e -> {

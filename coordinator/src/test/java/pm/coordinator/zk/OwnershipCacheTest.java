@@ -46,11 +46,22 @@ class OwnershipCacheTest {
 
     @Test
     void aReadThatLostTheRaceWithADeleteDoesNotBringTheRecordBack() throws Exception {
-        OwnershipRecord killed = OwnershipRecord.newBuilder().setProcessId("p").setOwner("a").setEpoch(1).build();
+        OwnershipRecord killed = OwnershipRecord.newBuilder()
+                .setProcessId("p")
+                .setOwner("a")
+                .setEpoch(1)
+                .build();
         store.create(killed);
         store.delete("p", 0);
         // Watch events come in order: once the view has a record created after the delete, it has seen the delete.
-        other.create().forPath(LAYOUT.process("q"), OwnershipRecord.newBuilder().setProcessId("q").setOwner("b").build().toByteArray());
+        other.create()
+                .forPath(
+                        LAYOUT.process("q"),
+                        OwnershipRecord.newBuilder()
+                                .setProcessId("q")
+                                .setOwner("b")
+                                .build()
+                                .toByteArray());
         awaitListed("q");
 
         cache.read(killed, 0); // the late end of a read of p that began before the delete
@@ -61,9 +72,16 @@ class OwnershipCacheTest {
 
     @Test
     void aReadRefreshesARecordChangedByAnotherWriter() throws Exception {
-        OwnershipRecord r = OwnershipRecord.newBuilder().setProcessId("p").setOwner("a").setEpoch(1).build();
+        OwnershipRecord r = OwnershipRecord.newBuilder()
+                .setProcessId("p")
+                .setOwner("a")
+                .setEpoch(1)
+                .build();
         store.create(r);
-        other.setData().forPath(LAYOUT.process("p"), r.toBuilder().setOwner("b").setEpoch(2).build().toByteArray());
+        other.setData()
+                .forPath(
+                        LAYOUT.process("p"),
+                        r.toBuilder().setOwner("b").setEpoch(2).build().toByteArray());
 
         assertThat(store.get("p").value().getOwner()).isEqualTo("b");
 

@@ -11,8 +11,14 @@ import pm.v1.OwnershipRecord;
 import pm.v1.ProcessSpec;
 
 class RecordCodecTest {
-    private static final OwnershipRecord RECORD = OwnershipRecord.newBuilder().setProcessId("p1").setOwner("a1").setEpoch(3)
-            .setSpec(ProcessSpec.newBuilder().addArgs("prog").putEnv("DB_PASSWORD", "hunter2-secret").putEnv("MODE", "fast"))
+    private static final OwnershipRecord RECORD = OwnershipRecord.newBuilder()
+            .setProcessId("p1")
+            .setOwner("a1")
+            .setEpoch(3)
+            .setSpec(ProcessSpec.newBuilder()
+                    .addArgs("prog")
+                    .putEnv("DB_PASSWORD", "hunter2-secret")
+                    .putEnv("MODE", "fast"))
             .build();
 
     private static RecordCodec sealedBy(String secret) {
@@ -32,15 +38,22 @@ class RecordCodecTest {
     void anotherSecretATamperedValueOrAnotherRecordIdIsRefused() throws Exception {
         byte[] stored = sealedBy("cluster-secret").encode(RECORD);
         assertThatThrownBy(() -> sealedBy("other-secret").decode(stored))
-                .isInstanceOf(InvalidProtocolBufferException.class).hasMessageContaining("does not authenticate");
+                .isInstanceOf(InvalidProtocolBufferException.class)
+                .hasMessageContaining("does not authenticate");
         OwnershipRecord parsed = OwnershipRecord.parseFrom(stored);
         byte[] flipped = parsed.getSealedEnv().toByteArray();
         flipped[flipped.length - 1] ^= 1;
-        byte[] tampered = parsed.toBuilder().setSealedEnv(com.google.protobuf.ByteString.copyFrom(flipped)).build().toByteArray();
-        assertThatThrownBy(() -> sealedBy("cluster-secret").decode(tampered)).isInstanceOf(InvalidProtocolBufferException.class);
+        byte[] tampered = parsed.toBuilder()
+                .setSealedEnv(com.google.protobuf.ByteString.copyFrom(flipped))
+                .build()
+                .toByteArray();
+        assertThatThrownBy(() -> sealedBy("cluster-secret").decode(tampered))
+                .isInstanceOf(InvalidProtocolBufferException.class);
         byte[] moved = parsed.toBuilder().setProcessId("p2").build().toByteArray();
-        assertThatThrownBy(() -> sealedBy("cluster-secret").decode(moved)).isInstanceOf(InvalidProtocolBufferException.class);
-        assertThatThrownBy(() -> RecordCodec.PLAIN.decode(stored)).isInstanceOf(InvalidProtocolBufferException.class)
+        assertThatThrownBy(() -> sealedBy("cluster-secret").decode(moved))
+                .isInstanceOf(InvalidProtocolBufferException.class);
+        assertThatThrownBy(() -> RecordCodec.PLAIN.decode(stored))
+                .isInstanceOf(InvalidProtocolBufferException.class)
                 .hasMessageContaining("no ZooKeeper secret");
     }
 

@@ -36,7 +36,8 @@ final class AgentFaultScenario implements Scenario {
         String id = "p-" + point.replace('.', '-');
         cluster.disarmAgents(dying);
         List<String> arming = List.of("--fault-point", point);
-        ChildJvm armed = cluster.agentArgs(dying).equals(arming) ? cluster.agent(dying) : cluster.restartAgent(dying, arming);
+        ChildJvm armed =
+                cluster.agentArgs(dying).equals(arming) ? cluster.agent(dying) : cluster.restartAgent(dying, arming);
         cluster.step("armed " + dying);
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
             Migrations.spawnUnderWay(cluster, counter, id, SOURCE, 0);
@@ -56,12 +57,15 @@ final class AgentFaultScenario implements Scenario {
             String owner = ExactlyOnce.awaitSettled(cluster, id);
             cluster.step("settled on " + owner);
             // Away past its session and the grace, the node counts as lost: recovery may rightly move the process.
-            boolean mayHaveMoved = !owner.equals(dying) && awayMillis > FaultCluster.AGENT_SESSION_MILLIS + FaultCluster.RECOVERY_GRACE_MILLIS;
+            boolean mayHaveMoved = !owner.equals(dying)
+                    && awayMillis > FaultCluster.AGENT_SESSION_MILLIS + FaultCluster.RECOVERY_GRACE_MILLIS;
             if (!owner.equals(expectedOwner) && !mayHaveMoved) {
-                throw new ScenarioFailure(id + " settled on " + owner + ", expected the " + (expectedOwner.equals(SOURCE) ? "source " : "target ")
-                        + expectedOwner + " (" + dying + " was away " + awayMillis + " ms)");
+                throw new ScenarioFailure(id + " settled on " + owner + ", expected the "
+                        + (expectedOwner.equals(SOURCE) ? "source " : "target ") + expectedOwner + " (" + dying
+                        + " was away " + awayMillis + " ms)");
             }
-            String where = owner.equals(expectedOwner) ? "exactly once on " + owner
+            String where = owner.equals(expectedOwner)
+                    ? "exactly once on " + owner
                     : "exactly once on " + owner + " (recovered there: " + dying + " was away " + awayMillis + " ms)";
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             ExactlyOnce.requireNeverTwice(sampler);

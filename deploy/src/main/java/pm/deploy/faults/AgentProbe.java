@@ -1,12 +1,12 @@
 package pm.deploy.faults;
 
 import io.grpc.ManagedChannel;
-import pm.common.net.GrpcTransport;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import pm.common.net.GrpcTransport;
 import pm.deploy.ChildJvm;
 import pm.deploy.LocalCluster;
 import pm.v1.CheckpointRequest;
@@ -54,8 +54,10 @@ final class AgentProbe implements AutoCloseable {
     /** What {@code agent} holds, by process id; throws if it does not answer within {@code deadlineMillis}. */
     Map<String, ProcessInfo> list(ChildJvm agent, long deadlineMillis) {
         Map<String, ProcessInfo> mine = new LinkedHashMap<>();
-        for (ProcessInfo p : stub(agent).withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
-                .list(ListRequest.getDefaultInstance()).getProcessesList()) {
+        for (ProcessInfo p : stub(agent)
+                .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
+                .list(ListRequest.getDefaultInstance())
+                .getProcessesList()) {
             mine.put(p.getProcessId(), p);
         }
         return mine;
@@ -63,8 +65,12 @@ final class AgentProbe implements AutoCloseable {
 
     /** Asks {@code agent} itself for an incremental checkpoint of {@code processId}, as a leader's call does. */
     void checkpoint(ChildJvm agent, String processId) {
-        stub(agent).withDeadlineAfter(30, TimeUnit.SECONDS)
-                .checkpoint(CheckpointRequest.newBuilder().setProcessId(processId).setIncremental(true).build());
+        stub(agent)
+                .withDeadlineAfter(30, TimeUnit.SECONDS)
+                .checkpoint(CheckpointRequest.newBuilder()
+                        .setProcessId(processId)
+                        .setIncremental(true)
+                        .build());
     }
 
     Optional<ProcessInfo> find(ChildJvm agent, String processId) {
@@ -72,8 +78,8 @@ final class AgentProbe implements AutoCloseable {
     }
 
     private NodeAgentGrpc.NodeAgentBlockingStub stub(ChildJvm agent) {
-        ManagedChannel c = channels.computeIfAbsent(agent.address(),
-                a -> transport().channel(a).build());
+        ManagedChannel c = channels.computeIfAbsent(
+                agent.address(), a -> transport().channel(a).build());
         return NodeAgentGrpc.newBlockingStub(c);
     }
 

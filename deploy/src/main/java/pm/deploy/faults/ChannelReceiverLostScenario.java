@@ -38,36 +38,54 @@ final class ChannelReceiverLostScenario implements Scenario {
             // An interval makes what it accepted durable only through its checkpoints; this one never comes.
             cluster.client().spawn(ChannelWorkload.consumer(receiver, RECEIVER_NODE, Duration.ofHours(1)));
             cluster.client().spawn(ChannelWorkload.producer(sender, SENDER_NODE, receiver, null));
-            Poll.until(receiver + " to accept messages", Migrations.PROGRESS, () -> accepted(cluster, receiverAgent, receiver) >= 100);
+            Poll.until(
+                    receiver + " to accept messages",
+                    Migrations.PROGRESS,
+                    () -> accepted(cluster, receiverAgent, receiver) >= 100);
 
             cluster.client().freeze(receiver);
-            Poll.until(receiver + "'s inbox to fill while it is frozen", Migrations.PROGRESS,
-                    () -> ChannelWorkload.info(cluster, receiverAgent, receiver).getInboxMessages() == ChannelWorkload.INBOX_LIMIT);
+            Poll.until(
+                    receiver + "'s inbox to fill while it is frozen",
+                    Migrations.PROGRESS,
+                    () -> ChannelWorkload.info(cluster, receiverAgent, receiver).getInboxMessages()
+                            == ChannelWorkload.INBOX_LIMIT);
             long atCheckpoint = accepted(cluster, receiverAgent, receiver);
             cluster.client().checkpoint(receiver);
             ExactlyOnce.awaitDurableCheckpoint(cluster, receiver);
             cluster.client().thaw(receiver);
-            Poll.until(receiver + " to accept messages past its checkpoint", Migrations.PROGRESS,
+            Poll.until(
+                    receiver + " to accept messages past its checkpoint",
+                    Migrations.PROGRESS,
                     () -> accepted(cluster, receiverAgent, receiver) > atCheckpoint + 100);
             long atKill = accepted(cluster, receiverAgent, receiver);
             receiverAgent.kill();
-            cluster.step(RECEIVER_NODE + " killed with " + (atKill - atCheckpoint) + " messages accepted since the checkpoint ("
-                    + atCheckpoint + ")");
+            cluster.step(RECEIVER_NODE + " killed with " + (atKill - atCheckpoint)
+                    + " messages accepted since the checkpoint (" + atCheckpoint + ")");
 
-            Poll.until(receiver + " to be recovered on another node", ExactlyOnce.SETTLE,
-                    () -> !ExactlyOnce.ownershipRecord(cluster, receiver).getNode().equals(RECEIVER_NODE));
+            Poll.until(
+                    receiver + " to be recovered on another node",
+                    ExactlyOnce.SETTLE,
+                    () -> !ExactlyOnce.ownershipRecord(cluster, receiver)
+                            .getNode()
+                            .equals(RECEIVER_NODE));
             String owner = ExactlyOnce.awaitSettled(cluster, receiver);
             cluster.step("recovered on " + owner);
             // Each durable checkpoint lets the producer run further ahead.
-            Poll.until(receiver + " to receive all " + ChannelWorkload.MESSAGES + " messages", ExactlyOnce.FINISH.multipliedBy(2), () -> {
-                try {
-                    cluster.client().checkpoint(receiver, CheckpointOptions.incremental());
-                } catch (RuntimeException endedOrBusy) {
-                    // ended meanwhile, or a policy checkpoint in the way: asked again at the next poll
-                }
-                return ExactlyOnce.ownershipRecord(cluster, receiver).getState() == ProcessState.PROCESS_STATE_EXITED;
-            });
-            Poll.until(sender + " to hear back", ExactlyOnce.FINISH,
+            Poll.until(
+                    receiver + " to receive all " + ChannelWorkload.MESSAGES + " messages",
+                    ExactlyOnce.FINISH.multipliedBy(2),
+                    () -> {
+                        try {
+                            cluster.client().checkpoint(receiver, CheckpointOptions.incremental());
+                        } catch (RuntimeException endedOrBusy) {
+                            // ended meanwhile, or a policy checkpoint in the way: asked again at the next poll
+                        }
+                        return ExactlyOnce.ownershipRecord(cluster, receiver).getState()
+                                == ProcessState.PROCESS_STATE_EXITED;
+                    });
+            Poll.until(
+                    sender + " to hear back",
+                    ExactlyOnce.FINISH,
                     () -> ExactlyOnce.ownershipRecord(cluster, sender).getState() == ProcessState.PROCESS_STATE_EXITED);
             ChannelWorkload.requireEveryMessageOnce(cluster, receiver, sender);
             ExactlyOnce.requireNeverTwice(sampler);

@@ -38,30 +38,45 @@ final class ChannelSenderLostScenario implements Scenario {
             cluster.client().freeze(receiver);
             // The policy's interval never comes here: the scenario takes the checkpoint that matters.
             cluster.client().spawn(ChannelWorkload.producer(sender, SENDER_NODE, receiver, Duration.ofHours(1)));
-            Poll.until(sender + "'s outbox to fill while " + receiver + " is frozen", Migrations.PROGRESS,
-                    () -> ChannelWorkload.info(cluster, senderAgent, sender).getOutboxMessages() == ChannelWorkload.OUTBOX_LIMIT);
-            long atCheckpoint = ChannelWorkload.info(cluster, receiverAgent, receiver).getMessagesAccepted();
+            Poll.until(
+                    sender + "'s outbox to fill while " + receiver + " is frozen",
+                    Migrations.PROGRESS,
+                    () -> ChannelWorkload.info(cluster, senderAgent, sender).getOutboxMessages()
+                            == ChannelWorkload.OUTBOX_LIMIT);
+            long atCheckpoint =
+                    ChannelWorkload.info(cluster, receiverAgent, receiver).getMessagesAccepted();
             cluster.client().checkpoint(sender);
             ExactlyOnce.awaitDurableCheckpoint(cluster, sender);
             cluster.client().thaw(receiver);
-            Poll.until(receiver + " to accept messages past " + sender + "'s checkpoint", Migrations.PROGRESS,
-                    () -> ChannelWorkload.info(cluster, receiverAgent, receiver).getMessagesAccepted() > atCheckpoint + 100);
+            Poll.until(
+                    receiver + " to accept messages past " + sender + "'s checkpoint",
+                    Migrations.PROGRESS,
+                    () -> ChannelWorkload.info(cluster, receiverAgent, receiver).getMessagesAccepted()
+                            > atCheckpoint + 100);
             senderAgent.kill();
             long atKill = ChannelWorkload.info(cluster, receiverAgent, receiver).getMessagesAccepted();
             cluster.step(SENDER_NODE + " killed; " + receiver + " had accepted " + atCheckpoint + " at the checkpoint, "
                     + atKill + " now");
 
-            Poll.until(sender + " to be recovered on another node", ExactlyOnce.SETTLE,
-                    () -> !ExactlyOnce.ownershipRecord(cluster, sender).getNode().equals(SENDER_NODE));
+            Poll.until(
+                    sender + " to be recovered on another node",
+                    ExactlyOnce.SETTLE,
+                    () -> !ExactlyOnce.ownershipRecord(cluster, sender)
+                            .getNode()
+                            .equals(SENDER_NODE));
             String owner = ExactlyOnce.awaitSettled(cluster, sender);
             cluster.step("recovered on " + owner);
-            Poll.until(receiver + " and " + sender + " to end", ExactlyOnce.FINISH.multipliedBy(2),
+            Poll.until(
+                    receiver + " and " + sender + " to end",
+                    ExactlyOnce.FINISH.multipliedBy(2),
                     () -> ExactlyOnce.ownershipRecord(cluster, receiver).getState() == ProcessState.PROCESS_STATE_EXITED
-                            && ExactlyOnce.ownershipRecord(cluster, sender).getState() == ProcessState.PROCESS_STATE_EXITED);
+                            && ExactlyOnce.ownershipRecord(cluster, sender).getState()
+                                    == ProcessState.PROCESS_STATE_EXITED);
             ChannelWorkload.requireEveryMessageOnce(cluster, receiver, sender);
             ExactlyOnce.requireNeverTwice(sampler);
             return sender + " recovered on " + owner + " from a checkpoint " + (atKill - atCheckpoint)
-                    + " messages behind what " + receiver + " had; all " + ChannelWorkload.MESSAGES + " received once, in order";
+                    + " messages behind what " + receiver + " had; all " + ChannelWorkload.MESSAGES
+                    + " received once, in order";
         } finally {
             ExactlyOnce.cleanUp(cluster, receiver);
             ExactlyOnce.cleanUp(cluster, sender);

@@ -36,15 +36,21 @@ final class ChannelWorkload {
         return spawn("producer", id, node, List.of(Integer.toString(MESSAGES), to, "0"), checkpoint);
     }
 
-    private static ClusterSpawnRequest spawn(String guest, String id, String node, List<String> args, Duration checkpoint)
-            throws IOException {
-        ClusterSpawnRequest r = SpawnOptions.builder(module(guest), guest).withProcessId(id).withArgs(args).onNode(node, false)
-                .build().toRequest();
+    private static ClusterSpawnRequest spawn(
+            String guest, String id, String node, List<String> args, Duration checkpoint) throws IOException {
+        ClusterSpawnRequest r = SpawnOptions.builder(module(guest), guest)
+                .withProcessId(id)
+                .withArgs(args)
+                .onNode(node, false)
+                .build()
+                .toRequest();
         if (checkpoint == null) {
             return r;
         }
-        return r.toBuilder().setSpec(r.getSpec().toBuilder()
-                .setCheckpointPolicy(CheckpointPolicy.newBuilder().setIntervalMillis(checkpoint.toMillis()))).build();
+        return r.toBuilder()
+                .setSpec(r.getSpec().toBuilder()
+                        .setCheckpointPolicy(CheckpointPolicy.newBuilder().setIntervalMillis(checkpoint.toMillis())))
+                .build();
     }
 
     private static byte[] module(String guest) throws IOException {
@@ -57,7 +63,9 @@ final class ChannelWorkload {
     }
 
     static ProcessInfo info(FaultCluster cluster, ChildJvm agent, String id) {
-        return cluster.probe().find(agent, id).orElseThrow(() -> new ScenarioFailure(id + " is not on " + agent.name()));
+        return cluster.probe()
+                .find(agent, id)
+                .orElseThrow(() -> new ScenarioFailure(id + " is not on " + agent.name()));
     }
 
     /** The consumer {@code receiver} printed every message of {@code sender} once, in order; the sender heard back. */
@@ -75,7 +83,8 @@ final class ChannelWorkload {
             }
             int lineStart = out.lastIndexOf('\n', Math.max(0, at - 1)) + 1;
             throw new ScenarioFailure(receiver + "'s output departs from every message once, in order, at: "
-                    + out.substring(lineStart, Math.min(out.length(), lineStart + 60)).replace('\n', '|'));
+                    + out.substring(lineStart, Math.min(out.length(), lineStart + 60))
+                            .replace('\n', '|'));
         }
         String senderOut = stdout(cluster, sender);
         if (!senderOut.endsWith(": bye from " + receiver + "\n")) {

@@ -40,27 +40,33 @@ final class CommitReplyLostScenario implements Scenario {
         String id = partition ? "p-commit-cut-off" : "p-commit-reply-lost";
         ZooKeeperRelay relay = new ZooKeeperRelay(cluster.local().zookeeperAddress());
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
-            ChildJvm leader = partition ? cluster.leadAloneBehind(relay.address()) : cluster.leadBehind(relay.address());
+            ChildJvm leader =
+                    partition ? cluster.leadAloneBehind(relay.address()) : cluster.leadBehind(relay.address());
             cluster.step(leader.name() + " leads, reaching ZooKeeper through the relay");
             Migrations.spawnUnderWay(cluster, counter, id, SOURCE, 0);
             cluster.client().freeze(id);
             relay.loseReplyTo(ZooKeeperRelay.MULTI, 2, partition); // the migration's start, then its commit
             String call = Migrations.migrate(cluster.client(), id, TARGET);
             if (!relay.replyLost()) {
-                throw new ScenarioFailure("the commit's reply was not lost (migration " + call + "): the fault did not fire");
+                throw new ScenarioFailure(
+                        "the commit's reply was not lost (migration " + call + "): the fault did not fire");
             }
             cluster.step("commit applied, its reply lost; migration " + call.split("\n")[0]);
             if (partition) {
-                Poll.until("the standby to lead in place of " + leader.name(), FaultCluster.JOIN,
+                Poll.until(
+                        "the standby to lead in place of " + leader.name(),
+                        FaultCluster.JOIN,
                         () -> cluster.leaderNow().map(l -> l != leader).orElse(false));
                 cluster.step(cluster.awaitLeader().name() + " leads");
             } else if (!call.equals("committed")) {
-                throw new ScenarioFailure("the migration was committed but its caller was told: " + call.split("\n")[0]);
+                throw new ScenarioFailure(
+                        "the migration was committed but its caller was told: " + call.split("\n")[0]);
             }
             Poll.until(id + " thawed on its settled owner", ExactlyOnce.SETTLE, () -> Migrations.thawed(cluster, id));
             String owner = ExactlyOnce.awaitSettled(cluster, id);
             if (!owner.equals(TARGET)) {
-                throw new ScenarioFailure(id + " settled on " + owner + " although the commit to " + TARGET + " was applied");
+                throw new ScenarioFailure(
+                        id + " settled on " + owner + " although the commit to " + TARGET + " was applied");
             }
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             ExactlyOnce.requireNeverTwice(sampler);
@@ -69,7 +75,8 @@ final class CommitReplyLostScenario implements Scenario {
                 return "the leader lost the commit's reply and ZooKeeper (caller told: " + call.split("\n")[0]
                         + "); the standby took over and finished on " + owner + "; output exact";
             }
-            return "the leader lost the commit's reply, found the commit, reported it and finished on " + owner + "; output exact";
+            return "the leader lost the commit's reply, found the commit, reported it and finished on " + owner
+                    + "; output exact";
         } finally {
             ExactlyOnce.cleanUp(cluster, id);
             cluster.leadBehind(cluster.local().zookeeperAddress());

@@ -38,23 +38,27 @@ final class CoordinatorFaultScenario implements Scenario {
             cluster.client().freeze(id);
             String call = Migrations.migrate(cluster.client(), id, TARGET);
             if (!armed.awaitExit(60)) {
-                throw new ScenarioFailure("leader " + armed.name() + " did not halt at " + point + " (migration " + call + ")");
+                throw new ScenarioFailure(
+                        "leader " + armed.name() + " did not halt at " + point + " (migration " + call + ")");
             }
             cluster.step("leader halted; migration " + call.split("\n")[0]);
             ChildJvm successor = cluster.awaitLeader();
             cluster.step(successor.name() + " leads");
-            Poll.until(id + " held by its record's owner alone, and thawed", ExactlyOnce.SETTLE, () -> heldByOwnerAlone(cluster, id)
-                    && Migrations.thawed(cluster, id));
+            Poll.until(
+                    id + " held by its record's owner alone, and thawed",
+                    ExactlyOnce.SETTLE,
+                    () -> heldByOwnerAlone(cluster, id) && Migrations.thawed(cluster, id));
             String owner = ExactlyOnce.awaitSettled(cluster, id);
             cluster.step("settled on " + owner);
             if (!owner.equals(expectedOwner)) {
-                throw new ScenarioFailure(id + " settled on " + owner + " after " + successor.name() + " took over, expected "
-                        + expectedOwner);
+                throw new ScenarioFailure(id + " settled on " + owner + " after " + successor.name()
+                        + " took over, expected " + expectedOwner);
             }
             cluster.startCoordinator(armed.name(), java.util.List.of());
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             ExactlyOnce.requireNeverTwice(sampler);
-            return armed.name() + " halted, " + successor.name() + " took over and settled it on " + owner + "; output exact";
+            return armed.name() + " halted, " + successor.name() + " took over and settled it on " + owner
+                    + "; output exact";
         } finally {
             ExactlyOnce.cleanUp(cluster, id);
         }
@@ -64,6 +68,7 @@ final class CoordinatorFaultScenario implements Scenario {
     private static boolean heldByOwnerAlone(FaultCluster cluster, String id) {
         String owner = ExactlyOnce.ownershipRecord(cluster, id).getNode();
         return cluster.probe().snapshot(5_000).entrySet().stream()
-                .allMatch(agent -> agent.getKey().equals(owner) == agent.getValue().containsKey(id));
+                .allMatch(agent ->
+                        agent.getKey().equals(owner) == agent.getValue().containsKey(id));
     }
 }

@@ -28,6 +28,7 @@ final class CounterWorkload {
     private final List<String> args;
     /** The file the counter waits for after its last tick, under /data. */
     static final String RELEASE = "release";
+
     private String reference;
 
     CounterWorkload(int ticks, int spin, int memBytes, int hotBytes) throws IOException {
@@ -37,19 +38,30 @@ final class CounterWorkload {
             }
             this.module = in.readAllBytes();
         }
-        this.args = List.of(Integer.toString(ticks), Integer.toString(spin), Integer.toString(memBytes), Integer.toString(hotBytes),
+        this.args = List.of(
+                Integer.toString(ticks),
+                Integer.toString(spin),
+                Integer.toString(memBytes),
+                Integer.toString(hotBytes),
                 "/data/" + RELEASE);
     }
 
     /** A spawn of process {@code id} on {@code node} (empty: placement picks), checkpointed every {@code checkpointMillis} if positive. */
     ClusterSpawnRequest spawn(String id, String node, long checkpointMillis) {
-        ClusterSpawnRequest r = SpawnOptions.builder(module, "counter").withProcessId(id).withArgs(args)
-                .withFile("ticks", new byte[0]).onNode(node, false).build().toRequest();
+        ClusterSpawnRequest r = SpawnOptions.builder(module, "counter")
+                .withProcessId(id)
+                .withArgs(args)
+                .withFile("ticks", new byte[0])
+                .onNode(node, false)
+                .build()
+                .toRequest();
         if (checkpointMillis <= 0) {
             return r;
         }
-        return r.toBuilder().setSpec(r.getSpec().toBuilder()
-                .setCheckpointPolicy(CheckpointPolicy.newBuilder().setIntervalMillis(checkpointMillis))).build();
+        return r.toBuilder()
+                .setSpec(r.getSpec().toBuilder()
+                        .setCheckpointPolicy(CheckpointPolicy.newBuilder().setIntervalMillis(checkpointMillis)))
+                .build();
     }
 
     /** What an uninterrupted run prints (stdout). */
@@ -60,8 +72,12 @@ final class CounterWorkload {
             FileSystem data = new FileSystem(() -> System.currentTimeMillis() * 1_000_000L, 64L << 20);
             data.createFile(data.root(), "ticks");
             data.createFile(data.root(), RELEASE);
-            WasiSession session = WasiSession.builder().args(spec.getArgsList()).preopen("/data", data)
-                    .stdout(out::write).stderr((b, off, len) -> { }).build();
+            WasiSession session = WasiSession.builder()
+                    .args(spec.getArgsList())
+                    .preopen("/data", data)
+                    .stdout(out::write)
+                    .stderr((b, off, len) -> {})
+                    .build();
             WasiProcess p = WasiProcess.start(CompiledModule.compile(module), session, Limits.DEFAULT, 64L << 20);
             WasiProcess.State end = p.run(Long.MAX_VALUE);
             if (end != WasiProcess.State.EXITED || p.exitStatus() != 0) {

@@ -28,7 +28,9 @@ final class CutOffScenario implements Scenario {
     @Override
     public String name() {
         return "agent cut off from ZooKeeper while running (relay cut past the session timeout, then healed)"
-                + (checkpointMillis > 0 ? " with checkpoints every " + checkpointMillis + " ms asked of it meanwhile" : "");
+                + (checkpointMillis > 0
+                        ? " with checkpoints every " + checkpointMillis + " ms asked of it meanwhile"
+                        : "");
     }
 
     @Override
@@ -50,7 +52,9 @@ final class CutOffScenario implements Scenario {
                     cluster.step("2 checkpoints of the fenced process taken, " + checkpointed + " through the leader");
                     awaitStandingStill(cluster, id, agent); // the checkpoints did not let it run
                 }
-                Poll.until("the coordinators to see " + NODE + "'s session expire", Duration.ofSeconds(60),
+                Poll.until(
+                        "the coordinators to see " + NODE + "'s session expire",
+                        Duration.ofSeconds(60),
                         () -> !cluster.nodeListed(NODE));
                 cluster.step("session expired");
                 awaitStandingStill(cluster, id, agent); // still fenced after the expiry, and still answering
@@ -62,8 +66,11 @@ final class CutOffScenario implements Scenario {
             String owner = ExactlyOnce.awaitSettled(cluster, id);
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             ExactlyOnce.requireNeverTwice(sampler);
-            return NODE + " froze it while cut off and answered throughout" + (checkpointMillis > 0 ? ", 2 checkpoints ("
-                    + checkpointed + " through the leader) taken meanwhile kept it frozen" : "") + "; rejoined; exactly once on " + owner + ", output exact";
+            return NODE + " froze it while cut off and answered throughout"
+                    + (checkpointMillis > 0
+                            ? ", 2 checkpoints (" + checkpointed + " through the leader) taken meanwhile kept it frozen"
+                            : "")
+                    + "; rejoined; exactly once on " + owner + ", output exact";
         } finally {
             ExactlyOnce.cleanUp(cluster, id);
             cluster.restartAgent(NODE, List.of());
@@ -77,7 +84,8 @@ final class CutOffScenario implements Scenario {
      * still in flight arrives. The agent stays fenced either way, so the fault fires at any load. Returns
      * how many were taken through the leader.
      */
-    private static int checkpointWhileFenced(FaultCluster cluster, String id, ChildJvm agent) throws InterruptedException {
+    private static int checkpointWhileFenced(FaultCluster cluster, String id, ChildJvm agent)
+            throws InterruptedException {
         int[] viaLeader = {0};
         int[] taken = {0};
         Poll.until("checkpoints of the fenced " + id, Duration.ofSeconds(60), () -> {
@@ -98,11 +106,14 @@ final class CutOffScenario implements Scenario {
     }
 
     /** Waits until the agent (answering) reports the same instruction count {@code STILL_POLLS} polls in a row. */
-    private static void awaitStandingStill(FaultCluster cluster, String id, ChildJvm agent) throws InterruptedException {
+    private static void awaitStandingStill(FaultCluster cluster, String id, ChildJvm agent)
+            throws InterruptedException {
         long[] last = {-1};
         int[] still = {0};
         Poll.until(NODE + " to fence " + id + " (instructions standing still)", Duration.ofMinutes(2), () -> {
-            long now = cluster.probe().find(agent, id).map(pm.v1.ProcessInfo::getInstructionsRetired)
+            long now = cluster.probe()
+                    .find(agent, id)
+                    .map(pm.v1.ProcessInfo::getInstructionsRetired)
                     .orElseThrow(() -> new ScenarioFailure(id + " disappeared from " + NODE + " while it was cut off"));
             still[0] = now == last[0] ? still[0] + 1 : 0;
             last[0] = now;

@@ -55,8 +55,8 @@ final class DemoSteps {
                 String expected = String.format("step %3d of %d  checksum %016x", i, totalSteps, checksum);
                 String got = lines.get(i - first);
                 if (!got.equals(expected)) {
-                    throw new ScenarioFailure("line " + (i - first + 1) + " of the output is '" + got + "', the uninterrupted run prints '"
-                            + expected + "'");
+                    throw new ScenarioFailure("line " + (i - first + 1) + " of the output is '" + got
+                            + "', the uninterrupted run prints '" + expected + "'");
                 }
             }
         }

@@ -36,7 +36,8 @@ final class EnsembleServerLostScenario implements Scenario {
     public String run(FaultCluster suite, CounterWorkload counter) throws Exception {
         String id = "p-ensemble-server-lost";
         suite.step("starting a cluster on a three-server ensemble");
-        try (FaultCluster cluster = FaultCluster.startOnEnsemble(suite.local().dir().resolve("ensemble"), 3)) {
+        try (FaultCluster cluster =
+                FaultCluster.startOnEnsemble(suite.local().dir().resolve("ensemble"), 3)) {
             Path held = cluster.local().agentDataDir(TARGET).resolve("fault-held");
             Path released = cluster.local().agentDataDir(TARGET).resolve("fault-released");
             cluster.restartAgent(TARGET, List.of("--fault-point", "hold:" + POINT));
@@ -45,25 +46,34 @@ final class EnsembleServerLostScenario implements Scenario {
                 Migrations.spawnUnderWay(cluster, counter, id, SOURCE, 0);
                 cluster.client().freeze(id);
                 CompletableFuture<String> call = Migrations.migrateAsync(cluster.client(), id, TARGET);
-                Poll.until(TARGET + " to reach " + POINT, Migrations.PROGRESS, () -> Files.exists(held) || call.isDone());
+                Poll.until(
+                        TARGET + " to reach " + POINT, Migrations.PROGRESS, () -> Files.exists(held) || call.isDone());
                 if (!Files.exists(held)) {
-                    throw new ScenarioFailure("the migration ended before " + TARGET + " reached " + POINT + ": " + call.join());
+                    throw new ScenarioFailure(
+                            "the migration ended before " + TARGET + " reached " + POINT + ": " + call.join());
                 }
-                ChildJvm victim = Poll.value("the ensemble to name its leader", Migrations.PROGRESS,
+                ChildJvm victim = Poll.value(
+                        "the ensemble to name its leader",
+                        Migrations.PROGRESS,
                         () -> quorumLeader(cluster.local().zookeeperServers()));
                 victim.kill();
                 Files.writeString(released, "");
                 suite.step("killed " + victim.name() + " (the ensemble's leader), released " + TARGET);
                 String outcome = Migrations.outcome(call, id);
                 suite.step("migration " + outcome.split("\n")[0]);
-                Poll.until(id + " thawed on its settled owner", ExactlyOnce.SETTLE, () -> Migrations.thawed(cluster, id));
+                Poll.until(
+                        id + " thawed on its settled owner", ExactlyOnce.SETTLE, () -> Migrations.thawed(cluster, id));
                 String owner = ExactlyOnce.awaitSettled(cluster, id);
                 ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
                 ExactlyOnce.requireNeverTwice(sampler);
                 victim.start(120);
-                Poll.until(victim.name() + " to serve in the ensemble again", Migrations.PROGRESS, () -> mode(victim).isPresent());
-                return victim.name() + " (leading the ensemble) killed at the commit; migration " + outcome.split("\n")[0]
-                        + "; settled on " + owner + "; output exact; " + victim.name() + " rejoined as " + mode(victim).orElse("?");
+                Poll.until(
+                        victim.name() + " to serve in the ensemble again",
+                        Migrations.PROGRESS,
+                        () -> mode(victim).isPresent());
+                return victim.name() + " (leading the ensemble) killed at the commit; migration "
+                        + outcome.split("\n")[0] + "; settled on " + owner + "; output exact; " + victim.name()
+                        + " rejoined as " + mode(victim).orElse("?");
             } finally {
                 ExactlyOnce.cleanUp(cluster, id);
                 Files.writeString(released, ""); // a holder still waiting goes on, whatever failed
@@ -73,7 +83,9 @@ final class EnsembleServerLostScenario implements Scenario {
 
     /** The server that leads the ensemble now, if one does. */
     private static Optional<ChildJvm> quorumLeader(List<ChildJvm> servers) {
-        return servers.stream().filter(s -> mode(s).filter("leader"::equals).isPresent()).findFirst();
+        return servers.stream()
+                .filter(s -> mode(s).filter("leader"::equals).isPresent())
+                .findFirst();
     }
 
     /** What ZooKeeper's {@code srvr} command says server {@code s} is (leader, follower), if it serves. */
@@ -90,7 +102,10 @@ final class EnsembleServerLostScenario implements Scenario {
             out.flush();
             InputStream in = socket.getInputStream();
             String answer = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-            return answer.lines().filter(l -> l.startsWith("Mode: ")).map(l -> l.substring("Mode: ".length()).trim()).findFirst();
+            return answer.lines()
+                    .filter(l -> l.startsWith("Mode: "))
+                    .map(l -> l.substring("Mode: ".length()).trim())
+                    .findFirst();
         } catch (IOException notServing) {
             return Optional.empty();
         }

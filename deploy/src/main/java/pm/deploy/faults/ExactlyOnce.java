@@ -51,7 +51,12 @@ final class ExactlyOnce {
         StringBuilder b = new StringBuilder();
         try {
             ClusterProcess r = ownershipRecord(cluster, id);
-            b.append("record ").append(r.getNode()).append("@").append(r.getEpoch()).append(" ").append(r.getState());
+            b.append("record ")
+                    .append(r.getNode())
+                    .append("@")
+                    .append(r.getEpoch())
+                    .append(" ")
+                    .append(r.getState());
         } catch (RuntimeException e) {
             b.append("record: ").append(e.getMessage());
         }
@@ -64,13 +69,16 @@ final class ExactlyOnce {
 
     private static Optional<String> settledOwner(FaultCluster cluster, String id) {
         String owner = ownershipRecord(cluster, id).getNode();
-        for (Map.Entry<String, Map<String, ProcessInfo>> agent : cluster.probe().snapshot(5_000).entrySet()) {
+        for (Map.Entry<String, Map<String, ProcessInfo>> agent :
+                cluster.probe().snapshot(5_000).entrySet()) {
             ProcessInfo copy = agent.getValue().get(id);
             boolean isOwner = agent.getKey().equals(owner);
             if (isOwner != (copy != null)) {
                 return Optional.empty();
             }
-            if (copy != null && copy.getState() != ProcessState.PROCESS_STATE_RUNNING && copy.getState() != ProcessState.PROCESS_STATE_EXITED) {
+            if (copy != null
+                    && copy.getState() != ProcessState.PROCESS_STATE_RUNNING
+                    && copy.getState() != ProcessState.PROCESS_STATE_EXITED) {
                 return Optional.empty();
             }
         }
@@ -87,7 +95,9 @@ final class ExactlyOnce {
 
     /** The one ownership record of {@code id}; fails the scenario if there is none or more than one. */
     static ClusterProcess ownershipRecord(FaultCluster cluster, String id) {
-        List<ClusterProcess> records = cluster.client().list().stream().filter(p -> p.getProcessId().equals(id)).toList();
+        List<ClusterProcess> records = cluster.client().list().stream()
+                .filter(p -> p.getProcessId().equals(id))
+                .toList();
         if (records.size() != 1) {
             throw new ScenarioFailure(records.size() + " ownership records for " + id + " (expected one)");
         }
@@ -99,15 +109,21 @@ final class ExactlyOnce {
      * {@code owner}, checks that it still exists exactly once there, and compares the decisive end of
      * its output with the reference run's.
      */
-    static void awaitExactOutput(FaultCluster cluster, String id, String owner, CounterWorkload workload) throws InterruptedException {
+    static void awaitExactOutput(FaultCluster cluster, String id, String owner, CounterWorkload workload)
+            throws InterruptedException {
         Poll.until("the release of " + id + " on " + owner, SETTLE, () -> released(cluster, id));
-        Poll.until(id + " to run to the end on " + owner, FINISH, () -> cluster.probe().find(cluster.agent(owner), id)
-                .map(p -> {
-                    if (p.getState() == ProcessState.PROCESS_STATE_FAILED) {
-                        throw new ScenarioFailure(id + " failed on " + owner + ": " + p.getFailure());
-                    }
-                    return p.getState() == ProcessState.PROCESS_STATE_EXITED;
-                }).orElseThrow(() -> new ScenarioFailure(id + " vanished from its owner " + owner)));
+        Poll.until(
+                id + " to run to the end on " + owner,
+                FINISH,
+                () -> cluster.probe()
+                        .find(cluster.agent(owner), id)
+                        .map(p -> {
+                            if (p.getState() == ProcessState.PROCESS_STATE_FAILED) {
+                                throw new ScenarioFailure(id + " failed on " + owner + ": " + p.getFailure());
+                            }
+                            return p.getState() == ProcessState.PROCESS_STATE_EXITED;
+                        })
+                        .orElseThrow(() -> new ScenarioFailure(id + " vanished from its owner " + owner)));
         cluster.step(id + " ran to the end on " + owner);
         String settled = awaitSettled(cluster, id);
         if (!settled.equals(owner)) {

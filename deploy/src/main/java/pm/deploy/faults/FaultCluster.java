@@ -25,10 +25,12 @@ final class FaultCluster implements AutoCloseable {
     private final AgentProbe probe;
     private final List<String> coordinatorArgs;
     private final String recoveryProblem;
-    private final java.util.Map<String, List<String>> unusual = new java.util.HashMap<>(); // armed, or behind a relay: their args
+    private final java.util.Map<String, List<String>> unusual =
+            new java.util.HashMap<>(); // armed, or behind a relay: their args
     private ClusterClient client;
     /** One client per coordinator address, to ask each whether it leads. */
     private final java.util.Map<String, ClusterClient> direct = new java.util.concurrent.ConcurrentHashMap<>();
+
     private String clientAddresses = "";
     private java.io.PrintStream trace;
     private long stepFrom = System.nanoTime();
@@ -61,7 +63,8 @@ final class FaultCluster implements AutoCloseable {
     }
 
     private static LocalCluster newCluster(Path dir) {
-        return new LocalCluster(dir, List.of("--zk-session-timeout-ms", Integer.toString(AGENT_SESSION_MILLIS)), List.of());
+        return new LocalCluster(
+                dir, List.of("--zk-session-timeout-ms", Integer.toString(AGENT_SESSION_MILLIS)), List.of());
     }
 
     private static FaultCluster start(LocalCluster cluster) throws IOException, InterruptedException {
@@ -74,7 +77,8 @@ final class FaultCluster implements AutoCloseable {
                 cluster.startCoordinator("c1", 0, coordinatorArgs);
             } catch (IOException e) {
                 coordinatorArgs = List.of();
-                problem = "the coordinator does not accept --recovery-grace-ms (failure recovery is not on this branch)";
+                problem =
+                        "the coordinator does not accept --recovery-grace-ms (failure recovery is not on this branch)";
                 cluster.startCoordinator("c1", 0, coordinatorArgs);
             }
             cluster.startCoordinator("c2", 0, coordinatorArgs);
@@ -137,7 +141,8 @@ final class FaultCluster implements AutoCloseable {
         return restartAgent(name, extraArgs, cluster.zookeeperAddress());
     }
 
-    ChildJvm restartAgent(String name, List<String> extraArgs, String zookeeper) throws IOException, InterruptedException {
+    ChildJvm restartAgent(String name, List<String> extraArgs, String zookeeper)
+            throws IOException, InterruptedException {
         ChildJvm a = cluster.startAgent(name, extraArgs, zookeeper);
         if (extraArgs.isEmpty() && zookeeper.equals(cluster.zookeeperAddress())) {
             unusual.remove(name);
@@ -170,8 +175,12 @@ final class FaultCluster implements AutoCloseable {
 
     /** Waits until the coordinators list node {@code name} at {@code address} (its new incarnation). */
     void awaitNodeAt(String name, String address) throws InterruptedException {
-        Poll.until("node " + name + " to join at " + address, JOIN, () -> client().nodes().stream()
-                .anyMatch(n -> n.getRecord().getName().equals(name) && n.getRecord().getAddress().equals(address)));
+        Poll.until(
+                "node " + name + " to join at " + address,
+                JOIN,
+                () -> client().nodes().stream()
+                        .anyMatch(n -> n.getRecord().getName().equals(name)
+                                && n.getRecord().getAddress().equals(address)));
     }
 
     boolean nodeListed(String name) {
@@ -209,12 +218,19 @@ final class FaultCluster implements AutoCloseable {
     }
 
     /** The standby restarted with {@code args} and {@code zookeeper}, made leader; the old leader started again on {@code thenZooKeeper}. */
-    private ChildJvm newLeader(List<String> args, String zookeeper, String thenZooKeeper) throws IOException, InterruptedException {
+    private ChildJvm newLeader(List<String> args, String zookeeper, String thenZooKeeper)
+            throws IOException, InterruptedException {
         ChildJvm leader = awaitLeader();
-        ChildJvm standby = cluster.coordinators().stream().filter(c -> c != leader).findFirst().orElseThrow();
+        ChildJvm standby = cluster.coordinators().stream()
+                .filter(c -> c != leader)
+                .findFirst()
+                .orElseThrow();
         ChildJvm next = startCoordinator(standby.name(), args, zookeeper);
         leader.close();
-        Poll.until("coordinator " + next.name() + " to lead", JOIN, () -> leaderNow().map(l -> l == next).orElse(false));
+        Poll.until(
+                "coordinator " + next.name() + " to lead",
+                JOIN,
+                () -> leaderNow().map(l -> l == next).orElse(false));
         startCoordinator(leader.name(), List.of(), thenZooKeeper);
         return next;
     }
@@ -224,7 +240,8 @@ final class FaultCluster implements AutoCloseable {
         return startCoordinator(name, extraArgs, cluster.zookeeperAddress());
     }
 
-    private ChildJvm startCoordinator(String name, List<String> extraArgs, String zookeeper) throws IOException, InterruptedException {
+    private ChildJvm startCoordinator(String name, List<String> extraArgs, String zookeeper)
+            throws IOException, InterruptedException {
         List<String> args = new java.util.ArrayList<>(coordinatorArgs);
         args.addAll(extraArgs);
         if (extraArgs.isEmpty() && zookeeper.equals(cluster.zookeeperAddress())) {
@@ -264,8 +281,10 @@ final class FaultCluster implements AutoCloseable {
                 continue;
             }
             try {
-                ClusterClient one = direct.computeIfAbsent(c.address(),
-                        a -> new ClusterClient(cluster.clientSettings(a).withCallTimeout(java.time.Duration.ofSeconds(5))));
+                ClusterClient one = direct.computeIfAbsent(
+                        c.address(),
+                        a -> new ClusterClient(
+                                cluster.clientSettings(a).withCallTimeout(java.time.Duration.ofSeconds(5))));
                 if (one.leader().getIsLeader()) {
                     return Optional.of(c);
                 }

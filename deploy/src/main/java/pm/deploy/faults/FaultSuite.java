@@ -28,6 +28,7 @@ public final class FaultSuite {
      * rounds; it holds after its last tick until the scenario releases it, so it outlives the fault in either tier.
      */
     static final int TICKS = 500;
+
     static final int SPIN = 10_000;
     static final int MEM_BYTES = 1 << 20;
     static final int HOT_BYTES = 16 << 10;
@@ -61,8 +62,16 @@ public final class FaultSuite {
     /** Every scenario, in the order they run: the ones that move agents onto relays or lose them come last. */
     static List<Scenario> scenarios() {
         List<Scenario> all = new ArrayList<>();
-        List<String> points = List.of("source.precopy", "source.frozen", "source.final-sent", "source.before-commit",
-                "source.after-commit", "target.precopy", "target.final", "target.prepared", "target.after-commit");
+        List<String> points = List.of(
+                "source.precopy",
+                "source.frozen",
+                "source.final-sent",
+                "source.before-commit",
+                "source.after-commit",
+                "target.precopy",
+                "target.final",
+                "target.prepared",
+                "target.after-commit");
         for (int i = 0; i < points.size(); i++) {
             // The dead agent comes back armed for the next scenario on the same side; an after-commit
             // point is last on its side, because the restart itself may hear the commit.
@@ -81,7 +90,8 @@ public final class FaultSuite {
         for (String point : List.of("target.precopy", "source.final-sent", "target.after-commit")) {
             all.add(new PartitionedMigrationScenario(PartitionedMigrationScenario.Link.TARGET_GRPC, point));
         }
-        all.add(new PartitionedMigrationScenario(PartitionedMigrationScenario.Link.SOURCE_ZOOKEEPER, "source.final-sent"));
+        all.add(new PartitionedMigrationScenario(
+                PartitionedMigrationScenario.Link.SOURCE_ZOOKEEPER, "source.final-sent"));
         all.add(new CutOffScenario(0));
         all.add(new CutOffScenario(300));
         all.add(new NodeLostScenario());
@@ -92,7 +102,8 @@ public final class FaultSuite {
 
     /** Runs the scenarios whose name contains {@code only} (all, if empty) on a cluster under {@code dir}, printing to {@code out}. */
     public static Summary run(PrintStream out, Path dir, String only, boolean verbose) throws Exception {
-        List<Scenario> chosen = scenarios().stream().filter(s -> s.name().contains(only)).toList();
+        List<Scenario> chosen =
+                scenarios().stream().filter(s -> s.name().contains(only)).toList();
         long t0 = System.nanoTime();
         CounterWorkload counter = new CounterWorkload(TICKS, SPIN, MEM_BYTES, HOT_BYTES);
         out.println("fault-injection suite: " + chosen.size() + " scenarios; cluster logs in " + dir.resolve("logs"));
@@ -100,8 +111,9 @@ public final class FaultSuite {
         int passed = 0;
         int failed = 0;
         try (FaultCluster cluster = FaultCluster.start(dir)) {
-            out.printf("cluster up: ZooKeeper, coordinators c1 c2, agents %s (%.1f s)%n", String.join(" ", FaultCluster.AGENTS),
-                    seconds(t0));
+            out.printf(
+                    "cluster up: ZooKeeper, coordinators c1 c2, agents %s (%.1f s)%n",
+                    String.join(" ", FaultCluster.AGENTS), seconds(t0));
             if (verbose) {
                 cluster.traceTo(out);
             }

@@ -18,7 +18,8 @@ final class Migrations {
     private Migrations() {}
 
     /** Spawns the counter as {@code id} on {@code node} and waits until it is well under way there. */
-    static void spawnUnderWay(FaultCluster cluster, CounterWorkload counter, String id, String node, long checkpointMillis)
+    static void spawnUnderWay(
+            FaultCluster cluster, CounterWorkload counter, String id, String node, long checkpointMillis)
             throws InterruptedException {
         cluster.client().spawn(counter.spawn(id, node, checkpointMillis));
         awaitInstructions(cluster, id, node, WARM_INSTRUCTIONS);
@@ -30,14 +31,19 @@ final class Migrations {
      */
     static void awaitInstructions(FaultCluster cluster, String id, String node, long more) throws InterruptedException {
         long from = running(cluster, id, node).getInstructionsRetired();
-        Poll.until(id + " to make progress on " + node, PROGRESS, () -> running(cluster, id, node).getInstructionsRetired() >= from + more);
+        Poll.until(
+                id + " to make progress on " + node,
+                PROGRESS,
+                () -> running(cluster, id, node).getInstructionsRetired() >= from + more);
     }
 
     private static ProcessInfo running(FaultCluster cluster, String id, String node) {
-        ProcessInfo p = cluster.probe().find(cluster.agent(node), id).orElseThrow(() -> new ScenarioFailure(id + " is not on " + node));
+        ProcessInfo p = cluster.probe()
+                .find(cluster.agent(node), id)
+                .orElseThrow(() -> new ScenarioFailure(id + " is not on " + node));
         if (p.getState() == ProcessState.PROCESS_STATE_EXITED || p.getState() == ProcessState.PROCESS_STATE_FAILED) {
-            throw new ScenarioFailure(id + " ended (" + p.getState() + ") on " + node + " before the fault: the counter is too short"
-                    + " for this machine's speed");
+            throw new ScenarioFailure(id + " ended (" + p.getState() + ") on " + node
+                    + " before the fault: the counter is too short" + " for this machine's speed");
         }
         return p;
     }

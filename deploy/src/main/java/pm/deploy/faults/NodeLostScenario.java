@@ -31,19 +31,23 @@ final class NodeLostScenario implements Scenario {
             ClusterProcess durable = ExactlyOnce.awaitDurableCheckpoint(cluster, id);
             cluster.step("durable checkpoint on " + durable.getCheckpointNodesList());
             cluster.agent(NODE).kill();
-            Poll.until(id + " to be recovered on another node", ExactlyOnce.SETTLE,
+            Poll.until(
+                    id + " to be recovered on another node",
+                    ExactlyOnce.SETTLE,
                     () -> !ExactlyOnce.ownershipRecord(cluster, id).getNode().equals(NODE));
-            String owner = ExactlyOnce.awaitSettled(cluster, id); // the record moves first, then the new owner adopts it
+            String owner =
+                    ExactlyOnce.awaitSettled(cluster, id); // the record moves first, then the new owner adopts it
             cluster.step("recovered on " + owner);
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             cluster.restartAgent(NODE, List.of());
             String after = ExactlyOnce.awaitSettled(cluster, id);
             if (!after.equals(owner)) {
-                throw new ScenarioFailure("after " + NODE + " came back, " + id + " settled on " + after + " instead of " + owner);
+                throw new ScenarioFailure(
+                        "after " + NODE + " came back, " + id + " settled on " + after + " instead of " + owner);
             }
             ExactlyOnce.requireNeverTwice(sampler);
-            return "checkpoint " + durable.getLastCheckpointId() + " on " + durable.getCheckpointNodesList() + "; recovered on " + owner
-                    + "; output exact; " + NODE + " came back without a second copy";
+            return "checkpoint " + durable.getLastCheckpointId() + " on " + durable.getCheckpointNodesList()
+                    + "; recovered on " + owner + "; output exact; " + NODE + " came back without a second copy";
         } finally {
             ExactlyOnce.cleanUp(cluster, id);
             if (!cluster.agent(NODE).isAlive()) {

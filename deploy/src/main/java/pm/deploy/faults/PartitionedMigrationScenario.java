@@ -38,7 +38,9 @@ final class PartitionedMigrationScenario implements Scenario {
 
     @Override
     public String name() {
-        return (link == Link.TARGET_GRPC ? "migration target partitioned from gRPC at " : "migration source cut off from ZooKeeper at ")
+        return (link == Link.TARGET_GRPC
+                        ? "migration target partitioned from gRPC at "
+                        : "migration source cut off from ZooKeeper at ")
                 + point;
     }
 
@@ -47,14 +49,16 @@ final class PartitionedMigrationScenario implements Scenario {
         cluster.disarmAgents();
         String id = "p-" + link.name().toLowerCase(java.util.Locale.ROOT) + "-" + point.replace('.', '-');
         String holder = point.startsWith("source.") ? SOURCE : TARGET;
-        List<String> expectedOwners = link == Link.SOURCE_ZOOKEEPER ? List.of(SOURCE, TARGET)
+        List<String> expectedOwners = link == Link.SOURCE_ZOOKEEPER
+                ? List.of(SOURCE, TARGET)
                 : List.of(point.endsWith("after-commit") ? TARGET : SOURCE);
         Path held = cluster.local().agentDataDir(holder).resolve("fault-held");
         Path released = cluster.local().agentDataDir(holder).resolve("fault-released");
         Files.deleteIfExists(held);
         Files.deleteIfExists(released);
         int port = LocalCluster.freePort();
-        TcpProxy relay = new TcpProxy(link == Link.TARGET_GRPC ? "127.0.0.1:" + port : cluster.local().zookeeperAddress());
+        TcpProxy relay = new TcpProxy(
+                link == Link.TARGET_GRPC ? "127.0.0.1:" + port : cluster.local().zookeeperAddress());
         String cut = link == Link.TARGET_GRPC ? TARGET : SOURCE;
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
             List<String> hold = List.of("--fault-point", "hold:" + point);
@@ -74,7 +78,8 @@ final class PartitionedMigrationScenario implements Scenario {
             CompletableFuture<String> call = Migrations.migrateAsync(cluster.client(), id, TARGET);
             Poll.until(holder + " to reach " + point, Migrations.PROGRESS, () -> Files.exists(held) || call.isDone());
             if (!Files.exists(held)) {
-                throw new ScenarioFailure("the migration ended before " + holder + " reached " + point + ": " + call.join());
+                throw new ScenarioFailure(
+                        "the migration ended before " + holder + " reached " + point + ": " + call.join());
             }
             relay.cut();
             Files.writeString(released, "");
@@ -85,11 +90,13 @@ final class PartitionedMigrationScenario implements Scenario {
             Poll.until(id + " thawed on its settled owner", ExactlyOnce.SETTLE, () -> Migrations.thawed(cluster, id));
             String owner = ExactlyOnce.awaitSettled(cluster, id);
             if (!expectedOwners.contains(owner)) {
-                throw new ScenarioFailure(id + " settled on " + owner + ", expected " + expectedOwners + " (migration " + outcome + ")");
+                throw new ScenarioFailure(
+                        id + " settled on " + owner + ", expected " + expectedOwners + " (migration " + outcome + ")");
             }
             ExactlyOnce.awaitExactOutput(cluster, id, owner, counter);
             ExactlyOnce.requireNeverTwice(sampler);
-            return cut + " cut off at " + point + "; migration " + outcome.split("\n")[0] + "; settled on " + owner + "; output exact";
+            return cut + " cut off at " + point + "; migration " + outcome.split("\n")[0] + "; settled on " + owner
+                    + "; output exact";
         } finally {
             ExactlyOnce.cleanUp(cluster, id);
             Files.writeString(released, ""); // a holder still waiting goes on, whatever failed

@@ -35,9 +35,13 @@ final class PausedPastGraceScenario implements Scenario {
         cluster.disarmAgents();
         String id = "p-paused-past-grace";
         try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
-            cluster.client().spawn(SpawnOptions.builder(DemoGuest.module(), "demo").withProcessId(id)
-                    .withArgs(Integer.toString(STEPS), "20", Integer.toString(WORK)).onNode(NODE, false)
-                    .checkpointEvery(Duration.ofSeconds(1)).build());
+            cluster.client()
+                    .spawn(SpawnOptions.builder(DemoGuest.module(), "demo")
+                            .withProcessId(id)
+                            .withArgs(Integer.toString(STEPS), "20", Integer.toString(WORK))
+                            .onNode(NODE, false)
+                            .checkpointEvery(Duration.ofSeconds(1))
+                            .build());
             int seen = DemoSteps.await(cluster, id, 5, STEPS, WORK);
             ExactlyOnce.awaitDurableCheckpoint(cluster, id);
             ChildJvm agent = cluster.agent(NODE);
@@ -58,7 +62,8 @@ final class PausedPastGraceScenario implements Scenario {
             Poll.until(NODE + " to register again", FaultCluster.JOIN, () -> cluster.nodeListed(NODE));
             String settled = ExactlyOnce.awaitSettled(cluster, id);
             if (!settled.equals(owner)) {
-                throw new ScenarioFailure(id + " settled on " + settled + " after " + NODE + " came back, expected " + owner);
+                throw new ScenarioFailure(
+                        id + " settled on " + settled + " after " + NODE + " came back, expected " + owner);
             }
             int steps = DemoSteps.await(cluster, id, seen + 5, STEPS, WORK);
             ExactlyOnce.requireNeverTwice(sampler);
@@ -70,7 +75,8 @@ final class PausedPastGraceScenario implements Scenario {
     }
 
     /** Polls the continued agent until it has dropped its copy; fails if the copy's instruction count moves meanwhile. */
-    private static void awaitDroppedStandingStill(FaultCluster cluster, ChildJvm agent, String id) throws InterruptedException {
+    private static void awaitDroppedStandingStill(FaultCluster cluster, ChildJvm agent, String id)
+            throws InterruptedException {
         long[] seen = {-1};
         Poll.until(NODE + " to drop its stale copy without running it", ExactlyOnce.SETTLE, () -> {
             Optional<ProcessInfo> stale;
@@ -84,8 +90,8 @@ final class PausedPastGraceScenario implements Scenario {
             }
             long now = stale.get().getInstructionsRetired();
             if (seen[0] >= 0 && now != seen[0]) {
-                throw new ScenarioFailure(NODE + " ran its stale copy of " + id + " after it was continued: " + seen[0] + " -> " + now
-                        + " instructions");
+                throw new ScenarioFailure(NODE + " ran its stale copy of " + id + " after it was continued: " + seen[0]
+                        + " -> " + now + " instructions");
             }
             seen[0] = now;
             return false;

@@ -36,7 +36,8 @@ final class Poll {
                 lastError = " (last error: " + e.getMessage() + ")";
             }
             if (System.nanoTime() > deadline) {
-                throw new ScenarioFailure("timed out after " + timeout.toSeconds() + " s waiting for " + what + lastError);
+                throw new ScenarioFailure(
+                        "timed out after " + timeout.toSeconds() + " s waiting for " + what + lastError);
             }
             Thread.sleep(INTERVAL.toMillis());
         }

@@ -24,7 +24,8 @@ final class RunningSampler implements AutoCloseable {
     private final Thread thread;
     private final List<String> violations = new ArrayList<>();
     private final Map<String, long[]> lastSeen = new HashMap<>(); // "agent/process" -> {round, instructions retired}
-    private final Map<String, Long> newestRunning = new HashMap<>(); // process -> the newest epoch seen running in a round
+    private final Map<String, Long> newestRunning =
+            new HashMap<>(); // process -> the newest epoch seen running in a round
     private volatile boolean running = true;
     private int rounds;
 
@@ -55,7 +56,9 @@ final class RunningSampler implements AutoCloseable {
             long[] before = lastSeen.put(agent + "/" + id, new long[] {round, info.getInstructionsRetired()});
             // Growth counts only between two consecutive rounds: across a round the agent missed (cut off, stopped),
             // the count may have grown before the blackout began.
-            if (info.getState() == ProcessState.PROCESS_STATE_RUNNING && before != null && before[0] == round - 1
+            if (info.getState() == ProcessState.PROCESS_STATE_RUNNING
+                    && before != null
+                    && before[0] == round - 1
                     && info.getInstructionsRetired() > before[1]) {
                 running.computeIfAbsent(id, k -> new ArrayList<>()).add(info);
                 runningOn.computeIfAbsent(id, k -> new ArrayList<>()).add(agent + "@" + info.getEpoch());
@@ -64,14 +67,19 @@ final class RunningSampler implements AutoCloseable {
         synchronized (this) {
             rounds++;
             running.forEach((id, copies) -> {
-                long newest = copies.stream().mapToLong(ProcessInfo::getEpoch).max().orElse(0);
-                long distinct = copies.stream().mapToLong(ProcessInfo::getEpoch).distinct().count();
+                long newest =
+                        copies.stream().mapToLong(ProcessInfo::getEpoch).max().orElse(0);
+                long distinct = copies.stream()
+                        .mapToLong(ProcessInfo::getEpoch)
+                        .distinct()
+                        .count();
                 Long earlier = newestRunning.get(id);
                 if (distinct < copies.size()) {
-                    violations.add("process " + id + " ran on " + String.join(" and ", runningOn.get(id)) + " at one epoch (round " + rounds + ")");
+                    violations.add("process " + id + " ran on " + String.join(" and ", runningOn.get(id))
+                            + " at one epoch (round " + rounds + ")");
                 } else if (earlier != null && copies.stream().anyMatch(c -> c.getEpoch() < earlier)) {
-                    violations.add("process " + id + " ran on " + String.join(" and ", runningOn.get(id)) + " after epoch " + earlier
-                            + " had run (round " + rounds + ")");
+                    violations.add("process " + id + " ran on " + String.join(" and ", runningOn.get(id))
+                            + " after epoch " + earlier + " had run (round " + rounds + ")");
                 }
                 newestRunning.merge(id, newest, Math::max);
             });

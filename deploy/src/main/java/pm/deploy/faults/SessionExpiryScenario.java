@@ -27,7 +27,9 @@ final class SessionExpiryScenario implements Scenario {
             long stoppedAt = System.nanoTime();
             Signals.stop(agent.pid());
             try {
-                Poll.until("the coordinators to see " + NODE + "'s session expire", Duration.ofSeconds(60),
+                Poll.until(
+                        "the coordinators to see " + NODE + "'s session expire",
+                        Duration.ofSeconds(60),
                         () -> !cluster.nodeListed(NODE));
             } finally {
                 Signals.resume(agent.pid());

@@ -39,6 +39,7 @@ public final class SoakFaults implements AutoCloseable {
 
     /** The agents' ZooKeeper session, and the coordinator's grace before recovering a lost node's processes. */
     public static final int SESSION_MILLIS = 4_000;
+
     public static final int GRACE_MILLIS = 8_000;
     private static final Duration SETTLE = Duration.ofMinutes(2);
     private static final Duration LEAVE = Duration.ofSeconds(60);
@@ -53,7 +54,7 @@ public final class SoakFaults implements AutoCloseable {
     private Thread injector;
     private ClusterClient client;
     private volatile boolean inFault;
-    private Runnable onSettled = () -> { };
+    private Runnable onSettled = () -> {};
     private final java.util.concurrent.CountDownLatch stopRequested = new java.util.concurrent.CountDownLatch(1);
 
     /** For {@code cluster}, whose ZooKeeper and coordinators run already; its agents are started by {@link #startAgents}. */
@@ -117,7 +118,8 @@ public final class SoakFaults implements AutoCloseable {
         try {
             while (true) {
                 long pause = every.toMillis() / 2 + (long) (random.nextDouble() * every.toMillis());
-                if (stopRequested.await(pause, java.util.concurrent.TimeUnit.MILLISECONDS) || System.nanoTime() > lastStart) {
+                if (stopRequested.await(pause, java.util.concurrent.TimeUnit.MILLISECONDS)
+                        || System.nanoTime() > lastStart) {
                     return;
                 }
                 List<ChildJvm> agents = cluster.agents();
@@ -181,8 +183,11 @@ public final class SoakFaults implements AutoCloseable {
     /** Waits until the coordinator no longer lists node {@code name}; one that never leaves is a violation, not a hang. */
     private void awaitLeft(String name) throws InterruptedException {
         try {
-            Poll.until("node " + name + " to leave the membership", LEAVE,
-                    () -> client.nodes().stream().noneMatch(n -> n.getRecord().getName().equals(name)));
+            Poll.until(
+                    "node " + name + " to leave the membership",
+                    LEAVE,
+                    () -> client.nodes().stream()
+                            .noneMatch(n -> n.getRecord().getName().equals(name)));
         } catch (ScenarioFailure e) {
             synchronized (this) {
                 unsettled.add(e.getMessage());
@@ -240,9 +245,10 @@ public final class SoakFaults implements AutoCloseable {
         Set<String> problems = new HashSet<>();
         for (Map.Entry<String, Map<String, ProcessInfo>> agent : all.entrySet()) {
             for (ProcessInfo p : agent.getValue().values()) {
-                if (p.getState() != ProcessState.PROCESS_STATE_KILLED && !agent.getKey().equals(owners.get(p.getProcessId()))) {
-                    problems.add(p.getProcessId() + " held by " + agent.getKey() + " (" + p.getState() + ", epoch " + p.getEpoch()
-                            + "), owned by " + owners.getOrDefault(p.getProcessId(), "nobody"));
+                if (p.getState() != ProcessState.PROCESS_STATE_KILLED
+                        && !agent.getKey().equals(owners.get(p.getProcessId()))) {
+                    problems.add(p.getProcessId() + " held by " + agent.getKey() + " (" + p.getState() + ", epoch "
+                            + p.getEpoch() + "), owned by " + owners.getOrDefault(p.getProcessId(), "nobody"));
                 }
             }
         }

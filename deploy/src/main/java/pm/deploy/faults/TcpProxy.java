@@ -36,10 +36,12 @@ final class TcpProxy implements AutoCloseable {
 
     /** Relays to {@code target} ({@code HOST:PORT}) with {@code relay} (null: copying bytes both ways). */
     TcpProxy(String target, Relay relay) throws IOException {
-        this.relay = relay != null ? relay : (client, server) -> {
-            copy(client, server);
-            copy(server, client);
-        };
+        this.relay = relay != null
+                ? relay
+                : (client, server) -> {
+                    copy(client, server);
+                    copy(server, client);
+                };
         int colon = target.lastIndexOf(':');
         this.host = target.substring(0, colon);
         this.port = Integer.parseInt(target.substring(colon + 1));
@@ -89,7 +91,8 @@ final class TcpProxy implements AutoCloseable {
     private void copy(Socket from, Socket to) {
         onThread(() -> {
             byte[] buffer = new byte[16 << 10];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            try (InputStream in = from.getInputStream();
+                    OutputStream out = to.getOutputStream()) {
                 for (int n; (n = in.read(buffer)) >= 0; ) {
                     out.write(buffer, 0, n);
                 }

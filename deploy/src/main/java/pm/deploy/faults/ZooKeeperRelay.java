@@ -22,6 +22,7 @@ final class ZooKeeperRelay implements AutoCloseable {
     private final TcpProxy proxy;
     /** Requests of the armed type still to pass before the one whose reply is lost; below zero: not armed. */
     private final AtomicInteger countdown = new AtomicInteger(-1);
+
     private volatile int armedType;
     private volatile boolean partitionAfter;
     private volatile boolean replyLost;
@@ -79,7 +80,10 @@ final class ZooKeeperRelay implements AutoCloseable {
                 while (true) {
                     byte[] frame = frame(in);
                     ByteBuffer b = ByteBuffer.wrap(frame);
-                    if (frame.length >= 8 && b.getInt(4) == armedType && countdown.get() > 0 && countdown.decrementAndGet() == 0) {
+                    if (frame.length >= 8
+                            && b.getInt(4) == armedType
+                            && countdown.get() > 0
+                            && countdown.decrementAndGet() == 0) {
                         doomedXid = b.getInt(0);
                         doomed = true;
                     }

@@ -57,8 +57,8 @@ public final class HostNetwork implements AutoCloseable {
             net.close();
             throw e;
         }
-        log.println("hosts: " + names.size() + " network namespaces on bridge " + net.bridge + " (" + prefix + "0/24); this JVM is "
-                + net.bridgeAddress);
+        log.println("hosts: " + names.size() + " network namespaces on bridge " + net.bridge + " (" + prefix
+                + "0/24); this JVM is " + net.bridgeAddress);
         return net;
     }
 
@@ -147,7 +147,8 @@ public final class HostNetwork implements AutoCloseable {
         for (String line : run(command.toArray(String[]::new)).lines().toList()) {
             String[] cols = line.trim().split("\\s+");
             if (cols.length >= 4 && (isolated || line.contains("pid=" + pid + ","))) {
-                sockets.add(cols[3].replaceFirst("^\\[::ffff:([0-9.]+)\\]", "$1")); // an IPv4 address on a dual-stack socket
+                sockets.add(cols[3].replaceFirst(
+                        "^\\[::ffff:([0-9.]+)\\]", "$1")); // an IPv4 address on a dual-stack socket
             }
         }
         return sockets;

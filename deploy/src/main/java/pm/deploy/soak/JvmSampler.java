@@ -34,7 +34,8 @@ final class JvmSampler {
 
     private final List<Probe> probes;
     private final boolean forceGc;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final Map<String, List<Trend.Point>> heap = new LinkedHashMap<>();
     private final Map<String, List<Trend.Point>> fds = new LinkedHashMap<>();
     private final List<String> problems = new ArrayList<>();
@@ -56,8 +57,12 @@ final class JvmSampler {
                 if (forceGc) {
                     collect(p.pid());
                 }
-                String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p.metricsPort() + "/metrics"))
-                        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()).body();
+                String text = http.send(
+                                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p.metricsPort() + "/metrics"))
+                                        .timeout(Duration.ofSeconds(30))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
                 long now = System.currentTimeMillis();
                 heap.get(p.name()).add(new Trend.Point(now, value(text, "pm_jvm_heap_after_gc_bytes") / MIB));
                 fds.get(p.name()).add(new Trend.Point(now, value(text, "process_files_open_files")));
@@ -71,13 +76,16 @@ final class JvmSampler {
         long now = System.currentTimeMillis();
         heap.get(SELF).add(new Trend.Point(now, JvmProcessMetrics.heapAfterLastGc() / MIB));
         double open = ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
-                ? unix.getOpenFileDescriptorCount() : Double.NaN;
+                ? unix.getOpenFileDescriptorCount()
+                : Double.NaN;
         fds.get(SELF).add(new Trend.Point(now, open));
     }
 
     private void collect(long pid) throws IOException, InterruptedException {
         String jcmd = Paths.get(System.getProperty("java.home"), "bin", "jcmd").toString();
-        Process gc = new ProcessBuilder(jcmd, Long.toString(pid), "GC.run").redirectErrorStream(true).start();
+        Process gc = new ProcessBuilder(jcmd, Long.toString(pid), "GC.run")
+                .redirectErrorStream(true)
+                .start();
         try (InputStream out = gc.getInputStream()) {
             out.readAllBytes();
         }
@@ -90,7 +98,8 @@ final class JvmSampler {
     /** The value of the first sample of {@code metric} in a Prometheus text scrape (NaN if absent). */
     static double value(String scrape, String metric) {
         for (String line : scrape.split("\n")) {
-            if (line.startsWith(metric) && (line.charAt(metric.length()) == '{' || line.charAt(metric.length()) == ' ')) {
+            if (line.startsWith(metric)
+                    && (line.charAt(metric.length()) == '{' || line.charAt(metric.length()) == ' ')) {
                 return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
         }

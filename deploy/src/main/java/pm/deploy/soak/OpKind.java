@@ -2,7 +2,15 @@ package pm.deploy.soak;
 
 /** What the driver does to the cluster; {@code REAP} checks a finished process's output, then removes it. */
 public enum OpKind {
-    SPAWN, MIGRATE, CHECKPOINT, FREEZE, THAW, SUSPEND, RESUME, KILL, REAP;
+    SPAWN,
+    MIGRATE,
+    CHECKPOINT,
+    FREEZE,
+    THAW,
+    SUSPEND,
+    RESUME,
+    KILL,
+    REAP;
 
     String label() {
         return name().toLowerCase(java.util.Locale.ROOT);

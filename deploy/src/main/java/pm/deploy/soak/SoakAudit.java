@@ -1,16 +1,15 @@
 package pm.deploy.soak;
 
 import io.grpc.ManagedChannel;
-import pm.common.net.GrpcTransport;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import pm.client.ClusterClient;
+import pm.common.net.GrpcTransport;
 import pm.deploy.soak.SoakModel.Phase;
 import pm.deploy.soak.SoakModel.Tracked;
 import pm.v1.ClusterProcess;
@@ -29,15 +28,21 @@ import pm.v1.ProcessState;
  */
 final class SoakAudit implements AutoCloseable {
     /** States in which an agent holds a copy that runs or could run again. */
-    private static final Set<ProcessState> HELD = EnumSet.of(ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN,
-            ProcessState.PROCESS_STATE_SUSPENDED, ProcessState.PROCESS_STATE_MIGRATING, ProcessState.PROCESS_STATE_PREPARED,
-            ProcessState.PROCESS_STATE_EXITED, ProcessState.PROCESS_STATE_FAILED);
+    private static final Set<ProcessState> HELD = EnumSet.of(
+            ProcessState.PROCESS_STATE_RUNNING,
+            ProcessState.PROCESS_STATE_FROZEN,
+            ProcessState.PROCESS_STATE_SUSPENDED,
+            ProcessState.PROCESS_STATE_MIGRATING,
+            ProcessState.PROCESS_STATE_PREPARED,
+            ProcessState.PROCESS_STATE_EXITED,
+            ProcessState.PROCESS_STATE_FAILED);
 
     private final ClusterClient client;
     private final java.util.function.Supplier<Map<String, String>> agentAddresses;
     private final GrpcTransport transport;
     /** By address: an agent restarted by a fault listens on a new port. */
     private final Map<String, ManagedChannel> channels = new HashMap<>();
+
     private final SoakModel model;
     private final Findings findings;
     private int audits;
@@ -46,13 +51,18 @@ final class SoakAudit implements AutoCloseable {
      * it): the source of a committed migration holds its frozen copy until it is told the decision.
      */
     private Map<String, Integer> handingOff = new HashMap<>();
+
     private Map<String, Integer> handingOffNow = new HashMap<>();
     /** Audits (5 s apart) a source may wait for its migration's decision before its copy counts as a second one. */
     private static final int HANDOFF_AUDITS = 3;
 
     /** {@code agentAddresses}: node name → the agent's gRPC address now, reached through {@code transport}. */
-    SoakAudit(ClusterClient client, java.util.function.Supplier<Map<String, String>> agentAddresses, GrpcTransport transport,
-            SoakModel model, Findings findings) {
+    SoakAudit(
+            ClusterClient client,
+            java.util.function.Supplier<Map<String, String>> agentAddresses,
+            GrpcTransport transport,
+            SoakModel model,
+            Findings findings) {
         this.client = client;
         this.agentAddresses = agentAddresses;
         this.transport = transport;
@@ -73,12 +83,16 @@ final class SoakAudit implements AutoCloseable {
         Map<String, List<String>> hosts = new HashMap<>(); // process id → nodes holding a copy
         Map<String, ProcessInfo> onOwner = new HashMap<>();
         for (Map.Entry<String, String> agent : agentAddresses.get().entrySet()) {
-            ManagedChannel channel = channels.computeIfAbsent(agent.getValue(), a -> transport.channel(a).build());
-            List<ProcessInfo> infos = NodeAgentGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
-                    .list(ListRequest.getDefaultInstance()).getProcessesList();
+            ManagedChannel channel = channels.computeIfAbsent(
+                    agent.getValue(), a -> transport.channel(a).build());
+            List<ProcessInfo> infos = NodeAgentGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .list(ListRequest.getDefaultInstance())
+                    .getProcessesList();
             for (ProcessInfo info : infos) {
                 if (HELD.contains(info.getState())) {
-                    hosts.computeIfAbsent(info.getProcessId(), k -> new ArrayList<>()).add(agent.getKey());
+                    hosts.computeIfAbsent(info.getProcessId(), k -> new ArrayList<>())
+                            .add(agent.getKey());
                     onOwner.put(info.getProcessId() + "@" + agent.getKey(), info);
                 }
             }
@@ -99,26 +113,33 @@ final class SoakAudit implements AutoCloseable {
         handingOff = handingOffNow;
         for (String id : model.killed()) {
             if (listed.containsKey(id) || hosts.containsKey(id)) {
-                findings.add(Findings.Kind.NOT_GONE, id + " was killed but is listed by " + (listed.containsKey(id) ? "the coordinator" : "")
-                        + " agents " + hosts.getOrDefault(id, List.of()));
+                findings.add(
+                        Findings.Kind.NOT_GONE,
+                        id + " was killed but is listed by " + (listed.containsKey(id) ? "the coordinator" : "")
+                                + " agents " + hosts.getOrDefault(id, List.of()));
             }
         }
         for (String id : listed.keySet()) {
             if (!model.known(id)) {
-                findings.add(Findings.Kind.STRAY, id + " is listed on " + listed.get(id).getNode() + " but the driver never spawned it");
+                findings.add(
+                        Findings.Kind.STRAY,
+                        id + " is listed on " + listed.get(id).getNode() + " but the driver never spawned it");
             }
         }
     }
 
     private void check(Tracked t, ClusterProcess p, List<String> holders, Map<String, ProcessInfo> infos) {
         if (p == null || holders.isEmpty()) {
-            findings.add(Findings.Kind.LOST, t + ": " + (p == null ? "not listed by the coordinator" : "listed on " + p.getNode())
-                    + "; hosted by " + (holders.isEmpty() ? "no agent" : holders));
+            findings.add(
+                    Findings.Kind.LOST,
+                    t + ": " + (p == null ? "not listed by the coordinator" : "listed on " + p.getNode())
+                            + "; hosted by " + (holders.isEmpty() ? "no agent" : holders));
             return;
         }
         List<String> copies = new ArrayList<>();
         for (String holder : holders) {
-            if (!holder.equals(p.getNode()) && infos.get(t.id + "@" + holder).getState() == ProcessState.PROCESS_STATE_MIGRATING) {
+            if (!holder.equals(p.getNode())
+                    && infos.get(t.id + "@" + holder).getState() == ProcessState.PROCESS_STATE_MIGRATING) {
                 int seen = handingOff.getOrDefault(t.id + "@" + holder, 0) + 1;
                 handingOffNow.put(t.id + "@" + holder, seen);
                 if (seen < HANDOFF_AUDITS) {
@@ -136,7 +157,8 @@ final class SoakAudit implements AutoCloseable {
             t.uncertain = false;
         }
         if (!p.getNode().equals(t.owner) || !holders.contains(t.owner)) {
-            findings.add(Findings.Kind.WRONG_OWNER, t + ": the coordinator records " + p.getNode() + ", held by " + holders);
+            findings.add(
+                    Findings.Kind.WRONG_OWNER, t + ": the coordinator records " + p.getNode() + ", held by " + holders);
             t.owner = p.getNode();
             return;
         }

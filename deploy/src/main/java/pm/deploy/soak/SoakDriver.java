@@ -45,8 +45,16 @@ final class SoakDriver {
     private final java.util.function.BooleanSupplier inFault;
 
     /** {@code inFault}: true while an injected fault has not settled (a call failing then is expected). */
-    SoakDriver(ClusterClient client, List<String> nodes, SoakModel model, OpStats stats, Findings findings, ReadWriteLock gate,
-            SoakSettings settings, byte[] module, java.util.function.BooleanSupplier inFault) {
+    SoakDriver(
+            ClusterClient client,
+            List<String> nodes,
+            SoakModel model,
+            OpStats stats,
+            Findings findings,
+            ReadWriteLock gate,
+            SoakSettings settings,
+            byte[] module,
+            java.util.function.BooleanSupplier inFault) {
         this.inFault = inFault;
         this.client = client;
         this.nodes = List.copyOf(nodes);
@@ -144,9 +152,11 @@ final class SoakDriver {
 
     private void spawn(Random random) {
         // 4-60 s of life if left alone: long enough to be moved, frozen and suspended a few times.
-        Tracked t = new Tracked(model.newId(), 40 + random.nextInt(161), 100 + random.nextInt(201), 1000 + random.nextInt(4001), "");
+        Tracked t = new Tracked(
+                model.newId(), 40 + random.nextInt(161), 100 + random.nextInt(201), 1000 + random.nextInt(4001), "");
         try {
-            SpawnOptions.Builder spawn = SpawnOptions.builder(module, "demo").withProcessId(t.id)
+            SpawnOptions.Builder spawn = SpawnOptions.builder(module, "demo")
+                    .withProcessId(t.id)
                     .withArgs(Integer.toString(t.steps), Integer.toString(t.delayMs), Integer.toString(t.work));
             if (settings.faults()) {
                 spawn.checkpointEvery(FAULT_CHECKPOINTS); // a node lost to a fault costs at most this much work
@@ -175,7 +185,11 @@ final class SoakDriver {
 
     private void checkpoint(Random random, Tracked t) {
         boolean incremental = random.nextBoolean();
-        attempt(OpKind.CHECKPOINT, t, () -> client.checkpoint(t.id, incremental ? CheckpointOptions.incremental() : CheckpointOptions.full()));
+        attempt(
+                OpKind.CHECKPOINT,
+                t,
+                () -> client.checkpoint(
+                        t.id, incremental ? CheckpointOptions.incremental() : CheckpointOptions.full()));
     }
 
     private void freeze(Tracked t) {
@@ -209,8 +223,10 @@ final class SoakDriver {
             String output = output(t.id);
             String expected = DemoGuest.expectedOutput(t.steps, t.work);
             if (!expected.startsWith(output)) {
-                findings.add(Findings.Kind.OUTPUT_MISMATCH, t.id + " printed before its kill what an uninterrupted run does not: "
-                        + firstDifference(expected, output));
+                findings.add(
+                        Findings.Kind.OUTPUT_MISMATCH,
+                        t.id + " printed before its kill what an uninterrupted run does not: "
+                                + firstDifference(expected, output));
             }
             client.kill(t.id);
             model.removeKilled(t);
@@ -225,8 +241,10 @@ final class SoakDriver {
                     String output = output(t.id);
                     String expected = DemoGuest.expectedOutput(t.steps, t.work);
                     if (!output.equals(expected)) {
-                        findings.add(Findings.Kind.OUTPUT_MISMATCH, t.id + " finished with output that differs from an"
-                                + " uninterrupted run's: " + firstDifference(expected, output));
+                        findings.add(
+                                Findings.Kind.OUTPUT_MISMATCH,
+                                t.id + " finished with output that differs from an" + " uninterrupted run's: "
+                                        + firstDifference(expected, output));
                     }
                 }
                 client.kill(t.id);
@@ -274,14 +292,17 @@ final class SoakDriver {
             if (state == ProcessState.PROCESS_STATE_FAILED && !t.guestFailed) {
                 t.guestFailed = true;
                 t.phase = Phase.ENDED;
-                findings.add(Findings.Kind.GUEST_FAILED, t.id + ": " + now.get().getInfo().getFailure());
+                findings.add(
+                        Findings.Kind.GUEST_FAILED,
+                        t.id + ": " + now.get().getInfo().getFailure());
             }
             t.uncertain = true;
             if (inFault.getAsBoolean()) {
                 stats.legitimate(kind, "during an injected fault (" + e.code() + ")");
                 return;
             }
-            stats.unexpected(kind, t.id, e.getMessage() + " [model: " + before + " on " + t.owner + "; cluster: " + state + "]");
+            stats.unexpected(
+                    kind, t.id, e.getMessage() + " [model: " + before + " on " + t.owner + "; cluster: " + state + "]");
         }
     }
 
@@ -304,7 +325,8 @@ final class SoakDriver {
             i++;
         }
         int line = (int) expected.substring(0, i).chars().filter(c -> c == '\n').count() + 1;
-        return "first difference at byte " + i + " (line " + line + "); expected " + expected.length() + " bytes, got " + got.length()
-                + "; got there: '" + got.substring(i, Math.min(got.length(), i + 60)).replace("\n", "\\n") + "'";
+        return "first difference at byte " + i + " (line " + line + "); expected " + expected.length() + " bytes, got "
+                + got.length() + "; got there: '"
+                + got.substring(i, Math.min(got.length(), i + 60)).replace("\n", "\\n") + "'";
     }
 }

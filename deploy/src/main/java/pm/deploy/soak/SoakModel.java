@@ -18,7 +18,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class SoakModel {
     /** What the driver believes of one process. */
-    enum Phase { RUNNING, FROZEN, SUSPENDED, ENDED }
+    enum Phase {
+        RUNNING,
+        FROZEN,
+        SUSPENDED,
+        ENDED
+    }
 
     /** One process the driver spawned; {@code steps} and {@code work} fix its expected output. */
     static final class Tracked {
@@ -32,6 +37,7 @@ final class SoakModel {
         volatile boolean uncertain;
         /** The guest failed instead of finishing (counted as a finding once); its output is not compared. */
         volatile boolean guestFailed;
+
         private final AtomicBoolean claimed = new AtomicBoolean();
 
         Tracked(String id, int steps, int delayMs, int work, String owner) {
@@ -59,6 +65,7 @@ final class SoakModel {
     private final Map<String, Tracked> live = new ConcurrentHashMap<>();
     /** Spawns whose call failed unexpectedly: the process may or may not exist; the next audit decides. */
     private final Map<String, Tracked> pendingSpawns = new ConcurrentHashMap<>();
+
     private final Set<String> killed = ConcurrentHashMap.newKeySet();
     private final AtomicInteger nextId = new AtomicInteger();
     private final AtomicInteger maxLive = new AtomicInteger();

@@ -10,9 +10,22 @@ import java.util.Map;
  * cluster settled after every injected fault, and every judged heap and file-descriptor series is
  * stable (see {@link Trend}).
  */
-public record SoakResult(SoakSettings settings, Duration elapsed, OpStats ops, Findings findings, int audits, int auditFailures,
-        List<String> auditErrors, int trackedAtEnd, int maxTracked, int removed, Map<String, Trend> heapMiB, Map<String, Trend> fds,
-        List<String> samplingProblems, Map<pm.deploy.faults.SoakFaults.Kind, Integer> faultsInjected, List<String> faultViolations,
+public record SoakResult(
+        SoakSettings settings,
+        Duration elapsed,
+        OpStats ops,
+        Findings findings,
+        int audits,
+        int auditFailures,
+        List<String> auditErrors,
+        int trackedAtEnd,
+        int maxTracked,
+        int removed,
+        Map<String, Trend> heapMiB,
+        Map<String, Trend> fds,
+        List<String> samplingProblems,
+        Map<pm.deploy.faults.SoakFaults.Kind, Integer> faultsInjected,
+        List<String> faultViolations,
         int auditsSkipped) {
 
     public long lost() {
@@ -20,7 +33,10 @@ public record SoakResult(SoakSettings settings, Duration elapsed, OpStats ops, F
     }
 
     public boolean passed() {
-        return findings.total() == 0 && ops.total().unexpected() == 0 && auditFailures == 0 && faultViolations.isEmpty()
+        return findings.total() == 0
+                && ops.total().unexpected() == 0
+                && auditFailures == 0
+                && faultViolations.isEmpty()
                 && heapMiB.values().stream().allMatch(t -> !t.judged() || t.stable())
                 && fds.values().stream().allMatch(t -> !t.judged() || t.stable());
     }

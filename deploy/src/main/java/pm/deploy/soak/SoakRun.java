@@ -13,8 +13,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReadWriteLock;
-import java.util.function.BooleanSupplier;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BooleanSupplier;
 import pm.client.ClusterClient;
 import pm.deploy.ChildJvm;
 import pm.deploy.DemoGuest;
@@ -48,10 +48,15 @@ public final class SoakRun {
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
-                    case "--minutes" -> s = s.withDuration(Duration.ofSeconds(Math.round(Double.parseDouble(args[++i]) * 60)));
+                    case "--minutes" ->
+                        s = s.withDuration(Duration.ofSeconds(Math.round(Double.parseDouble(args[++i]) * 60)));
                     case "--seconds" -> s = s.withDuration(Duration.ofSeconds(Long.parseLong(args[++i])));
-                    case "--min" -> s = s.withPopulation(Integer.parseInt(args[++i]), Math.max(s.maxProcesses(), Integer.parseInt(args[i])));
-                    case "--max" -> s = s.withPopulation(Math.min(s.minProcesses(), Integer.parseInt(args[++i])), Integer.parseInt(args[i]));
+                    case "--min" ->
+                        s = s.withPopulation(
+                                Integer.parseInt(args[++i]), Math.max(s.maxProcesses(), Integer.parseInt(args[i])));
+                    case "--max" ->
+                        s = s.withPopulation(
+                                Math.min(s.minProcesses(), Integer.parseInt(args[++i])), Integer.parseInt(args[i]));
                     case "--seed" -> s = s.withSeed(Long.parseLong(args[++i]));
                     case "--agents" -> s = s.withAgents(Integer.parseInt(args[++i]));
                     case "--workers" -> s = s.withWorkers(Integer.parseInt(args[++i]));
@@ -63,8 +68,9 @@ public final class SoakRun {
             }
         } catch (RuntimeException e) {
             System.err.println("soak: " + e.getMessage());
-            System.err.println("usage: ./pm soak [--minutes N | --seconds N] [--min P] [--max P] [--seed S] [--agents N] [--workers N] [--no-gc]"
-                    + " [--faults | --fault-every SECONDS]");
+            System.err.println(
+                    "usage: ./pm soak [--minutes N | --seconds N] [--min P] [--max P] [--seed S] [--agents N] [--workers N] [--no-gc]"
+                            + " [--faults | --fault-every SECONDS]");
             System.exit(2);
         }
         return s;
@@ -72,11 +78,18 @@ public final class SoakRun {
 
     /** Runs one soak in {@code dir} (logs under {@code dir/logs}), printing progress to {@code log}. */
     public static SoakResult run(SoakSettings settings, Path dir, PrintStream log) throws Exception {
-        LocalCluster local = settings.faults() ? new LocalCluster(dir, SoakFaults.agentArgs(), SoakFaults.coordinatorArgs())
+        LocalCluster local = settings.faults()
+                ? new LocalCluster(dir, SoakFaults.agentArgs(), SoakFaults.coordinatorArgs())
                 : new LocalCluster(dir);
-        try (LocalCluster cluster = local.withJvmOptions(settings.jvmOptions()); SoakFaults faults = new SoakFaults(cluster)) {
-            log.printf("soak: starting ZooKeeper, a coordinator and %d agents (logs in %s/logs)%s%n", settings.agents(), dir,
-                    settings.faults() ? "; faults about every " + settings.faultEvery().toSeconds() + " s" : "");
+        try (LocalCluster cluster = local.withJvmOptions(settings.jvmOptions());
+                SoakFaults faults = new SoakFaults(cluster)) {
+            log.printf(
+                    "soak: starting ZooKeeper, a coordinator and %d agents (logs in %s/logs)%s%n",
+                    settings.agents(),
+                    dir,
+                    settings.faults()
+                            ? "; faults about every " + settings.faultEvery().toSeconds() + " s"
+                            : "");
             if (settings.faults()) {
                 cluster.startZooKeeper();
                 cluster.startCoordinator("c1", 0);
@@ -98,7 +111,8 @@ public final class SoakRun {
     }
 
     /** {@code faults}: null for a soak without faults. */
-    private static SoakResult soak(SoakSettings settings, LocalCluster cluster, ClusterClient client, PrintStream log, SoakFaults faults)
+    private static SoakResult soak(
+            SoakSettings settings, LocalCluster cluster, ClusterClient client, PrintStream log, SoakFaults faults)
             throws Exception {
         SoakModel model = new SoakModel();
         OpStats stats = new OpStats();
@@ -115,7 +129,8 @@ public final class SoakRun {
             }
         }
         BooleanSupplier inFault = faults == null ? () -> false : faults::inFault;
-        SoakDriver driver = new SoakDriver(client, nodes, model, stats, findings, gate, settings, DemoGuest.module(), inFault);
+        SoakDriver driver =
+                new SoakDriver(client, nodes, model, stats, findings, gate, settings, DemoGuest.module(), inFault);
         JvmSampler sampler = new JvmSampler(probes, settings.forceGc());
         List<String> auditErrors = new ArrayList<>();
         int[] auditFailures = {0};
@@ -128,7 +143,8 @@ public final class SoakRun {
         long started = System.nanoTime();
         long deadline = started + settings.duration().toNanos();
         int[] skipped = {0};
-        try (SoakAudit audit = new SoakAudit(client, () -> agentAddresses(cluster), cluster.nodeTransport(), model, findings)) {
+        try (SoakAudit audit =
+                new SoakAudit(client, () -> agentAddresses(cluster), cluster.nodeTransport(), model, findings)) {
             Runnable auditOnce = () -> {
                 if (inFault.getAsBoolean()) {
                     skipped[0]++; // checked once the cluster has settled
@@ -148,30 +164,48 @@ public final class SoakRun {
                     gate.writeLock().unlock();
                 }
             };
-            timers.scheduleWithFixedDelay(() -> {
-                try {
-                    sampler.sample();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, 0, settings.sampleEvery().toMillis(), TimeUnit.MILLISECONDS);
+            timers.scheduleWithFixedDelay(
+                    () -> {
+                        try {
+                            sampler.sample();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    },
+                    0,
+                    settings.sampleEvery().toMillis(),
+                    TimeUnit.MILLISECONDS);
             long auditMillis = settings.auditEvery().toMillis();
             long progressEvery = Math.max(10, Math.min(60, settings.duration().toSeconds() / 10));
             long[] audits = {0};
-            timers.scheduleWithFixedDelay(() -> {
-                auditOnce.run();
-                if (++audits[0] % Math.max(1, progressEvery * 1000 / auditMillis) == 0) {
-                    OpStats.Counts c = stats.total();
-                    log.printf("soak: %4d s  %5d ops ok, %d legitimate, %d unexpected failures; %d processes tracked, %d removed; findings %d%n",
-                            TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started), c.ok(), c.legitimate(), c.unexpected(),
-                            model.size(), model.killedCount(), findings.total());
-                }
-            }, auditMillis, auditMillis, TimeUnit.MILLISECONDS);
+            timers.scheduleWithFixedDelay(
+                    () -> {
+                        auditOnce.run();
+                        if (++audits[0] % Math.max(1, progressEvery * 1000 / auditMillis) == 0) {
+                            OpStats.Counts c = stats.total();
+                            log.printf(
+                                    "soak: %4d s  %5d ops ok, %d legitimate, %d unexpected failures; %d processes tracked, %d removed; findings %d%n",
+                                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started),
+                                    c.ok(),
+                                    c.legitimate(),
+                                    c.unexpected(),
+                                    model.size(),
+                                    model.killedCount(),
+                                    findings.total());
+                        }
+                    },
+                    auditMillis,
+                    auditMillis,
+                    TimeUnit.MILLISECONDS);
 
             if (faults != null) {
                 // A fault may have moved or restored any process: calls and the next audit take each one's node and
                 // state from the cluster, which must still list it, held once, by that node.
-                faults.start(client, settings.seed(), settings.faultEvery(), deadline,
+                faults.start(
+                        client,
+                        settings.seed(),
+                        settings.faultEvery(),
+                        deadline,
                         () -> model.live().values().forEach(t -> t.uncertain = true));
             }
             List<Thread> workers = new ArrayList<>();
@@ -198,9 +232,23 @@ public final class SoakRun {
             sampler.heap().forEach((name, series) -> heap.put(name, Trend.of(series, 8, 0.10)));
             Map<String, Trend> fds = new LinkedHashMap<>();
             sampler.fds().forEach((name, series) -> fds.put(name, Trend.of(series, 8, 0.05)));
-            return new SoakResult(settings, elapsed, stats, findings, audit.audits(), auditFailures[0], List.copyOf(auditErrors),
-                    model.size(), model.maxSize(), model.killedCount(), heap, fds, sampler.problems(),
-                    faults == null ? Map.of() : faults.injected(), faults == null ? List.of() : faults.violations(), skipped[0]);
+            return new SoakResult(
+                    settings,
+                    elapsed,
+                    stats,
+                    findings,
+                    audit.audits(),
+                    auditFailures[0],
+                    List.copyOf(auditErrors),
+                    model.size(),
+                    model.maxSize(),
+                    model.killedCount(),
+                    heap,
+                    fds,
+                    sampler.problems(),
+                    faults == null ? Map.of() : faults.injected(),
+                    faults == null ? List.of() : faults.violations(),
+                    skipped[0]);
         } finally {
             timers.shutdownNow();
         }

@@ -11,15 +11,26 @@ import java.util.List;
  * the coordinator and agent JVMs. With a positive {@code faultEvery}, an agent is paused, killed or cut
  * off from ZooKeeper about that often ({@link pm.deploy.faults.SoakFaults}); zero: no faults.
  */
-public record SoakSettings(Duration duration, int minProcesses, int maxProcesses, long seed, int agents, int workers,
-        Duration auditEvery, Duration sampleEvery, boolean forceGc, List<String> jvmOptions, Duration faultEvery) {
+public record SoakSettings(
+        Duration duration,
+        int minProcesses,
+        int maxProcesses,
+        long seed,
+        int agents,
+        int workers,
+        Duration auditEvery,
+        Duration sampleEvery,
+        boolean forceGc,
+        List<String> jvmOptions,
+        Duration faultEvery) {
 
     public SoakSettings {
         if (duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("a soak lasts a positive time, not " + duration);
         }
         if (minProcesses < 1 || maxProcesses < minProcesses) {
-            throw new IllegalArgumentException("population " + minProcesses + ".." + maxProcesses + " is not a range of at least 1");
+            throw new IllegalArgumentException(
+                    "population " + minProcesses + ".." + maxProcesses + " is not a range of at least 1");
         }
         if (agents < 2) {
             throw new IllegalArgumentException("migrations need at least 2 agents, not " + agents);
@@ -40,41 +51,128 @@ public record SoakSettings(Duration duration, int minProcesses, int maxProcesses
      * minutes, and garbage would look like growth).
      */
     public static SoakSettings benchmark() {
-        return new SoakSettings(Duration.ofMinutes(10), 20, 60, 42, 3, 3, Duration.ofSeconds(5), Duration.ofSeconds(15), true,
-                List.of("-Xmx384m"), Duration.ZERO);
+        return new SoakSettings(
+                Duration.ofMinutes(10),
+                20,
+                60,
+                42,
+                3,
+                3,
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(15),
+                true,
+                List.of("-Xmx384m"),
+                Duration.ZERO);
     }
 
     public SoakSettings withDuration(Duration value) {
-        return new SoakSettings(value, minProcesses, maxProcesses, seed, agents, workers, auditEvery, sampleEvery, forceGc, jvmOptions, faultEvery);
+        return new SoakSettings(
+                value,
+                minProcesses,
+                maxProcesses,
+                seed,
+                agents,
+                workers,
+                auditEvery,
+                sampleEvery,
+                forceGc,
+                jvmOptions,
+                faultEvery);
     }
 
     public SoakSettings withPopulation(int min, int max) {
-        return new SoakSettings(duration, min, max, seed, agents, workers, auditEvery, sampleEvery, forceGc, jvmOptions, faultEvery);
+        return new SoakSettings(
+                duration, min, max, seed, agents, workers, auditEvery, sampleEvery, forceGc, jvmOptions, faultEvery);
     }
 
     public SoakSettings withSeed(long value) {
-        return new SoakSettings(duration, minProcesses, maxProcesses, value, agents, workers, auditEvery, sampleEvery, forceGc, jvmOptions, faultEvery);
+        return new SoakSettings(
+                duration,
+                minProcesses,
+                maxProcesses,
+                value,
+                agents,
+                workers,
+                auditEvery,
+                sampleEvery,
+                forceGc,
+                jvmOptions,
+                faultEvery);
     }
 
     public SoakSettings withAgents(int value) {
-        return new SoakSettings(duration, minProcesses, maxProcesses, seed, value, workers, auditEvery, sampleEvery, forceGc, jvmOptions, faultEvery);
+        return new SoakSettings(
+                duration,
+                minProcesses,
+                maxProcesses,
+                seed,
+                value,
+                workers,
+                auditEvery,
+                sampleEvery,
+                forceGc,
+                jvmOptions,
+                faultEvery);
     }
 
     public SoakSettings withWorkers(int value) {
-        return new SoakSettings(duration, minProcesses, maxProcesses, seed, agents, value, auditEvery, sampleEvery, forceGc, jvmOptions, faultEvery);
+        return new SoakSettings(
+                duration,
+                minProcesses,
+                maxProcesses,
+                seed,
+                agents,
+                value,
+                auditEvery,
+                sampleEvery,
+                forceGc,
+                jvmOptions,
+                faultEvery);
     }
 
     public SoakSettings withSampling(Duration every, boolean gc) {
-        return new SoakSettings(duration, minProcesses, maxProcesses, seed, agents, workers, auditEvery, every, gc, jvmOptions, faultEvery);
+        return new SoakSettings(
+                duration,
+                minProcesses,
+                maxProcesses,
+                seed,
+                agents,
+                workers,
+                auditEvery,
+                every,
+                gc,
+                jvmOptions,
+                faultEvery);
     }
 
     public SoakSettings withAuditEvery(Duration value) {
-        return new SoakSettings(duration, minProcesses, maxProcesses, seed, agents, workers, value, sampleEvery, forceGc, jvmOptions, faultEvery);
+        return new SoakSettings(
+                duration,
+                minProcesses,
+                maxProcesses,
+                seed,
+                agents,
+                workers,
+                value,
+                sampleEvery,
+                forceGc,
+                jvmOptions,
+                faultEvery);
     }
 
     /** Faults mixed in about every {@code value} (zero: none). */
     public SoakSettings withFaultsEvery(Duration value) {
-        return new SoakSettings(duration, minProcesses, maxProcesses, seed, agents, workers, auditEvery, sampleEvery, forceGc, jvmOptions,
+        return new SoakSettings(
+                duration,
+                minProcesses,
+                maxProcesses,
+                seed,
+                agents,
+                workers,
+                auditEvery,
+                sampleEvery,
+                forceGc,
+                jvmOptions,
                 value);
     }
 
@@ -83,6 +181,17 @@ public record SoakSettings(Duration duration, int minProcesses, int maxProcesses
     }
 
     public SoakSettings withJvmOptions(List<String> value) {
-        return new SoakSettings(duration, minProcesses, maxProcesses, seed, agents, workers, auditEvery, sampleEvery, forceGc, value, faultEvery);
+        return new SoakSettings(
+                duration,
+                minProcesses,
+                maxProcesses,
+                seed,
+                agents,
+                workers,
+                auditEvery,
+                sampleEvery,
+                forceGc,
+                value,
+                faultEvery);
     }
 }

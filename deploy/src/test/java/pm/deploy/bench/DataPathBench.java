@@ -39,10 +39,13 @@ public final class DataPathBench {
         for (int r = 0; r < rounds; r++) {
             baseline = Math.max(baseline, socketCopy(bytes));
         }
-        LocalCluster local = insecure ? new LocalCluster(dir.resolve("cluster")).insecure() : new LocalCluster(dir.resolve("cluster"));
+        LocalCluster local = insecure
+                ? new LocalCluster(dir.resolve("cluster")).insecure()
+                : new LocalCluster(dir.resolve("cluster"));
         double upload = 0;
         double copyOut = 0;
-        try (LocalCluster cluster = local.start(List.of(0), 3); ClusterClient client = new ClusterClient(cluster.clientSettings())) {
+        try (LocalCluster cluster = local.start(List.of(0), 3);
+                ClusterClient client = new ClusterClient(cluster.clientSettings())) {
             for (int r = 0; r < rounds; r++) {
                 byte[] round = bytes.clone();
                 round[0] = (byte) r; // a new hash each round: every upload stores anew
@@ -51,8 +54,12 @@ public final class DataPathBench {
                 client.putBlob(Input.of(input), TransferProgress.NONE);
                 upload = Math.max(upload, rate(round.length, System.nanoTime() - t0));
             }
-            client.spawn(SpawnOptions.builder(store, "store").withProcessId("bench").withArgs("-w", "never")
-                    .withFile("input.bin", Input.of(file)).withFileSystemLimitMib(mib + 16L).build());
+            client.spawn(SpawnOptions.builder(store, "store")
+                    .withProcessId("bench")
+                    .withArgs("-w", "never")
+                    .withFile("input.bin", Input.of(file))
+                    .withFileSystemLimitMib(mib + 16L)
+                    .build());
             for (int r = 0; r < rounds; r++) {
                 CountingSink sink = new CountingSink();
                 long t0 = System.nanoTime();
@@ -64,10 +71,12 @@ public final class DataPathBench {
             }
         }
         System.out.printf("loopback socket copy (baseline)   %8.0f MB/s%n", baseline);
-        System.out.printf("PutBlob upload (%s, %d MiB)    %8.0f MB/s   %.2f of baseline%n", insecure ? "plain" : "TLS", mib, upload,
-                upload / baseline);
-        System.out.printf("ReadFile / cp out (%s, %d MiB) %8.0f MB/s   %.2f of baseline%n", insecure ? "plain" : "TLS", mib, copyOut,
-                copyOut / baseline);
+        System.out.printf(
+                "PutBlob upload (%s, %d MiB)    %8.0f MB/s   %.2f of baseline%n",
+                insecure ? "plain" : "TLS", mib, upload, upload / baseline);
+        System.out.printf(
+                "ReadFile / cp out (%s, %d MiB) %8.0f MB/s   %.2f of baseline%n",
+                insecure ? "plain" : "TLS", mib, copyOut, copyOut / baseline);
     }
 
     private static double rate(long bytes, long nanos) {
@@ -78,7 +87,8 @@ public final class DataPathBench {
     private static double socketCopy(byte[] bytes) throws Exception {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
-                try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
+                try (Socket s = server.accept();
+                        InputStream in = s.getInputStream()) {
                     byte[] buffer = new byte[1 << 20];
                     long n = 0;
                     for (int r; (r = in.read(buffer)) > 0; ) {
@@ -90,7 +100,8 @@ public final class DataPathBench {
                 }
             });
             long t0 = System.nanoTime();
-            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort()); OutputStream out = s.getOutputStream()) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+                    OutputStream out = s.getOutputStream()) {
                 for (int at = 0; at < bytes.length; at += 1 << 20) {
                     out.write(bytes, at, Math.min(1 << 20, bytes.length - at));
                 }

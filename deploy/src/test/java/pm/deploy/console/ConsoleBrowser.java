@@ -30,14 +30,24 @@ final class ConsoleBrowser implements AutoCloseable {
 
     ConsoleBrowser() throws IOException {
         if (!new File(CHROMIUM).canExecute() || !new File(CHROMEDRIVER).canExecute()) {
-            throw new IllegalStateException("the browser test needs Debian's chromium and chromium-driver (apt-get install -y chromium "
-                    + "chromium-driver; .ci/run installs them)");
+            throw new IllegalStateException(
+                    "the browser test needs Debian's chromium and chromium-driver (apt-get install -y chromium "
+                            + "chromium-driver; .ci/run installs them)");
         }
-        service = new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
+        service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER))
+                .usingAnyFreePort()
+                .build();
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM);
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--ignore-certificate-errors",
-                "--window-size=1400,1100", "--user-data-dir=" + Files.createTempDirectory("pm-console-chromium"));
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-dev-shm-usage",
+                "--disable-gpu",
+                "--ignore-certificate-errors",
+                "--window-size=1400,1100",
+                "--user-data-dir=" + Files.createTempDirectory("pm-console-chromium"));
         options.setAcceptInsecureCerts(true);
         driver = new ChromeDriver(service, options);
         driver.manage().timeouts().pageLoadTimeout(PATIENCE).scriptTimeout(PATIENCE);
@@ -49,7 +59,9 @@ final class ConsoleBrowser implements AutoCloseable {
 
     /** Waits, polling, until {@code condition} holds (an exception counts as not yet). */
     void until(String what, Supplier<Boolean> condition) {
-        new WebDriverWait(driver, PATIENCE, Duration.ofMillis(250)).withMessage(what).until(d -> condition.get());
+        new WebDriverWait(driver, PATIENCE, Duration.ofMillis(250))
+                .withMessage(what)
+                .until(d -> condition.get());
     }
 
     /** Saves what the browser shows as {@code target/console-screenshots/NAME.png}. */

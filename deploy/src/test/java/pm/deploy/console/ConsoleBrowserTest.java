@@ -43,7 +43,8 @@ class ConsoleBrowserTest {
         operator = new ClusterClient(cluster.clientSettings().withCallTimeout(Duration.ofMinutes(2)));
         assertThat(cluster.awaitAgentsJoined(operator, Duration.ofMinutes(2))).isTrue();
         TlsFiles viewerFiles = cluster.secrets().issue(Role.VIEWER, "viewer-1", List.of());
-        viewer = new ClusterClient(ClientSettings.of(cluster.coordinatorAddresses()).withCallTimeout(Duration.ofMinutes(2))
+        viewer = new ClusterClient(ClientSettings.of(cluster.coordinatorAddresses())
+                .withCallTimeout(Duration.ofMinutes(2))
                 .withTls(viewerFiles.ca(), viewerFiles.cert(), viewerFiles.key()));
         browser = new ConsoleBrowser();
     }
@@ -71,7 +72,9 @@ class ConsoleBrowserTest {
 
     /** A long-running demo program (one step every 300 ms), placed where placement picks. */
     private static String spawn(String id, Map<String, String> labels) throws Exception {
-        SpawnOptions.Builder options = SpawnOptions.builder(DemoGuest.module(), "demo").withProcessId(id).withArgs("100000", "300", "2000");
+        SpawnOptions.Builder options = SpawnOptions.builder(DemoGuest.module(), "demo")
+                .withProcessId(id)
+                .withArgs("100000", "300", "2000");
         labels.forEach(options::withLabel);
         operator.spawn(options.build());
         return id;
@@ -80,11 +83,14 @@ class ConsoleBrowserTest {
     /** Opens a login URL issued to {@code client}'s certificate and lands on the overview. */
     private void logIn(ClusterClient client) {
         page.get(client.consoleLogin("").getUrl());
-        browser.until("the overview lists the nodes", () -> !page.findElements(By.cssSelector("#nodes tr[data-node]")).isEmpty());
+        browser.until(
+                "the overview lists the nodes",
+                () -> !page.findElements(By.cssSelector("#nodes tr[data-node]")).isEmpty());
     }
 
     private String cell(String processId, String column) {
-        List<WebElement> cells = page.findElements(By.cssSelector("#processes tr[data-process='" + processId + "'] td." + column));
+        List<WebElement> cells =
+                page.findElements(By.cssSelector("#processes tr[data-process='" + processId + "'] td." + column));
         return cells.isEmpty() ? "" : cells.get(0).getText();
     }
 
@@ -92,20 +98,30 @@ class ConsoleBrowserTest {
     void theOverviewListsTheNodesAndAMigratedProcessMovesWithoutAReload() throws Exception {
         String id = spawn("console-moves", Map.of());
         logIn(operator);
-        browser.until("both agents listed", () -> page.findElements(By.cssSelector("#nodes tr[data-node] td.name")).stream()
-                .map(WebElement::getText).toList().containsAll(List.of("a1", "a2")));
+        browser.until(
+                "both agents listed",
+                () -> page.findElements(By.cssSelector("#nodes tr[data-node] td.name")).stream()
+                        .map(WebElement::getText)
+                        .toList()
+                        .containsAll(List.of("a1", "a2")));
         String source = operator.get(id).getNode();
-        browser.until("the process is listed on its node", () -> cell(id, "node").equals(source));
+        browser.until(
+                "the process is listed on its node", () -> cell(id, "node").equals(source));
         page.executeScript("window.pmSamePage = 'not reloaded';");
         browser.screenshot("overview-before-migration");
 
         String target = source.equals("a1") ? "a2" : "a1";
         operator.migrate(id, target);
 
-        browser.until("the page shows the process on " + target, () -> cell(id, "node").equals(target));
+        browser.until(
+                "the page shows the process on " + target,
+                () -> cell(id, "node").equals(target));
         assertThat(page.executeScript("return window.pmSamePage;")).isEqualTo("not reloaded");
-        browser.until("the migration is in the event stream", () -> page.findElements(By.cssSelector("#events li")).stream()
-                .anyMatch(li -> li.getText().contains("migration_committed") && li.getText().contains(id)));
+        browser.until(
+                "the migration is in the event stream",
+                () -> page.findElements(By.cssSelector("#events li")).stream()
+                        .anyMatch(li -> li.getText().contains("migration_committed")
+                                && li.getText().contains(id)));
         browser.screenshot("overview-after-migration");
     }
 
@@ -127,7 +143,9 @@ class ConsoleBrowserTest {
                   .then(r => r.text().then(t => done(r.status + ' ' + t)))
                   .catch(e => done('failed ' + e));
                 """, id);
-        assertThat(String.valueOf(answer)).startsWith("403 ").contains("pm.v1.Cluster/Freeze is for operator", "viewer-1 has role viewer");
+        assertThat(String.valueOf(answer))
+                .startsWith("403 ")
+                .contains("pm.v1.Cluster/Freeze is for operator", "viewer-1 has role viewer");
         assertThat(operator.get(id).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
     }
 
@@ -135,17 +153,22 @@ class ConsoleBrowserTest {
     void anOperatorFreezesAProcessThroughItsButtonAfterConfirming() throws Exception {
         String id = spawn("console-frozen", Map.of());
         logIn(operator);
-        browser.until("the process is running on the page", () -> cell(id, "state").equals("running"));
-        page.findElement(By.cssSelector("#processes tr[data-process='" + id + "'] button[data-action='freeze']")).click();
+        browser.until(
+                "the process is running on the page", () -> cell(id, "state").equals("running"));
+        page.findElement(By.cssSelector("#processes tr[data-process='" + id + "'] button[data-action='freeze']"))
+                .click();
         WebElement dialog = page.findElement(By.id("confirm"));
         browser.until("the confirmation opens", dialog::isDisplayed);
         assertThat(page.findElement(By.id("confirm-text")).getText()).isEqualTo("Freeze process " + id + "?");
-        assertThat(operator.get(id).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING); // nothing happens before Confirm
+        assertThat(operator.get(id).getState())
+                .isEqualTo(ProcessState.PROCESS_STATE_RUNNING); // nothing happens before Confirm
         browser.screenshot("operator-confirm-freeze");
         page.findElement(By.id("confirm-ok")).click();
 
-        browser.until("the page says it froze", () -> page.findElements(By.id("flash")).stream()
-                .anyMatch(f -> f.getText().contains("froze " + id)));
+        browser.until(
+                "the page says it froze",
+                () -> page.findElements(By.id("flash")).stream()
+                        .anyMatch(f -> f.getText().contains("froze " + id)));
         browser.until("the table shows it frozen", () -> cell(id, "state").equals("frozen"));
         assertThat(operator.get(id).getState()).isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
         browser.screenshot("operator-after-freeze");
@@ -158,11 +181,17 @@ class ConsoleBrowserTest {
         operator.migrate(id, source.equals("a1") ? "a2" : "a1");
         logIn(operator);
         page.get(page.getCurrentUrl().replaceAll("/(\\?.*)?$", "") + "/process?id=" + id);
-        browser.until("the log streams in", () -> page.findElement(By.id("log")).getText().contains("step   1 of 100000"));
-        browser.until("the migration history shows the move", () -> page.findElements(By.cssSelector("#migration-history li")).stream()
-                .anyMatch(li -> li.getText().contains("migration_committed")));
-        assertThat(page.findElement(By.cssSelector("#process td.labels")).getText()).contains("<script>window.pmInjected = true;</script>");
-        assertThat(page.executeScript("return window.pmInjected === undefined;")).isEqualTo(true);
+        browser.until(
+                "the log streams in",
+                () -> page.findElement(By.id("log")).getText().contains("step   1 of 100000"));
+        browser.until(
+                "the migration history shows the move",
+                () -> page.findElements(By.cssSelector("#migration-history li")).stream()
+                        .anyMatch(li -> li.getText().contains("migration_committed")));
+        assertThat(page.findElement(By.cssSelector("#process td.labels")).getText())
+                .contains("<script>window.pmInjected = true;</script>");
+        assertThat(page.executeScript("return window.pmInjected === undefined;"))
+                .isEqualTo(true);
         browser.screenshot("process-page");
     }
 }

@@ -45,8 +45,12 @@ class DistFilesTest {
         var spec = PmCommandLines.pm(daemon).getCommandSpec();
 
         assertThatCode(() -> ConfigFile.load(sample).check(spec)).doesNotThrowAnyException();
-        assertThat(PmCommandLines.problems("pm " + daemon + " --config " + sample, PmCommandLines.pm(daemon),
-                List.of("--config", sample.toString()), CONF)).isEmpty();
+        assertThat(PmCommandLines.problems(
+                        "pm " + daemon + " --config " + sample,
+                        PmCommandLines.pm(daemon),
+                        List.of("--config", sample.toString()),
+                        CONF))
+                .isEmpty();
         assertThat(properties(sample).stringPropertyNames())
                 .as("keys of %s that name hidden (test-only) flags", sample)
                 .noneMatch(key -> spec.findOption("--" + key).hidden());
@@ -74,19 +78,27 @@ class DistFilesTest {
         List<String> problems = new ArrayList<>();
         units.forEach((name, unit) -> {
             String daemon = name.substring("pm-".length(), name.length() - ".service".length());
-            Map<String, List<String>> service = unit.entrySet().stream().filter(e -> e.getKey().startsWith("Service."))
+            Map<String, List<String>> service = unit.entrySet().stream()
+                    .filter(e -> e.getKey().startsWith("Service."))
                     .collect(Collectors.toMap(e -> e.getKey().substring("Service.".length()), Map.Entry::getValue));
-            assertThat(service).as(name).containsEntry("User", List.of("pm")).containsEntry("Restart", List.of("on-failure"));
+            assertThat(service)
+                    .as(name)
+                    .containsEntry("User", List.of("pm"))
+                    .containsEntry("Restart", List.of("on-failure"));
             List<String> exec = List.of(service.get("ExecStart").get(0).split("\\s+"));
-            assertThat(exec.subList(0, 4)).as(name).containsExactly("/opt/pm/bin/pm", daemon, "--config", "/etc/pm/" + daemon + ".properties");
-            problems.addAll(PmCommandLines.problems(name, PmCommandLines.pm(daemon), exec.subList(2, exec.size()), CONF));
+            assertThat(exec.subList(0, 4))
+                    .as(name)
+                    .containsExactly("/opt/pm/bin/pm", daemon, "--config", "/etc/pm/" + daemon + ".properties");
+            problems.addAll(
+                    PmCommandLines.problems(name, PmCommandLines.pm(daemon), exec.subList(2, exec.size()), CONF));
         });
         assertThat(problems).isEmpty();
     }
 
     @Test
     void composeCommandsUseOnlyFlagsOfPmAndFilesTheVolumesHold() {
-        Map<String, Object> compose = yaml(DIST.resolve("docker/docker-compose.yml")).get(0);
+        Map<String, Object> compose =
+                yaml(DIST.resolve("docker/docker-compose.yml")).get(0);
         Map<String, Map<String, Object>> services = maps(compose.get("services"));
         List<String> problems = new ArrayList<>();
         Map<String, Integer> daemons = new TreeMap<>();
@@ -94,35 +106,53 @@ class DistFilesTest {
         services.forEach((name, service) -> {
             List<String> command = strings(service.get("command"));
             List<String> mounts = strings(service.getOrDefault("volumes", List.of())).stream()
-                    .map(v -> v.split(":")[1]).toList();
+                    .map(v -> v.split(":")[1])
+                    .toList();
             String entrypoint = String.join(" ", strings(service.getOrDefault("entrypoint", List.of())));
             if (entrypoint.endsWith("/pmctl")) {
-                problems.addAll(PmCommandLines.problems("compose service " + name, PmCommandLines.pmctl(), command, CONF));
+                problems.addAll(
+                        PmCommandLines.problems("compose service " + name, PmCommandLines.pmctl(), command, CONF));
                 problems.addAll(filesOutside("compose service " + name, envFiles(service), mounts));
             } else {
-                assertThat(PmCommandLines.PM_SUBCOMMANDS).as("compose service %s runs pm %s", name, command.get(0)).contains(command.get(0));
+                assertThat(PmCommandLines.PM_SUBCOMMANDS)
+                        .as("compose service %s runs pm %s", name, command.get(0))
+                        .contains(command.get(0));
                 daemons.merge(command.get(0), 1, Integer::sum);
-                problems.addAll(PmCommandLines.problems("compose service " + name, PmCommandLines.pm(command.get(0)),
-                        command.subList(1, command.size()), CONF));
+                problems.addAll(PmCommandLines.problems(
+                        "compose service " + name,
+                        PmCommandLines.pm(command.get(0)),
+                        command.subList(1, command.size()),
+                        CONF));
                 problems.addAll(filesOutside("compose service " + name, fileFlags(command), mounts));
             }
         });
         assertThat(problems).isEmpty();
-        assertThat(daemons).containsEntry("agent", 3).containsEntry("zookeeper", 1).containsKey("coordinator");
+        assertThat(daemons)
+                .containsEntry("agent", 3)
+                .containsEntry("zookeeper", 1)
+                .containsKey("coordinator");
     }
 
     @Test
     void kubernetesContainersUseOnlyFlagsOfPmAndCertificatesTheirSecretsHold() throws IOException {
-        Map<String, Object> kustomization = yaml(DIST.resolve("k8s/kustomization.yaml")).get(0);
+        Map<String, Object> kustomization =
+                yaml(DIST.resolve("k8s/kustomization.yaml")).get(0);
         Map<String, Set<String>> secretKeys = new TreeMap<>();
         for (Map<String, Object> generator : list(kustomization.get("secretGenerator"))) {
-            secretKeys.put((String) generator.get("name"),
-                    strings(generator.get("files")).stream().map(f -> f.split("=")[0]).collect(Collectors.toCollection(TreeSet::new)));
+            secretKeys.put(
+                    (String) generator.get("name"),
+                    strings(generator.get("files")).stream()
+                            .map(f -> f.split("=")[0])
+                            .collect(Collectors.toCollection(TreeSet::new)));
         }
         List<String> resources = strings(kustomization.get("resources"));
         try (Stream<Path> files = Files.list(DIST.resolve("k8s"))) {
-            assertThat(resources).as("kustomization resources").containsExactlyInAnyOrderElementsOf(files
-                    .map(f -> f.getFileName().toString()).filter(f -> !f.equals("kustomization.yaml")).toList());
+            assertThat(resources)
+                    .as("kustomization resources")
+                    .containsExactlyInAnyOrderElementsOf(
+                            files.map(f -> f.getFileName().toString())
+                                    .filter(f -> !f.equals("kustomization.yaml"))
+                                    .toList());
         }
 
         List<String> problems = new ArrayList<>();
@@ -130,18 +160,25 @@ class DistFilesTest {
         for (String resource : resources) {
             for (Map<String, Object> object : yaml(DIST.resolve("k8s").resolve(resource))) {
                 if (Set.of("Deployment", "StatefulSet").contains(object.get("kind"))) {
-                    workloads.put(object.get("kind") + "/" + map(object.get("metadata")).get("name"), object);
+                    workloads.put(
+                            object.get("kind") + "/"
+                                    + map(object.get("metadata")).get("name"),
+                            object);
                 }
             }
         }
         workloads.forEach((name, workload) -> {
-            Map<String, Object> pod = map(map(map(workload.get("spec")).get("template")).get("spec"));
+            Map<String, Object> pod =
+                    map(map(map(workload.get("spec")).get("template")).get("spec"));
             Map<String, Set<String>> volumeFiles = new LinkedHashMap<>();
             for (Map<String, Object> volume : list(pod.getOrDefault("volumes", List.of()))) {
                 Set<String> keys = new TreeSet<>();
-                for (Map<String, Object> source : list(map(volume.getOrDefault("projected", Map.of())).getOrDefault("sources", List.of()))) {
+                for (Map<String, Object> source :
+                        list(map(volume.getOrDefault("projected", Map.of())).getOrDefault("sources", List.of()))) {
                     String secret = (String) map(source.get("secret")).get("name");
-                    assertThat(secretKeys).as("%s mounts secret %s", name, secret).containsKey(secret);
+                    assertThat(secretKeys)
+                            .as("%s mounts secret %s", name, secret)
+                            .containsKey(secret);
                     keys.addAll(secretKeys.get(secret));
                 }
                 volumeFiles.put((String) volume.get("name"), keys);
@@ -149,24 +186,32 @@ class DistFilesTest {
             for (Map<String, Object> container : list(pod.get("containers"))) {
                 List<String> args = strings(container.get("args"));
                 assertThat(container.get("image")).isEqualTo("pm");
-                assertThat(PmCommandLines.PM_SUBCOMMANDS).as("%s runs pm %s", name, args.get(0)).contains(args.get(0));
-                problems.addAll(PmCommandLines.problems(name, PmCommandLines.pm(args.get(0)), args.subList(1, args.size()), CONF));
+                assertThat(PmCommandLines.PM_SUBCOMMANDS)
+                        .as("%s runs pm %s", name, args.get(0))
+                        .contains(args.get(0));
+                problems.addAll(PmCommandLines.problems(
+                        name, PmCommandLines.pm(args.get(0)), args.subList(1, args.size()), CONF));
                 Map<String, Set<String>> mounted = new TreeMap<>();
                 for (Map<String, Object> mount : list(container.getOrDefault("volumeMounts", List.of()))) {
-                    mounted.put((String) mount.get("mountPath"), volumeFiles.getOrDefault((String) mount.get("name"), Set.of()));
+                    mounted.put(
+                            (String) mount.get("mountPath"),
+                            volumeFiles.getOrDefault((String) mount.get("name"), Set.of()));
                 }
                 fileFlags(args).forEach((flag, file) -> {
                     Path path = Path.of(file);
                     Set<String> present = mounted.get(path.getParent().toString());
                     if (present == null || !present.contains(path.getFileName().toString())) {
-                        problems.add(name + " passes " + flag + " " + file + ", which no secret mounted there holds (mounted: " + mounted + ")");
+                        problems.add(name + " passes " + flag + " " + file
+                                + ", which no secret mounted there holds (mounted: " + mounted + ")");
                     }
                 });
             }
         });
         assertThat(problems).isEmpty();
-        assertThat(workloads).containsOnlyKeys("StatefulSet/pm-agent", "Deployment/pm-coordinator", "StatefulSet/pm-zookeeper");
-        assertThat(map(workloads.get("StatefulSet/pm-agent").get("spec")).get("replicas")).isEqualTo(3);
+        assertThat(workloads)
+                .containsOnlyKeys("StatefulSet/pm-agent", "Deployment/pm-coordinator", "StatefulSet/pm-zookeeper");
+        assertThat(map(workloads.get("StatefulSet/pm-agent").get("spec")).get("replicas"))
+                .isEqualTo(3);
     }
 
     @Test
@@ -181,7 +226,9 @@ class DistFilesTest {
 
         assertThat(mains.keySet()).containsExactlyInAnyOrderElementsOf(PmCommandLines.PM_SUBCOMMANDS);
         for (String main : mains.values()) {
-            assertThat(Class.forName(main).getMethod("main", String[].class)).as(main).isNotNull();
+            assertThat(Class.forName(main).getMethod("main", String[].class))
+                    .as(main)
+                    .isNotNull();
         }
         assertThat(pmctl).contains("pm.client.cli.Pmctl");
         for (String script : List.of(pm, pmctl)) {
@@ -214,7 +261,8 @@ class DistFilesTest {
         List<String> problems = new ArrayList<>();
         files.forEach((flag, file) -> {
             if (mounts.stream().noneMatch(mount -> file.startsWith(mount + "/"))) {
-                problems.add(where + " passes " + flag + " " + file + ", which no volume mounts (mounts: " + mounts + ")");
+                problems.add(
+                        where + " passes " + flag + " " + file + ", which no volume mounts (mounts: " + mounts + ")");
             }
         });
         return problems;
@@ -234,7 +282,8 @@ class DistFilesTest {
                     section = line.substring(1, line.indexOf(']'));
                 } else {
                     int eq = line.indexOf('=');
-                    settings.computeIfAbsent(section + "." + line.substring(0, eq), k -> new ArrayList<>()).add(line.substring(eq + 1));
+                    settings.computeIfAbsent(section + "." + line.substring(0, eq), k -> new ArrayList<>())
+                            .add(line.substring(eq + 1));
                 }
             }
         } catch (IOException e) {

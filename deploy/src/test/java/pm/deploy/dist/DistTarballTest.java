@@ -56,9 +56,12 @@ class DistTarballTest {
     @Test
     void unpackedTarballRunsAClusterAndAProgramWithOnlyAJdk() throws Exception {
         Path tarball = Path.of(System.getProperty("pm.dist.tarball", "target/pm-missing.tar.gz"));
-        assertThat(tarball).as("the tarball mvn package builds (run through mvn verify)").isRegularFile();
+        assertThat(tarball)
+                .as("the tarball mvn package builds (run through mvn verify)")
+                .isRegularFile();
         Path unpacked = Files.createDirectories(dir.resolve("unpacked"));
-        assertThat(run("tar", "tar", "xzf", tarball.toAbsolutePath().toString(), "-C", unpacked.toString()).code).isZero();
+        assertThat(run("tar", "tar", "xzf", tarball.toAbsolutePath().toString(), "-C", unpacked.toString()).code)
+                .isZero();
         Path home;
         try (Stream<Path> top = Files.list(unpacked)) {
             home = top.collect(onlyElement());
@@ -69,44 +72,141 @@ class DistTarballTest {
 
         Path certs = dir.resolve("certs");
         expectSuccess(run("certs-init", pm, "certs", "init", "--dir", certs.toString()));
-        expectSuccess(run("certs-node", pm, "certs", "issue", "--dir", certs.toString(), "--role", "node", "--name", "node1",
-                "--san", "127.0.0.1,localhost"));
-        expectSuccess(run("certs-operator", pm, "certs", "issue", "--dir", certs.toString(), "--role", "operator", "--name", "operator"));
-        Map<String, String> tls = Map.of("ca", certs.resolve("ca.pem").toString(), "cert", certs.resolve("node1.pem").toString(),
-                "key", certs.resolve("node1-key.pem").toString(), "zk-secret", certs.resolve("zookeeper.secret").toString());
+        expectSuccess(run(
+                "certs-node",
+                pm,
+                "certs",
+                "issue",
+                "--dir",
+                certs.toString(),
+                "--role",
+                "node",
+                "--name",
+                "node1",
+                "--san",
+                "127.0.0.1,localhost"));
+        expectSuccess(run(
+                "certs-operator",
+                pm,
+                "certs",
+                "issue",
+                "--dir",
+                certs.toString(),
+                "--role",
+                "operator",
+                "--name",
+                "operator"));
+        Map<String, String> tls = Map.of(
+                "ca",
+                certs.resolve("ca.pem").toString(),
+                "cert",
+                certs.resolve("node1.pem").toString(),
+                "key",
+                certs.resolve("node1-key.pem").toString(),
+                "zk-secret",
+                certs.resolve("zookeeper.secret").toString());
 
         int zkPort = freePort();
-        Path zkConf = config(home, "zookeeper", Map.of("data", dir.resolve("zookeeper").toString(), "bind", "127.0.0.1",
-                "port", Integer.toString(zkPort)));
+        Path zkConf = config(
+                home,
+                "zookeeper",
+                Map.of(
+                        "data",
+                        dir.resolve("zookeeper").toString(),
+                        "bind",
+                        "127.0.0.1",
+                        "port",
+                        Integer.toString(zkPort)));
         String zookeeper = start("zookeeper", pm, "zookeeper", "--config", zkConf.toString(), "--exit-with-stdin");
 
         Map<String, String> coordinatorSettings = new java.util.HashMap<>(tls);
-        coordinatorSettings.putAll(Map.of("name", "c1", "bind", "127.0.0.1", "advertise", "127.0.0.1", "port", "0", "metrics-port", "0",
-                "zookeeper", zookeeper));
-        String coordinator = start("coordinator", pm, "coordinator", "--config", config(home, "coordinator", coordinatorSettings).toString(),
+        coordinatorSettings.putAll(Map.of(
+                "name",
+                "c1",
+                "bind",
+                "127.0.0.1",
+                "advertise",
+                "127.0.0.1",
+                "port",
+                "0",
+                "metrics-port",
+                "0",
+                "zookeeper",
+                zookeeper));
+        String coordinator = start(
+                "coordinator",
+                pm,
+                "coordinator",
+                "--config",
+                config(home, "coordinator", coordinatorSettings).toString(),
                 "--exit-with-stdin");
 
         Map<String, String> agentSettings = new java.util.HashMap<>(tls);
-        agentSettings.putAll(Map.of("name", "a1", "data", dir.resolve("a1").toString(), "bind", "127.0.0.1", "advertise", "127.0.0.1",
-                "port", "0", "metrics-port", "0", "zookeeper", zookeeper, "capacity-mib", "256",
-                "image-key", certs.resolve("cluster.key").toString()));
-        start("agent", pm, "agent", "--config", config(home, "agent", agentSettings).toString(), "--exit-with-stdin");
+        agentSettings.putAll(Map.of(
+                "name",
+                "a1",
+                "data",
+                dir.resolve("a1").toString(),
+                "bind",
+                "127.0.0.1",
+                "advertise",
+                "127.0.0.1",
+                "port",
+                "0",
+                "metrics-port",
+                "0",
+                "zookeeper",
+                zookeeper,
+                "capacity-mib",
+                "256",
+                "image-key",
+                certs.resolve("cluster.key").toString()));
+        start(
+                "agent",
+                pm,
+                "agent",
+                "--config",
+                config(home, "agent", agentSettings).toString(),
+                "--exit-with-stdin");
 
         for (Process daemon : daemons) {
             String commandLine = daemon.info().commandLine().orElse("");
-            assertThat(commandLine).as("what runs is the unpacked tree's").contains(home.resolve("lib") + "/*").doesNotContain(".m2");
+            assertThat(commandLine)
+                    .as("what runs is the unpacked tree's")
+                    .contains(home.resolve("lib") + "/*")
+                    .doesNotContain(".m2");
         }
 
-        Path pmctlConf = config(home, "pmctl", Map.of("coordinator", coordinator, "ca", certs.resolve("ca.pem").toString(),
-                "cert", certs.resolve("operator.pem").toString(), "key", certs.resolve("operator-key.pem").toString()));
+        Path pmctlConf = config(
+                home,
+                "pmctl",
+                Map.of(
+                        "coordinator",
+                        coordinator,
+                        "ca",
+                        certs.resolve("ca.pem").toString(),
+                        "cert",
+                        certs.resolve("operator.pem").toString(),
+                        "key",
+                        certs.resolve("operator-key.pem").toString()));
         await().atMost(START).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
             Result nodes = run("pmctl-nodes", Map.of("PM_CONFIG", pmctlConf.toString()), pmctl, "nodes");
             expectSuccess(nodes);
             assertThat(nodes.out).contains("a1");
         });
 
-        expectSuccess(run("pmctl-run", Map.of("PM_CONFIG", pmctlConf.toString()), pmctl, "run", home.resolve("examples/demo.wasm").toString(),
-                "--id", "demo", "--", "5", "10", "100"));
+        expectSuccess(run(
+                "pmctl-run",
+                Map.of("PM_CONFIG", pmctlConf.toString()),
+                pmctl,
+                "run",
+                home.resolve("examples/demo.wasm").toString(),
+                "--id",
+                "demo",
+                "--",
+                "5",
+                "10",
+                "100"));
         Result logs = run("pmctl-logs", Map.of("PM_CONFIG", pmctlConf.toString()), pmctl, "logs", "-f", "demo");
         expectSuccess(logs);
         assertThat(logs.out).isEqualTo(DemoGuest.expectedOutput(5, 100));
@@ -115,7 +215,8 @@ class DistTarballTest {
     /** The daemon's conf sample with {@code settings} in place of its values, written beside the certificates. */
     private Path config(Path home, String daemon, Map<String, String> settings) throws IOException {
         Properties values = new Properties();
-        try (Reader in = Files.newBufferedReader(home.resolve("conf").resolve(daemon + ".properties"), StandardCharsets.UTF_8)) {
+        try (Reader in =
+                Files.newBufferedReader(home.resolve("conf").resolve(daemon + ".properties"), StandardCharsets.UTF_8)) {
             values.load(in);
         }
         values.putAll(settings);
@@ -130,7 +231,10 @@ class DistTarballTest {
     private String start(String name, String... command) throws IOException {
         Path log = dir.resolve("logs").resolve(name + ".log");
         Files.createDirectories(log.getParent());
-        Process process = builder(Map.of(), command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process process = builder(Map.of(), command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         daemons.add(process);
         String marker = " listening on ";
         await().atMost(START).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
@@ -140,7 +244,10 @@ class DistTarballTest {
             }
             assertThat(text).as("%s's log", name).contains(marker);
         });
-        String line = Files.readAllLines(log).stream().filter(l -> l.contains(marker)).findFirst().orElseThrow();
+        String line = Files.readAllLines(log).stream()
+                .filter(l -> l.contains(marker))
+                .findFirst()
+                .orElseThrow();
         return line.substring(line.indexOf(marker) + marker.length()).split(" ")[0];
     }
 
@@ -149,15 +256,20 @@ class DistTarballTest {
     }
 
     /** Runs a command to its end (within a generous deadline) with its output in files under logs/. */
-    private Result run(String name, Map<String, String> env, String... command) throws IOException, InterruptedException {
+    private Result run(String name, Map<String, String> env, String... command)
+            throws IOException, InterruptedException {
         Path logs = Files.createDirectories(dir.resolve("logs"));
         Path out = logs.resolve(name + ".out");
         Path err = logs.resolve(name + ".err");
-        Process process = builder(env, command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Process process = builder(env, command)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
         if (!process.waitFor(COMMAND_SECONDS, TimeUnit.SECONDS)) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
-            throw new AssertionError(String.join(" ", command) + " did not end in " + COMMAND_SECONDS + " s; stderr:\n" + Files.readString(err));
+            throw new AssertionError(String.join(" ", command) + " did not end in " + COMMAND_SECONDS + " s; stderr:\n"
+                    + Files.readString(err));
         }
         return new Result(String.join(" ", command), process.exitValue(), Files.readString(out), Files.readString(err));
     }
@@ -179,7 +291,9 @@ class DistTarballTest {
     }
 
     private static void expectSuccess(Result result) {
-        assertThat(result.code).as("%s exits 0; stdout:%n%s%nstderr:%n%s", result.command, result.out, result.err).isZero();
+        assertThat(result.code)
+                .as("%s exits 0; stdout:%n%s%nstderr:%n%s", result.command, result.out, result.err)
+                .isZero();
     }
 
     private static int freePort() throws IOException {

@@ -77,13 +77,15 @@ final class PmCommandLines {
                 problems.add(where + " passes " + name + ", which " + spec.qualifiedName() + " does not have (it has "
                         + new TreeSet<>(spec.optionsMap().keySet()) + ")");
             } else if (option.hidden()) {
-                problems.add(where + " passes " + name + ", a hidden flag of " + spec.qualifiedName() + " meant for tests");
+                problems.add(
+                        where + " passes " + name + ", a hidden flag of " + spec.qualifiedName() + " meant for tests");
             }
             boolean takesValue = option != null && option.arity().min() > 0 && !arg.contains("=");
             if (name.equals("--config") && i + 1 < args.size()) {
                 Path sample = configs.resolve(Path.of(args.get(i + 1)).getFileName());
                 if (!Files.isRegularFile(sample)) {
-                    problems.add(where + " reads " + args.get(i + 1) + ", but conf/ has no sample " + sample.getFileName());
+                    problems.add(
+                            where + " reads " + args.get(i + 1) + ", but conf/ has no sample " + sample.getFileName());
                 } else {
                     try {
                         ConfigFile config = ConfigFile.load(sample);

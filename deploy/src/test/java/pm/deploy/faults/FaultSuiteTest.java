@@ -18,7 +18,8 @@ class FaultSuiteTest {
     void everyFaultScenarioKeepsEachProcessExactlyOnceWithExactOutput() throws Exception {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(new TeeStream(buffer, System.out), true, StandardCharsets.UTF_8);
-        FaultSuite.Summary summary = FaultSuite.run(out, dir, System.getProperty("pm.faults.only", ""), Boolean.getBoolean("pm.faults.verbose"));
+        FaultSuite.Summary summary = FaultSuite.run(
+                out, dir, System.getProperty("pm.faults.only", ""), Boolean.getBoolean("pm.faults.verbose"));
         assertThat(summary.failed()).as(buffer.toString(StandardCharsets.UTF_8)).isZero();
         assertThat(summary.passed()).isPositive();
     }

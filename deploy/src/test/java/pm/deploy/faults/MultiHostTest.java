@@ -30,6 +30,7 @@ class MultiHostTest {
     private static final List<String> HOSTS = List.of("zookeeper", "c1", "c2", "a1", "a2", "a3", "client");
     /** Steps of the demo guest: far more than the test waits for, so the process is alive whenever a fault fires. */
     private static final int STEPS = 1_000_000;
+
     private static final int WORK = 20_000;
 
     @TempDir
@@ -42,9 +43,13 @@ class MultiHostTest {
             onlyOwnAddressesListen(network, cluster);
             String id = "roaming";
             try (RunningSampler sampler = new RunningSampler(cluster.probe())) {
-                cluster.client().spawn(SpawnOptions.builder(DemoGuest.module(), "demo").withProcessId(id)
-                        .withArgs(Integer.toString(STEPS), "20", Integer.toString(WORK)).onNode("a1", false)
-                        .checkpointEvery(Duration.ofSeconds(1)).build());
+                cluster.client()
+                        .spawn(SpawnOptions.builder(DemoGuest.module(), "demo")
+                                .withProcessId(id)
+                                .withArgs(Integer.toString(STEPS), "20", Integer.toString(WORK))
+                                .onNode("a1", false)
+                                .checkpointEvery(Duration.ofSeconds(1))
+                                .build());
                 int seen = awaitSteps(cluster, id, 5);
                 for (String target : List.of("a2", "a3", "a1", "a2")) {
                     MigrationReport r = cluster.client().migrate(id, target);
@@ -60,8 +65,12 @@ class MultiHostTest {
                     System.out.println("hosts: no namespaces, so " + lost + " is killed -9 instead of cut off");
                     cluster.agent(lost).kill();
                 }
-                Poll.until(id + " recovered away from " + lost, ExactlyOnce.SETTLE,
-                        () -> !ExactlyOnce.ownershipRecord(cluster, id).getNode().equals(lost));
+                Poll.until(
+                        id + " recovered away from " + lost,
+                        ExactlyOnce.SETTLE,
+                        () -> !ExactlyOnce.ownershipRecord(cluster, id)
+                                .getNode()
+                                .equals(lost));
                 String owner = ExactlyOnce.awaitSettled(cluster, id);
                 awaitSteps(cluster, id, seen + 5);
                 if (network.isolated()) {
@@ -86,7 +95,10 @@ class MultiHostTest {
         for (ChildJvm d : daemons) {
             Host host = network.host(d.name());
             List<String> sockets = network.listening(host, d.pid());
-            assertThat(sockets).as(d.name() + " listens").isNotEmpty().allMatch(s -> s.startsWith(host.address() + ":"));
+            assertThat(sockets)
+                    .as(d.name() + " listens")
+                    .isNotEmpty()
+                    .allMatch(s -> s.startsWith(host.address() + ":"));
         }
     }
 
@@ -96,12 +108,24 @@ class MultiHostTest {
     }
 
     /** pmctl run on the client host (its own namespace) lists the process where the cluster says it is. */
-    private static void pmctlFromAnotherHostSees(HostNetwork network, FaultCluster cluster, String id) throws Exception {
+    private static void pmctlFromAnotherHostSees(HostNetwork network, FaultCluster cluster, String id)
+            throws Exception {
         TlsFiles operator = cluster.local().operatorFiles();
         List<String> command = new ArrayList<>(network.host("client").launcher());
-        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), "pm.client.cli.Pmctl", "--coordinator", cluster.local().coordinatorAddresses(),
-                "--ca", operator.ca().toString(), "--cert", operator.cert().toString(), "--key", operator.key().toString(), "ps"));
+        command.addAll(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "pm.client.cli.Pmctl",
+                "--coordinator",
+                cluster.local().coordinatorAddresses(),
+                "--ca",
+                operator.ca().toString(),
+                "--cert",
+                operator.cert().toString(),
+                "--key",
+                operator.key().toString(),
+                "ps"));
         Process pmctl = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(pmctl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(pmctl.waitFor(120, TimeUnit.SECONDS)).isTrue();

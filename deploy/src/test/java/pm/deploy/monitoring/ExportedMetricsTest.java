@@ -44,15 +44,27 @@ class ExportedMetricsTest {
         try (LocalCluster cluster = new LocalCluster(dir).start(List.of(0), 2);
                 ClusterClient client = new ClusterClient(cluster.clientSettings())) {
             assertThat(cluster.awaitAgentsJoined(client, Duration.ofMinutes(2))).isTrue();
-            String owner = client.spawn(SpawnOptions.builder(DemoGuest.module(), "demo").withProcessId("p")
-                    .withArgs("2000", "100").checkpointEvery(Duration.ofSeconds(2)).build()).getNode();
+            String owner = client.spawn(SpawnOptions.builder(DemoGuest.module(), "demo")
+                            .withProcessId("p")
+                            .withArgs("2000", "100")
+                            .checkpointEvery(Duration.ofSeconds(2))
+                            .build())
+                    .getNode();
             client.checkpoint("p");
-            String target = cluster.agents().stream().map(ChildJvm::name).filter(n -> !n.equals(owner)).findFirst().orElseThrow();
+            String target = cluster.agents().stream()
+                    .map(ChildJvm::name)
+                    .filter(n -> !n.equals(owner))
+                    .findFirst()
+                    .orElseThrow();
             assertThat(client.migrate("p", target).getTargetNode()).isEqualTo(target);
             client.rebalance();
             ChildJvm coordinator = cluster.coordinators().get(0);
-            await().atMost(Duration.ofSeconds(60)).until(() -> names(scrape(coordinator))
-                    .containsAll(Set.of("pm_checkpoint_age_seconds", "pm_replication_lag_seconds", "pm_cluster_replications_total")));
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> names(scrape(coordinator))
+                            .containsAll(Set.of(
+                                    "pm_checkpoint_age_seconds",
+                                    "pm_replication_lag_seconds",
+                                    "pm_cluster_replications_total")));
 
             Map<String, Set<String>> exported = new LinkedHashMap<>();
             for (ChildJvm daemon : cluster.coordinators()) {
@@ -61,14 +73,18 @@ class ExportedMetricsTest {
             for (ChildJvm daemon : cluster.agents()) {
                 exported.put(daemon.name(), names(scrape(daemon)));
             }
-            exported.forEach((daemon, names) -> assertThat(names).as(daemon)
+            exported.forEach((daemon, names) -> assertThat(names)
+                    .as(daemon)
                     .contains("pm_zookeeper_connected", "jvm_memory_used_bytes", "pm_jvm_heap_after_gc_bytes"));
             Set<String> all = new TreeSet<>();
             exported.values().forEach(all::addAll);
 
-            assertThat(absent(read, all)).as("metrics the dashboard or the alerts read that no daemon exports").isEmpty();
+            assertThat(absent(read, all))
+                    .as("metrics the dashboard or the alerts read that no daemon exports")
+                    .isEmpty();
             assertThat(absent(Set.of("pm_migrations", "pm_processes"), all))
-                    .as("a counter's name without _total is not a series").containsExactly("pm_migrations");
+                    .as("a counter's name without _total is not a series")
+                    .containsExactly("pm_migrations");
         }
     }
 
@@ -79,8 +95,10 @@ class ExportedMetricsTest {
     }
 
     private String scrape(ChildJvm daemon) throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + daemon.metricsPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + daemon.metricsPort() + "/metrics"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(daemon.name()).isEqualTo(200);
         return response.body();
     }

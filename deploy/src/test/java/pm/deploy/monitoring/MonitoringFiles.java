@@ -20,7 +20,8 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * parser: JSON is YAML), and the queries they hold.
  */
 final class MonitoringFiles {
-    static final Path DIR = Path.of(System.getProperty("pm.dist.sources", "src/dist")).resolve("monitoring");
+    static final Path DIR =
+            Path.of(System.getProperty("pm.dist.sources", "src/dist")).resolve("monitoring");
     static final Path DASHBOARD = DIR.resolve("grafana-dashboard.json");
     static final Path ALERTS = DIR.resolve("alerts.yml");
 

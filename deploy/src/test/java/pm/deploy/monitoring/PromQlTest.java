@@ -8,15 +8,18 @@ import org.junit.jupiter.api.Test;
 class PromQlTest {
     @Test
     void functionsAggregationsMatchersRangesAndGroupingAreNotMetricNames() {
-        assertThat(PromQl.metricNames("histogram_quantile(0.99, sum by (node, le) "
-                + "(rate(pm_migration_downtime_seconds_bucket{node=~\"$node\", state=\"up_total\"}[$__rate_interval])))"))
+        assertThat(
+                        PromQl.metricNames(
+                                "histogram_quantile(0.99, sum by (node, le) "
+                                        + "(rate(pm_migration_downtime_seconds_bucket{node=~\"$node\", state=\"up_total\"}[$__rate_interval])))"))
                 .containsExactly("pm_migration_downtime_seconds_bucket");
     }
 
     @Test
     void eachOperandOfABinaryExpressionIsANameButKeywordsAndNumbersAreNot() {
-        assertThat(PromQl.metricNames("max by (process) (a_seconds) / on (process) group_left (owner) b_info > bool 1e3 "
-                + "and c offset 5m unless sum(d_total) without (le) or e < 0.5"))
+        assertThat(PromQl.metricNames(
+                        "max by (process) (a_seconds) / on (process) group_left (owner) b_info > bool 1e3 "
+                                + "and c offset 5m unless sum(d_total) without (le) or e < 0.5"))
                 .containsExactly("a_seconds", "b_info", "c", "d_total", "e");
     }
 
@@ -28,8 +31,10 @@ class PromQlTest {
     @Test
     void anUnbalancedQueryIsRefused() {
         assertThatThrownBy(() -> PromQl.metricNames("sum(rate(x_total[5m])"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unclosed '('");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unclosed '('");
         assertThatThrownBy(() -> PromQl.metricNames("x{a=\"b\"]"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unbalanced ']'");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unbalanced ']'");
     }
 }

@@ -49,15 +49,22 @@ class DaemonStartupErrorsTest {
 
     private Outcome run(Callable<Integer> daemon, String name, List<String> args) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int code = DaemonLauncher.run(name, daemon, args.toArray(String[]::new), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        int code = DaemonLauncher.run(
+                name, daemon, args.toArray(String[]::new), new PrintStream(bytes, true, StandardCharsets.UTF_8));
         return new Outcome(code, bytes.toString(StandardCharsets.UTF_8));
     }
 
     private Outcome agent(TlsFiles tls, String... extra) {
-        List<String> args = new ArrayList<>(List.of("--name", "a1", "--data", dir.resolve("a1").toString(), "--port",
-                Integer.toString(port)));
+        List<String> args = new ArrayList<>(
+                List.of("--name", "a1", "--data", dir.resolve("a1").toString(), "--port", Integer.toString(port)));
         if (tls != null) {
-            args.addAll(List.of("--ca", tls.ca().toString(), "--cert", tls.cert().toString(), "--key", tls.key().toString()));
+            args.addAll(List.of(
+                    "--ca",
+                    tls.ca().toString(),
+                    "--cert",
+                    tls.cert().toString(),
+                    "--key",
+                    tls.key().toString()));
         }
         args.addAll(List.of(extra));
         return run(new AgentMain(), "pm agent", args);
@@ -78,8 +85,13 @@ class DaemonStartupErrorsTest {
         Files.writeString(config, "bind = 127.0.0.1\nprot = 7701\n");
         assertRefused(agent(node, "--config", config.toString()), config.toString(), "unknown key 'prot'");
         Files.writeString(config, "workers = two\n");
-        assertRefused(agent(node, "--config", config.toString()), config.toString(), "'workers' must be a whole number, not 'two'");
-        assertRefused(agent(node, "--config", dir.resolve("absent.properties").toString()), "absent.properties: no such config file");
+        assertRefused(
+                agent(node, "--config", config.toString()),
+                config.toString(),
+                "'workers' must be a whole number, not 'two'");
+        assertRefused(
+                agent(node, "--config", dir.resolve("absent.properties").toString()),
+                "absent.properties: no such config file");
     }
 
     @Test
@@ -94,10 +106,20 @@ class DaemonStartupErrorsTest {
     @Test
     void expiredNotYetValidOrWrongRoleCertificates() throws Exception {
         Instant now = Instant.now();
-        TlsFiles expired = ca.issue(Role.NODE, "old", List.of(), now.minus(20, ChronoUnit.DAYS), now.minus(1, ChronoUnit.DAYS),
+        TlsFiles expired = ca.issue(
+                Role.NODE,
+                "old",
+                List.of(),
+                now.minus(20, ChronoUnit.DAYS),
+                now.minus(1, ChronoUnit.DAYS),
                 dir.resolve("ca"));
         assertRefused(agent(expired), "old.pem: expired on ");
-        TlsFiles early = ca.issue(Role.NODE, "early", List.of(), now.plus(1, ChronoUnit.DAYS), now.plus(9, ChronoUnit.DAYS),
+        TlsFiles early = ca.issue(
+                Role.NODE,
+                "early",
+                List.of(),
+                now.plus(1, ChronoUnit.DAYS),
+                now.plus(9, ChronoUnit.DAYS),
                 dir.resolve("ca"));
         assertRefused(agent(early), "early.pem: not valid before ");
         TlsFiles viewer = ca.issue(Role.VIEWER, "viewer", List.of(), dir.resolve("ca"));
@@ -112,22 +134,37 @@ class DaemonStartupErrorsTest {
         assertRefused(agent(node, "--log-format", "xml"), "--log-format is text or json, not 'xml'");
         assertRefused(agent(node, "--bind", "0.0.0.0"), "--bind 0.0.0.0", "--advertise");
         assertRefused(agent(node, "--zookeeper", "127.0.0.1:1"), "--zk-secret is required");
-        Outcome coordinator = run(new CoordinatorMain(), "pm coordinator", List.of("--port", Integer.toString(port), "--insecure"));
+        Outcome coordinator =
+                run(new CoordinatorMain(), "pm coordinator", List.of("--port", Integer.toString(port), "--insecure"));
         assertThat(coordinator.code()).isEqualTo(2);
         assertThat(coordinator.err()).contains("--zookeeper");
     }
 
     @Test
     void aZooKeeperServerOfAnEnsembleIsOneOfAtLeastThreePeers() throws Exception {
-        List<String> peers = List.of("--peer", "1=127.0.0.1:1:2", "--peer", "2=127.0.0.1:3:4", "--peer", "3=127.0.0.1:5:6");
-        List<String> args = new ArrayList<>(List.of("--data", dir.resolve("zk").toString(), "--port", Integer.toString(port),
-                "--server-id", "4"));
+        List<String> peers =
+                List.of("--peer", "1=127.0.0.1:1:2", "--peer", "2=127.0.0.1:3:4", "--peer", "3=127.0.0.1:5:6");
+        List<String> args = new ArrayList<>(
+                List.of("--data", dir.resolve("zk").toString(), "--port", Integer.toString(port), "--server-id", "4"));
         args.addAll(peers);
         Outcome notAPeer = run(new pm.deploy.EmbeddedZooKeeperMain(), "pm zookeeper", args);
         assertThat(notAPeer.code()).isEqualTo(2);
-        assertThat(notAPeer.err().strip()).isEqualTo("pm zookeeper: --server-id 4 is not one of the --peer ids [1, 2, 3]");
-        Outcome tooFew = run(new pm.deploy.EmbeddedZooKeeperMain(), "pm zookeeper", List.of("--data", dir.resolve("zk").toString(),
-                "--port", Integer.toString(port), "--server-id", "1", "--peer", "1=127.0.0.1:1:2", "--peer", "2=127.0.0.1:3:4"));
+        assertThat(notAPeer.err().strip())
+                .isEqualTo("pm zookeeper: --server-id 4 is not one of the --peer ids [1, 2, 3]");
+        Outcome tooFew = run(
+                new pm.deploy.EmbeddedZooKeeperMain(),
+                "pm zookeeper",
+                List.of(
+                        "--data",
+                        dir.resolve("zk").toString(),
+                        "--port",
+                        Integer.toString(port),
+                        "--server-id",
+                        "1",
+                        "--peer",
+                        "1=127.0.0.1:1:2",
+                        "--peer",
+                        "2=127.0.0.1:3:4"));
         assertThat(tooFew.code()).isEqualTo(2);
         assertThat(tooFew.err()).contains("at least three servers");
         try (ServerSocket nothingThere = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
@@ -141,10 +178,12 @@ class DaemonStartupErrorsTest {
         PrintStream saved = System.out;
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         try {
-            assertThat(run(new AgentMain(), "pm agent", List.of("--help")).code()).isZero();
+            assertThat(run(new AgentMain(), "pm agent", List.of("--help")).code())
+                    .isZero();
         } finally {
             System.setOut(saved);
         }
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("--bind", "--advertise", "--config", "--ca", "--zk-secret");
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("--bind", "--advertise", "--config", "--ca", "--zk-secret");
     }
 }

@@ -60,8 +60,11 @@ class SecureClusterTest {
         operator = new ClusterClient(cluster.clientSettings());
         assertThat(cluster.awaitAgentsJoined(operator, Duration.ofMinutes(2))).isTrue();
         // A long run: it must still be there when the viewer tries to kill it.
-        operator.spawn(SpawnOptions.builder(DemoGuest.module(), "demo").withProcessId(processId).withArgs("100000", "200")
-                .withEnv("DB_PASSWORD", "hunter2-in-the-env").build());
+        operator.spawn(SpawnOptions.builder(DemoGuest.module(), "demo")
+                .withProcessId(processId)
+                .withArgs("100000", "200")
+                .withEnv("DB_PASSWORD", "hunter2-in-the-env")
+                .build());
     }
 
     @AfterAll
@@ -86,7 +89,8 @@ class SecureClusterTest {
     }
 
     private static ClusterClient client(TlsFiles files) {
-        return new ClusterClient(ClientSettings.of(cluster.coordinatorAddresses()).withCallTimeout(Duration.ofSeconds(60))
+        return new ClusterClient(ClientSettings.of(cluster.coordinatorAddresses())
+                .withCallTimeout(Duration.ofSeconds(60))
                 .withTls(files.ca(), files.cert(), files.key()));
     }
 
@@ -105,7 +109,8 @@ class SecureClusterTest {
                         assertThat(e.description()).contains("pm.v1.Cluster/Kill", "is for operator", "role viewer");
                     });
             assertThatThrownBy(() -> viewer.exportImage(processId, java.io.OutputStream.nullOutputStream(), null))
-                    .isInstanceOfSatisfying(PermissionDeniedException.class,
+                    .isInstanceOfSatisfying(
+                            PermissionDeniedException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED));
         }
         assertThat(operator.get(processId).getState().name()).doesNotContain("KILLED", "EXITED");
@@ -113,26 +118,37 @@ class SecureClusterTest {
 
     @Test
     void anSdkClientWithoutACertificateIsUnauthenticated() throws Exception {
-        ChannelCredentials trustOnly = TlsChannelCredentials.newBuilder().trustManager(cluster.operatorFiles().ca().toFile()).build();
+        ChannelCredentials trustOnly = TlsChannelCredentials.newBuilder()
+                .trustManager(cluster.operatorFiles().ca().toFile())
+                .build();
         try (ClusterClient anonymous = new ClusterClient(ClientSettings.of(cluster.coordinatorAddresses())
-                .withCallTimeout(Duration.ofSeconds(60)).withCredentials(trustOnly))) {
+                .withCallTimeout(Duration.ofSeconds(60))
+                .withCredentials(trustOnly))) {
             assertThatThrownBy(() -> anonymous.get(processId))
-                    .isInstanceOfSatisfying(UnauthenticatedException.class,
+                    .isInstanceOfSatisfying(
+                            UnauthenticatedException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAUTHENTICATED));
         }
     }
 
     @Test
     void noCertificateIsUnauthenticatedAndPlaintextIsRefused() throws Exception {
-        ChannelCredentials trustOnly = TlsChannelCredentials.newBuilder().trustManager(cluster.operatorFiles().ca().toFile()).build();
+        ChannelCredentials trustOnly = TlsChannelCredentials.newBuilder()
+                .trustManager(cluster.operatorFiles().ca().toFile())
+                .build();
         assertThatThrownBy(() -> ClusterGrpc.newBlockingStub(channel(cluster.coordinatorAddresses(), trustOnly))
-                .withDeadlineAfter(60, TimeUnit.SECONDS).get(ProcessRef.newBuilder().setProcessId(processId).build()))
-                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        .withDeadlineAfter(60, TimeUnit.SECONDS)
+                        .get(ProcessRef.newBuilder().setProcessId(processId).build()))
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
         closeChannel();
-        assertThatThrownBy(() -> ClusterGrpc.newBlockingStub(channel(cluster.coordinatorAddresses(), InsecureChannelCredentials.create()))
-                .withDeadlineAfter(60, TimeUnit.SECONDS).get(ProcessRef.newBuilder().setProcessId(processId).build()))
-                .isInstanceOfSatisfying(StatusRuntimeException.class,
+        assertThatThrownBy(() -> ClusterGrpc.newBlockingStub(
+                                channel(cluster.coordinatorAddresses(), InsecureChannelCredentials.create()))
+                        .withDeadlineAfter(60, TimeUnit.SECONDS)
+                        .get(ProcessRef.newBuilder().setProcessId(processId).build()))
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
     }
 
@@ -145,25 +161,33 @@ class SecureClusterTest {
                 .trustManager(cluster.operatorFiles().ca().toFile())
                 .build();
         assertThatThrownBy(() -> ClusterGrpc.newBlockingStub(channel(cluster.coordinatorAddresses(), credentials))
-                .withDeadlineAfter(60, TimeUnit.SECONDS).kill(ProcessRef.newBuilder().setProcessId(processId).build()))
-                .isInstanceOfSatisfying(StatusRuntimeException.class,
-                        e -> assertThat(e.getStatus().getCode()).isIn(Status.Code.UNAVAILABLE, Status.Code.UNAUTHENTICATED));
+                        .withDeadlineAfter(60, TimeUnit.SECONDS)
+                        .kill(ProcessRef.newBuilder().setProcessId(processId).build()))
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode())
+                                .isIn(Status.Code.UNAVAILABLE, Status.Code.UNAUTHENTICATED));
         assertThat(operator.get(processId).getState().name()).doesNotContain("KILLED", "EXITED");
     }
 
     @Test
     void anOperatorCannotCallAgentsDirectlyNorForgeADelivery() throws Exception {
         String agent = operator.nodes().get(0).getRecord().getAddress();
-        NodeAgentGrpc.NodeAgentBlockingStub stub = NodeAgentGrpc.newBlockingStub(channel(agent, cluster.operatorFiles().channelCredentials()))
+        NodeAgentGrpc.NodeAgentBlockingStub stub = NodeAgentGrpc.newBlockingStub(
+                        channel(agent, cluster.operatorFiles().channelCredentials()))
                 .withDeadlineAfter(60, TimeUnit.SECONDS);
-        assertThatThrownBy(() -> stub.kill(ProcessRef.newBuilder().setProcessId(processId).build()))
+        assertThatThrownBy(() -> stub.kill(
+                        ProcessRef.newBuilder().setProcessId(processId).build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
-                    assertThat(e.getStatus().getDescription()).contains("pm.v1.NodeAgent/Kill", "is for node", "role operator");
+                    assertThat(e.getStatus().getDescription())
+                            .contains("pm.v1.NodeAgent/Kill", "is for node", "role operator");
                 });
-        // A forged message with a huge sequence number would make the receiver drop the sender's real ones as duplicates.
+        // A forged message with a huge sequence number would make the receiver drop the sender's real ones as
+        // duplicates.
         assertThatThrownBy(() -> stub.deliver(DeliverRequest.newBuilder().build()))
-                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
         assertThat(operator.get(processId).getState().name()).doesNotContain("KILLED", "EXITED");
     }
@@ -172,11 +196,17 @@ class SecureClusterTest {
     void aNodeCertificateWithoutTheEpochCannotActOnAProcess() throws Exception {
         TlsFiles node = issue(Role.NODE, "rogue-node");
         String agent = operator.get(processId).getNode();
-        String address = operator.nodes().stream().filter(n -> n.getRecord().getName().equals(agent)).findFirst().orElseThrow()
-                .getRecord().getAddress();
-        NodeAgentGrpc.NodeAgentBlockingStub stub = NodeAgentGrpc.newBlockingStub(channel(address, node.channelCredentials()))
+        String address = operator.nodes().stream()
+                .filter(n -> n.getRecord().getName().equals(agent))
+                .findFirst()
+                .orElseThrow()
+                .getRecord()
+                .getAddress();
+        NodeAgentGrpc.NodeAgentBlockingStub stub = NodeAgentGrpc.newBlockingStub(
+                        channel(address, node.channelCredentials()))
                 .withDeadlineAfter(60, TimeUnit.SECONDS);
-        assertThatThrownBy(() -> stub.kill(ProcessRef.newBuilder().setProcessId(processId).build()))
+        assertThatThrownBy(() -> stub.kill(
+                        ProcessRef.newBuilder().setProcessId(processId).build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
                     assertThat(e.getStatus().getDescription()).contains("pm-epoch");
@@ -185,7 +215,7 @@ class SecureClusterTest {
         Metadata stale = new Metadata();
         stale.put(Metadata.Key.of("pm-epoch", Metadata.ASCII_STRING_MARSHALLER), "0");
         assertThatThrownBy(() -> stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(stale))
-                .kill(ProcessRef.newBuilder().setProcessId(processId).build()))
+                        .kill(ProcessRef.newBuilder().setProcessId(processId).build()))
                 .isInstanceOf(StatusRuntimeException.class);
         assertThat(operator.get(processId).getState().name()).doesNotContain("KILLED", "EXITED");
     }
@@ -193,22 +223,29 @@ class SecureClusterTest {
     @Test
     void aZooKeeperClientWithoutTheSecretCannotReadOrChangeTheTree() throws Exception {
         String record = "/pm/processes/" + processId;
-        try (CuratorFramework stranger = CuratorFrameworkFactory.newClient(cluster.zookeeperAddress(), new RetryOneTime(100))) {
+        try (CuratorFramework stranger =
+                CuratorFrameworkFactory.newClient(cluster.zookeeperAddress(), new RetryOneTime(100))) {
             stranger.start();
             assertThat(stranger.blockUntilConnected(60, TimeUnit.SECONDS)).isTrue();
-            assertThatThrownBy(() -> stranger.checkExists().forPath(record)).isInstanceOf(KeeperException.NoAuthException.class);
-            assertThatThrownBy(() -> stranger.getData().forPath(record)).isInstanceOf(KeeperException.NoAuthException.class);
-            assertThatThrownBy(() -> stranger.setData().forPath(record, new byte[0])).isInstanceOf(KeeperException.NoAuthException.class);
-            assertThatThrownBy(() -> stranger.delete().forPath(record)).isInstanceOf(KeeperException.NoAuthException.class);
+            assertThatThrownBy(() -> stranger.checkExists().forPath(record))
+                    .isInstanceOf(KeeperException.NoAuthException.class);
+            assertThatThrownBy(() -> stranger.getData().forPath(record))
+                    .isInstanceOf(KeeperException.NoAuthException.class);
+            assertThatThrownBy(() -> stranger.setData().forPath(record, new byte[0]))
+                    .isInstanceOf(KeeperException.NoAuthException.class);
+            assertThatThrownBy(() -> stranger.delete().forPath(record))
+                    .isInstanceOf(KeeperException.NoAuthException.class);
             assertThatThrownBy(() -> stranger.create().forPath("/pm/processes/forged", new byte[0]))
                     .isInstanceOf(KeeperException.NoAuthException.class);
         }
-        try (CuratorFramework member = ZooKeeperAccess.fromFile(cluster.secrets().zookeeperSecret())
+        try (CuratorFramework member = ZooKeeperAccess.fromFile(
+                        cluster.secrets().zookeeperSecret())
                 .newClient(cluster.zookeeperAddress(), 30_000, 30_000, new RetryOneTime(100))) {
             member.start();
             assertThat(member.blockUntilConnected(60, TimeUnit.SECONDS)).isTrue();
             byte[] stored = member.getData().forPath(record);
-            assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).contains(processId)
+            assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1))
+                    .contains(processId)
                     .doesNotContain("hunter2-in-the-env"); // members read records; environments stay sealed in them
         }
         assertThat(operator.get(processId).getNode()).isNotEmpty();

@@ -47,6 +47,7 @@ public final class ChannelDispatcher implements AutoCloseable {
     private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** How long a lane whose messages are all accepted, not all durable, waits between probes. */
     private static final long PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
     private static final long DELIVER_TIMEOUT_MILLIS = 10_000;
     private static final int MAX_HOPS = 8;
 
@@ -83,8 +84,12 @@ public final class ChannelDispatcher implements AutoCloseable {
     private final Map<Lane, LaneState> lanes = new HashMap<>();
     private final Map<String, String> routes = new HashMap<>();
 
-    public ChannelDispatcher(LocalProcesses local, ChannelInbound inbound, ProcessLocator locator,
-            Function<String, ? extends Channel> channels, Doorbell doorbell) {
+    public ChannelDispatcher(
+            LocalProcesses local,
+            ChannelInbound inbound,
+            ProcessLocator locator,
+            Function<String, ? extends Channel> channels,
+            Doorbell doorbell) {
         this.local = local;
         this.inbound = inbound;
         this.locator = locator;
@@ -185,7 +190,8 @@ public final class ChannelDispatcher implements AutoCloseable {
         }
         ls.inFlight = true;
         String to = address;
-        NodeAgentGrpc.newStub(channels.apply(to)).withDeadlineAfter(DELIVER_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+        NodeAgentGrpc.newStub(channels.apply(to))
+                .withDeadlineAfter(DELIVER_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .deliver(request.build(), new StreamObserver<>() {
                     @Override
                     public void onNext(DeliverReply reply) {
@@ -217,9 +223,9 @@ public final class ChannelDispatcher implements AutoCloseable {
         if (r.reply() != null) {
             switch (r.reply().getOutcome()) {
                 case OUTCOME_ACCEPTED, OUTCOME_DUPLICATE, OUTCOME_GAP ->
-                        sender.settled(to, r.reply().getAcceptedSeq(), r.reply().getDurableSeq());
+                    sender.settled(to, r.reply().getAcceptedSeq(), r.reply().getDurableSeq());
                 case OUTCOME_ENDED -> sender.dropStream(to);
-                default -> { }
+                default -> {}
             }
         }
         LaneState ls = lanes.get(r.lane());
@@ -238,7 +244,8 @@ public final class ChannelDispatcher implements AutoCloseable {
                 ls.hops = 0;
                 // Nothing left to send but messages not durable yet: ask again in a while, not at once.
                 ls.notBefore = sender.streams().stream().anyMatch(s -> s.to().equals(to) && s.next() == null)
-                        ? System.nanoTime() + PROBE_NANOS : 0;
+                        ? System.nanoTime() + PROBE_NANOS
+                        : 0;
             }
             case OUTCOME_STALE_SENDER -> {
                 ls.stale = true;

@@ -30,13 +30,20 @@ public final class ChannelInbound {
             throw new AgentException(AgentException.Reason.BAD_REQUEST, "a delivery needs to_process and from_process");
         }
         if (request.getPayload().size() > Channels.MAX_MESSAGE_BYTES) {
-            throw new AgentException(AgentException.Reason.BAD_REQUEST, "message of " + request.getPayload().size()
-                    + " bytes exceeds " + Channels.MAX_MESSAGE_BYTES);
+            throw new AgentException(
+                    AgentException.Reason.BAD_REQUEST,
+                    "message of " + request.getPayload().size() + " bytes exceeds " + Channels.MAX_MESSAGE_BYTES);
         }
         LocalProcesses.Receiver receiver = local.receiver(request.getToProcess());
         if (receiver instanceof LocalProcesses.Present p) {
-            Channels.Receipt r = p.channels().accept(request.getFromProcess(), request.getFromEpoch(), request.getSeq(),
-                    request.getDurableSeq(), request.getMailbox(), request.getPayload().toByteArray());
+            Channels.Receipt r = p.channels()
+                    .accept(
+                            request.getFromProcess(),
+                            request.getFromEpoch(),
+                            request.getSeq(),
+                            request.getDurableSeq(),
+                            request.getMailbox(),
+                            request.getPayload().toByteArray());
             Outcome outcome = switch (r.acceptance()) {
                 case ACCEPTED -> Outcome.OUTCOME_ACCEPTED;
                 case DUPLICATE -> Outcome.OUTCOME_DUPLICATE;
@@ -47,7 +54,9 @@ public final class ChannelInbound {
             if (outcome == Outcome.OUTCOME_ACCEPTED) {
                 p.wake().run();
             }
-            return DeliverReply.newBuilder().setOutcome(outcome).setAcceptedSeq(r.acceptedSeq())
+            return DeliverReply.newBuilder()
+                    .setOutcome(outcome)
+                    .setAcceptedSeq(r.acceptedSeq())
                     .setDurableSeq(p.durability().durableSeq(request.getFromProcess(), r.acceptedSeq()))
                     .build();
         }
@@ -57,7 +66,8 @@ public final class ChannelInbound {
         if (receiver instanceof LocalProcesses.Busy) {
             return reply(Outcome.OUTCOME_RETRY_LATER);
         }
-        return DeliverReply.newBuilder().setOutcome(Outcome.OUTCOME_NOT_HERE)
+        return DeliverReply.newBuilder()
+                .setOutcome(Outcome.OUTCOME_NOT_HERE)
                 .setHint(forwarding.targetOf(request.getToProcess()).orElse(""))
                 .build();
     }

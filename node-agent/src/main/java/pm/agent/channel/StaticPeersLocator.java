@@ -50,8 +50,10 @@ public final class StaticPeersLocator implements ProcessLocator {
     }
 
     private static boolean isLive(ProcessState s) {
-        return s == ProcessState.PROCESS_STATE_RUNNING || s == ProcessState.PROCESS_STATE_FROZEN
-                || s == ProcessState.PROCESS_STATE_MIGRATING || s == ProcessState.PROCESS_STATE_PREPARED
+        return s == ProcessState.PROCESS_STATE_RUNNING
+                || s == ProcessState.PROCESS_STATE_FROZEN
+                || s == ProcessState.PROCESS_STATE_MIGRATING
+                || s == ProcessState.PROCESS_STATE_PREPARED
                 || s == ProcessState.PROCESS_STATE_SUSPENDED;
     }
 }

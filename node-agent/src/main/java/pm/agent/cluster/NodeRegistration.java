@@ -4,11 +4,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.zookeeper.CreateMode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import pm.common.cluster.ClusterLayout;
 import pm.v1.NodeRecord;
 
@@ -30,14 +30,16 @@ public final class NodeRegistration implements AutoCloseable {
 
     public NodeRegistration(CuratorFramework zk, ClusterLayout layout, String name, Supplier<NodeRecord> record) {
         this.record = record;
-        this.node = new PersistentNode(zk, CreateMode.EPHEMERAL, false, layout.node(name), record.get().toByteArray());
+        this.node = new PersistentNode(
+                zk, CreateMode.EPHEMERAL, false, layout.node(name), record.get().toByteArray());
     }
 
     /** Creates the znode and waits up to {@code seconds} for it to exist. */
     public NodeRegistration start(long seconds) throws InterruptedException {
         node.start();
         if (!node.waitForInitialCreate(seconds, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("could not register " + node.getActualPath() + " in ZooKeeper within " + seconds + " s");
+            throw new IllegalStateException(
+                    "could not register " + node.getActualPath() + " in ZooKeeper within " + seconds + " s");
         }
         refresher.scheduleWithFixedDelay(this::refresh, 1, 1, TimeUnit.SECONDS);
         return this;

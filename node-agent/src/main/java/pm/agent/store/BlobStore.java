@@ -121,11 +121,13 @@ public final class BlobStore implements Closeable {
      * Deletes every blob {@code live} does not name and nothing used since {@code unusedSinceMillis}.
      * {@code live} is taken after the blobs are listed: a blob stored meanwhile is young, not swept.
      */
-    public Swept sweep(java.util.function.Supplier<java.util.Set<String>> live, long unusedSinceMillis) throws IOException {
+    public Swept sweep(java.util.function.Supplier<java.util.Set<String>> live, long unusedSinceMillis)
+            throws IOException {
         java.util.List<Path> old = new java.util.ArrayList<>();
         try (var files = Files.list(dir)) {
             for (Path p : (Iterable<Path>) files::iterator) {
-                if (!p.getFileName().toString().startsWith(".") && Files.getLastModifiedTime(p).toMillis() < unusedSinceMillis) {
+                if (!p.getFileName().toString().startsWith(".")
+                        && Files.getLastModifiedTime(p).toMillis() < unusedSinceMillis) {
                     old.add(p);
                 }
             }
@@ -168,10 +170,15 @@ public final class BlobStore implements Closeable {
             throw new IllegalArgumentException("an input's size is not negative: " + size);
         }
         if (expectedSha256.length != 0 && expectedSha256.length != 32) {
-            throw new IllegalArgumentException("an input is named by a 32-byte SHA-256, not " + expectedSha256.length + " bytes");
+            throw new IllegalArgumentException(
+                    "an input is named by a 32-byte SHA-256, not " + expectedSha256.length + " bytes");
         }
         Path temp = dir.resolve(".upload-" + UUID.randomUUID());
-        return new Upload(temp, FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), size, expectedSha256);
+        return new Upload(
+                temp,
+                FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                size,
+                expectedSha256);
     }
 
     /** Deletes temporary files an interrupted upload left; only safe while no upload runs (at start). */
@@ -227,7 +234,8 @@ public final class BlobStore implements Closeable {
         /** Checks size and hash, makes it durable and visible; returns its SHA-256. */
         public byte[] finish() throws IOException {
             if (written != size) {
-                throw new BlobMismatchException("the input ended after " + written + " of the " + size + " bytes declared");
+                throw new BlobMismatchException(
+                        "the input ended after " + written + " of the " + size + " bytes declared");
             }
             byte[] sha = digest.digest();
             if (expected.length != 0 && !MessageDigest.isEqual(sha, expected)) {
@@ -236,7 +244,11 @@ public final class BlobStore implements Closeable {
             }
             file.force(true);
             file.close();
-            Files.move(temp, dir.resolve(HEX.formatHex(sha)), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                    temp,
+                    dir.resolve(HEX.formatHex(sha)),
+                    StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
             Durable.syncDirectory(dir);
             done = true;
             return sha;

@@ -206,8 +206,8 @@ public final class CheckpointStore implements AutoCloseable {
                     newBytes += c.fresh() ? c.length() : 0;
                 }
             }
-            Manifest manifest = new Manifest(processId, id, base, clock.millis(), bytes, newBytes, attachment.clone(),
-                    preamble, refs);
+            Manifest manifest = new Manifest(
+                    processId, id, base, clock.millis(), bytes, newBytes, attachment.clone(), preamble, refs);
             manifests.publish(manifest);
             return manifest.record();
         } finally {
@@ -265,8 +265,9 @@ public final class CheckpointStore implements AutoCloseable {
                 long size = chunks.size(c.hash());
                 long expected = chunks.storedSize(c.length());
                 if (size != expected) {
-                    throw new CorruptCheckpointException("checkpoint " + m.checkpointId() + " of process " + processId
-                            + ": chunk " + c.hash() + (size < 0 ? " is missing" : " has " + size + " bytes, not " + expected));
+                    throw new CorruptCheckpointException(
+                            "checkpoint " + m.checkpointId() + " of process " + processId + ": chunk " + c.hash()
+                                    + (size < 0 ? " is missing" : " has " + size + " bytes, not " + expected));
                 }
             }
         }
@@ -318,7 +319,8 @@ public final class CheckpointStore implements AutoCloseable {
             for (int i = all.size() - 1; i >= 0; i--) {
                 List<Manifest> latestChain = Manifests.chain(all, all.get(i).checkpointId());
                 if (latestChain != null) {
-                    return manifests.deleteOlderThan(processId, latestChain.get(0).checkpointId());
+                    return manifests.deleteOlderThan(
+                            processId, latestChain.get(0).checkpointId());
                 }
             }
             return 0;

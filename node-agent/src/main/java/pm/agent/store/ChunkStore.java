@@ -13,8 +13,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.Set;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -46,6 +46,7 @@ public final class ChunkStore {
     private final Path root;
     /** Null when chunks are stored plain. */
     private final Sealer sealer;
+
     private final ChunkNames names;
 
     public ChunkStore(Path root) throws IOException {
@@ -152,6 +153,7 @@ public final class ChunkStore {
         private final List<CompletableFuture<Stored>> added = new ArrayList<>();
         /** Names this batch writes, so a chunk repeated in one image is written and counted once. */
         private final Set<String> writing = ConcurrentHashMap.newKeySet();
+
         private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
         private Batch(Executor io, int maxBytesInFlight) {
@@ -208,13 +210,15 @@ public final class ChunkStore {
             // directory fsync can leave such a name not yet durable.
             List<CompletableFuture<Void>> syncs = new ArrayList<>();
             for (Path dir : dirs) {
-                syncs.add(CompletableFuture.runAsync(() -> {
-                    try {
-                        Durable.syncDirectory(dir);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }, io));
+                syncs.add(CompletableFuture.runAsync(
+                        () -> {
+                            try {
+                                Durable.syncDirectory(dir);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        },
+                        io));
             }
             try {
                 CompletableFuture.allOf(syncs.toArray(CompletableFuture[]::new)).join();

@@ -48,14 +48,18 @@ public final class LogSegments {
         try {
             if (Files.isDirectory(dir)) { // made by the first append: asking about a log creates nothing
                 try (var files = Files.list(dir)) {
-                    files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".seg"))
-                            .map(n -> Long.parseLong(n.substring(0, n.length() - 4))).sorted().forEach(s.starts::add);
+                    files.map(p -> p.getFileName().toString())
+                            .filter(n -> n.endsWith(".seg"))
+                            .map(n -> Long.parseLong(n.substring(0, n.length() - 4)))
+                            .sorted()
+                            .forEach(s.starts::add);
                 }
             }
             s.end = s.starts.isEmpty() ? 0 : s.starts.get(s.starts.size() - 1) + s.repairLast();
         } catch (IOException | NumberFormatException e) {
-            throw new UncheckedIOException("cannot open the output log under " + dir, e instanceof IOException io ? io
-                    : new IOException(e.getMessage(), e));
+            throw new UncheckedIOException(
+                    "cannot open the output log under " + dir,
+                    e instanceof IOException io ? io : new IOException(e.getMessage(), e));
         }
         return s;
     }
@@ -107,7 +111,10 @@ public final class LogSegments {
             }
             if (HEADER + len > pending.capacity()) {
                 ByteBuffer record = ByteBuffer.allocate(HEADER + len);
-                record.put((byte) stream.getNumber()).putInt(len).put(bytes, off, len).flip();
+                record.put((byte) stream.getNumber())
+                        .putInt(len)
+                        .put(bytes, off, len)
+                        .flip();
                 writeFully(record);
             } else {
                 pending.put((byte) stream.getNumber()).putInt(len).put(bytes, off, len);
@@ -153,7 +160,12 @@ public final class LogSegments {
                         ch.read(part, pos + HEADER);
                         ch.truncate(pos);
                         if (part.position() > 0) {
-                            ch.write(ByteBuffer.allocate(HEADER).put(stream).putInt(part.position()).flip(), pos);
+                            ch.write(
+                                    ByteBuffer.allocate(HEADER)
+                                            .put(stream)
+                                            .putInt(part.position())
+                                            .flip(),
+                                    pos);
                             ch.write(part.flip(), pos + HEADER);
                             pos += HEADER + part.limit();
                         }
@@ -214,8 +226,8 @@ public final class LogSegments {
     }
 
     private void writeFully(ByteBuffer b) throws IOException {
-        try (FileChannel ch = FileChannel.open(segment(starts.get(starts.size() - 1)), StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND)) {
+        try (FileChannel ch = FileChannel.open(
+                segment(starts.get(starts.size() - 1)), StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
             while (b.hasRemaining()) {
                 ch.write(b);
             }
@@ -261,7 +273,8 @@ public final class LogSegments {
      * Walks the records of one segment starting at {@code base}; sends the parts within {@code [from, to)}
      * if {@code sink} is set. Returns {file bytes of whole records, data bytes up to where it stopped}.
      */
-    private static long[] scan(FileChannel ch, Consumer<LogChunk> sink, long from, long to, long base) throws IOException {
+    private static long[] scan(FileChannel ch, Consumer<LogChunk> sink, long from, long to, long base)
+            throws IOException {
         ByteBuffer header = ByteBuffer.allocate(HEADER);
         long pos = 0;
         long offset = base;
@@ -283,12 +296,17 @@ public final class LogSegments {
                 ByteBuffer data = ByteBuffer.allocate(take);
                 ch.read(data, pos + HEADER + skip);
                 LogChunk.Stream s = LogChunk.Stream.forNumber(stream);
-                if (merged != null && (merged.getStream() != s || merged.getData().size() + take > MAX_CHUNK)) {
+                if (merged != null
+                        && (merged.getStream() != s || merged.getData().size() + take > MAX_CHUNK)) {
                     sink.accept(merged.build());
                     merged = null;
                 }
                 ByteString bytes = ByteString.copyFrom(data.flip());
-                merged = merged == null ? LogChunk.newBuilder().setStream(s).setOffset(offset + skip).setData(bytes)
+                merged = merged == null
+                        ? LogChunk.newBuilder()
+                                .setStream(s)
+                                .setOffset(offset + skip)
+                                .setData(bytes)
                         : merged.setData(merged.getData().concat(bytes));
             }
             pos += HEADER + len;

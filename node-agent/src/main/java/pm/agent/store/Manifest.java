@@ -18,8 +18,16 @@ import java.util.zip.CRC32C;
  * version, the fields (big-endian; strings and byte strings length-prefixed), then a CRC32C of
  * everything before it, so a manifest damaged in any byte is refused rather than half believed.
  */
-record Manifest(String processId, String checkpointId, String baseCheckpointId, long createdMillis, long bytes,
-        long newBytes, byte[] attachment, byte[] preamble, List<Chunk> chunks) {
+record Manifest(
+        String processId,
+        String checkpointId,
+        String baseCheckpointId,
+        long createdMillis,
+        long bytes,
+        long newBytes,
+        byte[] attachment,
+        byte[] preamble,
+        List<Chunk> chunks) {
     private static final long MAGIC = 0x504D4D414E494631L; // "PMMANIF1"
     private static final int VERSION = 1;
     private static final HexFormat HEX = HexFormat.of();
@@ -42,8 +50,8 @@ record Manifest(String processId, String checkpointId, String baseCheckpointId, 
     }
 
     CheckpointRecord record() {
-        return new CheckpointRecord(processId, checkpointId, baseCheckpointId,
-                bytes, newBytes, createdMillis, attachment);
+        return new CheckpointRecord(
+                processId, checkpointId, baseCheckpointId, bytes, newBytes, createdMillis, attachment);
     }
 
     byte[] encode() {
@@ -81,8 +89,10 @@ record Manifest(String processId, String checkpointId, String baseCheckpointId, 
         }
         CRC32C crc = new CRC32C();
         crc.update(data, 0, data.length - 4);
-        int stored = ((data[data.length - 4] & 0xFF) << 24) | ((data[data.length - 3] & 0xFF) << 16)
-                | ((data[data.length - 2] & 0xFF) << 8) | (data[data.length - 1] & 0xFF);
+        int stored = ((data[data.length - 4] & 0xFF) << 24)
+                | ((data[data.length - 3] & 0xFF) << 16)
+                | ((data[data.length - 2] & 0xFF) << 8)
+                | (data[data.length - 1] & 0xFF);
         if ((int) crc.getValue() != stored) {
             throw new CorruptCheckpointException("manifest " + name + " is corrupt: checksum mismatch");
         }

@@ -227,7 +227,8 @@ final class Manifests {
 
     /** What a sealed manifest is bound to: its process directory and its file name. */
     private static byte[] binding(Path file) {
-        return ("manifest:" + file.getParent().getFileName() + "/" + file.getFileName()).getBytes(StandardCharsets.US_ASCII);
+        return ("manifest:" + file.getParent().getFileName() + "/" + file.getFileName())
+                .getBytes(StandardCharsets.US_ASCII);
     }
 
     /** A process's directory: named by the SHA-256 of its id, so no id can name a path of its choosing. */

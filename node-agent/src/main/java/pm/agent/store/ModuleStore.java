@@ -82,7 +82,10 @@ public final class ModuleStore {
     public java.util.List<String> sweep(java.util.function.Supplier<java.util.Set<String>> live, long unusedSinceMillis)
             throws IOException {
         java.util.List<Path> old = new java.util.ArrayList<>();
-        try (var files = Files.find(dir, 2, (p, a) -> a.isRegularFile() && ChunkStore.isHash(p.getFileName().toString()))) {
+        try (var files = Files.find(
+                dir,
+                2,
+                (p, a) -> a.isRegularFile() && ChunkStore.isHash(p.getFileName().toString()))) {
             for (Path p : (Iterable<Path>) files::iterator) {
                 if (Files.getLastModifiedTime(p).toMillis() < unusedSinceMillis) {
                     old.add(p);
@@ -101,7 +104,8 @@ public final class ModuleStore {
             }
             synchronized (lockOf(sha)) {
                 try {
-                    if (Files.getLastModifiedTime(p).toMillis() < unusedSinceMillis) { // else put to use since it was listed
+                    if (Files.getLastModifiedTime(p).toMillis()
+                            < unusedSinceMillis) { // else put to use since it was listed
                         Files.delete(p);
                         deleted.add(sha);
                     }

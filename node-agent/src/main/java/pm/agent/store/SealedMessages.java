@@ -47,7 +47,8 @@ public final class SealedMessages<T extends MessageLite> {
     public Optional<T> get(String name) {
         try {
             byte[] bytes = Files.readAllBytes(dir.resolve(name));
-            byte[] plain = Sealer.looksSealed(bytes) ? new Sealer(keys, purpose).open(binding(name), bytes, purpose + " of " + name)
+            byte[] plain = Sealer.looksSealed(bytes)
+                    ? new Sealer(keys, purpose).open(binding(name), bytes, purpose + " of " + name)
                     : bytes;
             return Optional.of(parser.parseFrom(plain));
         } catch (NoSuchFileException e) {
@@ -65,7 +66,9 @@ public final class SealedMessages<T extends MessageLite> {
             return java.util.List.of();
         }
         try (var files = Files.list(dir)) {
-            return files.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")).toList();
+            return files.map(f -> f.getFileName().toString())
+                    .filter(n -> !n.startsWith("."))
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list the " + purpose + " in " + dir, e);
         }

@@ -24,8 +24,8 @@ public interface StagingFile extends Closeable {
 
     /** A new, empty staging file at {@code file} (replacing any), sealed under {@code keys} unless they are none. */
     static StagingFile create(Path file, ClusterKeys keys) throws IOException {
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING);
+        FileChannel ch = FileChannel.open(
+                file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
         return keys.isNone() ? new Plain(ch) : SealedStagingFile.create(ch, keys);
     }
 

@@ -50,10 +50,15 @@ public final class CheckpointWriteBench {
         int pages = mib * 16;
         byte[] memory = memory(pages, new Random(42));
         byte[] image = image(memory, "first", "", null);
-        System.out.printf("image of %d MiB memory (%d pages): %.1f MiB; JVM %s, %d CPUs, load average %.2f; in %s%n",
-                mib, pages, image.length / 1048576.0, System.getProperty("java.vm.version"),
+        System.out.printf(
+                "image of %d MiB memory (%d pages): %.1f MiB; JVM %s, %d CPUs, load average %.2f; in %s%n",
+                mib,
+                pages,
+                image.length / 1048576.0,
+                System.getProperty("java.vm.version"),
                 Runtime.getRuntime().availableProcessors(),
-                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), base.toAbsolutePath());
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+                base.toAbsolutePath());
 
         Path keyDir = Files.createTempDirectory(base, "pm-checkpoint-bench-keys");
         ClusterKeys.generate(keyDir.resolve("image.keys"));
@@ -80,10 +85,17 @@ public final class CheckpointWriteBench {
                     disk = disk(work, image);
                 }
                 ratios[round] = (double) disk[0] / put;
-                System.out.printf("round %d  disk (FileChannel+force) %5.0f MB/s %5.0f ms (cpu %4.0f ms)"
+                System.out.printf(
+                        "round %d  disk (FileChannel+force) %5.0f MB/s %5.0f ms (cpu %4.0f ms)"
                                 + " | store.put %5.0f MB/s %5.0f ms (cpu %4.0f ms) | store/disk %3.0f %% | new bytes %.1f MiB%n",
-                        round, mbPerSecond(image.length, disk[0]), disk[0] / 1e6, disk[1] / 1e6,
-                        mbPerSecond(image.length, put), put / 1e6, putCpu / 1e6, 100 * ratios[round],
+                        round,
+                        mbPerSecond(image.length, disk[0]),
+                        disk[0] / 1e6,
+                        disk[1] / 1e6,
+                        mbPerSecond(image.length, put),
+                        put / 1e6,
+                        putCpu / 1e6,
+                        100 * ratios[round],
                         first.newBytes() / 1048576.0);
 
                 for (Change change : Change.values()) {
@@ -99,10 +111,15 @@ public final class CheckpointWriteBench {
                 long sealedPut = System.nanoTime() - s1;
                 long sealedCpu = cpuNanos() - c1;
                 sealedRatios[round] = (double) sealedPut / put;
-                System.out.printf("         sealed store.put %5.0f MB/s %5.0f ms (cpu %4.0f ms) | sealed/plain put time %.2f,"
+                System.out.printf(
+                        "         sealed store.put %5.0f MB/s %5.0f ms (cpu %4.0f ms) | sealed/plain put time %.2f,"
                                 + " cpu %.2f | new bytes %.1f MiB%n",
-                        mbPerSecond(image.length, sealedPut), sealedPut / 1e6, sealedCpu / 1e6, sealedRatios[round],
-                        (double) sealedCpu / putCpu, sealed.newBytes() / 1048576.0);
+                        mbPerSecond(image.length, sealedPut),
+                        sealedPut / 1e6,
+                        sealedCpu / 1e6,
+                        sealedRatios[round],
+                        (double) sealedCpu / putCpu,
+                        sealed.newBytes() / 1048576.0);
             } finally {
                 deleteTree(work);
                 Durable.syncDirectory(base); // the deletions (and their discards) are paid here, not in the next round
@@ -112,7 +129,8 @@ public final class CheckpointWriteBench {
         Arrays.sort(ratios);
         Arrays.sort(sealedRatios);
         System.out.printf("median store/disk over %d rounds: %.0f %%%n", rounds, 100 * ratios[rounds / 2]);
-        System.out.printf("median sealed/plain store.put time over %d rounds: %.2f%n", rounds, sealedRatios[rounds / 2]);
+        System.out.printf(
+                "median sealed/plain store.put time over %d rounds: %.2f%n", rounds, sealedRatios[rounds / 2]);
     }
 
     /** Puts and writes a 16 MiB image a few times, unmeasured, so that round 0 does not time the JIT compiler. */
@@ -147,7 +165,8 @@ public final class CheckpointWriteBench {
 
     /** CPU time of this JVM, all threads (the store's I/O threads included). */
     private static long cpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     /** How a second checkpoint differs from the first. */
@@ -175,12 +194,16 @@ public final class CheckpointWriteBench {
             }
         }
         String id = change + "-" + round;
-        byte[] image = change == Change.SPREAD_INCREMENT ? image(memory, id, baseId, changed) : image(memory, id, "", null);
+        byte[] image =
+                change == Change.SPREAD_INCREMENT ? image(memory, id, baseId, changed) : image(memory, id, "", null);
         long t0 = System.nanoTime();
         CheckpointRecord r = store.put("bench", new ByteArrayInputStream(image), new byte[0]);
         long t1 = System.nanoTime();
-        System.out.printf("         second checkpoint, 1/16 of pages changed, %-16s: %5.0f ms, new bytes %5.1f MiB of %5.1f MiB%n",
-                change.toString().toLowerCase(Locale.ROOT).replace('_', ' '), (t1 - t0) / 1e6, r.newBytes() / 1048576.0,
+        System.out.printf(
+                "         second checkpoint, 1/16 of pages changed, %-16s: %5.0f ms, new bytes %5.1f MiB of %5.1f MiB%n",
+                change.toString().toLowerCase(Locale.ROOT).replace('_', ' '),
+                (t1 - t0) / 1e6,
+                r.newBytes() / 1048576.0,
                 r.bytes() / 1048576.0);
         System.arraycopy(original, 0, memory, 0, memory.length);
     }
@@ -210,7 +233,8 @@ public final class CheckpointWriteBench {
                 .setStatus(RunStatus.RUN_STATUS_IDLE)
                 .addMemories(MemoryState.newBuilder().setPages(pages))
                 .build();
-        ImageHeader header = ImageWriter.headerFor(new byte[32], id).setBaseImageId(baseId).build();
+        ImageHeader header =
+                ImageWriter.headerFor(new byte[32], id).setBaseImageId(baseId).build();
         ByteArrayOutputStream out = new ByteArrayOutputStream(memory.length + (1 << 20));
         new ImageWriter(out, false).write(header, state, null, memory, changed);
         return out.toByteArray();

@@ -44,8 +44,11 @@ public final class MigrationBench {
         String[] moves = System.getProperty("bench.moves", "20,10,4").split(",");
         int hot = Integer.getInteger("bench.hotKiB", 256) << 10;
         boolean frozen = Boolean.getBoolean("bench.frozen");
-        System.out.printf("JVM %s, %d CPUs, load average %.2f at start%n", System.getProperty("java.vm.version"),
-                Runtime.getRuntime().availableProcessors(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        System.out.printf(
+                "JVM %s, %d CPUs, load average %.2f at start%n",
+                System.getProperty("java.vm.version"),
+                Runtime.getRuntime().availableProcessors(),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         double tcp = loopbackTcpBytesPerSecond(1L << 30);
         System.out.printf("baseline: plain loopback TCP copy of 1 GiB: %.2f GB/s%n", tcp / 1e9);
 
@@ -64,15 +67,21 @@ public final class MigrationBench {
             for (int s = 0; s < sizes.length; s++) {
                 double[] plain = both.get(0).get(s);
                 double[] tls = both.get(1).get(s);
-                System.out.printf("%s / %s, %s MiB: downtime p50 %.2f, stream rate %.2f%n", List.copyOf(figures.keySet()).get(1),
-                        List.copyOf(figures.keySet()).get(0), sizes[s].trim(), tls[0] / plain[0], tls[1] / plain[1]);
+                System.out.printf(
+                        "%s / %s, %s MiB: downtime p50 %.2f, stream rate %.2f%n",
+                        List.copyOf(figures.keySet()).get(1),
+                        List.copyOf(figures.keySet()).get(0),
+                        sizes[s].trim(),
+                        tls[0] / plain[0],
+                        tls[1] / plain[1]);
             }
         }
     }
 
     /** One pair of agents ({@code tls}: with node certificates of a throw-away CA); per size: downtime p50 (µs), rate (B/s). */
-    private static List<double[]> measure(Path dir, boolean tls, String[] sizes, String[] moves, int hot, boolean frozen, double tcp,
-            double disk) throws Exception {
+    private static List<double[]> measure(
+            Path dir, boolean tls, String[] sizes, String[] moves, int hot, boolean frozen, double tcp, double disk)
+            throws Exception {
         List<double[]> figures = new ArrayList<>();
         AgentProcess first = new AgentProcess("a", dir.resolve("a"));
         AgentProcess second = new AgentProcess("b", dir.resolve("b"));
@@ -81,7 +90,8 @@ public final class MigrationBench {
             first.withTls(ca.issue(Role.NODE, "a", List.of("127.0.0.1"), dir.resolve("ca")));
             second.withTls(ca.issue(Role.NODE, "b", List.of("127.0.0.1"), dir.resolve("ca")));
         }
-        try (AgentProcess a = first.start(""); AgentProcess b = second.start("")) {
+        try (AgentProcess a = first.start("");
+                AgentProcess b = second.start("")) {
             AgentProcess[] agents = {a, b};
             warmUp(agents, Integer.getInteger("bench.warmupMiB", 64), Integer.getInteger("bench.warmupMoves", 10));
             for (int s = 0; s < sizes.length; s++) {
@@ -91,10 +101,17 @@ public final class MigrationBench {
                 ProcessSpec spec = Agents.counter(Integer.MAX_VALUE, 2000, mib << 20).toBuilder()
                         .addArgs(Integer.toString(Math.min(hot, mib << 20)))
                         .build();
-                a.stub().spawn(SpawnRequest.newBuilder().setProcessId(id).setSpec(spec).build());
+                a.stub()
+                        .spawn(SpawnRequest.newBuilder()
+                                .setProcessId(id)
+                                .setSpec(spec)
+                                .build());
                 awaitFilled(a, id, mib);
                 if (frozen) {
-                    a.stub().freeze(ref(id)); // no pre-copy: everything moves in the final round, the rate of the data path alone
+                    a.stub()
+                            .freeze(ref(
+                                    id)); // no pre-copy: everything moves in the final round, the rate of the data path
+                    // alone
                 }
                 List<MigrationResult> results = moveBackAndForth(agents, id, count);
                 figures.add(report(mib, results, tcp, disk));
@@ -103,9 +120,12 @@ public final class MigrationBench {
                     long t0 = System.nanoTime();
                     owner.stub().withDeadlineAfter(10, TimeUnit.MINUTES).suspend(ref(id));
                     long t1 = System.nanoTime();
-                    owner.stub().withDeadlineAfter(10, TimeUnit.MINUTES).resume(ResumeRequest.newBuilder().setProcessId(id).build());
+                    owner.stub()
+                            .withDeadlineAfter(10, TimeUnit.MINUTES)
+                            .resume(ResumeRequest.newBuilder().setProcessId(id).build());
                     long t2 = System.nanoTime();
-                    System.out.printf("%d MiB: suspend (freeze + checkpoint to disk) %.0f ms, resume (restore from the store) %.0f ms%n",
+                    System.out.printf(
+                            "%d MiB: suspend (freeze + checkpoint to disk) %.0f ms, resume (restore from the store) %.0f ms%n",
                             mib, (t1 - t0) / 1e6, (t2 - t1) / 1e6);
                 }
                 owner.stub().kill(ref(id));
@@ -115,13 +135,19 @@ public final class MigrationBench {
     }
 
     /** Moves {@code id} between the two agents {@code count} times, starting on the first, 200 ms apart. */
-    private static List<MigrationResult> moveBackAndForth(AgentProcess[] agents, String id, int count) throws Exception {
+    private static List<MigrationResult> moveBackAndForth(AgentProcess[] agents, String id, int count)
+            throws Exception {
         List<MigrationResult> results = new ArrayList<>();
         for (int m = 0; m < count; m++) {
             AgentProcess from = agents[m % 2];
             AgentProcess to = agents[(m + 1) % 2];
-            results.add(from.stub().withDeadlineAfter(10, TimeUnit.MINUTES).migrateOut(MigrateRequest.newBuilder()
-                    .setProcessId(id).setTarget(to.address()).setCommit(true).build()));
+            results.add(from.stub()
+                    .withDeadlineAfter(10, TimeUnit.MINUTES)
+                    .migrateOut(MigrateRequest.newBuilder()
+                            .setProcessId(id)
+                            .setTarget(to.address())
+                            .setCommit(true)
+                            .build()));
             Thread.sleep(200);
         }
         return results;
@@ -137,16 +163,26 @@ public final class MigrationBench {
             return;
         }
         String id = "warmup";
-        agents[0].stub().spawn(SpawnRequest.newBuilder().setProcessId(id)
-                .setSpec(Agents.counter(Integer.MAX_VALUE, 2000, mib << 20)).build());
+        agents[0]
+                .stub()
+                .spawn(SpawnRequest.newBuilder()
+                        .setProcessId(id)
+                        .setSpec(Agents.counter(Integer.MAX_VALUE, 2000, mib << 20))
+                        .build());
         awaitFilled(agents[0], id, mib);
         List<MigrationResult> results = moveBackAndForth(agents, id, moves);
         agents[moves % 2].stub().kill(ref(id));
         MigrationResult first = results.get(0);
         MigrationResult last = results.get(results.size() - 1);
-        System.out.printf("warm-up (not measured): %d moves of %d MiB; the first (cold JVMs) took %.0f ms with %.1f ms downtime,"
-                + " the last %.0f ms with %.1f ms%n", moves, mib, first.getTotalMicros() / 1e3, first.getDowntimeMicros() / 1e3,
-                last.getTotalMicros() / 1e3, last.getDowntimeMicros() / 1e3);
+        System.out.printf(
+                "warm-up (not measured): %d moves of %d MiB; the first (cold JVMs) took %.0f ms with %.1f ms downtime,"
+                        + " the last %.0f ms with %.1f ms%n",
+                moves,
+                mib,
+                first.getTotalMicros() / 1e3,
+                first.getDowntimeMicros() / 1e3,
+                last.getTotalMicros() / 1e3,
+                last.getDowntimeMicros() / 1e3);
     }
 
     private static ProcessRef ref(String id) {
@@ -168,15 +204,37 @@ public final class MigrationBench {
     }
 
     private static double[] report(int mib, List<MigrationResult> results, double tcp, double disk) {
-        long[] downtime = results.stream().mapToLong(MigrationResult::getDowntimeMicros).sorted().toArray();
-        double total = results.stream().mapToLong(MigrationResult::getTotalMicros).average().orElse(0);
-        double bytes = results.stream().mapToLong(MigrationResult::getBytesSent).average().orElse(0);
-        double rounds = results.stream().mapToInt(MigrationResult::getRounds).average().orElse(0);
-        double throughput = results.stream().mapToDouble(r -> r.getBytesSent() / (r.getTotalMicros() / 1e6)).average().orElse(0);
-        System.out.printf("%5d MiB x%d moves: downtime p50 %.2f ms, p99 %.2f ms | total %.1f ms | %.1f MiB sent in %.1f rounds"
+        long[] downtime = results.stream()
+                .mapToLong(MigrationResult::getDowntimeMicros)
+                .sorted()
+                .toArray();
+        double total = results.stream()
+                .mapToLong(MigrationResult::getTotalMicros)
+                .average()
+                .orElse(0);
+        double bytes = results.stream()
+                .mapToLong(MigrationResult::getBytesSent)
+                .average()
+                .orElse(0);
+        double rounds =
+                results.stream().mapToInt(MigrationResult::getRounds).average().orElse(0);
+        double throughput = results.stream()
+                .mapToDouble(r -> r.getBytesSent() / (r.getTotalMicros() / 1e6))
+                .average()
+                .orElse(0);
+        System.out.printf(
+                "%5d MiB x%d moves: downtime p50 %.2f ms, p99 %.2f ms | total %.1f ms | %.1f MiB sent in %.1f rounds"
                         + " | %.2f GB/s (%.0f%% of loopback TCP, %.0f%% of the disk)%n",
-                mib, results.size(), percentile(downtime, 50) / 1e3, percentile(downtime, 99) / 1e3, total / 1e3,
-                bytes / 1048576, rounds, throughput / 1e9, 100 * throughput / tcp, 100 * throughput / disk);
+                mib,
+                results.size(),
+                percentile(downtime, 50) / 1e3,
+                percentile(downtime, 99) / 1e3,
+                total / 1e3,
+                bytes / 1048576,
+                rounds,
+                throughput / 1e9,
+                100 * throughput / tcp,
+                100 * throughput / disk);
         return new double[] {percentile(downtime, 50), throughput};
     }
 
@@ -194,8 +252,8 @@ public final class MigrationBench {
         java.nio.ByteBuffer slice = java.nio.ByteBuffer.allocate(4 << 20);
         new java.util.Random(1).nextBytes(slice.array());
         long t0 = System.nanoTime();
-        try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(file,
-                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+        try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(
+                file, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
             for (long written = 0; written < bytes; written += slice.capacity()) {
                 slice.clear();
                 while (slice.hasRemaining()) {
@@ -213,7 +271,8 @@ public final class MigrationBench {
     private static double loopbackTcpBytesPerSecond(long bytes) throws Exception {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Thread sink = new Thread(() -> {
-                try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
+                try (Socket s = server.accept();
+                        InputStream in = s.getInputStream()) {
                     byte[] buf = new byte[1 << 20];
                     while (in.read(buf) >= 0) {
                         // discard
@@ -225,7 +284,8 @@ public final class MigrationBench {
             sink.start();
             byte[] chunk = ByteString.copyFrom(new byte[1 << 20]).toByteArray();
             long t0 = System.nanoTime();
-            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort()); OutputStream out = s.getOutputStream()) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+                    OutputStream out = s.getOutputStream()) {
                 for (long sent = 0; sent < bytes; sent += chunk.length) {
                     out.write(chunk);
                 }

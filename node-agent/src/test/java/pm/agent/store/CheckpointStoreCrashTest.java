@@ -34,12 +34,17 @@ class CheckpointStoreCrashTest {
         List<String> acknowledged = new ArrayList<>();
         for (int kill = 0; kill < 3; kill++) {
             Process child = new ProcessBuilder(
-                            Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                            "-cp", System.getProperty("java.class.path"),
-                            PutForeverMain.class.getName(), dir.toString(), "p1")
+                            Paths.get(System.getProperty("java.home"), "bin", "java")
+                                    .toString(),
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            PutForeverMain.class.getName(),
+                            dir.toString(),
+                            "p1")
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
-            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             int puts = 2 + random.nextInt(6);
             for (int i = 0; i < puts; i++) {
                 String id = out.readLine();
@@ -52,13 +57,16 @@ class CheckpointStoreCrashTest {
             assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
 
             try (CheckpointStore store = new CheckpointStore(dir)) {
-                List<String> listed = store.list("p1").stream().map(CheckpointRecord::checkpointId).toList();
+                List<String> listed = store.list("p1").stream()
+                        .map(CheckpointRecord::checkpointId)
+                        .toList();
                 assertThat(listed).containsAll(acknowledged);
                 for (String id : listed) {
                     PageGroups.restore(store.open("p1", id)); // every chain whole, every chunk there
                 }
                 store.collectGarbage();
-                PageGroups.restore(store.open("p1", store.latest("p1").orElseThrow().checkpointId()));
+                PageGroups.restore(
+                        store.open("p1", store.latest("p1").orElseThrow().checkpointId()));
             }
         }
     }

@@ -67,7 +67,8 @@ class CheckpointStoreTest {
             List<InputStream> chain = reopened.open("p1", second.checkpointId());
             assertThat(chain).hasSize(2);
             PageGroups.assertSameState(PageGroups.restore(chain), original);
-            assertThat(reopened.open("p1", first.checkpointId()).get(0).readAllBytes()).isEqualTo(full);
+            assertThat(reopened.open("p1", first.checkpointId()).get(0).readAllBytes())
+                    .isEqualTo(full);
         }
     }
 
@@ -83,7 +84,8 @@ class CheckpointStoreTest {
 
             assertThat(first.newBytes()).isEqualTo(first.bytes() - 12); // all but the preamble, kept in the manifest
             assertThat(second.bytes()).isGreaterThan((long) PAGES * 65536);
-            assertThat(second.newBytes()).as("one page group and the small chunks")
+            assertThat(second.newBytes())
+                    .as("one page group and the small chunks")
                     .isBetween((long) GROUP_BYTES, GROUP_BYTES + 64 * 1024L);
             assertThat(second.isFull()).isTrue();
             PageGroups.assertSameState(PageGroups.restore(store.open("p1", second.checkpointId())), p);
@@ -136,9 +138,12 @@ class CheckpointStoreTest {
             InputStream failing = new FailingStream(next, GROUP_BYTES + 1024);
             assertThatThrownBy(() -> store.put("p1", failing, SPEC)).isInstanceOf(IOException.class);
 
-            assertThat(chunkFiles().size() - chunksBefore).as("its header and first page group were written").isEqualTo(2);
+            assertThat(chunkFiles().size() - chunksBefore)
+                    .as("its header and first page group were written")
+                    .isEqualTo(2);
             assertThat(store.list("p1")).containsExactly(kept);
-            assertThat(store.open("p1", kept.checkpointId()).get(0).readAllBytes()).isEqualTo(full);
+            assertThat(store.open("p1", kept.checkpointId()).get(0).readAllBytes())
+                    .isEqualTo(full);
             assertThat(store.collectGarbage().deletedChunks()).isEqualTo(2);
             assertThat(chunkFiles()).hasSize(chunksBefore);
         }
@@ -185,13 +190,18 @@ class CheckpointStoreTest {
             }
             GcResult gc = store.collectGarbage();
 
-            assertThat(bytesOfB).as("b shares page groups 1 and 2 with a, not 0 nor its state")
+            assertThat(bytesOfB)
+                    .as("b shares page groups 1 and 2 with a, not 0 nor its state")
                     .isBetween((long) GROUP_BYTES, GROUP_BYTES + 64 * 1024L);
             assertThat(gc).isEqualTo(new GcResult(ofA.size(), onlyB.size(), bytesOfB, 0));
             assertThat(new HashSet<>(chunkFiles())).isEqualTo(ofA);
             assertThat(store.processes()).containsExactly("a");
-            assertThatThrownBy(() -> store.open("b", ofB.checkpointId())).isInstanceOf(CheckpointNotFoundException.class);
-            PageGroups.assertSameState(PageGroups.restore(store.open("a", store.latest("a").orElseThrow().checkpointId())), a);
+            assertThatThrownBy(() -> store.open("b", ofB.checkpointId()))
+                    .isInstanceOf(CheckpointNotFoundException.class);
+            PageGroups.assertSameState(
+                    PageGroups.restore(
+                            store.open("a", store.latest("a").orElseThrow().checkpointId())),
+                    a);
         }
     }
 
@@ -249,7 +259,8 @@ class CheckpointStoreTest {
     @Test
     void aMissingChunkIsNamedWhenTheCheckpointIsOpened() throws Exception {
         try (CheckpointStore store = store()) {
-            CheckpointRecord full = store.put("p1", in(PageGroups.fullImage(PageGroups.started(PageGroups.FILL_FUEL))), SPEC);
+            CheckpointRecord full =
+                    store.put("p1", in(PageGroups.fullImage(PageGroups.started(PageGroups.FILL_FUEL))), SPEC);
             Path chunk = chunkFiles().get(0);
             Files.delete(chunk);
 
@@ -275,7 +286,9 @@ class CheckpointStoreTest {
                 assertThat(top).containsExactly(inner);
             }
             try (Stream<Path> names = Files.list(inner.resolve("processes"))) {
-                assertThat(names.map(f -> f.getFileName().toString())).hasSize(2).allMatch(ChunkStore::isHash);
+                assertThat(names.map(f -> f.getFileName().toString()))
+                        .hasSize(2)
+                        .allMatch(ChunkStore::isHash);
             }
             assertThatThrownBy(() -> store.latest("")).isInstanceOf(IllegalArgumentException.class);
         }
@@ -294,13 +307,17 @@ class CheckpointStoreTest {
 
     private List<Path> chunkFiles() throws IOException {
         try (Stream<Path> files = Files.walk(dir.resolve("chunks"))) {
-            return files.filter(f -> ChunkStore.isHash(f.getFileName().toString())).sorted().toList();
+            return files.filter(f -> ChunkStore.isHash(f.getFileName().toString()))
+                    .sorted()
+                    .toList();
         }
     }
 
     private List<Path> manifests() throws IOException {
         try (Stream<Path> files = Files.walk(dir.resolve("processes"))) {
-            return files.filter(f -> f.getFileName().toString().endsWith(".manifest")).sorted().toList();
+            return files.filter(f -> f.getFileName().toString().endsWith(".manifest"))
+                    .sorted()
+                    .toList();
         }
     }
 

@@ -25,7 +25,9 @@ class ChunkStoreTest {
         assertThat(chunks.put(hash, bytes)).isTrue();
         assertThat(chunks.put(hash, bytes)).isFalse();
         assertThat(dir.resolve(hash.substring(0, 2)).resolve(hash)).hasBinaryContent(bytes);
-        assertThat(hash).isEqualTo("1395f910f22efc054c61a5c5b69002fc3736439113eb2b1542049a8d6e2a7f3e"); // sha256sum of the same text
+        assertThat(hash)
+                .isEqualTo("1395f910f22efc054c61a5c5b69002fc3736439113eb2b1542049a8d6e2a7f3e"); // sha256sum of the same
+        // text
         try (var in = chunks.open(hash)) {
             assertThat(in.readAllBytes()).isEqualTo(bytes);
         }
@@ -52,8 +54,11 @@ class ChunkStoreTest {
 
         String ha = ChunkStore.hash(a);
         String hb = ChunkStore.hash(b);
-        assertThat(stored).extracting(ChunkStore.Stored::hash).containsExactly(ha, ChunkStore.hash(held), hb, ha, hb, ha);
-        assertThat(stored.stream().filter(ChunkStore.Stored::fresh)).extracting(ChunkStore.Stored::hash)
+        assertThat(stored)
+                .extracting(ChunkStore.Stored::hash)
+                .containsExactly(ha, ChunkStore.hash(held), hb, ha, hb, ha);
+        assertThat(stored.stream().filter(ChunkStore.Stored::fresh))
+                .extracting(ChunkStore.Stored::hash)
                 .containsExactlyInAnyOrder(ha, hb);
         assertThat(chunks.list()).containsExactlyInAnyOrder(ha, hb, ChunkStore.hash(held));
         assertThat(chunks.size(hb)).isEqualTo(100_000);

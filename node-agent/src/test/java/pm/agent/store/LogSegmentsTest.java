@@ -86,7 +86,8 @@ class LogSegmentsTest {
         assertThat(log.end()).isEqualTo(cut + 6);
         assertThat(read(log, 0, log.end())).isEqualTo(all.substring(0, (int) cut) + "after\n");
         log.close();
-        assertThat(read(LogSegments.open(dir.resolve("p"), 1 << 20), 0, cut + 6)).isEqualTo(all.substring(0, (int) cut) + "after\n");
+        assertThat(read(LogSegments.open(dir.resolve("p"), 1 << 20), 0, cut + 6))
+                .isEqualTo(all.substring(0, (int) cut) + "after\n");
     }
 
     @Test

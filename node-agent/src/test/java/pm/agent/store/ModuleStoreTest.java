@@ -24,9 +24,11 @@ class ModuleStoreTest {
         String sha = new ModuleStore(dir).put(wasm);
 
         ModuleStore reopened = new ModuleStore(dir);
-        assertThat(sha).isEqualTo(HexFormat.of().formatHex(CompiledModule.compile(wasm).sha256()));
+        assertThat(sha)
+                .isEqualTo(HexFormat.of().formatHex(CompiledModule.compile(wasm).sha256()));
         assertThat(reopened.contains(sha)).isTrue();
-        assertThat(reopened.get(sha)).hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(wasm));
+        assertThat(reopened.get(sha))
+                .hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(wasm));
         assertThat(reopened.get("0".repeat(64))).isEmpty();
         assertThat(reopened.contains("0".repeat(64))).isFalse();
     }
@@ -39,7 +41,9 @@ class ModuleStoreTest {
         Object inode = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
 
         assertThat(store.put(PageGroups.wasm())).isEqualTo(first);
-        assertThat(Files.readAttributes(file, BasicFileAttributes.class).fileKey()).as("not rewritten").isEqualTo(inode);
+        assertThat(Files.readAttributes(file, BasicFileAttributes.class).fileKey())
+                .as("not rewritten")
+                .isEqualTo(inode);
         try (Stream<Path> files = Files.walk(dir)) {
             assertThat(files.filter(Files::isRegularFile)).hasSize(1);
         }

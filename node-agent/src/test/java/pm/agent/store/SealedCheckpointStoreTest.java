@@ -47,15 +47,18 @@ class SealedCheckpointStoreTest {
             CheckpointRecord first = store.put("p1", new ByteArrayInputStream(before), new byte[0]);
             CheckpointRecord second = store.put("p1", new ByteArrayInputStream(after), new byte[0]);
 
-            assertThat(second.newBytes()).as("one page group and the small chunks")
+            assertThat(second.newBytes())
+                    .as("one page group and the small chunks")
                     .isBetween((long) GROUP_BYTES, GROUP_BYTES + 64 * 1024L);
             PageGroups.assertSameState(PageGroups.restore(store.open("p1", second.checkpointId())), p);
-            assertThat(store.open("p1", first.checkpointId()).get(0).readAllBytes()).isEqualTo(before);
+            assertThat(store.open("p1", first.checkpointId()).get(0).readAllBytes())
+                    .isEqualTo(before);
         }
         for (Path f : chunkFiles()) {
             byte[] sealed = Files.readAllBytes(f);
             assertThat(Sealer.looksSealed(sealed)).isTrue();
-            assertThat(f.getFileName().toString()).as("a name that is no plain SHA-256 of anything stored")
+            assertThat(f.getFileName().toString())
+                    .as("a name that is no plain SHA-256 of anything stored")
                     .isNotEqualTo(ChunkStore.hash(sealed));
         }
     }
@@ -68,14 +71,20 @@ class SealedCheckpointStoreTest {
             CheckpointRecord r = store.put("p1", new ByteArrayInputStream(image), new byte[0]);
             // Two page groups of the same size, so the swap passes the size check and only authentication can tell.
             List<Path> sameSize = chunkFiles().stream()
-                    .collect(java.util.stream.Collectors.groupingBy(f -> f.toFile().length())).values().stream()
-                    .filter(group -> group.size() >= 2).findFirst().orElseThrow();
+                    .collect(java.util.stream.Collectors.groupingBy(
+                            f -> f.toFile().length()))
+                    .values()
+                    .stream()
+                    .filter(group -> group.size() >= 2)
+                    .findFirst()
+                    .orElseThrow();
             byte[] a = Files.readAllBytes(sameSize.get(0));
             Files.write(sameSize.get(0), Files.readAllBytes(sameSize.get(1)));
             Files.write(sameSize.get(1), a);
 
             assertThatThrownBy(() -> PageGroups.restore(store.open("p1", r.checkpointId())))
-                    .isInstanceOf(TamperedDataException.class).hasMessageContaining("failed authentication");
+                    .isInstanceOf(TamperedDataException.class)
+                    .hasMessageContaining("failed authentication");
         }
     }
 
@@ -86,9 +95,11 @@ class SealedCheckpointStoreTest {
             store.put("p1", new ByteArrayInputStream(image), new byte[0]);
         }
         try (CheckpointStore plain = new CheckpointStore(dir.resolve("store"))) {
-            assertThatThrownBy(() -> plain.latest("p1")).isInstanceOf(UnknownKeyException.class)
+            assertThatThrownBy(() -> plain.latest("p1"))
+                    .isInstanceOf(UnknownKeyException.class)
                     .hasMessageContaining("image key '" + keys().currentId() + "', and this agent has no image keys");
-            assertThatThrownBy(plain::collectGarbage).as("nothing is collected for want of a key")
+            assertThatThrownBy(plain::collectGarbage)
+                    .as("nothing is collected for want of a key")
                     .isInstanceOf(UnknownKeyException.class);
         }
         try (CheckpointStore again = new CheckpointStore(dir.resolve("store"), keys())) {

@@ -25,6 +25,7 @@ public final class PageGroups {
     public static final int GROUP_BYTES = 64 * 65536;
     /** Enough fuel to fill all pages. */
     public static final long FILL_FUEL = 5_000;
+
     public static final long FS = 64L << 20;
 
     private static final String WAT = "(module (memory " + PAGES + ")"

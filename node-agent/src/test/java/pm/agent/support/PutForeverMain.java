@@ -17,7 +17,7 @@ public final class PutForeverMain {
     public static void main(String[] args) throws Exception {
         try (CheckpointStore store = new CheckpointStore(Path.of(args[0]))) {
             WasiProcess p = PageGroups.started(PageGroups.FILL_FUEL);
-            for (int i = 0;; i++) {
+            for (int i = 0; ; i++) {
                 p.run(1_000);
                 byte[] image = i % 4 == 0 ? PageGroups.fullImage(p) : PageGroups.increment(p);
                 CheckpointRecord r = store.put(args[1], new ByteArrayInputStream(image), new byte[0]);

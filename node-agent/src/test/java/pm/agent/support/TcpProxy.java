@@ -24,6 +24,7 @@ public final class TcpProxy implements AutoCloseable {
     private volatile boolean stalled;
     /** Guards the stall: pumps wait on it until {@link #heal} or {@link #cut}. */
     private final Object flow = new Object();
+
     private final java.util.concurrent.atomic.AtomicBoolean dropReply = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean replyDropped;
     private final boolean http2;
@@ -122,55 +123,60 @@ public final class TcpProxy implements AutoCloseable {
             pumpFrames(from, to);
             return;
         }
-        Thread t = new Thread(() -> {
-            byte[] buffer = new byte[16 << 10];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    if (replies && dropReply.compareAndSet(true, false)) {
-                        replyDropped = true;
-                        break; // both sockets close below: the client sees its connection reset
+        Thread t = new Thread(
+                () -> {
+                    byte[] buffer = new byte[16 << 10];
+                    try (InputStream in = from.getInputStream();
+                            OutputStream out = to.getOutputStream()) {
+                        int n;
+                        while ((n = in.read(buffer)) >= 0) {
+                            if (replies && dropReply.compareAndSet(true, false)) {
+                                replyDropped = true;
+                                break; // both sockets close below: the client sees its connection reset
+                            }
+                            awaitFlowing();
+                            out.write(buffer, 0, n);
+                        }
+                    } catch (IOException | InterruptedException ignored) {
+                        // either side closed
+                    } finally {
+                        closeQuietly(from);
+                        closeQuietly(to);
                     }
-                    awaitFlowing();
-                    out.write(buffer, 0, n);
-                }
-            } catch (IOException | InterruptedException ignored) {
-                // either side closed
-            } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-            }
-        }, "tcp-proxy-pump");
+                },
+                "tcp-proxy-pump");
         t.setDaemon(true);
         t.start();
     }
 
     /** Forwards whole HTTP/2 frames; the first HEADERS frame after {@link #dropNextReply} (a reply's start) resets the connection instead. */
     private void pumpFrames(Socket from, Socket to) {
-        Thread t = new Thread(() -> {
-            try (java.io.DataInputStream in = new java.io.DataInputStream(from.getInputStream());
-                    OutputStream out = to.getOutputStream()) {
-                byte[] header = new byte[9];
-                while (true) {
-                    in.readFully(header);
-                    int length = (header[0] & 0xff) << 16 | (header[1] & 0xff) << 8 | (header[2] & 0xff);
-                    byte[] frame = java.util.Arrays.copyOf(header, 9 + length);
-                    in.readFully(frame, 9, length);
-                    if (header[3] == 1 && dropReply.compareAndSet(true, false)) { // HEADERS: a reply begins
-                        replyDropped = true;
-                        to.setSoLinger(true, 0); // reset, not a clean close: the client sees "connection reset"
-                        return;
+        Thread t = new Thread(
+                () -> {
+                    try (java.io.DataInputStream in = new java.io.DataInputStream(from.getInputStream());
+                            OutputStream out = to.getOutputStream()) {
+                        byte[] header = new byte[9];
+                        while (true) {
+                            in.readFully(header);
+                            int length = (header[0] & 0xff) << 16 | (header[1] & 0xff) << 8 | (header[2] & 0xff);
+                            byte[] frame = java.util.Arrays.copyOf(header, 9 + length);
+                            in.readFully(frame, 9, length);
+                            if (header[3] == 1 && dropReply.compareAndSet(true, false)) { // HEADERS: a reply begins
+                                replyDropped = true;
+                                to.setSoLinger(true, 0); // reset, not a clean close: the client sees "connection reset"
+                                return;
+                            }
+                            awaitFlowing();
+                            out.write(frame);
+                        }
+                    } catch (IOException | InterruptedException ignored) {
+                        // either side closed
+                    } finally {
+                        closeQuietly(from);
+                        closeQuietly(to);
                     }
-                    awaitFlowing();
-                    out.write(frame);
-                }
-            } catch (IOException | InterruptedException ignored) {
-                // either side closed
-            } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-            }
-        }, "tcp-proxy-frames");
+                },
+                "tcp-proxy-frames");
         t.setDaemon(true);
         t.start();
     }

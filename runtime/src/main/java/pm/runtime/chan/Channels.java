@@ -39,9 +39,11 @@ public final class Channels {
      * takes no more until some are: a receiver checkpointing rarely slows its senders down.
      */
     public static final int MAX_OUTBOX_MESSAGES = 8192;
+
     public static final long MAX_OUTBOX_BYTES = 32L << 20;
     /** An inbox holding this many messages, or bytes, accepts no more until the guest receives some. */
     public static final int MAX_INBOX_MESSAGES = 4096;
+
     public static final long MAX_INBOX_BYTES = 16L << 20;
 
     /** A message the guest has not received yet. */
@@ -106,7 +108,7 @@ public final class Channels {
     }
 
     public static Channels none() {
-        return new Channels(() -> { });
+        return new Channels(() -> {});
     }
 
     // ---------------------------------------------------------------- the guest's side
@@ -167,7 +169,8 @@ public final class Channels {
      * called durable, so finding less than that here means this copy lost durable messages (it started
      * again from scratch): they are skipped, as lost.
      */
-    public synchronized Receipt accept(String from, long epoch, long seq, long senderDurable, String mailbox, byte[] payload) {
+    public synchronized Receipt accept(
+            String from, long epoch, long seq, long senderDurable, String mailbox, byte[] payload) {
         long have = accepted.getOrDefault(from, 0L);
         if (sealed) {
             return new Receipt(Acceptance.SEALED, have);
@@ -300,20 +303,29 @@ public final class Channels {
 
     public synchronized ChannelState capture() {
         acceptedAtCapture = Map.copyOf(accepted);
-        ChannelState.Builder out = ChannelState.newBuilder().putAllAccepted(accepted).putAllSenderEpochs(senderEpochs);
+        ChannelState.Builder out =
+                ChannelState.newBuilder().putAllAccepted(accepted).putAllSenderEpochs(senderEpochs);
         inbox.forEach((name, q) -> {
             Mailbox.Builder box = Mailbox.newBuilder().setName(name);
             for (Incoming m : q) {
-                box.addMessages(ChannelMessage.newBuilder().setFrom(m.from()).setSeq(m.seq()).setPayload(ByteString.copyFrom(m.payload())));
+                box.addMessages(ChannelMessage.newBuilder()
+                        .setFrom(m.from())
+                        .setSeq(m.seq())
+                        .setPayload(ByteString.copyFrom(m.payload())));
             }
             out.addMailboxes(box);
         });
         outbox.forEach((to, lane) -> {
-            Destination.Builder d = Destination.newBuilder().setProcessId(to).setNextSeq(lane.nextSeq)
-                    .setAcceptedSeq(lane.acceptedSeq).setDurableSeq(lane.durableSeq);
+            Destination.Builder d = Destination.newBuilder()
+                    .setProcessId(to)
+                    .setNextSeq(lane.nextSeq)
+                    .setAcceptedSeq(lane.acceptedSeq)
+                    .setDurableSeq(lane.durableSeq);
             for (ArrayDeque<Outgoing> q : List.of(lane.retained, lane.unsent)) {
                 for (Outgoing m : q) {
-                    d.addPending(ChannelMessage.newBuilder().setMailbox(m.mailbox()).setSeq(m.seq())
+                    d.addPending(ChannelMessage.newBuilder()
+                            .setMailbox(m.mailbox())
+                            .setSeq(m.seq())
                             .setPayload(ByteString.copyFrom(m.payload())));
                 }
             }
@@ -348,15 +360,20 @@ public final class Channels {
             lane.acceptedSeq = Math.max(d.getAcceptedSeq(), lane.durableSeq);
             if ((d.getDurableSeq() != 0 && d.getDurableSeq() != lane.durableSeq) || lane.acceptedSeq >= lane.nextSeq) {
                 throw new StateFormatException("outbox to " + d.getProcessId() + " keeps " + d.getPendingCount()
-                        + " messages before " + d.getNextSeq() + " but says durable " + d.getDurableSeq() + ", accepted "
+                        + " messages before " + d.getNextSeq() + " but says durable " + d.getDurableSeq()
+                        + ", accepted "
                         + d.getAcceptedSeq());
             }
             for (ChannelMessage m : d.getPendingList()) {
                 if (m.getSeq() != expect++ || m.getSeq() < 1) {
-                    throw new StateFormatException("outbox to " + d.getProcessId() + " is not a run of sequence numbers ending at "
-                            + (d.getNextSeq() - 1));
+                    throw new StateFormatException("outbox to " + d.getProcessId()
+                            + " is not a run of sequence numbers ending at " + (d.getNextSeq() - 1));
                 }
-                Outgoing out = new Outgoing(d.getProcessId(), m.getMailbox(), m.getSeq(), m.getPayload().toByteArray());
+                Outgoing out = new Outgoing(
+                        d.getProcessId(),
+                        m.getMailbox(),
+                        m.getSeq(),
+                        m.getPayload().toByteArray());
                 (out.seq() <= lane.acceptedSeq ? lane.retained : lane.unsent).addLast(out);
                 c.outboxMessages++;
                 c.outboxBytes += m.getPayload().size();

@@ -27,6 +27,7 @@ final class ImageFormat {
     static final int VERSION_WITHOUT_BLOBS = 2;
     /** The oldest version still read: 1 differs only in what its checksums cover. */
     static final int OLDEST_VERSION = 1;
+
     static final int CHUNK_HEADER = 14;
 
     static final int HEADER = 1;
@@ -52,9 +53,18 @@ final class ImageFormat {
     static java.util.zip.CRC32C frameChecksum(int version, int type, int flags, int stored, int raw) {
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         if (version >= 2) {
-            crc.update(new byte[] {(byte) type, (byte) flags,
-                (byte) (stored >>> 24), (byte) (stored >>> 16), (byte) (stored >>> 8), (byte) stored,
-                (byte) (raw >>> 24), (byte) (raw >>> 16), (byte) (raw >>> 8), (byte) raw});
+            crc.update(new byte[] {
+                (byte) type,
+                (byte) flags,
+                (byte) (stored >>> 24),
+                (byte) (stored >>> 16),
+                (byte) (stored >>> 8),
+                (byte) stored,
+                (byte) (raw >>> 24),
+                (byte) (raw >>> 16),
+                (byte) (raw >>> 8),
+                (byte) raw
+            });
         }
         return crc;
     }

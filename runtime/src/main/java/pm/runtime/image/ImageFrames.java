@@ -99,9 +99,13 @@ public final class ImageFrames {
                 int raw = in.readInt();
                 int crc = in.readInt();
                 if ((flags & ~ImageFormat.KNOWN_FLAGS) != 0) {
-                    throw new StateFormatException("chunk " + index + " (type " + type + "): unknown flags 0x" + Integer.toHexString(flags));
+                    throw new StateFormatException(
+                            "chunk " + index + " (type " + type + "): unknown flags 0x" + Integer.toHexString(flags));
                 }
-                if (stored < 0 || raw < 0 || stored > ImageFormat.MAX_CHUNK || raw > ImageFormat.MAX_CHUNK
+                if (stored < 0
+                        || raw < 0
+                        || stored > ImageFormat.MAX_CHUNK
+                        || raw > ImageFormat.MAX_CHUNK
                         || ((flags & ImageFormat.FLAG_DEFLATE) == 0 && raw != stored)) {
                     throw new StateFormatException("chunk " + index + " (type " + type + "): implausible length");
                 }

@@ -36,7 +36,8 @@ public final class ImageReader {
      * the WASI state (or null), the channel state (or null: an image from before channels, or a
      * process without), and the memory's contents (null when the state has no memory).
      */
-    public record Image(ImageHeader header, ExecutionState execution, WasiState wasi, ChannelState channels, byte[] memory) {}
+    public record Image(
+            ImageHeader header, ExecutionState execution, WasiState wasi, ChannelState channels, byte[] memory) {}
 
     private ImageReader() {}
 
@@ -46,7 +47,8 @@ public final class ImageReader {
     }
 
     /** Reads a full image followed by increments, each of which must name the image before it as its base. */
-    public static Image readChain(List<InputStream> chain, byte[] expectedModuleSha256, int maxPages) throws IOException {
+    public static Image readChain(List<InputStream> chain, byte[] expectedModuleSha256, int maxPages)
+            throws IOException {
         if (chain.isEmpty()) {
             throw new IllegalArgumentException("no image given");
         }
@@ -75,8 +77,8 @@ public final class ImageReader {
             // Versions 2 and 3 frame alike, so no checksum would notice a flipped bit turning one
             // into the other; from version 3 the checksummed header repeats the version.
             if ((version >= 3 || header.getFormatVersion() >= 3) && header.getFormatVersion() != version) {
-                throw new StateFormatException("image format version " + version + " but its header says "
-                        + header.getFormatVersion());
+                throw new StateFormatException(
+                        "image format version " + version + " but its header says " + header.getFormatVersion());
             }
             byte[] memory = memoryFor(header, base, expectedSha, maxPages);
             ExecutionState execution = null;
@@ -86,7 +88,7 @@ public final class ImageReader {
             long pages = 0;
             int nextPage = 0;
             boolean zeroRunsSeen = false;
-            for (;; chunks++) {
+            for (; ; chunks++) {
                 int type = in.readUnsignedByte();
                 ChunkHead head = readHead(in, type, chunks, version);
                 if (type == ImageFormat.PAGES && (head.flags & ImageFormat.FLAG_DEFLATE) == 0) {
@@ -102,8 +104,9 @@ public final class ImageReader {
                 if (type == ImageFormat.TRAILER) {
                     ImageTrailer trailer = ImageTrailer.parseFrom(raw);
                     if (trailer.getChunkCount() != chunks || trailer.getPageCount() != pages) {
-                        throw new StateFormatException("image incomplete: trailer expects " + trailer.getChunkCount()
-                                + " chunks and " + trailer.getPageCount() + " pages, found " + chunks + " and " + pages);
+                        throw new StateFormatException(
+                                "image incomplete: trailer expects " + trailer.getChunkCount() + " chunks and "
+                                        + trailer.getPageCount() + " pages, found " + chunks + " and " + pages);
                     }
                     if (in.read() != -1) {
                         throw new StateFormatException("bytes after the trailer");
@@ -119,15 +122,20 @@ public final class ImageReader {
                         int count = getInt(raw, 4, raw.length, chunks);
                         checkRun(first, count, nextPage, header, chunks);
                         if (raw.length != 8 + (long) count * PAGE) {
-                            throw new StateFormatException("chunk " + chunks + ": " + raw.length + " bytes for " + count + " pages");
+                            throw new StateFormatException(
+                                    "chunk " + chunks + ": " + raw.length + " bytes for " + count + " pages");
                         }
                         System.arraycopy(raw, 8, memory, first * PAGE, count * PAGE);
                         nextPage = first + count;
                         pages += count;
                         break;
                     case ImageFormat.ZERO_PAGES:
-                        if (header.getBaseImageId().isEmpty() || zeroRunsSeen || execution != null || raw.length % 8 != 0) {
-                            throw new StateFormatException("chunk " + chunks + ": misplaced or malformed zero-page runs");
+                        if (header.getBaseImageId().isEmpty()
+                                || zeroRunsSeen
+                                || execution != null
+                                || raw.length % 8 != 0) {
+                            throw new StateFormatException(
+                                    "chunk " + chunks + ": misplaced or malformed zero-page runs");
                         }
                         zeroRunsSeen = true;
                         int zeroNext = 0;
@@ -169,8 +177,9 @@ public final class ImageReader {
             if (!hasMemory && header.getMemoryPages() > 0) {
                 throw new StateFormatException("image carries memory pages but its execution state has no memory");
             }
-            if (hasMemory && (execution.getMemories(0).getPages() != header.getMemoryPages()
-                    || execution.getMemories(0).getDataCount() > 0)) {
+            if (hasMemory
+                    && (execution.getMemories(0).getPages() != header.getMemoryPages()
+                            || execution.getMemories(0).getDataCount() > 0)) {
                 throw new StateFormatException("execution state's memory does not match the image header");
             }
             return new Image(header, execution, wasi, channels, hasMemory ? memory : null);
@@ -185,19 +194,22 @@ public final class ImageReader {
     private static byte[] memoryFor(ImageHeader header, Image base, byte[] expectedSha, int maxPages) {
         String id = header.getImageId();
         String baseId = header.getBaseImageId();
-        if (expectedSha != null && !Arrays.equals(expectedSha, header.getModuleSha256().toByteArray())) {
-            throw new StateMismatchException("image " + id + " is of module sha256:" + hex(header.getModuleSha256().toByteArray())
-                    + ", not sha256:" + hex(expectedSha));
+        if (expectedSha != null
+                && !Arrays.equals(expectedSha, header.getModuleSha256().toByteArray())) {
+            throw new StateMismatchException("image " + id + " is of module sha256:"
+                    + hex(header.getModuleSha256().toByteArray()) + ", not sha256:" + hex(expectedSha));
         }
         if (base == null && !baseId.isEmpty()) {
-            throw new StateMismatchException("image " + id + " is an increment of image " + baseId + ", which was not given");
+            throw new StateMismatchException(
+                    "image " + id + " is an increment of image " + baseId + ", which was not given");
         }
         if (base != null && baseId.isEmpty()) {
-            throw new StateMismatchException("image " + id + " is a full image, not an increment of image " + base.header().getImageId());
+            throw new StateMismatchException("image " + id + " is a full image, not an increment of image "
+                    + base.header().getImageId());
         }
         if (base != null && !baseId.equals(base.header().getImageId())) {
-            throw new StateMismatchException("image " + id + " is an increment of image " + baseId
-                    + ", not of image " + base.header().getImageId());
+            throw new StateMismatchException("image " + id + " is an increment of image " + baseId + ", not of image "
+                    + base.header().getImageId());
         }
         if (base != null && !base.header().getModuleSha256().equals(header.getModuleSha256())) {
             throw new StateMismatchException("image " + id + " is of another module than its base " + baseId);
@@ -219,8 +231,8 @@ public final class ImageReader {
 
     private static void checkRun(int first, int count, int next, ImageHeader header, int chunk) {
         if (count <= 0 || first < next || (long) first + count > header.getMemoryPages()) {
-            throw new StateFormatException("chunk " + chunk + ": pages " + first + "+" + count + " out of order or beyond "
-                    + header.getMemoryPages() + " pages");
+            throw new StateFormatException("chunk " + chunk + ": pages " + first + "+" + count
+                    + " out of order or beyond " + header.getMemoryPages() + " pages");
         }
     }
 
@@ -257,7 +269,8 @@ public final class ImageReader {
             throw new StateFormatException("chunk " + index + " (type " + type + "): implausible length");
         }
         if ((flags & ~ImageFormat.KNOWN_FLAGS) != 0) {
-            throw new StateFormatException("chunk " + index + " (type " + type + "): unknown flags 0x" + Integer.toHexString(flags));
+            throw new StateFormatException(
+                    "chunk " + index + " (type " + type + "): unknown flags 0x" + Integer.toHexString(flags));
         }
         return new ChunkHead(flags, stored, raw, crc, ImageFormat.frameChecksum(version, type, flags, stored, raw));
     }
@@ -268,8 +281,9 @@ public final class ImageReader {
      * them), checksumming it there; returns its page count. A run whose place or length is wrong is
      * read aside first, so that damage is still reported as a checksum mismatch when it is one.
      */
-    private static PageRun readPagesInPlace(DataInputStream in, ChunkHead head, byte[] memory, int nextPage, ImageHeader header,
-            int index) throws IOException {
+    private static PageRun readPagesInPlace(
+            DataInputStream in, ChunkHead head, byte[] memory, int nextPage, ImageHeader header, int index)
+            throws IOException {
         if (head.raw != head.stored || head.stored < 8) {
             readBody(in, head, ImageFormat.PAGES, index); // fails on a length mismatch
             throw new StateFormatException("chunk " + index + ": too short");
@@ -278,7 +292,9 @@ public final class ImageReader {
         in.readFully(runStart);
         int first = getInt(runStart, 0, 8, index);
         int count = getInt(runStart, 4, 8, index);
-        boolean placed = count > 0 && first >= nextPage && (long) first + count <= header.getMemoryPages()
+        boolean placed = count > 0
+                && first >= nextPage
+                && (long) first + count <= header.getMemoryPages()
                 && head.stored == 8 + (long) count * PAGE;
         CRC32C crc = head.check;
         crc.update(runStart);
@@ -287,7 +303,8 @@ public final class ImageReader {
             in.readFully(rest);
             crc.update(rest);
             if ((int) crc.getValue() != head.crc) {
-                throw new StateFormatException("chunk " + index + " (type " + ImageFormat.PAGES + "): checksum mismatch");
+                throw new StateFormatException(
+                        "chunk " + index + " (type " + ImageFormat.PAGES + "): checksum mismatch");
             }
             checkRun(first, count, nextPage, header, index);
             throw new StateFormatException("chunk " + index + ": " + head.stored + " bytes for " + count + " pages");

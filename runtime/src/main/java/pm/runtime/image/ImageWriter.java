@@ -46,8 +46,14 @@ public final class ImageWriter {
     }
 
     /** As above, with the process's channel state (null: none, as images before channels). */
-    public void write(ImageHeader header, ExecutionState execution, WasiState wasi, ChannelState channels, byte[] memory,
-            BitSet changed) throws IOException {
+    public void write(
+            ImageHeader header,
+            ExecutionState execution,
+            WasiState wasi,
+            ChannelState channels,
+            byte[] memory,
+            BitSet changed)
+            throws IOException {
         boolean increment = !header.getBaseImageId().isEmpty();
         if (increment && changed == null) {
             throw new IllegalArgumentException("an incremental image needs the set of changed pages");
@@ -56,8 +62,13 @@ public final class ImageWriter {
         version = namesBlobs(wasi) ? ImageFormat.VERSION : ImageFormat.VERSION_WITHOUT_BLOBS;
         out.writeLong(ImageFormat.MAGIC);
         out.writeInt(version);
-        chunk(ImageFormat.HEADER,
-                header.toBuilder().setFormatVersion(version).setMemoryPages(memoryPages).build().toByteArray());
+        chunk(
+                ImageFormat.HEADER,
+                header.toBuilder()
+                        .setFormatVersion(version)
+                        .setMemoryPages(memoryPages)
+                        .build()
+                        .toByteArray());
         int pages = 0;
         ByteArrayOutputStream zeroRuns = new ByteArrayOutputStream();
         int page = 0;
@@ -67,7 +78,8 @@ public final class ImageWriter {
                 int run = 1;
                 // Runs never cross a multiple of PAGES_PER_CHUNK, so unchanged groups of pages make
                 // byte-identical chunks in every image, which a content-addressed store keeps once.
-                while ((page + run) % ImageFormat.PAGES_PER_CHUNK != 0 && page + run < memoryPages
+                while ((page + run) % ImageFormat.PAGES_PER_CHUNK != 0
+                        && page + run < memoryPages
                         && (!increment || changed.get(page + run))
                         && MemoryInstance.isZeroPage(memory, page + run) == zero) {
                     run++;
@@ -90,7 +102,9 @@ public final class ImageWriter {
         }
         ExecutionState withoutPages = execution.getMemoriesCount() == 0
                 ? execution
-                : execution.toBuilder().setMemories(0, execution.getMemories(0).toBuilder().clearData()).build();
+                : execution.toBuilder()
+                        .setMemories(0, execution.getMemories(0).toBuilder().clearData())
+                        .build();
         chunk(ImageFormat.EXECUTION, withoutPages.toByteArray());
         if (wasi != null) {
             chunk(ImageFormat.WASI, wasi.toByteArray());
@@ -98,7 +112,13 @@ public final class ImageWriter {
         if (channels != null) {
             chunk(ImageFormat.CHANNELS, channels.toByteArray());
         }
-        chunk(ImageFormat.TRAILER, ImageTrailer.newBuilder().setChunkCount(chunks).setPageCount(pages).build().toByteArray());
+        chunk(
+                ImageFormat.TRAILER,
+                ImageTrailer.newBuilder()
+                        .setChunkCount(chunks)
+                        .setPageCount(pages)
+                        .build()
+                        .toByteArray());
         out.flush();
         deflater.end();
     }
@@ -152,9 +172,10 @@ public final class ImageWriter {
 
     /** Whether a file of the session is named by blob hash, which readers before version 3 would misread. */
     private static boolean namesBlobs(WasiState wasi) {
-        return wasi != null && wasi.getPreopensList().stream()
-                .flatMap(p -> p.getFs().getInodesList().stream())
-                .anyMatch(inode -> !inode.getBlobSha256().isEmpty());
+        return wasi != null
+                && wasi.getPreopensList().stream()
+                        .flatMap(p -> p.getFs().getInodesList().stream())
+                        .anyMatch(inode -> !inode.getBlobSha256().isEmpty());
     }
 
     /** Deflating random-looking pages costs far more than it saves: probe 8 spread samples of 512 bytes first. */

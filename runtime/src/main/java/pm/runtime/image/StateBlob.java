@@ -46,8 +46,8 @@ public final class StateBlob {
         int length = in.getInt();
         int expectedCrc = in.getInt();
         if (length != blob.length - HEADER) {
-            throw new StateFormatException(
-                    "state blob truncated or extended: header says " + length + " payload bytes, found " + (blob.length - HEADER));
+            throw new StateFormatException("state blob truncated or extended: header says " + length
+                    + " payload bytes, found " + (blob.length - HEADER));
         }
         CRC32C crc = new CRC32C();
         crc.update(blob, HEADER, length);

@@ -37,7 +37,8 @@ final class Bulk {
     static void rest(int op, long[] s, int at, int done) {
         int dst = (int) s[at];
         int src = (int) s[at + 1];
-        boolean shift = op == Op.MEMORY_INIT || op == Op.TABLE_INIT
+        boolean shift = op == Op.MEMORY_INIT
+                || op == Op.TABLE_INIT
                 || ((op == Op.MEMORY_COPY || op == Op.TABLE_COPY) && !downward(dst, src));
         if (op == Op.MEMORY_FILL || op == Op.TABLE_FILL || shift) {
             s[at] = dst + done;

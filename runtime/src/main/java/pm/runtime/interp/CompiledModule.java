@@ -99,18 +99,17 @@ public final class CompiledModule {
         for (int i = 0; i < mutable.length; i++) {
             mutable[i] = globalMutable.get(i);
         }
-        this.types =
-                new ModuleTypes(
-                        params,
-                        results,
-                        funcTypes.stream().mapToInt(Integer::intValue).toArray(),
-                        toBytes(globalTypes),
-                        mutable,
-                        toBytes(tableTypes));
+        this.types = new ModuleTypes(
+                params,
+                results,
+                funcTypes.stream().mapToInt(Integer::intValue).toArray(),
+                toBytes(globalTypes),
+                mutable,
+                toBytes(tableTypes));
         this.functions = new CompiledFunction[wasm.functionSection().functionCount()];
         for (int i = 0; i < functions.length; i++) {
-            functions[i] =
-                    new FunctionCompiler(types).compile(fi + i, wasm.codeSection().getFunctionBody(i));
+            functions[i] = new FunctionCompiler(types)
+                    .compile(fi + i, wasm.codeSection().getFunctionBody(i));
         }
         Map<String, Export> ex = new LinkedHashMap<>();
         for (int i = 0; i < wasm.exportSection().exportCount(); i++) {

@@ -162,16 +162,15 @@ final class FunctionCompiler {
         switch (ins.opcode()) {
             case BLOCK:
             case LOOP:
-            case IF:
-                {
-                    Ctrl c = new Ctrl();
-                    c.kind = KIND_BLOCK;
-                    c.dead = true;
-                    c.params = new byte[0];
-                    c.results = new byte[0];
-                    ctrls.add(c);
-                    break;
-                }
+            case IF: {
+                Ctrl c = new Ctrl();
+                c.kind = KIND_BLOCK;
+                c.dead = true;
+                c.params = new byte[0];
+                c.results = new byte[0];
+                ctrls.add(c);
+                break;
+            }
             case ELSE:
                 if (top.dead) {
                     break;
@@ -196,44 +195,42 @@ final class FunctionCompiler {
                 break;
             case BLOCK:
             case LOOP:
-            case IF:
-                {
-                    if (ins.opcode() == OpCode.IF) {
-                        pop();
-                    }
-                    Ctrl c = new Ctrl();
-                    long bt = ins.operand(0);
-                    c.params = blockParams(bt);
-                    c.results = blockResults(bt);
-                    c.startOffset = curOffset;
-                    c.height = th - c.params.length;
-                    switch (ins.opcode()) {
-                        case BLOCK:
-                            c.kind = KIND_BLOCK;
-                            break;
-                        case LOOP:
-                            c.kind = KIND_LOOP;
-                            c.loopPc = buf.len;
-                            buf.markTarget();
-                            break;
-                        default:
-                            c.kind = KIND_IF;
-                            buf.op(curOffset, Op.IF_FALSE);
-                            c.ifFalseSlot = buf.len;
-                            buf.emit(-1);
-                            break;
-                    }
-                    ctrls.add(c);
-                    break;
+            case IF: {
+                if (ins.opcode() == OpCode.IF) {
+                    pop();
                 }
-            case ELSE:
-                {
-                    buf.op(curOffset, Op.JUMP);
-                    top.addFixup(buf.len);
-                    buf.emit(-1);
-                    enterElse(top);
-                    break;
+                Ctrl c = new Ctrl();
+                long bt = ins.operand(0);
+                c.params = blockParams(bt);
+                c.results = blockResults(bt);
+                c.startOffset = curOffset;
+                c.height = th - c.params.length;
+                switch (ins.opcode()) {
+                    case BLOCK:
+                        c.kind = KIND_BLOCK;
+                        break;
+                    case LOOP:
+                        c.kind = KIND_LOOP;
+                        c.loopPc = buf.len;
+                        buf.markTarget();
+                        break;
+                    default:
+                        c.kind = KIND_IF;
+                        buf.op(curOffset, Op.IF_FALSE);
+                        c.ifFalseSlot = buf.len;
+                        buf.emit(-1);
+                        break;
                 }
+                ctrls.add(c);
+                break;
+            }
+            case ELSE: {
+                buf.op(curOffset, Op.JUMP);
+                top.addFixup(buf.len);
+                buf.emit(-1);
+                enterElse(top);
+                break;
+            }
             case END:
                 end(top);
                 break;
@@ -245,73 +242,68 @@ final class FunctionCompiler {
                 pop();
                 emitBranch((int) ins.operand(0), Op.BR_IF, Op.BR_IF_LOOP, Op.BR_IF_FIX, Op.BR_IF_FIX_LOOP);
                 break;
-            case BR_TABLE:
-                {
-                    pop();
-                    int n = ins.operandCount() - 1;
-                    buf.op(curOffset, Op.BR_TABLE);
-                    buf.emit(n);
-                    for (int i = 0; i <= n; i++) {
-                        Ctrl t = label((int) ins.operand(i));
-                        int arity = arity(t);
-                        if (t.kind == KIND_LOOP) {
-                            buf.emit(t.loopPc);
-                        } else {
-                            t.addFixup(buf.len);
-                            buf.emit(-1);
-                        }
-                        buf.emit(localCount + t.height);
-                        buf.emit(arity);
-                        buf.emit(t.kind == KIND_LOOP ? 1 : 0);
+            case BR_TABLE: {
+                pop();
+                int n = ins.operandCount() - 1;
+                buf.op(curOffset, Op.BR_TABLE);
+                buf.emit(n);
+                for (int i = 0; i <= n; i++) {
+                    Ctrl t = label((int) ins.operand(i));
+                    int arity = arity(t);
+                    if (t.kind == KIND_LOOP) {
+                        buf.emit(t.loopPc);
+                    } else {
+                        t.addFixup(buf.len);
+                        buf.emit(-1);
                     }
-                    markUnreachable(top);
-                    break;
+                    buf.emit(localCount + t.height);
+                    buf.emit(arity);
+                    buf.emit(t.kind == KIND_LOOP ? 1 : 0);
                 }
+                markUnreachable(top);
+                break;
+            }
             case RETURN:
                 buf.op(curOffset, Op.RETURN);
                 markUnreachable(top);
                 break;
-            case CALL:
-                {
-                    int f = (int) ins.operand(0);
-                    buf.op(curOffset, Op.CALL);
-                    buf.emit(f);
-                    applyType(types.functionTypes[f]);
-                    break;
-                }
-            case CALL_INDIRECT:
-                {
-                    int typeIdx = (int) ins.operand(0);
-                    int table = (int) ins.operand(1);
-                    pop();
-                    buf.op(curOffset, Op.CALL_INDIRECT);
-                    buf.emit(typeIdx);
-                    buf.emit(table);
-                    applyType(typeIdx);
-                    break;
-                }
+            case CALL: {
+                int f = (int) ins.operand(0);
+                buf.op(curOffset, Op.CALL);
+                buf.emit(f);
+                applyType(types.functionTypes[f]);
+                break;
+            }
+            case CALL_INDIRECT: {
+                int typeIdx = (int) ins.operand(0);
+                int table = (int) ins.operand(1);
+                pop();
+                buf.op(curOffset, Op.CALL_INDIRECT);
+                buf.emit(typeIdx);
+                buf.emit(table);
+                applyType(typeIdx);
+                break;
+            }
             case DROP:
                 pop();
                 buf.op(curOffset, Op.DROP);
                 break;
             case SELECT:
-            case SELECT_T:
-                {
-                    pop();
-                    pop();
-                    byte t = pop();
-                    push(t);
-                    buf.op(curOffset, Op.SELECT);
-                    break;
-                }
-            case LOCAL_GET:
-                {
-                    int idx = (int) ins.operand(0);
-                    buf.op(curOffset, Op.LOCAL_GET);
-                    buf.emit(idx);
-                    push(localTypes[idx]);
-                    break;
-                }
+            case SELECT_T: {
+                pop();
+                pop();
+                byte t = pop();
+                push(t);
+                buf.op(curOffset, Op.SELECT);
+                break;
+            }
+            case LOCAL_GET: {
+                int idx = (int) ins.operand(0);
+                buf.op(curOffset, Op.LOCAL_GET);
+                buf.emit(idx);
+                push(localTypes[idx]);
+                break;
+            }
             case LOCAL_SET:
                 pop();
                 buf.op(curOffset, Op.LOCAL_SET);
@@ -321,28 +313,26 @@ final class FunctionCompiler {
                 buf.op(curOffset, Op.LOCAL_TEE);
                 buf.emit((int) ins.operand(0));
                 break;
-            case GLOBAL_GET:
-                {
-                    int idx = (int) ins.operand(0);
-                    buf.op(curOffset, Op.GLOBAL_GET);
-                    buf.emit(idx);
-                    push(types.globalTypes[idx]);
-                    break;
-                }
+            case GLOBAL_GET: {
+                int idx = (int) ins.operand(0);
+                buf.op(curOffset, Op.GLOBAL_GET);
+                buf.emit(idx);
+                push(types.globalTypes[idx]);
+                break;
+            }
             case GLOBAL_SET:
                 pop();
                 buf.op(curOffset, Op.GLOBAL_SET);
                 buf.emit((int) ins.operand(0));
                 break;
-            case TABLE_GET:
-                {
-                    int t = (int) ins.operand(0);
-                    pop();
-                    buf.op(curOffset, Op.TABLE_GET);
-                    buf.emit(t);
-                    push(types.tableTypes[t]);
-                    break;
-                }
+            case TABLE_GET: {
+                int t = (int) ins.operand(0);
+                pop();
+                buf.op(curOffset, Op.TABLE_GET);
+                buf.emit(t);
+                push(types.tableTypes[t]);
+                break;
+            }
             case TABLE_SET:
                 pop();
                 pop();
@@ -454,7 +444,10 @@ final class FunctionCompiler {
                 break;
             default:
                 if (NumericOps.isLoad(ins.opcode())) {
-                    load(ins, NumericOps.opFor(ins.opcode()), NumericOps.resultType(ins.opcode().name()));
+                    load(
+                            ins,
+                            NumericOps.opFor(ins.opcode()),
+                            NumericOps.resultType(ins.opcode().name()));
                 } else if (NumericOps.isStore(ins.opcode())) {
                     store(ins, NumericOps.opFor(ins.opcode()));
                 } else {

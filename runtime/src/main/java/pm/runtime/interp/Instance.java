@@ -63,58 +63,54 @@ public final class Instance {
                 throw new LinkException("unknown import " + what);
             }
             switch (imp.importType()) {
-                case FUNCTION:
-                    {
-                        int t = ((FunctionImport) imp).typeIndex();
-                        if (!(ext instanceof FunctionRef)
-                                || !Arrays.equals(((FunctionRef) ext).params, types.typeParams[t])
-                                || !Arrays.equals(((FunctionRef) ext).results, types.typeResults[t])) {
-                            throw incompatible(what);
-                        }
-                        store.register((FunctionRef) ext);
-                        functions[fi++] = (FunctionRef) ext;
-                        break;
+                case FUNCTION: {
+                    int t = ((FunctionImport) imp).typeIndex();
+                    if (!(ext instanceof FunctionRef)
+                            || !Arrays.equals(((FunctionRef) ext).params, types.typeParams[t])
+                            || !Arrays.equals(((FunctionRef) ext).results, types.typeResults[t])) {
+                        throw incompatible(what);
                     }
-                case GLOBAL:
-                    {
-                        GlobalImport g = (GlobalImport) imp;
-                        if (!(ext instanceof GlobalInstance)
-                                || ((GlobalInstance) ext).type != ValueTypes.of(g.type())
-                                || ((GlobalInstance) ext).mutable != (g.mutabilityType() == MutabilityType.Var)) {
-                            throw incompatible(what);
-                        }
-                        globals[gi++] = (GlobalInstance) ext;
-                        break;
+                    store.register((FunctionRef) ext);
+                    functions[fi++] = (FunctionRef) ext;
+                    break;
+                }
+                case GLOBAL: {
+                    GlobalImport g = (GlobalImport) imp;
+                    if (!(ext instanceof GlobalInstance)
+                            || ((GlobalInstance) ext).type != ValueTypes.of(g.type())
+                            || ((GlobalInstance) ext).mutable != (g.mutabilityType() == MutabilityType.Var)) {
+                        throw incompatible(what);
                     }
-                case TABLE:
-                    {
-                        TableImport t = (TableImport) imp;
-                        if (!(ext instanceof TableInstance)) {
-                            throw incompatible(what);
-                        }
-                        TableInstance table = (TableInstance) ext;
-                        TableLimits l = t.limits();
-                        if (table.elementType != ValueTypes.of(t.entryType())
-                                || table.size() < l.min()
-                                || table.max() > tableMax(l)) {
-                            throw incompatible(what);
-                        }
-                        tables[ti++] = table;
-                        break;
+                    globals[gi++] = (GlobalInstance) ext;
+                    break;
+                }
+                case TABLE: {
+                    TableImport t = (TableImport) imp;
+                    if (!(ext instanceof TableInstance)) {
+                        throw incompatible(what);
                     }
-                case MEMORY:
-                    {
-                        MemoryLimits l = ((MemoryImport) imp).limits();
-                        if (!(ext instanceof MemoryInstance)) {
-                            throw incompatible(what);
-                        }
-                        MemoryInstance m = (MemoryInstance) ext;
-                        if (m.pages() < l.initialPages() || m.declaredMax() > l.maximumPages()) {
-                            throw incompatible(what);
-                        }
-                        mem = m;
-                        break;
+                    TableInstance table = (TableInstance) ext;
+                    TableLimits l = t.limits();
+                    if (table.elementType != ValueTypes.of(t.entryType())
+                            || table.size() < l.min()
+                            || table.max() > tableMax(l)) {
+                        throw incompatible(what);
                     }
+                    tables[ti++] = table;
+                    break;
+                }
+                case MEMORY: {
+                    MemoryLimits l = ((MemoryImport) imp).limits();
+                    if (!(ext instanceof MemoryInstance)) {
+                        throw incompatible(what);
+                    }
+                    MemoryInstance m = (MemoryInstance) ext;
+                    if (m.pages() < l.initialPages() || m.declaredMax() > l.maximumPages()) {
+                        throw incompatible(what);
+                    }
+                    mem = m;
+                    break;
+                }
                 default:
                     throw incompatible(what);
             }
@@ -126,16 +122,15 @@ public final class Instance {
         var definedGlobals = wasm.globalSection().globals();
         for (int i = 0; i < definedGlobals.length; i++) {
             var g = definedGlobals[i];
-            globals[gi + i] =
-                    new GlobalInstance(
-                            ValueTypes.of(g.valueType()),
-                            g.mutabilityType() == MutabilityType.Var,
-                            evalConst(g.initInstructions()));
+            globals[gi + i] = new GlobalInstance(
+                    ValueTypes.of(g.valueType()),
+                    g.mutabilityType() == MutabilityType.Var,
+                    evalConst(g.initInstructions()));
         }
         for (int i = 0; i < wasm.tableSection().tableCount(); i++) {
             var t = wasm.tableSection().getTable(i);
-            TableInstance table =
-                    new TableInstance(ValueTypes.of(t.elementType()), (int) t.limits().min(), tableMax(t.limits()));
+            TableInstance table = new TableInstance(
+                    ValueTypes.of(t.elementType()), (int) t.limits().min(), tableMax(t.limits()));
             if (t.initialize() != null && !t.initialize().isEmpty()) {
                 Arrays.fill(table.elements, evalConst(t.initialize()));
             }

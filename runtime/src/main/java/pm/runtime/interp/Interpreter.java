@@ -116,16 +116,15 @@ final class Interpreter {
                             }
                             osr = false;
                         }
-                        // fall through
-                    case Op.BR_FIX:
-                        {
-                            int dst = fp + code[pc + 1];
-                            int n = code[pc + 2];
-                            System.arraycopy(s, sp - n, s, dst, n);
-                            sp = dst + n;
-                            pc = code[pc];
-                            break;
-                        }
+                    // fall through
+                    case Op.BR_FIX: {
+                        int dst = fp + code[pc + 1];
+                        int n = code[pc + 2];
+                        System.arraycopy(s, sp - n, s, dst, n);
+                        sp = dst + n;
+                        pc = code[pc];
+                        break;
+                    }
                     case Op.BR_IF:
                         if ((int) s[--sp] != 0) {
                             pc = code[pc];
@@ -154,7 +153,7 @@ final class Interpreter {
                             }
                             osr = false;
                         }
-                        // fall through
+                    // fall through
                     case Op.BR_IF_FIX:
                         if ((int) s[--sp] != 0) {
                             int dst = fp + code[pc + 1];
@@ -166,25 +165,24 @@ final class Interpreter {
                             pc += 3;
                         }
                         break;
-                    case Op.BR_TABLE:
-                        {
-                            if (m.freezeRequested) {
-                                m.retired += budget - fuel - 1;
-                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
-                            }
-                            int n = code[pc];
-                            int i = (int) s[--sp];
-                            if (i < 0 || i > n) {
-                                i = n;
-                            }
-                            int e = pc + 1 + 4 * i;
-                            int dst = fp + code[e + 1];
-                            int arity = code[e + 2];
-                            System.arraycopy(s, sp - arity, s, dst, arity);
-                            sp = dst + arity;
-                            pc = code[e];
-                            break;
+                    case Op.BR_TABLE: {
+                        if (m.freezeRequested) {
+                            m.retired += budget - fuel - 1;
+                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
                         }
+                        int n = code[pc];
+                        int i = (int) s[--sp];
+                        if (i < 0 || i > n) {
+                            i = n;
+                        }
+                        int e = pc + 1 + 4 * i;
+                        int dst = fp + code[e + 1];
+                        int arity = code[e + 2];
+                        System.arraycopy(s, sp - arity, s, dst, arity);
+                        sp = dst + arity;
+                        pc = code[e];
+                        break;
+                    }
                     case Op.IF_FALSE:
                         if ((int) s[--sp] == 0) {
                             pc = code[pc];
@@ -192,120 +190,117 @@ final class Interpreter {
                             pc++;
                         }
                         break;
-                    case Op.RETURN:
-                        {
-                            WasmFunction f = m.fn;
-                            int n = f.results.length;
-                            if (n == 1) {
-                                s[fp] = s[sp - 1];
-                            } else if (n > 1) {
-                                System.arraycopy(s, sp - n, s, fp, n);
+                    case Op.RETURN: {
+                        WasmFunction f = m.fn;
+                        int n = f.results.length;
+                        if (n == 1) {
+                            s[fp] = s[sp - 1];
+                        } else if (n > 1) {
+                            System.arraycopy(s, sp - n, s, fp, n);
+                        }
+                        sp = fp + n;
+                        int d = m.depth;
+                        if (d == 0) {
+                            m.retired += budget - fuel;
+                            return m.complete(sp, n);
+                        }
+                        m.depth = --d;
+                        pc = m.frames[2 * d];
+                        fp = m.frames[2 * d + 1];
+                        f = m.frameFunctions[d];
+                        m.frameFunctions[d] = null;
+                        m.fn = f;
+                        osr = m.jitOn && JitBridge.compiledFrame(f);
+                        code = f.code.code;
+                        if (f.instance != inst) {
+                            inst = f.instance;
+                            globals = inst.globals;
+                            mem = memoryOf(inst);
+                            memSize = sizeOf(inst);
+                            dirty = dirtyOf(inst);
+                        }
+                        break;
+                    }
+                    case Op.CALL:
+                    case Op.CALL_INDIRECT: {
+                        if (m.freezeRequested) {
+                            m.retired += budget - fuel - 1;
+                            return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                        }
+                        int callPc = pc - 1;
+                        int spAtCall = sp;
+                        FunctionRef f;
+                        if (code[callPc] == Op.CALL) {
+                            f = inst.functions[code[pc++]];
+                        } else {
+                            f = resolveIndirect(m.store, inst, code[pc], code[pc + 1], (int) s[--sp]);
+                            pc += 2;
+                        }
+                        if (f instanceof WasmFunction) {
+                            WasmFunction w = (WasmFunction) f;
+                            if (w.jit != null && m.jitOn) {
+                                m.jitFuel = fuel;
+                                int r = JitBridge.call(m, w, sp, fp, pc);
+                                fuel = m.jitFuel;
+                                s = m.stack;
+                                if (r >= 0) {
+                                    sp = r;
+                                } else {
+                                    if (r == -2) {
+                                        m.retired += budget - fuel;
+                                        return m.jitStop;
+                                    }
+                                    sp = m.sp;
+                                    fp = m.fp;
+                                    pc = m.pc;
+                                    code = m.fn.code.code;
+                                    osr = JitBridge.compiledFrame(m.fn);
+                                    inst = m.fn.instance;
+                                    globals = inst.globals;
+                                }
+                                mem = memoryOf(inst);
+                                dirty = dirtyOf(inst);
+                                memSize = sizeOf(inst);
+                                break;
                             }
-                            sp = fp + n;
-                            int d = m.depth;
-                            if (d == 0) {
-                                m.retired += budget - fuel;
-                                return m.complete(sp, n);
-                            }
-                            m.depth = --d;
-                            pc = m.frames[2 * d];
-                            fp = m.frames[2 * d + 1];
-                            f = m.frameFunctions[d];
-                            m.frameFunctions[d] = null;
-                            m.fn = f;
-                            osr = m.jitOn && JitBridge.compiledFrame(f);
-                            code = f.code.code;
-                            if (f.instance != inst) {
-                                inst = f.instance;
+                            fp = enter(m, w, sp, fp, pc);
+                            osr = false; // interpreted: not compiled, or the tier is off
+                            s = m.stack;
+                            sp = fp + w.code.localTypes.length;
+                            code = w.code.code;
+                            pc = 0;
+                            if (w.instance != inst) {
+                                inst = w.instance;
                                 globals = inst.globals;
                                 mem = memoryOf(inst);
                                 memSize = sizeOf(inst);
                                 dirty = dirtyOf(inst);
                             }
-                            break;
-                        }
-                    case Op.CALL:
-                    case Op.CALL_INDIRECT:
-                        {
-                            if (m.freezeRequested) {
+                        } else {
+                            int r = callHost(m, (HostFunctionRef) f, inst, sp);
+                            if (r < 0) {
                                 m.retired += budget - fuel - 1;
-                                return m.suspend(RunResult.FROZEN, pc - 1, sp, fp);
+                                return m.block(callPc, spAtCall, fp);
                             }
-                            int callPc = pc - 1;
-                            int spAtCall = sp;
-                            FunctionRef f;
-                            if (code[callPc] == Op.CALL) {
-                                f = inst.functions[code[pc++]];
-                            } else {
-                                f = resolveIndirect(m.store, inst, code[pc], code[pc + 1], (int) s[--sp]);
-                                pc += 2;
-                            }
-                            if (f instanceof WasmFunction) {
-                                WasmFunction w = (WasmFunction) f;
-                                if (w.jit != null && m.jitOn) {
-                                    m.jitFuel = fuel;
-                                    int r = JitBridge.call(m, w, sp, fp, pc);
-                                    fuel = m.jitFuel;
-                                    s = m.stack;
-                                    if (r >= 0) {
-                                        sp = r;
-                                    } else {
-                                        if (r == -2) {
-                                            m.retired += budget - fuel;
-                                            return m.jitStop;
-                                        }
-                                        sp = m.sp;
-                                        fp = m.fp;
-                                        pc = m.pc;
-                                        code = m.fn.code.code;
-                                        osr = JitBridge.compiledFrame(m.fn);
-                                        inst = m.fn.instance;
-                                        globals = inst.globals;
-                                    }
-                                    mem = memoryOf(inst);
-                                    dirty = dirtyOf(inst);
-                                    memSize = sizeOf(inst);
-                                    break;
-                                }
-                                fp = enter(m, w, sp, fp, pc);
-                                osr = false; // interpreted: not compiled, or the tier is off
-                                s = m.stack;
-                                sp = fp + w.code.localTypes.length;
-                                code = w.code.code;
-                                pc = 0;
-                                if (w.instance != inst) {
-                                    inst = w.instance;
-                                    globals = inst.globals;
-                                    mem = memoryOf(inst);
-                                    memSize = sizeOf(inst);
-                                    dirty = dirtyOf(inst);
-                                }
-                            } else {
-                                int r = callHost(m, (HostFunctionRef) f, inst, sp);
-                                if (r < 0) {
-                                    m.retired += budget - fuel - 1;
-                                    return m.block(callPc, spAtCall, fp);
-                                }
-                                sp = r;
-                                s = m.stack;
-                                mem = memoryOf(inst);
-                                memSize = sizeOf(inst);
-                                dirty = dirtyOf(inst);
-                            }
-                            break;
+                            sp = r;
+                            s = m.stack;
+                            mem = memoryOf(inst);
+                            memSize = sizeOf(inst);
+                            dirty = dirtyOf(inst);
                         }
+                        break;
+                    }
                     case Op.DROP:
                         sp--;
                         break;
-                    case Op.SELECT:
-                        {
-                            int c = (int) s[--sp];
-                            sp--;
-                            if (c == 0) {
-                                s[sp - 1] = s[sp];
-                            }
-                            break;
+                    case Op.SELECT: {
+                        int c = (int) s[--sp];
+                        sp--;
+                        if (c == 0) {
+                            s[sp - 1] = s[sp];
                         }
+                        break;
+                    }
                     case Op.LOCAL_GET:
                         s[sp++] = s[fp + code[pc++]];
                         break;
@@ -321,27 +316,25 @@ final class Interpreter {
                     case Op.GLOBAL_SET:
                         globals[code[pc++]].value = s[--sp];
                         break;
-                    case Op.TABLE_GET:
-                        {
-                            long[] t = inst.tables[code[pc++]].elements;
-                            int i = (int) s[sp - 1];
-                            if (i < 0 || i >= t.length) {
-                                throw trap(TrapException.Kind.OUT_OF_BOUNDS_TABLE);
-                            }
-                            s[sp - 1] = t[i];
-                            break;
+                    case Op.TABLE_GET: {
+                        long[] t = inst.tables[code[pc++]].elements;
+                        int i = (int) s[sp - 1];
+                        if (i < 0 || i >= t.length) {
+                            throw trap(TrapException.Kind.OUT_OF_BOUNDS_TABLE);
                         }
-                    case Op.TABLE_SET:
-                        {
-                            long[] t = inst.tables[code[pc++]].elements;
-                            int i = (int) s[sp - 2];
-                            if (i < 0 || i >= t.length) {
-                                throw trap(TrapException.Kind.OUT_OF_BOUNDS_TABLE);
-                            }
-                            t[i] = s[sp - 1];
-                            sp -= 2;
-                            break;
+                        s[sp - 1] = t[i];
+                        break;
+                    }
+                    case Op.TABLE_SET: {
+                        long[] t = inst.tables[code[pc++]].elements;
+                        int i = (int) s[sp - 2];
+                        if (i < 0 || i >= t.length) {
+                            throw trap(TrapException.Kind.OUT_OF_BOUNDS_TABLE);
                         }
+                        t[i] = s[sp - 1];
+                        sp -= 2;
+                        break;
+                    }
                     case Op.I32_LOAD:
                     case Op.F32_LOAD:
                         s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc++], memSize - 4));
@@ -375,52 +368,48 @@ final class Interpreter {
                     // Each store marks the pages its bytes landed in, after it succeeded.
                     case Op.I32_STORE:
                     case Op.F32_STORE:
-                    case Op.I64_STORE32:
-                        {
-                            int a = ea(s, sp - 2, code[pc++], memSize - 4);
-                            MemoryInstance.putInt(mem, a, (int) s[sp - 1]);
-                            if (MemoryInstance.STORE_BARRIER) {
-                                dirty[a >>> 16] = 1;
-                                dirty[(a + 3) >>> 16] = 1;
-                            }
-                            sp -= 2;
-                            break;
+                    case Op.I64_STORE32: {
+                        int a = ea(s, sp - 2, code[pc++], memSize - 4);
+                        MemoryInstance.putInt(mem, a, (int) s[sp - 1]);
+                        if (MemoryInstance.STORE_BARRIER) {
+                            dirty[a >>> 16] = 1;
+                            dirty[(a + 3) >>> 16] = 1;
                         }
+                        sp -= 2;
+                        break;
+                    }
                     case Op.I64_STORE:
-                    case Op.F64_STORE:
-                        {
-                            int a = ea(s, sp - 2, code[pc++], memSize - 8);
-                            MemoryInstance.putLong(mem, a, s[sp - 1]);
-                            if (MemoryInstance.STORE_BARRIER) {
-                                dirty[a >>> 16] = 1;
-                                dirty[(a + 7) >>> 16] = 1;
-                            }
-                            sp -= 2;
-                            break;
+                    case Op.F64_STORE: {
+                        int a = ea(s, sp - 2, code[pc++], memSize - 8);
+                        MemoryInstance.putLong(mem, a, s[sp - 1]);
+                        if (MemoryInstance.STORE_BARRIER) {
+                            dirty[a >>> 16] = 1;
+                            dirty[(a + 7) >>> 16] = 1;
                         }
+                        sp -= 2;
+                        break;
+                    }
                     case Op.I32_STORE8:
-                    case Op.I64_STORE8:
-                        {
-                            int a = ea(s, sp - 2, code[pc++], memSize - 1);
-                            MemoryInstance.putByte(mem, a, (byte) s[sp - 1]);
-                            if (MemoryInstance.STORE_BARRIER) {
-                                dirty[a >>> 16] = 1;
-                            }
-                            sp -= 2;
-                            break;
+                    case Op.I64_STORE8: {
+                        int a = ea(s, sp - 2, code[pc++], memSize - 1);
+                        MemoryInstance.putByte(mem, a, (byte) s[sp - 1]);
+                        if (MemoryInstance.STORE_BARRIER) {
+                            dirty[a >>> 16] = 1;
                         }
+                        sp -= 2;
+                        break;
+                    }
                     case Op.I32_STORE16:
-                    case Op.I64_STORE16:
-                        {
-                            int a = ea(s, sp - 2, code[pc++], memSize - 2);
-                            MemoryInstance.putShort(mem, a, (short) s[sp - 1]);
-                            if (MemoryInstance.STORE_BARRIER) {
-                                dirty[a >>> 16] = 1;
-                                dirty[(a + 1) >>> 16] = 1;
-                            }
-                            sp -= 2;
-                            break;
+                    case Op.I64_STORE16: {
+                        int a = ea(s, sp - 2, code[pc++], memSize - 2);
+                        MemoryInstance.putShort(mem, a, (short) s[sp - 1]);
+                        if (MemoryInstance.STORE_BARRIER) {
+                            dirty[a >>> 16] = 1;
+                            dirty[(a + 1) >>> 16] = 1;
                         }
+                        sp -= 2;
+                        break;
+                    }
                     case Op.MEMORY_OOB:
                         throw trap(TrapException.Kind.OUT_OF_BOUNDS_MEMORY);
                     case Op.MEMORY_SIZE:
@@ -596,17 +585,16 @@ final class Interpreter {
                         sp--;
                         s[sp - 1] = (int) s[sp - 1] * (int) s[sp];
                         break;
-                    case Op.I32_DIV_S:
-                        {
-                            sp--;
-                            int a = (int) s[sp - 1];
-                            int b = (int) s[sp];
-                            if (a == Integer.MIN_VALUE && b == -1) {
-                                throw trap(TrapException.Kind.INTEGER_OVERFLOW);
-                            }
-                            s[sp - 1] = a / b;
-                            break;
+                    case Op.I32_DIV_S: {
+                        sp--;
+                        int a = (int) s[sp - 1];
+                        int b = (int) s[sp];
+                        if (a == Integer.MIN_VALUE && b == -1) {
+                            throw trap(TrapException.Kind.INTEGER_OVERFLOW);
                         }
+                        s[sp - 1] = a / b;
+                        break;
+                    }
                     case Op.I32_DIV_U:
                         sp--;
                         s[sp - 1] = Integer.divideUnsigned((int) s[sp - 1], (int) s[sp]);
@@ -1153,7 +1141,8 @@ final class Interpreter {
     private static int bulk(int op, int[] code, int pc, long[] s, int sp, Machine m, Instance inst) {
         switch (op) {
             case Op.MEMORY_INIT:
-                return after(op, s, sp, Bulk.memoryInit(inst, m, code[pc], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]));
+                return after(op, s, sp, Bulk.memoryInit(inst, m, code[pc], (int) s[sp - 3], (int) s[sp - 2], (int)
+                        s[sp - 1]));
             case Op.DATA_DROP:
                 inst.dataSegments[code[pc]] = null;
                 return sp;
@@ -1162,12 +1151,22 @@ final class Interpreter {
             case Op.MEMORY_FILL:
                 return after(op, s, sp, Bulk.memoryFill(inst, m, (int) s[sp - 3], (byte) s[sp - 2], (int) s[sp - 1]));
             case Op.TABLE_INIT:
-                return after(op, s, sp, Bulk.tableInit(inst, m, code[pc + 1], code[pc], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]));
+                return after(
+                        op,
+                        s,
+                        sp,
+                        Bulk.tableInit(
+                                inst, m, code[pc + 1], code[pc], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]));
             case Op.ELEM_DROP:
                 inst.elementSegments[code[pc]] = null;
                 return sp;
             case Op.TABLE_COPY:
-                return after(op, s, sp, Bulk.tableCopy(inst, m, code[pc], code[pc + 1], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]));
+                return after(
+                        op,
+                        s,
+                        sp,
+                        Bulk.tableCopy(
+                                inst, m, code[pc], code[pc + 1], (int) s[sp - 3], (int) s[sp - 2], (int) s[sp - 1]));
             case Op.TABLE_GROW:
                 s[sp - 2] = inst.tables[code[pc]].grow((int) s[sp - 1], s[sp - 2]);
                 return sp - 1;

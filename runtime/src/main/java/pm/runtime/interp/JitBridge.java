@@ -32,9 +32,10 @@ final class JitBridge {
             for (int i = 0; i < UNWINDS.length; i++) {
                 UNWINDS[i] = new java.util.concurrent.atomic.LongAdder();
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.printf(
-                    "jit: unwinds: frozen %d, out of fuel %d, blocked %d, deoptimised %d%n", UNWINDS[0].sum(),
-                    UNWINDS[1].sum(), UNWINDS[2].sum(), UNWINDS[3].sum())));
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(() -> System.err.printf(
+                            "jit: unwinds: frozen %d, out of fuel %d, blocked %d, deoptimised %d%n",
+                            UNWINDS[0].sum(), UNWINDS[1].sum(), UNWINDS[2].sum(), UNWINDS[3].sum())));
         }
     }
 
@@ -79,7 +80,8 @@ final class JitBridge {
             boolean marks = memory != null && memory.logging(System.nanoTime());
             if (inst.jit == null || inst.jit.storeBarrier != marks) {
                 JitCache cache = inst.module.codeCache();
-                JitCompiler.JitModule jm = m.tier == Machine.Tier.COMPILED ? cache.compiled(inst.module, marks)
+                JitCompiler.JitModule jm = m.tier == Machine.Tier.COMPILED
+                        ? cache.compiled(inst.module, marks)
                         : m.tier == Machine.Tier.AUTO ? cache.compiledOrStart(inst.module, marks) : null;
                 if (jm != null) {
                     use(inst, jm);
@@ -239,7 +241,9 @@ final class JitBridge {
     /** Whether {@code f}'s frames may go on in compiled code: the function has compiled code attached. */
     static boolean compiledFrame(WasmFunction f) {
         JitCompiler.JitModule jm = f.instance.jit;
-        return jm != null && ((WasmFunction) f.instance.functions[f.code.index]).jit != null && jm.sites[f.code.index] != null;
+        return jm != null
+                && ((WasmFunction) f.instance.functions[f.code.index]).jit != null
+                && jm.sites[f.code.index] != null;
     }
 
     /** Whether an interpreter frame of {@code f} at {@code pc} can re-enter compiled code there ({@link #resume}). */
@@ -256,8 +260,9 @@ final class JitBridge {
             UNWINDS[u.reason.ordinal()].increment();
             if (u.reason == JitUnwind.Reason.DEOPTIMIZE && UNWINDS[3].sum() < 20) {
                 JitUnwind.Frame f = u.frames.get(0);
-                System.err.printf("jit: deoptimised in function %d at offset %d, %d frames deep%n", f.function, f.offset,
-                        u.frames.size());
+                System.err.printf(
+                        "jit: deoptimised in function %d at offset %d, %d frames deep%n",
+                        f.function, f.offset, u.frames.size());
             }
         }
         switch (u.reason) {
@@ -286,7 +291,8 @@ final class JitBridge {
      * interpreter hands such a frame back to compiled code at its next loop ({@link Interpreter}'s
      * osr), which a fused compare-and-branch could not.
      */
-    static void install(Machine m, JitUnwind u, Instance inst, WasmFunction caller, int callerFp, int returnPc, int base) {
+    static void install(
+            Machine m, JitUnwind u, Instance inst, WasmFunction caller, int callerFp, int returnPc, int base) {
         List<JitUnwind.Frame> frames = u.frames;
         int d = m.depth;
         if (caller != null) {

@@ -39,6 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class JitCache implements AutoCloseable {
     /** Defaults of the JVM's cache; {@code -Dpm.runtime.codeCache.maxModules}, {@code .maxMiB}, {@code .dir} change them. */
     static final int DEFAULT_MAX_MODULES = 64;
+
     static final long DEFAULT_MAX_CLASS_BYTES = 256L << 20;
 
     private final int maxModules;
@@ -53,7 +54,8 @@ public final class JitCache implements AutoCloseable {
 
     JitCache(int maxModules, long maxClassBytes, JitDiskCache disk, Executor compiler) {
         if (maxModules < 1 || maxClassBytes < 1) {
-            throw new IllegalArgumentException("a code cache holds at least one module: " + maxModules + ", " + maxClassBytes);
+            throw new IllegalArgumentException(
+                    "a code cache holds at least one module: " + maxModules + ", " + maxClassBytes);
         }
         this.maxModules = maxModules;
         this.maxClassBytes = maxClassBytes;
@@ -68,8 +70,10 @@ public final class JitCache implements AutoCloseable {
      * {@link #close}. Throws IOException when the directory cannot be made or is not one.
      */
     public static JitCache inDirectory(Path dir) throws IOException {
-        return new JitCache(Integer.getInteger("pm.runtime.codeCache.maxModules", DEFAULT_MAX_MODULES),
-                Long.getLong("pm.runtime.codeCache.maxMiB", DEFAULT_MAX_CLASS_BYTES >> 20) << 20, new JitDiskCache(dir),
+        return new JitCache(
+                Integer.getInteger("pm.runtime.codeCache.maxModules", DEFAULT_MAX_MODULES),
+                Long.getLong("pm.runtime.codeCache.maxMiB", DEFAULT_MAX_CLASS_BYTES >> 20) << 20,
+                new JitDiskCache(dir),
                 backgroundCompiler());
     }
 
@@ -81,11 +85,15 @@ public final class JitCache implements AutoCloseable {
             try {
                 disk = new JitDiskCache(Path.of(dir));
             } catch (IOException | RuntimeException e) {
-                System.err.println("pm: code cache directory " + dir + " unusable, compiled code stays in memory: " + e);
+                System.err.println(
+                        "pm: code cache directory " + dir + " unusable, compiled code stays in memory: " + e);
             }
         }
-        return new JitCache(Integer.getInteger("pm.runtime.codeCache.maxModules", DEFAULT_MAX_MODULES),
-                Long.getLong("pm.runtime.codeCache.maxMiB", DEFAULT_MAX_CLASS_BYTES >> 20) << 20, disk, backgroundCompiler());
+        return new JitCache(
+                Integer.getInteger("pm.runtime.codeCache.maxModules", DEFAULT_MAX_MODULES),
+                Long.getLong("pm.runtime.codeCache.maxMiB", DEFAULT_MAX_CLASS_BYTES >> 20) << 20,
+                disk,
+                backgroundCompiler());
     }
 
     /** One low-priority daemon thread. */
@@ -254,7 +262,8 @@ public final class JitCache implements AutoCloseable {
         for (CompletableFuture<JitCompiler.JitModule> f : entries.values()) {
             bytes += classBytes(f);
         }
-        Iterator<Map.Entry<String, CompletableFuture<JitCompiler.JitModule>>> it = entries.entrySet().iterator();
+        Iterator<Map.Entry<String, CompletableFuture<JitCompiler.JitModule>>> it =
+                entries.entrySet().iterator();
         while ((entries.size() > maxModules || bytes > maxClassBytes) && it.hasNext()) {
             CompletableFuture<JitCompiler.JitModule> f = it.next().getValue();
             if (f.isDone()) {

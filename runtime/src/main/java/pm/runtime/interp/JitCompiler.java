@@ -1,10 +1,8 @@
 package pm.runtime.interp;
 
-import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
 import com.dylibso.chicory.wasm.types.FunctionBody;
 import com.dylibso.chicory.wasm.types.Instruction;
 import com.dylibso.chicory.wasm.types.OpCode;
-import com.dylibso.chicory.wasm.types.ValType;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
@@ -62,6 +60,7 @@ final class JitCompiler {
 
     /** Bounds of ASM's frame computation per method: far above what a 64 KiB method needs, still finite. */
     static final int MAX_FRAME_MEMORY = 1 << 30;
+
     static final long MAX_FRAME_OPERATIONS = 20_000_000_000L;
 
     /** The compiled code of a module and which of its defined functions it holds. */
@@ -105,11 +104,13 @@ final class JitCompiler {
     private final Set<Integer> tooLarge = new HashSet<>();
     /** Functions emitted compactly (helper calls for memory and comparisons) because the fast form passes 64 KiB. */
     final Set<Integer> compact;
+
     private final Set<Integer> newlyCompact = new HashSet<>();
     /** Functions with no resume copy: it would not fit a JVM method. */
     private final Set<Integer> noResume;
     /** Functions split into regions. */
     private final Set<Integer> split = new HashSet<>();
+
     private final int[][] sites;
 
     /** Functions longer than this many instructions are split into regions ({@link JitRegions}). */
@@ -132,8 +133,13 @@ final class JitCompiler {
         this.sites = new int[module.functionCount()][];
     }
 
-    private JitCompiler(CompiledModule module, Set<Integer> excluded, Set<Integer> compact, Set<Integer> noResume,
-            int regionLimit, boolean storeBarrier) {
+    private JitCompiler(
+            CompiledModule module,
+            Set<Integer> excluded,
+            Set<Integer> compact,
+            Set<Integer> noResume,
+            int regionLimit,
+            boolean storeBarrier) {
         this(module, excluded, regionLimit, storeBarrier);
         this.compact.addAll(compact);
         this.noResume.addAll(noResume);
@@ -164,7 +170,8 @@ final class JitCompiler {
             // Diagnostics: -Dpm.runtime.jitDump=FILE writes the class file (for javap); -Dpm.runtime.jitVisible=true
             // defines it as an ordinary class, whose frames profilers such as JFR show (one module per JVM only).
             if (System.getProperty("pm.runtime.jitDump") != null) {
-                java.nio.file.Files.write(java.nio.file.Path.of(System.getProperty("pm.runtime.jitDump")), g.classFile());
+                java.nio.file.Files.write(
+                        java.nio.file.Path.of(System.getProperty("pm.runtime.jitDump")), g.classFile());
             }
             if (Boolean.getBoolean("pm.runtime.jitVisible")) {
                 Class<?> k = MethodHandles.lookup().defineClass(g.classFile());
@@ -172,7 +179,8 @@ final class JitCompiler {
                 return new JitModule(code, g);
             }
             MethodHandles.Lookup l = MethodHandles.lookup().defineHiddenClass(g.classFile(), true);
-            JitCode code = (JitCode) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class)).invoke();
+            JitCode code = (JitCode) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class))
+                    .invoke();
             return new JitModule(code, g);
         } catch (Throwable t) {
             throw new IllegalStateException("generated code for module does not load: " + t, t);
@@ -210,7 +218,8 @@ final class JitCompiler {
                 // functions resume in the interpreter, as before they had resume copies.
                 if (!noResume.containsAll(c.split)) {
                     if (Boolean.getBoolean("pm.runtime.jitLog")) {
-                        System.err.println("jit: ASM failed (" + e.getMessage() + "): split functions get no resume copies");
+                        System.err.println(
+                                "jit: ASM failed (" + e.getMessage() + "): split functions get no resume copies");
                     }
                     noResume.addAll(c.split);
                     continue;
@@ -246,8 +255,12 @@ final class JitCompiler {
                 compiled[i] = !excluded.contains(i);
             }
             if (Boolean.getBoolean("pm.runtime.jitLog")) {
-                System.err.printf("jit: module of %d functions: %d compiled, %d interpreted %s, %d class bytes%n",
-                        module.functions.length, module.functions.length - excluded.size(), excluded.size(), excluded,
+                System.err.printf(
+                        "jit: module of %d functions: %d compiled, %d interpreted %s, %d class bytes%n",
+                        module.functions.length,
+                        module.functions.length - excluded.size(),
+                        excluded.size(),
+                        excluded,
                         bytes.length);
             }
             return new Generated(bytes, compiled, c.sites, storeBarrier);
@@ -300,14 +313,53 @@ final class JitCompiler {
 
     private static boolean translatable(OpCode op) {
         switch (op) {
-            case UNREACHABLE: case NOP: case BLOCK: case LOOP: case IF: case ELSE: case END: case BR: case BR_IF:
-            case BR_TABLE: case RETURN: case CALL: case CALL_INDIRECT: case DROP: case SELECT: case SELECT_T:
-            case LOCAL_GET: case LOCAL_SET: case LOCAL_TEE: case GLOBAL_GET: case GLOBAL_SET: case TABLE_GET:
-            case TABLE_SET: case MEMORY_SIZE: case MEMORY_GROW: case I32_CONST: case I64_CONST: case F32_CONST:
-            case F64_CONST: case REF_NULL: case REF_IS_NULL: case REF_FUNC: case I32_REINTERPRET_F32:
-            case I32_WRAP_I64: case F32_REINTERPRET_I32: case I64_REINTERPRET_F64: case F64_REINTERPRET_I64:
-            case MEMORY_INIT: case DATA_DROP: case MEMORY_COPY: case MEMORY_FILL: case TABLE_INIT: case ELEM_DROP:
-            case TABLE_COPY: case TABLE_GROW: case TABLE_SIZE: case TABLE_FILL:
+            case UNREACHABLE:
+            case NOP:
+            case BLOCK:
+            case LOOP:
+            case IF:
+            case ELSE:
+            case END:
+            case BR:
+            case BR_IF:
+            case BR_TABLE:
+            case RETURN:
+            case CALL:
+            case CALL_INDIRECT:
+            case DROP:
+            case SELECT:
+            case SELECT_T:
+            case LOCAL_GET:
+            case LOCAL_SET:
+            case LOCAL_TEE:
+            case GLOBAL_GET:
+            case GLOBAL_SET:
+            case TABLE_GET:
+            case TABLE_SET:
+            case MEMORY_SIZE:
+            case MEMORY_GROW:
+            case I32_CONST:
+            case I64_CONST:
+            case F32_CONST:
+            case F64_CONST:
+            case REF_NULL:
+            case REF_IS_NULL:
+            case REF_FUNC:
+            case I32_REINTERPRET_F32:
+            case I32_WRAP_I64:
+            case F32_REINTERPRET_I32:
+            case I64_REINTERPRET_F64:
+            case F64_REINTERPRET_I64:
+            case MEMORY_INIT:
+            case DATA_DROP:
+            case MEMORY_COPY:
+            case MEMORY_FILL:
+            case TABLE_INIT:
+            case ELEM_DROP:
+            case TABLE_COPY:
+            case TABLE_GROW:
+            case TABLE_SIZE:
+            case TABLE_FILL:
                 return true;
             default:
                 return NumericOps.opFor(op) >= 0;
@@ -339,7 +391,9 @@ final class JitCompiler {
         int count = module.functionCount();
         for (int i = first; i < count; i++) {
             if (!excluded.contains(i)) {
-                bySignature.computeIfAbsent(signature(types.functionTypes[i]), k -> new ArrayList<>()).add(i);
+                bySignature
+                        .computeIfAbsent(signature(types.functionTypes[i]), k -> new ArrayList<>())
+                        .add(i);
             }
         }
         for (int i = first; i < count; i++) {
@@ -460,7 +514,8 @@ final class JitCompiler {
         byte[] params = types.typeParams[t];
         byte[] results = types.typeResults[t];
         String name = "d" + Integer.toHexString(sig.hashCode()) + "_" + t;
-        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_STATIC | Opcodes.ACC_PRIVATE, name, descriptor(params, results, true), null, null);
+        MethodVisitor mv = cw.visitMethod(
+                Opcodes.ACC_STATIC | Opcodes.ACC_PRIVATE, name, descriptor(params, results, true), null, null);
         mv.visitCode();
         List<Integer> targets = bySignature.getOrDefault(sig, List.of());
         int indexSlot = size(params);
@@ -520,14 +575,16 @@ final class JitCompiler {
         mv.visitTypeInsn(Opcodes.NEW, "java/lang/IllegalStateException");
         mv.visitInsn(Opcodes.DUP);
         mv.visitLdcInsn("not a compiled function");
-        mv.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/lang/IllegalStateException", "<init>", "(Ljava/lang/String;)V", false);
+        mv.visitMethodInsn(
+                Opcodes.INVOKESPECIAL, "java/lang/IllegalStateException", "<init>", "(Ljava/lang/String;)V", false);
         mv.visitInsn(Opcodes.ATHROW);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
     }
 
     private void emitInvokeChunk(ClassWriter cw, int k) {
-        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_STATIC | Opcodes.ACC_PRIVATE, "i" + k, "(I[JI" + CTX_DESC + ")I", null, null);
+        MethodVisitor mv = cw.visitMethod(
+                Opcodes.ACC_STATIC | Opcodes.ACC_PRIVATE, "i" + k, "(I[JI" + CTX_DESC + ")I", null, null);
         mv.visitCode();
         int lo = k << 8;
         int hi = Math.min(module.functionCount(), lo + 256) - 1;
@@ -583,7 +640,12 @@ final class JitCompiler {
                 mv.visitVarInsn(Opcodes.ALOAD, 1);
                 mv.visitVarInsn(Opcodes.ILOAD, 2);
                 push(mv, results.length);
-                mv.visitMethodInsn(Opcodes.INVOKESTATIC, "java/lang/System", "arraycopy", "(Ljava/lang/Object;ILjava/lang/Object;II)V", false);
+                mv.visitMethodInsn(
+                        Opcodes.INVOKESTATIC,
+                        "java/lang/System",
+                        "arraycopy",
+                        "(Ljava/lang/Object;ILjava/lang/Object;II)V",
+                        false);
             }
             push(mv, results.length);
             mv.visitInsn(Opcodes.IRETURN);
@@ -592,7 +654,8 @@ final class JitCompiler {
         mv.visitTypeInsn(Opcodes.NEW, "java/lang/IllegalStateException");
         mv.visitInsn(Opcodes.DUP);
         mv.visitLdcInsn("not a compiled function");
-        mv.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/lang/IllegalStateException", "<init>", "(Ljava/lang/String;)V", false);
+        mv.visitMethodInsn(
+                Opcodes.INVOKESPECIAL, "java/lang/IllegalStateException", "<init>", "(Ljava/lang/String;)V", false);
         mv.visitInsn(Opcodes.ATHROW);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
@@ -625,7 +688,8 @@ final class JitCompiler {
 
     private static boolean hugeMethodsSkipped() {
         try {
-            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class);
             return !"false".equals(bean.getVMOption("DontCompileHugeMethods").getValue());
         } catch (RuntimeException | LinkageError e) {
             return true;

@@ -23,6 +23,7 @@ final class JitContext {
     long fuel;
     /** Compiled frames active on the Java stack, and the most there may be. */
     int calls;
+
     int callLimit;
     /** Estimated Java stack those frames take. */
     int stackBytes;

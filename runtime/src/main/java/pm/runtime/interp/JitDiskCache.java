@@ -28,9 +28,22 @@ import java.util.Optional;
 final class JitDiskCache {
     private static final int MAGIC = 0x504D4A31; // "PMJ1"
     /** The classes whose code decides what the compiler emits. */
-    private static final String[] COMPILER_CLASSES = {"JitCompiler", "JitFunctionEmitter", "JitNumericEmitter",
-        "JitMemoryEmitter", "JitSafepoints", "JitResumeSites", "JitTypeStack", "JitRegions", "JitOps", "JitRuntime", "JitCode",
-        "JitContext", "JitUnwind", "JitResume"};
+    private static final String[] COMPILER_CLASSES = {
+        "JitCompiler",
+        "JitFunctionEmitter",
+        "JitNumericEmitter",
+        "JitMemoryEmitter",
+        "JitSafepoints",
+        "JitResumeSites",
+        "JitTypeStack",
+        "JitRegions",
+        "JitOps",
+        "JitRuntime",
+        "JitCode",
+        "JitContext",
+        "JitUnwind",
+        "JitResume"
+    };
 
     private final Path dir;
     private final String fingerprint;
@@ -47,7 +60,9 @@ final class JitDiskCache {
         }
         try {
             byte[] all = Files.readAllBytes(file);
-            if (all.length < 32 || !Arrays.equals(sha256(all, all.length - 32), Arrays.copyOfRange(all, all.length - 32, all.length))) {
+            if (all.length < 32
+                    || !Arrays.equals(
+                            sha256(all, all.length - 32), Arrays.copyOfRange(all, all.length - 32, all.length))) {
                 return Optional.empty();
             }
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(all, 0, all.length - 32));
@@ -113,7 +128,8 @@ final class JitDiskCache {
     void delete(byte[] moduleSha256) {
         String prefix = HexFormat.of().formatHex(moduleSha256) + "-";
         try (var files = Files.list(dir)) {
-            for (Path f : (Iterable<Path>) files.filter(f -> f.getFileName().toString().startsWith(prefix))::iterator) {
+            for (Path f : (Iterable<Path>)
+                    files.filter(f -> f.getFileName().toString().startsWith(prefix))::iterator) {
                 Files.deleteIfExists(f);
             }
         } catch (IOException e) {
@@ -122,8 +138,8 @@ final class JitDiskCache {
     }
 
     Path file(byte[] moduleSha256, boolean storeBarrier) {
-        return dir.resolve(HexFormat.of().formatHex(moduleSha256) + "-" + fingerprint + (storeBarrier ? "-marks" : "")
-                + ".jit");
+        return dir.resolve(
+                HexFormat.of().formatHex(moduleSha256) + "-" + fingerprint + (storeBarrier ? "-marks" : "") + ".jit");
     }
 
     private static String fingerprint() throws IOException {
@@ -137,7 +153,8 @@ final class JitDiskCache {
             }
         }
         d.update((byte) (JitCompiler.COMPILE_HUGE ? 1 : 0)); // decides which functions are compiled
-        d.update(Integer.toString(JitRegions.LIMIT).getBytes(java.nio.charset.StandardCharsets.US_ASCII)); // and how split
+        d.update(Integer.toString(JitRegions.LIMIT)
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII)); // and how split
         return HexFormat.of().formatHex(d.digest(), 0, 8);
     }
 

@@ -22,7 +22,6 @@ import com.dylibso.chicory.wasm.types.Instruction;
 import com.dylibso.chicory.wasm.types.OpCode;
 import com.dylibso.chicory.wasm.types.ValType;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,7 +66,6 @@ final class JitFunctionEmitter {
     /** A region the function calls, emitted after it with the labels around it at the call. */
     private record Pending(JitRegions.Region region, List<Ctrl> outer) {}
 
-
     private static final byte[] NONE = new byte[0];
 
     private final JitCompiler jc;
@@ -83,6 +81,7 @@ final class JitFunctionEmitter {
     private final ArrayList<Ctrl> ctrls = new ArrayList<>();
     /** Code placed after the body: safepoint slow paths, traps and call-site handlers. */
     private final List<Runnable> deferred = new ArrayList<>();
+
     private final Label shared = new Label();
     private final JitTypeStack typeStack = new JitTypeStack();
     private int insIndex;
@@ -103,6 +102,7 @@ final class JitFunctionEmitter {
     private final boolean compact;
     /** Whether this is the resume copy: enters at a site instead of the start. */
     private final boolean resume;
+
     boolean hasLoop;
 
     /** Whether the function is split into regions (its locals then live in a long[]). */
@@ -113,6 +113,7 @@ final class JitFunctionEmitter {
     private final Map<Integer, JitRegions.Region> regions;
     /** Set in a region's method: the region, and the labels outside it. */
     private final JitRegions.Region region;
+
     private final List<Ctrl> outer;
     private final int regionNumber;
     private final List<Pending> pending = new ArrayList<>();
@@ -123,9 +124,11 @@ final class JitFunctionEmitter {
      * gets the array and keeps the locals it uses in JVM locals, written back when it leaves.
      */
     private final boolean frameLocals;
+
     private final int frameSlot;
     /** In a dry run: the operand stack height before each instruction, -1 where unreachable. */
     private final int[] heights;
+
     private JitResumeSites sites;
     private JitSafepoints safepoints;
 
@@ -139,8 +142,15 @@ final class JitFunctionEmitter {
     }
 
     /** {@code measuring}: a dry run that only notes the operand stack's height before each instruction. */
-    private JitFunctionEmitter(JitCompiler jc, ClassWriter cw, int index, boolean resume, JitRegions.Region region,
-            List<Ctrl> outer, int regionNumber, boolean measuring) {
+    private JitFunctionEmitter(
+            JitCompiler jc,
+            ClassWriter cw,
+            int index,
+            boolean resume,
+            JitRegions.Region region,
+            List<Ctrl> outer,
+            int regionNumber,
+            boolean measuring) {
         this.region = region;
         this.outer = outer;
         this.regionNumber = regionNumber;
@@ -154,7 +164,8 @@ final class JitFunctionEmitter {
         this.params = code.paramTypes;
         this.results = code.resultTypes;
         if (region == null && !measuring && JitRegions.large(body.instructions(), jc.regionLimit)) {
-            JitFunctionEmitter dry = new JitFunctionEmitter(jc, new ClassWriter(0), index, false, null, List.of(), 0, true);
+            JitFunctionEmitter dry =
+                    new JitFunctionEmitter(jc, new ClassWriter(0), index, false, null, List.of(), 0, true);
             dry.emit();
             this.regions = JitRegions.plan(body.instructions(), jc.types, code, dry.heights, jc.regionLimit);
         } else {
@@ -258,9 +269,19 @@ final class JitFunctionEmitter {
         mv.visitCode();
         numeric = new JitNumericEmitter(mv, typeStack, compact, tmpLong);
         sites = new JitResumeSites(mv, resume);
-        safepoints = new JitSafepoints(mv, typeStack, deferred, index, shared,
+        safepoints = new JitSafepoints(
+                mv,
+                typeStack,
+                deferred,
+                index,
+                shared,
                 new JitSafepoints.Slots(ctxSlot, fuelSlot, tmpArray, tmpLong, spillBase));
-        memory = new JitMemoryEmitter(mv, typeStack, compact, jc.storeBarrier, deferred,
+        memory = new JitMemoryEmitter(
+                mv,
+                typeStack,
+                compact,
+                jc.storeBarrier,
+                deferred,
                 new JitMemoryEmitter.Slots(memSlot, dirtySlot, sizeSlot, tmpAddr, tmpLong, tmpInt));
         // prologue: count the frame, zero the locals, load fuel and memory; a region is no wasm frame
         // and gets its locals from the function
@@ -438,14 +459,13 @@ final class JitFunctionEmitter {
         switch (ins.opcode()) {
             case BLOCK:
             case LOOP:
-            case IF:
-                {
-                    Ctrl c = new Ctrl();
-                    c.kind = BLOCK;
-                    c.dead = true;
-                    ctrls.add(c);
-                    break;
-                }
+            case IF: {
+                Ctrl c = new Ctrl();
+                c.kind = BLOCK;
+                c.dead = true;
+                ctrls.add(c);
+                break;
+            }
             case ELSE:
                 if (!top.dead) {
                     enterElse(top);
@@ -528,31 +548,30 @@ final class JitFunctionEmitter {
                 break;
             case BLOCK:
             case LOOP:
-            case IF:
-                {
-                    if (op == OpCode.IF) {
-                        typeStack.pop();
-                    }
-                    Ctrl c = new Ctrl();
-                    long bt = ins.operand(0);
-                    c.params = blockParams(bt);
-                    c.results = blockResults(bt);
-                    c.height = typeStack.th - c.params.length;
-                    c.label = new Label();
-                    if (op == OpCode.LOOP) {
-                        c.kind = LOOP;
-                        c.loopStart = insIndex;
-                        mv.visitLabel(c.label);
-                    } else if (op == OpCode.IF) {
-                        c.kind = IF;
-                        c.elseLabel = new Label();
-                        mv.visitJumpInsn(Opcodes.IFEQ, c.elseLabel);
-                    } else {
-                        c.kind = BLOCK;
-                    }
-                    ctrls.add(c);
-                    break;
+            case IF: {
+                if (op == OpCode.IF) {
+                    typeStack.pop();
                 }
+                Ctrl c = new Ctrl();
+                long bt = ins.operand(0);
+                c.params = blockParams(bt);
+                c.results = blockResults(bt);
+                c.height = typeStack.th - c.params.length;
+                c.label = new Label();
+                if (op == OpCode.LOOP) {
+                    c.kind = LOOP;
+                    c.loopStart = insIndex;
+                    mv.visitLabel(c.label);
+                } else if (op == OpCode.IF) {
+                    c.kind = IF;
+                    c.elseLabel = new Label();
+                    mv.visitJumpInsn(Opcodes.IFEQ, c.elseLabel);
+                } else {
+                    c.kind = BLOCK;
+                }
+                ctrls.add(c);
+                break;
+            }
             case ELSE:
                 mv.visitJumpInsn(Opcodes.GOTO, top.label);
                 top.targeted = true;
@@ -565,46 +584,44 @@ final class JitFunctionEmitter {
                 branch((int) ins.operand(0), null);
                 markUnreachable(top);
                 break;
-            case BR_IF:
-                {
-                    typeStack.pop();
-                    Label skip = new Label();
-                    mv.visitJumpInsn(Opcodes.IFEQ, skip);
-                    branch((int) ins.operand(0), 1L);
-                    mv.visitLabel(skip);
-                    break;
+            case BR_IF: {
+                typeStack.pop();
+                Label skip = new Label();
+                mv.visitJumpInsn(Opcodes.IFEQ, skip);
+                branch((int) ins.operand(0), 1L);
+                mv.visitLabel(skip);
+                break;
+            }
+            case BR_TABLE: {
+                typeStack.pop();
+                int n = ins.operandCount() - 1;
+                Map<Integer, Label> byDepth = new LinkedHashMap<>();
+                Map<Integer, Integer> firstIndex = new LinkedHashMap<>();
+                Label[] labels = new Label[n];
+                for (int i = 0; i <= n; i++) {
+                    int depth = (int) ins.operand(i);
+                    Label l = byDepth.computeIfAbsent(depth, d -> new Label());
+                    firstIndex.putIfAbsent(depth, i);
+                    if (i < n) {
+                        labels[i] = l;
+                    }
                 }
-            case BR_TABLE:
-                {
-                    typeStack.pop();
-                    int n = ins.operandCount() - 1;
-                    Map<Integer, Label> byDepth = new LinkedHashMap<>();
-                    Map<Integer, Integer> firstIndex = new LinkedHashMap<>();
-                    Label[] labels = new Label[n];
-                    for (int i = 0; i <= n; i++) {
-                        int depth = (int) ins.operand(i);
-                        Label l = byDepth.computeIfAbsent(depth, d -> new Label());
-                        firstIndex.putIfAbsent(depth, i);
-                        if (i < n) {
-                            labels[i] = l;
-                        }
-                    }
-                    Label dflt = byDepth.get((int) ins.operand(n));
-                    if (n == 0) {
-                        mv.visitInsn(Opcodes.POP);
-                        mv.visitJumpInsn(Opcodes.GOTO, dflt);
-                    } else {
-                        mv.visitTableSwitchInsn(0, n - 1, dflt, labels);
-                    }
-                    int height = typeStack.th;
-                    for (Map.Entry<Integer, Label> e : byDepth.entrySet()) {
-                        typeStack.th = height;
-                        mv.visitLabel(e.getValue());
-                        branch(e.getKey(), (long) firstIndex.get(e.getKey()));
-                    }
-                    markUnreachable(top);
-                    break;
+                Label dflt = byDepth.get((int) ins.operand(n));
+                if (n == 0) {
+                    mv.visitInsn(Opcodes.POP);
+                    mv.visitJumpInsn(Opcodes.GOTO, dflt);
+                } else {
+                    mv.visitTableSwitchInsn(0, n - 1, dflt, labels);
                 }
+                int height = typeStack.th;
+                for (Map.Entry<Integer, Label> e : byDepth.entrySet()) {
+                    typeStack.th = height;
+                    mv.visitLabel(e.getValue());
+                    branch(e.getKey(), (long) firstIndex.get(e.getKey()));
+                }
+                markUnreachable(top);
+                break;
+            }
             case RETURN:
                 emitReturn();
                 markUnreachable(top);
@@ -619,61 +636,56 @@ final class JitFunctionEmitter {
                 mv.visitInsn(wide(typeStack.pop()) ? Opcodes.POP2 : Opcodes.POP);
                 break;
             case SELECT:
-            case SELECT_T:
-                {
-                    typeStack.pop();
-                    typeStack.pop();
-                    byte t = typeStack.ts[typeStack.th - 1];
-                    Label keep = new Label();
-                    Label done = new Label();
-                    mv.visitJumpInsn(Opcodes.IFNE, keep);
-                    if (wide(t)) {
-                        mv.visitInsn(Opcodes.DUP2_X2);
-                        mv.visitInsn(Opcodes.POP2);
-                        mv.visitInsn(Opcodes.POP2);
-                    } else {
-                        mv.visitInsn(Opcodes.SWAP);
-                        mv.visitInsn(Opcodes.POP);
-                    }
-                    mv.visitJumpInsn(Opcodes.GOTO, done);
-                    mv.visitLabel(keep);
-                    mv.visitInsn(wide(t) ? Opcodes.POP2 : Opcodes.POP);
-                    mv.visitLabel(done);
-                    break;
+            case SELECT_T: {
+                typeStack.pop();
+                typeStack.pop();
+                byte t = typeStack.ts[typeStack.th - 1];
+                Label keep = new Label();
+                Label done = new Label();
+                mv.visitJumpInsn(Opcodes.IFNE, keep);
+                if (wide(t)) {
+                    mv.visitInsn(Opcodes.DUP2_X2);
+                    mv.visitInsn(Opcodes.POP2);
+                    mv.visitInsn(Opcodes.POP2);
+                } else {
+                    mv.visitInsn(Opcodes.SWAP);
+                    mv.visitInsn(Opcodes.POP);
                 }
-            case LOCAL_GET:
-                {
-                    int l = (int) ins.operand(0);
-                    getLocal(l);
-                    typeStack.push(code.localTypes[l]);
-                    break;
-                }
-            case LOCAL_SET:
-                {
-                    int l = (int) ins.operand(0);
-                    setLocal(l);
-                    typeStack.pop();
-                    break;
-                }
-            case LOCAL_TEE:
-                {
-                    int l = (int) ins.operand(0);
-                    mv.visitInsn(wide(code.localTypes[l]) ? Opcodes.DUP2 : Opcodes.DUP);
-                    setLocal(l);
-                    break;
-                }
-            case GLOBAL_GET:
-                {
-                    int g = (int) ins.operand(0);
-                    mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
-                    mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "globals", "[Lpm/runtime/interp/GlobalInstance;");
-                    push(mv, g);
-                    mv.visitInsn(Opcodes.AALOAD);
-                    mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/GlobalInstance", "value", "J");
-                    fromSlot(mv, jc.types.globalTypes[g]);
-                    typeStack.push(jc.types.globalTypes[g]);
-                    break;
-                }
+                mv.visitJumpInsn(Opcodes.GOTO, done);
+                mv.visitLabel(keep);
+                mv.visitInsn(wide(t) ? Opcodes.POP2 : Opcodes.POP);
+                mv.visitLabel(done);
+                break;
+            }
+            case LOCAL_GET: {
+                int l = (int) ins.operand(0);
+                getLocal(l);
+                typeStack.push(code.localTypes[l]);
+                break;
+            }
+            case LOCAL_SET: {
+                int l = (int) ins.operand(0);
+                setLocal(l);
+                typeStack.pop();
+                break;
+            }
+            case LOCAL_TEE: {
+                int l = (int) ins.operand(0);
+                mv.visitInsn(wide(code.localTypes[l]) ? Opcodes.DUP2 : Opcodes.DUP);
+                setLocal(l);
+                break;
+            }
+            case GLOBAL_GET: {
+                int g = (int) ins.operand(0);
+                mv.visitVarInsn(Opcodes.ALOAD, ctxSlot);
+                mv.visitFieldInsn(Opcodes.GETFIELD, CTX, "globals", "[Lpm/runtime/interp/GlobalInstance;");
+                push(mv, g);
+                mv.visitInsn(Opcodes.AALOAD);
+                mv.visitFieldInsn(Opcodes.GETFIELD, "pm/runtime/interp/GlobalInstance", "value", "J");
+                fromSlot(mv, jc.types.globalTypes[g]);
+                typeStack.push(jc.types.globalTypes[g]);
+                break;
+            }
             case GLOBAL_SET:
                 toSlot(mv, typeStack.pop());
                 runtime("globalSet", "(J" + CTX_DESC + "I)V", (int) ins.operand(0));
@@ -803,7 +815,8 @@ final class JitFunctionEmitter {
                     byte operand = typeStack.ts[typeStack.th - 1];
                     typeStack.th -= arity;
                     byte result = NumericOps.resultType(name);
-                    String d = "(" + jvm(operand) + (arity == 2 ? String.valueOf(jvm(operand)) : "") + ")" + jvm(result);
+                    String d =
+                            "(" + jvm(operand) + (arity == 2 ? String.valueOf(jvm(operand)) : "") + ")" + jvm(result);
                     mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, name.toLowerCase(java.util.Locale.ROOT), d, false);
                     typeStack.push(result);
                 }
@@ -962,7 +975,10 @@ final class JitFunctionEmitter {
             mv.visitLabel(called);
             List<AnnotatedInstruction> instructions = body.instructions();
             int base = instructions.get(0).address();
-            sites.regionEntry(entry, instructions.get(r.start()).address() - base, instructions.get(r.end()).address() - base);
+            sites.regionEntry(
+                    entry,
+                    instructions.get(r.start()).address() - base,
+                    instructions.get(r.end()).address() - base);
         }
         mv.visitVarInsn(Opcodes.ISTORE, tmpInt);
         loadFuel();

@@ -33,10 +33,16 @@ final class JitMemoryEmitter {
     private final boolean compact;
     /** Whether stores mark their pages dirty: the JVM-wide switch, but for benchmarks that compare. */
     private final boolean storeBarrier;
+
     private final List<Runnable> deferred;
     private final Slots slots;
 
-    JitMemoryEmitter(MethodVisitor mv, JitTypeStack types, boolean compact, boolean storeBarrier, List<Runnable> deferred,
+    JitMemoryEmitter(
+            MethodVisitor mv,
+            JitTypeStack types,
+            boolean compact,
+            boolean storeBarrier,
+            List<Runnable> deferred,
             Slots slots) {
         this.mv = mv;
         this.types = types;
@@ -90,8 +96,12 @@ final class JitMemoryEmitter {
         types.pop();
         byte result = NumericOps.resultType(op.name());
         if (off > Integer.MAX_VALUE) {
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, wide(result) ? "outOfBoundsLoadJ" : "outOfBoundsLoadI",
-                    wide(result) ? "(I)J" : "(I)I", false);
+            mv.visitMethodInsn(
+                    Opcodes.INVOKESTATIC,
+                    RT,
+                    wide(result) ? "outOfBoundsLoadJ" : "outOfBoundsLoadI",
+                    wide(result) ? "(I)J" : "(I)I",
+                    false);
             types.push(result);
             return;
         }
@@ -99,8 +109,12 @@ final class JitMemoryEmitter {
             push(mv, (int) off);
             mv.visitVarInsn(Opcodes.ALOAD, slots.mem());
             mv.visitVarInsn(Opcodes.ILOAD, slots.size());
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, op.name().toLowerCase(java.util.Locale.ROOT),
-                    "(II[BI)" + jvm(result), false);
+            mv.visitMethodInsn(
+                    Opcodes.INVOKESTATIC,
+                    OPS,
+                    op.name().toLowerCase(java.util.Locale.ROOT),
+                    "(II[BI)" + jvm(result),
+                    false);
             types.push(result);
             return;
         }
@@ -154,7 +168,10 @@ final class JitMemoryEmitter {
             default:
                 throw new IllegalStateException(op.name());
         }
-        if (wide(result) && op != OpCode.I64_LOAD && op != OpCode.F64_LOAD && op != OpCode.I64_LOAD32_S
+        if (wide(result)
+                && op != OpCode.I64_LOAD
+                && op != OpCode.F64_LOAD
+                && op != OpCode.I64_LOAD32_S
                 && op != OpCode.I64_LOAD32_U) {
             mv.visitInsn(Opcodes.I2L);
         }
@@ -166,8 +183,12 @@ final class JitMemoryEmitter {
         byte value = types.pop();
         types.pop();
         if (off > Integer.MAX_VALUE) {
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, RT, wide(value) ? "outOfBoundsStoreJ" : "outOfBoundsStoreI",
-                    wide(value) ? "(IJ)V" : "(II)V", false);
+            mv.visitMethodInsn(
+                    Opcodes.INVOKESTATIC,
+                    RT,
+                    wide(value) ? "outOfBoundsStoreJ" : "outOfBoundsStoreI",
+                    wide(value) ? "(IJ)V" : "(II)V",
+                    false);
             return;
         }
         if (!JitOps.DIRECT || compact) {
@@ -175,8 +196,12 @@ final class JitMemoryEmitter {
             mv.visitVarInsn(Opcodes.ALOAD, slots.mem());
             mv.visitVarInsn(Opcodes.ILOAD, slots.size());
             mv.visitVarInsn(Opcodes.ALOAD, slots.dirty());
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS, op.name().toLowerCase(java.util.Locale.ROOT),
-                    "(I" + jvm(value) + "I[BI[B)V", false);
+            mv.visitMethodInsn(
+                    Opcodes.INVOKESTATIC,
+                    OPS,
+                    op.name().toLowerCase(java.util.Locale.ROOT),
+                    "(I" + jvm(value) + "I[BI[B)V",
+                    false);
             return;
         }
         int width;
@@ -187,19 +212,31 @@ final class JitMemoryEmitter {
             case I32_STORE:
             case F32_STORE:
             case I64_STORE32:
-                width = 4; name = "putInt"; desc = "(Ljava/lang/Object;JI)V"; narrow = -1;
+                width = 4;
+                name = "putInt";
+                desc = "(Ljava/lang/Object;JI)V";
+                narrow = -1;
                 break;
             case I64_STORE:
             case F64_STORE:
-                width = 8; name = "putLong"; desc = "(Ljava/lang/Object;JJ)V"; narrow = -1;
+                width = 8;
+                name = "putLong";
+                desc = "(Ljava/lang/Object;JJ)V";
+                narrow = -1;
                 break;
             case I32_STORE8:
             case I64_STORE8:
-                width = 1; name = "putByte"; desc = "(Ljava/lang/Object;JB)V"; narrow = Opcodes.I2B;
+                width = 1;
+                name = "putByte";
+                desc = "(Ljava/lang/Object;JB)V";
+                narrow = Opcodes.I2B;
                 break;
             case I32_STORE16:
             case I64_STORE16:
-                width = 2; name = "putShort"; desc = "(Ljava/lang/Object;JS)V"; narrow = Opcodes.I2S;
+                width = 2;
+                name = "putShort";
+                desc = "(Ljava/lang/Object;JS)V";
+                narrow = Opcodes.I2S;
                 break;
             default:
                 throw new IllegalStateException(op.name());

@@ -33,33 +33,55 @@ final class JitNumericEmitter {
      * stay a call.
      */
     boolean inline(OpCode op) {
-        if (compact && NumericOps.resultType(op.name()) == ValueTypes.I32 && NumericOps.arity(op.name()) == 2
+        if (compact
+                && NumericOps.resultType(op.name()) == ValueTypes.I32
+                && NumericOps.arity(op.name()) == 2
                 && !op.name().startsWith("I32_")) {
             return false; // i64 comparisons: a call is smaller
         }
-        if (compact && (op.name().endsWith("_U") || op.name().endsWith("EQZ")) && !op.name().contains("SHR")
+        if (compact
+                && (op.name().endsWith("_U") || op.name().endsWith("EQZ"))
+                && !op.name().contains("SHR")
                 && !op.name().contains("EXTEND")) {
             return false;
         }
         switch (op) {
-            case I32_ADD: return binary(Opcodes.IADD, ValueTypes.I32);
-            case I32_SUB: return binary(Opcodes.ISUB, ValueTypes.I32);
-            case I32_MUL: return binary(Opcodes.IMUL, ValueTypes.I32);
-            case I32_AND: return binary(Opcodes.IAND, ValueTypes.I32);
-            case I32_OR: return binary(Opcodes.IOR, ValueTypes.I32);
-            case I32_XOR: return binary(Opcodes.IXOR, ValueTypes.I32);
-            case I32_SHL: return binary(Opcodes.ISHL, ValueTypes.I32);
-            case I32_SHR_S: return binary(Opcodes.ISHR, ValueTypes.I32);
-            case I32_SHR_U: return binary(Opcodes.IUSHR, ValueTypes.I32);
-            case I64_ADD: return binary(Opcodes.LADD, ValueTypes.I64);
-            case I64_SUB: return binary(Opcodes.LSUB, ValueTypes.I64);
-            case I64_MUL: return binary(Opcodes.LMUL, ValueTypes.I64);
-            case I64_AND: return binary(Opcodes.LAND, ValueTypes.I64);
-            case I64_OR: return binary(Opcodes.LOR, ValueTypes.I64);
-            case I64_XOR: return binary(Opcodes.LXOR, ValueTypes.I64);
-            case I64_SHL: return shift(Opcodes.LSHL);
-            case I64_SHR_S: return shift(Opcodes.LSHR);
-            case I64_SHR_U: return shift(Opcodes.LUSHR);
+            case I32_ADD:
+                return binary(Opcodes.IADD, ValueTypes.I32);
+            case I32_SUB:
+                return binary(Opcodes.ISUB, ValueTypes.I32);
+            case I32_MUL:
+                return binary(Opcodes.IMUL, ValueTypes.I32);
+            case I32_AND:
+                return binary(Opcodes.IAND, ValueTypes.I32);
+            case I32_OR:
+                return binary(Opcodes.IOR, ValueTypes.I32);
+            case I32_XOR:
+                return binary(Opcodes.IXOR, ValueTypes.I32);
+            case I32_SHL:
+                return binary(Opcodes.ISHL, ValueTypes.I32);
+            case I32_SHR_S:
+                return binary(Opcodes.ISHR, ValueTypes.I32);
+            case I32_SHR_U:
+                return binary(Opcodes.IUSHR, ValueTypes.I32);
+            case I64_ADD:
+                return binary(Opcodes.LADD, ValueTypes.I64);
+            case I64_SUB:
+                return binary(Opcodes.LSUB, ValueTypes.I64);
+            case I64_MUL:
+                return binary(Opcodes.LMUL, ValueTypes.I64);
+            case I64_AND:
+                return binary(Opcodes.LAND, ValueTypes.I64);
+            case I64_OR:
+                return binary(Opcodes.LOR, ValueTypes.I64);
+            case I64_XOR:
+                return binary(Opcodes.LXOR, ValueTypes.I64);
+            case I64_SHL:
+                return shift(Opcodes.LSHL);
+            case I64_SHR_S:
+                return shift(Opcodes.LSHR);
+            case I64_SHR_U:
+                return shift(Opcodes.LUSHR);
             case I32_EQZ:
                 types.pop();
                 bool(Opcodes.IFEQ);
@@ -72,26 +94,46 @@ final class JitNumericEmitter {
                 bool(Opcodes.IFEQ);
                 types.push(ValueTypes.I32);
                 return true;
-            case I32_EQ: return i32Compare(Opcodes.IF_ICMPEQ, false);
-            case I32_NE: return i32Compare(Opcodes.IF_ICMPNE, false);
-            case I32_LT_S: return i32Compare(Opcodes.IF_ICMPLT, false);
-            case I32_GT_S: return i32Compare(Opcodes.IF_ICMPGT, false);
-            case I32_LE_S: return i32Compare(Opcodes.IF_ICMPLE, false);
-            case I32_GE_S: return i32Compare(Opcodes.IF_ICMPGE, false);
-            case I32_LT_U: return i32Compare(Opcodes.IF_ICMPLT, true);
-            case I32_GT_U: return i32Compare(Opcodes.IF_ICMPGT, true);
-            case I32_LE_U: return i32Compare(Opcodes.IF_ICMPLE, true);
-            case I32_GE_U: return i32Compare(Opcodes.IF_ICMPGE, true);
-            case I64_EQ: return i64Compare(Opcodes.IFEQ, false);
-            case I64_NE: return i64Compare(Opcodes.IFNE, false);
-            case I64_LT_S: return i64Compare(Opcodes.IFLT, false);
-            case I64_GT_S: return i64Compare(Opcodes.IFGT, false);
-            case I64_LE_S: return i64Compare(Opcodes.IFLE, false);
-            case I64_GE_S: return i64Compare(Opcodes.IFGE, false);
-            case I64_LT_U: return i64Compare(Opcodes.IFLT, true);
-            case I64_GT_U: return i64Compare(Opcodes.IFGT, true);
-            case I64_LE_U: return i64Compare(Opcodes.IFLE, true);
-            case I64_GE_U: return i64Compare(Opcodes.IFGE, true);
+            case I32_EQ:
+                return i32Compare(Opcodes.IF_ICMPEQ, false);
+            case I32_NE:
+                return i32Compare(Opcodes.IF_ICMPNE, false);
+            case I32_LT_S:
+                return i32Compare(Opcodes.IF_ICMPLT, false);
+            case I32_GT_S:
+                return i32Compare(Opcodes.IF_ICMPGT, false);
+            case I32_LE_S:
+                return i32Compare(Opcodes.IF_ICMPLE, false);
+            case I32_GE_S:
+                return i32Compare(Opcodes.IF_ICMPGE, false);
+            case I32_LT_U:
+                return i32Compare(Opcodes.IF_ICMPLT, true);
+            case I32_GT_U:
+                return i32Compare(Opcodes.IF_ICMPGT, true);
+            case I32_LE_U:
+                return i32Compare(Opcodes.IF_ICMPLE, true);
+            case I32_GE_U:
+                return i32Compare(Opcodes.IF_ICMPGE, true);
+            case I64_EQ:
+                return i64Compare(Opcodes.IFEQ, false);
+            case I64_NE:
+                return i64Compare(Opcodes.IFNE, false);
+            case I64_LT_S:
+                return i64Compare(Opcodes.IFLT, false);
+            case I64_GT_S:
+                return i64Compare(Opcodes.IFGT, false);
+            case I64_LE_S:
+                return i64Compare(Opcodes.IFLE, false);
+            case I64_GE_S:
+                return i64Compare(Opcodes.IFGE, false);
+            case I64_LT_U:
+                return i64Compare(Opcodes.IFLT, true);
+            case I64_GT_U:
+                return i64Compare(Opcodes.IFGT, true);
+            case I64_LE_U:
+                return i64Compare(Opcodes.IFLE, true);
+            case I64_GE_U:
+                return i64Compare(Opcodes.IFGE, true);
             case I64_EXTEND_I32_S:
                 types.pop();
                 mv.visitInsn(Opcodes.I2L);

@@ -703,5 +703,4 @@ final class JitOps {
             dirty[(a + 1) >>> 16] = 1;
         }
     }
-
 }

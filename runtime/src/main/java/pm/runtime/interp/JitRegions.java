@@ -47,7 +47,6 @@ final class JitRegions {
     /** Smaller runs stay in the function: a region call and the locals it loads and stores cost. */
     private static final int MIN = 40;
 
-
     /** A block, loop, if or the function body: instructions {@code start} (its opener, -1 for the body) to {@code end} (its end). */
     private static final class Node {
         final int start;
@@ -68,13 +67,15 @@ final class JitRegions {
     private final int[] valueTarget;
     /** By instruction: the label positions a branch there targets (a return: 0), null if it branches nowhere. */
     private final int[][] targets;
+
     private final boolean[] isElse;
     private final Node root;
     private final Map<Integer, Region> out = new TreeMap<>();
     private final int limit;
     private final int min;
 
-    private JitRegions(List<? extends Instruction> instructions, ModuleTypes types, int locals, int[] heights, int limit) {
+    private JitRegions(
+            List<? extends Instruction> instructions, ModuleTypes types, int locals, int[] heights, int limit) {
         this.limit = limit;
         this.min = Math.min(MIN, limit / 2);
         this.instructions = instructions;
@@ -94,18 +95,17 @@ final class JitRegions {
             switch (ins.opcode()) {
                 case BLOCK:
                 case LOOP:
-                case IF:
-                    {
-                        long bt = ins.operand(0);
-                        boolean empty = bt == 0x40;
-                        int params = empty || ValType.isValid(bt) ? 0 : types.typeParams[(int) bt].length;
-                        int results = empty ? 0 : ValType.isValid(bt) ? 1 : types.typeResults[(int) bt].length;
-                        Node n = new Node(i, stack.size());
-                        stack.get(stack.size() - 1).children.add(n);
-                        stack.add(n);
-                        arities.add(ins.opcode() == OpCode.LOOP ? params : results);
-                        break;
-                    }
+                case IF: {
+                    long bt = ins.operand(0);
+                    boolean empty = bt == 0x40;
+                    int params = empty || ValType.isValid(bt) ? 0 : types.typeParams[(int) bt].length;
+                    int results = empty ? 0 : ValType.isValid(bt) ? 1 : types.typeResults[(int) bt].length;
+                    Node n = new Node(i, stack.size());
+                    stack.get(stack.size() - 1).children.add(n);
+                    stack.add(n);
+                    arities.add(ins.opcode() == OpCode.LOOP ? params : results);
+                    break;
+                }
                 case ELSE:
                     isElse[i] = true;
                     break;
@@ -150,8 +150,12 @@ final class JitRegions {
      * The regions of a function by start instruction; {@code heights} is the operand stack height
      * before each instruction, -1 where it is unreachable.
      */
-    static Map<Integer, Region> plan(List<? extends Instruction> instructions, ModuleTypes types, CompiledFunction code,
-            int[] heights, int limit) {
+    static Map<Integer, Region> plan(
+            List<? extends Instruction> instructions,
+            ModuleTypes types,
+            CompiledFunction code,
+            int[] heights,
+            int limit) {
         JitRegions r = new JitRegions(instructions, types, code.localTypes.length, heights, limit);
         r.split(r.root);
         return r.out;

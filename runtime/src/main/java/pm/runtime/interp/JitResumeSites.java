@@ -24,6 +24,7 @@ final class JitResumeSites {
     private final MethodVisitor mv;
     /** Whether the method is a resume copy: only then are the sites' labels placed. */
     private final boolean resume;
+
     private final List<Integer> offsets = new ArrayList<>();
     private final List<Label> labels = new ArrayList<>();
     private final List<byte[]> types = new ArrayList<>();
@@ -97,7 +98,8 @@ final class JitResumeSites {
             mv.visitInsn(Opcodes.POP);
             mv.visitJumpInsn(Opcodes.GOTO, bad);
         } else {
-            mv.visitLookupSwitchInsn(bad, keys.stream().mapToInt(Integer::intValue).toArray(), targets.toArray(new Label[0]));
+            mv.visitLookupSwitchInsn(
+                    bad, keys.stream().mapToInt(Integer::intValue).toArray(), targets.toArray(new Label[0]));
         }
         for (int i = 0; i < keys.size(); i++) {
             int mine = own.get(i);
@@ -121,7 +123,8 @@ final class JitResumeSites {
         mv.visitTypeInsn(Opcodes.NEW, "java/lang/IllegalStateException");
         mv.visitInsn(Opcodes.DUP);
         mv.visitLdcInsn("no resume site");
-        mv.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/lang/IllegalStateException", "<init>", "(Ljava/lang/String;)V", false);
+        mv.visitMethodInsn(
+                Opcodes.INVOKESPECIAL, "java/lang/IllegalStateException", "<init>", "(Ljava/lang/String;)V", false);
         mv.visitInsn(Opcodes.ATHROW);
     }
 

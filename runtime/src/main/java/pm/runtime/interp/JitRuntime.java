@@ -163,12 +163,22 @@ final class JitRuntime {
     }
 
     static boolean tableInit(int dst, int src, int n, JitContext ctx, int segment, int table) {
-        return stopped(ctx, Op.TABLE_INIT, dst, src, n,
+        return stopped(
+                ctx,
+                Op.TABLE_INIT,
+                dst,
+                src,
+                n,
                 Bulk.tableInit(ctx.instance, ctx.machine, table, segment, dst, src, n));
     }
 
     static boolean tableCopy(int dst, int src, int n, JitContext ctx, int dstTable, int srcTable) {
-        return stopped(ctx, Op.TABLE_COPY, dst, src, n,
+        return stopped(
+                ctx,
+                Op.TABLE_COPY,
+                dst,
+                src,
+                n,
                 Bulk.tableCopy(ctx.instance, ctx.machine, dstTable, srcTable, dst, src, n));
     }
 
@@ -177,7 +187,8 @@ final class JitRuntime {
     }
 
     static boolean memoryInit(int dst, int src, int n, JitContext ctx, int segment) {
-        return stopped(ctx, Op.MEMORY_INIT, dst, src, n, Bulk.memoryInit(ctx.instance, ctx.machine, segment, dst, src, n));
+        return stopped(
+                ctx, Op.MEMORY_INIT, dst, src, n, Bulk.memoryInit(ctx.instance, ctx.machine, segment, dst, src, n));
     }
 
     static void dataDrop(JitContext ctx, int segment) {
@@ -189,6 +200,7 @@ final class JitRuntime {
     }
 
     static boolean memoryFill(int dst, int value, int n, JitContext ctx) {
-        return stopped(ctx, Op.MEMORY_FILL, dst, value, n, Bulk.memoryFill(ctx.instance, ctx.machine, dst, (byte) value, n));
+        return stopped(
+                ctx, Op.MEMORY_FILL, dst, value, n, Bulk.memoryFill(ctx.instance, ctx.machine, dst, (byte) value, n));
     }
 }

@@ -41,9 +41,11 @@ final class JitSafepoints {
     private final int index;
     /** The method's shared tail of every stop. */
     private final Label shared;
+
     private final Slots slots;
 
-    JitSafepoints(MethodVisitor mv, JitTypeStack typeStack, List<Runnable> deferred, int index, Label shared, Slots slots) {
+    JitSafepoints(
+            MethodVisitor mv, JitTypeStack typeStack, List<Runnable> deferred, int index, Label shared, Slots slots) {
         this.mv = mv;
         this.typeStack = typeStack;
         this.deferred = deferred;
@@ -71,7 +73,12 @@ final class JitSafepoints {
             mv.visitVarInsn(Opcodes.ALOAD, slots.tmpArray());
             push(mv, height);
             push(mv, 3);
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, "java/lang/System", "arraycopy", "(Ljava/lang/Object;ILjava/lang/Object;II)V", false);
+            mv.visitMethodInsn(
+                    Opcodes.INVOKESTATIC,
+                    "java/lang/System",
+                    "arraycopy",
+                    "(Ljava/lang/Object;ILjava/lang/Object;II)V",
+                    false);
             popInto(types, height);
             stop(at, slots.tmpArray());
         });

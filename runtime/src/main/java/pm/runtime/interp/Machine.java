@@ -226,7 +226,8 @@ public final class Machine {
             RunResult r;
             boolean osr = jitOn;
             while ((r = Interpreter.execute(this, fuel, osr)) == null) {
-                // The interpreter stopped at a back-edge of a compiled function: the frame goes on there in compiled code.
+                // The interpreter stopped at a back-edge of a compiled function: the frame goes on there in compiled
+                // code.
                 fuel = jitFuel;
                 jitFuel = -1;
                 RunResult c = JitBridge.resume(this, fuel);

@@ -20,7 +20,8 @@ public final class MemoryBudget {
      * Half the maximum heap: growing copies the array, so a grow briefly holds the old and the new
      * memory, and the agent needs heap of its own.
      */
-    private static final MemoryBudget JVM = new MemoryBudget(Runtime.getRuntime().maxMemory() / 2);
+    private static final MemoryBudget JVM =
+            new MemoryBudget(Runtime.getRuntime().maxMemory() / 2);
 
     private final long capacity;
     private final AtomicLong reserved = new AtomicLong();
@@ -52,7 +53,7 @@ public final class MemoryBudget {
     }
 
     boolean tryReserve(long bytes) {
-        for (;;) {
+        for (; ; ) {
             long now = reserved.get();
             if (now + bytes > capacity) {
                 return false;

@@ -51,7 +51,8 @@ public final class MemoryInstance {
     // a big-endian host, through VarHandles, checked again.
     static final sun.misc.Unsafe U = unsafe();
     static final long BASE = U == null ? 0 : U.arrayBaseOffset(byte[].class);
-    static final boolean DIRECT = U != null && java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN
+    static final boolean DIRECT = U != null
+            && java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN
             && !"false".equals(System.getProperty("pm.runtime.unsafeMemory"));
     private static final java.lang.invoke.VarHandle SHORT =
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(short[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -126,11 +127,13 @@ public final class MemoryInstance {
     byte[] dirty;
     /** Whether someone reads the marks (see the class comment), and when it last did. */
     private boolean logging;
+
     private long lastTakeNanos;
     /** {@link #LOG_LAPSE_NANOS}, but for tests that need the log to lapse at once. */
     long logLapseNanos = LOG_LAPSE_NANOS;
     /** False once code that does not mark may have written since the last take. */
     private boolean marksComplete = true;
+
     private final int declaredMax;
     private final int maxPages;
     private final int pageLimit;
@@ -208,13 +211,16 @@ public final class MemoryInstance {
             int pages = old + delta;
             if ((long) pages * PAGE_SIZE > bytes.length) {
                 int capacity = bytes.length / PAGE_SIZE;
-                int reserved = (int) Math.min(maxPages, Math.max(pages, capacity + Math.max(capacity / 2L, MIN_RESERVE)));
+                int reserved =
+                        (int) Math.min(maxPages, Math.max(pages, capacity + Math.max(capacity / 2L, MIN_RESERVE)));
                 try {
-                    byte[] grown = Arrays.copyOf(bytes, reserved * PAGE_SIZE); // the reserve is zero, as new pages must be
+                    byte[] grown =
+                            Arrays.copyOf(bytes, reserved * PAGE_SIZE); // the reserve is zero, as new pages must be
                     dirty = Arrays.copyOf(dirty, reserved); // new pages are zero, which any image restores
                     bytes = grown;
                 } catch (OutOfMemoryError e) {
-                    // The budget is a promise about the heap, not a measurement: if the JVM cannot find the bytes, the grow fails.
+                    // The budget is a promise about the heap, not a measurement: if the JVM cannot find the bytes, the
+                    // grow fails.
                     if (charge != null) {
                         charge.shrink(added);
                     }

@@ -15,22 +15,52 @@ final class NumericOps {
     private static final Map<String, Integer> BY_NAME =
             IntStream.range(0, Op.COUNT).boxed().collect(Collectors.toMap(Op::name, Function.identity()));
 
-    private static final Set<String> BINARY_SUFFIXES =
-            Set.of(
-                    "ADD", "SUB", "MUL", "DIV", "DIV_S", "DIV_U", "REM_S", "REM_U", "AND", "OR", "XOR", "SHL",
-                    "SHR_S", "SHR_U", "ROTL", "ROTR", "MIN", "MAX", "COPYSIGN", "EQ", "NE", "LT", "GT", "LE",
-                    "GE", "LT_S", "LT_U", "GT_S", "GT_U", "LE_S", "LE_U", "GE_S", "GE_U");
+    private static final Set<String> BINARY_SUFFIXES = Set.of(
+            "ADD",
+            "SUB",
+            "MUL",
+            "DIV",
+            "DIV_S",
+            "DIV_U",
+            "REM_S",
+            "REM_U",
+            "AND",
+            "OR",
+            "XOR",
+            "SHL",
+            "SHR_S",
+            "SHR_U",
+            "ROTL",
+            "ROTR",
+            "MIN",
+            "MAX",
+            "COPYSIGN",
+            "EQ",
+            "NE",
+            "LT",
+            "GT",
+            "LE",
+            "GE",
+            "LT_S",
+            "LT_U",
+            "GT_S",
+            "GT_U",
+            "LE_S",
+            "LE_U",
+            "GE_S",
+            "GE_U");
 
-    private static final Set<String> COMPARISONS =
-            Set.of("EQZ", "EQ", "NE", "LT", "GT", "LE", "GE", "LT_S", "LT_U", "GT_S", "GT_U", "LE_S", "LE_U",
-                    "GE_S", "GE_U");
+    private static final Set<String> COMPARISONS = Set.of(
+            "EQZ", "EQ", "NE", "LT", "GT", "LE", "GE", "LT_S", "LT_U", "GT_S", "GT_U", "LE_S", "LE_U", "GE_S", "GE_U");
 
     private NumericOps() {}
 
     /** The internal op for a numeric instruction, or -1 if it is not one this runtime executes. */
     static int opFor(OpCode opcode) {
         String name = opcode.name();
-        if (!(name.startsWith("I32_") || name.startsWith("I64_") || name.startsWith("F32_")
+        if (!(name.startsWith("I32_")
+                || name.startsWith("I64_")
+                || name.startsWith("F32_")
                 || name.startsWith("F64_"))) {
             return -1;
         }

@@ -48,11 +48,10 @@ public final class Snapshots {
 
     private static ExecutionState capture(Instance instance, Machine machine, boolean withPages) {
         CompiledModule module = instance.module;
-        ExecutionState.Builder out =
-                ExecutionState.newBuilder()
-                        .setFormatVersion(FORMAT_VERSION)
-                        .setModuleSha256(ByteString.copyFrom(module.sha256()))
-                        .setInstructionsRetired(machine.retired);
+        ExecutionState.Builder out = ExecutionState.newBuilder()
+                .setFormatVersion(FORMAT_VERSION)
+                .setModuleSha256(ByteString.copyFrom(module.sha256()))
+                .setInstructionsRetired(machine.retired);
         if (machine.status == Machine.Status.SUSPENDED) {
             out.setStatus(RunStatus.RUN_STATUS_SUSPENDED);
             captureFrames(instance, machine, out);
@@ -60,9 +59,12 @@ public final class Snapshots {
             out.setStatus(RunStatus.RUN_STATUS_IDLE);
         }
         if (instance.memory != null && module.importedMemories == 0) {
-            out.addMemories(withPages
-                    ? captureMemory(instance.memory)
-                    : MemoryState.newBuilder().setPages(instance.memory.pages()).build());
+            out.addMemories(
+                    withPages
+                            ? captureMemory(instance.memory)
+                            : MemoryState.newBuilder()
+                                    .setPages(instance.memory.pages())
+                                    .build());
         }
         for (int i = module.importedGlobals; i < instance.globals.length; i++) {
             GlobalInstance g = instance.globals[i];
@@ -73,8 +75,9 @@ public final class Snapshots {
             TableState.Builder ts = TableState.newBuilder().setSize(t.size());
             for (int j = 0; j < t.size(); j++) {
                 if (t.elements[j] != ValueTypes.NULL_REF) {
-                    ts.addEntries(
-                            TableEntry.newBuilder().setIndex(j).setValue(value(instance, t.elementType, t.elements[j])));
+                    ts.addEntries(TableEntry.newBuilder()
+                            .setIndex(j)
+                            .setValue(value(instance, t.elementType, t.elements[j])));
                 }
             }
             out.addTables(ts);
@@ -97,7 +100,8 @@ public final class Snapshots {
         for (int i = 0; i < frameCount; i++) {
             WasmFunction f = frameFunction(m, i);
             if (f.instance != instance) {
-                throw new StateMismatchException("frame " + i + " runs in another instance; only single-instance states can be captured");
+                throw new StateMismatchException(
+                        "frame " + i + " runs in another instance; only single-instance states can be captured");
             }
         }
         out.setEntryFunction(frameFunction(m, 0).code.index);
@@ -111,7 +115,8 @@ public final class Snapshots {
             int offset = c.offsetOf(pc);
             FunctionCompiler.Probe probe = probe(instance.module, c, offset);
             int operandCount = end - fp - c.localTypes.length;
-            int consumed = innermost ? 0 : frameFunction(m, i + 1).params.length + (c.code[pc] == Op.CALL_INDIRECT ? 1 : 0);
+            int consumed =
+                    innermost ? 0 : frameFunction(m, i + 1).params.length + (c.code[pc] == Op.CALL_INDIRECT ? 1 : 0);
             int expected = probe.operandTypes.length - consumed;
             if (offset < 0 || operandCount != expected) {
                 throw new IllegalStateException("machine frame " + i + " inconsistent with its function at pc " + pc);
@@ -125,12 +130,11 @@ public final class Snapshots {
                 fb.addOperands(value(instance, probe.operandTypes[o], m.stack[base + o]));
             }
             for (int[] l : probe.labels) {
-                fb.addLabels(
-                        Label.newBuilder()
-                                .setKind(LabelKind.forNumber(l[0] == FunctionCompiler.KIND_ELSE ? 4 : l[0]))
-                                .setStartOffset(l[1])
-                                .setArity(l[2])
-                                .setHeight(l[3]));
+                fb.addLabels(Label.newBuilder()
+                        .setKind(LabelKind.forNumber(l[0] == FunctionCompiler.KIND_ELSE ? 4 : l[0]))
+                        .setStartOffset(l[1])
+                        .setArity(l[2])
+                        .setHeight(l[3]));
             }
             out.addFrames(fb);
         }
@@ -160,10 +164,9 @@ public final class Snapshots {
         for (int p = 0; p < memory.pages(); p++) {
             int from = p * MemoryInstance.PAGE_SIZE;
             if (!MemoryInstance.isZeroPage(bytes, p)) {
-                ms.addData(
-                        MemoryPage.newBuilder()
-                                .setIndex(p)
-                                .setBytes(ByteString.copyFrom(bytes, from, MemoryInstance.PAGE_SIZE)));
+                ms.addData(MemoryPage.newBuilder()
+                        .setIndex(p)
+                        .setBytes(ByteString.copyFrom(bytes, from, MemoryInstance.PAGE_SIZE)));
             }
         }
         return ms.build();
@@ -179,18 +182,21 @@ public final class Snapshots {
                 return Value.newBuilder().setF32((int) slot).build();
             case ValueTypes.F64:
                 return Value.newBuilder().setF64(slot).build();
-            case ValueTypes.FUNCREF:
-                {
-                    if (slot == ValueTypes.NULL_REF) {
-                        return Value.newBuilder().setFuncref(RefValue.newBuilder().setIsNull(true)).build();
-                    }
-                    int index = instance.indexOf(instance.store.function(slot));
-                    if (index < 0) {
-                        throw new StateMismatchException(
-                                "a reference to a function outside the instance cannot be captured");
-                    }
-                    return Value.newBuilder().setFuncref(RefValue.newBuilder().setIndex(index)).build();
+            case ValueTypes.FUNCREF: {
+                if (slot == ValueTypes.NULL_REF) {
+                    return Value.newBuilder()
+                            .setFuncref(RefValue.newBuilder().setIsNull(true))
+                            .build();
                 }
+                int index = instance.indexOf(instance.store.function(slot));
+                if (index < 0) {
+                    throw new StateMismatchException(
+                            "a reference to a function outside the instance cannot be captured");
+                }
+                return Value.newBuilder()
+                        .setFuncref(RefValue.newBuilder().setIndex(index))
+                        .build();
+            }
             default:
                 return Value.newBuilder()
                         .setExternref(
@@ -219,8 +225,8 @@ public final class Snapshots {
     public static Restored restore(
             CompiledModule module, ExecutionState state, Imports imports, Store store, Limits limits, byte[] memory) {
         if (state.getFormatVersion() != FORMAT_VERSION) {
-            throw new StateMismatchException(
-                    "unsupported state format version " + state.getFormatVersion() + " (expected " + FORMAT_VERSION + ")");
+            throw new StateMismatchException("unsupported state format version " + state.getFormatVersion()
+                    + " (expected " + FORMAT_VERSION + ")");
         }
         byte[] sha = state.getModuleSha256().toByteArray();
         if (!Arrays.equals(sha, module.sha256())) {
@@ -259,7 +265,8 @@ public final class Snapshots {
 
     private static void restoreMemory(CompiledModule module, Instance instance, ExecutionState state, byte[] contents) {
         boolean defined = instance.memory != null && module.importedMemories == 0;
-        check(state.getMemoriesCount() == (defined ? 1 : 0),
+        check(
+                state.getMemoriesCount() == (defined ? 1 : 0),
                 "state has " + state.getMemoriesCount() + " memories, module defines " + (defined ? 1 : 0));
         check(defined || contents == null, "memory contents given for a module that defines no memory");
         if (!defined) {
@@ -269,7 +276,8 @@ public final class Snapshots {
         if (contents != null) {
             check(ms.getDataCount() == 0, "memory pages given twice");
             // Longer is a live memory's array with its reserve (see MemoryInstance#bytes).
-            check(contents.length >= (long) ms.getPages() * MemoryInstance.PAGE_SIZE,
+            check(
+                    contents.length >= (long) ms.getPages() * MemoryInstance.PAGE_SIZE,
                     "memory contents of " + contents.length + " bytes for " + ms.getPages() + " pages");
             instance.memory.adopt(contents, ms.getPages());
             return;
@@ -277,8 +285,11 @@ public final class Snapshots {
         instance.memory.resetTo(ms.getPages());
         byte[] bytes = instance.memory.bytes;
         for (MemoryPage page : ms.getDataList()) {
-            check(page.getIndex() < ms.getPages(), "memory page " + page.getIndex() + " beyond " + ms.getPages() + " pages");
-            check(page.getBytes().size() == MemoryInstance.PAGE_SIZE,
+            check(
+                    page.getIndex() < ms.getPages(),
+                    "memory page " + page.getIndex() + " beyond " + ms.getPages() + " pages");
+            check(
+                    page.getBytes().size() == MemoryInstance.PAGE_SIZE,
                     "memory page " + page.getIndex() + " has " + page.getBytes().size() + " bytes");
             page.getBytes().copyTo(bytes, page.getIndex() * MemoryInstance.PAGE_SIZE);
         }
@@ -286,7 +297,9 @@ public final class Snapshots {
 
     private static void restoreGlobals(CompiledModule module, Instance instance, ExecutionState state) {
         int defined = instance.globals.length - module.importedGlobals;
-        check(state.getGlobalsCount() == defined, "state has " + state.getGlobalsCount() + " globals, module defines " + defined);
+        check(
+                state.getGlobalsCount() == defined,
+                "state has " + state.getGlobalsCount() + " globals, module defines " + defined);
         for (int i = 0; i < defined; i++) {
             GlobalInstance g = instance.globals[module.importedGlobals + i];
             g.value = slot(instance, g.type, state.getGlobals(i).getValue(), "global " + (module.importedGlobals + i));
@@ -295,7 +308,9 @@ public final class Snapshots {
 
     private static void restoreTables(CompiledModule module, Instance instance, ExecutionState state) {
         int defined = instance.tables.length - module.importedTables;
-        check(state.getTablesCount() == defined, "state has " + state.getTablesCount() + " tables, module defines " + defined);
+        check(
+                state.getTablesCount() == defined,
+                "state has " + state.getTablesCount() + " tables, module defines " + defined);
         for (int i = 0; i < defined; i++) {
             TableInstance t = instance.tables[module.importedTables + i];
             TableState ts = state.getTables(i);
@@ -311,14 +326,17 @@ public final class Snapshots {
 
     private static void restoreFrames(CompiledModule module, Instance instance, Machine m, List<Frame> frames) {
         check(!frames.isEmpty(), "a suspended state needs at least one frame");
-        check(frames.size() <= m.limits.maxCallDepth(), "state has " + frames.size() + " frames, more than the call depth limit");
+        check(
+                frames.size() <= m.limits.maxCallDepth(),
+                "state has " + frames.size() + " frames, more than the call depth limit");
         m.ensureFrames(frames.size() - 1);
         int fp = 0;
         for (int i = 0; i < frames.size(); i++) {
             Frame f = frames.get(i);
             String where = "frame " + i;
             int index = f.getFunctionIndex();
-            check(index >= module.importedFunctions && index < module.functionCount(),
+            check(
+                    index >= module.importedFunctions && index < module.functionCount(),
                     where + ": function " + index + " is not defined by the module");
             WasmFunction w = (WasmFunction) instance.functions[index];
             CompiledFunction c = w.code;
@@ -331,7 +349,9 @@ public final class Snapshots {
                 w = new WasmFunction(instance, c);
                 pc = c.pcOf(f.getOffset());
             }
-            check(pc >= 0, where + ": offset " + f.getOffset() + " is not an instruction boundary of function " + index);
+            check(
+                    pc >= 0,
+                    where + ": offset " + f.getOffset() + " is not an instruction boundary of function " + index);
             FunctionCompiler.Probe probe = probe(module, c, f.getOffset());
             check(probe != null, where + ": offset " + f.getOffset() + " is unreachable code");
             boolean innermost = i == frames.size() - 1;
@@ -342,10 +362,13 @@ public final class Snapshots {
                 int callee = frames.get(i + 1).getFunctionIndex();
                 check(callee < module.functionCount(), where + ": callee " + callee + " does not exist");
                 if (op == Op.CALL) {
-                    check(c.code[pc + 1] == callee, where + ": the call at offset " + f.getOffset() + " does not call function " + callee);
+                    check(
+                            c.code[pc + 1] == callee,
+                            where + ": the call at offset " + f.getOffset() + " does not call function " + callee);
                     returnPc = pc + 2;
                 } else {
-                    check(op == Op.CALL_INDIRECT
+                    check(
+                            op == Op.CALL_INDIRECT
                                     && instance.typeIds[c.code[pc + 1]] == instance.functions[callee].typeId,
                             where + ": offset " + f.getOffset() + " is not a call of function " + callee);
                     returnPc = pc + 3;
@@ -353,17 +376,24 @@ public final class Snapshots {
                 }
                 consumed += instance.functions[callee].params.length;
             }
-            check(f.getLocalsCount() == c.localTypes.length,
+            check(
+                    f.getLocalsCount() == c.localTypes.length,
                     where + ": " + f.getLocalsCount() + " locals, function " + index + " has " + c.localTypes.length);
             int operands = probe.operandTypes.length - consumed;
-            check(f.getOperandsCount() == operands,
+            check(
+                    f.getOperandsCount() == operands,
                     where + ": " + f.getOperandsCount() + " operands, offset " + f.getOffset() + " has " + operands);
-            check(f.getLabelsCount() == probe.labels.size(), where + ": label count does not match offset " + f.getOffset());
+            check(
+                    f.getLabelsCount() == probe.labels.size(),
+                    where + ": label count does not match offset " + f.getOffset());
             for (int l = 0; l < probe.labels.size(); l++) {
                 int[] expect = probe.labels.get(l);
                 Label got = f.getLabels(l);
                 int kind = expect[0] == FunctionCompiler.KIND_ELSE ? 4 : expect[0];
-                check(got.getKindValue() == kind && got.getStartOffset() == expect[1] && got.getArity() == expect[2]
+                check(
+                        got.getKindValue() == kind
+                                && got.getStartOffset() == expect[1]
+                                && got.getArity() == expect[2]
                                 && got.getHeight() == expect[3],
                         where + ": label " + l + " does not match offset " + f.getOffset());
             }
@@ -406,22 +436,22 @@ public final class Snapshots {
             case ValueTypes.F64:
                 check(v.hasF64(), where + ": expected an f64, found " + v.getKindCase());
                 return v.getF64();
-            case ValueTypes.FUNCREF:
-                {
-                    check(v.hasFuncref(), where + ": expected a funcref, found " + v.getKindCase());
-                    RefValue r = v.getFuncref();
-                    if (r.getIsNull()) {
-                        return ValueTypes.NULL_REF;
-                    }
-                    check(r.getIndex() < instance.functions.length, where + ": function " + r.getIndex() + " does not exist");
-                    return instance.functions[(int) r.getIndex()].handle;
+            case ValueTypes.FUNCREF: {
+                check(v.hasFuncref(), where + ": expected a funcref, found " + v.getKindCase());
+                RefValue r = v.getFuncref();
+                if (r.getIsNull()) {
+                    return ValueTypes.NULL_REF;
                 }
-            default:
-                {
-                    check(v.hasExternref(), where + ": expected an externref, found " + v.getKindCase());
-                    RefValue r = v.getExternref();
-                    return r.getIsNull() ? ValueTypes.NULL_REF : r.getIndex();
-                }
+                check(
+                        r.getIndex() < instance.functions.length,
+                        where + ": function " + r.getIndex() + " does not exist");
+                return instance.functions[(int) r.getIndex()].handle;
+            }
+            default: {
+                check(v.hasExternref(), where + ": expected an externref, found " + v.getKindCase());
+                RefValue r = v.getExternref();
+                return r.getIsNull() ? ValueTypes.NULL_REF : r.getIndex();
+            }
         }
     }
 }

@@ -80,7 +80,8 @@ final class HostFolder {
                     byte[] bytes = Files.readAllBytes(child);
                     Node file = fs.createFile(dir, name);
                     if (fs.write(file, 0, bytes, 0, bytes.length) < bytes.length) {
-                        throw new ErrnoException(pm.runtime.wasi.Errno.ENOSPC, child + " is " + bytes.length + " bytes");
+                        throw new ErrnoException(
+                                pm.runtime.wasi.Errno.ENOSPC, child + " is " + bytes.length + " bytes");
                     }
                 }
             }
@@ -94,7 +95,8 @@ final class HostFolder {
             Path target = to.resolve(e.name());
             if (node.kind() == Node.Kind.DIRECTORY) {
                 kept.add(e.name());
-                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)
+                        && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                     Files.delete(target);
                 }
                 Files.createDirectories(target);
@@ -122,11 +124,14 @@ final class HostFolder {
     }
 
     private static List<FileSystem.DirEntry> children(FileSystem fs, Node dir) {
-        return fs.list(dir).stream().filter(e -> !e.name().equals(".") && !e.name().equals("..")).toList();
+        return fs.list(dir).stream()
+                .filter(e -> !e.name().equals(".") && !e.name().equals(".."))
+                .toList();
     }
 
     private static boolean sameContent(Path file, byte[] bytes) throws IOException {
-        return Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && Files.size(file) == bytes.length
+        return Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
+                && Files.size(file) == bytes.length
                 && Arrays.equals(Files.readAllBytes(file), bytes);
     }
 

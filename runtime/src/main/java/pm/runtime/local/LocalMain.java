@@ -70,8 +70,8 @@ public final class LocalMain {
             return BAD_INPUT;
         }
         try {
-            LocalOptions options = LocalOptions.parse(command.equals("resume"), words.subList(1, words.size()),
-                    Machine.defaultTier());
+            LocalOptions options =
+                    LocalOptions.parse(command.equals("resume"), words.subList(1, words.size()), Machine.defaultTier());
             return options.resume() ? resume(options) : run(options);
         } catch (UsageException e) {
             stderr.println("pm " + command + ": " + e.getMessage());
@@ -121,7 +121,8 @@ public final class LocalMain {
         for (DirMapping d : o.dirs()) {
             FileSystem fs = process.session().preopen(d.guest());
             if (fs == null) {
-                throw new UsageException("bad --dir " + d.host() + "::" + d.guest() + ": the image has no folder " + d.guest());
+                throw new UsageException(
+                        "bad --dir " + d.host() + "::" + d.guest() + ": the image has no folder " + d.guest());
             }
             HostFolder folder = new HostFolder(d.host());
             folder.rememberAsCopiedIn(fs);
@@ -147,7 +148,8 @@ public final class LocalMain {
             if (o.image() != null) {
                 Signals.freezeOn(trigger);
             }
-            LocalRun.Ending ending = process.state() == WasiProcess.State.EXITED ? LocalRun.Ending.EXITED
+            LocalRun.Ending ending = process.state() == WasiProcess.State.EXITED
+                    ? LocalRun.Ending.EXITED
                     : LocalRun.drive(process, trigger);
             stdout.flush();
             if (ending == LocalRun.Ending.FROZEN) {
@@ -169,7 +171,9 @@ public final class LocalMain {
     }
 
     private WasiSession.Builder endpoints() {
-        return WasiSession.builder().stdin(Terminal.input(stdin)).stdout(Terminal.output(stdout))
+        return WasiSession.builder()
+                .stdin(Terminal.input(stdin))
+                .stdout(Terminal.output(stdout))
                 .stderr(Terminal.output(stderr));
     }
 

@@ -12,12 +12,21 @@ import pm.runtime.interp.Machine;
  * or the image (resume); {@code module} is the module a resume uses ({@code --module}, else the
  * copy written beside the image); {@code freezeAfter} and {@code image} may be null.
  */
-public record LocalOptions(boolean resume, Path file, List<String> guestArgs, List<DirMapping> dirs, List<String> env,
-        Machine.Tier tier, Duration freezeAfter, Path image, Path module) {
-    public static final String USAGE = "usage: pm run [--dir HOST::GUEST]... [--env K=V]... [--tier interp|compiled|auto]"
-            + " [--freeze-after DURATION] [--image FILE] MODULE.wasm [ARGS...]\n"
-            + "       pm resume [--dir HOST::GUEST]... [--module MODULE.wasm] [--tier ...] [--freeze-after DURATION]"
-            + " [--image FILE] IMAGE";
+public record LocalOptions(
+        boolean resume,
+        Path file,
+        List<String> guestArgs,
+        List<DirMapping> dirs,
+        List<String> env,
+        Machine.Tier tier,
+        Duration freezeAfter,
+        Path image,
+        Path module) {
+    public static final String USAGE =
+            "usage: pm run [--dir HOST::GUEST]... [--env K=V]... [--tier interp|compiled|auto]"
+                    + " [--freeze-after DURATION] [--image FILE] MODULE.wasm [ARGS...]\n"
+                    + "       pm resume [--dir HOST::GUEST]... [--module MODULE.wasm] [--tier ...] [--freeze-after DURATION]"
+                    + " [--image FILE] IMAGE";
 
     public LocalOptions {
         guestArgs = List.copyOf(guestArgs);
@@ -77,7 +86,8 @@ public record LocalOptions(boolean resume, Path file, List<String> guestArgs, Li
                     break;
                 case "--module":
                     if (!resume) {
-                        throw new UsageException("--module is for pm resume; pm run takes the module as its first argument");
+                        throw new UsageException(
+                                "--module is for pm resume; pm run takes the module as its first argument");
                     }
                     module = Path.of(value);
                     break;

@@ -64,11 +64,18 @@ public final class WasiProcess {
     private State state = State.RUNNABLE;
     /** The last image written or restored from, the base of the next increment; null if there is none. */
     private String lastImageId;
+
     private int exitStatus = -1;
     private String failure;
 
-    private WasiProcess(CompiledModule module, Limits limits, long maxFileSystemBytes, WasiSession session, Channels channels,
-            Instance instance, Machine machine) {
+    private WasiProcess(
+            CompiledModule module,
+            Limits limits,
+            long maxFileSystemBytes,
+            WasiSession session,
+            Channels channels,
+            Instance instance,
+            Machine machine) {
         this.module = module;
         this.limits = limits;
         this.maxFileSystemBytes = maxFileSystemBytes;
@@ -84,7 +91,8 @@ public final class WasiProcess {
      * {@link LinkException} naming what is missing. Its memory is charged to this JVM's
      * {@link MemoryBudget}.
      */
-    public static WasiProcess start(CompiledModule module, WasiSession session, Limits limits, long maxFileSystemBytes) {
+    public static WasiProcess start(
+            CompiledModule module, WasiSession session, Limits limits, long maxFileSystemBytes) {
         return start(module, session, limits, maxFileSystemBytes, MemoryBudget.forThisJvm());
     }
 
@@ -92,8 +100,8 @@ public final class WasiProcess {
      * As above, with the memory charged to {@code budget}: a memory that does not fit it from the
      * start is a {@link LimitExceededException}; a grow that does not fit returns -1 to the guest.
      */
-    public static WasiProcess start(CompiledModule module, WasiSession session, Limits limits, long maxFileSystemBytes,
-            MemoryBudget budget) {
+    public static WasiProcess start(
+            CompiledModule module, WasiSession session, Limits limits, long maxFileSystemBytes, MemoryBudget budget) {
         Store store = new Store();
         Channels channels = new Channels(session.outboxDoorbell());
         Instance instance;
@@ -118,28 +126,38 @@ public final class WasiProcess {
 
     /** What a process may import: WASI preview 1 and the {@code pm} module. */
     private static Imports imports(WasiSession session, Channels channels) {
-        return Imports.builder().all(new WasiPreview1(session).imports()).all(new PmChannels(channels).imports()).build();
+        return Imports.builder()
+                .all(new WasiPreview1(session).imports())
+                .all(new PmChannels(channels).imports())
+                .build();
     }
 
     /** Brings a process back from an image, bound to the host endpoints in {@code host}. Checks everything first. */
-    public static WasiProcess restore(CompiledModule module, InputStream image, WasiSession.Builder host, Limits limits,
-            long maxFileSystemBytes) throws IOException {
+    public static WasiProcess restore(
+            CompiledModule module, InputStream image, WasiSession.Builder host, Limits limits, long maxFileSystemBytes)
+            throws IOException {
         return restore(module, List.of(image), host, limits, maxFileSystemBytes);
     }
 
     /** Brings a process back from a full image and the increments after it, in order. Checks everything first. */
-    public static WasiProcess restore(CompiledModule module, List<InputStream> chain, WasiSession.Builder host, Limits limits,
-            long maxFileSystemBytes) throws IOException {
+    public static WasiProcess restore(
+            CompiledModule module,
+            List<InputStream> chain,
+            WasiSession.Builder host,
+            Limits limits,
+            long maxFileSystemBytes)
+            throws IOException {
         // Refused before the pages are allocated if they could not be charged afterwards.
         MemoryBudget budget = MemoryBudget.forThisJvm();
-        ImageReader.Image read = ImageReader.readChain(chain, module.sha256(), Math.min(limits.memoryPages(), budget.pagesAvailable()));
+        ImageReader.Image read =
+                ImageReader.readChain(chain, module.sha256(), Math.min(limits.memoryPages(), budget.pagesAvailable()));
         WasiSession session = host.restore(read.wasi(), maxFileSystemBytes);
         Channels channels = Channels.restore(read.channels(), session.outboxDoorbell());
         Snapshots.Restored restored = Snapshots.restore(
                 module, read.execution(), imports(session, channels), new Store(), limits, read.memory());
         charge(restored.instance(), budget);
-        WasiProcess p = new WasiProcess(module, limits, maxFileSystemBytes, session, channels, restored.instance(),
-                restored.machine());
+        WasiProcess p = new WasiProcess(
+                module, limits, maxFileSystemBytes, session, channels, restored.instance(), restored.machine());
         p.lastImageId = read.header().getImageId();
         if (restored.machine().status() == Machine.Status.IDLE) {
             p.state = State.EXITED; // an image of a finished process
@@ -151,21 +169,34 @@ public final class WasiProcess {
      * Brings a process back from its parts as a migration carries them: the execution state
      * without pages, the session state, and the memory's contents (taken over, not copied).
      */
-    public static WasiProcess restore(CompiledModule module, ExecutionState execution, WasiState wasi, byte[] memory,
-            WasiSession.Builder host, Limits limits, long maxFileSystemBytes) {
+    public static WasiProcess restore(
+            CompiledModule module,
+            ExecutionState execution,
+            WasiState wasi,
+            byte[] memory,
+            WasiSession.Builder host,
+            Limits limits,
+            long maxFileSystemBytes) {
         return restore(module, execution, wasi, null, memory, host, limits, maxFileSystemBytes);
     }
 
     /** As above, with the channel state the migration carried (null: empty channels). */
-    public static WasiProcess restore(CompiledModule module, ExecutionState execution, WasiState wasi, ChannelState channelState,
-            byte[] memory, WasiSession.Builder host, Limits limits, long maxFileSystemBytes) {
+    public static WasiProcess restore(
+            CompiledModule module,
+            ExecutionState execution,
+            WasiState wasi,
+            ChannelState channelState,
+            byte[] memory,
+            WasiSession.Builder host,
+            Limits limits,
+            long maxFileSystemBytes) {
         WasiSession session = host.restore(wasi, maxFileSystemBytes);
         Channels channels = Channels.restore(channelState, session.outboxDoorbell());
-        Snapshots.Restored restored = Snapshots.restore(
-                module, execution, imports(session, channels), new Store(), limits, memory);
+        Snapshots.Restored restored =
+                Snapshots.restore(module, execution, imports(session, channels), new Store(), limits, memory);
         charge(restored.instance(), MemoryBudget.forThisJvm());
-        WasiProcess p = new WasiProcess(module, limits, maxFileSystemBytes, session, channels, restored.instance(),
-                restored.machine());
+        WasiProcess p = new WasiProcess(
+                module, limits, maxFileSystemBytes, session, channels, restored.instance(), restored.machine());
         if (restored.machine().status() == Machine.Status.IDLE) {
             p.state = State.EXITED;
         }
@@ -253,8 +284,14 @@ public final class WasiProcess {
         if (increment) {
             header.setBaseImageId(base);
         }
-        new ImageWriter(out, compress).write(header.build(), Snapshots.captureWithoutPages(instance, machine),
-                session.capture(), channels.capture(), memory == null ? null : memory.exactBytes(), changed);
+        new ImageWriter(out, compress)
+                .write(
+                        header.build(),
+                        Snapshots.captureWithoutPages(instance, machine),
+                        session.capture(),
+                        channels.capture(),
+                        memory == null ? null : memory.exactBytes(),
+                        changed);
         lastImageId = id;
         return id;
     }

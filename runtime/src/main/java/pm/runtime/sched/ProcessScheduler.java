@@ -45,6 +45,7 @@ public final class ProcessScheduler implements AutoCloseable {
     private final LinkedBlockingDeque<ScheduledProcess> runQueue = new LinkedBlockingDeque<>();
     /** Put at the head of the run queue by {@link #close}, one per worker: stop. */
     private final ScheduledProcess stop = new ScheduledProcess(this, null, true, p -> {});
+
     private final ScheduledThreadPoolExecutor timer;
     private final List<Worker> workers = new ArrayList<>();
     private final AtomicIntegerArray counts = new AtomicIntegerArray(Status.values().length);
@@ -67,8 +68,8 @@ public final class ProcessScheduler implements AutoCloseable {
     public ProcessScheduler(int workers, long fuelPerSlice, BooleanSupplier mayRun) {
         this.mayRun = Objects.requireNonNull(mayRun, "mayRun");
         if (workers < 1 || fuelPerSlice < 1) {
-            throw new IllegalArgumentException("need at least one worker and one instruction per slice, got "
-                    + workers + " workers and " + fuelPerSlice + " fuel");
+            throw new IllegalArgumentException("need at least one worker and one instruction per slice, got " + workers
+                    + " workers and " + fuelPerSlice + " fuel");
         }
         this.fuelPerSlice = fuelPerSlice;
         this.timer = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "pm-sched-timer"));
@@ -79,7 +80,8 @@ public final class ProcessScheduler implements AutoCloseable {
             this.workers.add(w);
         }
         this.workers.forEach(w -> w.thread.start());
-        timer.scheduleWithFixedDelay(this::preemptIfNotPermitted, PERMIT_POLL_MILLIS, PERMIT_POLL_MILLIS, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(
+                this::preemptIfNotPermitted, PERMIT_POLL_MILLIS, PERMIT_POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** On the timer thread: the slices under way stop at their next safepoint once {@code mayRun} says no. */

@@ -57,6 +57,7 @@ public final class ScheduledProcess {
     private long sleepNanos;
     /** Guarded. The timer that ends the current sleep, and which arming it is (a late firing of an older one is ignored). */
     private ScheduledFuture<?> timer;
+
     private long timerArming;
     /** Guarded. Callers of {@link #freeze} waiting for the process to leave its thread. */
     private List<CompletableFuture<Void>> freezeWaiters = new ArrayList<>(0);
@@ -69,7 +70,8 @@ public final class ScheduledProcess {
     private volatile long slices;
     private volatile Throwable error;
 
-    ScheduledProcess(ProcessScheduler scheduler, WasiProcess process, boolean frozen, Consumer<ScheduledProcess> onEnd) {
+    ScheduledProcess(
+            ProcessScheduler scheduler, WasiProcess process, boolean frozen, Consumer<ScheduledProcess> onEnd) {
         this.scheduler = scheduler;
         this.process = process;
         this.onEnd = onEnd;
@@ -119,7 +121,8 @@ public final class ScheduledProcess {
             switch (status) {
                 case ENDED:
                 case REMOVED:
-                    return CompletableFuture.failedFuture(new IllegalStateException("cannot freeze: process is " + status));
+                    return CompletableFuture.failedFuture(
+                            new IllegalStateException("cannot freeze: process is " + status));
                 case RUNNING:
                     freezeWanted = true;
                     stopAtSafepoint();
@@ -196,7 +199,8 @@ public final class ScheduledProcess {
         };
         synchronized (this) {
             if (status == Status.REMOVED) {
-                return CompletableFuture.failedFuture(new IllegalStateException("process was removed; its taker owns it"));
+                return CompletableFuture.failedFuture(
+                        new IllegalStateException("process was removed; its taker owns it"));
             }
             if (onThread) {
                 actions.add(job);
@@ -437,6 +441,7 @@ public final class ScheduledProcess {
         }
         List<CompletableFuture<Void>> failed = freezeWaiters;
         freezeWaiters = new ArrayList<>(0);
-        after.add(() -> failed.forEach(f -> f.completeExceptionally(new IllegalStateException("cannot freeze: " + why))));
+        after.add(
+                () -> failed.forEach(f -> f.completeExceptionally(new IllegalStateException("cannot freeze: " + why))));
     }
 }

@@ -68,7 +68,8 @@ public final class FileSystem {
     /** An empty shell around a root with the given number, for {@link FileSystemCodec} to fill. */
     FileSystem(LongSupplier nowNanos, long maxBytes, long rootIno) {
         if (maxBytes < INODE_COST) {
-            throw new IllegalArgumentException("maxBytes " + maxBytes + " cannot hold even the root (" + INODE_COST + ")");
+            throw new IllegalArgumentException(
+                    "maxBytes " + maxBytes + " cannot hold even the root (" + INODE_COST + ")");
         }
         this.nowNanos = Objects.requireNonNull(nowNanos, "nowNanos");
         this.maxBytes = maxBytes;
@@ -94,7 +95,8 @@ public final class FileSystem {
     public List<BlobContent> blobs() {
         Map<String, BlobContent> byHash = new java.util.TreeMap<>();
         for (Node node : inodes.values()) {
-            node.blob().ifPresent(b -> byHash.putIfAbsent(java.util.HexFormat.of().formatHex(b.sha256()), b));
+            node.blob()
+                    .ifPresent(b -> byHash.putIfAbsent(java.util.HexFormat.of().formatHex(b.sha256()), b));
         }
         return List.copyOf(byHash.values());
     }
@@ -180,8 +182,10 @@ public final class FileSystem {
         if (blob != null) {
             long room = maxBytes - bytesUsed - INODE_COST - entryCost(name);
             if (blob.size() > room) {
-                throw new ErrnoException(Errno.ENOSPC, "'" + name + "' from blob sha256:" + Node.hex(blob) + " has "
-                        + blob.size() + " bytes; the file system limit is " + maxBytes + " bytes" + usage());
+                throw new ErrnoException(
+                        Errno.ENOSPC,
+                        "'" + name + "' from blob sha256:" + Node.hex(blob) + " has " + blob.size()
+                                + " bytes; the file system limit is " + maxBytes + " bytes" + usage());
             }
             node.attach(blob);
         }
@@ -341,7 +345,8 @@ public final class FileSystem {
             return 0;
         }
         if (offset > Node.MAX_FILE_SIZE - len) {
-            throw new ErrnoException(Errno.EFBIG, "write to " + (offset + len) + " bytes exceeds " + Node.MAX_FILE_SIZE);
+            throw new ErrnoException(
+                    Errno.EFBIG, "write to " + (offset + len) + " bytes exceeds " + Node.MAX_FILE_SIZE);
         }
         long limit = sizeLimit(file);
         if (offset + len > limit) {
@@ -428,7 +433,8 @@ public final class FileSystem {
      * again. A blob this host does not hold, or holds with another size, is a
      * {@link pm.runtime.StateMismatchException} naming its hash.
      */
-    public static FileSystem fromState(FileSystemState state, LongSupplier nowNanos, long maxBytes, BlobResolver blobs) {
+    public static FileSystem fromState(
+            FileSystemState state, LongSupplier nowNanos, long maxBytes, BlobResolver blobs) {
         return FileSystemCodec.decode(state, nowNanos, maxBytes, blobs);
     }
 

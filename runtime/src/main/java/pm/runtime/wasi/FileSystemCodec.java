@@ -29,7 +29,8 @@ final class FileSystemCodec {
 
     /** Inodes in breadth-first order from the root, children by name, so equal trees encode equally. */
     static FileSystemState encode(FileSystem fs) {
-        FileSystemState.Builder state = FileSystemState.newBuilder().setRootIno(fs.root().ino()).setNextIno(fs.nextIno);
+        FileSystemState.Builder state =
+                FileSystemState.newBuilder().setRootIno(fs.root().ino()).setNextIno(fs.nextIno);
         Set<Long> written = new HashSet<>();
         ArrayDeque<Node> pending = new ArrayDeque<>();
         pending.add(fs.root());
@@ -46,14 +47,19 @@ final class FileSystemCodec {
                     .setMtim(node.mtim())
                     .setCtim(node.ctim());
             switch (node.kind()) {
-                case FILE -> node.blob().ifPresentOrElse(
-                        blob -> inode.setBlobSha256(ByteString.copyFrom(blob.sha256())).setBlobSize(blob.size()),
-                        () -> inode.setData(ByteString.copyFrom(node.rawData(), 0, (int) node.size())));
+                case FILE ->
+                    node.blob()
+                            .ifPresentOrElse(
+                                    blob -> inode.setBlobSha256(ByteString.copyFrom(blob.sha256()))
+                                            .setBlobSize(blob.size()),
+                                    () -> inode.setData(ByteString.copyFrom(node.rawData(), 0, (int) node.size())));
                 case SYMLINK -> inode.setSymlinkTarget(node.symlinkTarget());
-                case DIRECTORY -> node.entries.forEach((name, child) -> {
-                    inode.addEntries(DirectoryEntry.newBuilder().setName(name).setIno(child.ino()));
-                    pending.add(child);
-                });
+                case DIRECTORY ->
+                    node.entries.forEach((name, child) -> {
+                        inode.addEntries(
+                                DirectoryEntry.newBuilder().setName(name).setIno(child.ino()));
+                        pending.add(child);
+                    });
             }
             state.addInodes(inode);
         }
@@ -64,8 +70,8 @@ final class FileSystemCodec {
         Map<Long, Inode> byIno = new HashMap<>();
         for (Inode inode : state.getInodesList()) {
             if (inode.getIno() <= 0 || Long.compareUnsigned(inode.getIno(), state.getNextIno()) >= 0) {
-                throw mismatch("inode number " + Long.toUnsignedString(inode.getIno())
-                        + " is not in 1.." + Long.toUnsignedString(state.getNextIno()) + " (exclusive)");
+                throw mismatch("inode number " + Long.toUnsignedString(inode.getIno()) + " is not in 1.."
+                        + Long.toUnsignedString(state.getNextIno()) + " (exclusive)");
             }
             if (byIno.put(inode.getIno(), inode) != null) {
                 throw mismatch("inode " + inode.getIno() + " appears twice");
@@ -92,7 +98,10 @@ final class FileSystemCodec {
                 throw mismatch(node + " is not reachable from the root");
             }
             long expected = node.kind() == Kind.DIRECTORY
-                    ? 2 + node.entries.values().stream().filter(c -> c.kind() == Kind.DIRECTORY).count()
+                    ? 2
+                            + node.entries.values().stream()
+                                    .filter(c -> c.kind() == Kind.DIRECTORY)
+                                    .count()
                     : names.get(node.ino());
             if (node.nlink() != expected) {
                 throw mismatch(node + " has nlink " + node.nlink() + " but " + expected + " links");
@@ -149,7 +158,8 @@ final class FileSystemCodec {
     /** The host's blob a file inode names, which must be there with the size the state gives. */
     private static BlobContent blob(Inode inode, BlobResolver blobs) {
         byte[] sha = inode.getBlobSha256().toByteArray();
-        String name = "file inode " + inode.getIno() + " names blob sha256:" + HexFormat.of().formatHex(sha);
+        String name = "file inode " + inode.getIno() + " names blob sha256:"
+                + HexFormat.of().formatHex(sha);
         if (sha.length != 32) {
             throw mismatch(name + ", which is not a 32-byte SHA-256");
         }
@@ -158,8 +168,8 @@ final class FileSystemCodec {
         }
         BlobContent found = blobs.find(sha).orElseThrow(() -> mismatch(name + ", which this host does not hold"));
         if (found.size() != inode.getBlobSize()) {
-            throw mismatch(name + " of " + Long.toUnsignedString(inode.getBlobSize()) + " bytes, but this host's blob of"
-                    + " that hash has " + found.size());
+            throw mismatch(name + " of " + Long.toUnsignedString(inode.getBlobSize())
+                    + " bytes, but this host's blob of" + " that hash has " + found.size());
         }
         return found;
     }

@@ -38,7 +38,9 @@ final class GuestMemory {
     int range(int address, long length) {
         long end = (address & 0xFFFF_FFFFL) + length;
         if (length < 0 || end > size) {
-            throw new ErrnoException(Errno.EFAULT, "guest range " + Integer.toUnsignedString(address) + "+" + length + " outside memory");
+            throw new ErrnoException(
+                    Errno.EFAULT,
+                    "guest range " + Integer.toUnsignedString(address) + "+" + length + " outside memory");
         }
         return address;
     }

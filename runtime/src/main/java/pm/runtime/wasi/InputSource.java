@@ -40,8 +40,8 @@ public interface InputSource {
             try {
                 return content.read(position, into, offset, length);
             } catch (UncheckedIOException e) {
-                throw new ErrnoException(Errno.EIO, "cannot read stdin blob sha256:" + Node.hex(content) + ": "
-                        + e.getMessage());
+                throw new ErrnoException(
+                        Errno.EIO, "cannot read stdin blob sha256:" + Node.hex(content) + ": " + e.getMessage());
             }
         };
     }

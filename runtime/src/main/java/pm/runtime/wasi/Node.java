@@ -187,8 +187,10 @@ public final class Node {
         }
         long n = Math.min(keep, blob.size());
         if (n > MAX_FILE_SIZE) {
-            throw new ErrnoException(Errno.EFBIG, this + " holds " + blob.size() + " bytes from a blob; files over "
-                    + MAX_FILE_SIZE + " bytes cannot be changed");
+            throw new ErrnoException(
+                    Errno.EFBIG,
+                    this + " holds " + blob.size() + " bytes from a blob; files over " + MAX_FILE_SIZE
+                            + " bytes cannot be changed");
         }
         byte[] copy = new byte[(int) n];
         readBlob(0, copy, 0, copy.length);
@@ -209,12 +211,14 @@ public final class Node {
                 n = blob.read(offset + done, dst, dstOff + done, wanted - done);
             } catch (UncheckedIOException e) {
                 // The host's disk failed, not the guest: the guest sees EIO, as from a bad disk.
-                throw new ErrnoException(Errno.EIO, "cannot read blob sha256:" + hex(blob) + " of " + this + ": "
-                        + e.getMessage());
+                throw new ErrnoException(
+                        Errno.EIO, "cannot read blob sha256:" + hex(blob) + " of " + this + ": " + e.getMessage());
             }
             if (n <= 0) {
-                throw new ErrnoException(Errno.EIO, "blob sha256:" + hex(blob) + " of " + this + " ended at byte "
-                        + (offset + done) + " of " + size);
+                throw new ErrnoException(
+                        Errno.EIO,
+                        "blob sha256:" + hex(blob) + " of " + this + " ended at byte " + (offset + done) + " of "
+                                + size);
             }
             done += n;
         }

@@ -75,7 +75,8 @@ final class PathResolver {
             boolean last = i == names.length - 1;
             if (next.kind() == Kind.SYMLINK && (!last || followFinal || mustBeDirectory)) {
                 if (++hops[0] > MAX_SYMLINK_HOPS) {
-                    throw new ErrnoException(Errno.ELOOP, "'" + path + "': more than " + MAX_SYMLINK_HOPS + " symlinks");
+                    throw new ErrnoException(
+                            Errno.ELOOP, "'" + path + "': more than " + MAX_SYMLINK_HOPS + " symlinks");
                 }
                 next = walk(root, at, next.symlinkTarget(), true, hops);
             }

@@ -90,7 +90,9 @@ public final class PmChannels {
 
     private static boolean validName(String name, boolean mayBeEmpty) {
         int bytes = name.getBytes(StandardCharsets.UTF_8).length;
-        return (mayBeEmpty || bytes > 0) && bytes <= MAX_NAME_BYTES && name.chars().noneMatch(c -> c < 0x20 || c == 0x7f);
+        return (mayBeEmpty || bytes > 0)
+                && bytes <= MAX_NAME_BYTES
+                && name.chars().noneMatch(c -> c < 0x20 || c == 0x7f);
     }
 
     private Errno receive(LazyGuestMemory m, int[] a, boolean block) {

@@ -38,19 +38,47 @@ final class Rights {
     static final long POLL_FD_READWRITE = 1L << 27;
     static final long SOCK_SHUTDOWN = 1L << 28;
 
-    static final long FILE_BASE = FD_DATASYNC | FD_READ | FD_SEEK | FD_FDSTAT_SET_FLAGS | FD_SYNC | FD_TELL | FD_WRITE
-            | FD_ADVISE | FD_ALLOCATE | FD_FILESTAT_GET | FD_FILESTAT_SET_SIZE | FD_FILESTAT_SET_TIMES | POLL_FD_READWRITE;
-    static final long DIRECTORY_BASE = FD_FDSTAT_SET_FLAGS | FD_SYNC | FD_ADVISE | PATH_CREATE_DIRECTORY | PATH_CREATE_FILE
-            | PATH_LINK_SOURCE | PATH_LINK_TARGET | PATH_OPEN | FD_READDIR | PATH_READLINK | PATH_RENAME_SOURCE
-            | PATH_RENAME_TARGET | PATH_FILESTAT_GET | PATH_FILESTAT_SET_SIZE | PATH_FILESTAT_SET_TIMES | FD_FILESTAT_GET
-            | FD_FILESTAT_SET_TIMES | PATH_SYMLINK | PATH_REMOVE_DIRECTORY | PATH_UNLINK_FILE | POLL_FD_READWRITE;
+    static final long FILE_BASE = FD_DATASYNC
+            | FD_READ
+            | FD_SEEK
+            | FD_FDSTAT_SET_FLAGS
+            | FD_SYNC
+            | FD_TELL
+            | FD_WRITE
+            | FD_ADVISE
+            | FD_ALLOCATE
+            | FD_FILESTAT_GET
+            | FD_FILESTAT_SET_SIZE
+            | FD_FILESTAT_SET_TIMES
+            | POLL_FD_READWRITE;
+    static final long DIRECTORY_BASE = FD_FDSTAT_SET_FLAGS
+            | FD_SYNC
+            | FD_ADVISE
+            | PATH_CREATE_DIRECTORY
+            | PATH_CREATE_FILE
+            | PATH_LINK_SOURCE
+            | PATH_LINK_TARGET
+            | PATH_OPEN
+            | FD_READDIR
+            | PATH_READLINK
+            | PATH_RENAME_SOURCE
+            | PATH_RENAME_TARGET
+            | PATH_FILESTAT_GET
+            | PATH_FILESTAT_SET_SIZE
+            | PATH_FILESTAT_SET_TIMES
+            | FD_FILESTAT_GET
+            | FD_FILESTAT_SET_TIMES
+            | PATH_SYMLINK
+            | PATH_REMOVE_DIRECTORY
+            | PATH_UNLINK_FILE
+            | POLL_FD_READWRITE;
     static final long DIRECTORY_INHERITING = DIRECTORY_BASE | FILE_BASE;
     /**
      * Stdio keeps fd_seek and fd_tell although seeking answers ESPIPE: wasi-libc's isatty() says
      * "terminal" for a character device without them, and C guests would then line-buffer stdout.
      */
-    private static final long STDIO_COMMON = FD_SEEK | FD_TELL | FD_FDSTAT_SET_FLAGS | FD_SYNC | FD_DATASYNC
-            | FD_FILESTAT_GET | POLL_FD_READWRITE;
+    private static final long STDIO_COMMON =
+            FD_SEEK | FD_TELL | FD_FDSTAT_SET_FLAGS | FD_SYNC | FD_DATASYNC | FD_FILESTAT_GET | POLL_FD_READWRITE;
 
     private Rights() {}
 
@@ -72,8 +100,9 @@ final class Rights {
     /** Fails with ENOTCAPABLE unless {@code fd} holds every right in {@code needed}. */
     static void require(Fd f, int fd, long needed) {
         if ((f.rightsBase & needed) != needed) {
-            throw new ErrnoException(Errno.ENOTCAPABLE, "descriptor " + fd + " lacks rights 0x"
-                    + Long.toHexString(needed & ~f.rightsBase));
+            throw new ErrnoException(
+                    Errno.ENOTCAPABLE,
+                    "descriptor " + fd + " lacks rights 0x" + Long.toHexString(needed & ~f.rightsBase));
         }
     }
 }

@@ -417,13 +417,24 @@ final class WasiFiles {
      * directory, nothing to inherit on a file). Asking for fd_write on a directory is EISDIR, as
      * opening a directory for writing is on POSIX, with or without O_DIRECTORY.
      */
-    Errno open(LazyGuestMemory m, int fd, int dirflags, int pathPtr, int pathLen, int oflags,
-            long rightsBase, long rightsInheriting, int fdflags, int resultPtr) {
+    Errno open(
+            LazyGuestMemory m,
+            int fd,
+            int dirflags,
+            int pathPtr,
+            int pathLen,
+            int oflags,
+            long rightsBase,
+            long rightsInheriting,
+            int fdflags,
+            int resultPtr) {
         boolean create = (oflags & 1) != 0;
         boolean mustBeDir = (oflags & 2) != 0;
         boolean exclusive = (oflags & 4) != 0;
         boolean truncate = (oflags & 8) != 0;
-        long needed = Rights.PATH_OPEN | (create ? Rights.PATH_CREATE_FILE : 0) | (truncate ? Rights.PATH_FILESTAT_SET_SIZE : 0);
+        long needed = Rights.PATH_OPEN
+                | (create ? Rights.PATH_CREATE_FILE : 0)
+                | (truncate ? Rights.PATH_FILESTAT_SET_SIZE : 0);
         Fd dir = directory(fd, needed);
         String path = path(m, pathPtr, pathLen);
         Node node;
@@ -452,8 +463,14 @@ final class WasiFiles {
         if (truncate) {
             dir.fs.setSize(node, 0);
         }
-        Fd opened = new Fd(isDir ? Fd.Kind.DIRECTORY : Fd.Kind.FILE, dir.preopen, dir.fs, node, fdflags,
-                rightsBase & dir.rightsInheriting, rightsInheriting & dir.rightsInheriting);
+        Fd opened = new Fd(
+                isDir ? Fd.Kind.DIRECTORY : Fd.Kind.FILE,
+                dir.preopen,
+                dir.fs,
+                node,
+                fdflags,
+                rightsBase & dir.rightsInheriting,
+                rightsInheriting & dir.rightsInheriting);
         m.get().range(resultPtr, 4);
         m.get().putI32(resultPtr, session.fds.add(opened));
         return Errno.ESUCCESS;
@@ -518,5 +535,4 @@ final class WasiFiles {
         dir.fs.unlinkFile(at.parent(), at.name());
         return Errno.ESUCCESS;
     }
-
 }

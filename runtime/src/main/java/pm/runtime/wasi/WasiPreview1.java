@@ -52,30 +52,60 @@ public final class WasiPreview1 {
         function(b, "fd_filestat_set_size", sig(I, L), (m, a) -> files.setSize(i(a[0]), a[1]));
         function(b, "fd_filestat_set_times", sig(I, L, L, I), (m, a) -> files.fdSetTimes(i(a[0]), a[1], a[2], i(a[3])));
         function(b, "fd_pread", sig(I, I, I, L, I), (m, a) -> files.pread(m, i(a[0]), i(a[1]), i(a[2]), a[3], i(a[4])));
-        function(b, "fd_pwrite", sig(I, I, I, L, I), (m, a) -> files.pwrite(m, i(a[0]), i(a[1]), i(a[2]), a[3], i(a[4])));
+        function(
+                b,
+                "fd_pwrite",
+                sig(I, I, I, L, I),
+                (m, a) -> files.pwrite(m, i(a[0]), i(a[1]), i(a[2]), a[3], i(a[4])));
         function(b, "fd_prestat_get", sig(I, I), (m, a) -> files.prestat(m, i(a[0]), i(a[1])));
         function(b, "fd_prestat_dir_name", sig(I, I, I), (m, a) -> files.prestatName(m, i(a[0]), i(a[1]), i(a[2])));
         function(b, "fd_read", sig(I, I, I, I), (m, a) -> files.read(m, i(a[0]), i(a[1]), i(a[2]), i(a[3])));
         function(b, "fd_write", sig(I, I, I, I), (m, a) -> files.write(m, i(a[0]), i(a[1]), i(a[2]), i(a[3])));
-        function(b, "fd_readdir", sig(I, I, I, L, I), (m, a) -> files.readdir(m, i(a[0]), i(a[1]), i(a[2]), a[3], i(a[4])));
+        function(
+                b,
+                "fd_readdir",
+                sig(I, I, I, L, I),
+                (m, a) -> files.readdir(m, i(a[0]), i(a[1]), i(a[2]), a[3], i(a[4])));
         function(b, "fd_renumber", sig(I, I), (m, a) -> files.renumber(i(a[0]), i(a[1])));
         function(b, "fd_seek", sig(I, L, I, I), (m, a) -> files.seek(m, i(a[0]), a[1], i(a[2]), i(a[3])));
         function(b, "fd_tell", sig(I, I), (m, a) -> files.tell(m, i(a[0]), i(a[1])));
         function(b, "path_create_directory", sig(I, I, I), (m, a) -> files.mkdir(m, i(a[0]), i(a[1]), i(a[2])));
-        function(b, "path_filestat_get", sig(I, I, I, I, I),
+        function(
+                b,
+                "path_filestat_get",
+                sig(I, I, I, I, I),
                 (m, a) -> files.pathFilestat(m, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4])));
-        function(b, "path_filestat_set_times", sig(I, I, I, I, L, L, I),
+        function(
+                b,
+                "path_filestat_set_times",
+                sig(I, I, I, I, L, L, I),
                 (m, a) -> files.pathSetTimes(m, i(a[0]), i(a[1]), i(a[2]), i(a[3]), a[4], a[5], i(a[6])));
-        function(b, "path_link", sig(I, I, I, I, I, I, I),
+        function(
+                b,
+                "path_link",
+                sig(I, I, I, I, I, I, I),
                 (m, a) -> files.link(m, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4]), i(a[5]), i(a[6])));
-        function(b, "path_open", sig(I, I, I, I, I, L, L, I, I),
+        function(
+                b,
+                "path_open",
+                sig(I, I, I, I, I, L, L, I, I),
                 (m, a) -> files.open(m, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4]), a[5], a[6], i(a[7]), i(a[8])));
-        function(b, "path_readlink", sig(I, I, I, I, I, I),
+        function(
+                b,
+                "path_readlink",
+                sig(I, I, I, I, I, I),
                 (m, a) -> files.readlink(m, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4]), i(a[5])));
         function(b, "path_remove_directory", sig(I, I, I), (m, a) -> files.rmdir(m, i(a[0]), i(a[1]), i(a[2])));
-        function(b, "path_rename", sig(I, I, I, I, I, I),
+        function(
+                b,
+                "path_rename",
+                sig(I, I, I, I, I, I),
                 (m, a) -> files.rename(m, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4]), i(a[5])));
-        function(b, "path_symlink", sig(I, I, I, I, I), (m, a) -> files.symlink(m, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4])));
+        function(
+                b,
+                "path_symlink",
+                sig(I, I, I, I, I),
+                (m, a) -> files.symlink(m, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4])));
         function(b, "path_unlink_file", sig(I, I, I), (m, a) -> files.unlink(m, i(a[0]), i(a[1]), i(a[2])));
         function(b, "poll_oneoff", sig(I, I, I, I), (m, a) -> poll(m, i(a[0]), i(a[1]), i(a[2]), i(a[3])));
         b.function(MODULE, "proc_exit", new HostFunctionRef("proc_exit", new byte[] {I}, new byte[0], (c, a) -> {

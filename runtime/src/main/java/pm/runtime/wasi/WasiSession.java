@@ -30,6 +30,7 @@ public final class WasiSession {
     final Random random;
     /** Rung after the guest sends a message: the host's channel dispatcher (a host endpoint, like stdout). */
     final Runnable outboxDoorbell;
+
     long stdinPosition;
     long monotonicOffset; // guest monotonic = host monotonic + offset: stays monotonic across hosts
     long pendingWakeAt = -1; // guest monotonic deadline of the poll_oneoff in progress, -1 if none
@@ -59,7 +60,8 @@ public final class WasiSession {
         fds.add(new Fd(Fd.Kind.STDIN, null, null, null, 0, ALL_RIGHTS, 0));
         fds.add(new Fd(Fd.Kind.STDOUT, null, null, null, 0, ALL_RIGHTS, 0));
         fds.add(new Fd(Fd.Kind.STDERR, null, null, null, 0, ALL_RIGHTS, 0));
-        preopens.forEach((path, fs) -> fds.add(new Fd(Fd.Kind.PREOPEN, path, fs, fs.root(), 0, ALL_RIGHTS, ALL_RIGHTS)));
+        preopens.forEach(
+                (path, fs) -> fds.add(new Fd(Fd.Kind.PREOPEN, path, fs, fs.root(), 0, ALL_RIGHTS, ALL_RIGHTS)));
     }
 
     public static Builder builder() {
@@ -106,14 +108,14 @@ public final class WasiSession {
         private final List<String> args = new ArrayList<>();
         private final List<String> environment = new ArrayList<>();
         private final Map<String, FileSystem> preopens = new LinkedHashMap<>();
-        private OutputSink stdout = (b, o, l) -> { };
-        private OutputSink stderr = (b, o, l) -> { };
+        private OutputSink stdout = (b, o, l) -> {};
+        private OutputSink stderr = (b, o, l) -> {};
         private InputSource stdin = InputSource.empty();
         private LongSupplier realtimeNanos = () -> System.currentTimeMillis() * 1_000_000L;
         private LongSupplier monotonicNanos = System::nanoTime;
         private Random random = new SecureRandom();
         private int maxOpenHandles = 1024;
-        private Runnable outboxDoorbell = () -> { };
+        private Runnable outboxDoorbell = () -> {};
         private BlobResolver blobs = BlobResolver.none();
 
         public Builder args(List<String> values) {

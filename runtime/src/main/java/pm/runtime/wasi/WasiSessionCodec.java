@@ -28,7 +28,8 @@ final class WasiSessionCodec {
                 .setMonotonicNow(session.monotonicNow())
                 .setPendingWakeAt(session.pendingWakeAt)
                 .setPendingPollBase(session.pendingPollBase);
-        session.preopens.forEach((path, fs) -> out.addPreopens(Preopen.newBuilder().setGuestPath(path).setFs(fs.toState())));
+        session.preopens.forEach((path, fs) ->
+                out.addPreopens(Preopen.newBuilder().setGuestPath(path).setFs(fs.toState())));
         List<Fd> slots = session.fds.slots();
         for (int i = 0; i < slots.size(); i++) {
             Fd f = slots.get(i);
@@ -46,8 +47,8 @@ final class WasiSessionCodec {
                 c.setName(f.kind.name().toLowerCase(Locale.ROOT));
             } else {
                 if (f.fs.inode(f.node.ino()).isEmpty()) {
-                    throw new StateMismatchException(
-                            "descriptor " + i + " refers to a file no longer in " + f.preopen + " (unlinked while open)");
+                    throw new StateMismatchException("descriptor " + i + " refers to a file no longer in " + f.preopen
+                            + " (unlinked while open)");
                 }
                 c.setPreopen(f.preopen).setInode(f.node.ino()).setName(f.preopen + "#" + f.node.ino());
             }
@@ -90,15 +91,23 @@ final class WasiSessionCodec {
                 throw new StateMismatchException(
                         "capability \"" + c.getName() + "\" cannot be bound: no preopen " + c.getPreopen());
             }
-            node = fs.inode(c.getInode()).orElseThrow(() -> new StateMismatchException(
-                    "capability \"" + c.getName() + "\" cannot be bound: inode " + c.getInode() + " missing"));
+            node = fs.inode(c.getInode())
+                    .orElseThrow(() -> new StateMismatchException(
+                            "capability \"" + c.getName() + "\" cannot be bound: inode " + c.getInode() + " missing"));
             boolean isDir = node.kind() == Node.Kind.DIRECTORY;
             if (isDir != (kind != Fd.Kind.FILE)) {
-                throw new StateMismatchException("capability \"" + c.getName() + "\" cannot be bound: inode kind differs");
+                throw new StateMismatchException(
+                        "capability \"" + c.getName() + "\" cannot be bound: inode kind differs");
             }
         }
-        Fd f = new Fd(kind, kind == Fd.Kind.STDIN || kind == Fd.Kind.STDOUT || kind == Fd.Kind.STDERR ? null : c.getPreopen(),
-                fs, node, c.getFlags(), c.getRightsBase(), c.getRightsInheriting());
+        Fd f = new Fd(
+                kind,
+                kind == Fd.Kind.STDIN || kind == Fd.Kind.STDOUT || kind == Fd.Kind.STDERR ? null : c.getPreopen(),
+                fs,
+                node,
+                c.getFlags(),
+                c.getRightsBase(),
+                c.getRightsInheriting());
         f.offset = c.getOffset();
         return f;
     }

@@ -77,20 +77,31 @@ public final class CompiledBarrierBench {
         double medianBase = median(times.get(Way.UNMARKED.ordinal()));
         for (Way way : ways) {
             List<Long> t = times.get(way.ordinal());
-            System.out.printf("%-24s best %.3f s (%+.1f%%), median %.3f s (%+.1f%%)%n", way.label, best(t) / 1e9,
-                    100 * (best(t) / bestBase - 1), median(t) / 1e9, 100 * (median(t) / medianBase - 1));
+            System.out.printf(
+                    "%-24s best %.3f s (%+.1f%%), median %.3f s (%+.1f%%)%n",
+                    way.label,
+                    best(t) / 1e9,
+                    100 * (best(t) / bestBase - 1),
+                    median(t) / 1e9,
+                    100 * (median(t) / medianBase - 1));
         }
         System.out.println("output sha256 " + InterpreterSpeedBench.sha256(expected) + "; load average at the end: "
-                + java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+                + java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                        .getSystemLoadAverage());
     }
 
     /** One run of bzip2: on {@code code} if given, else on what the code cache gives the tier, per slice. */
-    private static long run(CompiledModule module, Object code, boolean reader, byte[] input, ByteArrayOutputStream stdout) {
-        WasiSession session = WasiSession.builder().args(InterpreterSpeedBench.ARGS).stdin(InputSource.of(input))
-                .stdout(stdout::write).build();
+    private static long run(
+            CompiledModule module, Object code, boolean reader, byte[] input, ByteArrayOutputStream stdout) {
+        WasiSession session = WasiSession.builder()
+                .args(InterpreterSpeedBench.ARGS)
+                .stdin(InputSource.of(input))
+                .stdout(stdout::write)
+                .build();
         long t = System.nanoTime();
         Store store = new Store();
-        Instance instance = Instance.instantiate(module, new pm.runtime.wasi.WasiPreview1(session).imports(), store, Limits.DEFAULT);
+        Instance instance = Instance.instantiate(
+                module, new pm.runtime.wasi.WasiPreview1(session).imports(), store, Limits.DEFAULT);
         if (code != null) {
             JitVariants.attach(instance, code);
         }

@@ -46,8 +46,10 @@ public final class FreezeLatencyBench {
         int iterations = Integer.getInteger("bench.iterations", 2000);
         int warmup = Integer.getInteger("bench.warmup", 500);
         CompiledModule module = CompiledModule.compile(loops());
-        System.out.printf("freeze latency: %d measured stops per row after %d warm-up stops, request after a random 0.2-2 ms,"
-                + " rows interleaved round-robin%n", iterations, warmup);
+        System.out.printf(
+                "freeze latency: %d measured stops per row after %d warm-up stops, request after a random 0.2-2 ms,"
+                        + " rows interleaved round-robin%n",
+                iterations, warmup);
         System.out.println(InterpreterSpeedBench.host());
 
         Map<String, Target> rows = new LinkedHashMap<>();
@@ -59,8 +61,12 @@ public final class FreezeLatencyBench {
             rows.put("compiled: " + loop, new Frozen(machine(module, loop, Machine.Tier.COMPILED)));
         }
         CompiledModule deep = CompiledModule.compile(Wat.toWasm(DEEP));
-        rows.put("compiled: recursion 0-" + DEPTH + " frames deep", new Frozen(machine(deep, "deep", Machine.Tier.COMPILED)));
-        rows.put("compiled: memory.fill of " + (FILL >> 20) + " MiB", new Frozen(machine(deep, "fill", Machine.Tier.COMPILED)));
+        rows.put(
+                "compiled: recursion 0-" + DEPTH + " frames deep",
+                new Frozen(machine(deep, "deep", Machine.Tier.COMPILED)));
+        rows.put(
+                "compiled: memory.fill of " + (FILL >> 20) + " MiB",
+                new Frozen(machine(deep, "fill", Machine.Tier.COMPILED)));
         Target[] targets = rows.values().toArray(new Target[0]);
         // An unmeasured pass first. The dispatch loop is one method: compiled with a profile that
         // lacks some loop's opcodes or freeze exit, it deoptimises when that loop runs, and C2
@@ -74,12 +80,24 @@ public final class FreezeLatencyBench {
         for (String row : rows.keySet()) {
             Result r = results[i++];
             long[] l = sorted(r);
-            String rate = r.instructions() == 0 ? "" : String.format("%.0f M/s", r.instructions() / (r.runNanos() / 1e3));
-            System.out.printf("%-44s %8.2f %8.2f %8.2f %8.2f %10s%s%n", row, pct(l, 50), pct(l, 90), pct(l, 99),
-                    l[l.length - 1] / 1e3, rate, r.lostRequests() == 0 ? "" : "  (" + r.lostRequests() + " requests lost, re-sent)");
+            String rate =
+                    r.instructions() == 0 ? "" : String.format("%.0f M/s", r.instructions() / (r.runNanos() / 1e3));
+            System.out.printf(
+                    "%-44s %8.2f %8.2f %8.2f %8.2f %10s%s%n",
+                    row,
+                    pct(l, 50),
+                    pct(l, 90),
+                    pct(l, 99),
+                    l[l.length - 1] / 1e3,
+                    rate,
+                    r.lostRequests() == 0 ? "" : "  (" + r.lostRequests() + " requests lost, re-sent)");
             if (i > 1) { // not for the baseline itself
-                System.out.printf("%-44s %8.1f %8.1f %8.1f%n", "  ratio to baseline",
-                        pct(l, 50) / pct(base, 50), pct(l, 90) / pct(base, 90), pct(l, 99) / pct(base, 99));
+                System.out.printf(
+                        "%-44s %8.1f %8.1f %8.1f%n",
+                        "  ratio to baseline",
+                        pct(l, 50) / pct(base, 50),
+                        pct(l, 90) / pct(base, 90),
+                        pct(l, 99) / pct(base, 99));
             }
         }
     }
@@ -137,16 +155,18 @@ public final class FreezeLatencyBench {
         // Volatile handshakes; everything the runner writes before publishing `done` is then visible.
         AtomicInteger started = new AtomicInteger(-1);
         AtomicInteger done = new AtomicInteger(-1);
-        Thread runner = new Thread(() -> {
-            for (int i = 0; i < rounds; i++) {
-                started.set(i);
-                long t = System.nanoTime();
-                retired[i] = targets[i % k].runUntilStopped();
-                stoppedAt[i] = System.nanoTime();
-                runNanos[i] = stoppedAt[i] - t;
-                done.set(i);
-            }
-        }, "bench-runner");
+        Thread runner = new Thread(
+                () -> {
+                    for (int i = 0; i < rounds; i++) {
+                        started.set(i);
+                        long t = System.nanoTime();
+                        retired[i] = targets[i % k].runUntilStopped();
+                        stoppedAt[i] = System.nanoTime();
+                        runNanos[i] = stoppedAt[i] - t;
+                        done.set(i);
+                    }
+                },
+                "bench-runner");
         runner.setDaemon(true);
         runner.start();
         long[][] latencies = new long[k][iterations];
@@ -255,7 +275,8 @@ public final class FreezeLatencyBench {
         arith.writeBytes(sleb(1664525));
         arith.writeBytes(bytes(0x6c, 0x41));
         arith.writeBytes(sleb(1013904223));
-        arith.writeBytes(bytes(0x6a, 0x22, 0x00, 0x20, 0x01, 0x73, 0x41, 0x07, 0x77, 0x21, 0x01, 0x0c, 0x00, 0x0b, 0x0b));
+        arith.writeBytes(
+                bytes(0x6a, 0x22, 0x00, 0x20, 0x01, 0x73, 0x41, 0x07, 0x77, 0x21, 0x01, 0x0c, 0x00, 0x0b, 0x0b));
         byte[] inc = body(0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x0b);
         byte[] calls = body(0x01, 0x01, 0x7f, 0x03, 0x40, 0x20, 0x00, 0x10, 0x02, 0x21, 0x00, 0x0c, 0x00, 0x0b, 0x0b);
 

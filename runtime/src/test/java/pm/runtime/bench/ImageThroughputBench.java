@@ -48,8 +48,12 @@ public final class ImageThroughputBench {
                 .build();
         ImageHeader header = ImageWriter.headerFor(new byte[32], "bench").build();
         double bytes = pages * 65536.0;
-        System.out.printf("image of %d MiB memory (%d pages), JVM %s, %d CPUs%n", mib, pages,
-                System.getProperty("java.vm.version"), Runtime.getRuntime().availableProcessors());
+        System.out.printf(
+                "image of %d MiB memory (%d pages), JVM %s, %d CPUs%n",
+                mib,
+                pages,
+                System.getProperty("java.vm.version"),
+                Runtime.getRuntime().availableProcessors());
 
         for (int round = 0; round < 3; round++) {
             long t0 = System.nanoTime();
@@ -77,11 +81,16 @@ public final class ImageThroughputBench {
                 }
                 long f1 = System.nanoTime();
                 Files.delete(file);
-                System.out.printf("round %d %-8s image %6.1f MiB | write to memory %7.0f MB/s | read+verify %7.0f MB/s"
+                System.out.printf(
+                        "round %d %-8s image %6.1f MiB | write to memory %7.0f MB/s | read+verify %7.0f MB/s"
                                 + " | write to file+fsync %7.0f MB/s | baseline memory copy %7.0f MB/s%n",
-                        round, compress ? "deflate" : "plain", image.length / 1048576.0,
-                        bytes / 1e6 / ((w1 - w0) / 1e9), bytes / 1e6 / ((r1 - r0) / 1e9),
-                        bytes / 1e6 / ((f1 - f0) / 1e9), baseline);
+                        round,
+                        compress ? "deflate" : "plain",
+                        image.length / 1048576.0,
+                        bytes / 1e6 / ((w1 - w0) / 1e9),
+                        bytes / 1e6 / ((r1 - r0) / 1e9),
+                        bytes / 1e6 / ((f1 - f0) / 1e9),
+                        baseline);
             }
         }
     }

@@ -42,6 +42,7 @@ public final class InterpreterSpeedBench {
     static final List<String> ARGS = List.of("bzip2", "-9", "-c");
     /** Input and output digests of the default 4 MiB run, from runtime/src/test/guest/README.md. */
     static final String TEXT_4M_SHA256 = "2d7189296a8a3aae53b975107caa3a698d23826745b9b2aac3ab6a193b980a64";
+
     static final String BZ2_4M_SHA256 = "53acadb95f290b36ee5a3b4aa80b57e15aad3b0ccaab322d6121e35a4cb9a936";
 
     /** One run of bzip2: its stdout, exit status, wall time (instantiate + {@code _start}). */
@@ -55,8 +56,13 @@ public final class InterpreterSpeedBench {
         byte[] wasm = GuestRun.wasm("bzip2");
         byte[] input = text(bytes);
         String inputDigest = sha256(input);
-        System.out.printf("input: %d bytes of generated text, sha256 %s%s%n", bytes, inputDigest,
-                bytes == 4 << 20 ? (inputDigest.equals(TEXT_4M_SHA256) ? " (= gen-text.sh)" : " (DIFFERS from gen-text.sh!)") : "");
+        System.out.printf(
+                "input: %d bytes of generated text, sha256 %s%s%n",
+                bytes,
+                inputDigest,
+                bytes == 4 << 20
+                        ? (inputDigest.equals(TEXT_4M_SHA256) ? " (= gen-text.sh)" : " (DIFFERS from gen-text.sh!)")
+                        : "");
         System.out.println(host());
 
         long t = System.nanoTime();
@@ -78,19 +84,26 @@ public final class InterpreterSpeedBench {
         byte[] out = oursWarm.out();
         for (Run r : Arrays.asList(oursCold, aotCold, aotWarm, interp)) {
             if (r != null && !Arrays.equals(r.out(), out)) {
-                throw new AssertionError("engines disagree: outputs of " + out.length + " and " + r.out().length + " bytes differ");
+                throw new AssertionError(
+                        "engines disagree: outputs of " + out.length + " and " + r.out().length + " bytes differ");
             }
         }
         String digest = sha256(out);
-        System.out.printf("bzip2 -9 -c output: %d bytes, sha256 %s, identical on %s%s%n", out.length, digest,
+        System.out.printf(
+                "bzip2 -9 -c output: %d bytes, sha256 %s, identical on %s%s%n",
+                out.length,
+                digest,
                 interp == null ? "ours and Chicory AOT" : "all three engines",
-                bytes == 4 << 20 ? (digest.equals(BZ2_4M_SHA256) ? "; = native bzip2 1.0.8" : "; DIFFERS from native bzip2!") : "");
+                bytes == 4 << 20
+                        ? (digest.equals(BZ2_4M_SHA256) ? "; = native bzip2 1.0.8" : "; DIFFERS from native bzip2!")
+                        : "");
         System.out.println();
         row("ours: compile (validate + translate)", oursCompile);
         row("ours: run 1 (cold, warm-up)", oursCold.nanos());
         row("ours: run 2 (measured)", oursWarm.nanos());
-        System.out.printf("    instructions retired %,d = %.1f M/s%n", oursWarm.instructions(),
-                oursWarm.instructions() / (oursWarm.nanos() / 1e3));
+        System.out.printf(
+                "    instructions retired %,d = %.1f M/s%n",
+                oursWarm.instructions(), oursWarm.instructions() / (oursWarm.nanos() / 1e3));
         row("chicory AOT: compile", aotCompile);
         row("chicory AOT: run 1 (cold)", aotCold.nanos());
         row("chicory AOT: run 2 (measured)", aotWarm.nanos());
@@ -102,19 +115,28 @@ public final class InterpreterSpeedBench {
         System.out.println();
         double ours = oursWarm.nanos();
         if (interp != null) {
-            System.out.printf("speedup of ours over chicory interpreter:   %6.2fx  (its run / our run 2)%n", interp.nanos() / ours);
+            System.out.printf(
+                    "speedup of ours over chicory interpreter:   %6.2fx  (its run / our run 2)%n",
+                    interp.nanos() / ours);
         }
-        System.out.printf("our time relative to chicory AOT, run only: %6.2fx  (our run 2 / its run 2)%n", ours / aotWarm.nanos());
-        System.out.printf("our time relative to chicory AOT + compile: %6.2fx  (our run 2 / its compile + run 2)%n",
+        System.out.printf(
+                "our time relative to chicory AOT, run only: %6.2fx  (our run 2 / its run 2)%n",
+                ours / aotWarm.nanos());
+        System.out.printf(
+                "our time relative to chicory AOT + compile: %6.2fx  (our run 2 / its compile + run 2)%n",
                 ours / (aotCompile + aotWarm.nanos()));
-        System.out.printf("one-shot from bytes, cold (compile + run 1): ours %.3f s, chicory AOT %.3f s%n",
+        System.out.printf(
+                "one-shot from bytes, cold (compile + run 1): ours %.3f s, chicory AOT %.3f s%n",
                 (oursCompile + oursCold.nanos()) / 1e9, (aotCompile + aotCold.nanos()) / 1e9);
     }
 
     /** The JVM and the machine's load, which matters for reading the figures (other processes compete). */
     static String host() {
-        return String.format("JVM %s %s, %d CPUs, load average %.2f at start", System.getProperty("java.vm.name"),
-                System.getProperty("java.vm.version"), Runtime.getRuntime().availableProcessors(),
+        return String.format(
+                "JVM %s %s, %d CPUs, load average %.2f at start",
+                System.getProperty("java.vm.name"),
+                System.getProperty("java.vm.version"),
+                Runtime.getRuntime().availableProcessors(),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
@@ -127,10 +149,15 @@ public final class InterpreterSpeedBench {
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         ByteArrayOutputStream stderr = new ByteArrayOutputStream();
         WasiSession session = WasiSession.builder()
-                .args(ARGS).stdin(InputSource.of(input)).stdout(stdout::write).stderr(stderr::write).build();
+                .args(ARGS)
+                .stdin(InputSource.of(input))
+                .stdout(stdout::write)
+                .stderr(stderr::write)
+                .build();
         long t = System.nanoTime();
         Store store = new Store();
-        Instance instance = Instance.instantiate(module, new pm.runtime.wasi.WasiPreview1(session).imports(), store, Limits.DEFAULT);
+        Instance instance = Instance.instantiate(
+                module, new pm.runtime.wasi.WasiPreview1(session).imports(), store, Limits.DEFAULT);
         Machine machine = new Machine(store, Limits.DEFAULT);
         machine.start(instance.function("_start"));
         int exit = 0;
@@ -172,7 +199,9 @@ public final class InterpreterSpeedBench {
         try (WasiPreview1 wasi = WasiPreview1.builder().withOptions(options).build()) {
             long t = System.nanoTime();
             var builder = com.dylibso.chicory.runtime.Instance.builder(module)
-                    .withImportValues(ImportValues.builder().addFunction(stdoutNotATerminal(wasi.toHostFunctions())).build())
+                    .withImportValues(ImportValues.builder()
+                            .addFunction(stdoutNotATerminal(wasi.toHostFunctions()))
+                            .build())
                     .withStart(false); // run _start below, inside the timed region, as for ours
             if (machineFactory != null) {
                 builder.withMachineFactory(machineFactory);
@@ -204,7 +233,8 @@ public final class InterpreterSpeedBench {
                     long[] r = f.handle().apply(instance, args);
                     if (args[0] == 1 && r[0] == 0) {
                         int rightsBase = (int) args[1] + 8;
-                        instance.memory().writeLong(rightsBase, instance.memory().readLong(rightsBase) | FD_TELL);
+                        instance.memory()
+                                .writeLong(rightsBase, instance.memory().readLong(rightsBase) | FD_TELL);
                     }
                     return r;
                 });

@@ -33,8 +33,11 @@ public final class MemoryGrowthBench {
     public static void main(String[] args) {
         byte[] wasm = Wat.toWasm(GROWER);
         CompiledModule module = CompiledModule.compile(wasm);
-        System.out.printf("max heap %.1f GiB, load %s%n", Runtime.getRuntime().maxMemory() / (double) (1L << 30),
-                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        System.out.printf(
+                "max heap %.1f GiB, load %s%n",
+                Runtime.getRuntime().maxMemory() / (double) (1L << 30),
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                        .getSystemLoadAverage());
         int[] steps = {Integer.getInteger("bench.step", 1), 16};
         int[] targets = {MemoryInstance.MAX_PAGES / 8, MemoryInstance.MAX_PAGES / 2, MemoryInstance.MAX_PAGES};
         for (int step : steps) {
@@ -45,8 +48,9 @@ public final class MemoryGrowthBench {
                 long t0 = System.nanoTime();
                 long pages = machine.invoke(instance.function("grow"), target - 1, step)[0];
                 double s = (System.nanoTime() - t0) / 1e9;
-                System.out.printf("grow by %2d page(s) to %5d pages (%.2f GiB): %.2f s%n", step, pages,
-                        pages * 65536.0 / (1L << 30), s);
+                System.out.printf(
+                        "grow by %2d page(s) to %5d pages (%.2f GiB): %.2f s%n",
+                        step, pages, pages * 65536.0 / (1L << 30), s);
             }
         }
     }

@@ -29,14 +29,17 @@ final class NodeRun {
     private NodeRun() {}
 
     static String version() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("node", "--version")
+                .redirectErrorStream(true)
+                .start();
         String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         p.waitFor(60, TimeUnit.SECONDS);
         return v;
     }
 
     /** Runs {@code wasm} with {@code args} (args[0] is the program name) on {@code input}; fails unless it exits 0. */
-    static TierSpeedBench.Timed run(byte[] wasm, List<String> args, byte[] input) throws IOException, InterruptedException {
+    static TierSpeedBench.Timed run(byte[] wasm, List<String> args, byte[] input)
+            throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("bench-node");
         Path module = dir.resolve("m.wasm");
         Path runner = dir.resolve("run.cjs"); // CommonJS even under a package.json that says "module"
@@ -46,11 +49,15 @@ final class NodeRun {
             Files.write(module, wasm);
             Files.writeString(runner, RUNNER);
             Files.write(in, input);
-            List<String> command = new ArrayList<>(List.of("node", "--no-warnings", runner.toString(), module.toString()));
+            List<String> command =
+                    new ArrayList<>(List.of("node", "--no-warnings", runner.toString(), module.toString()));
             command.addAll(args);
             long t = System.nanoTime();
-            Process p = new ProcessBuilder(command).redirectInput(in.toFile()).redirectOutput(out.toFile())
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            Process p = new ProcessBuilder(command)
+                    .redirectInput(in.toFile())
+                    .redirectOutput(out.toFile())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start();
             if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
                 throw new AssertionError("node failed on " + args);
             }

@@ -43,8 +43,7 @@ public final class SchedulerDensityBench {
      * benchmark needs no wat2wasm.
      */
     private static final byte[] SPIN = {
-        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-        0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // types: () -> ()
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // types: () -> ()
         0x03, 0x02, 0x01, 0x00, // functions: one of type 0
         0x05, 0x03, 0x01, 0x00, 0x01, // memory: min 1 page
         0x07, 0x0a, 0x01, 0x06, '_', 's', 't', 'a', 'r', 't', 0x00, 0x00, // export "_start" = function 0
@@ -54,13 +53,16 @@ public final class SchedulerDensityBench {
     private SchedulerDensityBench() {}
 
     public static void main(String[] args) throws Exception {
-        System.out.printf("scheduler density: %d parked + %d runnable endless loops, %d workers, %d fuel per slice,"
-                + " %d s warm-up, %d s measured%n", PARKED, RUNNABLE, WORKERS, FUEL_PER_SLICE, WARMUP_SECONDS, MEASURE_SECONDS);
+        System.out.printf(
+                "scheduler density: %d parked + %d runnable endless loops, %d workers, %d fuel per slice,"
+                        + " %d s warm-up, %d s measured%n",
+                PARKED, RUNNABLE, WORKERS, FUEL_PER_SLICE, WARMUP_SECONDS, MEASURE_SECONDS);
         System.out.println(InterpreterSpeedBench.host());
         CompiledModule module = CompiledModule.compile(SPIN);
         long heapBefore = heapUsedAfterGc();
         int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
-        Consumer<ScheduledProcess> unexpectedEnd = p -> System.out.println("unexpected end: " + p.process().failure());
+        Consumer<ScheduledProcess> unexpectedEnd =
+                p -> System.out.println("unexpected end: " + p.process().failure());
 
         try (ProcessScheduler scheduler = new ProcessScheduler(WORKERS, FUEL_PER_SLICE)) {
             List<ScheduledProcess> parked = new ArrayList<>(); // a frozen process is held by its handle alone
@@ -73,9 +75,14 @@ public final class SchedulerDensityBench {
             }
             long heapWith = heapUsedAfterGc();
             int threadsWith = ManagementFactory.getThreadMXBean().getThreadCount();
-            System.out.printf("heap used: %.0f MB before, %.0f MB with %d processes (%.1f KB each)%n",
-                    heapBefore / 1e6, heapWith / 1e6, scheduler.size(), (heapWith - heapBefore) / 1e3 / scheduler.size());
-            System.out.printf("threads alive: %d before, %d with the scheduler (%d of them pm-sched-*)%n",
+            System.out.printf(
+                    "heap used: %.0f MB before, %.0f MB with %d processes (%.1f KB each)%n",
+                    heapBefore / 1e6,
+                    heapWith / 1e6,
+                    scheduler.size(),
+                    (heapWith - heapBefore) / 1e3 / scheduler.size());
+            System.out.printf(
+                    "threads alive: %d before, %d with the scheduler (%d of them pm-sched-*)%n",
                     threadsBefore, threadsWith, schedulerThreads());
 
             // Counted from a moment every runnable process has been through the queue, so the head
@@ -101,10 +108,16 @@ public final class SchedulerDensityBench {
                 totalSlices += slices1[i] - slices0[i];
             }
             Arrays.sort(fuel);
-            System.out.printf("slices/s: %.0f   fuel/s total: %.1f M   per runnable process: %.2f M/s%n",
+            System.out.printf(
+                    "slices/s: %.0f   fuel/s total: %.1f M   per runnable process: %.2f M/s%n",
                     totalSlices / seconds, totalFuel / seconds / 1e6, totalFuel / seconds / 1e6 / RUNNABLE);
-            System.out.printf("fairness over %.1f s: fuel per runnable process min %.1f M, median %.1f M, max %.1f M,"
-                    + " max/min %.3f%n", seconds, fuel[0] / 1e6, fuel[RUNNABLE / 2] / 1e6, fuel[RUNNABLE - 1] / 1e6,
+            System.out.printf(
+                    "fairness over %.1f s: fuel per runnable process min %.1f M, median %.1f M, max %.1f M,"
+                            + " max/min %.3f%n",
+                    seconds,
+                    fuel[0] / 1e6,
+                    fuel[RUNNABLE / 2] / 1e6,
+                    fuel[RUNNABLE - 1] / 1e6,
                     (double) fuel[RUNNABLE - 1] / fuel[0]);
 
             List<ScheduledProcess> shuffled = new ArrayList<>(runnable);
@@ -114,8 +127,13 @@ public final class SchedulerDensityBench {
             System.out.printf("%-52s %8s %8s %8s%n", "freeze() until parked (microseconds)", "p50", "p99", "max");
             print("100 random runnable processes (mostly queued)", random);
             print("100 processes caught RUNNING (stop at a safepoint)", running);
-            System.out.printf("gauges at the end: queued %d, running %d, sleeping %d, frozen %d, size %d; parked handles %d%n",
-                    scheduler.runQueueLength(), scheduler.running(), scheduler.sleeping(), scheduler.frozen(), scheduler.size(),
+            System.out.printf(
+                    "gauges at the end: queued %d, running %d, sleeping %d, frozen %d, size %d; parked handles %d%n",
+                    scheduler.runQueueLength(),
+                    scheduler.running(),
+                    scheduler.sleeping(),
+                    scheduler.frozen(),
+                    scheduler.size(),
                     parked.size());
         }
     }
@@ -176,7 +194,9 @@ public final class SchedulerDensityBench {
     }
 
     private static long schedulerThreads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("pm-sched-")).count();
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("pm-sched-"))
+                .count();
     }
 
     private static long heapUsedAfterGc() {

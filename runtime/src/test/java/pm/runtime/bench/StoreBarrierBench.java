@@ -61,16 +61,24 @@ public final class StoreBarrierBench {
         }
         double on = median(with);
         double off = median(without);
-        System.out.printf("median with barrier %.3f s, without %.3f s: overhead %+.1f%% (output sha256 %s)%n",
+        System.out.printf(
+                "median with barrier %.3f s, without %.3f s: overhead %+.1f%% (output sha256 %s)%n",
                 on / 1e9, off / 1e9, (on / off - 1) * 100, digest);
     }
 
     private static String[] child(boolean barrier, int bytes, String tier) throws Exception {
         // the compiled tier's children run with the flags of the bench profile's JVM
-        Process p = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+        Process p = new ProcessBuilder(
+                        Paths.get(System.getProperty("java.home"), "bin", "java")
+                                .toString(),
                         tier.equals("compiled") ? "-XX:-DontCompileHugeMethods" : "-XX:+DontCompileHugeMethods",
-                        "-Dpm.runtime.storeBarrier=" + barrier, "-Dbench.bytes=" + bytes,
-                        "-cp", System.getProperty("java.class.path"), StoreBarrierBench.class.getName(), "child", tier)
+                        "-Dpm.runtime.storeBarrier=" + barrier,
+                        "-Dbench.bytes=" + bytes,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        StoreBarrierBench.class.getName(),
+                        "child",
+                        tier)
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         String line;
@@ -85,6 +93,8 @@ public final class StoreBarrierBench {
 
     private static double median(List<Long> values) {
         long[] sorted = values.stream().mapToLong(Long::longValue).sorted().toArray();
-        return sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2.0;
+        return sorted.length % 2 == 1
+                ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2.0;
     }
 }

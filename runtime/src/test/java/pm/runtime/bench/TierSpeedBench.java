@@ -52,17 +52,29 @@ public final class TierSpeedBench {
         int warmRuns = Integer.getInteger("bench.warmRuns", 4);
         boolean skipInterp = Boolean.getBoolean("bench.skipInterp");
         System.out.println(InterpreterSpeedBench.host());
-        System.out.printf("DontCompileHugeMethods=%s; V8: %s%n",
-                java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
-                        .getVMOption("DontCompileHugeMethods").getValue(),
-                pm.runtime.support.NodeWasi.available() ? "node " + NodeRun.version() : "node with node:wasi not found, no V8 rows");
+        System.out.printf(
+                "DontCompileHugeMethods=%s; V8: %s%n",
+                java.lang.management.ManagementFactory.getPlatformMXBean(
+                                com.sun.management.HotSpotDiagnosticMXBean.class)
+                        .getVMOption("DontCompileHugeMethods")
+                        .getValue(),
+                pm.runtime.support.NodeWasi.available()
+                        ? "node " + NodeRun.version()
+                        : "node with node:wasi not found, no V8 rows");
         List<Program> programs = new ArrayList<>();
-        programs.add(new Program("bzip2 -9 -c of " + bytes + " bytes of generated text", GuestRun.wasm("bzip2"),
-                InterpreterSpeedBench.ARGS, InterpreterSpeedBench.text(bytes), List.of("bzip2", "-9", "-c")));
+        programs.add(new Program(
+                "bzip2 -9 -c of " + bytes + " bytes of generated text",
+                GuestRun.wasm("bzip2"),
+                InterpreterSpeedBench.ARGS,
+                InterpreterSpeedBench.text(bytes),
+                List.of("bzip2", "-9", "-c")));
         Path lua = Paths.get(System.getProperty("bench.luaNative", "target/lua/lua"));
         if (Files.isExecutable(lua)) {
-            programs.add(new Program("lua 5.4.4 running src/test/guest/lua/bench.lua 9", GuestRun.wasm("lua"),
-                    List.of("lua", "-", "9"), Files.readAllBytes(GuestRun.GUEST_DIR.resolve("lua").resolve("bench.lua")),
+            programs.add(new Program(
+                    "lua 5.4.4 running src/test/guest/lua/bench.lua 9",
+                    GuestRun.wasm("lua"),
+                    List.of("lua", "-", "9"),
+                    Files.readAllBytes(GuestRun.GUEST_DIR.resolve("lua").resolve("bench.lua")),
                     List.of(lua.toAbsolutePath().toString(), "-", "9")));
         } else {
             System.out.println("no native Lua at " + lua + " (src/test/guest/build.sh --lua makes it): bzip2 only");
@@ -97,16 +109,20 @@ public final class TierSpeedBench {
         Timed interpCold = skipInterp ? null : runOurs(module, p, Machine.Tier.INTERP);
         Timed interpWarm = skipInterp ? null : runOurs(module, p, Machine.Tier.INTERP);
         Timed nativeWarm = best(3, () -> runNative(p));
-        Timed v8 = pm.runtime.support.NodeWasi.available() ? best(3, () -> NodeRun.run(p.wasm(), p.args(), p.input())) : null;
+        Timed v8 = pm.runtime.support.NodeWasi.available()
+                ? best(3, () -> NodeRun.run(p.wasm(), p.args(), p.input()))
+                : null;
 
         byte[] out = native1.out();
-        for (Timed o : new Timed[] {compiledCold, compiledWarm, aotCold, aotWarm, interpCold, interpWarm, nativeWarm, v8}) {
+        for (Timed o :
+                new Timed[] {compiledCold, compiledWarm, aotCold, aotWarm, interpCold, interpWarm, nativeWarm, v8}) {
             if (o != null && !Arrays.equals(o.out(), out)) {
                 throw new AssertionError("outputs differ: " + o.out().length + " and " + out.length + " bytes");
             }
         }
-        System.out.printf("output: %d bytes, sha256 %s, identical on every engine and native%n", out.length,
-                InterpreterSpeedBench.sha256(out));
+        System.out.printf(
+                "output: %d bytes, sha256 %s, identical on every engine and native%n",
+                out.length, InterpreterSpeedBench.sha256(out));
         row("ours: decode + validate (both tiers)", decode);
         row("compiled tier: compile to bytecode", jit);
         row("compiled tier: run 1 (cold)", compiledCold.nanos());
@@ -127,7 +143,8 @@ public final class TierSpeedBench {
         System.out.printf("chicory AOT warm / compiled warm:   %6.2fx  (goal >= 3)%n", aotWarm.nanos() / c);
         System.out.printf("compiled warm / native:             %6.2fx  (goal <= 3)%n", c / n);
         if (v8 != null) {
-            System.out.printf("V8 / compiled warm:                 %6.2fx  (above 1: the compiled tier is faster)%n",
+            System.out.printf(
+                    "V8 / compiled warm:                 %6.2fx  (above 1: the compiled tier is faster)%n",
                     v8.nanos() / c);
             System.out.printf("V8 / native:                        %6.2fx%n", v8.nanos() / n);
         }
@@ -136,7 +153,8 @@ public final class TierSpeedBench {
             System.out.printf("interpreter warm / native:          %6.2fx%n", interpWarm.nanos() / n);
         }
         System.out.printf("chicory AOT warm / native:          %6.2fx%n", aotWarm.nanos() / n);
-        System.out.printf("one shot from bytes (compile + run 1): compiled %.3f s, chicory AOT %.3f s%n",
+        System.out.printf(
+                "one shot from bytes (compile + run 1): compiled %.3f s, chicory AOT %.3f s%n",
                 (decode + jit + compiledCold.nanos()) / 1e9, (aotCompile + aotCold.nanos()) / 1e9);
     }
 
@@ -159,8 +177,10 @@ public final class TierSpeedBench {
         System.out.printf("%-46s %9.3f s%n", what, nanos / 1e9);
     }
 
-    private static Timed chicory(WasmModule parsed,
-            Function<com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine> aot, Program p) {
+    private static Timed chicory(
+            WasmModule parsed,
+            Function<com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine> aot,
+            Program p) {
         InterpreterSpeedBench.Run r = InterpreterSpeedBench.runChicory(parsed, aot, p.args(), p.input());
         return new Timed(r.out(), r.nanos());
     }
@@ -173,11 +193,15 @@ public final class TierSpeedBench {
     static Timed runOurs(CompiledModule module, Program p, Machine.Tier tier) {
         System.gc();
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        WasiSession session = WasiSession.builder().args(p.args()).stdin(InputSource.of(p.input()))
-                .stdout(stdout::write).build();
+        WasiSession session = WasiSession.builder()
+                .args(p.args())
+                .stdin(InputSource.of(p.input()))
+                .stdout(stdout::write)
+                .build();
         long t = System.nanoTime();
         Store store = new Store();
-        Instance instance = Instance.instantiate(module, new pm.runtime.wasi.WasiPreview1(session).imports(), store, Limits.DEFAULT);
+        Instance instance = Instance.instantiate(
+                module, new pm.runtime.wasi.WasiPreview1(session).imports(), store, Limits.DEFAULT);
         Machine machine = new Machine(store, Limits.DEFAULT).tier(tier);
         machine.start(instance.function("_start"));
         try {
@@ -198,7 +222,10 @@ public final class TierSpeedBench {
         try {
             Files.write(in, p.input());
             long t = System.nanoTime();
-            Process proc = new ProcessBuilder(p.nativeCommand()).redirectInput(in.toFile()).redirectOutput(out.toFile()).start();
+            Process proc = new ProcessBuilder(p.nativeCommand())
+                    .redirectInput(in.toFile())
+                    .redirectOutput(out.toFile())
+                    .start();
             if (!proc.waitFor(10, TimeUnit.MINUTES) || proc.exitValue() != 0) {
                 throw new AssertionError("native " + p.nativeCommand() + " failed");
             }

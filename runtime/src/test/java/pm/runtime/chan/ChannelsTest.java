@@ -106,15 +106,20 @@ class ChannelsTest {
         p.run(1_000_000);
 
         assertThat(doorbell.get()).isEqualTo(1);
-        assertThat(p.channels().streams()).singleElement().extracting(Channels.Stream::next).satisfies(m -> {
-            assertThat(m.to()).isEqualTo("peer");
-            assertThat(m.mailbox()).isEqualTo("box");
-            assertThat(m.seq()).isEqualTo(1);
-            assertThat(m.payload()).isEqualTo(bytes("hello"));
-        });
+        assertThat(p.channels().streams())
+                .singleElement()
+                .extracting(Channels.Stream::next)
+                .satisfies(m -> {
+                    assertThat(m.to()).isEqualTo("peer");
+                    assertThat(m.mailbox()).isEqualTo("box");
+                    assertThat(m.seq()).isEqualTo(1);
+                    assertThat(m.payload()).isEqualTo(bytes("hello"));
+                });
         p.channels().settled("peer", 1, 0);
-        assertThat(p.channels().streams()).as("accepted, not durable yet: kept, and asked about")
-                .singleElement().satisfies(s -> assertThat(s.next()).isNull());
+        assertThat(p.channels().streams())
+                .as("accepted, not durable yet: kept, and asked about")
+                .singleElement()
+                .satisfies(s -> assertThat(s.next()).isNull());
         p.channels().settled("peer", 1, 1);
         assertThat(p.channels().hasOutgoing()).isFalse();
     }
@@ -131,7 +136,9 @@ class ChannelsTest {
         assertThat(p.run(1_000_000)).isEqualTo(WasiProcess.State.SLEEPING);
 
         assertThat(stdout.toString(StandardCharsets.UTF_8)).isEqualTo("one\n");
-        assertThat(p.channels().inboxSize()).as("the other mailbox keeps its message").isEqualTo(1);
+        assertThat(p.channels().inboxSize())
+                .as("the other mailbox keeps its message")
+                .isEqualTo(1);
         in(p.channels(), "y", 1, "", bytes("end"));
         assertThat(p.run(1_000_000)).isEqualTo(WasiProcess.State.EXITED);
         assertThat(p.exitStatus()).isZero();
@@ -139,8 +146,11 @@ class ChannelsTest {
 
     @Test
     void errnosAreTheDocumentedOnesAndATooSmallBufferKeepsTheMessage() {
-        WasiProcess p = WasiProcess.start(CompiledModule.compile(Wat.toWasm(ERRNOS)), host().build(), Limits.DEFAULT, FS);
-        assertThat(p.run(10_000_000)).as("blocks in recv after the checks before it").isEqualTo(WasiProcess.State.SLEEPING);
+        WasiProcess p =
+                WasiProcess.start(CompiledModule.compile(Wat.toWasm(ERRNOS)), host().build(), Limits.DEFAULT, FS);
+        assertThat(p.run(10_000_000))
+                .as("blocks in recv after the checks before it")
+                .isEqualTo(WasiProcess.State.SLEEPING);
         assertThat(p.channels().outboxSize()).isEqualTo(Channels.MAX_OUTBOX_MESSAGES);
 
         in(p.channels(), "sender", 1, "", bytes("0123456789"));
@@ -168,10 +178,13 @@ class ChannelsTest {
         ByteArrayOutputStream image = new ByteArrayOutputStream();
         p.writeImage(image, true);
 
-        WasiProcess back = WasiProcess.restore(module, new ByteArrayInputStream(image.toByteArray()), host(), Limits.DEFAULT, FS);
+        WasiProcess back =
+                WasiProcess.restore(module, new ByteArrayInputStream(image.toByteArray()), host(), Limits.DEFAULT, FS);
         assertThat(back.channels().capture()).isEqualTo(p.channels().capture());
         assertThat(in(back.channels(), "x", 2, "", bytes("b again\n"))).isEqualTo(Channels.Acceptance.DUPLICATE);
-        assertThat(back.channels().streams()).singleElement().satisfies(m -> assertThat(m.next().seq()).isEqualTo(1));
+        assertThat(back.channels().streams())
+                .singleElement()
+                .satisfies(m -> assertThat(m.next().seq()).isEqualTo(1));
         in(back.channels(), "x", 3, "", bytes("end"));
         assertThat(back.run(1_000_000)).isEqualTo(WasiProcess.State.EXITED);
         assertThat(stdout.toString(StandardCharsets.UTF_8)).isEqualTo("a\nb\n");
@@ -184,10 +197,16 @@ class ChannelsTest {
         p.run(1_000_000);
         in(p.channels(), "x", 1, "", bytes("lost with the old format\n"));
         ByteArrayOutputStream image = new ByteArrayOutputStream();
-        new ImageWriter(image, false).write(ImageWriter.headerFor(module.sha256(), "old").build(), p.captureExecution(),
-                p.captureSession(), p.memory().bytes(), null); // as images were written before channels
+        new ImageWriter(image, false)
+                .write(
+                        ImageWriter.headerFor(module.sha256(), "old").build(),
+                        p.captureExecution(),
+                        p.captureSession(),
+                        p.memory().bytes(),
+                        null); // as images were written before channels
 
-        WasiProcess back = WasiProcess.restore(module, new ByteArrayInputStream(image.toByteArray()), host(), Limits.DEFAULT, FS);
+        WasiProcess back =
+                WasiProcess.restore(module, new ByteArrayInputStream(image.toByteArray()), host(), Limits.DEFAULT, FS);
         assertThat(back.channels().capture()).isEqualTo(ChannelState.getDefaultInstance());
         assertThat(in(back.channels(), "x", 1, "", bytes("first\n"))).isEqualTo(Channels.Acceptance.ACCEPTED);
         in(back.channels(), "x", 2, "", bytes("end"));
@@ -197,9 +216,13 @@ class ChannelsTest {
 
     @Test
     void anOutboxWhoseSequenceNumbersDoNotRunIsRefused() {
-        ChannelState broken = ChannelState.newBuilder().addOutbox(Destination.newBuilder().setProcessId("p").setNextSeq(5)
-                .addPending(ChannelMessage.newBuilder().setSeq(2))).build();
-        assertThatThrownBy(() -> Channels.restore(broken, () -> { })).isInstanceOf(StateFormatException.class);
+        ChannelState broken = ChannelState.newBuilder()
+                .addOutbox(Destination.newBuilder()
+                        .setProcessId("p")
+                        .setNextSeq(5)
+                        .addPending(ChannelMessage.newBuilder().setSeq(2)))
+                .build();
+        assertThatThrownBy(() -> Channels.restore(broken, () -> {})).isInstanceOf(StateFormatException.class);
     }
 
     @Test
@@ -209,7 +232,9 @@ class ChannelsTest {
             assertThat(c.send("peer", "", bytes(m))).isTrue();
         }
         c.settled("peer", 2, 0);
-        assertThat(c.streams()).singleElement().satisfies(s -> assertThat(s.next().seq()).isEqualTo(3));
+        assertThat(c.streams())
+                .singleElement()
+                .satisfies(s -> assertThat(s.next().seq()).isEqualTo(3));
         c.settled("peer", 3, 1);
         assertThat(c.outboxSize()).as("2 and 3 kept until durable").isEqualTo(2);
         assertThat(c.streams()).singleElement().satisfies(s -> {
@@ -218,25 +243,35 @@ class ChannelsTest {
         });
 
         c.settled("peer", 1, 1); // the receiver came back from a checkpoint holding only 1
-        assertThat(c.streams()).singleElement().satisfies(s -> assertThat(s.next().payload()).isEqualTo(bytes("b")));
+        assertThat(c.streams())
+                .singleElement()
+                .satisfies(s -> assertThat(s.next().payload()).isEqualTo(bytes("b")));
         c.settled("peer", 0, 0); // it cannot have less than what it called durable
-        assertThat(c.streams()).singleElement().satisfies(s -> assertThat(s.next().seq()).isEqualTo(2));
+        assertThat(c.streams())
+                .singleElement()
+                .satisfies(s -> assertThat(s.next().seq()).isEqualTo(2));
 
         c.settled("peer", 3, 3);
         assertThat(c.hasOutgoing()).isFalse();
         assertThat(c.send("peer", "", bytes("d"))).isTrue();
-        assertThat(c.streams()).singleElement().satisfies(s -> assertThat(s.next().seq()).isEqualTo(4));
+        assertThat(c.streams())
+                .singleElement()
+                .satisfies(s -> assertThat(s.next().seq()).isEqualTo(4));
     }
 
     @Test
     void aReceiverRefusesGapsAndOlderCopiesOfASenderAndSkipsWhatTheSenderForgot() {
         Channels c = Channels.none();
-        assertThat(c.accept("s", 2, 1, 0, "", bytes("1"))).isEqualTo(new Channels.Receipt(Channels.Acceptance.ACCEPTED, 1));
+        assertThat(c.accept("s", 2, 1, 0, "", bytes("1")))
+                .isEqualTo(new Channels.Receipt(Channels.Acceptance.ACCEPTED, 1));
         assertThat(c.accept("s", 2, 3, 0, "", bytes("3"))).isEqualTo(new Channels.Receipt(Channels.Acceptance.GAP, 1));
-        assertThat(c.accept("s", 2, 0, 0, "", new byte[0])).as("a probe")
+        assertThat(c.accept("s", 2, 0, 0, "", new byte[0]))
+                .as("a probe")
                 .isEqualTo(new Channels.Receipt(Channels.Acceptance.DUPLICATE, 1));
-        assertThat(c.accept("s", 1, 2, 0, "", bytes("2 from an older copy")).acceptance()).isEqualTo(Channels.Acceptance.STALE_SENDER);
-        assertThat(c.accept("s", 3, 5, 4, "", bytes("5"))).as("2..4 were called durable by a copy of this receiver that was lost")
+        assertThat(c.accept("s", 1, 2, 0, "", bytes("2 from an older copy")).acceptance())
+                .isEqualTo(Channels.Acceptance.STALE_SENDER);
+        assertThat(c.accept("s", 3, 5, 4, "", bytes("5")))
+                .as("2..4 were called durable by a copy of this receiver that was lost")
                 .isEqualTo(new Channels.Receipt(Channels.Acceptance.ACCEPTED, 5));
         assertThat(c.inboxSize()).isEqualTo(2);
     }
@@ -250,7 +285,7 @@ class ChannelsTest {
         c.settled("peer", 2, 1);
         c.accept("s", 7, 1, 0, "", bytes("x"));
 
-        Channels back = Channels.restore(c.capture(), () -> { });
+        Channels back = Channels.restore(c.capture(), () -> {});
         assertThat(back.capture()).isEqualTo(c.capture());
         assertThat(back.streams()).singleElement().satisfies(s -> {
             assertThat(s.next().seq()).isEqualTo(3);

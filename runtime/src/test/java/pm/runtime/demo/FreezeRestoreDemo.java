@@ -42,7 +42,8 @@ public final class FreezeRestoreDemo {
             System.out.write(b, o, l);
             printed.write(b, o, l);
         };
-        WasiSession session = WasiSession.builder().args(List.of(name)).stdout(stdout).build();
+        WasiSession session =
+                WasiSession.builder().args(List.of(name)).stdout(stdout).build();
         Store store = new Store();
         Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), store, Limits.DEFAULT);
         Machine machine = new Machine(store, Limits.DEFAULT);
@@ -55,20 +56,28 @@ public final class FreezeRestoreDemo {
                 Path wasi = dir.resolve("wasi-" + restores + ".bin");
                 Files.write(file, StateBlob.encode(Snapshots.capture(instance, machine)));
                 Files.write(wasi, session.capture().toByteArray());
-                session = WasiSession.builder().stdout(stdout).restore(WasiState.parseFrom(Files.readAllBytes(wasi)), 1 << 20);
-                Snapshots.Restored r = Snapshots.restore(module, StateBlob.decode(Files.readAllBytes(file)),
-                        new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
+                session = WasiSession.builder()
+                        .stdout(stdout)
+                        .restore(WasiState.parseFrom(Files.readAllBytes(wasi)), 1 << 20);
+                Snapshots.Restored r = Snapshots.restore(
+                        module,
+                        StateBlob.decode(Files.readAllBytes(file)),
+                        new WasiPreview1(session).imports(),
+                        new Store(),
+                        Limits.DEFAULT);
                 instance = r.instance();
                 machine = r.machine();
                 restores++;
-                System.out.printf("  [frozen at instruction %d, state %d KiB -> %s, restored into a new machine]%n",
+                System.out.printf(
+                        "  [frozen at instruction %d, state %d KiB -> %s, restored into a new machine]%n",
                         machine.instructionsRetired(), Files.size(file) / 1024, file.getFileName());
             }
         } catch (ProcessExit e) {
             System.out.println("  [guest exited with " + e.status() + "]");
         }
         boolean same = printed.toString(StandardCharsets.UTF_8).equals(GuestRun.expected(name));
-        System.out.printf("%d freeze/restore round trips; output %s the native build's%n",
+        System.out.printf(
+                "%d freeze/restore round trips; output %s the native build's%n",
                 restores, same ? "identical to" : "DIFFERENT FROM");
         System.exit(same ? 0 : 1);
     }

@@ -57,7 +57,8 @@ class BlobImageTest {
         if (withUpload) {
             data.createFile(data.root(), "upload.bin", upload);
         }
-        WasiSession session = host().args(List.of("stdin")).preopen("/data", data).build();
+        WasiSession session =
+                host().args(List.of("stdin")).preopen("/data", data).build();
         WasiProcess process = WasiProcess.start(module, session, Limits.DEFAULT, FS);
         assertThat(process.run(50_000)).isEqualTo(WasiProcess.State.RUNNABLE);
         ByteArrayOutputStream image = new ByteArrayOutputStream();
@@ -83,7 +84,9 @@ class BlobImageTest {
         assertThat(image.length).isLessThan(BLOB_BYTES / 16);
         assertThat(version(image)).isEqualTo(ImageFormat.VERSION).isEqualTo(3);
         assertThat(ImageReader.read(new ByteArrayInputStream(image), module.sha256(), Limits.DEFAULT.memoryPages())
-                .header().getFormatVersion()).isEqualTo(3);
+                        .header()
+                        .getFormatVersion())
+                .isEqualTo(3);
         FileSystem data = restored.session().preopen("/data");
         assertThat(data.resolve(data.root(), "upload.bin", false).blob()).containsSame(upload);
         assertThat(restored.run(Long.MAX_VALUE)).isEqualTo(WasiProcess.State.EXITED);
@@ -131,7 +134,8 @@ class BlobImageTest {
         byte[] image = frozenImage(true);
         ByteBuffer.wrap(image).putInt(8, 2);
 
-        assertThatThrownBy(() -> ImageReader.read(new ByteArrayInputStream(image), module.sha256(), Limits.DEFAULT.memoryPages()))
+        assertThatThrownBy(() -> ImageReader.read(
+                        new ByteArrayInputStream(image), module.sha256(), Limits.DEFAULT.memoryPages()))
                 .isInstanceOf(pm.runtime.StateFormatException.class)
                 .hasMessage("image format version 2 but its header says 3");
     }

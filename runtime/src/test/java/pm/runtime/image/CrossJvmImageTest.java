@@ -30,7 +30,10 @@ class CrossJvmImageTest {
         CompiledModule module = CompiledModule.compile(Files.readAllBytes(wasm));
         ByteArrayOutputStream before = new ByteArrayOutputStream();
         WasiSession session = WasiSession.builder()
-                .args(List.of("stdin")).stdout(before::write).stdin(InputSource.of(Files.readAllBytes(input))).build();
+                .args(List.of("stdin"))
+                .stdout(before::write)
+                .stdin(InputSource.of(Files.readAllBytes(input)))
+                .build();
         WasiProcess process = WasiProcess.start(module, session, Limits.DEFAULT, 64L << 20);
         assertThat(process.run(50_000)).isEqualTo(WasiProcess.State.RUNNABLE);
         Path image = dir.resolve("process.img");
@@ -39,9 +42,14 @@ class CrossJvmImageTest {
         }
 
         Process child = new ProcessBuilder(
-                        Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-cp", System.getProperty("java.class.path"),
-                        ResumeImageMain.class.getName(), wasm.toString(), image.toString(), input.toString())
+                        Paths.get(System.getProperty("java.home"), "bin", "java")
+                                .toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        ResumeImageMain.class.getName(),
+                        wasm.toString(),
+                        image.toString(),
+                        input.toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         String after = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -29,8 +29,11 @@ class ImageFramesTest {
             + "  (loop $l (br $l))))";
 
     private static byte[] image(boolean compress) throws Exception {
-        WasiProcess p = WasiProcess.start(CompiledModule.compile(Wat.toWasm(FILLER)), WasiSession.builder().build(),
-                Limits.DEFAULT, 1 << 20);
+        WasiProcess p = WasiProcess.start(
+                CompiledModule.compile(Wat.toWasm(FILLER)),
+                WasiSession.builder().build(),
+                Limits.DEFAULT,
+                1 << 20);
         p.run(100);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         p.writeImage(out, compress);
@@ -48,17 +51,21 @@ class ImageFramesTest {
             assertThat(frames.get(frames.size() - 1).isTrailer()).isTrue();
             assertThat(frames).extracting(ImageFrames.Frame::type).contains(ImageFormat.PAGES, ImageFormat.EXECUTION);
             assertThat(splitter.next()).isNull();
-            assertThat(ImageFrames.joinFrames(splitter.preamble(), frames).readAllBytes()).isEqualTo(image);
+            assertThat(ImageFrames.joinFrames(splitter.preamble(), frames).readAllBytes())
+                    .isEqualTo(image);
         }
     }
 
     @Test
     void theHeaderFrameDecodesToTheImageIds() throws Exception {
         byte[] image = image(true);
-        ImageFrames.Frame first = ImageFrames.split(new ByteArrayInputStream(image)).next();
+        ImageFrames.Frame first =
+                ImageFrames.split(new ByteArrayInputStream(image)).next();
         ImageHeader header = ImageFrames.header(first);
 
-        assertThat(header).isEqualTo(ImageReader.read(new ByteArrayInputStream(image), null, 16).header());
+        assertThat(header)
+                .isEqualTo(ImageReader.read(new ByteArrayInputStream(image), null, 16)
+                        .header());
     }
 
     @Test
@@ -94,20 +101,27 @@ class ImageFramesTest {
         byte[] truncated = Arrays.copyOf(image, image.length - 3);
 
         assertThatThrownBy(() -> ImageFrames.split(new ByteArrayInputStream(badMagic)))
-                .isInstanceOf(StateFormatException.class).hasMessage("not a process image: bad magic");
-        assertThatThrownBy(() -> ImageFrames.split(new ByteArrayInputStream(badLength)).next())
-                .isInstanceOf(StateFormatException.class).hasMessage("chunk 0 (type 1): implausible length");
-        assertThatThrownBy(() -> ImageFrames.split(new ByteArrayInputStream(truncated)).rest())
-                .isInstanceOf(StateFormatException.class).hasMessageStartingWith("image truncated");
+                .isInstanceOf(StateFormatException.class)
+                .hasMessage("not a process image: bad magic");
+        assertThatThrownBy(() ->
+                        ImageFrames.split(new ByteArrayInputStream(badLength)).next())
+                .isInstanceOf(StateFormatException.class)
+                .hasMessage("chunk 0 (type 1): implausible length");
+        assertThatThrownBy(() ->
+                        ImageFrames.split(new ByteArrayInputStream(truncated)).rest())
+                .isInstanceOf(StateFormatException.class)
+                .hasMessageStartingWith("image truncated");
     }
 
     @Test
     void aCorruptHeaderFrameFailsItsChecksum() throws Exception {
         byte[] image = image(false);
         image[ImageFrames.PREAMBLE_BYTES + ImageFrames.FRAME_HEADER_BYTES + 3] ^= 0x10;
-        ImageFrames.Frame first = ImageFrames.split(new ByteArrayInputStream(image)).next();
+        ImageFrames.Frame first =
+                ImageFrames.split(new ByteArrayInputStream(image)).next();
 
         assertThatThrownBy(() -> ImageFrames.header(first))
-                .isInstanceOf(StateFormatException.class).hasMessage("chunk 0 (type 1): checksum mismatch");
+                .isInstanceOf(StateFormatException.class)
+                .hasMessage("chunk 0 (type 1): checksum mismatch");
     }
 }

@@ -43,7 +43,8 @@ class ProcessImageTest {
 
     /** Runs the stdin guest for a while and writes it as an image. */
     private byte[] frozenImage(boolean compress) throws Exception {
-        WasiProcess process = WasiProcess.start(module, host().args(List.of("stdin")).build(), Limits.DEFAULT, FS);
+        WasiProcess process =
+                WasiProcess.start(module, host().args(List.of("stdin")).build(), Limits.DEFAULT, FS);
         assertThat(process.run(50_000)).isEqualTo(WasiProcess.State.RUNNABLE);
         ByteArrayOutputStream image = new ByteArrayOutputStream();
         process.writeImage(image, compress);
@@ -60,7 +61,8 @@ class ProcessImageTest {
             stdout.reset();
             byte[] bytes = frozenImage(compress);
 
-            WasiProcess restored = WasiProcess.restore(module, new ByteArrayInputStream(bytes), host(), Limits.DEFAULT, FS);
+            WasiProcess restored =
+                    WasiProcess.restore(module, new ByteArrayInputStream(bytes), host(), Limits.DEFAULT, FS);
             assertThat(restored.run(Long.MAX_VALUE)).isEqualTo(WasiProcess.State.EXITED);
 
             assertThat(stdout.toString(StandardCharsets.UTF_8))
@@ -107,10 +109,13 @@ class ProcessImageTest {
                 for (int bit = 0; bit < 8; bit++) {
                     byte[] bad = image.clone();
                     bad[at] ^= (byte) (1 << bit);
-                    assertThatThrownBy(() -> read(bad)).as("flags at %d, bit %d", at, bit)
+                    assertThatThrownBy(() -> read(bad))
+                            .as("flags at %d, bit %d", at, bit)
                             .isInstanceOf(StateFormatException.class)
-                            .hasMessageMatching(bit == 0 ? "chunk \\d+ \\(type \\d\\): checksum mismatch"
-                                    : "chunk \\d+ \\(type \\d\\): unknown flags 0x[0-9a-f]+");
+                            .hasMessageMatching(
+                                    bit == 0
+                                            ? "chunk \\d+ \\(type \\d\\): checksum mismatch"
+                                            : "chunk \\d+ \\(type \\d\\): unknown flags 0x[0-9a-f]+");
                 }
             }
         }
@@ -121,7 +126,9 @@ class ProcessImageTest {
         byte[] image = frozenImage(false);
         byte[] longer = Arrays.copyOf(image, image.length + 1);
 
-        assertThatThrownBy(() -> read(longer)).isInstanceOf(StateFormatException.class).hasMessage("bytes after the trailer");
+        assertThatThrownBy(() -> read(longer))
+                .isInstanceOf(StateFormatException.class)
+                .hasMessage("bytes after the trailer");
     }
 
     @Test

@@ -16,13 +16,13 @@ import pm.runtime.support.Wat;
 
 /** Bad modules, imports and states are refused with a precise exception and touch nothing else. */
 class BadInputTest {
-    private static final String COUNTER =
-            "(module (global $g (mut i32) (i32.const 0))"
-                    + " (func (export \"bump\") (result i32)"
-                    + "   (global.set $g (i32.add (global.get $g) (i32.const 1))) (global.get $g)))";
+    private static final String COUNTER = "(module (global $g (mut i32) (i32.const 0))"
+            + " (func (export \"bump\") (result i32)"
+            + "   (global.set $g (i32.add (global.get $g) (i32.const 1))) (global.get $g)))";
 
     private static Instance counter() {
-        return Instance.instantiate(CompiledModule.compile(Wat.toWasm(COUNTER)), Imports.none(), new Store(), Limits.DEFAULT);
+        return Instance.instantiate(
+                CompiledModule.compile(Wat.toWasm(COUNTER)), Imports.none(), new Store(), Limits.DEFAULT);
     }
 
     private static long bump(Instance instance) {
@@ -65,7 +65,8 @@ class BadInputTest {
 
     @Test
     void importWithWrongSignatureIsIncompatible() {
-        CompiledModule module = CompiledModule.compile(Wat.toWasm("(module (import \"env\" \"f\" (func (param i32))))"));
+        CompiledModule module =
+                CompiledModule.compile(Wat.toWasm("(module (import \"env\" \"f\" (func (param i32))))"));
         Imports imports = Imports.builder()
                 .function("env", "f", new HostFunctionRef("f", new byte[0], new byte[0], (c, a) -> new long[0]))
                 .build();
@@ -120,7 +121,9 @@ class BadInputTest {
         machine.start(instance.function("spin"));
         assertThat(machine.run(10)).isEqualTo(Machine.RunResult.OUT_OF_FUEL);
         var state = Snapshots.capture(instance, machine);
-        var bad = state.toBuilder().setFrames(0, state.getFrames(0).toBuilder().setOffset(1)).build();
+        var bad = state.toBuilder()
+                .setFrames(0, state.getFrames(0).toBuilder().setOffset(1))
+                .build();
 
         assertThatThrownBy(() -> Snapshots.restore(module, bad, Imports.none(), new Store(), Limits.DEFAULT))
                 .isInstanceOf(StateMismatchException.class)

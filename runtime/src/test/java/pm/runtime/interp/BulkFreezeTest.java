@@ -72,7 +72,8 @@ class BulkFreezeTest {
      * Runs {@code name} with a freeze asked before every run; after each stop the state goes through
      * an image into a new instance whose machine runs in the other tier than the last one.
      */
-    private static Ended runWithStops(Instance instance, Machine.Tier first, String name, long... args) throws Exception {
+    private static Ended runWithStops(Instance instance, Machine.Tier first, String name, long... args)
+            throws Exception {
         Machine machine = new Machine(instance.store(), Limits.DEFAULT).tier(first);
         machine.start(instance.function(name), args);
         Machine.Tier tier = first;
@@ -100,7 +101,8 @@ class BulkFreezeTest {
         return (n + Bulk.STEP - 1) / Bulk.STEP;
     }
 
-    private static void assertResumesToSameMemory(String name, int dst, int src, int n, byte[] expected) throws Exception {
+    private static void assertResumesToSameMemory(String name, int dst, int src, int n, byte[] expected)
+            throws Exception {
         for (Machine.Tier first : Machine.Tier.values()) {
             if (first == Machine.Tier.AUTO) {
                 continue;
@@ -109,9 +111,12 @@ class BulkFreezeTest {
             assertThat(e.result()).as("%s from %s", name, first).isEqualTo(42);
             assertThat(e.stops()).as("%s from %s", name, first).isEqualTo(stepsOf(n) - 1);
             // every second resume is compiled, and re-enters compiled code at the bulk instruction
-            assertThat(e.compiledResumes()).as("%s from %s", name, first)
+            assertThat(e.compiledResumes())
+                    .as("%s from %s", name, first)
                     .isEqualTo(first == Machine.Tier.INTERP ? (e.stops() + 1) / 2 : e.stops() / 2);
-            assertThat(Arrays.equals(e.instance().memory.bytes, expected)).as("%s from %s: memory", name, first).isTrue();
+            assertThat(Arrays.equals(e.instance().memory.bytes, expected))
+                    .as("%s from %s: memory", name, first)
+                    .isTrue();
         }
     }
 
@@ -171,7 +176,9 @@ class BulkFreezeTest {
         long[] elements = instance.tables[0].elements;
         int[] indices = new int[elements.length];
         for (int i = 0; i < elements.length; i++) {
-            indices[i] = elements[i] == ValueTypes.NULL_REF ? -1 : ((WasmFunction) instance.store.function(elements[i])).code.index;
+            indices[i] = elements[i] == ValueTypes.NULL_REF
+                    ? -1
+                    : ((WasmFunction) instance.store.function(elements[i])).code.index;
         }
         return indices;
     }
@@ -179,8 +186,14 @@ class BulkFreezeTest {
     @Test
     void outOfBoundsBulkInstructionsTrapWithTheSpecKindAndWriteNothingInEitherTier() {
         int end = PAGES * 65536;
-        Object[][] calls = {{"fill", end - 100, 1, 101}, {"fill", 0, 1, end + 1}, {"copy", 0, end - 10, 4 * Bulk.STEP},
-            {"copy", end - 10, 0, 4 * Bulk.STEP}, {"init", 0, 1, SEGMENT}, {"init", end - 5, 0, 6}};
+        Object[][] calls = {
+            {"fill", end - 100, 1, 101},
+            {"fill", 0, 1, end + 1},
+            {"copy", 0, end - 10, 4 * Bulk.STEP},
+            {"copy", end - 10, 0, 4 * Bulk.STEP},
+            {"init", 0, 1, SEGMENT},
+            {"init", end - 5, 0, 6}
+        };
         for (Machine.Tier tier : new Machine.Tier[] {Machine.Tier.INTERP, Machine.Tier.COMPILED}) {
             for (Object[] call : calls) {
                 Instance instance = instance();
@@ -188,17 +201,21 @@ class BulkFreezeTest {
                 Machine machine = new Machine(instance.store(), Limits.DEFAULT).tier(tier);
                 machine.requestFreeze(); // a pending freeze must not let a step run before the check
 
-                assertThatThrownBy(() -> machine.invoke(instance.function((String) call[0]), (int) call[1], (int) call[2],
-                                (int) call[3]))
+                assertThatThrownBy(() -> machine.invoke(
+                                instance.function((String) call[0]), (int) call[1], (int) call[2], (int) call[3]))
                         .as("%s %s%s", tier, call[0], Arrays.toString(call))
-                        .isInstanceOfSatisfying(TrapException.class,
+                        .isInstanceOfSatisfying(
+                                TrapException.class,
                                 t -> assertThat(t.kind()).isEqualTo(TrapException.Kind.OUT_OF_BOUNDS_MEMORY));
-                assertThat(Arrays.equals(instance.memory.bytes, before)).as("%s %s unchanged", tier, call[0]).isTrue();
+                assertThat(Arrays.equals(instance.memory.bytes, before))
+                        .as("%s %s unchanged", tier, call[0])
+                        .isTrue();
             }
             Instance instance = instance();
             Machine machine = new Machine(instance.store(), Limits.DEFAULT).tier(tier);
             assertThatThrownBy(() -> machine.invoke(instance.function("tableFillA"), 10, TABLE))
-                    .isInstanceOfSatisfying(TrapException.class,
+                    .isInstanceOfSatisfying(
+                            TrapException.class,
                             t -> assertThat(t.kind()).isEqualTo(TrapException.Kind.OUT_OF_BOUNDS_TABLE));
             assertThat(functionIndices(instance)).containsOnly(-1);
         }

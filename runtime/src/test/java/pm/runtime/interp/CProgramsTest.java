@@ -42,7 +42,8 @@ class CProgramsTest {
     void compiledTierPrintsWhatTheNativeBuildPrints(String name) throws Exception {
         CompiledModule module = CompiledModule.compile(GuestRun.wasm(name));
 
-        GuestRun.Outcome compiled = GuestRun.run(module, List.of(name), new byte[0], new long[0], Machine.Tier.COMPILED, false);
+        GuestRun.Outcome compiled =
+                GuestRun.run(module, List.of(name), new byte[0], new long[0], Machine.Tier.COMPILED, false);
 
         assertThat(compiled.exitCode()).isZero();
         assertThat(compiled.stdout()).isEqualTo(GuestRun.expected(name));
@@ -59,10 +60,11 @@ class CProgramsTest {
     @ValueSource(strings = {"lcg", "recursion", "sort", "digest", "float", "strings"})
     void outputUnchangedByRoundTripsThatSwitchTiers(String name) throws Exception {
         CompiledModule module = CompiledModule.compile(GuestRun.wasm(name));
-        GuestRun.Outcome compiled = GuestRun.run(module, List.of(name), new byte[0], new long[0], Machine.Tier.COMPILED, false);
+        GuestRun.Outcome compiled =
+                GuestRun.run(module, List.of(name), new byte[0], new long[0], Machine.Tier.COMPILED, false);
         GuestRun.Outcome interpreted = GuestRun.run(module, List.of(name), new byte[0], new long[0]);
-        long[] stops = GuestRun.stopPoints(Math.min(compiled.instructions(), interpreted.instructions()), ROUND_TRIPS,
-                name.hashCode());
+        long[] stops = GuestRun.stopPoints(
+                Math.min(compiled.instructions(), interpreted.instructions()), ROUND_TRIPS, name.hashCode());
 
         GuestRun.Outcome tripped = GuestRun.run(module, List.of(name), new byte[0], stops, Machine.Tier.COMPILED, true);
 

@@ -38,7 +38,8 @@ class CompiledTierTest {
             + "   (global.get $i)))";
 
     private static Instance instance(String wat) {
-        return Instance.instantiate(CompiledModule.compile(Wat.toWasm(wat)), Imports.none(), new Store(), Limits.DEFAULT);
+        return Instance.instantiate(
+                CompiledModule.compile(Wat.toWasm(wat)), Imports.none(), new Store(), Limits.DEFAULT);
     }
 
     private static Machine compiled(Instance instance) {
@@ -52,11 +53,13 @@ class CompiledTierTest {
 
         assertThat(machine.invoke(instance.function("load"), 65532)).containsExactly(0);
         assertThat(((WasmFunction) instance.function("load")).jit).isNotNull(); // it did run compiled
-        for (Object[] call : new Object[][] {{"load", 65533L}, {"load", -1L}, {"loadFar", 0L}, {"store64", 65529L},
-                {"load8", 65536L}}) {
+        for (Object[] call :
+                new Object[][] {{"load", 65533L}, {"load", -1L}, {"loadFar", 0L}, {"store64", 65529L}, {"load8", 65536L}
+                }) {
             assertThatThrownBy(() -> compiled(instance).invoke(instance.function((String) call[0]), (Long) call[1]))
                     .as(call[0] + "(" + call[1] + ")")
-                    .isInstanceOfSatisfying(TrapException.class,
+                    .isInstanceOfSatisfying(
+                            TrapException.class,
                             t -> assertThat(t.kind()).isEqualTo(TrapException.Kind.OUT_OF_BOUNDS_MEMORY));
         }
         assertThat(compiled(instance).invoke(instance.function("load8"), 65535)).containsExactly(0);
@@ -67,7 +70,8 @@ class CompiledTierTest {
         Instance instance = instance(RECURSION);
 
         assertThatThrownBy(() -> compiled(instance).invoke(instance.function("forever"), 0))
-                .isInstanceOfSatisfying(TrapException.class,
+                .isInstanceOfSatisfying(
+                        TrapException.class,
                         t -> assertThat(t.kind()).isEqualTo(TrapException.Kind.CALL_STACK_EXHAUSTED));
         // Deeper than compiled frames may nest on the Java stack: the rest runs in the interpreter.
         assertThat(compiled(instance).invoke(instance.function("down"), 15_000)).containsExactly(15_000);
@@ -108,8 +112,8 @@ class CompiledTierTest {
         assertThat(machine.run(Long.MAX_VALUE)).isEqualTo(Machine.RunResult.FROZEN);
 
         byte[] blob = StateBlob.encode(Snapshots.capture(instance, machine));
-        Snapshots.Restored restored =
-                Snapshots.restore(instance.module(), StateBlob.decode(blob), Imports.none(), new Store(), Limits.DEFAULT);
+        Snapshots.Restored restored = Snapshots.restore(
+                instance.module(), StateBlob.decode(blob), Imports.none(), new Store(), Limits.DEFAULT);
         Machine resumed = restored.machine().tier(Machine.Tier.INTERP);
         assertThat(resumed.run(Long.MAX_VALUE)).isEqualTo(Machine.RunResult.COMPLETED);
         assertThat(resumed.results()).containsExactly(n);
@@ -124,8 +128,8 @@ class CompiledTierTest {
         assertThat(machine.run(50_000)).isEqualTo(Machine.RunResult.OUT_OF_FUEL); // a slice, ended at a back-edge
 
         byte[] blob = StateBlob.encode(Snapshots.capture(instance, machine));
-        Snapshots.Restored restored =
-                Snapshots.restore(instance.module(), StateBlob.decode(blob), Imports.none(), new Store(), Limits.DEFAULT);
+        Snapshots.Restored restored = Snapshots.restore(
+                instance.module(), StateBlob.decode(blob), Imports.none(), new Store(), Limits.DEFAULT);
         Machine resumed = restored.machine().tier(Machine.Tier.COMPILED);
         assertThat(resumed.run(Long.MAX_VALUE)).isEqualTo(Machine.RunResult.COMPLETED);
         assertThat(resumed.results()).containsExactly(n);
@@ -146,8 +150,11 @@ class CompiledTierTest {
         for (String wat : new String[] {MEMORY, RECURSION, COUNT_TO}) {
             byte[] bytes = JitCompiler.classFile(CompiledModule.compile(Wat.toWasm(wat)));
             java.io.StringWriter problems = new java.io.StringWriter();
-            org.objectweb.asm.util.CheckClassAdapter.verify(new org.objectweb.asm.ClassReader(bytes),
-                    CompiledTierTest.class.getClassLoader(), false, new java.io.PrintWriter(problems));
+            org.objectweb.asm.util.CheckClassAdapter.verify(
+                    new org.objectweb.asm.ClassReader(bytes),
+                    CompiledTierTest.class.getClassLoader(),
+                    false,
+                    new java.io.PrintWriter(problems));
             assertThat(problems.toString()).as(wat).isEmpty();
         }
     }
@@ -208,7 +215,8 @@ class CompiledTierTest {
     @Test
     void splitFunctionsWhoseRegionsReturnOrSitInBlocksWithResultsVerifyAndRun() {
         CompiledModule module = CompiledModule.compile(Wat.toWasm(RETURNS_AT_END));
-        assertThat(verifierProblems(JitCompiler.generate(module, 8).classFile())).isEmpty();
+        assertThat(verifierProblems(JitCompiler.generate(module, 8).classFile()))
+                .isEmpty();
         Instance instance = Instance.instantiate(module, Imports.none(), new Store(), Limits.DEFAULT);
         JitBridge.attach(instance, JitCompiler.load(JitCompiler.generate(module, 8)));
         Machine machine = compiled(instance);
@@ -223,14 +231,19 @@ class CompiledTierTest {
     void everyGuestsGeneratedClassPassesTheBytecodeVerifier() throws Exception {
         for (String name : List.of("lua", "bzip2", "strings")) {
             CompiledModule module = CompiledModule.compile(GuestRun.wasm(name));
-            assertThat(verifierProblems(JitCompiler.generate(module).classFile())).as(name).isEmpty();
+            assertThat(verifierProblems(JitCompiler.generate(module).classFile()))
+                    .as(name)
+                    .isEmpty();
         }
     }
 
     private static String verifierProblems(byte[] classFile) {
         java.io.StringWriter problems = new java.io.StringWriter();
-        org.objectweb.asm.util.CheckClassAdapter.verify(new org.objectweb.asm.ClassReader(classFile),
-                CompiledTierTest.class.getClassLoader(), false, new java.io.PrintWriter(problems));
+        org.objectweb.asm.util.CheckClassAdapter.verify(
+                new org.objectweb.asm.ClassReader(classFile),
+                CompiledTierTest.class.getClassLoader(),
+                false,
+                new java.io.PrintWriter(problems));
         return problems.toString();
     }
 
@@ -240,22 +253,27 @@ class CompiledTierTest {
         byte[] bytes = JitCompiler.generate(module, 60).classFile();
         assertThat(verifierProblems(bytes)).isEmpty();
         List<String> regions = new java.util.ArrayList<>();
-        new org.objectweb.asm.ClassReader(bytes).accept(new org.objectweb.asm.ClassVisitor(org.objectweb.asm.Opcodes.ASM9) {
-            @Override
-            public org.objectweb.asm.MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
-                if (name.contains("_")) {
-                    regions.add(name);
-                }
-                return null;
-            }
-        }, 0);
+        new org.objectweb.asm.ClassReader(bytes)
+                .accept(
+                        new org.objectweb.asm.ClassVisitor(org.objectweb.asm.Opcodes.ASM9) {
+                            @Override
+                            public org.objectweb.asm.MethodVisitor visitMethod(
+                                    int access, String name, String desc, String sig, String[] ex) {
+                                if (name.contains("_")) {
+                                    regions.add(name);
+                                }
+                                return null;
+                            }
+                        },
+                        0);
         assertThat(regions).hasSizeGreaterThan(50);
     }
 
     /** {@code regionLimit}: compile with that limit and attach the code to every instance; null: the default tier. */
     private static void randomFreezes(String name, Integer regionLimit) throws Exception {
         CompiledModule module = CompiledModule.compile(GuestRun.wasm(name));
-        JitCompiler.JitModule code = regionLimit == null ? null : JitCompiler.load(JitCompiler.generate(module, regionLimit));
+        JitCompiler.JitModule code =
+                regionLimit == null ? null : JitCompiler.load(JitCompiler.generate(module, regionLimit));
         if (code == null) {
             module.compileTier();
         }
@@ -263,7 +281,8 @@ class CompiledTierTest {
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         byte[] stdin = new byte[0];
         WasiSession session = GuestRun.host(stdout, stdin).args(List.of(name)).build();
-        Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
+        Instance instance =
+                Instance.instantiate(module, new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
         JitBridge.attach(instance, code);
         Machine machine = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.COMPILED);
         machine.start(instance.function("_start"));
@@ -283,13 +302,21 @@ class CompiledTierTest {
                     break;
                 }
                 // A requested freeze stops the slice at its first safepoint, unless a tiny slice ran out of fuel first.
-                assertThat(r).isIn(requested ? List.of(Machine.RunResult.FROZEN, Machine.RunResult.OUT_OF_FUEL)
-                        : List.of(Machine.RunResult.OUT_OF_FUEL));
+                assertThat(r)
+                        .isIn(
+                                requested
+                                        ? List.of(Machine.RunResult.FROZEN, Machine.RunResult.OUT_OF_FUEL)
+                                        : List.of(Machine.RunResult.OUT_OF_FUEL));
                 freezes++;
                 byte[] blob = StateBlob.encode(Snapshots.capture(instance, m));
-                session = GuestRun.host(stdout, stdin).restore(WasiState.parseFrom(session.capture().toByteArray()), 1 << 20);
+                session = GuestRun.host(stdout, stdin)
+                        .restore(WasiState.parseFrom(session.capture().toByteArray()), 1 << 20);
                 Snapshots.Restored restored = Snapshots.restore(
-                        module, StateBlob.decode(blob), new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
+                        module,
+                        StateBlob.decode(blob),
+                        new WasiPreview1(session).imports(),
+                        new Store(),
+                        Limits.DEFAULT);
                 instance = restored.instance();
                 JitBridge.attach(instance, code);
                 boolean compiledNext = random.nextBoolean();

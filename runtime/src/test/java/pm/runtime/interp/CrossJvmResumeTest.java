@@ -25,8 +25,10 @@ class CrossJvmResumeTest {
         byte[] wasm = GuestRun.wasm(name);
         CompiledModule module = CompiledModule.compile(wasm);
         ByteArrayOutputStream before = new ByteArrayOutputStream();
-        WasiSession session = WasiSession.builder().args(List.of(name)).stdout(before::write).build();
-        Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
+        WasiSession session =
+                WasiSession.builder().args(List.of(name)).stdout(before::write).build();
+        Instance instance =
+                Instance.instantiate(module, new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
         Machine machine = new Machine(instance.store(), Limits.DEFAULT);
         machine.start(instance.function("_start"));
         assertThat(machine.run(60_000_000)).isEqualTo(Machine.RunResult.OUT_OF_FUEL);
@@ -34,10 +36,15 @@ class CrossJvmResumeTest {
         Files.write(state, StateBlob.encode(Snapshots.capture(instance, machine)));
 
         Process child = new ProcessBuilder(
-                        Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-cp", System.getProperty("java.class.path"),
+                        Paths.get(System.getProperty("java.home"), "bin", "java")
+                                .toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
                         ResumeMain.class.getName(),
-                        GuestRun.GUEST_DIR.resolve("wasm").resolve(name + ".wasm").toString(),
+                        GuestRun.GUEST_DIR
+                                .resolve("wasm")
+                                .resolve(name + ".wasm")
+                                .toString(),
                         state.toString(),
                         name)
                 .redirectError(ProcessBuilder.Redirect.INHERIT)

@@ -23,8 +23,8 @@ class DirtyPagesTest {
             + " (func (export \"two\") (param i32 i32) (i64.store (local.get 0) (i64.const 1)) (i64.store (local.get 1) (i64.const 2)))"
             + " (func (export \"forever\") (param i32) (loop (i32.store (local.get 0) (i32.const 3)) (br 0))))";
 
-    private final Instance instance = Instance.instantiate(CompiledModule.compile(Wat.toWasm(MODULE)), Imports.none(),
-            new Store(), Limits.DEFAULT);
+    private final Instance instance = Instance.instantiate(
+            CompiledModule.compile(Wat.toWasm(MODULE)), Imports.none(), new Store(), Limits.DEFAULT);
     private final Machine machine = new Machine(instance.store(), Limits.DEFAULT);
 
     private BitSet after(String function, long... args) {
@@ -89,13 +89,19 @@ class DirtyPagesTest {
 
         compiled.invoke(instance.function("i8"), 3 * 65536);
 
-        assertThat(instance.jit.storeBarrier).as("the variant without marks ran").isFalse();
-        assertThat(memory.takeDirtyPages()).as("unmarked writes may be anywhere").isEqualTo(pages(0, 1, 2, 3));
+        assertThat(instance.jit.storeBarrier)
+                .as("the variant without marks ran")
+                .isFalse();
+        assertThat(memory.takeDirtyPages())
+                .as("unmarked writes may be anywhere")
+                .isEqualTo(pages(0, 1, 2, 3));
         memory.logLapseNanos = MemoryInstance.LOG_LAPSE_NANOS;
 
         compiled.invoke(instance.function("i8"), 3 * 65536);
 
-        assertThat(instance.jit.storeBarrier).as("the take turned the log on: the marking variant ran").isTrue();
+        assertThat(instance.jit.storeBarrier)
+                .as("the take turned the log on: the marking variant ran")
+                .isTrue();
         assertThat(memory.takeDirtyPages()).isEqualTo(pages(3));
     }
 
@@ -107,11 +113,16 @@ class DirtyPagesTest {
 
         memory.takeDirtyPages();
         assertThat(memory.logging(System.nanoTime())).isTrue();
-        assertThat(memory.logging(System.nanoTime() + MemoryInstance.LOG_LAPSE_NANOS + 1_000_000_000L)).isFalse();
-        assertThat(memory.logging(System.nanoTime())).as("lapsed until the next take").isFalse();
+        assertThat(memory.logging(System.nanoTime() + MemoryInstance.LOG_LAPSE_NANOS + 1_000_000_000L))
+                .isFalse();
+        assertThat(memory.logging(System.nanoTime()))
+                .as("lapsed until the next take")
+                .isFalse();
 
         memory.adopt(new byte[2 * MemoryInstance.PAGE_SIZE]);
-        assertThat(memory.logging(System.nanoTime())).as("a restored memory is tracked against its image").isTrue();
+        assertThat(memory.logging(System.nanoTime()))
+                .as("a restored memory is tracked against its image")
+                .isTrue();
     }
 
     @Test

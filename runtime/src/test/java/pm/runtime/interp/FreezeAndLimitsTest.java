@@ -14,17 +14,15 @@ import pm.runtime.support.Wat;
 /** Freezing from another thread, resuming in a new machine, and the call-depth limit. */
 class FreezeAndLimitsTest {
     // Counts a global up to $n in a tight loop that makes no calls: only the back-edge is a safepoint.
-    private static final String COUNT_TO =
-            "(module (global $i (mut i64) (i64.const 0))"
-                    + " (func (export \"count\") (param $n i64) (result i64)"
-                    + "   (loop $l (global.set $i (i64.add (global.get $i) (i64.const 1)))"
-                    + "            (br_if $l (i64.lt_u (global.get $i) (local.get $n))))"
-                    + "   (global.get $i)))";
+    private static final String COUNT_TO = "(module (global $i (mut i64) (i64.const 0))"
+            + " (func (export \"count\") (param $n i64) (result i64)"
+            + "   (loop $l (global.set $i (i64.add (global.get $i) (i64.const 1)))"
+            + "            (br_if $l (i64.lt_u (global.get $i) (local.get $n))))"
+            + "   (global.get $i)))";
 
-    private static final String RECURSE =
-            "(module (func $down (export \"down\") (param $n i32) (result i32)"
-                    + "   (if (result i32) (i32.eqz (local.get $n)) (then (i32.const 0))"
-                    + "     (else (i32.add (i32.const 1) (call $down (i32.sub (local.get $n) (i32.const 1))))))))";
+    private static final String RECURSE = "(module (func $down (export \"down\") (param $n i32) (result i32)"
+            + "   (if (result i32) (i32.eqz (local.get $n)) (then (i32.const 0))"
+            + "     (else (i32.add (i32.const 1) (call $down (i32.sub (local.get $n) (i32.const 1))))))))";
 
     @Test
     void freezeFromAnotherThreadStopsATightLoopAndStateResumesInANewMachine() throws Exception {
@@ -47,7 +45,9 @@ class FreezeAndLimitsTest {
         byte[] blob = StateBlob.encode(Snapshots.capture(instance, machine));
         Snapshots.Restored restored =
                 Snapshots.restore(module, StateBlob.decode(blob), Imports.none(), new Store(), Limits.DEFAULT);
-        assertThat(restored.machine().instructionsRetired()).isEqualTo(machine.instructionsRetired()).isPositive();
+        assertThat(restored.machine().instructionsRetired())
+                .isEqualTo(machine.instructionsRetired())
+                .isPositive();
 
         assertThat(restored.machine().run(Long.MAX_VALUE)).isEqualTo(Machine.RunResult.COMPLETED);
         assertThat(restored.machine().results()).containsExactly(n);
@@ -93,7 +93,9 @@ class FreezeAndLimitsTest {
     void unboundedRecursionTrapsWithoutStackOverflowError() {
         Instance instance = Instance.instantiate(
                 CompiledModule.compile(Wat.toWasm("(module (func $f (export \"f\") (call $f)))")),
-                Imports.none(), new Store(), Limits.DEFAULT);
+                Imports.none(),
+                new Store(),
+                Limits.DEFAULT);
 
         assertThatThrownBy(() -> new Machine(instance.store(), Limits.DEFAULT).invoke(instance.function("f")))
                 .isInstanceOf(TrapException.class)

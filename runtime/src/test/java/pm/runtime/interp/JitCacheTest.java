@@ -51,7 +51,9 @@ class JitCacheTest {
         cache.compiled(a, false);
         assertThat(cache.compilations()).as("a was kept").isEqualTo(3);
         cache.compiled(b, false);
-        assertThat(cache.compilations()).as("b was dropped, so it compiles again").isEqualTo(4);
+        assertThat(cache.compilations())
+                .as("b was dropped, so it compiles again")
+                .isEqualTo(4);
     }
 
     @Test
@@ -122,7 +124,9 @@ class JitCacheTest {
 
             assertThat(runs(m, Machine.Tier.COMPILED)).isEqualTo(GuestRun.expected("lcg"));
         }
-        assertThat(cache.compilations()).as("both variants, with and without dirty marks").isEqualTo(2);
+        assertThat(cache.compilations())
+                .as("both variants, with and without dirty marks")
+                .isEqualTo(2);
         JitCache restarted = JitCache.inDirectory(dir.resolve("code"));
         try (restarted) {
             CompiledModule m = CompiledModule.compile(lcg, restarted);
@@ -173,10 +177,12 @@ class JitCacheTest {
     /** The output of lcg run to its end in a fresh instance of {@code module}, in {@code tier}. */
     private static String runs(CompiledModule module, Machine.Tier tier) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        pm.runtime.wasi.WasiSession session = pm.runtime.wasi.WasiSession.builder().args(java.util.List.of("lcg"))
-                .stdout(out::write).build();
-        Instance instance = Instance.instantiate(module, new pm.runtime.wasi.WasiPreview1(session).imports(), new Store(),
-                Limits.DEFAULT);
+        pm.runtime.wasi.WasiSession session = pm.runtime.wasi.WasiSession.builder()
+                .args(java.util.List.of("lcg"))
+                .stdout(out::write)
+                .build();
+        Instance instance = Instance.instantiate(
+                module, new pm.runtime.wasi.WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
         Machine machine = new Machine(instance.store(), Limits.DEFAULT.withTier(tier));
         try {
             machine.invoke(instance.function("_start"));
@@ -195,10 +201,12 @@ class JitCacheTest {
     /** The output of lcg run with {@code code} attached to its instance. */
     private static String runs(CompiledModule module, JitCompiler.JitModule code) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        pm.runtime.wasi.WasiSession session = pm.runtime.wasi.WasiSession.builder().args(java.util.List.of("lcg"))
-                .stdout(out::write).build();
-        Instance instance = Instance.instantiate(module, new pm.runtime.wasi.WasiPreview1(session).imports(), new Store(),
-                Limits.DEFAULT);
+        pm.runtime.wasi.WasiSession session = pm.runtime.wasi.WasiSession.builder()
+                .args(java.util.List.of("lcg"))
+                .stdout(out::write)
+                .build();
+        Instance instance = Instance.instantiate(
+                module, new pm.runtime.wasi.WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
         JitBridge.attach(instance, code);
         Machine machine = new Machine(instance.store(), Limits.DEFAULT.withTier(Machine.Tier.COMPILED));
         try {

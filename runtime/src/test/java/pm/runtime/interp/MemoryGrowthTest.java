@@ -28,8 +28,8 @@ class MemoryGrowthTest {
             + " (func (export \"size\") (result i32) (memory.size))"
             + " (func (export \"peek\") (param i32) (result i32) (i32.load (local.get 0))))";
 
-    private final Instance instance =
-            Instance.instantiate(CompiledModule.compile(Wat.toWasm(GROWER)), Imports.none(), new Store(), Limits.DEFAULT);
+    private final Instance instance = Instance.instantiate(
+            CompiledModule.compile(Wat.toWasm(GROWER)), Imports.none(), new Store(), Limits.DEFAULT);
     private final Machine machine = new Machine(instance.store(), Limits.DEFAULT);
 
     @Test
@@ -39,7 +39,8 @@ class MemoryGrowthTest {
         assertThat(sumOfFreshWords).isZero();
         assertThat(machine.invoke(instance.function("size"))[0]).isEqualTo(16384);
         assertThat(instance.memory().pages()).isEqualTo(16384);
-        assertThat(machine.invoke(instance.function("peek"), 16383L * 65536 + 65532)[0]).isEqualTo(16383);
+        assertThat(machine.invoke(instance.function("peek"), 16383L * 65536 + 65532)[0])
+                .isEqualTo(16383);
     }
 
     @Test
@@ -53,7 +54,8 @@ class MemoryGrowthTest {
                 .isInstanceOf(pm.runtime.TrapException.class)
                 .hasMessageContaining("out of bounds memory access");
         assertThat(memory.takeDirtyPages().length()).isLessThanOrEqualTo(4);
-        assertThat(Snapshots.capture(instance, machine).getMemories(0).getPages()).isEqualTo(4);
+        assertThat(Snapshots.capture(instance, machine).getMemories(0).getPages())
+                .isEqualTo(4);
         assertThat(memory.exactBytes()).hasSize(4 * 65536);
     }
 
@@ -61,10 +63,16 @@ class MemoryGrowthTest {
     void aRestoreTakesAnArrayWithItsReserve() {
         machine.invoke(instance.function("grow"), 3);
         byte[] withReserve = instance.memory().bytes().clone();
-        Snapshots.Restored r = Snapshots.restore(instance.module(), Snapshots.captureWithoutPages(instance, machine),
-                Imports.none(), new Store(), Limits.DEFAULT, withReserve);
+        Snapshots.Restored r = Snapshots.restore(
+                instance.module(),
+                Snapshots.captureWithoutPages(instance, machine),
+                Imports.none(),
+                new Store(),
+                Limits.DEFAULT,
+                withReserve);
         assertThat(r.instance().memory().pages()).isEqualTo(4);
-        assertThat(r.machine().invoke(r.instance().function("peek"), 3L * 65536 + 65532)[0]).isEqualTo(3);
+        assertThat(r.machine().invoke(r.instance().function("peek"), 3L * 65536 + 65532)[0])
+                .isEqualTo(3);
         assertThat(r.machine().invoke(r.instance().function("grow"), 1)[0]).isZero();
         assertThat(r.instance().memory().takeDirtyPages()).isEqualTo(pages(4));
     }

@@ -50,19 +50,24 @@ class RegionResumeTest {
     @Test
     void theSplitFunctionHasRegionsAndResumeCopiesOfThem() {
         java.util.List<String> methods = new java.util.ArrayList<>();
-        new org.objectweb.asm.ClassReader(generated.classFile()).accept(
-                new org.objectweb.asm.ClassVisitor(org.objectweb.asm.Opcodes.ASM9) {
-                    @Override
-                    public org.objectweb.asm.MethodVisitor visitMethod(int access, String name, String desc, String sig,
-                            String[] ex) {
-                        methods.add(name);
-                        return null;
-                    }
-                }, 0);
+        new org.objectweb.asm.ClassReader(generated.classFile())
+                .accept(
+                        new org.objectweb.asm.ClassVisitor(org.objectweb.asm.Opcodes.ASM9) {
+                            @Override
+                            public org.objectweb.asm.MethodVisitor visitMethod(
+                                    int access, String name, String desc, String sig, String[] ex) {
+                                methods.add(name);
+                                return null;
+                            }
+                        },
+                        0);
         assertThat(methods).contains("f0", "r0", "f0_0", "r0_0");
         java.io.StringWriter problems = new java.io.StringWriter();
-        org.objectweb.asm.util.CheckClassAdapter.verify(new org.objectweb.asm.ClassReader(generated.classFile()),
-                getClass().getClassLoader(), false, new java.io.PrintWriter(problems));
+        org.objectweb.asm.util.CheckClassAdapter.verify(
+                new org.objectweb.asm.ClassReader(generated.classFile()),
+                getClass().getClassLoader(),
+                false,
+                new java.io.PrintWriter(problems));
         assertThat(problems.toString()).isEmpty();
     }
 

@@ -24,7 +24,8 @@ class SuperInstructionsTest {
 
     @Test
     void nothingIsFusedAcrossALoopHeader() {
-        CompiledFunction f = only("(module (func (param i32) (result i32) local.get 0 (loop (result i32) local.get 0) i32.add))");
+        CompiledFunction f =
+                only("(module (func (param i32) (result i32) local.get 0 (loop (result i32) local.get 0) i32.add))");
 
         assertThat(f.code[0]).isEqualTo(Op.LOCAL_GET);
         assertThat(f.code[2]).isEqualTo(Op.LOCAL_GET);
@@ -54,7 +55,11 @@ class SuperInstructionsTest {
         ExecutionState atStart = Snapshots.capture(instance, machine);
         // As another tier would write it: after local.get 0, before local.get 1 (offset 2).
         ExecutionState inside = atStart.toBuilder()
-                .setFrames(0, atStart.getFrames(0).toBuilder().setOffset(2).addOperands(Value.newBuilder().setI32(40)))
+                .setFrames(
+                        0,
+                        atStart.getFrames(0).toBuilder()
+                                .setOffset(2)
+                                .addOperands(Value.newBuilder().setI32(40)))
                 .build();
 
         Snapshots.Restored restored = Snapshots.restore(module, inside, Imports.none(), new Store(), Limits.DEFAULT);

@@ -3,7 +3,6 @@ package pm.runtime.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -37,10 +36,12 @@ class LocalMainTest {
     @Test
     void theExitStatusIsTheGuests() throws Exception {
         Path module = dir.resolve("exit7.wasm");
-        Files.write(module, Wat.toWasm("(module"
-                + " (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $exit (param i32)))"
-                + " (memory (export \"memory\") 1)"
-                + " (func (export \"_start\") (call $exit (i32.const 7))))"));
+        Files.write(
+                module,
+                Wat.toWasm("(module"
+                        + " (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $exit (param i32)))"
+                        + " (memory (export \"memory\") 1)"
+                        + " (func (export \"_start\") (call $exit (i32.const 7))))"));
 
         PmRun.Result r = PmRun.run(dir, null, "run", module.toString());
 
@@ -50,9 +51,28 @@ class LocalMainTest {
     @Test
     void argumentsEnvironmentAndStdinAreTheCommandLinesAndTheTerminals() throws Exception {
         Path named = Files.copy(WASI.resolve("wasm/env.wasm"), dir.resolve("env")); // argv[0] is the module's file name
-        PmRun.Result env = PmRun.run(dir, null, "run", "--env", "PM_A=1", "--env", "PM_B=two", "--env", "PM_EMPTY=",
-                "--env", "PM_EQ=x=y", named.toString(), "alpha", "beta gamma", "", "h\u00e9llo");
-        PmRun.Result stdin = PmRun.run(dir, WASI.resolve("input/stdin.txt"), "run", WASI.resolve("wasm/stdin.wasm").toString());
+        PmRun.Result env = PmRun.run(
+                dir,
+                null,
+                "run",
+                "--env",
+                "PM_A=1",
+                "--env",
+                "PM_B=two",
+                "--env",
+                "PM_EMPTY=",
+                "--env",
+                "PM_EQ=x=y",
+                named.toString(),
+                "alpha",
+                "beta gamma",
+                "",
+                "h\u00e9llo");
+        PmRun.Result stdin = PmRun.run(
+                dir,
+                WASI.resolve("input/stdin.txt"),
+                "run",
+                WASI.resolve("wasm/stdin.wasm").toString());
 
         assertThat(env.exit()).as(env.stderr()).isZero();
         assertThat(env.stdout()).isEqualTo(Files.readString(WASI.resolve("expected/env.out")));
@@ -64,7 +84,13 @@ class LocalMainTest {
     void filesWrittenUnderADirLandInTheHostFolderWhenTheProgramExits() throws Exception {
         Path data = copyOfInputData();
 
-        PmRun.Result r = PmRun.run(dir, null, "run", "--dir", data + "::/data", WASI.resolve("wasm/files.wasm").toString(),
+        PmRun.Result r = PmRun.run(
+                dir,
+                null,
+                "run",
+                "--dir",
+                data + "::/data",
+                WASI.resolve("wasm/files.wasm").toString(),
                 "/data");
 
         assertThat(r.exit()).as(r.stderr()).isZero();
@@ -75,8 +101,8 @@ class LocalMainTest {
     @Test
     void aProgramFrozenAfterADurationResumesToTheOutputOfAnUninterruptedRun() throws Exception {
         // The interpreter is slow enough that 300 ms is well inside the run, all the more on a loaded machine.
-        PmRun.Result frozen = PmRun.run(dir, null, "run", "--tier", "interp", "--freeze-after", "300ms", "--image",
-                "lcg.img", wasm("lcg"));
+        PmRun.Result frozen = PmRun.run(
+                dir, null, "run", "--tier", "interp", "--freeze-after", "300ms", "--image", "lcg.img", wasm("lcg"));
         assertThat(frozen.exit()).as(frozen.stderr()).isEqualTo(LocalMain.FROZEN);
         assertThat(dir.resolve("lcg.img")).isRegularFile();
 
@@ -104,8 +130,18 @@ class LocalMainTest {
     void aFrozenProgramsFilesTravelInItsImageAndLandWhenTheResumedProgramExits() throws Exception {
         Path data = copyOfInputData();
         String before = tree(data);
-        PmRun.Result frozen = PmRun.run(dir, null, "run", "--dir", data + "::/data", "--freeze-after", "0",
-                "--image", "files.img", WASI.resolve("wasm/files.wasm").toString(), "/data");
+        PmRun.Result frozen = PmRun.run(
+                dir,
+                null,
+                "run",
+                "--dir",
+                data + "::/data",
+                "--freeze-after",
+                "0",
+                "--image",
+                "files.img",
+                WASI.resolve("wasm/files.wasm").toString(),
+                "/data");
         assertThat(frozen.exit()).as(frozen.stderr()).isEqualTo(LocalMain.FROZEN);
         assertThat(tree(data)).isEqualTo(before);
 
@@ -131,7 +167,8 @@ class LocalMainTest {
 
     @Test
     void aBadDirIsOneLineAndStatusTwo() throws Exception {
-        assertBadInput(PmRun.run(dir, null, "run", "--dir", dir.resolve("absent") + "::/data", wasm("lcg")),
+        assertBadInput(
+                PmRun.run(dir, null, "run", "--dir", dir.resolve("absent") + "::/data", wasm("lcg")),
                 "is not a directory");
         assertBadInput(PmRun.run(dir, null, "run", "--dir", "::/data", wasm("lcg")), "bad --dir");
     }
@@ -169,11 +206,14 @@ class LocalMainTest {
         try (Stream<Path> all = Files.walk(root)) {
             for (Path p : (Iterable<Path>) all.filter(p -> !p.equals(root)).sorted()::iterator) {
                 String rel = root.relativize(p).toString();
-                lines.add(Files.isDirectory(p) ? "d " + rel
-                        : "f " + rel + " " + Files.size(p) + " " + sha256(Files.readAllBytes(p)));
+                lines.add(
+                        Files.isDirectory(p)
+                                ? "d " + rel
+                                : "f " + rel + " " + Files.size(p) + " " + sha256(Files.readAllBytes(p)));
             }
         }
-        lines.sort((x, y) -> x.substring(2).split(" ")[0].compareTo(y.substring(2).split(" ")[0]));
+        lines.sort(
+                (x, y) -> x.substring(2).split(" ")[0].compareTo(y.substring(2).split(" ")[0]));
         return lines.isEmpty() ? "" : String.join("\n", lines) + "\n";
     }
 

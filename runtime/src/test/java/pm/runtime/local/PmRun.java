@@ -32,18 +32,26 @@ final class PmRun {
 
     /** Starts {@code pm <words>} in {@code dir}; {@code stdin} is a file, or null for an empty one. */
     static PmRun start(Path dir, Path stdin, String... words) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:-DontCompileHugeMethods", "-Xss16m", "-cp", System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>(List.of(
+                Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:-DontCompileHugeMethods",
+                "-Xss16m",
+                "-cp",
+                System.getProperty("java.class.path"),
                 LocalMain.class.getName()));
         command.addAll(List.of(words));
         Path out = Files.createTempFile("pm-run-", ".out");
         Path err = Files.createTempFile("pm-run-", ".err");
         out.toFile().deleteOnExit();
         err.toFile().deleteOnExit();
-        ProcessBuilder b = new ProcessBuilder(command).directory(dir.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile());
-        b.redirectInput(stdin == null ? ProcessBuilder.Redirect.from(Paths.get("/dev/null").toFile())
-                : ProcessBuilder.Redirect.from(stdin.toFile()));
+        ProcessBuilder b = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile());
+        b.redirectInput(
+                stdin == null
+                        ? ProcessBuilder.Redirect.from(Paths.get("/dev/null").toFile())
+                        : ProcessBuilder.Redirect.from(stdin.toFile()));
         return new PmRun(b.start(), out, err);
     }
 

@@ -77,20 +77,22 @@ class IncrementalImageTest {
             assertSameState(module, image(fromChain, false), image(twin, false), "after increment " + slice);
         }
         chained.run(40); // about one turn of the loop: a few of the six pages
-        assertThat(image(chained, true).length).as("an increment carries the few pages written")
+        assertThat(image(chained, true).length)
+                .as("an increment carries the few pages written")
                 .isBetween(65536, 5 * 65536);
     }
 
     private static WasiProcess scribbler(CompiledModule module) {
-        return WasiProcess.start(module, WasiSession.builder().args(List.of("scribbler", "x")).build(), LIMITS, FS);
+        return WasiProcess.start(
+                module, WasiSession.builder().args(List.of("scribbler", "x")).build(), LIMITS, FS);
     }
 
     @Test
     void chainOfACProgramFinishesWithTheUninterruptedOutput() throws Exception {
         CompiledModule module = CompiledModule.compile(GuestRun.wasm("sort"));
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        WasiProcess p = WasiProcess.start(module, GuestRun.host(stdout, new byte[0]).args(List.of("sort")).build(),
-                LIMITS, FS);
+        WasiProcess p = WasiProcess.start(
+                module, GuestRun.host(stdout, new byte[0]).args(List.of("sort")).build(), LIMITS, FS);
         List<byte[]> chain = new ArrayList<>();
         long incrementBytes = 0;
         long fullBytes = 0;
@@ -132,14 +134,18 @@ class IncrementalImageTest {
         assertThatThrownBy(() -> restore(module, full.toByteArray(), full.toByteArray()))
                 .isInstanceOf(StateMismatchException.class)
                 .hasMessage("image " + baseId + " is a full image, not an increment of image " + baseId);
-        assertThat(restore(module, full.toByteArray(), first.toByteArray(), second.toByteArray()).state())
+        assertThat(restore(module, full.toByteArray(), first.toByteArray(), second.toByteArray())
+                        .state())
                 .isEqualTo(WasiProcess.State.RUNNABLE);
     }
 
     @Test
     void anIncrementNeedsABase() {
-        WasiProcess p = WasiProcess.start(CompiledModule.compile(Wat.toWasm(SCRIBBLER)), WasiSession.builder().build(),
-                LIMITS, FS);
+        WasiProcess p = WasiProcess.start(
+                CompiledModule.compile(Wat.toWasm(SCRIBBLER)),
+                WasiSession.builder().build(),
+                LIMITS,
+                FS);
 
         assertThatThrownBy(() -> p.writeIncrementalImage(new ByteArrayOutputStream(), false))
                 .isInstanceOf(IllegalStateException.class)
@@ -153,8 +159,8 @@ class IncrementalImageTest {
         p.run(1000);
         byte[] image = image(p, false);
 
-        assertThatThrownBy(() -> WasiProcess.restore(module, new ByteArrayInputStream(image), WasiSession.builder(),
-                        LIMITS.withMemoryPages(4), FS))
+        assertThatThrownBy(() -> WasiProcess.restore(
+                        module, new ByteArrayInputStream(image), WasiSession.builder(), LIMITS.withMemoryPages(4), FS))
                 .isInstanceOf(pm.runtime.LimitExceededException.class)
                 .hasMessageEndingWith(" has 6 memory pages, more than the limit of 4");
     }
@@ -185,12 +191,15 @@ class IncrementalImageTest {
         return out;
     }
 
-    private static void assertSameState(CompiledModule module, byte[] actual, byte[] expected, String when) throws Exception {
+    private static void assertSameState(CompiledModule module, byte[] actual, byte[] expected, String when)
+            throws Exception {
         ImageReader.Image a = ImageReader.read(new ByteArrayInputStream(actual), module.sha256(), LIMITS.memoryPages());
-        ImageReader.Image e = ImageReader.read(new ByteArrayInputStream(expected), module.sha256(), LIMITS.memoryPages());
+        ImageReader.Image e =
+                ImageReader.read(new ByteArrayInputStream(expected), module.sha256(), LIMITS.memoryPages());
         assertThat(a.memory()).as("memory " + when).isEqualTo(e.memory());
         assertThat(a.execution()).as("execution " + when).isEqualTo(e.execution());
         assertThat(a.wasi().toBuilder().clearMonotonicNow().build())
-                .as("session " + when).isEqualTo(e.wasi().toBuilder().clearMonotonicNow().build());
+                .as("session " + when)
+                .isEqualTo(e.wasi().toBuilder().clearMonotonicNow().build());
     }
 }

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -86,9 +85,15 @@ class MemoryLimitsTest {
     void aCProgramsMallocSeesNullUnderTheLimitAndCarriesOn() throws Exception {
         byte[] wasm = Files.readAllBytes(Paths.get("src", "test", "guest", "wasi", "wasm", "malloc.wasm"));
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        WasiProcess p = WasiProcess.start(CompiledModule.compile(wasm),
-                WasiSession.builder().args(List.of("malloc")).stdout(stdout::write).build(),
-                Limits.DEFAULT.withMemoryPages(16 * 16), FS, new MemoryBudget(1L << 30)); // 16 MiB
+        WasiProcess p = WasiProcess.start(
+                CompiledModule.compile(wasm),
+                WasiSession.builder()
+                        .args(List.of("malloc"))
+                        .stdout(stdout::write)
+                        .build(),
+                Limits.DEFAULT.withMemoryPages(16 * 16),
+                FS,
+                new MemoryBudget(1L << 30)); // 16 MiB
 
         assertThat(p.run(Long.MAX_VALUE)).isEqualTo(WasiProcess.State.EXITED);
         assertThat(p.exitStatus()).isZero();
@@ -99,8 +104,11 @@ class MemoryLimitsTest {
     @Test
     void growingPastASmallHeapEndsInMinusOneNotOutOfMemoryError() throws Exception {
         Process child = new ProcessBuilder(
-                        Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx64m", "-cp", System.getProperty("java.class.path"),
+                        Paths.get(System.getProperty("java.home"), "bin", "java")
+                                .toString(),
+                        "-Xmx64m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
                         GrowUntilRefusedMain.class.getName())
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();

@@ -33,27 +33,36 @@ class WasiProcessTest {
         byte[] stdin = Files.readAllBytes(GUEST.resolve("input/stdin.txt"));
         CompiledModule module = CompiledModule.compile(Files.readAllBytes(GUEST.resolve("wasm/stdin.wasm")));
         WasiSession.Builder host = WasiSession.builder().stdout(stdout::write).stdin(InputSource.of(stdin));
-        WasiProcess process = WasiProcess.start(module, host.args(List.of("stdin")).build(), Limits.DEFAULT, FS);
+        WasiProcess process =
+                WasiProcess.start(module, host.args(List.of("stdin")).build(), Limits.DEFAULT, FS);
         int images = 0;
 
         while (process.run(20_000) == WasiProcess.State.RUNNABLE) {
             ByteArrayOutputStream image = new ByteArrayOutputStream();
             process.writeImage(image, true);
-            process = WasiProcess.restore(module, new ByteArrayInputStream(image.toByteArray()),
-                    WasiSession.builder().stdout(stdout::write).stdin(InputSource.of(stdin)), Limits.DEFAULT, FS);
+            process = WasiProcess.restore(
+                    module,
+                    new ByteArrayInputStream(image.toByteArray()),
+                    WasiSession.builder().stdout(stdout::write).stdin(InputSource.of(stdin)),
+                    Limits.DEFAULT,
+                    FS);
             images++;
         }
 
         assertThat(process.state()).isEqualTo(WasiProcess.State.EXITED);
         assertThat(process.exitStatus()).isZero();
         assertThat(images).isGreaterThanOrEqualTo(20);
-        assertThat(stdout.toString(StandardCharsets.UTF_8)).isEqualTo(Files.readString(GUEST.resolve("expected/stdin.out")));
+        assertThat(stdout.toString(StandardCharsets.UTF_8))
+                .isEqualTo(Files.readString(GUEST.resolve("expected/stdin.out")));
     }
 
     @Test
     void aTrapEndsTheProcessWithTheTrapAsReason() {
-        WasiProcess p = WasiProcess.start(wat("(module (func (export \"_start\") unreachable))"),
-                WasiSession.builder().build(), Limits.DEFAULT, FS);
+        WasiProcess p = WasiProcess.start(
+                wat("(module (func (export \"_start\") unreachable))"),
+                WasiSession.builder().build(),
+                Limits.DEFAULT,
+                FS);
 
         assertThat(p.run(Long.MAX_VALUE)).isEqualTo(WasiProcess.State.FAILED);
         assertThat(p.failure()).isEqualTo("unreachable");
@@ -61,8 +70,11 @@ class WasiProcessTest {
 
     @Test
     void aWithdrawnFreezeRequestDoesNotStopTheNextSlice() {
-        WasiProcess p = WasiProcess.start(wat("(module (func (export \"_start\") (loop (br 0))))"),
-                WasiSession.builder().build(), Limits.DEFAULT, FS);
+        WasiProcess p = WasiProcess.start(
+                wat("(module (func (export \"_start\") (loop (br 0))))"),
+                WasiSession.builder().build(),
+                Limits.DEFAULT,
+                FS);
 
         p.requestFreeze();
         p.cancelFreezeRequest();
@@ -76,7 +88,8 @@ class WasiProcessTest {
     void aModuleWithoutStartIsALinkErrorNamingTheExport() {
         CompiledModule library = wat("(module (memory (export \"memory\") 1) (func (export \"main\")))");
 
-        assertThatThrownBy(() -> WasiProcess.start(library, WasiSession.builder().build(), Limits.DEFAULT, FS))
+        assertThatThrownBy(
+                        () -> WasiProcess.start(library, WasiSession.builder().build(), Limits.DEFAULT, FS))
                 .isInstanceOf(LinkException.class)
                 .hasMessage("module exports no function \"_start\": it is not a WASI command");
     }
@@ -92,10 +105,13 @@ class WasiProcessTest {
 
     @Test
     void procExitStatusIsReported() {
-        WasiProcess p = WasiProcess.start(wat("(module"
+        WasiProcess p = WasiProcess.start(
+                wat("(module"
                         + " (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $exit (param i32)))"
                         + " (func (export \"_start\") (call $exit (i32.const 3))))"),
-                WasiSession.builder().build(), Limits.DEFAULT, FS);
+                WasiSession.builder().build(),
+                Limits.DEFAULT,
+                FS);
 
         assertThat(p.run(Long.MAX_VALUE)).isEqualTo(WasiProcess.State.EXITED);
         assertThat(p.exitStatus()).isEqualTo(3);

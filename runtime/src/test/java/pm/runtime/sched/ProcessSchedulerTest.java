@@ -49,6 +49,7 @@ class ProcessSchedulerTest {
             + "  (i32.store (i32.const 8) (i32.const 256))" // one iovec at 8: all the strings
             + "  (i32.store (i32.const 12) (i32.load (i32.const 4)))"
             + "  (drop (call $write (i32.const 1) (i32.const 8) (i32.const 1) (i32.const 128)))))";
+
     private static final String LOOP = "(module (memory 1) (func (export \"_start\") (loop (br 0))))";
     private static final String EXIT_7 = "(module"
             + " (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $exit (param i32)))"
@@ -83,7 +84,8 @@ class ProcessSchedulerTest {
                 + " (import \"wasi_snapshot_preview1\" \"poll_oneoff\" (func $poll (param i32 i32 i32 i32) (result i32)))"
                 + " (memory 1)"
                 + " (func (export \"_start\")"
-                + "  (i32.store (i32.const 16) (i32.const 1))" // subscription at 0: tag 0 (clock), clock id 1 (monotonic)
+                + "  (i32.store (i32.const 16) (i32.const 1))" // subscription at 0: tag 0 (clock), clock id 1
+                // (monotonic)
                 + "  (i64.store (i32.const 24) (i64.const " + nanos + "))" // relative timeout
                 + "  (drop (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))))";
     }
@@ -116,7 +118,8 @@ class ProcessSchedulerTest {
             for (int i = 0; i < n; i++) {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
                 outputs.add(out);
-                WasiSession.Builder session = WasiSession.builder().args(List.of("echo", "p" + i)).stdout(out::write);
+                WasiSession.Builder session =
+                        WasiSession.builder().args(List.of("echo", "p" + i)).stdout(out::write);
                 handles.add(scheduler.add(start(echo, session), false, p -> ended.countDown()));
             }
 
@@ -167,12 +170,16 @@ class ProcessSchedulerTest {
                 baseFuel[i] = handles.get(i).fuelUsed();
                 baseSlices[i] = handles.get(i).slices();
             }
-            await("every loop ran 50 slices more",
+            await(
+                    "every loop ran 50 slices more",
                     () -> IntStream.range(0, n).allMatch(i -> handles.get(i).slices() >= baseSlices[i] + 50));
         } // closed: the counters hold still
-        long[] fuel = IntStream.range(0, n).mapToLong(i -> handles.get(i).fuelUsed() - baseFuel[i]).toArray();
+        long[] fuel = IntStream.range(0, n)
+                .mapToLong(i -> handles.get(i).fuelUsed() - baseFuel[i])
+                .toArray();
         double[] perSlice = IntStream.range(0, n)
-                .mapToDouble(i -> (double) fuel[i] / (handles.get(i).slices() - baseSlices[i])).toArray();
+                .mapToDouble(i -> (double) fuel[i] / (handles.get(i).slices() - baseSlices[i]))
+                .toArray();
 
         assertThat(LongStream.of(fuel).min().orElseThrow()).as("nobody starved").isGreaterThanOrEqualTo(50 * SLICE);
         // Equal fuel per turn. Totals are not compared: at load 10-40 the OS may park a worker
@@ -180,7 +187,8 @@ class ProcessSchedulerTest {
         // reached 1.51 in CI), which says nothing about this scheduler.
         // (a turn under way when the scheduler closed counts as a slice with part of its fuel)
         assertThat(DoubleStream.of(perSlice).min().orElseThrow()).isGreaterThanOrEqualTo(0.9 * SLICE);
-        assertThat(DoubleStream.of(perSlice).max().orElseThrow() / DoubleStream.of(perSlice).min().orElseThrow())
+        assertThat(DoubleStream.of(perSlice).max().orElseThrow()
+                        / DoubleStream.of(perSlice).min().orElseThrow())
                 .isLessThanOrEqualTo(1.1);
     }
 
@@ -241,7 +249,9 @@ class ProcessSchedulerTest {
                 h.thaw();
                 long slices = h.slices();
                 // 100 slices of 500 pass many back-edges: a request left pending would freeze it there.
-                await("the thawed process runs on, or stops", () -> h.slices() >= slices + 100 || h.status() == Status.FROZEN);
+                await(
+                        "the thawed process runs on, or stops",
+                        () -> h.slices() >= slices + 100 || h.status() == Status.FROZEN);
                 assertThat(h.status()).isNotEqualTo(Status.FROZEN);
             }
         }
@@ -348,8 +358,10 @@ class ProcessSchedulerTest {
             await("it sleeps", () -> sleeper.status() == Status.SLEEPING);
             Thread caller = Thread.currentThread();
 
-            assertThat(get(frozen.whileParked(() -> Thread.currentThread() == caller))).isTrue();
-            assertThat(get(sleeper.whileParked(() -> sleeper.process().state()))).isEqualTo(WasiProcess.State.SLEEPING);
+            assertThat(get(frozen.whileParked(() -> Thread.currentThread() == caller)))
+                    .isTrue();
+            assertThat(get(sleeper.whileParked(() -> sleeper.process().state())))
+                    .isEqualTo(WasiProcess.State.SLEEPING);
 
             assertThat(frozen.status()).isEqualTo(Status.FROZEN);
             assertThat(frozen.slices()).isZero();
@@ -418,13 +430,16 @@ class ProcessSchedulerTest {
         CompletableFuture<ScheduledProcess> after = new CompletableFuture<>();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (ProcessScheduler scheduler = new ProcessScheduler(1, SLICE)) {
-            WasiSession.Builder failingSink = WasiSession.builder().args(List.of("x")).stdout((b, off, len) -> {
-                throw new IllegalStateException("sink is gone");
-            });
+            WasiSession.Builder failingSink = WasiSession.builder()
+                    .args(List.of("x"))
+                    .stdout((b, off, len) -> {
+                        throw new IllegalStateException("sink is gone");
+                    });
             ScheduledProcess h = scheduler.add(start(echo, failingSink), false, broken::complete);
             assertThat(get(broken)).isSameAs(h);
 
-            scheduler.add(start(echo, WasiSession.builder().args(List.of("y")).stdout(out::write)), false, after::complete);
+            scheduler.add(
+                    start(echo, WasiSession.builder().args(List.of("y")).stdout(out::write)), false, after::complete);
 
             get(after); // the one worker survived
             assertThat(h.status()).isEqualTo(Status.ENDED);
@@ -462,7 +477,8 @@ class ProcessSchedulerTest {
         Permit permit = new Permit();
         try (ProcessScheduler scheduler = new ProcessScheduler(1, SLICE, permit)) {
             ScheduledProcess h = scheduler.add(start(sleepForAnHour), false, IGNORE);
-            await("it sleeps and the worker, past the permit, waits for the queue",
+            await(
+                    "it sleeps and the worker, past the permit, waits for the queue",
                     () -> h.status() == Status.SLEEPING && workerState() == Thread.State.WAITING);
             permit.granted.set(false);
             int before = permit.workerAsks.get();
@@ -481,8 +497,11 @@ class ProcessSchedulerTest {
 
     /** The state of the one worker thread of a scheduler of one (WAITING: blocked on the run queue). */
     private static Thread.State workerState() {
-        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("pm-sched-0"))
-                .map(Thread::getState).findFirst().orElseThrow();
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("pm-sched-0"))
+                .map(Thread::getState)
+                .findFirst()
+                .orElseThrow();
     }
 
     /** The embedder's permit to run; counts how often the workers (not the timer) asked it. */
@@ -514,7 +533,8 @@ class ProcessSchedulerTest {
         assertThat(handles).extracting(ScheduledProcess::status).containsOnly(Status.QUEUED);
         assertThat(scheduler.size()).isEqualTo(3);
         assertThat(handles.stream().map(h -> h.remove().join()).collect(Collectors.toList()))
-                .containsExactlyElementsOf(handles.stream().map(ScheduledProcess::process).collect(Collectors.toList()));
+                .containsExactlyElementsOf(
+                        handles.stream().map(ScheduledProcess::process).collect(Collectors.toList()));
         assertThat(scheduler.size()).isZero();
         assertThatThrownBy(() -> scheduler.add(start(loop), false, IGNORE)).isInstanceOf(IllegalStateException.class);
     }

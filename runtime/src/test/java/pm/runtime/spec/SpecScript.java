@@ -105,68 +105,73 @@ final class SpecScript {
     private void execute(JsonNode cmd, int line) throws IOException {
         String type = cmd.get("type").asText();
         switch (type) {
-            case "module":
-                {
-                    world.current = null;
-                    Instance instance = instantiate(cmd.get("filename").asText());
-                    world.current = instance;
-                    if (cmd.has("name")) {
-                        world.named.put(cmd.get("name").asText(), instance);
-                    }
-                    break;
+            case "module": {
+                world.current = null;
+                Instance instance = instantiate(cmd.get("filename").asText());
+                world.current = instance;
+                if (cmd.has("name")) {
+                    world.named.put(cmd.get("name").asText(), instance);
                 }
-            case "register":
-                {
-                    Instance instance = world.resolve(cmd.has("name") ? cmd.get("name").asText() : null);
-                    world.registered.put(cmd.get("as").asText(), instance);
-                    break;
-                }
+                break;
+            }
+            case "register": {
+                Instance instance =
+                        world.resolve(cmd.has("name") ? cmd.get("name").asText() : null);
+                world.registered.put(cmd.get("as").asText(), instance);
+                break;
+            }
             case "action":
                 perform(cmd.get("action"), false);
                 result.passed++;
                 break;
-            case "assert_return":
-                {
-                    long[] actual = perform(cmd.get("action"), true);
-                    String mismatch = SpecValues.compare(cmd.get("expected"), actual);
-                    if (mismatch == null) {
-                        result.passed++;
-                    } else {
-                        result.fail(line, "assert_return " + describe(cmd.get("action")) + ": " + mismatch);
-                    }
-                    break;
+            case "assert_return": {
+                long[] actual = perform(cmd.get("action"), true);
+                String mismatch = SpecValues.compare(cmd.get("expected"), actual);
+                if (mismatch == null) {
+                    result.passed++;
+                } else {
+                    result.fail(line, "assert_return " + describe(cmd.get("action")) + ": " + mismatch);
                 }
+                break;
+            }
             case "assert_trap":
-            case "assert_exhaustion":
-                {
-                    try {
-                        long[] actual = perform(cmd.get("action"), type.equals("assert_trap"));
-                        result.fail(line, type + " " + describe(cmd.get("action")) + ": returned " + SpecValues.show(actual)
-                                + ", expected trap " + cmd.get("text").asText());
-                    } catch (TrapException e) {
-                        expectMessage(line, type, cmd.get("text").asText(), e.getMessage());
-                    }
-                    break;
+            case "assert_exhaustion": {
+                try {
+                    long[] actual = perform(cmd.get("action"), type.equals("assert_trap"));
+                    result.fail(
+                            line,
+                            type + " " + describe(cmd.get("action")) + ": returned " + SpecValues.show(actual)
+                                    + ", expected trap " + cmd.get("text").asText());
+                } catch (TrapException e) {
+                    expectMessage(line, type, cmd.get("text").asText(), e.getMessage());
                 }
+                break;
+            }
             case "assert_malformed":
-            case "assert_invalid":
-                {
-                    if (!"binary".equals(cmd.path("module_type").asText())) {
-                        result.notApplicable++; // text-format modules: the runtime reads binaries only
-                        break;
-                    }
-                    try {
-                        CompiledModule.compile(Files.readAllBytes(dir.resolve(cmd.get("filename").asText())));
-                        result.fail(line, type + ": module accepted, expected " + cmd.get("text").asText());
-                    } catch (MalformedModuleException | InvalidModuleException e) {
-                        result.passed++;
-                    }
+            case "assert_invalid": {
+                if (!"binary".equals(cmd.path("module_type").asText())) {
+                    result.notApplicable++; // text-format modules: the runtime reads binaries only
                     break;
                 }
+                try {
+                    CompiledModule.compile(
+                            Files.readAllBytes(dir.resolve(cmd.get("filename").asText())));
+                    result.fail(
+                            line,
+                            type + ": module accepted, expected "
+                                    + cmd.get("text").asText());
+                } catch (MalformedModuleException | InvalidModuleException e) {
+                    result.passed++;
+                }
+                break;
+            }
             case "assert_unlinkable":
                 try {
                     instantiate(cmd.get("filename").asText());
-                    result.fail(line, "assert_unlinkable: module linked, expected " + cmd.get("text").asText());
+                    result.fail(
+                            line,
+                            "assert_unlinkable: module linked, expected "
+                                    + cmd.get("text").asText());
                 } catch (LinkException e) {
                     result.passed++;
                 }
@@ -174,7 +179,10 @@ final class SpecScript {
             case "assert_uninstantiable":
                 try {
                     instantiate(cmd.get("filename").asText());
-                    result.fail(line, "assert_uninstantiable: module instantiated, expected " + cmd.get("text").asText());
+                    result.fail(
+                            line,
+                            "assert_uninstantiable: module instantiated, expected "
+                                    + cmd.get("text").asText());
                 } catch (TrapException e) {
                     expectMessage(line, type, cmd.get("text").asText(), e.getMessage());
                 }
@@ -209,7 +217,8 @@ final class SpecScript {
 
     /** Runs an invoke or get action; {@code inject} allows a freeze round trip in freeze mode. */
     private long[] perform(JsonNode action, boolean inject) {
-        Instance instance = world.resolve(action.has("module") ? action.get("module").asText() : null);
+        Instance instance =
+                world.resolve(action.has("module") ? action.get("module").asText() : null);
         if (instance == null) {
             throw new IllegalStateException("no module instance for action " + action);
         }

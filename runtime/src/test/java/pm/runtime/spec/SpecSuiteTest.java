@@ -3,7 +3,6 @@ package pm.runtime.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -48,8 +47,11 @@ class SpecSuiteTest {
         return scripts(Machine.Tier.COMPILED, COMPILED, COMPILED_FROZEN);
     }
 
-    private Stream<DynamicTest> scripts(Machine.Tier tier, Map<String, SpecScript.Result> plainResults,
-            Map<String, SpecScript.Result> frozenResults) throws Exception {
+    private Stream<DynamicTest> scripts(
+            Machine.Tier tier,
+            Map<String, SpecScript.Result> plainResults,
+            Map<String, SpecScript.Result> frozenResults)
+            throws Exception {
         Path wastDir = Paths.get(SpecSuiteTest.class.getResource("/wasm-spec").toURI());
         Path out = converted(wastDir, Paths.get("target", "spec-json"));
         List<Path> scripts;
@@ -71,7 +73,9 @@ class SpecSuiteTest {
                         SpecScript.runWithFreezes(json, plain.instructionCounts, SEED ^ name.hashCode(), tier);
                 frozenResults.put(name, frozen);
                 assertThat(plain.failures).as(name + " plain").isEmpty();
-                assertThat(frozen.failures).as(name + " with freeze round trips").isEmpty();
+                assertThat(frozen.failures)
+                        .as(name + " with freeze round trips")
+                        .isEmpty();
             }));
         }
         return tests.stream();

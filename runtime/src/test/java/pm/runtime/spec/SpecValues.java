@@ -97,7 +97,8 @@ final class SpecValues {
     static String showArgs(JsonNode args) {
         List<String> out = new ArrayList<>();
         if (args != null) {
-            args.forEach(a -> out.add(a.get("type").asText() + ":" + a.path("value").asText()));
+            args.forEach(
+                    a -> out.add(a.get("type").asText() + ":" + a.path("value").asText()));
         }
         return "(" + String.join(", ", out) + ")";
     }

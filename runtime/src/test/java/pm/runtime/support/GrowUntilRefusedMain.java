@@ -25,8 +25,8 @@ public final class GrowUntilRefusedMain {
     private GrowUntilRefusedMain() {}
 
     public static void main(String[] args) {
-        WasiProcess p = WasiProcess.start(CompiledModule.compile(Wat.toWasm(GUEST)), WasiSession.builder().build(),
-                Limits.DEFAULT, 1 << 20);
+        WasiProcess p = WasiProcess.start(
+                CompiledModule.compile(Wat.toWasm(GUEST)), WasiSession.builder().build(), Limits.DEFAULT, 1 << 20);
         System.out.println(p.run(Long.MAX_VALUE));
         System.out.println(p.exitStatus());
         System.out.println(p.failure());

@@ -76,7 +76,12 @@ public final class GuestRun {
      * {@code switchTiers} every restored machine runs in the other tier than the one before
      * (interpreter and compiled), so images written by each tier resume in the other.
      */
-    public static Outcome run(CompiledModule module, List<String> args, byte[] stdin, long[] stopAt, Machine.Tier tier,
+    public static Outcome run(
+            CompiledModule module,
+            List<String> args,
+            byte[] stdin,
+            long[] stopAt,
+            Machine.Tier tier,
             boolean switchTiers) {
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         WasiSession session = host(stdout, stdin).args(args).build();
@@ -94,9 +99,14 @@ public final class GuestRun {
                     break;
                 }
                 byte[] blob = StateBlob.encode(Snapshots.capture(instance, machine));
-                session = host(stdout, stdin).restore(WasiState.parseFrom(session.capture().toByteArray()), 1 << 20);
+                session = host(stdout, stdin)
+                        .restore(WasiState.parseFrom(session.capture().toByteArray()), 1 << 20);
                 Snapshots.Restored restored = Snapshots.restore(
-                        module, StateBlob.decode(blob), new WasiPreview1(session).imports(), new Store(), Limits.DEFAULT);
+                        module,
+                        StateBlob.decode(blob),
+                        new WasiPreview1(session).imports(),
+                        new Store(),
+                        Limits.DEFAULT);
                 instance = restored.instance();
                 if (switchTiers) {
                     tier = tier == Machine.Tier.INTERP ? Machine.Tier.COMPILED : Machine.Tier.INTERP;

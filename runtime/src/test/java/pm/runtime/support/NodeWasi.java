@@ -47,7 +47,9 @@ public final class NodeWasi {
     /** Whether a {@code node} with node:wasi is on the PATH. */
     public static boolean available() {
         try {
-            Process p = new ProcessBuilder("node", "-e", "require('node:wasi')").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder("node", "-e", "require('node:wasi')")
+                    .redirectErrorStream(true)
+                    .start();
             p.getInputStream().readAllBytes();
             return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
         } catch (IOException e) {
@@ -67,13 +69,20 @@ public final class NodeWasi {
             for (Map.Entry<String, byte[]> e : modules.entrySet()) {
                 Path wasm = dir.resolve("m" + i++ + ".wasm");
                 Files.write(wasm, e.getValue());
-                list.append(list.length() > 1 ? "," : "").append("{\"name\":\"").append(e.getKey().replace("\"", "'"))
-                        .append("\",\"wasm\":\"").append(wasm).append("\"}");
+                list.append(list.length() > 1 ? "," : "")
+                        .append("{\"name\":\"")
+                        .append(e.getKey().replace("\"", "'"))
+                        .append("\",\"wasm\":\"")
+                        .append(wasm)
+                        .append("\"}");
             }
             Files.writeString(dir.resolve("list.json"), list.append("]"));
             Files.writeString(dir.resolve("run.js"), RUNNER);
-            Process p = new ProcessBuilder("node", "--no-warnings", dir.resolve("run.js").toString(),
-                    dir.resolve("list.json").toString())
+            Process p = new ProcessBuilder(
+                            "node",
+                            "--no-warnings",
+                            dir.resolve("run.js").toString(),
+                            dir.resolve("list.json").toString())
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
             p.getOutputStream().close();

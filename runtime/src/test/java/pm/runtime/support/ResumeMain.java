@@ -26,10 +26,16 @@ public final class ResumeMain {
         CompiledModule module = CompiledModule.compile(Files.readAllBytes(Paths.get(argv[0])));
         List<String> args = Arrays.asList(argv).subList(2, argv.length);
         // No files or stdin: a fresh session with the same args holds the same descriptors.
-        WasiSession session = WasiSession.builder().args(args).stdout((b, o, l) -> System.out.write(b, o, l)).build();
+        WasiSession session = WasiSession.builder()
+                .args(args)
+                .stdout((b, o, l) -> System.out.write(b, o, l))
+                .build();
         Snapshots.Restored restored = Snapshots.restore(
-                module, StateBlob.decode(Files.readAllBytes(Paths.get(argv[1]))), new WasiPreview1(session).imports(),
-                new Store(), Limits.DEFAULT);
+                module,
+                StateBlob.decode(Files.readAllBytes(Paths.get(argv[1]))),
+                new WasiPreview1(session).imports(),
+                new Store(),
+                Limits.DEFAULT);
         int exit = 0;
         try {
             Machine.RunResult r = restored.machine().run(Long.MAX_VALUE);

@@ -24,6 +24,7 @@ public final class WasiGuest {
 
     /** The first preopen, mounted at {@value #SANDBOX}. */
     public static final String PREOPEN = "(i32.const 3)";
+
     public static final String SANDBOX = "/sandbox";
     public static final String BAD_FD = "(i32.const 99)";
     public static final int SETUP_FAILED = 200;
@@ -77,14 +78,23 @@ public final class WasiGuest {
         WasiGuest g = new WasiGuest();
         StringBuilder body = new StringBuilder();
         for (int i = 0; i < steps.size(); i++) {
-            body.append("  (if (i32.ne (i32.const 0) ").append(steps.get(i).apply(g)).append(")")
-                    .append(" (then (call $proc_exit (i32.const ").append(SETUP_FAILED + i).append("))))\n");
+            body.append("  (if (i32.ne (i32.const 0) ")
+                    .append(steps.get(i).apply(g))
+                    .append(")")
+                    .append(" (then (call $proc_exit (i32.const ")
+                    .append(SETUP_FAILED + i)
+                    .append("))))\n");
         }
         body.append("  (call $proc_exit ").append(probe.apply(g)).append(")\n");
         StringBuilder m = new StringBuilder("(module\n");
         for (String name : g.used) {
-            m.append(" (import \"wasi_snapshot_preview1\" \"").append(name).append("\" (func $").append(name)
-                    .append(" (param ").append(SIGNATURES.get(name)).append(") (result i32)))\n");
+            m.append(" (import \"wasi_snapshot_preview1\" \"")
+                    .append(name)
+                    .append("\" (func $")
+                    .append(name)
+                    .append(" (param ")
+                    .append(SIGNATURES.get(name))
+                    .append(") (result i32)))\n");
         }
         m.append(" (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $proc_exit (param i32)))\n");
         m.append(" (memory (export \"memory\") 1)\n").append(g.data);
@@ -100,7 +110,11 @@ public final class WasiGuest {
         for (byte b : bytes) {
             escaped.append(String.format("\\%02x", b & 0xFF));
         }
-        data.append(" (data (i32.const ").append(at).append(") \"").append(escaped).append("\")\n");
+        data.append(" (data (i32.const ")
+                .append(at)
+                .append(") \"")
+                .append(escaped)
+                .append("\")\n");
         nextString += bytes.length + 1;
         return "(i32.const " + at + ") (i32.const " + bytes.length + ")";
     }
@@ -135,6 +149,7 @@ public final class WasiGuest {
 
     /** The base and inheriting rights the last fdstat wrote. */
     public static final String FDSTAT_BASE = "(i64.load (i32.const 8))";
+
     public static final String FDSTAT_INHERITING = "(i64.load (i32.const 16))";
 
     /** An iovec at 128 over {@code length} bytes at {@code address}, then {@code call}. */

@@ -24,7 +24,8 @@ public final class WasiOps {
     public static final long FD_FILESTAT_GET = 1L << 21;
     public static final long FD_FILESTAT_SET_SIZE = 1L << 22;
     /** What a program opening a file to read and write asks for (as wasi-libc does for O_RDWR). */
-    public static final long READ_WRITE = FD_READ | FD_WRITE | FD_SEEK | FD_TELL | FD_FILESTAT_GET | FD_FILESTAT_SET_SIZE;
+    public static final long READ_WRITE =
+            FD_READ | FD_WRITE | FD_SEEK | FD_TELL | FD_FILESTAT_GET | FD_FILESTAT_SET_SIZE;
 
     public static final int LOOKUP_FOLLOW = 1;
     public static final int O_CREAT = 1;
@@ -36,7 +37,15 @@ public final class WasiOps {
 
     /** path_open; the new descriptor goes to slot {@code slot}. */
     public static Op open(String dir, int lookup, String path, int oflags, String base, String inheriting, int slot) {
-        return g -> g.call("path_open", dir, i32(lookup), g.str(path), i32(oflags), base, inheriting, i32(0),
+        return g -> g.call(
+                "path_open",
+                dir,
+                i32(lookup),
+                g.str(path),
+                i32(oflags),
+                base,
+                inheriting,
+                i32(0),
                 i32(WasiGuest.slotAddress(slot)));
     }
 
@@ -48,7 +57,8 @@ public final class WasiOps {
     public static Op file(String dir, String path, String text) {
         return g -> "(block (result i32) (i32.store (i32.const 48) "
                 + open(dir, path, O_CREAT | O_TRUNC, READ_WRITE, 0, 15).apply(g) + ")"
-                + " (if (i32.eqz (i32.load (i32.const 48))) (then (drop " + write(WasiGuest.slot(15), text).apply(g) + ")"
+                + " (if (i32.eqz (i32.load (i32.const 48))) (then (drop "
+                + write(WasiGuest.slot(15), text).apply(g) + ")"
                 + " (drop " + g.call("fd_close", WasiGuest.slot(15)) + ")))"
                 + " (i32.load (i32.const 48)))";
     }

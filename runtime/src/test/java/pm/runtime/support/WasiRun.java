@@ -40,14 +40,15 @@ public final class WasiRun {
         return run(module, session, null, Long.MAX_VALUE);
     }
 
-    public static Outcome run(CompiledModule module, WasiSession session, Supplier<WasiSession.Builder> host, long slice) {
+    public static Outcome run(
+            CompiledModule module, WasiSession session, Supplier<WasiSession.Builder> host, long slice) {
         Store store = new Store();
         Instance instance = Instance.instantiate(module, new WasiPreview1(session).imports(), store, LIMITS);
         Machine machine = new Machine(store, LIMITS);
         machine.start(instance.function("_start"));
         int trips = 0;
         try {
-            for (;;) {
+            for (; ; ) {
                 Machine.RunResult r = machine.run(slice);
                 if (r == Machine.RunResult.COMPLETED) {
                     return new Outcome(0, machine.instructionsRetired(), trips, session);
@@ -56,8 +57,12 @@ public final class WasiRun {
                     byte[] execution = StateBlob.encode(Snapshots.capture(instance, machine));
                     byte[] wasi = session.capture().toByteArray();
                     session = host.get().restore(WasiState.parseFrom(wasi), FS_BYTES);
-                    Snapshots.Restored restored = Snapshots.restore(module, StateBlob.decode(execution),
-                            new WasiPreview1(session).imports(), new Store(), LIMITS);
+                    Snapshots.Restored restored = Snapshots.restore(
+                            module,
+                            StateBlob.decode(execution),
+                            new WasiPreview1(session).imports(),
+                            new Store(),
+                            LIMITS);
                     instance = restored.instance();
                     machine = restored.machine();
                     trips++;

@@ -27,7 +27,8 @@ public final class Wat {
     public static byte[] toWasm(String wat) {
         String key = sha256(wat);
         byte[] committed = committed(key);
-        boolean record = "true".equals(System.getenv("PM_WAT_RECORD")); // an environment variable reaches child JVMs too
+        boolean record =
+                "true".equals(System.getenv("PM_WAT_RECORD")); // an environment variable reaches child JVMs too
         boolean verify = "true".equals(System.getenv("CI"));
         if (committed != null && !record && !verify) {
             return committed;
@@ -36,9 +37,10 @@ public final class Wat {
         if (record) {
             write(key, built);
         } else if (verify && !Arrays.equals(built, committed)) {
-            throw new IllegalStateException("the committed assembly of this WebAssembly text (runtime/src/test/resources/wat/" + key
-                    + ".wasm) is " + (committed == null ? "missing" : "not what wat2wasm makes of it")
-                    + ": run the test with PM_WAT_RECORD=true in the environment and commit the file");
+            throw new IllegalStateException(
+                    "the committed assembly of this WebAssembly text (runtime/src/test/resources/wat/" + key
+                            + ".wasm) is " + (committed == null ? "missing" : "not what wat2wasm makes of it")
+                            + ": run the test with PM_WAT_RECORD=true in the environment and commit the file");
         }
         return built;
     }
@@ -56,7 +58,8 @@ public final class Wat {
             Files.createDirectories(COMMITTED);
             Files.write(COMMITTED.resolve(key + ".wasm"), wasm);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot record the assembly " + key + " under " + COMMITTED.toAbsolutePath(), e);
+            throw new IllegalStateException(
+                    "cannot record the assembly " + key + " under " + COMMITTED.toAbsolutePath(), e);
         }
     }
 
@@ -79,9 +82,11 @@ public final class Wat {
             Files.delete(dir);
             return bytes;
         } catch (IOException e) {
-            throw new IllegalStateException(onlyWayLeft
-                    ? "this test's WebAssembly text has no committed assembly and wat2wasm is not installed (apt-get install wabt)"
-                    : "wat2wasm is needed to check or record the committed assemblies (apt-get install wabt)", e);
+            throw new IllegalStateException(
+                    onlyWayLeft
+                            ? "this test's WebAssembly text has no committed assembly and wat2wasm is not installed (apt-get install wabt)"
+                            : "wat2wasm is needed to check or record the committed assemblies (apt-get install wabt)",
+                    e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
@@ -90,7 +95,8 @@ public final class Wat {
 
     private static String sha256(String text) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -60,7 +60,8 @@ class FileSystemBlobTest {
 
     private static void fails(Errno errno, ThrowingCallable call) {
         assertThatThrownBy(call)
-                .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(errno));
+                .isInstanceOfSatisfying(
+                        ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(errno));
     }
 
     private byte[] readAll(FileSystem in, Node file) {
@@ -79,7 +80,8 @@ class FileSystemBlobTest {
             assertThat(readAll(fs, file)).isEqualTo(content);
             byte[] piece = new byte[100];
             assertThat(fs.read(file, content.length - 40, piece, 10, 90)).isEqualTo(40);
-            assertThat(Arrays.copyOfRange(piece, 10, 50)).isEqualTo(Arrays.copyOfRange(content, content.length - 40, content.length));
+            assertThat(Arrays.copyOfRange(piece, 10, 50))
+                    .isEqualTo(Arrays.copyOfRange(content, content.length - 40, content.length));
             assertThat(fs.read(file, content.length, piece, 0, 10)).isZero();
             assertThat(file.blob()).containsSame(blob);
         }
@@ -153,7 +155,8 @@ class FileSystemBlobTest {
             Node file = big.createFile(big.root(), "huge", huge());
 
             assertThatThrownBy(() -> big.write(file, 0, new byte[] {1}, 0, 1))
-                    .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EFBIG))
+                    .isInstanceOfSatisfying(
+                            ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EFBIG))
                     .hasMessageContaining(String.valueOf(HUGE));
             fails(Errno.EFBIG, () -> big.setSize(file, HUGE + 1));
 
@@ -166,7 +169,8 @@ class FileSystemBlobTest {
             Node file = fs.createFile(root, "broken", Blobs.failing(100));
 
             assertThatThrownBy(() -> fs.read(file, 0, new byte[10], 0, 10))
-                    .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EIO))
+                    .isInstanceOfSatisfying(
+                            ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EIO))
                     .hasMessageContaining("disk read error at 0");
         }
     }
@@ -178,7 +182,8 @@ class FileSystemBlobTest {
             long before = fs.bytesUsed();
 
             fs.createFile(root, "input", blob);
-            assertThat(fs.bytesUsed()).isEqualTo(before + FileSystem.INODE_COST + content.length + FileSystem.entryCost("input"));
+            assertThat(fs.bytesUsed())
+                    .isEqualTo(before + FileSystem.INODE_COST + content.length + FileSystem.entryCost("input"));
 
             fs.unlinkFile(root, "input");
             assertThat(fs.bytesUsed()).isEqualTo(before);
@@ -189,7 +194,8 @@ class FileSystemBlobTest {
             FileSystem small = new FileSystem(clock::get, 1 << 16);
 
             assertThatThrownBy(() -> small.createFile(small.root(), "input", blob))
-                    .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOSPC))
+                    .isInstanceOfSatisfying(
+                            ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOSPC))
                     .hasMessageContaining(content.length + " bytes")
                     .hasMessageContaining("limit is " + (1 << 16) + " bytes")
                     .hasMessageContaining(Blobs.hex(blob));
@@ -204,7 +210,10 @@ class FileSystemBlobTest {
         }
 
         private Inode fileInode(FileSystemState state) {
-            return state.getInodesList().stream().filter(i -> i.getIno() != state.getRootIno()).findFirst().orElseThrow();
+            return state.getInodesList().stream()
+                    .filter(i -> i.getIno() != state.getRootIno())
+                    .findFirst()
+                    .orElseThrow();
         }
 
         @Test
@@ -268,14 +277,16 @@ class FileSystemBlobTest {
             Node file = fs.createFile(root, "input", blob);
             FileSystemState state = fs.toState();
             FileSystemState longer = state.toBuilder()
-                    .setInodes(state.getInodesList().indexOf(fileInode(state)),
+                    .setInodes(
+                            state.getInodesList().indexOf(fileInode(state)),
                             fileInode(state).toBuilder().setBlobSize(content.length + 1))
                     .build();
 
             assertThatThrownBy(() -> restored(longer))
                     .isInstanceOf(StateMismatchException.class)
                     .hasMessage("file system state: file inode " + file.ino() + " names blob sha256:" + Blobs.hex(blob)
-                            + " of " + (content.length + 1) + " bytes, but this host's blob of that hash has " + content.length);
+                            + " of " + (content.length + 1) + " bytes, but this host's blob of that hash has "
+                            + content.length);
         }
 
         @Test
@@ -284,14 +295,21 @@ class FileSystemBlobTest {
             FileSystemState state = fs.toState();
             int at = state.getInodesList().indexOf(fileInode(state));
             FileSystemState both = state.toBuilder()
-                    .setInodes(at, fileInode(state).toBuilder().setData(com.google.protobuf.ByteString.copyFromUtf8("x")))
+                    .setInodes(
+                            at, fileInode(state).toBuilder().setData(com.google.protobuf.ByteString.copyFromUtf8("x")))
                     .build();
             FileSystemState onRoot = state.toBuilder()
-                    .setInodes(0, state.getInodes(0).toBuilder().setBlobSha256(fileInode(state).getBlobSha256()))
+                    .setInodes(
+                            0,
+                            state.getInodes(0).toBuilder()
+                                    .setBlobSha256(fileInode(state).getBlobSha256()))
                     .build();
 
-            assertThatThrownBy(() -> restored(both)).isInstanceOf(StateMismatchException.class).hasMessageContaining("carries data too");
-            assertThatThrownBy(() -> restored(onRoot)).isInstanceOf(StateMismatchException.class)
+            assertThatThrownBy(() -> restored(both))
+                    .isInstanceOf(StateMismatchException.class)
+                    .hasMessageContaining("carries data too");
+            assertThatThrownBy(() -> restored(onRoot))
+                    .isInstanceOf(StateMismatchException.class)
                     .hasMessageContaining("carries fields of another kind");
         }
 
@@ -311,7 +329,10 @@ class FileSystemBlobTest {
         private static final long READ_ONLY = FD_READ | FD_SEEK | FD_TELL;
 
         private int exitOf(FileSystem preopen, List<Op> steps, Op probe) {
-            WasiSession session = WasiSession.builder().args(List.of("blob")).preopen(WasiGuest.SANDBOX, preopen).build();
+            WasiSession session = WasiSession.builder()
+                    .args(List.of("blob"))
+                    .preopen(WasiGuest.SANDBOX, preopen)
+                    .build();
             CompiledModule module = CompiledModule.compile(Wat.toWasm(WasiGuest.module(steps, probe)));
             WasiProcess p = WasiProcess.start(module, session, Limits.DEFAULT, preopen.maxBytes());
             assertThat(p.run(Long.MAX_VALUE)).as("%s", p.failure()).isEqualTo(WasiProcess.State.EXITED);
@@ -320,7 +341,10 @@ class FileSystemBlobTest {
 
         /** 0 if the last read moved {@code n} bytes, the first four of them {@code expected} (little-endian). */
         private static Op readGave(int n, byte[] expected) {
-            int value = (expected[0] & 0xFF) | (expected[1] & 0xFF) << 8 | (expected[2] & 0xFF) << 16 | (expected[3] & 0xFF) << 24;
+            int value = (expected[0] & 0xFF)
+                    | (expected[1] & 0xFF) << 8
+                    | (expected[2] & 0xFF) << 16
+                    | (expected[3] & 0xFF) << 24;
             return g -> "(i32.or (i32.ne (i32.load (i32.const 40)) (i32.const " + n + "))"
                     + " (i32.ne (i32.load (i32.const 256)) (i32.const " + value + ")))";
         }
@@ -338,11 +362,19 @@ class FileSystemBlobTest {
             fs.createFile(root, "input", blob);
             int at = 12_345;
 
-            assertThat(exitOf(fs, List.of(WasiOps.open(PREOPEN, "input", 0, READ_ONLY, 0, 0),
-                    WasiOps.pread(slot(0), 64, at)), readGave(64, Arrays.copyOfRange(content, at, at + 4)))).isZero();
-            assertThat(exitOf(fs, List.of(WasiOps.open(PREOPEN, "input", 0, READ_ONLY, 0, 0),
-                    WasiOps.seek(slot(0), -10, 2), WasiOps.read(slot(0), 64)),
-                    readGave(10, Arrays.copyOfRange(content, content.length - 10, content.length - 6)))).isZero();
+            assertThat(exitOf(
+                            fs,
+                            List.of(WasiOps.open(PREOPEN, "input", 0, READ_ONLY, 0, 0), WasiOps.pread(slot(0), 64, at)),
+                            readGave(64, Arrays.copyOfRange(content, at, at + 4))))
+                    .isZero();
+            assertThat(exitOf(
+                            fs,
+                            List.of(
+                                    WasiOps.open(PREOPEN, "input", 0, READ_ONLY, 0, 0),
+                                    WasiOps.seek(slot(0), -10, 2),
+                                    WasiOps.read(slot(0), 64)),
+                            readGave(10, Arrays.copyOfRange(content, content.length - 10, content.length - 6))))
+                    .isZero();
         }
 
         @Test
@@ -350,11 +382,21 @@ class FileSystemBlobTest {
             FileSystem big = new FileSystem(clock::get, HUGE + (1 << 20));
             big.createFile(big.root(), "huge", huge());
 
-            assertThat(exitOf(big, List.of(WasiOps.open(PREOPEN, "huge", 0, READ_ONLY, 0, 0),
-                    WasiOps.pread(slot(0), 64, HUGE - 4)), readGave(4, patternAt(HUGE - 4)))).isZero();
-            assertThat(exitOf(big, List.of(WasiOps.open(PREOPEN, "huge", 0, READ_ONLY, 0, 0),
-                    WasiOps.seek(slot(0), (2L << 30) + 3, 0), WasiOps.read(slot(0), 64)),
-                    readGave(64, patternAt((2L << 30) + 3)))).isZero();
+            assertThat(exitOf(
+                            big,
+                            List.of(
+                                    WasiOps.open(PREOPEN, "huge", 0, READ_ONLY, 0, 0),
+                                    WasiOps.pread(slot(0), 64, HUGE - 4)),
+                            readGave(4, patternAt(HUGE - 4))))
+                    .isZero();
+            assertThat(exitOf(
+                            big,
+                            List.of(
+                                    WasiOps.open(PREOPEN, "huge", 0, READ_ONLY, 0, 0),
+                                    WasiOps.seek(slot(0), (2L << 30) + 3, 0),
+                                    WasiOps.read(slot(0), 64)),
+                            readGave(64, patternAt((2L << 30) + 3))))
+                    .isZero();
         }
 
         @Test
@@ -362,12 +404,20 @@ class FileSystemBlobTest {
             FileSystem big = new FileSystem(clock::get, HUGE + (1 << 20));
             Node file = big.createFile(big.root(), "huge", huge());
 
-            assertThat(exitOf(big, List.of(WasiOps.open(PREOPEN, "huge", 0, READ_WRITE, 0, 0)),
-                    WasiOps.write(slot(0), "x"))).isEqualTo(Errno.EFBIG.code());
+            assertThat(exitOf(
+                            big,
+                            List.of(WasiOps.open(PREOPEN, "huge", 0, READ_WRITE, 0, 0)),
+                            WasiOps.write(slot(0), "x")))
+                    .isEqualTo(Errno.EFBIG.code());
             assertThat(file.blob()).isPresent();
 
-            assertThat(exitOf(big, List.of(WasiOps.open(PREOPEN, "huge", O_TRUNC, READ_WRITE, 0, 0),
-                    WasiOps.write(slot(0), "x")), WasiOps.bytesMoved())).isEqualTo(1);
+            assertThat(exitOf(
+                            big,
+                            List.of(
+                                    WasiOps.open(PREOPEN, "huge", O_TRUNC, READ_WRITE, 0, 0),
+                                    WasiOps.write(slot(0), "x")),
+                            WasiOps.bytesMoved()))
+                    .isEqualTo(1);
             assertThat(file.blob()).isEmpty();
             assertThat(big.size(file)).isEqualTo(1);
         }
@@ -376,11 +426,15 @@ class FileSystemBlobTest {
         void aGuestWriteCopiesTheFileAndLeavesTheBlobUnchanged() {
             Node file = fs.createFile(root, "input", blob);
 
-            assertThat(exitOf(fs, List.of(WasiOps.open(PREOPEN, "input", 0, READ_WRITE, 0, 0),
-                    WasiOps.write(slot(0), "new")), WasiOps.bytesMoved())).isEqualTo(3);
+            assertThat(exitOf(
+                            fs,
+                            List.of(WasiOps.open(PREOPEN, "input", 0, READ_WRITE, 0, 0), WasiOps.write(slot(0), "new")),
+                            WasiOps.bytesMoved()))
+                    .isEqualTo(3);
 
             assertThat(file.blob()).isEmpty();
-            assertThat(new String(readAll(fs, file), 0, 3, java.nio.charset.StandardCharsets.ISO_8859_1)).isEqualTo("new");
+            assertThat(new String(readAll(fs, file), 0, 3, java.nio.charset.StandardCharsets.ISO_8859_1))
+                    .isEqualTo("new");
             assertThat(content).isEqualTo(original);
         }
     }

@@ -29,7 +29,8 @@ class FileSystemTest {
 
     private static void fails(Errno errno, ThrowingCallable call) {
         assertThatThrownBy(call)
-                .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(errno));
+                .isInstanceOfSatisfying(
+                        ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(errno));
     }
 
     private Node file(Node dir, String name, String content) {
@@ -281,12 +282,13 @@ class FileSystemTest {
             Node c = fs.createFile(root, "c");
             Node a = fs.createSymlink(root, "a", "c");
 
-            assertThat(fs.list(root)).containsExactly(
-                    new DirEntry(".", root.ino(), Kind.DIRECTORY),
-                    new DirEntry("..", root.ino(), Kind.DIRECTORY),
-                    new DirEntry("a", a.ino(), Kind.SYMLINK),
-                    new DirEntry("b", b.ino(), Kind.DIRECTORY),
-                    new DirEntry("c", c.ino(), Kind.FILE));
+            assertThat(fs.list(root))
+                    .containsExactly(
+                            new DirEntry(".", root.ino(), Kind.DIRECTORY),
+                            new DirEntry("..", root.ino(), Kind.DIRECTORY),
+                            new DirEntry("a", a.ino(), Kind.SYMLINK),
+                            new DirEntry("b", b.ino(), Kind.DIRECTORY),
+                            new DirEntry("c", c.ino(), Kind.FILE));
             fails(Errno.ENOTDIR, () -> fs.list(c));
         }
     }
@@ -595,12 +597,20 @@ class FileSystemTest {
         }
 
         private Inode dirInode(long ino, long nlink, DirectoryEntry... entries) {
-            return Inode.newBuilder().setIno(ino).setKind(InodeKind.INODE_KIND_DIRECTORY).setNlink(nlink)
-                    .addAllEntries(List.of(entries)).build();
+            return Inode.newBuilder()
+                    .setIno(ino)
+                    .setKind(InodeKind.INODE_KIND_DIRECTORY)
+                    .setNlink(nlink)
+                    .addAllEntries(List.of(entries))
+                    .build();
         }
 
         private Inode fileInode(long ino, long nlink) {
-            return Inode.newBuilder().setIno(ino).setKind(InodeKind.INODE_KIND_FILE).setNlink(nlink).build();
+            return Inode.newBuilder()
+                    .setIno(ino)
+                    .setKind(InodeKind.INODE_KIND_FILE)
+                    .setNlink(nlink)
+                    .build();
         }
 
         private DirectoryEntry entry(String name, long ino) {
@@ -608,8 +618,11 @@ class FileSystemTest {
         }
 
         private void refused(String why, Inode... inodes) {
-            FileSystemState state = FileSystemState.newBuilder().setRootIno(1).setNextIno(10)
-                    .addAllInodes(List.of(inodes)).build();
+            FileSystemState state = FileSystemState.newBuilder()
+                    .setRootIno(1)
+                    .setNextIno(10)
+                    .addAllInodes(List.of(inodes))
+                    .build();
             assertThatThrownBy(() -> FileSystem.fromState(state, clock::get, LIMIT))
                     .isInstanceOf(StateMismatchException.class)
                     .hasMessageContaining(why);
@@ -617,7 +630,9 @@ class FileSystemTest {
 
         @Test
         void wellFormedHandWrittenStateIsAccepted() {
-            FileSystemState state = FileSystemState.newBuilder().setRootIno(1).setNextIno(10)
+            FileSystemState state = FileSystemState.newBuilder()
+                    .setRootIno(1)
+                    .setNextIno(10)
                     .addInodes(dirInode(1, 3, entry("d", 2), entry("f", 3), entry("g", 3)))
                     .addInodes(dirInode(2, 2))
                     .addInodes(fileInode(3, 2))
@@ -625,7 +640,8 @@ class FileSystemTest {
 
             FileSystem restored = FileSystem.fromState(state, clock::get, LIMIT);
 
-            assertThat(restored.resolve(restored.root(), "g", false)).isSameAs(restored.resolve(restored.root(), "f", false));
+            assertThat(restored.resolve(restored.root(), "g", false))
+                    .isSameAs(restored.resolve(restored.root(), "f", false));
         }
 
         @Test
@@ -670,7 +686,8 @@ class FileSystemTest {
 
         @Test
         void fieldsOfAnotherKindAreRefused() {
-            Inode fileWithTarget = fileInode(2, 1).toBuilder().setSymlinkTarget("x").build();
+            Inode fileWithTarget =
+                    fileInode(2, 1).toBuilder().setSymlinkTarget("x").build();
             refused("carries fields of another kind", dirInode(1, 2, entry("f", 2)), fileWithTarget);
         }
 

@@ -12,8 +12,8 @@ import pm.runtime.interp.CompiledModule;
 import pm.runtime.interp.Limits;
 import pm.runtime.process.WasiProcess;
 import pm.runtime.support.NodeWasi;
-import pm.runtime.support.Wat;
 import pm.runtime.support.WasiGuest;
+import pm.runtime.support.Wat;
 
 /**
  * Guests that use WASI the way the toolchains' runtimes do, hand-written so that each call is
@@ -24,7 +24,9 @@ import pm.runtime.support.WasiGuest;
  */
 class GuestStylesTest {
     /** Rights Rust's std asks for on every open, plus fd_read/fd_readdir or the write set (std's OpenOptions). */
-    private static final long RUST_COMMON = bits(7, 3, 21, 23, 2, 4, 5, 9, 10, 18, 11, 12, 13, 15, 25, 16, 17, 24, 26, 27);
+    private static final long RUST_COMMON =
+            bits(7, 3, 21, 23, 2, 4, 5, 9, 10, 18, 11, 12, 13, 15, 25, 16, 17, 24, 26, 27);
+
     private static final long RUST_READ = RUST_COMMON | bits(1, 14);
     private static final long RUST_WRITE = RUST_COMMON | bits(6, 0, 8, 22);
     /** as-wasi's FileSystem.open rights for "w+". */

@@ -49,18 +49,25 @@ class OutputBackpressureTest {
     @Test
     void aWriteWaitsUntilTheSinkIsReadyAndThenHappensOnce() throws IOException {
         CompiledModule module = CompiledModule.compile(Wat.toWasm(TWO_LINES));
-        WasiProcess p = WasiProcess.start(module, WasiSession.builder().stdout(gated).build(), Limits.DEFAULT, 1 << 20);
+        WasiProcess p =
+                WasiProcess.start(module, WasiSession.builder().stdout(gated).build(), Limits.DEFAULT, 1 << 20);
 
         assertThat(p.run(1_000_000)).isEqualTo(WasiProcess.State.SLEEPING);
         assertThat(p.nanosUntilWake()).as("only a wake ends the wait").isEqualTo(Long.MAX_VALUE);
         assertThat(p.session().outputWaiting()).isTrue();
         assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("one\n");
-        assertThat(p.run(1_000_000)).as("still not ready: still waiting, nothing written twice").isEqualTo(WasiProcess.State.SLEEPING);
+        assertThat(p.run(1_000_000))
+                .as("still not ready: still waiting, nothing written twice")
+                .isEqualTo(WasiProcess.State.SLEEPING);
 
         ByteArrayOutputStream image = new ByteArrayOutputStream();
         p.writeImage(image, false);
-        WasiProcess resumed = WasiProcess.restore(module, new java.io.ByteArrayInputStream(image.toByteArray()),
-                WasiSession.builder().stdout(gated), Limits.DEFAULT, 1 << 20);
+        WasiProcess resumed = WasiProcess.restore(
+                module,
+                new java.io.ByteArrayInputStream(image.toByteArray()),
+                WasiSession.builder().stdout(gated),
+                Limits.DEFAULT,
+                1 << 20);
         ready = true;
         assertThat(resumed.run(1_000_000)).isEqualTo(WasiProcess.State.EXITED);
         assertThat(resumed.session().outputWaiting()).isFalse();

@@ -15,8 +15,8 @@ import pm.runtime.interp.CompiledModule;
 import pm.runtime.interp.Limits;
 import pm.runtime.process.WasiProcess;
 import pm.runtime.support.NodeWasi;
-import pm.runtime.support.Wat;
 import pm.runtime.support.WasiGuest;
+import pm.runtime.support.Wat;
 import pm.runtime.wasi.ConformanceCases.Case;
 
 /**
@@ -46,8 +46,9 @@ class WasiConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> everyCaseGivesOurAnswer() {
-        return CASES.stream().map(c -> DynamicTest.dynamicTest(c.name(),
-                () -> assertThat(runHere(c)).as(c.name()).isEqualTo(c.expected())));
+        return CASES.stream()
+                .map(c -> DynamicTest.dynamicTest(
+                        c.name(), () -> assertThat(runHere(c)).as(c.name()).isEqualTo(c.expected())));
     }
 
     @Test
@@ -67,7 +68,8 @@ class WasiConformanceTest {
             }
             boolean expectAgreement = c.nodeDiffers() == null;
             if (!expectAgreement) {
-                System.out.printf("  differs on purpose: %s: ours %d, node %s (%s)%n", c.name(), ours, theirs, c.nodeDiffers());
+                System.out.printf(
+                        "  differs on purpose: %s: ours %d, node %s (%s)%n", c.name(), ours, theirs, c.nodeDiffers());
             }
             if (expectAgreement != (theirs != null && theirs == ours)) {
                 unexplained.add(c.name() + ": ours " + ours + ", node " + theirs

@@ -37,7 +37,10 @@ class WasiProgramsTest {
 
     static Stream<JsonNode> runs() throws IOException {
         List<JsonNode> out = new ArrayList<>();
-        new ObjectMapper().readTree(DIR.resolve("runs.json").toFile()).get("runs").forEach(out::add);
+        new ObjectMapper()
+                .readTree(DIR.resolve("runs.json").toFile())
+                .get("runs")
+                .forEach(out::add);
         return out.stream();
     }
 
@@ -59,23 +62,30 @@ class WasiProgramsTest {
      */
     @Test
     void filesProgramReadsItsInputFromABlobThatCrossesRoundTripsAsItsHash() throws Exception {
-        JsonNode run = runs().filter(r -> r.get("name").asText().equals("files")).findFirst().orElseThrow();
+        JsonNode run = runs().filter(r -> r.get("name").asText().equals("files"))
+                .findFirst()
+                .orElseThrow();
         Blobs.Store blobs = new Blobs.Store();
         byte[] input = Files.readAllBytes(DIR.resolve("input/data/in/input.txt"));
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        Supplier<WasiSession.Builder> host = () -> WasiSession.builder().stdout(stdout::write).blobs(blobs);
-        CompiledModule module = CompiledModule.compile(Files.readAllBytes(DIR.resolve(run.get("wasm").asText())));
+        Supplier<WasiSession.Builder> host =
+                () -> WasiSession.builder().stdout(stdout::write).blobs(blobs);
+        CompiledModule module = CompiledModule.compile(
+                Files.readAllBytes(DIR.resolve(run.get("wasm").asText())));
         long total = WasiRun.run(module, session(run, host, blobs)).instructions();
         stdout.reset();
 
-        WasiRun.Outcome outcome = WasiRun.run(module, session(run, host, blobs), host, Math.max(1, total / (ROUND_TRIPS + 1)));
+        WasiRun.Outcome outcome =
+                WasiRun.run(module, session(run, host, blobs), host, Math.max(1, total / (ROUND_TRIPS + 1)));
 
         assertThat(outcome.roundTrips()).isGreaterThanOrEqualTo(20);
         assertThat(outcome.exit()).isZero();
-        assertThat(stdout.toString(StandardCharsets.UTF_8)).isEqualTo(Files.readString(DIR.resolve("expected/files.out")));
+        assertThat(stdout.toString(StandardCharsets.UTF_8))
+                .isEqualTo(Files.readString(DIR.resolve("expected/files.out")));
         FileSystem data = outcome.session().preopen("/data");
         assertThat(tree(data)).isEqualTo(Files.readString(DIR.resolve("expected/files.tree")));
-        BlobContent blob = data.resolve(data.root(), "in/input.txt", false).blob().orElseThrow();
+        BlobContent blob =
+                data.resolve(data.root(), "in/input.txt", false).blob().orElseThrow();
         assertThat(blob.sha256()).isEqualTo(Blobs.sha256(input));
         List<Inode> inodes = outcome.session().capture().getPreopens(0).getFs().getInodesList();
         assertThat(inodes).filteredOn(i -> !i.getBlobSha256().isEmpty()).hasSize(1);
@@ -86,26 +96,33 @@ class WasiProgramsTest {
     void stdinProgramReadsAStdinServedFromABlob() throws Exception {
         byte[] stdin = Files.readAllBytes(DIR.resolve("input/stdin.txt"));
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        Supplier<WasiSession.Builder> host = () -> WasiSession.builder().stdout(stdout::write)
-                .stdin(InputSource.of(Blobs.of(stdin)));
+        Supplier<WasiSession.Builder> host =
+                () -> WasiSession.builder().stdout(stdout::write).stdin(InputSource.of(Blobs.of(stdin)));
         CompiledModule module = CompiledModule.compile(Files.readAllBytes(DIR.resolve("wasm/stdin.wasm")));
-        long total = WasiRun.run(module, host.get().args(List.of("stdin")).build()).instructions();
+        long total =
+                WasiRun.run(module, host.get().args(List.of("stdin")).build()).instructions();
         stdout.reset();
 
-        WasiRun.Outcome outcome = WasiRun.run(module, host.get().args(List.of("stdin")).build(), host, total / 10);
+        WasiRun.Outcome outcome =
+                WasiRun.run(module, host.get().args(List.of("stdin")).build(), host, total / 10);
 
         assertThat(outcome.roundTrips()).isGreaterThanOrEqualTo(5);
         assertThat(outcome.exit()).isZero();
-        assertThat(stdout.toString(StandardCharsets.UTF_8)).isEqualTo(Files.readString(DIR.resolve("expected/stdin.out")));
+        assertThat(stdout.toString(StandardCharsets.UTF_8))
+                .isEqualTo(Files.readString(DIR.resolve("expected/stdin.out")));
     }
 
     private static void check(JsonNode run, boolean roundTrips) throws Exception {
         String name = run.get("name").asText();
-        CompiledModule module = CompiledModule.compile(Files.readAllBytes(DIR.resolve(run.get("wasm").asText())));
+        CompiledModule module = CompiledModule.compile(
+                Files.readAllBytes(DIR.resolve(run.get("wasm").asText())));
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        byte[] stdin = run.get("stdin").isNull() ? new byte[0] : Files.readAllBytes(DIR.resolve(run.get("stdin").asText()));
+        byte[] stdin = run.get("stdin").isNull()
+                ? new byte[0]
+                : Files.readAllBytes(DIR.resolve(run.get("stdin").asText()));
         // The host endpoints a restoring host binds again: the same output stream, the same input.
-        Supplier<WasiSession.Builder> host = () -> WasiSession.builder().stdout(stdout::write).stdin(InputSource.of(stdin));
+        Supplier<WasiSession.Builder> host =
+                () -> WasiSession.builder().stdout(stdout::write).stdin(InputSource.of(stdin));
 
         WasiRun.Outcome outcome;
         if (roundTrips) {
@@ -173,7 +190,8 @@ class WasiProgramsTest {
     private static String tree(FileSystem fs) throws Exception {
         List<String> lines = new ArrayList<>();
         walk(fs, fs.root(), "", lines);
-        lines.sort((x, y) -> x.substring(2).split(" ")[0].compareTo(y.substring(2).split(" ")[0]));
+        lines.sort(
+                (x, y) -> x.substring(2).split(" ")[0].compareTo(y.substring(2).split(" ")[0]));
         return lines.isEmpty() ? "" : String.join("\n", lines) + "\n";
     }
 
@@ -190,7 +208,8 @@ class WasiProgramsTest {
             } else {
                 byte[] bytes = new byte[(int) node.size()];
                 fs.read(node, 0, bytes, 0, bytes.length);
-                String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+                String sha = HexFormat.of()
+                        .formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
                 lines.add("f " + path + " " + bytes.length + " " + sha);
             }
         }

@@ -19,7 +19,11 @@ class WasiSessionStateTest {
     private static WasiState stateWithPreopen() {
         FileSystem data = new FileSystem(() -> 0L, FS);
         data.createFile(data.root(), "a.txt");
-        return WasiSession.builder().args(List.of("p")).preopen("/data", data).build().capture();
+        return WasiSession.builder()
+                .args(List.of("p"))
+                .preopen("/data", data)
+                .build()
+                .capture();
     }
 
     @Test
@@ -28,16 +32,23 @@ class WasiSessionStateTest {
 
         WasiSession restored = WasiSession.builder().restore(state, FS);
 
-        assertThat(restored.capture().getDescriptorsList()).extracting(Capability::getHandle).containsExactly(0, 1, 2, 3);
-        assertThat(restored.preopen("/data").resolve(restored.preopen("/data").root(), "a.txt", false)).isNotNull();
+        assertThat(restored.capture().getDescriptorsList())
+                .extracting(Capability::getHandle)
+                .containsExactly(0, 1, 2, 3);
+        assertThat(restored.preopen("/data").resolve(restored.preopen("/data").root(), "a.txt", false))
+                .isNotNull();
         assertThat(restored.args).containsExactly("p");
     }
 
     @Test
     void aFileCapabilityWhoseInodeIsMissingFailsTheRestoreNamingIt() {
         WasiState state = stateWithPreopen().toBuilder()
-                .addDescriptors(Capability.newBuilder().setHandle(4).setKind(CapabilityKind.CAPABILITY_KIND_FILE)
-                        .setName("/data#999").setPreopen("/data").setInode(999))
+                .addDescriptors(Capability.newBuilder()
+                        .setHandle(4)
+                        .setKind(CapabilityKind.CAPABILITY_KIND_FILE)
+                        .setName("/data#999")
+                        .setPreopen("/data")
+                        .setInode(999))
                 .build();
 
         assertThatThrownBy(() -> WasiSession.builder().restore(state, FS))
@@ -48,8 +59,12 @@ class WasiSessionStateTest {
     @Test
     void aCapabilityInAnUnknownPreopenFailsTheRestoreNamingIt() {
         WasiState state = stateWithPreopen().toBuilder()
-                .addDescriptors(Capability.newBuilder().setHandle(5).setKind(CapabilityKind.CAPABILITY_KIND_DIRECTORY)
-                        .setName("/elsewhere#1").setPreopen("/elsewhere").setInode(1))
+                .addDescriptors(Capability.newBuilder()
+                        .setHandle(5)
+                        .setKind(CapabilityKind.CAPABILITY_KIND_DIRECTORY)
+                        .setName("/elsewhere#1")
+                        .setPreopen("/elsewhere")
+                        .setInode(1))
                 .build();
 
         assertThatThrownBy(() -> WasiSession.builder().restore(state, FS))

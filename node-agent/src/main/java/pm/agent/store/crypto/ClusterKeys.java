@@ -46,7 +46,8 @@ public final class ClusterKeys {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1," + MAX_ID_LENGTH + "}");
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final String HEADER = "# pm image keys: one \"<id> <base64 of 32 bytes>\" a line; the first encrypts, all decrypt\n";
+    private static final String HEADER =
+            "# pm image keys: one \"<id> <base64 of 32 bytes>\" a line; the first encrypts, all decrypt\n";
 
     private final Path file;
     private final Map<String, byte[]> keys;
@@ -91,7 +92,8 @@ public final class ClusterKeys {
                 throw new KeyFileException(where + "key " + fields[0] + " is not base64");
             }
             if (key.length != KEY_BYTES) {
-                throw new KeyFileException(where + "key " + fields[0] + " has " + key.length + " bytes, not " + KEY_BYTES);
+                throw new KeyFileException(
+                        where + "key " + fields[0] + " has " + key.length + " bytes, not " + KEY_BYTES);
             }
             if (keys.putIfAbsent(fields[0], key) != null) {
                 throw new KeyFileException(where + "key id " + fields[0] + " appears twice");
@@ -100,7 +102,10 @@ public final class ClusterKeys {
         if (keys.isEmpty()) {
             throw new KeyFileException("image key file " + file + " holds no key");
         }
-        return new ClusterKeys(file, Collections.unmodifiableMap(keys), keys.keySet().iterator().next());
+        return new ClusterKeys(
+                file,
+                Collections.unmodifiableMap(keys),
+                keys.keySet().iterator().next());
     }
 
     /**
@@ -166,9 +171,12 @@ public final class ClusterKeys {
     byte[] secret(String id, String what) {
         byte[] key = keys.get(id);
         if (key == null) {
-            throw new UnknownKeyException(id, isNone()
-                    ? what + " is sealed under image key '" + id + "', and this agent has no image keys"
-                    : what + " is sealed under image key '" + id + "', which is not in " + file + " (it holds " + ids() + ")");
+            throw new UnknownKeyException(
+                    id,
+                    isNone()
+                            ? what + " is sealed under image key '" + id + "', and this agent has no image keys"
+                            : what + " is sealed under image key '" + id + "', which is not in " + file + " (it holds "
+                                    + ids() + ")");
         }
         return key;
     }
@@ -195,6 +203,8 @@ public final class ClusterKeys {
 
     @Override
     public String toString() {
-        return isNone() ? "ClusterKeys[none]" : "ClusterKeys[" + file + ", current " + currentId + ", " + keys.size() + " keys]";
+        return isNone()
+                ? "ClusterKeys[none]"
+                : "ClusterKeys[" + file + ", current " + currentId + ", " + keys.size() + " keys]";
     }
 }

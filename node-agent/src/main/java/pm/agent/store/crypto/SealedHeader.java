@@ -18,7 +18,8 @@ record SealedHeader(int magic, String keyId, byte[] salt) {
 
     SealedHeader {
         if (keyId.isEmpty() || keyId.length() > ClusterKeys.MAX_ID_LENGTH || salt.length != SALT_BYTES) {
-            throw new IllegalArgumentException("bad sealed header: key id '" + keyId + "', " + salt.length + "-byte salt");
+            throw new IllegalArgumentException(
+                    "bad sealed header: key id '" + keyId + "', " + salt.length + "-byte salt");
         }
     }
 
@@ -32,7 +33,9 @@ record SealedHeader(int magic, String keyId, byte[] salt) {
     byte[] bytes() {
         ByteBuffer b = ByteBuffer.allocate(LENGTH).putInt(magic);
         byte[] id = keyId.getBytes(StandardCharsets.US_ASCII);
-        b.put((byte) id.length).put(Arrays.copyOf(id, ClusterKeys.MAX_ID_LENGTH)).put(salt);
+        b.put((byte) id.length)
+                .put(Arrays.copyOf(id, ClusterKeys.MAX_ID_LENGTH))
+                .put(salt);
         return b.array();
     }
 

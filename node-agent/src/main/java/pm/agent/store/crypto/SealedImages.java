@@ -52,10 +52,15 @@ public final class SealedImages {
      */
     public static OutputStream sealing(OutputStream out, ClusterKeys keys, byte[] moduleSha256) throws IOException {
         SealedHeader h = SealedHeader.fresh(MAGIC, keys);
-        byte[] clear = ImageHeader.newBuilder().setModuleSha256(com.google.protobuf.ByteString.copyFrom(moduleSha256)).build()
+        byte[] clear = ImageHeader.newBuilder()
+                .setModuleSha256(com.google.protobuf.ByteString.copyFrom(moduleSha256))
+                .build()
                 .toByteArray();
-        byte[] head = ByteBuffer.allocate(SealedHeader.LENGTH + 4 + clear.length).put(h.bytes()).putInt(clear.length)
-                .put(clear).array();
+        byte[] head = ByteBuffer.allocate(SealedHeader.LENGTH + 4 + clear.length)
+                .put(h.bytes())
+                .putInt(clear.length)
+                .put(clear)
+                .array();
         out.write(head);
         return new Sealing(out, head, Gcm.objectKey(keys.currentSecret(), PURPOSE, h.salt()));
     }
@@ -86,10 +91,14 @@ public final class SealedImages {
             SecretKeySpec key = Gcm.objectKey(keys.secret(h.keyId(), "the image"), PURPOSE, h.salt());
             int clearLength = data.readInt();
             if (clearLength < 0 || clearLength > MAX_CLEAR) {
-                throw new TamperedDataException("the sealed image has a corrupt clear header (" + clearLength + " bytes)");
+                throw new TamperedDataException(
+                        "the sealed image has a corrupt clear header (" + clearLength + " bytes)");
             }
-            byte[] head = ByteBuffer.allocate(SealedHeader.LENGTH + 4 + clearLength).put(sealedHeader).putInt(clearLength)
-                    .put(data.readNBytes(clearLength)).array();
+            byte[] head = ByteBuffer.allocate(SealedHeader.LENGTH + 4 + clearLength)
+                    .put(sealedHeader)
+                    .putInt(clearLength)
+                    .put(data.readNBytes(clearLength))
+                    .array();
             return new Opening(data, head, key);
         } catch (EOFException e) {
             throw new TamperedDataException("the sealed image is cut short in its header");
@@ -141,13 +150,21 @@ public final class SealedImages {
             byte[] sealed;
             try {
                 sealed = new byte[used + Gcm.TAG_BYTES];
-                Gcm.encrypt(Gcm.cipher(Cipher.ENCRYPT_MODE, key, records, head, aad(records, last)), buffer, 0, used, sealed, 0);
+                Gcm.encrypt(
+                        Gcm.cipher(Cipher.ENCRYPT_MODE, key, records, head, aad(records, last)),
+                        buffer,
+                        0,
+                        used,
+                        sealed,
+                        0);
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("AES-GCM failed to encrypt", e);
             }
             records++;
             used = 0;
-            out.write(ByteBuffer.allocate(4).putInt(sealed.length | (last ? LAST : 0)).array());
+            out.write(ByteBuffer.allocate(4)
+                    .putInt(sealed.length | (last ? LAST : 0))
+                    .array());
             out.write(sealed);
         }
 
@@ -206,8 +223,8 @@ public final class SealedImages {
                 word = in.readInt();
                 int length = word & ~LAST;
                 if (length < Gcm.TAG_BYTES || length > RECORD_BYTES + Gcm.TAG_BYTES) {
-                    throw new TamperedDataException("the sealed image is corrupt: record " + records + " claims " + length
-                            + " bytes");
+                    throw new TamperedDataException(
+                            "the sealed image is corrupt: record " + records + " claims " + length + " bytes");
                 }
                 sealed = in.readNBytes(length);
                 if (sealed.length < length) {
@@ -218,7 +235,8 @@ public final class SealedImages {
             }
             boolean isLast = (word & LAST) != 0;
             try {
-                plain = Gcm.cipher(Cipher.DECRYPT_MODE, key, records, head, aad(records, isLast)).doFinal(sealed);
+                plain = Gcm.cipher(Cipher.DECRYPT_MODE, key, records, head, aad(records, isLast))
+                        .doFinal(sealed);
             } catch (AEADBadTagException e) {
                 throw new TamperedDataException("the sealed image failed authentication at record " + records
                         + ": it was altered, cut or reordered");

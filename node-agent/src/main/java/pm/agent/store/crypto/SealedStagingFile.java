@@ -79,7 +79,8 @@ public final class SealedStagingFile implements StagingFile {
             slot.clear();
             slot.putLong(n);
             try {
-                Gcm.cipher(Cipher.ENCRYPT_MODE, key, n, header, pageAad(page)).doFinal(ByteBuffer.wrap(memory, at, PAGE), slot);
+                Gcm.cipher(Cipher.ENCRYPT_MODE, key, n, header, pageAad(page))
+                        .doFinal(ByteBuffer.wrap(memory, at, PAGE), slot);
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("AES-GCM failed to encrypt", e);
             }
@@ -92,7 +93,8 @@ public final class SealedStagingFile implements StagingFile {
     @Override
     public void force() throws IOException {
         byte[] bitmap = written.toByteArray();
-        ByteBuffer plain = ByteBuffer.allocate(8 + bitmap.length).putLong(writes).put(bitmap);
+        ByteBuffer plain =
+                ByteBuffer.allocate(8 + bitmap.length).putLong(writes).put(bitmap);
         long n = ++writes;
         byte[] sealed;
         try {
@@ -103,7 +105,14 @@ public final class SealedStagingFile implements StagingFile {
         if (12 + sealed.length > DATA_AT - MAP_AT) {
             throw new IllegalStateException("staging map of " + sealed.length + " bytes does not fit");
         }
-        writeFully(file, ByteBuffer.allocate(12 + sealed.length).putLong(n).putInt(sealed.length).put(sealed).flip(), MAP_AT);
+        writeFully(
+                file,
+                ByteBuffer.allocate(12 + sealed.length)
+                        .putLong(n)
+                        .putInt(sealed.length)
+                        .put(sealed)
+                        .flip(),
+                MAP_AT);
         file.force(false);
     }
 
@@ -123,8 +132,8 @@ public final class SealedStagingFile implements StagingFile {
         if (mapLength < Gcm.TAG_BYTES + 8 || mapLength > DATA_AT - MAP_AT - 12) {
             throw new TamperedDataException("staging file " + what + " has no readable page map");
         }
-        ByteBuffer map = ByteBuffer.wrap(open(key, mapNonce, readFully(file, MAP_AT + 12, mapLength, what), what + " (page map)",
-                header, MAP_AAD));
+        ByteBuffer map = ByteBuffer.wrap(open(
+                key, mapNonce, readFully(file, MAP_AT + 12, mapLength, what), what + " (page map)", header, MAP_AAD));
         long newest = map.getLong();
         if (mapNonce <= newest) {
             throw new TamperedDataException("staging file " + what + ": its page map is older than its pages");
@@ -132,7 +141,8 @@ public final class SealedStagingFile implements StagingFile {
         BitSet pages = BitSet.valueOf(map);
         int count = memory.length / PAGE;
         if (pages.length() > count) {
-            throw new TamperedDataException("staging file " + what + " holds page " + (pages.length() - 1) + " of " + count);
+            throw new TamperedDataException(
+                    "staging file " + what + " holds page " + (pages.length() - 1) + " of " + count);
         }
         for (int page = pages.nextSetBit(0); page >= 0; page = pages.nextSetBit(page + 1)) {
             ByteBuffer slot = ByteBuffer.wrap(readFully(file, DATA_AT + (long) page * SLOT, SLOT, what));
@@ -141,7 +151,12 @@ public final class SealedStagingFile implements StagingFile {
                 throw new TamperedDataException("staging file " + what + ": page " + page + " carries write " + n
                         + ", not one the page map knows");
             }
-            byte[] plain = open(key, n, Arrays.copyOfRange(slot.array(), 8, SLOT), what + " (page " + page + ")", header,
+            byte[] plain = open(
+                    key,
+                    n,
+                    Arrays.copyOfRange(slot.array(), 8, SLOT),
+                    what + " (page " + page + ")",
+                    header,
                     pageAad(page));
             System.arraycopy(plain, 0, memory, page * PAGE, PAGE);
         }
@@ -171,7 +186,8 @@ public final class SealedStagingFile implements StagingFile {
         ByteBuffer b = ByteBuffer.allocate(length);
         while (b.hasRemaining()) {
             if (file.read(b, at + b.position()) < 0) {
-                throw new TamperedDataException("staging file " + what + " is cut short at byte " + (at + b.position()));
+                throw new TamperedDataException(
+                        "staging file " + what + " is cut short at byte " + (at + b.position()));
             }
         }
         return b.array();

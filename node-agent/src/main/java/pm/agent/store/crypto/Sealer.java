@@ -73,8 +73,13 @@ public final class Sealer {
         }
         SecretKeySpec key = Gcm.objectKey(keys.secret(header.keyId(), what), purpose, header.salt());
         try {
-            Cipher c = Gcm.cipher(Cipher.DECRYPT_MODE, key, 0, java.util.Arrays.copyOf(sealed, SealedHeader.LENGTH),
-                    purposeBytes, binding);
+            Cipher c = Gcm.cipher(
+                    Cipher.DECRYPT_MODE,
+                    key,
+                    0,
+                    java.util.Arrays.copyOf(sealed, SealedHeader.LENGTH),
+                    purposeBytes,
+                    binding);
             return c.doFinal(sealed, SealedHeader.LENGTH, sealed.length - SealedHeader.LENGTH);
         } catch (AEADBadTagException e) {
             throw new TamperedDataException(what + " failed authentication under key '" + header.keyId()

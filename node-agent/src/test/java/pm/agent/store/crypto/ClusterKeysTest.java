@@ -23,9 +23,12 @@ class ClusterKeysTest {
         assertThat(keys.currentId()).isEqualTo(id);
         assertThat(keys.ids()).containsExactly(id);
         assertThat(keys.isNone()).isFalse();
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .isEqualTo("rw-------");
         assertThat(ClusterKeys.generate(dir.resolve("other.keys"))).isNotEqualTo(id);
-        assertThatThrownBy(() -> ClusterKeys.generate(file)).isInstanceOf(KeyFileException.class).hasMessageContaining("exists");
+        assertThatThrownBy(() -> ClusterKeys.generate(file))
+                .isInstanceOf(KeyFileException.class)
+                .hasMessageContaining("exists");
     }
 
     @Test
@@ -42,7 +45,8 @@ class ClusterKeysTest {
     @Test
     void aMissingOrMalformedFileIsRefusedNamingTheFileAndLine() throws Exception {
         Path missing = dir.resolve("missing.keys");
-        assertThatThrownBy(() -> ClusterKeys.load(missing)).isInstanceOf(KeyFileException.class)
+        assertThatThrownBy(() -> ClusterKeys.load(missing))
+                .isInstanceOf(KeyFileException.class)
                 .hasMessage("image key file " + missing + " does not exist");
         Path empty = Files.writeString(dir.resolve("empty.keys"), "# nothing\n");
         assertThatThrownBy(() -> ClusterKeys.load(empty)).hasMessage("image key file " + empty + " holds no key");
@@ -63,11 +67,13 @@ class ClusterKeysTest {
         ClusterKeys.generate(b);
         byte[] sealed = new Sealer(ClusterKeys.load(a), "test").seal(new byte[0], new byte[] {1, 2, 3}, 0, 3);
 
-        assertThat(new Sealer(ClusterKeys.load(a), "test").open(new byte[0], sealed, "x")).containsExactly(1, 2, 3);
+        assertThat(new Sealer(ClusterKeys.load(a), "test").open(new byte[0], sealed, "x"))
+                .containsExactly(1, 2, 3);
         assertThatThrownBy(() -> new Sealer(ClusterKeys.load(b), "test").open(new byte[0], sealed, "object x"))
                 .isInstanceOf(UnknownKeyException.class)
                 .hasMessageContaining("object x is sealed under image key '" + idA + "', which is not in " + b);
         assertThatThrownBy(() -> new Sealer(ClusterKeys.load(a), "test").open(new byte[] {9}, sealed, "object x"))
-                .as("bound to something else").isInstanceOf(TamperedDataException.class);
+                .as("bound to something else")
+                .isInstanceOf(TamperedDataException.class);
     }
 }

@@ -49,7 +49,8 @@ class SealedStagingFileTest {
 
         assertThat(StagingFile.read(file, 6, keys())).isEqualTo(memory);
         byte[] content = Files.readAllBytes(file);
-        assertThat(new String(content, 0, 4, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PMST");
+        assertThat(new String(content, 0, 4, java.nio.charset.StandardCharsets.US_ASCII))
+                .isEqualTo("PMST");
     }
 
     @Test
@@ -65,7 +66,8 @@ class SealedStagingFileTest {
             f.seek(PAGE + 2 * slot + 1000);
             f.write(b ^ 1);
         }
-        assertThatThrownBy(() -> StagingFile.read(file, 6, keys())).isInstanceOf(TamperedDataException.class)
+        assertThatThrownBy(() -> StagingFile.read(file, 6, keys()))
+                .isInstanceOf(TamperedDataException.class)
                 .hasMessageContaining("page 2");
 
         Files.write(file, original);
@@ -85,7 +87,8 @@ class SealedStagingFileTest {
     void aPlainAgentRefusesASealedStagingFileNamingItsKey() throws Exception {
         Path file = dir.resolve("p.memory");
         stage(file);
-        assertThatThrownBy(() -> StagingFile.read(file, 6, ClusterKeys.NONE)).isInstanceOf(UnknownKeyException.class)
+        assertThatThrownBy(() -> StagingFile.read(file, 6, ClusterKeys.NONE))
+                .isInstanceOf(UnknownKeyException.class)
                 .hasMessageContaining(keys().currentId());
     }
 }
