@@ -9,10 +9,15 @@ public enum ErrorCode {
     /** No such process, node, checkpoint or file ({@link NotFoundException}). */
     NOT_FOUND,
     /**
-     * The target is not in a state that allows the call: thawing a running process, spawning an id that
-     * exists, migrating to the node it already runs on ({@link WrongStateException}).
+     * The target is not in a state that allows the call: thawing a running process, migrating to the
+     * node it already runs on ({@link WrongStateException}).
      */
     WRONG_STATE,
+    /**
+     * A process with that id exists already ({@link AlreadyExistsException}, a {@link WrongStateException}
+     * so that callers who caught that for a duplicate spawn still do).
+     */
+    ALREADY_EXISTS,
     /** Lost a race with another change to the same thing; asking again may succeed ({@link ConflictException}). */
     CONFLICT,
     /** The request itself is wrong: a bad module, a malformed spec, a bad path ({@link InvalidRequestException}). */

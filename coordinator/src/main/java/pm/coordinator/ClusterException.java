@@ -11,6 +11,7 @@ public class ClusterException extends RuntimeException {
         BAD_REQUEST, // INVALID_ARGUMENT
         NOT_FOUND, // NOT_FOUND
         WRONG_STATE, // FAILED_PRECONDITION
+        ALREADY_EXISTS, // ALREADY_EXISTS: a process with that id exists
         NO_CAPACITY, // RESOURCE_EXHAUSTED
         UNAVAILABLE, // UNAVAILABLE
         CONFLICT // ABORTED: lost a race with another change

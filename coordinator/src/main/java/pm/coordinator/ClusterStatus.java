@@ -24,6 +24,7 @@ public final class ClusterStatus {
                 case BAD_REQUEST -> Status.INVALID_ARGUMENT;
                 case NOT_FOUND -> Status.NOT_FOUND;
                 case WRONG_STATE -> Status.FAILED_PRECONDITION;
+                case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
                 case NO_CAPACITY -> Status.RESOURCE_EXHAUSTED;
                 case UNAVAILABLE -> Status.UNAVAILABLE;
                 case CONFLICT -> Status.ABORTED;

@@ -142,9 +142,9 @@ class ClusterErrorsTest {
     }
 
     @Test
-    void aSecondSpawnOfTheSameIdIsAFailedPrecondition() throws Exception {
+    void aSecondSpawnOfTheSameIdIsAlreadyExists() throws Exception {
         refused(
-                Status.Code.FAILED_PRECONDITION,
+                Status.Code.ALREADY_EXISTS,
                 "process p1 already exists",
                 () -> api.spawn(ClusterApiTest.spawn("p1", "b")));
     }

@@ -3,6 +3,7 @@ package pm.client.internal;
 import io.grpc.Status;
 import java.util.List;
 import java.util.Locale;
+import pm.client.AlreadyExistsException;
 import pm.client.ClusterClientException;
 import pm.client.ConflictException;
 import pm.client.CoordinatorUnreachableException;
@@ -29,6 +30,7 @@ public final class StatusErrors {
         return switch (code(status.getCode())) {
             case NOT_FOUND -> new NotFoundException(description, cause);
             case WRONG_STATE -> new WrongStateException(description, cause);
+            case ALREADY_EXISTS -> new AlreadyExistsException(description, cause);
             case CONFLICT -> new ConflictException(description, cause);
             case INVALID_ARGUMENT -> new InvalidRequestException(description, cause);
             case LIMIT_EXCEEDED -> new LimitExceededException(description, cause);
@@ -46,14 +48,14 @@ public final class StatusErrors {
     }
 
     /**
-     * What each gRPC code means to a pm caller. ALREADY_EXISTS is folded into WRONG_STATE because the
-     * coordinator says "process p1 already exists" with FAILED_PRECONDITION, so callers catch one type for
-     * both; OUT_OF_RANGE is a request past the end of something, hence a bad argument.
+     * What each gRPC code means to a pm caller; OUT_OF_RANGE is a request past the end of something, hence
+     * a bad argument.
      */
     static ErrorCode code(Status.Code code) {
         return switch (code) {
             case NOT_FOUND -> ErrorCode.NOT_FOUND;
-            case FAILED_PRECONDITION, ALREADY_EXISTS -> ErrorCode.WRONG_STATE;
+            case FAILED_PRECONDITION -> ErrorCode.WRONG_STATE;
+            case ALREADY_EXISTS -> ErrorCode.ALREADY_EXISTS;
             case ABORTED -> ErrorCode.CONFLICT;
             case INVALID_ARGUMENT, OUT_OF_RANGE -> ErrorCode.INVALID_ARGUMENT;
             case RESOURCE_EXHAUSTED -> ErrorCode.LIMIT_EXCEEDED;

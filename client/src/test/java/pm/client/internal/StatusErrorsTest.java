@@ -9,6 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import pm.client.AlreadyExistsException;
 import pm.client.ClusterClientException;
 import pm.client.ConflictException;
 import pm.client.CoordinatorUnreachableException;
@@ -27,7 +28,7 @@ class StatusErrorsTest {
     void theCodesCallersBranchOnHaveTheirOwnTypes() {
         assertMaps(Status.NOT_FOUND, NotFoundException.class, ErrorCode.NOT_FOUND);
         assertMaps(Status.FAILED_PRECONDITION, WrongStateException.class, ErrorCode.WRONG_STATE);
-        assertMaps(Status.ALREADY_EXISTS, WrongStateException.class, ErrorCode.WRONG_STATE);
+        assertMaps(Status.ALREADY_EXISTS, AlreadyExistsException.class, ErrorCode.ALREADY_EXISTS);
         assertMaps(Status.ABORTED, ConflictException.class, ErrorCode.CONFLICT);
         assertMaps(Status.INVALID_ARGUMENT, InvalidRequestException.class, ErrorCode.INVALID_ARGUMENT);
         assertMaps(Status.OUT_OF_RANGE, InvalidRequestException.class, ErrorCode.INVALID_ARGUMENT);
@@ -57,6 +58,7 @@ class StatusErrorsTest {
         Class<?> expected = switch (e.code()) {
             case NOT_FOUND -> NotFoundException.class;
             case WRONG_STATE -> WrongStateException.class;
+            case ALREADY_EXISTS -> AlreadyExistsException.class;
             case CONFLICT -> ConflictException.class;
             case INVALID_ARGUMENT -> InvalidRequestException.class;
             case LIMIT_EXCEEDED -> LimitExceededException.class;

@@ -183,7 +183,7 @@ public final class ProcessLifecycle {
             ClusterSpawnRequest request, java.util.concurrent.CompletableFuture<ClusterProcess> outcome) {}
 
     private static ClusterException alreadyExists(String id) {
-        return new ClusterException(ClusterException.Reason.WRONG_STATE, "process " + id + " already exists");
+        return new ClusterException(ClusterException.Reason.ALREADY_EXISTS, "process " + id + " already exists");
     }
 
     private ClusterProcess spawnNew(String id, ClusterSpawnRequest request) {

@@ -77,14 +77,14 @@ public final class OwnershipStore {
         return out;
     }
 
-    /** Creates a new record; FAILED_PRECONDITION if the process exists already. */
+    /** Creates a new record; ALREADY_EXISTS if the process exists already. */
     public void create(OwnershipRecord record) {
         ZkCalls.run("creating process " + record.getProcessId(), () -> {
             try {
                 zk.create().forPath(layout.process(record.getProcessId()), codec.encode(record));
             } catch (KeeperException.NodeExistsException e) {
                 throw new ClusterException(
-                        ClusterException.Reason.WRONG_STATE, "process " + record.getProcessId() + " already exists");
+                        ClusterException.Reason.ALREADY_EXISTS, "process " + record.getProcessId() + " already exists");
             }
             cache.wrote(record, 0);
             return null;
