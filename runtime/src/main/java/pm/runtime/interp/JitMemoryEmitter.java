@@ -266,9 +266,9 @@ final class JitMemoryEmitter {
      * Marks the page of byte {@code addr + plus} dirty, after the store's bound check passed. That
      * check makes the page index smaller than the memory's pages, and the dirty array has one byte
      * for every page of the backing array (MemoryInstance keeps them together, and compiled code
-     * reloads them together), so the mark goes through Unsafe. With bastore, whose range check C2
-     * cannot prove away, the barrier cost bzip2 +25% in compiled code (StoreBarrierBench, median
-     * of 3 pairs, noisy); through Unsafe it is within the noise.
+     * reloads them together), so the mark goes through Unsafe (a bastore's range check, which C2
+     * cannot prove away, cost more). The marks still cost bzip2 about 13% (CompiledBarrierBench),
+     * which is why they are emitted only in the variant that runs while the dirty log is on.
      */
     private void markDirty(int plus) {
         if (JitOps.DIRECT) {

@@ -136,13 +136,11 @@ public final class MemoryInstance {
 
     private final int declaredMax;
     private final int maxPages;
-    private final int pageLimit;
     /** What this memory holds of its host's budget, or null if it is not accounted. */
     private MemoryBudget.Charge charge;
 
     public MemoryInstance(int initialPages, int declaredMax, int pageLimit) {
         this.declaredMax = declaredMax;
-        this.pageLimit = pageLimit;
         this.maxPages = Math.min(Math.min(declaredMax, pageLimit), MAX_PAGES);
         if (initialPages > maxPages) {
             throw new pm.runtime.LimitExceededException(
