@@ -54,12 +54,15 @@ final class JitBridge {
         instance.jitPinned = true;
     }
 
-    /** Gives the instance's functions their code in {@code jm}, replacing what they had; the others are interpreted. */
+    /**
+     * Gives the instance's functions their code in {@code jm}, replacing what they had; the others
+     * (all of them when {@code jm} is null) are interpreted.
+     */
     private static void use(Instance instance, JitCompiler.JitModule jm) {
         instance.jit = jm;
         for (int i = instance.module.importedFunctions; i < instance.functions.length; i++) {
             if (instance.functions[i] instanceof WasmFunction w) {
-                w.jit = jm.compiled[i] ? jm.code : null;
+                w.jit = jm != null && jm.compiled[i] ? jm.code : null;
             }
         }
     }
@@ -67,8 +70,9 @@ final class JitBridge {
     /**
      * At the start of a slice, when no compiled frame is on the stack: attaches the compiled code
      * the machine's tier asks for, in the variant the memory's dirty log wants (switching variants
-     * when the log turns on or lapses; {@code AUTO} keeps the code it has until the other variant is
-     * compiled in the background), and tells the memory when code that does not mark may write.
+     * when the log turns on or lapses; {@code AUTO} keeps what it has while the variant it wants
+     * compiles in the background, except unmarked code while the log is on: the interpreter runs
+     * instead), and tells the memory when code that does not mark may write.
      */
     static void prepare(Machine m) {
         if (m.fn == null) {
@@ -85,6 +89,11 @@ final class JitBridge {
                         : m.tier == Machine.Tier.AUTO ? cache.compiledOrStart(inst.module, marks) : null;
                 if (jm != null) {
                     use(inst, jm);
+                } else if (marks && inst.jit != null) {
+                    // The marking variant is still compiling: the interpreter, which always marks,
+                    // runs meanwhile, so that the next take stays exact (a full pre-copy round or
+                    // checkpoint costs more than a few interpreted slices).
+                    use(inst, null);
                 }
             }
         }

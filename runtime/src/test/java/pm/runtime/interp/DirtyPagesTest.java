@@ -3,7 +3,9 @@ package pm.runtime.interp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import pm.runtime.TrapException;
 import pm.runtime.support.Wat;
@@ -103,6 +105,33 @@ class DirtyPagesTest {
                 .as("the take turned the log on: the marking variant ran")
                 .isTrue();
         assertThat(memory.takeDirtyPages()).isEqualTo(pages(3));
+    }
+
+    @Test
+    void whileTheMarkingVariantCompilesTheInterpreterRunsSoTheNextTakeStaysExact() {
+        List<Runnable> compiles = new ArrayList<>();
+        JitCache cache = new JitCache(4, 1 << 20, null, compiles::add);
+        Instance inst = Instance.instantiate(
+                CompiledModule.compile(Wat.toWasm(MODULE), cache), Imports.none(), new Store(), Limits.DEFAULT);
+        Machine auto = new Machine(inst.store(), Limits.DEFAULT).tier(Machine.Tier.AUTO);
+        MemoryInstance memory = inst.memory();
+
+        auto.invoke(inst.function("i8"), 0);
+        assertThat(inst.jit).as("nothing compiled yet").isNull();
+        compiles.remove(0).run(); // the variant without marks, wanted while no one takes pages
+        auto.invoke(inst.function("i8"), 0);
+        assertThat(inst.jit.storeBarrier).isFalse();
+
+        memory.takeDirtyPages(); // the log turns on; the marking variant is not compiled yet
+        auto.invoke(inst.function("i8"), 3 * 65536);
+        assertThat(inst.jit).as("interpreted meanwhile").isNull();
+        assertThat(memory.takeDirtyPages()).isEqualTo(pages(3));
+
+        compiles.remove(0).run();
+        auto.invoke(inst.function("i8"), 2 * 65536);
+        assertThat(inst.jit.storeBarrier).isTrue();
+        assertThat(memory.takeDirtyPages()).isEqualTo(pages(2));
+        assertThat(compiles).isEmpty();
     }
 
     @Test
