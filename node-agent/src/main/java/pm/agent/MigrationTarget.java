@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import pm.agent.store.LogSegments;
 import pm.common.tracing.SpanNames;
 import pm.common.tracing.Spans;
 import pm.runtime.interp.CompiledModule;
@@ -222,6 +223,10 @@ final class MigrationTarget {
         private StagingWriter stagingWriter;
         /** The output the source had retained before the freeze, then what the final frame adds. */
         private final List<LogChunk> logSoFar = new ArrayList<>();
+        /** Where that output goes on disk, written as it arrives so that the downtime writes only the last of it. */
+        private LogSegments history;
+        /** The end of what {@link #history} holds. */
+        private long historyEnd = Long.MIN_VALUE;
         /** Set by the receiving thread, or by the staging writer's thread when a sync fails. */
         private volatile boolean done;
 
@@ -251,7 +256,13 @@ final class MigrationTarget {
                     }
                     case LOG_TAIL -> {
                         requireBegun();
-                        logSoFar.addAll(frame.getLogTail().getChunksList());
+                        List<LogChunk> chunks = frame.getLogTail().getChunksList();
+                        logSoFar.addAll(chunks);
+                        for (LogChunk c : chunks) {
+                            byte[] data = c.getData().toByteArray();
+                            history.append(c.getStream(), c.getOffset(), data, 0, data.length);
+                            historyEnd = c.getOffset() + data.length;
+                        }
                         reply(TransferReply.newBuilder().setCreditBytes(frame.getSerializedSize()));
                     }
                     case SYNC -> {
@@ -293,6 +304,9 @@ final class MigrationTarget {
                 closeQuietly();
                 if (host.find(begin.getProcessId()).isEmpty()) {
                     host.stores().deleteStaging(begin.getProcessId());
+                    if (history != null) {
+                        history.delete();
+                    }
                 }
             }
         }
@@ -314,6 +328,7 @@ final class MigrationTarget {
             host.factory()
                     .requireInputs(b.getSpec(), b.getFileInputsList()); // while the process still runs on the source
             staging = host.stores().createStaging(b.getProcessId());
+            history = host.logs().incoming(b.getProcessId());
             stagingWriter = new StagingWriter(staging, stagingWriters, STAGING_BACKLOG_BYTES);
             boolean needModule = !host.modules().has(b.getModuleSha256().toByteArray());
             if (!needModule) {
@@ -398,7 +413,7 @@ final class MigrationTarget {
                 throw new pm.runtime.StateFormatException("migration state corrupt: " + e.getMessage(), e);
             }
             logSoFar.addAll(f.getLogTailList());
-            ProcessLog log = host.logs().arriving(begin.getProcessId(), logSoFar, f.getLogOffset());
+            ProcessLog log = host.logs().arrived(history, historyEnd, logSoFar, f.getLogOffset());
             HostedProcess h = new HostedProcess(
                     begin.getProcessId(),
                     begin.getSpec(),

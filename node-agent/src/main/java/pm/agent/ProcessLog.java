@@ -67,17 +67,22 @@ final class ProcessLog {
 
     /** A log that continues another agent's: {@code tail} is what it retained, ending at {@code endOffset}. */
     ProcessLog(List<LogChunk> tail, long endOffset, int retainBytes) {
-        this(tail, endOffset, retainBytes, null);
+        this(tail, endOffset, retainBytes, null, Long.MIN_VALUE);
     }
 
-    /** As above, the tail also written to {@code history} (which starts over). */
-    ProcessLog(List<LogChunk> tail, long endOffset, int retainBytes, LogSegments history) {
+    /**
+     * As above, the tail also written to {@code history} (which starts over), but for the chunks that
+     * end at or before {@code historyEnd}: those are there already.
+     */
+    ProcessLog(List<LogChunk> tail, long endOffset, int retainBytes, LogSegments history, long historyEnd) {
         this(endOffset, retainBytes, history);
         tail = contiguousTo(tail, endOffset);
         if (history != null) {
             for (LogChunk c : tail) {
-                byte[] data = c.getData().toByteArray();
-                history.append(c.getStream(), c.getOffset(), data, 0, data.length);
+                if (c.getOffset() + c.getData().size() > historyEnd) {
+                    byte[] data = c.getData().toByteArray();
+                    history.append(c.getStream(), c.getOffset(), data, 0, data.length);
+                }
             }
         }
         chunks.addAll(tail);

@@ -46,7 +46,20 @@ final class ProcessLogs {
 
     /** The log of a process arriving from elsewhere: {@code tail} is the output it kept, ending at {@code endOffset}. */
     ProcessLog arriving(String id, List<LogChunk> tail, long endOffset) {
-        ProcessLog log = new ProcessLog(tail, endOffset, retainBytes, history(id));
+        return arrived(history(id), Long.MIN_VALUE, tail, endOffset);
+    }
+
+    /**
+     * The history on disk of a process arriving by migration, for its output to be written as it
+     * arrives, ahead of the freeze ({@link LogSegments#append}); then {@link #arrived}.
+     */
+    LogSegments incoming(String id) {
+        return history(id);
+    }
+
+    /** As {@link #arriving}, {@code history} holding the tail's chunks up to {@code writtenEnd} already. */
+    ProcessLog arrived(LogSegments history, long writtenEnd, List<LogChunk> tail, long endOffset) {
+        ProcessLog log = new ProcessLog(tail, endOffset, retainBytes, history, writtenEnd);
         log.flush(); // on disk before the staged state that resumes at endOffset is (see Checkpoints)
         return log;
     }

@@ -113,8 +113,12 @@ public final class MigrationBench {
                                     id)); // no pre-copy: everything moves in the final round, the rate of the data path
                     // alone
                 }
+                double roundTrip = roundTripMicros(agents, id);
                 List<MigrationResult> results = moveBackAndForth(agents, id, count);
                 figures.add(report(mib, results, tcp, disk));
+                System.out.printf(
+                        "%5d MiB: downtime p50 / unary round trip p50 (%.2f ms) %.1f%n",
+                        mib, roundTrip / 1e3, figures.get(figures.size() - 1)[0] / roundTrip);
                 AgentProcess owner = agents[count % 2];
                 if (s == sizes.length - 1) {
                     long t0 = System.nanoTime();
@@ -132,6 +136,33 @@ public final class MigrationBench {
             }
         }
         return figures;
+    }
+
+    /**
+     * The p50 of a unary call that does no work (a {@code Get} of {@code id}, answered from memory)
+     * from this JVM to each agent in turn, while the guest runs: the floor for one of the downtime's
+     * round trips on this machine as it is loaded now.
+     */
+    private static double roundTripMicros(AgentProcess[] agents, String id) {
+        double[] p50 = new double[2];
+        for (int a = 0; a < 2; a++) {
+            long[] micros = new long[200];
+            for (int i = 0; i < micros.length; i++) {
+                long t0 = System.nanoTime();
+                try {
+                    agents[a].stub().get(ref(id));
+                } catch (io.grpc.StatusRuntimeException notThere) {
+                    // NOT_FOUND from the agent not hosting it: as much of a round trip
+                }
+                micros[i] = (System.nanoTime() - t0) / 1000;
+            }
+            java.util.Arrays.sort(micros);
+            p50[a] = percentile(micros, 50);
+        }
+        System.out.printf(
+                "baseline: unary Get p50 %.2f ms to the agent running the guest, %.2f ms to the other%n",
+                p50[0] / 1e3, p50[1] / 1e3);
+        return (p50[0] + p50[1]) / 2;
     }
 
     /** Moves {@code id} between the two agents {@code count} times, starting on the first, 200 ms apart. */
