@@ -121,6 +121,14 @@ public final class Machine {
         return this;
     }
 
+    /**
+     * Whether the invocation under way has compiled code to run: its instance's functions have JVM
+     * bytecode attached (as the last slice left them; the next may switch variants, not tiers).
+     */
+    public boolean runsCompiledCode() {
+        return jitOn && fn != null && fn.instance.jit != null;
+    }
+
     public Status status() {
         return status;
     }

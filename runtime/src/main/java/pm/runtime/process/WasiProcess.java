@@ -353,6 +353,11 @@ public final class WasiProcess {
         return channels.waiting() || session.outputWaiting() ? Long.MAX_VALUE : session.nanosUntilWake();
     }
 
+    /** Whether its code runs compiled, not interpreted (see {@link Machine#runsCompiledCode}). */
+    public boolean runsCompiledCode() {
+        return machine.runsCompiledCode();
+    }
+
     public long instructionsRetired() {
         return machine.instructionsRetired();
     }

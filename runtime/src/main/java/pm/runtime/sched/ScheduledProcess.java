@@ -249,8 +249,11 @@ public final class ScheduledProcess {
         }
     }
 
-    /** A worker took this handle's run-queue entry: runs one slice unless the entry is stale. */
-    void runSlice(long fuel) {
+    /**
+     * A worker took this handle's run-queue entry: runs one slice unless the entry is stale, of
+     * {@code fuel} instructions, or {@code compiledFuel} while its code runs compiled.
+     */
+    void runSlice(long fuel, long compiledFuel) {
         synchronized (this) {
             inQueue = false;
             if (status != Status.QUEUED || onThread) {
@@ -262,7 +265,7 @@ public final class ScheduledProcess {
         long retired = process.instructionsRetired();
         WasiProcess.State state;
         try {
-            state = process.run(fuel);
+            state = process.run(process.runsCompiledCode() ? compiledFuel : fuel);
         } catch (RuntimeException | Error e) {
             // A host-side failure rather than a guest trap: it ends this process, not the worker.
             error = e;

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.interp.Limits;
+import pm.runtime.interp.Machine;
 import pm.runtime.process.WasiProcess;
 import pm.runtime.sched.ScheduledProcess.Status;
 import pm.runtime.support.Wat;
@@ -114,7 +115,8 @@ class ProcessSchedulerTest {
         CountDownLatch ended = new CountDownLatch(n);
         List<ByteArrayOutputStream> outputs = new ArrayList<>();
         List<ScheduledProcess> handles = new ArrayList<>();
-        try (ProcessScheduler scheduler = new ProcessScheduler(2, 1_000)) {
+        // Slices of 100 instructions (4 000 compiled): the 80 000 of the count-down take many in either tier.
+        try (ProcessScheduler scheduler = new ProcessScheduler(2, 100)) {
             for (int i = 0; i < n; i++) {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
                 outputs.add(out);
@@ -190,6 +192,30 @@ class ProcessSchedulerTest {
         assertThat(DoubleStream.of(perSlice).max().orElseThrow()
                         / DoubleStream.of(perSlice).min().orElseThrow())
                 .isLessThanOrEqualTo(1.1);
+    }
+
+    @Test
+    void compiledCodeRunsSlicesOfTheFactorMoreInstructionsSoThatTheTiersGetEqualTime() throws Exception {
+        try (ProcessScheduler scheduler = new ProcessScheduler(1, SLICE)) {
+            ScheduledProcess interpreted = scheduler.add(
+                    WasiProcess.start(
+                            loop, WasiSession.builder().build(), Limits.DEFAULT.withTier(Machine.Tier.INTERP), FS),
+                    false,
+                    IGNORE);
+            ScheduledProcess compiled = scheduler.add(
+                    WasiProcess.start(
+                            loop, WasiSession.builder().build(), Limits.DEFAULT.withTier(Machine.Tier.COMPILED), FS),
+                    false,
+                    IGNORE);
+            await("both ran several slices", () -> interpreted.slices() >= 4 && compiled.slices() >= 4);
+            get(interpreted.freeze());
+            get(compiled.freeze());
+
+            assertThat(interpreted.fuelUsed()).isLessThanOrEqualTo(interpreted.slices() * SLICE);
+            // The first slice starts before the code is known to be compiled, the last may be cut by the freeze.
+            assertThat(compiled.fuelUsed())
+                    .isGreaterThanOrEqualTo((compiled.slices() - 2) * SLICE * ProcessScheduler.COMPILED_SLICE_FACTOR);
+        }
     }
 
     @Test
