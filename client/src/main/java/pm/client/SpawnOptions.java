@@ -21,7 +21,8 @@ import pm.v1.ProcessSpec;
  * What to spawn and where, in the terms a caller thinks in; {@link #toRequest()} makes the wire request.
  * {@code args} are the arguments after the program name: the guest's argv is {@code programName} followed
  * by them, as a shell would pass. {@code files} are the initial contents of the guest's {@code /data},
- * keyed by path relative to it. A {@code memoryLimitMib} or {@code fsLimitMib} of 0 leaves the node's default; {@code node}
+ * keyed by path relative to it. A {@code memoryLimitMib} or {@code fsLimitMib} of 0 leaves the node's default;
+ * {@code instructionsPerSecond} is a CPU quota (0: none); {@code node}
  * empty lets placement choose. {@code checkpoints} is when the cluster checkpoints the process and
  * replicates the checkpoint to another node (the default: never on its own). With {@code outputBackpressure}
  * the guest waits in its writes while its unread output fills half the node's log retention, instead of the
@@ -38,6 +39,7 @@ public record SpawnOptions(
         Map<String, String> labels,
         int memoryLimitMib,
         long fsLimitMib,
+        long instructionsPerSecond,
         String node,
         Map<String, String> nodeLabels,
         boolean pinned,
@@ -59,6 +61,10 @@ public record SpawnOptions(
         }
         if (fsLimitMib < 0) {
             throw new IllegalArgumentException("a file-system limit is a positive number of MiB, not " + fsLimitMib);
+        }
+        if (instructionsPerSecond < 0) {
+            throw new IllegalArgumentException(
+                    "a CPU limit is a positive number of instructions a second, not " + instructionsPerSecond);
         }
         if (pinned && node.isEmpty()) {
             throw new IllegalArgumentException("pinning needs a node to pin to");
@@ -149,10 +155,11 @@ public record SpawnOptions(
                                     .setSize(ref.getSize())
                             : FileEntry.newBuilder().setPath(path).setContents(bytes(input)));
         });
-        if (memoryLimitMib > 0 || fsLimitMib > 0) {
+        if (memoryLimitMib > 0 || fsLimitMib > 0 || instructionsPerSecond > 0) {
             spec.setLimits(ProcessLimits.newBuilder()
                     .setMemoryPages(memoryLimitMib * PAGES_PER_MIB)
-                    .setMaxFsBytes(fsLimitMib << 20));
+                    .setMaxFsBytes(fsLimitMib << 20)
+                    .setFuelPerSecond(instructionsPerSecond));
         }
         return ClusterSpawnRequest.newBuilder()
                 .setProcessId(processId)
@@ -176,6 +183,7 @@ public record SpawnOptions(
         private final Map<String, String> labels = new LinkedHashMap<>();
         private int memoryLimitMib;
         private long fsLimitMib;
+        private long instructionsPerSecond;
         private String node = "";
         private final Map<String, String> nodeLabels = new LinkedHashMap<>();
         private boolean pinned;
@@ -241,6 +249,15 @@ public record SpawnOptions(
             return this;
         }
 
+        /**
+         * Its CPU quota: at most {@code n} WebAssembly instructions a second on average (0: no quota).
+         * Counted in instructions, so it is the same work in either execution tier and on any node.
+         */
+        public Builder withInstructionsPerSecondLimit(long n) {
+            instructionsPerSecond = n;
+            return this;
+        }
+
         /** Runs it on {@code name}; with {@code pin}, neither the rebalancer nor a drain moves it. */
         public Builder onNode(String name, boolean pin) {
             node = name;
@@ -292,6 +309,7 @@ public record SpawnOptions(
                     labels,
                     memoryLimitMib,
                     fsLimitMib,
+                    instructionsPerSecond,
                     node,
                     nodeLabels,
                     pinned,

@@ -371,6 +371,7 @@ final class ProcessHost {
             }));
         }
         h.handle = scheduler.add(p, true, handle -> onEnd(h, handle));
+        h.handle.limitFuelPerSecond(h.spec.getLimits().getFuelPerSecond());
     }
 
     /** Registers a process that arrived by migration (or from disk after a restart); the caller holds no lock on it yet. */

@@ -439,4 +439,36 @@ class NodeAgentApiTest {
         in.onCompleted();
         return done;
     }
+
+    @Test
+    void aCpuQuotaInTheSpecHoldsTheProcessToItsRateHereAndAfterAMigration() throws Exception {
+        long perSecond = 3_000_000;
+        ProcessSpec spec = Agents.counter(Integer.MAX_VALUE, 2000, 1 << 20).toBuilder()
+                .setLimits(ProcessLimits.newBuilder().setFuelPerSecond(perSecond))
+                .build();
+        long t0 = System.nanoTime();
+        spawn(stubA, "limited", spec);
+        Agents.awaitProgress(stubA, "limited", perSecond);
+        long retired = stubA.get(ref("limited")).getInstructionsRetired();
+        assertThat(retired).isLessThanOrEqualTo(allowed(perSecond, t0));
+
+        stubA.migrateOut(MigrateRequest.newBuilder()
+                .setProcessId("limited")
+                .setTarget(b.address())
+                .setCommit(true)
+                .build());
+        long t1 = System.nanoTime();
+        long before = stubB.get(ref("limited")).getInstructionsRetired();
+        Agents.awaitProgress(stubB, "limited", perSecond);
+        long after = stubB.get(ref("limited")).getInstructionsRetired();
+        assertThat(after - before).as("the quota came along with the spec").isLessThanOrEqualTo(allowed(perSecond, t1));
+    }
+
+    /**
+     * What a quota lets run from {@code sinceNanos} until now: the bucket's tenth of a second, then the rate, and
+     * a slice's rounding. A slow machine only makes it looser; an unlimited counter runs far past it.
+     */
+    private static long allowed(long perSecond, long sinceNanos) {
+        return (long) (perSecond * ((System.nanoTime() - sinceNanos) / 1e9 + 0.1)) + 100_000;
+    }
 }

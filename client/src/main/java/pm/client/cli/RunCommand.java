@@ -84,6 +84,13 @@ final class RunCommand extends ClusterCommand {
     long fsLimitMib;
 
     @Option(
+            names = "--instructions-per-second",
+            paramLabel = "N",
+            defaultValue = "0",
+            description = "Its CPU quota: at most N WebAssembly instructions a second on average (default: none).")
+    long instructionsPerSecond;
+
+    @Option(
             names = "--checkpoint-every",
             paramLabel = "DURATION",
             description =
@@ -150,6 +157,7 @@ final class RunCommand extends ClusterCommand {
                 .withArgs(trailingArgs)
                 .withMemoryLimitMib(memoryLimitMib)
                 .withFileSystemLimitMib(fsLimitMib)
+                .withInstructionsPerSecondLimit(instructionsPerSecond)
                 .onNode(node, pin);
         if (checkpointEvery != null) {
             b.checkpointEvery(duration(checkpointEvery));

@@ -61,7 +61,9 @@ class RunCommandTest {
                 "--node-label",
                 "zone=z1",
                 "--memory-limit-mib",
-                "8");
+                "8",
+                "--instructions-per-second",
+                "5000000");
 
         assertThat(r.getProcessId()).isEqualTo("p1");
         assertThat(r.getSpec().getEnvMap()).containsExactly(Map.entry("A", "1"), Map.entry("B", "x=y"));
@@ -70,6 +72,7 @@ class RunCommandTest {
         assertThat(r.getPlacement().getPinned()).isTrue();
         assertThat(r.getPlacement().getNodeLabelsMap()).containsExactly(Map.entry("zone", "z1"));
         assertThat(r.getSpec().getLimits().getMemoryPages()).isEqualTo(8 * 16);
+        assertThat(r.getSpec().getLimits().getFuelPerSecond()).isEqualTo(5_000_000);
     }
 
     @Test

@@ -55,6 +55,8 @@ public final class ScheduledProcess {
     private boolean wokenWhileRunning;
     /** Guarded. How long a slice that ended SLEEPING may sleep, measured by the worker at its end. */
     private long sleepNanos;
+    /** The CPU quota, null for none; used only by the worker holding the process (set before it runs). */
+    private volatile FuelQuota quota;
     /** Guarded. The timer that ends the current sleep, and which arming it is (a late firing of an older one is ignored). */
     private ScheduledFuture<?> timer;
 
@@ -263,17 +265,32 @@ public final class ScheduledProcess {
             setStatus(Status.RUNNING);
         }
         long retired = process.instructionsRetired();
+        FuelQuota q = quota;
+        long slice = process.runsCompiledCode() ? compiledFuel : fuel;
+        long allowed = q == null ? slice : q.available(slice);
         WasiProcess.State state;
         try {
-            state = process.run(process.runsCompiledCode() ? compiledFuel : fuel);
+            // An empty quota leaves the process as it is, runnable: it sleeps below until fuel accrues.
+            state = allowed > 0 ? process.run(allowed) : WasiProcess.State.RUNNABLE;
         } catch (RuntimeException | Error e) {
             // A host-side failure rather than a guest trap: it ends this process, not the worker.
             error = e;
             state = WasiProcess.State.FAILED;
         }
-        fuelUsed += process.instructionsRetired() - retired; // one writer: the worker holding the process
-        slices++;
+        long used = process.instructionsRetired() - retired;
+        fuelUsed += used; // one writer: the worker holding the process
+        if (allowed > 0) {
+            slices++;
+        }
         long sleep = state == WasiProcess.State.SLEEPING ? process.nanosUntilWake() : 0;
+        if (q != null) {
+            q.spend(used);
+            long throttled = state == WasiProcess.State.RUNNABLE ? q.nanosUntilAvailable() : 0;
+            if (throttled > 0) {
+                state = WasiProcess.State.SLEEPING; // the schedule's sleep: the timer queues it when fuel has accrued
+                sleep = throttled;
+            }
+        }
         boolean ended;
         synchronized (this) {
             if (freezeIssued && state != WasiProcess.State.FROZEN) {
@@ -291,6 +308,14 @@ public final class ScheduledProcess {
             scheduler.ended(this, onEnd); // while this worker still holds the process, so onEnd may read it
         }
         release();
+    }
+
+    /**
+     * Limits the process to {@code fuelPerSecond} instructions a second on average (0: no limit), from
+     * its next slice: once it has spent its fuel it sleeps until more has accrued.
+     */
+    public void limitFuelPerSecond(long fuelPerSecond) {
+        quota = fuelPerSecond > 0 ? new FuelQuota(fuelPerSecond, System::nanoTime) : null;
     }
 
     /** Asks a running slice to stop at its next safepoint, before its fuel runs out (used when closing). */

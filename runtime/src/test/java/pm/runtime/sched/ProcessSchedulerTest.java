@@ -219,6 +219,27 @@ class ProcessSchedulerTest {
     }
 
     @Test
+    void aCpuQuotaHoldsALoopToItsInstructionsPerSecondWhileAnotherRunsFreely() throws Exception {
+        long perSecond = 2_000_000;
+        try (ProcessScheduler scheduler = new ProcessScheduler(1, SLICE)) {
+            long t0 = System.nanoTime();
+            ScheduledProcess limited = scheduler.add(start(loop), true, IGNORE);
+            limited.limitFuelPerSecond(perSecond);
+            limited.thaw();
+            ScheduledProcess free = scheduler.add(start(loop), false, IGNORE);
+            await("the free loop ran past what the quota allows in a second", () -> free.fuelUsed() > 2 * perSecond);
+            await("the limited loop ran too", () -> limited.fuelUsed() > 0);
+            get(limited.freeze());
+            double seconds = (System.nanoTime() - t0) / 1e9;
+
+            // The bucket starts with a tenth of a second's fuel; then it is earned at the rate. A loaded machine only
+            // makes the bound looser.
+            assertThat(limited.fuelUsed()).isLessThanOrEqualTo((long) (perSecond * (seconds + 0.1)) + SLICE);
+            assertThat(limited.status()).isEqualTo(Status.FROZEN);
+        }
+    }
+
+    @Test
     void freezeStopsARunningSliceAtASafepointAndThawContinuesIt() throws Exception {
         try (ProcessScheduler scheduler = new ProcessScheduler(1, Long.MAX_VALUE)) { // a slice never runs out
             ScheduledProcess h = scheduler.add(start(loop), false, IGNORE);
