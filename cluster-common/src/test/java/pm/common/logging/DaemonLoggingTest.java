@@ -53,6 +53,22 @@ class DaemonLoggingTest {
     }
 
     @Test
+    void aTextLineSaysWhatTheEventNamesOnceAndTheRestOfTheCallsContextAfterIt() {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        DaemonLogging.use(DaemonLogging.Format.TEXT);
+        MDC.put("process", "p-1");
+        MDC.put("epoch", "7");
+        LOG.atInfo().addKeyValue("process", "p-1").log("named by the event");
+        LOG.info("named by the call");
+        System.err.flush();
+        List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
+
+        assertThat(lines.get(0)).endsWith("named by the event process=\"p-1\" epoch=7");
+        assertThat(lines.get(1)).endsWith("named by the call epoch=7 process=p-1");
+    }
+
+    @Test
     void jsonIsOneObjectPerEventWithItsKeyValuesAndTheCallsContext() {
         List<String> lines = linesLogged(DaemonLogging.Format.JSON);
         assertThat(lines).hasSize(2);
