@@ -11,6 +11,9 @@ import java.util.function.LongSupplier;
 final class FuelQuota {
     private final long perSecond;
     private final long burst;
+    /** A throttled process waits for this much, so that it runs slices of some length, not a crumb each. */
+    private final long leastSlice;
+
     private final LongSupplier nanoClock;
     private long tokens;
     private long refilledAt;
@@ -21,15 +24,16 @@ final class FuelQuota {
         }
         this.perSecond = perSecond;
         this.burst = Math.max(1, perSecond / 10);
+        this.leastSlice = Math.max(1, burst / 10);
         this.nanoClock = nanoClock;
         this.refilledAt = nanoClock.getAsLong();
         this.tokens = burst;
     }
 
-    /** The fuel a slice may have now, at most {@code slice}; 0 while the bucket is empty. */
+    /** The fuel a slice may have now, at most {@code slice}; 0 while the bucket holds less than a least slice. */
     long available(long slice) {
         refill();
-        return Math.max(0, Math.min(slice, tokens));
+        return tokens >= Math.min(slice, leastSlice) ? Math.min(slice, tokens) : 0;
     }
 
     /** Charges what a slice retired. */
@@ -37,15 +41,13 @@ final class FuelQuota {
         tokens -= instructions;
     }
 
-    /** How long until the bucket holds fuel again; 0 if it does. */
+    /** How long until the bucket holds a least slice (a tenth of its size) again; 0 if it does. */
     long nanosUntilAvailable() {
         refill();
-        if (tokens > 0) {
+        if (tokens >= leastSlice) {
             return 0;
         }
-        // Enough for a tenth of the burst, so that a throttled process runs slices of some length.
-        long wanted = Math.max(1, burst / 10) - tokens;
-        return (long) Math.ceil(wanted * 1e9 / perSecond);
+        return (long) Math.ceil((leastSlice - tokens) * 1e9 / perSecond);
     }
 
     private void refill() {

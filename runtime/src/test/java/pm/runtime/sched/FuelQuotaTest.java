@@ -35,6 +35,16 @@ class FuelQuotaTest {
     }
 
     @Test
+    void aThrottledProcessWaitsForALeastSliceNotACrumb() {
+        quota.spend(99_990);
+        assertThat(quota.available(10_000_000)).isZero();
+        assertThat(quota.nanosUntilAvailable()).isEqualTo(TimeUnit.MICROSECONDS.toNanos(9_990));
+        assertThat(quota.available(5))
+                .as("a slice asking for less than a least slice")
+                .isEqualTo(5);
+    }
+
+    @Test
     void overspendingIsPaidBackBeforeTheNextSlice() {
         quota.spend(300_000); // a slice may retire a little past its fuel; here far past, to show the debt
         assertThat(quota.nanosUntilAvailable()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(210));
