@@ -106,10 +106,7 @@ final class SoakDriver {
         if (t.uncertain && !inFault.getAsBoolean()) {
             // A fault or a failed call may have moved it: act on where the cluster says it is.
             Optional<ClusterProcess> now = get(t.id);
-            if (now.isPresent()) {
-                t.owner = now.get().getNode();
-                follow(t, now.get());
-            }
+            now.ifPresent(p -> follow(t, p));
         }
         int dice = random.nextInt(100);
         switch (t.phase) {
@@ -211,9 +208,7 @@ final class SoakDriver {
     private void resume(Random random, Tracked t) {
         String node = random.nextBoolean() ? "" : nodes.get(random.nextInt(nodes.size()));
         attempt(OpKind.RESUME, t, () -> {
-            ClusterProcess p = node.isEmpty() ? client.resume(t.id) : client.resume(t.id, node);
-            t.owner = p.getNode();
-            follow(t, p);
+            follow(t, node.isEmpty() ? client.resume(t.id) : client.resume(t.id, node));
         });
     }
 
@@ -261,8 +256,15 @@ final class SoakDriver {
         return out.toString();
     }
 
-    /** Takes the state the owner reported after a successful call. */
+    /**
+     * Takes the state the owner reported after a successful call, and the owner: a node lost in a fault
+     * has its processes recovered elsewhere without a call of ours (a later migrate to the node that
+     * recovered it would be refused as "already runs there").
+     */
     private static void follow(Tracked t, ClusterProcess p) {
+        if (!p.getNode().isEmpty()) {
+            t.owner = p.getNode();
+        }
         t.phase = switch (p.getState()) {
             case PROCESS_STATE_FROZEN -> Phase.FROZEN;
             case PROCESS_STATE_SUSPENDED -> Phase.SUSPENDED;
