@@ -53,6 +53,21 @@ class DaemonLoggingTest {
     }
 
     @Test
+    void bothConfigurationsReadWithoutAWarning() {
+        // A warning makes logback print its whole status on start-up, ahead of a daemon's first line.
+        ch.qos.logback.classic.LoggerContext context =
+                (ch.qos.logback.classic.LoggerContext) LoggerFactory.getILoggerFactory();
+        for (DaemonLogging.Format format : DaemonLogging.Format.values()) {
+            context.getStatusManager().clear();
+            DaemonLogging.use(format);
+            assertThat(context.getStatusManager().getCopyOfStatusList())
+                    .as(format.name())
+                    .allSatisfy(
+                            status -> assertThat(status.getLevel()).isLessThan(ch.qos.logback.core.status.Status.WARN));
+        }
+    }
+
+    @Test
     void aTextLineSaysWhatTheEventNamesOnceAndTheRestOfTheCallsContextAfterIt() {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
