@@ -18,8 +18,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import pm.agent.support.TcpProxy;
 import pm.common.cluster.ClusterLayout;
+import pm.testsupport.TcpProxy;
 import pm.v1.NodeAgentGrpc;
 import pm.v1.NodeRecord;
 import pm.v1.OwnershipRecord;
@@ -50,7 +50,7 @@ class ClusterAgentTest {
     @BeforeEach
     void start() throws Exception {
         zkServer = new TestingServer(true);
-        partition = new TcpProxy("127.0.0.1", zkServer.getPort());
+        partition = new TcpProxy("127.0.0.1:" + zkServer.getPort());
         zk = CuratorFrameworkFactory.newClient(zkServer.getConnectString(), new RetryOneTime(100));
         zk.start();
         agents = new Agents(dir);
@@ -234,7 +234,7 @@ class ClusterAgentTest {
         // only after 2/3 of it, 40 s; the lease is a second.
         zkServer = new TestingServer(
                 new org.apache.curator.test.InstanceSpec(null, -1, -1, -1, true, -1, 5_000, -1), true);
-        partition = new TcpProxy("127.0.0.1", zkServer.getPort());
+        partition = new TcpProxy("127.0.0.1:" + zkServer.getPort());
         zk = CuratorFrameworkFactory.newClient(zkServer.getConnectString(), new RetryOneTime(100));
         zk.start();
         agents = new Agents(dir.resolve("slow-ticks"));
