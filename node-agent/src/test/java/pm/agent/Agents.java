@@ -1,5 +1,7 @@
 package pm.agent;
 
+import static org.awaitility.Awaitility.await;
+
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -7,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -150,13 +153,10 @@ public final class Agents implements AutoCloseable {
             throws InterruptedException {
         pm.v1.ProcessRef ref = pm.v1.ProcessRef.newBuilder().setProcessId(id).build();
         long target = agent.get(ref).getInstructionsRetired() + instructions;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (agent.get(ref).getInstructionsRetired() < target) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("process " + id + " made no progress for 60 s");
-            }
-            Thread.sleep(5);
-        }
+        await("process " + id + " made progress")
+                .atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(5))
+                .until(() -> agent.get(ref).getInstructionsRetired() >= target);
     }
 
     /**

@@ -1,6 +1,7 @@
 package pm.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import io.grpc.StatusRuntimeException;
@@ -8,12 +9,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -131,21 +134,16 @@ class ChannelTest {
             throws InterruptedException {
         ProcessRef ref = ProcessRef.newBuilder().setProcessId(id).build();
         long target = agent.get(ref).getInstructionsRetired() + instructions;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            ProcessInfo info = agent.get(ref);
-            if (info.getState() == ProcessState.PROCESS_STATE_EXITED
-                    || info.getState() == ProcessState.PROCESS_STATE_FAILED) {
-                return false;
-            }
-            if (info.getInstructionsRetired() >= target) {
-                return true;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("process " + id + " made no progress for 60 s");
-            }
-            Thread.sleep(2);
-        }
+        ProcessInfo info = await("process " + id + " made progress or ended")
+                .atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(2))
+                .until(() -> agent.get(ref), i -> ended(i) || i.getInstructionsRetired() >= target);
+        return !ended(info);
+    }
+
+    private static boolean ended(ProcessInfo info) {
+        return info.getState() == ProcessState.PROCESS_STATE_EXITED
+                || info.getState() == ProcessState.PROCESS_STATE_FAILED;
     }
 
     /** A standalone migration; false if the process ended before it could move. */
@@ -278,33 +276,31 @@ class ChannelTest {
     /** Waits until the processes stop retiring instructions (they are parked in a receive). */
     private static void awaitIdle(NodeAgentGrpc.NodeAgentBlockingStub agent, List<String> ids)
             throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        List<Long> last = List.of();
-        while (true) {
-            List<Long> now = new ArrayList<>();
-            for (String id : ids) {
-                now.add(agent.get(ProcessRef.newBuilder().setProcessId(id).build())
-                        .getInstructionsRetired());
-            }
-            if (now.equals(last) && now.stream().allMatch(n -> n > 0)) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("processes " + ids + " never came to rest");
-            }
-            last = now;
-            Thread.sleep(50); // a window: "no instruction for 50 ms" is what parked looks like from outside
-        }
+        AtomicReference<List<Long>> last = new AtomicReference<>(List.of());
+        await("processes " + ids + " came to rest")
+                .atMost(Duration.ofMinutes(2))
+                // a window: "no instruction for 50 ms" is what parked looks like from outside
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> {
+                    List<Long> now = new ArrayList<>();
+                    for (String id : ids) {
+                        now.add(agent.get(
+                                        ProcessRef.newBuilder().setProcessId(id).build())
+                                .getInstructionsRetired());
+                    }
+                    boolean resting = now.equals(last.get()) && now.stream().allMatch(n -> n > 0);
+                    last.set(now);
+                    return resting;
+                });
     }
 
     private static void awaitEnd(NodeAgentGrpc.NodeAgentBlockingStub agent, String id) throws InterruptedException {
         ProcessRef ref = ProcessRef.newBuilder().setProcessId(id).build();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (agent.get(ref).getState() != ProcessState.PROCESS_STATE_EXITED) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("process " + id + " did not end within 60 s: " + agent.get(ref));
-            }
-            Thread.sleep(5);
-        }
+        await().atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(5))
+                .untilAsserted(() -> assertThat(agent.get(ref))
+                        .as("process " + id + " ended")
+                        .extracting(ProcessInfo::getState)
+                        .isEqualTo(ProcessState.PROCESS_STATE_EXITED));
     }
 }

@@ -2,14 +2,16 @@ package pm.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
@@ -18,8 +20,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import pm.agent.support.TcpProxy;
 import pm.common.cluster.ClusterLayout;
+import pm.testsupport.TcpProxy;
 import pm.v1.NodeAgentGrpc;
 import pm.v1.NodeRecord;
 import pm.v1.OwnershipRecord;
@@ -50,7 +52,7 @@ class ClusterAgentTest {
     @BeforeEach
     void start() throws Exception {
         zkServer = new TestingServer(true);
-        partition = new TcpProxy("127.0.0.1", zkServer.getPort());
+        partition = new TcpProxy("127.0.0.1:" + zkServer.getPort());
         zk = CuratorFrameworkFactory.newClient(zkServer.getConnectString(), new RetryOneTime(100));
         zk.start();
         agents = new Agents(dir);
@@ -103,11 +105,12 @@ class ClusterAgentTest {
 
         own("p1", "n1", 1);
         spawn("p1", 1);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (NodeRecord.parseFrom(zk.getData().forPath(LAYOUT.node("n1"))).getProcesses() != 1) {
-            assertThat(System.nanoTime()).as("node record shows the process").isLessThan(deadline);
-            Thread.sleep(50);
-        }
+        await("node record shows the process")
+                .atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> NodeRecord.parseFrom(zk.getData().forPath(LAYOUT.node("n1")))
+                                .getProcesses()
+                        == 1);
         assertThat(NodeRecord.parseFrom(zk.getData().forPath(LAYOUT.node("n1"))).getMemoryBytes())
                 .isPositive();
 
@@ -184,14 +187,11 @@ class ClusterAgentTest {
         partition.heal();
         Agents.awaitProgress(stub, "kept", 100_000);
         assertThat(stub.get(kept).getState()).isEqualTo(ProcessState.PROCESS_STATE_RUNNING);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (stub.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList().stream()
-                .anyMatch(p -> p.getProcessId().equals("lost"))) {
-            assertThat(System.nanoTime())
-                    .as("the process owned elsewhere is dropped")
-                    .isLessThan(deadline);
-            Thread.sleep(50);
-        }
+        await("the process owned elsewhere is dropped")
+                .atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> stub.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList().stream()
+                        .noneMatch(p -> p.getProcessId().equals("lost")));
         assertThatThrownBy(() -> stub.get(lost))
                 .isInstanceOfSatisfying(
                         StatusRuntimeException.class,
@@ -234,7 +234,7 @@ class ClusterAgentTest {
         // only after 2/3 of it, 40 s; the lease is a second.
         zkServer = new TestingServer(
                 new org.apache.curator.test.InstanceSpec(null, -1, -1, -1, true, -1, 5_000, -1), true);
-        partition = new TcpProxy("127.0.0.1", zkServer.getPort());
+        partition = new TcpProxy("127.0.0.1:" + zkServer.getPort());
         zk = CuratorFrameworkFactory.newClient(zkServer.getConnectString(), new RetryOneTime(100));
         zk.start();
         agents = new Agents(dir.resolve("slow-ticks"));
@@ -345,12 +345,12 @@ class ClusterAgentTest {
                         .setProcessId("e")
                         .setSpec(Agents.counter(3, 10, 16))
                         .build());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (stub.get(ProcessRef.newBuilder().setProcessId("e").build()).getState()
-                != ProcessState.PROCESS_STATE_EXITED) {
-            assertThat(System.nanoTime()).as("it exits").isLessThan(deadline);
-            Thread.sleep(50);
-        }
+        await("it exits")
+                .atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> stub.get(ProcessRef.newBuilder().setProcessId("e").build())
+                                .getState()
+                        == ProcessState.PROCESS_STATE_EXITED);
 
         own("e", "n2", 2); // its ended copy on n2 was adopted while n1 was away, say
 
@@ -358,28 +358,23 @@ class ClusterAgentTest {
     }
 
     private static void awaitGone(NodeAgentGrpc.NodeAgentBlockingStub agent, String id) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (agent.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList().stream()
-                .anyMatch(p -> p.getProcessId().equals(id))) {
-            assertThat(System.nanoTime())
-                    .as(id + " dropped: the records give it to another node")
-                    .isLessThan(deadline);
-            Thread.sleep(50);
-        }
+        await(id + " dropped: the records give it to another node")
+                .atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> agent.list(pm.v1.ListRequest.getDefaultInstance()).getProcessesList().stream()
+                        .noneMatch(p -> p.getProcessId().equals(id)));
     }
 
     /** Waits until the process stops making progress and returns where it stopped. */
     private long awaitStandstill(ProcessRef ref) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        long last = -1;
-        while (true) {
-            long now = stub.get(ref).getInstructionsRetired();
-            if (now == last) {
-                return now;
-            }
-            assertThat(System.nanoTime()).as("fenced within 30 s").isLessThan(deadline);
-            last = now;
-            Thread.sleep(200);
-        }
+        AtomicLong last = new AtomicLong(-1);
+        await("fenced: the process stops making progress")
+                .atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    long now = stub.get(ref).getInstructionsRetired();
+                    return last.getAndSet(now) == now;
+                });
+        return last.get();
     }
 }

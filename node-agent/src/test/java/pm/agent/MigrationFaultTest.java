@@ -2,11 +2,15 @@ package pm.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -99,23 +103,26 @@ class MigrationFaultTest {
 
     /** Waits until the owner has the process and the other agent has not, and that holds for a while. */
     private static ProcessInfo awaitSettled(AgentProcess owner, AgentProcess other) throws InterruptedException {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        int stable = 0;
-        ProcessInfo last = null;
-        while (System.nanoTime() < deadline) {
-            Optional<ProcessInfo> mine = get(owner);
-            Optional<ProcessInfo> theirs = get(other);
-            boolean settled = mine.isPresent()
-                    && theirs.isEmpty()
-                    && mine.get().getState() != ProcessState.PROCESS_STATE_PREPARED;
-            stable = settled ? stable + 1 : 0;
-            last = mine.orElse(null);
-            if (stable >= 5) {
-                return last;
-            }
-            Thread.sleep(200); // polling: "settled" means five observations in a row, so a second copy would show
-        }
-        throw new AssertionError("did not settle: owner has " + last + ", other has " + get(other));
+        AtomicInteger stable = new AtomicInteger();
+        AtomicReference<ProcessInfo> last = new AtomicReference<>();
+        await("settled: the owner has the process and the other agent has not")
+                .atMost(Duration.ofMinutes(2))
+                // polling: "settled" means five observations in a row, so a second copy would show
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    Optional<ProcessInfo> mine = get(owner);
+                    Optional<ProcessInfo> theirs = get(other);
+                    boolean settled = mine.isPresent()
+                            && theirs.isEmpty()
+                            && mine.get().getState() != ProcessState.PROCESS_STATE_PREPARED;
+                    last.set(mine.orElse(null));
+                    if (!settled) {
+                        stable.set(0);
+                        return false;
+                    }
+                    return stable.incrementAndGet() >= 5;
+                });
+        return last.get();
     }
 
     private static Optional<ProcessInfo> get(AgentProcess agent) {

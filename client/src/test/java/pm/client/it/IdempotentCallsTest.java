@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import pm.agent.support.TcpProxy;
 import pm.client.ClusterClient;
 import pm.client.ListFilter;
 import pm.client.testing.ClusterExtension;
 import pm.client.testing.Guests;
 import pm.client.testing.TestCluster;
+import pm.testsupport.TcpProxy;
 import pm.v1.ClusterProcess;
 import pm.v1.MigrationReport;
 
@@ -29,8 +29,7 @@ class IdempotentCallsTest {
     @Test
     void aSpawnWithoutAnIdWhoseReplyIsLostStartsOneProcess() throws Exception {
         String leader = cluster.leader();
-        try (TcpProxy proxy =
-                new TcpProxy("127.0.0.1", Integer.parseInt(leader.substring(leader.lastIndexOf(':') + 1)), true)) {
+        try (TcpProxy proxy = TcpProxy.http2("127.0.0.1:" + leader.substring(leader.lastIndexOf(':') + 1))) {
             ClusterClient client = cluster.client(proxy.address() + "," + leader);
             client.nodes(); // the connection through the proxy is up, its settings exchanged
             proxy.dropNextReply();
@@ -55,8 +54,7 @@ class IdempotentCallsTest {
                 .filter(n -> !n.equals(p.getNode()))
                 .findFirst()
                 .orElseThrow();
-        try (TcpProxy proxy =
-                new TcpProxy("127.0.0.1", Integer.parseInt(leader.substring(leader.lastIndexOf(':') + 1)), true)) {
+        try (TcpProxy proxy = TcpProxy.http2("127.0.0.1:" + leader.substring(leader.lastIndexOf(':') + 1))) {
             ClusterClient client = cluster.client(proxy.address() + "," + leader);
             client.nodes();
             proxy.dropNextReply();
@@ -83,8 +81,7 @@ class IdempotentCallsTest {
                 direct.spawn(Guests.longRunning("idempotent-suspend").build());
         ClusterProcess killed =
                 direct.spawn(Guests.longRunning("idempotent-kill").build());
-        try (TcpProxy proxy =
-                new TcpProxy("127.0.0.1", Integer.parseInt(leader.substring(leader.lastIndexOf(':') + 1)), true)) {
+        try (TcpProxy proxy = TcpProxy.http2("127.0.0.1:" + leader.substring(leader.lastIndexOf(':') + 1))) {
             // A client per call: after the reset a client goes on with the address that answered.
             ClusterClient first = cluster.client(proxy.address() + "," + leader);
             first.nodes();

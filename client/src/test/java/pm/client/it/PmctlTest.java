@@ -1,10 +1,12 @@
 package pm.client.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.util.JsonFormat;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -242,11 +244,16 @@ class PmctlTest {
         CompletableFuture<PmctlRunner.Result> events =
                 CompletableFuture.supplyAsync(() -> pmctl.run("events", "--process", "cli-events", "--limit", "2"));
         // When the stream has subscribed is not observable from here: freeze and thaw until it has seen two events.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!events.isDone() && System.nanoTime() < deadline) {
-            ok("freeze", "cli-events");
-            ok("thaw", "cli-events");
-        }
+        await("the events stream saw two events")
+                .atMost(Duration.ofMinutes(2))
+                .pollInSameThread()
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(1))
+                .until(() -> {
+                    ok("freeze", "cli-events");
+                    ok("thaw", "cli-events");
+                    return events.isDone();
+                });
 
         PmctlRunner.Result result = events.get(60, TimeUnit.SECONDS);
         assertThat(result.exitCode()).as(result.toString()).isZero();

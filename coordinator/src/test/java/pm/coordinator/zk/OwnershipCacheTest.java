@@ -1,6 +1,7 @@
 package pm.coordinator.zk;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import org.apache.curator.framework.CuratorFramework;
@@ -91,12 +92,9 @@ class OwnershipCacheTest {
     }
 
     private void awaitListed(String id) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (cache.find(id).isEmpty()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(id + " never reached the view");
-            }
-            Thread.sleep(10);
-        }
+        await(id + " reached the view")
+                .atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(10))
+                .until(() -> cache.find(id).isPresent());
     }
 }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import pm.client.CheckpointOptions;
 import pm.deploy.ChildJvm;
+import pm.testsupport.TcpProxy;
 
 /**
  * The agent running the counter reaches ZooKeeper through a relay in this JVM, and the relay is

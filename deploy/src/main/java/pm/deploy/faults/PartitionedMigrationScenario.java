@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import pm.deploy.LocalCluster;
+import pm.testsupport.TcpProxy;
 
 /**
  * A link is cut at a chosen moment of a migration a1 → a2, through a relay in this JVM: the target's

@@ -13,6 +13,7 @@ import java.util.Set;
 import pm.client.ClusterClient;
 import pm.deploy.ChildJvm;
 import pm.deploy.LocalCluster;
+import pm.testsupport.TcpProxy;
 import pm.v1.ProcessInfo;
 import pm.v1.ProcessState;
 

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
+import pm.testsupport.TcpProxy;
 
 /**
  * A {@link TcpProxy} in front of ZooKeeper that reads the client protocol's frames (a length, then

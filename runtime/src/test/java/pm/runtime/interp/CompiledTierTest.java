@@ -2,9 +2,11 @@ package pm.runtime.interp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -166,10 +168,14 @@ class CompiledTierTest {
         Machine machine = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.AUTO);
 
         assertThat(machine.invoke(down, 100)).containsExactly(100);
-        pm.runtime.support.Eventually.await("compiled code attached", () -> {
-            machine.invoke(down, 100);
-            return ((WasmFunction) down).jit != null;
-        });
+        await("compiled code attached")
+                .atMost(Duration.ofMinutes(2))
+                .pollInSameThread()
+                .pollInterval(Duration.ofMillis(2))
+                .until(() -> {
+                    machine.invoke(down, 100);
+                    return ((WasmFunction) down).jit != null;
+                });
         assertThat(machine.invoke(down, 1_000)).containsExactly(1_000);
     }
 

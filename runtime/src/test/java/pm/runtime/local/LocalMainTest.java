@@ -1,19 +1,20 @@
 package pm.runtime.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import pm.runtime.support.Eventually;
 import pm.runtime.support.GuestRun;
 import pm.runtime.support.Wat;
 
@@ -115,7 +116,10 @@ class LocalMainTest {
     @Test
     void sigtermWithAnImageFreezesTheProgramInsteadOfEndingIt() throws Exception {
         PmRun run = PmRun.start(dir, null, "run", "--tier", "interp", "--image", "term.img", wasm("lcg"));
-        Eventually.await("the program's first line", () -> !run.stdoutSoFar().isEmpty());
+        await("the program's first line")
+                .atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(2))
+                .until(() -> !run.stdoutSoFar().isEmpty());
         run.terminate();
         PmRun.Result frozen = run.waitFor();
         assertThat(frozen.exit()).as(frozen.stderr()).isEqualTo(LocalMain.FROZEN);

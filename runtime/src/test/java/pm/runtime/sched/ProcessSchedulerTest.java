@@ -2,12 +2,13 @@ package pm.runtime.sched;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static pm.runtime.support.Eventually.await;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -20,6 +21,7 @@ import java.util.stream.Collectors;
 import java.util.stream.DoubleStream;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import pm.runtime.interp.CompiledModule;
@@ -584,5 +586,18 @@ class ProcessSchedulerTest {
                         handles.stream().map(ScheduledProcess::process).collect(Collectors.toList()));
         assertThat(scheduler.size()).isZero();
         assertThatThrownBy(() -> scheduler.add(start(loop), false, IGNORE)).isInstanceOf(IllegalStateException.class);
+    }
+
+    /**
+     * Waits for what the scheduler's threads make true, polled from the test's thread every 2 ms (a state
+     * may be brief). The limit is generous (the machine may be busy): it only turns a hang into a failure
+     * that names what never happened, and says nothing about speed.
+     */
+    private static void await(String what, Callable<Boolean> condition) {
+        Awaitility.await(what)
+                .atMost(Duration.ofMinutes(2))
+                .pollInSameThread()
+                .pollInterval(Duration.ofMillis(2))
+                .until(condition);
     }
 }
