@@ -29,7 +29,10 @@ final class ProcessLog {
     private final int retainBytes;
     private final long keepBytes; // what the log keeps in all: the history's limit, or the memory's
     private final LogSegments history; // null: memory only
+    /** Retained chunks from {@link #head} on; the ones before it are trimmed and go in batches (see {@link #trim}). */
     private final List<LogChunk> chunks = new ArrayList<>();
+
+    private int head;
     private final List<Follower> followers = new ArrayList<>();
     private long start;
     private long end;
@@ -169,13 +172,18 @@ final class ProcessLog {
 
     /** What is retained, oldest first: it travels with the process when it migrates. */
     synchronized List<LogChunk> retainedChunks() {
-        return List.copyOf(chunks);
+        return List.copyOf(kept());
+    }
+
+    /** The retained chunks, oldest first (a view: under the monitor only). */
+    private List<LogChunk> kept() {
+        return chunks.subList(head, chunks.size());
     }
 
     /** What is retained from {@code offset} on (a chunk boundary an earlier call ended at), oldest first. */
     synchronized List<LogChunk> retainedChunksFrom(long offset) {
         int i = chunks.size();
-        while (i > 0 && chunks.get(i - 1).getOffset() >= offset) {
+        while (i > head && chunks.get(i - 1).getOffset() >= offset) {
             i--;
         }
         return List.copyOf(chunks.subList(i, chunks.size()));
@@ -201,10 +209,16 @@ final class ProcessLog {
     }
 
     private void trim() {
-        while (retained > retainBytes && chunks.size() > 1) {
-            LogChunk dropped = chunks.remove(0);
+        while (retained > retainBytes && chunks.size() - head > 1) {
+            LogChunk dropped = chunks.set(head++, null);
             retained -= dropped.getData().size();
             start = dropped.getOffset() + dropped.getData().size();
+        }
+        // Removing from an array list's front moves the rest: done once for many, not on every append
+        // (a chatty process holds tens of thousands of chunks; each write shifted them all).
+        if (head >= 1024 && head >= chunks.size() / 2) {
+            chunks.subList(0, head).clear();
+            head = 0;
         }
     }
 
@@ -267,7 +281,7 @@ final class ProcessLog {
             });
             from = Math.max(from, at[0]);
         }
-        for (LogChunk c : chunks) {
+        for (LogChunk c : kept()) {
             long cEnd = c.getOffset() + c.getData().size();
             if (cEnd <= from) {
                 continue;

@@ -47,4 +47,36 @@ class ProcessLogTest {
         assertThat(log.memoryStart()).isEqualTo(14);
         assertThat(kept(log)).isEqualTo("step 3\nstep 4\n");
     }
+
+    @Test
+    void aChattyProcessKeepsExactlyItsLastBytesAcrossManyTrims() {
+        ProcessLog log = new ProcessLog(0, 1000);
+        byte[] line = "0123456789\n".getBytes(StandardCharsets.UTF_8); // 11 bytes
+        for (int i = 0; i < 50_000; i++) {
+            log.append(LogChunk.Stream.STREAM_STDOUT, line, 0, line.length);
+        }
+
+        assertThat(log.end()).isEqualTo(550_000);
+        assertThat(log.memoryStart())
+                .as("90 lines of 11 bytes are the most within 1000")
+                .isEqualTo(550_000 - 90 * 11);
+        assertThat(kept(log)).isEqualTo("0123456789\n".repeat(90));
+        assertThat(log.retainedChunks()).hasSize(90);
+        assertThat(log.retainedChunksFrom(550_000 - 11)).hasSize(1);
+        List<LogChunk> read = new ArrayList<>();
+        log.read(
+                550_000 - 22,
+                new ProcessLog.Follower() {
+                    @Override
+                    public boolean accept(LogChunk chunk) {
+                        read.add(chunk);
+                        return true;
+                    }
+
+                    @Override
+                    public void closed() {}
+                },
+                false);
+        assertThat(read).extracting(LogChunk::getOffset).containsExactly(550_000L - 22, 550_000L - 11);
+    }
 }
