@@ -125,11 +125,13 @@ public final class CompiledBarrierBench {
         return System.nanoTime() - t;
     }
 
-    private static double best(List<Long> values) {
+    /** The fastest of the measured runs (shared with {@link SliceLengthBench}). */
+    static double best(List<Long> values) {
         return values.stream().mapToLong(Long::longValue).min().orElseThrow();
     }
 
-    private static double median(List<Long> values) {
+    /** The median of the measured runs. */
+    static double median(List<Long> values) {
         long[] sorted = values.stream().mapToLong(Long::longValue).sorted().toArray();
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;

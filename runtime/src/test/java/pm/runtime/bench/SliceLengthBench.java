@@ -1,5 +1,8 @@
 package pm.runtime.bench;
 
+import static pm.runtime.bench.CompiledBarrierBench.best;
+import static pm.runtime.bench.CompiledBarrierBench.median;
+
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -116,15 +119,5 @@ public final class SliceLengthBench {
             }
         }
         return System.nanoTime() - t;
-    }
-
-    private static double best(List<Long> values) {
-        return values.stream().mapToLong(Long::longValue).min().orElseThrow();
-    }
-
-    private static double median(List<Long> values) {
-        long[] sorted = values.stream().mapToLong(Long::longValue).sorted().toArray();
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
     }
 }
