@@ -93,6 +93,25 @@ public final class CompiledBarrierBench {
     /** One run of bzip2: on {@code code} if given, else on what the code cache gives the tier, per slice. */
     private static long run(
             CompiledModule module, Object code, boolean reader, byte[] input, ByteArrayOutputStream stdout) {
+        return run(module, code, SLICE, input, stdout, instance -> {
+            if (reader) {
+                instance.memory().takeDirtyPages();
+            }
+        });
+    }
+
+    /**
+     * One run of bzip2 on the compiled tier in slices of {@code slice} instructions, {@code afterSlice}
+     * called between them: on {@code code} if given, else on what the code cache gives; its time in
+     * nanoseconds. Shared with {@link SliceLengthBench}.
+     */
+    static long run(
+            CompiledModule module,
+            Object code,
+            long slice,
+            byte[] input,
+            ByteArrayOutputStream stdout,
+            java.util.function.Consumer<Instance> afterSlice) {
         WasiSession session = WasiSession.builder()
                 .args(InterpreterSpeedBench.ARGS)
                 .stdin(InputSource.of(input))
@@ -109,10 +128,8 @@ public final class CompiledBarrierBench {
         machine.start(instance.function("_start"));
         try {
             Machine.RunResult result;
-            while ((result = machine.run(SLICE)) == Machine.RunResult.OUT_OF_FUEL) {
-                if (reader) {
-                    instance.memory().takeDirtyPages();
-                }
+            while ((result = machine.run(slice)) == Machine.RunResult.OUT_OF_FUEL) {
+                afterSlice.accept(instance);
             }
             if (result != Machine.RunResult.COMPLETED) {
                 throw new AssertionError("bzip2 stopped: " + result);

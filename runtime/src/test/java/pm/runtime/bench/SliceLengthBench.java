@@ -8,15 +8,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import pm.runtime.interp.CompiledModule;
-import pm.runtime.interp.Instance;
 import pm.runtime.interp.JitVariants;
-import pm.runtime.interp.Limits;
-import pm.runtime.interp.Machine;
-import pm.runtime.interp.Store;
 import pm.runtime.support.GuestRun;
-import pm.runtime.wasi.InputSource;
-import pm.runtime.wasi.ProcessExit;
-import pm.runtime.wasi.WasiSession;
 
 /**
  * What slicing costs compiled code: bzip2 -9 of {@code bench.bytes} (default 4 MiB) on the compiled
@@ -51,8 +44,9 @@ public final class SliceLengthBench {
                 int s = (r + k) % slices.length;
                 System.gc();
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
-                long[] counted = new long[1];
-                long nanos = run(module, code, slices[s] == 0 ? Long.MAX_VALUE : slices[s], input, out, counted);
+                long[] counted = {1}; // the last slice, which ends the run
+                long nanos = CompiledBarrierBench.run(
+                        module, code, slices[s] == 0 ? Long.MAX_VALUE : slices[s], input, out, i -> counted[0]++);
                 if (expected != null && !Arrays.equals(expected, out.toByteArray())) {
                     throw new AssertionError("outputs differ at slices of " + slices[s]);
                 }
@@ -87,37 +81,5 @@ public final class SliceLengthBench {
         System.out.println("load average at the end: "
                 + java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                         .getSystemLoadAverage());
-    }
-
-    /** One run of bzip2 in slices of {@code slice} instructions; {@code slices[0]} is set to how many it took. */
-    private static long run(
-            CompiledModule module, Object code, long slice, byte[] input, ByteArrayOutputStream stdout, long[] slices) {
-        WasiSession session = WasiSession.builder()
-                .args(InterpreterSpeedBench.ARGS)
-                .stdin(InputSource.of(input))
-                .stdout(stdout::write)
-                .build();
-        long t = System.nanoTime();
-        Store store = new Store();
-        Instance instance = Instance.instantiate(
-                module, new pm.runtime.wasi.WasiPreview1(session).imports(), store, Limits.DEFAULT);
-        JitVariants.attach(instance, code);
-        Machine machine = new Machine(store, Limits.DEFAULT).tier(Machine.Tier.COMPILED);
-        machine.start(instance.function("_start"));
-        try {
-            Machine.RunResult result;
-            do {
-                slices[0]++;
-                result = machine.run(slice);
-            } while (result == Machine.RunResult.OUT_OF_FUEL);
-            if (result != Machine.RunResult.COMPLETED) {
-                throw new AssertionError("bzip2 stopped: " + result);
-            }
-        } catch (ProcessExit e) {
-            if (e.status() != 0) {
-                throw new AssertionError("bzip2 exited " + e.status());
-            }
-        }
-        return System.nanoTime() - t;
     }
 }
