@@ -55,6 +55,9 @@ public final class SoakFaults implements AutoCloseable {
     private Thread injector;
     private ClusterClient client;
     private volatile boolean inFault;
+    /** Faults begun so far; counted up before {@link #inFault} turns true. */
+    private final java.util.concurrent.atomic.AtomicLong begun = new java.util.concurrent.atomic.AtomicLong();
+
     private Runnable onSettled = () -> {};
     private final java.util.concurrent.CountDownLatch stopRequested = new java.util.concurrent.CountDownLatch(1);
 
@@ -102,6 +105,14 @@ public final class SoakFaults implements AutoCloseable {
         return inFault;
     }
 
+    /**
+     * How many faults have begun: with {@link #inFault} it tells whether a fault overlapped a stretch of
+     * time that both were read at the start and end of, even one that settled in between.
+     */
+    public long faultsBegun() {
+        return begun.get();
+    }
+
     public synchronized Map<Kind, Integer> injected() {
         return Map.copyOf(injected);
     }
@@ -126,6 +137,7 @@ public final class SoakFaults implements AutoCloseable {
                 List<ChildJvm> agents = cluster.agents();
                 String victim = agents.get(random.nextInt(agents.size())).name();
                 Kind kind = Kind.values()[random.nextInt(Kind.values().length)];
+                begun.incrementAndGet();
                 inFault = true;
                 try {
                     fault(kind, victim, random);

@@ -44,7 +44,9 @@ final class SoakAudit implements AutoCloseable {
     private final Map<String, ManagedChannel> channels = new HashMap<>();
 
     private final SoakModel model;
-    private final Findings findings;
+    /** What the audit in progress found. */
+    private List<Findings.Finding> found = new ArrayList<>();
+
     private int audits;
     /**
      * Copies still migrating out on a node the record has left (id@node → consecutive audits that saw
@@ -61,21 +63,21 @@ final class SoakAudit implements AutoCloseable {
             ClusterClient client,
             java.util.function.Supplier<Map<String, String>> agentAddresses,
             GrpcTransport transport,
-            SoakModel model,
-            Findings findings) {
+            SoakModel model) {
         this.client = client;
         this.agentAddresses = agentAddresses;
         this.transport = transport;
         this.model = model;
-        this.findings = findings;
     }
 
     int audits() {
         return audits;
     }
 
-    void audit() {
+    /** Checks once; returns what it found (the caller decides whether it counts). */
+    List<Findings.Finding> audit() {
         audits++;
+        found = new ArrayList<>();
         Map<String, ClusterProcess> listed = new HashMap<>();
         for (ClusterProcess p : client.list()) {
             listed.put(p.getProcessId(), p);
@@ -113,7 +115,7 @@ final class SoakAudit implements AutoCloseable {
         handingOff = handingOffNow;
         for (String id : model.killed()) {
             if (listed.containsKey(id) || hosts.containsKey(id)) {
-                findings.add(
+                found(
                         Findings.Kind.NOT_GONE,
                         id + " was killed but is listed by " + (listed.containsKey(id) ? "the coordinator" : "")
                                 + " agents " + hosts.getOrDefault(id, List.of()));
@@ -121,16 +123,21 @@ final class SoakAudit implements AutoCloseable {
         }
         for (String id : listed.keySet()) {
             if (!model.known(id)) {
-                findings.add(
+                found(
                         Findings.Kind.STRAY,
                         id + " is listed on " + listed.get(id).getNode() + " but the driver never spawned it");
             }
         }
+        return found;
+    }
+
+    private void found(Findings.Kind kind, String detail) {
+        found.add(new Findings.Finding(kind, detail));
     }
 
     private void check(Tracked t, ClusterProcess p, List<String> holders, Map<String, ProcessInfo> infos) {
         if (p == null || holders.isEmpty()) {
-            findings.add(
+            found(
                     Findings.Kind.LOST,
                     t + ": " + (p == null ? "not listed by the coordinator" : "listed on " + p.getNode())
                             + "; hosted by " + (holders.isEmpty() ? "no agent" : holders));
@@ -149,7 +156,7 @@ final class SoakAudit implements AutoCloseable {
             copies.add(holder);
         }
         if (copies.size() > 1) {
-            findings.add(Findings.Kind.DUPLICATED, t + " is held by " + copies);
+            found(Findings.Kind.DUPLICATED, t + " is held by " + copies);
         }
         if (t.uncertain) { // a call about it failed: what the cluster says stands, as long as it is consistent
             t.owner = p.getNode();
@@ -157,8 +164,7 @@ final class SoakAudit implements AutoCloseable {
             t.uncertain = false;
         }
         if (!p.getNode().equals(t.owner) || !holders.contains(t.owner)) {
-            findings.add(
-                    Findings.Kind.WRONG_OWNER, t + ": the coordinator records " + p.getNode() + ", held by " + holders);
+            found(Findings.Kind.WRONG_OWNER, t + ": the coordinator records " + p.getNode() + ", held by " + holders);
             t.owner = p.getNode();
             return;
         }
@@ -172,11 +178,11 @@ final class SoakAudit implements AutoCloseable {
             t.phase = Phase.ENDED;
             if (state == ProcessState.PROCESS_STATE_FAILED && !t.guestFailed) {
                 t.guestFailed = true;
-                findings.add(Findings.Kind.GUEST_FAILED, t.id + ": " + info.getFailure());
+                found(Findings.Kind.GUEST_FAILED, t.id + ": " + info.getFailure());
             }
             return;
         }
-        findings.add(Findings.Kind.STATE_DRIFT, t + " is " + state + " on its owner");
+        found(Findings.Kind.STATE_DRIFT, t + " is " + state + " on its owner");
         t.phase = seen;
     }
 

@@ -29,8 +29,9 @@ import pm.v1.ProcessState;
  * owner reports it EXITED) and the cluster refused with FAILED_PRECONDITION or ABORTED: freezing,
  * checkpointing, suspending or migrating a process that just exited cannot succeed. Every other
  * failure is unexpected; the process is then marked uncertain and the next audit takes its node and
- * state from the cluster (it must still exist). While an injected fault has not settled, every
- * failure is legitimate (the process is marked uncertain all the same).
+ * state from the cluster (it must still exist). A failure of a call that an injected fault overlapped
+ * (in progress when it began, begun since, or not settled when it failed) is legitimate; the process
+ * is marked uncertain all the same.
  */
 final class SoakDriver {
     private static final java.time.Duration FAULT_CHECKPOINTS = java.time.Duration.ofSeconds(2);
@@ -42,9 +43,9 @@ final class SoakDriver {
     private final ReadWriteLock gate;
     private final SoakSettings settings;
     private final byte[] module;
-    private final java.util.function.BooleanSupplier inFault;
+    private final FaultWindow faults;
 
-    /** {@code inFault}: true while an injected fault has not settled (a call failing then is expected). */
+    /** {@code faults}: whether an injected fault overlapped a call (its failure is then expected). */
     SoakDriver(
             ClusterClient client,
             List<String> nodes,
@@ -54,8 +55,8 @@ final class SoakDriver {
             ReadWriteLock gate,
             SoakSettings settings,
             byte[] module,
-            java.util.function.BooleanSupplier inFault) {
-        this.inFault = inFault;
+            FaultWindow faults) {
+        this.faults = faults;
         this.client = client;
         this.nodes = List.copyOf(nodes);
         this.model = model;
@@ -103,7 +104,7 @@ final class SoakDriver {
     }
 
     private void operate(Random random, Tracked t) {
-        if (t.uncertain && !inFault.getAsBoolean()) {
+        if (t.uncertain && !faults.inFault()) {
             // A fault or a failed call may have moved it: act on where the cluster says it is.
             Optional<ClusterProcess> now = get(t.id);
             now.ifPresent(p -> follow(t, p));
@@ -151,6 +152,7 @@ final class SoakDriver {
         // 4-60 s of life if left alone: long enough to be moved, frozen and suspended a few times.
         Tracked t = new Tracked(
                 model.newId(), 40 + random.nextInt(161), 100 + random.nextInt(201), 1000 + random.nextInt(4001), "");
+        long mark = faults.open();
         try {
             SpawnOptions.Builder spawn = SpawnOptions.builder(module, "demo")
                     .withProcessId(t.id)
@@ -164,7 +166,7 @@ final class SoakDriver {
             stats.ok(OpKind.SPAWN);
         } catch (ClusterClientException e) {
             model.spawnUncertain(t);
-            if (inFault.getAsBoolean()) {
+            if (faults.overlapped(mark)) {
                 stats.legitimate(OpKind.SPAWN, "during an injected fault (" + e.code() + ")");
             } else {
                 stats.unexpected(OpKind.SPAWN, t.id, e.getMessage());
@@ -279,6 +281,7 @@ final class SoakDriver {
 
     private void attempt(OpKind kind, Tracked t, Call call) {
         Phase before = t.phase;
+        long mark = faults.open();
         try {
             call.run();
             stats.ok(kind);
@@ -299,7 +302,7 @@ final class SoakDriver {
                         t.id + ": " + now.get().getInfo().getFailure());
             }
             t.uncertain = true;
-            if (inFault.getAsBoolean()) {
+            if (faults.overlapped(mark)) {
                 stats.legitimate(kind, "during an injected fault (" + e.code() + ")");
                 return;
             }

@@ -14,7 +14,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.BooleanSupplier;
 import pm.client.ClusterClient;
 import pm.deploy.ChildJvm;
 import pm.deploy.DemoGuest;
@@ -128,9 +127,9 @@ public final class SoakRun {
                 probes.add(new JvmSampler.Probe(a.name(), a.pid(), a.metricsPort()));
             }
         }
-        BooleanSupplier inFault = faults == null ? () -> false : faults::inFault;
+        FaultWindow window = faults == null ? FaultWindow.NONE : new FaultWindow(faults::inFault, faults::faultsBegun);
         SoakDriver driver =
-                new SoakDriver(client, nodes, model, stats, findings, gate, settings, DemoGuest.module(), inFault);
+                new SoakDriver(client, nodes, model, stats, findings, gate, settings, DemoGuest.module(), window);
         JvmSampler sampler = new JvmSampler(probes, settings.forceGc());
         List<String> auditErrors = new ArrayList<>();
         int[] auditFailures = {0};
@@ -143,16 +142,23 @@ public final class SoakRun {
         long started = System.nanoTime();
         long deadline = started + settings.duration().toNanos();
         int[] skipped = {0};
-        try (SoakAudit audit =
-                new SoakAudit(client, () -> agentAddresses(cluster), cluster.nodeTransport(), model, findings)) {
+        try (SoakAudit audit = new SoakAudit(client, () -> agentAddresses(cluster), cluster.nodeTransport(), model)) {
             Runnable auditOnce = () -> {
-                if (inFault.getAsBoolean()) {
+                if (window.inFault()) {
                     skipped[0]++; // checked once the cluster has settled
                     return;
                 }
                 gate.writeLock().lock();
                 try {
-                    audit.audit();
+                    long mark = window.open();
+                    List<Findings.Finding> found = audit.audit();
+                    boolean overlapped = window.overlapped(mark);
+                    if (overlapped) {
+                        skipped[0]++; // a fault began while it listed (an agent paused mid-list answers late)
+                    }
+                    found.stream()
+                            .filter(f -> !overlapped || !f.kind().explainedByFault)
+                            .forEach(findings::add);
                 } catch (RuntimeException e) {
                     synchronized (auditErrors) {
                         auditFailures[0]++;
