@@ -101,6 +101,7 @@ public final class CoordinatorServer implements AutoCloseable {
     private MigrationRecovery recovery;
     private CheckpointScheduler checkpointScheduler;
     private EndedProcessSweeper endedSweeper;
+    private pm.coordinator.migration.RetainedCopies retainedCopies;
     private RequestLedger requests;
     /** When this leader last dropped expired request outcomes (on the policy thread). */
     private long requestsSweptMillis;
@@ -219,6 +220,7 @@ public final class CoordinatorServer implements AutoCloseable {
         ProcessLifecycle lifecycle = new ProcessLifecycle(
                 store, membership, placer, agents, images, modules, events, metrics, checkpoints, clock, tracer);
         endedSweeper = new EndedProcessSweeper(records, lifecycle, config.keepEnded(), clock);
+        retainedCopies = new pm.coordinator.migration.RetainedCopies(store, records, clock);
         ClusterService service = new ClusterService(
                 lifecycle,
                 new ProcessQueries(store, records, owners, agents),
@@ -314,6 +316,7 @@ public final class CoordinatorServer implements AutoCloseable {
             nodeRecovery.tick();
             checkpointScheduler.tick();
             endedSweeper.tick();
+            retainedCopies.tick();
             if (clock.millis() - requestsSweptMillis > REQUEST_SWEEP_EVERY.toMillis()) {
                 requests.sweep(KEEP_REQUESTS);
                 requestsSweptMillis = clock.millis();

@@ -88,6 +88,8 @@ final class AgentMetrics implements AutoCloseable {
         gauge("pm.scheduler.running", scheduler::running);
         gauge("pm.scheduler.sleeping", scheduler::sleeping);
         gauge("pm.scheduler.frozen", scheduler::frozen);
+        // Memory given back only when the new owner's checkpoint is durable (or the coordinator's bound passes).
+        gauge("pm.migration.handed.over.copies", () -> host.handedOver().size());
     }
 
     /**

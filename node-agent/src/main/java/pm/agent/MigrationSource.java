@@ -54,7 +54,8 @@ final class MigrationSource {
     private static final long STREAM_TIMEOUT_MILLIS = 60_000;
 
     /** A migration waiting for the caller's decision (or for the target to hear of it). */
-    private record Pending(HostedProcess process, String target, boolean wasRunning, long sinceNanos) {}
+    private record Pending(
+            HostedProcess process, String target, boolean wasRunning, boolean retains, long sinceNanos) {}
 
     /**
      * How long a migration out waits for its decision before this agent reads the record itself (it acts
@@ -164,6 +165,9 @@ final class MigrationSource {
         stream.start(NodeAgentGrpc.newStub(channel));
         h.migratingOut();
         boolean frozen = !wasRunning;
+        // In a cluster the coordinator decides, and this agent keeps the process as it hands it over until
+        // the target's first durable checkpoint: so the target need not force anything before it answers.
+        boolean retains = host.clustered() && !request.getCommit();
         long freezeStart = 0;
         String phases = "";
         MigrationResult.Builder result =
@@ -177,7 +181,8 @@ final class MigrationSource {
                             .setSpec(h.spec)
                             .addAllFileInputs(h.fileInputs)
                             .setEpoch(epoch)
-                            .setSource(selfAddress.get()))
+                            .setSource(selfAddress.get())
+                            .setSourceRetains(retains))
                     .build());
             if (stream.await(r -> true).getNeedModule()) {
                 stream.send(TransferFrame.newBuilder()
@@ -277,9 +282,10 @@ final class MigrationSource {
             result.setRounds(rounds)
                     .setPagesSent(pagesSent + finalPages)
                     .setFinalPages(finalPages)
-                    .setBytesSent(stream.bytesSent());
+                    .setBytesSent(stream.bytesSent())
+                    .setRetainsCopy(retains);
             metrics.streamed(stream.bytesSent());
-            pending.put(migrationId, new Pending(h, request.getTarget(), wasRunning, System.nanoTime()));
+            pending.put(migrationId, new Pending(h, request.getTarget(), wasRunning, retains, System.nanoTime()));
         } catch (RuntimeException | InterruptedException e) {
             trace.failed(e);
             trace.endPhase();
@@ -367,17 +373,28 @@ final class MigrationSource {
         return !tellTarget || tellTarget(p.target, migrationId, p.process.id, true);
     }
 
-    /** After the commit point: this copy and its checkpoints go; the record too once the target has heard. */
+    /**
+     * After the commit point: this copy stops being a process here and its checkpoints go; the record too
+     * once the target has heard. In a cluster the process is kept as it was handed over (in memory, with
+     * its log) while the ownership record names it.
+     */
     private void dropCopy(String migrationId, Pending p, boolean told) {
         HostedProcess h = p.process;
         forwarding.handedOff(h.id, p.target);
         ProcessHost.await(h.handle.remove());
         h.gone();
+        WasiProcess handedOver = h.process;
         h.handle = null;
         h.process = null;
-        h.log.close();
-        h.log.delete(); // the target kept all of it (sent ahead of the freeze)
         host.drop(h);
+        if (p.retains && handedOver != null) {
+            host.handedOver()
+                    .keep(new HandedOverCopies.Copy(
+                            h.id, migrationId, h.spec, h.module, h.fileInputs, handedOver, h.log));
+        } else {
+            h.log.close();
+            h.log.delete(); // the target kept all of it (sent ahead of the freeze)
+        }
         pending.remove(migrationId);
         host.stores().delete(h.id);
         host.stores().deleteStaging(h.id);

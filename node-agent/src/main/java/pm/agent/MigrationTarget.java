@@ -324,6 +324,8 @@ final class MigrationTarget {
                         AgentException.Reason.WRONG_STATE,
                         "process " + b.getProcessId() + " already exists on this agent");
             }
+            // Coming back here: the copy this node kept when it last handed the process over is superseded.
+            host.handedOver().drop(b.getProcessId());
             limits = host.factory().limits(b.getSpec());
             host.factory()
                     .requireInputs(b.getSpec(), b.getFileInputsList()); // while the process still runs on the source
@@ -441,31 +443,19 @@ final class MigrationTarget {
                             host.factory().fsBytes(h.spec));
                     memory = null;
                     long restored = System.nanoTime();
-                    // Durable before the answer: the staged pages, then a record holding the final frame.
-                    try {
-                        pagesOnDisk.join();
-                    } catch (CompletionException e) {
-                        throw e.getCause() instanceof RuntimeException r ? r : e;
-                    } finally {
-                        stagingWriter.close();
+                    if (begin.getSourceRetains()) {
+                        h.staged = staged;
+                        stagedBehind(h, staged, pagesOnDisk);
+                        LOG.atInfo()
+                                .addKeyValue("process", h.id)
+                                .addKeyValue("migration", begin.getMigrationId())
+                                .log(String.format(
+                                        "migration prepared: restore %.1f ms; the source keeps its copy, staged pages"
+                                                + " go to disk behind the answer",
+                                        (restored - t0) / 1e6));
+                    } else {
+                        prepareDurably(h, f, staged, pagesOnDisk, t0, restored);
                     }
-                    staging.close();
-                    long forced = System.nanoTime();
-                    h.staged = staged;
-                    host.record(
-                            h,
-                            ProcessRecord.Disposition.DISPOSITION_PREPARED,
-                            begin.getMigrationId(),
-                            begin.getSource(),
-                            f.getFrozen());
-                    LOG.atInfo()
-                            .addKeyValue("process", h.id)
-                            .addKeyValue("migration", begin.getMigrationId())
-                            .log(String.format(
-                                    "migration prepared: restore %.1f ms, then staged pages forced %.1f ms, PREPARED record %.1f ms",
-                                    (restored - t0) / 1e6,
-                                    (forced - restored) / 1e6,
-                                    (System.nanoTime() - forced) / 1e6));
                     host.scheduleParked(h);
                 } catch (IOException e) {
                     host.drop(h);
@@ -487,6 +477,75 @@ final class MigrationTarget {
                 reply(TransferReply.newBuilder().setPrepared(true));
                 done = true;
             }
+        }
+
+        /**
+         * Standalone (the source decides and keeps nothing): durable before the answer — the staged pages,
+         * then a record holding the final frame.
+         */
+        private void prepareDurably(
+                HostedProcess h,
+                TransferFinal f,
+                TransferFinal staged,
+                CompletableFuture<Void> pagesOnDisk,
+                long t0,
+                long restored)
+                throws IOException {
+            try {
+                pagesOnDisk.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            } finally {
+                stagingWriter.close();
+            }
+            staging.close();
+            long forced = System.nanoTime();
+            h.staged = staged;
+            host.record(
+                    h,
+                    ProcessRecord.Disposition.DISPOSITION_PREPARED,
+                    begin.getMigrationId(),
+                    begin.getSource(),
+                    f.getFrozen());
+            LOG.atInfo()
+                    .addKeyValue("process", h.id)
+                    .addKeyValue("migration", begin.getMigrationId())
+                    .log(String.format(
+                            "migration prepared: restore %.1f ms, then staged pages forced %.1f ms, PREPARED record %.1f ms",
+                            (restored - t0) / 1e6, (forced - restored) / 1e6, (System.nanoTime() - forced) / 1e6));
+        }
+
+        /**
+         * In a cluster whose source keeps its copy: no PREPARED record at all (a restart before the commit's
+         * OWNED record finds nothing, and recovery brings the process back from the source's copy); the
+         * staged pages reach the disk on the background thread, ahead of the OWNED record that names them.
+         */
+        private void stagedBehind(HostedProcess h, TransferFinal staged, CompletableFuture<Void> pagesOnDisk) {
+            StagingWriter writer = stagingWriter;
+            pm.agent.store.StagingFile file = staging;
+            host.later(() -> {
+                try {
+                    pagesOnDisk.join();
+                } catch (CompletionException e) {
+                    // Dropped meanwhile (an abort, a checkpoint that superseded it), or the disk failed: no record
+                    // may name a staging file that is not whole (a restart would read its missing pages as zeros).
+                    if (h.staged == staged) {
+                        h.staged = null;
+                        LOG.atWarn()
+                                .addKeyValue("process", h.id)
+                                .setCause(e.getCause())
+                                .log("the staged pages of a migration in could not be written; its next checkpoint"
+                                        + " is its first durable state here");
+                    }
+                } finally {
+                    writer.close();
+                    try {
+                        file.close();
+                    } catch (IOException e) {
+                        LOG.debug("closing a staging file", e);
+                    }
+                }
+            });
         }
 
         private void requireBegun() {

@@ -322,6 +322,9 @@ public final class NodeAgentServer implements AutoCloseable {
     private void sweepReplicas(OwnershipGuard guard) {
         try {
             int dropped = replicas.sweep(guard::record, REPLICA_MIN_AGE_MILLIS);
+            for (String id : host.handedOver().processIds()) { // in case the record's change was missed
+                host.handedOver().dropUnlessNamed(id, guard.record(id));
+            }
             if (dropped > 0) {
                 LOG.info("dropped " + dropped + " replicas no ownership record names on " + config.nodeName());
             }

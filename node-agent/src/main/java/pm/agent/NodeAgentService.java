@@ -556,12 +556,19 @@ final class NodeAgentService extends NodeAgentGrpc.NodeAgentImplBase {
             case PROCESS_STATE_EXITED, PROCESS_STATE_FAILED ->
                 host.ended().adoptReplica(id(request.getProcessId()), startEpoch(request.getProcessId()));
             default ->
-                host.images()
-                        .adoptReplica(
-                                id(request.getProcessId()),
-                                request.getCheckpointId(),
-                                request.getState(),
-                                startEpoch(request.getProcessId()));
+                !request.getRetainedMigrationId().isEmpty()
+                        ? host.images()
+                                .adoptHandedOver(
+                                        id(request.getProcessId()),
+                                        request.getRetainedMigrationId(),
+                                        request.getState(),
+                                        startEpoch(request.getProcessId()))
+                        : host.images()
+                                .adoptReplica(
+                                        id(request.getProcessId()),
+                                        request.getCheckpointId(),
+                                        request.getState(),
+                                        startEpoch(request.getProcessId()));
         });
     }
 

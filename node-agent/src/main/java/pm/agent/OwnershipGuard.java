@@ -60,7 +60,11 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
                 .addListener(CuratorCacheListener.builder()
                         .forCreates(this::recordSeen)
                         .forChanges((before, after) -> recordSeen(after))
-                        .forDeletes(d -> processId(d).ifPresent(id -> events.execute(() -> dropIfNotOwned(id))))
+                        .forDeletes(d -> processId(d)
+                                .ifPresent(id -> events.execute(() -> {
+                                    dropIfNotOwned(id);
+                                    host.handedOver().dropUnlessNamed(id, Optional.empty());
+                                })))
                         .forInitialized(() -> recordsLoaded = true)
                         .build());
         records.start();
@@ -88,6 +92,9 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
             r = OwnershipRecord.parseFrom(d.getData());
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             return;
+        }
+        if (host.handedOver().holds(id.get())) {
+            events.execute(() -> host.handedOver().dropUnlessNamed(id.get(), Optional.of(r)));
         }
         host.find(id.get()).ifPresent(h -> {
             if (!(r.getOwner().equals(node) && r.getEpoch() <= h.epoch) && heldAsOwn(h)) {
@@ -340,6 +347,10 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
                                             .setExitStatus(exitStatus)
                                             .setFailure(failure)
                                             .setEndedMillis(endedMillis)
+                                            // ended: never run again, so no copy of a migration is needed
+                                            .clearRetainedNode()
+                                            .clearRetainedMigrationId()
+                                            .clearRetainedMillis()
                                             .setUpdatedMillis(System.currentTimeMillis())
                                             .build()
                                             .toByteArray());

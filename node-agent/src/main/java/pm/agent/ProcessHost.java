@@ -49,6 +49,7 @@ final class ProcessHost {
     private final Executor background;
     private final Map<String, HostedProcess> processes = new ConcurrentHashMap<>();
     private final ModuleCatalogue modules;
+    private final HandedOverCopies handedOver;
     /** Hears each process that exits or fails here (set once, after the cluster guard that needs this host exists). */
     private volatile Consumer<HostedProcess> endListener = h -> {};
     /** Hears each copy that runs here again on a decision read earlier (see {@link #runsAgain}); set once, like the above. */
@@ -76,7 +77,12 @@ final class ProcessHost {
         this.modules = new ModuleCatalogue(stores, code, config.tier());
         this.metrics = metrics;
         this.background = background;
-        this.logs = new ProcessLogs(config.dataDir().resolve("logs"), config.logRetainBytes(), processes::containsKey);
+        this.handedOver = new HandedOverCopies(config.nodeName());
+        // A copy kept after a migration out still writes to its log: its id is taken until the copy goes.
+        this.logs = new ProcessLogs(
+                config.dataDir().resolve("logs"),
+                config.logRetainBytes(),
+                id -> processes.containsKey(id) || handedOver.holds(id));
         this.ended = new EndedProcesses(
                 this,
                 new pm.agent.store.SealedMessages<>(
@@ -96,6 +102,11 @@ final class ProcessHost {
     /** Whether this agent is part of a cluster (its processes recover from durable checkpoints on other nodes). */
     boolean clustered() {
         return config.cluster() != null;
+    }
+
+    /** The processes handed over by migrations out of here, kept while their records name them. */
+    HandedOverCopies handedOver() {
+        return handedOver;
     }
 
     ProcessFactory factory() {

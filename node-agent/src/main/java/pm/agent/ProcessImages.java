@@ -150,6 +150,7 @@ final class ProcessImages {
             throw new AgentException(
                     AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
         }
+        host.handedOver().drop(id); // the recovery chose the checkpoint: an older copy kept here is not it
         host.logs().takeReplica(id);
         HostedProcess h = new HostedProcess(
                 id,
@@ -187,6 +188,47 @@ final class ProcessImages {
                 throw e;
             }
             stores.delete(key);
+            return h.info(host.node());
+        } finally {
+            h.lock.unlock();
+        }
+    }
+
+    /**
+     * Makes the copy this agent kept when migration {@code migrationId} handed {@code id} over its own
+     * process again under {@code epoch}: it runs (or stays frozen) from the state it left in, its output
+     * continuing where it was then. Recovery of a target lost soon after a migration comes through here.
+     */
+    ProcessInfo adoptHandedOver(String id, String migrationId, ProcessState state, long epoch) {
+        if (state != ProcessState.PROCESS_STATE_RUNNING && state != ProcessState.PROCESS_STATE_FROZEN) {
+            throw new AgentException(
+                    AgentException.Reason.BAD_REQUEST, "a copy kept after a migration is adopted RUNNING or FROZEN");
+        }
+        if (host.find(id).isPresent()) {
+            throw new AgentException(
+                    AgentException.Reason.WRONG_STATE, "process " + id + " already exists on this agent");
+        }
+        HandedOverCopies.Copy copy = host.handedOver().take(id, migrationId);
+        HostedProcess h = new HostedProcess(
+                id, copy.spec(), copy.module(), copy.log(), epoch, ProcessState.PROCESS_STATE_FROZEN, host.clustered());
+        h.fileInputs = copy.fileInputs();
+        h.lock.lock();
+        try {
+            host.adopt(h);
+            try {
+                h.process = copy.process();
+                h.process.channels().unseal(); // sealed when it was handed over: deliveries wait no more
+                host.schedule(h, h.process, state == ProcessState.PROCESS_STATE_FROZEN);
+                host.records().put(h.record(ProcessRecord.Disposition.DISPOSITION_OWNED));
+            } catch (RuntimeException e) {
+                host.drop(h);
+                if (h.handle != null) {
+                    h.handle.remove();
+                }
+                host.forget(id);
+                throw e;
+            }
+            host.runsAgain(h);
             return h.info(host.node());
         } finally {
             h.lock.unlock();

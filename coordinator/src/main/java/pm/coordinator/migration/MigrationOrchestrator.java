@@ -326,17 +326,19 @@ public final class MigrationOrchestrator {
             }
             trace.phase(SpanNames.MIGRATION_COMMIT);
             // The source forgets its checkpoints once it hands the process over: only other holders still count.
+            // It keeps the process as it handed it over instead, until the target has a durable checkpoint.
+            OwnershipRecord.Builder committed = record.toBuilder()
+                    .setOwner(target.getName())
+                    .setEpoch(journal.getToEpoch())
+                    .setMigrationId("")
+                    .clearCheckpointNodes()
+                    .addAllCheckpointNodes(record.getCheckpointNodesList().stream()
+                            .filter(n -> !n.equals(source.getName()))
+                            .toList())
+                    .setUpdatedMillis(clock.millis());
+            RetainedCopies.retainOrClear(committed, transfer.getRetainsCopy(), journal, clock.millis());
             store.commitMigration(
-                    record.toBuilder()
-                            .setOwner(target.getName())
-                            .setEpoch(journal.getToEpoch())
-                            .setMigrationId("")
-                            .clearCheckpointNodes()
-                            .addAllCheckpointNodes(record.getCheckpointNodesList().stream()
-                                    .filter(n -> !n.equals(source.getName()))
-                                    .toList())
-                            .setUpdatedMillis(clock.millis())
-                            .build(),
+                    committed.build(),
                     version,
                     prepared.toBuilder()
                             .setPhase(MigrationJournal.Phase.PHASE_COMMITTED)

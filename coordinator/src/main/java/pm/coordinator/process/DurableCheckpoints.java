@@ -13,6 +13,7 @@ import pm.coordinator.CoordinatorMetrics;
 import pm.coordinator.agent.AgentCall;
 import pm.coordinator.agent.AgentClients;
 import pm.coordinator.events.EventHub;
+import pm.coordinator.migration.RetainedCopies;
 import pm.coordinator.zk.Membership;
 import pm.coordinator.zk.OwnershipStore;
 import pm.coordinator.zk.Versioned;
@@ -94,12 +95,14 @@ public final class DurableCheckpoints {
                 return now; // the durable one stays named: it is what a recovery can use
             }
         }
-        OwnershipRecord written = change(
-                r,
-                b -> b.setLastCheckpointId(checkpointId)
-                        .clearCheckpointNodes()
-                        .addAllCheckpointNodes(nodes)
-                        .setCheckpointMillis(clock.millis()));
+        OwnershipRecord written = change(r, b -> {
+            b.setLastCheckpointId(checkpointId)
+                    .clearCheckpointNodes()
+                    .addAllCheckpointNodes(nodes)
+                    .setCheckpointMillis(clock.millis());
+            // Durable now: the copy the last migration's source kept is not needed any more.
+            return nodes.size() > 1 ? RetainedCopies.clear(b) : b;
+        });
         dropStale(r, nodes);
         return written;
     }

@@ -19,6 +19,7 @@ import pm.coordinator.CoordinatorMetrics;
 import pm.coordinator.agent.AgentCall;
 import pm.coordinator.agent.AgentClients;
 import pm.coordinator.events.EventHub;
+import pm.coordinator.migration.RetainedCopies;
 import pm.coordinator.placement.PlacementRequest;
 import pm.coordinator.placement.Placer;
 import pm.coordinator.zk.Membership;
@@ -290,7 +291,8 @@ public final class ProcessLifecycle {
                 : List.of(n.getName());
         OwnershipRecord changed = change(
                 r,
-                b -> b.setState(ProcessState.PROCESS_STATE_SUSPENDED)
+                b -> RetainedCopies.clear(b) // its image is the state to come back from now
+                        .setState(ProcessState.PROCESS_STATE_SUSPENDED)
                         .setLastCheckpointId(info.getCheckpointId())
                         .clearCheckpointNodes()
                         .addAllCheckpointNodes(holders)
@@ -343,7 +345,7 @@ public final class ProcessLifecycle {
         List<String> holders = r.getCheckpointNodesList().stream()
                 .filter(n -> !n.equals(from.getName()))
                 .toList();
-        OwnershipRecord.Builder movedRecord = r.toBuilder()
+        OwnershipRecord.Builder movedRecord = RetainedCopies.clear(r.toBuilder())
                 .setOwner(to.getName())
                 .setEpoch(r.getEpoch() + 1)
                 .setState(ProcessState.PROCESS_STATE_RUNNING)

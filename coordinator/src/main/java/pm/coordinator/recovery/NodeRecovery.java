@@ -5,6 +5,7 @@ import io.grpc.StatusRuntimeException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -19,6 +20,7 @@ import pm.coordinator.CoordinatorMetrics;
 import pm.coordinator.agent.AgentCall;
 import pm.coordinator.agent.AgentClients;
 import pm.coordinator.events.EventHub;
+import pm.coordinator.migration.RetainedCopies;
 import pm.coordinator.placement.PlacementRequest;
 import pm.coordinator.placement.Placer;
 import pm.coordinator.process.DurableCheckpoints;
@@ -41,7 +43,8 @@ import pm.v1.SpawnRequest;
  * record has been absent for the grace period (as seen by this coordinator: a new leader starts the
  * clock when it is elected). Each process it owned then moves, under the next epoch, to a live node
  * holding its last durable checkpoint, which adopts the replica and runs from it (the work since
- * that checkpoint is redone); a process that never had a durable checkpoint starts again from its
+ * that checkpoint is redone) — or, within a while after a migration, to the migration's source, which
+ * kept the process as it handed it over (only the lost target's work since then is redone); a process that never had a durable checkpoint starts again from its
  * spec on a node placement picks. The record moves first, so the lost node, if it comes back, finds
  * the process no longer its own and drops its copy. A suspended process without a durable
  * checkpoint cannot come back until its node does. A process that ended is never run again: the node
@@ -220,6 +223,16 @@ public final class NodeRecovery {
                 }
                 return; // never run again; without a copy elsewhere its files and output wait for their node
             }
+            if (RetainedCopies.named(r)) {
+                Optional<NodeRecord> keeper = membership.node(r.getRetainedNode());
+                if (keeper.isPresent()) {
+                    adoptRetained(r, read.get().version(), keeper.get(), why);
+                    return;
+                }
+                if (!allLost(List.of(r.getRetainedNode()))) {
+                    return; // the migration's source is away but within its grace: wait rather than redo work
+                }
+            }
             if (DurableCheckpoints.durable(r)) {
                 Optional<NodeRecord> holder = holder(r);
                 if (holder.isPresent()) {
@@ -261,14 +274,15 @@ public final class NodeRecovery {
     /** An ended process's copy becomes its holder's: its files and output can be read again; it does not run. */
     private void adoptEnded(OwnershipRecord r, int version, NodeRecord to, String why) {
         OwnershipRecord moved = handOver(
-                r,
-                version,
-                to,
-                b -> b.clearEndedCopyNodes().addEndedCopyNodes(to.getName()),
-                AdoptRequest.newBuilder()
-                        .setProcessId(r.getProcessId())
-                        .setState(r.getState())
-                        .build());
+                        r,
+                        version,
+                        to,
+                        b -> RetainedCopies.clear(b).clearEndedCopyNodes().addEndedCopyNodes(to.getName()),
+                        AdoptRequest.newBuilder()
+                                .setProcessId(r.getProcessId())
+                                .setState(r.getState())
+                                .build())
+                .value();
         metrics.recovered("ended");
         events.publish(
                 ClusterEvent.Kind.KIND_RECOVERED,
@@ -280,7 +294,7 @@ public final class NodeRecovery {
     }
 
     /** Moves the record to {@code to} under the next epoch, then has it adopt what it holds; undone if it cannot. */
-    private OwnershipRecord handOver(
+    private Versioned<OwnershipRecord> handOver(
             OwnershipRecord r,
             int version,
             NodeRecord to,
@@ -295,11 +309,58 @@ public final class NodeRecovery {
         try {
             AgentCall.on(
                     to.getName(), () -> agents.blocking(to, moved.getEpoch()).adopt(adopt));
+        } catch (StatusRuntimeException e) {
+            // A source that restarted since the migration holds no copy any more: stop naming it.
+            undo(
+                    !adopt.getRetainedMigrationId().isEmpty() && AgentCall.notFound(e)
+                            ? RetainedCopies.clear(r.toBuilder()).build()
+                            : r,
+                    moved,
+                    written);
+            throw e;
         } catch (RuntimeException e) {
             undo(r, moved, written);
             throw e;
         }
-        return moved;
+        return new Versioned<>(moved, written);
+    }
+
+    /**
+     * The source of the process's last migration kept it as it handed it over: it runs from that state
+     * there again, so only the work the lost target did since the migration is redone.
+     */
+    private void adoptRetained(OwnershipRecord r, int version, NodeRecord to, String why) {
+        // Still named while it is adopted: the node lets a copy go as soon as the record stops naming it.
+        Versioned<OwnershipRecord> adopted = handOver(
+                r,
+                version,
+                to,
+                b -> b,
+                AdoptRequest.newBuilder()
+                        .setProcessId(r.getProcessId())
+                        .setRetainedMigrationId(r.getRetainedMigrationId())
+                        .setState(r.getState())
+                        .build());
+        OwnershipRecord moved = adopted.value();
+        try {
+            store.update(
+                    RetainedCopies.clear(moved.toBuilder())
+                            .setUpdatedMillis(clock.millis())
+                            .build(),
+                    adopted.version());
+        } catch (ClusterException e) {
+            // changed meanwhile; a name of the owner itself is never used, and lapses with RetainedCopies.KEEP
+            LOG.debug("cannot clear the adopted copy's name from " + r.getProcessId(), e);
+        }
+        metrics.recovered("retained");
+        events.publish(
+                ClusterEvent.Kind.KIND_RECOVERED,
+                r.getProcessId(),
+                to.getName(),
+                moved.getEpoch(),
+                "recovered on " + to.getName() + " from the copy it kept when migration " + r.getRetainedMigrationId()
+                        + " handed the process over " + (clock.millis() - r.getRetainedMillis()) + " ms before; "
+                        + why);
     }
 
     private boolean allLost(java.util.List<String> nodes) {
@@ -321,15 +382,16 @@ public final class NodeRecovery {
 
     private void adopt(OwnershipRecord r, int version, NodeRecord to, String why) {
         OwnershipRecord moved = handOver(
-                r,
-                version,
-                to,
-                b -> b.clearCheckpointNodes().addCheckpointNodes(to.getName()),
-                AdoptRequest.newBuilder()
-                        .setProcessId(r.getProcessId())
-                        .setCheckpointId(r.getLastCheckpointId())
-                        .setState(r.getState())
-                        .build());
+                        r,
+                        version,
+                        to,
+                        b -> RetainedCopies.clear(b).clearCheckpointNodes().addCheckpointNodes(to.getName()),
+                        AdoptRequest.newBuilder()
+                                .setProcessId(r.getProcessId())
+                                .setCheckpointId(r.getLastCheckpointId())
+                                .setState(r.getState())
+                                .build())
+                .value();
         metrics.recovered("checkpoint");
         long age = clock.millis() - r.getCheckpointMillis();
         events.publish(
@@ -345,7 +407,7 @@ public final class NodeRecovery {
         NodeRecord to = placer.place(new PlacementRequest(
                 PlacementRequest.memoryOf(r.getSpec()), r.getPlacement().getNodeLabelsMap(), "", Set.of(r.getOwner())));
         ByteString module = module(r);
-        OwnershipRecord moved = r.toBuilder()
+        OwnershipRecord moved = RetainedCopies.clear(r.toBuilder())
                 .setOwner(to.getName())
                 .setEpoch(r.getEpoch() + 1)
                 .setState(ProcessState.PROCESS_STATE_RUNNING)
