@@ -283,7 +283,8 @@ final class MigrationSource {
                     .setPagesSent(pagesSent + finalPages)
                     .setFinalPages(finalPages)
                     .setBytesSent(stream.bytesSent())
-                    .setRetainsCopy(retains);
+                    .setRetainsCopy(retains)
+                    .setPrepareMicros((preparedAt - finalSentAt) / 1000);
             metrics.streamed(stream.bytesSent());
             pending.put(migrationId, new Pending(h, request.getTarget(), wasRunning, retains, System.nanoTime()));
         } catch (RuntimeException | InterruptedException e) {

@@ -8,7 +8,6 @@ import java.util.concurrent.TimeUnit;
 import pm.agent.AgentConfig;
 import pm.agent.NodeAgentServer;
 import pm.coordinator.ClusterFixture;
-import pm.coordinator.Guests;
 import pm.v1.ClusterMigrateRequest;
 import pm.v1.ClusterSpawnRequest;
 import pm.v1.MigrateRequest;
@@ -23,7 +22,7 @@ import pm.v1.SpawnRequest;
  * round and a PREPARED record before it answers; the source's HANDED_OFF record is the commit), the
  * two kinds alternating per size so that both see the same machine. For each size
  * ({@code bench.sizesMiB}, default 1,64) a counter guest fills that much memory and keeps running
- * while it is moved back and forth {@code bench.moves} times (default 20,10) each way. Baselines
+ * and keeps writing 256 KiB of it while it is moved back and forth {@code bench.moves} times (default 20,10) each way. Baselines
  * measured in the same command: a unary agent {@code List} and a ZooKeeper read, p50. Prints downtime
  * p50/p99 per contract and as multiples of those round trips.
  */
@@ -55,32 +54,38 @@ public final class ClusterMigrationBench {
                 int count = Integer.parseInt(moves[Math.min(i, moves.length - 1)].trim());
                 long[] clustered = new long[count];
                 long[] local = new long[count];
+                long[] clusteredPrepare = new long[count];
+                long[] localPrepare = new long[count];
                 String cid = "c" + mib;
                 String sid = "s" + mib;
                 spawnClustered(cluster, cid, mib);
                 spawnStandalone(x, sid, mib);
                 NodeAgentServer[] pair = {x, y};
                 for (int m = 0; m < count; m++) {
-                    clustered[m] = cluster.cluster()
+                    var moved = cluster.cluster()
                             .migrate(ClusterMigrateRequest.newBuilder()
                                     .setProcessId(cid)
                                     .setTargetNode(m % 2 == 0 ? "b" : "a")
-                                    .build())
-                            .getDowntimeMicros();
-                    local[m] = stub(pair[m % 2])
+                                    .build());
+                    clustered[m] = moved.getDowntimeMicros();
+                    clusteredPrepare[m] = moved.getTransfer().getPrepareMicros();
+                    var result = stub(pair[m % 2])
                             .migrateOut(MigrateRequest.newBuilder()
                                     .setProcessId(sid)
                                     .setTarget(pair[(m + 1) % 2].address())
                                     .setCommit(true)
-                                    .build())
-                            .getDowntimeMicros();
+                                    .build());
+                    local[m] = result.getDowntimeMicros();
+                    localPrepare[m] = result.getPrepareMicros();
                     Thread.sleep(200);
                 }
-                report(mib, "cluster (source keeps its copy)", clustered, agentRtt, zkRtt);
-                report(mib, "standalone (target forces first)", local, agentRtt, zkRtt);
+                report(mib, "cluster (source keeps its copy)", clustered, clusteredPrepare, agentRtt, zkRtt);
+                report(mib, "standalone (target forces first)", local, localPrepare, agentRtt, zkRtt);
                 System.out.printf(
-                        "%5d MiB: cluster / standalone downtime p50 = %.2f%n",
-                        mib, percentile(clustered, 50) / percentile(local, 50));
+                        "%5d MiB: cluster / standalone: downtime p50 %.2f, the target's prepare p50 %.2f%n",
+                        mib,
+                        percentile(clustered, 50) / percentile(local, 50),
+                        percentile(clusteredPrepare, 50) / percentile(localPrepare, 50));
                 cluster.cluster().kill(ProcessRef.newBuilder().setProcessId(cid).build());
                 stub(pair[count % 2])
                         .kill(ProcessRef.newBuilder().setProcessId(sid).build());
@@ -95,18 +100,22 @@ public final class ClusterMigrationBench {
         return new NodeAgentServer(AgentConfig.defaults(name, dir.resolve(name)).withPort(0)).start();
     }
 
+    /** One channel per standalone agent, for the bench's life (closed with the JVM). */
+    private static final java.util.Map<String, io.grpc.ManagedChannel> CHANNELS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     private static pm.v1.NodeAgentGrpc.NodeAgentBlockingStub stub(NodeAgentServer agent) {
-        return pm.v1.NodeAgentGrpc.newBlockingStub(io.grpc.ManagedChannelBuilder.forTarget(agent.address())
-                        .usePlaintext()
-                        .build())
-                .withDeadlineAfter(10, TimeUnit.MINUTES);
+        io.grpc.ManagedChannel channel = CHANNELS.computeIfAbsent(
+                agent.address(),
+                a -> io.grpc.ManagedChannelBuilder.forTarget(a).usePlaintext().build());
+        return pm.v1.NodeAgentGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.MINUTES);
     }
 
     private static void spawnClustered(ClusterFixture cluster, String id, int mib) throws InterruptedException {
         cluster.cluster()
                 .spawn(ClusterSpawnRequest.newBuilder()
                         .setProcessId(id)
-                        .setSpec(Guests.counter(Integer.MAX_VALUE, 2000, mib << 20))
+                        .setSpec(counter(mib))
                         .setPlacement(Placement.newBuilder().setNode("a"))
                         .build());
         awaitFilled(
@@ -119,10 +128,19 @@ public final class ClusterMigrationBench {
         stub(agent)
                 .spawn(SpawnRequest.newBuilder()
                         .setProcessId(id)
-                        .setSpec(Guests.counter(Integer.MAX_VALUE, 2000, mib << 20))
+                        .setSpec(counter(mib))
                         .build());
         awaitFilled(
                 () -> stub(agent).get(ProcessRef.newBuilder().setProcessId(id).build()), mib);
+    }
+
+    /** A counter that fills {@code mib} and then keeps writing a working set of 256 KiB. */
+    private static pm.v1.ProcessSpec counter(int mib) {
+        try {
+            return pm.agent.Agents.counter(Integer.MAX_VALUE, 2000, mib << 20, Math.min(256 << 10, mib << 20));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Waits until the guest's memory has its full size and it has run past the fill. */
@@ -188,17 +206,20 @@ public final class ClusterMigrationBench {
         return percentile(micros, 50);
     }
 
-    private static void report(int mib, String kind, long[] downtimeMicros, double agentRtt, double zkRtt) {
+    private static void report(
+            int mib, String kind, long[] downtimeMicros, long[] prepareMicros, double agentRtt, double zkRtt) {
         double p50 = percentile(downtimeMicros, 50);
         System.out.printf(
-                "%5d MiB x%d %-34s downtime p50 %.2f ms (%.1f agent round trips, %.1f ZooKeeper reads), p99 %.2f ms%n",
+                "%5d MiB x%d %-34s downtime p50 %.2f ms (%.1f agent round trips, %.1f ZooKeeper reads), p99 %.2f ms;"
+                        + " of it the target's prepare p50 %.2f ms%n",
                 mib,
                 downtimeMicros.length,
                 kind,
                 p50 / 1e3,
                 p50 / agentRtt,
                 p50 / zkRtt,
-                percentile(downtimeMicros, 99) / 1e3);
+                percentile(downtimeMicros, 99) / 1e3,
+                percentile(prepareMicros, 50) / 1e3);
     }
 
     private static double percentile(long[] values, int p) {
