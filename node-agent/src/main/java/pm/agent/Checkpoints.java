@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import pm.agent.store.CheckpointRecord;
+import pm.agent.store.LocalStores;
 import pm.runtime.process.WasiProcess;
 import pm.v1.CheckpointInfo;
 import pm.v1.ProcessRecord;

@@ -3,6 +3,7 @@ package pm.agent;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import pm.agent.store.LocalStores;
 import pm.agent.store.SealedMessages;
 import pm.v1.EndedReplica;
 import pm.v1.FileSystemState;

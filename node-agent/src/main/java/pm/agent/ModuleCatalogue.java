@@ -4,6 +4,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import pm.agent.store.LocalStores;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.interp.JitCache;
 import pm.runtime.interp.Machine;

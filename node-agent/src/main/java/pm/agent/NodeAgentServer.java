@@ -24,6 +24,7 @@ import pm.agent.channel.StaticPeersLocator;
 import pm.agent.channel.ZooKeeperLocator;
 import pm.agent.cluster.NodeRegistration;
 import pm.agent.store.BlobStore;
+import pm.agent.store.LocalStores;
 import pm.common.cluster.ClusterLayout;
 import pm.runtime.interp.JitCache;
 import pm.runtime.sched.ProcessScheduler;

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import pm.agent.store.CheckpointRecord;
+import pm.agent.store.LocalStores;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.process.WasiProcess;
 import pm.runtime.sched.ProcessScheduler;

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import pm.agent.store.CheckpointRecord;
+import pm.agent.store.LocalStores;
 import pm.agent.store.crypto.SealedImages;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.process.WasiProcess;

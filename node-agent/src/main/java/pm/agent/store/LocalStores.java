@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.store;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,11 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import pm.agent.store.CheckpointRecord;
-import pm.agent.store.CheckpointStore;
-import pm.agent.store.ChunkStore;
-import pm.agent.store.ModuleStore;
-import pm.agent.store.StagingFile;
 import pm.agent.store.crypto.ClusterKeys;
 
 /**
@@ -21,7 +16,7 @@ import pm.agent.store.crypto.ClusterKeys;
  * into {@link UncheckedIOException} (an agent cannot go on without its disk; the edge reports it).
  * Thread-safe as the stores are.
  */
-final class LocalStores implements AutoCloseable {
+public final class LocalStores implements AutoCloseable {
     private final CheckpointStore checkpoints;
     private final ModuleStore modules;
     private final Path staging;
@@ -31,7 +26,7 @@ final class LocalStores implements AutoCloseable {
         this(dataDir, ClusterKeys.NONE);
     }
 
-    LocalStores(Path dataDir, ClusterKeys keys) {
+    public LocalStores(Path dataDir, ClusterKeys keys) {
         this.keys = keys;
         try {
             this.checkpoints = new CheckpointStore(dataDir.resolve("checkpoints"), keys);
@@ -54,37 +49,37 @@ final class LocalStores implements AutoCloseable {
         }
     }
 
-    CheckpointRecord put(String processId, InputStream image, byte[] attachment) {
+    public CheckpointRecord put(String processId, InputStream image, byte[] attachment) {
         return io(() -> checkpoints.put(processId, image, attachment));
     }
 
-    Optional<CheckpointRecord> latest(String processId) {
+    public Optional<CheckpointRecord> latest(String processId) {
         return io(() -> checkpoints.latest(processId));
     }
 
-    List<CheckpointRecord> list(String processId) {
+    public List<CheckpointRecord> list(String processId) {
         return io(() -> checkpoints.list(processId));
     }
 
-    List<InputStream> open(String processId, String checkpointId) {
+    public List<InputStream> open(String processId, String checkpointId) {
         return io(() -> checkpoints.open(processId, checkpointId));
     }
 
     /** Every process (and replica key) with a readable checkpoint. */
-    java.util.Set<String> processes() {
+    public java.util.Set<String> processes() {
         return io(checkpoints::processes);
     }
 
-    void delete(String processId) {
+    public void delete(String processId) {
         io(() -> checkpoints.delete(processId));
     }
 
-    void retainLatestChain(String processId) {
+    public void retainLatestChain(String processId) {
         io(() -> checkpoints.retainLatestChain(processId));
     }
 
     /** Deletes chunks no checkpoint names any more (after kills, migrations away and retained chains). */
-    void collectGarbage() {
+    public void collectGarbage() {
         io(checkpoints::collectGarbage);
     }
 
@@ -92,21 +87,21 @@ final class LocalStores implements AutoCloseable {
      * A fresh staging file for a process arriving by migration: its memory pages at their offsets,
      * written while they arrive, so that only the last ones remain to be forced at the end.
      */
-    StagingFile createStaging(String processId) {
+    public StagingFile createStaging(String processId) {
         return io(() -> StagingFile.create(stagingFile(processId), keys));
     }
 
     /** The staged memory of {@code pages} pages (bytes never written read as zero), authenticated if sealed. */
-    byte[] readStaging(String processId, int pages) {
+    public byte[] readStaging(String processId, int pages) {
         return io(() -> StagingFile.read(stagingFile(processId), pages, keys));
     }
 
     /** The keys this agent seals its images under ({@link ClusterKeys#NONE}: plaintext). */
-    ClusterKeys keys() {
+    public ClusterKeys keys() {
         return keys;
     }
 
-    void deleteStaging(String processId) {
+    public void deleteStaging(String processId) {
         io(() -> Files.deleteIfExists(stagingFile(processId)));
     }
 
@@ -114,19 +109,19 @@ final class LocalStores implements AutoCloseable {
         return staging.resolve(ChunkStore.hash(processId.getBytes(StandardCharsets.UTF_8)) + ".memory");
     }
 
-    String putModule(byte[] bytes) {
+    public String putModule(byte[] bytes) {
         return io(() -> modules.put(bytes));
     }
 
-    Optional<byte[]> module(String sha256Hex) {
+    public Optional<byte[]> module(String sha256Hex) {
         return io(() -> modules.get(sha256Hex));
     }
 
-    List<String> sweepModules(java.util.function.Supplier<java.util.Set<String>> live, long unusedSinceMillis) {
+    public List<String> sweepModules(java.util.function.Supplier<java.util.Set<String>> live, long unusedSinceMillis) {
         return io(() -> modules.sweep(live, unusedSinceMillis));
     }
 
-    boolean hasModule(String sha256Hex) {
+    public boolean hasModule(String sha256Hex) {
         return modules.contains(sha256Hex);
     }
 
