@@ -23,6 +23,7 @@ import pm.agent.channel.ProcessLocator;
 import pm.agent.channel.StaticPeersLocator;
 import pm.agent.channel.ZooKeeperLocator;
 import pm.agent.cluster.NodeRegistration;
+import pm.agent.input.InputBlobs;
 import pm.agent.store.BlobStore;
 import pm.agent.store.LocalStores;
 import pm.common.cluster.ClusterLayout;

@@ -14,6 +14,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import pm.agent.channel.ChannelInbound;
+import pm.agent.input.BlobUploadObserver;
+import pm.agent.input.InputBlobs;
 import pm.v1.CheckpointInfo;
 import pm.v1.CheckpointRequest;
 import pm.v1.DeliverReply;

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import pm.agent.input.InputResolver;
 import pm.runtime.LimitExceededException;
 import pm.runtime.interp.Limits;
 import pm.runtime.interp.MemoryInstance;

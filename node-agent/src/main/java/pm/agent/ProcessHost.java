@@ -10,6 +10,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import pm.agent.input.InputResolver;
 import pm.agent.store.CheckpointRecord;
 import pm.agent.store.LocalStores;
 import pm.runtime.interp.CompiledModule;

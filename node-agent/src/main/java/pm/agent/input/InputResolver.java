@@ -1,11 +1,12 @@
-package pm.agent;
+package pm.agent.input;
 
 import com.google.protobuf.ByteString;
+import pm.agent.AgentException;
 import pm.agent.store.BlobStore;
 
 /** Finds the stored input (a file's contents, stdin) that a spec names by SHA-256 and size. */
 @FunctionalInterface
-interface InputResolver {
+public interface InputResolver {
     /** The size to pass when only the hash is known (an image's reference): whatever the holder has is checked by hash. */
     long ANY_SIZE = -1;
 

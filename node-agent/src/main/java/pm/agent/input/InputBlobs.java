@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.input;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
@@ -14,6 +14,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import pm.agent.AgentException;
 import pm.agent.store.BlobStore;
 import pm.v1.BlobChunk;
 import pm.v1.BlobRef;
@@ -25,7 +26,7 @@ import pm.v1.NodeAgentGrpc;
  * its files and stdin. Fetched inputs are kept: the node then holds a copy too. Thread-safe; a fetch
  * runs on the caller's thread.
  */
-final class InputBlobs implements InputResolver {
+public final class InputBlobs implements InputResolver {
     private static final Logger LOG = LoggerFactory.getLogger(InputBlobs.class);
     /** A fetch may take this long plus a second per 16 MiB: slow links move large inputs slowly, not never. */
     private static final long FETCH_BASE_SECONDS = 60;
@@ -36,13 +37,13 @@ final class InputBlobs implements InputResolver {
     private final java.util.Map<String, Object> fetching = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** {@code peers}: the addresses of the other agents, asked in order when an input is not held here. */
-    InputBlobs(BlobStore store, Supplier<List<String>> peers, Function<String, ManagedChannel> channels) {
+    public InputBlobs(BlobStore store, Supplier<List<String>> peers, Function<String, ManagedChannel> channels) {
         this.store = store;
         this.peers = peers;
         this.channels = channels;
     }
 
-    BlobStore store() {
+    public BlobStore store() {
         return store;
     }
 
@@ -125,7 +126,7 @@ final class InputBlobs implements InputResolver {
     }
 
     /** Streams input {@code ref} in chunks of {@code chunkBytes} to {@code send}, the first with its size; NOT_FOUND if not held here. */
-    void send(BlobRef ref, int chunkBytes, ChunkSink send) throws IOException {
+    public void send(BlobRef ref, int chunkBytes, ChunkSink send) throws IOException {
         BlobStore.Blob blob = store.find(ref.getSha256().toByteArray())
                 .orElseThrow(() -> new AgentException(
                         AgentException.Reason.NOT_FOUND,
@@ -149,7 +150,7 @@ final class InputBlobs implements InputResolver {
 
     /** Where {@link #send} puts each chunk (the first carries the header: hash and size); may block (flow control). */
     @FunctionalInterface
-    interface ChunkSink {
+    public interface ChunkSink {
         void accept(BlobChunk chunk) throws IOException;
     }
 }

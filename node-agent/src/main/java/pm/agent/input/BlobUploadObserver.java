@@ -1,7 +1,9 @@
-package pm.agent;
+package pm.agent.input;
 
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import pm.agent.AgentException;
+import pm.agent.StatusMapping;
 import pm.agent.store.BlobStore;
 import pm.v1.BlobChunk;
 import pm.v1.BlobRef;
@@ -11,14 +13,14 @@ import pm.v1.BlobRef;
  * (gRPC's flow control bounds what is in flight), the end checks size and hash. Any failure drops what
  * was written. gRPC delivers one message at a time, so no lock is needed.
  */
-final class BlobUploadObserver implements StreamObserver<BlobChunk> {
+public final class BlobUploadObserver implements StreamObserver<BlobChunk> {
     private final BlobStore store;
     private final StreamObserver<BlobRef> out;
     private BlobStore.Upload upload;
     private BlobRef header;
     private boolean failed;
 
-    BlobUploadObserver(BlobStore store, StreamObserver<BlobRef> out) {
+    public BlobUploadObserver(BlobStore store, StreamObserver<BlobRef> out) {
         this.store = store;
         this.out = out;
     }
