@@ -15,7 +15,7 @@ import pm.agent.channel.LocalProcesses;
  * guard's thread and delivery threads meet here; the map read on every delivery is an immutable
  * copy behind a volatile field.
  */
-final class ChannelDurability implements LocalProcesses.Durability {
+public final class ChannelDurability implements LocalProcesses.Durability {
     /** Checkpoints remembered until a record names one (a record names a checkpoint a few seconds after it is taken). */
     private static final int REMEMBERED = 8;
 
@@ -44,7 +44,7 @@ final class ChannelDurability implements LocalProcesses.Durability {
     }
 
     /** The ownership record names {@code checkpointId} as the durable one: what it accepted is safe. */
-    synchronized void named(String checkpointId) {
+    public synchronized void named(String checkpointId) {
         Map<String, Long> accepted = byCheckpoint.get(checkpointId);
         if (accepted != null) {
             raise(accepted);

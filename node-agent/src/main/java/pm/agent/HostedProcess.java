@@ -1,6 +1,7 @@
 package pm.agent;
 
 import java.util.concurrent.locks.ReentrantLock;
+import pm.agent.ownership.SessionLease;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.process.WasiProcess;
 import pm.runtime.sched.ScheduledProcess;
@@ -18,17 +19,17 @@ import pm.v1.ProcessState;
  * RUNNING and no fence holds it; per slice the scheduler also requires the node's ownership lease
  * ({@link SessionLease}) to be fresh.
  */
-final class HostedProcess {
-    final String id;
+public final class HostedProcess {
+    public final String id;
     final ProcessSpec spec;
     final CompiledModule module;
     final ProcessLog log;
-    final ReentrantLock lock = new ReentrantLock();
+    public final ReentrantLock lock = new ReentrantLock();
     /** What of each sender's messages it cannot lose: what its durable checkpoint had accepted. */
-    final ChannelDurability durability;
+    public final ChannelDurability durability;
 
     private volatile ProcessState state; // written under the monitor
-    volatile long epoch;
+    public volatile long epoch;
     volatile WasiProcess process;
     volatile ScheduledProcess handle;
     volatile String lastCheckpointId = "";
@@ -73,11 +74,11 @@ final class HostedProcess {
         return state;
     }
 
-    boolean is(ProcessState s) {
+    public boolean is(ProcessState s) {
         return state == s;
     }
 
-    boolean hasEnded() {
+    public boolean hasEnded() {
         return state == ProcessState.PROCESS_STATE_EXITED || state == ProcessState.PROCESS_STATE_FAILED;
     }
 
@@ -142,14 +143,14 @@ final class HostedProcess {
     }
 
     /** Stops it from running until {@link #unfence}; the future completes once it stands still. Any thread. */
-    synchronized java.util.concurrent.Future<?> fence() {
+    public synchronized java.util.concurrent.Future<?> fence() {
         fenced = true;
         ScheduledProcess running = handle;
         return running == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : running.freeze();
     }
 
     /** If it was fenced, it runs again now as its state says. */
-    synchronized void unfence() {
+    public synchronized void unfence() {
         if (fenced) {
             fenced = false;
             permitRun();

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import pm.agent.channel.Forwarding;
+import pm.agent.ownership.Ownership;
 import pm.common.tracing.PhaseTrace;
 import pm.common.tracing.SpanNames;
 import pm.common.tracing.Spans;

@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import pm.agent.ownership.Ownership;
 import pm.agent.store.LogSegments;
 import pm.common.tracing.SpanNames;
 import pm.common.tracing.Spans;

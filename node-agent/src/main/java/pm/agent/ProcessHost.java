@@ -35,7 +35,7 @@ import pm.v1.WasiState;
  * {@link #onEnd}. Every process that runs here has an OWNED record on disk (its spec) and, once it
  * had one, a checkpoint, so a restarted agent resumes it from the latest checkpoint or starts it again.
  */
-final class ProcessHost {
+public final class ProcessHost {
     private static final long FREEZE_TIMEOUT_SECONDS = 30;
 
     private final AgentConfig config;
@@ -124,7 +124,7 @@ final class ProcessHost {
         return images;
     }
 
-    Collection<HostedProcess> all() {
+    public Collection<HostedProcess> all() {
         return processes.values();
     }
 
@@ -136,7 +136,7 @@ final class ProcessHost {
         return p;
     }
 
-    Optional<HostedProcess> find(String id) {
+    public Optional<HostedProcess> find(String id) {
         return Optional.ofNullable(processes.get(id));
     }
 
@@ -263,7 +263,7 @@ final class ProcessHost {
         }
     }
 
-    ProcessInfo kill(String id) {
+    public ProcessInfo kill(String id) {
         HostedProcess h = get(id);
         h.lock.lock();
         try {
@@ -462,7 +462,7 @@ final class ProcessHost {
         throw AgentException.wrongState(h.id, h.state().name().substring("PROCESS_STATE_".length()), action);
     }
 
-    static <T> T await(java.util.concurrent.Future<T> f) {
+    public static <T> T await(java.util.concurrent.Future<T> f) {
         try {
             return f.get(FREEZE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.ownership;
 
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
@@ -12,25 +12,25 @@ import java.util.function.LongSupplier;
  *
  * <p>Threads: the scheduler's workers read it; one heartbeat thread confirms; the guard accepts.
  */
-final class SessionLease implements BooleanSupplier {
+public final class SessionLease implements BooleanSupplier {
     private final long lengthNanos;
     private final LongSupplier nanoClock;
     private volatile long session = Long.MIN_VALUE;
     private volatile long confirmedAt;
     private volatile boolean confirmed;
 
-    SessionLease(long lengthMillis, LongSupplier nanoClock) {
+    public SessionLease(long lengthMillis, LongSupplier nanoClock) {
         this.lengthNanos = lengthMillis * 1_000_000L;
         this.nanoClock = nanoClock;
     }
 
     /** The guard vetted the records under {@code sessionId}: answers on it renew the lease from now on. */
-    void accept(long sessionId) {
+    public void accept(long sessionId) {
         session = sessionId;
     }
 
     /** A request sent at {@code sentNanos} on {@code sessionId} was answered: the session was alive then. */
-    void confirm(long sessionId, long sentNanos) {
+    public void confirm(long sessionId, long sentNanos) {
         if (sessionId == session && (!confirmed || sentNanos - confirmedAt > 0)) {
             confirmedAt = sentNanos;
             confirmed = true;

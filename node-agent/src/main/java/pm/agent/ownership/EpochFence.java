@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.ownership;
 
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import pm.agent.AgentException;
 import pm.common.cluster.ClusterLayout;
 import pm.v1.NodeAgentGrpc;
 
@@ -25,7 +26,7 @@ import pm.v1.NodeAgentGrpc;
  * without one acts outside the ownership protocol); elsewhere, and for reads and agent-to-agent
  * calls, a call without it passes. Thread-safe; shared by all gRPC threads.
  */
-final class EpochFence implements ServerInterceptor {
+public final class EpochFence implements ServerInterceptor {
     private static final Context.Key<Long> CALL_EPOCH = Context.key("pm-epoch");
     /** What the coordinator asks of an agent about one process: always at the epoch its record names. */
     private static final Set<String> COORDINATOR_CALLS = Stream.of(
@@ -49,7 +50,7 @@ final class EpochFence implements ServerInterceptor {
     private final boolean inCluster;
 
     /** {@code inCluster}: the agent's processes are owned through ZooKeeper records, so their calls need epochs. */
-    EpochFence(boolean inCluster) {
+    public EpochFence(boolean inCluster) {
         this.inCluster = inCluster;
     }
 
@@ -82,13 +83,13 @@ final class EpochFence implements ServerInterceptor {
     }
 
     /** The epoch the current call carries, if any. */
-    static OptionalLong callEpoch() {
+    public static OptionalLong callEpoch() {
         Long e = CALL_EPOCH.get();
         return e == null ? OptionalLong.empty() : OptionalLong.of(e);
     }
 
     /** Admits the current call about {@code processId}, whose hosted copy (if any) runs under {@code hostedEpoch}. */
-    void admit(String processId, long hostedEpoch) {
+    public void admit(String processId, long hostedEpoch) {
         OptionalLong call = callEpoch();
         if (call.isEmpty()) {
             return;

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.ownership;
 
 import pm.v1.MigrationStatusReply.Decision;
 
@@ -6,7 +6,7 @@ import pm.v1.MigrationStatusReply.Decision;
  * Who decides what this agent may run: itself when it runs standalone, ZooKeeper's ownership
  * records when it is part of a cluster ({@link OwnershipGuard}).
  */
-interface Ownership {
+public interface Ownership {
     /** Refuses to start {@code processId} here unless this node owns it at {@code epoch}. */
     void requireOwned(String processId, long epoch);
 

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.ownership;
 
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -13,6 +13,9 @@ import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import pm.agent.AgentException;
+import pm.agent.HostedProcess;
+import pm.agent.ProcessHost;
 import pm.common.cluster.ClusterLayout;
 import pm.common.cluster.MigrationDecision;
 import pm.v1.MigrationStatusReply.Decision;
@@ -27,7 +30,7 @@ import pm.v1.ProcessState;
  * again: still ours → thawed, someone else's → dropped here. Connection events run on one thread
  * of this class ({@code pm-agent-ownership}); each process carries its own fence ({@link HostedProcess#fence}).
  */
-final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCloseable {
+public final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OwnershipGuard.class);
 
     private final CuratorFramework zk;
@@ -45,7 +48,8 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
     /** The ownership records as ZooKeeper's watches report them: a confirmation without a round trip. */
     private final CuratorCache records;
 
-    OwnershipGuard(CuratorFramework zk, ClusterLayout layout, String node, ProcessHost host, SessionLease lease) {
+    public OwnershipGuard(
+            CuratorFramework zk, ClusterLayout layout, String node, ProcessHost host, SessionLease lease) {
         this.lease = lease;
         this.zk = zk;
         this.layout = layout;
@@ -55,7 +59,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
     }
 
     /** Starts following the ownership records; call once the client is connected. */
-    void start() {
+    public void start() {
         records.listenable()
                 .addListener(CuratorCacheListener.builder()
                         .forCreates(this::recordSeen)
@@ -110,7 +114,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
     }
 
     /** Reads the record of {@code id} again on this class's thread and drops the local copy if it is not this node's any more. */
-    void verifySoon(String id) {
+    public void verifySoon(String id) {
         events.execute(() -> dropIfNotOwned(id));
     }
 
@@ -131,7 +135,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
     }
 
     /** The modules (lowercase hex SHA-256) every ownership record names; empty while the records are not known for sure. */
-    java.util.Optional<java.util.Set<String>> modulesNamed() {
+    public java.util.Optional<java.util.Set<String>> modulesNamed() {
         if (!recordsLoaded || inDoubt) {
             return java.util.Optional.empty();
         }
@@ -150,12 +154,12 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
     }
 
     /** The id of the ZooKeeper session this agent is on now. */
-    long sessionId() throws Exception {
+    public long sessionId() throws Exception {
         return zk.getZookeeperClient().getZooKeeper().getSessionId();
     }
 
     /** The ownership record of {@code processId}, if there is one. */
-    Optional<OwnershipRecord> record(String processId) {
+    public Optional<OwnershipRecord> record(String processId) {
         try {
             return Optional.of(OwnershipRecord.parseFrom(zk.getData().forPath(layout.process(processId))));
         } catch (KeeperException.NoNodeException e) {
@@ -317,7 +321,7 @@ final class OwnershipGuard implements Ownership, ConnectionStateListener, AutoCl
      * flight; a lost race is retried a few times, then left (the owner's live view still says it).
      * Runs on this class's thread.
      */
-    void recordEnded(String processId, long epoch, pm.v1.ProcessState state, int exitStatus, String failure) {
+    public void recordEnded(String processId, long epoch, pm.v1.ProcessState state, int exitStatus, String failure) {
         long endedMillis = System.currentTimeMillis();
         events.execute(() -> {
             for (int attempt = 0; attempt < 5; attempt++) {
