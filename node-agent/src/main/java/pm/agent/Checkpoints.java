@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import pm.agent.replica.CheckpointReplicas;
 import pm.agent.store.CheckpointRecord;
 import pm.agent.store.LocalStores;
 import pm.runtime.process.WasiProcess;

@@ -1,6 +1,7 @@
 package pm.agent;
 
 import java.util.Optional;
+import pm.agent.replica.EndedReplicas;
 import pm.agent.store.SealedMessages;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.process.WasiProcess;
@@ -16,7 +17,7 @@ import pm.v1.ProcessRecord;
  * and the adoption of either as a hosted process that never runs again. Methods marked so run under
  * the process's lock; the stores underneath are safe for any thread.
  */
-final class EndedProcesses {
+public final class EndedProcesses {
     private final ProcessHost host;
     private final SealedMessages<FileSystemState> files;
     private final EndedReplicas replicas;
@@ -39,7 +40,7 @@ final class EndedProcesses {
     }
 
     /** What another node keeps of an ended process held here so that it outlives this node: how it ended and its /data. Under h's lock. */
-    EndedReplica copy(HostedProcess h) {
+    public EndedReplica copy(HostedProcess h) {
         WasiProcess p = h.process;
         FileSystem fs = p != null ? p.session().preopen(ProcessFactory.DATA_DIR) : fileSystem(h);
         EndedReplica.Builder b = EndedReplica.newBuilder();
@@ -51,7 +52,7 @@ final class EndedProcesses {
     }
 
     /** The copies of processes that ended on other nodes, held here so that they outlive their node. */
-    EndedReplicas replicas() {
+    public EndedReplicas replicas() {
         return replicas;
     }
 

@@ -22,8 +22,8 @@ import pm.v1.ProcessState;
 public final class HostedProcess {
     public final String id;
     final ProcessSpec spec;
-    final CompiledModule module;
-    final ProcessLog log;
+    public final CompiledModule module;
+    public final ProcessLog log;
     public final ReentrantLock lock = new ReentrantLock();
     /** What of each sender's messages it cannot lose: what its durable checkpoint had accepted. */
     public final ChannelDurability durability;

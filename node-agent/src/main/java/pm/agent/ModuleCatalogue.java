@@ -18,7 +18,7 @@ import pm.v1.ProcessSpec;
  * arriving migration finds it made; the cache keeps it on disk, so a restarted agent loads it
  * instead of compiling again. Thread-safe.
  */
-final class ModuleCatalogue {
+public final class ModuleCatalogue {
     private final LocalStores stores;
     private final JitCache code;
     private final Machine.Tier tier;
@@ -83,7 +83,7 @@ final class ModuleCatalogue {
         }
     }
 
-    byte[] bytesOf(CompiledModule module) {
+    public byte[] bytesOf(CompiledModule module) {
         String sha = HexFormat.of().formatHex(module.sha256());
         return stores.module(sha)
                 .orElseThrow(() -> new IllegalStateException("module sha256:" + sha + " missing from the store"));
@@ -97,11 +97,11 @@ final class ModuleCatalogue {
                         AgentException.Reason.NOT_FOUND, "no module sha256:" + sha + " on this agent"));
     }
 
-    boolean has(byte[] sha256) {
+    public boolean has(byte[] sha256) {
         return stores.hasModule(HexFormat.of().formatHex(sha256));
     }
 
-    void store(byte[] bytes) {
+    public void store(byte[] bytes) {
         CompiledModule m = decode(bytes);
         compiled.putIfAbsent(stores.putModule(bytes), m);
     }

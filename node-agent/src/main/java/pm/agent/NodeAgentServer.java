@@ -28,6 +28,7 @@ import pm.agent.ownership.EpochFence;
 import pm.agent.ownership.Ownership;
 import pm.agent.ownership.OwnershipGuard;
 import pm.agent.ownership.SessionLease;
+import pm.agent.replica.CheckpointReplicas;
 import pm.agent.store.BlobStore;
 import pm.agent.store.LocalStores;
 import pm.common.cluster.ClusterLayout;

@@ -18,6 +18,7 @@ import pm.agent.input.BlobUploadObserver;
 import pm.agent.input.InputBlobs;
 import pm.agent.ownership.EpochFence;
 import pm.agent.ownership.Ownership;
+import pm.agent.replica.CheckpointReplicas;
 import pm.v1.CheckpointInfo;
 import pm.v1.CheckpointRequest;
 import pm.v1.DeliverReply;

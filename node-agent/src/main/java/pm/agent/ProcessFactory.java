@@ -25,7 +25,7 @@ import pm.v1.ProcessSpec;
  * Turns a {@link ProcessSpec} into the runtime's pieces: limits, a fresh session, host endpoints for a
  * restore (stdio to the log, the channel dispatcher's doorbell), in the agent's tier. Stateless.
  */
-final class ProcessFactory {
+public final class ProcessFactory {
     static final String DATA_DIR = "/data";
 
     private final long defaultFsBytes;
@@ -111,7 +111,7 @@ final class ProcessFactory {
     }
 
     /** Every input the spec names by hash, held here (fetched now if need be: before a migration's downtime, not in it). */
-    void requireInputs(ProcessSpec spec, List<BlobRef> fileInputs) {
+    public void requireInputs(ProcessSpec spec, List<BlobRef> fileInputs) {
         for (BlobRef ref : fileInputs) {
             inputs.require(ref.getSha256(), ref.getSize());
         }

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import pm.agent.input.InputResolver;
+import pm.agent.replica.EndedReplicas;
 import pm.agent.store.CheckpointRecord;
 import pm.agent.store.LocalStores;
 import pm.runtime.interp.CompiledModule;
@@ -91,7 +92,7 @@ public final class ProcessHost {
         this.images = new ProcessImages(this, stores, checkpoints);
     }
 
-    String node() {
+    public String node() {
         return config.nodeName();
     }
 
@@ -100,17 +101,17 @@ public final class ProcessHost {
         return config.cluster() != null;
     }
 
-    ProcessFactory factory() {
+    public ProcessFactory factory() {
         return factory;
     }
 
     /** Where each process's output is kept on disk. */
-    ProcessLogs logs() {
+    public ProcessLogs logs() {
         return logs;
     }
 
     /** What is kept of processes that ended, here and for other nodes. */
-    EndedProcesses ended() {
+    public EndedProcesses ended() {
         return ended;
     }
 
@@ -128,7 +129,7 @@ public final class ProcessHost {
         return processes.values();
     }
 
-    HostedProcess get(String id) {
+    public HostedProcess get(String id) {
         HostedProcess p = processes.get(id);
         if (p == null) {
             throw AgentException.notFound(id);
@@ -141,7 +142,7 @@ public final class ProcessHost {
     }
 
     /** The modules this agent stores and their compiled forms. */
-    ModuleCatalogue modules() {
+    public ModuleCatalogue modules() {
         return modules;
     }
 
@@ -431,7 +432,7 @@ public final class ProcessHost {
         return records;
     }
 
-    LocalStores stores() {
+    public LocalStores stores() {
         return stores;
     }
 
@@ -445,7 +446,7 @@ public final class ProcessHost {
     }
 
     /** The log offset at which output resumes after a restore from checkpoint {@code r} (kept in its attachment). */
-    static long logOffsetOf(CheckpointRecord r) {
+    public static long logOffsetOf(CheckpointRecord r) {
         try {
             return ProcessRecord.parseFrom(r.attachment()).getLogOffset();
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {

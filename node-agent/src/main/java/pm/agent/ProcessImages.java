@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import pm.agent.replica.CheckpointReplicas;
 import pm.agent.store.CheckpointRecord;
 import pm.agent.store.LocalStores;
 import pm.agent.store.crypto.SealedImages;

@@ -14,7 +14,7 @@ import pm.v1.LogChunk;
  * monitor: the scheduler's worker appends, gRPC threads read and subscribe; followers are called
  * under it, in order, and must not block (a gRPC stream's onNext only queues).
  */
-final class ProcessLog {
+public final class ProcessLog {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProcessLog.class);
     /** What stays in memory however much is kept on disk. */
     static final int MEMORY_BYTES = 1 << 20;
@@ -181,7 +181,7 @@ final class ProcessLog {
     }
 
     /** What is retained from {@code offset} on (a chunk boundary an earlier call ended at), oldest first. */
-    synchronized List<LogChunk> retainedChunksFrom(long offset) {
+    public synchronized List<LogChunk> retainedChunksFrom(long offset) {
         int i = chunks.size();
         while (i > head && chunks.get(i - 1).getOffset() >= offset) {
             i--;
@@ -228,12 +228,12 @@ final class ProcessLog {
     }
 
     /** The oldest offset still kept, on disk or in memory. */
-    synchronized long start() {
+    public synchronized long start() {
         return history == null ? start : Math.min(start, history.start());
     }
 
     /** The oldest offset kept in memory: older output is read with {@link #readHistory}. */
-    synchronized long memoryStart() {
+    public synchronized long memoryStart() {
         return start;
     }
 
@@ -241,12 +241,12 @@ final class ProcessLog {
      * Sends the output of {@code [from, to)} kept on disk, outside the monitor (the process keeps
      * writing; {@code sink} may wait for its reader); returns the offset reached.
      */
-    long readHistory(long from, long to, java.util.function.Consumer<LogChunk> sink) {
+    public long readHistory(long from, long to, java.util.function.Consumer<LogChunk> sink) {
         return history == null || from >= to ? from : history.read(from, to, sink);
     }
 
     /** Every byte kept, on disk and in memory, oldest first (a migration sends it ahead of the freeze). */
-    void forEachKept(java.util.function.Consumer<LogChunk> sink) {
+    public void forEachKept(java.util.function.Consumer<LogChunk> sink) {
         long memStart = memoryStart();
         long from = readHistory(start(), memStart, sink);
         retainedChunksFrom(from).forEach(sink);

@@ -9,6 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Predicate;
+import pm.agent.replica.CheckpointReplicas;
 import pm.agent.store.LogSegments;
 import pm.v1.LogChunk;
 
@@ -17,7 +18,7 @@ import pm.v1.LogChunk;
  * one directory per process under DATA/logs. A log is opened only for a process not hosted here yet,
  * before its history on disk is touched. Holds no state of its own beyond its settings; any thread.
  */
-final class ProcessLogs {
+public final class ProcessLogs {
     private final Path dir;
     private final int retainBytes;
     private final Predicate<String> hosted;
@@ -30,7 +31,7 @@ final class ProcessLogs {
     }
 
     /** A process's name on disk: its id if that is a safe file name, else the id's UTF-8 in hex. */
-    static String fileName(String id) {
+    public static String fileName(String id) {
         return id.matches("[A-Za-z0-9_-][A-Za-z0-9._-]*")
                 ? id
                 : "x" + HexFormat.of().formatHex(id.getBytes(StandardCharsets.UTF_8));
@@ -70,7 +71,7 @@ final class ProcessLogs {
     }
 
     /** The output kept with the replica of {@code id} (held for another node), up to its checkpoint. */
-    LogSegments replica(String id) {
+    public LogSegments replica(String id) {
         return LogSegments.open(logDir(CheckpointReplicas.key(id)), retainBytes);
     }
 

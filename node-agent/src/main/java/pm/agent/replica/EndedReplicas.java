@@ -1,8 +1,9 @@
-package pm.agent;
+package pm.agent.replica;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import pm.agent.ProcessLogs;
 import pm.agent.store.LocalStores;
 import pm.agent.store.SealedMessages;
 import pm.v1.EndedReplica;
@@ -14,12 +15,12 @@ import pm.v1.FileSystemState;
  * sealed under the agent's keys; its output is kept as the replica's log. Thread-safe (each entry
  * is one file, replaced atomically).
  */
-final class EndedReplicas {
+public final class EndedReplicas {
     private final SealedMessages<EndedReplica> ends;
     private final SealedMessages<FileSystemState> files;
     private final LocalStores stores;
 
-    EndedReplicas(Path dataDir, LocalStores stores) {
+    public EndedReplicas(Path dataDir, LocalStores stores) {
         this.ends = new SealedMessages<>(
                 dataDir.resolve("ended-replicas"), stores.keys(), "ended-replica", EndedReplica.parser());
         this.files = new SealedMessages<>(
@@ -45,19 +46,19 @@ final class EndedReplicas {
     }
 
     /** How each process whose ended copy is held here ended (without its files). */
-    List<EndedReplica> all() {
+    public List<EndedReplica> all() {
         return ends.names().stream().map(ends::get).flatMap(Optional::stream).toList();
     }
 
-    Optional<EndedReplica> get(String processId) {
+    public Optional<EndedReplica> get(String processId) {
         return ends.get(ProcessLogs.fileName(processId));
     }
 
-    Optional<FileSystemState> files(String processId) {
+    public Optional<FileSystemState> files(String processId) {
         return files.get(ProcessLogs.fileName(processId));
     }
 
-    void drop(String processId) {
+    public void drop(String processId) {
         ends.delete(ProcessLogs.fileName(processId));
         files.delete(ProcessLogs.fileName(processId));
     }

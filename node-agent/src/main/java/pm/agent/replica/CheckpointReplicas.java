@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.replica;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Deadline;
@@ -18,6 +18,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
+import pm.agent.AgentChannels;
+import pm.agent.AgentException;
+import pm.agent.HostedProcess;
+import pm.agent.ProcessHost;
+import pm.agent.StatusMapping;
 import pm.agent.store.CheckpointRecord;
 import pm.v1.NodeAgentGrpc;
 import pm.v1.ReplicaBegin;
@@ -40,7 +45,7 @@ import pm.v1.ReplicateRequest;
  * policy's and a user's, each asked the peer what it held before the other stored more); the
  * receiving side on the gRPC thread of its stream.
  */
-final class CheckpointReplicas {
+public final class CheckpointReplicas {
     private static final int FRAME_BYTES = 1 << 20;
     private static final long PEER_DEADLINE_SECONDS = 300;
 
@@ -51,7 +56,7 @@ final class CheckpointReplicas {
     private final java.util.concurrent.locks.ReentrantLock[] pushing = new java.util.concurrent.locks.ReentrantLock[64];
 
     /** A replica's inputs (files, stdin named by hash) are fetched with it (through the host's factory), so recovery finds them. */
-    CheckpointReplicas(ProcessHost host, AgentChannels channels, long maxImageBytes) {
+    public CheckpointReplicas(ProcessHost host, AgentChannels channels, long maxImageBytes) {
         this.host = host;
         this.channels = channels;
         this.maxImageBytes = maxImageBytes;
@@ -59,12 +64,12 @@ final class CheckpointReplicas {
     }
 
     /** Where a replica of {@code processId} lives in the checkpoint store; no process id contains a NUL. */
-    static String key(String processId) {
+    public static String key(String processId) {
         return "\0replica\0" + processId;
     }
 
     /** Pushes a checkpoint of a process held here to every peer; returns once each holds it durably. */
-    ReplicateReply replicate(ReplicateRequest request) {
+    public ReplicateReply replicate(ReplicateRequest request) {
         java.util.concurrent.locks.ReentrantLock turn =
                 pushing[Math.floorMod(request.getProcessId().hashCode(), pushing.length)];
         turn.lock();
@@ -342,7 +347,7 @@ final class CheckpointReplicas {
     }
 
     /** What this agent holds of {@code query}'s process as a replica. */
-    ReplicaHeldReply held(ReplicaQuery query) {
+    public ReplicaHeldReply held(ReplicaQuery query) {
         ReplicaHeldReply.Builder b = ReplicaHeldReply.newBuilder()
                 .setHasModule(query.getModuleSha256().size() == 32
                         && host.modules().has(query.getModuleSha256().toByteArray()));
@@ -360,7 +365,7 @@ final class CheckpointReplicas {
      * durable checkpoint whose drop message never arrived), once they are older than {@code minAgeMillis}:
      * a replica is stored before the record names it, so a young one may be on its way to counting.
      */
-    int sweep(
+    public int sweep(
             java.util.function.Function<String, java.util.Optional<pm.v1.OwnershipRecord>> records, long minAgeMillis) {
         String prefix = key("");
         int dropped = 0;
@@ -397,7 +402,7 @@ final class CheckpointReplicas {
     }
 
     /** Forgets the replica of {@code processId}, if any. */
-    ReplicaStored drop(String processId) {
+    public ReplicaStored drop(String processId) {
         host.stores().delete(key(processId));
         host.ended().replicas().drop(processId);
         host.logs().replica(processId).delete();
@@ -405,7 +410,7 @@ final class CheckpointReplicas {
     }
 
     /** The receiving side of a StoreReplica stream: each image is put once whole, the stream answered once all are. */
-    StreamObserver<ReplicaFrame> receive(StreamObserver<ReplicaStored> out) {
+    public StreamObserver<ReplicaFrame> receive(StreamObserver<ReplicaStored> out) {
         return new StreamObserver<>() {
             private ReplicaBegin begin;
             private ReplicaImage image;
