@@ -4,6 +4,7 @@ import io.grpc.ManagedChannel;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import pm.agent.migration.TransferWindow;
 import pm.common.net.GrpcTransport;
 
 /** One gRPC channel per peer agent address, shared by all migrations, secured as the agent is. Thread-safe. */

@@ -23,7 +23,7 @@ import pm.v1.ProcessState;
  * Prometheus scrape endpoint ({@code GET /metrics}). Meters
  * are thread-safe; the HTTP server runs on its own thread.
  */
-final class AgentMetrics implements AutoCloseable {
+public final class AgentMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter spawned;
     private final Counter killed;
@@ -124,21 +124,21 @@ final class AgentMetrics implements AutoCloseable {
         checkpointTime.record(Duration.ofNanos(nanos));
     }
 
-    void migratedOut(long downtimeNanos, long totalNanos) {
+    public void migratedOut(long downtimeNanos, long totalNanos) {
         migrationsOut.increment();
         downtime.record(Duration.ofNanos(downtimeNanos));
         migrationTime.record(Duration.ofNanos(totalNanos));
     }
 
-    void migrationFailed() {
+    public void migrationFailed() {
         migrationsFailed.increment();
     }
 
-    void migratedIn() {
+    public void migratedIn() {
         migrationsIn.increment();
     }
 
-    void streamed(long bytes) {
+    public void streamed(long bytes) {
         bytesStreamed.increment(bytes);
     }
 

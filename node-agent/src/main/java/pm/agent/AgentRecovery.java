@@ -2,6 +2,8 @@ package pm.agent;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import pm.agent.migration.MigrationSource;
+import pm.agent.migration.MigrationTarget;
 import pm.agent.ownership.Ownership;
 import pm.runtime.interp.CompiledModule;
 import pm.v1.ProcessRecord;

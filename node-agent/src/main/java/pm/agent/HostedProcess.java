@@ -21,7 +21,7 @@ import pm.v1.ProcessState;
  */
 public final class HostedProcess {
     public final String id;
-    final ProcessSpec spec;
+    public final ProcessSpec spec;
     public final CompiledModule module;
     public final ProcessLog log;
     public final ReentrantLock lock = new ReentrantLock();
@@ -30,8 +30,8 @@ public final class HostedProcess {
 
     private volatile ProcessState state; // written under the monitor
     public volatile long epoch;
-    volatile WasiProcess process;
-    volatile ScheduledProcess handle;
+    public volatile WasiProcess process;
+    public volatile ScheduledProcess handle;
     volatile String lastCheckpointId = "";
     volatile int exitStatus = -1;
     volatile String failure = "";
@@ -42,9 +42,9 @@ public final class HostedProcess {
      * end; grown by a copy in): kept in its records and checkpoints so replicas and targets fetch them
      * and the input store keeps them.
      */
-    volatile java.util.List<pm.v1.BlobRef> fileInputs = java.util.List.of();
+    public volatile java.util.List<pm.v1.BlobRef> fileInputs = java.util.List.of();
     /** While not null, its durable state is a migration's staging file and this final frame, until its next checkpoint. */
-    volatile pm.v1.TransferFinal staged;
+    public volatile pm.v1.TransferFinal staged;
     /**
      * Set while this node's ownership is in doubt (cut off from ZooKeeper): nothing lets it run until the
      * guard has read its record again, whatever operation held it when the fence came. Not its state:
@@ -52,7 +52,7 @@ public final class HostedProcess {
      */
     private boolean fenced;
 
-    HostedProcess(
+    public HostedProcess(
             String id,
             ProcessSpec spec,
             CompiledModule module,
@@ -86,7 +86,7 @@ public final class HostedProcess {
      * Scheduled (started, restored, committed here by a migration, or kept after a migration out was
      * given up): RUNNING — and let run — or FROZEN, as asked.
      */
-    synchronized void scheduled(boolean frozen) {
+    public synchronized void scheduled(boolean frozen) {
         requireNot(
                 "be scheduled",
                 ProcessState.PROCESS_STATE_KILLED,
@@ -115,7 +115,7 @@ public final class HostedProcess {
     }
 
     /** A migration out of this agent began: nothing but the migration's outcome moves it on. */
-    synchronized void migratingOut() {
+    public synchronized void migratingOut() {
         requireIn("migrate", ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_FROZEN);
         state = ProcessState.PROCESS_STATE_MIGRATING;
     }
@@ -133,7 +133,7 @@ public final class HostedProcess {
     }
 
     /** Killed, handed off to a migration's target, or a prepared copy dropped: this copy is gone for good. */
-    synchronized void gone() {
+    public synchronized void gone() {
         state = ProcessState.PROCESS_STATE_KILLED;
     }
 

@@ -48,7 +48,7 @@ public final class ModuleCatalogue {
     }
 
     /** The compiled module for {@code spec}: from its bytes (stored once) or from the module store. */
-    CompiledModule module(ProcessSpec spec) {
+    public CompiledModule module(ProcessSpec spec) {
         String sha;
         if (!spec.getModule().isEmpty()) {
             CompiledModule known = compiled.get(sha256Hex(spec.getModule()));

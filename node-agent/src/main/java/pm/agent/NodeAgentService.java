@@ -16,6 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import pm.agent.channel.ChannelInbound;
 import pm.agent.input.BlobUploadObserver;
 import pm.agent.input.InputBlobs;
+import pm.agent.migration.MigrationSource;
+import pm.agent.migration.MigrationTarget;
 import pm.agent.ownership.EpochFence;
 import pm.agent.ownership.Ownership;
 import pm.agent.replica.CheckpointReplicas;

@@ -49,7 +49,7 @@ public final class ProcessFactory {
         this.inputs = inputs;
     }
 
-    Limits limits(ProcessSpec spec) {
+    public Limits limits(ProcessSpec spec) {
         ProcessLimits l = spec.getLimits();
         Limits limits = Limits.DEFAULT.withTier(tier); // every machine of the process, started, restored or arrived
         if (l.getMemoryPages() > 0) {
@@ -64,12 +64,12 @@ public final class ProcessFactory {
         return limits;
     }
 
-    long fsBytes(ProcessSpec spec) {
+    public long fsBytes(ProcessSpec spec) {
         return spec.getLimits().getMaxFsBytes() > 0 ? spec.getLimits().getMaxFsBytes() : defaultFsBytes;
     }
 
     /** stdio bound to {@code log} and the spec's stdin: what a restore re-binds. */
-    WasiSession.Builder endpoints(ProcessSpec spec, ProcessLog log) {
+    public WasiSession.Builder endpoints(ProcessSpec spec, ProcessLog log) {
         WasiSession.Builder b = WasiSession.builder()
                 .stdout(log.sink(LogChunk.Stream.STREAM_STDOUT))
                 .stderr(log.sink(LogChunk.Stream.STREAM_STDERR))

@@ -97,7 +97,7 @@ public final class ProcessHost {
     }
 
     /** Whether this agent is part of a cluster (its processes recover from durable checkpoints on other nodes). */
-    boolean clustered() {
+    public boolean clustered() {
         return config.cluster() != null;
     }
 
@@ -203,7 +203,7 @@ public final class ProcessHost {
      * abort, a restart. A record change in between was not acted on (the copy was not running yet),
      * so the listener checks once more.
      */
-    void runsAgain(HostedProcess h) {
+    public void runsAgain(HostedProcess h) {
         runsAgainListener.accept(h);
     }
 
@@ -378,7 +378,7 @@ public final class ProcessHost {
     }
 
     /** Registers a process that arrived by migration (or from disk after a restart); the caller holds no lock on it yet. */
-    void adopt(HostedProcess h) {
+    public void adopt(HostedProcess h) {
         if (processes.putIfAbsent(h.id, h) != null) {
             throw new AgentException(
                     AgentException.Reason.WRONG_STATE, "process " + h.id + " already exists on this agent");
@@ -386,15 +386,15 @@ public final class ProcessHost {
     }
 
     /** Hands a prepared migration's process to the scheduler, parked: it stays PREPARED, frozen, until the migration is decided. */
-    void scheduleParked(HostedProcess h) {
+    public void scheduleParked(HostedProcess h) {
         addParked(h, h.process);
     }
 
-    void drop(HostedProcess h) {
+    public void drop(HostedProcess h) {
         processes.remove(h.id, h);
     }
 
-    void record(
+    public void record(
             HostedProcess h, ProcessRecord.Disposition disposition, String migrationId, String peer, boolean frozen) {
         records.put(h.record(disposition).toBuilder()
                 .setMigrationId(migrationId)
@@ -423,12 +423,12 @@ public final class ProcessHost {
     }
 
     /** Runs {@code task} on the agent's background thread (record writes and cleanups off a caller's path). */
-    void later(Runnable task) {
+    public void later(Runnable task) {
         // The trace of the call that asked for it goes on in the background (a migration's OWNED record, say).
         background.execute(io.opentelemetry.context.Context.current().wrap(task));
     }
 
-    ProcessRecords records() {
+    public ProcessRecords records() {
         return records;
     }
 
@@ -437,7 +437,7 @@ public final class ProcessHost {
     }
 
     /** Deletes all this agent keeps of a process on disk. */
-    void forget(String id) {
+    public void forget(String id) {
         ended.forget(id);
         logs.delete(id);
         stores.delete(id);
@@ -454,7 +454,7 @@ public final class ProcessHost {
         }
     }
 
-    static void requireState(HostedProcess h, String action, ProcessState... allowed) {
+    public static void requireState(HostedProcess h, String action, ProcessState... allowed) {
         for (ProcessState s : allowed) {
             if (h.is(s)) {
                 return;

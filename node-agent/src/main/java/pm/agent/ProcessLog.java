@@ -223,7 +223,7 @@ public final class ProcessLog {
     }
 
     /** The offset the next byte will have. */
-    synchronized long end() {
+    public synchronized long end() {
         return end;
     }
 
@@ -260,7 +260,7 @@ public final class ProcessLog {
     }
 
     /** The process is gone from this agent: so is its output on disk. */
-    void delete() {
+    public void delete() {
         if (history != null) {
             history.delete();
         }
@@ -308,7 +308,7 @@ public final class ProcessLog {
     }
 
     /** No more output here (the process ended or left this agent): followers are told and dropped. */
-    synchronized void close() {
+    public synchronized void close() {
         if (history != null) {
             history.close(); // written out, and no descriptor held for a log nothing writes to any more
         }

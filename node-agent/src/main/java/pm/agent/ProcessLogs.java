@@ -54,12 +54,12 @@ public final class ProcessLogs {
      * The history on disk of a process arriving by migration, for its output to be written as it
      * arrives, ahead of the freeze ({@link LogSegments#append}); then {@link #arrived}.
      */
-    LogSegments incoming(String id) {
+    public LogSegments incoming(String id) {
         return history(id);
     }
 
     /** As {@link #arriving}, {@code history} holding the tail's chunks up to {@code writtenEnd} already. */
-    ProcessLog arrived(LogSegments history, long writtenEnd, List<LogChunk> tail, long endOffset) {
+    public ProcessLog arrived(LogSegments history, long writtenEnd, List<LogChunk> tail, long endOffset) {
         ProcessLog log = new ProcessLog(tail, endOffset, retainBytes, history, writtenEnd);
         log.flush(); // on disk before the staged state that resumes at endOffset is (see Checkpoints)
         return log;

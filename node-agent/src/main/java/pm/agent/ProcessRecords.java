@@ -28,7 +28,7 @@ import pm.v1.ProcessRecord;
  * <p>Threads: any; appends are serialised by {@code this} (callers serialise per process), and one
  * writer at a time forces the journal while the others wait for it.
  */
-final class ProcessRecords {
+public final class ProcessRecords {
     private static final byte PUT = 1;
     private static final byte DELETE = 2;
     /** The journal is folded into the snapshot once it grows past this. */
@@ -66,7 +66,7 @@ final class ProcessRecords {
         append(PUT, record.toByteArray(), () -> current.put(record.getProcessId(), record), true);
     }
 
-    void delete(String processId) {
+    public void delete(String processId) {
         append(DELETE, processId.getBytes(StandardCharsets.UTF_8), () -> current.remove(processId), true);
     }
 
@@ -75,11 +75,11 @@ final class ProcessRecords {
      * the next force (any later put or delete). Only for a record whose survival of a crash is
      * harmless, such as a HANDED_OFF record (a restart asks its target again and then drops it).
      */
-    void deleteEventually(String processId) {
+    public void deleteEventually(String processId) {
         append(DELETE, processId.getBytes(StandardCharsets.UTF_8), () -> current.remove(processId), false);
     }
 
-    Optional<ProcessRecord> get(String processId) {
+    public Optional<ProcessRecord> get(String processId) {
         return Optional.ofNullable(current.get(processId));
     }
 

@@ -164,7 +164,7 @@ public final class Agents implements AutoCloseable {
      * until it closes, checking that no byte is missing; with a negative offset, from wherever the
      * agent's log starts.
      */
-    static String follow(NodeAgentGrpc.NodeAgentBlockingStub agent, String id, long offset, long[] endOffset) {
+    public static String follow(NodeAgentGrpc.NodeAgentBlockingStub agent, String id, long offset, long[] endOffset) {
         StringBuilder out = new StringBuilder();
         Iterator<LogChunk> it = agent.logs(LogsRequest.newBuilder()
                 .setProcessId(id)

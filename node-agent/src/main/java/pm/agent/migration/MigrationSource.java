@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.migration;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
@@ -12,6 +12,12 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import pm.agent.AgentChannels;
+import pm.agent.AgentException;
+import pm.agent.AgentMetrics;
+import pm.agent.HostedProcess;
+import pm.agent.ProcessHost;
+import pm.agent.ProcessLog;
 import pm.agent.channel.Forwarding;
 import pm.agent.ownership.Ownership;
 import pm.common.tracing.PhaseTrace;
@@ -47,7 +53,7 @@ import pm.v1.TransferReply;
  * process runs (a page written meanwhile is dirty again and goes in a later round). Its trace
  * ({@link SpanNames#SOURCE} with a span per phase) lives on that thread too.
  */
-final class MigrationSource {
+public final class MigrationSource {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MigrationSource.class);
 
     private static final long DEFAULT_DOWNTIME_BUDGET_MICROS = 20_000;
@@ -95,7 +101,7 @@ final class MigrationSource {
      * {@code forwarding}: told where each process went at its commit, for deliveries that come here later;
      * {@code tracer}: records each migration's phases.
      */
-    MigrationSource(
+    public MigrationSource(
             ProcessHost host,
             AgentChannels channels,
             AgentMetrics metrics,
@@ -112,7 +118,7 @@ final class MigrationSource {
         this.faults = faults;
     }
 
-    MigrationResult migrate(MigrateRequest request) throws InterruptedException {
+    public MigrationResult migrate(MigrateRequest request) throws InterruptedException {
         HostedProcess h = host.get(request.getProcessId());
         if (request.getTarget().isEmpty()) {
             throw new AgentException(AgentException.Reason.BAD_REQUEST, "a migration needs a target address");
@@ -331,7 +337,7 @@ final class MigrationSource {
      * resumes, then this copy goes. If the target cannot be told now, the record stays and the
      * target learns the outcome by asking ({@link #status}).
      */
-    HostedProcess commit(String migrationId, boolean tellTarget) {
+    public HostedProcess commit(String migrationId, boolean tellTarget) {
         Pending p = pending.get(migrationId);
         if (p == null) {
             throw new AgentException(
@@ -392,7 +398,7 @@ final class MigrationSource {
     }
 
     /** Before the commit point: the target drops its copy, the process carries on here. */
-    HostedProcess abort(String migrationId) {
+    public HostedProcess abort(String migrationId) {
         Pending p = pending.remove(migrationId);
         if (p == null) {
             throw new AgentException(
@@ -416,7 +422,7 @@ final class MigrationSource {
     }
 
     /** A hand-off whose target may not have heard of the commit yet (found on disk after a restart). */
-    void rememberHandOff(ProcessRecord record) {
+    public void rememberHandOff(ProcessRecord record) {
         handOffs.put(record.getMigrationId(), record);
         forwarding.handedOff(record.getProcessId(), record.getPeer());
     }
@@ -429,7 +435,7 @@ final class MigrationSource {
      * copy carries on; while the record names the migration, it waits. Standalone, nothing decides
      * but this agent's own caller.
      */
-    void resolveUndecided(Ownership ownership) {
+    public void resolveUndecided(Ownership ownership) {
         for (Map.Entry<String, Pending> e : pending.entrySet()) {
             Pending p = e.getValue();
             if (System.nanoTime() - p.sinceNanos() < UNDECIDED_NANOS) {
@@ -448,7 +454,7 @@ final class MigrationSource {
     }
 
     /** Tells targets of earlier commits they may have missed; a record goes once its target has heard. */
-    void retryHandOffs() {
+    public void retryHandOffs() {
         for (ProcessRecord r : handOffs.values()) {
             if (tellTarget(r.getPeer(), r.getMigrationId(), r.getProcessId(), true) || targetSettled(r)) {
                 handOffs.remove(r.getMigrationId());
@@ -478,7 +484,7 @@ final class MigrationSource {
     }
 
     /** How a migration this agent was the source of ended, for a target holding a prepared copy. */
-    MigrationStatusReply.Decision status(String migrationId, String processId) {
+    public MigrationStatusReply.Decision status(String migrationId, String processId) {
         if (pending.containsKey(migrationId)) {
             return MigrationStatusReply.Decision.DECISION_UNDECIDED;
         }

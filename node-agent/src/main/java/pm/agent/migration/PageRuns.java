@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.migration;
 
 import com.google.protobuf.UnsafeByteOperations;
 import java.util.BitSet;

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.migration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -16,6 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import pm.agent.AgentProcess;
+import pm.agent.Agents;
 import pm.v1.CheckpointRequest;
 import pm.v1.MigrateRequest;
 import pm.v1.ProcessInfo;

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.migration;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

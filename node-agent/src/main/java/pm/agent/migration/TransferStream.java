@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.migration;
 
 import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.Context;
@@ -6,6 +6,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import pm.agent.AgentException;
 import pm.v1.NodeAgentGrpc;
 import pm.v1.TransferFrame;
 import pm.v1.TransferReply;

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.migration;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * exactly that moment. Inert unless the agent was started with a fault point. Immutable; a hold
  * blocks the thread that reached the point.
  */
-final class FaultPoints {
+public final class FaultPoints {
     static final String SOURCE_PRECOPY = "source.precopy";
     static final String SOURCE_FROZEN = "source.frozen";
     static final String SOURCE_FINAL_SENT = "source.final-sent";
@@ -34,7 +34,7 @@ final class FaultPoints {
     private final Path dir;
 
     /** {@code armed}: a point, {@code hold:} and a point, or empty; {@code dir}: where a hold's files go. */
-    FaultPoints(String armed, Path dir) {
+    public FaultPoints(String armed, Path dir) {
         this.armed = armed == null ? "" : armed;
         this.dir = dir;
     }

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.migration;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.migration;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.stub.StreamObserver;
@@ -18,6 +18,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import pm.agent.AgentChannels;
+import pm.agent.AgentException;
+import pm.agent.AgentMetrics;
+import pm.agent.HostedProcess;
+import pm.agent.ProcessHost;
+import pm.agent.ProcessLog;
+import pm.agent.StatusMapping;
 import pm.agent.ownership.Ownership;
 import pm.agent.store.LogSegments;
 import pm.common.tracing.SpanNames;
@@ -51,7 +58,7 @@ import pm.v1.WasiState;
  *
  * <p>Threads: one {@link Receiver} per stream, called by gRPC serially; the prepared map is shared.
  */
-final class MigrationTarget {
+public final class MigrationTarget {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MigrationTarget.class);
 
     /** A process restored from a migration, frozen here until the decision. */
@@ -74,7 +81,8 @@ final class MigrationTarget {
     private final Tracer tracer;
 
     /** {@code tracer}: records each incoming migration (receive, prepare) and its resume. */
-    MigrationTarget(ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults, Tracer tracer) {
+    public MigrationTarget(
+            ProcessHost host, AgentChannels channels, AgentMetrics metrics, FaultPoints faults, Tracer tracer) {
         this.tracer = tracer;
         this.host = host;
         this.channels = channels;
@@ -82,12 +90,12 @@ final class MigrationTarget {
         this.faults = faults;
     }
 
-    StreamObserver<TransferFrame> receive(StreamObserver<TransferReply> replies) {
+    public StreamObserver<TransferFrame> receive(StreamObserver<TransferReply> replies) {
         return new Receiver(replies);
     }
 
     /** Resumes a prepared process under its new epoch. Idempotent for a migration already committed. */
-    HostedProcess commit(String migrationId) {
+    public HostedProcess commit(String migrationId) {
         Prepared p = prepared.remove(migrationId);
         if (p == null) {
             throw new AgentException(
@@ -142,7 +150,7 @@ final class MigrationTarget {
         }
     }
 
-    HostedProcess abort(String migrationId) {
+    public HostedProcess abort(String migrationId) {
         Prepared p = prepared.remove(migrationId);
         if (p == null) {
             throw new AgentException(
@@ -167,12 +175,12 @@ final class MigrationTarget {
         }
     }
 
-    boolean isPrepared(String migrationId) {
+    public boolean isPrepared(String migrationId) {
         return prepared.containsKey(migrationId);
     }
 
     /** Registers a prepared process found on disk after a restart. */
-    void holdPrepared(String migrationId, HostedProcess h, String source, TransferFinal staged) {
+    public void holdPrepared(String migrationId, HostedProcess h, String source, TransferFinal staged) {
         prepared.put(migrationId, new Prepared(h, source, staged));
     }
 
@@ -180,7 +188,7 @@ final class MigrationTarget {
      * Settles every prepared migration whose decision did not arrive: the ownership records decide
      * when the agent is part of a cluster, otherwise the source is asked.
      */
-    void resolveUndecided(Ownership ownership) {
+    public void resolveUndecided(Ownership ownership) {
         for (Map.Entry<String, Prepared> e : prepared.entrySet()) {
             Prepared p = e.getValue();
             try {
