@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
+import pm.agent.process.ProcessHost;
 import pm.common.metrics.JvmProcessMetrics;
 import pm.common.metrics.ScrapeEndpoint;
 import pm.common.metrics.ZooKeeperConnectionMetrics;
@@ -111,15 +112,15 @@ public final class AgentMetrics implements AutoCloseable {
         Gauge.builder(name, value).register(registry);
     }
 
-    void spawned() {
+    public void spawned() {
         spawned.increment();
     }
 
-    void killed() {
+    public void killed() {
         killed.increment();
     }
 
-    void checkpointed(long bytes, long nanos) {
+    public void checkpointed(long bytes, long nanos) {
         checkpointBytes.record(bytes);
         checkpointTime.record(Duration.ofNanos(nanos));
     }

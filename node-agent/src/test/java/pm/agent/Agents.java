@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import pm.agent.process.ProcessFactory;
+import pm.agent.process.ProcessLog;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.process.WasiProcess;
 import pm.v1.FileEntry;

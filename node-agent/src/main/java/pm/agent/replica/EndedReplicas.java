@@ -3,7 +3,7 @@ package pm.agent.replica;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import pm.agent.ProcessLogs;
+import pm.agent.process.ProcessLogs;
 import pm.agent.store.LocalStores;
 import pm.agent.store.SealedMessages;
 import pm.v1.EndedReplica;

@@ -1,9 +1,10 @@
-package pm.agent;
+package pm.agent.process;
 
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import pm.agent.AgentException;
 import pm.agent.store.LocalStores;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.interp.JitCache;
@@ -31,7 +32,7 @@ public final class ModuleCatalogue {
     }
 
     /** Deletes the stored modules {@code live} does not name, unused since {@code unusedSinceMillis}, and their compiled forms. */
-    int sweep(java.util.function.Supplier<java.util.Set<String>> live, long unusedSinceMillis) {
+    public int sweep(java.util.function.Supplier<java.util.Set<String>> live, long unusedSinceMillis) {
         List<String> deleted = stores.sweepModules(live, unusedSinceMillis);
         compiled.keySet().removeAll(deleted);
         deleted.forEach(sha -> code.forget(HexFormat.of().parseHex(sha)));
@@ -90,7 +91,7 @@ public final class ModuleCatalogue {
     }
 
     /** The bytes of a stored module, by its SHA-256. */
-    byte[] stored(byte[] sha256) {
+    public byte[] stored(byte[] sha256) {
         String sha = HexFormat.of().formatHex(sha256);
         return stores.module(sha)
                 .orElseThrow(() -> new AgentException(

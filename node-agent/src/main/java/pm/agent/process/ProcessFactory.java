@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.process;
 
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
@@ -26,14 +26,14 @@ import pm.v1.ProcessSpec;
  * restore (stdio to the log, the channel dispatcher's doorbell), in the agent's tier. Stateless.
  */
 public final class ProcessFactory {
-    static final String DATA_DIR = "/data";
+    public static final String DATA_DIR = "/data";
 
     private final long defaultFsBytes;
     private final Runnable outboxDoorbell;
     private final InputResolver inputs;
     private final pm.runtime.interp.Machine.Tier tier;
 
-    ProcessFactory(long defaultFsBytes) {
+    public ProcessFactory(long defaultFsBytes) {
         this(defaultFsBytes, () -> {}, InputResolver.NONE, pm.runtime.interp.Machine.defaultTier());
     }
 
@@ -139,7 +139,7 @@ public final class ProcessFactory {
     }
 
     /** A new session: the spec's args, environment and files under /data (which exists even without files), stdio to {@code log}. */
-    WasiSession fresh(ProcessSpec spec, ProcessLog log) {
+    public WasiSession fresh(ProcessSpec spec, ProcessLog log) {
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> e : spec.getEnvMap().entrySet()) {
             env.add(e.getKey() + "=" + e.getValue());

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.process;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -48,7 +48,7 @@ public final class ProcessRecords {
     private long durable;
     private boolean forcing;
 
-    ProcessRecords(Path dir) {
+    public ProcessRecords(Path dir) {
         this.dir = dir;
         this.log = dir.resolve("records.log");
         this.snapshot = dir.resolve("records.snapshot");

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.process;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,6 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Predicate;
+import pm.agent.AgentException;
 import pm.agent.replica.CheckpointReplicas;
 import pm.agent.store.LogSegments;
 import pm.v1.LogChunk;

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.process;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -6,6 +6,8 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import pm.agent.AgentException;
+import pm.agent.AgentMetrics;
 import pm.agent.replica.CheckpointReplicas;
 import pm.agent.store.CheckpointRecord;
 import pm.agent.store.LocalStores;

@@ -1,6 +1,7 @@
-package pm.agent;
+package pm.agent.process;
 
 import java.util.Optional;
+import pm.agent.AgentException;
 import pm.agent.replica.EndedReplicas;
 import pm.agent.store.SealedMessages;
 import pm.runtime.interp.CompiledModule;
@@ -60,7 +61,7 @@ public final class EndedProcesses {
      * The ended copy of {@code id} held here becomes this agent's ended process (its node was lost):
      * its files, output and end as they were, under {@code epoch}; it never runs.
      */
-    ProcessInfo adoptReplica(String id, long epoch) {
+    public ProcessInfo adoptReplica(String id, long epoch) {
         EndedReplica copy = replicas.get(id)
                 .orElseThrow(() -> new AgentException(
                         AgentException.Reason.NOT_FOUND, "no ended copy of process " + id + " on this node"));

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.process;
 
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
@@ -20,7 +20,7 @@ public final class ProcessLog {
     static final int MEMORY_BYTES = 1 << 20;
 
     /** Receives chunks as they are appended; returns false to unsubscribe. */
-    interface Follower {
+    public interface Follower {
         boolean accept(LogChunk chunk);
 
         void closed();
@@ -46,7 +46,7 @@ public final class ProcessLog {
     private Runnable onRoom = () -> {};
 
     /** Memory only (tests, warm-up runs). */
-    ProcessLog(long startOffset, int retainBytes) {
+    public ProcessLog(long startOffset, int retainBytes) {
         this(startOffset, retainBytes, null);
     }
 
@@ -154,7 +154,7 @@ public final class ProcessLog {
     }
 
     /** A reader was given the output up to {@code offset}. */
-    void taken(long offset) {
+    public void taken(long offset) {
         Runnable wake = null;
         synchronized (this) {
             if (offset > taken) {
@@ -253,7 +253,7 @@ public final class ProcessLog {
     }
 
     /** Buffered output to disk now (a reader or a checkpoint needs it there). */
-    void flush() {
+    public void flush() {
         if (history != null) {
             history.flush();
         }
@@ -270,7 +270,7 @@ public final class ProcessLog {
      * Sends what is kept from {@code from} on and, if {@code follow} and the log is open, everything
      * appended later, in order. Returns whether the log is still open.
      */
-    synchronized boolean read(long from, Follower sink, boolean follow) {
+    public synchronized boolean read(long from, Follower sink, boolean follow) {
         if (from < start && history != null) {
             // trimmed while the caller read the history: the little that went is on disk
             long[] at = {from};
@@ -303,7 +303,7 @@ public final class ProcessLog {
         return !closed;
     }
 
-    synchronized void unsubscribe(Follower f) {
+    public synchronized void unsubscribe(Follower f) {
         followers.remove(f);
     }
 

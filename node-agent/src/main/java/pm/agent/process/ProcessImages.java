@@ -1,10 +1,11 @@
-package pm.agent;
+package pm.agent.process;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import pm.agent.AgentException;
 import pm.agent.replica.CheckpointReplicas;
 import pm.agent.store.CheckpointRecord;
 import pm.agent.store.LocalStores;
@@ -23,7 +24,7 @@ import pm.v1.ProcessState;
  * (how recovery moves a lost node's process). Each holds the process's lock while it reads or writes
  * its state.
  */
-final class ProcessImages {
+public final class ProcessImages {
     private final ProcessHost host;
     private final LocalStores stores;
     private final Checkpoints checkpoints;
@@ -39,7 +40,7 @@ final class ProcessImages {
      * SealedImages}) under the current image key if the agent has keys, so the file an export ends in
      * holds ciphertext only.
      */
-    void export(String id, OutputStream out) throws IOException {
+    public void export(String id, OutputStream out) throws IOException {
         HostedProcess h = host.get(id);
         if (!stores.keys().isNone()) {
             try (OutputStream sealed = SealedImages.sealing(out, stores.keys(), h.module.sha256())) {
@@ -78,7 +79,7 @@ final class ProcessImages {
      * A process from an exported image; it starts running here under a new epoch. Its log continues
      * {@code logTail} (output retained elsewhere, ending at {@code logOffset}); both empty: it starts at 0.
      */
-    ProcessInfo importImage(
+    public ProcessInfo importImage(
             String requestedId,
             ProcessSpec request,
             String imageProcessId,
@@ -126,7 +127,7 @@ final class ProcessImages {
      * it runs (or stays frozen or suspended) from {@code checkpointId}, its output continuing at that
      * checkpoint's log offset. Recovery of a lost node's processes comes through here.
      */
-    ProcessInfo adoptReplica(String id, String checkpointId, ProcessState state, long epoch) {
+    public ProcessInfo adoptReplica(String id, String checkpointId, ProcessState state, long epoch) {
         if (state != ProcessState.PROCESS_STATE_RUNNING
                 && state != ProcessState.PROCESS_STATE_FROZEN
                 && state != ProcessState.PROCESS_STATE_SUSPENDED) {

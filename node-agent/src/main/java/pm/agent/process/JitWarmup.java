@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.process;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -20,7 +20,7 @@ import pm.v1.WasiState;
  * restore of even a 160 KiB process took ~250 ms, a warm one a few. Runs once on its own
  * low-priority daemon thread; a failure only costs the warm-up.
  */
-final class JitWarmup {
+public final class JitWarmup {
     private static final Logger LOG = LoggerFactory.getLogger(JitWarmup.class);
 
     /**
@@ -43,12 +43,12 @@ final class JitWarmup {
 
     private final ProcessFactory factory;
 
-    JitWarmup(ProcessFactory factory) {
+    public JitWarmup(ProcessFactory factory) {
         this.factory = factory;
     }
 
     /** Starts the warm-up in the background. */
-    void startInBackground(int rounds) {
+    public void startInBackground(int rounds) {
         Thread t = new Thread(
                 () -> {
                     try {

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.process;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,10 +14,10 @@ import pm.v1.ProcessState;
  * acceptance, atomically with the capture that travels: a stale read finds either a sealed copy
  * (RETRY_LATER) or no copy (NOT_HERE or RETRY_LATER).
  */
-final class HostedChannels implements LocalProcesses {
+public final class HostedChannels implements LocalProcesses {
     private final ProcessHost host;
 
-    HostedChannels(ProcessHost host) {
+    public HostedChannels(ProcessHost host) {
         this.host = host;
     }
 

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.process;
 
 import java.util.HashMap;
 import java.util.LinkedHashMap;

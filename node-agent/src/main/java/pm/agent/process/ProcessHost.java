@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.process;
 
 import java.util.Collection;
 import java.util.Map;
@@ -10,6 +10,9 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import pm.agent.AgentConfig;
+import pm.agent.AgentException;
+import pm.agent.AgentMetrics;
 import pm.agent.input.InputResolver;
 import pm.agent.replica.EndedReplicas;
 import pm.agent.store.CheckpointRecord;
@@ -61,7 +64,7 @@ public final class ProcessHost {
      * {@code outboxDoorbell}: rung when one of the processes sends a message; {@code inputs}: files and stdin by content;
      * {@code code}: where the modules' compiled code is made and kept.
      */
-    ProcessHost(
+    public ProcessHost(
             AgentConfig config,
             ProcessScheduler scheduler,
             LocalStores stores,
@@ -121,7 +124,7 @@ public final class ProcessHost {
     }
 
     /** Exports, imports and adopted replicas. */
-    ProcessImages images() {
+    public ProcessImages images() {
         return images;
     }
 
@@ -158,7 +161,7 @@ public final class ProcessHost {
                 .build();
     }
 
-    ProcessInfo spawn(String requestedId, ProcessSpec request, long epoch) {
+    public ProcessInfo spawn(String requestedId, ProcessSpec request, long epoch) {
         String id = requestedId.isEmpty() ? UUID.randomUUID().toString() : checkId(requestedId);
         CompiledModule module = module(request);
         ProcessSpec spec = withoutModuleBytes(request, module);
@@ -190,11 +193,11 @@ public final class ProcessHost {
         }
     }
 
-    void onEnded(Consumer<HostedProcess> listener) {
+    public void onEnded(Consumer<HostedProcess> listener) {
         endListener = listener;
     }
 
-    void onRunsAgain(Consumer<HostedProcess> listener) {
+    public void onRunsAgain(Consumer<HostedProcess> listener) {
         runsAgainListener = listener;
     }
 
@@ -231,7 +234,7 @@ public final class ProcessHost {
         });
     }
 
-    ProcessInfo freeze(String id) {
+    public ProcessInfo freeze(String id) {
         HostedProcess h = get(id);
         h.lock.lock();
         try {
@@ -249,7 +252,7 @@ public final class ProcessHost {
         }
     }
 
-    ProcessInfo thaw(String id) {
+    public ProcessInfo thaw(String id) {
         HostedProcess h = get(id);
         h.lock.lock();
         try {
@@ -291,7 +294,7 @@ public final class ProcessHost {
         }
     }
 
-    CheckpointInfo checkpoint(String id, boolean incremental) {
+    public CheckpointInfo checkpoint(String id, boolean incremental) {
         HostedProcess h = get(id);
         h.lock.lock();
         try {
@@ -312,7 +315,7 @@ public final class ProcessHost {
         }
     }
 
-    CheckpointInfo suspend(String id) {
+    public CheckpointInfo suspend(String id) {
         HostedProcess h = get(id);
         h.lock.lock();
         try {
@@ -339,7 +342,7 @@ public final class ProcessHost {
     }
 
     /** Brings a suspended process back from its latest checkpoint (or {@code checkpointId}'s chain). */
-    ProcessInfo resume(String id, String checkpointId) {
+    public ProcessInfo resume(String id, String checkpointId) {
         HostedProcess h = get(id);
         h.lock.lock();
         try {
@@ -493,7 +496,7 @@ public final class ProcessHost {
     }
 
     /** Runs {@code action} for every process, e.g. to freeze all on shutdown. */
-    void forEach(Consumer<HostedProcess> action) {
+    public void forEach(Consumer<HostedProcess> action) {
         processes.values().forEach(action);
     }
 }

@@ -1,6 +1,7 @@
-package pm.agent;
+package pm.agent.process;
 
 import java.util.function.Function;
+import pm.agent.AgentException;
 import pm.agent.store.BlobStore;
 import pm.runtime.LimitExceededException;
 import pm.runtime.process.WasiProcess;
@@ -17,15 +18,15 @@ import pm.v1.ProcessState;
  * while it is stopped and the process's lock is held. A suspended process has only its checkpoint, and
  * a migrating one is about to leave: both are refused.
  */
-final class ProcessFiles {
+public final class ProcessFiles {
     private final ProcessHost host;
 
-    ProcessFiles(ProcessHost host) {
+    public ProcessFiles(ProcessHost host) {
         this.host = host;
     }
 
     /** What a read returns: the file's bytes as they were when read, positional. */
-    interface Contents {
+    public interface Contents {
         long size();
 
         /** Up to {@code length} bytes at {@code position}; -1 at the end. */
@@ -37,7 +38,7 @@ final class ProcessFiles {
      * file the guest never changed is read from the stored input itself (immutable, so it can be streamed
      * after the process runs on); any other is copied.
      */
-    Contents read(String id, String path) {
+    public Contents read(String id, String path) {
         String rel = relative(path);
         return withFileSystem(id, "read a file of", false, fs -> {
             Node file = fs.resolveBeneath(fs.root(), rel, true);
@@ -95,7 +96,7 @@ final class ProcessFiles {
     }
 
     /** Creates or replaces the file at {@code path} under /data (and missing parent directories) with {@code contents}. */
-    long write(String id, String path, BlobStore.Blob contents) {
+    public long write(String id, String path, BlobStore.Blob contents) {
         String rel = relative(path);
         return withFileSystem(id, "write a file of", true, fs -> {
             Node dir = fs.root();
@@ -180,7 +181,7 @@ final class ProcessFiles {
     }
 
     /** {@code a/b}, {@code /data/a/b} → {@code a/b}; anything outside /data, empty, or with "..", is refused. */
-    static String relative(String path) {
+    public static String relative(String path) {
         String rel = path.startsWith(ProcessFactory.DATA_DIR + "/")
                 ? path.substring(ProcessFactory.DATA_DIR.length() + 1)
                 : path;

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.process;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +17,7 @@ import pm.v1.ProcessState;
  * whose ownership record names another node (or no longer exists) is dropped instead. Runs once,
  * before the agent serves.
  */
-final class AgentRecovery {
+public final class AgentRecovery {
     private static final Logger LOG = LoggerFactory.getLogger(AgentRecovery.class);
 
     private final ProcessHost host;
@@ -25,7 +25,7 @@ final class AgentRecovery {
     private final MigrationTarget target;
     private final Ownership ownership;
 
-    AgentRecovery(ProcessHost host, MigrationSource source, MigrationTarget target, Ownership ownership) {
+    public AgentRecovery(ProcessHost host, MigrationSource source, MigrationTarget target, Ownership ownership) {
         this.host = host;
         this.source = source;
         this.target = target;
@@ -45,7 +45,7 @@ final class AgentRecovery {
         }
     }
 
-    void recover() {
+    public void recover() {
         for (ProcessRecord r : host.records().all()) {
             try {
                 recover(r);

@@ -1,4 +1,4 @@
-package pm.agent;
+package pm.agent.process;
 
 import java.util.concurrent.locks.ReentrantLock;
 import pm.agent.ownership.SessionLease;
@@ -33,8 +33,8 @@ public final class HostedProcess {
     public volatile WasiProcess process;
     public volatile ScheduledProcess handle;
     volatile String lastCheckpointId = "";
-    volatile int exitStatus = -1;
-    volatile String failure = "";
+    public volatile int exitStatus = -1;
+    public volatile String failure = "";
     /** An ended process brought back by a restart: its /data, read from disk when first asked for (under the lock). */
     pm.runtime.wasi.FileSystem endedFiles;
     /**
@@ -70,7 +70,7 @@ public final class HostedProcess {
         this.state = state;
     }
 
-    ProcessState state() {
+    public ProcessState state() {
         return state;
     }
 
@@ -182,7 +182,7 @@ public final class HostedProcess {
         }
     }
 
-    ProcessInfo info(String node) {
+    public ProcessInfo info(String node) {
         WasiProcess p = process;
         ProcessInfo.Builder b = ProcessInfo.newBuilder()
                 .setProcessId(id)
