@@ -4,10 +4,11 @@ import io.grpc.ManagedChannel;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import pm.agent.migration.TransferWindow;
 import pm.common.net.GrpcTransport;
 
 /** One gRPC channel per peer agent address, shared by all migrations, secured as the agent is. Thread-safe. */
-final class AgentChannels implements AutoCloseable {
+public final class AgentChannels implements AutoCloseable {
     private final GrpcTransport transport;
     private final int maxMessageBytes;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
@@ -17,7 +18,7 @@ final class AgentChannels implements AutoCloseable {
         this.maxMessageBytes = maxMessageBytes;
     }
 
-    ManagedChannel get(String address) {
+    public ManagedChannel get(String address) {
         return channels.computeIfAbsent(
                 address,
                 a -> transport

@@ -27,11 +27,11 @@ public final class AgentException extends RuntimeException {
         return reason;
     }
 
-    static AgentException notFound(String processId) {
+    public static AgentException notFound(String processId) {
         return new AgentException(Reason.NOT_FOUND, "no process " + processId + " on this agent");
     }
 
-    static AgentException wrongState(String processId, Object state, String action) {
+    public static AgentException wrongState(String processId, Object state, String action) {
         return new AgentException(Reason.WRONG_STATE, "process " + processId + " is " + state + ": cannot " + action);
     }
 }

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
+import pm.agent.process.ProcessHost;
 import pm.common.metrics.JvmProcessMetrics;
 import pm.common.metrics.ScrapeEndpoint;
 import pm.common.metrics.ZooKeeperConnectionMetrics;
@@ -23,7 +24,7 @@ import pm.v1.ProcessState;
  * Prometheus scrape endpoint ({@code GET /metrics}). Meters
  * are thread-safe; the HTTP server runs on its own thread.
  */
-final class AgentMetrics implements AutoCloseable {
+public final class AgentMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter spawned;
     private final Counter killed;
@@ -113,34 +114,34 @@ final class AgentMetrics implements AutoCloseable {
         Gauge.builder(name, value).register(registry);
     }
 
-    void spawned() {
+    public void spawned() {
         spawned.increment();
     }
 
-    void killed() {
+    public void killed() {
         killed.increment();
     }
 
-    void checkpointed(long bytes, long nanos) {
+    public void checkpointed(long bytes, long nanos) {
         checkpointBytes.record(bytes);
         checkpointTime.record(Duration.ofNanos(nanos));
     }
 
-    void migratedOut(long downtimeNanos, long totalNanos) {
+    public void migratedOut(long downtimeNanos, long totalNanos) {
         migrationsOut.increment();
         downtime.record(Duration.ofNanos(downtimeNanos));
         migrationTime.record(Duration.ofNanos(totalNanos));
     }
 
-    void migrationFailed() {
+    public void migrationFailed() {
         migrationsFailed.increment();
     }
 
-    void migratedIn() {
+    public void migratedIn() {
         migrationsIn.increment();
     }
 
-    void streamed(long bytes) {
+    public void streamed(long bytes) {
         bytesStreamed.increment(bytes);
     }
 

@@ -11,10 +11,10 @@ import pm.runtime.StateFormatException;
 import pm.runtime.StateMismatchException;
 
 /** The one place where domain errors become gRPC statuses. */
-final class StatusMapping {
+public final class StatusMapping {
     private StatusMapping() {}
 
-    static StatusRuntimeException toStatus(Throwable error) {
+    public static StatusRuntimeException toStatus(Throwable error) {
         Throwable e = unwrap(error);
         if (e instanceof StatusRuntimeException s) {
             return s;

@@ -8,6 +8,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.function.LongSupplier;
+import pm.agent.process.HostedProcess;
+import pm.agent.process.ProcessHost;
 import pm.agent.store.BlobStore;
 import pm.agent.store.CheckpointRecord;
 import pm.v1.BlobRef;

@@ -113,7 +113,7 @@ public final class AgentProcess implements AutoCloseable {
     }
 
     /** Waits for the agent to die (at its fault point); true if it did within the time. */
-    boolean awaitDeath(long seconds) throws InterruptedException {
+    public boolean awaitDeath(long seconds) throws InterruptedException {
         return process.waitFor(seconds, TimeUnit.SECONDS);
     }
 

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import pm.agent.process.ProcessFactory;
+import pm.agent.process.ProcessLog;
 import pm.runtime.interp.CompiledModule;
 import pm.runtime.process.WasiProcess;
 import pm.v1.FileEntry;
@@ -164,7 +166,7 @@ public final class Agents implements AutoCloseable {
      * until it closes, checking that no byte is missing; with a negative offset, from wherever the
      * agent's log starts.
      */
-    static String follow(NodeAgentGrpc.NodeAgentBlockingStub agent, String id, long offset, long[] endOffset) {
+    public static String follow(NodeAgentGrpc.NodeAgentBlockingStub agent, String id, long offset, long[] endOffset) {
         StringBuilder out = new StringBuilder();
         Iterator<LogChunk> it = agent.logs(LogsRequest.newBuilder()
                 .setProcessId(id)

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.KeyValuePair;
+import pm.agent.migration.MigrationSource;
+import pm.agent.migration.MigrationTarget;
 import pm.v1.MigrateRequest;
 import pm.v1.MigrationResult;
 import pm.v1.SpawnRequest;

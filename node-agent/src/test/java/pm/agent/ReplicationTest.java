@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import pm.agent.replica.CheckpointReplicas;
 import pm.v1.AdoptRequest;
 import pm.v1.CheckpointInfo;
 import pm.v1.CheckpointRequest;
