@@ -17,6 +17,7 @@ import pm.agent.AgentException;
 import pm.agent.AgentMetrics;
 import pm.agent.channel.Forwarding;
 import pm.agent.ownership.Ownership;
+import pm.agent.process.HandedOverCopies;
 import pm.agent.process.HostedProcess;
 import pm.agent.process.ProcessHost;
 import pm.agent.process.ProcessLog;
@@ -397,7 +398,7 @@ public final class MigrationSource {
         host.drop(h);
         if (p.retains && handedOver != null) {
             host.handedOver()
-                    .keep(new pm.agent.process.HandedOverCopies.Copy(
+                    .keep(new HandedOverCopies.Copy(
                             h.id, migrationId, h.spec, h.module, h.fileInputs, handedOver, h.log));
         } else {
             h.log.close();
