@@ -178,8 +178,13 @@ final class JitMemoryEmitter {
         types.push(result);
     }
 
-    /** A store with the address (i32) and the value on the stack. */
-    void store(OpCode op, long off) {
+    /**
+     * A store with the address (i32) and the value on the stack; in the marking variant it marks the
+     * pages of {@code marks} (relative to its effective address: its own first and last byte, or its
+     * group's range; null: nothing, an earlier store of its group marked for it; see
+     * {@link JitStoreMarks}).
+     */
+    void store(OpCode op, long off, JitStoreMarks.Marks marks) {
         byte value = types.pop();
         types.pop();
         if (off > Integer.MAX_VALUE) {
@@ -255,9 +260,13 @@ final class JitMemoryEmitter {
         if (storeBarrier) {
             // Both ends, unconditionally: a check for "page already marked" (a local holding the
             // page marked last) measured slower than the marks it saved (CompiledBarrierBench).
-            markDirty(0);
-            if (width > 1) {
-                markDirty(width - 1);
+            // Within one run of straight-line code, the first store through an address marks for
+            // every store through it (JitStoreMarks).
+            if (marks != null) {
+                markDirty(marks.lo());
+                if (marks.hi() != marks.lo()) {
+                    markDirty(marks.hi());
+                }
             }
         }
     }

@@ -123,7 +123,13 @@ public final class MemoryInstance {
     byte[] bytes;
     /** The memory's size in bytes, a multiple of the page size. */
     int size;
-    /** Non-zero for a page written since the last {@link #takeDirtyPages}; one per page. */
+    /**
+     * Non-zero for a page written since the last {@link #takeDirtyPages}; one per page of the backing
+     * array, and a spare one past them: the first store of a group in compiled code marks for the
+     * group before the others are bound-checked, so its mark may land one page past the memory's
+     * last ({@link JitStoreMarks}) when a later store of the group traps. Marks past the memory's
+     * size are never read, and a grow clears them for its new pages.
+     */
     byte[] dirty;
     /** Whether someone reads the marks (see the class comment), and when it last did. */
     private boolean logging;
@@ -148,8 +154,8 @@ public final class MemoryInstance {
         }
         this.bytes = new byte[initialPages * PAGE_SIZE];
         this.size = bytes.length;
-        this.dirty = new byte[initialPages];
-        Arrays.fill(dirty, (byte) 1); // a new memory differs from every image
+        this.dirty = new byte[initialPages + 1];
+        Arrays.fill(dirty, 0, initialPages, (byte) 1); // a new memory differs from every image
     }
 
     public int pages() {
@@ -183,7 +189,7 @@ public final class MemoryInstance {
     public byte[] exactBytes() {
         if (bytes.length != size) {
             bytes = Arrays.copyOf(bytes, size);
-            dirty = Arrays.copyOf(dirty, size / PAGE_SIZE);
+            dirty = Arrays.copyOf(dirty, size / PAGE_SIZE + 1);
         }
         return bytes;
     }
@@ -214,7 +220,8 @@ public final class MemoryInstance {
                 try {
                     byte[] grown =
                             Arrays.copyOf(bytes, reserved * PAGE_SIZE); // the reserve is zero, as new pages must be
-                    dirty = Arrays.copyOf(dirty, reserved); // new pages are zero, which any image restores
+                    // new pages are zero, which any image restores
+                    dirty = Arrays.copyOf(dirty, reserved + 1);
                     bytes = grown;
                 } catch (OutOfMemoryError e) {
                     // The budget is a promise about the heap, not a measurement: if the JVM cannot find the bytes, the
@@ -226,6 +233,8 @@ public final class MemoryInstance {
                 }
             }
             size = pages * PAGE_SIZE;
+            // new pages are zero and clean: a mark that fell past the old size (see dirty) goes
+            Arrays.fill(dirty, old, pages, (byte) 0);
         }
         return old;
     }
@@ -318,7 +327,7 @@ public final class MemoryInstance {
         Arrays.fill(contents, pages * PAGE_SIZE, contents.length, (byte) 0);
         bytes = contents;
         size = pages * PAGE_SIZE;
-        dirty = new byte[contents.length / PAGE_SIZE];
+        dirty = new byte[contents.length / PAGE_SIZE + 1];
         logging = true;
         lastTakeNanos = System.nanoTime();
         marksComplete = true;
