@@ -21,15 +21,15 @@ import java.util.Set;
  * first store of a group (in program order, so before any of the others can have written) marks
  * the pages of the lowest and the highest byte that any store of the group writes, and the others
  * mark nothing: a group spans at most one page's size ({@link MemoryInstance#PAGE_SIZE}), so
- * those two marks cover every page the group writes. {@code ptr->a = x; ptr->b = y; ptr->c = z}
- * then costs two marks instead of six. Stores in no group mark the pages of their own first and
- * last byte, as before.
+ * those two pages are every page the group writes. {@code ptr->a = x; ptr->b = y; ptr->c = z}
+ * then costs one mark instead of three. Stores in no group mark the pages of their own first and
+ * last byte.
  *
  * <p>The first store's bound check shows that its own bytes are in the memory, not those of the
  * others: if a later store of the group traps, the first one may have marked a page that no store
- * wrote (more than written is never a lost write), and its highest mark may fall one page past
- * the memory's last, for which the dirty bytes keep a spare byte ({@link MemoryInstance}); a grow
- * clears marks on its new pages.
+ * wrote (more than written is never a lost write), and its highest byte may lie one page past the
+ * memory's last, which the dirty bytes read as the last page alone ({@link MemoryInstance}).
+ * Whatever the group, the marks are one dirty byte ({@link MemoryInstance#slot}).
  */
 final class JitStoreMarks {
     /** Off only to measure what the groups save ({@code -Dpm.runtime.jitStoreGroups=false}): every store marks its own pages. */
