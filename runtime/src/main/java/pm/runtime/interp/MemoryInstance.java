@@ -20,8 +20,8 @@ import java.util.BitSet;
  * pages written since the last {@link #takeDirtyPages}. Two per page: a write whose first byte is in
  * page p and last in page q (p or p + 1) sets byte p + q ({@link #slot}), so a store marks once
  * wherever it lands: byte 2p says page p was written, byte 2p + 1 that pages p and p + 1 were. The interpreter always
- * marks. Compiled code comes in two variants, with and without the marks (which cost bzip2 about
- * 13% in compiled code, {@code CompiledBarrierBench}): like a hypervisor's dirty log, the marks are
+ * marks. Compiled code comes in two variants, with and without the marks (which cost bzip2
+ * about a tenth of its time in compiled code, {@code CompiledBarrierBench}): like a hypervisor's dirty log, the marks are
  * paid only while someone reads them. The first {@link #takeDirtyPages} turns the log on, and the
  * machine runs the marking variant from its next slice; the log lapses when no one has taken pages
  * for {@link #LOG_LAPSE_NANOS}, and the machine goes back to the unmarked variant. While unmarked
