@@ -365,15 +365,15 @@ final class Interpreter {
                     case Op.I64_LOAD32_U:
                         s[sp - 1] = MemoryInstance.getInt(mem, ea(s, sp - 1, code[pc++], memSize - 4)) & 0xFFFF_FFFFL;
                         break;
-                    // Each store marks the pages its bytes landed in, after it succeeded.
+                    // Each store marks the pages its bytes landed in (one dirty byte, MemoryInstance.slot), after it
+                    // succeeded.
                     case Op.I32_STORE:
                     case Op.F32_STORE:
                     case Op.I64_STORE32: {
                         int a = ea(s, sp - 2, code[pc++], memSize - 4);
                         MemoryInstance.putInt(mem, a, (int) s[sp - 1]);
                         if (MemoryInstance.STORE_BARRIER) {
-                            dirty[a >>> 16] = 1;
-                            dirty[(a + 3) >>> 16] = 1;
+                            dirty[MemoryInstance.slot(a, a + 3)] = 1;
                         }
                         sp -= 2;
                         break;
@@ -383,8 +383,7 @@ final class Interpreter {
                         int a = ea(s, sp - 2, code[pc++], memSize - 8);
                         MemoryInstance.putLong(mem, a, s[sp - 1]);
                         if (MemoryInstance.STORE_BARRIER) {
-                            dirty[a >>> 16] = 1;
-                            dirty[(a + 7) >>> 16] = 1;
+                            dirty[MemoryInstance.slot(a, a + 7)] = 1;
                         }
                         sp -= 2;
                         break;
@@ -394,7 +393,7 @@ final class Interpreter {
                         int a = ea(s, sp - 2, code[pc++], memSize - 1);
                         MemoryInstance.putByte(mem, a, (byte) s[sp - 1]);
                         if (MemoryInstance.STORE_BARRIER) {
-                            dirty[a >>> 16] = 1;
+                            dirty[MemoryInstance.slot(a, a)] = 1;
                         }
                         sp -= 2;
                         break;
@@ -404,8 +403,7 @@ final class Interpreter {
                         int a = ea(s, sp - 2, code[pc++], memSize - 2);
                         MemoryInstance.putShort(mem, a, (short) s[sp - 1]);
                         if (MemoryInstance.STORE_BARRIER) {
-                            dirty[a >>> 16] = 1;
-                            dirty[(a + 1) >>> 16] = 1;
+                            dirty[MemoryInstance.slot(a, a + 1)] = 1;
                         }
                         sp -= 2;
                         break;

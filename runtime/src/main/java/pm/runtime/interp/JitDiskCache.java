@@ -37,6 +37,7 @@ final class JitDiskCache {
         "JitResumeSites",
         "JitTypeStack",
         "JitRegions",
+        "JitStoreMarks",
         "JitOps",
         "JitRuntime",
         "JitCode",
@@ -153,6 +154,7 @@ final class JitDiskCache {
             }
         }
         d.update((byte) (JitCompiler.COMPILE_HUGE ? 1 : 0)); // decides which functions are compiled
+        d.update((byte) (JitStoreMarks.GROUPS ? 1 : 0)); // and which stores mark
         d.update(Integer.toString(JitRegions.LIMIT)
                 .getBytes(java.nio.charset.StandardCharsets.US_ASCII)); // and how split
         return HexFormat.of().formatHex(d.digest(), 0, 8);

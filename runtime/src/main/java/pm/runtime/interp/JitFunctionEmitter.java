@@ -131,6 +131,8 @@ final class JitFunctionEmitter {
 
     private JitResumeSites sites;
     private JitSafepoints safepoints;
+    /** What each store marks, in the marking variant (a region's method gets its function's). */
+    private JitStoreMarks storeMarks;
 
     /** The offsets of the function's resume sites, its regions' included, in body order (the site numbers). */
     int[] siteOffsets() {
@@ -172,6 +174,14 @@ final class JitFunctionEmitter {
             this.regions = Map.of();
         }
         this.heights = measuring ? new int[body.instructions().size()] : null;
+        if (region == null && !measuring && jc.storeBarrier) {
+            java.util.Set<Integer> boundaries = new java.util.HashSet<>();
+            for (JitRegions.Region r : regions.values()) {
+                boundaries.add(r.start());
+                boundaries.add(r.end() + 1);
+            }
+            this.storeMarks = JitStoreMarks.plan(body.instructions(), boundaries);
+        }
         this.frameLocals = region == null && !regions.isEmpty();
         byte[] lt = code.localTypes;
         this.localSlots = new int[lt.length];
@@ -395,6 +405,7 @@ final class JitFunctionEmitter {
             Pending p = pending.get(k);
             // the resume copy's regions are resume copies too; it calls the ordinary ones where it only passes
             JitFunctionEmitter r = new JitFunctionEmitter(jc, cw, index, resume, p.region(), p.outer(), k, false);
+            r.storeMarks = storeMarks;
             size = Math.max(size, r.emit());
             sites.add(r.sites);
             hasLoop |= r.hasLoop;
@@ -808,7 +819,12 @@ final class JitFunctionEmitter {
                 if (NumericOps.isLoad(op)) {
                     memory.load(op, ins.operand(1));
                 } else if (NumericOps.isStore(op)) {
-                    memory.store(op, ins.operand(1));
+                    memory.store(
+                            op,
+                            ins.operand(1),
+                            storeMarks == null
+                                    ? JitStoreMarks.own(op)
+                                    : storeMarks.marks(insIndex, JitStoreMarks.width(op)));
                 } else if (!numeric.inline(op)) {
                     String name = op.name();
                     int arity = NumericOps.arity(name);

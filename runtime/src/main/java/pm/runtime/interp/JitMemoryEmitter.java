@@ -178,8 +178,13 @@ final class JitMemoryEmitter {
         types.push(result);
     }
 
-    /** A store with the address (i32) and the value on the stack. */
-    void store(OpCode op, long off) {
+    /**
+     * A store with the address (i32) and the value on the stack; in the marking variant it marks the
+     * pages of {@code marks} (relative to its effective address: its own first and last byte, or its
+     * group's range; null: nothing, an earlier store of its group marked for it; see
+     * {@link JitStoreMarks}).
+     */
+    void store(OpCode op, long off, JitStoreMarks.Marks marks) {
         byte value = types.pop();
         types.pop();
         if (off > Integer.MAX_VALUE) {
@@ -252,35 +257,37 @@ final class JitMemoryEmitter {
             mv.visitInsn(narrow);
         }
         unsafe(name, desc);
-        if (storeBarrier) {
-            // Both ends, unconditionally: a check for "page already marked" (a local holding the
-            // page marked last) measured slower than the marks it saved (CompiledBarrierBench).
-            markDirty(0);
-            if (width > 1) {
-                markDirty(width - 1);
-            }
+        if (storeBarrier && marks != null) {
+            // Within one run of straight-line code, the first store through an address marks for
+            // every store through it (JitStoreMarks); one dirty byte for its first and last page.
+            // Unconditionally: a check for "page already marked" (a local holding the page marked
+            // last) measured slower than the marks it saved (CompiledBarrierBench).
+            markDirty(marks.lo(), marks.hi());
         }
     }
 
     /**
-     * Marks the page of byte {@code addr + plus} dirty, after the store's bound check passed. That
-     * check makes the page index smaller than the memory's pages, and the dirty array has one byte
-     * for every page of the backing array (MemoryInstance keeps them together, and compiled code
-     * reloads them together), so the mark goes through Unsafe (a bastore's range check, which C2
-     * cannot prove away, cost more). The marks still cost bzip2 about 13% (CompiledBarrierBench),
-     * which is why they are emitted only in the variant that runs while the dirty log is on.
+     * Marks the pages of bytes {@code addr + lo} and {@code addr + hi} (at most a page apart) dirty,
+     * after the store's bound check passed: one byte of the dirty array, the sum of their pages
+     * ({@link MemoryInstance#slot}). The bound check makes the pages smaller than the memory's
+     * (but for a group's highest byte, which may be one page past it: see {@link MemoryInstance}),
+     * and the dirty array has two bytes for every page of the backing array (MemoryInstance keeps
+     * them together, and compiled code reloads them together), so the mark goes through Unsafe (a
+     * bastore's range check, which C2 cannot prove away, cost more). Emitted only in the variant
+     * that runs while the dirty log is on.
      */
-    private void markDirty(int plus) {
+    private void markDirty(int lo, int hi) {
         if (JitOps.DIRECT) {
             mv.visitFieldInsn(Opcodes.GETSTATIC, OPS, "U", "Lsun/misc/Unsafe;");
             mv.visitVarInsn(Opcodes.ALOAD, slots.dirty());
-            mv.visitVarInsn(Opcodes.LLOAD, slots.addr());
-            if (plus != 0) {
-                pushLong(mv, plus);
+            pageOf(lo);
+            if (hi == lo) {
+                mv.visitInsn(Opcodes.ICONST_1);
+                mv.visitInsn(Opcodes.LSHL);
+            } else {
+                pageOf(hi);
                 mv.visitInsn(Opcodes.LADD);
             }
-            push(mv, 16);
-            mv.visitInsn(Opcodes.LUSHR);
             mv.visitFieldInsn(Opcodes.GETSTATIC, OPS, "BASE", "J");
             mv.visitInsn(Opcodes.LADD);
             mv.visitInsn(Opcodes.ICONST_1);
@@ -290,13 +297,29 @@ final class JitMemoryEmitter {
         mv.visitVarInsn(Opcodes.ALOAD, slots.dirty());
         mv.visitVarInsn(Opcodes.LLOAD, slots.addr());
         mv.visitInsn(Opcodes.L2I);
-        if (plus != 0) {
-            push(mv, plus);
+        mv.visitInsn(Opcodes.DUP);
+        if (lo != 0) {
+            push(mv, lo);
             mv.visitInsn(Opcodes.IADD);
         }
-        push(mv, 16);
-        mv.visitInsn(Opcodes.IUSHR);
+        mv.visitInsn(Opcodes.SWAP);
+        if (hi != 0) {
+            push(mv, hi);
+            mv.visitInsn(Opcodes.IADD);
+        }
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, "pm/runtime/interp/MemoryInstance", "slot", "(II)I", false);
         mv.visitInsn(Opcodes.ICONST_1);
         mv.visitInsn(Opcodes.BASTORE);
+    }
+
+    /** Pushes the page (a long) of byte {@code addr + plus}. */
+    private void pageOf(int plus) {
+        mv.visitVarInsn(Opcodes.LLOAD, slots.addr());
+        if (plus != 0) {
+            pushLong(mv, plus);
+            mv.visitInsn(Opcodes.LADD);
+        }
+        push(mv, 16);
+        mv.visitInsn(Opcodes.LUSHR);
     }
 }

@@ -15,11 +15,13 @@ import java.util.BitSet;
  * the exactly sized array (bzip2, five interleaved runs each). The other candidate, memory in
  * chunks, would cost a second load per access and change every host-side reader.
  *
- * <p>Beside it, one dirty byte per page that every write sets (stores after they succeed, bulk
- * operations, host writes through {@link #markDirty}), so an incremental image or a pre-copy round
- * sends only the pages written since the last {@link #takeDirtyPages}. The interpreter always
- * marks. Compiled code comes in two variants, with and without the marks (which cost bzip2 about
- * 13% in compiled code, {@code CompiledBarrierBench}): like a hypervisor's dirty log, the marks are
+ * <p>Beside it, dirty bytes that every write sets (stores after they succeed, bulk operations, host
+ * writes through {@link #markDirty}), so an incremental image or a pre-copy round sends only the
+ * pages written since the last {@link #takeDirtyPages}. Two per page: a write whose first byte is in
+ * page p and last in page q (p or p + 1) sets byte p + q ({@link #slot}), so a store marks once
+ * wherever it lands: byte 2p says page p was written, byte 2p + 1 that pages p and p + 1 were. The interpreter always
+ * marks. Compiled code comes in two variants, with and without the marks (which cost bzip2
+ * about a tenth of its time in compiled code, {@code CompiledBarrierBench}): like a hypervisor's dirty log, the marks are
  * paid only while someone reads them. The first {@link #takeDirtyPages} turns the log on, and the
  * machine runs the marking variant from its next slice; the log lapses when no one has taken pages
  * for {@link #LOG_LAPSE_NANOS}, and the machine goes back to the unmarked variant. While unmarked
@@ -123,7 +125,14 @@ public final class MemoryInstance {
     byte[] bytes;
     /** The memory's size in bytes, a multiple of the page size. */
     int size;
-    /** Non-zero for a page written since the last {@link #takeDirtyPages}; one per page. */
+    /**
+     * Non-zero where a write landed since the last {@link #takeDirtyPages}: two per page of the
+     * backing array, byte {@link #slot} of a write's first and last byte (see the class comment).
+     * The first store of a group in compiled code marks for the group before the others are
+     * bound-checked ({@link JitStoreMarks}), so when a later store of the group traps its mark may
+     * say "the last page and the one after it": a take reads that as the last page, and a grow
+     * moves it to the last page alone before the next page becomes part of the memory.
+     */
     byte[] dirty;
     /** Whether someone reads the marks (see the class comment), and when it last did. */
     private boolean logging;
@@ -148,8 +157,8 @@ public final class MemoryInstance {
         }
         this.bytes = new byte[initialPages * PAGE_SIZE];
         this.size = bytes.length;
-        this.dirty = new byte[initialPages];
-        Arrays.fill(dirty, (byte) 1); // a new memory differs from every image
+        this.dirty = new byte[2 * initialPages];
+        markDirty(0, size); // a new memory differs from every image
     }
 
     public int pages() {
@@ -183,7 +192,7 @@ public final class MemoryInstance {
     public byte[] exactBytes() {
         if (bytes.length != size) {
             bytes = Arrays.copyOf(bytes, size);
-            dirty = Arrays.copyOf(dirty, size / PAGE_SIZE);
+            dirty = Arrays.copyOf(dirty, 2 * (size / PAGE_SIZE));
         }
         return bytes;
     }
@@ -214,7 +223,8 @@ public final class MemoryInstance {
                 try {
                     byte[] grown =
                             Arrays.copyOf(bytes, reserved * PAGE_SIZE); // the reserve is zero, as new pages must be
-                    dirty = Arrays.copyOf(dirty, reserved); // new pages are zero, which any image restores
+                    // new pages are zero, which any image restores
+                    dirty = Arrays.copyOf(dirty, 2 * reserved);
                     bytes = grown;
                 } catch (OutOfMemoryError e) {
                     // The budget is a promise about the heap, not a measurement: if the JVM cannot find the bytes, the
@@ -226,6 +236,11 @@ public final class MemoryInstance {
                 }
             }
             size = pages * PAGE_SIZE;
+            // new pages are zero and clean: a mark past the old last page (see dirty) stays on that page only
+            if (old > 0 && dirty[2 * old - 1] != 0) {
+                dirty[2 * old - 2] = 1;
+            }
+            Arrays.fill(dirty, Math.max(0, 2 * old - 1), 2 * pages, (byte) 0);
         }
         return old;
     }
@@ -247,10 +262,20 @@ public final class MemoryInstance {
         return Arrays.mismatch(memory, from, from + PAGE_SIZE, ZERO_PAGE, 0, PAGE_SIZE) < 0;
     }
 
+    /**
+     * The dirty byte of a write whose first byte is at {@code first} and last at {@code last}, at
+     * most a page apart (an index of the memory, so not negative): the sum of their pages.
+     */
+    static int slot(int first, int last) {
+        return (first >>> 16) + (last >>> 16);
+    }
+
     /** Records a write of {@code length} bytes at {@code offset} made outside the interpreter. */
     public void markDirty(int offset, int length) {
         if (length > 0) {
-            Arrays.fill(dirty, offset / PAGE_SIZE, (int) (((long) offset + length - 1) / PAGE_SIZE) + 1, (byte) 1);
+            // every byte from the first page's to the last page's: each says pages within the range
+            int last = (int) (((long) offset + length - 1) / PAGE_SIZE);
+            Arrays.fill(dirty, 2 * (offset / PAGE_SIZE), 2 * last + 1, (byte) 1);
         }
     }
 
@@ -265,16 +290,17 @@ public final class MemoryInstance {
         BitSet pages = new BitSet(count);
         if (!STORE_BARRIER || !marksComplete) {
             pages.set(0, count);
-            Arrays.fill(dirty, 0, count, (byte) 0);
+            Arrays.fill(dirty, 0, 2 * count, (byte) 0);
             marksComplete = true;
             return pages;
         }
         for (int p = 0; p < count; p++) {
-            if (dirty[p] != 0) {
+            // written in p, or across p's start, or across its end
+            if ((dirty[2 * p] | dirty[2 * p + 1] | (p > 0 ? dirty[2 * p - 1] : 0)) != 0) {
                 pages.set(p);
             }
         }
-        Arrays.fill(dirty, 0, count, (byte) 0);
+        Arrays.fill(dirty, 0, 2 * count, (byte) 0);
         return pages;
     }
 
@@ -318,7 +344,7 @@ public final class MemoryInstance {
         Arrays.fill(contents, pages * PAGE_SIZE, contents.length, (byte) 0);
         bytes = contents;
         size = pages * PAGE_SIZE;
-        dirty = new byte[contents.length / PAGE_SIZE];
+        dirty = new byte[2 * (contents.length / PAGE_SIZE)];
         logging = true;
         lastTakeNanos = System.nanoTime();
         marksComplete = true;

@@ -50,10 +50,16 @@ public final class CompiledBarrierBench {
         CompiledModule module = CompiledModule.compile(GuestRun.wasm("bzip2"));
         Object marked = JitVariants.compile(module, true);
         Object unmarked = JitVariants.compile(module, false);
-        Way[] ways = Way.values();
+        // -Dbench.ways=MARKED,UNMARKED: only those ways (the marks' own cost, in half the time)
+        String only = System.getProperty("bench.ways", "all");
+        Way[] ways = only.isEmpty() || only.equals("all")
+                ? Way.values()
+                : Arrays.stream(only.split(",")).map(Way::valueOf).toArray(Way[]::new);
         List<List<Long>> times = new ArrayList<>();
-        for (int i = 0; i < ways.length; i++) {
+        List<List<Long>> cpuTimes = new ArrayList<>();
+        for (int i = 0; i < Way.values().length; i++) {
             times.add(new ArrayList<>());
+            cpuTimes.add(new ArrayList<>());
         }
         byte[] expected = null;
         for (int r = 0; r < rounds; r++) {
@@ -62,15 +68,33 @@ public final class CompiledBarrierBench {
                 System.gc();
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
                 Object code = way == Way.MARKED ? marked : way == Way.UNMARKED ? unmarked : null;
+                long cpu0 = CPU.getCurrentThreadCpuTime();
                 long nanos = run(module, code, way == Way.CACHE_READER, input, out);
+                long cpu = CPU.getCurrentThreadCpuTime() - cpu0;
                 if (expected != null && !Arrays.equals(expected, out.toByteArray())) {
                     throw new AssertionError("outputs differ: " + way.label);
                 }
                 expected = out.toByteArray();
-                System.out.printf("round %d, %-24s: %.3f s%s%n", r, way.label, nanos / 1e9, r < 2 ? " (warm-up)" : "");
+                System.out.printf(
+                        "round %d, %-24s: %.3f s, cpu %.3f s%s%n",
+                        r, way.label, nanos / 1e9, cpu / 1e9, r < 2 ? " (warm-up)" : "");
                 if (r >= 2) {
                     times.get(way.ordinal()).add(nanos);
+                    cpuTimes.get(way.ordinal()).add(cpu);
                 }
+            }
+        }
+        if (!times.get(Way.MARKED.ordinal()).isEmpty()
+                && !times.get(Way.UNMARKED.ordinal()).isEmpty()) {
+            // per round, marked over unmarked: the two ran next to each other, so drift of the load
+            // falls on both; and the same in the running thread's CPU time, which time spent
+            // waiting for a CPU on a loaded machine does not inflate
+            paired("wall", times);
+            paired("cpu", cpuTimes);
+            for (Way way : ways) {
+                System.out.printf(
+                        "%-24s cpu best %.3f s, median %.3f s%n",
+                        way.label, best(cpuTimes.get(way.ordinal())) / 1e9, median(cpuTimes.get(way.ordinal())) / 1e9);
             }
         }
         double bestBase = best(times.get(Way.UNMARKED.ordinal()));
@@ -88,6 +112,27 @@ public final class CompiledBarrierBench {
         System.out.println("output sha256 " + InterpreterSpeedBench.sha256(expected) + "; load average at the end: "
                 + java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                         .getSystemLoadAverage());
+    }
+
+    private static final java.lang.management.ThreadMXBean CPU =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** Marked over unmarked per round (ratios of runs next to each other), their median and their spread. */
+    private static void paired(String what, List<List<Long>> times) {
+        List<Long> m = times.get(Way.MARKED.ordinal());
+        List<Long> u = times.get(Way.UNMARKED.ordinal());
+        List<Long> ppm = new ArrayList<>();
+        for (int i = 0; i < Math.min(m.size(), u.size()); i++) {
+            ppm.add(Math.round(1e6 * m.get(i) / u.get(i)));
+        }
+        long[] sorted = ppm.stream().mapToLong(Long::longValue).sorted().toArray();
+        System.out.printf(
+                "marked / unmarked per round, %s: median %+.1f%% (lowest %+.1f%%, highest %+.1f%%, %d rounds)%n",
+                what,
+                median(ppm) / 1e4 - 100,
+                sorted[0] / 1e4 - 100,
+                sorted[sorted.length - 1] / 1e4 - 100,
+                sorted.length);
     }
 
     /** One run of bzip2: on {@code code} if given, else on what the code cache gives the tier, per slice. */

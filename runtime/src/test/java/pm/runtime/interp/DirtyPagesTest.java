@@ -23,7 +23,19 @@ class DirtyPagesTest {
             + " (func (export \"copy\") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))"
             + " (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0)))"
             + " (func (export \"two\") (param i32 i32) (i64.store (local.get 0) (i64.const 1)) (i64.store (local.get 1) (i64.const 2)))"
-            + " (func (export \"forever\") (param i32) (loop (i32.store (local.get 0) (i32.const 3)) (br 0))))";
+            + " (func (export \"forever\") (param i32) (loop (i32.store (local.get 0) (i32.const 3)) (br 0)))"
+            // two groups of stores for compiled code to mark once each (JitStoreMarks): through local 0,
+            // and through local 0 + 100 computed twice; the first store of each is neither the lowest
+            // nor the highest of its group
+            + " (func (export \"group\") (param i32)"
+            + "  (i32.store offset=4 (local.get 0) (i32.const 1))"
+            + "  (i64.store (local.get 0) (i64.const 2))"
+            + "  (i32.store16 offset=65530 (local.get 0) (i32.const 3))"
+            + "  (i32.store8 offset=40000 (i32.add (local.get 0) (i32.const 100)) (i32.const 4))"
+            + "  (i64.store offset=25000 (i32.add (local.get 0) (i32.const 100)) (i64.const 5))"
+            + "  (i32.store offset=24996 (i32.add (local.get 0) (i32.const 100)) (i32.const 6)))"
+            + " (func (export \"groupTrap\") (param i32)"
+            + "  (i32.store (local.get 0) (i32.const 1)) (i32.store offset=65000 (local.get 0) (i32.const 2))))";
 
     private final Instance instance = Instance.instantiate(
             CompiledModule.compile(Wat.toWasm(MODULE)), Imports.none(), new Store(), Limits.DEFAULT);
@@ -163,6 +175,59 @@ class DirtyPagesTest {
         assertThat(after(compiled, "two", 2 * 65536, 2 * 65536 - 4)).isEqualTo(pages(1, 2));
         assertThat(after(compiled, "two", 65536 - 4, 65536 + 100)).isEqualTo(pages(0, 1));
         assertThat(after(compiled, "two", 3 * 65536 + 8, 8)).isEqualTo(pages(0, 3));
+    }
+
+    @Test
+    void compiledStoresMarkedOncePerGroupMarkEveryPageAnyOfThemWrote() {
+        Machine compiled = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.COMPILED);
+        // every base near where one of the group's stores crosses a page boundary, compiled code
+        // against the interpreter (which marks each store's own pages)
+        java.util.TreeSet<Long> bases = new java.util.TreeSet<>();
+        for (int page = 1; page <= 3; page++) {
+            for (long off : new long[] {0, 4, 8, 65530, 65532, 40100, 25096, 25100, 25108}) {
+                for (long d = -10; d <= 10; d++) {
+                    long base = page * 65536L - off + d;
+                    if (base >= 0 && base + 65532 <= 4 * 65536) {
+                        bases.add(base);
+                    }
+                }
+            }
+        }
+        int crossing = 0;
+        for (long base : bases) {
+            BitSet expected = after("group", base);
+            assertThat(after(compiled, "group", base)).as("base " + base).isEqualTo(expected);
+            crossing += expected.cardinality() > 1 ? 1 : 0;
+        }
+        assertThat(crossing).isPositive();
+        assertThat(instance.jit.storeBarrier).isTrue();
+        // the first store's own bytes lie in page 1; another store of its group reaches page 0
+        // below it, or page 2 above it
+        assertThat(after(compiled, "group", 65536 - 4)).isEqualTo(pages(0, 1));
+        assertThat(after(compiled, "group", 2 * 65536 - 65530)).isEqualTo(pages(1, 2));
+    }
+
+    @Test
+    void aCompiledGroupWhoseLaterStoreTrapsKeepsTheFirstStoresMarkOnTheLastPageOnly() {
+        Machine compiled = new Machine(instance.store(), Limits.DEFAULT).tier(Machine.Tier.COMPILED);
+        MemoryInstance memory = instance.memory();
+        memory.takeDirtyPages();
+        assertThat(memory.dirty.length).as("two dirty bytes a page").isEqualTo(2 * memory.pages());
+        assertThatThrownBy(() -> compiled.invoke(instance.function("groupTrap"), 4 * 65536 - 4))
+                .isInstanceOf(TrapException.class);
+        assertThat(instance.jit.storeBarrier).isTrue();
+        // the group's highest byte would have been in page 4, past the memory: the first store's
+        // mark says pages 3 and 4, and a take reads it as page 3
+        assertThat(memory.dirty[3 + 4]).isEqualTo((byte) 1);
+        assertThat(memory.takeDirtyPages()).as("the first store wrote page 3").isEqualTo(pages(3));
+
+        assertThatThrownBy(() -> compiled.invoke(instance.function("groupTrap"), 4 * 65536 - 4))
+                .isInstanceOf(TrapException.class);
+        machine.invoke(instance.function("grow"), 1);
+        assertThat(memory.takeDirtyPages())
+                .as("a grow keeps the mark on page 3, and its new page 4 is clean")
+                .isEqualTo(pages(3));
+        assertThat(after("i8", 4 * 65536 + 3)).isEqualTo(pages(4));
     }
 
     @Test
