@@ -46,7 +46,9 @@ import pm.v1.TransferReply;
  * running, then freeze, the last dirty pages and the execution and session state; the target
  * holds the process frozen until the decision. With {@code commit} this agent decides: it records
  * HANDED_OFF durably (the commit point), tells the target to resume and drops its copy; otherwise
- * the process stays frozen here until {@link #commit} or {@link #abort}. Any failure before the
+ * (a cluster: the coordinator decides) the process stays frozen here until {@link #commit}, after
+ * which this agent keeps it, as handed over, in {@link HandedOverCopies} while the ownership record
+ * names that copy, or until {@link #abort}. Any failure before the
  * commit point aborts: the target's copy is dropped and the process thaws here.
  *
  * <p>Threads: a migration runs on the calling gRPC thread holding the process's lock; the dirty

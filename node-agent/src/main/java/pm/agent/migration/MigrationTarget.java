@@ -51,9 +51,10 @@ import pm.v1.WasiState;
  * The target side of a live migration: receives pages into the memory the process will own and
  * into a staging file (written behind the stream by a {@link StagingWriter}; a sync frame before
  * the freeze waits until it is on disk, so only the last round is forced in the downtime),
- * restores the process from the final frame, makes it durable (the last pages forced, a PREPARED
- * record holding the final frame)
- * and holds it frozen until the decision: {@link #commit} resumes it, {@link #abort} drops it. A
+ * restores the process from the final frame and holds it frozen until the decision. Standalone it
+ * first makes the copy durable (the last pages forced, a PREPARED record holding the final frame);
+ * in a cluster the source keeps its copy after the commit, so the target answers at once and its
+ * staged pages reach the disk behind the answer. The decision: {@link #commit} resumes it, {@link #abort} drops it. A
  * prepared process whose decision never came asks its source ({@link #resolveUndecided}).
  *
  * <p>Threads: one {@link Receiver} per stream, called by gRPC serially; the prepared map is shared.
