@@ -52,12 +52,24 @@ public final class MigrationFinisher {
      * is gone when the caller reports the move.
      */
     public boolean commit(MigrationJournal j) {
+        return tell(j).targetRuns();
+    }
+
+    /** How telling the agents of a commit went: whether the target is known to run the process, and when it answered. */
+    public record Told(boolean targetRuns, long targetAnsweredNanos) {}
+
+    /**
+     * As {@link #commit}, also saying when (System.nanoTime()) the target answered: the process runs from
+     * then on, while the source may still be letting its copy go.
+     */
+    public Told tell(MigrationJournal j) {
         MigrationRef ref = ref(j);
         Optional<ListenableFuture<MigrationOutcome>> source = membership
                 .node(j.getSource())
                 .map(n -> agents.future(n, j.getToEpoch()).commitMigration(ref));
         try {
-            return commitOnTarget(j, ref);
+            boolean runs = commitOnTarget(j, ref);
+            return new Told(runs, System.nanoTime());
         } finally {
             source.ifPresent(f -> awaitSource(j, f));
         }

@@ -212,9 +212,12 @@ public final class MigrationOrchestrator {
                     .build();
             observer.reached(journal);
             trace.phase(SpanNames.MIGRATION_FINISH);
-            boolean told = leading.getAsBoolean() && finisher.commit(journal);
-            // Still frozen from the source's freeze until the target heard the commit.
-            long downtimeMicros = (System.nanoTime() - done.frozenSinceNanos()) / 1000;
+            MigrationFinisher.Told heard = leading.getAsBoolean()
+                    ? finisher.tell(journal)
+                    : new MigrationFinisher.Told(false, System.nanoTime());
+            boolean told = heard.targetRuns();
+            // Frozen from the source's freeze until the target heard the commit (not until the source let go).
+            long downtimeMicros = (heard.targetAnsweredNanos() - done.frozenSinceNanos()) / 1000;
             if (told) {
                 store.deleteJournal(journal.getMigrationId());
             } // else the journal stays COMMITTED and MigrationRecovery (here or on a new leader) tells the agents later
