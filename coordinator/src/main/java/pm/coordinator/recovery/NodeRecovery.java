@@ -44,8 +44,8 @@ import pm.v1.SpawnRequest;
  * clock when it is elected). Each process it owned then moves, under the next epoch, to a live node
  * holding its last durable checkpoint, which adopts the replica and runs from it (the work since
  * that checkpoint is redone) — or, within a while after a migration, to the migration's source, which
- * kept the process as it handed it over (only the lost target's work since then is redone); a process that never had a durable checkpoint starts again from its
- * spec on a node placement picks. The record moves first, so the lost node, if it comes back, finds
+ * kept the process as it handed it over (only the lost target's work since then is redone); a
+ * process that never had a durable checkpoint starts again from its spec on a node placement picks. The record moves first, so the lost node, if it comes back, finds
  * the process no longer its own and drops its copy. A suspended process without a durable
  * checkpoint cannot come back until its node does. A process that ended is never run again: the node
  * holding the copy of its files and output takes it over, so they can still be read. A process whose
