@@ -24,13 +24,14 @@ import pm.v1.ProcessInfo;
  * says where the process is, and nobody has it. A node's own loss is {@link NodeRecovery}'s first
  * case; this is the rest — a copy dropped on a record read a moment before a failed recovery put the
  * record back, a disk replaced under a running agent. Such a process is recovered like a lost node's.
- * A record counts only once it stayed unchanged (same version), not in a migration, while every look
- * at its owner for at least {@code after} found neither the process nor its image arriving: a spawn, an
- * import or a restarted agent's own recovery settles well within that. Confined to the thread calling
+ * A record counts only once it named the same owner at the same epoch, while every look at that owner
+ * for at least {@code after} found neither the process nor its image arriving: a spawn, an import or a
+ * restarted agent's own recovery settles well within that. Attempts that leave owner and epoch as they
+ * were (a migration that fails on the missing copy, a checkpoint) do not start the wait again. Confined to the thread calling
  * {@link #scan}.
  */
 public final class UnhostedProcesses {
-    private record Miss(int version, long sinceMillis) {}
+    private record Miss(String owner, long epoch, long sinceMillis) {}
 
     private final OwnershipCache records;
     private final Membership membership;
@@ -88,15 +89,15 @@ public final class UnhostedProcesses {
         for (Versioned<OwnershipRecord> v : records.all()) {
             OwnershipRecord r = v.value();
             Set<String> ids = held.get(r.getOwner());
-            if (ids == null
-                    || ids.contains(r.getProcessId())
-                    || !r.getMigrationId().isEmpty()) {
+            if (ids == null || ids.contains(r.getProcessId())) {
                 continue;
             }
             Miss before = misses.get(r.getProcessId());
-            Miss miss = before != null && before.version() == v.version() ? before : new Miss(v.version(), now);
+            Miss miss = before != null && before.owner().equals(r.getOwner()) && before.epoch() == r.getEpoch()
+                    ? before
+                    : new Miss(r.getOwner(), r.getEpoch(), now);
             next.put(r.getProcessId(), miss);
-            if (now - miss.sinceMillis() >= after.toMillis()) {
+            if (r.getMigrationId().isEmpty() && now - miss.sinceMillis() >= after.toMillis()) {
                 unhosted.put(r.getProcessId(), v.version());
             }
         }

@@ -209,8 +209,8 @@ public final class SoakFaults implements AutoCloseable {
     }
 
     /**
-     * Waits until every agent is a live member again and answers, and every copy an agent holds is the
-     * one its record names. A migration in flight holds a second copy for a moment: only a problem seen
+     * Waits until every agent is a live member again and answers, every copy an agent holds is the one
+     * its record names, and every record's owner holds its process. A migration in flight holds a second copy for a moment: only a problem seen
      * again two seconds later counts.
      */
     private void awaitSettled(String after) throws InterruptedException {
@@ -265,6 +265,14 @@ public final class SoakFaults implements AutoCloseable {
                 }
             }
         }
+        // And the other way round: a process its owner does not hold waits for a recovery (a target restarted
+        // before its commit's record was on disk, say), which is part of the fault too.
+        owners.forEach((id, node) -> {
+            Map<String, ProcessInfo> onNode = all.get(node);
+            if (onNode != null && !onNode.containsKey(id)) {
+                problems.add(id + " owned by " + node + ", which does not hold it");
+            }
+        });
         return problems;
     }
 

@@ -112,15 +112,21 @@ final class SoakAudit implements AutoCloseable {
         for (Tracked t : model.live().values()) {
             check(t, listed.get(t.id), hosts.getOrDefault(t.id, List.of()), onOwner);
         }
-        handingOff = handingOffNow;
         for (String id : model.killed()) {
-            if (listed.containsKey(id) || hosts.containsKey(id)) {
+            List<String> left = new ArrayList<>();
+            for (String holder : hosts.getOrDefault(id, List.of())) {
+                if (!stillHandingOff(id, holder, onOwner)) {
+                    left.add(holder);
+                }
+            }
+            if (listed.containsKey(id) || !left.isEmpty()) {
                 found(
                         Findings.Kind.NOT_GONE,
                         id + " was killed but is listed by " + (listed.containsKey(id) ? "the coordinator" : "")
-                                + " agents " + hosts.getOrDefault(id, List.of()));
+                                + " agents " + left);
             }
         }
+        handingOff = handingOffNow;
         for (String id : listed.keySet()) {
             if (!model.known(id)) {
                 found(
@@ -145,15 +151,9 @@ final class SoakAudit implements AutoCloseable {
         }
         List<String> copies = new ArrayList<>();
         for (String holder : holders) {
-            if (!holder.equals(p.getNode())
-                    && infos.get(t.id + "@" + holder).getState() == ProcessState.PROCESS_STATE_MIGRATING) {
-                int seen = handingOff.getOrDefault(t.id + "@" + holder, 0) + 1;
-                handingOffNow.put(t.id + "@" + holder, seen);
-                if (seen < HANDOFF_AUDITS) {
-                    continue; // a source waiting for the decision of a migration that moved the record on
-                }
+            if (holder.equals(p.getNode()) || !stillHandingOff(t.id, holder, infos)) {
+                copies.add(holder);
             }
-            copies.add(holder);
         }
         if (copies.size() > 1) {
             found(Findings.Kind.DUPLICATED, t + " is held by " + copies);
@@ -184,6 +184,20 @@ final class SoakAudit implements AutoCloseable {
         }
         found(Findings.Kind.STATE_DRIFT, t + " is " + state + " on its owner");
         t.phase = seen;
+    }
+
+    /**
+     * A source waiting for the decision of a migration that moved the record on (or whose process was
+     * killed since) holds its frozen copy MIGRATING until it hears or reads the decision: tolerated for
+     * {@link #HANDOFF_AUDITS} audits in a row.
+     */
+    private boolean stillHandingOff(String id, String holder, Map<String, ProcessInfo> infos) {
+        if (infos.get(id + "@" + holder).getState() != ProcessState.PROCESS_STATE_MIGRATING) {
+            return false;
+        }
+        int seen = handingOff.getOrDefault(id + "@" + holder, 0) + 1;
+        handingOffNow.put(id + "@" + holder, seen);
+        return seen < HANDOFF_AUDITS;
     }
 
     private static Phase phaseOf(ProcessState state, Phase otherwise) {
