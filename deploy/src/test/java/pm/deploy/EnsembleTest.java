@@ -77,7 +77,10 @@ class EnsembleTest {
                     byte[] demo = getClass().getResourceAsStream("/demo.wasm").readAllBytes();
                     String owner = client.spawn(SpawnOptions.builder(demo, "demo")
                                     .withProcessId("p")
-                                    .withArgs("90", "100")
+                                    .withArgs(
+                                            "300",
+                                            "100") // 30 s: alive through three moves and an ensemble election at any
+                                    // load
                                     .build())
                             .getNode();
                     StringBuilder out = new StringBuilder();
@@ -103,7 +106,7 @@ class EnsembleTest {
                     }
                     logs.done().get(120, TimeUnit.SECONDS);
                     synchronized (out) {
-                        assertThat(out.toString()).isEqualTo(DemoGuest.expectedOutput(90, DemoGuest.DEFAULT_WORK));
+                        assertThat(out.toString()).isEqualTo(DemoGuest.expectedOutput(300, DemoGuest.DEFAULT_WORK));
                     }
                 }
             } finally {
