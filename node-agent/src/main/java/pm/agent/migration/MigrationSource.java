@@ -399,6 +399,7 @@ public final class MigrationSource {
         h.process = null;
         host.drop(h);
         if (p.retains && handedOver != null) {
+            h.log.endFollowers(); // a follow goes on at the target, as when the log closes
             host.handedOver()
                     .keep(new HandedOverCopies.Copy(
                             h.id, migrationId, h.spec, h.module, h.fileInputs, handedOver, h.log));

@@ -307,6 +307,15 @@ public final class ProcessLog {
         followers.remove(f);
     }
 
+    /**
+     * The process left this agent, which keeps its copy (and this log) in case it runs here again:
+     * followers are told, as by {@link #close}, so they go on at the new owner; the log stays writable.
+     */
+    public synchronized void endFollowers() {
+        followers.forEach(Follower::closed);
+        followers.clear();
+    }
+
     /** No more output here (the process ended or left this agent): followers are told and dropped. */
     public synchronized void close() {
         if (history != null) {
