@@ -88,7 +88,7 @@ public final class ClusterMigrationBench {
                                     .build());
                     local[m] = result.getDowntimeMicros();
                     localPrepare[m] = result.getPrepareMicros();
-                    Thread.sleep(200);
+                    Thread.sleep(200); // as MigrationBench: both guests dirty their working set again between moves
                 }
                 report(mib, "cluster (source keeps its copy)", clustered, clusteredPrepare, agentRtt, zkRtt);
                 report(mib, "standalone (target forces first)", local, localPrepare, agentRtt, zkRtt);

@@ -183,11 +183,7 @@ public final class ProcessImages {
                     host.records().put(h.record(ProcessRecord.Disposition.DISPOSITION_OWNED));
                 }
             } catch (RuntimeException e) {
-                host.drop(h);
-                if (h.handle != null) {
-                    h.handle.remove();
-                }
-                host.forget(id);
+                abandon(h);
                 throw e;
             }
             stores.delete(key);
@@ -224,11 +220,7 @@ public final class ProcessImages {
                 host.schedule(h, h.process, state == ProcessState.PROCESS_STATE_FROZEN);
                 host.records().put(h.record(ProcessRecord.Disposition.DISPOSITION_OWNED));
             } catch (RuntimeException e) {
-                host.drop(h);
-                if (h.handle != null) {
-                    h.handle.remove();
-                }
-                host.forget(id);
+                abandon(h);
                 throw e;
             }
             host.runsAgain(h);
@@ -251,5 +243,14 @@ public final class ProcessImages {
                             .orElse(null);
         }
         return chain;
+    }
+
+    /** An adoption that failed half-way: the process is neither hosted nor scheduled here, and its files go. */
+    private void abandon(HostedProcess h) {
+        host.drop(h);
+        if (h.handle != null) {
+            h.handle.remove();
+        }
+        host.forget(h.id);
     }
 }
